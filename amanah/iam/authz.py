@@ -1,0 +1,106 @@
+"""Deny-by-default authorization: named permissions from the matrix, plus branch scope.
+
+The actor's active role is attached by the middleware (or the API token). Results are cached
+on the actor object for the length of one request or job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from amanah.core.actors import SystemActor
+from amanah.core.errors import NotFound
+from amanah.core.permissions import catalogue
+from amanah.iam.models import RolePermission, ScopeType, UserBranchScope
+
+
+def _is_live(actor) -> bool:
+    return bool(actor is not None and actor.is_authenticated and actor.is_active)
+
+
+def permissions_of(actor) -> frozenset[str]:
+    """Permissions of the actor's active role, only while the actor still holds that role."""
+    if isinstance(actor, SystemActor):
+        return frozenset(catalogue())
+    role = getattr(actor, "active_role", None) if _is_live(actor) else None
+    if not role:
+        return frozenset()
+    cached = actor.__dict__.get("_perm_cache")
+    if cached is None or cached[0] != role:
+        codes = RolePermission.objects.filter(role_id=role, role__userrole__user=actor).values_list(
+            "permission", flat=True
+        )
+        actor._perm_cache = (role, frozenset(codes))
+    return actor._perm_cache[1]
+
+
+def has_perm(actor, permission: str) -> bool:
+    return permission in permissions_of(actor)
+
+
+def require(actor, permission: str, obj: models.Model | None = None) -> None:
+    """Raise PermissionDenied without the permission, NotFound when obj is out of scope."""
+    if not has_perm(actor, permission):
+        raise PermissionDenied(permission)
+    if obj is not None and not in_scope(actor, obj):
+        raise NotFound()
+
+
+def in_scope(actor, obj: models.Model) -> bool:
+    return type(obj)._default_manager.visible_to(actor).filter(pk=obj.pk).exists()
+
+
+@dataclass(frozen=True)
+class BranchScope:
+    """The branches an actor may see right now: every branch, or a set of branch ids."""
+
+    all_branches: bool
+    branch_ids: frozenset
+
+    def allows(self, branch_id) -> bool:
+        return self.all_branches or branch_id in self.branch_ids
+
+
+def branch_scope(actor) -> BranchScope:
+    if isinstance(actor, SystemActor):
+        return BranchScope(True, frozenset())
+    if not _is_live(actor):
+        return BranchScope(False, frozenset())
+    cached = actor.__dict__.get("_scope_cache")
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    rows = UserBranchScope.objects.filter(user=actor).filter(
+        Q(active_from__isnull=True) | Q(active_from__lte=now),
+        Q(active_to__isnull=True) | Q(active_to__gt=now),
+    )
+    everything = False
+    ids = set()
+    for scope_type, branch_id in rows.values_list("scope_type", "branch_id"):
+        if scope_type == ScopeType.ALL:
+            everything = True
+        else:
+            ids.add(branch_id)
+    actor._scope_cache = BranchScope(everything, frozenset(ids))
+    return actor._scope_cache
+
+
+def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> models.QuerySet:
+    """Keep rows whose ``field`` (a branch FK or the branch pk) lies in the actor's scope."""
+    scope = branch_scope(actor)
+    if scope.all_branches:
+        return queryset
+    if not scope.branch_ids:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__in": scope.branch_ids})
+
+
+def forget(actor) -> None:
+    """Drop cached permissions/scope after the actor's own grants changed."""
+    actor.__dict__.pop("_perm_cache", None)
+    actor.__dict__.pop("_scope_cache", None)

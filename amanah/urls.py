@@ -1,0 +1,24 @@
+from django.urls import include, path
+
+from amanah.api import api
+from amanah.core.policies import API_DOCS_VIEW
+from amanah.core.views import requires
+
+# Ninja adds a bare redirect at the API root (to the docs); it gets the docs' permission too,
+# so that no route is left without a declared permission.
+_api_patterns, _api_app, _api_namespace = api.urls
+_api_patterns = [
+    path("", requires(API_DOCS_VIEW)(p.callback), name=p.name) if str(p.pattern) == "" else p
+    for p in _api_patterns
+]
+
+urlpatterns = [
+    path("", include("amanah.core.urls")),
+    path("", include("amanah.iam.urls")),
+    path("audit/", include("amanah.audit.urls")),
+    path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
+]
+
+handler403 = "amanah.core.views.error_403"
+handler404 = "amanah.core.views.error_404"
+handler500 = "amanah.core.views.error_500"
