@@ -57,6 +57,8 @@ def database_settings() -> dict:
     url = os.environ.get("DATABASE_URL")
     config = dj_database_url.parse(url, conn_max_age=0) if url else embedded_settings()
     config.setdefault("OPTIONS", {})
+    # Several test runs may share one server (e.g. two developers' sessions): name yours.
+    config["TEST"] = {"NAME": os.environ.get("AMANAH_TEST_DB", f"test_{config['NAME']}")}
     return config
 
 
