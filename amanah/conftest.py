@@ -68,6 +68,7 @@ def make_user(db, system):
         )
         if iam.mfa_required(user):
             TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        user.active_role = iam.default_role(user)  # as the middleware does for a session
         return user
 
     return make

@@ -120,10 +120,14 @@ def record(
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
         cursor.execute(f"SELECT hash FROM {AuditLog._meta.db_table} ORDER BY id DESC LIMIT 1")  # noqa: S608 (table name is ours)
         last = cursor.fetchone()
+        # The address is hashed as PostgreSQL's inet will give it back (e.g. ::ffff:1.2.3.4,
+        # no %scope), or verify_chain would see a row it cannot reproduce.
+        ip = AuditLog._meta.get_field("ip").get_db_prep_value(log.ip, connection)
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [AuditLog._meta.db_table]
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')), host(%s::inet)",
+            [AuditLog._meta.db_table, ip],
         )
-        log.id = cursor.fetchone()[0]
+        log.id, log.ip = cursor.fetchone()
     log.prev_hash = last[0] if last else GENESIS_HASH
     log.hash = compute_hash(log)
     log.save(force_insert=True)

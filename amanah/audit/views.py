@@ -34,7 +34,7 @@ def audit_list(request):
     rows, next_before = selectors.audit_page(
         actor=request.user,
         filters=form.filters(),
-        before_id=int(before) if before.isdigit() else None,
+        before_id=int(before) if before.isdecimal() else None,  # not '²'
     )
     query = request.GET.copy()
     query.pop("before", None)

@@ -56,6 +56,8 @@ class UserForm(forms.Form):
             self.fields["password"].required = True
         else:
             self.fields["username"].disabled = True
+            # Never pre-filled: the page shows the address masked (reveal is audited).
+            self.fields["email"].label = _("Email baru (kosongkan bila tidak berubah)")
             del self.fields["password"]
 
     def scopes(self) -> list[ScopeInput]:

@@ -18,10 +18,6 @@ from amanah.iam import services
 SEEN_WRITE_INTERVAL = 60  # seconds; avoids a session write on every request
 
 
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
 class SessionTimeoutMiddleware:
     """Ends sessions idle for SESSION_IDLE_SECONDS or older than SESSION_ABSOLUTE_SECONDS."""
 
@@ -30,7 +26,7 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not _is_api(request):
+        if user.is_authenticated:
             now = time.time()
             started = request.session.get("auth_at", now)
             seen = request.session.get("seen_at", now)
@@ -57,7 +53,7 @@ class ActorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not _is_api(request):
+        if user.is_authenticated:
             held = user.role_keys()
             role = request.session.get("active_role")
             if role not in held:
@@ -81,7 +77,7 @@ class MfaRequiredMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not _is_api(request)
+           
             and not user.is_verified()
             and services.mfa_required(user)
             and not self._exempt(request)

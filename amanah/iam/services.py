@@ -390,12 +390,14 @@ def user_update(
     actor: User,
     user: User,
     full_name: str,
-    email: str,
+    email: str | None,
     home_branch: Branch | None,
     roles: list[str],
     scopes: list[ScopeInput],
 ) -> User:
+    """Change a user's profile, roles and scope; ``email=None`` keeps the current address."""
     authz.require(actor, USER_MANAGE, user)
+    email = user.email if email is None else email
     _validate_user_fields(username=user.username, full_name=full_name, email=email)
     if user.pk == actor.pk and RoleKey.ADMIN in user.role_keys() and RoleKey.ADMIN not in roles:
         raise ServiceError(

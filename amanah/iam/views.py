@@ -163,7 +163,6 @@ def _user_form_initial(user: User) -> dict:
     return {
         "username": user.username,
         "full_name": user.full_name,
-        "email": user.email,
         "home_branch": user.home_branch_id,
         "roles": user.role_keys(),
         "scope_branches": [str(s.branch_id) if s.branch_id else ALL_BANK for s in scopes],
@@ -210,7 +209,7 @@ def user_edit(request, user_id):
                 actor=request.user,
                 user=user,
                 full_name=data["full_name"],
-                email=data["email"],
+                email=data["email"] or None,  # blank keeps the (masked) address
                 home_branch=data["home_branch"],
                 roles=data["roles"],
                 scopes=form.scopes(),

@@ -1,0 +1,27 @@
+from django.core.management import call_command
+
+from amanah.audit.models import AuditLog
+from amanah.audit.services import verify_chain
+from amanah.core.roles import RoleKey
+from amanah.demo.services import DEMO_PASSWORD, demo_seed
+from amanah.iam import services as iam
+from amanah.iam.models import Branch, User
+
+
+def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
+    call_command("seed_demo")
+    held = {role for u in User.objects.all() for role in u.role_keys()}
+    assert held >= {str(r) for r in RoleKey if r != RoleKey.DATA_STEWARD}
+    assert Branch.objects.count() >= 3
+    agent, agent2 = User.objects.get(username="agent"), User.objects.get(username="agent2")
+    assert agent.home_branch != agent2.home_branch
+    count = User.objects.count()
+    assert demo_seed() == []
+    assert User.objects.count() == count
+    assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
+    assert verify_chain().ok
+
+
+def test_demo_logins_work(db, client):
+    demo_seed()
+    assert iam.auth_login(username="agent", password=DEMO_PASSWORD).username == "agent"
