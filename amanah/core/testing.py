@@ -36,8 +36,14 @@ class ViewCase:
 
 def role_with(permission: str) -> str:
     """A role holding ``permission`` in the default matrix (the least privileged first)."""
-    order = [RoleKey.AGENT, RoleKey.SUPERVISOR, RoleKey.RM, RoleKey.MARKETING,
-             RoleKey.DIRECTOR, RoleKey.COMPLIANCE, RoleKey.ADMIN]
+    order = [
+        RoleKey.AGENT,
+        RoleKey.SUPERVISOR,
+        RoleKey.RM,
+        RoleKey.MARKETING,
+        RoleKey.DIRECTOR,
+        RoleKey.COMPLIANCE,
+        RoleKey.ADMIN,
+    ]
     holders = catalogue()[permission].default_roles
     return next(str(r) for r in order if str(r) in holders)
-

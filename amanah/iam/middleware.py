@@ -77,7 +77,6 @@ class MfaRequiredMiddleware:
         user = request.user
         if (
             user.is_authenticated
-           
             and not user.is_verified()
             and services.mfa_required(user)
             and not self._exempt(request)

@@ -15,9 +15,8 @@ def logged(write_event, marker):
 
 def assert_refused(change) -> None:
     # The savepoint keeps the test's own transaction usable after the refused statement.
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic():
-            change()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        change()
 
 
 def assert_untouched(log: AuditLog) -> None:

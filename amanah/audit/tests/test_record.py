@@ -121,7 +121,11 @@ def test_actor_object_and_request_are_recorded_as_text(make_user, write_event):
         "AGENT",
     )
     assert (stored.object_type, stored.object_id) == ("iam.User", str(user.pk))
-    assert (stored.ip, stored.user_agent, stored.request_id) == ("10.1.2.3", "Firefox/140", "req-42")
+    assert (stored.ip, stored.user_agent, stored.request_id) == (
+        "10.1.2.3",
+        "Firefox/140",
+        "req-42",
+    )
     assert stored.action == "UPDATE_USER"
 
 

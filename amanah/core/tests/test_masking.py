@@ -42,8 +42,12 @@ def test_reveal_needs_a_reason_and_is_audited(make_user):
     with pytest.raises(ServiceError):
         iam.field_reveal(actor=admin, obj=staff, field="email", reason="cek")
     assert not AuditLog.objects.filter(action="REVEAL_FIELD").exists()
-    assert iam.field_reveal(actor=admin, obj=staff, field="email",
-                            reason="konfirmasi alamat untuk surat tugas") == "rahasia@bank.co.id"
+    assert (
+        iam.field_reveal(
+            actor=admin, obj=staff, field="email", reason="konfirmasi alamat untuk surat tugas"
+        )
+        == "rahasia@bank.co.id"
+    )
     event = AuditLog.objects.get(action="REVEAL_FIELD")
     assert event.meta == {"field": "email", "reason": "konfirmasi alamat untuk surat tugas"}
     assert "rahasia" not in str(event.meta)
@@ -52,9 +56,13 @@ def test_reveal_needs_a_reason_and_is_audited(make_user):
 def test_reveal_refused_without_permission_and_for_unknown_fields(make_user):
     staff = make_user(R.AGENT, email="rahasia@bank.co.id")
     with pytest.raises(PermissionDenied):
-        iam.field_reveal(actor=make_user(R.RM), obj=staff, field="email", reason="alasan yang cukup panjang")
+        iam.field_reveal(
+            actor=make_user(R.RM), obj=staff, field="email", reason="alasan yang cukup panjang"
+        )
     with pytest.raises(ServiceError):
-        iam.field_reveal(actor=make_user(R.ADMIN), obj=staff, field="password", reason="alasan panjang sekali")
+        iam.field_reveal(
+            actor=make_user(R.ADMIN), obj=staff, field="password", reason="alasan panjang sekali"
+        )
 
 
 def test_user_page_shows_the_email_masked_until_revealed(make_user):
@@ -62,5 +70,7 @@ def test_user_page_shows_the_email_masked_until_revealed(make_user):
     client = sign_in(Client(), make_user(R.ADMIN))
     page = client.get(f"/admin/users/{staff.pk}/").content.decode()
     assert "r***@bank.co.id" in page and "rahasia@bank.co.id" not in page
-    revealed = client.post(f"/admin/users/{staff.pk}/reveal-email/", {"reason": "verifikasi data staf"})
+    revealed = client.post(
+        f"/admin/users/{staff.pk}/reveal-email/", {"reason": "verifikasi data staf"}
+    )
     assert "rahasia@bank.co.id" in revealed.content.decode()

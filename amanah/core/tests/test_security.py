@@ -24,7 +24,9 @@ def test_templates_carry_no_inline_script_or_style(template):
     assert not re.search(r"\son[a-z]+\s*=", text), "inline event handler"
     assert not re.search(r"\sstyle\s*=", text), "inline style attribute"
     assert "hx-on" not in text
-    assert not re.search(r"https?://(?!\{\{)", text.replace("http://www.w3.org", "")), "external URL"
+    assert not re.search(r"https?://(?!\{\{)", text.replace("http://www.w3.org", "")), (
+        "external URL"
+    )
 
 
 @pytest.mark.django_db
@@ -96,5 +98,25 @@ def test_uploads_are_capped():
 
 def test_bad_login_input_is_never_a_500(db):
     client = Client()
-    for data in ({}, {"username": "x" * 5000, "password": "y"}, {"username": "\x00", "password": "\x00"}):
+    for data in (
+        {},
+        {"username": "x" * 5000, "password": "y"},
+        {"username": "\x00", "password": "\x00"},
+    ):
         assert client.post("/login/", data).status_code == 200
+
+
+@pytest.mark.django_db
+def test_browser_language_does_not_override_the_indonesian_default(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Masuk dengan akun kantor Anda" in page
+
+
+def test_no_menu_before_the_second_factor(make_user):
+    from amanah.conftest import PASSWORD
+
+    user = make_user(R.ADMIN)
+    client = Client()
+    client.post("/login/", {"username": user.username, "password": PASSWORD})
+    page = client.get("/mfa/").content.decode()
+    assert "/admin/users/" not in page and 'class="topbar"' not in page

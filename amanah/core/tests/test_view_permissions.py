@@ -109,8 +109,14 @@ def world(db, branch_a, branch_b, make_user):
     staff_b = make_user(R.AGENT, branches=[branch_b], email="staf.b@bank.co.id")
     token_a, _ = iam.api_token_create(actor=system, user=staff_a, role="AGENT", name="a")
     token_b, _ = iam.api_token_create(actor=system, user=staff_b, role="AGENT", name="b")
-    return {"branch_a": branch_a, "branch_b": branch_b, "staff_a": staff_a, "staff_b": staff_b,
-            "token_a": token_a, "token_b": token_b}
+    return {
+        "branch_a": branch_a,
+        "branch_b": branch_b,
+        "staff_a": staff_a,
+        "staff_b": staff_b,
+        "token_a": token_a,
+        "token_b": token_b,
+    }
 
 
 def _call(client: Client, case: ViewCase, world: dict, kwargs: dict):

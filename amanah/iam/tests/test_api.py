@@ -32,7 +32,9 @@ def test_me_without_or_with_a_bad_token_is_401(db):
 
 def test_me_reports_role_permissions_and_scope(make_user, branch_a):
     supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
-    _t, raw = iam.api_token_create(actor=make_user(R.ADMIN), user=supervisor, role="SUPERVISOR", name="x")
+    _t, raw = iam.api_token_create(
+        actor=make_user(R.ADMIN), user=supervisor, role="SUPERVISOR", name="x"
+    )
     body = Client().get("/api/v1/me", **bearer(raw)).json()
     assert body["active_role"] == "SUPERVISOR"
     assert "iam.branch.view" in body["permissions"] and "audit.view" not in body["permissions"]
@@ -41,7 +43,9 @@ def test_me_reports_role_permissions_and_scope(make_user, branch_a):
 
 def test_branch_api_scope_and_not_found(make_user, branch_a, branch_b):
     supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
-    _t, raw = iam.api_token_create(actor=make_user(R.ADMIN), user=supervisor, role="SUPERVISOR", name="x")
+    _t, raw = iam.api_token_create(
+        actor=make_user(R.ADMIN), user=supervisor, role="SUPERVISOR", name="x"
+    )
     client = Client()
     assert [b["code"] for b in client.get("/api/v1/branches", **bearer(raw)).json()] == ["MDN01"]
     assert client.get(f"/api/v1/branches/{branch_a.pk}", **bearer(raw)).status_code == 200
@@ -64,7 +68,9 @@ def test_token_must_be_for_a_role_the_user_holds(make_user):
     from amanah.core.errors import ServiceError
 
     with pytest.raises(ServiceError):
-        iam.api_token_create(actor=make_user(R.ADMIN), user=make_user(R.AGENT), role="ADMIN", name="x")
+        iam.api_token_create(
+            actor=make_user(R.ADMIN), user=make_user(R.AGENT), role="ADMIN", name="x"
+        )
 
 
 def test_expired_and_revoked_tokens_are_refused(make_user):

@@ -16,7 +16,11 @@ from amanah.iam.models import User
 
 
 def actions_for(user) -> list[str]:
-    return list(AuditLog.objects.filter(object_id=str(user.pk)).order_by("id").values_list("action", flat=True))
+    return list(
+        AuditLog.objects.filter(object_id=str(user.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 def test_production_hasher_is_argon2():
@@ -56,7 +60,9 @@ def test_wrong_password_gives_one_neutral_message(make_user, client):
     assert failed[1].actor_username == user.username
 
 
-def test_lockout_after_repeated_failures_refuses_even_the_right_password(make_user, client, settings):
+def test_lockout_after_repeated_failures_refuses_even_the_right_password(
+    make_user, client, settings
+):
     settings.LOGIN_MAX_FAILURES = 3
     user = make_user(R.AGENT)
     for _ in range(3):
@@ -75,7 +81,9 @@ def test_lockout_expires(make_user, client, settings):
     user = make_user(R.AGENT)
     for _ in range(2):
         client.post("/login/", {"username": user.username, "password": "salah-sekali-123"})
-    assert client.post("/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_success_resets_failure_count(make_user, client, settings):
@@ -104,8 +112,15 @@ def test_disabling_a_user_ends_their_sessions_at_once(signed_in, make_user, bran
 def test_role_change_ends_sessions_so_new_limits_apply(signed_in, make_user, branch_a):
     client, agent = signed_in(R.AGENT, branches=[branch_a])
     admin = make_user(R.ADMIN)
-    iam.user_update(actor=admin, user=agent, full_name=agent.full_name, email="",
-                    home_branch=branch_a, roles=["RM"], scopes=[iam.ScopeInput(branch=branch_a)])
+    iam.user_update(
+        actor=admin,
+        user=agent,
+        full_name=agent.full_name,
+        email="",
+        home_branch=branch_a,
+        roles=["RM"],
+        scopes=[iam.ScopeInput(branch=branch_a)],
+    )
     assert client.get("/")["Location"].startswith("/login/")
 
 
@@ -156,7 +171,9 @@ def test_privileged_roles_cannot_pass_without_mfa(role, make_user, settings):
 def test_other_roles_need_no_second_factor(role, make_user):
     user = make_user(role)
     client = Client()
-    assert client.post("/login/", {"username": user.username, "password": PASSWORD})["Location"] == "/"
+    assert (
+        client.post("/login/", {"username": user.username, "password": PASSWORD})["Location"] == "/"
+    )
     assert client.get("/").status_code == 200
 
 

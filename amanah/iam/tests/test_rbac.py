@@ -124,10 +124,15 @@ def test_time_boxed_scope_expires(make_user, branch_a, branch_b):
     from amanah.iam.models import Branch, UserBranchScope
 
     user = make_user(R.SUPERVISOR, branches=[branch_a])
-    UserBranchScope.objects.create(user=user, branch=branch_b, scope_type="BRANCH",
-                                   active_to=timezone.now() - timedelta(minutes=1))
-    UserBranchScope.objects.create(user=user, branch=None, scope_type="ALL",
-                                   active_from=timezone.now() + timedelta(days=1))
+    UserBranchScope.objects.create(
+        user=user,
+        branch=branch_b,
+        scope_type="BRANCH",
+        active_to=timezone.now() - timedelta(minutes=1),
+    )
+    UserBranchScope.objects.create(
+        user=user, branch=None, scope_type="ALL", active_from=timezone.now() + timedelta(days=1)
+    )
     assert list(Branch.objects.visible_to(user)) == [branch_a]
 
 
