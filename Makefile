@@ -34,8 +34,9 @@ lint: install
 
 # Regenerate the English translation catalogue after changing Indonesian source strings.
 messages: install
-	cd amanah && AMANAH_ENV=test ../$(BIN)/amanah makemessages -l en --no-location
-	cd amanah && AMANAH_ENV=test ../$(BIN)/amanah compilemessages -l en
+	AMANAH_ENV=test $(BIN)/amanah makemessages -l en --no-location -i ".venv/*" -i ".tools/*" \
+		-i "node_modules/*" -i "var/*" -i "*/tests/*" -i "bench/*"
+	AMANAH_ENV=test $(BIN)/amanah compilemessages -l en -i ".venv" -i ".tools" -i "node_modules"
 
 clean-db:
 	$(BIN)/amanah db stop || true

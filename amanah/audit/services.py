@@ -81,6 +81,15 @@ def _object_ref(obj: models.Model | None, object_type: str | None, object_id: st
     return object_type or "SYSTEM", object_id or ""
 
 
+def _fit_text_columns(log: AuditLog) -> None:
+    """Cut text to its column size before hashing: PostgreSQL would otherwise trim an
+    over-long value's trailing spaces on its own, and the stored row would not match."""
+    for field in log._meta.concrete_fields:
+        value = getattr(log, field.attname)
+        if isinstance(value, str) and field.max_length and len(value) > field.max_length:
+            setattr(log, field.attname, value[: field.max_length])
+
+
 def record(
     *,
     actor,
@@ -128,6 +137,7 @@ def record(
             [AuditLog._meta.db_table, ip],
         )
         log.id, log.ip = cursor.fetchone()
+    _fit_text_columns(log)
     log.prev_hash = last[0] if last else GENESIS_HASH
     log.hash = compute_hash(log)
     log.save(force_insert=True)

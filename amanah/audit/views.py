@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from amanah.audit import selectors, services
 from amanah.audit.forms import AuditFilterForm
@@ -60,6 +63,10 @@ class _Echo:
 @requires(AUDIT_EXPORT)
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        # A filter that does not parse must not silently widen the export to everything.
+        messages.error(request, _("Filter tidak valid; tidak ada yang diekspor."))
+        return redirect(f"{reverse('audit:list')}?{request.GET.urlencode()}")
     rows, _count = services.audit_export(actor=request.user, filters=form.filters())
     writer = csv.writer(_Echo())
 

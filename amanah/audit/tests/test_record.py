@@ -179,3 +179,12 @@ def test_keyed_hash_is_stable_and_keyed(settings):
     assert value != services.keyed_hash("budi santosa")
     settings.AUDIT_HASH_KEY = "another-key"
     assert services.keyed_hash("budi santoso") != value
+
+
+def test_over_long_text_is_cut_before_hashing_so_the_row_still_verifies(write_event):
+    from amanah.audit.services import compute_hash
+
+    log = write_event(object_type="T", object_id="x" * 120 + " " * 30)
+    stored = AuditLog.objects.get(pk=log.pk)
+    assert len(stored.object_id) == 128
+    assert compute_hash(stored) == stored.hash

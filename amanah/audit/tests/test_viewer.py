@@ -284,3 +284,16 @@ def test_viewing_without_export_permission_hides_the_button(system, make_user, e
     assert 'data-testid="export"' not in response.content.decode()
     assert client.get("/audit/export.csv").status_code == 403
     assert not AuditLog.objects.filter(action=AuditAction.EXPORT_AUDIT).exists()
+
+
+def test_export_with_an_invalid_filter_exports_nothing(make_user):
+    from django.test import Client
+
+    from amanah.audit.models import AuditLog
+    from amanah.conftest import sign_in
+    from amanah.core.roles import RoleKey
+
+    client = sign_in(Client(), make_user(RoleKey.COMPLIANCE))
+    response = client.get("/audit/export.csv?date_from=notadate")
+    assert response.status_code == 302 and response["Location"].startswith("/audit/")
+    assert not AuditLog.objects.filter(action="EXPORT_AUDIT").exists()
