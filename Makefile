@@ -26,7 +26,6 @@ demo: install assets
 
 test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
-	AMANAH_ENV=test $(BIN)/amanah makemigrations --check --dry-run -v 0
 	AMANAH_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
