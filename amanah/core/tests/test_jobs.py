@@ -93,3 +93,22 @@ def test_workers_beat_often_enough_to_be_judged_alive():
 
     defaults = settings.PROCRASTINATE_WORKER_DEFAULTS
     assert defaults["update_heartbeat_interval"] < defaults["stalled_worker_timeout"] <= 30
+
+
+def _queued(task_name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [task_name])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_a_job_deferred_in_a_rolled_back_transaction_never_exists():
+    from django.db import transaction
+
+    name = retry_stalled_jobs.name
+    before = _queued(name)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        retry_stalled_jobs.defer(timestamp=1)
+        assert _queued(name) == before + 1  # written on the business connection…
+        raise RuntimeError("the business change fails")
+    assert _queued(name) == before  # …and gone with it: nothing runs for a change that failed
