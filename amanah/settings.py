@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "amanah.core",
     "amanah.audit",
     "amanah.iam",
+    "amanah.customers",
+    "amanah.consent",
+    "amanah.customer360",
     "amanah.demo",
 ]
 
@@ -148,6 +151,8 @@ CSRF_COOKIE_HTTPONLY = True
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 MFA_REQUIRED_ROLES = ("ADMIN", "COMPLIANCE")
+# Seed 003 Bab 10.2.2: customer search is rate limited against scraping.
+SEARCH_RATE_LIMIT_PER_MINUTE = env_int("SEARCH_RATE_LIMIT_PER_MINUTE", 10)
 OTP_TOTP_ISSUER = "Amanah CRM"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

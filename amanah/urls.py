@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("amanah.core.urls")),
     path("", include("amanah.iam.urls")),
     path("audit/", include("amanah.audit.urls")),
+    path("customers/", include("amanah.customer360.urls")),
+    path("customers/", include("amanah.customers.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 

@@ -38,6 +38,13 @@ class AuditAction(models.TextChoices):
     FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
     CLOSE_CASE = "CLOSE_CASE", _("Tutup kasus")
     CHANGE_WORKFLOW = "CHANGE_WORKFLOW", _("Ubah alur kerja / SLA")
+    CREATE_CUSTOMER = "CREATE_CUSTOMER", _("Buat nasabah")
+    UPDATE_CUSTOMER = "UPDATE_CUSTOMER", _("Ubah nasabah")
+    ASSIGN_PORTFOLIO = "ASSIGN_PORTFOLIO", _("Atur portofolio RM")
+    PROPOSE_MERGE = "PROPOSE_MERGE", _("Usulkan penggabungan")
+    APPROVE_MERGE = "APPROVE_MERGE", _("Setujui penggabungan")
+    REJECT_MERGE = "REJECT_MERGE", _("Tolak penggabungan")
+    DISMISS_DUPLICATE = "DISMISS_DUPLICATE", _("Bukan duplikat")
     DEMO_SEED = "DEMO_SEED", _("Muat data demo")
 
 

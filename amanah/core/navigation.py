@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.audit.policies import AUDIT_VIEW
 from amanah.core.policies import HOME_VIEW
+from amanah.customers.policies import CUSTOMER_SEARCH, DUPLICATES_VIEW
 from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, RBAC_MANAGE, USER_MANAGE
 
 
@@ -22,6 +23,8 @@ class NavItem:
 # Later apps append their entries here (customers, cases, campaigns …).
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Beranda"), "core:home", HOME_VIEW),
+    NavItem(_("Cari nasabah"), "customer360:search", CUSTOMER_SEARCH),
+    NavItem(_("Data ganda"), "customers:duplicates", DUPLICATES_VIEW),
     NavItem(_("Cabang saya"), "iam:my_branches", BRANCH_VIEW),
     NavItem(_("Log audit"), "audit:list", AUDIT_VIEW),
     NavItem(_("Pengguna"), "iam:user_list", USER_MANAGE, "admin"),

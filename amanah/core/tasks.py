@@ -22,3 +22,12 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
     if stalled:
         logger.warning("retried %d stalled job(s)", len(stalled))
     return len(stalled)
+
+
+@app.periodic(cron="17 * * * *", periodic_id="purge_rate_counters")
+@app.task(queue="housekeeping", queueing_lock="purge_rate_counters")
+def purge_rate_counters(timestamp: int) -> int:
+    """Old rate-limit windows are of no use; keep the table small."""
+    from amanah.core.ratelimit import purge_older_than
+
+    return purge_older_than()

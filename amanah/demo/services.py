@@ -7,6 +7,7 @@ setup shows up in the audit trail like any other change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,7 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
 from amanah.iam import services as iam
-from amanah.iam.models import Branch, TimeZoneChoice, User
+from amanah.iam.models import TimeZoneChoice, User
 
 DEMO_PASSWORD = "Amanah#Demo2026"
 # A fixed, published TOTP key for the demo's privileged users only (add it to an
@@ -80,6 +81,42 @@ USERS = [
 ]
 
 
+# Seed 003 Bab 14.2: A has withdrawn marketing consent, B has granted it (and sits in the RM's
+# portfolio), C has granted it but an open FRAUD_SCAM case makes C ineligible (case issue).
+SEED_CUSTOMERS = [
+    (
+        "A",
+        "Ahmad Fauzi Lubis",
+        date(1979, 3, 14),
+        "M",
+        "081262001001",
+        "1271011403790001",
+        "CIF1000001",
+        "WITHDRAWN",
+    ),
+    (
+        "B",
+        "Hj. Siti Aminah Nasution, S.E.",
+        date(1986, 8, 2),
+        "F",
+        "081370002002",
+        "1271014208860002",
+        "CIF1000002",
+        "GRANTED",
+    ),
+    (
+        "C",
+        "Budi Santoso Sitorus",
+        date(1990, 11, 25),
+        "M",
+        "082160003003",
+        "1271012511900003",
+        "CIF1000003",
+        "GRANTED",
+    ),
+]
+
+
 def demo_is_loaded() -> bool:
     return User.objects.filter(username="admin").exists()
 
@@ -110,6 +147,7 @@ def demo_seed() -> list[DemoUser]:
         )
         if iam.mfa_required(user):
             TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
+    _seed_customers(actor, branches)
     audit.record(
         actor=actor,
         action=AuditAction.DEMO_SEED,
@@ -120,5 +158,46 @@ def demo_seed() -> list[DemoUser]:
     return USERS
 
 
-def branch_of(code: str) -> Branch:
-    return Branch.objects.get(code=code)
+def _seed_customers(actor, branches) -> None:
+    from amanah.consent.services import consent_change
+    from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
+
+    agent = User.objects.get(username="agent")
+    agent.active_role = R.AGENT
+    for key, name, born, gender, phone, nik, cif, marketing in SEED_CUSTOMERS:
+        customer = customer_create(
+            actor=actor,
+            data=CustomerInput(
+                full_name=name,
+                home_branch=branches["MDN01"],
+                birth_date=born,
+                gender=gender,
+                phone=phone,
+                nik=nik,
+                cif=cif,
+                segment_code="PRIORITY" if key == "B" else "MASS",
+                is_vip=key == "B",
+                products={"has_savings": True, "has_mobile_banking": key != "A"},
+            ),
+        )
+        consent_change(
+            actor=agent,
+            customer=customer,
+            consent_type="MARKETING",
+            new_status="GRANTED",
+            channel="BRANCH",
+            verification_method="IN_PERSON",
+            reason="Pembukaan rekening",
+        )
+        if marketing == "WITHDRAWN":
+            consent_change(
+                actor=agent,
+                customer=customer,
+                consent_type="MARKETING",
+                new_status="WITHDRAWN",
+                channel="CALL_CENTER",
+                verification_method="PHONE_OTP",
+                reason="Nasabah tidak ingin menerima penawaran",
+            )
+        if key == "B":
+            portfolio_assign(actor=actor, customer=customer, rm=User.objects.get(username="rm"))

@@ -99,6 +99,72 @@ CASES = [
         out_of_scope=lambda w: {"branch_id": w["branch_b"].pk},
     ),
     ViewCase("iam:matrix", "iam.rbac.manage"),
+    ViewCase("customer360:search", "customer.search"),
+    ViewCase(
+        "customer360:workspace",
+        "customer.view",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
+    ViewCase(
+        "customer360:timeline",
+        "customer.view",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
+    ViewCase(
+        "customer360:change_consent",
+        "consent.change",
+        method="post",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        data=lambda w: {
+            "consent_type": "MARKETING",
+            "new_status": "GRANTED",
+            "channel": "BRANCH",
+            "verification_method": "IN_PERSON",
+        },
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "customer360:reveal",
+        "pii.reveal",
+        method="post",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk, "field": "phone"},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk, "field": "phone"},
+        data=lambda w: {"reason": "konfirmasi nomor untuk pengaduan"},
+    ),
+    ViewCase("customers:duplicates", "customer.duplicates.view"),
+    ViewCase(
+        "customers:propose_merge",
+        "customer.merge.propose",
+        method="post",
+        kwargs=lambda w: {"flag_id": w["flag_a"].pk},
+        out_of_scope=lambda w: {"flag_id": w["flag_b"].pk},
+        data=lambda w: {
+            "survivor": str(w["flag_a"].customer_a_id),
+            "reason": "nasabah yang sama persis",
+        },
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "customers:dismiss_duplicate",
+        "customer.duplicates.view",
+        method="post",
+        kwargs=lambda w: {"flag_id": w["flag_a"].pk},
+        out_of_scope=lambda w: {"flag_id": w["flag_b"].pk},
+        data=lambda w: {"reason": "berbeda orang, sudah dicek"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "customers:decide_merge",
+        "customer.merge.approve",
+        method="post",
+        kwargs=lambda w: {"request_id": w["merge_a"].pk},
+        out_of_scope=lambda w: {"request_id": w["merge_b"].pk},
+        data=lambda w: {"decision": "reject", "note": "perlu dicek lagi"},
+        ok_status=(302,),
+    ),
 ]
 
 
@@ -109,13 +175,49 @@ def world(db, branch_a, branch_b, make_user):
     staff_b = make_user(R.AGENT, branches=[branch_b], email="staf.b@bank.co.id")
     token_a, _ = iam.api_token_create(actor=system, user=staff_a, role="AGENT", name="a")
     token_b, _ = iam.api_token_create(actor=system, user=staff_b, role="AGENT", name="b")
-    return {
+    world = {
         "branch_a": branch_a,
         "branch_b": branch_b,
         "staff_a": staff_a,
         "staff_b": staff_b,
         "token_a": token_a,
         "token_b": token_b,
+    }
+    world.update(_customer_world(system, branch_a, branch_b, make_user))
+    return world
+
+
+def _customer_world(system, branch_a, branch_b, make_user) -> dict:
+    from amanah.customers import merge
+    from amanah.customers.models import DuplicateFlag
+    from amanah.customers.services import CustomerInput, customer_create
+
+    def pair(branch, phone):
+        people = [
+            customer_create(
+                actor=system,
+                data=CustomerInput(full_name="Rina Lubis", home_branch=branch, phone=phone),
+            )
+            for _ in range(2)
+        ]
+        return (*people, DuplicateFlag.objects.get(customer_a__in=people, customer_b__in=people))
+
+    a1, a2, flag_a = pair(branch_a, "081311110001")
+    b1, b2, flag_b = pair(branch_b, "081311110002")
+    proposer = make_user(R.SUPERVISOR, branches=[branch_a, branch_b])
+    merge_a = merge.merge_propose(
+        actor=proposer, survivor=a1, absorbed=a2, reason="data ganda dari impor"
+    )
+    merge_b = merge.merge_propose(
+        actor=proposer, survivor=b1, absorbed=b2, reason="data ganda dari impor"
+    )
+    return {
+        "customer_a": a1,
+        "customer_b": b1,
+        "flag_a": flag_a,
+        "flag_b": flag_b,
+        "merge_a": merge_a,
+        "merge_b": merge_b,
     }
 
 
@@ -167,6 +269,10 @@ def test_missing_object_is_not_found_too(case, world, make_user):
     import uuid
 
     user = make_user(case.permitted_role(), branches=[world["branch_a"]])
-    kwargs = {k: uuid.uuid4() for k in case.kwargs(world)}
+    # Same shape, pointing at nothing: a fresh uuid, an unused integer id; other parts kept.
+    kwargs = {
+        k: uuid.uuid4() if isinstance(v, uuid.UUID) else 10**9 if isinstance(v, int) else v
+        for k, v in case.kwargs(world).items()
+    }
     response = _call(sign_in(Client(), user), case, world, kwargs)
     assert response.status_code == 404

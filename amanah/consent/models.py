@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsentType(models.TextChoices):
+    MARKETING = "MARKETING", _("Pemasaran")
+    PROFILING = "PROFILING", _("Profiling")
+    THIRDPARTY_SHARE = "THIRDPARTY_SHARE", _("Berbagi ke pihak ketiga")
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "GRANTED", _("Diberikan")
+    WITHDRAWN = "WITHDRAWN", _("Ditarik")
+
+
+class CaptureChannel(models.TextChoices):
+    BRANCH = "BRANCH", _("Kantor cabang")
+    CALL_CENTER = "CALL_CENTER", _("Call center")
+    MOBILE = "MOBILE", _("Mobile banking")
+    EMAIL = "EMAIL", _("Email")
+
+
+class VerificationMethod(models.TextChoices):
+    PHONE_OTP = "PHONE_OTP", _("OTP ke telepon terdaftar")
+    IN_PERSON = "IN_PERSON", _("Tatap muka (KTP diperiksa)")
+    DIGITAL_SIGNATURE = "DIGITAL_SIGNATURE", _("Tanda tangan digital")
+
+
+class ConsentRecord(models.Model):
+    """One consent change, as the customer asked for it (seed 001 §5). Never edited.
+
+    The active state of a consent type is the record with the latest ``effective_at``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="consent_records"
+    )
+    consent_type = models.CharField(max_length=20, choices=ConsentType.choices)
+    old_status = models.CharField(max_length=10, choices=ConsentStatus.choices, blank=True)
+    new_status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    effective_at = models.DateTimeField()
+    captured_channel = models.CharField(max_length=12, choices=CaptureChannel.choices)
+    captured_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_method = models.CharField(max_length=20, choices=VerificationMethod.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer", "consent_type", "-effective_at"], name="consent_latest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_type} {self.old_status}→{self.new_status}"
+
+
+class ConsentState(models.Model):
+    """The active state per customer and type, kept by the consent service in the same
+    transaction as the record, so eligibility over a million customers is one join."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="consent_states"
+    )
+    consent_type = models.CharField(max_length=20, choices=ConsentType.choices)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    effective_at = models.DateTimeField()
+    record = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "consent_type"], name="consent_state_once")
+        ]
+        indexes = [
+            models.Index(fields=["consent_type", "status"], name="consent_state_type_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.consent_type}={self.status}"

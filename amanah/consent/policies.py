@@ -1,0 +1,13 @@
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.permissions import declare
+from amanah.core.roles import RoleKey as R
+
+# Seed 003 Bab 6.4.2: CS/Agent records a change on the customer's request; Supervisor may too.
+CONSENT_CHANGE = declare(
+    "consent.change",
+    _("Catat perubahan persetujuan atas permintaan nasabah"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+# Marketing may never change consent (conflict of interest), whatever the matrix says.
+ROLES_NEVER_CHANGING_CONSENT = frozenset({R.MARKETING.value})

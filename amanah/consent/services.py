@@ -1,0 +1,186 @@
+"""Consent changes (UU PDP; seed 003 US-10, seed 001 §5) and the marketing eligibility rule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.consent.models import (
+    CaptureChannel,
+    ConsentRecord,
+    ConsentState,
+    ConsentStatus,
+    ConsentType,
+    VerificationMethod,
+)
+from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
+from amanah.core.errors import ServiceError
+from amanah.customers.models import Customer
+from amanah.iam import authz
+
+# A signed paper form may arrive a few days late; anything older needs a new request.
+MAX_BACKDATE = timedelta(days=30)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _validate(consent_type, new_status, channel, verification_method, effective_at, reason) -> None:
+    if consent_type not in ConsentType.values:
+        raise ServiceError(
+            "consent_type_invalid", _("Jenis persetujuan tidak dikenal."), field="consent_type"
+        )
+    if new_status not in ConsentStatus.values:
+        raise ServiceError(
+            "status_invalid", _("Status persetujuan tidak dikenal."), field="new_status"
+        )
+    if channel not in CaptureChannel.values:
+        raise ServiceError("channel_invalid", _("Kanal tidak dikenal."), field="channel")
+    if verification_method not in VerificationMethod.values:
+        raise ServiceError(
+            "verification_required",
+            _("Metode verifikasi wajib dipilih."),
+            field="verification_method",
+        )
+    now = timezone.now()
+    if effective_at > now + MAX_CLOCK_SKEW:
+        raise ServiceError(
+            "effective_future",
+            _("Tanggal berlaku tidak boleh di masa depan."),
+            field="effective_at",
+        )
+    if effective_at < now - MAX_BACKDATE:
+        raise ServiceError(
+            "effective_too_old",
+            _("Tanggal berlaku paling lama 30 hari lalu."),
+            field="effective_at",
+        )
+    if len(reason) > 500:
+        raise ServiceError("reason_too_long", _("Alasan maks. 500 karakter."), field="reason")
+
+
+@transaction.atomic
+def consent_change(
+    *,
+    actor,
+    customer: Customer,
+    consent_type: str,
+    new_status: str,
+    channel: str,
+    verification_method: str,
+    reason: str = "",
+    effective_at: datetime | None = None,
+) -> ConsentRecord:
+    """Record a consent change the customer asked for; takes effect at once for eligibility."""
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        raise PermissionDenied("marketing never changes consent")  # even if the matrix says so
+    authz.require(actor, CONSENT_CHANGE, customer)
+    effective_at = effective_at or timezone.now()
+    reason = (reason or "").strip()
+    _validate(consent_type, new_status, channel, verification_method, effective_at, reason)
+    state = (
+        ConsentState.objects.select_for_update()
+        .filter(customer=customer, consent_type=consent_type)
+        .first()
+    )
+    old_status = state.status if state else ""
+    if old_status == new_status:
+        raise ServiceError(
+            "no_change", _("Status persetujuan sudah %s.") % new_status, field="new_status"
+        )
+    record = ConsentRecord.objects.create(
+        customer=customer,
+        consent_type=consent_type,
+        old_status=old_status,
+        new_status=new_status,
+        effective_at=effective_at,
+        captured_channel=channel,
+        captured_by=actor if getattr(actor, "pk", None) else None,
+        verification_method=verification_method,
+        reason=reason,
+    )
+    _refresh_state(customer, consent_type)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_CONSENT,
+        obj=customer,
+        meta={
+            "consent_type": consent_type,
+            "old": old_status,
+            "new": new_status,
+            "channel": channel,
+            "verification": verification_method,
+            "record": str(record.pk),
+        },
+    )
+    return record
+
+
+def _refresh_state(customer: Customer, consent_type: str) -> None:
+    """The active state is the latest effective record (a back-dated record may not be it)."""
+    latest = (
+        ConsentRecord.objects.filter(
+            customer=customer,
+            consent_type=consent_type,
+            effective_at__lte=timezone.now() + MAX_CLOCK_SKEW,
+        )
+        .order_by("-effective_at", "-created_at")
+        .first()
+    )
+    if latest is None:
+        ConsentState.objects.filter(customer=customer, consent_type=consent_type).delete()
+        return
+    ConsentState.objects.update_or_create(
+        customer=customer,
+        consent_type=consent_type,
+        defaults={
+            "status": latest.new_status,
+            "effective_at": latest.effective_at,
+            "record": latest,
+        },
+    )
+
+
+def consent_states(customer: Customer) -> dict[str, str]:
+    """{type: status} for every type; types never recorded are reported as not granted."""
+    found = dict(
+        ConsentState.objects.filter(customer=customer).values_list("consent_type", "status")
+    )
+    return {t: found.get(t, "") for t in ConsentType.values}
+
+
+def marketing_consent_granted() -> Exists:
+    """SQL condition for 'may be marketed to' — opt-in: no record means no consent."""
+    return Exists(
+        ConsentState.objects.filter(
+            customer=OuterRef("pk"),
+            consent_type=ConsentType.MARKETING,
+            status=ConsentStatus.GRANTED,
+        )
+    )
+
+
+def marketing_eligible(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    return customers.filter(marketing_consent_granted())
+
+
+def is_marketing_eligible(customer: Customer) -> bool:
+    return Customer.objects.filter(pk=customer.pk).filter(marketing_consent_granted()).exists()
+
+
+def refresh_all_states_for(customer: Customer) -> None:
+    for consent_type in ConsentType.values:
+        _refresh_state(customer, consent_type)
+
+
+def consent_move_to_survivor(absorbed: Customer, survivor: Customer) -> int:
+    """Merge mover: the history follows the person; the latest effective record wins."""
+    moved = ConsentRecord.objects.filter(customer=absorbed).update(customer=survivor)
+    ConsentState.objects.filter(customer=absorbed).delete()
+    refresh_all_states_for(survivor)
+    return moved

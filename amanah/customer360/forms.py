@@ -1,0 +1,36 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from amanah.consent.models import CaptureChannel, ConsentStatus, ConsentType, VerificationMethod
+from amanah.customer360.timeline import KINDS
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Nama / telepon / CIF / rekening / NIK"), max_length=100)
+
+
+class ConsentChangeForm(forms.Form):
+    consent_type = forms.ChoiceField(label=_("Jenis"), choices=ConsentType.choices)
+    new_status = forms.ChoiceField(label=_("Status baru"), choices=ConsentStatus.choices)
+    channel = forms.ChoiceField(label=_("Kanal permintaan"), choices=CaptureChannel.choices)
+    verification_method = forms.ChoiceField(
+        label=_("Verifikasi identitas"), choices=[("", "—")] + VerificationMethod.choices
+    )
+    reason = forms.CharField(
+        label=_("Catatan"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label=_("Jenis"),
+        choices=list(KINDS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    since = forms.DateField(
+        label=_("Dari"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Sampai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

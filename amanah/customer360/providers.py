@@ -1,0 +1,46 @@
+"""Timeline providers of the modules that exist so far (consent). Later modules add theirs."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
+from amanah.customer360 import timeline
+
+
+def _window(queryset, field: str, since, until):
+    if since:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset
+
+
+def consent_events(customer, *, since=None, until=None, limit=50):
+    rows = _window(
+        ConsentRecord.objects.filter(customer=customer).select_related("captured_by"),
+        "effective_at",
+        since,
+        until,
+    ).order_by("-effective_at")[:limit]
+    return [
+        timeline.TimelineEvent(
+            at=r.effective_at,
+            kind="CONSENT",
+            title=_("%(type)s: %(status)s")
+            % {
+                "type": ConsentType(r.consent_type).label,
+                "status": ConsentStatus(r.new_status).label,
+            },
+            detail=_("Kanal %(channel)s, verifikasi %(method)s")
+            % {
+                "channel": r.get_captured_channel_display(),
+                "method": r.get_verification_method_display(),
+            },
+            actor=r.captured_by.full_name if r.captured_by else "",
+        )
+        for r in rows
+    ]
+
+
+timeline.register("consent.records", "CONSENT", consent_events)

@@ -1,0 +1,153 @@
+"""The Customer 360 workspace (US-02 – US-04): everything on one page, in a fixed number of
+queries, with personal data masked on the server and every opening audited (VIEW_PROFILE)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.consent.models import ConsentState, ConsentType
+from amanah.core.errors import NotFound
+from amanah.core.masking import mask
+from amanah.customer360 import alerts, timeline
+from amanah.customer360.policies import TIMELINE_SENSITIVE
+from amanah.customers.models import Customer, DuplicateFlag, IdentifierType, PortfolioAssignment
+from amanah.customers.policies import CUSTOMER_VIEW
+from amanah.iam import authz
+
+MASK_KIND = {
+    IdentifierType.NIK: "nik",
+    IdentifierType.ACCOUNT_NO: "account",
+    IdentifierType.CIF: "account",
+}
+
+# Later modules contribute to the 360 context (e.g. open cases) through these hooks:
+# fn(customer, actor) -> dict of facts merged into Customer360.facts.
+_fact_sources: dict[str, callable] = {}
+
+
+def register_facts(name: str, source) -> None:
+    _fact_sources[name] = source
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    identifiers: list[dict]
+    contact: dict
+    consents: dict[str, str]
+    consent_since: dict[str, datetime]
+    rm_name: str
+    alerts: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def marketing_blocked(self) -> bool:
+        return (
+            any(a.overrides_marketing for a in self.alerts)
+            or self.consents.get("MARKETING") != "GRANTED"
+        )
+
+    @property
+    def top_events(self):
+        return self.events[:3]
+
+
+def customer_for(*, actor, customer_id) -> Customer:
+    """The customer if the actor may open it; missing and out of scope both raise NotFound."""
+    authz.require(actor, CUSTOMER_VIEW)
+    customer = (
+        Customer.objects.visible_to(actor)
+        .select_related("home_branch")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+def _identifiers(customer: Customer) -> list[dict]:
+    return [
+        {
+            "type": i.id_type,
+            "label": i.get_id_type_display(),
+            "masked": mask(MASK_KIND[i.id_type], i.id_value),
+            "primary": i.is_primary,
+            "verified": bool(i.verified_at),
+        }
+        for i in customer.identifiers.order_by("id_type", "-is_primary")
+    ]
+
+
+def _consents(customer: Customer) -> tuple[dict, dict]:
+    states = {s.consent_type: s for s in ConsentState.objects.filter(customer=customer)}
+    return (
+        {t: states[t].status if t in states else "" for t in ConsentType.values},
+        {t: states[t].effective_at for t in states},
+    )
+
+
+def _rm_name(customer: Customer) -> str:
+    assignment = (
+        PortfolioAssignment.objects.filter(customer=customer, active=True)
+        .select_related("rm")
+        .first()
+    )
+    return assignment.rm.full_name if assignment else ""
+
+
+def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):
+    return timeline.events_for(
+        customer,
+        kinds=kinds,
+        since=since,
+        until=until,
+        limit=limit,
+        include_sensitive=authz.has_perm(actor, TIMELINE_SENSITIVE),
+    )
+
+
+def customer_360(*, actor, customer_id) -> Customer360:
+    customer = customer_for(actor=actor, customer_id=customer_id)
+    consents, since = _consents(customer)
+    view = Customer360(
+        customer=customer,
+        identifiers=_identifiers(customer),
+        contact={
+            "phone": mask("phone", customer.phone_e164),
+            "email": mask("email", customer.email),
+        },
+        consents=consents,
+        consent_since=since,
+        rm_name=_rm_name(customer),
+    )
+    view.facts["open_duplicates"] = (
+        DuplicateFlag.objects.filter(customer_a=customer, status="OPEN").exists()
+        or DuplicateFlag.objects.filter(customer_b=customer, status="OPEN").exists()
+    )
+    for _name, source in sorted(_fact_sources.items()):
+        view.facts.update(source(customer, actor))
+    view.alerts = alerts.alerts_for(view)
+    view.events = timeline_for(actor=actor, customer=customer, limit=20)
+    record_profile_view(
+        actor=actor, customer=customer, part="360", alerts=[a.code for a in view.alerts]
+    )
+    return view
+
+
+def record_profile_view(*, actor, customer: Customer, part: str, **meta) -> None:
+    """VIEW_PROFILE for every read of a customer's profile, by page or by API."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action=AuditAction.VIEW_PROFILE, obj=customer, meta={"part": part, **meta}
+        )
+
+
+CONSENT_LABELS = {"GRANTED": _("Diberikan"), "WITHDRAWN": _("Ditarik"), "": _("Belum ada")}

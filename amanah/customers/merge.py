@@ -1,0 +1,197 @@
+"""Merging duplicate customers: proposed by one user, approved by a different supervisor.
+
+Nothing is lost: each app registers a mover that re-points its rows from the absorbed customer
+to the survivor; the absorbed record stays (CLOSED, ``merged_into`` set) for the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core.errors import ServiceError
+from amanah.customers.models import (
+    Customer,
+    CustomerRelation,
+    CustomerStatus,
+    DuplicateFlag,
+    DuplicateStatus,
+    MergeRequest,
+    MergeStatus,
+    PortfolioAssignment,
+)
+from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
+from amanah.customers.services import PRODUCT_FIELDS
+from amanah.iam import authz
+
+Mover = Callable[[Customer, Customer], int]
+_movers: dict[str, Mover] = {}
+
+
+def register_mover(name: str, mover: Mover) -> None:
+    """Apps holding rows about a customer register how to move them to the survivor."""
+    _movers[name] = mover
+
+
+@transaction.atomic
+def merge_propose(*, actor, survivor: Customer, absorbed: Customer, reason: str) -> MergeRequest:
+    authz.require(actor, MERGE_PROPOSE, survivor)
+    authz.require(actor, MERGE_PROPOSE, absorbed)
+    if survivor.pk == absorbed.pk:
+        raise ServiceError("merge_self", _("Pilih dua nasabah yang berbeda."))
+    if survivor.is_merged or absorbed.is_merged:
+        raise ServiceError("already_merged", _("Salah satu nasabah sudah digabung."))
+    if len((reason or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="reason"
+        )
+    if MergeRequest.objects.filter(absorbed=absorbed, status=MergeStatus.PENDING).exists():
+        raise ServiceError("merge_pending", _("Sudah ada usulan penggabungan untuk nasabah ini."))
+    request = MergeRequest.objects.create(
+        survivor=survivor, absorbed=absorbed, reason=reason.strip(), proposed_by=actor
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.PROPOSE_MERGE,
+        obj=request,
+        meta={"survivor": str(survivor.pk), "absorbed": str(absorbed.pk)},
+    )
+    return request
+
+
+def _decide(actor, request: MergeRequest, note: str) -> None:
+    authz.require(actor, MERGE_APPROVE, request.survivor)
+    authz.require(actor, MERGE_APPROVE, request.absorbed)
+    if request.status != MergeStatus.PENDING:
+        raise ServiceError("merge_decided", _("Usulan ini sudah diputuskan."))
+    if request.proposed_by_id == actor.pk:
+        raise ServiceError("four_eyes", _("Pengusul tidak boleh menyetujui usulannya sendiri."))
+    request.decided_by, request.decided_at, request.decision_note = (
+        actor,
+        timezone.now(),
+        note.strip(),
+    )
+
+
+@transaction.atomic
+def merge_reject(*, actor, request: MergeRequest, note: str = "") -> MergeRequest:
+    request = MergeRequest.objects.select_for_update().get(pk=request.pk)
+    _decide(actor, request, note)
+    request.status = MergeStatus.REJECTED
+    request.save()
+    audit.record(
+        actor=actor, action=AuditAction.REJECT_MERGE, obj=request, meta={"note": note[:200]}
+    )
+    return request
+
+
+@transaction.atomic
+def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
+    """Move everything from the absorbed customer to the survivor, in one transaction."""
+    request = MergeRequest.objects.select_for_update().get(pk=request.pk)
+    _decide(actor, request, note)
+    survivor, absorbed = request.survivor, request.absorbed
+    moved = {name: mover(absorbed, survivor) for name, mover in sorted(_movers.items())}
+    absorbed.merged_into, absorbed.status = survivor, CustomerStatus.CLOSED
+    absorbed.updated_at = timezone.now()
+    absorbed.save(update_fields=["merged_into", "status", "updated_at"])
+    request.status = MergeStatus.APPROVED
+    request.save()
+    audit.record(
+        actor=actor,
+        action=AuditAction.APPROVE_MERGE,
+        obj=request,
+        meta={"survivor": str(survivor.pk), "absorbed": str(absorbed.pk), "moved": moved},
+    )
+    return survivor
+
+
+# ------------------------------------------------------------------ the customers app's own rows
+
+
+def _move_identifiers(absorbed: Customer, survivor: Customer) -> int:
+    held = set(survivor.identifiers.values_list("id_type", flat=True))
+    count = 0
+    for identifier in absorbed.identifiers.all():
+        identifier.customer = survivor
+        identifier.is_primary = identifier.id_type not in held
+        identifier.save(update_fields=["customer", "is_primary"])
+        held.add(identifier.id_type)
+        count += 1
+    return count
+
+
+def _move_relations(absorbed: Customer, survivor: Customer) -> int:
+    count = 0
+    for relation in CustomerRelation.objects.filter(
+        Q(from_customer=absorbed) | Q(to_customer=absorbed)
+    ):
+        ends = {"from_customer": relation.from_customer, "to_customer": relation.to_customer}
+        ends = {k: (survivor if v.pk == absorbed.pk else v) for k, v in ends.items()}
+        duplicate = (
+            ends["from_customer"].pk == ends["to_customer"].pk
+            or CustomerRelation.objects.filter(
+                relation_type=relation.relation_type, **ends
+            ).exists()
+        )
+        if duplicate:
+            relation.delete()  # the survivor already has this link
+        else:
+            CustomerRelation.objects.filter(pk=relation.pk).update(**ends)
+            count += 1
+    return count
+
+
+def _move_portfolio(absorbed: Customer, survivor: Customer) -> int:
+    if PortfolioAssignment.objects.filter(customer=survivor, active=True).exists():
+        PortfolioAssignment.objects.filter(customer=absorbed, active=True).update(active=False)
+    return PortfolioAssignment.objects.filter(customer=absorbed).update(customer=survivor)
+
+
+def _merge_profile(absorbed: Customer, survivor: Customer) -> int:
+    """Fill the survivor's gaps from the absorbed record; products and flags are combined."""
+    for name in ("phone_e164", "email", "birth_date", "segment_code"):
+        if not getattr(survivor, name) and getattr(absorbed, name):
+            setattr(survivor, name, getattr(absorbed, name))
+    for name in (*PRODUCT_FIELDS, "is_vip", "fraud_flag"):
+        setattr(survivor, name, getattr(survivor, name) or getattr(absorbed, name))
+    survivor.updated_at = timezone.now()
+    survivor.save()
+    return 1
+
+
+def _close_duplicate_flags(absorbed: Customer, survivor: Customer) -> int:
+    pair = Q(customer_a=absorbed, customer_b=survivor) | Q(customer_a=survivor, customer_b=absorbed)
+    closed = DuplicateFlag.objects.filter(pair).update(status=DuplicateStatus.MERGED)
+    DuplicateFlag.objects.filter(
+        Q(customer_a=absorbed) | Q(customer_b=absorbed), status="OPEN"
+    ).update(status=DuplicateStatus.MERGED)
+    return closed
+
+
+register_mover("customers.identifiers", _move_identifiers)
+register_mover("customers.relations", _move_relations)
+register_mover("customers.portfolio", _move_portfolio)
+register_mover("customers.profile", _merge_profile)
+register_mover("customers.duplicate_flags", _close_duplicate_flags)
+
+
+@transaction.atomic
+def duplicate_dismiss(*, actor, flag: DuplicateFlag, note: str) -> DuplicateFlag:
+    authz.require(actor, DUPLICATES_VIEW, flag.customer_a)
+    if len((note or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="note"
+        )
+    flag.status = DuplicateStatus.DISMISSED
+    flag.save(update_fields=["status"])
+    audit.record(
+        actor=actor, action=AuditAction.DISMISS_DUPLICATE, obj=flag, meta={"note": note[:200]}
+    )
+    return flag

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.fields import CITextField
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Aktif")
+    DORMANT = "DORMANT", _("Dormant")
+    CLOSED = "CLOSED", _("Tutup")
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Laki-laki")
+    FEMALE = "F", _("Perempuan")
+    UNKNOWN = "U", _("Tidak diketahui")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> CustomerQuerySet:
+        """Customers the actor may see: branch scope, or own portfolio for RM (seed 003 Bab 5.4)."""
+        from amanah.customers.policies import CUSTOMER_VIEW, PORTFOLIO_SCOPED_ROLES
+        from amanah.iam import authz
+
+        if not authz.has_perm(actor, CUSTOMER_VIEW):
+            return self.none()
+        if getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES:
+            return self.filter(
+                pk__in=PortfolioAssignment.objects.filter(rm_id=actor.pk, active=True).values(
+                    "customer_id"
+                )
+            )
+        return authz.filter_by_branch_scope(self, actor, field="home_branch")
+
+
+class Customer(models.Model):
+    """A bank customer (nasabah): the one record every module refers to (seed 003 Bab 13.4).
+
+    ``name_search`` is the normalized name (titles dropped, abbreviations expanded), kept by
+    the services and indexed with trigrams for fuzzy search.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    full_name = models.CharField(max_length=200)
+    name_search = models.CharField(max_length=200)
+    birth_date = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
+    phone_e164 = models.CharField(max_length=20, blank=True)
+    email = CITextField(blank=True, default="")
+    segment_code = models.CharField(max_length=20, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    is_vip = models.BooleanField(default=False)
+    fraud_flag = models.BooleanField(default=False)
+    home_branch = models.ForeignKey(
+        "iam.Branch", on_delete=models.PROTECT, related_name="customers"
+    )
+    # Product indicators (seed 003 Bab 10.3): enough for 360 cards and segment rules.
+    has_savings = models.BooleanField(default=False)
+    has_mobile_banking = models.BooleanField(default=False)
+    has_loan = models.BooleanField(default=False)
+    has_credit_card = models.BooleanField(default=False)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="absorbed"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            GinIndex(OpClass("name_search", name="gin_trgm_ops"), name="customer_name_trgm"),
+            models.Index(fields=["phone_e164"], name="customer_phone"),
+            models.Index(fields=["email"], name="customer_email"),
+            models.Index(fields=["home_branch", "status"], name="customer_branch_status"),
+            models.Index(fields=["birth_date"], name="customer_birth_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+
+class IdentifierType(models.TextChoices):
+    CIF = "CIF", "CIF"
+    NIK = "NIK", "NIK"
+    ACCOUNT_NO = "ACCOUNT_NO", _("No. rekening")
+
+
+class IdentifierQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> IdentifierQuerySet:
+        return self.filter(customer__in=Customer.objects.visible_to(actor))
+
+
+class CustomerIdentifier(models.Model):
+    """CIF, NIK or account number; each value belongs to one customer only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identifiers")
+    id_type = models.CharField(max_length=12, choices=IdentifierType.choices)
+    id_value = models.CharField(max_length=40)
+    is_primary = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = IdentifierQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_value"], name="identifier_unique"),
+            models.UniqueConstraint(
+                fields=["customer", "id_type"],
+                condition=Q(is_primary=True),
+                name="one_primary_identifier_per_type",
+            ),
+        ]
+        indexes = [models.Index(fields=["id_value"], name="identifier_value")]
+
+    def __str__(self) -> str:
+        return f"{self.id_type}:{self.id_value}"
+
+
+class RelationType(models.TextChoices):
+    FAMILY = "FAMILY", _("Keluarga")
+    COMPANY = "COMPANY", _("Perusahaan")
+    GROUP = "GROUP", _("Grup usaha")
+
+
+class CustomerRelation(models.Model):
+    """A link between two customers (spouse, owner of a company, member of a group)."""
+
+    from_customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="relations_out"
+    )
+    to_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relations_in")
+    relation_type = models.CharField(max_length=10, choices=RelationType.choices)
+    label = models.CharField(max_length=60, blank=True)  # e.g. "Suami", "Pemilik", "Direktur"
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_customer", "to_customer", "relation_type"], name="relation_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_customer=models.F("to_customer")), name="relation_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_customer_id} {self.relation_type} {self.to_customer_id}"
+
+
+class PortfolioAssignment(models.Model):
+    """A customer in a relationship manager's portfolio; at most one active RM per customer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    rm = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="portfolio")
+    assigned_at = models.DateTimeField(default=now)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(active=True), name="one_active_rm_per_customer"
+            )
+        ]
+        indexes = [models.Index(fields=["rm", "active"], name="portfolio_rm_active")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.rm_id}"
+
+
+class DuplicateReason(models.TextChoices):
+    SAME_NIK = "SAME_NIK", _("NIK sama")
+    SAME_PHONE = "SAME_PHONE", _("Telepon sama")
+    SIMILAR_NAME_DOB = "SIMILAR_NAME_DOB", _("Nama mirip + tanggal lahir sama")
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "OPEN", _("Terbuka")
+    DISMISSED = "DISMISSED", _("Bukan duplikat")
+    MERGED = "MERGED", _("Digabung")
+
+
+class DuplicateFlag(models.Model):
+    """Two customers that may be the same person; ``customer_a`` has the smaller id."""
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=DuplicateReason.choices)
+    score = models.FloatField(default=1.0)
+    status = models.CharField(
+        max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    detected_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_a", "customer_b", "reason"], name="duplicate_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_a__lt=models.F("customer_b")), name="duplicate_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.customer_a_id}~{self.customer_b_id}"
+
+
+class MergeStatus(models.TextChoices):
+    PENDING = "PENDING", _("Menunggu persetujuan")
+    APPROVED = "APPROVED", _("Disetujui")
+    REJECTED = "REJECTED", _("Ditolak")
+
+
+class MergeRequest(models.Model):
+    """A proposal to fold ``absorbed`` into ``survivor``; a different supervisor decides."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    absorbed = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=MergeStatus.choices, default=MergeStatus.PENDING
+    )
+    proposed_by = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=now)
+    decided_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("absorbed")), name="merge_not_self"
+            ),
+            models.UniqueConstraint(
+                fields=["absorbed"],
+                condition=Q(status="PENDING"),
+                name="one_pending_merge_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge {self.absorbed_id} → {self.survivor_id} ({self.status})"

@@ -1,0 +1,39 @@
+"""Customer data permissions (seed 003 Bab 6.3) and the scope rule for portfolio roles."""
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.permissions import declare
+from amanah.core.roles import RoleKey as R
+
+CUSTOMER_SEARCH = declare(
+    "customer.search", _("Cari nasabah (dalam scope)"), default_roles=(R.AGENT, R.SUPERVISOR, R.RM)
+)
+CUSTOMER_VIEW = declare(
+    "customer.view",
+    _("Buka Customer 360 (dalam scope)"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
+)
+CUSTOMER_MANAGE = declare(
+    "customer.manage",
+    _("Tambah/ubah data induk nasabah"),
+    default_roles=(R.SUPERVISOR, R.DATA_STEWARD),
+)
+PORTFOLIO_MANAGE = declare(
+    "customer.portfolio.manage", _("Atur portofolio RM"), default_roles=(R.SUPERVISOR,)
+)
+DUPLICATES_VIEW = declare(
+    "customer.duplicates.view",
+    _("Lihat kandidat duplikat"),
+    default_roles=(R.SUPERVISOR, R.ADMIN, R.DATA_STEWARD),
+)
+MERGE_PROPOSE = declare(
+    "customer.merge.propose",
+    _("Usulkan penggabungan nasabah"),
+    default_roles=(R.SUPERVISOR, R.ADMIN, R.DATA_STEWARD),
+)
+MERGE_APPROVE = declare(
+    "customer.merge.approve", _("Setujui penggabungan nasabah"), default_roles=(R.SUPERVISOR,)
+)
+
+# Seed 003 Bab 5.4: these roles see their own portfolio, not their branches' customers.
+PORTFOLIO_SCOPED_ROLES = frozenset({R.RM.value})

@@ -1,0 +1,154 @@
+"""Customer search (US-01): one box for name, phone, CIF, account or NIK — inside scope only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core import ratelimit
+from amanah.core.errors import ServiceError
+from amanah.core.masking import mask_account
+from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
+from amanah.customers.names import normalize_name
+from amanah.customers.policies import CUSTOMER_SEARCH
+from amanah.customers.validation import looks_like_phone, normalize_phone
+from amanah.iam import authz
+
+MIN_QUERY_LENGTH = 3
+RESULT_LIMIT = 20
+
+
+class Match:
+    EXACT = "EXACT"
+    PARTIAL = "PARTIAL"
+    POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE"
+
+
+@dataclass
+class SearchHit:
+    customer: Customer
+    match: str
+    matched_on: str  # NAME, PHONE, CIF, NIK, ACCOUNT_NO
+    score: float
+    masked_cif: str = ""
+    possible_duplicate: bool = False
+
+
+def _identifier_key(query: str) -> str:
+    return re.sub(r"[\s\-.]", "", query).upper()
+
+
+def _by_identifier(visible, query: str) -> list[SearchHit]:
+    key = _identifier_key(query)
+    if not key.isalnum():
+        return []
+    rows = (
+        CustomerIdentifier.objects.filter(id_value=key, customer__in=visible)
+        .select_related("customer")
+        .order_by("id_type")[:RESULT_LIMIT]
+    )
+    return [SearchHit(r.customer, Match.EXACT, r.id_type, 1.0) for r in rows]
+
+
+def _by_phone(visible, query: str) -> list[SearchHit]:
+    if not looks_like_phone(query):
+        return []
+    try:
+        phone = normalize_phone(query)
+    except ServiceError:
+        return []
+    return [
+        SearchHit(c, Match.EXACT, "PHONE", 1.0)
+        for c in visible.filter(phone_e164=phone)[:RESULT_LIMIT]
+    ]
+
+
+def _by_name(visible, query: str) -> list[SearchHit]:
+    key = normalize_name(query)
+    if len(key) < MIN_QUERY_LENGTH or not re.search(r"[a-z]", key):
+        return []
+    rows = (
+        visible.filter(name_search__trigram_word_similar=key)
+        .annotate(score=TrigramWordSimilarity(key, "name_search"))
+        .order_by("-score", "full_name")[:RESULT_LIMIT]
+    )
+    return [
+        SearchHit(
+            c, Match.EXACT if c.name_search == key else Match.PARTIAL, "NAME", round(c.score, 3)
+        )
+        for c in rows
+    ]
+
+
+def _decorate(hits: list[SearchHit]) -> list[SearchHit]:
+    """Add the masked CIF and the possible-duplicate badge, with one query each."""
+    ids = [h.customer.pk for h in hits]
+    cifs = dict(
+        CustomerIdentifier.objects.filter(
+            customer_id__in=ids, id_type=IdentifierType.CIF, is_primary=True
+        ).values_list("customer_id", "id_value")
+    )
+    flagged = set()
+    for a, b in DuplicateFlag.objects.filter(
+        Q(customer_a_id__in=ids) | Q(customer_b_id__in=ids), status="OPEN"
+    ).values_list("customer_a_id", "customer_b_id"):
+        flagged.update((a, b))
+    for hit in hits:
+        hit.masked_cif = mask_account(cifs.get(hit.customer.pk, ""))
+        hit.possible_duplicate = hit.customer.pk in flagged
+        if hit.possible_duplicate and hit.match != Match.EXACT:
+            hit.match = Match.POSSIBLE_DUPLICATE
+    return hits
+
+
+def _check_rate(actor) -> None:
+    decision = ratelimit.hit(
+        f"customer-search:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
+    )
+    if not decision.allowed:
+        raise ServiceError(
+            "rate_limited",
+            _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+        )
+
+
+def customer_search(*, actor, query: str) -> list[SearchHit]:
+    """Scoped search; exact identifier/phone matches first, then fuzzy name matches.
+
+    Every search is audited (SEARCH_CUSTOMER) with a keyed hash of the query, never the query.
+    """
+    authz.require(actor, CUSTOMER_SEARCH)
+    query = " ".join((query or "").split())[:100]
+    if len(query) < MIN_QUERY_LENGTH:
+        raise ServiceError("query_too_short", _("Ketik minimal 3 karakter."), field="q")
+    _check_rate(actor)
+    visible = (
+        Customer.objects.visible_to(actor)
+        .filter(merged_into__isnull=True)
+        .select_related("home_branch")
+    )
+    hits: list[SearchHit] = []
+    seen = set()
+    for finder in (_by_identifier, _by_phone, _by_name):
+        for hit in finder(visible, query):
+            if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
+                seen.add(hit.customer.pk)
+                hits.append(hit)
+    hits = _decorate(hits)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=AuditAction.SEARCH_CUSTOMER,
+            object_type="CUSTOMER_SEARCH",
+            object_id="",
+            meta={"query_hash": audit.keyed_hash(query), "result_count": len(hits)},
+        )
+    return hits

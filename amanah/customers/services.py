@@ -1,0 +1,272 @@
+"""Every change to customer master data (DESIGN.md §2): permission, validation, write, audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core.errors import ServiceError
+from amanah.customers import validation
+from amanah.customers.models import (
+    Customer,
+    CustomerIdentifier,
+    CustomerRelation,
+    CustomerStatus,
+    DuplicateFlag,
+    DuplicateReason,
+    Gender,
+    IdentifierType,
+    PortfolioAssignment,
+)
+from amanah.customers.names import normalize_name
+from amanah.customers.policies import CUSTOMER_MANAGE, PORTFOLIO_MANAGE
+from amanah.iam import authz
+from amanah.iam.models import Branch, User
+
+SIMILAR_NAME_THRESHOLD = 0.6
+
+
+@dataclass
+class CustomerInput:
+    full_name: str
+    home_branch: Branch
+    birth_date: date | None = None
+    gender: str = Gender.UNKNOWN
+    phone: str = ""
+    email: str = ""
+    segment_code: str = ""
+    is_vip: bool = False
+    status: str = CustomerStatus.ACTIVE
+    products: dict[str, bool] = field(default_factory=dict)
+    nik: str = ""
+    cif: str = ""
+    account_numbers: list[str] = field(default_factory=list)
+
+
+PRODUCT_FIELDS = ("has_savings", "has_mobile_banking", "has_loan", "has_credit_card")
+
+
+def _clean(data: CustomerInput) -> dict:
+    full_name = " ".join((data.full_name or "").split())
+    if len(full_name) < 2:
+        raise ServiceError("name_required", _("Nama nasabah wajib diisi."), field="full_name")
+    if len(full_name) > 200:
+        raise ServiceError(
+            "name_too_long", _("Nama terlalu panjang (maks. 200)."), field="full_name"
+        )
+    if data.gender not in Gender.values:
+        raise ServiceError("gender_invalid", _("Jenis kelamin tidak dikenal."), field="gender")
+    if data.status not in CustomerStatus.values:
+        raise ServiceError("status_invalid", _("Status nasabah tidak dikenal."), field="status")
+    if data.birth_date and data.birth_date > timezone.localdate():
+        raise ServiceError(
+            "birth_date_future", _("Tanggal lahir di masa depan."), field="birth_date"
+        )
+    unknown = set(data.products) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ServiceError(
+            "product_unknown", _("Indikator produk tidak dikenal."), field="products"
+        )
+    return {
+        "full_name": full_name,
+        "name_search": normalize_name(full_name),
+        "birth_date": data.birth_date,
+        "gender": data.gender,
+        "phone_e164": validation.normalize_phone(data.phone),
+        "email": validation.normalize_email(data.email),
+        "segment_code": (data.segment_code or "").strip().upper()[:20],
+        "is_vip": bool(data.is_vip),
+        "status": data.status,
+        "home_branch": data.home_branch,
+        **{f: bool(data.products.get(f, False)) for f in PRODUCT_FIELDS},
+    }
+
+
+def _identifiers(data: CustomerInput, fields: dict) -> list[tuple[str, str]]:
+    found = []
+    if data.nik:
+        nik = validation.validate_nik(
+            data.nik, birth_date=fields["birth_date"], gender=fields["gender"]
+        )
+        found.append((IdentifierType.NIK, nik))
+    if data.cif:
+        cif = data.cif.strip().upper()
+        if not cif.isalnum() or len(cif) > 20:
+            raise ServiceError("cif_invalid", _("CIF hanya huruf/angka, maks. 20."), field="cif")
+        found.append((IdentifierType.CIF, cif))
+    for number in data.account_numbers:
+        number = number.strip().replace("-", "").replace(" ", "")
+        if not number.isdigit() or not 6 <= len(number) <= 20:
+            raise ServiceError(
+                "account_invalid", _("Nomor rekening 6–20 digit."), field="account_numbers"
+            )
+        found.append((IdentifierType.ACCOUNT_NO, number))
+    return found
+
+
+@transaction.atomic
+def customer_create(*, actor, data: CustomerInput) -> Customer:
+    """Create a customer with identifiers; a NIK already held elsewhere is flagged, not lost."""
+    authz.require(actor, CUSTOMER_MANAGE)
+    fields = _clean(data)
+    identifiers = _identifiers(data, fields)
+    if not authz.branch_scope(actor).allows(data.home_branch.pk):
+        raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="home_branch")
+    customer = Customer.objects.create(**fields)
+    taken = _attach_identifiers(customer, identifiers)
+    duplicates = _flag_duplicates(customer, taken_niks=taken)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_CUSTOMER,
+        obj=customer,
+        meta={
+            "branch": data.home_branch.code,
+            "identifiers": sorted(t for t, _v in identifiers),
+            "duplicates_flagged": len(duplicates),
+        },
+    )
+    return customer
+
+
+def _attach_identifiers(customer: Customer, identifiers: list[tuple[str, str]]) -> list[str]:
+    """Attach each identifier; return NIKs that belong to another customer already."""
+    taken_niks = []
+    for id_type, value in identifiers:
+        owner = CustomerIdentifier.objects.filter(id_type=id_type, id_value=value).first()
+        if owner and id_type == IdentifierType.NIK:
+            taken_niks.append(value)
+            continue
+        if owner:
+            raise ServiceError(
+                "identifier_taken",
+                _("%s sudah terdaftar pada nasabah lain.") % id_type,
+                field=id_type.lower(),
+            )
+        primary = not CustomerIdentifier.objects.filter(customer=customer, id_type=id_type).exists()
+        CustomerIdentifier.objects.create(
+            customer=customer, id_type=id_type, id_value=value, is_primary=primary
+        )
+    return taken_niks
+
+
+def _pair(a: Customer | str, b: Customer | str):
+    a_id, b_id = str(getattr(a, "pk", a)), str(getattr(b, "pk", b))
+    return (a_id, b_id) if a_id < b_id else (b_id, a_id)
+
+
+def _flag(a, b, reason: str, score: float = 1.0) -> DuplicateFlag | None:
+    first, second = _pair(a, b)
+    flag, created = DuplicateFlag.objects.get_or_create(
+        customer_a_id=first, customer_b_id=second, reason=reason, defaults={"score": score}
+    )
+    return flag if created else None
+
+
+def _flag_duplicates(customer: Customer, *, taken_niks: list[str]) -> list[DuplicateFlag]:
+    """Possible duplicates: same NIK, same phone, or very similar name with the same birth date."""
+    flags = []
+    for nik in taken_niks:
+        owner = CustomerIdentifier.objects.get(id_type=IdentifierType.NIK, id_value=nik).customer_id
+        flags.append(_flag(customer, owner, DuplicateReason.SAME_NIK))
+    others = Customer.objects.exclude(pk=customer.pk).filter(merged_into__isnull=True)
+    if customer.phone_e164:
+        for other in others.filter(phone_e164=customer.phone_e164).values_list("pk", flat=True)[
+            :20
+        ]:
+            flags.append(_flag(customer, other, DuplicateReason.SAME_PHONE))
+    if customer.birth_date:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        similar = (
+            others.filter(birth_date=customer.birth_date)
+            .annotate(score=TrigramSimilarity("name_search", customer.name_search))
+            .filter(score__gte=SIMILAR_NAME_THRESHOLD)
+            .values_list("pk", "score")[:20]
+        )
+        for other, score in similar:
+            flags.append(_flag(customer, other, DuplicateReason.SIMILAR_NAME_DOB, round(score, 3)))
+    return [f for f in flags if f is not None]
+
+
+@transaction.atomic
+def customer_update(*, actor, customer: Customer, data: CustomerInput) -> Customer:
+    """Change master data (identifiers are managed separately); audited with changed fields."""
+    authz.require(actor, CUSTOMER_MANAGE, customer)
+    fields = _clean(data)
+    if not authz.branch_scope(actor).allows(data.home_branch.pk):
+        raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="home_branch")
+    changed = sorted(
+        k for k, v in fields.items() if getattr(customer, k) != v and k != "name_search"
+    )
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    customer.updated_at = timezone.now()
+    customer.save()
+    if {"phone_e164", "full_name", "birth_date"} & set(changed):
+        _flag_duplicates(customer, taken_niks=[])
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE_CUSTOMER, obj=customer, meta={"changed": changed}
+    )
+    return customer
+
+
+@transaction.atomic
+def portfolio_assign(*, actor, customer: Customer, rm: User) -> PortfolioAssignment:
+    """Put a customer in an RM's portfolio (ending any earlier assignment)."""
+    authz.require(actor, PORTFOLIO_MANAGE, customer)
+    if "RM" not in rm.role_keys() or not rm.is_active:
+        raise ServiceError("not_an_rm", _("Pengguna ini bukan RM aktif."), field="rm")
+    previous = PortfolioAssignment.objects.filter(customer=customer, active=True).first()
+    if previous and previous.rm_id == rm.pk:
+        return previous
+    PortfolioAssignment.objects.filter(customer=customer, active=True).update(active=False)
+    assignment = PortfolioAssignment.objects.create(customer=customer, rm=rm)
+    audit.record(
+        actor=actor,
+        action=AuditAction.ASSIGN_PORTFOLIO,
+        obj=customer,
+        meta={"rm": rm.username, "previous_rm": previous.rm.username if previous else None},
+    )
+    return assignment
+
+
+@transaction.atomic
+def relation_add(
+    *, actor, customer: Customer, other: Customer, relation_type: str, label: str = ""
+):
+    authz.require(actor, CUSTOMER_MANAGE, customer)
+    authz.require(actor, CUSTOMER_MANAGE, other)
+    if customer.pk == other.pk:
+        raise ServiceError(
+            "relation_self", _("Nasabah tidak dapat berelasi dengan dirinya sendiri.")
+        )
+    try:
+        with transaction.atomic():
+            relation = CustomerRelation.objects.create(
+                from_customer=customer,
+                to_customer=other,
+                relation_type=relation_type,
+                label=label[:60],
+            )
+    except IntegrityError as exc:
+        raise ServiceError("relation_exists", _("Relasi ini sudah ada.")) from exc
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CUSTOMER,
+        obj=customer,
+        meta={"relation_added": relation_type, "other": str(other.pk)},
+    )
+    return relation
+
+
+def open_duplicates_of(customer: Customer):
+    return DuplicateFlag.objects.filter(
+        Q(customer_a=customer) | Q(customer_b=customer), status="OPEN"
+    )
