@@ -17,7 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
 from amanah.iam import services as iam
-from amanah.iam.models import TimeZoneChoice, User
+from amanah.iam.models import Branch, TimeZoneChoice, User
 
 DEMO_PASSWORD = "Amanah#Demo2026"
 # A fixed, published TOTP key for the demo's privileged users only (add it to an
@@ -121,12 +121,37 @@ def demo_is_loaded() -> bool:
     return User.objects.filter(username="admin").exists()
 
 
+def _customers_loaded() -> bool:
+    from amanah.customers.models import CustomerIdentifier
+
+    return CustomerIdentifier.objects.filter(id_type="CIF", id_value=SEED_CUSTOMERS[0][6]).exists()
+
+
 @transaction.atomic
-def demo_seed() -> list[DemoUser]:
-    """Create the demo branches and users (idempotent: does nothing when already loaded)."""
-    if demo_is_loaded():
-        return []
+def demo_seed() -> list[str]:
+    """Load each part of the demo that is missing; returns the parts loaded (idempotent).
+
+    Parts are checked one by one, so a demo database from an earlier version gains what later
+    versions added (customers, cases …) without touching what is already there.
+    """
     actor = SystemActor("system:demo")
+    loaded = []
+    for name, is_present, load in PARTS:
+        if not is_present():
+            load(actor)
+            loaded.append(name)
+    if loaded:
+        audit.record(
+            actor=actor,
+            action=AuditAction.DEMO_SEED,
+            object_type="DEMO",
+            object_id="v2",
+            meta={"parts": loaded},
+        )
+    return loaded
+
+
+def _seed_staff(actor) -> None:
     branches = {
         code: iam.branch_save(actor=actor, code=code, name=name, timezone_name=tz)
         for code, name, tz in BRANCHES
@@ -147,18 +172,10 @@ def demo_seed() -> list[DemoUser]:
         )
         if iam.mfa_required(user):
             TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
-    _seed_customers(actor, branches)
-    audit.record(
-        actor=actor,
-        action=AuditAction.DEMO_SEED,
-        object_type="DEMO",
-        object_id="v1",
-        meta={"users": [u.username for u in USERS], "branches": sorted(branches)},
-    )
-    return USERS
 
 
-def _seed_customers(actor, branches) -> None:
+def _seed_customers(actor) -> None:
+    branches = {b.code: b for b in Branch.objects.all()}
     from amanah.consent.services import consent_change
     from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
 
@@ -201,3 +218,10 @@ def _seed_customers(actor, branches) -> None:
             )
         if key == "B":
             portfolio_assign(actor=actor, customer=customer, rm=User.objects.get(username="rm"))
+
+
+# Each part: (name, is it there already?, load it). Later issues append theirs.
+PARTS = [
+    ("staff", demo_is_loaded, _seed_staff),
+    ("customers", _customers_loaded, _seed_customers),
+]

@@ -19,6 +19,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert demo_seed() == []
     assert User.objects.count() == count
     assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
+    assert AuditLog.objects.get(action="DEMO_SEED").meta == {"parts": ["staff", "customers"]}
     assert verify_chain().ok
 
 

@@ -8,4 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         created = demo_seed()
-        self.stdout.write("demo data loaded" if created else "demo data already present")
+        self.stdout.write(
+            f"demo data loaded: {', '.join(created)}" if created else "demo data already present"
+        )
