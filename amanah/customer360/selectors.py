@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from amanah.audit import services as audit
@@ -14,9 +15,15 @@ from amanah.audit.models import AuditAction
 from amanah.consent.models import ConsentState, ConsentType
 from amanah.core.errors import NotFound
 from amanah.core.masking import mask
-from amanah.customer360 import alerts, timeline
+from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.policies import TIMELINE_SENSITIVE
-from amanah.customers.models import Customer, DuplicateFlag, IdentifierType, PortfolioAssignment
+from amanah.customers.models import (
+    Customer,
+    CustomerRelation,
+    DuplicateFlag,
+    IdentifierType,
+    PortfolioAssignment,
+)
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.iam import authz
 
@@ -43,6 +50,8 @@ class Customer360:
     consents: dict[str, str]
     consent_since: dict[str, datetime]
     rm_name: str
+    relations: list[dict] = field(default_factory=list)
+    actions: list[tuple[str, str]] = field(default_factory=list)
     alerts: list = field(default_factory=list)
     events: list = field(default_factory=list)
     facts: dict = field(default_factory=dict)
@@ -94,6 +103,21 @@ def _consents(customer: Customer) -> tuple[dict, dict]:
     )
 
 
+def _relations(customer: Customer) -> list[dict]:
+    """Links both ways (spouse, company, group), with the other side's name and type."""
+    rows = CustomerRelation.objects.filter(
+        Q(from_customer=customer) | Q(to_customer=customer)
+    ).select_related("from_customer", "to_customer")
+    return [
+        {
+            "other": r.to_customer if r.from_customer_id == customer.pk else r.from_customer,
+            "type": r.get_relation_type_display(),
+            "label": r.label,
+        }
+        for r in rows
+    ]
+
+
 def _rm_name(customer: Customer) -> str:
     assignment = (
         PortfolioAssignment.objects.filter(customer=customer, active=True)
@@ -127,6 +151,8 @@ def customer_360(*, actor, customer_id) -> Customer360:
         consents=consents,
         consent_since=since,
         rm_name=_rm_name(customer),
+        relations=_relations(customer),
+        actions=actions.actions_for(actor, customer),
     )
     view.facts["open_duplicates"] = (
         DuplicateFlag.objects.filter(customer_a=customer, status="OPEN").exists()

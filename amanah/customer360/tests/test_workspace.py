@@ -174,3 +174,32 @@ def test_the_page_makes_a_constant_number_of_queries(signed_in, customer, branch
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few) <= 30
+
+
+def test_quick_actions_follow_the_role(customer, make_user, branch_a):
+    agent_view = customer_360(
+        actor=make_user(R.AGENT, branches=[branch_a]), customer_id=customer.pk
+    )
+    rm = make_user(R.RM, branches=[branch_a])
+    from amanah.customers.services import portfolio_assign
+
+    portfolio_assign(actor=make_user(R.SUPERVISOR, branches=[branch_a]), customer=customer, rm=rm)
+    rm_view = customer_360(actor=rm, customer_id=customer.pk)
+    assert [label for label, _url in agent_view.actions] == ["Catat perubahan persetujuan"]
+    assert rm_view.actions == []
+
+
+def test_relations_are_shown_both_ways(customer, make_user, system, branch_a):
+    from amanah.customers.services import relation_add
+
+    spouse = customer_create(
+        actor=system, data=CustomerInput(full_name="Budi Nasution", home_branch=branch_a)
+    )
+    relation_add(
+        actor=system, customer=customer, other=spouse, relation_type="FAMILY", label="Suami"
+    )
+    agent = make_user(R.AGENT, branches=[branch_a])
+    assert [r["other"] for r in customer_360(actor=agent, customer_id=spouse.pk).relations] == [
+        customer
+    ]
+    assert customer_360(actor=agent, customer_id=customer.pk).relations[0]["label"] == "Suami"
