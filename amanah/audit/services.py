@@ -90,6 +90,58 @@ def _fit_text_columns(log: AuditLog) -> None:
             setattr(log, field.attname, value[: field.max_length])
 
 
+def _new_log(actor, action, obj, object_type, object_id, meta, actor_label) -> AuditLog:
+    action = AuditAction(action)
+    object_type, object_id = _object_ref(obj, object_type, object_id)
+    request = context.current()
+    return AuditLog(
+        created_at=timezone.now(),
+        action=action.value,
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=str(actor.pk) if actor is not None and actor.pk is not None else "",
+        actor_username=actor_label or (actor.username if actor is not None else "system"),
+        actor_role=getattr(actor, "active_role", "") or "",
+        ip=request.ip,
+        user_agent=request.user_agent,
+        request_id=request.request_id,
+        meta=_clean_meta(meta or {}),
+    )
+
+
+def _append(logs: list[AuditLog]) -> list[AuditLog]:
+    """Extend the chain with ``logs`` under the chain lock, in one insert."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the business transaction")
+    if not logs:
+        return logs
+    table = AuditLog._meta.db_table
+    with connection.cursor() as cursor:
+        # One writer at a time extends the chain; the lock is released at commit/rollback,
+        # so ids (taken under the lock) follow the chain order.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        cursor.execute(f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608 (our table)
+        last = cursor.fetchone()
+        # Addresses are hashed as PostgreSQL's inet gives them back (e.g. ::ffff:1.2.3.4,
+        # no %scope), or verify_chain would see a row it cannot reproduce.
+        ip_field = AuditLog._meta.get_field("ip")
+        ips = [ip_field.get_db_prep_value(log.ip, connection) for log in logs]
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')), host(ip::inet) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) ORDER BY n",
+            [table, ips],
+        )
+        rows = cursor.fetchall()
+    prev = last[0] if last else GENESIS_HASH
+    for log, (log_id, ip) in zip(logs, rows, strict=True):
+        log.id, log.ip = log_id, ip
+        _fit_text_columns(log)
+        log.prev_hash = prev
+        log.hash = prev = compute_hash(log)
+    AuditLog.objects.bulk_create(logs)
+    return logs
+
+
 def record(
     *,
     actor,
@@ -105,43 +157,21 @@ def record(
     ``actor`` is a user (its active role is recorded) or None for the system; ``actor_label``
     names an actor that is not a user row (e.g. a hashed unknown login name).
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit.record must run inside the business transaction")
-    action = AuditAction(action)
-    object_type, object_id = _object_ref(obj, object_type, object_id)
-    request = context.current()
-    log = AuditLog(
-        created_at=timezone.now(),
-        action=action.value,
-        object_type=object_type,
-        object_id=object_id,
-        actor_id=str(actor.pk) if actor is not None and actor.pk is not None else "",
-        actor_username=actor_label or (actor.username if actor is not None else "system"),
-        actor_role=getattr(actor, "active_role", "") or "",
-        ip=request.ip,
-        user_agent=request.user_agent,
-        request_id=request.request_id,
-        meta=_clean_meta(meta or {}),
-    )
-    with connection.cursor() as cursor:
-        # One writer at a time extends the chain; the lock is released at commit/rollback,
-        # so ids (taken under the lock) follow the chain order.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        cursor.execute(f"SELECT hash FROM {AuditLog._meta.db_table} ORDER BY id DESC LIMIT 1")  # noqa: S608 (table name is ours)
-        last = cursor.fetchone()
-        # The address is hashed as PostgreSQL's inet will give it back (e.g. ::ffff:1.2.3.4,
-        # no %scope), or verify_chain would see a row it cannot reproduce.
-        ip = AuditLog._meta.get_field("ip").get_db_prep_value(log.ip, connection)
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')), host(%s::inet)",
-            [AuditLog._meta.db_table, ip],
-        )
-        log.id, log.ip = cursor.fetchone()
-    _fit_text_columns(log)
-    log.prev_hash = last[0] if last else GENESIS_HASH
-    log.hash = compute_hash(log)
-    log.save(force_insert=True)
-    return log
+    log = _new_log(actor, action, obj, object_type, object_id, meta, actor_label)
+    return _append([log])[0]
+
+
+def record_many(*, actor, action: AuditAction | str, objects, meta_for=None) -> list[AuditLog]:
+    """One event per object (e.g. every case a sweep escalated), chained in one write.
+
+    ``meta_for(obj)`` gives each event's meta. Used by batch jobs, where one lock and one
+    insert per batch keep thousands of events cheap.
+    """
+    logs = [
+        _new_log(actor, action, obj, None, None, meta_for(obj) if meta_for else None, None)
+        for obj in objects
+    ]
+    return _append(logs)
 
 
 @dataclass(frozen=True)

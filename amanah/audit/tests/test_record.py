@@ -188,3 +188,24 @@ def test_over_long_text_is_cut_before_hashing_so_the_row_still_verifies(write_ev
     stored = AuditLog.objects.get(pk=log.pk)
     assert len(stored.object_id) == 128
     assert compute_hash(stored) == stored.hash
+
+
+def test_record_many_chains_every_event_in_one_write(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from amanah.audit.services import record_many, verify_chain
+    from amanah.core.actors import SystemActor
+
+    objects = [AuditLog(id=n) for n in range(1, 51)]  # any model instances with a pk will do
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        logs = record_many(
+            actor=SystemActor("system:sweep"),
+            action=AuditAction.ESCALATE_CASE,
+            objects=objects,
+            meta_for=lambda o: {"n": o.pk},
+        )
+    assert len(logs) == 50 and len(queries) <= 6  # lock, last hash, ids, one insert
+    assert [log.meta["n"] for log in logs] == list(range(1, 51))
+    assert all(b.prev_hash == a.hash for a, b in zip(logs, logs[1:], strict=False))
+    assert verify_chain().ok
