@@ -39,12 +39,14 @@ def not_found(request, exc):
 
 def _register_routers() -> None:
     from amanah.audit.api import router as audit_router
+    from amanah.cases.api import router as cases_router
     from amanah.customers.api import router as customers_router
     from amanah.iam.api import router as iam_router
 
     api.add_router("/", iam_router)
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()

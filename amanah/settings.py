@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "amanah.customers",
     "amanah.consent",
     "amanah.customer360",
+    "amanah.notifications",
+    "amanah.cases",
+    "amanah.calendars",
     "amanah.demo",
 ]
 

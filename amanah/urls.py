@@ -19,6 +19,9 @@ urlpatterns = [
     path("audit/", include("amanah.audit.urls")),
     path("customers/", include("amanah.customer360.urls")),
     path("customers/", include("amanah.customers.urls")),
+    path("calendars/", include("amanah.calendars.urls")),
+    path("cases/", include("amanah.cases.urls")),
+    path("notifications/", include("amanah.notifications.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 

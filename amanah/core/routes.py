@@ -16,23 +16,23 @@ class Route:
     permission: str | None
 
 
-def _walk(patterns, prefix=""):
+def _walk(patterns, prefix="", namespace=""):
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
         elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
+            yield prefix + str(entry.pattern), namespace, entry
 
 
 def url_routes(urlconf=None) -> list[Route]:
     """Every Django URL except the API's operations (those are checked in the schema)."""
     routes = []
-    for pattern, entry in _walk(get_resolver(urlconf).url_patterns):
+    for pattern, namespace, entry in _walk(get_resolver(urlconf).url_patterns):
         if entry.callback.__qualname__.startswith("PathView."):
             continue  # an API operation: its permission is checked in the OpenAPI schema
-        routes.append(
-            Route(pattern, entry.name or "", getattr(entry.callback, "required_permission", None))
-        )
+        name = f"{namespace}{entry.name}" if entry.name else ""
+        routes.append(Route(pattern, name, getattr(entry.callback, "required_permission", None)))
     return routes
 
 

@@ -25,6 +25,8 @@ class ViewCase:
     data: Callable[[dict], dict] = field(default=lambda world: {})
     ok_status: tuple[int, ...] = (200,)
     role: str | None = None  # the permitted role, when the least privileged holder won't do
+    # URL arguments that depend on the signed-in user (e.g. their own notification)
+    own_kwargs: Callable[[dict, object], dict] | None = None
 
     def permitted_role(self) -> str:
         return self.role or role_with(self.permission)

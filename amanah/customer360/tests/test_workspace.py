@@ -185,7 +185,10 @@ def test_quick_actions_follow_the_role(customer, make_user, branch_a):
 
     portfolio_assign(actor=make_user(R.SUPERVISOR, branches=[branch_a]), customer=customer, rm=rm)
     rm_view = customer_360(actor=rm, customer_id=customer.pk)
-    assert [label for label, _url in agent_view.actions] == ["Catat perubahan persetujuan"]
+    assert [label for label, _url in agent_view.actions] == [
+        "Catat perubahan persetujuan",
+        "Buat kasus",
+    ]
     assert rm_view.actions == []
 
 

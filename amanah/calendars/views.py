@@ -1,0 +1,239 @@
+"""Calendar administration pages (ADMIN): thin views over the services and selectors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.calendars import selectors, services, worktime
+from amanah.calendars.forms import (
+    BranchCalendarForm,
+    CalendarEditForm,
+    CalendarForm,
+    DayForm,
+    PreviewForm,
+    PreviewUnit,
+    WindowsForm,
+    windows_text,
+)
+from amanah.calendars.models import BusinessCalendar, Weekday
+from amanah.calendars.policies import CALENDAR_MANAGE
+from amanah.calendars.schedules import schedule_for_calendar
+from amanah.core.errors import ServiceError
+from amanah.core.views import requires
+
+
+def _form_error(form, error: ServiceError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return _("Isian tidak valid.")
+
+
+@requires(CALENDAR_MANAGE)
+def calendar_list(request):
+    calendars = selectors.calendar_list(actor=request.user)
+    branches = selectors.branches_with_calendar(actor=request.user)
+    return render(
+        request,
+        "calendars/list.html",
+        {"calendars": calendars, "branches": branches, "assign_form": BranchCalendarForm()},
+    )
+
+
+@requires(CALENDAR_MANAGE)
+def calendar_create(request):
+    form = CalendarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            calendar = services.calendar_create(
+                actor=request.user,
+                name=data["name"],
+                timezone_name=data["timezone"],
+                national_holidays=data["national_holidays"],
+                cuti_bersama=data["cuti_bersama"],
+            )
+        except ServiceError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Kalender dibuat dengan jam kerja kalender bawaan."))
+            return redirect("calendars:detail", calendar_id=calendar.pk)
+    return render(request, "calendars/form.html", {"form": form})
+
+
+def _preview(request, calendar: BusinessCalendar):
+    if "start" not in request.GET:
+        return PreviewForm(), None
+    # The start is typed in the calendar's own local time, whatever the admin's zone.
+    with timezone.override(calendar.timezone):
+        form = PreviewForm(request.GET)
+        valid = form.is_valid()
+    if not valid:
+        return form, None
+    schedule = schedule_for_calendar(calendar)
+    start, amount, unit = (form.cleaned_data[k] for k in ("start", "amount", "unit"))
+    try:
+        if unit == PreviewUnit.MINUTES:
+            due = worktime.add_working_minutes(schedule, start, amount)
+        elif unit == PreviewUnit.HOURS:
+            due = worktime.add_working_hours(schedule, start, amount)
+        else:
+            due = worktime.add_working_days(
+                schedule, start, amount, at_day_end=unit == PreviewUnit.DAYS_END
+            )
+    except worktime.NoWorkingTime:
+        form.add_error(None, _("Kalender ini tidak punya jam kerja di depan tanggal itu."))
+        return form, None
+    return form, {
+        "start": start,
+        "clock_start": worktime.next_working_moment(schedule, start),
+        "due": due,
+        "working_minutes": worktime.working_minutes_between(schedule, start, due),
+    }
+
+
+@requires(CALENDAR_MANAGE)
+def calendar_detail(request, calendar_id):
+    calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
+    initial = {
+        "name": calendar.name,
+        "timezone": calendar.timezone,
+        "national_holidays": calendar.national_holidays,
+        "cuti_bersama": calendar.cuti_bersama,
+        "is_active": calendar.is_active,
+        "make_default": calendar.is_default,
+    }
+    form = CalendarEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.calendar_update(
+                actor=request.user,
+                calendar=calendar,
+                name=data["name"],
+                timezone_name=data["timezone"],
+                is_active=data["is_active"],
+                national_holidays=data["national_holidays"],
+                cuti_bersama=data["cuti_bersama"],
+                make_default=data["make_default"],
+            )
+        except ServiceError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Kalender disimpan."))
+            return redirect("calendars:detail", calendar_id=calendar.pk)
+    windows = list(calendar.windows.all())
+    weekdays = [
+        {
+            "label": label,
+            "form": WindowsForm(
+                initial={
+                    "weekday": value,
+                    "windows": windows_text(w for w in windows if w.weekday == value),
+                },
+                auto_id=f"id_w{value}_%s",
+            ),
+        }
+        for value, label in Weekday.choices
+    ]
+    year = selectors.parse_year(request.GET.get("year"), default=timezone.localdate().year)
+    preview_form, preview = _preview(request, calendar)
+    return render(
+        request,
+        "calendars/detail.html",
+        {
+            "calendar": calendar,
+            "form": form,
+            "weekdays": weekdays,
+            "days": calendar.days.all(),
+            "day_form": DayForm(),
+            "branches": selectors.calendar_branches(actor=request.user, calendar=calendar),
+            "year": year,
+            "national": selectors.national_holidays(calendar=calendar, year=year),
+            "preview_form": preview_form,
+            "preview": preview,
+        },
+    )
+
+
+@requires(CALENDAR_MANAGE)
+@require_POST
+def set_windows(request, calendar_id):
+    calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
+    form = WindowsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("calendars:detail", calendar_id=calendar.pk)
+    try:
+        services.calendar_set_windows(
+            actor=request.user,
+            calendar=calendar,
+            weekday=form.cleaned_data["weekday"],
+            windows=form.cleaned_data["windows"],
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Jam kerja hari %s disimpan.") % Weekday(form.cleaned_data["weekday"]).label
+        )
+    return redirect("calendars:detail", calendar_id=calendar.pk)
+
+
+@requires(CALENDAR_MANAGE)
+@require_POST
+def add_day(request, calendar_id):
+    calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
+    form = DayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("calendars:detail", calendar_id=calendar.pk)
+    try:
+        services.calendar_day_add(
+            actor=request.user,
+            calendar=calendar,
+            day=form.cleaned_data["date"],
+            kind=form.cleaned_data["kind"],
+            name=form.cleaned_data["name"],
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Tanggal ditambahkan."))
+    return redirect("calendars:detail", calendar_id=calendar.pk)
+
+
+@requires(CALENDAR_MANAGE)
+@require_POST
+def remove_day(request, calendar_id, day_id):
+    calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
+    day = get_object_or_404(calendar.days.all(), pk=day_id)
+    services.calendar_day_remove(actor=request.user, calendar=calendar, day=day)
+    messages.success(request, _("Tanggal dihapus."))
+    return redirect("calendars:detail", calendar_id=calendar.pk)
+
+
+@requires(CALENDAR_MANAGE)
+@require_POST
+def assign_branch(request, branch_id):
+    branch = selectors.branch_get(actor=request.user, branch_id=branch_id)
+    form = BranchCalendarForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("calendars:list")
+    try:
+        services.branch_calendar_assign(
+            actor=request.user, branch=branch, calendar=form.cleaned_data["calendar"]
+        )
+    except ServiceError as error:
+        messages.error(request, f"{branch.code}: {error.message}")
+    else:
+        messages.success(request, _("Kalender cabang %s disimpan.") % branch.code)
+    return redirect("calendars:list")

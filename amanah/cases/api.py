@@ -1,0 +1,104 @@
+"""/api/v1/cases: intake and the end of a case, with the same rules as the pages."""
+
+from datetime import datetime
+from uuid import UUID
+
+from ninja import Router, Schema, Status
+
+from amanah.cases import selectors, services
+from amanah.cases.policies import CASE_CLOSE, CASE_CREATE, CASE_UPDATE, CASE_VIEW
+from amanah.core.api import permission
+from amanah.customer360.selectors import customer_for
+
+router = Router(tags=["cases"])
+
+
+class CaseIn(Schema):
+    customer_id: UUID
+    channel: str
+    category: str
+    priority: str
+    description: str
+    product: str = ""
+    contact_preference: str = ""
+
+
+class CaseOut(Schema):
+    id: UUID
+    case_no: str
+    status: str
+    category: str
+    priority: str
+    channel: str
+    received_at: datetime
+    first_response_due_at: datetime
+    sla_due_at: datetime
+    regulatory_deadline_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+def _out(case) -> dict:
+    return {
+        "id": case.pk,
+        "case_no": case.case_no,
+        "status": case.status,
+        "category": case.category_id,
+        "priority": case.priority,
+        "channel": case.channel,
+        "received_at": case.received_at,
+        "first_response_due_at": case.first_response_due_at,
+        "sla_due_at": case.sla_due_at,
+        "regulatory_deadline_at": case.regulatory_deadline_at,
+        "resolved_at": case.resolved_at,
+        "closed_at": case.closed_at,
+    }
+
+
+@router.post("", response={201: CaseOut}, **permission(CASE_CREATE))
+def create(request, payload: CaseIn):
+    """Register a complaint (CREATE_CASE); refused with `no_sla_rule` when no SLA applies."""
+    customer = customer_for(actor=request.auth, customer_id=payload.customer_id)
+    case = services.case_create(
+        actor=request.auth,
+        data=services.CaseInput(
+            customer=customer,
+            channel=payload.channel,
+            category_code=payload.category,
+            priority=payload.priority,
+            description=payload.description,
+            product=payload.product,
+            contact_preference=payload.contact_preference,
+        ),
+    )
+    return Status(201, _out(case))
+
+
+@router.get("/{case_id}", response=CaseOut, **permission(CASE_VIEW))
+def get(request, case_id: UUID):
+    return _out(selectors.case_for(actor=request.auth, case_id=case_id))
+
+
+class FinalResponseIn(Schema):
+    final_response: str
+
+
+@router.post("/{case_id}/final-response", response=CaseOut, **permission(CASE_UPDATE))
+def final_response(request, case_id: UUID, payload: FinalResponseIn):
+    case = selectors.case_for(actor=request.auth, case_id=case_id)
+    return _out(
+        services.case_final_response(actor=request.auth, case=case, text=payload.final_response)
+    )
+
+
+class CloseIn(Schema):
+    resolution_code: str
+
+
+@router.post("/{case_id}/close", response=CaseOut, **permission(CASE_CLOSE))
+def close(request, case_id: UUID, payload: CloseIn):
+    """Refused (`final_response_required`) until a final response is recorded."""
+    case = selectors.case_for(actor=request.auth, case_id=case_id)
+    return _out(
+        services.case_close(actor=request.auth, case=case, resolution_code=payload.resolution_code)
+    )

@@ -1,0 +1,107 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from amanah.cases.models import CaseCategory, CaseStatus, Channel, Priority, RootCause, TimeUnit
+
+
+class CaseIntakeForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Kanal"), choices=[("", "—")] + Channel.choices)
+    category = forms.ChoiceField(label=_("Kategori"))
+    priority = forms.ChoiceField(label=_("Prioritas"), choices=[("", "—")] + Priority.choices)
+    product = forms.CharField(label=_("Produk terkait (opsional)"), required=False, max_length=80)
+    description = forms.CharField(
+        label=_("Kronologi"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000
+    )
+    contact_preference = forms.CharField(
+        label=_("Preferensi kontak (opsional)"), required=False, max_length=80
+    )
+    attachment = forms.FileField(label=_("Lampiran (PDF/JPG/PNG, maks. 5 MB)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—")] + [
+            (c.code, c.name) for c in CaseCategory.objects.filter(active=True)
+        ]
+
+
+class NoteForm(forms.Form):
+    message = forms.CharField(
+        label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+
+class FinalResponseForm(forms.Form):
+    final_response = forms.CharField(
+        label=_("Jawaban akhir"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class CloseForm(forms.Form):
+    resolution_code = forms.CharField(label=_("Kode penyelesaian"), max_length=40, required=False)
+
+
+class QueueFilterForm(forms.Form):
+    branch = forms.ChoiceField(label=_("Cabang"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Semua terbuka"))] + CaseStatus.choices[:4],
+    )
+    priority = forms.ChoiceField(
+        label=_("Prioritas"), required=False, choices=[("", _("Semua"))] + Priority.choices
+    )
+    category = forms.ChoiceField(label=_("Kategori"), required=False)
+    overdue = forms.BooleanField(label=_("Hanya yang terlambat"), required=False)
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [("", _("Semua dalam scope"))] + [
+            (str(b.pk), str(b)) for b in branches
+        ]
+        self.fields["category"].choices = [("", _("Semua"))] + [
+            (c.code, c.name) for c in CaseCategory.objects.all()
+        ]
+
+
+class SlaPolicyForm(forms.Form):
+    category = forms.ChoiceField(label=_("Kategori"))
+    priority = forms.ChoiceField(label=_("Prioritas"), choices=Priority.choices)
+    first_response_value = forms.IntegerField(
+        label=_("Respons pertama"), min_value=1, max_value=1000
+    )
+    first_response_unit = forms.ChoiceField(label=_("Satuan"), choices=TimeUnit.choices)
+    resolution_value = forms.IntegerField(label=_("Penyelesaian"), min_value=1, max_value=1000)
+    resolution_unit = forms.ChoiceField(label=_("Satuan"), choices=TimeUnit.choices)
+    regulatory = forms.BooleanField(
+        label=_("Profil regulasi OJK (10 + 10 hari kerja)"), required=False
+    )
+    escalate_on_breach = forms.BooleanField(
+        label=_("Eskalasi otomatis saat terlambat"), required=False, initial=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c.code, c.name) for c in CaseCategory.objects.all()]
+
+
+class CategoryForm(forms.Form):
+    code = forms.CharField(label=_("Kode"), max_length=20)
+    name = forms.CharField(label=_("Nama"), max_length=80)
+    is_sensitive = forms.BooleanField(label=_("Sensitif"), required=False)
+    active = forms.BooleanField(label=_("Aktif"), required=False, initial=True)
+
+
+class ExtensionForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan perpanjangan"), max_length=500)
+    customer_notified = forms.BooleanField(label=_("Nasabah sudah diberi tahu"), required=False)
+
+
+class SurveyForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("Skor kepuasan"), coerce=int, choices=[(i, str(i)) for i in range(1, 6)]
+    )
+    comment = forms.CharField(label=_("Komentar"), required=False, max_length=1000)
+
+
+class RootCauseForm(forms.Form):
+    root_cause = forms.ChoiceField(label=_("Akar masalah"), choices=RootCause.choices)

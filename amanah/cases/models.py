@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+FINAL_RESPONSE_MIN_LENGTH = 20
+
+
+class Priority(models.TextChoices):
+    LOW = "LOW", _("Rendah")
+    MEDIUM = "MEDIUM", _("Sedang")
+    HIGH = "HIGH", _("Tinggi")
+    CRITICAL = "CRITICAL", _("Kritis")
+
+
+class Channel(models.TextChoices):
+    BRANCH = "BRANCH", _("Kantor cabang")
+    CALL_CENTER = "CALL_CENTER", _("Call center")
+    MOBILE = "MOBILE", _("Mobile banking")
+    EMAIL = "EMAIL", _("Email")
+    WHATSAPP = "WHATSAPP", _("WhatsApp")
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "NEW", _("Baru")
+    IN_PROGRESS = "IN_PROGRESS", _("Diproses")
+    WAITING_INFO = "WAITING_INFO", _("Menunggu info nasabah")
+    ESCALATED = "ESCALATED", _("Dieskalasi")
+    RESOLVED = "RESOLVED", _("Selesai (jawaban akhir)")
+    CLOSED = "CLOSED", _("Ditutup")
+
+
+OPEN_STATUSES = (
+    CaseStatus.NEW,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.WAITING_INFO,
+    CaseStatus.ESCALATED,
+)
+
+
+class TimeUnit(models.TextChoices):
+    HOURS = "HOURS", _("jam kerja")
+    DAYS = "DAYS", _("hari kerja")
+
+
+class RootCause(models.TextChoices):
+    SYSTEM_BUG = "SYSTEM_BUG", _("Gangguan sistem")
+    PROCESS_GAP = "PROCESS_GAP", _("Celah proses")
+    HUMAN_ERROR = "HUMAN_ERROR", _("Kesalahan petugas")
+    EXTERNAL = "EXTERNAL", _("Pihak eksternal")
+
+
+class CaseCategory(models.Model):
+    """Complaint category (seed 003 Bab 13.5); sensitive ones (FRAUD_SCAM) show only a summary
+    to roles without the permission, and make the customer ineligible for campaigns."""
+
+    code = models.CharField(max_length=20, primary_key=True)
+    name = models.CharField(max_length=80)
+    is_sensitive = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """Targets for one category × priority, in working hours or days of the branch calendar.
+
+    Never edited in place: a change creates a new version and retires the old one, so a case
+    keeps the policy it was opened under. The regulatory profile follows OJK POJK 22/2023:
+    resolution in 10 working days, one extension of 10 more with a reason and a customer notice.
+    """
+
+    category = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="policies")
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    first_response_value = models.PositiveIntegerField()
+    first_response_unit = models.CharField(max_length=5, choices=TimeUnit.choices)
+    resolution_value = models.PositiveIntegerField()
+    resolution_unit = models.CharField(max_length=5, choices=TimeUnit.choices)
+    regulatory = models.BooleanField(default=False)
+    extension_days = models.PositiveIntegerField(default=0)
+    escalate_on_breach = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=now)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "priority"],
+                condition=Q(active=True),
+                name="one_active_sla_policy",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_value__gt=0), name="sla_resolution_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id}/{self.priority} v{self.version}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> CaseQuerySet:
+        """Branch scope; agents only their own or assigned cases (seed 003 Bab 5.4)."""
+        from amanah.cases.policies import CASE_VIEW, OWN_CASES_ONLY_ROLES
+        from amanah.iam import authz
+
+        if not authz.has_perm(actor, CASE_VIEW):
+            return self.none()
+        cases = authz.filter_by_branch_scope(self, actor, field="branch")
+        if getattr(actor, "active_role", "") in OWN_CASES_ONLY_ROLES:
+            cases = cases.filter(Q(created_by_id=actor.pk) | Q(assigned_to_id=actor.pk))
+        return cases
+
+
+class Case(models.Model):
+    """A complaint (pengaduan) from intake to close, with SLA clocks on working time.
+
+    Closing needs a final response: the service refuses it, and a CHECK constraint makes
+    PostgreSQL refuse it too, whatever code tries.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case_no = models.CharField(max_length=30, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases"
+    )
+    branch = models.ForeignKey("iam.Branch", on_delete=models.PROTECT, related_name="cases")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    category = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="cases")
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    status = models.CharField(max_length=14, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    description = models.TextField()
+    product = models.CharField(max_length=80, blank=True)
+    contact_preference = models.CharField(max_length=80, blank=True)
+    sla_policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="cases")
+    received_at = models.DateTimeField()
+    first_response_due_at = models.DateTimeField()
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField()  # 75 % of the allowed working time
+    sla_due_at = models.DateTimeField()  # resolution due
+    regulatory_deadline_at = models.DateTimeField(null=True, blank=True)  # OJK day 20
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_minutes = models.PositiveIntegerField(default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    regulatory_overdue_at = models.DateTimeField(null=True, blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    assigned_to = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+    )
+    created_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="created_cases"
+    )
+    final_response = models.TextField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_code = models.CharField(max_length=40, blank=True)
+    root_cause = models.CharField(max_length=12, choices=RootCause.choices, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="case_close_requires_final_response",
+                condition=~Q(status="CLOSED")
+                # length(NULL) is NULL and a CHECK lets NULL pass: test NOT NULL explicitly.
+                | (
+                    Q(final_response__isnull=False)
+                    & Q(GreaterThanOrEqual(Length("final_response"), FINAL_RESPONSE_MIN_LENGTH))
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status", "sla_due_at"], name="case_queue"),
+            models.Index(fields=["customer", "-received_at"], name="case_customer"),
+            models.Index(
+                fields=["warn_at"],
+                name="case_open_warn",
+                condition=Q(warned_at__isnull=True, paused_at__isnull=True),
+            ),
+            models.Index(
+                fields=["sla_due_at"],
+                name="case_open_due",
+                condition=Q(breached_at__isnull=True, paused_at__isnull=True),
+            ),
+            models.Index(fields=["assigned_to", "status"], name="case_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_no
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ActivityType(models.TextChoices):
+    NOTE = "NOTE", _("Catatan")
+    ASSIGN = "ASSIGN", _("Penugasan")
+    ESCALATE = "ESCALATE", _("Eskalasi")
+    STATUS_CHANGE = "STATUS_CHANGE", _("Perubahan status")
+    ATTACHMENT = "ATTACHMENT", _("Lampiran")
+    FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
+    SLA = "SLA", _("SLA")
+    EXTENSION = "EXTENSION", _("Perpanjangan")
+
+
+class CaseActivity(models.Model):
+    """One line of the case's activity log: who did what, when (seed 003 US-07)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
+    activity_type = models.CharField(max_length=16, choices=ActivityType.choices)
+    message = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    meta = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created_at"], name="case_activity_time")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.activity_type}"
+
+
+class CaseAttachment(models.Model):
+    """A file checked by content (not by name), stored outside the web root under a name the
+    server chose, and served only through a permission-checked view."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    original_name = models.CharField(max_length=200)
+    stored_name = models.CharField(max_length=80, unique=True)
+    content_type = models.CharField(max_length=80)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class CaseSurvey(models.Model):
+    """CSAT after close: score 1–5 and an optional comment, one per case."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="survey")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="csat_score_1_5")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.score}"
+
+
+class CaseNumberSequence(models.Model):
+    """Registration numbers per year, handed out under a row lock: unique and gap-free."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -1,0 +1,35 @@
+"""Case permissions (seed 003 Bab 6.3): agents handle their own cases, supervisors the branch."""
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.permissions import declare
+from amanah.core.roles import RoleKey as R
+
+CASE_VIEW = declare(
+    "case.view", _("Lihat kasus (dalam scope)"), default_roles=(R.AGENT, R.SUPERVISOR)
+)
+CASE_CREATE = declare(
+    "case.create", _("Catat pengaduan / kasus baru"), default_roles=(R.AGENT, R.SUPERVISOR)
+)
+CASE_UPDATE = declare(
+    "case.update",
+    _("Tangani kasus: catatan, status, lampiran, jawaban akhir"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+CASE_CLOSE = declare(
+    "case.close", _("Tutup kasus (jawaban akhir wajib)"), default_roles=(R.AGENT, R.SUPERVISOR)
+)
+CASE_ASSIGN = declare(
+    "case.assign", _("Tugaskan dan eskalasi kasus"), default_roles=(R.SUPERVISOR,)
+)
+CASE_QUEUE = declare("case.queue", _("Antrian SLA cabang"), default_roles=(R.SUPERVISOR,))
+CASE_EXPORT = declare("case.export", _("Ekspor daftar kasus (CSV)"), default_roles=(R.SUPERVISOR,))
+CASE_ROOT_CAUSE = declare(
+    "case.root_cause", _("Tandai akar masalah (RCA)"), default_roles=(R.SUPERVISOR,)
+)
+SLA_MANAGE = declare(
+    "sla.manage", _("Kelola kategori kasus dan kebijakan SLA"), default_roles=(R.ADMIN,)
+)
+
+# Seed 003 Bab 5.4: an agent updates only the cases they created or are assigned.
+OWN_CASES_ONLY_ROLES = frozenset({R.AGENT.value})

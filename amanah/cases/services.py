@@ -1,0 +1,596 @@
+"""Every change to a case (seed 003 Bab 7.4, 8.2): permission and scope, validation, write,
+activity log and audit event in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.cases import attachments, sla
+from amanah.cases.models import (
+    FINAL_RESPONSE_MIN_LENGTH,
+    ActivityType,
+    Case,
+    CaseActivity,
+    CaseCategory,
+    CaseNumberSequence,
+    CaseStatus,
+    CaseSurvey,
+    Channel,
+    Priority,
+    RootCause,
+    SlaPolicy,
+)
+from amanah.cases.policies import (
+    CASE_ASSIGN,
+    CASE_CLOSE,
+    CASE_CREATE,
+    CASE_ROOT_CAUSE,
+    CASE_UPDATE,
+)
+from amanah.core.errors import NotFound, ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.customers.models import Customer
+from amanah.iam import authz
+from amanah.notifications.services import Message, notify_many
+
+S = CaseStatus
+MIN_CHRONOLOGY = 10
+
+# Status changes a role may make by hand (escalation, resolution and closing have services).
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (S.NEW, S.IN_PROGRESS): frozenset({R.AGENT, R.SUPERVISOR}),
+    (S.IN_PROGRESS, S.WAITING_INFO): frozenset({R.AGENT, R.SUPERVISOR}),
+    (S.WAITING_INFO, S.IN_PROGRESS): frozenset({R.AGENT, R.SUPERVISOR}),
+    (S.ESCALATED, S.IN_PROGRESS): frozenset({R.SUPERVISOR}),
+    (S.RESOLVED, S.IN_PROGRESS): frozenset({R.SUPERVISOR}),  # reopen
+}
+
+
+@dataclass
+class CaseInput:
+    customer: Customer
+    channel: str
+    category_code: str
+    priority: str
+    description: str
+    product: str = ""
+    contact_preference: str = ""
+
+
+def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> CaseActivity:
+    return CaseActivity.objects.create(
+        case=case,
+        activity_type=activity_type,
+        message=message,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", "system"),
+        meta=meta,
+    )
+
+
+def _next_case_no(year: int) -> str:
+    CaseNumberSequence.objects.get_or_create(year=year)
+    sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"PGD-{year}-{sequence.last:06d}"
+
+
+def _require_case(actor, permission: str, case: Case) -> None:
+    """Permission plus scope: an agent may touch only cases they created or are assigned."""
+    authz.require(actor, permission)
+    if not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
+        raise NotFound()
+
+
+def _validate_intake(data: CaseInput) -> CaseCategory:
+    if data.channel not in Channel.values:
+        raise ServiceError("channel_required", _("Pilih kanal pengaduan."), field="channel")
+    if data.priority not in Priority.values:
+        raise ServiceError("priority_required", _("Pilih prioritas."), field="priority")
+    category = CaseCategory.objects.filter(code=data.category_code, active=True).first()
+    if category is None:
+        raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
+    if len((data.description or "").strip()) < MIN_CHRONOLOGY:
+        raise ServiceError(
+            "chronology_required",
+            _("Kronologi wajib diisi (minimal 10 karakter)."),
+            field="description",
+        )
+    return category
+
+
+@transaction.atomic
+def case_create(*, actor, data: CaseInput) -> Case:
+    """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE."""
+    authz.require(actor, CASE_CREATE)
+    if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
+        raise NotFound()
+    category = _validate_intake(data)
+    policy = SlaPolicy.objects.filter(
+        category=category, priority=data.priority, active=True
+    ).first()
+    if policy is None:
+        raise ServiceError(
+            "no_sla_rule",
+            _("Belum ada aturan SLA untuk kategori dan prioritas ini; hubungi Admin."),
+            field="priority",
+        )
+    received_at = timezone.now()
+    branch = data.customer.home_branch
+    clocks = sla.deadlines(policy, received_at, branch)
+    case = Case.objects.create(
+        case_no=_next_case_no(timezone.localtime(received_at).year),
+        customer=data.customer,
+        branch=branch,
+        channel=data.channel,
+        category=category,
+        priority=data.priority,
+        description=data.description.strip(),
+        product=data.product.strip()[:80],
+        contact_preference=data.contact_preference.strip()[:80],
+        sla_policy=policy,
+        received_at=received_at,
+        first_response_due_at=clocks.first_response_due_at,
+        warn_at=clocks.warn_at,
+        sla_due_at=clocks.due_at,
+        regulatory_deadline_at=clocks.regulatory_deadline_at,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_CASE,
+        obj=case,
+        meta={
+            "case_no": case.case_no,
+            "category": category.code,
+            "priority": case.priority,
+            "channel": case.channel,
+            "sla_policy": policy.pk,
+        },
+    )
+    return case
+
+
+def _locked(case: Case) -> Case:
+    return (
+        Case.objects.select_for_update()
+        .select_related("branch", "category", "sla_policy")
+        .get(pk=case.pk)
+    )
+
+
+def _touch(case: Case, *fields: str) -> None:
+    case.updated_at = timezone.now()
+    case.save(update_fields=[*fields, "updated_at"])
+
+
+@transaction.atomic
+def case_change_status(*, actor, case: Case, to_status: str, note: str = "") -> Case:
+    """Move along the status machine; WAITING_INFO pauses the resolution clock."""
+    _require_case(actor, CASE_UPDATE, case)
+    case = _locked(case)
+    allowed = TRANSITIONS.get((case.status, to_status))
+    if allowed is None or getattr(actor, "active_role", "") not in allowed:
+        raise ServiceError(
+            "transition_not_allowed",
+            _("Perubahan status %(a)s → %(b)s tidak diizinkan untuk peran Anda.")
+            % {"a": case.status, "b": to_status},
+            field="status",
+        )
+    now, previous = timezone.now(), case.status
+    fields = ["status"]
+    if to_status == S.WAITING_INFO:
+        case.paused_at = now
+        fields.append("paused_at")
+    elif previous == S.WAITING_INFO:
+        _resume(case, now)
+        fields += ["paused_at", "paused_minutes", "sla_due_at", "warn_at"]
+    if previous == S.RESOLVED:  # reopened: a new final response is needed before closing
+        case.final_response, case.resolved_at = None, None
+        fields += ["final_response", "resolved_at"]
+    if case.first_responded_at is None:
+        case.first_responded_at = now
+        fields.append("first_responded_at")
+    case.status = to_status
+    _touch(case, *fields)
+    _log(
+        case, actor, ActivityType.STATUS_CHANGE, note.strip(), **{"from": previous, "to": to_status}
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={"from": previous, "to": to_status},
+    )
+    return case
+
+
+def _resume(case: Case, now) -> None:
+    paused_from = case.paused_at
+    case.paused_minutes += sla.paused_working_minutes(case.branch, paused_from, now)
+    case.sla_due_at = sla.after_pause(case.branch, case.sla_due_at, paused_from, now)
+    case.warn_at = sla.after_pause(case.branch, case.warn_at, paused_from, now)
+    case.paused_at = None
+
+
+def _eligible_handlers(case: Case):
+    from amanah.iam.models import User
+
+    handlers = User.objects.filter(
+        is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
+    ).distinct()
+    return [u for u in handlers if authz.branch_scope(u).allows(case.branch_id)]
+
+
+@transaction.atomic
+def case_assign(*, actor, case: Case, assignee) -> Case:
+    """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE."""
+    _require_case(actor, CASE_ASSIGN, case)
+    case = _locked(case)
+    if not case.is_open:
+        raise ServiceError("case_not_open", _("Kasus sudah selesai; tidak dapat ditugaskan."))
+    held = set(assignee.role_keys())
+    if (
+        not assignee.is_active
+        or not held & {R.AGENT, R.SUPERVISOR}
+        or not authz.branch_scope(assignee).allows(case.branch_id)
+    ):
+        raise ServiceError(
+            "assignee_invalid",
+            _("Petugas harus agen/supervisor aktif di cabang kasus."),
+            field="assignee",
+        )
+    previous = case.assigned_to
+    if previous and previous.pk == assignee.pk:
+        return case
+    case.assigned_to = assignee
+    _touch(case, "assigned_to")
+    _log(
+        case,
+        actor,
+        ActivityType.ASSIGN,
+        "",
+        **{"from": previous.username if previous else None, "to": assignee.username},
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.ASSIGN_CASE,
+        obj=case,
+        meta={"from": previous.username if previous else None, "to": assignee.username},
+    )
+    notify_many(
+        [
+            Message(
+                assignee.pk,
+                _("Kasus %s ditugaskan kepada Anda") % case.case_no,
+                f"case-assigned:{case.pk}:{assignee.pk}:{case.updated_at.timestamp()}",
+                url=f"/cases/{case.pk}/",
+            )
+        ]
+    )
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, actor, case: Case, reason: str) -> Case:
+    """Raise the escalation level (and status); ESCALATE_CASE."""
+    _require_case(actor, CASE_ASSIGN, case)
+    case = _locked(case)
+    if case.status not in (S.NEW, S.IN_PROGRESS, S.WAITING_INFO, S.ESCALATED):
+        raise ServiceError("case_not_open", _("Hanya kasus terbuka yang dapat dieskalasi."))
+    if len((reason or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan eskalasi (minimal 10 karakter)."), field="reason"
+        )
+    now, previous = timezone.now(), case.status
+    fields = ["status", "escalation_level"]
+    if case.paused_at:
+        _resume(case, now)
+        fields += ["paused_at", "paused_minutes", "sla_due_at", "warn_at"]
+    case.status, case.escalation_level = S.ESCALATED, case.escalation_level + 1
+    _touch(case, *fields)
+    _log(
+        case,
+        actor,
+        ActivityType.ESCALATE,
+        reason.strip(),
+        level=case.escalation_level,
+        **{"from": previous},
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.ESCALATE_CASE,
+        obj=case,
+        meta={"level": case.escalation_level, "from": previous, "reason": "manual"},
+    )
+    return case
+
+
+@transaction.atomic
+def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
+    _require_case(actor, CASE_UPDATE, case)
+    message = (message or "").strip()
+    if not message:
+        raise ServiceError("note_required", _("Catatan tidak boleh kosong."), field="message")
+    if len(message) > 5000:
+        raise ServiceError("note_too_long", _("Catatan maks. 5000 karakter."), field="message")
+    case = _locked(case)
+    if case.first_responded_at is None:
+        case.first_responded_at = timezone.now()
+        _touch(case, "first_responded_at")
+    activity = _log(case, actor, ActivityType.NOTE, message)
+    audit.record(actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"activity": "NOTE"})
+    return activity
+
+
+@transaction.atomic
+def case_add_attachment(*, actor, case: Case, upload) -> object:
+    """Store a file after checking its real type against its name; ATTACHMENT activity."""
+    _require_case(actor, CASE_UPDATE, case)
+    stored = attachments.store(case=_locked(case), upload=upload, uploaded_by=actor)
+    _log(
+        case,
+        actor,
+        ActivityType.ATTACHMENT,
+        stored.original_name,
+        attachment=str(stored.pk),
+        size=stored.size,
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={"activity": "ATTACHMENT", "content_type": stored.content_type, "size": stored.size},
+    )
+    return stored
+
+
+@transaction.atomic
+def case_final_response(*, actor, case: Case, text: str) -> Case:
+    """The answer given to the customer (≥ 20 characters); resolves the case."""
+    _require_case(actor, CASE_UPDATE, case)
+    case = _locked(case)
+    text = (text or "").strip()
+    if len(text) < FINAL_RESPONSE_MIN_LENGTH:
+        raise ServiceError(
+            "final_response_too_short",
+            _("Jawaban akhir minimal %d karakter.") % FINAL_RESPONSE_MIN_LENGTH,
+            field="final_response",
+        )
+    if case.status not in (S.NEW, S.IN_PROGRESS, S.ESCALATED):
+        raise ServiceError(
+            "case_not_in_progress", _("Jawaban akhir hanya untuk kasus yang sedang diproses.")
+        )
+    now = timezone.now()
+    case.final_response, case.resolved_at, case.status = text, now, S.RESOLVED
+    case.first_responded_at = case.first_responded_at or now
+    _touch(case, "final_response", "resolved_at", "status", "first_responded_at")
+    _log(case, actor, ActivityType.FINAL_RESPONSE, text)
+    audit.record(
+        actor=actor,
+        action=AuditAction.FINAL_RESPONSE,
+        obj=case,
+        meta={"length": len(text), "within_sla": now <= case.sla_due_at},
+    )
+    return case
+
+
+@transaction.atomic
+def case_close(*, actor, case: Case, resolution_code: str) -> Case:
+    """Close a resolved case. Without a final response it is refused — here and by the database."""
+    _require_case(actor, CASE_CLOSE, case)
+    case = _locked(case)
+    if not case.final_response:
+        raise ServiceError(
+            "final_response_required",
+            _("Kasus tidak dapat ditutup sebelum jawaban akhir diisi."),
+            field="final_response",
+        )
+    if case.status != S.RESOLVED:
+        raise ServiceError(
+            "case_not_resolved", _("Hanya kasus berstatus Selesai yang dapat ditutup.")
+        )
+    code = (resolution_code or "").strip().upper()
+    if not code or len(code) > 40:
+        raise ServiceError(
+            "resolution_code_required", _("Kode penyelesaian wajib diisi."), field="resolution_code"
+        )
+    case.status, case.closed_at, case.resolution_code = S.CLOSED, timezone.now(), code
+    case.closed_by = actor if getattr(actor, "pk", None) else None
+    _touch(case, "status", "closed_at", "closed_by", "resolution_code")
+    _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": S.RESOLVED, "to": S.CLOSED})
+    audit.record(
+        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
+    )
+    return case
+
+
+@transaction.atomic
+def case_extend(*, actor, case: Case, reason: str, customer_notified: bool) -> Case:
+    """OJK: one extension of the resolution period, with a reason and notice to the customer."""
+    _require_case(actor, CASE_ASSIGN, case)
+    case = _locked(case)
+    policy = case.sla_policy
+    if not policy.regulatory or not policy.extension_days:
+        raise ServiceError(
+            "no_extension", _("Kebijakan SLA kasus ini tidak mengenal perpanjangan.")
+        )
+    if case.extended_at:
+        raise ServiceError("already_extended", _("Perpanjangan hanya boleh satu kali."))
+    if not case.is_open:
+        raise ServiceError("case_not_open", _("Kasus sudah selesai."))
+    if len((reason or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required",
+            _("Tuliskan alasan perpanjangan (minimal 10 karakter)."),
+            field="reason",
+        )
+    if not customer_notified:
+        raise ServiceError(
+            "notice_required",
+            _("Nasabah wajib diberi tahu tentang perpanjangan."),
+            field="customer_notified",
+        )
+    case.sla_due_at = sla.extended(case.branch, case.sla_due_at, policy.extension_days)
+    case.extended_at, case.extension_reason = timezone.now(), reason.strip()
+    case.breached_at = None  # a breach before the extension no longer stands
+    _touch(case, "sla_due_at", "extended_at", "extension_reason", "breached_at")
+    _log(
+        case,
+        actor,
+        ActivityType.EXTENSION,
+        reason.strip(),
+        days=policy.extension_days,
+        customer_notified=True,
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={
+            "activity": "EXTENSION",
+            "days": policy.extension_days,
+            "new_due": case.sla_due_at.isoformat(),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_set_root_cause(*, actor, case: Case, root_cause: str) -> Case:
+    _require_case(actor, CASE_ROOT_CAUSE, case)
+    if root_cause not in RootCause.values:
+        raise ServiceError(
+            "root_cause_invalid", _("Akar masalah tidak dikenal."), field="root_cause"
+        )
+    case = _locked(case)
+    case.root_cause = root_cause
+    _touch(case, "root_cause")
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"root_cause": root_cause}
+    )
+    return case
+
+
+@transaction.atomic
+def case_record_survey(*, actor, case: Case, score: int, comment: str = "") -> CaseSurvey:
+    """CSAT after close (1–5); one per case."""
+    _require_case(actor, CASE_UPDATE, case)
+    if case.status != S.CLOSED:
+        raise ServiceError("case_not_closed", _("Survei kepuasan diisi setelah kasus ditutup."))
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise ServiceError("score_invalid", _("Skor 1 sampai 5."), field="score")
+    if CaseSurvey.objects.filter(case=case).exists():
+        raise ServiceError("survey_exists", _("Survei kasus ini sudah tercatat."))
+    survey = CaseSurvey.objects.create(
+        case=case,
+        score=score,
+        comment=(comment or "").strip()[:1000],
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"csat": score})
+    return survey
+
+
+# --------------------------------------------------------------------------- configuration (ADMIN)
+
+
+@transaction.atomic
+def category_save(*, actor, code: str, name: str, is_sensitive: bool, active: bool) -> CaseCategory:
+    from amanah.cases.policies import SLA_MANAGE
+
+    authz.require(actor, SLA_MANAGE)
+    code, name = (code or "").strip().upper(), (name or "").strip()
+    if not code.replace("_", "").isalnum() or len(code) > 20:
+        raise ServiceError(
+            "code_invalid", _("Kode kategori huruf/angka/garis bawah, maks. 20."), field="code"
+        )
+    if not name:
+        raise ServiceError("name_required", _("Nama kategori wajib diisi."), field="name")
+    category, created = CaseCategory.objects.update_or_create(
+        code=code, defaults={"name": name, "is_sensitive": is_sensitive, "active": active}
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=category,
+        meta={"category": code, "created": created, "sensitive": is_sensitive, "active": active},
+    )
+    return category
+
+
+@transaction.atomic
+def sla_policy_save(
+    *,
+    actor,
+    category_code: str,
+    priority: str,
+    first_response_value: int,
+    first_response_unit: str,
+    resolution_value: int,
+    resolution_unit: str,
+    regulatory: bool = False,
+    escalate_on_breach: bool = True,
+) -> SlaPolicy:
+    """A new version of the policy for category × priority; open cases keep their version."""
+    from amanah.cases.models import TimeUnit
+    from amanah.cases.policies import SLA_MANAGE
+
+    authz.require(actor, SLA_MANAGE)
+    category = CaseCategory.objects.filter(code=category_code).first()
+    if category is None:
+        raise ServiceError("category_required", _("Kategori tidak dikenal."), field="category")
+    if priority not in Priority.values:
+        raise ServiceError("priority_required", _("Prioritas tidak dikenal."), field="priority")
+    for value, unit, field in (
+        (first_response_value, first_response_unit, "first_response_value"),
+        (resolution_value, resolution_unit, "resolution_value"),
+    ):
+        if unit not in TimeUnit.values or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ServiceError(
+                "target_invalid", _("Target harus 1–1000 jam/hari kerja."), field=field
+            )
+    if regulatory:  # OJK POJK 22/2023: 10 working days, one extension of 10
+        resolution_value, resolution_unit = min(resolution_value, 10), TimeUnit.DAYS
+    current = (
+        SlaPolicy.objects.select_for_update()
+        .filter(category=category, priority=priority, active=True)
+        .first()
+    )
+    if current:
+        current.active = False
+        current.save(update_fields=["active"])
+    policy = SlaPolicy.objects.create(
+        category=category,
+        priority=priority,
+        first_response_value=first_response_value,
+        first_response_unit=first_response_unit,
+        resolution_value=resolution_value,
+        resolution_unit=resolution_unit,
+        regulatory=regulatory,
+        extension_days=10 if regulatory else 0,
+        escalate_on_breach=escalate_on_breach,
+        version=(current.version + 1) if current else 1,
+        created_by=actor.username,
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=policy,
+        meta={
+            "category": category.code,
+            "priority": priority,
+            "version": policy.version,
+            "resolution": f"{policy.resolution_value} {policy.resolution_unit}",
+            "regulatory": regulatory,
+        },
+    )
+    return policy

@@ -1,0 +1,235 @@
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from amanah.audit.models import AuditLog
+from amanah.cases import services as cases
+from amanah.cases.models import Case, CaseActivity
+from amanah.cases.sweep import sla_sweep
+from amanah.cases.tests.conftest import WIB, at
+from amanah.conftest import sign_in
+from amanah.core.errors import ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.customer360.selectors import customer_360
+from amanah.notifications.models import Notification
+
+MONDAY = dt.datetime(2026, 6, 8, 8, 0, tzinfo=WIB)
+
+
+def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, agent, supervisor):
+    with at(MONDAY):
+        case = open_case(priority="HIGH")  # 3 working days
+        cases.case_assign(actor=supervisor, case=case, assignee=agent)
+    case.refresh_from_db()
+    with at(case.warn_at - dt.timedelta(minutes=1)):
+        assert sla_sweep().warned == 0
+    with at(case.warn_at):
+        assert sla_sweep().warned == 1
+        assert sla_sweep().warned == 0  # again: nothing more
+    with at(case.sla_due_at + dt.timedelta(minutes=1)):
+        first = sla_sweep()
+        second = sla_sweep()
+    assert (first.breached, first.escalated) == (1, 1) and (second.breached, second.escalated) == (
+        0,
+        0,
+    )
+    case.refresh_from_db()
+    assert case.status == "ESCALATED" and case.escalation_level == 1 and case.breached_at
+    assert CaseActivity.objects.filter(case=case, activity_type="SLA").count() == 2
+    for user in (agent, supervisor):
+        assert set(user.notifications.values_list("dedupe_key", flat=True)) >= {
+            f"warning:{case.pk}",
+            f"breach:{case.pk}",
+        }
+    assert Notification.objects.filter(dedupe_key=f"breach:{case.pk}").count() == 2
+    assert (
+        AuditLog.objects.filter(
+            action="ESCALATE_CASE", object_id=str(case.pk), actor_username="system:sla"
+        ).count()
+        == 1
+    )
+
+
+def test_paused_and_finished_cases_are_left_alone(open_case, agent):
+    with at(MONDAY):
+        waiting, done = open_case(), open_case()
+        cases.case_change_status(actor=agent, case=waiting, to_status="IN_PROGRESS")
+        cases.case_change_status(actor=agent, case=waiting, to_status="WAITING_INFO")
+        cases.case_final_response(
+            actor=agent, case=done, text="Sudah kami kembalikan dananya, terima kasih."
+        )
+    with at(MONDAY + dt.timedelta(days=60)):
+        result = sla_sweep()
+    assert result.breached == 0 and result.warned == 0
+
+
+def test_ojk_day_20_flag(open_case):
+    with at(MONDAY):
+        case = open_case(priority="LOW")
+    with at(case.regulatory_deadline_at + dt.timedelta(minutes=1)):
+        assert sla_sweep().regulatory_overdue == 1
+        assert sla_sweep().regulatory_overdue == 0
+    assert Case.objects.get(pk=case.pk).regulatory_overdue_at
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_attachments_are_checked_by_content(open_case, agent, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    case = open_case()
+    stored = cases.case_add_attachment(
+        actor=agent, case=case, upload=SimpleUploadedFile("bukti.png", PNG)
+    )
+    assert stored.content_type == "image/png" and stored.stored_name != "bukti.png"
+    assert (
+        tmp_path / "attachments" / stored.stored_name[:2] / stored.stored_name
+    ).read_bytes() == PNG
+    for name, data, code in [
+        ("bukti.pdf", PNG, "file_extension_mismatch"),  # a PNG pretending to be a PDF
+        ("setup.pdf", b"MZ\x90\x00" + b"\x00" * 100, "file_type"),  # an executable
+        ("kosong.png", b"", "file_empty"),
+        ("besar.png", PNG + b"\x00" * (5 * 1024 * 1024), "file_too_large"),
+    ]:
+        with pytest.raises(ServiceError) as refused:
+            cases.case_add_attachment(actor=agent, case=case, upload=SimpleUploadedFile(name, data))
+        assert refused.value.code == code
+    assert case.attachments.count() == 1
+    client = sign_in(Client(), agent)
+    download = client.get(f"/cases/{case.pk}/attachments/{stored.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_queue_is_scoped_ordered_and_exported_with_audit(
+    customer, make_user, branch_a, branch_b, system
+):
+    from amanah.customers.services import CustomerInput, customer_create
+
+    other = customer_create(
+        actor=system, data=CustomerInput(full_name="Nasabah Siantar", home_branch=branch_b)
+    )
+
+    def make(who, priority):
+        return cases.case_create(
+            actor=system,
+            data=cases.CaseInput(
+                customer=who,
+                channel="CALL_CENTER",
+                category_code="CARD_ATM",
+                priority=priority,
+                description="Kartu tertelan di ATM cabang.",
+            ),
+        )
+
+    with at(MONDAY):
+        slow, urgent, elsewhere = (
+            make(customer, "LOW"),
+            make(customer, "CRITICAL"),
+            make(other, "CRITICAL"),
+        )
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    client = sign_in(Client(), supervisor)
+    page = client.get("/cases/queue/").content.decode()
+    assert urgent.case_no in page and slow.case_no in page and elsewhere.case_no not in page
+    assert page.index(urgent.case_no) < page.index(slow.case_no)  # nearest due first
+    overdue_only = client.get("/cases/queue/", {"overdue": "on"}).content.decode()
+    assert urgent.case_no in overdue_only  # its deadline (1 day after 8 June 2026) has passed
+    csv = client.get("/cases/queue/export.csv")
+    body = b"".join(csv.streaming_content).decode()
+    assert (
+        body.splitlines()[0].startswith("case_no")
+        and urgent.case_no in body
+        and elsewhere.case_no not in body
+    )
+    assert AuditLog.objects.get(action="EXPORT_DATA").meta["rows"] == 2
+    agent_client = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
+    assert agent_client.get("/cases/queue/export.csv").status_code == 403
+
+
+def test_queue_keyset_pagination_visits_every_case_once(customer, make_user, branch_a, system):
+    with at(MONDAY):
+        made = {
+            cases.case_create(
+                actor=system,
+                data=cases.CaseInput(
+                    customer=customer,
+                    channel="BRANCH",
+                    category_code="FEE_ADMIN",
+                    priority="LOW",
+                    description="Biaya administrasi dipotong dua kali.",
+                ),
+            ).case_no
+            for _ in range(55)
+        }
+    client = sign_in(Client(), make_user(R.SUPERVISOR, branches=[branch_a]))
+    first = client.get("/cases/queue/")
+    rows, key = first.context["rows"], first.context["next_key"]
+    second = client.get("/cases/queue/", {"after_due": key[0].isoformat(), "after_id": key[1]})
+    seen = [c.case_no for c in rows] + [c.case_no for c in second.context["rows"]]
+    assert len(seen) == 55 and set(seen) == made and second.context["next_key"] is None
+
+
+def test_cases_show_up_in_customer_360(open_case, agent, make_user, branch_a):
+    with at(MONDAY):
+        fraud = open_case(category="FRAUD_SCAM", priority="HIGH")
+    view = customer_360(actor=agent, customer_id=fraud.customer_id)
+    codes = [a.code for a in view.alerts]
+    assert {"FRAUD_CASE", "OPEN_CASE", "OVERDUE_SLA"} <= set(codes)
+    assert view.facts["open_case"]["number"] == fraud.case_no
+    colleague = make_user(R.AGENT, branches=[branch_a])
+    colleague_view = customer_360(actor=colleague, customer_id=fraud.customer_id)
+    assert not [e for e in colleague_view.events if e.kind == "CASE"]  # sensitive: hidden
+    supervisor_view = customer_360(
+        actor=make_user(R.SUPERVISOR, branches=[branch_a]), customer_id=fraud.customer_id
+    )
+    assert [e for e in supervisor_view.events if e.kind == "CASE"]
+    page = (
+        sign_in(Client(), colleague)
+        .get(f"/customers/{fraud.customer_id}/?tab=cases")
+        .content.decode()
+    )
+    assert fraud.case_no in page and "Transfer ke rekening lain" not in page
+
+
+def test_receipt_page_and_pdf(open_case, agent):
+    case = open_case()
+    client = sign_in(Client(), agent)
+    page = client.get(f"/cases/{case.pk}/receipt/").content.decode()
+    assert case.case_no in page and "0003" in page and "CIF1000003" not in page  # masked CIF
+    pdf = client.get(f"/cases/{case.pk}/receipt.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_intake_form_end_to_end(customer, agent):
+    client = sign_in(Client(), agent)
+    refused = client.post(
+        f"/cases/new/{customer.pk}/",
+        {"channel": "BRANCH", "category": "TRX_FAIL", "priority": "MEDIUM", "description": ""},
+    )
+    assert refused.status_code == 200 and not Case.objects.exists()
+    done = client.post(
+        f"/cases/new/{customer.pk}/",
+        {
+            "channel": "BRANCH",
+            "category": "TRX_FAIL",
+            "priority": "MEDIUM",
+            "description": "Transfer antarbank gagal, saldo terpotong.",
+        },
+    )
+    case = Case.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/cases/{case.pk}/receipt/"
+
+
+def test_close_in_the_ui_without_final_response_shows_the_refusal(open_case, agent):
+    case = open_case()
+    response = sign_in(Client(), agent).post(
+        f"/cases/{case.pk}/close/", {"resolution_code": "REFUND"}
+    )
+    assert response.status_code == 400 and "jawaban akhir" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == "NEW"

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from amanah.cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("queue/export.csv", views.export, name="export"),
+    path("settings/", views.sla_settings, name="sla_settings"),
+    path("new/<uuid:customer_id>/", views.create, name="create"),
+    path("<uuid:case_id>/", views.detail, name="detail"),
+    path("<uuid:case_id>/receipt/", views.receipt, name="receipt"),
+    path("<uuid:case_id>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
+    path("<uuid:case_id>/note/", views.add_note, name="add_note"),
+    path("<uuid:case_id>/status/", views.change_status, name="change_status"),
+    path("<uuid:case_id>/final-response/", views.final_response, name="final_response"),
+    path("<uuid:case_id>/close/", views.close, name="close"),
+    path("<uuid:case_id>/assign/", views.assign, name="assign"),
+    path("<uuid:case_id>/escalate/", views.escalate, name="escalate"),
+    path("<uuid:case_id>/extend/", views.extend, name="extend"),
+    path("<uuid:case_id>/root-cause/", views.root_cause, name="root_cause"),
+    path("<uuid:case_id>/survey/", views.survey, name="survey"),
+    path("<uuid:case_id>/attachments/", views.upload, name="upload"),
+    path("<uuid:case_id>/attachments/<uuid:attachment_id>/", views.download, name="download"),
+]

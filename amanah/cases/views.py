@@ -1,0 +1,428 @@
+"""Case pages: intake, receipt (page and PDF), detail with role-based actions, SLA queue,
+CSV export, attachment download, and ADMIN configuration of categories and SLA policies."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.cases import attachments, receipts, selectors, services
+from amanah.cases.forms import (
+    CaseIntakeForm,
+    CategoryForm,
+    CloseForm,
+    ExtensionForm,
+    FinalResponseForm,
+    NoteForm,
+    QueueFilterForm,
+    RootCauseForm,
+    SlaPolicyForm,
+)
+from amanah.cases.models import CaseAttachment, CaseCategory, SlaPolicy
+from amanah.cases.policies import (
+    CASE_ASSIGN,
+    CASE_CLOSE,
+    CASE_CREATE,
+    CASE_EXPORT,
+    CASE_QUEUE,
+    CASE_ROOT_CAUSE,
+    CASE_UPDATE,
+    CASE_VIEW,
+    SLA_MANAGE,
+)
+from amanah.cases.services import TRANSITIONS
+from amanah.core.errors import ServiceError
+from amanah.core.masking import mask
+from amanah.core.views import requires
+from amanah.customer360.selectors import customer_for
+from amanah.iam import authz
+from amanah.iam.forms import add_service_error
+from amanah.iam.models import Branch
+
+
+@requires(CASE_CREATE)
+def create(request, customer_id):
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    form = CaseIntakeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.case_create(
+                actor=request.user,
+                data=services.CaseInput(
+                    customer=customer,
+                    channel=data["channel"],
+                    category_code=data["category"],
+                    priority=data["priority"],
+                    description=data["description"],
+                    product=data["product"],
+                    contact_preference=data["contact_preference"],
+                ),
+            )
+            if data["attachment"]:
+                services.case_add_attachment(
+                    actor=request.user, case=case, upload=data["attachment"]
+                )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("cases:receipt", case_id=case.pk)
+    return render(request, "cases/create.html", {"form": form, "customer": customer})
+
+
+@requires(CASE_VIEW)
+def receipt(request, case_id):
+    case = selectors.case_for(actor=request.user, case_id=case_id)
+    return render(request, "cases/receipt.html", {"case": case, "r": receipts.receipt_data(case)})
+
+
+@requires(CASE_VIEW)
+def receipt_pdf(request, case_id):
+    case = selectors.case_for(actor=request.user, case_id=case_id)
+    response = HttpResponse(receipts.receipt_pdf(case), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="tanda-terima-{case.case_no}.pdf"'
+    return response
+
+
+def _detail_context(request, case, **forms):
+    actor = request.user
+    role = actor.active_role
+    return {
+        "case": case,
+        "masked_phone": mask("phone", case.customer.phone_e164),
+        "show_details": selectors.may_see_sensitive(actor, case),
+        "activities": case.activities.select_related("actor").order_by("created_at"),
+        "attachments": case.attachments.all(),
+        "transitions": [
+            to for (frm, to), roles in TRANSITIONS.items() if frm == case.status and role in roles
+        ],
+        "can": {
+            "update": authz.has_perm(actor, CASE_UPDATE),
+            "close": authz.has_perm(actor, CASE_CLOSE),
+            "assign": authz.has_perm(actor, CASE_ASSIGN),
+            "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
+        },
+        "handlers": services._eligible_handlers(case) if authz.has_perm(actor, CASE_ASSIGN) else [],
+        "note_form": forms.get("note_form") or NoteForm(),
+        "final_form": forms.get("final_form") or FinalResponseForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "extension_form": ExtensionForm(),
+        "root_cause_form": RootCauseForm(initial={"root_cause": case.root_cause}),
+        "now": timezone.now(),
+    }
+
+
+@requires(CASE_VIEW)
+def detail(request, case_id):
+    case = selectors.case_for(actor=request.user, case_id=case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _act(request, case_id, permission, action, form_class=None, form_key=None):
+    """Run one action on a case; refusals come back on the same page with the reason."""
+    case = selectors.case_for(actor=request.user, case_id=case_id)
+    form = form_class(request.POST) if form_class else None
+    try:
+        if form is not None and not form.is_valid():
+            raise ServiceError("invalid", _("Periksa isian formulir."))
+        message = action(case, form.cleaned_data if form is not None else request.POST)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        if form is not None and form_key:
+            add_service_error(form, error)
+            case = selectors.case_for(actor=request.user, case_id=case_id)
+            return render(
+                request,
+                "cases/detail.html",
+                _detail_context(request, case, **{form_key: form}),
+                status=400,
+            )
+    else:
+        messages.success(request, message)
+    return redirect("cases:detail", case_id=case_id)
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def add_note(request, case_id):
+    def note(case, data):
+        services.case_add_note(actor=request.user, case=case, message=data["message"])
+        return _("Catatan ditambahkan.")
+
+    return _act(request, case_id, CASE_UPDATE, note, NoteForm, "note_form")
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def change_status(request, case_id):
+    def change(case, data):
+        services.case_change_status(
+            actor=request.user, case=case, to_status=data.get("to", ""), note=data.get("note", "")
+        )
+        return _("Status diperbarui.")
+
+    return _act(request, case_id, CASE_UPDATE, change)
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def final_response(request, case_id):
+    def respond(case, data):
+        services.case_final_response(actor=request.user, case=case, text=data["final_response"])
+        return _("Jawaban akhir dicatat; kasus berstatus Selesai.")
+
+    return _act(request, case_id, CASE_UPDATE, respond, FinalResponseForm, "final_form")
+
+
+@requires(CASE_CLOSE)
+@require_POST
+def close(request, case_id):
+    def do_close(case, data):
+        services.case_close(actor=request.user, case=case, resolution_code=data["resolution_code"])
+        return _("Kasus ditutup.")
+
+    return _act(request, case_id, CASE_CLOSE, do_close, CloseForm, "close_form")
+
+
+@requires(CASE_ASSIGN)
+@require_POST
+def assign(request, case_id):
+    from amanah.iam.models import User
+
+    def do_assign(case, data):
+        assignee = (
+            User.objects.filter(pk=data.get("assignee") or None).first()
+            if _is_uuid(data.get("assignee"))
+            else None
+        )
+        if assignee is None:
+            raise ServiceError("assignee_invalid", _("Pilih petugas."))
+        services.case_assign(actor=request.user, case=case, assignee=assignee)
+        return _("Kasus ditugaskan ke %s.") % assignee.full_name
+
+    return _act(request, case_id, CASE_ASSIGN, do_assign)
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@requires(CASE_ASSIGN)
+@require_POST
+def escalate(request, case_id):
+    def do_escalate(case, data):
+        services.case_escalate(actor=request.user, case=case, reason=data.get("reason", ""))
+        return _("Kasus dieskalasi.")
+
+    return _act(request, case_id, CASE_ASSIGN, do_escalate)
+
+
+@requires(CASE_ASSIGN)
+@require_POST
+def extend(request, case_id):
+    def do_extend(case, data):
+        services.case_extend(
+            actor=request.user,
+            case=case,
+            reason=data["reason"],
+            customer_notified=data["customer_notified"],
+        )
+        return _("Batas waktu diperpanjang 10 hari kerja.")
+
+    return _act(request, case_id, CASE_ASSIGN, do_extend, ExtensionForm)
+
+
+@requires(CASE_ROOT_CAUSE)
+@require_POST
+def root_cause(request, case_id):
+    def tag(case, data):
+        services.case_set_root_cause(actor=request.user, case=case, root_cause=data["root_cause"])
+        return _("Akar masalah dicatat.")
+
+    return _act(request, case_id, CASE_ROOT_CAUSE, tag, RootCauseForm)
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def survey(request, case_id):
+    from amanah.cases.forms import SurveyForm
+
+    def record(case, data):
+        services.case_record_survey(
+            actor=request.user, case=case, score=data["score"], comment=data["comment"]
+        )
+        return _("Survei kepuasan dicatat.")
+
+    return _act(request, case_id, CASE_UPDATE, record, SurveyForm)
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def upload(request, case_id):
+    def add(case, data):
+        file = request.FILES.get("file")
+        if file is None:
+            raise ServiceError("file_required", _("Pilih berkas."))
+        services.case_add_attachment(actor=request.user, case=case, upload=file)
+        return _("Lampiran ditambahkan.")
+
+    return _act(request, case_id, CASE_UPDATE, add)
+
+
+@requires(CASE_VIEW)
+def download(request, case_id, attachment_id):
+    case = selectors.case_for(actor=request.user, case_id=case_id)
+    attachment = get_object_or_404(CaseAttachment, case=case, pk=attachment_id)
+    response = FileResponse(
+        attachments.open_stored(attachment),
+        content_type=attachment.content_type,
+        as_attachment=True,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
+    branches = (
+        Branch.objects.visible_to(request.user)
+        if authz.has_perm(request.user, "iam.branch.view")
+        else Branch.objects.none()
+    )
+    form = QueueFilterForm(request.GET or None, branches=branches)
+    if not form.is_valid():
+        return form, selectors.QueueFilter()
+    d = form.cleaned_data
+    return form, selectors.QueueFilter(
+        branch_id=d["branch"],
+        status=d["status"],
+        priority=d["priority"],
+        category=d["category"],
+        overdue_only=d["overdue"],
+    )
+
+
+@requires(CASE_QUEUE)
+def queue(request):
+    form, filters = _queue_filters(request)
+    after = None
+    if request.GET.get("after_due") and _is_uuid(request.GET.get("after_id")):
+        try:
+            after = (datetime.fromisoformat(request.GET["after_due"]), request.GET["after_id"])
+        except ValueError:
+            after = None
+    rows, next_key = selectors.queue_page(actor=request.user, filters=filters, after=after)
+    query = request.GET.copy()
+    for key in ("after_due", "after_id"):
+        query.pop(key, None)
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "form": form,
+            "rows": rows,
+            "next_key": next_key,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+            "can_export": authz.has_perm(request.user, CASE_EXPORT),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@requires(CASE_EXPORT)
+def export(request):
+    _form, filters = _queue_filters(request)
+    rows = selectors.queue_export(actor=request.user, filters=filters)
+    writer = csv.writer(_Echo())
+    header = [
+        "case_no",
+        "branch",
+        "category",
+        "priority",
+        "status",
+        "received_at",
+        "sla_due_at",
+        "assigned_to",
+    ]
+
+    def lines():
+        yield writer.writerow(header)
+        for c in rows:
+            yield writer.writerow(
+                [
+                    c.case_no,
+                    c.branch.code,
+                    c.category_id,
+                    c.priority,
+                    c.status,
+                    c.received_at.isoformat(),
+                    c.sla_due_at.isoformat(),
+                    c.assigned_to.username if c.assigned_to else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="antrian-kasus-{timezone.now():%Y%m%d-%H%M}.csv"'
+    )
+    return response
+
+
+@requires(SLA_MANAGE)
+def sla_settings(request):
+    policy_form = SlaPolicyForm(request.POST if request.POST.get("form") == "policy" else None)
+    category_form = CategoryForm(request.POST if request.POST.get("form") == "category" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "policy" and policy_form.is_valid():
+                d = policy_form.cleaned_data
+                services.sla_policy_save(
+                    actor=request.user,
+                    category_code=d["category"],
+                    priority=d["priority"],
+                    first_response_value=d["first_response_value"],
+                    first_response_unit=d["first_response_unit"],
+                    resolution_value=d["resolution_value"],
+                    resolution_unit=d["resolution_unit"],
+                    regulatory=d["regulatory"],
+                    escalate_on_breach=d["escalate_on_breach"],
+                )
+                messages.success(request, _("Kebijakan SLA baru berlaku untuk kasus baru."))
+                return redirect("cases:sla_settings")
+            if request.POST.get("form") == "category" and category_form.is_valid():
+                d = category_form.cleaned_data
+                services.category_save(actor=request.user, **d)
+                messages.success(request, _("Kategori disimpan."))
+                return redirect("cases:sla_settings")
+        except ServiceError as error:
+            messages.error(request, error.message)
+    return render(
+        request,
+        "cases/sla_settings.html",
+        {
+            "categories": CaseCategory.objects.all(),
+            "policies": SlaPolicy.objects.filter(active=True)
+            .select_related("category")
+            .order_by("category", "priority"),
+            "policy_form": policy_form,
+            "category_form": category_form,
+        },
+    )
