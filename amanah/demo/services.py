@@ -220,8 +220,40 @@ def _seed_customers(actor) -> None:
             portfolio_assign(actor=actor, customer=customer, rm=User.objects.get(username="rm"))
 
 
+def _cases_loaded() -> bool:
+    from amanah.cases.models import Case
+
+    return Case.objects.filter(customer__identifiers__id_value=SEED_CUSTOMERS[2][6]).exists()
+
+
+def _seed_cases(actor) -> None:
+    """Customer C has a FRAUD_SCAM case in progress, handled by the agent (seed 003 Bab 14.2)."""
+    from amanah.cases import services as cases
+    from amanah.customers.models import Customer
+
+    agent = User.objects.get(username="agent")
+    agent.active_role = R.AGENT
+    customer_c = Customer.objects.get(identifiers__id_value=SEED_CUSTOMERS[2][6])
+    case = cases.case_create(
+        actor=agent,
+        data=cases.CaseInput(
+            customer=customer_c,
+            channel="CALL_CENTER",
+            category_code="FRAUD_SCAM",
+            priority="HIGH",
+            product="Tabungan",
+            description="Nasabah menerima telepon mengaku petugas bank, diminta kode OTP; "
+            "dua transaksi transfer tidak dikenal pada pukul 21:14 dan 21:16.",
+        ),
+    )
+    cases.case_change_status(
+        actor=agent, case=case, to_status="IN_PROGRESS", note="Kartu diblokir sementara."
+    )
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
     ("customers", _customers_loaded, _seed_customers),
+    ("cases", _cases_loaded, _seed_cases),
 ]

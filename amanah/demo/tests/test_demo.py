@@ -19,10 +19,28 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert demo_seed() == []
     assert User.objects.count() == count
     assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
-    assert AuditLog.objects.get(action="DEMO_SEED").meta == {"parts": ["staff", "customers"]}
+    assert AuditLog.objects.get(action="DEMO_SEED").meta == {
+        "parts": ["staff", "customers", "cases"]
+    }
     assert verify_chain().ok
 
 
 def test_demo_logins_work(db, client):
     demo_seed()
     assert iam.auth_login(username="agent", password=DEMO_PASSWORD).username == "agent"
+
+
+def test_demo_customers_match_the_script(db):
+    from amanah.consent.services import consent_states
+    from amanah.customers.models import Customer
+
+    demo_seed()
+    a, b, c = (Customer.objects.get(identifiers__id_value=f"CIF100000{n}") for n in (1, 2, 3))
+    assert consent_states(a)["MARKETING"] == "WITHDRAWN"
+    assert (
+        consent_states(b)["MARKETING"] == "GRANTED"
+        and b.assignments.get(active=True).rm.username == "rm"
+    )
+    assert consent_states(c)["MARKETING"] == "GRANTED"
+    fraud = c.cases.get()
+    assert (fraud.category_id, fraud.status) == ("FRAUD_SCAM", "IN_PROGRESS")
