@@ -25,7 +25,7 @@ from amanah.cases.forms import (
     RootCauseForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import CaseAttachment, CaseCategory, SlaPolicy
+from amanah.cases.models import CaseAttachment, CaseCategory, CaseStatus, SlaPolicy
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -101,7 +101,9 @@ def _detail_context(request, case, **forms):
         "activities": case.activities.select_related("actor").order_by("created_at"),
         "attachments": case.attachments.all(),
         "transitions": [
-            to for (frm, to), roles in TRANSITIONS.items() if frm == case.status and role in roles
+            (to, CaseStatus(to).label)
+            for (frm, to), roles in TRANSITIONS.items()
+            if frm == case.status and role in roles
         ],
         "can": {
             "update": authz.has_perm(actor, CASE_UPDATE),
