@@ -42,11 +42,13 @@ def _register_routers() -> None:
     from amanah.cases.api import router as cases_router
     from amanah.customers.api import router as customers_router
     from amanah.iam.api import router as iam_router
+    from amanah.sales.api import router as sales_router
 
     api.add_router("/", iam_router)
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/sales", sales_router)
 
 
 _register_routers()

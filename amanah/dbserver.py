@@ -54,11 +54,12 @@ def _ensure_database(server, name: str) -> None:
 
 def embedded_settings() -> dict:
     server = _embedded_server()
-    _ensure_database(server, EMBEDDED_DB_NAME)
+    name = os.environ.get("AMANAH_DB_NAME", EMBEDDED_DB_NAME)
+    _ensure_database(server, name)
     info = server.get_postmaster_info()
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": EMBEDDED_DB_NAME,
+        "NAME": name,
         "USER": "postgres",
         "HOST": str(info.socket_dir),
         "PORT": "",
@@ -68,8 +69,14 @@ def embedded_settings() -> dict:
 def database_settings() -> dict:
     """Django's DATABASES['default'] for this process."""
     url = os.environ.get("DATABASE_URL")
-    config = dj_database_url.parse(url, conn_max_age=0) if url else embedded_settings()
+    config = dj_database_url.parse(url) if url else embedded_settings()
+    if url and os.environ.get("AMANAH_DB_NAME"):  # e.g. a throwaway database for an e2e run
+        config["NAME"] = os.environ["AMANAH_DB_NAME"]
     config.setdefault("OPTIONS", {})
+    # Keep connections across requests (a new one per request costs several milliseconds);
+    # health checks drop a connection the server closed meanwhile.
+    config["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "300"))
+    config["CONN_HEALTH_CHECKS"] = True
     # Several test runs may share one server (e.g. two developers' sessions): name yours.
     config["TEST"] = {"NAME": os.environ.get("AMANAH_TEST_DB", f"test_{config['NAME']}")}
     return config

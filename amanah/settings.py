@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "amanah.customer360",
     "amanah.notifications",
     "amanah.cases",
+    "amanah.sales",
+    "amanah.marketing",
     "amanah.calendars",
     "amanah.demo",
 ]

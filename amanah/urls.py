@@ -21,6 +21,8 @@ urlpatterns = [
     path("customers/", include("amanah.customers.urls")),
     path("calendars/", include("amanah.calendars.urls")),
     path("cases/", include("amanah.cases.urls")),
+    path("sales/", include("amanah.sales.urls")),
+    path("marketing/", include("amanah.marketing.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]

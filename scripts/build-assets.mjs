@@ -10,6 +10,7 @@ const files = {
   "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
   "alpine.min.js": "node_modules/@alpinejs/csp/dist/cdn.min.js",
   "pico.min.css": "node_modules/@picocss/pico/css/pico.min.css",
+  "sortable.min.js": "node_modules/sortablejs/Sortable.min.js",
 };
 
 mkdirSync(vendor, { recursive: true });

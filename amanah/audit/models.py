@@ -45,7 +45,23 @@ class AuditAction(models.TextChoices):
     APPROVE_MERGE = "APPROVE_MERGE", _("Setujui penggabungan")
     REJECT_MERGE = "REJECT_MERGE", _("Tolak penggabungan")
     DISMISS_DUPLICATE = "DISMISS_DUPLICATE", _("Bukan duplikat")
+    CREATE_SEGMENT = "CREATE_SEGMENT", _("Buat segmen")
+    UPDATE_SEGMENT = "UPDATE_SEGMENT", _("Ubah segmen")
+    CREATE_CAMPAIGN = "CREATE_CAMPAIGN", _("Buat kampanye")
+    SUBMIT_CAMPAIGN = "SUBMIT_CAMPAIGN", _("Ajukan kampanye")
+    APPROVE_CAMPAIGN = "APPROVE_CAMPAIGN", _("Setujui kampanye")
+    REJECT_CAMPAIGN = "REJECT_CAMPAIGN", _("Tolak kampanye")
+    EVALUATE_ELIGIBILITY = "EVALUATE_ELIGIBILITY", _("Cek kelayakan kampanye")
+    EXECUTE_CAMPAIGN = "EXECUTE_CAMPAIGN", _("Jalankan kampanye")
     DEMO_SEED = "DEMO_SEED", _("Muat data demo")
+    CREATE_LEAD = "CREATE_LEAD", _("Buat lead")
+    UPDATE_LEAD = "UPDATE_LEAD", _("Ubah lead")
+    CLOSE_LEAD = "CLOSE_LEAD", _("Tutup lead")
+    CREATE_ACTIVITY = "CREATE_ACTIVITY", _("Catat aktivitas RM")
+    CREATE_OPPORTUNITY = "CREATE_OPPORTUNITY", _("Buat peluang")
+    UPDATE_OPPORTUNITY = "UPDATE_OPPORTUNITY", _("Ubah peluang")
+    FOLLOWUP_DONE = "FOLLOWUP_DONE", _("Tindak lanjut selesai")
+    FOLLOWUP_SKIPPED = "FOLLOWUP_SKIPPED", _("Tindak lanjut dilewati")
 
 
 class AuditLog(models.Model):

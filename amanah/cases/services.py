@@ -410,6 +410,11 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     audit.record(
         actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
     )
+    # Service-to-sell (seed 003 Bab 11.3B): in this transaction, so the follow-up task exists
+    # exactly when the close commits; it decides itself (consent, sensitivity) whether to make one.
+    from amanah.sales.followups import followup_for_closed_case
+
+    followup_for_closed_case(case)
     return case
 
 

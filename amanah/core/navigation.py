@@ -12,7 +12,9 @@ from amanah.cases.policies import CASE_QUEUE, SLA_MANAGE
 from amanah.core.policies import HOME_VIEW
 from amanah.customers.policies import CUSTOMER_SEARCH, DUPLICATES_VIEW
 from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, RBAC_MANAGE, USER_MANAGE
+from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
 from amanah.notifications.policies import NOTIFICATIONS_VIEW
+from amanah.sales.policies import FOLLOWUP_VIEW, LEAD_VIEW, OPPORTUNITY_VIEW
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Beranda"), "core:home", HOME_VIEW),
     NavItem(_("Cari nasabah"), "customer360:search", CUSTOMER_SEARCH),
     NavItem(_("Antrian kasus"), "cases:queue", CASE_QUEUE),
+    NavItem(_("Lead"), "sales:board", LEAD_VIEW),
+    NavItem(_("Pipeline"), "sales:pipeline", OPPORTUNITY_VIEW),
+    NavItem(_("Tindak lanjut"), "sales:followups", FOLLOWUP_VIEW),
+    NavItem(_("Kampanye"), "marketing:campaign_list", CAMPAIGN_VIEW),
+    NavItem(_("Segmen"), "marketing:segment_list", SEGMENT_MANAGE),
     NavItem(_("Data ganda"), "customers:duplicates", DUPLICATES_VIEW),
     NavItem(_("Notifikasi"), "notifications:inbox", NOTIFICATIONS_VIEW),
     NavItem(_("Cabang saya"), "iam:my_branches", BRANCH_VIEW),

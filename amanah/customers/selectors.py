@@ -124,26 +124,27 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
     """Scoped search; exact identifier/phone matches first, then fuzzy name matches.
 
     Every search is audited (SEARCH_CUSTOMER) with a keyed hash of the query, never the query.
+    The rate-limit count, the search and the audit row share one transaction: one commit.
     """
     authz.require(actor, CUSTOMER_SEARCH)
     query = " ".join((query or "").split())[:100]
     if len(query) < MIN_QUERY_LENGTH:
         raise ServiceError("query_too_short", _("Ketik minimal 3 karakter."), field="q")
-    _check_rate(actor)
-    visible = (
-        Customer.objects.visible_to(actor)
-        .filter(merged_into__isnull=True)
-        .select_related("home_branch")
-    )
-    hits: list[SearchHit] = []
-    seen = set()
-    for finder in (_by_identifier, _by_phone, _by_name):
-        for hit in finder(visible, query):
-            if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
-                seen.add(hit.customer.pk)
-                hits.append(hit)
-    hits = _decorate(hits)
     with transaction.atomic():
+        _check_rate(actor)
+        visible = (
+            Customer.objects.visible_to(actor)
+            .filter(merged_into__isnull=True)
+            .select_related("home_branch")
+        )
+        hits: list[SearchHit] = []
+        seen = set()
+        for finder in (_by_identifier, _by_phone, _by_name):
+            for hit in finder(visible, query):
+                if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
+                    seen.add(hit.customer.pk)
+                    hits.append(hit)
+        hits = _decorate(hits)
         audit.record(
             actor=actor,
             action=AuditAction.SEARCH_CUSTOMER,

@@ -30,7 +30,8 @@ def permissions_of(actor) -> frozenset[str]:
     role = getattr(actor, "active_role", None) if _is_live(actor) else None
     if not role:
         return frozenset()
-    cached = actor.__dict__.get("_perm_cache")
+    # getattr, not __dict__: request.user is a lazy wrapper that forwards attributes.
+    cached = getattr(actor, "_perm_cache", None)
     if cached is None or cached[0] != role:
         codes = RolePermission.objects.filter(role_id=role, role__userrole__user=actor).values_list(
             "permission", flat=True
@@ -71,7 +72,7 @@ def branch_scope(actor) -> BranchScope:
         return BranchScope(True, frozenset())
     if not _is_live(actor):
         return BranchScope(False, frozenset())
-    cached = actor.__dict__.get("_scope_cache")
+    cached = getattr(actor, "_scope_cache", None)
     if cached is not None:
         return cached
     now = timezone.now()
@@ -102,5 +103,6 @@ def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> m
 
 def forget(actor) -> None:
     """Drop cached permissions/scope after the actor's own grants changed."""
-    actor.__dict__.pop("_perm_cache", None)
-    actor.__dict__.pop("_scope_cache", None)
+    for name in ("_perm_cache", "_scope_cache"):
+        if hasattr(actor, name):
+            delattr(actor, name)

@@ -219,6 +219,31 @@ CASES = [
         out_of_scope=lambda w: {"case_id": w["case_b"].pk, "attachment_id": w["attachment_b"].pk},
         role=R.SUPERVISOR,
     ),
+    ViewCase("marketing:segment_list", "segment.manage"),
+    ViewCase("marketing:segment_create", "segment.manage"),
+    ViewCase(
+        "marketing:segment_preview",
+        "segment.manage",
+        method="post",
+        data=lambda w: {"name": "x", "branches": "MDN01"},
+    ),
+    ViewCase(
+        "marketing:segment_edit", "segment.manage", kwargs=lambda w: {"segment_id": w["segment"].pk}
+    ),
+    ViewCase("marketing:campaign_list", "campaign.view"),
+    ViewCase("marketing:campaign_create", "campaign.manage"),
+    ViewCase(
+        "marketing:campaign_detail",
+        "campaign.view",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
+        "marketing:campaign_action",
+        "campaign.manage",
+        method="post",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk, "action": "submit"},
+        ok_status=(302,),
+    ),
     ViewCase("notifications:inbox", "notification.view"),
     ViewCase(
         "notifications:mark_read",
@@ -273,6 +298,56 @@ CASES = [
         data=lambda w: {"calendar": ""},
         ok_status=(302,),
     ),
+    ViewCase("sales:board", "lead.view"),
+    ViewCase("sales:pipeline", "opportunity.view"),
+    ViewCase("sales:followups", "followup.view"),
+    ViewCase(
+        "sales:lead_detail",
+        "lead.view",
+        kwargs=lambda w: {"lead_id": _sales(w)["lead_a"].pk},
+        out_of_scope=lambda w: {"lead_id": _sales(w)["lead_b"].pk},
+    ),
+    ViewCase(
+        "sales:lead_move",
+        "lead.update",
+        method="post",
+        kwargs=lambda w: {"lead_id": _sales(w)["lead_a"].pk},
+        out_of_scope=lambda w: {"lead_id": _sales(w)["lead_b"].pk},
+        data=lambda w: {"to_status": "CONTACTED"},
+        ok_status=(302,),
+    ),
+    *[
+        ViewCase(
+            f"sales:{name}",
+            perm,
+            kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+            out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        )
+        for name, perm in [
+            ("lead_create", "lead.create"),
+            ("activity_log", "sales.activity.log"),
+            ("opportunity_create", "opportunity.manage"),
+        ]
+    ],
+    ViewCase(
+        "sales:opportunity_move",
+        "opportunity.manage",
+        method="post",
+        kwargs=lambda w: {"opportunity_id": _sales(w)["opportunity_a"].pk},
+        out_of_scope=lambda w: {"opportunity_id": _sales(w)["opportunity_b"].pk},
+        data=lambda w: {"to_stage": "QUALIFIED"},
+        ok_status=(302,),
+    ),
+    ViewCase(
+        "sales:followup_complete",
+        "followup.complete",
+        method="post",
+        kwargs=lambda w: {"task_id": _sales(w)["task_a"].pk},
+        out_of_scope=lambda w: {"task_id": _sales(w)["task_b"].pk},
+        data=lambda w: {"outcome": "SKIPPED", "reason": "nasabah tidak dapat dihubungi"},
+        ok_status=(302,),
+        role=R.SUPERVISOR,  # agents see only the tasks given to them
+    ),
 ]
 
 
@@ -321,6 +396,7 @@ def _customer_world(system, branch_a, branch_b, make_user) -> dict:
     )
     return {
         **_case_world(system, a1, b1, make_user),
+        **_marketing_world(system),
         "customer_a": a1,
         "customer_b": b1,
         "flag_a": flag_a,
@@ -368,6 +444,20 @@ def _case_world(system, customer_a, customer_b, make_user) -> dict:
         "attachment_b": attachments[1],
         "notification_b": note,
     }
+
+
+def _marketing_world(system) -> dict:
+    from amanah.marketing import services as marketing
+
+    segment = marketing.segment_create(actor=system, name="Penabung", rules={"all": []})
+    campaign = marketing.campaign_create(
+        actor=system,
+        name="Edukasi",
+        segment=segment,
+        channel="EMAIL",
+        message="Pesan edukasi nasabah.",
+    )
+    return {"segment": segment, "campaign": campaign}
 
 
 def _own_notification(user):
@@ -432,3 +522,37 @@ def test_missing_object_is_not_found_too(case, world, make_user):
     }
     response = _call(sign_in(Client(), user), case, world, kwargs)
     assert response.status_code == 404
+
+
+def _sales(w: dict) -> dict:
+    """A lead, an opportunity and a follow-up task per branch, each with an RM of that branch;
+    built on first use so the other view checks do not pay for it."""
+    if "sales" not in w:
+        from amanah.conftest import PASSWORD
+        from amanah.sales import services as sales
+        from amanah.sales.models import FollowUpTask
+
+        system = SystemActor("system:test")
+        built = {}
+        for key in ("a", "b"):
+            branch, customer = w[f"branch_{key}"], w[f"customer_{key}"]
+            iam.user_create(
+                actor=system,
+                username=f"rm_view_{key}",
+                full_name="RM Uji",
+                password=PASSWORD,
+                roles=["RM"],
+                scopes=[iam.ScopeInput(branch=branch)],
+                home_branch=branch,
+            )
+            built[f"lead_{key}"] = sales.lead_create(
+                actor=system, customer=customer, source_type="MANUAL"
+            )
+            built[f"opportunity_{key}"] = sales.opportunity_create(
+                actor=system, customer=customer, product_interest="KPR", estimated_value=1_000_000
+            )
+            built[f"task_{key}"] = FollowUpTask.objects.create(
+                case=w[f"case_{key}"], customer=customer, branch=branch, template="EDUCATION"
+            )
+        w["sales"] = built
+    return w["sales"]

@@ -144,3 +144,18 @@ def test_nothing_is_visible_without_a_grant(make_user, branch_a):
     assert not Branch.objects.visible_to(agent).exists()
     assert not User.objects.visible_to(agent).exists()
     assert not Branch.objects.visible_to(None).exists()
+
+
+def test_permissions_are_loaded_once_per_request(signed_in):
+    """The lazy request.user must keep its permission cache (one query, not one per check)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.functional import SimpleLazyObject
+
+    _client, user = signed_in(R.SUPERVISOR)
+    lazy = SimpleLazyObject(lambda: user)
+    authz.forget(user)
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            assert authz.has_perm(lazy, "iam.branch.view")
+    assert len(queries) == 1

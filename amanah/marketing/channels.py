@@ -1,0 +1,36 @@
+"""How campaign messages leave the building. The messaging issue will add real email,
+WhatsApp and SMS senders behind this same interface; today's sender records what it would send.
+
+A sender receives the campaign and a SQL query of recipient ids (so a million recipients never
+pass through Python) and records one SENT event per recipient, idempotently.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db import connection
+
+
+class Sender(Protocol):
+    def send(self, campaign, recipients_sql: str, params: list, now) -> int: ...
+
+
+class RecordingSender:
+    """Records SENT events; used for the demo and until a real gateway is configured."""
+
+    def send(self, campaign, recipients_sql: str, params: list, now) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO marketing_campaignevent "
+                "(campaign_id, customer_id, event_type, channel, at, meta) "
+                "SELECT %s, r.customer_id, 'SENT', %s, %s, '{}'::jsonb "
+                f"FROM ({recipients_sql}) r "
+                "ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING",
+                [campaign.pk, campaign.channel, now, *params],
+            )
+            return cursor.rowcount
+
+
+def sender_for(channel: str) -> Sender:
+    return RecordingSender()

@@ -1,0 +1,104 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from amanah.customers.models import CustomerStatus
+from amanah.marketing.models import CampaignChannel, Segment
+
+ANY, YES, NO = "", "yes", "no"
+TRISTATE = [(ANY, _("Semua")), (YES, _("Ya")), (NO, _("Tidak"))]
+SEGMENT_CODES = ["MASS", "EMERGING", "PRIORITY", "SME", "PAYROLL"]
+PRODUCTS = [
+    ("has_savings", _("Punya tabungan")),
+    ("has_mobile_banking", _("Mobile banking aktif")),
+    ("has_loan", _("Punya pinjaman")),
+    ("has_credit_card", _("Punya kartu kredit")),
+]
+
+
+class SegmentForm(forms.Form):
+    """A rule builder over the fields the seed names; it produces the rules JSON."""
+
+    name = forms.CharField(label=_("Nama segmen"), max_length=120)
+    segment_codes = forms.MultipleChoiceField(
+        label=_("Kode segmen"),
+        required=False,
+        choices=[(c, c) for c in SEGMENT_CODES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    branches = forms.CharField(
+        label=_("Kode cabang (pisahkan koma)"), required=False, max_length=400
+    )
+    statuses = forms.MultipleChoiceField(
+        label=_("Status nasabah"),
+        required=False,
+        choices=CustomerStatus.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    vip = forms.ChoiceField(label=_("VIP"), choices=TRISTATE, required=False)
+    open_case = forms.ChoiceField(label=_("Ada kasus terbuka"), choices=TRISTATE, required=False)
+    marketing_consent = forms.ChoiceField(
+        label=_("Persetujuan pemasaran"),
+        required=False,
+        choices=[
+            (ANY, _("Semua")),
+            ("GRANTED", _("Diberikan")),
+            ("WITHDRAWN", _("Ditarik")),
+            ("NONE", _("Belum ada")),
+        ],
+    )
+    has_savings = forms.ChoiceField(label=PRODUCTS[0][1], choices=TRISTATE, required=False)
+    has_mobile_banking = forms.ChoiceField(label=PRODUCTS[1][1], choices=TRISTATE, required=False)
+    has_loan = forms.ChoiceField(label=PRODUCTS[2][1], choices=TRISTATE, required=False)
+    has_credit_card = forms.ChoiceField(label=PRODUCTS[3][1], choices=TRISTATE, required=False)
+
+    def rules(self) -> dict:
+        d = self.cleaned_data
+        rules = []
+        if d["segment_codes"]:
+            rules.append({"field": "segment_code", "op": "in", "value": d["segment_codes"]})
+        branches = [b.strip().upper() for b in d["branches"].split(",") if b.strip()]
+        if branches:
+            rules.append({"field": "branch", "op": "in", "value": branches})
+        if d["statuses"]:
+            rules.append({"field": "status", "op": "in", "value": d["statuses"]})
+        for field in ("vip", "open_case", *(p for p, _label in PRODUCTS)):
+            if d.get(field) in (YES, NO):
+                rules.append(
+                    {
+                        "field": "is_vip" if field == "vip" else field,
+                        "op": "eq",
+                        "value": d[field] == YES,
+                    }
+                )
+        if d["marketing_consent"]:
+            rules.append(
+                {"field": "marketing_consent", "op": "eq", "value": d["marketing_consent"]}
+            )
+        return {"all": rules}
+
+    @staticmethod
+    def initial_from(segment: Segment) -> dict:
+        initial = {"name": segment.name}
+        for rule in segment.current.rules["all"]:
+            field, value = rule["field"], rule["value"]
+            if field == "segment_code":
+                initial["segment_codes"] = value
+            elif field == "branch":
+                initial["branches"] = ", ".join(value)
+            elif field == "status":
+                initial["statuses"] = value
+            elif field == "marketing_consent":
+                initial["marketing_consent"] = value
+            else:
+                initial["vip" if field == "is_vip" else field] = YES if value else NO
+        return initial
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Nama kampanye"), max_length=120)
+    segment = forms.ModelChoiceField(label=_("Segmen"), queryset=Segment.objects.order_by("name"))
+    channel = forms.ChoiceField(label=_("Kanal"), choices=CampaignChannel.choices)
+    objective = forms.CharField(label=_("Tujuan"), required=False, max_length=500)
+    message = forms.CharField(
+        label=_("Isi pesan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )

@@ -1,0 +1,22 @@
+"""Marketing permissions (seed 003 Bab 6.4.1): marketing builds and runs, someone else approves."""
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.permissions import declare
+from amanah.core.roles import RoleKey as R
+
+SEGMENT_MANAGE = declare("segment.manage", _("Buat/ubah segmen"), default_roles=(R.MARKETING,))
+CAMPAIGN_VIEW = declare(
+    "campaign.view",
+    _("Lihat kampanye dan laporannya"),
+    default_roles=(R.MARKETING, R.COMPLIANCE, R.DIRECTOR),
+)
+CAMPAIGN_MANAGE = declare(
+    "campaign.manage", _("Buat, ajukan dan jalankan kampanye"), default_roles=(R.MARKETING,)
+)
+# Seed 003 Bab 8.3: approval by a supervisor/compliance; never by the campaign's author.
+CAMPAIGN_APPROVE = declare(
+    "campaign.approve",
+    _("Setujui/tolak kampanye (bukan pembuatnya)"),
+    default_roles=(R.MARKETING, R.COMPLIANCE, R.DIRECTOR),
+)

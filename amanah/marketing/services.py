@@ -1,0 +1,378 @@
+"""Segments and campaigns (seed 003 Bab 7.6, 8.3): every change audited, consent as a hard gate."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.cases.models import OPEN_STATUSES
+from amanah.cases.models import Case as ComplaintCase
+from amanah.consent.models import ConsentState
+from amanah.core.errors import ServiceError
+from amanah.customers.models import Customer
+from amanah.iam import authz
+from amanah.marketing import channels
+from amanah.marketing.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignEligibility,
+    CampaignStatus,
+    Segment,
+    SegmentVersion,
+    Suppression,
+)
+from amanah.marketing.policies import CAMPAIGN_APPROVE, CAMPAIGN_MANAGE, SEGMENT_MANAGE
+from amanah.marketing.rules import compile_rules
+
+# --------------------------------------------------------------------------- segments
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not 3 <= len(name) <= 120:
+        raise ServiceError("name_invalid", _("Nama 3–120 karakter."), field="name")
+    return name
+
+
+@transaction.atomic
+def segment_create(*, actor, name: str, rules: dict, description: str = "") -> Segment:
+    authz.require(actor, SEGMENT_MANAGE)
+    compile_rules(rules)
+    segment = Segment.objects.create(
+        name=_clean_name(name), description=description.strip()[:500], created_by=_user(actor)
+    )
+    SegmentVersion.objects.create(segment=segment, version=1, rules=rules, created_by=_user(actor))
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_SEGMENT,
+        obj=segment,
+        meta={"version": 1, "rules": rules},
+    )
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
+    """A new version; campaigns already submitted keep the version they froze."""
+    authz.require(actor, SEGMENT_MANAGE)
+    compile_rules(rules)
+    latest = (
+        SegmentVersion.objects.select_for_update()
+        .filter(segment=segment)
+        .order_by("-version")
+        .first()
+    )
+    version = SegmentVersion.objects.create(
+        segment=segment, version=latest.version + 1, rules=rules, created_by=_user(actor)
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_SEGMENT,
+        obj=segment,
+        meta={"version": version.version, "rules": rules},
+    )
+    return version
+
+
+def segment_preview(*, actor, rules: dict) -> dict:
+    """Live counts for the builder: customers matching the rules and, of those, eligible now."""
+    authz.require(actor, SEGMENT_MANAGE)
+    matching = _population().filter(compile_rules(rules))
+    eligible = (
+        matching.filter(_consent_granted()).exclude(_open_sensitive_case()).exclude(_suppressed())
+    )
+    return {"matching": matching.count(), "eligible": eligible.count()}
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+# --------------------------------------------------------------------------- campaign lifecycle
+
+
+@transaction.atomic
+def campaign_create(
+    *, actor, name: str, segment: Segment, channel: str, message: str, objective: str = ""
+) -> Campaign:
+    authz.require(actor, CAMPAIGN_MANAGE)
+    if channel not in CampaignChannel.values:
+        raise ServiceError("channel_invalid", _("Pilih kanal kampanye."), field="channel")
+    if len((message or "").strip()) < 10:
+        raise ServiceError("message_required", _("Isi pesan minimal 10 karakter."), field="message")
+    campaign = Campaign.objects.create(
+        name=_clean_name(name),
+        segment=segment,
+        channel=channel,
+        message=message.strip(),
+        objective=objective.strip(),
+        created_by=_user(actor),
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_CAMPAIGN,
+        obj=campaign,
+        meta={"segment": str(segment.pk), "channel": channel},
+    )
+    return campaign
+
+
+def _locked(campaign: Campaign, *allowed: str) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in allowed:
+        raise ServiceError(
+            "status_invalid", _("Kampanye berstatus %s; aksi ini tidak berlaku.") % campaign.status
+        )
+    return campaign
+
+
+@transaction.atomic
+def campaign_submit(*, actor, campaign: Campaign) -> Campaign:
+    """Freeze the segment's current version and ask for approval."""
+    authz.require(actor, CAMPAIGN_MANAGE)
+    campaign = _locked(campaign, CampaignStatus.DRAFT, CampaignStatus.REJECTED)
+    campaign.segment_version = campaign.segment.current
+    campaign.status, campaign.submitted_at = CampaignStatus.SUBMITTED, timezone.now()
+    campaign.save()
+    audit.record(
+        actor=actor,
+        action=AuditAction.SUBMIT_CAMPAIGN,
+        obj=campaign,
+        meta={"segment_version": campaign.segment_version.version},
+    )
+    return campaign
+
+
+def _decide(actor, campaign: Campaign) -> Campaign:
+    authz.require(actor, CAMPAIGN_APPROVE)
+    campaign = _locked(campaign, CampaignStatus.SUBMITTED)
+    if campaign.created_by_id and campaign.created_by_id == getattr(actor, "pk", None):
+        raise ServiceError(
+            "four_eyes", _("Pembuat kampanye tidak boleh menyetujui/menolak kampanyenya sendiri.")
+        )
+    return campaign
+
+
+@transaction.atomic
+def campaign_approve(*, actor, campaign: Campaign, note: str = "") -> Campaign:
+    campaign = _decide(actor, campaign)
+    campaign.status, campaign.approved_by, campaign.approved_at = (
+        CampaignStatus.APPROVED,
+        _user(actor),
+        timezone.now(),
+    )
+    campaign.decision_note = note.strip()[:500]
+    campaign.save()
+    audit.record(
+        actor=actor,
+        action=AuditAction.APPROVE_CAMPAIGN,
+        obj=campaign,
+        meta={"note": campaign.decision_note},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_reject(*, actor, campaign: Campaign, note: str) -> Campaign:
+    if len((note or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan penolakan (minimal 10 karakter)."), field="note"
+        )
+    campaign = _decide(actor, campaign)
+    campaign.status, campaign.decision_note = CampaignStatus.REJECTED, note.strip()[:500]
+    campaign.save()
+    audit.record(
+        actor=actor,
+        action=AuditAction.REJECT_CAMPAIGN,
+        obj=campaign,
+        meta={"note": campaign.decision_note},
+    )
+    return campaign
+
+
+# --------------------------------------------------------------------------- the hard gate
+
+
+def _population():
+    return Customer.objects.filter(merged_into__isnull=True)
+
+
+def _consent_granted() -> Exists:
+    return Exists(
+        ConsentState.objects.filter(
+            customer=OuterRef("pk"), consent_type="MARKETING", status="GRANTED"
+        )
+    )
+
+
+def _open_sensitive_case() -> Exists:
+    return Exists(
+        ComplaintCase.objects.filter(
+            customer=OuterRef("pk"), status__in=OPEN_STATUSES, category__is_sensitive=True
+        )
+    )
+
+
+def _suppressed() -> Exists:
+    return Exists(Suppression.objects.filter(customer=OuterRef("pk")))
+
+
+def _verdict_sql(rules: dict) -> tuple[str, list]:
+    """One SELECT over every customer: the four facts the gate looks at, as booleans."""
+    flag = BooleanField()
+    rows = (
+        _population()
+        .annotate(
+            in_segment=Case(
+                When(compile_rules(rules), then=Value(True)),
+                default=Value(False),
+                output_field=flag,
+            ),
+            consent_ok=_consent_granted(),
+            sensitive_case=_open_sensitive_case(),
+            is_suppressed=_suppressed(),
+            active=Case(
+                When(status="CLOSED", then=Value(False)), default=Value(True), output_field=flag
+            ),
+        )
+        .values("id", "in_segment", "consent_ok", "sensitive_case", "is_suppressed", "active")
+    )
+    sql, params = rows.query.sql_with_params()
+    return sql, list(params)
+
+
+# The first failing check names the reason; order = what a marketer must fix first.
+REASON_SQL = """
+    CASE WHEN NOT v.in_segment THEN 'NOT_IN_SEGMENT_RULE'
+         WHEN NOT v.active THEN 'CUSTOMER_INACTIVE'
+         WHEN NOT v.consent_ok THEN 'CONSENT'
+         WHEN v.is_suppressed THEN 'SUPPRESSED'
+         WHEN v.sensitive_case THEN 'CASE_ACTIVE'
+         ELSE '' END
+"""
+
+
+@transaction.atomic
+def campaign_evaluate(*, actor, campaign: Campaign) -> dict:
+    """Compute and store eligibility for every customer, set-based, with a reason each."""
+    authz.require(actor, CAMPAIGN_MANAGE)
+    campaign = _locked(campaign, CampaignStatus.APPROVED)
+    now = timezone.now()
+    sql, params = _verdict_sql(campaign.segment_version.rules)
+    table = CampaignEligibility._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {table} (campaign_id, customer_id, in_segment, consent_granted,
+                    open_sensitive_case, suppressed, is_eligible, reason, evaluated_at)
+                SELECT %s, v.id, v.in_segment, v.consent_ok, v.sensitive_case, v.is_suppressed,
+                       ({REASON_SQL}) = '', {REASON_SQL}, %s
+                  FROM ({sql}) v""",  # noqa: S608 (SQL built by the ORM; values are parameters)
+            [campaign.pk, now, *params],
+        )
+    campaign.evaluated_at = now
+    campaign.save(update_fields=["evaluated_at"])
+    counts = eligibility_counts(campaign)
+    audit.record(actor=actor, action=AuditAction.EVALUATE_ELIGIBILITY, obj=campaign, meta=counts)
+    return counts
+
+
+def eligibility_counts(campaign: Campaign) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT reason, count(*) FROM {CampaignEligibility._meta.db_table} "  # noqa: S608
+            "WHERE campaign_id = %s GROUP BY reason",
+            [campaign.pk],
+        )
+        by_reason = dict(cursor.fetchall())
+    eligible = by_reason.pop("", 0)
+    return {"eligible": eligible, "ineligible": dict(sorted(by_reason.items()))}
+
+
+# --------------------------------------------------------------------------- execution
+
+RECHECK_AT_SEND = """
+    SELECT e.customer_id FROM marketing_campaigneligibility e
+     WHERE e.campaign_id = %s AND e.is_eligible
+       AND EXISTS (SELECT 1 FROM consent_consentstate s WHERE s.customer_id = e.customer_id
+                    AND s.consent_type = 'MARKETING' AND s.status = 'GRANTED')
+       AND NOT EXISTS (SELECT 1 FROM marketing_suppression x WHERE x.customer_id = e.customer_id)
+"""
+
+SKIPPED_AT_SEND = (
+    """
+    INSERT INTO marketing_campaignevent (campaign_id, customer_id, event_type, channel, at, meta)
+    SELECT e.campaign_id, e.customer_id, 'SKIPPED', %s, %s, '{"reason": "CONSENT"}'::jsonb
+      FROM marketing_campaigneligibility e
+     WHERE e.campaign_id = %s AND e.is_eligible AND e.customer_id NOT IN ("""
+    + RECHECK_AT_SEND
+    + """)
+    ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING
+"""
+)
+
+
+@transaction.atomic
+def campaign_execute(*, actor, campaign: Campaign, simulate_engagement: bool = True) -> dict:
+    """Send to eligible customers only, re-checking consent at this moment: whoever withdrew
+    after the eligibility check receives nothing (recorded as SKIPPED)."""
+    authz.require(actor, CAMPAIGN_MANAGE)
+    campaign = _locked(campaign, CampaignStatus.APPROVED)
+    if not campaign.evaluated_at:
+        raise ServiceError("not_evaluated", _("Jalankan cek kelayakan dulu."))
+    now = timezone.now()
+    campaign.status = CampaignStatus.RUNNING
+    campaign.save(update_fields=["status"])
+    sent = channels.sender_for(campaign.channel).send(campaign, RECHECK_AT_SEND, [campaign.pk], now)
+    with connection.cursor() as cursor:
+        cursor.execute(SKIPPED_AT_SEND, [campaign.channel, now, campaign.pk, campaign.pk])
+        skipped = cursor.rowcount
+    engaged = _simulate_engagement(campaign, now) if simulate_engagement else {}
+    campaign.status, campaign.executed_at = CampaignStatus.DONE, now
+    campaign.save(update_fields=["status", "executed_at"])
+    result = {"sent": sent, "skipped_at_send": skipped, **engaged}
+    audit.record(actor=actor, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=result)
+    return result
+
+
+def _simulate_engagement(campaign: Campaign, now) -> dict:
+    """Demo only: a stable share of recipients opens, clicks and replies (hash of the ids)."""
+    result = {}
+    for event, share in (("OPEN", 45), ("CLICK", 20), ("REPLY", 8)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO marketing_campaignevent "
+                "(campaign_id, customer_id, event_type, channel, at, meta) "
+                "SELECT campaign_id, customer_id, %s, channel, %s, '{\"simulated\": true}'::jsonb "
+                "FROM marketing_campaignevent WHERE campaign_id = %s AND event_type = 'SENT' "
+                "AND mod(abs(hashtext(customer_id::text || %s)), 100) < %s "
+                "ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING",
+                [event, now, campaign.pk, event, share],
+            )
+            result[event.lower()] = cursor.rowcount
+    return result
+
+
+@transaction.atomic
+def suppression_add(*, actor, customer: Customer, reason: str) -> Suppression:
+    """Do-not-contact, on the customer's request (recorded by service staff, like consent)."""
+    from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
+
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("marketing never edits its own suppression list")
+    authz.require(actor, CONSENT_CHANGE, customer)
+    if len((reason or "").strip()) < 5:
+        raise ServiceError("reason_required", _("Tuliskan alasan."), field="reason")
+    suppression, _created = Suppression.objects.get_or_create(
+        customer=customer, defaults={"reason": reason.strip()[:200], "created_by": _user(actor)}
+    )
+    audit.record(
+        actor=actor, action=AuditAction.CHANGE_CONSENT, obj=customer, meta={"suppression": True}
+    )
+    return suppression

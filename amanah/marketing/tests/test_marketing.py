@@ -1,0 +1,242 @@
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+
+from amanah.audit.models import AuditLog
+from amanah.cases import services as cases
+from amanah.conftest import sign_in
+from amanah.consent.services import consent_change
+from amanah.core.errors import ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.customer360.selectors import customer_360
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.marketing import services as mkt
+from amanah.marketing.models import CampaignEligibility, CampaignEvent
+
+SEGMENT = {
+    "all": [
+        {"field": "branch", "op": "in", "value": ["MDN01"]},
+        {"field": "has_savings", "op": "eq", "value": True},
+    ]
+}
+
+
+@pytest.fixture
+def people(db, system, branch_a, branch_b, make_user):
+    agent = make_user(R.AGENT, branches=[branch_a])
+
+    def person(name, branch=branch_a, consent="GRANTED", savings=True):
+        customer = customer_create(
+            actor=system,
+            data=CustomerInput(
+                full_name=name, home_branch=branch, products={"has_savings": savings}
+            ),
+        )
+        if consent:
+            consent_change(
+                actor=system,
+                customer=customer,
+                consent_type="MARKETING",
+                new_status="GRANTED",
+                channel="BRANCH",
+                verification_method="IN_PERSON",
+            )
+            if consent == "WITHDRAWN":
+                consent_change(
+                    actor=system,
+                    customer=customer,
+                    consent_type="MARKETING",
+                    new_status="WITHDRAWN",
+                    channel="BRANCH",
+                    verification_method="IN_PERSON",
+                )
+        return customer
+
+    a, b, c = (
+        person("Ahmad Fauzi Lubis", consent="WITHDRAWN"),
+        person("Siti Aminah"),
+        person("Budi Sitorus"),
+    )
+    cases.case_create(
+        actor=agent,
+        data=cases.CaseInput(
+            customer=c,
+            channel="CALL_CENTER",
+            category_code="FRAUD_SCAM",
+            priority="HIGH",
+            description="Penipuan lewat telepon OTP.",
+        ),
+    )
+    outside, no_consent = (
+        person("Orang Siantar", branch=branch_b),
+        person("Tanpa Persetujuan", consent=None),
+    )
+    return {"A": a, "B": b, "C": c, "outside": outside, "none": no_consent, "agent": agent}
+
+
+@pytest.fixture
+def marketer(make_user):
+    return make_user(R.MARKETING)
+
+
+@pytest.fixture
+def approved(people, marketer, make_user):
+    segment = mkt.segment_create(actor=marketer, name="Penabung Medan", rules=SEGMENT)
+    campaign = mkt.campaign_create(
+        actor=marketer,
+        name="Edukasi mobile banking",
+        segment=segment,
+        channel="WHATSAPP",
+        message="Aktifkan mobile banking dan nikmati transfer gratis.",
+    )
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def reasons(campaign):
+    return {
+        e.customer.full_name: e.reason or "ELIGIBLE"
+        for e in CampaignEligibility.objects.filter(campaign=campaign).select_related("customer")
+    }
+
+
+def test_four_eyes_the_author_cannot_approve(people, marketer, make_user):
+    segment = mkt.segment_create(actor=marketer, name="Penabung", rules=SEGMENT)
+    campaign = mkt.campaign_create(
+        actor=marketer,
+        name="Promo",
+        segment=segment,
+        channel="EMAIL",
+        message="Pesan promosi yang cukup panjang.",
+    )
+    with pytest.raises(ServiceError):  # not submitted yet
+        mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    with pytest.raises(ServiceError) as refused:
+        mkt.campaign_approve(actor=marketer, campaign=campaign)
+    assert refused.value.code == "four_eyes"
+    with pytest.raises(PermissionDenied):
+        mkt.campaign_approve(actor=make_user(R.AGENT), campaign=campaign)
+    approver = make_user(R.MARKETING)
+    campaign = mkt.campaign_approve(actor=approver, campaign=campaign)
+    assert campaign.approved_by == approver and campaign.approved_at
+    actions = list(
+        AuditLog.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True)
+    )
+    assert actions == ["CREATE_CAMPAIGN", "SUBMIT_CAMPAIGN", "APPROVE_CAMPAIGN"]
+
+
+def test_eligibility_reasons_per_customer(approved, marketer):
+    counts = mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    assert reasons(approved) == {
+        "Ahmad Fauzi Lubis": "CONSENT",
+        "Siti Aminah": "ELIGIBLE",
+        "Budi Sitorus": "CASE_ACTIVE",
+        "Orang Siantar": "NOT_IN_SEGMENT_RULE",
+        "Tanpa Persetujuan": "CONSENT",
+    }
+    assert counts == {
+        "eligible": 1,
+        "ineligible": {"CASE_ACTIVE": 1, "CONSENT": 2, "NOT_IN_SEGMENT_RULE": 1},
+    }
+    row = CampaignEligibility.objects.get(campaign=approved, customer__full_name="Budi Sitorus")
+    assert (row.in_segment, row.consent_granted, row.open_sensitive_case) == (True, True, True)
+
+
+def test_execution_sends_to_eligible_only_and_rechecks_consent(approved, marketer, people):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    consent_change(
+        actor=people["agent"],
+        customer=people["B"],
+        consent_type="MARKETING",
+        new_status="WITHDRAWN",
+        channel="CALL_CENTER",
+        verification_method="PHONE_OTP",
+    )  # after the check, before sending
+    result = mkt.campaign_execute(actor=marketer, campaign=approved)
+    assert result["sent"] == 0 and result["skipped_at_send"] == 1
+    assert not CampaignEvent.objects.filter(event_type="SENT").exists()
+    approved.refresh_from_db()
+    assert approved.status == "DONE"
+
+
+def test_execution_produces_events_on_the_timeline(approved, marketer, people):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    result = mkt.campaign_execute(actor=marketer, campaign=approved)
+    assert result["sent"] == 1
+    sent = CampaignEvent.objects.get(event_type="SENT")
+    assert sent.customer == people["B"]
+    view = customer_360(actor=people["agent"], customer_id=people["B"].pk)
+    assert any(e.kind == "MARKETING" and "Terkirim" in e.title for e in view.events)
+    assert view.facts["eligibility"][0].is_eligible
+    with pytest.raises(ServiceError):  # done is done
+        mkt.campaign_execute(actor=marketer, campaign=approved)
+
+
+def test_cannot_execute_before_evaluating(approved, marketer):
+    with pytest.raises(ServiceError) as refused:
+        mkt.campaign_execute(actor=marketer, campaign=approved)
+    assert refused.value.code == "not_evaluated"
+
+
+def test_suppression_makes_ineligible(approved, marketer, people):
+    mkt.suppression_add(actor=people["agent"], customer=people["B"], reason="minta tidak dihubungi")
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    assert reasons(approved)["Siti Aminah"] == "SUPPRESSED"
+    with pytest.raises(PermissionDenied):
+        mkt.suppression_add(actor=marketer, customer=people["A"], reason="marketing tidak boleh")
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"any": []},
+        {"all": [{"field": "salary", "op": "eq", "value": 1}]},
+        {"all": [{"field": "is_vip", "op": "eq", "value": "yes"}]},
+        {"all": [{"field": "branch", "op": "eq", "value": "MDN01"}]},
+        {"all": [{"field": "marketing_consent", "op": "eq", "value": "MAYBE"}]},
+        {"all": ["not an object"]},
+    ],
+)
+def test_bad_rules_are_refused_clearly(marketer, rules, db):
+    with pytest.raises(ServiceError) as refused:
+        mkt.segment_create(actor=marketer, name="Salah", rules=rules)
+    assert refused.value.code == "rule_invalid"
+
+
+def test_segment_versions_and_frozen_campaign_version(approved, marketer):
+    segment = approved.segment
+    mkt.segment_update(actor=marketer, segment=segment, rules={"all": []})
+    assert segment.current.version == 2 and approved.segment_version.version == 1
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    assert reasons(approved)["Orang Siantar"] == "NOT_IN_SEGMENT_RULE"  # v1 rules still apply
+
+
+def test_preview_counts(people, marketer):
+    assert mkt.segment_preview(actor=marketer, rules=SEGMENT) == {"matching": 4, "eligible": 1}
+
+
+def test_report_and_360_why(approved, marketer, people):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    mkt.campaign_execute(actor=marketer, campaign=approved)
+    client = sign_in(Client(), marketer)
+    page = client.get(f"/marketing/campaigns/{approved.pk}/").content.decode()
+    assert 'data-reason="CONSENT"' in page and "SENT: 1" in page
+    agent_client = sign_in(Client(), people["agent"])
+    why = agent_client.get(f"/customers/{people['A'].pk}/?tab=marketing").content.decode()
+    assert "Kenapa saya melihat ini?" in why and 'data-reason="CONSENT"' in why
+
+
+def test_campaign_flow_through_pages(people, marketer, make_user):
+    client = sign_in(Client(), marketer)
+    created = client.post(
+        "/marketing/segments/new/",
+        {"name": "Penabung Medan", "branches": "MDN01", "has_savings": "yes"},
+    )
+    assert created.status_code == 302
+    preview = client.post(
+        "/marketing/segments/preview/", {"name": "x", "branches": "MDN01", "has_savings": "yes"}
+    )
+    assert "4 nasabah cocok" in preview.content.decode()

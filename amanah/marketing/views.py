@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.core.errors import ServiceError
+from amanah.core.views import requires
+from amanah.iam import authz
+from amanah.iam.forms import add_service_error
+from amanah.marketing import selectors, services
+from amanah.marketing.forms import CampaignForm, SegmentForm
+from amanah.marketing.models import Campaign, Segment
+from amanah.marketing.policies import (
+    CAMPAIGN_APPROVE,
+    CAMPAIGN_MANAGE,
+    CAMPAIGN_VIEW,
+    SEGMENT_MANAGE,
+)
+
+
+@requires(SEGMENT_MANAGE)
+def segment_list(request):
+    segments = Segment.objects.order_by("name").prefetch_related("versions")
+    return render(request, "marketing/segments.html", {"segments": segments})
+
+
+@requires(SEGMENT_MANAGE)
+def segment_edit(request, segment_id=None):
+    segment = get_object_or_404(Segment, pk=segment_id) if segment_id else None
+    initial = SegmentForm.initial_from(segment) if segment else None
+    form = SegmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if segment:
+                services.segment_update(actor=request.user, segment=segment, rules=form.rules())
+            else:
+                segment = services.segment_create(
+                    actor=request.user, name=form.cleaned_data["name"], rules=form.rules()
+                )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Segmen disimpan (versi %d).") % segment.current.version)
+            return redirect("marketing:segment_edit", segment_id=segment.pk)
+    return render(request, "marketing/segment_form.html", {"form": form, "segment": segment})
+
+
+@requires(SEGMENT_MANAGE)
+@require_POST
+def segment_preview(request):
+    form = SegmentForm(request.POST)
+    counts, error = None, None
+    if form.is_valid():
+        try:
+            counts = services.segment_preview(actor=request.user, rules=form.rules())
+        except ServiceError as exc:
+            error = exc.message
+    else:
+        error = _("Periksa isian aturan.")
+    return render(request, "marketing/_preview.html", {"counts": counts, "error": error})
+
+
+@requires(CAMPAIGN_VIEW)
+def campaign_list(request):
+    return render(
+        request,
+        "marketing/campaigns.html",
+        {
+            "campaigns": Campaign.objects.select_related("segment", "created_by"),
+            "can_manage": authz.has_perm(request.user, CAMPAIGN_MANAGE),
+        },
+    )
+
+
+@requires(CAMPAIGN_MANAGE)
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(actor=request.user, **form.cleaned_data)
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
+    return render(request, "marketing/campaign_form.html", {"form": form})
+
+
+@requires(CAMPAIGN_VIEW)
+def campaign_detail(request, campaign_id):
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("segment", "segment_version", "created_by", "approved_by"),
+        pk=campaign_id,
+    )
+    actor = request.user
+    return render(
+        request,
+        "marketing/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "report": selectors.campaign_report(campaign),
+            "can_manage": authz.has_perm(actor, CAMPAIGN_MANAGE),
+            "can_approve": authz.has_perm(actor, CAMPAIGN_APPROVE)
+            and campaign.created_by_id != actor.pk,
+        },
+    )
+
+
+ACTIONS = {
+    "submit": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, note: services.campaign_submit(actor=a, campaign=c),
+        _("Kampanye diajukan."),
+    ),
+    "approve": (
+        CAMPAIGN_APPROVE,
+        lambda a, c, note: services.campaign_approve(actor=a, campaign=c, note=note),
+        _("Kampanye disetujui."),
+    ),
+    "reject": (
+        CAMPAIGN_APPROVE,
+        lambda a, c, note: services.campaign_reject(actor=a, campaign=c, note=note),
+        _("Kampanye ditolak."),
+    ),
+    "evaluate": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, note: services.campaign_evaluate(actor=a, campaign=c),
+        _("Cek kelayakan selesai."),
+    ),
+    "execute": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, note: services.campaign_execute(actor=a, campaign=c),
+        _("Kampanye dijalankan."),
+    ),
+}
+
+
+@requires(CAMPAIGN_VIEW)
+@require_POST
+def campaign_action(request, campaign_id, action):
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if action not in ACTIONS:
+        messages.error(request, _("Aksi tidak dikenal."))
+        return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
+    permission, run, done = ACTIONS[action]
+    authz.require(request.user, permission)
+    try:
+        run(request.user, campaign, request.POST.get("note", ""))
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("marketing:campaign_detail", campaign_id=campaign.pk)

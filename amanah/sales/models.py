@@ -1,0 +1,364 @@
+"""Sales tables (seed 003 Bab 13.8; seed 001 §8, §10): leads with their score, RM activities,
+opportunities with stage probability, and the follow-up task after a closed case (Bab 11.3B)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+CLOSE_REASON_MIN_LENGTH = 5
+
+
+def _scoped(queryset, actor, *, view_permission: str, own_field: str, own_roles, branch_field):
+    """Fail closed: nothing without the permission; own rows for own-only roles; else branch."""
+    from amanah.iam import authz
+
+    if not authz.has_perm(actor, view_permission):
+        return queryset.none()
+    if getattr(actor, "active_role", "") in own_roles:
+        return queryset.filter(**{f"{own_field}_id": actor.pk})
+    return authz.filter_by_branch_scope(queryset, actor, field=branch_field)
+
+
+class LeadSource(models.TextChoices):
+    CAMPAIGN = "CAMPAIGN", _("Kampanye")
+    SERVICE_FOLLOWUP = "SERVICE_FOLLOWUP", _("Tindak lanjut layanan")
+    MANUAL = "MANUAL", _("Manual")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "NEW", _("Baru")
+    CONTACTED = "CONTACTED", _("Dihubungi")
+    QUALIFIED = "QUALIFIED", _("Memenuhi syarat")
+    CLOSED_WON = "CLOSED_WON", _("Berhasil (won)")
+    CLOSED_LOST = "CLOSED_LOST", _("Gagal (lost)")
+
+
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+CLOSED_LEAD_STATUSES = (LeadStatus.CLOSED_WON, LeadStatus.CLOSED_LOST)
+
+
+class LeadPriority(models.TextChoices):
+    HOT = "HOT", _("Panas")
+    WARM = "WARM", _("Hangat")
+    COOL = "COOL", _("Sejuk")
+    COLD = "COLD", _("Dingin")
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> LeadQuerySet:
+        """RM: own leads only; supervisors: leads of customers in their branches."""
+        from amanah.sales.policies import LEAD_VIEW, OWN_ONLY_ROLES
+
+        return _scoped(
+            self,
+            actor,
+            view_permission=LEAD_VIEW,
+            own_field="assigned_to",
+            own_roles=OWN_ONLY_ROLES,
+            branch_field="customer__home_branch",
+        )
+
+    def open(self) -> LeadQuerySet:
+        return self.filter(status__in=OPEN_LEAD_STATUSES)
+
+
+class Lead(models.Model):
+    """A sales lead handed to one RM (seed 003 US-16), scored by rules (seed 001 §8).
+
+    One lead per customer per source object (campaign, follow-up task): a campaign run or a
+    retried job cannot hand the same customer over twice. Closing needs a reason, enforced by
+    the service and by a CHECK constraint.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="leads"
+    )
+    source_type = models.CharField(max_length=20, choices=LeadSource.choices)
+    source_id = models.UUIDField(null=True, blank=True)
+    assigned_to = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="leads")
+    assignment_rule = models.CharField(max_length=12, blank=True)  # PORTFOLIO | BRANCH
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    closed_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    product_interest = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+    priority = models.CharField(
+        max_length=4, choices=LeadPriority.choices, default=LeadPriority.COLD
+    )
+    score_breakdown = models.JSONField(default=list)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "source_type", "source_id"],
+                condition=Q(source_id__isnull=False),
+                name="lead_once_per_source",
+            ),
+            models.CheckConstraint(
+                name="lead_closed_needs_reason",
+                condition=~Q(status__in=["CLOSED_WON", "CLOSED_LOST"])
+                | (Q(closed_at__isnull=False) & ~Q(closed_reason="")),
+            ),
+        ]
+        indexes = [
+            # Seed 003 Bab 13.8: idx_leads_assigned_status (assigned_to, status, updated_at DESC)
+            models.Index(fields=["assigned_to", "status", "-updated_at"], name="lead_rm_board"),
+            models.Index(fields=["customer", "-created_at"], name="lead_customer"),
+            models.Index(fields=["source_type", "source_id"], name="lead_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_LEAD_STATUSES
+
+
+class ActivityType(models.TextChoices):
+    CALL = "CALL", _("Telepon")
+    MEETING = "MEETING", _("Pertemuan")
+    NOTE = "NOTE", _("Catatan")
+
+
+class RmActivityQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> RmActivityQuerySet:
+        """Whoever may open the customer sees the follow-up history (it is on the timeline)."""
+        from amanah.customers.models import Customer
+
+        return self.filter(customer__in=Customer.objects.visible_to(actor))
+
+
+class RmActivity(models.Model):
+    """A call, meeting or note by an RM about a customer (seed 003 US-17, Bab 13.8)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="rm_activities"
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    activity_type = models.CharField(max_length=8, choices=ActivityType.choices)
+    note = models.TextField()
+    created_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = RmActivityQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="rm_activity_customer"),
+            models.Index(fields=["lead", "-created_at"], name="rm_activity_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.activity_type}"
+
+
+class OpportunityStage(models.TextChoices):
+    NEW = "NEW", _("Baru")
+    QUALIFIED = "QUALIFIED", _("Memenuhi syarat")
+    PROPOSAL = "PROPOSAL", _("Proposal")
+    NEGOTIATION = "NEGOTIATION", _("Negosiasi")
+    CLOSED_WON = "CLOSED_WON", _("Berhasil (won)")
+    CLOSED_LOST = "CLOSED_LOST", _("Gagal (lost)")
+
+
+# Seed 001 §10: default probability per stage, in percent.
+STAGE_PROBABILITY = {
+    OpportunityStage.NEW: 10,
+    OpportunityStage.QUALIFIED: 25,
+    OpportunityStage.PROPOSAL: 50,
+    OpportunityStage.NEGOTIATION: 75,
+    OpportunityStage.CLOSED_WON: 100,
+    OpportunityStage.CLOSED_LOST: 0,
+}
+OPEN_STAGES = (
+    OpportunityStage.NEW,
+    OpportunityStage.QUALIFIED,
+    OpportunityStage.PROPOSAL,
+    OpportunityStage.NEGOTIATION,
+)
+CLOSED_STAGES = (OpportunityStage.CLOSED_WON, OpportunityStage.CLOSED_LOST)
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> OpportunityQuerySet:
+        from amanah.sales.policies import OPPORTUNITY_VIEW, OWN_ONLY_ROLES
+
+        return _scoped(
+            self,
+            actor,
+            view_permission=OPPORTUNITY_VIEW,
+            own_field="assigned_to",
+            own_roles=OWN_ONLY_ROLES,
+            branch_field="customer__home_branch",
+        )
+
+
+class Opportunity(models.Model):
+    """A sale in progress (seed 001 §10); expected value = estimated value × probability."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="opportunities"
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    product_interest = models.CharField(max_length=120)
+    estimated_value = models.DecimalField(max_digits=15, decimal_places=2)
+    stage = models.CharField(
+        max_length=12, choices=OpportunityStage.choices, default=OpportunityStage.NEW
+    )
+    probability = models.PositiveSmallIntegerField(default=10)
+    expected_close_date = models.DateField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        "iam.User", on_delete=models.PROTECT, related_name="opportunities"
+    )
+    lost_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="opportunity_probability_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_value__gt=0), name="opportunity_value_positive"
+            ),
+            models.CheckConstraint(
+                name="opportunity_lost_needs_reason",
+                condition=~Q(stage="CLOSED_LOST") | ~Q(lost_reason=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "stage"], name="opportunity_rm_stage"),
+            models.Index(fields=["customer", "-created_at"], name="opportunity_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_interest} {self.stage}"
+
+    @property
+    def expected_value(self) -> Decimal:
+        return (self.estimated_value * self.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class FollowUpTemplate(models.TextChoices):
+    """Seed 003 Bab 11.3B: educate or offer something useful, never a hard sell."""
+
+    EDUCATION = "EDUCATION", _("Edukasi keamanan transaksi dan tips anti-penipuan")
+    SERVICE_ACTIVATION = (
+        "SERVICE_ACTIVATION",
+        _("Tawarkan aktivasi layanan yang relevan (mis. notifikasi transaksi)"),
+    )
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "OPEN", _("Terbuka")
+    DONE = "DONE", _("Selesai")
+    SKIPPED = "SKIPPED", _("Dilewati")
+
+
+class FollowUpTaskQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> FollowUpTaskQuerySet:
+        """Agents and RMs: tasks given to them; supervisors: the case branches in scope."""
+        from amanah.sales.policies import FOLLOWUP_VIEW, OWN_TASKS_ROLES
+
+        return _scoped(
+            self,
+            actor,
+            view_permission=FOLLOWUP_VIEW,
+            own_field="assigned_to",
+            own_roles=OWN_TASKS_ROLES,
+            branch_field="branch",
+        )
+
+
+class FollowUpTask(models.Model):
+    """Service-to-sell (seed 003 Bab 11.3B): after a closed case, one ethical follow-up.
+
+    Created only when marketing consent is GRANTED and the case is not sensitive; the outcome
+    (DONE or SKIPPED) always carries a reason so completion rates can be measured honestly.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="followup_task"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="followup_tasks"
+    )
+    branch = models.ForeignKey("iam.Branch", on_delete=models.PROTECT, related_name="+")
+    template = models.CharField(max_length=20, choices=FollowUpTemplate.choices)
+    assigned_to = models.ForeignKey(
+        "iam.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="followup_tasks",
+    )
+    status = models.CharField(
+        max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    outcome_reason = models.TextField(blank=True)
+    completed_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    objects = FollowUpTaskQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="followup_outcome_needs_reason",
+                condition=Q(status="OPEN")
+                | (Q(completed_at__isnull=False) & ~Q(outcome_reason="")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-created_at"], name="followup_mine"),
+            models.Index(fields=["branch", "status", "-created_at"], name="followup_branch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.status}"

@@ -1,0 +1,52 @@
+"""Sales permissions (seed 003 Bab 6.4.3, 7.7): marketing hands leads over, RMs work them.
+
+MARKETING may create a lead but holds no lead list permission: it sees campaign outcomes only
+as aggregates in its own reports, never the RM's board.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.permissions import declare
+from amanah.core.roles import RoleKey as R
+
+LEAD_VIEW = declare(
+    "lead.view",
+    _("Lihat lead (RM: milik sendiri; supervisor: cabang)"),
+    default_roles=(R.RM, R.SUPERVISOR),
+)
+LEAD_CREATE = declare(
+    "lead.create",
+    _("Buat lead (kampanye, tindak lanjut layanan, manual)"),
+    default_roles=(R.MARKETING, R.RM, R.SUPERVISOR, R.AGENT),
+)
+LEAD_UPDATE = declare(
+    "lead.update", _("Pindahkan dan tutup lead"), default_roles=(R.RM, R.SUPERVISOR)
+)
+ACTIVITY_LOG = declare(
+    "sales.activity.log",
+    _("Catat aktivitas RM (telepon, pertemuan, catatan)"),
+    default_roles=(R.RM, R.SUPERVISOR),
+)
+OPPORTUNITY_VIEW = declare(
+    "opportunity.view", _("Lihat pipeline peluang"), default_roles=(R.RM, R.SUPERVISOR)
+)
+OPPORTUNITY_MANAGE = declare(
+    "opportunity.manage", _("Buat dan pindahkan peluang"), default_roles=(R.RM, R.SUPERVISOR)
+)
+FOLLOWUP_VIEW = declare(
+    "followup.view",
+    _("Lihat tugas tindak lanjut pasca-kasus"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
+)
+FOLLOWUP_COMPLETE = declare(
+    "followup.complete",
+    _("Catat hasil tindak lanjut (selesai/dilewati)"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
+)
+
+# Seed 003 US-16 AC-3: an RM sees only the leads (and opportunities) assigned to them.
+OWN_ONLY_ROLES = frozenset({R.RM.value})
+# Follow-up tasks: agents and RMs work the tasks given to them; supervisors see the branch.
+OWN_TASKS_ROLES = frozenset({R.RM.value, R.AGENT.value})
+# Marketing has no per-customer scope; it may hand over leads of marketing-eligible customers.
+MARKETING_ROLES = frozenset({R.MARKETING.value})

@@ -1,0 +1,121 @@
+"""Rule-based lead score with a visible breakdown (seed 001 §8).
+
+Every factor the seed lists is always in the breakdown, so an RM sees why a lead is COLD as
+well as why it is HOT. A factor is fed by a *signal provider*; the ones whose data the system
+does not hold yet (RFM, campaign engagement, brochure downloads, branch visits, email opens)
+have no provider, score zero and say "data belum tersedia". The module that later owns the
+data (insight for RFM, marketing for engagement) registers a provider and nothing else here
+changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from amanah.sales.models import Lead, LeadPriority
+
+
+@dataclass(frozen=True)
+class Factor:
+    code: str
+    label: str
+    max_points: int
+    weight: str  # HIGH / MEDIUM / LOW, as the seed's table
+
+
+@dataclass(frozen=True)
+class Signal:
+    points: int
+    reason: str
+
+
+FACTORS: list[Factor] = [
+    Factor("RFM_SEGMENT", gettext_lazy("Segmen RFM CHAMPION (+30) / LOYAL (+20)"), 30, "HIGH"),
+    Factor("MARKETING_CONSENT", gettext_lazy("Persetujuan pemasaran"), 15, "MEDIUM"),
+    Factor("RECENT_ENGAGEMENT", gettext_lazy("Keterlibatan terbaru (< 7 hari)"), 10, "MEDIUM"),
+    Factor("BROCHURE_DOWNLOAD", gettext_lazy("Mengunduh brosur"), 10, "MEDIUM"),
+    Factor("BRANCH_VISIT", gettext_lazy("Berkunjung ke cabang"), 5, "LOW"),
+    Factor("EMAIL_OPENED", gettext_lazy("Membuka email"), 5, "LOW"),
+]
+_FACTOR_BY_CODE = {f.code: f for f in FACTORS}
+
+# Seed 001 §8 priority table: 60+ HOT, 40–59 WARM, 20–39 COOL, below 20 COLD.
+PRIORITY_THRESHOLDS = [(60, LeadPriority.HOT), (40, LeadPriority.WARM), (20, LeadPriority.COOL)]
+
+Provider = Callable[[object], Signal]
+_providers: dict[str, Provider] = {}
+
+
+def register_signal(factor_code: str, provider: Provider) -> None:
+    """provider(customer) -> Signal(points, reason); points are capped at the factor's max."""
+    if factor_code not in _FACTOR_BY_CODE:
+        raise ValueError(f"unknown lead score factor {factor_code!r}")
+    _providers[factor_code] = provider
+
+
+def priority_for(score: int) -> str:
+    for threshold, priority in PRIORITY_THRESHOLDS:
+        if score >= threshold:
+            return priority
+    return LeadPriority.COLD
+
+
+def breakdown_for(customer) -> tuple[int, list[dict]]:
+    """(total, [{factor, label, score, max, reason, available}]) for one customer."""
+    rows = []
+    for factor in FACTORS:
+        provider = _providers.get(factor.code)
+        if provider is None:
+            points, reason, available = 0, _("Data belum tersedia"), False
+        else:
+            signal = provider(customer)
+            points = max(0, min(int(signal.points), factor.max_points))
+            reason, available = signal.reason, True
+        rows.append(
+            {
+                "factor": factor.code,
+                "label": str(factor.label),
+                "weight": factor.weight,
+                "score": points,
+                "max": factor.max_points,
+                "reason": str(reason),
+                "available": available,
+            }
+        )
+    return sum(r["score"] for r in rows), rows
+
+
+def apply_score(lead: Lead, total: int, rows: list[dict]) -> list[str]:
+    """Set the score fields on ``lead`` (not saved); returns the fields that were set."""
+    lead.score, lead.priority, lead.score_breakdown = total, priority_for(total), rows
+    lead.scored_at = timezone.now()
+    return ["score", "priority", "score_breakdown", "scored_at"]
+
+
+def rescore_open_leads(customer) -> int:
+    """Recompute every open lead of the customer (after an activity or a consent change)."""
+    total, rows = breakdown_for(customer)
+    leads = list(Lead.objects.open().filter(customer=customer))
+    for lead in leads:
+        apply_score(lead, total, rows)
+    Lead.objects.bulk_update(leads, ["score", "priority", "score_breakdown", "scored_at"])
+    return len(leads)
+
+
+def _marketing_consent(customer) -> Signal:
+    from amanah.consent.services import consent_states
+
+    status = consent_states(customer).get("MARKETING", "")
+    if status == "GRANTED":
+        return Signal(15, _("Persetujuan pemasaran diberikan"))
+    if status == "WITHDRAWN":
+        return Signal(0, _("Persetujuan pemasaran ditarik"))
+    return Signal(0, _("Belum ada persetujuan pemasaran"))
+
+
+register_signal("MARKETING_CONSENT", _marketing_consent)

@@ -1,0 +1,168 @@
+import pytest
+from django.test import Client
+
+from amanah.audit.models import AuditLog
+from amanah.cases import services as cases
+from amanah.conftest import sign_in
+from amanah.core.errors import NotFound, ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.notifications.models import Notification
+from amanah.sales.followups import followup_complete, followup_for_closed_case
+from amanah.sales.models import FollowUpTask, Lead
+from amanah.sales.tests.conftest import set_marketing
+
+
+@pytest.fixture
+def close_case(agent):
+    """Open, answer and close a case as the agent; returns the closed case."""
+
+    def close(customer, category="TRX_FAIL"):
+        case = cases.case_create(
+            actor=agent,
+            data=cases.CaseInput(
+                customer=customer,
+                channel="BRANCH",
+                category_code=category,
+                priority="MEDIUM",
+                description="Transfer gagal tetapi saldo terpotong Rp 1.000.000.",
+            ),
+        )
+        cases.case_final_response(
+            actor=agent, case=case, text="Dana sudah dikembalikan ke rekening nasabah."
+        )
+        return cases.case_close(actor=agent, case=case, resolution_code="REFUND")
+
+    return close
+
+
+def test_consent_granted_and_not_sensitive_makes_one_task_for_the_handler(
+    make_customer, close_case, agent
+):
+    customer = make_customer(marketing="GRANTED", products={"has_mobile_banking": False})
+    case = close_case(customer)
+    task = FollowUpTask.objects.get(case=case)
+    assert (task.status, task.assigned_to, task.customer, task.template) == (
+        "OPEN",
+        agent,
+        customer,
+        "SERVICE_ACTIVATION",  # no mobile banking yet: offer the activation
+    )
+    assert Notification.objects.filter(user=agent, dedupe_key=f"followup-new:{task.pk}").exists()
+    assert followup_for_closed_case(case) == task  # idempotent
+    assert FollowUpTask.objects.count() == 1
+
+
+def test_the_customers_rm_gets_the_task_when_there_is_one(
+    make_customer, close_case, rm, in_portfolio
+):
+    customer = in_portfolio(make_customer(marketing="GRANTED"), rm)
+    task = FollowUpTask.objects.get(case=close_case(customer))
+    assert task.assigned_to == rm
+
+
+@pytest.mark.parametrize("consent", ["WITHDRAWN", None])
+def test_no_task_without_marketing_consent(make_customer, close_case, consent):
+    case = close_case(make_customer(marketing=consent))
+    assert case.status == "CLOSED" and not FollowUpTask.objects.exists()
+
+
+def test_no_task_for_a_sensitive_category(make_customer, close_case):
+    case = close_case(make_customer(marketing="GRANTED"), category="FRAUD_SCAM")
+    assert case.status == "CLOSED" and not FollowUpTask.objects.exists()
+
+
+def test_no_task_while_another_sensitive_case_is_open(make_customer, close_case, agent):
+    customer = make_customer(marketing="GRANTED")
+    cases.case_create(
+        actor=agent,
+        data=cases.CaseInput(
+            customer=customer,
+            channel="CALL_CENTER",
+            category_code="FRAUD_SCAM",
+            priority="HIGH",
+            description="Ditelepon mengaku petugas bank, diminta OTP.",
+        ),
+    )
+    close_case(customer)
+    assert not FollowUpTask.objects.exists()
+
+
+@pytest.fixture
+def task(make_customer, close_case):
+    return FollowUpTask.objects.get(case=close_case(make_customer(marketing="GRANTED")))
+
+
+def test_done_with_reason_may_hand_a_lead_to_the_rm(task, agent, rm):
+    done = followup_complete(
+        actor=agent,
+        task=task,
+        outcome="DONE",
+        reason="Nasabah diedukasi, tertarik notifikasi transaksi",
+        create_lead=True,
+        product_interest="Notifikasi transaksi",
+    )
+    lead = Lead.objects.get()
+    assert (done.status, done.lead, done.completed_by) == ("DONE", lead, agent)
+    assert (lead.source_type, lead.source_id, lead.assigned_to) == ("SERVICE_FOLLOWUP", task.pk, rm)
+    assert AuditLog.objects.get(object_id=str(task.pk)).action == "FOLLOWUP_DONE"
+    with pytest.raises(ServiceError) as again:
+        followup_complete(actor=agent, task=task, outcome="SKIPPED", reason="sudah dicatat")
+    assert again.value.code == "task_closed"
+
+
+def test_skipped_needs_a_reason_and_makes_no_lead(task, agent):
+    for reason in ("", "tdk"):
+        with pytest.raises(ServiceError) as refused:
+            followup_complete(actor=agent, task=task, outcome="SKIPPED", reason=reason)
+        assert refused.value.code == "reason_required"
+    with pytest.raises(ServiceError) as refused:
+        followup_complete(
+            actor=agent,
+            task=task,
+            outcome="SKIPPED",
+            reason="tidak bisa dihubungi",
+            create_lead=True,
+        )
+    assert refused.value.code == "lead_needs_done"
+    with pytest.raises(ServiceError):
+        followup_complete(actor=agent, task=task, outcome="MAYBE", reason="belum tahu")
+    skipped = followup_complete(
+        actor=agent, task=task, outcome="SKIPPED", reason="Nasabah tidak bisa dihubungi"
+    )
+    assert (skipped.status, skipped.outcome_reason) == ("SKIPPED", "Nasabah tidak bisa dihubungi")
+    assert AuditLog.objects.get(object_id=str(task.pk)).action == "FOLLOWUP_SKIPPED"
+    assert not Lead.objects.exists()
+
+
+def test_consent_is_checked_again_before_a_lead_is_made(task, agent, system):
+    set_marketing(system, task.customer, "WITHDRAWN")
+    with pytest.raises(ServiceError) as refused:
+        followup_complete(
+            actor=agent, task=task, outcome="DONE", reason="sudah dihubungi", create_lead=True
+        )
+    assert refused.value.code == "not_eligible"
+    assert FollowUpTask.objects.get(pk=task.pk).status == "OPEN" and not Lead.objects.exists()
+
+
+def test_tasks_are_scoped_own_for_agents_branch_for_supervisors(
+    task, agent, make_user, branch_a, branch_b, supervisor
+):
+    other_agent = make_user(R.AGENT, branches=[branch_a])
+    with pytest.raises(NotFound):
+        followup_complete(actor=other_agent, task=task, outcome="DONE", reason="sudah dihubungi")
+    elsewhere = make_user(R.SUPERVISOR, branches=[branch_b])
+    assert not FollowUpTask.objects.visible_to(elsewhere).exists()
+    assert list(FollowUpTask.objects.visible_to(supervisor)) == [task]
+
+    client = sign_in(Client(), agent)
+    page = client.get("/sales/followups/").content.decode()
+    assert task.case.case_no in page and f"/sales/followups/{task.pk}/complete/" in page
+    assert (
+        task.case.case_no
+        not in sign_in(Client(), other_agent).get("/sales/followups/").content.decode()
+    )
+    response = client.post(
+        f"/sales/followups/{task.pk}/complete/", {"outcome": "DONE", "reason": "Edukasi anti-scam"}
+    )
+    assert response.status_code == 302
+    assert FollowUpTask.objects.get(pk=task.pk).status == "DONE"

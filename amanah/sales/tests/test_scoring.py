@@ -1,0 +1,90 @@
+import pytest
+
+from amanah.sales import scoring, services
+from amanah.sales.models import Lead
+from amanah.sales.scoring import Signal
+
+SEED_FACTORS = [
+    "RFM_SEGMENT",
+    "MARKETING_CONSENT",
+    "RECENT_ENGAGEMENT",
+    "BROCHURE_DOWNLOAD",
+    "BRANCH_VISIT",
+    "EMAIL_OPENED",
+]
+
+
+def test_breakdown_lists_every_seed_factor_and_says_which_data_is_missing(make_customer, agent, rm):
+    lead = services.lead_create(
+        actor=agent, customer=make_customer(marketing="GRANTED"), source_type="MANUAL"
+    )
+    rows = {r["factor"]: r for r in lead.score_breakdown}
+    assert list(rows) == SEED_FACTORS
+    assert rows["MARKETING_CONSENT"] == {
+        "factor": "MARKETING_CONSENT",
+        "label": "Persetujuan pemasaran",
+        "weight": "MEDIUM",
+        "score": 15,
+        "max": 15,
+        "reason": "Persetujuan pemasaran diberikan",
+        "available": True,
+    }
+    for code in SEED_FACTORS[:1] + SEED_FACTORS[2:]:
+        assert (rows[code]["score"], rows[code]["available"]) == (0, False)
+        assert rows[code]["reason"] == "Data belum tersedia"
+    assert (lead.score, lead.priority) == (15, "COLD") and lead.scored_at
+    page_rows = [r["max"] for r in lead.score_breakdown]
+    assert page_rows == [30, 15, 10, 10, 5, 5]
+
+
+def test_withdrawn_consent_scores_zero_with_the_reason(make_customer, agent, rm):
+    lead = services.lead_create(
+        actor=agent, customer=make_customer(marketing="WITHDRAWN"), source_type="MANUAL"
+    )
+    consent = next(r for r in lead.score_breakdown if r["factor"] == "MARKETING_CONSENT")
+    assert (consent["score"], consent["reason"]) == (0, "Persetujuan pemasaran ditarik")
+
+
+@pytest.mark.parametrize(
+    ("score", "priority"),
+    [
+        (100, "HOT"),
+        (60, "HOT"),
+        (59, "WARM"),
+        (40, "WARM"),
+        (39, "COOL"),
+        (20, "COOL"),
+        (19, "COLD"),
+        (0, "COLD"),
+    ],
+)
+def test_priority_thresholds_follow_the_seed(score, priority):
+    assert scoring.priority_for(score) == priority
+
+
+def test_a_module_that_owns_the_data_plugs_a_factor_in(make_customer, agent, rm, monkeypatch):
+    # What insight (RFM) and marketing (engagement) will do; points are capped per factor.
+    monkeypatch.setattr(scoring, "_providers", dict(scoring._providers))
+    scoring.register_signal("RFM_SEGMENT", lambda c: Signal(30, "Segmen RFM CHAMPION"))
+    scoring.register_signal("RECENT_ENGAGEMENT", lambda c: Signal(99, "Klik email 2 hari lalu"))
+    lead = services.lead_create(
+        actor=agent, customer=make_customer(marketing="GRANTED"), source_type="MANUAL"
+    )
+    assert (lead.score, lead.priority) == (55, "WARM")
+    scoring.register_signal("EMAIL_OPENED", lambda c: Signal(5, "Email dibuka"))
+    scoring.register_signal("BRANCH_VISIT", lambda c: Signal(5, "Datang ke cabang"))
+    assert scoring.rescore_open_leads(lead.customer) == 1
+    assert Lead.objects.get(pk=lead.pk).priority == "HOT"
+    with pytest.raises(ValueError):
+        scoring.register_signal("ZODIAC", lambda c: Signal(1, "?"))
+
+
+def test_lead_page_shows_the_breakdown(make_customer, agent, rm):
+    from django.test import Client
+
+    from amanah.conftest import sign_in
+
+    lead = services.lead_create(actor=agent, customer=make_customer(), source_type="MANUAL")
+    page = sign_in(Client(), rm).get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="score-breakdown"' in page
+    assert page.count("Data belum tersedia") == 5 and "Belum ada persetujuan pemasaran" in page

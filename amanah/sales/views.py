@@ -1,0 +1,319 @@
+"""Sales pages: the RM's lead board (drag and drop plus a form per card that works without
+JS), lead detail with the score breakdown, activity composer, opportunity pipeline, and the
+follow-up tasks after closed cases. Views are thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.core.errors import NotFound, ServiceError
+from amanah.core.views import requires
+from amanah.customer360.selectors import customer_for
+from amanah.customers.models import Customer
+from amanah.iam import authz
+from amanah.iam.forms import add_service_error
+from amanah.sales import followups, selectors, services
+from amanah.sales.forms import (
+    ActivityForm,
+    FollowUpCompleteForm,
+    LeadCreateForm,
+    LeadMoveForm,
+    OpportunityCreateForm,
+    OpportunityMoveForm,
+)
+from amanah.sales.models import CLOSED_LEAD_STATUSES, FollowUpStatus, LeadStatus, OpportunityStage
+from amanah.sales.policies import (
+    ACTIVITY_LOG,
+    FOLLOWUP_COMPLETE,
+    FOLLOWUP_VIEW,
+    LEAD_CREATE,
+    LEAD_UPDATE,
+    LEAD_VIEW,
+    OPPORTUNITY_MANAGE,
+    OPPORTUNITY_VIEW,
+)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _label_moves(moves) -> list[tuple[str, str]]:
+    return [(m, LeadStatus(m).label) for m in moves]
+
+
+@requires(LEAD_VIEW)
+def board(request):
+    columns = selectors.lead_board(actor=request.user)
+    for column in columns:
+        for lead in column.leads:
+            lead.moves = _label_moves(services.lead_moves(lead.status))
+    return render(
+        request,
+        "sales/board.html",
+        {
+            "columns": columns,
+            "can_move": authz.has_perm(request.user, LEAD_UPDATE),
+            "closed_statuses": CLOSED_LEAD_STATUSES,
+        },
+    )
+
+
+def _customer_or_lead(request, customer_id, lead_id):
+    """The customer through the actor's customer scope, or through a lead the actor holds."""
+    if lead_id:
+        lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
+        if str(lead.customer_id) != str(customer_id):
+            raise NotFound()
+        return lead.customer, lead
+    return customer_for(actor=request.user, customer_id=customer_id), None
+
+
+def _customer_visible(actor, customer) -> bool:
+    return Customer.objects.visible_to(actor).filter(pk=customer.pk).exists()
+
+
+@requires(LEAD_VIEW)
+def lead_detail(request, lead_id):
+    lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
+    actor = request.user
+    return render(
+        request,
+        "sales/lead_detail.html",
+        {
+            "lead": lead,
+            "moves": _label_moves(services.lead_moves(lead.status)),
+            "activities": selectors.lead_activities(lead),
+            "opportunities": lead.opportunities.order_by("-created_at"),
+            "activity_form": ActivityForm(initial={"lead": lead.pk}),
+            "can": {
+                "move": authz.has_perm(actor, LEAD_UPDATE),
+                "log": authz.has_perm(actor, ACTIVITY_LOG),
+                "opportunity": authz.has_perm(actor, OPPORTUNITY_MANAGE),
+                "open_360": _customer_visible(actor, lead.customer),
+            },
+        },
+    )
+
+
+@requires(LEAD_UPDATE)
+@require_POST
+def lead_move(request, lead_id):
+    lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
+    form = LeadMoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("transition_not_allowed", _("Pilih status tujuan yang valid."))
+        lead = services.lead_move(
+            actor=request.user,
+            lead=lead,
+            to_status=form.cleaned_data["to_status"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ServiceError as error:
+        if _wants_json(request):
+            return JsonResponse(
+                {"code": error.code, "message": error.message, "field": error.field}, status=400
+            )
+        messages.error(request, error.message)
+    else:
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "id": str(lead.pk),
+                    "status": lead.status,
+                    "moves": services.lead_moves(lead.status),
+                }
+            )
+        messages.success(request, _("Lead dipindah ke %s.") % LeadStatus(lead.status).label)
+    if request.POST.get("next") == "detail":
+        return redirect("sales:lead_detail", lead_id=lead.pk)
+    return redirect("sales:board")
+
+
+@requires(LEAD_CREATE)
+def lead_create(request, customer_id):
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    form = LeadCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_create(
+                actor=request.user,
+                customer=customer,
+                source_type="MANUAL",
+                product_interest=form.cleaned_data["product_interest"],
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Lead dibuat dan diserahkan ke %(rm)s (prioritas %(p)s).")
+                % {"rm": lead.assigned_to.full_name, "p": lead.get_priority_display()},
+            )
+            if authz.in_scope(request.user, lead):
+                return redirect("sales:lead_detail", lead_id=lead.pk)
+            return redirect(reverse("customer360:workspace", args=[customer.pk]) + "?tab=sales")
+    return render(request, "sales/lead_create.html", {"form": form, "customer": customer})
+
+
+@requires(ACTIVITY_LOG)
+def activity_log(request, customer_id):
+    form = ActivityForm(request.POST or None, initial={"lead": request.GET.get("lead")})
+    lead_id = request.POST.get("lead") or request.GET.get("lead") or None
+    if lead_id and not _is_uuid(lead_id):
+        raise NotFound()
+    customer, lead = _customer_or_lead(request, customer_id, lead_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_log(
+                actor=request.user,
+                customer=customer,
+                activity_type=form.cleaned_data["activity_type"],
+                note=form.cleaned_data["note"],
+                lead=lead,
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Aktivitas dicatat dan tampil di timeline nasabah."))
+            if lead is not None:
+                return redirect("sales:lead_detail", lead_id=lead.pk)
+            return redirect(reverse("customer360:workspace", args=[customer.pk]) + "?tab=sales")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "sales/activity_form.html",
+        {"form": form, "customer": customer, "lead": lead},
+        status=status,
+    )
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@requires(OPPORTUNITY_VIEW)
+def pipeline(request):
+    data = selectors.pipeline(actor=request.user)
+    for opportunity in data.opportunities:
+        opportunity.moves = [
+            (s, OpportunityStage(s).label) for s in services.opportunity_moves(opportunity.stage)
+        ]
+    return render(
+        request,
+        "sales/pipeline.html",
+        {"p": data, "can_manage": authz.has_perm(request.user, OPPORTUNITY_MANAGE)},
+    )
+
+
+@requires(OPPORTUNITY_MANAGE)
+def opportunity_create(request, customer_id):
+    lead_id = request.POST.get("lead") or request.GET.get("lead") or None
+    if lead_id and not _is_uuid(lead_id):
+        raise NotFound()
+    customer, lead = _customer_or_lead(request, customer_id, lead_id)
+    form = OpportunityCreateForm(
+        request.POST or None,
+        initial={
+            "lead": lead.pk if lead else None,
+            "product_interest": lead.product_interest if lead else "",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.opportunity_create(
+                actor=request.user,
+                customer=customer,
+                product_interest=d["product_interest"],
+                estimated_value=d["estimated_value"],
+                expected_close_date=d["expected_close_date"],
+                lead=lead,
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Peluang dibuat pada tahap Baru (10%)."))
+            return redirect("sales:pipeline")
+    return render(
+        request,
+        "sales/opportunity_create.html",
+        {"form": form, "customer": customer, "lead": lead},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires(OPPORTUNITY_MANAGE)
+@require_POST
+def opportunity_move(request, opportunity_id):
+    opportunity = selectors.opportunity_for(actor=request.user, opportunity_id=opportunity_id)
+    form = OpportunityMoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("transition_not_allowed", _("Pilih tahap tujuan yang valid."))
+        services.opportunity_move(
+            actor=request.user,
+            opportunity=opportunity,
+            to_stage=form.cleaned_data["to_stage"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Tahap peluang diperbarui."))
+    return redirect("sales:pipeline")
+
+
+@requires(FOLLOWUP_VIEW)
+def followup_list(request):
+    status = request.GET.get("status", FollowUpStatus.OPEN)
+    if status not in FollowUpStatus.values:
+        status = FollowUpStatus.OPEN
+    return render(
+        request,
+        "sales/followups.html",
+        {
+            "tasks": selectors.followups_for(actor=request.user, status=status),
+            "status": status,
+            "statuses": FollowUpStatus.choices,
+            "form": FollowUpCompleteForm(),
+            "can_complete": authz.has_perm(request.user, FOLLOWUP_COMPLETE),
+        },
+    )
+
+
+@requires(FOLLOWUP_COMPLETE)
+@require_POST
+def followup_complete(request, task_id):
+    task = selectors.followup_for(actor=request.user, task_id=task_id)
+    form = FollowUpCompleteForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("reason_required", _("Pilih hasil dan tuliskan alasannya."))
+        d = form.cleaned_data
+        followups.followup_complete(
+            actor=request.user,
+            task=task,
+            outcome=d["outcome"],
+            reason=d["reason"],
+            create_lead=d["create_lead"],
+            product_interest=d["product_interest"],
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Hasil tindak lanjut dicatat."))
+    return redirect("sales:followups")
