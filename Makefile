@@ -28,6 +28,14 @@ test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
 	AMANAH_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
+# Search and Customer 360 at 1M customers, then the SLA queue and sweep at 1M cases (own database
+# amanah_bench; not part of `make test`). Results go to docs/benchmarks.md.
+# BENCH_ARGS="--tune" measures search with the recommended index + pool; CASES_BENCH_ARGS go to
+# bench.cases_bench (e.g. "--rebuild").
+bench: install assets
+	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
+	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check amanah && $(BIN)/ruff format --check amanah
 
