@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +9,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import selectors, services
 from amanah.audit.forms import AuditFilterForm
 from amanah.audit.policies import AUDIT_EXPORT, AUDIT_VIEW
+from amanah.core.exports import csv_response
 from amanah.core.views import requires
 from amanah.iam import authz
 
@@ -55,11 +53,6 @@ def audit_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @requires(AUDIT_EXPORT)
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
@@ -68,28 +61,24 @@ def audit_export(request):
         messages.error(request, _("Filter tidak valid; tidak ada yang diekspor."))
         return redirect(f"{reverse('audit:list')}?{request.GET.urlencode()}")
     rows, _count = services.audit_export(actor=request.user, filters=form.filters())
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            yield writer.writerow(
-                [
-                    row.id,
-                    row.created_at.isoformat(),
-                    row.action,
-                    row.object_type,
-                    row.object_id,
-                    row.actor_username,
-                    row.actor_role,
-                    row.ip or "",
-                    row.request_id,
-                    row.meta,
-                    row.hash,
-                ]
-            )
-
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(
+        f"audit-{stamp}.csv",
+        CSV_COLUMNS,
+        (
+            [
+                row.id,
+                row.created_at.isoformat(),
+                row.action,
+                row.object_type,
+                row.object_id,
+                row.actor_username,
+                row.actor_role,
+                row.ip or "",
+                row.request_id,
+                row.meta,
+                row.hash,
+            ]
+            for row in rows
+        ),
+    )

@@ -15,11 +15,12 @@ from amanah.customers.merge import register_mover
 
 def case_events(customer, *, since=None, until=None, limit=50):
     """Case activities as timeline events; sensitive categories are marked sensitive."""
-    rows = CaseActivity.objects.filter(case__customer=customer).select_related("case__category")
-    if since:
-        rows = rows.filter(created_at__gte=since)
-    if until:
-        rows = rows.filter(created_at__lt=until)
+    rows = timeline.in_window(
+        CaseActivity.objects.filter(case__customer=customer).select_related("case__category"),
+        "created_at",
+        since,
+        until,
+    )
     return [
         timeline.TimelineEvent(
             at=a.created_at,

@@ -3,11 +3,10 @@ CSV export, attachment download, and ADMIN configuration of categories and SLA p
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +38,7 @@ from amanah.cases.policies import (
 )
 from amanah.cases.services import TRANSITIONS
 from amanah.core.errors import ServiceError
+from amanah.core.exports import csv_response
 from amanah.core.masking import mask
 from amanah.core.views import requires
 from amanah.customer360.selectors import customer_for
@@ -344,16 +344,10 @@ def queue(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @requires(CASE_EXPORT)
 def export(request):
     _form, filters = _queue_filters(request)
     rows = selectors.queue_export(actor=request.user, filters=filters)
-    writer = csv.writer(_Echo())
     header = [
         "case_no",
         "branch",
@@ -364,28 +358,23 @@ def export(request):
         "sla_due_at",
         "assigned_to",
     ]
-
-    def lines():
-        yield writer.writerow(header)
-        for c in rows:
-            yield writer.writerow(
-                [
-                    c.case_no,
-                    c.branch.code,
-                    c.category_id,
-                    c.priority,
-                    c.status,
-                    c.received_at.isoformat(),
-                    c.sla_due_at.isoformat(),
-                    c.assigned_to.username if c.assigned_to else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="antrian-kasus-{timezone.now():%Y%m%d-%H%M}.csv"'
+    return csv_response(
+        f"antrian-kasus-{timezone.now():%Y%m%d-%H%M}.csv",
+        header,
+        (
+            [
+                c.case_no,
+                c.branch.code,
+                c.category_id,
+                c.priority,
+                c.status,
+                c.received_at.isoformat(),
+                c.sla_due_at.isoformat(),
+                c.assigned_to.username if c.assigned_to else "",
+            ]
+            for c in rows
+        ),
     )
-    return response
 
 
 @requires(SLA_MANAGE)

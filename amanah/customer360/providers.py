@@ -8,16 +8,8 @@ from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
 from amanah.customer360 import timeline
 
 
-def _window(queryset, field: str, since, until):
-    if since:
-        queryset = queryset.filter(**{f"{field}__gte": since})
-    if until:
-        queryset = queryset.filter(**{f"{field}__lt": until})
-    return queryset
-
-
 def consent_events(customer, *, since=None, until=None, limit=50):
-    rows = _window(
+    rows = timeline.in_window(
         ConsentRecord.objects.filter(customer=customer).select_related("captured_by"),
         "effective_at",
         since,

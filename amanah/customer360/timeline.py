@@ -36,6 +36,15 @@ Provider = Callable[..., list[TimelineEvent]]
 _providers: dict[str, tuple[str, Provider]] = {}
 
 
+def in_window(queryset, field: str, since: datetime | None, until: datetime | None):
+    """Providers' shared date filter: ``since`` inclusive, ``until`` exclusive."""
+    if since:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset
+
+
 def register(name: str, kind: str, provider: Provider) -> None:
     """provider(customer, *, since, until, limit) -> newest-first events of one kind."""
     if kind not in KINDS:

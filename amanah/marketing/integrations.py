@@ -24,11 +24,12 @@ def marketing_facts(customer, actor) -> dict:
 
 
 def campaign_events(customer, *, since=None, until=None, limit=50):
-    rows = CampaignEvent.objects.filter(customer=customer).select_related("campaign")
-    if since:
-        rows = rows.filter(at__gte=since)
-    if until:
-        rows = rows.filter(at__lt=until)
+    rows = timeline.in_window(
+        CampaignEvent.objects.filter(customer=customer).select_related("campaign"),
+        "at",
+        since,
+        until,
+    )
     return [
         timeline.TimelineEvent(
             at=e.at,

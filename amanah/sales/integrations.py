@@ -17,11 +17,9 @@ from amanah.sales.selectors import customer_sales
 
 def activity_events(customer, *, since=None, until=None, limit=50):
     """RM calls, meetings and notes (seed 003 US-17 AC-2) as ACTIVITY events."""
-    rows = RmActivity.objects.filter(customer=customer)
-    if since:
-        rows = rows.filter(created_at__gte=since)
-    if until:
-        rows = rows.filter(created_at__lt=until)
+    rows = timeline.in_window(
+        RmActivity.objects.filter(customer=customer), "created_at", since, until
+    )
     return [
         timeline.TimelineEvent(
             at=a.created_at,
