@@ -35,6 +35,7 @@ test: install assets
 bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
+	AMANAH_ENV=demo $(BIN)/python -m bench.eligibility_bench
 
 lint: install
 	$(BIN)/ruff check amanah && $(BIN)/ruff format --check amanah
