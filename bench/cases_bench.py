@@ -1040,69 +1040,74 @@ def _wal_and_checkpoints() -> tuple[int, int]:
 
 
 def timed_sweep() -> SweepRun:
-    """``sla_sweep()`` by the wall clock, with each SQL statement's time noted on the way (an
-    execute wrapper) and ``audit.record_many`` timed by a wrapper put around it for the run;
-    the app's code is untouched."""
+    """``sla_sweep()`` by the wall clock, with each SQL statement timed on the way (an execute
+    wrapper), and ``audit.record_many`` and the commit timed by wrappers put around them for
+    the run; the app's code is untouched."""
     from django.db import connection
 
     from amanah.audit import services as audit
     from amanah.cases.sweep import sla_sweep
 
-    statements: list[tuple[str, float]] = []
-    audit_time = [0.0, 0]
+    statements: list[tuple[str, float, float]] = []
+    audit_calls: list[tuple[float, float, int]] = []
+    commits: list[float] = []
 
     def timer(execute, sql, params, many, context):
         t = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            statements.append((sql, time.perf_counter() - t))
+            statements.append((sql, t, time.perf_counter()))
 
-    original = audit.record_many
+    original_record_many, original_commit = audit.record_many, connection.commit
 
     def timed_record_many(**kwargs):
         t = time.perf_counter()
-        try:
-            logs = original(**kwargs)
-        finally:
-            audit_time[0] += time.perf_counter() - t
-        audit_time[1] += len(logs)
+        logs = original_record_many(**kwargs)
+        audit_calls.append((t, time.perf_counter(), len(logs)))
         return logs
+
+    def timed_commit():
+        t = time.perf_counter()
+        original_commit()
+        commits.append(time.perf_counter() - t)
 
     connection.ensure_connection()
     wal0, checkpoints0 = _wal_and_checkpoints()
-    audit.record_many = timed_record_many
+    audit.record_many, connection.commit = timed_record_many, timed_commit
     try:
-        t = time.perf_counter()
+        t0 = time.perf_counter()
         with connection.execute_wrapper(timer):
             result = sla_sweep()
-        total = time.perf_counter() - t
+        total = time.perf_counter() - t0
     finally:
-        audit.record_many = original
+        audit.record_many = original_record_many
+        del connection.commit  # back to the class's method
     wal1, checkpoints1 = _wal_and_checkpoints()
-    steps, marks = [], iter(["warnings", "breaches + escalations", "OJK day 20"])
-    audit_sql = 0.0
-    for sql, seconds in statements:
-        if "WITH supervisors" in sql:
-            steps.append((f"UPDATE + activity lines + notifications: {next(marks)}", seconds))
-        elif "audit" in sql or "pg_advisory_xact_lock" in sql:
-            audit_sql += seconds
-    steps.append((f"`audit.record_many` ({audit_time[1]:,} events): SQL", audit_sql))
-    steps.append(
-        (
-            f"`audit.record_many` ({audit_time[1]:,} events): Python (model objects, "
-            "hash chain, bulk_create)",
-            audit_time[0] - audit_sql,
-        )
+    marks = [(sql, t, end) for sql, t, end in statements if "WITH supervisors" in sql]
+    audit_sql = sum(
+        end - t
+        for sql, t, end in statements
+        if "audit_auditlog" in sql or "pg_advisory_xact_lock" in sql
     )
-    steps.append(("commit and the rest", total - sum(s for _l, s in steps)))
-    steps.append(
-        (
-            f"(WAL written: {(wal1 - wal0) / 2**30:.2f} GiB; checkpoints during the run: "
-            f"{checkpoints1 - checkpoints0})",
-            None,
-        )
-    )
+    a_start, a_end, events = audit_calls[0] if audit_calls else (0.0, 0.0, 0)
+    steps = []
+    for (_sql, t, end), label in zip(marks, ["warnings", "breaches + escalations"], strict=False):
+        steps.append((f"UPDATE + activity lines + notifications: {label}", end - t))
+    if len(marks) > 1 and audit_calls:
+        steps.append(("Python: a `Case(pk=…)` object per escalation for the audit call",
+                      a_start - marks[1][2]))  # fmt: skip
+    steps.append((f"`audit.record_many` ({events:,} events): SQL (lock, ids, bulk INSERT)",
+                  audit_sql))  # fmt: skip
+    steps.append((f"`audit.record_many` ({events:,} events): Python (AuditLog objects, hash "
+                  "chain, bulk_create)", (a_end - a_start) - audit_sql))  # fmt: skip
+    if len(marks) > 2:
+        steps.append(("UPDATE + activity lines + notifications: OJK day 20",
+                      marks[2][2] - marks[2][1]))  # fmt: skip
+    steps.append(("commit", sum(commits)))
+    steps.append(("other", total - sum(seconds for _label, seconds in steps)))
+    steps.append((f"(WAL written: {(wal1 - wal0) / 2**30:.2f} GiB; checkpoints during the run: "
+                  f"{checkpoints1 - checkpoints0})", None))  # fmt: skip
     return SweepRun(total, result, steps)
 
 

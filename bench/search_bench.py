@@ -696,7 +696,12 @@ def run_http_search(port: int, token: str, queries: list[str]) -> Stats:
     for q in queries:
         path = "/api/v1/customers/search?" + urllib.parse.urlencode({"q": q})
         t = time.perf_counter()
-        status, payload = client.request("GET", path, headers=headers)
+        try:
+            status, payload = client.request("GET", path, headers=headers)
+        except OSError as exc:  # e.g. a timeout while another job holds the audit-chain lock
+            status, payload = 0, repr(exc).encode()
+            client.close()
+            client = Http(port)
         elapsed = (time.perf_counter() - t) * 1000
         if status != 200:
             stats.errors += 1
@@ -733,7 +738,11 @@ def run_http_pages(client: Http, paths: list[str], headers=None) -> Stats:
     stats = Stats([])
     for path in paths:
         t = time.perf_counter()
-        status, _payload = client.request("GET", path, headers=headers)
+        try:
+            status, _payload = client.request("GET", path, headers=headers)
+        except OSError:
+            status = 0
+            client.conn.close()
         elapsed = (time.perf_counter() - t) * 1000
         if status != 200:
             stats.errors += 1
