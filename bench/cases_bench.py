@@ -23,7 +23,8 @@ One run measures, after a warm-up pass, for a SUPERVISOR whose scope is three br
 for the default queue, overdue only, one category, and later keyset pages. Then one
 ``cases.sweep.sla_sweep()`` over every open case, after resetting the sweep's marks (warned,
 breached, OJK day 20, statuses, its notifications and activity lines; the audit trail is
-append-only and keeps growing), and a second sweep right after it (idempotent: no work).
+append-only and keeps growing), and a second sweep right after it (idempotent: no work; after
+the VACUUM ANALYZE that autovacuum would run after the first run's ~500,000 row changes).
 Results are printed and written to docs/benchmarks.md (section ``cases``).
 """
 
@@ -757,6 +758,23 @@ RAW_QUEUE = """
      ORDER BY c.sla_due_at ASC, c.id ASC
      LIMIT 51
 """
+# The query shape recommended in docs/benchmarks.md (measured with --tune, as a second raw
+# baseline): the page's ids first, from an index-only scan of a partial index on the open cases
+# (sorting 24-byte index tuples instead of whole rows), then the 51 rows with their joins.
+RAW_QUEUE_IDS_FIRST = """
+    SELECT c.*, cu.*, cat.*, u.*, b.*
+      FROM cases_case c
+      JOIN customers_customer cu ON cu.id = c.customer_id
+      JOIN cases_casecategory cat ON cat.code = c.category_id
+      LEFT JOIN iam_user u ON u.id = c.assigned_to_id
+      JOIN iam_branch b ON b.id = c.branch_id
+     WHERE c.id IN (
+           SELECT c.id FROM cases_case c
+            WHERE c.branch_id = ANY(%(scope)s) AND c.status = ANY(%(open)s){extra}
+            ORDER BY c.sla_due_at ASC, c.id ASC
+            LIMIT 51)
+     ORDER BY c.sla_due_at ASC, c.id ASC
+"""
 EXTRA = {
     "category": " AND c.category_id = %(category)s",
     "overdue": " AND c.sla_due_at <= %(now)s",
@@ -783,7 +801,7 @@ class QueueQuery:
             params["after_id"] = str(self.after[1])
         return "/cases/queue/" + ("?" + urllib.parse.urlencode(params) if params else "")
 
-    def raw(self, scope: list) -> tuple[str, dict]:
+    def raw(self, scope: list, template: str = RAW_QUEUE) -> tuple[str, dict]:
         extra, params = "", {"scope": scope, "open": OPEN}
         if self.category:
             extra += EXTRA["category"]
@@ -794,7 +812,7 @@ class QueueQuery:
         if self.after:
             extra += EXTRA["after"]
             params["due"], params["after_id"] = self.after
-        return RAW_QUEUE.format(extra=extra), params
+        return template.format(extra=extra), params
 
     def filters(self):
         from amanah.cases.selectors import QueueFilter
@@ -822,11 +840,13 @@ def page_keys(scope: list) -> list[tuple]:
     return [tuple(rows[i]) for i in range(49, len(rows) - 1, 50)]
 
 
-def run_raw(queries: list[QueueQuery], scope: list) -> tuple[Stats, list]:
+def run_raw(
+    queries: list[QueueQuery], scope: list, template: str = RAW_QUEUE
+) -> tuple[Stats, list]:
     pg = _pg()
     stats, firsts = Stats([]), []
     for q in queries:
-        sql, params = q.raw(scope)
+        sql, params = q.raw(scope, template)
         t = time.perf_counter()
         rows = pg.execute(sql, params, prepare=False).fetchall()
         stats.times.append((time.perf_counter() - t) * 1000)
@@ -888,7 +908,7 @@ def queue_cells(actor, n: int, scope: list) -> dict[str, list[QueueQuery]]:
     }
 
 
-def measure_queue(port: int, actor, n: int) -> tuple[dict, dict]:
+def measure_queue(port: int, actor, n: int, ids_first: bool = False) -> tuple[dict, dict]:
     from amanah.cases.models import Case
 
     scope = scope_of(actor)
@@ -915,6 +935,12 @@ def measure_queue(port: int, actor, n: int) -> tuple[dict, dict]:
         }
         web = run_http(client, queries, expect)
         results[label] = {"raw": raw, "selector": sel, "http": web}
+        if ids_first:
+            run_raw(queries[:50], scope, RAW_QUEUE_IDS_FIRST)
+            two, two_ids = run_raw(queries, scope, RAW_QUEUE_IDS_FIRST)
+            if two_ids != raw_ids and not any(q.overdue for q in queries):
+                raise AssertionError(f"{label}: the ids-first query returns other cases")
+            results[label]["raw, ids first"] = two
         print(
             f"  {label:<40} n={len(queries)} "
             + "  ".join(
@@ -1146,7 +1172,10 @@ def explain_sweep() -> None:
 # for the OJK step, which has none. (2) Five indexes that another index already covers (the
 # FK indexes on branch, customer and assignee, and the two varchar_pattern_ops copies) cost
 # every sweep UPDATE, which touches all of the table's indexes (warned_at, breached_at and
-# status sit in index definitions, so no update is HOT).
+# status sit in index definitions, so no update is HOT). (3) The queue sorts every open case
+# of the scope as a whole row to keep 51: a partial index on the open cases ordered by
+# (branch, due, id), with the filter columns included, lets the ids-first query shape
+# (RAW_QUEUE_IDS_FIRST) find the page by an index-only scan.
 OPEN_SQL = "('NEW', 'IN_PROGRESS', 'WAITING_INFO', 'ESCALATED')"
 TUNING_DDL = [
     "CREATE INDEX IF NOT EXISTS bench_case_open_warn ON cases_case (warn_at) "
@@ -1155,6 +1184,8 @@ TUNING_DDL = [
     f"WHERE breached_at IS NULL AND paused_at IS NULL AND status IN {OPEN_SQL}",
     "CREATE INDEX IF NOT EXISTS bench_case_open_ojk ON cases_case (regulatory_deadline_at) "
     f"WHERE regulatory_overdue_at IS NULL AND status IN {OPEN_SQL}",
+    "CREATE INDEX IF NOT EXISTS bench_case_queue_open ON cases_case (branch_id, sla_due_at, id) "
+    f"INCLUDE (status, priority, category_id) WHERE status IN {OPEN_SQL}",
 ]
 # Dropped with --tune: the two partial indexes replaced above, and indexes whose leading
 # column another index already has (found by definition: Django's names carry a hash).
@@ -1167,7 +1198,12 @@ TUNING_DROP = [
     "USING btree (case_no varchar_pattern_ops)",
     "USING btree (category_id varchar_pattern_ops)",
 ]
-BENCH_INDEXES = ["bench_case_open_warn", "bench_case_open_due", "bench_case_open_ojk"]
+BENCH_INDEXES = [
+    "bench_case_open_warn",
+    "bench_case_open_due",
+    "bench_case_open_ojk",
+    "bench_case_queue_open",
+]
 
 
 def apply_variant(tune: bool) -> list[str]:
@@ -1224,6 +1260,23 @@ def render_queue_table(results: dict) -> str:
             f"| {fmt(web.pct(50))} | {fmt(web.pct(95))} | {fmt(web.mean)} | {ratio:.1f}× |"
             + (f" ({web.errors} HTTP errors)" if web.errors else "")
         )
+    extra = [(label, cell["raw, ids first"]) for label, cell in results.items()
+             if "raw, ids first" in cell]  # fmt: skip
+    if extra:
+        lines += [
+            "",
+            "The recommended query shape (`RAW_QUEUE_IDS_FIRST`: ids from the partial index "
+            "`bench_case_queue_open`, then the rows), same run, same requests:",
+            "",
+            "| Queue request | n | raw ids-first p50 | p95 | mean | vs raw p95 |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for label, stats in extra:
+            raw = results[label]["raw"]
+            lines.append(
+                f"| {label} | {stats.n} | {fmt(stats.pct(50))} | {fmt(stats.pct(95))} "
+                f"| {fmt(stats.mean)} | {stats.pct(95) / raw.pct(95):.2f}× |"
+            )
     return "\n".join(lines)
 
 
@@ -1233,7 +1286,7 @@ def render_sweep_table(population: dict, runs: list[SweepRun]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for label, run in zip(
-        ["first run (after reset)", "second run (right after)"], runs, strict=False
+        ["first run (after reset)", "second run (after VACUUM ANALYZE)"], runs, strict=False
     ):
         r = run.result
         lines.append(
@@ -1356,8 +1409,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tune",
         action="store_true",
-        help="measure with the recommended indexes (bench database only)",
+        help="measure with the recommended indexes (bench database only) and psycopg's pool",
     )
+    parser.add_argument("--pool", action="store_true", help="gunicorn with psycopg's pool")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN plans")
     parser.add_argument("--show-sql", action="store_true", help="print the selector's SQL")
     parser.add_argument("--no-report", action="store_true", help="do not write docs/benchmarks.md")
@@ -1387,6 +1441,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  loaded in {info['load_seconds']} s: {counts}")
     else:
         print(f"bench: reusing the cases loaded at {info['anchor']} ({info['cases']:,})")
+    if args.tune:
+        args.pool = True
     tuning = apply_variant(args.tune)
     if tuning:
         print("bench: --tune: " + "; ".join(tuning))
@@ -1409,6 +1465,10 @@ def main(argv: list[str] | None = None) -> int:
             run = timed_sweep()
             runs.append(run)
             print(f"  sweep, {label} run: {run.seconds:.2f} s, {run.result}", flush=True)
+            # The first run changed ~500,000 rows: autovacuum would VACUUM and ANALYZE the
+            # table within a minute or two, before the next runs; do it now, so the second
+            # run meets the table as the per-minute runs after it would.
+            _pg().execute("VACUUM (ANALYZE) cases_case")
         for label, seconds in runs[0].steps:
             print(f"    {label}" + (f": {seconds:.2f} s" if seconds is not None else ""))
         for table in ("cases_case", "cases_caseactivity", "notifications_notification"):
@@ -1419,9 +1479,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "queue"):
         print("bench: collecting static files")
         call_command("collectstatic", verbosity=0, interactive=False)
-        server = Gunicorn(args.workers, args.threads)
+        server = Gunicorn(args.workers, args.threads, pool=args.pool)
         try:
-            queue, extra = measure_queue(server.port, actor, max(args.queries, 1))
+            queue, extra = measure_queue(server.port, actor, max(args.queries, 1), args.tune)
         finally:
             server.stop()
             print("bench: gunicorn stopped")
@@ -1433,7 +1493,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + result)
     load = f"{load_at_start} at start, {load_average()} at the end (1/5/15 min)"
     print(f"load average: {load}")
-    if not args.no_report and args.cases == N_CASES and args.only is None:
+    if args.pool and not args.tune:
+        print("bench: --pool alone is not reported (the report has as-shipped and --tune)")
+    elif not args.no_report and args.cases == N_CASES and args.only is None:
         from amanah.iam.models import Branch
 
         codes = Branch.objects.filter(pk__in=scope_of(actor)).values_list("code", flat=True)
@@ -1443,7 +1505,7 @@ def main(argv: list[str] | None = None) -> int:
             "load": load,
             "server": server_settings(),
             "gunicorn": f"{args.workers} workers × {args.threads} threads, "
-            "a new DB connection per request",
+            + ("with psycopg's pool" if args.pool else "a new DB connection per request"),
             "dataset": describe_cases(info),
             "customers": describe_dataset(customers_info) if customers_info else "?",
             "scope": f"{', '.join(sorted(codes))} — {extra.get('open_in_scope', 0):,} open cases "
@@ -1458,7 +1520,7 @@ def main(argv: list[str] | None = None) -> int:
             else "exactly as migrated",
         }
         title = "SLA queue and sweep at 1,000,000 cases — " + (
-            "with the recommended indexes" if args.tune else "as shipped"
+            "with the recommended indexes and connection pool" if args.tune else "as shipped"
         )
         command = "AMANAH_ENV=demo .venv/bin/python -m bench.cases_bench" + (
             " --tune" if args.tune else ""
