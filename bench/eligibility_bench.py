@@ -20,7 +20,9 @@ from pathlib import Path
 from bench.search_bench import machine, server_settings, setup_django, write_report
 
 SAMPLE = 10_000
-RULES = {"all": [{"field": "status", "op": "in", "value": ["ACTIVE", "DORMANT", "CLOSED"]}]}  # everyone
+RULES = {
+    "all": [{"field": "status", "op": "in", "value": ["ACTIVE", "DORMANT", "CLOSED"]}]
+}  # everyone
 
 
 def main() -> None:
@@ -40,9 +42,16 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     actor = SystemActor("system:bench")
     population = Customer.objects.filter(merged_into__isnull=True).count()
-    segment = services.segment_create(actor=actor, name=f"Semua nasabah {time.time():.0f}", rules=RULES)
-    campaign = services.campaign_create(actor=actor, name="Bench eligibility", segment=segment, channel="EMAIL",
-                                        message="Bench: pesan pengujian kelayakan.")
+    segment = services.segment_create(
+        actor=actor, name=f"Semua nasabah {time.time():.0f}", rules=RULES
+    )
+    campaign = services.campaign_create(
+        actor=actor,
+        name="Bench eligibility",
+        segment=segment,
+        channel="EMAIL",
+        message="Bench: pesan pengujian kelayakan.",
+    )
     services.campaign_submit(actor=actor, campaign=campaign)
     services.campaign_approve(actor=SystemActor("system:bench-approver"), campaign=campaign)
     campaign.refresh_from_db()
@@ -53,7 +62,9 @@ def main() -> None:
     stored = CampaignEligibility.objects.filter(campaign=campaign).count()
 
     # The naive baseline, on a random sample, in the same run and on the same data.
-    ids = list(Customer.objects.filter(merged_into__isnull=True).values_list("id", flat=True)[:200_000])
+    ids = list(
+        Customer.objects.filter(merged_into__isnull=True).values_list("id", flat=True)[:200_000]
+    )
     sample = random.Random(7).sample(ids, SAMPLE)
     in_segment = compile_rules(RULES)
     baseline_campaign = campaign
@@ -62,18 +73,38 @@ def main() -> None:
         for customer_id in sample:
             customer = Customer.objects.get(pk=customer_id)
             matches = Customer.objects.filter(pk=customer_id).filter(in_segment).exists()
-            consent = ConsentState.objects.filter(customer=customer, consent_type="MARKETING").first()
-            sensitive = Case.objects.filter(customer=customer, status__in=OPEN_STATUSES,
-                                            category__is_sensitive=True).exists()
+            consent = ConsentState.objects.filter(
+                customer=customer, consent_type="MARKETING"
+            ).first()
+            sensitive = Case.objects.filter(
+                customer=customer, status__in=OPEN_STATUSES, category__is_sensitive=True
+            ).exists()
             suppressed = Suppression.objects.filter(customer=customer).exists()
-            reason = ("NOT_IN_SEGMENT_RULE" if not matches else "CUSTOMER_INACTIVE" if customer.status == "CLOSED"
-                      else "CONSENT" if not (consent and consent.status == "GRANTED") else "SUPPRESSED"
-                      if suppressed else "CASE_ACTIVE" if sensitive else "")
+            reason = (
+                "NOT_IN_SEGMENT_RULE"
+                if not matches
+                else "CUSTOMER_INACTIVE"
+                if customer.status == "CLOSED"
+                else "CONSENT"
+                if not (consent and consent.status == "GRANTED")
+                else "SUPPRESSED"
+                if suppressed
+                else "CASE_ACTIVE"
+                if sensitive
+                else ""
+            )
             CampaignEligibility.objects.update_or_create(
-                campaign=baseline_campaign, customer=customer,
-                defaults={"in_segment": matches, "consent_granted": bool(consent and consent.status == "GRANTED"),
-                          "open_sensitive_case": sensitive, "suppressed": suppressed, "is_eligible": reason == "",
-                          "reason": reason, "evaluated_at": timezone.now()},
+                campaign=baseline_campaign,
+                customer=customer,
+                defaults={
+                    "in_segment": matches,
+                    "consent_granted": bool(consent and consent.status == "GRANTED"),
+                    "open_sensitive_case": sensitive,
+                    "suppressed": suppressed,
+                    "is_eligible": reason == "",
+                    "reason": reason,
+                    "evaluated_at": timezone.now(),
+                },
             )
         transaction.set_rollback(True)  # leave the set-based result as it was
     python_seconds = time.perf_counter() - started

@@ -1,7 +1,7 @@
 """Customer search and Customer 360 at a million customers: raw SQL vs selector vs HTTP.
 
     AMANAH_ENV=demo .venv/bin/python -m bench.search_bench            # or: make bench
-    ... -m bench.search_bench --tune           # with the recommended index + connection pool
+    ... -m bench.search_bench --alternatives   # the index/query candidates, raw SQL only
     ... -m bench.search_bench --rebuild        # regenerate the data set
     ... -m bench.search_bench --customers 100000 --queries 100   # a quick look
 
@@ -329,33 +329,20 @@ def ensure_users(branches) -> Actors:
     return Actors(users["bench_agent1"], users["bench_spv3"], users["bench_rm1"], tokens)
 
 
-# --------------------------------------------------------------------------- tuning variant
+# --------------------------------------------------------------------------- alternatives
 
-# What the EXPLAIN work found (docs/benchmarks.md): a GiST index led by the branch, so a scoped
-# fuzzy search reads one branch's subtree instead of whole-table trigram posting lists. As plain
-# DDL (no code change) it also tempts the planner for searches *without* a branch filter (RM
-# portfolio, whole-bank scope), where a full GiST trigram scan costs 10x the GIN path; the
-# alternatives table (--alternatives) measures the variant that avoids this with a small
-# change in the selector.
-TUNING_DDL = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gist",
-    "CREATE INDEX IF NOT EXISTS bench_customer_branch_name_gist ON customers_customer "
-    "USING gist (home_branch_id, name_search gist_trgm_ops)",
-]
-BENCH_INDEXES = [
-    "bench_customer_branch_name_gist",
-    "bench_customer_branch_name_trgm",
-    "bench_customer_branch_lname_gist",
-    "bench_customer_branch_pname_gist",
-]
+# How the shipped index was chosen (docs/benchmarks.md, findings): candidates measured against
+# the GIN the first version had. A GiST led by the branch lets a scoped fuzzy search read only
+# its branches' subtrees; as plain DDL (C) the planner also picks it for searches *without* a
+# branch filter (RM portfolio, whole bank), where it costs 10x the GIN; the shipped form (D)
+# indexes lower(name_search), which only the branch-scoped query names.
+BENCH_INDEXES = ["bench_customer_branch_name_gist", "bench_customer_branch_name_trgm"]
 ALTERNATIVE_DDL = [
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
-    "CREATE EXTENSION IF NOT EXISTS btree_gist",
     "CREATE INDEX IF NOT EXISTS bench_customer_branch_name_trgm ON customers_customer "
     "USING gin (home_branch_id, name_search gin_trgm_ops)",
-    TUNING_DDL[1],
-    "CREATE INDEX IF NOT EXISTS bench_customer_branch_lname_gist ON customers_customer "
-    "USING gist (home_branch_id, lower(name_search) gist_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS bench_customer_branch_name_gist ON customers_customer "
+    "USING gist (home_branch_id, name_search gist_trgm_ops)",
 ]
 ALT_SELECT = (
     "SELECT c.*, word_similarity(%(key)s, {col}) AS score, b.* FROM customers_customer c "
@@ -365,15 +352,14 @@ ALT_SELECT = (
 _OPERATOR = ("c.name_search %%> %(key)s", "c.name_search")
 
 
-def _as_shipped(scope: str) -> tuple[str, str]:
+def _operator_everywhere(scope: str) -> tuple[str, str]:
     return _OPERATOR
 
 
 def _scope_aware(scope: str) -> tuple[str, str]:
-    """The selector change that goes with the expression index: branch scopes query
-    lower(name_search) (only that index matches it), a portfolio filters with the function
-    (not indexable, so the plan starts from the few hundred portfolio rows), the whole bank
-    keeps the operator (GIN)."""
+    """selectors._name_matches in SQL: branch scopes query lower(name_search) (only the
+    branch-led GiST matches it), a portfolio filters with the function (not indexable, so the
+    plan starts from the few hundred portfolio rows), the whole bank keeps the operator (GIN)."""
     if scope in ("1 branch", "3 branches"):
         return "lower(c.name_search) %%> %(key)s", "lower(c.name_search)"
     if scope == "RM portfolio":
@@ -382,20 +368,25 @@ def _scope_aware(scope: str) -> tuple[str, str]:
 
 
 ALTERNATIVES = [
-    ("A as shipped: GIN (name_search gin_trgm_ops)", ["customer_name_trgm"], _as_shipped),
+    (
+        "A first version: GIN (name_search gin_trgm_ops)",
+        ["customer_name_trgm"],
+        _operator_everywhere,
+    ),
     (
         "B + GIN (home_branch_id, name_search gin_trgm_ops), btree_gin",
         ["customer_name_trgm", "bench_customer_branch_name_trgm"],
-        _as_shipped,
+        _operator_everywhere,
     ),
     (
         "C + GiST (home_branch_id, name_search gist_trgm_ops), btree_gist",
         ["customer_name_trgm", "bench_customer_branch_name_gist"],
-        _as_shipped,
+        _operator_everywhere,
     ),
     (
-        "D + GiST (home_branch_id, lower(name_search) gist_trgm_ops) and scope-aware predicate",
-        ["customer_name_trgm", "bench_customer_branch_lname_gist"],
+        "D as shipped: + GiST (home_branch_id, lower(name_search) gist_trgm_ops), "
+        "scope-aware predicate",
+        ["customer_name_trgm", "customer_branch_name_gist"],
         _scope_aware,
     ),
 ]
@@ -408,7 +399,6 @@ def measure_alternatives(actors: Actors, n: int) -> str:
     from amanah.customers.names import normalize_name
     from amanah.iam import authz
 
-    apply_variant(False)  # start from the migrated schema
     pg = _pg()
     pg.execute("SET maintenance_work_mem = '512MB'")
     for statement in ALTERNATIVE_DDL:
@@ -429,7 +419,7 @@ def measure_alternatives(actors: Actors, n: int) -> str:
                          "WHERE rm_id = %(scope)s AND active)", actors.rm.pk),
         "all branches": ("TRUE", None),
     }  # fmt: skip
-    candidates = ["customer_name_trgm", *BENCH_INDEXES]
+    candidates = ["customer_name_trgm", "customer_branch_name_gist", *BENCH_INDEXES]
     lines = [
         "| Variant | Scope | n | p50 | p95 | mean | same results as A |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -487,19 +477,11 @@ DDL of the candidates:
 """
 
 
-def apply_variant(tune: bool) -> None:
-    """``--tune`` adds the recommended index in the bench database; otherwise the schema is
-    exactly what the migrations made."""
+def drop_bench_indexes() -> None:
+    """Leave the schema exactly as the migrations made it."""
     pg = _pg()
-    if tune:
-        for name in BENCH_INDEXES[1:]:
-            pg.execute(f"DROP INDEX IF EXISTS {name}")
-        pg.execute("SET maintenance_work_mem = '512MB'")
-        for statement in TUNING_DDL:
-            pg.execute(statement)
-    else:
-        for name in BENCH_INDEXES:
-            pg.execute(f"DROP INDEX IF EXISTS {name}")
+    for name in BENCH_INDEXES:
+        pg.execute(f"DROP INDEX IF EXISTS {name}")
     pg.execute("ANALYZE customers_customer")
 
 
@@ -572,11 +554,12 @@ def query_mix(actor, kind: str, n: int, seed: int) -> list[str]:
 
 
 RAW_SQL = {
-    # Same filters, order and limit as selectors._by_name (see --show-sql).
+    # Same filters, order and limit as selectors._by_name (see --show-sql); {pred} and {col}
+    # as selectors._name_matches phrases them for the caller's scope.
     "name": """
-        SELECT c.*, word_similarity(%(key)s, c.name_search) AS score, b.*
+        SELECT c.*, word_similarity(%(key)s, {col}) AS score, b.*
         FROM customers_customer c JOIN iam_branch b ON b.id = c.home_branch_id
-        WHERE {scope} AND c.merged_into_id IS NULL AND c.name_search %%> %(key)s
+        WHERE {scope} AND c.merged_into_id IS NULL AND {pred}
         ORDER BY score DESC, c.full_name ASC LIMIT 20
     """,
     # selectors._by_phone
@@ -609,7 +592,9 @@ def raw_statement(actor, kind: str, query: str) -> tuple[str, dict]:
         "phone": normalize_phone,
         "cif": _identifier_key,
     }[kind](query)
-    return RAW_SQL[kind].format(scope=where), {"key": key, "scope": params[0]}
+    pred, col = _scope_aware("RM portfolio" if actor.active_role == "RM" else "1 branch")
+    sql = RAW_SQL[kind].format(scope=where, pred=pred, col=col)
+    return sql, {"key": key, "scope": params[0]}
 
 
 # --------------------------------------------------------------------------- timing
@@ -876,7 +861,14 @@ def machine() -> str:
 def server_settings() -> str:
     pg = _pg()
     version = pg.execute("SHOW server_version").fetchone()[0]
-    names = ["shared_buffers", "work_mem", "effective_cache_size", "jit", "random_page_cost"]
+    names = [
+        "shared_buffers",
+        "work_mem",
+        "effective_cache_size",
+        "max_wal_size",
+        "jit",
+        "random_page_cost",
+    ]
     values = [f"{n}={pg.execute(f'SHOW {n}').fetchone()[0]}" for n in names]
     return f"PostgreSQL {version} ({', '.join(values)})"
 
@@ -913,7 +905,7 @@ Command (from the repository root):
 
 - Date: {context["date"]}; code: {context["code"]}
 - Machine: {context["machine"]}; load average {context["load"]}
-- Database: {context["server"]}; embedded server shared with development, own database
+- Database: {context["server"]}; embedded server of the bench (`var/bench-pgdata`), database
   `amanah_bench`; schema: {context["schema"]}
 - Web: gunicorn {context["gunicorn"]}, `AMANAH_ENV=demo`, DEBUG off; one client sending
   requests one after another (latency, not throughput), keep-alive HTTP/1.1 on 127.0.0.1
@@ -968,11 +960,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--pool", action="store_true", help="gunicorn with psycopg's pool")
-    parser.add_argument(
-        "--tune",
-        action="store_true",
-        help="measure with the recommended index (bench DB only) and the connection pool",
-    )
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN for name queries")
     parser.add_argument("--show-sql", action="store_true", help="print the selector's SQL")
     parser.add_argument("--no-report", action="store_true", help="do not write docs/benchmarks.md")
@@ -1008,7 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.alternatives:
         load_at_start = load_average()
         table = measure_alternatives(actors, max(args.queries, 1))
-        apply_variant(False)
+        drop_bench_indexes()
         print("\n" + table)
         if not args.no_report and args.customers == 1_000_000:
             context = {
@@ -1024,9 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print("bench: wrote docs/benchmarks.md")
         return 0
-    if args.tune:
-        args.pool = True
-    apply_variant(args.tune)
+    drop_bench_indexes()
     load_at_start = load_average()
     print("bench: collecting static files for the 360 page")
     call_command("collectstatic", verbosity=0, interactive=False)
@@ -1090,11 +1075,10 @@ def main(argv: list[str] | None = None) -> int:
             "load": load,
             "code": code_version(),
             "server": server_settings(),
-            "schema": "as migrated, plus `" + TUNING_DDL[1] + "`"
-            if args.tune
-            else "exactly as migrated (trigram GIN on name_search, btree on home_branch)",
+            "schema": "exactly as migrated (trigram GIN on name_search, GiST on (home_branch, "
+            "lower(name_search)), btree on home_branch)",
             "gunicorn": f"{args.workers} workers × {args.threads} threads"
-            + (" with psycopg's pool" if args.pool else ", a new DB connection per request"),
+            + (" with psycopg's pool" if args.pool else ", persistent DB connections"),
             "dataset": describe_dataset(info),
             "queries": f"{n} per cell, drawn from customers inside the caller's scope: "
             "names as typed (full, first name + marga, last two words, 'Muh.' for Muhammad, "
@@ -1103,16 +1087,11 @@ def main(argv: list[str] | None = None) -> int:
             "verdict": verdict,
         }
         command = "AMANAH_ENV=demo .venv/bin/python -m bench.search_bench" + (
-            " --tune" if args.tune else ""
+            " --pool" if args.pool else ""
         )
-        title = (
-            "Customer search and 360 at 1,000,000 customers — with the recommended index and pool"
-            if args.tune
-            else "Customer search and 360 at 1,000,000 customers — as shipped"
-        )
-        variant = "tuned" if args.tune else "asis"
+        title = "Customer search and 360 at 1,000,000 customers"
         write_report(
-            ROOT / "docs" / "benchmarks.md", variant, report_section(title, command, table, context)
+            ROOT / "docs" / "benchmarks.md", "asis", report_section(title, command, table, context)
         )
         print("bench: wrote docs/benchmarks.md")
     return 0

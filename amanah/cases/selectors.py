@@ -73,14 +73,21 @@ def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:
 def queue_page(
     *, actor, filters: QueueFilter, after: tuple[datetime, str] | None
 ) -> tuple[list[Case], tuple | None]:
-    """Keyset pagination on (sla_due_at, id): constant cost however deep the page."""
-    cases = queue(actor=actor, filters=filters).select_related(
-        "customer", "category", "assigned_to", "branch"
-    )
+    """Keyset pagination on (sla_due_at, id): constant cost however deep the page.
+
+    The page's ids come first, from an index-only scan of ``case_queue_open`` (sorting small
+    index tuples, not whole rows with their joins); then those rows with what the page shows.
+    """
+    cases = queue(actor=actor, filters=filters)
     if after:
         due, last_id = after
         cases = cases.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id))
-    rows = list(cases[: PAGE_SIZE + 1])
+    page_ids = cases.values("id")[: PAGE_SIZE + 1]
+    rows = list(
+        Case.objects.filter(pk__in=page_ids)
+        .select_related("customer", "category", "assigned_to", "branch")
+        .order_by("sla_due_at", "id")
+    )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return rows, ((rows[-1].sla_due_at, str(rows[-1].id)) if more else None)

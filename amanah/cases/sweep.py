@@ -1,6 +1,12 @@
 """The SLA sweep (every minute): warnings at 75 %, breaches at 100 %, escalation by policy,
-OJK day-20 flag. Set-based SQL, so one run over every open case takes seconds; idempotent,
-because each step only touches cases it has not marked before."""
+OJK day-20 flag. Set-based SQL on partial indexes of the open cases, so a run over every open
+case costs milliseconds when little is due; idempotent, because each step only touches cases it
+has not marked before.
+
+A backlog (say the worker was down for a day) is worked off in batches of ``BATCH_SIZE`` cases,
+each in its own short transaction, oldest first: agents editing cases meanwhile wait for one
+batch at most, and a case locked by an agent's open transaction is skipped and picked up by the
+next batch or the next minute's run."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from amanah.core.roles import RoleKey as R
 
 OPEN = [str(s) for s in OPEN_STATUSES]
 ACTOR = SystemActor("system:sla")
+BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -56,28 +63,77 @@ def _notify_sql(kind: str, title: str) -> str:
     """
 
 
-def _mark(condition: str, set_clause: str, kind: str, message: str, title: str, now) -> list[tuple]:
-    """One statement: mark the cases, log an SLA activity, notify; returns the marked rows."""
+@dataclass(frozen=True)
+class Step:
+    """One mark the sweep sets: which cases, what changes, what the log and inbox say."""
+
+    condition: str  # which cases are due, on columns of cases_case c
+    order_by: str  # the column the condition compares with now: oldest first
+    set_clause: str
+    kind: str
+    message: str
+    title: str
+
+
+WARNING = Step(
+    "c.warned_at IS NULL AND c.paused_at IS NULL AND c.warn_at <= %(now)s",
+    "c.warn_at",
+    "warned_at = %(now)s",
+    "warning",
+    "Peringatan SLA: 75% waktu kerja terpakai",
+    "Peringatan SLA",
+)
+BREACH = Step(
+    "c.breached_at IS NULL AND c.paused_at IS NULL AND c.sla_due_at <= %(now)s",
+    "c.sla_due_at",
+    "breached_at = %(now)s, "
+    "status = CASE WHEN p.escalate_on_breach THEN 'ESCALATED' ELSE c.status END, "
+    "escalation_level = c.escalation_level + CASE WHEN p.escalate_on_breach THEN 1 ELSE 0 END, "
+    "warned_at = COALESCE(c.warned_at, %(now)s)",
+    "breach",
+    "Batas SLA terlampaui",
+    "SLA terlampaui",
+)
+REGULATORY = Step(
+    "c.regulatory_overdue_at IS NULL AND c.regulatory_deadline_at <= %(now)s",
+    "c.regulatory_deadline_at",
+    "regulatory_overdue_at = %(now)s",
+    "regulatory",
+    "Hari ke-20 (POJK 22/2023) terlewati tanpa penyelesaian",
+    "Batas OJK terlewati",
+)
+
+
+def _mark_batch(step: Step, now) -> list[tuple]:
+    """One statement: mark up to BATCH_SIZE due cases, log an SLA activity, notify; returns
+    the marked rows (id, case_no, status, escalate_on_breach)."""
     message, title = (
-        message.replace("%", "%%"),
-        title.replace("%", "%%"),
+        step.message.replace("%", "%%"),
+        step.title.replace("%", "%%"),
     )  # literal, not a parameter
     sql = f"""
         WITH supervisors AS ({_supervisors_sql()}),
+        due AS (
+            SELECT c.id FROM cases_case c
+             WHERE c.status = ANY(%(open)s) AND {step.condition}
+             ORDER BY {step.order_by}
+             LIMIT {BATCH_SIZE}
+               FOR UPDATE SKIP LOCKED
+        ),
         marked AS (
-            UPDATE cases_case c SET {set_clause}
-              FROM cases_slapolicy p
-             WHERE p.id = c.sla_policy_id AND c.status = ANY(%(open)s) AND {condition}
+            UPDATE cases_case c SET {step.set_clause}
+              FROM cases_slapolicy p, due
+             WHERE c.id = due.id AND p.id = c.sla_policy_id
          RETURNING c.id, c.case_no, c.assigned_to_id, c.branch_id, c.status, p.escalate_on_breach
         ),
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
             SELECT id, 'SLA', '{message}', 'system:sla',
-                   jsonb_build_object('kind', '{kind}'), %(now)s
+                   jsonb_build_object('kind', '{step.kind}'), %(now)s
               FROM marked
         ),
-        notified AS ({_notify_sql(kind, title)})
+        notified AS ({_notify_sql(step.kind, title)})
         SELECT id, case_no, status, escalate_on_breach FROM marked
     """
     with connection.cursor() as cursor:
@@ -85,42 +141,33 @@ def _mark(condition: str, set_clause: str, kind: str, message: str, title: str, 
         return cursor.fetchall()
 
 
-@transaction.atomic
-def sla_sweep(now=None) -> SweepResult:
-    now = now or timezone.now()
-    warned = _mark(
-        "c.warned_at IS NULL AND c.paused_at IS NULL AND c.warn_at <= %(now)s",
-        "warned_at = %(now)s",
-        "warning",
-        "Peringatan SLA: 75% waktu kerja terpakai",
-        "Peringatan SLA",
-        now,
-    )
-    breached = _mark(
-        "c.breached_at IS NULL AND c.paused_at IS NULL AND c.sla_due_at <= %(now)s",
-        "breached_at = %(now)s, "
-        "status = CASE WHEN p.escalate_on_breach THEN 'ESCALATED' ELSE c.status END, "
-        "escalation_level = c.escalation_level + CASE WHEN p.escalate_on_breach THEN 1 ELSE 0 END, "
-        "warned_at = COALESCE(c.warned_at, %(now)s)",
-        "breach",
-        "Batas SLA terlampaui",
-        "SLA terlampaui",
-        now,
-    )
-    escalated = [row for row in breached if row[3]]
+def _audit_escalations(marked: list[tuple]) -> int:
+    escalated = [row for row in marked if row[3]]
     audit.record_many(
         actor=ACTOR,
         action=AuditAction.ESCALATE_CASE,
         objects=[Case(pk=row[0]) for row in escalated],
         meta_for=lambda case: {"reason": "sla_breach"},
     )
-    overdue = _mark(
-        "c.regulatory_deadline_at IS NOT NULL AND c.regulatory_overdue_at IS NULL "
-        "AND c.regulatory_deadline_at <= %(now)s",
-        "regulatory_overdue_at = %(now)s",
-        "regulatory",
-        "Hari ke-20 (POJK 22/2023) terlewati tanpa penyelesaian",
-        "Batas OJK terlewati",
-        now,
-    )
-    return SweepResult(len(warned), len(breached), len(escalated), len(overdue))
+    return len(escalated)
+
+
+def _run(step: Step, now, after_batch=None) -> tuple[int, int]:
+    """Mark every due case of ``step``, batch by batch, one transaction each; returns the
+    number marked and the sum of what ``after_batch`` (run in the batch's transaction) gave."""
+    marked = extra = 0
+    while True:
+        with transaction.atomic():
+            rows = _mark_batch(step, now)
+            extra += after_batch(rows) if after_batch else 0
+        marked += len(rows)
+        if len(rows) < BATCH_SIZE:
+            return marked, extra
+
+
+def sla_sweep(now=None) -> SweepResult:
+    now = now or timezone.now()
+    warned, _ = _run(WARNING, now)
+    breached, escalated = _run(BREACH, now, after_batch=_audit_escalations)
+    overdue, _ = _run(REGULATORY, now)
+    return SweepResult(warned, breached, escalated, overdue)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +80,14 @@ class Customer(models.Model):
     class Meta:
         indexes = [
             GinIndex(OpClass("name_search", name="gin_trgm_ops"), name="customer_name_trgm"),
+            # Branch-scoped name search walks only the subtrees of the branches in scope. Its
+            # expression, lower(name_search), is named by that query alone (selectors._by_name),
+            # so searches without a branch filter keep the GIN above (docs/benchmarks.md).
+            GistIndex(
+                F("home_branch"),
+                OpClass(Lower("name_search"), name="gist_trgm_ops"),
+                name="customer_branch_name_gist",
+            ),
             models.Index(fields=["phone_e164"], name="customer_phone"),
             models.Index(fields=["email"], name="customer_email"),
             models.Index(fields=["home_branch", "status"], name="customer_branch_status"),

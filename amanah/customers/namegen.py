@@ -644,6 +644,8 @@ class NameGenerator:
                 first = "St."
             names = [first]
         pool = ISLAMIC_MALE + MODERN_MALE if gender == "M" else ISLAMIC_FEMALE + MODERN_FEMALE
+        if names[-1].endswith("."):
+            parts = max(parts, len(names) + 1)  # "M." or "Abd." never stands alone
         while len(names) < parts:
             nxt = rng.choice(pool)
             if nxt not in names and nxt not in ("Muhammad", "Abdul", "Siti", "Cut"):
@@ -763,7 +765,7 @@ class NameGenerator:
     def _sunda(self, gender: str) -> list[str]:
         rng = self.rng
         first = rng.choice(SUNDA_MALE if gender == "M" else SUNDA_FEMALE)
-        if rng.random() < 0.15:
+        if rng.random() < 0.15 and len(first) >= 3:  # "Ai" alone is too short to search for
             return [first]
         return [first, rng.choice(SUNDA_LAST_MALE if gender == "M" else SUNDA_LAST_FEMALE)]
 

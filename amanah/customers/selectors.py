@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
@@ -18,7 +19,7 @@ from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
-from amanah.customers.policies import CUSTOMER_SEARCH
+from amanah.customers.policies import CUSTOMER_SEARCH, PORTFOLIO_SCOPED_ROLES
 from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
 
@@ -71,15 +72,41 @@ def _by_phone(visible, query: str) -> list[SearchHit]:
     ]
 
 
-def _by_name(visible, query: str) -> list[SearchHit]:
+# pg_trgm's default word-similarity threshold, the one the %> operator applies.
+WORD_SIMILARITY_THRESHOLD = 0.6
+
+
+def _name_matches(visible, key: str, actor):
+    """Rows whose name matches ``key``, with a score, phrased so the planner picks the index
+    that fits the actor's scope (measured at 1M customers, docs/benchmarks.md):
+
+    - branch scope: ``lower(name_search)`` (already lower case, so same rows and scores), which
+      only the GiST index led by the branch covers — it walks the branches in scope alone;
+    - own portfolio (RM): the similarity function, which no index answers, so the plan starts
+      from the few hundred portfolio rows instead of the whole-bank trigram index;
+    - whole bank: the operator, answered by the trigram GIN on ``name_search``.
+    """
+    if getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES:
+        return visible.annotate(score=TrigramWordSimilarity(key, "name_search")).filter(
+            score__gte=WORD_SIMILARITY_THRESHOLD
+        )
+    if not authz.branch_scope(actor).all_branches:
+        lowered = Lower("name_search")
+        return (
+            visible.annotate(name_key=lowered)
+            .filter(name_key__trigram_word_similar=key)
+            .annotate(score=TrigramWordSimilarity(key, lowered))
+        )
+    return visible.filter(name_search__trigram_word_similar=key).annotate(
+        score=TrigramWordSimilarity(key, "name_search")
+    )
+
+
+def _by_name(visible, query: str, actor) -> list[SearchHit]:
     key = normalize_name(query)
     if len(key) < MIN_QUERY_LENGTH or not re.search(r"[a-z]", key):
         return []
-    rows = (
-        visible.filter(name_search__trigram_word_similar=key)
-        .annotate(score=TrigramWordSimilarity(key, "name_search"))
-        .order_by("-score", "full_name")[:RESULT_LIMIT]
-    )
+    rows = _name_matches(visible, key, actor).order_by("-score", "full_name")[:RESULT_LIMIT]
     return [
         SearchHit(
             c, Match.EXACT if c.name_search == key else Match.PARTIAL, "NAME", round(c.score, 3)
@@ -139,11 +166,11 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
         )
         hits: list[SearchHit] = []
         seen = set()
-        for finder in (_by_identifier, _by_phone, _by_name):
-            for hit in finder(visible, query):
-                if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
-                    seen.add(hit.customer.pk)
-                    hits.append(hit)
+        exact = _by_identifier(visible, query) + _by_phone(visible, query)
+        for hit in exact + _by_name(visible, query, actor):
+            if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
+                seen.add(hit.customer.pk)
+                hits.append(hit)
         hits = _decorate(hits)
         audit.record(
             actor=actor,

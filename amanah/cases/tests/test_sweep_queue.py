@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from amanah.audit.models import AuditLog
@@ -50,6 +51,30 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
         ).count()
         == 1
     )
+
+
+def test_a_backlog_is_swept_in_batches_oldest_first(open_case, agent, monkeypatch):
+    from amanah.cases import sweep
+
+    monkeypatch.setattr(sweep, "BATCH_SIZE", 2)
+    with at(MONDAY):
+        backlog = [open_case(priority="HIGH") for _ in range(5)]
+    due = max(Case.objects.get(pk=c.pk).sla_due_at for c in backlog)
+    statements = []
+    with (
+        at(due + dt.timedelta(minutes=1)),
+        connection.execute_wrapper(
+            lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)
+        ),
+    ):
+        result = sla_sweep()
+    assert (result.warned, result.breached, result.escalated) == (5, 5, 5)
+    # Each step: batches of 2, 2, 1 (the short batch ends the step).
+    assert sum("'kind', 'breach'" in sql for sql in statements) == 3
+    assert CaseActivity.objects.filter(activity_type="SLA").count() == 10
+    assert AuditLog.objects.filter(action="ESCALATE_CASE").count() == 5
+    with at(due + dt.timedelta(minutes=2)):
+        assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)
 
 
 def test_paused_and_finished_cases_are_left_alone(open_case, agent):
@@ -173,6 +198,26 @@ def test_queue_keyset_pagination_visits_every_case_once(customer, make_user, bra
     second = client.get("/cases/queue/", {"after_due": key[0].isoformat(), "after_id": key[1]})
     seen = [c.case_no for c in rows] + [c.case_no for c in second.context["rows"]]
     assert len(seen) == 55 and set(seen) == made and second.context["next_key"] is None
+
+
+def test_queue_page_ids_come_from_an_index_only_scan_of_the_open_cases(
+    open_case, make_user, branch_a
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from amanah.cases.selectors import QueueFilter, queue_page
+
+    with at(MONDAY):
+        open_case()
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    with CaptureQueriesContext(connection) as captured:
+        rows, _next = queue_page(actor=supervisor, filters=QueueFilter(), after=None)
+    assert len(rows) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        cursor.execute("EXPLAIN " + captured.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using case_queue_open" in plan
 
 
 def test_cases_show_up_in_customer_360(open_case, agent, make_user, branch_a):

@@ -84,6 +84,10 @@ def test_fifty_thousand_draws_give_diverse_names():
     assert 0.005 < hajj < 0.08
     assert muhammad_short > 100
     assert any(" br. " in n or " br " in n for n in names)
+    # An abbreviation is never a whole name ("M." alone could not be searched for).
+    abbreviations = {"M.", "Mhd.", "Muh.", "Moh.", "Abd.", "St."}
+    assert not [n for n in names if n.split(",")[0].split()[-1] in abbreviations]
+    assert all(len(normalize_name(n)) >= 3 for n in names)
 
 
 def _only(*pools: list[str], minus: list[list[str]]) -> set[str]:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -169,3 +171,43 @@ def test_search_page_and_htmx_results(signed_in, rizky, branch_a):
     assert "<html" not in partial.content.decode() and rizky.full_name in partial.content.decode()
     short = client.get("/customers/?q=ab")
     assert short.status_code == 200 and "minimal 3" in short.content.decode()
+
+
+def _name_query_plan(actor, query: str) -> str:
+    """EXPLAIN of the name query the search issued, with sequential scans priced out (the test
+    tables are tiny; at 1M rows the planner avoids them by itself)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert customer_search(actor=actor, query=query)
+    [sql] = [q["sql"] for q in queries.captured_queries if "WORD_SIMILARITY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("scope", "index_used", "indexes_avoided"),
+    [
+        # A branch scope walks only its branches' subtrees of the branch-led GiST.
+        ("branch", "customer_branch_name_gist", ["customer_name_trgm"]),
+        # The whole bank keeps the trigram GIN over every name (at 1M rows; the tiny test
+        # table may prefer another index): the branch-led GiST would scan all of itself.
+        ("whole bank", None, ["customer_branch_name_gist"]),
+        # A portfolio (a few hundred rows) must not start from either name index.
+        ("portfolio", None, ["customer_name_trgm", "customer_branch_name_gist"]),
+    ],
+)
+def test_each_scope_searches_names_through_the_index_that_fits_it(
+    rizky, make_user, branch_a, scope, index_used, indexes_avoided
+):
+    actor = {
+        "branch": lambda: make_user(R.AGENT, branches=[branch_a]),
+        "whole bank": lambda: make_user(R.SUPERVISOR),
+        "portfolio": lambda: make_user(R.RM, branches=[branch_a]),
+    }[scope]()
+    if scope == "portfolio":
+        portfolio_assign(actor=make_user(R.SUPERVISOR), customer=rizky, rm=actor)
+    plan = _name_query_plan(actor, "Rizky Siregar")
+    # The index must answer the name condition itself, not merely the branch.
+    assert index_used is None or re.search(rf"using {index_used} .*\n.*Index Cond: .*%>", plan)
+    assert not [name for name in indexes_avoided if re.search(rf"(using|on) {name} ", plan)]
