@@ -159,6 +159,9 @@ MFA_REQUIRED_ROLES = ("ADMIN", "COMPLIANCE")
 # Seed 003 Bab 10.2.2: customer search is rate limited against scraping.
 SEARCH_RATE_LIMIT_PER_MINUTE = env_int("SEARCH_RATE_LIMIT_PER_MINUTE", 10)
 OTP_TOTP_ISSUER = "Amanah CRM"
+# Generated customers the demo adds to A, B and C (seed 003 Bab 14.2: "a few thousand"); the
+# test suite seeds the demo many times and keeps it small.
+DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING else 3000)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

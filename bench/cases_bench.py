@@ -75,13 +75,14 @@ TARGET_QUEUE_P95_MS = 100.0
 TARGET_SWEEP_SECONDS = 10.0
 # The sweep runs measured, in order, with the clock they run at: the catch-up after the reset
 # (every mark due since the data set was generated, as after a long worker outage), then the
-# run a minute later (what the per-minute job does all day), one an hour later (an hour's
-# outage), and that one again (idempotent: nothing more to do).
+# per-minute job's ordinary work — the run one *working* minute later and one working hour later
+# on the scope's first branch calendar (on a weekend or at night wall-clock time moves no SLA
+# clock, so wall-clock offsets would find nothing to do) — then that hour again (idempotent).
 SWEEP_RUNS = {
     "catch-up after reset": None,
-    "one minute later": timedelta(minutes=1),
-    "one hour later": timedelta(hours=1),
-    "the same hour again": timedelta(hours=1),
+    "the next working minute": 1,
+    "one working hour later": 60,
+    "the same hour again": 60,
 }
 AGENTS_PER_BRANCH = 3
 CHUNK = 50_000
@@ -1058,6 +1059,13 @@ def _wal_and_checkpoints() -> tuple[int, int]:
     return int(lsn), int(done)
 
 
+def _first_branch_schedule(actor):
+    from amanah.calendars.schedules import schedule_for_branch
+    from amanah.iam.models import Branch
+
+    return schedule_for_branch(Branch.objects.filter(pk__in=scope_of(actor)).order_by("code")[0])
+
+
 def timed_sweep(now=None) -> SweepRun:
     """``sla_sweep(now)`` by the wall clock, with each SQL statement timed on the way (an
     execute wrapper), and ``audit.record_many`` and the commits timed by wrappers put around
@@ -1330,12 +1338,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {reset_sweep()}")
         population = sweep_population()
         print(f"  open cases: {population}")
+        from amanah.calendars import worktime
+
         start = datetime.now(UTC)
-        for label, offset in SWEEP_RUNS.items():
-            run = timed_sweep(start + offset if offset else None)
+        schedule = _first_branch_schedule(actor)
+        for label, minutes in SWEEP_RUNS.items():
+            clock = worktime.add_working_minutes(schedule, start, minutes) if minutes else None
+            run = timed_sweep(clock)
             runs.append(run)
-            print(f"  sweep, {label}: {run.seconds:.2f} s, {run.result}", flush=True)
-            if offset is None:
+            print(f"  sweep, {label} ({clock or 'now'}): {run.seconds:.2f} s, {run.result}")
+            if minutes is None:
                 # The catch-up changed ~500,000 rows: autovacuum would VACUUM and ANALYZE
                 # the table within a minute or two, before the next runs; do it now.
                 _pg().execute("VACUUM (ANALYZE) cases_case")

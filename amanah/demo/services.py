@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -251,9 +252,55 @@ def _seed_cases(actor) -> None:
     )
 
 
+GENERATED_SEED = 20261122
+
+
+GENERATOR = SystemActor("system:demo-generated")
+
+
+def _generated_loaded() -> bool:
+    from amanah.audit.models import AuditLog
+
+    return AuditLog.objects.filter(actor_username=GENERATOR.username).exists()
+
+
+def _seed_generated_customers(actor) -> None:
+    """A few thousand customers with realistic Indonesian names over the branches (seed 003
+    Bab 14.2), through the same service as the UI; about 70 % grant marketing consent.
+
+    Names that read as customer A, B or C are left out, so the script's searches stay exact."""
+    from amanah.consent.services import consent_change
+    from amanah.customers.models import CustomerIdentifier
+    from amanah.customers.namegen import demo_customers
+    from amanah.customers.names import normalize_name
+    from amanah.customers.services import CustomerInput, customer_create
+
+    script_names = {normalize_name(c[1]) for c in SEED_CUSTOMERS}
+    taken = set(CustomerIdentifier.objects.values_list("id_value", flat=True))
+    branches = list(Branch.objects.order_by("code"))
+    rows = demo_customers(settings.DEMO_GENERATED_CUSTOMERS, branches, seed=GENERATED_SEED)
+    for n, row in enumerate(rows):
+        identifiers = {row["nik"], row["cif"], *row["account_numbers"]}
+        if normalize_name(row["full_name"]) in script_names or identifiers & taken:
+            continue
+        taken |= identifiers
+        customer = customer_create(actor=GENERATOR, data=CustomerInput(**row))
+        if n % 10 < 7:
+            consent_change(
+                actor=GENERATOR,
+                customer=customer,
+                consent_type="MARKETING",
+                new_status="GRANTED",
+                channel="BRANCH",
+                verification_method="IN_PERSON",
+                reason="Pembukaan rekening",
+            )
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
     ("customers", _customers_loaded, _seed_customers),
     ("cases", _cases_loaded, _seed_cases),
+    ("generated customers", _generated_loaded, _seed_generated_customers),
 ]

@@ -69,6 +69,7 @@ def demo_server():
         "AMANAH_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "amanah.settings",
         "SEARCH_RATE_LIMIT_PER_MINUTE": "100",
+        "DEMO_GENERATED_CUSTOMERS": "300",  # enough to crowd the searches, quick to seed
     }
     server = None
     try:

