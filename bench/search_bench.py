@@ -462,6 +462,7 @@ Command: `AMANAH_ENV=demo .venv/bin/python -m bench.search_bench --alternatives`
 
 - Date: {context["date"]}; machine: {context["machine"]}; load average {context["load"]}
 - {context["server"]}; the data set of the sections above
+- How the shipped index was chosen: variant A is the first version, D is what shipped.
 - The same name queries (as typed: partial, abbreviated, with typos, marga alone) through the
   selector's name query written in SQL, for each variant; every variant runs in a transaction
   that drops the other candidate indexes and is rolled back. "same results" compares the ids

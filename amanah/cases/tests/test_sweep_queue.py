@@ -53,7 +53,7 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     )
 
 
-def test_a_backlog_is_swept_in_batches_oldest_first(open_case, agent, monkeypatch):
+def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch):
     from amanah.cases import sweep
 
     monkeypatch.setattr(sweep, "BATCH_SIZE", 2)
