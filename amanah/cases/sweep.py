@@ -167,7 +167,10 @@ def _run(step: Step, now, after_batch=None) -> tuple[int, int]:
 
 def sla_sweep(now=None) -> SweepResult:
     now = now or timezone.now()
-    warned, _ = _run(WARNING, now)
+    # Breaches first: a case past both its 75 % mark and its due time since the last run (a
+    # backlog) gets the breach alone, which also sets warned_at; a warning for a case that
+    # is already overdue would only be noise in the inbox and the activity log.
     breached, escalated = _run(BREACH, now, after_batch=_audit_escalations)
+    warned, _ = _run(WARNING, now)
     overdue, _ = _run(REGULATORY, now)
     return SweepResult(warned, breached, escalated, overdue)

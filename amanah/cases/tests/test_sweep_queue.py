@@ -68,10 +68,13 @@ def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch):
         ),
     ):
         result = sla_sweep()
-    assert (result.warned, result.breached, result.escalated) == (5, 5, 5)
-    # Each step: batches of 2, 2, 1 (the short batch ends the step).
+    # Past both marks at once: the breach alone (it sets warned_at too), no stale warning.
+    assert (result.warned, result.breached, result.escalated) == (0, 5, 5)
+    assert not Case.objects.filter(pk__in=[c.pk for c in backlog], warned_at__isnull=True)
+    # Batches of 2, 2, 1 (the short batch ends the step).
     assert sum("'kind', 'breach'" in sql for sql in statements) == 3
-    assert CaseActivity.objects.filter(activity_type="SLA").count() == 10
+    assert CaseActivity.objects.filter(activity_type="SLA").count() == 5
+    assert not Notification.objects.filter(dedupe_key__startswith="warning:")
     assert AuditLog.objects.filter(action="ESCALATE_CASE").count() == 5
     with at(due + dt.timedelta(minutes=2)):
         assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)
