@@ -28,10 +28,11 @@ test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
 	AMANAH_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
-# Search and Customer 360 at 1M customers, then the SLA queue and sweep at 1M cases (own database
-# amanah_bench; not part of `make test`). Results go to docs/benchmarks.md.
-# BENCH_ARGS="--tune" measures search with the recommended index + pool; CASES_BENCH_ARGS go to
-# bench.cases_bench (e.g. "--rebuild").
+# Search and Customer 360 at 1M customers, the SLA queue and sweep at 1M cases, then campaign
+# eligibility over the 1M customers (an embedded server of their own in var/bench-pgdata,
+# database amanah_bench; not part of `make test`). Results go to docs/benchmarks.md.
+# BENCH_ARGS go to bench.search_bench (e.g. "--pool"), CASES_BENCH_ARGS to bench.cases_bench
+# (e.g. "--rebuild").
 bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
