@@ -268,7 +268,9 @@ def _seed_generated_customers(actor) -> None:
     """A few thousand customers with realistic Indonesian names over the branches (seed 003
     Bab 14.2), through the same service as the UI; about 70 % grant marketing consent.
 
-    Names that read as customer A, B or C are left out, so the script's searches stay exact."""
+    Names that read as customer A, B or C are left out, so the script's searches stay exact.
+    Written as GENERATOR rather than ``actor``: its label in the audit trail is how the next
+    start knows this part is loaded."""
     from amanah.consent.services import consent_change
     from amanah.customers.models import CustomerIdentifier
     from amanah.customers.namegen import demo_customers
