@@ -11,6 +11,7 @@ from amanah.consent.services import (
     consent_states,
     is_marketing_eligible,
     marketing_eligible,
+    with_marketing_consent,
 )
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
@@ -61,6 +62,35 @@ def test_change_is_recorded_with_history_and_audited(customer, agent):
     event = AuditLog.objects.filter(action="CHANGE_CONSENT").last()
     assert event.meta["old"] == "GRANTED" and event.meta["new"] == "WITHDRAWN"
     assert event.meta["verification"] == "PHONE_OTP" and event.actor_role == "AGENT"
+
+
+def test_the_column_form_of_the_rule_agrees_with_the_filter(db, system, branch_a, agent):
+    """with_marketing_consent (one row per customer, for stored verdicts) and
+    marketing_consent_granted (a filter) are one rule: granted, withdrawn, no record, and a
+    consent of another type must not count."""
+    made = {}
+    for name, changes in {
+        "granted": [("MARKETING", "GRANTED")],
+        "withdrawn": [("MARKETING", "GRANTED"), ("MARKETING", "WITHDRAWN")],
+        "none": [],
+        "other type": [("PROFILING", "GRANTED")],
+    }.items():
+        made[name] = customer_create(
+            actor=system, data=CustomerInput(full_name=f"Nasabah {name}", home_branch=branch_a)
+        )
+        for consent_type, status in changes:
+            consent_change(
+                actor=agent,
+                customer=made[name],
+                consent_type=consent_type,
+                new_status=status,
+                **GOOD,
+            )
+    column = dict(
+        with_marketing_consent(Customer.objects.all(), "ok").values_list("full_name", "ok")
+    )
+    assert column == {c.full_name: name == "granted" for name, c in made.items()}
+    assert set(marketing_eligible(Customer.objects.all())) == {made["granted"]}
 
 
 def test_verification_method_is_required(customer, agent):
