@@ -10,6 +10,7 @@ next batch or the next minute's run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -152,17 +153,15 @@ def _audit_escalations(marked: list[tuple]) -> int:
     return len(escalated)
 
 
-def _run(step: Step, now, after_batch=None) -> tuple[int, int]:
-    """Mark every due case of ``step``, batch by batch, one transaction each; returns the
-    number marked and the sum of what ``after_batch`` (run in the batch's transaction) gave."""
-    marked = extra = 0
+def _batches(step: Step, now) -> Iterator[list[tuple]]:
+    """Mark every due case of ``step``, batch by batch, each in its own transaction; the
+    caller's work on a batch (its audit rows) runs inside that batch's transaction."""
     while True:
         with transaction.atomic():
             rows = _mark_batch(step, now)
-            extra += after_batch(rows) if after_batch else 0
-        marked += len(rows)
+            yield rows
         if len(rows) < BATCH_SIZE:
-            return marked, extra
+            return
 
 
 def sla_sweep(now=None) -> SweepResult:
@@ -170,7 +169,10 @@ def sla_sweep(now=None) -> SweepResult:
     # Breaches first: a case past both its 75 % mark and its due time since the last run (a
     # backlog) gets the breach alone, which also sets warned_at; a warning for a case that
     # is already overdue would only be noise in the inbox and the activity log.
-    breached, escalated = _run(BREACH, now, after_batch=_audit_escalations)
-    warned, _ = _run(WARNING, now)
-    overdue, _ = _run(REGULATORY, now)
+    breached = escalated = 0
+    for rows in _batches(BREACH, now):
+        breached += len(rows)
+        escalated += _audit_escalations(rows)
+    warned = sum(len(rows) for rows in _batches(WARNING, now))
+    overdue = sum(len(rows) for rows in _batches(REGULATORY, now))
     return SweepResult(warned, breached, escalated, overdue)

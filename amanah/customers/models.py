@@ -27,12 +27,12 @@ class Gender(models.TextChoices):
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, actor) -> CustomerQuerySet:
         """Customers the actor may see: branch scope, or own portfolio for RM (seed 003 Bab 5.4)."""
-        from amanah.customers.policies import CUSTOMER_VIEW, PORTFOLIO_SCOPED_ROLES
+        from amanah.customers.policies import CUSTOMER_VIEW, is_portfolio_scoped
         from amanah.iam import authz
 
         if not authz.has_perm(actor, CUSTOMER_VIEW):
             return self.none()
-        if getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES:
+        if is_portfolio_scoped(actor):
             return self.filter(
                 pk__in=PortfolioAssignment.objects.filter(rm_id=actor.pk, active=True).values(
                     "customer_id"

@@ -37,3 +37,8 @@ MERGE_APPROVE = declare(
 
 # Seed 003 Bab 5.4: these roles see their own portfolio, not their branches' customers.
 PORTFOLIO_SCOPED_ROLES = frozenset({R.RM.value})
+
+
+def is_portfolio_scoped(actor) -> bool:
+    """True when the actor's active role sees its own portfolio instead of branches."""
+    return getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES

@@ -19,7 +19,7 @@ from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
-from amanah.customers.policies import CUSTOMER_SEARCH, PORTFOLIO_SCOPED_ROLES
+from amanah.customers.policies import CUSTOMER_SEARCH, is_portfolio_scoped
 from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
 
@@ -86,7 +86,7 @@ def _name_matches(visible, key: str, actor):
       from the few hundred portfolio rows instead of the whole-bank trigram index;
     - whole bank: the operator, answered by the trigram GIN on ``name_search``.
     """
-    if getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES:
+    if is_portfolio_scoped(actor):
         return visible.annotate(score=TrigramWordSimilarity(key, "name_search")).filter(
             score__gte=WORD_SIMILARITY_THRESHOLD
         )
