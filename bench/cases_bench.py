@@ -62,6 +62,7 @@ from bench.search_bench import (
     machine,
     server_settings,
     setup_django,
+    target_line,
     write_report,
 )
 from bench.search_bench import SEED as CUSTOMER_SEED
@@ -1204,20 +1205,13 @@ def render_sweep_table(population: dict, runs: list[SweepRun]) -> str:
 def verdict(queue: dict, runs: list[SweepRun]) -> str:
     out = []
     for label, cell in queue.items():
-        web = cell["http"]
-        ok = web.pct(95) <= TARGET_QUEUE_P95_MS
-        out.append(
-            f"- queue {label}: HTTP p95 {fmt(web.pct(95))} ms "
-            f"(target ≤ {TARGET_QUEUE_P95_MS:.0f}): {'met' if ok else 'MISSED'}"
-        )
+        p95 = cell["http"].pct(95)
+        out.append(target_line(f"queue {label}: HTTP p95 {fmt(p95)} ms", p95, TARGET_QUEUE_P95_MS))
     for label, run in zip(SWEEP_RUNS, runs, strict=False):
-        ok = run.seconds <= TARGET_SWEEP_SECONDS
         r = run.result
         marks = r.warned + r.breached + r.regulatory_overdue
-        out.append(
-            f"- SLA sweep over all open cases, {label}: {run.seconds:.2f} s, {marks:,} marks "
-            f"(target ≤ {TARGET_SWEEP_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
-        )
+        text = f"SLA sweep over all open cases, {label}: {run.seconds:.2f} s, {marks:,} marks"
+        out.append(target_line(text, run.seconds, TARGET_SWEEP_SECONDS, " s"))
     return "\n".join(out)
 
 

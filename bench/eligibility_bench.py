@@ -23,6 +23,7 @@ from bench.search_bench import (
     machine,
     server_settings,
     setup_django,
+    target_line,
     write_report,
 )
 
@@ -135,7 +136,10 @@ def main() -> None:
 
     per_sql = sql_seconds / stored * 1e6
     per_python = python_seconds / SAMPLE * 1e6
-    met = "met" if sql_seconds <= 30 and stored >= 1_000_000 else "MISSED"
+    seconds = sql_seconds if stored >= 1_000_000 else float("inf")  # a smaller run never counts
+    verdict = target_line(
+        f"{stored:,} customers stored with reasons in {sql_seconds:.1f} s", seconds, 30, " s"
+    )
     by_reason = ", ".join(f"{k} {v:,}" for k, v in counts["ineligible"].items())
     section = f"""## Campaign eligibility at 1,000,000 customers — set-based SQL vs row by row
 
@@ -160,7 +164,10 @@ AMANAH_ENV=demo .venv/bin/python -m bench.eligibility_bench
 | {SAMPLE:,} | {python_seconds:.1f} s | {per_python:.1f} µs |
 
 Speed-up per customer: **{per_python / per_sql:.0f}×**. Target: 1,000,000 customers stored
-with reasons in ≤ 30 s — {met} ({sql_seconds:.1f} s).
+with reasons in ≤ 30 s. This run:
+
+{verdict}
+
 Verdicts: {counts["eligible"]:,} eligible; ineligible by reason: {by_reason}.
 """
     print(section)

@@ -24,10 +24,7 @@ from amanah.calendars.policies import CALENDAR_MANAGE
 from amanah.calendars.schedules import schedule_for_calendar
 from amanah.core.errors import ServiceError
 from amanah.core.views import requires
-
-
-def _form_error(form, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+from amanah.iam.forms import add_service_error
 
 
 def _first_error(form) -> str:
@@ -61,7 +58,7 @@ def calendar_create(request):
                 cuti_bersama=data["cuti_bersama"],
             )
         except ServiceError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Kalender dibuat dengan jam kerja kalender bawaan."))
             return redirect("calendars:detail", calendar_id=calendar.pk)
@@ -125,7 +122,7 @@ def calendar_detail(request, calendar_id):
                 make_default=data["make_default"],
             )
         except ServiceError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Kalender disimpan."))
             return redirect("calendars:detail", calendar_id=calendar.pk)
