@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases and complaints"
 
     def ready(self) -> None:
-        from amanah.cases import integrations, policies  # noqa: F401  (360 hooks, merge mover)
+        from amanah.cases import contract, policies  # noqa: F401  (360 hooks, merge mover)

@@ -7,4 +7,4 @@ class MarketingConfig(AppConfig):
     verbose_name = "Marketing (consent-aware)"
 
     def ready(self) -> None:
-        from amanah.marketing import integrations, policies  # noqa: F401  (360 hooks)
+        from amanah.marketing import contract, policies  # noqa: F401  (360 hooks)

@@ -7,4 +7,4 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales: leads, RM activities, opportunities, service-to-sell"
 
     def ready(self) -> None:
-        from amanah.sales import integrations, policies  # noqa: F401  (360 hooks, merge movers)
+        from amanah.sales import contract, policies  # noqa: F401  (360 hooks, merge movers)
