@@ -377,7 +377,7 @@ def test_activity_api(make_customer, rm, in_portfolio, rm2):
 
 
 def test_merge_moves_leads_and_activities_to_the_survivor(make_customer, rm, system):
-    from amanah.sales.integrations import move_leads, move_sales_rows
+    from amanah.sales.contract import move_leads, move_sales_rows
 
     survivor, absorbed = make_customer("Rina Lubis"), make_customer("Rina  Lubis")
     lead = services.lead_create(actor=system, customer=absorbed, source_type="MANUAL")
