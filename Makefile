@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install assets lint bench messages clean-db
+.PHONY: demo test install assets lint bench bench-load messages clean-db
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,13 @@ bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.eligibility_bench
+
+# 50 simulated staff for 10 minutes on the 1M-customer data set, this checkout beside the
+# baseline commit c61ef37, then a step test (bench/load/run.py; locust from the `bench` group).
+# LOAD_ARGS go to bench.load.run (e.g. "--minutes 1 --no-steps").
+bench-load: install assets
+	$(UV) sync --frozen --group bench --python $(PYTHON) --quiet
+	AMANAH_ENV=demo $(BIN)/python -m bench.load.run $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check amanah && $(BIN)/ruff format --check amanah

@@ -1,0 +1,347 @@
+"""Mixed load: 50 simulated bank staff for 10 minutes, the current code beside a baseline commit.
+
+    make bench-load                                  # = the command below
+    .venv/bin/python -m bench.load.run               # 50 users, 10 min, baseline c61ef37, steps
+    .venv/bin/python -m bench.load.run --minutes 1 --customers 20000 --cases 20000 --no-report
+
+For each variant (the baseline commit first, then this checkout) it:
+1. prepares a checkout — the baseline as a detached git worktree in ``var/load/`` with a venv of
+   its own from its own ``uv.lock`` — and loads the data set with *that* checkout's bench code
+   into a database of its own (``amanah_load_base`` / ``amanah_load``) on the bench's embedded
+   server (``var/bench-pgdata``, tuned as in ``bench/settings.py``); same generator and seeds,
+   so both hold the same 1,000,000 customers and 1,000,000 cases;
+2. starts gunicorn (2 workers × 4 threads, as the other benches) on 127.0.0.1 and stops it by pid;
+3. runs the mix of ``bench/load/locustfile.py`` with locust (headless, on the same 2 cores) for
+   ``--minutes`` at ``--users``, sampling the web processes' memory every 10 s and counting the
+   database's deadlocks;
+4. then the step test: 60 s at 50, 100, 150, 200, 300, 400 users until p95 crosses 200 ms.
+The figures go to docs/benchmarks.md (section "load").
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "var" / "load"
+BASELINE = "c61ef37"
+STEPS = (50, 100, 150, 200, 300, 400)
+TARGET_P95_MS = 200.0
+TARGET_RPS = 100.0
+
+
+@dataclass
+class Variant:
+    name: str
+    checkout: Path
+    python: Path
+    database: str
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "AMANAH_ENV": "demo",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "AMANAH_PGDATA": str(ROOT / "var" / "bench-pgdata"),
+            "AMANAH_BENCH_DB": self.database,
+            "PYTHONPATH": str(self.checkout),
+        }
+
+
+@dataclass
+class Result:
+    users: int
+    seconds: int
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    by_name: list[dict] = field(default_factory=list)
+    memory_mb: list[float] = field(default_factory=list)
+    deadlocks: int = 0
+
+
+def run(cmd: list, **kwargs) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def baseline_variant(commit: str) -> Variant:
+    folder = OUT / f"baseline-{commit}"
+    if not (folder / "pyproject.toml").exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        run(["git", "worktree", "add", "--detach", folder, commit], cwd=ROOT)
+    if not (folder / ".venv" / "bin" / "python").exists():
+        run([ROOT / ".tools" / "bin" / "uv", "sync", "--frozen", "--quiet"], cwd=folder)
+    vendor = folder / "amanah" / "static" / "vendor"
+    if not vendor.exists():  # front-end libraries are built, not committed
+        shutil.copytree(ROOT / "amanah" / "static" / "vendor", vendor)
+    return Variant(
+        f"baseline {commit}", folder, folder / ".venv" / "bin" / "python", "amanah_load_base"
+    )
+
+
+def current_variant() -> Variant:
+    return Variant("this checkout", ROOT, Path(sys.executable), "amanah_load")
+
+
+def prepare(variant: Variant, args) -> Path:
+    params = OUT / f"params-{variant.database}.json"
+    OUT.mkdir(parents=True, exist_ok=True)
+    run(
+        [variant.python, ROOT / "bench" / "load" / "prepare.py", "--out", params,
+         "--customers", args.customers, "--cases", args.cases],
+        cwd=variant.checkout, env=variant.env(),
+    )  # fmt: skip
+    return params
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Web:
+    """gunicorn for one variant, on a free loopback port; stopped by pid."""
+
+    def __init__(self, variant: Variant, workers: int, threads: int):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [str(variant.python), "-m", "gunicorn", "amanah.wsgi",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--threads", str(threads), "--log-level", "warning", "--keep-alive", "5"],
+            cwd=variant.checkout, env=variant.env(),
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gunicorn exited early")
+            try:
+                with urllib.request.urlopen(f"{self.url}/login/", timeout=5) as response:  # noqa: S310 (loopback)
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer within 90 s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def memory_mb(self) -> float:
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            procs = [root, *root.children(recursive=True)]
+            return sum(p.memory_info().rss for p in procs) / 2**20
+        except psutil.Error:
+            return 0.0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def deadlocks(variant: Variant) -> int:
+    import psycopg
+
+    os.environ["AMANAH_PGDATA"] = variant.env()["AMANAH_PGDATA"]
+    from amanah import dbserver
+
+    config = dbserver.database_settings()
+    with psycopg.connect(
+        dbname=variant.database, user=config["USER"], host=config["HOST"] or None,
+        port=config["PORT"] or None, password=config.get("PASSWORD") or None, autocommit=True,
+    ) as conn:  # fmt: skip
+        row = conn.execute(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0])
+
+
+def locust(variant: Variant, web: Web, params: Path, users: int, seconds: int, tag: str) -> Result:
+    prefix = OUT / f"{variant.database}-{tag}"
+    before = deadlocks(variant)
+    result = Result(users, seconds)
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(10):
+            result.memory_mb.append(web.memory_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        run(
+            [ROOT / ".venv" / "bin" / "locust", "-f", ROOT / "bench" / "load" / "locustfile.py",
+             "--headless", "--only-summary", "-u", users, "-r", max(users // 5, 10),
+             "-t", f"{seconds}s", "--stop-timeout", "10", "--host", web.url,
+             "--csv", prefix, "--exit-code-on-error", "0"],
+            cwd=ROOT, env={**os.environ, "LOAD_PARAMS": str(params), "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    finally:
+        stop.set()
+        sampler.join()
+    result.deadlocks = deadlocks(variant) - before
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["Name"] == "Aggregated":
+            result.requests = int(row["Request Count"])
+            result.failures = int(row["Failure Count"])
+            result.rps = float(row["Requests/s"])
+            result.p50, result.p95, result.p99 = (float(row[k] or 0) for k in ("50%", "95%", "99%"))
+        else:
+            result.by_name.append(row)
+    return result
+
+
+def measure(variant: Variant, args) -> tuple[Result, list[Result]]:
+    print(f"load: preparing {variant.name}", flush=True)
+    params = prepare(variant, args)
+    web = Web(variant, args.workers, args.threads)
+    try:
+        print(f"load: {variant.name}: {args.users} users for {args.minutes} min", flush=True)
+        main = locust(variant, web, params, args.users, int(args.minutes * 60), "main")
+        steps = []
+        for users in STEPS if args.steps else ():
+            step = locust(variant, web, params, users, args.step_seconds, f"step{users}")
+            steps.append(step)
+            print(f"load: step {users} users: p95 {step.p95:.0f} ms, {step.rps:.0f} req/s")
+            if step.p95 > TARGET_P95_MS:
+                break
+    finally:
+        web.stop()
+    return main, steps
+
+
+def growth(memory: list[float]) -> str:
+    if len(memory) < 6:
+        return "n/a (too short)"
+    head, tail = memory[:3], memory[-3:]
+    first, last = sum(head) / 3, sum(tail) / 3
+    return f"{first:.0f} → {last:.0f} MiB ({(last - first) / first * 100:+.1f} %)"
+
+
+def ceiling(steps: list[Result]) -> str:
+    under = [s.users for s in steps if s.p95 <= TARGET_P95_MS]
+    crossed = [s.users for s in steps if s.p95 > TARGET_P95_MS]
+    if not steps:
+        return "not measured"
+    if crossed:
+        last_ok = max(under, default=0)
+        return f"p95 ≤ {TARGET_P95_MS:.0f} ms up to {last_ok} users; crossed at {crossed[0]}"
+    return f"p95 ≤ {TARGET_P95_MS:.0f} ms at every step up to {max(under)} users"
+
+
+def render(results: dict[str, tuple[Result, list[Result]]]) -> str:
+    lines = [
+        "| Variant | users | requests | errors | deadlocks | req/s | p50 ms | p95 ms | p99 ms "
+        "| web memory (first → last minute) | step-test ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for name, (main, steps) in results.items():
+        lines.append(
+            f"| {name} | {main.users} | {main.requests:,} | {main.failures} | {main.deadlocks} "
+            f"| {main.rps:.0f} | {main.p50:.0f} | {main.p95:.0f} | {main.p99:.0f} "
+            f"| {growth(main.memory_mb)} | {ceiling(steps)} |"
+        )
+    for name, (main, _steps) in results.items():
+        lines += ["", f"{name}, per request:", "",
+                  "| request | n | errors | p50 ms | p95 ms | p99 ms |",
+                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for row in sorted(main.by_name, key=lambda r: -int(r["Request Count"])):
+            lines.append(
+                f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} "
+                f"| {row['50%']} | {row['95%']} | {row['99%']} |"
+            )
+    return "\n".join(lines)
+
+
+def verdict(main: Result) -> str:
+    checks = [
+        (f"errors {main.failures}", main.failures == 0),
+        (f"deadlocks {main.deadlocks}", main.deadlocks == 0),
+        (f"p95 {main.p95:.0f} ms (≤ {TARGET_P95_MS:.0f})", main.p95 <= TARGET_P95_MS),
+        (f"{main.rps:.0f} req/s (≥ {TARGET_RPS:.0f})", main.rps >= TARGET_RPS),
+    ]
+    return "\n".join(f"- {text}: {'met' if ok else 'MISSED'}" for text, ok in checks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--baseline", default=BASELINE, help="commit to compare with ('' for none)")
+    parser.add_argument("--no-steps", dest="steps", action="store_false")
+    parser.add_argument("--step-seconds", type=int, default=60)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--no-report", action="store_true")
+    args = parser.parse_args(argv)
+
+    from bench.search_bench import code_version, load_average, machine, write_report
+
+    started = datetime.now(UTC)
+    load_at_start = load_average()
+    variants = ([baseline_variant(args.baseline)] if args.baseline else []) + [current_variant()]
+    results = {v.name: measure(v, args) for v in variants}
+    table = render(results)
+    current = results[variants[-1].name][0]
+    text = verdict(current)
+    print("\n" + table + "\n\n" + text)
+    if not args.no_report and args.customers == 1_000_000:
+        section = f"""## Mixed load: 50 staff for 10 minutes at 1,000,000 customers
+
+Command (from the repository root): `make bench-load` (= `.venv/bin/python -m bench.load.run`)
+
+- Date: {started:%Y-%m-%d %H:%M} UTC; code: {code_version()}; baseline: {args.baseline}
+- Machine: {machine()}; load average {load_at_start} at start, {load_average()} at the end;
+  the load generator (locust, one process) shares the 2 cores with gunicorn and PostgreSQL
+- Web: gunicorn {args.workers} workers × {args.threads} threads per variant, `AMANAH_ENV=demo`
+- Mix (`bench/load/locustfile.py`): 4 agents per supervisor; agents search (by name 2/3, by
+  phone/CIF 1/3), open the 360 and its timeline, register complaints and record consent
+  changes; supervisors open the queue and cases, assign, answer and close; 0.1–0.5 s between
+  actions; each variant measured on its own copy of the same data set
+
+{table}
+
+This checkout against the targets (0 errors, 0 deadlocks, p95 < 200 ms, ≥ 100 req/s; memory
+flat):
+
+{text}
+"""
+        write_report(ROOT / "docs" / "benchmarks.md", "load", section)
+        print("load: wrote docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
