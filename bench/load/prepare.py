@@ -30,6 +30,12 @@ def ensure_data(n_customers: int, n_cases: int):
 
     call_command("migrate", verbosity=0, interactive=False)
     branches, regions = sb.ensure_branches()
+    loaded = sb.dataset_info()
+    if loaded and loaded.get("customers") != n_customers:
+        sys.exit(
+            f"load: this database holds {loaded.get('customers'):,} customers, not "
+            f"{n_customers:,}; drop it (bench/load/run.py --fresh) or ask for that size"
+        )
     customers_info = cb.ensure_customers(n_customers, branches, regions)
     staff = cb.ensure_staff(branches)
     wanted = {"cases": n_cases, "seed": cb.SEED, "branches": cb.N_BRANCHES}

@@ -98,9 +98,17 @@ def current_variant() -> Variant:
     return Variant("this checkout", ROOT, Path(sys.executable), "amanah_load")
 
 
+def drop_database(variant: Variant) -> None:
+    """Start the variant from an empty database (its data set is loaded again)."""
+    with _connect(variant, "postgres") as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{variant.database}" WITH (FORCE)')
+
+
 def prepare(variant: Variant, args) -> Path:
     params = OUT / f"params-{variant.database}.json"
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.fresh:
+        drop_database(variant)
     run(
         [variant.python, ROOT / "bench" / "load" / "prepare.py", "--out", params,
          "--customers", args.customers, "--cases", args.cases],
@@ -165,17 +173,21 @@ class Web:
                 self.proc.wait()
 
 
-def deadlocks(variant: Variant) -> int:
+def _connect(variant: Variant, database: str):
     import psycopg
 
     os.environ["AMANAH_PGDATA"] = variant.env()["AMANAH_PGDATA"]
     from amanah import dbserver
 
     config = dbserver.database_settings()
-    with psycopg.connect(
-        dbname=variant.database, user=config["USER"], host=config["HOST"] or None,
+    return psycopg.connect(
+        dbname=database, user=config["USER"], host=config["HOST"] or None,
         port=config["PORT"] or None, password=config.get("PASSWORD") or None, autocommit=True,
-    ) as conn:  # fmt: skip
+    )  # fmt: skip
+
+
+def deadlocks(variant: Variant) -> int:
+    with _connect(variant, variant.database) as conn:
         row = conn.execute(
             "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()
@@ -304,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--fresh", action="store_true", help="drop and reload both databases")
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args(argv)
 
