@@ -113,3 +113,12 @@ def pytest_unconfigure(config):
 
     if dbserver.started_here and not os.environ.get("DATABASE_URL"):
         dbserver.stop_embedded()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Name the shuffled order (pytest-randomly) so a failure that depends on it can be re-run."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None:
+        terminalreporter.write_line(
+            f"test order shuffled: re-run the same order with --randomly-seed={seed}"
+        )
