@@ -76,7 +76,9 @@ def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> Ca
 
 def _next_case_no(year: int) -> str:
     CaseNumberSequence.objects.get_or_create(year=year)
-    sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
+    sequence = CaseNumberSequence.objects.select_for_update(of=("self",), no_key=True).get(
+        year=year
+    )
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"PGD-{year}-{sequence.last:06d}"
@@ -160,11 +162,17 @@ def case_create(*, actor, data: CaseInput) -> Case:
 
 
 def _locked(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update()
-        .select_related("branch", "category", "sla_policy")
-        .get(pk=case.pk)
-    )
+    """The case row, locked for this transaction — and nothing else.
+
+    Lock order in every case service: this row first, the audit chain lock last (``audit.record``
+    is each service's final write). Only our own row (``of=("self",)``): locking the joined
+    category, branch or SLA-policy rows too would make every transaction that inserts a row
+    pointing at them wait at COMMIT (deferred foreign-key checks) — while holding the audit
+    lock — for whoever holds them, who in turn waits for the audit lock: a deadlock.
+    ``no_key``: FOR NO KEY UPDATE still serializes writers of the case but lets other
+    transactions' foreign-key checks against it (activities, attachments) pass.
+    """
+    return Case.objects.select_for_update(of=("self",), no_key=True).get(pk=case.pk)
 
 
 def _touch(case: Case, *fields: str) -> None:
@@ -260,12 +268,6 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
         "",
         **{"from": previous.username if previous else None, "to": assignee.username},
     )
-    audit.record(
-        actor=actor,
-        action=AuditAction.ASSIGN_CASE,
-        obj=case,
-        meta={"from": previous.username if previous else None, "to": assignee.username},
-    )
     notify_many(
         [
             Message(
@@ -275,6 +277,12 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
                 url=f"/cases/{case.pk}/",
             )
         ]
+    )
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor,
+        action=AuditAction.ASSIGN_CASE,
+        obj=case,
+        meta={"from": previous.username if previous else None, "to": assignee.username},
     )
     return case
 
@@ -407,14 +415,14 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     case.closed_by = actor if getattr(actor, "pk", None) else None
     _touch(case, "status", "closed_at", "closed_by", "resolution_code")
     _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": S.RESOLVED, "to": S.CLOSED})
-    audit.record(
-        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
-    )
     # Service-to-sell (seed 003 Bab 11.3B): in this transaction, so the follow-up task exists
     # exactly when the close commits; it decides itself (consent, sensitivity) whether to make one.
     from amanah.sales.followups import followup_for_closed_case
 
     followup_for_closed_case(case)
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
+    )
     return case
 
 
@@ -566,7 +574,7 @@ def sla_policy_save(
     if regulatory:  # OJK POJK 22/2023: 10 working days, one extension of 10
         resolution_value, resolution_unit = min(resolution_value, 10), TimeUnit.DAYS
     current = (
-        SlaPolicy.objects.select_for_update()
+        SlaPolicy.objects.select_for_update(of=("self",), no_key=True)
         .filter(category=category, priority=priority, active=True)
         .first()
     )

@@ -61,7 +61,7 @@ def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
     authz.require(actor, SEGMENT_MANAGE)
     compile_rules(rules)
     latest = (
-        SegmentVersion.objects.select_for_update()
+        SegmentVersion.objects.select_for_update(of=("self",), no_key=True)
         .filter(segment=segment)
         .order_by("-version")
         .first()
@@ -124,7 +124,7 @@ def campaign_create(
 
 
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     if campaign.status not in allowed:
         raise ServiceError(
             "status_invalid", _("Kampanye berstatus %s; aksi ini tidak berlaku.") % campaign.status

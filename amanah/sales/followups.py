@@ -141,7 +141,7 @@ def followup_complete(
     authz.require(actor, FOLLOWUP_COMPLETE)
     locked = (
         FollowUpTask.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("customer")
         .filter(pk=task.pk)
         .first()

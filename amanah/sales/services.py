@@ -296,7 +296,7 @@ def _require_lead(actor, permission: str, lead: Lead) -> Lead:
     authz.require(actor, permission)
     locked = (
         Lead.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("customer")
         .filter(pk=lead.pk)
         .first()
@@ -494,7 +494,7 @@ def opportunity_move(
     authz.require(actor, OPPORTUNITY_MANAGE)
     locked = (
         Opportunity.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(pk=opportunity.pk)
         .first()
     )
