@@ -61,6 +61,7 @@ class CaseInput:
     description: str
     product: str = ""
     contact_preference: str = ""
+    attachment: object | None = None  # an uploaded file, checked before anything is written
 
 
 def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> CaseActivity:
@@ -110,7 +111,11 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
 
 @transaction.atomic
 def case_create(*, actor, data: CaseInput) -> Case:
-    """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE."""
+    """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE.
+
+    Everything is checked first — the attachment too — so a refusal leaves nothing behind
+    (no case, no number, no SLA clock); the case and its attachment commit together.
+    """
     authz.require(actor, CASE_CREATE)
     if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
         raise NotFound()
@@ -124,6 +129,7 @@ def case_create(*, actor, data: CaseInput) -> Case:
             _("Belum ada aturan SLA untuk kategori dan prioritas ini; hubungi Admin."),
             field="priority",
         )
+    checked = attachments.check(data.attachment, field="attachment") if data.attachment else None
     received_at = timezone.now()
     branch = data.customer.home_branch
     clocks = sla.deadlines(policy, received_at, branch)
@@ -146,7 +152,8 @@ def case_create(*, actor, data: CaseInput) -> Case:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
-    audit.record(
+    stored = _attach(case, actor, checked) if checked is not None else None
+    audit.record(  # last (with the attachment's row): the chain lock is held until COMMIT
         actor=actor,
         action=AuditAction.CREATE_CASE,
         obj=case,
@@ -158,6 +165,8 @@ def case_create(*, actor, data: CaseInput) -> Case:
             "sla_policy": policy.pk,
         },
     )
+    if stored is not None:
+        _audit_attachment(case, actor, stored)
     return case
 
 
@@ -343,7 +352,15 @@ def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
 def case_add_attachment(*, actor, case: Case, upload) -> object:
     """Store a file after checking its real type against its name; ATTACHMENT activity."""
     _require_case(actor, CASE_UPDATE, case)
-    stored = attachments.store(case=_locked(case), upload=upload, uploaded_by=actor)
+    checked = attachments.check(upload)
+    case = _locked(case)
+    stored = _attach(case, actor, checked)
+    _audit_attachment(case, actor, stored)
+    return stored
+
+
+def _attach(case: Case, actor, checked: attachments.CheckedFile):
+    stored = attachments.store(case=case, checked=checked, uploaded_by=actor)
     _log(
         case,
         actor,
@@ -352,13 +369,16 @@ def case_add_attachment(*, actor, case: Case, upload) -> object:
         attachment=str(stored.pk),
         size=stored.size,
     )
+    return stored
+
+
+def _audit_attachment(case: Case, actor, stored) -> None:
     audit.record(
         actor=actor,
         action=AuditAction.UPDATE_CASE,
         obj=case,
         meta={"activity": "ATTACHMENT", "content_type": stored.content_type, "size": stored.size},
     )
-    return stored
 
 
 @transaction.atomic

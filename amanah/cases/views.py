@@ -64,12 +64,9 @@ def create(request, customer_id):
                     description=data["description"],
                     product=data["product"],
                     contact_preference=data["contact_preference"],
+                    attachment=data["attachment"],
                 ),
             )
-            if data["attachment"]:
-                services.case_add_attachment(
-                    actor=request.user, case=case, upload=data["attachment"]
-                )
         except ServiceError as error:
             add_service_error(form, error)
         else:
