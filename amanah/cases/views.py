@@ -36,6 +36,7 @@ from amanah.cases.policies import (
     CASE_VIEW,
     SLA_MANAGE,
 )
+from amanah.cases.sensitivity import may_see_sensitive
 from amanah.cases.services import TRANSITIONS
 from amanah.core.errors import ServiceError
 from amanah.core.exports import csv_response
@@ -94,7 +95,7 @@ def _detail_context(request, case, **forms):
     return {
         "case": case,
         "masked_phone": mask("phone", case.customer.phone_e164),
-        "show_details": selectors.may_see_sensitive(actor, case),
+        "show_details": may_see_sensitive(actor, case),
         "activities": case.activities.select_related("actor").order_by("created_at"),
         "attachments": case.attachments.all(),
         "transitions": [
