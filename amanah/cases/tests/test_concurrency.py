@@ -40,7 +40,7 @@ from amanah.notifications.models import Notification
 from amanah.sales.models import FollowUpTask
 
 THREADS = 16
-ITERATIONS = 3
+ITERATIONS = 2  # per thread: 16 × 2 cases × 6 transactions, plus 32 consent changes
 AGENTS = 4
 ASSIGNMENTS = 2  # per case
 JOIN_TIMEOUT = 120  # seconds; the whole run takes a few
