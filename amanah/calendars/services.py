@@ -74,7 +74,7 @@ def _check_name_free(name: str, calendar: BusinessCalendar | None = None) -> Non
 
 
 def _lock(calendar: BusinessCalendar) -> BusinessCalendar:
-    return BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    return BusinessCalendar.objects.select_for_update(of=("self",), no_key=True).get(pk=calendar.pk)
 
 
 def _touch(calendar: BusinessCalendar, *fields: str) -> None:
@@ -372,7 +372,11 @@ def branch_calendar_assign(
     authz.require(actor, CALENDAR_MANAGE)
     if not authz.branch_scope(actor).allows(branch.pk):
         raise NotFound()
-    link = BranchCalendar.objects.select_for_update().filter(branch=branch).first()
+    link = (
+        BranchCalendar.objects.select_for_update(of=("self",), no_key=True)
+        .filter(branch=branch)
+        .first()
+    )
     before = str(link.calendar_id) if link else None
     if calendar is not None:
         calendar = _lock(calendar)

@@ -1,4 +1,6 @@
-"""How cases show up elsewhere: the 360 timeline, facts and alerts, quick actions, merges."""
+"""What cases offer the rest of the house: the published rules (open sensitive case, may see
+sensitive), and how cases show up elsewhere: the 360 timeline, facts and alerts, quick actions,
+merges."""
 
 from __future__ import annotations
 
@@ -8,9 +10,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
+from amanah.cases.sensitivity import (
+    has_open_sensitive_case,
+    may_see_sensitive,
+    open_sensitive_case_exists,
+)
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
+
+__all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_exists"]
 
 
 def case_events(customer, *, since=None, until=None, limit=50):
@@ -43,7 +52,7 @@ def case_facts(customer, actor) -> dict:
         Case.objects.filter(customer=customer, status__in=OPEN_STATUSES)
         .select_related("category")
         .order_by("sla_due_at")
-        .only("id", "case_no", "sla_due_at", "status", "category__is_sensitive", "category__code")
+        .only("id", "case_no", "sla_due_at", "status", "category__code")
     )
     now = timezone.now()
     return {
@@ -57,7 +66,7 @@ def case_facts(customer, actor) -> dict:
         "overdue_cases": [
             c for c in open_cases if c.sla_due_at <= now and c.status != "WAITING_INFO"
         ],
-        "open_sensitive_case": any(c.category.is_sensitive for c in open_cases),
+        "open_sensitive_case": has_open_sensitive_case(customer.pk),
     }
 
 

@@ -14,7 +14,6 @@ from amanah.audit.models import AuditAction
 from amanah.cases.models import OPEN_STATUSES, Case
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core.errors import NotFound
-from amanah.customer360.policies import TIMELINE_SENSITIVE
 from amanah.iam import authz
 
 PAGE_SIZE = 50
@@ -44,12 +43,6 @@ def case_for(*, actor, case_id) -> Case:
     if case is None:
         raise NotFound()
     return case
-
-
-def may_see_sensitive(actor, case: Case) -> bool:
-    """Sensitive details (fraud/scam) for permitted roles and for whoever handles the case."""
-    handles = actor.pk in (case.created_by_id, case.assigned_to_id)
-    return not case.category.is_sensitive or handles or authz.has_perm(actor, TIMELINE_SENSITIVE)
 
 
 def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:

@@ -61,6 +61,7 @@ class CaseInput:
     description: str
     product: str = ""
     contact_preference: str = ""
+    attachment: object | None = None  # an uploaded file, checked before anything is written
 
 
 def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> CaseActivity:
@@ -76,7 +77,9 @@ def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> Ca
 
 def _next_case_no(year: int) -> str:
     CaseNumberSequence.objects.get_or_create(year=year)
-    sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
+    sequence = CaseNumberSequence.objects.select_for_update(of=("self",), no_key=True).get(
+        year=year
+    )
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"PGD-{year}-{sequence.last:06d}"
@@ -108,7 +111,11 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
 
 @transaction.atomic
 def case_create(*, actor, data: CaseInput) -> Case:
-    """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE."""
+    """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE.
+
+    Everything is checked first — the attachment too — so a refusal leaves nothing behind
+    (no case, no number, no SLA clock); the case and its attachment commit together.
+    """
     authz.require(actor, CASE_CREATE)
     if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
         raise NotFound()
@@ -122,6 +129,7 @@ def case_create(*, actor, data: CaseInput) -> Case:
             _("Belum ada aturan SLA untuk kategori dan prioritas ini; hubungi Admin."),
             field="priority",
         )
+    checked = attachments.check(data.attachment, field="attachment") if data.attachment else None
     received_at = timezone.now()
     branch = data.customer.home_branch
     clocks = sla.deadlines(policy, received_at, branch)
@@ -144,7 +152,8 @@ def case_create(*, actor, data: CaseInput) -> Case:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
-    audit.record(
+    stored = _attach(case, actor, checked) if checked is not None else None
+    audit.record(  # last (with the attachment's row): the chain lock is held until COMMIT
         actor=actor,
         action=AuditAction.CREATE_CASE,
         obj=case,
@@ -156,15 +165,23 @@ def case_create(*, actor, data: CaseInput) -> Case:
             "sla_policy": policy.pk,
         },
     )
+    if stored is not None:
+        _audit_attachment(case, actor, stored)
     return case
 
 
 def _locked(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update()
-        .select_related("branch", "category", "sla_policy")
-        .get(pk=case.pk)
-    )
+    """The case row, locked for this transaction — and nothing else.
+
+    Lock order in every case service: this row first, the audit chain lock last (``audit.record``
+    is each service's final write). Only our own row (``of=("self",)``): locking the joined
+    category, branch or SLA-policy rows too would make every transaction that inserts a row
+    pointing at them wait at COMMIT (deferred foreign-key checks) — while holding the audit
+    lock — for whoever holds them, who in turn waits for the audit lock: a deadlock.
+    ``no_key``: FOR NO KEY UPDATE still serializes writers of the case but lets other
+    transactions' foreign-key checks against it (activities, attachments) pass.
+    """
+    return Case.objects.select_for_update(of=("self",), no_key=True).get(pk=case.pk)
 
 
 def _touch(case: Case, *fields: str) -> None:
@@ -260,12 +277,6 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
         "",
         **{"from": previous.username if previous else None, "to": assignee.username},
     )
-    audit.record(
-        actor=actor,
-        action=AuditAction.ASSIGN_CASE,
-        obj=case,
-        meta={"from": previous.username if previous else None, "to": assignee.username},
-    )
     notify_many(
         [
             Message(
@@ -275,6 +286,12 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
                 url=f"/cases/{case.pk}/",
             )
         ]
+    )
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor,
+        action=AuditAction.ASSIGN_CASE,
+        obj=case,
+        meta={"from": previous.username if previous else None, "to": assignee.username},
     )
     return case
 
@@ -335,7 +352,15 @@ def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
 def case_add_attachment(*, actor, case: Case, upload) -> object:
     """Store a file after checking its real type against its name; ATTACHMENT activity."""
     _require_case(actor, CASE_UPDATE, case)
-    stored = attachments.store(case=_locked(case), upload=upload, uploaded_by=actor)
+    checked = attachments.check(upload)
+    case = _locked(case)
+    stored = _attach(case, actor, checked)
+    _audit_attachment(case, actor, stored)
+    return stored
+
+
+def _attach(case: Case, actor, checked: attachments.CheckedFile):
+    stored = attachments.store(case=case, checked=checked, uploaded_by=actor)
     _log(
         case,
         actor,
@@ -344,13 +369,16 @@ def case_add_attachment(*, actor, case: Case, upload) -> object:
         attachment=str(stored.pk),
         size=stored.size,
     )
+    return stored
+
+
+def _audit_attachment(case: Case, actor, stored) -> None:
     audit.record(
         actor=actor,
         action=AuditAction.UPDATE_CASE,
         obj=case,
         meta={"activity": "ATTACHMENT", "content_type": stored.content_type, "size": stored.size},
     )
-    return stored
 
 
 @transaction.atomic
@@ -407,14 +435,14 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     case.closed_by = actor if getattr(actor, "pk", None) else None
     _touch(case, "status", "closed_at", "closed_by", "resolution_code")
     _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": S.RESOLVED, "to": S.CLOSED})
-    audit.record(
-        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
-    )
     # Service-to-sell (seed 003 Bab 11.3B): in this transaction, so the follow-up task exists
     # exactly when the close commits; it decides itself (consent, sensitivity) whether to make one.
     from amanah.sales.followups import followup_for_closed_case
 
     followup_for_closed_case(case)
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
+    )
     return case
 
 
@@ -566,7 +594,7 @@ def sla_policy_save(
     if regulatory:  # OJK POJK 22/2023: 10 working days, one extension of 10
         resolution_value, resolution_unit = min(resolution_value, 10), TimeUnit.DAYS
     current = (
-        SlaPolicy.objects.select_for_update()
+        SlaPolicy.objects.select_for_update(of=("self",), no_key=True)
         .filter(category=category, priority=priority, active=True)
         .first()
     )

@@ -119,7 +119,7 @@ def _mark_batch(step: Step, now) -> list[tuple]:
              WHERE c.status = ANY(%(open)s) AND {step.condition}
              ORDER BY {step.order_by}
              LIMIT {BATCH_SIZE}
-               FOR UPDATE SKIP LOCKED
+               FOR NO KEY UPDATE SKIP LOCKED
         ),
         marked AS (
             UPDATE cases_case c SET {step.set_clause}
@@ -142,13 +142,23 @@ def _mark_batch(step: Step, now) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _audit_escalations(marked: list[tuple]) -> int:
-    escalated = [row for row in marked if row[3]]
+def _audit(action: AuditAction, rows: list[tuple], meta: dict) -> None:
+    """One audit row per marked case, in the batch's transaction (so a re-run, which marks
+    nothing new, audits nothing new)."""
     audit.record_many(
         actor=ACTOR,
-        action=AuditAction.ESCALATE_CASE,
-        objects=[Case(pk=row[0]) for row in escalated],
-        meta_for=lambda case: {"reason": "sla_breach"},
+        action=action,
+        objects=[Case(pk=row[0]) for row in rows],
+        meta_for=lambda case: meta,
+    )
+
+
+def _audit_breaches(marked: list[tuple]) -> int:
+    """Escalating breaches as ESCALATE_CASE, the others as an SLA_BREACH update."""
+    escalated = [row for row in marked if row[3]]
+    _audit(AuditAction.ESCALATE_CASE, escalated, {"reason": "sla_breach"})
+    _audit(
+        AuditAction.UPDATE_CASE, [row for row in marked if not row[3]], {"activity": "SLA_BREACH"}
     )
     return len(escalated)
 
@@ -172,7 +182,10 @@ def sla_sweep(now=None) -> SweepResult:
     breached = escalated = 0
     for rows in _batches(BREACH, now):
         breached += len(rows)
-        escalated += _audit_escalations(rows)
+        escalated += _audit_breaches(rows)
     warned = sum(len(rows) for rows in _batches(WARNING, now))
-    overdue = sum(len(rows) for rows in _batches(REGULATORY, now))
+    overdue = 0
+    for rows in _batches(REGULATORY, now):  # the OJK day-20 flag is a regulatory fact: audited
+        overdue += len(rows)
+        _audit(AuditAction.UPDATE_CASE, rows, {"activity": "OJK_DAY_20"})
     return SweepResult(warned, breached, escalated, overdue)

@@ -36,6 +36,7 @@ from amanah.cases.policies import (
     CASE_VIEW,
     SLA_MANAGE,
 )
+from amanah.cases.sensitivity import may_see_sensitive
 from amanah.cases.services import TRANSITIONS
 from amanah.core.errors import ServiceError
 from amanah.core.exports import csv_response
@@ -64,12 +65,9 @@ def create(request, customer_id):
                     description=data["description"],
                     product=data["product"],
                     contact_preference=data["contact_preference"],
+                    attachment=data["attachment"],
                 ),
             )
-            if data["attachment"]:
-                services.case_add_attachment(
-                    actor=request.user, case=case, upload=data["attachment"]
-                )
         except ServiceError as error:
             add_service_error(form, error)
         else:
@@ -97,7 +95,7 @@ def _detail_context(request, case, **forms):
     return {
         "case": case,
         "masked_phone": mask("phone", case.customer.phone_e164),
-        "show_details": selectors.may_see_sensitive(actor, case),
+        "show_details": may_see_sensitive(actor, case),
         "activities": case.activities.select_related("actor").order_by("created_at"),
         "attachments": case.attachments.all(),
         "transitions": [

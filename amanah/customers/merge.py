@@ -81,7 +81,7 @@ def _decide(actor, request: MergeRequest, note: str) -> None:
 
 @transaction.atomic
 def merge_reject(*, actor, request: MergeRequest, note: str = "") -> MergeRequest:
-    request = MergeRequest.objects.select_for_update().get(pk=request.pk)
+    request = MergeRequest.objects.select_for_update(of=("self",), no_key=True).get(pk=request.pk)
     _decide(actor, request, note)
     request.status = MergeStatus.REJECTED
     request.save()
@@ -94,7 +94,7 @@ def merge_reject(*, actor, request: MergeRequest, note: str = "") -> MergeReques
 @transaction.atomic
 def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
     """Move everything from the absorbed customer to the survivor, in one transaction."""
-    request = MergeRequest.objects.select_for_update().get(pk=request.pk)
+    request = MergeRequest.objects.select_for_update(of=("self",), no_key=True).get(pk=request.pk)
     _decide(actor, request, note)
     survivor, absorbed = request.survivor, request.absorbed
     moved = {name: mover(absorbed, survivor) for name, mover in sorted(_movers.items())}

@@ -149,7 +149,7 @@ def _refuse_login(user: User | None, username: str) -> LoginRefused:
                 meta={"reason": "unknown_user"},
             )
             return LoginRefused()
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = User.objects.select_for_update(of=("self",), no_key=True).get(pk=user.pk)
         if user.locked_until and user.locked_until > now:
             audit.record(
                 actor=user, action=AuditAction.LOGIN_FAILED, obj=user, meta={"reason": "locked"}

@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.models import OPEN_STATUSES
-from amanah.cases.models import Case as ComplaintCase
+from amanah.cases.contract import open_sensitive_case_exists
 from amanah.consent.services import marketing_consent_granted, with_marketing_consent
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
@@ -61,7 +60,7 @@ def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
     authz.require(actor, SEGMENT_MANAGE)
     compile_rules(rules)
     latest = (
-        SegmentVersion.objects.select_for_update()
+        SegmentVersion.objects.select_for_update(of=("self",), no_key=True)
         .filter(segment=segment)
         .order_by("-version")
         .first()
@@ -84,7 +83,7 @@ def segment_preview(*, actor, rules: dict) -> dict:
     matching = _population().filter(compile_rules(rules))
     eligible = (
         matching.filter(marketing_consent_granted())
-        .exclude(_open_sensitive_case())
+        .exclude(open_sensitive_case_exists())
         .exclude(_suppressed())
     )
     return {"matching": matching.count(), "eligible": eligible.count()}
@@ -124,7 +123,7 @@ def campaign_create(
 
 
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     if campaign.status not in allowed:
         raise ServiceError(
             "status_invalid", _("Kampanye berstatus %s; aksi ini tidak berlaku.") % campaign.status
@@ -203,14 +202,6 @@ def _population():
     return Customer.objects.filter(merged_into__isnull=True)
 
 
-def _open_sensitive_case() -> Exists:
-    return Exists(
-        ComplaintCase.objects.filter(
-            customer=OuterRef("pk"), status__in=OPEN_STATUSES, category__is_sensitive=True
-        )
-    )
-
-
 def _suppressed() -> Exists:
     return Exists(Suppression.objects.filter(customer=OuterRef("pk")))
 
@@ -226,7 +217,7 @@ def _verdict_sql(rules: dict) -> tuple[str, list]:
                 default=Value(False),
                 output_field=flag,
             ),
-            sensitive_case=_open_sensitive_case(),
+            sensitive_case=open_sensitive_case_exists(),
             is_suppressed=_suppressed(),
             active=Case(
                 When(status="CLOSED", then=Value(False)), default=Value(True), output_field=flag

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.cases.contract import has_open_sensitive_case
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.notifications.services import Message, notify_many
@@ -29,18 +30,6 @@ from amanah.sales.models import (
 from amanah.sales.policies import FOLLOWUP_COMPLETE
 
 
-def _open_sensitive_elsewhere(case) -> bool:
-    from amanah.cases.models import OPEN_STATUSES, Case
-
-    return (
-        Case.objects.filter(
-            customer_id=case.customer_id, status__in=OPEN_STATUSES, category__is_sensitive=True
-        )
-        .exclude(pk=case.pk)
-        .exists()
-    )
-
-
 def followup_reasons_against(case) -> list[str]:
     """Why no follow-up may be made for this closed case (empty: one may)."""
     from amanah.consent.services import is_marketing_eligible
@@ -52,7 +41,7 @@ def followup_reasons_against(case) -> list[str]:
         reasons.append("SENSITIVE_CATEGORY")
     if not is_marketing_eligible(case.customer):
         reasons.append("CONSENT")
-    if _open_sensitive_elsewhere(case):
+    if has_open_sensitive_case(case.customer_id):  # this case is closed: others only
         reasons.append("SENSITIVE_CASE_OPEN")
     return reasons
 
@@ -141,7 +130,7 @@ def followup_complete(
     authz.require(actor, FOLLOWUP_COMPLETE)
     locked = (
         FollowUpTask.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("customer")
         .filter(pk=task.pk)
         .first()

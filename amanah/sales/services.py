@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.cases.contract import has_open_sensitive_case
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
@@ -171,14 +172,6 @@ def _clean_source(source_type: str, source_id) -> uuid.UUID | None:
         ) from None
 
 
-def _open_sensitive_case(customer: Customer) -> bool:
-    from amanah.cases.models import OPEN_STATUSES, Case
-
-    return Case.objects.filter(
-        customer=customer, status__in=OPEN_STATUSES, category__is_sensitive=True
-    ).exists()
-
-
 def _check_marketing_handover(customer: Customer, source_type: str) -> None:
     """Marketing hands over only campaign leads of customers who may be marketed to."""
     from amanah.consent.services import is_marketing_eligible
@@ -194,7 +187,7 @@ def _check_marketing_handover(customer: Customer, source_type: str) -> None:
             "not_eligible",
             _("Nasabah tidak memberikan persetujuan pemasaran; lead tidak dapat dibuat."),
         )
-    if _open_sensitive_case(customer):
+    if has_open_sensitive_case(customer.pk):
         raise ServiceError(
             "case_active",
             _("Nasabah sedang memiliki kasus sensitif yang terbuka; lead ditunda."),
@@ -296,7 +289,7 @@ def _require_lead(actor, permission: str, lead: Lead) -> Lead:
     authz.require(actor, permission)
     locked = (
         Lead.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("customer")
         .filter(pk=lead.pk)
         .first()
@@ -494,7 +487,7 @@ def opportunity_move(
     authz.require(actor, OPPORTUNITY_MANAGE)
     locked = (
         Opportunity.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(pk=opportunity.pk)
         .first()
     )

@@ -93,15 +93,6 @@ def test_paused_and_finished_cases_are_left_alone(open_case, agent):
     assert result.breached == 0 and result.warned == 0
 
 
-def test_ojk_day_20_flag(open_case):
-    with at(MONDAY):
-        case = open_case(priority="LOW")
-    with at(case.regulatory_deadline_at + dt.timedelta(minutes=1)):
-        assert sla_sweep().regulatory_overdue == 1
-        assert sla_sweep().regulatory_overdue == 0
-    assert Case.objects.get(pk=case.pk).regulatory_overdue_at
-
-
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
     b"\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -282,3 +273,38 @@ def test_close_in_the_ui_without_final_response_shows_the_refusal(open_case, age
     )
     assert response.status_code == 400 and "jawaban akhir" in response.content.decode()
     assert Case.objects.get(pk=case.pk).status == "NEW"
+
+
+def _sla_audit(case) -> list[tuple]:
+    return list(
+        AuditLog.objects.filter(object_id=str(case.pk), actor_username="system:sla")
+        .order_by("id")
+        .values_list("action", "meta")
+    )
+
+
+def test_ojk_day_20_flag_is_audited_once(open_case):
+    with at(MONDAY):
+        case = open_case(priority="LOW")
+    with at(case.regulatory_deadline_at + dt.timedelta(minutes=1)):
+        assert sla_sweep().regulatory_overdue == 1
+        assert sla_sweep().regulatory_overdue == 0
+    assert Case.objects.get(pk=case.pk).regulatory_overdue_at
+    flags = [row for row in _sla_audit(case) if row[1].get("activity") == "OJK_DAY_20"]
+    assert flags == [("UPDATE_CASE", {"activity": "OJK_DAY_20"})]
+
+
+def test_a_breach_that_does_not_escalate_is_audited_once(open_case):
+    from amanah.cases.models import SlaPolicy
+
+    SlaPolicy.objects.filter(category_id="TRX_FAIL", priority="HIGH", active=True).update(
+        escalate_on_breach=False
+    )
+    with at(MONDAY):
+        case = open_case(priority="HIGH")
+    with at(case.sla_due_at + dt.timedelta(minutes=1)):
+        first, second = sla_sweep(), sla_sweep()
+    assert (first.breached, first.escalated, second.breached) == (1, 0, 0)
+    case.refresh_from_db()
+    assert case.status == "NEW" and case.breached_at
+    assert _sla_audit(case) == [("UPDATE_CASE", {"activity": "SLA_BREACH"})]

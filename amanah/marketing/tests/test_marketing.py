@@ -123,7 +123,9 @@ def test_four_eyes_the_author_cannot_approve(people, marketer, make_user):
     campaign = mkt.campaign_approve(actor=approver, campaign=campaign)
     assert campaign.approved_by == approver and campaign.approved_at
     actions = list(
-        AuditLog.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True)
+        AuditLog.objects.filter(object_id=str(campaign.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
     )
     assert actions == ["CREATE_CAMPAIGN", "SUBMIT_CAMPAIGN", "APPROVE_CAMPAIGN"]
 
