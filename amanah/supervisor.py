@@ -51,6 +51,7 @@ class Program:
             preexec_fn=_die_with_parent,
         )
         self.started_at = time.monotonic()
+        logger.info("started %s (pid %d)", self.name, self.process.pid)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -213,11 +213,3 @@ def test_a_queued_job_runs_after_the_database_restarts_under_a_supervised_worker
         "both jobs run after the database restart",
         processes,
     )
-
-
-def test_worker_restart_back_off_grows_to_a_cap():
-    from amanah.supervisor import MAX_DELAY, backoff_delay
-
-    delays = [backoff_delay(n) for n in range(1, 9)]
-    assert delays[:5] == [1, 2, 4, 8, 16]
-    assert delays[-1] == MAX_DELAY == 30
