@@ -1,8 +1,9 @@
 """The ``amanah`` console command.
 
 amanah demo              migrate, load demo data if empty, run web server + worker
-amanah serve             production web server (gunicorn)
-amanah worker            background worker with periodic tasks (procrastinate)
+amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1)
+amanah worker            background worker with periodic tasks (procrastinate), restarted
+                         with back-off when it exits (e.g. the database went away)
 amanah migrate           apply database migrations
 amanah createuser ...    create a user (e.g. the first ADMIN)
 amanah audit verify      check the audit hash chain
@@ -13,10 +14,10 @@ amanah <anything else>   passed to Django's manage.py
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
+
+from amanah import supervisor
+from amanah.supervisor import Program
 
 SETTINGS = "amanah.settings"
 
@@ -28,39 +29,33 @@ def _django(args: list[str]) -> None:
     execute_from_command_line(["amanah", *args])
 
 
-def _child(args: list[str]) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    return subprocess.Popen([sys.executable, "-m", *args], env=env)
-
-
 def _bind() -> str:
     return os.environ.get("AMANAH_BIND", "127.0.0.1:8000")
 
 
-def serve(extra: list[str]) -> None:
-    workers = os.environ.get("WEB_CONCURRENCY", "3")
-    args = [
-        "gunicorn",
-        "amanah.wsgi",
-        "--bind",
-        _bind(),
-        "--workers",
-        workers,
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
-        *extra,
-    ]
-    os.execvpe(
-        sys.executable,
-        [sys.executable, "-m", *args],
-        {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS},
+def _gunicorn(*args: str) -> Program:
+    return Program(
+        name="web server",
+        args=["gunicorn", "amanah.wsgi", "--bind", _bind(), *args],
+        restart=False,  # gunicorn revives its own workers; its master exiting stops us
+        env={"DJANGO_SETTINGS_MODULE": SETTINGS},
     )
 
 
+def _supervise(programs: list[Program]) -> int:
+    supervisor.configure_logging()
+    return supervisor.Supervisor(programs).run()
+
+
+def serve(extra: list[str]) -> None:
+    workers = os.environ.get("WEB_CONCURRENCY", "3")
+    web = _gunicorn("--workers", workers, "--threads", "4", "--access-logfile", "-", *extra)
+    job_workers = int(os.environ.get("AMANAH_SERVE_WORKERS", "1"))
+    sys.exit(_supervise([web, *supervisor.worker_programs(job_workers)]))
+
+
 def worker(extra: list[str]) -> None:
-    _django(["procrastinate", "worker", *extra])
+    sys.exit(_supervise(supervisor.worker_programs(1, extra)))
 
 
 def demo(extra: list[str]) -> None:
@@ -70,10 +65,7 @@ def demo(extra: list[str]) -> None:
     _django(["seed_demo"])
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
 
-    children = [
-        _child(["gunicorn", "amanah.wsgi", "--bind", _bind(), "--workers", "2", "--threads", "4"]),
-        _child(["django", "procrastinate", "worker"]),
-    ]
+    programs = [_gunicorn("--workers", "2", "--threads", "4"), *supervisor.worker_programs(1)]
     host, port = _bind().rsplit(":", 1)
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
     print(f"  Demo logins (password for all: {DEMO_PASSWORD})")
@@ -81,32 +73,12 @@ def demo(extra: list[str]) -> None:
         print(f"    {u.username:<11} {', '.join(u.roles):<11} {u.full_name}")
     print(f"\n  admin and compliance need a TOTP code: add key {DEMO_TOTP_BASE32}")
     print("  to an authenticator app (demo only).  Stop with Ctrl-C.\n", flush=True)
-    _wait_then_stop(children)
-
-
-def _wait_then_stop(children: list[subprocess.Popen]) -> None:
-    stopping = False
-
-    def stop(*_args):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(c.poll() is None for c in children):
-        time.sleep(0.5)
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    code = _supervise(programs)
     from amanah import dbserver
 
     if not os.environ.get("DATABASE_URL") and dbserver.stop_embedded():
         print("embedded PostgreSQL stopped")
+    sys.exit(code)
 
 
 def db(extra: list[str]) -> None:

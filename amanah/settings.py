@@ -124,6 +124,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dbserver.database_settings()}
+# An unreachable server fails a request (and /healthz) within seconds instead of hanging it.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "iam.User"
@@ -215,8 +217,15 @@ STORAGES = {
 }
 
 # Workers beat every 10 s; one silent for 30 s counts as dead and its jobs are retried
-# (amanah.core.tasks.retry_stalled_jobs), so killing a worker loses nothing.
-PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": 30}
+# (amanah.core.tasks.retry_stalled_jobs, every minute), so killing a worker loses nothing.
+# The fault tests shorten all three to seconds (a sixth cron field counts seconds).
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": float(os.environ.get("AMANAH_WORKER_HEARTBEAT_SECONDS", 10)),
+    "stalled_worker_timeout": float(os.environ.get("AMANAH_STALLED_WORKER_SECONDS", 30)),
+}
+STALLED_JOB_RECOVERY_CRON = os.environ.get("AMANAH_STALLED_JOB_RECOVERY_CRON", "* * * * *")
+# Tasks that exist only for the test suite (the worker fault tests run them in a real worker).
+PROCRASTINATE_IMPORT_PATHS = ["amanah.core.tests.worker_tasks"] if TESTING else []
 
 LOGGING = {
     "version": 1,

@@ -4,24 +4,59 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from procrastinate import exceptions
 from procrastinate.contrib.django import app
+from procrastinate.jobs import Status
+from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 
 logger = logging.getLogger(__name__)
 
 
-@app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")
+@app.periodic(cron=settings.STALLED_JOB_RECOVERY_CRON, periodic_id="retry_stalled_jobs")
+# No `lock`: a recovery run held by a dead worker would then block the run that recovers it.
 @app.task(queue="housekeeping", queueing_lock="retry_stalled_jobs", pass_context=True)
-async def retry_stalled_jobs(context, timestamp: int) -> int:
+async def retry_stalled_jobs(context, timestamp: int) -> dict:
     """Jobs held by a worker that stopped beating (killed, crashed) go back to the queue.
 
     This is what makes killing a worker lose nothing: its jobs are retried by another one.
+    A stalled job whose next run is already waiting (same queueing lock, e.g. a periodic
+    task the scheduler queued meanwhile) is not retried but marked failed: the waiting run
+    does its work, and there may be only one waiting. One job that cannot be recovered does
+    not stop the others.
     """
-    stalled = await context.app.job_manager.get_stalled_jobs()
-    for job in stalled:
-        await context.app.job_manager.retry_job(job)
-    if stalled:
-        logger.warning("retried %d stalled job(s)", len(stalled))
-    return len(stalled)
+    manager = context.app.job_manager
+    seconds = settings.PROCRASTINATE_WORKER_DEFAULTS["stalled_worker_timeout"]
+    outcome = {"retried": 0, "superseded": 0, "failed": 0}
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
+        outcome[await _recover(manager, job)] += 1
+    if any(outcome.values()):
+        logger.warning(
+            "stalled jobs: %(retried)d retried, %(superseded)d superseded by a waiting run, "
+            "%(failed)d not recoverable",
+            outcome,
+        )
+    return outcome
+
+
+async def _recover(manager, job) -> str:
+    try:
+        await manager.retry_job(job)
+        return "retried"
+    except exceptions.UniqueViolation as collision:
+        if collision.constraint_name != QUEUEING_LOCK_CONSTRAINT:
+            logger.exception("stalled job %s could not be retried", job.id)
+            return "failed"
+    except Exception:
+        logger.exception("stalled job %s could not be retried", job.id)
+        return "failed"
+    try:
+        await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    except Exception:
+        logger.exception("stalled job %s could not be marked failed", job.id)
+        return "failed"
+    logger.warning("stalled job %s superseded by its waiting next run", job.id)
+    return "superseded"
 
 
 @app.periodic(cron="17 * * * *", periodic_id="purge_rate_counters")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -49,9 +50,25 @@ def home(request):
 
 @requires(PUBLIC)
 def health(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """200 while the database answers; 503 with the reason while it does not (never a 500)."""
+    if not _database_answers():
+        return JsonResponse({"status": "unavailable", "reason": "database"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def _database_answers() -> bool:
+    # Connections persist across requests (CONN_MAX_AGE): one the server dropped (a restart)
+    # fails once; close it and try a fresh one, so the check never holds a broken connection
+    # and reports "up" as soon as the server is back.
+    for _attempt in range(2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DatabaseError:
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+    return False
 
 
 @requires(PUBLIC, mfa_exempt=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -31,14 +32,16 @@ def in_own_connection(fn):
     return result.get("value")
 
 
-async def _run_sweep() -> int:
+async def _run_sweep() -> dict:
     retried = await retry_stalled_jobs.func(SimpleNamespace(app=app), 0)
     # The connector ran its queries on asgiref's executor thread: close that connection too.
     await sync_to_async(lambda: connection.close())()
     return retried
 
 
-def _insert_held_job(cursor, heartbeat_age_seconds: int) -> tuple[int, int]:
+def _insert_held_job(
+    cursor, heartbeat_age_seconds: int, queueing_lock: str | None = None
+) -> tuple[int, int]:
     cursor.execute(
         "INSERT INTO procrastinate_workers (last_heartbeat) "
         "VALUES (NOW() - make_interval(secs => %s)) RETURNING id",
@@ -46,11 +49,38 @@ def _insert_held_job(cursor, heartbeat_age_seconds: int) -> tuple[int, int]:
     )
     worker_id = cursor.fetchone()[0]
     cursor.execute(
-        "INSERT INTO procrastinate_jobs (queue_name, task_name, status, worker_id) "
-        "VALUES ('default', 'amanah.probe', 'doing', %s) RETURNING id",
-        [worker_id],
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, status, worker_id, queueing_lock) "
+        "VALUES ('default', 'amanah.probe', 'doing', %s, %s) RETURNING id",
+        [worker_id, queueing_lock],
     )
     return cursor.fetchone()[0], worker_id
+
+
+def _insert_waiting_job(cursor, queueing_lock: str) -> int:
+    cursor.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, status, queueing_lock) "
+        "VALUES ('default', 'amanah.probe', 'todo', %s) RETURNING id",
+        [queueing_lock],
+    )
+    return cursor.fetchone()[0]
+
+
+def _statuses(job_ids: list[int]) -> dict[int, str]:
+    def read(cursor):
+        cursor.execute(
+            "SELECT id, status FROM procrastinate_jobs WHERE id = ANY(%s)", [list(job_ids)]
+        )
+        return dict(cursor.fetchall())
+
+    return in_own_connection(read)
+
+
+def _delete(job_ids: list[int], worker_ids: list[int]) -> None:
+    def delete(cursor):
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE id = ANY(%s)", [list(job_ids)])
+        cursor.execute("DELETE FROM procrastinate_workers WHERE id = ANY(%s)", [list(worker_ids)])
+
+    in_own_connection(delete)
 
 
 @pytest.mark.django_db
@@ -58,28 +88,30 @@ def test_jobs_of_a_dead_worker_are_retried_and_live_ones_left_alone():
     dead_job, dead_worker = in_own_connection(lambda c: _insert_held_job(c, 300))
     live_job, live_worker = in_own_connection(lambda c: _insert_held_job(c, 1))
     try:
-        retried = asyncio.run(_run_sweep())
-        assert retried >= 1
-
-        def statuses(cursor):
-            cursor.execute(
-                "SELECT id, status FROM procrastinate_jobs WHERE id IN (%s, %s)",
-                [dead_job, live_job],
-            )
-            return dict(cursor.fetchall())
-
-        assert in_own_connection(statuses) == {dead_job: "todo", live_job: "doing"}
+        outcome = asyncio.run(_run_sweep())
+        assert outcome["retried"] >= 1
+        assert _statuses([dead_job, live_job]) == {dead_job: "todo", live_job: "doing"}
     finally:
+        _delete([dead_job, live_job], [dead_worker, live_worker])
 
-        def cleanup(cursor):
-            cursor.execute(
-                "DELETE FROM procrastinate_jobs WHERE id IN (%s, %s)", [dead_job, live_job]
-            )
-            cursor.execute(
-                "DELETE FROM procrastinate_workers WHERE id IN (%s, %s)", [dead_worker, live_worker]
-            )
 
-        in_own_connection(cleanup)
+@pytest.mark.django_db
+def test_recovery_survives_a_waiting_next_run_and_goes_on_past_it():
+    """The incident: the killed worker's periodic job collides with its next run, already
+    queued under the same queueing lock. The old sweep failed on the duplicate key every
+    minute and never reached the other stalled jobs."""
+    lock = f"probe-{uuid.uuid4().hex[:8]}"
+    periodic_job, worker_a = in_own_connection(lambda c: _insert_held_job(c, 300, lock))
+    next_run = in_own_connection(lambda c: _insert_waiting_job(c, lock))
+    other_job, worker_b = in_own_connection(lambda c: _insert_held_job(c, 300))
+    jobs = [periodic_job, next_run, other_job]
+    try:
+        outcome = asyncio.run(_run_sweep())
+
+        assert _statuses(jobs) == {periodic_job: "failed", next_run: "todo", other_job: "todo"}
+        assert outcome["superseded"] >= 1 and outcome["retried"] >= 1
+    finally:
+        _delete(jobs, [worker_a, worker_b])
 
 
 def test_stalled_job_recovery_runs_every_minute():
