@@ -9,6 +9,7 @@ import hashlib
 import json
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -194,3 +195,43 @@ def test_cli_writes_a_checkpoint_and_verifies(chain, monkeypatch):
     assert f"Checkpoint: audit row {chain[-1].id}" in out.getvalue()
     call_command("audit_verify", stdout=out)
     assert "1 checkpoints match" in out.getvalue()
+
+
+def _reseal_migration():
+    import importlib
+
+    return importlib.import_module("amanah.audit.migrations.0003_reseal_chain_with_key")
+
+
+def _relink_whole_trail(link) -> None:
+    prev = audit_chain.GENESIS_HASH
+    with triggers_disabled() as cursor:
+        for row in AuditLog.objects.order_by("id"):
+            row.prev_hash = prev
+            row.hash = prev = link(row)
+            cursor.execute(
+                "UPDATE audit_auditlog SET prev_hash = %s, hash = %s WHERE id = %s",
+                [row.prev_hash, row.hash, row.id],
+            )
+
+
+def test_migration_reseals_an_intact_unkeyed_trail(chain):
+    from django.apps import apps
+    from django.db import connection
+
+    _relink_whole_trail(_plain_sha256)  # the trail as it was before the key
+    assert not verify_chain().ok
+    _reseal_migration().reseal(apps, SimpleNamespace(connection=connection))
+    assert verify_chain().ok
+
+
+def test_migration_leaves_a_broken_unkeyed_trail_broken(chain):
+    from django.apps import apps
+    from django.db import connection
+
+    _relink_whole_trail(_plain_sha256)
+    with triggers_disabled() as cursor:
+        cursor.execute("UPDATE audit_auditlog SET object_id = 'x' WHERE id = %s", [chain[2].id])
+    before = list(AuditLog.objects.order_by("id").values_list("hash", flat=True))
+    _reseal_migration().reseal(apps, SimpleNamespace(connection=connection))
+    assert list(AuditLog.objects.order_by("id").values_list("hash", flat=True)) == before
