@@ -7,7 +7,7 @@ It listens on a Unix socket only, never on a network port.
 
 **Two roles** (DESIGN §2). Migrations run as the *owner* role, which owns the schema; the web
 server and the workers run as the *application* role, which is not a superuser, owns nothing
-and may only INSERT/SELECT the audit trail (``amanah.audit.roles`` grants exactly that after
+and may only INSERT/SELECT the audit trail (``amanah.core.dbroles`` grants exactly that after
 every ``migrate``). ``AMANAH_DB_ROLE`` picks the side a process connects as: ``app`` (default),
 ``owner`` (set by ``amanah migrate``) or ``admin`` (the test runner: it creates the test database
 and tampers with the trail on purpose, so it logs in as the server's bootstrap superuser).
@@ -21,6 +21,7 @@ and tampers with the trail on purpose, so it logs in as the server's bootstrap s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import warnings
@@ -120,20 +121,32 @@ def _superuser_connection(socket_dir: str, dbname: str):
     return psycopg.connect(dbname=dbname, user=EMBEDDED_SUPERUSER, host=socket_dir, autocommit=True)
 
 
+def _create_once(conn, statement: str) -> None:
+    """Run a CREATE that a process starting at the same moment may have run first."""
+    import psycopg
+
+    errors = psycopg.errors
+    # UniqueViolation: the catalogue's own unique index caught the twin mid-way.
+    with contextlib.suppress(
+        errors.DuplicateObject, errors.DuplicateDatabase, errors.UniqueViolation
+    ):
+        conn.execute(statement)
+
+
 def _ensure_roles_and_database(socket_dir: str, name: str) -> None:
     """Create the two roles and the database owned by the owner role (once; cheap to repeat)."""
     with _superuser_connection(socket_dir, "postgres") as conn:
         roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
-        # The owner may create databases: the test runner of a DATABASE_OWNER_URL setup needs it.
+        # The owner may create databases (e.g. a test database of its own).
         if EMBEDDED_OWNER_ROLE not in roles:
-            conn.execute(f"CREATE ROLE {EMBEDDED_OWNER_ROLE} LOGIN CREATEDB")
+            _create_once(conn, f"CREATE ROLE {EMBEDDED_OWNER_ROLE} LOGIN CREATEDB")
         if EMBEDDED_APP_ROLE not in roles:
-            conn.execute(f"CREATE ROLE {EMBEDDED_APP_ROLE} LOGIN")
+            _create_once(conn, f"CREATE ROLE {EMBEDDED_APP_ROLE} LOGIN")
         row = conn.execute(
             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
         if row is None:
-            conn.execute(f'CREATE DATABASE "{name}" OWNER {EMBEDDED_OWNER_ROLE}')
+            _create_once(conn, f'CREATE DATABASE "{name}" OWNER {EMBEDDED_OWNER_ROLE}')
         elif row[0] == EMBEDDED_OWNER_ROLE:
             return
     with _superuser_connection(socket_dir, name) as conn:
