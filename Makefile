@@ -54,6 +54,8 @@ messages: install
 		-i "node_modules/*" -i "var/*" -i "*/tests/*" -i "bench/*"
 	AMANAH_ENV=test $(BIN)/amanah compilemessages -l en -i ".venv" -i ".tools" -i "node_modules"
 
+# The demo database is disposable; its audit checkpoints go with it (else verify reports the
+# new, shorter chain as truncated).
 clean-db:
 	$(BIN)/amanah db stop || true
-	rm -rf var/pgdata
+	rm -rf var/pgdata var/audit-checkpoints/amanah-*.jsonl

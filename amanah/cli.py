@@ -4,9 +4,10 @@ amanah demo              migrate, load demo data if empty, run web server + work
 amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1)
 amanah worker            background worker with periodic tasks (procrastinate), restarted
                          with back-off when it exits (e.g. the database went away)
-amanah migrate           apply database migrations
+amanah migrate           apply database migrations (as the owner role; all else: app role)
 amanah createuser ...    create a user (e.g. the first ADMIN)
-amanah audit verify      check the audit hash chain
+amanah audit verify      check the keyed audit chain against its signed checkpoints
+amanah audit checkpoint  write a signed checkpoint of the audit chain's head now
 amanah db start|stop|url the embedded PostgreSQL
 amanah <anything else>   passed to Django's manage.py
 """
@@ -58,9 +59,23 @@ def worker(extra: list[str]) -> None:
     sys.exit(_supervise(supervisor.worker_programs(1, extra)))
 
 
+def migrate(extra: list[str]) -> None:
+    """Migrations alone run as the owner role (dbserver: "two roles")."""
+    os.environ["AMANAH_DB_ROLE"] = "owner"
+    _django(["migrate", *extra])
+
+
+def _migrate_as_owner() -> None:
+    # Its own process: this one keeps the application role for what follows.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "AMANAH_DB_ROLE": "owner"}
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"], env=env, check=True
+    )
+
+
 def demo(extra: list[str]) -> None:
     os.environ.setdefault("AMANAH_ENV", "demo")
-    _django(["migrate", "--no-input", "-v", "0"])
+    _migrate_as_owner()
     _django(["collectstatic", "--no-input", "-v", "0"])
     _django(["seed_demo"])
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
@@ -94,7 +109,8 @@ def db(extra: list[str]) -> None:
         sys.exit("usage: amanah db start|stop|url")
 
 
-COMMANDS = {"demo": demo, "serve": serve, "worker": worker, "db": db}
+COMMANDS = {"demo": demo, "serve": serve, "worker": worker, "db": db, "migrate": migrate}
+AUDIT_COMMANDS = {"verify": "audit_verify", "checkpoint": "audit_checkpoint"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__)
         return
     command, extra = argv[0], argv[1:]
-    if command == "audit" and extra[:1] == ["verify"]:
-        _django(["audit_verify", *extra[1:]])
+    if command == "audit" and extra[:1] and extra[0] in AUDIT_COMMANDS:
+        _django([AUDIT_COMMANDS[extra[0]], *extra[1:]])
     elif command in COMMANDS:
         COMMANDS[command](extra)
     else:

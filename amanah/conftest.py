@@ -24,6 +24,12 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_of_its_own(settings, tmp_path):
+    # A test's audit rows are rolled back; checkpoints of them must not outlive the test.
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
 @pytest.fixture
 def system():
     return SystemActor("system:test")

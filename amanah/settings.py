@@ -35,14 +35,14 @@ IS_PRODUCTION = AMANAH_ENV == "production"
 TESTING = AMANAH_ENV == "test"
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def _key(name: str, file_name: str) -> str:
+    key = os.environ.get(name)
     if key:
         return key
     if IS_PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY is required when AMANAH_ENV=production.")
-    # Demo and test keep a random key of their own in var/, so sessions survive a restart.
-    path = VAR_DIR / "secret_key"
+        raise ImproperlyConfigured(f"{name} is required when AMANAH_ENV=production.")
+    # Demo and test keep a random key of their own in var/, so it survives a restart.
+    path = VAR_DIR / file_name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
@@ -50,7 +50,16 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _key("SECRET_KEY", "secret_key")
+# The key of the audit chain's HMAC. It must not live in the database (nor in a backup of it):
+# whoever can rewrite the trail must not also be able to recompute its MACs.
+AUDIT_CHAIN_KEY = _key("AUDIT_CHAIN_KEY", "audit_chain_key")
+# Signed checkpoints of the chain head, outside the database (append-only files; ship them to
+# write-once storage in production). They reveal a truncated tail or a replaced chain.
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
+).resolve()
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5)
 # A separate key for hashing search terms and other values that must never be stored raw.
 AUDIT_HASH_KEY = os.environ.get("AUDIT_HASH_KEY", SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
@@ -126,6 +135,9 @@ TEMPLATES = [
 DATABASES = {"default": dbserver.database_settings()}
 # An unreachable server fails a request (and /healthz) within seconds instead of hanging it.
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+# The role web server and workers run as (amanah.core.dbroles grants its rights), or None when
+# every side runs as one role (a lone DATABASE_URL).
+DATABASE_APP_ROLE = dbserver.app_role_name()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "iam.User"

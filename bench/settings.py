@@ -18,6 +18,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SEARCH_RATE_LIMIT_PER_MINUTE", str(10**9))
+# The bench tunes the server (ALTER SYSTEM), creates its database and bulk-loads with triggers
+# off: superuser work, so it connects as the embedded server's admin, not as the app role.
+os.environ.setdefault("AMANAH_DB_ROLE", "admin")
 if not os.environ.get("DATABASE_URL"):
     _var = Path(os.environ.get("AMANAH_VAR_DIR", "var")).resolve()
     os.environ.setdefault("AMANAH_PGDATA", str(_var / "bench-pgdata"))

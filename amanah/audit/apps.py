@@ -8,3 +8,8 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from amanah.audit import policies  # noqa: F401
+        from amanah.audit.models import AuditLog
+        from amanah.core import dbroles
+
+        # The application role may only append to the trail and read it.
+        dbroles.declare_append_only(AuditLog._meta.db_table)

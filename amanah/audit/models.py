@@ -67,9 +67,11 @@ class AuditAction(models.TextChoices):
 class AuditLog(models.Model):
     """One audited action. Append-only: PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE.
 
-    Rows form a hash chain (``hash = sha256(prev_hash || canonical row)``) written under an
-    advisory lock, so ``amanah audit verify`` finds any edit, deletion or reordering. Actor and
-    object are stored as text, never as foreign keys, so no cascade can touch the trail.
+    Rows form a keyed chain (``hash = HMAC(AUDIT_CHAIN_KEY, prev_hash || canonical row)``, see
+    ``amanah.audit.chain``) written under an advisory lock, with signed checkpoints outside the
+    database, so ``amanah audit verify`` finds any edit, deletion, reordering, truncated tail or
+    recomputed chain. The application's database role may only INSERT and SELECT this table.
+    Actor and object are stored as text, never as foreign keys, so no cascade can touch it.
     """
 
     created_at = models.DateTimeField()

@@ -1,22 +1,19 @@
-"""The one writer of the audit trail, and the chain verifier."""
+"""The one writer of the audit trail (the chain and its verifier: ``amanah.audit.chain``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
+from amanah.audit.chain import GENESIS_HASH, compute_hash
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.core import context
 
-GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
 CHAIN_LOCK_KEY = 0x41554449  # "AUDI"
 
@@ -48,31 +45,6 @@ def _clean_meta(value: Any, path: str = "meta") -> Any:
         return value
     # Floats, dates, UUIDs and the like are stored as text so the hash is reproducible.
     return str(value)
-
-
-def _canonical(row: dict) -> str:
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _row_fields(log: AuditLog) -> dict:
-    return {
-        "id": log.id,
-        "created_at": log.created_at.astimezone(UTC).isoformat(),
-        "action": log.action,
-        "object_type": log.object_type,
-        "object_id": log.object_id,
-        "actor_id": log.actor_id,
-        "actor_username": log.actor_username,
-        "actor_role": log.actor_role,
-        "ip": log.ip,
-        "user_agent": log.user_agent,
-        "request_id": log.request_id,
-        "meta": log.meta,
-    }
-
-
-def compute_hash(log: AuditLog) -> str:
-    return hashlib.sha256((log.prev_hash + _canonical(_row_fields(log))).encode()).hexdigest()
 
 
 def _object_ref(obj: models.Model | None, object_type: str | None, object_id: str | None):
@@ -172,38 +144,6 @@ def record_many(*, actor, action: AuditAction | str, objects, meta_for=None) -> 
         for obj in objects
     ]
     return _append(logs)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    rows_checked: int
-    first_broken_id: int | None = None
-    reason: str = ""
-
-    def __str__(self) -> str:
-        if self.ok:
-            return f"OK: {self.rows_checked} audit rows, chain intact"
-        return (
-            f"BROKEN at audit row {self.first_broken_id}: {self.reason} "
-            f"({self.rows_checked} rows checked)"
-        )
-
-
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Walk the trail in id order and recompute every link."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    for log in AuditLog.objects.order_by("id").iterator(chunk_size=batch_size):
-        checked += 1
-        if log.prev_hash != expected_prev:
-            return ChainReport(
-                False, checked, log.id, "previous hash does not match (row removed or moved)"
-            )
-        if compute_hash(log) != log.hash:
-            return ChainReport(False, checked, log.id, "content does not match its hash (edited)")
-        expected_prev = log.hash
-    return ChainReport(True, checked)
 
 
 EXPORT_MAX_ROWS = 100_000

@@ -7,4 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Amanah core"
 
     def ready(self) -> None:
-        from amanah.core import policies  # noqa: F401  (declares permissions)
+        from django.db.models.signals import post_migrate
+
+        from amanah.core import dbroles, policies  # noqa: F401  (declares permissions)
+
+        post_migrate.connect(dbroles.grant_after_migrate, sender=self)

@@ -73,7 +73,10 @@ def demo_server():
     }
     server = None
     try:
-        for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"], ["seed_demo"]):
+        # Migrations as the owner role, everything after as the application role, as in
+        # `amanah demo` (dbserver: "two roles").
+        _run(["django", "migrate", "--no-input"], {**env, "AMANAH_DB_ROLE": "owner"})
+        for command in (["collectstatic", "--no-input"], ["seed_demo"]):
             _run(["django", *command], env)
         port = _free_port()
         server = subprocess.Popen(

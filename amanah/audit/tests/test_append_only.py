@@ -4,8 +4,8 @@ import pytest
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import verify_chain
 
 
 @pytest.fixture

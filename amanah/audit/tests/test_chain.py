@@ -9,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from amanah.audit.chain import GENESIS_HASH, compute_hash, verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import GENESIS_HASH, compute_hash, verify_chain
 
 from .conftest import triggers_disabled
 

@@ -10,8 +10,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from amanah.audit.chain import GENESIS_HASH, compute_hash, verify_chain
 from amanah.audit.models import AuditAction, AuditLog
-from amanah.audit.services import GENESIS_HASH, compute_hash, record, verify_chain
+from amanah.audit.services import record
 
 WRITERS = 50
 

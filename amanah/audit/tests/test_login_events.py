@@ -2,8 +2,8 @@
 
 import pytest
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditAction, AuditLog
-from amanah.audit.services import verify_chain
 from amanah.conftest import PASSWORD
 from amanah.core.roles import RoleKey
 

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import verify_chain
 from amanah.core.roles import RoleKey
 from amanah.demo.services import DEMO_PASSWORD, demo_seed
 from amanah.iam import services as iam

@@ -2,11 +2,14 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from amanah.audit.services import verify_chain
+from amanah.audit.chain import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Recompute the audit hash chain; exit 1 and name the first broken row if any."
+    help = (
+        "Recompute the keyed audit chain and hold it against the signed checkpoints; exit 1 and "
+        "name the first broken row (or the truncated tail) if any."
+    )
 
     def handle(self, *args, **options):
         report = verify_chain()
