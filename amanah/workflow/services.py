@@ -108,18 +108,24 @@ def workflow_for(model: type[models.Model]) -> Workflow:
 
 
 def _lock(actor, obj: models.Model) -> models.Model:
-    """The object again, row-locked, through the actor's scope: out of scope is missing."""
+    """The object again, row-locked, through the actor's scope: out of scope is missing.
+
+    Only its own row, and FOR NO KEY UPDATE: a status change touches no key, so rows that
+    merely point at this one (activities, history) are not held up by it.
+    """
     manager = type(obj)._default_manager
+    rows = manager.visible_to(actor).select_for_update(no_key=True, of=("self",))
     try:
-        return manager.visible_to(actor).select_for_update(of=("self",)).get(pk=obj.pk)
+        return rows.get(pk=obj.pk)
     except ObjectDoesNotExist:
         raise NotFound() from None
 
 
-def _not_allowed(current: str, to: str) -> ServiceError:
+def _not_allowed(current: str, to) -> ServiceError:
+    shown = to if isinstance(to, str) and to.isprintable() else "?"
     return ServiceError(
         "transition_not_allowed",
-        _("Perpindahan status %(a)s → %(b)s tidak diizinkan.") % {"a": current, "b": to},
+        _("Perpindahan status %(a)s → %(b)s tidak diizinkan.") % {"a": current, "b": shown[:32]},
         field="to",
     )
 
@@ -237,9 +243,9 @@ def transition_apply(*, actor, obj: models.Model, to: str, **data) -> models.Mod
     workflow = workflow_for(type(obj))
     obj = _lock(actor, obj)
     current = getattr(obj, workflow.status_field)
-    transition = workflow.transitions.filter(
-        from_status=current, to_status=to, is_revert=False, enabled=True
-    ).first()
+    # Matched in Python, not in SQL: ``to`` is caller input (NUL bytes and all).
+    moves = workflow.transitions.filter(from_status=current, is_revert=False, enabled=True)
+    transition = next((t for t in moves if t.to_status == to), None)
     if transition is None:
         raise _not_allowed(current, to)
     _check(actor, transition, obj, data)
