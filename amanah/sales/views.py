@@ -38,7 +38,12 @@ from amanah.sales.policies import (
     OPPORTUNITY_MANAGE,
     OPPORTUNITY_VIEW,
 )
-from amanah.workflow.contract import available_revert, available_transitions, moves_by_status
+from amanah.workflow.contract import (
+    available_revert,
+    available_transitions,
+    history_for,
+    moves_by_status,
+)
 
 
 def _wants_json(request) -> bool:
@@ -86,6 +91,21 @@ def _customer_visible(actor, customer) -> bool:
     return Customer.objects.visible_to(actor).filter(pk=customer.pk).exists()
 
 
+def _status_history(actor, lead) -> list[dict]:
+    """The lead's status changes from the engine, with the statuses' labels."""
+    labels = dict(LeadStatus.choices)
+    return [
+        {
+            "at": line.at,
+            "from": labels.get(line.from_status, line.from_status),
+            "to": labels.get(line.to_status, line.to_status),
+            "by": line.actor_label,
+            "revert_reason": line.reason if line.reverts_id else "",
+        }
+        for line in history_for(actor, lead)
+    ]
+
+
 @requires(LEAD_VIEW)
 def lead_detail(request, lead_id):
     lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
@@ -98,6 +118,7 @@ def lead_detail(request, lead_id):
             "lead": lead,
             "moves": _label_moves(moves),
             "reopen": available_revert(actor, lead),
+            "history": _status_history(actor, lead),
             "activities": selectors.lead_activities(lead),
             "opportunities": lead.opportunities.order_by("-created_at"),
             "activity_form": ActivityForm(initial={"lead": lead.pk}),

@@ -385,3 +385,23 @@ def test_merge_moves_leads_and_activities_to_the_survivor(make_customer, rm, sys
     services.activity_log(actor=system, customer=absorbed, activity_type="NOTE", note="catatan")
     assert move_leads(absorbed, survivor) == 1 and move_sales_rows(absorbed, survivor) == 1
     assert Lead.objects.get(pk=lead.pk).customer == survivor
+
+
+def test_a_supervisor_reopens_a_lost_lead_with_a_reason(two_leads, rm, supervisor):
+    lead, _ = two_leads
+    services.lead_move(actor=rm, lead=lead, to_status="CONTACTED")
+    services.lead_move(actor=rm, lead=lead, to_status="CLOSED_LOST", reason="tidak berminat")
+    rm_page = sign_in(Client(), rm).get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="lead-reopen-form"' not in rm_page  # reopening is the supervisor's
+    client = sign_in(Client(), supervisor)
+    page = client.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="lead-reopen-form"' in page and 'data-testid="status-history"' in page
+    refused = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": ""})
+    assert refused.status_code == 302 and Lead.objects.get(pk=lead.pk).status == "CLOSED_LOST"
+    done = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": "RM salah klik di papan"})
+    assert done.status_code == 302
+    reopened = Lead.objects.get(pk=lead.pk)
+    assert (reopened.status, reopened.closed_at) == ("CONTACTED", None)
+    assert audit_actions(lead)[-1] == "REVERT_TRANSITION"
+    detail = client.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert "RM salah klik di papan" in detail and 'data-testid="lead-reopen-form"' not in detail

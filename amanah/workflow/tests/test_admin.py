@@ -121,6 +121,7 @@ def test_english_locale_smoke(admin):
     client.cookies["django_language"] = "en"
     page = client.get("/workflow/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and b"sales.lead" in page.content
+    assert b"<td>Lost</td>" in page.content  # the stored label, translated when shown
 
 
 def test_editing_a_missing_transition_is_not_found(admin):
