@@ -11,7 +11,7 @@ from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
 from amanah.workflow.policies import WORKFLOW_VIEW
-from amanah.workflow.services import workflow_for
+from amanah.workflow.services import revert_for, workflow_for
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,10 @@ def available_transitions(actor, obj: models.Model) -> list[Move]:
 
 def available_revert(actor, obj: models.Model) -> Move | None:
     """The compensating move back that ``transition_revert`` would take, if the actor may."""
-    workflow = workflow_for(type(obj))
-    current = getattr(obj, workflow.status_field)
-    last = (
-        TransitionHistory.objects.filter(workflow=workflow, object_id=str(obj.pk))
-        .order_by("-id")
-        .first()
-    )
-    if last is None or last.to_status != current or last.reverts_id is not None:
+    found = revert_for(workflow_for(type(obj)), obj)
+    if found is None or not authz.has_perm(actor, found[1].permission):
         return None
-    transition = workflow.transitions.filter(
-        from_status=current, to_status=last.from_status, is_revert=True, enabled=True
-    ).first()
-    if transition is None or not authz.has_perm(actor, transition.permission):
-        return None
-    return _move(transition)
+    return _move(found[1])
 
 
 def history_for(actor, obj: models.Model) -> list[TransitionHistory]:

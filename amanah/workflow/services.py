@@ -252,12 +252,24 @@ def transition_apply(*, actor, obj: models.Model, to: str, **data) -> models.Mod
     return _apply(actor, workflow, transition, obj, data)
 
 
-def _last_line(workflow: Workflow, obj) -> TransitionHistory | None:
-    return (
+def revert_for(workflow: Workflow, obj) -> tuple[TransitionHistory, Transition] | None:
+    """The line ``transition_revert`` would undo and the revert transition it would take.
+
+    Only the latest line, only if the object still stands where it left it, never a revert
+    itself, and only where an enabled revert transition leads back.
+    """
+    current = getattr(obj, workflow.status_field)
+    last = (
         TransitionHistory.objects.filter(workflow=workflow, object_id=str(obj.pk))
         .order_by("-id")
         .first()
     )
+    if last is None or last.to_status != current or last.reverts_id is not None:
+        return None
+    transition = workflow.transitions.filter(
+        from_status=current, to_status=last.from_status, is_revert=True, enabled=True
+    ).first()
+    return (last, transition) if transition is not None else None
 
 
 def _clean_reason(reason: str) -> str:
@@ -281,17 +293,12 @@ def transition_revert(*, actor, obj: models.Model, reason: str) -> models.Model:
     reason = _clean_reason(reason)
     workflow = workflow_for(type(obj))
     obj = _lock(actor, obj)
-    current = getattr(obj, workflow.status_field)
-    last = _last_line(workflow, obj)
-    if last is None or last.to_status != current or last.reverts_id is not None:
+    found = revert_for(workflow, obj)
+    if found is None:
         raise ServiceError(
             "transition_not_allowed", _("Tidak ada perpindahan yang dapat dibatalkan.")
         )
-    transition = workflow.transitions.filter(
-        from_status=current, to_status=last.from_status, is_revert=True, enabled=True
-    ).first()
-    if transition is None:
-        raise _not_allowed(current, last.from_status)
+    last, transition = found
     data = {"reason": reason}
     _check(actor, transition, obj, data)
     return _apply(actor, workflow, transition, obj, data, reason=reason, reverts=last)
