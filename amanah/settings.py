@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "amanah.consent",
     "amanah.customer360",
     "amanah.notifications",
+    "amanah.workflow",
     "amanah.cases",
     "amanah.sales",
     "amanah.marketing",

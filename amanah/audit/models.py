@@ -38,6 +38,8 @@ class AuditAction(models.TextChoices):
     FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
     CLOSE_CASE = "CLOSE_CASE", _("Tutup kasus")
     CHANGE_WORKFLOW = "CHANGE_WORKFLOW", _("Ubah alur kerja / SLA")
+    TRANSITION = "TRANSITION", _("Ubah status (alur kerja)")
+    REVERT_TRANSITION = "REVERT_TRANSITION", _("Batalkan perubahan status (alur kerja)")
     CREATE_CUSTOMER = "CREATE_CUSTOMER", _("Buat nasabah")
     UPDATE_CUSTOMER = "UPDATE_CUSTOMER", _("Ubah nasabah")
     ASSIGN_PORTFOLIO = "ASSIGN_PORTFOLIO", _("Atur portofolio RM")

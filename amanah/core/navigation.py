@@ -15,6 +15,7 @@ from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, RBAC_MANAGE, USER_MA
 from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
 from amanah.notifications.policies import NOTIFICATIONS_VIEW
 from amanah.sales.policies import FOLLOWUP_VIEW, LEAD_VIEW, OPPORTUNITY_VIEW
+from amanah.workflow.policies import WORKFLOW_VIEW
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Matriks izin"), "iam:matrix", RBAC_MANAGE, "admin"),
     NavItem(_("Kalender kerja"), "calendars:list", CALENDAR_MANAGE, "admin"),
     NavItem(_("Kategori & SLA"), "cases:sla_settings", SLA_MANAGE, "admin"),
+    NavItem(_("Alur kerja"), "workflow:list", WORKFLOW_VIEW, "admin"),
 ]
 
 

@@ -69,7 +69,8 @@ class MoveIn(Schema):
 
 @router.post("/leads/{lead_id}/move", response=LeadOut, **permission(LEAD_UPDATE))
 def move(request, lead_id: UUID, payload: MoveIn):
-    """Forward or to CLOSED_WON / CLOSED_LOST; closing without a reason → 400 reason_required."""
+    """The moves the workflow ``sales.lead`` allows (forward, or to CLOSED_WON / CLOSED_LOST);
+    a close without a reason → 400 field_required, one under 5 characters → 400 guard_failed."""
     found = selectors.lead_for(actor=request.auth, lead_id=lead_id)
     moved = services.lead_move(
         actor=request.auth, lead=found, to_status=payload.to_status, reason=payload.reason

@@ -1,18 +1,39 @@
 """How sales shows up elsewhere: RM activities on the 360 timeline, the Sales tab's facts,
-quick actions, and the merge movers that make leads follow the surviving customer."""
+quick actions, the merge movers that make leads follow the surviving customer, and the
+workflows of leads and opportunities (their default transitions and guards)."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from amanah.audit.models import AuditAction
 from amanah.customer360 import actions, timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
-from amanah.sales.models import FollowUpTask, Lead, Opportunity, RmActivity
+from amanah.sales import services
+from amanah.sales.models import (
+    CLOSED_LEAD_STATUSES,
+    CLOSED_STAGES,
+    OPEN_LEAD_STATUSES,
+    OPEN_STAGES,
+    FollowUpTask,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    OpportunityStage,
+    RmActivity,
+)
+from amanah.sales.policies import LEAD_REOPEN, LEAD_UPDATE, OPPORTUNITY_MANAGE
 from amanah.sales.selectors import customer_sales
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
 
 
 def activity_events(customer, *, since=None, until=None, limit=50):
@@ -77,3 +98,114 @@ actions.register(
 )
 register_mover("sales.leads", move_leads)
 register_mover("sales.rows", move_sales_rows)
+
+
+# --------------------------------------------------------------------------- workflows
+
+LEAD_CLOSE_REASON = register_guard(
+    "sales.lead.has_close_reason",
+    services.has_close_reason,
+    message=gettext_lazy("Alasan penutupan wajib diisi (minimal 5 karakter)."),
+    field="reason",
+)
+OPPORTUNITY_LOST_REASON = register_guard(
+    "sales.opportunity.has_lost_reason",
+    services.has_close_reason,
+    message=gettext_lazy("Alasan gagal wajib diisi (minimal 5 karakter)."),
+    field="reason",
+)
+
+# Labels are msgids, translated when shown (the same words as the statuses they lead to).
+_LEAD_MOVE_LABELS = {
+    LeadStatus.CONTACTED: gettext_noop("Dihubungi"),
+    LeadStatus.QUALIFIED: gettext_noop("Memenuhi syarat"),
+    LeadStatus.CLOSED_WON: gettext_noop("Berhasil (won)"),
+    LeadStatus.CLOSED_LOST: gettext_noop("Gagal (lost)"),
+}
+_LEAD_REOPEN_LABELS = {
+    LeadStatus.NEW: gettext_noop("Buka kembali (Baru)"),
+    LeadStatus.CONTACTED: gettext_noop("Buka kembali (Dihubungi)"),
+    LeadStatus.QUALIFIED: gettext_noop("Buka kembali (Memenuhi syarat)"),
+}
+_STAGE_MOVE_LABELS = {
+    OpportunityStage.QUALIFIED: gettext_noop("Memenuhi syarat"),
+    OpportunityStage.PROPOSAL: gettext_noop("Proposal"),
+    OpportunityStage.NEGOTIATION: gettext_noop("Negosiasi"),
+    OpportunityStage.CLOSED_WON: gettext_noop("Berhasil (won)"),
+    OpportunityStage.CLOSED_LOST: gettext_noop("Gagal (lost)"),
+}
+
+
+def _forward_or_close(open_order, closed, permission, labels, *, close_guard, close_audit=""):
+    """The default board rule: from an open status to any later open one, or to a close
+    (which needs a reason: required field + guard)."""
+    moves = []
+    for n, source in enumerate(open_order):
+        moves += [
+            TransitionSpec(source, target, permission, labels[target])
+            for target in open_order[n + 1 :]
+        ]
+        moves += [
+            TransitionSpec(
+                source,
+                target,
+                permission,
+                labels[target],
+                required=("reason",) if target in close_guard else (),
+                guard=close_guard.get(target, ""),
+                audit_action=close_audit,
+            )
+            for target in closed
+        ]
+    return tuple(moves)
+
+
+declare_workflow(
+    WorkflowSpec(
+        key="sales.lead",
+        model="sales.Lead",
+        status_field="status",
+        label=gettext_noop("Lead"),
+        audit_action=AuditAction.UPDATE_LEAD,
+        on_apply=services.lead_on_apply,
+        transitions=(
+            *_forward_or_close(
+                OPEN_LEAD_STATUSES,
+                CLOSED_LEAD_STATUSES,
+                LEAD_UPDATE,
+                _LEAD_MOVE_LABELS,
+                close_guard={s: LEAD_CLOSE_REASON for s in CLOSED_LEAD_STATUSES},
+                close_audit=AuditAction.CLOSE_LEAD,
+            ),
+            # A lead lost by mistake may be reopened where it was, with a reason.
+            *(
+                TransitionSpec(
+                    LeadStatus.CLOSED_LOST,
+                    target,
+                    LEAD_REOPEN,
+                    _LEAD_REOPEN_LABELS[target],
+                    is_revert=True,
+                    audit_action=AuditAction.REVERT_TRANSITION,
+                )
+                for target in OPEN_LEAD_STATUSES
+            ),
+        ),
+    )
+)
+declare_workflow(
+    WorkflowSpec(
+        key="sales.opportunity",
+        model="sales.Opportunity",
+        status_field="stage",
+        label=gettext_noop("Peluang"),
+        audit_action=AuditAction.UPDATE_OPPORTUNITY,
+        on_apply=services.opportunity_on_apply,
+        transitions=_forward_or_close(
+            OPEN_STAGES,
+            CLOSED_STAGES,
+            OPPORTUNITY_MANAGE,
+            _STAGE_MOVE_LABELS,
+            close_guard={OpportunityStage.CLOSED_LOST: OPPORTUNITY_LOST_REASON},
+        ),
+    )
+)

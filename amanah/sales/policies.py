@@ -22,6 +22,11 @@ LEAD_CREATE = declare(
 LEAD_UPDATE = declare(
     "lead.update", _("Pindahkan dan tutup lead"), default_roles=(R.RM, R.SUPERVISOR)
 )
+LEAD_REOPEN = declare(
+    "lead.reopen",
+    _("Buka kembali lead yang gagal (pembalikan dengan alasan)"),
+    default_roles=(R.SUPERVISOR,),
+)
 ACTIVITY_LOG = declare(
     "sales.activity.log",
     _("Catat aktivitas RM (telepon, pertemuan, catatan)"),

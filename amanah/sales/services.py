@@ -33,7 +33,6 @@ from amanah.sales.models import (
     ActivityType,
     Lead,
     LeadSource,
-    LeadStatus,
     Opportunity,
     OpportunityStage,
     RmActivity,
@@ -41,23 +40,14 @@ from amanah.sales.models import (
 from amanah.sales.policies import (
     ACTIVITY_LOG,
     LEAD_CREATE,
-    LEAD_UPDATE,
     MARKETING_ROLES,
     OPPORTUNITY_MANAGE,
 )
+from amanah.workflow.contract import transition_apply, transition_revert
 
 NOTE_MAX = 2000
 PRODUCT_MAX = 120
 MAX_ESTIMATED_VALUE = Decimal("9999999999999.99")
-
-# The board's order: a lead moves forward only (or straight to a close).
-LEAD_ORDER = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
-STAGE_ORDER = [
-    OpportunityStage.NEW,
-    OpportunityStage.QUALIFIED,
-    OpportunityStage.PROPOSAL,
-    OpportunityStage.NEGOTIATION,
-]
 
 
 def _user_or_none(actor):
@@ -285,72 +275,37 @@ def _lead_exists() -> ServiceError:
     return ServiceError("lead_exists", _("Lead untuk nasabah ini dari sumber yang sama sudah ada."))
 
 
-def _require_lead(actor, permission: str, lead: Lead) -> Lead:
-    authz.require(actor, permission)
-    locked = (
-        Lead.objects.visible_to(actor)
-        .select_for_update(of=("self",), no_key=True)
-        .select_related("customer")
-        .filter(pk=lead.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound()
-    return locked
+def has_close_reason(obj, data: dict) -> bool:
+    """Workflow guard: a close carries a reason of at least CLOSE_REASON_MIN_LENGTH characters."""
+    return len((data.get("reason") or "").strip()) >= CLOSE_REASON_MIN_LENGTH
 
 
-def lead_moves(status: str) -> list[str]:
-    """Where a lead in ``status`` may go: later open columns, or either close."""
-    if status in CLOSED_LEAD_STATUSES:
-        return []
-    later = LEAD_ORDER[LEAD_ORDER.index(status) + 1 :]
-    return [*later, *CLOSED_LEAD_STATUSES]
+def lead_on_apply(lead: Lead, *, transition, data: dict, at) -> list[str]:
+    """What a lead's status change implies: a close keeps its reason and time; a reopen
+    (the compensating revert of a lost lead) clears the close time, the reason stays on record."""
+    lead.updated_at = at
+    if transition.to_status in CLOSED_LEAD_STATUSES:
+        lead.closed_reason = _clean_text(data["reason"], NOTE_MAX, "reason", _("Alasan"))
+        lead.closed_at = at
+        return ["updated_at", "closed_reason", "closed_at"]
+    if transition.is_revert:
+        lead.closed_at = None
+        return ["updated_at", "closed_at"]
+    return ["updated_at"]
 
 
-@transaction.atomic
 def lead_move(*, actor, lead: Lead, to_status: str, reason: str = "") -> Lead:
-    """Move a lead on the board; closing needs a reason (≥ 5 characters) and is final.
+    """Move a lead on the board through the workflow ``sales.lead`` (see sales.contract).
 
-    UPDATE_LEAD for a move between open columns, CLOSE_LEAD for CLOSED_WON / CLOSED_LOST.
+    By default forward only or to a close; closing needs a reason (≥ 5 characters) and is
+    final except for the declared reopen of a lost lead (``lead_reopen``).
     """
-    lead = _require_lead(actor, LEAD_UPDATE, lead)
-    if lead.status in CLOSED_LEAD_STATUSES:
-        raise ServiceError("lead_closed", _("Lead sudah ditutup dan tidak dapat dipindahkan."))
-    if to_status not in lead_moves(lead.status):
-        raise ServiceError(
-            "transition_not_allowed",
-            _("Lead hanya dapat maju atau ditutup (%(a)s → %(b)s tidak diizinkan).")
-            % {"a": lead.status, "b": to_status},
-            field="to_status",
-        )
-    reason = (reason or "").strip()
-    closing = to_status in CLOSED_LEAD_STATUSES
-    if closing and len(reason) < CLOSE_REASON_MIN_LENGTH:
-        raise ServiceError(
-            "reason_required",
-            _("Alasan penutupan wajib diisi (minimal %d karakter).") % CLOSE_REASON_MIN_LENGTH,
-            field="reason",
-        )
-    reason = _clean_text(reason, NOTE_MAX, "reason", _("Alasan"))
-    previous, now = lead.status, timezone.now()
-    lead.status, lead.updated_at = to_status, now
-    fields = ["status", "updated_at"]
-    if closing:
-        lead.closed_reason, lead.closed_at = reason, now
-        fields += ["closed_reason", "closed_at"]
-    lead.save(update_fields=fields)
-    audit.record(
-        actor=actor,
-        action=AuditAction.CLOSE_LEAD if closing else AuditAction.UPDATE_LEAD,
-        obj=lead,
-        # The reason itself stays on the lead: free text may name people, the trail may not.
-        meta={
-            "from": previous,
-            "to": to_status,
-            **({"reason_length": len(reason)} if closing else {}),
-        },
-    )
-    return lead
+    return transition_apply(actor=actor, obj=lead, to=to_status, reason=reason)
+
+
+def lead_reopen(*, actor, lead: Lead, reason: str) -> Lead:
+    """Reopen a lost lead at the column it was closed from: a compensating move, with reason."""
+    return transition_revert(actor=actor, obj=lead, reason=reason)
 
 
 # --------------------------------------------------------------------------- RM activities
@@ -470,60 +425,26 @@ def opportunity_create(
     return opportunity
 
 
-def opportunity_moves(stage: str) -> list[str]:
+def opportunity_on_apply(opportunity: Opportunity, *, transition, data: dict, at) -> list[str]:
+    """The probability follows the stage (seed 001 §10); a close keeps its time, a loss its
+    reason."""
+    stage = transition.to_status
+    opportunity.probability, opportunity.updated_at = STAGE_PROBABILITY[stage], at
+    fields = ["probability", "updated_at"]
     if stage in CLOSED_STAGES:
-        return []
-    return [*STAGE_ORDER[STAGE_ORDER.index(stage) + 1 :], *CLOSED_STAGES]
+        opportunity.closed_at = at
+        fields.append("closed_at")
+    if stage == OpportunityStage.CLOSED_LOST:
+        opportunity.lost_reason = _clean_text(data["reason"], NOTE_MAX, "reason", _("Alasan"))
+        fields.append("lost_reason")
+    return fields
 
 
-@transaction.atomic
 def opportunity_move(
     *, actor, opportunity: Opportunity, to_stage: str, reason: str = ""
 ) -> Opportunity:
-    """Advance or close an opportunity; the probability follows the stage (seed 001 §10).
+    """Advance or close an opportunity through the workflow ``sales.opportunity``.
 
     CLOSED_LOST needs a reason (≥ 5 characters); a closed opportunity stays closed.
     """
-    authz.require(actor, OPPORTUNITY_MANAGE)
-    locked = (
-        Opportunity.objects.visible_to(actor)
-        .select_for_update(of=("self",), no_key=True)
-        .filter(pk=opportunity.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound()
-    opportunity = locked
-    if opportunity.stage in CLOSED_STAGES:
-        raise ServiceError("opportunity_closed", _("Peluang sudah ditutup."))
-    if to_stage not in opportunity_moves(opportunity.stage):
-        raise ServiceError(
-            "transition_not_allowed",
-            _("Peluang hanya dapat maju atau ditutup."),
-            field="to_stage",
-        )
-    reason = _clean_text(reason, NOTE_MAX, "reason", _("Alasan"))
-    if to_stage == OpportunityStage.CLOSED_LOST and len(reason) < CLOSE_REASON_MIN_LENGTH:
-        raise ServiceError(
-            "reason_required",
-            _("Alasan gagal wajib diisi (minimal %d karakter).") % CLOSE_REASON_MIN_LENGTH,
-            field="reason",
-        )
-    previous, now = opportunity.stage, timezone.now()
-    opportunity.stage, opportunity.probability = to_stage, STAGE_PROBABILITY[to_stage]
-    opportunity.updated_at = now
-    fields = ["stage", "probability", "updated_at"]
-    if to_stage in CLOSED_STAGES:
-        opportunity.closed_at = now
-        fields.append("closed_at")
-    if to_stage == OpportunityStage.CLOSED_LOST:
-        opportunity.lost_reason = reason
-        fields.append("lost_reason")
-    opportunity.save(update_fields=fields)
-    audit.record(
-        actor=actor,
-        action=AuditAction.UPDATE_OPPORTUNITY,
-        obj=opportunity,
-        meta={"from": previous, "to": to_stage, "probability": opportunity.probability},
-    )
-    return opportunity
+    return transition_apply(actor=actor, obj=opportunity, to=to_stage, reason=reason)

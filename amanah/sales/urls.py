@@ -8,6 +8,7 @@ urlpatterns = [
     path("leads/new/<uuid:customer_id>/", views.lead_create, name="lead_create"),
     path("leads/<uuid:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/<uuid:lead_id>/move/", views.lead_move, name="lead_move"),
+    path("leads/<uuid:lead_id>/reopen/", views.lead_reopen, name="lead_reopen"),
     path("activities/new/<uuid:customer_id>/", views.activity_log, name="activity_log"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path(

@@ -26,16 +26,23 @@ from amanah.sales.forms import (
     OpportunityCreateForm,
     OpportunityMoveForm,
 )
-from amanah.sales.models import CLOSED_LEAD_STATUSES, FollowUpStatus, LeadStatus, OpportunityStage
+from amanah.sales.models import FollowUpStatus, Lead, LeadStatus, Opportunity
 from amanah.sales.policies import (
     ACTIVITY_LOG,
     FOLLOWUP_COMPLETE,
     FOLLOWUP_VIEW,
     LEAD_CREATE,
+    LEAD_REOPEN,
     LEAD_UPDATE,
     LEAD_VIEW,
     OPPORTUNITY_MANAGE,
     OPPORTUNITY_VIEW,
+)
+from amanah.workflow.contract import (
+    available_revert,
+    available_transitions,
+    history_for,
+    moves_by_status,
 )
 
 
@@ -44,22 +51,28 @@ def _wants_json(request) -> bool:
 
 
 def _label_moves(moves) -> list[tuple[str, str]]:
-    return [(m, LeadStatus(m).label) for m in moves]
+    return [(m.to_status, m.label) for m in moves]
+
+
+def _needing(field: str, moves_by: dict) -> set[str]:
+    """Statuses whose moves ask for ``field`` (the board asks for a reason before the drop)."""
+    return {m.to_status for moves in moves_by.values() for m in moves if field in m.required_fields}
 
 
 @requires(LEAD_VIEW)
 def board(request):
     columns = selectors.lead_board(actor=request.user)
+    moves = moves_by_status(request.user, Lead)  # the engine decides, one query for the board
     for column in columns:
         for lead in column.leads:
-            lead.moves = _label_moves(services.lead_moves(lead.status))
+            lead.moves = _label_moves(moves.get(lead.status, []))
     return render(
         request,
         "sales/board.html",
         {
             "columns": columns,
-            "can_move": authz.has_perm(request.user, LEAD_UPDATE),
-            "closed_statuses": CLOSED_LEAD_STATUSES,
+            "can_move": bool(moves),
+            "needs_reason": _needing("reason", moves),
         },
     )
 
@@ -78,21 +91,39 @@ def _customer_visible(actor, customer) -> bool:
     return Customer.objects.visible_to(actor).filter(pk=customer.pk).exists()
 
 
+def _status_history(actor, lead) -> list[dict]:
+    """The lead's status changes from the engine, with the statuses' labels."""
+    labels = dict(LeadStatus.choices)
+    return [
+        {
+            "at": line.at,
+            "from": labels.get(line.from_status, line.from_status),
+            "to": labels.get(line.to_status, line.to_status),
+            "by": line.actor_label,
+            "revert_reason": line.reason if line.reverts_id else "",
+        }
+        for line in history_for(actor, lead)
+    ]
+
+
 @requires(LEAD_VIEW)
 def lead_detail(request, lead_id):
     lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
     actor = request.user
+    moves = available_transitions(actor, lead)  # the engine decides which moves to offer
     return render(
         request,
         "sales/lead_detail.html",
         {
             "lead": lead,
-            "moves": _label_moves(services.lead_moves(lead.status)),
+            "moves": _label_moves(moves),
+            "reopen": available_revert(actor, lead),
+            "history": _status_history(actor, lead),
             "activities": selectors.lead_activities(lead),
             "opportunities": lead.opportunities.order_by("-created_at"),
             "activity_form": ActivityForm(initial={"lead": lead.pk}),
             "can": {
-                "move": authz.has_perm(actor, LEAD_UPDATE),
+                "move": bool(moves),
                 "log": authz.has_perm(actor, ACTIVITY_LOG),
                 "opportunity": authz.has_perm(actor, OPPORTUNITY_MANAGE),
                 "open_360": _customer_visible(actor, lead.customer),
@@ -127,13 +158,26 @@ def lead_move(request, lead_id):
                 {
                     "id": str(lead.pk),
                     "status": lead.status,
-                    "moves": services.lead_moves(lead.status),
+                    "moves": [m.to_status for m in available_transitions(request.user, lead)],
                 }
             )
         messages.success(request, _("Lead dipindah ke %s.") % LeadStatus(lead.status).label)
     if request.POST.get("next") == "detail":
         return redirect("sales:lead_detail", lead_id=lead.pk)
     return redirect("sales:board")
+
+
+@requires(LEAD_REOPEN)
+@require_POST
+def lead_reopen(request, lead_id):
+    lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
+    try:
+        services.lead_reopen(actor=request.user, lead=lead, reason=request.POST.get("reason", ""))
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Lead dibuka kembali."))
+    return redirect("sales:lead_detail", lead_id=lead.pk)
 
 
 @requires(LEAD_CREATE)
@@ -208,15 +252,10 @@ def _is_uuid(value) -> bool:
 @requires(OPPORTUNITY_VIEW)
 def pipeline(request):
     data = selectors.pipeline(actor=request.user)
+    moves = moves_by_status(request.user, Opportunity)
     for opportunity in data.opportunities:
-        opportunity.moves = [
-            (s, OpportunityStage(s).label) for s in services.opportunity_moves(opportunity.stage)
-        ]
-    return render(
-        request,
-        "sales/pipeline.html",
-        {"p": data, "can_manage": authz.has_perm(request.user, OPPORTUNITY_MANAGE)},
-    )
+        opportunity.moves = _label_moves(moves.get(opportunity.stage, []))
+    return render(request, "sales/pipeline.html", {"p": data, "can_manage": bool(moves)})
 
 
 @requires(OPPORTUNITY_MANAGE)

@@ -316,6 +316,24 @@ CASES = [
         data=lambda w: {"to_status": "CONTACTED"},
         ok_status=(302,),
     ),
+    ViewCase(
+        "sales:lead_reopen",
+        "lead.reopen",
+        method="post",
+        kwargs=lambda w: {"lead_id": _sales(w)["lead_a"].pk},
+        out_of_scope=lambda w: {"lead_id": _sales(w)["lead_b"].pk},
+        data=lambda w: {"reason": "salah klik di papan"},
+        ok_status=(302,),
+    ),
+    ViewCase("workflow:list", "workflow.view"),
+    ViewCase(
+        "workflow:transition_edit",
+        "workflow.manage",
+        method="post",
+        kwargs=lambda w: {"transition_id": _any_transition()},
+        data=lambda w: {"permission": "lead.update", "enabled": "1"},
+        ok_status=(302,),
+    ),
     *[
         ViewCase(
             f"sales:{name}",
@@ -556,3 +574,9 @@ def _sales(w: dict) -> dict:
             )
         w["sales"] = built
     return w["sales"]
+
+
+def _any_transition() -> int:
+    from amanah.workflow.models import Transition
+
+    return Transition.objects.filter(workflow__key="sales.lead").values_list("pk", flat=True)[0]

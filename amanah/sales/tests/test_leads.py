@@ -222,10 +222,11 @@ def test_moves_go_forward_closing_needs_a_reason_and_is_final(two_leads, rm):
         services.lead_move(actor=rm, lead=lead, to_status="NEW")
     assert backwards.value.code == "transition_not_allowed"
     lead = services.lead_move(actor=rm, lead=lead, to_status="QUALIFIED")  # skipping is forward
-    for reason in ("", "   ", "ok"):
+    # The workflow engine's codes: a missing reason, then one too short for the guard.
+    for reason, code in (("", "field_required"), ("   ", "field_required"), ("ok", "guard_failed")):
         with pytest.raises(ServiceError) as refused:
             services.lead_move(actor=rm, lead=lead, to_status="CLOSED_WON", reason=reason)
-        assert refused.value.code == "reason_required"
+        assert (refused.value.code, refused.value.field) == (code, "reason")
     assert Lead.objects.get(pk=lead.pk).status == "QUALIFIED"
     lead = services.lead_move(
         actor=rm, lead=lead, to_status="CLOSED_WON", reason="Buka deposito 50 juta"
@@ -233,7 +234,7 @@ def test_moves_go_forward_closing_needs_a_reason_and_is_final(two_leads, rm):
     assert lead.closed_at and lead.closed_reason == "Buka deposito 50 juta"
     with pytest.raises(ServiceError) as final:
         services.lead_move(actor=rm, lead=lead, to_status="CLOSED_LOST", reason="berubah pikiran")
-    assert final.value.code == "lead_closed"
+    assert final.value.code == "transition_not_allowed"
     assert audit_actions(lead) == ["CREATE_LEAD", "UPDATE_LEAD", "CLOSE_LEAD"]
     assert "reason" not in AuditLog.objects.get(action="CLOSE_LEAD").meta  # free text stays out
 
@@ -254,7 +255,7 @@ def test_board_moves_by_form_without_js_and_by_fetch(two_leads, rm):
     assert done.status_code == 302 and Lead.objects.get(pk=lead.pk).status == "CONTACTED"
     as_json = {"HTTP_ACCEPT": "application/json"}
     refused = client.post(f"/sales/leads/{lead.pk}/move/", {"to_status": "CLOSED_LOST"}, **as_json)
-    assert refused.status_code == 400 and refused.json()["code"] == "reason_required"
+    assert refused.status_code == 400 and refused.json()["code"] == "field_required"
     moved = client.post(f"/sales/leads/{lead.pk}/move/", {"to_status": "QUALIFIED"}, **as_json)
     assert moved.json() == {
         "id": str(lead.pk),
@@ -288,7 +289,7 @@ def test_api_move_needs_a_reason_to_close(two_leads, rm):
     refused = Client().post(
         url, {"to_status": "CLOSED_WON"}, content_type="application/json", **headers
     )
-    assert refused.status_code == 400 and refused.json()["code"] == "reason_required"
+    assert refused.status_code == 400 and refused.json()["code"] == "field_required"
     ok = Client().post(
         url,
         {"to_status": "CLOSED_WON", "reason": "Aktivasi mobile banking"},
@@ -384,3 +385,23 @@ def test_merge_moves_leads_and_activities_to_the_survivor(make_customer, rm, sys
     services.activity_log(actor=system, customer=absorbed, activity_type="NOTE", note="catatan")
     assert move_leads(absorbed, survivor) == 1 and move_sales_rows(absorbed, survivor) == 1
     assert Lead.objects.get(pk=lead.pk).customer == survivor
+
+
+def test_a_supervisor_reopens_a_lost_lead_with_a_reason(two_leads, rm, supervisor):
+    lead, _ = two_leads
+    services.lead_move(actor=rm, lead=lead, to_status="CONTACTED")
+    services.lead_move(actor=rm, lead=lead, to_status="CLOSED_LOST", reason="tidak berminat")
+    rm_page = sign_in(Client(), rm).get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="lead-reopen-form"' not in rm_page  # reopening is the supervisor's
+    client = sign_in(Client(), supervisor)
+    page = client.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="lead-reopen-form"' in page and 'data-testid="status-history"' in page
+    refused = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": ""})
+    assert refused.status_code == 302 and Lead.objects.get(pk=lead.pk).status == "CLOSED_LOST"
+    done = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": "RM salah klik di papan"})
+    assert done.status_code == 302
+    reopened = Lead.objects.get(pk=lead.pk)
+    assert (reopened.status, reopened.closed_at) == ("CONTACTED", None)
+    assert audit_actions(lead)[-1] == "REVERT_TRANSITION"
+    detail = client.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert "RM salah klik di papan" in detail and 'data-testid="lead-reopen-form"' not in detail

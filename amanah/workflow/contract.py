@@ -1,0 +1,39 @@
+"""What the workflow engine offers the rest of the house.
+
+Declare (in your app's ``contract.py``): ``declare_workflow(WorkflowSpec(...))`` with its
+``TransitionSpec`` defaults, and ``register_guard(key, check, message=...)``.
+Change a status: ``transition_apply(actor=, obj=, to=, **data)``; undo the last change:
+``transition_revert(actor=, obj=, reason=)``.
+Ask (views): ``available_transitions(actor, obj)``, ``moves_by_status(actor, Model)``,
+``available_revert(actor, obj)``, ``history_for(actor, obj)``.
+Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert).
+"""
+
+from amanah.workflow.registry import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
+from amanah.workflow.selectors import (
+    Move,
+    available_revert,
+    available_transitions,
+    history_for,
+    moves_by_status,
+)
+from amanah.workflow.services import transition_apply, transition_revert
+
+__all__ = [
+    "Move",
+    "TransitionSpec",
+    "WorkflowSpec",
+    "available_revert",
+    "available_transitions",
+    "declare_workflow",
+    "history_for",
+    "moves_by_status",
+    "register_guard",
+    "transition_apply",
+    "transition_revert",
+]

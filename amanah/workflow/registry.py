@@ -1,0 +1,103 @@
+"""What the apps declare in code: their workflows (with default transitions) and their guards.
+
+Each app declares these in its ``contract.py``. ``services.workflow_sync`` copies the
+declarations into the tables after every migrate; from then on the tables are the truth and
+ADMIN's edits win. Guards stay code: the table row names a guard by its key.
+
+Both stores are write-once: a second declaration under the same key is refused at start-up.
+(They move into ``core.registry`` once it exists; the shape stays.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.utils.functional import Promise
+
+# A guard answers "may this object take this transition with this data?" — True or False.
+GuardCheck = Callable[[Any, dict], bool]
+# Sets the fields a transition implies (closed_at, probability …) on the locked object, before
+# it is saved; returns the names of the fields it set. Raises ServiceError for bad data.
+ApplyHook = Callable[..., list[str]]
+
+
+@dataclass(frozen=True)
+class Guard:
+    key: str
+    check: GuardCheck
+    message: str | Promise  # shown to the user when the guard refuses (Indonesian, lazy)
+    field: str | None = None  # the input the refusal is about, if any
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """A default transition. ``label`` is an Indonesian msgid (mark it with gettext_noop):
+    it is stored as is and translated when shown, so the English UI follows the catalogue."""
+
+    from_status: str
+    to_status: str
+    permission: str
+    label: str
+    guard: str = ""
+    required: tuple[str, ...] = ()
+    timer: timedelta | None = None  # stored; firing timers is a later step
+    is_revert: bool = False
+    audit_action: str = ""  # empty: the workflow's action
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """A workflow bound to ``model`` (``app_label.ModelName``) and its ``status_field``."""
+
+    key: str
+    model: str
+    status_field: str
+    label: str  # Indonesian msgid, like TransitionSpec.label
+    transitions: tuple[TransitionSpec, ...]
+    audit_action: str = "TRANSITION"
+    on_apply: ApplyHook | None = field(default=None, compare=False)
+
+
+_workflows: dict[str, WorkflowSpec] = {}
+_guards: dict[str, Guard] = {}
+
+
+def declare_workflow(spec: WorkflowSpec) -> WorkflowSpec:
+    if spec.key in _workflows:
+        raise ValueError(f"workflow {spec.key!r} is declared twice")
+    if any(w.model == spec.model for w in _workflows.values()):
+        raise ValueError(f"model {spec.model!r} already has a workflow")
+    pairs = [(t.from_status, t.to_status) for t in spec.transitions]
+    if len(pairs) != len(set(pairs)):
+        raise ValueError(f"workflow {spec.key!r} declares a transition twice")
+    _workflows[spec.key] = spec
+    return spec
+
+
+def register_guard(
+    key: str, check: GuardCheck, *, message: str | Promise, field: str | None = None
+) -> str:
+    """Register a guard under ``key`` (e.g. ``sales.lead.has_close_reason``); returns the key."""
+    if key in _guards:
+        raise ValueError(f"guard {key!r} is registered twice")
+    _guards[key] = Guard(key, check, message, field)
+    return key
+
+
+def workflows() -> dict[str, WorkflowSpec]:
+    return dict(_workflows)
+
+
+def workflow_spec(key: str) -> WorkflowSpec:
+    return _workflows[key]
+
+
+def guard(key: str) -> Guard | None:
+    return _guards.get(key)
+
+
+def guards() -> dict[str, Guard]:
+    return dict(sorted(_guards.items()))

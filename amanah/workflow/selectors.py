@@ -1,0 +1,84 @@
+"""Reads of the workflow engine: which moves an actor may make (for views), the history of an
+object, and the transition tables for ADMIN. Views ask these; they never read the tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+from amanah.core.errors import NotFound
+from amanah.iam import authz
+from amanah.workflow.models import Transition, TransitionHistory, Workflow
+from amanah.workflow.policies import WORKFLOW_VIEW
+from amanah.workflow.services import revert_for, workflow_for
+
+
+@dataclass(frozen=True)
+class Move:
+    """A transition an actor may take, as a view shows it (guards are checked on apply)."""
+
+    to_status: str
+    label: str
+    required_fields: tuple[str, ...]
+    is_revert: bool = False
+
+
+def _move(transition: Transition) -> Move:
+    return Move(
+        transition.to_status,
+        transition.display_label,
+        tuple(transition.required_fields),
+        transition.is_revert,
+    )
+
+
+def moves_by_status(actor, model: type[models.Model]) -> dict[str, list[Move]]:
+    """Every status of ``model``'s workflow → the forward moves the actor's role may take.
+
+    One query for a whole board or list; permission only — guards need the caller's data.
+    """
+    granted = authz.permissions_of(actor)
+    moves: dict[str, list[Move]] = {}
+    rows = workflow_for(model).transitions.filter(enabled=True, is_revert=False)
+    for transition in rows.order_by("position", "id"):
+        if transition.permission in granted:
+            moves.setdefault(transition.from_status, []).append(_move(transition))
+    return moves
+
+
+def available_transitions(actor, obj: models.Model) -> list[Move]:
+    """The forward moves the actor may offer on ``obj`` (already loaded through its scope)."""
+    status = getattr(obj, workflow_for(type(obj)).status_field)
+    return moves_by_status(actor, type(obj)).get(status, [])
+
+
+def available_revert(actor, obj: models.Model) -> Move | None:
+    """The compensating move back that ``transition_revert`` would take, if the actor may."""
+    found = revert_for(workflow_for(type(obj)), obj)
+    if found is None or not authz.has_perm(actor, found[1].permission):
+        return None
+    return _move(found[1])
+
+
+def history_for(actor, obj: models.Model) -> list[TransitionHistory]:
+    """The object's status changes, newest first, for whoever may see the object."""
+    if not authz.in_scope(actor, obj):
+        raise NotFound()
+    workflow = workflow_for(type(obj))
+    return list(
+        TransitionHistory.objects.filter(workflow=workflow, object_id=str(obj.pk)).order_by("-id")
+    )
+
+
+def workflow_list(actor) -> list[Workflow]:
+    authz.require(actor, WORKFLOW_VIEW)
+    return list(Workflow.objects.prefetch_related("transitions").order_by("key"))
+
+
+def transition_get(actor, transition_id: int) -> Transition:
+    authz.require(actor, WORKFLOW_VIEW)
+    transition = Transition.objects.select_related("workflow").filter(pk=transition_id).first()
+    if transition is None:
+        raise NotFound()
+    return transition

@@ -1,0 +1,47 @@
+"""ADMIN's view of the workflows: each transition table, with permission, guard and on/off
+editable in place. Views are thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.core.errors import ServiceError
+from amanah.core.permissions import catalogue
+from amanah.core.views import requires
+from amanah.iam import authz
+from amanah.workflow import registry, selectors, services
+from amanah.workflow.forms import TransitionEditForm
+from amanah.workflow.policies import WORKFLOW_MANAGE, WORKFLOW_VIEW
+
+
+@requires(WORKFLOW_VIEW)
+def workflow_list(request):
+    return render(
+        request,
+        "workflow/list.html",
+        {
+            "workflows": selectors.workflow_list(request.user),
+            "permissions": list(catalogue()),
+            "guards": list(registry.guards()),
+            "can_manage": authz.has_perm(request.user, WORKFLOW_MANAGE),
+        },
+    )
+
+
+@requires(WORKFLOW_MANAGE)
+@require_POST
+def transition_edit(request, transition_id):
+    transition = selectors.transition_get(request.user, transition_id)
+    form = TransitionEditForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("invalid", _("Isian transisi tidak valid."))
+        services.transition_update(actor=request.user, transition=transition, **form.cleaned_data)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Transisi disimpan."))
+    return redirect("workflow:list")
