@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,10 +14,13 @@ from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
 
 
-def case_events(customer, *, since=None, until=None, limit=50):
-    """Case activities as timeline events; sensitive categories are marked sensitive."""
+def case_events(customer, *, actor, since=None, until=None, limit=50):
+    """Activities of the customer's cases the actor may open; sensitive categories are marked
+    sensitive (the timeline hides those from roles without the permission)."""
     rows = timeline.in_window(
-        CaseActivity.objects.filter(case__customer=customer).select_related("case__category"),
+        CaseActivity.objects.visible_to(actor)
+        .filter(case__customer=customer)
+        .select_related("case__category"),
         "created_at",
         since,
         until,
@@ -37,19 +41,28 @@ def case_events(customer, *, since=None, until=None, limit=50):
     ]
 
 
+def open_case_flags(customer) -> dict[str, bool]:
+    """What anyone who may open the customer may know without seeing a case (seed 003 Bab
+    6.3.4: "ada open case / tidak"): two booleans, never a row, a number or a text."""
+    counts = Case.objects.filter(customer=customer, status__in=OPEN_STATUSES).aggregate(
+        open=Count("id"), sensitive=Count("id", filter=Q(category__is_sensitive=True))
+    )
+    return {"has_open_case": counts["open"] > 0, "open_sensitive_case": counts["sensitive"] > 0}
+
+
 def case_facts(customer, actor) -> dict:
-    """Open cases of the customer, for alerts and the 30-second summary (one query)."""
+    """The customer's cases the actor may open (Cases tab, alerts, 30-second summary), plus
+    the yes/no flags every viewer of the customer may know."""
+    visible = Case.objects.visible_to(actor).filter(customer=customer).select_related("category")
     open_cases = list(
-        Case.objects.filter(customer=customer, status__in=OPEN_STATUSES)
-        .select_related("category")
+        visible.filter(status__in=OPEN_STATUSES)
         .order_by("sla_due_at")
         .only("id", "case_no", "sla_due_at", "status", "category__is_sensitive", "category__code")
     )
     now = timezone.now()
     return {
-        "cases": Case.objects.filter(customer=customer)
-        .select_related("category")
-        .order_by("-received_at")[:50],
+        **open_case_flags(customer),
+        "cases": visible.order_by("-received_at")[:50],
         "open_cases": open_cases,
         "open_case": {"number": open_cases[0].case_no, "due_at": open_cases[0].sla_due_at}
         if open_cases
@@ -57,13 +70,13 @@ def case_facts(customer, actor) -> dict:
         "overdue_cases": [
             c for c in open_cases if c.sla_due_at <= now and c.status != "WAITING_INFO"
         ],
-        "open_sensitive_case": any(c.category.is_sensitive for c in open_cases),
     }
 
 
 def _open_case(ctx):
-    cases = ctx.facts.get("open_cases")
-    if cases:
+    """Case numbers only for cases the actor may open; otherwise just "there is one"."""
+    if ctx.facts.get("has_open_case"):
+        cases = ctx.facts.get("open_cases") or []
         return alerts.Alert(
             "OPEN_CASE",
             "warning",
@@ -90,6 +103,18 @@ def _fraud_case(ctx):
     return None
 
 
+def _sensitive_case(ctx):
+    """Roles who cannot open the sensitive case still must not offer anything meanwhile."""
+    if ctx.facts.get("open_sensitive_case") and not _fraud_case(ctx):
+        return alerts.Alert(
+            "SENSITIVE_CASE",
+            "danger",
+            gettext_lazy("Ada kasus sensitif yang sedang ditangani"),
+            overrides_marketing=True,
+        )
+    return None
+
+
 def move_cases(absorbed, survivor) -> int:
     """Merge mover: the complaints follow the person."""
     return Case.objects.filter(customer=absorbed).update(customer=survivor)
@@ -98,6 +123,7 @@ def move_cases(absorbed, survivor) -> int:
 timeline.register("cases.activities", "CASE", case_events)
 register_facts("cases", case_facts)
 alerts.register("FRAUD_CASE", _fraud_case, order=5)
+alerts.register("SENSITIVE_CASE", _sensitive_case, order=6)
 alerts.register("OVERDUE_SLA", _overdue, order=30)
 alerts.register("OPEN_CASE", _open_case, order=40)
 actions.register(

@@ -34,7 +34,9 @@ MASK_KIND = {
 }
 
 # Later modules contribute to the 360 context (e.g. open cases) through these hooks:
-# fn(customer, actor) -> dict of facts merged into Customer360.facts.
+# fn(customer, actor) -> dict of facts merged into Customer360.facts. Rows come from
+# ``visible_to(actor)``; what an actor may know without seeing the rows (e.g. "open case:
+# yes/no") is a plain bool or count, never a row.
 _fact_sources: dict[str, callable] = {}
 
 
@@ -130,6 +132,7 @@ def _rm_name(customer: Customer) -> str:
 def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):
     return timeline.events_for(
         customer,
+        actor=actor,
         kinds=kinds,
         since=since,
         until=until,

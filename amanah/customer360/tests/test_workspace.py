@@ -137,7 +137,7 @@ def test_timeline_filters_by_type_and_date(signed_in, customer, branch_a):
 
 @pytest.fixture
 def sensitive_provider():
-    def provider(customer, *, since=None, until=None, limit=50):
+    def provider(customer, *, actor, since=None, until=None, limit=50):
         return [
             timeline.TimelineEvent(
                 at=timezone.now(), kind="CASE", title="Laporan penipuan", sensitive=True
