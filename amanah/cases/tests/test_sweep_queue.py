@@ -47,7 +47,7 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     assert Notification.objects.filter(dedupe_key=f"breach:{case.pk}").count() == 2
     assert (
         AuditLog.objects.filter(
-            action="ESCALATE_CASE", object_id=str(case.pk), actor_username="system:sla"
+            action="ESCALATE_CASE", object_id=str(case.pk), actor_username="integration:sla"
         ).count()
         == 1
     )
