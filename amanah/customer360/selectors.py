@@ -19,6 +19,7 @@ from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.policies import TIMELINE_SENSITIVE
 from amanah.customers.models import (
     Customer,
+    CustomerIdentifier,
     CustomerRelation,
     DuplicateFlag,
     IdentifierType,
@@ -84,7 +85,7 @@ def customer_for(*, actor, customer_id) -> Customer:
     return customer
 
 
-def _identifiers(customer: Customer) -> list[dict]:
+def _identifiers(customer: Customer, actor) -> list[dict]:
     return [
         {
             "type": i.id_type,
@@ -93,30 +94,43 @@ def _identifiers(customer: Customer) -> list[dict]:
             "primary": i.is_primary,
             "verified": bool(i.verified_at),
         }
-        for i in customer.identifiers.order_by("id_type", "-is_primary")
+        for i in CustomerIdentifier.objects.visible_to(actor)
+        .filter(customer=customer)
+        .order_by("id_type", "-is_primary")
     ]
 
 
-def _consents(customer: Customer) -> tuple[dict, dict]:
-    states = {s.consent_type: s for s in ConsentState.objects.filter(customer=customer)}
+def _consents(customer: Customer, actor) -> tuple[dict, dict]:
+    states = {
+        s.consent_type: s for s in ConsentState.objects.visible_to(actor).filter(customer=customer)
+    }
     return (
         {t: states[t].status if t in states else "" for t in ConsentType.values},
         {t: states[t].effective_at for t in states},
     )
 
 
-def _relations(customer: Customer) -> list[dict]:
-    """Links both ways (spouse, company, group), with the other side's name and type."""
-    rows = CustomerRelation.objects.filter(
-        Q(from_customer=customer) | Q(to_customer=customer)
-    ).select_related("from_customer", "to_customer")
+def _relations(customer: Customer, actor) -> list[dict]:
+    """Links both ways (spouse, company, group) with their type; the other side's name only
+    when the actor may open that customer too ("other" is None otherwise)."""
+    rows = list(
+        CustomerRelation.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer)
+        ).select_related("from_customer", "to_customer")
+    )
+    others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
+    visible = set(
+        Customer.objects.visible_to(actor)
+        .filter(pk__in=[o.pk for o in others])
+        .values_list("pk", flat=True)
+    )
     return [
         {
-            "other": r.to_customer if r.from_customer_id == customer.pk else r.from_customer,
+            "other": other if other.pk in visible else None,
             "type": r.get_relation_type_display(),
             "label": r.label,
         }
-        for r in rows
+        for r, other in zip(rows, others, strict=True)
     ]
 
 
@@ -143,10 +157,10 @@ def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=Non
 
 def customer_360(*, actor, customer_id) -> Customer360:
     customer = customer_for(actor=actor, customer_id=customer_id)
-    consents, since = _consents(customer)
+    consents, since = _consents(customer, actor)
     view = Customer360(
         customer=customer,
-        identifiers=_identifiers(customer),
+        identifiers=_identifiers(customer, actor),
         contact={
             "phone": mask("phone", customer.phone_e164),
             "email": mask("email", customer.email),
@@ -154,7 +168,7 @@ def customer_360(*, actor, customer_id) -> Customer360:
         consents=consents,
         consent_since=since,
         rm_name=_rm_name(customer),
-        relations=_relations(customer),
+        relations=_relations(customer, actor),
         actions=actions.actions_for(actor, customer),
     )
     view.facts["open_duplicates"] = (
