@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from amanah.cases import services as cases
 from amanah.consent.services import consent_change
+from amanah.core import scopes
 from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 from amanah.customer360 import selectors, timeline
@@ -169,3 +170,28 @@ def test_every_fact_source_gives_an_actor_who_may_see_nothing_no_row(world, nobo
 
 def test_the_whole_timeline_is_empty_for_an_actor_who_may_see_nothing(world, nobody):
     assert timeline.events_for(world[0], actor=nobody, include_sensitive=True) == []
+
+
+@pytest.fixture
+def restricted_models(monkeypatch):
+    """Spy on the one visible_to: which models a provider read through it."""
+    seen: list = []
+    real = scopes.restrict
+
+    def spy(queryset, actor):
+        seen.append(queryset.model)
+        return real(queryset, actor)
+
+    monkeypatch.setattr(scopes, "restrict", spy)
+    return seen
+
+
+def test_every_provider_reads_through_visible_to(world, everything, restricted_models):
+    for name, (_kind, provider) in timeline_providers():
+        restricted_models.clear()
+        provider(world[0], actor=everything, since=None, until=None, limit=50)
+        assert restricted_models, f"{name} reads no model through visible_to(actor)"
+    for name, source in fact_sources():
+        restricted_models.clear()
+        list(rows_in(source(world[0], everything)))
+        assert restricted_models, f"{name} reads no model through visible_to(actor)"
