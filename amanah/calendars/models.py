@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.calendars.policies import CALENDAR_MANAGE
+from amanah.core import scopes
 from amanah.iam.models import Branch, TimeZoneChoice
 
 
@@ -33,17 +35,6 @@ CLOSING_KINDS = frozenset(
 )
 
 
-class BusinessCalendarQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> BusinessCalendarQuerySet:
-        """Calendars are bank-wide settings: all of them for calendar managers, none otherwise."""
-        from amanah.calendars.policies import CALENDAR_MANAGE
-        from amanah.iam import authz
-
-        if not authz.has_perm(actor, CALENDAR_MANAGE):
-            return self.none()
-        return self
-
-
 class BusinessCalendar(models.Model):
     """A working calendar: time zone, weekly working windows and extra days (holidays/workdays).
 
@@ -68,7 +59,7 @@ class BusinessCalendar(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 
-    objects = BusinessCalendarQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_default", "name"]
@@ -154,3 +145,7 @@ class BranchCalendar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} → {self.calendar_id}"
+
+
+# Calendars are bank-wide settings: all of them for calendar managers, none otherwise.
+scopes.register(BusinessCalendar, view=CALENDAR_MANAGE)

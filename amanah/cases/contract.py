@@ -22,10 +22,13 @@ from amanah.customers.merge import register_mover
 __all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_exists"]
 
 
-def case_events(customer, *, since=None, until=None, limit=50):
-    """Case activities as timeline events; sensitive categories are marked sensitive."""
+def case_events(customer, *, actor, since=None, until=None, limit=50):
+    """Activities of the customer's cases the actor may open; sensitive categories are marked
+    sensitive (the timeline hides those from roles without the permission)."""
     rows = timeline.in_window(
-        CaseActivity.objects.filter(case__customer=customer).select_related("case__category"),
+        CaseActivity.objects.visible_to(actor)
+        .filter(case__customer=customer)
+        .select_related("case__category"),
         "created_at",
         since,
         until,
@@ -46,19 +49,29 @@ def case_events(customer, *, since=None, until=None, limit=50):
     ]
 
 
+def open_case_flags(customer) -> dict[str, bool]:
+    """What anyone who may open the customer may know without seeing a case (seed 003 Bab
+    6.3.4: "ada open case / tidak"): two booleans, never a row, a number or a text."""
+    has_open = Case.objects.filter(customer=customer, status__in=OPEN_STATUSES).exists()
+    return {
+        "has_open_case": has_open,
+        "open_sensitive_case": has_open and has_open_sensitive_case(customer.pk),
+    }
+
+
 def case_facts(customer, actor) -> dict:
-    """Open cases of the customer, for alerts and the 30-second summary (one query)."""
+    """The customer's cases the actor may open (Cases tab, alerts, 30-second summary), plus
+    the yes/no flags every viewer of the customer may know."""
+    visible = Case.objects.visible_to(actor).filter(customer=customer).select_related("category")
     open_cases = list(
-        Case.objects.filter(customer=customer, status__in=OPEN_STATUSES)
-        .select_related("category")
+        visible.filter(status__in=OPEN_STATUSES)
         .order_by("sla_due_at")
         .only("id", "case_no", "sla_due_at", "status", "category__code")
     )
     now = timezone.now()
     return {
-        "cases": Case.objects.filter(customer=customer)
-        .select_related("category")
-        .order_by("-received_at")[:50],
+        **open_case_flags(customer),
+        "cases": visible.order_by("-received_at")[:50],
         "open_cases": open_cases,
         "open_case": {"number": open_cases[0].case_no, "due_at": open_cases[0].sla_due_at}
         if open_cases
@@ -66,13 +79,13 @@ def case_facts(customer, actor) -> dict:
         "overdue_cases": [
             c for c in open_cases if c.sla_due_at <= now and c.status != "WAITING_INFO"
         ],
-        "open_sensitive_case": has_open_sensitive_case(customer.pk),
     }
 
 
 def _open_case(ctx):
-    cases = ctx.facts.get("open_cases")
-    if cases:
+    """Case numbers only for cases the actor may open; otherwise just "there is one"."""
+    if ctx.facts.get("has_open_case"):
+        cases = ctx.facts.get("open_cases") or []
         return alerts.Alert(
             "OPEN_CASE",
             "warning",
@@ -99,6 +112,18 @@ def _fraud_case(ctx):
     return None
 
 
+def _sensitive_case(ctx):
+    """Roles who cannot open the sensitive case still must not offer anything meanwhile."""
+    if ctx.facts.get("open_sensitive_case") and not _fraud_case(ctx):
+        return alerts.Alert(
+            "SENSITIVE_CASE",
+            "danger",
+            gettext_lazy("Ada kasus sensitif yang sedang ditangani"),
+            overrides_marketing=True,
+        )
+    return None
+
+
 def move_cases(absorbed, survivor) -> int:
     """Merge mover: the complaints follow the person."""
     return Case.objects.filter(customer=absorbed).update(customer=survivor)
@@ -107,6 +132,7 @@ def move_cases(absorbed, survivor) -> int:
 timeline.register("cases.activities", "CASE", case_events)
 register_facts("cases", case_facts)
 alerts.register("FRAUD_CASE", _fraud_case, order=5)
+alerts.register("SENSITIVE_CASE", _sensitive_case, order=6)
 alerts.register("OVERDUE_SLA", _overdue, order=30)
 alerts.register("OPEN_CASE", _open_case, order=40)
 actions.register(

@@ -9,6 +9,9 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.core import scopes
+
 FINAL_RESPONSE_MIN_LENGTH = 20
 
 
@@ -110,20 +113,6 @@ class SlaPolicy(models.Model):
         return f"{self.category_id}/{self.priority} v{self.version}"
 
 
-class CaseQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> CaseQuerySet:
-        """Branch scope; agents only their own or assigned cases (seed 003 Bab 5.4)."""
-        from amanah.cases.policies import CASE_VIEW, OWN_CASES_ONLY_ROLES
-        from amanah.iam import authz
-
-        if not authz.has_perm(actor, CASE_VIEW):
-            return self.none()
-        cases = authz.filter_by_branch_scope(self, actor, field="branch")
-        if getattr(actor, "active_role", "") in OWN_CASES_ONLY_ROLES:
-            cases = cases.filter(Q(created_by_id=actor.pk) | Q(assigned_to_id=actor.pk))
-        return cases
-
-
 class Case(models.Model):
     """A complaint (pengaduan) from intake to close, with SLA clocks on working time.
 
@@ -185,7 +174,7 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 
-    objects = CaseQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -264,6 +253,8 @@ class CaseActivity(models.Model):
     meta = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=now)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["case", "created_at"], name="case_activity_time")]
 
@@ -319,3 +310,16 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+# Seed 003 Bab 5.4: branch scope; without case.view.branch only own or assigned cases.
+scopes.register(
+    Case,
+    view=CASE_VIEW,
+    branch="branch",
+    own=("created_by", "assigned_to"),
+    widen=CASE_VIEW_BRANCH,
+    own_in_branch=True,
+)
+# A case's log lines are exactly as visible as the case.
+scopes.register(CaseActivity, via="case")

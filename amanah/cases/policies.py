@@ -31,5 +31,10 @@ SLA_MANAGE = declare(
     "sla.manage", _("Kelola kategori kasus dan kebijakan SLA"), default_roles=(R.ADMIN,)
 )
 
-# Seed 003 Bab 5.4: an agent updates only the cases they created or are assigned.
-OWN_CASES_ONLY_ROLES = frozenset({R.AGENT.value})
+# Seed 003 Bab 5.4: without this an actor sees only the cases they created or were given
+# (agents); with it, every case of the branches in scope (supervisors).
+CASE_VIEW_BRANCH = declare(
+    "case.view.branch",
+    _("Lihat semua kasus cabang dalam scope (tanpa izin ini: hanya kasus sendiri)"),
+    default_roles=(R.SUPERVISOR,),
+)

@@ -19,11 +19,15 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import OPEN_STATUSES, Case
-from amanah.core.actors import SystemActor
+from amanah.cases.policies import CASE_ASSIGN, CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 
 OPEN = [str(s) for s in OPEN_STATUSES]
-ACTOR = SystemActor("system:sla")
+# Not a person and not everything: it sees and escalates the open cases of every branch.
+ACTOR = IntegrationActor(
+    "sla", permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_ASSIGN), all_branches=True
+)
 BATCH_SIZE = 5000
 
 
@@ -130,7 +134,7 @@ def _mark_batch(step: Step, now) -> list[tuple]:
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
-            SELECT id, 'SLA', '{message}', 'system:sla',
+            SELECT id, 'SLA', '{message}', %(actor)s,
                    jsonb_build_object('kind', '{step.kind}'), %(now)s
               FROM marked
         ),
@@ -138,7 +142,7 @@ def _mark_batch(step: Step, now) -> list[tuple]:
         SELECT id, case_no, status, escalate_on_breach FROM marked
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "open": OPEN})
+        cursor.execute(sql, {"now": now, "open": OPEN, "actor": ACTOR.username})
         return cursor.fetchall()
 
 

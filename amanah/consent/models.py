@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import scopes
+
 
 class ConsentType(models.TextChoices):
     MARKETING = "MARKETING", _("Pemasaran")
@@ -53,6 +55,8 @@ class ConsentRecord(models.Model):
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=now)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(
@@ -76,6 +80,8 @@ class ConsentState(models.Model):
     effective_at = models.DateTimeField()
     record = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["customer", "consent_type"], name="consent_state_once")
@@ -86,3 +92,8 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.consent_type}={self.status}"
+
+
+# A customer's consent history is as visible as the customer.
+scopes.register(ConsentRecord, via="customer")
+scopes.register(ConsentState, via="customer")

@@ -8,9 +8,11 @@ from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
 from amanah.customer360 import timeline
 
 
-def consent_events(customer, *, since=None, until=None, limit=50):
+def consent_events(customer, *, actor, since=None, until=None, limit=50):
     rows = timeline.in_window(
-        ConsentRecord.objects.filter(customer=customer).select_related("captured_by"),
+        ConsentRecord.objects.visible_to(actor)
+        .filter(customer=customer)
+        .select_related("captured_by"),
         "effective_at",
         since,
         until,

@@ -19,6 +19,7 @@ from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.policies import TIMELINE_SENSITIVE
 from amanah.customers.models import (
     Customer,
+    CustomerIdentifier,
     CustomerRelation,
     DuplicateFlag,
     IdentifierType,
@@ -34,7 +35,9 @@ MASK_KIND = {
 }
 
 # Later modules contribute to the 360 context (e.g. open cases) through these hooks:
-# fn(customer, actor) -> dict of facts merged into Customer360.facts.
+# fn(customer, actor) -> dict of facts merged into Customer360.facts. Rows come from
+# ``visible_to(actor)``; what an actor may know without seeing the rows (e.g. "open case:
+# yes/no") is a plain bool or count, never a row.
 _fact_sources: dict[str, callable] = {}
 
 
@@ -82,7 +85,7 @@ def customer_for(*, actor, customer_id) -> Customer:
     return customer
 
 
-def _identifiers(customer: Customer) -> list[dict]:
+def _identifiers(customer: Customer, actor) -> list[dict]:
     return [
         {
             "type": i.id_type,
@@ -91,30 +94,43 @@ def _identifiers(customer: Customer) -> list[dict]:
             "primary": i.is_primary,
             "verified": bool(i.verified_at),
         }
-        for i in customer.identifiers.order_by("id_type", "-is_primary")
+        for i in CustomerIdentifier.objects.visible_to(actor)
+        .filter(customer=customer)
+        .order_by("id_type", "-is_primary")
     ]
 
 
-def _consents(customer: Customer) -> tuple[dict, dict]:
-    states = {s.consent_type: s for s in ConsentState.objects.filter(customer=customer)}
+def _consents(customer: Customer, actor) -> tuple[dict, dict]:
+    states = {
+        s.consent_type: s for s in ConsentState.objects.visible_to(actor).filter(customer=customer)
+    }
     return (
         {t: states[t].status if t in states else "" for t in ConsentType.values},
         {t: states[t].effective_at for t in states},
     )
 
 
-def _relations(customer: Customer) -> list[dict]:
-    """Links both ways (spouse, company, group), with the other side's name and type."""
-    rows = CustomerRelation.objects.filter(
-        Q(from_customer=customer) | Q(to_customer=customer)
-    ).select_related("from_customer", "to_customer")
+def _relations(customer: Customer, actor) -> list[dict]:
+    """Links both ways (spouse, company, group) with their type; the other side's name only
+    when the actor may open that customer too ("other" is None otherwise)."""
+    rows = list(
+        CustomerRelation.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer)
+        ).select_related("from_customer", "to_customer")
+    )
+    others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
+    visible = set(
+        Customer.objects.visible_to(actor)
+        .filter(pk__in=[o.pk for o in others])
+        .values_list("pk", flat=True)
+    )
     return [
         {
-            "other": r.to_customer if r.from_customer_id == customer.pk else r.from_customer,
+            "other": other if other.pk in visible else None,
             "type": r.get_relation_type_display(),
             "label": r.label,
         }
-        for r in rows
+        for r, other in zip(rows, others, strict=True)
     ]
 
 
@@ -130,6 +146,7 @@ def _rm_name(customer: Customer) -> str:
 def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):
     return timeline.events_for(
         customer,
+        actor=actor,
         kinds=kinds,
         since=since,
         until=until,
@@ -140,10 +157,10 @@ def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=Non
 
 def customer_360(*, actor, customer_id) -> Customer360:
     customer = customer_for(actor=actor, customer_id=customer_id)
-    consents, since = _consents(customer)
+    consents, since = _consents(customer, actor)
     view = Customer360(
         customer=customer,
-        identifiers=_identifiers(customer),
+        identifiers=_identifiers(customer, actor),
         contact={
             "phone": mask("phone", customer.phone_e164),
             "email": mask("email", customer.email),
@@ -151,7 +168,7 @@ def customer_360(*, actor, customer_id) -> Customer360:
         consents=consents,
         consent_since=since,
         rm_name=_rm_name(customer),
-        relations=_relations(customer),
+        relations=_relations(customer, actor),
         actions=actions.actions_for(actor, customer),
     )
     view.facts["open_duplicates"] = (

@@ -2,6 +2,9 @@
 
 Each module registers a provider: a function returning its events for one customer in a time
 range, newest first, at most ``limit`` — one query per provider, whatever the number of events.
+A provider is handed the actor and starts from ``Model.objects.visible_to(actor)``: the
+customer being visible does not make every row about the customer visible (an RM may open the
+customer but not read the notes of its cases).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ def in_window(queryset, field: str, since: datetime | None, until: datetime | No
 
 
 def register(name: str, kind: str, provider: Provider) -> None:
-    """provider(customer, *, since, until, limit) -> newest-first events of one kind."""
+    """provider(customer, *, actor, since, until, limit) -> newest-first events of one kind,
+    read through ``visible_to(actor)``."""
     if kind not in KINDS:
         raise ValueError(f"unknown timeline kind {kind!r}")
     _providers[name] = (kind, provider)
@@ -55,6 +59,7 @@ def register(name: str, kind: str, provider: Provider) -> None:
 def events_for(
     customer,
     *,
+    actor,
     kinds: set[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -66,6 +71,6 @@ def events_for(
     for _name, (kind, provider) in sorted(_providers.items()):
         if kinds and kind not in kinds:
             continue
-        collected.extend(provider(customer, since=since, until=until, limit=limit))
+        collected.extend(provider(customer, actor=actor, since=since, until=until, limit=limit))
     visible = [e for e in collected if include_sensitive or not e.sensitive]
     return sorted(visible, key=lambda e: e.at, reverse=True)[:limit]

@@ -9,7 +9,9 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import scopes
 from amanah.core.fields import CITextField
+from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 
 
 class CustomerStatus(models.TextChoices):
@@ -22,23 +24,6 @@ class Gender(models.TextChoices):
     MALE = "M", _("Laki-laki")
     FEMALE = "F", _("Perempuan")
     UNKNOWN = "U", _("Tidak diketahui")
-
-
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> CustomerQuerySet:
-        """Customers the actor may see: branch scope, or own portfolio for RM (seed 003 Bab 5.4)."""
-        from amanah.customers.policies import CUSTOMER_VIEW, is_portfolio_scoped
-        from amanah.iam import authz
-
-        if not authz.has_perm(actor, CUSTOMER_VIEW):
-            return self.none()
-        if is_portfolio_scoped(actor):
-            return self.filter(
-                pk__in=PortfolioAssignment.objects.filter(rm_id=actor.pk, active=True).values(
-                    "customer_id"
-                )
-            )
-        return authz.filter_by_branch_scope(self, actor, field="home_branch")
 
 
 class Customer(models.Model):
@@ -75,7 +60,7 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 
-    objects = CustomerQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -108,11 +93,6 @@ class IdentifierType(models.TextChoices):
     ACCOUNT_NO = "ACCOUNT_NO", _("No. rekening")
 
 
-class IdentifierQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> IdentifierQuerySet:
-        return self.filter(customer__in=Customer.objects.visible_to(actor))
-
-
 class CustomerIdentifier(models.Model):
     """CIF, NIK or account number; each value belongs to one customer only."""
 
@@ -124,7 +104,7 @@ class CustomerIdentifier(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
-    objects = IdentifierQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -269,3 +249,23 @@ class MergeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"merge {self.absorbed_id} → {self.survivor_id} ({self.status})"
+
+
+def _in_own_portfolio(grants) -> Q:
+    """An RM's "own" customers are those of their active portfolio."""
+    return Q(
+        pk__in=PortfolioAssignment.objects.filter(rm_id=grants.user_id, active=True).values(
+            "customer_id"
+        )
+    )
+
+
+# Seed 003 Bab 5.4: branch scope; without customer.view.branch the own portfolio only (RM).
+scopes.register(
+    Customer,
+    view=CUSTOMER_VIEW,
+    branch="home_branch",
+    own=_in_own_portfolio,
+    widen=CUSTOMER_VIEW_BRANCH,
+)
+scopes.register(CustomerIdentifier, via="customer")

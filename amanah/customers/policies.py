@@ -13,6 +13,13 @@ CUSTOMER_VIEW = declare(
     _("Buka Customer 360 (dalam scope)"),
     default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
 )
+# Seed 003 Bab 5.4: without this a viewer sees only the customers of their own portfolio (RM);
+# with it, the customers of the branches in scope.
+CUSTOMER_VIEW_BRANCH = declare(
+    "customer.view.branch",
+    _("Lihat nasabah cabang dalam scope (tanpa izin ini: hanya portofolio sendiri)"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
 CUSTOMER_MANAGE = declare(
     "customer.manage",
     _("Tambah/ubah data induk nasabah"),
@@ -35,10 +42,11 @@ MERGE_APPROVE = declare(
     "customer.merge.approve", _("Setujui penggabungan nasabah"), default_roles=(R.SUPERVISOR,)
 )
 
-# Seed 003 Bab 5.4: these roles see their own portfolio, not their branches' customers.
-PORTFOLIO_SCOPED_ROLES = frozenset({R.RM.value})
-
 
 def is_portfolio_scoped(actor) -> bool:
-    """True when the actor's active role sees its own portfolio instead of branches."""
-    return getattr(actor, "active_role", "") in PORTFOLIO_SCOPED_ROLES
+    """True when the actor sees its own portfolio instead of branches (the declared scope of
+    Customer says which; this only tells callers choosing a query shape)."""
+    from amanah.core import scopes
+    from amanah.customers.models import Customer
+
+    return scopes.own_rows_only(Customer, actor)

@@ -8,7 +8,10 @@ class IamConfig(AppConfig):
     verbose_name = "Identity and access"
 
     def ready(self) -> None:
-        from amanah.iam import policies  # noqa: F401
+        from amanah.core import scopes
+        from amanah.iam import authz, policies  # noqa: F401
+
+        scopes.use_grants(authz.grants_of)
 
         post_migrate.connect(_seed_matrix, sender=self)
 

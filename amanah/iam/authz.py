@@ -1,7 +1,9 @@
 """Deny-by-default authorization: named permissions from the matrix, plus branch scope.
 
 The actor's active role is attached by the middleware (or the API token). Results are cached
-on the actor object for the length of one request or job.
+on the actor object for the length of one request or job. Together they are the actor's
+grants (:func:`grants_of`), from which ``core.scopes`` builds every ``visible_to``. System and
+integration actors carry their grants themselves.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from amanah.core.actors import SystemActor
+from amanah.core.actors import Grants, IntegrationActor, SystemActor
 from amanah.core.errors import NotFound
-from amanah.core.permissions import catalogue
 from amanah.iam.models import RolePermission, ScopeType, UserBranchScope
 
 
@@ -25,8 +26,8 @@ def _is_live(actor) -> bool:
 
 def permissions_of(actor) -> frozenset[str]:
     """Permissions of the actor's active role, only while the actor still holds that role."""
-    if isinstance(actor, SystemActor):
-        return frozenset(catalogue())
+    if isinstance(actor, SystemActor | IntegrationActor):
+        return actor.grants.permissions
     role = getattr(actor, "active_role", None) if _is_live(actor) else None
     if not role:
         return frozenset()
@@ -68,8 +69,8 @@ class BranchScope:
 
 
 def branch_scope(actor) -> BranchScope:
-    if isinstance(actor, SystemActor):
-        return BranchScope(True, frozenset())
+    if isinstance(actor, SystemActor | IntegrationActor):
+        return BranchScope(actor.grants.all_branches, actor.grants.branch_ids)
     if not _is_live(actor):
         return BranchScope(False, frozenset())
     cached = getattr(actor, "_scope_cache", None)
@@ -89,6 +90,19 @@ def branch_scope(actor) -> BranchScope:
             ids.add(branch_id)
     actor._scope_cache = BranchScope(everything, frozenset(ids))
     return actor._scope_cache
+
+
+def grants_of(actor) -> Grants:
+    """Permissions, branches and identity in one value (each part cached on the actor)."""
+    if isinstance(actor, SystemActor | IntegrationActor):
+        return actor.grants
+    scope = branch_scope(actor)
+    return Grants(
+        permissions_of(actor),
+        all_branches=scope.all_branches,
+        branch_ids=scope.branch_ids,
+        user_id=actor.pk if _is_live(actor) else None,
+    )
 
 
 def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> models.QuerySet:

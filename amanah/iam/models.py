@@ -9,24 +9,16 @@ from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import scopes
 from amanah.core.fields import CITextField
 from amanah.core.roles import RoleKey
+from amanah.iam.policies import BRANCH_VIEW, USER_MANAGE
 
 
 class TimeZoneChoice(models.TextChoices):
     WIB = "Asia/Jakarta", "WIB (UTC+7)"
     WITA = "Asia/Makassar", "WITA (UTC+8)"
     WIT = "Asia/Jayapura", "WIT (UTC+9)"
-
-
-class BranchQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> BranchQuerySet:
-        from amanah.iam import authz
-        from amanah.iam.policies import BRANCH_VIEW
-
-        if not authz.has_perm(actor, BRANCH_VIEW):
-            return self.none()
-        return authz.filter_by_branch_scope(self, actor, field="pk")
 
 
 class Branch(models.Model):
@@ -41,7 +33,7 @@ class Branch(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
 
-    objects = BranchQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -69,16 +61,6 @@ class UserManager(BaseUserManager):
         return self.get(username=username)
 
 
-class UserQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> UserQuerySet:
-        from amanah.iam import authz
-        from amanah.iam.policies import USER_MANAGE
-
-        if not authz.has_perm(actor, USER_MANAGE):
-            return self.none()
-        return authz.filter_by_branch_scope(self, actor, field="home_branch")
-
-
 class User(AbstractBaseUser):
     """A member of staff. Works in one active role at a time (kept in the session)."""
 
@@ -103,7 +85,7 @@ class User(AbstractBaseUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
 
-    objects = UserManager.from_queryset(UserQuerySet)()
+    objects = UserManager.from_queryset(scopes.ScopedQuerySet)()
 
     class Meta:
         ordering = ["username"]
@@ -239,3 +221,8 @@ class ApiToken(models.Model):
     def is_usable(self, moment=None) -> bool:
         moment = moment or now()
         return self.revoked_at is None and moment < self.expires_at
+
+
+# Branches in the actor's scope; staff whose home branch is in scope (seed 003 Bab 5.4).
+scopes.register(Branch, view=BRANCH_VIEW, branch="pk")
+scopes.register(User, view=USER_MANAGE, branch="home_branch")

@@ -11,9 +11,11 @@ from amanah.marketing.models import CampaignEligibility, CampaignEvent, Suppress
 
 
 def marketing_facts(customer, actor) -> dict:
-    """Eligibility per campaign with its reason and flags, for the Marketing tab (2 queries)."""
+    """Eligibility per campaign with its reason and flags, for the Marketing tab (2 queries);
+    "suppressed" is a yes/no every viewer of the customer may know."""
     rows = list(
-        CampaignEligibility.objects.filter(customer=customer)
+        CampaignEligibility.objects.visible_to(actor)
+        .filter(customer=customer)
         .select_related("campaign")
         .order_by("-evaluated_at")[:20]
     )
@@ -23,9 +25,11 @@ def marketing_facts(customer, actor) -> dict:
     }
 
 
-def campaign_events(customer, *, since=None, until=None, limit=50):
+def campaign_events(customer, *, actor, since=None, until=None, limit=50):
     rows = timeline.in_window(
-        CampaignEvent.objects.filter(customer=customer).select_related("campaign"),
+        CampaignEvent.objects.visible_to(actor)
+        .filter(customer=customer)
+        .select_related("campaign"),
         "at",
         since,
         until,

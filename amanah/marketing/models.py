@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import scopes
+
 
 class Segment(models.Model):
     """A named target group; its rules live in versions (each edit a new version)."""
@@ -123,6 +125,8 @@ class CampaignEligibility(models.Model):
     reason = models.CharField(max_length=20, choices=IneligibleReason.choices, blank=True)
     evaluated_at = models.DateTimeField()
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="eligibility_once")
@@ -160,6 +164,8 @@ class CampaignEvent(models.Model):
     at = models.DateTimeField(default=now)
     meta = models.JSONField(default=dict)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -186,3 +192,8 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.reason}"
+
+
+# On the Customer 360, a customer's verdicts and campaign events are as visible as the customer.
+scopes.register(CampaignEligibility, via="customer")
+scopes.register(CampaignEvent, via="customer")

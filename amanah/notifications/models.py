@@ -1,14 +1,7 @@
 from django.db import models
 from django.utils.timezone import now
 
-
-class NotificationQuerySet(models.QuerySet):
-    def visible_to(self, actor):
-        return (
-            self.filter(user_id=getattr(actor, "pk", None))
-            if getattr(actor, "pk", None)
-            else self.none()
-        )
+from amanah.core import scopes
 
 
 class Notification(models.Model):
@@ -23,7 +16,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=now)
     read_at = models.DateTimeField(null=True, blank=True)
 
-    objects = NotificationQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -35,3 +28,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Everyone reads their own notifications, and only those.
+scopes.register(Notification, own=("user",))

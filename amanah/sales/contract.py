@@ -36,10 +36,10 @@ from amanah.workflow.contract import (
 )
 
 
-def activity_events(customer, *, since=None, until=None, limit=50):
+def activity_events(customer, *, actor, since=None, until=None, limit=50):
     """RM calls, meetings and notes (seed 003 US-17 AC-2) as ACTIVITY events."""
     rows = timeline.in_window(
-        RmActivity.objects.filter(customer=customer), "created_at", since, until
+        RmActivity.objects.visible_to(actor).filter(customer=customer), "created_at", since, until
     )
     return [
         timeline.TimelineEvent(

@@ -11,18 +11,17 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import scopes
+from amanah.sales.policies import (
+    FOLLOWUP_VIEW,
+    FOLLOWUP_VIEW_BRANCH,
+    LEAD_VIEW,
+    LEAD_VIEW_BRANCH,
+    OPPORTUNITY_VIEW,
+    OPPORTUNITY_VIEW_BRANCH,
+)
+
 CLOSE_REASON_MIN_LENGTH = 5
-
-
-def _scoped(queryset, actor, *, view_permission: str, own_field: str, own_roles, branch_field):
-    """Fail closed: nothing without the permission; own rows for own-only roles; else branch."""
-    from amanah.iam import authz
-
-    if not authz.has_perm(actor, view_permission):
-        return queryset.none()
-    if getattr(actor, "active_role", "") in own_roles:
-        return queryset.filter(**{f"{own_field}_id": actor.pk})
-    return authz.filter_by_branch_scope(queryset, actor, field=branch_field)
 
 
 class LeadSource(models.TextChoices):
@@ -50,20 +49,7 @@ class LeadPriority(models.TextChoices):
     COLD = "COLD", _("Dingin")
 
 
-class LeadQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> LeadQuerySet:
-        """RM: own leads only; supervisors: leads of customers in their branches."""
-        from amanah.sales.policies import LEAD_VIEW, OWN_ONLY_ROLES
-
-        return _scoped(
-            self,
-            actor,
-            view_permission=LEAD_VIEW,
-            own_field="assigned_to",
-            own_roles=OWN_ONLY_ROLES,
-            branch_field="customer__home_branch",
-        )
-
+class LeadQuerySet(scopes.ScopedQuerySet):
     def open(self) -> LeadQuerySet:
         return self.filter(status__in=OPEN_LEAD_STATUSES)
 
@@ -138,14 +124,6 @@ class ActivityType(models.TextChoices):
     NOTE = "NOTE", _("Catatan")
 
 
-class RmActivityQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> RmActivityQuerySet:
-        """Whoever may open the customer sees the follow-up history (it is on the timeline)."""
-        from amanah.customers.models import Customer
-
-        return self.filter(customer__in=Customer.objects.visible_to(actor))
-
-
 class RmActivity(models.Model):
     """A call, meeting or note by an RM about a customer (seed 003 US-17, Bab 13.8)."""
 
@@ -164,7 +142,7 @@ class RmActivity(models.Model):
     created_by_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=now)
 
-    objects = RmActivityQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -203,20 +181,6 @@ OPEN_STAGES = (
 CLOSED_STAGES = (OpportunityStage.CLOSED_WON, OpportunityStage.CLOSED_LOST)
 
 
-class OpportunityQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> OpportunityQuerySet:
-        from amanah.sales.policies import OPPORTUNITY_VIEW, OWN_ONLY_ROLES
-
-        return _scoped(
-            self,
-            actor,
-            view_permission=OPPORTUNITY_VIEW,
-            own_field="assigned_to",
-            own_roles=OWN_ONLY_ROLES,
-            branch_field="customer__home_branch",
-        )
-
-
 class Opportunity(models.Model):
     """A sale in progress (seed 001 §10); expected value = estimated value × probability."""
 
@@ -245,7 +209,7 @@ class Opportunity(models.Model):
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 
-    objects = OpportunityQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -294,21 +258,6 @@ class FollowUpStatus(models.TextChoices):
     SKIPPED = "SKIPPED", _("Dilewati")
 
 
-class FollowUpTaskQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> FollowUpTaskQuerySet:
-        """Agents and RMs: tasks given to them; supervisors: the case branches in scope."""
-        from amanah.sales.policies import FOLLOWUP_VIEW, OWN_TASKS_ROLES
-
-        return _scoped(
-            self,
-            actor,
-            view_permission=FOLLOWUP_VIEW,
-            own_field="assigned_to",
-            own_roles=OWN_TASKS_ROLES,
-            branch_field="branch",
-        )
-
-
 class FollowUpTask(models.Model):
     """Service-to-sell (seed 003 Bab 11.3B): after a closed case, one ethical follow-up.
 
@@ -345,7 +294,7 @@ class FollowUpTask(models.Model):
     )
     created_at = models.DateTimeField(default=now)
 
-    objects = FollowUpTaskQuerySet.as_manager()
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -362,3 +311,30 @@ class FollowUpTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.status}"
+
+
+# Seed 003 US-16 AC-3: RMs see the leads and opportunities assigned to them; supervisors those
+# of customers in their branches. Follow-up tasks: the person given the task, or the branch.
+scopes.register(
+    Lead,
+    view=LEAD_VIEW,
+    branch="customer__home_branch",
+    own=("assigned_to",),
+    widen=LEAD_VIEW_BRANCH,
+)
+scopes.register(
+    Opportunity,
+    view=OPPORTUNITY_VIEW,
+    branch="customer__home_branch",
+    own=("assigned_to",),
+    widen=OPPORTUNITY_VIEW_BRANCH,
+)
+scopes.register(
+    FollowUpTask,
+    view=FOLLOWUP_VIEW,
+    branch="branch",
+    own=("assigned_to",),
+    widen=FOLLOWUP_VIEW_BRANCH,
+)
+# Whoever may open the customer sees the follow-up history (it is on the 360 timeline).
+scopes.register(RmActivity, via="customer")

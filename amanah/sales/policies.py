@@ -49,9 +49,22 @@ FOLLOWUP_COMPLETE = declare(
     default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
 )
 
-# Seed 003 US-16 AC-3: an RM sees only the leads (and opportunities) assigned to them.
-OWN_ONLY_ROLES = frozenset({R.RM.value})
-# Follow-up tasks: agents and RMs work the tasks given to them; supervisors see the branch.
-OWN_TASKS_ROLES = frozenset({R.RM.value, R.AGENT.value})
+# Seed 003 US-16 AC-3: without these an actor sees only the leads, opportunities and follow-up
+# tasks assigned to them (RMs, agents); with them, those of the branches in scope.
+LEAD_VIEW_BRANCH = declare(
+    "lead.view.branch",
+    _("Lihat lead nasabah cabang dalam scope (tanpa izin ini: hanya lead sendiri)"),
+    default_roles=(R.SUPERVISOR,),
+)
+OPPORTUNITY_VIEW_BRANCH = declare(
+    "opportunity.view.branch",
+    _("Lihat peluang nasabah cabang dalam scope (tanpa izin ini: hanya peluang sendiri)"),
+    default_roles=(R.SUPERVISOR,),
+)
+FOLLOWUP_VIEW_BRANCH = declare(
+    "followup.view.branch",
+    _("Lihat tugas tindak lanjut cabang dalam scope (tanpa izin ini: hanya tugas sendiri)"),
+    default_roles=(R.SUPERVISOR,),
+)
 # Marketing has no per-customer scope; it may hand over leads of marketing-eligible customers.
 MARKETING_ROLES = frozenset({R.MARKETING.value})

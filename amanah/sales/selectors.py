@@ -252,7 +252,11 @@ class CustomerSales:
 
     @cached_property
     def activities(self) -> list[RmActivity]:
-        return list(RmActivity.objects.filter(customer=self.customer).order_by("-created_at")[:20])
+        return list(
+            RmActivity.objects.visible_to(self.actor)
+            .filter(customer=self.customer)
+            .order_by("-created_at")[:20]
+        )
 
     @cached_property
     def opportunities(self) -> list[Opportunity]:

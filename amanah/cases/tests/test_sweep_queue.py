@@ -47,7 +47,7 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     assert Notification.objects.filter(dedupe_key=f"breach:{case.pk}").count() == 2
     assert (
         AuditLog.objects.filter(
-            action="ESCALATE_CASE", object_id=str(case.pk), actor_username="system:sla"
+            action="ESCALATE_CASE", object_id=str(case.pk), actor_username="integration:sla"
         ).count()
         == 1
     )
@@ -234,7 +234,9 @@ def test_cases_show_up_in_customer_360(open_case, agent, make_user, branch_a):
         .get(f"/customers/{fraud.customer_id}/?tab=cases")
         .content.decode()
     )
-    assert fraud.case_no in page and "Transfer ke rekening lain" not in page
+    # The colleague cannot open the case: only that one is open, no number, no text.
+    assert fraud.case_no not in page and "Transfer ke rekening lain" not in page
+    assert 'data-alert="SENSITIVE_CASE"' in page and 'data-alert="FRAUD_CASE"' not in page
 
 
 def test_receipt_page_and_pdf(open_case, agent):

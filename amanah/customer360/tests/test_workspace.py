@@ -137,7 +137,7 @@ def test_timeline_filters_by_type_and_date(signed_in, customer, branch_a):
 
 @pytest.fixture
 def sensitive_provider():
-    def provider(customer, *, since=None, until=None, limit=50):
+    def provider(customer, *, actor, since=None, until=None, limit=50):
         return [
             timeline.TimelineEvent(
                 at=timezone.now(), kind="CASE", title="Laporan penipuan", sensitive=True
@@ -207,3 +207,16 @@ def test_relations_are_shown_both_ways(customer, make_user, system, branch_a):
         customer
     ]
     assert customer_360(actor=agent, customer_id=customer.pk).relations[0]["label"] == "Suami"
+
+
+def test_a_related_customer_out_of_scope_is_not_named(customer, signed_in, system, branch_b):
+    from amanah.customers.services import relation_add
+
+    company = customer_create(
+        actor=system, data=CustomerInput(full_name="PT Sawit Jauh Sekali", home_branch=branch_b)
+    )
+    relation_add(actor=system, customer=customer, other=company, relation_type="COMPANY")
+    client, agent = signed_in(R.AGENT, branches=[customer.home_branch])
+    assert customer_360(actor=agent, customer_id=customer.pk).relations[0]["other"] is None
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "PT Sawit Jauh Sekali" not in page and str(company.pk) not in page

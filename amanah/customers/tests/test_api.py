@@ -78,6 +78,7 @@ def test_marketing_cannot_change_consent_through_the_api(rizky, make_user, branc
 
     RolePermission.objects.create(role_id="MARKETING", permission="consent.change")
     RolePermission.objects.create(role_id="MARKETING", permission="customer.view")
+    RolePermission.objects.create(role_id="MARKETING", permission="customer.view.branch")
     marketing = token_for(make_user(R.MARKETING, branches=[branch_a]), "MARKETING")
     response = Client().post(
         f"/api/v1/customers/{rizky.pk}/consents",

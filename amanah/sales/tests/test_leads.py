@@ -314,7 +314,7 @@ def test_activity_is_audited_on_the_360_timeline_and_rescores(
     )
     assert (activity.created_by, activity.lead) == (rm, lead)
     assert audit_actions(activity) == ["CREATE_ACTIVITY"]
-    events = timeline.events_for(customer, kinds={"ACTIVITY"})
+    events = timeline.events_for(customer, actor=rm, kinds={"ACTIVITY"})
     assert [(e.kind, e.detail) for e in events] == [("ACTIVITY", "Menanyakan KPR")]
     assert Lead.objects.get(pk=lead.pk).score == 15  # recomputed on activity
     for bad_type, note, code in [

@@ -1,0 +1,149 @@
+"""Declared scope: which rows of a model an actor may see, written once per model.
+
+Each app declares its models next to them (``models.py``)::
+
+    scopes.register(Case, view=CASE_VIEW, branch="branch", own=("created_by", "assigned_to"),
+                    widen=CASE_VIEW_BRANCH, own_in_branch=True)
+
+and :func:`restrict` — the one ``visible_to`` behind every ``Model.objects.visible_to(actor)`` —
+builds the filter from that declaration and the actor's :class:`~amanah.core.actors.Grants`:
+
+- ``view``: without this permission the actor sees nothing (fail closed).
+- ``own``: the fields naming the user a row belongs to (or a function ``grants -> Q`` for an
+  ownership that is not a column, e.g. a customer in the RM's portfolio). A model that declares
+  ``own`` shows only own rows unless the actor also holds ``widen``; "own rows only" is thus
+  the *absence* of a permission in the editable matrix, never a role list in code.
+- ``branch``: the path to the row's branch; rows outside the actor's branches are left out
+  (for own rows too when ``own_in_branch``).
+- ``via``: the row is as visible as the row it belongs to (a case's log lines, a customer's
+  consent records) — the related model's declaration decides.
+
+The kernel never imports an app: a member of staff's grants come from the source iam installs
+with :func:`use_grants`; system and integration actors carry their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models import Q
+
+from amanah.core.actors import NO_GRANTS, Grants, IntegrationActor, SystemActor
+
+OwnRule = tuple[str, ...] | Callable[[Grants], Q]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    view: str | None = None
+    branch: str | None = None
+    own: OwnRule = ()
+    widen: str | None = None
+    own_in_branch: bool = False
+    via: str | None = None
+
+
+_declarations: dict[type[models.Model], Declaration] = {}
+_grants_source: Callable[[object], Grants] | None = None
+
+
+def register(
+    model: type[models.Model],
+    *,
+    view: str | None = None,
+    branch: str | None = None,
+    own: OwnRule = (),
+    widen: str | None = None,
+    own_in_branch: bool = False,
+    via: str | None = None,
+) -> None:
+    """Declare the scope of ``model``; a second declaration for the same model is refused."""
+    if model in _declarations:
+        raise ImproperlyConfigured(f"scope of {model.__name__} is declared twice")
+    if via and (view or branch or own or widen):
+        raise ImproperlyConfigured(f"{model.__name__}: 'via' inherits the whole scope")
+    if widen and not own:
+        raise ImproperlyConfigured(f"{model.__name__}: 'widen' widens own rows; declare 'own'")
+    _declarations[model] = Declaration(view, branch, own, widen, own_in_branch, via)
+
+
+def declaration_of(model: type[models.Model]) -> Declaration:
+    try:
+        return _declarations[model]
+    except KeyError:
+        raise ImproperlyConfigured(f"{model.__name__} has no declared scope") from None
+
+
+def declared_models() -> list[type[models.Model]]:
+    return list(_declarations)
+
+
+def use_grants(source: Callable[[object], Grants]) -> None:
+    """Installed once by iam: how a member of staff's grants are computed (and cached)."""
+    global _grants_source
+    _grants_source = source
+
+
+def grants_of(actor) -> Grants:
+    """The actor's grants; an unknown, anonymous or inactive actor has none."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return NO_GRANTS
+    if isinstance(actor, SystemActor | IntegrationActor):  # they carry their own
+        return actor.grants
+    if _grants_source is None:
+        raise ImproperlyConfigured("no grants source installed (iam not loaded?)")
+    return _grants_source(actor)
+
+
+def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
+    """The rows of ``queryset`` the actor may see, by the model's declaration."""
+    declaration = declaration_of(queryset.model)
+    if declaration.via:
+        parent = queryset.model._meta.get_field(declaration.via).related_model
+        visible_parents = restrict(parent._default_manager.all(), actor)
+        return queryset.filter(**{f"{declaration.via}__in": visible_parents})
+    grants = grants_of(actor)
+    if declaration.view and not grants.has(declaration.view):
+        return queryset.none()
+    if not declaration.own or (declaration.widen and grants.has(declaration.widen)):
+        return _in_branches(queryset, declaration.branch, grants)
+    if grants.user_id is None:
+        return queryset.none()
+    own_rows = queryset.filter(_own_filter(declaration.own, grants))
+    if declaration.own_in_branch:
+        return _in_branches(own_rows, declaration.branch, grants)
+    return own_rows
+
+
+def own_rows_only(model: type[models.Model], actor) -> bool:
+    """True when the actor sees only its own rows of ``model`` (e.g. an RM's portfolio)."""
+    declaration = declaration_of(model)
+    grants = grants_of(actor)
+    return bool(declaration.own) and not (declaration.widen and grants.has(declaration.widen))
+
+
+def _own_filter(own: OwnRule, grants: Grants) -> Q:
+    if callable(own):
+        return own(grants)
+    condition = Q()
+    for field in own:
+        condition |= Q(**{field: grants.user_id})
+    return condition
+
+
+def _in_branches(queryset: models.QuerySet, field: str | None, grants: Grants) -> models.QuerySet:
+    if field is None or grants.all_branches:
+        return queryset
+    if not grants.branch_ids:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__in": grants.branch_ids})
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Base of every model queryset with a declared scope: one ``visible_to`` for all."""
+
+    def visible_to(self, actor):
+        return restrict(self, actor)

@@ -1,0 +1,115 @@
+"""Declared scope (core.scopes): one visible_to for every model, from the actor's grants."""
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+
+from amanah.cases import services as cases
+from amanah.cases.models import Case, CaseActivity
+from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.core import scopes
+from amanah.core.actors import IntegrationActor, SystemActor
+from amanah.core.roles import RoleKey as R
+from amanah.customers.models import Customer
+from amanah.customers.policies import is_portfolio_scoped
+from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
+from amanah.iam import authz
+from amanah.iam.models import RolePermission
+
+
+@pytest.fixture
+def two_cases(system, make_user, branch_a, branch_b):
+    """One case in each branch, each opened by that branch's agent."""
+    made = {}
+    for branch in (branch_a, branch_b):
+        agent = make_user(R.AGENT, branches=[branch])
+        customer = customer_create(
+            actor=system, data=CustomerInput(full_name=f"Nasabah {branch.code}", home_branch=branch)
+        )
+        made[branch.code] = cases.case_create(
+            actor=agent,
+            data=cases.CaseInput(
+                customer=customer,
+                channel="BRANCH",
+                category_code="TRX_FAIL",
+                priority="MEDIUM",
+                description="Saldo terpotong tetapi transfer gagal, mohon dicek.",
+            ),
+        )
+    return made
+
+
+def visible_cases(actor):
+    return set(Case.objects.visible_to(actor).values_list("case_no", flat=True))
+
+
+def test_every_model_with_visible_to_uses_the_one_declared_implementation():
+    scoped = [model for model in apps.get_models() if hasattr(model._default_manager, "visible_to")]
+    assert Case in scoped and Customer in scoped and CaseActivity in scoped
+    for model in scoped:
+        scopes.declaration_of(model)  # raises when undeclared
+        queryset_class = type(model._default_manager.all())
+        assert queryset_class.visible_to is scopes.ScopedQuerySet.visible_to, model
+
+
+def test_a_model_is_declared_once_and_widen_needs_own():
+    with pytest.raises(ImproperlyConfigured):
+        scopes.register(Case, view=CASE_VIEW)
+    with pytest.raises(ImproperlyConfigured):
+        scopes.register(type("X", (), {}), view=CASE_VIEW, widen=CASE_VIEW_BRANCH)
+    with pytest.raises(ImproperlyConfigured):
+        scopes.register(type("Y", (), {}), via="case", view=CASE_VIEW)
+
+
+def test_own_rows_only_is_a_permission_in_the_editable_matrix(two_cases, make_user, branch_a):
+    agent = make_user(R.AGENT, branches=[branch_a])
+    assert visible_cases(agent) == set()  # a colleague's case: not theirs
+    RolePermission.objects.create(role_id="AGENT", permission=CASE_VIEW_BRANCH)
+    authz.forget(agent)
+    assert visible_cases(agent) == {two_cases["MDN01"].case_no}  # widened to the branch only
+
+
+def test_the_rm_portfolio_follows_the_matrix_too(system, make_user, branch_a):
+    rm = make_user(R.RM, branches=[branch_a])
+    mine, other = (
+        customer_create(actor=system, data=CustomerInput(full_name=n, home_branch=branch_a))
+        for n in ("Portofolio Saya", "Nasabah Cabang")
+    )
+    portfolio_assign(actor=make_user(R.SUPERVISOR, branches=[branch_a]), customer=mine, rm=rm)
+    assert is_portfolio_scoped(rm)
+    assert list(Customer.objects.visible_to(rm)) == [mine]
+    RolePermission.objects.create(role_id="RM", permission="customer.view.branch")
+    authz.forget(rm)
+    assert not is_portfolio_scoped(rm)
+    assert set(Customer.objects.visible_to(rm)) == {mine, other}
+
+
+def test_an_integration_actor_holds_exactly_its_grants(two_cases, branch_a):
+    narrow = IntegrationActor(
+        "core-banking", permissions=(CASE_VIEW, CASE_VIEW_BRANCH), branch_ids=[branch_a.pk]
+    )
+    assert authz.permissions_of(narrow) == {CASE_VIEW, CASE_VIEW_BRANCH}
+    assert authz.branch_scope(narrow).branch_ids == {branch_a.pk}
+    assert visible_cases(narrow) == {two_cases["MDN01"].case_no}
+    assert visible_cases(
+        IntegrationActor("everywhere", permissions=(CASE_VIEW, CASE_VIEW_BRANCH), all_branches=True)
+    ) == {c.case_no for c in two_cases.values()}
+    # Without the widening permission it owns no rows (it is nobody's user), so it sees none.
+    assert (
+        visible_cases(IntegrationActor("own", permissions=(CASE_VIEW,), all_branches=True)) == set()
+    )
+    assert visible_cases(IntegrationActor("nothing", permissions=())) == set()
+    assert not CaseActivity.objects.visible_to(IntegrationActor("nothing", permissions=())).exists()
+    assert narrow.username == "integration:core-banking"
+
+
+def test_an_integration_actor_refuses_unknown_permissions():
+    with pytest.raises(ValueError, match="case.everything"):
+        IntegrationActor("typo", permissions=("case.everything",))
+
+
+def test_the_sla_sweep_is_an_integration_actor_not_a_system_actor():
+    from amanah.cases import sweep
+
+    assert isinstance(sweep.ACTOR, IntegrationActor)
+    assert authz.permissions_of(sweep.ACTOR) < set(authz.permissions_of(SystemActor()))

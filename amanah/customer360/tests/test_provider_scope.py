@@ -1,0 +1,197 @@
+"""Every 360 provider reads through ``visible_to(actor)`` — checked for all of them at once.
+
+The registries are walked, so a provider added later is checked without touching this file:
+an actor who may see nothing gets no event and no row from any timeline provider or fact
+source (only yes/no flags and counts, which anyone who opens the customer may know). So that
+the check cannot pass by having nothing to show, the same providers must show rows of every
+kind to an actor who sees everything; a new provider whose rows this fixture does not build
+fails here until it does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cached_property
+
+import pytest
+from django.db import models
+from django.utils import timezone
+
+from amanah.cases import services as cases
+from amanah.consent.services import consent_change
+from amanah.core import scopes
+from amanah.core.actors import IntegrationActor
+from amanah.core.roles import RoleKey as R
+from amanah.customer360 import selectors, timeline
+from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
+from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
+from amanah.sales import services as sales
+
+NOTE = "Catatan internal kasus yang tidak boleh bocor"
+
+
+def _marketing_rows(customer):
+    # Plain rows: this fixture needs a campaign's outcome for a customer, not a campaign run.
+    segment = Segment.objects.create(name=f"Uji {customer.pk}")
+    campaign = Campaign.objects.create(
+        name=f"Kampanye {customer.pk}", message="Halo", channel="EMAIL", segment=segment
+    )
+    now = timezone.now()
+    CampaignEligibility.objects.create(
+        campaign=campaign,
+        customer=customer,
+        in_segment=True,
+        consent_granted=True,
+        open_sensitive_case=False,
+        suppressed=False,
+        is_eligible=True,
+        evaluated_at=now,
+    )
+    CampaignEvent.objects.create(
+        campaign=campaign, customer=customer, event_type="SENT", channel="EMAIL"
+    )
+
+
+@pytest.fixture
+def world(system, make_user, branch_a):
+    """Two customers, each with a row of every kind the 360 shows."""
+    agent = make_user(R.AGENT, branches=[branch_a])
+    rm = make_user(R.RM, branches=[branch_a])
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    built = []
+    for name in ("Nasabah Satu Harahap", "Nasabah Dua Siregar"):
+        customer = customer_create(
+            actor=system, data=CustomerInput(full_name=name, home_branch=branch_a)
+        )
+        portfolio_assign(actor=supervisor, customer=customer, rm=rm)
+        consent_change(
+            actor=agent,
+            customer=customer,
+            consent_type="MARKETING",
+            new_status="GRANTED",
+            channel="BRANCH",
+            verification_method="IN_PERSON",
+            effective_at=timezone.now() - timedelta(days=1),
+        )
+        case = cases.case_create(
+            actor=agent,
+            data=cases.CaseInput(
+                customer=customer,
+                channel="BRANCH",
+                category_code="TRX_FAIL",
+                priority="MEDIUM",
+                description="Saldo terpotong tetapi transfer gagal, mohon dicek.",
+            ),
+        )
+        cases.case_add_note(actor=agent, case=case, message=NOTE)
+        lead = sales.lead_create(actor=rm, customer=customer, source_type="MANUAL")
+        sales.activity_log(
+            actor=rm, customer=customer, activity_type="CALL", note="Menanyakan KPR", lead=lead
+        )
+        sales.opportunity_create(
+            actor=rm,
+            customer=customer,
+            product_interest="KPR",
+            estimated_value=Decimal("250000000"),
+            expected_close_date=date.today() + timedelta(days=30),
+            lead=lead,
+        )
+        _marketing_rows(customer)
+        built.append(customer)
+    return built
+
+
+@pytest.fixture
+def nobody(db):
+    return IntegrationActor("nobody", permissions=())
+
+
+@pytest.fixture
+def everything(system):
+    return system
+
+
+def timeline_providers():
+    return sorted(timeline._providers.items())
+
+
+def fact_sources():
+    return sorted(selectors._fact_sources.items())
+
+
+def rows_in(value, depth=0):
+    """Model instances reachable from a fact: directly, in querysets and containers, or behind
+    the cached properties of a tab object (evaluated here as the tab's template would)."""
+    if isinstance(value, models.Model):
+        yield value
+    elif isinstance(value, models.QuerySet):
+        yield from value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from rows_in(item, depth)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from rows_in(item, depth)
+    elif depth < 2 and type(value).__module__.startswith("amanah."):
+        for name, attribute in vars(type(value)).items():
+            if isinstance(attribute, cached_property):
+                yield from rows_in(getattr(value, name), depth + 1)
+
+
+def test_the_registries_are_not_empty():
+    assert {name for name, _ in timeline_providers()} >= {
+        "cases.activities",
+        "consent.records",
+        "marketing.events",
+        "sales.activities",
+    }
+    assert {name for name, _ in fact_sources()} >= {"cases", "marketing", "sales"}
+
+
+def test_every_timeline_provider_shows_nothing_to_an_actor_who_may_see_nothing(
+    world, nobody, everything
+):
+    for name, (_kind, provider) in timeline_providers():
+        for customer in world:
+            shown = provider(customer, actor=everything, since=None, until=None, limit=50)
+            assert shown, f"{name}: the fixture builds no rows for this provider; add some"
+            hidden = provider(customer, actor=nobody, since=None, until=None, limit=50)
+            assert hidden == [], f"{name} ignores the actor: {hidden[:1]}"
+
+
+def test_every_fact_source_gives_an_actor_who_may_see_nothing_no_row(world, nobody, everything):
+    for name, source in fact_sources():
+        for customer in world:
+            assert list(rows_in(source(customer, everything))), f"{name}: no rows in fixture"
+            leaked = list(rows_in(source(customer, nobody)))
+            assert leaked == [], f"{name} ignores the actor: {leaked[:1]}"
+
+
+def test_the_whole_timeline_is_empty_for_an_actor_who_may_see_nothing(world, nobody):
+    assert timeline.events_for(world[0], actor=nobody, include_sensitive=True) == []
+
+
+@pytest.fixture
+def restricted_models(monkeypatch):
+    """Spy on the one visible_to: which models a provider read through it."""
+    seen: list = []
+    real = scopes.restrict
+
+    def spy(queryset, actor):
+        seen.append(queryset.model)
+        return real(queryset, actor)
+
+    monkeypatch.setattr(scopes, "restrict", spy)
+    return seen
+
+
+def test_every_provider_reads_through_visible_to(world, everything, restricted_models):
+    for name, (_kind, provider) in timeline_providers():
+        restricted_models.clear()
+        provider(world[0], actor=everything, since=None, until=None, limit=50)
+        assert restricted_models, f"{name} reads no model through visible_to(actor)"
+    for name, source in fact_sources():
+        restricted_models.clear()
+        list(rows_in(source(world[0], everything)))
+        assert restricted_models, f"{name} reads no model through visible_to(actor)"
