@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "amanah.iam.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: the refusal page gets the full shell and headers; runs before any view or CSRF read.
+    "amanah.core.inputs.HostileInputMiddleware",
 ]
 
 ROOT_URLCONF = "amanah.urls"
