@@ -1,11 +1,15 @@
 """The REST API at /api/v1 (django-ninja, OpenAPI at /api/v1/openapi.json)."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaValidationError
 
 from amanah.core.api import DenyAll
-from amanah.core.errors import ServiceError
+from amanah.core.errors import ServiceError, error_body, error_headers, http_status_for
+from amanah.core.fields import HOUSE_ERROR_CODES
 from amanah.core.policies import API_DOCS_VIEW
 from amanah.core.views import requires
 
@@ -20,21 +24,60 @@ api = NinjaAPI(
 )
 
 
+def _answer(request, body: dict, status: int, headers: dict | None = None):
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    return api.create_response(
-        request, {"code": exc.code, "message": exc.message, "field": exc.field}, status=400
+    return _answer(
+        request,
+        error_body(exc.code, exc.message, exc.field),
+        http_status_for(exc),
+        error_headers(exc),
+    )
+
+
+@api.exception_handler(SchemaValidationError)
+def invalid_input(request, exc: SchemaValidationError):
+    """Wrong types, missing fields, overlong text, dates out of range: 422 in the one shape.
+    The code is the house code of the first error that has one (``date_out_of_range``…)."""
+    details = [
+        {"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
+        for e in exc.errors
+    ]
+    code = next((d["type"] for d in details if d["type"] in HOUSE_ERROR_CODES), "invalid_input")
+    first = details[0] if details else {"loc": [], "msg": ""}
+    field = next((p for p in reversed(first["loc"]) if not p.isdigit()), None)
+    return _answer(request, error_body(code, first["msg"], field, errors=details), 422)
+
+
+@api.exception_handler(ModelValidationError)
+def invalid_model(request, exc: ModelValidationError):
+    """A model's own validation that a service let through is still the caller's bad input."""
+    field, messages = next(iter(getattr(exc, "message_dict", {"": exc.messages}).items()))
+    return _answer(request, error_body("invalid", "; ".join(messages), field or None), 400)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
+    return _answer(
+        request, error_body(codes.get(exc.status_code, "error"), str(exc)), exc.status_code
     )
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request, exc):
-    return api.create_response(request, {"code": "forbidden", "message": "Forbidden"}, status=403)
+    return _answer(request, error_body("forbidden", "Forbidden"), 403)
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"code": "not_found", "message": "Not found"}, status=404)
+    return _answer(request, error_body("not_found", "Not found"), 404)
 
 
 def _register_routers() -> None:

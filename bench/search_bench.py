@@ -820,6 +820,52 @@ def explain(actor, kind: str, query: str) -> str:
     return "\n".join(r[0] for r in rows)
 
 
+# The plan shape each scope's name search must have at 1M customers (the unit tests only check
+# the predicate text: on a tiny table the planner's choice follows leftover statistics).
+# scope label -> (index that must answer the name condition, indexes that must not appear)
+PLAN_SHAPES = {
+    "1 branch": ("customer_branch_name_gist", ["customer_name_trgm"]),
+    "3 branches": ("customer_branch_name_gist", ["customer_name_trgm"]),
+    "RM portfolio": (None, ["customer_name_trgm", "customer_branch_name_gist"]),
+}
+
+
+def selector_name_plan(actor, query: str) -> str:
+    """EXPLAIN of the name query exactly as ``customer_search`` issues it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from amanah.customers.selectors import customer_search
+
+    with CaptureQueriesContext(connection) as queries:
+        customer_search(actor=actor, query=query)
+    [sql] = [q["sql"] for q in queries.captured_queries if "WORD_SIMILARITY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def plan_shape_lines(scopes, mixes) -> list[str]:
+    """One verdict line per scope: its name searches use the index meant for them."""
+    import re
+
+    lines = []
+    for label, actor, _username in scopes:
+        index_used, avoided = PLAN_SHAPES[label]
+        wrong = []
+        for query in mixes[(label, "name")][:5]:
+            plan = selector_name_plan(actor, query)
+            uses = index_used is None or re.search(
+                rf"using {index_used} .*\n.*Index Cond: .*%>", plan
+            )
+            if not uses or any(re.search(rf"(using|on) {i} ", plan) for i in avoided):
+                wrong.append(query)
+        meant = index_used or f"neither {' nor '.join(avoided)}"
+        text = f"{label} name search plan uses {meant}: {len(wrong)} of 5 queries differ"
+        lines.append(target_line(text, len(wrong), 0))
+    return lines
+
+
 def show_selector_sql(actor, query: str) -> None:
     """Print the ORM's SQL for the selector's name query, to check RAW_SQL against it."""
     from django.contrib.postgres.search import TrigramWordSimilarity
@@ -1065,7 +1111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = render_table(results, page_rows)
     print("\n" + table)
-    verdict = targets(results, page_rows)
+    verdict = "\n".join([targets(results, page_rows), *plan_shape_lines(scopes, mixes)])
     print("\n" + verdict)
     load = f"{load_at_start} at start, {load_average()} at the end (1/5/15 min)"
     print(f"load average: {load}")

@@ -1,10 +1,11 @@
-from datetime import date, datetime
+from datetime import datetime
 
 from ninja import Query, Router, Schema
 
 from amanah.audit import selectors
 from amanah.audit.policies import AUDIT_VIEW
 from amanah.core.api import permission
+from amanah.core.fields import BoundedDate, Text
 
 router = Router(tags=["audit"])
 
@@ -29,12 +30,12 @@ class AuditPageOut(Schema):
 
 
 class AuditQuery(Schema):
-    action: str = ""
-    actor: str = ""
-    object_type: str = ""
-    object_id: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
+    action: Text(40) = ""
+    actor: Text(150) = ""
+    object_type: Text(60) = ""
+    object_id: Text(100) = ""
+    date_from: BoundedDate | None = None
+    date_to: BoundedDate | None = None
     before: int | None = None
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.calendars.models import BusinessCalendar, CalendarDayKind, Weekday
+from amanah.core.fields import BoundedDateField, BoundedDateTimeField
 from amanah.iam.models import TimeZoneChoice
 
 _WINDOW = re.compile(r"^(\d{1,2})[:.](\d{2})\s*(?:-|–|—|s\.?d\.?)\s*(\d{1,2})[:.](\d{2})$")
@@ -73,7 +74,7 @@ class WindowsForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    date = forms.DateField(
+    date = BoundedDateField(
         label=_("Tanggal"),
         widget=forms.DateInput(attrs={"type": "date", "aria-label": _("Tanggal")}),
     )
@@ -107,7 +108,7 @@ class PreviewUnit:
 class PreviewForm(forms.Form):
     """Start is read in the calendar's own zone (the view activates it while cleaning)."""
 
-    start = forms.DateTimeField(
+    start = BoundedDateTimeField(
         label=_("Diterima pada"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(

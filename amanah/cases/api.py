@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 from amanah.cases import selectors, services
 from amanah.cases.policies import CASE_CLOSE, CASE_CREATE, CASE_UPDATE, CASE_VIEW
 from amanah.core.api import permission
+from amanah.core.fields import Text
 from amanah.customer360.selectors import customer_for
 
 router = Router(tags=["cases"])
@@ -15,12 +16,12 @@ router = Router(tags=["cases"])
 
 class CaseIn(Schema):
     customer_id: UUID
-    channel: str
-    category: str
-    priority: str
-    description: str
-    product: str = ""
-    contact_preference: str = ""
+    channel: Text(40)
+    category: Text(40)
+    priority: Text(40)
+    description: Text(10_000)
+    product: Text(80) = ""
+    contact_preference: Text(80) = ""
 
 
 class CaseOut(Schema):
@@ -80,7 +81,7 @@ def get(request, case_id: UUID):
 
 
 class FinalResponseIn(Schema):
-    final_response: str
+    final_response: Text(10_000)
 
 
 @router.post("/{case_id}/final-response", response=CaseOut, **permission(CASE_UPDATE))
@@ -92,7 +93,7 @@ def final_response(request, case_id: UUID, payload: FinalResponseIn):
 
 
 class CloseIn(Schema):
-    resolution_code: str
+    resolution_code: Text(40)
 
 
 @router.post("/{case_id}/close", response=CaseOut, **permission(CASE_CLOSE))

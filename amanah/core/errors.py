@@ -18,5 +18,32 @@ class ServiceError(Exception):
         self.field = field
 
 
+class RateLimited(ServiceError):
+    """Too many requests; ``retry_after`` says in how many seconds the caller may try again."""
+
+    CODE = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: int, field: str | None = None):
+        super().__init__(self.CODE, message, field=field)
+        self.retry_after = max(1, int(retry_after))
+
+
 class NotFound(Http404):
     """Missing and out-of-scope objects look the same to the caller."""
+
+
+def http_status_for(error: ServiceError) -> int:
+    """The one place that decides the HTTP status of a refused request: by its code, never by
+    its (translated) message. A rate limit is 429; every other broken rule is 400."""
+    return 429 if error.code == RateLimited.CODE else 400
+
+
+def error_headers(error: ServiceError) -> dict[str, str]:
+    """Headers that belong with the refusal (``Retry-After`` for a rate limit)."""
+    retry_after = getattr(error, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else {}
+
+
+def error_body(code: str, message: str = "", field: str | None = None, **extra) -> dict:
+    """The one JSON error shape of the API: ``{"code", "message", "field"}`` (+ details)."""
+    return {"code": code, "message": str(message or code), "field": field, **extra}

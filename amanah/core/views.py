@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -12,8 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from amanah.core.errors import error_body
 from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
 from amanah.core.policies import HOME_VIEW
+
+logger = logging.getLogger(__name__)
 
 
 def requires(permission: str, *, mfa_exempt: bool = False):
@@ -77,13 +81,32 @@ def set_language(request):
     return django_set_language(request)
 
 
+def _error_page(request, code: int, api_code: str, api_message: str):
+    """API callers get the API's JSON error shape, people get the page; the page renders for
+    any user object (session, API token, anonymous) and falls back to plain text if it cannot."""
+    from amanah.core.inputs import is_api_request
+
+    if is_api_request(request):
+        return JsonResponse(error_body(api_code, api_message), status=code)
+    try:
+        content = render(request, "core/error.html", {"code": code}).content
+    except Exception:  # noqa: BLE001 — the error page itself must never fail (e.g. database down)
+        logger.exception("error page %s could not be rendered", code)
+        return HttpResponse(f"{code}", status=code, content_type="text/plain")
+    return HttpResponse(content, status=code)
+
+
+def error_400(request, exception=None):
+    return _error_page(request, 400, "bad_request", "Bad request")
+
+
 def error_403(request, exception=None):
-    return render(request, "core/error.html", {"code": 403}, status=403)
+    return _error_page(request, 403, "forbidden", "Forbidden")
 
 
 def error_404(request, exception=None):
-    return render(request, "core/error.html", {"code": 404}, status=404)
+    return _error_page(request, 404, "not_found", "Not found")
 
 
 def error_500(request):
-    return HttpResponse(render(request, "core/error.html", {"code": 500}).content, status=500)
+    return _error_page(request, 500, "server_error", "Server error")

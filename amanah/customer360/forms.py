@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.consent.models import CaptureChannel, ConsentStatus, ConsentType, VerificationMethod
+from amanah.core.fields import BoundedDateField
 from amanah.customer360.timeline import KINDS
 
 
@@ -28,9 +29,9 @@ class TimelineFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    since = forms.DateField(
+    since = BoundedDateField(
         label=_("Dari"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = BoundedDateField(
         label=_("Sampai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
-from amanah.core.errors import ServiceError
+from amanah.core.errors import RateLimited, ServiceError, error_headers, http_status_for
 from amanah.core.views import requires
 from amanah.customer360 import selectors
 from amanah.customer360.forms import ConsentChangeForm, SearchForm, TimelineFilterForm
@@ -25,24 +25,31 @@ from amanah.iam.services import field_reveal
 
 @requires(CUSTOMER_SEARCH)
 def search(request):
+    """The search page; htmx asks for the results partial. A refusal (too short, rate limited)
+    is shown in the partial with its status from the error code — 429 with Retry-After for a
+    rate limit, which htmx is configured to swap in (base.html) so the message is seen."""
     form = SearchForm(request.GET or None)
     hits, error = None, None
     if request.GET and form.is_valid():
         try:
             hits = customer_search(actor=request.user, query=form.cleaned_data["q"])
         except ServiceError as exc:
-            error = exc.message
+            error = exc
     template = (
         "customer360/_results.html"
         if request.headers.get("HX-Request")
         else "customer360/search.html"
     )
-    return render(
+    response = render(
         request,
         template,
-        {"form": form, "hits": hits, "error": error},
-        status=429 if error and "detik" in error else 200,
+        {"form": form, "hits": hits, "error": error.message if error else None},
+        # A short query is a hint shown with the form (200); a rate limit keeps its 429.
+        status=http_status_for(error) if isinstance(error, RateLimited) else 200,
     )
+    for name, value in (error_headers(error) if error else {}).items():
+        response[name] = value
+    return response
 
 
 def _day_start(day):

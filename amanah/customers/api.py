@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
 from amanah.core.api import permission
+from amanah.core.fields import BoundedDate, Text
 from amanah.customer360 import selectors as c360
 from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW
 from amanah.customers.selectors import customer_search
@@ -34,7 +35,7 @@ class SearchOut(Schema):
 
 
 @router.get("/search", response=SearchOut, **permission(CUSTOMER_SEARCH))
-def search(request, q: str):
+def search(request, q: Text(200)):
     """Name (fuzzy), phone, CIF, account or NIK; only customers in the caller's scope."""
     hits = customer_search(actor=request.auth, query=q)
     return {
@@ -119,9 +120,9 @@ def summary(request, customer_id: UUID):
 
 
 class TimelineQuery(Schema):
-    kind: list[str] = []
-    since: date | None = None
-    until: date | None = None
+    kind: list[Text(40)] = []
+    since: BoundedDate | None = None
+    until: BoundedDate | None = None
     limit: int = 50
 
 
@@ -146,11 +147,11 @@ def customer_timeline(request, customer_id: UUID, query: Query[TimelineQuery]):
 
 
 class ConsentIn(Schema):
-    consent_type: str
-    new_status: str
-    channel: str
-    verification_method: str
-    reason: str = ""
+    consent_type: Text(40)
+    new_status: Text(40)
+    channel: Text(40)
+    verification_method: Text(40)
+    reason: Text(2_000) = ""
 
 
 class ConsentOut(Schema):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit
-from amanah.core.errors import ServiceError
+from amanah.core.errors import RateLimited, ServiceError
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
@@ -141,9 +141,9 @@ def _check_rate(actor) -> None:
         f"customer-search:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
     )
     if not decision.allowed:
-        raise ServiceError(
-            "rate_limited",
+        raise RateLimited(
             _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+            retry_after=decision.retry_after,
         )
 
 

@@ -85,6 +85,8 @@ def demo_server():
                 "-m",
                 "gunicorn",
                 "amanah.wsgi",
+                "--config",
+                "python:amanah.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core.fields import BoundedDateField
 from amanah.core.roles import RoleKey
 from amanah.iam.models import Branch, TimeZoneChoice
 from amanah.iam.services import ScopeInput
@@ -37,7 +38,7 @@ class UserForm(forms.Form):
     scope_branches = forms.MultipleChoiceField(
         label=_("Scope cabang"), widget=forms.CheckboxSelectMultiple, required=False
     )
-    scope_until = forms.DateField(
+    scope_until = BoundedDateField(
         label=_("Scope berlaku sampai (opsional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 
 from amanah.core.api import permission
 from amanah.core.errors import NotFound
+from amanah.core.fields import Text
 from amanah.customer360.selectors import customer_for
 from amanah.sales import selectors, services
 from amanah.sales.policies import ACTIVITY_LOG, LEAD_UPDATE, LEAD_VIEW
@@ -50,7 +51,7 @@ def _lead_out(lead) -> dict:
 
 
 @router.get("/leads", response=list[LeadOut], **permission(LEAD_VIEW))
-def leads(request, status: str = ""):
+def leads(request, status: Text(40) = ""):
     """The caller's leads (an RM: only their own), hottest first; at most 200."""
     return [
         _lead_out(lead) for lead in selectors.leads_for(actor=request.auth, status=status)[:200]
@@ -63,8 +64,8 @@ def lead(request, lead_id: UUID):
 
 
 class MoveIn(Schema):
-    to_status: str
-    reason: str = ""
+    to_status: Text(40)
+    reason: Text(2_000) = ""
 
 
 @router.post("/leads/{lead_id}/move", response=LeadOut, **permission(LEAD_UPDATE))
@@ -80,8 +81,8 @@ def move(request, lead_id: UUID, payload: MoveIn):
 
 class ActivityIn(Schema):
     customer_id: UUID
-    activity_type: str
-    note: str
+    activity_type: Text(40)
+    note: Text(10_000)
     lead_id: UUID | None = None
 
 

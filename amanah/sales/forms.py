@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core.fields import BoundedDateField
 from amanah.sales.models import ActivityType, FollowUpStatus, LeadStatus, OpportunityStage
 
 
@@ -36,7 +37,7 @@ class OpportunityCreateForm(forms.Form):
     estimated_value = forms.DecimalField(
         label=_("Nilai estimasi (Rp)"), max_digits=15, decimal_places=2, min_value=1
     )
-    expected_close_date = forms.DateField(
+    expected_close_date = BoundedDateField(
         label=_("Perkiraan closing"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     lead = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -173,32 +173,31 @@ def test_search_page_and_htmx_results(signed_in, rizky, branch_a):
     assert short.status_code == 200 and "minimal 3" in short.content.decode()
 
 
-def _name_query_plan(actor, query: str) -> str:
-    """EXPLAIN of the name query the search issued, with sequential scans priced out (the test
-    tables are tiny; at 1M rows the planner avoids them by itself)."""
+def name_query_sql(actor, query: str) -> str:
+    """The SQL of the name query the search issued (the one with the word similarity)."""
     with CaptureQueriesContext(connection) as queries:
         assert customer_search(actor=actor, query=query)
     [sql] = [q["sql"] for q in queries.captured_queries if "WORD_SIMILARITY" in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    return sql
 
 
-@pytest.mark.parametrize(
-    ("scope", "index_used", "indexes_avoided"),
-    [
-        # A branch scope walks only its branches' subtrees of the branch-led GiST.
-        ("branch", "customer_branch_name_gist", ["customer_name_trgm"]),
-        # The whole bank keeps the trigram GIN over every name (at 1M rows; the tiny test
-        # table may prefer another index): the branch-led GiST would scan all of itself.
-        ("whole bank", None, ["customer_branch_name_gist"]),
-        # A portfolio (a few hundred rows) must not start from either name index.
-        ("portfolio", None, ["customer_name_trgm", "customer_branch_name_gist"]),
-    ],
-)
-def test_each_scope_searches_names_through_the_index_that_fits_it(
-    rizky, make_user, branch_a, scope, index_used, indexes_avoided
+# Which index the planner picks is measured where it means something — on 1M customers in
+# bench/search_bench.py, which checks each scope's plan shape. On the tiny test table the
+# choice follows the statistics other tests left behind, so here only the predicate the
+# search writes for each scope is checked: that is what steers the planner at scale.
+PREDICATES = {
+    # A branch scope asks lower(name_search) %> key: only the branch-led GiST covers it.
+    "branch": r'LOWER\("customers_customer"\."name_search"\) %> ',
+    # The whole bank keeps the operator on the column (the trigram GIN).
+    "whole bank": r'(?<!LOWER\()"customers_customer"\."name_search" %> ',
+    # A portfolio filters with the function, which no name index answers.
+    "portfolio": r'WORD_SIMILARITY\([^)]*"customers_customer"\."name_search"\) >= ',
+}
+
+
+@pytest.mark.parametrize("scope", list(PREDICATES))
+def test_each_scope_writes_the_name_predicate_meant_for_its_index(
+    rizky, make_user, branch_a, scope
 ):
     actor = {
         "branch": lambda: make_user(R.AGENT, branches=[branch_a]),
@@ -207,7 +206,6 @@ def test_each_scope_searches_names_through_the_index_that_fits_it(
     }[scope]()
     if scope == "portfolio":
         portfolio_assign(actor=make_user(R.SUPERVISOR), customer=rizky, rm=actor)
-    plan = _name_query_plan(actor, "Rizky Siregar")
-    # The index must answer the name condition itself, not merely the branch.
-    assert index_used is None or re.search(rf"using {index_used} .*\n.*Index Cond: .*%>", plan)
-    assert not [name for name in indexes_avoided if re.search(rf"(using|on) {name} ", plan)]
+    sql = name_query_sql(actor, "Rizky Siregar")
+    where = sql.split(" WHERE ", 1)[1]
+    assert [s for s, pattern in PREDICATES.items() if re.search(pattern, where)] == [scope], where

@@ -1,0 +1,129 @@
+"""The one input layer: text that no field of ours may hold is refused before any view runs.
+
+PostgreSQL cannot store NUL in text, psycopg cannot encode lone surrogates, and control
+characters have no business in a name, a note or a filter; left alone they reach the database
+and answer 500. ``HostileInputMiddleware`` checks the query string, form fields, uploaded file
+names and JSON bodies (recursively, keys too) of every request and answers 400 with the code
+``invalid_characters`` — the API's JSON error shape for /api/, a form-style page otherwise.
+Tab, line feed and carriage return are ordinary text and pass.
+
+Overlong values are refused the same way (``too_long``): no field of ours holds more than
+``MAX_VALUE_CHARS``; the fields' own ``max_length`` still decides below that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core.errors import error_body
+
+# C0 controls except \t \n \r, DEL, C1 controls, lone surrogates (not encodable as UTF-8).
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Longer than any text a person types into one field (a complaint is a few pages at most).
+MAX_VALUE_CHARS = 20_000
+API_PREFIX = "/api/"
+
+MESSAGES = {
+    "invalid_characters": _("Masukan berisi karakter yang tidak diizinkan (karakter kontrol)."),
+    "too_long": _("Masukan terlalu panjang."),
+    "invalid_json": _("Isi permintaan bukan JSON yang sah."),
+}
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    code: str
+    field: str
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES[self.code])
+
+
+def problem_in_text(value: str) -> str | None:
+    """The error code for one text value, or None when it may be stored."""
+    if FORBIDDEN.search(value):
+        return "invalid_characters"
+    if len(value) > MAX_VALUE_CHARS:
+        return "too_long"
+    return None
+
+
+def _named_values(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    """Every (field name, text) the request carries, whatever its shape."""
+    yield "path", request.path
+    for name, values in request.GET.lists():
+        yield name, name
+        for value in values:
+            yield name, value
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.content_type or ""
+        if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            for name, values in request.POST.lists():
+                yield name, name
+                for value in values:
+                    yield name, value
+            for name, files in request.FILES.lists():
+                for upload in files:
+                    yield name, upload.name or ""
+        elif content_type.endswith("json") and request.body:
+            yield from _json_values(json.loads(request.body))
+
+
+def _json_values(value, field: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield field, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield field or key, key
+            yield from _json_values(inner, field or key)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _json_values(inner, field)
+
+
+def find_problem(request: HttpRequest) -> InputProblem | None:
+    try:
+        for field, value in _named_values(request):
+            code = problem_in_text(value)
+            if code:
+                # Never echo a field name that is itself the hostile part.
+                return InputProblem(code, field if not problem_in_text(field) else "")
+    except (ValueError, UnicodeDecodeError):
+        return InputProblem("invalid_json", "body")
+    return None
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def refusal(request: HttpRequest, problem: InputProblem):
+    if is_api_request(request):
+        return JsonResponse(error_body(problem.code, problem.message, problem.field), status=400)
+    return render(
+        request,
+        "core/error.html",
+        {"code": 400, "message": problem.message, "field": problem.field},
+        status=400,
+    )
+
+
+class HostileInputMiddleware:
+    """Refuses NUL/control characters, lone surrogates and overlong values in any input."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = find_problem(request)
+        if problem:
+            return refusal(request, problem)
+        return self.get_response(request)
