@@ -90,14 +90,14 @@ def consent_change(
     if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
         raise PermissionDenied("marketing never changes consent")  # even if the matrix says so
     authz.require(actor, CONSENT_CHANGE, customer)
+    backdated = effective_at is not None
     effective_at = effective_at or timezone.now()
     reason = (reason or "").strip()
     _validate(consent_type, new_status, channel, verification_method, effective_at, reason)
-    state = (
-        ConsentState.objects.select_for_update()
-        .filter(customer=customer, consent_type=consent_type)
-        .first()
-    )
+    lock_customer_for_consent(customer.pk)
+    if not backdated:
+        effective_at = timezone.now()  # taken under the lock: changes order as they commit
+    state = ConsentState.objects.filter(customer=customer, consent_type=consent_type).first()
     old_status = state.status if state else ""
     if old_status == new_status:
         raise ServiceError(
@@ -129,6 +129,22 @@ def consent_change(
         },
     )
     return record
+
+
+def lock_customer_for_consent(customer_id) -> None:
+    """Serialize every consent change of one customer on the customer's row.
+
+    Locking the state row is not enough: before the first-ever change there is no row, so two
+    first changes would both read "no state" and both record old status ``''``. FOR NO KEY
+    UPDATE blocks other consent changes and a campaign batch's FOR SHARE on the customer
+    (so a withdrawal lands either before the batch reads consent or after it commits), but
+    not the FOR KEY SHARE that inserts referencing the customer take elsewhere.
+    """
+    list(
+        Customer.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=customer_id)
+        .values_list("pk", flat=True)
+    )
 
 
 def _refresh_state(customer: Customer, consent_type: str) -> None:
