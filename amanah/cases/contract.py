@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
+from amanah.consent.contract import Purpose, register_contact_blocker
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
@@ -90,6 +92,19 @@ def _fraud_case(ctx):
     return None
 
 
+def _open_sensitive_cases():
+    return Case.objects.filter(status__in=OPEN_STATUSES, category__is_sensitive=True)
+
+
+def _has_open_sensitive_case(customer_id) -> bool:
+    # TODO(cases): switch to the published cases.has_open_sensitive_case once it exists.
+    return _open_sensitive_cases().filter(customer_id=customer_id).exists()
+
+
+def _open_sensitive_case_exists() -> Exists:
+    return Exists(_open_sensitive_cases().filter(customer=OuterRef("pk")))
+
+
 def move_cases(absorbed, survivor) -> int:
     """Merge mover: the complaints follow the person."""
     return Case.objects.filter(customer=absorbed).update(customer=survivor)
@@ -111,3 +126,12 @@ actions.register(
     )
 )
 register_mover("cases.cases", move_cases)
+# No offer to a customer while a sensitive (fraud/scam) case is open: consent's contactability
+# asks this rule instead of importing cases (consent is the lower app).
+register_contact_blocker(
+    "SENSITIVE_CASE",
+    gettext_lazy("Ada kasus sensitif yang masih terbuka"),
+    purposes=[Purpose.OFFER],
+    one=_has_open_sensitive_case,
+    many=_open_sensitive_case_exists,
+)
