@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
-from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.consent.contract import contactability, contactable
+from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.consent.services import consent_change, consent_states, with_marketing_consent
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
