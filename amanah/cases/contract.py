@@ -96,12 +96,8 @@ def _open_sensitive_cases():
     return Case.objects.filter(status__in=OPEN_STATUSES, category__is_sensitive=True)
 
 
-def _has_open_sensitive_case(customer_id) -> bool:
-    # TODO(cases): switch to the published cases.has_open_sensitive_case once it exists.
-    return _open_sensitive_cases().filter(customer_id=customer_id).exists()
-
-
 def _open_sensitive_case_exists() -> Exists:
+    # TODO(cases): use the Exists form of the published cases.has_open_sensitive_case.
     return Exists(_open_sensitive_cases().filter(customer=OuterRef("pk")))
 
 
@@ -132,6 +128,5 @@ register_contact_blocker(
     "SENSITIVE_CASE",
     gettext_lazy("Ada kasus sensitif yang masih terbuka"),
     purposes=[Purpose.OFFER],
-    one=_has_open_sensitive_case,
-    many=_open_sensitive_case_exists,
+    condition=_open_sensitive_case_exists,
 )

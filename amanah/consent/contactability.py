@@ -76,26 +76,20 @@ class Reason(models.TextChoices):
 
 @dataclass(frozen=True)
 class ContactBlocker:
-    """A reason owned by another app: ``one(customer_id) -> bool`` and ``many()``, an
-    ``Exists`` over ``OuterRef("pk")`` of Customer — the same rule in both forms."""
+    """A reason owned by another app. ``condition()`` is an ``Exists`` over ``OuterRef("pk")``
+    of Customer: both forms of the rule use it, so the app states its rule once."""
 
     code: str
     label: str
     purposes: frozenset[str]
-    one: Callable[[object], bool]
-    many: Callable[[], Exists]
+    condition: Callable[[], Exists]
 
 
 _blockers: dict[str, ContactBlocker] = {}
 
 
 def register_contact_blocker(
-    code: str,
-    label,
-    *,
-    purposes,
-    one: Callable[[object], bool],
-    many: Callable[[], Exists],
+    code: str, label, *, purposes, condition: Callable[[], Exists]
 ) -> None:
     """Called from an app's contract at start-up; a code may be registered once."""
     if code in _blockers or code in Reason.values:
@@ -103,7 +97,7 @@ def register_contact_blocker(
     unknown = set(purposes) - set(Purpose.values)
     if unknown:
         raise ImproperlyConfigured(f"contact blocker {code!r}: unknown purposes {unknown}")
-    _blockers[code] = ContactBlocker(code, label, frozenset(purposes), one, many)
+    _blockers[code] = ContactBlocker(code, label, frozenset(purposes), condition)
 
 
 def _blockers_for(purpose: str) -> list[ContactBlocker]:
@@ -210,31 +204,40 @@ def contactability(
 ) -> Contactability:
     """May ``customer`` be contacted for ``purpose`` on ``channel`` at ``at``?
 
-    Reads the current state from the database (a few indexed lookups); ``at=None`` leaves the
+    Reads the current state in one query (one EXISTS per check); ``at=None`` leaves the
     contact window out. Unknown purposes or channels are a programming error (ValueError).
     """
     _check_args(purpose, channel)
-    current = Customer.objects.filter(pk=customer.pk).values(
-        "status", "merged_into_id", "home_branch__timezone"
-    )[0]
+    blockers = _blockers_for(purpose)
+    checks = {f"_blocked_by_{n}": b.condition() for n, b in enumerate(blockers)}
+    if purpose == Purpose.OFFER:
+        checks["_granted"] = Exists(
+            ConsentState.objects.filter(
+                customer=OuterRef("pk"),
+                consent_type=ConsentType.MARKETING,
+                status=ConsentStatus.GRANTED,
+            )
+        )
+        checks["_suppressed"] = Exists(Suppression.objects.filter(customer=OuterRef("pk")))
+    row = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(**checks)
+        .values("status", "merged_into_id", "home_branch__timezone", *checks)[0]
+    )
     reasons: list[str] = []
     if purpose == Purpose.OFFER:
-        if current["status"] == CustomerStatus.CLOSED or current["merged_into_id"]:
+        if row["status"] == CustomerStatus.CLOSED or row["merged_into_id"]:
             reasons.append(Reason.CUSTOMER_INACTIVE)
-        if not ConsentState.objects.filter(
-            customer_id=customer.pk,
-            consent_type=ConsentType.MARKETING,
-            status=ConsentStatus.GRANTED,
-        ).exists():
+        if not row["_granted"]:
             reasons.append(Reason.NO_CONSENT)
-        if Suppression.objects.filter(customer_id=customer.pk).exists():
+        if row["_suppressed"]:
             reasons.append(Reason.DO_NOT_CONTACT)
-    reasons += [b.code for b in _blockers_for(purpose) if b.one(customer.pk)]
+    reasons += [b.code for n, b in enumerate(blockers) if row[f"_blocked_by_{n}"]]
     next_window_at = None
-    if at is not None and not in_window(purpose, current["home_branch__timezone"], at):
+    zone = row["home_branch__timezone"]
+    if at is not None and not in_window(purpose, zone, at):
         reasons.append(Reason.OUTSIDE_WINDOW)
-        schedule = window_schedule(purpose, current["home_branch__timezone"])
-        next_window_at = _next_working_moment(schedule, at)
+        next_window_at = _next_working_moment(window_schedule(purpose, zone), at)
     return Contactability(not reasons, tuple(str(r) for r in reasons), next_window_at)
 
 
@@ -276,7 +279,7 @@ def with_contact_checks(
                 Q(Exists(Suppression.objects.filter(customer=OuterRef("pk")))),
             ),
         ]
-    checks += [(b.code, Q(b.many())) for b in _blockers_for(purpose)]
+    checks += [(b.code, Q(b.condition())) for b in _blockers_for(purpose)]
     if at is not None and purpose in _windows():
         outside = _zones_outside_window(purpose, at)
         if outside:

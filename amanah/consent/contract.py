@@ -6,7 +6,7 @@
 * ``with_contact_checks(qs, purpose, channel, at=None, reason="contact_reason")`` and
   ``contactable(qs, purpose, channel, at=None)`` — the same rule for many customers in SQL;
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
-* ``register_contact_blocker(code, label, purposes=…, one=…, many=…)`` — how a higher app
+* ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
   (cases: an open sensitive case) adds a reason without consent importing it;
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change

@@ -6,8 +6,9 @@ usual ``db`` fixture keeps the test's own connection in one rolled-back transact
 append-only audit trail refuses (and it would also wipe the rows migrations seed). So the
 ``committed`` fixture writes on a connection of its own (a helper thread), on a branch of its
 own, and deletes exactly what it made afterwards; the test's connection only reads (READ
-COMMITTED: each statement sees what has committed). The audit rows its services wrote stay:
-they are valid links of the chain.
+COMMITTED: each statement sees what has committed). The audit rows written meanwhile (the
+tail of the trail) are taken out again as ``audit/tests/test_concurrency`` does, so later
+tests see the trail they expect.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Max
 
+from amanah.audit.models import AuditLog
+from amanah.audit.services import verify_chain
 from amanah.consent.models import ConsentState
 from amanah.core.actors import SystemActor
 from amanah.customers.models import Customer
@@ -41,6 +45,9 @@ def on_own_connection(work: Callable[[], object]) -> object:
 class CommittedWorld:
     def __init__(self) -> None:
         self.system = SystemActor("system:test")
+        self._audit_mark = on_own_connection(
+            lambda: AuditLog.objects.aggregate(last=Max("id"))["last"] or 0
+        )
         code = f"T{os.getpid() % 10000}{next(_codes)}"[:10]
         self.branch = on_own_connection(
             lambda: iam.branch_save(
@@ -84,6 +91,10 @@ class CommittedWorld:
                 ConsentState.objects.filter(customer__home_branch=self.branch).delete()
                 Customer.objects.filter(home_branch=self.branch).delete()
                 Branch.objects.filter(pk=self.branch.pk).delete()
+                with connection.cursor() as cursor:
+                    # Superuser-only, for this cleanup alone: the trail refuses deletes.
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+                    cursor.execute("DELETE FROM audit_auditlog WHERE id > %s", [self._audit_mark])
 
         on_own_connection(remove_all)
 
@@ -94,6 +105,7 @@ def committed(db):
     world = CommittedWorld()
     yield world
     world.remove()
+    assert verify_chain().ok
 
 
 def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 120) -> list:

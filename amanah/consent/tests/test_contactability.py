@@ -200,7 +200,7 @@ def test_unknown_purpose_or_channel_is_a_programming_error(people):
 def test_a_blocker_code_is_registered_once():
     with pytest.raises(ImproperlyConfigured):
         register_contact_blocker(
-            "SENSITIVE_CASE", "x", purposes=[Purpose.OFFER], one=bool, many=lambda: None
+            "SENSITIVE_CASE", "x", purposes=[Purpose.OFFER], condition=lambda: None
         )
 
 
