@@ -180,6 +180,16 @@ OTP_TOTP_ISSUER = "Amanah CRM"
 # test suite seeds the demo many times and keeps it small.
 DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING else 3000)
 
+# When a customer may be contacted, per purpose (DESIGN §6), in the local time of the
+# customer's home branch: weekdays (Monday = 0), hours [start, end) and whether national
+# holidays are closed. A deployment setting: a PDAM and a telco differ.
+# ``amanah.consent.contactability`` reads it; STAFF messages have no window.
+CONTACT_WINDOWS = {
+    "COLLECTION": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "20:00"], "holidays": True},
+    "OFFER": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "18:00"], "holidays": True},
+    "SERVICE": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": ["07:00", "21:00"], "holidays": False},
+}
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -64,6 +64,7 @@ class AuditAction(models.TextChoices):
     UPDATE_OPPORTUNITY = "UPDATE_OPPORTUNITY", _("Ubah peluang")
     FOLLOWUP_DONE = "FOLLOWUP_DONE", _("Tindak lanjut selesai")
     FOLLOWUP_SKIPPED = "FOLLOWUP_SKIPPED", _("Tindak lanjut dilewati")
+    CREATE_FOLLOWUP = "CREATE_FOLLOWUP", _("Buat tugas tindak lanjut")
 
 
 class AuditLog(models.Model):

@@ -15,6 +15,7 @@ from amanah.cases.sensitivity import (
     may_see_sensitive,
     open_sensitive_case_exists,
 )
+from amanah.consent.contract import Purpose, register_contact_blocker
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
@@ -146,3 +147,11 @@ actions.register(
     )
 )
 register_mover("cases.cases", move_cases)
+# No offer to a customer while a sensitive (fraud/scam) case is open: consent's contactability
+# asks this rule instead of importing cases (consent is the lower app).
+register_contact_blocker(
+    "SENSITIVE_CASE",
+    gettext_lazy("Ada kasus sensitif yang masih terbuka"),
+    purposes=[Purpose.OFFER],
+    condition=open_sensitive_case_exists,
+)

@@ -439,7 +439,7 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     # exactly when the close commits; it decides itself (consent, sensitivity) whether to make one.
     from amanah.sales.followups import followup_for_closed_case
 
-    followup_for_closed_case(case)
+    followup_for_closed_case(case, actor=actor)
     audit.record(  # last: the chain lock is held until COMMIT (see _locked)
         actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
     )

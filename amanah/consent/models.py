@@ -94,6 +94,30 @@ class ConsentState(models.Model):
         return f"{self.customer_id} {self.consent_type}={self.status}"
 
 
+class Suppression(models.Model):
+    """Do-not-contact: the customer asked not to be offered anything, through any channel.
+
+    Kept by service staff on the customer's request, like consent; marketing never edits it
+    (``consent.rules.require_may_change_consent``). Moved here from ``marketing`` (issue 11):
+    who may be contacted is consent's question, answered by ``consent.contactability``.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="suppression"
+    )
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.reason}"
+
+
 # A customer's consent history is as visible as the customer.
 scopes.register(ConsentRecord, via="customer")
 scopes.register(ConsentState, via="customer")
+scopes.register(Suppression, via="customer")

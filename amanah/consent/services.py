@@ -1,4 +1,7 @@
-"""Consent changes (UU PDP; seed 003 US-10, seed 001 §5) and the marketing eligibility rule."""
+"""Consent and do-not-contact changes (UU PDP; seed 003 US-10, seed 001 §5).
+
+Who may be contacted is answered by ``consent.contactability`` (published in ``contract``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,7 @@ from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     FilteredRelation,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -28,6 +29,7 @@ from amanah.consent.models import (
     ConsentState,
     ConsentStatus,
     ConsentType,
+    Suppression,
     VerificationMethod,
 )
 from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
@@ -74,6 +76,24 @@ def _validate(consent_type, new_status, channel, verification_method, effective_
         raise ServiceError("reason_too_long", _("Alasan maks. 500 karakter."), field="reason")
 
 
+def may_change_consent(actor) -> bool:
+    """Whether ``actor`` may record consent or do-not-contact changes at all (no customer).
+
+    Marketing never may — a conflict of interest, whatever the permission matrix says. The one
+    copy of that rule: services check it through :func:`require_may_change_consent`, pages
+    ask this to show or hide the form.
+    """
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        return False
+    return authz.has_perm(actor, CONSENT_CHANGE)
+
+
+def require_may_change_consent(actor, customer: Customer) -> None:
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        raise PermissionDenied("marketing never changes consent")  # even if the matrix says so
+    authz.require(actor, CONSENT_CHANGE, customer)
+
+
 @transaction.atomic
 def consent_change(
     *,
@@ -87,17 +107,15 @@ def consent_change(
     effective_at: datetime | None = None,
 ) -> ConsentRecord:
     """Record a consent change the customer asked for; takes effect at once for eligibility."""
-    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
-        raise PermissionDenied("marketing never changes consent")  # even if the matrix says so
-    authz.require(actor, CONSENT_CHANGE, customer)
+    require_may_change_consent(actor, customer)
+    backdated = effective_at is not None
     effective_at = effective_at or timezone.now()
     reason = (reason or "").strip()
     _validate(consent_type, new_status, channel, verification_method, effective_at, reason)
-    state = (
-        ConsentState.objects.select_for_update()
-        .filter(customer=customer, consent_type=consent_type)
-        .first()
-    )
+    lock_customer_for_consent(customer.pk)
+    if not backdated:
+        effective_at = timezone.now()  # taken under the lock: changes order as they commit
+    state = ConsentState.objects.filter(customer=customer, consent_type=consent_type).first()
     old_status = state.status if state else ""
     if old_status == new_status:
         raise ServiceError(
@@ -129,6 +147,22 @@ def consent_change(
         },
     )
     return record
+
+
+def lock_customer_for_consent(customer_id) -> None:
+    """Serialize every consent change of one customer on the customer's row.
+
+    Locking the state row is not enough: before the first-ever change there is no row, so two
+    first changes would both read "no state" and both record old status ``''``. FOR NO KEY
+    UPDATE blocks other consent changes and a campaign batch's FOR SHARE on the customer
+    (so a withdrawal lands either before the batch reads consent or after it commits), but
+    not the FOR KEY SHARE that inserts referencing the customer take elsewhere.
+    """
+    list(
+        Customer.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=customer_id)
+        .values_list("pk", flat=True)
+    )
 
 
 def _refresh_state(customer: Customer, consent_type: str) -> None:
@@ -164,19 +198,9 @@ def consent_states(customer: Customer) -> dict[str, str]:
     return {t: found.get(t, "") for t in ConsentType.values}
 
 
-def marketing_consent_granted() -> Exists:
-    """SQL condition for 'may be marketed to' — opt-in: no record means no consent."""
-    return Exists(
-        ConsentState.objects.filter(
-            customer=OuterRef("pk"),
-            consent_type=ConsentType.MARKETING,
-            status=ConsentStatus.GRANTED,
-        )
-    )
-
-
 def with_marketing_consent(customers: QuerySet[Customer], name: str) -> QuerySet[Customer]:
-    """The same rule as a boolean column ``name`` on every row (e.g. to store each verdict).
+    """MARKETING consent GRANTED as a boolean column ``name`` on every row (opt-in: no record
+    means no), for contactability's set form.
 
     A LEFT JOIN to the one MARKETING state per customer: over a whole population the planner
     hash-joins it, a fifth of the cost of the EXISTS above probing its index once per row."""
@@ -195,14 +219,6 @@ def with_marketing_consent(customers: QuerySet[Customer], name: str) -> QuerySet
     )
 
 
-def marketing_eligible(customers: QuerySet[Customer]) -> QuerySet[Customer]:
-    return customers.filter(marketing_consent_granted())
-
-
-def is_marketing_eligible(customer: Customer) -> bool:
-    return Customer.objects.filter(pk=customer.pk).filter(marketing_consent_granted()).exists()
-
-
 def refresh_all_states_for(customer: Customer) -> None:
     for consent_type in ConsentType.values:
         _refresh_state(customer, consent_type)
@@ -214,3 +230,35 @@ def consent_move_to_survivor(absorbed: Customer, survivor: Customer) -> int:
     ConsentState.objects.filter(customer=absorbed).delete()
     refresh_all_states_for(survivor)
     return moved
+
+
+@transaction.atomic
+def suppression_add(*, actor, customer: Customer, reason: str) -> Suppression:
+    """Do-not-contact, on the customer's request; recorded by service staff, like consent,
+    under the same per-customer lock (a campaign batch then sees it or finishes first)."""
+    require_may_change_consent(actor, customer)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ServiceError("reason_required", _("Tuliskan alasan."), field="reason")
+    if len(reason) > 200:
+        raise ServiceError("reason_too_long", _("Alasan maks. 200 karakter."), field="reason")
+    lock_customer_for_consent(customer.pk)
+    suppression, created = Suppression.objects.get_or_create(
+        customer=customer,
+        defaults={"reason": reason, "created_by": actor if getattr(actor, "pk", None) else None},
+    )
+    if created:
+        audit.record(
+            actor=actor,
+            action=AuditAction.CHANGE_CONSENT,
+            obj=customer,
+            meta={"suppression": True},
+        )
+    return suppression
+
+
+def suppression_move_to_survivor(absorbed: Customer, survivor: Customer) -> int:
+    """Merge mover: the survivor is on the list if either record was."""
+    if Suppression.objects.filter(customer=survivor).exists():
+        return Suppression.objects.filter(customer=absorbed).delete()[0]
+    return Suppression.objects.filter(customer=absorbed).update(customer=survivor)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import Contactability, ContactChannel, Purpose, contactability
 from amanah.consent.models import ConsentState, ConsentType
 from amanah.core.errors import NotFound
 from amanah.core.masking import mask
@@ -59,12 +60,12 @@ class Customer360:
     events: list = field(default_factory=list)
     facts: dict = field(default_factory=dict)
 
+    offer: Contactability | None = None
+
     @property
     def marketing_blocked(self) -> bool:
-        return (
-            any(a.overrides_marketing for a in self.alerts)
-            or self.consents.get("MARKETING") != "GRANTED"
-        )
+        """May not be offered anything — consent's one rule, not a copy of it."""
+        return self.offer is None or not self.offer.allowed
 
     @property
     def top_events(self):
@@ -170,6 +171,7 @@ def customer_360(*, actor, customer_id) -> Customer360:
         rm_name=_rm_name(customer),
         relations=_relations(customer, actor),
         actions=actions.actions_for(actor, customer),
+        offer=contactability(customer, Purpose.OFFER, ContactChannel.PHONE),
     )
     view.facts["open_duplicates"] = (
         DuplicateFlag.objects.filter(customer_a=customer, status="OPEN").exists()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.consent.contract import may_change_consent
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
 from amanah.core.errors import RateLimited, ServiceError, error_headers, http_status_for
@@ -68,8 +69,7 @@ def workspace(request, customer_id):
             "filter_form": TimelineFilterForm(),
             "consent_form": ConsentChangeForm(),
             "reason_form": ReasonForm(),
-            "can_change_consent": authz.has_perm(request.user, CONSENT_CHANGE)
-            and request.user.active_role != "MARKETING",
+            "can_change_consent": may_change_consent(request.user),
             "can_reveal": authz.has_perm(request.user, PII_REVEAL),
             "consent_labels": selectors.CONSENT_LABELS,
         },

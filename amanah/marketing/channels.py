@@ -1,8 +1,9 @@
 """How campaign messages leave the building. The messaging issue will add real email,
 WhatsApp and SMS senders behind this same interface; today's sender records what it would send.
 
-A sender receives the campaign and a SQL query of recipient ids (so a million recipients never
-pass through Python) and records one SENT event per recipient, idempotently.
+A sender receives the campaign and a SQL query of recipient ids (a campaign batch passes the
+≈1,000 ids it re-checked) and records one SENT event per recipient, idempotently, returning
+how many it newly sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ class RecordingSender:
                 "(campaign_id, customer_id, event_type, channel, at, meta) "
                 "SELECT %s, r.customer_id, 'SENT', %s, %s, '{}'::jsonb "
                 f"FROM ({recipients_sql}) r "
-                "ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING",
+                # Any unique key: a customer who already has an outcome (SENT or
+                # SKIPPED, campaign_one_outcome) is not sent to again.
+                "ON CONFLICT DO NOTHING",
                 [campaign.pk, campaign.channel, now, *params],
             )
             return cursor.rowcount
@@ -34,3 +37,8 @@ class RecordingSender:
 
 def sender_for(channel: str) -> Sender:
     return RecordingSender()
+
+
+def simulates_engagement(channel: str) -> bool:
+    """The recording sender reaches nobody, so the demo invents opens, clicks and replies."""
+    return isinstance(sender_for(channel), RecordingSender)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from amanah.consent.contract import Reason, contactability
 from amanah.customer360 import timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
-from amanah.marketing.models import CampaignEligibility, CampaignEvent, Suppression
+from amanah.marketing.models import OUTCOME_TYPES, CampaignEligibility, CampaignEvent
 
 
 def marketing_facts(customer, actor) -> dict:
@@ -21,7 +22,7 @@ def marketing_facts(customer, actor) -> dict:
     )
     return {
         "eligibility": rows,
-        "suppressed": Suppression.objects.filter(customer=customer).exists(),
+        "suppressed": Reason.DO_NOT_CONTACT in contactability(customer, "OFFER", "PHONE").reasons,
     }
 
 
@@ -53,14 +54,14 @@ def move_marketing(absorbed, survivor) -> int:
     CampaignEligibility.objects.filter(customer=absorbed, campaign_id__in=taken).delete()
     moved = CampaignEligibility.objects.filter(customer=absorbed).update(customer=survivor)
     for event in CampaignEvent.objects.filter(customer=absorbed):
+        # One outcome (SENT or SKIPPED) per campaign and customer: the survivor's wins.
+        same = list(OUTCOME_TYPES) if event.event_type in OUTCOME_TYPES else [event.event_type]
         if CampaignEvent.objects.filter(
-            customer=survivor, campaign=event.campaign, event_type=event.event_type
+            customer=survivor, campaign=event.campaign, event_type__in=same
         ).exists():
             event.delete()
         else:
             CampaignEvent.objects.filter(pk=event.pk).update(customer=survivor)
-    if not Suppression.objects.filter(customer=survivor).exists():
-        Suppression.objects.filter(customer=absorbed).update(customer=survivor)
     return moved
 
 

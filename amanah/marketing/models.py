@@ -101,12 +101,16 @@ class Campaign(models.Model):
         return self.name
 
 
-class IneligibleReason(models.TextChoices):
-    NOT_IN_SEGMENT_RULE = "NOT_IN_SEGMENT_RULE", _("Tidak memenuhi aturan segmen")
-    CONSENT = "CONSENT", _("Persetujuan pemasaran tidak diberikan")
-    CASE_ACTIVE = "CASE_ACTIVE", _("Ada kasus sensitif yang masih terbuka")
-    SUPPRESSED = "SUPPRESSED", _("Masuk daftar jangan-dihubungi")
-    CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE", _("Nasabah tidak aktif")
+# The one reason eligibility adds to contactability's (consent.contract.reason_codes).
+NOT_IN_SEGMENT_RULE = "NOT_IN_SEGMENT_RULE"
+
+
+def eligibility_reason_label(code: str) -> str:
+    from amanah.consent.contract import reason_label
+
+    if code == NOT_IN_SEGMENT_RULE:
+        return str(_("Tidak memenuhi aturan segmen"))
+    return reason_label(code)
 
 
 class CampaignEligibility(models.Model):
@@ -122,7 +126,8 @@ class CampaignEligibility(models.Model):
     open_sensitive_case = models.BooleanField()
     suppressed = models.BooleanField()
     is_eligible = models.BooleanField()
-    reason = models.CharField(max_length=20, choices=IneligibleReason.choices, blank=True)
+    # NOT_IN_SEGMENT_RULE or a contactability reason code; '' when eligible.
+    reason = models.CharField(max_length=20, blank=True)
     evaluated_at = models.DateTimeField()
 
     objects = scopes.ScopedQuerySet.as_manager()
@@ -143,6 +148,10 @@ class CampaignEligibility(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.customer_id}: {self.reason or 'ELIGIBLE'}"
 
+    @property
+    def reason_label(self) -> str:
+        return eligibility_reason_label(self.reason) if self.reason else ""
+
 
 class EventType(models.TextChoices):
     SENT = "SENT", _("Terkirim")
@@ -152,8 +161,16 @@ class EventType(models.TextChoices):
     SKIPPED = "SKIPPED", _("Tidak dikirim (cek ulang saat kirim)")
 
 
+OUTCOME_TYPES = (EventType.SENT, EventType.SKIPPED)
+
+
 class CampaignEvent(models.Model):
-    """What happened to one message; one of each type per customer and campaign (idempotent)."""
+    """What happened to one message; one of each type per customer and campaign (idempotent).
+
+    SENT and SKIPPED are the send's *outcome*: exactly one of them per customer and campaign,
+    which the database guarantees (``campaign_one_outcome``), so a re-run batch, a duplicate
+    job or a withdrawal racing a send can never leave both.
+    """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
     customer = models.ForeignKey(
@@ -170,7 +187,12 @@ class CampaignEvent(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "customer", "event_type"], name="campaign_event_once"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "customer"],
+                condition=Q(event_type__in=["SENT", "SKIPPED"]),
+                name="campaign_one_outcome",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "-at"], name="campaign_event_customer")]
 
@@ -178,20 +200,35 @@ class CampaignEvent(models.Model):
         return f"{self.campaign_id}/{self.customer_id} {self.event_type}"
 
 
-class Suppression(models.Model):
-    """Do-not-contact list: the customer asked for no marketing through any channel."""
+class BatchStatus(models.TextChoices):
+    PENDING = "PENDING", _("Menunggu")
+    DONE = "DONE", _("Selesai")
 
-    customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, related_name="suppression"
+
+class CampaignBatch(models.Model):
+    """One slice of a campaign's send (≈1,000 eligible customers, a range of customer ids),
+    handled by one worker job in one transaction. Its counts make the progress bar; DONE makes
+    a re-run of the job do nothing."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    first_customer = models.UUIDField()
+    last_customer = models.UUIDField()
+    size = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=8, choices=BatchStatus.choices, default=BatchStatus.PENDING
     )
-    reason = models.CharField(max_length=200)
-    created_by = models.ForeignKey(
-        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=now)
+    sent = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="campaign_batch_once")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.reason}"
+        return f"{self.campaign_id} #{self.number} {self.status}"
 
 
 # On the Customer 360, a customer's verdicts and campaign events are as visible as the customer.

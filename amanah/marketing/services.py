@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.contract import open_sensitive_case_exists
-from amanah.consent.services import marketing_consent_granted, with_marketing_consent
+from amanah.consent.contract import Purpose, Reason, blocked_flag, contactable, with_contact_checks
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.iam import authz
-from amanah.marketing import channels
 from amanah.marketing.models import (
+    NOT_IN_SEGMENT_RULE,
     Campaign,
     CampaignChannel,
     CampaignEligibility,
     CampaignStatus,
     Segment,
     SegmentVersion,
-    Suppression,
 )
 from amanah.marketing.policies import CAMPAIGN_APPROVE, CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
@@ -81,11 +79,8 @@ def segment_preview(*, actor, rules: dict) -> dict:
     """Live counts for the builder: customers matching the rules and, of those, eligible now."""
     authz.require(actor, SEGMENT_MANAGE)
     matching = _population().filter(compile_rules(rules))
-    eligible = (
-        matching.filter(marketing_consent_granted())
-        .exclude(open_sensitive_case_exists())
-        .exclude(_suppressed())
-    )
+    # Any personal channel: contactability at evaluation does not depend on it (no window).
+    eligible = contactable(matching, Purpose.OFFER, CampaignChannel.WHATSAPP)
     return {"matching": matching.count(), "eligible": eligible.count()}
 
 
@@ -202,41 +197,34 @@ def _population():
     return Customer.objects.filter(merged_into__isnull=True)
 
 
-def _suppressed() -> Exists:
-    return Exists(Suppression.objects.filter(customer=OuterRef("pk")))
-
-
-def _verdict_sql(rules: dict) -> tuple[str, list]:
-    """One SELECT over every customer: the four facts the gate looks at, as booleans."""
-    flag = BooleanField()
+def _verdict_sql(rules: dict, channel: str) -> tuple[str, list]:
+    """One SELECT over every customer: in the segment or not, contactability's first reason
+    for an offer (no window: that is checked when sending) and the flags it stores."""
     rows = (
-        with_marketing_consent(_population(), "consent_ok")
+        with_contact_checks(_population(), Purpose.OFFER, channel, reason="contact_reason")
         .annotate(
             in_segment=Case(
                 When(compile_rules(rules), then=Value(True)),
                 default=Value(False),
-                output_field=flag,
-            ),
-            sensitive_case=open_sensitive_case_exists(),
-            is_suppressed=_suppressed(),
-            active=Case(
-                When(status="CLOSED", then=Value(False)), default=Value(True), output_field=flag
+                output_field=BooleanField(),
             ),
         )
-        .values("id", "in_segment", "consent_ok", "sensitive_case", "is_suppressed", "active")
+        .values(
+            "id",
+            "in_segment",
+            "contact_reason",
+            blocked_flag(Reason.NO_CONSENT),
+            blocked_flag("SENSITIVE_CASE"),
+            blocked_flag(Reason.DO_NOT_CONTACT),
+        )
     )
     sql, params = rows.query.sql_with_params()
     return sql, list(params)
 
 
-# The first failing check names the reason; order = what a marketer must fix first.
-REASON_SQL = """
-    CASE WHEN NOT v.in_segment THEN 'NOT_IN_SEGMENT_RULE'
-         WHEN NOT v.active THEN 'CUSTOMER_INACTIVE'
-         WHEN NOT v.consent_ok THEN 'CONSENT'
-         WHEN v.is_suppressed THEN 'SUPPRESSED'
-         WHEN v.sensitive_case THEN 'CASE_ACTIVE'
-         ELSE '' END
+# Not in the segment first (what a marketer must fix first), then contactability's reason.
+REASON_SQL = f"""
+    CASE WHEN NOT v.in_segment THEN '{NOT_IN_SEGMENT_RULE}' ELSE v.contact_reason END
 """
 
 
@@ -250,14 +238,15 @@ def campaign_evaluate(*, actor, campaign: Campaign) -> dict:
     authz.require(actor, CAMPAIGN_MANAGE)
     campaign = _locked(campaign, CampaignStatus.APPROVED)
     now = timezone.now()
-    sql, params = _verdict_sql(campaign.segment_version.rules)
+    sql, params = _verdict_sql(campaign.segment_version.rules, campaign.channel)
     table = CampaignEligibility._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
         cursor.execute(
             f"""INSERT INTO {table} (campaign_id, customer_id, in_segment, consent_granted,
                     open_sensitive_case, suppressed, is_eligible, reason, evaluated_at)
-                SELECT %s, v.id, v.in_segment, v.consent_ok, v.sensitive_case, v.is_suppressed,
+                SELECT %s, v.id, v.in_segment, NOT v.{blocked_flag(Reason.NO_CONSENT)},
+                       v.{blocked_flag("SENSITIVE_CASE")}, v.{blocked_flag(Reason.DO_NOT_CONTACT)},
                        ({REASON_SQL}) = '', {REASON_SQL}, %s
                   FROM ({sql}) v
                  ORDER BY v.id""",  # noqa: S608 (SQL built by the ORM; values are parameters)
@@ -280,88 +269,3 @@ def eligibility_counts(campaign: Campaign) -> dict:
         by_reason = dict(cursor.fetchall())
     eligible = by_reason.pop("", 0)
     return {"eligible": eligible, "ineligible": dict(sorted(by_reason.items()))}
-
-
-# --------------------------------------------------------------------------- execution
-
-RECHECK_AT_SEND = """
-    SELECT e.customer_id FROM marketing_campaigneligibility e
-     WHERE e.campaign_id = %s AND e.is_eligible
-       AND EXISTS (SELECT 1 FROM consent_consentstate s WHERE s.customer_id = e.customer_id
-                    AND s.consent_type = 'MARKETING' AND s.status = 'GRANTED')
-       AND NOT EXISTS (SELECT 1 FROM marketing_suppression x WHERE x.customer_id = e.customer_id)
-"""
-
-SKIPPED_AT_SEND = (
-    """
-    INSERT INTO marketing_campaignevent (campaign_id, customer_id, event_type, channel, at, meta)
-    SELECT e.campaign_id, e.customer_id, 'SKIPPED', %s, %s, '{"reason": "CONSENT"}'::jsonb
-      FROM marketing_campaigneligibility e
-     WHERE e.campaign_id = %s AND e.is_eligible AND e.customer_id NOT IN ("""
-    + RECHECK_AT_SEND
-    + """)
-    ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING
-"""
-)
-
-
-@transaction.atomic
-def campaign_execute(*, actor, campaign: Campaign, simulate_engagement: bool = True) -> dict:
-    """Send to eligible customers only, re-checking consent at this moment: whoever withdrew
-    after the eligibility check receives nothing (recorded as SKIPPED)."""
-    authz.require(actor, CAMPAIGN_MANAGE)
-    campaign = _locked(campaign, CampaignStatus.APPROVED)
-    if not campaign.evaluated_at:
-        raise ServiceError("not_evaluated", _("Jalankan cek kelayakan dulu."))
-    now = timezone.now()
-    campaign.status = CampaignStatus.RUNNING
-    campaign.save(update_fields=["status"])
-    sent = channels.sender_for(campaign.channel).send(campaign, RECHECK_AT_SEND, [campaign.pk], now)
-    with connection.cursor() as cursor:
-        cursor.execute(SKIPPED_AT_SEND, [campaign.channel, now, campaign.pk, campaign.pk])
-        skipped = cursor.rowcount
-    engaged = _simulate_engagement(campaign, now) if simulate_engagement else {}
-    campaign.status, campaign.executed_at = CampaignStatus.DONE, now
-    campaign.save(update_fields=["status", "executed_at"])
-    result = {"sent": sent, "skipped_at_send": skipped, **engaged}
-    audit.record(actor=actor, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=result)
-    return result
-
-
-def _simulate_engagement(campaign: Campaign, now) -> dict:
-    """Demo only: a stable share of recipients opens, clicks and replies (hash of the ids)."""
-    result = {}
-    for event, share in (("OPEN", 45), ("CLICK", 20), ("REPLY", 8)):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO marketing_campaignevent "
-                "(campaign_id, customer_id, event_type, channel, at, meta) "
-                "SELECT campaign_id, customer_id, %s, channel, %s, '{\"simulated\": true}'::jsonb "
-                "FROM marketing_campaignevent WHERE campaign_id = %s AND event_type = 'SENT' "
-                "AND mod(abs(hashtext(customer_id::text || %s)), 100) < %s "
-                "ON CONFLICT (campaign_id, customer_id, event_type) DO NOTHING",
-                [event, now, campaign.pk, event, share],
-            )
-            result[event.lower()] = cursor.rowcount
-    return result
-
-
-@transaction.atomic
-def suppression_add(*, actor, customer: Customer, reason: str) -> Suppression:
-    """Do-not-contact, on the customer's request (recorded by service staff, like consent)."""
-    from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
-
-    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("marketing never edits its own suppression list")
-    authz.require(actor, CONSENT_CHANGE, customer)
-    if len((reason or "").strip()) < 5:
-        raise ServiceError("reason_required", _("Tuliskan alasan."), field="reason")
-    suppression, _created = Suppression.objects.get_or_create(
-        customer=customer, defaults={"reason": reason.strip()[:200], "created_by": _user(actor)}
-    )
-    audit.record(
-        actor=actor, action=AuditAction.CHANGE_CONSENT, obj=customer, meta={"suppression": True}
-    )
-    return suppression

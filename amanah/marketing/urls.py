@@ -12,6 +12,11 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path(
+        "campaigns/<uuid:campaign_id>/progress/",
+        views.campaign_progress,
+        name="campaign_progress",
+    ),
+    path(
         "campaigns/<uuid:campaign_id>/<slug:action>/", views.campaign_action, name="campaign_action"
     ),
 ]

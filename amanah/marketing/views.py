@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import ServiceError
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.iam.forms import add_service_error
-from amanah.marketing import selectors, services
+from amanah.marketing import selectors, sending, services
 from amanah.marketing.forms import CampaignForm, SegmentForm
 from amanah.marketing.models import Campaign, Segment
 from amanah.marketing.policies import (
@@ -103,35 +104,61 @@ def campaign_detail(request, campaign_id):
             "can_manage": authz.has_perm(actor, CAMPAIGN_MANAGE),
             "can_approve": authz.has_perm(actor, CAMPAIGN_APPROVE)
             and campaign.created_by_id != actor.pk,
+            "progress": sending.campaign_progress(campaign),
         },
     )
 
 
+@requires(CAMPAIGN_VIEW)
+def campaign_progress(request, campaign_id):
+    """The progress box alone, polled by htmx while the send runs."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    return render(
+        request,
+        "marketing/_progress.html",
+        {"campaign": campaign, "progress": sending.campaign_progress(campaign)},
+    )
+
+
+def _confirm_send(request, campaign: Campaign):
+    """Ask before sending, on the server: how many customers will be contacted, and how."""
+    return render(
+        request,
+        "marketing/campaign_confirm.html",
+        {"campaign": campaign, "report": selectors.campaign_report(campaign)},
+    )
+
+
+# Messages are lazy: translated when shown, in the user's language (not at import time).
 ACTIONS = {
     "submit": (
         CAMPAIGN_MANAGE,
-        lambda a, c, note: services.campaign_submit(actor=a, campaign=c),
-        _("Kampanye diajukan."),
+        lambda a, c, post: services.campaign_submit(actor=a, campaign=c),
+        gettext_lazy("Kampanye diajukan."),
     ),
     "approve": (
         CAMPAIGN_APPROVE,
-        lambda a, c, note: services.campaign_approve(actor=a, campaign=c, note=note),
-        _("Kampanye disetujui."),
+        lambda a, c, post: services.campaign_approve(
+            actor=a, campaign=c, note=post.get("note", "")
+        ),
+        gettext_lazy("Kampanye disetujui."),
     ),
     "reject": (
         CAMPAIGN_APPROVE,
-        lambda a, c, note: services.campaign_reject(actor=a, campaign=c, note=note),
-        _("Kampanye ditolak."),
+        lambda a, c, post: services.campaign_reject(actor=a, campaign=c, note=post.get("note", "")),
+        gettext_lazy("Kampanye ditolak."),
     ),
     "evaluate": (
         CAMPAIGN_MANAGE,
-        lambda a, c, note: services.campaign_evaluate(actor=a, campaign=c),
-        _("Cek kelayakan selesai."),
+        lambda a, c, post: services.campaign_evaluate(actor=a, campaign=c),
+        gettext_lazy("Cek kelayakan selesai."),
     ),
     "execute": (
         CAMPAIGN_MANAGE,
-        lambda a, c, note: services.campaign_execute(actor=a, campaign=c),
-        _("Kampanye dijalankan."),
+        lambda a, c, post: sending.campaign_execute(
+            actor=a, campaign=c, confirmed=post.get("confirm") == "yes"
+        ),
+        gettext_lazy("Pengiriman kampanye diantrekan; kemajuan tampil di halaman ini."),
     ),
 }
 
@@ -145,8 +172,10 @@ def campaign_action(request, campaign_id, action):
         return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
     permission, run, done = ACTIONS[action]
     authz.require(request.user, permission)
+    if action == "execute" and request.POST.get("confirm") != "yes":
+        return _confirm_send(request, campaign)
     try:
-        run(request.user, campaign, request.POST.get("note", ""))
+        run(request.user, campaign, request.POST)
     except ServiceError as error:
         messages.error(request, error.message)
     else:

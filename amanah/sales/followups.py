@@ -1,10 +1,11 @@
 """Service-to-sell, the ethical way (seed 003 Bab 11.3B).
 
 When a complaint is closed, the moment of restored trust is used for one useful follow-up —
-education or a relevant service — and only when the customer agreed to be offered things:
-marketing consent GRANTED, the case not in a sensitive category, and no other sensitive case
-(fraud/scam) still open. ``case_close`` calls :func:`followup_for_closed_case` explicitly, in
-its own transaction, so a task exists exactly when the close committed.
+education or a relevant service — and only when the case is not in a sensitive category and
+the customer may be offered something: ``consent.contactability`` for an OFFER by phone
+(marketing consent GRANTED, not on the do-not-contact list, no sensitive case still open …).
+``case_close`` calls :func:`followup_for_closed_case` in its transaction, so a task exists
+exactly when the close committed; the task is written by the closing actor and audited.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.contract import has_open_sensitive_case
+from amanah.consent.contract import ContactChannel, Purpose, contactability
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.notifications.services import Message, notify_many
@@ -30,20 +31,20 @@ from amanah.sales.models import (
 from amanah.sales.policies import FOLLOWUP_COMPLETE
 
 
-def followup_reasons_against(case) -> list[str]:
-    """Why no follow-up may be made for this closed case (empty: one may)."""
-    from amanah.consent.services import is_marketing_eligible
+def _may_offer(customer):
+    """The one rule (no contact window: a person calls later, within the hours)."""
+    return contactability(customer, Purpose.OFFER, ContactChannel.PHONE)
 
+
+def followup_reasons_against(case) -> list[str]:
+    """Why no follow-up may be made for this closed case (empty: one may): the case's own
+    conditions, then contactability's reason codes."""
     reasons = []
     if case.status != "CLOSED":
         reasons.append("CASE_NOT_CLOSED")
     if case.category.is_sensitive:
         reasons.append("SENSITIVE_CATEGORY")
-    if not is_marketing_eligible(case.customer):
-        reasons.append("CONSENT")
-    if has_open_sensitive_case(case.customer_id):  # this case is closed: others only
-        reasons.append("SENSITIVE_CASE_OPEN")
-    return reasons
+    return reasons + list(_may_offer(case.customer).reasons)
 
 
 def _assignee(case):
@@ -69,9 +70,10 @@ def _assignee(case):
 
 
 @transaction.atomic
-def followup_for_closed_case(case) -> FollowUpTask | None:
+def followup_for_closed_case(case, *, actor) -> FollowUpTask | None:
     """Create the follow-up task for a just-closed case, or None when the rules say no.
 
+    ``actor`` closed the case: the task is written in their name and audited.
     Idempotent: a second call for the same case returns the task already made.
     """
     existing = FollowUpTask.objects.filter(case_id=case.pk).first()
@@ -91,6 +93,13 @@ def followup_for_closed_case(case) -> FollowUpTask | None:
         branch_id=case.branch_id,
         template=template,
         assigned_to=_assignee(case),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_FOLLOWUP,
+        obj=task,
+        meta={"case": str(case.pk), "template": template},
     )
     if task.assigned_to_id:
         notify_many(
@@ -123,7 +132,6 @@ def followup_complete(
     DONE may hand a lead (source SERVICE_FOLLOWUP) to the RM — consent is checked again,
     since the customer may have withdrawn it after the task was made.
     """
-    from amanah.consent.services import is_marketing_eligible
     from amanah.iam import authz
     from amanah.sales.services import lead_create
 
@@ -161,10 +169,12 @@ def followup_complete(
                 _("Lead hanya dibuat bila tindak lanjut selesai."),
                 field="outcome",
             )
-        if not is_marketing_eligible(task.customer):
+        refusal = _may_offer(task.customer)
+        if not refusal.allowed:
             raise ServiceError(
                 "not_eligible",
-                _("Persetujuan pemasaran nasabah sudah tidak berlaku; lead tidak dibuat."),
+                _("Nasabah tidak boleh ditawari saat ini (%s); lead tidak dibuat.")
+                % refusal.labels[0],
             )
         lead = lead_create(
             actor=actor,

@@ -261,7 +261,8 @@ class FollowUpStatus(models.TextChoices):
 class FollowUpTask(models.Model):
     """Service-to-sell (seed 003 Bab 11.3B): after a closed case, one ethical follow-up.
 
-    Created only when marketing consent is GRANTED and the case is not sensitive; the outcome
+    Created only when the customer may be offered something (``consent.contactability``) and
+    the case is not sensitive; written by the closing actor, audited CREATE_FOLLOWUP. The outcome
     (DONE or SKIPPED) always carries a reason so completion rates can be measured honestly.
     """
 
@@ -291,6 +292,10 @@ class FollowUpTask(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who closed the case that made this task (a person, or None for a system actor).
+    created_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=now)
 

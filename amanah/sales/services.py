@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.contract import has_open_sensitive_case
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
@@ -163,8 +162,9 @@ def _clean_source(source_type: str, source_id) -> uuid.UUID | None:
 
 
 def _check_marketing_handover(customer: Customer, source_type: str) -> None:
-    """Marketing hands over only campaign leads of customers who may be marketed to."""
-    from amanah.consent.services import is_marketing_eligible
+    """Marketing hands over only campaign leads of customers who may be offered something
+    (``consent.contactability``: consent, do-not-contact, open sensitive case …)."""
+    from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability
 
     if source_type != LeadSource.CAMPAIGN:
         raise ServiceError(
@@ -172,16 +172,23 @@ def _check_marketing_handover(customer: Customer, source_type: str) -> None:
             _("Marketing hanya dapat membuat lead dari kampanye."),
             field="source_type",
         )
-    if not is_marketing_eligible(customer):
+    verdict = contactability(customer, Purpose.OFFER, ContactChannel.PHONE)
+    if verdict.allowed:
+        return
+    if verdict.reason == Reason.NO_CONSENT:
         raise ServiceError(
             "not_eligible",
             _("Nasabah tidak memberikan persetujuan pemasaran; lead tidak dapat dibuat."),
         )
-    if has_open_sensitive_case(customer.pk):
+    if verdict.reason == "SENSITIVE_CASE":
         raise ServiceError(
             "case_active",
             _("Nasabah sedang memiliki kasus sensitif yang terbuka; lead ditunda."),
         )
+    raise ServiceError(
+        "not_contactable",
+        _("Nasabah tidak boleh ditawari saat ini: %s.") % verdict.labels[0],
+    )
 
 
 @transaction.atomic

@@ -5,20 +5,23 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
+from amanah.consent.contract import contactability, contactable
 from amanah.consent.models import ConsentRecord, ConsentState
-from amanah.consent.services import (
-    consent_change,
-    consent_states,
-    is_marketing_eligible,
-    marketing_eligible,
-    with_marketing_consent,
-)
+from amanah.consent.services import consent_change, consent_states, with_marketing_consent
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
 
 GOOD = {"channel": "BRANCH", "verification_method": "IN_PERSON"}
+
+
+def is_marketing_eligible(customer) -> bool:
+    return contactability(customer, "OFFER", "WHATSAPP").allowed
+
+
+def marketing_eligible(customers):
+    return contactable(customers, "OFFER", "WHATSAPP")
 
 
 @pytest.fixture
@@ -65,8 +68,8 @@ def test_change_is_recorded_with_history_and_audited(customer, agent):
 
 
 def test_the_column_form_of_the_rule_agrees_with_the_filter(db, system, branch_a, agent):
-    """with_marketing_consent (one row per customer, for stored verdicts) and
-    marketing_consent_granted (a filter) are one rule: granted, withdrawn, no record, and a
+    """with_marketing_consent (one row per customer, for stored verdicts) and the
+    contactable filter are one rule: granted, withdrawn, no record, and a
     consent of another type must not count."""
     made = {}
     for name, changes in {

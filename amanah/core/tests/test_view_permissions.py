@@ -238,6 +238,11 @@ CASES = [
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
     ),
     ViewCase(
+        "marketing:campaign_progress",
+        "campaign.view",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
         "marketing:campaign_action",
         "campaign.manage",
         method="post",

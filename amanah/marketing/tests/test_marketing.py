@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -5,13 +8,29 @@ from django.test import Client
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
 from amanah.conftest import sign_in
-from amanah.consent.services import consent_change
+from amanah.consent.services import consent_change, suppression_add
 from amanah.core.errors import ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customer360.selectors import customer_360
 from amanah.customers.services import CustomerInput, customer_create
+from amanah.marketing import sending
 from amanah.marketing import services as mkt
-from amanah.marketing.models import CampaignEligibility, CampaignEvent
+from amanah.marketing.models import CampaignBatch, CampaignEligibility, CampaignEvent
+
+# A Tuesday morning in Medan: inside the offer window, so the tests do not depend on the clock.
+SEND_AT = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def execute_and_send(actor, campaign) -> dict:
+    """Confirm the send, then run every queued batch as the worker would."""
+    queued = sending.campaign_execute(actor=actor, campaign=campaign, confirmed=True)
+    totals = {"sent": 0, "skipped": 0}
+    for number in CampaignBatch.objects.filter(campaign=campaign).values_list("number", flat=True):
+        counts = sending.campaign_send_batch(campaign_id=campaign.pk, number=number, at=SEND_AT)
+        totals["sent"] += counts["sent"]
+        totals["skipped"] += counts["skipped"]
+    return {**queued, **totals}
+
 
 SEGMENT = {
     "all": [
@@ -133,15 +152,15 @@ def test_four_eyes_the_author_cannot_approve(people, marketer, make_user):
 def test_eligibility_reasons_per_customer(approved, marketer):
     counts = mkt.campaign_evaluate(actor=marketer, campaign=approved)
     assert reasons(approved) == {
-        "Ahmad Fauzi Lubis": "CONSENT",
+        "Ahmad Fauzi Lubis": "NO_CONSENT",
         "Siti Aminah": "ELIGIBLE",
-        "Budi Sitorus": "CASE_ACTIVE",
+        "Budi Sitorus": "SENSITIVE_CASE",
         "Orang Siantar": "NOT_IN_SEGMENT_RULE",
-        "Tanpa Persetujuan": "CONSENT",
+        "Tanpa Persetujuan": "NO_CONSENT",
     }
     assert counts == {
         "eligible": 1,
-        "ineligible": {"CASE_ACTIVE": 1, "CONSENT": 2, "NOT_IN_SEGMENT_RULE": 1},
+        "ineligible": {"NOT_IN_SEGMENT_RULE": 1, "NO_CONSENT": 2, "SENSITIVE_CASE": 1},
     }
     row = CampaignEligibility.objects.get(campaign=approved, customer__full_name="Budi Sitorus")
     assert (row.in_segment, row.consent_granted, row.open_sensitive_case) == (True, True, True)
@@ -157,16 +176,18 @@ def test_execution_sends_to_eligible_only_and_rechecks_consent(approved, markete
         channel="CALL_CENTER",
         verification_method="PHONE_OTP",
     )  # after the check, before sending
-    result = mkt.campaign_execute(actor=marketer, campaign=approved)
-    assert result["sent"] == 0 and result["skipped_at_send"] == 1
+    result = execute_and_send(marketer, approved)
+    assert result["sent"] == 0 and result["skipped"] == 1
     assert not CampaignEvent.objects.filter(event_type="SENT").exists()
+    skipped = CampaignEvent.objects.get(event_type="SKIPPED")
+    assert skipped.meta == {"reason": "NO_CONSENT"}
     approved.refresh_from_db()
     assert approved.status == "DONE"
 
 
 def test_execution_produces_events_on_the_timeline(approved, marketer, people):
     mkt.campaign_evaluate(actor=marketer, campaign=approved)
-    result = mkt.campaign_execute(actor=marketer, campaign=approved)
+    result = execute_and_send(marketer, approved)
     assert result["sent"] == 1
     sent = CampaignEvent.objects.get(event_type="SENT")
     assert sent.customer == people["B"]
@@ -174,21 +195,52 @@ def test_execution_produces_events_on_the_timeline(approved, marketer, people):
     assert any(e.kind == "MARKETING" and "Terkirim" in e.title for e in view.events)
     assert view.facts["eligibility"][0].is_eligible
     with pytest.raises(ServiceError):  # done is done
-        mkt.campaign_execute(actor=marketer, campaign=approved)
+        sending.campaign_execute(actor=marketer, campaign=approved, confirmed=True)
 
 
 def test_cannot_execute_before_evaluating(approved, marketer):
     with pytest.raises(ServiceError) as refused:
-        mkt.campaign_execute(actor=marketer, campaign=approved)
+        sending.campaign_execute(actor=marketer, campaign=approved, confirmed=True)
     assert refused.value.code == "not_evaluated"
 
 
-def test_suppression_makes_ineligible(approved, marketer, people):
-    mkt.suppression_add(actor=people["agent"], customer=people["B"], reason="minta tidak dihubungi")
+def test_sending_needs_a_confirmation(approved, marketer):
     mkt.campaign_evaluate(actor=marketer, campaign=approved)
-    assert reasons(approved)["Siti Aminah"] == "SUPPRESSED"
+    with pytest.raises(ServiceError) as refused:
+        sending.campaign_execute(actor=marketer, campaign=approved)
+    assert refused.value.code == "confirm_required"
+    assert not CampaignBatch.objects.filter(campaign=approved).exists()
+
+
+def test_a_batch_run_twice_sends_nothing_twice(approved, marketer):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    execute_and_send(marketer, approved)
+    again = sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=SEND_AT)
+    assert again == {"done": True}
+    CampaignBatch.objects.filter(campaign=approved).update(status="PENDING")  # a lost "done"
+    rerun = sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=SEND_AT)
+    assert (rerun["sent"], rerun["skipped"]) == (0, 0)
+    assert CampaignEvent.objects.filter(event_type="SENT").count() == 1
+
+
+def test_outside_the_offer_window_the_batch_waits(approved, marketer):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    sending.campaign_execute(actor=marketer, campaign=approved, confirmed=True)
+    sunday = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+    counts = sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=sunday)
+    assert counts["waiting"] == 1 and counts["sent"] == counts["skipped"] == 0
+    assert CampaignBatch.objects.get(campaign=approved).status == "PENDING"
+    approved.refresh_from_db()
+    assert approved.status == "RUNNING"
+    assert sending.campaign_progress(approved)["remaining"] == 1
+
+
+def test_suppression_makes_ineligible(approved, marketer, people):
+    suppression_add(actor=people["agent"], customer=people["B"], reason="minta tidak dihubungi")
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    assert reasons(approved)["Siti Aminah"] == "DO_NOT_CONTACT"
     with pytest.raises(PermissionDenied):
-        mkt.suppression_add(actor=marketer, customer=people["A"], reason="marketing tidak boleh")
+        suppression_add(actor=marketer, customer=people["A"], reason="marketing tidak boleh")
 
 
 @pytest.mark.parametrize(
@@ -222,13 +274,24 @@ def test_preview_counts(people, marketer):
 
 def test_report_and_360_why(approved, marketer, people):
     mkt.campaign_evaluate(actor=marketer, campaign=approved)
-    mkt.campaign_execute(actor=marketer, campaign=approved)
     client = sign_in(Client(), marketer)
-    page = client.get(f"/marketing/campaigns/{approved.pk}/").content.decode()
-    assert 'data-reason="CONSENT"' in page and "SENT: 1" in page
+    url = f"/marketing/campaigns/{approved.pk}/"
+    asked = client.post(f"{url}execute/")
+    assert asked.status_code == 200 and 'data-testid="confirm-send"' in asked.content.decode()
+    assert not CampaignBatch.objects.filter(campaign=approved).exists()  # asked, not sent
+    assert client.post(f"{url}execute/", {"confirm": "yes"}).status_code == 302
+    running = client.get(url).content.decode()
+    assert 'data-testid="progress-remaining">1<' in running and "hx-get" in running
+    sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=SEND_AT)
+    page = client.get(url).content.decode()
+    assert 'data-reason="NO_CONSENT"' in page and "SENT: 1" in page
+    assert 'data-testid="progress-sent">1<' in page
+    assert 'data-testid="progress-remaining">0<' in page
+    progress = client.get(f"{url}progress/").content.decode()
+    assert 'data-testid="progress-sent">1<' in progress and "hx-get" not in progress
     agent_client = sign_in(Client(), people["agent"])
     why = agent_client.get(f"/customers/{people['A'].pk}/?tab=marketing").content.decode()
-    assert "Kenapa saya melihat ini?" in why and 'data-reason="CONSENT"' in why
+    assert "Kenapa saya melihat ini?" in why and 'data-reason="NO_CONSENT"' in why
 
 
 def test_campaign_flow_through_pages(people, marketer, make_user):

@@ -48,8 +48,20 @@ def test_consent_granted_and_not_sensitive_makes_one_task_for_the_handler(
         "SERVICE_ACTIVATION",  # no mobile banking yet: offer the activation
     )
     assert Notification.objects.filter(user=agent, dedupe_key=f"followup-new:{task.pk}").exists()
-    assert followup_for_closed_case(case) == task  # idempotent
+    assert task.created_by == agent  # written by whoever closed the case, and audited
+    created = AuditLog.objects.get(object_id=str(task.pk), action="CREATE_FOLLOWUP")
+    assert created.actor_username == agent.username
+    assert followup_for_closed_case(case, actor=agent) == task  # idempotent
     assert FollowUpTask.objects.count() == 1
+
+
+def test_no_task_for_a_customer_on_the_do_not_contact_list(make_customer, close_case, agent):
+    from amanah.consent.services import suppression_add
+
+    customer = make_customer(marketing="GRANTED")
+    suppression_add(actor=agent, customer=customer, reason="minta tidak dihubungi")
+    case = close_case(customer)
+    assert case.status == "CLOSED" and not FollowUpTask.objects.exists()
 
 
 def test_the_customers_rm_gets_the_task_when_there_is_one(
@@ -104,7 +116,8 @@ def test_done_with_reason_may_hand_a_lead_to_the_rm(task, agent, rm):
     lead = Lead.objects.get()
     assert (done.status, done.lead, done.completed_by) == ("DONE", lead, agent)
     assert (lead.source_type, lead.source_id, lead.assigned_to) == ("SERVICE_FOLLOWUP", task.pk, rm)
-    assert AuditLog.objects.get(object_id=str(task.pk)).action == "FOLLOWUP_DONE"
+    actions = AuditLog.objects.filter(object_id=str(task.pk)).values_list("action", flat=True)
+    assert list(actions.order_by("id")) == ["CREATE_FOLLOWUP", "FOLLOWUP_DONE"]
     with pytest.raises(ServiceError) as again:
         followup_complete(actor=agent, task=task, outcome="SKIPPED", reason="sudah dicatat")
     assert again.value.code == "task_closed"
@@ -130,7 +143,7 @@ def test_skipped_needs_a_reason_and_makes_no_lead(task, agent):
         actor=agent, task=task, outcome="SKIPPED", reason="Nasabah tidak bisa dihubungi"
     )
     assert (skipped.status, skipped.outcome_reason) == ("SKIPPED", "Nasabah tidak bisa dihubungi")
-    assert AuditLog.objects.get(object_id=str(task.pk)).action == "FOLLOWUP_SKIPPED"
+    assert AuditLog.objects.filter(object_id=str(task.pk)).latest("id").action == "FOLLOWUP_SKIPPED"
     assert not Lead.objects.exists()
 
 

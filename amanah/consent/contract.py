@@ -1,0 +1,60 @@
+"""What consent offers the rest of the house, and nothing else.
+
+* ``contactability(customer, purpose, channel, at=None)`` → :class:`Contactability`
+  (``allowed``, ``reasons``, ``reason``, ``must_wait``, ``refused``, ``next_window_at``,
+  ``labels``) — the one rule for "may this customer be contacted / offered something";
+* ``with_contact_checks(qs, purpose, channel, at=None, reason="contact_reason")`` and
+  ``contactable(qs, purpose, channel, at=None)`` — the same rule for many customers in SQL;
+* ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
+* ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
+  (cases: an open sensitive case) adds a reason without consent importing it;
+* ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
+* ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
+  takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
+  FOR SHARE on the same rows, so a withdrawal is either seen or waits;
+* ``consent_states(customer)`` for display.
+"""
+
+from __future__ import annotations
+
+from amanah.consent.contactability import (
+    Contactability,
+    ContactChannel,
+    Purpose,
+    Reason,
+    blocked_flag,
+    contactability,
+    contactable,
+    reason_codes,
+    reason_label,
+    register_contact_blocker,
+    with_contact_checks,
+)
+from amanah.consent.services import (
+    consent_move_to_survivor,
+    consent_states,
+    lock_customer_for_consent,
+    may_change_consent,
+    suppression_move_to_survivor,
+)
+from amanah.customers.merge import register_mover
+
+__all__ = [
+    "ContactChannel",
+    "Contactability",
+    "Purpose",
+    "Reason",
+    "blocked_flag",
+    "consent_states",
+    "contactability",
+    "contactable",
+    "lock_customer_for_consent",
+    "may_change_consent",
+    "reason_codes",
+    "reason_label",
+    "register_contact_blocker",
+    "with_contact_checks",
+]
+
+register_mover("consent.records", consent_move_to_survivor)
+register_mover("consent.suppression", suppression_move_to_survivor)

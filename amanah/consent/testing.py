@@ -1,0 +1,135 @@
+"""Committed test data for concurrency tests (real threads, real transactions).
+
+Threads run on connections of their own, so they only see data that has *committed*. The
+usual ``db`` fixture keeps the test's own connection in one rolled-back transaction, and
+``transaction=True`` cannot be used here: its teardown TRUNCATEs every table, which the
+append-only audit trail refuses (and it would also wipe the rows migrations seed). So the
+``committed`` fixture writes on a connection of its own (a helper thread), on a branch of its
+own, and deletes exactly what it made afterwards; the test's connection only reads (READ
+COMMITTED: each statement sees what has committed). The audit rows written meanwhile (the
+tail of the trail) are taken out again as ``audit/tests/test_concurrency`` does, so later
+tests see the trail they expect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Max
+
+from amanah.audit.models import AuditLog
+from amanah.audit.services import verify_chain
+from amanah.consent.models import ConsentState
+from amanah.core.actors import SystemActor
+from amanah.customers.models import Customer
+from amanah.iam import services as iam
+from amanah.iam.models import Branch, TimeZoneChoice
+
+_codes = itertools.count(1)
+
+
+def on_own_connection(work: Callable[[], object]) -> object:
+    """Run ``work()`` on a thread with its own connection (autocommit) and return its result."""
+    result: list = []
+    errors = run_in_threads(lambda _n: result.append(work()), 1)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+class CommittedWorld:
+    def __init__(self) -> None:
+        self.system = SystemActor("system:test")
+        self._audit_mark = on_own_connection(
+            lambda: AuditLog.objects.aggregate(last=Max("id"))["last"] or 0
+        )
+        code = f"T{os.getpid() % 10000}{next(_codes)}"[:10]
+        self.branch = on_own_connection(
+            lambda: iam.branch_save(
+                actor=self.system,
+                code=code,
+                name="KC Uji Konkuren",
+                timezone_name=TimeZoneChoice.WIB,
+            )
+        )
+        self._cleanups: list[Callable[[], None]] = []
+
+    def run(self, work: Callable[[], object]) -> object:
+        """Run ``work()`` so that what it writes commits."""
+        return on_own_connection(work)
+
+    def customers(self, count: int) -> list[Customer]:
+        """``count`` active customers of the test branch, in one statement."""
+
+        def make():
+            return Customer.objects.bulk_create(
+                Customer(
+                    full_name=f"Nasabah Uji {n}",
+                    name_search=f"nasabah uji {n}",
+                    home_branch=self.branch,
+                )
+                for n in range(count)
+            )
+
+        return sorted(on_own_connection(make), key=lambda c: c.pk)
+
+    def on_cleanup(self, remove: Callable[[], None]) -> None:
+        """Run ``remove`` (newest first) before the world's customers are deleted."""
+        self._cleanups.append(remove)
+
+    def remove(self) -> None:
+        def remove_all():
+            with transaction.atomic():
+                for remove in reversed(self._cleanups):
+                    remove()
+                # The state points at its record with PROTECT: states go first.
+                ConsentState.objects.filter(customer__home_branch=self.branch).delete()
+                Customer.objects.filter(home_branch=self.branch).delete()
+                Branch.objects.filter(pk=self.branch.pk).delete()
+                with connection.cursor() as cursor:
+                    # Superuser-only, for this cleanup alone: the trail refuses deletes.
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+                    cursor.execute("DELETE FROM audit_auditlog WHERE id > %s", [self._audit_mark])
+
+        on_own_connection(remove_all)
+
+
+@pytest.fixture
+def committed(db):
+    """A :class:`CommittedWorld` whose writes commit; removed again after the test."""
+    world = CommittedWorld()
+    yield world
+    world.remove()
+    assert verify_chain().ok
+
+
+def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 120) -> list:
+    """Run ``work(n)`` for n in range(count) on ``count`` threads started together.
+
+    Each thread has its own database connection, closed at its end. Returns the exceptions
+    raised (empty when all went well); fails if a thread is still running after ``timeout``.
+    """
+    start = threading.Barrier(count)
+    errors: list = []
+
+    def run(n: int) -> None:
+        try:
+            start.wait(timeout=timeout)
+            work(n)
+        except Exception as error:  # noqa: BLE001 (reported to the test)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish in time"
+    return errors

@@ -1,0 +1,238 @@
+"""Sending an approved campaign: queued from the page, done by workers in batches.
+
+``campaign_execute`` (the page, after a confirmation) splits the eligible customers into
+batches of ``BATCH_SIZE`` by customer id and queues one job per batch in the same
+transaction — one job per message would serialize commits on procrastinate's per-insert
+NOTIFY. ``campaign_send_batch`` (the job) then, in one transaction:
+
+1. locks its batch row (a duplicate job waits, then finds it DONE and does nothing);
+2. locks its customers' rows ``FOR SHARE``. A consent or do-not-contact change locks the
+   customer ``FOR NO KEY UPDATE`` (``consent.contract.lock_customer_for_consent``), which
+   conflicts: a withdrawal either committed before this lock — and the next statement sees
+   it — or waits until the batch has committed;
+3. re-checks contactability for an offer at this moment, in a *new* statement (READ
+   COMMITTED takes a fresh snapshot per statement, after the lock was granted);
+4. records exactly one outcome per customer — SKIPPED with its reason, or SENT by the
+   sender — under the ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING);
+   customers outside the contact window get no outcome yet: the job comes back when the
+   window opens;
+5. audits the batch with its counts (no customer identifiers) and, when it was the last,
+   marks the campaign DONE.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.calendars.worktime import next_working_moment
+from amanah.consent.contactability import window_schedule
+from amanah.consent.contract import Purpose, Reason, with_contact_checks
+from amanah.core.actors import SystemActor
+from amanah.core.errors import ServiceError
+from amanah.customers.models import Customer
+from amanah.iam import authz
+from amanah.marketing import channels
+from amanah.marketing.models import BatchStatus, Campaign, CampaignBatch, CampaignStatus
+from amanah.marketing.policies import CAMPAIGN_MANAGE
+
+BATCH_SIZE = 1000
+SENDER = SystemActor("worker:campaign-send")
+
+PLAN_BATCHES = """
+    INSERT INTO marketing_campaignbatch
+           (campaign_id, number, first_customer, last_customer, size, status, sent, skipped)
+    SELECT %s, n, (array_agg(customer_id ORDER BY customer_id))[1],
+           (array_agg(customer_id ORDER BY customer_id DESC))[1], count(*), 'PENDING', 0, 0
+      FROM (SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1) / %s AS n
+              FROM marketing_campaigneligibility
+             WHERE campaign_id = %s AND is_eligible) ranked
+     GROUP BY n
+"""
+
+LOCK_BATCH_CUSTOMERS = """
+    SELECT c.id FROM customers_customer c
+      JOIN marketing_campaigneligibility e ON e.customer_id = c.id
+     WHERE e.campaign_id = %s AND e.is_eligible AND c.id BETWEEN %s AND %s
+     ORDER BY c.id
+       FOR SHARE OF c
+"""
+
+RECORD_SKIPPED = """
+    INSERT INTO marketing_campaignevent (campaign_id, customer_id, event_type, channel, at, meta)
+    SELECT %s, s.customer_id, 'SKIPPED', %s, %s, jsonb_build_object('reason', s.reason)
+      FROM unnest(%s::uuid[], %s::text[]) AS s (customer_id, reason)
+    ON CONFLICT DO NOTHING
+"""
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+@transaction.atomic
+def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> dict:
+    """Queue the send of an approved, evaluated campaign; the workers do the rest.
+
+    ``confirmed`` must be given: the page shows how many customers will be contacted and asks
+    first (server-side — a page without JavaScript asks too).
+    """
+    from amanah.marketing.services import _locked, eligibility_counts
+    from amanah.marketing.tasks import send_campaign_batch
+
+    authz.require(actor, CAMPAIGN_MANAGE)
+    campaign = _locked(campaign, CampaignStatus.APPROVED)
+    if not campaign.evaluated_at:
+        raise ServiceError("not_evaluated", _("Jalankan cek kelayakan dulu."))
+    if not confirmed:
+        raise ServiceError("confirm_required", _("Konfirmasi pengiriman dulu."))
+    with connection.cursor() as cursor:
+        cursor.execute(PLAN_BATCHES, [campaign.pk, BATCH_SIZE, campaign.pk])
+    numbers = list(
+        CampaignBatch.objects.filter(campaign=campaign)
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    campaign.status = CampaignStatus.RUNNING
+    campaign.save(update_fields=["status"])
+    if numbers:
+        send_campaign_batch.batch_defer(
+            *({"campaign_id": str(campaign.pk), "number": n} for n in numbers)
+        )
+    else:
+        _finish(campaign, timezone.now())
+    result = {"eligible": eligibility_counts(campaign)["eligible"], "batches": len(numbers)}
+    audit.record(
+        actor=actor, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta={"queued": result}
+    )
+    return result
+
+
+@transaction.atomic
+def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None) -> dict:
+    """Send one batch (see the module docstring). Returns its counts, or ``{"done": True}``
+    when another run already finished it. ``at`` is the moment of sending (tests fix it)."""
+    batch = (
+        CampaignBatch.objects.select_for_update(of=("self",), no_key=True)
+        .filter(campaign_id=campaign_id, number=number)
+        .first()
+    )
+    if batch is None or batch.status == BatchStatus.DONE:
+        return {"done": True}
+    campaign = Campaign.objects.get(pk=campaign_id)
+    at = at or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LOCK_BATCH_CUSTOMERS, [campaign_id, batch.first_customer, batch.last_customer]
+        )
+        locked = [row[0] for row in cursor.fetchall()]
+    verdicts = list(
+        with_contact_checks(
+            Customer.objects.filter(pk__in=locked), Purpose.OFFER, campaign.channel, at
+        ).values_list("pk", "contact_reason", "home_branch__timezone")
+    )
+    send_to = [pk for pk, reason, _tz in verdicts if not reason]
+    skip = [
+        (pk, reason) for pk, reason, _tz in verdicts if reason not in ("", Reason.OUTSIDE_WINDOW)
+    ]
+    waiting_zones = {tz for _pk, reason, tz in verdicts if reason == Reason.OUTSIDE_WINDOW}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RECORD_SKIPPED,
+            [campaign.pk, campaign.channel, at, [pk for pk, _r in skip], [r for _p, r in skip]],
+        )
+        skipped = cursor.rowcount
+    sent = channels.sender_for(campaign.channel).send(
+        campaign, "SELECT unnest(%s::uuid[]) AS customer_id", [send_to], at
+    )
+    batch.sent += sent
+    batch.skipped += skipped
+    if not waiting_zones:
+        batch.status, batch.done_at = BatchStatus.DONE, at
+    batch.save(update_fields=["sent", "skipped", "status", "done_at"])
+    counts = {
+        "batch": number,
+        "sent": sent,
+        "skipped": skipped,
+        "skipped_by_reason": _count_by_reason(skip),
+        "waiting": len(locked) - len(send_to) - len(skip),
+    }
+    audit.record(actor=SENDER, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=counts)
+    if waiting_zones:
+        _come_back_when_the_window_opens(campaign, number, waiting_zones, at)
+    else:
+        _finish_if_last(campaign, at)
+    return counts
+
+
+def _count_by_reason(skip: list[tuple]) -> dict:
+    counts: dict[str, int] = {}
+    for _pk, reason in skip:
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _come_back_when_the_window_opens(campaign, number: int, zones: set, at: datetime) -> None:
+    from amanah.marketing.tasks import send_campaign_batch
+
+    opens = min(next_working_moment(window_schedule(Purpose.OFFER, tz), at) for tz in zones)
+    send_campaign_batch.configure(schedule_at=opens).defer(
+        campaign_id=str(campaign.pk), number=number
+    )
+
+
+def _finish_if_last(campaign: Campaign, at: datetime) -> None:
+    # Lock the campaign (NO KEY: outcome inserts of other batches hold KEY SHARE on it), then
+    # count in a new statement, which sees every batch that committed before the lock.
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.RUNNING:
+        return
+    if not CampaignBatch.objects.filter(campaign=campaign, status=BatchStatus.PENDING).exists():
+        _finish(campaign, at)
+
+
+def _finish(campaign: Campaign, at: datetime) -> None:
+    campaign.status, campaign.executed_at = CampaignStatus.DONE, at
+    campaign.save(update_fields=["status", "executed_at"])
+    if channels.simulates_engagement(campaign.channel):
+        _simulate_engagement(campaign, at)
+
+
+def _simulate_engagement(campaign: Campaign, now) -> dict:
+    """Demo only: a stable share of recipients opens, clicks and replies (hash of the ids)."""
+    result = {}
+    for event, share in (("OPEN", 45), ("CLICK", 20), ("REPLY", 8)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO marketing_campaignevent "
+                "(campaign_id, customer_id, event_type, channel, at, meta) "
+                "SELECT campaign_id, customer_id, %s, channel, %s, '{\"simulated\": true}'::jsonb "
+                "FROM marketing_campaignevent WHERE campaign_id = %s AND event_type = 'SENT' "
+                "AND mod(abs(hashtext(customer_id::text || %s)), 100) < %s "
+                "ON CONFLICT DO NOTHING",
+                [event, now, campaign.pk, event, share],
+            )
+            result[event.lower()] = cursor.rowcount
+    return result
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """Sent / skipped / remaining of a running or finished send (a sum over its batches)."""
+    from django.db.models import Sum
+
+    totals = CampaignBatch.objects.filter(campaign=campaign).aggregate(
+        size=Sum("size"), sent=Sum("sent"), skipped=Sum("skipped")
+    )
+    size, sent, skipped = (totals[k] or 0 for k in ("size", "sent", "skipped"))
+    return {
+        "total": size,
+        "sent": sent,
+        "skipped": skipped,
+        "remaining": size - sent - skipped,
+        "percent": round(100 * (sent + skipped) / size) if size else 100,
+    }
