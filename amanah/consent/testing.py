@@ -22,8 +22,8 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Max
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import verify_chain
 from amanah.consent.models import ConsentState
 from amanah.core.actors import SystemActor
 from amanah.customers.models import Customer

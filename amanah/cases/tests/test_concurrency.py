@@ -24,8 +24,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import verify_chain
 from amanah.cases import services as cases
 from amanah.cases.models import ActivityType, Case, CaseActivity, CaseNumberSequence, CaseStatus
 from amanah.consent.models import ConsentRecord, ConsentState

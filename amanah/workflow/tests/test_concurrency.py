@@ -19,8 +19,8 @@ import uuid
 import pytest
 from django.db import connection, connections, transaction
 
+from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.audit.services import verify_chain
 from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.roles import RoleKey as R
