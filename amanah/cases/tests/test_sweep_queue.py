@@ -8,6 +8,7 @@ from django.test import Client
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
 from amanah.cases.models import Case, CaseActivity
+from amanah.cases.sweep import ACTOR as sweep_actor
 from amanah.cases.sweep import sla_sweep
 from amanah.cases.tests.conftest import WIB, at
 from amanah.conftest import sign_in
@@ -279,7 +280,7 @@ def test_close_in_the_ui_without_final_response_shows_the_refusal(open_case, age
 
 def _sla_audit(case) -> list[tuple]:
     return list(
-        AuditLog.objects.filter(object_id=str(case.pk), actor_username="system:sla")
+        AuditLog.objects.filter(object_id=str(case.pk), actor_username=sweep_actor.username)
         .order_by("id")
         .values_list("action", "meta")
     )
