@@ -184,11 +184,14 @@ DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING els
 # customer's home branch: weekdays (Monday = 0), hours [start, end) and whether national
 # holidays are closed. A deployment setting: a PDAM and a telco differ.
 # ``amanah.consent.contactability`` reads it; STAFF messages have no window.
+CONTACT_WINDOWS_ENFORCED = env_bool("CONTACT_WINDOWS_ENFORCED", True)
 CONTACT_WINDOWS = {
     "COLLECTION": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "20:00"], "holidays": True},
     "OFFER": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "18:00"], "holidays": True},
     "SERVICE": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": ["07:00", "21:00"], "holidays": False},
 }
+if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of the day
+    CONTACT_WINDOWS = {}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

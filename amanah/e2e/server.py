@@ -70,8 +70,9 @@ def demo_server():
         "DJANGO_SETTINGS_MODULE": "amanah.settings",
         "SEARCH_RATE_LIMIT_PER_MINUTE": "100",
         "DEMO_GENERATED_CUSTOMERS": "300",  # enough to crowd the searches, quick to seed
+        "CONTACT_WINDOWS_ENFORCED": "false",  # the script runs at any hour; campaigns send
     }
-    server = None
+    server = worker = None
     try:
         # Migrations as the owner role, everything after as the application role, as in
         # `amanah demo` (dbserver: "two roles").
@@ -98,15 +99,22 @@ def demo_server():
             ],
             env=env,
         )
+        # Campaign sends run in the worker (one job per batch).
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "django", "procrastinate", "worker", "--queues", "campaigns"],
+            env=env,
+        )
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base, server)
         yield base
     finally:
-        if server is not None:
-            server.terminate()
+        for process in (worker, server):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                server.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                server.kill()
+                process.kill()
         with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

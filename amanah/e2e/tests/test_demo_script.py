@@ -137,21 +137,28 @@ def test_the_demo_script(page, base):
     page.wait_for_selector("[data-testid=campaign-status]:has-text('Disetujui')")
     steps.shot("campaign-approved")
 
-    # eligibility: A ineligible for CONSENT, C for CASE_ACTIVE; then execute
+    # eligibility: A ineligible for NO_CONSENT, C for SENSITIVE_CASE; then confirm and send
     as_user(page, base, "marketing")
     page.goto(campaign_url)
     page.click("[data-testid=evaluate]")
-    page.wait_for_selector("[data-testid=report] [data-reason=CONSENT]")
-    assert page.locator("[data-testid=report] [data-reason=CASE_ACTIVE]").count() == 1
+    page.wait_for_selector("[data-testid=report] [data-reason=NO_CONSENT]")
+    assert page.locator("[data-testid=report] [data-reason=SENSITIVE_CASE]").count() == 1
     steps.shot("eligibility")
     page.click("[data-testid=execute]")
+    page.click("[data-testid=confirm-execute]")
+    page.wait_for_selector("[data-testid=progress]")
+    for _attempt in range(30):  # the worker sends; the page shows the progress
+        if page.locator("[data-testid=campaign-status]:has-text('Selesai')").count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
     page.wait_for_selector("[data-testid=campaign-status]:has-text('Selesai')")
     steps.shot("campaign-executed")
 
     as_user(page, base, "agent")
     for name, reason in (
-        (CUSTOMER_A, "CONSENT"),
-        (CUSTOMER_C, "CASE_ACTIVE"),
+        (CUSTOMER_A, "NO_CONSENT"),
+        (CUSTOMER_C, "SENSITIVE_CASE"),
         (CUSTOMER_B, "ELIGIBLE"),
     ):
         open_customer(page, base, name)
