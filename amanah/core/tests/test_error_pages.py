@@ -69,3 +69,13 @@ def test_dates_out_of_range_are_refused_with_their_code(signed_in, make_user):
     )
     assert api.status_code == 422 and api.json()["code"] == "date_out_of_range"
     assert api.json()["field"] == "date_to"
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/cases/x/", "text/html"), ("/api/v1/x", "json")])
+def test_a_model_validation_error_is_a_400_not_a_500(path, kind):
+    from amanah.core.inputs import HostileInputMiddleware
+
+    request = RequestFactory().get(path)
+    error = ValidationError({"phone": ["Nomor tidak valid."]})
+    response = HostileInputMiddleware(lambda r: None).process_exception(request, error)
+    assert response.status_code == 400 and kind in response["Content-Type"]
