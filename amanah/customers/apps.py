@@ -7,7 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from amanah.customers import merge, policies  # noqa: F401  (registers movers)
+        from amanah.customers import contract, merge, policies  # noqa: F401  (movers, workflow)
         from amanah.iam.policies import PII_REVEAL
         from amanah.iam.services import REVEALABLE
 
