@@ -13,12 +13,13 @@ from amanah.audit.models import AuditAction
 from amanah.customer360 import actions, timeline
 from amanah.customer360.selectors import register_facts
 from amanah.customers.merge import register_mover
-from amanah.sales import services
+from amanah.sales import followups, services
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
     CLOSED_STAGES,
     OPEN_LEAD_STATUSES,
     OPEN_STAGES,
+    FollowUpStatus,
     FollowUpTask,
     Lead,
     LeadStatus,
@@ -26,7 +27,7 @@ from amanah.sales.models import (
     OpportunityStage,
     RmActivity,
 )
-from amanah.sales.policies import LEAD_REOPEN, LEAD_UPDATE, OPPORTUNITY_MANAGE
+from amanah.sales.policies import FOLLOWUP_COMPLETE, LEAD_REOPEN, LEAD_UPDATE, OPPORTUNITY_MANAGE
 from amanah.sales.selectors import customer_sales
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -206,6 +207,36 @@ declare_workflow(
             OPPORTUNITY_MANAGE,
             _STAGE_MOVE_LABELS,
             close_guard={OpportunityStage.CLOSED_LOST: OPPORTUNITY_LOST_REASON},
+        ),
+    )
+)
+FOLLOWUP_REASON = register_guard(
+    "sales.followup.has_reason",
+    services.has_close_reason,
+    message=gettext_lazy("Alasan wajib diisi (minimal 5 karakter)."),
+    field="reason",
+)
+declare_workflow(
+    WorkflowSpec(
+        key="sales.followup",
+        model="sales.FollowUpTask",
+        status_field="status",
+        label=gettext_noop("Tindak lanjut"),
+        on_apply=followups.followup_on_apply,
+        transitions=tuple(
+            TransitionSpec(
+                FollowUpStatus.OPEN,
+                outcome,
+                FOLLOWUP_COMPLETE,
+                label,
+                guard=FOLLOWUP_REASON,
+                required=("reason",),
+                audit_action=action,
+            )
+            for outcome, label, action in (
+                (FollowUpStatus.DONE, gettext_noop("Selesai"), AuditAction.FOLLOWUP_DONE),
+                (FollowUpStatus.SKIPPED, gettext_noop("Dilewati"), AuditAction.FOLLOWUP_SKIPPED),
+            )
         ),
     )
 )
