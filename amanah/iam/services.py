@@ -23,7 +23,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import registry
 from amanah.core.actors import SystemActor
+from amanah.core.contributions import RevealableField, revealable_key
 from amanah.core.errors import ServiceError
 from amanah.core.masking import mask
 from amanah.core.permissions import catalogue, is_declared
@@ -42,7 +44,6 @@ from amanah.iam.models import (
 )
 from amanah.iam.policies import (
     BRANCH_MANAGE,
-    PII_REVEAL,
     RBAC_MANAGE,
     TOKEN_MANAGE,
     USER_MANAGE,
@@ -573,26 +574,27 @@ def api_token_authenticate(raw: str) -> User | None:
 
 # --------------------------------------------------------------------------- masked fields
 
-# Fields that are masked by default and may be revealed one at a time: (model label, field) ->
-# (kind of mask, permission to reveal). Later apps add their own (customers' NIK, phone …).
-REVEALABLE: dict[tuple[str, str], tuple[str, str]] = {
-    ("iam.User", "email"): ("email", PII_REVEAL),
-}
+# Fields masked by default and revealed one at a time are registered by the app that owns them
+# (``registry.revealable_fields``, "<model label>.<field>" -> RevealableField).
+
+
+def _revealable(obj, field: str) -> RevealableField | None:
+    key = revealable_key(obj._meta.label, field)
+    return registry.revealable_fields.get(key) if key in registry.revealable_fields else None
 
 
 def masked(obj, field: str) -> str:
-    kind, _perm = REVEALABLE[(obj._meta.label, field)]
-    return mask(kind, getattr(obj, field))
+    entry = registry.revealable_fields.get(revealable_key(obj._meta.label, field))
+    return mask(entry.mask, getattr(obj, field))
 
 
 @transaction.atomic
 def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
     """Return one masked field in clear, for a stated reason; audited as REVEAL_FIELD."""
-    entry = REVEALABLE.get((obj._meta.label, field))
+    entry = _revealable(obj, field)
     if entry is None:
         raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
-    _kind, permission = entry
-    authz.require(actor, permission, obj)
+    authz.require(actor, entry.permission, obj)
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ServiceError(
