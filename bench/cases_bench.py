@@ -1018,7 +1018,7 @@ def reset_sweep() -> dict:
                 for kind in ("warning", "breach", "regulatory")
                 for suffix in ("", "-digest")
             ]
-        ],  # fmt: skip
+        ],
     )
     for table in ("cases_case", "cases_caseactivity", "notifications_notification"):
         pg.execute(f"VACUUM (ANALYZE) {table}")
