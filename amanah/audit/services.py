@@ -139,6 +139,8 @@ def _copy_in(logs: list[AuditLog]) -> None:
             row = [getattr(log, column) for column in _COPY_COLUMNS]
             row[_COPY_COLUMNS.index("meta")] = Jsonb(log.meta)
             copy.write_row(row)
+    for log in logs:  # saved, as bulk_create would have marked them
+        log._state.adding, log._state.db = False, connection.alias
 
 
 def record(
