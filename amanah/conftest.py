@@ -93,7 +93,7 @@ def sign_in(client: Client, user, *, password: str = PASSWORD) -> Client:
     assert response.status_code == 302, response.content[:500]
     if iam.mfa_required(user):
         response = client.post("/mfa/", {"token": totp_now(user)})
-        assert response.status_code == 302, response.content[:500]
+        assert response.status_code == 303, response.content[:500]
     return client
 
 

@@ -133,8 +133,12 @@ def _create_once(conn, statement: str) -> None:
         conn.execute(statement)
 
 
-def _ensure_roles_and_database(socket_dir: str, name: str) -> None:
-    """Create the two roles and the database owned by the owner role (once; cheap to repeat)."""
+def _ensure_roles_and_database(socket_dir: str, name: str, *, adopt: bool = True) -> None:
+    """Create the two roles and the database owned by the owner role (once; cheap to repeat).
+
+    ``adopt=False`` leaves an existing database as it is: the admin side (tests, their worker
+    processes) may be on a test database that a running test holds locks in.
+    """
     with _superuser_connection(socket_dir, "postgres") as conn:
         roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
         # The owner may create databases (e.g. a test database of its own).
@@ -147,7 +151,7 @@ def _ensure_roles_and_database(socket_dir: str, name: str) -> None:
         ).fetchone()
         if row is None:
             _create_once(conn, f'CREATE DATABASE "{name}" OWNER {EMBEDDED_OWNER_ROLE}')
-        elif row[0] == EMBEDDED_OWNER_ROLE:
+        elif row[0] == EMBEDDED_OWNER_ROLE or not adopt:
             return
     with _superuser_connection(socket_dir, name) as conn:
         for statement in _bootstrap_sql(name):
@@ -158,7 +162,7 @@ def embedded_settings(role: str = "app") -> dict:
     server = _embedded_server()
     name = os.environ.get("AMANAH_DB_NAME", EMBEDDED_DB_NAME)
     info = server.get_postmaster_info()
-    _ensure_roles_and_database(str(info.socket_dir), name)
+    _ensure_roles_and_database(str(info.socket_dir), name, adopt=role != "admin")
     user = {"app": EMBEDDED_APP_ROLE, "owner": EMBEDDED_OWNER_ROLE}.get(role, EMBEDDED_SUPERUSER)
     return {
         "ENGINE": "django.db.backends.postgresql",

@@ -241,7 +241,7 @@ def ensure_staff(branches) -> Staff:
     from django.db import transaction
 
     from amanah.core.actors import SystemActor
-    from amanah.customers.namegen import customer_rows
+    from amanah.demo.namegen import customer_rows
     from amanah.iam import services as iam
     from amanah.iam.models import ScopeType, User, UserBranchScope, UserRole
 

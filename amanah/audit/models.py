@@ -92,6 +92,8 @@ class AuditLog(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        # Chain order: every read that does not choose its own order sees the trail as written.
+        ordering = ["id"]
         indexes = [
             models.Index(fields=["action", "-created_at"], name="audit_action_time"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),

@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class CalendarsConfig(AppConfig):
+class CalendarsConfig(AmanahAppConfig):
     name = "amanah.calendars"
     label = "calendars"
     verbose_name = "Working calendars"
-
-    def ready(self) -> None:
-        from amanah.calendars import policies  # noqa: F401  (declares permissions)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,14 +24,8 @@ from amanah.calendars.models import BusinessCalendar, Weekday
 from amanah.calendars.policies import CALENDAR_MANAGE
 from amanah.calendars.schedules import schedule_for_calendar
 from amanah.core.errors import ServiceError
+from amanah.core.view_helpers import Done, HttpResponseSeeOther, run_action, submit_form
 from amanah.core.views import requires
-from amanah.iam.forms import add_service_error
-
-
-def _first_error(form) -> str:
-    for errors in form.errors.values():
-        return str(errors[0])
-    return _("Isian tidak valid.")
 
 
 @requires(CALENDAR_MANAGE)
@@ -46,23 +41,22 @@ def calendar_list(request):
 
 @requires(CALENDAR_MANAGE)
 def calendar_create(request):
+    def submit(data):
+        calendar = services.calendar_create(
+            actor=request.user,
+            name=data["name"],
+            timezone_name=data["timezone"],
+            national_holidays=data["national_holidays"],
+            cuti_bersama=data["cuti_bersama"],
+        )
+        return Done(_detail_url(calendar), _("Kalender dibuat dengan jam kerja kalender bawaan."))
+
     form = CalendarForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            calendar = services.calendar_create(
-                actor=request.user,
-                name=data["name"],
-                timezone_name=data["timezone"],
-                national_holidays=data["national_holidays"],
-                cuti_bersama=data["cuti_bersama"],
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Kalender dibuat dengan jam kerja kalender bawaan."))
-            return redirect("calendars:detail", calendar_id=calendar.pk)
-    return render(request, "calendars/form.html", {"form": form})
+    return submit_form(request, form, submit, template="calendars/form.html", context={})
+
+
+def _detail_url(calendar: BusinessCalendar) -> str:
+    return reverse("calendars:detail", kwargs={"calendar_id": calendar.pk})
 
 
 def _preview(request, calendar: BusinessCalendar):
@@ -107,25 +101,31 @@ def calendar_detail(request, calendar_id):
         "is_active": calendar.is_active,
         "make_default": calendar.is_default,
     }
+
+    def submit(data):
+        services.calendar_update(
+            actor=request.user,
+            calendar=calendar,
+            name=data["name"],
+            timezone_name=data["timezone"],
+            is_active=data["is_active"],
+            national_holidays=data["national_holidays"],
+            cuti_bersama=data["cuti_bersama"],
+            make_default=data["make_default"],
+        )
+        return Done(_detail_url(calendar), _("Kalender disimpan."))
+
     form = CalendarEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.calendar_update(
-                actor=request.user,
-                calendar=calendar,
-                name=data["name"],
-                timezone_name=data["timezone"],
-                is_active=data["is_active"],
-                national_holidays=data["national_holidays"],
-                cuti_bersama=data["cuti_bersama"],
-                make_default=data["make_default"],
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Kalender disimpan."))
-            return redirect("calendars:detail", calendar_id=calendar.pk)
+    return submit_form(
+        request,
+        form,
+        submit,
+        template="calendars/detail.html",
+        context=lambda: _detail_context(request, calendar),
+    )
+
+
+def _detail_context(request, calendar: BusinessCalendar) -> dict:
     windows = list(calendar.windows.all())
     weekdays = [
         {
@@ -142,22 +142,17 @@ def calendar_detail(request, calendar_id):
     ]
     year = selectors.parse_year(request.GET.get("year"), default=timezone.localdate().year)
     preview_form, preview = _preview(request, calendar)
-    return render(
-        request,
-        "calendars/detail.html",
-        {
-            "calendar": calendar,
-            "form": form,
-            "weekdays": weekdays,
-            "days": calendar.days.all(),
-            "day_form": DayForm(),
-            "branches": selectors.calendar_branches(actor=request.user, calendar=calendar),
-            "year": year,
-            "national": selectors.national_holidays(calendar=calendar, year=year),
-            "preview_form": preview_form,
-            "preview": preview,
-        },
-    )
+    return {
+        "calendar": calendar,
+        "weekdays": weekdays,
+        "days": calendar.days.all(),
+        "day_form": DayForm(),
+        "branches": selectors.calendar_branches(actor=request.user, calendar=calendar),
+        "year": year,
+        "national": selectors.national_holidays(calendar=calendar, year=year),
+        "preview_form": preview_form,
+        "preview": preview,
+    }
 
 
 @requires(CALENDAR_MANAGE)
@@ -165,23 +160,18 @@ def calendar_detail(request, calendar_id):
 def set_windows(request, calendar_id):
     calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
     form = WindowsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("calendars:detail", calendar_id=calendar.pk)
-    try:
+
+    def save():
+        weekday = form.cleaned_data["weekday"]
         services.calendar_set_windows(
             actor=request.user,
             calendar=calendar,
-            weekday=form.cleaned_data["weekday"],
+            weekday=weekday,
             windows=form.cleaned_data["windows"],
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request, _("Jam kerja hari %s disimpan.") % Weekday(form.cleaned_data["weekday"]).label
-        )
-    return redirect("calendars:detail", calendar_id=calendar.pk)
+        return _("Jam kerja hari %s disimpan.") % Weekday(weekday).label
+
+    return run_action(request, save, back=_detail_url(calendar), form=form)
 
 
 @requires(CALENDAR_MANAGE)
@@ -189,10 +179,8 @@ def set_windows(request, calendar_id):
 def add_day(request, calendar_id):
     calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
     form = DayForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("calendars:detail", calendar_id=calendar.pk)
-    try:
+
+    def add():
         services.calendar_day_add(
             actor=request.user,
             calendar=calendar,
@@ -200,11 +188,9 @@ def add_day(request, calendar_id):
             kind=form.cleaned_data["kind"],
             name=form.cleaned_data["name"],
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Tanggal ditambahkan."))
-    return redirect("calendars:detail", calendar_id=calendar.pk)
+        return _("Tanggal ditambahkan.")
+
+    return run_action(request, add, back=_detail_url(calendar), form=form)
 
 
 @requires(CALENDAR_MANAGE)
@@ -214,7 +200,7 @@ def remove_day(request, calendar_id, day_id):
     day = get_object_or_404(calendar.days.all(), pk=day_id)
     services.calendar_day_remove(actor=request.user, calendar=calendar, day=day)
     messages.success(request, _("Tanggal dihapus."))
-    return redirect("calendars:detail", calendar_id=calendar.pk)
+    return HttpResponseSeeOther(_detail_url(calendar))
 
 
 @requires(CALENDAR_MANAGE)
@@ -222,15 +208,14 @@ def remove_day(request, calendar_id, day_id):
 def assign_branch(request, branch_id):
     branch = selectors.branch_get(actor=request.user, branch_id=branch_id)
     form = BranchCalendarForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("calendars:list")
-    try:
-        services.branch_calendar_assign(
-            actor=request.user, branch=branch, calendar=form.cleaned_data["calendar"]
-        )
-    except ServiceError as error:
-        messages.error(request, f"{branch.code}: {error.message}")
-    else:
-        messages.success(request, _("Kalender cabang %s disimpan.") % branch.code)
-    return redirect("calendars:list")
+
+    def assign():
+        try:
+            services.branch_calendar_assign(
+                actor=request.user, branch=branch, calendar=form.cleaned_data["calendar"]
+            )
+        except ServiceError as error:  # the list shows every branch: say which one refused
+            raise ServiceError(error.code, f"{branch.code}: {error.message}") from error
+        return _("Kalender cabang %s disimpan.") % branch.code
+
+    return run_action(request, assign, back=reverse("calendars:list"), form=form)

@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class CasesConfig(AppConfig):
+class CasesConfig(AmanahAppConfig):
     name = "amanah.cases"
     label = "cases"
     verbose_name = "Cases and complaints"
-
-    def ready(self) -> None:
-        from amanah.cases import contract, policies  # noqa: F401  (360 hooks, merge mover)

@@ -1,6 +1,6 @@
 """What cases offer the rest of the house: the published rules (open sensitive case, may see
-sensitive), and how cases show up elsewhere: the 360 timeline, facts and alerts, quick actions,
-merges."""
+sensitive), the events cases emits, and how cases show up elsewhere: the menu, the 360
+timeline, facts and alerts, quick actions, merges."""
 
 from __future__ import annotations
 
@@ -10,15 +10,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
+from amanah.cases.policies import CASE_QUEUE, SLA_MANAGE
 from amanah.cases.sensitivity import (
     has_open_sensitive_case,
     may_see_sensitive,
     open_sensitive_case_exists,
 )
 from amanah.consent.contract import Purpose, register_contact_blocker
-from amanah.customer360 import actions, alerts, timeline
-from amanah.customer360.selectors import register_facts
-from amanah.customers.merge import register_mover
+from amanah.core import events, registry
+from amanah.core.contributions import (
+    Alert,
+    NavItem,
+    QuickAction,
+    TimelineEvent,
+    TimelineKind,
+    TimelineProvider,
+    in_window,
+)
 
 __all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_exists"]
 
@@ -26,7 +34,7 @@ __all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_
 def case_events(customer, *, actor, since=None, until=None, limit=50):
     """Activities of the customer's cases the actor may open; sensitive categories are marked
     sensitive (the timeline hides those from roles without the permission)."""
-    rows = timeline.in_window(
+    rows = in_window(
         CaseActivity.objects.visible_to(actor)
         .filter(case__customer=customer)
         .select_related("case__category"),
@@ -35,7 +43,7 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
         until,
     )
     return [
-        timeline.TimelineEvent(
+        TimelineEvent(
             at=a.created_at,
             kind="CASE",
             title=f"{a.case.case_no} · {a.get_activity_type_display()} · {a.case.category.name}",
@@ -87,7 +95,7 @@ def _open_case(ctx):
     """Case numbers only for cases the actor may open; otherwise just "there is one"."""
     if ctx.facts.get("has_open_case"):
         cases = ctx.facts.get("open_cases") or []
-        return alerts.Alert(
+        return Alert(
             "OPEN_CASE",
             "warning",
             gettext_lazy("Ada kasus terbuka"),
@@ -98,13 +106,13 @@ def _open_case(ctx):
 
 def _overdue(ctx):
     if ctx.facts.get("overdue_cases"):
-        return alerts.Alert("OVERDUE_SLA", "danger", gettext_lazy("SLA kasus terlampaui"))
+        return Alert("OVERDUE_SLA", "danger", gettext_lazy("SLA kasus terlampaui"))
     return None
 
 
 def _fraud_case(ctx):
     if any(c.category.code == "FRAUD_SCAM" for c in ctx.facts.get("open_cases", [])):
-        return alerts.Alert(
+        return Alert(
             "FRAUD_CASE",
             "danger",
             gettext_lazy("Kasus penipuan (fraud/scam) sedang ditangani"),
@@ -116,7 +124,7 @@ def _fraud_case(ctx):
 def _sensitive_case(ctx):
     """Roles who cannot open the sensitive case still must not offer anything meanwhile."""
     if ctx.facts.get("open_sensitive_case") and not _fraud_case(ctx):
-        return alerts.Alert(
+        return Alert(
             "SENSITIVE_CASE",
             "danger",
             gettext_lazy("Ada kasus sensitif yang sedang ditangani"),
@@ -130,23 +138,37 @@ def move_cases(absorbed, survivor) -> int:
     return Case.objects.filter(customer=absorbed).update(customer=survivor)
 
 
-timeline.register("cases.activities", "CASE", case_events)
-register_facts("cases", case_facts)
-alerts.register("FRAUD_CASE", _fraud_case, order=5)
-alerts.register("SENSITIVE_CASE", _sensitive_case, order=6)
-alerts.register("OVERDUE_SLA", _overdue, order=30)
-alerts.register("OPEN_CASE", _open_case, order=40)
-actions.register(
-    actions.QuickAction(
+# Emitted by case_close inside its transaction: fn(*, actor, case).
+events.declare("cases.case_closed")
+
+registry.navigation.register(
+    "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
+)
+registry.navigation.register(
+    "cases.sla_settings",
+    NavItem(gettext_lazy("Kategori & SLA"), "cases:sla_settings", SLA_MANAGE, "admin"),
+    order=240,
+)
+registry.timeline_kinds.register("CASE", TimelineKind(gettext_lazy("Kasus")), order=10)
+registry.timeline_providers.register("cases.activities", TimelineProvider("CASE", case_events))
+registry.facts.register("cases", case_facts)
+registry.alerts.register("FRAUD_CASE", _fraud_case, order=5)
+registry.alerts.register("SENSITIVE_CASE", _sensitive_case, order=6)
+registry.alerts.register("OVERDUE_SLA", _overdue, order=30)
+registry.alerts.register("OPEN_CASE", _open_case, order=40)
+registry.quick_actions.register(
+    "cases.create",
+    QuickAction(
         gettext_lazy("Buat kasus"), "case.create", lambda c: reverse("cases:create", args=[c.pk])
-    )
+    ),
+    order=30,
 )
-actions.register(
-    actions.QuickAction(
-        gettext_lazy("Antrian kasus"), "case.queue", lambda c: reverse("cases:queue")
-    )
+registry.quick_actions.register(
+    "cases.queue",
+    QuickAction(gettext_lazy("Antrian kasus"), "case.queue", lambda c: reverse("cases:queue")),
+    order=40,
 )
-register_mover("cases.cases", move_cases)
+registry.merge_movers.register("cases.cases", move_cases)
 # No offer to a customer while a sensitive (fraud/scam) case is open: consent's contactability
 # asks this rule instead of importing cases (consent is the lower app).
 register_contact_blocker(

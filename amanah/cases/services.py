@@ -33,6 +33,7 @@ from amanah.cases.policies import (
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
 )
+from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
@@ -435,11 +436,8 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     case.closed_by = actor if getattr(actor, "pk", None) else None
     _touch(case, "status", "closed_at", "closed_by", "resolution_code")
     _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": S.RESOLVED, "to": S.CLOSED})
-    # Service-to-sell (seed 003 Bab 11.3B): in this transaction, so the follow-up task exists
-    # exactly when the close commits; it decides itself (consent, sensitivity) whether to make one.
-    from amanah.sales.followups import followup_for_closed_case
-
-    followup_for_closed_case(case, actor=actor)
+    # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction.
+    events.emit("cases.case_closed", actor=actor, case=case)
     audit.record(  # last: the chain lock is held until COMMIT (see _locked)
         actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -41,38 +42,37 @@ from amanah.cases.services import TRANSITIONS
 from amanah.core.errors import ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
+from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.customer360.selectors import customer_for
 from amanah.iam import authz
-from amanah.iam.forms import add_service_error
 from amanah.iam.models import Branch
 
 
 @requires(CASE_CREATE)
 def create(request, customer_id):
     customer = customer_for(actor=request.user, customer_id=customer_id)
+
+    def submit(data):
+        case = services.case_create(
+            actor=request.user,
+            data=services.CaseInput(
+                customer=customer,
+                channel=data["channel"],
+                category_code=data["category"],
+                priority=data["priority"],
+                description=data["description"],
+                product=data["product"],
+                contact_preference=data["contact_preference"],
+                attachment=data["attachment"],
+            ),
+        )
+        return Done(reverse("cases:receipt", kwargs={"case_id": case.pk}))
+
     form = CaseIntakeForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            case = services.case_create(
-                actor=request.user,
-                data=services.CaseInput(
-                    customer=customer,
-                    channel=data["channel"],
-                    category_code=data["category"],
-                    priority=data["priority"],
-                    description=data["description"],
-                    product=data["product"],
-                    contact_preference=data["contact_preference"],
-                    attachment=data["attachment"],
-                ),
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            return redirect("cases:receipt", case_id=case.pk)
-    return render(request, "cases/create.html", {"form": form, "customer": customer})
+    return submit_form(
+        request, form, submit, template="cases/create.html", context={"customer": customer}
+    )
 
 
 @requires(CASE_VIEW)
@@ -126,27 +126,29 @@ def detail(request, case_id):
 
 
 def _act(request, case_id, permission, action, form_class=None, form_key=None):
-    """Run one action on a case; refusals come back on the same page with the reason."""
+    """Run one action on a case. A refusal of a form shown on the page comes back on the page
+    next to its field (400); any other refusal is flashed on the way back (303)."""
     case = selectors.case_for(actor=request.user, case_id=case_id)
     form = form_class(request.POST) if form_class else None
-    try:
-        if form is not None and not form.is_valid():
-            raise ServiceError("invalid", _("Periksa isian formulir."))
-        message = action(case, form.cleaned_data if form is not None else request.POST)
-    except ServiceError as error:
-        messages.error(request, error.message)
-        if form is not None and form_key:
-            add_service_error(form, error)
-            case = selectors.case_for(actor=request.user, case_id=case_id)
-            return render(
+    back = reverse("cases:detail", kwargs={"case_id": case.pk})
+    if form is not None and form_key:
+        return submit_form(
+            request,
+            form,
+            lambda data: Done(back, action(case, data)),
+            template="cases/detail.html",
+            context=lambda: _detail_context(
                 request,
-                "cases/detail.html",
-                _detail_context(request, case, **{form_key: form}),
-                status=400,
-            )
-    else:
-        messages.success(request, message)
-    return redirect("cases:detail", case_id=case_id)
+                selectors.case_for(actor=request.user, case_id=case_id),
+                **{form_key: form},
+            ),
+        )
+    return run_action(
+        request,
+        lambda: action(case, form.cleaned_data if form is not None else request.POST),
+        back=back,
+        form=form,
+    )
 
 
 @requires(CASE_UPDATE)

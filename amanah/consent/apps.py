@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class ConsentConfig(AppConfig):
+class ConsentConfig(AmanahAppConfig):
     name = "amanah.consent"
     label = "consent"
     verbose_name = "Consent (UU PDP)"
-
-    def ready(self) -> None:
-        from amanah.consent import contract, policies  # noqa: F401  (merge movers)

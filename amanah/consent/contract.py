@@ -37,7 +37,7 @@ from amanah.consent.services import (
     may_change_consent,
     suppression_move_to_survivor,
 )
-from amanah.customers.merge import register_mover
+from amanah.core import registry
 
 __all__ = [
     "ContactChannel",
@@ -56,5 +56,5 @@ __all__ = [
     "with_contact_checks",
 ]
 
-register_mover("consent.records", consent_move_to_survivor)
-register_mover("consent.suppression", suppression_move_to_survivor)
+registry.merge_movers.register("consent.records", consent_move_to_survivor)
+registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from ninja.security import HttpBearer
 
+from amanah.core import access
+
 
 class TokenWithPermission(HttpBearer):
     def __init__(self, permission: str):
@@ -18,13 +20,10 @@ class TokenWithPermission(HttpBearer):
         self.permission = permission
 
     def authenticate(self, request, token: str):
-        from amanah.iam import authz
-        from amanah.iam.services import api_token_authenticate
-
-        user = api_token_authenticate(token)
+        user = access.authenticate_token(token)
         if user is None:
             return None  # 401
-        if not authz.has_perm(user, self.permission):
+        if not access.has_perm(user, self.permission):
             raise PermissionDenied(self.permission)
         request.user = user
         return user

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,7 @@ MESSAGES = {
     "invalid_characters": _("Masukan berisi karakter yang tidak diizinkan (karakter kontrol)."),
     "too_long": _("Masukan terlalu panjang."),
     "invalid_json": _("Isi permintaan bukan JSON yang sah."),
+    "invalid": _("Masukan tidak valid. Periksa kembali isian Anda."),
 }
 
 
@@ -127,3 +129,10 @@ class HostileInputMiddleware:
         if problem:
             return refusal(request, problem)
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """A model's own validation that a view let through is still bad input, not a 500."""
+        if isinstance(exception, ValidationError):
+            field = next(iter(getattr(exception, "message_dict", {})), "")
+            return refusal(request, InputProblem("invalid", field))
+        return None

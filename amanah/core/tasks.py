@@ -10,6 +10,8 @@ from procrastinate.contrib.django import app
 from procrastinate.jobs import Status
 from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 
+from amanah.core import events
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,3 +68,9 @@ def purge_rate_counters(timestamp: int) -> int:
     from amanah.core.ratelimit import purge_older_than
 
     return purge_older_than()
+
+
+@app.task(queue="events")
+def run_event_handler(handler_key: str, actor: dict, objects: dict) -> None:
+    """A domain-event handler registered with ``deferred=True``, run after its change committed."""
+    events.run_deferred(handler_key, actor, objects)

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from amanah.core import access
 from amanah.core.errors import error_body
 from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
 from amanah.core.policies import HOME_VIEW
@@ -32,12 +33,10 @@ def requires(permission: str, *, mfa_exempt: bool = False):
     def decorate(view):
         @wraps(view)
         def guarded(request, *args, **kwargs):
-            from amanah.iam import authz
-
             if permission != PUBLIC and not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if permission not in (PUBLIC, SIGNED_IN):
-                authz.require(request.user, permission)
+                access.require(request.user, permission)
             return view(request, *args, **kwargs)
 
         guarded.required_permission = permission

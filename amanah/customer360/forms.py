@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.consent.models import CaptureChannel, ConsentStatus, ConsentType, VerificationMethod
 from amanah.core.fields import BoundedDateField
-from amanah.customer360.timeline import KINDS
+from amanah.customer360.timeline import kind_choices
 
 
 class SearchForm(forms.Form):
@@ -25,7 +25,7 @@ class ConsentChangeForm(forms.Form):
 class TimelineFilterForm(forms.Form):
     kind = forms.MultipleChoiceField(
         label=_("Jenis"),
-        choices=list(KINDS.items()),
+        choices=kind_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -1,15 +1,15 @@
-"""Timeline providers of the modules that exist so far (consent). Later modules add theirs."""
+"""The 360's own timeline provider: consent changes (registered in ``customer360/contract.py``)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
 from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
-from amanah.customer360 import timeline
+from amanah.core.contributions import TimelineEvent, in_window
 
 
 def consent_events(customer, *, actor, since=None, until=None, limit=50):
-    rows = timeline.in_window(
+    rows = in_window(
         ConsentRecord.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("captured_by"),
@@ -18,7 +18,7 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
         until,
     ).order_by("-effective_at")[:limit]
     return [
-        timeline.TimelineEvent(
+        TimelineEvent(
             at=r.effective_at,
             kind="CONSENT",
             title=_("%(type)s: %(status)s")
@@ -35,6 +35,3 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
         )
         for r in rows
     ]
-
-
-timeline.register("consent.records", "CONSENT", consent_events)

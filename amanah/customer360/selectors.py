@@ -14,6 +14,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Contactability, ContactChannel, Purpose, contactability
 from amanah.consent.models import ConsentState, ConsentType
+from amanah.core import registry
 from amanah.core.errors import NotFound
 from amanah.core.masking import mask
 from amanah.customer360 import actions, alerts, timeline
@@ -34,16 +35,6 @@ MASK_KIND = {
     IdentifierType.ACCOUNT_NO: "account",
     IdentifierType.CIF: "account",
 }
-
-# Later modules contribute to the 360 context (e.g. open cases) through these hooks:
-# fn(customer, actor) -> dict of facts merged into Customer360.facts. Rows come from
-# ``visible_to(actor)``; what an actor may know without seeing the rows (e.g. "open case:
-# yes/no") is a plain bool or count, never a row.
-_fact_sources: dict[str, callable] = {}
-
-
-def register_facts(name: str, source) -> None:
-    _fact_sources[name] = source
 
 
 @dataclass
@@ -177,7 +168,8 @@ def customer_360(*, actor, customer_id) -> Customer360:
         DuplicateFlag.objects.filter(customer_a=customer, status="OPEN").exists()
         or DuplicateFlag.objects.filter(customer_b=customer, status="OPEN").exists()
     )
-    for _name, source in sorted(_fact_sources.items()):
+    # Other apps contribute (open cases, sales, eligibility) through ``registry.facts``.
+    for _key, source in registry.facts.items():
         view.facts.update(source(customer, actor))
     view.alerts = alerts.alerts_for(view)
     view.events = timeline_for(actor=actor, customer=customer, limit=20)

@@ -1,12 +1,11 @@
 """Merging duplicate customers: proposed by one user, approved by a different supervisor.
 
-Nothing is lost: each app registers a mover that re-points its rows from the absorbed customer
-to the survivor; the absorbed record stays (CLOSED, ``merged_into`` set) for the history.
+Nothing is lost: each app registers in its contract a mover (``registry.merge_movers``:
+fn(absorbed, survivor) -> rows moved) that re-points its rows from the absorbed customer to the
+survivor; the absorbed record stays (CLOSED, ``merged_into`` set) for the history.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import registry
 from amanah.core.errors import ServiceError
 from amanah.customers.models import (
     Customer,
@@ -29,14 +29,6 @@ from amanah.customers.models import (
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
 from amanah.customers.services import PRODUCT_FIELDS
 from amanah.iam import authz
-
-Mover = Callable[[Customer, Customer], int]
-_movers: dict[str, Mover] = {}
-
-
-def register_mover(name: str, mover: Mover) -> None:
-    """Apps holding rows about a customer register how to move them to the survivor."""
-    _movers[name] = mover
 
 
 @transaction.atomic
@@ -97,7 +89,7 @@ def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
     request = MergeRequest.objects.select_for_update(of=("self",), no_key=True).get(pk=request.pk)
     _decide(actor, request, note)
     survivor, absorbed = request.survivor, request.absorbed
-    moved = {name: mover(absorbed, survivor) for name, mover in sorted(_movers.items())}
+    moved = {name: mover(absorbed, survivor) for name, mover in registry.merge_movers.items()}
     absorbed.merged_into, absorbed.status = survivor, CustomerStatus.CLOSED
     absorbed.updated_at = timezone.now()
     absorbed.save(update_fields=["merged_into", "status", "updated_at"])
@@ -115,7 +107,7 @@ def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
 # ------------------------------------------------------------------ the customers app's own rows
 
 
-def _move_identifiers(absorbed: Customer, survivor: Customer) -> int:
+def move_identifiers(absorbed: Customer, survivor: Customer) -> int:
     held = set(survivor.identifiers.values_list("id_type", flat=True))
     count = 0
     for identifier in absorbed.identifiers.all():
@@ -127,7 +119,7 @@ def _move_identifiers(absorbed: Customer, survivor: Customer) -> int:
     return count
 
 
-def _move_relations(absorbed: Customer, survivor: Customer) -> int:
+def move_relations(absorbed: Customer, survivor: Customer) -> int:
     count = 0
     for relation in CustomerRelation.objects.filter(
         Q(from_customer=absorbed) | Q(to_customer=absorbed)
@@ -148,13 +140,13 @@ def _move_relations(absorbed: Customer, survivor: Customer) -> int:
     return count
 
 
-def _move_portfolio(absorbed: Customer, survivor: Customer) -> int:
+def move_portfolio(absorbed: Customer, survivor: Customer) -> int:
     if PortfolioAssignment.objects.filter(customer=survivor, active=True).exists():
         PortfolioAssignment.objects.filter(customer=absorbed, active=True).update(active=False)
     return PortfolioAssignment.objects.filter(customer=absorbed).update(customer=survivor)
 
 
-def _merge_profile(absorbed: Customer, survivor: Customer) -> int:
+def merge_profile(absorbed: Customer, survivor: Customer) -> int:
     """Fill the survivor's gaps from the absorbed record; products and flags are combined."""
     for name in ("phone_e164", "email", "birth_date", "segment_code"):
         if not getattr(survivor, name) and getattr(absorbed, name):
@@ -166,20 +158,13 @@ def _merge_profile(absorbed: Customer, survivor: Customer) -> int:
     return 1
 
 
-def _close_duplicate_flags(absorbed: Customer, survivor: Customer) -> int:
+def close_duplicate_flags(absorbed: Customer, survivor: Customer) -> int:
     pair = Q(customer_a=absorbed, customer_b=survivor) | Q(customer_a=survivor, customer_b=absorbed)
     closed = DuplicateFlag.objects.filter(pair).update(status=DuplicateStatus.MERGED)
     DuplicateFlag.objects.filter(
         Q(customer_a=absorbed) | Q(customer_b=absorbed), status="OPEN"
     ).update(status=DuplicateStatus.MERGED)
     return closed
-
-
-register_mover("customers.identifiers", _move_identifiers)
-register_mover("customers.relations", _move_relations)
-register_mover("customers.portfolio", _move_portfolio)
-register_mover("customers.profile", _merge_profile)
-register_mover("customers.duplicate_flags", _close_duplicate_flags)
 
 
 @transaction.atomic

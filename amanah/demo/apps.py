@@ -1,7 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class DemoConfig(AppConfig):
+class DemoConfig(AmanahAppConfig):
     name = "amanah.demo"
     label = "demo"
     verbose_name = "Demo data"

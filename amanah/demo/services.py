@@ -273,9 +273,9 @@ def _seed_generated_customers(actor) -> None:
     start knows this part is loaded."""
     from amanah.consent.services import consent_change
     from amanah.customers.models import CustomerIdentifier
-    from amanah.customers.namegen import demo_customers
     from amanah.customers.names import normalize_name
     from amanah.customers.services import CustomerInput, customer_create
+    from amanah.demo.namegen import demo_customers
 
     script_names = {normalize_name(c[1]) for c in SEED_CUSTOMERS}
     taken = set(CustomerIdentifier.objects.values_list("id_value", flat=True))

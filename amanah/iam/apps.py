@@ -1,18 +1,15 @@
-from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from amanah.core.apps import AmanahAppConfig
 
-class IamConfig(AppConfig):
+
+class IamConfig(AmanahAppConfig):
     name = "amanah.iam"
     label = "iam"
     verbose_name = "Identity and access"
 
     def ready(self) -> None:
-        from amanah.core import scopes
-        from amanah.iam import authz, policies  # noqa: F401
-
-        scopes.use_grants(authz.grants_of)
-
+        super().ready()
         post_migrate.connect(_seed_matrix, sender=self)
 
 

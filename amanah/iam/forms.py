@@ -95,9 +95,3 @@ class ApiTokenForm(forms.Form):
     valid_days = forms.IntegerField(
         label=_("Berlaku (hari)"), min_value=1, max_value=365, initial=90
     )
-
-
-def add_service_error(form: forms.Form, error) -> None:
-    """Show a service's refusal next to the field it names (or at the top of the form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from amanah.core.errors import ServiceError
 from amanah.core.permissions import PUBLIC, SIGNED_IN, catalogue
 from amanah.core.roles import RoleKey
+from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.iam import selectors, services
 from amanah.iam.forms import (
@@ -31,7 +32,6 @@ from amanah.iam.forms import (
     ReasonForm,
     TokenForm,
     UserForm,
-    add_service_error,
 )
 from amanah.iam.models import Branch, User
 from amanah.iam.policies import (
@@ -102,23 +102,21 @@ def mfa_view(request):
         device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
         if device is None:
             device = services.mfa_enrol_start(actor=user)
-    if request.method == "POST" and form.is_valid():
-        token = form.cleaned_data["token"]
-        try:
-            if confirmed:
-                device = services.mfa_verify(actor=user, token=token)
-            else:
-                device = services.mfa_enrol_confirm(actor=user, device=device, token=token)
-        except ServiceError as error:
-            add_service_error(form, error)
+
+    def submit(data):
+        token = data["token"]
+        if confirmed:
+            verified = services.mfa_verify(actor=user, token=token)
         else:
-            otp_login(request, device)
-            request.session.cycle_key()  # privilege raised: new session id
-            return redirect(_safe_next(request, reverse("core:home")))
-    context = {"form": form, "enrolling": not confirmed, "next": request.GET.get("next", "")}
+            verified = services.mfa_enrol_confirm(actor=user, device=device, token=token)
+        otp_login(request, verified)
+        request.session.cycle_key()  # privilege raised: new session id
+        return Done(_safe_next(request, reverse("core:home")))
+
+    context = {"enrolling": not confirmed, "next": request.GET.get("next", "")}
     if device is not None and not confirmed:
         context.update(qr_svg=_qr_svg(device.config_url), secret=_base32(device))
-    return render(request, "iam/mfa.html", context)
+    return submit_form(request, form, submit, template="iam/mfa.html", context=context)
 
 
 def _base32(device: TOTPDevice) -> str:
@@ -138,14 +136,13 @@ def profile_view(request):
 @requires(SIGNED_IN)
 @require_POST
 def role_switch_view(request):
-    try:
+
+    def switch():
         role = services.role_switch(actor=request.user, role=request.POST.get("role", ""))
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
         request.session["active_role"] = role
-        messages.success(request, _("Peran aktif sekarang: %s") % RoleKey(role).label)
-    return redirect("core:home")
+        return _("Peran aktif sekarang: %s") % RoleKey(role).label
+
+    return run_action(request, switch, back=reverse("core:home"))
 
 
 # --------------------------------------------------------------------------- users (ADMIN)
@@ -174,25 +171,27 @@ def _user_form_initial(user: User) -> dict:
 def user_create(request):
     branches = Branch.objects.visible_to(request.user)
     form = UserForm(request.POST or None, branches=branches, creating=True)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.user_create(
-                actor=request.user,
-                username=data["username"],
-                full_name=data["full_name"],
-                email=data["email"],
-                password=data["password"],
-                home_branch=data["home_branch"],
-                roles=data["roles"],
-                scopes=form.scopes(),
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Pengguna %s dibuat.") % user.username)
-            return redirect("iam:user_edit", user_id=user.pk)
-    return render(request, "iam/user_form.html", {"form": form, "creating": True})
+
+    def submit(data):
+        user = services.user_create(
+            actor=request.user,
+            username=data["username"],
+            full_name=data["full_name"],
+            email=data["email"],
+            password=data["password"],
+            home_branch=data["home_branch"],
+            roles=data["roles"],
+            scopes=form.scopes(),
+        )
+        return Done(_user_url(user), _("Pengguna %s dibuat.") % user.username)
+
+    return submit_form(
+        request, form, submit, template="iam/user_form.html", context={"creating": True}
+    )
+
+
+def _user_url(user: User) -> str:
+    return reverse("iam:user_edit", kwargs={"user_id": user.pk})
 
 
 @requires(USER_MANAGE)
@@ -202,25 +201,20 @@ def user_edit(request, user_id):
     form = UserForm(
         request.POST or None, branches=branches, creating=False, initial=_user_form_initial(user)
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.user_update(
-                actor=request.user,
-                user=user,
-                full_name=data["full_name"],
-                email=data["email"] or None,  # blank keeps the (masked) address
-                home_branch=data["home_branch"],
-                roles=data["roles"],
-                scopes=form.scopes(),
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Perubahan disimpan."))
-            return redirect("iam:user_edit", user_id=user.pk)
+
+    def submit(data):
+        services.user_update(
+            actor=request.user,
+            user=user,
+            full_name=data["full_name"],
+            email=data["email"] or None,  # blank keeps the (masked) address
+            home_branch=data["home_branch"],
+            roles=data["roles"],
+            scopes=form.scopes(),
+        )
+        return Done(_user_url(user), _("Perubahan disimpan."))
+
     context = {
-        "form": form,
         "subject": user,
         "masked_email": services.masked(user, "email"),
         "reason_form": ReasonForm(),
@@ -228,18 +222,12 @@ def user_edit(request, user_id):
         "token_form": ApiTokenForm(initial={"role": services.default_role(user)}),
         "tokens": user.api_tokens.select_related("role"),
     }
-    return render(request, "iam/user_form.html", context)
+    return submit_form(request, form, submit, template="iam/user_form.html", context=context)
 
 
 def _user_action(request, user_id, action):
     user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
-    try:
-        message = action(user)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, message)
-    return redirect("iam:user_edit", user_id=user.pk)
+    return run_action(request, lambda: action(user), back=_user_url(user))
 
 
 @requires(USER_MANAGE)
@@ -337,22 +325,20 @@ def branch_edit(request, branch_id=None):
         {"code": branch.code, "name": branch.name, "timezone": branch.timezone} if branch else None
     )
     form = BranchForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.branch_save(
-                actor=request.user,
-                branch=branch,
-                code=data["code"],
-                name=data["name"],
-                timezone_name=data["timezone"],
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Cabang disimpan."))
-            return redirect("iam:branch_list")
-    return render(request, "iam/branch_form.html", {"form": form, "branch": branch})
+
+    def submit(data):
+        services.branch_save(
+            actor=request.user,
+            branch=branch,
+            code=data["code"],
+            name=data["name"],
+            timezone_name=data["timezone"],
+        )
+        return Done(reverse("iam:branch_list"), _("Cabang disimpan."))
+
+    return submit_form(
+        request, form, submit, template="iam/branch_form.html", context={"branch": branch}
+    )
 
 
 @requires(BRANCH_VIEW)

@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class MarketingConfig(AppConfig):
+class MarketingConfig(AmanahAppConfig):
     name = "amanah.marketing"
     label = "marketing"
     verbose_name = "Marketing (consent-aware)"
-
-    def ready(self) -> None:
-        from amanah.marketing import contract, policies  # noqa: F401  (360 hooks)

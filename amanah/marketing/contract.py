@@ -1,14 +1,22 @@
-"""Marketing on the Customer 360: "Kenapa saya melihat ini?" and campaign events on the timeline."""
+"""Marketing in the menu and on the Customer 360: "Kenapa saya melihat ini?", campaign events on
+the timeline, and the merge mover of its history."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amanah.consent.contract import Reason, contactability
-from amanah.customer360 import timeline
-from amanah.customer360.selectors import register_facts
-from amanah.customers.merge import register_mover
+from amanah.core import registry
+from amanah.core.contributions import (
+    NavItem,
+    TimelineEvent,
+    TimelineKind,
+    TimelineProvider,
+    in_window,
+)
 from amanah.marketing.models import OUTCOME_TYPES, CampaignEligibility, CampaignEvent
+from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
 
 
 def marketing_facts(customer, actor) -> dict:
@@ -27,7 +35,7 @@ def marketing_facts(customer, actor) -> dict:
 
 
 def campaign_events(customer, *, actor, since=None, until=None, limit=50):
-    rows = timeline.in_window(
+    rows = in_window(
         CampaignEvent.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("campaign"),
@@ -36,7 +44,7 @@ def campaign_events(customer, *, actor, since=None, until=None, limit=50):
         until,
     )
     return [
-        timeline.TimelineEvent(
+        TimelineEvent(
             at=e.at,
             kind="MARKETING",
             title=f"{e.campaign.name}: {e.get_event_type_display()}",
@@ -65,6 +73,19 @@ def move_marketing(absorbed, survivor) -> int:
     return moved
 
 
-register_facts("marketing", marketing_facts)
-timeline.register("marketing.events", "MARKETING", campaign_events)
-register_mover("marketing.history", move_marketing)
+registry.navigation.register(
+    "marketing.campaigns",
+    NavItem(gettext_lazy("Kampanye"), "marketing:campaign_list", CAMPAIGN_VIEW),
+    order=60,
+)
+registry.navigation.register(
+    "marketing.segments",
+    NavItem(gettext_lazy("Segmen"), "marketing:segment_list", SEGMENT_MANAGE),
+    order=70,
+)
+registry.timeline_kinds.register("MARKETING", TimelineKind(gettext_lazy("Pemasaran")), order=30)
+registry.timeline_providers.register(
+    "marketing.events", TimelineProvider("MARKETING", campaign_events)
+)
+registry.facts.register("marketing", marketing_facts)
+registry.merge_movers.register("marketing.history", move_marketing)

@@ -80,6 +80,8 @@ def compile_rules(rules) -> Q:
         _refuse(_('Aturan harus berbentuk {"all": [ ... ]}.'))
     if len(rules["all"]) > 30:
         _refuse(_("Maksimal 30 aturan per segmen."))
+    if not rules["all"]:
+        return Q(pk__isnull=False)  # every customer; an empty Q() is refused inside When()
     condition = Q()
     for rule in rules["all"]:
         condition &= _condition(rule)

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import ServiceError
+from amanah.core.forms import add_service_error
 from amanah.core.views import requires
 from amanah.iam import authz
-from amanah.iam.forms import add_service_error
 from amanah.marketing import selectors, sending, services
 from amanah.marketing.forms import CampaignForm, SegmentForm
 from amanah.marketing.models import Campaign, Segment

@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class NotificationsConfig(AppConfig):
+class NotificationsConfig(AmanahAppConfig):
     name = "amanah.notifications"
     label = "notifications"
     verbose_name = "In-app notifications"
-
-    def ready(self) -> None:
-        from amanah.notifications import policies  # noqa: F401

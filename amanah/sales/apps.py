@@ -1,10 +1,7 @@
-from django.apps import AppConfig
+from amanah.core.apps import AmanahAppConfig
 
 
-class SalesConfig(AppConfig):
+class SalesConfig(AmanahAppConfig):
     name = "amanah.sales"
     label = "sales"
     verbose_name = "Sales: leads, RM activities, opportunities, service-to-sell"
-
-    def ready(self) -> None:
-        from amanah.sales import contract, policies  # noqa: F401  (360 hooks, merge movers)

@@ -1,6 +1,7 @@
-"""How sales shows up elsewhere: RM activities on the 360 timeline, the Sales tab's facts,
-quick actions, the merge movers that make leads follow the surviving customer, and the
-workflows of leads and opportunities (their default transitions and guards)."""
+"""How sales shows up elsewhere: the menu, RM activities on the 360 timeline, the Sales tab's
+facts, quick actions, the merge movers that make leads follow the surviving customer, what sales
+does when other apps' events happen, and the workflows of leads and opportunities (their
+default transitions and guards)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
-from amanah.customer360 import actions, timeline
-from amanah.customer360.selectors import register_facts
-from amanah.customers.merge import register_mover
+from amanah.core import events, registry
+from amanah.core.contributions import (
+    NavItem,
+    QuickAction,
+    TimelineEvent,
+    TimelineKind,
+    TimelineProvider,
+    in_window,
+)
 from amanah.sales import services
+from amanah.sales.followups import followup_for_closed_case
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
     CLOSED_STAGES,
@@ -26,7 +34,14 @@ from amanah.sales.models import (
     OpportunityStage,
     RmActivity,
 )
-from amanah.sales.policies import LEAD_REOPEN, LEAD_UPDATE, OPPORTUNITY_MANAGE
+from amanah.sales.policies import (
+    FOLLOWUP_VIEW,
+    LEAD_REOPEN,
+    LEAD_UPDATE,
+    LEAD_VIEW,
+    OPPORTUNITY_MANAGE,
+    OPPORTUNITY_VIEW,
+)
 from amanah.sales.selectors import customer_sales
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -38,11 +53,11 @@ from amanah.workflow.contract import (
 
 def activity_events(customer, *, actor, since=None, until=None, limit=50):
     """RM calls, meetings and notes (seed 003 US-17 AC-2) as ACTIVITY events."""
-    rows = timeline.in_window(
+    rows = in_window(
         RmActivity.objects.visible_to(actor).filter(customer=customer), "created_at", since, until
     )
     return [
-        timeline.TimelineEvent(
+        TimelineEvent(
             at=a.created_at,
             kind="ACTIVITY",
             title=_("RM · %(type)s%(lead)s")
@@ -55,6 +70,12 @@ def activity_events(customer, *, actor, since=None, until=None, limit=50):
         )
         for a in rows.order_by("-created_at")[:limit]
     ]
+
+
+def create_followup_after_close(*, actor, case) -> None:
+    """Service-to-sell (seed 003 Bab 11.3B), in the close's transaction: the follow-up task
+    exists exactly when the close commits; the rules decide whether one is made at all."""
+    followup_for_closed_case(case, actor=actor)
 
 
 def _sales_tab(customer) -> str:
@@ -84,20 +105,41 @@ def move_sales_rows(absorbed, survivor) -> int:
     )
 
 
-timeline.register("sales.activities", "ACTIVITY", activity_events)
-register_facts("sales", customer_sales)
-actions.register(
-    actions.QuickAction(gettext_lazy("Catat aktivitas"), "sales.activity.log", _sales_tab)
+registry.navigation.register(
+    "sales.board", NavItem(gettext_lazy("Lead"), "sales:board", LEAD_VIEW), order=30
 )
-actions.register(
-    actions.QuickAction(
+registry.navigation.register(
+    "sales.pipeline",
+    NavItem(gettext_lazy("Pipeline"), "sales:pipeline", OPPORTUNITY_VIEW),
+    order=40,
+)
+registry.navigation.register(
+    "sales.followups",
+    NavItem(gettext_lazy("Tindak lanjut"), "sales:followups", FOLLOWUP_VIEW),
+    order=50,
+)
+registry.timeline_kinds.register("ACTIVITY", TimelineKind(gettext_lazy("Aktivitas")), order=20)
+registry.timeline_providers.register(
+    "sales.activities", TimelineProvider("ACTIVITY", activity_events)
+)
+registry.facts.register("sales", customer_sales)
+registry.quick_actions.register(
+    "sales.activity_log",
+    QuickAction(gettext_lazy("Catat aktivitas"), "sales.activity.log", _sales_tab),
+    order=50,
+)
+registry.quick_actions.register(
+    "sales.lead_create",
+    QuickAction(
         gettext_lazy("Buat lead"),
         "lead.create",
         lambda c: reverse("sales:lead_create", args=[c.pk]),
-    )
+    ),
+    order=60,
 )
-register_mover("sales.leads", move_leads)
-register_mover("sales.rows", move_sales_rows)
+registry.merge_movers.register("sales.leads", move_leads)
+registry.merge_movers.register("sales.rows", move_sales_rows)
+events.on("cases.case_closed", create_followup_after_close)
 
 
 # --------------------------------------------------------------------------- workflows

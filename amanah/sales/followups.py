@@ -4,8 +4,9 @@ When a complaint is closed, the moment of restored trust is used for one useful 
 education or a relevant service — and only when the case is not in a sensitive category and
 the customer may be offered something: ``consent.contactability`` for an OFFER by phone
 (marketing consent GRANTED, not on the do-not-contact list, no sensitive case still open …).
-``case_close`` calls :func:`followup_for_closed_case` in its transaction, so a task exists
-exactly when the close committed; the task is written by the closing actor and audited.
+Sales subscribes to ``cases.case_closed`` in its contract, so :func:`followup_for_closed_case`
+runs inside the close's transaction and a task exists exactly when the close committed; the
+task is written by the closing actor and audited.
 """
 
 from __future__ import annotations

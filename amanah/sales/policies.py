@@ -66,5 +66,10 @@ FOLLOWUP_VIEW_BRANCH = declare(
     _("Lihat tugas tindak lanjut cabang dalam scope (tanpa izin ini: hanya tugas sendiri)"),
     default_roles=(R.SUPERVISOR,),
 )
-# Marketing has no per-customer scope; it may hand over leads of marketing-eligible customers.
-MARKETING_ROLES = frozenset({R.MARKETING.value})
+# Marketing has no per-customer scope; with this it may hand over campaign leads of customers
+# it may offer something to (no free text), instead of needing the customer in its own scope.
+LEAD_HANDOVER = declare(
+    "lead.handover",
+    _("Serahkan lead kampanye tanpa scope nasabah (hanya nasabah yang boleh ditawari)"),
+    default_roles=(R.MARKETING,),
+)

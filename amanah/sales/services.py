@@ -39,7 +39,7 @@ from amanah.sales.models import (
 from amanah.sales.policies import (
     ACTIVITY_LOG,
     LEAD_CREATE,
-    MARKETING_ROLES,
+    LEAD_HANDOVER,
     OPPORTUNITY_MANAGE,
 )
 from amanah.workflow.contract import transition_apply, transition_revert
@@ -210,11 +210,13 @@ def lead_create(
     One lead per customer per source: a repeat raises ``lead_exists``.
     """
     authz.require(actor, LEAD_CREATE)
-    is_marketing = _role(actor) in MARKETING_ROLES
+    in_scope = _customer_in_scope(actor, customer)
+    # A hand-over (marketing) is for customers outside the actor's own scope, on its terms.
+    is_marketing = not in_scope and authz.has_perm(actor, LEAD_HANDOVER)
     source = _clean_source(source_type, source_id)
     if is_marketing:
         _check_marketing_handover(customer, source_type)
-    elif not _customer_in_scope(actor, customer):
+    elif not in_scope:
         raise NotFound()
     if customer.merged_into_id:
         raise ServiceError("customer_merged", _("Nasabah ini sudah digabung ke data lain."))

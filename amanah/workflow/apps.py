@@ -1,15 +1,15 @@
-from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from amanah.core.apps import AmanahAppConfig
 
-class WorkflowConfig(AppConfig):
+
+class WorkflowConfig(AmanahAppConfig):
     name = "amanah.workflow"
     label = "workflow"
     verbose_name = "Workflow engine: transitions as data, history, reverts"
 
     def ready(self) -> None:
-        from amanah.workflow import policies  # noqa: F401
-
+        super().ready()
         post_migrate.connect(_sync_workflows, sender=self)
 
 

@@ -9,6 +9,11 @@ Ask (views): ``available_transitions(actor, obj)``, ``moves_by_status(actor, Mod
 Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert).
 """
 
+from django.utils.translation import gettext_lazy
+
+from amanah.core import registry
+from amanah.core.contributions import NavItem
+from amanah.workflow.policies import WORKFLOW_VIEW
 from amanah.workflow.registry import (
     TransitionSpec,
     WorkflowSpec,
@@ -37,3 +42,9 @@ __all__ = [
     "transition_apply",
     "transition_revert",
 ]
+
+registry.navigation.register(
+    "workflow.list",
+    NavItem(gettext_lazy("Alur kerja"), "workflow:list", WORKFLOW_VIEW, "admin"),
+    order=250,
+)

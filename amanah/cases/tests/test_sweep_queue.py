@@ -294,7 +294,7 @@ def test_intake_form_end_to_end(customer, agent):
         f"/cases/new/{customer.pk}/",
         {"channel": "BRANCH", "category": "TRX_FAIL", "priority": "MEDIUM", "description": ""},
     )
-    assert refused.status_code == 200 and not Case.objects.exists()
+    assert refused.status_code == 400 and not Case.objects.exists()
     done = client.post(
         f"/cases/new/{customer.pk}/",
         {
@@ -305,7 +305,7 @@ def test_intake_form_end_to_end(customer, agent):
         },
     )
     case = Case.objects.get()
-    assert done.status_code == 302 and done["Location"] == f"/cases/{case.pk}/receipt/"
+    assert done.status_code == 303 and done["Location"] == f"/cases/{case.pk}/receipt/"
 
 
 def test_close_in_the_ui_without_final_response_shows_the_refusal(open_case, agent):

@@ -27,7 +27,7 @@ def embedded(env):
     info = SimpleNamespace(socket_dir="/tmp/amanah-socket")
     server = SimpleNamespace(get_postmaster_info=lambda: info)
     env.setattr(dbserver, "_embedded_server", lambda: server)
-    env.setattr(dbserver, "_ensure_roles_and_database", lambda socket_dir, name: None)
+    env.setattr(dbserver, "_ensure_roles_and_database", lambda socket_dir, name, adopt: None)
     return env
 
 

@@ -47,7 +47,7 @@ CASES = [
         kwargs=lambda w: {"user_id": w["staff_a"].pk},
         out_of_scope=lambda w: {"user_id": w["staff_b"].pk},
         data=lambda w: {"reason": "pindah tugas ke cabang lain"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "iam:user_enable",
@@ -55,7 +55,7 @@ CASES = [
         method="post",
         kwargs=lambda w: {"user_id": w["staff_a"].pk},
         out_of_scope=lambda w: {"user_id": w["staff_b"].pk},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "iam:user_password",
@@ -64,7 +64,7 @@ CASES = [
         kwargs=lambda w: {"user_id": w["staff_a"].pk},
         out_of_scope=lambda w: {"user_id": w["staff_b"].pk},
         data=lambda w: {"password": "Kata-Sandi-Baru-99"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "iam:user_reveal_email",
@@ -188,7 +188,7 @@ CASES = [
             kwargs=lambda w: {"case_id": w["case_a"].pk},
             out_of_scope=lambda w: {"case_id": w["case_b"].pk},
             data=data,
-            ok_status=(302, 400),  # done, or refused by a business rule — never 403/404
+            ok_status=(303, 400),  # done, or refused by a business rule — never 403/404
             role=R.SUPERVISOR,
         )
         for name, perm, data in [
@@ -277,7 +277,7 @@ CASES = [
         method="post",
         kwargs=cal_testing.default_calendar_kwargs,
         data=lambda w: {"weekday": "5", "windows": "08:00-12:00"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "calendars:add_day",
@@ -285,14 +285,14 @@ CASES = [
         method="post",
         kwargs=cal_testing.default_calendar_kwargs,
         data=lambda w: {"date": "2026-04-17", "kind": "REGIONAL_HOLIDAY", "name": "Libur daerah"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "calendars:remove_day",
         "calendar.manage",
         method="post",
         kwargs=cal_testing.calendar_day_kwargs,
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "calendars:assign_branch",
@@ -301,7 +301,7 @@ CASES = [
         kwargs=lambda w: {"branch_id": w["branch_a"].pk},
         out_of_scope=lambda w: {"branch_id": w["branch_b"].pk},
         data=lambda w: {"calendar": ""},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("sales:board", "lead.view"),
     ViewCase("sales:pipeline", "opportunity.view"),

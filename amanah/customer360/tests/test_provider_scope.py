@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from amanah.cases import services as cases
 from amanah.consent.services import consent_change
-from amanah.core import scopes
+from amanah.core import registry, scopes
 from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
-from amanah.customer360 import selectors, timeline
+from amanah.customer360 import timeline
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
 from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
 from amanah.sales import services as sales
@@ -113,11 +113,11 @@ def everything(system):
 
 
 def timeline_providers():
-    return sorted(timeline._providers.items())
+    return [(key, (p.kind, p.events)) for key, p in registry.timeline_providers.items()]
 
 
 def fact_sources():
-    return sorted(selectors._fact_sources.items())
+    return registry.facts.items()
 
 
 def rows_in(value, depth=0):

@@ -9,9 +9,10 @@ from django.utils import timezone
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.consent.services import consent_change
+from amanah.core import registry
+from amanah.core.contributions import TimelineEvent, TimelineProvider
 from amanah.core.errors import NotFound
 from amanah.core.roles import RoleKey as R
-from amanah.customer360 import timeline
 from amanah.customer360.selectors import customer_360
 from amanah.customers.services import CustomerInput, customer_create
 
@@ -139,15 +140,14 @@ def test_timeline_filters_by_type_and_date(signed_in, customer, branch_a):
 def sensitive_provider():
     def provider(customer, *, actor, since=None, until=None, limit=50):
         return [
-            timeline.TimelineEvent(
-                at=timezone.now(), kind="CASE", title="Laporan penipuan", sensitive=True
-            ),
-            timeline.TimelineEvent(at=timezone.now(), kind="CASE", title="Kartu tertelan"),
+            TimelineEvent(at=timezone.now(), kind="CASE", title="Laporan penipuan", sensitive=True),
+            TimelineEvent(at=timezone.now(), kind="CASE", title="Kartu tertelan"),
         ]
 
-    timeline.register("test.sensitive", "CASE", provider)
-    yield
-    timeline._providers.pop("test.sensitive")
+    with registry.timeline_providers.temporarily(
+        "test.sensitive", TimelineProvider("CASE", provider)
+    ):
+        yield
 
 
 def test_sensitive_events_are_hidden_from_roles_without_the_permission(

@@ -161,8 +161,8 @@ def test_privileged_roles_cannot_pass_without_mfa(role, make_user, settings):
         blocked = client.get(path)
         assert blocked.status_code == 302 and blocked["Location"].startswith("/mfa/"), path
     wrong = client.post("/mfa/", {"token": "000000"})
-    assert wrong.status_code == 200 and client.get("/")["Location"].startswith("/mfa/")
-    assert client.post("/mfa/", {"token": totp_now(user)}).status_code == 302
+    assert wrong.status_code == 400 and client.get("/")["Location"].startswith("/mfa/")
+    assert client.post("/mfa/", {"token": totp_now(user)}).status_code == 303
     assert client.get("/").status_code == 200
     assert {"MFA_FAILED", "MFA_VERIFY"} <= set(actions_for(user))
 
@@ -183,7 +183,7 @@ def test_wrong_codes_throttle_further_attempts(make_user):
     client.post("/login/", {"username": user.username, "password": PASSWORD})
     client.post("/mfa/", {"token": "000000"})
     # Right after a failure even the right code waits: brute force gets nowhere.
-    assert client.post("/mfa/", {"token": totp_now(user)}).status_code == 200
+    assert client.post("/mfa/", {"token": totp_now(user)}).status_code == 400
     assert client.get("/")["Location"].startswith("/mfa/")
 
 
@@ -205,10 +205,10 @@ def test_enrolment_flow_for_a_privileged_user_without_a_device(make_user, settin
     page = client.get("/mfa/")
     assert page.context["enrolling"] and "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    assert client.post("/mfa/", {"token": "123456"}).status_code == 200
+    assert client.post("/mfa/", {"token": "123456"}).status_code == 400
     device.refresh_from_db()
     assert not device.confirmed
-    assert client.post("/mfa/", {"token": _token(device)}).status_code == 302
+    assert client.post("/mfa/", {"token": _token(device)}).status_code == 303
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/").status_code == 200

@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from amanah.customers import namegen
 from amanah.customers.names import normalize_name
 from amanah.customers.services import CustomerInput, _clean, _identifiers
 from amanah.customers.validation import nik_birth_date_and_gender, normalize_phone, validate_nik
+from amanah.demo import namegen
 
 TODAY = date(2026, 5, 1)
 BRANCHES = ["B1", "B2", "B3"]

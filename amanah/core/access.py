@@ -1,0 +1,36 @@
+"""What the kernel needs to know about the signed-in actor, without importing the identity app.
+
+The identity app registers the hooks below in its contract (``registry.access_hooks``):
+
+- ``"permissions_of"``: fn(actor) -> frozenset of permission codes of the active role;
+- ``"authenticate_token"``: fn(raw bearer token) -> the acting user, or None;
+- ``"session_complete"``: fn(user) -> True once the user is fully signed in (role chosen,
+  second factor done where required).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from amanah.core.registry import access_hooks
+
+
+def permissions_of(actor) -> frozenset[str]:
+    return access_hooks.get("permissions_of")(actor)
+
+
+def has_perm(actor, permission: str) -> bool:
+    return permission in permissions_of(actor)
+
+
+def require(actor, permission: str) -> None:
+    if not has_perm(actor, permission):
+        raise PermissionDenied(permission)
+
+
+def authenticate_token(raw: str):
+    return access_hooks.get("authenticate_token")(raw)
+
+
+def session_complete(user) -> bool:
+    return bool(user is not None and access_hooks.get("session_complete")(user))

@@ -1,0 +1,88 @@
+"""The shapes of what apps contribute through ``core.registry`` (menu, 360 page, masking).
+
+They live in the kernel so that an app can offer a timeline event or an alert without
+importing the app that shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One menu entry; shown when the active role holds ``permission`` (the server decides)."""
+
+    label: str | Promise
+    url_name: str
+    permission: str
+    section: str = "main"  # "main" or "admin"
+
+
+@dataclass(frozen=True)
+class TimelineKind:
+    """A kind of 360 timeline event (``CASE``, ``CONSENT`` …) and its label for the filter."""
+
+    label: str | Promise
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime
+    kind: str  # a key of registry.timeline_kinds
+    title: str
+    detail: str = ""
+    actor: str = ""
+    sensitive: bool = False
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineProvider:
+    """``events(customer, *, actor, since, until, limit)`` -> newest-first events of one
+    ``kind``, read through ``Model.objects.visible_to(actor)``."""
+
+    kind: str
+    events: Callable[..., list[TimelineEvent]]
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str
+    level: str  # "danger", "warning", "info"
+    label: str | Promise
+    detail: str | Promise = ""
+    overrides_marketing: bool = False
+
+
+@dataclass(frozen=True)
+class QuickAction:
+    label: str | Promise
+    permission: str
+    url: Callable[[object], str]  # customer -> URL
+
+
+@dataclass(frozen=True)
+class RevealableField:
+    """A field masked by default (``mask`` names a ``core.masking`` kind), revealed one at a
+    time by a holder of ``permission``. Registered under ``"<model label>.<field>"``."""
+
+    mask: str
+    permission: str
+
+
+def revealable_key(model_label: str, field: str) -> str:
+    return f"{model_label}.{field}"
+
+
+def in_window(queryset, field: str, since: datetime | None, until: datetime | None):
+    """Timeline providers' shared date filter: ``since`` inclusive, ``until`` exclusive."""
+    if since:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset

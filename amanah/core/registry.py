@@ -1,0 +1,116 @@
+"""Write-once stores through which apps plug into the house (DESIGN §2.1).
+
+The kernel never imports an app. Each app's ``contract.py`` (loaded by
+:class:`amanah.core.apps.AmanahAppConfig`) registers what it offers into the stores below;
+whoever presents them (the menu, the 360 page, a merge) reads the store and never names an app.
+
+Every store has one shape::
+
+    registry.quick_actions.register("cases.create", QuickAction(...), order=10)
+    registry.quick_actions.items()     # [(key, value), …] by (order, key)
+    registry.quick_actions.get("cases.create")
+
+A key is registered once: a second registration with the same key raises
+:class:`DuplicateRegistration` at start-up, so two apps cannot silently overwrite each other.
+Keys are namespaced by the registering app (``"cases.activities"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+
+class DuplicateRegistration(RuntimeError):
+    """Two registrations under one key: a start-up error, never silently the last one wins."""
+
+
+class NotRegistered(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: Any
+    order: int
+
+
+class Registry:
+    """One named, write-once store of ``key -> value``, read back in ``(order, key)`` order."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._entries: dict[str, _Entry] = {}
+
+    def register(self, key: str, value: Any, *, order: int = 50) -> Any:
+        """Add ``value`` under ``key``; returns ``value`` so it can be used as a decorator."""
+        if key in self._entries:
+            raise DuplicateRegistration(f"{self.name}: {key!r} is registered twice")
+        self._entries[key] = _Entry(value, order)
+        return value
+
+    def get(self, key: str) -> Any:
+        try:
+            return self._entries[key].value
+        except KeyError:
+            raise NotRegistered(f"{self.name}: nothing registered as {key!r}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self) -> list[tuple[str, Any]]:
+        ordered = sorted(self._entries.items(), key=lambda kv: (kv[1].order, kv[0]))
+        return [(key, entry.value) for key, entry in ordered]
+
+    def values(self) -> list[Any]:
+        return [value for _key, value in self.items()]
+
+    @contextmanager
+    def temporarily(self, key: str, value: Any, *, order: int = 50) -> Iterator[Any]:
+        """For tests: an entry that exists only inside the ``with`` block."""
+        self.register(key, value, order=order)
+        try:
+            yield value
+        finally:
+            del self._entries[key]
+
+    def __repr__(self) -> str:
+        return f"<Registry {self.name}: {len(self)} entries>"
+
+
+# --------------------------------------------------------------------------- the stores
+# Each line says what its values are; the types live in ``core.contributions``.
+
+# NavItem — the main menu (section "main" or "admin").
+navigation = Registry("navigation")
+# TimelineKind — the kinds of events on the 360 timeline, with their labels (filter choices).
+timeline_kinds = Registry("360 timeline kinds")
+# TimelineProvider — fn(customer, *, actor, since, until, limit) -> newest-first events,
+# read through visible_to(actor).
+timeline_providers = Registry("360 timeline providers")
+# fn(customer, actor) -> dict merged into the 360 page's facts (rows through visible_to).
+facts = Registry("360 facts")
+# fn(context) -> Alert | None, on the 360 header; order decides the display order.
+alerts = Registry("360 alerts")
+# QuickAction — buttons on the 360 page, shown when the role holds the permission.
+quick_actions = Registry("360 quick actions")
+# fn(absorbed, survivor) -> rows moved, run inside the merge transaction.
+merge_movers = Registry("merge movers")
+# RevealableField, keyed "<model label>.<field>" — masked by default, revealed one at a time.
+revealable_fields = Registry("revealable fields")
+# Declared domain events ("cases.case_closed" -> EventDeclaration); see ``core.events``.
+events = Registry("domain events")
+# Handlers of domain events ("<event>:<handler key>" -> EventHandler); see ``core.events``.
+event_handlers = Registry("event handlers")
+# Scope declarations per model ("<model label>" -> declaration); see ``core.scopes``.
+scope_declarations = Registry("scope declarations")
+# Dashboard widgets and import targets (for the contexts that will offer them).
+dashboard_widgets = Registry("dashboard widgets")
+import_targets = Registry("import targets")
+# Hooks the kernel needs from the identity app, by name (see ``core.access``).
+access_hooks = Registry("access hooks")

@@ -1,0 +1,144 @@
+"""``core.events``: handlers run inside the emitter's transaction; slow ones as a job on commit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection, transaction
+
+from amanah.core import events, registry
+from amanah.core.actors import SystemActor
+from amanah.core.events import EventHandler, UnknownEvent
+from amanah.core.models import RateCounter
+
+EVENT = "test.something_happened"
+
+
+@pytest.fixture
+def declared():
+    with registry.events.temporarily(EVENT, EVENT):
+        yield EVENT
+
+
+@pytest.fixture
+def handler(declared):
+    """A handler that writes a row, so we can see whether its effect committed."""
+    seen = []
+
+    def write_row(*, actor, counter):
+        seen.append((actor, counter))
+        RateCounter.objects.create(key=f"handled:{counter.key}", window_start=0)
+
+    key = f"{EVENT}:probe"
+    with registry.event_handlers.temporarily(key, EventHandler(EVENT, write_row)):
+        yield seen
+
+
+def _counter(key="probe") -> RateCounter:
+    return RateCounter.objects.create(key=key, window_start=1)
+
+
+@pytest.mark.django_db
+def test_the_handler_runs_in_the_transaction_and_rolls_back_with_it(handler):
+    actor = SystemActor("test:events")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.emit(EVENT, actor=actor, counter=_counter("undone"))
+        assert RateCounter.objects.filter(key="handled:undone").exists()  # ran right away…
+        raise RuntimeError("the business change fails afterwards")
+    assert not RateCounter.objects.filter(key__contains="undone").exists()  # …and undone with it
+
+    with transaction.atomic():
+        events.emit(EVENT, actor=actor, counter=_counter("kept"))
+    assert RateCounter.objects.filter(key="handled:kept").exists()
+    assert [a for a, _c in handler] == [actor, actor]
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_undoes_the_change_that_emitted(declared):
+    def refuse(*, actor, counter):
+        raise ValueError("handler refuses")
+
+    refusing = EventHandler(EVENT, refuse)
+    with (
+        registry.event_handlers.temporarily(f"{EVENT}:refuse", refusing),
+        pytest.raises(ValueError),
+        transaction.atomic(),
+    ):
+        events.emit(EVENT, actor=SystemActor(), counter=_counter("cause"))
+    assert not RateCounter.objects.filter(key="cause").exists()
+
+
+def test_emit_outside_a_transaction_is_refused(declared):
+    assert not connection.in_atomic_block
+    with pytest.raises(RuntimeError, match="inside the business transaction"):
+        events.emit(EVENT, actor=SystemActor())
+
+
+def test_unknown_events_are_refused_when_subscribing_and_when_emitting():
+    with pytest.raises(UnknownEvent):
+        events.on("cases.case_closd", lambda **kw: None)
+    with pytest.raises(UnknownEvent):
+        events.emit("cases.case_closd", actor=SystemActor())
+
+
+def test_an_event_is_declared_once(declared):
+    with pytest.raises(registry.DuplicateRegistration):
+        events.declare(EVENT)
+
+
+def _jobs(task_name: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT args FROM procrastinate_jobs WHERE task_name = %s ORDER BY id", [task_name]
+        )
+        return [json.loads(a) if isinstance(a, str) else a for (a,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_a_deferred_handler_becomes_a_job_on_commit_only(
+    declared, django_capture_on_commit_callbacks
+):
+    from amanah.core.tasks import run_event_handler
+
+    ran = []
+
+    def slow(*, actor, counter):
+        ran.append((actor.username, counter.key))
+
+    key = f"{EVENT}:slow"
+    with registry.event_handlers.temporarily(key, EventHandler(EVENT, slow, deferred=True)):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with transaction.atomic():
+                events.emit(EVENT, actor=SystemActor("test:slow"), counter=_counter("later"))
+            assert ran == []  # not in the transaction
+        assert len(callbacks) == 1
+        (job,) = _jobs(run_event_handler.name)
+        assert job["handler_key"] == key
+        events.run_deferred(**job)  # what the worker does
+    assert ran == [("test:slow", "later")]
+
+
+@pytest.mark.django_db
+def test_a_deferred_handler_of_a_rolled_back_change_never_becomes_a_job(
+    declared, django_capture_on_commit_callbacks
+):
+    from amanah.core.tasks import run_event_handler
+
+    key = f"{EVENT}:slow"
+    handler = EventHandler(EVENT, lambda **kw: None, deferred=True)
+    with (
+        registry.event_handlers.temporarily(key, handler),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        events.emit(EVENT, actor=SystemActor(), counter=_counter("gone"))
+        raise RuntimeError
+    assert callbacks == [] and _jobs(run_event_handler.name) == []
+
+
+def test_sales_reacts_to_a_closed_case_through_its_contract():
+    assert "cases.case_closed" in registry.events
+    handlers = [h.handle.__module__ for _k, h in events.handlers_of("cases.case_closed")]
+    assert "amanah.sales.contract" in handlers

@@ -1,0 +1,42 @@
+"""What the customers app offers the house: the duplicates page in the menu, its own merge
+movers, the quick action to check duplicates, and which customer fields are masked."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import registry
+from amanah.core.contributions import NavItem, QuickAction, RevealableField, revealable_key
+from amanah.customers import merge
+from amanah.customers.policies import DUPLICATES_VIEW
+from amanah.iam.policies import PII_REVEAL
+
+registry.navigation.register(
+    "customers.duplicates",
+    NavItem(_("Data ganda"), "customers:duplicates", DUPLICATES_VIEW),
+    order=80,
+)
+registry.quick_actions.register(
+    "customers.duplicates",
+    QuickAction(
+        _("Periksa data ganda"), DUPLICATES_VIEW, lambda c: reverse("customers:duplicates")
+    ),
+    order=20,
+)
+
+registry.merge_movers.register("customers.identifiers", merge.move_identifiers)
+registry.merge_movers.register("customers.relations", merge.move_relations)
+registry.merge_movers.register("customers.portfolio", merge.move_portfolio)
+registry.merge_movers.register("customers.profile", merge.merge_profile)
+registry.merge_movers.register("customers.duplicate_flags", merge.close_duplicate_flags)
+
+# Masked by default on every page and API answer; revealed one at a time, audited.
+for model, field, kind in (
+    ("customers.Customer", "phone_e164", "phone"),
+    ("customers.Customer", "email", "email"),
+    ("customers.CustomerIdentifier", "id_value", "account"),
+):
+    registry.revealable_fields.register(
+        revealable_key(model, field), RevealableField(kind, PII_REVEAL)
+    )

@@ -1,0 +1,46 @@
+"""What identity and access offers the house: the kernel's access hooks (who holds which
+permission, token sign-in, a complete session), its menu entries and its masked fields."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import registry, scopes
+from amanah.core.contributions import NavItem, RevealableField, revealable_key
+from amanah.iam import authz
+from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, PII_REVEAL, RBAC_MANAGE, USER_MANAGE
+from amanah.iam.services import api_token_authenticate, mfa_required
+
+
+def session_complete(user) -> bool:
+    """Signed in with a role chosen and, where the role needs it, the second factor done."""
+    # Any user object may arrive: an API-token user, an anonymous one, none on an early error.
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "active_role", "")):
+        return False
+    # API-token users carry no OTP state; they never get the HTML shell's second-factor pass.
+    is_verified = getattr(user, "is_verified", None)
+    return bool(callable(is_verified) and is_verified()) or not mfa_required(user)
+
+
+# Declared scope (core.scopes) reads each actor's grants from the matrix.
+scopes.use_grants(authz.grants_of)
+registry.access_hooks.register("permissions_of", authz.permissions_of)
+registry.access_hooks.register("authenticate_token", api_token_authenticate)
+registry.access_hooks.register("session_complete", session_complete)
+
+registry.navigation.register(
+    "iam.my_branches", NavItem(_("Cabang saya"), "iam:my_branches", BRANCH_VIEW), order=100
+)
+registry.navigation.register(
+    "iam.users", NavItem(_("Pengguna"), "iam:user_list", USER_MANAGE, "admin"), order=200
+)
+registry.navigation.register(
+    "iam.branches", NavItem(_("Cabang"), "iam:branch_list", BRANCH_MANAGE, "admin"), order=210
+)
+registry.navigation.register(
+    "iam.matrix", NavItem(_("Matriks izin"), "iam:matrix", RBAC_MANAGE, "admin"), order=220
+)
+
+registry.revealable_fields.register(
+    revealable_key("iam.User", "email"), RevealableField("email", PII_REVEAL)
+)

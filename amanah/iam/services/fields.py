@@ -1,0 +1,53 @@
+"""Masked fields, revealed one at a time for a stated reason."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core import registry
+from amanah.core.contributions import RevealableField, revealable_key
+from amanah.core.errors import ServiceError
+from amanah.core.masking import mask
+from amanah.iam import authz
+from amanah.iam.models import (
+    User,
+)
+
+# --------------------------------------------------------------------------- masked fields
+
+# Fields masked by default and revealed one at a time are registered by the app that owns them
+# (``registry.revealable_fields``, "<model label>.<field>" -> RevealableField).
+
+
+def _revealable(obj, field: str) -> RevealableField | None:
+    key = revealable_key(obj._meta.label, field)
+    return registry.revealable_fields.get(key) if key in registry.revealable_fields else None
+
+
+def masked(obj, field: str) -> str:
+    entry = registry.revealable_fields.get(revealable_key(obj._meta.label, field))
+    return mask(entry.mask, getattr(obj, field))
+
+
+@transaction.atomic
+def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
+    """Return one masked field in clear, for a stated reason; audited as REVEAL_FIELD."""
+    entry = _revealable(obj, field)
+    if entry is None:
+        raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
+    authz.require(actor, entry.permission, obj)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="reason"
+        )
+    audit.record(
+        actor=actor,
+        action=AuditAction.REVEAL_FIELD,
+        obj=obj,
+        meta={"field": field, "reason": reason[:300]},
+    )
+    return getattr(obj, field)
