@@ -162,18 +162,25 @@ def record(
     return _append([log])[0]
 
 
-def record_many(*, actor, action: AuditAction | str, objects, meta_for=None) -> list[AuditLog]:
+def record_many(
+    *, actor, action: AuditAction | str, objects=(), meta_for=None, object_type=None, object_ids=()
+) -> list[AuditLog]:
     """One event per object (e.g. every case a sweep escalated), chained in one write.
 
-    ``meta_for(obj)`` gives each event's meta. Used by batch jobs, where one lock and one
-    insert per batch keep thousands of events cheap.
+    Either ``objects`` (model instances) or ``object_type`` and ``object_ids`` (a batch job's
+    ids, without building an instance each); ``meta_for(obj or id)`` gives each event's meta.
+    Used by batch jobs, where one lock and one COPY per batch keep thousands of events cheap.
     """
+    if object_type:
+        refs = [(object_type, str(object_id), object_id) for object_id in object_ids]
+    else:
+        refs = [(*_object_ref(obj, None, None), obj) for obj in objects]
     template = _new_log(actor, action, None, "", "", None, None)
     logs = []
-    for obj in objects:
+    for ref_type, ref_id, item in refs:
         log = _like(template)
-        log.object_type, log.object_id = _object_ref(obj, None, None)
-        log.meta = _clean_meta(meta_for(obj) if meta_for else {})
+        log.object_type, log.object_id = ref_type, ref_id
+        log.meta = _clean_meta(meta_for(item) if meta_for else {})
         logs.append(log)
     return _append(logs)
 

@@ -217,8 +217,9 @@ def _audit(action: AuditAction, rows: list[tuple], meta: dict) -> None:
     audit.record_many(
         actor=ACTOR,
         action=action,
-        objects=[Case(pk=row[0]) for row in rows],
-        meta_for=lambda case: meta,
+        object_type=Case._meta.label,
+        object_ids=[row[0] for row in rows],
+        meta_for=lambda case_id: meta,
     )
 
 
