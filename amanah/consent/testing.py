@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -26,20 +25,12 @@ from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
 from amanah.consent.models import ConsentState
 from amanah.core.actors import SystemActor
+from amanah.core.testing import on_own_connection, run_in_threads
 from amanah.customers.models import Customer
 from amanah.iam import services as iam
 from amanah.iam.models import Branch, TimeZoneChoice
 
 _codes = itertools.count(1)
-
-
-def on_own_connection(work: Callable[[], object]) -> object:
-    """Run ``work()`` on a thread with its own connection (autocommit) and return its result."""
-    result: list = []
-    errors = run_in_threads(lambda _n: result.append(work()), 1)
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 class CommittedWorld:
@@ -108,28 +99,4 @@ def committed(db):
     assert verify_chain().ok
 
 
-def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 120) -> list:
-    """Run ``work(n)`` for n in range(count) on ``count`` threads started together.
-
-    Each thread has its own database connection, closed at its end. Returns the exceptions
-    raised (empty when all went well); fails if a thread is still running after ``timeout``.
-    """
-    start = threading.Barrier(count)
-    errors: list = []
-
-    def run(n: int) -> None:
-        try:
-            start.wait(timeout=timeout)
-            work(n)
-        except Exception as error:  # noqa: BLE001 (reported to the test)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread did not finish in time"
-    return errors
+__all__ = ["CommittedWorld", "committed", "on_own_connection", "run_in_threads"]

@@ -49,3 +49,50 @@ def role_with(permission: str) -> str:
     ]
     holders = catalogue()[permission].default_roles
     return next(str(r) for r in order if str(r) in holders)
+
+
+# --------------------------------------------------------------------------- real threads
+# Concurrency tests need writes that really commit: the ``db`` fixture keeps the test's own
+# connection in one rolled-back transaction, and ``transaction=True`` cannot be used because
+# its teardown TRUNCATEs the append-only audit table. These run work on threads with database
+# connections of their own (autocommit), closed when the thread ends.
+
+
+def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 120) -> list:
+    """Run ``work(n)`` for n in range(count) on ``count`` threads started together.
+
+    Returns the exceptions raised (empty when all went well); fails if a thread is still
+    running after ``timeout`` seconds."""
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(count)
+    errors: list = []
+
+    def run(n: int) -> None:
+        try:
+            start.wait(timeout=timeout)
+            work(n)
+        except Exception as error:  # noqa: BLE001 (reported to the test)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish in time"
+    return errors
+
+
+def on_own_connection(work: Callable[[], object], *, timeout: float = 120) -> object:
+    """Run ``work()`` on a thread with its own connection, so what it writes commits; return
+    its result or raise its error."""
+    result: list = []
+    errors = run_in_threads(lambda _n: result.append(work()), 1, timeout=timeout)
+    if errors:
+        raise errors[0]
+    return result[0]

@@ -13,26 +13,9 @@ from django.db import connection, transaction
 from amanah.audit.chain import GENESIS_HASH, compute_hash, verify_chain
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.audit.services import record
+from amanah.core.testing import on_own_connection
 
 WRITERS = 50
-
-
-def _on_own_connection(work) -> None:
-    errors = []
-
-    def run():
-        try:
-            work()
-        except Exception as error:  # noqa: BLE001 (re-raised below)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    if errors:
-        raise errors[0]
 
 
 @pytest.fixture
@@ -49,7 +32,7 @@ def committed_rows_removed(db, marker):
             cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute("DELETE FROM audit_auditlog WHERE object_id = %s", [marker])
 
-    _on_own_connection(remove)
+    on_own_connection(remove)
     assert not AuditLog.objects.filter(object_id=marker).exists()
     assert verify_chain().ok
 

@@ -32,6 +32,7 @@ from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.consent.services import consent_change
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import on_own_connection
 from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.iam import services as iam
@@ -45,27 +46,6 @@ AGENTS = 4
 ASSIGNMENTS = 2  # per case
 JOIN_TIMEOUT = 120  # seconds; the whole run takes a few
 CONSENTS = ("GRANTED", "WITHDRAWN")
-
-
-def _own_connection(work):
-    """Run ``work`` in a thread with its own (autocommitting) connection; re-raise its error."""
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = work()
-        except Exception as error:  # noqa: BLE001 (re-raised below)
-            outcome["error"] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=JOIN_TIMEOUT)
-    assert not thread.is_alive()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 @dataclass
@@ -149,9 +129,9 @@ def _remove(world: World) -> None:
 @pytest.fixture
 def world(db):
     marker = uuid.uuid4().hex[:10].upper()
-    built = _own_connection(lambda: _build(marker))
+    built = on_own_connection(lambda: _build(marker))
     yield built
-    _own_connection(lambda: _remove(built))
+    on_own_connection(lambda: _remove(built))
     assert verify_chain().ok
 
 
