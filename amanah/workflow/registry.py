@@ -17,6 +17,8 @@ from typing import Any
 
 from django.utils.functional import Promise
 
+from amanah.core import events
+
 # A guard answers "may this object take this transition with this data?" — True or False.
 GuardCheck = Callable[[Any, dict], bool]
 # Sets the fields a transition implies (closed_at, probability …) on the locked object, before
@@ -74,7 +76,13 @@ def declare_workflow(spec: WorkflowSpec) -> WorkflowSpec:
     if len(pairs) != len(set(pairs)):
         raise ValueError(f"workflow {spec.key!r} declares a transition twice")
     _workflows[spec.key] = spec
+    events.declare(transitioned(spec.key))
     return spec
+
+
+def transitioned(workflow_key: str) -> str:
+    """The event every move of the workflow emits: (actor, obj, from_status, to_status, revert)."""
+    return f"{workflow_key}.transitioned"
 
 
 def register_guard(

@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.permissions import is_declared
 from amanah.iam import authz
-from amanah.workflow import events, registry
+from amanah.workflow import registry
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
 from amanah.workflow.policies import WORKFLOW_MANAGE
 
@@ -221,7 +222,7 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
         },
     )
     events.emit(
-        f"{workflow.key}.transitioned",
+        registry.transitioned(workflow.key),
         actor=actor,
         obj=obj,
         from_status=previous,
