@@ -23,8 +23,8 @@ from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
 from amanah.core import registry
 from amanah.core.actors import SystemActor
-from amanah.core.events import EventHandler
 from amanah.core.errors import ServiceError
+from amanah.core.events import EventHandler
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign

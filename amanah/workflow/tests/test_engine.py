@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import translation
 
 from amanah.audit.models import AuditLog
-from amanah.core.errors import NotFound, ServiceError
-from amanah.sales.models import Lead
 from amanah.core import registry
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.events import EventHandler
+from amanah.sales.models import Lead
 from amanah.workflow.contract import (
     available_revert,
     available_transitions,
