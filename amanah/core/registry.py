@@ -109,6 +109,9 @@ events = Registry("domain events")
 event_handlers = Registry("event handlers")
 # Scope declarations per model ("<model label>" -> declaration); see ``core.scopes``.
 scope_declarations = Registry("scope declarations")
+# ContactBlocker — a reason another app adds to consent's contactability rule (code -> blocker);
+# registered through ``consent.contract.register_contact_blocker``.
+contact_blockers = Registry("contact blockers")
 # Dashboard widgets and import targets (for the contexts that will offer them).
 dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
