@@ -112,6 +112,11 @@ scope_declarations = Registry("scope declarations")
 # ContactBlocker — a reason another app adds to consent's contactability rule (code -> blocker);
 # registered through ``consent.contract.register_contact_blocker``.
 contact_blockers = Registry("contact blockers")
+# WorkflowSpec — a workflow and its default transitions ("sales.lead" -> spec), and Guard —
+# a check a transition may name ("sales.lead.has_close_reason" -> guard); both declared
+# through ``workflow.contract`` (``declare_workflow``, ``register_guard``).
+workflows = Registry("workflows")
+workflow_guards = Registry("workflow guards")
 # Dashboard widgets and import targets (for the contexts that will offer them).
 dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
