@@ -117,6 +117,9 @@ contact_blockers = Registry("contact blockers")
 # through ``workflow.contract`` (``declare_workflow``, ``register_guard``).
 workflows = Registry("workflows")
 workflow_guards = Registry("workflow guards")
+# fn(customer) -> Signal(points, reason), feeding one lead-score factor ("RFM_SEGMENT" -> fn);
+# registered through ``sales.scoring.register_signal``.
+scoring_signals = Registry("lead scoring signals")
 # Dashboard widgets and import targets (for the contexts that will offer them).
 dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
