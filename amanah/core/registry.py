@@ -107,7 +107,8 @@ revealable_fields = Registry("revealable fields")
 events = Registry("domain events")
 # Handlers of domain events ("<event>:<handler key>" -> EventHandler); see ``core.events``.
 event_handlers = Registry("event handlers")
-# Scope declarations per model ("<model label>" -> declaration); see ``core.scopes``.
+# Declaration — the declared scope of a model ("cases.Case" -> declaration), registered through
+# ``core.scopes.register`` next to the model; read by ``visible_to``.
 scope_declarations = Registry("scope declarations")
 # ContactBlocker — a reason another app adds to consent's contactability rule (code -> blocker);
 # registered through ``consent.contract.register_contact_blocker``.
