@@ -52,7 +52,7 @@ lint: install
 messages: install
 	AMANAH_ENV=test $(BIN)/amanah makemessages -l en --no-location -i ".venv/*" -i ".tools/*" \
 		-i "node_modules/*" -i "var/*" -i "*/tests/*" -i "bench/*"
-	AMANAH_ENV=test $(BIN)/amanah compilemessages -l en -i ".venv" -i ".tools" -i "node_modules"
+	AMANAH_ENV=test $(BIN)/amanah compilemessages -l en -i ".venv" -i ".tools" -i "node_modules" -i "var"
 
 # The demo database is disposable; its audit checkpoints go with it (else verify reports the
 # new, shorter chain as truncated).

@@ -1007,11 +1007,18 @@ def reset_sweep() -> dict:
         """
     ).rowcount
     pg.execute(
-        "DELETE FROM cases_caseactivity WHERE activity_type = 'SLA' AND actor_label = 'system:sla'"
+        "DELETE FROM cases_caseactivity WHERE activity_type = 'SLA' "
+        "AND actor_label IN ('system:sla', 'integration:sla')"
     )
     pg.execute(
         "DELETE FROM notifications_notification WHERE dedupe_key LIKE ANY(%s)",
-        [["warning:%", "breach:%", "regulatory:%"]],
+        [
+            [
+                f"{kind}{suffix}:%"
+                for kind in ("warning", "breach", "regulatory")
+                for suffix in ("", "-digest")
+            ]
+        ],
     )
     for table in ("cases_case", "cases_caseactivity", "notifications_notification"):
         pg.execute(f"VACUUM (ANALYZE) {table}")

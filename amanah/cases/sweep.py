@@ -6,7 +6,25 @@ has not marked before.
 A backlog (say the worker was down for a day) is worked off in batches of ``BATCH_SIZE`` cases,
 each in its own short transaction, oldest first: agents editing cases meanwhile wait for one
 batch at most, and a case locked by an agent's open transaction is skipped and picked up by the
-next batch or the next minute's run."""
+next batch or the next minute's run.
+
+What each mark leaves behind, and why it scales with the people told, not the cases marked:
+- The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
+  the escalated status and level): the queue, the case page and the reports read them.
+- The audit trail keeps one row per escalated case and per OJK day-20 flag (regulatory facts an
+  auditor looks up case by case), written with COPY in each batch's transaction.
+- The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
+  "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases; a second run
+  marks nothing and so adds nothing. It is written in the transaction of the step's last batch:
+  if the run dies halfway, the cases already marked go without a digest (they are in the
+  overdue queue all the same), and none is ever sent twice.
+- The case's activity log: in a normal per-minute run (at most ``DETAIL_LIMIT`` cases due for
+  a step when the step starts) every marked case gets its SLA line, as agents expect to read in
+  the case's history when and why it was flagged. A catch-up (more due than that, e.g. after an
+  outage) writes one summary line instead, as an audit event naming the step and the
+  count: hundreds of thousands of identical lines would say nothing the case's marks (and its
+  audit row, for escalations and OJK flags) do not already say, and would cost most of the run.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +47,10 @@ ACTOR = IntegrationActor(
     "sla", permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_ASSIGN), all_branches=True
 )
 BATCH_SIZE = 5000
+# Up to this many marks in one step of one run, each marked case gets its own activity line;
+# beyond it (a catch-up) one summary line stands for them all.
+DETAIL_LIMIT = 500
+QUEUE_OVERDUE_URL = "/cases/queue/?overdue=on"
 
 
 @dataclass(frozen=True)
@@ -53,21 +75,6 @@ def _supervisors_sql() -> str:
     """
 
 
-def _notify_sql(kind: str, title: str) -> str:
-    """Insert one notification per marked case for its assignee and its branch supervisors."""
-    return f"""
-        INSERT INTO notifications_notification (user_id, title, body, url, dedupe_key, created_at)
-        SELECT DISTINCT r.user_id, '{title} ' || m.case_no, '', '/cases/' || m.id || '/',
-               '{kind}:' || m.id, %(now)s
-          FROM marked m
-          JOIN LATERAL (
-                SELECT m.assigned_to_id AS user_id WHERE m.assigned_to_id IS NOT NULL
-                UNION SELECT sup.user_id FROM supervisors sup WHERE sup.branch_id = m.branch_id
-          ) r ON true
-        ON CONFLICT (user_id, dedupe_key) DO NOTHING
-    """
-
-
 @dataclass(frozen=True)
 class Step:
     """One mark the sweep sets: which cases, what changes, what the log and inbox say."""
@@ -77,7 +84,7 @@ class Step:
     set_clause: str
     kind: str
     message: str
-    title: str
+    digest: str  # the digest's title after the count, e.g. "kasus melewati batas SLA"
 
 
 WARNING = Step(
@@ -86,7 +93,7 @@ WARNING = Step(
     "warned_at = %(now)s",
     "warning",
     "Peringatan SLA: 75% waktu kerja terpakai",
-    "Peringatan SLA",
+    "kasus mendekati batas SLA (75%)",
 )
 BREACH = Step(
     "c.breached_at IS NULL AND c.paused_at IS NULL AND c.sla_due_at <= %(now)s",
@@ -97,7 +104,7 @@ BREACH = Step(
     "warned_at = COALESCE(c.warned_at, %(now)s)",
     "breach",
     "Batas SLA terlampaui",
-    "SLA terlampaui",
+    "kasus melewati batas SLA",
 )
 REGULATORY = Step(
     "c.regulatory_overdue_at IS NULL AND c.regulatory_deadline_at <= %(now)s",
@@ -105,20 +112,35 @@ REGULATORY = Step(
     "regulatory_overdue_at = %(now)s",
     "regulatory",
     "Hari ke-20 (POJK 22/2023) terlewati tanpa penyelesaian",
-    "Batas OJK terlewati",
+    "kasus melewati hari ke-20 OJK",
 )
 
 
-def _mark_batch(step: Step, now) -> list[tuple]:
-    """One statement: mark up to BATCH_SIZE due cases, log an SLA activity, notify; returns
-    the marked rows (id, case_no, status, escalate_on_breach)."""
-    message, title = (
-        step.message.replace("%", "%%"),
-        step.title.replace("%", "%%"),
-    )  # literal, not a parameter
+def _literal(text: str) -> str:
+    """A constant of ours inside the SQL text (not a parameter): %-signs doubled."""
+    return text.replace("%", "%%").replace("'", "''")
+
+
+def _is_catch_up(step: Step, now) -> bool:
+    """More than DETAIL_LIMIT cases due for ``step`` (counted no further, on the same partial
+    indexes the marking uses)."""
     sql = f"""
-        WITH supervisors AS ({_supervisors_sql()}),
-        due AS (
+        SELECT count(*) FROM (
+            SELECT 1 FROM cases_case c
+             WHERE c.status = ANY(%(open)s) AND {step.condition}
+             LIMIT {DETAIL_LIMIT + 1}
+        ) due
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "open": OPEN})
+        return cursor.fetchone()[0] > DETAIL_LIMIT
+
+
+def _mark_batch(step: Step, now, *, detail: bool) -> list[tuple]:
+    """One statement: mark up to BATCH_SIZE due cases and (with ``detail``) log each one's SLA
+    line; returns the marked rows (id, case_no, status, escalate_on_breach)."""
+    sql = f"""
+        WITH due AS (
             SELECT c.id FROM cases_case c
              WHERE c.status = ANY(%(open)s) AND {step.condition}
              ORDER BY {step.order_by}
@@ -129,21 +151,64 @@ def _mark_batch(step: Step, now) -> list[tuple]:
             UPDATE cases_case c SET {step.set_clause}
               FROM cases_slapolicy p, due
              WHERE c.id = due.id AND p.id = c.sla_policy_id
-         RETURNING c.id, c.case_no, c.assigned_to_id, c.branch_id, c.status, p.escalate_on_breach
+         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach
         ),
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
-            SELECT id, 'SLA', '{message}', %(actor)s,
+            SELECT id, 'SLA', '{_literal(step.message)}', %(actor)s,
                    jsonb_build_object('kind', '{step.kind}'), %(now)s
               FROM marked
-        ),
-        notified AS ({_notify_sql(step.kind, title)})
+             WHERE %(detail)s
+        )
         SELECT id, case_no, status, escalate_on_breach FROM marked
     """
+    params = {"now": now, "open": OPEN, "actor": ACTOR.username, "detail": detail}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "open": OPEN, "actor": ACTOR.username})
+        cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
+    """One notification per recipient (assignee, branch supervisors) naming how many of the
+    run's marked cases are theirs; the run's clock in the key keeps a retry from doubling it."""
+    sql = f"""
+        WITH supervisors AS ({_supervisors_sql()}),
+        marked AS (
+            SELECT c.id, c.assigned_to_id, c.branch_id FROM cases_case c
+             WHERE c.id = ANY(%(ids)s)
+        ),
+        recipients AS (
+            SELECT m.assigned_to_id AS user_id, m.id FROM marked m
+             WHERE m.assigned_to_id IS NOT NULL
+             UNION
+            SELECT sup.user_id, m.id FROM marked m JOIN supervisors sup USING (branch_id)
+        )
+        INSERT INTO notifications_notification (user_id, title, body, url, dedupe_key, created_at)
+        SELECT user_id, count(*) || ' {_literal(step.digest)}', '', %(url)s, %(key)s, %(now)s
+          FROM recipients GROUP BY user_id
+        ON CONFLICT (user_id, dedupe_key) DO NOTHING
+    """
+    params = {
+        "now": now,
+        "ids": case_ids,
+        "url": QUEUE_OVERDUE_URL,
+        "key": f"{step.kind}-digest:{now.isoformat()}",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _summarize(step: Step, now, marked: int) -> None:
+    """A catch-up's one summary line, in the trail rather than on hundreds of thousands of
+    cases."""
+    audit.record(
+        actor=ACTOR,
+        action=AuditAction.UPDATE_CASE,
+        object_type="SLA_SWEEP",
+        object_id=step.kind,
+        meta={"activity": "SLA_CATCH_UP", "kind": step.kind, "cases": marked, "at": now},
+    )
 
 
 def _audit(action: AuditAction, rows: list[tuple], meta: dict) -> None:
@@ -152,8 +217,9 @@ def _audit(action: AuditAction, rows: list[tuple], meta: dict) -> None:
     audit.record_many(
         actor=ACTOR,
         action=action,
-        objects=[Case(pk=row[0]) for row in rows],
-        meta_for=lambda case: meta,
+        object_type=Case._meta.label,
+        object_ids=[row[0] for row in rows],
+        meta_for=lambda case_id: meta,
     )
 
 
@@ -169,11 +235,19 @@ def _audit_breaches(marked: list[tuple]) -> int:
 
 def _batches(step: Step, now) -> Iterator[list[tuple]]:
     """Mark every due case of ``step``, batch by batch, each in its own transaction; the
-    caller's work on a batch (its audit rows) runs inside that batch's transaction."""
+    caller's work on a batch (its audit rows) runs inside that batch's transaction, and the
+    last batch's transaction also writes the run's digests (and a catch-up's summary line)."""
+    catch_up = _is_catch_up(step, now)
+    case_ids: list[int] = []
     while True:
         with transaction.atomic():
-            rows = _mark_batch(step, now)
+            rows = _mark_batch(step, now, detail=not catch_up)
+            case_ids.extend(row[0] for row in rows)
             yield rows
+            if len(rows) < BATCH_SIZE and case_ids:
+                _notify_digest(step, now, case_ids)
+                if catch_up:
+                    _summarize(step, now, len(case_ids))
         if len(rows) < BATCH_SIZE:
             return
 

@@ -1,16 +1,26 @@
 """What the customers app offers the house: the duplicates page in the menu, its own merge
-movers, the quick action to check duplicates, and which customer fields are masked."""
+movers, the quick action to check duplicates, which customer fields are masked, and the
+merge-request workflow (four eyes as its guard)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from amanah.audit.models import AuditAction
 from amanah.core import registry
 from amanah.core.contributions import NavItem, QuickAction, RevealableField, revealable_key
 from amanah.customers import merge
-from amanah.customers.policies import DUPLICATES_VIEW
+from amanah.customers.models import MergeStatus
+from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
 from amanah.iam.policies import PII_REVEAL
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
 
 registry.navigation.register(
     "customers.duplicates",
@@ -40,3 +50,36 @@ for model, field, kind in (
     registry.revealable_fields.register(
         revealable_key(model, field), RevealableField(kind, PII_REVEAL)
     )
+
+MERGE_FOUR_EYES = register_guard(
+    "customers.merge.four_eyes",
+    merge.decided_by_someone_else,
+    message=_("Pengusul tidak boleh menyetujui usulannya sendiri."),
+)
+declare_workflow(
+    WorkflowSpec(
+        key="customers.merge",
+        model="customers.MergeRequest",
+        status_field="status",
+        label=gettext_noop("Penggabungan nasabah"),
+        on_apply=merge.merge_on_apply,
+        transitions=(
+            TransitionSpec(
+                MergeStatus.PENDING,
+                MergeStatus.APPROVED,
+                MERGE_APPROVE,
+                gettext_noop("Setujui penggabungan"),
+                guard=MERGE_FOUR_EYES,
+                audit_action=AuditAction.APPROVE_MERGE,
+            ),
+            TransitionSpec(
+                MergeStatus.PENDING,
+                MergeStatus.REJECTED,
+                MERGE_APPROVE,
+                gettext_noop("Tolak penggabungan"),
+                guard=MERGE_FOUR_EYES,
+                audit_action=AuditAction.REJECT_MERGE,
+            ),
+        ),
+    )
+)

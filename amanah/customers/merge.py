@@ -29,6 +29,7 @@ from amanah.customers.models import (
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
 from amanah.customers.services import PRODUCT_FIELDS
 from amanah.iam import authz
+from amanah.workflow.contract import transition_apply
 
 
 @transaction.atomic
@@ -57,51 +58,50 @@ def merge_propose(*, actor, survivor: Customer, absorbed: Customer, reason: str)
     return request
 
 
-def _decide(actor, request: MergeRequest, note: str) -> None:
-    authz.require(actor, MERGE_APPROVE, request.survivor)
-    authz.require(actor, MERGE_APPROVE, request.absorbed)
-    if request.status != MergeStatus.PENDING:
-        raise ServiceError("merge_decided", _("Usulan ini sudah diputuskan."))
-    if request.proposed_by_id == actor.pk:
-        raise ServiceError("four_eyes", _("Pengusul tidak boleh menyetujui usulannya sendiri."))
-    request.decided_by, request.decided_at, request.decision_note = (
-        actor,
-        timezone.now(),
-        note.strip(),
-    )
+# Decisions go through the workflow ``customers.merge`` (see customers.contract): PENDING →
+# APPROVED / REJECTED, four eyes as its guard; the merge itself runs in the approval's
+# transaction (``merge_on_apply``), so a refused or failed approval moves nothing.
 
 
-@transaction.atomic
-def merge_reject(*, actor, request: MergeRequest, note: str = "") -> MergeRequest:
-    request = MergeRequest.objects.select_for_update(of=("self",), no_key=True).get(pk=request.pk)
-    _decide(actor, request, note)
-    request.status = MergeStatus.REJECTED
-    request.save()
-    audit.record(
-        actor=actor, action=AuditAction.REJECT_MERGE, obj=request, meta={"note": note[:200]}
-    )
-    return request
+def decided_by_someone_else(request: MergeRequest, data: dict) -> bool:
+    """Workflow guard: the proposer never decides on their own proposal."""
+    return request.proposed_by_id != getattr(data["actor"], "pk", None)
 
 
-@transaction.atomic
-def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
-    """Move everything from the absorbed customer to the survivor, in one transaction."""
-    request = MergeRequest.objects.select_for_update(of=("self",), no_key=True).get(pk=request.pk)
-    _decide(actor, request, note)
-    survivor, absorbed = request.survivor, request.absorbed
+def merge_on_apply(request: MergeRequest, *, transition, data: dict, at) -> list[str]:
+    """A decision keeps who, when and the note; an approval merges, its counts audited."""
+    actor = data["actor"]
+    request.decided_by = actor if getattr(actor, "pk", None) else None
+    request.decided_at, request.decision_note = at, (data.get("note") or "").strip()[:2000]
+    if transition.to_status == MergeStatus.APPROVED:
+        data["audit"].update(_merge(request.survivor, request.absorbed, at))
+    return ["decided_by", "decided_at", "decision_note"]
+
+
+def _merge(survivor: Customer, absorbed: Customer, at) -> dict:
+    """Move everything from the absorbed customer to the survivor (the caller's transaction)."""
     moved = {name: mover(absorbed, survivor) for name, mover in registry.merge_movers.items()}
     absorbed.merged_into, absorbed.status = survivor, CustomerStatus.CLOSED
-    absorbed.updated_at = timezone.now()
+    absorbed.updated_at = at
     absorbed.save(update_fields=["merged_into", "status", "updated_at"])
-    request.status = MergeStatus.APPROVED
-    request.save()
-    audit.record(
-        actor=actor,
-        action=AuditAction.APPROVE_MERGE,
-        obj=request,
-        meta={"survivor": str(survivor.pk), "absorbed": str(absorbed.pk), "moved": moved},
-    )
-    return survivor
+    return {"survivor": str(survivor.pk), "absorbed": str(absorbed.pk), "moved": moved}
+
+
+def _require_both_ends(actor, request: MergeRequest) -> None:
+    authz.require(actor, MERGE_APPROVE, request.survivor)
+    authz.require(actor, MERGE_APPROVE, request.absorbed)
+
+
+def merge_reject(*, actor, request: MergeRequest, note: str = "") -> MergeRequest:
+    _require_both_ends(actor, request)
+    return transition_apply(actor=actor, obj=request, to=MergeStatus.REJECTED, note=note)
+
+
+def merge_approve(*, actor, request: MergeRequest, note: str = "") -> Customer:
+    """Approve and merge, in one transaction; returns the survivor."""
+    _require_both_ends(actor, request)
+    request = transition_apply(actor=actor, obj=request, to=MergeStatus.APPROVED, note=note)
+    return request.survivor
 
 
 # ------------------------------------------------------------------ the customers app's own rows

@@ -235,6 +235,8 @@ class MergeRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -269,3 +271,6 @@ scopes.register(
     widen=CUSTOMER_VIEW_BRANCH,
 )
 scopes.register(CustomerIdentifier, via="customer")
+# A merge proposal is seen through its survivor; deciding also needs the absorbed customer in
+# scope (merge._require_both_ends).
+scopes.register(MergeRequest, via="survivor")

@@ -14,6 +14,7 @@ from amanah.customers import merge
 from amanah.customers.models import Customer, DuplicateFlag, MergeRequest, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
 from amanah.iam import authz
+from amanah.workflow.contract import moves_by_status
 
 
 def _visible_flags(actor):
@@ -31,6 +32,11 @@ def duplicates(request):
     pending = MergeRequest.objects.filter(
         status=MergeStatus.PENDING, survivor__in=Customer.objects.visible_to(request.user)
     ).select_related("survivor", "absorbed", "proposed_by")
+    # The engine says whether this actor may decide pending proposals; four eyes hides the
+    # buttons on the actor's own proposals (the engine's guard refuses them anyway).
+    moves = moves_by_status(request.user, MergeRequest).get(MergeStatus.PENDING, [])
+    may_decide = any(m.to_status == MergeStatus.APPROVED for m in moves)
+    actor = {"actor": request.user}
     return render(
         request,
         "customers/duplicates.html",
@@ -38,7 +44,9 @@ def duplicates(request):
             "flags": flags.order_by("-detected_at")[:200],
             "pending": pending,
             "can_propose": authz.has_perm(request.user, MERGE_PROPOSE),
-            "can_approve": authz.has_perm(request.user, MERGE_APPROVE),
+            "decidable": {
+                m.pk for m in pending if may_decide and merge.decided_by_someone_else(m, actor)
+            },
         },
     )
 

@@ -1,11 +1,12 @@
 """Marketing in the menu and on the Customer 360: "Kenapa saya melihat ini?", campaign events on
-the timeline, and the merge mover of its history."""
+the timeline, the merge mover of its history, and the campaign workflow (transitions, guards)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from amanah.audit.models import AuditAction
 from amanah.consent.contract import Reason, contactability
 from amanah.core import registry
 from amanah.core.contributions import (
@@ -15,8 +16,16 @@ from amanah.core.contributions import (
     TimelineProvider,
     in_window,
 )
+from amanah.marketing import policies, sending, services
 from amanah.marketing.models import OUTCOME_TYPES, CampaignEligibility, CampaignEvent
+from amanah.marketing.models import CampaignStatus as S
 from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
 
 
 def marketing_facts(customer, actor) -> dict:
@@ -89,3 +98,80 @@ registry.timeline_providers.register(
 )
 registry.facts.register("marketing", marketing_facts)
 registry.merge_movers.register("marketing.history", move_marketing)
+
+
+# --------------------------------------------------------------------------- workflow
+
+FOUR_EYES = register_guard(
+    "marketing.campaign.four_eyes",
+    services.decided_by_someone_else,
+    message=gettext_lazy("Pembuat kampanye tidak boleh menyetujui/menolak kampanyenya sendiri."),
+)
+EVALUATED = register_guard(
+    "marketing.campaign.evaluated",
+    services.is_evaluated,
+    message=gettext_lazy("Jalankan cek kelayakan dulu."),
+)
+ALL_SENT = register_guard(
+    "marketing.campaign.all_batches_done",
+    sending.all_batches_done,
+    message=gettext_lazy("Masih ada batch pengiriman yang belum selesai."),
+)
+declare_workflow(
+    WorkflowSpec(
+        key="marketing.campaign",
+        model="marketing.Campaign",
+        status_field="status",
+        label=gettext_noop("Kampanye"),
+        on_apply=services.campaign_on_apply,
+        transitions=(
+            TransitionSpec(
+                S.DRAFT,
+                S.SUBMITTED,
+                policies.CAMPAIGN_MANAGE,
+                gettext_noop("Ajukan untuk persetujuan"),
+                audit_action=AuditAction.SUBMIT_CAMPAIGN,
+            ),
+            TransitionSpec(
+                S.REJECTED,
+                S.SUBMITTED,
+                policies.CAMPAIGN_MANAGE,
+                gettext_noop("Ajukan ulang"),
+                audit_action=AuditAction.SUBMIT_CAMPAIGN,
+            ),
+            TransitionSpec(
+                S.SUBMITTED,
+                S.APPROVED,
+                policies.CAMPAIGN_APPROVE,
+                gettext_noop("Setujui"),
+                guard=FOUR_EYES,
+                audit_action=AuditAction.APPROVE_CAMPAIGN,
+            ),
+            TransitionSpec(
+                S.SUBMITTED,
+                S.REJECTED,
+                policies.CAMPAIGN_APPROVE,
+                gettext_noop("Tolak"),
+                guard=FOUR_EYES,
+                required=("note",),
+                audit_action=AuditAction.REJECT_CAMPAIGN,
+            ),
+            TransitionSpec(
+                S.APPROVED,
+                S.RUNNING,
+                policies.CAMPAIGN_MANAGE,
+                gettext_noop("Jalankan kampanye"),
+                guard=EVALUATED,
+                audit_action=AuditAction.EXECUTE_CAMPAIGN,
+            ),
+            TransitionSpec(
+                S.RUNNING,
+                S.DONE,
+                policies.CAMPAIGN_FINISH,
+                gettext_noop("Selesai"),
+                guard=ALL_SENT,
+                audit_action=AuditAction.EXECUTE_CAMPAIGN,
+            ),
+        ),
+    )
+)

@@ -8,6 +8,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
+from amanah.marketing.policies import CAMPAIGN_VIEW
 
 
 class Segment(models.Model):
@@ -93,6 +94,8 @@ class Campaign(models.Model):
     decision_note = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
     executed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -231,6 +234,8 @@ class CampaignBatch(models.Model):
         return f"{self.campaign_id} #{self.number} {self.status}"
 
 
+# Campaigns are bank-wide: whoever may see campaigns sees them all (the engine locks through this).
+scopes.register(Campaign, view=CAMPAIGN_VIEW)
 # On the Customer 360, a customer's verdicts and campaign events are as visible as the customer.
 scopes.register(CampaignEligibility, via="customer")
 scopes.register(CampaignEvent, via="customer")

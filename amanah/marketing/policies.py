@@ -20,3 +20,6 @@ CAMPAIGN_APPROVE = declare(
     _("Setujui/tolak kampanye (bukan pembuatnya)"),
     default_roles=(R.MARKETING, R.COMPLIANCE, R.DIRECTOR),
 )
+# Held by no role: the send worker (an IntegrationActor) marks a campaign DONE after its last
+# batch, so no person can finish a send that is still running.
+CAMPAIGN_FINISH = declare("campaign.finish", _("Tandai kampanye selesai (pekerja pengiriman)"))

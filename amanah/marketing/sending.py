@@ -18,6 +18,13 @@ NOTIFY. ``campaign_send_batch`` (the job) then, in one transaction:
    window opens;
 5. audits the batch with its counts (no customer identifiers) and, when it was the last,
    marks the campaign DONE.
+
+Both status changes go through the workflow engine: APPROVED → RUNNING by the person who
+confirms, RUNNING → DONE by the worker as ``SENDER``, an ``IntegrationActor`` holding only
+``campaign.finish`` (which no role holds) behind the guard "no batch pending". The engine locks
+the campaign row first and the guard counts in a new statement, so the last of two batches
+committing together always sees the other's DONE; a batch that is not the last is refused by
+the guard and the send goes on.
 """
 
 from __future__ import annotations
@@ -33,16 +40,16 @@ from amanah.audit.models import AuditAction
 from amanah.calendars.worktime import next_working_moment
 from amanah.consent.contactability import window_schedule
 from amanah.consent.contract import Purpose, Reason, with_contact_checks
-from amanah.core.actors import SystemActor
+from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
-from amanah.iam import authz
 from amanah.marketing import channels
 from amanah.marketing.models import BatchStatus, Campaign, CampaignBatch, CampaignStatus
-from amanah.marketing.policies import CAMPAIGN_MANAGE
+from amanah.marketing.policies import CAMPAIGN_FINISH, CAMPAIGN_VIEW
+from amanah.workflow.contract import transition_apply
 
 BATCH_SIZE = 1000
-SENDER = SystemActor("worker:campaign-send")
+SENDER = IntegrationActor("campaign-send", permissions=(CAMPAIGN_VIEW, CAMPAIGN_FINISH))
 
 PLAN_BATCHES = """
     INSERT INTO marketing_campaignbatch
@@ -80,17 +87,15 @@ def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> d
     """Queue the send of an approved, evaluated campaign; the workers do the rest.
 
     ``confirmed`` must be given: the page shows how many customers will be contacted and asks
-    first (server-side — a page without JavaScript asks too).
+    first (server-side — a page without JavaScript asks too). The move APPROVED → RUNNING
+    (permission, "evaluated" guard, history, audit) is the engine's; the batches are ours.
     """
-    from amanah.marketing.services import _locked, eligibility_counts
+    from amanah.marketing.services import eligibility_counts
     from amanah.marketing.tasks import send_campaign_batch
 
-    authz.require(actor, CAMPAIGN_MANAGE)
-    campaign = _locked(campaign, CampaignStatus.APPROVED)
-    if not campaign.evaluated_at:
-        raise ServiceError("not_evaluated", _("Jalankan cek kelayakan dulu."))
     if not confirmed:
         raise ServiceError("confirm_required", _("Konfirmasi pengiriman dulu."))
+    campaign = transition_apply(actor=actor, obj=campaign, to=CampaignStatus.RUNNING)
     with connection.cursor() as cursor:
         cursor.execute(PLAN_BATCHES, [campaign.pk, BATCH_SIZE, campaign.pk])
     numbers = list(
@@ -98,19 +103,13 @@ def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> d
         .order_by("number")
         .values_list("number", flat=True)
     )
-    campaign.status = CampaignStatus.RUNNING
-    campaign.save(update_fields=["status"])
     if numbers:
         send_campaign_batch.batch_defer(
             *({"campaign_id": str(campaign.pk), "number": n} for n in numbers)
         )
     else:
-        _finish(campaign, timezone.now())
-    result = {"eligible": eligibility_counts(campaign)["eligible"], "batches": len(numbers)}
-    audit.record(
-        actor=actor, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta={"queued": result}
-    )
-    return result
+        _finish_if_last(campaign, timezone.now())
+    return {"eligible": eligibility_counts(campaign)["eligible"], "batches": len(numbers)}
 
 
 @transaction.atomic
@@ -186,19 +185,18 @@ def _come_back_when_the_window_opens(campaign, number: int, zones: set, at: date
     )
 
 
+def all_batches_done(campaign: Campaign, data: dict) -> bool:
+    """Workflow guard of RUNNING → DONE: no batch of the send is still pending."""
+    return not CampaignBatch.objects.filter(campaign=campaign, status=BatchStatus.PENDING).exists()
+
+
 def _finish_if_last(campaign: Campaign, at: datetime) -> None:
-    # Lock the campaign (NO KEY: outcome inserts of other batches hold KEY SHARE on it), then
-    # count in a new statement, which sees every batch that committed before the lock.
-    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.RUNNING:
+    try:
+        campaign = transition_apply(
+            actor=SENDER, obj=campaign, to=CampaignStatus.DONE, finished_at=at
+        )
+    except ServiceError:  # another batch is pending (guard), or a re-run finds it DONE
         return
-    if not CampaignBatch.objects.filter(campaign=campaign, status=BatchStatus.PENDING).exists():
-        _finish(campaign, at)
-
-
-def _finish(campaign: Campaign, at: datetime) -> None:
-    campaign.status, campaign.executed_at = CampaignStatus.DONE, at
-    campaign.save(update_fields=["status", "executed_at"])
     if channels.simulates_engagement(campaign.channel):
         _simulate_engagement(campaign, at)
 

@@ -22,8 +22,9 @@ from amanah.marketing.models import (
     Segment,
     SegmentVersion,
 )
-from amanah.marketing.policies import CAMPAIGN_APPROVE, CAMPAIGN_MANAGE, SEGMENT_MANAGE
+from amanah.marketing.policies import CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
+from amanah.workflow.contract import transition_apply
 
 # --------------------------------------------------------------------------- segments
 
@@ -118,6 +119,7 @@ def campaign_create(
 
 
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:
+    """The campaign row, locked, for work that is not a status change (evaluation)."""
     campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     if campaign.status not in allowed:
         raise ServiceError(
@@ -126,68 +128,60 @@ def _locked(campaign: Campaign, *allowed: str) -> Campaign:
     return campaign
 
 
-@transaction.atomic
+# Status changes go through the workflow ``marketing.campaign`` (see marketing.contract):
+# DRAFT/REJECTED → SUBMITTED → APPROVED/REJECTED; APPROVED → RUNNING (sending.campaign_execute);
+# RUNNING → DONE (the send worker, after the last batch).
+
+
+def is_campaign_author(campaign: Campaign, actor) -> bool:
+    """Four eyes (seed 003 Bab 8.3): the author never approves or rejects their own campaign."""
+    return bool(campaign.created_by_id) and campaign.created_by_id == getattr(actor, "pk", None)
+
+
+def decided_by_someone_else(campaign: Campaign, data: dict) -> bool:
+    """Workflow guard: the four-eyes rule for approve and reject."""
+    return not is_campaign_author(campaign, data["actor"])
+
+
+def is_evaluated(campaign: Campaign, data: dict) -> bool:
+    """Workflow guard: a send needs the hard gate's verdicts first."""
+    return campaign.evaluated_at is not None
+
+
+def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list[str]:
+    """What a status change implies: submission freezes the segment's current version, a
+    decision keeps its note (and the approver), the end of the send its time."""
+    to = transition.to_status
+    if to == CampaignStatus.SUBMITTED:
+        campaign.segment_version, campaign.submitted_at = campaign.segment.current, at
+        return ["segment_version", "submitted_at"]
+    if to in (CampaignStatus.APPROVED, CampaignStatus.REJECTED):
+        campaign.decision_note = (data.get("note") or "").strip()[:500]
+        if to == CampaignStatus.REJECTED:
+            return ["decision_note"]
+        campaign.approved_by, campaign.approved_at = _user(data["actor"]), at
+        return ["decision_note", "approved_by", "approved_at"]
+    if to == CampaignStatus.DONE:
+        campaign.executed_at = data.get("finished_at") or at
+        return ["executed_at"]
+    return []
+
+
 def campaign_submit(*, actor, campaign: Campaign) -> Campaign:
     """Freeze the segment's current version and ask for approval."""
-    authz.require(actor, CAMPAIGN_MANAGE)
-    campaign = _locked(campaign, CampaignStatus.DRAFT, CampaignStatus.REJECTED)
-    campaign.segment_version = campaign.segment.current
-    campaign.status, campaign.submitted_at = CampaignStatus.SUBMITTED, timezone.now()
-    campaign.save()
-    audit.record(
-        actor=actor,
-        action=AuditAction.SUBMIT_CAMPAIGN,
-        obj=campaign,
-        meta={"segment_version": campaign.segment_version.version},
-    )
-    return campaign
+    return transition_apply(actor=actor, obj=campaign, to=CampaignStatus.SUBMITTED)
 
 
-def _decide(actor, campaign: Campaign) -> Campaign:
-    authz.require(actor, CAMPAIGN_APPROVE)
-    campaign = _locked(campaign, CampaignStatus.SUBMITTED)
-    if campaign.created_by_id and campaign.created_by_id == getattr(actor, "pk", None):
-        raise ServiceError(
-            "four_eyes", _("Pembuat kampanye tidak boleh menyetujui/menolak kampanyenya sendiri.")
-        )
-    return campaign
-
-
-@transaction.atomic
 def campaign_approve(*, actor, campaign: Campaign, note: str = "") -> Campaign:
-    campaign = _decide(actor, campaign)
-    campaign.status, campaign.approved_by, campaign.approved_at = (
-        CampaignStatus.APPROVED,
-        _user(actor),
-        timezone.now(),
-    )
-    campaign.decision_note = note.strip()[:500]
-    campaign.save()
-    audit.record(
-        actor=actor,
-        action=AuditAction.APPROVE_CAMPAIGN,
-        obj=campaign,
-        meta={"note": campaign.decision_note},
-    )
-    return campaign
+    return transition_apply(actor=actor, obj=campaign, to=CampaignStatus.APPROVED, note=note)
 
 
-@transaction.atomic
 def campaign_reject(*, actor, campaign: Campaign, note: str) -> Campaign:
     if len((note or "").strip()) < 10:
         raise ServiceError(
             "reason_required", _("Tuliskan alasan penolakan (minimal 10 karakter)."), field="note"
         )
-    campaign = _decide(actor, campaign)
-    campaign.status, campaign.decision_note = CampaignStatus.REJECTED, note.strip()[:500]
-    campaign.save()
-    audit.record(
-        actor=actor,
-        action=AuditAction.REJECT_CAMPAIGN,
-        obj=campaign,
-        meta={"note": campaign.decision_note},
-    )
-    return campaign
+    return transition_apply(actor=actor, obj=campaign, to=CampaignStatus.REJECTED, note=note)
 
 
 # --------------------------------------------------------------------------- the hard gate

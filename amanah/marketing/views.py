@@ -12,13 +12,14 @@ from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.marketing import selectors, sending, services
 from amanah.marketing.forms import CampaignForm, SegmentForm
-from amanah.marketing.models import Campaign, Segment
+from amanah.marketing.models import Campaign, CampaignStatus, Segment
 from amanah.marketing.policies import (
     CAMPAIGN_APPROVE,
     CAMPAIGN_MANAGE,
     CAMPAIGN_VIEW,
     SEGMENT_MANAGE,
 )
+from amanah.workflow.contract import available_transitions
 
 
 @requires(SEGMENT_MANAGE)
@@ -95,15 +96,20 @@ def campaign_detail(request, campaign_id):
         pk=campaign_id,
     )
     actor = request.user
+    # The engine says which moves this actor may make; four eyes hides the decision from the
+    # author (the engine's guard refuses it anyway).
+    moves = {m.to_status for m in available_transitions(actor, campaign)}
     return render(
         request,
         "marketing/campaign_detail.html",
         {
             "campaign": campaign,
             "report": selectors.campaign_report(campaign),
-            "can_manage": authz.has_perm(actor, CAMPAIGN_MANAGE),
-            "can_approve": authz.has_perm(actor, CAMPAIGN_APPROVE)
-            and campaign.created_by_id != actor.pk,
+            "can_submit": CampaignStatus.SUBMITTED in moves,
+            "can_decide": CampaignStatus.APPROVED in moves
+            and not services.is_campaign_author(campaign, actor),
+            "can_execute": CampaignStatus.RUNNING in moves,
+            "sending_started": campaign.status in (CampaignStatus.RUNNING, CampaignStatus.DONE),
             "progress": sending.campaign_progress(campaign),
         },
     )

@@ -20,13 +20,14 @@ from amanah.core.contributions import (
     TimelineProvider,
     in_window,
 )
-from amanah.sales import scoring, services
+from amanah.sales import followups, scoring, services
 from amanah.sales.followups import followup_for_closed_case
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
     CLOSED_STAGES,
     OPEN_LEAD_STATUSES,
     OPEN_STAGES,
+    FollowUpStatus,
     FollowUpTask,
     Lead,
     LeadStatus,
@@ -35,6 +36,7 @@ from amanah.sales.models import (
     RmActivity,
 )
 from amanah.sales.policies import (
+    FOLLOWUP_COMPLETE,
     FOLLOWUP_VIEW,
     LEAD_REOPEN,
     LEAD_UPDATE,
@@ -248,6 +250,36 @@ declare_workflow(
             OPPORTUNITY_MANAGE,
             _STAGE_MOVE_LABELS,
             close_guard={OpportunityStage.CLOSED_LOST: OPPORTUNITY_LOST_REASON},
+        ),
+    )
+)
+FOLLOWUP_REASON = register_guard(
+    "sales.followup.has_reason",
+    services.has_close_reason,
+    message=gettext_lazy("Alasan wajib diisi (minimal 5 karakter)."),
+    field="reason",
+)
+declare_workflow(
+    WorkflowSpec(
+        key="sales.followup",
+        model="sales.FollowUpTask",
+        status_field="status",
+        label=gettext_noop("Tindak lanjut"),
+        on_apply=followups.followup_on_apply,
+        transitions=tuple(
+            TransitionSpec(
+                FollowUpStatus.OPEN,
+                outcome,
+                FOLLOWUP_COMPLETE,
+                label,
+                guard=FOLLOWUP_REASON,
+                required=("reason",),
+                audit_action=action,
+            )
+            for outcome, label, action in (
+                (FollowUpStatus.DONE, gettext_noop("Selesai"), AuditAction.FOLLOWUP_DONE),
+                (FollowUpStatus.SKIPPED, gettext_noop("Dilewati"), AuditAction.FOLLOWUP_SKIPPED),
+            )
         ),
     )
 )

@@ -13,23 +13,21 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, contactability
-from amanah.core.errors import NotFound, ServiceError
+from amanah.core.errors import ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.notifications.services import Message, notify_many
 from amanah.sales.models import (
-    CLOSE_REASON_MIN_LENGTH,
     FollowUpStatus,
     FollowUpTask,
     FollowUpTemplate,
     LeadSource,
 )
-from amanah.sales.policies import FOLLOWUP_COMPLETE
+from amanah.workflow.contract import transition_apply
 
 
 def _may_offer(customer):
@@ -118,7 +116,6 @@ def followup_for_closed_case(case, *, actor) -> FollowUpTask | None:
     return task
 
 
-@transaction.atomic
 def followup_complete(
     *,
     actor,
@@ -128,78 +125,58 @@ def followup_complete(
     create_lead: bool = False,
     product_interest: str = "",
 ) -> FollowUpTask:
-    """Record Done or Skipped with a reason (≥ 5 characters); FOLLOWUP_DONE / _SKIPPED.
+    """Record Done or Skipped with a reason (≥ 5 characters) through the workflow
+    ``sales.followup`` (see sales.contract): OPEN → DONE / SKIPPED, FOLLOWUP_DONE / _SKIPPED.
 
-    DONE may hand a lead (source SERVICE_FOLLOWUP) to the RM — consent is checked again,
-    since the customer may have withdrawn it after the task was made.
+    DONE may hand a lead (source SERVICE_FOLLOWUP) to the RM, in the same transaction.
     """
-    from amanah.iam import authz
+    if create_lead and outcome != FollowUpStatus.DONE:
+        raise ServiceError(
+            "lead_needs_done", _("Lead hanya dibuat bila tindak lanjut selesai."), field="outcome"
+        )
+    return transition_apply(
+        actor=actor,
+        obj=task,
+        to=outcome,
+        reason=reason,
+        create_lead=create_lead,
+        product_interest=product_interest,
+    )
+
+
+def followup_on_apply(task: FollowUpTask, *, transition, data: dict, at) -> list[str]:
+    """An outcome keeps its reason, who and when; DONE with ``create_lead`` hands a lead to
+    the RM — consent is checked again, since the customer may have withdrawn it meanwhile."""
+    from amanah.sales.services import NOTE_MAX, _clean_text
+
+    actor = data["actor"]
+    task.outcome_reason = _clean_text(data["reason"], NOTE_MAX, "reason", _("Alasan"))
+    task.completed_by = actor if getattr(actor, "pk", None) else None
+    task.completed_at = at
+    if data.get("create_lead"):
+        task.lead = _lead_for(task, actor, data.get("product_interest", ""))
+    data["audit"].update(
+        case=str(task.case_id),
+        template=task.template,
+        lead=str(task.lead_id) if task.lead_id else None,
+    )
+    return ["outcome_reason", "completed_by", "completed_at", "lead"]
+
+
+def _lead_for(task: FollowUpTask, actor, product_interest: str):
     from amanah.sales.services import lead_create
 
-    authz.require(actor, FOLLOWUP_COMPLETE)
-    locked = (
-        FollowUpTask.objects.visible_to(actor)
-        .select_for_update(of=("self",), no_key=True)
-        .select_related("customer")
-        .filter(pk=task.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound()
-    task = locked
-    if task.status != FollowUpStatus.OPEN:
-        raise ServiceError("task_closed", _("Tugas ini sudah dicatat hasilnya."))
-    if outcome not in (FollowUpStatus.DONE, FollowUpStatus.SKIPPED):
+    refusal = _may_offer(task.customer)
+    if not refusal.allowed:
         raise ServiceError(
-            "outcome_invalid", _("Pilih hasil: selesai atau dilewati."), field="outcome"
+            "not_eligible",
+            _("Nasabah tidak boleh ditawari saat ini (%s); lead tidak dibuat.") % refusal.labels[0],
         )
-    reason = (reason or "").strip()
-    if len(reason) < CLOSE_REASON_MIN_LENGTH:
-        raise ServiceError(
-            "reason_required",
-            _("Alasan wajib diisi (minimal %d karakter).") % CLOSE_REASON_MIN_LENGTH,
-            field="reason",
-        )
-    if len(reason) > 2000:
-        raise ServiceError("reason_too_long", _("Alasan maks. 2000 karakter."), field="reason")
-    lead = None
-    if create_lead:
-        if outcome != FollowUpStatus.DONE:
-            raise ServiceError(
-                "lead_needs_done",
-                _("Lead hanya dibuat bila tindak lanjut selesai."),
-                field="outcome",
-            )
-        refusal = _may_offer(task.customer)
-        if not refusal.allowed:
-            raise ServiceError(
-                "not_eligible",
-                _("Nasabah tidak boleh ditawari saat ini (%s); lead tidak dibuat.")
-                % refusal.labels[0],
-            )
-        lead = lead_create(
-            actor=actor,
-            customer=task.customer,
-            source_type=LeadSource.SERVICE_FOLLOWUP,
-            source_id=task.pk,
-            product_interest=product_interest,
-            note=reason,
-        )
-    task.status, task.outcome_reason = outcome, reason
-    task.completed_by = actor if getattr(actor, "pk", None) else None
-    task.completed_at, task.lead = timezone.now(), lead
-    task.save(update_fields=["status", "outcome_reason", "completed_by", "completed_at", "lead"])
-    audit.record(
+    return lead_create(
         actor=actor,
-        action=AuditAction.FOLLOWUP_DONE
-        if outcome == FollowUpStatus.DONE
-        else AuditAction.FOLLOWUP_SKIPPED,
-        obj=task,
-        meta={
-            "case": str(task.case_id),
-            "template": task.template,
-            "lead": str(lead.pk) if lead else None,
-            "reason_length": len(reason),
-        },
+        customer=task.customer,
+        source_type=LeadSource.SERVICE_FOLLOWUP,
+        source_id=task.pk,
+        product_interest=product_interest,
+        note=task.outcome_reason,
     )
-    return task

@@ -26,7 +26,7 @@ from amanah.sales.forms import (
     OpportunityCreateForm,
     OpportunityMoveForm,
 )
-from amanah.sales.models import FollowUpStatus, Lead, LeadStatus, Opportunity
+from amanah.sales.models import FollowUpStatus, FollowUpTask, Lead, LeadStatus, Opportunity
 from amanah.sales.policies import (
     ACTIVITY_LOG,
     FOLLOWUP_COMPLETE,
@@ -329,7 +329,8 @@ def followup_list(request):
             "status": status,
             "statuses": FollowUpStatus.choices,
             "form": FollowUpCompleteForm(),
-            "can_complete": authz.has_perm(request.user, FOLLOWUP_COMPLETE),
+            # Every task listed stands at ``status``: may the actor move tasks from there?
+            "can_complete": bool(moves_by_status(request.user, FollowUpTask).get(status)),
         },
     )
 

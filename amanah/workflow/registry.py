@@ -21,6 +21,9 @@ from amanah.core import events, registry
 from amanah.core.registry import DuplicateRegistration
 
 # A guard answers "may this object take this transition with this data?" — True or False.
+# ``data`` holds the caller's data plus ``data["actor"]``, the one making the move (the engine
+# sets it; a caller cannot supply it), for rules like four eyes. ``on_apply`` sees it too, and
+# may leave counts (never PII) for the audit row in the dict ``data["audit"]``.
 GuardCheck = Callable[[Any, dict], bool]
 # Sets the fields a transition implies (closed_at, probability …) on the locked object, before
 # it is saved; returns the names of the fields it set. Raises ServiceError for bad data.

@@ -219,6 +219,7 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
             "to": transition.to_status,
             "history": line.pk,
             **safe,
+            **data.get("audit", {}),
             **({"revert": True, "reason_length": len(line.reason)} if line.reverts_id else {}),
         },
     )
@@ -250,6 +251,8 @@ def transition_apply(*, actor, obj: models.Model, to: str, **data) -> models.Mod
     transition = next((t for t in moves if t.to_status == to), None)
     if transition is None:
         raise _not_allowed(current, to)
+    data["actor"] = actor  # for guards like four eyes; a caller cannot forge it (our keyword)
+    data["audit"] = {}  # on_apply may leave counts (no PII) here for the audit row
     _check(actor, transition, obj, data)
     return _apply(actor, workflow, transition, obj, data)
 
@@ -301,7 +304,7 @@ def transition_revert(*, actor, obj: models.Model, reason: str) -> models.Model:
             "transition_not_allowed", _("Tidak ada perpindahan yang dapat dibatalkan.")
         )
     last, transition = found
-    data = {"reason": reason}
+    data = {"reason": reason, "actor": actor, "audit": {}}
     _check(actor, transition, obj, data)
     return _apply(actor, workflow, transition, obj, data, reason=reason, reverts=last)
 

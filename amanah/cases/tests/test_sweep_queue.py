@@ -40,12 +40,13 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     case.refresh_from_db()
     assert case.status == "ESCALATED" and case.escalation_level == 1 and case.breached_at
     assert CaseActivity.objects.filter(case=case, activity_type="SLA").count() == 2
-    for user in (agent, supervisor):
-        assert set(user.notifications.values_list("dedupe_key", flat=True)) >= {
-            f"warning:{case.pk}",
-            f"breach:{case.pk}",
-        }
-    assert Notification.objects.filter(dedupe_key=f"breach:{case.pk}").count() == 2
+    for user in (agent, supervisor):  # one digest per step that marked something
+        digests = user.notifications.filter(dedupe_key__contains="-digest:")
+        assert sorted(digests.values_list("title", flat=True)) == [
+            "1 kasus melewati batas SLA",
+            "1 kasus mendekati batas SLA (75%)",
+        ]
+    assert Notification.objects.filter(dedupe_key__startswith="breach-digest:").count() == 2
     assert (
         AuditLog.objects.filter(
             action="ESCALATE_CASE", object_id=str(case.pk), actor_username="integration:sla"
@@ -75,10 +76,48 @@ def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch):
     # Batches of 2, 2, 1 (the short batch ends the step).
     assert sum("'kind', 'breach'" in sql for sql in statements) == 3
     assert CaseActivity.objects.filter(activity_type="SLA").count() == 5
-    assert not Notification.objects.filter(dedupe_key__startswith="warning:")
+    assert not Notification.objects.filter(dedupe_key__startswith="warning")
+    # One digest per recipient for the whole run, not one per batch.
+    digests = Notification.objects.filter(dedupe_key__startswith="breach")
+    assert digests.count() == digests.values("user_id").distinct().count()
     assert AuditLog.objects.filter(action="ESCALATE_CASE").count() == 5
     with at(due + dt.timedelta(minutes=2)):
         assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)
+
+
+def test_a_catch_up_sends_one_digest_per_recipient_and_one_summary_line(
+    open_case, agent, supervisor, monkeypatch
+):
+    from amanah.audit.chain import verify_chain
+    from amanah.cases import sweep
+
+    monkeypatch.setattr(sweep, "BATCH_SIZE", 2)  # several batches, still one digest
+    monkeypatch.setattr(sweep, "DETAIL_LIMIT", 3)  # 5 marks in one step: a catch-up
+    with at(MONDAY):
+        backlog = [open_case(priority="HIGH") for _ in range(5)]
+        for case in backlog:
+            cases.case_assign(actor=supervisor, case=case, assignee=agent)
+    due = max(Case.objects.get(pk=c.pk).sla_due_at for c in backlog)
+    with at(due + dt.timedelta(minutes=1)):
+        assert sla_sweep().escalated == 5
+        assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)  # a second run adds nothing
+    for user in (agent, supervisor):
+        digests = user.notifications.filter(dedupe_key__contains="-digest:")
+        assert list(digests.values_list("title", "url")) == [
+            ("5 kasus melewati batas SLA", "/cases/queue/?overdue=on")
+        ]
+    # The cases keep their marks; their log gets no line each, the trail one summary.
+    assert (
+        Case.objects.filter(pk__in=[c.pk for c in backlog], breached_at__isnull=False).count() == 5
+    )
+    assert not CaseActivity.objects.filter(activity_type="SLA")
+    summary = AuditLog.objects.get(object_type="SLA_SWEEP")
+    assert summary.meta["cases"] == 5 and summary.actor_username == "integration:sla"
+    escalations = AuditLog.objects.filter(action="ESCALATE_CASE", actor_username="integration:sla")
+    assert sorted(escalations.values_list("object_id", flat=True)) == sorted(
+        str(c.pk) for c in backlog
+    )
+    assert verify_chain().ok
 
 
 def test_paused_and_finished_cases_are_left_alone(open_case, agent):

@@ -141,7 +141,7 @@ def test_merge_needs_a_second_supervisor_and_loses_nothing(make_customer, make_u
     )
     with pytest.raises(ServiceError) as refused:
         merge.merge_approve(actor=proposer, request=request)
-    assert refused.value.code == "four_eyes"
+    assert refused.value.code == "guard_failed"  # customers.merge.four_eyes
     with pytest.raises(PermissionDenied):
         merge.merge_approve(actor=make_user(R.ADMIN), request=request)  # may propose, not approve
     merge.merge_approve(actor=approver, request=request, note="cek KTP")

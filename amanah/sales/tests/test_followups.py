@@ -120,14 +120,15 @@ def test_done_with_reason_may_hand_a_lead_to_the_rm(task, agent, rm):
     assert list(actions.order_by("id")) == ["CREATE_FOLLOWUP", "FOLLOWUP_DONE"]
     with pytest.raises(ServiceError) as again:
         followup_complete(actor=agent, task=task, outcome="SKIPPED", reason="sudah dicatat")
-    assert again.value.code == "task_closed"
+    assert again.value.code == "transition_not_allowed"  # the engine: DONE is final
 
 
 def test_skipped_needs_a_reason_and_makes_no_lead(task, agent):
-    for reason in ("", "tdk"):
+    # The engine: a missing reason is a required field, a short one fails the guard.
+    for reason, code in (("", "field_required"), ("tdk", "guard_failed")):
         with pytest.raises(ServiceError) as refused:
             followup_complete(actor=agent, task=task, outcome="SKIPPED", reason=reason)
-        assert refused.value.code == "reason_required"
+        assert (refused.value.code, refused.value.field) == (code, "reason")
     with pytest.raises(ServiceError) as refused:
         followup_complete(
             actor=agent,

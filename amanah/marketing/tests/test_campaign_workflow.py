@@ -1,0 +1,119 @@
+"""Campaign status changes go through the workflow engine (``marketing.campaign``)."""
+
+import pytest
+from django.test import Client
+
+from amanah.audit.models import AuditLog
+from amanah.conftest import sign_in
+from amanah.core.actors import SYSTEM
+from amanah.core.errors import ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.marketing import sending
+from amanah.marketing import services as mkt
+from amanah.marketing.models import Campaign
+from amanah.marketing.tests.test_marketing import (  # noqa: F401  (fixtures)
+    SEGMENT,
+    approved,
+    execute_and_send,
+    marketer,
+    people,
+)
+from amanah.workflow.contract import available_transitions, history_for
+
+
+def _draft(marketer) -> Campaign:  # noqa: F811  (the fixture's user)
+    segment = mkt.segment_create(actor=marketer, name="Penabung", rules=SEGMENT)
+    return mkt.campaign_create(
+        actor=marketer,
+        name="Promo",
+        segment=segment,
+        channel="EMAIL",
+        message="Pesan promosi yang cukup panjang.",
+    )
+
+
+def _snapshot(campaign: Campaign):
+    campaign.refresh_from_db()
+    return (
+        campaign.status,
+        campaign.approved_by_id,
+        campaign.decision_note,
+        len(history_for(SYSTEM, campaign)),
+        AuditLog.objects.filter(object_id=str(campaign.pk)).count(),
+    )
+
+
+def test_a_refused_move_changes_nothing(people, marketer, make_user):  # noqa: F811
+    campaign = _draft(marketer)
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    before = _snapshot(campaign)
+    with pytest.raises(ServiceError) as refused:  # four eyes
+        mkt.campaign_approve(actor=marketer, campaign=campaign, note="sendiri saja")
+    assert refused.value.code == "guard_failed"
+    with pytest.raises(ServiceError) as refused:  # not a move from SUBMITTED
+        sending.campaign_execute(actor=marketer, campaign=campaign, confirmed=True)
+    assert refused.value.code == "transition_not_allowed"
+    assert _snapshot(campaign) == before
+
+
+def test_each_step_writes_a_history_line_and_its_own_audit_action(
+    approved,  # noqa: F811
+    marketer,  # noqa: F811
+):
+    mkt.campaign_evaluate(actor=marketer, campaign=approved)
+    execute_and_send(marketer, approved)
+    lines = list(reversed(history_for(marketer, approved)))
+    assert [(h.from_status, h.to_status) for h in lines] == [
+        ("DRAFT", "SUBMITTED"),
+        ("SUBMITTED", "APPROVED"),
+        ("APPROVED", "RUNNING"),
+        ("RUNNING", "DONE"),
+    ]
+    assert lines[-1].actor_label == "integration:campaign-send"  # the worker, not a person
+    audits = {
+        log.meta["history"]: log
+        for log in AuditLog.objects.filter(object_id=str(approved.pk))
+        if "history" in log.meta
+    }
+    assert [audits[h.pk].action for h in lines] == [
+        "SUBMIT_CAMPAIGN",
+        "APPROVE_CAMPAIGN",
+        "EXECUTE_CAMPAIGN",
+        "EXECUTE_CAMPAIGN",
+    ]
+    approved.refresh_from_db()
+    assert approved.status == "DONE" and approved.executed_at
+
+
+def test_a_rejected_campaign_keeps_its_note_and_may_be_resubmitted(
+    people,  # noqa: F811
+    marketer,  # noqa: F811
+    make_user,
+):
+    campaign = _draft(marketer)
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    with pytest.raises(ServiceError) as refused:
+        mkt.campaign_reject(actor=make_user(R.COMPLIANCE), campaign=campaign, note="pendek")
+    assert refused.value.code == "reason_required"
+    campaign = mkt.campaign_reject(
+        actor=make_user(R.COMPLIANCE), campaign=campaign, note="Pesan terlalu agresif."
+    )
+    assert (campaign.status, campaign.decision_note) == ("REJECTED", "Pesan terlalu agresif.")
+    assert [m.to_status for m in available_transitions(marketer, campaign)] == ["SUBMITTED"]
+    assert mkt.campaign_submit(actor=marketer, campaign=campaign).status == "SUBMITTED"
+
+
+def test_the_page_offers_the_moves_the_engine_allows(
+    people,  # noqa: F811
+    marketer,  # noqa: F811
+    make_user,
+):
+    campaign = _draft(marketer)
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    approver = make_user(R.COMPLIANCE)
+    for user, sees_approve in ((marketer, False), (approver, True)):
+        client = Client()
+        sign_in(client, user)
+        page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+        assert ('data-testid="approve"' in page) is sees_approve
+        assert 'data-testid="submit"' not in page
