@@ -83,6 +83,7 @@ def not_found(request, exc):
 def _register_routers() -> None:
     from amanah.audit.api import router as audit_router
     from amanah.cases.api import router as cases_router
+    from amanah.customer360.api import router as customer360_router
     from amanah.customers.api import router as customers_router
     from amanah.iam.api import router as iam_router
     from amanah.sales.api import router as sales_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/", iam_router)
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
+    api.add_router("/customers", customer360_router)
     api.add_router("/cases", cases_router)
     api.add_router("/sales", sales_router)
 

@@ -38,3 +38,11 @@ CASE_VIEW_BRANCH = declare(
     _("Lihat semua kasus cabang dalam scope (tanpa izin ini: hanya kasus sendiri)"),
     default_roles=(R.SUPERVISOR,),
 )
+
+# Seed 003 Bab 5.4 Tier-3: sensitive notes (fraud/scam) only for stricter roles. Owned here
+# because cases decide what is sensitive (``cases.may_see_sensitive``); the 360 timeline reads it.
+TIMELINE_SENSITIVE = declare(
+    "timeline.sensitive",
+    _("Lihat rincian peristiwa kategori sensitif"),
+    default_roles=(R.SUPERVISOR, R.COMPLIANCE),
+)

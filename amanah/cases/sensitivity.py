@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from amanah.cases.models import OPEN_STATUSES, Case
-from amanah.customer360.policies import TIMELINE_SENSITIVE
+from amanah.cases.policies import TIMELINE_SENSITIVE
 from amanah.iam import authz
 
 

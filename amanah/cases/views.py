@@ -44,7 +44,7 @@ from amanah.core.exports import csv_response
 from amanah.core.masking import mask
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
-from amanah.customer360.selectors import customer_for
+from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.iam.models import Branch
 

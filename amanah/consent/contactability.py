@@ -44,6 +44,8 @@ from django.utils.translation import gettext_lazy as _
 from amanah.calendars.worktime import NationalHolidays, Schedule, is_working_time
 from amanah.calendars.worktime import next_working_moment as _next_working_moment
 from amanah.consent.models import ConsentState, ConsentStatus, ConsentType, Suppression
+from amanah.core import registry
+from amanah.core.registry import DuplicateRegistration
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.iam.models import TimeZoneChoice
 
@@ -85,31 +87,32 @@ class ContactBlocker:
     condition: Callable[[], Exists]
 
 
-_blockers: dict[str, ContactBlocker] = {}
-
-
 def register_contact_blocker(
     code: str, label, *, purposes, condition: Callable[[], Exists]
 ) -> None:
-    """Called from an app's contract at start-up; a code may be registered once."""
-    if code in _blockers or code in Reason.values:
-        raise ImproperlyConfigured(f"contact blocker {code!r} registered twice")
+    """Called from an app's contract at start-up; a code (and never one of consent's own
+    reasons) is registered once, in ``registry.contact_blockers``."""
+    if code in Reason.values:
+        raise DuplicateRegistration(f"contact blocker {code!r} is one of consent's own reasons")
     unknown = set(purposes) - set(Purpose.values)
     if unknown:
         raise ImproperlyConfigured(f"contact blocker {code!r}: unknown purposes {unknown}")
-    _blockers[code] = ContactBlocker(code, label, frozenset(purposes), condition)
+    registry.contact_blockers.register(
+        code, ContactBlocker(code, label, frozenset(purposes), condition)
+    )
 
 
 def _blockers_for(purpose: str) -> list[ContactBlocker]:
-    return [b for b in _blockers.values() if purpose in b.purposes]
+    return [b for b in registry.contact_blockers.values() if purpose in b.purposes]
 
 
 def reason_label(code: str) -> str:
     """The Indonesian label of any reason code (consent's own or a registered blocker's)."""
     if code in Reason.values:
         return str(Reason(code).label)
-    blocker = _blockers.get(code)
-    return str(blocker.label) if blocker else code
+    if code in registry.contact_blockers:
+        return str(registry.contact_blockers.get(code).label)
+    return code
 
 
 def reason_codes(purpose: str = Purpose.OFFER) -> list[str]:

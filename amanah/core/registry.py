@@ -107,8 +107,20 @@ revealable_fields = Registry("revealable fields")
 events = Registry("domain events")
 # Handlers of domain events ("<event>:<handler key>" -> EventHandler); see ``core.events``.
 event_handlers = Registry("event handlers")
-# Scope declarations per model ("<model label>" -> declaration); see ``core.scopes``.
+# Declaration — the declared scope of a model ("cases.Case" -> declaration), registered through
+# ``core.scopes.register`` next to the model; read by ``visible_to``.
 scope_declarations = Registry("scope declarations")
+# ContactBlocker — a reason another app adds to consent's contactability rule (code -> blocker);
+# registered through ``consent.contract.register_contact_blocker``.
+contact_blockers = Registry("contact blockers")
+# WorkflowSpec — a workflow and its default transitions ("sales.lead" -> spec), and Guard —
+# a check a transition may name ("sales.lead.has_close_reason" -> guard); both declared
+# through ``workflow.contract`` (``declare_workflow``, ``register_guard``).
+workflows = Registry("workflows")
+workflow_guards = Registry("workflow guards")
+# fn(customer) -> Signal(points, reason), feeding one lead-score factor ("RFM_SEGMENT" -> fn);
+# registered through ``sales.scoring.register_signal``.
+scoring_signals = Registry("lead scoring signals")
 # Dashboard widgets and import targets (for the contexts that will offer them).
 dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")

@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 
+from amanah.core import registry
 from amanah.core.actors import NO_GRANTS, Grants, IntegrationActor, SystemActor
 
 OwnRule = tuple[str, ...] | Callable[[Grants], Q]
@@ -46,7 +47,6 @@ class Declaration:
     via: str | None = None
 
 
-_declarations: dict[type[models.Model], Declaration] = {}
 _grants_source: Callable[[object], Grants] | None = None
 
 
@@ -60,25 +60,21 @@ def register(
     own_in_branch: bool = False,
     via: str | None = None,
 ) -> None:
-    """Declare the scope of ``model``; a second declaration for the same model is refused."""
-    if model in _declarations:
-        raise ImproperlyConfigured(f"scope of {model.__name__} is declared twice")
+    """Declare the scope of ``model`` in ``registry.scope_declarations`` (keyed by the model's
+    label); a second declaration for the same model is refused."""
     if via and (view or branch or own or widen):
         raise ImproperlyConfigured(f"{model.__name__}: 'via' inherits the whole scope")
     if widen and not own:
         raise ImproperlyConfigured(f"{model.__name__}: 'widen' widens own rows; declare 'own'")
-    _declarations[model] = Declaration(view, branch, own, widen, own_in_branch, via)
+    registry.scope_declarations.register(
+        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via)
+    )
 
 
 def declaration_of(model: type[models.Model]) -> Declaration:
-    try:
-        return _declarations[model]
-    except KeyError:
-        raise ImproperlyConfigured(f"{model.__name__} has no declared scope") from None
-
-
-def declared_models() -> list[type[models.Model]]:
-    return list(_declarations)
+    if model._meta.label not in registry.scope_declarations:
+        raise ImproperlyConfigured(f"{model.__name__} has no declared scope")
+    return registry.scope_declarations.get(model._meta.label)
 
 
 def use_grants(source: Callable[[object], Grants]) -> None:

@@ -12,13 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.cases.policies import TIMELINE_SENSITIVE
 from amanah.consent.contract import Contactability, ContactChannel, Purpose, contactability
 from amanah.consent.models import ConsentState, ConsentType
 from amanah.core import registry
-from amanah.core.errors import NotFound
 from amanah.core.masking import mask
 from amanah.customer360 import actions, alerts, timeline
-from amanah.customer360.policies import TIMELINE_SENSITIVE
 from amanah.customers.models import (
     Customer,
     CustomerIdentifier,
@@ -27,7 +26,7 @@ from amanah.customers.models import (
     IdentifierType,
     PortfolioAssignment,
 )
-from amanah.customers.policies import CUSTOMER_VIEW
+from amanah.customers.selectors import customer_for  # re-exported for the 360 views
 from amanah.iam import authz
 
 MASK_KIND = {
@@ -61,20 +60,6 @@ class Customer360:
     @property
     def top_events(self):
         return self.events[:3]
-
-
-def customer_for(*, actor, customer_id) -> Customer:
-    """The customer if the actor may open it; missing and out of scope both raise NotFound."""
-    authz.require(actor, CUSTOMER_VIEW)
-    customer = (
-        Customer.objects.visible_to(actor)
-        .select_related("home_branch")
-        .filter(pk=customer_id)
-        .first()
-    )
-    if customer is None:
-        raise NotFound()
-    return customer
 
 
 def _identifiers(customer: Customer, actor) -> list[dict]:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit
-from amanah.core.errors import RateLimited, ServiceError
+from amanah.core.errors import NotFound, RateLimited, ServiceError
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
-from amanah.customers.policies import CUSTOMER_SEARCH, is_portfolio_scoped
+from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW, is_portfolio_scoped
 from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
 
@@ -180,3 +180,17 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
             meta={"query_hash": audit.keyed_hash(query), "result_count": len(hits)},
         )
     return hits
+
+
+def customer_for(*, actor, customer_id) -> Customer:
+    """The customer if the actor may open it; missing and out of scope both raise NotFound."""
+    authz.require(actor, CUSTOMER_VIEW)
+    customer = (
+        Customer.objects.visible_to(actor)
+        .select_related("home_branch")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return customer

@@ -20,7 +20,7 @@ from amanah.core.contributions import (
     TimelineProvider,
     in_window,
 )
-from amanah.sales import followups, services
+from amanah.sales import followups, scoring, services
 from amanah.sales.followups import followup_for_closed_case
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
@@ -283,3 +283,5 @@ declare_workflow(
         ),
     )
 )
+
+scoring.register_signal("MARKETING_CONSENT", scoring.marketing_consent_signal)

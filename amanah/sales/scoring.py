@@ -4,8 +4,9 @@ Every factor the seed lists is always in the breakdown, so an RM sees why a lead
 well as why it is HOT. A factor is fed by a *signal provider*; the ones whose data the system
 does not hold yet (RFM, campaign engagement, brochure downloads, branch visits, email opens)
 have no provider, score zero and say "data belum tersedia". The module that later owns the
-data (insight for RFM, marketing for engagement) registers a provider and nothing else here
-changes.
+data (insight for RFM, marketing for engagement) registers a provider in its contract
+(``register_signal``, backed by the write-once ``registry.scoring_signals``) and nothing else
+here changes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from amanah.core import registry
 from amanah.sales.models import Lead, LeadPriority
 
 
@@ -48,14 +50,14 @@ _FACTOR_BY_CODE = {f.code: f for f in FACTORS}
 PRIORITY_THRESHOLDS = [(60, LeadPriority.HOT), (40, LeadPriority.WARM), (20, LeadPriority.COOL)]
 
 Provider = Callable[[object], Signal]
-_providers: dict[str, Provider] = {}
 
 
 def register_signal(factor_code: str, provider: Provider) -> None:
-    """provider(customer) -> Signal(points, reason); points are capped at the factor's max."""
+    """provider(customer) -> Signal(points, reason); points are capped at the factor's max.
+    One provider per factor: a second one is refused at start-up."""
     if factor_code not in _FACTOR_BY_CODE:
         raise ValueError(f"unknown lead score factor {factor_code!r}")
-    _providers[factor_code] = provider
+    registry.scoring_signals.register(factor_code, provider)
 
 
 def priority_for(score: int) -> str:
@@ -69,11 +71,10 @@ def breakdown_for(customer) -> tuple[int, list[dict]]:
     """(total, [{factor, label, score, max, reason, available}]) for one customer."""
     rows = []
     for factor in FACTORS:
-        provider = _providers.get(factor.code)
-        if provider is None:
+        if factor.code not in registry.scoring_signals:
             points, reason, available = 0, _("Data belum tersedia"), False
         else:
-            signal = provider(customer)
+            signal = registry.scoring_signals.get(factor.code)(customer)
             points = max(0, min(int(signal.points), factor.max_points))
             reason, available = signal.reason, True
         rows.append(
@@ -107,7 +108,8 @@ def rescore_open_leads(customer) -> int:
     return len(leads)
 
 
-def _marketing_consent(customer) -> Signal:
+def marketing_consent_signal(customer) -> Signal:
+    """Sales' own provider for MARKETING_CONSENT (registered in ``sales/contract.py``)."""
     from amanah.consent.services import consent_states
 
     status = consent_states(customer).get("MARKETING", "")
@@ -116,6 +118,3 @@ def _marketing_consent(customer) -> Signal:
     if status == "WITHDRAWN":
         return Signal(0, _("Persetujuan pemasaran ditarik"))
     return Signal(0, _("Belum ada persetujuan pemasaran"))
-
-
-register_signal("MARKETING_CONSENT", _marketing_consent)

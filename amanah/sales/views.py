@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.forms import add_service_error
 from amanah.core.views import requires
-from amanah.customer360.selectors import customer_for
 from amanah.customers.models import Customer
+from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.sales import followups, selectors, services
 from amanah.sales.forms import (

@@ -4,8 +4,8 @@ Each app declares these in its ``contract.py``. ``services.workflow_sync`` copie
 declarations into the tables after every migrate; from then on the tables are the truth and
 ADMIN's edits win. Guards stay code: the table row names a guard by its key.
 
-Both stores are write-once: a second declaration under the same key is refused at start-up.
-(They move into ``core.registry`` once it exists; the shape stays.)
+Both live in write-once stores of ``core.registry`` (``workflows``, ``workflow_guards``): a
+second declaration under the same key is refused at start-up.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils.functional import Promise
+
+from amanah.core import events, registry
+from amanah.core.registry import DuplicateRegistration
 
 # A guard answers "may this object take this transition with this data?" — True or False.
 # ``data`` holds the caller's data plus ``data["actor"]``, the one making the move (the engine
@@ -64,43 +67,26 @@ class WorkflowSpec:
     on_apply: ApplyHook | None = field(default=None, compare=False)
 
 
-_workflows: dict[str, WorkflowSpec] = {}
-_guards: dict[str, Guard] = {}
-
-
 def declare_workflow(spec: WorkflowSpec) -> WorkflowSpec:
-    if spec.key in _workflows:
-        raise ValueError(f"workflow {spec.key!r} is declared twice")
-    if any(w.model == spec.model for w in _workflows.values()):
-        raise ValueError(f"model {spec.model!r} already has a workflow")
+    """Declare ``spec`` in ``registry.workflows`` (one workflow per model) and its event."""
+    if any(w.model == spec.model for w in registry.workflows.values()):
+        raise DuplicateRegistration(f"model {spec.model!r} already has a workflow")
     pairs = [(t.from_status, t.to_status) for t in spec.transitions]
     if len(pairs) != len(set(pairs)):
         raise ValueError(f"workflow {spec.key!r} declares a transition twice")
-    _workflows[spec.key] = spec
+    registry.workflows.register(spec.key, spec)
+    events.declare(transitioned(spec.key))
     return spec
+
+
+def transitioned(workflow_key: str) -> str:
+    """The event every move of the workflow emits: (actor, obj, from_status, to_status, revert)."""
+    return f"{workflow_key}.transitioned"
 
 
 def register_guard(
     key: str, check: GuardCheck, *, message: str | Promise, field: str | None = None
 ) -> str:
     """Register a guard under ``key`` (e.g. ``sales.lead.has_close_reason``); returns the key."""
-    if key in _guards:
-        raise ValueError(f"guard {key!r} is registered twice")
-    _guards[key] = Guard(key, check, message, field)
+    registry.workflow_guards.register(key, Guard(key, check, message, field))
     return key
-
-
-def workflows() -> dict[str, WorkflowSpec]:
-    return dict(_workflows)
-
-
-def workflow_spec(key: str) -> WorkflowSpec:
-    return _workflows[key]
-
-
-def guard(key: str) -> Guard | None:
-    return _guards.get(key)
-
-
-def guards() -> dict[str, Guard]:
-    return dict(sorted(_guards.items()))

@@ -19,25 +19,26 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events, registry
 from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.permissions import is_declared
 from amanah.iam import authz
-from amanah.workflow import events, registry
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
 from amanah.workflow.policies import WORKFLOW_MANAGE
+from amanah.workflow.registry import WorkflowSpec, transitioned
 
 REASON_MAX = 2000
 
 # --------------------------------------------------------------------------- sync from code
 
 
-def _check_declaration(spec: registry.WorkflowSpec) -> None:
+def _check_declaration(spec: WorkflowSpec) -> None:
     """A declaration naming an unknown permission or guard is a programming error."""
     for t in spec.transitions:
         if not is_declared(t.permission):
             raise ValueError(f"{spec.key}: transition names unknown permission {t.permission!r}")
-        if t.guard and registry.guard(t.guard) is None:
+        if t.guard and t.guard not in registry.workflow_guards:
             raise ValueError(f"{spec.key}: transition names unknown guard {t.guard!r}")
 
 
@@ -50,7 +51,7 @@ def workflow_sync(*, using: str = "default") -> list[str]:
     """
     created: list[str] = []
     with transaction.atomic(using=using):
-        for spec in registry.workflows().values():
+        for spec in registry.workflows.values():
             _check_declaration(spec)
             workflow, _new = Workflow.objects.using(using).update_or_create(
                 key=spec.key,
@@ -147,9 +148,10 @@ def _check_required(transition: Transition, data: dict) -> None:
 def _check_guard(transition: Transition, obj, data: dict) -> None:
     if not transition.guard:
         return
-    guard = registry.guard(transition.guard)
-    if guard is None:  # fail closed: a row naming a guard the code no longer has
+    if transition.guard not in registry.workflow_guards:
+        # fail closed: a row naming a guard the code no longer has
         raise ServiceError("guard_failed", _("Syarat perpindahan tidak dikenal; hubungi admin."))
+    guard = registry.workflow_guards.get(transition.guard)
     if not guard.check(obj, data):
         raise ServiceError("guard_failed", str(guard.message), field=guard.field)
 
@@ -189,7 +191,7 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
     for name in _model_fields(obj, transition.required_fields, field):
         setattr(obj, name, data[name])
         fields.append(name)
-    spec = registry.workflows().get(workflow.key)
+    spec = registry.workflows.get(workflow.key) if workflow.key in registry.workflows else None
     if spec is not None and spec.on_apply is not None:
         fields += spec.on_apply(obj, transition=transition, data=data, at=at)
     obj.save(update_fields=list(dict.fromkeys(fields)))
@@ -222,7 +224,7 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
         },
     )
     events.emit(
-        f"{workflow.key}.transitioned",
+        transitioned(workflow.key),
         actor=actor,
         obj=obj,
         from_status=previous,
@@ -319,7 +321,7 @@ def _clean_permission(code: str) -> str:
 
 def _clean_guard(key: str) -> str:
     key = (key or "").strip()
-    if key and registry.guard(key) is None:
+    if key and key not in registry.workflow_guards:
         raise ServiceError("guard_unknown", _("Guard tidak dikenal."), field="guard")
     return key
 

@@ -8,11 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.core import registry
 from amanah.core.errors import ServiceError
 from amanah.core.permissions import catalogue
 from amanah.core.views import requires
 from amanah.iam import authz
-from amanah.workflow import registry, selectors, services
+from amanah.workflow import selectors, services
 from amanah.workflow.forms import TransitionEditForm
 from amanah.workflow.policies import WORKFLOW_MANAGE, WORKFLOW_VIEW
 
@@ -25,7 +26,7 @@ def workflow_list(request):
         {
             "workflows": selectors.workflow_list(request.user),
             "permissions": list(catalogue()),
-            "guards": list(registry.guards()),
+            "guards": [key for key, _guard in registry.workflow_guards.items()],
             "can_manage": authz.has_perm(request.user, WORKFLOW_MANAGE),
         },
     )

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 
 from amanah.cases import services as cases
 from amanah.consent.contract import (
@@ -20,6 +20,7 @@ from amanah.consent.contract import (
 from amanah.consent.models import Suppression
 from amanah.consent.services import consent_change, suppression_add
 from amanah.core.errors import ServiceError
+from amanah.core.registry import DuplicateRegistration
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
@@ -198,9 +199,13 @@ def test_unknown_purpose_or_channel_is_a_programming_error(people):
 
 
 def test_a_blocker_code_is_registered_once():
-    with pytest.raises(ImproperlyConfigured):
+    with pytest.raises(DuplicateRegistration):
         register_contact_blocker(
             "SENSITIVE_CASE", "x", purposes=[Purpose.OFFER], condition=lambda: None
+        )
+    with pytest.raises(DuplicateRegistration):  # nor under one of consent's own reasons
+        register_contact_blocker(
+            "NO_CONSENT", "x", purposes=[Purpose.OFFER], condition=lambda: None
         )
 
 

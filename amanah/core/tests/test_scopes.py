@@ -9,6 +9,7 @@ from amanah.cases.models import Case, CaseActivity
 from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import scopes
 from amanah.core.actors import IntegrationActor, SystemActor
+from amanah.core.registry import DuplicateRegistration
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.customers.policies import is_portfolio_scoped
@@ -53,7 +54,7 @@ def test_every_model_with_visible_to_uses_the_one_declared_implementation():
 
 
 def test_a_model_is_declared_once_and_widen_needs_own():
-    with pytest.raises(ImproperlyConfigured):
+    with pytest.raises(DuplicateRegistration):
         scopes.register(Case, view=CASE_VIEW)
     with pytest.raises(ImproperlyConfigured):
         scopes.register(type("X", (), {}), view=CASE_VIEW, widen=CASE_VIEW_BRANCH)

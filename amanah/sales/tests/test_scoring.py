@@ -1,5 +1,9 @@
+from contextlib import ExitStack
+
 import pytest
 
+from amanah.core import registry
+from amanah.core.registry import DuplicateRegistration
 from amanah.sales import scoring, services
 from amanah.sales.models import Lead
 from amanah.sales.scoring import Signal
@@ -62,21 +66,38 @@ def test_priority_thresholds_follow_the_seed(score, priority):
     assert scoring.priority_for(score) == priority
 
 
-def test_a_module_that_owns_the_data_plugs_a_factor_in(make_customer, agent, rm, monkeypatch):
+def _signals(**providers):
+    """The providers exist only inside the ``with`` block (what a contract would register)."""
+    stack = ExitStack()
+    for code, provider in providers.items():
+        stack.enter_context(registry.scoring_signals.temporarily(code, provider))
+    return stack
+
+
+def test_a_module_that_owns_the_data_plugs_a_factor_in(make_customer, agent, rm):
     # What insight (RFM) and marketing (engagement) will do; points are capped per factor.
-    monkeypatch.setattr(scoring, "_providers", dict(scoring._providers))
-    scoring.register_signal("RFM_SEGMENT", lambda c: Signal(30, "Segmen RFM CHAMPION"))
-    scoring.register_signal("RECENT_ENGAGEMENT", lambda c: Signal(99, "Klik email 2 hari lalu"))
-    lead = services.lead_create(
-        actor=agent, customer=make_customer(marketing="GRANTED"), source_type="MANUAL"
-    )
-    assert (lead.score, lead.priority) == (55, "WARM")
-    scoring.register_signal("EMAIL_OPENED", lambda c: Signal(5, "Email dibuka"))
-    scoring.register_signal("BRANCH_VISIT", lambda c: Signal(5, "Datang ke cabang"))
-    assert scoring.rescore_open_leads(lead.customer) == 1
+    with _signals(
+        RFM_SEGMENT=lambda c: Signal(30, "Segmen RFM CHAMPION"),
+        RECENT_ENGAGEMENT=lambda c: Signal(99, "Klik email 2 hari lalu"),
+    ):
+        lead = services.lead_create(
+            actor=agent, customer=make_customer(marketing="GRANTED"), source_type="MANUAL"
+        )
+        assert (lead.score, lead.priority) == (55, "WARM")
+        with _signals(
+            EMAIL_OPENED=lambda c: Signal(5, "Email dibuka"),
+            BRANCH_VISIT=lambda c: Signal(5, "Datang ke cabang"),
+        ):
+            assert scoring.rescore_open_leads(lead.customer) == 1
     assert Lead.objects.get(pk=lead.pk).priority == "HOT"
+    assert "RFM_SEGMENT" not in registry.scoring_signals
+
+
+def test_a_factor_has_one_provider_and_must_exist():
     with pytest.raises(ValueError):
         scoring.register_signal("ZODIAC", lambda c: Signal(1, "?"))
+    with pytest.raises(DuplicateRegistration):
+        scoring.register_signal("MARKETING_CONSENT", lambda c: Signal(15, "lagi"))
 
 
 def test_lead_page_shows_the_breakdown(make_customer, agent, rm):

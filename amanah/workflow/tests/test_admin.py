@@ -7,9 +7,11 @@ from django.utils import translation
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
+from amanah.core import registry
 from amanah.core.errors import ServiceError
-from amanah.workflow import registry
+from amanah.core.registry import DuplicateRegistration
 from amanah.workflow.models import Transition, Workflow
+from amanah.workflow.registry import WorkflowSpec, declare_workflow, register_guard
 from amanah.workflow.services import transition_update, workflow_sync
 from amanah.workflow.tests.conftest import REFUSE
 
@@ -19,7 +21,7 @@ def _row(frm="NEW", to="CONTACTED") -> Transition:
 
 
 def test_every_declared_transition_is_in_the_tables(db):
-    for key, spec in registry.workflows().items():
+    for key, spec in registry.workflows.items():
         stored = set(
             Transition.objects.filter(workflow__key=key).values_list(
                 "from_status", "to_status", "is_revert"
@@ -131,3 +133,13 @@ def test_editing_a_missing_transition_is_not_found(admin):
     client = sign_in(Client(), admin)
     response = client.post("/workflow/transitions/999999999/", {"permission": "lead.update"})
     assert response.status_code == 404
+
+
+def test_workflows_and_guards_are_declared_once():
+    lead = registry.workflows.get("sales.lead")
+    with pytest.raises(DuplicateRegistration):
+        declare_workflow(lead)
+    with pytest.raises(DuplicateRegistration):  # nor a second workflow for the same model
+        declare_workflow(WorkflowSpec("x.lead", lead.model, "status", "x", transitions=()))
+    with pytest.raises(DuplicateRegistration):
+        register_guard(REFUSE, lambda obj, data: True, message="x")

@@ -21,8 +21,10 @@ from django.db import connection, connections, transaction
 
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
+from amanah.core import registry
 from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
+from amanah.core.events import EventHandler
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
@@ -31,7 +33,6 @@ from amanah.iam.models import Branch, TimeZoneChoice, User
 from amanah.notifications.models import Notification
 from amanah.sales import services as sales
 from amanah.sales.models import Lead
-from amanah.workflow import events
 from amanah.workflow.contract import transition_apply
 from amanah.workflow.models import TransitionHistory
 
@@ -140,14 +141,16 @@ def _lines(world) -> list[tuple[str, str]]:
 def test_one_of_two_simultaneous_moves_wins_the_other_is_refused(world):
     first_inside = threading.Event()
 
-    def hold_first(sender, **payload):
+    def hold_first(*, actor, **payload):
         if threading.current_thread().name == "first":
             first_inside.set()  # the move is saved, its transaction still open
             threading.Event().wait(HOLD)
 
     outcomes: list = []
-    events.event.connect(hold_first, dispatch_uid="test-hold-first")
-    try:
+    event = "sales.lead.transitioned"
+    with registry.event_handlers.temporarily(
+        f"{event}:test-hold-first", EventHandler(event, hold_first)
+    ):
         first = threading.Thread(target=_move, args=(world, "CONTACTED", outcomes), name="first")
         second = threading.Thread(
             target=_move,
@@ -159,8 +162,6 @@ def test_one_of_two_simultaneous_moves_wins_the_other_is_refused(world):
         second.start()
         first.join(JOIN_TIMEOUT)
         second.join(JOIN_TIMEOUT)
-    finally:
-        events.event.disconnect(dispatch_uid="test-hold-first")
     assert not first.is_alive() and not second.is_alive()
     assert outcomes == ["moved", "transition_not_allowed"]
     assert _lines(world) == [("NEW", "CONTACTED")]

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.utils import translation
 
 from amanah.audit.models import AuditLog
+from amanah.core import registry
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.events import EventHandler
 from amanah.sales.models import Lead
-from amanah.workflow import events
 from amanah.workflow.contract import (
     available_revert,
     available_transitions,
@@ -50,20 +51,24 @@ def _status(lead) -> str:
     return Lead.objects.get(pk=lead.pk).status
 
 
+def _listening(handler, event="sales.lead.transitioned"):
+    """Subscribe ``handler`` to the lead workflow's event for the ``with`` block only."""
+    return registry.event_handlers.temporarily(
+        f"{event}:test-listener", EventHandler(event, handler)
+    )
+
+
 # ------------------------------------------------------------------ the happy path
 
 
 def test_a_move_saves_writes_history_audit_and_event(lead, rm):
     seen = []
 
-    def listen(sender, **payload):
-        seen.append((sender, payload["from_status"], payload["to_status"], payload["revert"]))
+    def listen(*, actor, obj, from_status, to_status, revert):
+        seen.append((actor, obj.pk, from_status, to_status, revert))
 
-    events.event.connect(listen, dispatch_uid="test-listen")
-    try:
+    with _listening(listen):
         moved = transition_apply(actor=rm, obj=lead, to="CONTACTED")
-    finally:
-        events.event.disconnect(dispatch_uid="test-listen")
     assert moved.status == _status(lead) == "CONTACTED"
     line = TransitionHistory.objects.get(object_id=str(lead.pk))
     assert (line.from_status, line.to_status, line.actor_id, line.actor_label) == (
@@ -80,7 +85,7 @@ def test_a_move_saves_writes_history_audit_and_event(lead, rm):
         "to": "CONTACTED",
         "history": line.pk,
     }
-    assert seen == [("sales.lead.transitioned", "NEW", "CONTACTED", False)]
+    assert seen == [(rm, lead.pk, "NEW", "CONTACTED", False)]
 
 
 def test_free_text_stays_out_of_history_and_audit(lead, rm):
@@ -147,16 +152,12 @@ def test_out_of_scope_and_missing_are_not_found(lead, other_rm, rm):
 
 
 def test_a_failure_after_the_save_rolls_back_status_history_and_audit(lead, rm):
-    def explode(sender, **payload):
+    def explode(*, actor, **payload):
         raise RuntimeError("a handler failed")
 
     rows = _audit(lead).count()
-    events.event.connect(explode, dispatch_uid="test-explode")
-    try:
-        with pytest.raises(RuntimeError):
-            transition_apply(actor=rm, obj=lead, to="CONTACTED")
-    finally:
-        events.event.disconnect(dispatch_uid="test-explode")
+    with _listening(explode), pytest.raises(RuntimeError):
+        transition_apply(actor=rm, obj=lead, to="CONTACTED")
     assert (_status(lead), _history(lead), _audit(lead).count()) == ("NEW", [], rows)
 
 
