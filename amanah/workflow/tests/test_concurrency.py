@@ -26,6 +26,7 @@ from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.events import EventHandler
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import on_own_connection
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
 from amanah.iam import services as iam
@@ -39,27 +40,6 @@ from amanah.workflow.models import TransitionHistory
 JOIN_TIMEOUT = 60  # seconds; the whole run takes about one
 HOLD = 0.5  # how long the first mover keeps its transaction open
 RACERS = 8
-
-
-def _own_connection(work):
-    """Run ``work`` in a thread with its own (autocommitting) connection; re-raise its error."""
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = work()
-        except Exception as error:  # noqa: BLE001 (re-raised below)
-            outcome["error"] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=JOIN_TIMEOUT)
-    assert not thread.is_alive()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 def _build(marker: str) -> dict:
@@ -106,9 +86,9 @@ def _remove(world: dict) -> None:
 
 @pytest.fixture
 def world(db):
-    built = _own_connection(lambda: _build(uuid.uuid4().hex[:10]))
+    built = on_own_connection(lambda: _build(uuid.uuid4().hex[:10]))
     yield built
-    _own_connection(lambda: _remove(built))
+    on_own_connection(lambda: _remove(built))
     assert verify_chain().ok
 
 
