@@ -19,6 +19,17 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Indonesian): a request in English activates
+    English on the thread, and a later test in the same thread must not inherit it."""
+    from django.utils import translation
+
+    translation.activate("id")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is the production hasher (test_auth checks it); tests hash thousands of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

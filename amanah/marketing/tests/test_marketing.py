@@ -136,7 +136,7 @@ def test_four_eyes_the_author_cannot_approve(people, marketer, make_user):
     with pytest.raises(ServiceError) as refused:
         mkt.campaign_approve(actor=marketer, campaign=campaign)
     # The workflow engine's four-eyes guard (marketing.campaign.four_eyes) refuses.
-    assert refused.value.code == "guard_failed" and "sendiri" in refused.value.message
+    assert refused.value.code == "guard_failed"
     with pytest.raises(NotFound):  # an agent may not even see campaigns
         mkt.campaign_approve(actor=make_user(R.AGENT), campaign=campaign)
     approver = make_user(R.MARKETING)
