@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "amanah.cases",
     "amanah.sales",
     "amanah.marketing",
+    "amanah.messaging",
     "amanah.calendars",
     "amanah.demo",
 ]

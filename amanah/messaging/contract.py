@@ -1,0 +1,1 @@
+"""What messaging offers the house (filled in as the outbox lands)."""

@@ -1,0 +1,1 @@
+"""Messaging tables: the outbox (``outbox.py``) and the templates (``templates.py``)."""
