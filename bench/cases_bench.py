@@ -1120,11 +1120,12 @@ def timed_sweep(now=None) -> SweepRun:
         del connection.commit  # back to the class's method
     wal1, checkpoints1 = _wal_and_checkpoints()
     steps = []
-    for step in (sweep.WARNING, sweep.BREACH, sweep.REGULATORY):
-        marks = [sec for sql, sec in statements if f"'kind', '{step.kind}'" in sql]
-        steps.append((f"{step.kind}: UPDATE + activity lines + notifications, "
+    for pass_ in sweep.PASSES:  # a pass's statements walk its step's column, oldest first
+        marks = [sec for sql, sec in statements if f"ORDER BY {pass_.step.order_by}\n" in sql]
+        riders = "".join(f" (+ {rider.kind} riding along)" for rider in pass_.riders)
+        steps.append((f"{pass_.step.kind}{riders}: mark statements, "
                       f"{len(marks)} batch(es) of ≤ {sweep.BATCH_SIZE:,}", sum(marks)))  # fmt: skip
-    steps.append(("`audit.record_many` for the escalations (hash chain, bulk insert)",
+    steps.append(("`audit.record_many`: escalations, breaches, OJK flags (hash chain, COPY)",
                   sum(audit_seconds)))  # fmt: skip
     steps.append((f"commits ({len(commits)})", sum(commits)))
     steps.append(("other", total - sum(seconds for _label, seconds in steps)))
@@ -1134,17 +1135,17 @@ def timed_sweep(now=None) -> SweepRun:
 
 
 def explain_sweep() -> None:
-    """EXPLAIN (ANALYZE, BUFFERS, WAL) of the sweep's three statements as the sweep runs them
+    """EXPLAIN (ANALYZE, BUFFERS, WAL) of the first mark statement of each of the sweep's passes
     (one transaction, rolled back). Each statement is run under EXPLAIN ANALYZE instead of
     plainly, so the sweep sees no rows come back and writes no audit events."""
     from django.db import connection, transaction
 
-    from amanah.cases.sweep import sla_sweep
+    from amanah.cases.sweep import PASSES, sla_sweep
 
     plans = []
 
     def explain_instead(execute, sql, params, many, context):
-        if "WITH supervisors" not in sql:
+        if "SKIP LOCKED" not in sql:
             return execute(sql, params, many, context)
         execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params, many, context)
         plans.append("\n".join(r[0] for r in context["cursor"].fetchall()))
@@ -1155,7 +1156,8 @@ def explain_sweep() -> None:
     with transaction.atomic(), connection.execute_wrapper(explain_instead):
         sla_sweep()
         transaction.set_rollback(True)
-    for label, plan in zip(["warnings", "breaches", "OJK day 20"], plans, strict=False):
+    labels = [p.step.kind + "".join(f" + {r.kind}" for r in p.riders) for p in PASSES]
+    for label, plan in zip(labels, plans, strict=False):
         print(f"\n-- sweep statement: {label}\n{plan}")
 
 
