@@ -8,14 +8,26 @@ each in its own short transaction, oldest first: agents editing cases meanwhile 
 batch at most, and a case locked by an agent's open transaction is skipped and picked up by the
 next batch or the next minute's run.
 
+Each case is updated once per run, whatever it is due for (``PASSES``): the breach pass walks the
+overdue cases on their partial index and sets, in the same UPDATE, the OJK day-20 flag of those
+past day 20 too; the warning pass and the day-20 pass then find only what is left (cases not yet
+overdue, paused ones, ones breached in an earlier run). A case update is never HOT (every mark is
+in a partial index's condition, which is what keeps the per-minute run to milliseconds) and
+touches all fifteen of the table's indexes, so updating a case twice costs twice.
+
 What each mark leaves behind, and why it scales with the people told, not the cases marked:
 - The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
   the escalated status and level): the queue, the case page and the reports read them.
 - The audit trail keeps one row per escalated case and per OJK day-20 flag (regulatory facts an
-  auditor looks up case by case), written with COPY in each batch's transaction.
+  auditor looks up case by case: the audit viewer finds them by the case's id), written with
+  ``audit.record_many`` (one chain lock, one COPY) in each batch's transaction, also in a
+  catch-up. One row per batch listing the case numbers would save the catch-up most of its
+  audit time (docs/benchmarks.md), but a case looked up in the trail would then not be found
+  by its id; kept per case.
 - The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
   "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases; a second run
-  marks nothing and so adds nothing. It is written in the transaction of the step's last batch:
+  marks nothing and so adds nothing. It is written in the transaction of the last batch of the
+  last pass that sets the mark:
   if the run dies halfway, the cases already marked go without a digest (they are in the
   overdue queue all the same), and none is ever sent twice.
 - The case's activity log: in a normal per-minute run (at most ``DETAIL_LIMIT`` cases due for
