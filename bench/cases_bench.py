@@ -42,6 +42,7 @@ from bisect import bisect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from types import SimpleNamespace
 
 from bench.search_bench import (
     MARKER_TABLE,
@@ -1067,6 +1068,19 @@ def _wal_and_checkpoints() -> tuple[int, int]:
     return int(lsn), int(done)
 
 
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) the database backend ``pid`` has used, from /proc: the
+    bench's server is local. None where /proc cannot tell (another OS, a remote server)."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _first_branch_schedule(actor):
     from amanah.calendars.schedules import schedule_for_branch
     from amanah.iam.models import Branch
@@ -1109,6 +1123,10 @@ def timed_sweep(now=None) -> SweepRun:
 
     connection.ensure_connection()
     wal0, checkpoints0 = _wal_and_checkpoints()
+    # CPU time of the sweep's own process and of its database backend: on a shared machine
+    # the wall clock also counts the time others had the cores; CPU seconds do not.
+    backend = connection.connection.info.backend_pid
+    cpu0 = (time.process_time(), _backend_cpu_seconds(backend))
     audit.record_many, connection.commit = timed_record_many, timed_commit
     try:
         t0 = time.perf_counter()
@@ -1118,33 +1136,43 @@ def timed_sweep(now=None) -> SweepRun:
     finally:
         audit.record_many = original_record_many
         del connection.commit  # back to the class's method
+    cpu1 = (time.process_time(), _backend_cpu_seconds(backend))
     wal1, checkpoints1 = _wal_and_checkpoints()
     steps = []
-    for step in (sweep.WARNING, sweep.BREACH, sweep.REGULATORY):
-        marks = [sec for sql, sec in statements if f"'kind', '{step.kind}'" in sql]
-        steps.append((f"{step.kind}: UPDATE + activity lines + notifications, "
+    # A pass's statements walk its step's column, oldest first (an older sweep: one pass a step).
+    passes = getattr(sweep, "PASSES", None) or [
+        SimpleNamespace(step=step, riders=()) for step in (sweep.BREACH, sweep.WARNING,
+                                                          sweep.REGULATORY)
+    ]  # fmt: skip
+    for pass_ in passes:
+        marks = [sec for sql, sec in statements if f"ORDER BY {pass_.step.order_by}\n" in sql]
+        riders = "".join(f" (+ {rider.kind} riding along)" for rider in pass_.riders)
+        steps.append((f"{pass_.step.kind}{riders}: mark statements, "
                       f"{len(marks)} batch(es) of ≤ {sweep.BATCH_SIZE:,}", sum(marks)))  # fmt: skip
-    steps.append(("`audit.record_many` for the escalations (hash chain, bulk insert)",
+    steps.append(("`audit.record_many`: escalations, breaches, OJK flags (hash chain, COPY)",
                   sum(audit_seconds)))  # fmt: skip
     steps.append((f"commits ({len(commits)})", sum(commits)))
     steps.append(("other", total - sum(seconds for _label, seconds in steps)))
     steps.append((f"(WAL written: {(wal1 - wal0) / 2**30:.2f} GiB; checkpoints during the run: "
                   f"{checkpoints1 - checkpoints0})", None))  # fmt: skip
+    if cpu0[1] is not None and cpu1[1] is not None:
+        steps.append((f"(CPU: {cpu1[0] - cpu0[0]:.2f} s in the sweep's process, "
+                      f"{cpu1[1] - cpu0[1]:.2f} s in its database backend)", None))  # fmt: skip
     return SweepRun(total, result, steps)
 
 
 def explain_sweep() -> None:
-    """EXPLAIN (ANALYZE, BUFFERS, WAL) of the sweep's three statements as the sweep runs them
+    """EXPLAIN (ANALYZE, BUFFERS, WAL) of the first mark statement of each of the sweep's passes
     (one transaction, rolled back). Each statement is run under EXPLAIN ANALYZE instead of
     plainly, so the sweep sees no rows come back and writes no audit events."""
     from django.db import connection, transaction
 
-    from amanah.cases.sweep import sla_sweep
+    from amanah.cases.sweep import PASSES, sla_sweep
 
     plans = []
 
     def explain_instead(execute, sql, params, many, context):
-        if "WITH supervisors" not in sql:
+        if "SKIP LOCKED" not in sql:
             return execute(sql, params, many, context)
         execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params, many, context)
         plans.append("\n".join(r[0] for r in context["cursor"].fetchall()))
@@ -1155,7 +1183,8 @@ def explain_sweep() -> None:
     with transaction.atomic(), connection.execute_wrapper(explain_instead):
         sla_sweep()
         transaction.set_rollback(True)
-    for label, plan in zip(["warnings", "breaches", "OJK day 20"], plans, strict=False):
+    labels = [p.step.kind + "".join(f" + {r.kind}" for r in p.riders) for p in PASSES]
+    for label, plan in zip(labels, plans, strict=False):
         print(f"\n-- sweep statement: {label}\n{plan}")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import operator
 import os
 from dataclasses import asdict, dataclass
 from datetime import UTC
@@ -31,8 +32,13 @@ from amanah.audit.models import AuditLog
 GENESIS_HASH = "0" * 64
 
 
-def _canonical(row: dict) -> str:
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds on each
+# call, built once.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical(row) -> str:
+    return _ENCODER.encode(row)
 
 
 def _mac(purpose: str, message: str) -> str:
@@ -61,6 +67,74 @@ def _row_fields(log: AuditLog) -> dict:
 def compute_hash(log: AuditLog) -> str:
     """The row's link: HMAC(key, previous hash + the row with its id)."""
     return _mac("row", log.prev_hash + _canonical(_row_fields(log)))
+
+
+# The fields that differ from row to row in a batch (record_many); the others (time, action,
+# actor, request) are the batch's own, so their canonical text is built once.
+_PER_ROW_FIELDS = ("id", "meta", "object_id", "object_type")
+
+
+def _frame(fields: dict) -> list[str]:
+    """The canonical text of a row cut around its per-row fields, which ``_canonical`` would put
+    in sorted key order: ``frame[0] + id + frame[1] + meta + ... + frame[-1]``. The same text
+    ``json.dumps(sort_keys=True, separators=(",", ":"))`` writes, one key at a time."""
+    pieces, current = [], "{"
+    for n, key in enumerate(sorted(fields)):
+        current += ("," if n else "") + _canonical(key) + ":"
+        if key in _PER_ROW_FIELDS:
+            pieces.append(current)
+            current = ""
+        else:
+            current += _canonical(fields[key])
+    pieces.append(current + "}")
+    return pieces
+
+
+class Linker:
+    """``compute_hash`` for a batch of rows (a sweep's thousands of events) at a fraction of its
+    cost, with the same result (the tests hold the two together): the keyed HMAC state after
+    the label is computed once and copied per row, the constant part of the canonical text is
+    built once per batch, and a meta shared by many rows is serialized once."""
+
+    def __init__(self) -> None:
+        key = settings.AUDIT_CHAIN_KEY.encode()
+        self._start = hmac.new(key, b"row\n", hashlib.sha256)  # as _mac("row", ...)
+        self._frames: dict[tuple, list[str]] = {}
+        # id(meta) -> (meta, its text); holding the dict keeps its id from being reused.
+        self._metas: dict[int, tuple[dict, str]] = {}
+
+    def meta_text(self, meta) -> str:
+        """The canonical JSON of ``meta`` (also valid jsonb input for COPY), once per object."""
+        found = self._metas.get(id(meta))
+        if found is None:
+            found = self._metas[id(meta)] = (meta, _canonical(meta))
+        return found[1]
+
+    def link(self, log: AuditLog, prev: str) -> str:
+        """The hash of ``log`` chained after ``prev`` (== compute_hash with prev_hash=prev)."""
+        key = _frame_key(log)
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = _frame(_row_fields(log))
+        values = (
+            str(log.id),  # an int: its JSON is its decimal digits
+            self.meta_text(log.meta),
+            _canonical(log.object_id),
+            _canonical(log.object_type),
+        )
+        text = frame[0]
+        for value, piece in zip(values, frame[1:], strict=True):
+            text += value + piece
+        mac = self._start.copy()
+        mac.update((prev + text).encode())
+        return mac.hexdigest()
+
+
+# The attributes that _row_fields reads apart from the per-row ones: one frame per combination.
+_frame_key = operator.attrgetter(
+    "created_at", "action", "actor_id", "actor_username", "actor_role", "ip", "user_agent",
+    "request_id",
+)  # fmt: skip
 
 
 # --- checkpoints -----------------------------------------------------------------------------

@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import operator
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
-from amanah.audit.chain import GENESIS_HASH, compute_hash
+from amanah.audit.chain import GENESIS_HASH, Linker
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.core import context
 
@@ -57,25 +58,33 @@ def _object_ref(obj: models.Model | None, object_type: str | None, object_id: st
 
 
 @functools.cache
-def _text_limits() -> tuple[tuple[str, int], ...]:
+def _text_limits() -> dict[str, int]:
     fields = AuditLog._meta.concrete_fields
-    return tuple((field.attname, field.max_length) for field in fields if field.max_length)
+    return {field.attname: field.max_length for field in fields if field.max_length}
+
+
+def _fit(value, attname: str):
+    """Text cut to its column size before hashing: PostgreSQL would otherwise trim an
+    over-long value's trailing spaces on its own, and the stored row would not match."""
+    max_length = _text_limits().get(attname)
+    if isinstance(value, str) and max_length and len(value) > max_length:
+        return value[:max_length]
+    return value
 
 
 def _fit_text_columns(log: AuditLog) -> None:
-    """Cut text to its column size before hashing: PostgreSQL would otherwise trim an
-    over-long value's trailing spaces on its own, and the stored row would not match."""
-    for attname, max_length in _text_limits():
-        value = getattr(log, attname)
-        if isinstance(value, str) and len(value) > max_length:
-            setattr(log, attname, value[:max_length])
+    # The address is left alone: PostgreSQL's inet keeps it as given, and _append hashes it
+    # in the form the database gives back.
+    for attname in _text_limits():
+        if attname != "ip":
+            setattr(log, attname, _fit(getattr(log, attname), attname))
 
 
 def _new_log(actor, action, obj, object_type, object_id, meta, actor_label) -> AuditLog:
     action = AuditAction(action)
     object_type, object_id = _object_ref(obj, object_type, object_id)
     request = context.current()
-    return AuditLog(
+    log = AuditLog(
         created_at=timezone.now(),
         action=action.value,
         object_type=object_type,
@@ -88,6 +97,8 @@ def _new_log(actor, action, obj, object_type, object_id, meta, actor_label) -> A
         request_id=request.request_id,
         meta=_clean_meta(meta or {}),
     )
+    _fit_text_columns(log)
+    return log
 
 
 def _append(logs: list[AuditLog]) -> list[AuditLog]:
@@ -105,42 +116,74 @@ def _append(logs: list[AuditLog]) -> list[AuditLog]:
         last = cursor.fetchone()
         # Addresses are hashed as PostgreSQL's inet gives them back (e.g. ::ffff:1.2.3.4,
         # no %scope), or verify_chain would see a row it cannot reproduce.
+        # A batch's rows share their address: each distinct one is asked about once.
         ip_field = AuditLog._meta.get_field("ip")
-        ips = [ip_field.get_db_prep_value(log.ip, connection) for log in logs]
+        given = list({log.ip: None for log in logs})
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')), host(ip::inet) "
-            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) ORDER BY n",
-            [table, ips],
+            "SELECT host(ip::inet) FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) ORDER BY n",
+            [[ip_field.get_db_prep_value(ip, connection) for ip in given]],
         )
-        rows = cursor.fetchall()
+        stored_ip = dict(zip(given, (row[0] for row in cursor.fetchall()), strict=True))
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(logs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
     prev = last[0] if last else GENESIS_HASH
-    for log, (log_id, ip) in zip(logs, rows, strict=True):
-        log.id, log.ip = log_id, ip
-        _fit_text_columns(log)
+    linker = Linker()
+    for log, log_id in zip(logs, ids, strict=True):
+        log.id, log.ip = log_id, stored_ip[log.ip]
         log.prev_hash = prev
-        log.hash = prev = compute_hash(log)
-    _copy_in(logs)
+        log.hash = prev = linker.link(log, prev)
+    _copy_in(logs, linker)
     return logs
 
 
-_COPY_COLUMNS = (
-    "id", "created_at", "action", "object_type", "object_id", "actor_id", "actor_username",
-    "actor_role", "ip", "user_agent", "request_id", "meta", "prev_hash", "hash",
+# The per-row columns first, then the ones a batch shares (their text is built once).
+_COPY_ROW_COLUMNS = ("id", "object_type", "object_id", "meta", "prev_hash", "hash")
+_COPY_SHARED_COLUMNS = (
+    "created_at", "action", "actor_id", "actor_username", "actor_role", "ip", "user_agent",
+    "request_id",
 )  # fmt: skip
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_CHUNK = 2000  # rows per write to the COPY stream
 
 
-def _copy_in(logs: list[AuditLog]) -> None:
-    """Insert the chained rows with COPY: one stream, no statement to build per row (the app's
-    role needs INSERT only). The values are the ones just hashed; meta goes as the JSON text
-    Django's JSONField would store, which reads back as the same dict."""
-    copy_sql = f"COPY {AuditLog._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+def _copy_value(value) -> str:
+    """A value in COPY's text format: NULL as \\N, backslash and the separators escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy_in(logs: list[AuditLog], linker: Linker) -> None:
+    """Insert the chained rows with COPY in its text format: one stream, no statement or
+    parameter to build per row (the app's role needs INSERT only). The values are the ones
+    just hashed; meta goes as the canonical JSON text that was hashed, which reads back as the
+    same dict."""
+    columns = ", ".join(_COPY_ROW_COLUMNS + _COPY_SHARED_COLUMNS)
+    copy_sql = f"COPY {AuditLog._meta.db_table} ({columns}) FROM STDIN"
+    shared: dict[tuple, str] = {}
+    shared_values = operator.attrgetter(*_COPY_SHARED_COLUMNS)
     with connection.connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for log in logs:
-            row = [getattr(log, column) for column in _COPY_COLUMNS]
-            row[_COPY_COLUMNS.index("meta")] = Jsonb(log.meta)
-            copy.write_row(row)
+        for start in range(0, len(logs), _COPY_CHUNK):
+            lines = []
+            for log in logs[start : start + _COPY_CHUNK]:
+                values = shared_values(log)
+                tail = shared.get(values)
+                if tail is None:
+                    tail = shared[values] = "\t".join(_copy_value(v) for v in values)
+                lines.append(
+                    f"{log.id}\t{_copy_value(log.object_type)}\t{_copy_value(log.object_id)}\t"
+                    f"{_copy_value(linker.meta_text(log.meta))}\t{log.prev_hash}\t{log.hash}\t"
+                    f"{tail}\n"
+                )
+            copy.write("".join(lines))
+    alias = connection.alias
     for log in logs:  # saved, as bulk_create would have marked them
-        log._state.adding, log._state.db = False, connection.alias
+        log._state.adding, log._state.db = False, alias
 
 
 def record(
@@ -163,24 +206,35 @@ def record(
 
 
 def record_many(
-    *, actor, action: AuditAction | str, objects=(), meta_for=None, object_type=None, object_ids=()
+    *,
+    actor,
+    action: AuditAction | str,
+    objects=(),
+    meta_for=None,
+    object_type=None,
+    object_ids=(),
+    meta: dict | None = None,
 ) -> list[AuditLog]:
     """One event per object (e.g. every case a sweep escalated), chained in one write.
 
     Either ``objects`` (model instances) or ``object_type`` and ``object_ids`` (a batch job's
-    ids, without building an instance each); ``meta_for(obj or id)`` gives each event's meta.
+    ids, without building an instance each); ``meta_for(obj or id)`` gives each event's meta,
+    or ``meta`` the one meta of every event (checked and serialized once).
     Used by batch jobs, where one lock and one COPY per batch keep thousands of events cheap.
     """
     if object_type:
         refs = [(object_type, str(object_id), object_id) for object_id in object_ids]
     else:
         refs = [(*_object_ref(obj, None, None), obj) for obj in objects]
-    template = _new_log(actor, action, None, "", "", None, None)
+    template = _new_log(actor, action, None, "", "", meta, None)
+    limits = _text_limits()  # text cut to its column, as _fit_text_columns does for the rest
+    type_max, id_max = limits["object_type"], limits["object_id"]
     logs = []
     for ref_type, ref_id, item in refs:
         log = _like(template)
-        log.object_type, log.object_id = ref_type, ref_id
-        log.meta = _clean_meta(meta_for(item) if meta_for else {})
+        log.object_type, log.object_id = ref_type[:type_max], ref_id[:id_max]
+        if meta_for:
+            log.meta = _clean_meta(meta_for(item))
         logs.append(log)
     return _append(logs)
 

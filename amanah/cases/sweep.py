@@ -8,14 +8,26 @@ each in its own short transaction, oldest first: agents editing cases meanwhile 
 batch at most, and a case locked by an agent's open transaction is skipped and picked up by the
 next batch or the next minute's run.
 
+Each case is updated once per run, whatever it is due for (``PASSES``): the breach pass walks the
+overdue cases on their partial index and sets, in the same UPDATE, the OJK day-20 flag of those
+past day 20 too; the warning pass and the day-20 pass then find only what is left (cases not yet
+overdue, paused ones, ones breached in an earlier run). A case update is never HOT (every mark is
+in a partial index's condition, which is what keeps the per-minute run to milliseconds) and
+touches all fifteen of the table's indexes, so updating a case twice costs twice.
+
 What each mark leaves behind, and why it scales with the people told, not the cases marked:
 - The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
   the escalated status and level): the queue, the case page and the reports read them.
 - The audit trail keeps one row per escalated case and per OJK day-20 flag (regulatory facts an
-  auditor looks up case by case), written with COPY in each batch's transaction.
+  auditor looks up case by case: the audit viewer finds them by the case's id), written with
+  ``audit.record_many`` (one chain lock, one COPY) in each batch's transaction, also in a
+  catch-up. One row per batch listing the case numbers would save the catch-up most of its
+  audit time (docs/benchmarks.md), but a case looked up in the trail would then not be found
+  by its id; kept per case.
 - The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
   "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases; a second run
-  marks nothing and so adds nothing. It is written in the transaction of the step's last batch:
+  marks nothing and so adds nothing. It is written in the transaction of the last batch of the
+  last pass that sets the mark:
   if the run dies halfway, the cases already marked go without a digest (they are in the
   overdue queue all the same), and none is ever sent twice.
 - The case's activity log: in a normal per-minute run (at most ``DETAIL_LIMIT`` cases due for
@@ -29,7 +41,7 @@ What each mark leaves behind, and why it scales with the people told, not the ca
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -85,6 +97,7 @@ class Step:
     kind: str
     message: str
     digest: str  # the digest's title after the count, e.g. "kasus melewati batas SLA"
+    column: str  # the mark's own time column (a step riding along sets only this one)
 
 
 WARNING = Step(
@@ -94,6 +107,7 @@ WARNING = Step(
     "warning",
     "Peringatan SLA: 75% waktu kerja terpakai",
     "kasus mendekati batas SLA (75%)",
+    "warned_at",
 )
 BREACH = Step(
     "c.breached_at IS NULL AND c.paused_at IS NULL AND c.sla_due_at <= %(now)s",
@@ -105,6 +119,7 @@ BREACH = Step(
     "breach",
     "Batas SLA terlampaui",
     "kasus melewati batas SLA",
+    "breached_at",
 )
 REGULATORY = Step(
     "c.regulatory_overdue_at IS NULL AND c.regulatory_deadline_at <= %(now)s",
@@ -113,7 +128,29 @@ REGULATORY = Step(
     "regulatory",
     "Hari ke-20 (POJK 22/2023) terlewati tanpa penyelesaian",
     "kasus melewati hari ke-20 OJK",
+    "regulatory_overdue_at",
 )
+STEPS = (WARNING, BREACH, REGULATORY)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One walk over the due cases of ``step`` (on its partial index, oldest first) that also
+    sets each ``rider`` mark due on the same case: one UPDATE per case, not one per mark."""
+
+    step: Step
+    riders: tuple[Step, ...] = ()
+
+    def steps(self) -> tuple[Step, ...]:
+        return (self.step, *self.riders)
+
+
+# Breaches first: a case past both its 75 % mark and its due time since the last run (a
+# backlog) gets the breach alone, which also sets warned_at; a warning for a case that is
+# already overdue would only be noise in the inbox and the activity log. An overdue case past
+# OJK day 20 gets its day-20 flag in the same UPDATE; the last pass flags the rest (paused
+# cases, cases breached in an earlier run).
+PASSES = (Pass(BREACH, riders=(REGULATORY,)), Pass(WARNING), Pass(REGULATORY))
 
 
 def _literal(text: str) -> str:
@@ -136,37 +173,55 @@ def _is_catch_up(step: Step, now) -> bool:
         return cursor.fetchone()[0] > DETAIL_LIMIT
 
 
-def _mark_batch(step: Step, now, *, detail: bool) -> list[tuple]:
-    """One statement: mark up to BATCH_SIZE due cases and (with ``detail``) log each one's SLA
-    line; returns the marked rows (id, case_no, status, escalate_on_breach)."""
+def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
+    """One statement: mark up to BATCH_SIZE cases due for the pass's step, with every rider
+    mark due on them too, and log each mark's SLA line where ``detail[kind]``. Returns the
+    marked rows: (id, case_no, status, escalate_on_breach, then one flag per rider: set?)."""
+    step = pass_.step
+    flags = "".join(f", ({r.condition}) AS {r.kind}" for r in pass_.riders)
+    sets = "".join(
+        f", {r.column} = CASE WHEN due.{r.kind} THEN %(now)s ELSE c.{r.column} END"
+        for r in pass_.riders
+    )
+    returned = "".join(f", due.{r.kind}" for r in pass_.riders)
+    lines = " UNION ALL ".join(
+        f"""SELECT id, 'SLA', '{_literal(s.message)}', %(actor)s,
+                   jsonb_build_object('kind', '{s.kind}'), %(now)s
+              FROM marked WHERE %(detail_{s.kind})s{"" if s is step else f" AND {s.kind}"}"""
+        for s in pass_.steps()
+    )
     sql = f"""
         WITH due AS (
-            SELECT c.id FROM cases_case c
+            SELECT c.id{flags} FROM cases_case c
              WHERE c.status = ANY(%(open)s) AND {step.condition}
              ORDER BY {step.order_by}
              LIMIT {BATCH_SIZE}
                FOR NO KEY UPDATE SKIP LOCKED
         ),
         marked AS (
-            UPDATE cases_case c SET {step.set_clause}
+            UPDATE cases_case c SET {step.set_clause}{sets}
               FROM cases_slapolicy p, due
              WHERE c.id = due.id AND p.id = c.sla_policy_id
-         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach
+         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach{returned}
         ),
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
-            SELECT id, 'SLA', '{_literal(step.message)}', %(actor)s,
-                   jsonb_build_object('kind', '{step.kind}'), %(now)s
-              FROM marked
-             WHERE %(detail)s
+            {lines}
         )
-        SELECT id, case_no, status, escalate_on_breach FROM marked
+        SELECT * FROM marked
     """
-    params = {"now": now, "open": OPEN, "actor": ACTOR.username, "detail": detail}
+    params = {"now": now, "open": OPEN, "actor": ACTOR.username}
+    params.update({f"detail_{kind}": value for kind, value in detail.items()})
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _marks(pass_: Pass, row: tuple) -> list[Step]:
+    """The marks a returned row got: the pass's step, and each rider whose flag is set."""
+    riders = [rider for rider, flag in zip(pass_.riders, row[4:], strict=True) if flag]
+    return [pass_.step, *riders]
 
 
 def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
@@ -211,59 +266,83 @@ def _summarize(step: Step, now, marked: int) -> None:
     )
 
 
-def _audit(action: AuditAction, rows: list[tuple], meta: dict) -> None:
+def _audit(action: AuditAction, case_ids: list[int], meta: dict) -> None:
     """One audit row per marked case, in the batch's transaction (so a re-run, which marks
     nothing new, audits nothing new)."""
     audit.record_many(
-        actor=ACTOR,
-        action=action,
-        object_type=Case._meta.label,
-        object_ids=[row[0] for row in rows],
-        meta_for=lambda case_id: meta,
+        actor=ACTOR, action=action, object_type=Case._meta.label, object_ids=case_ids, meta=meta
     )
 
 
-def _audit_breaches(marked: list[tuple]) -> int:
-    """Escalating breaches as ESCALATE_CASE, the others as an SLA_BREACH update."""
-    escalated = [row for row in marked if row[3]]
+def _audit_batch(pass_: Pass, rows: list[tuple]) -> int:
+    """The batch's regulatory facts, case by case: escalating breaches as ESCALATE_CASE, the
+    others as an SLA_BREACH update, OJK day-20 flags as an OJK_DAY_20 update (warnings are in
+    the case's marks and log only). Returns how many were escalated."""
+    escalated, breached, day_20 = [], [], []
+    for row in rows:
+        for step in _marks(pass_, row):
+            if step is BREACH:
+                (escalated if row[3] else breached).append(row[0])
+            elif step is REGULATORY:
+                day_20.append(row[0])
     _audit(AuditAction.ESCALATE_CASE, escalated, {"reason": "sla_breach"})
-    _audit(
-        AuditAction.UPDATE_CASE, [row for row in marked if not row[3]], {"activity": "SLA_BREACH"}
-    )
+    _audit(AuditAction.UPDATE_CASE, breached, {"activity": "SLA_BREACH"})
+    _audit(AuditAction.UPDATE_CASE, day_20, {"activity": "OJK_DAY_20"})
     return len(escalated)
 
 
-def _batches(step: Step, now) -> Iterator[list[tuple]]:
-    """Mark every due case of ``step``, batch by batch, each in its own transaction; the
+@dataclass
+class _Run:
+    """One sweep's clock, which marks it details case by case, and the cases it marked."""
+
+    now: object
+    detail: dict[str, bool] = field(default_factory=dict)
+    marked: dict[str, list[int]] = field(default_factory=lambda: {s.kind: [] for s in STEPS})
+
+    def start(self, pass_: Pass) -> None:
+        """Decide, when a mark is first met, whether this run details it: a mark is counted
+        when its first pass starts (the warning after the breaches took their cases)."""
+        for step in pass_.steps():
+            if step.kind not in self.detail:
+                self.detail[step.kind] = not _is_catch_up(step, self.now)
+
+    def finish(self, pass_: Pass) -> None:
+        """Each mark's digests (and a catch-up's summary line) once its last pass is done."""
+        for step in pass_.steps():
+            if _last_pass(step) is pass_ and self.marked[step.kind]:
+                _notify_digest(step, self.now, self.marked[step.kind])
+                if not self.detail[step.kind]:
+                    _summarize(step, self.now, len(self.marked[step.kind]))
+
+
+def _last_pass(step: Step) -> Pass:
+    return [pass_ for pass_ in PASSES if step in pass_.steps()][-1]
+
+
+def _batches(pass_: Pass, run: _Run) -> Iterator[list[tuple]]:
+    """Mark every case due for the pass, batch by batch, each in its own transaction; the
     caller's work on a batch (its audit rows) runs inside that batch's transaction, and the
-    last batch's transaction also writes the run's digests (and a catch-up's summary line)."""
-    catch_up = _is_catch_up(step, now)
-    case_ids: list[int] = []
+    last batch's transaction also writes the digests (and a catch-up's summary line) of the
+    marks this pass is the last to set."""
+    run.start(pass_)
     while True:
         with transaction.atomic():
-            rows = _mark_batch(step, now, detail=not catch_up)
-            case_ids.extend(row[0] for row in rows)
+            rows = _mark_batch(pass_, run.now, run.detail)
+            for row in rows:
+                for step in _marks(pass_, row):
+                    run.marked[step.kind].append(row[0])
             yield rows
-            if len(rows) < BATCH_SIZE and case_ids:
-                _notify_digest(step, now, case_ids)
-                if catch_up:
-                    _summarize(step, now, len(case_ids))
+            if len(rows) < BATCH_SIZE:
+                run.finish(pass_)
         if len(rows) < BATCH_SIZE:
             return
 
 
 def sla_sweep(now=None) -> SweepResult:
-    now = now or timezone.now()
-    # Breaches first: a case past both its 75 % mark and its due time since the last run (a
-    # backlog) gets the breach alone, which also sets warned_at; a warning for a case that
-    # is already overdue would only be noise in the inbox and the activity log.
-    breached = escalated = 0
-    for rows in _batches(BREACH, now):
-        breached += len(rows)
-        escalated += _audit_breaches(rows)
-    warned = sum(len(rows) for rows in _batches(WARNING, now))
-    overdue = 0
-    for rows in _batches(REGULATORY, now):  # the OJK day-20 flag is a regulatory fact: audited
-        overdue += len(rows)
-        _audit(AuditAction.UPDATE_CASE, rows, {"activity": "OJK_DAY_20"})
-    return SweepResult(warned, breached, escalated, overdue)
+    run = _Run(now or timezone.now())
+    escalated = 0
+    for pass_ in PASSES:
+        for rows in _batches(pass_, run):
+            escalated += _audit_batch(pass_, rows)
+    counts = {kind: len(ids) for kind, ids in run.marked.items()}
+    return SweepResult(counts["warning"], counts["breach"], escalated, counts["regulatory"])

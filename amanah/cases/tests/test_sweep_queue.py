@@ -350,3 +350,79 @@ def test_a_breach_that_does_not_escalate_is_audited_once(open_case):
     case.refresh_from_db()
     assert case.status == "NEW" and case.breached_at
     assert _sla_audit(case) == [("UPDATE_CASE", {"activity": "SLA_BREACH"})]
+
+
+def test_a_case_overdue_and_past_ojk_day_20_is_updated_once_with_both_marks(
+    open_case, agent, supervisor
+):
+    from amanah.cases import sweep
+
+    with at(MONDAY):
+        case = open_case(priority="LOW")
+        cases.case_assign(actor=supervisor, case=case, assignee=agent)
+    case.refresh_from_db()
+    late = max(case.sla_due_at, case.regulatory_deadline_at) + dt.timedelta(minutes=1)
+    updated = []  # rows each sweep statement that updates cases returned (= cases updated)
+
+    def count_updates(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "UPDATE cases_case" in sql:
+            updated.append(context["cursor"].rowcount)
+        return result
+
+    with at(late), connection.execute_wrapper(count_updates):
+        assert sla_sweep() == sweep.SweepResult(0, 1, 1, 1)
+        assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)
+    assert sum(updated) == 1
+    # One UPDATE marked it (the breach pass, its day-20 flag riding along).
+    case.refresh_from_db()
+    assert case.breached_at == case.regulatory_overdue_at == case.warned_at == late
+    assert case.status == "ESCALATED"
+    assert [row[0] for row in _sla_audit(case)] == ["ESCALATE_CASE", "UPDATE_CASE"]
+    assert _sla_audit(case)[1][1] == {"activity": "OJK_DAY_20"}
+    kinds = CaseActivity.objects.filter(case=case, activity_type="SLA").values_list(
+        "meta__kind", flat=True
+    )
+    assert sorted(kinds) == ["breach", "regulatory"]
+    for user in (agent, supervisor):
+        digests = user.notifications.filter(dedupe_key__contains="-digest:")
+        assert sorted(digests.values_list("title", flat=True)) == [
+            "1 kasus melewati batas SLA",
+            "1 kasus melewati hari ke-20 OJK",
+        ]
+
+
+def test_a_catch_up_counts_day_20_flags_of_both_passes_in_one_digest(
+    open_case, agent, supervisor, monkeypatch
+):
+    """Overdue cases get their day-20 flag in the breach pass, a paused one in the last pass:
+    one digest and one summary line count them all."""
+    from amanah.cases import sweep
+
+    monkeypatch.setattr(sweep, "BATCH_SIZE", 2)
+    monkeypatch.setattr(sweep, "DETAIL_LIMIT", 3)
+    with at(MONDAY):
+        overdue = [open_case(priority="LOW") for _ in range(3)]
+        paused = open_case(priority="LOW")
+        for case in [*overdue, paused]:
+            cases.case_assign(actor=supervisor, case=case, assignee=agent)
+        cases.case_change_status(actor=agent, case=paused, to_status="IN_PROGRESS")
+        cases.case_change_status(actor=agent, case=paused, to_status="WAITING_INFO")
+    late = max(
+        max(c.sla_due_at, c.regulatory_deadline_at)
+        for c in Case.objects.filter(pk__in=[c.pk for c in overdue])
+    ) + dt.timedelta(minutes=1)
+    with at(late):
+        assert sla_sweep() == sweep.SweepResult(0, 3, 3, 4)
+    assert Case.objects.filter(regulatory_overdue_at=late).count() == 4
+    titles = agent.notifications.filter(dedupe_key__contains="-digest:").values_list(
+        "title", flat=True
+    )
+    assert sorted(titles) == ["3 kasus melewati batas SLA", "4 kasus melewati hari ke-20 OJK"]
+    summaries = AuditLog.objects.filter(object_type="SLA_SWEEP").values_list("meta", flat=True)
+    # 3 breaches is within DETAIL_LIMIT (each logged); 4 day-20 flags are a catch-up.
+    assert [(m["kind"], m["cases"]) for m in summaries] == [("regulatory", 4)]
+    assert not CaseActivity.objects.filter(activity_type="SLA", meta__kind="regulatory")
+    assert CaseActivity.objects.filter(activity_type="SLA", meta__kind="breach").count() == 3
+    flags = AuditLog.objects.filter(meta__activity="OJK_DAY_20", actor_username="integration:sla")
+    assert flags.count() == 4
