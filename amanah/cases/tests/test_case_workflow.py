@@ -250,3 +250,34 @@ def test_a_move_the_page_did_not_offer_is_refused_on_the_page_not_a_500(open_cas
     response = sign_in(Client(), agent).post(f"/cases/{case.pk}/status/", {"to": "CLOSED"})
     assert response.status_code in (302, 303, 400)
     assert Case.objects.get(pk=case.pk).status == "NEW"
+
+
+def _api(user, role):
+    from amanah.core.actors import SystemActor
+    from amanah.iam import services as iam
+
+    _t, raw = iam.api_token_create(actor=SystemActor("t"), user=user, role=role, name="t")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_the_api_lists_the_engines_moves_and_makes_hand_moves(
+    open_case, agent, supervisor, make_user, branch_a
+):
+    case = open_case()
+    api = _api(agent, "AGENT")
+    listed = api.get(f"/api/v1/cases/{case.pk}/moves").json()
+    assert {m["to_status"]: m["required_fields"] for m in listed} == {
+        "IN_PROGRESS": [],
+        "RESOLVED": ["final_response"],
+    }
+    url = f"/api/v1/cases/{case.pk}/status"
+    moved = api.post(url, {"to_status": "IN_PROGRESS", "note": "dicek"}, "application/json")
+    assert moved.status_code == 200 and moved.json()["status"] == "IN_PROGRESS"
+    refused = api.post(url, {"to_status": "CLOSED"}, "application/json")
+    assert refused.status_code == 400 and refused.json()["code"] == "transition_not_allowed"
+    cases.case_escalate(actor=supervisor, case=case, reason="kantor pusat perlu")
+    assert api.post(url, {"to_status": "IN_PROGRESS"}, "application/json").status_code == 403
+    colleague = _api(make_user(R.AGENT, branches=[branch_a]), "AGENT")
+    assert colleague.get(f"/api/v1/cases/{case.pk}/moves").status_code == 404
+    assert colleague.post(url, {"to_status": "IN_PROGRESS"}, "application/json").status_code == 404
+    assert _history(case) == [("NEW", "IN_PROGRESS"), ("IN_PROGRESS", "ESCALATED")]
