@@ -42,7 +42,7 @@ from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.notifications.services import Message, notify_many
-from amanah.workflow.contract import transition_apply
+from amanah.workflow.contract import available_transitions, transition_apply
 
 S = CaseStatus
 MIN_CHRONOLOGY = 10
@@ -381,6 +381,14 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
         meta={"from": previous.username if previous else None, "to": assignee.username},
     )
     return case
+
+
+def may_escalate(actor, case: Case) -> bool:
+    """Whether ``case_escalate`` would take the actor's request (a reason given): the engine's
+    move → ESCALATED, or one level up for a case already escalated."""
+    if case.status == S.ESCALATED:
+        return authz.has_perm(actor, CASE_ASSIGN)
+    return any(m.to_status == S.ESCALATED for m in available_transitions(actor, case))
 
 
 @transaction.atomic

@@ -102,9 +102,7 @@ def _moves(actor, case) -> dict:
         "respond": CaseStatus.RESOLVED in targets,
         # Shown on any case not yet closed, so that closing too early is refused with the reason.
         "close": may_close and case.status != CaseStatus.CLOSED,
-        # An escalated case may go one level up (services.case_escalate).
-        "escalate": CaseStatus.ESCALATED in targets
-        or (case.status == CaseStatus.ESCALATED and authz.has_perm(actor, CASE_ASSIGN)),
+        "escalate": services.may_escalate(actor, case),
     }
 
 

@@ -236,6 +236,8 @@ def test_the_case_page_offers_the_moves_the_engine_offers(open_case, agent, supe
     as_agent, as_supervisor = sign_in(Client(), agent), sign_in(Client(), supervisor)
     assert _buttons(as_agent, case) == set()  # taking an escalated case back: supervisors
     assert _buttons(as_supervisor, case) == {"IN_PROGRESS"}
+    escalated_page = as_supervisor.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-testid="escalate-form"' in escalated_page  # one level up
     response = as_supervisor.post(f"/cases/{case.pk}/status/", {"to": "IN_PROGRESS"})
     assert response.status_code in (302, 303)
     assert Case.objects.get(pk=case.pk).status == "IN_PROGRESS"
