@@ -1,4 +1,5 @@
-"""/api/v1/cases: intake and the end of a case, with the same rules as the pages."""
+"""/api/v1/cases: intake, the moves of the case workflow and the end of a case, with the same
+rules as the pages (the workflow engine decides which moves the caller may make)."""
 
 from datetime import datetime
 from uuid import UUID
@@ -10,6 +11,7 @@ from amanah.cases.policies import CASE_CLOSE, CASE_CREATE, CASE_UPDATE, CASE_VIE
 from amanah.core.api import permission
 from amanah.core.fields import Text
 from amanah.customers.selectors import customer_for
+from amanah.workflow.contract import available_transitions
 
 router = Router(tags=["cases"])
 
@@ -78,6 +80,39 @@ def create(request, payload: CaseIn):
 @router.get("/{case_id}", response=CaseOut, **permission(CASE_VIEW))
 def get(request, case_id: UUID):
     return _out(selectors.case_for(actor=request.auth, case_id=case_id))
+
+
+class MoveOut(Schema):
+    to_status: str
+    label: str
+    required_fields: list[str]
+
+
+@router.get("/{case_id}/moves", response=list[MoveOut], **permission(CASE_VIEW))
+def moves(request, case_id: UUID):
+    """The moves of the workflow ``cases.case`` the caller may make from the case's status.
+    Those with required fields have their own operations (final response, close)."""
+    case = selectors.case_for(actor=request.auth, case_id=case_id)
+    return [
+        {"to_status": m.to_status, "label": m.label, "required_fields": list(m.required_fields)}
+        for m in available_transitions(request.auth, case)
+    ]
+
+
+class StatusIn(Schema):
+    to_status: Text(40)
+    note: Text(5_000) = ""
+
+
+@router.post("/{case_id}/status", response=CaseOut, **permission(CASE_UPDATE))
+def change_status(request, case_id: UUID, payload: StatusIn):
+    """A hand move (e.g. IN_PROGRESS → WAITING_INFO); one the workflow does not allow →
+    400 transition_not_allowed, one the caller's role may not make → 403."""
+    case = selectors.case_for(actor=request.auth, case_id=case_id)
+    moved = services.case_change_status(
+        actor=request.auth, case=case, to_status=payload.to_status, note=payload.note
+    )
+    return _out(moved)
 
 
 class FinalResponseIn(Schema):

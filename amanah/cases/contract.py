@@ -1,16 +1,27 @@
 """What cases offer the rest of the house: the published rules (open sensitive case, may see
-sensitive), the events cases emits, and how cases show up elsewhere: the menu, the 360
-timeline, facts and alerts, quick actions, merges."""
+sensitive), the events cases emits, how cases show up elsewhere (the menu, the 360 timeline,
+facts and alerts, quick actions, merges) and the case workflow (its default transitions and
+guards)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from amanah.audit.models import AuditAction
+from amanah.cases import services
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
-from amanah.cases.policies import CASE_QUEUE, SLA_MANAGE
+from amanah.cases.models import CaseStatus as S
+from amanah.cases.policies import (
+    CASE_ASSIGN,
+    CASE_CLOSE,
+    CASE_QUEUE,
+    CASE_REOPEN,
+    CASE_UPDATE,
+    SLA_MANAGE,
+)
 from amanah.cases.sensitivity import (
     has_open_sensitive_case,
     may_see_sensitive,
@@ -26,6 +37,12 @@ from amanah.core.contributions import (
     TimelineKind,
     TimelineProvider,
     in_window,
+)
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
 )
 
 __all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_exists"]
@@ -176,4 +193,96 @@ register_contact_blocker(
     gettext_lazy("Ada kasus sensitif yang masih terbuka"),
     purposes=[Purpose.OFFER],
     condition=open_sensitive_case_exists,
+)
+
+
+# --------------------------------------------------------------------------- workflow
+# Seed 003 Bab 7.4: the status machine of a complaint. The moves are data (ADMIN may change a
+# move's permission or guard, or switch it off, on the workflow page); the fields and activity
+# line each move implies are ``services.case_on_apply``. The SLA sweep's escalation of breached
+# cases is the system's bulk mark (cases.sweep, set-based), not a person's move.
+
+HAS_FINAL_RESPONSE = register_guard(
+    "cases.case.has_final_response",
+    services.has_final_response,
+    message=gettext_lazy("Kasus tidak dapat ditutup sebelum jawaban akhir diisi."),
+    field="final_response",
+)
+FINAL_RESPONSE_LONG_ENOUGH = register_guard(
+    "cases.case.final_response_long_enough",
+    services.final_response_long_enough,
+    message=gettext_lazy("Jawaban akhir minimal 20 karakter."),
+    field="final_response",
+)
+HAS_ESCALATION_REASON = register_guard(
+    "cases.case.has_escalation_reason",
+    services.has_escalation_reason,
+    message=gettext_lazy("Tuliskan alasan eskalasi (minimal 10 karakter)."),
+    field="reason",
+)
+
+
+def _to_escalated(source: str) -> TransitionSpec:
+    return TransitionSpec(
+        source,
+        S.ESCALATED,
+        CASE_ASSIGN,
+        gettext_noop("Eskalasi"),
+        guard=HAS_ESCALATION_REASON,
+        required=("reason",),
+        audit_action=AuditAction.ESCALATE_CASE,
+    )
+
+
+def _to_resolved(source: str) -> TransitionSpec:
+    return TransitionSpec(
+        source,
+        S.RESOLVED,
+        CASE_UPDATE,
+        gettext_noop("Jawaban akhir"),
+        guard=FINAL_RESPONSE_LONG_ENOUGH,
+        required=("final_response",),
+        audit_action=AuditAction.FINAL_RESPONSE,
+    )
+
+
+declare_workflow(
+    WorkflowSpec(
+        key="cases.case",
+        model="cases.Case",
+        status_field="status",
+        label=gettext_noop("Kasus"),
+        audit_action=AuditAction.UPDATE_CASE,
+        on_apply=services.case_on_apply,
+        transitions=(
+            # By hand, from the case page (labels: the statuses they lead to).
+            TransitionSpec(S.NEW, S.IN_PROGRESS, CASE_UPDATE, gettext_noop("Diproses")),
+            TransitionSpec(
+                S.IN_PROGRESS, S.WAITING_INFO, CASE_UPDATE, gettext_noop("Menunggu info nasabah")
+            ),
+            TransitionSpec(S.WAITING_INFO, S.IN_PROGRESS, CASE_UPDATE, gettext_noop("Diproses")),
+            # Taking an escalated case back, or reopening a resolved one: the supervisor's call.
+            TransitionSpec(
+                S.ESCALATED,
+                S.IN_PROGRESS,
+                CASE_REOPEN,
+                gettext_noop("Ditarik dari eskalasi (Diproses)"),
+            ),
+            TransitionSpec(
+                S.RESOLVED, S.IN_PROGRESS, CASE_REOPEN, gettext_noop("Buka kembali (Diproses)")
+            ),
+            # With their own forms: escalation (a reason), the final response, the close.
+            *(_to_escalated(source) for source in (S.NEW, S.IN_PROGRESS, S.WAITING_INFO)),
+            *(_to_resolved(source) for source in (S.NEW, S.IN_PROGRESS, S.ESCALATED)),
+            TransitionSpec(
+                S.RESOLVED,
+                S.CLOSED,
+                CASE_CLOSE,
+                gettext_noop("Tutup"),
+                guard=HAS_FINAL_RESPONSE,
+                required=("resolution_code",),
+                audit_action=AuditAction.CLOSE_CASE,
+            ),
+        ),
+    )
 )

@@ -22,6 +22,13 @@ CASE_CLOSE = declare(
 CASE_ASSIGN = declare(
     "case.assign", _("Tugaskan dan eskalasi kasus"), default_roles=(R.SUPERVISOR,)
 )
+# Taking a case back from escalation or reopening a resolved one overrides a decision already
+# made (by the escalation or the final response): the branch supervisor's call, not the agent's.
+CASE_REOPEN = declare(
+    "case.reopen",
+    _("Buka kembali kasus yang selesai atau ditarik dari eskalasi"),
+    default_roles=(R.SUPERVISOR,),
+)
 CASE_QUEUE = declare("case.queue", _("Antrian SLA cabang"), default_roles=(R.SUPERVISOR,))
 CASE_EXPORT = declare("case.export", _("Ekspor daftar kasus (CSV)"), default_roles=(R.SUPERVISOR,))
 CASE_ROOT_CAUSE = declare(

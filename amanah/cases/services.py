@@ -1,5 +1,9 @@
 """Every change to a case (seed 003 Bab 7.4, 8.2): permission and scope, validation, write,
-activity log and audit event in one transaction."""
+activity log and audit event in one transaction.
+
+Status changes are moves of the workflow ``cases.case`` (declared in ``cases.contract``) and go
+through the engine (``workflow.contract.transition_apply``); see "status changes" below.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,6 @@ from amanah.cases.models import (
 )
 from amanah.cases.policies import (
     CASE_ASSIGN,
-    CASE_CLOSE,
     CASE_CREATE,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
@@ -39,18 +42,13 @@ from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.notifications.services import Message, notify_many
+from amanah.workflow.contract import available_transitions, transition_apply
 
 S = CaseStatus
 MIN_CHRONOLOGY = 10
 
-# Status changes a role may make by hand (escalation, resolution and closing have services).
-TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
-    (S.NEW, S.IN_PROGRESS): frozenset({R.AGENT, R.SUPERVISOR}),
-    (S.IN_PROGRESS, S.WAITING_INFO): frozenset({R.AGENT, R.SUPERVISOR}),
-    (S.WAITING_INFO, S.IN_PROGRESS): frozenset({R.AGENT, R.SUPERVISOR}),
-    (S.ESCALATED, S.IN_PROGRESS): frozenset({R.SUPERVISOR}),
-    (S.RESOLVED, S.IN_PROGRESS): frozenset({R.SUPERVISOR}),  # reopen
-}
+MIN_REASON = 10  # an escalation's reason, at least
+RESOLUTION_CODE_MAX = 40
 
 
 @dataclass
@@ -190,45 +188,133 @@ def _touch(case: Case, *fields: str) -> None:
     case.save(update_fields=[*fields, "updated_at"])
 
 
-@transaction.atomic
-def case_change_status(*, actor, case: Case, to_status: str, note: str = "") -> Case:
-    """Move along the status machine; WAITING_INFO pauses the resolution clock."""
-    _require_case(actor, CASE_UPDATE, case)
-    case = _locked(case)
-    allowed = TRANSITIONS.get((case.status, to_status))
-    if allowed is None or getattr(actor, "active_role", "") not in allowed:
-        raise ServiceError(
-            "transition_not_allowed",
-            _("Perubahan status %(a)s → %(b)s tidak diizinkan untuk peran Anda.")
-            % {"a": case.status, "b": to_status},
-            field="status",
-        )
-    now, previous = timezone.now(), case.status
-    fields = ["status"]
+# --------------------------------------------------------------------------- status changes
+#
+# Every status change is a move of the workflow ``cases.case``: the engine locks the row through
+# the actor's scope (own row only, FOR NO KEY UPDATE), finds the move in the transition table,
+# checks its permission (from the editable matrix), required fields and guard, saves, writes the
+# history line and the audit row, and emits ``cases.case.transitioned`` — one transaction.
+# What a move means for a case (the SLA clock, resolved/closed times, the escalation level, the
+# activity line) is ``case_on_apply``: the engine calls it on the locked row before it saves, so
+# all of it lands with the status and before the audit row (lock order: row first, audit last).
+# The services check their input first, to answer with a precise code next to the right field;
+# the guards below say the same for every caller of the engine.
+
+
+def has_final_response(case: Case, data: dict) -> bool:
+    """Guard of RESOLVED → CLOSED (the database's CHECK constraint says the same)."""
+    return len((case.final_response or "").strip()) >= FINAL_RESPONSE_MIN_LENGTH
+
+
+def final_response_long_enough(case: Case, data: dict) -> bool:
+    """Guard of → RESOLVED: the answer given to the customer is a real answer."""
+    return len((data.get("final_response") or "").strip()) >= FINAL_RESPONSE_MIN_LENGTH
+
+
+def has_escalation_reason(case: Case, data: dict) -> bool:
+    """Guard of → ESCALATED: why the case goes up, in a sentence."""
+    return len((data.get("reason") or "").strip()) >= MIN_REASON
+
+
+def case_on_apply(case: Case, *, transition, data: dict, at) -> list[str]:
+    """What a move implies for the case, set on the locked row before the engine saves it.
+
+    The resolution clock pauses on WAITING_INFO and resumes when the case leaves it; each target
+    status has its own fields and activity line. The audit row's extra meta (no free text) goes
+    to ``data["audit"]``. Returns the fields set (the engine saves them with the status).
+    """
+    case.updated_at = at
+    implied = _IMPLIED.get(transition.to_status, _worked_on)
+    return [
+        "updated_at",
+        *_move_clock(case, transition.to_status, at),
+        *implied(case, data["actor"], transition.from_status, data, at),
+    ]
+
+
+def _move_clock(case: Case, to_status: str, at) -> list[str]:
     if to_status == S.WAITING_INFO:
-        case.paused_at = now
-        fields.append("paused_at")
-    elif previous == S.WAITING_INFO:
-        _resume(case, now)
-        fields += ["paused_at", "paused_minutes", "sla_due_at", "warn_at"]
+        case.paused_at = at
+        return ["paused_at"]
+    if case.paused_at:
+        _resume(case, at)
+        return ["paused_at", "paused_minutes", "sla_due_at", "warn_at"]
+    return []
+
+
+def _first_response(case: Case, at) -> list[str]:
+    if case.first_responded_at is not None:
+        return []
+    case.first_responded_at = at
+    return ["first_responded_at"]
+
+
+def _worked_on(case: Case, actor, previous: str, data: dict, at) -> list[str]:
+    """A hand move (in progress, waiting for the customer, taken back, reopened)."""
+    fields = _first_response(case, at)
     if previous == S.RESOLVED:  # reopened: a new final response is needed before closing
         case.final_response, case.resolved_at = None, None
         fields += ["final_response", "resolved_at"]
-    if case.first_responded_at is None:
-        case.first_responded_at = now
-        fields.append("first_responded_at")
-    case.status = to_status
-    _touch(case, *fields)
+    note = (data.get("note") or "").strip()
+    _log(case, actor, ActivityType.STATUS_CHANGE, note, **{"from": previous, "to": case.status})
+    return fields
+
+
+def _resolved(case: Case, actor, previous: str, data: dict, at) -> list[str]:
+    """The final response (saved by the engine as the move's required field) resolves it."""
+    case.resolved_at = at
+    _log(case, actor, ActivityType.FINAL_RESPONSE, case.final_response)
+    data["audit"].update(length=len(case.final_response), within_sla=at <= case.sla_due_at)
+    return ["resolved_at", *_first_response(case, at)]
+
+
+def _closed(case: Case, actor, previous: str, data: dict, at) -> list[str]:
+    case.closed_at, case.closed_by = at, actor if getattr(actor, "pk", None) else None
+    code = case.resolution_code  # the move's required field, saved by the engine
+    _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": previous, "to": S.CLOSED})
+    data["audit"]["resolution_code"] = code
+    return ["closed_at", "closed_by"]
+
+
+def _escalated(case: Case, actor, previous: str, data: dict, at) -> list[str]:
+    case.escalation_level += 1
+    reason = data["reason"].strip()
     _log(
-        case, actor, ActivityType.STATUS_CHANGE, note.strip(), **{"from": previous, "to": to_status}
+        case,
+        actor,
+        ActivityType.ESCALATE,
+        reason,
+        level=case.escalation_level,
+        **{"from": previous},
     )
-    audit.record(
-        actor=actor,
-        action=AuditAction.UPDATE_CASE,
-        obj=case,
-        meta={"from": previous, "to": to_status},
+    data["audit"].update(level=case.escalation_level, reason="manual")
+    return ["escalation_level"]
+
+
+_IMPLIED = {S.RESOLVED: _resolved, S.CLOSED: _closed, S.ESCALATED: _escalated}
+
+
+def _locked_in_scope(actor, case: Case) -> Case:
+    """The case row locked as the engine locks it, through the actor's scope (else missing).
+
+    For services that must read the row before they know what to do; the engine's own lock,
+    later in the same transaction, is then already held.
+    """
+    row = (
+        Case.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=case.pk)
+        .first()
     )
-    return case
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def case_change_status(*, actor, case: Case, to_status: str, note: str = "") -> Case:
+    """A hand move the workflow offers (e.g. IN_PROGRESS → WAITING_INFO, which pauses the
+    resolution clock); who may make which move is the transition table's, not this code's."""
+    return transition_apply(actor=actor, obj=case, to=to_status, note=note)
 
 
 def _resume(case: Case, now) -> None:
@@ -297,37 +383,45 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     return case
 
 
+def may_escalate(actor, case: Case) -> bool:
+    """Whether ``case_escalate`` would take the actor's request (a reason given): the engine's
+    move → ESCALATED, or one level up for a case already escalated."""
+    if case.status == S.ESCALATED:
+        return authz.has_perm(actor, CASE_ASSIGN)
+    return any(m.to_status == S.ESCALATED for m in available_transitions(actor, case))
+
+
 @transaction.atomic
 def case_escalate(*, actor, case: Case, reason: str) -> Case:
-    """Raise the escalation level (and status); ESCALATE_CASE."""
-    _require_case(actor, CASE_ASSIGN, case)
-    case = _locked(case)
-    if case.status not in (S.NEW, S.IN_PROGRESS, S.WAITING_INFO, S.ESCALATED):
-        raise ServiceError("case_not_open", _("Hanya kasus terbuka yang dapat dieskalasi."))
-    if len((reason or "").strip()) < 10:
+    """Escalate an open case (the move → ESCALATED); ESCALATE_CASE.
+
+    A case already escalated goes one level up without a status change, so not through the
+    engine: the permission to escalate is then CASE_ASSIGN, the default of the moves.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
         raise ServiceError(
             "reason_required", _("Tuliskan alasan eskalasi (minimal 10 karakter)."), field="reason"
         )
-    now, previous = timezone.now(), case.status
-    fields = ["status", "escalation_level"]
-    if case.paused_at:
-        _resume(case, now)
-        fields += ["paused_at", "paused_minutes", "sla_due_at", "warn_at"]
-    case.status, case.escalation_level = S.ESCALATED, case.escalation_level + 1
-    _touch(case, *fields)
+    case = _locked_in_scope(actor, case)
+    if case.status != S.ESCALATED:
+        return transition_apply(actor=actor, obj=case, to=S.ESCALATED, reason=reason)
+    authz.require(actor, CASE_ASSIGN)
+    case.escalation_level += 1
+    _touch(case, "escalation_level")
     _log(
         case,
         actor,
         ActivityType.ESCALATE,
-        reason.strip(),
+        reason,
         level=case.escalation_level,
-        **{"from": previous},
+        **{"from": S.ESCALATED},
     )
     audit.record(
         actor=actor,
         action=AuditAction.ESCALATE_CASE,
         obj=case,
-        meta={"level": case.escalation_level, "from": previous, "reason": "manual"},
+        meta={"level": case.escalation_level, "from": S.ESCALATED, "reason": "manual"},
     )
     return case
 
@@ -382,11 +476,8 @@ def _audit_attachment(case: Case, actor, stored) -> None:
     )
 
 
-@transaction.atomic
 def case_final_response(*, actor, case: Case, text: str) -> Case:
-    """The answer given to the customer (≥ 20 characters); resolves the case."""
-    _require_case(actor, CASE_UPDATE, case)
-    case = _locked(case)
+    """The answer given to the customer (≥ 20 characters): the move → RESOLVED; FINAL_RESPONSE."""
     text = (text or "").strip()
     if len(text) < FINAL_RESPONSE_MIN_LENGTH:
         raise ServiceError(
@@ -394,53 +485,30 @@ def case_final_response(*, actor, case: Case, text: str) -> Case:
             _("Jawaban akhir minimal %d karakter.") % FINAL_RESPONSE_MIN_LENGTH,
             field="final_response",
         )
-    if case.status not in (S.NEW, S.IN_PROGRESS, S.ESCALATED):
-        raise ServiceError(
-            "case_not_in_progress", _("Jawaban akhir hanya untuk kasus yang sedang diproses.")
-        )
-    now = timezone.now()
-    case.final_response, case.resolved_at, case.status = text, now, S.RESOLVED
-    case.first_responded_at = case.first_responded_at or now
-    _touch(case, "final_response", "resolved_at", "status", "first_responded_at")
-    _log(case, actor, ActivityType.FINAL_RESPONSE, text)
-    audit.record(
-        actor=actor,
-        action=AuditAction.FINAL_RESPONSE,
-        obj=case,
-        meta={"length": len(text), "within_sla": now <= case.sla_due_at},
-    )
-    return case
+    return transition_apply(actor=actor, obj=case, to=S.RESOLVED, final_response=text)
 
 
 @transaction.atomic
 def case_close(*, actor, case: Case, resolution_code: str) -> Case:
-    """Close a resolved case. Without a final response it is refused — here and by the database."""
-    _require_case(actor, CASE_CLOSE, case)
-    case = _locked(case)
-    if not case.final_response:
+    """Close a resolved case: the move RESOLVED → CLOSED; CLOSE_CASE, then ``cases.case_closed``.
+
+    Without a final response it is refused — here, by the move's guard and by the database.
+    """
+    case = _locked_in_scope(actor, case)
+    if not has_final_response(case, {}):
         raise ServiceError(
             "final_response_required",
             _("Kasus tidak dapat ditutup sebelum jawaban akhir diisi."),
             field="final_response",
         )
-    if case.status != S.RESOLVED:
-        raise ServiceError(
-            "case_not_resolved", _("Hanya kasus berstatus Selesai yang dapat ditutup.")
-        )
     code = (resolution_code or "").strip().upper()
-    if not code or len(code) > 40:
+    if not code or len(code) > RESOLUTION_CODE_MAX:
         raise ServiceError(
             "resolution_code_required", _("Kode penyelesaian wajib diisi."), field="resolution_code"
         )
-    case.status, case.closed_at, case.resolution_code = S.CLOSED, timezone.now(), code
-    case.closed_by = actor if getattr(actor, "pk", None) else None
-    _touch(case, "status", "closed_at", "closed_by", "resolution_code")
-    _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": S.RESOLVED, "to": S.CLOSED})
-    # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction.
+    case = transition_apply(actor=actor, obj=case, to=S.CLOSED, resolution_code=code)
+    # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction, after the close.
     events.emit("cases.case_closed", actor=actor, case=case)
-    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
-        actor=actor, action=AuditAction.CLOSE_CASE, obj=case, meta={"resolution_code": code}
-    )
     return case
 
 

@@ -25,7 +25,7 @@ from amanah.cases.forms import (
     RootCauseForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import CaseAttachment, CaseCategory, CaseStatus, SlaPolicy
+from amanah.cases.models import Case, CaseAttachment, CaseCategory, CaseStatus, SlaPolicy
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -38,7 +38,6 @@ from amanah.cases.policies import (
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
-from amanah.cases.services import TRANSITIONS
 from amanah.core.errors import ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
@@ -47,6 +46,7 @@ from amanah.core.views import requires
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.iam.models import Branch
+from amanah.workflow.contract import available_transitions, moves_by_status
 
 
 @requires(CASE_CREATE)
@@ -89,23 +89,38 @@ def receipt_pdf(request, case_id):
     return response
 
 
+def _moves(actor, case) -> dict:
+    """What the engine lets the actor do with the case: hand moves are buttons, the moves that
+    need data (escalation reason, final response, resolution code) have their own forms."""
+    moves = available_transitions(actor, case)
+    targets = {m.to_status for m in moves}
+    may_close = any(
+        m.to_status == CaseStatus.CLOSED for ms in moves_by_status(actor, Case).values() for m in ms
+    )
+    return {
+        "transitions": [m for m in moves if not m.required_fields],
+        "respond": CaseStatus.RESOLVED in targets,
+        # Shown on any case not yet closed, so that closing too early is refused with the reason.
+        "close": may_close and case.status != CaseStatus.CLOSED,
+        "escalate": services.may_escalate(actor, case),
+    }
+
+
 def _detail_context(request, case, **forms):
     actor = request.user
-    role = actor.active_role
+    moves = _moves(actor, case)
     return {
         "case": case,
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "activities": case.activities.select_related("actor").order_by("created_at"),
         "attachments": case.attachments.all(),
-        "transitions": [
-            (to, CaseStatus(to).label)
-            for (frm, to), roles in TRANSITIONS.items()
-            if frm == case.status and role in roles
-        ],
+        "transitions": moves["transitions"],
         "can": {
             "update": authz.has_perm(actor, CASE_UPDATE),
-            "close": authz.has_perm(actor, CASE_CLOSE),
+            "respond": moves["respond"],
+            "close": moves["close"],
+            "escalate": moves["escalate"],
             "assign": authz.has_perm(actor, CASE_ASSIGN),
             "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
         },

@@ -39,6 +39,7 @@ from amanah.iam import services as iam
 from amanah.iam.models import Branch, TimeZoneChoice, User
 from amanah.notifications.models import Notification
 from amanah.sales.models import FollowUpTask
+from amanah.workflow.models import TransitionHistory
 
 THREADS = 16
 ITERATIONS = 2  # per thread: 16 × 2 cases × 6 transactions, plus 32 consent changes
@@ -110,6 +111,9 @@ def _remove(world: World) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         FollowUpTask.objects.filter(customer__in=world.customers).delete()
+        TransitionHistory.objects.filter(
+            workflow__key="cases.case", object_id__in=[str(pk) for pk in case_ids]
+        ).delete()
         Case.objects.filter(customer__in=world.customers).delete()
         ConsentState.objects.filter(customer__in=world.customers).delete()
         ConsentRecord.objects.filter(customer__in=world.customers).delete()

@@ -97,7 +97,7 @@ def test_status_changes_follow_the_machine_and_the_role(open_case, agent, superv
         cases.case_change_status(actor=agent, case=case, to_status="CLOSED")
     cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
     cases.case_escalate(actor=supervisor, case=case, reason="butuh unit kartu kantor pusat")
-    with pytest.raises(ServiceError):  # only a supervisor takes an escalated case back
+    with pytest.raises(PermissionDenied):  # only a supervisor takes an escalated case back
         cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
     cases.case_change_status(actor=supervisor, case=case, to_status="IN_PROGRESS")
     kinds = list(CaseActivity.objects.filter(case=case).values_list("activity_type", flat=True))
