@@ -131,7 +131,8 @@ class FakeProvider:
         self._serving: threading.Thread | None = None
         self._poster: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
-        self._client = httpx.Client(timeout=httpx.Timeout(5.0))
+        # Generous: the receiving server may share two busy cores with the whole test suite.
+        self._client = httpx.Client(timeout=httpx.Timeout(30.0))
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -215,7 +216,7 @@ class FakeProvider:
         """Requests that were accepted and delivered (each message once, retries excluded)."""
         return [r for r in self.received if r.api == api and r.status < 300 and not r.duplicate]
 
-    def wait_for_webhooks(self, timeout: float = 10.0) -> None:
+    def wait_for_webhooks(self, timeout: float = 60.0) -> None:
         """Block until every queued webhook has been posted (or the timeout passes)."""
         deadline = time.monotonic() + timeout
         while self._webhooks.unfinished_tasks and time.monotonic() < deadline:

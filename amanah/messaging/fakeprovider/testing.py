@@ -39,11 +39,13 @@ def django_on_loopback():
     """
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connections
+    from django.urls import get_resolver
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format, *args):  # noqa: A002 — the stdlib's signature
             pass
 
+    _ = get_resolver().url_patterns  # import every view now, not during the first callback
     server = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=QuietHandler)
 
     def serve():
