@@ -162,6 +162,7 @@ def _status(event: dict) -> StatusUpdate | None:
         at=at,
         event_id=callbacks.event_digest(PROVIDER_NAME, gateway_id, status, at),
         error_code=error_code,
+        message_id=callbacks.token(event.get("reference")) or "",
     )
 
 

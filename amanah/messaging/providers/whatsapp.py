@@ -249,6 +249,7 @@ def _status(item) -> StatusUpdate | None:
         at=at,
         event_id=callbacks.event_digest(PROVIDER_NAME, provider_id, status, at),
         error_code=error_code,
+        message_id=callbacks.token(item.get("biz_opaque_callback_data")) or "",
     )
 
 

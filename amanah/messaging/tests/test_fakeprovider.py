@@ -56,6 +56,7 @@ def test_an_accepted_message_is_followed_by_signed_sent_delivered_read(live, rec
 
     assert statuses_of(recorder, wamid) == [S, D, R]
     assert [p.response_status for p in live.posted] == [200, 200, 200]  # signature accepted
+    assert {u.message_id for u in recorder.statuses} == {"msg-1"}  # our id comes back too
     times = [u.at for u in recorder.statuses]
     assert times == sorted(times) and len(set(times)) == 3  # the provider's clock orders them
 
@@ -120,6 +121,7 @@ def test_sms_delivery_reports_and_stop_reach_the_server(live, recorder):  # noqa
     live.wait_for_webhooks()
 
     assert statuses_of(recorder, gateway_id) == [S, S, D, D]
+    assert {u.message_id for u in recorder.statuses} == {"sms-1"}
     assert [(m.channel, m.text) for m in recorder.inbound] == [("SMS", "STOP"), ("SMS", "STOP")]
 
 

@@ -154,6 +154,7 @@ class TestWebhook:
         ]
         assert recorder.statuses[0].at == datetime(2026, 11, 23, 5, tzinfo=UTC)
         assert recorder.statuses[0].provider == "sms-http"
+        assert recorder.statuses[0].message_id == "sms-msg-1"  # the reference we sent
         assert len({u.event_id for u in recorder.statuses}) == 3
 
     def test_a_stop_reply_arrives_as_an_inbound_sms(self, client, recorder):  # noqa: F811

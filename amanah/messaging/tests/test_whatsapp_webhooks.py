@@ -95,7 +95,7 @@ def test_subscription_without_the_right_token_is_forbidden(client, params):
 
 
 def test_signed_status_reaches_the_outbox_service(client, recorder):  # noqa: F811
-    raw = raw_json(document(statuses=[status("read", errors=None)]))
+    raw = raw_json(document(statuses=[status("read", biz_opaque_callback_data="msg-9")]))
     response = post(client, raw)
 
     assert response.status_code == 200
@@ -106,6 +106,7 @@ def test_signed_status_reaches_the_outbox_service(client, recorder):  # noqa: F8
     assert update.status == DeliveryStatus.READ
     assert update.at == datetime.fromtimestamp(AT, tz=UTC)
     assert update.event_id
+    assert update.message_id == "msg-9"  # our outbox id, echoed by the Cloud API
 
 
 def test_emoji_and_accents_in_the_raw_body_verify(client, recorder):  # noqa: F811
