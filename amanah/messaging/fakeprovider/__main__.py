@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each webhook")
     parser.add_argument("--duplicate", action="store_true", help="post every webhook twice")
     parser.add_argument("--reorder", action="store_true", help="post webhooks newest first")
+    parser.add_argument(
+        "--max-recorded", type=int, default=10_000, help="requests kept in memory (newest)"
+    )
     args = parser.parse_args(argv)
 
     base = args.webhook_url
@@ -69,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         sms_secret=args.sms_secret,
         whatsapp_webhook_url=base + "whatsapp" if base else "",
         sms_webhook_url=base + "sms" if base else "",
+        max_recorded=args.max_recorded,
     )
     fake.delay, fake.duplicate, fake.reorder = args.delay, args.duplicate, args.reorder
     stopped = threading.Event()

@@ -19,8 +19,10 @@ their order is what the controls say:
   ``via_webhook=True`` are accepted and then reported ``failed``, as WhatsApp does;
 - ``outage()`` / ``restore()``: refuse connections (the port is closed), then reopen it.
 
-``received`` records every request (for assertions, in memory only); the server never logs a
-request line, a number or a body.
+``received`` records every request (for assertions, in memory only; ``max_recorded`` bounds it
+for long runs); the server never logs a request line, a number or a body. One thread posts the
+webhooks, so the order controls mean something; a benchmark that only measures sending can
+leave the webhook URLs empty.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,6 +99,7 @@ class FakeProvider:
         whatsapp_webhook_url: str = "",
         sms_webhook_url: str = "",
         read_receipts: bool = True,
+        max_recorded: int | None = None,
     ):
         self.host, self.port = host, port
         self.access_token, self.phone_number_id, self.app_secret = (
@@ -123,8 +127,10 @@ class FakeProvider:
         self._failing_numbers: dict[str, tuple[int, bool]] = {}
         # State.
         self._lock = threading.Lock()
-        self._received: list[Received] = []
-        self._posted: list[Posted] = []
+        # Only the newest ``max_recorded`` requests/webhooks are kept (a long demo or a benchmark
+        # run would otherwise hold every body); None keeps all, as tests want.
+        self._received: deque[Received] = deque(maxlen=max_recorded)
+        self._posted: deque[Posted] = deque(maxlen=max_recorded)
         self._by_key: dict[tuple[str, str], str] = {}  # (api, idempotency key) → provider id
         self._webhooks: queue.Queue = queue.Queue()
         self._server: ThreadingHTTPServer | None = None

@@ -226,3 +226,11 @@ def test_nothing_personal_is_logged(fake_provider, caplog):  # noqa: F811
     logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
     for secret in ("6281234567890", "Siti Rahmawati", "TABUNG25", fake_provider.access_token):
         assert secret not in logged  # … without the number, the content or the token
+
+
+def test_a_long_run_keeps_only_the_newest_requests():
+    with FakeProvider(max_recorded=2) as fake:
+        adapter = adapter_for(fake)
+        for n in range(3):
+            adapter.send(template_message(f"msg-{n}"))
+        assert [r.body["biz_opaque_callback_data"] for r in fake.received] == ["msg-1", "msg-2"]
