@@ -37,6 +37,8 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -132,6 +134,7 @@ class FakeProvider:
         self._received: deque[Received] = deque(maxlen=max_recorded)
         self._posted: deque[Posted] = deque(maxlen=max_recorded)
         self._by_key: dict[tuple[str, str], str] = {}  # (api, idempotency key) → provider id
+        self._media: dict[str, str] = {}  # uploaded media id → file name
         self._webhooks: queue.Queue = queue.Queue()
         self._server: ThreadingHTTPServer | None = None
         self._serving: threading.Thread | None = None
@@ -265,16 +268,19 @@ class FakeProvider:
 
     def handle(self, path: str, headers, raw: bytes) -> tuple[int, dict, dict]:
         api = "sms" if path == SMS_PATH else "whatsapp"
-        body = None
+        body, endpoint = None, "messages"
         try:
             if api == "sms":
                 self._check_sms_auth(headers)
             else:
-                self._check_whatsapp_auth(path, headers)
+                endpoint = self._check_whatsapp_auth(path, headers)
             self._check_failure_injection(api)
             if api == "sms":
                 body = _json(raw, _sms_error(400, "INVALID_REQUEST", "Invalid JSON"))
                 status, answer, duplicate = self._sms(body)
+            elif endpoint == "media":
+                body, answer = self._upload(headers, raw)
+                status, duplicate = 200, False
             else:
                 body = _json(raw, _wa_error(400, 100, "(#100) Invalid parameter"))
                 status, answer, duplicate = self._whatsapp(body)
@@ -288,12 +294,31 @@ class FakeProvider:
         with self._lock:
             self._received.append(received)
 
-    def _check_whatsapp_auth(self, path: str, headers) -> None:
+    def _check_whatsapp_auth(self, path: str, headers) -> str:
+        """The endpoint asked for ("messages" or "media") once the path and token are right."""
         version, _, rest = path.removeprefix(WHATSAPP_PATH_PREFIX).partition("/")
-        if rest != f"{self.phone_number_id}/messages" or not version.replace(".", "").isdigit():
+        number_id, _, endpoint = rest.partition("/")
+        if (
+            number_id != self.phone_number_id
+            or endpoint not in ("messages", "media")
+            or not version.replace(".", "").isdigit()
+        ):
             raise _wa_error(400, 100, "Unsupported post request. Object does not exist.")
         if headers.get("Authorization", "") != f"Bearer {self.access_token}":
             raise _wa_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        return endpoint
+
+    def _upload(self, headers, raw: bytes) -> tuple[dict, dict]:
+        """A media upload (multipart: messaging_product, type, file) → its media id."""
+        fields = _multipart(headers.get("Content-Type", ""), raw)
+        filename, content = fields.get("file", (None, b""))
+        if fields.get("messaging_product", (None, b""))[1] != b"whatsapp" or not content:
+            raise _wa_error(400, 100, "(#100) The parameter file is required.")
+        media_id = uuid.uuid4().hex
+        mimetype = fields.get("type", (None, b""))[1].decode(errors="replace")
+        with self._lock:
+            self._media[media_id] = filename or ""
+        return {"type": mimetype, "filename": filename, "size": len(content)}, {"id": media_id}
 
     def _check_failure_injection(self, api: str) -> None:
         with self._lock:
@@ -348,6 +373,9 @@ class FakeProvider:
             raise _wa_error(
                 404, 132001, "(#132001) Template name does not exist in the translation"
             )
+        for component in template.get("components") or []:
+            if isinstance(component, dict) and component.get("type") == "header":
+                self._check_header(component.get("parameters") or [])
         expected = (self.templates or {}).get(template["name"])
         body_parameters = [
             parameter
@@ -365,6 +393,16 @@ class FakeProvider:
     def _check_sms_auth(self, headers) -> None:
         if headers.get("X-Api-Key", "") != self.sms_api_key:
             raise _sms_error(401, "UNAUTHORIZED", "Invalid API key")
+
+    def _check_header(self, parameters: list) -> None:
+        """Header media is a link, or the id of a media uploaded here before."""
+        for parameter in parameters:
+            kind = parameter.get("type") if isinstance(parameter, dict) else None
+            media = parameter.get(kind) if kind in ("image", "document", "video") else None
+            if not isinstance(media, dict) or not (media.get("link") or media.get("id")):
+                raise _wa_error(400, 131008, "(#131008) Required parameter is missing")
+            if media.get("id") and media["id"] not in self._media:
+                raise _wa_error(400, 131053, "(#131053) Media upload error")
 
     def _sms(self, body: dict) -> tuple[int, dict, bool]:
         if body.get("from") != self.sms_sender_id:
@@ -532,6 +570,21 @@ def _json(raw: bytes, refusal: _Refused) -> dict:
     if not isinstance(body, dict):
         raise refusal
     return body
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """form-data fields → (file name, bytes), read with the stdlib's MIME parser."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        raise _wa_error(400, 100, "(#100) Invalid parameter")
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return fields
 
 
 def _wa_error(status: int, code: int, message: str, *, retry_after: int | None = None):

@@ -6,6 +6,8 @@ Sending: ``POST {base_url}/{version}/{phone_number_id}/messages`` with a Bearer 
   language, a header component carrying the media (``media_url``: an image, or a document when
   the URL ends in ``.pdf``) and a body component with the positional parameters ``{{1}}``,
   ``{{2}}``, … in order.
+- An attachment (bytes: the case receipt PDF) without a ``media_url`` is uploaded first
+  (``POST …/{phone_number_id}/media``) and the header names the returned media id.
 - A message without a ``template`` is *free text* (``type: "text"``). WhatsApp only allows that
   inside the 24-hour customer service window (the customer wrote to us in the last 24 hours);
   outside it the Cloud API refuses (error 131047). The dispatcher decides: it leaves
@@ -35,6 +37,7 @@ from amanah.messaging.channels import Channel
 from amanah.messaging.providers import callbacks
 from amanah.messaging.providers.base import (
     Accepted,
+    Attachment,
     DeliveryStatus,
     InboundMessage,
     OutgoingMessage,
@@ -92,9 +95,29 @@ class WhatsAppCloudProvider:
     def messages_url(self) -> str:
         return f"{self.base_url}/{self.version}/{self.phone_number_id}/messages"
 
+    @property
+    def media_url(self) -> str:
+        return f"{self.base_url}/{self.version}/{self.phone_number_id}/media"
+
     def send(self, message: OutgoingMessage) -> Accepted:
+        media_id = ""
+        if message.template and message.attachments and not message.media_url:
+            media_id = self._upload(message.attachments[0])
+        response = self._post(self.messages_url, json=request_body(message, media_id=media_id))
+        return Accepted(_response_id(response, "messages", 0, "id"))
+
+    def _upload(self, attachment: Attachment) -> str:
+        """An attachment (the case receipt PDF) goes up first; the template header names it."""
+        response = self._post(
+            self.media_url,
+            data={"messaging_product": "whatsapp", "type": attachment.mimetype},
+            files={"file": (attachment.filename, attachment.content, attachment.mimetype)},
+        )
+        return _response_id(response, "id")
+
+    def _post(self, url: str, **request) -> httpx.Response:
         try:
-            response = self._client.post(self.messages_url, json=request_body(message))
+            response = self._client.post(url, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ProviderUnavailable("whatsapp_unreachable") from exc
         except httpx.TimeoutException as exc:
@@ -102,16 +125,17 @@ class WhatsAppCloudProvider:
             raise ProviderError("timeout", retryable=True) from exc
         except httpx.TransportError as exc:
             raise ProviderError("transport_error", retryable=True) from exc
-        if response.is_success:
-            return Accepted(_message_id(response))
-        raise _error_for(response)
+        if not response.is_success:
+            raise _error_for(response)
+        return response
 
     def close(self) -> None:
         self._client.close()
 
 
-def request_body(message: OutgoingMessage) -> dict:
-    """The Cloud API's JSON for one message: a template, or free text inside the window."""
+def request_body(message: OutgoingMessage, *, media_id: str = "") -> dict:
+    """The Cloud API's JSON for one message: a template, or free text inside the window.
+    ``media_id`` is an uploaded attachment for the template's header."""
     body = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -125,6 +149,9 @@ def request_body(message: OutgoingMessage) -> dict:
     components = []
     if message.media_url:
         components.append({"type": "header", "parameters": [_media(message.media_url)]})
+    elif media_id:
+        attachment = message.attachments[0]
+        components.append({"type": "header", "parameters": [_uploaded(attachment, media_id)]})
     if message.parameters:
         components.append(
             {
@@ -148,12 +175,24 @@ def _media(url: str) -> dict:
     return {"type": "image", "image": {"link": url}}
 
 
-def _message_id(response: httpx.Response) -> str:
+def _uploaded(attachment: Attachment, media_id: str) -> dict:
+    if attachment.mimetype.startswith("image/"):
+        return {"type": "image", "image": {"id": media_id}}
+    return {"type": "document", "document": {"id": media_id, "filename": attachment.filename}}
+
+
+def _response_id(response: httpx.Response, *path) -> str:
+    """The id at ``path`` in the JSON answer (``messages[0].id``, or ``id`` for an upload)."""
     try:
-        return str(response.json()["messages"][0]["id"])
+        value = response.json()
+        for step in path:
+            value = value[step]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         # Accepted or not, we cannot tell: retry, the idempotency key keeps it single.
         raise ProviderError("bad_response", retryable=True) from exc
+    if callbacks.token(value) is None:
+        raise ProviderError("bad_response", retryable=True)
+    return value
 
 
 def _error_for(response: httpx.Response) -> ProviderError:

@@ -9,7 +9,12 @@ import pytest
 
 from amanah.messaging.fakeprovider import FakeProvider
 from amanah.messaging.fakeprovider.testing import fake_provider  # noqa: F401 — fixture
-from amanah.messaging.providers.base import OutgoingMessage, ProviderError, ProviderUnavailable
+from amanah.messaging.providers.base import (
+    Attachment,
+    OutgoingMessage,
+    ProviderError,
+    ProviderUnavailable,
+)
 from amanah.messaging.providers.whatsapp import WhatsAppCloudProvider
 
 NUMBER = "+6281234567890"
@@ -234,3 +239,36 @@ def test_a_long_run_keeps_only_the_newest_requests():
         for n in range(3):
             adapter.send(template_message(f"msg-{n}"))
         assert [r.body["biz_opaque_callback_data"] for r in fake.received] == ["msg-1", "msg-2"]
+
+
+def test_an_attached_pdf_is_uploaded_and_named_in_the_template_header(fake_provider):  # noqa: F811
+    receipt = Attachment("tanda-terima-K-0042.pdf", b"%PDF-1.7 \x00\xff receipt", "application/pdf")
+    message = template_message(media_url="", parameters=("K-0042",), attachments=(receipt,))
+    adapter_for(fake_provider).send(message)
+
+    upload, sent = fake_provider.received
+    assert upload.path.endswith("/media") and upload.status == 200
+    assert upload.body == {
+        "type": "application/pdf",
+        "filename": "tanda-terima-K-0042.pdf",
+        "size": len(receipt.content),
+    }
+    [header] = [c for c in sent.body["template"]["components"] if c["type"] == "header"]
+    document = header["parameters"][0]["document"]
+    assert document["filename"] == "tanda-terima-K-0042.pdf"
+    assert document["id"]  # the id the upload returned; the fake refuses ids it never issued
+    assert sent.status == 200
+
+
+def test_a_header_naming_unknown_media_is_refused(fake_provider):  # noqa: F811
+    from amanah.messaging.providers.whatsapp import request_body
+
+    body = request_body(
+        template_message(media_url="", attachments=(Attachment("x.pdf", b"x", "application/pdf"),)),
+        media_id="tidak-pernah-diunggah",
+    )
+    response = adapter_for(fake_provider)._client.post(
+        f"{fake_provider.url}/v21.0/{fake_provider.phone_number_id}/messages", json=body
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 131053
