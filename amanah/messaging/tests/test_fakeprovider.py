@@ -10,6 +10,7 @@ import pytest
 from amanah.core.models import RateCounter
 from amanah.core.testing import on_own_connection
 from amanah.messaging.fakeprovider import FakeProvider
+from amanah.messaging.fakeprovider import server as fake
 from amanah.messaging.fakeprovider.testing import (  # noqa: F401 — fixtures
     django_server,
     providers_config,
@@ -160,3 +161,38 @@ def test_neither_side_logs_numbers_or_bodies(live, recorder, caplog):  # noqa: F
     logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
     for secret in ("6281234567890", "12.345.678", "Siti", live.app_secret, live.access_token):
         assert secret not in logged
+
+
+def test_it_runs_standalone_for_the_demo():
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from amanah.messaging.providers.whatsapp import WhatsAppCloudProvider
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "amanah.messaging.fakeprovider", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it listens (the interpreter starts on busy cores)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        adapter = WhatsAppCloudProvider(
+            f"http://127.0.0.1:{port}", fake.PHONE_NUMBER_ID, fake.ACCESS_TOKEN
+        )
+        message = OutgoingMessage("m", "WHATSAPP", NUMBER, template="promo_tabungan")
+        assert adapter.send(message).provider_message_id.startswith("wamid.")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0  # SIGTERM is a clean stop
