@@ -102,7 +102,7 @@ def find_problem(request: HttpRequest) -> InputProblem | None:
             if code:
                 # Never echo a field name that is itself the hostile part.
                 return InputProblem(code, field if not problem_in_text(field) else "")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nesting
         return InputProblem("invalid_json", "body")
     return None
 

@@ -90,7 +90,7 @@ def _configured(channel: str, expected: type):
 def _handle(raw_body: bytes, parse, source: str) -> JsonResponse:
     try:
         batch: WebhookBatch = parse(json.loads(raw_body))
-    except (ValueError, UnicodeDecodeError, MalformedWebhook):
+    except (ValueError, UnicodeDecodeError, RecursionError, MalformedWebhook):
         # Signed by the provider but unreadable: 400, nothing applied.
         logger.warning("%s webhook: signed but malformed payload", source)
         return _error("invalid_json", _("Isi webhook tidak dapat dibaca."), 400)

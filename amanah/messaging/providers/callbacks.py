@@ -66,6 +66,16 @@ def event_digest(provider: str, provider_id: str, status: str, at: datetime) -> 
     return hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+def word(table: dict[str, str], value) -> str | None:
+    """A provider's status word looked up safely: anything but a known string is None."""
+    return table.get(value) if isinstance(value, str) else None
+
+
+def problem_free(text: str) -> bool:
+    """True when the text holds nothing the database cannot store."""
+    return not FORBIDDEN.search(text) and len(text) <= MAX_VALUE_CHARS
+
+
 def storable_text(text: str) -> str:
     """Customer text as we can store it: control characters dropped, overlong text cut."""
     return FORBIDDEN.sub("", text)[:MAX_VALUE_CHARS]

@@ -149,7 +149,7 @@ def parse_webhook(document) -> WebhookBatch:
 
 
 def _status(event: dict) -> StatusUpdate | None:
-    status = STATUSES.get(event.get("status"))
+    status = callbacks.word(STATUSES, event.get("status"))
     gateway_id = callbacks.token(event.get("id"))
     at = callbacks.iso_to_datetime(event.get("timestamp"))
     if status is None or gateway_id is None or at is None:

@@ -272,7 +272,7 @@ def _add(target: list, batch: WebhookBatch, item) -> None:
 def _status(item) -> StatusUpdate | None:
     if not isinstance(item, dict):
         return None
-    status = STATUSES.get(item.get("status"))
+    status = callbacks.word(STATUSES, item.get("status"))
     provider_id = callbacks.token(item.get("id"))
     at = callbacks.epoch_to_datetime(item.get("timestamp"))
     if status is None or provider_id is None or at is None:
