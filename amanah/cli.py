@@ -76,6 +76,15 @@ def _migrate_as_owner() -> None:
     )
 
 
+def _fake_provider(webhook_url: str) -> Program:
+    """The loopback WhatsApp/SMS provider the demo sends to (settings.FAKE_PROVIDER_URL)."""
+    port = os.environ.get("AMANAH_FAKE_PROVIDER_URL", "http://127.0.0.1:8790").rsplit(":", 1)[1]
+    return Program(
+        name="fake WhatsApp/SMS provider",
+        args=["amanah.messaging.fakeprovider", "--port", port, "--webhook-url", webhook_url],
+    )
+
+
 def demo(extra: list[str]) -> None:
     os.environ.setdefault("AMANAH_ENV", "demo")
     _migrate_as_owner()
@@ -83,8 +92,12 @@ def demo(extra: list[str]) -> None:
     _django(["seed_demo"])
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
 
-    programs = [_gunicorn("--workers", "2", "--threads", "4"), *supervisor.worker_programs(1)]
     host, port = _bind().rsplit(":", 1)
+    programs = [
+        _gunicorn("--workers", "2", "--threads", "4"),
+        *supervisor.worker_programs(1),
+        _fake_provider(f"http://{host}:{port}/webhooks/"),
+    ]
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
     print(f"  Demo logins (password for all: {DEMO_PASSWORD})")
     for u in USERS:

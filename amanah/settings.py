@@ -194,6 +194,30 @@ CONTACT_WINDOWS = {
 if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of the day
     CONTACT_WINDOWS = {}
 
+# One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
+# and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which
+# ``amanah demo`` starts); a deployment configures the real Cloud API and gateway here.
+MESSAGING_PROVIDERS: dict = {}
+if not IS_PRODUCTION:
+    FAKE_PROVIDER_URL = os.environ.get("AMANAH_FAKE_PROVIDER_URL", "http://127.0.0.1:8790")
+    MESSAGING_PROVIDERS["WHATSAPP"] = {
+        "class": "amanah.messaging.providers.whatsapp.WhatsAppCloudProvider",
+        "base_url": FAKE_PROVIDER_URL,
+        "phone_number_id": "100200300400",
+        "access_token": "fake-access-token",
+        "app_secret": "fake-app-secret",
+        "verify_token": "fake-verify-token",
+    }
+    MESSAGING_PROVIDERS["SMS"] = {
+        "class": "amanah.messaging.providers.sms.HttpSmsProvider",
+        "base_url": FAKE_PROVIDER_URL + "/sms",
+        "api_key": "fake-sms-key",
+        "sender_id": "AMANAH",
+        "secret": "fake-sms-secret",
+    }
+# Refused webhook signatures per caller address per minute before answering 429.
+MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -9,6 +9,9 @@ Tab, line feed and carriage return are ordinary text and pass.
 
 Overlong values are refused the same way (``too_long``): no field of ours holds more than
 ``MAX_VALUE_CHARS``; the fields' own ``max_length`` still decides below that.
+
+A view marked ``verifies_own_input`` (a provider webhook) is left to check its raw body
+itself: it must verify the signature before parsing, and clean what it keeps.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core.errors import error_body
@@ -98,7 +102,7 @@ def find_problem(request: HttpRequest) -> InputProblem | None:
             if code:
                 # Never echo a field name that is itself the hostile part.
                 return InputProblem(code, field if not problem_in_text(field) else "")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nesting
         return InputProblem("invalid_json", "body")
     return None
 
@@ -118,6 +122,14 @@ def refusal(request: HttpRequest, problem: InputProblem):
     )
 
 
+def _verifies_own_input(request: HttpRequest) -> bool:
+    # Asked only once a problem is found, so ordinary requests pay no URL resolution for it.
+    try:
+        return getattr(resolve(request.path_info).func, "verifies_own_input", False)
+    except Resolver404:
+        return False
+
+
 class HostileInputMiddleware:
     """Refuses NUL/control characters, lone surrogates and overlong values in any input."""
 
@@ -126,7 +138,7 @@ class HostileInputMiddleware:
 
     def __call__(self, request):
         problem = find_problem(request)
-        if problem:
+        if problem and not _verifies_own_input(request):
             return refusal(request, problem)
         return self.get_response(request)
 

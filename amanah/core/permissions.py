@@ -49,3 +49,7 @@ def is_declared(code: str) -> bool:
 PUBLIC = "public"
 # Marks a route for any signed-in user, whatever the role (MFA step, own profile, logout).
 SIGNED_IN = "signed-in"
+# Marks a route a machine calls (a provider's webhook): no session and no role, the caller
+# proves itself with a signature (or shared token) that the view checks over the raw request
+# before reading anything else. Anything unsigned or badly signed is refused (401/403).
+SIGNED_REQUEST = "signed-request"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
+from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST, is_declared
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,10 @@ def undeclared(routes: list[Route]) -> list[Route]:
         r
         for r in routes
         if r.permission is None
-        or (r.permission not in (PUBLIC, SIGNED_IN) and not is_declared(r.permission))
+        or (
+            r.permission not in (PUBLIC, SIGNED_IN, SIGNED_REQUEST)
+            and not is_declared(r.permission)
+        )
     ]
 
 

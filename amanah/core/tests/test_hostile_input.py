@@ -255,6 +255,7 @@ def test_every_api_operation_survives_hostile_input(world):
         if method != "GET":
             send({}, None, "not JSON", raw="{not json")
             send({}, None, "a JSON list", raw="[1, 2]")
+            send({}, None, "nested too deep", raw="[" * 100_000)  # RecursionError, not 500
             for name in body:
                 for payload in [*DOOR_PAYLOADS, LONE_SURROGATE, *FIELD_PAYLOADS, *API_WRONG_TYPES]:
                     send({}, {**body, name: payload}, f"{name}={str(payload)[:12]!r}")

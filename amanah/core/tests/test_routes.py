@@ -6,7 +6,7 @@ from django.urls import path
 
 from amanah.api import api
 from amanah.core import routes
-from amanah.core.permissions import PUBLIC, SIGNED_IN
+from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.views import requires
 
 
@@ -28,6 +28,9 @@ def test_public_routes_are_only_the_expected_ones():
     assert public == ["core:health", "core:set_language", "iam:login"]
     signed_in = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_IN)
     assert signed_in == ["iam:logout", "iam:mfa", "iam:profile", "iam:role_switch"]
+    # Machines' routes: the caller's signature is the permission (checked in the view).
+    signed = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_REQUEST)
+    assert signed == ["webhooks:sms", "webhooks:whatsapp"]
 
 
 # The checker itself must catch a route that forgets its permission.

@@ -88,6 +88,9 @@ class StatusUpdate:
     at: datetime  # the provider's timestamp (aware, UTC)
     event_id: str  # the provider's id for this callback, or a digest of (id, status, at)
     error_code: str = ""
+    # Our outbox id when the provider echoes it back (WhatsApp biz_opaque_callback_data, the SMS
+    # gateway's reference): matches the status even if the send's answer was lost (a timeout).
+    message_id: str = ""
 
 
 @dataclass(frozen=True)

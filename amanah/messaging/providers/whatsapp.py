@@ -1,0 +1,330 @@
+"""WhatsApp through the WhatsApp Business Cloud API (Meta's Graph API), and its webhooks.
+
+Sending: ``POST {base_url}/{version}/{phone_number_id}/messages`` with a Bearer token.
+
+- A message with a ``template`` is a *template message*: the approved template's name and
+  language, a header component carrying the media (``media_url``: an image, or a document when
+  the URL ends in ``.pdf``) and a body component with the positional parameters ``{{1}}``,
+  ``{{2}}``, … in order.
+- An attachment (bytes: the case receipt PDF) without a ``media_url`` is uploaded first
+  (``POST …/{phone_number_id}/media``) and the header names the returned media id.
+- A message without a ``template`` is *free text* (``type: "text"``). WhatsApp only allows that
+  inside the 24-hour customer service window (the customer wrote to us in the last 24 hours);
+  outside it the Cloud API refuses (error 131047). The dispatcher decides: it leaves
+  ``template`` empty only for a reply inside the window, and sends a template otherwise.
+
+Our outbox id travels as ``biz_opaque_callback_data``; the Cloud API echoes it in the status
+webhooks and the loopback fake provider dedupes on it, so a retried send is delivered once.
+
+Faults: connection refused or an expired/invalid token → ``ProviderUnavailable`` (the outbox
+pauses WhatsApp and loses nothing); 5xx, timeouts, 429 and Meta's throttling codes →
+``ProviderError(retryable=True)`` with ``Retry-After`` when given; any other 4xx (131026
+undeliverable, 132001 template missing, …) → ``ProviderError(retryable=False)``. Error codes
+read ``whatsapp_<meta code>`` (e.g. ``whatsapp_132001``) or ``http_<status>``.
+
+Webhooks: ``signature_valid`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with
+the app secret) and ``parse_webhook`` turns a verified payload into ``StatusUpdate`` and
+``InboundMessage`` values. Neither the recipient nor the text is ever logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from amanah.messaging.channels import Channel
+from amanah.messaging.providers import callbacks
+from amanah.messaging.providers.base import (
+    Accepted,
+    Attachment,
+    DeliveryStatus,
+    InboundMessage,
+    OutgoingMessage,
+    ProviderError,
+    ProviderUnavailable,
+    StatusUpdate,
+)
+from amanah.messaging.providers.callbacks import MalformedWebhook, WebhookBatch
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_NAME = "whatsapp-cloud"
+GRAPH_VERSION = "v21.0"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+# Meta's codes that mean "slow down / try later" even when the HTTP status is 4xx.
+RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 133004})
+# Codes that mean our credentials are wrong or expired: every send would fail the same way, so
+# the provider pauses instead of failing the whole queue message by message.
+CREDENTIAL_CODES = frozenset({0, 10, 190, 200})
+
+STATUSES = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ,
+    "failed": DeliveryStatus.FAILED,
+}
+
+
+class WhatsAppCloudProvider:
+    name = PROVIDER_NAME
+    channel = Channel.WHATSAPP
+
+    def __init__(
+        self,
+        base_url: str,
+        phone_number_id: str,
+        access_token: str,
+        app_secret: str = "",
+        verify_token: str = "",
+        timeout: float = 10.0,
+        version: str = GRAPH_VERSION,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.phone_number_id = phone_number_id
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.version = version
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.base_url}/{self.version}/{self.phone_number_id}/messages"
+
+    @property
+    def media_url(self) -> str:
+        return f"{self.base_url}/{self.version}/{self.phone_number_id}/media"
+
+    def send(self, message: OutgoingMessage) -> Accepted:
+        media_id = ""
+        if message.template and message.attachments and not message.media_url:
+            media_id = self._upload(message.attachments[0])
+        response = self._post(self.messages_url, json=request_body(message, media_id=media_id))
+        return Accepted(_response_id(response, "messages", 0, "id"))
+
+    def _upload(self, attachment: Attachment) -> str:
+        """An attachment (the case receipt PDF) goes up first; the template header names it."""
+        response = self._post(
+            self.media_url,
+            data={"messaging_product": "whatsapp", "type": attachment.mimetype},
+            files={"file": (attachment.filename, attachment.content, attachment.mimetype)},
+        )
+        return _response_id(response, "id")
+
+    def _post(self, url: str, **request) -> httpx.Response:
+        try:
+            response = self._client.post(url, **request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ProviderUnavailable("whatsapp_unreachable") from exc
+        except httpx.TimeoutException as exc:
+            # It may have been accepted: the retry carries the same biz_opaque_callback_data.
+            raise ProviderError("timeout", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError("transport_error", retryable=True) from exc
+        if not response.is_success:
+            raise _error_for(response)
+        return response
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def request_body(message: OutgoingMessage, *, media_id: str = "") -> dict:
+    """The Cloud API's JSON for one message: a template, or free text inside the window.
+    ``media_id`` is an uploaded attachment for the template's header."""
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.to.removeprefix("+"),
+        "biz_opaque_callback_data": message.message_id,
+    }
+    if not message.template:
+        body["type"] = "text"
+        body["text"] = {"preview_url": False, "body": message.text}
+        return body
+    components = []
+    if message.media_url:
+        components.append({"type": "header", "parameters": [_media(message.media_url)]})
+    elif media_id:
+        attachment = message.attachments[0]
+        components.append({"type": "header", "parameters": [_uploaded(attachment, media_id)]})
+    if message.parameters:
+        components.append(
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": value} for value in message.parameters],
+            }
+        )
+    body["type"] = "template"
+    body["template"] = {
+        "name": message.template,
+        "language": {"code": message.language},
+        "components": components,
+    }
+    return body
+
+
+def _media(url: str) -> dict:
+    path = url.split("?", 1)[0]
+    if path.lower().endswith(".pdf"):
+        return {"type": "document", "document": {"link": url, "filename": path.rsplit("/", 1)[-1]}}
+    return {"type": "image", "image": {"link": url}}
+
+
+def _uploaded(attachment: Attachment, media_id: str) -> dict:
+    if attachment.mimetype.startswith("image/"):
+        return {"type": "image", "image": {"id": media_id}}
+    return {"type": "document", "document": {"id": media_id, "filename": attachment.filename}}
+
+
+def _response_id(response: httpx.Response, *path) -> str:
+    """The id at ``path`` in the JSON answer (``messages[0].id``, or ``id`` for an upload)."""
+    try:
+        value = response.json()
+        for step in path:
+            value = value[step]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        # Accepted or not, we cannot tell: retry, the idempotency key keeps it single.
+        raise ProviderError("bad_response", retryable=True) from exc
+    if callbacks.token(value) is None:
+        raise ProviderError("bad_response", retryable=True)
+    return value
+
+
+def _error_for(response: httpx.Response) -> ProviderError:
+    meta_code = _meta_error_code(response)
+    code = f"whatsapp_{meta_code}" if meta_code is not None else f"http_{response.status_code}"
+    retry_after = callbacks.retry_after_seconds(response.headers.get("Retry-After"))
+    logger.warning("whatsapp send refused: %s (HTTP %s)", code, response.status_code)
+    if response.status_code == 401 or meta_code in CREDENTIAL_CODES:
+        return ProviderUnavailable(code, retry_after=retry_after)
+    retryable = (
+        response.status_code == 429 or response.status_code >= 500 or meta_code in RETRYABLE_CODES
+    )
+    return ProviderError(code, retryable=retryable, retry_after=retry_after)
+
+
+def _meta_error_code(response: httpx.Response) -> int | None:
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def signature_valid(app_secret: str, raw_body: bytes, header: str | None) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>`` over the raw body bytes, as Meta signs it."""
+    return callbacks.valid(app_secret, raw_body, header)
+
+
+def challenge_answer(verify_token: str, params) -> str | None:
+    """The ``hub.challenge`` to echo when Meta verifies the endpoint, or None to refuse."""
+    if (
+        verify_token
+        and params.get("hub.mode") == "subscribe"
+        and callbacks.same(params.get("hub.verify_token", ""), verify_token)
+    ):
+        return params.get("hub.challenge", "")
+    return None
+
+
+def parse_webhook(document) -> WebhookBatch:
+    """``entry[].changes[].value.statuses[]`` and ``.messages[]`` of a verified payload.
+
+    An item we cannot read (an unknown status, a missing id, a bad timestamp) is counted in
+    ``ignored`` and skipped; only a payload that is not the expected shape at all raises.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("entry"), list):
+        raise MalformedWebhook("entry")
+    batch = WebhookBatch()
+    for entry in document["entry"]:
+        for change in _list(entry, "changes"):
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                batch.ignored += 1
+                continue
+            for item in _list(value, "statuses"):
+                _add(batch.statuses, batch, _status(item))
+            for item in _list(value, "messages"):
+                _add(batch.inbound, batch, _inbound(item))
+    return batch
+
+
+def _list(container, key: str) -> list:
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _add(target: list, batch: WebhookBatch, item) -> None:
+    if item is None:
+        batch.ignored += 1
+    else:
+        target.append(item)
+
+
+def _status(item) -> StatusUpdate | None:
+    if not isinstance(item, dict):
+        return None
+    status = callbacks.word(STATUSES, item.get("status"))
+    provider_id = callbacks.token(item.get("id"))
+    at = callbacks.epoch_to_datetime(item.get("timestamp"))
+    if status is None or provider_id is None or at is None:
+        return None
+    errors = item.get("errors")
+    error_code = ""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        error_code = str(errors[0].get("code", ""))[:40]
+    return StatusUpdate(
+        provider=PROVIDER_NAME,
+        provider_message_id=provider_id,
+        status=status,
+        at=at,
+        event_id=callbacks.event_digest(PROVIDER_NAME, provider_id, status, at),
+        error_code=error_code,
+        message_id=callbacks.token(item.get("biz_opaque_callback_data")) or "",
+    )
+
+
+def _inbound(item) -> InboundMessage | None:
+    if not isinstance(item, dict):
+        return None
+    sender, provider_id = callbacks.phone(item.get("from")), callbacks.token(item.get("id"))
+    at = callbacks.epoch_to_datetime(item.get("timestamp"))
+    if sender is None or provider_id is None or at is None:
+        return None
+    return InboundMessage(
+        provider=PROVIDER_NAME,
+        channel=Channel.WHATSAPP,
+        from_address=sender,
+        text=callbacks.storable_text(_inbound_text(item)),
+        at=at,
+        provider_message_id=provider_id,
+    )
+
+
+def _inbound_text(item: dict) -> str:
+    """Text, a quick-reply button's text, an interactive reply's title or a media caption;
+    anything else (a sticker, a location) arrives as an empty text: the customer still wrote."""
+    kind = item.get("type")
+    part = item.get(kind) if isinstance(kind, str) else None
+    if not isinstance(part, dict):
+        return ""
+    if kind == "text":
+        return _str(part.get("body"))
+    if kind == "button":
+        return _str(part.get("text"))
+    if kind == "interactive":
+        reply = part.get("button_reply") or part.get("list_reply") or {}
+        return _str(reply.get("title")) if isinstance(reply, dict) else ""
+    return _str(part.get("caption"))
+
+
+def _str(value) -> str:
+    return value if isinstance(value, str) else ""
