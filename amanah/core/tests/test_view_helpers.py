@@ -3,7 +3,9 @@ JSON for scripts and marked fragments for htmx the same way."""
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -203,3 +205,38 @@ def test_an_invalid_fragment_form_is_refused_with_the_views_message(fragment):
     )
     assert (response.status_code, response[REFUSED_FRAGMENT_HEADER], calls) == (400, "1", [])
     assert response.content.decode() == "counts= error=Periksa."
+
+
+# Views that still catch ``ServiceError`` themselves, to be moved onto the helpers.
+NOT_YET_MOVED = {"calendars", "cases", "customer360", "iam", "workflow"}
+
+
+def _catches_service_error(source: str) -> bool:
+    def names(node) -> set[str]:
+        if isinstance(node, ast.Tuple):
+            return set().union(*(names(element) for element in node.elts))
+        if isinstance(node, ast.Attribute):
+            return {node.attr}
+        return {node.id} if isinstance(node, ast.Name) else set()
+
+    return any(
+        isinstance(node, ast.ExceptHandler) and "ServiceError" in names(node.type)
+        for node in ast.walk(ast.parse(source))
+    )
+
+
+def test_the_check_sees_a_caught_service_error():
+    caught = "try:\n    f()\nexcept (ValueError, errors.ServiceError):\n    pass"
+    assert _catches_service_error(caught)
+    assert not _catches_service_error(caught.replace("errors.ServiceError", "KeyError"))
+
+
+def test_views_leave_refusals_to_the_helpers():
+    root = Path(__file__).resolve().parents[2]
+    modules = [*root.glob("*/views.py"), *root.glob("*/views/*.py")]
+    catching = {
+        path.relative_to(root).parts[0]
+        for path in modules
+        if _catches_service_error(path.read_text(encoding="utf-8"))
+    }
+    assert modules and catching <= NOT_YET_MOVED, sorted(catching - NOT_YET_MOVED)
