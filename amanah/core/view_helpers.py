@@ -8,8 +8,16 @@ A view validates its form, calls one service, and answers:
   (a rate-limit refusal answers 429 with its message instead of hiding it behind a redirect);
 - success: an optional flash message and a **303** to the next page.
 
-Views never catch ``ServiceError`` themselves; they hand a ``submit``/``action`` callable to
-:func:`submit_form` or :func:`run_action`.
+Two more kinds of caller get the same refusals in their own shape:
+
+- a script's ``fetch`` (``Accept: application/json``, e.g. the lead board's drag and drop):
+  the API's error body ``{"code", "message", "field"}`` with 400/429 (:func:`run_json`);
+- a piece of a page that htmx asks for (e.g. a live preview): the same piece with the reason
+  in ``error``, 400/429, marked so that htmx still shows it in place (:func:`render_fragment`).
+
+Views never catch ``ServiceError`` themselves; they hand a ``submit``/``action``/``compute``
+callable to :func:`submit_form`, :func:`run_action`, :func:`run_json` or
+:func:`render_fragment`.
 """
 
 from __future__ import annotations
@@ -19,12 +27,16 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from amanah.core.errors import ServiceError, http_status_for
+from amanah.core.errors import ServiceError, error_body, error_headers, http_status_for
 from amanah.core.forms import add_service_error, first_error
+
+# Marks a refused htmx fragment: app.js swaps it in although its status is 400 (the htmx
+# config shows no 4xx but 429, so that an error page never lands inside a page).
+REFUSED_FRAGMENT_HEADER = "Amanah-Refused-Fragment"
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -54,21 +66,37 @@ def refused_page(
     error: ServiceError | None = None,
 ) -> HttpResponse:
     """The form page again, with the refusal next to its field; 400, or 429 from the code."""
-    if error is not None:
-        add_service_error(form, error)
-    status = http_status_for(error) if error is not None else 400
-    return render(request, template, context, status=status)
+    if error is None:  # the form itself is invalid: its errors are already on it
+        return render(request, template, context, status=400)
+    add_service_error(form, error)
+    response = render(request, template, context, status=http_status_for(error))
+    return _with_headers(response, error_headers(error))
 
 
 def refused_action(request, error: ServiceError, *, back: str) -> HttpResponse:
     """A refused button-style action: flash the reason and go back (429 stays a 429)."""
     status = http_status_for(error)
     if status == 429:
-        return render(
+        response = render(
             request, "core/error.html", {"code": 429, "message": error.message}, status=429
         )
+        return _with_headers(response, error_headers(error))
     messages.error(request, error.message)
     return HttpResponseSeeOther(back)
+
+
+def wants_json(request) -> bool:
+    """A script's ``fetch`` asks for JSON; a plain form post (no JS) gets pages."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def refused_json(error: ServiceError) -> JsonResponse:
+    """A refusal for a script: the API's error body; 400, or 429 with ``Retry-After``."""
+    return JsonResponse(
+        error_body(error.code, error.message, error.field),
+        status=http_status_for(error),
+        headers=error_headers(error),
+    )
 
 
 def submit_form(
@@ -100,22 +128,76 @@ def run_action(
     *,
     back: str,
     form: forms.Form | None = None,
+    invalid: str = "",
 ) -> HttpResponse:
     """POST → ``action()`` (returns the success message) → flash + 303 to ``back``.
 
-    With ``form``, an invalid form is refused the same way, with its first error.
+    With ``form``, an invalid form is refused the same way, with ``invalid`` or else the
+    form's first error.
     """
     if form is not None and not form.is_valid():
-        return refused_action(
-            request,
-            ServiceError("invalid", first_error(form) or _("Isian tidak valid.")),
-            back=back,
-        )
+        return refused_action(request, _invalid_form(form, invalid), back=back)
     try:
         message = action()
     except ServiceError as error:
         return refused_action(request, error, back=back)
     return see_other(request, Done(back, message))
+
+
+def run_json(
+    request,
+    action: Callable[[], dict],
+    *,
+    form: forms.Form | None = None,
+    invalid: str = "",
+) -> JsonResponse:
+    """POST from a script → ``action()`` (returns the JSON body) → 200; a refusal (or an
+    invalid ``form``) → :func:`refused_json`."""
+    if form is not None and not form.is_valid():
+        return refused_json(_invalid_form(form, invalid))
+    try:
+        body = action()
+    except ServiceError as error:
+        return refused_json(error)
+    return JsonResponse(body)
+
+
+def render_fragment(
+    request,
+    compute: Callable[[], dict],
+    *,
+    template: str,
+    form: forms.Form | None = None,
+    invalid: str = "",
+) -> HttpResponse:
+    """A piece of a page computed by a service: ``template`` with ``compute()``'s values.
+
+    A refusal (or an invalid ``form``) renders the same template with the reason in
+    ``error``, 400 or 429 from the code, marked with :data:`REFUSED_FRAGMENT_HEADER` so that
+    htmx replaces the stale piece with the reason.
+    """
+    if form is not None and not form.is_valid():
+        return _refused_fragment(request, template, _invalid_form(form, invalid))
+    try:
+        values = compute()
+    except ServiceError as error:
+        return _refused_fragment(request, template, error)
+    return render(request, template, values)
+
+
+def _refused_fragment(request, template: str, error: ServiceError) -> HttpResponse:
+    response = render(request, template, {"error": error.message}, status=http_status_for(error))
+    return _with_headers(response, {REFUSED_FRAGMENT_HEADER: "1", **error_headers(error)})
+
+
+def _invalid_form(form: forms.Form, message: str) -> ServiceError:
+    return ServiceError("invalid", message or first_error(form) or _("Isian tidak valid."))
+
+
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def _context(context: dict | Callable[[], dict], form: forms.Form) -> dict:

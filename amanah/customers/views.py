@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import ServiceError
+from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.customers import merge
 from amanah.customers.models import Customer, DuplicateFlag, MergeRequest, MergeStatus
@@ -51,44 +52,45 @@ def duplicates(request):
     )
 
 
+def _survivor_first(flag, survivor_id):
+    """The flag's two customers as (survivor, absorbed), by the survivor the user picked."""
+    if survivor_id == str(flag.customer_a_id):
+        return flag.customer_a, flag.customer_b
+    if survivor_id == str(flag.customer_b_id):
+        return flag.customer_b, flag.customer_a
+    raise ServiceError(
+        "survivor_required", _("Pilih nasabah yang dipertahankan."), field="survivor"
+    )
+
+
 @requires(MERGE_PROPOSE)
 @require_POST
 def propose(request, flag_id):
     flag = get_object_or_404(_visible_flags(request.user), pk=flag_id)
-    survivor_id = request.POST.get("survivor")
-    if survivor_id not in (str(flag.customer_a_id), str(flag.customer_b_id)):
-        messages.error(request, _("Pilih nasabah yang dipertahankan."))
-        return redirect("customers:duplicates")
-    survivor, absorbed = (
-        (flag.customer_a, flag.customer_b)
-        if survivor_id == str(flag.customer_a_id)
-        else (flag.customer_b, flag.customer_a)
-    )
-    try:
+
+    def propose_merge():
+        survivor, absorbed = _survivor_first(flag, request.POST.get("survivor"))
         merge.merge_propose(
             actor=request.user,
             survivor=survivor,
             absorbed=absorbed,
             reason=request.POST.get("reason", ""),
         )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Usulan penggabungan dikirim; supervisor lain harus menyetujui.")
-        )
-    return redirect("customers:duplicates")
+        return _("Usulan penggabungan dikirim; supervisor lain harus menyetujui.")
+
+    return run_action(request, propose_merge, back=reverse("customers:duplicates"))
 
 
 @requires(DUPLICATES_VIEW)
 @require_POST
 def dismiss(request, flag_id):
     flag = get_object_or_404(_visible_flags(request.user), pk=flag_id)
-    try:
+
+    def dismiss_flag():
         merge.duplicate_dismiss(actor=request.user, flag=flag, note=request.POST.get("reason", ""))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("customers:duplicates")
+        return ""  # the flag leaving the list says it all
+
+    return run_action(request, dismiss_flag, back=reverse("customers:duplicates"))
 
 
 @requires(MERGE_APPROVE)
@@ -100,13 +102,12 @@ def decide(request, request_id):
         pk=request_id,
     )
     note = request.POST.get("note", "")
-    try:
+
+    def decide_merge():
         if request.POST.get("decision") == "approve":
             merge.merge_approve(actor=request.user, request=merge_request, note=note)
-            messages.success(request, _("Nasabah digabung; seluruh data dipindahkan."))
-        else:
-            merge.merge_reject(actor=request.user, request=merge_request, note=note)
-            messages.success(request, _("Usulan ditolak."))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("customers:duplicates")
+            return _("Nasabah digabung; seluruh data dipindahkan.")
+        merge.merge_reject(actor=request.user, request=merge_request, note=note)
+        return _("Usulan ditolak.")
+
+    return run_action(request, decide_merge, back=reverse("customers:duplicates"))

@@ -1,13 +1,22 @@
+"""Marketing pages: the segment builder with its live preview, campaigns and their
+four-eyes lifecycle (submit, approve or reject, evaluate, send with a confirmation)."""
+
 from __future__ import annotations
 
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import ServiceError
-from amanah.core.forms import add_service_error
+from amanah.core.view_helpers import (
+    Done,
+    refused_action,
+    render_fragment,
+    run_action,
+    submit_form,
+)
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.marketing import selectors, sending, services
@@ -33,35 +42,37 @@ def segment_edit(request, segment_id=None):
     segment = get_object_or_404(Segment, pk=segment_id) if segment_id else None
     initial = SegmentForm.initial_from(segment) if segment else None
     form = SegmentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if segment:
-                services.segment_update(actor=request.user, segment=segment, rules=form.rules())
-            else:
-                segment = services.segment_create(
-                    actor=request.user, name=form.cleaned_data["name"], rules=form.rules()
-                )
-        except ServiceError as error:
-            add_service_error(form, error)
+
+    def submit(data):
+        if segment:
+            services.segment_update(actor=request.user, segment=segment, rules=form.rules())
+            saved = segment
         else:
-            messages.success(request, _("Segmen disimpan (versi %d).") % segment.current.version)
-            return redirect("marketing:segment_edit", segment_id=segment.pk)
-    return render(request, "marketing/segment_form.html", {"form": form, "segment": segment})
+            saved = services.segment_create(
+                actor=request.user, name=data["name"], rules=form.rules()
+            )
+        return Done(
+            reverse("marketing:segment_edit", args=[saved.pk]),
+            _("Segmen disimpan (versi %d).") % saved.current.version,
+        )
+
+    return submit_form(
+        request, form, submit, template="marketing/segment_form.html", context={"segment": segment}
+    )
 
 
 @requires(SEGMENT_MANAGE)
 @require_POST
 def segment_preview(request):
+    """The live counts under the builder (htmx); a refusal shows its reason in their place."""
     form = SegmentForm(request.POST)
-    counts, error = None, None
-    if form.is_valid():
-        try:
-            counts = services.segment_preview(actor=request.user, rules=form.rules())
-        except ServiceError as exc:
-            error = exc.message
-    else:
-        error = _("Periksa isian aturan.")
-    return render(request, "marketing/_preview.html", {"counts": counts, "error": error})
+    return render_fragment(
+        request,
+        lambda: {"counts": services.segment_preview(actor=request.user, rules=form.rules())},
+        template="marketing/_preview.html",
+        form=form,
+        invalid=_("Periksa isian aturan."),
+    )
 
 
 @requires(CAMPAIGN_VIEW)
@@ -78,15 +89,17 @@ def campaign_list(request):
 
 @requires(CAMPAIGN_MANAGE)
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            campaign = services.campaign_create(actor=request.user, **form.cleaned_data)
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
-    return render(request, "marketing/campaign_form.html", {"form": form})
+    def submit(data):
+        campaign = services.campaign_create(actor=request.user, **data)
+        return Done(reverse("marketing:campaign_detail", args=[campaign.pk]))
+
+    return submit_form(
+        request,
+        CampaignForm(request.POST or None),
+        submit,
+        template="marketing/campaign_form.html",
+        context={},
+    )
 
 
 @requires(CAMPAIGN_VIEW)
@@ -173,17 +186,18 @@ ACTIONS = {
 @require_POST
 def campaign_action(request, campaign_id, action):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
+    back = reverse("marketing:campaign_detail", args=[campaign.pk])
     if action not in ACTIONS:
-        messages.error(request, _("Aksi tidak dikenal."))
-        return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
+        return refused_action(
+            request, ServiceError("action_unknown", _("Aksi tidak dikenal.")), back=back
+        )
     permission, run, done = ACTIONS[action]
     authz.require(request.user, permission)
     if action == "execute" and request.POST.get("confirm") != "yes":
         return _confirm_send(request, campaign)
-    try:
+
+    def act():
         run(request.user, campaign, request.POST)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-    return redirect("marketing:campaign_detail", campaign_id=campaign.pk)
+        return done
+
+    return run_action(request, act, back=back)

@@ -4,15 +4,13 @@ follow-up tasks after closed cases. Views are thin: parse, call a service, rende
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.core.errors import NotFound, ServiceError
-from amanah.core.forms import add_service_error
+from amanah.core.errors import NotFound
+from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
 from amanah.customers.models import Customer
 from amanah.customers.selectors import customer_for
@@ -44,10 +42,6 @@ from amanah.workflow.contract import (
     history_for,
     moves_by_status,
 )
-
-
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _label_moves(moves) -> list[tuple[str, str]]:
@@ -135,76 +129,89 @@ def lead_detail(request, lead_id):
 @requires(LEAD_UPDATE)
 @require_POST
 def lead_move(request, lead_id):
+    """The board's drag and drop (``fetch``, JSON) and the card's form (no JS) post here."""
     lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
     form = LeadMoveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("transition_not_allowed", _("Pilih status tujuan yang valid."))
-        lead = services.lead_move(
+    invalid = _("Pilih status tujuan yang valid.")
+
+    def move():
+        return services.lead_move(
             actor=request.user,
             lead=lead,
             to_status=form.cleaned_data["to_status"],
             reason=form.cleaned_data["reason"],
         )
-    except ServiceError as error:
-        if _wants_json(request):
-            return JsonResponse(
-                {"code": error.code, "message": error.message, "field": error.field}, status=400
-            )
-        messages.error(request, error.message)
-    else:
-        if _wants_json(request):
-            return JsonResponse(
-                {
-                    "id": str(lead.pk),
-                    "status": lead.status,
-                    "moves": [m.to_status for m in available_transitions(request.user, lead)],
-                }
-            )
-        messages.success(request, _("Lead dipindah ke %s.") % LeadStatus(lead.status).label)
-    if request.POST.get("next") == "detail":
-        return redirect("sales:lead_detail", lead_id=lead.pk)
-    return redirect("sales:board")
+
+    if wants_json(request):
+        return run_json(
+            request, lambda: _lead_moves(request.user, move()), form=form, invalid=invalid
+        )
+    back = (
+        reverse("sales:lead_detail", args=[lead.pk])
+        if request.POST.get("next") == "detail"
+        else reverse("sales:board")
+    )
+    return run_action(
+        request,
+        lambda: _("Lead dipindah ke %s.") % LeadStatus(move().status).label,
+        back=back,
+        form=form,
+        invalid=invalid,
+    )
+
+
+def _lead_moves(actor, lead) -> dict:
+    """What the board needs after a drop: the card's status and the moves it offers now."""
+    return {
+        "id": str(lead.pk),
+        "status": lead.status,
+        "moves": [m.to_status for m in available_transitions(actor, lead)],
+    }
 
 
 @requires(LEAD_REOPEN)
 @require_POST
 def lead_reopen(request, lead_id):
     lead = selectors.lead_for(actor=request.user, lead_id=lead_id)
-    try:
+
+    def reopen():
         services.lead_reopen(actor=request.user, lead=lead, reason=request.POST.get("reason", ""))
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Lead dibuka kembali."))
-    return redirect("sales:lead_detail", lead_id=lead.pk)
+        return _("Lead dibuka kembali.")
+
+    return run_action(request, reopen, back=reverse("sales:lead_detail", args=[lead.pk]))
 
 
 @requires(LEAD_CREATE)
 def lead_create(request, customer_id):
     customer = customer_for(actor=request.user, customer_id=customer_id)
-    form = LeadCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lead = services.lead_create(
-                actor=request.user,
-                customer=customer,
-                source_type="MANUAL",
-                product_interest=form.cleaned_data["product_interest"],
-                note=form.cleaned_data["note"],
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Lead dibuat dan diserahkan ke %(rm)s (prioritas %(p)s).")
-                % {"rm": lead.assigned_to.full_name, "p": lead.get_priority_display()},
-            )
-            if authz.in_scope(request.user, lead):
-                return redirect("sales:lead_detail", lead_id=lead.pk)
-            return redirect(reverse("customer360:workspace", args=[customer.pk]) + "?tab=sales")
-    return render(request, "sales/lead_create.html", {"form": form, "customer": customer})
+
+    def submit(data):
+        lead = services.lead_create(
+            actor=request.user,
+            customer=customer,
+            source_type="MANUAL",
+            product_interest=data["product_interest"],
+            note=data["note"],
+        )
+        message = _("Lead dibuat dan diserahkan ke %(rm)s (prioritas %(p)s).") % {
+            "rm": lead.assigned_to.full_name,
+            "p": lead.get_priority_display(),
+        }
+        if authz.in_scope(request.user, lead):
+            return Done(reverse("sales:lead_detail", args=[lead.pk]), message)
+        return Done(_sales_tab(customer), message)  # handed to an RM whose leads we don't see
+
+    return submit_form(
+        request,
+        LeadCreateForm(request.POST or None),
+        submit,
+        template="sales/lead_create.html",
+        context={"customer": customer},
+    )
+
+
+def _sales_tab(customer) -> str:
+    return reverse("customer360:workspace", args=[customer.pk]) + "?tab=sales"
 
 
 @requires(ACTIVITY_LOG)
@@ -214,28 +221,24 @@ def activity_log(request, customer_id):
     if lead_id and not _is_uuid(lead_id):
         raise NotFound()
     customer, lead = _customer_or_lead(request, customer_id, lead_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.activity_log(
-                actor=request.user,
-                customer=customer,
-                activity_type=form.cleaned_data["activity_type"],
-                note=form.cleaned_data["note"],
-                lead=lead,
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Aktivitas dicatat dan tampil di timeline nasabah."))
-            if lead is not None:
-                return redirect("sales:lead_detail", lead_id=lead.pk)
-            return redirect(reverse("customer360:workspace", args=[customer.pk]) + "?tab=sales")
-    status = 400 if request.method == "POST" else 200
-    return render(
+
+    def submit(data):
+        services.activity_log(
+            actor=request.user,
+            customer=customer,
+            activity_type=data["activity_type"],
+            note=data["note"],
+            lead=lead,
+        )
+        back = reverse("sales:lead_detail", args=[lead.pk]) if lead else _sales_tab(customer)
+        return Done(back, _("Aktivitas dicatat dan tampil di timeline nasabah."))
+
+    return submit_form(
         request,
-        "sales/activity_form.html",
-        {"form": form, "customer": customer, "lead": lead},
-        status=status,
+        form,
+        submit,
+        template="sales/activity_form.html",
+        context={"customer": customer, "lead": lead},
     )
 
 
@@ -271,27 +274,24 @@ def opportunity_create(request, customer_id):
             "product_interest": lead.product_interest if lead else "",
         },
     )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.opportunity_create(
-                actor=request.user,
-                customer=customer,
-                product_interest=d["product_interest"],
-                estimated_value=d["estimated_value"],
-                expected_close_date=d["expected_close_date"],
-                lead=lead,
-            )
-        except ServiceError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Peluang dibuat pada tahap Baru (10%)."))
-            return redirect("sales:pipeline")
-    return render(
+
+    def submit(data):
+        services.opportunity_create(
+            actor=request.user,
+            customer=customer,
+            product_interest=data["product_interest"],
+            estimated_value=data["estimated_value"],
+            expected_close_date=data["expected_close_date"],
+            lead=lead,
+        )
+        return Done(reverse("sales:pipeline"), _("Peluang dibuat pada tahap Baru (10%)."))
+
+    return submit_form(
         request,
-        "sales/opportunity_create.html",
-        {"form": form, "customer": customer, "lead": lead},
-        status=400 if request.method == "POST" else 200,
+        form,
+        submit,
+        template="sales/opportunity_create.html",
+        context={"customer": customer, "lead": lead},
     )
 
 
@@ -300,20 +300,23 @@ def opportunity_create(request, customer_id):
 def opportunity_move(request, opportunity_id):
     opportunity = selectors.opportunity_for(actor=request.user, opportunity_id=opportunity_id)
     form = OpportunityMoveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("transition_not_allowed", _("Pilih tahap tujuan yang valid."))
+
+    def move():
         services.opportunity_move(
             actor=request.user,
             opportunity=opportunity,
             to_stage=form.cleaned_data["to_stage"],
             reason=form.cleaned_data["reason"],
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Tahap peluang diperbarui."))
-    return redirect("sales:pipeline")
+        return _("Tahap peluang diperbarui.")
+
+    return run_action(
+        request,
+        move,
+        back=reverse("sales:pipeline"),
+        form=form,
+        invalid=_("Pilih tahap tujuan yang valid."),
+    )
 
 
 @requires(FOLLOWUP_VIEW)
@@ -340,9 +343,8 @@ def followup_list(request):
 def followup_complete(request, task_id):
     task = selectors.followup_for(actor=request.user, task_id=task_id)
     form = FollowUpCompleteForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("reason_required", _("Pilih hasil dan tuliskan alasannya."))
+
+    def complete():
         d = form.cleaned_data
         followups.followup_complete(
             actor=request.user,
@@ -352,8 +354,12 @@ def followup_complete(request, task_id):
             create_lead=d["create_lead"],
             product_interest=d["product_interest"],
         )
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Hasil tindak lanjut dicatat."))
-    return redirect("sales:followups")
+        return _("Hasil tindak lanjut dicatat.")
+
+    return run_action(
+        request,
+        complete,
+        back=reverse("sales:followups"),
+        form=form,
+        invalid=_("Pilih hasil dan tuliskan alasannya."),
+    )

@@ -146,7 +146,7 @@ CASES = [
             "survivor": str(w["flag_a"].customer_a_id),
             "reason": "nasabah yang sama persis",
         },
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "customers:dismiss_duplicate",
@@ -155,7 +155,7 @@ CASES = [
         kwargs=lambda w: {"flag_id": w["flag_a"].pk},
         out_of_scope=lambda w: {"flag_id": w["flag_b"].pk},
         data=lambda w: {"reason": "berbeda orang, sudah dicek"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
@@ -247,7 +247,7 @@ CASES = [
         "campaign.manage",
         method="post",
         kwargs=lambda w: {"campaign_id": w["campaign"].pk, "action": "submit"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("notifications:inbox", "notification.view"),
     ViewCase(
@@ -266,7 +266,7 @@ CASES = [
         kwargs=lambda w: {"request_id": w["merge_a"].pk},
         out_of_scope=lambda w: {"request_id": w["merge_b"].pk},
         data=lambda w: {"decision": "reject", "note": "perlu dicek lagi"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("calendars:list", "calendar.manage"),
     ViewCase("calendars:create", "calendar.manage"),
@@ -319,7 +319,7 @@ CASES = [
         kwargs=lambda w: {"lead_id": _sales(w)["lead_a"].pk},
         out_of_scope=lambda w: {"lead_id": _sales(w)["lead_b"].pk},
         data=lambda w: {"to_status": "CONTACTED"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "sales:lead_reopen",
@@ -328,7 +328,7 @@ CASES = [
         kwargs=lambda w: {"lead_id": _sales(w)["lead_a"].pk},
         out_of_scope=lambda w: {"lead_id": _sales(w)["lead_b"].pk},
         data=lambda w: {"reason": "salah klik di papan"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("workflow:list", "workflow.view"),
     ViewCase(
@@ -359,7 +359,7 @@ CASES = [
         kwargs=lambda w: {"opportunity_id": _sales(w)["opportunity_a"].pk},
         out_of_scope=lambda w: {"opportunity_id": _sales(w)["opportunity_b"].pk},
         data=lambda w: {"to_stage": "QUALIFIED"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "sales:followup_complete",
@@ -368,7 +368,7 @@ CASES = [
         kwargs=lambda w: {"task_id": _sales(w)["task_a"].pk},
         out_of_scope=lambda w: {"task_id": _sales(w)["task_b"].pk},
         data=lambda w: {"outcome": "SKIPPED", "reason": "nasabah tidak dapat dihubungi"},
-        ok_status=(302,),
+        ok_status=(303,),
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
 ]

@@ -48,6 +48,6 @@ def test_manual_lead_from_the_360_page(make_customer, rm, agent):
         f"/sales/leads/new/{customer.pk}/", {"product_interest": "KPR", "note": "Tanya cicilan"}
     )
     # The agent cannot open the RM's lead, so they land back on the customer's Sales tab.
-    assert response.status_code == 302 and response["Location"].endswith("?tab=sales")
+    assert response.status_code == 303 and response["Location"].endswith("?tab=sales")
     lead = customer.leads.get()
     assert (lead.source_type, lead.assigned_to, lead.note) == ("MANUAL", rm, "Tanya cicilan")

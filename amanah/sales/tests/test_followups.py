@@ -178,5 +178,15 @@ def test_tasks_are_scoped_own_for_agents_branch_for_supervisors(
     response = client.post(
         f"/sales/followups/{task.pk}/complete/", {"outcome": "DONE", "reason": "Edukasi anti-scam"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert FollowUpTask.objects.get(pk=task.pk).status == "DONE"
+
+
+def test_a_follow_up_without_a_reason_is_refused_with_a_message(task, agent):
+    client = sign_in(Client(), agent)
+    refused = client.post(
+        f"/sales/followups/{task.pk}/complete/", {"outcome": "DONE", "reason": ""}, follow=True
+    )
+    assert refused.redirect_chain == [("/sales/followups/", 303)]
+    assert "Pilih hasil dan tuliskan alasannya." in refused.content.decode()
+    assert FollowUpTask.objects.get(pk=task.pk).status == "OPEN"

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils.html import escape
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
@@ -252,7 +253,7 @@ def test_board_moves_by_form_without_js_and_by_fetch(two_leads, rm):
     assert 'data-status="NEW"' in page and "vendor/sortable.min.js" in page
     assert f'action="/sales/leads/{lead.pk}/move/"' in page  # the non-drag control
     done = client.post(f"/sales/leads/{lead.pk}/move/", {"to_status": "CONTACTED"})
-    assert done.status_code == 302 and Lead.objects.get(pk=lead.pk).status == "CONTACTED"
+    assert done.status_code == 303 and Lead.objects.get(pk=lead.pk).status == "CONTACTED"
     as_json = {"HTTP_ACCEPT": "application/json"}
     refused = client.post(f"/sales/leads/{lead.pk}/move/", {"to_status": "CLOSED_LOST"}, **as_json)
     assert refused.status_code == 400 and refused.json()["code"] == "field_required"
@@ -347,7 +348,7 @@ def test_rm_logs_on_a_branch_rule_lead_outside_the_portfolio_but_nowhere_else(
         f"/sales/activities/new/{customer.pk}/",
         {"activity_type": "MEETING", "note": "Bertemu di cabang", "lead": str(lead.pk)},
     )
-    assert response.status_code == 302 and response["Location"] == f"/sales/leads/{lead.pk}/"
+    assert response.status_code == 303 and response["Location"] == f"/sales/leads/{lead.pk}/"
     assert RmActivity.objects.filter(customer=customer).count() == 2
 
 
@@ -396,12 +397,63 @@ def test_a_supervisor_reopens_a_lost_lead_with_a_reason(two_leads, rm, superviso
     client = sign_in(Client(), supervisor)
     page = client.get(f"/sales/leads/{lead.pk}/").content.decode()
     assert 'data-testid="lead-reopen-form"' in page and 'data-testid="status-history"' in page
-    refused = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": ""})
-    assert refused.status_code == 302 and Lead.objects.get(pk=lead.pk).status == "CLOSED_LOST"
+    with pytest.raises(ServiceError) as expected:  # the service's words, not a copy of them
+        services.lead_reopen(actor=supervisor, lead=lead, reason="")
+    refused = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": ""}, follow=True)
+    assert refused.redirect_chain == [(f"/sales/leads/{lead.pk}/", 303)]
+    assert escape(expected.value.message) in refused.content.decode()
+    assert Lead.objects.get(pk=lead.pk).status == "CLOSED_LOST"
     done = client.post(f"/sales/leads/{lead.pk}/reopen/", {"reason": "RM salah klik di papan"})
-    assert done.status_code == 302
+    assert done.status_code == 303
     reopened = Lead.objects.get(pk=lead.pk)
     assert (reopened.status, reopened.closed_at) == ("CONTACTED", None)
     assert audit_actions(lead)[-1] == "REVERT_TRANSITION"
     detail = client.get(f"/sales/leads/{lead.pk}/").content.decode()
     assert "RM salah klik di papan" in detail and 'data-testid="lead-reopen-form"' not in detail
+
+
+# ------------------------------------------------------------------ refused posts say why
+
+
+def test_a_refused_move_says_why_on_the_page_and_to_the_boards_fetch(two_leads, rm):
+    lead, _ = two_leads
+    client = sign_in(Client(), rm)
+    with pytest.raises(ServiceError) as expected:  # closing needs a reason
+        services.lead_move(actor=rm, lead=lead, to_status="CLOSED_LOST")
+    url = f"/sales/leads/{lead.pk}/move/"
+    refused = client.post(url, {"to_status": "CLOSED_LOST", "next": "detail"}, follow=True)
+    assert refused.redirect_chain == [(f"/sales/leads/{lead.pk}/", 303)]
+    assert escape(expected.value.message) in refused.content.decode()
+    unknown = client.post(url, {"to_status": "LOST_IN_SPACE"}, follow=True)
+    assert unknown.redirect_chain == [("/sales/leads/", 303)]
+    assert "Pilih status tujuan yang valid." in unknown.content.decode()
+    by_fetch = client.post(url, {"to_status": "LOST_IN_SPACE"}, HTTP_ACCEPT="application/json")
+    assert by_fetch.status_code == 400
+    assert by_fetch.json() == {
+        "code": "invalid",
+        "message": "Pilih status tujuan yang valid.",
+        "field": None,
+    }
+    assert Lead.objects.get(pk=lead.pk).status == "NEW"
+
+
+def test_a_refused_lead_comes_back_on_its_form_with_400(make_customer, agent):
+    customer = make_customer()  # no RM covers the customer's branch
+    client = sign_in(Client(), agent)
+    with pytest.raises(ServiceError) as expected:
+        services.lead_create(actor=agent, customer=customer, source_type="MANUAL")
+    assert expected.value.code == "no_rm"
+    response = client.post(f"/sales/leads/new/{customer.pk}/", {"product_interest": "KPR"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert escape(expected.value.message) in page and 'data-testid="lead-form"' in page
+    assert not Lead.objects.exists()
+
+
+def test_an_activity_without_a_note_comes_back_with_400(make_customer, rm, in_portfolio):
+    customer = in_portfolio(make_customer(), rm)
+    client = sign_in(Client(), rm)
+    url = f"/sales/activities/new/{customer.pk}/"
+    response = client.post(url, {"activity_type": "CALL", "note": "   "})
+    assert response.status_code == 400 and 'class="form-error"' in response.content.decode()
+    assert not RmActivity.objects.exists()

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils.html import escape
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
@@ -137,6 +138,32 @@ def test_opportunity_from_a_lead_goes_to_the_leads_rm(make_customer, agent, rm, 
             "lead": str(lead.pk),
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     o = Opportunity.objects.get()
     assert (o.lead, o.assigned_to, o.stage, o.probability) == (lead, rm, "NEW", 10)
+
+
+def test_refused_opportunity_posts_say_why(book, rm):
+    customer, o = book["new"].customer, book["proposal"]
+    client = sign_in(Client(), rm)
+    past = {"product_interest": "KUR", "estimated_value": "1000"}
+    with pytest.raises(ServiceError) as expected:
+        services.opportunity_create(
+            actor=rm, customer=customer, expected_close_date=dt.date(2000, 1, 1), **past
+        )
+    created = client.post(
+        f"/sales/opportunities/new/{customer.pk}/", {**past, "expected_close_date": "2000-01-01"}
+    )
+    assert created.status_code == 400 and escape(expected.value.message) in created.content.decode()
+    assert Opportunity.objects.count() == 4
+
+    with pytest.raises(ServiceError) as expected:  # lost needs a reason
+        services.opportunity_move(actor=rm, opportunity=o, to_stage="CLOSED_LOST")
+    url = f"/sales/opportunities/{o.pk}/move/"
+    lost = client.post(url, {"to_stage": "CLOSED_LOST"}, follow=True)
+    assert lost.redirect_chain == [("/sales/pipeline/", 303)]
+    assert escape(expected.value.message) in lost.content.decode()
+    unknown = client.post(url, {"to_stage": "SIDEWAYS"}, follow=True)
+    assert unknown.redirect_chain == [("/sales/pipeline/", 303)]
+    assert "Pilih tahap tujuan yang valid." in unknown.content.decode()
+    assert Opportunity.objects.get(pk=o.pk).stage == "PROPOSAL"

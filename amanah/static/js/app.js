@@ -4,6 +4,15 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (token) event.detail.headers["X-CSRFToken"] = token.value;
 });
 
+// A refused fragment (400 with its reason inside, marked by core.view_helpers) replaces its
+// target like a 429 does; otherwise the page would keep showing a stale answer.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.getResponseHeader("Amanah-Refused-Fragment") === "1") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
 // Live SLA countdown: every element with data-due shows the time left (or overdue).
 function slaText(dueIso) {
   const minutes = Math.round((new Date(dueIso) - new Date()) / 60000);
