@@ -280,6 +280,8 @@ def template_version_reject(*, actor, version: TemplateVersion, note: str) -> Te
 
 
 def is_editor(version: TemplateVersion, actor) -> bool:
+    """Did ``actor`` write this version? A system or integration actor (no user id) counts as
+    one: a machine never supplies the second pair of eyes."""
     pk = getattr(actor, "pk", None)
     return pk is None or str(pk) in (version.editors or [])
 

@@ -151,3 +151,11 @@ def test_a_new_version_after_approval_keeps_the_approved_one_in_use(marketer_cli
     assert response.status_code == 303
     page = client.get(url("list")).content.decode()
     assert "v2" in page and "v1" in page
+
+
+def test_the_authors_html_never_runs_in_our_pages(marketer_client):
+    client, user = marketer_client
+    template = offer_email(user, html="<p>{{promo.code}}</p><script>alert(1)</script>")
+    page = client.get(url("preview", template.pk, 1)).content.decode()
+    assert "<script>alert(1)" not in page
+    assert 'sandbox=""' in page and "&lt;script&gt;alert(1)" in page

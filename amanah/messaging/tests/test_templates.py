@@ -292,3 +292,11 @@ def test_an_unknown_or_hostile_key_is_not_approved(db):
     for key in ("nothing.here", "bad\x00key"):
         with pytest.raises(templating.TemplateNotApproved):
             templating.approved_version(key, "EMAIL")
+
+
+def test_a_machine_never_supplies_the_second_pair_of_eyes(marketer, system):
+    version = first(offer_email(marketer))
+    ts.template_version_submit(actor=marketer, version=version)
+    with pytest.raises(ServiceError) as refused:
+        ts.template_version_approve(actor=system, version=version)
+    assert refused.value.code == "guard_failed"
