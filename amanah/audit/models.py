@@ -65,6 +65,11 @@ class AuditAction(models.TextChoices):
     FOLLOWUP_DONE = "FOLLOWUP_DONE", _("Tindak lanjut selesai")
     FOLLOWUP_SKIPPED = "FOLLOWUP_SKIPPED", _("Tindak lanjut dilewati")
     CREATE_FOLLOWUP = "CREATE_FOLLOWUP", _("Buat tugas tindak lanjut")
+    CREATE_MESSAGE_TEMPLATE = "CREATE_MESSAGE_TEMPLATE", _("Buat templat pesan")
+    UPDATE_MESSAGE_TEMPLATE = "UPDATE_MESSAGE_TEMPLATE", _("Ubah draf templat pesan")
+    SUBMIT_MESSAGE_TEMPLATE = "SUBMIT_MESSAGE_TEMPLATE", _("Ajukan templat pesan")
+    APPROVE_MESSAGE_TEMPLATE = "APPROVE_MESSAGE_TEMPLATE", _("Setujui templat pesan")
+    REJECT_MESSAGE_TEMPLATE = "REJECT_MESSAGE_TEMPLATE", _("Tolak templat pesan")
 
 
 class AuditLog(models.Model):

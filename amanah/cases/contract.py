@@ -5,6 +5,8 @@ guards)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +35,7 @@ from amanah.core.contributions import (
     Alert,
     NavItem,
     QuickAction,
+    TemplateVariable,
     TimelineEvent,
     TimelineKind,
     TimelineProvider,
@@ -286,3 +289,58 @@ declare_workflow(
         ),
     )
 )
+
+
+def _case_due(context) -> str:
+    case = context["case"]
+    local = timezone.localtime(case.sla_due_at, ZoneInfo(case.branch.timezone))
+    return f"{local:%d-%m-%Y %H:%M} {case.branch.timezone_label}"
+
+
+# Placeholders message templates may use (messaging's allow-list). The category is left out on
+# purpose: a fraud case's category says more than a status message should.
+for name, variable in (
+    (
+        "case.case_no",
+        TemplateVariable(
+            gettext_lazy("Nomor kasus"), "case", lambda c: c["case"].case_no, "CMP-2026-000123"
+        ),
+    ),
+    (
+        "case.status",
+        TemplateVariable(
+            gettext_lazy("Status kasus"),
+            "case",
+            lambda c: c["case"].get_status_display(),
+            "Diproses",
+        ),
+    ),
+    (
+        "case.due_at",
+        TemplateVariable(
+            gettext_lazy("Batas waktu penyelesaian kasus"),
+            "case",
+            _case_due,
+            "15-12-2026 17:00 WIB",
+        ),
+    ),
+    (
+        "sla_digest.breached_count",
+        TemplateVariable(
+            gettext_lazy("Jumlah kasus melewati SLA"),
+            "sla_digest",
+            lambda c: c["sla_digest"]["breached_count"],
+            "3",
+        ),
+    ),
+    (
+        "sla_digest.warning_count",
+        TemplateVariable(
+            gettext_lazy("Jumlah kasus mendekati batas SLA"),
+            "sla_digest",
+            lambda c: c["sla_digest"]["warning_count"],
+            "7",
+        ),
+    ),
+):
+    registry.template_variables.register(name, variable)

@@ -75,6 +75,25 @@ class RevealableField:
     permission: str
 
 
+@dataclass(frozen=True)
+class TemplateVariable:
+    """A placeholder message templates may use, e.g. ``{{customer.first_name}}``.
+
+    ``needs`` names the context object the sender must supply (``"customer"``, ``"case"``,
+    ``"campaign"`` …); ``resolve(context) -> str`` reads the value from that context (a dict of
+    those objects). ``sample`` is shown in previews. ``pii`` marks an identifier (name, phone,
+    e-mail): masked in previews of a real customer; ``mask`` names a ``core.masking`` kind for
+    it (empty: all but the first character hidden).
+    """
+
+    label: str | Promise
+    needs: str
+    resolve: Callable[[dict], object]
+    sample: str
+    pii: bool = False
+    mask: str = ""
+
+
 def revealable_key(model_label: str, field: str) -> str:
     return f"{model_label}.{field}"
 

@@ -121,6 +121,9 @@ workflow_guards = Registry("workflow guards")
 # fn(customer) -> Signal(points, reason), feeding one lead-score factor ("RFM_SEGMENT" -> fn);
 # registered through ``sales.scoring.register_signal``.
 scoring_signals = Registry("lead scoring signals")
+# TemplateVariable — a placeholder message templates may use ("customer.first_name" -> variable),
+# registered by the app that owns the data; nothing outside this allow-list renders.
+template_variables = Registry("template variables")
 # Dashboard widgets and import targets (for the contexts that will offer them).
 dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")

@@ -10,7 +10,13 @@ from django.utils.translation import gettext_noop
 
 from amanah.audit.models import AuditAction
 from amanah.core import registry
-from amanah.core.contributions import NavItem, QuickAction, RevealableField, revealable_key
+from amanah.core.contributions import (
+    NavItem,
+    QuickAction,
+    RevealableField,
+    TemplateVariable,
+    revealable_key,
+)
 from amanah.customers import merge
 from amanah.customers.models import MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
@@ -50,6 +56,32 @@ for model, field, kind in (
     registry.revealable_fields.register(
         revealable_key(model, field), RevealableField(kind, PII_REVEAL)
     )
+
+
+def _first_name(context) -> str:
+    words = context["customer"].full_name.split()
+    return words[0] if words else ""
+
+
+# Placeholders message templates may use (messaging's allow-list); names are personal data,
+# masked in previews of a real customer.
+for name, variable in (
+    (
+        "customer.first_name",
+        TemplateVariable(_("Nama depan nasabah"), "customer", _first_name, "Siti", pii=True),
+    ),
+    (
+        "customer.full_name",
+        TemplateVariable(
+            _("Nama lengkap nasabah"),
+            "customer",
+            lambda c: c["customer"].full_name,
+            "Siti Aminah",
+            pii=True,
+        ),
+    ),
+):
+    registry.template_variables.register(name, variable)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -299,10 +299,27 @@ def _seed_generated_customers(actor) -> None:
             )
 
 
+def _templates_loaded() -> bool:
+    from amanah.messaging.models import MessageTemplate
+
+    return MessageTemplate.objects.filter(key="campaign.offer").exists()
+
+
+def _seed_message_templates(actor) -> None:
+    """The message templates senders use (receipt, status update, offer, SLA digest): written
+    by the marketing user, offers approved by compliance (four eyes)."""
+    from amanah.messaging.template_seeds import seed_templates
+
+    author, approver = (User.objects.get(username=name) for name in ("marketing", "compliance"))
+    author.active_role, approver.active_role = R.MARKETING, R.COMPLIANCE
+    seed_templates(author=author, approver=approver)
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
     ("customers", _customers_loaded, _seed_customers),
     ("cases", _cases_loaded, _seed_cases),
     ("generated customers", _generated_loaded, _seed_generated_customers),
+    ("message templates", _templates_loaded, _seed_message_templates),
 ]

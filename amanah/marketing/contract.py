@@ -11,6 +11,7 @@ from amanah.consent.contract import Reason, contactability
 from amanah.core import registry
 from amanah.core.contributions import (
     NavItem,
+    TemplateVariable,
     TimelineEvent,
     TimelineKind,
     TimelineProvider,
@@ -98,6 +99,24 @@ registry.timeline_providers.register(
 )
 registry.facts.register("marketing", marketing_facts)
 registry.merge_movers.register("marketing.history", move_marketing)
+
+
+def _promo_code(context) -> str:
+    promo = context["promo"]
+    return promo.get("code", "") if isinstance(promo, dict) else getattr(promo, "code", "")
+
+
+# Placeholders message templates may use (messaging's allow-list): an offer names its campaign
+# and the promo code the sender hands over with it.
+registry.template_variables.register(
+    "campaign.name",
+    TemplateVariable(
+        gettext_lazy("Nama kampanye"), "campaign", lambda c: c["campaign"].name, "Tabungan Emas"
+    ),
+)
+registry.template_variables.register(
+    "promo.code", TemplateVariable(gettext_lazy("Kode promo"), "promo", _promo_code, "EMAS2026")
+)
 
 
 # --------------------------------------------------------------------------- workflow

@@ -13,6 +13,11 @@ MESSAGE_VIEW = declare(
 MESSAGE_RETRY = declare(
     "message.retry", _("Kirim ulang pesan yang gagal (dead letter)"), default_roles=(R.ADMIN,)
 )
+TEMPLATE_VIEW = declare(
+    "message_template.view",
+    _("Lihat templat pesan dan pratinjaunya"),
+    default_roles=(R.ADMIN, R.SUPERVISOR, R.MARKETING, R.COMPLIANCE),
+)
 TEMPLATE_MANAGE = declare(
     "message_template.manage",
     _("Buat/ubah templat pesan"),

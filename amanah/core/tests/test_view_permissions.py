@@ -249,6 +249,38 @@ CASES = [
         kwargs=lambda w: {"campaign_id": w["campaign"].pk, "action": "submit"},
         ok_status=(303,),
     ),
+    ViewCase("messaging:template_list", "message_template.view"),
+    ViewCase("messaging:template_create", "message_template.manage"),
+    ViewCase(
+        "messaging:template_detail",
+        "message_template.view",
+        kwargs=lambda w: {"template_id": w["message_template"].pk},
+    ),
+    ViewCase(
+        "messaging:version_save",
+        "message_template.manage",
+        method="post",
+        kwargs=lambda w: {"template_id": w["message_template"].pk},
+        data=lambda w: {"text": "Kasus {{case.case_no}} diproses."},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "messaging:version_preview",
+        "message_template.view",
+        kwargs=lambda w: {"template_id": w["message_template"].pk, "number": 1},
+    ),
+    ViewCase(
+        "messaging:version_action",
+        "message_template.view",
+        method="post",
+        kwargs=lambda w: {
+            "template_id": w["message_template"].pk,
+            "number": 1,
+            "action": "submit",
+        },
+        ok_status=(303,),
+        role=R.MARKETING,  # submitting also takes message_template.manage
+    ),
     ViewCase("notifications:inbox", "notification.view"),
     ViewCase(
         "notifications:mark_read",
@@ -420,6 +452,7 @@ def _customer_world(system, branch_a, branch_b, make_user) -> dict:
     return {
         **_case_world(system, a1, b1, make_user),
         **_marketing_world(system),
+        **_messaging_world(system),
         "customer_a": a1,
         "customer_b": b1,
         "flag_a": flag_a,
@@ -481,6 +514,20 @@ def _marketing_world(system) -> dict:
         message="Pesan edukasi nasabah.",
     )
     return {"segment": segment, "campaign": campaign}
+
+
+def _messaging_world(system) -> dict:
+    from amanah.messaging import template_services
+
+    template = template_services.template_create(
+        actor=system,
+        key="case.status",
+        channel="SMS",
+        purpose="SERVICE",
+        name="Kabar kasus",
+        text="Kasus {{case.case_no}}: {{case.status}}",
+    )
+    return {"message_template": template}
 
 
 def _own_notification(user):

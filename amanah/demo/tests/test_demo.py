@@ -20,7 +20,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert User.objects.count() == count
     assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
     assert AuditLog.objects.get(action="DEMO_SEED").meta == {
-        "parts": ["staff", "customers", "cases", "generated customers"]
+        "parts": ["staff", "customers", "cases", "generated customers", "message templates"]
     }
     assert verify_chain().ok
 

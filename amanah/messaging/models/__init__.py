@@ -1,1 +1,8 @@
 """Messaging tables: the outbox (``outbox.py``) and the templates (``templates.py``)."""
+
+from amanah.messaging.models.templates import (  # noqa: F401
+    MessageTemplate,
+    TemplateVersion,
+    VersionStatus,
+    WhatsAppCategory,
+)

@@ -1,0 +1,111 @@
+"""The demo's message templates (loaded by ``amanah.demo``): a case receipt by email and
+WhatsApp, a case status update, a campaign offer, and the SLA digest to staff.
+
+Written and decided through the ordinary services: the marketing user writes them all, approves
+the SERVICE and STAFF ones herself (allowed, see ``template_services``) and the compliance user
+approves the offers (four eyes). Keys are what the senders ask ``approved_version`` for.
+"""
+
+from __future__ import annotations
+
+from amanah.messaging import template_services as ts
+from amanah.messaging.models import MessageTemplate
+
+RECEIPT_HTML = """<p>Yth. {{customer.full_name}},</p>
+<p>Pengaduan Anda telah kami terima dengan nomor <strong>{{case.case_no}}</strong>.
+Kami akan menyelesaikannya paling lambat <strong>{{case.due_at}}</strong>.</p>
+<p>Tanda terima terlampir (PDF). Simpan nomor pengaduan untuk menanyakan perkembangannya.</p>"""
+
+SEEDS: list[dict] = [
+    {
+        "key": "case.receipt",
+        "channel": "EMAIL",
+        "purpose": "SERVICE",
+        "name": "Tanda terima pengaduan (email)",
+        "subject": "Tanda terima pengaduan {{case.case_no}}",
+        "text": "Yth. {{customer.full_name}},\n\nPengaduan Anda telah kami terima dengan nomor "
+        "{{case.case_no}}. Kami akan menyelesaikannya paling lambat {{case.due_at}}.\n"
+        "Tanda terima terlampir (PDF).",
+        "html": RECEIPT_HTML,
+    },
+    {
+        "key": "case.receipt",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Tanda terima pengaduan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "case_receipt",
+        "text": "Halo {{customer.first_name}}, pengaduan Anda kami terima dengan nomor "
+        "{{case.case_no}}. Target selesai: {{case.due_at}}. Tanda terima PDF terlampir.",
+    },
+    {
+        "key": "case.status_update",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Kabar status pengaduan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "case_status_update",
+        "text": "Halo {{customer.first_name}}, status pengaduan {{case.case_no}} kini: "
+        "{{case.status}}. Terima kasih atas kesabaran Anda.",
+    },
+    {
+        "key": "case.status_update",
+        "channel": "EMAIL",
+        "purpose": "SERVICE",
+        "name": "Kabar status pengaduan (email)",
+        "subject": "Status pengaduan {{case.case_no}}: {{case.status}}",
+        "text": "Yth. {{customer.full_name}},\n\nStatus pengaduan {{case.case_no}} kini: "
+        "{{case.status}}.\nTerima kasih atas kesabaran Anda.",
+    },
+    {
+        "key": "campaign.offer",
+        "channel": "EMAIL",
+        "purpose": "OFFER",
+        "name": "Penawaran kampanye (email)",
+        "subject": "{{customer.first_name}}, ada penawaran {{campaign.name}} untuk Anda",
+        "text": "Halo {{customer.first_name}},\n\n{{campaign.name}} kini tersedia untuk Anda. "
+        "Gunakan kode {{promo.code}} di kantor cabang atau aplikasi.\n\n"
+        "Tidak ingin menerima penawaran lagi? Gunakan tautan berhenti berlangganan di bawah.",
+        "html": "<p>Halo {{customer.first_name}},</p><p><strong>{{campaign.name}}</strong> kini "
+        "tersedia untuk Anda. Gunakan kode <strong>{{promo.code}}</strong> di kantor cabang "
+        "atau aplikasi.</p>",
+    },
+    {
+        "key": "campaign.offer",
+        "channel": "WHATSAPP",
+        "purpose": "OFFER",
+        "name": "Penawaran kampanye (WhatsApp)",
+        "category": "MARKETING",
+        "provider_template": "campaign_offer",
+        "text": "Halo {{customer.first_name}}, {{campaign.name}} kini tersedia untuk Anda. "
+        "Kode promo: {{promo.code}}. Balas STOP untuk berhenti menerima penawaran.",
+    },
+    {
+        "key": "sla.digest",
+        "channel": "EMAIL",
+        "purpose": "STAFF",
+        "name": "Ringkasan SLA harian (staf)",
+        "subject": "Ringkasan SLA: {{sla_digest.breached_count}} kasus terlambat",
+        "text": "Ringkasan SLA hari ini:\n- Melewati SLA: {{sla_digest.breached_count}} kasus\n"
+        "- Mendekati batas: {{sla_digest.warning_count}} kasus\n\n"
+        "Buka antrean kasus untuk menindaklanjuti.",
+    },
+]
+
+
+def seed_templates(*, author, approver) -> list[MessageTemplate]:
+    """Create, submit and approve the demo templates that are missing; returns those created.
+
+    ``author`` writes them (and approves SERVICE/STAFF ones); ``approver`` approves the offers.
+    """
+    created = []
+    for fields in SEEDS:
+        if MessageTemplate.objects.filter(key=fields["key"], channel=fields["channel"]).exists():
+            continue
+        template = ts.template_create(actor=author, **fields)
+        version = template.versions.get()
+        ts.template_version_submit(actor=author, version=version)
+        decider = author if not ts.needs_four_eyes(version) else approver
+        ts.template_version_approve(actor=decider, version=version, note="Demo")
+        created.append(template)
+    return created

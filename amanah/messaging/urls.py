@@ -1,0 +1,26 @@
+"""Messaging pages. Each area keeps its own block of patterns (templates; the outbox's next)."""
+
+from django.urls import path
+
+from amanah.messaging import views_templates
+
+app_name = "messaging"
+
+template_patterns = [
+    path("templates/", views_templates.template_list, name="template_list"),
+    path("templates/new/", views_templates.template_create, name="template_create"),
+    path("templates/<int:template_id>/", views_templates.template_detail, name="template_detail"),
+    path("templates/<int:template_id>/save/", views_templates.version_save, name="version_save"),
+    path(
+        "templates/<int:template_id>/v<int:number>/preview/",
+        views_templates.version_preview,
+        name="version_preview",
+    ),
+    path(
+        "templates/<int:template_id>/v<int:number>/<slug:action>/",
+        views_templates.version_action,
+        name="version_action",
+    ),
+]
+
+urlpatterns = [*template_patterns]
