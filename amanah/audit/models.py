@@ -65,6 +65,10 @@ class AuditAction(models.TextChoices):
     FOLLOWUP_DONE = "FOLLOWUP_DONE", _("Tindak lanjut selesai")
     FOLLOWUP_SKIPPED = "FOLLOWUP_SKIPPED", _("Tindak lanjut dilewati")
     CREATE_FOLLOWUP = "CREATE_FOLLOWUP", _("Buat tugas tindak lanjut")
+    QUEUE_MESSAGES = "QUEUE_MESSAGES", _("Antrekan pesan")
+    DISPATCH_MESSAGES = "DISPATCH_MESSAGES", _("Kirim pesan ke penyedia")
+    RETRY_MESSAGE = "RETRY_MESSAGE", _("Kirim ulang pesan gagal")
+    RECEIVE_MESSAGE = "RECEIVE_MESSAGE", _("Terima pesan masuk")
 
 
 class AuditLog(models.Model):

@@ -1,1 +1,34 @@
-"""What messaging offers the house (filled in as the outbox lands)."""
+"""What messaging offers the house, and nothing else.
+
+* ``message_queue(...)`` / ``message_queue_many(...)`` — put a message (or the same content
+  to many customers) into the outbox: idempotent, contact-checked, audited
+  (``messaging.queueing``);
+* ``message_status_apply(StatusUpdate)`` / ``inbound_receive(InboundMessage)`` — what the
+  provider webhooks call (``messaging.services``);
+* ``Channel``, ``Purpose``, ``MessageSource``, ``MessageStatus``, ``Rendered``;
+* the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
+  FAILED … for channel analytics.
+"""
+
+from __future__ import annotations
+
+from amanah.core import events
+from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import MessageSource, MessageStatus
+from amanah.messaging.queueing import message_queue, message_queue_many
+from amanah.messaging.services import STATUS_CHANGED, inbound_receive, message_status_apply
+
+__all__ = [
+    "Channel",
+    "MessageSource",
+    "MessageStatus",
+    "Purpose",
+    "Rendered",
+    "inbound_receive",
+    "message_queue",
+    "message_queue_many",
+    "message_status_apply",
+]
+
+events.declare(STATUS_CHANGED)

@@ -1,15 +1,196 @@
-"""Outbox services. The outbox work replaces these placeholders; webhooks call them."""
+"""Outbox services other than queueing and dispatch: provider status callbacks, inbound
+messages, and the dead-letter retry.
+
+**Status merge rule** (``message_status_apply``). Webhooks arrive late, twice and out of
+order, so the current status is never "the last callback received". Each callback is kept
+once (``MessageEvent``, unique per provider event id: a duplicate is a no-op) and the status
+is derived from the *set* of callbacks by precedence::
+
+    SENT < DELIVERED < READ < FAILED < BOUNCED
+
+— the highest wins. A maximum over a set does not depend on arrival order or repetition, and
+a failure outranks every success, so "delivered" arriving after "failed" never resurrects a
+message. ``delivered_at`` is the earliest DELIVERED/READ provider timestamp, ``read_at`` the
+earliest READ. Messages the provider has not taken (no provider id: QUEUED, SENDING, DEAD,
+CANCELLED) are not touched by callbacks.
+
+Callbacks are not audited one by one (a campaign brings millions); the event table is their
+record. Unknown provider ids are logged without any identifier and ignored.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import connection, transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core import events
+from amanah.core.actors import IntegrationActor
+from amanah.core.errors import NotFound, ServiceError
+from amanah.iam import authz
+from amanah.messaging.models import Message, MessageEvent, MessageStatus
+from amanah.messaging.policies import MESSAGE_RETRY, MESSAGE_VIEW
 from amanah.messaging.providers.base import InboundMessage, StatusUpdate
 
+logger = logging.getLogger(__name__)
 
+STATUS_CHANGED = "messaging.message_status_changed"
+PRECEDENCE = {
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+    MessageStatus.FAILED: 4,
+    MessageStatus.BOUNCED: 5,
+}
+PROVIDER_STATES = tuple(PRECEDENCE)
+INBOUND = IntegrationActor("messaging-inbound", permissions=(MESSAGE_VIEW,))
+
+
+def merged_status(statuses) -> str:
+    """The rule, on its own: the highest-precedence status of a set of callbacks (SENT when
+    there are none)."""
+    return max(statuses, key=PRECEDENCE.__getitem__, default=MessageStatus.SENT)
+
+
+@transaction.atomic
 def message_status_apply(update: StatusUpdate) -> bool:
     """Merge one provider status into the outbox; True when it changed something."""
-    raise NotImplementedError
+    if update.status not in PRECEDENCE:
+        return False
+    message = (
+        Message.objects.select_for_update(of=("self",), no_key=True)
+        .filter(provider=update.provider, provider_message_id=update.provider_message_id)
+        .exclude(provider_message_id="")
+        .first()
+    )
+    if message is None or message.status not in PROVIDER_STATES:
+        logger.warning("messaging: status callback for an unknown message ignored")
+        return False
+    if not _record_event(message, update):
+        return False  # the same callback again
+    return _rederive(message)
 
 
+def _record_event(message: Message, update: StatusUpdate) -> bool:
+    """Keep the callback once; False when this provider event id was recorded before."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_messageevent"
+            " (message_id, provider, event_id, status, at, error_code, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [
+                message.pk,
+                update.provider,
+                update.event_id[:200],
+                update.status,
+                update.at,
+                update.error_code[:64],
+                timezone.now(),
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _rederive(message: Message) -> bool:
+    history = MessageEvent.objects.filter(message=message)
+    status = merged_status(set(history.values_list("status", flat=True)))
+    times = history.aggregate(
+        delivered=Min("at", filter=_statuses(MessageStatus.DELIVERED, MessageStatus.READ)),
+        read=Min("at", filter=_statuses(MessageStatus.READ)),
+    )
+    before = (message.status, message.delivered_at, message.read_at)
+    message.status = status
+    message.delivered_at, message.read_at = times["delivered"], times["read"]
+    if (message.status, message.delivered_at, message.read_at) == before:
+        return False
+    if status != before[0]:
+        message.status_changed_at = timezone.now()
+        message.last_error_code = (
+            history.filter(status=status).order_by("at").values_list("error_code", flat=True)[0]
+        )
+    message.save(
+        update_fields=[
+            "status",
+            "delivered_at",
+            "read_at",
+            "status_changed_at",
+            "last_error_code",
+        ]
+    )
+    if status != before[0]:
+        events.emit(STATUS_CHANGED, actor=INBOUND, message=message)
+    return True
+
+
+def _statuses(*statuses):
+    from django.db.models import Q
+
+    return Q(status__in=statuses)
+
+
+@transaction.atomic
 def inbound_receive(message: InboundMessage) -> None:
-    """A customer wrote to us (WhatsApp/SMS): STOP withdraws, the rest goes to intake."""
-    raise NotImplementedError
+    """A customer wrote to us (WhatsApp/SMS): STOP withdraws, the rest goes to intake.
+
+    Nothing of the message is stored yet: the case intake that will own inbound text comes
+    later, so for now the arrival is audited with its channel and provider only (no number,
+    no text).
+    TODO(contact): hand a STOP reply to consent's STOP/unsubscribe service (the contact
+    helper's, not on main yet) so it withdraws consent for this channel, audited as
+    CHANGE_CONSENT with the channel as source.
+    """
+    audit.record(
+        actor=INBOUND,
+        action=AuditAction.RECEIVE_MESSAGE,
+        object_type="messaging.Inbound",
+        object_id=message.channel,
+        meta={"provider": message.provider, "channel": message.channel, "count": 1},
+    )
+
+
+RETRYABLE = (MessageStatus.DEAD, MessageStatus.FAILED)
+
+
+@transaction.atomic
+def message_retry(*, actor, message_id) -> Message:
+    """Queue a dead (or failed) message again, now, with a fresh attempt count. ADMIN only
+    (MESSAGE_RETRY); out of scope or unknown is 404; audited."""
+    authz.require(actor, MESSAGE_RETRY)
+    message = (
+        Message.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        raise NotFound()
+    if message.status not in RETRYABLE:
+        raise ServiceError("not_retryable", _("Hanya pesan gagal yang dapat dikirim ulang."))
+    before = message.status
+    now = timezone.now()
+    message.status, message.attempts, message.next_attempt_at = MessageStatus.QUEUED, 0, now
+    message.status_changed_at, message.sending_since = now, None
+    message.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "status_changed_at",
+            "sending_since",
+        ]
+    )
+    from amanah.messaging.tasks import dispatch_soon
+
+    dispatch_soon(message.channel)
+    audit.record(
+        actor=actor,
+        action=AuditAction.RETRY_MESSAGE,
+        obj=message,
+        meta={"channel": message.channel, "from": before, "last_error": message.last_error_code},
+    )
+    return message

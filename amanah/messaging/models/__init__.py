@@ -1,1 +1,9 @@
 """Messaging tables: the outbox (``outbox.py``) and the templates (``templates.py``)."""
+
+from amanah.messaging.models.outbox import (  # noqa: F401
+    Message,
+    MessageEvent,
+    MessageSource,
+    MessageStatus,
+    ProviderBucket,
+)
