@@ -24,6 +24,7 @@ urlpatterns = [
     path("sales/", include("amanah.sales.urls")),
     path("marketing/", include("amanah.marketing.urls")),
     path("notifications/", include("amanah.notifications.urls")),
+    path("messaging/", include("amanah.messaging.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]

@@ -12,10 +12,14 @@
 
 from __future__ import annotations
 
-from amanah.core import events
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import events, registry
+from amanah.core.contributions import NavItem
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus
+from amanah.messaging.policies import MESSAGE_VIEW
 from amanah.messaging.queueing import message_queue, message_queue_many
 from amanah.messaging.services import STATUS_CHANGED, inbound_receive, message_status_apply
 
@@ -32,3 +36,8 @@ __all__ = [
 ]
 
 events.declare(STATUS_CHANGED)
+registry.navigation.register(
+    "messaging.dead_letters",
+    NavItem(_("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),
+    order=245,
+)

@@ -105,6 +105,8 @@ class Message(models.Model):
     provider = models.CharField(max_length=40, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -158,6 +160,8 @@ class MessageEvent(models.Model):
     at = models.DateTimeField()
     error_code = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
