@@ -305,3 +305,5 @@ MESSAGING_BACKOFF_SECONDS = (30, 3600)  # first retry after about 30 s, never mo
 MESSAGING_PAUSE_SECONDS = env_int("MESSAGING_PAUSE_SECONDS", 60)  # a provider away: retry then
 # A SENDING row this old, and not locked by a live batch, was left by a killed worker.
 MESSAGING_STALLED_SECONDS = env_int("MESSAGING_STALLED_SECONDS", 120)
+# When due messages nobody is sending yet are woken up (opened windows, back-offs, stalls).
+MESSAGING_DISPATCH_CRON = os.environ.get("MESSAGING_DISPATCH_CRON", "* * * * *")

@@ -44,9 +44,10 @@ def dispatch_soon(channel: str) -> None:
         pass
 
 
-@app.periodic(cron="* * * * *", periodic_id="messaging_dispatch_due")
+@app.periodic(cron=settings.MESSAGING_DISPATCH_CRON, periodic_id="messaging_dispatch_due")
 @app.task(queue="housekeeping", queueing_lock="messaging_dispatch_due")
 def dispatch_due(timestamp: int) -> list[str]:
+    """Wake every channel with something due (a dispatch job per channel, not per message)."""
     from amanah.messaging.dispatch import due_channels
 
     channels = due_channels()

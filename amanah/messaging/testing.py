@@ -10,11 +10,13 @@ included. ``server.fail_with(code)`` makes it answer the next DATA commands with
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
 import socket
 import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -31,6 +33,8 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, smtp_server, session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
         return self.server.receive(envelope)
 
 
@@ -40,6 +44,8 @@ class LoopbackSmtp:
         self.mailbox: dict[str, email.message.EmailMessage] = {}
         self.recipients: dict[str, list[str]] = {}
         self.submissions = 0
+        self.received_at: dict[str, float] = {}  # Message-ID → time.monotonic() of first receipt
+        self.delay = 0.0  # seconds each DATA command takes (a slow server, for fault tests)
         self._failures: list[str] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -54,6 +60,7 @@ class LoopbackSmtp:
             if key not in self.mailbox:
                 self.mailbox[key] = parsed
                 self.recipients[key] = list(envelope.rcpt_tos)
+                self.received_at[key] = time.monotonic()
         return "250 OK"
 
     def fail_with(self, reply: str, times: int = 1) -> None:
