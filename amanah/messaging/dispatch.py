@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from amanah.audit import services as audit
@@ -130,7 +131,7 @@ def dispatch_batch(channel: str, *, at: datetime | None = None, limit: int | Non
     ids = _claim(channel, provider.name, at, limit or settings.MESSAGING_BATCH_SIZE)
     if not ids:
         return {"claimed": 0}
-    return {"claimed": len(ids), **_send(provider, ids, timezone.now() if at is None else at)}
+    return {"claimed": len(ids), **_send(provider, ids, at)}
 
 
 @transaction.atomic
@@ -276,8 +277,6 @@ def due_channels(at: datetime | None = None) -> list[str]:
     """Channels with something to send now (the periodic kick uses it)."""
     at = at or timezone.now()
     stalled_before = at - timedelta(seconds=settings.MESSAGING_STALLED_SECONDS)
-    from django.db.models import Q
-
     return sorted(
         Message.objects.filter(
             Q(status=MessageStatus.QUEUED, next_attempt_at__lte=at)

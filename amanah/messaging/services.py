@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,9 +127,7 @@ def _rederive(message: Message) -> bool:
     return True
 
 
-def _statuses(*statuses):
-    from django.db.models import Q
-
+def _statuses(*statuses) -> Q:
     return Q(status__in=statuses)
 
 

@@ -133,3 +133,23 @@ def test_in_app_messages_reach_the_staff_inbox_once(system, make_user, branch_a)
     message.refresh_from_db()
     provider_for("IN_APP").send(dispatch._outgoing(message))
     assert Notification.objects.filter(user=user).count() == 1
+
+
+def test_an_inbound_message_is_audited_without_its_number_or_text(db):
+    from amanah.audit.models import AuditLog
+    from amanah.messaging.contract import inbound_receive
+    from amanah.messaging.providers.base import InboundMessage
+
+    inbound_receive(
+        InboundMessage(
+            provider="whatsapp-cloud",
+            channel="WHATSAPP",
+            from_address="+6281234567890",
+            text="STOP",
+            at=T0,
+            provider_message_id="wamid.1",
+        )
+    )
+    log = AuditLog.objects.filter(action="RECEIVE_MESSAGE").latest("id")
+    assert log.meta == {"provider": "whatsapp-cloud", "channel": "WHATSAPP", "count": 1}
+    assert "+6281234567890" not in str(log.meta) and "wamid.1" not in str(log.meta)
