@@ -83,7 +83,13 @@ class SmtpProvider:
             ) from None
         except TimeoutError:
             raise ProviderError("smtp_timeout", retryable=True) from None
-        except (ConnectionError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError):
+        except smtplib.SMTPServerDisconnected as dropped:
+            # smtplib turns a reply that never came into a disconnect; the timeout is its
+            # context. A slow answer is this message's problem (retry), a drop the server's.
+            if isinstance(dropped.__context__, TimeoutError):
+                raise ProviderError("smtp_timeout", retryable=True) from None
+            raise ProviderUnavailable("smtp_unavailable") from None
+        except (ConnectionError, smtplib.SMTPConnectError):
             raise ProviderUnavailable("smtp_unavailable") from None
         except OSError:
             raise ProviderUnavailable("smtp_unreachable") from None

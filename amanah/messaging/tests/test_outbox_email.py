@@ -254,3 +254,40 @@ def test_no_address_or_body_in_the_logs(system, make_customers, smtp_server, cap
     for customer in customers:
         assert customer.email not in text
     assert RECEIPT.text not in text and RECEIPT.subject not in text
+
+
+def test_a_timeout_is_retried_later(system, make_customers, smtp_server, settings):
+    settings.EMAIL_TIMEOUT = 1
+    smtp_server.delay = 2.5  # the server answers DATA after the client gave up
+    (customer,) = make_customers(1)
+    message = _queue(system, customer)
+    assert dispatch.dispatch_batch("EMAIL", at=TUESDAY_10) == {"claimed": 1, "queued": 1}
+    message.refresh_from_db()
+    assert (message.status, message.last_error_code, message.attempts) == (
+        "QUEUED",
+        "smtp_timeout",
+        1,
+    )
+    assert message.next_attempt_at > TUESDAY_10
+
+
+def test_the_smtp_provider_sends_attachments(smtp_server):
+    from amanah.messaging.providers.base import Attachment, OutgoingMessage
+    from amanah.messaging.providers.email import SmtpProvider
+
+    pdf = b"%PDF-1.4 tanda terima"
+    accepted = SmtpProvider().send(
+        OutgoingMessage(
+            message_id="3f1c2b7e-0000-4000-8000-000000000001",
+            channel="EMAIL",
+            to="penerima@contoh.co.id",
+            subject="Tanda terima",
+            text="Terlampir tanda terima Anda.",
+            html="<p>Terlampir tanda terima Anda.</p>",
+            attachments=(Attachment("tanda-terima.pdf", pdf, "application/pdf"),),
+        )
+    )
+    mail = smtp_server.mailbox[accepted.provider_message_id]
+    (attached,) = list(mail.iter_attachments())
+    assert attached.get_filename() == "tanda-terima.pdf"
+    assert attached.get_content() == pdf
