@@ -151,7 +151,10 @@ def inbound_receive(message: InboundMessage) -> None:
     )
 
 
-RETRYABLE = (MessageStatus.DEAD, MessageStatus.FAILED)
+# A dead letter, or a message the provider refused when we handed it over. A failure the
+# provider reported *after* accepting it (a callback) is not retried under the same id: the
+# provider would drop it as a duplicate, and its history says FAILED for good.
+RETRYABLE = Q(status=MessageStatus.DEAD) | Q(status=MessageStatus.FAILED, provider_message_id="")
 
 
 @transaction.atomic
@@ -167,7 +170,7 @@ def message_retry(*, actor, message_id) -> Message:
     )
     if message is None:
         raise NotFound()
-    if message.status not in RETRYABLE:
+    if not Message.objects.filter(RETRYABLE, pk=message.pk).exists():
         raise ServiceError("not_retryable", _("Hanya pesan gagal yang dapat dikirim ulang."))
     before = message.status
     now = timezone.now()

@@ -27,7 +27,7 @@ class ConfirmForm(forms.Form):
 
 
 def _dead_letters(user):
-    return Message.objects.visible_to(user).filter(status__in=RETRYABLE)
+    return Message.objects.visible_to(user).filter(RETRYABLE)
 
 
 @requires(MESSAGE_VIEW)

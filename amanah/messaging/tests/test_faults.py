@@ -110,3 +110,45 @@ def test_withdrawals_during_dispatch_are_honoured_and_nothing_is_sent_twice(
     assert ConsentRecord.objects.filter(
         customer_id__in=withdrawn_at, new_status="WITHDRAWN"
     ).count() == len(withdrawn_at)
+
+
+def test_the_token_bucket_is_shared_by_concurrent_dispatchers(
+    committed,  # noqa: F811
+    smtp_server,
+    settings,
+):
+    """Four dispatchers at the same moment share one bucket of 10 tokens: 10 mails, not 40."""
+    settings.MESSAGING_RATE_LIMITS_OFF = False
+    settings.MESSAGING_RATE_LIMITS = {"smtp": {"per_second": 1, "burst": 10}}
+    settings.MESSAGING_BATCH_SIZE = 10
+    customers = committed.customers(40)
+    committed.on_cleanup(lambda: _remove_messages(committed.branch))
+
+    def prepare():
+        _emails(customers)
+        message_queue_many(
+            actor=committed.system,
+            customers=Customer.objects.filter(home_branch=committed.branch),
+            channel="EMAIL",
+            purpose="SERVICE",
+            rendered=OFFER,
+            source="CASE",
+            source_id="bucket",
+            at=TUESDAY_10,
+        )
+        ProviderBucket.objects.update_or_create(
+            provider="smtp", defaults={"tokens": 10, "refilled_at": TUESDAY_10}
+        )
+
+    committed.run(prepare)
+    claimed: list[int] = []
+    assert (
+        run_in_threads(
+            lambda _n: claimed.append(dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)["claimed"]),
+            4,
+        )
+        == []
+    )
+    assert sum(claimed) == 10
+    assert smtp_server.submissions == 10
+    assert Message.objects.filter(source_id="bucket", status="SENT").count() == 10
