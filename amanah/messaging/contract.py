@@ -21,7 +21,12 @@ from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
 from amanah.messaging.queueing import message_queue, message_queue_many
-from amanah.messaging.services import STATUS_CHANGED, inbound_receive, message_status_apply
+from amanah.messaging.services import (
+    STATUS_CHANGED,
+    inbound_receive,
+    message_status_apply,
+    messages_move_to_survivor,
+)
 
 __all__ = [
     "Channel",
@@ -36,6 +41,7 @@ __all__ = [
 ]
 
 events.declare(STATUS_CHANGED)
+registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
 registry.navigation.register(
     "messaging.dead_letters",
     NavItem(_("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),

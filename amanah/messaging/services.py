@@ -195,3 +195,22 @@ def message_retry(*, actor, message_id) -> Message:
         meta={"channel": message.channel, "from": before, "last_error": message.last_error_code},
     )
     return message
+
+
+MOVE_TO_SURVIVOR = """
+    UPDATE messaging_message m SET customer_id = %(survivor)s
+     WHERE m.customer_id = %(absorbed)s
+       AND NOT EXISTS (
+           SELECT 1 FROM messaging_message s
+            WHERE s.customer_id = %(survivor)s AND s.source = m.source
+              AND s.source_id = m.source_id AND s.channel = m.channel AND s.step = m.step)
+"""
+
+
+def messages_move_to_survivor(absorbed, survivor) -> int:
+    """Merge mover: a customer's messages follow them to the surviving record. One whose key
+    the survivor already has (the same step went to both records) stays with the absorbed
+    record, which keeps its history; the unique key would refuse it anyway."""
+    with connection.cursor() as cursor:
+        cursor.execute(MOVE_TO_SURVIVOR, {"survivor": survivor.pk, "absorbed": absorbed.pk})
+        return cursor.rowcount

@@ -57,3 +57,27 @@ def test_a_message_has_exactly_one_recipient(system, make_customers, make_user, 
                 **recipients,
             )
         assert refused.value.code == "wrong_recipient"
+
+
+def test_messages_follow_a_merged_customer_except_keys_the_survivor_has(system, make_customers):
+    from amanah.messaging.services import messages_move_to_survivor
+
+    survivor, absorbed = make_customers(2)
+
+    def queue(customer, step):
+        return message_queue(
+            actor=system,
+            channel="EMAIL",
+            purpose="SERVICE",
+            rendered=TEXT,
+            source="CASE",
+            source_id="K-7",
+            step=step,
+            customer=customer,
+        )
+
+    queue(survivor, "receipt")
+    clash, moves = queue(absorbed, "receipt"), queue(absorbed, "update")
+    assert messages_move_to_survivor(absorbed, survivor) == 1
+    assert Message.objects.get(pk=moves.pk).customer_id == survivor.pk
+    assert Message.objects.get(pk=clash.pk).customer_id == absorbed.pk
