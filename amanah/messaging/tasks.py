@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -29,17 +30,32 @@ def dispatch(channel: str) -> dict:
     from amanah.messaging.dispatch import dispatch_batch, has_due
 
     counts = dispatch_batch(channel)
-    if counts["claimed"] >= settings.MESSAGING_BATCH_SIZE or has_due(channel):
+    if counts["claimed"] >= settings.MESSAGING_BATCH_SIZE:
         dispatch_soon(channel)
+    elif has_due(channel):
+        # Nothing claimed although something is due: rate-limited or paused. Come back when
+        # tokens have refilled (a second) or the pause ends, not in a busy loop.
+        dispatch_soon(channel, delay=0 if counts["claimed"] else _wait_seconds(channel))
     return counts
 
 
-def dispatch_soon(channel: str) -> None:
-    """Defer a dispatch job for ``channel`` unless one is already waiting. Safe inside a
-    transaction: the refused insert is undone in a savepoint of its own."""
+def _wait_seconds(channel: str) -> float:
+    from amanah.messaging.providers import provider_for
+    from amanah.messaging.ratelimit import paused_until
+
+    until = paused_until(provider_for(channel).name)
+    return max(1.0, (until - timezone.now()).total_seconds()) if until else 1.0
+
+
+def dispatch_soon(channel: str, *, delay: float = 0) -> None:
+    """Defer a dispatch job for ``channel`` (in ``delay`` seconds) unless one is already
+    waiting. Safe inside a transaction: a refused insert is undone in its own savepoint."""
+    options = {"queueing_lock": _lock(channel)}
+    if delay:
+        options["schedule_in"] = {"seconds": delay}
     try:
         with transaction.atomic():
-            dispatch.configure(queueing_lock=_lock(channel)).defer(channel=channel)
+            dispatch.configure(**options).defer(channel=channel)
     except AlreadyEnqueued:
         pass
 
