@@ -37,5 +37,5 @@ def mask(channel: str, address: str) -> str:
     if channel in ("WHATSAPP", "SMS"):
         return masking.mask_phone(address)
     if channel == "IN_APP":
-        return "staf"
+        return "—"  # a member of staff: the page names the user, not an address
     return masking.MASK * 3
