@@ -62,6 +62,7 @@ from amanah.messaging.providers.base import (
     ProviderError,
     ProviderUnavailable,
 )
+from amanah.messaging.services import adopt_parked_events
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,10 @@ def _send(provider: Provider, ids: list, at: datetime) -> dict:
         else:
             outcomes.add(message.pk, MessageStatus.SENT, provider_id=accepted.provider_message_id)
     _write(outcomes, at)
+    sent = [(row[0], row[2]) for row in outcomes.rows if row[1] == MessageStatus.SENT]
+    adopted = adopt_parked_events(provider.name, sent)
+    if adopted:
+        outcomes.counts["early_callbacks"] = adopted
     audit.record(
         actor=DISPATCHER,
         action=AuditAction.DISPATCH_MESSAGES,

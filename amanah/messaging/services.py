@@ -57,34 +57,49 @@ def merged_status(statuses) -> str:
     return max(statuses, key=PRECEDENCE.__getitem__, default=MessageStatus.SENT)
 
 
+def _lock_provider_id(provider: str, provider_message_id: str) -> None:
+    """Serializes a callback with the batch that records the same provider id (see
+    ``adopt_parked_events``): whichever comes second sees what the first committed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"messaging:{provider}:{provider_message_id}"],
+        )
+
+
 @transaction.atomic
 def message_status_apply(update: StatusUpdate) -> bool:
     """Merge one provider status into the outbox; True when it changed something."""
-    if update.status not in PRECEDENCE:
+    if update.status not in PRECEDENCE or not update.provider_message_id:
         return False
+    _lock_provider_id(update.provider, update.provider_message_id)
     message = (
         Message.objects.select_for_update(of=("self",), no_key=True)
         .filter(provider=update.provider, provider_message_id=update.provider_message_id)
-        .exclude(provider_message_id="")
         .first()
     )
-    if message is None or message.status not in PROVIDER_STATES:
-        logger.warning("messaging: status callback for an unknown message ignored")
-        return False
+    if message is not None and message.status not in PROVIDER_STATES:
+        message = None  # handed back to the queue meanwhile: nothing the provider took
     if not _record_event(message, update):
         return False  # the same callback again
+    if message is None:
+        # Unknown to us — yet: its batch may still be committing. Kept, without any id in
+        # the log; the batch adopts it (a truly unknown id stays parked, harmless).
+        logger.warning("messaging: status callback for an unknown message parked")
+        return False
     return _rederive(message)
 
 
-def _record_event(message: Message, update: StatusUpdate) -> bool:
+def _record_event(message: Message | None, update: StatusUpdate) -> bool:
     """Keep the callback once; False when this provider event id was recorded before."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO messaging_messageevent"
-            " (message_id, provider, event_id, status, at, error_code, received_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO messaging_messageevent (message_id, provider_message_id, provider,"
+            " event_id, status, at, error_code, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
             [
-                message.pk,
+                message.pk if message else None,
+                update.provider_message_id[:200],
                 update.provider,
                 update.event_id[:200],
                 update.status,
@@ -94,6 +109,32 @@ def _record_event(message: Message, update: StatusUpdate) -> bool:
             ],
         )
         return cursor.fetchone() is not None
+
+
+ADOPT = """
+    UPDATE messaging_messageevent e SET message_id = m.id
+      FROM messaging_message m
+     WHERE e.message_id IS NULL AND e.provider = m.provider
+       AND e.provider_message_id = m.provider_message_id AND m.id = ANY(%s::uuid[])
+    RETURNING m.id
+"""
+
+
+def adopt_parked_events(provider: str, sent: list[tuple]) -> int:
+    """Called by a dispatch batch, in its transaction, for the ``(message id, provider id)``
+    it just recorded SENT: callbacks that overtook the send are attached and merged. Takes the
+    same per-id lock as ``message_status_apply``, so a callback either committed before (and
+    is adopted here) or waits and then finds the message."""
+    if not sent:
+        return 0
+    for _message_id, provider_message_id in sorted(sent, key=lambda pair: pair[1]):
+        _lock_provider_id(provider, provider_message_id)
+    with connection.cursor() as cursor:
+        cursor.execute(ADOPT, [[message_id for message_id, _p in sent]])
+        adopted = {row[0] for row in cursor.fetchall()}
+    for message in Message.objects.filter(pk__in=adopted):
+        _rederive(message)
+    return len(adopted)
 
 
 def _rederive(message: Message) -> bool:

@@ -151,9 +151,17 @@ class Message(models.Model):
 
 class MessageEvent(models.Model):
     """One provider status callback, as received. Unique per provider event id, so a webhook
-    delivered twice is recorded once; the message's status is derived from all of them."""
+    delivered twice is recorded once; the message's status is derived from all of them.
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    A callback may overtake its own send: the provider calls back before the batch that sent
+    the message has committed its provider id. Such a callback is *parked* (``message`` empty,
+    ``provider_message_id`` kept) and adopted by the batch when it commits (see
+    ``services.adopt_parked_events``)."""
+
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    provider_message_id = models.CharField(max_length=200, blank=True)
     provider = models.CharField(max_length=40)
     event_id = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
@@ -167,7 +175,14 @@ class MessageEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="message_event_once")
         ]
-        indexes = [models.Index(fields=["message", "at"], name="message_event_timeline")]
+        indexes = [
+            models.Index(fields=["message", "at"], name="message_event_timeline"),
+            models.Index(
+                fields=["provider", "provider_message_id"],
+                condition=Q(message__isnull=True),
+                name="message_event_parked",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.status} {self.at:%Y-%m-%d %H:%M:%S%z}"

@@ -60,12 +60,41 @@ def test_delivered_after_failed_does_not_resurrect_and_duplicates_are_no_ops(
     assert MessageEvent.objects.filter(message=message).count() == 2
 
 
-def test_an_unknown_provider_id_is_logged_without_ids_and_ignored(db, caplog):
+def test_an_unknown_provider_id_is_logged_without_ids_and_changes_no_message(db, caplog):
     with caplog.at_level("WARNING"):
         assert message_status_apply(_update("nobody-knows-me", 1, "DELIVERED")) is False
     assert "unknown message" in caplog.text
     assert "nobody-knows-me" not in caplog.text
-    assert not MessageEvent.objects.exists()
+    (parked,) = MessageEvent.objects.all()
+    assert parked.message_id is None  # parked, in case its send has not committed yet
+
+
+def test_a_callback_that_overtakes_its_send_is_adopted_when_the_batch_commits(
+    system, make_user, branch_a
+):
+    user = make_user(R.AGENT, branches=[branch_a])
+    message = message_queue(
+        actor=system,
+        channel="IN_APP",
+        purpose="STAFF",
+        rendered=Rendered(subject="Persetujuan menunggu", text="Ada 1 penggabungan."),
+        source="APPROVAL",
+        source_id="M-1",
+        staff_user=user,
+    )
+    early = StatusUpdate(
+        provider="in-app",
+        provider_message_id=str(message.pk),  # the in-app provider's id is the outbox id
+        status="READ",
+        at=T0,
+        event_id="early-read",
+    )
+    assert message_status_apply(early) is False
+    assert dispatch.dispatch_batch("IN_APP") == {"claimed": 1, "sent": 1, "early_callbacks": 1}
+    message.refresh_from_db()
+    assert (message.status, message.read_at) == ("READ", T0)
+    assert message_status_apply(early) is False  # and it is still recorded once
+    assert MessageEvent.objects.filter(message=message).count() == 1
 
 
 events = st.lists(
