@@ -15,7 +15,9 @@ earliest READ. Messages the provider has not taken (no provider id: QUEUED, SEND
 CANCELLED) are not touched by callbacks.
 
 Callbacks are not audited one by one (a campaign brings millions); the event table is their
-record. Unknown provider ids are logged without any identifier and ignored.
+record. A callback for a provider id we do not know is logged without any identifier and
+changes no message; it is parked, because it may have overtaken its own send (the batch has
+not committed the provider id yet) — the batch adopts it when it commits.
 """
 
 from __future__ import annotations
