@@ -60,6 +60,9 @@ AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
 ).resolve()
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5)
+# The key that seals recipient addresses in the messaging outbox (amanah.messaging.addresses).
+# Outside the database, like the chain key: a stolen dump does not reveal the addresses.
+MESSAGING_ADDRESS_KEY = _key("MESSAGING_ADDRESS_KEY", "messaging_address_key")
 # A separate key for hashing search terms and other values that must never be stored raw.
 AUDIT_HASH_KEY = os.environ.get("AUDIT_HASH_KEY", SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
@@ -300,3 +303,29 @@ LOGGING = {
         "procrastinate": {"level": os.environ.get("PROCRASTINATE_LOG_LEVEL", "WARNING")},
     },
 }
+
+# Messaging hub (amanah.messaging): EMAIL and IN_APP join the providers above; the SMTP
+# provider reads the EMAIL_* settings below.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 2525)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Amanah CRM <no-reply@amanah.local>")
+MESSAGING_PROVIDERS["EMAIL"] = {"class": "amanah.messaging.providers.email.SmtpProvider"}
+MESSAGING_PROVIDERS["IN_APP"] = {"class": "amanah.messaging.providers.inapp.InAppProvider"}
+# Token buckets per provider name: {"smtp": {"per_second": 50, "burst": 100}}; a provider
+# not listed (or MESSAGING_RATE_LIMITS_OFF) is not limited.
+MESSAGING_RATE_LIMITS = {
+    "smtp": {"per_second": env_int("MESSAGING_SMTP_PER_SECOND", 50), "burst": 200}
+}
+MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
+MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
+MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 6)
+MESSAGING_BACKOFF_SECONDS = (30, 3600)  # first retry after about 30 s, never more than 1 h
+MESSAGING_PAUSE_SECONDS = env_int("MESSAGING_PAUSE_SECONDS", 60)  # a provider away: retry then
+# A SENDING row this old, and not locked by a live batch, was left by a killed worker.
+MESSAGING_STALLED_SECONDS = env_int("MESSAGING_STALLED_SECONDS", 120)
+# When due messages nobody is sending yet are woken up (opened windows, back-offs, stalls).
+MESSAGING_DISPATCH_CRON = os.environ.get("MESSAGING_DISPATCH_CRON", "* * * * *")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("marketing/", include("amanah.marketing.urls")),
     path("messaging/", include("amanah.messaging.urls")),
     path("notifications/", include("amanah.notifications.urls")),
+    path("messaging/", include("amanah.messaging.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),

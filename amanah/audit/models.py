@@ -70,6 +70,10 @@ class AuditAction(models.TextChoices):
     SUBMIT_MESSAGE_TEMPLATE = "SUBMIT_MESSAGE_TEMPLATE", _("Ajukan templat pesan")
     APPROVE_MESSAGE_TEMPLATE = "APPROVE_MESSAGE_TEMPLATE", _("Setujui templat pesan")
     REJECT_MESSAGE_TEMPLATE = "REJECT_MESSAGE_TEMPLATE", _("Tolak templat pesan")
+    QUEUE_MESSAGES = "QUEUE_MESSAGES", _("Antrekan pesan")
+    DISPATCH_MESSAGES = "DISPATCH_MESSAGES", _("Kirim pesan ke penyedia")
+    RETRY_MESSAGE = "RETRY_MESSAGE", _("Kirim ulang pesan gagal")
+    RECEIVE_MESSAGE = "RECEIVE_MESSAGE", _("Terima pesan masuk")
 
 
 class AuditLog(models.Model):

@@ -1,8 +1,17 @@
-"""What messaging offers the house (filled in as the outbox lands).
+"""What messaging offers the house, and nothing else.
 
-Templates: the menu entry, the events of template writes, and the workflow of a template
-version (DRAFT → PENDING_APPROVAL → APPROVED / REJECTED) with its four-eyes guard.
-Renderer and senders' lookup: ``messaging.templating`` (``render``, ``approved_version``).
+* ``message_queue(...)`` / ``message_queue_many(...)`` — put a message (or the same content
+  to many customers) into the outbox: idempotent, contact-checked, audited
+  (``messaging.queueing``);
+* ``message_status_apply(StatusUpdate)`` / ``inbound_receive(InboundMessage)`` — what the
+  provider webhooks call (``messaging.services``);
+* ``Channel``, ``Purpose``, ``MessageSource``, ``MessageStatus``, ``Rendered``;
+* the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
+  FAILED … for channel analytics.
+* templates: the menu entry, the events of template writes and the workflow of a template
+  version (DRAFT → PENDING_APPROVAL → APPROVED / REJECTED) with its four-eyes guard; the
+  renderer and the senders' lookup are ``messaging.templating`` (``render``,
+  ``approved_version``).
 """
 
 from __future__ import annotations
@@ -13,14 +22,47 @@ from amanah.audit.models import AuditAction
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.messaging import template_services
+from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
-from amanah.messaging.policies import TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
+from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
+from amanah.messaging.queueing import message_queue, message_queue_many
+from amanah.messaging.services import (
+    STATUS_CHANGED,
+    inbound_receive,
+    message_status_apply,
+    messages_move_to_survivor,
+)
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
     declare_workflow,
     register_guard,
 )
+
+# --------------------------------------------------------------------------- outbox
+
+__all__ = [
+    "Channel",
+    "MessageSource",
+    "MessageStatus",
+    "Purpose",
+    "Rendered",
+    "inbound_receive",
+    "message_queue",
+    "message_queue_many",
+    "message_status_apply",
+]
+
+events.declare(STATUS_CHANGED)
+registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
+registry.navigation.register(
+    "messaging.dead_letters",
+    NavItem(gettext_lazy("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),
+    order=245,
+)
+
 
 # --------------------------------------------------------------------------- templates
 

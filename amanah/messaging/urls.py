@@ -1,8 +1,8 @@
-"""Messaging pages. Each area keeps its own block of patterns (templates; the outbox's next)."""
+"""Messaging pages. Each area keeps its own block of patterns."""
 
 from django.urls import path
 
-from amanah.messaging import views_templates
+from amanah.messaging import views, views_templates
 
 app_name = "messaging"
 
@@ -23,4 +23,9 @@ template_patterns = [
     ),
 ]
 
-urlpatterns = [*template_patterns]
+outbox_patterns = [
+    path("dead/", views.dead_letters, name="dead_letters"),
+    path("dead/<uuid:message_id>/retry/", views.retry, name="retry"),
+]
+
+urlpatterns = [*template_patterns, *outbox_patterns]

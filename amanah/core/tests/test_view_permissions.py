@@ -393,6 +393,22 @@ CASES = [
         data=lambda w: {"to_stage": "QUALIFIED"},
         ok_status=(303,),
     ),
+    ViewCase("messaging:dead_letters", "message.view"),
+    ViewCase(
+        "messaging:retry",
+        "message.retry",
+        kwargs=lambda w: {"message_id": _dead_letter(w, "a").pk},
+        out_of_scope=lambda w: {"message_id": _dead_letter(w, "b").pk},
+    ),
+    ViewCase(
+        "messaging:retry",
+        "message.retry",
+        method="post",
+        kwargs=lambda w: {"message_id": _dead_letter(w, "a").pk},
+        out_of_scope=lambda w: {"message_id": _dead_letter(w, "b").pk},
+        data=lambda w: {"confirm": "yes"},
+        ok_status=(303,),
+    ),
     ViewCase(
         "sales:followup_complete",
         "followup.complete",
@@ -593,6 +609,27 @@ def test_missing_object_is_not_found_too(case, world, make_user):
     }
     response = _call(sign_in(Client(), user), case, world, kwargs)
     assert response.status_code == 404
+
+
+def _dead_letter(w: dict, key: str):
+    """A message to the branch's customer that ended DEAD (built on first use)."""
+    if f"dead_{key}" not in w:
+        from amanah.messaging.contract import Rendered, message_queue
+        from amanah.messaging.models import Message
+
+        message = message_queue(
+            actor=SystemActor("system:test"),
+            channel="EMAIL",
+            purpose="SERVICE",
+            rendered=Rendered(subject="Tanda terima", text="Pengaduan diterima."),
+            source="CASE",
+            source_id=f"view-{key}",
+            customer=w[f"customer_{key}"],
+            address=f"nasabah.{key}@contoh.co.id",
+        )
+        Message.objects.filter(pk=message.pk).update(status="DEAD", attempts=6)
+        w[f"dead_{key}"] = message
+    return w[f"dead_{key}"]
 
 
 def _sales(w: dict) -> dict:

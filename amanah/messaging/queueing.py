@@ -1,0 +1,303 @@
+"""Putting messages into the outbox: one (``message_queue``) or many at once
+(``message_queue_many``), idempotent and contact-checked.
+
+Contactability (``consent.contract``) is asked at queue time with the moment of queueing:
+
+* allowed → ``QUEUED``, due now;
+* only outside the contact window → ``QUEUED``, due when the customer's window next opens;
+* refused (no consent, do-not-contact, a sensitive case …) → a ``CANCELLED`` row carrying the
+  reason. We keep the row rather than dropping the message: the Komunikasi tab and campaign
+  analytics show *why* a customer got nothing, and the idempotency key stops a re-run of the
+  same step from queueing it later. A new step (or source id) is a new message.
+
+Messages to staff (``staff_user``, purpose STAFF) have no contact rule.
+
+The idempotency key ``(source, source_id, customer, staff_user, channel, step)`` is a unique
+index; both forms insert with ``ON CONFLICT DO NOTHING``, so queueing twice inserts once.
+The many-form never saves one ORM row at a time: it reads the customers and their verdicts in
+one query, seals the addresses, streams them with ``COPY`` into a temporary table and moves
+them with one ``INSERT … SELECT``. Each call writes one audit row with counts, no addresses.
+Callers are services that have already checked their own permission (a case, a campaign);
+the actor is who the audit row names.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.calendars.worktime import next_working_moment
+from amanah.consent.contactability import window_schedule
+from amanah.consent.contract import Reason, contactability, with_contact_checks
+from amanah.core.errors import ServiceError
+from amanah.customers.models import Customer
+from amanah.messaging import addresses
+from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import Message, MessageSource, MessageStatus
+
+# Where each channel finds a customer's address.
+CUSTOMER_ADDRESS = {"EMAIL": "email", "WHATSAPP": "phone_e164", "SMS": "phone_e164"}
+
+
+def _validate(channel: str, purpose: str, source: str, *, to_staff: bool) -> None:
+    if channel not in Channel.values:
+        raise ServiceError("unknown_channel", _("Kanal tidak dikenal."), field="channel")
+    if purpose not in Purpose.values:
+        raise ServiceError("unknown_purpose", _("Tujuan pesan tidak dikenal."), field="purpose")
+    if source not in MessageSource.values:
+        raise ServiceError("unknown_source", _("Sumber pesan tidak dikenal."), field="source")
+    if to_staff != (purpose == Purpose.STAFF) or (channel == Channel.IN_APP and not to_staff):
+        raise ServiceError(
+            "wrong_recipient", _("Pesan staf hanya untuk staf, pesan nasabah untuk nasabah.")
+        )
+    if channel not in CUSTOMER_ADDRESS and not to_staff:
+        raise ServiceError("channel_unavailable", _("Kanal ini belum tersedia untuk nasabah."))
+
+
+def _content(rendered: Rendered) -> dict:
+    return {
+        "subject": rendered.subject[:255],
+        "text": rendered.text,
+        "html": rendered.html,
+        "provider_template": rendered.provider_template,
+        "language": rendered.language,
+        "parameters": list(rendered.parameters),
+        "category": rendered.category,
+        "media_url": rendered.media_url,
+    }
+
+
+def _staff_address(channel: str, user) -> str:
+    return user.email if channel == Channel.EMAIL else str(user.pk)
+
+
+def _dispatch_soon(channels) -> None:
+    from amanah.messaging.tasks import dispatch_soon
+
+    for channel in sorted(set(channels)):
+        dispatch_soon(channel)
+
+
+@transaction.atomic
+def message_queue(
+    *,
+    actor,
+    channel: str,
+    purpose: str,
+    rendered: Rendered,
+    source: str,
+    source_id: str,
+    step: str = "",
+    customer: Customer | None = None,
+    staff_user=None,
+    address: str | None = None,
+    template_key: str = "",
+    template_version: int | None = None,
+    at: datetime | None = None,
+) -> Message:
+    """Queue one message (see the module docstring); returns its row — the existing one when
+    the same key was queued before."""
+    if (customer is None) == (staff_user is None):
+        raise ServiceError("wrong_recipient", _("Tentukan satu penerima: nasabah atau staf."))
+    _validate(channel, purpose, source, to_staff=staff_user is not None)
+    at = at or timezone.now()
+    if address is None:
+        address = (
+            getattr(customer, CUSTOMER_ADDRESS[channel])
+            if customer is not None
+            else _staff_address(channel, staff_user)
+        )
+    if not address:
+        raise ServiceError("no_address", _("Penerima tidak punya alamat untuk kanal ini."))
+    status, due, reason = MessageStatus.QUEUED, at, ""
+    if customer is not None:
+        verdict = contactability(customer, purpose, channel, at)
+        if verdict.must_wait:
+            due = verdict.next_window_at
+        elif verdict.refused:
+            status, reason = MessageStatus.CANCELLED, verdict.reason
+    key = {
+        "source": source,
+        "source_id": str(source_id)[:64],
+        "step": step[:64],
+        "channel": channel,
+        "customer": customer,
+        "staff_user": staff_user,
+    }
+    inserted = Message.objects.bulk_create(
+        [
+            Message(
+                **key,
+                purpose=purpose,
+                template_key=template_key,
+                template_version=template_version,
+                **_content(rendered),
+                address_sealed=addresses.seal(address),
+                address_masked=addresses.mask(channel, address),
+                status=status,
+                cancel_reason=reason,
+                created_at=at,
+                status_changed_at=at,
+                next_attempt_at=due,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    message = Message.objects.get(**key)
+    is_new = message.pk == inserted[0].pk
+    if is_new and status == MessageStatus.QUEUED:
+        _dispatch_soon([channel])
+    audit.record(
+        actor=actor,
+        action=AuditAction.QUEUE_MESSAGES,
+        obj=message,
+        meta={
+            "channel": channel,
+            "purpose": purpose,
+            "source": source,
+            "queued": int(is_new and status == MessageStatus.QUEUED),
+            "cancelled": int(is_new and status == MessageStatus.CANCELLED),
+            "reason": reason,
+            "already_queued": int(not is_new),
+        },
+    )
+    return message
+
+
+CREATE_STAGING = """
+    CREATE TEMPORARY TABLE messaging_staging (
+        customer_id uuid, address_sealed text, address_masked text,
+        status text, cancel_reason text, next_attempt_at timestamptz
+    ) ON COMMIT DROP
+"""
+
+MOVE_STAGED = """
+    WITH inserted AS (
+        INSERT INTO messaging_message (
+            id, channel, purpose, customer_id, staff_user_id, template_key, template_version,
+            subject, text, html, provider_template, language, parameters, category, media_url,
+            address_sealed, address_masked, source, source_id, step, status, cancel_reason,
+            created_at, status_changed_at, next_attempt_at, attempts, last_error_code,
+            provider, provider_message_id)
+        SELECT gen_random_uuid(), %(channel)s, %(purpose)s, s.customer_id, NULL,
+               %(template_key)s, %(template_version)s, %(subject)s, %(text)s, %(html)s,
+               %(provider_template)s, %(language)s, %(parameters)s::jsonb, %(category)s,
+               %(media_url)s, s.address_sealed, s.address_masked, %(source)s, %(source_id)s,
+               %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
+               '', ''
+          FROM messaging_staging s
+        ON CONFLICT DO NOTHING
+        RETURNING status, cancel_reason, next_attempt_at > %(at)s AS waits)
+    SELECT status, cancel_reason, waits, count(*) FROM inserted GROUP BY 1, 2, 3
+"""
+
+
+STAGING_CHUNK = 5000
+
+
+def _stage(cursor, rows: list[tuple]) -> None:
+    """COPY a chunk into the staging table. Chunks, not one long COPY: the verdicts are read
+    through a server-side cursor on the same connection, which cannot fetch during a COPY."""
+    if rows:
+        with cursor.copy(
+            "COPY messaging_staging (customer_id, address_sealed, address_masked, status,"
+            " cancel_reason, next_attempt_at) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        rows.clear()
+
+
+def _verdicts(customers: QuerySet, channel: str, purpose: str, at: datetime):
+    field = CUSTOMER_ADDRESS[channel]
+    return (
+        with_contact_checks(customers, purpose, channel, at, reason="_contact_reason")
+        .order_by()
+        .values_list("pk", field, "_contact_reason", "home_branch__timezone")
+        .iterator(chunk_size=5000)
+    )
+
+
+@transaction.atomic
+def message_queue_many(
+    *,
+    actor,
+    customers: QuerySet[Customer],
+    channel: str,
+    purpose: str,
+    rendered: Rendered,
+    source: str,
+    source_id: str,
+    step: str = "",
+    template_key: str = "",
+    template_version: int | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """Queue the same content to every customer of ``customers`` (a queryset: a segment, or
+    a campaign batch already locked ``FOR SHARE`` by its caller). Returns the counts:
+    ``queued`` (due now), ``waiting`` (queued for the next window), ``cancelled`` by reason,
+    ``no_address`` and ``already_queued``."""
+    _validate(channel, purpose, source, to_staff=False)
+    at = at or timezone.now()
+    opens: dict[str, datetime] = {}
+    counts = {"queued": 0, "waiting": 0, "cancelled": {}, "no_address": 0, "seen": 0}
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_STAGING)
+        chunk: list[tuple] = []
+        for pk, address, reason, zone in _verdicts(customers, channel, purpose, at):
+            counts["seen"] += 1
+            if not address:
+                counts["no_address"] += 1
+                continue
+            status, due = MessageStatus.QUEUED, at
+            if reason == Reason.OUTSIDE_WINDOW:
+                if zone not in opens:
+                    opens[zone] = next_working_moment(window_schedule(purpose, zone), at)
+                due = opens[zone]
+            elif reason:
+                status = MessageStatus.CANCELLED
+            sealed, masked = addresses.seal(address), addresses.mask(channel, address)
+            chunk.append((pk, sealed, masked, status, "" if status == "QUEUED" else reason, due))
+            if len(chunk) >= STAGING_CHUNK:
+                _stage(cursor, chunk)
+        _stage(cursor, chunk)
+        params = {
+            **_content(rendered),
+            "parameters": json.dumps(list(rendered.parameters)),
+            "channel": channel,
+            "purpose": purpose,
+            "template_key": template_key,
+            "template_version": template_version,
+            "source": source,
+            "source_id": str(source_id)[:64],
+            "step": step[:64],
+            "at": at,
+        }
+        cursor.execute(MOVE_STAGED, params)
+        for status, reason, waits, count in cursor.fetchall():
+            if status == MessageStatus.CANCELLED:
+                counts["cancelled"][reason] = counts["cancelled"].get(reason, 0) + count
+            else:
+                counts["waiting" if waits else "queued"] += count
+        # ON COMMIT DROP is for a failure; a caller may queue again in the same transaction.
+        cursor.execute("DROP TABLE messaging_staging")
+    inserted = counts["queued"] + counts["waiting"] + sum(counts["cancelled"].values())
+    counts["already_queued"] = counts.pop("seen") - counts["no_address"] - inserted
+    if counts["queued"] or counts["waiting"]:
+        _dispatch_soon([channel])
+    audit.record(
+        actor=actor,
+        action=AuditAction.QUEUE_MESSAGES,
+        object_type="messaging.Message",
+        object_id=f"{source}:{params['source_id']}",
+        meta={"channel": channel, "purpose": purpose, "source": source, "step": step, **counts},
+    )
+    return counts
