@@ -85,6 +85,15 @@ def _fake_provider(webhook_url: str) -> Program:
     )
 
 
+def _demo_mail_server() -> Program:
+    """The loopback SMTP server the demo's e-mail goes to (settings.EMAIL_PORT), filing each
+    message in var/demo-mail (a Maildir)."""
+    return Program(
+        name="demo mail server",
+        args=["amanah.messaging.demo_smtp", "--port", os.environ.get("EMAIL_PORT", "2525")],
+    )
+
+
 def demo(extra: list[str]) -> None:
     os.environ.setdefault("AMANAH_ENV", "demo")
     _migrate_as_owner()
@@ -97,13 +106,18 @@ def demo(extra: list[str]) -> None:
         _gunicorn("--workers", "2", "--threads", "4"),
         *supervisor.worker_programs(1),
         _fake_provider(f"http://{host}:{port}/webhooks/"),
+        _demo_mail_server(),
     ]
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
     print(f"  Demo logins (password for all: {DEMO_PASSWORD})")
     for u in USERS:
         print(f"    {u.username:<11} {', '.join(u.roles):<11} {u.full_name}")
     print(f"\n  admin and compliance need a TOTP code: add key {DEMO_TOTP_BASE32}")
-    print("  to an authenticator app (demo only).  Stop with Ctrl-C.\n", flush=True)
+    print("  to an authenticator app (demo only).")
+    print(
+        "  E-mail the demo sends is filed in var/demo-mail (a Maildir).  Stop with Ctrl-C.\n",
+        flush=True,
+    )
     code = _supervise(programs)
     from amanah import dbserver
 
