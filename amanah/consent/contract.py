@@ -8,6 +8,9 @@
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
 * ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
   (cases: an open sensitive case) adds a reason without consent importing it;
+* ``register_contact_counter(key, counter)`` — how messaging supplies the counts behind the
+  frequency caps (``counter(purpose, channel, since)`` → SQL over ``OuterRef("pk")``);
+* event ``consent.consent_changed`` (``customer``, ``record``) after every consent change;
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
@@ -28,16 +31,18 @@ from amanah.consent.contactability import (
     reason_codes,
     reason_label,
     register_contact_blocker,
+    register_contact_counter,
     with_contact_checks,
 )
 from amanah.consent.services import (
+    CONSENT_CHANGED,
     consent_move_to_survivor,
     consent_states,
     lock_customer_for_consent,
     may_change_consent,
     suppression_move_to_survivor,
 )
-from amanah.core import registry
+from amanah.core import events, registry
 
 __all__ = [
     "ContactChannel",
@@ -53,8 +58,10 @@ __all__ = [
     "reason_codes",
     "reason_label",
     "register_contact_blocker",
+    "register_contact_counter",
     "with_contact_checks",
 ]
 
+events.declare(CONSENT_CHANGED)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)

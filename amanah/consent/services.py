@@ -25,14 +25,17 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.models import (
     CaptureChannel,
+    ChannelConsentState,
     ConsentRecord,
     ConsentState,
     ConsentStatus,
     ConsentType,
+    ContactChannel,
     Suppression,
     VerificationMethod,
 )
 from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
+from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.iam import authz
@@ -42,10 +45,23 @@ MAX_BACKDATE = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _validate(consent_type, new_status, channel, verification_method, effective_at, reason) -> None:
+# Emitted by every consent change (``customer``, ``record``): e.g. messaging cancels the queued
+# offers of a customer who withdrew.
+CONSENT_CHANGED = "consent.consent_changed"
+
+
+def _validate(
+    consent_type, new_status, channel, verification_method, effective_at, reason, contact_channel
+) -> None:
     if consent_type not in ConsentType.values:
         raise ServiceError(
             "consent_type_invalid", _("Jenis persetujuan tidak dikenal."), field="consent_type"
+        )
+    if contact_channel and contact_channel not in ContactChannel.values:
+        raise ServiceError(
+            "contact_channel_invalid",
+            _("Kanal kontak tidak dikenal."),
+            field="contact_channel",
         )
     if new_status not in ConsentStatus.values:
         raise ServiceError(
@@ -105,18 +121,57 @@ def consent_change(
     verification_method: str,
     reason: str = "",
     effective_at: datetime | None = None,
+    contact_channel: str = "",
 ) -> ConsentRecord:
-    """Record a consent change the customer asked for; takes effect at once for eligibility."""
+    """Record a consent change the customer asked for; takes effect at once for eligibility.
+
+    ``contact_channel`` blank: the change covers every channel (the per-type state). A
+    channel: it covers that channel only (the per-channel state), e.g. "no marketing by
+    email" while WhatsApp offers stay allowed.
+    """
     require_may_change_consent(actor, customer)
+    return _record_change(
+        actor=actor,
+        customer=customer,
+        consent_type=consent_type,
+        new_status=new_status,
+        channel=channel,
+        verification_method=verification_method,
+        reason=reason,
+        effective_at=effective_at,
+        contact_channel=contact_channel or "",
+    )
+
+
+def _record_change(
+    *,
+    actor,
+    customer,
+    consent_type,
+    new_status,
+    channel,
+    verification_method,
+    reason,
+    effective_at,
+    contact_channel,
+) -> ConsentRecord:
+    """The one write path of a consent change, after the caller checked who may make it."""
     backdated = effective_at is not None
     effective_at = effective_at or timezone.now()
     reason = (reason or "").strip()
-    _validate(consent_type, new_status, channel, verification_method, effective_at, reason)
+    _validate(
+        consent_type,
+        new_status,
+        channel,
+        verification_method,
+        effective_at,
+        reason,
+        contact_channel,
+    )
     lock_customer_for_consent(customer.pk)
     if not backdated:
         effective_at = timezone.now()  # taken under the lock: changes order as they commit
-    state = ConsentState.objects.filter(customer=customer, consent_type=consent_type).first()
-    old_status = state.status if state else ""
+    old_status = current_status(customer, consent_type, contact_channel)
     if old_status == new_status:
         raise ServiceError(
             "no_change", _("Status persetujuan sudah %s.") % new_status, field="new_status"
@@ -131,8 +186,10 @@ def consent_change(
         captured_by=actor if getattr(actor, "pk", None) else None,
         verification_method=verification_method,
         reason=reason,
+        contact_channel=contact_channel,
     )
-    _refresh_state(customer, consent_type)
+    _refresh_state(customer, consent_type, contact_channel)
+    events.emit(CONSENT_CHANGED, actor=actor, customer=customer, record=record)
     audit.record(
         actor=actor,
         action=AuditAction.CHANGE_CONSENT,
@@ -144,9 +201,21 @@ def consent_change(
             "channel": channel,
             "verification": verification_method,
             "record": str(record.pk),
+            "contact_channel": contact_channel,
         },
     )
     return record
+
+
+def current_status(customer: Customer, consent_type: str, contact_channel: str = "") -> str:
+    """The current status of one consent type, overall (blank channel) or on one channel;
+    ``''`` when never recorded."""
+    if contact_channel:
+        states = ChannelConsentState.objects.filter(channel=contact_channel)
+    else:
+        states = ConsentState.objects.all()
+    state = states.filter(customer=customer, consent_type=consent_type).first()
+    return state.status if state else ""
 
 
 def lock_customer_for_consent(customer_id) -> None:
@@ -165,23 +234,30 @@ def lock_customer_for_consent(customer_id) -> None:
     )
 
 
-def _refresh_state(customer: Customer, consent_type: str) -> None:
-    """The active state is the latest effective record (a back-dated record may not be it)."""
+def _refresh_state(customer: Customer, consent_type: str, contact_channel: str = "") -> None:
+    """The active state is the latest effective record (a back-dated record may not be it),
+    per type overall or per type and channel."""
     latest = (
         ConsentRecord.objects.filter(
             customer=customer,
             consent_type=consent_type,
+            contact_channel=contact_channel,
             effective_at__lte=timezone.now() + MAX_CLOCK_SKEW,
         )
         .order_by("-effective_at", "-created_at")
         .first()
     )
+    if contact_channel:
+        states = ChannelConsentState.objects.filter(channel=contact_channel)
+        key = {"consent_type": consent_type, "channel": contact_channel}
+    else:
+        states, key = ConsentState.objects.all(), {"consent_type": consent_type}
     if latest is None:
-        ConsentState.objects.filter(customer=customer, consent_type=consent_type).delete()
+        states.filter(customer=customer, consent_type=consent_type).delete()
         return
-    ConsentState.objects.update_or_create(
+    states.model.objects.update_or_create(
         customer=customer,
-        consent_type=consent_type,
+        **key,
         defaults={
             "status": latest.new_status,
             "effective_at": latest.effective_at,
@@ -219,14 +295,31 @@ def with_marketing_consent(customers: QuerySet[Customer], name: str) -> QuerySet
     )
 
 
+def channel_withdrawals(consent_type: str, channel: str) -> QuerySet:
+    """Customer ids whose ``consent_type`` is withdrawn on ``channel`` (few rows): an
+    uncorrelated subquery, so a whole population is checked with one hashed lookup."""
+    return ChannelConsentState.objects.filter(
+        consent_type=consent_type, channel=channel, status=ConsentStatus.WITHDRAWN
+    ).values("customer_id")
+
+
 def refresh_all_states_for(customer: Customer) -> None:
     for consent_type in ConsentType.values:
         _refresh_state(customer, consent_type)
+    pairs = (
+        ConsentRecord.objects.filter(customer=customer)
+        .exclude(contact_channel="")
+        .values_list("consent_type", "contact_channel")
+        .distinct()
+    )
+    for consent_type, contact_channel in pairs:
+        _refresh_state(customer, consent_type, contact_channel)
 
 
 def consent_move_to_survivor(absorbed: Customer, survivor: Customer) -> int:
     """Merge mover: the history follows the person; the latest effective record wins."""
     moved = ConsentRecord.objects.filter(customer=absorbed).update(customer=survivor)
+    ChannelConsentState.objects.filter(customer=absorbed).delete()
     ConsentState.objects.filter(customer=absorbed).delete()
     refresh_all_states_for(survivor)
     return moved
