@@ -158,7 +158,7 @@ def reason_codes(purpose: str = Purpose.OFFER) -> list[str]:
     codes += [b.code for b in _blockers_for(purpose)]
     if purpose in _windows():
         codes.append(Reason.OUTSIDE_WINDOW)
-    if _caps().get(purpose):
+    if _caps().get(purpose) and len(registry.contact_counters):
         codes.append(Reason.FREQUENCY_CAP)
     return [str(c) for c in codes]
 
