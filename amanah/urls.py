@@ -25,6 +25,7 @@ urlpatterns = [
     path("marketing/", include("amanah.marketing.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
+    path("berhenti/", include("amanah.consent.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 

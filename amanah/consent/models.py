@@ -46,6 +46,9 @@ class VerificationMethod(models.TextChoices):
     PHONE_OTP = "PHONE_OTP", _("OTP ke telepon terdaftar")
     IN_PERSON = "IN_PERSON", _("Tatap muka (KTP diperiksa)")
     DIGITAL_SIGNATURE = "DIGITAL_SIGNATURE", _("Tanda tangan digital")
+    # The customer's own withdrawal: a signed link sent to them, or a reply from their number.
+    SIGNED_LINK = "SIGNED_LINK", _("Tautan bertanda tangan yang dikirim ke nasabah")
+    REGISTERED_NUMBER = "REGISTERED_NUMBER", _("Balasan dari nomor terdaftar")
 
 
 class ConsentRecord(models.Model):

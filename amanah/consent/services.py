@@ -5,6 +5,7 @@ Who may be contacted is answered by ``consent.contactability`` (published in ``c
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -34,11 +35,38 @@ from amanah.consent.models import (
     Suppression,
     VerificationMethod,
 )
-from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
+from amanah.consent.policies import (
+    CONSENT_CHANGE,
+    CONSENT_WITHDRAW_CHANNEL,
+    ROLES_NEVER_CHANGING_CONSENT,
+)
 from amanah.core import events
+from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
+from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.iam import authz
+
+logger = logging.getLogger(__name__)
+
+# The customer acting on their own (unsubscribe link, STOP reply): may find a customer of any
+# branch and withdraw consent for one channel, nothing else.
+CUSTOMER_REQUEST = IntegrationActor(
+    "customer-request",
+    permissions=(CONSENT_WITHDRAW_CHANNEL, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH),
+    all_branches=True,
+)
+# How the customer withdrew on their own, per source: the record's verification method.
+SELF_SERVICE_VERIFICATION = {
+    CaptureChannel.EMAIL_LINK: VerificationMethod.SIGNED_LINK,
+    CaptureChannel.WHATSAPP: VerificationMethod.REGISTERED_NUMBER,
+    CaptureChannel.SMS: VerificationMethod.REGISTERED_NUMBER,
+}
+# The channels a STOP reply can arrive on, and the capture source it is recorded under.
+REPLY_SOURCES = {
+    ContactChannel.WHATSAPP: CaptureChannel.WHATSAPP,
+    ContactChannel.SMS: CaptureChannel.SMS,
+}
 
 # A signed paper form may arrive a few days late; anything older needs a new request.
 MAX_BACKDATE = timedelta(days=30)
@@ -205,6 +233,92 @@ def _record_change(
         },
     )
     return record
+
+
+@transaction.atomic
+def consent_withdraw_channel(
+    *,
+    actor,
+    customer: Customer,
+    consent_type: str,
+    channel: str,
+    source: str,
+    reason: str = "",
+) -> ConsentRecord | None:
+    """The customer withdraws ``consent_type`` for one ``channel`` at once (an unsubscribe
+    link, a STOP reply, or staff on their request), recorded with ``source`` as the capture
+    channel: history, state, event and CHANGE_CONSENT audit as every consent change.
+
+    Idempotent: ``None`` when that channel is already withdrawn (a replayed link or a second
+    STOP changes nothing and records nothing).
+    """
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        raise PermissionDenied("marketing never changes consent")
+    may_self_serve = authz.has_perm(actor, CONSENT_WITHDRAW_CHANNEL)
+    authz.require(actor, CONSENT_WITHDRAW_CHANNEL if may_self_serve else CONSENT_CHANGE, customer)
+    if not channel or channel not in ContactChannel.values:
+        raise ServiceError(
+            "contact_channel_invalid", _("Kanal kontak tidak dikenal."), field="channel"
+        )
+    lock_customer_for_consent(customer.pk)
+    if current_status(customer, consent_type, channel) == ConsentStatus.WITHDRAWN:
+        return None
+    return _record_change(
+        actor=actor,
+        customer=customer,
+        consent_type=consent_type,
+        new_status=ConsentStatus.WITHDRAWN,
+        channel=source,
+        verification_method=SELF_SERVICE_VERIFICATION.get(source, VerificationMethod.IN_PERSON),
+        reason=reason,
+        effective_at=None,
+        contact_channel=channel,
+    )
+
+
+@transaction.atomic
+def consent_withdraw_by_reply(*, channel: str, from_address: str) -> list[ConsentRecord]:
+    """A STOP reply on WhatsApp or SMS (the caller checked ``is_stop_reply``): MARKETING is
+    withdrawn on that channel for every customer with that phone number (several people may
+    share one), each recorded and audited. An unknown or unreadable number changes nothing.
+
+    Returns the records made (empty when every match had already withdrawn, or none matched).
+    """
+    from amanah.customers.validation import normalize_phone
+
+    source = REPLY_SOURCES.get(channel)
+    if source is None:
+        raise ServiceError(
+            "contact_channel_invalid",
+            _("Balasan STOP hanya lewat WhatsApp atau SMS."),
+            field="channel",
+        )
+    try:
+        phone = normalize_phone(from_address)
+    except ServiceError:
+        phone = ""
+    if not phone:
+        logger.info("STOP reply on %s from an unreadable number: ignored", channel)
+        return []
+    customers = (
+        Customer.objects.visible_to(CUSTOMER_REQUEST)
+        .filter(phone_e164=phone, merged_into__isnull=True)
+        .order_by("pk")  # one lock order for every caller: no deadlock between two replies
+    )
+    records = [
+        consent_withdraw_channel(
+            actor=CUSTOMER_REQUEST,
+            customer=customer,
+            consent_type=ConsentType.MARKETING,
+            channel=channel,
+            source=source,
+            reason=_("Nasabah membalas STOP"),
+        )
+        for customer in customers
+    ]
+    made = [r for r in records if r is not None]
+    logger.info("STOP reply on %s: %d customer(s), %d withdrawn", channel, len(records), len(made))
+    return made
 
 
 def current_status(customer: Customer, consent_type: str, contact_channel: str = "") -> str:
