@@ -244,10 +244,13 @@ def consent_withdraw_channel(
     channel: str,
     source: str,
     reason: str = "",
+    verification_method: str = "",
 ) -> ConsentRecord | None:
     """The customer withdraws ``consent_type`` for one ``channel`` at once (an unsubscribe
     link, a STOP reply, or staff on their request), recorded with ``source`` as the capture
-    channel: history, state, event and CHANGE_CONSENT audit as every consent change.
+    channel: history, state, event and CHANGE_CONSENT audit as every consent change. The
+    link and the replies verify themselves (signed link, registered number); staff name how
+    they verified the customer (``verification_method``).
 
     Idempotent: ``None`` when that channel is already withdrawn (a replayed link or a second
     STOP changes nothing and records nothing).
@@ -269,7 +272,7 @@ def consent_withdraw_channel(
         consent_type=consent_type,
         new_status=ConsentStatus.WITHDRAWN,
         channel=source,
-        verification_method=SELF_SERVICE_VERIFICATION.get(source, VerificationMethod.IN_PERSON),
+        verification_method=verification_method or SELF_SERVICE_VERIFICATION.get(source, ""),
         reason=reason,
         effective_at=None,
         contact_channel=channel,

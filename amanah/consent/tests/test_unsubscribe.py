@@ -267,6 +267,7 @@ def test_staff_may_withdraw_a_channel_marketing_never(make, agent, make_user, br
         channel=ContactChannel.PHONE,
         source="CALL_CENTER",
         reason="Minta tidak ditelepon untuk promo",
+        verification_method="PHONE_OTP",
     )
     assert record.captured_by == agent and record.contact_channel == "PHONE"
     RolePermission.objects.create(role_id="MARKETING", permission="consent.change")
@@ -283,4 +284,9 @@ def test_staff_may_withdraw_a_channel_marketing_never(make, agent, make_user, br
         consent_withdraw_channel(
             actor=agent, customer=siti, consent_type="MARKETING", channel="", source="BRANCH"
         )
+    with pytest.raises(ServiceError) as unverified:  # staff must say how they verified
+        consent_withdraw_channel(
+            actor=agent, customer=siti, consent_type="MARKETING", channel="SMS", source="BRANCH"
+        )
+    assert unverified.value.code == "verification_required"
     assert _withdrawals(siti).count() == 1
