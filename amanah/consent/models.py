@@ -31,6 +31,11 @@ class CaptureChannel(models.TextChoices):
     EMAIL_LINK = "EMAIL_LINK", _("Tautan berhenti berlangganan di email")
 
 
+# Sources and checks that only the customer's own withdrawal may claim (never staff).
+SELF_SERVICE_CAPTURE = frozenset({"WHATSAPP", "SMS", "EMAIL_LINK"})
+SELF_SERVICE_VERIFICATION_METHODS = frozenset({"SIGNED_LINK", "REGISTERED_NUMBER"})
+
+
 class ContactChannel(models.TextChoices):
     """The channels a customer is contacted through (consent may be withdrawn per channel)."""
 

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.models import (
+    SELF_SERVICE_CAPTURE,
+    SELF_SERVICE_VERIFICATION_METHODS,
     CaptureChannel,
     ChannelConsentState,
     ConsentRecord,
@@ -158,6 +160,7 @@ def consent_change(
     email" while WhatsApp offers stay allowed.
     """
     require_may_change_consent(actor, customer)
+    _refuse_self_service_claims(channel, verification_method)
     return _record_change(
         actor=actor,
         customer=customer,
@@ -169,6 +172,23 @@ def consent_change(
         effective_at=effective_at,
         contact_channel=contact_channel or "",
     )
+
+
+def _refuse_self_service_claims(channel: str, verification_method: str) -> None:
+    """Staff record what the customer asked them; only the link and the STOP reply may say
+    the customer withdrew on their own."""
+    if channel in SELF_SERVICE_CAPTURE:
+        raise ServiceError(
+            "channel_invalid",
+            _("Kanal ini hanya untuk penarikan oleh nasabah sendiri."),
+            field="channel",
+        )
+    if verification_method in SELF_SERVICE_VERIFICATION_METHODS:
+        raise ServiceError(
+            "verification_invalid",
+            _("Metode verifikasi ini hanya untuk penarikan oleh nasabah sendiri."),
+            field="verification_method",
+        )
 
 
 def _record_change(
@@ -263,6 +283,8 @@ def consent_withdraw_channel(
         raise ServiceError(
             "contact_channel_invalid", _("Kanal kontak tidak dikenal."), field="channel"
         )
+    if not may_self_serve:
+        _refuse_self_service_claims(source, verification_method)
     lock_customer_for_consent(customer.pk)
     if current_status(customer, consent_type, channel) == ConsentStatus.WITHDRAWN:
         return None

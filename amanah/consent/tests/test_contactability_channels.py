@@ -111,3 +111,47 @@ def test_merge_keeps_the_channel_withdrawal_with_the_survivor(agent, customer, s
     assert not ChannelConsentState.objects.filter(customer=customer).exists()
     assert current_status(survivor, "MARKETING", "EMAIL") == "WITHDRAWN"
     assert consent_states(survivor)["MARKETING"] == "GRANTED"
+
+
+def test_staff_cannot_claim_the_customer_withdrew_on_their_own(agent, customer):
+    with pytest.raises(ServiceError) as source:
+        consent_change(
+            actor=agent,
+            customer=customer,
+            consent_type="MARKETING",
+            new_status="WITHDRAWN",
+            channel="EMAIL_LINK",
+            verification_method="IN_PERSON",
+        )
+    assert source.value.code == "channel_invalid"
+    with pytest.raises(ServiceError) as check:
+        consent_change(
+            actor=agent,
+            customer=customer,
+            consent_type="MARKETING",
+            new_status="WITHDRAWN",
+            channel="BRANCH",
+            verification_method="REGISTERED_NUMBER",
+        )
+    assert check.value.code == "verification_invalid"
+    assert consent_states(customer)["MARKETING"] == "GRANTED"
+
+
+def test_the_360_page_records_and_shows_a_channel_withdrawal(signed_in, customer, branch_a):
+    client, _user = signed_in(R.AGENT, branches=[branch_a])
+    response = client.post(
+        f"/customers/{customer.pk}/consent/",
+        {
+            "consent_type": "MARKETING",
+            "new_status": "WITHDRAWN",
+            "channel": "CALL_CENTER",
+            "verification_method": "PHONE_OTP",
+            "contact_channel": "SMS",
+        },
+    )
+    assert response.status_code == 302
+    assert current_status(customer, "MARKETING", "SMS") == "WITHDRAWN"
+    assert consent_states(customer)["MARKETING"] == "GRANTED"
+    page = client.get(f"/customers/{customer.pk}/?tab=marketing").content.decode()
+    assert 'data-testid="channel-withdrawals"' in page and "Pemasaran — SMS" in page
+    assert "Balasan WhatsApp (STOP)" not in page  # staff cannot pick the customer's own sources
