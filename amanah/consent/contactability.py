@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
@@ -224,42 +224,46 @@ def _closing_kinds(purpose: str) -> list[str]:
     return [str(kind) for kind, switch in switches.items() if spec.get(switch)]
 
 
-def branch_closed_dates(purpose: str, since: date, branch_ids=None) -> dict:
-    """{branch id: frozenset of its calendar's closing dates from ``since`` on} for the
-    branches given (all when None). A branch without an active calendar of its own uses the
-    default calendar, as ``calendars.schedules`` does. Three small queries."""
+def _closed_dates_of_branch(purpose: str, since: date, branch_id) -> frozenset[date]:
+    """One branch's closing dates from ``since`` on (its own active calendar, else the
+    default one, as :func:`_branches_closed_at` chooses), in one query."""
     kinds = _closing_kinds(purpose)
-    branches = Branch.objects.all()
-    if branch_ids is not None:
-        branches = branches.filter(pk__in=branch_ids)
-    branch_pks = list(branches.values_list("pk", flat=True))
-    if not kinds or not branch_pks:
-        return {pk: frozenset() for pk in branch_pks}
-    own = dict(
-        BranchCalendar.objects.filter(
-            branch_id__in=branch_pks, calendar__is_active=True
-        ).values_list("branch_id", "calendar_id")
+    if not kinds:
+        return frozenset()
+    own = BranchCalendar.objects.filter(branch_id=branch_id, calendar__is_active=True)
+    default = BusinessCalendar.objects.filter(is_default=True)
+    calendar = Coalesce(Subquery(own.values("calendar_id")[:1]), Subquery(default.values("pk")[:1]))
+    return frozenset(
+        CalendarDay.objects.filter(
+            kind__in=kinds, date__gte=since, calendar_id=calendar
+        ).values_list("date", flat=True)
     )
-    default = BusinessCalendar.objects.filter(is_default=True).values_list("pk", flat=True).first()
-    calendar_of = {pk: own.get(pk, default) for pk in branch_pks}
-    days: dict = {}
-    for calendar_id, day in CalendarDay.objects.filter(
-        calendar_id__in=set(calendar_of.values()) - {None}, kind__in=kinds, date__gte=since
-    ).values_list("calendar_id", "date"):
-        days.setdefault(calendar_id, set()).add(day)
-    return {pk: frozenset(days.get(calendar_of[pk], ())) for pk in branch_pks}
 
 
 def _branches_closed_at(purpose: str, at: datetime) -> list:
-    """Branches whose own calendar closes the local date of ``at`` (in their zone)."""
-    if not _closing_kinds(purpose):
+    """Branches whose calendar closes the local date of ``at`` in their zone: their own active
+    calendar, else the default one (as ``calendars.schedules`` chooses). Three small queries
+    over branches and calendar days, never over customers."""
+    kinds = _closing_kinds(purpose)
+    if not kinds:
         return []
     zones = dict(Branch.objects.values_list("pk", "timezone"))
-    earliest = min(at.astimezone(ZoneInfo(tz)).date() for tz in TimeZoneChoice.values)
+    own = dict(
+        BranchCalendar.objects.filter(calendar__is_active=True).values_list(
+            "branch_id", "calendar_id"
+        )
+    )
+    default = BusinessCalendar.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    local_dates = {tz: at.astimezone(ZoneInfo(tz)).date() for tz in TimeZoneChoice.values}
+    closed = set(
+        CalendarDay.objects.filter(kind__in=kinds, date__in=set(local_dates.values())).values_list(
+            "calendar_id", "date"
+        )
+    )
     return [
         pk
-        for pk, dates in branch_closed_dates(purpose, earliest).items()
-        if at.astimezone(ZoneInfo(zones[pk])).date() in dates
+        for pk, tz in zones.items()
+        if (own.get(pk, default), at.astimezone(ZoneInfo(tz)).date()) in closed
     ]
 
 
@@ -417,7 +421,7 @@ def _waits(customer, purpose, channel, at, row) -> tuple[list[str], datetime | N
     closed = frozenset()
     if purpose in _windows():
         since = at.astimezone(ZoneInfo(zone)).date()
-        closed = branch_closed_dates(purpose, since, [row["home_branch_id"]])[row["home_branch_id"]]
+        closed = _closed_dates_of_branch(purpose, since, row["home_branch_id"])
     schedule = window_schedule(purpose, zone, closed)
     if schedule is not None and not is_working_time(schedule, at):
         waits.append(Reason.OUTSIDE_WINDOW)
