@@ -185,13 +185,20 @@ OTP_TOTP_ISSUER = "Amanah CRM"
 DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING else 3000)
 
 # When a customer may be contacted, per purpose (DESIGN §6), in the local time of the
-# customer's home branch: weekdays (Monday = 0), hours [start, end) and whether national
-# holidays are closed. A deployment setting: a PDAM and a telco differ.
+# customer's home branch: weekdays (Monday = 0), hours [start, end), and which days close the
+# window: national holidays (``holidays``, with the branch calendar's own holidays),
+# *cuti bersama* (``cuti_bersama``, national and the calendar's own) and the branch calendar's
+# regional holidays (``regional_holidays``). A deployment setting: a PDAM and a telco differ.
 # ``amanah.consent.contactability`` reads it; STAFF messages have no window.
 CONTACT_WINDOWS_ENFORCED = env_bool("CONTACT_WINDOWS_ENFORCED", True)
+_CLOSED_ON_HOLIDAYS = {"holidays": True, "cuti_bersama": True, "regional_holidays": True}
 CONTACT_WINDOWS = {
-    "COLLECTION": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "20:00"], "holidays": True},
-    "OFFER": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "18:00"], "holidays": True},
+    "COLLECTION": {
+        "weekdays": [0, 1, 2, 3, 4, 5],
+        "hours": ["08:00", "20:00"],
+        **_CLOSED_ON_HOLIDAYS,
+    },
+    "OFFER": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "18:00"], **_CLOSED_ON_HOLIDAYS},
     "SERVICE": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": ["07:00", "21:00"], "holidays": False},
 }
 if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of the day
@@ -220,6 +227,27 @@ if not IS_PRODUCTION:
     }
 # Refused webhook signatures per caller address per minute before answering 429.
 MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)
+
+# Where customers reach this deployment from outside: the base of the unsubscribe links in
+# emails (``consent.contract.unsubscribe_url``) and the List-Unsubscribe header.
+CONTACT_PUBLIC_URL = os.environ.get("AMANAH_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# At most this many messages per customer, purpose and channel in one calendar day / week
+# (Monday-based, the home branch's zone). Counted from the messaging outbox (it registers its
+# counter with ``consent.contract.register_contact_counter``); a message over the cap waits
+# for the next day or week. Purposes and channels not listed are not capped.
+CONTACT_CAPS = {
+    "OFFER": {
+        "EMAIL": {"day": 1, "week": 3},
+        "WHATSAPP": {"day": 1, "week": 2},
+        "SMS": {"day": 1, "week": 2},
+        "PUSH": {"day": 1, "week": 3},
+    },
+    "COLLECTION": {
+        "WHATSAPP": {"day": 2, "week": 6},
+        "SMS": {"day": 2, "week": 6},
+    },
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -28,6 +28,7 @@ urlpatterns = [
     path("messaging/", include("amanah.messaging.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
+    path("berhenti/", include("amanah.consent.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 

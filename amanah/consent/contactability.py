@@ -1,9 +1,10 @@
 """May this customer be contacted for this purpose, on this channel, at this moment?
 
 The one published rule (DESIGN §2.1, §6). Marketing eligibility and the send-time re-check,
-service-to-sell follow-ups, sales hand-overs and the 360 ask it; nobody re-derives it.
+the messaging outbox, service-to-sell follow-ups, sales hand-overs and the 360 ask it;
+nobody re-derives it.
 
-It comes in two forms kept side by side and tested to agree (``tests/test_contactability``):
+It comes in two forms kept side by side and tested to agree (``tests/test_contactability*``):
 
 * :func:`contactability` — one customer, every reason, in Python;
 * :func:`with_contact_checks` / :func:`contactable` — a whole queryset at once, in SQL
@@ -12,20 +13,29 @@ It comes in two forms kept side by side and tested to agree (``tests/test_contac
 The checks, in the order a reason is reported (the first one names the verdict):
 
 1. ``CUSTOMER_INACTIVE`` — closed or merged into another record (offers only);
-2. ``NO_CONSENT`` — offers need MARKETING consent GRANTED (opt-in: no record means no);
-3. ``DO_NOT_CONTACT`` — the customer is on the do-not-contact list (offers only);
-4. blockers other apps register here, e.g. ``SENSITIVE_CASE`` from ``cases`` (an open fraud
+2. ``NO_CONSENT`` — offers need MARKETING consent GRANTED overall (opt-in: no record means no);
+3. ``CHANNEL_WITHDRAWN`` — MARKETING withdrawn for this channel only (an unsubscribe link, a
+   STOP reply): an offer on channel C needs MARKETING granted overall *and* not withdrawn
+   for C; a later grant for C lifts it again (offers only);
+4. ``DO_NOT_CONTACT`` — the customer is on the do-not-contact list (offers only);
+5. blockers other apps register here, e.g. ``SENSITIVE_CASE`` from ``cases`` (an open fraud
    or scam case): consent sits below cases, so cases plugs its rule in instead of consent
    importing cases (:func:`register_contact_blocker`);
-5. ``OUTSIDE_WINDOW`` — outside the purpose's contact hours in the customer's home-branch
-   zone (``settings.CONTACT_WINDOWS``, national holidays from ``calendars``). This one is not
-   a refusal but a *wait*: the same contact may be made when the window opens.
+6. ``OUTSIDE_WINDOW`` — outside the purpose's contact hours in the customer's home-branch
+   zone (``settings.CONTACT_WINDOWS``): national holidays (``"holidays"``), *cuti bersama*
+   (``"cuti_bersama"``) and the closed days of the branch's own calendar (its holidays and
+   cuti bersama under the same switches, regional holidays under ``"regional_holidays"``);
+7. ``FREQUENCY_CAP`` — the customer already had as many messages on this channel for this
+   purpose as ``settings.CONTACT_CAPS`` allows this calendar day or week (Monday-based, in the
+   branch zone). The counts come from whoever keeps the messages (messaging's outbox) through
+   :func:`register_contact_counter`; with no counter registered there is nothing to count.
 
-``at=None`` leaves the window out: "may this customer be contacted at all for this purpose"
-(eligibility, follow-up tasks a person works on later). Senders pass the moment of sending.
+The last two are not refusals but *waits*: the same contact may be made at
+``next_window_at``, the first moment inside the window after the cap's day or week is over.
 
-TODO(frequency caps): a cap per purpose and period (e.g. at most N offers a week) belongs
-here as one more check with the same two forms, once messaging keeps the outbox it counts.
+``at=None`` leaves windows and caps out: "may this customer be contacted at all for this
+purpose" (eligibility, follow-up tasks a person works on later). Senders pass the moment of
+sending.
 """
 
 from __future__ import annotations
@@ -33,21 +43,32 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from amanah.calendars.models import BranchCalendar, BusinessCalendar, CalendarDay, CalendarDayKind
 from amanah.calendars.worktime import NationalHolidays, Schedule, is_working_time
 from amanah.calendars.worktime import next_working_moment as _next_working_moment
-from amanah.consent.models import ConsentState, ConsentStatus, ConsentType, Suppression
+from amanah.consent.models import (
+    ChannelConsentState,
+    ConsentState,
+    ConsentStatus,
+    ConsentType,
+    ContactChannel,
+    Suppression,
+)
 from amanah.core import registry
 from amanah.core.registry import DuplicateRegistration
 from amanah.customers.models import Customer, CustomerStatus
-from amanah.iam.models import TimeZoneChoice
+from amanah.iam.models import Branch, TimeZoneChoice
 
 
 class Purpose(models.TextChoices):
@@ -57,20 +78,17 @@ class Purpose(models.TextChoices):
     STAFF = "STAFF", _("Pesan untuk staf")
 
 
-class ContactChannel(models.TextChoices):
-    PHONE = "PHONE", _("Telepon")
-    VISIT = "VISIT", _("Kunjungan")
-    WHATSAPP = "WHATSAPP", _("WhatsApp")
-    SMS = "SMS", _("SMS")
-    EMAIL = "EMAIL", _("Email")
-    PUSH = "PUSH", _("Notifikasi aplikasi")
-
-
 class Reason(models.TextChoices):
     CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE", _("Nasabah tidak aktif atau sudah digabung")
     NO_CONSENT = "NO_CONSENT", _("Persetujuan pemasaran tidak diberikan")
+    CHANNEL_WITHDRAWN = "CHANNEL_WITHDRAWN", _("Persetujuan pemasaran ditarik untuk kanal ini")
     DO_NOT_CONTACT = "DO_NOT_CONTACT", _("Masuk daftar jangan-dihubungi")
     OUTSIDE_WINDOW = "OUTSIDE_WINDOW", _("Di luar jam kontak; dapat dicoba lagi nanti")
+    FREQUENCY_CAP = "FREQUENCY_CAP", _("Batas jumlah pesan tercapai; dapat dicoba lagi nanti")
+
+
+# The reasons that only ask to wait: the same contact may be made at ``next_window_at``.
+WAITS = frozenset({Reason.OUTSIDE_WINDOW, Reason.FREQUENCY_CAP})
 
 
 # --------------------------------------------------------------------------- blockers
@@ -106,6 +124,18 @@ def _blockers_for(purpose: str) -> list[ContactBlocker]:
     return [b for b in registry.contact_blockers.values() if purpose in b.purposes]
 
 
+# fn(purpose, channel, since) -> integer expression over OuterRef("pk") of Customer.
+ContactCounter = Callable[[str, str, datetime], models.Expression]
+
+
+def register_contact_counter(key: str, counter: ContactCounter) -> None:
+    """How the app that keeps sent messages (messaging's outbox) tells the rule how many
+    messages a customer had: ``counter(purpose, channel, since)`` is an integer SQL expression
+    (e.g. a ``Subquery`` counting outbox rows) over ``OuterRef("pk")`` of Customer. Both forms
+    of the cap use it; several counters add up. Registered once per key at start-up."""
+    registry.contact_counters.register(key, counter)
+
+
 def reason_label(code: str) -> str:
     """The Indonesian label of any reason code (consent's own or a registered blocker's)."""
     if code in Reason.values:
@@ -119,10 +149,17 @@ def reason_codes(purpose: str = Purpose.OFFER) -> list[str]:
     """Every code the rule may answer for ``purpose``, in reporting order."""
     codes = []
     if purpose == Purpose.OFFER:
-        codes += [Reason.CUSTOMER_INACTIVE, Reason.NO_CONSENT, Reason.DO_NOT_CONTACT]
+        codes += [
+            Reason.CUSTOMER_INACTIVE,
+            Reason.NO_CONSENT,
+            Reason.CHANNEL_WITHDRAWN,
+            Reason.DO_NOT_CONTACT,
+        ]
     codes += [b.code for b in _blockers_for(purpose)]
     if purpose in _windows():
         codes.append(Reason.OUTSIDE_WINDOW)
+    if _caps().get(purpose) and len(registry.contact_counters):
+        codes.append(Reason.FREQUENCY_CAP)
     return [str(c) for c in codes]
 
 
@@ -138,32 +175,149 @@ def _hhmm(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-@functools.lru_cache(maxsize=64)
-def _window_schedule(purpose: str, tz: str, spec_key: str) -> Schedule:
+@functools.lru_cache(maxsize=256)
+def _window_schedule(purpose: str, tz: str, spec_key: str, closed: frozenset[date]) -> Schedule:
     spec = _windows()[purpose]
     start, end = (_hhmm(t) for t in spec["hours"])
+    public, cuti_bersama = bool(spec.get("holidays")), bool(spec.get("cuti_bersama"))
     return Schedule.build(
         tz,
         {day: [(start, end)] for day in spec["weekdays"]},
-        holidays=NationalHolidays(public=True, cuti_bersama=False) if spec["holidays"] else None,
+        closed_dates=closed,
+        holidays=NationalHolidays(public=public, cuti_bersama=cuti_bersama)
+        if public or cuti_bersama
+        else None,
     )
 
 
-def window_schedule(purpose: str, tz: str) -> Schedule | None:
-    """The contact hours of ``purpose`` in zone ``tz``; None when the purpose has no window."""
+def window_schedule(
+    purpose: str, tz: str, closed: frozenset[date] = frozenset()
+) -> Schedule | None:
+    """The contact hours of ``purpose`` in zone ``tz`` with the branch's ``closed`` dates;
+    None when the purpose has no window."""
     spec = _windows().get(purpose)
     if spec is None:
         return None
-    return _window_schedule(purpose, tz, repr(sorted(spec.items())))
+    return _window_schedule(purpose, tz, repr(sorted(spec.items())), frozenset(closed))
 
 
-def in_window(purpose: str, tz: str, at: datetime) -> bool:
-    schedule = window_schedule(purpose, tz)
+def in_window(purpose: str, tz: str, at: datetime, closed: frozenset[date] = frozenset()) -> bool:
+    schedule = window_schedule(purpose, tz, closed)
     return schedule is None or is_working_time(schedule, at)
 
 
 def _zones_outside_window(purpose: str, at: datetime) -> list[str]:
     return [tz for tz in TimeZoneChoice.values if not in_window(purpose, tz, at)]
+
+
+def _closing_kinds(purpose: str) -> list[str]:
+    """The kinds of a branch calendar's own days that close the purpose's window: the
+    calendar's holidays and cuti bersama under the same switches as the national ones,
+    regional holidays under ``"regional_holidays"``. Extra working days of staff never open
+    a contact window."""
+    spec = _windows().get(purpose) or {}
+    switches = {
+        CalendarDayKind.HOLIDAY: "holidays",
+        CalendarDayKind.CUTI_BERSAMA: "cuti_bersama",
+        CalendarDayKind.REGIONAL_HOLIDAY: "regional_holidays",
+    }
+    return [str(kind) for kind, switch in switches.items() if spec.get(switch)]
+
+
+def _closed_dates_of_branch(purpose: str, since: date, branch_id) -> frozenset[date]:
+    """One branch's closing dates from ``since`` on (its own active calendar, else the
+    default one, as :func:`_branches_closed_at` chooses), in one query."""
+    kinds = _closing_kinds(purpose)
+    if not kinds:
+        return frozenset()
+    own = BranchCalendar.objects.filter(branch_id=branch_id, calendar__is_active=True)
+    default = BusinessCalendar.objects.filter(is_default=True)
+    calendar = Coalesce(Subquery(own.values("calendar_id")[:1]), Subquery(default.values("pk")[:1]))
+    return frozenset(
+        CalendarDay.objects.filter(
+            kind__in=kinds, date__gte=since, calendar_id=calendar
+        ).values_list("date", flat=True)
+    )
+
+
+def _branches_closed_at(purpose: str, at: datetime) -> list:
+    """Branches whose calendar closes the local date of ``at`` in their zone: their own active
+    calendar, else the default one (as ``calendars.schedules`` chooses). Three small queries
+    over branches and calendar days, never over customers."""
+    kinds = _closing_kinds(purpose)
+    if not kinds:
+        return []
+    zones = dict(Branch.objects.values_list("pk", "timezone"))
+    own = dict(
+        BranchCalendar.objects.filter(calendar__is_active=True).values_list(
+            "branch_id", "calendar_id"
+        )
+    )
+    default = BusinessCalendar.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    local_dates = {tz: at.astimezone(ZoneInfo(tz)).date() for tz in TimeZoneChoice.values}
+    closed = set(
+        CalendarDay.objects.filter(kind__in=kinds, date__in=set(local_dates.values())).values_list(
+            "calendar_id", "date"
+        )
+    )
+    return [
+        pk
+        for pk, tz in zones.items()
+        if (own.get(pk, default), at.astimezone(ZoneInfo(tz)).date()) in closed
+    ]
+
+
+# --------------------------------------------------------------------------- frequency caps
+
+
+def _caps() -> dict:
+    return getattr(settings, "CONTACT_CAPS", {})
+
+
+def caps_for(purpose: str, channel: str) -> dict[str, int]:
+    """``{"day": n, "week": m}`` (either may be missing) for messages of ``purpose`` on
+    ``channel``; empty when uncapped or when nobody registered a counter."""
+    if not len(registry.contact_counters):
+        return {}
+    caps = (_caps().get(purpose) or {}).get(channel) or {}
+    unknown = set(caps) - {"day", "week"}
+    if unknown:
+        raise ImproperlyConfigured(f"CONTACT_CAPS[{purpose}][{channel}]: unknown {unknown}")
+    return {period: int(limit) for period, limit in caps.items()}
+
+
+def period_start(period: str, tz: str, at: datetime) -> datetime:
+    """The start of ``at``'s calendar day or week (Monday 00:00) in zone ``tz``."""
+    local = at.astimezone(ZoneInfo(tz)).date()
+    if period == "week":
+        local -= timedelta(days=local.weekday())
+    return datetime.combine(local, time(0), tzinfo=ZoneInfo(tz))
+
+
+def period_end(period: str, tz: str, at: datetime) -> datetime:
+    """The first moment of the next day or week in zone ``tz``."""
+    start = period_start(period, tz, at).date()
+    following = start + timedelta(days=7 if period == "week" else 1)
+    return datetime.combine(following, time(0), tzinfo=ZoneInfo(tz))
+
+
+def _sent_since(purpose: str, channel: str, since: datetime):
+    """Messages to the customer (``OuterRef("pk")``) since ``since``, over every counter."""
+    counts = [
+        Coalesce(counter(purpose, channel, since), Value(0))
+        for counter in registry.contact_counters.values()
+    ]
+    return functools.reduce(lambda left, right: left + right, counts)
+
+
+def _cap_reached(purpose: str, channel: str, tz: str, at: datetime) -> Q | None:
+    """True for the customer once a cap of the current day or week in ``tz`` is reached."""
+    caps = caps_for(purpose, channel)
+    reached = [
+        Q(GreaterThanOrEqual(_sent_since(purpose, channel, period_start(period, tz, at)), limit))
+        for period, limit in caps.items()
+    ]
+    return functools.reduce(lambda left, right: left | right, reached) if reached else None
 
 
 # --------------------------------------------------------------------------- one customer
@@ -179,8 +333,9 @@ class Contactability:
 
     @property
     def must_wait(self) -> bool:
-        """Only the contact window stands in the way: try again at ``next_window_at``."""
-        return self.reasons == (Reason.OUTSIDE_WINDOW,)
+        """Only the contact window or a frequency cap stands in the way: try again at
+        ``next_window_at``."""
+        return bool(self.reasons) and set(self.reasons) <= WAITS
 
     @property
     def refused(self) -> bool:
@@ -202,13 +357,20 @@ def _check_args(purpose: str, channel: str) -> None:
         raise ValueError(f"unknown contact channel {channel!r}")
 
 
+def _marketing_withdrawn_on(channel: str) -> Q:
+    from amanah.consent.services import channel_withdrawals
+
+    return Q(pk__in=channel_withdrawals(ConsentType.MARKETING, channel))
+
+
 def contactability(
     customer: Customer, purpose: str, channel: str, at: datetime | None = None
 ) -> Contactability:
     """May ``customer`` be contacted for ``purpose`` on ``channel`` at ``at``?
 
-    Reads the current state in one query (one EXISTS per check); ``at=None`` leaves the
-    contact window out. Unknown purposes or channels are a programming error (ValueError).
+    Reads the current state in one query (one EXISTS per check), plus a few small ones for
+    the branch's closed days and the caps when ``at`` is given; ``at=None`` leaves windows
+    and caps out. Unknown purposes or channels are a programming error (ValueError).
     """
     _check_args(purpose, channel)
     blockers = _blockers_for(purpose)
@@ -221,11 +383,19 @@ def contactability(
                 status=ConsentStatus.GRANTED,
             )
         )
+        checks["_channel_withdrawn"] = Exists(
+            ChannelConsentState.objects.filter(
+                customer=OuterRef("pk"),
+                consent_type=ConsentType.MARKETING,
+                channel=channel,
+                status=ConsentStatus.WITHDRAWN,
+            )
+        )
         checks["_suppressed"] = Exists(Suppression.objects.filter(customer=OuterRef("pk")))
     row = (
         Customer.objects.filter(pk=customer.pk)
         .annotate(**checks)
-        .values("status", "merged_into_id", "home_branch__timezone", *checks)[0]
+        .values("status", "merged_into_id", "home_branch_id", "home_branch__timezone", *checks)[0]
     )
     reasons: list[str] = []
     if purpose == Purpose.OFFER:
@@ -233,15 +403,53 @@ def contactability(
             reasons.append(Reason.CUSTOMER_INACTIVE)
         if not row["_granted"]:
             reasons.append(Reason.NO_CONSENT)
+        if row["_channel_withdrawn"]:
+            reasons.append(Reason.CHANNEL_WITHDRAWN)
         if row["_suppressed"]:
             reasons.append(Reason.DO_NOT_CONTACT)
     reasons += [b.code for n, b in enumerate(blockers) if row[f"_blocked_by_{n}"]]
     next_window_at = None
-    zone = row["home_branch__timezone"]
-    if at is not None and not in_window(purpose, zone, at):
-        reasons.append(Reason.OUTSIDE_WINDOW)
-        next_window_at = _next_working_moment(window_schedule(purpose, zone), at)
+    if at is not None:
+        waits, next_window_at = _waits(customer, purpose, channel, at, row)
+        reasons += waits
     return Contactability(not reasons, tuple(str(r) for r in reasons), next_window_at)
+
+
+def _waits(customer, purpose, channel, at, row) -> tuple[list[str], datetime | None]:
+    """The window and the caps for one customer: the reasons to wait and until when."""
+    zone, waits = row["home_branch__timezone"], []
+    closed = frozenset()
+    if purpose in _windows():
+        since = at.astimezone(ZoneInfo(zone)).date()
+        closed = _closed_dates_of_branch(purpose, since, row["home_branch_id"])
+    schedule = window_schedule(purpose, zone, closed)
+    if schedule is not None and not is_working_time(schedule, at):
+        waits.append(Reason.OUTSIDE_WINDOW)
+    earliest = at
+    for period in _periods_over_cap(customer, purpose, channel, zone, at):
+        earliest = max(earliest, period_end(period, zone, at))
+    if earliest != at:
+        waits.append(Reason.FREQUENCY_CAP)
+    if not waits:
+        return [], None
+    return waits, _next_working_moment(schedule, earliest) if schedule else earliest
+
+
+def _periods_over_cap(customer, purpose, channel, zone, at) -> list[str]:
+    caps = caps_for(purpose, channel)
+    if not caps:
+        return []
+    counts = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(
+            **{
+                period: _sent_since(purpose, channel, period_start(period, zone, at))
+                for period in caps
+            }
+        )
+        .values(*caps)[0]
+    )
+    return [period for period, limit in caps.items() if counts[period] >= limit]
 
 
 # --------------------------------------------------------------------------- many customers
@@ -249,6 +457,28 @@ def contactability(
 
 def _flag(code: str) -> str:
     return f"blocked_{code.lower()}"
+
+
+def _window_check(purpose: str, at: datetime) -> Q | None:
+    outside = _zones_outside_window(purpose, at)
+    closed_branches = _branches_closed_at(purpose, at)
+    if not outside and not closed_branches:
+        return None
+    return Q(home_branch__timezone__in=outside) | Q(home_branch_id__in=closed_branches)
+
+
+def _cap_check(purpose: str, channel: str, at: datetime) -> Q | None:
+    per_zone = [
+        (tz, reached)
+        for tz in TimeZoneChoice.values
+        if (reached := _cap_reached(purpose, channel, tz, at)) is not None
+    ]
+    if not per_zone:
+        return None
+    return functools.reduce(
+        lambda left, right: left | right,
+        (Q(home_branch__timezone=tz) & reached for tz, reached in per_zone),
+    )
 
 
 def with_contact_checks(
@@ -263,7 +493,8 @@ def with_contact_checks(
     check stands in the way) and ``reason``, the first failing code or ``''``.
 
     MARKETING consent is a LEFT JOIN to the one state per customer: over a whole population
-    the planner hash-joins it, a fifth of the cost of an EXISTS probed once per row.
+    the planner hash-joins it, a fifth of the cost of an EXISTS probed once per row. The few
+    per-channel withdrawals are an uncorrelated ``IN`` (one hashed subplan).
     """
     from amanah.consent.services import with_marketing_consent
 
@@ -277,16 +508,18 @@ def with_contact_checks(
                 Q(status=CustomerStatus.CLOSED) | Q(merged_into__isnull=False),
             ),
             (Reason.NO_CONSENT, Q(consent_granted=False)),
+            (Reason.CHANNEL_WITHDRAWN, _marketing_withdrawn_on(channel)),
             (
                 Reason.DO_NOT_CONTACT,
                 Q(Exists(Suppression.objects.filter(customer=OuterRef("pk")))),
             ),
         ]
     checks += [(b.code, Q(b.condition())) for b in _blockers_for(purpose)]
-    if at is not None and purpose in _windows():
-        outside = _zones_outside_window(purpose, at)
-        if outside:
-            checks.append((Reason.OUTSIDE_WINDOW, Q(home_branch__timezone__in=outside)))
+    if at is not None:
+        if purpose in _windows() and (window := _window_check(purpose, at)) is not None:
+            checks.append((Reason.OUTSIDE_WINDOW, window))
+        if (cap := _cap_check(purpose, channel, at)) is not None:
+            checks.append((Reason.FREQUENCY_CAP, cap))
     flags = {
         _flag(code): Case(
             When(condition, then=Value(True)),

@@ -8,11 +8,19 @@
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
 * ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
   (cases: an open sensitive case) adds a reason without consent importing it;
+* ``register_contact_counter(key, counter)`` — how messaging supplies the counts behind the
+  frequency caps (``counter(purpose, channel, since)`` → SQL over ``OuterRef("pk")``);
+* event ``consent.consent_changed`` (``customer``, ``record``) after every consent change;
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
   FOR SHARE on the same rows, so a withdrawal is either seen or waits;
-* ``consent_states(customer)`` for display.
+* ``consent_states(customer)`` for display;
+* the customer's own way out of offers on one channel: ``unsubscribe_url(customer, channel)``
+  and ``unsubscribe_headers(customer, channel)`` (List-Unsubscribe, RFC 8058 one-click) for
+  emails; ``is_stop_reply(text)`` and ``consent_withdraw_by_reply(channel=…, from_address=…)``
+  for an inbound WhatsApp/SMS; ``consent_withdraw_channel(actor=…, …)`` for staff and
+  integrations.
 """
 
 from __future__ import annotations
@@ -28,16 +36,21 @@ from amanah.consent.contactability import (
     reason_codes,
     reason_label,
     register_contact_blocker,
+    register_contact_counter,
     with_contact_checks,
 )
 from amanah.consent.services import (
+    CONSENT_CHANGED,
     consent_move_to_survivor,
     consent_states,
+    consent_withdraw_by_reply,
+    consent_withdraw_channel,
     lock_customer_for_consent,
     may_change_consent,
     suppression_move_to_survivor,
 )
-from amanah.core import registry
+from amanah.consent.unsubscribe import is_stop_reply, unsubscribe_headers, unsubscribe_url
+from amanah.core import events, registry
 
 __all__ = [
     "ContactChannel",
@@ -46,6 +59,9 @@ __all__ = [
     "Reason",
     "blocked_flag",
     "consent_states",
+    "consent_withdraw_by_reply",
+    "consent_withdraw_channel",
+    "is_stop_reply",
     "contactability",
     "contactable",
     "lock_customer_for_consent",
@@ -53,8 +69,12 @@ __all__ = [
     "reason_codes",
     "reason_label",
     "register_contact_blocker",
+    "register_contact_counter",
+    "unsubscribe_headers",
+    "unsubscribe_url",
     "with_contact_checks",
 ]
 
+events.declare(CONSENT_CHANGED)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)

@@ -25,18 +25,45 @@ class CaptureChannel(models.TextChoices):
     CALL_CENTER = "CALL_CENTER", _("Call center")
     MOBILE = "MOBILE", _("Mobile banking")
     EMAIL = "EMAIL", _("Email")
+    # The customer withdrew on their own, without staff: a STOP reply or the unsubscribe link.
+    WHATSAPP = "WHATSAPP", _("Balasan WhatsApp (STOP)")
+    SMS = "SMS", _("Balasan SMS (STOP)")
+    EMAIL_LINK = "EMAIL_LINK", _("Tautan berhenti berlangganan di email")
+
+
+# Sources and checks that only the customer's own withdrawal may claim (never staff).
+SELF_SERVICE_CAPTURE = frozenset({"WHATSAPP", "SMS", "EMAIL_LINK"})
+SELF_SERVICE_VERIFICATION_METHODS = frozenset({"SIGNED_LINK", "REGISTERED_NUMBER"})
+
+
+class ContactChannel(models.TextChoices):
+    """The channels a customer is contacted through (consent may be withdrawn per channel)."""
+
+    PHONE = "PHONE", _("Telepon")
+    VISIT = "VISIT", _("Kunjungan")
+    WHATSAPP = "WHATSAPP", _("WhatsApp")
+    SMS = "SMS", _("SMS")
+    EMAIL = "EMAIL", _("Email")
+    PUSH = "PUSH", _("Notifikasi aplikasi")
 
 
 class VerificationMethod(models.TextChoices):
     PHONE_OTP = "PHONE_OTP", _("OTP ke telepon terdaftar")
     IN_PERSON = "IN_PERSON", _("Tatap muka (KTP diperiksa)")
     DIGITAL_SIGNATURE = "DIGITAL_SIGNATURE", _("Tanda tangan digital")
+    # The customer's own withdrawal: a signed link sent to them, or a reply from their number.
+    SIGNED_LINK = "SIGNED_LINK", _("Tautan bertanda tangan yang dikirim ke nasabah")
+    REGISTERED_NUMBER = "REGISTERED_NUMBER", _("Balasan dari nomor terdaftar")
 
 
 class ConsentRecord(models.Model):
     """One consent change, as the customer asked for it (seed 001 §5). Never edited.
 
     The active state of a consent type is the record with the latest ``effective_at``.
+    ``contact_channel`` is blank for a change that covers every channel (the usual one) and
+    names a channel for a change that covers only that channel (an email unsubscribe link,
+    a STOP reply on WhatsApp); the two kinds have separate current states (see
+    :class:`ConsentState` and :class:`ChannelConsentState`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -53,6 +80,9 @@ class ConsentRecord(models.Model):
     )
     verification_method = models.CharField(max_length=20, choices=VerificationMethod.choices)
     reason = models.TextField(blank=True)
+    contact_channel = models.CharField(
+        max_length=12, choices=ContactChannel.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=now)
 
     objects = scopes.ScopedQuerySet.as_manager()
@@ -94,6 +124,46 @@ class ConsentState(models.Model):
         return f"{self.customer_id} {self.consent_type}={self.status}"
 
 
+class ChannelConsentState(models.Model):
+    """The active state of a consent type *on one channel*, kept like :class:`ConsentState`
+    from the records of that channel.
+
+    A separate table rather than a column on ``ConsentState``: the per-type state stays the
+    one row per customer that eligibility hash-joins over a whole population, and the few
+    channel rows (mostly withdrawals from an unsubscribe link or a STOP reply) are an
+    anti-join on top. The rule (``consent.contactability``): an offer on channel C needs
+    MARKETING granted overall and not withdrawn for C.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="channel_consent_states"
+    )
+    consent_type = models.CharField(max_length=20, choices=ConsentType.choices)
+    channel = models.CharField(max_length=12, choices=ContactChannel.choices)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    effective_at = models.DateTimeField()
+    # CASCADE, not PROTECT like ConsentState: records only ever go with their customer, and a
+    # clean-up that deletes customers need not know this table.
+    record = models.ForeignKey(ConsentRecord, on_delete=models.CASCADE, related_name="+")
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "consent_type", "channel"], name="channel_consent_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["consent_type", "channel", "status"], name="channel_consent_lookup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.consent_type}/{self.channel}={self.status}"
+
+
 class Suppression(models.Model):
     """Do-not-contact: the customer asked not to be offered anything, through any channel.
 
@@ -120,4 +190,5 @@ class Suppression(models.Model):
 # A customer's consent history is as visible as the customer.
 scopes.register(ConsentRecord, via="customer")
 scopes.register(ConsentState, via="customer")
+scopes.register(ChannelConsentState, via="customer")
 scopes.register(Suppression, via="customer")

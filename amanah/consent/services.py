@@ -5,6 +5,7 @@ Who may be contacted is answered by ``consent.contactability`` (published in ``c
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -24,28 +25,73 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.models import (
+    SELF_SERVICE_CAPTURE,
+    SELF_SERVICE_VERIFICATION_METHODS,
     CaptureChannel,
+    ChannelConsentState,
     ConsentRecord,
     ConsentState,
     ConsentStatus,
     ConsentType,
+    ContactChannel,
     Suppression,
     VerificationMethod,
 )
-from amanah.consent.policies import CONSENT_CHANGE, ROLES_NEVER_CHANGING_CONSENT
+from amanah.consent.policies import (
+    CONSENT_CHANGE,
+    CONSENT_WITHDRAW_CHANNEL,
+    ROLES_NEVER_CHANGING_CONSENT,
+)
+from amanah.core import events
+from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
+from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.iam import authz
+
+logger = logging.getLogger(__name__)
+
+# The customer acting on their own (unsubscribe link, STOP reply): may find a customer of any
+# branch and withdraw consent for one channel, nothing else.
+CUSTOMER_REQUEST = IntegrationActor(
+    "customer-request",
+    permissions=(CONSENT_WITHDRAW_CHANNEL, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH),
+    all_branches=True,
+)
+# How the customer withdrew on their own, per source: the record's verification method.
+SELF_SERVICE_VERIFICATION = {
+    CaptureChannel.EMAIL_LINK: VerificationMethod.SIGNED_LINK,
+    CaptureChannel.WHATSAPP: VerificationMethod.REGISTERED_NUMBER,
+    CaptureChannel.SMS: VerificationMethod.REGISTERED_NUMBER,
+}
+# The channels a STOP reply can arrive on, and the capture source it is recorded under.
+REPLY_SOURCES = {
+    ContactChannel.WHATSAPP: CaptureChannel.WHATSAPP,
+    ContactChannel.SMS: CaptureChannel.SMS,
+}
 
 # A signed paper form may arrive a few days late; anything older needs a new request.
 MAX_BACKDATE = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _validate(consent_type, new_status, channel, verification_method, effective_at, reason) -> None:
+# Emitted by every consent change (``customer``, ``record``): e.g. messaging cancels the queued
+# offers of a customer who withdrew.
+CONSENT_CHANGED = "consent.consent_changed"
+
+
+def _validate(
+    consent_type, new_status, channel, verification_method, effective_at, reason, contact_channel
+) -> None:
     if consent_type not in ConsentType.values:
         raise ServiceError(
             "consent_type_invalid", _("Jenis persetujuan tidak dikenal."), field="consent_type"
+        )
+    if contact_channel and contact_channel not in ContactChannel.values:
+        raise ServiceError(
+            "contact_channel_invalid",
+            _("Kanal kontak tidak dikenal."),
+            field="contact_channel",
         )
     if new_status not in ConsentStatus.values:
         raise ServiceError(
@@ -105,18 +151,75 @@ def consent_change(
     verification_method: str,
     reason: str = "",
     effective_at: datetime | None = None,
+    contact_channel: str = "",
 ) -> ConsentRecord:
-    """Record a consent change the customer asked for; takes effect at once for eligibility."""
+    """Record a consent change the customer asked for; takes effect at once for eligibility.
+
+    ``contact_channel`` blank: the change covers every channel (the per-type state). A
+    channel: it covers that channel only (the per-channel state), e.g. "no marketing by
+    email" while WhatsApp offers stay allowed.
+    """
     require_may_change_consent(actor, customer)
+    _refuse_self_service_claims(channel, verification_method)
+    return _record_change(
+        actor=actor,
+        customer=customer,
+        consent_type=consent_type,
+        new_status=new_status,
+        channel=channel,
+        verification_method=verification_method,
+        reason=reason,
+        effective_at=effective_at,
+        contact_channel=contact_channel or "",
+    )
+
+
+def _refuse_self_service_claims(channel: str, verification_method: str) -> None:
+    """Staff record what the customer asked them; only the link and the STOP reply may say
+    the customer withdrew on their own."""
+    if channel in SELF_SERVICE_CAPTURE:
+        raise ServiceError(
+            "channel_invalid",
+            _("Kanal ini hanya untuk penarikan oleh nasabah sendiri."),
+            field="channel",
+        )
+    if verification_method in SELF_SERVICE_VERIFICATION_METHODS:
+        raise ServiceError(
+            "verification_invalid",
+            _("Metode verifikasi ini hanya untuk penarikan oleh nasabah sendiri."),
+            field="verification_method",
+        )
+
+
+def _record_change(
+    *,
+    actor,
+    customer,
+    consent_type,
+    new_status,
+    channel,
+    verification_method,
+    reason,
+    effective_at,
+    contact_channel,
+) -> ConsentRecord:
+    """The one write path of a consent change, after the caller checked who may make it."""
     backdated = effective_at is not None
     effective_at = effective_at or timezone.now()
     reason = (reason or "").strip()
-    _validate(consent_type, new_status, channel, verification_method, effective_at, reason)
+    _validate(
+        consent_type,
+        new_status,
+        channel,
+        verification_method,
+        effective_at,
+        reason,
+        contact_channel,
+    )
     lock_customer_for_consent(customer.pk)
     if not backdated:
         effective_at = timezone.now()  # taken under the lock: changes order as they commit
-    state = ConsentState.objects.filter(customer=customer, consent_type=consent_type).first()
-    old_status = state.status if state else ""
+    old_status = current_status(customer, consent_type, contact_channel)
     if old_status == new_status:
         raise ServiceError(
             "no_change", _("Status persetujuan sudah %s.") % new_status, field="new_status"
@@ -131,8 +234,10 @@ def consent_change(
         captured_by=actor if getattr(actor, "pk", None) else None,
         verification_method=verification_method,
         reason=reason,
+        contact_channel=contact_channel,
     )
-    _refresh_state(customer, consent_type)
+    _refresh_state(customer, consent_type, contact_channel)
+    events.emit(CONSENT_CHANGED, actor=actor, customer=customer, record=record)
     audit.record(
         actor=actor,
         action=AuditAction.CHANGE_CONSENT,
@@ -144,9 +249,112 @@ def consent_change(
             "channel": channel,
             "verification": verification_method,
             "record": str(record.pk),
+            "contact_channel": contact_channel,
         },
     )
     return record
+
+
+@transaction.atomic
+def consent_withdraw_channel(
+    *,
+    actor,
+    customer: Customer,
+    consent_type: str,
+    channel: str,
+    source: str,
+    reason: str = "",
+    verification_method: str = "",
+) -> ConsentRecord | None:
+    """The customer withdraws ``consent_type`` for one ``channel`` at once (an unsubscribe
+    link, a STOP reply, or staff on their request), recorded with ``source`` as the capture
+    channel: history, state, event and CHANGE_CONSENT audit as every consent change. The
+    link and the replies verify themselves (signed link, registered number); staff name how
+    they verified the customer (``verification_method``).
+
+    Idempotent: ``None`` when that channel is already withdrawn (a replayed link or a second
+    STOP changes nothing and records nothing).
+    """
+    if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
+        raise PermissionDenied("marketing never changes consent")
+    may_self_serve = authz.has_perm(actor, CONSENT_WITHDRAW_CHANNEL)
+    authz.require(actor, CONSENT_WITHDRAW_CHANNEL if may_self_serve else CONSENT_CHANGE, customer)
+    if not channel or channel not in ContactChannel.values:
+        raise ServiceError(
+            "contact_channel_invalid", _("Kanal kontak tidak dikenal."), field="channel"
+        )
+    if not may_self_serve:
+        _refuse_self_service_claims(source, verification_method)
+    lock_customer_for_consent(customer.pk)
+    if current_status(customer, consent_type, channel) == ConsentStatus.WITHDRAWN:
+        return None
+    return _record_change(
+        actor=actor,
+        customer=customer,
+        consent_type=consent_type,
+        new_status=ConsentStatus.WITHDRAWN,
+        channel=source,
+        verification_method=verification_method or SELF_SERVICE_VERIFICATION.get(source, ""),
+        reason=reason,
+        effective_at=None,
+        contact_channel=channel,
+    )
+
+
+@transaction.atomic
+def consent_withdraw_by_reply(*, channel: str, from_address: str) -> list[ConsentRecord]:
+    """A STOP reply on WhatsApp or SMS (the caller checked ``is_stop_reply``): MARKETING is
+    withdrawn on that channel for every customer with that phone number (several people may
+    share one), each recorded and audited. An unknown or unreadable number changes nothing.
+
+    Returns the records made (empty when every match had already withdrawn, or none matched).
+    """
+    from amanah.customers.validation import normalize_phone
+
+    source = REPLY_SOURCES.get(channel)
+    if source is None:
+        raise ServiceError(
+            "contact_channel_invalid",
+            _("Balasan STOP hanya lewat WhatsApp atau SMS."),
+            field="channel",
+        )
+    try:
+        phone = normalize_phone(from_address)
+    except ServiceError:
+        phone = ""
+    if not phone:
+        logger.info("STOP reply on %s from an unreadable number: ignored", channel)
+        return []
+    customers = (
+        Customer.objects.visible_to(CUSTOMER_REQUEST)
+        .filter(phone_e164=phone, merged_into__isnull=True)
+        .order_by("pk")  # one lock order for every caller: no deadlock between two replies
+    )
+    records = [
+        consent_withdraw_channel(
+            actor=CUSTOMER_REQUEST,
+            customer=customer,
+            consent_type=ConsentType.MARKETING,
+            channel=channel,
+            source=source,
+            reason=_("Nasabah membalas STOP"),
+        )
+        for customer in customers
+    ]
+    made = [r for r in records if r is not None]
+    logger.info("STOP reply on %s: %d customer(s), %d withdrawn", channel, len(records), len(made))
+    return made
+
+
+def current_status(customer: Customer, consent_type: str, contact_channel: str = "") -> str:
+    """The current status of one consent type, overall (blank channel) or on one channel;
+    ``''`` when never recorded."""
+    if contact_channel:
+        states = ChannelConsentState.objects.filter(channel=contact_channel)
+    else:
+        states = ConsentState.objects.all()
+    state = states.filter(customer=customer, consent_type=consent_type).first()
+    return state.status if state else ""
 
 
 def lock_customer_for_consent(customer_id) -> None:
@@ -165,23 +373,30 @@ def lock_customer_for_consent(customer_id) -> None:
     )
 
 
-def _refresh_state(customer: Customer, consent_type: str) -> None:
-    """The active state is the latest effective record (a back-dated record may not be it)."""
+def _refresh_state(customer: Customer, consent_type: str, contact_channel: str = "") -> None:
+    """The active state is the latest effective record (a back-dated record may not be it),
+    per type overall or per type and channel."""
     latest = (
         ConsentRecord.objects.filter(
             customer=customer,
             consent_type=consent_type,
+            contact_channel=contact_channel,
             effective_at__lte=timezone.now() + MAX_CLOCK_SKEW,
         )
         .order_by("-effective_at", "-created_at")
         .first()
     )
+    if contact_channel:
+        states = ChannelConsentState.objects.filter(channel=contact_channel)
+        key = {"consent_type": consent_type, "channel": contact_channel}
+    else:
+        states, key = ConsentState.objects.all(), {"consent_type": consent_type}
     if latest is None:
-        ConsentState.objects.filter(customer=customer, consent_type=consent_type).delete()
+        states.filter(customer=customer, consent_type=consent_type).delete()
         return
-    ConsentState.objects.update_or_create(
+    states.model.objects.update_or_create(
         customer=customer,
-        consent_type=consent_type,
+        **key,
         defaults={
             "status": latest.new_status,
             "effective_at": latest.effective_at,
@@ -219,14 +434,31 @@ def with_marketing_consent(customers: QuerySet[Customer], name: str) -> QuerySet
     )
 
 
+def channel_withdrawals(consent_type: str, channel: str) -> QuerySet:
+    """Customer ids whose ``consent_type`` is withdrawn on ``channel`` (few rows): an
+    uncorrelated subquery, so a whole population is checked with one hashed lookup."""
+    return ChannelConsentState.objects.filter(
+        consent_type=consent_type, channel=channel, status=ConsentStatus.WITHDRAWN
+    ).values("customer_id")
+
+
 def refresh_all_states_for(customer: Customer) -> None:
     for consent_type in ConsentType.values:
         _refresh_state(customer, consent_type)
+    pairs = (
+        ConsentRecord.objects.filter(customer=customer)
+        .exclude(contact_channel="")
+        .values_list("consent_type", "contact_channel")
+        .distinct()
+    )
+    for consent_type, contact_channel in pairs:
+        _refresh_state(customer, consent_type, contact_channel)
 
 
 def consent_move_to_survivor(absorbed: Customer, survivor: Customer) -> int:
     """Merge mover: the history follows the person; the latest effective record wins."""
     moved = ConsentRecord.objects.filter(customer=absorbed).update(customer=survivor)
+    ChannelConsentState.objects.filter(customer=absorbed).delete()
     ConsentState.objects.filter(customer=absorbed).delete()
     refresh_all_states_for(survivor)
     return moved

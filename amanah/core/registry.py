@@ -113,6 +113,10 @@ scope_declarations = Registry("scope declarations")
 # ContactBlocker — a reason another app adds to consent's contactability rule (code -> blocker);
 # registered through ``consent.contract.register_contact_blocker``.
 contact_blockers = Registry("contact blockers")
+# ContactCounter — fn(purpose, channel, since) -> an integer SQL expression over
+# OuterRef("pk") of Customer: messages sent to the customer since ``since`` (frequency caps);
+# registered through ``consent.contract.register_contact_counter`` (messaging's outbox).
+contact_counters = Registry("contact counters")
 # WorkflowSpec — a workflow and its default transitions ("sales.lead" -> spec), and Guard —
 # a check a transition may name ("sales.lead.has_close_reason" -> guard); both declared
 # through ``workflow.contract`` (``declare_workflow``, ``register_guard``).

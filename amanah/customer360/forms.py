@@ -1,7 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.consent.models import CaptureChannel, ConsentStatus, ConsentType, VerificationMethod
+from amanah.consent.models import (
+    SELF_SERVICE_CAPTURE,
+    SELF_SERVICE_VERIFICATION_METHODS,
+    CaptureChannel,
+    ConsentStatus,
+    ConsentType,
+    ContactChannel,
+    VerificationMethod,
+)
 from amanah.core.fields import BoundedDateField
 from amanah.customer360.timeline import kind_choices
 
@@ -13,9 +21,19 @@ class SearchForm(forms.Form):
 class ConsentChangeForm(forms.Form):
     consent_type = forms.ChoiceField(label=_("Jenis"), choices=ConsentType.choices)
     new_status = forms.ChoiceField(label=_("Status baru"), choices=ConsentStatus.choices)
-    channel = forms.ChoiceField(label=_("Kanal permintaan"), choices=CaptureChannel.choices)
+    channel = forms.ChoiceField(
+        label=_("Kanal permintaan"),
+        choices=[c for c in CaptureChannel.choices if c[0] not in SELF_SERVICE_CAPTURE],
+    )
     verification_method = forms.ChoiceField(
-        label=_("Verifikasi identitas"), choices=[("", "—")] + VerificationMethod.choices
+        label=_("Verifikasi identitas"),
+        choices=[("", "—")]
+        + [c for c in VerificationMethod.choices if c[0] not in SELF_SERVICE_VERIFICATION_METHODS],
+    )
+    contact_channel = forms.ChoiceField(
+        label=_("Berlaku untuk kanal"),
+        choices=[("", _("Semua kanal"))] + ContactChannel.choices,
+        required=False,
     )
     reason = forms.CharField(
         label=_("Catatan"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})

@@ -8,6 +8,14 @@ from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
 from amanah.core.contributions import TimelineEvent, in_window
 
 
+def _type_label(record: ConsentRecord) -> str:
+    """ "Pemasaran", or "Pemasaran (Email)" for a change that covers one channel only."""
+    label = str(ConsentType(record.consent_type).label)
+    if record.contact_channel:
+        return f"{label} ({record.get_contact_channel_display()})"
+    return label
+
+
 def consent_events(customer, *, actor, since=None, until=None, limit=50):
     rows = in_window(
         ConsentRecord.objects.visible_to(actor)
@@ -23,7 +31,7 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
             kind="CONSENT",
             title=_("%(type)s: %(status)s")
             % {
-                "type": ConsentType(r.consent_type).label,
+                "type": _type_label(r),
                 "status": ConsentStatus(r.new_status).label,
             },
             detail=_("Kanal %(channel)s, verifikasi %(method)s")

@@ -14,7 +14,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.policies import TIMELINE_SENSITIVE
 from amanah.consent.contract import Contactability, ContactChannel, Purpose, contactability
-from amanah.consent.models import ConsentState, ConsentType
+from amanah.consent.models import ChannelConsentState, ConsentState, ConsentStatus, ConsentType
 from amanah.core import registry
 from amanah.core.masking import mask
 from amanah.customer360 import actions, alerts, timeline
@@ -44,6 +44,8 @@ class Customer360:
     consents: dict[str, str]
     consent_since: dict[str, datetime]
     rm_name: str
+    # Per-channel withdrawals (an unsubscribe link, a STOP reply): [{type, channel, since}].
+    channel_withdrawals: list[dict] = field(default_factory=list)
     relations: list[dict] = field(default_factory=list)
     actions: list[tuple[str, str]] = field(default_factory=list)
     alerts: list = field(default_factory=list)
@@ -85,6 +87,19 @@ def _consents(customer: Customer, actor) -> tuple[dict, dict]:
         {t: states[t].status if t in states else "" for t in ConsentType.values},
         {t: states[t].effective_at for t in states},
     )
+
+
+def _channel_withdrawals(customer: Customer, actor) -> list[dict]:
+    return [
+        {
+            "type": ConsentType(s.consent_type).label,
+            "channel": s.get_channel_display(),
+            "since": s.effective_at,
+        }
+        for s in ChannelConsentState.objects.visible_to(actor)
+        .filter(customer=customer, status=ConsentStatus.WITHDRAWN)
+        .order_by("consent_type", "channel")
+    ]
 
 
 def _relations(customer: Customer, actor) -> list[dict]:
@@ -144,6 +159,7 @@ def customer_360(*, actor, customer_id) -> Customer360:
         },
         consents=consents,
         consent_since=since,
+        channel_withdrawals=_channel_withdrawals(customer, actor),
         rm_name=_rm_name(customer),
         relations=_relations(customer, actor),
         actions=actions.actions_for(actor, customer),

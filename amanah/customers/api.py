@@ -61,6 +61,8 @@ class ConsentIn(Schema):
     channel: Text(40)
     verification_method: Text(40)
     reason: Text(2_000) = ""
+    # Blank: every channel; a channel (EMAIL, WHATSAPP …): that channel only.
+    contact_channel: Text(40) = ""
 
 
 class ConsentOut(Schema):
@@ -69,6 +71,7 @@ class ConsentOut(Schema):
     old_status: str
     new_status: str
     effective_at: datetime
+    contact_channel: str
 
 
 @router.post("/{customer_id}/consents", response={201: ConsentOut}, **permission(CONSENT_CHANGE))

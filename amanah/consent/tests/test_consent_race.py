@@ -45,3 +45,26 @@ def test_simultaneous_changes_form_one_chain(committed):  # noqa: F811 (fixture)
         previous = record.new_status
     state = ConsentState.objects.get(customer=customer, consent_type="MARKETING")
     assert state.record_id == history[-1].pk and state.status == history[-1].new_status
+
+
+def test_simultaneous_stop_replies_withdraw_once_per_customer(committed):  # noqa: F811
+    import os
+
+    from amanah.consent.services import consent_withdraw_by_reply
+    from amanah.customers.models import Customer
+
+    shared = committed.customers(2)
+    phone = f"+62812{os.getpid() % 100_000_000:08d}"  # this run's own number
+    committed.run(
+        lambda: Customer.objects.filter(pk__in=[c.pk for c in shared]).update(phone_e164=phone)
+    )
+
+    def reply(n: int) -> None:
+        # Written the ways operators deliver it: E.164, without "+", and local.
+        sender = [phone, phone.lstrip("+"), "0" + phone.removeprefix("+62")][n % 3]
+        consent_withdraw_by_reply(channel="WHATSAPP", from_address=sender)
+
+    assert run_in_threads(reply, THREADS) == []
+    for customer in shared:
+        records = ConsentRecord.objects.filter(customer=customer, contact_channel="WHATSAPP")
+        assert [r.new_status for r in records] == ["WITHDRAWN"]

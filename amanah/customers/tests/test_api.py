@@ -93,3 +93,21 @@ def test_marketing_cannot_change_consent_through_the_api(rizky, make_user, branc
     )
     assert response.status_code == 403
     assert not AuditLog.objects.filter(action="CHANGE_CONSENT").exists()
+
+
+def test_consent_api_withdraws_for_one_channel(rizky, make_user, branch_a):
+    agent = token_for(make_user(R.AGENT, branches=[branch_a]), "AGENT")
+    url = f"/api/v1/customers/{rizky.pk}/consents"
+    base = {"consent_type": "MARKETING", "channel": "MOBILE", "verification_method": "PHONE_OTP"}
+    Client().post(url, {**base, "new_status": "GRANTED"}, content_type="application/json", **agent)
+    email_only = {**base, "new_status": "WITHDRAWN", "contact_channel": "EMAIL"}
+    created = Client().post(url, email_only, content_type="application/json", **agent)
+    assert created.status_code == 201 and created.json()["contact_channel"] == "EMAIL"
+    bad = Client().post(
+        url, {**email_only, "contact_channel": "PIGEON"}, content_type="application/json", **agent
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "contact_channel_invalid"
+    events = (
+        Client().get(f"/api/v1/customers/{rizky.pk}/timeline", {"kind": "CONSENT"}, **agent).json()
+    )
+    assert events[0]["title"] == "Pemasaran (Email): Ditarik"
