@@ -25,7 +25,6 @@ urlpatterns = [
     path("marketing/", include("amanah.marketing.urls")),
     path("messaging/", include("amanah.messaging.urls")),
     path("notifications/", include("amanah.notifications.urls")),
-    path("messaging/", include("amanah.messaging.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("berhenti/", include("amanah.consent.urls")),

@@ -79,6 +79,15 @@ class Registry:
         finally:
             del self._entries[key]
 
+    @contextmanager
+    def temporarily_empty(self) -> Iterator[None]:
+        """For tests: the store as if nothing were registered, inside the ``with`` block."""
+        saved, self._entries = self._entries, {}
+        try:
+            yield
+        finally:
+            self._entries = saved
+
     def __repr__(self) -> str:
         return f"<Registry {self.name}: {len(self)} entries>"
 

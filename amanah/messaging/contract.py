@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.messaging import template_services
@@ -33,6 +34,7 @@ from amanah.messaging.services import (
     inbound_receive,
     message_status_apply,
     messages_move_to_survivor,
+    sent_since,
 )
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 events.declare(STATUS_CHANGED)
+# Consent's frequency caps count the messages the outbox handed to a provider.
+register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
 registry.navigation.register(
     "messaging.dead_letters",

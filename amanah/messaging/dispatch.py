@@ -49,7 +49,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.calendars.worktime import next_working_moment
 from amanah.consent.contactability import window_schedule
-from amanah.consent.contract import ContactChannel, Reason, with_contact_checks
+from amanah.consent.contract import ContactChannel, Reason, contactability, with_contact_checks
 from amanah.core.actors import IntegrationActor
 from amanah.customers.models import Customer
 from amanah.messaging import addresses, ratelimit
@@ -224,6 +224,13 @@ def _recheck(messages: list[Message], at: datetime, outcomes: Outcomes) -> list[
         if reason == Reason.OUTSIDE_WINDOW:
             opens = next_working_moment(window_schedule(message.purpose, zone), at)
             outcomes.add(message.pk, MessageStatus.QUEUED, due=opens, uncount=1)
+        elif reason == Reason.FREQUENCY_CAP:  # few: asked one by one for their moment
+            verdict = contactability(
+                Customer(pk=message.customer_id), message.purpose, message.channel, at
+            )
+            outcomes.add(
+                message.pk, MessageStatus.QUEUED, due=verdict.next_window_at or at, uncount=1
+            )
         elif reason:
             outcomes.add(message.pk, MessageStatus.CANCELLED, reason=reason)
         else:

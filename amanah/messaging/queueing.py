@@ -262,6 +262,8 @@ def message_queue_many(
                 if zone not in opens:
                     opens[zone] = next_working_moment(window_schedule(purpose, zone), at)
                 due = opens[zone]
+            elif reason == Reason.FREQUENCY_CAP:  # few: asked one by one for their moment
+                due = contactability(Customer(pk=pk), purpose, channel, at).next_window_at or at
             elif reason:
                 status = MessageStatus.CANCELLED
             sealed, masked = addresses.seal(address), addresses.mask(channel, address)

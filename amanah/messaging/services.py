@@ -25,12 +25,13 @@ from __future__ import annotations
 import logging
 
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import consent_withdraw_by_reply, is_stop_reply
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
@@ -175,22 +176,50 @@ def _statuses(*statuses) -> Q:
 
 
 @transaction.atomic
+@transaction.atomic
 def inbound_receive(message: InboundMessage) -> None:
-    """A customer wrote to us (WhatsApp/SMS): STOP withdraws, the rest goes to intake.
-
-    Nothing of the message is stored yet: the case intake that will own inbound text comes
-    later, so for now the arrival is audited with its channel and provider only (no number,
-    no text).
-    TODO(contact): hand a STOP reply to consent's STOP/unsubscribe service (the contact
-    helper's, not on main yet) so it withdraws consent for this channel, audited as
-    CHANGE_CONSENT with the channel as source.
+    """A customer wrote to us (WhatsApp/SMS). A STOP reply ("STOP", "BERHENTI", "UNREG" …,
+    consent's ``is_stop_reply``) withdraws MARKETING on that channel at once for every customer
+    with that number (consent's ``consent_withdraw_by_reply``: CHANGE_CONSENT, the channel as
+    source). Other text is for the case intake that will own inbound messages; until then
+    nothing of it is stored: the arrival is audited with its channel, provider and whether it
+    was a STOP (no number, no text).
     """
+    stop = is_stop_reply(message.text)
+    withdrawn = 0
+    if stop:
+        withdrawn = len(
+            consent_withdraw_by_reply(channel=message.channel, from_address=message.from_address)
+        )
     audit.record(
         actor=INBOUND,
         action=AuditAction.RECEIVE_MESSAGE,
         object_type="messaging.Inbound",
         object_id=message.channel,
-        meta={"provider": message.provider, "channel": message.channel, "count": 1},
+        meta={
+            "provider": message.provider,
+            "channel": message.channel,
+            "count": 1,
+            "stop": stop,
+            "withdrawn": withdrawn,
+        },
+    )
+
+
+def sent_since(purpose: str, channel: str, since):
+    """Consent's frequency caps count through this (``register_contact_counter``): messages
+    to the customer (``OuterRef("pk")``) for ``purpose`` on ``channel`` handed to the provider
+    since ``since``. Only those with ``sent_at`` count — a message being sent right now is
+    SENDING and must not count against itself when the batch re-checks it."""
+    return Subquery(
+        Message.objects.filter(
+            customer=OuterRef("pk"), purpose=purpose, channel=channel, sent_at__gte=since
+        )
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")[:1],
+        output_field=IntegerField(),
     )
 
 

@@ -180,5 +180,11 @@ def test_an_inbound_message_is_audited_without_its_number_or_text(db):
         )
     )
     log = AuditLog.objects.filter(action="RECEIVE_MESSAGE").latest("id")
-    assert log.meta == {"provider": "whatsapp-cloud", "channel": "WHATSAPP", "count": 1}
+    assert log.meta == {
+        "provider": "whatsapp-cloud",
+        "channel": "WHATSAPP",
+        "count": 1,
+        "stop": True,
+        "withdrawn": 0,  # nobody has that number here
+    }
     assert "+6281234567890" not in str(log.meta) and "wamid.1" not in str(log.meta)

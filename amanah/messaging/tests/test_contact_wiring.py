@@ -1,0 +1,105 @@
+"""The outbox and consent's rule, wired: STOP replies withdraw that channel, and the
+frequency caps count what the outbox handed to providers (a capped offer waits)."""
+
+from datetime import timedelta
+
+from amanah.audit.models import AuditLog
+from amanah.consent.contract import Reason, contactability
+from amanah.messaging import dispatch
+from amanah.messaging.contract import Rendered, inbound_receive, message_queue
+from amanah.messaging.models import MessageStatus
+from amanah.messaging.providers.base import InboundMessage
+from amanah.messaging.tests.conftest import TUESDAY_10
+
+OFFER = Rendered(subject="Promo", text="Buka tabungan, dapat hadiah.")
+
+
+def _with_phone(customer, number="+6281234567890"):
+    customer.phone_e164 = number
+    customer.save(update_fields=["phone_e164"])
+    return customer
+
+
+def _reply(text: str, number="6281234567890") -> None:
+    inbound_receive(
+        InboundMessage(
+            provider="whatsapp-cloud",
+            channel="WHATSAPP",
+            from_address=number,
+            text=text,
+            at=TUESDAY_10,
+            provider_message_id="wamid.uji",
+        )
+    )
+
+
+def test_a_stop_reply_withdraws_offers_on_that_channel_only(make_customers):
+    (customer,) = make_customers(1, granted=True)
+    _with_phone(customer)
+    assert contactability(customer, "OFFER", "WHATSAPP").allowed
+
+    _reply("  Stop ")
+
+    assert contactability(customer, "OFFER", "WHATSAPP").reason == Reason.CHANNEL_WITHDRAWN
+    assert contactability(customer, "OFFER", "EMAIL").allowed
+    log = AuditLog.objects.filter(action="RECEIVE_MESSAGE").order_by("-id").first()
+    assert log.meta["stop"] is True and log.meta["withdrawn"] == 1
+    assert "6281234567890" not in str(log.meta)
+
+
+def test_an_ordinary_reply_withdraws_nothing(make_customers):
+    (customer,) = make_customers(1, granted=True)
+    _with_phone(customer)
+    _reply("jangan stop kartu saya, mau tanya saldo")
+    assert contactability(customer, "OFFER", "WHATSAPP").allowed
+    log = AuditLog.objects.filter(action="RECEIVE_MESSAGE").order_by("-id").first()
+    assert log.meta["stop"] is False and log.meta["withdrawn"] == 0
+
+
+def _offer(system, customer, source_id, at):
+    return message_queue(
+        actor=system,
+        channel="EMAIL",
+        purpose="OFFER",
+        rendered=OFFER,
+        source="CAMPAIGN",
+        source_id=source_id,
+        customer=customer,
+        at=at,
+    )
+
+
+def test_a_second_offer_the_same_day_waits_for_the_next_day(
+    system, make_customers, smtp_server, settings
+):
+    settings.CONTACT_CAPS = {"OFFER": {"EMAIL": {"day": 1, "week": 3}}}
+    (customer,) = make_customers(1, granted=True)
+    first = _offer(system, customer, "kampanye-1", TUESDAY_10)
+    assert dispatch.dispatch_batch("EMAIL", at=TUESDAY_10) == {"claimed": 1, "sent": 1}
+
+    second = _offer(system, customer, "kampanye-2", TUESDAY_10 + timedelta(minutes=5))
+
+    first.refresh_from_db()
+    assert first.status == MessageStatus.SENT
+    assert second.status == MessageStatus.QUEUED
+    # Wednesday 08.00 WIB, when the offer window opens on the next calendar day.
+    assert second.next_attempt_at == TUESDAY_10.replace(day=25, hour=8)
+    assert dispatch.dispatch_batch("EMAIL", at=TUESDAY_10 + timedelta(minutes=6)) == {"claimed": 0}
+    assert smtp_server.submissions == 1
+
+
+def test_a_cap_reached_between_queueing_and_sending_holds_the_message_back(
+    system, make_customers, smtp_server, settings
+):
+    settings.CONTACT_CAPS = {"OFFER": {"EMAIL": {"day": 1, "week": 3}}}
+    (customer,) = make_customers(1, granted=True)
+    _offer(system, customer, "kampanye-1", TUESDAY_10)
+    late = _offer(system, customer, "kampanye-2", TUESDAY_10)  # both queued before any send
+    settings.MESSAGING_BATCH_SIZE = 1
+    assert dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)["sent"] == 1
+    assert dispatch.dispatch_batch("EMAIL", at=TUESDAY_10).get("sent", 0) == 0
+
+    late.refresh_from_db()
+    assert late.status == MessageStatus.QUEUED
+    assert late.next_attempt_at == TUESDAY_10.replace(day=25, hour=8)
+    assert smtp_server.submissions == 1
