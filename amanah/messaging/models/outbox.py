@@ -83,7 +83,7 @@ class Message(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     category = models.CharField(max_length=20, blank=True)
     media_url = models.CharField(max_length=500, blank=True)
-    # The address, encrypted (Fernet, MESSAGING_ADDRESS_KEY), and masked for display.
+    # The address sealed (messaging.addresses: AES-256-GCM), and masked for display.
     address_sealed = models.TextField()
     address_masked = models.CharField(max_length=100)
     source = models.CharField(max_length=16, choices=MessageSource.choices)

@@ -81,3 +81,23 @@ def test_messages_follow_a_merged_customer_except_keys_the_survivor_has(system, 
     assert messages_move_to_survivor(absorbed, survivor) == 1
     assert Message.objects.get(pk=moves.pk).customer_id == survivor.pk
     assert Message.objects.get(pk=clash.pk).customer_id == absorbed.pk
+
+
+def test_a_sealed_address_opens_only_unchanged_and_never_shows_the_address(settings):
+    import base64
+
+    import pytest
+    from cryptography.exceptions import InvalidTag
+
+    from amanah.messaging import addresses
+
+    sealed = addresses.seal("budi@contoh.co.id")
+    assert "budi" not in sealed and addresses.seal("budi@contoh.co.id") != sealed  # fresh nonce
+    assert addresses.open_sealed(sealed) == "budi@contoh.co.id"
+    raw = bytearray(base64.urlsafe_b64decode(sealed))
+    raw[-1] ^= 1
+    with pytest.raises(InvalidTag):
+        addresses.open_sealed(base64.urlsafe_b64encode(bytes(raw)).decode())
+    settings.MESSAGING_ADDRESS_KEY = "kunci lain"
+    with pytest.raises(InvalidTag):
+        addresses.open_sealed(sealed)
