@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from amanah.core import scopes
 from amanah.messaging.channels import Channel, Purpose
@@ -39,7 +40,7 @@ class MessageStatus(models.TextChoices):
     QUEUED = "QUEUED", _("Antre")
     SENDING = "SENDING", _("Sedang dikirim")
     SENT = "SENT", _("Terkirim ke penyedia")
-    DELIVERED = "DELIVERED", _("Diterima")
+    DELIVERED = "DELIVERED", pgettext_lazy("message status", "Diterima")
     READ = "READ", _("Dibaca")
     FAILED = "FAILED", _("Gagal")
     BOUNCED = "BOUNCED", _("Ditolak server penerima")
@@ -55,7 +56,7 @@ class MessageSource(models.TextChoices):
     ROTATION = "ROTATION", _("Rotasi tindak lanjut")
     SLA = "SLA", _("SLA")
     MERGE = "MERGE", _("Penggabungan nasabah")
-    APPROVAL = "APPROVAL", _("Persetujuan")
+    APPROVAL = "APPROVAL", pgettext_lazy("message source", "Persetujuan")
     MANUAL = "MANUAL", _("Manual")
 
 
