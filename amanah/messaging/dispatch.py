@@ -37,22 +37,32 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.calendars.worktime import next_working_moment
 from amanah.consent.contactability import window_schedule
-from amanah.consent.contract import ContactChannel, Reason, contactability, with_contact_checks
+from amanah.consent.contract import (
+    ContactChannel,
+    Reason,
+    contactability,
+    unsubscribe_headers,
+    unsubscribe_url,
+    with_contact_checks,
+)
 from amanah.core.actors import IntegrationActor
 from amanah.customers.models import Customer
 from amanah.messaging import addresses, ratelimit
+from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import Message, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
 from amanah.messaging.providers import provider_for
@@ -239,7 +249,7 @@ def _recheck(messages: list[Message], at: datetime, outcomes: Outcomes) -> list[
 
 
 def _outgoing(message: Message) -> OutgoingMessage:
-    return OutgoingMessage(
+    outgoing = OutgoingMessage(
         message_id=str(message.pk),
         channel=message.channel,
         to=addresses.open_sealed(message.address_sealed),
@@ -251,6 +261,25 @@ def _outgoing(message: Message) -> OutgoingMessage:
         parameters=tuple(message.parameters or ()),
         category=message.category,
         media_url=message.media_url,
+    )
+    if message.purpose == Purpose.OFFER and message.channel == Channel.EMAIL:
+        return _with_unsubscribe(outgoing, Customer(pk=message.customer_id))
+    return outgoing
+
+
+def _with_unsubscribe(outgoing: OutgoingMessage, customer: Customer) -> OutgoingMessage:
+    """An offer by e-mail carries its way out: a footer link and the one-click headers
+    (RFC 8058), both withdrawing MARKETING for e-mail at once (consent's unsubscribe page)."""
+    url = unsubscribe_url(customer, ContactChannel.EMAIL)
+    footer = _("Berhenti menerima penawaran lewat email: %(url)s") % {"url": url}
+    html_footer = format_html(
+        '<p><a href="{}">{}</a></p>', url, _("Berhenti menerima penawaran lewat email")
+    )
+    return replace(
+        outgoing,
+        text=f"{outgoing.text}\n\n{footer}",
+        html=f"{outgoing.html}\n{html_footer}" if outgoing.html else "",
+        headers=tuple(unsubscribe_headers(customer, ContactChannel.EMAIL).items()),
     )
 
 

@@ -49,6 +49,7 @@ class OutgoingMessage:
     category: str = ""  # WhatsApp: MARKETING / UTILITY / AUTHENTICATION
     media_url: str = ""
     attachments: tuple[Attachment, ...] = field(default=())
+    headers: tuple[tuple[str, str], ...] = ()  # EMAIL: extra headers (List-Unsubscribe …)
 
 
 @dataclass(frozen=True)

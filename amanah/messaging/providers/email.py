@@ -58,7 +58,7 @@ class SmtpProvider:
             body=message.text,
             from_email=self.from_email or settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
-            headers={"Message-ID": self.message_id(message.message_id)},
+            headers={**dict(message.headers), "Message-ID": self.message_id(message.message_id)},
         )
         if message.html:
             mail.attach_alternative(message.html, "text/html")

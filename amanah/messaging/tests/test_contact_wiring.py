@@ -103,3 +103,41 @@ def test_a_cap_reached_between_queueing_and_sending_holds_the_message_back(
     assert late.status == MessageStatus.QUEUED
     assert late.next_attempt_at == TUESDAY_10.replace(day=25, hour=8)
     assert smtp_server.submissions == 1
+
+
+def test_an_offer_email_carries_a_one_click_unsubscribe_that_withdraws_email_only(
+    system, make_customers, smtp_server, client
+):
+    (customer,) = make_customers(1, granted=True)
+    _offer(system, customer, "kampanye-1", TUESDAY_10)
+    dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)
+
+    (mail,) = smtp_server.mailbox.values()
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = str(mail["List-Unsubscribe"]).strip().strip("<>")
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_content()
+    assert url in text
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    response = client.post("/" + path, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert contactability(customer, "OFFER", "EMAIL").reason == Reason.CHANNEL_WITHDRAWN
+    assert contactability(customer, "OFFER", "WHATSAPP").allowed
+
+
+def test_a_service_email_has_no_unsubscribe(system, make_customers, smtp_server):
+    (customer,) = make_customers(1)
+    message_queue(
+        actor=system,
+        channel="EMAIL",
+        purpose="SERVICE",
+        rendered=OFFER,
+        source="CASE",
+        source_id="PGD-1",
+        step="receipt",
+        customer=customer,
+        at=TUESDAY_10,
+    )
+    dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)
+    (mail,) = smtp_server.mailbox.values()
+    assert mail["List-Unsubscribe"] is None
