@@ -15,13 +15,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
-from amanah.core.contributions import NavItem
+from amanah.core.contributions import NavItem, Tab
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
 from amanah.messaging.queueing import message_queue, message_queue_many
 from amanah.messaging.services import STATUS_CHANGED, inbound_receive, message_status_apply
+from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 
 __all__ = [
     "Channel",
@@ -40,4 +41,16 @@ registry.navigation.register(
     "messaging.dead_letters",
     NavItem(_("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),
     order=245,
+)
+
+# The 360 Komunikasi tab: every message to the customer, masked addresses only.
+registry.workspace_tabs.register(
+    TAB_KEY,
+    Tab(_("Komunikasi"), "messaging/_customer_tab.html", MESSAGE_VIEW, customer_tab_context),
+    order=20,
+)
+registry.navigation.register(
+    "messaging.analytics",
+    NavItem(_("Analitik saluran"), "messaging:analytics", MESSAGE_VIEW, section="main"),
+    order=75,
 )

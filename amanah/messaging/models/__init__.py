@@ -7,3 +7,4 @@ from amanah.messaging.models.outbox import (  # noqa: F401
     MessageStatus,
     ProviderBucket,
 )
+from amanah.messaging.models.tracking import Engagement, EngagementKind  # noqa: F401, E402

@@ -1,0 +1,75 @@
+"""Pages that show messages to people: the 360 Komunikasi tab (its filtered, paginated list)
+and the channel analytics. Reads only, through ``messaging.selectors``; nothing here writes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from amanah.core.errors import error_body
+from amanah.core.views import requires
+from amanah.customers.selectors import customer_for
+from amanah.messaging import selectors
+from amanah.messaging.policies import MESSAGE_VIEW
+
+TAB_KEY = "messaging"
+
+
+def customer_tab_context(customer, actor) -> dict:
+    """The Komunikasi tab's first page, unfiltered (``registry.workspace_tabs``); the 360 view
+    has already checked that the actor may see ``customer``."""
+    return {
+        "messages_page": selectors.customer_messages(actor=actor, customer=customer),
+        "filter_form": selectors.MessageFilterForm(),
+    }
+
+
+@requires(MESSAGE_VIEW)
+def customer_messages(request, customer_id):
+    """The tab's list for the filters in the query string (htmx swaps it into the tab).
+
+    A customer the actor may not see answers 404; a filter outside its choices answers 400
+    with the code ``invalid_filter`` and the form's messages, and runs no query."""
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    form = selectors.MessageFilterForm(request.GET)
+    if not form.is_valid():
+        body = error_body(
+            "invalid_filter",
+            _("Filter tidak valid: pilih dari daftar yang tersedia."),
+            field=next(iter(form.errors), None),
+        )
+        return render(
+            request,
+            "messaging/_customer_messages.html",
+            {"error": body, "filter_form": form, "cu": customer},
+            status=400,
+        )
+    filters = {k: v for k, v in form.cleaned_data.items() if k != "page" and v}
+    page = selectors.customer_messages(
+        actor=request.user, customer=customer, page=form.cleaned_data["page"] or 1, **filters
+    )
+    return render(
+        request,
+        "messaging/_customer_messages.html",
+        {
+            "messages_page": page,
+            "filter_form": form,
+            "cu": customer,
+            "filter_query": urlencode(filters) + "&" if filters else "",
+        },
+    )
+
+
+@requires(MESSAGE_VIEW)
+def analytics(request):
+    """Channel analytics per campaign and channel (seed 001 §6C)."""
+    return render(
+        request,
+        "messaging/analytics.html",
+        {
+            "rows": selectors.channel_analytics(actor=request.user),
+            "metrics": [(m, selectors.METRIC_LABELS[m]) for m in selectors.METRICS],
+        },
+    )
