@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amanah.messaging import views, views_communication
+from amanah.messaging import tracking, views, views_communication
 
 app_name = "messaging"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
         name="customer_messages",
     ),
     path("analytics/", views_communication.analytics, name="analytics"),
+    path("t/c/<str:token>/", tracking.click, name="track_click"),
+    path("t/o/<str:token>/", tracking.open_pixel, name="track_open"),
 ]
