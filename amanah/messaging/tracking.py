@@ -15,6 +15,7 @@ import base64
 import uuid
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -34,18 +35,24 @@ def _is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def _absolute(path: str) -> str:
+    """A link that works from a mail client: the deployment's public address in front
+    (``MESSAGING_TRACKING_BASE_URL``, e.g. ``https://crm.bank.co.id``; empty in tests)."""
+    return getattr(settings, "MESSAGING_TRACKING_BASE_URL", "").rstrip("/") + path
+
+
 def tracked_url(message: Message, url: str) -> str:
     """The link to put in the message instead of ``url`` (http/https only)."""
     if not _is_web_url(url):
         raise ValueError("only http(s) links are tracked")
     token = signing.dumps({"m": str(message.pk), "u": url}, salt=SALT, compress=True)
-    return reverse("messaging:track_click", args=[token])
+    return _absolute(reverse("messaging:track_click", args=[token]))
 
 
 def open_pixel_url(message: Message) -> str:
     """The image URL to put at the end of an email's HTML part."""
     token = signing.dumps({"m": str(message.pk)}, salt=SALT)
-    return reverse("messaging:track_open", args=[token])
+    return _absolute(reverse("messaging:track_open", args=[token]))
 
 
 def _payload(token: str) -> dict:

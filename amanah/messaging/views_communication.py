@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amanah.core.errors import error_body
 from amanah.core.views import requires
@@ -62,14 +64,29 @@ def customer_messages(request, customer_id):
     )
 
 
+class AnalyticsFilterForm(forms.Form):
+    campaign = forms.CharField(label=gettext_lazy("Kampanye (ID)"), required=False, max_length=64)
+
+
 @requires(MESSAGE_VIEW)
 def analytics(request):
-    """Channel analytics per campaign and channel (seed 001 §6C)."""
+    """Channel analytics per campaign and channel (seed 001 §6C); ``?campaign=<id>`` narrows
+    it to one campaign (an overlong value answers 400 with ``invalid_filter``)."""
+    form = AnalyticsFilterForm(request.GET)
+    if not form.is_valid():
+        return render(
+            request,
+            "messaging/analytics.html",
+            {"form": form, "error": error_body("invalid_filter", _("Filter tidak valid."))},
+            status=400,
+        )
+    campaign_id = form.cleaned_data["campaign"]
     return render(
         request,
         "messaging/analytics.html",
         {
-            "rows": selectors.channel_analytics(actor=request.user),
+            "form": form,
+            "rows": selectors.channel_analytics(actor=request.user, campaign_id=campaign_id),
             "metrics": [(m, selectors.METRIC_LABELS[m]) for m in selectors.METRICS],
         },
     )

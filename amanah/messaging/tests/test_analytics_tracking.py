@@ -79,6 +79,13 @@ def test_the_analytics_page(fixture, make_user, branch_a):
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="channel-analytics"' in page
     assert page.count("tidak tersedia") == 2  # SMS opens and clicks
+    one = client.get("/messaging/analytics/", {"campaign": "camp-2"}).content.decode()
+    assert 'data-campaign="camp-2"' in one and 'data-campaign="camp-1"' not in one
+    overlong = client.get("/messaging/analytics/", {"campaign": "x" * 500})
+    assert (
+        overlong.status_code == 400
+        and 'data-error-code="invalid_filter"' in overlong.content.decode()
+    )
     agent = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
     assert agent.get("/messaging/analytics/").status_code == 403
 
@@ -99,6 +106,16 @@ def test_a_signed_click_redirects_once_counted_and_a_forged_one_is_404(fixture, 
     assert client.get(f"/messaging/t/c/{evil}/").status_code == 404
     with pytest.raises(ValueError):
         tracking.tracked_url(fixture, "ftp://bank.contoh.co.id/x")
+
+
+def test_links_are_absolute_with_the_public_address(fixture, settings):
+    settings.MESSAGING_TRACKING_BASE_URL = "https://crm.bank.contoh.co.id/"
+    assert tracking.open_pixel_url(fixture).startswith(
+        "https://crm.bank.contoh.co.id/messaging/t/o/"
+    )
+    assert tracking.tracked_url(fixture, "http://a.id/").startswith(
+        "https://crm.bank.contoh.co.id/"
+    )
 
 
 def test_the_open_pixel_counts_the_first_open(fixture, client):
