@@ -11,9 +11,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from amanah.conftest import sign_in
+from amanah.consent.testing import committed  # noqa: F401 (fixture)
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import run_in_threads
 from amanah.messaging import tracking
-from amanah.messaging.models import Engagement, EngagementKind
+from amanah.messaging.models import Engagement, EngagementKind, Message
 from amanah.messaging.selectors import channel_analytics
 from amanah.messaging.tests.test_communication_tab import make_customer, make_message
 
@@ -126,3 +128,19 @@ def test_the_open_pixel_counts_the_first_open(fixture, client):
         assert response.status_code == 200 and response["Content-Type"] == "image/gif"
     assert Engagement.objects.filter(message=other, kind="OPEN").count() == 1
     assert client.get("/messaging/t/o/bukan-token/").status_code == 404
+
+
+def test_simultaneous_first_clicks_count_once(committed):  # noqa: F811
+    """Eight clicks at once on one message (real threads, committed rows): one engagement."""
+    [customer] = committed.customers(1)
+    message = committed.run(lambda: make_message(customer, 0))
+    committed.on_cleanup(lambda: Message.objects.filter(customer=customer).delete())
+    firsts = []
+    errors = run_in_threads(
+        lambda _n: firsts.append(
+            tracking.engagement_record(message_id=str(message.pk), kind=EngagementKind.CLICK)
+        ),
+        8,
+    )
+    assert errors == [] and sorted(firsts) == [False] * 7 + [True]
+    assert Engagement.objects.filter(message=message).count() == 1
