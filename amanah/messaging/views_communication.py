@@ -28,6 +28,13 @@ def customer_tab_context(customer, actor) -> dict:
     }
 
 
+def _list_template(request) -> str:
+    """htmx swaps the list alone into the tab; without JavaScript the form lands on a page."""
+    if request.headers.get("HX-Request"):
+        return "messaging/_customer_messages.html"
+    return "messaging/customer_messages.html"
+
+
 @requires(MESSAGE_VIEW)
 def customer_messages(request, customer_id):
     """The tab's list for the filters in the query string (htmx swaps it into the tab).
@@ -44,7 +51,7 @@ def customer_messages(request, customer_id):
         )
         return render(
             request,
-            "messaging/_customer_messages.html",
+            _list_template(request),
             {"error": body, "filter_form": form, "cu": customer},
             status=400,
         )
@@ -54,7 +61,7 @@ def customer_messages(request, customer_id):
     )
     return render(
         request,
-        "messaging/_customer_messages.html",
+        _list_template(request),
         {
             "messages_page": page,
             "filter_form": form,

@@ -105,6 +105,10 @@ def test_filters_and_pagination(supervisor_client, branch_a):
     assert rows(channel="SMS")[0] == 1
     assert rows(purpose="SERVICE", status="FAILED")[0] == 1
     assert rows(channel="EMAIL", status="FAILED")[0] == 0
+    # htmx gets the list alone to swap into the tab; without JavaScript, a whole page
+    partial = supervisor_client.get(url, {"channel": "SMS"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode() and "<html" in page
+    assert partial.content.decode().count('class="message-row"') == 1
     count, page = rows(channel="EMAIL", page=2)
     assert count == 2 and "channel=EMAIL&amp;page=1" in page  # links keep the filters
 
