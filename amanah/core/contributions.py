@@ -67,6 +67,22 @@ class QuickAction:
 
 
 @dataclass(frozen=True)
+class Tab:
+    """A tab of the 360 workspace, after the built-in ones (``?tab=<registry key>``).
+
+    Shown only when the active role holds ``permission``. ``context(customer, actor)`` gives
+    the tab's own variables (rows read through ``visible_to(actor)``); ``template`` is rendered
+    with them plus the page's ``c`` (the 360 view), ``cu`` (the customer) and ``request``.
+    ``context`` runs only for the tab being shown.
+    """
+
+    label: str | Promise
+    template: str
+    permission: str
+    context: Callable[[object, object], dict] = lambda customer, actor: {}
+
+
+@dataclass(frozen=True)
 class RevealableField:
     """A field masked by default (``mask`` names a ``core.masking`` kind), revealed one at a
     time by a holder of ``permission``. Registered under ``"<model label>.<field>"``."""

@@ -108,6 +108,8 @@ facts = Registry("360 facts")
 alerts = Registry("360 alerts")
 # QuickAction — buttons on the 360 page, shown when the role holds the permission.
 quick_actions = Registry("360 quick actions")
+# Tab — the 360 workspace's tabs after the built-in ones; the key is the ``?tab=`` value.
+workspace_tabs = Registry("360 workspace tabs")
 # fn(absorbed, survivor) -> rows moved, run inside the merge transaction.
 merge_movers = Registry("merge movers")
 # RevealableField, keyed "<model label>.<field>" — masked by default, revealed one at a time.

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from amanah.consent.contract import may_change_consent
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
+from amanah.core import registry
 from amanah.core.errors import RateLimited, ServiceError, error_headers, http_status_for
 from amanah.core.views import requires
 from amanah.customer360 import selectors
@@ -57,15 +59,38 @@ def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
 
 
+def _registered_tabs(actor) -> list[tuple[str, object]]:
+    """The tabs other apps register (``registry.workspace_tabs``) that this role may see."""
+    return [
+        (key, tab)
+        for key, tab in registry.workspace_tabs.items()
+        if authz.has_perm(actor, tab.permission)
+    ]
+
+
+def _tab_html(request, tabs, key, view) -> str:
+    """The registered tab ``key`` rendered on its own (its context computed only now), or ""
+    when it is not one the role may see — a hidden tab shows nothing of itself."""
+    tab = dict(tabs).get(key)
+    if tab is None:
+        return ""
+    context = {**tab.context(view.customer, request.user), "c": view, "cu": view.customer}
+    return render_to_string(tab.template, context, request=request)
+
+
 @requires(CUSTOMER_VIEW)
 def workspace(request, customer_id):
     view = selectors.customer_360(actor=request.user, customer_id=customer_id)
+    tab = request.GET.get("tab", "timeline")
+    tabs = _registered_tabs(request.user)
     return render(
         request,
         "customer360/workspace.html",
         {
             "c": view,
-            "tab": request.GET.get("tab", "timeline"),
+            "tab": tab,
+            "tabs": tabs,
+            "tab_html": _tab_html(request, tabs, tab, view),
             "filter_form": TimelineFilterForm(),
             "consent_form": ConsentChangeForm(),
             "reason_form": ReasonForm(),

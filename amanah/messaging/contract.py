@@ -6,6 +6,9 @@
 * ``message_status_apply(StatusUpdate)`` / ``inbound_receive(InboundMessage)`` — what the
   provider webhooks call (``messaging.services``);
 * ``Channel``, ``Purpose``, ``MessageSource``, ``MessageStatus``, ``Rendered``;
+* ``engagement_record(message_id=, kind=)`` with ``EngagementKind`` — the first open, click,
+  unsubscribe or conversion of a message, for channel analytics (``messaging.tracking``);
+  ``tracked_url(message, url)`` / ``open_pixel_url(message)`` for the renderer;
 * the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
   FAILED … for channel analytics.
 * templates: the menu entry, the events of template writes and the workflow of a template
@@ -21,11 +24,11 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import register_contact_counter
 from amanah.core import events, registry
-from amanah.core.contributions import NavItem
+from amanah.core.contributions import NavItem, Tab
 from amanah.messaging import template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
-from amanah.messaging.models import MessageSource, MessageStatus
+from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
 from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
 from amanah.messaging.queueing import message_queue, message_queue_many
@@ -36,6 +39,8 @@ from amanah.messaging.services import (
     messages_move_to_survivor,
     sent_since,
 )
+from amanah.messaging.tracking import engagement_record, open_pixel_url, tracked_url
+from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -47,14 +52,18 @@ from amanah.workflow.contract import (
 
 __all__ = [
     "Channel",
+    "EngagementKind",
     "MessageSource",
     "MessageStatus",
     "Purpose",
     "Rendered",
+    "engagement_record",
     "inbound_receive",
     "message_queue",
     "message_queue_many",
     "message_status_apply",
+    "open_pixel_url",
+    "tracked_url",
 ]
 
 events.declare(STATUS_CHANGED)
@@ -67,6 +76,22 @@ registry.navigation.register(
     order=245,
 )
 
+# The 360 Komunikasi tab: every message to the customer, masked addresses only.
+registry.workspace_tabs.register(
+    TAB_KEY,
+    Tab(
+        gettext_lazy("Komunikasi"),
+        "messaging/_customer_tab.html",
+        MESSAGE_VIEW,
+        customer_tab_context,
+    ),
+    order=20,
+)
+registry.navigation.register(
+    "messaging.analytics",
+    NavItem(gettext_lazy("Analitik saluran"), "messaging:analytics", MESSAGE_VIEW, section="main"),
+    order=75,
+)
 
 # --------------------------------------------------------------------------- templates
 

@@ -15,11 +15,13 @@ from amanah.core import events, registry
 from amanah.core.contributions import (
     NavItem,
     QuickAction,
+    Tab,
     TimelineEvent,
     TimelineKind,
     TimelineProvider,
     in_window,
 )
+from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.sales import followups, scoring, services
 from amanah.sales.followups import followup_for_closed_case
 from amanah.sales.models import (
@@ -125,6 +127,13 @@ registry.timeline_providers.register(
     "sales.activities", TimelineProvider("ACTIVITY", activity_events)
 )
 registry.facts.register("sales", customer_sales)
+# Everyone who opens the 360 page sees the tab (an agent sees the counts); what else it shows
+# follows the role's own sales permissions (``CustomerSales.can``).
+registry.workspace_tabs.register(
+    "sales",
+    Tab(gettext_lazy("Penjualan"), "sales/_customer_tab.html", CUSTOMER_VIEW),
+    order=10,
+)
 registry.quick_actions.register(
     "sales.activity_log",
     QuickAction(gettext_lazy("Catat aktivitas"), "sales.activity.log", _sales_tab),

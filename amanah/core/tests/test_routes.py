@@ -25,7 +25,15 @@ def test_every_api_operation_declares_a_known_permission():
 
 def test_public_routes_are_only_the_expected_ones():
     public = sorted(r.name for r in routes.url_routes() if r.permission == PUBLIC)
-    assert public == ["consent:unsubscribe", "core:health", "core:set_language", "iam:login"]
+    # The tracking links are opened from a customer's mail client: signed, never signed in.
+    assert public == [
+        "consent:unsubscribe",
+        "core:health",
+        "core:set_language",
+        "iam:login",
+        "messaging:track_click",
+        "messaging:track_open",
+    ]
     signed_in = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_IN)
     assert signed_in == ["iam:logout", "iam:mfa", "iam:profile", "iam:role_switch"]
     # Machines' routes: the caller's signature is the permission (checked in the view).

@@ -394,6 +394,13 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("messaging:dead_letters", "message.view"),
+    ViewCase("messaging:analytics", "message.view"),
+    ViewCase(
+        "messaging:customer_messages",
+        "message.view",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
     ViewCase(
         "messaging:retry",
         "message.retry",

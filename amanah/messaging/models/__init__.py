@@ -13,3 +13,4 @@ from amanah.messaging.models.templates import (  # noqa: F401
     VersionStatus,
     WhatsAppCategory,
 )
+from amanah.messaging.models.tracking import Engagement, EngagementKind  # noqa: F401

@@ -1,0 +1,140 @@
+"""Read side of messaging for pages: a customer's messages (the 360 Komunikasi tab) and the
+channel analytics per campaign and channel.
+
+Every read starts from what the actor may see: the customer through
+``customers.selectors.customer_for`` (404 otherwise) and the messages through
+``Message.objects.visible_to(actor)``. Only masked addresses ever leave this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
+
+from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.models import (
+    Engagement,
+    EngagementKind,
+    Message,
+    MessageEvent,
+    MessageSource,
+    MessageStatus,
+)
+
+PAGE_SIZE = 50
+
+
+class MessageFilterForm(forms.Form):
+    """The tab's filters; anything outside the choices is a validation error (never a query)."""
+
+    channel = forms.ChoiceField(
+        label=_("Saluran"), required=False, choices=[("", _("Semua"))] + Channel.choices
+    )
+    purpose = forms.ChoiceField(
+        label=_("Tujuan"), required=False, choices=[("", _("Semua"))] + Purpose.choices
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Semua"))] + MessageStatus.choices
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+def customer_messages(*, actor, customer, channel="", purpose="", status="", page=1) -> Page:
+    """One page (``PAGE_SIZE``) of the messages to ``customer`` the actor may see, newest
+    first, each with its provider status events (``timeline``) in time order."""
+    rows = (
+        Message.objects.visible_to(actor)
+        .filter(customer=customer)
+        .only(
+            "id",
+            "channel",
+            "purpose",
+            "template_key",
+            "template_version",
+            "status",
+            "cancel_reason",
+            "last_error_code",
+            "address_masked",
+            "created_at",
+            "sent_at",
+            "source",
+            "customer_id",
+        )  # fmt: skip — never the sealed address or the body
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=MessageEvent.objects.visible_to(actor).order_by("at", "id"),
+                to_attr="timeline",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+    for name, value in (("channel", channel), ("purpose", purpose), ("status", status)):
+        if value:
+            rows = rows.filter(**{name: value})
+    paginator = Paginator(rows, PAGE_SIZE)
+    return paginator.get_page(page)
+
+
+# --------------------------------------------------------------------------- analytics
+
+METRICS = ("sent", "delivered", "opened", "clicked", "converted", "unsubscribed")
+METRIC_LABELS = {
+    "sent": _("Terkirim"),
+    "delivered": _("Diterima"),
+    "opened": _("Dibuka"),
+    "clicked": _("Diklik"),
+    "converted": _("Konversi"),
+    "unsubscribed": _("Berhenti berlangganan"),
+}
+# Seed 001 §6C: what each channel cannot measure (an SMS has no open or click to observe).
+NOT_AVAILABLE = {
+    Channel.SMS: {"opened", "clicked"},
+}
+
+
+@dataclass
+class AnalyticsRow:
+    campaign_id: str
+    channel: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+    @property
+    def cells(self) -> list[tuple[str, int | None]]:
+        """``(metric, count)`` in column order; ``None`` where the channel cannot measure it."""
+        missing = NOT_AVAILABLE.get(self.channel, set())
+        return [(m, None if m in missing else self.counts[m]) for m in METRICS]
+
+
+def _engaged(kind: str):
+    return Exists(Engagement.objects.filter(message=OuterRef("pk"), kind=kind))
+
+
+def channel_analytics(*, actor, campaign_id: str | None = None) -> list[AnalyticsRow]:
+    """Per campaign and channel, in one GROUP BY over the outbox: messages the provider took
+    (sent), delivered, opened (email pixel or a provider READ), clicked, converted and
+    unsubscribed. Only campaign messages the actor may see are counted."""
+    rows = Message.objects.visible_to(actor).filter(source=MessageSource.CAMPAIGN)
+    if campaign_id:
+        rows = rows.filter(source_id=campaign_id)
+    grouped = (
+        rows.values("source_id", "channel")
+        .annotate(
+            sent=Count("pk", filter=Q(sent_at__isnull=False)),
+            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+            opened=Count("pk", filter=Q(read_at__isnull=False) | Q(_engaged(EngagementKind.OPEN))),
+            clicked=Count("pk", filter=Q(_engaged(EngagementKind.CLICK))),
+            converted=Count("pk", filter=Q(_engaged(EngagementKind.CONVERT))),
+            unsubscribed=Count("pk", filter=Q(_engaged(EngagementKind.UNSUBSCRIBE))),
+        )
+        .order_by("source_id", "channel")
+    )
+    return [AnalyticsRow(g["source_id"], g["channel"], {m: g[m] for m in METRICS}) for g in grouped]
