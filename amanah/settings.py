@@ -228,9 +228,9 @@ if not IS_PRODUCTION:
 # Refused webhook signatures per caller address per minute before answering 429.
 MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)
 
-# Where customers reach this deployment from outside: the base of the unsubscribe links in
-# emails (``consent.contract.unsubscribe_url``) and the List-Unsubscribe header.
-CONTACT_PUBLIC_URL = os.environ.get("AMANAH_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Where customers reach this deployment from outside: the base of the links in e-mail (the
+# unsubscribe link and List-Unsubscribe header, click and open tracking).
+PUBLIC_URL = os.environ.get("AMANAH_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 # At most this many messages per customer, purpose and channel in one calendar day / week
 # (Monday-based, the home branch's zone). Counted from the messaging outbox (it registers its

@@ -56,9 +56,9 @@ def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
 
 
 def unsubscribe_url(customer, channel: str) -> str:
-    """The absolute link for an email's footer (``settings.CONTACT_PUBLIC_URL``)."""
+    """The absolute link for an email's footer (``settings.PUBLIC_URL``)."""
     path = reverse("consent:unsubscribe", args=[unsubscribe_token(customer, channel)])
-    return settings.CONTACT_PUBLIC_URL + path
+    return settings.PUBLIC_URL + path
 
 
 def unsubscribe_headers(customer, channel: str = ContactChannel.EMAIL) -> dict[str, str]:

@@ -73,6 +73,7 @@ from amanah.messaging.providers.base import (
     ProviderUnavailable,
 )
 from amanah.messaging.services import adopt_parked_events
+from amanah.messaging.tracking import open_pixel_url
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +263,10 @@ def _outgoing(message: Message) -> OutgoingMessage:
         category=message.category,
         media_url=message.media_url,
     )
+    if message.channel == Channel.EMAIL and message.customer_id and outgoing.html:
+        # Opens are counted for the channel analytics (an image the mail client fetches).
+        pixel = format_html('<img src="{}" alt="" width="1" height="1">', open_pixel_url(message))
+        outgoing = replace(outgoing, html=f"{outgoing.html}\n{pixel}")
     if message.purpose == Purpose.OFFER and message.channel == Channel.EMAIL:
         return _with_unsubscribe(outgoing, Customer(pk=message.customer_id))
     return outgoing

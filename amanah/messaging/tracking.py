@@ -37,8 +37,8 @@ def _is_web_url(url: str) -> bool:
 
 def _absolute(path: str) -> str:
     """A link that works from a mail client: the deployment's public address in front
-    (``MESSAGING_TRACKING_BASE_URL``, e.g. ``https://crm.bank.co.id``; empty in tests)."""
-    return getattr(settings, "MESSAGING_TRACKING_BASE_URL", "").rstrip("/") + path
+    (``PUBLIC_URL``, e.g. ``https://crm.bank.co.id``; empty in tests)."""
+    return settings.PUBLIC_URL.rstrip("/") + path
 
 
 def tracked_url(message: Message, url: str) -> str:

@@ -111,7 +111,7 @@ def test_a_signed_click_redirects_once_counted_and_a_forged_one_is_404(fixture, 
 
 
 def test_links_are_absolute_with_the_public_address(fixture, settings):
-    settings.MESSAGING_TRACKING_BASE_URL = "https://crm.bank.contoh.co.id/"
+    settings.PUBLIC_URL = "https://crm.bank.contoh.co.id/"
     assert tracking.open_pixel_url(fixture).startswith(
         "https://crm.bank.contoh.co.id/messaging/t/o/"
     )

@@ -141,3 +141,29 @@ def test_a_service_email_has_no_unsubscribe(system, make_customers, smtp_server)
     dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)
     (mail,) = smtp_server.mailbox.values()
     assert mail["List-Unsubscribe"] is None
+
+
+def test_an_email_with_html_counts_its_first_open(system, make_customers, smtp_server, client):
+    from amanah.messaging.models import Engagement
+
+    (customer,) = make_customers(1)
+    message = message_queue(
+        actor=system,
+        channel="EMAIL",
+        purpose="SERVICE",
+        rendered=Rendered(subject="Tanda terima", text="Diterima.", html="<p>Diterima.</p>"),
+        source="CASE",
+        source_id="PGD-2",
+        step="receipt",
+        customer=customer,
+        at=TUESDAY_10,
+    )
+    dispatch.dispatch_batch("EMAIL", at=TUESDAY_10)
+    (mail,) = smtp_server.mailbox.values()
+    html = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_content()
+    src = html.split('<img src="', 1)[1].split('"', 1)[0]
+    path = "/" + src.split("://", 1)[1].split("/", 1)[1]
+
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200
+    assert Engagement.objects.filter(message=message, kind="OPEN").count() == 1
