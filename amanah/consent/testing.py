@@ -16,14 +16,16 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
-from amanah.consent.models import ConsentState
+from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.core.actors import SystemActor
 from amanah.core.testing import on_own_connection, run_in_threads
 from amanah.customers.models import Customer
@@ -99,4 +101,38 @@ def committed(db):
     assert verify_chain().ok
 
 
-__all__ = ["CommittedWorld", "committed", "on_own_connection", "run_in_threads"]
+def grant_marketing(customers) -> None:
+    """MARKETING consent GRANTED (a day ago) for every customer, in two statements: test
+    data for sends over many customers, not the service path (which audits each change)."""
+    effective = timezone.now() - timedelta(days=1)
+    records = ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            customer=c,
+            consent_type="MARKETING",
+            old_status="",
+            new_status="GRANTED",
+            effective_at=effective,
+            captured_channel="BRANCH",
+            verification_method="IN_PERSON",
+        )
+        for c in customers
+    )
+    ConsentState.objects.bulk_create(
+        ConsentState(
+            customer_id=r.customer_id,
+            consent_type="MARKETING",
+            status="GRANTED",
+            effective_at=effective,
+            record=r,
+        )
+        for r in records
+    )
+
+
+__all__ = [
+    "CommittedWorld",
+    "committed",
+    "grant_marketing",
+    "on_own_connection",
+    "run_in_threads",
+]

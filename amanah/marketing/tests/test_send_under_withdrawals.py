@@ -14,7 +14,7 @@ import queue
 import random
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -22,9 +22,13 @@ from django.db import connection
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
-from amanah.consent.models import ConsentRecord, ConsentState
+from amanah.consent.models import ConsentRecord
 from amanah.consent.services import consent_change
-from amanah.consent.testing import committed, run_in_threads  # noqa: F401 (fixture)
+from amanah.consent.testing import (  # noqa: F401 (fixture)
+    committed,
+    grant_marketing,
+    run_in_threads,
+)
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import Campaign, CampaignBatch, CampaignEvent, Segment
@@ -35,32 +39,6 @@ SENDERS = 3
 WITHDRAWERS = 3
 WITHDRAWALS_EACH = 20
 SEND_AT = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))  # offer window open
-
-
-def _grant_all(customers) -> None:
-    effective = timezone.now() - timedelta(days=1)
-    records = ConsentRecord.objects.bulk_create(
-        ConsentRecord(
-            customer=c,
-            consent_type="MARKETING",
-            old_status="",
-            new_status="GRANTED",
-            effective_at=effective,
-            captured_channel="BRANCH",
-            verification_method="IN_PERSON",
-        )
-        for c in customers
-    )
-    ConsentState.objects.bulk_create(
-        ConsentState(
-            customer_id=r.customer_id,
-            consent_type="MARKETING",
-            status="GRANTED",
-            effective_at=effective,
-            record=r,
-        )
-        for r in records
-    )
 
 
 def _queued_campaign(world) -> Campaign:
@@ -97,7 +75,7 @@ def _remove_campaign(campaign_id) -> None:
 def test_withdrawals_during_a_send_are_honoured(committed, monkeypatch):  # noqa: F811
     monkeypatch.setattr(sending, "BATCH_SIZE", BATCH)
     customers = committed.customers(CUSTOMERS)
-    committed.run(lambda: _grant_all(customers))
+    committed.run(lambda: grant_marketing(customers))
     campaign = committed.run(lambda: _queued_campaign(committed))
     committed.on_cleanup(lambda: _remove_campaign(campaign.pk))
 

@@ -1,12 +1,11 @@
 """Fixtures of the messaging tests: a loopback SMTP server and customers with addresses."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
-from amanah.consent.models import ConsentRecord, ConsentState
+from amanah.consent.testing import grant_marketing
 from amanah.customers.models import Customer
 from amanah.messaging.testing import smtp_server  # noqa: F401 (fixture)
 
@@ -45,27 +44,4 @@ def make_customers(branch_a):
     return make
 
 
-def grant(customers) -> None:
-    effective = timezone.now() - timedelta(days=1)
-    records = ConsentRecord.objects.bulk_create(
-        ConsentRecord(
-            customer=c,
-            consent_type="MARKETING",
-            old_status="",
-            new_status="GRANTED",
-            effective_at=effective,
-            captured_channel="BRANCH",
-            verification_method="IN_PERSON",
-        )
-        for c in customers
-    )
-    ConsentState.objects.bulk_create(
-        ConsentState(
-            customer_id=r.customer_id,
-            consent_type="MARKETING",
-            status="GRANTED",
-            effective_at=effective,
-            record=r,
-        )
-        for r in records
-    )
+grant = grant_marketing  # the tests' short name
