@@ -353,8 +353,8 @@ Where the time goes (cProfile and per-statement timing of one batch, 2026-11-23)
   rows and the stalled ones in two statements would let each stop at its LIMIT.
 - Queueing: `message_queue_many` is one Python loop over the verdicts (server-side cursor,
   sealing with AES-GCM, COPY in chunks of 5,000) and then one INSERT … SELECT into the outbox
-  with its five indexes; the Python process and PostgreSQL each kept about half of the two
-  cores busy. Not profiled further in time; 64.9 s in a first run the same day, 73.0 s here.
+  and its indexes; the Python process and PostgreSQL each kept about half of the two
+  cores busy. Not profiled further in time; the two runs of 2026-11-23 took 64.9 s and 73.0 s.
 
 Not measured: webhooks (status callbacks) coming back while sending, e-mail over SMTP, two
 or more dispatch workers side by side, the procrastinate worker around `dispatch_batch`,
