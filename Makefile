@@ -29,14 +29,16 @@ test: install assets
 	AMANAH_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
 # Search and Customer 360 at 1M customers, the SLA queue and sweep at 1M cases, then campaign
-# eligibility over the 1M customers (an embedded server of their own in var/bench-pgdata,
-# database amanah_bench; not part of `make test`). Results go to docs/benchmarks.md.
+# eligibility and the messaging hub (queueing and dispatching a campaign) over the 1M customers
+# (an embedded server of their own in var/bench-pgdata, database amanah_bench; not part of
+# `make test`). Results go to docs/benchmarks.md.
 # BENCH_ARGS go to bench.search_bench (e.g. "--pool"), CASES_BENCH_ARGS to bench.cases_bench
 # (e.g. "--rebuild").
 bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.eligibility_bench
+	AMANAH_ENV=demo $(BIN)/python -m bench.messaging_bench
 
 # 50 simulated staff for 10 minutes on the 1M-customer data set, this checkout beside the
 # baseline commit c61ef37, then a step test (bench/load/run.py; locust from the `bench` group).
