@@ -94,21 +94,19 @@ def next_tuesday_morning(now: datetime) -> datetime:
     return local.replace(hour=10, minute=0, second=0, microsecond=0)
 
 
-# The fake answers in two writes (headers, then body); with Nagle's algorithm on, the body
-# waits for the client's delayed ACK — 40 ms per request on a kept-alive connection, which
-# would measure the loopback's TCP timers, not the dispatcher (see the report). The bench runs
-# the fake's own main() with TCP_NODELAY on its sockets; nothing else changes.
-FAKE_WITHOUT_NAGLE = (
-    "import sys; from amanah.messaging.fakeprovider import server, __main__ as fake; "
-    "server._Handler.disable_nagle_algorithm = True; fake.main(sys.argv[1:])"
-)
-
-
 @contextlib.contextmanager
 def fake_provider_process(port: int):
     """The loopback fake WhatsApp API in a process of its own (its own GIL, same 2 cores)."""
     proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-c", FAKE_WITHOUT_NAGLE, "--port", str(port), "--max-recorded", "100"],
+        [
+            sys.executable,
+            "-m",
+            "amanah.messaging.fakeprovider",
+            "--port",
+            str(port),
+            "--max-recorded",
+            "100",
+        ],  # fmt: skip
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -342,8 +340,8 @@ Where the time goes (cProfile and per-statement timing of one batch, 2026-11-23)
   handler writes the headers and the body in two writes, and with Nagle's algorithm on the
   body waits for the client's delayed ACK (40 ms on Linux) on the kept-alive connection. A
   defect of the fake (`fakeprovider/server.py`, `_Handler`: `disable_nagle_algorithm = True`
-  or one buffered write fixes it), not of the dispatcher; this bench runs the fake with
-  TCP_NODELAY so it measures the dispatcher.
+  — since set in the fake itself; this run set it from the bench) and not of the dispatcher:
+  with TCP_NODELAY the figures measure the dispatcher.
 - The claim statement costs ≈ 0.3–0.5 s per call whatever the batch size (with 460,000 rows
   due): for `QUEUED … OR SENDING …` ordered by `next_attempt_at` the planner ORs the two
   partial indexes (`message_due`, `message_sending`) in a bitmap, then fetches and sorts
