@@ -207,10 +207,6 @@ def test_an_invalid_fragment_form_is_refused_with_the_views_message(fragment):
     assert response.content.decode() == "counts= error=Periksa."
 
 
-# Views that still catch ``ServiceError`` themselves, to be moved onto the helpers.
-NOT_YET_MOVED = {"calendars", "cases", "customer360", "iam", "workflow"}
-
-
 def _catches_service_error(source: str) -> bool:
     def names(node) -> set[str]:
         if isinstance(node, ast.Tuple):
@@ -239,4 +235,4 @@ def test_views_leave_refusals_to_the_helpers():
         for path in modules
         if _catches_service_error(path.read_text(encoding="utf-8"))
     }
-    assert modules and catching <= NOT_YET_MOVED, sorted(catching - NOT_YET_MOVED)
+    assert modules and not catching, sorted(catching)
