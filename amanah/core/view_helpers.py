@@ -25,7 +25,6 @@ callable to :func:`submit_form`, :func:`run_action`, :func:`run_json` or
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -225,8 +224,9 @@ def as_service_error(refusal: Exception) -> ServiceError:
 def _about(about: str, error: ServiceError) -> ServiceError:
     if not about:
         return error
-    named = copy.copy(error)  # keeps its code, field and Retry-After
-    named.message = f"{about}: {error.message}"
+    named = ServiceError(error.code, f"{about}: {error.message}", field=error.field)
+    if getattr(error, "retry_after", None):  # a rate limit keeps its Retry-After
+        named.retry_after = error.retry_after
     return named
 
 

@@ -9,9 +9,9 @@ from django.test import Client
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
-from amanah.core.view_helpers import REFUSED_FRAGMENT_HEADER
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
+from amanah.core.view_helpers import REFUSED_FRAGMENT_HEADER
 from amanah.iam import services as iam
 
 
