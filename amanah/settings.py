@@ -179,6 +179,8 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 MFA_REQUIRED_ROLES = ("ADMIN", "COMPLIANCE")
 # Seed 003 Bab 10.2.2: customer search is rate limited against scraping.
 SEARCH_RATE_LIMIT_PER_MINUTE = env_int("SEARCH_RATE_LIMIT_PER_MINUTE", 10)
+# Masked fields are revealed one at a time for a reason; a burst is refused (429).
+PII_REVEAL_RATE_LIMIT_PER_MINUTE = env_int("PII_REVEAL_RATE_LIMIT_PER_MINUTE", 10)
 OTP_TOTP_ISSUER = "Amanah CRM"
 # Generated customers the demo adds to A, B and C (seed 003 Bab 14.2: "a few thousand"); the
 # test suite seeds the demo many times and keeps it small.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +22,7 @@ from amanah.calendars.forms import (
 from amanah.calendars.models import BusinessCalendar, Weekday
 from amanah.calendars.policies import CALENDAR_MANAGE
 from amanah.calendars.schedules import schedule_for_calendar
-from amanah.core.errors import ServiceError
-from amanah.core.view_helpers import Done, HttpResponseSeeOther, run_action, submit_form
+from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 
 
@@ -198,9 +196,12 @@ def add_day(request, calendar_id):
 def remove_day(request, calendar_id, day_id):
     calendar = selectors.calendar_get(actor=request.user, calendar_id=calendar_id)
     day = get_object_or_404(calendar.days.all(), pk=day_id)
-    services.calendar_day_remove(actor=request.user, calendar=calendar, day=day)
-    messages.success(request, _("Tanggal dihapus."))
-    return HttpResponseSeeOther(_detail_url(calendar))
+
+    def remove():
+        services.calendar_day_remove(actor=request.user, calendar=calendar, day=day)
+        return _("Tanggal dihapus.")
+
+    return run_action(request, remove, back=_detail_url(calendar))
 
 
 @requires(CALENDAR_MANAGE)
@@ -210,12 +211,10 @@ def assign_branch(request, branch_id):
     form = BranchCalendarForm(request.POST)
 
     def assign():
-        try:
-            services.branch_calendar_assign(
-                actor=request.user, branch=branch, calendar=form.cleaned_data["calendar"]
-            )
-        except ServiceError as error:  # the list shows every branch: say which one refused
-            raise ServiceError(error.code, f"{branch.code}: {error.message}") from error
+        services.branch_calendar_assign(
+            actor=request.user, branch=branch, calendar=form.cleaned_data["calendar"]
+        )
         return _("Kalender cabang %s disimpan.") % branch.code
 
-    return run_action(request, assign, back=reverse("calendars:list"), form=form)
+    # The list shows every branch: a refusal says which one it is about.
+    return run_action(request, assign, back=reverse("calendars:list"), form=form, about=branch.code)

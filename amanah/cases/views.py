@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib import messages
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -394,41 +393,47 @@ def export(request):
 
 @requires(SLA_MANAGE)
 def sla_settings(request):
-    policy_form = SlaPolicyForm(request.POST if request.POST.get("form") == "policy" else None)
-    category_form = CategoryForm(request.POST if request.POST.get("form") == "category" else None)
-    if request.method == "POST":
-        try:
-            if request.POST.get("form") == "policy" and policy_form.is_valid():
-                d = policy_form.cleaned_data
-                services.sla_policy_save(
-                    actor=request.user,
-                    category_code=d["category"],
-                    priority=d["priority"],
-                    first_response_value=d["first_response_value"],
-                    first_response_unit=d["first_response_unit"],
-                    resolution_value=d["resolution_value"],
-                    resolution_unit=d["resolution_unit"],
-                    regulatory=d["regulatory"],
-                    escalate_on_breach=d["escalate_on_breach"],
-                )
-                messages.success(request, _("Kebijakan SLA baru berlaku untuk kasus baru."))
-                return redirect("cases:sla_settings")
-            if request.POST.get("form") == "category" and category_form.is_valid():
-                d = category_form.cleaned_data
-                services.category_save(actor=request.user, **d)
-                messages.success(request, _("Kategori disimpan."))
-                return redirect("cases:sla_settings")
-        except ServiceError as error:
-            messages.error(request, error.message)
-    return render(
-        request,
-        "cases/sla_settings.html",
-        {
+    """Two forms on one page; the hidden ``form`` field says which one was sent. A refusal
+    comes back next to its field in that form (400)."""
+    sent = request.POST.get("form") if request.method == "POST" else None
+    policy_form = SlaPolicyForm(request.POST if sent == "policy" else None)
+    category_form = CategoryForm(request.POST if sent == "category" else None)
+    back = reverse("cases:sla_settings")
+
+    def save_policy(d):
+        services.sla_policy_save(
+            actor=request.user,
+            category_code=d["category"],
+            priority=d["priority"],
+            first_response_value=d["first_response_value"],
+            first_response_unit=d["first_response_unit"],
+            resolution_value=d["resolution_value"],
+            resolution_unit=d["resolution_unit"],
+            regulatory=d["regulatory"],
+            escalate_on_breach=d["escalate_on_breach"],
+        )
+        return Done(back, _("Kebijakan SLA baru berlaku untuk kasus baru."))
+
+    def save_category(d):
+        services.category_save(actor=request.user, **d)
+        return Done(back, _("Kategori disimpan."))
+
+    def context():
+        return {
             "categories": CaseCategory.objects.all(),
             "policies": SlaPolicy.objects.filter(active=True)
             .select_related("category")
             .order_by("category", "priority"),
             "policy_form": policy_form,
             "category_form": category_form,
-        },
-    )
+        }
+
+    template = "cases/sla_settings.html"
+    if sent == "policy":
+        return submit_form(request, policy_form, save_policy, template=template, context=context)
+    if sent == "category":
+        return submit_form(
+            request, category_form, save_category, template=template, context=context
+        )
+    # A GET, or a POST that names neither form: the page (400 for the latter).
+    return render(request, template, context(), status=400 if request.method == "POST" else 200)

@@ -32,10 +32,19 @@ class NotFound(Http404):
     """Missing and out-of-scope objects look the same to the caller."""
 
 
+# The codes a refusal carries when it stands for a missing permission or a missing (or
+# out-of-scope) object, e.g. an htmx fragment that shows such a refusal in place.
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
+
+_STATUS_BY_CODE = {RateLimited.CODE: 429, FORBIDDEN: 403, NOT_FOUND: 404}
+
+
 def http_status_for(error: ServiceError) -> int:
     """The one place that decides the HTTP status of a refused request: by its code, never by
-    its (translated) message. A rate limit is 429; every other broken rule is 400."""
-    return 429 if error.code == RateLimited.CODE else 400
+    its (translated) message. A rate limit is 429, a missing permission 403, a missing or
+    out-of-scope object 404; every other broken rule is 400."""
+    return _STATUS_BY_CODE.get(error.code, 400)
 
 
 def error_headers(error: ServiceError) -> dict[str, str]:

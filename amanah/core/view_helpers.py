@@ -12,8 +12,11 @@ Two more kinds of caller get the same refusals in their own shape:
 
 - a script's ``fetch`` (``Accept: application/json``, e.g. the lead board's drag and drop):
   the API's error body ``{"code", "message", "field"}`` with 400/429 (:func:`run_json`);
-- a piece of a page that htmx asks for (e.g. a live preview): the same piece with the reason
-  in ``error``, 400/429, marked so that htmx still shows it in place (:func:`render_fragment`).
+- a piece of a page that htmx asks for (e.g. a live preview, a revealed field): the same
+  piece with the reason in ``error``, marked so that htmx still shows it in place
+  (:func:`render_fragment`): 400/429 from the code, and 403/404 when the service found the
+  permission or the object missing. A 403/404 that a decorator or a lookup raises before any
+  fragment is rendered is shown in place too (``core.views`` error pages, :func:`refused_fragment`).
 
 Views never catch ``ServiceError`` themselves; they hand a ``submit``/``action``/``compute``
 callable to :func:`submit_form`, :func:`run_action`, :func:`run_json` or
@@ -27,11 +30,19 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from amanah.core.errors import ServiceError, error_body, error_headers, http_status_for
+from amanah.core.errors import (
+    FORBIDDEN,
+    NOT_FOUND,
+    ServiceError,
+    error_body,
+    error_headers,
+    http_status_for,
+)
 from amanah.core.forms import add_service_error, first_error
 
 # Marks a refused htmx fragment: app.js swaps it in although its status is 400 (the htmx
@@ -124,24 +135,26 @@ def submit_form(
 
 def run_action(
     request,
-    action: Callable[[], str],
+    action: Callable[[], str | HttpResponse],
     *,
     back: str,
     form: forms.Form | None = None,
     invalid: str = "",
+    about: str = "",
 ) -> HttpResponse:
     """POST → ``action()`` (returns the success message) → flash + 303 to ``back``.
 
-    With ``form``, an invalid form is refused the same way, with ``invalid`` or else the
-    form's first error.
+    ``action`` may instead return a page of its own (e.g. a secret shown once). With ``form``,
+    an invalid form is refused the same way, with ``invalid`` or else the form's first error.
+    ``about`` names what a refusal is about on a page that lists many (``"MDN01: …"``).
     """
     if form is not None and not form.is_valid():
-        return refused_action(request, _invalid_form(form, invalid), back=back)
+        return refused_action(request, _about(about, _invalid_form(form, invalid)), back=back)
     try:
-        message = action()
+        result = action()
     except ServiceError as error:
-        return refused_action(request, error, back=back)
-    return see_other(request, Done(back, message))
+        return refused_action(request, _about(about, error), back=back)
+    return result if isinstance(result, HttpResponse) else see_other(request, Done(back, result))
 
 
 def run_json(
@@ -169,25 +182,52 @@ def render_fragment(
     template: str,
     form: forms.Form | None = None,
     invalid: str = "",
+    context: dict | None = None,
 ) -> HttpResponse:
-    """A piece of a page computed by a service: ``template`` with ``compute()``'s values.
+    """A piece of a page computed by a service: ``template`` with ``compute()``'s values
+    (and ``context``, which a refusal shows too, e.g. the form it came from).
 
     A refusal (or an invalid ``form``) renders the same template with the reason in
     ``error``, 400 or 429 from the code, marked with :data:`REFUSED_FRAGMENT_HEADER` so that
-    htmx replaces the stale piece with the reason.
+    htmx replaces the stale piece with the reason. A missing permission (``PermissionDenied``)
+    or object (``Http404``) met while computing answers the same way with 403 or 404.
     """
+    context = context or {}
     if form is not None and not form.is_valid():
-        return _refused_fragment(request, template, _invalid_form(form, invalid))
+        return refused_fragment(request, template, _invalid_form(form, invalid), context)
     try:
         values = compute()
-    except ServiceError as error:
-        return _refused_fragment(request, template, error)
-    return render(request, template, values)
+    except (ServiceError, PermissionDenied, Http404) as refusal:
+        return refused_fragment(request, template, as_service_error(refusal), context)
+    return render(request, template, {**context, **values})
 
 
-def _refused_fragment(request, template: str, error: ServiceError) -> HttpResponse:
-    response = render(request, template, {"error": error.message}, status=http_status_for(error))
+def refused_fragment(
+    request, template: str, error: ServiceError, context: dict | None = None
+) -> HttpResponse:
+    """``template`` with the reason in ``error``, its status from the code, marked for htmx."""
+    values = {**(context or {}), "error": error.message}
+    response = render(request, template, values, status=http_status_for(error))
     return _with_headers(response, {REFUSED_FRAGMENT_HEADER: "1", **error_headers(error)})
+
+
+def as_service_error(refusal: Exception) -> ServiceError:
+    """A refusal as the error a fragment shows: a missing permission or object keeps its
+    meaning (403/404) with a message that tells nothing more."""
+    if isinstance(refusal, ServiceError):
+        return refusal
+    if isinstance(refusal, PermissionDenied):
+        return ServiceError(FORBIDDEN, _("Anda tidak memiliki izin untuk tindakan ini."))
+    return ServiceError(NOT_FOUND, _("Data tidak ditemukan."))
+
+
+def _about(about: str, error: ServiceError) -> ServiceError:
+    if not about:
+        return error
+    named = ServiceError(error.code, f"{about}: {error.message}", field=error.field)
+    if getattr(error, "retry_after", None):  # a rate limit keeps its Retry-After
+        named.retry_after = error.retry_after
+    return named
 
 
 def _invalid_form(form: forms.Form, message: str) -> ServiceError:

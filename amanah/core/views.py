@@ -7,8 +7,9 @@ import logging
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -17,6 +18,7 @@ from amanah.core import access
 from amanah.core.errors import error_body
 from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
 from amanah.core.policies import HOME_VIEW
+from amanah.core.view_helpers import as_service_error, refused_fragment
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +89,26 @@ def _error_page(request, code: int, api_code: str, api_message: str):
 
     if is_api_request(request):
         return JsonResponse(error_body(api_code, api_message), status=code)
+    if code in (403, 404) and _asks_for_fragment(request):
+        return _refused_in_place(request, code)
     try:
         content = render(request, "core/error.html", {"code": code}).content
     except Exception:  # noqa: BLE001 — the error page itself must never fail (e.g. database down)
         logger.exception("error page %s could not be rendered", code)
         return HttpResponse(f"{code}", status=code, content_type="text/plain")
     return HttpResponse(content, status=code)
+
+
+def _asks_for_fragment(request) -> bool:
+    """htmx asks for a piece of a page (a boosted navigation asks for a whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def _refused_in_place(request, code: int) -> HttpResponse:
+    """A 403/404 met before the fragment could be rendered (the view's declared permission,
+    an object lookup): the reason alone, marked so that htmx shows it where the piece goes."""
+    refusal = as_service_error(PermissionDenied() if code == 403 else Http404())
+    return refused_fragment(request, "core/_refused.html", refusal)
 
 
 def error_400(request, exception=None):

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from amanah.consent.contract import may_change_consent
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
 from amanah.core import registry
-from amanah.core.errors import RateLimited, ServiceError, error_headers, http_status_for
+from amanah.core.view_helpers import render_fragment, run_action
 from amanah.core.views import requires
 from amanah.customer360 import selectors
 from amanah.customer360.forms import ConsentChangeForm, SearchForm, TimelineFilterForm
@@ -28,31 +28,24 @@ from amanah.iam.services import field_reveal
 
 @requires(CUSTOMER_SEARCH)
 def search(request):
-    """The search page; htmx asks for the results partial. A refusal (too short, rate limited)
-    is shown in the partial with its status from the error code — 429 with Retry-After for a
-    rate limit, which htmx is configured to swap in (base.html) so the message is seen."""
+    """The search page; htmx asks for the results partial. A refusal (too short: 400, rate
+    limited: 429 with Retry-After) is shown in the partial, or on the page, in place of the
+    results (``render_fragment``)."""
     form = SearchForm(request.GET or None)
-    hits, error = None, None
-    if request.GET and form.is_valid():
-        try:
-            hits = customer_search(actor=request.user, query=form.cleaned_data["q"])
-        except ServiceError as exc:
-            error = exc
     template = (
         "customer360/_results.html"
         if request.headers.get("HX-Request")
         else "customer360/search.html"
     )
-    response = render(
+    if not request.GET:
+        return render(request, template, {"form": form, "hits": None})
+    return render_fragment(
         request,
-        template,
-        {"form": form, "hits": hits, "error": error.message if error else None},
-        # A short query is a hint shown with the form (200); a rate limit keeps its 429.
-        status=http_status_for(error) if isinstance(error, RateLimited) else 200,
+        lambda: {"hits": customer_search(actor=request.user, query=form.cleaned_data["q"])},
+        template=template,
+        form=form,
+        context={"form": form, "hits": None},
     )
-    for name, value in (error_headers(error) if error else {}).items():
-        response[name] = value
-    return response
 
 
 def _day_start(day):
@@ -129,16 +122,18 @@ def timeline(request, customer_id):
 def change_consent(request, customer_id):
     customer = selectors.customer_for(actor=request.user, customer_id=customer_id)
     form = ConsentChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Data persetujuan belum lengkap: pilih metode verifikasi."))
-    else:
-        try:
-            consent_change(actor=request.user, customer=customer, **form.cleaned_data)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Perubahan persetujuan dicatat dan langsung berlaku."))
-    return redirect("customer360:workspace", customer_id=customer.pk)
+
+    def change():
+        consent_change(actor=request.user, customer=customer, **form.cleaned_data)
+        return _("Perubahan persetujuan dicatat dan langsung berlaku.")
+
+    return run_action(
+        request,
+        change,
+        back=reverse("customer360:workspace", kwargs={"customer_id": customer.pk}),
+        form=form,
+        invalid=_("Data persetujuan belum lengkap: pilih metode verifikasi."),
+    )
 
 
 REVEAL_FIELDS = {"phone": "phone_e164", "email": "email"}
@@ -147,22 +142,26 @@ REVEAL_FIELDS = {"phone": "phone_e164", "email": "email"}
 @requires(PII_REVEAL)
 @require_POST
 def reveal(request, customer_id, field):
-    customer = selectors.customer_for(actor=request.user, customer_id=customer_id)
+    """One masked field in clear (htmx swaps it in place). A refusal takes the value's place
+    with its status: 400 (no reason), 403/404 (permission, scope), 429 (too many reveals)."""
     form = ReasonForm(request.POST)
-    target, attribute = customer, REVEAL_FIELDS.get(field)
-    if attribute is None:
-        target = get_object_or_404(
-            CustomerIdentifier, customer=customer, id_type=field.upper(), is_primary=True
-        )
-        attribute = "id_value"
-    value, error = None, None
-    if form.is_valid():
-        try:
-            value = field_reveal(
-                actor=request.user, obj=target, field=attribute, reason=form.cleaned_data["reason"]
+
+    def open_field():
+        customer = selectors.customer_for(actor=request.user, customer_id=customer_id)
+        target, attribute = customer, REVEAL_FIELDS.get(field)
+        if attribute is None:
+            target = get_object_or_404(
+                CustomerIdentifier, customer=customer, id_type=field.upper(), is_primary=True
             )
-        except ServiceError as exc:
-            error = exc.message
-    else:
-        error = _("Tuliskan alasan (minimal 10 karakter).")
-    return render(request, "iam/reveal.html", {"value": value, "error": error})
+            attribute = "id_value"
+        reason = form.cleaned_data["reason"]
+        value = field_reveal(actor=request.user, obj=target, field=attribute, reason=reason)
+        return {"value": value}
+
+    return render_fragment(
+        request,
+        open_field,
+        template="iam/reveal.html",
+        form=form,
+        invalid=_("Tuliskan alasan (minimal 10 karakter)."),
+    )

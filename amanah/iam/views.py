@@ -7,7 +7,6 @@ import time
 
 import qrcode
 import qrcode.image.svg
-from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,10 +16,9 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amanah.core.errors import ServiceError
 from amanah.core.permissions import PUBLIC, SIGNED_IN, catalogue
 from amanah.core.roles import RoleKey
-from amanah.core.view_helpers import Done, run_action, submit_form
+from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
 from amanah.core.views import requires
 from amanah.iam import selectors, services
 from amanah.iam.forms import (
@@ -265,35 +263,39 @@ def user_password(request, user_id):
 @requires(PII_REVEAL)
 @require_POST
 def user_reveal_email(request, user_id):
-    user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
+    """The address in clear, swapped in place; a refusal takes its place with its status."""
     form = ReasonForm(request.POST)
-    value, error = None, None
-    if form.is_valid():
-        try:
-            value = services.field_reveal(
-                actor=request.user, obj=user, field="email", reason=form.cleaned_data["reason"]
-            )
-        except ServiceError as exc:
-            error = exc.message
-    else:
-        error = _("Tuliskan alasan (minimal 10 karakter).")
-    return render(request, "iam/reveal.html", {"subject": user, "value": value, "error": error})
+
+    def open_email():
+        user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
+        reason = form.cleaned_data["reason"]
+        value = services.field_reveal(actor=request.user, obj=user, field="email", reason=reason)
+        return {"subject": user, "value": value}
+
+    return render_fragment(
+        request,
+        open_email,
+        template="iam/reveal.html",
+        form=form,
+        invalid=_("Tuliskan alasan (minimal 10 karakter)."),
+    )
 
 
 @requires(TOKEN_MANAGE)
 @require_POST
 def token_create(request, user_id):
+    """The new token is shown once on a page of its own; a refusal goes back to the user."""
     user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
     form = ApiTokenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Data token tidak lengkap."))
-        return redirect("iam:user_edit", user_id=user.pk)
-    try:
+
+    def create():
         token, raw = services.api_token_create(actor=request.user, user=user, **form.cleaned_data)
-    except ServiceError as error:
-        messages.error(request, error.message)
-        return redirect("iam:user_edit", user_id=user.pk)
-    return render(request, "iam/token_created.html", {"subject": user, "token": token, "raw": raw})
+        context = {"subject": user, "token": token, "raw": raw}
+        return render(request, "iam/token_created.html", context)
+
+    return run_action(
+        request, create, back=_user_url(user), form=form, invalid=_("Data token tidak lengkap.")
+    )
 
 
 @requires(TOKEN_MANAGE)
@@ -301,9 +303,12 @@ def token_create(request, user_id):
 def token_revoke(request, user_id, token_id):
     user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
     token = get_object_or_404(user.api_tokens, pk=token_id)
-    services.api_token_revoke(actor=request.user, token=token)
-    messages.success(request, _("Token dicabut."))
-    return redirect("iam:user_edit", user_id=user.pk)
+
+    def revoke():
+        services.api_token_revoke(actor=request.user, token=token)
+        return _("Token dicabut.")
+
+    return run_action(request, revoke, back=_user_url(user))
 
 
 # --------------------------------------------------------------------------- branches
@@ -367,17 +372,15 @@ def matrix_view(request):
         grants = {
             tuple(cell.split("|", 1)) for cell in request.POST.getlist("grant") if "|" in cell
         }
-        try:
+
+        def save():
             changes = services.rbac_matrix_save(actor=request.user, grants=grants)
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                _("Matriks disimpan: %(g)d izin diberikan, %(r)d dicabut.")
-                % {"g": len(changes["granted"]), "r": len(changes["revoked"])},
-            )
-        return redirect("iam:matrix")
+            return _("Matriks disimpan: %(g)d izin diberikan, %(r)d dicabut.") % {
+                "g": len(changes["granted"]),
+                "r": len(changes["revoked"]),
+            }
+
+        return run_action(request, save, back=reverse("iam:matrix"))
     granted = selectors.matrix()
     rows = [
         {

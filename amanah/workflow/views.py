@@ -3,14 +3,14 @@ editable in place. Views are thin: parse, call a service, render."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core import registry
-from amanah.core.errors import ServiceError
 from amanah.core.permissions import catalogue
+from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.workflow import selectors, services
@@ -37,12 +37,15 @@ def workflow_list(request):
 def transition_edit(request, transition_id):
     transition = selectors.transition_get(request.user, transition_id)
     form = TransitionEditForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("invalid", _("Isian transisi tidak valid."))
+
+    def save():
         services.transition_update(actor=request.user, transition=transition, **form.cleaned_data)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Transisi disimpan."))
-    return redirect("workflow:list")
+        return _("Transisi disimpan.")
+
+    return run_action(
+        request,
+        save,
+        back=reverse("workflow:list"),
+        form=form,
+        invalid=_("Isian transisi tidak valid."),
+    )

@@ -137,3 +137,13 @@ def test_assign_branch_refuses_another_zone(admin_client, system, branch_a):
     wib = services.calendar_create(actor=system, name="Sumatera", timezone_name="Asia/Jakarta")
     admin_client.post(url, {"calendar": str(wib.pk)})
     assert BranchCalendar.objects.get(branch=branch_a).calendar == wib
+
+
+def test_a_refused_branch_assignment_names_the_branch_and_goes_back(admin_client, system, branch_a):
+    wita = services.calendar_create(actor=system, name="Sulawesi", timezone_name="Asia/Makassar")
+    url = reverse("calendars:assign_branch", kwargs={"branch_id": branch_a.pk})
+    refused = admin_client.post(url, {"calendar": str(wita.pk)})
+    assert (refused.status_code, refused["Location"]) == (303, reverse("calendars:list"))
+    page = admin_client.get(refused["Location"]).content.decode()
+    assert "MDN01: Zona waktu kalender (WITA) berbeda" in page
+    assert not BranchCalendar.objects.exists()

@@ -79,3 +79,24 @@ def test_a_model_validation_error_is_a_400_not_a_500(path, kind):
     error = ValidationError({"phone": ["Nomor tidak valid."]})
     response = HostileInputMiddleware(lambda r: None).process_exception(request, error)
     assert response.status_code == 400 and kind in response["Content-Type"]
+
+
+@pytest.mark.parametrize("handler", ["error_403", "error_404"])
+def test_an_htmx_fragment_request_gets_its_refusal_in_place(make_user, handler):
+    """A 403/404 met before a fragment is rendered (the view's permission, a lookup) is swapped
+    in where the piece goes; a whole page (no htmx, a boosted navigation) stays a page."""
+    factory = RequestFactory()
+    fragment = factory.post("/customers/x/reveal/phone/", HTTP_HX_REQUEST="true")
+    page = factory.post("/customers/x/reveal/phone/")
+    boosted = factory.get("/cases/", HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true")
+    for request in (fragment, page, boosted):
+        request.user = make_user(R.AGENT)
+    status = 403 if handler == "error_403" else 404
+    answer = getattr(views, handler)(fragment)
+    body = answer.content.decode()
+    assert (answer.status_code, answer["Amanah-Refused-Fragment"]) == (status, "1")
+    assert 'class="form-error"' in body and "<html" not in body
+    for whole in (page, boosted):
+        answer = getattr(views, handler)(whole)
+        assert answer.status_code == status and "<html" in answer.content.decode()
+        assert "Amanah-Refused-Fragment" not in answer

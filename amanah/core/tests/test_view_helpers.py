@@ -12,9 +12,18 @@ from django import forms
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.test import RequestFactory
 
-from amanah.core.errors import RateLimited, ServiceError, http_status_for
+from amanah.core.errors import (
+    FORBIDDEN,
+    NOT_FOUND,
+    NotFound,
+    RateLimited,
+    ServiceError,
+    http_status_for,
+)
 from amanah.core.view_helpers import (
     REFUSED_FRAGMENT_HEADER,
     Done,
@@ -207,8 +216,46 @@ def test_an_invalid_fragment_form_is_refused_with_the_views_message(fragment):
     assert response.content.decode() == "counts= error=Periksa."
 
 
-# Views that still catch ``ServiceError`` themselves, to be moved onto the helpers.
-NOT_YET_MOVED = {"calendars", "cases", "customer360", "iam", "workflow"}
+@pytest.mark.parametrize(
+    ("missing", "status", "reason"),
+    [(PermissionDenied(), 403, "izin"), (NotFound(), 404, "tidak ditemukan")],
+)
+def test_a_missing_permission_or_object_is_refused_in_place_with_its_status(
+    fragment, missing, status, reason
+):
+    def refused():
+        raise missing
+
+    response = render_fragment(_post({}), refused, template=fragment, context={"counts": "-"})
+    assert (response.status_code, response[REFUSED_FRAGMENT_HEADER]) == (status, "1")
+    body = response.content.decode()
+    assert body.startswith("counts=- error=") and reason in body
+
+
+def test_the_status_of_a_missing_permission_or_object_comes_from_its_code():
+    assert http_status_for(ServiceError(FORBIDDEN)) == 403
+    assert http_status_for(ServiceError(NOT_FOUND)) == 404
+
+
+def test_an_action_may_answer_with_a_page_of_its_own():
+    page = HttpResponse("sekali saja")
+    assert run_action(_post({}), lambda: page, back="/b/") is page
+
+
+def test_a_refused_action_says_what_it_is_about_and_keeps_its_retry_after():
+    def limited():
+        raise RateLimited("Terlalu sering", retry_after=7)
+
+    def refused():
+        raise ServiceError("timezone_mismatch", "Zona waktu berbeda")
+
+    request = _post({})
+    response = run_action(request, refused, back="/b/", about="MDN01")
+    assert [str(m) for m in get_messages(request)] == ["MDN01: Zona waktu berbeda"]
+    limited_response = run_action(_post({}), limited, back="/b/", about="MDN01")
+    assert (limited_response.status_code, limited_response["Retry-After"]) == (429, "7")
+    assert "MDN01: Terlalu sering" in limited_response.content.decode()
+    assert response.status_code == 303
 
 
 def _catches_service_error(source: str) -> bool:
@@ -239,4 +286,4 @@ def test_views_leave_refusals_to_the_helpers():
         for path in modules
         if _catches_service_error(path.read_text(encoding="utf-8"))
     }
-    assert modules and catching <= NOT_YET_MOVED, sorted(catching - NOT_YET_MOVED)
+    assert modules and not catching, sorted(catching)

@@ -89,7 +89,7 @@ CASES = [
         method="post",
         kwargs=lambda w: {"user_id": w["staff_a"].pk, "token_id": w["token_a"].pk},
         out_of_scope=lambda w: {"user_id": w["staff_b"].pk, "token_id": w["token_b"].pk},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase("iam:branch_list", "iam.branch.manage"),
     ViewCase("iam:branch_create", "iam.branch.manage"),
@@ -125,7 +125,7 @@ CASES = [
             "channel": "BRANCH",
             "verification_method": "IN_PERSON",
         },
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     ViewCase(
         "customer360:reveal",
@@ -369,7 +369,7 @@ CASES = [
         method="post",
         kwargs=lambda w: {"transition_id": _any_transition()},
         data=lambda w: {"permission": "lead.update", "enabled": "1"},
-        ok_status=(302,),
+        ok_status=(303,),
     ),
     *[
         ViewCase(

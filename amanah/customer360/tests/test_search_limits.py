@@ -7,9 +7,11 @@ import re
 import pytest
 from django.test import Client
 
+from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
+from amanah.core.view_helpers import REFUSED_FRAGMENT_HEADER
 from amanah.iam import services as iam
 
 
@@ -62,7 +64,18 @@ def test_htmx_is_configured_to_swap_a_429_so_the_message_is_seen(make_user, bran
     assert next(r for r in rules if re.fullmatch(r["code"], "500"))["swap"] is False
 
 
-def test_short_query_is_a_hint_not_a_rate_limit(make_user, branch_a):
+@pytest.mark.parametrize("htmx", [{}, {"HTTP_HX_REQUEST": "true"}])
+def test_short_query_is_refused_in_place_not_rate_limited(make_user, branch_a, htmx):
     client = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
-    answer = client.get("/customers/", {"q": "ab"})
-    assert answer.status_code == 200 and "Retry-After" not in answer
+    answer = client.get("/customers/", {"q": "ab"}, **htmx)
+    assert answer.status_code == 400 and "Retry-After" not in answer
+    assert answer[REFUSED_FRAGMENT_HEADER] == "1"  # htmx swaps it in place of the results
+    page = answer.content.decode()
+    assert 'data-testid="search-error"' in page and "minimal 3 karakter" in page
+    assert not AuditLog.objects.filter(action="SEARCH_CUSTOMER").exists()
+
+
+def test_an_empty_search_page_is_no_refusal(make_user, branch_a):
+    client = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
+    answer = client.get("/customers/")
+    assert answer.status_code == 200 and 'data-testid="search-error"' not in answer.content.decode()

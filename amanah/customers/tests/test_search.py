@@ -170,7 +170,7 @@ def test_search_page_and_htmx_results(signed_in, rizky, branch_a):
     partial = client.get("/customers/?q=Muh+Rizky+Siregar", HTTP_HX_REQUEST="true")
     assert "<html" not in partial.content.decode() and rizky.full_name in partial.content.decode()
     short = client.get("/customers/?q=ab")
-    assert short.status_code == 200 and "minimal 3" in short.content.decode()
+    assert short.status_code == 400 and "minimal 3" in short.content.decode()
 
 
 def name_query_sql(actor, query: str) -> str:

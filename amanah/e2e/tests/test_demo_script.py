@@ -111,6 +111,20 @@ def test_the_demo_script(page, base):
     page.wait_for_selector("[data-testid=case-status]:has-text('Ditutup')")
     steps.shot("case-closed")
 
+    # the supervisor opens the masked phone for a stated reason; a refusal takes its place
+    open_customer(page, base, CUSTOMER_B)
+    reveal = page.locator("details.reveal:has(form[hx-target='#contact-phone'])")
+    reveal.locator("summary").click()
+    reveal.locator("textarea[name=reason]").fill("x")
+    reveal.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=masked-phone] .form-error")
+    assert "minimal 10 karakter" in page.inner_text("[data-testid=masked-phone]")
+    reveal.locator("textarea[name=reason]").fill("konfirmasi nomor untuk pengaduan")
+    reveal.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=masked-phone] [data-testid=revealed]")
+    assert "+6281" in page.inner_text("[data-testid=masked-phone]")
+    steps.shot("reveal")
+
     # 4:30–6:00 — marketing builds a segment and a campaign and submits it
     as_user(page, base, "marketing")
     page.goto(f"{base}/marketing/segments/new/")
@@ -179,6 +193,7 @@ def test_the_demo_script(page, base):
         "FINAL_RESPONSE",
         "CLOSE_CASE",
         "CHANGE_CONSENT",
+        "REVEAL_FIELD",
     ):
         page.goto(f"{base}/audit/?action={action}")
         assert page.locator(f"tr[data-action={action}]").count() >= 1, action

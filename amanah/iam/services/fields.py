@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core import registry
+from amanah.core import ratelimit, registry
 from amanah.core.contributions import RevealableField, revealable_key
-from amanah.core.errors import ServiceError
+from amanah.core.errors import RateLimited, ServiceError
 from amanah.core.masking import mask
 from amanah.iam import authz
 from amanah.iam.models import (
@@ -32,9 +33,22 @@ def masked(obj, field: str) -> str:
     return mask(entry.mask, getattr(obj, field))
 
 
+def _check_reveal_rate(actor) -> None:
+    """Reveals are one at a time: a burst of them is harvesting, not serving a customer."""
+    decision = ratelimit.hit(
+        f"field-reveal:{actor.pk}", limit=settings.PII_REVEAL_RATE_LIMIT_PER_MINUTE
+    )
+    if not decision.allowed:
+        raise RateLimited(
+            _("Terlalu banyak data dibuka. Coba lagi dalam %d detik.") % decision.retry_after,
+            retry_after=decision.retry_after,
+        )
+
+
 @transaction.atomic
 def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
-    """Return one masked field in clear, for a stated reason; audited as REVEAL_FIELD."""
+    """Return one masked field in clear, for a stated reason; audited as REVEAL_FIELD and
+    rate limited per actor (``PII_REVEAL_RATE_LIMIT_PER_MINUTE``, then 429)."""
     entry = _revealable(obj, field)
     if entry is None:
         raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
@@ -44,6 +58,7 @@ def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
         raise ServiceError(
             "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="reason"
         )
+    _check_reveal_rate(actor)
     audit.record(
         actor=actor,
         action=AuditAction.REVEAL_FIELD,
