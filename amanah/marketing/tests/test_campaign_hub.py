@@ -232,3 +232,35 @@ def test_a_campaign_end_to_end_reaches_the_loopback_smtp_server(
     analytics = sign_in(Client(), make_user(R.SUPERVISOR)).get("/messaging/analytics/")
     assert analytics.status_code == 200
     assert "Tabungan Emas" in analytics.content.decode()
+
+
+def test_the_form_offers_approved_offer_templates_and_no_push(system, make_user, crowd):
+    offer_template("EMAIL")
+    offer_template("WHATSAPP")
+    draft = offer_template("SMS", key="uji.draf")
+    TemplateVersion.objects.filter(pk=draft.pk).update(status="DRAFT")
+    segment = mkt.segment_create(actor=system, name="Semua nasabah", rules={"all": []})
+    client = sign_in(Client(), make_user(R.MARKETING))
+
+    form = client.get("/marketing/campaigns/new/").content.decode()
+    assert f'<option value="{OFFER_KEY}">Penawaran uji (EMAIL) (Email, WhatsApp)</option>' in form
+    assert "uji.draf" not in form and 'value="PUSH"' not in form
+
+    created = client.post(
+        "/marketing/campaigns/new/",
+        {
+            "name": "Tabungan Emas",
+            "segment": str(segment.pk),
+            "channel": "WHATSAPP",
+            "template_key": OFFER_KEY,
+            "promo_code": "emas26",
+        },
+    )
+    assert created.status_code == 303
+    page = client.get(created["Location"]).content.decode()
+    assert f"<code>{OFFER_KEY}</code>" in page and "<code>EMAS26</code>" in page
+    pushed = client.post(
+        "/marketing/campaigns/new/",
+        {"name": "Dorong", "segment": str(segment.pk), "channel": "PUSH", "template_key": OFFER_KEY},
+    )
+    assert pushed.status_code == 400
