@@ -261,6 +261,11 @@ def test_the_form_offers_approved_offer_templates_and_no_push(system, make_user,
     assert f"<code>{OFFER_KEY}</code>" in page and "<code>EMAS26</code>" in page
     pushed = client.post(
         "/marketing/campaigns/new/",
-        {"name": "Dorong", "segment": str(segment.pk), "channel": "PUSH", "template_key": OFFER_KEY},
+        {
+            "name": "Dorong",
+            "segment": str(segment.pk),
+            "channel": "PUSH",
+            "template_key": OFFER_KEY,
+        },
     )
     assert pushed.status_code == 400
