@@ -212,9 +212,14 @@ def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime) -> int:
     outcomes; returns how many outcomes are new (a re-run adds neither rows nor outcomes)."""
     if not customer_ids:
         return 0
-    version = approved_version_number(
-        campaign.template_key, campaign.channel, campaign.template_version
-    )
+    if campaign.template_version is None:  # a send started before versions were frozen
+        from amanah.marketing.services import require_sendable
+
+        version = require_sendable(campaign)
+    else:
+        version = approved_version_number(
+            campaign.template_key, campaign.channel, campaign.template_version
+        )
     message_queue_template_many(
         actor=SENDER,
         customers=Customer.objects.filter(pk__in=customer_ids),

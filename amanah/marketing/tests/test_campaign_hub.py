@@ -269,3 +269,13 @@ def test_the_form_offers_approved_offer_templates_and_no_push(system, make_user,
         },
     )
     assert pushed.status_code == 400
+
+
+def test_a_send_started_before_versions_were_frozen_uses_the_approved_one(system, make_user, crowd):
+    offer_template("SMS", text="Versi disetujui untuk {{customer.first_name}}.")
+    campaign = _campaign(system, make_user, "SMS")
+    sending.campaign_execute(actor=system, campaign=campaign, confirmed=True)
+    type(campaign).objects.filter(pk=campaign.pk).update(template_version=None)
+    sending.campaign_send_batch(campaign_id=campaign.pk, number=0, at=SEND_AT)
+    assert _outbox(campaign).count() == len(FIRST_NAMES)
+    assert set(_outbox(campaign).values_list("template_version", flat=True)) == {1}
