@@ -28,6 +28,7 @@ from bench.search_bench import (
 )
 
 SAMPLE = 10_000
+BENCH_TEMPLATE = "bench.penawaran"
 CAMPAIGN_NAME = "Bench eligibility"
 RULES = {
     "all": [{"field": "status", "op": "in", "value": ["ACTIVE", "DORMANT", "CLOSED"]}]
@@ -69,11 +70,20 @@ def main() -> None:
     segment = services.segment_create(
         actor=actor, name=f"Semua nasabah {time.time():.0f}", rules=RULES
     )
+    # A campaign sends an approved OFFER template (test data, written once per database).
+    from amanah.marketing.testing import offer_template
+    from amanah.messaging.models import TemplateVersion
+
+    if not TemplateVersion.objects.filter(
+        template__key=BENCH_TEMPLATE, template__channel="EMAIL", status="APPROVED"
+    ).exists():
+        offer_template("EMAIL", key=BENCH_TEMPLATE)
     campaign = services.campaign_create(
         actor=actor,
         name=CAMPAIGN_NAME,
         segment=segment,
         channel="EMAIL",
+        template_key=BENCH_TEMPLATE,
         message="Bench: pesan pengujian kelayakan.",
     )
     services.campaign_submit(actor=actor, campaign=campaign)

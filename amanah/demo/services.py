@@ -300,14 +300,18 @@ def _seed_generated_customers(actor) -> None:
 
 
 def _templates_loaded() -> bool:
+    """Every seeded template is there (a demo from before a seed was added gains it)."""
     from amanah.messaging.models import MessageTemplate
+    from amanah.messaging.template_seeds import SEEDS
 
-    return MessageTemplate.objects.filter(key="campaign.offer").exists()
+    present = set(MessageTemplate.objects.values_list("key", "channel"))
+    return all((seed["key"], seed["channel"]) in present for seed in SEEDS)
 
 
 def _seed_message_templates(actor) -> None:
-    """The message templates senders use (receipt, status update, offer, SLA digest): written
-    by the marketing user, offers approved by compliance (four eyes)."""
+    """The message templates senders use (receipt, status update, the campaign offer on email,
+    WhatsApp and SMS, SLA digest): written by the marketing user, offers approved by
+    compliance (four eyes); the missing ones only."""
     from amanah.messaging.template_seeds import seed_templates
 
     author, approver = (User.objects.get(username=name) for name in ("marketing", "compliance"))

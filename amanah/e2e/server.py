@@ -1,8 +1,16 @@
 """A throwaway copy of the whole app for end-to-end tests: own database, migrated and seeded
-with the demo data, served by a real gunicorn on a free loopback port, stopped afterwards."""
+with the demo data, served by a real gunicorn on a free loopback port with a procrastinate
+worker on every queue (campaign batches, the messaging hub's dispatch, periodic jobs), and the
+loopback servers the hub sends to — an SMTP server (aiosmtpd) and the fake WhatsApp/SMS
+provider, whose signed status webhooks go back to the gunicorn — all stopped afterwards.
+
+``demo_server()`` yields a ``DemoInstance``: the base URL, and the two loopback servers so a
+test can assert on what they received.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -12,10 +20,14 @@ import time
 import urllib.request
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
+
+from amanah.messaging.fakeprovider.server import FakeProvider
+from amanah.messaging.testing import LoopbackSmtp
 
 
 def _free_port() -> int:
@@ -55,13 +67,26 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> 
     raise TimeoutError("the e2e server did not come up")
 
 
+@dataclass(frozen=True)
+class DemoInstance:
+    base: str  # the app's base URL
+    smtp: LoopbackSmtp  # what the outbox e-mailed (``mailbox``, ``recipients``)
+    provider: FakeProvider  # what it sent over WhatsApp/SMS (``delivered("whatsapp")``)
+
+
 @contextmanager
 def demo_server():
-    """Yield the base URL of a freshly seeded demo instance."""
+    """Yield a ``DemoInstance`` of a freshly seeded demo with its loopback servers."""
     name = f"amanah_e2e_{uuid.uuid4().hex[:8]}"
     with _admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     var_dir = Path(tempfile.mkdtemp(prefix="amanah-e2e-"))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    smtp = LoopbackSmtp()
+    provider = FakeProvider(
+        whatsapp_webhook_url=f"{base}/webhooks/whatsapp", sms_webhook_url=f"{base}/webhooks/sms"
+    )
     env = {
         **os.environ,
         "AMANAH_ENV": "demo",
@@ -71,15 +96,23 @@ def demo_server():
         "SEARCH_RATE_LIMIT_PER_MINUTE": "100",
         "DEMO_GENERATED_CUSTOMERS": "300",  # enough to crowd the searches, quick to seed
         "CONTACT_WINDOWS_ENFORCED": "false",  # the script runs at any hour; campaigns send
+        # The hub sends to the loopback servers above; links in e-mail point at this instance.
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "AMANAH_FAKE_PROVIDER_URL": "",  # set once the provider has its port
+        "AMANAH_PUBLIC_URL": base,
     }
     server = worker = None
+    # aiosmtpd logs every envelope (addresses included) at INFO.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
+        smtp.start()
+        env["AMANAH_FAKE_PROVIDER_URL"] = provider.start().url
         # Migrations as the owner role, everything after as the application role, as in
         # `amanah demo` (dbserver: "two roles").
         _run(["django", "migrate", "--no-input"], {**env, "AMANAH_DB_ROLE": "owner"})
         for command in (["collectstatic", "--no-input"], ["seed_demo"]):
             _run(["django", *command], env)
-        port = _free_port()
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -99,14 +132,13 @@ def demo_server():
             ],
             env=env,
         )
-        # Campaign sends run in the worker (one job per batch).
+        # Every queue, as `amanah demo` runs it: campaign batches queue into the outbox, the
+        # hub's dispatch jobs send to the loopback servers.
         worker = subprocess.Popen(
-            [sys.executable, "-m", "django", "procrastinate", "worker", "--queues", "campaigns"],
-            env=env,
+            [sys.executable, "-m", "django", "procrastinate", "worker"], env=env
         )
-        base = f"http://127.0.0.1:{port}"
         _wait_until_up(base, server)
-        yield base
+        yield DemoInstance(base=base, smtp=smtp, provider=provider)
     finally:
         for process in (worker, server):
             if process is None:
@@ -116,5 +148,7 @@ def demo_server():
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        provider.stop()
+        smtp.stop()
         with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

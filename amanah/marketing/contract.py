@@ -3,6 +3,8 @@ the timeline, the merge mover of its history, and the campaign workflow (transit
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -18,9 +20,15 @@ from amanah.core.contributions import (
     in_window,
 )
 from amanah.marketing import policies, sending, services
-from amanah.marketing.models import OUTCOME_TYPES, CampaignEligibility, CampaignEvent
+from amanah.marketing.models import (
+    OUTCOME_TYPES,
+    Campaign,
+    CampaignEligibility,
+    CampaignEvent,
+)
 from amanah.marketing.models import CampaignStatus as S
 from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
+from amanah.messaging.contract import MessageSource, register_source_labels
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -99,6 +107,21 @@ registry.timeline_providers.register(
 )
 registry.facts.register("marketing", marketing_facts)
 registry.merge_movers.register("marketing.history", move_marketing)
+
+
+def campaign_names(ids: list[str]) -> dict[str, str]:
+    """Campaign names for the outbox's pages (channel analytics name the campaign)."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    rows = Campaign.objects.filter(pk__in=valid).values_list("pk", "name")
+    return {str(pk): name for pk, name in rows}
+
+
+register_source_labels(MessageSource.CAMPAIGN, campaign_names)
 
 
 def _promo_code(context) -> str:

@@ -2,7 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.customers.models import CustomerStatus
-from amanah.marketing.models import CampaignChannel, Segment
+from amanah.marketing.models import SENDABLE_CHANNELS, CampaignChannel, Segment
+from amanah.messaging.contract import Purpose
+from amanah.messaging.selectors import approved_templates
 
 ANY, YES, NO = "", "yes", "no"
 TRISTATE = [(ANY, _("Semua")), (YES, _("Ya")), (NO, _("Tidak"))]
@@ -95,10 +97,40 @@ class SegmentForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
+    """A campaign draft. Its text is a messaging template (purpose OFFER) with an approved
+    version; the list offers those, the service checks the template for the channel when the
+    campaign is submitted, approved and sent."""
+
     name = forms.CharField(label=_("Nama kampanye"), max_length=120)
     segment = forms.ModelChoiceField(label=_("Segmen"), queryset=Segment.objects.order_by("name"))
-    channel = forms.ChoiceField(label=_("Kanal"), choices=CampaignChannel.choices)
+    channel = forms.ChoiceField(
+        label=_("Kanal"),
+        choices=[(c.value, c.label) for c in SENDABLE_CHANNELS],
+        help_text=_("Notifikasi aplikasi belum tersedia untuk nasabah."),
+    )
+    template_key = forms.ChoiceField(
+        label=_("Templat pesan (penawaran)"),
+        choices=[],
+        help_text=_("Templat penawaran yang sudah disetujui; kanalnya tertera di tiap pilihan."),
+    )
+    promo_code = forms.CharField(
+        label=_("Kode promo"),
+        required=False,
+        max_length=32,
+        help_text=_("Mengisi {{promo.code}} di templat."),
+    )
     objective = forms.CharField(label=_("Tujuan"), required=False, max_length=500)
     message = forms.CharField(
-        label=_("Isi pesan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Catatan internal untuk penyetuju (tidak dikirim)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channel_names = dict(CampaignChannel.choices)
+        self.fields["template_key"].choices = [("", "—")] + [
+            (key, f"{name} ({', '.join(str(channel_names.get(c, c)) for c in channels)})")
+            for key, name, channels in approved_templates(purpose=Purpose.OFFER)
+        ]

@@ -66,15 +66,30 @@ class CampaignChannel(models.TextChoices):
     PUSH = "PUSH", _("Notifikasi aplikasi")
 
 
+# The channels a campaign can be sent on today: the messaging hub has no PUSH to customers
+# yet, so PUSH stays a known value (old rows, consent's caps) but is never offered or sent.
+SENDABLE_CHANNELS = (CampaignChannel.EMAIL, CampaignChannel.WHATSAPP, CampaignChannel.SMS)
+
+
 class Campaign(models.Model):
     """A campaign: DRAFT → SUBMITTED → APPROVED/REJECTED → RUNNING → DONE, approved by someone
-    other than its author; it targets the segment version frozen at submission."""
+    other than its author; it targets the segment version frozen at submission.
+
+    What customers receive is the messaging template ``template_key`` of the campaign's
+    channel (purpose OFFER, four-eyes approved in messaging), rendered per customer; the
+    version approved when the send starts is frozen in ``template_version``, so every batch
+    sends the same text. ``promo_code`` fills ``{{promo.code}}``. ``message`` is an internal
+    note for the approver (never sent; older campaigns kept their text there).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)
     objective = models.TextField(blank=True)
-    message = models.TextField()
+    message = models.TextField(blank=True)
     channel = models.CharField(max_length=10, choices=CampaignChannel.choices)
+    template_key = models.CharField(max_length=64, blank=True)
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    promo_code = models.CharField(max_length=32, blank=True)
     segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
     segment_version = models.ForeignKey(
         SegmentVersion, null=True, on_delete=models.PROTECT, related_name="+"
@@ -106,6 +121,8 @@ class Campaign(models.Model):
 
 # The one reason eligibility adds to contactability's (consent.contract.reason_codes).
 NOT_IN_SEGMENT_RULE = "NOT_IN_SEGMENT_RULE"
+# Why the send skipped a contactable customer: nothing to send to on the campaign's channel.
+NO_ADDRESS = "NO_ADDRESS"
 
 
 def eligibility_reason_label(code: str) -> str:
@@ -113,6 +130,8 @@ def eligibility_reason_label(code: str) -> str:
 
     if code == NOT_IN_SEGMENT_RULE:
         return str(_("Tidak memenuhi aturan segmen"))
+    if code == NO_ADDRESS:
+        return str(_("Tidak punya alamat untuk kanal kampanye"))
     return reason_label(code)
 
 
@@ -157,7 +176,9 @@ class CampaignEligibility(models.Model):
 
 
 class EventType(models.TextChoices):
-    SENT = "SENT", _("Terkirim")
+    # Handed to the messaging hub (one outbox row); delivered, opened and clicked are the
+    # hub's to tell (messaging selectors). OPEN, CLICK and REPLY are older rows only.
+    SENT = "SENT", _("Diserahkan ke hub pesan")
     OPEN = "OPEN", _("Dibuka")
     CLICK = "CLICK", _("Diklik")
     REPLY = "REPLY", _("Dibalas")

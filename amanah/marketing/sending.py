@@ -11,12 +11,20 @@ NOTIFY. ``campaign_send_batch`` (the job) then, in one transaction:
    conflicts: a withdrawal either committed before this lock — and the next statement sees
    it — or waits until the batch has committed;
 3. re-checks contactability for an offer at this moment, in a *new* statement (READ
-   COMMITTED takes a fresh snapshot per statement, after the lock was granted);
-4. records exactly one outcome per customer — SKIPPED with its reason, or SENT by the
-   sender — under the ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING);
-   customers outside the contact window get no outcome yet: the job comes back when the
-   window opens;
-5. audits the batch with its counts (no customer identifiers) and, when it was the last,
+   COMMITTED takes a fresh snapshot per statement, after the lock was granted), for the
+   customers that have no outcome yet (a batch that comes back after a window opened);
+4. hands the contactable customers with an address on the campaign's channel to the
+   messaging hub: ``messaging.contract.message_queue_template_many`` puts one outbox row per
+   customer (source CAMPAIGN, the campaign's id, purpose OFFER, the campaign's channel),
+   rendered per customer from the template version frozen when the send started, in this
+   same transaction and idempotent by the outbox key. The hub's workers then send them
+   (re-checking contactability once more just before), and its provider callbacks and
+   tracking say what was delivered, read or clicked;
+5. records exactly one outcome per customer — SKIPPED with its reason (``NO_ADDRESS`` for a
+   customer with nothing to send to), or SENT, meaning *handed to the hub* — under the
+   ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING); customers outside the
+   contact window get no outcome yet: the job comes back when the window opens;
+6. audits the batch with its counts (no customer identifiers) and, when it was the last,
    marks the campaign DONE.
 
 Both status changes go through the workflow engine: APPROVED → RUNNING by the person who
@@ -43,9 +51,22 @@ from amanah.consent.contract import Purpose, Reason, with_contact_checks
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
-from amanah.marketing import channels
-from amanah.marketing.models import BatchStatus, Campaign, CampaignBatch, CampaignStatus
+from amanah.marketing.models import (
+    NO_ADDRESS,
+    OUTCOME_TYPES,
+    BatchStatus,
+    Campaign,
+    CampaignBatch,
+    CampaignEvent,
+    CampaignStatus,
+)
 from amanah.marketing.policies import CAMPAIGN_FINISH, CAMPAIGN_VIEW
+from amanah.messaging.contract import (
+    CUSTOMER_ADDRESS,
+    MessageSource,
+    approved_version_number,
+    message_queue_template_many,
+)
 from amanah.workflow.contract import transition_apply
 
 BATCH_SIZE = 1000
@@ -74,6 +95,15 @@ RECORD_SKIPPED = """
     INSERT INTO marketing_campaignevent (campaign_id, customer_id, event_type, channel, at, meta)
     SELECT %s, s.customer_id, 'SKIPPED', %s, %s, jsonb_build_object('reason', s.reason)
       FROM unnest(%s::uuid[], %s::text[]) AS s (customer_id, reason)
+    ON CONFLICT DO NOTHING
+"""
+
+# Any unique key: a customer who already has an outcome (SENT or SKIPPED,
+# campaign_one_outcome) keeps it.
+RECORD_SENT = """
+    INSERT INTO marketing_campaignevent (campaign_id, customer_id, event_type, channel, at, meta)
+    SELECT %s, s.customer_id, 'SENT', %s, %s, '{}'::jsonb
+      FROM unnest(%s::uuid[]) AS s (customer_id)
     ON CONFLICT DO NOTHING
 """
 
@@ -130,25 +160,33 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
             LOCK_BATCH_CUSTOMERS, [campaign_id, batch.first_customer, batch.last_customer]
         )
         locked = [row[0] for row in cursor.fetchall()]
+    decided = CampaignEvent.objects.filter(
+        campaign=campaign, customer_id__in=locked, event_type__in=OUTCOME_TYPES
+    ).values("customer_id")
     verdicts = list(
         with_contact_checks(
-            Customer.objects.filter(pk__in=locked), Purpose.OFFER, campaign.channel, at
-        ).values_list("pk", "contact_reason", "home_branch__timezone")
+            Customer.objects.filter(pk__in=locked).exclude(pk__in=decided),
+            Purpose.OFFER,
+            campaign.channel,
+            at,
+        ).values_list(
+            "pk", "contact_reason", "home_branch__timezone", CUSTOMER_ADDRESS[campaign.channel]
+        )
     )
-    send_to = [pk for pk, reason, _tz in verdicts if not reason]
+    send_to = [pk for pk, reason, _tz, address in verdicts if not reason and address]
     skip = [
-        (pk, reason) for pk, reason, _tz in verdicts if reason not in ("", Reason.OUTSIDE_WINDOW)
+        (pk, reason or NO_ADDRESS)
+        for pk, reason, _tz, address in verdicts
+        if reason not in ("", Reason.OUTSIDE_WINDOW) or (not reason and not address)
     ]
-    waiting_zones = {tz for _pk, reason, tz in verdicts if reason == Reason.OUTSIDE_WINDOW}
+    waiting_zones = {tz for _pk, reason, tz, _a in verdicts if reason == Reason.OUTSIDE_WINDOW}
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_SKIPPED,
             [campaign.pk, campaign.channel, at, [pk for pk, _r in skip], [r for _p, r in skip]],
         )
         skipped = cursor.rowcount
-    sent = channels.sender_for(campaign.channel).send(
-        campaign, "SELECT unnest(%s::uuid[]) AS customer_id", [send_to], at
-    )
+    sent = _hand_to_hub(campaign, send_to, at)
     batch.sent += sent
     batch.skipped += skipped
     if not waiting_zones:
@@ -159,7 +197,7 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
         "sent": sent,
         "skipped": skipped,
         "skipped_by_reason": _count_by_reason(skip),
-        "waiting": len(locked) - len(send_to) - len(skip),
+        "waiting": len(verdicts) - len(send_to) - len(skip),
     }
     audit.record(actor=SENDER, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=counts)
     if waiting_zones:
@@ -167,6 +205,35 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     else:
         _finish_if_last(campaign, at)
     return counts
+
+
+def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime) -> int:
+    """Queue the campaign's message to ``customer_ids`` in the outbox and record their SENT
+    outcomes; returns how many outcomes are new (a re-run adds neither rows nor outcomes)."""
+    if not customer_ids:
+        return 0
+    if campaign.template_version is None:  # a send started before versions were frozen
+        from amanah.marketing.services import require_sendable
+
+        version = require_sendable(campaign)
+    else:
+        version = approved_version_number(
+            campaign.template_key, campaign.channel, campaign.template_version
+        )
+    message_queue_template_many(
+        actor=SENDER,
+        customers=Customer.objects.filter(pk__in=customer_ids),
+        version=version,
+        context={"campaign": campaign, "promo": {"code": campaign.promo_code}},
+        channel=campaign.channel,
+        purpose=Purpose.OFFER,
+        source=MessageSource.CAMPAIGN,
+        source_id=str(campaign.pk),
+        at=at,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_SENT, [campaign.pk, campaign.channel, at, customer_ids])
+        return cursor.rowcount
 
 
 def _count_by_reason(skip: list[tuple]) -> dict:
@@ -192,31 +259,9 @@ def all_batches_done(campaign: Campaign, data: dict) -> bool:
 
 def _finish_if_last(campaign: Campaign, at: datetime) -> None:
     try:
-        campaign = transition_apply(
-            actor=SENDER, obj=campaign, to=CampaignStatus.DONE, finished_at=at
-        )
+        transition_apply(actor=SENDER, obj=campaign, to=CampaignStatus.DONE, finished_at=at)
     except ServiceError:  # another batch is pending (guard), or a re-run finds it DONE
         return
-    if channels.simulates_engagement(campaign.channel):
-        _simulate_engagement(campaign, at)
-
-
-def _simulate_engagement(campaign: Campaign, now) -> dict:
-    """Demo only: a stable share of recipients opens, clicks and replies (hash of the ids)."""
-    result = {}
-    for event, share in (("OPEN", 45), ("CLICK", 20), ("REPLY", 8)):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO marketing_campaignevent "
-                "(campaign_id, customer_id, event_type, channel, at, meta) "
-                "SELECT campaign_id, customer_id, %s, channel, %s, '{\"simulated\": true}'::jsonb "
-                "FROM marketing_campaignevent WHERE campaign_id = %s AND event_type = 'SENT' "
-                "AND mod(abs(hashtext(customer_id::text || %s)), 100) < %s "
-                "ON CONFLICT DO NOTHING",
-                [event, now, campaign.pk, event, share],
-            )
-            result[event.lower()] = cursor.rowcount
-    return result
 
 
 def campaign_progress(campaign: Campaign) -> dict:

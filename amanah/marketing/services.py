@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
@@ -15,6 +18,7 @@ from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.marketing.models import (
     NOT_IN_SEGMENT_RULE,
+    SENDABLE_CHANNELS,
     Campaign,
     CampaignChannel,
     CampaignEligibility,
@@ -24,6 +28,7 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.policies import CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
+from amanah.messaging.templating import approved_version, placeholders
 from amanah.workflow.contract import transition_apply
 
 # --------------------------------------------------------------------------- segments
@@ -92,20 +97,50 @@ def _user(actor):
 # --------------------------------------------------------------------------- campaign lifecycle
 
 
+TEMPLATE_KEY_MAX = 64
+PROMO_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+
+
 @transaction.atomic
 def campaign_create(
-    *, actor, name: str, segment: Segment, channel: str, message: str, objective: str = ""
+    *,
+    actor,
+    name: str,
+    segment: Segment,
+    channel: str,
+    template_key: str = "",
+    promo_code: str = "",
+    message: str = "",
+    objective: str = "",
 ) -> Campaign:
+    """A DRAFT campaign. ``template_key`` names the messaging template (purpose OFFER) of
+    ``channel`` its customers receive; whether it has an approved version is checked when the
+    campaign is submitted, approved and sent (``require_sendable``). ``message`` is an
+    internal note for the approver, never sent."""
     authz.require(actor, CAMPAIGN_MANAGE)
     if channel not in CampaignChannel.values:
         raise ServiceError("channel_invalid", _("Pilih kanal kampanye."), field="channel")
-    if len((message or "").strip()) < 10:
-        raise ServiceError("message_required", _("Isi pesan minimal 10 karakter."), field="message")
+    if channel not in SENDABLE_CHANNELS:
+        raise ServiceError("channel_unavailable", str(CHANNEL_UNAVAILABLE), field="channel")
+    template_key = (template_key or "").strip()
+    if len(template_key) > TEMPLATE_KEY_MAX or not template_key.isprintable():
+        raise ServiceError(
+            "template_invalid", _("Kunci templat tidak valid."), field="template_key"
+        )
+    promo_code = (promo_code or "").strip().upper()
+    if promo_code and not PROMO_CODE.fullmatch(promo_code):
+        raise ServiceError(
+            "promo_code_invalid",
+            _("Kode promo 1–32 huruf besar, angka atau tanda hubung."),
+            field="promo_code",
+        )
     campaign = Campaign.objects.create(
         name=_clean_name(name),
         segment=segment,
         channel=channel,
-        message=message.strip(),
+        template_key=template_key,
+        promo_code=promo_code,
+        message=(message or "").strip()[:2000],
         objective=objective.strip(),
         created_by=_user(actor),
     )
@@ -113,9 +148,47 @@ def campaign_create(
         actor=actor,
         action=AuditAction.CREATE_CAMPAIGN,
         obj=campaign,
-        meta={"segment": str(segment.pk), "channel": channel},
+        meta={"segment": str(segment.pk), "channel": channel, "template": template_key},
     )
     return campaign
+
+
+CHANNEL_UNAVAILABLE = gettext_lazy(
+    "Notifikasi aplikasi belum tersedia untuk nasabah; pilih email, WhatsApp atau SMS."
+)
+
+
+def require_sendable(campaign: Campaign):
+    """The template version the campaign would send now, or a clear refusal: the channel must
+    be one the hub sends, the template must exist for it with purpose OFFER and an APPROVED
+    version, and a template using ``{{promo.code}}`` needs the campaign's promo code.
+
+    Asked when the campaign is submitted, approved and sent (``campaign_on_apply``), so no
+    path — however the workflow's guards are configured — sends an unapproved text."""
+    if campaign.channel not in SENDABLE_CHANNELS:
+        raise ServiceError("channel_unavailable", str(CHANNEL_UNAVAILABLE), field="channel")
+    if not campaign.template_key:
+        raise ServiceError(
+            "template_required",
+            _("Pilih templat pesan (penawaran) untuk kampanye ini."),
+            field="template_key",
+        )
+    version = approved_version(campaign.template_key, campaign.channel)
+    if version.template.purpose != Purpose.OFFER:
+        raise ServiceError(
+            "template_purpose",
+            _("Templat %(key)s bukan templat penawaran (OFFER).") % {"key": campaign.template_key},
+            field="template_key",
+        )
+    uses = set(placeholders(version.subject) + placeholders(version.text))
+    uses |= set(placeholders(version.html))
+    if "promo.code" in uses and not campaign.promo_code:
+        raise ServiceError(
+            "promo_code_required",
+            _("Templat ini memakai {{promo.code}}: isi kode promo kampanye dulu."),
+            field="promo_code",
+        )
+    return version
 
 
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:
@@ -150,8 +223,16 @@ def is_evaluated(campaign: Campaign, data: dict) -> bool:
 
 def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list[str]:
     """What a status change implies: submission freezes the segment's current version, a
-    decision keeps its note (and the approver), the end of the send its time."""
+    decision keeps its note (and the approver), the start of the send the template version,
+    the end of the send its time. Submission, approval and the start of the send also need a
+    sendable template (``require_sendable``)."""
     to = transition.to_status
+    if to in (CampaignStatus.SUBMITTED, CampaignStatus.APPROVED, CampaignStatus.RUNNING):
+        version = require_sendable(campaign)  # a refusal undoes the whole move
+        if to == CampaignStatus.RUNNING:
+            # Frozen: every batch sends this version, whatever is approved meanwhile.
+            campaign.template_version = version.number
+            return ["template_version"]
     if to == CampaignStatus.SUBMITTED:
         campaign.segment_version, campaign.submitted_at = campaign.segment.current, at
         return ["segment_version", "submitted_at"]

@@ -6,6 +6,12 @@
 * ``message_status_apply(StatusUpdate)`` / ``inbound_receive(InboundMessage)`` — what the
   provider webhooks call (``messaging.services``);
 * ``Channel``, ``Purpose``, ``MessageSource``, ``MessageStatus``, ``Rendered``;
+* ``message_queue_template_many(...)`` — a template version to many customers, rendered per
+  customer when a placeholder needs the customer (``messaging.queueing_templates``), and
+  ``approved_version_number(key, channel, number)`` for a sender that froze a version;
+  ``CUSTOMER_ADDRESS`` — the customer field each channel sends to;
+* ``register_source_labels(source, names)`` — the owner of a source (marketing: campaigns)
+  tells the outbox pages how its ids are named (``messaging.sources``);
 * ``engagement_record(message_id=, kind=)`` with ``EngagementKind`` — the first open, click,
   unsubscribe or conversion of a message, for channel analytics (``messaging.tracking``);
   ``tracked_url(message, url)`` / ``open_pixel_url(message)`` for the renderer;
@@ -31,7 +37,11 @@ from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
 from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
-from amanah.messaging.queueing import message_queue, message_queue_many
+from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue, message_queue_many
+from amanah.messaging.queueing_templates import (
+    approved_version_number,
+    message_queue_template_many,
+)
 from amanah.messaging.services import (
     STATUS_CHANGED,
     inbound_receive,
@@ -39,6 +49,7 @@ from amanah.messaging.services import (
     messages_move_to_survivor,
     sent_since,
 )
+from amanah.messaging.sources import register_source_labels
 from amanah.messaging.tracking import engagement_record, open_pixel_url, tracked_url
 from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 from amanah.workflow.contract import (
@@ -51,18 +62,22 @@ from amanah.workflow.contract import (
 # --------------------------------------------------------------------------- outbox
 
 __all__ = [
+    "CUSTOMER_ADDRESS",
     "Channel",
     "EngagementKind",
     "MessageSource",
     "MessageStatus",
     "Purpose",
     "Rendered",
+    "approved_version_number",
     "engagement_record",
     "inbound_receive",
     "message_queue",
     "message_queue_many",
+    "message_queue_template_many",
     "message_status_apply",
     "open_pixel_url",
+    "register_source_labels",
     "tracked_url",
 ]
 

@@ -23,7 +23,10 @@ from amanah.messaging.models import (
     MessageEvent,
     MessageSource,
     MessageStatus,
+    MessageTemplate,
+    VersionStatus,
 )
+from amanah.messaging.sources import labels_for
 
 PAGE_SIZE = 50
 
@@ -102,6 +105,7 @@ class AnalyticsRow:
     campaign_id: str
     channel: str
     counts: dict[str, int] = field(default_factory=dict)
+    campaign_name: str = ""  # from the owner's label resolver (``sources``); "" if unknown
 
     @property
     def channel_label(self) -> str:
@@ -118,23 +122,72 @@ def _engaged(kind: str):
     return Exists(Engagement.objects.filter(message=OuterRef("pk"), kind=kind))
 
 
+def _metric_counts() -> dict:
+    return {
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        "delivered": Count("pk", filter=Q(delivered_at__isnull=False)),
+        "opened": Count("pk", filter=Q(read_at__isnull=False) | Q(_engaged(EngagementKind.OPEN))),
+        "clicked": Count("pk", filter=Q(_engaged(EngagementKind.CLICK))),
+        "converted": Count("pk", filter=Q(_engaged(EngagementKind.CONVERT))),
+        "unsubscribed": Count("pk", filter=Q(_engaged(EngagementKind.UNSUBSCRIBE))),
+    }
+
+
 def channel_analytics(*, actor, campaign_id: str | None = None) -> list[AnalyticsRow]:
     """Per campaign and channel, in one GROUP BY over the outbox: messages the provider took
     (sent), delivered, opened (email pixel or a provider READ), clicked, converted and
-    unsubscribed. Only campaign messages the actor may see are counted."""
+    unsubscribed. Only campaign messages the actor may see are counted. Each row carries the
+    campaign's name when its owner registered a label resolver (``messaging.sources``)."""
     rows = Message.objects.visible_to(actor).filter(source=MessageSource.CAMPAIGN)
     if campaign_id:
         rows = rows.filter(source_id=campaign_id)
-    grouped = (
+    grouped = list(
         rows.values("source_id", "channel")
-        .annotate(
-            sent=Count("pk", filter=Q(sent_at__isnull=False)),
-            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
-            opened=Count("pk", filter=Q(read_at__isnull=False) | Q(_engaged(EngagementKind.OPEN))),
-            clicked=Count("pk", filter=Q(_engaged(EngagementKind.CLICK))),
-            converted=Count("pk", filter=Q(_engaged(EngagementKind.CONVERT))),
-            unsubscribed=Count("pk", filter=Q(_engaged(EngagementKind.UNSUBSCRIBE))),
-        )
+        .annotate(**_metric_counts())
         .order_by("source_id", "channel")
     )
-    return [AnalyticsRow(g["source_id"], g["channel"], {m: g[m] for m in METRICS}) for g in grouped]
+    names = labels_for(MessageSource.CAMPAIGN, (g["source_id"] for g in grouped))
+    return [
+        AnalyticsRow(
+            g["source_id"],
+            g["channel"],
+            {m: g[m] for m in METRICS},
+            campaign_name=names.get(g["source_id"], ""),
+        )
+        for g in grouped
+    ]
+
+
+def source_totals(*, source: str, source_id: str) -> dict[str, int]:
+    """Totals of every message of one source (a whole campaign): the analytics metrics plus
+    ``messages`` (rows), ``waiting`` (not yet handed to a provider), ``failed`` (FAILED,
+    BOUNCED or DEAD) and ``cancelled`` (contactability refused). Aggregates only, no
+    recipient: for the owner's own page (the campaign page), which checked its permission."""
+    rows = Message.objects.filter(source=source, source_id=str(source_id)[:64])
+    return rows.aggregate(
+        messages=Count("pk"),
+        waiting=Count("pk", filter=Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
+        failed=Count(
+            "pk",
+            filter=Q(status__in=[MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.DEAD]),
+        ),
+        cancelled=Count("pk", filter=Q(status=MessageStatus.CANCELLED)),
+        **_metric_counts(),
+    )
+
+
+# --------------------------------------------------------------------------- for senders' forms
+
+
+def approved_templates(*, purpose: str) -> list[tuple[str, str, list[str]]]:
+    """``(key, name, channels)`` of the templates of ``purpose`` with an APPROVED version, by
+    key — what a sender's form offers (the sender's service checks again when it is used)."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    rows = (
+        MessageTemplate.objects.filter(purpose=purpose, versions__status=VersionStatus.APPROVED)
+        .order_by("key", "channel")
+        .values_list("key", "name", "channel")
+    )
+    for key, name, channel in rows:
+        found.setdefault(key, (name, []))[1].append(channel)
+    return [(key, name, channels) for key, (name, channels) in found.items()]

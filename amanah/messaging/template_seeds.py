@@ -1,5 +1,6 @@
 """The demo's message templates (loaded by ``amanah.demo``): a case receipt by email and
-WhatsApp, a case status update, a campaign offer, and the SLA digest to staff.
+WhatsApp, a case status update, a campaign offer for every channel a campaign sends on
+(email, WhatsApp, SMS), and the SLA digest to staff.
 
 Written and decided through the ordinary services: the marketing user writes them all, approves
 the SERVICE and STAFF ones herself (allowed, see ``template_services``) and the compliance user
@@ -79,6 +80,14 @@ SEEDS: list[dict] = [
         "provider_template": "campaign_offer",
         "text": "Halo {{customer.first_name}}, {{campaign.name}} kini tersedia untuk Anda. "
         "Kode promo: {{promo.code}}. Balas STOP untuk berhenti menerima penawaran.",
+    },
+    {
+        "key": "campaign.offer",
+        "channel": "SMS",
+        "purpose": "OFFER",
+        "name": "Penawaran kampanye (SMS)",
+        "text": "Halo {{customer.first_name}}, {{campaign.name}} kini tersedia. "
+        "Kode promo {{promo.code}}. Balas STOP untuk berhenti.",
     },
     {
         "key": "sla.digest",

@@ -28,9 +28,14 @@ CUSTOMER_A, CUSTOMER_B, CUSTOMER_C = (
 
 
 @pytest.fixture(scope="module")
-def base(django_db_blocker):
-    with django_db_blocker.unblock(), demo_server() as url:
-        yield url
+def demo(django_db_blocker):
+    with django_db_blocker.unblock(), demo_server() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def base(demo):
+    return demo.base
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,7 @@ def open_customer(page, base, name):
     page.wait_for_selector("[data-testid=customer-name]")
 
 
-def test_the_demo_script(page, base):
+def test_the_demo_script(page, base, demo):
     steps = Steps(page)
 
     # 0:45–2:00 — Customer 360: search as agent, open the profile (VIEW_PROFILE)
@@ -137,6 +142,8 @@ def test_the_demo_script(page, base):
     page.fill("#id_name", "Edukasi Mobile Banking")
     page.select_option("#id_segment", label="Penabung KC Medan")
     page.select_option("#id_channel", "WHATSAPP")
+    page.select_option("#id_template_key", "campaign.offer")  # seeded, approved by compliance
+    page.fill("#id_promo_code", "MBANKING26")
     page.fill("#id_message", "Aktifkan mobile banking Bank Sumut: transfer 24 jam tanpa antre.")
     page.click("[data-testid=campaign-form] button[type=submit]")
     page.click("[data-testid=submit]")
@@ -182,6 +189,8 @@ def test_the_demo_script(page, base):
         )
     steps.shot("why-am-i-seeing-this")
 
+    campaign_over_the_hub(page, base, steps, demo)
+
     sales_steps(page, base, steps)
 
     # 9:00–10:00 — compliance finds every important action in the audit trail
@@ -199,6 +208,39 @@ def test_the_demo_script(page, base):
         assert page.locator(f"tr[data-action={action}]").count() >= 1, action
     page.goto(f"{base}/audit/?action=CLOSE_CASE")
     steps.shot("audit-log")
+
+
+def campaign_over_the_hub(page, base, steps, demo) -> None:
+    """The campaign went out through the messaging hub: the fake WhatsApp provider received
+    customer B's template message, and its signed status webhooks show on B's Komunikasi tab
+    (masked number, status), which the supervisor of B's branch may see."""
+    b_number = "6281370002002"
+    sent_to_b = [
+        r.body
+        for r in demo.provider.delivered("whatsapp")
+        if r.body and r.body.get("to", "").lstrip("+") == b_number
+    ]
+    assert len(sent_to_b) == 1, "one campaign message to customer B"
+    (body,) = sent_to_b
+    assert body["template"]["name"] == "campaign_offer"
+    parameters = [
+        p["text"] for c in body["template"]["components"] for p in c.get("parameters", [])
+    ]
+    assert "Edukasi Mobile Banking" in parameters and "MBANKING26" in parameters
+
+    as_user(page, base, "supervisor")
+    open_customer(page, base, CUSTOMER_B)
+    tab = page.url.split("?")[0] + "?tab=messaging"
+    row = "[data-testid=customer-messages] li.message-row:has-text('campaign.offer')"
+    for _attempt in range(30):  # the provider's webhooks arrive after the send
+        page.goto(tab)
+        if page.locator(f"{row}[data-status=READ]").count():
+            break
+        page.wait_for_timeout(1000)
+    assert page.locator(f"{row}[data-status=READ][data-channel=WHATSAPP]").count() == 1
+    masked = page.inner_text(f"{row} [data-testid=masked-address]")
+    assert "****" in masked and "81370002002" not in masked.replace(" ", "").replace("-", "")
+    steps.shot("campaign-on-komunikasi-tab")
 
 
 def sales_steps(page, base, steps) -> None:

@@ -11,11 +11,13 @@ from amanah.core.roles import RoleKey as R
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import Campaign
+from amanah.marketing.testing import OFFER_KEY
 from amanah.marketing.tests.test_marketing import (  # noqa: F401  (fixtures)
     SEGMENT,
     approved,
     execute_and_send,
     marketer,
+    offers,
     people,
 )
 from amanah.workflow.contract import available_transitions, history_for
@@ -28,7 +30,7 @@ def _draft(marketer) -> Campaign:  # noqa: F811  (the fixture's user)
         name="Promo",
         segment=segment,
         channel="EMAIL",
-        message="Pesan promosi yang cukup panjang.",
+        template_key=OFFER_KEY,
     )
 
 

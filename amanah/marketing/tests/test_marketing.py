@@ -16,6 +16,7 @@ from amanah.customers.services import CustomerInput, customer_create
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import CampaignBatch, CampaignEligibility, CampaignEvent
+from amanah.marketing.testing import OFFER_KEY, offer_template
 
 # A Tuesday morning in Medan: inside the offer window, so the tests do not depend on the clock.
 SEND_AT = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
@@ -41,14 +42,26 @@ SEGMENT = {
 
 
 @pytest.fixture
-def people(db, system, branch_a, branch_b, make_user):
+def offers(db):
+    """An approved OFFER template ``OFFER_KEY`` for each channel a campaign sends on."""
+    return {channel: offer_template(channel) for channel in ("EMAIL", "WHATSAPP", "SMS")}
+
+
+@pytest.fixture
+def people(db, system, branch_a, branch_b, make_user, offers):
     agent = make_user(R.AGENT, branches=[branch_a])
+    numbers = iter(range(1, 100))
 
     def person(name, branch=branch_a, consent="GRANTED", savings=True):
+        n = next(numbers)
         customer = customer_create(
             actor=system,
             data=CustomerInput(
-                full_name=name, home_branch=branch, products={"has_savings": savings}
+                full_name=name,
+                home_branch=branch,
+                products={"has_savings": savings},
+                phone=f"0812600{n:05d}",
+                email=f"nasabah{n}@contoh.co.id",
             ),
         )
         if consent:
@@ -106,7 +119,7 @@ def approved(people, marketer, make_user):
         name="Edukasi mobile banking",
         segment=segment,
         channel="WHATSAPP",
-        message="Aktifkan mobile banking dan nikmati transfer gratis.",
+        template_key=OFFER_KEY,
     )
     mkt.campaign_submit(actor=marketer, campaign=campaign)
     mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
@@ -128,7 +141,7 @@ def test_four_eyes_the_author_cannot_approve(people, marketer, make_user):
         name="Promo",
         segment=segment,
         channel="EMAIL",
-        message="Pesan promosi yang cukup panjang.",
+        template_key=OFFER_KEY,
     )
     with pytest.raises(ServiceError):  # not submitted yet
         mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
@@ -193,7 +206,7 @@ def test_execution_produces_events_on_the_timeline(approved, marketer, people):
     sent = CampaignEvent.objects.get(event_type="SENT")
     assert sent.customer == people["B"]
     view = customer_360(actor=people["agent"], customer_id=people["B"].pk)
-    assert any(e.kind == "MARKETING" and "Terkirim" in e.title for e in view.events)
+    assert any(e.kind == "MARKETING" and "Diserahkan ke hub pesan" in e.title for e in view.events)
     assert view.facts["eligibility"][0].is_eligible
     with pytest.raises(ServiceError):  # done is done
         sending.campaign_execute(actor=marketer, campaign=approved, confirmed=True)
@@ -287,7 +300,9 @@ def test_report_and_360_why(approved, marketer, people):
     assert 'data-testid="progress-remaining">1<' in running and "hx-get" in running
     sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=SEND_AT)
     page = client.get(url).content.decode()
-    assert 'data-reason="NO_CONSENT"' in page and "SENT: 1" in page
+    assert 'data-reason="NO_CONSENT"' in page
+    assert 'data-metric="handed">Diserahkan ke hub pesan: 1<' in page
+    assert 'data-metric="waiting">Menunggu dikirim: 1<' in page
     assert 'data-testid="progress-sent">1<' in page
     assert 'data-testid="progress-remaining">0<' in page
     progress = client.get(f"{url}progress/").content.decode()

@@ -11,9 +11,11 @@ from amanah.core.view_helpers import REFUSED_FRAGMENT_HEADER
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import Campaign, Segment
+from amanah.marketing.testing import OFFER_KEY
 from amanah.marketing.tests.test_marketing import (  # noqa: F401  (fixtures)
     SEGMENT,
     marketer,
+    offers,
     people,
 )
 
@@ -55,10 +57,16 @@ def test_a_refused_campaign_comes_back_on_its_form_with_400(people, marketer):  
     client = sign_in(Client(), marketer)
     response = client.post(
         "/marketing/campaigns/new/",
-        {"name": "Promo", "segment": str(segment.pk), "channel": "EMAIL", "message": "Halo"},
+        {
+            "name": "Promo",
+            "segment": str(segment.pk),
+            "channel": "EMAIL",
+            "template_key": OFFER_KEY,
+            "promo_code": "kode promo!",
+        },
     )
     assert response.status_code == 400
-    assert "Isi pesan minimal 10 karakter." in response.content.decode()
+    assert "Kode promo 1–32 huruf besar" in response.content.decode()
     assert not Campaign.objects.exists()
 
 
@@ -69,7 +77,7 @@ def test_a_refused_campaign_action_flashes_why_after_303(people, marketer):  # n
         name="Promo",
         segment=segment,
         channel="EMAIL",
-        message="Pesan promosi yang cukup panjang.",
+        template_key=OFFER_KEY,
     )
     mkt.campaign_submit(actor=marketer, campaign=campaign)
     with pytest.raises(ServiceError) as expected:  # not approved yet: nothing to send

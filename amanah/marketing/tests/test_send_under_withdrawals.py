@@ -7,7 +7,9 @@ the interleaving:
 * nobody whose withdrawal committed before their batch started is sent to;
 * a customer who was sent to and has withdrawn withdrew after their batch had locked them
   (the withdrawal waited: it is recorded after the batch began);
-* every eligible customer ends with exactly one outcome, and the batch audit counts add up.
+* every eligible customer ends with exactly one outcome, and the batch audit counts add up;
+* the outbox holds exactly one message per customer sent to (SENT = handed to the hub) and
+  none for anyone skipped.
 """
 
 import queue
@@ -29,9 +31,12 @@ from amanah.consent.testing import (  # noqa: F401 (fixture)
     grant_marketing,
     run_in_threads,
 )
+from amanah.customers.models import Customer
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import Campaign, CampaignBatch, CampaignEvent, Segment
+from amanah.marketing.testing import OFFER_KEY, offer_template, remove_offer_templates
+from amanah.messaging.models import Message, MessageEvent
 
 CUSTOMERS = 300
 BATCH = 25
@@ -53,7 +58,7 @@ def _queued_campaign(world) -> Campaign:
         name="Uji kirim",
         segment=segment,
         channel="WHATSAPP",
-        message="Pesan uji pengiriman kampanye.",
+        template_key=OFFER_KEY,
     )
     mkt.campaign_submit(actor=system, campaign=campaign)
     mkt.campaign_approve(actor=system, campaign=campaign)
@@ -65,8 +70,12 @@ def _queued_campaign(world) -> Campaign:
 def _remove_campaign(campaign_id) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM procrastinate_jobs WHERE args->>'campaign_id' = %s", [str(campaign_id)]
+            "DELETE FROM procrastinate_jobs WHERE args->>'campaign_id' = %s"
+            " OR (queueing_lock = 'messaging-dispatch-WHATSAPP' AND status = 'todo')",
+            [str(campaign_id)],
         )
+    MessageEvent.objects.filter(message__source_id=str(campaign_id)).delete()
+    Message.objects.filter(source="CAMPAIGN", source_id=str(campaign_id)).delete()
     segment_id = Campaign.objects.get(pk=campaign_id).segment_id
     Campaign.objects.filter(pk=campaign_id).delete()
     Segment.objects.filter(pk=segment_id).delete()
@@ -76,6 +85,13 @@ def test_withdrawals_during_a_send_are_honoured(committed, monkeypatch):  # noqa
     monkeypatch.setattr(sending, "BATCH_SIZE", BATCH)
     customers = committed.customers(CUSTOMERS)
     committed.run(lambda: grant_marketing(customers))
+    committed.run(
+        lambda: Customer.objects.filter(pk__in=[c.pk for c in customers]).update(
+            phone_e164="+6281260000001"
+        )
+    )
+    committed.run(lambda: offer_template("WHATSAPP"))
+    committed.on_cleanup(remove_offer_templates)
     campaign = committed.run(lambda: _queued_campaign(committed))
     committed.on_cleanup(lambda: _remove_campaign(campaign.pk))
 
@@ -157,6 +173,14 @@ def test_withdrawals_during_a_send_are_honoured(committed, monkeypatch):  # noqa
     assert all(
         set(m) == {"batch", "sent", "skipped", "skipped_by_reason", "waiting"} for m in batch_audits
     ), "counts only, no identifiers"
+    messages = list(
+        Message.objects.filter(source="CAMPAIGN", source_id=str(campaign.pk)).values_list(
+            "customer_id", "status", "purpose", "channel"
+        )
+    )
+    sent_to = {c for c, (kind, _r) in outcomes.items() if kind == "SENT"}
+    assert sorted(c for c, *_rest in messages) == sorted(sent_to), "one message per SENT"
+    assert {(s, p, ch) for _c, s, p, ch in messages} <= {("QUEUED", "OFFER", "WHATSAPP")}
     campaign.refresh_from_db()
     assert campaign.status == "DONE"
     assert sending.campaign_progress(campaign)["remaining"] == 0
