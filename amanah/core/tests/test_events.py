@@ -162,9 +162,8 @@ def test_a_deferred_handler_gets_an_integration_actor_with_its_own_grants_only(
     sweep = IntegrationActor("uji", permissions=(), branch_ids=[branch])
     key = f"{EVENT}:slow"
     with registry.event_handlers.temporarily(key, EventHandler(EVENT, slow, deferred=True)):
-        with django_capture_on_commit_callbacks(execute=True):
-            with transaction.atomic():
-                events.emit(EVENT, actor=sweep, counter=_counter("integration"))
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            events.emit(EVENT, actor=sweep, counter=_counter("integration"))
         (job,) = _jobs(run_event_handler.name)
         events.run_deferred(**job)
     (actor,) = seen
