@@ -117,7 +117,8 @@ def _defer(handler_key: str, actor: dict, objects: dict) -> None:
 def _reference(value):
     """Model instances travel as (label, pk); anything else must already be JSON."""
     if isinstance(value, models.Model):
-        return {"model": value._meta.label, "pk": value.pk}
+        pk = value.pk if isinstance(value.pk, int) else str(value.pk)  # UUIDs travel as text
+        return {"model": value._meta.label, "pk": pk}
     return {"value": value}
 
 
