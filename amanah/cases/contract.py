@@ -29,6 +29,7 @@ from amanah.cases.sensitivity import (
     may_see_sensitive,
     open_sensitive_case_exists,
 )
+from amanah.cases.sweep import SLA_DIGEST
 from amanah.consent.contract import Purpose, register_contact_blocker
 from amanah.core import events, registry
 from amanah.core.contributions import (
@@ -160,6 +161,15 @@ def move_cases(absorbed, survivor) -> int:
 
 # Emitted by case_close inside its transaction: fn(*, actor, case).
 events.declare("cases.case_closed")
+# Emitted by case_create inside its transaction: fn(*, actor, case) — the receipt to the
+# customer hangs off it (messaging, deferred). Status moves are "cases.case.transitioned".
+events.declare(services.CASE_CREATED)
+# A sweep run's digest of one step, emitted in the transaction that set the run's last marks:
+# fn(*, actor, kind, title, at, url, counts) — ``kind`` warning/breach/regulatory, ``title``
+# the digest's words after the count, ``at`` the run's clock (ISO), ``counts`` [[user id,
+# number of marked cases]] per recipient (assignee, branch supervisors). The messaging hub
+# turns it into one IN_APP and one EMAIL message per recipient.
+events.declare(SLA_DIGEST)
 
 registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
@@ -322,6 +332,24 @@ for name, variable in (
             "case",
             _case_due,
             "15-12-2026 17:00 WIB",
+        ),
+    ),
+    (
+        "case.final_response",
+        TemplateVariable(
+            gettext_lazy("Jawaban akhir kasus"),
+            "case",
+            lambda c: c["case"].final_response or "",
+            "Dana Rp 2.500.000 telah dikembalikan ke rekening Anda.",
+        ),
+    ),
+    (
+        "sla_digest.summary",
+        TemplateVariable(
+            gettext_lazy("Ringkasan SLA (jumlah dan jenis)"),
+            "sla_digest",
+            lambda c: c["sla_digest"]["summary"],
+            "3 kasus melewati batas SLA",
         ),
     ),
     (

@@ -47,6 +47,9 @@ from amanah.workflow.contract import available_transitions, transition_apply
 S = CaseStatus
 MIN_CHRONOLOGY = 10
 
+# Emitted by case_create inside its transaction: fn(*, actor, case) (declared in the contract).
+CASE_CREATED = "cases.case_created"
+
 MIN_REASON = 10  # an escalation's reason, at least
 RESOLUTION_CODE_MAX = 40
 
@@ -152,6 +155,8 @@ def case_create(*, actor, data: CaseInput) -> Case:
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
     stored = _attach(case, actor, checked) if checked is not None else None
+    # The receipt to the customer (messaging, deferred: never a condition of the case).
+    events.emit(CASE_CREATED, actor=actor, case=case)
     audit.record(  # last (with the attachment's row): the chain lock is held until COMMIT
         actor=actor,
         action=AuditAction.CREATE_CASE,

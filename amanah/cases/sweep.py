@@ -25,9 +25,11 @@ What each mark leaves behind, and why it scales with the people told, not the ca
   audit time (docs/benchmarks.md), but a case looked up in the trail would then not be found
   by its id; kept per case.
 - The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
-  "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases; a second run
-  marks nothing and so adds nothing. It is written in the transaction of the last batch of the
-  last pass that sets the mark:
+  "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases, and the same
+  count by e-mail: the sweep counts per recipient and emits ``cases.sla_digest``; the
+  messaging hub queues the messages (IN_APP + EMAIL, keyed by the run's clock). A second run
+  marks nothing and so adds nothing. The event is emitted in the transaction of the last batch
+  of the last pass that sets the mark:
   if the run dies halfway, the cases already marked go without a digest (they are in the
   overdue queue all the same), and none is ever sent twice.
 - The case's activity log: in a normal per-minute run (at most ``DETAIL_LIMIT`` cases due for
@@ -50,6 +52,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import OPEN_STATUSES, Case
 from amanah.cases.policies import CASE_ASSIGN, CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 
@@ -63,6 +66,9 @@ BATCH_SIZE = 5000
 # beyond it (a catch-up) one summary line stands for them all.
 DETAIL_LIMIT = 500
 QUEUE_OVERDUE_URL = "/cases/queue/?overdue=on"
+# fn(*, actor, kind, title, at, url, counts): a run's digest of one step (declared in the
+# contract; the messaging hub queues the staff messages).
+SLA_DIGEST = "cases.sla_digest"
 
 
 @dataclass(frozen=True)
@@ -225,8 +231,11 @@ def _marks(pass_: Pass, row: tuple) -> list[Step]:
 
 
 def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
-    """One notification per recipient (assignee, branch supervisors) naming how many of the
-    run's marked cases are theirs; the run's clock in the key keeps a retry from doubling it."""
+    """One digest per recipient (assignee, branch supervisors) naming how many of the run's
+    marked cases are theirs: counted here in one statement, handed to the messaging hub as one
+    event (``SLA_DIGEST``: step kind, run clock, [(user id, count), …]), which queues one
+    IN_APP and one EMAIL message per recipient keyed by the run's clock, so a retry adds none.
+    Per recipient, never per case."""
     sql = f"""
         WITH supervisors AS ({_supervisors_sql()}),
         marked AS (
@@ -239,19 +248,21 @@ def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
              UNION
             SELECT sup.user_id, m.id FROM marked m JOIN supervisors sup USING (branch_id)
         )
-        INSERT INTO notifications_notification (user_id, title, body, url, dedupe_key, created_at)
-        SELECT user_id, count(*) || ' {_literal(step.digest)}', '', %(url)s, %(key)s, %(now)s
-          FROM recipients GROUP BY user_id
-        ON CONFLICT (user_id, dedupe_key) DO NOTHING
+        SELECT user_id, count(*) FROM recipients GROUP BY user_id ORDER BY user_id
     """
-    params = {
-        "now": now,
-        "ids": case_ids,
-        "url": QUEUE_OVERDUE_URL,
-        "key": f"{step.kind}-digest:{now.isoformat()}",
-    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, {"now": now, "ids": case_ids})
+        counts = [[str(user_id), count] for user_id, count in cursor.fetchall()]
+    if counts:
+        events.emit(
+            SLA_DIGEST,
+            actor=ACTOR,
+            kind=step.kind,
+            title=step.digest,
+            at=now.isoformat(),
+            url=QUEUE_OVERDUE_URL,
+            counts=counts,
+        )
 
 
 def _summarize(step: Step, now, marked: int) -> None:

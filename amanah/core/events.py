@@ -18,6 +18,7 @@ primary keys. Handlers run in (order, key) order; a handler is registered once p
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,7 +27,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 
 from amanah.core import registry
-from amanah.core.actors import SystemActor
+from amanah.core.actors import IntegrationActor, SystemActor
 
 
 class UnknownEvent(LookupError):
@@ -116,7 +117,8 @@ def _defer(handler_key: str, actor: dict, objects: dict) -> None:
 def _reference(value):
     """Model instances travel as (label, pk); anything else must already be JSON."""
     if isinstance(value, models.Model):
-        return {"model": value._meta.label, "pk": value.pk}
+        pk = value.pk if isinstance(value.pk, int) else str(value.pk)  # UUIDs travel as text
+        return {"model": value._meta.label, "pk": pk}
     return {"value": value}
 
 
@@ -129,6 +131,15 @@ def _resolve(reference: dict):
 def _actor_reference(actor) -> dict:
     if isinstance(actor, SystemActor):
         return {"system": actor.username}
+    if isinstance(actor, IntegrationActor):
+        # Its own narrow grants travel with it: the job acts with exactly these, no more.
+        grants = actor.grants
+        return {
+            "integration": actor.name,
+            "permissions": sorted(grants.permissions),
+            "all_branches": grants.all_branches,
+            "branch_ids": sorted(str(b) for b in grants.branch_ids),
+        }
     # The role the actor acted in, so the handler's permission checks see the same grants.
     return {**_reference(actor), "role": getattr(actor, "active_role", "")}
 
@@ -136,6 +147,13 @@ def _actor_reference(actor) -> dict:
 def _resolve_actor(reference: dict):
     if "system" in reference:
         return SystemActor(reference["system"])
+    if "integration" in reference:
+        return IntegrationActor(
+            reference["integration"],
+            permissions=reference["permissions"],
+            all_branches=reference["all_branches"],
+            branch_ids=[uuid.UUID(b) for b in reference["branch_ids"]],
+        )
     actor = _resolve(reference)
     actor.active_role = reference.get("role", "")
     return actor

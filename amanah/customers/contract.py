@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from amanah.audit.models import AuditAction
-from amanah.core import registry
+from amanah.core import events, registry
 from amanah.core.contributions import (
     NavItem,
     QuickAction,
@@ -82,6 +82,9 @@ for name, variable in (
     ),
 ):
     registry.template_variables.register(name, variable)
+
+# A merge proposed (fn(*, actor, request)): the approvers are told (messaging).
+events.declare(merge.MERGE_PROPOSED)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core import registry
+from amanah.core import events, registry
 from amanah.core.errors import ServiceError
 from amanah.customers.models import (
     Customer,
@@ -30,6 +30,10 @@ from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROP
 from amanah.customers.services import PRODUCT_FIELDS
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply
+
+# Emitted by merge_propose in its transaction: fn(*, actor, request). Decisions are the
+# workflow's "customers.merge.transitioned".
+MERGE_PROPOSED = "customers.merge_proposed"
 
 
 @transaction.atomic
@@ -49,6 +53,7 @@ def merge_propose(*, actor, survivor: Customer, absorbed: Customer, reason: str)
     request = MergeRequest.objects.create(
         survivor=survivor, absorbed=absorbed, reason=reason.strip(), proposed_by=actor
     )
+    events.emit(MERGE_PROPOSED, actor=actor, request=request)  # the approvers hear of it
     audit.record(
         actor=actor,
         action=AuditAction.PROPOSE_MERGE,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Reason, contactability
-from amanah.core import registry
+from amanah.core import events, registry
 from amanah.core.contributions import (
     NavItem,
     TemplateVariable,
@@ -28,12 +28,13 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.models import CampaignStatus as S
 from amanah.marketing.policies import CAMPAIGN_VIEW, SEGMENT_MANAGE
-from amanah.messaging.contract import MessageSource, register_source_labels
+from amanah.messaging.contract import MessageSource, approval_notify, register_source_labels
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
     declare_workflow,
     register_guard,
+    times_moved_to,
 )
 
 
@@ -217,3 +218,39 @@ declare_workflow(
         ),
     )
 )
+
+
+def campaign_moved(*, actor, obj, from_status: str, to_status: str, revert: bool) -> None:
+    """Submitted → the campaign approvers are told (IN_APP, through the messaging hub);
+    approved or rejected → its author. Numbered per move: a campaign may be submitted again."""
+    from django.urls import reverse
+
+    from amanah.iam.selectors import holders_of
+    from amanah.messaging.contract import MessageSource
+
+    if revert:
+        return
+    if to_status == S.SUBMITTED:
+        users = holders_of(policies.CAMPAIGN_APPROVE)
+        title = _("Kampanye “%(name)s” menunggu persetujuan Anda")
+    elif to_status in (S.APPROVED, S.REJECTED) and obj.created_by_id:
+        users = [obj.created_by]
+        title = (
+            _("Kampanye “%(name)s” disetujui")
+            if to_status == S.APPROVED
+            else _("Kampanye “%(name)s” ditolak")
+        )
+    else:
+        return
+    approval_notify(
+        actor=actor,
+        users=users,
+        title=title % {"name": obj.name[:120]},
+        url=reverse("marketing:campaign_detail", args=[obj.pk]),
+        source=MessageSource.APPROVAL,
+        source_id=f"campaign:{obj.pk}",
+        step=f"{to_status}:{times_moved_to('marketing.campaign', obj, to_status)}",
+    )
+
+
+events.on("marketing.campaign.transitioned", campaign_moved)

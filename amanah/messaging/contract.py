@@ -15,6 +15,9 @@
 * ``engagement_record(message_id=, kind=)`` with ``EngagementKind`` — the first open, click,
   unsubscribe or conversion of a message, for channel analytics (``messaging.tracking``);
   ``tracked_url(message, url)`` / ``open_pixel_url(message)`` for the renderer;
+* ``staff_queue_many(...)`` — the same kind of message to many members of staff, one content
+  each (``messaging.staff``); ``approval_notify(...)`` — IN_APP to whoever must decide or hear
+  of a decision, for the workflows of apps above messaging (``messaging.notices``);
 * the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
   FAILED … for channel analytics.
 * templates: the menu entry, the events of template writes and the workflow of a template
@@ -31,11 +34,12 @@ from amanah.audit.models import AuditAction
 from amanah.consent.contract import register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
-from amanah.messaging import template_services
+from amanah.messaging import notices, template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
+from amanah.messaging.notices import approval_notify
 from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue, message_queue_many
 from amanah.messaging.queueing_templates import (
@@ -50,6 +54,7 @@ from amanah.messaging.services import (
     sent_since,
 )
 from amanah.messaging.sources import register_source_labels
+from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.tracking import engagement_record, open_pixel_url, tracked_url
 from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 from amanah.workflow.contract import (
@@ -70,6 +75,7 @@ __all__ = [
     "Purpose",
     "Rendered",
     "approved_version_number",
+    "approval_notify",
     "engagement_record",
     "inbound_receive",
     "message_queue",
@@ -78,6 +84,7 @@ __all__ = [
     "message_status_apply",
     "open_pixel_url",
     "register_source_labels",
+    "staff_queue_many",
     "tracked_url",
 ]
 
@@ -161,3 +168,18 @@ declare_workflow(
         ),
     )
 )
+
+
+# --------------------------------------------------------------------------- notices
+# What the hub sends when something happens below it (``messaging.notices``): the case receipt
+# and status updates to the customer (deferred: never a condition of the case's change), the
+# SLA digest to staff (deferred), merge and template approvals to staff (in the decision).
+
+events.declare(notices.CASE_NOTICE_DUE)
+events.on("cases.case_created", notices.case_receipt, deferred=True)
+events.on("cases.case.transitioned", notices.case_moved)
+events.on(notices.CASE_NOTICE_DUE, notices.case_notice_send, deferred=True)
+events.on("cases.sla_digest", notices.sla_digest, deferred=True)
+events.on("customers.merge_proposed", notices.merge_proposed)
+events.on("customers.merge.transitioned", notices.merge_decided)
+events.on("messaging.template_version.transitioned", notices.template_version_moved)

@@ -61,7 +61,7 @@ from amanah.consent.contract import (
 )
 from amanah.core.actors import IntegrationActor
 from amanah.customers.models import Customer
-from amanah.messaging import addresses, ratelimit
+from amanah.messaging import addresses, attachments, ratelimit
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import Message, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
@@ -273,6 +273,7 @@ def _outgoing(message: Message) -> OutgoingMessage:
         parameters=tuple(message.parameters or ()),
         category=message.category,
         media_url=message.media_url,
+        attachments=attachments.build(message.attachments),  # made now, never stored
     )
     if message.channel == Channel.EMAIL and message.customer_id and outgoing.html:
         # Opens are counted for the channel analytics (an image the mail client fetches).

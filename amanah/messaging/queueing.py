@@ -102,6 +102,7 @@ def message_queue(
     template_key: str = "",
     template_version: int | None = None,
     at: datetime | None = None,
+    attachments: list[dict] | tuple = (),
 ) -> Message:
     """Queue one message (see the module docstring); returns its row — the existing one when
     the same key was queued before."""
@@ -140,6 +141,7 @@ def message_queue(
                 template_key=template_key,
                 template_version=template_version,
                 **_content(rendered),
+                attachments=list(attachments),  # references (messaging.attachments)
                 address_sealed=addresses.seal(address),
                 address_masked=addresses.mask(channel, address),
                 status=status,

@@ -1,6 +1,11 @@
 """The demo's message templates (loaded by ``amanah.demo``): a case receipt by email and
-WhatsApp, a case status update, a campaign offer for every channel a campaign sends on
-(email, WhatsApp, SMS), and the SLA digest to staff.
+WhatsApp, a case status update and final response, a campaign offer for every channel a
+campaign sends on (email, WhatsApp, SMS), and the SLA digest to staff (one per run and
+step: warnings, breaches or OJK day-20 flags).
+
+Only the demo installs them. A deployment without an approved ``case.receipt`` /
+``case.status_update`` / ``case.resolved`` / ``sla.digest`` sends none of those messages and
+logs that it skipped them (``messaging.notices``); the IN_APP digest needs no template.
 
 Written and decided through the ordinary services: the marketing user writes them all, approves
 the SERVICE and STAFF ones herself (allowed, see ``template_services``) and the compliance user
@@ -59,6 +64,26 @@ SEEDS: list[dict] = [
         "{{case.status}}.\nTerima kasih atas kesabaran Anda.",
     },
     {
+        "key": "case.resolved",
+        "channel": "EMAIL",
+        "purpose": "SERVICE",
+        "name": "Jawaban akhir pengaduan (email)",
+        "subject": "Jawaban atas pengaduan {{case.case_no}}",
+        "text": "Yth. {{customer.full_name}},\n\nPengaduan {{case.case_no}} telah kami "
+        "selesaikan dengan jawaban berikut:\n\n{{case.final_response}}\n\n"
+        "Bila Anda belum puas, hubungi kami dengan menyebut nomor pengaduan ini.",
+    },
+    {
+        "key": "case.resolved",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Jawaban akhir pengaduan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "case_resolved",
+        "text": "Halo {{customer.first_name}}, pengaduan {{case.case_no}} telah diselesaikan: "
+        "{{case.final_response}}",
+    },
+    {
         "key": "campaign.offer",
         "channel": "EMAIL",
         "purpose": "OFFER",
@@ -94,9 +119,8 @@ SEEDS: list[dict] = [
         "channel": "EMAIL",
         "purpose": "STAFF",
         "name": "Ringkasan SLA harian (staf)",
-        "subject": "Ringkasan SLA: {{sla_digest.breached_count}} kasus terlambat",
-        "text": "Ringkasan SLA hari ini:\n- Melewati SLA: {{sla_digest.breached_count}} kasus\n"
-        "- Mendekati batas: {{sla_digest.warning_count}} kasus\n\n"
+        "subject": "Ringkasan SLA: {{sla_digest.summary}}",
+        "text": "Ringkasan SLA:\n- {{sla_digest.summary}}\n\n"
         "Buka antrean kasus untuk menindaklanjuti.",
     },
 ]

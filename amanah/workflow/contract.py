@@ -6,7 +6,8 @@ Change a status: ``transition_apply(actor=, obj=, to=, **data)``; undo the last 
 ``transition_revert(actor=, obj=, reason=)``.
 Ask (views): ``available_transitions(actor, obj)``, ``moves_by_status(actor, Model)``,
 ``available_revert(actor, obj)``, ``history_for(actor, obj)``.
-Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert).
+Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert);
+``times_moved_to(key, obj, status)`` numbers a move (idempotency keys of what it causes).
 """
 
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from amanah.workflow.selectors import (
     available_transitions,
     history_for,
     moves_by_status,
+    times_moved_to,
 )
 from amanah.workflow.services import transition_apply, transition_revert
 
@@ -39,6 +41,7 @@ __all__ = [
     "history_for",
     "moves_by_status",
     "register_guard",
+    "times_moved_to",
     "transition_apply",
     "transition_revert",
 ]

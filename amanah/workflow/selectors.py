@@ -82,3 +82,11 @@ def transition_get(actor, transition_id: int) -> Transition:
     if transition is None:
         raise NotFound()
     return transition
+
+
+def times_moved_to(workflow_key: str, obj: models.Model, status: str) -> int:
+    """How many moves of ``obj`` so far led to ``status`` (reverts included): inside the move's
+    own transaction, the ordinal of this move — what keeps a notice about it idempotent."""
+    return TransitionHistory.objects.filter(
+        workflow__key=workflow_key, object_id=str(obj.pk), to_status=status
+    ).count()

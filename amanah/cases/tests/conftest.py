@@ -58,3 +58,39 @@ def open_case(customer, agent):
         )
 
     return make
+
+
+class SlaDigests:
+    """What the sweep handed the messaging hub (``cases.sla_digest``), recorded in the sweep's
+    transaction: per event kind, title, run clock, url and [[user id, count]]."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+
+    def record(self, *, actor, **digest):
+        self.events.append({"actor": actor.username, **digest})
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["kind"] == kind]
+
+    def titles(self, user) -> list[str]:
+        """The digests ``user`` is told of, as the inbox shows them ("3 kasus …")."""
+        return sorted(
+            f"{count} {e['title']}"
+            for e in self.events
+            for user_id, count in e["counts"]
+            if user_id == str(user.pk)
+        )
+
+
+@pytest.fixture
+def sla_digests():
+    from amanah.cases.sweep import SLA_DIGEST
+    from amanah.core import events, registry
+    from amanah.core.events import EventHandler
+
+    recorder = SlaDigests()
+    key = f"{SLA_DIGEST}:tests.record"
+    with registry.event_handlers.temporarily(key, EventHandler(SLA_DIGEST, recorder.record)):
+        assert events.handlers_of(SLA_DIGEST)
+        yield recorder

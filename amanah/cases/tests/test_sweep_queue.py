@@ -15,12 +15,13 @@ from amanah.conftest import sign_in
 from amanah.core.errors import ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customer360.selectors import customer_360
-from amanah.notifications.models import Notification
 
 MONDAY = dt.datetime(2026, 6, 8, 8, 0, tzinfo=WIB)
 
 
-def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, agent, supervisor):
+def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(
+    open_case, agent, supervisor, sla_digests
+):
     with at(MONDAY):
         case = open_case(priority="HIGH")  # 3 working days
         cases.case_assign(actor=supervisor, case=case, assignee=agent)
@@ -41,12 +42,13 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     assert case.status == "ESCALATED" and case.escalation_level == 1 and case.breached_at
     assert CaseActivity.objects.filter(case=case, activity_type="SLA").count() == 2
     for user in (agent, supervisor):  # one digest per step that marked something
-        digests = user.notifications.filter(dedupe_key__contains="-digest:")
-        assert sorted(digests.values_list("title", flat=True)) == [
+        assert sla_digests.titles(user) == [
             "1 kasus melewati batas SLA",
             "1 kasus mendekati batas SLA (75%)",
         ]
-    assert Notification.objects.filter(dedupe_key__startswith="breach-digest:").count() == 2
+    (breach,) = sla_digests.of("breach")  # the second run emitted nothing
+    assert len(breach["counts"]) == 2 and breach["actor"] == "integration:sla"
+    assert breach["at"] == (case.sla_due_at + dt.timedelta(minutes=1)).isoformat()
     assert (
         AuditLog.objects.filter(
             action="ESCALATE_CASE", object_id=str(case.pk), actor_username="integration:sla"
@@ -55,7 +57,7 @@ def test_sweep_warns_at_75_percent_breaches_at_100_and_is_idempotent(open_case, 
     )
 
 
-def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch):
+def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch, sla_digests):
     from amanah.cases import sweep
 
     monkeypatch.setattr(sweep, "BATCH_SIZE", 2)
@@ -76,17 +78,19 @@ def test_a_backlog_is_swept_in_batches(open_case, agent, monkeypatch):
     # Batches of 2, 2, 1 (the short batch ends the step).
     assert sum("'kind', 'breach'" in sql for sql in statements) == 3
     assert CaseActivity.objects.filter(activity_type="SLA").count() == 5
-    assert not Notification.objects.filter(dedupe_key__startswith="warning")
+    assert not sla_digests.of("warning")
     # One digest per recipient for the whole run, not one per batch.
-    digests = Notification.objects.filter(dedupe_key__startswith="breach")
-    assert digests.count() == digests.values("user_id").distinct().count()
+    assert len(sla_digests.of("breach")) <= 1  # nobody to tell here: none at all
+    for breach in sla_digests.of("breach"):
+        recipients = [user_id for user_id, _count in breach["counts"]]
+        assert len(recipients) == len(set(recipients))
     assert AuditLog.objects.filter(action="ESCALATE_CASE").count() == 5
     with at(due + dt.timedelta(minutes=2)):
         assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)
 
 
 def test_a_catch_up_sends_one_digest_per_recipient_and_one_summary_line(
-    open_case, agent, supervisor, monkeypatch
+    open_case, agent, supervisor, monkeypatch, sla_digests
 ):
     from amanah.audit.chain import verify_chain
     from amanah.cases import sweep
@@ -102,10 +106,8 @@ def test_a_catch_up_sends_one_digest_per_recipient_and_one_summary_line(
         assert sla_sweep().escalated == 5
         assert sla_sweep() == sweep.SweepResult(0, 0, 0, 0)  # a second run adds nothing
     for user in (agent, supervisor):
-        digests = user.notifications.filter(dedupe_key__contains="-digest:")
-        assert list(digests.values_list("title", "url")) == [
-            ("5 kasus melewati batas SLA", "/cases/queue/?overdue=on")
-        ]
+        assert sla_digests.titles(user) == ["5 kasus melewati batas SLA"]
+    assert [e["url"] for e in sla_digests.events] == ["/cases/queue/?overdue=on"]
     # The cases keep their marks; their log gets no line each, the trail one summary.
     assert (
         Case.objects.filter(pk__in=[c.pk for c in backlog], breached_at__isnull=False).count() == 5
@@ -353,7 +355,7 @@ def test_a_breach_that_does_not_escalate_is_audited_once(open_case):
 
 
 def test_a_case_overdue_and_past_ojk_day_20_is_updated_once_with_both_marks(
-    open_case, agent, supervisor
+    open_case, agent, supervisor, sla_digests
 ):
     from amanah.cases import sweep
 
@@ -385,15 +387,14 @@ def test_a_case_overdue_and_past_ojk_day_20_is_updated_once_with_both_marks(
     )
     assert sorted(kinds) == ["breach", "regulatory"]
     for user in (agent, supervisor):
-        digests = user.notifications.filter(dedupe_key__contains="-digest:")
-        assert sorted(digests.values_list("title", flat=True)) == [
+        assert sla_digests.titles(user) == [
             "1 kasus melewati batas SLA",
             "1 kasus melewati hari ke-20 OJK",
         ]
 
 
 def test_a_catch_up_counts_day_20_flags_of_both_passes_in_one_digest(
-    open_case, agent, supervisor, monkeypatch
+    open_case, agent, supervisor, monkeypatch, sla_digests
 ):
     """Overdue cases get their day-20 flag in the breach pass, a paused one in the last pass:
     one digest and one summary line count them all."""
@@ -415,10 +416,8 @@ def test_a_catch_up_counts_day_20_flags_of_both_passes_in_one_digest(
     with at(late):
         assert sla_sweep() == sweep.SweepResult(0, 3, 3, 4)
     assert Case.objects.filter(regulatory_overdue_at=late).count() == 4
-    titles = agent.notifications.filter(dedupe_key__contains="-digest:").values_list(
-        "title", flat=True
-    )
-    assert sorted(titles) == ["3 kasus melewati batas SLA", "4 kasus melewati hari ke-20 OJK"]
+    titles = sla_digests.titles(agent)
+    assert titles == ["3 kasus melewati batas SLA", "4 kasus melewati hari ke-20 OJK"]
     summaries = AuditLog.objects.filter(object_type="SLA_SWEEP").values_list("meta", flat=True)
     # 3 breaches is within DETAIL_LIMIT (each logged); 4 day-20 flags are a catch-up.
     assert [(m["kind"], m["cases"]) for m in summaries] == [("regulatory", 4)]

@@ -142,3 +142,30 @@ def test_sales_reacts_to_a_closed_case_through_its_contract():
     assert "cases.case_closed" in registry.events
     handlers = [h.handle.__module__ for _k, h in events.handlers_of("cases.case_closed")]
     assert "amanah.sales.contract" in handlers
+
+
+@pytest.mark.django_db
+def test_a_deferred_handler_gets_an_integration_actor_with_its_own_grants_only(
+    declared, django_capture_on_commit_callbacks
+):
+    import uuid
+
+    from amanah.core.actors import IntegrationActor
+    from amanah.core.tasks import run_event_handler
+
+    seen = []
+
+    def slow(*, actor, counter):
+        seen.append(actor)
+
+    branch = uuid.uuid4()
+    sweep = IntegrationActor("uji", permissions=(), branch_ids=[branch])
+    key = f"{EVENT}:slow"
+    with registry.event_handlers.temporarily(key, EventHandler(EVENT, slow, deferred=True)):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            events.emit(EVENT, actor=sweep, counter=_counter("integration"))
+        (job,) = _jobs(run_event_handler.name)
+        events.run_deferred(**job)
+    (actor,) = seen
+    assert isinstance(actor, IntegrationActor) and actor.username == "integration:uji"
+    assert actor.grants == sweep.grants

@@ -119,3 +119,29 @@ def test_the_page_offers_the_moves_the_engine_allows(
         page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
         assert ('data-testid="approve"' in page) is sees_approve
         assert 'data-testid="submit"' not in page
+
+
+def test_a_submission_tells_the_approvers_and_each_decision_the_author(
+    people,  # noqa: F811
+    marketer,  # noqa: F811
+    make_user,
+):
+    from amanah.messaging.models import Message
+
+    approver = make_user(R.COMPLIANCE)
+    campaign = _draft(marketer)
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    notices = Message.objects.filter(source="APPROVAL", source_id=f"campaign:{campaign.pk}")
+    pending = notices.filter(step="SUBMITTED:1")
+    assert approver.pk in set(pending.values_list("staff_user_id", flat=True))
+    assert marketer.pk not in set(pending.values_list("staff_user_id", flat=True))
+    assert {(m.channel, m.purpose) for m in pending} == {("IN_APP", "STAFF")}
+    mkt.campaign_reject(actor=approver, campaign=campaign, note="Segmen terlalu luas.")
+    mkt.campaign_submit(actor=marketer, campaign=campaign)  # again: a new notice, numbered 2
+    mkt.campaign_approve(actor=approver, campaign=campaign)
+    told = notices.filter(staff_user=marketer).order_by("step")
+    assert [(m.step, "ditolak" in m.subject) for m in told] == [
+        ("APPROVED:1", False),
+        ("REJECTED:1", True),
+    ]
+    assert notices.filter(step="SUBMITTED:2", staff_user=approver).count() == 1

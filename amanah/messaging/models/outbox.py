@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -84,6 +84,10 @@ class Message(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     category = models.CharField(max_length=20, blank=True)
     media_url = models.CharField(max_length=500, blank=True)
+    # References to files made at send time, never the files: [{"kind": "cases.receipt",
+    # "ref": "<case id>"}] (``messaging.attachments``). A default in the database too, so the
+    # many-form's INSERT … SELECT need not name it.
+    attachments = models.JSONField(default=list, blank=True, db_default=Value([], JSONField()))
     # The address sealed (messaging.addresses: AES-256-GCM), and masked for display.
     address_sealed = models.TextField()
     address_masked = models.CharField(max_length=100)

@@ -24,6 +24,7 @@ def test_every_seed_template_is_approved_and_renders(make_user, branch_a):
             "get_status_display": lambda self: "Diproses",
             "sla_due_at": datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
             "branch": branch_a,
+            "final_response": "Dana telah dikembalikan.",
         },
     )()
     context = {
@@ -31,7 +32,7 @@ def test_every_seed_template_is_approved_and_renders(make_user, branch_a):
         "case": case,
         "campaign": type("C", (), {"name": "Tabungan Emas"})(),
         "promo": {"code": "EMAS26"},
-        "sla_digest": {"breached_count": 2, "warning_count": 5},
+        "sla_digest": {"breached_count": 2, "warning_count": 5, "summary": "2 kasus terlambat"},
     }
     for seed in SEEDS:
         version = templating.approved_version(seed["key"], seed["channel"])

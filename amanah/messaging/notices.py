@@ -1,0 +1,323 @@
+"""What the hub sends on its own when something happens below it (issue 12, "consumers").
+
+Cases, customers and the workflow engine sit *below* messaging: they never import it. They
+emit events; these handlers, subscribed in ``messaging.contract``, turn them into messages.
+
+**To the customer (purpose SERVICE)**, deferred — a job after the case's transaction has
+committed, so a missing template, a customer without an address or a messaging fault never
+undoes (or delays) the case:
+
+* ``cases.case_created`` → the **receipt** (source CASE, ``source_id`` = case id, step
+  ``receipt``), template ``case.receipt``. By EMAIL when the customer has an address, else
+  WHATSAPP (a channel whose template is not approved is passed over). The message stores a
+  *reference* to the PDF (``attachments``); the dispatcher has it made at sending time
+  (``messaging.attachments``): attached to the e-mail, uploaded as the WhatsApp utility
+  template's document header (the case number is also one of its parameters).
+* ``cases.case.transitioned`` → a **status update** on the moves a customer cares about:
+  NEW → IN_PROGRESS (we started), → RESOLVED (the final response, template ``case.resolved``,
+  falling back to ``case.status_update``), → CLOSED, RESOLVED → IN_PROGRESS (reopened).
+  Escalation, waiting for information and reverts (an undo of a mistake) say nothing. The
+  step is ``status:<to>:<n>``, ``n`` the how-many-th move to that status — numbered inside the
+  move's own transaction (a tiny synchronous handler), sent by a deferred one — so each move
+  queues exactly one message however often its job runs.
+
+Contactability decides as for any message (``message_queue``): SERVICE has its own window
+and no consent requirement beyond do-not-contact; the sensitive-case blocker is for offers
+only, so the complainant of a fraud case still hears about it — and no template may name the
+case's category (``cases.contract`` leaves it out of the allow-list).
+
+**To staff (purpose STAFF)**, ``staff.staff_queue_many``:
+
+* ``cases.sla_digest`` (deferred) → per recipient one IN_APP ("12 kasus melewati batas SLA",
+  the notifications inbox and its unread badge) and one EMAIL (template ``sla.digest``) per
+  run and step; the run's clock is the ``source_id``, so a retry adds none.
+* ``customers.merge_proposed`` / ``customers.merge.transitioned`` and
+  ``messaging.template_version.transitioned`` (synchronous: a few IN_APP rows in the
+  decision's own transaction) → the approvers when something awaits them, the requester when
+  it was decided. ``approval_notify`` is what apps above messaging (marketing's campaigns)
+  call for their own workflows.
+
+Nothing here logs an address, a body or an identifier: a skipped notice logs its reason and
+the template key only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from amanah.cases.models import Case, CaseStatus
+from amanah.core import events
+from amanah.core.errors import ServiceError
+from amanah.iam.models import User
+from amanah.iam.selectors import holders_of
+from amanah.messaging import attachments
+from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import MessageSource
+from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue
+from amanah.messaging.staff import staff_queue_many
+from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+from amanah.workflow.contract import times_moved_to
+
+logger = logging.getLogger(__name__)
+
+CASE_NOTICE_DUE = "messaging.case_notice_due"  # fn(*, actor, case, step, templates)
+CUSTOMER_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP)  # in order of preference
+
+S = CaseStatus
+RECEIPT = ("case.receipt",)
+STATUS_UPDATE = ("case.status_update",)
+RESOLVED = ("case.resolved", "case.status_update")
+
+
+# --------------------------------------------------------------------------- to the customer
+
+
+def case_receipt(*, actor, case: Case) -> None:
+    """Deferred, on ``cases.case_created``: the receipt with its PDF (by reference)."""
+    _case_notice(
+        actor,
+        case,
+        step="receipt",
+        templates=RECEIPT,
+        refs=[attachments.reference(attachments.CASE_RECEIPT, case.pk)],
+    )
+
+
+def _notable(from_status: str, to_status: str) -> tuple[str, ...] | None:
+    """The templates of a move the customer hears about, or None."""
+    if to_status == S.IN_PROGRESS and from_status in (S.NEW, S.RESOLVED):
+        return STATUS_UPDATE  # started, or reopened
+    if to_status == S.RESOLVED:
+        return RESOLVED
+    if to_status == S.CLOSED:
+        return STATUS_UPDATE
+    return None
+
+
+def case_moved(*, actor, obj: Case, from_status: str, to_status: str, revert: bool) -> None:
+    """Synchronous, on ``cases.case.transitioned``: number the move (in its transaction) and
+    hand it to the deferred sender."""
+    templates = None if revert else _notable(from_status, to_status)
+    if templates is None:
+        return
+    ordinal = times_moved_to("cases.case", obj, to_status)
+    events.emit(
+        CASE_NOTICE_DUE,
+        actor=actor,
+        case=obj,
+        step=f"status:{to_status}:{ordinal}",
+        templates=list(templates),
+    )
+
+
+def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> None:
+    """Deferred, on ``messaging.case_notice_due``: the status update itself."""
+    _case_notice(actor, case, step=step, templates=tuple(templates), refs=[])
+
+
+def _case_notice(actor, case: Case, *, step: str, templates: tuple[str, ...], refs) -> None:
+    customer = case.customer
+    for channel in CUSTOMER_CHANNELS:
+        if not getattr(customer, CUSTOMER_ADDRESS[channel], ""):
+            continue
+        version = _approved(templates, channel)
+        if version is None:
+            continue
+        try:
+            rendered = render(version, {"customer": customer, "case": case})
+            message_queue(
+                actor=actor,
+                channel=channel,
+                purpose=Purpose.SERVICE,
+                rendered=rendered,
+                source=MessageSource.CASE,
+                source_id=str(case.pk),
+                step=step,
+                customer=customer,
+                template_key=version.template.key,
+                template_version=version.number,
+                attachments=refs,
+            )
+        except ServiceError as refused:
+            logger.warning(
+                "messaging: case notice %s not queued (%s)", _step_kind(step), refused.code
+            )
+        return
+    logger.warning(
+        "messaging: case notice %s skipped: no approved template (%s) for a channel the "
+        "customer has an address on",
+        _step_kind(step),
+        "/".join(templates),
+    )
+
+
+def _step_kind(step: str) -> str:
+    """``receipt`` or ``status:CLOSED`` — never the ordinal with an id, nothing personal."""
+    return ":".join(step.split(":")[:2])
+
+
+def _approved(templates: tuple[str, ...], channel: str):
+    for key in templates:
+        try:
+            return approved_version(key, channel)
+        except TemplateNotApproved:
+            continue
+    return None
+
+
+# --------------------------------------------------------------------------- to staff
+
+
+def sla_digest(*, actor, kind: str, title: str, at: str, url: str, counts: list) -> dict:
+    """Deferred, on ``cases.sla_digest``: per recipient one IN_APP and (template ``sla.digest``
+    approved, the user has an e-mail) one EMAIL, keyed by the run's clock and the step."""
+    users = User.objects.in_bulk([user_id for user_id, _count in counts])
+    pairs = [(users[uid], count) for uid, count in _by_uuid(counts) if uid in users]
+    source_id = f"{kind}:{at}"
+    summaries = {user.pk: f"{count} {title}" for user, count in pairs}
+    result = {
+        "in_app": staff_queue_many(
+            actor=actor,
+            channel=Channel.IN_APP,
+            source=MessageSource.SLA,
+            source_id=source_id,
+            step=kind,
+            notices=[
+                (user, Rendered(subject=summaries[user.pk], media_url=url)) for user, _c in pairs
+            ],
+        )
+    }
+    try:
+        version = approved_version("sla.digest", Channel.EMAIL)
+    except TemplateNotApproved:
+        logger.warning("messaging: SLA digest e-mail skipped: template sla.digest not approved")
+        return result
+    notices = []
+    for user, count in pairs:
+        digest = {
+            "summary": summaries[user.pk],
+            "breached_count": count if kind == "breach" else 0,
+            "warning_count": count if kind == "warning" else 0,
+        }
+        notices.append((user, render(version, {"sla_digest": digest})))
+    result["email"] = staff_queue_many(
+        actor=actor,
+        channel=Channel.EMAIL,
+        source=MessageSource.SLA,
+        source_id=source_id,
+        step=kind,
+        notices=notices,
+        template_key=version.template.key,
+        template_version=version.number,
+    )
+    return result
+
+
+def _by_uuid(counts: list):
+    import uuid
+
+    for user_id, count in counts:
+        try:
+            yield uuid.UUID(str(user_id)), int(count)
+        except (ValueError, TypeError):
+            continue
+
+
+def approval_notify(
+    *, actor, users, title: str, url: str, source: str, source_id, step: str
+) -> dict:
+    """IN_APP to each of ``users`` (not the actor: who decided or asked knows already)."""
+    acting = getattr(actor, "pk", None)
+    notices = [
+        (user, Rendered(subject=title[:200], media_url=url)) for user in users if user.pk != acting
+    ]
+    if not notices:
+        return {"queued": 0}
+    return staff_queue_many(
+        actor=actor,
+        channel=Channel.IN_APP,
+        source=source,
+        source_id=str(source_id),
+        step=step,
+        notices=notices,
+    )
+
+
+# customers' merges: proposed → the approvers of both customers' branches; decided → proposer
+
+
+def merge_proposed(*, actor, request) -> None:
+    from amanah.customers.policies import MERGE_APPROVE
+
+    branches = [request.survivor.home_branch_id, request.absorbed.home_branch_id]
+    approval_notify(
+        actor=actor,
+        users=holders_of(MERGE_APPROVE, branch_ids=branches),
+        title=_("Usulan penggabungan nasabah menunggu persetujuan Anda"),
+        url=reverse("customers:duplicates"),
+        source=MessageSource.MERGE,
+        source_id=request.pk,
+        step="pending",
+    )
+
+
+def merge_decided(*, actor, obj, from_status: str, to_status: str, revert: bool) -> None:
+    from amanah.customers.models import MergeStatus
+
+    if revert or to_status not in (MergeStatus.APPROVED, MergeStatus.REJECTED):
+        return
+    title = (
+        _("Usulan penggabungan nasabah Anda disetujui")
+        if to_status == MergeStatus.APPROVED
+        else _("Usulan penggabungan nasabah Anda ditolak")
+    )
+    approval_notify(
+        actor=actor,
+        users=[obj.proposed_by],
+        title=title,
+        url=reverse("customers:duplicates"),
+        source=MessageSource.MERGE,
+        source_id=obj.pk,
+        step=f"decided:{to_status}",
+    )
+
+
+# message templates: submitted → the template approvers; decided → the author
+
+
+def template_version_moved(*, actor, obj, from_status: str, to_status: str, revert: bool) -> None:
+    from amanah.messaging.models import VersionStatus
+    from amanah.messaging.policies import TEMPLATE_APPROVE
+
+    if revert:
+        return
+    template = obj.template
+    url = reverse("messaging:template_detail", args=[template.pk])
+    name = template.name[:120]
+    if to_status == VersionStatus.PENDING_APPROVAL:
+        users = holders_of(TEMPLATE_APPROVE)
+        title = _("Templat pesan “%(name)s” menunggu persetujuan") % {"name": name}
+        step = "pending"
+    elif to_status in (VersionStatus.APPROVED, VersionStatus.REJECTED) and obj.author_id:
+        users = [obj.author]
+        title = (
+            _("Templat pesan “%(name)s” disetujui")
+            if to_status == VersionStatus.APPROVED
+            else _("Templat pesan “%(name)s” ditolak")
+        ) % {"name": name}
+        step = f"decided:{to_status}"
+    else:
+        return
+    approval_notify(
+        actor=actor,
+        users=users,
+        title=title,
+        url=url,
+        source=MessageSource.APPROVAL,
+        source_id=f"template:{obj.pk}",
+        step=step,
+    )

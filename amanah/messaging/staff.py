@@ -1,0 +1,90 @@
+"""Messages to staff, many at once: the SLA digest, approvals waiting, decisions taken.
+
+``staff_queue_many`` queues one message per (user, content) pair on one channel — IN_APP
+(the notifications inbox, its unread badge) or EMAIL (the user's address) — with one
+``INSERT … ON CONFLICT DO NOTHING`` and one audit row of counts. The idempotency key is the
+outbox's own ``(source, source_id, staff_user, channel, step)``: a retried job, or a second
+run of the same step, inserts nothing. Staff messages have no contact rule (purpose STAFF);
+a user without an address for the channel (no e-mail) is counted, not queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.messaging import addresses
+from amanah.messaging.channels import Purpose
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import Message, MessageStatus
+from amanah.messaging.queueing import _content, _dispatch_soon, _staff_address, _validate
+
+
+@transaction.atomic
+def staff_queue_many(
+    *,
+    actor,
+    channel: str,
+    source: str,
+    source_id: str,
+    step: str,
+    notices: list[tuple[object, Rendered]],
+    template_key: str = "",
+    template_version: int | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """Queue each ``(user, rendered)`` of ``notices``; returns ``queued``, ``no_address``
+    and ``already_queued``."""
+    _validate(channel, Purpose.STAFF, source, to_staff=True)
+    at = at or timezone.now()
+    rows, no_address = [], 0
+    for user, rendered in notices:
+        address = _staff_address(channel, user)
+        if not address or not getattr(user, "is_active", True):
+            no_address += 1
+            continue
+        rows.append(
+            Message(
+                channel=channel,
+                purpose=Purpose.STAFF,
+                staff_user=user,
+                template_key=template_key,
+                template_version=template_version,
+                **_content(rendered),
+                address_sealed=addresses.seal(address),
+                address_masked=addresses.mask(channel, address),
+                source=source,
+                source_id=str(source_id)[:64],
+                step=step[:64],
+                status=MessageStatus.QUEUED,
+                created_at=at,
+                status_changed_at=at,
+                next_attempt_at=at,
+            )
+        )
+    before = _count(channel, source, source_id, step)
+    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    queued = _count(channel, source, source_id, step) - before
+    if queued:
+        _dispatch_soon([channel])
+    counts = {"queued": queued, "no_address": no_address, "already_queued": len(rows) - queued}
+    audit.record(
+        actor=actor,
+        action=AuditAction.QUEUE_MESSAGES,
+        object_type="messaging.Message",
+        object_id=f"{source}:{str(source_id)[:64]}",
+        meta={"channel": channel, "purpose": Purpose.STAFF, "source": source, "step": step,
+              **counts},
+    )  # fmt: skip
+    return counts
+
+
+def _count(channel: str, source: str, source_id: str, step: str) -> int:
+    return Message.objects.filter(
+        channel=channel, source=source, source_id=str(source_id)[:64], step=step[:64],
+        staff_user__isnull=False,
+    ).count()  # fmt: skip
