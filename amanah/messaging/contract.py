@@ -30,7 +30,13 @@ from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
-from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
+from amanah.messaging.policies import (
+    MESSAGE_VIEW,
+    MESSAGE_VIEW_CUSTOMER,
+    TEMPLATE_APPROVE,
+    TEMPLATE_MANAGE,
+    TEMPLATE_VIEW,
+)
 from amanah.messaging.queueing import message_queue, message_queue_many
 from amanah.messaging.services import (
     STATUS_CHANGED,
@@ -76,13 +82,14 @@ registry.navigation.register(
     order=245,
 )
 
-# The 360 Komunikasi tab: every message to the customer, masked addresses only.
+# The 360 Komunikasi tab: every message to the customer (not staff ones), masked addresses
+# only, for whoever may open the customer and holds MESSAGE_VIEW_CUSTOMER.
 registry.workspace_tabs.register(
     TAB_KEY,
     Tab(
         gettext_lazy("Komunikasi"),
         "messaging/_customer_tab.html",
-        MESSAGE_VIEW,
+        MESSAGE_VIEW_CUSTOMER,
         customer_tab_context,
     ),
     order=20,
