@@ -73,7 +73,7 @@ from amanah.messaging.providers.base import (
     ProviderUnavailable,
 )
 from amanah.messaging.services import adopt_parked_events
-from amanah.messaging.tracking import open_pixel_url
+from amanah.messaging.tracking import open_pixel_url, with_tracked_links
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +274,7 @@ def _outgoing(message: Message) -> OutgoingMessage:
         category=message.category,
         media_url=message.media_url,
     )
+    outgoing = with_tracked_links(message, outgoing)  # offers' links count clicks
     if message.channel == Channel.EMAIL and message.customer_id and outgoing.html:
         # Opens are counted for the channel analytics (an image the mail client fetches).
         pixel = format_html('<img src="{}" alt="" width="1" height="1">', open_pixel_url(message))
