@@ -9,6 +9,9 @@
 * ``engagement_record(message_id=, kind=)`` with ``EngagementKind`` — the first open, click,
   unsubscribe or conversion of a message, for channel analytics (``messaging.tracking``);
   ``tracked_url(message, url)`` / ``open_pixel_url(message)`` for the renderer;
+  ``conversion_record(customer_id=, at=None)`` — a higher app's "the customer took up an
+  offer" (sales: a lead or opportunity won), counted against the last offer clicked or sent
+  in the 30 days before; unsubscribes are counted from consent's ``channel_opted_out``;
 * the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
   FAILED … for channel analytics.
 * templates: the menu entry, the events of template writes and the workflow of a template
@@ -22,7 +25,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import register_contact_counter
+from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
 from amanah.messaging import template_services
@@ -45,7 +48,13 @@ from amanah.messaging.services import (
     messages_move_to_survivor,
     sent_since,
 )
-from amanah.messaging.tracking import engagement_record, open_pixel_url, tracked_url
+from amanah.messaging.tracking import (
+    conversion_record,
+    engagement_record,
+    open_pixel_url,
+    tracked_url,
+    unsubscribe_recorded,
+)
 from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -63,6 +72,7 @@ __all__ = [
     "MessageStatus",
     "Purpose",
     "Rendered",
+    "conversion_record",
     "engagement_record",
     "inbound_receive",
     "message_queue",
@@ -76,6 +86,8 @@ events.declare(STATUS_CHANGED)
 # Consent's frequency caps count the messages the outbox handed to a provider.
 register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
+# An unsubscribe link or a STOP reply counts against the offer it answers (channel analytics).
+events.on(CHANNEL_OPTED_OUT, unsubscribe_recorded)
 registry.navigation.register(
     "messaging.dead_letters",
     NavItem(gettext_lazy("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),

@@ -32,13 +32,16 @@ import html as htmllib
 import re
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from amanah.core.permissions import PUBLIC
 from amanah.core.views import requires
@@ -170,6 +173,79 @@ def engagement_record(*, message_id: str, kind: str) -> bool:
     except IntegrityError:
         return False  # not the first: counted once
     return True
+
+
+# ------------------------------------------------------------ unsubscribes and conversions
+
+# How far back an unsubscribe without a message reference (a STOP reply) or a conversion
+# looks for the offer it is counted against.
+ATTRIBUTION_WINDOW = timedelta(days=30)
+
+
+def _offers_to(customer_id, channel: str | None, at) -> QuerySet:
+    rows = Message.objects.filter(
+        customer_id=customer_id,
+        purpose=Purpose.OFFER,
+        sent_at__isnull=False,
+        sent_at__gt=at - ATTRIBUTION_WINDOW,
+        sent_at__lte=at,
+    )
+    return rows.filter(channel=channel) if channel else rows
+
+
+def unsubscribe_recorded(*, actor, customer, record, channel: str, ref: str = "", **_) -> None:
+    """``consent.channel_opted_out``: the customer withdrew offers on ``channel`` themselves.
+
+    Counted (``UNSUBSCRIBE``) against the message that carried the link — ``ref`` is its id,
+    put into the link by dispatch, taken only when it is an offer to this customer on this
+    channel — or, for a STOP reply (no ``ref``), against the last offer sent to the customer on
+    that channel within ``ATTRIBUTION_WINDOW`` (the one the reply most likely answers). No such
+    message: nothing to count. Runs in consent's transaction."""
+    at = record.effective_at or timezone.now()
+    message = None
+    if ref:
+        try:
+            message = (
+                Message.objects.filter(
+                    pk=uuid.UUID(ref), customer=customer, channel=channel, purpose=Purpose.OFFER
+                )
+                .only("pk")
+                .first()
+            )
+        except ValueError:
+            message = None
+    if message is None:
+        message = _offers_to(customer.pk, channel, at).order_by("-sent_at").only("pk").first()
+    if message is not None:
+        engagement_record(message_id=message.pk, kind=EngagementKind.UNSUBSCRIBE)
+
+
+def conversion_record(*, customer_id, at=None) -> bool:
+    """A conversion of ``customer_id`` at ``at`` (now): what an app above messaging calls when
+    its own event says the customer took up an offer (sales: a lead or an opportunity closed
+    WON). Counted (``CONVERT``) against the offer that most plausibly led to it, last touch
+    within ``ATTRIBUTION_WINDOW``: the last one the customer clicked, else the last one sent
+    (any channel: an SMS converts without a click to observe). True when this counted a
+    conversion; False when there was no offer in the window or that one had converted before.
+    """
+    at = at or timezone.now()
+    message = (
+        _offers_to(customer_id, None, at)
+        .annotate(
+            clicked=Exists(
+                Engagement.objects.filter(message=OuterRef("pk"), kind=EngagementKind.CLICK)
+            )
+        )
+        .order_by("-clicked", "-sent_at", "-pk")
+        .only("pk")
+        .first()
+    )
+    if message is None:
+        return False
+    return engagement_record(message_id=message.pk, kind=EngagementKind.CONVERT)
+
+
+# --------------------------------------------------------------------------- the public views
 
 
 @requires(PUBLIC)
