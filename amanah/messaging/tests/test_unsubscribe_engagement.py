@@ -2,10 +2,13 @@
 against the message that carried it, a STOP reply against the last offer sent on that channel;
 the analytics' "unsubscribed" column counts them."""
 
+import re
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
+from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
 from amanah.messaging import dispatch
 from amanah.messaging.contract import Rendered, inbound_receive, message_queue
@@ -39,6 +42,19 @@ def _unsubscribed(make_user, branch) -> dict:
     }
 
 
+def analytics_cell(user, campaign: str, channel: str, metric: str) -> str:
+    """One cell of the analytics page as the user sees it (``/messaging/analytics/``)."""
+    page = sign_in(Client(), user).get("/messaging/analytics/", {"campaign": campaign})
+    assert page.status_code == 200
+    row = re.search(
+        rf'<tr data-campaign="{re.escape(campaign)}" data-channel="{channel}".*?</tr>',
+        page.content.decode(),
+        re.DOTALL,
+    )
+    assert row, f"no row for {campaign}/{channel}"
+    return re.search(rf'data-metric="{metric}">([^<]*)<', row.group(0)).group(1).strip()
+
+
 def _links(mail) -> tuple[str, str]:
     """The footer link of the HTML part and the List-Unsubscribe one, as local paths."""
     html = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_content()
@@ -68,6 +84,9 @@ def test_the_link_in_an_older_mail_counts_against_that_mail(
     assert not Engagement.objects.filter(message=newer).exists()
     counts = _unsubscribed(make_user, branch_a)
     assert counts[("kampanye-lama", "EMAIL")] == 1 and counts[("kampanye-baru", "EMAIL")] == 0
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    assert analytics_cell(supervisor, "kampanye-lama", "EMAIL", "unsubscribed") == "1"
+    assert analytics_cell(supervisor, "kampanye-baru", "EMAIL", "unsubscribed") == "0"
 
 
 def test_the_one_click_post_counts_too(system, make_customers, smtp_server, client):
@@ -139,6 +158,8 @@ def test_a_stop_reply_counts_against_the_last_offer_on_that_channel(
     counts = _unsubscribed(make_user, branch_a)
     assert counts[("wa-baru", "WHATSAPP")] == 1 and counts[("wa-lama", "WHATSAPP")] == 0
     assert counts[("sms-baru", "SMS")] == 0
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    assert analytics_cell(supervisor, "wa-baru", "WHATSAPP", "unsubscribed") == "1"
 
 
 def test_a_stop_reply_with_no_recent_offer_counts_nothing(system, make_customers):
