@@ -74,7 +74,9 @@ def test_the_sent_offer_links_go_through_the_click_link_and_count(
     assert list(Engagement.objects.filter(message=message).values_list("kind", flat=True)) == [
         EngagementKind.CLICK
     ]
-    assert client.get(tracked[1].removeprefix(CRM))["Location"] == "https://bank.contoh.co.id/syarat"
+    assert (
+        client.get(tracked[1].removeprefix(CRM))["Location"] == "https://bank.contoh.co.id/syarat"
+    )
     assert Engagement.objects.filter(message=message).count() == 1  # the first click counts
 
 
