@@ -11,6 +11,9 @@
 * ``register_contact_counter(key, counter)`` — how messaging supplies the counts behind the
   frequency caps (``counter(purpose, channel, since)`` → SQL over ``OuterRef("pk")``);
 * event ``consent.consent_changed`` (``customer``, ``record``) after every consent change;
+  event ``consent.channel_opted_out`` (``customer``, ``record``, ``channel``, ``ref``) after the
+  customer's own withdrawal of one channel (unsubscribe link, STOP reply; ``ref`` is what the
+  sender put into ``unsubscribe_url``, "" for a reply);
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
@@ -40,6 +43,7 @@ from amanah.consent.contactability import (
     with_contact_checks,
 )
 from amanah.consent.services import (
+    CHANNEL_OPTED_OUT,
     CONSENT_CHANGED,
     consent_move_to_survivor,
     consent_states,
@@ -53,6 +57,7 @@ from amanah.consent.unsubscribe import is_stop_reply, unsubscribe_headers, unsub
 from amanah.core import events, registry
 
 __all__ = [
+    "CHANNEL_OPTED_OUT",
     "ContactChannel",
     "Contactability",
     "Purpose",
@@ -76,5 +81,6 @@ __all__ = [
 ]
 
 events.declare(CONSENT_CHANGED)
+events.declare(CHANNEL_OPTED_OUT)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)

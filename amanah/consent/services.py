@@ -78,6 +78,9 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 # Emitted by every consent change (``customer``, ``record``): e.g. messaging cancels the queued
 # offers of a customer who withdrew.
 CONSENT_CHANGED = "consent.consent_changed"
+# The customer's own withdrawal for one channel (unsubscribe link, STOP reply), with the
+# sender's ``ref`` from the link ("" for a reply): messaging counts it against the message.
+CHANNEL_OPTED_OUT = "consent.channel_opted_out"
 
 
 def _validate(
@@ -202,8 +205,11 @@ def _record_change(
     reason,
     effective_at,
     contact_channel,
+    opted_out_ref: str | None = None,
 ) -> ConsentRecord:
-    """The one write path of a consent change, after the caller checked who may make it."""
+    """The one write path of a consent change, after the caller checked who may make it.
+    ``opted_out_ref`` (not None) marks the customer's own withdrawal of one channel: the
+    event ``CHANNEL_OPTED_OUT`` follows ``CONSENT_CHANGED``."""
     backdated = effective_at is not None
     effective_at = effective_at or timezone.now()
     reason = (reason or "").strip()
@@ -238,6 +244,15 @@ def _record_change(
     )
     _refresh_state(customer, consent_type, contact_channel)
     events.emit(CONSENT_CHANGED, actor=actor, customer=customer, record=record)
+    if opted_out_ref is not None:
+        events.emit(
+            CHANNEL_OPTED_OUT,
+            actor=actor,
+            customer=customer,
+            record=record,
+            channel=contact_channel,
+            ref=opted_out_ref,
+        )
     audit.record(
         actor=actor,
         action=AuditAction.CHANGE_CONSENT,
@@ -265,6 +280,7 @@ def consent_withdraw_channel(
     source: str,
     reason: str = "",
     verification_method: str = "",
+    ref: str = "",
 ) -> ConsentRecord | None:
     """The customer withdraws ``consent_type`` for one ``channel`` at once (an unsubscribe
     link, a STOP reply, or staff on their request), recorded with ``source`` as the capture
@@ -274,6 +290,9 @@ def consent_withdraw_channel(
 
     Idempotent: ``None`` when that channel is already withdrawn (a replayed link or a second
     STOP changes nothing and records nothing).
+
+    The customer's own withdrawal (a self-service ``source``: link or reply) also emits
+    ``CHANNEL_OPTED_OUT`` with ``ref`` (the link's, opaque to consent).
     """
     if getattr(actor, "active_role", "") in ROLES_NEVER_CHANGING_CONSENT:
         raise PermissionDenied("marketing never changes consent")
@@ -298,6 +317,7 @@ def consent_withdraw_channel(
         reason=reason,
         effective_at=None,
         contact_channel=channel,
+        opted_out_ref=ref if source in SELF_SERVICE_VERIFICATION else None,
     )
 
 

@@ -1,9 +1,11 @@
 """The customer's own way out: the signed unsubscribe link of an email and the STOP reply.
 
 * :func:`unsubscribe_token` / :func:`read_unsubscribe_token` — a signed (``django.core.signing``,
-  salted) token naming a customer and a channel. It never expires: an old newsletter's link
-  must still work. It carries no secret of the customer (a random id only) and cannot be
-  forged without ``SECRET_KEY``.
+  salted) token naming a customer and a channel, and optionally a ``ref`` — an opaque
+  reference of the sender's (messaging puts the id of the message that carried the link, so
+  the unsubscribe is counted against it; consent never reads it). It never expires: an old
+  newsletter's link must still work. It carries no secret of the customer (random ids only)
+  and cannot be forged without ``SECRET_KEY``.
 * :func:`unsubscribe_url` and :func:`unsubscribe_headers` — the link for email templates and
   the ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (RFC 8058 one-click POST).
 * :func:`is_stop_reply` — whether an inbound WhatsApp/SMS text asks to stop; the messaging
@@ -25,20 +27,25 @@ from django.urls import reverse
 from amanah.consent.models import ContactChannel
 
 SALT = "amanah.consent.unsubscribe"
-# Tokens are a few dozen characters; anything much longer is not one of ours.
-MAX_TOKEN_LENGTH = 200
+# Tokens are up to ≈ 190 characters (two UUIDs with a ref); anything much longer is not ours.
+MAX_TOKEN_LENGTH = 300
+MAX_REF_LENGTH = 64
 
 
 @dataclass(frozen=True)
 class UnsubscribeRequest:
     customer_id: uuid.UUID
     channel: str
+    ref: str = ""
 
 
-def unsubscribe_token(customer, channel: str) -> str:
+def unsubscribe_token(customer, channel: str, ref: str = "") -> str:
     if channel not in ContactChannel.values:
         raise ValueError(f"unknown contact channel {channel!r}")
-    return signing.dumps({"c": str(customer.pk), "ch": channel}, salt=SALT, compress=True)
+    if len(ref) > MAX_REF_LENGTH:
+        raise ValueError("ref too long")
+    data = {"c": str(customer.pk), "ch": channel, **({"r": ref} if ref else {})}
+    return signing.dumps(data, salt=SALT, compress=True)
 
 
 def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
@@ -47,7 +54,7 @@ def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
         return None
     try:
         data = signing.loads(token, salt=SALT)
-        request = UnsubscribeRequest(uuid.UUID(data["c"]), data["ch"])
+        request = UnsubscribeRequest(uuid.UUID(data["c"]), data["ch"], str(data.get("r", "")))
     except (signing.BadSignature, ValueError, KeyError, TypeError, AttributeError):
         return None
     if request.channel not in ContactChannel.values:
@@ -55,17 +62,20 @@ def read_unsubscribe_token(token: str) -> UnsubscribeRequest | None:
     return request
 
 
-def unsubscribe_url(customer, channel: str) -> str:
-    """The absolute link for an email's footer (``settings.PUBLIC_URL``)."""
-    path = reverse("consent:unsubscribe", args=[unsubscribe_token(customer, channel)])
+def unsubscribe_url(customer, channel: str, ref: str = "") -> str:
+    """The absolute link for an email's footer (``settings.PUBLIC_URL``); ``ref`` comes back
+    with the event ``consent.channel_opted_out`` when the customer uses the link."""
+    path = reverse("consent:unsubscribe", args=[unsubscribe_token(customer, channel, ref)])
     return settings.PUBLIC_URL + path
 
 
-def unsubscribe_headers(customer, channel: str = ContactChannel.EMAIL) -> dict[str, str]:
+def unsubscribe_headers(
+    customer, channel: str = ContactChannel.EMAIL, ref: str = ""
+) -> dict[str, str]:
     """Headers that let a mail client unsubscribe in one click (RFC 2369 and RFC 8058): it
     POSTs ``List-Unsubscribe=One-Click`` to the link, which withdraws at once."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(customer, channel)}>",
+        "List-Unsubscribe": f"<{unsubscribe_url(customer, channel, ref)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 

@@ -22,7 +22,7 @@ from amanah.core.views import requires
 from amanah.customers.models import Customer
 
 
-def _customer_for(token: str) -> tuple[Customer, str]:
+def _customer_for(token: str) -> tuple[Customer, str, str]:
     found = read_unsubscribe_token(token)
     if found is None:
         raise Http404
@@ -35,14 +35,14 @@ def _customer_for(token: str) -> tuple[Customer, str]:
     if customer is None:
         raise Http404
     # A link from before a merge speaks for the person, now the surviving record.
-    return customer.merged_into or customer, found.channel
+    return customer.merged_into or customer, found.channel, found.ref
 
 
 @csrf_exempt
 @requires(PUBLIC, mfa_exempt=True)
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
-    customer, channel = _customer_for(token)
+    customer, channel, ref = _customer_for(token)
     context = {"channel_label": ContactChannel(channel).label}
     if request.method == "GET":
         already = current_status(customer, ConsentType.MARKETING, channel) == "WITHDRAWN"
@@ -54,6 +54,7 @@ def unsubscribe(request, token: str):
         channel=channel,
         source=CaptureChannel.EMAIL_LINK,
         reason="Tautan berhenti berlangganan",
+        ref=ref,
     )
     return render(
         request,

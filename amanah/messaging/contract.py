@@ -18,6 +18,9 @@
 * ``staff_queue_many(...)`` — the same kind of message to many members of staff, one content
   each (``messaging.staff``); ``approval_notify(...)`` — IN_APP to whoever must decide or hear
   of a decision, for the workflows of apps above messaging (``messaging.notices``);
+* ``conversion_record(customer_id=, at=None)`` — a higher app's "the customer took up an
+  offer" (sales: a lead or opportunity won), counted against the last offer clicked or sent
+  in the 30 days before; unsubscribes are counted from consent's ``channel_opted_out``;
 * the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
   FAILED … for channel analytics.
 * templates: the menu entry, the events of template writes and the workflow of a template
@@ -31,7 +34,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import register_contact_counter
+from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
 from amanah.messaging import notices, template_services
@@ -40,7 +43,13 @@ from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
 from amanah.messaging.notices import approval_notify
-from amanah.messaging.policies import MESSAGE_VIEW, TEMPLATE_APPROVE, TEMPLATE_MANAGE, TEMPLATE_VIEW
+from amanah.messaging.policies import (
+    MESSAGE_VIEW,
+    MESSAGE_VIEW_CUSTOMER,
+    TEMPLATE_APPROVE,
+    TEMPLATE_MANAGE,
+    TEMPLATE_VIEW,
+)
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue, message_queue_many
 from amanah.messaging.queueing_templates import (
     approved_version_number,
@@ -55,7 +64,13 @@ from amanah.messaging.services import (
 )
 from amanah.messaging.sources import register_source_labels
 from amanah.messaging.staff import staff_queue_many
-from amanah.messaging.tracking import engagement_record, open_pixel_url, tracked_url
+from amanah.messaging.tracking import (
+    conversion_record,
+    engagement_record,
+    open_pixel_url,
+    tracked_url,
+    unsubscribe_recorded,
+)
 from amanah.messaging.views_communication import TAB_KEY, customer_tab_context
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -76,6 +91,7 @@ __all__ = [
     "Rendered",
     "approved_version_number",
     "approval_notify",
+    "conversion_record",
     "engagement_record",
     "inbound_receive",
     "message_queue",
@@ -92,19 +108,22 @@ events.declare(STATUS_CHANGED)
 # Consent's frequency caps count the messages the outbox handed to a provider.
 register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
+# An unsubscribe link or a STOP reply counts against the offer it answers (channel analytics).
+events.on(CHANNEL_OPTED_OUT, unsubscribe_recorded)
 registry.navigation.register(
     "messaging.dead_letters",
     NavItem(gettext_lazy("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),
     order=245,
 )
 
-# The 360 Komunikasi tab: every message to the customer, masked addresses only.
+# The 360 Komunikasi tab: every message to the customer (not staff ones), masked addresses
+# only, for whoever may open the customer and holds MESSAGE_VIEW_CUSTOMER.
 registry.workspace_tabs.register(
     TAB_KEY,
     Tab(
         gettext_lazy("Komunikasi"),
         "messaging/_customer_tab.html",
-        MESSAGE_VIEW,
+        MESSAGE_VIEW_CUSTOMER,
         customer_tab_context,
     ),
     order=20,

@@ -73,7 +73,7 @@ from amanah.messaging.providers.base import (
     ProviderUnavailable,
 )
 from amanah.messaging.services import adopt_parked_events
-from amanah.messaging.tracking import open_pixel_url
+from amanah.messaging.tracking import open_pixel_url, with_tracked_links
 
 logger = logging.getLogger(__name__)
 
@@ -275,19 +275,22 @@ def _outgoing(message: Message) -> OutgoingMessage:
         media_url=message.media_url,
         attachments=attachments.build(message.attachments),  # made now, never stored
     )
+    outgoing = with_tracked_links(message, outgoing)  # offers' links count clicks
     if message.channel == Channel.EMAIL and message.customer_id and outgoing.html:
         # Opens are counted for the channel analytics (an image the mail client fetches).
         pixel = format_html('<img src="{}" alt="" width="1" height="1">', open_pixel_url(message))
         outgoing = replace(outgoing, html=f"{outgoing.html}\n{pixel}")
     if message.purpose == Purpose.OFFER and message.channel == Channel.EMAIL:
-        return _with_unsubscribe(outgoing, Customer(pk=message.customer_id))
+        return _with_unsubscribe(outgoing, Customer(pk=message.customer_id), str(message.pk))
     return outgoing
 
 
-def _with_unsubscribe(outgoing: OutgoingMessage, customer: Customer) -> OutgoingMessage:
+def _with_unsubscribe(outgoing: OutgoingMessage, customer: Customer, ref: str) -> OutgoingMessage:
     """An offer by e-mail carries its way out: a footer link and the one-click headers
-    (RFC 8058), both withdrawing MARKETING for e-mail at once (consent's unsubscribe page)."""
-    url = unsubscribe_url(customer, ContactChannel.EMAIL)
+    (RFC 8058), both withdrawing MARKETING for e-mail at once (consent's unsubscribe page).
+    ``ref`` (the message id) comes back with the withdrawal: the unsubscribe is counted
+    against this message (``tracking.unsubscribe_recorded``)."""
+    url = unsubscribe_url(customer, ContactChannel.EMAIL, ref)
     footer = _("Berhenti menerima penawaran lewat email: %(url)s") % {"url": url}
     html_footer = format_html(
         '<p><a href="{}">{}</a></p>', url, _("Berhenti menerima penawaran lewat email")
@@ -296,7 +299,7 @@ def _with_unsubscribe(outgoing: OutgoingMessage, customer: Customer) -> Outgoing
         outgoing,
         text=f"{outgoing.text}\n\n{footer}",
         html=f"{outgoing.html}\n{html_footer}" if outgoing.html else "",
-        headers=tuple(unsubscribe_headers(customer, ContactChannel.EMAIL).items()),
+        headers=tuple(unsubscribe_headers(customer, ContactChannel.EMAIL, ref).items()),
     )
 
 

@@ -10,6 +10,14 @@ MESSAGE_VIEW = declare(
     _("Lihat pesan keluar dan statusnya"),
     default_roles=(R.ADMIN, R.SUPERVISOR, R.COMPLIANCE),
 )
+# The 360 Komunikasi tab: the messages to a customer the actor may open (masked addresses),
+# narrower than MESSAGE_VIEW (the whole outbox: dead letters, analytics). Staff messages never
+# show there; which bodies show is the tab's rule (``selectors.body_shown``).
+MESSAGE_VIEW_CUSTOMER = declare(
+    "message.view_customer",
+    _("Lihat pesan ke nasabah di tab Komunikasi (alamat termasking)"),
+    default_roles=(R.AGENT, R.RM, R.SUPERVISOR, R.COMPLIANCE, R.ADMIN),
+)
 MESSAGE_RETRY = declare(
     "message.retry", _("Kirim ulang pesan yang gagal (dead letter)"), default_roles=(R.ADMIN,)
 )

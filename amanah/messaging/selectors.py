@@ -1,13 +1,15 @@
 """Read side of messaging for pages: a customer's messages (the 360 Komunikasi tab) and the
 channel analytics per campaign and channel.
 
-Every read starts from what the actor may see: the customer through
-``customers.selectors.customer_for`` (404 otherwise) and the messages through
-``Message.objects.visible_to(actor)``. Only masked addresses ever leave this module.
+Every read starts from what the actor may see: the tab from the customer
+(``MESSAGE_VIEW_CUSTOMER`` and the customer's ``visible_to``, 404 otherwise), the analytics
+from ``Message.objects.visible_to(actor)`` (``MESSAGE_VIEW``). Only masked addresses ever
+leave this module.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from django import forms
@@ -15,6 +17,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
+from amanah.cases.contract import may_see_sensitive
+from amanah.cases.models import Case
+from amanah.iam import authz
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import (
     Engagement,
@@ -26,6 +31,7 @@ from amanah.messaging.models import (
     MessageTemplate,
     VersionStatus,
 )
+from amanah.messaging.policies import MESSAGE_VIEW_CUSTOMER
 from amanah.messaging.sources import labels_for
 
 PAGE_SIZE = 50
@@ -47,11 +53,18 @@ class MessageFilterForm(forms.Form):
 
 
 def customer_messages(*, actor, customer, channel="", purpose="", status="", page=1) -> Page:
-    """One page (``PAGE_SIZE``) of the messages to ``customer`` the actor may see, newest
-    first, each with its provider status events (``timeline``) in time order."""
+    """One page (``PAGE_SIZE``) of the messages to ``customer``, newest first, each with its
+    provider status events (``timeline``) in time order and ``body`` (the text the tab may
+    show, or ``None``: ``body_shown``).
+
+    Starts from the customer: ``MESSAGE_VIEW_CUSTOMER`` and the customer in the actor's scope
+    (``visible_to``; otherwise NotFound, a 404). The messages are then the customer's own — an
+    RM sees those of a customer in the portfolio without seeing the whole outbox
+    (``MESSAGE_VIEW``). Staff messages never show on a customer's tab."""
+    authz.require(actor, MESSAGE_VIEW_CUSTOMER, customer)
     rows = (
-        Message.objects.visible_to(actor)
-        .filter(customer=customer)
+        Message.objects.filter(customer=customer)
+        .exclude(purpose=Purpose.STAFF)
         .only(
             "id",
             "channel",
@@ -65,12 +78,15 @@ def customer_messages(*, actor, customer, channel="", purpose="", status="", pag
             "created_at",
             "sent_at",
             "source",
+            "source_id",
+            "subject",
+            "text",
             "customer_id",
-        )  # fmt: skip — never the sealed address or the body
+        )  # fmt: skip — never the sealed address
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=MessageEvent.objects.visible_to(actor).order_by("at", "id"),
+                queryset=MessageEvent.objects.order_by("at", "id"),
                 to_attr="timeline",
             )
         )
@@ -80,7 +96,58 @@ def customer_messages(*, actor, customer, channel="", purpose="", status="", pag
         if value:
             rows = rows.filter(**{name: value})
     paginator = Paginator(rows, PAGE_SIZE)
-    return paginator.get_page(page)
+    result = paginator.get_page(page)
+    hidden_cases = _cases_hidden_from(actor, result.object_list)
+    for message in result.object_list:
+        message.body = body_shown(message, hidden_cases)
+    return result
+
+
+BODY_EXCERPT = 600
+
+
+def body_shown(message: Message, hidden_cases: set[str] = frozenset()) -> str | None:
+    """The tab's rule for bodies: an offer's content is the campaign's, shown (subject and
+    text, cut at ``BODY_EXCERPT``); a service message's too, unless it comes from a case whose
+    sensitive details the actor may not see (``hidden_cases``, by ``cases.may_see_sensitive``);
+    a collection message's never (amounts owed are not every agent's business: the template
+    key and version say what was sent)."""
+    if message.purpose == Purpose.OFFER or (
+        message.purpose == Purpose.SERVICE
+        and not (message.source == MessageSource.CASE and message.source_id in hidden_cases)
+    ):
+        body = "\n".join(part for part in (message.subject, message.text) if part)
+        return body[:BODY_EXCERPT] + ("…" if len(body) > BODY_EXCERPT else "")
+    return None
+
+
+def _cases_hidden_from(actor, messages) -> set[str]:
+    """Of the cases the page's service messages come from, those whose details the actor may
+    not see: out of scope, or sensitive without ``may_see_sensitive``. One query."""
+    ids = {
+        m.source_id
+        for m in messages
+        if m.purpose == Purpose.SERVICE and m.source == MessageSource.CASE and m.source_id
+    }
+    if not ids:
+        return set()
+    valid = {}
+    for value in ids:
+        try:
+            valid[value] = uuid.UUID(value)
+        except (TypeError, ValueError, AttributeError):
+            continue
+    visible = {
+        case.pk: case
+        for case in Case.objects.visible_to(actor)
+        .select_related("category")
+        .filter(pk__in=valid.values())
+    }
+    return {
+        value
+        for value in ids
+        if (case := visible.get(valid.get(value))) is None or not may_see_sensitive(actor, case)
+    }
 
 
 # --------------------------------------------------------------------------- analytics

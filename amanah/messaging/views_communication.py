@@ -14,7 +14,7 @@ from amanah.core.errors import error_body
 from amanah.core.views import requires
 from amanah.customers.selectors import customer_for
 from amanah.messaging import selectors
-from amanah.messaging.policies import MESSAGE_VIEW
+from amanah.messaging.policies import MESSAGE_VIEW, MESSAGE_VIEW_CUSTOMER
 
 TAB_KEY = "messaging"
 
@@ -35,7 +35,7 @@ def _list_template(request) -> str:
     return "messaging/customer_messages.html"
 
 
-@requires(MESSAGE_VIEW)
+@requires(MESSAGE_VIEW_CUSTOMER)
 def customer_messages(request, customer_id):
     """The tab's list for the filters in the query string (htmx swaps it into the tab).
 

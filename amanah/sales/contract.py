@@ -294,3 +294,10 @@ declare_workflow(
 )
 
 scoring.register_signal("MARKETING_CONSENT", scoring.marketing_consent_signal)
+# A won lead or opportunity is a conversion in messaging's channel analytics.
+events.on("sales.lead.transitioned", services.conversion_on_won, key="sales.lead_won_converts")
+events.on(
+    "sales.opportunity.transitioned",
+    services.conversion_on_won,
+    key="sales.opportunity_won_converts",
+)

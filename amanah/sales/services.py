@@ -21,6 +21,7 @@ from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.iam import authz
 from amanah.iam.models import ScopeType, User, UserBranchScope, UserRole
+from amanah.messaging.contract import conversion_record
 from amanah.notifications.services import Message, notify_many
 from amanah.sales import scoring
 from amanah.sales.models import (
@@ -32,6 +33,7 @@ from amanah.sales.models import (
     ActivityType,
     Lead,
     LeadSource,
+    LeadStatus,
     Opportunity,
     OpportunityStage,
     RmActivity,
@@ -447,6 +449,16 @@ def opportunity_on_apply(opportunity: Opportunity, *, transition, data: dict, at
         opportunity.lost_reason = _clean_text(data["reason"], NOTE_MAX, "reason", _("Alasan"))
         fields.append("lost_reason")
     return fields
+
+
+def conversion_on_won(*, actor, obj, from_status, to_status, revert=False, **_) -> None:
+    """A lead or an opportunity closed WON is the customer taking up an offer: messaging counts
+    it (channel analytics, "Konversi") against the last offer the customer clicked, else the
+    last one sent, in the 30 days before (``messaging.contract.conversion_record``). A lead won
+    with its opportunity counts once (one conversion per message)."""
+    won = (LeadStatus.CLOSED_WON, OpportunityStage.CLOSED_WON)
+    if not revert and to_status in won and obj.customer_id:
+        conversion_record(customer_id=obj.customer_id)
 
 
 def opportunity_move(

@@ -290,3 +290,52 @@ def test_staff_may_withdraw_a_channel_marketing_never(make, agent, make_user, br
         )
     assert unverified.value.code == "verification_required"
     assert _withdrawals(siti).count() == 1
+
+
+# --------------------------------------------------------------------------- opted out: the event
+
+
+@pytest.fixture
+def opted_out():
+    """What ``consent.channel_opted_out`` handlers receive (a probe handler)."""
+    from amanah.core import events, registry
+    from amanah.core.events import EventHandler
+
+    seen = []
+
+    def probe(*, actor, customer, record, channel, ref):
+        seen.append((customer.pk, record.contact_channel, channel, ref))
+
+    key = "consent.channel_opted_out:probe"
+    with registry.event_handlers.temporarily(key, EventHandler("consent.channel_opted_out", probe)):
+        assert key in dict(events.handlers_of("consent.channel_opted_out"))
+        yield seen
+
+
+def test_the_link_carries_the_senders_ref_back_with_the_event(make, opted_out):
+    siti = make("Siti")
+    ref = "0b5e7c1e-8a0e-4d43-9a43-3c9d8f1e2a77"
+    token = unsubscribe_token(siti, "EMAIL", ref)
+    assert len(token) < 250 and read_unsubscribe_token(token).ref == ref
+    assert read_unsubscribe_token(unsubscribe_token(siti, "EMAIL")).ref == ""
+    with pytest.raises(ValueError):
+        unsubscribe_token(siti, "EMAIL", "x" * 65)
+    path = unsubscribe_url(siti, "EMAIL", ref).removeprefix("http://localhost:8000")
+    Client().post(path)
+    Client().post(path)  # a replay withdraws nothing, so tells nothing
+    assert opted_out == [(siti.pk, "EMAIL", "EMAIL", ref)]
+
+
+def test_a_stop_reply_opts_out_without_a_ref_staff_withdrawals_do_not(make, agent, opted_out):
+    siti = make("Siti")
+    consent_withdraw_by_reply(channel="WHATSAPP", from_address=PHONE)
+    consent_withdraw_channel(
+        actor=agent,
+        customer=siti,
+        consent_type="MARKETING",
+        channel=ContactChannel.PHONE,
+        source="CALL_CENTER",
+        reason="Minta tidak ditelepon untuk promo",
+        verification_method="PHONE_OTP",
+    )
+    assert opted_out == [(siti.pk, "WHATSAPP", "WHATSAPP", "")]

@@ -397,7 +397,7 @@ CASES = [
     ViewCase("messaging:analytics", "message.view"),
     ViewCase(
         "messaging:customer_messages",
-        "message.view",
+        "message.view_customer",
         kwargs=lambda w: {"customer_id": w["customer_a"].pk},
         out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
     ),

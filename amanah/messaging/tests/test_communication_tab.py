@@ -2,6 +2,7 @@
 its provider status timeline and the masked address only; filters validated; 404 outside the
 actor's scope."""
 
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,11 @@ from django.test import Client
 
 from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
-from amanah.customers.models import Customer
-from amanah.messaging import addresses
+from amanah.customers.models import Customer, PortfolioAssignment
+from amanah.iam.models import RolePermission
+from amanah.messaging import addresses, selectors
 from amanah.messaging.models import Message, MessageEvent
+from amanah.messaging.policies import MESSAGE_VIEW_CUSTOMER
 from amanah.messaging.selectors import PAGE_SIZE
 
 UTC = ZoneInfo("UTC")
@@ -64,7 +67,7 @@ def test_the_tab_shows_the_messages_with_masked_addresses_and_timeline(superviso
     assert 'data-testid="messaging-tab"' in page and 'href="?tab=messaging"' in page
     assert older.address_masked in page and newer.address_masked in page
     assert "siti.aminah@rahasia.co.id" not in page and "81370002002" not in page
-    assert "Isi pesan rahasia" not in page  # the body is not the tab's business
+    assert "Isi pesan rahasia" in page  # an offer's content is shown (selectors.body_shown)
     assert page.index(newer.address_masked) < page.index(older.address_masked)  # newest first
     assert "promo_deposito · v3" in page and "WhatsApp" in page and "Dibaca" in page
     # provider timestamps in time order, in the user's zone (WIB)
@@ -78,13 +81,94 @@ def test_an_actor_who_may_not_see_the_customer_gets_404(
     make_message(elsewhere)
     assert supervisor_client.get(f"/customers/{elsewhere.pk}/?tab=messaging").status_code == 404
     assert supervisor_client.get(f"/messaging/customers/{elsewhere.pk}/").status_code == 404
-    # an agent (no message.view) sees neither the tab nor the list
-    mine = make_customer(branch_a)
-    make_message(mine)
     agent = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
-    page = agent.get(f"/customers/{mine.pk}/?tab=messaging").content.decode()
-    assert 'data-testid="messaging-tab"' not in page and "Komunikasi<" not in page
-    assert agent.get(f"/messaging/customers/{mine.pk}/").status_code == 403
+    assert agent.get(f"/messaging/customers/{elsewhere.pk}/").status_code == 404
+
+
+# COMPLIANCE and ADMIN hold message.view_customer too, but open no customer by default
+# (customer.view): the tab follows the customer, so they see it only where the matrix lets
+# them open customers.
+@pytest.mark.parametrize("role", [R.AGENT, R.RM, R.SUPERVISOR])
+def test_roles_with_the_tab_see_masked_addresses_and_no_staff_messages(make_user, branch_a, role):
+    customer = make_customer(branch_a)
+    user = make_user(role, branches=[branch_a])
+    if role == R.RM:  # an RM sees the customers of the portfolio
+        PortfolioAssignment.objects.create(customer=customer, rm=user)
+    offer = make_message(customer, 0, address="siti.aminah@rahasia.co.id")
+    make_message(customer, 1, purpose="STAFF", address="staf.rahasia@bank.co.id")
+    client = sign_in(Client(), user)
+    page = client.get(f"/customers/{customer.pk}/?tab=messaging").content.decode()
+    assert 'data-testid="messaging-tab"' in page
+    assert offer.address_masked in page and "siti.aminah@rahasia.co.id" not in page
+    assert page.count('class="message-row"') == 1 and "staf.rahasia" not in page
+    listing = client.get(f"/messaging/customers/{customer.pk}/")
+    assert listing.status_code == 200 and listing.content.decode().count('class="message-row"') == 1
+
+
+def test_an_rm_sees_the_tab_of_a_portfolio_customer_only(make_user, branch_a):
+    rm = make_user(R.RM, branches=[branch_a])
+    theirs, not_theirs = make_customer(branch_a), make_customer(branch_a, "Bukan Portofolio")
+    PortfolioAssignment.objects.create(customer=theirs, rm=rm)
+    make_message(theirs, 0)
+    make_message(not_theirs, 1)
+    client = sign_in(Client(), rm)
+    assert client.get(f"/messaging/customers/{theirs.pk}/").status_code == 200
+    assert client.get(f"/messaging/customers/{not_theirs.pk}/").status_code == 404
+    assert client.get(f"/customers/{not_theirs.pk}/?tab=messaging").status_code == 404
+
+
+@pytest.mark.parametrize("role", [R.MARKETING, R.DIRECTOR])
+def test_roles_without_the_permission_get_no_tab(make_user, branch_a, role):
+    customer = make_customer(branch_a)
+    make_message(customer)
+    client = sign_in(Client(), make_user(role, branches=[branch_a]))
+    page = client.get(f"/customers/{customer.pk}/?tab=messaging")
+    assert 'data-testid="messaging-tab"' not in page.content.decode()
+    assert "Komunikasi<" not in page.content.decode()
+    assert client.get(f"/messaging/customers/{customer.pk}/").status_code in (403, 404)
+
+
+def test_without_the_permission_in_the_matrix_the_agent_loses_the_tab(make_user, branch_a):
+    """The grant is data: take it from AGENT in the matrix and the tab and the list go."""
+    customer = make_customer(branch_a)
+    make_message(customer)
+    RolePermission.objects.filter(role_id=R.AGENT, permission=MESSAGE_VIEW_CUSTOMER).delete()
+    client = sign_in(Client(), make_user(R.AGENT, branches=[branch_a]))
+    page = client.get(f"/customers/{customer.pk}/?tab=messaging")
+    assert page.status_code == 200 and 'data-testid="messaging-tab"' not in page.content.decode()
+    assert client.get(f"/messaging/customers/{customer.pk}/").status_code == 403
+
+
+def test_which_bodies_the_tab_shows(supervisor_client, make_user, branch_a):
+    """Offers and service messages show their text; collection messages never do; a service
+    message from a sensitive case only to someone who may see its details."""
+    customer = make_customer(branch_a)
+    offer = make_message(customer, 0, purpose="OFFER")
+    offer.text = "Promo deposito untuk Anda"
+    offer.save()
+    collection = make_message(customer, 1, purpose="COLLECTION")
+    collection.text = "Tunggakan Rp 1.234.567"
+    collection.save()
+    service = make_message(customer, 2, purpose="SERVICE")
+    service.text = "Kabar pengaduan Anda"
+    service.save()
+    page = supervisor_client.get(f"/messaging/customers/{customer.pk}/").content.decode()
+    assert "Promo deposito untuk Anda" in page and "Kabar pengaduan Anda" in page
+    assert "1.234.567" not in page and page.count('data-testid="message-body"') == 2
+    agent = make_user(R.AGENT, branches=[branch_a])
+    shown = {
+        m.purpose: m.body
+        for m in selectors.customer_messages(actor=agent, customer=customer).object_list
+    }
+    assert shown["COLLECTION"] is None and "Promo deposito" in shown["OFFER"]
+    # a service message naming a case the agent cannot open: no body
+    service.source, service.source_id = "CASE", str(uuid.uuid4())
+    service.save()
+    shown = {
+        m.purpose: m.body
+        for m in selectors.customer_messages(actor=agent, customer=customer).object_list
+    }
+    assert shown["SERVICE"] is None
 
 
 def test_filters_and_pagination(supervisor_client, branch_a):
