@@ -203,7 +203,7 @@ def test_agent_changes_consent_in_the_360_page(signed_in, customer, branch_a):
             "verification_method": "IN_PERSON",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert consent_states(customer)["MARKETING"] == "GRANTED"
     missing = client.post(
         f"/customers/{customer.pk}/consent/",
