@@ -14,13 +14,15 @@ measures, in the same process and on the same data:
    against ``dispatch_batch(limit=1)`` — one message per claim/send/audit, the cost a
    one-job-per-message design pays before its job-queue overhead — on a sample.
 
-Fixtures, set-based and idempotent (``give_phones``): customers of the data set without a
-mobile number get a synthetic one (``+62899`` + 8 digits from their id), in one UPDATE. Consent
-is left as the data set has it (a little under half may receive a WhatsApp offer); the others
-are queued as ``CANCELLED`` rows with their reason — the queue writes a row for every customer
-either way, so the queue figure is for 1,000,000 customers checked and written, of whom fewer
-than half are eligible (the issue's "1,000,000 eligible" would also need consent records
-made up for the rest, which the bench does not do).
+Fixtures, set-based and idempotent: customers of the data set without a mobile number get a
+synthetic one (``+62899`` + 8 digits from their id), in one UPDATE (``give_phones``, kept);
+and every customer is made eligible for a WhatsApp offer (``make_everyone_eligible``):
+MARKETING consent granted where the data set has none or a withdrawal (a consent record and
+the state pointing at it, as the consent models keep them, one INSERT … INSERT statement),
+and the CLOSED customers set ACTIVE — so the queue figure is for 1,000,000 eligible
+customers, as the issue asks. Both are undone at the end (``undo_eligibility``: the made-up
+records deleted, each state back to the record before it, the reopened customers closed), so
+the other benches find the data set as it was generated.
 
 The campaign is queued and sent "at" the next Tuesday 10:00 WIB (``at=``), inside every zone's
 OFFER window, so the window and frequency-cap checks are evaluated, not skipped. Each run's
@@ -71,6 +73,104 @@ def give_phones() -> int:
             " WHERE phone_e164 = ''"
         )
         return cursor.rowcount
+
+
+# The consent records the bench makes up carry this reason (and nothing else does): they are
+# found, and undone, by it.
+FIXTURE_REASON = "bench:messaging — granted for the bench, withdrawn at its end"
+FIXTURE_EFFECTIVE = datetime(2026, 5, 2, 3, 0, tzinfo=UTC)  # after every record of the data set
+REOPENED_TABLE = "bench_messaging_reopened"
+REOPENED_DDL = f"CREATE TABLE IF NOT EXISTS {REOPENED_TABLE} (customer_id uuid PRIMARY KEY)"
+
+
+def make_everyone_eligible() -> dict:
+    """Every customer may receive a WhatsApp OFFER: set-based and idempotent, undone at the end
+    (``undo_eligibility``) so the other benches keep the data set as it was generated.
+
+    - MARKETING consent GRANTED for everyone whose state is missing or WITHDRAWN: a record
+      (``old_status`` the state it replaces) and the state pointing at it, as the consent
+      service keeps them, in one INSERT … INSERT … ON CONFLICT (the consent service's path
+      audits each change; a million audit rows are not what the bench measures);
+    - the CLOSED customers (an inactive customer is never offered anything) are set ACTIVE,
+      their ids kept in ``bench_messaging_reopened`` to close them again.
+    Per-channel withdrawals, suppressions and sensitive cases: the data set has none; the
+    report shows how many rows were cancelled and why, whatever the data holds."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(REOPENED_DDL)
+        cursor.execute(
+            f"""WITH reopened AS (
+                   UPDATE customers_customer SET status = 'ACTIVE'
+                    WHERE status = 'CLOSED' AND merged_into_id IS NULL RETURNING id)
+               INSERT INTO {REOPENED_TABLE} SELECT id FROM reopened ON CONFLICT DO NOTHING"""  # noqa: S608
+        )
+        reopened = cursor.rowcount
+        cursor.execute(
+            """WITH missing AS (
+                   SELECT c.id, s.status AS old FROM customers_customer c
+                     LEFT JOIN consent_consentstate s
+                       ON s.customer_id = c.id AND s.consent_type = 'MARKETING'
+                    WHERE s.status IS DISTINCT FROM 'GRANTED'),
+               records AS (
+                   INSERT INTO consent_consentrecord (
+                       id, customer_id, consent_type, old_status, new_status, effective_at,
+                       captured_channel, captured_by_id, verification_method, reason,
+                       contact_channel, created_at)
+                   SELECT gen_random_uuid(), id, 'MARKETING', coalesce(old, ''), 'GRANTED', %(at)s,
+                          'BRANCH', NULL, 'IN_PERSON', %(reason)s, '', %(at)s
+                     FROM missing
+                   RETURNING id, customer_id)
+               INSERT INTO consent_consentstate (customer_id, consent_type, status, effective_at,
+                                                 record_id)
+               SELECT customer_id, 'MARKETING', 'GRANTED', %(at)s, id FROM records
+               ON CONFLICT (customer_id, consent_type) DO UPDATE
+                  SET status = EXCLUDED.status, effective_at = EXCLUDED.effective_at,
+                      record_id = EXCLUDED.record_id""",
+            {"at": FIXTURE_EFFECTIVE, "reason": FIXTURE_REASON},
+        )
+        granted = cursor.rowcount
+        cursor.execute("ANALYZE consent_consentstate")
+        cursor.execute("ANALYZE customers_customer")
+    return {"granted": granted, "reopened": reopened}
+
+
+def undo_eligibility() -> dict:
+    """The data set as it was: each made-up grant's state back to the record before it (or no
+    state, when there was none), the made-up records deleted, the reopened customers closed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE consent_consentstate s
+                  SET status = prev.new_status, effective_at = prev.effective_at,
+                      record_id = prev.id
+                 FROM consent_consentrecord b
+                 CROSS JOIN LATERAL (
+                      SELECT p.id, p.new_status, p.effective_at FROM consent_consentrecord p
+                       WHERE p.customer_id = b.customer_id AND p.consent_type = 'MARKETING'
+                         AND p.contact_channel = '' AND p.reason <> %(reason)s
+                       ORDER BY p.effective_at DESC LIMIT 1) prev
+                WHERE s.record_id = b.id AND b.reason = %(reason)s AND b.old_status <> ''""",
+            {"reason": FIXTURE_REASON},
+        )
+        restored = cursor.rowcount
+        cursor.execute(
+            """DELETE FROM consent_consentstate s USING consent_consentrecord b
+                WHERE s.record_id = b.id AND b.reason = %s""",
+            [FIXTURE_REASON],
+        )
+        cursor.execute("DELETE FROM consent_consentrecord WHERE reason = %s", [FIXTURE_REASON])
+        withdrawn = cursor.rowcount
+        cursor.execute(REOPENED_DDL)
+        cursor.execute(
+            f"""UPDATE customers_customer c SET status = 'CLOSED' FROM {REOPENED_TABLE} r
+                 WHERE c.id = r.customer_id"""  # noqa: S608
+        )
+        closed = cursor.rowcount
+        cursor.execute(f"DROP TABLE {REOPENED_TABLE}")
+        cursor.execute("ANALYZE consent_consentstate")
+    return {"withdrawn": withdrawn, "restored": restored, "closed_again": closed}
 
 
 def forget_earlier_runs() -> int:
@@ -227,10 +327,14 @@ def main() -> None:
     from amanah.messaging.contract import Rendered
 
     call_command("migrate", verbosity=0)
+    eligible = None
     try:
         phones = give_phones()
         deleted = forget_earlier_runs()
         print(f"bench: {phones:,} phones given, {deleted:,} earlier outbox rows deleted")
+        eligible = {}  # from here on, undo at the end whatever happens
+        eligible = make_everyone_eligible()
+        print(f"bench: made eligible: {eligible}")
         population = Customer.objects.count()
         actor = SystemActor("system:bench")
         rendered = Rendered(
@@ -250,6 +354,8 @@ def main() -> None:
     finally:
         from django.db import connections
 
+        if eligible is not None:
+            print(f"bench: eligibility fixture undone: {undo_eligibility()}")
         connections.close_all()
         if not os.environ.get("DATABASE_URL"):
             dbserver.stop_embedded()
