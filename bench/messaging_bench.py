@@ -75,12 +75,17 @@ def give_phones() -> int:
         return cursor.rowcount
 
 
-# The consent records the bench makes up carry this reason (and nothing else does): they are
-# found, and undone, by it.
+# The consent records the bench makes up carry this reason (and nothing else does).
 FIXTURE_REASON = "bench:messaging — granted for the bench, withdrawn at its end"
 FIXTURE_EFFECTIVE = datetime(2026, 5, 2, 3, 0, tzinfo=UTC)  # after every record of the data set
+# What the fixture changed, to put back: the customers it reopened, the states it replaced.
 REOPENED_TABLE = "bench_messaging_reopened"
-REOPENED_DDL = f"CREATE TABLE IF NOT EXISTS {REOPENED_TABLE} (customer_id uuid PRIMARY KEY)"
+REPLACED_TABLE = "bench_messaging_replaced_consent"
+FIXTURE_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {REOPENED_TABLE} (customer_id uuid PRIMARY KEY)",
+    f"""CREATE TABLE IF NOT EXISTS {REPLACED_TABLE} (
+        customer_id uuid PRIMARY KEY, status text, effective_at timestamptz, record_id uuid)""",
+]
 
 
 def make_everyone_eligible() -> dict:
@@ -90,15 +95,17 @@ def make_everyone_eligible() -> dict:
     - MARKETING consent GRANTED for everyone whose state is missing or WITHDRAWN: a record
       (``old_status`` the state it replaces) and the state pointing at it, as the consent
       service keeps them, in one INSERT … INSERT … ON CONFLICT (the consent service's path
-      audits each change; a million audit rows are not what the bench measures);
+      audits each change; a million audit rows are not what the bench measures); the states
+      replaced are kept aside;
     - the CLOSED customers (an inactive customer is never offered anything) are set ACTIVE,
-      their ids kept in ``bench_messaging_reopened`` to close them again.
+      their ids kept aside to close them again.
     Per-channel withdrawals, suppressions and sensitive cases: the data set has none; the
     report shows how many rows were cancelled and why, whatever the data holds."""
-    from django.db import connection
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute(REOPENED_DDL)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for ddl in FIXTURE_DDL:
+            cursor.execute(ddl)
         cursor.execute(
             f"""WITH reopened AS (
                    UPDATE customers_customer SET status = 'ACTIVE'
@@ -107,11 +114,15 @@ def make_everyone_eligible() -> dict:
         )
         reopened = cursor.rowcount
         cursor.execute(
-            """WITH missing AS (
-                   SELECT c.id, s.status AS old FROM customers_customer c
+            f"""WITH missing AS (
+                   SELECT c.id, s.status AS old, s.effective_at, s.record_id
+                     FROM customers_customer c
                      LEFT JOIN consent_consentstate s
                        ON s.customer_id = c.id AND s.consent_type = 'MARKETING'
                     WHERE s.status IS DISTINCT FROM 'GRANTED'),
+               kept AS (
+                   INSERT INTO {REPLACED_TABLE}
+                   SELECT id, old, effective_at, record_id FROM missing),
                records AS (
                    INSERT INTO consent_consentrecord (
                        id, customer_id, consent_type, old_status, new_status, effective_at,
@@ -126,33 +137,30 @@ def make_everyone_eligible() -> dict:
                SELECT customer_id, 'MARKETING', 'GRANTED', %(at)s, id FROM records
                ON CONFLICT (customer_id, consent_type) DO UPDATE
                   SET status = EXCLUDED.status, effective_at = EXCLUDED.effective_at,
-                      record_id = EXCLUDED.record_id""",
+                      record_id = EXCLUDED.record_id""",  # noqa: S608
             {"at": FIXTURE_EFFECTIVE, "reason": FIXTURE_REASON},
         )
         granted = cursor.rowcount
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE consent_consentstate")
         cursor.execute("ANALYZE customers_customer")
     return {"granted": granted, "reopened": reopened}
 
 
 def undo_eligibility() -> dict:
-    """The data set as it was: each made-up grant's state back to the record before it (or no
-    state, when there was none), the made-up records deleted, the reopened customers closed."""
-    from django.db import connection
+    """The data set as it was: the replaced states back (or none, where there was none), the
+    made-up records deleted, the reopened customers closed."""
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        for ddl in FIXTURE_DDL:
+            cursor.execute(ddl)
         cursor.execute(
-            """UPDATE consent_consentstate s
-                  SET status = prev.new_status, effective_at = prev.effective_at,
-                      record_id = prev.id
-                 FROM consent_consentrecord b
-                 CROSS JOIN LATERAL (
-                      SELECT p.id, p.new_status, p.effective_at FROM consent_consentrecord p
-                       WHERE p.customer_id = b.customer_id AND p.consent_type = 'MARKETING'
-                         AND p.contact_channel = '' AND p.reason <> %(reason)s
-                       ORDER BY p.effective_at DESC LIMIT 1) prev
-                WHERE s.record_id = b.id AND b.reason = %(reason)s AND b.old_status <> ''""",
-            {"reason": FIXTURE_REASON},
+            f"""UPDATE consent_consentstate s
+                  SET status = r.status, effective_at = r.effective_at, record_id = r.record_id
+                 FROM {REPLACED_TABLE} r
+                WHERE s.customer_id = r.customer_id AND s.consent_type = 'MARKETING'
+                  AND r.record_id IS NOT NULL"""  # noqa: S608
         )
         restored = cursor.rowcount
         cursor.execute(
@@ -162,13 +170,13 @@ def undo_eligibility() -> dict:
         )
         cursor.execute("DELETE FROM consent_consentrecord WHERE reason = %s", [FIXTURE_REASON])
         withdrawn = cursor.rowcount
-        cursor.execute(REOPENED_DDL)
         cursor.execute(
             f"""UPDATE customers_customer c SET status = 'CLOSED' FROM {REOPENED_TABLE} r
                  WHERE c.id = r.customer_id"""  # noqa: S608
         )
         closed = cursor.rowcount
-        cursor.execute(f"DROP TABLE {REOPENED_TABLE}")
+        cursor.execute(f"DROP TABLE {REOPENED_TABLE}, {REPLACED_TABLE}")
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE consent_consentstate")
     return {"withdrawn": withdrawn, "restored": restored, "closed_again": closed}
 
@@ -348,7 +356,7 @@ def main() -> None:
         with fake_provider_process(port):
             dispatch = measure_dispatch(at)
         print(f"bench: dispatch {dispatch['totals']} in {dispatch['batch_seconds']:.1f} s")
-        section = report(population, queue, dispatch, settings.MESSAGING_BATCH_SIZE, at)
+        section = report(population, queue, dispatch, settings.MESSAGING_BATCH_SIZE, at, eligible)
         print(section)
         write_report(Path("docs/benchmarks.md"), "messaging", section)
     finally:
@@ -362,14 +370,23 @@ def main() -> None:
             print("bench: embedded PostgreSQL stopped")
 
 
-def report(population: int, queue: dict, dispatch: dict, batch_size: int, at: datetime) -> str:
+def report(
+    population: int,
+    queue: dict,
+    dispatch: dict,
+    batch_size: int,
+    at: datetime,
+    fixture: dict | None = None,
+) -> str:
     counts = queue["counts"]
     cancelled = sum(counts["cancelled"].values())
     written = counts["queued"] + counts["waiting"] + cancelled
     per_many = queue["many_seconds"] / max(written, 1) * 1e6
     per_one = queue["one_seconds"] / QUEUE_SAMPLE * 1e6
     extrapolated = per_one * population / 1e6
-    queue_seconds = queue["many_seconds"] if written >= 1_000_000 else float("inf")
+    eligible = counts["queued"] + counts["waiting"]
+    fixture = fixture or {}
+    queue_seconds = queue["many_seconds"] if eligible >= 1_000_000 else float("inf")
     by_reason = ", ".join(f"{k} {v:,}" for k, v in sorted(counts["cancelled"].items())) or "none"
 
     totals, one = dispatch["totals"], dispatch["one"]
@@ -380,7 +397,8 @@ def report(population: int, queue: dict, dispatch: dict, batch_size: int, at: da
     verdicts = "\n".join(
         [
             target_line(
-                f"{written:,} customers queued (one row each) in {queue['many_seconds']:.1f} s",
+                f"{written:,} customers queued (one row each, {eligible:,} eligible) in "
+                f"{queue['many_seconds']:.1f} s",
                 queue_seconds,
                 60,
                 " s",
@@ -404,8 +422,10 @@ AMANAH_ENV=demo .venv/bin/python -m bench.messaging_bench
   {dispatch["load_after"]} after it
 - Database: {server_settings()}; embedded server of the bench (`var/bench-pgdata`), data set
   of `bench.search_bench` (database `amanah_bench`), {population:,} customers; every customer
-  given a mobile number where the data set had none (one set-based UPDATE); consent as the
-  data set has it
+  given a mobile number where the data set had none (one set-based UPDATE), and made eligible
+  for a WhatsApp offer for the run (set-based, undone at the end: MARKETING consent granted to
+  {fixture.get("granted", 0):,} customers without it, {fixture.get("reopened", 0):,} CLOSED
+  customers set ACTIVE)
 - Campaign: WHATSAPP, purpose OFFER, free text, queued and sent at {at.isoformat()} (a
   Tuesday 10:00 WIB, inside the OFFER window of every zone; window and frequency-cap checks
   evaluated)
@@ -417,8 +437,8 @@ AMANAH_ENV=demo .venv/bin/python -m bench.messaging_bench
 | `message_queue`, one call per customer (sample) \
 | {QUEUE_SAMPLE:,} | {queue["one_seconds"]:.1f} s | {per_one:.0f} µs |
 
-Every customer is checked and gets a row; consent is the data set's, so fewer than half are
-eligible (no consent records were made up to reach "1,000,000 eligible").
+Every customer is checked (consent, channel withdrawal, do-not-contact, blockers, window,
+frequency cap) and gets a row; {eligible:,} of them eligible.
 Queued {counts["queued"]:,} due now, {counts["waiting"]:,} waiting for their window;
 cancelled with a reason: {by_reason}; without an address {counts["no_address"]:,}.
 One call per customer over the whole population would take about {extrapolated:,.0f} s
