@@ -468,22 +468,40 @@ Where the time goes (cProfile and per-statement timing of one batch, 2026-11-23)
   defect of the fake (`fakeprovider/server.py`, `_Handler`: `disable_nagle_algorithm = True`
   — since set in the fake itself; this run set it from the bench) and not of the dispatcher:
   with TCP_NODELAY the figures measure the dispatcher.
-- The claim statement costs ≈ 0.3–0.5 s per call whatever the batch size (with 460,000 rows
-  due): for `QUEUED … OR SENDING …` ordered by `next_attempt_at` the planner ORs the two
-  partial indexes (`message_due`, `message_sending`) in a bitmap, then fetches and sorts
-  every due row before the LIMIT, instead of reading `message_due` in order and stopping at
-  1,000. At 1,000 a batch that is ≈ 0.4 ms a message (a fifth of the dispatch time); at one
-  message a call it is the whole cost, hence the baseline's 3 messages/s. Claiming the due
-  rows and the stalled ones in two statements would let each stop at its LIMIT.
-- Queueing: `message_queue_many` is one Python loop over the verdicts (server-side cursor,
-  sealing with AES-GCM, COPY in chunks of 5,000) and then one INSERT … SELECT into the outbox
-  and its indexes; the Python process and PostgreSQL each kept about half of the two
-  cores busy. Not profiled further in time; the two runs of 2026-11-23 took 64.9 s and 73.0 s.
+- The claim statement cost ≈ 0.3–0.5 s per call whatever the batch size (with 460,000 rows
+  due): `QUEUED … OR SENDING …` ordered by `next_attempt_at` made the planner OR the two
+  partial indexes in a bitmap and sort every due row before the LIMIT. Since 382733f the
+  stalled rows and the due rows are claimed in two statements, each reading its partial
+  index in order and stopping at its LIMIT; this run is the first measurement with it.
+- Queueing, profiled on 2026-11-23 (cProfile, and each phase timed with the commit; the
+  machine's load average was 5–7 on its 2 cores from other work, so every figure is about 3×
+  what an idle machine gives — compare them with each other, not with the target):
+  - before (the code of a3f939d: server-side cursor, `seal` per row, `write_row` per row,
+    INSERT … ON CONFLICT … RETURNING): 301.6 s under cProfile without the commit. The
+    INSERT ≈ 120 s; fetching the verdicts ≈ 45 s, during which Python waited (a server-side
+    cursor computes a chunk only when asked, so server and Python took turns on the two
+    cores); per row in Python: sealing 46 s (9 s of it reading the key through Django's lazy
+    settings on every call), `write_row` 34 s, masking 15 s (a regex per number);
+  - after (this code): the verdicts streamed from a client-side cursor while Python seals
+    the rows already received, in chunks (nonces from one `os.urandom` call, the cipher
+    looked up once), masked without the regex for E.164 numbers, written as COPY text into
+    a spool: 23.7 s; COPY of the spool into the staging table 7.0 s; the INSERT … SELECT into
+    the outbox, plain (a new key: no ON CONFLICT speculative insertion, no RETURNING, the
+    counts come from the staging pass; ON CONFLICT is kept for a key used before, and taken
+    under a savepoint if the plain INSERT meets a duplicate) 118.5 s; the commit 51.8 s;
+    201.3 s in all at a load average of 6.7;
+  - what remains is PostgreSQL's: writing 1,000,000 rows (heap ≈ 330 MB) and four indexes
+    (primary key, `message_once`, `message_due`, `message_customer`; the two redundant
+    foreign-key indexes are gone) with their WAL, then at the commit the deferred foreign-key
+    checks — one `SELECT … FOR KEY SHARE` per row on `customers_customer` (each locks, and so
+    writes, the customer's row) and one per row for the empty `staff_user`. A quarter of the
+    time is those checks; dropping the database constraint (`db_constraint=False`) would
+    save it, at the price of integrity the app relies on, so it is not done here.
 
 Not measured: webhooks (status callbacks) coming back while sending, e-mail over SMTP, two
 or more dispatch workers side by side, the procrastinate worker around `dispatch_batch`,
 rendering of templates per customer (the campaign content is the same for everyone).
-"""
+"""  # noqa: S608 (a report, not SQL)
 
 
 if __name__ == "__main__":

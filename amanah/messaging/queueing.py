@@ -13,10 +13,14 @@ Contactability (``consent.contract``) is asked at queue time with the moment of 
 Messages to staff (``staff_user``, purpose STAFF) have no contact rule.
 
 The idempotency key ``(source, source_id, customer, staff_user, channel, step)`` is a unique
-index; both forms insert with ``ON CONFLICT DO NOTHING``, so queueing twice inserts once.
-The many-form never saves one ORM row at a time: it reads the customers and their verdicts in
-one query, seals the addresses, streams them with ``COPY`` into a temporary table and moves
-them with one ``INSERT … SELECT``. Each call writes one audit row with counts, no addresses.
+index; both forms insert with ``ON CONFLICT DO NOTHING``, so queueing twice inserts once
+(the many-form inserts a new key with a plain INSERT under a savepoint, and falls back to
+``ON CONFLICT`` should it meet a duplicate after all).
+The many-form never saves one ORM row at a time: it streams the customers and their verdicts
+from one query while sealing the addresses of the rows already received (the server and this
+process work side by side), spools them as COPY text, copies them into a temporary table and
+moves them with one ``INSERT … SELECT``. Each call writes one audit row with counts, no
+addresses.
 Callers are services that have already checked their own permission (a case, a campaign);
 the actor is who the audit row names.
 """
@@ -27,6 +31,7 @@ import json
 import tempfile
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -237,7 +242,10 @@ def _verdicts(customers: QuerySet, channel: str, purpose: str, at: datetime):
         .values_list("pk", field, "_contact_reason", "home_branch__timezone")
         .query
     )
-    sql, params = query.sql_with_params()
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: nobody to ask about
+        return
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg's own, for stream() and its loaders
         cursor.adapters.register_loader("uuid", TextLoader)  # ids go back out as text

@@ -127,3 +127,27 @@ def test_a_customer_twice_in_the_set_or_a_key_used_before_still_queues_once(syst
     again = message_queue_many(customers=Customer.objects.filter(pk=once.pk), **kwargs)
     assert (again["queued"], again["already_queued"]) == (0, 1)
     assert Message.objects.filter(source_id="dup").count() == 2
+
+
+@pytest.mark.parametrize("empty", ["none", "no ids"])
+def test_an_empty_set_queues_nothing_and_says_so(system, make_customers, empty):
+    make_customers(1, granted=True)
+    customers = Customer.objects.none() if empty == "none" else Customer.objects.filter(pk__in=[])
+    counts = message_queue_many(
+        actor=system,
+        customers=customers,
+        channel="EMAIL",
+        purpose="OFFER",
+        rendered=OFFER,
+        source="CAMPAIGN",
+        source_id="empty",
+        at=TUESDAY_10,
+    )
+    assert counts == {
+        "queued": 0,
+        "waiting": 0,
+        "cancelled": {},
+        "no_address": 0,
+        "already_queued": 0,
+    }
+    assert not Message.objects.filter(source_id="empty").exists()
