@@ -217,6 +217,13 @@ KEY_USED = """
                     WHERE source = %(source)s AND source_id = %(source_id)s
                       AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s)
 """
+# … to any of the staged customers? (a campaign queued batch by batch: the earlier batches')
+KEY_USED_BY_STAGED = """
+    SELECT EXISTS (SELECT 1 FROM messaging_message
+                    WHERE source = %(source)s AND source_id = %(source_id)s
+                      AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s
+                      AND customer_id IN (SELECT customer_id FROM messaging_staging))
+"""
 
 
 SPOOL_IN_MEMORY = 64 * 1024 * 1024  # staged rows beyond this go to a temporary file
@@ -314,15 +321,17 @@ def _copy_spool(cursor, spool) -> None:
 
 
 def _insert_new_keys(cursor, params: dict, tally: dict) -> list[tuple] | None:
-    """A first queueing of this key (the usual campaign batch): a plain INSERT, without
-    ON CONFLICT's speculative insertion, RETURNING and grouping — a third of the work at a
-    million rows. Its rows are exactly the staged ones, so the counts are the tally's. Under
-    a savepoint: should a key turn up after all (the same customer twice in ``customers``, or
-    a concurrent queueing of the same key), it is undone and None returned, and the caller
-    goes the ON CONFLICT way."""
+    """A first queueing of this key for these customers (a campaign, or its next batch): a
+    plain INSERT, without ON CONFLICT's speculative insertion (an extra probe of each unique
+    index per row), RETURNING and grouping. Its rows are exactly the staged ones, so the
+    counts are the tally's. Under a savepoint: should a key turn up after all (the same
+    customer twice in ``customers``, or a concurrent queueing of the same key), it is undone
+    and None returned, and the caller goes the ON CONFLICT way."""
     cursor.execute(KEY_USED, params)
     if cursor.fetchone()[0]:
-        return None
+        cursor.execute(KEY_USED_BY_STAGED, params)
+        if cursor.fetchone()[0]:
+            return None
     try:
         with transaction.atomic():
             cursor.execute(INSERT_STAGED, params)

@@ -151,3 +151,24 @@ def test_an_empty_set_queues_nothing_and_says_so(system, make_customers, empty):
         "already_queued": 0,
     }
     assert not Message.objects.filter(source_id="empty").exists()
+
+
+def test_the_next_batch_of_a_campaign_takes_the_plain_insert(system, make_customers, monkeypatch):
+    first, second = make_customers(2, granted=True)
+    kwargs = dict(
+        actor=system,
+        channel="EMAIL",
+        purpose="OFFER",
+        rendered=OFFER,
+        source="CAMPAIGN",
+        source_id="batches",
+        at=TUESDAY_10,
+    )
+    message_queue_many(customers=Customer.objects.filter(pk=first.pk), **kwargs)
+    # The ON CONFLICT statement is not needed for new customers of a used key: make it fail.
+    monkeypatch.setattr(queueing, "MOVE_STAGED", "SELECT no_such_column")
+
+    counts = message_queue_many(customers=Customer.objects.filter(pk=second.pk), **kwargs)
+
+    assert counts["queued"] == 1
+    assert Message.objects.filter(source_id="batches").count() == 2
