@@ -83,6 +83,7 @@ FIXTURE_EFFECTIVE = datetime(2026, 5, 2, 3, 0, tzinfo=UTC)  # after every record
 REOPENED_TABLE = "bench_messaging_reopened"
 REPLACED_TABLE = "bench_messaging_replaced_consent"
 UNFLAGGED_TABLE = "bench_messaging_unflagged_categories"
+CATEGORY_TABLE, CATEGORY_KEY = "cases_casecategory", "code"  # cases.models.CaseCategory
 FIXTURE_DDL = [
     f"CREATE TABLE IF NOT EXISTS {REOPENED_TABLE} (customer_id uuid PRIMARY KEY)",
     f"CREATE TABLE IF NOT EXISTS {UNFLAGGED_TABLE} (category_id text PRIMARY KEY)",
@@ -120,9 +121,9 @@ def make_everyone_eligible() -> dict:
         reopened = cursor.rowcount
         cursor.execute(
             f"""WITH unflagged AS (
-                   UPDATE cases_casecategory SET is_sensitive = false
-                    WHERE is_sensitive RETURNING id)
-               INSERT INTO {UNFLAGGED_TABLE} SELECT id::text FROM unflagged
+                   UPDATE {CATEGORY_TABLE} SET is_sensitive = false
+                    WHERE is_sensitive RETURNING {CATEGORY_KEY} AS key)
+               INSERT INTO {UNFLAGGED_TABLE} SELECT key::text FROM unflagged
                ON CONFLICT DO NOTHING"""  # noqa: S608
         )
         unflagged = cursor.rowcount
@@ -189,8 +190,8 @@ def undo_eligibility() -> dict:
         )
         closed = cursor.rowcount
         cursor.execute(
-            f"""UPDATE cases_casecategory c SET is_sensitive = true FROM {UNFLAGGED_TABLE} r
-                 WHERE c.id::text = r.category_id"""  # noqa: S608
+            f"""UPDATE {CATEGORY_TABLE} c SET is_sensitive = true FROM {UNFLAGGED_TABLE} r
+                 WHERE c.{CATEGORY_KEY}::text = r.category_id"""  # noqa: S608
         )
         cursor.execute(f"DROP TABLE {REOPENED_TABLE}, {REPLACED_TABLE}, {UNFLAGGED_TABLE}")
     with connection.cursor() as cursor:
