@@ -131,7 +131,7 @@ C_COLS = (
 I_COLS = "id, customer_id, id_type, id_value, is_primary, verified_at, created_at"
 R_COLS = (
     "id, customer_id, consent_type, old_status, new_status, effective_at, captured_channel, "
-    "captured_by_id, verification_method, reason, created_at"
+    "captured_by_id, verification_method, reason, created_at, contact_channel"
 )
 S_COLS = "customer_id, consent_type, status, effective_at, record_id"
 
@@ -254,14 +254,14 @@ def _consents_for(rng: random.Random, cid, created, now) -> list[list[tuple]]:
         method = {"BRANCH": "IN_PERSON", "MOBILE": "PHONE_OTP", "CALL_CENTER": "PHONE_OTP"}[channel]
         history = [
             (uuid.UUID(int=rng.getrandbits(128), version=4), cid, ctype, "", "GRANTED",
-             granted_at, channel, None, method, "", granted_at)
+             granted_at, channel, None, method, "", granted_at, "")
         ]  # fmt: skip
         if rng.random() < 0.25:
             withdrawn_at = min(now, granted_at + timedelta(days=rng.randint(1, 900)))
             history.append(
                 (uuid.UUID(int=rng.getrandbits(128), version=4), cid, ctype, "GRANTED",
                  "WITHDRAWN", withdrawn_at, "CALL_CENTER", None, "PHONE_OTP",
-                 "Nasabah meminta berhenti", withdrawn_at)
+                 "Nasabah meminta berhenti", withdrawn_at, "")
             )  # fmt: skip
         out.append(history)
     return out

@@ -36,7 +36,10 @@ def mask_phone(value: str | None) -> str:
     """E.164 Indonesian numbers become ``+62 812-****-789``; others keep their last 3 digits."""
     if not value:
         return ""
-    digits = re.sub(r"\D", "", value)
+    if value[:1] == "+" and value.isascii() and value[1:].isdigit():
+        digits = value[1:]  # E.164 as stored: no need for the regex (a campaign masks 1M)
+    else:
+        digits = re.sub(r"\D", "", value)
     if value.startswith("+62") and len(digits) >= 9:
         national = digits[2:]
         return f"+62 {national[:3]}-{MASK * 4}-{national[-3:]}"

@@ -35,6 +35,20 @@ def seal(address: str) -> str:
     return base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
+def seal_many(addresses: list[str]) -> list[str]:
+    """``seal`` for many addresses, as ``[seal(a) for a in addresses]`` would (a random nonce
+    each), with the nonces drawn from the OS in one call and the cipher looked up once: a
+    campaign seals every address of its population."""
+    encrypt = _cipher(settings.MESSAGING_ADDRESS_KEY).encrypt
+    encode = base64.urlsafe_b64encode
+    nonces = os.urandom(NONCE_BYTES * len(addresses))
+    sealed = []
+    for i, address in enumerate(addresses):
+        nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
+        sealed.append(encode(nonce + encrypt(nonce, address.encode(), None)).decode())
+    return sealed
+
+
 def open_sealed(sealed: str) -> str:
     raw = base64.urlsafe_b64decode(sealed.encode())
     nonce, body = raw[:NONCE_BYTES], raw[NONCE_BYTES:]

@@ -13,10 +13,14 @@ Contactability (``consent.contract``) is asked at queue time with the moment of 
 Messages to staff (``staff_user``, purpose STAFF) have no contact rule.
 
 The idempotency key ``(source, source_id, customer, staff_user, channel, step)`` is a unique
-index; both forms insert with ``ON CONFLICT DO NOTHING``, so queueing twice inserts once.
-The many-form never saves one ORM row at a time: it reads the customers and their verdicts in
-one query, seals the addresses, streams them with ``COPY`` into a temporary table and moves
-them with one ``INSERT … SELECT``. Each call writes one audit row with counts, no addresses.
+index; both forms insert with ``ON CONFLICT DO NOTHING``, so queueing twice inserts once
+(the many-form inserts a new key with a plain INSERT under a savepoint, and falls back to
+``ON CONFLICT`` should it meet a duplicate after all).
+The many-form never saves one ORM row at a time: it streams the customers and their verdicts
+from one query while sealing the addresses of the rows already received (the server and this
+process work side by side), spools them as COPY text, copies them into a temporary table and
+moves them with one ``INSERT … SELECT``. Each call writes one audit row with counts, no
+addresses.
 Callers are services that have already checked their own permission (a case, a campaign);
 the actor is who the audit row names.
 """
@@ -24,12 +28,15 @@ the actor is who the audit row names.
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.string import TextLoader
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
@@ -181,51 +188,158 @@ CREATE_STAGING = """
     ) ON COMMIT DROP
 """
 
-MOVE_STAGED = """
+INSERT_STAGED = """
+    INSERT INTO messaging_message (
+        id, channel, purpose, customer_id, staff_user_id, template_key, template_version,
+        subject, text, html, provider_template, language, parameters, category, media_url,
+        address_sealed, address_masked, source, source_id, step, status, cancel_reason,
+        created_at, status_changed_at, next_attempt_at, attempts, last_error_code,
+        provider, provider_message_id)
+    SELECT gen_random_uuid(), %(channel)s, %(purpose)s, s.customer_id, NULL,
+           %(template_key)s, %(template_version)s, %(subject)s, %(text)s, %(html)s,
+           %(provider_template)s, %(language)s, %(parameters)s::jsonb, %(category)s,
+           %(media_url)s, s.address_sealed, s.address_masked, %(source)s, %(source_id)s,
+           %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
+           '', ''
+      FROM messaging_staging s
+"""
+
+# When some of the keys may exist already: skip those, count what went in.
+MOVE_STAGED = f"""
     WITH inserted AS (
-        INSERT INTO messaging_message (
-            id, channel, purpose, customer_id, staff_user_id, template_key, template_version,
-            subject, text, html, provider_template, language, parameters, category, media_url,
-            address_sealed, address_masked, source, source_id, step, status, cancel_reason,
-            created_at, status_changed_at, next_attempt_at, attempts, last_error_code,
-            provider, provider_message_id)
-        SELECT gen_random_uuid(), %(channel)s, %(purpose)s, s.customer_id, NULL,
-               %(template_key)s, %(template_version)s, %(subject)s, %(text)s, %(html)s,
-               %(provider_template)s, %(language)s, %(parameters)s::jsonb, %(category)s,
-               %(media_url)s, s.address_sealed, s.address_masked, %(source)s, %(source_id)s,
-               %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
-               '', ''
-          FROM messaging_staging s
+        {INSERT_STAGED}
         ON CONFLICT DO NOTHING
         RETURNING status, cancel_reason, next_attempt_at > %(at)s AS waits)
     SELECT status, cancel_reason, waits, count(*) FROM inserted GROUP BY 1, 2, 3
+"""  # noqa: S608 (constants only)
+
+# Has this step of this source queued anything on this channel before? (``message_once``)
+KEY_USED = """
+    SELECT EXISTS (SELECT 1 FROM messaging_message
+                    WHERE source = %(source)s AND source_id = %(source_id)s
+                      AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s)
+"""
+# … to any of the staged customers? (a campaign queued batch by batch: the earlier batches')
+KEY_USED_BY_STAGED = """
+    SELECT EXISTS (SELECT 1 FROM messaging_message
+                    WHERE source = %(source)s AND source_id = %(source_id)s
+                      AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s
+                      AND customer_id IN (SELECT customer_id FROM messaging_staging))
 """
 
 
-STAGING_CHUNK = 5000
+SPOOL_IN_MEMORY = 64 * 1024 * 1024  # staged rows beyond this go to a temporary file
+CHUNK = 5000  # rows read from the stream, sealed and formatted together
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _stage(cursor, rows: list[tuple]) -> None:
-    """COPY a chunk into the staging table. Chunks, not one long COPY: the verdicts are read
-    through a server-side cursor on the same connection, which cannot fetch during a COPY."""
-    if rows:
-        with cursor.copy(
-            "COPY messaging_staging (customer_id, address_sealed, address_masked, status,"
-            " cancel_reason, next_attempt_at) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        rows.clear()
+def _copy_text(value: str) -> str:
+    """A value for COPY's text format (only a masked e-mail could hold one of these)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def _verdicts(customers: QuerySet, channel: str, purpose: str, at: datetime):
+    """``(customer id as text, address, reason, zone)`` per customer, streamed: the server
+    computes the verdicts while this process seals the rows already received (a server-side
+    cursor would make each wait for the other), so the two use both cores."""
     field = CUSTOMER_ADDRESS[channel]
-    return (
+    query = (
         with_contact_checks(customers, purpose, channel, at, reason="_contact_reason")
         .order_by()
         .values_list("pk", field, "_contact_reason", "home_branch__timezone")
-        .iterator(chunk_size=5000)
+        .query
     )
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: nobody to ask about
+        return
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own, for stream() and its loaders
+        cursor.adapters.register_loader("uuid", TextLoader)  # ids go back out as text
+        yield from cursor.stream(sql, params, size=CHUNK)
+
+
+def _spool_verdicts(
+    spool, customers: QuerySet, channel: str, purpose: str, at: datetime, counts: dict
+) -> tuple[dict, list[tuple]]:
+    """Write one COPY line per customer with an address into ``spool`` (status, reason and
+    due moment decided from the verdict, address sealed and masked). Returns the lines
+    written by ``(status, cancel_reason, waits)`` and the rows whose due moment needs a query
+    of their own (frequency cap: few), not yet written."""
+    at_text = at.isoformat()
+    opens: dict[str, tuple[str, bool]] = {}
+    tally: dict[tuple, int] = {}
+    later: list[tuple] = []
+    pending: list[tuple] = []
+
+    def flush():
+        sealed = addresses.seal_many([row[1] for row in pending])
+        lines = [
+            f"{pk}\t{seal}\t{_copy_text(addresses.mask(channel, address))}\t{tail}"
+            for (pk, address, tail), seal in zip(pending, sealed, strict=True)
+        ]
+        spool.write("".join(lines).encode())
+        pending.clear()
+
+    for pk, address, reason, zone in _verdicts(customers, channel, purpose, at):
+        counts["seen"] += 1
+        if not address:
+            counts["no_address"] += 1
+            continue
+        if not reason:
+            key, tail = ("QUEUED", "", False), f"QUEUED\t\t{at_text}\n"
+        elif reason == Reason.OUTSIDE_WINDOW:
+            if zone not in opens:
+                due = next_working_moment(window_schedule(purpose, zone), at)
+                opens[zone] = (due.isoformat(), due > at)
+            due_text, waits = opens[zone]
+            key, tail = ("QUEUED", "", waits), f"QUEUED\t\t{due_text}\n"
+        elif reason == Reason.FREQUENCY_CAP:  # asked one by one after the stream
+            later.append((pk, address))
+            continue
+        else:
+            key, tail = (
+                ("CANCELLED", reason, False),
+                f"CANCELLED\t{_copy_text(reason)}\t{at_text}\n",
+            )
+        tally[key] = tally.get(key, 0) + 1
+        pending.append((pk, address, tail))
+        if len(pending) >= CHUNK:
+            flush()
+    flush()
+    return tally, later
+
+
+def _copy_spool(cursor, spool) -> None:
+    spool.seek(0)
+    with cursor.copy(
+        "COPY messaging_staging (customer_id, address_sealed, address_masked, status,"
+        " cancel_reason, next_attempt_at) FROM STDIN"
+    ) as copy:
+        while block := spool.read(1024 * 1024):
+            copy.write(block)
+
+
+def _insert_new_keys(cursor, params: dict, tally: dict) -> list[tuple] | None:
+    """A first queueing of this key for these customers (a campaign, or its next batch): a
+    plain INSERT, without ON CONFLICT's speculative insertion (an extra probe of each unique
+    index per row), RETURNING and grouping. Its rows are exactly the staged ones, so the
+    counts are the tally's. Under a savepoint: should a key turn up after all (the same
+    customer twice in ``customers``, or a concurrent queueing of the same key), it is undone
+    and None returned, and the caller goes the ON CONFLICT way."""
+    cursor.execute(KEY_USED, params)
+    if cursor.fetchone()[0]:
+        cursor.execute(KEY_USED_BY_STAGED, params)
+        if cursor.fetchone()[0]:
+            return None
+    try:
+        with transaction.atomic():
+            cursor.execute(INSERT_STAGED, params)
+    except IntegrityError:
+        return None
+    return [(*key, count) for key, count in tally.items()]
 
 
 @transaction.atomic
@@ -249,30 +363,22 @@ def message_queue_many(
     ``no_address`` and ``already_queued``."""
     _validate(channel, purpose, source, to_staff=False)
     at = at or timezone.now()
-    opens: dict[str, datetime] = {}
     counts = {"queued": 0, "waiting": 0, "cancelled": {}, "no_address": 0, "seen": 0}
-    with connection.cursor() as cursor:
+    with (
+        connection.cursor() as cursor,
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool,
+    ):
+        tally, later = _spool_verdicts(spool, customers, channel, purpose, at, counts)
+        for pk, address in later:
+            due = contactability(Customer(pk=pk), purpose, channel, at).next_window_at or at
+            spool.write(
+                f"{pk}\t{addresses.seal(address)}\t{_copy_text(addresses.mask(channel, address))}"
+                f"\tQUEUED\t\t{due.isoformat()}\n".encode()
+            )
+            key = ("QUEUED", "", due > at)
+            tally[key] = tally.get(key, 0) + 1
         cursor.execute(CREATE_STAGING)
-        chunk: list[tuple] = []
-        for pk, address, reason, zone in _verdicts(customers, channel, purpose, at):
-            counts["seen"] += 1
-            if not address:
-                counts["no_address"] += 1
-                continue
-            status, due = MessageStatus.QUEUED, at
-            if reason == Reason.OUTSIDE_WINDOW:
-                if zone not in opens:
-                    opens[zone] = next_working_moment(window_schedule(purpose, zone), at)
-                due = opens[zone]
-            elif reason == Reason.FREQUENCY_CAP:  # few: asked one by one for their moment
-                due = contactability(Customer(pk=pk), purpose, channel, at).next_window_at or at
-            elif reason:
-                status = MessageStatus.CANCELLED
-            sealed, masked = addresses.seal(address), addresses.mask(channel, address)
-            chunk.append((pk, sealed, masked, status, "" if status == "QUEUED" else reason, due))
-            if len(chunk) >= STAGING_CHUNK:
-                _stage(cursor, chunk)
-        _stage(cursor, chunk)
+        _copy_spool(cursor, spool)
         params = {
             **_content(rendered),
             "parameters": json.dumps(list(rendered.parameters)),
@@ -285,8 +391,11 @@ def message_queue_many(
             "step": step[:64],
             "at": at,
         }
-        cursor.execute(MOVE_STAGED, params)
-        for status, reason, waits, count in cursor.fetchall():
+        inserted = _insert_new_keys(cursor, params, tally)
+        if inserted is None:
+            cursor.execute(MOVE_STAGED, params)
+            inserted = cursor.fetchall()
+        for status, reason, waits, count in inserted:
             if status == MessageStatus.CANCELLED:
                 counts["cancelled"][reason] = counts["cancelled"].get(reason, 0) + count
             else:

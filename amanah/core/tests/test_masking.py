@@ -31,6 +31,22 @@ def test_masks_keep_only_the_tail(kind, value, expected):
     assert masking.mask(kind, value) == expected
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["+6281234567789", "+62 812-3456-7789", "+62８１２34567789", "+62٨١٢34567789", "+6281",
+     "+44207946000", "+", "0812-3456-789", "+62812345677\n"],
+)  # fmt: skip
+def test_the_e164_fast_path_masks_as_the_regex_does(value):
+    import re
+
+    digits = re.sub(r"\D", "", value)  # the rule as written before the fast path
+    if value.startswith("+62") and len(digits) >= 9:
+        expected = f"+62 {digits[2:][:3]}-****-{digits[-3:]}"
+    else:
+        expected = "*" * max(len(digits) - 3, 3) + digits[-3:]
+    assert masking.mask_phone(value) == expected
+
+
 def test_masked_value_never_contains_the_hidden_part():
     nik = "1271012304850003"
     assert nik[:12] not in masking.mask_nik(nik)

@@ -66,11 +66,24 @@ class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # No index of their own: ``message_customer`` leads with the customer, and the staff rows
+    # (few) have the partial ``message_staff_user``. A campaign writes a million rows at once;
+    # every index is written for each of them (two full indexes less: ~1/3 of the index work).
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     staff_user = models.ForeignKey(
-        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "iam.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # The template it was rendered from (the FK to the templates model comes at merge).
     template_key = models.CharField(max_length=100, blank=True)
@@ -148,6 +161,11 @@ class Message(models.Model):
                 name="message_dead_letters",
             ),
             models.Index(fields=["customer", "-created_at"], name="message_customer"),
+            models.Index(
+                fields=["staff_user", "-created_at"],
+                condition=Q(staff_user__isnull=False),
+                name="message_staff_user",
+            ),
         ]
 
     def __str__(self) -> str:
