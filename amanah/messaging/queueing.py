@@ -188,7 +188,24 @@ CREATE_STAGING = """
     ) ON COMMIT DROP
 """
 
-INSERT_STAGED = """
+# Staged per customer for a personalised send (``personalise``): its own content.
+CREATE_PERSONAL = """
+    CREATE TEMPORARY TABLE messaging_personal (
+        customer_id uuid, subject text, text text, html text, parameters jsonb
+    ) ON COMMIT DROP
+"""
+
+
+def _insert_staged(personal: bool) -> str:
+    """The INSERT … SELECT of the staged rows: the content is the call's (parameters), or
+    each customer's own, joined from ``messaging_personal``."""
+    if personal:
+        content, parameters = "p.subject, p.text, p.html", "p.parameters"
+        source = "messaging_staging s JOIN messaging_personal p USING (customer_id)"
+    else:
+        content, parameters = "%(subject)s, %(text)s, %(html)s", "%(parameters)s::jsonb"
+        source = "messaging_staging s"
+    return f"""
     INSERT INTO messaging_message (
         id, channel, purpose, customer_id, staff_user_id, template_key, template_version,
         subject, text, html, provider_template, language, parameters, category, media_url,
@@ -196,22 +213,25 @@ INSERT_STAGED = """
         created_at, status_changed_at, next_attempt_at, attempts, last_error_code,
         provider, provider_message_id)
     SELECT gen_random_uuid(), %(channel)s, %(purpose)s, s.customer_id, NULL,
-           %(template_key)s, %(template_version)s, %(subject)s, %(text)s, %(html)s,
-           %(provider_template)s, %(language)s, %(parameters)s::jsonb, %(category)s,
+           %(template_key)s, %(template_version)s, {content},
+           %(provider_template)s, %(language)s, {parameters}, %(category)s,
            %(media_url)s, s.address_sealed, s.address_masked, %(source)s, %(source_id)s,
            %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
            '', ''
-      FROM messaging_staging s
-"""
+      FROM {source}
+    """  # noqa: S608 (constants only)
 
-# When some of the keys may exist already: skip those, count what went in.
-MOVE_STAGED = f"""
+
+def _move_staged(personal: bool) -> str:
+    """When some of the keys may exist already: skip those, count what went in."""
+    return f"""
     WITH inserted AS (
-        {INSERT_STAGED}
+        {_insert_staged(personal)}
         ON CONFLICT DO NOTHING
         RETURNING status, cancel_reason, next_attempt_at > %(at)s AS waits)
     SELECT status, cancel_reason, waits, count(*) FROM inserted GROUP BY 1, 2, 3
-"""  # noqa: S608 (constants only)
+    """  # noqa: S608 (constants only)
+
 
 # Has this step of this source queued anything on this channel before? (``message_once``)
 KEY_USED = """
@@ -322,7 +342,7 @@ def _copy_spool(cursor, spool) -> None:
             copy.write(block)
 
 
-def _insert_new_keys(cursor, params: dict, tally: dict) -> list[tuple] | None:
+def _insert_new_keys(cursor, params: dict, tally: dict, personal: bool) -> list[tuple] | None:
     """A first queueing of this key for these customers (a campaign, or its next batch): a
     plain INSERT, without ON CONFLICT's speculative insertion (an extra probe of each unique
     index per row), RETURNING and grouping. Its rows are exactly the staged ones, so the
@@ -336,10 +356,37 @@ def _insert_new_keys(cursor, params: dict, tally: dict) -> list[tuple] | None:
             return None
     try:
         with transaction.atomic():
-            cursor.execute(INSERT_STAGED, params)
+            cursor.execute(_insert_staged(personal), params)
     except IntegrityError:
         return None
     return [(*key, count) for key, count in tally.items()]
+
+
+# Customers rendered and staged together in a personalised send.
+PERSONAL_CHUNK = 1000
+
+
+def _stage_personal(cursor, personalise) -> Rendered | None:
+    """Render every staged customer (``personalise(ids) -> {id: Rendered}``, ``PERSONAL_CHUNK``
+    ids a call) and COPY their content into ``messaging_personal``. Returns one rendering, for
+    the fields every customer shares (provider template, language …), or None if none staged."""
+    cursor.execute("SELECT customer_id::text FROM messaging_staging")
+    ids = [row[0] for row in cursor.fetchall()]
+    cursor.execute(CREATE_PERSONAL)
+    first = None
+    for start in range(0, len(ids), PERSONAL_CHUNK):
+        chunk = ids[start : start + PERSONAL_CHUNK]
+        rendered = personalise(chunk)
+        with cursor.copy(
+            "COPY messaging_personal (customer_id, subject, text, html, parameters) FROM STDIN"
+        ) as copy:
+            for pk in chunk:
+                one = rendered[pk]
+                first = first or one
+                copy.write_row(
+                    (pk, one.subject[:255], one.text, one.html, json.dumps(list(one.parameters)))
+                )
+    return first
 
 
 @transaction.atomic
@@ -349,21 +396,27 @@ def message_queue_many(
     customers: QuerySet[Customer],
     channel: str,
     purpose: str,
-    rendered: Rendered,
     source: str,
     source_id: str,
+    rendered: Rendered | None = None,
+    personalise=None,
     step: str = "",
     template_key: str = "",
     template_version: int | None = None,
     at: datetime | None = None,
 ) -> dict:
-    """Queue the same content to every customer of ``customers`` (a queryset: a segment, or
-    a campaign batch already locked ``FOR SHARE`` by its caller). Returns the counts:
+    """Queue a message to every customer of ``customers`` (a queryset: a segment, or a
+    campaign batch already locked ``FOR SHARE`` by its caller): the same ``rendered`` content
+    to all, or each customer's own from ``personalise(customer_ids) -> {id: Rendered}`` (ids as
+    text; asked only for the customers staged, a thousand at a time). Returns the counts:
     ``queued`` (due now), ``waiting`` (queued for the next window), ``cancelled`` by reason,
     ``no_address`` and ``already_queued``."""
     _validate(channel, purpose, source, to_staff=False)
+    if (rendered is None) == (personalise is None):
+        raise ValueError("message_queue_many: give either rendered or personalise")
     at = at or timezone.now()
     counts = {"queued": 0, "waiting": 0, "cancelled": {}, "no_address": 0, "seen": 0}
+    personal = personalise is not None
     with (
         connection.cursor() as cursor,
         tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool,
@@ -379,6 +432,8 @@ def message_queue_many(
             tally[key] = tally.get(key, 0) + 1
         cursor.execute(CREATE_STAGING)
         _copy_spool(cursor, spool)
+        if personal:
+            rendered = _stage_personal(cursor, personalise) or Rendered()
         params = {
             **_content(rendered),
             "parameters": json.dumps(list(rendered.parameters)),
@@ -391,9 +446,9 @@ def message_queue_many(
             "step": step[:64],
             "at": at,
         }
-        inserted = _insert_new_keys(cursor, params, tally)
+        inserted = _insert_new_keys(cursor, params, tally, personal)
         if inserted is None:
-            cursor.execute(MOVE_STAGED, params)
+            cursor.execute(_move_staged(personal), params)
             inserted = cursor.fetchall()
         for status, reason, waits, count in inserted:
             if status == MessageStatus.CANCELLED:
@@ -402,6 +457,8 @@ def message_queue_many(
                 counts["waiting" if waits else "queued"] += count
         # ON COMMIT DROP is for a failure; a caller may queue again in the same transaction.
         cursor.execute("DROP TABLE messaging_staging")
+        if personal:
+            cursor.execute("DROP TABLE messaging_personal")
     inserted = counts["queued"] + counts["waiting"] + sum(counts["cancelled"].values())
     counts["already_queued"] = counts.pop("seen") - counts["no_address"] - inserted
     if counts["queued"] or counts["waiting"]:
@@ -411,6 +468,13 @@ def message_queue_many(
         action=AuditAction.QUEUE_MESSAGES,
         object_type="messaging.Message",
         object_id=f"{source}:{params['source_id']}",
-        meta={"channel": channel, "purpose": purpose, "source": source, "step": step, **counts},
+        meta={
+            "channel": channel,
+            "purpose": purpose,
+            "source": source,
+            "step": step,
+            "personalised": personal,
+            **counts,
+        },
     )
     return counts

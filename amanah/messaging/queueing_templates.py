@@ -9,36 +9,28 @@ campaign batch calls. It looks at the version's placeholders first:
   untouched;
 * a placeholder needs the customer (``{{customer.first_name}}`` …) → each customer's content
   is rendered in Python with the registered resolvers (``templating.render``: the allow-list,
-  HTML-escaping and one-line rules all apply) and staged in its own columns beside the
-  address. Customers are loaded ``CHUNK`` (1,000) at a time with one query per chunk; a
-  campaign batch is at most that.
+  HTML-escaping and one-line rules all apply), through ``message_queue_many``'s
+  ``personalise``: it asks for the customers it staged, a thousand at a time (a campaign
+  batch is at most that), and joins each one's content to the staged address.
 
-Everything else is the many-form's: the same verdicts (one query), statuses and due times,
-idempotency key with ``ON CONFLICT DO NOTHING``, counts, one audit row without identifiers,
-and a dispatch job when something is due.
+Everything else is the many-form's own: verdicts, statuses and due times, idempotency key,
+counts, one audit row without identifiers, and a dispatch job when something is due.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
+from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from amanah.audit import services as audit
-from amanah.audit.models import AuditAction
-from amanah.calendars.worktime import next_working_moment
-from amanah.consent.contactability import window_schedule
-from amanah.consent.contract import Reason, contactability
 from amanah.core import registry
 from amanah.customers.models import Customer
-from amanah.messaging import addresses, templating
-from amanah.messaging.models import MessageStatus, TemplateVersion, VersionStatus
-from amanah.messaging.queueing import _dispatch_soon, _validate, _verdicts, message_queue_many
-
-CHUNK = 1000
+from amanah.messaging import templating
+from amanah.messaging.content import Rendered
+from amanah.messaging.models import TemplateVersion, VersionStatus
+from amanah.messaging.queueing import message_queue_many
 
 
 def needs_customer(version: TemplateVersion) -> bool:
@@ -53,40 +45,6 @@ def needs_customer(version: TemplateVersion) -> bool:
         and registry.template_variables.get(name).needs == "customer"
         for name in names
     )
-
-
-CREATE_STAGING = """
-    CREATE TEMPORARY TABLE messaging_staging_personal (
-        customer_id uuid, address_sealed text, address_masked text,
-        status text, cancel_reason text, next_attempt_at timestamptz,
-        subject text, text text, html text, parameters jsonb
-    ) ON COMMIT DROP
-"""
-
-MOVE_STAGED = """
-    WITH inserted AS (
-        INSERT INTO messaging_message (
-            id, channel, purpose, customer_id, staff_user_id, template_key, template_version,
-            subject, text, html, provider_template, language, parameters, category, media_url,
-            address_sealed, address_masked, source, source_id, step, status, cancel_reason,
-            created_at, status_changed_at, next_attempt_at, attempts, last_error_code,
-            provider, provider_message_id)
-        SELECT gen_random_uuid(), %(channel)s, %(purpose)s, s.customer_id, NULL,
-               %(template_key)s, %(template_version)s, s.subject, s.text, s.html,
-               %(provider_template)s, %(language)s, s.parameters, %(category)s,
-               %(media_url)s, s.address_sealed, s.address_masked, %(source)s, %(source_id)s,
-               %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
-               '', ''
-          FROM messaging_staging_personal s
-        ON CONFLICT DO NOTHING
-        RETURNING status, cancel_reason, next_attempt_at > %(at)s AS waits)
-    SELECT status, cancel_reason, waits, count(*) FROM inserted GROUP BY 1, 2, 3
-"""
-
-STAGE_COLUMNS = (
-    "customer_id, address_sealed, address_masked, status, cancel_reason, next_attempt_at,"
-    " subject, text, html, parameters"
-)
 
 
 @transaction.atomic
@@ -109,119 +67,30 @@ def message_queue_template_many(
     sender got it from ``templating.approved_version``); a placeholder whose context object
     is missing is refused before anything is written (``context_missing``).
     """
-    key, number = version.template.key, version.number
-    if not needs_customer(version):
-        return message_queue_many(
-            actor=actor,
-            customers=customers,
-            channel=channel,
-            purpose=purpose,
-            rendered=templating.render(version, context),
-            source=source,
-            source_id=source_id,
-            step=step,
-            template_key=key,
-            template_version=number,
-            at=at,
-        )
-    _validate(channel, purpose, source, to_staff=False)
-    at = at or timezone.now()
-    opens: dict[str, datetime] = {}
-    counts = {"queued": 0, "waiting": 0, "cancelled": {}, "no_address": 0, "seen": 0}
-    first: dict | None = None
-    with connection.cursor() as cursor:
-        cursor.execute(CREATE_STAGING)
-        pending: list[tuple] = []
-        for pk, address, reason, zone in _verdicts(customers, channel, purpose, at):
-            counts["seen"] += 1
-            if not address:
-                counts["no_address"] += 1
-                continue
-            status, due = MessageStatus.QUEUED, at
-            if reason == Reason.OUTSIDE_WINDOW:
-                if zone not in opens:
-                    opens[zone] = next_working_moment(window_schedule(purpose, zone), at)
-                due = opens[zone]
-            elif reason == Reason.FREQUENCY_CAP:
-                due = contactability(Customer(pk=pk), purpose, channel, at).next_window_at or at
-            elif reason:
-                status = MessageStatus.CANCELLED
-            sealed, masked = addresses.seal(address), addresses.mask(channel, address)
-            pending.append((pk, sealed, masked, status, "" if status == "QUEUED" else reason, due))
-            if len(pending) >= CHUNK:
-                first = _stage_rendered(cursor, pending, version, context) or first
-        first = _stage_rendered(cursor, pending, version, context) or first
-        shared = first or {}
-        params = {
-            "channel": channel,
-            "purpose": purpose,
-            "template_key": key,
-            "template_version": number,
-            "provider_template": shared.get("provider_template", ""),
-            "language": shared.get("language", version.template.language),
-            "category": shared.get("category", ""),
-            "media_url": shared.get("media_url", ""),
-            "source": source,
-            "source_id": str(source_id)[:64],
-            "step": step[:64],
-            "at": at,
-        }
-        cursor.execute(MOVE_STAGED, params)
-        for status, reason, waits, count in cursor.fetchall():
-            if status == MessageStatus.CANCELLED:
-                counts["cancelled"][reason] = counts["cancelled"].get(reason, 0) + count
-            else:
-                counts["waiting" if waits else "queued"] += count
-        cursor.execute("DROP TABLE messaging_staging_personal")
-    inserted = counts["queued"] + counts["waiting"] + sum(counts["cancelled"].values())
-    counts["already_queued"] = counts.pop("seen") - counts["no_address"] - inserted
-    if counts["queued"] or counts["waiting"]:
-        _dispatch_soon([channel])
-    audit.record(
+    content = {"rendered": templating.render(version, context)}
+    if needs_customer(version):
+
+        def render_each(customer_ids: list[str]) -> dict[str, Rendered]:
+            people = Customer.objects.in_bulk(customer_ids)
+            return {
+                pk: templating.render(version, {**context, "customer": people[UUID(pk)]})
+                for pk in customer_ids
+            }
+
+        content = {"personalise": render_each}
+    return message_queue_many(
         actor=actor,
-        action=AuditAction.QUEUE_MESSAGES,
-        object_type="messaging.Message",
-        object_id=f"{source}:{params['source_id']}",
-        meta={
-            "channel": channel,
-            "purpose": purpose,
-            "source": source,
-            "step": step,
-            "personalised": True,
-            **counts,
-        },
+        customers=customers,
+        channel=channel,
+        purpose=purpose,
+        source=source,
+        source_id=source_id,
+        step=step,
+        template_key=version.template.key,
+        template_version=version.number,
+        at=at,
+        **content,
     )
-    return counts
-
-
-def _stage_rendered(cursor, rows: list[tuple], version, context: dict) -> dict | None:
-    """Render each row's customer (one query for the chunk) and COPY the chunk; returns the
-    first rendering's shared fields (provider template, language …) or None for no rows."""
-    if not rows:
-        return None
-    people = Customer.objects.in_bulk([row[0] for row in rows])
-    first = None
-    with cursor.copy(f"COPY messaging_staging_personal ({STAGE_COLUMNS}) FROM STDIN") as copy:
-        for row in rows:
-            rendered = templating.render(version, {**context, "customer": people[row[0]]})
-            if first is None:
-                first = {
-                    "provider_template": rendered.provider_template,
-                    "language": rendered.language,
-                    "category": rendered.category,
-                    "media_url": rendered.media_url,
-                }
-            copy.write_row(
-                (
-                    *row,
-                    rendered.subject[:255],
-                    rendered.text,
-                    rendered.html,
-                    json.dumps(list(rendered.parameters)),
-                )
-            )
-    rows.clear()
-    return first
 
 
 def approved_version_number(template_key: str, channel: str, number: int) -> TemplateVersion:

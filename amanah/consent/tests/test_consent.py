@@ -214,4 +214,4 @@ def test_agent_changes_consent_in_the_360_page(signed_in, customer, branch_a):
             "verification_method": "",
         },
     )
-    assert missing.status_code == 302 and consent_states(customer)["MARKETING"] == "GRANTED"
+    assert missing.status_code == 303 and consent_states(customer)["MARKETING"] == "GRANTED"

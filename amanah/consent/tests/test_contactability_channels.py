@@ -149,7 +149,7 @@ def test_the_360_page_records_and_shows_a_channel_withdrawal(signed_in, customer
             "contact_channel": "SMS",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert current_status(customer, "MARKETING", "SMS") == "WITHDRAWN"
     assert consent_states(customer)["MARKETING"] == "GRANTED"
     page = client.get(f"/customers/{customer.pk}/?tab=marketing").content.decode()

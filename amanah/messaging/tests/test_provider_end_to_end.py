@@ -95,7 +95,10 @@ def test_a_message_goes_out_once_and_its_signed_callbacks_move_it_on(
             )
         )
         counts = committed.run(lambda: dispatch.dispatch_batch(channel, at=TUESDAY_10))
-        assert counts == {"claimed": 1, "sent": 1}
+        # A callback may overtake the send's commit under load: it is parked, then adopted by
+        # this batch (``early_callbacks``); either way the message went out once.
+        assert (counts["claimed"], counts["sent"]) == (1, 1)
+        assert set(counts) <= {"claimed", "sent", "early_callbacks"}
         fake.wait_for_webhooks()
 
         (request,) = fake.delivered(api)

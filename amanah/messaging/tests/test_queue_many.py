@@ -166,7 +166,7 @@ def test_the_next_batch_of_a_campaign_takes_the_plain_insert(system, make_custom
     )
     message_queue_many(customers=Customer.objects.filter(pk=first.pk), **kwargs)
     # The ON CONFLICT statement is not needed for new customers of a used key: make it fail.
-    monkeypatch.setattr(queueing, "MOVE_STAGED", "SELECT no_such_column")
+    monkeypatch.setattr(queueing, "_move_staged", lambda personal: "SELECT no_such_column")
 
     counts = message_queue_many(customers=Customer.objects.filter(pk=second.pk), **kwargs)
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_customer_branch_name_gist'),
-        ('messaging', '0001_initial'),
+        ('messaging', '0002_message_attachments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
