@@ -25,7 +25,7 @@ from amanah.audit.models import AuditAction
 from amanah.consent.contract import register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
-from amanah.messaging import template_services
+from amanah.messaging import service_window, template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
@@ -70,6 +70,7 @@ events.declare(STATUS_CHANGED)
 # Consent's frequency caps count the messages the outbox handed to a provider.
 register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
+registry.merge_movers.register("messaging.last_inbound", service_window.move_to_survivor)
 registry.navigation.register(
     "messaging.dead_letters",
     NavItem(gettext_lazy("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),
