@@ -357,3 +357,8 @@ MESSAGING_PAUSE_SECONDS = env_int("MESSAGING_PAUSE_SECONDS", 60)  # a provider a
 MESSAGING_STALLED_SECONDS = env_int("MESSAGING_STALLED_SECONDS", 120)
 # When due messages nobody is sending yet are woken up (opened windows, back-offs, stalls).
 MESSAGING_DISPATCH_CRON = os.environ.get("MESSAGING_DISPATCH_CRON", "* * * * *")
+# Status callbacks parked (no message known for their provider id) this many days are deleted,
+# a batch per transaction, by a periodic job (messaging/housekeeping.py).
+MESSAGING_PARKED_CALLBACK_DAYS = env_int("MESSAGING_PARKED_CALLBACK_DAYS", 7)
+MESSAGING_PARKED_CLEANUP_BATCH = env_int("MESSAGING_PARKED_CLEANUP_BATCH", 5000)
+MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", "23 * * * *")

@@ -74,6 +74,7 @@ class AuditAction(models.TextChoices):
     DISPATCH_MESSAGES = "DISPATCH_MESSAGES", _("Kirim pesan ke penyedia")
     RETRY_MESSAGE = "RETRY_MESSAGE", _("Kirim ulang pesan gagal")
     RECEIVE_MESSAGE = "RECEIVE_MESSAGE", _("Terima pesan masuk")
+    PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
 
 
 class AuditLog(models.Model):

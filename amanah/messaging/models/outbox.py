@@ -202,6 +202,12 @@ class MessageEvent(models.Model):
                 condition=Q(message__isnull=True),
                 name="message_event_parked",
             ),
+            # What the housekeeping job deletes: parked callbacks, oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(message__isnull=True),
+                name="message_event_parked_age",
+            ),
         ]
 
     def __str__(self) -> str:
