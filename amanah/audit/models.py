@@ -75,6 +75,8 @@ class AuditAction(models.TextChoices):
     RETRY_MESSAGE = "RETRY_MESSAGE", _("Kirim ulang pesan gagal")
     RECEIVE_MESSAGE = "RECEIVE_MESSAGE", _("Terima pesan masuk")
     PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
+    PUSH_SUBSCRIBE = "PUSH_SUBSCRIBE", _("Berlangganan notifikasi push")
+    PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
 
 
 class AuditLog(models.Model):

@@ -9,6 +9,7 @@ from amanah.messaging.models.outbox import (  # noqa: F401
     MessageStatus,
     ProviderBucket,
 )
+from amanah.messaging.models.push import PushSubscription  # noqa: F401
 from amanah.messaging.models.templates import (  # noqa: F401
     MessageTemplate,
     TemplateVersion,

@@ -101,6 +101,7 @@ class HttpTransport:
             credential_codes=self.credential_codes,
             permanent_codes=self.permanent_codes,
         )
+        error.http_status = response.status_code  # for adapters that care (Web Push: 410)
         logger.warning("%s send refused: %s (HTTP %s)", self.name, error.code, response.status_code)
         return error
 
