@@ -1,4 +1,5 @@
 // Subscribe this browser to Web Push (messaging/views_push.py). No inline script: the CSP.
+// Texts come translated from the page's data-msg-* attributes.
 (() => {
   const box = document.getElementById("push-settings");
   if (!box) return;
@@ -29,11 +30,11 @@
 
   async function subscribe() {
     if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
-      say("Peramban ini tidak mendukung notifikasi push.");
+      say(box.dataset.msgUnsupported);
       return;
     }
     if ((await Notification.requestPermission()) !== "granted") {
-      say("Izin notifikasi ditolak di peramban ini.");
+      say(box.dataset.msgDenied);
       return;
     }
     const reg = await registration();
@@ -43,18 +44,18 @@
     });
     const json = sub.toJSON();
     await post(box.dataset.subscribeUrl, { endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth });
-    say("Notifikasi aktif di peramban ini.");
+    say(box.dataset.msgOn);
   }
 
   async function unsubscribe() {
     const reg = await navigator.serviceWorker.getRegistration(box.dataset.worker);
     const sub = reg && (await reg.pushManager.getSubscription());
-    if (!sub) { say("Peramban ini belum berlangganan."); return; }
+    if (!sub) { say(box.dataset.msgNone); return; }
     await post(box.dataset.unsubscribeUrl, { endpoint: sub.endpoint });
     await sub.unsubscribe();
-    say("Notifikasi dimatikan di peramban ini.");
+    say(box.dataset.msgOff);
   }
 
-  box.querySelector("[data-push=subscribe]").addEventListener("click", () => subscribe().catch((e) => say(`Gagal: ${e.message}`)));
-  box.querySelector("[data-push=unsubscribe]").addEventListener("click", () => unsubscribe().catch((e) => say(`Gagal: ${e.message}`)));
+  box.querySelector("[data-push=subscribe]").addEventListener("click", () => subscribe().catch((e) => say(`${box.dataset.msgFailed} ${e.message}`)));
+  box.querySelector("[data-push=unsubscribe]").addEventListener("click", () => unsubscribe().catch((e) => say(`${box.dataset.msgFailed} ${e.message}`)));
 })();
