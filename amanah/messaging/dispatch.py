@@ -13,6 +13,8 @@ One batch, for one channel (``dispatch_batch``), in two transactions:
    is seen by the re-check that follows (a new statement, a fresh snapshot) and the message is
    ``CANCELLED`` with that reason; a later one waits until the batch has committed — it was
    sent before the customer withdrew. Outside the window → back to ``QUEUED`` until it opens.
+   Free-form WhatsApp to a customer who has not written in 24 hours (``service_window``) →
+   ``FAILED`` ``outside_service_window``, never handed to the provider.
    Then each message goes to ``provider.send`` with the outbox id as the provider-side
    idempotency key, and the outcomes are written in one statement, audited with the counts.
 
@@ -61,7 +63,7 @@ from amanah.consent.contract import (
 )
 from amanah.core.actors import IntegrationActor
 from amanah.customers.models import Customer
-from amanah.messaging import addresses, attachments, ratelimit
+from amanah.messaging import addresses, attachments, ratelimit, service_window
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import Message, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
@@ -188,6 +190,10 @@ def _send(provider: Provider, ids: list, at: datetime) -> dict:
     )
     outcomes = Outcomes()
     sendable = _recheck(messages, at, outcomes)
+    closed = service_window.outside(sendable, at)  # free-form WhatsApp, customer silent 24 h
+    for message in closed:
+        outcomes.add(message.pk, MessageStatus.FAILED, error=service_window.CODE)
+    sendable = [m for m in sendable if m not in closed]
     for position, message in enumerate(sendable):
         try:
             accepted = provider.send(_outgoing(message))

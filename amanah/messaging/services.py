@@ -183,8 +183,15 @@ def inbound_receive(message: InboundMessage) -> None:
     with that number (consent's ``consent_withdraw_by_reply``: CHANGE_CONSENT, the channel as
     source). Other text is for the case intake that will own inbound messages; until then
     nothing of it is stored: the arrival is audited with its channel, provider and whether it
-    was a STOP (no number, no text).
+    was a STOP (no number, no text). Every inbound message moves the customers' ``LastInbound``
+    (``service_window``: it opens WhatsApp's 24-hour customer service window).
     """
+    from amanah.messaging import service_window
+
+    # Writing to us opens WhatsApp's 24-hour service window (kept for every channel).
+    opened = service_window.record_inbound(
+        channel=message.channel, from_address=message.from_address, at=message.at
+    )
     stop = is_stop_reply(message.text)
     withdrawn = 0
     if stop:
@@ -202,6 +209,7 @@ def inbound_receive(message: InboundMessage) -> None:
             "count": 1,
             "stop": stop,
             "withdrawn": withdrawn,
+            "customers": opened,
         },
     )
 

@@ -7,6 +7,9 @@ lock keeps at most one *waiting* dispatch job per channel, however many services
 messages meanwhile. ``dispatch_due`` (every minute) wakes the channels whose messages became
 due since: a contact window opened, a back-off ran out, a provider's pause ended, or a
 killed worker left rows ``SENDING``. A job is idempotent: a duplicate finds nothing to claim.
+
+``parked_callbacks_cleanup`` (hourly by default) deletes stale parked status callbacks in
+batches (``housekeeping.parked_events_purge``).
 """
 
 from __future__ import annotations
@@ -70,3 +73,23 @@ def dispatch_due(timestamp: int) -> list[str]:
     for channel in channels:
         dispatch_soon(channel)
     return channels
+
+
+PARKED_CLEANUP_LOCK = "messaging_parked_cleanup"
+
+
+@app.periodic(cron=settings.MESSAGING_PARKED_CLEANUP_CRON, periodic_id=PARKED_CLEANUP_LOCK)
+@app.task(queue="housekeeping", queueing_lock=PARKED_CLEANUP_LOCK, lock=PARKED_CLEANUP_LOCK)
+def parked_callbacks_cleanup(timestamp: int) -> int:
+    """Delete one batch of stale parked status callbacks (``housekeeping``); a full batch
+    means there may be more: defer the next one now (the locks keep it single)."""
+    from amanah.messaging.housekeeping import parked_events_purge
+
+    deleted = parked_events_purge()
+    if deleted >= settings.MESSAGING_PARKED_CLEANUP_BATCH:
+        try:
+            with transaction.atomic():
+                parked_callbacks_cleanup.defer(timestamp=timestamp)
+        except AlreadyEnqueued:
+            pass
+    return deleted

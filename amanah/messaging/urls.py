@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from amanah.messaging import tracking, views, views_communication, views_templates
+from amanah.messaging import tracking, views, views_communication, views_push, views_templates
 
 app_name = "messaging"
 
@@ -36,4 +36,10 @@ outbox_patterns = [
     path("t/o/<str:token>/", tracking.open_pixel, name="track_open"),
 ]
 
-urlpatterns = [*template_patterns, *outbox_patterns]
+push_patterns = [
+    path("push/", views_push.push_settings, name="push_settings"),
+    path("push/subscribe/", views_push.push_subscribe, name="push_subscribe"),
+    path("push/unsubscribe/", views_push.push_unsubscribe, name="push_unsubscribe"),
+]
+
+urlpatterns = [*template_patterns, *outbox_patterns, *push_patterns]

@@ -35,7 +35,16 @@ def test_public_routes_are_only_the_expected_ones():
         "messaging:track_open",
     ]
     signed_in = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_IN)
-    assert signed_in == ["iam:logout", "iam:mfa", "iam:profile", "iam:role_switch"]
+    # Own things only: a member of staff's own session, profile and browsers (Web Push).
+    assert signed_in == [
+        "iam:logout",
+        "iam:mfa",
+        "iam:profile",
+        "iam:role_switch",
+        "messaging:push_settings",
+        "messaging:push_subscribe",
+        "messaging:push_unsubscribe",
+    ]
     # Machines' routes: the caller's signature is the permission (checked in the view).
     signed = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_REQUEST)
     assert signed == ["webhooks:sms", "webhooks:whatsapp"]

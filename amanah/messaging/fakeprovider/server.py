@@ -17,7 +17,17 @@ their order is what the controls say:
 - ``fail_next(n, status=503)``: the next n send calls answer 5xx (or 429 with Retry-After);
 - ``fail_number(number)``: sends to that number fail permanently (4xx, 131026), or with
   ``via_webhook=True`` are accepted and then reported ``failed``, as WhatsApp does;
-- ``outage()`` / ``restore()``: refuse connections (the port is closed), then reopen it.
+- ``outage()`` / ``restore()``: refuse connections (the port is closed), then reopen it;
+- ``delay_next(seconds, n=1)``: the next n requests are handled, then answered late (a client
+  with a shorter read timeout gives up although the message was accepted);
+- ``reset_next(n=1)``: the next n requests are read and the connection reset (TCP RST), no
+  answer;
+- the **24-hour customer service window**, as the Cloud API enforces it: free text
+  (``type: "text"``) to a number that has not written in the last 24 hours
+  (``send_inbound_whatsapp`` or ``customer_wrote(number, at=…)`` open it) is accepted and then
+  reported ``failed`` with error 131047 "Re-engagement message" — or refused straight away
+  with that error when ``service_window_refusal = "answer"``; ``service_window = False``
+  turns the rule off. Template messages are always allowed.
 
 ``received`` records every request (for assertions, in memory only; ``max_recorded`` bounds it
 for long runs); the server never logs a request line, a number or a body. One thread posts the
@@ -31,6 +41,7 @@ import contextlib
 import json
 import queue
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -55,6 +66,12 @@ SMS_API_KEY = "fake-sms-key"
 SMS_SECRET = "fake-sms-secret"  # noqa: S105
 PHONE_NUMBER_ID = "100200300400"
 SMS_SENDER_ID = "AMANAH"
+SERVICE_WINDOW_SECONDS = 24 * 3600
+REENGAGEMENT = 131047
+ERROR_TITLES = {
+    REENGAGEMENT: "Re-engagement message",
+    131026: "Message undeliverable",
+}
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,10 @@ class FakeProvider:
         self.reorder = False
         self._fail_next: list[int] = []
         self._failing_numbers: dict[str, tuple[int, bool]] = {}
+        self._misbehave: list[float | str] = []  # per request: a delay in seconds, or "reset"
+        self.service_window = True
+        self.service_window_refusal = "webhook"  # or "answer"
+        self._last_inbound: dict[str, float] = {}  # number (digits) → epoch of its last message
         # State.
         self._lock = threading.Lock()
         # Only the newest ``max_recorded`` requests/webhooks are kept (a long demo or a benchmark
@@ -202,6 +223,30 @@ class FakeProvider:
         with self._lock:
             self._failing_numbers[_digits(number)] = (code, via_webhook)
 
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        with self._lock:
+            self._misbehave.extend([float(seconds)] * count)
+
+    def reset_next(self, count: int = 1) -> None:
+        with self._lock:
+            self._misbehave.extend(["reset"] * count)
+
+    def take_misbehaviour(self) -> float | str | None:
+        """What the handler must do to the request it just read (None: behave)."""
+        with self._lock:
+            return self._misbehave.pop(0) if self._misbehave else None
+
+    def customer_wrote(self, number: str, *, at: float | None = None) -> None:
+        """The customer behind ``number`` wrote at ``at`` (epoch seconds; now by default):
+        free text may go to them for 24 hours from then."""
+        with self._lock:
+            self._last_inbound[_digits(number)] = time.time() if at is None else at
+
+    def in_service_window(self, number: str) -> bool:
+        with self._lock:
+            wrote = self._last_inbound.get(_digits(number))
+        return wrote is not None and time.time() - wrote < SERVICE_WINDOW_SECONDS
+
     def outage(self) -> None:
         """Refuse connections until ``restore()``."""
         self._close_listener()
@@ -238,6 +283,7 @@ class FakeProvider:
     def send_inbound_whatsapp(self, sender: str, text: str, *, name: str = "Pelanggan") -> str:
         """Queue a signed webhook carrying a text message from ``sender``; returns its id."""
         message_id = _wamid()
+        self.customer_wrote(sender)
         message = {
             "from": _digits(sender),
             "id": message_id,
@@ -352,6 +398,11 @@ class FakeProvider:
         failing = self._failing_numbers.get(_digits(to))
         if failing and not failing[1]:
             raise _wa_error(400, failing[0], f"(#{failing[0]}) Message Undeliverable.")
+        if kind == "text" and self.service_window and not self.in_service_window(to):
+            if self.service_window_refusal == "answer":
+                title = f"(#{REENGAGEMENT}) {ERROR_TITLES[REENGAGEMENT]}"
+                raise _wa_error(400, REENGAGEMENT, title)
+            failing = (REENGAGEMENT, True)
         key = body.get("biz_opaque_callback_data")
         wamid, duplicate = self._accept("whatsapp", key if isinstance(key, str) else "", _wamid)
         if not duplicate:
@@ -449,7 +500,8 @@ class FakeProvider:
             if body.get("biz_opaque_callback_data"):
                 status["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
             if word == "failed":
-                status["errors"] = [{"code": failing[0], "title": "Message undeliverable"}]
+                title = ERROR_TITLES.get(failing[0], "Message undeliverable")
+                status["errors"] = [{"code": failing[0], "title": title}]
             value = self._wa_value()
             value["statuses"] = [status]
             posts.append(("whatsapp", wamid, word, self._wa_document(value)))
@@ -548,7 +600,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(413, {"error": {"code": "TOO_LARGE"}}, {})
             return
         raw = self.rfile.read(length)
+        misbehaviour = self.server.fake.take_misbehaviour()
+        if misbehaviour == "reset":
+            # SO_LINGER 0: close() sends RST instead of FIN — "connection reset by peer".
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         status, body, headers = self.server.fake.handle(self.path, self.headers, raw)
+        if misbehaviour:
+            time.sleep(misbehaviour)
         self._answer(status, body, headers)
 
     def _answer(self, status: int, body: dict, headers: dict) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -26,6 +28,40 @@ def fake_provider():
     """A running fake (any template accepted, no webhook URL until the test sets one)."""
     with FakeProvider() as fake:
         yield fake
+
+
+@contextlib.contextmanager
+def closed_port():
+    """A loopback port nothing listens on: connecting is refused at once."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    yield port
+
+
+@contextlib.contextmanager
+def unanswered_port():
+    """A loopback port whose listener never accepts and whose backlog is full: the kernel
+    drops further SYNs, so a client's *connect* times out (a host that does not answer)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # more than the backlog the kernel allows for listen(0)
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.05)  # let the handshakes settle into the (now full) queue
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
 
 
 @contextlib.contextmanager

@@ -1,5 +1,7 @@
-"""Messaging tables: the outbox (``outbox.py``) and the templates (``templates.py``)."""
+"""Messaging tables: the outbox (``outbox.py``), the templates (``templates.py``), engagement
+(``tracking.py``) and when customers last wrote to us (``inbound.py``)."""
 
+from amanah.messaging.models.inbound import LastInbound  # noqa: F401
 from amanah.messaging.models.outbox import (  # noqa: F401
     Message,
     MessageEvent,
@@ -7,6 +9,7 @@ from amanah.messaging.models.outbox import (  # noqa: F401
     MessageStatus,
     ProviderBucket,
 )
+from amanah.messaging.models.push import PushSubscription  # noqa: F401
 from amanah.messaging.models.templates import (  # noqa: F401
     MessageTemplate,
     TemplateVersion,

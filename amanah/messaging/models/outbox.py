@@ -60,6 +60,20 @@ class MessageSource(models.TextChoices):
     MANUAL = "MANUAL", _("Manual")
 
 
+# Indonesian labels for the error codes the outbox itself writes (provider codes such as
+# ``whatsapp_131026`` are shown as they are).
+ERROR_LABELS = {
+    "outside_service_window": _(
+        "Di luar jendela layanan 24 jam WhatsApp: nasabah tidak mengirim pesan dalam 24 jam"
+        " terakhir, hanya pesan templat yang boleh dikirim"
+    ),
+    "timeout": _("Penyedia tidak menjawab tepat waktu"),
+    "transport_error": _("Koneksi ke penyedia terputus"),
+    "bad_response": _("Jawaban penyedia tidak dapat dibaca"),
+    "unexpected_error": _("Galat tak terduga pada adaptor penyedia"),
+}
+
+
 class Message(models.Model):
     """One message to one customer or one member of staff (exactly one of the two)."""
 
@@ -171,6 +185,11 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} {self.status} {self.pk}"
 
+    @property
+    def error_label(self) -> str:
+        """The Indonesian label of ``last_error_code`` ('' when it has none)."""
+        return ERROR_LABELS.get(self.last_error_code, "")
+
 
 class MessageEvent(models.Model):
     """One provider status callback, as received. Unique per provider event id, so a webhook
@@ -204,6 +223,12 @@ class MessageEvent(models.Model):
                 fields=["provider", "provider_message_id"],
                 condition=Q(message__isnull=True),
                 name="message_event_parked",
+            ),
+            # What the housekeeping job deletes: parked callbacks, oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(message__isnull=True),
+                name="message_event_parked_age",
             ),
         ]
 

@@ -4,9 +4,10 @@ Sending: ``POST {base_url}/messages`` with header ``X-Api-Key: <api_key>`` and J
 ``{"from": "<sender id>", "to": "+628…", "text": "…", "reference": "<our message id>"}``.
 The gateway answers 2xx ``{"id": "<gateway id>", "status": "ACCEPTED"}``; a repeated
 ``reference`` returns the first message's id and is not sent again (the idempotency key).
-Errors are ``{"error": {"code": "INVALID_NUMBER", "message": "…"}}``: 5xx, 429 and timeouts
-are retried (``Retry-After`` honoured), connection refused or a rejected API key pauses the
-provider (``ProviderUnavailable``), any other 4xx fails the message (``sms_<code>``).
+Errors are ``{"error": {"code": "INVALID_NUMBER", "message": "…"}}``, mapped by the shared
+``providers.http`` transport: 5xx, 429 and read timeouts are retried (``Retry-After``
+honoured), connection refused, a connect timeout or a rejected API key pauses the provider
+(``ProviderUnavailable``), any other 4xx fails the message (``sms_<code>``).
 
 Callbacks: the gateway POSTs to ``/webhooks/sms`` a JSON document, signed in the header
 ``X-Signature: sha256=<hex>`` = HMAC-SHA256(secret, raw body bytes)::
@@ -25,8 +26,6 @@ one). Timestamps are ISO 8601 with their zone. The number and text are never log
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 
 from amanah.messaging.channels import Channel
@@ -37,12 +36,10 @@ from amanah.messaging.providers.base import (
     InboundMessage,
     OutgoingMessage,
     ProviderError,
-    ProviderUnavailable,
     StatusUpdate,
 )
 from amanah.messaging.providers.callbacks import MalformedWebhook, WebhookBatch
-
-logger = logging.getLogger(__name__)
+from amanah.messaging.providers.http import HttpTransport
 
 PROVIDER_NAME = "sms-http"
 SIGNATURE_HEADER = "X-Signature"
@@ -69,9 +66,8 @@ class HttpSmsProvider:
         self.base_url = base_url.rstrip("/")
         self.sender_id = sender_id
         self.secret = secret
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            headers={"X-Api-Key": api_key},
+        self._http = HttpTransport(
+            "sms", timeout=timeout, headers={"X-Api-Key": api_key}, error_code=_gateway_code
         )
 
     def send(self, message: OutgoingMessage) -> Accepted:
@@ -81,20 +77,11 @@ class HttpSmsProvider:
             "text": message.text,
             "reference": message.message_id,
         }
-        try:
-            response = self._client.post(f"{self.base_url}/messages", json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise ProviderUnavailable("sms_unreachable") from exc
-        except httpx.TimeoutException as exc:
-            raise ProviderError("timeout", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise ProviderError("transport_error", retryable=True) from exc
-        if response.is_success:
-            return Accepted(_gateway_id(response))
-        raise _error_for(response)
+        response = self._http.post(f"{self.base_url}/messages", json=body)
+        return Accepted(_gateway_id(response))
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
 
 def _gateway_id(response: httpx.Response) -> str:
@@ -107,18 +94,12 @@ def _gateway_id(response: httpx.Response) -> str:
     return str(value)
 
 
-def _error_for(response: httpx.Response) -> ProviderError:
+def _gateway_code(response: httpx.Response) -> str | None:
+    """The gateway's ``error.code`` (``INVALID_NUMBER`` …), or None."""
     try:
-        gateway_code = str(response.json()["error"]["code"])[:40]
+        return str(response.json()["error"]["code"])[:40] or None
     except (ValueError, KeyError, TypeError):
-        gateway_code = ""
-    code = f"sms_{gateway_code}" if gateway_code else f"http_{response.status_code}"
-    retry_after = callbacks.retry_after_seconds(response.headers.get("Retry-After"))
-    logger.warning("sms send refused: %s (HTTP %s)", code, response.status_code)
-    if response.status_code in (401, 403):
-        return ProviderUnavailable(code, retry_after=retry_after)
-    retryable = response.status_code == 429 or response.status_code >= 500
-    return ProviderError(code, retryable=retryable, retry_after=retry_after)
+        return None
 
 
 def signature_valid(secret: str, raw_body: bytes, header: str | None) -> bool:

@@ -16,9 +16,11 @@ Sending: ``POST {base_url}/{version}/{phone_number_id}/messages`` with a Bearer 
 Our outbox id travels as ``biz_opaque_callback_data``; the Cloud API echoes it in the status
 webhooks and the loopback fake provider dedupes on it, so a retried send is delivered once.
 
-Faults: connection refused or an expired/invalid token → ``ProviderUnavailable`` (the outbox
-pauses WhatsApp and loses nothing); 5xx, timeouts, 429 and Meta's throttling codes →
-``ProviderError(retryable=True)`` with ``Retry-After`` when given; any other 4xx (131026
+Faults (mapped by the shared ``providers.http`` transport, as for SMS): connection refused, a
+connect timeout or an expired/invalid token → ``ProviderUnavailable`` (the outbox pauses
+WhatsApp and loses nothing); 5xx, read timeouts, 429 and Meta's throttling codes →
+``ProviderError(retryable=True)`` with ``Retry-After`` when given; 131047 (re-engagement:
+outside the service window) → ``outside_service_window``, permanent; any other 4xx (131026
 undeliverable, 132001 template missing, …) → ``ProviderError(retryable=False)``. Error codes
 read ``whatsapp_<meta code>`` (e.g. ``whatsapp_132001``) or ``http_<status>``.
 
@@ -28,8 +30,6 @@ the app secret) and ``parse_webhook`` turns a verified payload into ``StatusUpda
 """
 
 from __future__ import annotations
-
-import logging
 
 import httpx
 
@@ -42,12 +42,10 @@ from amanah.messaging.providers.base import (
     InboundMessage,
     OutgoingMessage,
     ProviderError,
-    ProviderUnavailable,
     StatusUpdate,
 )
 from amanah.messaging.providers.callbacks import MalformedWebhook, WebhookBatch
-
-logger = logging.getLogger(__name__)
+from amanah.messaging.providers.http import HttpTransport
 
 PROVIDER_NAME = "whatsapp-cloud"
 GRAPH_VERSION = "v21.0"
@@ -58,6 +56,13 @@ RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131
 # Codes that mean our credentials are wrong or expired: every send would fail the same way, so
 # the provider pauses instead of failing the whole queue message by message.
 CREDENTIAL_CODES = frozenset({0, 10, 190, 200})
+# Re-engagement message: free text outside the 24-hour customer service window. The Cloud API
+# reports it in a ``failed`` status webhook (sometimes straight in the answer); either way it
+# becomes our own permanent code, the one the dispatcher uses when it refuses such a message.
+REENGAGEMENT_CODE = 131047
+OUTSIDE_SERVICE_WINDOW = "outside_service_window"
+PERMANENT_CODES = {REENGAGEMENT_CODE: OUTSIDE_SERVICE_WINDOW}
+WEBHOOK_ERROR_CODES = {str(code): ours for code, ours in PERMANENT_CODES.items()}
 
 STATUSES = {
     "sent": DeliveryStatus.SENT,
@@ -86,9 +91,14 @@ class WhatsAppCloudProvider:
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.version = version
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        self._http = HttpTransport(
+            "whatsapp",
+            timeout=timeout,
             headers={"Authorization": f"Bearer {access_token}"},
+            error_code=_meta_error_code,
+            retryable_codes=RETRYABLE_CODES,
+            credential_codes=CREDENTIAL_CODES,
+            permanent_codes=PERMANENT_CODES,
         )
 
     @property
@@ -116,21 +126,12 @@ class WhatsAppCloudProvider:
         return _response_id(response, "id")
 
     def _post(self, url: str, **request) -> httpx.Response:
-        try:
-            response = self._client.post(url, **request)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise ProviderUnavailable("whatsapp_unreachable") from exc
-        except httpx.TimeoutException as exc:
-            # It may have been accepted: the retry carries the same biz_opaque_callback_data.
-            raise ProviderError("timeout", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise ProviderError("transport_error", retryable=True) from exc
-        if not response.is_success:
-            raise _error_for(response)
-        return response
+        # A timeout may hide an accepted message: the retry carries the same
+        # biz_opaque_callback_data, so it is delivered once.
+        return self._http.post(url, **request)
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
 
 def request_body(message: OutgoingMessage, *, media_id: str = "") -> dict:
@@ -193,19 +194,6 @@ def _response_id(response: httpx.Response, *path) -> str:
     if callbacks.token(value) is None:
         raise ProviderError("bad_response", retryable=True)
     return value
-
-
-def _error_for(response: httpx.Response) -> ProviderError:
-    meta_code = _meta_error_code(response)
-    code = f"whatsapp_{meta_code}" if meta_code is not None else f"http_{response.status_code}"
-    retry_after = callbacks.retry_after_seconds(response.headers.get("Retry-After"))
-    logger.warning("whatsapp send refused: %s (HTTP %s)", code, response.status_code)
-    if response.status_code == 401 or meta_code in CREDENTIAL_CODES:
-        return ProviderUnavailable(code, retry_after=retry_after)
-    retryable = (
-        response.status_code == 429 or response.status_code >= 500 or meta_code in RETRYABLE_CODES
-    )
-    return ProviderError(code, retryable=retryable, retry_after=retry_after)
 
 
 def _meta_error_code(response: httpx.Response) -> int | None:
@@ -280,7 +268,8 @@ def _status(item) -> StatusUpdate | None:
     errors = item.get("errors")
     error_code = ""
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        error_code = str(errors[0].get("code", ""))[:40]
+        meta_code = str(errors[0].get("code", ""))[:40]
+        error_code = WEBHOOK_ERROR_CODES.get(meta_code, meta_code)
     return StatusUpdate(
         provider=PROVIDER_NAME,
         provider_message_id=provider_id,

@@ -186,5 +186,6 @@ def test_an_inbound_message_is_audited_without_its_number_or_text(db):
         "count": 1,
         "stop": True,
         "withdrawn": 0,  # nobody has that number here
+        "customers": 0,  # … so no customer's service window opened
     }
     assert "+6281234567890" not in str(log.meta) and "wamid.1" not in str(log.meta)

@@ -267,7 +267,7 @@ def test_a_header_naming_unknown_media_is_refused(fake_provider):  # noqa: F811
         template_message(media_url="", attachments=(Attachment("x.pdf", b"x", "application/pdf"),)),
         media_id="tidak-pernah-diunggah",
     )
-    response = adapter_for(fake_provider)._client.post(
+    response = adapter_for(fake_provider)._http._client.post(
         f"{fake_provider.url}/v21.0/{fake_provider.phone_number_id}/messages", json=body
     )
     assert response.status_code == 400
