@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -56,7 +57,7 @@ from amanah.iam.selectors import holders_of
 from amanah.messaging import attachments
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
-from amanah.messaging.models import MessageSource
+from amanah.messaging.models import MessageSource, PushSubscription
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
@@ -179,18 +180,13 @@ def sla_digest(*, actor, kind: str, title: str, at: str, url: str, counts: list)
     pairs = [(users[uid], count) for uid, count in _by_uuid(counts) if uid in users]
     source_id = f"{kind}:{at}"
     summaries = {user.pk: f"{count} {title}" for user, count in pairs}
-    result = {
-        "in_app": staff_queue_many(
-            actor=actor,
-            channel=Channel.IN_APP,
-            source=MessageSource.SLA,
-            source_id=source_id,
-            step=kind,
-            notices=[
-                (user, Rendered(subject=summaries[user.pk], media_url=url)) for user, _c in pairs
-            ],
-        )
-    }
+    result = _in_app_and_push(
+        actor=actor,
+        source=MessageSource.SLA,
+        source_id=source_id,
+        step=kind,
+        notices=[(user, Rendered(subject=summaries[user.pk], media_url=url)) for user, _c in pairs],
+    )
     try:
         version = approved_version("sla.digest", Channel.EMAIL)
     except TemplateNotApproved:
@@ -230,21 +226,35 @@ def _by_uuid(counts: list):
 def approval_notify(
     *, actor, users, title: str, url: str, source: str, source_id, step: str
 ) -> dict:
-    """IN_APP to each of ``users`` (not the actor: who decided or asked knows already)."""
+    """IN_APP (and PUSH, see ``_in_app_and_push``) to each of ``users`` (not the actor: who
+    decided or asked knows already)."""
     acting = getattr(actor, "pk", None)
     notices = [
         (user, Rendered(subject=title[:200], media_url=url)) for user in users if user.pk != acting
     ]
     if not notices:
-        return {"queued": 0}
-    return staff_queue_many(
-        actor=actor,
-        channel=Channel.IN_APP,
-        source=source,
-        source_id=str(source_id),
-        step=step,
-        notices=notices,
+        return {}
+    return _in_app_and_push(
+        actor=actor, source=source, source_id=str(source_id), step=step, notices=notices
     )
+
+
+def _in_app_and_push(*, actor, notices: list[tuple], **key) -> dict:
+    """Each notice IN_APP (the inbox and its badge), and the same by Web Push to whoever turned
+    it on in a browser, where the deployment sends PUSH (a VAPID key is configured)."""
+    in_app = staff_queue_many(actor=actor, channel=Channel.IN_APP, notices=notices, **key)
+    result = {"in_app": in_app}
+    if "PUSH" not in settings.MESSAGING_PROVIDERS:
+        return result
+    subscribed = set(
+        PushSubscription.objects.filter(user__in=[user for user, _r in notices]).values_list(
+            "user_id", flat=True
+        )
+    )
+    pushed = [(user, rendered) for user, rendered in notices if user.pk in subscribed]
+    if pushed:
+        result["push"] = staff_queue_many(actor=actor, channel=Channel.PUSH, notices=pushed, **key)
+    return result
 
 
 # customers' merges: proposed → the approvers of both customers' branches; decided → proposer

@@ -67,7 +67,6 @@ def message_queue_template_many(
     sender got it from ``templating.approved_version``); a placeholder whose context object
     is missing is refused before anything is written (``context_missing``).
     """
-    content = {"rendered": templating.render(version, context)}
     if needs_customer(version):
 
         def render_each(customer_ids: list[str]) -> dict[str, Rendered]:
@@ -78,6 +77,8 @@ def message_queue_template_many(
             }
 
         content = {"personalise": render_each}
+    else:
+        content = {"rendered": templating.render(version, context)}
     return message_queue_many(
         actor=actor,
         customers=customers,

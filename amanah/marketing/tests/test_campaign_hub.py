@@ -139,7 +139,7 @@ def test_a_template_without_customer_placeholders_takes_the_same_content_path(
     texts = set(_outbox(campaign).values_list("text", flat=True))
     assert texts == {"Tabungan Emas hadir: kode EMAS26 di cabang."}
     audit = AuditLog.objects.get(action="QUEUE_MESSAGES", object_id=f"CAMPAIGN:{campaign.pk}")
-    assert audit.meta["queued"] == 4 and "personalised" not in audit.meta
+    assert audit.meta["queued"] == 4 and audit.meta["personalised"] is False
 
 
 def test_a_campaign_without_an_approved_template_is_refused_at_each_step(system, make_user, crowd):

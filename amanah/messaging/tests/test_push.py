@@ -268,3 +268,48 @@ def test_without_a_vapid_key_the_page_says_push_is_off(staff, settings):
     settings.MESSAGING_VAPID_PRIVATE_KEY = ""
     page = sign_in(Client(), staff).get("/messaging/push/").content.decode()
     assert 'data-testid="push-off"' in page
+
+
+# --- staff notices by push -------------------------------------------------------------------
+
+
+def test_a_notice_to_staff_also_goes_by_push_to_whoever_turned_it_on(
+    system, staff, make_user, branch_a, push_service, push_settings
+):
+    from amanah.messaging.notices import approval_notify
+
+    quiet = make_user(R.AGENT, branches=[branch_a])
+    subscribe(staff, push_service)
+
+    approval_notify(
+        actor=system,
+        users=[staff, quiet],
+        title="Kampanye menunggu persetujuan",
+        url="/marketing/campaigns/",
+        source="CAMPAIGN",
+        source_id="c-1",
+        step="pending:1",
+    )
+    assert dispatch.dispatch_batch("PUSH") == {"claimed": 1, "sent": 1}
+
+    [push] = push_service.received
+    assert push.payload["title"] == "Kampanye menunggu persetujuan"
+    assert push.payload["url"] == "/marketing/campaigns/"
+    in_app = set(Message.objects.filter(channel="IN_APP").values_list("staff_user_id", flat=True))
+    assert in_app == {staff.pk, quiet.pk}
+
+
+def test_without_a_vapid_key_staff_notices_stay_in_app(system, staff, push_service, settings):
+    from amanah.messaging.notices import approval_notify
+
+    subscribe(staff, push_service)  # a browser from when push was configured
+    settings.MESSAGING_PROVIDERS = {
+        k: v for k, v in settings.MESSAGING_PROVIDERS.items() if k != "PUSH"
+    }
+
+    approval_notify(
+        actor=system, users=[staff], title="x", url="/", source="CAMPAIGN", source_id="c-2",
+        step="pending:1",
+    )  # fmt: skip
+
+    assert list(Message.objects.values_list("channel", flat=True)) == ["IN_APP"]
