@@ -363,8 +363,12 @@ def main() -> None:
         print(f"bench: made eligible: {eligible}")
         population = Customer.objects.count()
         actor = SystemActor("system:bench")
+        # A template message, as every WhatsApp offer must be: free text reaches only a
+        # customer who wrote in the last 24 hours (the service window).
         rendered = Rendered(
             text="Bench: penawaran tabungan berjangka dengan bagi hasil kompetitif.",
+            provider_template="campaign_offer",
+            parameters=("Tabungan Berjangka", "BENCH26"),
             category="MARKETING",
         )
         at = next_tuesday_morning(datetime.now(UTC))
@@ -445,7 +449,7 @@ AMANAH_ENV=demo .venv/bin/python -m bench.messaging_bench
   {fixture.get("granted", 0):,} customers without it, {fixture.get("reopened", 0):,} CLOSED
   customers set ACTIVE, {fixture.get("unflagged_categories", 0)} sensitive case categories
   unflagged)
-- Campaign: WHATSAPP, purpose OFFER, free text, queued and sent at {at.isoformat()} (a
+- Campaign: WHATSAPP, purpose OFFER, template message (`campaign_offer`, 2 parameters), queued and sent at {at.isoformat()} (a
   Tuesday 10:00 WIB, inside the OFFER window of every zone; window and frequency-cap checks
   evaluated)
 
