@@ -198,7 +198,9 @@ CREATE_PERSONAL = """
 
 def _insert_staged(personal: bool) -> str:
     """The INSERT … SELECT of the staged rows: the content is the call's (parameters), or
-    each customer's own, joined from ``messaging_personal``."""
+    each customer's own, joined from ``messaging_personal``. In customer order: the unique
+    key (source, source id, customer …) and the customer index then grow in order instead of
+    at random places (1M rows: 66.7 → 52.7 s, docs/benchmarks.md)."""
     if personal:
         content, parameters = "p.subject, p.text, p.html", "p.parameters"
         source = "messaging_staging s JOIN messaging_personal p USING (customer_id)"
@@ -219,6 +221,7 @@ def _insert_staged(personal: bool) -> str:
            %(step)s, s.status, s.cancel_reason, %(at)s, %(at)s, s.next_attempt_at, 0, '',
            '', ''
       FROM {source}
+     ORDER BY s.customer_id
     """  # noqa: S608 (constants only)
 
 
