@@ -368,6 +368,8 @@ MESSAGING_RATE_LIMITS = {
 }
 MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
+# Calls in flight at once to a provider that allows it (the HTTP APIs: WhatsApp, SMS).
+MESSAGING_SEND_CONCURRENCY = env_int("MESSAGING_SEND_CONCURRENCY", 8)
 MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 6)
 MESSAGING_BACKOFF_SECONDS = (30, 3600)  # first retry after about 30 s, never more than 1 h
 MESSAGING_PAUSE_SECONDS = env_int("MESSAGING_PAUSE_SECONDS", 60)  # a provider away: retry then

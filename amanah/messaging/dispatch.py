@@ -16,7 +16,8 @@ One batch, for one channel (``dispatch_batch``), in two transactions:
    Free-form WhatsApp to a customer who has not written in 24 hours (``service_window``) →
    ``FAILED`` ``outside_service_window``, never handed to the provider.
    Then each message goes to ``provider.send`` with the outbox id as the provider-side
-   idempotency key, and the outcomes are written in one statement, audited with the counts.
+   idempotency key — several calls in flight for an HTTP provider (``_hand_over``) — and the
+   outcomes are written in one statement, audited with the counts.
 
 **Exactly once.** A worker killed during step 2 rolls step 2 back: its rows stay ``SENDING``
 (committed in step 1) and no live transaction locks them, so after the stall threshold
@@ -39,6 +40,8 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -194,22 +197,21 @@ def _send(provider: Provider, ids: list, at: datetime) -> dict:
     for message in closed:
         outcomes.add(message.pk, MessageStatus.FAILED, error=service_window.CODE)
     sendable = [m for m in sendable if m not in closed]
-    for position, message in enumerate(sendable):
-        try:
-            accepted = provider.send(_outgoing(message))
-        except ProviderUnavailable as away:
-            ratelimit.pause(provider.name, at, away.retry_after or settings.MESSAGING_PAUSE_SECONDS)
-            for untouched in sendable[position:]:
-                outcomes.add(untouched.pk, MessageStatus.QUEUED, uncount=1)
-            logger.warning("messaging: provider %s unavailable, paused", provider.name)
-            break
-        except ProviderError as error:
-            _failed(message, error.code, error.retryable, error.retry_after, at, outcomes)
-        except Exception as error:  # noqa: BLE001 (an adapter bug must not lose the batch)
-            logger.error("messaging: %s raised %s", provider.name, type(error).__name__)
+    # Built here, on this thread's connection (addresses, attachments, tracked links).
+    handed = _hand_over(provider, [_outgoing(message) for message in sendable])
+    away = next((r for r in handed if isinstance(r, ProviderUnavailable)), None)
+    if away is not None:
+        ratelimit.pause(provider.name, at, away.retry_after or settings.MESSAGING_PAUSE_SECONDS)
+        logger.warning("messaging: provider %s unavailable, paused", provider.name)
+    for message, result in zip(sendable, handed, strict=True):
+        if result is UNTOUCHED or isinstance(result, ProviderUnavailable):
+            outcomes.add(message.pk, MessageStatus.QUEUED, uncount=1)
+        elif isinstance(result, ProviderError):
+            _failed(message, result.code, result.retryable, result.retry_after, at, outcomes)
+        elif isinstance(result, Exception):  # an adapter bug must not lose the batch
             _failed(message, "unexpected_error", True, None, at, outcomes)
         else:
-            outcomes.add(message.pk, MessageStatus.SENT, provider_id=accepted.provider_message_id)
+            outcomes.add(message.pk, MessageStatus.SENT, provider_id=result.provider_message_id)
     _write(outcomes, at)
     sent = [(row[0], row[2]) for row in outcomes.rows if row[1] == MessageStatus.SENT]
     adopted = adopt_parked_events(provider.name, sent)
@@ -223,6 +225,40 @@ def _send(provider: Provider, ids: list, at: datetime) -> dict:
         meta={"provider": provider.name, "messages": len(messages), **outcomes.counts},
     )
     return outcomes.counts
+
+
+UNTOUCHED = object()  # not handed over: the provider was found away first
+
+
+def _hand_over(provider: Provider, outgoing: list[OutgoingMessage]) -> list:
+    """Each message to ``provider.send``; returns, in order, its ``Accepted``, the exception it
+    raised, or ``UNTOUCHED`` once the provider was found unavailable (no later message is handed
+    over). A provider that declares ``concurrent_sends`` (an HTTP API: its calls touch no
+    database connection) gets ``MESSAGING_SEND_CONCURRENCY`` calls in flight, so the batch
+    waits for the slowest answers side by side instead of one after the other; the others (SMTP
+    on one connection, IN_APP and Web Push, which write in this transaction) one at a time."""
+    away = threading.Event()
+
+    def send(message: OutgoingMessage):
+        if away.is_set():
+            return UNTOUCHED
+        try:
+            return provider.send(message)
+        except ProviderUnavailable as error:
+            away.set()
+            return error
+        except ProviderError as error:
+            return error
+        except Exception as error:  # noqa: BLE001 (an adapter bug must not lose the batch)
+            logger.error("messaging: %s raised %s", provider.name, type(error).__name__)
+            return error
+
+    threaded = getattr(provider, "concurrent_sends", False)
+    lanes = settings.MESSAGING_SEND_CONCURRENCY if threaded else 1
+    if lanes <= 1 or len(outgoing) <= 1:
+        return [send(message) for message in outgoing]
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="messaging-send") as pool:
+        return list(pool.map(send, outgoing))
 
 
 def _recheck(messages: list[Message], at: datetime, outcomes: Outcomes) -> list[Message]:

@@ -60,14 +60,22 @@ def merged_status(statuses) -> str:
     return max(statuses, key=PRECEDENCE.__getitem__, default=MessageStatus.SENT)
 
 
-def _lock_provider_id(provider: str, provider_message_id: str) -> None:
+# One advisory lock per provider id, taken in the order given (WITH ORDINALITY: a subquery's
+# order is not a promise, the ordinality is) — one statement for a whole batch.
+LOCK_PROVIDER_IDS = """
+    SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0)))
+      FROM (SELECT key FROM unnest(%s::text[]) WITH ORDINALITY AS u (key, n)
+             ORDER BY n OFFSET 0) AS k
+"""
+
+
+def _lock_provider_ids(provider: str, provider_message_ids: list[str]) -> None:
     """Serializes a callback with the batch that records the same provider id (see
-    ``adopt_parked_events``): whichever comes second sees what the first committed."""
+    ``adopt_parked_events``): whichever comes second sees what the first committed. Sorted,
+    so that two holders of overlapping ids always queue in the same order."""
+    keys = sorted(f"messaging:{provider}:{pid}" for pid in provider_message_ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"messaging:{provider}:{provider_message_id}"],
-        )
+        cursor.execute(LOCK_PROVIDER_IDS, [keys])
 
 
 @transaction.atomic
@@ -75,7 +83,7 @@ def message_status_apply(update: StatusUpdate) -> bool:
     """Merge one provider status into the outbox; True when it changed something."""
     if update.status not in PRECEDENCE or not update.provider_message_id:
         return False
-    _lock_provider_id(update.provider, update.provider_message_id)
+    _lock_provider_ids(update.provider, [update.provider_message_id])
     message = (
         Message.objects.select_for_update(of=("self",), no_key=True)
         .filter(provider=update.provider, provider_message_id=update.provider_message_id)
@@ -130,8 +138,7 @@ def adopt_parked_events(provider: str, sent: list[tuple]) -> int:
     is adopted here) or waits and then finds the message."""
     if not sent:
         return 0
-    for _message_id, provider_message_id in sorted(sent, key=lambda pair: pair[1]):
-        _lock_provider_id(provider, provider_message_id)
+    _lock_provider_ids(provider, [provider_message_id for _message_id, provider_message_id in sent])
     with connection.cursor() as cursor:
         cursor.execute(ADOPT, [[message_id for message_id, _p in sent]])
         adopted = {row[0] for row in cursor.fetchall()}

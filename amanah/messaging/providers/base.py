@@ -77,6 +77,9 @@ class ProviderUnavailable(ProviderError):
 class Provider(Protocol):
     name: str  # "smtp", "whatsapp-cloud", "sms-http", "in-app", "webpush"
     channel: str
+    # Optional: True when ``send`` may run on several threads at once (it touches no database
+    # connection and its client is thread-safe); the dispatcher then overlaps the calls.
+    concurrent_sends: bool
 
     def send(self, message: OutgoingMessage) -> Accepted: ...
 

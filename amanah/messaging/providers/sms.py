@@ -59,6 +59,7 @@ __all__ = ["HttpSmsProvider", "MalformedWebhook", "WebhookBatch", "parse_webhook
 class HttpSmsProvider:
     name = PROVIDER_NAME
     channel = Channel.SMS
+    concurrent_sends = True  # HTTP only, no database: the dispatcher may overlap calls
 
     def __init__(
         self, base_url: str, api_key: str, sender_id: str, secret: str = "", timeout: float = 10.0

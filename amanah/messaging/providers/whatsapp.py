@@ -75,6 +75,7 @@ STATUSES = {
 class WhatsAppCloudProvider:
     name = PROVIDER_NAME
     channel = Channel.WHATSAPP
+    concurrent_sends = True  # HTTP only, no database: the dispatcher may overlap calls
 
     def __init__(
         self,
