@@ -137,7 +137,7 @@ def verify_pdf(data: bytes) -> Verification:
 
 def _summary(signature, status) -> dict:
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.general import SignatureCoverageLevel
+    from pyhanko.sign.validation import SignatureCoverageLevel
 
     intact, valid, trusted = bool(status.intact), bool(status.valid), bool(status.trusted)
     whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE

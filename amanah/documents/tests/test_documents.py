@@ -227,7 +227,7 @@ def test_panel_lists_and_uploads(case, supervisor):
         reverse("documents:upload", args=["cases.Case", case.pk]),
         {"title": "Bukti", "doc_type": "EVIDENCE", "file": upload("bukti.pdf", PNG)},
     )
-    assert bad.status_code == 400 and "tidak sesuai".encode() in bad.content
+    assert bad.status_code == 400 and b"tidak sesuai" in bad.content
     assert not Document.objects.exists()
     good = client.post(
         reverse("documents:upload", args=["cases.Case", case.pk]),
