@@ -63,6 +63,49 @@ AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5)
 # The key that seals recipient addresses in the messaging outbox (amanah.messaging.addresses).
 # Outside the database, like the chain key: a stolen dump does not reveal the addresses.
 MESSAGING_ADDRESS_KEY = _key("MESSAGING_ADDRESS_KEY", "messaging_address_key")
+
+
+def _documents_keyring() -> dict[str, str]:
+    """``DOCUMENTS_MASTER_KEYS="k2:secret,k1:secret"``: every master key still wrapping a
+    document's data key, by id. Demo and test keep one random key in var/."""
+    raw = os.environ.get("DOCUMENTS_MASTER_KEYS", "").strip()
+    if not raw:
+        return {"k1": _key("DOCUMENTS_MASTER_KEY", "documents_master_key")}
+    ring = {}
+    for item in raw.split(","):
+        key_id, sep, secret = item.strip().partition(":")
+        if not sep or not key_id or len(secret) < 32:
+            raise ImproperlyConfigured(
+                "DOCUMENTS_MASTER_KEYS: id:secret pairs, secrets >= 32 chars"
+            )
+        ring[key_id] = secret
+    return ring
+
+
+# Documents (amanah.documents): every file encrypted with its own key, wrapped by a master key
+# that lives here, never in the database; the files outside the web root under random names.
+DOCUMENTS_MASTER_KEYS = _documents_keyring()
+DOCUMENTS_ACTIVE_KEY_ID = os.environ.get(
+    "DOCUMENTS_ACTIVE_KEY_ID", next(iter(DOCUMENTS_MASTER_KEYS))
+)
+DOCUMENTS_STORAGE_DIR = Path(
+    os.environ.get("DOCUMENTS_STORAGE_DIR", VAR_DIR / "documents")
+).resolve()
+DOCUMENTS_MAX_BYTES = env_int("DOCUMENTS_MAX_BYTES", 20 * 1024 * 1024)
+DOCUMENTS_MAX_UNCOMPRESSED_BYTES = env_int("DOCUMENTS_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
+DOCUMENTS_MAX_ZIP_RATIO = env_int("DOCUMENTS_MAX_ZIP_RATIO", 100)
+# The organisation's signing certificate and key (PEM), set by ADMIN; a PSrE certificate for a
+# legally certified signature. ``amanah documents_demo_certificate`` writes a self-signed pair.
+DOCUMENTS_SIGNING_CERT = os.environ.get(
+    "DOCUMENTS_SIGNING_CERT", str(VAR_DIR / "documents-signing" / "cert.pem")
+)
+DOCUMENTS_SIGNING_KEY = os.environ.get(
+    "DOCUMENTS_SIGNING_KEY", str(VAR_DIR / "documents-signing" / "key.pem")
+)
+DOCUMENTS_SIGNING_KEY_PASSPHRASE = os.environ.get("DOCUMENTS_SIGNING_KEY_PASSPHRASE", "")
+DOCUMENTS_TRUST_ROOTS = [
+    p for p in os.environ.get("DOCUMENTS_TRUST_ROOTS", "").split(",") if p.strip()
+]
 # A separate key for hashing search terms and other values that must never be stored raw.
 AUDIT_HASH_KEY = os.environ.get("AUDIT_HASH_KEY", SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
@@ -91,6 +134,7 @@ INSTALLED_APPS = [
     "amanah.customer360",
     "amanah.notifications",
     "amanah.workflow",
+    "amanah.documents",
     "amanah.cases",
     "amanah.sales",
     "amanah.marketing",

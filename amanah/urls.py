@@ -26,6 +26,7 @@ urlpatterns = [
     path("messaging/", include("amanah.messaging.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
+    path("documents/", include("amanah.documents.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("berhenti/", include("amanah.consent.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),

@@ -77,6 +77,11 @@ class AuditAction(models.TextChoices):
     PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
     PUSH_SUBSCRIBE = "PUSH_SUBSCRIBE", _("Berlangganan notifikasi push")
     PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
+    UPLOAD_DOCUMENT = "UPLOAD_DOCUMENT", _("Unggah dokumen / versi")
+    DOWNLOAD_DOCUMENT = "DOWNLOAD_DOCUMENT", _("Unduh dokumen")
+    SIGN_DOCUMENT = "SIGN_DOCUMENT", _("Tandatangani dokumen")
+    VERIFY_DOCUMENT_SIGNATURE = "VERIFY_DOCUMENT_SIGNATURE", _("Periksa tanda tangan dokumen")
+    ROTATE_DOCUMENT_KEYS = "ROTATE_DOCUMENT_KEYS", _("Rotasi kunci induk dokumen")
 
 
 class AuditLog(models.Model):

@@ -42,6 +42,7 @@ from amanah.core.contributions import (
     TimelineProvider,
     in_window,
 )
+from amanah.documents.contract import register_owner
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -372,3 +373,11 @@ for name, variable in (
     ),
 ):
     registry.template_variables.register(name, variable)
+
+# Documents of a case (evidence, receipts): their scope follows the case's.
+register_owner(
+    "cases.Case",
+    label=gettext_lazy("Kasus"),
+    url=lambda case: reverse("cases:detail", args=[case.pk]),
+    describe=lambda case: case.case_no,
+)

@@ -144,3 +144,5 @@ dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
 access_hooks = Registry("access hooks")
+# "cases.Case" -> documents.owners.OwnerKind, through documents.contract.register_owner
+document_owners = Registry("document owners")

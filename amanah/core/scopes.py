@@ -17,6 +17,9 @@ builds the filter from that declaration and the actor's :class:`~amanah.core.act
   (for own rows too when ``own_in_branch``).
 - ``via``: the row is as visible as the row it belongs to (a case's log lines, a customer's
   consent records) — the related model's declaration decides.
+- ``rule``: a function ``(queryset, actor) -> queryset`` for rows whose parent is chosen per
+  row (a document belongs to a case *or* a customer …): the owning app composes the parents'
+  own ``visible_to(actor)`` there; ``view`` still applies first.
 
 The kernel never imports an app: a member of staff's grants come from the source iam installs
 with :func:`use_grants`; system and integration actors carry their own.
@@ -45,6 +48,7 @@ class Declaration:
     widen: str | None = None
     own_in_branch: bool = False
     via: str | None = None
+    rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None
 
 
 _grants_source: Callable[[object], Grants] | None = None
@@ -59,15 +63,18 @@ def register(
     widen: str | None = None,
     own_in_branch: bool = False,
     via: str | None = None,
+    rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None,
 ) -> None:
     """Declare the scope of ``model`` in ``registry.scope_declarations`` (keyed by the model's
     label); a second declaration for the same model is refused."""
     if via and (view or branch or own or widen):
         raise ImproperlyConfigured(f"{model.__name__}: 'via' inherits the whole scope")
+    if rule and (via or branch or own or widen):
+        raise ImproperlyConfigured(f"{model.__name__}: 'rule' decides the rows; only 'view' adds")
     if widen and not own:
         raise ImproperlyConfigured(f"{model.__name__}: 'widen' widens own rows; declare 'own'")
     registry.scope_declarations.register(
-        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via)
+        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via, rule)
     )
 
 
@@ -104,6 +111,8 @@ def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
     grants = grants_of(actor)
     if declaration.view and not grants.has(declaration.view):
         return queryset.none()
+    if declaration.rule is not None:
+        return declaration.rule(queryset, actor)
     if not declaration.own or (declaration.widen and grants.has(declaration.widen)):
         return _in_branches(queryset, declaration.branch, grants)
     if grants.user_id is None:

@@ -219,6 +219,68 @@ CASES = [
         out_of_scope=lambda w: {"case_id": w["case_b"].pk, "attachment_id": w["attachment_b"].pk},
         role=R.SUPERVISOR,
     ),
+    *[
+        ViewCase(
+            f"documents:{name}",
+            perm,
+            method=method,
+            kwargs=kwargs,
+            out_of_scope=oos,
+            data=data,
+            ok_status=ok,
+            role=R.SUPERVISOR,  # the documents of a case follow the case: agents see their own
+        )
+        for name, perm, method, kwargs, oos, data, ok in [
+            (
+                "owner",
+                "document.view",
+                "get",
+                lambda w: {"kind": "cases.Case", "owner_id": w["case_a"].pk},
+                lambda w: {"kind": "cases.Case", "owner_id": w["case_b"].pk},
+                lambda w: {},
+                (200,),
+            ),
+            (
+                "upload",
+                "document.upload",
+                "post",
+                lambda w: {"kind": "cases.Case", "owner_id": w["case_a"].pk},
+                lambda w: {"kind": "cases.Case", "owner_id": w["case_b"].pk},
+                lambda w: {},
+                (400,),
+            ),
+            *[
+                (
+                    name,
+                    perm,
+                    method,
+                    lambda w: {"document_id": w["document_a"].pk},
+                    lambda w: {"document_id": w["document_b"].pk},
+                    data,
+                    ok,
+                )
+                for name, perm, method, data, ok in [
+                    ("detail", "document.view", "get", lambda w: {}, (200,)),
+                    ("add_version", "document.upload", "post", lambda w: {}, (400,)),
+                    ("move", "document.view", "post", lambda w: {"to": "SUBMITTED"}, (303,)),
+                    ("revert", "document.view", "post", lambda w: {"reason": "salah"}, (303,)),
+                    ("sign", "document.sign", "post", lambda w: {}, (303,)),
+                ]
+            ],
+            *[
+                (
+                    name,
+                    "document.view",
+                    method,
+                    lambda w: {"version_id": w["document_a"].versions.get().pk},
+                    lambda w: {"version_id": w["document_b"].versions.get().pk},
+                    lambda w: {},
+                    ok,
+                )
+                for name, method, ok in [("download", "get", (200,)), ("verify", "post", (303,))]
+            ],
+        ]
+    ],
     ViewCase("marketing:segment_list", "segment.manage"),
     ViewCase("marketing:segment_create", "segment.manage"),
     ViewCase(
@@ -429,6 +491,11 @@ CASES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _document_storage_of_its_own(settings, tmp_path):
+    settings.DOCUMENTS_STORAGE_DIR = tmp_path / "documents"
+
+
 @pytest.fixture
 def world(db, branch_a, branch_b, make_user):
     system = SystemActor("system:test")
@@ -516,9 +583,20 @@ def _case_world(system, customer_a, customer_b, make_user) -> dict:
     ]
     stranger = make_user(R.AGENT)
     note = Notification.objects.create(user=stranger, title="x", dedupe_key="test:b")
+    from amanah.documents import services as documents
+
+    def document_of(case):
+        return documents.document_create(
+            actor=system,
+            data=documents.DocumentInput("cases.Case", str(case.pk), "Bukti", "EVIDENCE"),
+            upload=SimpleUploadedFile("bukti.png", PNG),
+        )
+
     return {
         "case_a": case_a,
         "case_b": case_b,
+        "document_a": document_of(case_a),
+        "document_b": document_of(case_b),
         "attachment_a": attachments[0],
         "attachment_b": attachments[1],
         "notification_b": note,

@@ -1,0 +1,7 @@
+from amanah.core.apps import AmanahAppConfig
+
+
+class DocumentsConfig(AmanahAppConfig):
+    name = "amanah.documents"
+    label = "documents"
+    verbose_name = "Documents"

@@ -1,0 +1,129 @@
+"""What documents offer the rest of the house.
+
+Owner apps register their models as owner kinds: ``register_owner("cases.Case", label=…,
+url=…)`` in their own ``contract.py`` (documents never imports them; customers, a lower app,
+is registered here). Pages: ``documents:owner`` (the panel of an owner's documents).
+Ask: ``documents_of(actor, owner_kind, owner)``. Events: ``documents.document.transitioned``
+(the approval workflow).
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from amanah.core import registry
+from amanah.core.contributions import QuickAction
+from amanah.documents.doctypes import TYPES, DocumentStatus
+from amanah.documents.owners import OwnerKind, register_owner
+from amanah.documents.policies import (
+    DOCUMENT_DECIDE,
+    DOCUMENT_REVERT,
+    DOCUMENT_UPLOAD,
+    DOCUMENT_VIEW,
+)
+from amanah.documents.selectors import documents_of
+from amanah.iam import authz
+from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workflow, register_guard
+
+__all__ = ["OwnerKind", "documents_of", "register_owner"]
+
+S = DocumentStatus
+WORKFLOW_KEY = "documents.document"
+
+
+def _second_authorised_pair_of_eyes(document, data) -> bool:
+    """Four eyes and the type's approver permission (the services say which one failed)."""
+    actor = data.get("actor")
+    if document.submitted_by_id is not None and document.submitted_by_id == getattr(
+        actor, "pk", None
+    ):
+        return False
+    return document.doc_type in TYPES and authz.has_perm(
+        actor, TYPES[document.doc_type].approve_permission
+    )
+
+
+APPROVER = register_guard(
+    "documents.document.approver",
+    _second_authorised_pair_of_eyes,
+    message=gettext_lazy(
+        "Keputusan butuh pihak kedua (bukan pengaju) yang berwenang untuk jenis dokumen ini."
+    ),
+)
+
+
+def _on_apply(document, *, transition, data, at):
+    document.updated_at = at
+    fields = ["updated_at"]
+    if transition.to_status == S.SUBMITTED and not transition.is_revert:
+        actor = data.get("actor")
+        document.submitted_by = actor if hasattr(actor, "username") else None
+        fields.append("submitted_by")
+    return fields
+
+
+declare_workflow(
+    WorkflowSpec(
+        key=WORKFLOW_KEY,
+        model="documents.Document",
+        status_field="status",
+        label=gettext_noop("Persetujuan dokumen"),
+        on_apply=_on_apply,
+        transitions=(
+            TransitionSpec(
+                S.DRAFT, S.SUBMITTED, DOCUMENT_UPLOAD, gettext_noop("Ajukan persetujuan")
+            ),
+            TransitionSpec(
+                S.SUBMITTED, S.APPROVED, DOCUMENT_DECIDE, gettext_noop("Setujui"), guard=APPROVER
+            ),
+            TransitionSpec(
+                S.SUBMITTED,
+                S.REJECTED,
+                DOCUMENT_DECIDE,
+                gettext_noop("Tolak"),
+                guard=APPROVER,
+                required=("decision_reason",),
+            ),
+            TransitionSpec(
+                S.REJECTED, S.DRAFT, DOCUMENT_UPLOAD, gettext_noop("Perbaiki (kembali ke draf)")
+            ),
+            TransitionSpec(
+                S.SUBMITTED,
+                S.DRAFT,
+                DOCUMENT_UPLOAD,
+                gettext_noop("Tarik pengajuan"),
+                is_revert=True,
+            ),
+            TransitionSpec(
+                S.APPROVED,
+                S.SUBMITTED,
+                DOCUMENT_REVERT,
+                gettext_noop("Batalkan persetujuan"),
+                is_revert=True,
+            ),
+            TransitionSpec(
+                S.REJECTED,
+                S.SUBMITTED,
+                DOCUMENT_REVERT,
+                gettext_noop("Batalkan penolakan"),
+                is_revert=True,
+            ),
+        ),
+    )
+)
+
+# Customers sit below documents: documents registers them (cases register themselves).
+register_owner(
+    "customers.Customer",
+    label=gettext_lazy("Nasabah"),
+    url=lambda customer: reverse("customer360:workspace", args=[customer.pk]),
+    describe=lambda customer: str(customer.pk)[:8],
+)
+
+registry.quick_actions.register(
+    "documents.customer",
+    QuickAction(
+        gettext_lazy("Dokumen"),
+        DOCUMENT_VIEW,
+        lambda customer: reverse("documents:owner", args=["customers.Customer", customer.pk]),
+    ),
+)

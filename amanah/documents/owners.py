@@ -1,0 +1,77 @@
+"""Owner kinds: the models a document may belong to, registered by their apps.
+
+An owner app calls ``documents.contract.register_owner("cases.Case", label=…, url=…)`` in its
+own contract (documents never imports it). A document's scope is its owner's: the rows the
+actor sees are those whose owner is in ``Owner.objects.visible_to(actor)`` — one ``IN``
+subquery per registered kind, so the owner app's declaration decides, never a copy here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import models
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.utils.functional import Promise
+
+from amanah.core import registry
+from amanah.core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class OwnerKind:
+    key: str  # the model's label, "cases.Case"
+    label: str | Promise  # Indonesian, lazy: "Kasus"
+    url: Callable[[models.Model], str] | None = None  # the owner's own page
+    describe: Callable[[models.Model], str] = str  # a short name without PII (e.g. the case no.)
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.key)
+
+
+def register_owner(
+    key: str,
+    *,
+    label: str | Promise,
+    url: Callable[[models.Model], str] | None = None,
+    describe: Callable[[models.Model], str] = str,
+) -> OwnerKind:
+    """Let documents belong to ``key`` (a model with a declared scope); write-once."""
+    kind = OwnerKind(key, label, url, describe)
+    registry.document_owners.register(key, kind)
+    return kind
+
+
+def owner_kind(key: str) -> OwnerKind:
+    if not isinstance(key, str) or key not in registry.document_owners:
+        raise NotFound()
+    return registry.document_owners.get(key)
+
+
+def owner_get(actor, key: str, owner_id) -> models.Model:
+    """The owner through its own scope: unknown kind, missing or out of scope → NotFound."""
+    kind = owner_kind(key)
+    try:
+        owner = kind.model._default_manager.visible_to(actor).filter(pk=owner_id).first()
+    except (ValueError, TypeError, models.ObjectDoesNotExist):
+        owner = None
+    if owner is None:
+        raise NotFound()
+    return owner
+
+
+def visible_documents(queryset: models.QuerySet, actor) -> models.QuerySet:
+    """The declared scope of ``Document``: its owner is visible to the actor."""
+    condition = Q(pk__in=[])
+    for key, kind in registry.document_owners.items():
+        owners = (
+            kind.model._default_manager.visible_to(actor)
+            .annotate(_pk_text=Cast("pk", CharField()))
+            .values("_pk_text")
+        )
+        condition |= Q(owner_kind=key, owner_id__in=owners)
+    return queryset.filter(condition)
