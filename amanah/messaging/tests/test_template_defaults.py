@@ -19,7 +19,7 @@ DEFAULT_KEYS = {("case.receipt", "EMAIL"), ("case.receipt", "WHATSAPP"), ("sla.d
 
 def test_the_defaults_are_the_service_and_staff_seeds_and_no_offer():
     keys = {(seed["key"], seed["channel"]) for seed in DEFAULTS}
-    assert DEFAULT_KEYS <= keys
+    assert keys >= DEFAULT_KEYS
     assert {("case.status_update", "EMAIL"), ("case.resolved", "WHATSAPP")} <= keys
     assert not any(seed["purpose"] == "OFFER" for seed in DEFAULTS)
     assert len(DEFAULTS) == sum(seed["purpose"] in ("SERVICE", "STAFF") for seed in SEEDS)
