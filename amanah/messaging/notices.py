@@ -47,6 +47,7 @@ the template key only.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.urls import reverse
@@ -231,8 +232,6 @@ def sla_digest(*, actor, kind: str, title: str, at: str, url: str, counts: list)
 
 
 def _by_uuid(counts: list):
-    import uuid
-
     for user_id, count in counts:
         try:
             yield uuid.UUID(str(user_id)), int(count)
