@@ -325,6 +325,8 @@ def template_version_moved(*, actor, obj, from_status: str, to_status: str, reve
     url = reverse("messaging:template_detail", args=[template.pk])
     name = template.name[:120]
     if to_status == VersionStatus.PENDING_APPROVAL:
+        if _approves_itself(actor, obj):
+            return  # the installer of the default templates: nothing waits for anyone
         users = holders_of(TEMPLATE_APPROVE)
         title = _("Templat pesan “%(name)s” menunggu persetujuan") % {"name": name}
         step = "pending"
@@ -346,4 +348,19 @@ def template_version_moved(*, actor, obj, from_status: str, to_status: str, reve
         source=MessageSource.APPROVAL,
         source_id=f"template:{obj.pk}",
         step=step,
+    )
+
+
+def _approves_itself(actor, version) -> bool:
+    """A machine (no user) that may approve this version itself — a SERVICE/STAFF template,
+    no four eyes — asks nobody (``template_defaults``). A person, or a machine submitting an
+    offer, still tells the approvers."""
+    from amanah.iam import authz
+    from amanah.messaging.policies import TEMPLATE_APPROVE
+    from amanah.messaging.template_services import needs_four_eyes
+
+    return (
+        getattr(actor, "pk", None) is None
+        and not needs_four_eyes(version)
+        and authz.has_perm(actor, TEMPLATE_APPROVE)
     )

@@ -10,7 +10,7 @@ from amanah.audit.models import AuditAction, AuditLog
 from amanah.core.roles import RoleKey as R
 from amanah.messaging import template_services as ts
 from amanah.messaging import templating
-from amanah.messaging.models import MessageTemplate, TemplateVersion, VersionStatus
+from amanah.messaging.models import Message, MessageTemplate, TemplateVersion, VersionStatus
 from amanah.messaging.template_defaults import DEFAULTS, INSTALLER, templates_install_defaults
 from amanah.messaging.template_seeds import SEEDS, seed_templates
 
@@ -38,6 +38,24 @@ def test_installed_approved_audited_under_the_installer_and_idempotent(db):
     before = (TemplateVersion.objects.count(), AuditLog.objects.count())
     assert templates_install_defaults() == []
     assert (TemplateVersion.objects.count(), AuditLog.objects.count()) == before
+
+
+def test_the_approvers_are_not_asked_about_what_the_installer_approves_itself(make_user):
+    approver = make_user(R.COMPLIANCE)
+    templates_install_defaults()
+    assert not Message.objects.filter(source="APPROVAL", staff_user=approver).exists()
+    # … while a machine submitting an offer still asks them (a machine is never a second pair
+    # of eyes).
+    offer = ts.template_create(
+        actor=INSTALLER,
+        key="promo.mesin",
+        channel="SMS",
+        purpose="OFFER",
+        name="Promo dari impor",
+        text="Halo {{customer.first_name}}, ada promo.",
+    )
+    ts.template_version_submit(actor=INSTALLER, version=offer.versions.get())
+    assert Message.objects.filter(source="APPROVAL", staff_user=approver, step="pending").exists()
 
 
 def test_an_admins_template_is_never_overwritten_even_a_draft(make_user):
