@@ -4,7 +4,8 @@ amanah demo              migrate, load demo data if empty, run web server + work
 amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1)
 amanah worker            background worker with periodic tasks (procrastinate), restarted
                          with back-off when it exits (e.g. the database went away)
-amanah migrate           apply database migrations (as the owner role; all else: app role)
+amanah migrate           apply database migrations (as the owner role; all else: app role),
+                         then install the default message templates that are missing
 amanah createuser ...    create a user (e.g. the first ADMIN)
 amanah audit verify      check the keyed audit chain against its signed checkpoints
 amanah audit checkpoint  write a signed checkpoint of the audit chain's head now
@@ -63,9 +64,41 @@ def worker(extra: list[str]) -> None:
 
 
 def migrate(extra: list[str]) -> None:
-    """Migrations alone run as the owner role (dbserver: "two roles")."""
+    """Migrations alone run as the owner role (dbserver: "two roles"); then, after a plain
+    migrate to the latest schema, the installation's defaults (``_install_defaults``)."""
     os.environ["AMANAH_DB_ROLE"] = "owner"
     _django(["migrate", *extra])
+    if _to_latest(extra):
+        _install_defaults()
+
+
+# Options of ``migrate`` that take a value; any other bare word names a target (app, migration).
+_VALUE_OPTIONS = {"-v", "--verbosity", "--database", "--settings", "--pythonpath"}
+
+
+def _to_latest(extra: list[str]) -> bool:
+    """A migrate of everything to the latest schema (no target, no dry run or fake)."""
+    if {"--plan", "--check", "--fake", "--fake-initial", "--prune"} & set(extra):
+        return False
+    previous = ""
+    for arg in extra:
+        if not arg.startswith("-") and previous not in _VALUE_OPTIONS:
+            return False
+        previous = arg
+    return True
+
+
+def _install_defaults() -> None:
+    """What every installation needs beyond the schema: the default SERVICE/STAFF message
+    templates (``messaging.template_defaults`` says why here and not in a migration). Its own
+    process, as the application role: this one is the owner's."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    env.pop("AMANAH_DB_ROLE", None)
+    subprocess.run(
+        [sys.executable, "-m", "django", "messaging_install_defaults", "-v", "0"],
+        env=env,
+        check=True,
+    )
 
 
 def _migrate_as_owner() -> None:
@@ -97,6 +130,7 @@ def _demo_mail_server() -> Program:
 def demo(extra: list[str]) -> None:
     os.environ.setdefault("AMANAH_ENV", "demo")
     _migrate_as_owner()
+    _django(["messaging_install_defaults", "-v", "0"])  # as ``amanah migrate`` does
     _django(["collectstatic", "--no-input", "-v", "0"])
     _django(["seed_demo"])
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS

@@ -5,6 +5,7 @@ guards)."""
 
 from __future__ import annotations
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
@@ -16,6 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.cases import services
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
 from amanah.cases.models import CaseStatus as S
+from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -50,7 +52,29 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
-__all__ = ["has_open_sensitive_case", "may_see_sensitive", "open_sensitive_case_exists"]
+__all__ = [
+    "NoticeNotSent",
+    "case_notices_not_sent",
+    "case_numbers",
+    "has_open_sensitive_case",
+    "may_see_sensitive",
+    "open_sensitive_case_exists",
+]
+
+
+def case_numbers(ids, *, actor) -> dict[str, str]:
+    """``{case id: case number}`` for the ids of cases the actor may open, in one query (the
+    messaging hub names a message's source with it; cases out of scope get no number)."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    if not valid:
+        return {}
+    rows = Case.objects.visible_to(actor).filter(pk__in=valid).values_list("pk", "case_no")
+    return {str(pk): case_no for pk, case_no in rows}
 
 
 def case_events(customer, *, actor, since=None, until=None, limit=50):

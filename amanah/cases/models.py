@@ -238,6 +238,8 @@ class ActivityType(models.TextChoices):
     FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
     SLA = "SLA", _("SLA")
     EXTENSION = "EXTENSION", _("Perpanjangan")
+    # A message to the customer about the case that was not sent (``cases.notice_log``).
+    NOTICE = "NOTICE", _("Pemberitahuan nasabah")
 
 
 class CaseActivity(models.Model):

@@ -10,8 +10,10 @@
   customer when a placeholder needs the customer (``messaging.queueing_templates``), and
   ``approved_version_number(key, channel, number)`` for a sender that froze a version;
   ``CUSTOMER_ADDRESS`` — the customer field each channel sends to;
-* ``register_source_labels(source, names)`` — the owner of a source (marketing: campaigns)
-  tells the outbox pages how its ids are named (``messaging.sources``);
+* ``register_source_labels(source, names, scoped=False)`` — the owner of a source
+  (marketing: campaigns) tells the outbox pages how its ids are named
+  (``messaging.sources``); cases are below messaging and cannot call it, so their numbers
+  are registered here from ``cases.contract.case_numbers`` (scoped: cases the actor may open);
 * ``engagement_record(message_id=, kind=)`` with ``EngagementKind`` — the first open, click,
   unsubscribe or conversion of a message, for channel analytics (``messaging.tracking``);
   ``tracked_url(message, url)`` / ``open_pixel_url(message)`` for the renderer;
@@ -34,6 +36,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
+from amanah.cases.contract import case_numbers
 from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
@@ -194,6 +197,10 @@ declare_workflow(
 # What the hub sends when something happens below it (``messaging.notices``): the case receipt
 # and status updates to the customer (deferred: never a condition of the case's change), the
 # SLA digest to staff (deferred), merge and template approvals to staff (in the decision).
+
+# A case's number names its messages' source on the Komunikasi tab, for cases the actor may
+# open only (cases sits below messaging: its published reader is registered here).
+register_source_labels(MessageSource.CASE, case_numbers, scoped=True)
 
 events.declare(notices.CASE_NOTICE_DUE)
 events.on("cases.case_created", notices.case_receipt, deferred=True)

@@ -21,6 +21,9 @@ undoes (or delays) the case:
   move's own transaction (a tiny synchronous handler), sent by a deferred one — so each move
   queues exactly one message however often its job runs.
 
+A receipt that is not queued (no approved template, no address, refused, not contactable)
+or that the outbox gives up on later is noted on the case's activity log (``not_sent``).
+
 Contactability decides as for any message (``message_queue``): SERVICE has its own window
 and no consent requirement beyond do-not-contact; the sensitive-case blocker is for offers
 only, so the complainant of a fraud case still hears about it — and no template may name the
@@ -44,6 +47,7 @@ the template key only.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.urls import reverse
@@ -54,10 +58,10 @@ from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.iam.models import User
 from amanah.iam.selectors import holders_of
-from amanah.messaging import attachments
+from amanah.messaging import attachments, not_sent
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
-from amanah.messaging.models import MessageSource, PushSubscription
+from amanah.messaging.models import MessageSource, MessageStatus, PushSubscription
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
@@ -78,14 +82,17 @@ RESOLVED = ("case.resolved", "case.status_update")
 
 
 def case_receipt(*, actor, case: Case) -> None:
-    """Deferred, on ``cases.case_created``: the receipt with its PDF (by reference)."""
-    _case_notice(
+    """Deferred, on ``cases.case_created``: the receipt with its PDF (by reference). When it
+    cannot be queued, or is cancelled at once, the case says so (``not_sent``)."""
+    refused = _case_notice(
         actor,
         case,
         step="receipt",
         templates=RECEIPT,
         refs=[attachments.reference(attachments.CASE_RECEIPT, case.pk)],
     )
+    if refused is not None:
+        not_sent.receipt_not_sent(case.pk, *refused)
 
 
 def _notable(from_status: str, to_status: str) -> tuple[str, ...] | None:
@@ -120,17 +127,24 @@ def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> N
     _case_notice(actor, case, step=step, templates=tuple(templates), refs=[])
 
 
-def _case_notice(actor, case: Case, *, step: str, templates: tuple[str, ...], refs) -> None:
+def _case_notice(
+    actor, case: Case, *, step: str, templates: tuple[str, ...], refs
+) -> tuple[str, str] | None:
+    """Queue the notice on the first channel with an address and an approved template;
+    returns ``(reason, detail)`` (``not_sent.REASONS``) when it was not queued or was
+    cancelled at once, else None."""
     customer = case.customer
+    addressed = False
     for channel in CUSTOMER_CHANNELS:
         if not getattr(customer, CUSTOMER_ADDRESS[channel], ""):
             continue
+        addressed = True
         version = _approved(templates, channel)
         if version is None:
             continue
         try:
             rendered = render(version, {"customer": customer, "case": case})
-            message_queue(
+            message = message_queue(
                 actor=actor,
                 channel=channel,
                 purpose=Purpose.SERVICE,
@@ -147,13 +161,17 @@ def _case_notice(actor, case: Case, *, step: str, templates: tuple[str, ...], re
             logger.warning(
                 "messaging: case notice %s not queued (%s)", _step_kind(step), refused.code
             )
-        return
+            return "refused", refused.code
+        if message.status == MessageStatus.CANCELLED:
+            return not_sent.ended_reason(message.status, message.cancel_reason)
+        return None
     logger.warning(
         "messaging: case notice %s skipped: no approved template (%s) for a channel the "
         "customer has an address on",
         _step_kind(step),
         "/".join(templates),
     )
+    return ("no_template", "") if addressed else ("no_address", "")
 
 
 def _step_kind(step: str) -> str:
@@ -214,8 +232,6 @@ def sla_digest(*, actor, kind: str, title: str, at: str, url: str, counts: list)
 
 
 def _by_uuid(counts: list):
-    import uuid
-
     for user_id, count in counts:
         try:
             yield uuid.UUID(str(user_id)), int(count)
@@ -309,6 +325,8 @@ def template_version_moved(*, actor, obj, from_status: str, to_status: str, reve
     url = reverse("messaging:template_detail", args=[template.pk])
     name = template.name[:120]
     if to_status == VersionStatus.PENDING_APPROVAL:
+        if _approves_itself(actor, obj):
+            return  # the installer of the default templates: nothing waits for anyone
         users = holders_of(TEMPLATE_APPROVE)
         title = _("Templat pesan “%(name)s” menunggu persetujuan") % {"name": name}
         step = "pending"
@@ -330,4 +348,19 @@ def template_version_moved(*, actor, obj, from_status: str, to_status: str, reve
         source=MessageSource.APPROVAL,
         source_id=f"template:{obj.pk}",
         step=step,
+    )
+
+
+def _approves_itself(actor, version) -> bool:
+    """A machine (no user) that may approve this version itself — a SERVICE/STAFF template,
+    no four eyes — asks nobody (``template_defaults``). A person, or a machine submitting an
+    offer, still tells the approvers."""
+    from amanah.iam import authz
+    from amanah.messaging.policies import TEMPLATE_APPROVE
+    from amanah.messaging.template_services import needs_four_eyes
+
+    return (
+        getattr(actor, "pk", None) is None
+        and not needs_four_eyes(version)
+        and authz.has_perm(actor, TEMPLATE_APPROVE)
     )

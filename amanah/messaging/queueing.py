@@ -54,7 +54,12 @@ from amanah.messaging.models import Message, MessageSource, MessageStatus
 CUSTOMER_ADDRESS = {"EMAIL": "email", "WHATSAPP": "phone_e164", "SMS": "phone_e164"}
 
 
-def _validate(channel: str, purpose: str, source: str, *, to_staff: bool) -> None:
+# The building blocks of a message row, public: both forms here and the many-form for staff
+# (``staff.staff_queue_many``) use them.
+
+
+def validate_message(channel: str, purpose: str, source: str, *, to_staff: bool) -> None:
+    """Channel, purpose and source known, and the recipient of the right kind."""
     if channel not in Channel.values:
         raise ServiceError("unknown_channel", _("Kanal tidak dikenal."), field="channel")
     if purpose not in Purpose.values:
@@ -69,7 +74,8 @@ def _validate(channel: str, purpose: str, source: str, *, to_staff: bool) -> Non
         raise ServiceError("channel_unavailable", _("Kanal ini belum tersedia untuk nasabah."))
 
 
-def _content(rendered: Rendered) -> dict:
+def content_fields(rendered: Rendered) -> dict:
+    """The row's content fields from a rendered template."""
     return {
         "subject": rendered.subject[:255],
         "text": rendered.text,
@@ -82,11 +88,13 @@ def _content(rendered: Rendered) -> dict:
     }
 
 
-def _staff_address(channel: str, user) -> str:
+def staff_address(channel: str, user) -> str:
+    """A member of staff's address: the e-mail, else (IN_APP, PUSH) the user id."""
     return user.email if channel == Channel.EMAIL else str(user.pk)
 
 
-def _dispatch_soon(channels) -> None:
+def dispatch_channels_soon(channels) -> None:
+    """A dispatch job for each channel, unless one is waiting (``tasks.dispatch_soon``)."""
     from amanah.messaging.tasks import dispatch_soon
 
     for channel in sorted(set(channels)):
@@ -115,13 +123,13 @@ def message_queue(
     the same key was queued before."""
     if (customer is None) == (staff_user is None):
         raise ServiceError("wrong_recipient", _("Tentukan satu penerima: nasabah atau staf."))
-    _validate(channel, purpose, source, to_staff=staff_user is not None)
+    validate_message(channel, purpose, source, to_staff=staff_user is not None)
     at = at or timezone.now()
     if address is None:
         address = (
             getattr(customer, CUSTOMER_ADDRESS[channel])
             if customer is not None
-            else _staff_address(channel, staff_user)
+            else staff_address(channel, staff_user)
         )
     if not address:
         raise ServiceError("no_address", _("Penerima tidak punya alamat untuk kanal ini."))
@@ -147,7 +155,7 @@ def message_queue(
                 purpose=purpose,
                 template_key=template_key,
                 template_version=template_version,
-                **_content(rendered),
+                **content_fields(rendered),
                 attachments=list(attachments),  # references (messaging.attachments)
                 address_sealed=addresses.seal(address),
                 address_masked=addresses.mask(channel, address),
@@ -163,7 +171,7 @@ def message_queue(
     message = Message.objects.get(**key)
     is_new = message.pk == inserted[0].pk
     if is_new and status == MessageStatus.QUEUED:
-        _dispatch_soon([channel])
+        dispatch_channels_soon([channel])
     audit.record(
         actor=actor,
         action=AuditAction.QUEUE_MESSAGES,
@@ -414,7 +422,7 @@ def message_queue_many(
     text; asked only for the customers staged, a thousand at a time). Returns the counts:
     ``queued`` (due now), ``waiting`` (queued for the next window), ``cancelled`` by reason,
     ``no_address`` and ``already_queued``."""
-    _validate(channel, purpose, source, to_staff=False)
+    validate_message(channel, purpose, source, to_staff=False)
     if (rendered is None) == (personalise is None):
         raise ValueError("message_queue_many: give either rendered or personalise")
     at = at or timezone.now()
@@ -438,7 +446,7 @@ def message_queue_many(
         if personal:
             rendered = _stage_personal(cursor, personalise) or Rendered()
         params = {
-            **_content(rendered),
+            **content_fields(rendered),
             "parameters": json.dumps(list(rendered.parameters)),
             "channel": channel,
             "purpose": purpose,
@@ -465,7 +473,7 @@ def message_queue_many(
     inserted = counts["queued"] + counts["waiting"] + sum(counts["cancelled"].values())
     counts["already_queued"] = counts.pop("seen") - counts["no_address"] - inserted
     if counts["queued"] or counts["waiting"]:
-        _dispatch_soon([channel])
+        dispatch_channels_soon([channel])
     audit.record(
         actor=actor,
         action=AuditAction.QUEUE_MESSAGES,

@@ -98,9 +98,24 @@ def customer_messages(*, actor, customer, channel="", purpose="", status="", pag
     paginator = Paginator(rows, PAGE_SIZE)
     result = paginator.get_page(page)
     hidden_cases = _cases_hidden_from(actor, result.object_list)
+    labels = _source_labels(actor, result.object_list, hidden_cases)
     for message in result.object_list:
         message.body = body_shown(message, hidden_cases)
+        message.source_label = labels.get(message.source, {}).get(message.source_id, "")
     return result
+
+
+def _source_labels(actor, messages, hidden_cases: set[str]) -> dict[str, dict[str, str]]:
+    """``{source: {id: label}}`` for the page (the campaign's name, the case's number): one
+    call of each source's resolver per page (``sources.labels_for``), never one per row. A
+    case whose details the actor may not see keeps its number to itself."""
+    ids: dict[str, set[str]] = {}
+    for message in messages:
+        if message.source_id and not (
+            message.source == MessageSource.CASE and message.source_id in hidden_cases
+        ):
+            ids.setdefault(message.source, set()).add(message.source_id)
+    return {source: labels_for(source, values, actor=actor) for source, values in ids.items()}
 
 
 BODY_EXCERPT = 600

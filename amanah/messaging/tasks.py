@@ -9,7 +9,8 @@ due since: a contact window opened, a back-off ran out, a provider's pause ended
 killed worker left rows ``SENDING``. A job is idempotent: a duplicate finds nothing to claim.
 
 ``parked_callbacks_cleanup`` (hourly by default) deletes stale parked status callbacks in
-batches (``housekeeping.parked_events_purge``).
+batches (``housekeeping.parked_events_purge``). ``receipts_not_sent`` (every five minutes,
+``RECEIPT_NOTES_CRON``) notes on their cases the receipts that ended unsent.
 """
 
 from __future__ import annotations
@@ -93,3 +94,17 @@ def parked_callbacks_cleanup(timestamp: int) -> int:
         except AlreadyEnqueued:
             pass
     return deleted
+
+
+RECEIPT_NOTES_LOCK = "messaging_receipt_notes"
+RECEIPT_NOTES_CRON = "*/5 * * * *"
+
+
+@app.periodic(cron=RECEIPT_NOTES_CRON, periodic_id=RECEIPT_NOTES_LOCK)
+@app.task(queue="housekeeping", queueing_lock=RECEIPT_NOTES_LOCK, lock=RECEIPT_NOTES_LOCK)
+def receipts_not_sent(timestamp: int) -> int:
+    """Note on each case whose receipt ended unsent (failed, bounced, cancelled at sending)
+    that it was not sent (``not_sent.receipts_not_sent_note``; idempotent)."""
+    from amanah.messaging.not_sent import receipts_not_sent_note
+
+    return receipts_not_sent_note()

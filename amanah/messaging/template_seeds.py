@@ -3,13 +3,14 @@ WhatsApp, a case status update and final response, a campaign offer for every ch
 campaign sends on (email, WhatsApp, SMS), and the SLA digest to staff (one per run and
 step: warnings, breaches or OJK day-20 flags).
 
-Only the demo installs them. A deployment without an approved ``case.receipt`` /
-``case.status_update`` / ``case.resolved`` / ``sla.digest`` sends none of those messages and
-logs that it skipped them (``messaging.notices``); the IN_APP digest needs no template.
+The SERVICE and STAFF ones (receipt, status update, final response, SLA digest) are every
+installation's defaults: ``template_defaults`` installs them after each ``amanah migrate``
+under its integration actor. The offers are the demo's only (``seed_templates``, below).
 
-Written and decided through the ordinary services: the marketing user writes them all, approves
-the SERVICE and STAFF ones herself (allowed, see ``template_services``) and the compliance user
-approves the offers (four eyes). Keys are what the senders ask ``approved_version`` for.
+In the demo, written and decided through the ordinary services: the marketing user writes the
+missing ones, approves the SERVICE and STAFF ones herself (allowed, see ``template_services``)
+and the compliance user approves the offers (four eyes). Keys are what the senders ask
+``approved_version`` for.
 """
 
 from __future__ import annotations

@@ -79,6 +79,20 @@ def test_amanah_migrate_runs_as_the_owner(env):
     env.setenv("AMANAH_DB_ROLE", "app")  # recorded, so the test's change is undone after it
     calls = []
     env.setattr(cli, "_django", calls.append)
+    env.setattr(cli, "_install_defaults", lambda: calls.append("defaults"))
     cli.main(["migrate", "--no-input"])
-    assert calls == [["migrate", "--no-input"]]
+    assert calls == [["migrate", "--no-input"], "defaults"]
     assert os.environ["AMANAH_DB_ROLE"] == "owner"
+
+
+def test_amanah_migrate_installs_the_defaults_only_after_migrating_everything(env):
+    env.setenv("AMANAH_DB_ROLE", "app")
+    calls = []
+    env.setattr(cli, "_django", calls.append)
+    env.setattr(cli, "_install_defaults", lambda: calls.append("defaults"))
+    cli.main(["migrate", "--no-input", "-v", "0", "--database", "default"])
+    assert calls[-1] == "defaults"
+    for extra in (["messaging", "zero"], ["--plan"], ["cases", "0001"], ["--fake"]):
+        calls.clear()
+        cli.main(["migrate", *extra])
+        assert calls == [["migrate", *extra]]

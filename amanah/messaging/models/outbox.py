@@ -175,6 +175,16 @@ class Message(models.Model):
                 name="message_dead_letters",
             ),
             models.Index(fields=["customer", "-created_at"], name="message_customer"),
+            # Case receipts that ended unsent (``not_sent.receipts_not_sent_note``): a few rows.
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(
+                    source="CASE",
+                    step="receipt",
+                    status__in=["FAILED", "DEAD", "BOUNCED", "CANCELLED"],
+                ),
+                name="message_receipt_not_sent",
+            ),
             models.Index(
                 fields=["staff_user", "-created_at"],
                 condition=Q(staff_user__isnull=False),

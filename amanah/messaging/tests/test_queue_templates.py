@@ -98,6 +98,6 @@ def test_without_customer_placeholders_the_content_is_shared(system, make_custom
 
 
 def test_sources_are_named_by_their_owner_or_keep_their_id(db):
-    assert labels_for("CASE", ["a"]) == {}
-    with source_labels.temporarily("CASE", lambda ids: {i: f"Kasus {i}" for i in ids}):
-        assert labels_for("CASE", ["x", "", "x"]) == {"x": "Kasus x"}
+    assert labels_for("SURVEY", ["a"]) == {}
+    with source_labels.temporarily("SURVEY", lambda ids: {i: f"Survei {i}" for i in ids}):
+        assert labels_for("SURVEY", ["x", "", "x"]) == {"x": "Survei x"}
