@@ -47,8 +47,12 @@ class Transaction(models.Model):
     once the table outgrows one index (docs/benchmarks.md)."""
 
     id = models.BigAutoField(primary_key=True)
+    # Indexed by tx_customer_day (customer first); no separate index of its own.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="transactions"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     booked_on = models.DateField()
     amount = models.BigIntegerField()
@@ -83,7 +87,10 @@ class MonthlyRollup(models.Model):
     every transaction."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="monthly_rollups"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="monthly_rollups",
+        db_index=False,  # rollup_once (customer, month) serves it
     )
     month = models.DateField()  # the first day of the month
     tx_count = models.IntegerField()
@@ -138,10 +145,21 @@ class RfmScore(models.Model):
     in the reader's language."""
 
     pk = models.CompositePrimaryKey("customer_id", "run_id")
+    # No database FK checks: a run writes a million rows whose customers it reads from the
+    # customer table in the same statement, and whose run it created in the same transaction;
+    # two deferred trigger checks per row would nearly double the run (docs/benchmarks.md).
+    # Deletes still cascade through the ORM; the primary key (customer, run) is the index the
+    # 360 reads, the run index serves movement and clean-up.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="rfm_scores"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="rfm_scores",
+        db_index=False,
+        db_constraint=False,
     )
-    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="scores")
+    run = models.ForeignKey(
+        RfmRun, on_delete=models.CASCADE, related_name="scores", db_constraint=False
+    )
     recency_days = models.IntegerField(null=True)  # None: no transaction in the window
     frequency_count = models.IntegerField()
     monetary_value = models.BigIntegerField()

@@ -274,6 +274,8 @@ def rfm_run_compute(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_RUN_LOCK])
+            # One big aggregate and sort: let them stay in memory (this transaction only).
+            cursor.execute("SET LOCAL work_mem = '128MB'")
         run = RfmRun.objects.create(
             as_of=as_of,
             window_start=start,
