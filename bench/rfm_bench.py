@@ -302,7 +302,7 @@ Command (from the repository root):
 
 | Computation | customers | wall time | per customer |
 |---|---:|---:|---:|
-| rollup from scratch (set-based, all transactions, FK triggers off) | — | {rollup_seconds:.1f} s | — |
+| rollup from scratch (set-based, FK triggers off) | — | {rollup_seconds:.1f} s | — |
 | `rfm_run_compute` from the rollup (nightly path, stored) \
 | {run.customers:,} | {rollup_run:.1f} s | {per_rollup:.1f} µs |
 | same statement straight from the transactions (baseline) \
