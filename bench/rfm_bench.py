@@ -88,7 +88,7 @@ CROSS JOIN LATERAL (
 ROLLUP_SQL = """
 INSERT INTO insight_monthlyrollup (customer_id, month, tx_count, amount_total, last_booked_on)
 SELECT customer_id, date_trunc('month', booked_on)::date, count(*), sum(amount), max(booked_on)
-FROM insight_transaction GROUP BY 1, 2
+FROM insight_transaction GROUP BY 1, 2 ORDER BY 1, 2
 """
 
 

@@ -242,7 +242,9 @@ scored AS (
     FROM customers_customer c LEFT JOIN agg a ON a.customer_id = c.id
     WHERE c.merged_into_id IS NULL
 ),
-rfm AS (
+-- MATERIALIZED: r, f and m are computed once per customer; inlined, the segment CASE would
+-- evaluate the score CASEs again for every condition that names them.
+rfm AS MATERIALIZED (
     SELECT customer_id, days, cnt, amount, {r} AS r, {f} AS f, {m} AS m FROM scored
 ),
 seg AS (SELECT *, {rules.sql_segment()} AS segment FROM rfm),
