@@ -135,7 +135,9 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)
 def transactions_record(*, actor, rows: list[TransactionInput]) -> int:
     """Store a batch of booked transactions (all or nothing) and keep the rollup current;
     returns how many were new. Negative amounts, future dates, unknown channels or customers
-    outside the actor's scope refuse the whole batch with the row named."""
+    outside the actor's scope refuse the whole batch with the row named. A feed's integration
+    actor needs ``insight.transaction.record`` and the customers in its scope
+    (``customer.view`` on its branches)."""
     authz.require(actor, TRANSACTION_RECORD)
     if not isinstance(rows, list) or not rows:
         raise ServiceError("transaction_invalid", _("Tidak ada transaksi."), field="rows")
