@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "amanah.sales",
     "amanah.marketing",
     "amanah.messaging",
+    "amanah.insight",
     "amanah.calendars",
     "amanah.demo",
 ]

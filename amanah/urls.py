@@ -24,6 +24,7 @@ urlpatterns = [
     path("sales/", include("amanah.sales.urls")),
     path("marketing/", include("amanah.marketing.urls")),
     path("messaging/", include("amanah.messaging.urls")),
+    path("insight/", include("amanah.insight.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),

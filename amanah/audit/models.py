@@ -54,6 +54,8 @@ class AuditAction(models.TextChoices):
     APPROVE_CAMPAIGN = "APPROVE_CAMPAIGN", _("Setujui kampanye")
     REJECT_CAMPAIGN = "REJECT_CAMPAIGN", _("Tolak kampanye")
     EVALUATE_ELIGIBILITY = "EVALUATE_ELIGIBILITY", _("Cek kelayakan kampanye")
+    RECORD_TRANSACTIONS = "RECORD_TRANSACTIONS", _("Catat transaksi nasabah")
+    COMPUTE_RFM = "COMPUTE_RFM", _("Hitung RFM nasabah")
     EXECUTE_CAMPAIGN = "EXECUTE_CAMPAIGN", _("Jalankan kampanye")
     DEMO_SEED = "DEMO_SEED", _("Muat data demo")
     CREATE_LEAD = "CREATE_LEAD", _("Buat lead")

@@ -121,7 +121,7 @@ def case_facts(customer, actor) -> dict:
     open_cases = list(
         visible.filter(status__in=OPEN_STATUSES)
         .order_by("sla_due_at")
-        .only("id", "case_no", "sla_due_at", "status", "category__code")
+        .only("id", "case_no", "sla_due_at", "status", "priority", "category__code")
     )
     now = timezone.now()
     return {
@@ -152,7 +152,12 @@ def _open_case(ctx):
 
 def _overdue(ctx):
     if ctx.facts.get("overdue_cases"):
-        return Alert("OVERDUE_SLA", "danger", gettext_lazy("SLA kasus terlampaui"))
+        return Alert(
+            "OVERDUE_SLA",
+            "danger",
+            gettext_lazy("SLA kasus terlampaui"),
+            ", ".join(c.case_no for c in ctx.facts["overdue_cases"][:3]),
+        )
     return None
 
 

@@ -83,6 +83,21 @@ class Tab:
 
 
 @dataclass(frozen=True)
+class Card:
+    """A card of the 360 page, after the built-in ones, with an optional badge in the header.
+
+    Shown when the active role holds ``permission``. Both templates are rendered inside the
+    page with its ``c`` (the 360 view, whose ``facts`` the owning app filled through
+    ``registry.facts``) and ``cu`` (the customer); they compute nothing themselves.
+    """
+
+    label: str | Promise
+    template: str
+    permission: str
+    badge_template: str = ""
+
+
+@dataclass(frozen=True)
 class RevealableField:
     """A field masked by default (``mask`` names a ``core.masking`` kind), revealed one at a
     time by a holder of ``permission``. Registered under ``"<model label>.<field>"``."""

@@ -110,6 +110,9 @@ alerts = Registry("360 alerts")
 quick_actions = Registry("360 quick actions")
 # Tab — the 360 workspace's tabs after the built-in ones; the key is the ``?tab=`` value.
 workspace_tabs = Registry("360 workspace tabs")
+# Card — a card on the 360 page (and its badge in the header), shown when the role holds the
+# permission; its template reads the page's facts (``c.facts``).
+cards = Registry("360 cards")
 # fn(absorbed, survivor) -> rows moved, run inside the merge transaction.
 merge_movers = Registry("merge movers")
 # RevealableField, keyed "<model label>.<field>" — masked by default, revealed one at a time.

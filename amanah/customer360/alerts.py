@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from amanah.core import registry
 from amanah.core.contributions import Alert
 
+# Seed 001 §7: critical first, then warnings, then information; registry order within a level.
+SEVERITY_RANK = {"danger": 0, "warning": 1, "info": 2}
+
 
 def alerts_for(context) -> list[Alert]:
     found = []
@@ -20,7 +23,7 @@ def alerts_for(context) -> list[Alert]:
         alert = rule(context)
         if alert is not None:
             found.append(alert)
-    return found
+    return sorted(found, key=lambda a: SEVERITY_RANK.get(a.level, len(SEVERITY_RANK)))
 
 
 def consent_withdrawn(ctx) -> Alert | None:
@@ -44,16 +47,28 @@ def fraud(ctx) -> Alert | None:
 
 
 def vip(ctx) -> Alert | None:
-    return Alert("VIP", "info", _("Nasabah VIP")) if ctx.customer.is_vip else None
+    if ctx.customer.is_vip:
+        return Alert("VIP", "info", _("Nasabah VIP"), _("Ditandai VIP pada data nasabah."))
+    return None
 
 
 def merged(ctx) -> Alert | None:
     if ctx.customer.merged_into_id:
-        return Alert("MERGED", "warning", _("Data ini sudah digabung ke nasabah lain"))
+        return Alert(
+            "MERGED",
+            "warning",
+            _("Data ini sudah digabung ke nasabah lain"),
+            _("Gunakan data nasabah hasil penggabungan."),
+        )
     return None
 
 
 def possible_duplicate(ctx) -> Alert | None:
     if ctx.facts.get("open_duplicates"):
-        return Alert("POSSIBLE_DUPLICATE", "warning", _("Kemungkinan data ganda"))
+        return Alert(
+            "POSSIBLE_DUPLICATE",
+            "warning",
+            _("Kemungkinan data ganda"),
+            _("Ada usulan duplikat yang belum diputuskan data steward."),
+        )
     return None

@@ -61,6 +61,11 @@ def _registered_tabs(actor) -> list[tuple[str, object]]:
     ]
 
 
+def _registered_cards(actor) -> list:
+    """The cards other apps register (``registry.cards``) that this role may see."""
+    return [card for _key, card in registry.cards.items() if authz.has_perm(actor, card.permission)]
+
+
 def _tab_html(request, tabs, key, view) -> str:
     """The registered tab ``key`` rendered on its own (its context computed only now), or ""
     when it is not one the role may see — a hidden tab shows nothing of itself."""
@@ -83,6 +88,7 @@ def workspace(request, customer_id):
             "c": view,
             "tab": tab,
             "tabs": tabs,
+            "cards": _registered_cards(request.user),
             "tab_html": _tab_html(request, tabs, tab, view),
             "filter_form": TimelineFilterForm(),
             "consent_form": ConsentChangeForm(),

@@ -319,6 +319,55 @@ def _seed_message_templates(actor) -> None:
     seed_templates(author=author, approver=approver)
 
 
+# The script's customers (by CIF): B a salaried heavy user (CHAMPION), A fading away (AT_RISK),
+# C occasional but recent (POTENTIAL); (profile, monthly salary).
+SCRIPT_PROFILES = {
+    "CIF1000001": ("fading", 0),
+    "CIF1000002": ("salaried", 25_000_000),
+    "CIF1000003": ("occasional", 0),
+}
+
+
+def _transactions_loaded() -> bool:
+    from amanah.insight.models import Transaction
+
+    return Transaction.objects.filter(reference__startswith="DEMO-").exists()
+
+
+def _seed_transactions(actor) -> None:
+    """Twelve months of transactions for every customer (B a salaried heavy user, A fading
+    away, C occasional; the generated ones by profile, a share of them dormant), through the
+    feed's service, then one RFM run so the 360 shows every customer's value at once."""
+    from django.utils import timezone
+
+    from amanah.customers.models import Customer, CustomerIdentifier
+    from amanah.demo.transactions import demo_transactions
+    from amanah.insight.services import MAX_BATCH, rfm_run_compute, transactions_record
+
+    customers = list(
+        Customer.objects.filter(merged_into__isnull=True)
+        .select_related("home_branch")
+        .order_by("created_at", "id")
+    )
+    script = {
+        pk: SCRIPT_PROFILES[cif]
+        for pk, cif in CustomerIdentifier.objects.filter(
+            id_type="CIF", id_value__in=list(SCRIPT_PROFILES)
+        ).values_list("customer_id", "id_value")
+    }
+    batch: list = []
+    for _customer, rows in demo_transactions(
+        customers, today=timezone.localdate(), seed=GENERATED_SEED, script=script
+    ):
+        batch.extend(rows)
+        if len(batch) >= MAX_BATCH // 2:
+            transactions_record(actor=actor, rows=batch)
+            batch = []
+    if batch:
+        transactions_record(actor=actor, rows=batch)
+    rfm_run_compute(actor=actor, trigger="MANUAL")
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
@@ -326,4 +375,5 @@ PARTS = [
     ("cases", _cases_loaded, _seed_cases),
     ("generated customers", _generated_loaded, _seed_generated_customers),
     ("message templates", _templates_loaded, _seed_message_templates),
+    ("transactions", _transactions_loaded, _seed_transactions),
 ]

@@ -20,6 +20,8 @@ R = RoleKey
 
 CASES = [
     ViewCase("core:home", "home.view"),
+    ViewCase("insight:rfm_runs", "insight.rfm.run"),
+    ViewCase("insight:rfm_run_now", "insight.rfm.run", method="post", ok_status=(303,)),
     ViewCase("api:openapi-json", "api.docs"),
     ViewCase("api:openapi-view", "api.docs"),
     ViewCase("api:api-root", "api.docs", ok_status=(302,)),

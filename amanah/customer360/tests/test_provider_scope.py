@@ -25,6 +25,8 @@ from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 from amanah.customer360 import timeline
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
+from amanah.insight.services import rfm_run_compute
+from amanah.insight.testing import book
 from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
 from amanah.sales import services as sales
 
@@ -98,7 +100,9 @@ def world(system, make_user, branch_a):
             lead=lead,
         )
         _marketing_rows(customer)
+        book(system, customer, days_ago=3, amount=2_500_000, count=2)
         built.append(customer)
+    rfm_run_compute(actor=system)
     return built
 
 
@@ -146,7 +150,7 @@ def test_the_registries_are_not_empty():
         "marketing.events",
         "sales.activities",
     }
-    assert {name for name, _ in fact_sources()} >= {"cases", "marketing", "sales"}
+    assert {name for name, _ in fact_sources()} >= {"cases", "insight", "marketing", "sales"}
 
 
 def test_every_timeline_provider_shows_nothing_to_an_actor_who_may_see_nothing(

@@ -20,7 +20,14 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert User.objects.count() == count
     assert AuditLog.objects.filter(action="DEMO_SEED").count() == 1
     assert AuditLog.objects.get(action="DEMO_SEED").meta == {
-        "parts": ["staff", "customers", "cases", "generated customers", "message templates"]
+        "parts": [
+            "staff",
+            "customers",
+            "cases",
+            "generated customers",
+            "message templates",
+            "transactions",
+        ]
     }
     assert verify_chain().ok
 
@@ -70,3 +77,19 @@ def test_generated_customers_spread_over_the_branches_without_shadowing_the_scri
         first = customer_search(actor=agent, query=name)[0].customer
         assert first.identifiers.filter(id_value__startswith="CIF100000").exists(), name
     assert not [c for c in generated if normalize_name(c.full_name) == "ahmad fauzi lubis"]
+
+
+def test_demo_transactions_give_the_script_its_segments(db):
+    from amanah.customers.models import Customer
+    from amanah.insight.models import RfmScore, Transaction
+
+    demo_seed()
+    a, b, c = (Customer.objects.get(identifiers__id_value=f"CIF100000{n}") for n in (1, 2, 3))
+    segments = {s.customer_id: s.segment for s in RfmScore.objects.filter(customer__in=[a, b, c])}
+    assert (segments[a.pk], segments[b.pk], segments[c.pk]) == ("AT_RISK", "CHAMPION", "POTENTIAL")
+    # Paid on the 25th or the 1st: this month's salary may still be to come.
+    assert Transaction.objects.filter(customer=b, channel="PAYROLL").count() in (11, 12)
+    assert Transaction.objects.filter(channel="QRIS").exclude(merchant_id="").exists()
+    every = RfmScore.objects.values_list("segment", flat=True)
+    assert {"LOST", "CHAMPION"} <= set(every)  # a dormant or unused account among them
+    assert not Transaction.objects.filter(amount__lt=0).exists()

@@ -33,7 +33,14 @@ def test_breakdown_lists_every_seed_factor_and_says_which_data_is_missing(make_c
         "reason": "Persetujuan pemasaran diberikan",
         "available": True,
     }
-    for code in SEED_FACTORS[:1] + SEED_FACTORS[2:]:
+    # RFM comes from insight's provider: available, zero until a run scored the customer.
+    rfm = rows["RFM_SEGMENT"]
+    assert (rfm["score"], rfm["available"], rfm["reason"]) == (
+        0,
+        True,
+        "Belum ada perhitungan RFM",
+    )
+    for code in SEED_FACTORS[2:]:
         assert (rows[code]["score"], rows[code]["available"]) == (0, False)
         assert rows[code]["reason"] == "Data belum tersedia"
     assert (lead.score, lead.priority) == (15, "COLD") and lead.scored_at
@@ -75,22 +82,23 @@ def _signals(**providers):
 
 
 def test_a_module_that_owns_the_data_plugs_a_factor_in(make_customer, agent, rm):
-    # What insight (RFM) and marketing (engagement) will do; points are capped per factor.
+    # What insight (RFM, registered for real) and marketing (engagement) do; points are
+    # capped per factor.
     with _signals(
-        RFM_SEGMENT=lambda c: Signal(30, "Segmen RFM CHAMPION"),
+        BROCHURE_DOWNLOAD=lambda c: Signal(10, "Unduh brosur KPR"),
         RECENT_ENGAGEMENT=lambda c: Signal(99, "Klik email 2 hari lalu"),
     ):
         lead = services.lead_create(
             actor=agent, customer=make_customer(marketing="GRANTED"), source_type="MANUAL"
         )
-        assert (lead.score, lead.priority) == (55, "WARM")
+        assert (lead.score, lead.priority) == (35, "COOL")
         with _signals(
             EMAIL_OPENED=lambda c: Signal(5, "Email dibuka"),
             BRANCH_VISIT=lambda c: Signal(5, "Datang ke cabang"),
         ):
             assert scoring.rescore_open_leads(lead.customer) == 1
-    assert Lead.objects.get(pk=lead.pk).priority == "HOT"
-    assert "RFM_SEGMENT" not in registry.scoring_signals
+    assert Lead.objects.get(pk=lead.pk).priority == "WARM"
+    assert "BROCHURE_DOWNLOAD" not in registry.scoring_signals
 
 
 def test_a_factor_has_one_provider_and_must_exist():
@@ -108,4 +116,5 @@ def test_lead_page_shows_the_breakdown(make_customer, agent, rm):
     lead = services.lead_create(actor=agent, customer=make_customer(), source_type="MANUAL")
     page = sign_in(Client(), rm).get(f"/sales/leads/{lead.pk}/").content.decode()
     assert 'data-testid="score-breakdown"' in page
-    assert page.count("Data belum tersedia") == 5 and "Belum ada persetujuan pemasaran" in page
+    assert page.count("Data belum tersedia") == 4 and "Belum ada persetujuan pemasaran" in page
+    assert "Belum ada perhitungan RFM" in page

@@ -1,0 +1,89 @@
+"""What insight offers the house: the customer's value on the 360 (facts, a card with a header
+badge, two alerts of seed 001 §7), the RFM signal for lead scoring, the merge mover for
+transactions, its events and its admin menu entry.
+
+The other five alert types of seed 001 §7 are already registered by their owners
+(CONSENT_WITHDRAWN, FRAUD_FLAG/FRAUD_CASE, VIP by the 360 and cases; OVERDUE_SLA and OPEN_CASE
+by cases); the 360 shows all of them ordered by severity.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from amanah.core import events, registry
+from amanah.core.contributions import Alert, Card, NavItem
+from amanah.insight import selectors, services
+from amanah.insight.policies import RFM_RUN, RFM_VIEW
+from amanah.insight.rules import Segment
+from amanah.sales.scoring import Signal, register_signal
+
+HIGH_PRIORITIES = ("HIGH", "CRITICAL")
+
+
+def insight_facts(customer, actor) -> dict:
+    """The last two RFM results the actor may see (``rfm``, ``rfm_previous``)."""
+    scores = selectors.rfm_latest(customer, actor)
+    return {
+        "rfm": scores[0] if scores else None,
+        "rfm_previous": scores[1] if len(scores) > 1 else None,
+    }
+
+
+def _at_risk(ctx) -> Alert | None:
+    rfm = ctx.facts.get("rfm")
+    if rfm is not None and rfm.segment == Segment.AT_RISK:
+        return Alert("AT_RISK_SEGMENT", "info", gettext_lazy("Segmen RFM: Berisiko"), rfm.reason)
+    return None
+
+
+def _high_priority_case(ctx) -> Alert | None:
+    """Only cases the actor may open (the cases app's facts) are named."""
+    urgent = [c for c in ctx.facts.get("open_cases", []) if c.priority in HIGH_PRIORITIES]
+    if urgent:
+        return Alert(
+            "HIGH_PRIORITY_CASE",
+            "warning",
+            gettext_lazy("Kasus berprioritas tinggi"),
+            ", ".join(f"{c.case_no} ({c.get_priority_display()})" for c in urgent[:3]),
+        )
+    return None
+
+
+def rfm_signal(customer) -> Signal:
+    """Lead score factor RFM_SEGMENT (seed 001 §8): CHAMPION +30, LOYAL +20."""
+    from amanah.insight.models import RfmScore
+
+    latest = RfmScore.objects.filter(customer=customer).order_by("-run_id").first()
+    if latest is None:
+        return Signal(0, _("Belum ada perhitungan RFM"))
+    points = {Segment.CHAMPION: 30, Segment.LOYAL: 20}.get(latest.segment, 0)
+    return Signal(points, _("Segmen RFM %s") % Segment(latest.segment).label)
+
+
+# fn(*, actor, count): a batch of transactions was stored (count = new rows).
+events.declare(services.TRANSACTIONS_RECORDED)
+# fn(*, actor, run): an RFM run finished; its scores are in the same transaction.
+events.declare(services.RFM_COMPUTED)
+
+registry.facts.register("insight", insight_facts)
+registry.cards.register(
+    "insight.customer_value",
+    Card(
+        gettext_lazy("Nilai Nasabah"),
+        "insight/_value_card.html",
+        RFM_VIEW,
+        badge_template="insight/_value_badge.html",
+    ),
+    order=10,
+)
+registry.alerts.register("HIGH_PRIORITY_CASE", _high_priority_case, order=45)
+registry.alerts.register("AT_RISK_SEGMENT", _at_risk, order=65)
+registry.merge_movers.register("insight.transactions", services.move_transactions)
+registry.navigation.register(
+    "insight.rfm_runs",
+    NavItem(gettext_lazy("Perhitungan RFM"), "insight:rfm_runs", RFM_RUN, "admin"),
+    order=260,
+)
+register_signal("RFM_SEGMENT", rfm_signal)

@@ -1,0 +1,18 @@
+"""The nightly RFM run (seed 001 §1: "computed nightly")."""
+
+from procrastinate.contrib.django import app
+
+
+# 18:00 UTC is 01:00 WIB, after the day's bookings are in.
+@app.periodic(cron="0 18 * * *", periodic_id="insight_rfm_nightly")
+@app.task(queue="insight", queueing_lock="insight_rfm", lock="insight_rfm")
+def rfm_nightly_job(timestamp: int) -> dict:
+    """Thin: one set-based run as the insight scheduler (an integration actor that may only
+    run RFM and sees every branch)."""
+    from amanah.core.actors import IntegrationActor
+    from amanah.insight.policies import RFM_RUN
+    from amanah.insight.services import rfm_run_compute
+
+    actor = IntegrationActor("insight-rfm", permissions=(RFM_RUN,), all_branches=True)
+    run = rfm_run_compute(actor=actor, trigger="NIGHTLY")
+    return {"run": run.pk, "customers": run.customers}
