@@ -188,9 +188,10 @@ def test_quick_actions_follow_the_role(customer, make_user, branch_a):
     assert [label for label, _url in agent_view.actions] == [
         "Catat perubahan persetujuan",
         "Buat kasus",
+        "Dokumen",
         "Buat lead",
     ]
-    assert [label for label, _url in rm_view.actions] == ["Catat aktivitas", "Buat lead"]
+    assert [label for label, _url in rm_view.actions] == ["Dokumen", "Catat aktivitas", "Buat lead"]
 
 
 def test_relations_are_shown_both_ways(customer, make_user, system, branch_a):
