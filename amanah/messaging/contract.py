@@ -36,8 +36,8 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
-from amanah.core.permissions import SIGNED_IN
 from amanah.core.contributions import NavItem, Tab
+from amanah.core.permissions import SIGNED_IN
 from amanah.messaging import notices, service_window, template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered

@@ -2,9 +2,10 @@
 (RFC 8291 / RFC 8188), over the shared HTTP transport.
 
 A member of staff's browser subscribes on the notification settings page (the service worker
-``messaging/push_sw.js``, served at ``/messaging/push/sw.js``); ``push_services.push_subscription_save`` keeps its
-``PushSubscription`` (endpoint, ``p256dh`` key, ``auth`` secret). A PUSH message's address is
-the staff user's id (like IN_APP); ``send`` pushes to every subscription of that user:
+``templates/messaging/push_sw.js``, served at ``/messaging/push/sw.js``);
+``push_services.push_subscription_save`` keeps its ``PushSubscription`` (endpoint,
+``p256dh`` key, ``auth`` secret). A PUSH message's address is the staff user's id (like
+IN_APP); ``send`` pushes to every subscription of that user:
 
 - the JSON payload ``{"title", "body", "url", "tag"}`` is encrypted to the browser's key
   (``http_ece``, a fresh sender key per push) and POSTed to the endpoint with
