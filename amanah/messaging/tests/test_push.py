@@ -302,6 +302,19 @@ def test_every_member_of_staff_finds_push_in_the_menu(make_user, branch_a, role)
     assert 'href="/messaging/push/" data-testid="push-settings-link"' in inbox
 
 
+def test_the_push_page_and_its_messages_in_english(staff, push_settings):
+    from django.utils import translation
+
+    client = sign_in(Client(), staff)
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):
+        page = client.get("/messaging/push/").content.decode()
+        inbox = client.get("/notifications/").content.decode()
+    assert ">Push notifications</a>" in page  # the menu entry
+    assert "push service cannot be reached" in page and "Contacting the browser" in page
+    assert "Also receive notifications in this browser (push)" in inbox
+
+
 def test_signed_out_there_is_no_menu(client, db):
     assert 'href="/messaging/push/"' not in client.get("/login/").content.decode()
 
