@@ -288,6 +288,7 @@ def test_the_service_worker_is_served_beside_the_page_it_scopes(client):
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Cache-Control"] == "no-cache"
     assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "worker-src 'self'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert 'addEventListener("push"' in body and 'addEventListener("notificationclick"' in body
     assert client.post("/messaging/push/sw.js").status_code == 405
