@@ -20,7 +20,7 @@ class NavItem:
     label: str | Promise
     url_name: str
     permission: str
-    section: str = "main"  # "main" or "admin"
+    section: str = "main"  # "main", "admin" or "profile" (beside the user's name)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,14 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
 
 
+def launch_profile(playwright, user_data_dir: Path, **options):
+    """A browser with a profile on disk, as a member of staff has: unlike the throwaway
+    (incognito) contexts of ``launch``, it offers the Push API."""
+    return playwright.chromium.launch_persistent_context(
+        str(user_data_dir), executable_path=CHROMIUM, args=FLAGS, **options
+    )
+
+
 class Steps:
     """Numbered screenshots, one per step of the demo script."""
 

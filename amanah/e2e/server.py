@@ -2,7 +2,9 @@
 with the demo data, served by a real gunicorn on a free loopback port with a procrastinate
 worker on every queue (campaign batches, the messaging hub's dispatch, periodic jobs), and the
 loopback servers the hub sends to — an SMTP server (aiosmtpd) and the fake WhatsApp/SMS
-provider, whose signed status webhooks go back to the gunicorn — all stopped afterwards.
+provider, whose signed status webhooks go back to the gunicorn — all stopped afterwards. Web
+Push is configured with a fresh VAPID key (browsers cannot reach a push service here: the push
+test hands its payload to the service worker through the DevTools protocol).
 
 ``demo_server()`` yields a ``DemoInstance``: the base URL, and the two loopback servers so a
 test can assert on what they received.
@@ -27,6 +29,7 @@ import psycopg
 from django.conf import settings
 
 from amanah.messaging.fakeprovider.server import FakeProvider
+from amanah.messaging.providers.webpush import generate_vapid_private_key
 from amanah.messaging.testing import LoopbackSmtp
 
 
@@ -101,6 +104,8 @@ def demo_server():
         "EMAIL_PORT": str(smtp.port),
         "AMANAH_FAKE_PROVIDER_URL": "",  # set once the provider has its port
         "AMANAH_PUBLIC_URL": base,
+        # Web Push is configured (a fresh key per run): staff browsers can turn it on.
+        "MESSAGING_VAPID_PRIVATE_KEY": generate_vapid_private_key(),
     }
     server = worker = None
     # aiosmtpd logs every envelope (addresses included) at INFO.

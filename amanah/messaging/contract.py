@@ -40,6 +40,7 @@ from amanah.cases.contract import case_numbers
 from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
+from amanah.core.permissions import SIGNED_IN
 from amanah.messaging import notices, service_window, template_services
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
@@ -131,6 +132,12 @@ registry.workspace_tabs.register(
         customer_tab_context,
     ),
     order=20,
+)
+# Every member of staff turns Web Push on or off for their own browsers (beside their name).
+registry.navigation.register(
+    "messaging.push_settings",
+    NavItem(gettext_lazy("Notifikasi push"), "messaging:push_settings", SIGNED_IN, "profile"),
+    order=300,
 )
 registry.navigation.register(
     "messaging.analytics",

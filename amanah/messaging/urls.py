@@ -38,6 +38,7 @@ outbox_patterns = [
 
 push_patterns = [
     path("push/", views_push.push_settings, name="push_settings"),
+    path("push/sw.js", views_push.push_worker, name="push_worker"),
     path("push/subscribe/", views_push.push_subscribe, name="push_subscribe"),
     path("push/unsubscribe/", views_push.push_unsubscribe, name="push_unsubscribe"),
 ]

@@ -1,14 +1,20 @@
-"""Web Push for staff browsers: the settings page (subscribe this browser) and the two JSON
-endpoints its script posts to. Any signed-in member of staff manages their own browsers only;
-the writes are ``push_services``' (validation, audit)."""
+"""Web Push for staff browsers: the settings page (subscribe this browser), the two JSON
+endpoints its script posts to, and the service worker. Any signed-in member of staff manages
+their own browsers only; the writes are ``push_services``' (validation, audit).
+
+The worker is served here, at ``/messaging/push/sw.js``, not from ``/static/js/``: a worker's
+scope can only be its own folder (or below), and the page that subscribes must lie in that
+scope for ``navigator.serviceWorker.ready`` to resolve. Its scope is the settings page only; it
+has no fetch handler, so it controls no other page. It is public (a fixed script without data):
+the browser re-fetches it to check for updates whether or not a session is still open."""
 
 from django import forms
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from amanah.core.permissions import SIGNED_IN
+from amanah.core.permissions import PUBLIC, SIGNED_IN
 from amanah.core.view_helpers import run_json
 from amanah.core.views import requires
 from amanah.messaging.models import PushSubscription
@@ -66,3 +72,11 @@ def push_unsubscribe(request):
         return {"unsubscribed": bool(deleted), "subscriptions": _own_count(request.user)}
 
     return run_json(request, delete, form=form, invalid=_("Alamat layanan push wajib diisi."))
+
+
+@requires(PUBLIC)
+@require_GET
+def push_worker(request):
+    response = render(request, "messaging/push_sw.js", content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"  # the browser checks every update
+    return response

@@ -26,11 +26,13 @@ def test_every_api_operation_declares_a_known_permission():
 def test_public_routes_are_only_the_expected_ones():
     public = sorted(r.name for r in routes.url_routes() if r.permission == PUBLIC)
     # The tracking links are opened from a customer's mail client: signed, never signed in.
+    # The Web Push service worker is a fixed script the browser re-fetches to check for updates.
     assert public == [
         "consent:unsubscribe",
         "core:health",
         "core:set_language",
         "iam:login",
+        "messaging:push_worker",
         "messaging:track_click",
         "messaging:track_open",
     ]

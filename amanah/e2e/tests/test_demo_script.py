@@ -13,7 +13,6 @@ import pytest
 
 from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_HEX
 from amanah.e2e.browser import Steps, chromium_available, launch, sign_in
-from amanah.e2e.server import demo_server
 
 pytestmark = pytest.mark.skipif(
     not chromium_available() and not os.environ.get("CI"),
@@ -25,17 +24,6 @@ CUSTOMER_A, CUSTOMER_B, CUSTOMER_C = (
     "Siti Aminah Nasution",
     "Budi Santoso Sitorus",
 )
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_blocker):
-    with django_db_blocker.unblock(), demo_server() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def base(demo):
-    return demo.base
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,10 @@
 (RFC 8291 / RFC 8188), over the shared HTTP transport.
 
 A member of staff's browser subscribes on the notification settings page (the service worker
-``static/messaging/push-sw.js``); ``push_services.push_subscription_save`` keeps its
-``PushSubscription`` (endpoint, ``p256dh`` key, ``auth`` secret). A PUSH message's address is
-the staff user's id (like IN_APP); ``send`` pushes to every subscription of that user:
+``templates/messaging/push_sw.js``, served at ``/messaging/push/sw.js``);
+``push_services.push_subscription_save`` keeps its ``PushSubscription`` (endpoint,
+``p256dh`` key, ``auth`` secret). A PUSH message's address is the staff user's id (like
+IN_APP); ``send`` pushes to every subscription of that user:
 
 - the JSON payload ``{"title", "body", "url", "tag"}`` is encrypted to the browser's key
   (``http_ece``, a fresh sender key per push) and POSTed to the endpoint with
@@ -80,6 +81,19 @@ def encrypt(payload: bytes, p256dh: str, auth: str) -> bytes:
     )
 
 
+def push_payload(message: OutgoingMessage) -> bytes:
+    """The JSON the service worker (``messaging/push_sw.js``) receives, before encryption."""
+    return json.dumps(
+        {
+            "title": (message.subject or message.text)[:200],
+            "body": message.text[:MAX_TEXT],
+            "url": message.media_url,
+            "tag": message.message_id,
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
 class WebPushProvider:
     name = PROVIDER_NAME
     channel = "PUSH"
@@ -106,15 +120,7 @@ class WebPushProvider:
         subscriptions = list(PushSubscription.objects.filter(user_id=user_id).order_by("pk"))
         if not subscriptions:
             raise ProviderError("push_no_subscription", retryable=False)
-        payload = json.dumps(
-            {
-                "title": (message.subject or message.text)[:200],
-                "body": message.text[:MAX_TEXT],
-                "url": message.media_url,
-                "tag": message.message_id,
-            },
-            ensure_ascii=False,
-        ).encode()
+        payload = push_payload(message)
         accepted, gone, failure = [], [], None
         for subscription in subscriptions:
             try:

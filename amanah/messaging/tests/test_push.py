@@ -22,6 +22,7 @@ from amanah.messaging.providers.base import OutgoingMessage, ProviderError, Prov
 from amanah.messaging.providers.webpush import (
     WebPushProvider,
     generate_vapid_private_key,
+    push_payload,
     vapid_public_key,
 )
 from amanah.messaging.push_services import push_subscription_delete, push_subscription_save
@@ -140,6 +141,20 @@ def notice_for(user) -> OutgoingMessage:
     )
 
 
+def test_the_browser_gets_exactly_the_payload_the_service_worker_is_tested_with(
+    staff, push_service
+):
+    # amanah/e2e/tests/test_push_in_browser.py hands push_payload() to a real service worker.
+    subscribe(staff, push_service)
+    message = OutgoingMessage(
+        "0d1c7e0e-8f61-4d0a-9f54-6a1b7f1d2c3e", "PUSH", str(staff.pk), subject="Judul 🙏",
+        text="Isi", media_url="/notifications/",
+    )  # fmt: skip
+    provider().send(message)
+    [push] = push_service.received
+    assert push.payload == json.loads(push_payload(message))
+
+
 def test_a_push_service_that_refuses_our_key_pauses_push(staff, push_service):
     subscribe(staff, push_service)
     with pytest.raises(ProviderUnavailable) as refused:
@@ -248,7 +263,8 @@ def test_the_settings_page_and_its_json_endpoints(staff, push_service, push_sett
     client = sign_in(Client(), staff)
     page = client.get("/messaging/push/").content.decode()
     assert f'data-public-key="{vapid_public_key(VAPID)}"' in page
-    assert "js/push.js" in page and "js/push-sw.js" in page
+    assert "js/push.js" in page
+    assert 'data-worker="/messaging/push/sw.js"' in page and 'data-scope="/messaging/push/"' in page
 
     browser = push_service.subscribe()
     answer = client.post(
@@ -262,6 +278,46 @@ def test_the_settings_page_and_its_json_endpoints(staff, push_service, push_sett
     assert gone.json() == {"unsubscribed": True, "subscriptions": 0}
 
     assert Client().get("/messaging/push/").status_code == 302  # anonymous → sign in
+
+
+def test_the_service_worker_is_served_beside_the_page_it_scopes(client):
+    # Public (the browser re-fetches it to check for updates, signed in or not), never cached,
+    # and under the same CSP as the pages (its own CSP binds the worker).
+    response = client.get("/messaging/push/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "worker-src 'self'" in response["Content-Security-Policy"]
+    body = response.content.decode()
+    assert 'addEventListener("push"' in body and 'addEventListener("notificationclick"' in body
+    assert client.post("/messaging/push/sw.js").status_code == 405
+
+
+@pytest.mark.parametrize("role", list(R))
+def test_every_member_of_staff_finds_push_in_the_menu(make_user, branch_a, role):
+    client = sign_in(Client(), make_user(role, branches=[branch_a]))
+    home = client.get("/").content.decode()
+    assert 'href="/messaging/push/"' in home and "Notifikasi push" in home
+    inbox = client.get("/notifications/").content.decode()
+    assert 'href="/messaging/push/" data-testid="push-settings-link"' in inbox
+
+
+def test_the_push_page_and_its_messages_in_english(staff, push_settings):
+    from django.utils import translation
+
+    client = sign_in(Client(), staff)
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):
+        page = client.get("/messaging/push/").content.decode()
+        inbox = client.get("/notifications/").content.decode()
+    assert ">Push notifications</a>" in page  # the menu entry
+    assert "push service cannot be reached" in page and "Contacting the browser" in page
+    assert "Also receive notifications in this browser (push)" in inbox
+
+
+def test_signed_out_there_is_no_menu(client, db):
+    assert 'href="/messaging/push/"' not in client.get("/login/").content.decode()
 
 
 def test_without_a_vapid_key_the_page_says_push_is_off(staff, settings):
