@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "amanah.marketing",
     "amanah.messaging",
     "amanah.calendars",
+    "amanah.followup",
     "amanah.demo",
 ]
 

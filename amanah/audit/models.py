@@ -77,6 +77,11 @@ class AuditAction(models.TextChoices):
     PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
     PUSH_SUBSCRIBE = "PUSH_SUBSCRIBE", _("Berlangganan notifikasi push")
     PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
+    ENROL_FOLLOWUP_MEMBER = "ENROL_FOLLOWUP_MEMBER", _("Daftarkan member tindak lanjut")
+    ROTATE_FOLLOWUP_MEMBER = "ROTATE_FOLLOWUP_MEMBER", _("Rotasi member tindak lanjut")
+    RECORD_FOLLOWUP_DEPOSIT = "RECORD_FOLLOWUP_DEPOSIT", _("Catat setoran member tindak lanjut")
+    LOG_FOLLOWUP = "LOG_FOLLOWUP", _("Catat tindak lanjut member")
+    CHANGE_FOLLOWUP_DESK = "CHANGE_FOLLOWUP_DESK", _("Ubah agen meja tindak lanjut")
 
 
 class AuditLog(models.Model):
