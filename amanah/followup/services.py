@@ -226,14 +226,18 @@ def _check_amount(amount) -> Decimal:
     except (InvalidOperation, ValueError, TypeError):
         value = Decimal(0)
     if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
-        raise ServiceError("amount_invalid", _("Jumlah setoran harus lebih dari nol."), "amount")
+        raise ServiceError(
+            "amount_invalid", _("Jumlah setoran harus lebih dari nol."), field="amount"
+        )
     return value.quantize(Decimal("0.01"))
 
 
 def _check_time(value) -> datetime:
     if not isinstance(value, datetime) or timezone.is_naive(value) or not value.year >= 2000:
         raise ServiceError(
-            "deposited_at_invalid", _("Waktu setoran wajib lengkap dengan zona."), "deposited_at"
+            "deposited_at_invalid",
+            _("Waktu setoran wajib lengkap dengan zona."),
+            field="deposited_at",
         )
     return value
 
