@@ -220,6 +220,8 @@ class Rotation(models.Model):
     at = models.DateTimeField(default=now)
     sweep_run = models.UUIDField(null=True, blank=True)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["at"], name="followup_rotation_at")]
@@ -252,6 +254,8 @@ class FollowUpLog(models.Model):
     note = models.TextField(blank=True, default="")
     at = models.DateTimeField(default=now)
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-id"]
 
@@ -273,6 +277,8 @@ class Deposit(models.Model):
     agent = models.ForeignKey(
         DeskAgent, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-deposited_at"]
