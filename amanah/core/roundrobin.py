@@ -59,9 +59,8 @@ class Pool:
     load: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.positions = sorted(set(self.positions))
-        seen = list(range(1, len(self.positions) + 1))
-        if self.positions and self.positions != seen:
+        self.positions = sorted(self.positions)
+        if self.positions != list(range(1, len(self.positions) + 1)):
             raise ValueError("positions must be 1..N without gaps or duplicates")
 
     def take(self, *, after: int, include_after: bool = False) -> int | None:
