@@ -58,6 +58,7 @@ class Hand:
     position_of: dict[uuid.UUID, int]  # agent id → position
     unavailable_agent_ids: list[uuid.UUID] = field(default_factory=list)
     cursor: int = 0
+    loads_counted: bool = False
 
     @staticmethod
     def lock_desk() -> Desk:
@@ -73,13 +74,6 @@ class Hand:
         )
         away = absent_user_ids(now, [a[1] for a in agents])
         available = {a[2] for a in agents if a[4] and a[5] and a[1] not in away}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_agent_id, count(*) FROM followup_member"
-                " WHERE status = ANY(%s) GROUP BY current_agent_id",
-                [[str(s) for s in WITH_AGENT]],
-            )
-            by_agent = dict(cursor.fetchall())
         position_of = {a[0]: a[2] for a in agents}
         return cls(
             now=now,
@@ -88,7 +82,6 @@ class Hand:
                 positions=[a[2] for a in agents],
                 available=available,
                 capacity={a[2]: a[3] for a in agents},
-                load={position_of[k]: v for k, v in by_agent.items() if k in position_of},
             ),
             agent_of={a[2]: a[0] for a in agents},
             position_of=position_of,
@@ -96,7 +89,24 @@ class Hand:
             cursor=desk.last_position,
         )
 
+    def _count_loads(self) -> None:
+        """The members each agent holds, read once per hand-out (under the desk lock) and only
+        when a move is asked for: a batch that finds nothing due costs no count."""
+        if self.loads_counted:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_agent_id, count(*) FROM followup_member"
+                " WHERE status = ANY(%s) GROUP BY current_agent_id",
+                [[str(s) for s in WITH_AGENT]],
+            )
+            by_agent = dict(cursor.fetchall())
+        self.pool.load = {self.position_of[k]: v for k, v in by_agent.items()
+                          if k in self.position_of}  # fmt: skip
+        self.loads_counted = True
+
     def has_room(self) -> bool:
+        self._count_loads()
         return any(self.pool.load.get(p, 0) < self.pool.capacity.get(p, 0)
                    for p in self.pool.available)  # fmt: skip
 
@@ -104,6 +114,7 @@ class Hand:
         """The move of one member (None: it stays as it is — a waiting member still waits).
         ``agent_id`` is its agent now (None when waiting), ``last_position`` the agent it last
         had (0: never had one, a new member)."""
+        self._count_loads()
         from_position = self.position_of.get(agent_id) if agent_id else None
         new = last_position == 0 and agent_id is None
         if new:
@@ -130,6 +141,7 @@ class Hand:
 
     def release_member(self, agent_id) -> None:
         """A member left the desk (DONE): its agent has one place more."""
+        self._count_loads()
         self.pool.release(self.position_of.get(agent_id))
 
     def apply(self, moves: list[Move], *, actor=ACTOR, run_id: uuid.UUID | None = None) -> list:
@@ -139,24 +151,26 @@ class Hand:
         hours = self.desk.window_hours
         ids = [m.member_id for m in moves]
         with connection.cursor() as cursor:
+            # Positions, not agent ids, travel (ints are cheap to send); the desk's row lock,
+            # held since ``open``, keeps the order fixed until commit.
             cursor.execute(
                 """
                 INSERT INTO followup_rotation
                        (member_id, from_agent_id, to_agent_id, from_position, to_position,
                         reason, at, sweep_run)
-                SELECT u.member_id, u.from_agent, u.to_agent, u.from_pos, u.to_pos, u.reason,
+                SELECT u.member_id, m.current_agent_id, a.id, u.from_pos, u.to_pos, u.reason,
                        %(now)s, %(run)s
-                  FROM unnest(%(ids)s::bigint[], %(from)s::uuid[], %(to)s::uuid[],
-                              %(from_pos)s::int[], %(to_pos)s::int[], %(reason)s::text[])
-                       AS u(member_id, from_agent, to_agent, from_pos, to_pos, reason)
+                  FROM unnest(%(ids)s::bigint[], %(from_pos)s::int[], %(to_pos)s::int[],
+                              %(reason)s::text[])
+                       AS u(member_id, from_pos, to_pos, reason)
+                  JOIN followup_member m ON m.id = u.member_id
+                  LEFT JOIN followup_deskagent a ON a.position = u.to_pos
                 RETURNING member_id, id
                 """,
                 {
                     "now": self.now,
                     "run": run_id,
                     "ids": ids,
-                    "from": [m.from_agent_id for m in moves],
-                    "to": [m.to_agent_id for m in moves],
                     "from_pos": [m.from_position for m in moves],
                     "to_pos": [m.to_position for m in moves],
                     "reason": [str(m.reason) for m in moves],
@@ -167,17 +181,18 @@ class Hand:
             cursor.execute(
                 """
                 UPDATE followup_member m
-                   SET current_agent_id = u.to_agent,
+                   SET current_agent_id = a.id,
                        last_rotation_id = u.rotation_id,
                        last_position = COALESCE(u.to_pos, u.from_pos, m.last_position),
                        status = u.status,
-                       window_start = CASE WHEN u.to_agent IS NULL THEN NULL ELSE %(now)s END,
-                       window_end = CASE WHEN u.to_agent IS NULL THEN NULL ELSE %(end)s END,
-                       pending_since = CASE WHEN u.to_agent IS NULL
+                       window_start = CASE WHEN a.id IS NULL THEN NULL ELSE %(now)s END,
+                       window_end = CASE WHEN a.id IS NULL THEN NULL ELSE %(end)s END,
+                       pending_since = CASE WHEN a.id IS NULL
                                             THEN COALESCE(m.pending_since, %(now)s) END
-                  FROM unnest(%(ids)s::bigint[], %(rotations)s::bigint[], %(to)s::uuid[],
-                              %(from_pos)s::int[], %(to_pos)s::int[], %(status)s::text[])
-                       AS u(member_id, rotation_id, to_agent, from_pos, to_pos, status)
+                  FROM unnest(%(ids)s::bigint[], %(rotations)s::bigint[], %(from_pos)s::int[],
+                              %(to_pos)s::int[], %(status)s::text[])
+                       AS u(member_id, rotation_id, from_pos, to_pos, status)
+                  LEFT JOIN followup_deskagent a ON a.position = u.to_pos
                  WHERE m.id = u.member_id
                 """,
                 {
@@ -185,7 +200,6 @@ class Hand:
                     "end": self.now + timedelta(hours=hours),
                     "ids": ids,
                     "rotations": rotation_ids,
-                    "to": [m.to_agent_id for m in moves],
                     "from_pos": [m.from_position for m in moves],
                     "to_pos": [m.to_position for m in moves],
                     "status": [m.status for m in moves],

@@ -116,12 +116,27 @@ class Member(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="followups"
     )
+    # No plain index on either key: the partial index on (current_agent, window_end) serves
+    # every lookup by agent, and rotations are never deleted; two indexes fewer to keep up on
+    # each of the sweep's updates. ``last_rotation`` has no foreign-key constraint either: the
+    # guard checks on every change that it names a history row of this member, which is more.
     current_agent = models.ForeignKey(
-        DeskAgent, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+        DeskAgent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        db_index=False,
     )
     last_position = models.PositiveSmallIntegerField(default=0)
     last_rotation = models.ForeignKey(
-        "followup.Rotation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "followup.Rotation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # the guard trigger checks it, and more (migration 0002)
     )
     status = models.CharField(max_length=10, choices=MemberStatus.choices)
     entry_reason = models.CharField(max_length=20, choices=EntryReason.choices)

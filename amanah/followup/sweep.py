@@ -92,6 +92,10 @@ def _count(result: SweepResult, moves: list[Move], attr: str) -> None:
 
 
 def _waiting(now, run_id, result: SweepResult) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM followup_member WHERE status = 'PENDING')")
+        if not cursor.fetchone()[0]:
+            return
     last = (now, 0)
     while True:
         with transaction.atomic():

@@ -5,38 +5,44 @@ records are never changed or deleted."""
 from django.db import migrations
 
 GUARD = """
+-- Statement-level, over the transition tables: one set-based check per statement (the sweep
+-- moves 5,000 members in one UPDATE), not one plpgsql call per row.
 CREATE FUNCTION followup_member_agent_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF NEW.current_agent_id IS NOT NULL OR NEW.last_rotation_id IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM new_rows
+                    WHERE current_agent_id IS NOT NULL OR last_rotation_id IS NOT NULL) THEN
             RAISE EXCEPTION 'followup: a member is enrolled without an agent; the rotation gives it one'
                 USING ERRCODE = 'check_violation';
         END IF;
-        RETURN NEW;
+        RETURN NULL;
     END IF;
-    IF NEW.current_agent_id IS NOT DISTINCT FROM OLD.current_agent_id
-       AND NEW.last_rotation_id IS NOT DISTINCT FROM OLD.last_rotation_id THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.last_rotation_id IS NULL
-       OR NEW.last_rotation_id <= COALESCE(OLD.last_rotation_id, 0)
-       OR NOT EXISTS (
-            SELECT 1 FROM followup_rotation r
-             WHERE r.id = NEW.last_rotation_id
-               AND r.member_id = NEW.id
-               AND r.from_agent_id IS NOT DISTINCT FROM OLD.current_agent_id
-               AND r.to_agent_id IS NOT DISTINCT FROM NEW.current_agent_id
-       ) THEN
+    IF EXISTS (
+        SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE (n.current_agent_id IS DISTINCT FROM o.current_agent_id
+                OR n.last_rotation_id IS DISTINCT FROM o.last_rotation_id)
+           AND (n.last_rotation_id IS NULL
+                OR n.last_rotation_id <= COALESCE(o.last_rotation_id, 0)
+                OR NOT EXISTS (
+                    SELECT 1 FROM followup_rotation r
+                     WHERE r.id = n.last_rotation_id
+                       AND r.member_id = n.id
+                       AND r.from_agent_id IS NOT DISTINCT FROM o.current_agent_id
+                       AND r.to_agent_id IS NOT DISTINCT FROM n.current_agent_id))
+    ) THEN
         RAISE EXCEPTION 'followup: a member''s agent changes only with a rotation record'
             USING ERRCODE = 'check_violation';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END;
 $$;
-CREATE TRIGGER followup_member_agent_guard
-    BEFORE INSERT OR UPDATE OF current_agent_id, last_rotation_id ON followup_member
-    FOR EACH ROW EXECUTE FUNCTION followup_member_agent_guard();
+CREATE TRIGGER followup_member_agent_guard_insert
+    AFTER INSERT ON followup_member REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION followup_member_agent_guard();
+CREATE TRIGGER followup_member_agent_guard_update
+    AFTER UPDATE ON followup_member REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION followup_member_agent_guard();
 
 CREATE FUNCTION followup_rotation_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -59,7 +65,8 @@ DELETE FROM followup_desk;
 DROP TRIGGER followup_rotation_no_truncate ON followup_rotation;
 DROP TRIGGER followup_rotation_append_only ON followup_rotation;
 DROP FUNCTION followup_rotation_append_only();
-DROP TRIGGER followup_member_agent_guard ON followup_member;
+DROP TRIGGER followup_member_agent_guard_update ON followup_member;
+DROP TRIGGER followup_member_agent_guard_insert ON followup_member;
 DROP FUNCTION followup_member_agent_guard();
 """
 
