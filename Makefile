@@ -40,6 +40,7 @@ bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.eligibility_bench
 	AMANAH_ENV=demo $(BIN)/python -m bench.messaging_bench
 	AMANAH_ENV=demo $(BIN)/python -m bench.rfm_bench $(RFM_BENCH_ARGS)
+	AMANAH_ENV=demo $(BIN)/python -m bench.followup_bench
 
 # 50 simulated staff for 10 minutes on the 1M-customer data set, this checkout beside the
 # baseline commit c61ef37, then a step test (bench/load/run.py; locust from the `bench` group).

@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "amanah.messaging",
     "amanah.insight",
     "amanah.calendars",
+    "amanah.followup",
     "amanah.demo",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/", include("amanah.customers.urls")),
     path("calendars/", include("amanah.calendars.urls")),
     path("cases/", include("amanah.cases.urls")),
+    path("followup/", include("amanah.followup.urls")),
     path("sales/", include("amanah.sales.urls")),
     path("marketing/", include("amanah.marketing.urls")),
     path("messaging/", include("amanah.messaging.urls")),

@@ -84,6 +84,11 @@ class AuditAction(models.TextChoices):
     SIGN_DOCUMENT = "SIGN_DOCUMENT", _("Tandatangani dokumen")
     VERIFY_DOCUMENT_SIGNATURE = "VERIFY_DOCUMENT_SIGNATURE", _("Periksa tanda tangan dokumen")
     ROTATE_DOCUMENT_KEYS = "ROTATE_DOCUMENT_KEYS", _("Rotasi kunci induk dokumen")
+    ENROL_FOLLOWUP_MEMBER = "ENROL_FOLLOWUP_MEMBER", _("Daftarkan member tindak lanjut")
+    ROTATE_FOLLOWUP_MEMBER = "ROTATE_FOLLOWUP_MEMBER", _("Rotasi member tindak lanjut")
+    RECORD_FOLLOWUP_DEPOSIT = "RECORD_FOLLOWUP_DEPOSIT", _("Catat setoran member tindak lanjut")
+    LOG_FOLLOWUP = "LOG_FOLLOWUP", _("Catat tindak lanjut member")
+    CHANGE_FOLLOWUP_DESK = "CHANGE_FOLLOWUP_DESK", _("Ubah agen meja tindak lanjut")
 
 
 class AuditLog(models.Model):

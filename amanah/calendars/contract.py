@@ -1,15 +1,35 @@
-"""What calendars offers the house: the working-calendar settings in the admin menu."""
+"""What calendars offers the house: the working-calendar settings in the admin menu, and
+staff absences (leave, off days): ``absent_user_ids(at)`` and the event
+``calendars.staff_absence_changed`` (``actor, absence``) for whoever hands work out."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from amanah.calendars.absences import (
+    ABSENCE_CHANGED,
+    absent_user_ids,
+    staff_absence_cancel,
+    staff_absence_record,
+)
+from amanah.calendars.models import AbsenceKind, StaffAbsence
 from amanah.calendars.policies import CALENDAR_MANAGE
-from amanah.core import registry
+from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+
+__all__ = [
+    "ABSENCE_CHANGED",
+    "AbsenceKind",
+    "StaffAbsence",
+    "absent_user_ids",
+    "staff_absence_cancel",
+    "staff_absence_record",
+]
 
 registry.navigation.register(
     "calendars.list",
     NavItem(_("Kalender kerja"), "calendars:list", CALENDAR_MANAGE, "admin"),
     order=230,
 )
+
+events.declare(ABSENCE_CHANGED)

@@ -149,3 +149,52 @@ class BranchCalendar(models.Model):
 
 # Calendars are bank-wide settings: all of them for calendar managers, none otherwise.
 scopes.register(BusinessCalendar, view=CALENDAR_MANAGE)
+
+
+class AbsenceKind(models.TextChoices):
+    LEAVE = "LEAVE", _("Cuti")
+    OFF = "OFF", _("Libur / off")
+    SICK = "SICK", _("Sakit")
+
+
+class StaffAbsence(models.Model):
+    """A member of staff away from ``starts_at`` to ``ends_at`` (leave, an off day, sick).
+
+    Whoever hands work out (the follow-up desk's rotation, later case assignment) asks
+    ``calendars.contract.absent_user_ids(at)`` and never reads this table itself. An absence
+    is withdrawn (``cancelled_at``), never deleted, so a past hand-over can still be explained.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        "iam.User", on_delete=models.PROTECT, related_name="absences", db_index=False
+    )
+    kind = models.CharField(max_length=10, choices=AbsenceKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(
+                fields=["user", "starts_at"],
+                name="absence_user_start",
+                condition=Q(cancelled_at__isnull=True),
+            ),
+            models.Index(
+                fields=["ends_at", "starts_at"],
+                name="absence_current",
+                condition=Q(cancelled_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=models.F("ends_at")), name="absence_starts_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.starts_at:%Y-%m-%d}"

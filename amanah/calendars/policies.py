@@ -10,3 +10,9 @@ CALENDAR_MANAGE = declare(
     _("Kelola kalender kerja, jam kerja, hari libur dan kalender cabang"),
     default_roles=(R.ADMIN,),
 )
+
+ABSENCE_MANAGE = declare(
+    "calendar.absence.manage",
+    _("Catat cuti, libur dan ketidakhadiran staf (dipakai penugasan otomatis)"),
+    default_roles=(R.SUPERVISOR, R.ADMIN),
+)

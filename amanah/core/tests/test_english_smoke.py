@@ -26,6 +26,7 @@ PAGES = {
     "calendars": ("calendars:list", R.ADMIN),
     "workflow": ("workflow:list", R.ADMIN),
     "insight": ("insight:rfm_runs", R.ADMIN),
+    "followup": ("followup:dashboard", R.SUPERVISOR),
 }
 
 

@@ -13,6 +13,7 @@ from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.roles import RoleKey
 from amanah.core.testing import ViewCase
+from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
 
@@ -362,6 +363,18 @@ CASES = [
         kwargs=lambda w: {"request_id": w["merge_a"].pk},
         out_of_scope=lambda w: {"request_id": w["merge_b"].pk},
         data=lambda w: {"decision": "reject", "note": "perlu dicek lagi"},
+        ok_status=(303,),
+    ),
+    ViewCase("followup:my", "followdesk.work"),
+    ViewCase("followup:dashboard", "followdesk.monitor"),
+    ViewCase(
+        "followup:log_add",
+        "followdesk.work",
+        method="post",
+        kwargs=followup_testing.other_member_kwargs,
+        out_of_scope=followup_testing.other_member_kwargs,
+        own_kwargs=followup_testing.own_member_kwargs,
+        data=followup_testing.log_data,
         ok_status=(303,),
     ),
     ViewCase("calendars:list", "calendar.manage"),

@@ -1,0 +1,32 @@
+"""What the follow-up desk offers the house: its menu entries and the events it emits
+(``followup.member_enrolled``, ``followup.deposit_recorded``, ``followup.members_rotated``).
+It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at once)
+and sends rotation notices through the messaging hub. Nothing below it imports it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.calendars.contract import ABSENCE_CHANGED
+from amanah.core import events, registry
+from amanah.core.contributions import NavItem
+from amanah.followup import notify
+from amanah.followup.assign import MEMBERS_ROTATED
+from amanah.followup.handlers import absence_changed
+from amanah.followup.policies import DESK_MONITOR, DESK_WORK
+from amanah.followup.services import DEPOSIT_RECORDED, MEMBER_ENROLLED
+
+events.declare(MEMBER_ENROLLED)
+events.declare(DEPOSIT_RECORDED)
+events.declare(MEMBERS_ROTATED)
+events.on(MEMBERS_ROTATED, notify.rotation_notices, deferred=True)
+events.on(ABSENCE_CHANGED, absence_changed)
+
+registry.navigation.register(
+    "followup.my", NavItem(_("Tindak lanjut"), "followup:my", DESK_WORK, "main"), order=62
+)
+registry.navigation.register(
+    "followup.dashboard",
+    NavItem(_("Pantauan rotasi"), "followup:dashboard", DESK_MONITOR, "main"),
+    order=63,
+)

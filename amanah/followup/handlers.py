@@ -1,0 +1,25 @@
+"""Reactions of the desk to what happens below it."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from amanah.followup.models import DeskAgent
+from amanah.followup.sweep import hand_over_agent
+
+
+def clock():
+    """Now (a seam: the state-machine test moves the desk's clock)."""
+    return timezone.now()
+
+
+def absence_changed(*, actor, absence) -> None:
+    """Synchronous, in the absence's transaction: an agent away *now* hands every member on at
+    once (AGENT_UNAVAILABLE). An absence starting later is the sweep's (within five minutes of
+    its start); a withdrawn one changes nothing (members already moved stay where they are)."""
+    now = clock()
+    if absence.cancelled_at or not absence.starts_at <= now < absence.ends_at:
+        return
+    agent_id = DeskAgent.objects.filter(user_id=absence.user_id).values_list("id", flat=True)
+    for pk in agent_id:
+        hand_over_agent(agent_id=pk, now=now)

@@ -1,0 +1,341 @@
+"""The follow-up desk (seed 004, DESIGN §6 "Rotation"): agents numbered 1..N, members each with
+one current agent for a 48-hour window, and the rotation history that is the only way a
+member's agent changes.
+
+The rule "no agent change without a rotation record" is kept by the database, not only by the
+code: a trigger (migration 0001) refuses an INSERT of a member that already has an agent and an
+UPDATE that changes ``current_agent`` unless the same UPDATE points ``last_rotation`` at a newer
+history row of that member going from the old agent to the new one. History rows are
+append-only (another trigger refuses UPDATE and DELETE). A raw ``UPDATE followup_member SET
+current_agent_id = …`` therefore fails; the sweep's set-based UPDATE, which writes the history
+first and then sets both columns, passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import scopes
+from amanah.followup.policies import DESK_MONITOR
+
+
+class Desk(models.Model):
+    """The desk's settings and round-robin cursor: one row (``id = 1``). ``last_position`` is
+    the agent the last new member went to; the next new member goes to the one after it. Its
+    row lock also serialises every hand-out (enrolment, sweep batch, leave hand-over), so two
+    of them never both fill an agent's last free place."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_position = models.PositiveSmallIntegerField(default=0)
+    window_hours = models.PositiveSmallIntegerField(default=48)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="followup_desk_single"),
+            models.CheckConstraint(
+                condition=Q(window_hours__gte=1, window_hours__lte=240),
+                name="followup_desk_window_hours",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"desk {self.window_hours}h after {self.last_position}"
+
+
+class DeskAgent(models.Model):
+    """An agent ("CRM" in seed 004) with a number in the desk's order (1..N, no gaps and no
+    duplicates — the service refuses any other order; the unique constraint is deferred so a
+    whole new order is written in one transaction) and a capacity: above it, no new members
+    (lowering it below the current load is allowed; the agent then waits to drain)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField("iam.User", on_delete=models.PROTECT, related_name="desk_agent")
+    position = models.PositiveSmallIntegerField()
+    capacity = models.PositiveIntegerField(default=200)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["position"],
+                name="followup_agent_position_once",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="followup_agent_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"agent {self.position}"
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Aktif (agen pertama)")
+    ROTATED = "ROTATED", _("Aktif (setelah rotasi)")
+    PENDING = "PENDING", _("Menunggu agen")
+    DONE = "DONE", _("Selesai")
+
+
+WITH_AGENT = (MemberStatus.ACTIVE, MemberStatus.ROTATED)
+
+
+class EntryReason(models.TextChoices):
+    NEW_ACCOUNT = "NEW_ACCOUNT", _("Rekening baru tanpa setoran awal")
+    DORMANT = "DORMANT", _("Nasabah dorman")
+    IMPORT = "IMPORT", _("Impor")
+    OTHER = "OTHER", _("Lainnya")
+
+
+class DepositStatus(models.TextChoices):
+    NONE = "NONE", _("Belum setor")
+    PARTIAL = "PARTIAL", _("Sebagian")
+    MET = "MET", _("Target tercapai")
+
+
+class ExitReason(models.TextChoices):
+    TARGET_MET = "TARGET_MET", _("Target setoran tercapai")
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN", _("Persetujuan dicabut")
+    CLOSED = "CLOSED", _("Ditutup")
+
+
+class Member(models.Model):
+    """A customer on the desk. ``current_agent`` is set exactly while the member is ACTIVE or
+    ROTATED (CHECK); PENDING members wait for anyone available and keep ``last_position`` (the
+    agent they came from) so they still go round in order. The window is 48 hours (the desk's
+    ``window_hours``) from the moment the agent got the member; a deposit inside it restarts
+    it. One open membership per customer (partial unique)."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="followups"
+    )
+    # No plain index on either key: the partial index on (current_agent, window_end) serves
+    # every lookup by agent, and rotations are never deleted; two indexes fewer to keep up on
+    # each of the sweep's updates. ``last_rotation`` has no foreign-key constraint either: the
+    # guard checks on every change that it names a history row of this member, which is more.
+    current_agent = models.ForeignKey(
+        DeskAgent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        db_index=False,
+    )
+    last_position = models.PositiveSmallIntegerField(default=0)
+    last_rotation = models.ForeignKey(
+        "followup.Rotation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # the guard trigger checks it, and more (migration 0002)
+    )
+    status = models.CharField(max_length=10, choices=MemberStatus.choices)
+    entry_reason = models.CharField(max_length=20, choices=EntryReason.choices)
+    exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
+    deposit_target = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    deposit_total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    deposit_status = models.CharField(
+        max_length=10, choices=DepositStatus.choices, default=DepositStatus.NONE
+    )
+    last_deposit_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    enrolled_at = models.DateTimeField(default=now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["window_end", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=~Q(status="DONE"), name="followup_member_open_once"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status__in=["ACTIVE", "ROTATED"],
+                        current_agent__isnull=False,
+                        window_start__isnull=False,
+                        window_end__isnull=False,
+                    )
+                    | (~Q(status__in=["ACTIVE", "ROTATED"]) & Q(current_agent__isnull=True))
+                ),
+                name="followup_member_agent_iff_active",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(window_end__isnull=True) | Q(window_end__gt=models.F("window_start")),
+                name="followup_member_window_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_target__isnull=True) | Q(deposit_target__gt=0),
+                name="followup_member_target_positive",
+            ),
+        ]
+        indexes = [
+            # The sweep: windows ending, oldest first, among members with an agent.
+            models.Index(
+                fields=["window_end"],
+                name="followup_member_due",
+                condition=Q(status__in=["ACTIVE", "ROTATED"]),
+            ),
+            # Loads per agent, an agent's own page, a leave hand-over.
+            models.Index(
+                fields=["current_agent", "window_end"],
+                name="followup_member_agent",
+                condition=Q(status__in=["ACTIVE", "ROTATED"]),
+            ),
+            models.Index(
+                fields=["pending_since", "id"],
+                name="followup_member_pending",
+                condition=Q(status="PENDING"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"member {self.pk}"
+
+
+class RotationReason(models.TextChoices):
+    NEW_MEMBER = "NEW_MEMBER", _("Member baru")
+    NO_DEPOSIT = "NO_DEPOSIT", _("Tidak ada setoran dalam 2 hari")
+    AGENT_UNAVAILABLE = "AGENT_UNAVAILABLE", _("Agen cuti/libur")
+    AGENT_FULL = "AGENT_FULL", _("Agen penuh")
+    PENDING_ASSIGNED = "PENDING_ASSIGNED", _("Agen tersedia lagi")
+    MEMBER_DONE = "MEMBER_DONE", _("Member selesai")
+
+
+class Rotation(models.Model):
+    """One change of a member's agent, with its reason (append-only). ``to_agent`` empty: the
+    member waits (PENDING) because nobody was available; ``from_agent`` empty: a new or a
+    waiting member. ``sweep_run`` groups the rotations of one sweep run."""
+
+    id = models.BigAutoField(primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="rotations")
+    from_agent = models.ForeignKey(
+        DeskAgent, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    to_agent = models.ForeignKey(
+        DeskAgent, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    from_position = models.PositiveSmallIntegerField(null=True)
+    to_position = models.PositiveSmallIntegerField(null=True)
+    reason = models.CharField(max_length=20, choices=RotationReason.choices)
+    at = models.DateTimeField(default=now)
+    sweep_run = models.UUIDField(null=True, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"], name="followup_rotation_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_agent__isnull=True)
+                | Q(to_agent__isnull=True)
+                | ~Q(from_agent=models.F("to_agent")),
+                name="followup_rotation_moves",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rotation {self.pk} {self.reason}"
+
+
+class LogKind(models.TextChoices):
+    CALL = "CALL", _("Telepon")
+    NOTE = "NOTE", _("Catatan")
+
+
+class FollowUpLog(models.Model):
+    """One follow-up an agent recorded (a call, a note). It never moves the member and never
+    extends the window (DESIGN §6)."""
+
+    id = models.BigAutoField(primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="logs")
+    agent = models.ForeignKey(DeskAgent, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=LogKind.choices)
+    note = models.TextField(blank=True, default="")
+    at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"log {self.pk} {self.kind}"
+
+
+class Deposit(models.Model):
+    """A deposit of a member, as the integration sent it (``external_ref`` unique: a repeated
+    callback is the same deposit). ``reset_window``: it fell inside the agent's window."""
+
+    id = models.BigAutoField(primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="deposits")
+    external_ref = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    deposited_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=now)
+    reset_window = models.BooleanField(default=False)
+    agent = models.ForeignKey(
+        DeskAgent, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-deposited_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="followup_deposit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deposit {self.pk}"
+
+
+class RejectReason(models.TextChoices):
+    UNKNOWN_MEMBER = "UNKNOWN_MEMBER", _("Member tidak dikenal")
+    FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP", _("Waktu setoran di masa depan")
+
+
+class RejectedDeposit(models.Model):
+    """A deposit refused with its reason, kept for the sync monitor (issue 21). The customer
+    reference is kept as sent (it may name nobody)."""
+
+    id = models.BigAutoField(primary_key=True)
+    external_ref = models.CharField(max_length=64)
+    customer_ref = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    deposited_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=RejectReason.choices)
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_ref", "reason"], name="followup_rejected_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rejected deposit {self.pk} {self.reason}"
+
+
+# Agents see the members they hold now; the desk's monitors see every member.
+scopes.register(Member, own=("current_agent__user",), widen=DESK_MONITOR)
+scopes.register(Rotation, via="member")
+scopes.register(FollowUpLog, via="member")
+scopes.register(Deposit, via="member")

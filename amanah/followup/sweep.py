@@ -1,0 +1,176 @@
+"""The rotation sweep (every five minutes, DESIGN §6): set-based, batched, ``SKIP LOCKED``,
+idempotent — after ``cases/sweep.py``.
+
+Three passes, each in batches of ``BATCH_SIZE`` members, each batch its own short transaction
+(``assign.Hand``: desk lock, pool of agents and loads, moves in Python over the pool, three
+statements to write them, one ``audit.record_many``, one event for the notifications):
+
+1. **waiting** members (PENDING, longest waiting first) get an agent as soon as someone is
+   available and below capacity — they have waited longest, so they go before this run's
+   rotations take the free places. Walked by key (``id > last``), so those still waiting are
+   not picked again in the same run.
+2. **agent away**: members whose agent is on leave/off now, inactive on the desk or disabled
+   move on at once (AGENT_UNAVAILABLE); the absence's event does the same in its own
+   transaction, this pass catches absences that start later and anything missed.
+3. **window over**: members whose 48-hour window ended without a deposit move to the next
+   agent (NO_DEPOSIT). A follow-up alone does not extend a window.
+
+A member that nobody can take goes PENDING (with a history row: its agent changed to none).
+Idempotent: a second run finds nothing due. A member locked by a deposit in flight is skipped
+(``SKIP LOCKED``) and seen by the next run, five minutes later, so no window runs longer than
+48 hours plus the sweep interval and that lock. Concurrent sweeps are kept apart by the task's
+lock; the desk row lock keeps hand-outs from enrolment and the leave hand-over in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from amanah.followup.assign import Hand, Move
+from amanah.followup.models import WITH_AGENT, RotationReason
+
+BATCH_SIZE = 5000
+ACTIVE = [str(s) for s in WITH_AGENT]
+
+WAITING_SQL = """
+    SELECT id, current_agent_id, last_position, pending_since FROM followup_member
+     WHERE status = 'PENDING' AND (pending_since, id) > (%(since)s, %(id)s)
+     ORDER BY pending_since, id LIMIT %(limit)s
+       FOR NO KEY UPDATE SKIP LOCKED
+"""
+# Members of agents away now (on their partial index by agent).
+AWAY_SQL = """
+    SELECT id, current_agent_id, last_position FROM followup_member
+     WHERE status = ANY(%(active)s) AND current_agent_id = ANY(%(agents)s::uuid[])
+     ORDER BY window_end, id LIMIT %(limit)s
+       FOR NO KEY UPDATE SKIP LOCKED
+"""
+# Windows over (on the partial index of window ends, oldest first).
+OVER_SQL = """
+    SELECT id, current_agent_id, last_position FROM followup_member
+     WHERE status = ANY(%(active)s) AND window_end <= %(now)s
+     ORDER BY window_end, id LIMIT %(limit)s
+       FOR NO KEY UPDATE SKIP LOCKED
+"""
+
+
+@dataclass
+class SweepResult:
+    assigned: int = 0
+    unavailable: int = 0
+    no_deposit: int = 0
+    pending: int = 0  # of the moves, how many left the member waiting
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _select(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _batch(hand: Hand, rows: list[tuple], reason: str) -> list[Move]:
+    moves = []
+    for member_id, agent_id, last_position in rows:
+        move = hand.move(
+            member_id=member_id, agent_id=agent_id, last_position=last_position, reason=reason
+        )
+        if move:
+            moves.append(move)
+    return moves
+
+
+def _count(result: SweepResult, moves: list[Move], attr: str) -> None:
+    setattr(result, attr, getattr(result, attr) + len(moves))
+    result.pending += sum(1 for m in moves if m.to_agent_id is None)
+
+
+def _waiting(now, run_id, result: SweepResult) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM followup_member WHERE status = 'PENDING')")
+        if not cursor.fetchone()[0]:
+            return
+    last = (now, 0)
+    while True:
+        with transaction.atomic():
+            hand = Hand.open(now)
+            if not hand.has_room():
+                return
+            rows = _select(
+                WAITING_SQL,
+                {
+                    "since": last[0] if last[1] else now.replace(year=2000),
+                    "id": last[1],
+                    "limit": BATCH_SIZE,
+                },
+            )
+            if not rows:
+                return
+            last = (rows[-1][3], rows[-1][0])
+            moves = _batch(hand, [r[:3] for r in rows], RotationReason.PENDING_ASSIGNED)
+            hand.apply(moves, run_id=run_id)
+            result.assigned += len(moves)
+        if len(rows) < BATCH_SIZE:
+            return
+
+
+def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
+    while True:
+        with transaction.atomic():
+            hand = Hand.open(now)
+            if away:
+                if not hand.unavailable_agent_ids:
+                    return
+                sql, reason, attr = AWAY_SQL, RotationReason.AGENT_UNAVAILABLE, "unavailable"
+            else:
+                sql, reason, attr = OVER_SQL, RotationReason.NO_DEPOSIT, "no_deposit"
+            rows = _select(
+                sql,
+                {
+                    "active": ACTIVE,
+                    "now": now,
+                    "agents": hand.unavailable_agent_ids,
+                    "limit": BATCH_SIZE,
+                },
+            )
+            moves = _batch(hand, rows, reason)
+            hand.apply(moves, run_id=run_id)
+            _count(result, moves, attr)
+        if len(rows) < BATCH_SIZE:
+            return
+
+
+def rotation_sweep(now=None) -> SweepResult:
+    now = now or timezone.now()
+    run_id = uuid.uuid4()
+    result = SweepResult()
+    _waiting(now, run_id, result)
+    _due(now, run_id, result, away=True)
+    _due(now, run_id, result, away=False)
+    return result
+
+
+def hand_over_agent(*, agent_id, now=None) -> int:
+    """Move every member of one agent on at once (the agent just went away); inside the
+    caller's transaction. Returns how many moved."""
+    now = now or timezone.now()
+    hand = Hand.open(now)
+    if agent_id not in hand.unavailable_agent_ids:
+        return 0
+    rows = _select(
+        """
+        SELECT id, current_agent_id, last_position FROM followup_member
+         WHERE status = ANY(%(active)s) AND current_agent_id = %(agent)s
+         ORDER BY window_end, id FOR NO KEY UPDATE
+        """,
+        {"active": ACTIVE, "agent": agent_id},
+    )
+    moves = _batch(hand, rows, RotationReason.AGENT_UNAVAILABLE)
+    hand.apply(moves, run_id=uuid.uuid4())
+    return len(moves)

@@ -1,0 +1,36 @@
+"""Objects for the project-wide view permission table (amanah/core/tests/test_view_permissions)."""
+
+from __future__ import annotations
+
+from amanah.core.actors import SystemActor
+from amanah.followup import services
+from amanah.followup.models import DeskAgent, EntryReason
+
+SYSTEM = SystemActor("system:test")
+
+
+def _member_held_by(user, customer):
+    agent = DeskAgent.objects.filter(user=user).first() or services.desk_agent_add(
+        actor=SYSTEM, user=user
+    )
+    member = services.member_enrol(
+        actor=SYSTEM, customer=customer, entry_reason=EntryReason.OTHER, deposit_target="1000"
+    )
+    assert member.current_agent_id == agent.pk  # the only agent with room on a fresh desk
+    return member
+
+
+def other_member_kwargs(world: dict) -> dict:
+    """A member held by another agent (staff_b): out of the signed-in agent's scope."""
+    if "followup_member_b" not in world:
+        world["followup_member_b"] = _member_held_by(world["staff_b"], world["customer_b"])
+    return {"member_id": world["followup_member_b"].pk}
+
+
+def own_member_kwargs(world: dict, user) -> dict:
+    """A member held by the signed-in agent (the only agent on the desk)."""
+    return {"member_id": _member_held_by(user, world["customer_a"]).pk}
+
+
+def log_data(world: dict) -> dict:
+    return {"kind": "CALL", "note": "Ditelepon, belum diangkat"}

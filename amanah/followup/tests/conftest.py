@@ -1,0 +1,58 @@
+"""Follow-up desk fixtures: agents on the desk, customers, members enrolled through services."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from amanah.core.roles import RoleKey as R
+from amanah.customers.models import Customer
+from amanah.followup import services
+from amanah.followup.models import EntryReason
+
+T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB
+HOURS_48 = timedelta(hours=48)
+
+
+@pytest.fixture
+def make_desk(make_user, system):
+    def make(count: int, *, capacity: int = 200):
+        return [
+            services.desk_agent_add(
+                actor=system,
+                user=make_user(R.AGENT, full_name=f"Agen {n + 1}", email=f"agen{n}@bank.co.id"),
+                capacity=capacity,
+            )
+            for n in range(count)
+        ]
+
+    return make
+
+
+@pytest.fixture
+def make_customers(branch_a):
+    def make(count: int) -> list[Customer]:
+        start = Customer.objects.count()
+        return Customer.objects.bulk_create(
+            Customer(
+                full_name=f"Member Uji {start + n}",
+                name_search=f"member uji {start + n}",
+                home_branch=branch_a,
+            )
+            for n in range(count)
+        )
+
+    return make
+
+
+@pytest.fixture
+def enrol(system):
+    def make(customer, *, at=T0, target="100000"):
+        return services.member_enrol(
+            actor=system,
+            customer=customer,
+            entry_reason=EntryReason.NEW_ACCOUNT,
+            deposit_target=target,
+            now=at,
+        )
+
+    return make
