@@ -24,6 +24,7 @@ from amanah.cases.policies import (
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_UPDATE,
+    CASE_VIEW,
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import (
@@ -196,6 +197,9 @@ events.declare(services.CASE_CREATED)
 # turns it into one IN_APP and one EMAIL message per recipient.
 events.declare(SLA_DIGEST)
 
+registry.navigation.register(
+    "cases.mine", NavItem(gettext_lazy("Kasus saya"), "cases:mine", CASE_VIEW), order=19
+)
 registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
 )

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
@@ -18,6 +19,7 @@ from amanah.iam import authz
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
+CASE_NO_MAX = 30  # Case.case_no's length
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class QueueFilter:
     priority: str = ""
     category: str = ""
     overdue_only: bool = False
+    case_no: str = ""  # normalised (``normalise_case_no``); any status when given
 
     def as_meta(self) -> dict:
         return {k: str(v) for k, v in self.__dict__.items() if v}
@@ -45,10 +48,63 @@ def case_for(*, actor, case_id) -> Case:
     return case
 
 
+def normalise_case_no(term: str) -> str:
+    """A case number as people type it (" pgd-2026- 000123 "): no whitespace, upper case, so
+    an exact match on the unique column finds it."""
+    return "".join((term or "").split()).upper()
+
+
+def case_by_number(*, actor, term: str) -> Case:
+    """The case with this number among those the actor may open; NotFound otherwise (missing
+    and out of scope give the same answer)."""
+    authz.require(actor, CASE_VIEW)
+    number = normalise_case_no(term)
+    if not number or len(number) > CASE_NO_MAX or not number.isprintable():
+        raise NotFound()
+    case = Case.objects.visible_to(actor).filter(case_no=number).first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+class MyTab(TextChoices):
+    ASSIGNED = "assigned", gettext_lazy("Ditugaskan ke saya")
+    CREATED = "created", gettext_lazy("Saya catat")
+    DONE = "done", gettext_lazy("Selesai")
+
+
+def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[str, int]]:
+    """ "Kasus saya": the actor's own cases (assigned to them, created by them, finished),
+    nearest due first, and the count of each tab — one query for the counts, one for the page.
+
+    Always inside ``visible_to(actor)``: a case assigned to the actor but since moved out of
+    their scope does not show. ``case_no`` (normalised) narrows any tab to that number.
+    """
+    authz.require(actor, CASE_VIEW)
+    base = Case.objects.visible_to(actor).filter(Q(assigned_to=actor) | Q(created_by=actor))
+    is_open = Q(status__in=OPEN_STATUSES)
+    tabs = {
+        MyTab.ASSIGNED: is_open & Q(assigned_to=actor),
+        MyTab.CREATED: is_open & Q(created_by=actor),
+        MyTab.DONE: ~is_open,
+    }
+    counts = base.aggregate(**{str(k): Count("id", filter=q) for k, q in tabs.items()})
+    rows = base.filter(tabs.get(tab, tabs[MyTab.ASSIGNED]))
+    if case_no:
+        rows = rows.filter(case_no=case_no)
+    order = ("-updated_at", "id") if tab == MyTab.DONE else ("sla_due_at", "id")
+    rows = rows.select_related("customer", "category", "assigned_to").order_by(*order)
+    return list(rows[:PAGE_SIZE]), {str(k): v for k, v in counts.items()}
+
+
 def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:
-    """Open cases of the branches in scope: overdue first, then the nearest due."""
+    """Open cases of the branches in scope: overdue first, then the nearest due. A case
+    number finds that case whatever its status (the unique index answers it)."""
     authz.require(actor, CASE_QUEUE)
-    cases = Case.objects.visible_to(actor).filter(status__in=OPEN_STATUSES)
+    cases = Case.objects.visible_to(actor)
+    if filters.case_no:
+        return cases.filter(case_no=filters.case_no).order_by("sla_due_at", "id")
+    cases = cases.filter(status__in=OPEN_STATUSES)
     if filters.branch_id:
         cases = cases.filter(branch_id=filters.branch_id)
     if filters.status:

@@ -4,6 +4,8 @@ from amanah.cases import views
 
 app_name = "cases"
 urlpatterns = [
+    path("mine/", views.mine, name="mine"),
+    path("find/", views.find, name="find"),
     path("queue/", views.queue, name="queue"),
     path("queue/export.csv", views.export, name="export"),
     path("settings/", views.sla_settings, name="sla_settings"),

@@ -157,6 +157,7 @@ CASES = [
         data=lambda w: {"reason": "berbeda orang, sudah dicek"},
         ok_status=(303,),
     ),
+    ViewCase("cases:mine", "case.view"),
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
     ViewCase("cases:sla_settings", "sla.manage"),
