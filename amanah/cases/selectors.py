@@ -8,14 +8,16 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.models import OPEN_STATUSES, Case
+from amanah.cases.models import OPEN_STATUSES, ActivityType, Case, CaseActivity, CaseStatus
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core.errors import NotFound
 from amanah.iam import authz
+from amanah.iam.models import User
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
@@ -52,6 +54,50 @@ def normalise_case_no(term: str) -> str:
     """A case number as people type it (" pgd-2026- 000123 "): no whitespace, upper case, so
     an exact match on the unique column finds it."""
     return "".join((term or "").split()).upper()
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    activity: CaseActivity
+    change: str  # "Diproses → Menunggu info nasabah", "Rina → Budi"; "" when nothing moved
+
+
+def _status_label(code) -> str:
+    return str(CaseStatus(code).label) if code in CaseStatus.values else str(code or "—")
+
+
+def case_history(case: Case) -> list[HistoryLine]:
+    """The case's log lines, oldest first, each saying what moved from what to what: statuses
+    by their Indonesian labels, assignees by name (looked up in one query for the whole log).
+    The case was opened through ``case_for`` (scope checked there)."""
+    activities = list(case.activities.select_related("actor").order_by("created_at", "id"))
+    usernames = {
+        a.meta.get(k)
+        for a in activities
+        if a.activity_type == ActivityType.ASSIGN
+        for k in ("from", "to")
+        if isinstance(a.meta.get(k), str)
+    }
+    names = dict(User.objects.filter(username__in=usernames).values_list("username", "full_name"))
+
+    def who(username) -> str:
+        return names.get(username) or username or _("belum ada")
+
+    lines = []
+    for a in activities:
+        meta, change = a.meta if isinstance(a.meta, dict) else {}, ""
+        if a.activity_type == ActivityType.ASSIGN:
+            change = f"{who(meta.get('from'))} → {who(meta.get('to'))}"
+        elif a.activity_type == ActivityType.ESCALATE:
+            change = _("%(a)s → Dieskalasi (level %(n)s)") % {
+                "a": _status_label(meta.get("from")),
+                "n": meta.get("level", "?"),
+            }
+        elif a.activity_type == ActivityType.STATUS_CHANGE and "to" in meta:
+            to = _status_label(meta["to"])
+            change = f"{_status_label(meta['from'])} → {to}" if meta.get("from") else f"→ {to}"
+        lines.append(HistoryLine(a, change))
+    return lines
 
 
 def case_by_number(*, actor, term: str) -> Case:

@@ -117,7 +117,7 @@ def _detail_context(request, case, **forms):
         "case": case,
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
-        "activities": case.activities.select_related("actor").order_by("created_at"),
+        "history": selectors.case_history(case),
         "attachments": case.attachments.all(),
         "transitions": moves["transitions"],
         "can": {

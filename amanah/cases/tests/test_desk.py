@@ -250,3 +250,30 @@ def test_english_smoke(desk, agent):
     assert "My cases" in mine and "Kasus saya" not in mine
     assert " left" in detail or "overdue by" in detail
     assert "sisa" not in detail
+
+
+# --------------------------------------------------------------------------- history from → to
+
+
+def test_the_history_names_the_assignees_and_both_statuses(
+    open_case, agent, supervisor, make_user, branch_a
+):
+    other = make_user(R.AGENT, branches=[branch_a], full_name="Rina Lubis")
+    case = open_case()
+    cases.case_assign(actor=supervisor, case=case, assignee=agent)
+    cases.case_assign(actor=supervisor, case=case, assignee=other)
+    cases.case_change_status(actor=supervisor, case=case, to_status="IN_PROGRESS")
+    cases.case_change_status(actor=supervisor, case=case, to_status="WAITING_INFO")
+    cases.case_escalate(actor=supervisor, case=case, reason="butuh unit kartu pusat")
+    changes = [line.change for line in selectors.case_history(case) if line.change]
+    assert changes == [
+        "→ Baru",
+        f"belum ada → {agent.full_name}",
+        f"{agent.full_name} → Rina Lubis",
+        "Baru → Diproses",
+        "Diproses → Menunggu info nasabah",
+        "Menunggu info nasabah → Dieskalasi (level 1)",
+    ]
+    page = sign_in(Client(), supervisor).get(reverse("cases:detail", args=[case.pk]))
+    assert "Diproses → Menunggu info nasabah" in page.content.decode()
+    assert f"{agent.full_name} → Rina Lubis" in page.content.decode()
