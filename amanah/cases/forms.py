@@ -118,3 +118,13 @@ class FindForm(forms.Form):
     """The header's search box: a case number, or anything the customer search takes."""
 
     q = forms.CharField(label=_("Cari"), max_length=100)
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan membuka kembali"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DuplicateForm(forms.Form):
+    duplicate_of = forms.CharField(label=_("No. kasus asal"), max_length=40)

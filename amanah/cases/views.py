@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,11 +20,13 @@ from amanah.cases.forms import (
     CaseNumberForm,
     CategoryForm,
     CloseForm,
+    DuplicateForm,
     ExtensionForm,
     FinalResponseForm,
     FindForm,
     NoteForm,
     QueueFilterForm,
+    ReopenForm,
     RootCauseForm,
     SlaPolicyForm,
 )
@@ -34,6 +37,7 @@ from amanah.cases.policies import (
     CASE_CREATE,
     CASE_EXPORT,
     CASE_QUEUE,
+    CASE_REOPEN,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
     CASE_VIEW,
@@ -104,6 +108,10 @@ def _moves(actor, case) -> dict:
     return {
         "transitions": [m for m in moves if not m.required_fields],
         "respond": CaseStatus.RESOLVED in targets,
+        "reopen": case.status == CaseStatus.CLOSED
+        and CaseStatus.IN_PROGRESS in targets
+        and services.within_reopen_window(case, {"reason": "-" * services.MIN_REASON}),
+        "duplicate": CaseStatus.CANCELLED in targets,
         # Shown on any case not yet closed, so that closing too early is refused with the reason.
         "close": may_close and case.status != CaseStatus.CLOSED,
         "escalate": services.may_escalate(actor, case),
@@ -125,6 +133,8 @@ def _detail_context(request, case, **forms):
             "respond": moves["respond"],
             "close": moves["close"],
             "escalate": moves["escalate"],
+            "reopen": moves["reopen"],
+            "duplicate": moves["duplicate"],
             "assign": authz.has_perm(actor, CASE_ASSIGN),
             "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
         },
@@ -132,6 +142,9 @@ def _detail_context(request, case, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "final_form": forms.get("final_form") or FinalResponseForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "duplicate_form": forms.get("duplicate_form") or DuplicateForm(),
+        "reopen_days": settings.CASE_REOPEN_DAYS,
         "extension_form": ExtensionForm(),
         "root_cause_form": RootCauseForm(initial={"root_cause": case.root_cause}),
         "now": timezone.now(),
@@ -210,6 +223,28 @@ def close(request, case_id):
         return _("Kasus ditutup.")
 
     return _act(request, case_id, CASE_CLOSE, do_close, CloseForm, "close_form")
+
+
+@requires(CASE_REOPEN)
+@require_POST
+def reopen(request, case_id):
+    def do_reopen(case, data):
+        services.case_reopen(actor=request.user, case=case, reason=data["reason"])
+        return _("Kasus dibuka kembali.")
+
+    return _act(request, case_id, CASE_REOPEN, do_reopen, ReopenForm, "reopen_form")
+
+
+@requires(CASE_CLOSE)
+@require_POST
+def cancel_duplicate(request, case_id):
+    def do_cancel(case, data):
+        services.case_cancel_duplicate(
+            actor=request.user, case=case, original_no=data["duplicate_of"]
+        )
+        return _("Kasus dibatalkan sebagai duplikat.")
+
+    return _act(request, case_id, CASE_CLOSE, do_cancel, DuplicateForm, "duplicate_form")
 
 
 @requires(CASE_ASSIGN)

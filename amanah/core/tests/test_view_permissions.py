@@ -202,6 +202,8 @@ CASES = [
             ),
             ("close", "case.close", lambda w: {"resolution_code": "REFUND"}),
             ("assign", "case.assign", lambda w: {"assignee": str(w["staff_a"].pk)}),
+            ("reopen", "case.reopen", lambda w: {"reason": "nasabah belum menerima dana"}),
+            ("cancel_duplicate", "case.close", lambda w: {"duplicate_of": "PGD-2026-000001"}),
             ("escalate", "case.assign", lambda w: {"reason": "butuh unit kartu pusat"}),
             (
                 "extend",
