@@ -120,7 +120,7 @@ class MyTab(TextChoices):
 
 
 def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[str, int]]:
-    """ "Kasus saya": the actor's own cases (assigned to them, created by them, finished),
+    """Kasus saya: the actor's own cases (assigned to them, created by them, finished),
     nearest due first, and the count of each tab — one query for the counts, one for the page.
 
     Always inside ``visible_to(actor)``: a case assigned to the actor but since moved out of

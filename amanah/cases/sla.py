@@ -92,9 +92,9 @@ class SlaView:
 
 
 def duration_text(minutes: int) -> str:
-    """ "7 hari 3 jam", "3 jam 20 menit", "45 menit": two units at most, never "h"/"j" (read
-    as hours/jam by some and days/hari by others). Whole minutes, rounded down; a zero second
-    unit is left out ("2 hari", "3 jam")."""
+    """Durations in words ("7 hari 3 jam", "3 jam 20 menit", "45 menit"): two units at most,
+    never "h"/"j" (read as hours/jam by some and days/hari by others). Whole minutes, rounded
+    down; a zero second unit is left out ("2 hari", "3 jam")."""
     minutes = max(0, int(minutes))
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)

@@ -407,7 +407,7 @@ def queue(request):
 
 @requires(CASE_VIEW)
 def mine(request):
-    """ "Kasus saya": the agent's own cases by tab, with counts and SLA state; a case number
+    """Kasus saya: the agent's own cases by tab, with counts and SLA state; a case number
     narrows the tab. Bad input (NUL bytes, overlong, unknown tab) is a 400 with the reason."""
     form = CaseNumberForm(request.GET or None)
     tab = request.GET.get("tab") or selectors.MyTab.ASSIGNED
