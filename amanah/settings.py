@@ -429,3 +429,6 @@ MESSAGING_DISPATCH_CRON = os.environ.get("MESSAGING_DISPATCH_CRON", "* * * * *")
 MESSAGING_PARKED_CALLBACK_DAYS = env_int("MESSAGING_PARKED_CALLBACK_DAYS", 7)
 MESSAGING_PARKED_CLEANUP_BATCH = env_int("MESSAGING_PARKED_CLEANUP_BATCH", 5000)
 MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", "23 * * * *")
+
+# Cases: a closed case may be reopened (supervisor, with a reason) within this many days.
+CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 14)

@@ -24,6 +24,7 @@ from amanah.cases.policies import (
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_UPDATE,
+    CASE_VIEW,
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import (
@@ -202,6 +203,9 @@ events.declare(services.CASE_CREATED)
 events.declare(SLA_DIGEST)
 
 registry.navigation.register(
+    "cases.mine", NavItem(gettext_lazy("Kasus saya"), "cases:mine", CASE_VIEW), order=19
+)
+registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
 )
 registry.navigation.register(
@@ -264,6 +268,34 @@ HAS_ESCALATION_REASON = register_guard(
     field="reason",
 )
 
+WITHIN_REOPEN_WINDOW = register_guard(
+    "cases.case.within_reopen_window",
+    services.within_reopen_window,
+    message=gettext_lazy(
+        "Kasus hanya dapat dibuka kembali dalam batas hari setelah ditutup, dengan alasan."
+    ),
+    field="reason",
+)
+DUPLICATE_TARGET_VALID = register_guard(
+    "cases.case.duplicate_target_valid",
+    services.duplicate_target_valid,
+    message=gettext_lazy("Kasus asal harus kasus lain dalam cakupan Anda yang bukan duplikat."),
+    field="duplicate_of",
+)
+
+
+def _to_cancelled(source: str) -> TransitionSpec:
+    """Cancel as a duplicate: who may close a case may say it repeats another one."""
+    return TransitionSpec(
+        source,
+        S.CANCELLED,
+        CASE_CLOSE,
+        gettext_noop("Batalkan sebagai duplikat"),
+        guard=DUPLICATE_TARGET_VALID,
+        required=("duplicate_of",),
+        audit_action=AuditAction.CLOSE_CASE,
+    )
+
 
 def _to_escalated(source: str) -> TransitionSpec:
     return TransitionSpec(
@@ -317,6 +349,16 @@ declare_workflow(
             # With their own forms: escalation (a reason), the final response, the close.
             *(_to_escalated(source) for source in (S.NEW, S.IN_PROGRESS, S.WAITING_INFO)),
             *(_to_resolved(source) for source in (S.NEW, S.IN_PROGRESS, S.ESCALATED)),
+            # Reopening a closed case: within CASE_REOPEN_DAYS, with a reason (case_reopen).
+            TransitionSpec(
+                S.CLOSED,
+                S.IN_PROGRESS,
+                CASE_REOPEN,
+                gettext_noop("Buka kembali"),
+                guard=WITHIN_REOPEN_WINDOW,
+                required=("reason",),
+            ),
+            *(_to_cancelled(source) for source in OPEN_STATUSES),
             TransitionSpec(
                 S.RESOLVED,
                 S.CLOSED,

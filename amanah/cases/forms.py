@@ -52,6 +52,7 @@ class QueueFilterForm(forms.Form):
     )
     category = forms.ChoiceField(label=_("Kategori"), required=False)
     overdue = forms.BooleanField(label=_("Hanya yang terlambat"), required=False)
+    number = forms.CharField(label=_("No. kasus"), required=False, max_length=40)
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,3 +106,25 @@ class SurveyForm(forms.Form):
 
 class RootCauseForm(forms.Form):
     root_cause = forms.ChoiceField(label=_("Akar masalah"), choices=RootCause.choices)
+
+
+class CaseNumberForm(forms.Form):
+    """A case number as typed (Kasus saya); NUL bytes and overlong input are refused here."""
+
+    number = forms.CharField(label=_("No. kasus"), required=False, max_length=40)
+
+
+class FindForm(forms.Form):
+    """The header's search box: a case number, or anything the customer search takes."""
+
+    q = forms.CharField(label=_("Cari"), max_length=100)
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan membuka kembali"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DuplicateForm(forms.Form):
+    duplicate_of = forms.CharField(label=_("No. kasus asal"), max_length=40)

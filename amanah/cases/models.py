@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.timezone import now
@@ -37,6 +37,9 @@ class CaseStatus(models.TextChoices):
     ESCALATED = "ESCALATED", _("Dieskalasi")
     RESOLVED = "RESOLVED", _("Selesai (jawaban akhir)")
     CLOSED = "CLOSED", _("Ditutup")
+    # Closed without an answer of its own: the same complaint is handled in ``duplicate_of``.
+    # Not counted as a complaint in the OJK figures (``selectors.ojk_complaint_counts``).
+    CANCELLED = "CANCELLED", _("Dibatalkan (duplikat)")
 
 
 OPEN_STATUSES = (
@@ -170,6 +173,15 @@ class Case(models.Model):
         "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolution_code = models.CharField(max_length=40, blank=True)
+    # The case this one repeats (status CANCELLED); no index: looked up by this row only.
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        db_index=False,
+    )
     root_cause = models.CharField(max_length=12, choices=RootCause.choices, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
@@ -186,6 +198,13 @@ class Case(models.Model):
                     Q(final_response__isnull=False)
                     & Q(GreaterThanOrEqual(Length("final_response"), FINAL_RESPONSE_MIN_LENGTH))
                 ),
+            ),
+            models.CheckConstraint(
+                name="case_cancelled_names_its_original",
+                condition=~Q(status="CANCELLED") | Q(duplicate_of__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="case_not_duplicate_of_itself", condition=~Q(duplicate_of=F("id"))
             ),
         ]
         # Measured at 1M cases (docs/benchmarks.md). The sweep and queue indexes cover open

@@ -6,18 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.models import OPEN_STATUSES, Case
+from amanah.cases.models import OPEN_STATUSES, ActivityType, Case, CaseActivity, CaseStatus
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core.errors import NotFound
 from amanah.iam import authz
+from amanah.iam.models import User
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
+CASE_NO_MAX = 30  # Case.case_no's length
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class QueueFilter:
     priority: str = ""
     category: str = ""
     overdue_only: bool = False
+    case_no: str = ""  # normalised (``normalise_case_no``); any status when given
 
     def as_meta(self) -> dict:
         return {k: str(v) for k, v in self.__dict__.items() if v}
@@ -45,10 +50,107 @@ def case_for(*, actor, case_id) -> Case:
     return case
 
 
+def normalise_case_no(term: str) -> str:
+    """A case number as people type it (" pgd-2026- 000123 "): no whitespace, upper case, so
+    an exact match on the unique column finds it."""
+    return "".join((term or "").split()).upper()
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    activity: CaseActivity
+    change: str  # "Diproses → Menunggu info nasabah", "Rina → Budi"; "" when nothing moved
+
+
+def _status_label(code) -> str:
+    return str(CaseStatus(code).label) if code in CaseStatus.values else str(code or "—")
+
+
+def case_history(case: Case) -> list[HistoryLine]:
+    """The case's log lines, oldest first, each saying what moved from what to what: statuses
+    by their Indonesian labels, assignees by name (looked up in one query for the whole log).
+    The case was opened through ``case_for`` (scope checked there)."""
+    activities = list(case.activities.select_related("actor").order_by("created_at", "id"))
+    usernames = {
+        a.meta.get(k)
+        for a in activities
+        if a.activity_type == ActivityType.ASSIGN
+        for k in ("from", "to")
+        if isinstance(a.meta.get(k), str)
+    }
+    names = dict(User.objects.filter(username__in=usernames).values_list("username", "full_name"))
+
+    def who(username) -> str:
+        return names.get(username) or username or _("belum ada")
+
+    lines = []
+    for a in activities:
+        meta, change = a.meta if isinstance(a.meta, dict) else {}, ""
+        if a.activity_type == ActivityType.ASSIGN:
+            change = f"{who(meta.get('from'))} → {who(meta.get('to'))}"
+        elif a.activity_type == ActivityType.ESCALATE:
+            change = _("%(a)s → Dieskalasi (level %(n)s)") % {
+                "a": _status_label(meta.get("from")),
+                "n": meta.get("level", "?"),
+            }
+        elif a.activity_type == ActivityType.STATUS_CHANGE and "to" in meta:
+            to = _status_label(meta["to"])
+            change = f"{_status_label(meta['from'])} → {to}" if meta.get("from") else f"→ {to}"
+        lines.append(HistoryLine(a, change))
+    return lines
+
+
+def case_by_number(*, actor, term: str) -> Case:
+    """The case with this number among those the actor may open; NotFound otherwise (missing
+    and out of scope give the same answer)."""
+    authz.require(actor, CASE_VIEW)
+    number = normalise_case_no(term)
+    if not number or len(number) > CASE_NO_MAX or not number.isprintable():
+        raise NotFound()
+    case = Case.objects.visible_to(actor).filter(case_no=number).first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+class MyTab(TextChoices):
+    ASSIGNED = "assigned", gettext_lazy("Ditugaskan ke saya")
+    CREATED = "created", gettext_lazy("Saya catat")
+    DONE = "done", gettext_lazy("Selesai")
+
+
+def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[str, int]]:
+    """Kasus saya: the actor's own cases (assigned to them, created by them, finished),
+    nearest due first, and the count of each tab — one query for the counts, one for the page.
+
+    Always inside ``visible_to(actor)``: a case assigned to the actor but since moved out of
+    their scope does not show. ``case_no`` (normalised) narrows any tab to that number.
+    """
+    authz.require(actor, CASE_VIEW)
+    base = Case.objects.visible_to(actor).filter(Q(assigned_to=actor) | Q(created_by=actor))
+    is_open = Q(status__in=OPEN_STATUSES)
+    tabs = {
+        MyTab.ASSIGNED: is_open & Q(assigned_to=actor),
+        MyTab.CREATED: is_open & Q(created_by=actor),
+        MyTab.DONE: ~is_open,
+    }
+    counts = base.aggregate(**{str(k): Count("id", filter=q) for k, q in tabs.items()})
+    rows = base.filter(tabs.get(tab, tabs[MyTab.ASSIGNED]))
+    if case_no:
+        rows = rows.filter(case_no=case_no)
+    order = ("-updated_at", "id") if tab == MyTab.DONE else ("sla_due_at", "id")
+    rows = rows.select_related("customer", "category", "assigned_to").order_by(*order)
+    return list(rows[:PAGE_SIZE]), {str(k): v for k, v in counts.items()}
+
+
 def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:
-    """Open cases of the branches in scope: overdue first, then the nearest due."""
+    """Open cases of the branches in scope: overdue first, then the nearest due. A case
+    number finds that case whatever its status (the unique index answers it)."""
     authz.require(actor, CASE_QUEUE)
-    cases = Case.objects.visible_to(actor).filter(status__in=OPEN_STATUSES)
+    cases = Case.objects.visible_to(actor)
+    if filters.case_no:
+        return cases.filter(case_no=filters.case_no).order_by("sla_due_at", "id")
+    cases = cases.filter(status__in=OPEN_STATUSES)
     if filters.branch_id:
         cases = cases.filter(branch_id=filters.branch_id)
     if filters.status:
@@ -103,3 +205,39 @@ def queue_export(*, actor, filters: QueueFilter) -> list[Case]:
             meta={"filters": filters.as_meta(), "rows": len(rows)},
         )
     return rows
+
+
+def ojk_complaint_counts(*, actor, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+    """Complaint figures for the OJK report (POJK 22/2023), per category code and ``"total"``,
+    for complaints received in [since, until) in the actor's scope: received, open, resolved,
+    resolved by the regulatory day-20 deadline.
+
+    A case cancelled as a duplicate is not a complaint of its own: the original counts once,
+    the duplicate not at all. One grouped query.
+    """
+    authz.require(actor, CASE_QUEUE)
+    resolved = Q(resolved_at__isnull=False)
+    rows = (
+        Case.objects.visible_to(actor)
+        .filter(received_at__gte=since, received_at__lt=until)
+        .exclude(status=CaseStatus.CANCELLED)
+        .values("category_id")
+        .annotate(
+            received=Count("id"),
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            resolved=Count("id", filter=resolved),
+            resolved_in_time=Count(
+                "id",
+                filter=resolved
+                & (
+                    Q(regulatory_deadline_at__isnull=True)
+                    | Q(resolved_at__lte=F("regulatory_deadline_at"))
+                ),
+            ),
+        )
+        .order_by("category_id")
+    )
+    keys = ("received", "open", "resolved", "resolved_in_time")
+    counts = {r["category_id"]: {k: r[k] for k in keys} for r in rows}
+    counts["total"] = {k: sum(c[k] for c in counts.values()) for k in keys}
+    return counts

@@ -8,7 +8,9 @@ through the engine (``workflow.contract.transition_apply``); see "status changes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -257,10 +259,10 @@ def _first_response(case: Case, at) -> list[str]:
 def _worked_on(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     """A hand move (in progress, waiting for the customer, taken back, reopened)."""
     fields = _first_response(case, at)
-    if previous == S.RESOLVED:  # reopened: a new final response is needed before closing
-        case.final_response, case.resolved_at = None, None
-        fields += ["final_response", "resolved_at"]
-    note = (data.get("note") or "").strip()
+    if previous in (S.RESOLVED, S.CLOSED):
+        fields += _reopened(case, at)
+        data["audit"]["reopened_from"] = previous
+    note = (data.get("reason") or data.get("note") or "").strip()
     _log(case, actor, ActivityType.STATUS_CHANGE, note, **{"from": previous, "to": case.status})
     return fields
 
@@ -281,6 +283,71 @@ def _closed(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     return ["closed_at", "closed_by"]
 
 
+def _reopened(case: Case, at) -> list[str]:
+    """Reopening a resolved or closed case (SLA policy: *resume where it stopped*).
+
+    The resolution clock stopped at the final response; it resumes now with the working time
+    that was left then: the time between the final response and the reopening counts as a
+    pause (like waiting for the customer), so ``sla_due_at`` and ``warn_at`` move on by it.
+    Marks already earned stay (a case breached before its answer is still breached). The OJK
+    day-20 deadline counts from the complaint's receipt and does not move. A new final
+    response is needed before the case can be closed again.
+    """
+    stopped = case.resolved_at or case.closed_at or at
+    case.paused_minutes += sla.paused_working_minutes(case.branch, stopped, at)
+    case.sla_due_at = sla.after_pause(case.branch, case.sla_due_at, stopped, at)
+    case.warn_at = sla.after_pause(case.branch, case.warn_at, stopped, at)
+    case.final_response, case.resolved_at = None, None
+    case.closed_at, case.closed_by, case.resolution_code = None, None, ""
+    return [
+        "paused_minutes",
+        "sla_due_at",
+        "warn_at",
+        "final_response",
+        "resolved_at",
+        "closed_at",
+        "closed_by",
+        "resolution_code",
+    ]
+
+
+def within_reopen_window(case: Case, data: dict) -> bool:
+    """Guard of CLOSED → IN_PROGRESS: closed at most ``CASE_REOPEN_DAYS`` ago, with a reason."""
+    return (
+        case.closed_at is not None
+        and timezone.now() <= case.closed_at + timedelta(days=settings.CASE_REOPEN_DAYS)
+        and len((data.get("reason") or "").strip()) >= MIN_REASON
+    )
+
+
+def duplicate_target_valid(case: Case, data: dict) -> bool:
+    """Guard of → CANCELLED: the original is another case the actor may open, and is not
+    itself a cancelled duplicate (a chain would hide the one that is being handled)."""
+    original = data.get("duplicate_of")
+    return (
+        isinstance(original, Case)
+        and original.pk != case.pk
+        and Case.objects.visible_to(data["actor"])
+        .filter(pk=original.pk)
+        .exclude(status=S.CANCELLED)
+        .exists()
+    )
+
+
+def _cancelled(case: Case, actor, previous: str, data: dict, at) -> list[str]:
+    """Cancelled as a duplicate: closed without an answer of its own; the clock stops."""
+    case.closed_at, case.closed_by = at, actor if getattr(actor, "pk", None) else None
+    original = case.duplicate_of
+    _log(
+        case,
+        actor,
+        ActivityType.STATUS_CHANGE,
+        _("Duplikat dari %s") % original.case_no,
+        **{"from": previous, "to": S.CANCELLED, "duplicate_of": original.case_no},
+    )
+    return ["closed_at", "closed_by"]
+
+
 def _escalated(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     case.escalation_level += 1
     reason = data["reason"].strip()
@@ -296,7 +363,12 @@ def _escalated(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     return ["escalation_level"]
 
 
-_IMPLIED = {S.RESOLVED: _resolved, S.CLOSED: _closed, S.ESCALATED: _escalated}
+_IMPLIED = {
+    S.RESOLVED: _resolved,
+    S.CLOSED: _closed,
+    S.ESCALATED: _escalated,
+    S.CANCELLED: _cancelled,
+}
 
 
 def _locked_in_scope(actor, case: Case) -> Case:
@@ -515,6 +587,64 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
     # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction, after the close.
     events.emit("cases.case_closed", actor=actor, case=case)
     return case
+
+
+@transaction.atomic
+def case_reopen(*, actor, case: Case, reason: str) -> Case:
+    """Reopen a closed case within ``CASE_REOPEN_DAYS`` (the move CLOSED → IN_PROGRESS, with
+    its permission ``case.reopen``): a reason is required and audited (as its length); the SLA
+    clock resumes where it stopped (``_reopened``)."""
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ServiceError(
+            "reason_required",
+            _("Tuliskan alasan membuka kembali (minimal 10 karakter)."),
+            field="reason",
+        )
+    case = _locked_in_scope(actor, case)
+    if case.status != S.CLOSED:
+        raise ServiceError(
+            "case_not_closed", _("Hanya kasus yang sudah ditutup dapat dibuka kembali.")
+        )
+    if not within_reopen_window(case, {"reason": reason}):
+        raise ServiceError(
+            "reopen_window_passed",
+            _("Kasus hanya dapat dibuka kembali dalam %d hari setelah ditutup.")
+            % settings.CASE_REOPEN_DAYS,
+            field="reason",
+        )
+    return transition_apply(actor=actor, obj=case, to=S.IN_PROGRESS, reason=reason)
+
+
+@transaction.atomic
+def case_cancel_duplicate(*, actor, case: Case, original_no: str) -> Case:
+    """Cancel an open case as a duplicate of another (found by its number among the cases the
+    actor may open): the move → CANCELLED, linked, audited; left out of the OJK counts."""
+    from amanah.cases.selectors import case_by_number
+
+    try:
+        original = case_by_number(actor=actor, term=original_no)
+    except NotFound:
+        raise ServiceError(
+            "duplicate_of_not_found",
+            _("Kasus asal tidak ditemukan; periksa nomornya."),
+            field="duplicate_of",
+        ) from None
+    case = _locked_in_scope(actor, case)
+    if original.pk == case.pk:
+        raise ServiceError(
+            "duplicate_of_self",
+            _("Kasus tidak dapat menjadi duplikat dirinya sendiri."),
+            field="duplicate_of",
+        )
+    if original.status == S.CANCELLED:
+        raise ServiceError(
+            "duplicate_of_cancelled",
+            _("Kasus asal juga duplikat; pilih kasus yang ditangani (%s).")
+            % (original.duplicate_of.case_no if original.duplicate_of_id else "—"),
+            field="duplicate_of",
+        )
+    return transition_apply(actor=actor, obj=case, to=S.CANCELLED, duplicate_of=original)
 
 
 @transaction.atomic

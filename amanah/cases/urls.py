@@ -4,6 +4,8 @@ from amanah.cases import views
 
 app_name = "cases"
 urlpatterns = [
+    path("mine/", views.mine, name="mine"),
+    path("find/", views.find, name="find"),
     path("queue/", views.queue, name="queue"),
     path("queue/export.csv", views.export, name="export"),
     path("settings/", views.sla_settings, name="sla_settings"),
@@ -16,6 +18,8 @@ urlpatterns = [
     path("<uuid:case_id>/final-response/", views.final_response, name="final_response"),
     path("<uuid:case_id>/close/", views.close, name="close"),
     path("<uuid:case_id>/assign/", views.assign, name="assign"),
+    path("<uuid:case_id>/reopen/", views.reopen, name="reopen"),
+    path("<uuid:case_id>/duplicate/", views.cancel_duplicate, name="cancel_duplicate"),
     path("<uuid:case_id>/escalate/", views.escalate, name="escalate"),
     path("<uuid:case_id>/extend/", views.extend, name="extend"),
     path("<uuid:case_id>/root-cause/", views.root_cause, name="root_cause"),

@@ -4,9 +4,11 @@ CSV export, attachment download, and ADMIN configuration of categories and SLA p
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,12 +17,16 @@ from django.views.decorators.http import require_POST
 from amanah.cases import attachments, receipts, selectors, services
 from amanah.cases.forms import (
     CaseIntakeForm,
+    CaseNumberForm,
     CategoryForm,
     CloseForm,
+    DuplicateForm,
     ExtensionForm,
     FinalResponseForm,
+    FindForm,
     NoteForm,
     QueueFilterForm,
+    ReopenForm,
     RootCauseForm,
     SlaPolicyForm,
 )
@@ -31,17 +37,20 @@ from amanah.cases.policies import (
     CASE_CREATE,
     CASE_EXPORT,
     CASE_QUEUE,
+    CASE_REOPEN,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
     CASE_VIEW,
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
-from amanah.core.errors import ServiceError
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
+from amanah.core.permissions import SIGNED_IN
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
+from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.iam.models import Branch
@@ -99,6 +108,10 @@ def _moves(actor, case) -> dict:
     return {
         "transitions": [m for m in moves if not m.required_fields],
         "respond": CaseStatus.RESOLVED in targets,
+        "reopen": case.status == CaseStatus.CLOSED
+        and CaseStatus.IN_PROGRESS in targets
+        and services.within_reopen_window(case, {"reason": "-" * services.MIN_REASON}),
+        "duplicate": CaseStatus.CANCELLED in targets,
         # Shown on any case not yet closed, so that closing too early is refused with the reason.
         "close": may_close and case.status != CaseStatus.CLOSED,
         "escalate": services.may_escalate(actor, case),
@@ -112,7 +125,7 @@ def _detail_context(request, case, **forms):
         "case": case,
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
-        "activities": case.activities.select_related("actor").order_by("created_at"),
+        "history": selectors.case_history(case),
         "attachments": case.attachments.all(),
         "transitions": moves["transitions"],
         "can": {
@@ -120,6 +133,8 @@ def _detail_context(request, case, **forms):
             "respond": moves["respond"],
             "close": moves["close"],
             "escalate": moves["escalate"],
+            "reopen": moves["reopen"],
+            "duplicate": moves["duplicate"],
             "assign": authz.has_perm(actor, CASE_ASSIGN),
             "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
         },
@@ -127,6 +142,9 @@ def _detail_context(request, case, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "final_form": forms.get("final_form") or FinalResponseForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "duplicate_form": forms.get("duplicate_form") or DuplicateForm(),
+        "reopen_days": settings.CASE_REOPEN_DAYS,
         "extension_form": ExtensionForm(),
         "root_cause_form": RootCauseForm(initial={"root_cause": case.root_cause}),
         "now": timezone.now(),
@@ -205,6 +223,28 @@ def close(request, case_id):
         return _("Kasus ditutup.")
 
     return _act(request, case_id, CASE_CLOSE, do_close, CloseForm, "close_form")
+
+
+@requires(CASE_REOPEN)
+@require_POST
+def reopen(request, case_id):
+    def do_reopen(case, data):
+        services.case_reopen(actor=request.user, case=case, reason=data["reason"])
+        return _("Kasus dibuka kembali.")
+
+    return _act(request, case_id, CASE_REOPEN, do_reopen, ReopenForm, "reopen_form")
+
+
+@requires(CASE_CLOSE)
+@require_POST
+def cancel_duplicate(request, case_id):
+    def do_cancel(case, data):
+        services.case_cancel_duplicate(
+            actor=request.user, case=case, original_no=data["duplicate_of"]
+        )
+        return _("Kasus dibatalkan sebagai duplikat.")
+
+    return _act(request, case_id, CASE_CLOSE, do_cancel, DuplicateForm, "duplicate_form")
 
 
 @requires(CASE_ASSIGN)
@@ -328,6 +368,7 @@ def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
         priority=d["priority"],
         category=d["category"],
         overdue_only=d["overdue"],
+        case_no=selectors.normalise_case_no(d["number"]),
     )
 
 
@@ -340,7 +381,12 @@ def queue(request):
             after = (datetime.fromisoformat(request.GET["after_due"]), request.GET["after_id"])
         except ValueError:
             after = None
-    rows, next_key = selectors.queue_page(actor=request.user, filters=filters, after=after)
+    refused = form.is_bound and not form.is_valid()
+    rows, next_key = (
+        ([], None)
+        if refused
+        else selectors.queue_page(actor=request.user, filters=filters, after=after)
+    )
     query = request.GET.copy()
     for key in ("after_due", "after_id"):
         query.pop(key, None)
@@ -355,7 +401,59 @@ def queue(request):
             "now": timezone.now(),
             "can_export": authz.has_perm(request.user, CASE_EXPORT),
         },
+        status=400 if refused else 200,
     )
+
+
+@requires(CASE_VIEW)
+def mine(request):
+    """Kasus saya: the agent's own cases by tab, with counts and SLA state; a case number
+    narrows the tab. Bad input (NUL bytes, overlong, unknown tab) is a 400 with the reason."""
+    form = CaseNumberForm(request.GET or None)
+    tab = request.GET.get("tab") or selectors.MyTab.ASSIGNED
+    valid = (not form.is_bound or form.is_valid()) and tab in selectors.MyTab.values
+    number = (
+        selectors.normalise_case_no(form.cleaned_data["number"]) if form.is_bound and valid else ""
+    )
+    rows, counts = selectors.my_cases(
+        actor=request.user, tab=tab if valid else selectors.MyTab.ASSIGNED, case_no=number
+    )
+    return render(
+        request,
+        "cases/mine.html",
+        {
+            "form": form,
+            "tab": tab if valid else selectors.MyTab.ASSIGNED,
+            "tabs": [(value, label, counts[value]) for value, label in selectors.MyTab.choices],
+            "rows": rows if valid else [],
+            "refused": not valid,
+            "number": number,
+            "now": timezone.now(),
+        },
+        status=200 if valid else 400,
+    )
+
+
+@requires(SIGNED_IN)
+def find(request):
+    """The header's search box: a case number the actor may open goes to that case; anything
+    else goes to the customer search with the same term (which takes name, phone, CIF, account
+    or NIK). A number out of scope is treated as not a case number — the same answer as a
+    missing one. Without the customer search either, "not found" (404)."""
+    form = FindForm(request.GET or None)
+    if not form.is_valid():
+        return render(request, "cases/find.html", {"form": form}, status=400)
+    term = form.cleaned_data["q"].strip()
+    if authz.has_perm(request.user, CASE_VIEW):
+        try:
+            case = selectors.case_by_number(actor=request.user, term=term)
+        except NotFound:
+            pass
+        else:
+            return redirect("cases:detail", case_id=case.pk)
+    if authz.has_perm(request.user, CUSTOMER_SEARCH):
+        return redirect(f"{reverse('customer360:search')}?{urlencode({'q': term})}")
+    return render(request, "cases/find.html", {"form": form, "not_found": True}, status=404)
 
 
 @requires(CASE_EXPORT)

@@ -68,8 +68,22 @@ def test_the_case_workflow_is_data_with_matrix_permissions(db):
         ("IN_PROGRESS", "RESOLVED"),
         ("ESCALATED", "RESOLVED"),
         ("RESOLVED", "CLOSED"),
+        ("CLOSED", "IN_PROGRESS"),
+        *((source, "CANCELLED") for source in ("NEW", "IN_PROGRESS", "WAITING_INFO", "ESCALATED")),
     }
     assert moves[("RESOLVED", "IN_PROGRESS")].permission == "case.reopen"
+    reopen = moves[("CLOSED", "IN_PROGRESS")]
+    assert (reopen.permission, reopen.guard, reopen.required_fields) == (
+        "case.reopen",
+        "cases.case.within_reopen_window",
+        ["reason"],
+    )
+    duplicate = moves[("NEW", "CANCELLED")]
+    assert (duplicate.permission, duplicate.guard, duplicate.required_fields) == (
+        "case.close",
+        "cases.case.duplicate_target_valid",
+        ["duplicate_of"],
+    )
     assert moves[("ESCALATED", "IN_PROGRESS")].permission == "case.reopen"
     close = moves[("RESOLVED", "CLOSED")]
     assert (close.permission, close.guard, close.required_fields) == (
@@ -271,6 +285,7 @@ def test_the_api_lists_the_engines_moves_and_makes_hand_moves(
     assert {m["to_status"]: m["required_fields"] for m in listed} == {
         "IN_PROGRESS": [],
         "RESOLVED": ["final_response"],
+        "CANCELLED": ["duplicate_of"],
     }
     url = f"/api/v1/cases/{case.pk}/status"
     moved = api.post(url, {"to_status": "IN_PROGRESS", "note": "dicek"}, "application/json")

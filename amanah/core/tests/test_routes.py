@@ -37,8 +37,10 @@ def test_public_routes_are_only_the_expected_ones():
         "messaging:track_open",
     ]
     signed_in = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_IN)
-    # Own things only: a member of staff's own session, profile and browsers (Web Push).
+    # Own things only: a member of staff's own session, profile and browsers (Web Push); the
+    # header search box, which only redirects to pages that check their own permission.
     assert signed_in == [
+        "cases:find",
         "iam:logout",
         "iam:mfa",
         "iam:profile",

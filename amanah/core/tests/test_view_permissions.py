@@ -160,6 +160,7 @@ CASES = [
         data=lambda w: {"reason": "berbeda orang, sudah dicek"},
         ok_status=(303,),
     ),
+    ViewCase("cases:mine", "case.view"),
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
     ViewCase("cases:sla_settings", "sla.manage"),
@@ -204,6 +205,8 @@ CASES = [
             ),
             ("close", "case.close", lambda w: {"resolution_code": "REFUND"}),
             ("assign", "case.assign", lambda w: {"assignee": str(w["staff_a"].pk)}),
+            ("reopen", "case.reopen", lambda w: {"reason": "nasabah belum menerima dana"}),
+            ("cancel_duplicate", "case.close", lambda w: {"duplicate_of": "PGD-2026-000001"}),
             ("escalate", "case.assign", lambda w: {"reason": "butuh unit kartu pusat"}),
             (
                 "extend",

@@ -13,18 +13,4 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-// Live SLA countdown: every element with data-due shows the time left (or overdue).
-function slaText(dueIso) {
-  const minutes = Math.round((new Date(dueIso) - new Date()) / 60000);
-  const abs = Math.abs(minutes);
-  const span = abs >= 1440 ? `${Math.floor(abs / 1440)}h ${Math.floor((abs % 1440) / 60)}j` : `${Math.floor(abs / 60)}j ${abs % 60}m`;
-  return minutes < 0 ? `terlambat ${span}` : `sisa ${span}`;
-}
-function refreshCountdowns() {
-  document.querySelectorAll("[data-due]").forEach((el) => {
-    if (el.dataset.paused) return;
-    if (!el.dataset.label) el.dataset.label = el.textContent;
-    el.textContent = `${el.dataset.label} (${slaText(el.dataset.due)})`;
-  });
-}
-document.addEventListener("DOMContentLoaded", () => { refreshCountdowns(); setInterval(refreshCountdowns, 30000); });
+// The SLA countdown is written by the server (cases.sla.countdown), in words, one helper.
