@@ -97,8 +97,8 @@ def case_receipt(*, actor, case: Case) -> None:
 
 def _notable(from_status: str, to_status: str) -> tuple[str, ...] | None:
     """The templates of a move the customer hears about, or None."""
-    if to_status == S.IN_PROGRESS and from_status in (S.NEW, S.RESOLVED):
-        return STATUS_UPDATE  # started, or reopened
+    if to_status == S.IN_PROGRESS and from_status in (S.NEW, S.RESOLVED, S.CLOSED):
+        return STATUS_UPDATE  # started, or reopened (after the final response or the close)
     if to_status == S.RESOLVED:
         return RESOLVED
     if to_status == S.CLOSED:

@@ -258,6 +258,12 @@ def test_each_move_the_customer_cares_about_is_queued_once_even_if_its_job_runs_
     run_jobs(twice=True)
     _move(supervisor, case, capture, "IN_PROGRESS")  # reopened
     run_jobs(twice=True)
+    _move(agent, case, capture, "RESOLVED", text=final)
+    with at(TUESDAY_10), committed(capture):
+        cases.case_close(actor=supervisor, case=case, resolution_code="SELESAI")
+    with at(TUESDAY_10), committed(capture):  # reopened after the close
+        cases.case_reopen(actor=supervisor, case=case, reason="Nasabah melapor dana belum masuk.")
+    run_jobs(twice=True)
 
     steps = list(
         Message.objects.filter(source="CASE", source_id=str(case.pk))
@@ -270,6 +276,9 @@ def test_each_move_the_customer_cares_about_is_queued_once_even_if_its_job_runs_
             ("status:IN_PROGRESS:1", "case.status_update"),
             ("status:RESOLVED:1", "case.resolved"),
             ("status:IN_PROGRESS:3", "case.status_update"),
+            ("status:RESOLVED:2", "case.resolved"),
+            ("status:CLOSED:1", "case.status_update"),
+            ("status:IN_PROGRESS:4", "case.status_update"),
         ]
     )
     resolved = Message.objects.get(source_id=str(case.pk), step="status:RESOLVED:1")
