@@ -86,6 +86,7 @@ def _register_routers() -> None:
     from amanah.customer360.api import router as customer360_router
     from amanah.customers.api import router as customers_router
     from amanah.iam.api import router as iam_router
+    from amanah.integrations.api import router as intake_router
     from amanah.sales.api import router as sales_router
 
     api.add_router("/", iam_router)
@@ -94,6 +95,7 @@ def _register_routers() -> None:
     api.add_router("/customers", customer360_router)
     api.add_router("/cases", cases_router)
     api.add_router("/sales", sales_router)
+    api.add_router("/intake", intake_router)
 
 
 _register_routers()

@@ -82,6 +82,13 @@ class AuditAction(models.TextChoices):
     SIGN_DOCUMENT = "SIGN_DOCUMENT", _("Tandatangani dokumen")
     VERIFY_DOCUMENT_SIGNATURE = "VERIFY_DOCUMENT_SIGNATURE", _("Periksa tanda tangan dokumen")
     ROTATE_DOCUMENT_KEYS = "ROTATE_DOCUMENT_KEYS", _("Rotasi kunci induk dokumen")
+    CREATE_EXTERNAL_SYSTEM = "CREATE_EXTERNAL_SYSTEM", _("Daftarkan sistem eksternal")
+    CREATE_SYSTEM_KEY = "CREATE_SYSTEM_KEY", _("Buat kunci API sistem")
+    ROTATE_SYSTEM_KEY = "ROTATE_SYSTEM_KEY", _("Rotasi kunci API sistem")
+    REVOKE_SYSTEM_KEY = "REVOKE_SYSTEM_KEY", _("Cabut kunci API sistem")
+    SYSTEM_KEY_REFUSED = "SYSTEM_KEY_REFUSED", _("Kunci API sistem ditolak")
+    RECEIVE_INTAKE = "RECEIVE_INTAKE", _("Terima pesan masuk untuk kasus")
+    LINK_INTAKE = "LINK_INTAKE", _("Tautkan pesan masuk ke nasabah")
 
 
 class AuditLog(models.Model):

@@ -15,6 +15,7 @@ from amanah.core.roles import RoleKey
 from amanah.core.testing import ViewCase
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
+from amanah.integrations import testing as integrations_testing
 
 R = RoleKey
 
@@ -488,6 +489,7 @@ CASES = [
         ok_status=(303,),
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
+    *integrations_testing.VIEW_CASES,
 ]
 
 
