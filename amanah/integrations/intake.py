@@ -199,6 +199,13 @@ def on_inbound_received(*, actor, message) -> None:
     )
 
 
+def _api_source(actor) -> str:
+    """Idempotency keys are the caller's: one namespace per system (or per user token)."""
+    if isinstance(actor, IntegrationActor):
+        return f"api:{actor.name}"
+    return f"api-user:{actor.pk}"
+
+
 @transaction.atomic
 def intake_from_api(
     *, actor, idempotency_key: str, phone: str, text: str, channel: str
@@ -227,7 +234,7 @@ def intake_from_api(
     return _take(
         actor,
         channel=IntakeChannel.API,
-        source=f"api:{getattr(actor, 'name', actor.username)}",
+        source=_api_source(actor),
         external_id=idempotency_key,
         from_address=phone,
         text=text,
