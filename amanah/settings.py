@@ -404,6 +404,8 @@ MESSAGING_PUSH_ALLOW_HTTP = env_bool("MESSAGING_PUSH_ALLOW_HTTP", not IS_PRODUCT
 # Integrations (issue 21): system API keys and case intake from channels.
 # During a rotation the old key keeps working this long, so the system can switch over.
 INTEGRATIONS_KEY_ROTATION_HOURS = env_int("INTEGRATIONS_KEY_ROTATION_HOURS", 72)
+# Inbound WhatsApp messages (other than STOP) become cases or queued messages.
+INTEGRATIONS_WHATSAPP_INTAKE = env_bool("INTEGRATIONS_WHATSAPP_INTAKE", True)
 # An inbound message from a customer with a case from the same channel opened within this many
 # days becomes a note on that case instead of a new one.
 INTEGRATIONS_INTAKE_NOTE_DAYS = env_int("INTEGRATIONS_INTAKE_NOTE_DAYS", 7)

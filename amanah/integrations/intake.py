@@ -184,8 +184,11 @@ def _take(actor, *, channel, source, external_id, from_address, text, case_chann
 
 def on_inbound_received(*, actor, message) -> None:
     """Handler of ``messaging.inbound_received`` (a WhatsApp/SMS message that is no STOP
-    reply), inside the webhook's transaction. Only WhatsApp opens cases for now."""
-    if message.channel != "WHATSAPP" or not message.provider_message_id:
+    reply), inside the webhook's transaction. Only WhatsApp opens cases for now, and only
+    while ``INTEGRATIONS_WHATSAPP_INTAKE`` is on."""
+    if not settings.INTEGRATIONS_WHATSAPP_INTAKE:
+        return
+    if message.channel != CaseChannel.WHATSAPP or not message.provider_message_id:
         return
     _take(
         WHATSAPP_INTAKE,

@@ -25,6 +25,7 @@ PAGES = {
     "audit": ("audit:list", R.COMPLIANCE),
     "calendars": ("calendars:list", R.ADMIN),
     "workflow": ("workflow:list", R.ADMIN),
+    "integrations": ("integrations:system_list", R.ADMIN),
 }
 
 

@@ -172,3 +172,9 @@ def test_linking_to_an_unknown_or_out_of_scope_customer_changes_nothing(agent, s
         client.post(f"/integrasi/pesan-masuk/{intake.pk}/tautkan/", {"cif": cif})
     intake.refresh_from_db()
     assert intake.status == IntakeStatus.UNMATCHED and not Case.objects.exists()
+
+
+def test_the_intake_can_be_switched_off(customer, settings):
+    settings.INTEGRATIONS_WHATSAPP_INTAKE = False
+    whatsapp_in(from_address="+6281260001111", text=TEXT)
+    assert not InboundIntake.objects.exists() and not Case.objects.exists()

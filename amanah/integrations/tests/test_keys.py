@@ -184,3 +184,15 @@ def test_a_bad_form_is_a_400_with_nothing_written(admin):
     )
     assert response.status_code == 400
     assert not ExternalSystem.objects.exists()
+
+
+def test_the_pages_speak_english(admin):
+    from django.utils import translation
+
+    client = sign_in(Client(), admin)
+    client.cookies["django_language"] = "en"
+    make_system()
+    with translation.override(translation.get_language()):
+        body = client.get("/integrasi/sistem/").content.decode()
+    assert "External systems" in body and "Register system" in body
+    assert "Sistem eksternal" not in body
