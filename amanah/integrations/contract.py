@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.integrations.intake import on_inbound_received
+from amanah.integrations.models import InboundIntake
 from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
 from amanah.messaging.contract import INBOUND_RECEIVED
@@ -26,3 +27,11 @@ registry.navigation.register(
     NavItem(_("Pesan masuk belum cocok"), "integrations:unmatched_list", INTAKE_VIEW),
     order=45,
 )
+
+
+def move_intakes(absorbed, survivor) -> int:
+    """A merge: the messages filed for the absorbed customer now belong to the survivor."""
+    return InboundIntake.objects.filter(customer=absorbed).update(customer=survivor)
+
+
+registry.merge_movers.register("integrations.intakes", move_intakes)

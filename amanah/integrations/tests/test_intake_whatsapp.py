@@ -178,3 +178,14 @@ def test_the_intake_can_be_switched_off(customer, settings):
     settings.INTEGRATIONS_WHATSAPP_INTAKE = False
     whatsapp_in(from_address="+6281260001111", text=TEXT)
     assert not InboundIntake.objects.exists() and not Case.objects.exists()
+
+
+def test_a_merge_moves_the_intakes_to_the_survivor(customer, system, branch_a):
+    from amanah.integrations.contract import move_intakes
+
+    whatsapp_in(from_address="+6281260001111", text=TEXT)
+    survivor = customer_create(
+        actor=system, data=CustomerInput(full_name="Siti Aminah", home_branch=branch_a)
+    )
+    assert move_intakes(customer, survivor) == 1
+    assert InboundIntake.objects.get().customer == survivor
