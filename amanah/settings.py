@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "amanah.marketing",
     "amanah.messaging",
     "amanah.insight",
+    "amanah.integrations",
     "amanah.calendars",
     "amanah.followup",
     "amanah.demo",
@@ -402,6 +403,18 @@ MESSAGING_VAPID_PRIVATE_KEY = os.environ.get("MESSAGING_VAPID_PRIVATE_KEY", "")
 MESSAGING_VAPID_SUBJECT = os.environ.get("MESSAGING_VAPID_SUBJECT", "mailto:it@amanah.local")
 # Plain-http push endpoints on a loopback host (the tests' and the demo's fake push service).
 MESSAGING_PUSH_ALLOW_HTTP = env_bool("MESSAGING_PUSH_ALLOW_HTTP", not IS_PRODUCTION)
+
+# Integrations (issue 21): system API keys and case intake from channels.
+# During a rotation the old key keeps working this long, so the system can switch over.
+INTEGRATIONS_KEY_ROTATION_HOURS = env_int("INTEGRATIONS_KEY_ROTATION_HOURS", 72)
+# Inbound WhatsApp messages (other than STOP) become cases or queued messages.
+INTEGRATIONS_WHATSAPP_INTAKE = env_bool("INTEGRATIONS_WHATSAPP_INTAKE", True)
+# An inbound message from a customer with a case from the same channel opened within this many
+# days becomes a note on that case instead of a new one.
+INTEGRATIONS_INTAKE_NOTE_DAYS = env_int("INTEGRATIONS_INTAKE_NOTE_DAYS", 7)
+# Category and priority of a case opened from an inbound message (an agent re-triages it).
+INTEGRATIONS_INTAKE_CATEGORY = os.environ.get("INTEGRATIONS_INTAKE_CATEGORY", "OTHER")
+INTEGRATIONS_INTAKE_PRIORITY = os.environ.get("INTEGRATIONS_INTAKE_PRIORITY", "MEDIUM")
 if MESSAGING_VAPID_PRIVATE_KEY:
     MESSAGING_PROVIDERS["PUSH"] = {
         "class": "amanah.messaging.providers.webpush.WebPushProvider",

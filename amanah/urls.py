@@ -29,6 +29,7 @@ urlpatterns = [
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),
+    path("integrasi/", include("amanah.integrations.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("berhenti/", include("amanah.consent.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),

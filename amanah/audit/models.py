@@ -89,6 +89,13 @@ class AuditAction(models.TextChoices):
     RECORD_FOLLOWUP_DEPOSIT = "RECORD_FOLLOWUP_DEPOSIT", _("Catat setoran member tindak lanjut")
     LOG_FOLLOWUP = "LOG_FOLLOWUP", _("Catat tindak lanjut member")
     CHANGE_FOLLOWUP_DESK = "CHANGE_FOLLOWUP_DESK", _("Ubah agen meja tindak lanjut")
+    CREATE_EXTERNAL_SYSTEM = "CREATE_EXTERNAL_SYSTEM", _("Daftarkan sistem eksternal")
+    CREATE_SYSTEM_KEY = "CREATE_SYSTEM_KEY", _("Buat kunci API sistem")
+    ROTATE_SYSTEM_KEY = "ROTATE_SYSTEM_KEY", _("Rotasi kunci API sistem")
+    REVOKE_SYSTEM_KEY = "REVOKE_SYSTEM_KEY", _("Cabut kunci API sistem")
+    SYSTEM_KEY_REFUSED = "SYSTEM_KEY_REFUSED", _("Kunci API sistem ditolak")
+    RECEIVE_INTAKE = "RECEIVE_INTAKE", _("Terima pesan masuk untuk kasus")
+    LINK_INTAKE = "LINK_INTAKE", _("Tautkan pesan masuk ke nasabah")
 
 
 class AuditLog(models.Model):

@@ -4,6 +4,9 @@ The identity app registers the hooks below in its contract (``registry.access_ho
 
 - ``"permissions_of"``: fn(actor) -> frozenset of permission codes of the active role;
 - ``"authenticate_token"``: fn(raw bearer token) -> the acting user, or None;
+  a token whose prefix is registered in ``registry.token_authenticators`` (a system API key,
+  ``integrations``) goes to that authenticator instead, with the caller's address — one path
+  for every bearer token (``core.api.TokenWithPermission``);
 - ``"session_complete"``: fn(user) -> True once the user is fully signed in (role chosen,
   second factor done where required).
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from amanah.core.registry import access_hooks
+from amanah.core.registry import access_hooks, token_authenticators
 
 
 def permissions_of(actor) -> frozenset[str]:
@@ -28,7 +31,12 @@ def require(actor, permission: str) -> None:
         raise PermissionDenied(permission)
 
 
-def authenticate_token(raw: str):
+def authenticate_token(raw: str, *, remote_addr: str | None = None):
+    """The actor behind a bearer token, or None (401). The token's prefix chooses who checks it:
+    a registered authenticator (system API keys: the caller's address matters), else iam's."""
+    for prefix, authenticate in token_authenticators.items():
+        if raw.startswith(prefix):
+            return authenticate(raw, remote_addr=remote_addr)
     return access_hooks.get("authenticate_token")(raw)
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from ninja.security import HttpBearer
 
 from amanah.core import access
+from amanah.core.middleware import client_ip
 
 
 class TokenWithPermission(HttpBearer):
@@ -20,7 +21,7 @@ class TokenWithPermission(HttpBearer):
         self.permission = permission
 
     def authenticate(self, request, token: str):
-        user = access.authenticate_token(token)
+        user = access.authenticate_token(token, remote_addr=client_ip(request))
         if user is None:
             return None  # 401
         if not access.has_perm(user, self.permission):

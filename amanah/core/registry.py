@@ -147,5 +147,8 @@ dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
 access_hooks = Registry("access hooks")
+# Bearer tokens other than a user's, by prefix: "ams_" -> fn(raw, *, remote_addr) -> actor | None
+# (integrations: system API keys). ``core.access.authenticate_token`` picks one by prefix.
+token_authenticators = Registry("token authenticators")
 # "cases.Case" -> documents.owners.OwnerKind, through documents.contract.register_owner
 document_owners = Registry("document owners")

@@ -24,7 +24,9 @@
   offer" (sales: a lead or opportunity won), counted against the last offer clicked or sent
   in the 30 days before; unsubscribes are counted from consent's ``channel_opted_out``;
 * the event ``messaging.message_status_changed`` (``actor``, ``message``) — DELIVERED, READ,
-  FAILED … for channel analytics.
+  FAILED … for channel analytics;
+* the event ``messaging.inbound_received`` (``actor``, ``message``: an ``InboundMessage``) — a
+  customer wrote on WhatsApp/SMS and it was no STOP reply; the case intake keeps it.
 * templates: the menu entry, the events of template writes and the workflow of a template
   version (DRAFT → PENDING_APPROVAL → APPROVED / REJECTED) with its four-eyes guard; the
   renderer and the senders' lookup are ``messaging.templating`` (``render``,
@@ -60,6 +62,7 @@ from amanah.messaging.queueing_templates import (
     message_queue_template_many,
 )
 from amanah.messaging.services import (
+    INBOUND_RECEIVED,
     STATUS_CHANGED,
     inbound_receive,
     message_status_apply,
@@ -97,6 +100,7 @@ __all__ = [
     "approval_notify",
     "conversion_record",
     "engagement_record",
+    "INBOUND_RECEIVED",
     "inbound_receive",
     "message_queue",
     "message_queue_many",
@@ -109,6 +113,7 @@ __all__ = [
 ]
 
 events.declare(STATUS_CHANGED)
+events.declare(INBOUND_RECEIVED)
 # Consent's frequency caps count the messages the outbox handed to a provider.
 register_contact_counter("messaging.sent", sent_since)
 registry.merge_movers.register("messaging.messages", messages_move_to_survivor)

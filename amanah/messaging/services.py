@@ -43,6 +43,7 @@ from amanah.messaging.providers.base import InboundMessage, StatusUpdate
 logger = logging.getLogger(__name__)
 
 STATUS_CHANGED = "messaging.message_status_changed"
+INBOUND_RECEIVED = "messaging.inbound_received"
 PRECEDENCE = {
     MessageStatus.SENT: 1,
     MessageStatus.DELIVERED: 2,
@@ -188,10 +189,12 @@ def inbound_receive(message: InboundMessage) -> None:
     """A customer wrote to us (WhatsApp/SMS). A STOP reply ("STOP", "BERHENTI", "UNREG" …,
     consent's ``is_stop_reply``) withdraws MARKETING on that channel at once for every customer
     with that number (consent's ``consent_withdraw_by_reply``: CHANGE_CONSENT, the channel as
-    source). Other text is for the case intake that will own inbound messages; until then
-    nothing of it is stored: the arrival is audited with its channel, provider and whether it
-    was a STOP (no number, no text). Every inbound message moves the customers' ``LastInbound``
-    (``service_window``: it opens WhatsApp's 24-hour customer service window).
+    source). Any other message is handed on as the event ``messaging.inbound_received``
+    (``actor``, ``message``: the ``InboundMessage``) in this transaction; the case intake
+    (``integrations``, above us) keeps it. Messaging itself stores no text: the arrival is
+    audited with its channel, provider and whether it was a STOP (no number, no text). Every
+    inbound message moves the customers' ``LastInbound`` (``service_window``: it opens
+    WhatsApp's 24-hour customer service window).
     """
     from amanah.messaging import service_window
 
@@ -205,6 +208,9 @@ def inbound_receive(message: InboundMessage) -> None:
         withdrawn = len(
             consent_withdraw_by_reply(channel=message.channel, from_address=message.from_address)
         )
+    else:
+        # The case intake (integrations, above us) turns it into a case or a queued message.
+        events.emit(INBOUND_RECEIVED, actor=INBOUND, message=message)
     audit.record(
         actor=INBOUND,
         action=AuditAction.RECEIVE_MESSAGE,

@@ -16,6 +16,7 @@ from amanah.core.testing import ViewCase
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
+from amanah.integrations import testing as integrations_testing
 
 R = RoleKey
 
@@ -506,6 +507,7 @@ CASES = [
         ok_status=(303,),
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
+    *integrations_testing.VIEW_CASES,
 ]
 
 

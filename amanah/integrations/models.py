@@ -1,0 +1,151 @@
+"""External systems, their API keys, and what arrives from outside to become a case."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import scopes
+from amanah.core.masking import MASK, mask_phone
+from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
+
+
+class ExternalSystem(models.Model):
+    """One external system (core banking, mobile banking, a payment gateway …) that calls the
+    API (seed 003 Bab 12). Its grants are codes from the permission catalogue, checked when
+    saved; its calls run as ``IntegrationActor(name)`` with exactly those grants, and the audit
+    names it ``integration:<name>``. An empty allow-list admits any address."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=120)
+    permissions = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    all_branches = models.BooleanField(default=False)
+    allowed_networks = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+
+class SystemKey(models.Model):
+    """A bearer key of one system: ``ams_`` + 43 random characters, shown once.
+
+    Only a keyed HMAC-SHA256 of the key is stored (``services.key_digest``). A rotation makes a
+    new key and cuts the old one's ``expires_at`` to the end of the rotation window, so two keys
+    work while the system switches over. ``last_used_at`` moves at most every minute."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey(ExternalSystem, on_delete=models.PROTECT, related_name="keys")
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="systemkey_expiry_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    def is_usable(self, moment=None) -> bool:
+        moment = moment or now()
+        return self.revoked_at is None and moment < self.expires_at
+
+
+class IntakeStatus(models.TextChoices):
+    CASE_CREATED = "CASE_CREATED", _("Kasus baru dibuat")
+    NOTE_ADDED = "NOTE_ADDED", _("Dicatat pada kasus terbuka")
+    UNMATCHED = "UNMATCHED", _("Belum cocok dengan nasabah")
+    LINKED = "LINKED", _("Ditautkan ke nasabah")
+
+
+class IntakeChannel(models.TextChoices):
+    WHATSAPP = "WHATSAPP", _("WhatsApp")
+    API = "API", _("API sistem eksternal")
+
+
+class InboundIntake(models.Model):
+    """One message from outside that should become a case: a WhatsApp message (through the
+    messaging hub's webhook) or an intake API call. Unique per (source, external id) — the
+    provider's message id or the caller's idempotency key — so a repeated webhook or call
+    creates nothing. The text is sensitive: masked in lists, shown to INTAKE_VIEW holders,
+    never logged. Rows no customer matched wait in the "unmatched" queue for an agent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(max_length=20, choices=IntakeChannel.choices)
+    source = models.CharField(max_length=60)  # "whatsapp:<provider>" or "api:<system>"
+    external_id = models.CharField(max_length=200)
+    from_address = models.CharField(max_length=32, blank=True)  # E.164 when readable
+    text = models.TextField(blank=True)
+    case_channel = models.CharField(max_length=20)  # the case's channel (cases.Channel)
+    status = models.CharField(max_length=20, choices=IntakeStatus.choices)
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(default=now)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    linked_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="intake_once"),
+            models.CheckConstraint(
+                condition=Q(status="UNMATCHED", case__isnull=True)
+                | Q(~Q(status="UNMATCHED"), case__isnull=False, customer__isnull=False),
+                name="intake_case_iff_matched",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-received_at"],
+                name="intake_unmatched",
+                condition=Q(status="UNMATCHED"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status}"
+
+    @property
+    def masked_from(self) -> str:
+        return mask_phone(self.from_address) or "—"
+
+    @property
+    def masked_text(self) -> str:
+        """What a list shows of the text: nothing of it but its length."""
+        return _("%(mask)s (%(count)d karakter)") % {"mask": MASK * 6, "count": len(self.text)}
+
+
+# Keys are an ADMIN matter, not a branch's; unmatched messages have no customer and so no
+# branch: whoever may work the queue sees all of it.
+scopes.register(ExternalSystem, view=SYSTEM_KEY_MANAGE)
+scopes.register(SystemKey, via="system")
+scopes.register(InboundIntake, view=INTAKE_VIEW)

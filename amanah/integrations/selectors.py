@@ -1,0 +1,57 @@
+"""Every read of integrations, scoped by the actor (``visible_to``); ``*_get`` raises NotFound."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from amanah.core.errors import NotFound
+from amanah.iam import authz
+from amanah.integrations.models import ExternalSystem, InboundIntake, IntakeStatus, SystemKey
+from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
+
+UNMATCHED_PAGE = 100
+
+
+def external_system_list(*, actor) -> list[ExternalSystem]:
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    return list(
+        ExternalSystem.objects.visible_to(actor).prefetch_related(
+            Prefetch("keys", queryset=SystemKey.objects.order_by("-created_at"))
+        )
+    )
+
+
+def external_system_get(*, actor, system_id) -> ExternalSystem:
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    system = ExternalSystem.objects.visible_to(actor).filter(pk=system_id).first()
+    if system is None:
+        raise NotFound()
+    return system
+
+
+def system_key_list(*, actor, system: ExternalSystem) -> list[SystemKey]:
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    return list(SystemKey.objects.visible_to(actor).filter(system=system))
+
+
+def unmatched_list(*, actor) -> list[InboundIntake]:
+    """The queue, oldest first (first come, first served), at most one page."""
+    authz.require(actor, INTAKE_VIEW)
+    return list(
+        InboundIntake.objects.visible_to(actor)
+        .filter(status=IntakeStatus.UNMATCHED)
+        .order_by("received_at")[:UNMATCHED_PAGE]
+    )
+
+
+def intake_get(*, actor, intake_id) -> InboundIntake:
+    authz.require(actor, INTAKE_VIEW)
+    intake = (
+        InboundIntake.objects.visible_to(actor)
+        .select_related("case", "customer")
+        .filter(pk=intake_id)
+        .first()
+    )
+    if intake is None:
+        raise NotFound()
+    return intake

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from amanah.integrations import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("sistem/", views.system_list, name="system_list"),
+    path("sistem/baru/", views.system_create, name="system_create"),
+    path("sistem/<uuid:system_id>/", views.system_detail, name="system_detail"),
+    path("sistem/<uuid:system_id>/rotasi/", views.key_rotate, name="key_rotate"),
+    path("kunci/<uuid:key_id>/cabut/", views.key_revoke, name="key_revoke"),
+    path("pesan-masuk/", views.unmatched_list, name="unmatched_list"),
+    path("pesan-masuk/<uuid:intake_id>/", views.unmatched_detail, name="unmatched_detail"),
+    path("pesan-masuk/<uuid:intake_id>/tautkan/", views.unmatched_link, name="unmatched_link"),
+]

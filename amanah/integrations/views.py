@@ -1,0 +1,111 @@
+"""ADMIN pages for external systems and their keys (the key shown once), and the queue of
+inbound messages no customer matched (text masked in the list, shown on the detail page)."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.core.view_helpers import run_action, submit_form
+from amanah.core.views import requires
+from amanah.integrations import intake as intake_services
+from amanah.integrations import selectors, services
+from amanah.integrations.forms import ExternalSystemForm, LinkForm, RotateForm
+from amanah.integrations.policies import INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MANAGE
+
+
+def _key_shown_once(request, system, raw):
+    return render(request, "integrations/key_created.html", {"system": system, "raw": raw})
+
+
+@requires(SYSTEM_KEY_MANAGE)
+def system_list(request):
+    systems = selectors.external_system_list(actor=request.user)
+    return render(request, "integrations/system_list.html", {"systems": systems})
+
+
+@requires(SYSTEM_KEY_MANAGE)
+def system_create(request):
+    def submit(data):
+        system, _key, raw = services.external_system_create(
+            actor=request.user,
+            name=data["name"],
+            label=data["label"],
+            permissions=data["permissions"],
+            all_branches=data["all_branches"],
+            allowed_networks=data["allowed_networks"].splitlines(),
+            valid_days=data["valid_days"],
+        )
+        return _key_shown_once(request, system, raw)
+
+    form = ExternalSystemForm(request.POST or None)
+    return submit_form(request, form, submit, template="integrations/system_form.html", context={})
+
+
+@requires(SYSTEM_KEY_MANAGE)
+def system_detail(request, system_id):
+    system = selectors.external_system_get(actor=request.user, system_id=system_id)
+    keys = selectors.system_key_list(actor=request.user, system=system)
+    return render(
+        request,
+        "integrations/system_detail.html",
+        {"system": system, "keys": keys, "rotate_form": RotateForm()},
+    )
+
+
+@requires(SYSTEM_KEY_MANAGE)
+@require_POST
+def key_rotate(request, system_id):
+    form = RotateForm(request.POST)
+    back = reverse("integrations:system_detail", kwargs={"system_id": system_id})
+
+    def action():
+        key, raw = services.system_key_rotate(
+            actor=request.user, system_id=system_id, valid_days=form.cleaned_data["valid_days"]
+        )
+        return _key_shown_once(request, key.system, raw)
+
+    return run_action(request, action, back=back, form=form)
+
+
+@requires(SYSTEM_KEY_MANAGE)
+@require_POST
+def key_revoke(request, key_id):
+    def action():
+        key = services.system_key_revoke(actor=request.user, key_id=key_id)
+        return _("Kunci %(prefix)s… dicabut.") % {"prefix": key.prefix}
+
+    return run_action(request, action, back=reverse("integrations:system_list"))
+
+
+@requires(INTAKE_VIEW)
+def unmatched_list(request):
+    items = selectors.unmatched_list(actor=request.user)
+    return render(request, "integrations/unmatched_list.html", {"items": items})
+
+
+@requires(INTAKE_VIEW)
+def unmatched_detail(request, intake_id):
+    item = selectors.intake_get(actor=request.user, intake_id=intake_id)
+    return render(request, "integrations/unmatched_detail.html", {"item": item, "form": LinkForm()})
+
+
+@requires(INTAKE_LINK)
+@require_POST
+def unmatched_link(request, intake_id):
+    form = LinkForm(request.POST)
+
+    def action():
+        item = intake_services.intake_link(
+            actor=request.user, intake_id=intake_id, cif=form.cleaned_data["cif"]
+        )
+        return _("Pesan ditautkan; kasus %(case_no)s dibuat.") % {"case_no": item.case.case_no}
+
+    return run_action(
+        request,
+        action,
+        back=reverse("integrations:unmatched_detail", kwargs={"intake_id": intake_id}),
+        form=form,
+    )
