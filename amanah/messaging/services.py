@@ -61,8 +61,9 @@ def merged_status(statuses) -> str:
     return max(statuses, key=PRECEDENCE.__getitem__, default=MessageStatus.SENT)
 
 
-# One advisory lock per provider id, taken in the order given (WITH ORDINALITY: a subquery's
-# order is not a promise, the ordinality is) — one statement for a whole batch.
+# One advisory lock per provider id, in the order given — one statement for a whole batch. The
+# subquery sorts by the array position and ``OFFSET 0`` keeps it from being flattened, so the
+# locks are taken in that order.
 LOCK_PROVIDER_IDS = """
     SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0)))
       FROM (SELECT key FROM unnest(%s::text[]) WITH ORDINALITY AS u (key, n)
