@@ -426,6 +426,9 @@ if MESSAGING_VAPID_PRIVATE_KEY:
 MESSAGING_RATE_LIMITS = {
     "smtp": {"per_second": env_int("MESSAGING_SMTP_PER_SECOND", 50), "burst": 200}
 }
+# Threads that work off an SLA sweep's batches side by side (cases.sweep). The tests run one, on
+# their own connection: data a test has not committed is invisible to another connection.
+SLA_SWEEP_LANES = env_int("SLA_SWEEP_LANES", 1 if TESTING else 2)
 MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
 # Calls in flight at once to a provider that allows it (the HTTP APIs: WhatsApp, SMS).

@@ -124,9 +124,12 @@ class Case(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case_no = models.CharField(max_length=30, unique=True)
-    # db_index=False where a composite index below leads with the column (every index costs
-    # each sweep UPDATE).
+    # Unique through a constraint (Meta), not unique=True: that would add a second,
+    # varchar_pattern_ops index for LIKE, and the case number is only ever matched whole.
+    case_no = models.CharField(max_length=30)
+    # db_index=False where a composite index below leads with the column, or where only a rare
+    # PROTECT check on deleting the referenced row would read it (category, SLA policy, the
+    # closer): every index costs each sweep UPDATE, which is never HOT (docs/benchmarks.md).
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
@@ -134,13 +137,17 @@ class Case(models.Model):
         "iam.Branch", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     channel = models.CharField(max_length=12, choices=Channel.choices)
-    category = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="cases")
+    category = models.ForeignKey(
+        CaseCategory, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices)
     status = models.CharField(max_length=14, choices=CaseStatus.choices, default=CaseStatus.NEW)
     description = models.TextField()
     product = models.CharField(max_length=80, blank=True)
     contact_preference = models.CharField(max_length=80, blank=True)
-    sla_policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="cases")
+    sla_policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     received_at = models.DateTimeField()
     first_response_due_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -170,7 +177,12 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
-        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "iam.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     resolution_code = models.CharField(max_length=40, blank=True)
     # The case this one repeats (status CANCELLED); no index: looked up by this row only.
@@ -190,6 +202,7 @@ class Case(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["case_no"], name="case_no_unique"),
             models.CheckConstraint(
                 name="case_close_requires_final_response",
                 condition=~Q(status="CLOSED")

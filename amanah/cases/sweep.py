@@ -4,9 +4,9 @@ case costs milliseconds when little is due; idempotent, because each step only t
 has not marked before.
 
 A backlog (say the worker was down for a day) is worked off in batches of ``BATCH_SIZE`` cases,
-each in its own short transaction, oldest first: agents editing cases meanwhile wait for one
-batch at most, and a case locked by an agent's open transaction is skipped and picked up by the
-next batch or the next minute's run.
+each in its own short transaction, oldest first, by ``SLA_SWEEP_LANES`` threads side by side:
+agents editing cases meanwhile wait for one batch at most, and a case locked by an agent's open
+transaction is skipped and picked up by the next batch or the next minute's run.
 
 Each case is updated once per run, whatever it is due for (``PASSES``): the breach pass walks the
 overdue cases on their partial index and sets, in the same UPDATE, the OJK day-20 flag of those
@@ -28,10 +28,10 @@ What each mark leaves behind, and why it scales with the people told, not the ca
   "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases, and the same
   count by e-mail: the sweep counts per recipient and emits ``cases.sla_digest``; the
   messaging hub queues the messages (IN_APP + EMAIL, keyed by the run's clock). A second run
-  marks nothing and so adds nothing. The event is emitted in the transaction of the last batch
-  of the last pass that sets the mark:
-  if the run dies halfway, the cases already marked go without a digest (they are in the
-  overdue queue all the same), and none is ever sent twice.
+  marks nothing and so adds nothing. The event is emitted in a transaction of its own once the
+  last pass that sets the mark is done: if the run dies before that, the cases already marked
+  go without a digest (they are in the overdue queue all the same), and none is ever sent
+  twice.
 - The case's activity log: in a normal per-minute run (at most ``DETAIL_LIMIT`` cases due for
   a step when the step starts) every marked case gets its SLA line, as agents expect to read in
   the case's history when and why it was flagged. A catch-up (more due than that, e.g. after an
@@ -42,9 +42,11 @@ What each mark leaves behind, and why it scales with the people told, not the ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -330,30 +332,66 @@ def _last_pass(step: Step) -> Pass:
     return [pass_ for pass_ in PASSES if step in pass_.steps()][-1]
 
 
-def _batches(pass_: Pass, run: _Run) -> Iterator[list[tuple]]:
-    """Mark every case due for the pass, batch by batch, each in its own transaction; the
-    caller's work on a batch (its audit rows) runs inside that batch's transaction, and the
-    last batch's transaction also writes the digests (and a catch-up's summary line) of the
-    marks this pass is the last to set."""
-    run.start(pass_)
+def _work_off(pass_: Pass, run: _Run) -> int:
+    """Mark every case due for the pass that no other transaction holds, batch by batch, each
+    batch with its audit rows in its own transaction; returns how many it escalated. Several
+    lanes may run this side by side: ``SKIP LOCKED`` gives each batch rows no other lane has,
+    and a lane stops at its first short batch (what it could not take was being marked by
+    another lane, or is held by an agent and waits for the next minute's run)."""
+    escalated = 0
     while True:
         with transaction.atomic():
             rows = _mark_batch(pass_, run.now, run.detail)
             for row in rows:
                 for step in _marks(pass_, row):
-                    run.marked[step.kind].append(row[0])
-            yield rows
-            if len(rows) < BATCH_SIZE:
-                run.finish(pass_)
+                    run.marked[step.kind].append(row[0])  # list.append: safe across lanes
+            escalated += _audit_batch(pass_, rows)
         if len(rows) < BATCH_SIZE:
-            return
+            return escalated
 
 
-def sla_sweep(now=None) -> SweepResult:
+def _in_lanes(lanes: int, work: Callable[[], int]) -> int:
+    """``work()`` on ``lanes`` threads at once, each on its own database connection, summed.
+
+    Why: a catch-up is one long walk of short statements, and while one lane's batch writes its
+    audit rows (Python, then COPY under the chain lock) the other's UPDATE runs in the
+    database on the second core (docs/benchmarks.md, "SLA catch-up"). One lane runs on the
+    caller's thread and connection (the tests, whose data only their own transaction sees)."""
+    if lanes <= 1:
+        return work()
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def lane() -> None:
+        try:
+            results.append(work())
+        except BaseException as error:  # noqa: BLE001 (re-raised on the caller's thread)
+            errors.append(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=lane, name=f"sla-sweep-{n}") for n in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return sum(results)
+
+
+def sla_sweep(now=None, *, lanes: int | None = None) -> SweepResult:
+    """One run over every pass; ``lanes`` (default ``SLA_SWEEP_LANES``) walk each pass side by
+    side. A pass's digests (and a catch-up's summary line) are written once all its lanes are
+    done, in a transaction of their own: a run that dies before that leaves its marked cases
+    without a digest (they are in the overdue queue all the same), and none is sent twice."""
     run = _Run(now or timezone.now())
+    lanes = lanes or settings.SLA_SWEEP_LANES
     escalated = 0
     for pass_ in PASSES:
-        for rows in _batches(pass_, run):
-            escalated += _audit_batch(pass_, rows)
+        run.start(pass_)
+        escalated += _in_lanes(lanes, lambda pass_=pass_: _work_off(pass_, run))
+        with transaction.atomic():
+            run.finish(pass_)
     counts = {kind: len(ids) for kind, ids in run.marked.items()}
     return SweepResult(counts["warning"], counts["breach"], escalated, counts["regulatory"])

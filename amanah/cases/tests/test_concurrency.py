@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
@@ -27,6 +29,7 @@ from django.utils import timezone
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
+from amanah.cases import sweep
 from amanah.cases.models import ActivityType, Case, CaseActivity, CaseNumberSequence, CaseStatus
 from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.consent.services import consent_change
@@ -231,3 +234,47 @@ def test_sixteen_clerks_at_once_no_deadlock_and_consistent_history(world):
         state = ConsentState.objects.get(customer=customer, consent_type="MARKETING")
         assert state.status == latest.new_status == CONSENTS[(ITERATIONS - 1) % 2]
     assert verify_chain().ok
+
+
+def _overdue_cases(world: World, count: int) -> list:
+    """``count`` committed open cases, every SLA mark and OJK day 20 already past."""
+    made = []
+    for n in range(count):
+        case = cases.case_create(
+            actor=world.agents[n % AGENTS],
+            data=cases.CaseInput(
+                customer=world.customers[n % THREADS],
+                channel="BRANCH",
+                category_code="TRX_FAIL",
+                priority="MEDIUM",
+                description="Transfer gagal tetapi saldo terpotong; mohon dicek segera.",
+            ),
+        )
+        made.append(case.pk)
+    world.created[0] = made
+    past = timezone.now() - timedelta(days=40)
+    Case.objects.filter(pk__in=made).update(
+        warn_at=past, sla_due_at=past, regulatory_deadline_at=past
+    )
+    return made
+
+
+def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypatch):
+    """A catch-up worked off by two lanes (threads, connections of their own) in batches of 3:
+    every case gets its breach and its OJK day-20 flag once, and one audit row for each."""
+    monkeypatch.setattr(sweep, "BATCH_SIZE", 3)
+    made = on_own_connection(lambda: _overdue_cases(world, 20))
+
+    result = on_own_connection(lambda: sweep.sla_sweep(lanes=2))
+
+    assert (result.breached, result.regulatory_overdue) == (20, 20)
+    marked = Case.objects.filter(pk__in=made)
+    assert all(c.breached_at and c.regulatory_overdue_at for c in marked)
+    audited = AuditLog.objects.filter(
+        object_type="cases.Case",
+        object_id__in=[str(pk) for pk in made],
+        actor_username=sweep.ACTOR.username,
+    )
+    per_case = Counter((row.object_id, row.action, row.meta.get("activity")) for row in audited)
+    assert len(per_case) == 40 and set(per_case.values()) == {1}
+    assert on_own_connection(lambda: sweep.sla_sweep(lanes=2)).breached == 0  # idempotent
