@@ -75,16 +75,19 @@ HISTORY_DAYS = 548  # ~18 months
 STALE_AFTER = timedelta(days=2)
 TARGET_QUEUE_P95_MS = 100.0
 TARGET_SWEEP_SECONDS = 10.0
-# The sweep runs measured, in order, with the clock they run at: the catch-up after the reset
-# (every mark due since the data set was generated, as after a long worker outage), then the
-# per-minute job's ordinary work — the run one *working* minute later and one working hour later
-# on the scope's first branch calendar (on a weekend or at night wall-clock time moves no SLA
-# clock, so wall-clock offsets would find nothing to do) — then that hour again (idempotent).
+# The sweep runs measured, in order: label -> (clock, lanes). The catch-up after the reset
+# (clock None: every mark due since the data set was generated, as after a long worker outage),
+# then the per-minute job's ordinary work — the run one *working* minute later and one working
+# hour later on the scope's first branch calendar (on a weekend or at night wall-clock time
+# moves no SLA clock, so wall-clock offsets would find nothing to do) — then that hour again
+# (idempotent); last, the catch-up again after a second reset on one lane, whose statements the
+# bench can time one by one (lanes None: the app's SLA_SWEEP_LANES).
 SWEEP_RUNS = {
-    "catch-up after reset": None,
-    "the next working minute": 1,
-    "one working hour later": 60,
-    "the same hour again": 60,
+    "catch-up after reset": (None, None),
+    "the next working minute": (1, None),
+    "one working hour later": (60, None),
+    "the same hour again": (60, None),
+    "catch-up after reset, one lane": (None, 1),
 }
 AGENTS_PER_BRANCH = 3
 CHUNK = 50_000
@@ -1068,9 +1071,9 @@ def _wal_and_checkpoints() -> tuple[int, int]:
     return int(lsn), int(done)
 
 
-def _backend_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds (user + system) the database backend ``pid`` has used, from /proc: the
-    bench's server is local. None where /proc cannot tell (another OS, a remote server)."""
+def _cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """(own, reaped children's) CPU seconds, user + system, of process ``pid`` from /proc (the
+    bench's server is local); None where /proc cannot tell (another OS, a remote server)."""
     import os
 
     try:
@@ -1078,7 +1081,36 @@ def _backend_cpu_seconds(pid: int) -> float | None:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def _server_cpu_seconds(backend: int) -> float | None:
+    """CPU seconds the whole database server has used: the postmaster (our backend's parent),
+    every live child of it, and the children it has reaped — the sweep's lanes open backends of
+    their own and close them again before the run ends."""
+    import os
+
+    try:
+        with open(f"/proc/{backend}/stat") as stat:
+            postmaster = int(stat.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+    own = _cpu_seconds(postmaster)
+    if own is None:
+        return None
+    total = own[0] + own[1]
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _first_branch_schedule(actor):
@@ -1088,10 +1120,12 @@ def _first_branch_schedule(actor):
     return schedule_for_branch(Branch.objects.filter(pk__in=scope_of(actor)).order_by("code")[0])
 
 
-def timed_sweep(now=None) -> SweepRun:
-    """``sla_sweep(now)`` by the wall clock, with each SQL statement timed on the way (an
-    execute wrapper), and ``audit.record_many`` and the commits timed by wrappers put around
-    them for the run; the app's code is untouched."""
+def timed_sweep(now=None, lanes=None) -> SweepRun:
+    """``sla_sweep(now, lanes=lanes)`` by the wall clock, with each SQL statement timed on the
+    way (an execute wrapper), and ``audit.record_many`` and the commits timed by wrappers put
+    around them for the run; the app's code is untouched. The split by step is only taken on
+    one lane: other lanes run on connections of their own, which the wrapper does not see."""
+    from django.conf import settings
     from django.db import connection
 
     from amanah.audit import services as audit
@@ -1126,38 +1160,41 @@ def timed_sweep(now=None) -> SweepRun:
     # CPU time of the sweep's own process and of its database backend: on a shared machine
     # the wall clock also counts the time others had the cores; CPU seconds do not.
     backend = connection.connection.info.backend_pid
-    cpu0 = (time.process_time(), _backend_cpu_seconds(backend))
+    lanes = lanes or settings.SLA_SWEEP_LANES
+    cpu0 = (time.process_time(), _server_cpu_seconds(backend))
     audit.record_many, connection.commit = timed_record_many, timed_commit
     try:
         t0 = time.perf_counter()
         with connection.execute_wrapper(timer):
-            result = sweep.sla_sweep(now)
+            result = sweep.sla_sweep(now, lanes=lanes)
         total = time.perf_counter() - t0
     finally:
         audit.record_many = original_record_many
         del connection.commit  # back to the class's method
-    cpu1 = (time.process_time(), _backend_cpu_seconds(backend))
+    cpu1 = (time.process_time(), _server_cpu_seconds(backend))
     wal1, checkpoints1 = _wal_and_checkpoints()
-    steps = []
+    steps = [] if lanes == 1 else [(f"{lanes} lanes: not split by step (see the one-lane run)",
+                                    None)]  # fmt: skip
     # A pass's statements walk its step's column, oldest first (an older sweep: one pass a step).
     passes = getattr(sweep, "PASSES", None) or [
         SimpleNamespace(step=step, riders=()) for step in (sweep.BREACH, sweep.WARNING,
                                                           sweep.REGULATORY)
     ]  # fmt: skip
-    for pass_ in passes:
+    for pass_ in passes if lanes == 1 else ():
         marks = [sec for sql, sec in statements if f"ORDER BY {pass_.step.order_by}\n" in sql]
         riders = "".join(f" (+ {rider.kind} riding along)" for rider in pass_.riders)
         steps.append((f"{pass_.step.kind}{riders}: mark statements, "
                       f"{len(marks)} batch(es) of ≤ {sweep.BATCH_SIZE:,}", sum(marks)))  # fmt: skip
-    steps.append(("`audit.record_many`: escalations, breaches, OJK flags (hash chain, COPY)",
-                  sum(audit_seconds)))  # fmt: skip
-    steps.append((f"commits ({len(commits)})", sum(commits)))
-    steps.append(("other", total - sum(seconds for _label, seconds in steps)))
+    if lanes == 1:
+        steps.append(("`audit.record_many`: escalations, breaches, OJK flags (hash chain, COPY)",
+                      sum(audit_seconds)))  # fmt: skip
+        steps.append((f"commits ({len(commits)})", sum(commits)))
+        steps.append(("other", total - sum(seconds or 0 for _label, seconds in steps)))
     steps.append((f"(WAL written: {(wal1 - wal0) / 2**30:.2f} GiB; checkpoints during the run: "
                   f"{checkpoints1 - checkpoints0})", None))  # fmt: skip
     if cpu0[1] is not None and cpu1[1] is not None:
         steps.append((f"(CPU: {cpu1[0] - cpu0[0]:.2f} s in the sweep's process, "
-                      f"{cpu1[1] - cpu0[1]:.2f} s in its database backend)", None))  # fmt: skip
+                      f"{cpu1[1] - cpu0[1]:.2f} s in the database server)", None))  # fmt: skip
     return SweepRun(total, result, steps)
 
 
@@ -1215,17 +1252,20 @@ def render_sweep_table(population: dict, runs: list[SweepRun]) -> str:
         "| Sweep | wall clock (s) | warned | breached | escalated | OJK day 20 |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    labels = list(SWEEP_RUNS)[: len(runs)]
     for label, run in zip(SWEEP_RUNS, runs, strict=False):
         r = run.result
         lines.append(
             f"| {label} | {run.seconds:.2f} | {r.warned:,} | {r.breached:,} "
             f"| {r.escalated:,} | {r.regulatory_overdue:,} |"
         )
-    lines += ["", "| Catch-up run, by step | seconds |", "|---|---:|"]
-    lines += [
-        f"| {label} | {seconds:.2f} |" if seconds is not None else f"| {label} | |"
-        for label, seconds in runs[0].steps
-    ]
+    lines += ["", "| Catch-up runs, by step | seconds |", "|---|---:|"]
+    for label, run in ((labels[0], runs[0]), (labels[-1], runs[-1])):
+        lines.append(f"| **{label}** | |")
+        lines += [
+            f"| {step} | {seconds:.2f} |" if seconds is not None else f"| {step} | |"
+            for step, seconds in run.steps
+        ]
     lines += [
         "",
         "Open cases when the first sweep ran: "
@@ -1372,17 +1412,20 @@ def main(argv: list[str] | None = None) -> int:
 
         start = datetime.now(UTC)
         schedule = _first_branch_schedule(actor)
-        for label, minutes in SWEEP_RUNS.items():
+        for label, (minutes, lanes) in SWEEP_RUNS.items():
             clock = worktime.add_working_minutes(schedule, start, minutes) if minutes else None
-            run = timed_sweep(clock)
+            if minutes is None and runs:
+                print(f"  {reset_sweep()}")
+            run = timed_sweep(clock, lanes)
             runs.append(run)
             print(f"  sweep, {label} ({clock or 'now'}): {run.seconds:.2f} s, {run.result}")
             if minutes is None:
                 # The catch-up changed ~500,000 rows: autovacuum would VACUUM and ANALYZE
                 # the table within a minute or two, before the next runs; do it now.
                 _pg().execute("VACUUM (ANALYZE) cases_case")
-        for label, seconds in runs[0].steps:
-            print(f"    {label}" + (f": {seconds:.2f} s" if seconds is not None else ""))
+        for run in (runs[0], runs[-1]):
+            for label, seconds in run.steps:
+                print(f"    {label}" + (f": {seconds:.2f} s" if seconds is not None else ""))
         for table in ("cases_case", "cases_caseactivity", "notifications_notification"):
             _pg().execute(f"VACUUM (ANALYZE) {table}")
 
