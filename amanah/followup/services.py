@@ -98,8 +98,9 @@ def desk_order_set(*, actor, order: dict) -> None:
     """A whole new order: ``{agent_id: position}`` naming every agent once, positions 1..N.
     An order with gaps, duplicates, unknown or missing agents is refused."""
     authz.require(actor, DESK_MANAGE)
+    # Lock order (``Hand.lock_desk``): the desk, then the agents (renumbering key-locks them).
     Hand.lock_desk()
-    agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",))}
+    agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",), no_key=True)}
     try:
         wanted = {str(k): int(v) for k, v in dict(order).items()}
     except (TypeError, ValueError):
@@ -126,7 +127,14 @@ def desk_agent_capacity_set(*, actor, agent: DeskAgent, capacity) -> DeskAgent:
     """Below the current load is allowed: the agent gets no new member until below it."""
     authz.require(actor, DESK_MANAGE)
     capacity = _check_capacity(capacity)
-    agent = DeskAgent.objects.select_for_update(of=("self",)).get(pk=agent.pk)
+    # Lock order (``Hand.lock_desk``): the desk (hand-outs read capacities under it), then
+    # the agent, no key (logs, deposits and rotations point at it).
+    Hand.lock_desk()
+    agent = (
+        DeskAgent.objects.select_for_update(of=("self",), no_key=True).filter(pk=agent.pk).first()
+    )
+    if agent is None:
+        raise NotFound()
     old, agent.capacity = agent.capacity, capacity
     agent.save(update_fields=["capacity"])
     _desk_audit(actor, agent, "capacity_set", old=old, new=capacity)
@@ -270,7 +278,14 @@ def deposit_record(
     restarts the window (the member stays); reaching the target ends the membership (DONE).
     A deposit for nobody on the desk, or stamped in the future, is refused with its reason and
     kept (``RejectedDeposit``, for the sync monitor): the refusal commits on its own, so it is
-    kept even though the caller gets an error. The same ``external_ref`` twice is one deposit."""
+    kept even though the caller gets an error. The same ``external_ref`` twice is one deposit,
+    also when both arrive at once (the second answers DUPLICATE).
+
+    Lock order (``Hand.lock_desk``): the desk row, then the member. A deposit that meets its
+    target hands the member back through the desk; taking the desk first means it never
+    holds a member while waiting for the desk that a leave hand-over holds while waiting for
+    that member. The price: deposits wait for a sweep batch in progress (up to about
+    a second) and for each other (they already queue for the audit chain)."""
     authz.require(actor, DEPOSIT_RECORD)
     now = now or timezone.now()
     external_ref = _clean_ref(external_ref, "external_ref")
@@ -286,6 +301,13 @@ def deposit_record(
         if deposited_at > now + FUTURE_SKEW:
             reason = RejectReason.FUTURE_TIMESTAMP
         else:
+            Hand.lock_desk()
+            # Again under the lock: every accepted deposit holds the desk until it commits,
+            # so one with this reference that was in flight at the first look has committed
+            # by now, and is answered here rather than by the unique key (an error).
+            existing = Deposit.objects.filter(external_ref=external_ref).first()
+            if existing:
+                return DepositResult("DUPLICATE", deposit=existing)
             member = _open_member(customer_ref)
             if member is None:
                 reason = RejectReason.UNKNOWN_MEMBER
@@ -373,6 +395,7 @@ def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> Fol
     """A call or a note by the member's current agent. It never moves the member and never
     extends the window; it only sets ``last_contact_at``."""
     authz.require(actor, DESK_WORK)
+    Hand.share_desk()  # lock order (``Hand.lock_desk``): the desk, then the member
     member = (
         Member.objects.visible_to(actor)
         .select_for_update(of=("self",))
