@@ -67,7 +67,7 @@ class Hand:
         A transaction that may need the desk takes it before it locks any member: enrolment,
         the sweep and the leave hand-over open with it; ``deposit_record`` takes it before
         the member (a deposit that meets its target hands the member back through here);
-        ``desk_order_set`` takes it before the agents; a follow-up log takes it shared
+        ``desk_order_set`` takes it before it remaps members; a follow-up log takes it shared
         (``share_desk``) before its member. Agents come after the desk: a new order changes
         their numbers, which key-locks those rows, and the deferred foreign-key checks at
         COMMIT of logs, deposits and rotations (made while their transaction holds the audit

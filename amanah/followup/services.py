@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,10 +96,13 @@ def desk_agent_add(*, actor, user: User, capacity: int = 200) -> DeskAgent:
 @transaction.atomic
 def desk_order_set(*, actor, order: dict) -> None:
     """A whole new order: ``{agent_id: position}`` naming every agent once, positions 1..N.
-    An order with gaps, duplicates, unknown or missing agents is refused."""
+    An order with gaps, duplicates, unknown or missing agents is refused. The positions the
+    desk keeps (its cursor, each open member's last agent) are remapped in the same
+    transaction, so they still name the same agents and the rotation goes on from them."""
     authz.require(actor, DESK_MANAGE)
-    # Lock order (``Hand.lock_desk``): the desk, then the agents (renumbering key-locks them).
-    Hand.lock_desk()
+    # Lock order (``Hand.lock_desk``): the desk, the agents (renumbering key-locks them), then
+    # the members remapped.
+    desk = Hand.lock_desk()
     agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",), no_key=True)}
     try:
         wanted = {str(k): int(v) for k, v in dict(order).items()}
@@ -115,11 +118,47 @@ def desk_order_set(*, actor, order: dict) -> None:
             _("Nomor urut harus 1 sampai %(n)s tanpa celah dan tanpa ganda.") % {"n": len(agents)},
             field="order",
         )
+    moved = {}  # old position -> new position, of the agents whose number changes
     for key, agent in agents.items():
         if agent.position != wanted[key]:
+            moved[agent.position] = wanted[key]
             agent.position = wanted[key]
             agent.save(update_fields=["position"])
-    _desk_audit(actor, None, "order_set", object_type="followup.Desk", positions=len(agents))
+    remapped = _remap_positions(desk, moved)
+    _desk_audit(
+        actor,
+        None,
+        "order_set",
+        object_type="followup.Desk",
+        positions=len(agents),
+        moved=len(moved),
+        members_remapped=remapped,
+    )
+
+
+def _remap_positions(desk, moved: dict[int, int]) -> int:
+    """The desk's cursor and ``Member.last_position`` store positions, not agents: after a new
+    order they must name the same agent again, or the next new member (after the cursor) and
+    every waiting member (after the agent it came from) would go on from whoever now holds
+    the old number. One statement; the join reads each row's old value, so swaps are safe.
+    Members that are DONE keep theirs (history; nobody hands them on). Returns the rows
+    remapped."""
+    if not moved:
+        return 0
+    if desk.last_position in moved:
+        desk.last_position = moved[desk.last_position]
+        desk.updated_at = timezone.now()
+        desk.save(update_fields=["last_position", "updated_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE followup_member m SET last_position = u.new
+              FROM unnest(%s::int[], %s::int[]) AS u(old, new)
+             WHERE m.last_position = u.old AND m.status <> 'DONE'
+            """,
+            [list(moved), list(moved.values())],
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic

@@ -272,6 +272,30 @@ def test_an_order_with_gaps_or_duplicates_is_refused(make_desk, system):
     assert [a.position for a in type(agents[0]).objects.order_by("user__full_name")] == [3, 1, 2]
 
 
+def test_a_new_order_keeps_the_rotation_going_on_from_the_same_agents(
+    make_desk, make_customers, enrol, system
+):
+    """The desk's cursor and a waiting member's last agent are stored as numbers; after a new
+    order they must still name the same agents (before the fix both went on from whoever
+    had the old number: here, back to agent A, whom the waiting member had just left)."""
+    a, b, c = make_desk(3, capacity=5)
+    waiting = enrol(make_customers(1)[0])  # to A; the desk's cursor is A
+    for agent in (b, c):
+        services.desk_agent_capacity_set(actor=system, agent=agent, capacity=0)
+    rotation_sweep(now=T0 + HOURS_48)  # nobody but A, whom it must leave: it waits
+    waiting.refresh_from_db()
+    assert waiting.status == "PENDING" and waiting.last_position == 1
+    services.desk_order_set(actor=system, order={a.pk: 2, b.pk: 3, c.pk: 1})  # C, A, B
+    assert Desk.objects.get().last_position == 2  # still A
+    for agent in (b, c):
+        services.desk_agent_capacity_set(actor=system, agent=agent, capacity=5)
+    assert rotation_sweep(now=T0 + HOURS_48 + timedelta(minutes=5)).assigned == 1
+    waiting.refresh_from_db()
+    assert waiting.current_agent_id == b.pk  # the one after A in the new order
+    newcomer = enrol(make_customers(1)[0], at=T0 + HOURS_48 + timedelta(minutes=6))
+    assert newcomer.current_agent_id == b.pk  # after the cursor (A): B, not A again
+
+
 def test_no_service_moves_a_member_by_hand():
     names = [n for n in dir(services) if not n.startswith("_")]
     assert not [n for n in names if any(w in n for w in ("move", "reassign", "assign_to"))]
