@@ -44,6 +44,10 @@ from amanah.iam.models import User
 
 MEMBER_ENROLLED = "followup.member_enrolled"  # fn(*, actor, member)
 DEPOSIT_RECORDED = "followup.deposit_recorded"  # fn(*, actor, deposit)
+AGENT_ADDED = "followup.agent_added"  # fn(*, actor, agent)
+ORDER_SET = "followup.order_set"  # fn(*, actor, desk)
+AGENT_CAPACITY_SET = "followup.agent_capacity_set"  # fn(*, actor, agent)
+LOG_ADDED = "followup.log_added"  # fn(*, actor, log)
 MAX_CAPACITY = 10_000
 MAX_AMOUNT = Decimal("999999999999.99")
 # A deposit stamped later than this after our clock is refused (clock skew tolerated).
@@ -89,6 +93,7 @@ def desk_agent_add(*, actor, user: User, capacity: int = 200) -> DeskAgent:
         raise ServiceError("agent_exists", _("Staf ini sudah menjadi agen meja tindak lanjut."))
     position = DeskAgent.objects.count() + 1
     agent = DeskAgent.objects.create(user=user, position=position, capacity=capacity)
+    events.emit(AGENT_ADDED, actor=actor, agent=agent)
     _desk_audit(actor, agent, "agent_add", position=position, capacity=capacity)
     return agent
 
@@ -125,6 +130,7 @@ def desk_order_set(*, actor, order: dict) -> None:
             agent.position = wanted[key]
             agent.save(update_fields=["position"])
     remapped = _remap_positions(desk, moved)
+    events.emit(ORDER_SET, actor=actor, desk=desk)
     _desk_audit(
         actor,
         None,
@@ -176,6 +182,7 @@ def desk_agent_capacity_set(*, actor, agent: DeskAgent, capacity) -> DeskAgent:
         raise NotFound()
     old, agent.capacity = agent.capacity, capacity
     agent.save(update_fields=["capacity"])
+    events.emit(AGENT_CAPACITY_SET, actor=actor, agent=agent)
     _desk_audit(actor, agent, "capacity_set", old=old, new=capacity)
     return agent
 
@@ -456,6 +463,7 @@ def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> Fol
     )
     member.last_contact_at = now
     member.save(update_fields=["last_contact_at"])
+    events.emit(LOG_ADDED, actor=actor, log=log)
     audit.record(actor=actor, action=AuditAction.LOG_FOLLOWUP, obj=member, meta={"kind": kind})
     return log
 

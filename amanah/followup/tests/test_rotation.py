@@ -2,6 +2,7 @@
 moves the member to the next agent in order with wrap-around, skipping agents away or full;
 an agent going away hands members on at once; nobody available → PENDING until someone is."""
 
+from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 
@@ -294,6 +295,31 @@ def test_a_new_order_keeps_the_rotation_going_on_from_the_same_agents(
     assert waiting.current_agent_id == b.pk  # the one after A in the new order
     newcomer = enrol(make_customers(1)[0], at=T0 + HOURS_48 + timedelta(minutes=6))
     assert newcomer.current_agent_id == b.pk  # after the cursor (A): B, not A again
+
+
+def test_desk_changes_and_follow_ups_emit_their_events(make_desk, make_customers, enrol, system):
+    from amanah.core import registry
+    from amanah.core.events import EventHandler
+
+    seen = []
+    names = (
+        services.AGENT_ADDED,
+        services.ORDER_SET,
+        services.AGENT_CAPACITY_SET,
+        services.LOG_ADDED,
+    )
+    with ExitStack() as stack:
+        for name in names:
+            probe = EventHandler(name, lambda *, actor, _n=name, **objects: seen.append(_n))
+            stack.enter_context(registry.event_handlers.temporarily(f"{name}:probe", probe))
+        a, b = make_desk(2)
+        services.desk_order_set(actor=system, order={a.pk: 2, b.pk: 1})
+        services.desk_agent_capacity_set(actor=system, agent=a, capacity=3)
+        member = enrol(make_customers(1)[0])
+        user = member.current_agent.user
+        user.active_role = "AGENT"
+        services.followup_log_add(actor=user, member=member, kind="CALL")
+    assert seen == [services.AGENT_ADDED] * 2 + list(names[1:])
 
 
 def test_no_service_moves_a_member_by_hand():
