@@ -62,7 +62,25 @@ class Hand:
 
     @staticmethod
     def lock_desk() -> Desk:
+        """The desk's row lock. LOCK ORDER, the same in every transaction of the desk: the
+        desk row first, then members (then the audit chain, last, inside ``audit.record``).
+        A transaction that may need the desk takes it before it locks any member: enrolment,
+        the sweep and the leave hand-over open with it; ``deposit_record`` takes it before
+        the member (a deposit that meets its target hands the member back through here);
+        ``desk_order_set`` takes it before it remaps members; a follow-up log takes it shared
+        (``share_desk``) before its member. Agents come after the desk: a new order changes
+        their numbers, which key-locks those rows, and the deferred foreign-key checks at
+        COMMIT of logs, deposits and rotations (made while their transaction holds the audit
+        chain lock) wait for that — harmless only because they all queue at the desk first."""
         return Desk.objects.select_for_update().get(pk=1)
+
+    @staticmethod
+    def share_desk() -> None:
+        """The desk row ``FOR SHARE``: for a transaction that hands nothing out but locks a
+        member and points at an agent (a follow-up log). It waits for a hand-out or a new
+        order in progress, not for other such transactions (lock order: ``lock_desk``)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM followup_desk WHERE id = 1 FOR SHARE")
 
     @classmethod
     def open(cls, now: datetime) -> Hand:

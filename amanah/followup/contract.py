@@ -1,5 +1,7 @@
 """What the follow-up desk offers the house: its menu entries and the events it emits
-(``followup.member_enrolled``, ``followup.deposit_recorded``, ``followup.members_rotated``).
+(``followup.member_enrolled``, ``followup.deposit_recorded``, ``followup.members_rotated``,
+``followup.agent_added``, ``followup.order_set``, ``followup.agent_capacity_set``,
+``followup.log_added``).
 It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at once)
 and sends rotation notices through the messaging hub. Nothing below it imports it."""
 
@@ -14,11 +16,22 @@ from amanah.followup import notify
 from amanah.followup.assign import MEMBERS_ROTATED
 from amanah.followup.handlers import absence_changed
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
-from amanah.followup.services import DEPOSIT_RECORDED, MEMBER_ENROLLED
+from amanah.followup.services import (
+    AGENT_ADDED,
+    AGENT_CAPACITY_SET,
+    DEPOSIT_RECORDED,
+    LOG_ADDED,
+    MEMBER_ENROLLED,
+    ORDER_SET,
+)
 
 events.declare(MEMBER_ENROLLED)
 events.declare(DEPOSIT_RECORDED)
 events.declare(MEMBERS_ROTATED)
+events.declare(AGENT_ADDED)
+events.declare(ORDER_SET)
+events.declare(AGENT_CAPACITY_SET)
+events.declare(LOG_ADDED)
 events.on(MEMBERS_ROTATED, notify.rotation_notices, deferred=True)
 events.on(ABSENCE_CHANGED, absence_changed)
 

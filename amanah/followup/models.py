@@ -26,7 +26,8 @@ from amanah.followup.policies import DESK_MONITOR
 
 class Desk(models.Model):
     """The desk's settings and round-robin cursor: one row (``id = 1``). ``last_position`` is
-    the agent the last new member went to; the next new member goes to the one after it. Its
+    the agent the last new member went to (its number: a new order remaps it in the same
+    transaction, ``services.desk_order_set``); the next new member goes to the one after it. Its
     row lock also serialises every hand-out (enrolment, sweep batch, leave hand-over), so two
     of them never both fill an agent's last free place."""
 
@@ -108,7 +109,8 @@ class ExitReason(models.TextChoices):
 class Member(models.Model):
     """A customer on the desk. ``current_agent`` is set exactly while the member is ACTIVE or
     ROTATED (CHECK); PENDING members wait for anyone available and keep ``last_position`` (the
-    agent they came from) so they still go round in order. The window is 48 hours (the desk's
+    number of the agent they came from, remapped by a new order) so they still go round in
+    order. The window is 48 hours (the desk's
     ``window_hours``) from the moment the agent got the member; a deposit inside it restarts
     it. One open membership per customer (partial unique)."""
 

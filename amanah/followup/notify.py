@@ -2,7 +2,11 @@
 (member, reason, time, the next agent's number) and to the new agent (member, deposit status,
 previous agents, the last follow-ups). Deferred on ``followup.members_rotated``; keyed by the
 rotation (source ROTATION, ``source_id`` = rotation id, step ``rotation``), so each rotation
-sends once however often the job runs. A member going to PENDING tells only the old agent."""
+sends once however often the job runs. A member going to PENDING tells only the old agent.
+
+Agents are named by their number *now* (``to_agent.position``), not the one the rotation row
+kept (``to_position``, history): after a new order (``desk_order_set``) the notice must name
+the agent the member went to, whoever holds that number today."""
 
 from __future__ import annotations
 
@@ -33,9 +37,9 @@ def rotation_notices(*, actor, rotation_ids: list) -> dict:
     member_ids = [r.member_id for r in rotations]
     history = defaultdict(list)
     for member_id, position in (
-        Rotation.objects.filter(member_id__in=member_ids, to_position__isnull=False)
+        Rotation.objects.filter(member_id__in=member_ids, to_agent__isnull=False)
         .order_by("member_id", "id")
-        .values_list("member_id", "to_position")
+        .values_list("member_id", "to_agent__position")
     ):
         history[member_id].append(str(position))
     logs = defaultdict(list)
@@ -52,7 +56,7 @@ def rotation_notices(*, actor, rotation_ids: list) -> dict:
         reason = RotationReason(rotation.reason).label
         notices = []
         if rotation.from_agent:
-            to = rotation.to_position or _("menunggu agen")
+            to = rotation.to_agent.position if rotation.to_agent else _("menunggu agen")
             subject = _("Member %(name)s dirotasi ke agen %(to)s") % {"name": name, "to": to}
             text = _("Alasan: %(reason)s. Waktu: %(at)s.") % {
                 "reason": reason,

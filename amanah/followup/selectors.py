@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from amanah.calendars.contract import absent_user_ids
 from amanah.core.errors import NotFound
-from amanah.followup.models import WITH_AGENT, DeskAgent, Member, Rotation
+from amanah.followup.models import WITH_AGENT, Desk, DeskAgent, Member, Rotation
+
+
+def window_hours() -> int:
+    """How long an agent holds a member (``Desk.window_hours``), as the agents' page says it:
+    the desk's setting, not a number written into the page."""
+    return Desk.objects.values_list("window_hours", flat=True).get(pk=1)
 
 
 def my_members(*, actor) -> QuerySet[Member]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,10 @@ from amanah.iam.models import User
 
 MEMBER_ENROLLED = "followup.member_enrolled"  # fn(*, actor, member)
 DEPOSIT_RECORDED = "followup.deposit_recorded"  # fn(*, actor, deposit)
+AGENT_ADDED = "followup.agent_added"  # fn(*, actor, agent)
+ORDER_SET = "followup.order_set"  # fn(*, actor, desk)
+AGENT_CAPACITY_SET = "followup.agent_capacity_set"  # fn(*, actor, agent)
+LOG_ADDED = "followup.log_added"  # fn(*, actor, log)
 MAX_CAPACITY = 10_000
 MAX_AMOUNT = Decimal("999999999999.99")
 # A deposit stamped later than this after our clock is refused (clock skew tolerated).
@@ -89,6 +93,7 @@ def desk_agent_add(*, actor, user: User, capacity: int = 200) -> DeskAgent:
         raise ServiceError("agent_exists", _("Staf ini sudah menjadi agen meja tindak lanjut."))
     position = DeskAgent.objects.count() + 1
     agent = DeskAgent.objects.create(user=user, position=position, capacity=capacity)
+    events.emit(AGENT_ADDED, actor=actor, agent=agent)
     _desk_audit(actor, agent, "agent_add", position=position, capacity=capacity)
     return agent
 
@@ -96,10 +101,14 @@ def desk_agent_add(*, actor, user: User, capacity: int = 200) -> DeskAgent:
 @transaction.atomic
 def desk_order_set(*, actor, order: dict) -> None:
     """A whole new order: ``{agent_id: position}`` naming every agent once, positions 1..N.
-    An order with gaps, duplicates, unknown or missing agents is refused."""
+    An order with gaps, duplicates, unknown or missing agents is refused. The positions the
+    desk keeps (its cursor, each open member's last agent) are remapped in the same
+    transaction, so they still name the same agents and the rotation goes on from them."""
     authz.require(actor, DESK_MANAGE)
-    Hand.lock_desk()
-    agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",))}
+    # Lock order (``Hand.lock_desk``): the desk, the agents (renumbering key-locks them), then
+    # the members remapped.
+    desk = Hand.lock_desk()
+    agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",), no_key=True)}
     try:
         wanted = {str(k): int(v) for k, v in dict(order).items()}
     except (TypeError, ValueError):
@@ -114,11 +123,48 @@ def desk_order_set(*, actor, order: dict) -> None:
             _("Nomor urut harus 1 sampai %(n)s tanpa celah dan tanpa ganda.") % {"n": len(agents)},
             field="order",
         )
+    moved = {}  # old position -> new position, of the agents whose number changes
     for key, agent in agents.items():
         if agent.position != wanted[key]:
+            moved[agent.position] = wanted[key]
             agent.position = wanted[key]
             agent.save(update_fields=["position"])
-    _desk_audit(actor, None, "order_set", object_type="followup.Desk", positions=len(agents))
+    remapped = _remap_positions(desk, moved)
+    events.emit(ORDER_SET, actor=actor, desk=desk)
+    _desk_audit(
+        actor,
+        None,
+        "order_set",
+        object_type="followup.Desk",
+        positions=len(agents),
+        moved=len(moved),
+        members_remapped=remapped,
+    )
+
+
+def _remap_positions(desk, moved: dict[int, int]) -> int:
+    """The desk's cursor and ``Member.last_position`` store positions, not agents: after a new
+    order they must name the same agent again, or the next new member (after the cursor) and
+    every waiting member (after the agent it came from) would go on from whoever now holds
+    the old number. One statement; the join reads each row's old value, so swaps are safe.
+    Members that are DONE keep theirs (history; nobody hands them on). Returns the rows
+    remapped."""
+    if not moved:
+        return 0
+    if desk.last_position in moved:
+        desk.last_position = moved[desk.last_position]
+        desk.updated_at = timezone.now()
+        desk.save(update_fields=["last_position", "updated_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE followup_member m SET last_position = u.new
+              FROM unnest(%s::int[], %s::int[]) AS u(old, new)
+             WHERE m.last_position = u.old AND m.status <> 'DONE'
+            """,
+            [list(moved), list(moved.values())],
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -126,9 +172,17 @@ def desk_agent_capacity_set(*, actor, agent: DeskAgent, capacity) -> DeskAgent:
     """Below the current load is allowed: the agent gets no new member until below it."""
     authz.require(actor, DESK_MANAGE)
     capacity = _check_capacity(capacity)
-    agent = DeskAgent.objects.select_for_update(of=("self",)).get(pk=agent.pk)
+    # Lock order (``Hand.lock_desk``): the desk (hand-outs read capacities under it), then
+    # the agent, no key (logs, deposits and rotations point at it).
+    Hand.lock_desk()
+    agent = (
+        DeskAgent.objects.select_for_update(of=("self",), no_key=True).filter(pk=agent.pk).first()
+    )
+    if agent is None:
+        raise NotFound()
     old, agent.capacity = agent.capacity, capacity
     agent.save(update_fields=["capacity"])
+    events.emit(AGENT_CAPACITY_SET, actor=actor, agent=agent)
     _desk_audit(actor, agent, "capacity_set", old=old, new=capacity)
     return agent
 
@@ -270,7 +324,14 @@ def deposit_record(
     restarts the window (the member stays); reaching the target ends the membership (DONE).
     A deposit for nobody on the desk, or stamped in the future, is refused with its reason and
     kept (``RejectedDeposit``, for the sync monitor): the refusal commits on its own, so it is
-    kept even though the caller gets an error. The same ``external_ref`` twice is one deposit."""
+    kept even though the caller gets an error. The same ``external_ref`` twice is one deposit,
+    also when both arrive at once (the second answers DUPLICATE).
+
+    Lock order (``Hand.lock_desk``): the desk row, then the member. A deposit that meets its
+    target hands the member back through the desk; taking the desk first means it never
+    holds a member while waiting for the desk that a leave hand-over holds while waiting for
+    that member. The price: deposits wait for a sweep batch in progress (up to about
+    a second) and for each other (they already queue for the audit chain)."""
     authz.require(actor, DEPOSIT_RECORD)
     now = now or timezone.now()
     external_ref = _clean_ref(external_ref, "external_ref")
@@ -286,6 +347,13 @@ def deposit_record(
         if deposited_at > now + FUTURE_SKEW:
             reason = RejectReason.FUTURE_TIMESTAMP
         else:
+            Hand.lock_desk()
+            # Again under the lock: every accepted deposit holds the desk until it commits,
+            # so one with this reference that was in flight at the first look has committed
+            # by now, and is answered here rather than by the unique key (an error).
+            existing = Deposit.objects.filter(external_ref=external_ref).first()
+            if existing:
+                return DepositResult("DUPLICATE", deposit=existing)
             member = _open_member(customer_ref)
             if member is None:
                 reason = RejectReason.UNKNOWN_MEMBER
@@ -373,6 +441,7 @@ def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> Fol
     """A call or a note by the member's current agent. It never moves the member and never
     extends the window; it only sets ``last_contact_at``."""
     authz.require(actor, DESK_WORK)
+    Hand.share_desk()  # lock order (``Hand.lock_desk``): the desk, then the member
     member = (
         Member.objects.visible_to(actor)
         .select_for_update(of=("self",))
@@ -394,6 +463,7 @@ def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> Fol
     )
     member.last_contact_at = now
     member.save(update_fields=["last_contact_at"])
+    events.emit(LOG_ADDED, actor=actor, log=log)
     audit.record(actor=actor, action=AuditAction.LOG_FOLLOWUP, obj=member, meta={"kind": kind})
     return log
 

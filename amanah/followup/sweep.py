@@ -16,10 +16,13 @@ statements to write them, one ``audit.record_many``, one event for the notificat
    agent (NO_DEPOSIT). A follow-up alone does not extend a window.
 
 A member that nobody can take goes PENDING (with a history row: its agent changed to none).
-Idempotent: a second run finds nothing due. A member locked by a deposit in flight is skipped
-(``SKIP LOCKED``) and seen by the next run, five minutes later, so no window runs longer than
-48 hours plus the sweep interval and that lock. Concurrent sweeps are kept apart by the task's
-lock; the desk row lock keeps hand-outs from enrolment and the leave hand-over in between.
+Idempotent: a second run finds nothing due. Lock order, the same everywhere (``Hand.lock_desk``):
+the desk row, then members. Deposits and follow-up logs take the desk before their member, so
+they wait for the batch instead of holding a member it needs; ``SKIP LOCKED`` stays as the
+guard for anything else holding a member (seen by the next run, five minutes later), so no
+window runs longer than 48 hours plus the sweep interval and that lock. Concurrent sweeps are
+kept apart by the task's lock; the desk row lock keeps hand-outs from enrolment and the leave
+hand-over in between.
 """
 
 from __future__ import annotations
@@ -160,6 +163,9 @@ def hand_over_agent(*, agent_id, now=None) -> int:
     """Move every member of one agent on at once (the agent just went away); inside the
     caller's transaction. Returns how many moved."""
     now = now or timezone.now()
+    # Lock order (``Hand.lock_desk``): the desk, then the members. It may wait for a member
+    # (no SKIP LOCKED: "at once"); whoever holds one got the desk before it and does not ask
+    # for it again, so that wait ends. Deposits and logs take the desk before their member.
     hand = Hand.open(now)
     if agent_id not in hand.unavailable_agent_ids:
         return 0

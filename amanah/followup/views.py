@@ -17,7 +17,11 @@ def my(request):
     return render(
         request,
         "followup/my.html",
-        {"members": selectors.my_members(actor=request.user), "form": LogForm()},
+        {
+            "members": selectors.my_members(actor=request.user),
+            "window_hours": selectors.window_hours(),
+            "form": LogForm(),
+        },
     )
 
 

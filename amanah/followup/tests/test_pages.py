@@ -11,7 +11,7 @@ from amanah.conftest import sign_in
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
 from amanah.followup import services
-from amanah.followup.models import FollowUpLog, Member, RejectedDeposit
+from amanah.followup.models import Desk, FollowUpLog, Member, RejectedDeposit
 from amanah.followup.sweep import rotation_sweep
 from amanah.iam import services as iam
 
@@ -35,11 +35,17 @@ def desk(make_desk, make_customers, system, branch_a):
 
 def test_the_agent_sees_the_countdown_in_their_zone_and_logs_a_call(desk):
     agents, member = desk
+    Desk.objects.filter(pk=1).update(window_hours=24)  # the page says the desk's window
     client = sign_in(Client(), agents[0].user)
     page = client.get(reverse("followup:my"))
     body = page.content.decode()
     assert page.status_code == 200
     assert member.customer.full_name in body and "WIB" in body
+    assert "selama 24 jam" in body and "48 jam" not in body
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):  # the middleware switches it
+        assert "yours for 24 hours" in client.get(reverse("followup:my")).content.decode()
+    client.cookies["django_language"] = "id"
     assert 'data-testid="countdown"' in body
     response = client.post(
         reverse("followup:log_add", kwargs={"member_id": member.pk}),

@@ -2,6 +2,7 @@
 moves the member to the next agent in order with wrap-around, skipping agents away or full;
 an agent going away hands members on at once; nobody available → PENDING until someone is."""
 
+from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 
@@ -270,6 +271,55 @@ def test_an_order_with_gaps_or_duplicates_is_refused(make_desk, system):
             services.desk_order_set(actor=system, order=bad)
     services.desk_order_set(actor=system, order={ids[0]: 3, ids[1]: 1, ids[2]: 2})
     assert [a.position for a in type(agents[0]).objects.order_by("user__full_name")] == [3, 1, 2]
+
+
+def test_a_new_order_keeps_the_rotation_going_on_from_the_same_agents(
+    make_desk, make_customers, enrol, system
+):
+    """The desk's cursor and a waiting member's last agent are stored as numbers; after a new
+    order they must still name the same agents (before the fix both went on from whoever
+    had the old number: here, back to agent A, whom the waiting member had just left)."""
+    a, b, c = make_desk(3, capacity=5)
+    waiting = enrol(make_customers(1)[0])  # to A; the desk's cursor is A
+    for agent in (b, c):
+        services.desk_agent_capacity_set(actor=system, agent=agent, capacity=0)
+    rotation_sweep(now=T0 + HOURS_48)  # nobody but A, whom it must leave: it waits
+    waiting.refresh_from_db()
+    assert waiting.status == "PENDING" and waiting.last_position == 1
+    services.desk_order_set(actor=system, order={a.pk: 2, b.pk: 3, c.pk: 1})  # C, A, B
+    assert Desk.objects.get().last_position == 2  # still A
+    for agent in (b, c):
+        services.desk_agent_capacity_set(actor=system, agent=agent, capacity=5)
+    assert rotation_sweep(now=T0 + HOURS_48 + timedelta(minutes=5)).assigned == 1
+    waiting.refresh_from_db()
+    assert waiting.current_agent_id == b.pk  # the one after A in the new order
+    newcomer = enrol(make_customers(1)[0], at=T0 + HOURS_48 + timedelta(minutes=6))
+    assert newcomer.current_agent_id == b.pk  # after the cursor (A): B, not A again
+
+
+def test_desk_changes_and_follow_ups_emit_their_events(make_desk, make_customers, enrol, system):
+    from amanah.core import registry
+    from amanah.core.events import EventHandler
+
+    seen = []
+    names = (
+        services.AGENT_ADDED,
+        services.ORDER_SET,
+        services.AGENT_CAPACITY_SET,
+        services.LOG_ADDED,
+    )
+    with ExitStack() as stack:
+        for name in names:
+            probe = EventHandler(name, lambda *, actor, _n=name, **objects: seen.append(_n))
+            stack.enter_context(registry.event_handlers.temporarily(f"{name}:probe", probe))
+        a, b = make_desk(2)
+        services.desk_order_set(actor=system, order={a.pk: 2, b.pk: 1})
+        services.desk_agent_capacity_set(actor=system, agent=a, capacity=3)
+        member = enrol(make_customers(1)[0])
+        user = member.current_agent.user
+        user.active_role = "AGENT"
+        services.followup_log_add(actor=user, member=member, kind="CALL")
+    assert seen == [services.AGENT_ADDED] * 2 + list(names[1:])
 
 
 def test_no_service_moves_a_member_by_hand():

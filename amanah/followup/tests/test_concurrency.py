@@ -1,0 +1,199 @@
+"""The desk under two transactions at once, on connections of their own (issue 20 review).
+
+1. A deposit that meets its target hands the member back through the desk; a leave hand-over
+   holds the desk and locks the agent's members. Before the fix the deposit locked the member
+   first and then waited for the desk, the hand-over held the desk and waited for the member:
+   a deadlock. Now both take the desk first (``Hand.lock_desk``).
+2. Two deposits with the same ``external_ref`` both passed the first look before either had
+   committed; the second then failed on the unique key (a 500). Now it looks again under the
+   lock and answers DUPLICATE.
+
+Each test forces its interleaving with a seam in ``Hand.lock_desk`` (events, no sleeps) and
+a short ``lock_timeout``, so a regression fails in under a second instead of hanging. The
+world commits for real (``consent.testing.committed``) and is taken out again afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from amanah.calendars.contract import staff_absence_record
+from amanah.consent.testing import committed, run_in_threads  # noqa: F401 (fixture)
+from amanah.core.roles import RoleKey as R
+from amanah.followup import services
+from amanah.followup.assign import Hand
+from amanah.followup.models import Deposit, Desk, EntryReason, Member
+from amanah.iam import services as iam
+from amanah.iam.models import User
+
+LOCK_TIMEOUT = "800ms"  # a wait longer than this is a regression: fail fast, never hang
+WAIT = 2  # seconds a thread waits at the seam for the other one
+
+
+def _world(committed):  # noqa: F811 (fixture)
+    """Two agents and one member (committed), and the cleanup of all of it."""
+    system = committed.system
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")
+        jobs_mark = cursor.fetchone()[0]
+    cursor_before = Desk.objects.values_list("last_position", flat=True).get(pk=1)
+    customer = committed.customers(1)[0]
+    tag = committed.branch.code.lower()
+
+    def build():
+        users = [
+            iam.user_create(
+                actor=system,
+                username=f"fu{tag}{n}",
+                full_name=f"Agen Serentak {n}",
+                password="Sangat-Rahasia-2026",
+                roles=[str(R.AGENT)],
+                scopes=[iam.ScopeInput(branch=committed.branch)],
+                home_branch=committed.branch,
+            )
+            for n in range(2)
+        ]
+        for user in users:
+            services.desk_agent_add(actor=system, user=user, capacity=10)
+        member = services.member_enrol(
+            actor=system,
+            customer=customer,
+            entry_reason=EntryReason.NEW_ACCOUNT,
+            deposit_target="1000",
+        )
+        return users, member
+
+    users, member = committed.run(build)
+
+    def remove():
+        user_ids = [u.pk for u in users]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM procrastinate_jobs WHERE id > %s AND task_name = %s",
+                [jobs_mark, "amanah.core.tasks.run_event_handler"],
+            )
+            # Superuser-only, for this cleanup alone: rotations are append-only.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            for table in ("followup_deposit", "followup_followuplog", "followup_rotation"):
+                cursor.execute(f"DELETE FROM {table} WHERE member_id = %s", [member.pk])  # noqa: S608
+            cursor.execute("DELETE FROM followup_member WHERE id = %s", [member.pk])
+            cursor.execute("DELETE FROM followup_deskagent WHERE user_id = ANY(%s)", [user_ids])
+            cursor.execute("DELETE FROM calendars_staffabsence WHERE user_id = ANY(%s)", [user_ids])
+            cursor.execute("UPDATE followup_desk SET last_position = %s", [cursor_before])
+        User.objects.filter(pk__in=user_ids).delete()
+
+    committed.on_cleanup(remove)
+    return customer, member
+
+
+@pytest.fixture
+def seam(monkeypatch):
+    """``Hand.lock_desk`` with a hook run before the real lock, per thread (``seam.role``)."""
+    real = Hand.lock_desk
+    state = threading.local()
+    hooks = {}
+
+    def lock_desk():
+        hook = hooks.get(getattr(state, "role", None))
+        return hook(real) if hook else real()
+
+    monkeypatch.setattr(Hand, "lock_desk", staticmethod(lock_desk))
+    return state, hooks
+
+
+def _short_lock_waits() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = %s", [LOCK_TIMEOUT])
+
+
+def test_a_deposit_and_a_leave_hand_over_do_not_deadlock(committed, seam):  # noqa: F811
+    customer, member = _world(committed)
+    holder = User.objects.get(desk_agent=member.current_agent_id)
+    state, hooks = seam
+    deposit_at_desk, leave_holds_desk = threading.Event(), threading.Event()
+
+    def deposit_hook(real):
+        # The deposit asks for the desk (before the fix: already holding the member) and
+        # lets the hand-over take it first.
+        if not leave_holds_desk.is_set():
+            deposit_at_desk.set()
+            leave_holds_desk.wait(WAIT)
+        return real()
+
+    def leave_hook(real):
+        deposit_at_desk.wait(WAIT)
+        desk = real()
+        leave_holds_desk.set()
+        return desk
+
+    hooks.update(deposit=deposit_hook, leave=leave_hook)
+    results = {}
+
+    def work(n: int) -> None:
+        _short_lock_waits()
+        now = timezone.now()
+        if n == 0:
+            state.role = "deposit"
+            results["deposit"] = services.deposit_record(
+                actor=committed.system,
+                customer_ref=str(customer.pk),
+                amount="1000",  # meets the target: the member leaves through the desk
+                deposited_at=now,
+                external_ref=f"DL-{member.pk}",
+            ).status
+        else:
+            state.role = "leave"
+            staff_absence_record(
+                actor=committed.system,
+                user=holder,
+                kind="LEAVE",
+                starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(days=1),
+            )
+
+    assert run_in_threads(work, 2, timeout=10) == []
+    assert results == {"deposit": "ACCEPTED"}
+    member = Member.objects.get(pk=member.pk)
+    assert member.status == "DONE" and member.current_agent_id is None
+    reasons = list(member.rotations.order_by("id").values_list("reason", flat=True))
+    assert reasons == ["NEW_MEMBER", "AGENT_UNAVAILABLE", "MEMBER_DONE"]
+
+
+def test_two_deposits_with_the_same_reference_at_once_are_one(committed, seam):  # noqa: F811
+    customer, member = _world(committed)
+    state, hooks = seam
+    both_looked = threading.Barrier(2)
+
+    def hook(real):
+        # Both have looked for the reference (and found none) before either locks.
+        if not getattr(state, "passed", False):
+            state.passed = True
+            both_looked.wait(WAIT)
+        return real()
+
+    hooks["deposit"] = hook
+    statuses = []
+
+    def work(n: int) -> None:
+        _short_lock_waits()
+        state.role = "deposit"
+        statuses.append(
+            services.deposit_record(
+                actor=committed.system,
+                customer_ref=str(customer.pk),
+                amount="100",
+                deposited_at=timezone.now(),
+                external_ref=f"DUP-{member.pk}",
+            ).status
+        )
+
+    assert run_in_threads(work, 2, timeout=10) == []
+    assert sorted(statuses) == ["ACCEPTED", "DUPLICATE"]
+    assert Deposit.objects.filter(external_ref=f"DUP-{member.pk}").count() == 1
+    assert Member.objects.get(pk=member.pk).deposit_total == Decimal("100")
