@@ -102,6 +102,7 @@ class Linker:
         self._frames: dict[tuple, list[str]] = {}
         # id(meta) -> (meta, its text); holding the dict keeps its id from being reused.
         self._metas: dict[int, tuple[dict, str]] = {}
+        self._texts: dict[str, str] = {}  # an object type (a batch has one or two) -> its JSON
 
     def meta_text(self, meta) -> str:
         """The canonical JSON of ``meta`` (also valid jsonb input for COPY), once per object."""
@@ -109,6 +110,10 @@ class Linker:
         if found is None:
             found = self._metas[id(meta)] = (meta, _canonical(meta))
         return found[1]
+
+    def _text(self, value: str) -> str:
+        self._texts[value] = _canonical(value)
+        return self._texts[value]
 
     def link(self, log: AuditLog, prev: str) -> str:
         """The hash of ``log`` chained after ``prev`` (== compute_hash with prev_hash=prev)."""
@@ -120,7 +125,7 @@ class Linker:
             str(log.id),  # an int: its JSON is its decimal digits
             self.meta_text(log.meta),
             _canonical(log.object_id),
-            _canonical(log.object_type),
+            self._texts.get(log.object_type) or self._text(log.object_type),
         )
         text = frame[0]
         for value, piece in zip(values, frame[1:], strict=True):

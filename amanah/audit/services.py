@@ -167,6 +167,8 @@ def _copy_in(logs: list[AuditLog], linker: Linker) -> None:
     copy_sql = f"COPY {AuditLog._meta.db_table} ({columns}) FROM STDIN"
     shared: dict[tuple, str] = {}
     shared_values = operator.attrgetter(*_COPY_SHARED_COLUMNS)
+    # A batch shares its object type and most often its meta: each escaped once.
+    escaped: dict[object, str] = {}
     with connection.connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for start in range(0, len(logs), _COPY_CHUNK):
             lines = []
@@ -175,10 +177,15 @@ def _copy_in(logs: list[AuditLog], linker: Linker) -> None:
                 tail = shared.get(values)
                 if tail is None:
                     tail = shared[values] = "\t".join(_copy_value(v) for v in values)
+                object_type = escaped.get(log.object_type)
+                if object_type is None:
+                    object_type = escaped[log.object_type] = _copy_value(log.object_type)
+                meta = escaped.get(id(log.meta))  # linker holds each meta: ids stay unique
+                if meta is None:
+                    meta = escaped[id(log.meta)] = _copy_value(linker.meta_text(log.meta))
                 lines.append(
-                    f"{log.id}\t{_copy_value(log.object_type)}\t{_copy_value(log.object_id)}\t"
-                    f"{_copy_value(linker.meta_text(log.meta))}\t{log.prev_hash}\t{log.hash}\t"
-                    f"{tail}\n"
+                    f"{log.id}\t{object_type}\t{_copy_value(log.object_id)}\t"
+                    f"{meta}\t{log.prev_hash}\t{log.hash}\t{tail}\n"
                 )
             copy.write("".join(lines))
     alias = connection.alias
