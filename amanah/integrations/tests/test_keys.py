@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def call(raw: str, *, remote_addr: str = "127.0.0.1", key: str = "k-1", **body):
+    headers = {k: body.pop(k) for k in list(body) if k.startswith("HTTP_")}
     payload = {
         "idempotency_key": key,
         "phone": "+6281399990001",
@@ -35,6 +36,7 @@ def call(raw: str, *, remote_addr: str = "127.0.0.1", key: str = "k-1", **body):
         json.dumps(payload),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {raw}",
+        **headers,
     )
 
 
@@ -119,6 +121,16 @@ def test_the_allow_list_admits_its_networks_only(customer):
     assert refusals("address_not_allowed").count() == 1
     assert call(raw, remote_addr="10.20.30.40").status_code == 201
     assert call(raw, remote_addr="2001:db8::5", key="k-2").status_code == 201
+
+
+def test_behind_the_proxy_a_forged_forwarded_for_does_not_pass_the_allow_list(customer, settings):
+    """The proxy appends the address it saw to whatever X-Forwarded-For the client sent: the
+    client's own entries come first and must not count."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _system, _key, raw = make_system(allowed_networks=["10.0.0.0/8"])
+    forged = call(raw, HTTP_X_FORWARDED_FOR="10.1.2.3, 192.0.2.7")
+    assert forged.status_code == 401
+    assert call(raw, HTTP_X_FORWARDED_FOR="10.20.30.40").status_code == 201
 
 
 def test_rotation_keeps_both_keys_for_the_window_then_only_the_new_one(settings, admin):
