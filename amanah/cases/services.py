@@ -630,11 +630,30 @@ def case_cancel_duplicate(*, actor, case: Case, original_no: str) -> Case:
             _("Kasus asal tidak ditemukan; periksa nomornya."),
             field="duplicate_of",
         ) from None
-    case = _locked_in_scope(actor, case)
+    # Both rows locked, in primary-key order, before the original's status is read: two
+    # cases cancelled as each other's duplicate at once would otherwise each see the other
+    # still open, and both end CANCELLED pointing at each other (no case left handling it).
+    locked = {
+        row.pk: row
+        for row in Case.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk__in={case.pk, original.pk})
+        .order_by("pk")
+    }
+    if case.pk not in locked:
+        raise NotFound()
+    case = locked[case.pk]
     if original.pk == case.pk:
         raise ServiceError(
             "duplicate_of_self",
             _("Kasus tidak dapat menjadi duplikat dirinya sendiri."),
+            field="duplicate_of",
+        )
+    original = locked.get(original.pk)
+    if original is None:
+        raise ServiceError(
+            "duplicate_of_not_found",
+            _("Kasus asal tidak ditemukan; periksa nomornya."),
             field="duplicate_of",
         )
     if original.status == S.CANCELLED:
