@@ -25,7 +25,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -125,14 +125,18 @@ def external_system_create(
     if ExternalSystem.objects.filter(name=name).exists():
         raise ServiceError("name_taken", _("Nama sistem sudah dipakai."), field="name")
     now = timezone.now()
-    system = ExternalSystem.objects.create(
-        name=name,
-        label=label,
-        permissions=permissions,
-        all_branches=bool(all_branches),
-        allowed_networks=networks,
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():  # the same name submitted twice at once (a double click)
+            system = ExternalSystem.objects.create(
+                name=name,
+                label=label,
+                permissions=permissions,
+                all_branches=bool(all_branches),
+                allowed_networks=networks,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise ServiceError("name_taken", _("Nama sistem sudah dipakai."), field="name") from None
     key, raw = _new_key(system, valid_days=valid_days, now=now)
     audit.record(
         actor=actor,

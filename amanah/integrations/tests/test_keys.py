@@ -85,6 +85,19 @@ def test_a_bad_network_is_refused_and_nothing_is_written(networks):
     assert not ExternalSystem.objects.exists() and not SystemKey.objects.exists()
 
 
+def test_a_name_taken_meanwhile_is_a_clear_error(admin):
+    """Two submissions of the same new system at once: the second's check ran before the
+    first committed, so the unique constraint answers — as ``name_taken``, not a 500."""
+    make_system("core-banking")
+    unchecked = mock.patch("django.db.models.query.QuerySet.exists", return_value=False)
+    with unchecked, pytest.raises(ServiceError) as refused:
+        services.external_system_create(
+            actor=admin, name="core-banking", label="Core", permissions=["case.create"]
+        )
+    assert refused.value.code == "name_taken"
+    assert ExternalSystem.objects.count() == 1
+
+
 def test_unknown_or_malformed_keys_are_401_without_audit():
     make_system()
     for raw in ("ams_" + "x" * 43, "ams_", "ams_" + "y" * 500, "amk_bukan"):
