@@ -504,7 +504,9 @@ def case_escalate(*, actor, case: Case, reason: str) -> Case:
 
 
 @transaction.atomic
-def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
+def case_add_note(*, actor, case: Case, message: str, from_customer: bool = False) -> CaseActivity:
+    """A note on the case. Staff's first note is the case's first response; a note that is the
+    customer's own message (``from_customer``: filed by the channel intake) is not."""
     _require_case(actor, CASE_UPDATE, case)
     message = (message or "").strip()
     if not message:
@@ -512,7 +514,7 @@ def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
     if len(message) > 5000:
         raise ServiceError("note_too_long", _("Catatan maks. 5000 karakter."), field="message")
     case = _locked(case)
-    if case.first_responded_at is None:
+    if case.first_responded_at is None and not from_customer:
         case.first_responded_at = timezone.now()
         _touch(case, "first_responded_at")
     activity = _log(case, actor, ActivityType.NOTE, message)

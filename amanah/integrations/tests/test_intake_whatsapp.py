@@ -53,6 +53,7 @@ def test_a_second_message_is_a_note_on_the_open_case_within_n_days(customer, set
     intake = InboundIntake.objects.get(external_id=second.provider_message_id)
     assert intake.status == IntakeStatus.NOTE_ADDED and intake.case == Case.objects.get()
     assert CaseActivity.objects.filter(message__contains="sudah dua hari").exists()
+    assert intake.case.first_responded_at is None  # the customer wrote again; nobody answered
     later = timezone.now() + timedelta(days=8)
     with mock.patch("django.utils.timezone.now", return_value=later):
         whatsapp_in(from_address="+6281260001111", text="Masalah baru: kartu ATM tertelan.")
