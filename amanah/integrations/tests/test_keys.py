@@ -184,12 +184,14 @@ def test_admin_pages_create_rotate_and_revoke(admin):
     assert response.status_code == 200
     raw = response.context["raw"]
     assert raw.startswith("ams_") and raw in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
     system = ExternalSystem.objects.get(name="mobile-banking")
     assert system.allowed_networks == ["10.0.0.0/8"]
     detail = client.get(f"/integrasi/sistem/{system.pk}/").content.decode()
     assert raw not in detail and raw[:12] in detail
     rotated = client.post(f"/integrasi/sistem/{system.pk}/rotasi/", {"valid_days": "30"})
     assert rotated.status_code == 200 and rotated.context["raw"] != raw
+    assert rotated["Cache-Control"] == "no-store"
     key = SystemKey.objects.get(prefix=raw[:12])
     assert client.post(f"/integrasi/kunci/{key.pk}/cabut/").status_code == 303
     assert SystemKey.objects.get(pk=key.pk).revoked_at is not None
