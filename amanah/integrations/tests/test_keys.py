@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
+from amanah.core import ratelimit
 from amanah.core.errors import ServiceError
 from amanah.integrations import services
 from amanah.integrations.models import ExternalSystem, SystemKey
@@ -118,6 +120,16 @@ def test_a_revoked_key_is_401_and_audited_without_the_key(caplog, admin):
     assert refusal.actor_username == "integration:core-banking"
     assert raw not in json.dumps(refusal.meta) and raw not in caplog.text
     assert "core-banking" not in caplog.text
+
+
+def test_a_revoked_key_replayed_in_a_loop_does_not_audit_every_call(admin, monkeypatch):
+    monkeypatch.setattr(services, "REFUSALS_AUDITED_PER_MINUTE", 2, raising=False)
+    # one rate-limit window for all four calls, whatever the clock
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030))
+    _system, key, raw = make_system()
+    services.system_key_revoke(actor=admin, key_id=key.pk)
+    assert [services.system_key_authenticate(raw) for _ in range(4)] == [None] * 4
+    assert refusals("revoked").count() == 2
 
 
 def test_an_expired_key_is_401_and_audited():
