@@ -504,7 +504,9 @@ def case_escalate(*, actor, case: Case, reason: str) -> Case:
 
 
 @transaction.atomic
-def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
+def case_add_note(*, actor, case: Case, message: str, from_customer: bool = False) -> CaseActivity:
+    """A note on the case. Staff's first note is the case's first response; a note that is the
+    customer's own message (``from_customer``: filed by the channel intake) is not."""
     _require_case(actor, CASE_UPDATE, case)
     message = (message or "").strip()
     if not message:
@@ -512,7 +514,7 @@ def case_add_note(*, actor, case: Case, message: str) -> CaseActivity:
     if len(message) > 5000:
         raise ServiceError("note_too_long", _("Catatan maks. 5000 karakter."), field="message")
     case = _locked(case)
-    if case.first_responded_at is None:
+    if case.first_responded_at is None and not from_customer:
         case.first_responded_at = timezone.now()
         _touch(case, "first_responded_at")
     activity = _log(case, actor, ActivityType.NOTE, message)
@@ -630,11 +632,30 @@ def case_cancel_duplicate(*, actor, case: Case, original_no: str) -> Case:
             _("Kasus asal tidak ditemukan; periksa nomornya."),
             field="duplicate_of",
         ) from None
-    case = _locked_in_scope(actor, case)
+    # Both rows locked, in primary-key order, before the original's status is read: two
+    # cases cancelled as each other's duplicate at once would otherwise each see the other
+    # still open, and both end CANCELLED pointing at each other (no case left handling it).
+    locked = {
+        row.pk: row
+        for row in Case.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk__in={case.pk, original.pk})
+        .order_by("pk")
+    }
+    if case.pk not in locked:
+        raise NotFound()
+    case = locked[case.pk]
     if original.pk == case.pk:
         raise ServiceError(
             "duplicate_of_self",
             _("Kasus tidak dapat menjadi duplikat dirinya sendiri."),
+            field="duplicate_of",
+        )
+    original = locked.get(original.pk)
+    if original is None:
+        raise ServiceError(
+            "duplicate_of_not_found",
+            _("Kasus asal tidak ditemukan; periksa nomornya."),
             field="duplicate_of",
         )
     if original.status == S.CANCELLED:

@@ -121,7 +121,10 @@ def _file(actor, intake: InboundIntake, customer: Customer, *, allow_note: bool)
     case = _open_case(actor, customer, intake.case_channel) if allow_note else None
     if case is not None:
         cases.case_add_note(
-            actor=actor, case=case, message=_description(intake.case_channel, intake.text)
+            actor=actor,
+            case=case,
+            message=_description(intake.case_channel, intake.text),
+            from_customer=True,  # the customer writing again is no response to them
         )
         intake.status = IntakeStatus.NOTE_ADDED
     else:

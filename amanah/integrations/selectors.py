@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
+from amanah.cases.contract import may_see_sensitive
+from amanah.cases.models import Case
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.integrations.models import ExternalSystem, InboundIntake, IntakeStatus, SystemKey
@@ -45,13 +47,20 @@ def unmatched_list(*, actor) -> list[InboundIntake]:
 
 
 def intake_get(*, actor, intake_id) -> InboundIntake:
+    """An unmatched message (the queue is everyone's who holds INTAKE_VIEW), or one already
+    filed on a case only for whoever may open that case and read its details: the text is the
+    complaint's, the case may be another branch's or sensitive. Else NotFound, as missing."""
     authz.require(actor, INTAKE_VIEW)
     intake = (
         InboundIntake.objects.visible_to(actor)
-        .select_related("case", "customer")
+        .filter(
+            Q(status=IntakeStatus.UNMATCHED)
+            | Q(case__in=Case.objects.visible_to(actor).values("pk"))
+        )
+        .select_related("case__category", "customer")
         .filter(pk=intake_id)
         .first()
     )
-    if intake is None:
+    if intake is None or (intake.case_id and not may_see_sensitive(actor, intake.case)):
         raise NotFound()
     return intake

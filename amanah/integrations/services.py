@@ -13,7 +13,8 @@ lookup is one unique-index probe.
 :func:`system_key_authenticate`. The caller becomes ``IntegrationActor(system.name)`` with the
 system's grants; every service it calls audits it as ``integration:<name>``. A known key that is
 revoked, expired or used from an address outside the system's allow-list answers 401 and is
-audited (SYSTEM_KEY_REFUSED with the reason and the key's prefix, never the key). An unknown key
+audited (SYSTEM_KEY_REFUSED with the reason and the key's prefix, never the key; at most
+``REFUSALS_AUDITED_PER_MINUTE`` rows a minute per key, see ``_refuse``). An unknown key
 is 401 without an audit row: there is no system to name, and a flood must not grow the trail.
 """
 
@@ -25,13 +26,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import ratelimit
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.permissions import is_declared
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "ams_"
 MAX_VALID_DAYS = 730
 LAST_USED_EVERY = timedelta(minutes=1)
+REFUSALS_AUDITED_PER_MINUTE = 10  # per key (``_refuse``)
 
 
 def key_digest(raw: str) -> str:
@@ -125,14 +128,18 @@ def external_system_create(
     if ExternalSystem.objects.filter(name=name).exists():
         raise ServiceError("name_taken", _("Nama sistem sudah dipakai."), field="name")
     now = timezone.now()
-    system = ExternalSystem.objects.create(
-        name=name,
-        label=label,
-        permissions=permissions,
-        all_branches=bool(all_branches),
-        allowed_networks=networks,
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():  # the same name submitted twice at once (a double click)
+            system = ExternalSystem.objects.create(
+                name=name,
+                label=label,
+                permissions=permissions,
+                all_branches=bool(all_branches),
+                allowed_networks=networks,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise ServiceError("name_taken", _("Nama sistem sudah dipakai."), field="name") from None
     key, raw = _new_key(system, valid_days=valid_days, now=now)
     audit.record(
         actor=actor,
@@ -242,6 +249,13 @@ def _address_allowed(system: ExternalSystem, remote_addr: str | None) -> bool:
 
 
 def _refuse(key: SystemKey, reason: str, actor: IntegrationActor) -> None:
+    """Audit a refused known key — at most ``REFUSALS_AUDITED_PER_MINUTE`` times a minute per
+    key. A revoked key is typically a leaked one: replayed in a loop, an audit row per call
+    would queue every request on the audit chain's lock (and grow the trail) for as long as
+    the caller likes. Beyond the limit the call is still 401, counted, not audited."""
+    decision = ratelimit.hit(f"system-key-refused:{key.pk}", limit=REFUSALS_AUDITED_PER_MINUTE)
+    if not decision.allowed:
+        return
     logger.warning("system API key refused: %s", reason)  # no key, no address, no system name
     with transaction.atomic():
         audit.record(

@@ -17,7 +17,9 @@ from amanah.integrations.policies import INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MA
 
 
 def _key_shown_once(request, system, raw):
-    return render(request, "integrations/key_created.html", {"system": system, "raw": raw})
+    response = render(request, "integrations/key_created.html", {"system": system, "raw": raw})
+    response["Cache-Control"] = "no-store"  # the raw key: never kept by a browser or a proxy
+    return response
 
 
 @requires(SYSTEM_KEY_MANAGE)

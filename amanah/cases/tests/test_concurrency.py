@@ -21,6 +21,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection, connections, transaction
@@ -28,14 +29,14 @@ from django.utils import timezone
 
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
+from amanah.cases import selectors, sweep
 from amanah.cases import services as cases
-from amanah.cases import sweep
 from amanah.cases.models import ActivityType, Case, CaseActivity, CaseNumberSequence, CaseStatus
 from amanah.consent.models import ConsentRecord, ConsentState
 from amanah.consent.services import consent_change
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
-from amanah.core.testing import on_own_connection
+from amanah.core.testing import on_own_connection, run_in_threads
 from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.iam import services as iam
@@ -78,7 +79,7 @@ def _user(system, branch, role, name) -> User:
     return user
 
 
-def _build(marker: str) -> World:
+def _build(marker: str, *, customers: int = THREADS, agents: int = AGENTS) -> World:
     system = SystemActor("system:test")
     last = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
     year = timezone.localtime().year
@@ -91,7 +92,7 @@ def _build(marker: str) -> World:
             timezone_name=TimeZoneChoice.WIB,
         )
         supervisor = _user(system, branch, R.SUPERVISOR, f"spv{marker}")
-        agents = [_user(system, branch, R.AGENT, f"agt{n}{marker}") for n in range(AGENTS)]
+        agents = [_user(system, branch, R.AGENT, f"agt{n}{marker}") for n in range(agents)]
         customers = [
             customer_create(
                 actor=system,
@@ -101,7 +102,7 @@ def _build(marker: str) -> World:
                     cif=f"C{marker[:8]}{n:02d}",
                 ),
             )
-            for n in range(THREADS)
+            for n in range(customers)
         ]
     return World(marker, branch, supervisor, agents, customers, last, sequence)
 
@@ -117,6 +118,10 @@ def _remove(world: World) -> None:
         TransitionHistory.objects.filter(
             workflow__key="cases.case", object_id__in=[str(pk) for pk in case_ids]
         ).delete()
+        # A duplicate protects its original from deletion (both ways, had a race made a cycle).
+        Case.objects.filter(customer__in=world.customers, duplicate_of__isnull=False).update(
+            duplicate_of=None, status=CaseStatus.NEW
+        )
         Case.objects.filter(customer__in=world.customers).delete()
         ConsentState.objects.filter(customer__in=world.customers).delete()
         ConsentRecord.objects.filter(customer__in=world.customers).delete()
@@ -137,6 +142,15 @@ def _remove(world: World) -> None:
 def world(db):
     marker = uuid.uuid4().hex[:10].upper()
     built = on_own_connection(lambda: _build(marker))
+    yield built
+    on_own_connection(lambda: _remove(built))
+    assert verify_chain().ok
+
+
+@pytest.fixture
+def small_world(db):
+    marker = uuid.uuid4().hex[:10].upper()
+    built = on_own_connection(lambda: _build(marker, customers=1, agents=1))
     yield built
     on_own_connection(lambda: _remove(built))
     assert verify_chain().ok
@@ -278,3 +292,49 @@ def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypat
     per_case = Counter((row.object_id, row.action, row.meta.get("activity")) for row in audited)
     assert len(per_case) == 40 and set(per_case.values()) == {1}
     assert on_own_connection(lambda: sweep.sla_sweep(lanes=2)).breached == 0  # idempotent
+
+
+def test_two_cases_cancelled_as_each_others_duplicate_at_once_leave_one_standing(small_world):
+    """A supervisor cancels A as a duplicate of B while another cancels B as a duplicate of
+    A, both having looked the original up before either locked anything: one wins, the other
+    is refused — never two cancelled cases pointing at each other."""
+    world = small_world
+
+    def create():
+        return [
+            cases.case_create(
+                actor=world.agents[0],
+                data=cases.CaseInput(
+                    customer=world.customers[0],
+                    channel="BRANCH",
+                    category_code="TRX_FAIL",
+                    priority="MEDIUM",
+                    description=f"Transfer gagal, saldo terpotong (laporan {n}).",
+                ),
+            )
+            for n in (1, 2)
+        ]
+
+    pair = on_own_connection(create)
+    world.created[0] = [c.pk for c in pair]
+    looked_up = threading.Barrier(2)
+    lookup = selectors.case_by_number
+
+    def case_by_number(**kwargs):
+        found = lookup(**kwargs)
+        looked_up.wait(timeout=10)  # both have read their original, neither holds a lock
+        return found
+
+    def cancel(n: int) -> None:
+        case, original = pair[n], pair[1 - n]
+        cases.case_cancel_duplicate(actor=world.supervisor, case=case, original_no=original.case_no)
+
+    with mock.patch.object(selectors, "case_by_number", case_by_number):
+        errors = run_in_threads(cancel, 2, timeout=30)
+    assert [getattr(e, "code", repr(e)) for e in errors] == ["duplicate_of_cancelled"]
+    statuses = on_own_connection(
+        lambda: sorted(
+            Case.objects.filter(pk__in=world.created[0]).values_list("status", flat=True)
+        )
+    )
+    assert statuses == [CaseStatus.CANCELLED, CaseStatus.NEW]

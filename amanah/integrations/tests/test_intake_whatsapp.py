@@ -15,6 +15,7 @@ from amanah.audit.models import AuditLog
 from amanah.cases.models import Case, CaseActivity
 from amanah.conftest import sign_in
 from amanah.consent.models import ConsentRecord
+from amanah.core.roles import RoleKey as R
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.integrations.models import InboundIntake, IntakeStatus
 from amanah.integrations.testing import unmatched_intake, whatsapp_in
@@ -52,6 +53,7 @@ def test_a_second_message_is_a_note_on_the_open_case_within_n_days(customer, set
     intake = InboundIntake.objects.get(external_id=second.provider_message_id)
     assert intake.status == IntakeStatus.NOTE_ADDED and intake.case == Case.objects.get()
     assert CaseActivity.objects.filter(message__contains="sudah dua hari").exists()
+    assert intake.case.first_responded_at is None  # the customer wrote again; nobody answered
     later = timezone.now() + timedelta(days=8)
     with mock.patch("django.utils.timezone.now", return_value=later):
         whatsapp_in(from_address="+6281260001111", text="Masalah baru: kartu ATM tertelan.")
@@ -189,3 +191,17 @@ def test_a_merge_moves_the_intakes_to_the_survivor(customer, system, branch_a):
     )
     assert move_intakes(customer, survivor) == 1
     assert InboundIntake.objects.get().customer == survivor
+
+
+def test_a_filed_message_is_missing_for_whoever_may_not_open_its_case(
+    customer, make_user, branch_b
+):
+    """Once filed on a branch-A case, the message (the complaint's text) is no queue item any
+    more: an agent of another branch who knew its address gets the same 404 as for a missing
+    one; the agent who linked it still reads it."""
+    message = whatsapp_in(from_address="+6281260001111", text=TEXT)
+    intake = InboundIntake.objects.get(external_id=message.provider_message_id)
+    assert intake.status == IntakeStatus.CASE_CREATED
+    elsewhere = sign_in(Client(), make_user(R.AGENT, branches=[branch_b]))
+    response = elsewhere.get(f"/integrasi/pesan-masuk/{intake.pk}/")
+    assert response.status_code == 404 and TEXT not in response.content.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
+from amanah.core import ratelimit
 from amanah.core.errors import ServiceError
 from amanah.integrations import services
 from amanah.integrations.models import ExternalSystem, SystemKey
@@ -25,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def call(raw: str, *, remote_addr: str = "127.0.0.1", key: str = "k-1", **body):
+    headers = {k: body.pop(k) for k in list(body) if k.startswith("HTTP_")}
     payload = {
         "idempotency_key": key,
         "phone": "+6281399990001",
@@ -35,6 +38,7 @@ def call(raw: str, *, remote_addr: str = "127.0.0.1", key: str = "k-1", **body):
         json.dumps(payload),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {raw}",
+        **headers,
     )
 
 
@@ -83,6 +87,19 @@ def test_a_bad_network_is_refused_and_nothing_is_written(networks):
     assert not ExternalSystem.objects.exists() and not SystemKey.objects.exists()
 
 
+def test_a_name_taken_meanwhile_is_a_clear_error(admin):
+    """Two submissions of the same new system at once: the second's check ran before the
+    first committed, so the unique constraint answers — as ``name_taken``, not a 500."""
+    make_system("core-banking")
+    unchecked = mock.patch("django.db.models.query.QuerySet.exists", return_value=False)
+    with unchecked, pytest.raises(ServiceError) as refused:
+        services.external_system_create(
+            actor=admin, name="core-banking", label="Core", permissions=["case.create"]
+        )
+    assert refused.value.code == "name_taken"
+    assert ExternalSystem.objects.count() == 1
+
+
 def test_unknown_or_malformed_keys_are_401_without_audit():
     make_system()
     for raw in ("ams_" + "x" * 43, "ams_", "ams_" + "y" * 500, "amk_bukan"):
@@ -105,6 +122,16 @@ def test_a_revoked_key_is_401_and_audited_without_the_key(caplog, admin):
     assert "core-banking" not in caplog.text
 
 
+def test_a_revoked_key_replayed_in_a_loop_does_not_audit_every_call(admin, monkeypatch):
+    monkeypatch.setattr(services, "REFUSALS_AUDITED_PER_MINUTE", 2, raising=False)
+    # one rate-limit window for all four calls, whatever the clock
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030))
+    _system, key, raw = make_system()
+    services.system_key_revoke(actor=admin, key_id=key.pk)
+    assert [services.system_key_authenticate(raw) for _ in range(4)] == [None] * 4
+    assert refusals("revoked").count() == 2
+
+
 def test_an_expired_key_is_401_and_audited():
     _system, key, raw = make_system(valid_days=1)
     later = timezone.now() + timedelta(days=1, seconds=1)
@@ -119,6 +146,16 @@ def test_the_allow_list_admits_its_networks_only(customer):
     assert refusals("address_not_allowed").count() == 1
     assert call(raw, remote_addr="10.20.30.40").status_code == 201
     assert call(raw, remote_addr="2001:db8::5", key="k-2").status_code == 201
+
+
+def test_behind_the_proxy_a_forged_forwarded_for_does_not_pass_the_allow_list(customer, settings):
+    """The proxy appends the address it saw to whatever X-Forwarded-For the client sent: the
+    client's own entries come first and must not count."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _system, _key, raw = make_system(allowed_networks=["10.0.0.0/8"])
+    forged = call(raw, HTTP_X_FORWARDED_FOR="10.1.2.3, 192.0.2.7")
+    assert forged.status_code == 401
+    assert call(raw, HTTP_X_FORWARDED_FOR="10.20.30.40").status_code == 201
 
 
 def test_rotation_keeps_both_keys_for_the_window_then_only_the_new_one(settings, admin):
@@ -159,12 +196,14 @@ def test_admin_pages_create_rotate_and_revoke(admin):
     assert response.status_code == 200
     raw = response.context["raw"]
     assert raw.startswith("ams_") and raw in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
     system = ExternalSystem.objects.get(name="mobile-banking")
     assert system.allowed_networks == ["10.0.0.0/8"]
     detail = client.get(f"/integrasi/sistem/{system.pk}/").content.decode()
     assert raw not in detail and raw[:12] in detail
     rotated = client.post(f"/integrasi/sistem/{system.pk}/rotasi/", {"valid_days": "30"})
     assert rotated.status_code == 200 and rotated.context["raw"] != raw
+    assert rotated["Cache-Control"] == "no-store"
     key = SystemKey.objects.get(prefix=raw[:12])
     assert client.post(f"/integrasi/kunci/{key.pk}/cabut/").status_code == 303
     assert SystemKey.objects.get(pk=key.pk).revoked_at is not None
