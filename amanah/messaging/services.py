@@ -185,8 +185,7 @@ def _statuses(*statuses) -> Q:
 
 
 @transaction.atomic
-@transaction.atomic
-def inbound_receive(message: InboundMessage) -> None:
+def inbound_receive(message: InboundMessage) -> bool:
     """A customer wrote to us (WhatsApp/SMS). A STOP reply ("STOP", "BERHENTI", "UNREG" …,
     consent's ``is_stop_reply``) withdraws MARKETING on that channel at once for every customer
     with that number (consent's ``consent_withdraw_by_reply``: CHANGE_CONSENT, the channel as
@@ -195,9 +194,14 @@ def inbound_receive(message: InboundMessage) -> None:
     (``integrations``, above us) keeps it. Messaging itself stores no text: the arrival is
     audited with its channel, provider and whether it was a STOP (no number, no text). Every
     inbound message moves the customers' ``LastInbound`` (``service_window``: it opens
-    WhatsApp's 24-hour customer service window).
+    WhatsApp's 24-hour customer service window). The same message again (the provider's id
+    seen before: a retried or replayed webhook) changes nothing; returns False then.
     """
     from amanah.messaging import service_window
+
+    if not _first_receipt(message):
+        logger.info("messaging: inbound message seen before, ignored")
+        return False
 
     # Writing to us opens WhatsApp's 24-hour service window (kept for every channel).
     opened = service_window.record_inbound(
@@ -226,6 +230,21 @@ def inbound_receive(message: InboundMessage) -> None:
             "customers": opened,
         },
     )
+    return True
+
+
+def _first_receipt(message: InboundMessage) -> bool:
+    """Keep the provider's id of an inbound message once; False when it was kept before. A
+    provider that gives no id cannot be deduplicated: every delivery counts."""
+    if not message.provider_message_id:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_inboundreceipt (provider, provider_message_id, received_at)"
+            " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [message.provider[:40], message.provider_message_id[:200], timezone.now()],
+        )
+        return cursor.fetchone() is not None
 
 
 def sent_since(purpose: str, channel: str, since):

@@ -1,7 +1,7 @@
 """Messaging tables: the outbox (``outbox.py``), the templates (``templates.py``), engagement
 (``tracking.py``) and when customers last wrote to us (``inbound.py``)."""
 
-from amanah.messaging.models.inbound import LastInbound  # noqa: F401
+from amanah.messaging.models.inbound import InboundReceipt, LastInbound  # noqa: F401
 from amanah.messaging.models.outbox import (  # noqa: F401
     Message,
     MessageEvent,

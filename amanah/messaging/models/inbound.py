@@ -25,3 +25,24 @@ class LastInbound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.at:%Y-%m-%d %H:%M:%S%z}"
+
+
+class InboundReceipt(models.Model):
+    """A customer's message we have taken in, by the provider's own id: the same webhook
+    delivered again (a provider retry, or a captured body replayed — WhatsApp's signature has
+    no timestamp) is a no-op, so a STOP replayed after the customer agreed again withdraws
+    nothing. No number, no text: the provider and its opaque id."""
+
+    provider = models.CharField(max_length=40)
+    provider_message_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"], name="inbound_receipt_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.received_at:%Y-%m-%d %H:%M:%S%z}"

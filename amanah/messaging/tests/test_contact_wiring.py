@@ -1,10 +1,12 @@
 """The outbox and consent's rule, wired: STOP replies withdraw that channel, and the
 frequency caps count what the outbox handed to providers (a capped offer waits)."""
 
+import uuid
 from datetime import timedelta
 
 from amanah.audit.models import AuditLog
 from amanah.consent.contract import Reason, contactability
+from amanah.consent.models import ConsentRecord
 from amanah.messaging import dispatch
 from amanah.messaging.contract import Rendered, inbound_receive, message_queue
 from amanah.messaging.models import MessageStatus
@@ -20,15 +22,15 @@ def _with_phone(customer, number="+6281234567890"):
     return customer
 
 
-def _reply(text: str, number="6281234567890") -> None:
-    inbound_receive(
+def _reply(text: str, number="6281234567890", message_id: str = "") -> bool:
+    return inbound_receive(
         InboundMessage(
             provider="whatsapp-cloud",
             channel="WHATSAPP",
             from_address=number,
             text=text,
             at=TUESDAY_10,
-            provider_message_id="wamid.uji",
+            provider_message_id=message_id or f"wamid.{uuid.uuid4().hex}",
         )
     )
 
@@ -45,6 +47,20 @@ def test_a_stop_reply_withdraws_offers_on_that_channel_only(make_customers):
     log = AuditLog.objects.filter(action="RECEIVE_MESSAGE").order_by("-id").first()
     assert log.meta["stop"] is True and log.meta["withdrawn"] == 1
     assert "6281234567890" not in str(log.meta)
+
+
+def test_the_same_stop_delivered_again_changes_nothing(make_customers):
+    """A retried or replayed webhook (WhatsApp's signature has no timestamp) carries the same
+    message id: taken in once, so a STOP replayed after the customer agreed again withdraws
+    nothing and audits nothing."""
+    (customer,) = make_customers(1, granted=True)
+    _with_phone(customer)
+    assert _reply("STOP", message_id="wamid.sekali") is True
+    records, audits = ConsentRecord.objects.count(), AuditLog.objects.count()
+
+    assert _reply("STOP", message_id="wamid.sekali") is False
+    assert (ConsentRecord.objects.count(), AuditLog.objects.count()) == (records, audits)
+    assert _reply("STOP", message_id="wamid.lagi") is True  # a new message is a new STOP
 
 
 def test_an_ordinary_reply_withdraws_nothing(make_customers):
