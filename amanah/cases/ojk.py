@@ -147,6 +147,7 @@ class _Schedules(dict):
 
 def _complaints(actor, period: Period):
     authz.require(actor, OJK_REPORT)
+    period_check(period.first, period.last)  # a Period made by hand is held to the same rules
     rows = Case.objects.filter(received_at__gte=period.since, received_at__lt=period.until)
     return authz.filter_by_branch_scope(rows, actor, field="branch").exclude(
         status=CaseStatus.CANCELLED
@@ -235,6 +236,17 @@ class RegisterRow:
     facts: OjkFacts
 
 
+def register_too_large(*, actor, period: Period) -> str:
+    """Why the register of this period is refused ("" when it is not): more complaints than
+    ``REGISTER_MAX_ROWS``. Asked by the view first, so a refusal is a page, not an error."""
+    authz.require(actor, OJK_REGISTER)
+    if _complaints(actor, period).count() <= REGISTER_MAX_ROWS:
+        return ""
+    return _("Lebih dari %(n)d pengaduan; pilih periode yang lebih pendek.") % {
+        "n": REGISTER_MAX_ROWS
+    }
+
+
 def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
     """The complaint register (one row per complaint received in the period, oldest first),
     recorded as EXPORT_DATA in the same transaction. The customer's name is masked unless the
@@ -244,12 +256,9 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
     now = timezone.now()
     with transaction.atomic():
         complaints = _complaints(actor, period)
-        if complaints.count() > REGISTER_MAX_ROWS:
-            raise ServiceError(
-                "too_many_rows",
-                _("Lebih dari %(n)d pengaduan; pilih periode yang lebih pendek.")
-                % {"n": REGISTER_MAX_ROWS},
-            )
+        refusal = register_too_large(actor=actor, period=period)
+        if refusal:
+            raise ServiceError("too_many_rows", refusal)
         cases = list(
             complaints.select_related("customer", "category", "branch").order_by(
                 "received_at", "case_no"

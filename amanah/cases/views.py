@@ -617,10 +617,10 @@ def ojk_register_csv(request):
     form, period = _ojk_period(request)
     if period is None:
         return _refused_csv(form)
-    try:
-        rows = ojk.ojk_register_export(actor=request.user, period=period)
-    except ServiceError as error:
-        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    refusal = ojk.register_too_large(actor=request.user, period=period)
+    if refusal:
+        return HttpResponse(refusal, status=400, content_type="text/plain; charset=utf-8")
+    rows = ojk.ojk_register_export(actor=request.user, period=period)
     zone = ojk.zone_label()
     header = [
         "no_pengaduan",

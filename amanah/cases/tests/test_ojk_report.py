@@ -180,7 +180,7 @@ def ojk_not_called():
     return mock.patch.object(ojk, "_complaints", side_effect=AssertionError("query ran"))
 
 
-def test_csvs_in_the_readers_zone_and_audited(may, make_user, system):
+def test_csvs_in_the_readers_zone_and_audited(may, make_user, system, monkeypatch):
     makassar = iam.branch_save(
         actor=system, code="MKS01", name="KC Makassar", timezone_name=TimeZoneChoice.WITA
     )
@@ -208,6 +208,9 @@ def test_csvs_in_the_readers_zone_and_audited(may, make_user, system):
         ("OJK_REPORT", 4, "WITA"),
         ("OJK_REGISTER", 6, "WITA"),
     ]
+    monkeypatch.setattr(ojk, "REGISTER_MAX_ROWS", 5)  # never a cut register: refused whole
+    assert client.get(reverse("cases:ojk_register_csv"), query).status_code == 400
+    assert audits.count() == 2
 
 
 def test_the_page_in_english_from_the_menu(compliance):
