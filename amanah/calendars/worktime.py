@@ -392,6 +392,24 @@ def add_working_days(
     return _at_offset(windows, offset, at_end=not is_working_time(schedule, anchor))
 
 
+def working_days_elapsed(schedule: Schedule, start: datetime, moment: datetime) -> int:
+    """On which working day after ``start`` the moment ``moment`` falls: the least ``n`` with
+    ``moment <= add_working_days(start, n, at_day_end=True)``.
+
+    0 is the day the clock starts (a complaint answered the day it came in); a moment outside
+    working time belongs to the next working day (an answer sent on Saturday counts on Monday);
+    a moment before the clock starts is 0. So "resolved within 10 working days" is exactly
+    ``working_days_elapsed(received, resolved) <= 10``, the reading of ``add_working_days``.
+    Walks the working dates in between (a month is ~22 steps; windows are memoized).
+    """
+    moment = _utc(moment)
+    anchor = add_working_time(schedule, start, timedelta(0))
+    for elapsed, (_day, windows) in enumerate(_days_from(schedule, schedule.local_date(anchor))):
+        if moment <= windows[-1][1]:
+            return elapsed
+    raise AssertionError("unreachable: _days_from never ends")  # pragma: no cover
+
+
 def shift_for_pause(
     schedule: Schedule, due_at: datetime, paused_from: datetime, paused_until: datetime
 ) -> datetime:

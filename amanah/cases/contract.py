@@ -25,6 +25,7 @@ from amanah.cases.policies import (
     CASE_REOPEN,
     CASE_UPDATE,
     CASE_VIEW,
+    OJK_REPORT,
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import (
@@ -207,6 +208,11 @@ registry.navigation.register(
 )
 registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
+)
+registry.navigation.register(
+    "cases.ojk_report",
+    NavItem(gettext_lazy("Laporan pengaduan OJK"), "cases:ojk_report", OJK_REPORT),
+    order=112,
 )
 registry.navigation.register(
     "cases.sla_settings",

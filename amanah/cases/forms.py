@@ -1,7 +1,11 @@
+from datetime import date, timedelta
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from amanah.cases import ojk
 from amanah.cases.models import CaseCategory, CaseStatus, Channel, Priority, RootCause, TimeUnit
+from amanah.core.errors import ServiceError
 
 
 class CaseIntakeForm(forms.Form):
@@ -128,3 +132,66 @@ class ReopenForm(forms.Form):
 
 class DuplicateForm(forms.Form):
     duplicate_of = forms.CharField(label=_("No. kasus asal"), max_length=40)
+
+
+class OjkPeriodForm(forms.Form):
+    """The OJK report's period: a month, a quarter or custom dates (local, inclusive). The
+    rules on the period itself (reversed, too long, out of range) are ``ojk.period_check``."""
+
+    PERIODS = [
+        ("month", _("Bulan")),
+        ("quarter", _("Triwulan")),
+        ("custom", _("Tanggal pilihan")),
+    ]
+    period = forms.ChoiceField(label=_("Periode"), choices=PERIODS, initial="month")
+    month = forms.CharField(
+        label=_("Bulan (TTTT-BB)"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month"}),
+    )
+    year = forms.IntegerField(label=_("Tahun"), required=False, min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label=_("Triwulan"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), (1, "I"), (2, "II"), (3, "III"), (4, "IV")],
+    )
+    start = forms.DateField(
+        label=_("Dari tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Sampai tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("period")
+        if kind == "month":
+            try:
+                year, month = (int(p) for p in (data.get("month") or "").split("-"))
+                first = date(year, month, 1)
+                last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            except (ValueError, OverflowError):
+                self.add_error("month", _("Isi bulan sebagai TTTT-BB, mis. 2026-11."))
+                return data
+        elif kind == "quarter":
+            if not data.get("year") or not data.get("quarter"):
+                self.add_error("quarter", _("Pilih tahun dan triwulan."))
+                return data
+            first = date(data["year"], 3 * data["quarter"] - 2, 1)
+            last = (first + timedelta(days=92)).replace(day=1) - timedelta(days=1)
+        elif kind == "custom":
+            first, last = data.get("start"), data.get("end")
+            if not first or not last:
+                self.add_error("start", _("Isi tanggal awal dan akhir."))
+                return data
+        else:
+            return data
+        try:
+            data["checked"] = ojk.period_check(first, last)
+        except ServiceError as error:
+            where = {"month": "month", "quarter": "quarter"}.get(kind, error.field)
+            self.add_error(where, error.message)
+        return data

@@ -38,7 +38,7 @@ class CaseStatus(models.TextChoices):
     RESOLVED = "RESOLVED", _("Selesai (jawaban akhir)")
     CLOSED = "CLOSED", _("Ditutup")
     # Closed without an answer of its own: the same complaint is handled in ``duplicate_of``.
-    # Not counted as a complaint in the OJK figures (``selectors.ojk_complaint_counts``).
+    # Not counted as a complaint in the OJK figures (``cases.ojk``).
     CANCELLED = "CANCELLED", _("Dibatalkan (duplikat)")
 
 

@@ -34,6 +34,19 @@ CASE_EXPORT = declare("case.export", _("Ekspor daftar kasus (CSV)"), default_rol
 CASE_ROOT_CAUSE = declare(
     "case.root_cause", _("Tandai akar masalah (RCA)"), default_roles=(R.SUPERVISOR,)
 )
+# Seed 003 Bab 6.3.5: compliance reads and exports the regulatory complaint report (counts by
+# product and channel); the register names complaints one by one (customer masked), so it is a
+# permission of its own in the matrix.
+OJK_REPORT = declare(
+    "case.ojk_report",
+    _("Laporan pengaduan OJK (POJK 22/2023): angka per produk dan kanal, ekspor CSV"),
+    default_roles=(R.COMPLIANCE,),
+)
+OJK_REGISTER = declare(
+    "case.ojk_register",
+    _("Ekspor register pengaduan OJK (CSV, satu baris per pengaduan)"),
+    default_roles=(R.COMPLIANCE,),
+)
 SLA_MANAGE = declare(
     "sla.manage", _("Kelola kategori kasus dan kebijakan SLA"), default_roles=(R.ADMIN,)
 )

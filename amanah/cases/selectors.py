@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, TextChoices
+from django.db.models import Count, Q, QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -205,39 +205,3 @@ def queue_export(*, actor, filters: QueueFilter) -> list[Case]:
             meta={"filters": filters.as_meta(), "rows": len(rows)},
         )
     return rows
-
-
-def ojk_complaint_counts(*, actor, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-    """Complaint figures for the OJK report (POJK 22/2023), per category code and ``"total"``,
-    for complaints received in [since, until) in the actor's scope: received, open, resolved,
-    resolved by the regulatory day-20 deadline.
-
-    A case cancelled as a duplicate is not a complaint of its own: the original counts once,
-    the duplicate not at all. One grouped query.
-    """
-    authz.require(actor, CASE_QUEUE)
-    resolved = Q(resolved_at__isnull=False)
-    rows = (
-        Case.objects.visible_to(actor)
-        .filter(received_at__gte=since, received_at__lt=until)
-        .exclude(status=CaseStatus.CANCELLED)
-        .values("category_id")
-        .annotate(
-            received=Count("id"),
-            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-            resolved=Count("id", filter=resolved),
-            resolved_in_time=Count(
-                "id",
-                filter=resolved
-                & (
-                    Q(regulatory_deadline_at__isnull=True)
-                    | Q(resolved_at__lte=F("regulatory_deadline_at"))
-                ),
-            ),
-        )
-        .order_by("category_id")
-    )
-    keys = ("received", "open", "resolved", "resolved_in_time")
-    counts = {r["category_id"]: {k: r[k] for k in keys} for r in rows}
-    counts["total"] = {k: sum(c[k] for c in counts.values()) for k in keys}
-    return counts

@@ -14,7 +14,8 @@ from amanah.calendars.schedules import schedule_for_branch
 from amanah.cases.models import OPEN_STATUSES, SlaPolicy, TimeUnit
 
 WARN_FRACTION = 0.75
-OJK_DAYS_WITHOUT_RESOLUTION = 20  # POJK 22/2023: 10 working days + one extension of 10
+OJK_RESOLUTION_DAYS = 10  # POJK 22/2023: resolved within 10 working days ...
+OJK_DAYS_WITHOUT_RESOLUTION = 20  # ... or, with one extension of 10, within 20
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Case pages: intake, receipt (page and PDF), detail with role-based actions, SLA queue,
-CSV export, attachment download, and ADMIN configuration of categories and SLA policies."""
+CSV export, attachment download, ADMIN configuration of categories and SLA policies, and the
+OJK complaint report with its CSVs (compliance)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.cases import attachments, receipts, selectors, services
+from amanah.cases import attachments, ojk, receipts, selectors, services
 from amanah.cases.forms import (
     CaseIntakeForm,
     CaseNumberForm,
@@ -25,6 +26,7 @@ from amanah.cases.forms import (
     FinalResponseForm,
     FindForm,
     NoteForm,
+    OjkPeriodForm,
     QueueFilterForm,
     ReopenForm,
     RootCauseForm,
@@ -41,6 +43,8 @@ from amanah.cases.policies import (
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
     CASE_VIEW,
+    OJK_REGISTER,
+    OJK_REPORT,
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
@@ -535,3 +539,131 @@ def sla_settings(request):
         )
     # A GET, or a POST that names neither form: the page (400 for the latter).
     return render(request, template, context(), status=400 if request.method == "POST" else 200)
+
+
+# --------------------------------------------------------------------------- OJK report
+
+
+def _ojk_period(request) -> tuple[OjkPeriodForm, ojk.Period | None]:
+    """The period asked for (the running month when nothing is asked); None when refused —
+    then no query runs."""
+    today = timezone.localdate()
+    running_month = {"period": "month", "month": f"{today:%Y-%m}"}
+    data = request.GET if "period" in request.GET else running_month
+    form = OjkPeriodForm(data)
+    return form, form.cleaned_data["checked"] if form.is_valid() else None
+
+
+@requires(OJK_REPORT)
+def ojk_report(request):
+    form, period = _ojk_period(request)
+    report = ojk.ojk_report(actor=request.user, period=period) if period else None
+    return render(
+        request,
+        "cases/ojk_report.html",
+        {
+            "form": form,
+            "report": report,
+            "zone": ojk.zone_label(),
+            "now": timezone.now(),
+            "query": request.GET.urlencode(),
+            "can_register": authz.has_perm(request.user, OJK_REGISTER),
+        },
+        status=200 if period else 400,
+    )
+
+
+def _refused_csv(form: OjkPeriodForm) -> HttpResponse:
+    errors = "; ".join(str(e) for field in form.errors.values() for e in field)
+    return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _local(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+
+
+@requires(OJK_REPORT)
+def ojk_report_csv(request):
+    form, period = _ojk_period(request)
+    if period is None:
+        return _refused_csv(form)
+    report = ojk.ojk_report_export(actor=request.user, period=period)
+    zone = ojk.zone_label()
+    header = [
+        f"periode_dari ({zone})",
+        f"periode_sampai ({zone})",
+        "produk",
+        "kanal",
+        "diterima",
+        "selesai_10_hari_kerja",
+        "diperpanjang",
+        "selesai_20_hari_kerja",
+        "belum_selesai_hari_ke_20_laps",
+        "dalam_proses",
+    ]
+    bounds = [f"{period.first:%Y-%m-%d}", f"{period.last:%Y-%m-%d}"]
+    return csv_response(
+        f"laporan-pengaduan-ojk-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv",
+        header,
+        (
+            [*bounds, row.product_label, row.channel_label, *(row.counts[f] for f in ojk.FIGURES)]
+            for row in [*report.rows, report.total]
+        ),
+    )
+
+
+@requires(OJK_REGISTER)
+def ojk_register_csv(request):
+    form, period = _ojk_period(request)
+    if period is None:
+        return _refused_csv(form)
+    refusal = ojk.register_too_large(actor=request.user, period=period)
+    if refusal:
+        return HttpResponse(refusal, status=400, content_type="text/plain; charset=utf-8")
+    rows = ojk.ojk_register_export(actor=request.user, period=period)
+    zone = ojk.zone_label()
+    header = [
+        "no_pengaduan",
+        f"tanggal_diterima ({zone})",
+        "cabang",
+        "nasabah",
+        "produk",
+        "kanal",
+        "kategori",
+        "status",
+        f"tanggal_penyelesaian ({zone})",
+        "diperpanjang",
+        f"tanggal_perpanjangan ({zone})",
+        "hari_kerja",
+        "selesai_10_hari_kerja",
+        "selesai_20_hari_kerja",
+        "belum_selesai_hari_ke_20_laps",
+    ]
+
+    def yes(flag: bool) -> str:
+        return _("ya") if flag else _("tidak")
+
+    return csv_response(
+        f"register-pengaduan-ojk-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv",
+        header,
+        (
+            [
+                r.case.case_no,
+                _local(r.case.received_at),
+                r.case.branch.code,
+                r.customer,
+                r.case.product,
+                r.case.get_channel_display(),
+                r.case.category.name,
+                r.case.get_status_display(),
+                _local(r.case.resolved_at),
+                yes(r.facts.extended),
+                _local(r.case.extended_at),
+                r.facts.days_taken,
+                yes(r.facts.resolved_10),
+                yes(r.facts.resolved_20),
+                yes(r.facts.unresolved_20),
+            ]
+            for r in rows
+        ),
+    )

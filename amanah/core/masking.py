@@ -46,7 +46,15 @@ def mask_phone(value: str | None) -> str:
     return MASK * max(len(digits) - 3, 3) + digits[-3:]
 
 
+def mask_name(value: str | None) -> str:
+    """Each word keeps its first letter: ``Budi Santoso Sitorus`` → ``B*** S*** S***``."""
+    if not value:
+        return ""
+    return " ".join(f"{word[:1]}{MASK * 3}" for word in value.split())
+
+
 MASKERS = {
+    "name": mask_name,
     "nik": mask_nik,
     "account": mask_account,
     "email": mask_email,

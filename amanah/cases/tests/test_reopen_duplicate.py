@@ -193,17 +193,3 @@ def test_cancel_as_duplicate_from_the_case_page(open_case, agent):
     assert client.post(url, {"duplicate_of": original.case_no}).status_code == 303
     page = client.get(reverse("cases:detail", args=[copy.pk])).content.decode()
     assert 'data-testid="duplicate-of"' in page and original.case_no in page
-
-
-def test_ojk_counts_leave_duplicates_out(open_case, agent, supervisor):
-    original, copy, other = open_case(), open_case(), open_case(category="TRX_FAIL")
-    cases.case_final_response(actor=agent, case=other, text=FINAL)
-    window = (MONDAY - dt.timedelta(days=3650), MONDAY + dt.timedelta(days=3650))
-    before = selectors.ojk_complaint_counts(actor=supervisor, since=window[0], until=window[1])
-    assert before["total"] == {"received": 3, "open": 2, "resolved": 1, "resolved_in_time": 1}
-    cases.case_cancel_duplicate(actor=agent, case=copy, original_no=original.case_no)
-    after = selectors.ojk_complaint_counts(actor=supervisor, since=window[0], until=window[1])
-    assert after["total"] == {"received": 2, "open": 1, "resolved": 1, "resolved_in_time": 1}
-    assert after["TRX_FAIL"]["received"] == 2
-    with pytest.raises(PermissionDenied):
-        selectors.ojk_complaint_counts(actor=agent, since=window[0], until=window[1])

@@ -165,6 +165,9 @@ CASES = [
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
     ViewCase("cases:sla_settings", "sla.manage"),
+    ViewCase("cases:ojk_report", "case.ojk_report"),
+    ViewCase("cases:ojk_report_csv", "case.ojk_report"),
+    ViewCase("cases:ojk_register_csv", "case.ojk_register"),
     ViewCase(
         "cases:create",
         "case.create",

@@ -1,0 +1,301 @@
+"""The OJK complaint report and complaint register (POJK 22/2023), for compliance.
+
+One rule, :func:`ojk_facts`, classifies a complaint; the report's figures and the register's
+rows both come from it, so the two always agree:
+
+- *received*: complaints received in the period (``received_at`` in [since, until)); a case
+  cancelled as a duplicate is not a complaint of its own (the original counts once);
+- *resolved within 10 / within 20 working days*: the final response (``resolved_at``) fell on
+  or before the 10th / 20th working day after receipt (cumulative: within 10 is within 20);
+- *extended*: the one extension was used (``extended_at``);
+- *unresolved at day 20* (LAPS candidates): day 20 has passed without a resolution by then
+  (still open, or resolved later);
+- *in progress*: still open before day 20. received = within 20 + unresolved at 20 + in progress.
+
+Working days are those of the branch's calendar (``calendars``: windows, national holidays,
+cuti bersama, closed dates), counted as ``sla.deadlines`` counts the day-20 deadline
+(``worktime.working_days_elapsed`` is the inverse of ``add_working_days(at_day_end=True)``).
+Like that deadline, the count runs from receipt and does not stop while waiting for the
+customer. The period's bounds are local dates in the reader's time zone.
+
+Scope: the rows of the branches in the actor's scope. Not ``Case.visible_to``: that needs
+``case.view`` (opening cases one by one), which compliance does not hold; the report needs
+only its own permission plus branch scope (as ``calendars.selectors._branches`` does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.calendars import worktime
+from amanah.calendars.schedules import schedule_for_branch
+from amanah.cases.models import Case, CaseStatus, Channel
+from amanah.cases.policies import OJK_REGISTER, OJK_REPORT
+from amanah.cases.sla import OJK_DAYS_WITHOUT_RESOLUTION, OJK_RESOLUTION_DAYS
+from amanah.core.errors import ServiceError
+from amanah.core.masking import mask_name
+from amanah.customers.models import Customer
+from amanah.iam import authz
+from amanah.iam.models import Branch, TimeZoneChoice
+
+MAX_PERIOD_DAYS = 366
+FIRST_DAY = date(2000, 1, 1)
+REGISTER_MAX_ROWS = 50_000
+FIGURES = ("received", "resolved_10", "extended", "resolved_20", "unresolved_20", "in_progress")
+
+
+# --------------------------------------------------------------------------- the period
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date  # local dates in the reader's zone, both inclusive
+    last: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def until(self) -> datetime:
+        after = self.last + timedelta(days=1)
+        return datetime.combine(after, time.min, tzinfo=timezone.get_current_timezone())
+
+    def as_meta(self) -> dict:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+
+def period_check(first: date, last: date, *, today: date | None = None) -> Period:
+    """A reporting period, or ServiceError: reversed, longer than a year, or outside
+    2000-01-01 … today (a period may end in the future only when it starts by today: the
+    running month)."""
+    today = today or timezone.localdate()
+    if last < first:
+        raise ServiceError(
+            "period_reversed", _("Tanggal akhir lebih awal dari tanggal awal."), field="end"
+        )
+    if first < FIRST_DAY or first > today or last.year > today.year + 1:
+        raise ServiceError(
+            "period_out_of_range",
+            _("Periode harus mulai antara 01-01-2000 dan hari ini."),
+            field="start",
+        )
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise ServiceError(
+            "period_too_long",
+            _("Periode paling lama %(n)d hari.") % {"n": MAX_PERIOD_DAYS},
+            field="end",
+        )
+    return Period(first, last)
+
+
+def zone_label() -> str:
+    """WIB / WITA / WIT for the reader's active zone (the zone's name otherwise)."""
+    key = str(timezone.get_current_timezone())
+    return str(TimeZoneChoice(key).label).split(" ")[0] if key in TimeZoneChoice.values else key
+
+
+# --------------------------------------------------------------------------- the rule
+
+
+@dataclass(frozen=True)
+class OjkFacts:
+    days_taken: int  # working days from receipt to the resolution (to now while open)
+    resolved_10: bool
+    extended: bool
+    resolved_20: bool
+    unresolved_20: bool
+    in_progress: bool
+
+
+def ojk_facts(schedule, *, received_at, resolved_at, extended_at, now) -> OjkFacts:
+    """The OJK reading of one complaint on its branch's schedule (see the module's doc)."""
+    days = worktime.working_days_elapsed(schedule, received_at, resolved_at or now)
+    resolved = resolved_at is not None
+    within_20 = resolved and days <= OJK_DAYS_WITHOUT_RESOLUTION
+    past_20 = worktime.working_days_elapsed(schedule, received_at, now) > (
+        OJK_DAYS_WITHOUT_RESOLUTION
+    )
+    return OjkFacts(
+        days_taken=days,
+        resolved_10=resolved and days <= OJK_RESOLUTION_DAYS,
+        extended=extended_at is not None,
+        resolved_20=within_20,
+        unresolved_20=not within_20 and past_20,
+        in_progress=not resolved and not past_20,
+    )
+
+
+class _Schedules(dict):
+    """Branch id → schedule, built once per branch for one report."""
+
+    def __init__(self, branch_ids):
+        super().__init__()
+        self.branches = Branch.objects.in_bulk(set(branch_ids))
+
+    def __missing__(self, branch_id):
+        self[branch_id] = schedule_for_branch(self.branches[branch_id])
+        return self[branch_id]
+
+
+def _complaints(actor, period: Period):
+    authz.require(actor, OJK_REPORT)
+    period_check(period.first, period.last)  # a Period made by hand is held to the same rules
+    rows = Case.objects.filter(received_at__gte=period.since, received_at__lt=period.until)
+    return authz.filter_by_branch_scope(rows, actor, field="branch").exclude(
+        status=CaseStatus.CANCELLED
+    )
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class ReportRow:
+    product: str
+    channel: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    total: bool = False
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label) if self.channel in Channel.values else self.channel
+
+    @property
+    def product_label(self) -> str:
+        if self.total:
+            return _("Jumlah")
+        return self.product or _("(tanpa produk)")
+
+
+@dataclass(frozen=True)
+class OjkReport:
+    period: Period
+    rows: list[ReportRow]  # by product, then channel
+    total: ReportRow
+
+
+def ojk_report(*, actor, period: Period, now: datetime | None = None) -> OjkReport:
+    """The OJK figures by product and channel for complaints received in the period, in the
+    actor's branch scope. One query for the complaints (six columns), one for their branches,
+    and the calendars' schedules (cached)."""
+    now = now or timezone.now()
+    found = list(
+        _complaints(actor, period).values_list(
+            "branch_id", "product", "channel", "received_at", "resolved_at", "extended_at"
+        )
+    )
+    schedules = _Schedules(r[0] for r in found)
+    groups: dict[tuple[str, str], ReportRow] = {}
+    total = ReportRow("", "", total=True)
+    for branch_id, product, channel, received_at, resolved_at, extended_at in found:
+        facts = ojk_facts(
+            schedules[branch_id],
+            received_at=received_at,
+            resolved_at=resolved_at,
+            extended_at=extended_at,
+            now=now,
+        )
+        row = groups.setdefault((product, channel), ReportRow(product, channel))
+        for figure in FIGURES:
+            hit = figure == "received" or getattr(facts, figure)
+            row.counts[figure] += hit
+            total.counts[figure] += hit
+    rows = [groups[key] for key in sorted(groups, key=lambda k: (k[0].casefold(), k[1]))]
+    return OjkReport(period, rows, total)
+
+
+def ojk_report_export(*, actor, period: Period) -> OjkReport:
+    """The report for the CSV, recorded as EXPORT_DATA in the same transaction."""
+    with transaction.atomic():
+        report = ojk_report(actor=actor, period=period)
+        audit.record(
+            actor=actor,
+            action=AuditAction.EXPORT_DATA,
+            object_type="OJK_REPORT",
+            object_id="export",
+            meta={**period.as_meta(), "rows": len(report.rows), "zone": zone_label()},
+        )
+    return report
+
+
+# --------------------------------------------------------------------------- the register
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    case: Case
+    customer: str  # masked unless the actor may open this customer
+    facts: OjkFacts
+
+
+def register_too_large(*, actor, period: Period) -> str:
+    """Why the register of this period is refused ("" when it is not): more complaints than
+    ``REGISTER_MAX_ROWS``. Asked by the view first, so a refusal is a page, not an error."""
+    authz.require(actor, OJK_REGISTER)
+    if _complaints(actor, period).count() <= REGISTER_MAX_ROWS:
+        return ""
+    return _("Lebih dari %(n)d pengaduan; pilih periode yang lebih pendek.") % {
+        "n": REGISTER_MAX_ROWS
+    }
+
+
+def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
+    """The complaint register (one row per complaint received in the period, oldest first),
+    recorded as EXPORT_DATA in the same transaction. The customer's name is masked unless the
+    actor may open that customer anyway (``Customer.visible_to``). More than
+    ``REGISTER_MAX_ROWS`` complaints: refused (a shorter period), never a cut register."""
+    authz.require(actor, OJK_REGISTER)
+    now = timezone.now()
+    with transaction.atomic():
+        complaints = _complaints(actor, period)
+        refusal = register_too_large(actor=actor, period=period)
+        if refusal:
+            raise ServiceError("too_many_rows", refusal)
+        cases = list(
+            complaints.select_related("customer", "category", "branch").order_by(
+                "received_at", "case_no"
+            )
+        )
+        readable = set(
+            Customer.objects.visible_to(actor)
+            .filter(pk__in={c.customer_id for c in cases})
+            .values_list("pk", flat=True)
+        )
+        schedules = _Schedules(c.branch_id for c in cases)
+        rows = [
+            RegisterRow(
+                case,
+                case.customer.full_name
+                if case.customer_id in readable
+                else mask_name(case.customer.full_name),
+                ojk_facts(
+                    schedules[case.branch_id],
+                    received_at=case.received_at,
+                    resolved_at=case.resolved_at,
+                    extended_at=case.extended_at,
+                    now=now,
+                ),
+            )
+            for case in cases
+        ]
+        audit.record(
+            actor=actor,
+            action=AuditAction.EXPORT_DATA,
+            object_type="OJK_REGISTER",
+            object_id="export",
+            meta={
+                **period.as_meta(),
+                "rows": len(rows),
+                "unmasked": sum(c.customer_id in readable for c in cases),
+                "zone": zone_label(),
+            },
+        )
+    return rows
