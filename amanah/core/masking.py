@@ -2,7 +2,7 @@
 
 Each function keeps only the tail a person needs to confirm they have the right customer
 (seed 003 Bab 6.5): NIK ``************3456``, phone ``+62 812-****-789``, email
-``b***@bank.co.id``, account ``******7890``.
+``b***@bank.co.id``, account ``******7890``, name ``S*** A***``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,16 @@ def mask_phone(value: str | None) -> str:
     return MASK * max(len(digits) - 3, 3) + digits[-3:]
 
 
+def mask_name(value: str | None) -> str:
+    """A person's name as its initials: ``Siti Aminah`` -> ``S*** A***`` (the length of each
+    word is not kept either)."""
+    if not value:
+        return ""
+    return " ".join(word[:1] + MASK * 3 for word in value.split())
+
+
 MASKERS = {
+    "name": mask_name,
     "nik": mask_nik,
     "account": mask_account,
     "email": mask_email,
