@@ -153,29 +153,15 @@ def test_filters_combine(compliance, events, marker):
     assert shown(client.get("/audit/", {"object_type": marker, "actor": "nobody"})) == []
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        {"date_from": "notadate"},
-        {"date_to": "2026-02-31"},
-        {"action": "NOT_AN_ACTION"},
-        {"object_type": "x" * 500},
-    ],
-)
-def test_bad_filter_input_is_a_message_not_an_error(compliance, events, query):
-    client, _ = compliance
-    response = client.get("/audit/", query)
-    assert response.status_code == 200
-    assert response.context["form_errors"]
-    assert "Filter tidak valid" in response.content.decode()
+# Bad filter input (a message, no query): test_viewer_readable.BAD_FILTERS.
 
 
-@pytest.mark.parametrize("before", ["abc", "-5", "²", "99999999999999999999999999", ""])
-def test_bad_page_marker_never_breaks_the_page(compliance, events, marker, before):
-    client, _ = compliance
-    response = client.get("/audit/", {"object_type": marker, "before": before})
-    assert response.status_code == 200
-    assert len(shown(response)) == 4
+def test_bad_page_marker_never_breaks_the_page(compliance, events, marker):
+    client, _ = compliance  # one sign-in for every marker
+    for before in ["abc", "-5", "²", "99999999999999999999999999", "9" * 19, ""]:
+        response = client.get("/audit/", {"object_type": marker, "before": before})
+        assert response.status_code == 200
+        assert len(shown(response)) == 4, before
 
 
 # --------------------------------------------------------------------------- paging
