@@ -41,9 +41,12 @@ class AuditQuery(Schema):
 
 @router.get("/events", response=AuditPageOut, **permission(AUDIT_VIEW))
 def events(request, query: Query[AuditQuery]):
-    """The audit trail, newest first, 50 a page; pass ``next_before`` as ``before`` for more."""
+    """The audit trail, newest first, 50 a page; pass ``next_before`` as ``before`` for more.
+    A reversed range, or one longer than a year, is refused (``date_range_invalid``)."""
     data = query.dict()
     before = data.pop("before")
+    action = data.pop("action")
+    data["actions"] = (action,) if action else ()
     rows, next_before = selectors.audit_page(
         actor=request.auth, filters=selectors.AuditFilter(**data), before_id=before
     )

@@ -306,3 +306,26 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     if isinstance(walked, ChainReport):
         return walked
     return _check_against(checkpoints, *walked)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One row's place in the chain, checked on its own (the detail page)."""
+
+    content_ok: bool  # its MAC recomputed with compute_hash matches
+    link_ok: bool  # its prev_hash is the hash of the row before it (genesis for the first)
+
+    @property
+    def ok(self) -> bool:
+        return self.content_ok and self.link_ok
+
+
+def verify_row(log: AuditLog) -> RowCheck:
+    """Recompute one row's MAC and hold its link against the row before it (one query).
+    The whole trail and the checkpoints are ``verify_chain``'s job."""
+    previous = AuditLog.objects.filter(id__lt=log.id).order_by("-id").values_list("hash").first()
+    expected_prev = previous[0] if previous else GENESIS_HASH
+    return RowCheck(
+        content_ok=hmac.compare_digest(compute_hash(log), log.hash),
+        link_ok=hmac.compare_digest(log.prev_hash, expected_prev),
+    )

@@ -1,4 +1,4 @@
-"""The compliance view of the trail: filtered, newest first, keyset-paginated."""
+"""The compliance view of the trail: filtered, newest first, keyset-paginated, readable."""
 
 from __future__ import annotations
 
@@ -7,37 +7,65 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from amanah.audit.models import AuditLog
+from amanah.audit.chain import RowCheck, verify_row
+from amanah.audit.labels import MetaField, ObjectName, meta_fields, object_name, object_names
+from amanah.audit.models import AuditAction, AuditLog
 from amanah.audit.policies import AUDIT_VIEW
+from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
 
 PAGE_SIZE = 50
+# The longest date range one filter may ask for (a year, leap day included).
+MAX_RANGE_DAYS = 366
 
 
 @dataclass(frozen=True)
 class AuditFilter:
-    action: str = ""
+    actions: tuple[str, ...] = ()
     actor: str = ""
     object_type: str = ""
     object_id: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    branch: str = ""  # a branch id: rows whose actor's home branch it is
 
     def as_meta(self) -> dict:
-        return {k: str(v) for k, v in self.__dict__.items() if v}
+        return {
+            k: ",".join(v) if isinstance(v, tuple) else str(v)
+            for k, v in self.__dict__.items()
+            if v
+        }
+
+
+def date_range_problem(date_from: date | None, date_to: date | None) -> str | None:
+    """Why a date range cannot be asked for (reversed, longer than a year), or None."""
+    if date_from and date_to:
+        if date_to < date_from:
+            return _("Tanggal akhir sebelum tanggal awal.")
+        if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+            return _("Rentang tanggal paling lama %(days)d hari.") % {"days": MAX_RANGE_DAYS}
+    return None
 
 
 def _day_start(day: date) -> datetime:
+    # In the reader's zone (the middleware activates their branch's WIB/WITA/WIT).
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def audit_events(*, actor, filters: AuditFilter) -> QuerySet[AuditLog]:
-    """Events the actor may read, matching ``filters``, newest first."""
+    """Events the actor may read, matching ``filters``, newest first.
+
+    A range that is reversed or too long is refused (ServiceError ``date_range_invalid``)
+    before any query is run."""
     authz.require(actor, AUDIT_VIEW)
+    problem = date_range_problem(filters.date_from, filters.date_to)
+    if problem:
+        raise ServiceError("date_range_invalid", problem, field="date_to")
     events = AuditLog.objects.all()
-    if filters.action:
-        events = events.filter(action=filters.action)
+    if filters.actions:
+        events = events.filter(action__in=filters.actions)
     if filters.actor:
         events = events.filter(actor_username=filters.actor)
     if filters.object_type:
@@ -48,6 +76,13 @@ def audit_events(*, actor, filters: AuditFilter) -> QuerySet[AuditLog]:
         events = events.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
         events = events.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.branch:
+        # A row is tied to a branch through its actor's home branch: the usernames of that
+        # branch's staff, so the (actor_username, created_at) index serves it.
+        from amanah.iam.models import User
+
+        staff = User.objects.filter(home_branch_id=filters.branch).values("username")
+        events = events.filter(actor_username__in=staff)
     return events.order_by("-id")
 
 
@@ -62,3 +97,53 @@ def audit_page(
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return rows, (rows[-1].id if more else None)
+
+
+@dataclass(frozen=True)
+class ReadableEvent:
+    """A row as a compliance officer reads it: names instead of ids, labelled meta."""
+
+    log: AuditLog
+    action_label: str
+    obj: ObjectName
+    actor_name: str  # the acting user's name, "" when the actor is not a user row
+    meta: list[MetaField]
+
+
+def _action_label(action: str) -> str:
+    return str(AuditAction(action).label) if action in AuditAction.values else action
+
+
+def readable(rows: list[AuditLog]) -> list[ReadableEvent]:
+    """The rows with their objects and actors named: one query per object type on the page
+    (and one for the actors), whatever the number of rows. Call only with rows read through
+    ``audit_events`` (the reader holds ``audit.view``)."""
+    refs = {(row.object_type, row.object_id) for row in rows}
+    refs |= {("iam.User", row.actor_id) for row in rows if row.actor_id}
+    names = object_names(refs)
+    events = []
+    for row in rows:
+        actor = names.get(("iam.User", row.actor_id)) if row.actor_id else None
+        events.append(
+            ReadableEvent(
+                log=row,
+                action_label=_action_label(row.action),
+                obj=object_name(names, row.object_type, row.object_id),
+                actor_name=actor.name if actor else "",
+                meta=meta_fields(row.meta),
+            )
+        )
+    return events
+
+
+def audit_event_get(*, actor, event_id) -> tuple[ReadableEvent, RowCheck]:
+    """One row, readable, with its chain check; missing → NotFound."""
+    authz.require(actor, AUDIT_VIEW)
+    try:
+        pk = int(event_id)
+    except (TypeError, ValueError):
+        pk = 0
+    log = AuditLog.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if log is None:
+        raise NotFound()
+    return readable([log])[0], verify_row(log)

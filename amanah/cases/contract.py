@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from amanah.audit.contract import register_object_labels
+from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.cases import services
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
@@ -458,3 +460,12 @@ register_owner(
     url=lambda case: reverse("cases:detail", args=[case.pk]),
     describe=lambda case: case.case_no,
 )
+
+
+def _case_names(ids: list[str]) -> dict[str, str]:
+    rows = Case.objects.filter(pk__in=uuid_ids(ids)).values_list("pk", "case_no")
+    return {str(pk): case_no for pk, case_no in rows}
+
+
+# The audit viewer names a case by its number.
+register_object_labels("cases.Case", label=gettext_lazy("Kasus"), names=_case_names)

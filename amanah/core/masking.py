@@ -2,7 +2,7 @@
 
 Each function keeps only the tail a person needs to confirm they have the right customer
 (seed 003 Bab 6.5): NIK ``************3456``, phone ``+62 812-****-789``, email
-``b***@bank.co.id``, account ``******7890``.
+``b***@bank.co.id``, account ``******7890``, name ``S*** A***``.
 """
 
 from __future__ import annotations

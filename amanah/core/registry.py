@@ -152,3 +152,6 @@ access_hooks = Registry("access hooks")
 token_authenticators = Registry("token authenticators")
 # "cases.Case" -> documents.owners.OwnerKind, through documents.contract.register_owner
 document_owners = Registry("document owners")
+# "cases.Case" -> audit.labels.ObjectLabels: how the audit viewer names an object of that type
+# (case number, masked customer name …), registered through audit.contract.register_object_labels.
+audit_object_labels = Registry("audit object labels")

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from amanah.audit.contract import register_object_labels
+from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.core import events, registry
 from amanah.core.contributions import (
@@ -17,8 +19,9 @@ from amanah.core.contributions import (
     TemplateVariable,
     revealable_key,
 )
+from amanah.core.masking import mask_name
 from amanah.customers import merge
-from amanah.customers.models import MergeStatus
+from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
 from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import (
@@ -118,3 +121,12 @@ declare_workflow(
         ),
     )
 )
+
+
+def _customer_names(ids: list[str]) -> dict[str, str]:
+    rows = Customer.objects.filter(pk__in=uuid_ids(ids)).values_list("pk", "full_name")
+    return {str(pk): mask_name(full_name) for pk, full_name in rows}
+
+
+# The audit viewer names a customer by the masked name, never the name itself.
+register_object_labels("customers.Customer", label=_("Nasabah"), names=_customer_names)

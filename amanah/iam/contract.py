@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from amanah.audit.contract import register_object_labels
+from amanah.audit.labels import uuid_ids
 from amanah.core import registry, scopes
 from amanah.core.contributions import NavItem, RevealableField, revealable_key
 from amanah.iam import authz
@@ -44,3 +46,14 @@ registry.navigation.register(
 registry.revealable_fields.register(
     revealable_key("iam.User", "email"), RevealableField("email", PII_REVEAL)
 )
+
+
+def _user_names(ids: list[str]) -> dict[str, str]:
+    from amanah.iam.models import User
+
+    rows = User.objects.filter(pk__in=uuid_ids(ids)).values_list("pk", "full_name", "username")
+    return {str(pk): full_name or username for pk, full_name, username in rows}
+
+
+# The audit viewer names a user (an object of the trail, or its actor) by the user's name.
+register_object_labels("iam.User", label=_("Pengguna"), names=_user_names)

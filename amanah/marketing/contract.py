@@ -8,6 +8,8 @@ import uuid
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from amanah.audit.contract import register_object_labels
+from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Reason, contactability
 from amanah.core import events, registry
@@ -254,3 +256,12 @@ def campaign_moved(*, actor, obj, from_status: str, to_status: str, revert: bool
 
 
 events.on("marketing.campaign.transitioned", campaign_moved)
+
+
+def _campaign_names(ids: list[str]) -> dict[str, str]:
+    rows = Campaign.objects.filter(pk__in=uuid_ids(ids)).values_list("pk", "name")
+    return {str(pk): name for pk, name in rows}
+
+
+# The audit viewer names a campaign by its name.
+register_object_labels("marketing.Campaign", label=gettext_lazy("Kampanye"), names=_campaign_names)

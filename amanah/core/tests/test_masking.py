@@ -25,6 +25,8 @@ from amanah.iam import services as iam
         ("account", "12345", "***45"),
         ("nik", "", ""),
         ("email", None, ""),
+        ("name", "Siti  Aminah Lubis", "S*** A*** L***"),
+        ("name", "", ""),
     ],
 )
 def test_masks_keep_only_the_tail(kind, value, expected):

@@ -29,6 +29,7 @@ CASES = [
     ViewCase("api:api-root", "api.docs", ok_status=(302,)),
     ViewCase("audit:list", "audit.view"),
     ViewCase("audit:export", "audit.export"),
+    ViewCase("audit:detail", "audit.view", kwargs=lambda w: {"event_id": _any_audit_row()}),
     ViewCase("iam:my_branches", "iam.branch.view"),
     ViewCase(
         "iam:branch_detail",
@@ -772,6 +773,12 @@ def _sales(w: dict) -> dict:
             )
         w["sales"] = built
     return w["sales"]
+
+
+def _any_audit_row() -> int:
+    from amanah.audit.models import AuditLog
+
+    return AuditLog.objects.order_by("-id").values_list("id", flat=True).first()
 
 
 def _any_transition() -> int:

@@ -196,6 +196,11 @@ def test_the_demo_script(page, base, demo):
         assert page.locator(f"tr[data-action={action}]").count() >= 1, action
     page.goto(f"{base}/audit/?action=CLOSE_CASE")
     steps.shot("audit-log")
+    # The closed case by its number, not an id; one row opened: its chain position, intact.
+    assert page.locator("td[data-testid=object] strong").count() >= 1
+    page.locator("a[data-testid=row-link]").first.click()
+    assert page.locator("[data-testid=verification][data-ok='1']").count() == 1
+    steps.shot("audit-row")
 
 
 def campaign_over_the_hub(page, base, steps, demo) -> None:
