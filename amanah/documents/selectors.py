@@ -47,3 +47,14 @@ def document_get(actor, document_id) -> Document:
 def versions_of(document: Document) -> list[DocumentVersion]:
     """The versions of a document already fetched through the actor's scope."""
     return list(document.versions.select_related("uploaded_by").order_by("-number"))
+
+
+def made_by(document: Document, actor) -> bool:
+    """Four eyes: ``actor`` is a maker of what would be decided — the one who submitted it, or
+    the one whose upload (or signature) is the current version. A maker never decides."""
+    actor_id = getattr(actor, "pk", None) if hasattr(actor, "username") else None
+    if actor_id is None:
+        return False
+    if document.submitted_by_id == actor_id:
+        return True
+    return document.versions.filter(is_current=True, uploaded_by_id=actor_id).exists()

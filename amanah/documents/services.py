@@ -24,6 +24,7 @@ from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, type_of
 from amanah.documents.models import Document, DocumentVersion, SignatureStatus
 from amanah.documents.owners import owner_get
 from amanah.documents.policies import DOCUMENT_SIGN, DOCUMENT_UPLOAD, DOCUMENT_VIEW
+from amanah.documents.selectors import made_by
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
 
@@ -204,12 +205,13 @@ def document_submit(*, actor, document: Document) -> Document:
 
 def _check_approver(actor, document: Document) -> None:
     """Clear messages before the engine's guard says the same in one line."""
-    if document.submitted_by_id is not None and document.submitted_by_id == getattr(
-        actor, "pk", None
-    ):
+    if made_by(document, actor):
         raise ServiceError(
             "four_eyes",
-            _("Empat mata: pengaju tidak boleh menyetujui atau menolak dokumennya sendiri."),
+            _(
+                "Empat mata: pengaju atau pengunggah versi ini tidak boleh menyetujui atau "
+                "menolaknya sendiri."
+            ),
         )
     if not authz.has_perm(actor, type_of(document.doc_type).approve_permission):
         raise ServiceError(

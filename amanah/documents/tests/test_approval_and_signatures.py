@@ -151,3 +151,19 @@ def test_signing_without_a_certificate_is_a_clear_refusal(make_document, supervi
     with pytest.raises(ServiceError) as refused:
         services.document_sign(actor=supervisor, document=document)
     assert refused.value.code == "signing_unavailable"
+
+
+def test_the_uploader_of_the_current_version_never_decides_it(
+    make_document, supervisor, other_supervisor
+):
+    """Four eyes hold when a colleague submits: the one who made the content stays a maker."""
+    document = make_document(doc_type="GENERAL", actor=supervisor)
+    services.document_submit(actor=other_supervisor, document=document)
+    with pytest.raises(ServiceError) as refused:
+        services.document_decide(actor=supervisor, document=document, approve=True)
+    assert refused.value.code == "four_eyes"
+    from amanah.workflow.contract import transition_apply
+
+    with pytest.raises(ServiceError) as refused:
+        transition_apply(actor=supervisor, obj=document, to="APPROVED")
+    assert refused.value.code == "guard_failed"
