@@ -4,14 +4,14 @@ import io
 import zipfile
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.core.errors import NotFound, ServiceError
-from amanah.documents import services, storage
+from amanah.documents import checks, services, storage
 from amanah.documents.models import Document, DocumentVersion
 from amanah.documents.tests.conftest import pdf_bytes, upload
 
@@ -153,6 +153,19 @@ def test_oversize_is_refused(make_document, settings):
     settings.DOCUMENTS_MAX_BYTES = 1024
     with pytest.raises(ServiceError) as refused:
         make_document(data=pdf_bytes() + b"%" * 2048)
+    assert refused.value.code == "file_too_large"
+
+
+def test_an_oversize_upload_is_not_kept_while_it_streams(settings):
+    """Past the limit the request keeps no more bytes of the file (no 4 GB temp file first);
+    the file arrives empty with a size above the limit, and the upload check refuses it."""
+    settings.UPLOAD_MAX_BYTES = settings.DOCUMENTS_MAX_BYTES = 64 * 1024
+    body = pdf_bytes() + b"%" * (256 * 1024)
+    request = RequestFactory().post("/", {"title": "RAB", "file": upload("rab.pdf", body)})
+    received = request.FILES["file"]
+    assert received.size > 64 * 1024 and received.read() == b""
+    with pytest.raises(ServiceError) as refused:
+        checks.check_upload(received)
     assert refused.value.code == "file_too_large"
 
 
