@@ -267,7 +267,9 @@ def rfm_run_compute(
     *, actor, trigger: str = RunTrigger.MANUAL, as_of: date | None = None, source: str = "rollup"
 ) -> RfmRun:
     """Score every customer (not merged away) over the rolling window, set-based, and keep the
-    run. Runs are serialised (a transaction-level advisory lock); earlier runs stay."""
+    run. Runs are serialised (a transaction-level advisory lock); earlier runs stay. A nightly
+    run is once per day: a retried job (a worker killed after the commit) gets that day's run
+    back, so movement is never measured against a copy of itself."""
     authz.require(actor, RFM_RUN)
     if trigger not in RunTrigger.values or source not in _AGG_FROM:
         raise ServiceError("rfm_invalid", _("Pemicu perhitungan tidak dikenal."))
@@ -280,6 +282,10 @@ def rfm_run_compute(
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_RUN_LOCK])
             # One big aggregate and sort: let them stay in memory (this transaction only).
             cursor.execute("SET LOCAL work_mem = '128MB'")
+        if trigger == RunTrigger.NIGHTLY:
+            done = RfmRun.objects.filter(trigger=trigger, as_of=as_of).order_by("pk").first()
+            if done is not None:
+                return done
         run = RfmRun.objects.create(
             as_of=as_of,
             window_start=start,
