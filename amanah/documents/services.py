@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import problem_in_text
 from amanah.documents import checks, signing, storage
 from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, type_of
 from amanah.documents.models import Document, DocumentVersion, SignatureStatus
@@ -283,7 +284,8 @@ def version_for(actor, version_id) -> DocumentVersion:
 
 def clean_open_reason(reason: str) -> str:
     reason = (reason or "").strip()
-    if len(reason) < REASON_MIN or len(reason) > REASON_MAX or not reason.isprintable():
+    # A textarea: line breaks are ordinary text; control characters are not.
+    if not (REASON_MIN <= len(reason) <= REASON_MAX) or problem_in_text(reason):
         raise ServiceError(
             "reason_required",
             _("Dokumen sensitif: tulis alasan membuka (10–500 karakter)."),

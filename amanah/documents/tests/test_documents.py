@@ -230,6 +230,10 @@ def test_a_sensitive_type_needs_a_reason_to_open(make_document, supervisor):
     assert response.status_code == 200 and response.content == PNG
     log = AuditLog.objects.filter(action="DOWNLOAD_DOCUMENT").latest("id")
     assert log.meta["reason_length"] == len("verifikasi identitas pasang baru")
+    # the reason is typed in a textarea: a line break is text, a control character is not
+    services.version_download(actor=supervisor, version_id=version.pk, reason="baris 1\nbaris 2")
+    with pytest.raises(ServiceError):
+        services.version_download(actor=supervisor, version_id=version.pk, reason="alasan\x07bel")
 
 
 def test_panel_lists_and_uploads(case, supervisor):
