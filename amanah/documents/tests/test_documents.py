@@ -149,6 +149,27 @@ def test_bad_uploads_are_refused_before_anything_is_stored(
     assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
 
 
+def _damaged_docx(how: str) -> bytes:
+    data = bytearray(_zip({**DOCX_PARTS, "word/document.xml": b"<w:document/>" * 200}))
+    if how == "broken deflate stream":
+        at = data.find(b"word/document.xml") + len("word/document.xml")
+        data[at + 2 : at + 30] = bytes(b ^ 0xFF for b in data[at + 2 : at + 30])
+    else:  # "encrypted": the flag bit in every local and central header
+        for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = data.find(signature)
+            while at != -1:
+                data[at + flags] |= 1
+                at = data.find(signature, at + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["broken deflate stream", "encrypted"])
+def test_a_damaged_docx_is_refused_as_corrupt(how):
+    with pytest.raises(ServiceError) as refused:
+        checks.check_upload(upload("kontrak.docx", _damaged_docx(how)))
+    assert refused.value.code == "file_corrupt"
+
+
 def test_oversize_is_refused(make_document, settings):
     settings.DOCUMENTS_MAX_BYTES = 1024
     with pytest.raises(ServiceError) as refused:
