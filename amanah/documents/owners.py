@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import models
-from django.db.models import CharField, Q
+from django.db.models import Case, Exists, OuterRef, Q, When
 from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 from django.utils.functional import Promise
 
 from amanah.core import registry
@@ -65,13 +66,23 @@ def owner_get(actor, key: str, owner_id) -> models.Model:
 
 
 def visible_documents(queryset: models.QuerySet, actor) -> models.QuerySet:
-    """The declared scope of ``Document``: its owner is visible to the actor."""
+    """The declared scope of ``Document``: its owner is visible to the actor.
+
+    One correlated ``EXISTS`` per kind, probing the owner's primary key for each document
+    row. (``owner_id IN (SELECT pk::text …)`` under an OR cannot become a join: PostgreSQL
+    hashed every owner the actor may see — a whole branch, or every customer for an
+    all-branch role — for each query, even for one document.) ``owner_id`` is cast to the
+    kind's key type only for rows of that kind (the CASE), so another kind's ids never meet
+    the cast.
+    """
     condition = Q(pk__in=[])
     for key, kind in registry.document_owners.items():
-        owners = (
-            kind.model._default_manager.visible_to(actor)
-            .annotate(_pk_text=Cast("pk", CharField()))
-            .values("_pk_text")
+        pk_field = kind.model._meta.pk
+        owner_pk = Case(
+            When(Exact(OuterRef("owner_kind"), key), then=Cast(OuterRef("owner_id"), pk_field)),
+            default=None,
+            output_field=pk_field,
         )
-        condition |= Q(owner_kind=key, owner_id__in=owners)
+        owners = kind.model._default_manager.visible_to(actor).filter(pk=owner_pk)
+        condition |= Q(owner_kind=key) & Exists(owners)
     return queryset.filter(condition)

@@ -22,6 +22,12 @@ PNG = (
 )
 
 
+def document_owner_customer(document):
+    from amanah.cases.models import Case
+
+    return Case.objects.get(pk=document.owner_id).customer
+
+
 def stored_blob(version) -> bytes:
     return storage.path_of(version.stored_name).read_bytes()
 
@@ -208,6 +214,17 @@ def test_scope_follows_the_owner(make_document, outsider, supervisor, make_user,
     assert client.get(url).status_code == 404
     mine = sign_in(Client(), supervisor)
     assert mine.get(url).status_code == 200
+    # a second owner kind next to the case's: each row is checked against its own kind
+    of_customer = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput(
+            "customers.Customer", str(document_owner_customer(document).pk), "KTP", "GENERAL"
+        ),
+        upload=upload("ktp.pdf", pdf_bytes()),
+    )
+    seen = set(Document.objects.visible_to(supervisor).values_list("pk", flat=True))
+    assert seen == {document.pk, of_customer.pk}
+    assert not Document.objects.visible_to(outsider).exists()
 
 
 def test_upload_to_an_owner_out_of_scope_is_not_found(case, outsider):
