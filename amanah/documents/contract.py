@@ -21,6 +21,7 @@ from amanah.documents.policies import (
     DOCUMENT_VIEW,
 )
 from amanah.documents.selectors import documents_of, made_by
+from amanah.documents.services import move_customer_documents
 from amanah.iam import authz
 from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workflow, register_guard
 
@@ -117,6 +118,8 @@ register_owner(
     url=lambda customer: reverse("customer360:workspace", args=[customer.pk]),
     describe=lambda customer: str(customer.pk)[:8],
 )
+
+registry.merge_movers.register("documents.customer", move_customer_documents)
 
 registry.quick_actions.register(
     "documents.customer",

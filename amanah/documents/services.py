@@ -32,6 +32,7 @@ from amanah.workflow.contract import transition_apply, transition_revert
 logger = logging.getLogger(__name__)
 TITLE_MAX = 200
 REASON_MIN, REASON_MAX = 10, 500
+CUSTOMER_KIND = "customers.Customer"
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,17 @@ def version_verify(*, actor, version_id) -> DocumentVersion:
         meta={"version": str(version.pk), "signature": version.signature_status},
     )
     return version
+
+
+# --------------------------------------------------------------------------- customer merge
+
+
+def move_customer_documents(absorbed, survivor) -> int:
+    """Merge mover: a customer's documents (identity papers, consent forms) follow the person
+    to the surviving record; the merge's own audit row counts them."""
+    return Document.objects.filter(owner_kind=CUSTOMER_KIND, owner_id=str(absorbed.pk)).update(
+        owner_id=str(survivor.pk), updated_at=timezone.now()
+    )
 
 
 # --------------------------------------------------------------------------- key rotation

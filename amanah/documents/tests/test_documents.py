@@ -302,3 +302,21 @@ def test_english_smoke(make_document, supervisor):
         page = client.get(reverse("documents:detail", args=[document.pk]))
     assert page.status_code == 200
     assert b"Upload a new version" in page.content and b"Unggah" not in page.content
+
+
+def test_a_customers_documents_follow_a_merge(case, supervisor, system):
+    from amanah.core import registry
+    from amanah.customers.services import CustomerInput, customer_create
+
+    absorbed = case.customer
+    survivor = customer_create(
+        actor=system, data=CustomerInput(full_name="Budi S.", home_branch=absorbed.home_branch)
+    )
+    document = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput("customers.Customer", str(absorbed.pk), "KTP", "GENERAL"),
+        upload=upload("ktp.pdf", pdf_bytes()),
+    )
+    assert registry.merge_movers.get("documents.customer")(absorbed, survivor) == 1
+    document.refresh_from_db()
+    assert document.owner_id == str(survivor.pk)
