@@ -28,6 +28,9 @@ class OwnerKind:
     label: str | Promise  # Indonesian, lazy: "Kasus"
     url: Callable[[models.Model], str] | None = None  # the owner's own page
     describe: Callable[[models.Model], str] = str  # a short name without PII (e.g. the case no.)
+    # fn(actor, owner) -> may the actor read the owner's details (its documents)? The owner
+    # app's own rule, e.g. cases.may_see_sensitive; None: scope alone decides.
+    may_open: Callable[[object, models.Model], bool] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -40,9 +43,10 @@ def register_owner(
     label: str | Promise,
     url: Callable[[models.Model], str] | None = None,
     describe: Callable[[models.Model], str] = str,
+    may_open: Callable[[object, models.Model], bool] | None = None,
 ) -> OwnerKind:
     """Let documents belong to ``key`` (a model with a declared scope); write-once."""
-    kind = OwnerKind(key, label, url, describe)
+    kind = OwnerKind(key, label, url, describe, may_open)
     registry.document_owners.register(key, kind)
     return kind
 
@@ -54,15 +58,23 @@ def owner_kind(key: str) -> OwnerKind:
 
 
 def owner_get(actor, key: str, owner_id) -> models.Model:
-    """The owner through its own scope: unknown kind, missing or out of scope → NotFound."""
+    """The owner through its own scope: unknown kind, missing or out of scope → NotFound;
+    so is an owner whose details the actor may not read (the kind's ``may_open``)."""
     kind = owner_kind(key)
     try:
         owner = kind.model._default_manager.visible_to(actor).filter(pk=owner_id).first()
     except (ValueError, TypeError, models.ObjectDoesNotExist):
         owner = None
-    if owner is None:
+    if owner is None or (kind.may_open is not None and not kind.may_open(actor, owner)):
         raise NotFound()
     return owner
+
+
+def require_openable(actor, document) -> None:
+    """A document found through the scope is still hidden (404) when its owner kind says the
+    actor may not read the owner's details (a fraud case's evidence for a role without it)."""
+    if owner_kind(document.owner_kind).may_open is not None:
+        owner_get(actor, document.owner_kind, document.owner_id)
 
 
 def visible_documents(queryset: models.QuerySet, actor) -> models.QuerySet:

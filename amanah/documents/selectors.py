@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 
 from amanah.core.errors import NotFound
 from amanah.documents.models import Document, DocumentVersion
-from amanah.documents.owners import owner_get
+from amanah.documents.owners import owner_get, require_openable
 from amanah.documents.policies import DOCUMENT_VIEW
 from amanah.iam import authz
 
@@ -41,6 +41,7 @@ def document_get(actor, document_id) -> Document:
         document = None
     if document is None:
         raise NotFound()
+    require_openable(actor, document)
     return document
 
 

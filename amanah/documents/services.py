@@ -23,7 +23,7 @@ from amanah.core.inputs import problem_in_text
 from amanah.documents import checks, signing, storage
 from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, type_of
 from amanah.documents.models import Document, DocumentVersion, SignatureStatus
-from amanah.documents.owners import owner_get
+from amanah.documents.owners import owner_get, require_openable
 from amanah.documents.policies import DOCUMENT_SIGN, DOCUMENT_UPLOAD, DOCUMENT_VIEW
 from amanah.documents.selectors import made_by
 from amanah.iam import authz
@@ -173,6 +173,7 @@ def _lock_document(actor, document_id) -> Document:
         row = None
     if row is None:
         raise NotFound()
+    require_openable(actor, row)
     return row
 
 
@@ -280,6 +281,7 @@ def version_for(actor, version_id) -> DocumentVersion:
         version = None
     if version is None:
         raise NotFound()
+    require_openable(actor, version.document)
     return version
 
 

@@ -320,3 +320,41 @@ def test_a_customers_documents_follow_a_merge(case, supervisor, system):
     assert registry.merge_movers.get("documents.customer")(absorbed, survivor) == 1
     document.refresh_from_db()
     assert document.owner_id == str(survivor.pk)
+
+
+def test_a_sensitive_cases_evidence_is_hidden_from_who_may_not_read_its_details(
+    case, supervisor, other_supervisor
+):
+    """Without timeline.sensitive, a supervisor still sees the fraud case (branch scope) but
+    not its details — its evidence documents included: 404 like out of scope."""
+    from amanah.cases import services as cases
+    from amanah.cases.policies import TIMELINE_SENSITIVE
+    from amanah.iam import authz
+    from amanah.iam.models import RolePermission
+
+    fraud = cases.case_create(
+        actor=supervisor,
+        data=cases.CaseInput(
+            customer=case.customer,
+            channel="BRANCH",
+            category_code="FRAUD_SCAM",
+            priority="HIGH",
+            description="Nasabah tertipu telepon mengaku petugas bank.",
+        ),
+    )
+    document = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput("cases.Case", str(fraud.pk), "Bukti", "EVIDENCE"),
+        upload=upload("bukti.pdf", pdf_bytes()),
+    )
+    RolePermission.objects.filter(role_id="SUPERVISOR", permission=TIMELINE_SENSITIVE).delete()
+    authz.forget(other_supervisor)
+    authz.forget(supervisor)
+    version = document.versions.get()
+    with pytest.raises(NotFound):
+        services.version_download(actor=other_supervisor, version_id=version.pk)
+    client = sign_in(Client(), other_supervisor)
+    assert client.get(reverse("documents:detail", args=[document.pk])).status_code == 404
+    assert client.get(reverse("documents:owner", args=["cases.Case", fraud.pk])).status_code == 404
+    # whoever handles the case still opens it
+    assert services.version_download(actor=supervisor, version_id=version.pk)[1] == pdf_bytes()
