@@ -327,6 +327,14 @@ CONTENT_SECURITY_POLICY = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The most bytes of files one request may bring (the largest any form takes); past it the
+# upload handler keeps nothing more and the form refuses the file (amanah/core/uploads.py).
+UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, 5 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "amanah.core.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LANGUAGE_CODE = "id"
 # Each language named in itself, as the switcher shows it.

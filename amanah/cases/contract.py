@@ -459,6 +459,8 @@ register_owner(
     label=gettext_lazy("Kasus"),
     url=lambda case: reverse("cases:detail", args=[case.pk]),
     describe=lambda case: case.case_no,
+    # A sensitive (fraud/scam) case's evidence is one of its details.
+    may_open=may_see_sensitive,
 )
 
 

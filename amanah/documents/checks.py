@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -108,7 +109,18 @@ def _check_zip(data: bytes, field: str) -> None:
                         total += len(chunk)
                         if total > limit or total > ratio * max(len(data), 1):
                             raise bomb
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+    # zlib.error: a broken deflate stream; RuntimeError: an encrypted member (a password is
+    # asked for); ValueError: a damaged header. All are a corrupt file, never a 500.
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        EOFError,
+        zlib.error,
+        RuntimeError,
+        ValueError,
+    ):
         raise _refuse("file_corrupt", _("Berkas rusak dan tidak dapat dibuka."), field) from None
 
 

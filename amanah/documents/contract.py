@@ -20,7 +20,8 @@ from amanah.documents.policies import (
     DOCUMENT_UPLOAD,
     DOCUMENT_VIEW,
 )
-from amanah.documents.selectors import documents_of
+from amanah.documents.selectors import documents_of, made_by
+from amanah.documents.services import move_customer_documents
 from amanah.iam import authz
 from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workflow, register_guard
 
@@ -33,9 +34,7 @@ WORKFLOW_KEY = "documents.document"
 def _second_authorised_pair_of_eyes(document, data) -> bool:
     """Four eyes and the type's approver permission (the services say which one failed)."""
     actor = data.get("actor")
-    if document.submitted_by_id is not None and document.submitted_by_id == getattr(
-        actor, "pk", None
-    ):
+    if made_by(document, actor):
         return False
     return document.doc_type in TYPES and authz.has_perm(
         actor, TYPES[document.doc_type].approve_permission
@@ -46,7 +45,8 @@ APPROVER = register_guard(
     "documents.document.approver",
     _second_authorised_pair_of_eyes,
     message=gettext_lazy(
-        "Keputusan butuh pihak kedua (bukan pengaju) yang berwenang untuk jenis dokumen ini."
+        "Keputusan butuh pihak kedua (bukan pengaju atau pengunggah versi ini) yang berwenang "
+        "untuk jenis dokumen ini."
     ),
 )
 
@@ -118,6 +118,8 @@ register_owner(
     url=lambda customer: reverse("customer360:workspace", args=[customer.pk]),
     describe=lambda customer: str(customer.pk)[:8],
 )
+
+registry.merge_movers.register("documents.customer", move_customer_documents)
 
 registry.quick_actions.register(
     "documents.customer",

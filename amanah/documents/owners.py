@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import models
-from django.db.models import CharField, Q
+from django.db.models import Case, Exists, OuterRef, Q, When
 from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 from django.utils.functional import Promise
 
 from amanah.core import registry
@@ -27,6 +28,9 @@ class OwnerKind:
     label: str | Promise  # Indonesian, lazy: "Kasus"
     url: Callable[[models.Model], str] | None = None  # the owner's own page
     describe: Callable[[models.Model], str] = str  # a short name without PII (e.g. the case no.)
+    # fn(actor, owner) -> may the actor read the owner's details (its documents)? The owner
+    # app's own rule, e.g. cases.may_see_sensitive; None: scope alone decides.
+    may_open: Callable[[object, models.Model], bool] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -39,9 +43,10 @@ def register_owner(
     label: str | Promise,
     url: Callable[[models.Model], str] | None = None,
     describe: Callable[[models.Model], str] = str,
+    may_open: Callable[[object, models.Model], bool] | None = None,
 ) -> OwnerKind:
     """Let documents belong to ``key`` (a model with a declared scope); write-once."""
-    kind = OwnerKind(key, label, url, describe)
+    kind = OwnerKind(key, label, url, describe, may_open)
     registry.document_owners.register(key, kind)
     return kind
 
@@ -53,25 +58,43 @@ def owner_kind(key: str) -> OwnerKind:
 
 
 def owner_get(actor, key: str, owner_id) -> models.Model:
-    """The owner through its own scope: unknown kind, missing or out of scope → NotFound."""
+    """The owner through its own scope: unknown kind, missing or out of scope → NotFound;
+    so is an owner whose details the actor may not read (the kind's ``may_open``)."""
     kind = owner_kind(key)
     try:
         owner = kind.model._default_manager.visible_to(actor).filter(pk=owner_id).first()
     except (ValueError, TypeError, models.ObjectDoesNotExist):
         owner = None
-    if owner is None:
+    if owner is None or (kind.may_open is not None and not kind.may_open(actor, owner)):
         raise NotFound()
     return owner
 
 
+def require_openable(actor, document) -> None:
+    """A document found through the scope is still hidden (404) when its owner kind says the
+    actor may not read the owner's details (a fraud case's evidence for a role without it)."""
+    if owner_kind(document.owner_kind).may_open is not None:
+        owner_get(actor, document.owner_kind, document.owner_id)
+
+
 def visible_documents(queryset: models.QuerySet, actor) -> models.QuerySet:
-    """The declared scope of ``Document``: its owner is visible to the actor."""
+    """The declared scope of ``Document``: its owner is visible to the actor.
+
+    One correlated ``EXISTS`` per kind, probing the owner's primary key for each document
+    row. (``owner_id IN (SELECT pk::text …)`` under an OR cannot become a join: PostgreSQL
+    hashed every owner the actor may see — a whole branch, or every customer for an
+    all-branch role — for each query, even for one document.) ``owner_id`` is cast to the
+    kind's key type only for rows of that kind (the CASE), so another kind's ids never meet
+    the cast.
+    """
     condition = Q(pk__in=[])
     for key, kind in registry.document_owners.items():
-        owners = (
-            kind.model._default_manager.visible_to(actor)
-            .annotate(_pk_text=Cast("pk", CharField()))
-            .values("_pk_text")
+        pk_field = kind.model._meta.pk
+        owner_pk = Case(
+            When(Exact(OuterRef("owner_kind"), key), then=Cast(OuterRef("owner_id"), pk_field)),
+            default=None,
+            output_field=pk_field,
         )
-        condition |= Q(owner_kind=key, owner_id__in=owners)
+        owners = kind.model._default_manager.visible_to(actor).filter(pk=owner_pk)
+        condition |= Q(owner_kind=key) & Exists(owners)
     return queryset.filter(condition)

@@ -19,17 +19,20 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import problem_in_text
 from amanah.documents import checks, signing, storage
 from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, type_of
 from amanah.documents.models import Document, DocumentVersion, SignatureStatus
-from amanah.documents.owners import owner_get
+from amanah.documents.owners import owner_get, require_openable
 from amanah.documents.policies import DOCUMENT_SIGN, DOCUMENT_UPLOAD, DOCUMENT_VIEW
+from amanah.documents.selectors import made_by
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
 
 logger = logging.getLogger(__name__)
 TITLE_MAX = 200
 REASON_MIN, REASON_MAX = 10, 500
+CUSTOMER_KIND = "customers.Customer"
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ def _lock_document(actor, document_id) -> Document:
         row = None
     if row is None:
         raise NotFound()
+    require_openable(actor, row)
     return row
 
 
@@ -204,12 +208,13 @@ def document_submit(*, actor, document: Document) -> Document:
 
 def _check_approver(actor, document: Document) -> None:
     """Clear messages before the engine's guard says the same in one line."""
-    if document.submitted_by_id is not None and document.submitted_by_id == getattr(
-        actor, "pk", None
-    ):
+    if made_by(document, actor):
         raise ServiceError(
             "four_eyes",
-            _("Empat mata: pengaju tidak boleh menyetujui atau menolak dokumennya sendiri."),
+            _(
+                "Empat mata: pengaju atau pengunggah versi ini tidak boleh menyetujui atau "
+                "menolaknya sendiri."
+            ),
         )
     if not authz.has_perm(actor, type_of(document.doc_type).approve_permission):
         raise ServiceError(
@@ -276,12 +281,14 @@ def version_for(actor, version_id) -> DocumentVersion:
         version = None
     if version is None:
         raise NotFound()
+    require_openable(actor, version.document)
     return version
 
 
 def clean_open_reason(reason: str) -> str:
     reason = (reason or "").strip()
-    if len(reason) < REASON_MIN or len(reason) > REASON_MAX or not reason.isprintable():
+    # A textarea: line breaks are ordinary text; control characters are not.
+    if not (REASON_MIN <= len(reason) <= REASON_MAX) or problem_in_text(reason):
         raise ServiceError(
             "reason_required",
             _("Dokumen sensitif: tulis alasan membuka (10–500 karakter)."),
@@ -370,6 +377,17 @@ def version_verify(*, actor, version_id) -> DocumentVersion:
         meta={"version": str(version.pk), "signature": version.signature_status},
     )
     return version
+
+
+# --------------------------------------------------------------------------- customer merge
+
+
+def move_customer_documents(absorbed, survivor) -> int:
+    """Merge mover: a customer's documents (identity papers, consent forms) follow the person
+    to the surviving record; the merge's own audit row counts them."""
+    return Document.objects.filter(owner_kind=CUSTOMER_KIND, owner_id=str(absorbed.pk)).update(
+        owner_id=str(survivor.pk), updated_at=timezone.now()
+    )
 
 
 # --------------------------------------------------------------------------- key rotation

@@ -18,6 +18,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from amanah.core.inputs import FORBIDDEN
+
 logger = logging.getLogger(__name__)
 FIELD_NAME = "AmanahSignature"
 
@@ -135,6 +137,15 @@ def verify_pdf(data: bytes) -> Verification:
     return Verification(worst["status"], {"signatures": results})
 
 
+def _shown(value, longest: int = 200) -> str:
+    """Text from inside an uploaded PDF (field name, certificate subject) as something a JSON
+    column holds and a page shows: pyHanko may hand back raw bytes, and NUL or control
+    characters there would fail the row (PostgreSQL refuses \\u0000 in jsonb)."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", "replace")
+    return FORBIDDEN.sub("", str(value or ""))[:longest]
+
+
 def _summary(signature, status) -> dict:
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import SignatureCoverageLevel
@@ -156,8 +167,8 @@ def _summary(signature, status) -> dict:
     signed_at = status.signer_reported_dt
     return {
         "status": verdict,
-        "field": signature.field_name,
-        "signer": status.signing_cert.subject.human_friendly if status.signing_cert else "",
+        "field": _shown(signature.field_name),
+        "signer": _shown(status.signing_cert.subject.human_friendly if status.signing_cert else ""),
         "signed_at": signed_at.isoformat() if signed_at else "",
         "intact": intact,
         "valid": valid,

@@ -7,8 +7,9 @@ new rows into the monthly rollup, and an RFM run is one INSERT … SELECT over e
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -73,7 +74,17 @@ def _validated(rows: list[TransactionInput]) -> list[tuple]:
     today = timezone.localdate()
     out = []
     for n, row in enumerate(rows, start=1):
-        if not isinstance(row.booked_on, date) or not (EARLIEST <= row.booked_on <= today):
+        try:  # canonical text, so it compares with the customers found; not a UUID: no customer
+            customer_id = str(uuid.UUID(str(row.customer_id)))
+        except ValueError:
+            _refuse(n, _("nasabah tidak ditemukan."), field="customer")
+        booked_on = row.booked_on
+        # a datetime is a date too, but cannot be compared with one (TypeError, not a refusal)
+        if (
+            isinstance(booked_on, datetime)
+            or not isinstance(booked_on, date)
+            or not (EARLIEST <= booked_on <= today)
+        ):
             _refuse(n, _("tanggal transaksi harus antara 1 Jan 2000 dan hari ini."))
         if isinstance(row.amount, bool) or not isinstance(row.amount, int):
             _refuse(n, _("nominal harus bilangan bulat rupiah."))
@@ -89,7 +100,7 @@ def _validated(rows: list[TransactionInput]) -> list[tuple]:
         reference = _check_text(n, row.reference, _("Referensi"), 64, required=True)
         out.append(
             (
-                str(row.customer_id),
+                customer_id,
                 row.booked_on,
                 row.amount,
                 row.channel,
@@ -267,7 +278,9 @@ def rfm_run_compute(
     *, actor, trigger: str = RunTrigger.MANUAL, as_of: date | None = None, source: str = "rollup"
 ) -> RfmRun:
     """Score every customer (not merged away) over the rolling window, set-based, and keep the
-    run. Runs are serialised (a transaction-level advisory lock); earlier runs stay."""
+    run. Runs are serialised (a transaction-level advisory lock); earlier runs stay. A nightly
+    run is once per day: a retried job (a worker killed after the commit) gets that day's run
+    back, so movement is never measured against a copy of itself."""
     authz.require(actor, RFM_RUN)
     if trigger not in RunTrigger.values or source not in _AGG_FROM:
         raise ServiceError("rfm_invalid", _("Pemicu perhitungan tidak dikenal."))
@@ -280,6 +293,10 @@ def rfm_run_compute(
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_RUN_LOCK])
             # One big aggregate and sort: let them stay in memory (this transaction only).
             cursor.execute("SET LOCAL work_mem = '128MB'")
+        if trigger == RunTrigger.NIGHTLY:
+            done = RfmRun.objects.filter(trigger=trigger, as_of=as_of).order_by("pk").first()
+            if done is not None:
+                return done
         run = RfmRun.objects.create(
             as_of=as_of,
             window_start=start,

@@ -8,11 +8,18 @@ from procrastinate.contrib.django import app
 @app.task(queue="insight", queueing_lock="insight_rfm", lock="insight_rfm")
 def rfm_nightly_job(timestamp: int) -> dict:
     """Thin: one set-based run as the insight scheduler (an integration actor that may only
-    run RFM and sees every branch)."""
+    run RFM and sees every branch). The day comes from the schedule's timestamp, not the
+    clock, so a retried or late job scores the same day — and finds that day's run already
+    there instead of writing a second one."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
     from amanah.core.actors import IntegrationActor
     from amanah.insight.policies import RFM_RUN
     from amanah.insight.services import rfm_run_compute
 
     actor = IntegrationActor("insight-rfm", permissions=(RFM_RUN,), all_branches=True)
-    run = rfm_run_compute(actor=actor, trigger="NIGHTLY")
+    as_of = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
+    run = rfm_run_compute(actor=actor, trigger="NIGHTLY", as_of=as_of)
     return {"run": run.pk, "customers": run.customers}

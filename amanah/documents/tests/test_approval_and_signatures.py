@@ -142,8 +142,15 @@ def test_an_untrusted_signer_is_not_valid(org_certificate, settings, tmp_path):
 
 
 def test_uploaded_signed_pdf_is_verified_on_upload(make_document, org_certificate):
-    document = make_document(data=_signed_pdf(org_certificate))
+    signed = _signed_pdf(org_certificate)
+    document = make_document(data=signed)
     assert document.versions.get().signature_status == "VALID"
+    # A NUL in the signature field's name (the same length, so the PDF still parses) comes
+    # back from pyHanko as raw bytes: stored as clean text, reported as changed, never a 500.
+    hostile = signed.replace(b"/T (AmanahSignature)", b"/T (Amanah\x00ignature)")
+    version = make_document(data=hostile).versions.get()
+    assert version.signature_status == "MODIFIED"
+    assert version.signature_detail["signatures"][0]["field"] == "Amanahignature"
 
 
 def test_signing_without_a_certificate_is_a_clear_refusal(make_document, supervisor):
@@ -151,3 +158,19 @@ def test_signing_without_a_certificate_is_a_clear_refusal(make_document, supervi
     with pytest.raises(ServiceError) as refused:
         services.document_sign(actor=supervisor, document=document)
     assert refused.value.code == "signing_unavailable"
+
+
+def test_the_uploader_of_the_current_version_never_decides_it(
+    make_document, supervisor, other_supervisor
+):
+    """Four eyes hold when a colleague submits: the one who made the content stays a maker."""
+    document = make_document(doc_type="GENERAL", actor=supervisor)
+    services.document_submit(actor=other_supervisor, document=document)
+    with pytest.raises(ServiceError) as refused:
+        services.document_decide(actor=supervisor, document=document, approve=True)
+    assert refused.value.code == "four_eyes"
+    from amanah.workflow.contract import transition_apply
+
+    with pytest.raises(ServiceError) as refused:
+        transition_apply(actor=supervisor, obj=document, to="APPROVED")
+    assert refused.value.code == "guard_failed"

@@ -4,14 +4,14 @@ import io
 import zipfile
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.core.errors import NotFound, ServiceError
-from amanah.documents import services, storage
+from amanah.documents import checks, services, storage
 from amanah.documents.models import Document, DocumentVersion
 from amanah.documents.tests.conftest import pdf_bytes, upload
 
@@ -20,6 +20,12 @@ PNG = (
     b"\x15\xc4\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND"
     b"\xaeB`\x82"
 )
+
+
+def document_owner_customer(document):
+    from amanah.cases.models import Case
+
+    return Case.objects.get(pk=document.owner_id).customer
 
 
 def stored_blob(version) -> bytes:
@@ -149,10 +155,44 @@ def test_bad_uploads_are_refused_before_anything_is_stored(
     assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
 
 
+def _damaged_docx(how: str) -> bytes:
+    data = bytearray(_zip({**DOCX_PARTS, "word/document.xml": b"<w:document/>" * 200}))
+    if how == "broken deflate stream":
+        at = data.find(b"word/document.xml") + len("word/document.xml")
+        data[at + 2 : at + 30] = bytes(b ^ 0xFF for b in data[at + 2 : at + 30])
+    else:  # "encrypted": the flag bit in every local and central header
+        for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = data.find(signature)
+            while at != -1:
+                data[at + flags] |= 1
+                at = data.find(signature, at + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["broken deflate stream", "encrypted"])
+def test_a_damaged_docx_is_refused_as_corrupt(how):
+    with pytest.raises(ServiceError) as refused:
+        checks.check_upload(upload("kontrak.docx", _damaged_docx(how)))
+    assert refused.value.code == "file_corrupt"
+
+
 def test_oversize_is_refused(make_document, settings):
     settings.DOCUMENTS_MAX_BYTES = 1024
     with pytest.raises(ServiceError) as refused:
         make_document(data=pdf_bytes() + b"%" * 2048)
+    assert refused.value.code == "file_too_large"
+
+
+def test_an_oversize_upload_is_not_kept_while_it_streams(settings):
+    """Past the limit the request keeps no more bytes of the file (no 4 GB temp file first);
+    the file arrives empty with a size above the limit, and the upload check refuses it."""
+    settings.UPLOAD_MAX_BYTES = settings.DOCUMENTS_MAX_BYTES = 64 * 1024
+    body = pdf_bytes() + b"%" * (256 * 1024)
+    request = RequestFactory().post("/", {"title": "RAB", "file": upload("rab.pdf", body)})
+    received = request.FILES["file"]
+    assert received.size > 64 * 1024 and received.read() == b""
+    with pytest.raises(ServiceError) as refused:
+        checks.check_upload(received)
     assert refused.value.code == "file_too_large"
 
 
@@ -174,6 +214,17 @@ def test_scope_follows_the_owner(make_document, outsider, supervisor, make_user,
     assert client.get(url).status_code == 404
     mine = sign_in(Client(), supervisor)
     assert mine.get(url).status_code == 200
+    # a second owner kind next to the case's: each row is checked against its own kind
+    of_customer = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput(
+            "customers.Customer", str(document_owner_customer(document).pk), "KTP", "GENERAL"
+        ),
+        upload=upload("ktp.pdf", pdf_bytes()),
+    )
+    seen = set(Document.objects.visible_to(supervisor).values_list("pk", flat=True))
+    assert seen == {document.pk, of_customer.pk}
+    assert not Document.objects.visible_to(outsider).exists()
 
 
 def test_upload_to_an_owner_out_of_scope_is_not_found(case, outsider):
@@ -217,6 +268,10 @@ def test_a_sensitive_type_needs_a_reason_to_open(make_document, supervisor):
     assert response.status_code == 200 and response.content == PNG
     log = AuditLog.objects.filter(action="DOWNLOAD_DOCUMENT").latest("id")
     assert log.meta["reason_length"] == len("verifikasi identitas pasang baru")
+    # the reason is typed in a textarea: a line break is text, a control character is not
+    services.version_download(actor=supervisor, version_id=version.pk, reason="baris 1\nbaris 2")
+    with pytest.raises(ServiceError):
+        services.version_download(actor=supervisor, version_id=version.pk, reason="alasan\x07bel")
 
 
 def test_panel_lists_and_uploads(case, supervisor):
@@ -247,3 +302,59 @@ def test_english_smoke(make_document, supervisor):
         page = client.get(reverse("documents:detail", args=[document.pk]))
     assert page.status_code == 200
     assert b"Upload a new version" in page.content and b"Unggah" not in page.content
+
+
+def test_a_customers_documents_follow_a_merge(case, supervisor, system):
+    from amanah.core import registry
+    from amanah.customers.services import CustomerInput, customer_create
+
+    absorbed = case.customer
+    survivor = customer_create(
+        actor=system, data=CustomerInput(full_name="Budi S.", home_branch=absorbed.home_branch)
+    )
+    document = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput("customers.Customer", str(absorbed.pk), "KTP", "GENERAL"),
+        upload=upload("ktp.pdf", pdf_bytes()),
+    )
+    assert registry.merge_movers.get("documents.customer")(absorbed, survivor) == 1
+    document.refresh_from_db()
+    assert document.owner_id == str(survivor.pk)
+
+
+def test_a_sensitive_cases_evidence_is_hidden_from_who_may_not_read_its_details(
+    case, supervisor, other_supervisor
+):
+    """Without timeline.sensitive, a supervisor still sees the fraud case (branch scope) but
+    not its details — its evidence documents included: 404 like out of scope."""
+    from amanah.cases import services as cases
+    from amanah.cases.policies import TIMELINE_SENSITIVE
+    from amanah.iam import authz
+    from amanah.iam.models import RolePermission
+
+    fraud = cases.case_create(
+        actor=supervisor,
+        data=cases.CaseInput(
+            customer=case.customer,
+            channel="BRANCH",
+            category_code="FRAUD_SCAM",
+            priority="HIGH",
+            description="Nasabah tertipu telepon mengaku petugas bank.",
+        ),
+    )
+    document = services.document_create(
+        actor=supervisor,
+        data=services.DocumentInput("cases.Case", str(fraud.pk), "Bukti", "EVIDENCE"),
+        upload=upload("bukti.pdf", pdf_bytes()),
+    )
+    RolePermission.objects.filter(role_id="SUPERVISOR", permission=TIMELINE_SENSITIVE).delete()
+    authz.forget(other_supervisor)
+    authz.forget(supervisor)
+    version = document.versions.get()
+    with pytest.raises(NotFound):
+        services.version_download(actor=other_supervisor, version_id=version.pk)
+    client = sign_in(Client(), other_supervisor)
+    assert client.get(reverse("documents:detail", args=[document.pk])).status_code == 404
+    assert client.get(reverse("documents:owner", args=["cases.Case", fraud.pk])).status_code == 404
+    # whoever handles the case still opens it
+    assert services.version_download(actor=supervisor, version_id=version.pk)[1] == pdf_bytes()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -65,6 +65,8 @@ def test_a_batch_is_stored_and_folded_into_the_monthly_rollup(system, make_custo
         {"booked_on": date(9999, 12, 31)},
         {"booked_on": "2026-01-01"},
         {"booked_on": date(1999, 12, 31)},
+        {"booked_on": datetime(2026, 1, 1, 9, 0)},
+        {"customer_id": "bukan-uuid"},
         {"channel": "CASH"},
         {"merchant_category": "CASINO"},
         {"reference": ""},
