@@ -60,6 +60,9 @@ AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
 ).resolve()
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5)
+# Break-glass (amanah.breakglass): how long one grant opens a customer, and the shortest reason.
+BREAK_GLASS_MINUTES = env_int("AMANAH_BREAK_GLASS_MINUTES", 60)
+BREAK_GLASS_REASON_MIN = env_int("AMANAH_BREAK_GLASS_REASON_MIN", 20)
 # The key that seals recipient addresses in the messaging outbox (amanah.messaging.addresses).
 # Outside the database, like the chain key: a stolen dump does not reveal the addresses.
 MESSAGING_ADDRESS_KEY = _key("MESSAGING_ADDRESS_KEY", "messaging_address_key")
@@ -143,6 +146,7 @@ INSTALLED_APPS = [
     "amanah.integrations",
     "amanah.calendars",
     "amanah.followup",
+    "amanah.breakglass",
     "amanah.demo",
 ]
 

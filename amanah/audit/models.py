@@ -96,6 +96,12 @@ class AuditAction(models.TextChoices):
     SYSTEM_KEY_REFUSED = "SYSTEM_KEY_REFUSED", _("Kunci API sistem ditolak")
     RECEIVE_INTAKE = "RECEIVE_INTAKE", _("Terima pesan masuk untuk kasus")
     LINK_INTAKE = "LINK_INTAKE", _("Tautkan pesan masuk ke nasabah")
+    BREAK_GLASS_REQUEST = "BREAK_GLASS_REQUEST", _("Minta akses darurat (break-glass)")
+    BREAK_GLASS_EMERGENCY = "BREAK_GLASS_EMERGENCY", _("Buka akses darurat seketika")
+    BREAK_GLASS_APPROVE = "BREAK_GLASS_APPROVE", _("Setujui akses darurat")
+    BREAK_GLASS_REJECT = "BREAK_GLASS_REJECT", _("Tolak akses darurat")
+    BREAK_GLASS_REVIEW = "BREAK_GLASS_REVIEW", _("Tinjau akses darurat")
+    BREAK_GLASS_ACCESS = "BREAK_GLASS_ACCESS", _("Buka nasabah lewat akses darurat")
 
 
 class AuditLog(models.Model):

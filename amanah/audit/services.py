@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from amanah.audit.chain import GENESIS_HASH, Linker
 from amanah.audit.models import AuditAction, AuditLog
-from amanah.core import context
+from amanah.core import context, scopes
 
 # Any constant works; it only has to be the same for every writer of the chain.
 CHAIN_LOCK_KEY = 0x41554449  # "AUDI"
@@ -83,6 +83,11 @@ def _fit_text_columns(log: AuditLog) -> None:
 def _new_log(actor, action, obj, object_type, object_id, meta, actor_label) -> AuditLog:
     action = AuditAction(action)
     object_type, object_id = _object_ref(obj, object_type, object_id)
+    # A row seen through a row grant (break-glass) carries the grant's id, whatever the caller
+    # wrote: one place for every page, API and reveal during the grant.
+    grant = scopes.row_grant_of(actor, obj)
+    if grant is not None:
+        meta = {**(meta or {}), **dict(grant.audit_meta)}
     request = context.current()
     log = AuditLog(
         created_at=timezone.now(),

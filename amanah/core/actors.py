@@ -16,6 +16,20 @@ from amanah.core.permissions import catalogue, is_declared
 
 
 @dataclass(frozen=True)
+class RowGrant:
+    """One row an actor may see beyond its declared scope, for a while (break-glass access).
+
+    ``model`` is the row's model label, ``pk`` its key as text; ``audit_meta`` goes into every
+    audit row about it (e.g. ``{"break_glass": "<id>"}``). A source registered by the owning
+    app in ``registry.row_grant_sources`` hands them out, only while they are valid.
+    """
+
+    model: str
+    pk: str
+    audit_meta: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Grants:
     """What an actor may do and see right now: permissions, branches and who it is (own rows).
 
@@ -27,6 +41,9 @@ class Grants:
     all_branches: bool = False
     branch_ids: frozenset = field(default_factory=frozenset)
     user_id: object = None
+    # Rows visible beyond the declaration (``core.scopes.restrict`` adds them). Permissions a
+    # row grant source lends are not in ``permissions``: they open routes, never rows.
+    row_grants: tuple[RowGrant, ...] = ()
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions

@@ -136,3 +136,19 @@ def in_window(queryset, field: str, since: datetime | None, until: datetime | No
     if until:
         queryset = queryset.filter(**{f"{field}__lt": until})
     return queryset
+
+
+@dataclass(frozen=True)
+class RowGrantSource:
+    """Hands out an actor's valid ``core.actors.RowGrant`` rows: ``grants(actor, at)``.
+
+    Asked only when the actor's role holds ``permission`` (no query for anyone else), so a
+    role that loses the permission loses the rows at once. Such a role also holds ``lends``
+    (e.g. ``customer.view``) for the routes that show those rows: without an open grant the
+    rows are simply out of scope (404), like for anyone else; the declared scope never counts
+    a lent permission.
+    """
+
+    permission: str
+    grants: Callable[[object, datetime], list]
+    lends: frozenset[str] = frozenset()

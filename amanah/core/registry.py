@@ -147,6 +147,9 @@ dashboard_widgets = Registry("dashboard widgets")
 import_targets = Registry("import targets")
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
 access_hooks = Registry("access hooks")
+# RowGrantSource — rows an actor may see beyond its declared scope for a while ("breakglass" ->
+# source); asked only for actors whose role holds the source's permission (core.contributions).
+row_grant_sources = Registry("row grant sources")
 # Bearer tokens other than a user's, by prefix: "ams_" -> fn(raw, *, remote_addr) -> actor | None
 # (integrations: system API keys). ``core.access.authenticate_token`` picks one by prefix.
 token_authenticators = Registry("token authenticators")

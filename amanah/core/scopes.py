@@ -17,6 +17,10 @@ builds the filter from that declaration and the actor's :class:`~amanah.core.act
   (for own rows too when ``own_in_branch``).
 - ``via``: the row is as visible as the row it belongs to (a case's log lines, a customer's
   consent records) — the related model's declaration decides.
+- row grants: rows an actor may see for a while beyond every declaration (break-glass), handed
+  out by a ``registry.row_grant_sources`` entry; :func:`restrict` adds them to the declared
+  rows here, once for every model (``via`` models follow their parent's), and
+  :func:`row_grant_of` names the grant behind a row (the audit trail carries its id).
 - ``rule``: a function ``(queryset, actor) -> queryset`` for rows whose parent is chosen per
   row (a document belongs to a case *or* a customer …): the owning app composes the parents'
   own ``visible_to(actor)`` there; ``view`` still applies first.
@@ -35,7 +39,7 @@ from django.db import models
 from django.db.models import Q
 
 from amanah.core import registry
-from amanah.core.actors import NO_GRANTS, Grants, IntegrationActor, SystemActor
+from amanah.core.actors import NO_GRANTS, Grants, IntegrationActor, RowGrant, SystemActor
 
 OwnRule = tuple[str, ...] | Callable[[Grants], Q]
 
@@ -52,6 +56,7 @@ class Declaration:
 
 
 _grants_source: Callable[[object], Grants] | None = None
+_row_grants_source: Callable[[object], tuple[RowGrant, ...]] | None = None
 
 
 def register(
@@ -90,6 +95,13 @@ def use_grants(source: Callable[[object], Grants]) -> None:
     _grants_source = source
 
 
+def use_row_grants(source: Callable[[object], tuple[RowGrant, ...]]) -> None:
+    """Installed once by iam: a member of staff's row grants alone (cheaper than all grants;
+    the audit trail asks on every row it writes)."""
+    global _row_grants_source
+    _row_grants_source = source
+
+
 def grants_of(actor) -> Grants:
     """The actor's grants; an unknown, anonymous or inactive actor has none."""
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -102,13 +114,45 @@ def grants_of(actor) -> Grants:
 
 
 def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
-    """The rows of ``queryset`` the actor may see, by the model's declaration."""
+    """The rows of ``queryset`` the actor may see: the model's declaration, plus the rows the
+    actor holds a row grant for (break-glass)."""
     declaration = declaration_of(queryset.model)
     if declaration.via:
         parent = queryset.model._meta.get_field(declaration.via).related_model
         visible_parents = restrict(parent._default_manager.all(), actor)
         return queryset.filter(**{f"{declaration.via}__in": visible_parents})
     grants = grants_of(actor)
+    declared = _declared_rows(queryset, declaration, grants, actor)
+    label = queryset.model._meta.label
+    lent = [grant.pk for grant in grants.row_grants if grant.model == label]
+    if not lent:
+        return declared
+    return declared | queryset.filter(pk__in=lent)
+
+
+def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:
+    """The row grant through which ``actor`` sees ``obj`` (or the row ``obj`` belongs to, by
+    its ``via`` declaration), or None; cheap when the actor holds no row grant."""
+    if obj is None or isinstance(actor, SystemActor | IntegrationActor):
+        return None
+    if _row_grants_source is None or not getattr(actor, "is_authenticated", False):
+        return None
+    row_grants = _row_grants_source(actor)  # cached on the actor, like its permissions
+    while row_grants and obj is not None:
+        label = obj._meta.label
+        for grant in row_grants:
+            if grant.model == label and grant.pk == str(obj.pk):
+                return grant
+        if label not in registry.scope_declarations:
+            return None
+        via = registry.scope_declarations.get(label).via
+        if not via:
+            return None
+        obj = getattr(obj, via)
+    return None
+
+
+def _declared_rows(queryset, declaration: Declaration, grants: Grants, actor):
     if declaration.view and not grants.has(declaration.view):
         return queryset.none()
     if declaration.rule is not None:

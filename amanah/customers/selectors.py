@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core import ratelimit
+from amanah.core import ratelimit, scopes
 from amanah.core.errors import NotFound, RateLimited, ServiceError
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
@@ -193,4 +193,9 @@ def customer_for(*, actor, customer_id) -> Customer:
     )
     if customer is None:
         raise NotFound()
+    if scopes.row_grant_of(actor, customer) is not None:
+        # Opened through a break-glass grant: every page, fragment and API read that loads the
+        # customer leaves a row (audit.record adds the grant's id).
+        with transaction.atomic():
+            audit.record(actor=actor, action=AuditAction.BREAK_GLASS_ACCESS, obj=customer)
     return customer

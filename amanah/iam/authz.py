@@ -15,7 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from amanah.core.actors import Grants, IntegrationActor, SystemActor
+from amanah.core import registry
+from amanah.core.actors import Grants, IntegrationActor, RowGrant, SystemActor
 from amanah.core.errors import NotFound
 from amanah.iam.models import RolePermission, ScopeType, UserBranchScope
 
@@ -25,7 +26,22 @@ def _is_live(actor) -> bool:
 
 
 def permissions_of(actor) -> frozenset[str]:
-    """Permissions of the actor's active role, only while the actor still holds that role."""
+    """Permissions of the actor's active role (only while the actor still holds that role),
+    plus those a row grant source lends to that role (``RowGrantSource.lends``): the routes
+    showing such rows let the actor in, and ``visible_to`` shows the granted rows alone."""
+    if isinstance(actor, SystemActor | IntegrationActor):
+        return actor.grants.permissions
+    held = role_permissions_of(actor)
+    lent = [
+        source.lends
+        for _key, source in registry.row_grant_sources.items()
+        if source.lends and source.permission in held
+    ]
+    return held.union(*lent) if lent else held
+
+
+def role_permissions_of(actor) -> frozenset[str]:
+    """Permissions of the actor's active role alone, from the matrix."""
     if isinstance(actor, SystemActor | IntegrationActor):
         return actor.grants.permissions
     role = getattr(actor, "active_role", None) if _is_live(actor) else None
@@ -39,6 +55,25 @@ def permissions_of(actor) -> frozenset[str]:
         )
         actor._perm_cache = (role, frozenset(codes))
     return actor._perm_cache[1]
+
+
+def row_grants_of(actor) -> tuple[RowGrant, ...]:
+    """Rows the actor may see beyond its scope right now (``registry.row_grant_sources``),
+    asked only of the sources whose permission the active role holds; cached like the rest."""
+    if isinstance(actor, SystemActor | IntegrationActor) or not _is_live(actor):
+        return ()
+    role = getattr(actor, "active_role", None)
+    cached = getattr(actor, "_row_grant_cache", None)
+    if cached is not None and cached[0] == role:
+        return cached[1]
+    held = role_permissions_of(actor)
+    now = timezone.now()
+    rows: list[RowGrant] = []
+    for _key, source in registry.row_grant_sources.items():
+        if source.permission in held:
+            rows += source.grants(actor, now)
+    actor._row_grant_cache = (role, tuple(rows))
+    return actor._row_grant_cache[1]
 
 
 def has_perm(actor, permission: str) -> bool:
@@ -98,10 +133,11 @@ def grants_of(actor) -> Grants:
         return actor.grants
     scope = branch_scope(actor)
     return Grants(
-        permissions_of(actor),
+        role_permissions_of(actor),
         all_branches=scope.all_branches,
         branch_ids=scope.branch_ids,
         user_id=actor.pk if _is_live(actor) else None,
+        row_grants=row_grants_of(actor),
     )
 
 
@@ -117,6 +153,6 @@ def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> m
 
 def forget(actor) -> None:
     """Drop cached permissions/scope after the actor's own grants changed."""
-    for name in ("_perm_cache", "_scope_cache"):
+    for name in ("_perm_cache", "_scope_cache", "_row_grant_cache"):
         if hasattr(actor, name):
             delattr(actor, name)

@@ -26,6 +26,7 @@ def session_complete(user) -> bool:
 
 # Declared scope (core.scopes) reads each actor's grants from the matrix.
 scopes.use_grants(authz.grants_of)
+scopes.use_row_grants(authz.row_grants_of)
 registry.access_hooks.register("permissions_of", authz.permissions_of)
 registry.access_hooks.register("authenticate_token", api_token_authenticate)
 registry.access_hooks.register("session_complete", session_complete)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from amanah.breakglass import testing as breakglass_testing
 from amanah.calendars import testing as cal_testing
 from amanah.conftest import sign_in
 from amanah.core import routes
@@ -371,6 +372,32 @@ CASES = [
         kwargs=lambda w: {"request_id": w["merge_a"].pk},
         out_of_scope=lambda w: {"request_id": w["merge_b"].pk},
         data=lambda w: {"decision": "reject", "note": "perlu dicek lagi"},
+        ok_status=(303,),
+    ),
+    ViewCase("breakglass:list", "breakglass.view"),
+    ViewCase(
+        "breakglass:request",
+        "breakglass.request",
+        method="post",
+        data=lambda w: {"cif": "TIDAKADA", "reason": breakglass_testing.REASON},
+        ok_status=(404,),  # an unknown CIF: the form again, with the reason next to it
+    ),
+    ViewCase(
+        "breakglass:decide",
+        "breakglass.decide",
+        method="post",
+        kwargs=breakglass_testing.grant_kwargs("pending_a"),
+        out_of_scope=breakglass_testing.grant_kwargs("pending_b"),
+        data=lambda w: {"decision": "reject", "note": "tidak perlu"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "breakglass:review",
+        "breakglass.decide",
+        method="post",
+        kwargs=breakglass_testing.grant_kwargs("emergency_a"),
+        out_of_scope=breakglass_testing.grant_kwargs("emergency_b"),
+        data=lambda w: {"note": "sesuai prosedur"},
         ok_status=(303,),
     ),
     ViewCase("followup:my", "followdesk.work"),
