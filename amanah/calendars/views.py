@@ -139,6 +139,7 @@ def _detail_context(request, calendar: BusinessCalendar) -> dict:
         for value, label in Weekday.choices
     ]
     year = selectors.parse_year(request.GET.get("year"), default=timezone.localdate().year)
+    national = selectors.national_holidays(calendar=calendar, year=year)
     preview_form, preview = _preview(request, calendar)
     return {
         "calendar": calendar,
@@ -147,7 +148,12 @@ def _detail_context(request, calendar: BusinessCalendar) -> dict:
         "day_form": DayForm(),
         "branches": selectors.calendar_branches(actor=request.user, calendar=calendar),
         "year": year,
-        "national": selectors.national_holidays(calendar=calendar, year=year),
+        "national": national,
+        # The holidays package knows cuti bersama only for the years SKB 3 Menteri has set
+        # (none from 2028 in the locked version): say so, or SLA clocks, contact windows and
+        # rotations would quietly count those days as working days.
+        "cuti_bersama_unknown": calendar.cuti_bersama
+        and not any(day.cuti_bersama for day in national),
         "preview_form": preview_form,
         "preview": preview,
     }

@@ -34,6 +34,18 @@ def test_detail_shows_the_week_and_the_national_holidays(admin_client):
     assert "Hari Suci Nyepi" in page and "Cuti Bersama Hari Raya Idul Fitri" in page
 
 
+def test_a_year_without_cuti_bersama_in_the_package_is_named(admin_client):
+    """The locked holidays package sets cuti bersama up to 2027 only: from 2028 the page tells
+    the administrator to enter them, or they would count as working days."""
+    url = _detail(default_calendar())
+    assert (
+        'data-testid="cuti-bersama-unknown"'
+        not in admin_client.get(url + "?year=2026").content.decode()
+    )
+    page = admin_client.get(url + "?year=2099").content.decode()
+    assert 'data-testid="cuti-bersama-unknown"' in page and "Cuti bersama 2099" in page
+
+
 def test_preview_computes_the_due_time_in_the_calendars_zone(admin_client):
     # Friday 29 May 2026 19:45 WIB + 8 working hours, over Waisak and Hari Lahir Pancasila.
     url = _detail(default_calendar()) + "?start=2026-05-29T19:45&amount=8&unit=hours"
