@@ -408,7 +408,8 @@ def _eligible_handlers(case: Case):
     handlers = User.objects.filter(
         is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
     ).distinct()
-    return [u for u in handlers if authz.branch_scope(u).allows(case.branch_id)]
+    # One query, not one scope query per agent/supervisor of the bank (400 at 100 branches).
+    return list(authz.users_covering_branch(handlers, case.branch_id))
 
 
 @transaction.atomic
