@@ -129,7 +129,9 @@ def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> m
 
 
 def forget(actor) -> None:
-    """Drop cached permissions/scope after the actor's own grants changed."""
+    """Drop cached permissions/scope (and roles read with the user) after the actor's own
+    grants changed."""
     for name in ("_perm_cache", "_scope_cache"):
         if hasattr(actor, name):
             delattr(actor, name)
+    getattr(actor, "_prefetched_objects_cache", {}).pop("user_roles", None)

@@ -21,6 +21,14 @@ Prepare the data once (as ``run.py`` does, here 20,000 customers and cases), the
     AMANAH_ENV=demo .venv/bin/python -m bench.load.profile_requests -n 30 --profile 12 \\
         [--only "360 page"] [--json var/load/profile-after.json] [--compare before.json]
 
+For a before/after table, measure a baseline export first, on the same data and machine::
+
+    rm -rf /tmp/base && mkdir /tmp/base && git archive main amanah | tar -x -C /tmp/base
+    AMANAH_ENV=demo .venv/bin/python -m bench.load.profile_requests --checkout /tmp/base \
+        --json var/load/profile-before.json
+    AMANAH_ENV=demo .venv/bin/python -m bench.load.profile_requests \
+        --compare var/load/profile-before.json
+
 Writes happen (cases are created, assigned, answered and closed; consent changes): run it
 on the load's database, never on one that matters. The supervisor's actions use open cases
 of the queue, so N is bounded by the open cases of the branch (about 60 at 20,000 cases).
@@ -48,12 +56,17 @@ COMPLAINT = "Nasabah melaporkan saldo terpotong dua kali saat transfer antarbank
 RESPONSE = "Dana sudah dikembalikan ke rekening nasabah pada hari kerja berikutnya."
 
 
-def setup() -> None:
+def setup(checkout: str | None = None) -> None:
+    """Django on the load's database; ``checkout`` (a folder holding an ``amanah`` package,
+    e.g. ``git archive main amanah | tar -x -C /tmp/base``) is imported instead of ours, to
+    measure a baseline side by side on the same data."""
     os.environ.setdefault("AMANAH_ENV", "demo")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault("AMANAH_BENCH_DB", "amanah_load")
     os.environ.setdefault("SEARCH_RATE_LIMIT_PER_MINUTE", str(10**9))
     sys.path.insert(0, str(ROOT))
+    if checkout:
+        sys.path.insert(0, str(Path(checkout).resolve()))
     import django
 
     django.setup()
@@ -298,9 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--compare", help="a --json file of an earlier run: print a table")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--checkout", help="import the amanah package from this folder")
     args = parser.parse_args(argv)
 
-    setup()
+    setup(args.checkout)
+    import amanah
+
+    print(f"code: {Path(amanah.__file__).parent}", flush=True)
     params = json.loads(Path(args.params).read_text(encoding="utf-8"))
     mix = build_mix(params, random.Random(args.seed))
     names = args.only or list(mix)
