@@ -461,12 +461,15 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     return case
 
 
-def may_escalate(actor, case: Case) -> bool:
+def may_escalate(actor, case: Case, moves=None) -> bool:
     """Whether ``case_escalate`` would take the actor's request (a reason given): the engine's
-    move → ESCALATED, or one level up for a case already escalated."""
+    move → ESCALATED, or one level up for a case already escalated. ``moves``: the engine's
+    ``available_transitions(actor, case)`` when the caller holds them already."""
     if case.status == S.ESCALATED:
         return authz.has_perm(actor, CASE_ASSIGN)
-    return any(m.to_status == S.ESCALATED for m in available_transitions(actor, case))
+    if moves is None:
+        moves = available_transitions(actor, case)
+    return any(m.to_status == S.ESCALATED for m in moves)
 
 
 @transaction.atomic
