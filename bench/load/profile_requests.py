@@ -7,7 +7,8 @@ supervisor of one branch, through the real login page, CSRF checks on) with
 and prints, per endpoint:
 
 - CPU ms per request of this process (``time.process_time``: robust to other load on the
-  machine, unlike wall clock; the database server's own CPU is not included),
+  machine, unlike wall clock, though a busy machine still adds 10-15 %: compare medians and
+  minimums of runs made one after the other; the database server's own CPU is not included),
 - the number of SQL queries (``CaptureQueriesContext``, in a separate pass: capturing costs
   CPU itself),
 - with ``--profile``, a cProfile top list (by own time, and by cumulative time) of a
@@ -262,13 +263,15 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict
             "n": n,
             "cpu_ms_median": statistics.median(cpu),
             "cpu_ms_mean": statistics.fmean(cpu),
+            "cpu_ms_min": min(cpu),
             "queries": statistics.median(queries),
             "queries_max": max(queries),
         }
+        row = results[name]
         print(
-            f"{name:20} cpu {results[name]['cpu_ms_median']:7.1f} ms median "
-            f"{results[name]['cpu_ms_mean']:7.1f} mean  queries {results[name]['queries']:5.0f} "
-            f"(max {results[name]['queries_max']})",
+            f"{name:20} cpu {row['cpu_ms_median']:7.1f} ms median {row['cpu_ms_mean']:7.1f} mean "
+            f"{row['cpu_ms_min']:7.1f} min  queries {row['queries']:5.0f} "
+            f"(max {row['queries_max']})",
             flush=True,
         )
         if report:
@@ -285,8 +288,9 @@ def _trim(report: str) -> str:
 
 def compare(before: dict, after: dict) -> str:
     lines = [
-        "| request | CPU ms before | CPU ms after | queries before | queries after |",
-        "|---|---:|---:|---:|---:|",
+        "| request | CPU ms before | CPU ms after | min before | min after | queries before "
+        "| queries after |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in after.items():
         old = before.get(name)
