@@ -35,6 +35,7 @@ from amanah.cases.sensitivity import (
 from amanah.cases.sweep import SLA_DIGEST
 from amanah.consent.contract import Purpose, register_contact_blocker
 from amanah.core import events, registry
+from amanah.core.choices import choice_label
 from amanah.core.contributions import (
     Alert,
     NavItem,
@@ -93,7 +94,7 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
         TimelineEvent(
             at=a.created_at,
             kind="CASE",
-            title=f"{a.case.case_no} · {a.get_activity_type_display()} · {a.case.category.name}",
+            title=f"{a.case.case_no} · {choice_label(a, 'activity_type')} · {a.case.category.name}",
             detail=a.message[:200]
             if a.activity_type != "FINAL_RESPONSE"
             else _("Jawaban akhir diberikan"),

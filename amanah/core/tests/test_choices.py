@@ -4,7 +4,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from amanah.cases.models import Case, CaseActivity, CaseStatus, Priority
-from amanah.core.templatetags.choices import choice_label
+from amanah.core.choices import choice_label
 
 
 def test_choice_label_is_get_foo_display_in_both_languages():
