@@ -117,9 +117,9 @@ class Session:
         return response
 
 
-def build_mix(params: dict, rng: random.Random):
+def build_mix(params: dict, rng: random.Random, branch_no: int = 0):
     """The requests of the mix: name → callable issuing one request (plus its set-up)."""
-    branch = params["branches"][0]
+    branch = params["branches"][branch_no]
     agent = Session(branch["agents"][0], params["password"])
     supervisor = Session(branch["supervisor"], params["password"])
     login_user = Session(branch["agents"][1], params["password"])
@@ -316,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", help="a --json file of an earlier run: print a table")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--checkout", help="import the amanah package from this folder")
+    parser.add_argument(
+        "--branch", type=int, default=0, help="which of params' branches (each run closes cases)"
+    )
     args = parser.parse_args(argv)
 
     setup(args.checkout)
@@ -323,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"code: {Path(amanah.__file__).parent}", flush=True)
     params = json.loads(Path(args.params).read_text(encoding="utf-8"))
-    mix = build_mix(params, random.Random(args.seed))
+    mix = build_mix(params, random.Random(args.seed), args.branch)
     names = args.only or list(mix)
     results = measure(mix, names, args.n, args.profile, args.top)
     if args.json:
