@@ -117,24 +117,24 @@ def _append(logs: list[AuditLog]) -> list[AuditLog]:
         # One writer at a time extends the chain; the lock is released at commit/rollback,
         # so ids (taken under the lock) follow the chain order.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        cursor.execute(f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608 (our table)
-        last = cursor.fetchone()
+        # Then, in one statement (so its snapshot is taken once the lock is held): the chain's
+        # head, the addresses and the ids.
         # Addresses are hashed as PostgreSQL's inet gives them back (e.g. ::ffff:1.2.3.4,
         # no %scope), or verify_chain would see a row it cannot reproduce.
         # A batch's rows share their address: each distinct one is asked about once.
         ip_field = AuditLog._meta.get_field("ip")
         given = list({log.ip: None for log in logs})
         cursor.execute(
-            "SELECT host(ip::inet) FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) ORDER BY n",
-            [[ip_field.get_db_prep_value(ip, connection) for ip in given]],
+            f"SELECT (SELECT hash FROM {table} ORDER BY id DESC LIMIT 1), "  # noqa: S608 (our table)
+            "ARRAY(SELECT host(ip::inet) FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) "
+            "ORDER BY n), "
+            "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) "
+            "ORDER BY 1)",
+            [[ip_field.get_db_prep_value(ip, connection) for ip in given], table, len(logs)],
         )
-        stored_ip = dict(zip(given, (row[0] for row in cursor.fetchall()), strict=True))
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(logs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    prev = last[0] if last else GENESIS_HASH
+        last_hash, stored, ids = cursor.fetchone()
+        stored_ip = dict(zip(given, stored, strict=True))
+    prev = last_hash if last_hash is not None else GENESIS_HASH
     linker = Linker()
     for log, log_id in zip(logs, ids, strict=True):
         log.id, log.ip = log_id, stored_ip[log.ip]

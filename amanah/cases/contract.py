@@ -38,6 +38,7 @@ from amanah.cases.sensitivity import (
 from amanah.cases.sweep import SLA_DIGEST
 from amanah.consent.contract import Purpose, register_contact_blocker
 from amanah.core import events, registry
+from amanah.core.choices import choice_label
 from amanah.core.contributions import (
     Alert,
     NavItem,
@@ -96,7 +97,7 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
         TimelineEvent(
             at=a.created_at,
             kind="CASE",
-            title=f"{a.case.case_no} · {a.get_activity_type_display()} · {a.case.category.name}",
+            title=f"{a.case.case_no} · {choice_label(a, 'activity_type')} · {a.case.category.name}",
             detail=a.message[:200]
             if a.activity_type != "FINAL_RESPONSE"
             else _("Jawaban akhir diberikan"),
@@ -111,11 +112,14 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
 def open_case_flags(customer) -> dict[str, bool]:
     """What anyone who may open the customer may know without seeing a case (seed 003 Bab
     6.3.4: "ada open case / tidak"): two booleans, never a row, a number or a text."""
-    has_open = Case.objects.filter(customer=customer, status__in=OPEN_STATUSES).exists()
-    return {
-        "has_open_case": has_open,
-        "open_sensitive_case": has_open and has_open_sensitive_case(customer.pk),
-    }
+    # One query for both: the sensitive one is the published set-based rule.
+    row = (
+        Case.objects.filter(customer_id=customer.pk, status__in=OPEN_STATUSES)
+        .annotate(sensitive=open_sensitive_case_exists("customer_id"))
+        .values_list("sensitive", flat=True)[:1]
+    )
+    flags = list(row)
+    return {"has_open_case": bool(flags), "open_sensitive_case": bool(flags and flags[0])}
 
 
 def case_facts(customer, actor) -> dict:

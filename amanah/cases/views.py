@@ -104,11 +104,10 @@ def receipt_pdf(request, case_id):
 def _moves(actor, case) -> dict:
     """What the engine lets the actor do with the case: hand moves are buttons, the moves that
     need data (escalation reason, final response, resolution code) have their own forms."""
-    moves = available_transitions(actor, case)
+    by_status = moves_by_status(actor, Case)  # the tables read once for the whole page
+    moves = available_transitions(actor, case, by_status=by_status)
     targets = {m.to_status for m in moves}
-    may_close = any(
-        m.to_status == CaseStatus.CLOSED for ms in moves_by_status(actor, Case).values() for m in ms
-    )
+    may_close = any(m.to_status == CaseStatus.CLOSED for ms in by_status.values() for m in ms)
     return {
         "transitions": [m for m in moves if not m.required_fields],
         "respond": CaseStatus.RESOLVED in targets,
@@ -118,7 +117,7 @@ def _moves(actor, case) -> dict:
         "duplicate": CaseStatus.CANCELLED in targets,
         # Shown on any case not yet closed, so that closing too early is refused with the reason.
         "close": may_close and case.status != CaseStatus.CLOSED,
-        "escalate": services.may_escalate(actor, case),
+        "escalate": services.may_escalate(actor, case, moves),
     }
 
 

@@ -41,7 +41,9 @@ sending.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -363,7 +365,35 @@ def _marketing_withdrawn_on(channel: str) -> Q:
     return Q(pk__in=channel_withdrawals(ConsentType.MARKETING, channel))
 
 
+_ANSWERS: ContextVar[dict | None] = ContextVar("contactability_answers", default=None)
+
+
+@contextmanager
+def answered_once() -> Iterator[None]:
+    """Inside the block the same question about the same customer (without ``at``) is
+    answered from the database once: for one read of a customer that asks in several places
+    (the 360 and the facts other apps add to it). Nothing inside may change what the answer
+    reads (consent, suppressions, cases); the answers are forgotten when the block ends."""
+    token = _ANSWERS.set({})
+    try:
+        yield
+    finally:
+        _ANSWERS.reset(token)
+
+
 def contactability(
+    customer: Customer, purpose: str, channel: str, at: datetime | None = None
+) -> Contactability:
+    answers = _ANSWERS.get() if at is None else None
+    if answers is None:
+        return _contactability(customer, purpose, channel, at)
+    key = (customer.pk, purpose, channel)
+    if key not in answers:
+        answers[key] = _contactability(customer, purpose, channel, at)
+    return answers[key]
+
+
+def _contactability(
     customer: Customer, purpose: str, channel: str, at: datetime | None = None
 ) -> Contactability:
     """May ``customer`` be contacted for ``purpose`` on ``channel`` at ``at``?

@@ -1,6 +1,7 @@
 """What consent offers the rest of the house, and nothing else.
 
-* ``contactability(customer, purpose, channel, at=None)`` → :class:`Contactability`
+* ``contactability(customer, purpose, channel, at=None)`` → :class:`Contactability`;
+  ``with answered_once():`` around one read of a customer asks the database once per question
   (``allowed``, ``reasons``, ``reason``, ``must_wait``, ``refused``, ``next_window_at``,
   ``labels``) — the one rule for "may this customer be contacted / offered something";
 * ``with_contact_checks(qs, purpose, channel, at=None, reason="contact_reason")`` and
@@ -33,6 +34,7 @@ from amanah.consent.contactability import (
     ContactChannel,
     Purpose,
     Reason,
+    answered_once,
     blocked_flag,
     contactability,
     contactable,
@@ -62,6 +64,7 @@ __all__ = [
     "Contactability",
     "Purpose",
     "Reason",
+    "answered_once",
     "blocked_flag",
     "consent_states",
     "consent_withdraw_by_reply",

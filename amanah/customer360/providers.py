@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
+from amanah.core.choices import choice_label
 from amanah.core.contributions import TimelineEvent, in_window
 
 
@@ -12,7 +13,7 @@ def _type_label(record: ConsentRecord) -> str:
     """ "Pemasaran", or "Pemasaran (Email)" for a change that covers one channel only."""
     label = str(ConsentType(record.consent_type).label)
     if record.contact_channel:
-        return f"{label} ({record.get_contact_channel_display()})"
+        return f"{label} ({choice_label(record, 'contact_channel')})"
     return label
 
 
@@ -36,8 +37,8 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
             },
             detail=_("Kanal %(channel)s, verifikasi %(method)s")
             % {
-                "channel": r.get_captured_channel_display(),
-                "method": r.get_verification_method_display(),
+                "channel": choice_label(r, "captured_channel"),
+                "method": choice_label(r, "verification_method"),
             },
             actor=r.captured_by.full_name if r.captured_by else "",
         )

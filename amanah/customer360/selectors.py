@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.policies import TIMELINE_SENSITIVE
-from amanah.consent.contract import Contactability, ContactChannel, Purpose, contactability
+from amanah.consent.contract import (
+    Contactability,
+    ContactChannel,
+    Purpose,
+    answered_once,
+    contactability,
+)
 from amanah.consent.models import ChannelConsentState, ConsentState, ConsentStatus, ConsentType
 from amanah.core import registry
 from amanah.core.masking import mask
@@ -148,7 +154,12 @@ def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=Non
 
 
 def customer_360(*, actor, customer_id) -> Customer360:
-    customer = customer_for(actor=actor, customer_id=customer_id)
+    # One read of the customer: the offer check below and the marketing facts ask the same.
+    with answered_once():
+        return _customer_360(actor, customer_for(actor=actor, customer_id=customer_id))
+
+
+def _customer_360(actor, customer: Customer) -> Customer360:
     consents, since = _consents(customer, actor)
     view = Customer360(
         customer=customer,
@@ -165,10 +176,9 @@ def customer_360(*, actor, customer_id) -> Customer360:
         actions=actions.actions_for(actor, customer),
         offer=contactability(customer, Purpose.OFFER, ContactChannel.PHONE),
     )
-    view.facts["open_duplicates"] = (
-        DuplicateFlag.objects.filter(customer_a=customer, status="OPEN").exists()
-        or DuplicateFlag.objects.filter(customer_b=customer, status="OPEN").exists()
-    )
+    view.facts["open_duplicates"] = DuplicateFlag.objects.filter(
+        Q(customer_a=customer) | Q(customer_b=customer), status="OPEN"
+    ).exists()
     # Other apps contribute (open cases, sales, eligibility) through ``registry.facts``.
     for _key, source in registry.facts.items():
         view.facts.update(source(customer, actor))

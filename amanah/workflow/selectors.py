@@ -38,19 +38,30 @@ def moves_by_status(actor, model: type[models.Model]) -> dict[str, list[Move]]:
 
     One query for a whole board or list; permission only — guards need the caller's data.
     """
+    return _moves_by_status(actor, workflow_for(model))
+
+
+def _moves_by_status(actor, workflow: Workflow) -> dict[str, list[Move]]:
     granted = authz.permissions_of(actor)
     moves: dict[str, list[Move]] = {}
-    rows = workflow_for(model).transitions.filter(enabled=True, is_revert=False)
+    rows = workflow.transitions.filter(enabled=True, is_revert=False)
     for transition in rows.order_by("position", "id"):
         if transition.permission in granted:
             moves.setdefault(transition.from_status, []).append(_move(transition))
     return moves
 
 
-def available_transitions(actor, obj: models.Model) -> list[Move]:
-    """The forward moves the actor may offer on ``obj`` (already loaded through its scope)."""
-    status = getattr(obj, workflow_for(type(obj)).status_field)
-    return moves_by_status(actor, type(obj)).get(status, [])
+def available_transitions(
+    actor, obj: models.Model, *, by_status: dict[str, list[Move]] | None = None
+) -> list[Move]:
+    """The forward moves the actor may offer on ``obj`` (already loaded through its scope).
+
+    ``by_status``: ``moves_by_status(actor, type(obj))`` when the caller holds it already (a
+    page that needs both asks the tables once)."""
+    workflow = workflow_for(type(obj))
+    if by_status is None:
+        by_status = _moves_by_status(actor, workflow)
+    return by_status.get(getattr(obj, workflow.status_field), [])
 
 
 def available_revert(actor, obj: models.Model) -> Move | None:

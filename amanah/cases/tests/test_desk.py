@@ -277,3 +277,24 @@ def test_the_history_names_the_assignees_and_both_statuses(
     page = sign_in(Client(), supervisor).get(reverse("cases:detail", args=[case.pk]))
     assert "Diproses → Menunggu info nasabah" in page.content.decode()
     assert f"{agent.full_name} → Rina Lubis" in page.content.decode()
+
+
+def test_the_assignee_list_costs_the_same_queries_for_few_or_many_staff(
+    open_case, make_user, supervisor, agent, branch_a, branch_b
+):
+    """One query for the case page's assignee list, not one scope query per member of staff;
+    staff of another branch are not offered, the whole bank's supervisors are."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = open_case()
+    with CaptureQueriesContext(connection) as few:
+        offered = cases._eligible_handlers(case)
+    assert {u.pk for u in offered} == {agent.pk, supervisor.pk}
+    elsewhere = [make_user(R.AGENT, branches=[branch_b])]
+    bank = make_user(R.SUPERVISOR)
+    with CaptureQueriesContext(connection) as many:
+        offered = cases._eligible_handlers(case)
+    assert len(many) == len(few) == 1
+    assert {u.pk for u in offered} == {agent.pk, supervisor.pk, bank.pk}
+    assert not {u.pk for u in elsewhere} & {u.pk for u in offered}

@@ -223,3 +223,27 @@ def test_do_not_contact_needs_a_reason(people, agent):
     with pytest.raises(ServiceError) as refused:
         suppression_add(actor=agent, customer=people["granted"], reason=" ")
     assert refused.value.code == "reason_required"
+
+
+def test_answered_once_asks_each_question_once_inside_the_block(system, branch_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from amanah.consent.contract import answered_once
+
+    customer = customer_create(
+        actor=system, data=CustomerInput(full_name="Sekali Saja", home_branch=branch_a)
+    )
+    offer, service = (Purpose.OFFER, ContactChannel.PHONE), (Purpose.SERVICE, ContactChannel.SMS)
+    with CaptureQueriesContext(connection) as outside:
+        contactability(customer, *offer)
+        contactability(customer, *offer)
+    with answered_once(), CaptureQueriesContext(connection) as inside:
+        first = contactability(customer, *offer)
+        assert contactability(customer, *offer) is first
+        contactability(customer, *service)  # another question is asked
+        contactability(customer, *offer, at=TUESDAY_10)  # with a moment: never kept
+    assert len(inside) > len(outside) == 2
+    with CaptureQueriesContext(connection) as after:
+        assert contactability(customer, *offer) == first
+    assert len(after) == 1  # forgotten when the block ended

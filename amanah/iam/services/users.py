@@ -80,6 +80,7 @@ def _set_roles(user: User, roles: list[str], assigned_by: User | None) -> None:
     UserRole.objects.bulk_create(
         [UserRole(user=user, role_id=r, assigned_by=assigned_by) for r in roles if r not in held]
     )
+    authz.forget(user)  # roles read earlier with this user (e.g. prefetched) are stale now
 
 
 def _set_scopes(user: User, scopes: list[ScopeInput]) -> None:

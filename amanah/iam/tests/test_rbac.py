@@ -136,6 +136,38 @@ def test_time_boxed_scope_expires(make_user, branch_a, branch_b):
     assert list(Branch.objects.visible_to(user)) == [branch_a]
 
 
+def test_users_covering_branch_agrees_with_branch_scope(make_user, branch_a, branch_b):
+    """The set-based form (one query for a case's assignee list) and the per-user form."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.iam.models import User, UserBranchScope
+
+    now = timezone.now()
+    here, there, bank = (
+        make_user(R.AGENT, branches=[branch_a]),
+        make_user(R.AGENT, branches=[branch_b]),
+        make_user(R.SUPERVISOR),
+    )
+    expired, future, gone = (make_user(R.AGENT, branches=[branch_b]) for _ in range(3))
+    UserBranchScope.objects.create(
+        user=expired, branch=branch_a, scope_type="BRANCH", active_to=now - timedelta(minutes=1)
+    )
+    UserBranchScope.objects.create(
+        user=future, branch=None, scope_type="ALL", active_from=now + timedelta(days=1)
+    )
+    UserBranchScope.objects.create(user=gone, branch=branch_a, scope_type="BRANCH")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    users = User.objects.filter(pk__in=[u.pk for u in (here, there, bank, expired, future, gone)])
+    for branch in (branch_a, branch_b):
+        per_user = {u.pk for u in users if authz.branch_scope(u).allows(branch.pk)}
+        assert set(authz.users_covering_branch(users, branch.pk).values_list("pk", flat=True)) == (
+            per_user
+        )
+    assert {u.pk for u in authz.users_covering_branch(users, branch_a.pk)} == {here.pk, bank.pk}
+
+
 @pytest.mark.django_db
 def test_nothing_is_visible_without_a_grant(make_user, branch_a):
     from amanah.iam.models import Branch, User
