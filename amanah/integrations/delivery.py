@@ -9,7 +9,11 @@ One batch in three steps, never a network call inside a transaction:
    wait for each other nor take the same row), marked ``SENDING``, the attempt counted.
 2. **Send**: one signed POST per row (``webhooks.signed_headers``), timeout
    ``INTEGRATIONS_WEBHOOK_TIMEOUT``, redirects not followed. 2xx is delivered; anything else
-   (a status, a timeout, a refused connection) is a failed attempt, recorded as a code.
+   (a status, a timeout, a refused connection) is a failed attempt, recorded as a code. Once a
+   receiver timed out or refused the connection, its other rows of the batch are not tried
+   (back to ``PENDING``, the attempt not counted): one dead receiver costs a batch one
+   timeout, not one per row. A ``SENDING`` row counts as abandoned only after a whole batch
+   of timeouts could have run (``stalled_after``), so a slow live batch is never re-sent.
 3. **Record** (one transaction): lock our rows (by id), then their subscriptions (by id: one
    order for every batch), then the audit chain last. A failed row goes back to ``PENDING``
    after an exponential back-off with jitter (``BACKOFF_SECONDS`` × 2^(attempts−1), capped),
@@ -46,6 +50,8 @@ from amanah.integrations.models import DeliveryStatus, WebhookDelivery, WebhookS
 logger = logging.getLogger(__name__)
 
 DELIVERER = IntegrationActor("webhook-delivery", permissions=())
+UNREACHABLE = ("timeout", "transport_error")
+SKIPPED = "skipped"  # the receiver was unreachable earlier in this batch: not tried now
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,15 @@ class Outcome:
     error: str
 
 
+def stalled_after() -> timedelta:
+    """When a ``SENDING`` row counts as left behind by a dead worker: never before a live
+    batch could have finished (every POST of a full batch running into its timeout)."""
+    longest = settings.INTEGRATIONS_WEBHOOK_BATCH * settings.INTEGRATIONS_WEBHOOK_TIMEOUT + 60
+    return timedelta(seconds=max(settings.INTEGRATIONS_WEBHOOK_STALLED_SECONDS, longest))
+
+
 def _due(now) -> Q:
-    stalled = now - timedelta(seconds=settings.INTEGRATIONS_WEBHOOK_STALLED_SECONDS)
+    stalled = now - stalled_after()
     return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=DeliveryStatus.SENDING, last_attempt_at__lt=stalled
     )
@@ -117,6 +130,11 @@ def _record(outcomes: list[Outcome], now) -> Counter:
         )
         for row in rows:
             outcome = by_id[row.pk]
+            if outcome.error == SKIPPED:  # not tried: its receiver was down a moment ago
+                row.status, row.attempts = DeliveryStatus.PENDING, row.attempts - 1
+                row.next_attempt_at = now + backoff(1)
+                counts["pending"] += 1
+                continue
             row.last_status_code, row.last_error = outcome.status_code, outcome.error
             if outcome.ok:
                 row.status, row.delivered_at = DeliveryStatus.DELIVERED, now
@@ -128,9 +146,17 @@ def _record(outcomes: list[Outcome], now) -> Counter:
             counts[row.status.lower()] += 1
         WebhookDelivery.objects.bulk_update(
             rows,
-            ["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error"],
+            [
+                "status",
+                "attempts",
+                "delivered_at",
+                "next_attempt_at",
+                "last_status_code",
+                "last_error",
+            ],
         )
-        disabled = _count_failures(rows, by_id, now)
+        tried = [row for row in rows if by_id[row.pk].error != SKIPPED]
+        disabled = _count_failures(tried, by_id, now)
         counts["disabled"] = len(disabled)
         audit.record(  # last: the chain lock is held until COMMIT
             actor=DELIVERER,
@@ -189,8 +215,16 @@ def deliver_batch(*, limit: int | None = None) -> dict:
         return {"claimed": 0}
     deliveries = list(WebhookDelivery.objects.filter(pk__in=ids).select_related("subscription"))
     timeout = settings.INTEGRATIONS_WEBHOOK_TIMEOUT
+    outcomes, down = [], set()
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        outcomes = [_send(client, d) for d in deliveries]
+        for row in deliveries:
+            if row.subscription_id in down:
+                outcomes.append(Outcome(row.pk, row.subscription_id, False, None, SKIPPED))
+                continue
+            outcome = _send(client, row)
+            if outcome.error in UNREACHABLE:  # one dead receiver must not stall the batch
+                down.add(row.subscription_id)
+            outcomes.append(outcome)
     counts = _record(outcomes, timezone.now())
     logger.info("webhooks: %d claimed, %s", len(ids), dict(counts))
     return {"claimed": len(ids), **counts}

@@ -1,7 +1,8 @@
 """Outbound webhooks, end to end against loopback receivers: a case event becomes one
 delivery per subscribed system that may see the case, holding only what that system's grants
 allow; delivered signed by a batched job; a failed attempt retried with the same delivery id;
-an unreachable receiver switched off at the threshold; bad subscriptions refused."""
+an unreachable receiver tried once per batch and switched off at the threshold; bad
+subscriptions refused."""
 
 from __future__ import annotations
 
@@ -113,20 +114,19 @@ def test_an_unreachable_receiver_is_switched_off_and_bad_subscriptions_are_refus
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     subscription, _secret = subscribe("core-banking", CASE_READ, f"http://127.0.0.1:{port}/hooks")
-    open_case()
-    assert delivery.deliver_batch() == {
-        "claimed": 1,
-        "pending": 1,
-        "disabled": 1,
-    }
+    case = open_case()
+    webhooks.on_event(EVENT)(actor=SYSTEM, case=case)  # a second event for the same receiver
+    assert delivery.deliver_batch() == {"claimed": 2, "pending": 2, "disabled": 1}
     subscription.refresh_from_db()
     assert not subscription.active and subscription.disabled_at is not None
-    assert WebhookDelivery.objects.get().last_error == "transport_error"
+    tried, skipped = WebhookDelivery.objects.order_by("-attempts", "last_error")
+    assert (tried.attempts, tried.last_error) == (1, "transport_error")
+    assert (skipped.attempts, skipped.last_error) == (0, "")  # down already: not tried
     assert AuditLog.objects.filter(action="DISABLE_WEBHOOK").count() == 1
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert delivery.deliver_batch() == {"claimed": 0}  # a disabled subscription gets nothing
-    open_case("tiket-2")
-    assert WebhookDelivery.objects.count() == 1  # nor new deliveries
+    webhooks.on_event(EVENT)(actor=SYSTEM, case=case)
+    assert WebhookDelivery.objects.count() == 2  # nor new deliveries
 
     system = subscription.system
     bad = [
