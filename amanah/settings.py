@@ -427,6 +427,21 @@ INTEGRATIONS_INTAKE_NOTE_DAYS = env_int("INTEGRATIONS_INTAKE_NOTE_DAYS", 7)
 # Category and priority of a case opened from an inbound message (an agent re-triages it).
 INTEGRATIONS_INTAKE_CATEGORY = os.environ.get("INTEGRATIONS_INTAKE_CATEGORY", "OTHER")
 INTEGRATIONS_INTAKE_PRIORITY = os.environ.get("INTEGRATIONS_INTAKE_PRIORITY", "MEDIUM")
+# Outbound webhooks (amanah.integrations.webhooks). The signing secrets are derived from this
+# key, never stored: outside the database, like the audit chain key. Changing it changes every
+# subscription's secret (the receivers need the new ones).
+INTEGRATIONS_WEBHOOK_KEY = _key("INTEGRATIONS_WEBHOOK_KEY", "integrations_webhook_key")
+INTEGRATIONS_WEBHOOK_TIMEOUT = float(os.environ.get("INTEGRATIONS_WEBHOOK_TIMEOUT", "5"))
+INTEGRATIONS_WEBHOOK_BATCH = env_int("INTEGRATIONS_WEBHOOK_BATCH", 100)
+INTEGRATIONS_WEBHOOK_MAX_ATTEMPTS = env_int("INTEGRATIONS_WEBHOOK_MAX_ATTEMPTS", 8)
+INTEGRATIONS_WEBHOOK_BACKOFF_SECONDS = env_int("INTEGRATIONS_WEBHOOK_BACKOFF_SECONDS", 30)
+INTEGRATIONS_WEBHOOK_BACKOFF_CAP_SECONDS = env_int("INTEGRATIONS_WEBHOOK_BACKOFF_CAP_SECONDS", 3600)
+# A subscription whose receiver failed this many attempts in a row is switched off.
+INTEGRATIONS_WEBHOOK_DISABLE_AFTER = env_int("INTEGRATIONS_WEBHOOK_DISABLE_AFTER", 20)
+# A delivery left SENDING by a dead worker is taken up again after this long.
+INTEGRATIONS_WEBHOOK_STALLED_SECONDS = env_int("INTEGRATIONS_WEBHOOK_STALLED_SECONDS", 120)
+# Plain http receivers (the tests' loopback receiver; never in production).
+INTEGRATIONS_WEBHOOK_ALLOW_HTTP = env_bool("INTEGRATIONS_WEBHOOK_ALLOW_HTTP", not IS_PRODUCTION)
 if MESSAGING_VAPID_PRIVATE_KEY:
     MESSAGING_PROVIDERS["PUSH"] = {
         "class": "amanah.messaging.providers.webpush.WebPushProvider",

@@ -37,5 +37,8 @@ def may_see_sensitive(actor, case: Case) -> bool:
     """Sensitive details (fraud/scam) for permitted roles and for whoever handles the case."""
     if not case.category.is_sensitive:
         return True
-    handles = actor.pk in (case.created_by_id, case.assigned_to_id)
+    # A non-human actor has no pk: None would "handle" every case nobody created or holds
+    # (cases opened by the channel intake, unassigned ones) — an integration is never a handler.
+    pk = getattr(actor, "pk", None)
+    handles = pk is not None and pk in (case.created_by_id, case.assigned_to_id)
     return handles or authz.has_perm(actor, TIMELINE_SENSITIVE)

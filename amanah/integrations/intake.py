@@ -12,6 +12,26 @@ case; otherwise a new case opens (category/priority from ``INTEGRATIONS_INTAKE_C
 ``_PRIORITY``; an agent re-triages). The receipt to the customer is the case's own
 (``cases.case_created`` → messaging's case notice): nothing is sent from here.
 
+**One decision at a time per customer.** "Note on the open case, or a new case" reads, then
+writes: two messages of one customer at the same moment (two API calls with different keys, a
+WhatsApp message beside a call-centre ticket) would both find no open case and open two.
+``_take`` therefore locks the matched customer's row ``FOR NO KEY UPDATE`` before it decides —
+the very lock consent changes take (``consent.contract.lock_customer_for_consent``) — and
+matches again in that statement, so a customer merged away or renumbered meanwhile drops out
+(unmatched queue, never a case in the wrong name). The second caller waits for the first to
+commit, then sees its case and adds a note. Why this lock and not an advisory one: it also
+orders us against a merge (which updates the absorbed row) and it is the lock the house
+already takes for "one change of this customer at a time"; it lets foreign-key checks (new
+cases, notes, ``LastInbound``) pass. The cost: it waits for a campaign/outbox batch holding
+the customer ``FOR SHARE`` (as a consent change does) — a batch's length, never a deadlock,
+since that batch takes nothing we hold before it commits.
+
+**Lock order** (every intake transaction): the intake row (its unique key) → the customer
+row (``_lock_customer``) → the case rows (case number sequence, then the case) → the audit
+chain lock last (``audit.record``). The WhatsApp path has upserted ``LastInbound`` for the
+sender's number before that (messaging's ``service_window.record_inbound``); nothing takes
+the customer row and then ``LastInbound`` while waiting for us.
+
 **Once only.** ``InboundIntake`` is unique per (source, external id): the provider's message id
 for a webhook, the caller's idempotency key for the API. The row is inserted first, in a
 savepoint; a duplicate (also a concurrent one: the second insert waits for the first to commit)
@@ -96,6 +116,19 @@ def match_customer(phone: str, candidates=None) -> Customer | None:
     return found[0] if len(found) == 1 else None
 
 
+def _lock_customer(customer: Customer, phone: str) -> Customer | None:
+    """The matched customer's row, locked ``FOR NO KEY UPDATE`` until COMMIT (see "One
+    decision at a time per customer"), re-matched in the same statement: after waiting for a
+    lock holder, PostgreSQL re-checks the row, so None when it was merged away or its number
+    changed meanwhile. Only our own row (``of=("self",)``), not the joined branch."""
+    return (
+        Customer.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("home_branch")
+        .filter(pk=customer.pk, phone_e164=phone, merged_into__isnull=True)
+        .first()
+    )
+
+
 def _description(case_channel: str, text: str) -> str:
     label = CaseChannel(case_channel).label
     return f"[{label}] {text}" if text else f"[{label}]"
@@ -159,6 +192,8 @@ def _take(actor, *, channel, source, external_id, from_address, text, case_chann
         existing = InboundIntake.objects.get(source=source[:60], external_id=external_id[:200])
         return IntakeResult(existing, created=False)
     customer = match_customer(intake.from_address, candidates)
+    if customer is not None:
+        customer = _lock_customer(customer, intake.from_address)  # before deciding
     reason = "no_match" if customer is None else ""
     if customer is not None:
         allow_note = authz.has_perm(actor, CASE_UPDATE)

@@ -1,10 +1,12 @@
-"""External systems, their API keys, and what arrives from outside to become a case."""
+"""External systems, their API keys, what arrives from outside to become a case, and the
+outbound webhooks the systems subscribe to."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -144,8 +146,98 @@ class InboundIntake(models.Model):
         return _("%(mask)s (%(count)d karakter)") % {"mask": MASK * 6, "count": len(self.text)}
 
 
+class WebhookSubscription(models.Model):
+    """One external system's subscription to chosen domain events (``webhooks.EVENTS``),
+    delivered by POST to ``url``. The payload holds only what the system's own grants let it
+    see (``webhooks``); the body is signed with a secret that is never stored: it is derived
+    from ``INTEGRATIONS_WEBHOOK_KEY`` (outside the database), the subscription's id and
+    ``secret_version`` and shown once. Disabled (``active`` off, ``disabled_at``) after
+    ``INTEGRATIONS_WEBHOOK_DISABLE_AFTER`` failed attempts in a row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.PROTECT, related_name="webhook_subscriptions"
+    )
+    url = models.URLField(max_length=500)
+    events = ArrayField(models.CharField(max_length=64))
+    secret_version = models.PositiveIntegerField(default=1)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [GinIndex(fields=["events"], name="webhook_sub_events")]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} → {len(self.events)} event(s)"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", _("Menunggu dikirim")
+    SENDING = "SENDING", _("Sedang dikirim")
+    DELIVERED = "DELIVERED", _("Terkirim")
+    DEAD = "DEAD", _("Gagal permanen")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the delivery log. Written in the transaction that
+    emitted the event (so it exists exactly when the change commits), sent later by a batched
+    job (``webhook_delivery``). The row's id is the ``X-Amanah-Delivery`` header, the same on
+    every attempt: a receiver that saw it before drops the copy. ``last_error`` is a code
+    (``timeout``, ``http_503`` …), never the receiver's answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.CharField(max_length=64)
+    event_id = models.UUIDField()
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=40, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhook_delivery_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="DELIVERED", delivered_at__isnull=False)
+                | (~Q(status="DELIVERED") & Q(delivered_at__isnull=True)),
+                name="webhook_delivered_iff_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=Q(status__in=["PENDING", "SENDING"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.status}"
+
+
 # Keys are an ADMIN matter, not a branch's; unmatched messages have no customer and so no
 # branch: whoever may work the queue sees all of it.
 scopes.register(ExternalSystem, view=SYSTEM_KEY_MANAGE)
 scopes.register(SystemKey, via="system")
 scopes.register(InboundIntake, view=INTAKE_VIEW)
+scopes.register(WebhookSubscription, via="system")
+scopes.register(WebhookDelivery, via="subscription")

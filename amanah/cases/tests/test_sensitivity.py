@@ -9,6 +9,7 @@ from amanah.cases.contract import (
     may_see_sensitive,
     open_sensitive_case_exists,
 )
+from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
@@ -79,3 +80,6 @@ def test_sensitive_details_for_handlers_and_permitted_roles_only(
     cases.case_assign(actor=supervisor, case=fraud, assignee=other_agent)
     fraud.refresh_from_db()
     assert may_see_sensitive(other_agent, fraud)  # handles it now
+    fraud.created_by, fraud.assigned_to = None, None  # opened by the intake, not yet taken
+    system = IntegrationActor("webhook-receiver", permissions=("case.view",), all_branches=True)
+    assert not may_see_sensitive(system, fraud)  # pk None handles nothing

@@ -1,0 +1,230 @@
+"""Sending webhook deliveries, a batch at a time, with retries — ``deliver_batch``.
+
+One batch in three steps, never a network call inside a transaction:
+
+1. **Claim** (its own transaction, committed before any POST): up to
+   ``INTEGRATIONS_WEBHOOK_BATCH`` due rows of active subscriptions — ``PENDING`` whose
+   ``next_attempt_at`` has come, or ``SENDING`` rows a dead worker left behind (older than
+   ``INTEGRATIONS_WEBHOOK_STALLED_SECONDS``) — ``FOR NO KEY UPDATE SKIP LOCKED`` (workers never
+   wait for each other nor take the same row), marked ``SENDING``, the attempt counted.
+2. **Send**: one signed POST per row (``webhooks.signed_headers``), timeout
+   ``INTEGRATIONS_WEBHOOK_TIMEOUT``, redirects not followed. 2xx is delivered; anything else
+   (a status, a timeout, a refused connection) is a failed attempt, recorded as a code. Once a
+   receiver timed out or refused the connection, its other rows of the batch are not tried
+   (back to ``PENDING``, the attempt not counted): one dead receiver costs a batch one
+   timeout, not one per row. A ``SENDING`` row counts as abandoned only after a whole batch
+   of timeouts could have run (``stalled_after``), so a slow live batch is never re-sent.
+3. **Record** (one transaction): lock our rows (by id), then their subscriptions (by id: one
+   order for every batch), then the audit chain last. A failed row goes back to ``PENDING``
+   after an exponential back-off with jitter (``BACKOFF_SECONDS`` × 2^(attempts−1), capped),
+   ``DEAD`` after ``MAX_ATTEMPTS``. A subscription counts failed attempts in a row (a success
+   resets it) and is switched off at ``DISABLE_AFTER`` (audited DISABLE_WEBHOOK).
+
+**At least once, idempotent.** A worker killed in step 2 leaves its rows ``SENDING``; after
+the stall threshold another batch sends them again with the same ``X-Amanah-Delivery`` id, so
+the receiver drops the copy. A duplicate job finds nothing to claim. Logs carry counts only —
+no URL, no payload.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core.actors import IntegrationActor
+from amanah.integrations import webhooks
+from amanah.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+DELIVERER = IntegrationActor("webhook-delivery", permissions=())
+UNREACHABLE = ("timeout", "transport_error")
+SKIPPED = "skipped"  # the receiver was unreachable earlier in this batch: not tried now
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: object
+    subscription_id: object
+    ok: bool
+    status_code: int | None
+    error: str
+
+
+def stalled_after() -> timedelta:
+    """When a ``SENDING`` row counts as left behind by a dead worker: never before a live
+    batch could have finished (every POST of a full batch running into its timeout)."""
+    longest = settings.INTEGRATIONS_WEBHOOK_BATCH * settings.INTEGRATIONS_WEBHOOK_TIMEOUT + 60
+    return timedelta(seconds=max(settings.INTEGRATIONS_WEBHOOK_STALLED_SECONDS, longest))
+
+
+def _due(now) -> Q:
+    stalled = now - stalled_after()
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, last_attempt_at__lt=stalled
+    )
+
+
+def has_due(now=None) -> bool:
+    now = now or timezone.now()
+    return WebhookDelivery.objects.filter(_due(now), subscription__active=True).exists()
+
+
+def _claim(now, limit: int) -> list:
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
+            .filter(_due(now), subscription__active=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+        )
+    return ids
+
+
+def _send(client: httpx.Client, delivery: WebhookDelivery) -> Outcome:
+    body = webhooks.body_bytes(delivery.payload)
+    secret = webhooks.subscription_secret(delivery.subscription)
+    headers = webhooks.signed_headers(delivery, secret, body, int(time.time()))
+    code, error = None, ""
+    try:
+        response = client.post(delivery.subscription.url, content=body, headers=headers)
+        code = response.status_code
+        error = "" if 200 <= code < 300 else f"http_{code}"
+    except httpx.TimeoutException:
+        error = "timeout"
+    except httpx.HTTPError:
+        error = "transport_error"
+    return Outcome(delivery.pk, delivery.subscription_id, not error, code, error)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: doubling, capped, ±20 % jitter."""
+    base = settings.INTEGRATIONS_WEBHOOK_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    seconds = min(base, settings.INTEGRATIONS_WEBHOOK_BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 (not a secret)
+
+
+def _record(outcomes: list[Outcome], now) -> Counter:
+    counts: Counter = Counter()
+    by_id = {o.delivery_id: o for o in outcomes}
+    with transaction.atomic():
+        rows = list(
+            WebhookDelivery.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk__in=list(by_id), status=DeliveryStatus.SENDING)
+            .order_by("pk")
+        )
+        for row in rows:
+            outcome = by_id[row.pk]
+            if outcome.error == SKIPPED:  # not tried: its receiver was down a moment ago
+                row.status, row.attempts = DeliveryStatus.PENDING, row.attempts - 1
+                row.next_attempt_at = now + backoff(1)
+                counts["pending"] += 1
+                continue
+            row.last_status_code, row.last_error = outcome.status_code, outcome.error
+            if outcome.ok:
+                row.status, row.delivered_at = DeliveryStatus.DELIVERED, now
+            elif row.attempts >= settings.INTEGRATIONS_WEBHOOK_MAX_ATTEMPTS:
+                row.status = DeliveryStatus.DEAD
+            else:
+                row.status = DeliveryStatus.PENDING
+                row.next_attempt_at = now + backoff(row.attempts)
+            counts[row.status.lower()] += 1
+        WebhookDelivery.objects.bulk_update(
+            rows,
+            [
+                "status",
+                "attempts",
+                "delivered_at",
+                "next_attempt_at",
+                "last_status_code",
+                "last_error",
+            ],
+        )
+        tried = [row for row in rows if by_id[row.pk].error != SKIPPED]
+        disabled = _count_failures(tried, by_id, now)
+        counts["disabled"] = len(disabled)
+        audit.record(  # last: the chain lock is held until COMMIT
+            actor=DELIVERER,
+            action=AuditAction.DELIVER_WEBHOOKS,
+            object_type="integrations.WebhookDelivery",
+            object_id="batch",
+            meta={"deliveries": len(rows), **counts},
+        )
+        for subscription in disabled:
+            audit.record(
+                actor=DELIVERER,
+                action=AuditAction.DISABLE_WEBHOOK,
+                obj=subscription,
+                meta={"failures": subscription.consecutive_failures},
+            )
+    return counts
+
+
+def _count_failures(rows, by_id, now) -> list[WebhookSubscription]:
+    """Failed attempts in a row per subscription (in the batch's order: a success resets);
+    switch off those at the threshold. Returns the ones switched off now."""
+    runs: dict = {}
+    for row in rows:
+        ok = by_id[row.pk].ok
+        reset, failed = runs.get(row.subscription_id, (False, 0))
+        runs[row.subscription_id] = (True, 0) if ok else (reset, failed + 1)
+    subscriptions = (
+        WebhookSubscription.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=list(runs))
+        .order_by("pk")
+    )
+    disabled = []
+    for subscription in subscriptions:
+        reset, failed = runs[subscription.pk]
+        subscription.consecutive_failures = failed + (
+            0 if reset else subscription.consecutive_failures
+        )
+        fields = ["consecutive_failures"]
+        if (
+            subscription.active
+            and subscription.consecutive_failures >= settings.INTEGRATIONS_WEBHOOK_DISABLE_AFTER
+        ):
+            subscription.active, subscription.disabled_at = False, now
+            fields += ["active", "disabled_at"]
+            disabled.append(subscription)
+        subscription.save(update_fields=fields)
+    return disabled
+
+
+def deliver_batch(*, limit: int | None = None) -> dict:
+    """Claim, send and record one batch; returns the counts (``claimed``, ``delivered``,
+    ``pending`` (to retry), ``dead``, ``disabled``)."""
+    limit = limit or settings.INTEGRATIONS_WEBHOOK_BATCH
+    ids = _claim(timezone.now(), limit)
+    if not ids:
+        return {"claimed": 0}
+    deliveries = list(WebhookDelivery.objects.filter(pk__in=ids).select_related("subscription"))
+    timeout = settings.INTEGRATIONS_WEBHOOK_TIMEOUT
+    outcomes, down = [], set()
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for row in deliveries:
+            if row.subscription_id in down:
+                outcomes.append(Outcome(row.pk, row.subscription_id, False, None, SKIPPED))
+                continue
+            outcome = _send(client, row)
+            if outcome.error in UNREACHABLE:  # one dead receiver must not stall the batch
+                down.add(row.subscription_id)
+            outcomes.append(outcome)
+    counts = _record(outcomes, timezone.now())
+    logger.info("webhooks: %d claimed, %s", len(ids), dict(counts))
+    return {"claimed": len(ids), **counts}

@@ -1,0 +1,44 @@
+"""Webhook delivery jobs: one job sends one batch (``delivery.deliver_batch``), never one job
+per delivery. The queueing lock keeps at most one *waiting* job however many events commit
+meanwhile; a full batch defers its follower first. ``webhooks_due`` (every minute) wakes the
+deliveries whose back-off ran out or that a dead worker left ``SENDING``. Idempotent: a
+duplicate job finds nothing to claim."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from procrastinate.contrib.django import app
+from procrastinate.exceptions import AlreadyEnqueued
+
+DELIVER_LOCK = "integrations_webhook_deliver"
+
+
+@app.task(queue="integrations", retry=3)
+def webhook_deliver() -> dict:
+    from amanah.integrations.delivery import deliver_batch
+
+    counts = deliver_batch()
+    if counts["claimed"] >= settings.INTEGRATIONS_WEBHOOK_BATCH:
+        deliver_soon()
+    return counts
+
+
+def deliver_soon() -> None:
+    """Defer a delivery job unless one is already waiting (safe inside a transaction)."""
+    try:
+        with transaction.atomic():
+            webhook_deliver.configure(queueing_lock=DELIVER_LOCK).defer()
+    except AlreadyEnqueued:
+        pass
+
+
+@app.periodic(cron="* * * * *", periodic_id="integrations_webhooks_due")
+@app.task(queue="housekeeping", queueing_lock="integrations_webhooks_due")
+def webhooks_due(timestamp: int) -> bool:
+    from amanah.integrations.delivery import has_due
+
+    due = has_due()
+    if due:
+        deliver_soon()
+    return due

@@ -1,0 +1,148 @@
+"""Outbound webhooks, end to end against loopback receivers: a case event becomes one
+delivery per subscribed system that may see the case, holding only what that system's grants
+allow; delivered signed by a batched job; a failed attempt retried with the same delivery id;
+an unreachable receiver tried once per batch and switched off at the threshold; bad
+subscriptions refused."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from amanah.audit.models import AuditLog
+from amanah.core.actors import IntegrationActor
+from amanah.core.errors import ServiceError
+from amanah.integrations import delivery, intake, webhooks
+from amanah.integrations.models import WebhookDelivery, WebhookSubscription
+from amanah.integrations.testing import SYSTEM, LoopbackReceiver, make_system
+
+pytestmark = pytest.mark.django_db
+
+CASE_READ = ["case.view", "case.view.branch"]
+CALL_CENTRE = IntegrationActor(
+    "call-centre",
+    permissions=(*CASE_READ, "case.create", "customer.view", "customer.view.branch"),
+    all_branches=True,
+)
+EVENT = "cases.case_created"
+
+
+def subscribe(name, permissions, url, *, all_branches=True):
+    system = make_system(name, permissions=permissions, all_branches=all_branches)[0]
+    return webhooks.webhook_subscription_create(
+        actor=SYSTEM, system_id=system.pk, url=url, events=[EVENT]
+    )
+
+
+def open_case(key="tiket-1"):
+    return intake.intake_from_api(
+        actor=CALL_CENTRE,
+        idempotency_key=key,
+        phone="081260001111",
+        text="Kartu ATM saya tertelan di mesin cabang Medan Kota.",
+        channel="CALL_CENTER",
+    ).intake.case
+
+
+def test_a_case_event_reaches_each_system_signed_scoped_and_retried(customer):
+    with LoopbackReceiver(statuses=[503]) as core, LoopbackReceiver() as mobile:
+        full, full_secret = subscribe(
+            "core-banking", [*CASE_READ, "customer.view", "customer.view.branch"], core.url
+        )
+        narrow, _secret = subscribe("mobile-banking", CASE_READ, mobile.url)
+        subscribe("meter-import", ["case.view"], mobile.url, all_branches=False)  # no branch
+        case = open_case()
+
+        rows = {d.subscription_id: d for d in WebhookDelivery.objects.filter(event=EVENT)}
+        assert set(rows) == {full.pk, narrow.pk}  # the branchless system sees no case
+        assert rows[full.pk].payload["data"]["customer"] == {"cif": "CIF2000001"}
+        assert "customer" not in rows[narrow.pk].payload["data"]  # no customer.view
+        assert rows[full.pk].payload["data"]["case_no"] == case.case_no
+        text = json.dumps([r.payload for r in rows.values()])
+        assert "Siti" not in text and "1260001111" not in text and "ATM" not in text
+
+        first = delivery.deliver_batch()
+        assert first == {"claimed": 2, "delivered": 1, "pending": 1, "disabled": 0}
+        failed = WebhookDelivery.objects.get(subscription=full)
+        assert (failed.status, failed.attempts, failed.last_error) == ("PENDING", 1, "http_503")
+        assert failed.next_attempt_at > timezone.now()
+        assert delivery.deliver_batch() == {"claimed": 0}  # backing off: nothing due
+
+        WebhookDelivery.objects.filter(pk=failed.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert delivery.deliver_batch()["delivered"] == 1
+        assert delivery.deliver_batch() == {"claimed": 0}  # idempotent: all delivered
+
+    assert len(mobile.received) == 1 and len(core.received) == 2
+    ids = {r.headers["x-amanah-delivery"] for r in core.received}
+    assert ids == {str(failed.pk)}  # the same id on every attempt: the receiver's dedup key
+    for got in core.received:
+        headers = got.headers
+        assert headers["x-amanah-event"] == EVENT
+        assert json.loads(got.body) == failed.payload
+        assert webhooks.verify_signature(
+            full_secret,
+            timestamp=headers["x-amanah-timestamp"],
+            body=got.body,
+            signature_header=headers["x-amanah-signature"],
+        )
+        assert not webhooks.verify_signature(
+            full_secret,
+            timestamp=headers["x-amanah-timestamp"],
+            body=got.body.replace(b"CIF2000001", b"CIF2000002"),
+            signature_header=headers["x-amanah-signature"],
+        )
+    assert not webhooks.verify_signature(
+        _secret,  # another subscription's secret
+        timestamp=core.received[0].headers["x-amanah-timestamp"],
+        body=core.received[0].body,
+        signature_header=core.received[0].headers["x-amanah-signature"],
+    )
+    assert AuditLog.objects.filter(action="DELIVER_WEBHOOKS").count() == 2
+
+
+def test_an_unreachable_receiver_is_switched_off_and_bad_subscriptions_are_refused(
+    customer, settings
+):
+    settings.INTEGRATIONS_WEBHOOK_DISABLE_AFTER = 1
+    with socket.socket() as probe:  # a port nobody listens on: refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subscription, _secret = subscribe("core-banking", CASE_READ, f"http://127.0.0.1:{port}/hooks")
+    case = open_case()
+    webhooks.on_event(EVENT)(actor=SYSTEM, case=case)  # a second event for the same receiver
+    assert delivery.deliver_batch() == {"claimed": 2, "pending": 2, "disabled": 1}
+    subscription.refresh_from_db()
+    assert not subscription.active and subscription.disabled_at is not None
+    tried, skipped = WebhookDelivery.objects.order_by("-attempts", "last_error")
+    assert (tried.attempts, tried.last_error) == (1, "transport_error")
+    assert (skipped.attempts, skipped.last_error) == (0, "")  # down already: not tried
+    assert AuditLog.objects.filter(action="DISABLE_WEBHOOK").count() == 1
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert delivery.deliver_batch() == {"claimed": 0}  # a disabled subscription gets nothing
+    webhooks.on_event(EVENT)(actor=SYSTEM, case=case)
+    assert WebhookDelivery.objects.count() == 2  # nor new deliveries
+
+    system = subscription.system
+    bad = [
+        ({"url": "ftp://127.0.0.1/x", "events": [EVENT]}, "url_invalid"),
+        ({"url": "https://user:pw@example.test/x", "events": [EVENT]}, "url_invalid"),
+        ({"url": "https://example.test/x", "events": ["cases.secret"]}, "events_invalid"),
+        ({"url": "https://example.test/x", "events": []}, "events_invalid"),
+    ]
+    for data, code in bad:
+        with pytest.raises(ServiceError) as refused:
+            webhooks.webhook_subscription_create(actor=SYSTEM, system_id=system.pk, **data)
+        assert refused.value.code == code
+    meter = make_system("meter-import", permissions=["customer.view"])[0]
+    with pytest.raises(ServiceError) as refused:
+        webhooks.webhook_subscription_create(
+            actor=SYSTEM, system_id=meter.pk, url="https://example.test/x", events=[EVENT]
+        )
+    assert refused.value.code == "events_not_granted"
+    assert WebhookSubscription.objects.count() == 1

@@ -1,0 +1,282 @@
+"""Outbound webhooks (issue 21): external systems subscribe to chosen domain events and get
+each one POSTed to their URL, signed, with retries — a first slice: the case events.
+
+**Subscriptions.** An ADMIN (``integration.key.manage``) subscribes a registered system to
+events of :data:`EVENTS`; the system must hold the permission each event needs (the case
+events: ``case.view``). The URL is https (plain http only when
+``INTEGRATIONS_WEBHOOK_ALLOW_HTTP``, the tests' loopback receiver); redirects are never
+followed.
+
+**What a receiver gets.** Only what the system itself could read through the API: the
+payload is built per subscription as ``IntegrationActor(system)`` — a case outside its
+branches is not sent at all; a sensitive case (fraud/scam) only to a system allowed to see
+sensitive details; the customer's CIF only to a system holding ``customer.view``; never the
+complaint's text, a name, a phone number or an address.
+
+**In the emitting transaction.** The handler only *inserts* delivery rows (``WebhookDelivery``:
+the delivery log), so they exist exactly when the change commits, and defers the delivery job
+on commit. No network call ever happens inside a business transaction: a receiver that times
+out delays its own deliveries, never a case. The inserts take only ``FOR KEY SHARE`` on the
+subscription row, which the delivery job's ``FOR NO KEY UPDATE`` does not block.
+
+**Signature.** Headers ``X-Amanah-Event``, ``X-Amanah-Delivery`` (the row's id: the same on
+every attempt, the receiver's idempotency key), ``X-Amanah-Timestamp`` (Unix seconds of this
+attempt) and ``X-Amanah-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``. A
+receiver recomputes it over the raw body, compares in constant time and refuses a timestamp
+older than five minutes (:func:`verify_signature` is that check). The secret (``whsec_…``) is
+derived from ``INTEGRATIONS_WEBHOOK_KEY`` (outside the database), the subscription's id and
+``secret_version``; it is shown once and never stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.cases.contract import may_see_sensitive
+from amanah.cases.models import Case
+from amanah.cases.policies import CASE_VIEW
+from amanah.core.errors import NotFound, ServiceError
+from amanah.customers.models import CustomerIdentifier, IdentifierType
+from amanah.customers.policies import CUSTOMER_VIEW
+from amanah.iam import authz
+from amanah.integrations.models import ExternalSystem, WebhookDelivery, WebhookSubscription
+from amanah.integrations.policies import SYSTEM_KEY_MANAGE
+
+logger = logging.getLogger(__name__)
+
+SECRET_PREFIX = "whsec_"
+SIGNATURE_TOLERANCE = 300  # seconds a receiver accepts between our timestamp and its clock
+MAX_URL = 500
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _cif(customer_id) -> str | None:
+    return (
+        CustomerIdentifier.objects.filter(
+            customer_id=customer_id, id_type=IdentifierType.CIF, is_primary=True
+        )
+        .values_list("id_value", flat=True)
+        .first()
+    )
+
+
+def case_payload(system_actor, *, case, **_objects) -> dict | None:
+    """A case as the system may see it, or None (out of its scope, or sensitive for it)."""
+    row = (
+        Case.objects.visible_to(system_actor)
+        .select_related("category", "branch")
+        .filter(pk=case.pk)
+        .first()
+    )
+    if row is None or not may_see_sensitive(system_actor, row):
+        return None
+    data = {
+        "case_no": row.case_no,
+        "status": row.status,
+        "channel": row.channel,
+        "priority": row.priority,
+        "category": row.category.code,
+        "branch": row.branch.code,
+        "received_at": _iso(row.received_at),
+        "sla_due_at": _iso(row.sla_due_at),
+        "closed_at": _iso(row.closed_at),
+        "resolution_code": row.resolution_code or None,
+    }
+    if authz.has_perm(system_actor, CUSTOMER_VIEW):
+        data["customer"] = {"cif": _cif(row.customer_id)}
+    return data
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    label: object  # lazy Indonesian label
+    permission: str  # what the system must hold to subscribe
+    payload: Callable[..., dict | None]  # (system actor, **the event's objects) -> data
+
+
+EVENTS: dict[str, WebhookEvent] = {
+    "cases.case_created": WebhookEvent(gettext_lazy("Kasus dibuat"), CASE_VIEW, case_payload),
+    "cases.case_closed": WebhookEvent(gettext_lazy("Kasus ditutup"), CASE_VIEW, case_payload),
+}
+
+
+# --------------------------------------------------------------------------- secrets, signatures
+
+
+def subscription_secret(subscription: WebhookSubscription) -> str:
+    """The signing secret: derived, never stored (a database copy alone cannot forge)."""
+    mac = hmac.new(
+        settings.INTEGRATIONS_WEBHOOK_KEY.encode(),
+        f"webhook:{subscription.pk}:{subscription.secret_version}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return SECRET_PREFIX + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def body_bytes(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"v1={mac.hexdigest()}"
+
+
+def signed_headers(delivery: WebhookDelivery, secret: str, body: bytes, timestamp: int) -> dict:
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Amanah-Webhooks/1",
+        "X-Amanah-Event": delivery.event,
+        "X-Amanah-Delivery": str(delivery.pk),
+        "X-Amanah-Timestamp": str(timestamp),
+        "X-Amanah-Signature": signature(secret, timestamp, body),
+    }
+
+
+def verify_signature(
+    secret: str, *, timestamp: str, body: bytes, signature_header: str, now: float | None = None
+) -> bool:
+    """The receiver's check: a fresh timestamp and our HMAC over exactly this body."""
+    try:
+        stamp = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    now = time.time() if now is None else now
+    if abs(now - stamp) > SIGNATURE_TOLERANCE:
+        return False
+    return hmac.compare_digest(signature(secret, stamp, body), signature_header or "")
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url) if len(url) <= MAX_URL else None
+    schemes = ("https", "http") if settings.INTEGRATIONS_WEBHOOK_ALLOW_HTTP else ("https",)
+    if parts is None or parts.scheme not in schemes or not parts.hostname or parts.username:
+        raise ServiceError(
+            "url_invalid",
+            _("Alamat webhook harus https://… tanpa nama pengguna (maks. 500 karakter)."),
+            field="url",
+        )
+    return url
+
+
+def _check_events(system: ExternalSystem, chosen) -> list[str]:
+    chosen = sorted({str(e) for e in (chosen or ())})
+    if not chosen or any(e not in EVENTS for e in chosen):
+        raise ServiceError(
+            "events_invalid", _("Pilih peristiwa dari daftar (minimal satu)."), field="events"
+        )
+    missing = [e for e in chosen if EVENTS[e].permission not in system.permissions]
+    if missing:
+        raise ServiceError(
+            "events_not_granted",
+            _("Sistem ini tidak memiliki izin untuk peristiwa: %(events)s")
+            % {"events": ", ".join(missing)},
+            field="events",
+        )
+    return chosen
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, actor, system_id, url: str, events
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe a system to events; returns the subscription and its secret (shown once)."""
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    system = (
+        ExternalSystem.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=system_id)
+        .first()
+    )
+    if system is None:
+        raise NotFound()
+    url = _check_url(url)
+    chosen = _check_events(system, events)
+    subscription = WebhookSubscription.objects.create(system=system, url=url, events=chosen)
+    audit.record(  # no URL in the trail: it may carry the receiver's own token
+        actor=actor,
+        action=AuditAction.CREATE_WEBHOOK,
+        obj=subscription,
+        meta={"system": system.name, "events": chosen, "host": urlsplit(url).hostname},
+    )
+    return subscription, subscription_secret(subscription)
+
+
+# --------------------------------------------------------------------------- the handler
+
+
+def on_event(event: str) -> Callable[..., None]:
+    """The handler of ``event`` (registered in the contract): one delivery row per active
+    subscription whose system may see the event's object, in the emitting transaction."""
+    spec = EVENTS[event]
+
+    def handle(*, actor, **objects) -> None:
+        from amanah.integrations.services import actor_for
+
+        subscriptions = list(
+            WebhookSubscription.objects.filter(active=True, events__contains=[event])
+            .select_related("system")
+            .order_by("pk")
+        )
+        if not subscriptions:
+            return
+        event_id, at = uuid.uuid4(), timezone.now()
+        rows = []
+        for subscription in subscriptions:
+            data = spec.payload(actor_for(subscription.system), **objects)
+            if data is None:
+                continue
+            rows.append(
+                WebhookDelivery(
+                    subscription=subscription,
+                    event=event,
+                    event_id=event_id,
+                    payload={
+                        "event": event,
+                        "event_id": str(event_id),
+                        "occurred_at": at.isoformat(),
+                        "data": data,
+                    },
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )
+        if rows:
+            WebhookDelivery.objects.bulk_create(rows)
+            transaction.on_commit(deliver_soon)
+
+    handle.__qualname__ = f"webhook_{event.replace('.', '_')}"
+    return handle
+
+
+def deliver_soon() -> None:
+    from amanah.integrations.tasks import deliver_soon as defer
+
+    defer()
