@@ -33,8 +33,11 @@ class RefreshResult:
 
 def _refresh_batch(branch_ids: list, now: datetime) -> int:
     figures = []
+    computed: dict = {}  # two widgets may show the same figures (volume and its trend)
     with transaction.atomic():
         for key, widget in registry.dashboard_widgets.items():
+            if widget.compute not in computed:
+                computed[widget.compute] = list(widget.compute(branch_ids, now))
             figures.extend(
                 WidgetFigure(
                     widget=key,
@@ -44,7 +47,7 @@ def _refresh_batch(branch_ids: list, now: datetime) -> int:
                     value=f.value,
                     computed_at=now,
                 )
-                for f in widget.compute(branch_ids, now)
+                for f in computed[widget.compute]
                 if f.value
             )
         WidgetFigure.objects.filter(branch_id__in=branch_ids).delete()

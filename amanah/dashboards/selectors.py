@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from amanah.core import registry
@@ -129,7 +128,3 @@ def director_widget_get(actor, key: str) -> tuple[str, Widget]:
     if not _may_see(actor, widget):
         raise NotFound(_("Widget tidak ditemukan."))
     return key, widget
-
-
-def last_refresh() -> datetime | None:
-    return WidgetFigure.objects.aggregate(at=Max("computed_at"))["at"]
