@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "amanah.calendars",
     "amanah.followup",
     "amanah.breakglass",
+    "amanah.dashboards",
     "amanah.demo",
 ]
 

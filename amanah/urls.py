@@ -27,6 +27,7 @@ urlpatterns = [
     path("marketing/", include("amanah.marketing.urls")),
     path("messaging/", include("amanah.messaging.urls")),
     path("insight/", include("amanah.insight.urls")),
+    path("dasbor/", include("amanah.dashboards.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),

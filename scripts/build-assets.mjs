@@ -11,6 +11,7 @@ const files = {
   "alpine.min.js": "node_modules/@alpinejs/csp/dist/cdn.min.js",
   "pico.min.css": "node_modules/@picocss/pico/css/pico.min.css",
   "sortable.min.js": "node_modules/sortablejs/Sortable.min.js",
+  "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
 };
 
 mkdirSync(vendor, { recursive: true });

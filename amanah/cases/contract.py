@@ -16,13 +16,15 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
-from amanah.cases import services
+from amanah.cases import dashboard, services
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
 from amanah.cases.models import CaseStatus as S
 from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
+    CASE_DASHBOARD,
+    CASE_DASHBOARD_OJK,
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_UPDATE,
@@ -47,6 +49,7 @@ from amanah.core.contributions import (
     TimelineEvent,
     TimelineKind,
     TimelineProvider,
+    Widget,
     in_window,
 )
 from amanah.documents.contract import register_owner
@@ -245,6 +248,70 @@ registry.quick_actions.register(
     order=40,
 )
 registry.merge_movers.register("cases.cases", move_cases)
+
+# Dashboard widgets (issue 15): aggregates per branch, computed by the dashboards' refresh job.
+registry.dashboard_widgets.register(
+    "cases.sla_compliance",
+    Widget(
+        gettext_lazy("Kepatuhan SLA per bulan"),
+        CASE_DASHBOARD,
+        personal_data=False,
+        compute=dashboard.sla_compute,
+        present=dashboard.sla_present,
+        chart="line",
+        note=gettext_lazy("Kasus dengan jawaban akhir, menurut bulan jawaban (12 bulan)."),
+    ),
+    order=10,
+)
+registry.dashboard_widgets.register(
+    "cases.backlog_age",
+    Widget(
+        gettext_lazy("Backlog menurut umur"),
+        CASE_DASHBOARD,
+        personal_data=False,
+        compute=dashboard.backlog_compute,
+        present=dashboard.backlog_present,
+        note=gettext_lazy("Kasus terbuka, hari kalender sejak diterima."),
+    ),
+    order=20,
+)
+registry.dashboard_widgets.register(
+    "cases.volume_category_branch",
+    Widget(
+        gettext_lazy("Volume pengaduan per kategori dan cabang"),
+        CASE_DASHBOARD,
+        personal_data=False,
+        compute=dashboard.volume_compute,
+        present=dashboard.volume_present,
+        note=gettext_lazy("Pengaduan diterima dalam 12 bulan terakhir."),
+    ),
+    order=30,
+)
+registry.dashboard_widgets.register(
+    "cases.volume_trend",
+    Widget(
+        gettext_lazy("Tren bulanan pengaduan per kategori"),
+        CASE_DASHBOARD,
+        personal_data=False,
+        compute=dashboard.volume_compute,
+        present=dashboard.trend_present,
+        chart="line",
+        note=gettext_lazy("Pengaduan diterima per bulan, 12 bulan terakhir."),
+    ),
+    order=40,
+)
+registry.dashboard_widgets.register(
+    "cases.ojk_day20",
+    Widget(
+        gettext_lazy("Tanda hari ke-20 OJK"),
+        CASE_DASHBOARD_OJK,
+        personal_data=False,
+        compute=dashboard.ojk_compute,
+        present=dashboard.ojk_present,
+        note=gettext_lazy("Pengaduan regulasi yang masih terbuka, per cabang."),
+    ),
+    order=50,
+)
 # No offer to a customer while a sensitive (fraud/scam) case is open: consent's contactability
 # asks this rule instead of importing cases (consent is the lower app).
 register_contact_blocker(

@@ -66,3 +66,16 @@ TIMELINE_SENSITIVE = declare(
     _("Lihat rincian peristiwa kategori sensitif"),
     default_roles=(R.SUPERVISOR, R.COMPLIANCE),
 )
+
+# Issue 15: the dashboards' case widgets (counts only, never a person). Two permissions so the
+# matrix can show the service figures without the regulatory ones, or the other way round.
+CASE_DASHBOARD = declare(
+    "case.dashboard",
+    _("Dasbor layanan: kepatuhan SLA, backlog, volume pengaduan (angka agregat)"),
+    default_roles=(R.DIRECTOR,),
+)
+CASE_DASHBOARD_OJK = declare(
+    "case.dashboard_ojk",
+    _("Dasbor: pengaduan lewat hari ke-20 OJK dan perpanjangan (angka agregat)"),
+    default_roles=(R.DIRECTOR,),
+)

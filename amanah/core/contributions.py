@@ -152,3 +152,69 @@ class RowGrantSource:
     permission: str
     grants: Callable[[object, datetime], list]
     lends: frozenset[str] = frozenset()
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One pre-computed aggregate of a dashboard widget for one branch, as a refresh job
+    stores it: ``series`` (a category, a bucket, a measure) and ``bucket`` (a month
+    ``"2026-05"``, or ``""``) are the widget's own codes; ``value`` is a count."""
+
+    branch_id: object
+    series: str
+    bucket: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A share shown as a percentage; hidden (with its parts) when ``whole`` is a small count."""
+
+    part: int
+    whole: int
+
+
+@dataclass(frozen=True)
+class WidgetTable:
+    """What a widget shows: ``header`` (the first column labels the rows) and ``rows`` of
+    ``[label, int | Ratio, …]``. The chart plots columns ``chart_columns`` (indices into the
+    header; all but the first when empty) against the row labels, so the chart and its table
+    view are the same figures."""
+
+    header: list
+    rows: list
+    chart_columns: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard widget (``registry.dashboard_widgets``, key ``"<app>.<name>"``).
+
+    ``compute(branch_ids, now) -> Iterable[Figure]`` reads the owning app's tables for a batch
+    of branches; only the dashboards' refresh job calls it (never a page view).
+    ``present(figures, branch_labels) -> WidgetTable`` turns the stored figures of the
+    branches in the reader's scope into the table the page, the chart and the CSV show.
+    ``permission`` is what a role needs to see the widget; ``personal_data`` marks a widget
+    that names or identifies people (never on an aggregates-only dashboard). ``chart`` is a
+    Chart.js type ("bar", "line").
+    """
+
+    label: str | Promise
+    permission: str
+    personal_data: bool
+    compute: Callable[..., object]
+    present: Callable[..., WidgetTable]
+    chart: str = "bar"
+    note: str | Promise = ""
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """A home page in place of the link tiles, for a role holding ``permission``:
+    ``view(request) -> HttpResponse``. The first registered one the role holds wins."""
+
+    permission: str
+    view: Callable[..., object]

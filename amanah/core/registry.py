@@ -142,8 +142,12 @@ scoring_signals = Registry("lead scoring signals")
 # TemplateVariable — a placeholder message templates may use ("customer.first_name" -> variable),
 # registered by the app that owns the data; nothing outside this allow-list renders.
 template_variables = Registry("template variables")
-# Dashboard widgets and import targets (for the contexts that will offer them).
+# Widget — a dashboard widget ("cases.sla_compliance" -> widget): its permission, whether it
+# shows personal data, how its figures are computed (by the dashboards' refresh job) and shown.
 dashboard_widgets = Registry("dashboard widgets")
+# HomePage — a role's home page instead of the link tiles (the first one the role holds).
+home_pages = Registry("home pages")
+# Import targets (for the contexts that will offer them).
 import_targets = Registry("import targets")
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
 access_hooks = Registry("access hooks")

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from amanah.core import access
+from amanah.core import access, registry
 from amanah.core.errors import error_body
 from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
 from amanah.core.policies import HOME_VIEW
@@ -50,6 +50,10 @@ def requires(permission: str, *, mfa_exempt: bool = False):
 
 @requires(HOME_VIEW)
 def home(request):
+    """The first registered home page the role holds (a dashboard), else the link tiles."""
+    for _key, page in registry.home_pages.items():
+        if access.has_perm(request.user, page.permission):
+            return page.view(request)
     return render(request, "core/home.html")
 
 

@@ -24,6 +24,12 @@ R = RoleKey
 CASES = [
     ViewCase("core:home", "home.view"),
     ViewCase("insight:rfm_runs", "insight.rfm.run"),
+    ViewCase("dashboards:director", "dashboard.director"),
+    ViewCase(
+        "dashboards:widget_csv",
+        "dashboard.director",
+        kwargs=lambda w: {"key": "cases.backlog_age"},
+    ),
     ViewCase("insight:rfm_run_now", "insight.rfm.run", method="post", ok_status=(303,)),
     ViewCase("api:openapi-json", "api.docs"),
     ViewCase("api:openapi-view", "api.docs"),

@@ -1,0 +1,130 @@
+"""What a dashboard shows: the stored figures of the branches in the reader's scope, through
+each widget's ``present``, with small counts suppressed before anything leaves this module.
+
+Suppression (seed 003 Bab 6.3.1, aggregates only): a count from 1 to 4 is shown as "< 5" in
+the table, the chart data (``null``) and the CSV alike; a percentage whose base or part is such a
+count is hidden too ("—"). Zero is shown (it describes no one). Figures are read from the summary
+table only (one indexed query per widget), never from the base tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from amanah.core import registry
+from amanah.core.contributions import Figure, Ratio, Widget
+from amanah.core.errors import NotFound
+from amanah.dashboards.models import WidgetFigure
+from amanah.dashboards.policies import DASHBOARD_DIRECTOR
+from amanah.iam import authz
+from amanah.iam.models import Branch
+
+SMALL_COUNT = 5
+SUPPRESSED = "< 5"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    value: float | int | None  # what the chart plots; None when hidden
+
+
+@dataclass
+class Shown:
+    """One widget as a page, a chart and a CSV see it (already suppressed)."""
+
+    key: str
+    widget: Widget
+    header: list[str]
+    rows: list[list[Cell]]
+    computed_at: datetime | None
+    chart: dict = field(default_factory=dict)
+
+    @property
+    def chart_id(self) -> str:
+        """The id of the chart's JSON (``json_script``) that ``js/dashboards.js`` draws."""
+        return "chart-" + self.key.replace(".", "-").replace("_", "-")
+
+
+def _count(n: int) -> Cell:
+    if 0 < n < SMALL_COUNT:
+        return Cell(SUPPRESSED, None)
+    return Cell(str(n), n)
+
+
+def _ratio(r: Ratio) -> Cell:
+    # The share would give back a hidden count (its base, or its part next to the base).
+    if r.whole < SMALL_COUNT or 0 < r.part < SMALL_COUNT:
+        return Cell("—", None)
+    percent = round(100 * r.part / r.whole, 1)
+    return Cell(f"{percent:.1f}", percent)
+
+
+def _cell(value) -> Cell:
+    if isinstance(value, Ratio):
+        return _ratio(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return Cell(str(value), None)
+    return _count(value)
+
+
+def _chart(widget: Widget, header: list[str], rows: list[list[Cell]], columns) -> dict:
+    columns = columns or tuple(range(1, len(header)))
+    return {
+        "type": widget.chart,
+        "labels": [row[0].text for row in rows],
+        "datasets": [{"label": header[i], "data": [row[i].value for row in rows]} for i in columns],
+    }
+
+
+def _branch_labels(branch_ids) -> dict:
+    return {
+        pk: f"{code} · {name}"
+        for pk, code, name in Branch.objects.filter(pk__in=branch_ids).values_list(
+            "pk", "code", "name"
+        )
+    }
+
+
+def widget_shown(actor, key: str, widget: Widget) -> Shown:
+    figures = authz.filter_by_branch_scope(
+        WidgetFigure.objects.filter(widget=key), actor, field="branch"
+    )
+    stored = list(figures.values_list("branch_id", "series", "bucket", "value", "computed_at"))
+    found = [Figure(b, s, k, v) for b, s, k, v, _at in stored]
+    computed_at = max((row[4] for row in stored), default=None)
+    table = widget.present(found, _branch_labels({f.branch_id for f in found}))
+    header = [str(h) for h in table.header]
+    rows = [[_cell(v) if i else Cell(str(v), None) for i, v in enumerate(r)] for r in table.rows]
+    return Shown(
+        key, widget, header, rows, computed_at, _chart(widget, header, rows, table.chart_columns)
+    )
+
+
+def _may_see(actor, widget: Widget) -> bool:
+    return not widget.personal_data and authz.has_perm(actor, widget.permission)
+
+
+def director_dashboard(actor) -> list[Shown]:
+    """The widgets the actor may see on the director's dashboard: no personal data, the
+    widget's own permission held."""
+    authz.require(actor, DASHBOARD_DIRECTOR)
+    return [
+        widget_shown(actor, key, widget)
+        for key, widget in registry.dashboard_widgets.items()
+        if _may_see(actor, widget)
+    ]
+
+
+def director_widget_get(actor, key: str) -> tuple[str, Widget]:
+    """One widget of the director's dashboard; unknown, not permitted or personal: 404."""
+    authz.require(actor, DASHBOARD_DIRECTOR)
+    if key not in registry.dashboard_widgets:
+        raise NotFound(_("Widget tidak ditemukan."))
+    widget = registry.dashboard_widgets.get(key)
+    if not _may_see(actor, widget):
+        raise NotFound(_("Widget tidak ditemukan."))
+    return key, widget

@@ -1,0 +1,33 @@
+"""The dashboards' one user-triggered write: a widget's CSV, recorded as EXPORT_DATA."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.dashboards import selectors
+from amanah.iam.models import TimeZoneChoice
+
+
+def zone_label() -> str:
+    """WIB / WITA / WIT for the reader's active zone (the zone's name otherwise)."""
+    key = str(timezone.get_current_timezone())
+    return str(TimeZoneChoice(key).label).split(" ")[0] if key in TimeZoneChoice.values else key
+
+
+def widget_export(*, actor, key: str) -> selectors.Shown:
+    """A director's widget for the CSV (suppressed like the page), audited in one
+    transaction. Unknown or not permitted: 404 and nothing recorded."""
+    with transaction.atomic():
+        key, widget = selectors.director_widget_get(actor, key)
+        shown = selectors.widget_shown(actor, key, widget)
+        audit.record(
+            actor=actor,
+            action=AuditAction.EXPORT_DATA,
+            object_type="DASHBOARD_WIDGET",
+            object_id=key,
+            meta={"rows": len(shown.rows), "zone": zone_label()},
+        )
+    return shown

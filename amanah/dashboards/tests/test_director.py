@@ -1,0 +1,235 @@
+"""The director's dashboard on a hand-computed fixture (issue 15).
+
+Now is Mon 15 June 2026, 10.00 WIB. Branch MDN01 (WIB):
+- six TRX_FAIL complaints received Mon 4 May 10.00; five answered at 11.00 the same day
+  (within SLA), one still open (42 days old; its OJK day 20 was 8 June: past);
+- two CARD_ATM complaints received Wed 10 June 09.00, open (5 days old).
+Branch PMS01 (WIB): one TRX_FAIL complaint received Fri 12 June 09.00, open (3 days old).
+
+Expected, after the refresh job (counts 1–4 shown as "< 5"):
+- SLA compliance: May 2026 — 5 answered, 5 within SLA, 100.0 %;
+- backlog: 3–7 days: 3 → "< 5"; > 30 days: 1 → "< 5"; the other buckets 0;
+- volume: TRX_FAIL × MDN01 6, TRX_FAIL × PMS01 "< 5", CARD_ATM × MDN01 "< 5", CARD_ATM × PMS01 0;
+- trend: May — TRX_FAIL 6, CARD_ATM 0; June — TRX_FAIL "< 5", CARD_ATM "< 5";
+- OJK day 20: MDN01 past day 20 "< 5", PMS01 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from amanah.audit.models import AuditLog
+from amanah.cases import services as cases
+from amanah.cases.policies import CASE_VIEW
+from amanah.cases.tests.conftest import WIB, at
+from amanah.conftest import sign_in
+from amanah.core import registry
+from amanah.core.contributions import Widget, WidgetTable
+from amanah.core.roles import RoleKey as R
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.dashboards import selectors
+from amanah.dashboards.models import WidgetFigure
+from amanah.dashboards.refresh import dashboards_refresh
+
+NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=WIB)
+FINAL = "Dana Rp 2.500.000 sudah dikembalikan ke rekening nasabah."
+PEOPLE = [
+    # name, NIK, phone, e-mail of the fixture customers
+    ("Budi Santoso Sitorus", "1271010101800001", "082160003003", "budi.sitorus@contoh.id"),
+    ("Rina Marpaung", "1272020202850002", "081370004004", "rina.marpaung@contoh.id"),
+]
+
+
+def _customer(system, branch, name, nik, phone, email):
+    return customer_create(
+        actor=system,
+        data=CustomerInput(full_name=name, home_branch=branch, phone=phone, nik=nik, email=email),
+    )
+
+
+@pytest.fixture
+def world(db, system, branch_a, branch_b, make_user):
+    agent_a = make_user(R.AGENT, branches=[branch_a])
+    agent_b = make_user(R.AGENT, branches=[branch_b])
+    budi = _customer(system, branch_a, *PEOPLE[0])
+    rina = _customer(system, branch_b, *PEOPLE[1])
+
+    def complaint(agent, customer, category, when, *, answered=None):
+        with at(when):
+            case = cases.case_create(
+                actor=agent,
+                data=cases.CaseInput(
+                    customer=customer,
+                    channel="BRANCH",
+                    category_code=category,
+                    priority="MEDIUM",
+                    description=f"Keluhan {customer.full_name}: saldo terpotong tanpa transaksi.",
+                ),
+            )
+        if answered:
+            with at(answered):
+                cases.case_final_response(actor=agent, case=case, text=FINAL)
+
+    may4 = dt.datetime(2026, 5, 4, 10, 0, tzinfo=WIB)
+    for n in range(6):
+        answered = may4 + dt.timedelta(hours=1) if n < 5 else None
+        complaint(agent_a, budi, "TRX_FAIL", may4, answered=answered)
+    for _n in range(2):
+        complaint(agent_a, budi, "CARD_ATM", dt.datetime(2026, 6, 10, 9, tzinfo=WIB))
+    complaint(agent_b, rina, "TRX_FAIL", dt.datetime(2026, 6, 12, 9, tzinfo=WIB))
+    dashboards_refresh(now=NOW)
+    return {"a": branch_a, "b": branch_b}
+
+
+@pytest.fixture
+def director(make_user):
+    return make_user(R.DIRECTOR)
+
+
+def _tables(actor) -> dict[str, list[list[str]]]:
+    return {
+        s.key: [s.header, *([c.text for c in row] for row in s.rows)]
+        for s in selectors.director_dashboard(actor)
+    }
+
+
+def test_widget_figures_after_the_refresh(world, director):
+    with translation.override("id"):
+        t = _tables(director)
+    assert t["cases.sla_compliance"] == [
+        ["Bulan", "Kasus selesai", "Selesai dalam SLA", "Kepatuhan SLA (%)"],
+        ["Mei 2026", "5", "5", "100.0"],
+    ]
+    assert t["cases.backlog_age"][1:] == [
+        ["0–2 hari", "0"],
+        ["3–7 hari", "< 5"],
+        ["8–14 hari", "0"],
+        ["15–30 hari", "0"],
+        ["> 30 hari", "< 5"],
+    ]
+    assert t["cases.volume_category_branch"] == [
+        ["Kategori", "MDN01 · KC Medan", "PMS01 · KC Pematangsiantar"],
+        ["Kartu / ATM", "< 5", "0"],
+        ["Transaksi gagal", "6", "< 5"],
+    ]
+    assert t["cases.volume_trend"] == [
+        ["Bulan", "Kartu / ATM", "Transaksi gagal"],
+        ["Mei 2026", "0", "6"],
+        ["Juni 2026", "< 5", "< 5"],
+    ]
+    assert [row[:2] for row in t["cases.ojk_day20"][1:]] == [["MDN01 · KC Medan", "< 5"]]
+
+
+def test_small_counts_never_reach_the_chart_data(world, director):
+    shown = {s.key: s for s in selectors.director_dashboard(director)}
+    volume = shown["cases.volume_category_branch"].chart
+    assert volume["labels"] == ["Kartu / ATM", "Transaksi gagal"]
+    assert [d["data"] for d in volume["datasets"]] == [[None, 6], [0, None]]
+    backlog = shown["cases.backlog_age"].chart["datasets"][0]["data"]
+    assert backlog == [0, None, 0, 0, None]
+    for s in shown.values():
+        for dataset in s.chart["datasets"]:
+            assert not any(v in (1, 2, 3, 4) for v in dataset["data"]), s.key
+
+
+def test_refresh_is_idempotent_and_forgets_what_is_gone(world, director):
+    before = set(WidgetFigure.objects.values_list("widget", "branch", "series", "bucket", "value"))
+    dashboards_refresh(now=NOW, batch=1)  # one branch per transaction
+    after = set(WidgetFigure.objects.values_list("widget", "branch", "series", "bucket", "value"))
+    assert after == before
+    WidgetFigure.objects.create(
+        widget="gone.widget", branch=world["a"], series="x", bucket="", value=9, computed_at=NOW
+    )
+    dashboards_refresh(now=NOW)
+    assert not WidgetFigure.objects.filter(widget="gone.widget").exists()
+
+
+def test_director_pages_and_csvs_hold_no_personal_data(world, director):
+    client = sign_in(Client(), director)
+    pages = [client.get("/"), client.get(reverse("dashboards:director"))]
+    for page in pages:
+        assert page.status_code == 200
+        assert b'data-testid="widget-cases.sla_compliance"' in page.content
+        assert b"vendor/chart.umd.min.js" in page.content
+    bodies = [p.content.decode() for p in pages]
+    for key, _widget in registry.dashboard_widgets.items():
+        response = client.get(reverse("dashboards:widget_csv", args=[key]))
+        assert response.status_code == 200, key
+        bodies.append(b"".join(response.streaming_content).decode())
+    for body in bodies:
+        for person in PEOPLE:
+            for value in (*person, person[0].split()[0], person[2][-6:]):
+                assert value.lower() not in body.lower(), value
+        assert "Keluhan" not in body  # case descriptions
+    exports = AuditLog.objects.filter(action="EXPORT_DATA", object_type="DASHBOARD_WIDGET")
+    assert exports.count() == len(registry.dashboard_widgets)
+
+
+def test_csv_is_suppressed_and_in_the_readers_zone(world, director):
+    client = sign_in(Client(), director)
+    response = client.get(reverse("dashboards:widget_csv", args=["cases.volume_category_branch"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][-1] == "diperbarui (WIB)"
+    assert [r[:3] for r in rows[1:]] == [
+        ["Kartu / ATM", "< 5", "0"],
+        ["Transaksi gagal", "6", "< 5"],
+    ]
+    assert {r[-1] for r in rows[1:]} == {"2026-06-15 10:00"}
+    audit = AuditLog.objects.get(object_type="DASHBOARD_WIDGET")
+    assert audit.object_id == "cases.volume_category_branch"
+    assert audit.meta == {"rows": 2, "zone": "WIB"}
+
+
+def test_each_widget_needs_its_permission_and_no_personal_data(world, director, make_user):
+    def table(figures, labels):
+        return WidgetTable(["x", "n"], [["a", 7]])
+
+    personal = Widget("P", "dashboard.director", True, lambda ids, now: [], table)
+    not_held = Widget("Q", CASE_VIEW, False, lambda ids, now: [], table)
+    with (
+        registry.dashboard_widgets.temporarily("tests.personal", personal),
+        registry.dashboard_widgets.temporarily("tests.not_held", not_held),
+    ):
+        keys = {s.key for s in selectors.director_dashboard(director)}
+        assert "cases.ojk_day20" in keys
+        assert not keys & {"tests.personal", "tests.not_held"}
+        client = sign_in(Client(), director)
+        for key in ("tests.personal", "tests.not_held", "no.such"):
+            assert client.get(reverse("dashboards:widget_csv", args=[key])).status_code == 404
+    assert not AuditLog.objects.filter(object_type="DASHBOARD_WIDGET").exists()
+    agent = sign_in(Client(), make_user(R.AGENT, branches=[world["a"]]))
+    assert agent.get(reverse("dashboards:director")).status_code == 403
+    home = agent.get("/")
+    assert home.status_code == 200 and b"widget-cases" not in home.content
+
+
+def test_scope_limits_the_figures(world, make_user):
+    director_b = make_user(R.DIRECTOR, branches=[world["b"]])
+    t = _tables(director_b)
+    assert t["cases.volume_category_branch"] == [
+        ["Kategori", "PMS01 · KC Pematangsiantar"],
+        ["Transaksi gagal", "< 5"],
+    ]
+
+
+def test_english_smoke(world, director):
+    client = sign_in(Client(), director)
+    client.post(reverse("core:set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("dashboards:director"))
+    assert page.status_code == 200
+    assert b"Director's dashboard" in page.content
+    assert b"SLA compliance by month" in page.content
+    data = json.loads(
+        page.content.split(b'id="chart-cases-sla-compliance" type="application/json">')[1].split(
+            b"</script>"
+        )[0]
+    )
+    assert data["type"] == "line"

@@ -1,0 +1,48 @@
+"""The director's dashboard (also the director's home page) and each widget's CSV."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from amanah.core.exports import csv_response
+from amanah.core.views import requires
+from amanah.dashboards import selectors, services
+from amanah.dashboards.policies import DASHBOARD_DIRECTOR
+
+
+def _page(request):
+    widgets = selectors.director_dashboard(request.user)
+    return render(
+        request,
+        "dashboards/director.html",
+        {"widgets": widgets, "zone": services.zone_label()},
+    )
+
+
+@requires(DASHBOARD_DIRECTOR)
+def director(request):
+    return _page(request)
+
+
+def director_home(request):
+    """The home page of a role holding DASHBOARD_DIRECTOR (``core.views.home`` checked it)."""
+    return _page(request)
+
+
+def _local(at) -> str:
+    return date_format(timezone.localtime(at), "Y-m-d H:i") if at else ""
+
+
+@requires(DASHBOARD_DIRECTOR)
+def widget_csv(request, key: str):
+    shown = services.widget_export(actor=request.user, key=key)
+    zone = services.zone_label()
+    header = [*shown.header, f"diperbarui ({zone})"]
+    refreshed = _local(shown.computed_at)
+    return csv_response(
+        f"dasbor-{key.replace('.', '-')}.csv",
+        header,
+        ([*(cell.text for cell in row), refreshed] for row in shown.rows),
+    )
