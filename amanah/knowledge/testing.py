@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from amanah.core.roles import RoleKey as R
 from amanah.core.testing import ViewCase
 from amanah.knowledge import services
 from amanah.knowledge.models import Article
@@ -30,33 +29,13 @@ def publish(author, reviewer, article: Article) -> Article:
 
 
 def _kb(w: dict) -> dict:
-    """A published article, and a draft of another writer (out of an agent's scope); built on
-    first use so the other view checks do not pay for it."""
+    """A published article, and a draft no member of staff wrote (so out of an agent's own
+    scope); built on first use, by the system actor, whatever the matrix holds by then."""
     if "kb" not in w:
-        from amanah.conftest import PASSWORD
-        from amanah.iam import services as iam
-
-        def staff(role, name):
-            user = iam.user_create(
-                actor=_system(),
-                username=name,
-                full_name=name,
-                password=PASSWORD,
-                roles=[role],
-                scopes=[iam.ScopeInput(branch=None)],
-                home_branch=w["branch_a"],
-            )
-            user.active_role = iam.default_role(user)
-            return user
-
-        writer, reviewer = staff(R.SUPERVISOR, "kb_writer"), staff(R.SUPERVISOR, "kb_reviewer")
-        published = publish(writer, reviewer, write(writer))
-        draft = write(writer, title="Draf kartu ATM terblokir")
-        w["kb"] = {
-            "published": published,
-            "draft": draft,
-            "draft_version": draft.versions.get(),
-        }
+        system = _system()
+        published = publish(system, system, write(system))
+        draft = write(system, title="Draf kartu ATM terblokir")
+        w["kb"] = {"published": published, "draft": draft, "draft_version": draft.versions.get()}
     return w["kb"]
 
 
