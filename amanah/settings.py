@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "amanah.integrations",
     "amanah.calendars",
     "amanah.followup",
+    "amanah.knowledge",
     "amanah.breakglass",
     "amanah.dashboards",
     "amanah.demo",

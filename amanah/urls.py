@@ -31,6 +31,8 @@ urlpatterns = [
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),
+    path("pengetahuan/", include("amanah.knowledge.urls")),
+    path("faq/", include("amanah.knowledge.urls_public")),
     path("integrasi/", include("amanah.integrations.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("berhenti/", include("amanah.consent.urls")),

@@ -105,6 +105,9 @@ class AuditAction(models.TextChoices):
     BREAK_GLASS_REJECT = "BREAK_GLASS_REJECT", _("Tolak akses darurat")
     BREAK_GLASS_REVIEW = "BREAK_GLASS_REVIEW", _("Tinjau akses darurat")
     BREAK_GLASS_ACCESS = "BREAK_GLASS_ACCESS", _("Buka nasabah lewat akses darurat")
+    CREATE_ARTICLE = "CREATE_ARTICLE", _("Buat artikel pengetahuan")
+    CREATE_ARTICLE_VERSION = "CREATE_ARTICLE_VERSION", _("Buka versi baru artikel pengetahuan")
+    UPDATE_ARTICLE = "UPDATE_ARTICLE", _("Ubah draf artikel pengetahuan")
 
 
 class AuditLog(models.Model):

@@ -17,9 +17,10 @@ from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.cases import dashboard, services
-from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
+from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory
 from amanah.cases.models import CaseStatus as S
 from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
+from amanah.cases.panels import CasePanel, register_case_panel
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -61,13 +62,22 @@ from amanah.workflow.contract import (
 )
 
 __all__ = [
+    "CasePanel",
     "NoticeNotSent",
     "case_notices_not_sent",
+    "case_categories",
     "case_numbers",
     "has_open_sensitive_case",
     "may_see_sensitive",
     "open_sensitive_case_exists",
+    "register_case_panel",
 ]
+
+
+def case_categories() -> dict[str, str]:
+    """``{code: name}`` of every complaint category, active ones and retired ones alike (an
+    article written for a category stays tied to it); for apps that tag things by category."""
+    return dict(CaseCategory.objects.order_by("code").values_list("code", "name"))
 
 
 def case_numbers(ids, *, actor) -> dict[str, str]:

@@ -33,6 +33,7 @@ from amanah.cases.forms import (
     SlaPolicyForm,
 )
 from amanah.cases.models import Case, CaseAttachment, CaseCategory, CaseStatus, SlaPolicy
+from amanah.cases.panels import panels_for
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -151,6 +152,7 @@ def _detail_context(request, case, **forms):
         "extension_form": ExtensionForm(),
         "root_cause_form": RootCauseForm(initial={"root_cause": case.root_cause}),
         "now": timezone.now(),
+        "panels": panels_for(case, actor=actor),
     }
 
 

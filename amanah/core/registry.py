@@ -157,6 +157,9 @@ row_grant_sources = Registry("row grant sources")
 # Bearer tokens other than a user's, by prefix: "ams_" -> fn(raw, *, remote_addr) -> actor | None
 # (integrations: system API keys). ``core.access.authenticate_token`` picks one by prefix.
 token_authenticators = Registry("token authenticators")
+# "knowledge.suggestions" -> cases.panels.CasePanel: a small panel on the case page, offered by
+# an app above cases (registered through cases.contract.register_case_panel).
+case_panels = Registry("case page panels")
 # "cases.Case" -> documents.owners.OwnerKind, through documents.contract.register_owner
 document_owners = Registry("document owners")
 # "cases.Case" -> audit.labels.ObjectLabels: how the audit viewer names an object of that type

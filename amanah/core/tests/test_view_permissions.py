@@ -18,6 +18,7 @@ from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
 from amanah.integrations import testing as integrations_testing
+from amanah.knowledge import testing as knowledge_testing
 
 R = RoleKey
 
@@ -545,6 +546,7 @@ CASES = [
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
     *integrations_testing.VIEW_CASES,
+    *knowledge_testing.VIEW_CASES,
 ]
 
 
