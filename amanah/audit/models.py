@@ -102,6 +102,8 @@ class AuditAction(models.TextChoices):
     BREAK_GLASS_REJECT = "BREAK_GLASS_REJECT", _("Tolak akses darurat")
     BREAK_GLASS_REVIEW = "BREAK_GLASS_REVIEW", _("Tinjau akses darurat")
     BREAK_GLASS_ACCESS = "BREAK_GLASS_ACCESS", _("Buka nasabah lewat akses darurat")
+    SEND_SURVEY = "SEND_SURVEY", _("Kirim undangan survei")
+    RECORD_SURVEY_RESPONSE = "RECORD_SURVEY_RESPONSE", _("Catat jawaban survei nasabah")
 
 
 class AuditLog(models.Model):
