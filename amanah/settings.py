@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "amanah.calendars",
     "amanah.followup",
     "amanah.knowledge",
+    "amanah.surveys",
     "amanah.breakglass",
     "amanah.dashboards",
     "amanah.demo",
@@ -477,3 +478,16 @@ MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", 
 
 # Cases: a closed case may be reopened (supervisor, with a reason) within this many days.
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 14)
+
+# Surveys (seed 001 §9): a survey link works this many days; CES goes out after cases of these
+# categories (comma-separated codes); NPS asks each customer once every SURVEY_NPS_INTERVAL_DAYS
+# (0: no NPS), a batch of SURVEY_NPS_BATCH per job, the first job at SURVEY_NPS_CRON.
+SURVEY_TOKEN_DAYS = env_int("SURVEY_TOKEN_DAYS", 14)
+SURVEY_CES_CATEGORIES = [
+    code.strip().upper()
+    for code in os.environ.get("SURVEY_CES_CATEGORIES", "LOAN_CREDIT,FRAUD_SCAM").split(",")
+    if code.strip()
+]
+SURVEY_NPS_INTERVAL_DAYS = env_int("SURVEY_NPS_INTERVAL_DAYS", 90)
+SURVEY_NPS_BATCH = env_int("SURVEY_NPS_BATCH", 1000)
+SURVEY_NPS_CRON = os.environ.get("SURVEY_NPS_CRON", "30 3 * * *")

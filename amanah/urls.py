@@ -36,6 +36,7 @@ urlpatterns = [
     path("integrasi/", include("amanah.integrations.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("berhenti/", include("amanah.consent.urls")),
+    path("survei/", include("amanah.surveys.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]
 

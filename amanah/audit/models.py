@@ -108,6 +108,8 @@ class AuditAction(models.TextChoices):
     CREATE_ARTICLE = "CREATE_ARTICLE", _("Buat artikel pengetahuan")
     CREATE_ARTICLE_VERSION = "CREATE_ARTICLE_VERSION", _("Buka versi baru artikel pengetahuan")
     UPDATE_ARTICLE = "UPDATE_ARTICLE", _("Ubah draf artikel pengetahuan")
+    SEND_SURVEY = "SEND_SURVEY", _("Kirim undangan survei")
+    RECORD_SURVEY_RESPONSE = "RECORD_SURVEY_RESPONSE", _("Catat jawaban survei nasabah")
 
 
 class AuditLog(models.Model):

@@ -1,5 +1,6 @@
 """The default SERVICE and STAFF templates every installation gets (issue 12): the case
-receipt, status update and final response to customers, and the SLA digest e-mail to staff.
+receipt, status update and final response and the survey invitation (issue 16) to customers,
+and the SLA digest e-mail to staff.
 
 Without them a deployment sends none of those messages (``messaging.notices`` skips a notice
 whose template is not approved), so they are installed on every installation, not only in the

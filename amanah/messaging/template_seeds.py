@@ -1,11 +1,13 @@
 """The demo's message templates (loaded by ``amanah.demo``): a case receipt by email and
-WhatsApp, a case status update and final response, a campaign offer for every channel a
-campaign sends on (email, WhatsApp, SMS), and the SLA digest to staff (one per run and
-step: warnings, breaches or OJK day-20 flags).
+WhatsApp, a case status update and final response, the survey invitation (CSAT/CES/NPS, by
+email and WhatsApp), a campaign offer for every channel a campaign sends on (email, WhatsApp,
+SMS), and the SLA digest to staff (one per run and step: warnings, breaches or OJK day-20
+flags).
 
-The SERVICE and STAFF ones (receipt, status update, final response, SLA digest) are every
-installation's defaults: ``template_defaults`` installs them after each ``amanah migrate``
-under its integration actor. The offers are the demo's only (``seed_templates``, below).
+The SERVICE and STAFF ones (receipt, status update, final response, survey invitation, SLA
+digest) are every installation's defaults: ``template_defaults`` installs them after each
+``amanah migrate`` under its integration actor. The offers are the demo's only
+(``seed_templates``, below).
 
 In the demo, written and decided through the ordinary services: the marketing user writes the
 missing ones, approves the SERVICE and STAFF ones herself (allowed, see ``template_services``)
@@ -83,6 +85,26 @@ SEEDS: list[dict] = [
         "provider_template": "case_resolved",
         "text": "Halo {{customer.first_name}}, pengaduan {{case.case_no}} telah diselesaikan: "
         "{{case.final_response}}",
+    },
+    {
+        "key": "survey.invitation",
+        "channel": "EMAIL",
+        "purpose": "SERVICE",
+        "name": "Undangan survei (email)",
+        "subject": "{{customer.first_name}}, bagaimana pengalaman Anda?",
+        "text": "Halo {{customer.first_name}},\n\n{{survey.question}}\n"
+        "Jawab dalam satu menit melalui tautan pribadi ini (berlaku sekali):\n{{survey.url}}\n\n"
+        "Terima kasih atas masukan Anda.",
+    },
+    {
+        "key": "survey.invitation",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Undangan survei (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "survey_invitation",
+        "text": "Halo {{customer.first_name}}, {{survey.question}} Jawab melalui tautan "
+        "pribadi ini (berlaku sekali): {{survey.url}}",
     },
     {
         "key": "campaign.offer",

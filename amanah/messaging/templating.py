@@ -44,7 +44,8 @@ WHATSAPP_PARAMETER_SPACES = re.compile(r"\s+")
 PURPOSE_CONTEXTS: dict[str, frozenset[str]] = {
     Purpose.OFFER: frozenset({"customer", "campaign", "promo"}),
     Purpose.COLLECTION: frozenset({"customer"}),
-    Purpose.SERVICE: frozenset({"customer", "case"}),
+    # "survey": the link and question of a survey invitation (the surveys app supplies it).
+    Purpose.SERVICE: frozenset({"customer", "case", "survey"}),
     Purpose.STAFF: frozenset({"case", "sla_digest"}),
 }
 

@@ -27,6 +27,7 @@ PAGES = {
     "workflow": ("workflow:list", R.ADMIN),
     "insight": ("insight:rfm_runs", R.ADMIN),
     "followup": ("followup:dashboard", R.SUPERVISOR),
+    "surveys": ("surveys:dashboard", R.SUPERVISOR),
     "integrations": ("integrations:system_list", R.ADMIN),
 }
 

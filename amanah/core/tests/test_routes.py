@@ -27,6 +27,7 @@ def test_public_routes_are_only_the_expected_ones():
     public = sorted(r.name for r in routes.url_routes() if r.permission == PUBLIC)
     # The tracking links are opened from a customer's mail client: signed, never signed in.
     # The Web Push service worker is a fixed script the browser re-fetches to check for updates.
+    # A survey's answer page: a signed, expiring, single-use link; its thank-you page.
     assert public == [
         "consent:unsubscribe",
         "core:health",
@@ -35,6 +36,8 @@ def test_public_routes_are_only_the_expected_ones():
         "messaging:push_worker",
         "messaging:track_click",
         "messaging:track_open",
+        "surveys:respond",
+        "surveys:thanks",
     ]
     signed_in = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_IN)
     # Own things only: a member of staff's own session, profile and browsers (Web Push); the

@@ -24,6 +24,13 @@ R = RoleKey
 
 CASES = [
     ViewCase("core:home", "home.view"),
+    ViewCase("surveys:dashboard", "surveys.report"),
+    ViewCase(
+        "surveys:branch",
+        "surveys.report",
+        kwargs=lambda w: {"branch_id": w["branch_a"].pk},
+        out_of_scope=lambda w: {"branch_id": w["branch_b"].pk},
+    ),
     ViewCase("insight:rfm_runs", "insight.rfm.run"),
     ViewCase("dashboards:director", "dashboard.director"),
     ViewCase(

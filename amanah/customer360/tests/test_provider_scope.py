@@ -29,6 +29,7 @@ from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book
 from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
 from amanah.sales import services as sales
+from amanah.surveys.services import SURVEYOR, invitation_create
 
 NOTE = "Catatan internal kasus yang tidak boleh bocor"
 
@@ -101,6 +102,7 @@ def world(system, make_user, branch_a):
         )
         _marketing_rows(customer)
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
+        invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)
         built.append(customer)
     rfm_run_compute(actor=system)
     return built

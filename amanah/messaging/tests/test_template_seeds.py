@@ -33,6 +33,7 @@ def test_every_seed_template_is_approved_and_renders(make_user, branch_a):
         "campaign": type("C", (), {"name": "Tabungan Emas"})(),
         "promo": {"code": "EMAS26"},
         "sla_digest": {"breached_count": 2, "warning_count": 5, "summary": "2 kasus terlambat"},
+        "survey": {"url": "https://bank.test/survei/abc", "question": "Seberapa puas Anda?"},
     }
     for seed in SEEDS:
         version = templating.approved_version(seed["key"], seed["channel"])
