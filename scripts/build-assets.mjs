@@ -12,6 +12,8 @@ const files = {
   "pico.min.css": "node_modules/@picocss/pico/css/pico.min.css",
   "sortable.min.js": "node_modules/sortablejs/Sortable.min.js",
   "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
+  // Named by the file's sourceMappingURL: the manifest storage refuses a missing reference.
+  "chart.umd.min.js.map": "node_modules/chart.js/dist/chart.umd.min.js.map",
 };
 
 mkdirSync(vendor, { recursive: true });

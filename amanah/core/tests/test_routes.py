@@ -28,10 +28,12 @@ def test_public_routes_are_only_the_expected_ones():
     # The tracking links are opened from a customer's mail client: signed, never signed in.
     # The Web Push service worker is a fixed script the browser re-fetches to check for updates.
     # A survey's answer page: a signed, expiring, single-use link; its thank-you page.
+    # The FAQ: published articles marked public, nothing internal.
     assert public == [
         "consent:unsubscribe",
         "core:health",
         "core:set_language",
+        "faq:faq",
         "iam:login",
         "messaging:push_worker",
         "messaging:track_click",

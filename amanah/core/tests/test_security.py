@@ -60,7 +60,7 @@ def test_production_defaults_are_strict():
         "import os\n"
         "os.environ.update(AMANAH_ENV='production', SECRET_KEY='x'*50, AUDIT_CHAIN_KEY='k'*50,"
         " MESSAGING_ADDRESS_KEY='m'*50,\n"
-        " DOCUMENTS_MASTER_KEY='d'*50)\n"
+        " DOCUMENTS_MASTER_KEY='d'*50, INTEGRATIONS_WEBHOOK_KEY='w'*50)\n"
         "import amanah.settings as s\n"
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)\n"
     )
