@@ -5,15 +5,18 @@ has not marked before.
 
 A backlog (say the worker was down for a day) is worked off in batches of ``BATCH_SIZE`` cases,
 each in its own short transaction, oldest first, by ``SLA_SWEEP_LANES`` threads side by side:
-agents editing cases meanwhile wait for one batch at most, and a case locked by an agent's open
-transaction is skipped and picked up by the next batch or the next minute's run.
+agents editing cases meanwhile wait for a batch or two at most (a lane holding its batch may
+wait for the audit chain lock while the other lane writes its rows), and a case locked by an
+agent's open transaction is skipped and picked up by the next batch or the next minute's run.
+An ordinary per-minute run (nothing beyond ``DETAIL_LIMIT`` due) stays on the caller's thread
+and connection.
 
 Each case is updated once per run, whatever it is due for (``PASSES``): the breach pass walks the
 overdue cases on their partial index and sets, in the same UPDATE, the OJK day-20 flag of those
 past day 20 too; the warning pass and the day-20 pass then find only what is left (cases not yet
 overdue, paused ones, ones breached in an earlier run). A case update is never HOT (every mark is
 in a partial index's condition, which is what keeps the per-minute run to milliseconds) and
-touches all fifteen of the table's indexes, so updating a case twice costs twice.
+touches every one of the table's indexes, so updating a case twice costs twice.
 
 What each mark leaves behind, and why it scales with the people told, not the cases marked:
 - The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
@@ -319,6 +322,10 @@ class _Run:
             if step.kind not in self.detail:
                 self.detail[step.kind] = not _is_catch_up(step, self.now)
 
+    def is_catch_up(self, pass_: Pass) -> bool:
+        """More due for one of the pass's marks than a run details case by case."""
+        return any(not self.detail[step.kind] for step in pass_.steps())
+
     def finish(self, pass_: Pass) -> None:
         """Each mark's digests (and a catch-up's summary line) once its last pass is done."""
         for step in pass_.steps():
@@ -390,7 +397,10 @@ def sla_sweep(now=None, *, lanes: int | None = None) -> SweepResult:
     escalated = 0
     for pass_ in PASSES:
         run.start(pass_)
-        escalated += _in_lanes(lanes, lambda pass_=pass_: _work_off(pass_, run))
+        # At most DETAIL_LIMIT due: one batch, on this thread's connection (a per-minute run
+        # opens no connections). A catch-up gets the lanes.
+        pass_lanes = lanes if run.is_catch_up(pass_) else 1
+        escalated += _in_lanes(pass_lanes, lambda pass_=pass_: _work_off(pass_, run))
         with transaction.atomic():
             run.finish(pass_)
     counts = {kind: len(ids) for kind, ids in run.marked.items()}

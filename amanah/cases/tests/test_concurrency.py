@@ -277,6 +277,12 @@ def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypat
     """A catch-up worked off by two lanes (threads, connections of their own) in batches of 3:
     every case gets its breach and its OJK day-20 flag once, and one audit row for each."""
     monkeypatch.setattr(sweep, "BATCH_SIZE", 3)
+    monkeypatch.setattr(sweep, "DETAIL_LIMIT", 5)  # 20 due is a catch-up: the lanes run
+    lanes_used = []
+    in_lanes = sweep._in_lanes
+    monkeypatch.setattr(
+        sweep, "_in_lanes", lambda lanes, work: lanes_used.append(lanes) or in_lanes(lanes, work)
+    )
     made = on_own_connection(lambda: _overdue_cases(world, 20))
 
     result = on_own_connection(lambda: sweep.sla_sweep(lanes=2))
@@ -291,7 +297,10 @@ def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypat
     )
     per_case = Counter((row.object_id, row.action, row.meta.get("activity")) for row in audited)
     assert len(per_case) == 40 and set(per_case.values()) == {1}
+    assert lanes_used[0] == 2  # the breach pass (with its day-20 rider) was worked in lanes
+    lanes_used.clear()
     assert on_own_connection(lambda: sweep.sla_sweep(lanes=2)).breached == 0  # idempotent
+    assert set(lanes_used) == {1}  # nothing due: no threads, no extra connections
 
 
 def test_two_cases_cancelled_as_each_others_duplicate_at_once_leave_one_standing(small_world):
