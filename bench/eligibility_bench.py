@@ -56,11 +56,11 @@ def main() -> None:
     from django.utils import timezone
 
     from amanah.cases.models import OPEN_STATUSES, Case
-    from amanah.consent.models import ConsentState
+    from amanah.consent.models import ConsentState, Suppression
     from amanah.core.actors import SystemActor
     from amanah.customers.models import Customer
     from amanah.marketing import services
-    from amanah.marketing.models import CampaignEligibility, Suppression
+    from amanah.marketing.models import CampaignEligibility
     from amanah.marketing.rules import compile_rules
 
     call_command("migrate", verbosity=0)
