@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.documents import checks, signing, storage
@@ -30,6 +31,9 @@ from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
 
 logger = logging.getLogger(__name__)
+# Emitted whenever a version is stored (a new document, a new version, a signature):
+# fn(*, actor, document, version), in the upload's transaction (declared in the contract).
+VERSION_STORED = "documents.version_stored"
 TITLE_MAX = 200
 REASON_MIN, REASON_MAX = 10, 500
 CUSTOMER_KIND = "customers.Customer"
@@ -85,8 +89,19 @@ def _verify(checked: checks.CheckedFile) -> signing.Verification:
     return signing.verify_pdf(checked.data)
 
 
-def _store_version(*, actor, document: Document, checked: checks.CheckedFile, number: int):
-    """Seal the bytes, then the row; the file goes again if the row cannot be written."""
+def _store_version(
+    *,
+    actor,
+    document: Document,
+    checked: checks.CheckedFile,
+    number: int,
+    uploaded_by=None,
+    uploaded_at=None,
+):
+    """Seal the bytes, then the row; the file goes again if the row cannot be written.
+
+    ``uploaded_by``/``uploaded_at`` default to the actor and now (an import keeps the
+    original upload's)."""
     version_id = uuid.uuid4()
     verification = _verify(checked)
     sealed = storage.seal(checked.data, str(version_id))
@@ -111,9 +126,8 @@ def _store_version(*, actor, document: Document, checked: checks.CheckedFile, nu
                 signature_status=str(verification.status),
                 signature_detail=verification.detail,
                 signature_checked_at=timezone.now(),
-                uploaded_by=actor
-                if getattr(actor, "pk", None) and hasattr(actor, "username")
-                else None,
+                uploaded_by=uploaded_by if uploaded_by is not None else _user(actor),
+                uploaded_at=uploaded_at or timezone.now(),
             )
     except Exception:
         storage.discard(sealed.stored_name)
@@ -127,6 +141,8 @@ def _audit_upload(actor, document, version, action=AuditAction.UPLOAD_DOCUMENT, 
         action=action,
         obj=document,
         meta={
+            "owner_kind": document.owner_kind,
+            "owner_id": document.owner_id,
             "version": str(version.pk),
             "number": version.number,
             "size": version.size,
@@ -137,15 +153,26 @@ def _audit_upload(actor, document, version, action=AuditAction.UPLOAD_DOCUMENT, 
     )
 
 
+check_upload = checks.check_upload  # for an owner's own form (checked before it writes)
+
+
 @transaction.atomic
-def document_create(*, actor, data: DocumentInput, upload) -> Document:
-    """A new document of an owner the actor may see, with its first version (DRAFT)."""
+def document_create(
+    *, actor, data: DocumentInput, upload=None, checked: checks.CheckedFile | None = None
+) -> Document:
+    """A new document of an owner the actor may see, with its first version (DRAFT).
+
+    ``upload`` is checked here; an owner app that must refuse a bad file before it writes
+    anything of its own (case intake) checks it first with :func:`check_upload` and passes
+    the result as ``checked``.
+    """
     authz.require(actor, DOCUMENT_UPLOAD)
     owner = owner_get(actor, data.owner_kind, data.owner_id)
     title = _clean_title(data.title)
     doc_type = _doc_type(data.doc_type)
     retention = _retention(data.retention, doc_type)
-    checked = checks.check_upload(upload)
+    if checked is None:
+        checked = checks.check_upload(upload)
     user = _user(actor)
     document = Document.objects.create(
         owner_kind=data.owner_kind,
@@ -156,7 +183,47 @@ def document_create(*, actor, data: DocumentInput, upload) -> Document:
         created_by=user,
     )
     version = _store_version(actor=actor, document=document, checked=checked, number=1)
-    _audit_upload(actor, document, version, owner_kind=data.owner_kind, doc_type=doc_type)
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
+    _audit_upload(actor, document, version, doc_type=doc_type)
+    return document
+
+
+@transaction.atomic
+def document_import(
+    *,
+    actor,
+    data: DocumentInput,
+    checked: checks.CheckedFile,
+    uploaded_by=None,
+    uploaded_at=None,
+    source: dict,
+) -> Document:
+    """A file from an earlier store (the old case attachments) as a new document whose first
+    version keeps its original uploader and time. Audited UPLOAD_DOCUMENT with ``source``
+    (where it came from, ids only). No event: nothing new happened to the owner."""
+    authz.require(actor, DOCUMENT_UPLOAD)
+    owner = owner_get(actor, data.owner_kind, data.owner_id)
+    doc_type = _doc_type(data.doc_type)
+    at = uploaded_at or timezone.now()
+    document = Document.objects.create(
+        owner_kind=data.owner_kind,
+        owner_id=str(owner.pk),
+        title=_clean_title(data.title),
+        doc_type=doc_type,
+        retention=_retention(data.retention, doc_type),
+        created_by=uploaded_by,
+        created_at=at,
+        updated_at=at,
+    )
+    version = _store_version(
+        actor=actor,
+        document=document,
+        checked=checked,
+        number=1,
+        uploaded_by=uploaded_by,
+        uploaded_at=at,
+    )
+    _audit_upload(actor, document, version, doc_type=doc_type, **source)
     return document
 
 
@@ -195,6 +262,7 @@ def version_add(*, actor, document: Document, upload) -> DocumentVersion:
     version = _store_version(actor=actor, document=document, checked=checked, number=number)
     document.updated_at = timezone.now()
     document.save(update_fields=["updated_at"])
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
     _audit_upload(actor, document, version)
     return version
 
@@ -352,6 +420,7 @@ def document_sign(*, actor, document: Document) -> DocumentVersion:
     version = _store_version(actor=actor, document=document, checked=checked, number=number)
     document.updated_at = timezone.now()
     document.save(update_fields=["updated_at"])
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
     _audit_upload(
         actor, document, version, action=AuditAction.SIGN_DOCUMENT, signed_from=current.number
     )
