@@ -7,6 +7,9 @@ Ask: ``documents_of(actor, owner_kind, owner)``; ``owner_documents(actor, kind, 
 the owner's own page (the list and the link, or None when the actor may not see them).
 Write: ``document_create`` (an owner app that must refuse a bad file before writing anything
 of its own checks it first with ``check_upload`` and passes ``checked=``).
+Generated PDFs (the case receipt; later the PDAM's RAB and the DSAR export):
+``sign_generated(pdf, reason=…)`` signs them with the organisation's certificate when one is
+configured and returns them unchanged when not.
 Events: ``documents.version_stored`` (``actor, document, version``: a new document, version or
 signature) and ``documents.document.transitioned`` (the approval workflow).
 """
@@ -33,6 +36,7 @@ from amanah.documents.services import (
     document_import,
     move_customer_documents,
 )
+from amanah.documents.signing import sign_generated
 from amanah.iam import authz
 from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workflow, register_guard
 
@@ -47,6 +51,7 @@ __all__ = [
     "documents_of",
     "owner_documents",
     "register_owner",
+    "sign_generated",
 ]
 
 S = DocumentStatus
