@@ -299,6 +299,16 @@ CASES = [
             ],
         ]
     ],
+    ViewCase(
+        "documents:legal_hold",
+        "document.legal_hold",
+        method="post",
+        kwargs=lambda w: {"document_id": w["document_a"].pk},
+        out_of_scope=lambda w: {"document_id": w["document_b"].pk},
+        data=lambda w: {"hold": "1", "reason": "sengketa hukum dengan nasabah"},
+        ok_status=(303,),
+        role=R.SUPERVISOR,  # compliance does not see cases (their documents) by default
+    ),
     ViewCase("marketing:segment_list", "segment.manage"),
     ViewCase("marketing:segment_create", "segment.manage"),
     ViewCase(
