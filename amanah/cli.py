@@ -133,6 +133,8 @@ def demo(extra: list[str]) -> None:
     _django(["messaging_install_defaults", "-v", "0"])  # as ``amanah migrate`` does
     _django(["collectstatic", "--no-input", "-v", "0"])
     _django(["seed_demo"])
+    # A SELF-SIGNED organisation certificate (it says so): receipts and documents are signed.
+    _django(["documents_demo_certificate"])
     from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
 
     host, port = _bind().rsplit(":", 1)

@@ -41,6 +41,16 @@ def _audit_checkpoints_of_its_own(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 
+@pytest.fixture(autouse=True)
+def _documents_of_its_own(settings, tmp_path):
+    """Document files (a case's attachment is one) go to the test's own folder, and no
+    signing certificate is configured unless a test makes one (``documents_demo_certificate``
+    in the checkout's var/ must not sign a test's receipts)."""
+    settings.DOCUMENTS_STORAGE_DIR = tmp_path / "documents"
+    settings.DOCUMENTS_SIGNING_CERT = str(tmp_path / "no-signing" / "cert.pem")
+    settings.DOCUMENTS_SIGNING_KEY = str(tmp_path / "no-signing" / "key.pem")
+
+
 @pytest.fixture
 def system():
     return SystemActor("system:test")

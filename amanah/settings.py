@@ -97,6 +97,13 @@ DOCUMENTS_STORAGE_DIR = Path(
 DOCUMENTS_MAX_BYTES = env_int("DOCUMENTS_MAX_BYTES", 20 * 1024 * 1024)
 DOCUMENTS_MAX_UNCOMPRESSED_BYTES = env_int("DOCUMENTS_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
 DOCUMENTS_MAX_ZIP_RATIO = env_int("DOCUMENTS_MAX_ZIP_RATIO", 100)
+# A stored file no live version refers to (an upload that rolled back, a purge interrupted
+# before deleting) is removed by the retention job once it is this old (documents/retention.py).
+DOCUMENTS_ORPHAN_GRACE_SECONDS = env_int("DOCUMENTS_ORPHAN_GRACE_SECONDS", 3600)
+# The retention job: documents past their class's period (and not under legal hold) are purged
+# a batch per transaction, daily at this time (documents/retention.py).
+DOCUMENTS_RETENTION_CRON = os.environ.get("DOCUMENTS_RETENTION_CRON", "40 2 * * *")
+DOCUMENTS_RETENTION_BATCH = env_int("DOCUMENTS_RETENTION_BATCH", 500)
 # The organisation's signing certificate and key (PEM), set by ADMIN; a PSrE certificate for a
 # legally certified signature. ``amanah documents_demo_certificate`` writes a self-signed pair.
 DOCUMENTS_SIGNING_CERT = os.environ.get(

@@ -53,7 +53,7 @@ from amanah.core.contributions import (
     Widget,
     in_window,
 )
-from amanah.documents.contract import register_owner
+from amanah.documents.contract import VERSION_STORED, register_owner
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -543,6 +543,8 @@ register_owner(
     # A sensitive (fraud/scam) case's evidence is one of its details.
     may_open=may_see_sensitive,
 )
+# A case's documents (the intake's attachment, later uploads, signatures) in its activity log.
+events.on(VERSION_STORED, services.case_log_document)
 
 
 def _case_names(ids: list[str]) -> dict[str, str]:

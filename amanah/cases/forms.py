@@ -19,7 +19,10 @@ class CaseIntakeForm(forms.Form):
     contact_preference = forms.CharField(
         label=_("Preferensi kontak (opsional)"), required=False, max_length=80
     )
-    attachment = forms.FileField(label=_("Lampiran (PDF/JPG/PNG, maks. 5 MB)"), required=False)
+    # Becomes an EVIDENCE document of the case (checked, encrypted at rest) — documents' rules.
+    attachment = forms.FileField(
+        label=_("Lampiran (PDF, JPG, PNG, DOCX atau XLSX)"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

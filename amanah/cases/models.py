@@ -297,11 +297,14 @@ class CaseActivity(models.Model):
 
 
 class CaseAttachment(models.Model):
-    """A file checked by content (not by name), stored outside the web root under a name the
-    server chose, and served only through a permission-checked view."""
+    """LEGACY: a case's file from before documents kept them, stored in plain under
+    ``VAR_DIR/attachments``. Nothing writes or serves these any more: a case's files are
+    documents of the case (encrypted at rest). ``amanah cases_move_attachments`` moves each
+    row into a document version and then removes the row and the plaintext file; the table
+    goes in a later release, once every deployment has run it (``docs/documents.md``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legacy_attachments")
     original_name = models.CharField(max_length=200)
     stored_name = models.CharField(max_length=80, unique=True)
     content_type = models.CharField(max_length=80)

@@ -1,4 +1,8 @@
-"""Tanda terima pengaduan (POJK: proof that the complaint was received), as a page and a PDF."""
+"""Tanda terima pengaduan (POJK: proof that the complaint was received), as a page and a PDF.
+
+The PDF carries the organisation's PAdES signature when a signing certificate is configured
+(``documents.contract.sign_generated``): the download on the case page and the copy messaging
+attaches to the customer's receipt are the same signed document."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fpdf import FPDF
 
 from amanah.cases.models import Case
 from amanah.core.masking import mask
+from amanah.documents.contract import sign_generated
 
 OFFICE_CONTACT = "Call Center 14002 · pengaduan@banksumut.co.id"
 
@@ -48,6 +53,15 @@ LABELS = [
 
 
 def receipt_pdf(case: Case) -> bytes:
+    """The receipt as a PDF, signed by the organisation when a certificate is configured."""
+    return sign_generated(
+        _unsigned_pdf(case),
+        reason=f"Tanda terima pengaduan {case.case_no}",
+        location=str(case.branch),
+    )
+
+
+def _unsigned_pdf(case: Case) -> bytes:
     data = receipt_data(case)
     pdf = FPDF(format=(148, 210))  # A5 in mm
     pdf.set_title(f"Tanda Terima {data['number']}")

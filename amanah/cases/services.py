@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases import attachments, sla
+from amanah.cases import sla
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -42,6 +42,8 @@ from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
+from amanah.documents import contract as documents
+from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
 from amanah.notifications.services import Message, notify_many
 from amanah.workflow.contract import available_transitions, transition_apply
@@ -52,6 +54,8 @@ MIN_CHRONOLOGY = 10
 # Emitted by case_create inside its transaction: fn(*, actor, case) (declared in the contract).
 CASE_CREATED = "cases.case_created"
 
+CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
+EVIDENCE = "EVIDENCE"  # the document type of a file given with a complaint
 MIN_REASON = 10  # an escalation's reason, at least
 RESOLUTION_CODE_MAX = 40
 
@@ -65,7 +69,9 @@ class CaseInput:
     description: str
     product: str = ""
     contact_preference: str = ""
-    attachment: object | None = None  # an uploaded file, checked before anything is written
+    # An uploaded file, checked before anything is written; it becomes an EVIDENCE document
+    # of the case (documents: encrypted at rest, versions, approval).
+    attachment: object | None = None
 
 
 def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> CaseActivity:
@@ -118,7 +124,8 @@ def case_create(*, actor, data: CaseInput) -> Case:
     """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE.
 
     Everything is checked first — the attachment too — so a refusal leaves nothing behind
-    (no case, no number, no SLA clock); the case and its attachment commit together.
+    (no case, no number, no SLA clock); the case and its attachment (an EVIDENCE document of
+    the case, through documents) commit together, in this one transaction.
     """
     authz.require(actor, CASE_CREATE)
     if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
@@ -133,7 +140,7 @@ def case_create(*, actor, data: CaseInput) -> Case:
             _("Belum ada aturan SLA untuk kategori dan prioritas ini; hubungi Admin."),
             field="priority",
         )
-    checked = attachments.check(data.attachment, field="attachment") if data.attachment else None
+    checked = _checked_attachment(actor, data.attachment) if data.attachment else None
     received_at = timezone.now()
     branch = data.customer.home_branch
     clocks = sla.deadlines(policy, received_at, branch)
@@ -156,10 +163,20 @@ def case_create(*, actor, data: CaseInput) -> Case:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
-    stored = _attach(case, actor, checked) if checked is not None else None
+    if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
+        documents.document_create(
+            actor=actor,
+            data=documents.DocumentInput(
+                owner_kind=CASE_OWNER,
+                owner_id=str(case.pk),
+                title=checked.original_name,
+                doc_type=EVIDENCE,
+            ),
+            checked=checked,
+        )
     # The receipt to the customer (messaging, deferred: never a condition of the case).
     events.emit(CASE_CREATED, actor=actor, case=case)
-    audit.record(  # last (with the attachment's row): the chain lock is held until COMMIT
+    audit.record(  # last (with the document's): the chain lock is held until COMMIT
         actor=actor,
         action=AuditAction.CREATE_CASE,
         obj=case,
@@ -169,11 +186,22 @@ def case_create(*, actor, data: CaseInput) -> Case:
             "priority": case.priority,
             "channel": case.channel,
             "sla_policy": policy.pk,
+            "attachment": checked is not None,
         },
     )
-    if stored is not None:
-        _audit_attachment(case, actor, stored)
     return case
+
+
+def _checked_attachment(actor, upload):
+    """The intake's file, checked by documents' upload rules before anything is written; a
+    role that may not upload documents is told so on the field (nothing written either)."""
+    if not authz.has_perm(actor, DOCUMENT_UPLOAD):
+        raise ServiceError(
+            "attachment_not_allowed",
+            _("Peran Anda tidak dapat mengunggah dokumen; kirim pengaduan tanpa lampiran."),
+            field="attachment",
+        )
+    return documents.check_upload(upload, field="attachment")
 
 
 def _locked(case: Case) -> Case:
@@ -526,36 +554,20 @@ def case_add_note(*, actor, case: Case, message: str, from_customer: bool = Fals
     return activity
 
 
-@transaction.atomic
-def case_add_attachment(*, actor, case: Case, upload) -> object:
-    """Store a file after checking its real type against its name; ATTACHMENT activity."""
-    _require_case(actor, CASE_UPDATE, case)
-    checked = attachments.check(upload)
-    case = _locked(case)
-    stored = _attach(case, actor, checked)
-    _audit_attachment(case, actor, stored)
-    return stored
-
-
-def _attach(case: Case, actor, checked: attachments.CheckedFile):
-    stored = attachments.store(case=case, checked=checked, uploaded_by=actor)
+def case_log_document(*, actor, document, version) -> None:
+    """On ``documents.version_stored``: a document (or a new version) of a case goes into
+    the case's activity log as ATTACHMENT, in the upload's transaction. The upload itself is
+    audited by documents (UPLOAD_DOCUMENT with the case as owner)."""
+    if document.owner_kind != CASE_OWNER:
+        return
     _log(
-        case,
+        Case(pk=document.owner_id),
         actor,
         ActivityType.ATTACHMENT,
-        stored.original_name,
-        attachment=str(stored.pk),
-        size=stored.size,
-    )
-    return stored
-
-
-def _audit_attachment(case: Case, actor, stored) -> None:
-    audit.record(
-        actor=actor,
-        action=AuditAction.UPDATE_CASE,
-        obj=case,
-        meta={"activity": "ATTACHMENT", "content_type": stored.content_type, "size": stored.size},
+        version.original_name,
+        document=str(document.pk),
+        version=version.number,
+        size=version.size,
     )
 
 

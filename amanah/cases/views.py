@@ -1,6 +1,6 @@
-"""Case pages: intake, receipt (page and PDF), detail with role-based actions, SLA queue,
-CSV export, attachment download, ADMIN configuration of categories and SLA policies, and the
-OJK complaint report with its CSVs (compliance)."""
+"""Case pages: intake, receipt (page and PDF), detail with role-based actions and the case's
+documents (kept by documents), SLA queue, CSV export, ADMIN configuration of categories and SLA
+policies, and the OJK complaint report with its CSVs (compliance)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.cases import attachments, ojk, receipts, selectors, services
+from amanah.cases import ojk, receipts, selectors, services
 from amanah.cases.forms import (
     CaseIntakeForm,
     CaseNumberForm,
@@ -32,7 +32,7 @@ from amanah.cases.forms import (
     RootCauseForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import Case, CaseAttachment, CaseCategory, CaseStatus, SlaPolicy
+from amanah.cases.models import Case, CaseCategory, CaseStatus, SlaPolicy
 from amanah.cases.panels import panels_for
 from amanah.cases.policies import (
     CASE_ASSIGN,
@@ -57,6 +57,8 @@ from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.customers.selectors import customer_for
+from amanah.documents import contract as documents
+from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
 from amanah.iam.models import Branch
 from amanah.workflow.contract import available_transitions, moves_by_status
@@ -77,12 +79,14 @@ def create(request, customer_id):
                 description=data["description"],
                 product=data["product"],
                 contact_preference=data["contact_preference"],
-                attachment=data["attachment"],
+                attachment=data.get("attachment"),
             ),
         )
         return Done(reverse("cases:receipt", kwargs={"case_id": case.pk}))
 
     form = CaseIntakeForm(request.POST or None, request.FILES or None)
+    if not authz.has_perm(request.user, DOCUMENT_UPLOAD):
+        del form.fields["attachment"]  # the attachment becomes a document of the case
     return submit_form(
         request, form, submit, template="cases/create.html", context={"customer": customer}
     )
@@ -130,7 +134,9 @@ def _detail_context(request, case, **forms):
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
-        "attachments": case.attachments.all(),
+        # The case's documents and the link to their page; None hides both (permission-aware).
+        "documents": documents.owner_documents(actor, services.CASE_OWNER, case),
+        "evidence_type": services.EVIDENCE,
         "transitions": moves["transitions"],
         "can": {
             "update": authz.has_perm(actor, CASE_UPDATE),
@@ -328,33 +334,6 @@ def survey(request, case_id):
         return _("Survei kepuasan dicatat.")
 
     return _act(request, case_id, CASE_UPDATE, record, SurveyForm)
-
-
-@requires(CASE_UPDATE)
-@require_POST
-def upload(request, case_id):
-    def add(case, data):
-        file = request.FILES.get("file")
-        if file is None:
-            raise ServiceError("file_required", _("Pilih berkas."))
-        services.case_add_attachment(actor=request.user, case=case, upload=file)
-        return _("Lampiran ditambahkan.")
-
-    return _act(request, case_id, CASE_UPDATE, add)
-
-
-@requires(CASE_VIEW)
-def download(request, case_id, attachment_id):
-    case = selectors.case_for(actor=request.user, case_id=case_id)
-    attachment = get_object_or_404(CaseAttachment, case=case, pk=attachment_id)
-    response = FileResponse(
-        attachments.open_stored(attachment),
-        content_type=attachment.content_type,
-        as_attachment=True,
-        filename=attachment.original_name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:

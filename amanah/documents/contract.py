@@ -3,14 +3,21 @@
 Owner apps register their models as owner kinds: ``register_owner("cases.Case", label=…,
 url=…)`` in their own ``contract.py`` (documents never imports them; customers, a lower app,
 is registered here). Pages: ``documents:owner`` (the panel of an owner's documents).
-Ask: ``documents_of(actor, owner_kind, owner)``. Events: ``documents.document.transitioned``
-(the approval workflow).
+Ask: ``documents_of(actor, owner_kind, owner)``; ``owner_documents(actor, kind, owner)`` for
+the owner's own page (the list and the link, or None when the actor may not see them).
+Write: ``document_create`` (an owner app that must refuse a bad file before writing anything
+of its own checks it first with ``check_upload`` and passes ``checked=``).
+Generated PDFs (the case receipt; later the PDAM's RAB and the DSAR export):
+``sign_generated(pdf, reason=…)`` signs them with the organisation's certificate when one is
+configured and returns them unchanged when not.
+Events: ``documents.version_stored`` (``actor, document, version``: a new document, version or
+signature) and ``documents.document.transitioned`` (the approval workflow).
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from amanah.core import registry
+from amanah.core import events, registry
 from amanah.core.contributions import QuickAction
 from amanah.documents.doctypes import TYPES, DocumentStatus
 from amanah.documents.owners import OwnerKind, register_owner
@@ -20,12 +27,32 @@ from amanah.documents.policies import (
     DOCUMENT_UPLOAD,
     DOCUMENT_VIEW,
 )
-from amanah.documents.selectors import documents_of, made_by
-from amanah.documents.services import move_customer_documents
+from amanah.documents.selectors import OwnerDocuments, documents_of, made_by, owner_documents
+from amanah.documents.services import (
+    VERSION_STORED,
+    DocumentInput,
+    check_upload,
+    document_create,
+    document_import,
+    move_customer_documents,
+)
+from amanah.documents.signing import sign_generated
 from amanah.iam import authz
 from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workflow, register_guard
 
-__all__ = ["OwnerKind", "documents_of", "register_owner"]
+__all__ = [
+    "VERSION_STORED",
+    "DocumentInput",
+    "OwnerDocuments",
+    "OwnerKind",
+    "check_upload",
+    "document_create",
+    "document_import",
+    "documents_of",
+    "owner_documents",
+    "register_owner",
+    "sign_generated",
+]
 
 S = DocumentStatus
 WORKFLOW_KEY = "documents.document"
@@ -110,6 +137,8 @@ declare_workflow(
         ),
     )
 )
+
+events.declare(VERSION_STORED)
 
 # Customers sit below documents: documents registers them (cases register themselves).
 register_owner(

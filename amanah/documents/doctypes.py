@@ -8,6 +8,7 @@ signed consent forms, DSAR exports), and the retention class a new document of i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import models
 from django.utils.functional import Promise
@@ -28,6 +29,18 @@ class Retention(models.TextChoices):
 
 
 RETENTION_YEARS = {"SHORT": 2, "STANDARD": 5, "LONG": 10, "PERMANENT": None}
+
+
+def retention_end(code: str, since: datetime) -> datetime | None:
+    """When a document of retention class ``code`` whose newest version is from ``since`` may
+    be purged (None: never). 29 February moves to the 28th in a year without it."""
+    years = RETENTION_YEARS[code]
+    if years is None:
+        return None
+    try:
+        return since.replace(year=since.year + years)
+    except ValueError:
+        return since.replace(year=since.year + years, day=28)
 
 
 class DocumentStatus(models.TextChoices):

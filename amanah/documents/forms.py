@@ -32,3 +32,12 @@ class ReasonForm(forms.Form):
 class DecisionForm(forms.Form):
     to = forms.CharField(max_length=32)
     decision_reason = forms.CharField(label=_("Alasan penolakan"), max_length=500, required=False)
+
+
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("1", _("Tahan")), ("0", _("Lepaskan"))], coerce=lambda v: v == "1"
+    )
+    reason = forms.CharField(
+        label=_("Alasan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +29,14 @@ class SignatureStatus(models.TextChoices):
 class Document(models.Model):
     """One document of one owner (``owner_kind`` names a registered kind, ``owner_id`` its
     primary key as text). Its content is in :class:`DocumentVersion`; the status moves only
-    through the workflow engine (DRAFT → SUBMITTED → APPROVED/REJECTED, four eyes)."""
+    through the workflow engine (DRAFT → SUBMITTED → APPROVED/REJECTED, four eyes).
+
+    Retention: kept until ``retain_until`` (its class's period after its newest version; NULL
+    for PERMANENT), then purged by the retention job (``documents/retention.py``) unless under
+    ``legal_hold``. A purged document stays as a tombstone (type, dates, sizes, hashes) with
+    its title scrubbed and every version's data key destroyed; the CHECKs below hold the rule
+    in the database too: never purged while held or before its time.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner_kind = models.CharField(max_length=64)
@@ -49,13 +56,43 @@ class Document(models.Model):
     )
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
+    retain_until = models.DateTimeField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.TextField(blank=True)
+    legal_hold_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner_kind", "owner_id"], name="document_owner")]
+        indexes = [
+            models.Index(fields=["owner_kind", "owner_id"], name="document_owner"),
+            # The retention job's question: what is due and may go (small: only live rows).
+            models.Index(
+                fields=["retain_until"],
+                name="document_retention_due",
+                condition=Q(purged_at__isnull=True, legal_hold=False),
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(retention=Retention.PERMANENT, retain_until__isnull=True)
+                | (~Q(retention=Retention.PERMANENT) & Q(retain_until__isnull=False)),
+                name="document_retain_until_by_class",
+            ),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=True)
+                | Q(legal_hold=False, retain_until__isnull=False, purged_at__gte=F("retain_until")),
+                name="document_purged_only_when_due_and_not_held",
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_hold=False) | ~Q(legal_hold_reason=""),
+                name="document_legal_hold_has_reason",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=DocumentStatus.values), name="document_status_known"
             ),
@@ -79,6 +116,9 @@ class DocumentVersion(models.Model):
     random data key of this version, the version id as associated data); ``wrapped_key`` is
     that data key wrapped by the master key ``key_id`` (outside the database). Rotation
     re-wraps ``wrapped_key`` only. Exactly one version of a document is current.
+
+    Purged (``shredded_at``): the wrapped key is destroyed (crypto-shredding — the file can no
+    longer be decrypted by anyone), the name scrubbed, then the file deleted.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -102,12 +142,18 @@ class DocumentVersion(models.Model):
         "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=now)
+    shredded_at = models.DateTimeField(null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(shredded_at__isnull=True) & ~Q(key_id=""))
+                | Q(shredded_at__isnull=False, key_id=""),
+                name="document_version_key_until_shredded",
+            ),
             models.UniqueConstraint(fields=["document", "number"], name="document_version_number"),
             models.UniqueConstraint(
                 fields=["document"], condition=Q(is_current=True), name="document_one_current"

@@ -46,3 +46,10 @@ DOCUMENT_SIGN = declare(
     _("Tandatangani PDF dengan sertifikat organisasi"),
     default_roles=(R.SUPERVISOR,),
 )
+DOCUMENT_LEGAL_HOLD = declare(
+    "document.legal_hold",
+    _("Tahan dokumen dari pemusnahan retensi (legal hold) dan melepasnya"),
+    # Compliance for what it sees; supervisors for their branch's case evidence (compliance
+    # does not see cases by default). The matrix decides.
+    default_roles=(R.COMPLIANCE, R.SUPERVISOR),
+)

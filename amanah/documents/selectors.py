@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from amanah.core.errors import NotFound
 from amanah.documents.models import Document, DocumentVersion
-from amanah.documents.owners import owner_get, require_openable
-from amanah.documents.policies import DOCUMENT_VIEW
+from amanah.documents.owners import owner_get, owner_kind, require_openable
+from amanah.documents.policies import DOCUMENT_UPLOAD, DOCUMENT_VIEW
 from amanah.iam import authz
 
 
@@ -20,6 +23,31 @@ def documents_of(actor, owner_kind: str, owner) -> list[Document]:
         .filter(owner_kind=owner_kind, owner_id=str(owner.pk))
         .prefetch_related(Prefetch("versions", queryset=versions))
         .order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class OwnerDocuments:
+    """What an owner's own page shows of its documents: the list, and the link to them."""
+
+    url: str  # the owner's documents page (list and upload)
+    documents: list[Document]
+    may_upload: bool
+
+
+def owner_documents(actor, kind: str, owner) -> OwnerDocuments | None:
+    """For the owner's page (``owner`` already fetched through the actor's scope): its
+    documents and the link to their list — or None when the actor may not see them (no
+    ``document.view``, or the kind's ``may_open`` says no), so the page shows nothing."""
+    if not authz.has_perm(actor, DOCUMENT_VIEW):
+        return None
+    entry = owner_kind(kind)
+    if entry.may_open is not None and not entry.may_open(actor, owner):
+        return None
+    return OwnerDocuments(
+        url=reverse("documents:owner", args=[kind, owner.pk]),
+        documents=documents_of(actor, kind, owner),
+        may_upload=authz.has_perm(actor, DOCUMENT_UPLOAD),
     )
 
 

@@ -18,18 +18,27 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.documents import checks, signing, storage
-from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, type_of
+from amanah.documents.doctypes import TYPES, DocumentStatus, Retention, retention_end, type_of
 from amanah.documents.models import Document, DocumentVersion, SignatureStatus
 from amanah.documents.owners import owner_get, require_openable
-from amanah.documents.policies import DOCUMENT_SIGN, DOCUMENT_UPLOAD, DOCUMENT_VIEW
+from amanah.documents.policies import (
+    DOCUMENT_LEGAL_HOLD,
+    DOCUMENT_SIGN,
+    DOCUMENT_UPLOAD,
+    DOCUMENT_VIEW,
+)
 from amanah.documents.selectors import made_by
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
 
 logger = logging.getLogger(__name__)
+# Emitted whenever a version is stored (a new document, a new version, a signature):
+# fn(*, actor, document, version), in the upload's transaction (declared in the contract).
+VERSION_STORED = "documents.version_stored"
 TITLE_MAX = 200
 REASON_MIN, REASON_MAX = 10, 500
 CUSTOMER_KIND = "customers.Customer"
@@ -85,8 +94,19 @@ def _verify(checked: checks.CheckedFile) -> signing.Verification:
     return signing.verify_pdf(checked.data)
 
 
-def _store_version(*, actor, document: Document, checked: checks.CheckedFile, number: int):
-    """Seal the bytes, then the row; the file goes again if the row cannot be written."""
+def _store_version(
+    *,
+    actor,
+    document: Document,
+    checked: checks.CheckedFile,
+    number: int,
+    uploaded_by=None,
+    uploaded_at=None,
+):
+    """Seal the bytes, then the row; the file goes again if the row cannot be written.
+
+    ``uploaded_by``/``uploaded_at`` default to the actor and now (an import keeps the
+    original upload's)."""
     version_id = uuid.uuid4()
     verification = _verify(checked)
     sealed = storage.seal(checked.data, str(version_id))
@@ -111,9 +131,8 @@ def _store_version(*, actor, document: Document, checked: checks.CheckedFile, nu
                 signature_status=str(verification.status),
                 signature_detail=verification.detail,
                 signature_checked_at=timezone.now(),
-                uploaded_by=actor
-                if getattr(actor, "pk", None) and hasattr(actor, "username")
-                else None,
+                uploaded_by=uploaded_by if uploaded_by is not None else _user(actor),
+                uploaded_at=uploaded_at or timezone.now(),
             )
     except Exception:
         storage.discard(sealed.stored_name)
@@ -127,6 +146,8 @@ def _audit_upload(actor, document, version, action=AuditAction.UPLOAD_DOCUMENT, 
         action=action,
         obj=document,
         meta={
+            "owner_kind": document.owner_kind,
+            "owner_id": document.owner_id,
             "version": str(version.pk),
             "number": version.number,
             "size": version.size,
@@ -137,16 +158,28 @@ def _audit_upload(actor, document, version, action=AuditAction.UPLOAD_DOCUMENT, 
     )
 
 
+check_upload = checks.check_upload  # for an owner's own form (checked before it writes)
+
+
 @transaction.atomic
-def document_create(*, actor, data: DocumentInput, upload) -> Document:
-    """A new document of an owner the actor may see, with its first version (DRAFT)."""
+def document_create(
+    *, actor, data: DocumentInput, upload=None, checked: checks.CheckedFile | None = None
+) -> Document:
+    """A new document of an owner the actor may see, with its first version (DRAFT).
+
+    ``upload`` is checked here; an owner app that must refuse a bad file before it writes
+    anything of its own (case intake) checks it first with :func:`check_upload` and passes
+    the result as ``checked``.
+    """
     authz.require(actor, DOCUMENT_UPLOAD)
     owner = owner_get(actor, data.owner_kind, data.owner_id)
     title = _clean_title(data.title)
     doc_type = _doc_type(data.doc_type)
     retention = _retention(data.retention, doc_type)
-    checked = checks.check_upload(upload)
+    if checked is None:
+        checked = checks.check_upload(upload)
     user = _user(actor)
+    at = timezone.now()
     document = Document.objects.create(
         owner_kind=data.owner_kind,
         owner_id=str(owner.pk),
@@ -154,9 +187,54 @@ def document_create(*, actor, data: DocumentInput, upload) -> Document:
         doc_type=doc_type,
         retention=retention,
         created_by=user,
+        created_at=at,
+        updated_at=at,
+        retain_until=retention_end(retention, at),
     )
     version = _store_version(actor=actor, document=document, checked=checked, number=1)
-    _audit_upload(actor, document, version, owner_kind=data.owner_kind, doc_type=doc_type)
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
+    _audit_upload(actor, document, version, doc_type=doc_type)
+    return document
+
+
+@transaction.atomic
+def document_import(
+    *,
+    actor,
+    data: DocumentInput,
+    checked: checks.CheckedFile,
+    uploaded_by=None,
+    uploaded_at=None,
+    source: dict,
+) -> Document:
+    """A file from an earlier store (the old case attachments) as a new document whose first
+    version keeps its original uploader and time. Audited UPLOAD_DOCUMENT with ``source``
+    (where it came from, ids only). No event: nothing new happened to the owner."""
+    authz.require(actor, DOCUMENT_UPLOAD)
+    owner = owner_get(actor, data.owner_kind, data.owner_id)
+    doc_type = _doc_type(data.doc_type)
+    retention = _retention(data.retention, doc_type)
+    at = uploaded_at or timezone.now()
+    document = Document.objects.create(
+        owner_kind=data.owner_kind,
+        owner_id=str(owner.pk),
+        title=_clean_title(data.title),
+        doc_type=doc_type,
+        retention=retention,
+        created_by=uploaded_by,
+        created_at=at,
+        updated_at=at,
+        retain_until=retention_end(retention, at),
+    )
+    version = _store_version(
+        actor=actor,
+        document=document,
+        checked=checked,
+        number=1,
+        uploaded_by=uploaded_by,
+        uploaded_at=at,
+    )
+    _audit_upload(actor, document, version, doc_type=doc_type, **source)
     return document
 
 
@@ -177,11 +255,27 @@ def _lock_document(actor, document_id) -> Document:
     return row
 
 
+def _require_live(document: Document) -> None:
+    if document.purged_at is not None:
+        raise ServiceError(
+            "document_purged",
+            _("Dokumen ini sudah dimusnahkan sesuai masa retensinya; tidak dapat diubah."),
+        )
+
+
+def _new_content(document: Document, version: DocumentVersion) -> None:
+    """A new version restarts the retention period (the class's years after it)."""
+    document.updated_at = version.uploaded_at
+    document.retain_until = retention_end(document.retention, version.uploaded_at)
+    document.save(update_fields=["updated_at", "retain_until"])
+
+
 @transaction.atomic
 def version_add(*, actor, document: Document, upload) -> DocumentVersion:
     """A new immutable version; the earlier ones stay. Only a DRAFT takes new content."""
     authz.require(actor, DOCUMENT_UPLOAD)
     document = _lock_document(actor, document.pk)
+    _require_live(document)
     if document.status != DocumentStatus.DRAFT:
         raise ServiceError(
             "document_not_draft",
@@ -189,12 +283,11 @@ def version_add(*, actor, document: Document, upload) -> DocumentVersion:
             field="file",
         )
     checked = checks.check_upload(upload)
-    number = (
-        document.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
-    version = _store_version(actor=actor, document=document, checked=checked, number=number)
-    document.updated_at = timezone.now()
-    document.save(update_fields=["updated_at"])
+    version = _store_version(
+        actor=actor, document=document, checked=checked, number=_next_number(document)
+    )
+    _new_content(document, version)
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
     _audit_upload(actor, document, version)
     return version
 
@@ -202,7 +295,16 @@ def version_add(*, actor, document: Document, upload) -> DocumentVersion:
 # --------------------------------------------------------------------------- approval
 
 
+def _live(actor, document: Document) -> Document:
+    """The row locked through the scope, refused once purged (the engine locks it again)."""
+    document = _lock_document(actor, document.pk)
+    _require_live(document)
+    return document
+
+
+@transaction.atomic
 def document_submit(*, actor, document: Document) -> Document:
+    document = _live(actor, document)
     return transition_apply(actor=actor, obj=document, to=DocumentStatus.SUBMITTED)
 
 
@@ -226,7 +328,7 @@ def _check_approver(actor, document: Document) -> None:
 @transaction.atomic
 def document_decide(*, actor, document: Document, approve: bool, reason: str = "") -> Document:
     """Approve or reject a SUBMITTED document (four eyes; per-type approver permission)."""
-    document = _lock_document(actor, document.pk)
+    document = _live(actor, document)
     _check_approver(actor, document)
     to = DocumentStatus.APPROVED if approve else DocumentStatus.REJECTED
     if approve:
@@ -237,11 +339,15 @@ def document_decide(*, actor, document: Document, approve: bool, reason: str = "
     return transition_apply(actor=actor, obj=document, to=to, decision_reason=reason)
 
 
+@transaction.atomic
 def document_rework(*, actor, document: Document) -> Document:
+    document = _live(actor, document)
     return transition_apply(actor=actor, obj=document, to=DocumentStatus.DRAFT)
 
 
+@transaction.atomic
 def document_revert(*, actor, document: Document, reason: str) -> Document:
+    document = _live(actor, document)
     return transition_revert(actor=actor, obj=document, reason=reason)
 
 
@@ -249,6 +355,14 @@ def document_revert(*, actor, document: Document, reason: str) -> Document:
 
 
 def _open(version: DocumentVersion) -> bytes:
+    if version.shredded_at is not None:
+        raise ServiceError(
+            "document_purged",
+            _(
+                "Dokumen ini sudah dimusnahkan sesuai masa retensinya; kuncinya dihancurkan "
+                "dan isinya tidak dapat dibuka lagi."
+            ),
+        )
     try:
         return storage.open_sealed(
             stored_name=version.stored_name,
@@ -318,7 +432,7 @@ def version_download(*, actor, version_id, reason: str = "") -> tuple[DocumentVe
 def document_sign(*, actor, document: Document) -> DocumentVersion:
     """Sign the current PDF version with the organisation's certificate: a new version."""
     authz.require(actor, DOCUMENT_SIGN)
-    document = _lock_document(actor, document.pk)
+    document = _live(actor, document)
     if document.status != DocumentStatus.DRAFT:
         raise ServiceError(
             "document_not_draft", _("Hanya dokumen berstatus Draf yang dapat ditandatangani.")
@@ -344,14 +458,11 @@ def document_sign(*, actor, document: Document) -> DocumentVersion:
         signed,
         hashlib.sha256(signed).hexdigest(),
     )
-    number = current.number + 1
-    number = max(
-        number,
-        (document.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1,
+    version = _store_version(
+        actor=actor, document=document, checked=checked, number=_next_number(document)
     )
-    version = _store_version(actor=actor, document=document, checked=checked, number=number)
-    document.updated_at = timezone.now()
-    document.save(update_fields=["updated_at"])
+    _new_content(document, version)
+    events.emit(VERSION_STORED, actor=actor, document=document, version=version)
     _audit_upload(
         actor, document, version, action=AuditAction.SIGN_DOCUMENT, signed_from=current.number
     )
@@ -377,6 +488,54 @@ def version_verify(*, actor, version_id) -> DocumentVersion:
         meta={"version": str(version.pk), "signature": version.signature_status},
     )
     return version
+
+
+# --------------------------------------------------------------------------- legal hold
+
+
+@transaction.atomic
+def document_legal_hold(*, actor, document: Document, hold: bool, reason: str) -> Document:
+    """Hold a document back from the retention purge (a dispute, an investigation, a
+    regulator's request) or release it, with a reason (10–500 characters; its length is
+    audited, the text stays on the document while it is held). A released document whose
+    period has passed goes with the retention job's next run."""
+    authz.require(actor, DOCUMENT_LEGAL_HOLD)
+    document = _live(actor, document)
+    reason = (reason or "").strip()
+    if not (REASON_MIN <= len(reason) <= REASON_MAX) or problem_in_text(reason):
+        raise ServiceError(
+            "reason_required", _("Tulis alasannya (10–500 karakter)."), field="reason"
+        )
+    if document.legal_hold == bool(hold):
+        raise ServiceError(
+            "legal_hold_unchanged",
+            _("Dokumen ini sudah ditahan.") if hold else _("Dokumen ini tidak sedang ditahan."),
+        )
+    at = timezone.now()
+    document.legal_hold = bool(hold)
+    document.legal_hold_reason = reason if hold else ""
+    document.legal_hold_by = _user(actor) if hold else None
+    document.legal_hold_at = at if hold else None
+    document.updated_at = at
+    document.save(
+        update_fields=[
+            "legal_hold",
+            "legal_hold_reason",
+            "legal_hold_by",
+            "legal_hold_at",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.LEGAL_HOLD_DOCUMENT if hold else AuditAction.RELEASE_LEGAL_HOLD_DOCUMENT,
+        obj=document,
+        meta={
+            "reason_length": len(reason),
+            "retain_until": document.retain_until.isoformat() if document.retain_until else None,
+        },
+    )
+    return document
 
 
 # --------------------------------------------------------------------------- customer merge
@@ -405,6 +564,7 @@ def keys_rotate(*, actor, batch: int = 500) -> int:
         with transaction.atomic():
             rows = list(
                 DocumentVersion.objects.exclude(key_id=active)
+                .filter(shredded_at__isnull=True)  # a purged version has no key left
                 .select_for_update(of=("self",), skip_locked=True)
                 .order_by("pk")[:batch]
             )

@@ -10,8 +10,10 @@ failure as valid: anything it cannot establish is INVALID, MODIFIED or UNTRUSTED
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,17 +41,38 @@ def configured() -> bool:
     return bool(cert and key and Path(cert).is_file() and Path(key).is_file())
 
 
+_signers: dict[tuple, object] = {}
+_signers_lock = threading.Lock()
+
+
 def _signer():
+    """The organisation's signer, loaded once per certificate/key file version (a receipt is
+    signed for every message that carries it; parsing the key each time would cost more than
+    the signature). Replacing either file, or the passphrase, loads it again."""
     from pyhanko.sign import signers
 
     if not configured():
         raise SigningUnavailable()
+    cert, key = Path(settings.DOCUMENTS_SIGNING_CERT), Path(settings.DOCUMENTS_SIGNING_KEY)
     passphrase = settings.DOCUMENTS_SIGNING_KEY_PASSPHRASE
-    return signers.SimpleSigner.load(
-        str(settings.DOCUMENTS_SIGNING_KEY),
-        str(settings.DOCUMENTS_SIGNING_CERT),
-        key_passphrase=passphrase.encode() if passphrase else None,
+    version = (
+        str(cert),
+        cert.stat().st_mtime_ns,
+        str(key),
+        key.stat().st_mtime_ns,
+        hashlib.sha256(passphrase.encode()).hexdigest(),
     )
+    with _signers_lock:
+        signer = _signers.get(version)
+        if signer is None:
+            signer = signers.SimpleSigner.load(
+                str(key), str(cert), key_passphrase=passphrase.encode() if passphrase else None
+            )
+            if signer is None:  # pyHanko answers None (and logs) for an unreadable key
+                raise SigningUnavailable()
+            _signers.clear()
+            _signers[version] = signer
+    return signer
 
 
 def sign_pdf(data: bytes, *, reason: str = "", location: str = "") -> bytes:
@@ -86,6 +109,26 @@ def sign_pdf(data: bytes, *, reason: str = "", location: str = "") -> bytes:
     )
     out = pdf_signer.sign_pdf(writer)
     return out.getvalue()
+
+
+def sign_generated(pdf: bytes, *, reason: str, location: str = "") -> bytes:
+    """The one entry point for a PDF the system makes itself: the organisation's PAdES
+    signature (visible stamp) when a certificate is configured, the same bytes when not.
+
+    Used by the case receipt (``cases.receipts.receipt_pdf``: the page's download and the
+    copy messaging attaches to the e-mail/WhatsApp receipt). The PDAM's RAB and the UU PDP
+    (DSAR) export do not exist yet; when they do, they call this with their own ``reason``.
+    With a certificate configured but unusable (a wrong passphrase, a damaged key file) the
+    failure is logged as an error and the document goes out unsigned: a receipt the customer
+    is owed is never held back for its signature (verification then shows NONE, never VALID).
+    """
+    if not configured():
+        return pdf
+    try:
+        return sign_pdf(pdf, reason=reason, location=location)
+    except Exception:  # noqa: BLE001 (logged; the unsigned document still goes out)
+        logger.error("signing a generated document failed; it goes out unsigned")
+        return pdf
 
 
 def _trust_roots() -> list:

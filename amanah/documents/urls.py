@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:document_id>/move/", views.move, name="move"),
     path("<uuid:document_id>/revert/", views.revert, name="revert"),
     path("<uuid:document_id>/sign/", views.sign, name="sign"),
+    path("<uuid:document_id>/legal-hold/", views.legal_hold, name="legal_hold"),
     path("versions/<uuid:version_id>/download/", views.download, name="download"),
     path("versions/<uuid:version_id>/verify/", views.verify, name="verify"),
 ]

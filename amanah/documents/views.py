@@ -16,9 +16,16 @@ from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.documents import selectors, services, signing
 from amanah.documents.doctypes import type_of
-from amanah.documents.forms import DecisionForm, DocumentForm, ReasonForm, VersionForm
+from amanah.documents.forms import (
+    DecisionForm,
+    DocumentForm,
+    LegalHoldForm,
+    ReasonForm,
+    VersionForm,
+)
 from amanah.documents.owners import owner_kind
 from amanah.documents.policies import (
+    DOCUMENT_LEGAL_HOLD,
     DOCUMENT_SIGN,
     DOCUMENT_UPLOAD,
     DOCUMENT_VIEW,
@@ -90,13 +97,18 @@ def _detail_context(request, document, **forms):
         "kind": kind,
         "owner_url": reverse("documents:owner", args=[document.owner_kind, document.owner_id]),
         "versions": selectors.versions_of(document),
-        "moves": available_transitions(request.user, document),
-        "revert": available_revert(request.user, document),
         "history": history_for(request.user, document),
-        "may_upload": authz.has_perm(request.user, DOCUMENT_UPLOAD) and document.status == "DRAFT",
+        "may_upload": authz.has_perm(request.user, DOCUMENT_UPLOAD)
+        and document.status == "DRAFT"
+        and document.purged_at is None,
         "may_sign": authz.has_perm(request.user, DOCUMENT_SIGN)
         and document.status == "DRAFT"
+        and document.purged_at is None
         and signing.configured(),
+        "may_hold": authz.has_perm(request.user, DOCUMENT_LEGAL_HOLD)
+        and document.purged_at is None,
+        "moves": [] if document.purged_at else available_transitions(request.user, document),
+        "revert": None if document.purged_at else available_revert(request.user, document),
         "version_form": forms.get("version_form") or VersionForm(),
         "reason_form": forms.get("reason_form") or ReasonForm(),
     }
@@ -170,6 +182,24 @@ def revert(request, document_id):
             actor=request.user, document=document, reason=form.cleaned_data["reason"]
         )
         return _("Keputusan dibatalkan.")
+
+    return run_action(request, act, back=back, form=form)
+
+
+@requires(DOCUMENT_LEGAL_HOLD)
+@require_POST
+def legal_hold(request, document_id):
+    """Place or release a legal hold (the retention purge never takes a held document)."""
+    document = selectors.document_get(request.user, document_id)
+    form = LegalHoldForm(request.POST)
+    back = reverse("documents:detail", args=[document.pk])
+
+    def act():
+        hold = form.cleaned_data["hold"]
+        services.document_legal_hold(
+            actor=request.user, document=document, hold=hold, reason=form.cleaned_data["reason"]
+        )
+        return _("Dokumen ditahan dari pemusnahan.") if hold else _("Legal hold dilepas.")
 
     return run_action(request, act, back=back, form=form)
 

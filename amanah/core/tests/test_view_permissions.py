@@ -235,16 +235,8 @@ CASES = [
             ),
             ("root_cause", "case.root_cause", lambda w: {"root_cause": "SYSTEM_BUG"}),
             ("survey", "case.update", lambda w: {"score": "5"}),
-            ("upload", "case.update", lambda w: {}),
         ]
     ],
-    ViewCase(
-        "cases:download",
-        "case.view",
-        kwargs=lambda w: {"case_id": w["case_a"].pk, "attachment_id": w["attachment_a"].pk},
-        out_of_scope=lambda w: {"case_id": w["case_b"].pk, "attachment_id": w["attachment_b"].pk},
-        role=R.SUPERVISOR,
-    ),
     *[
         ViewCase(
             f"documents:{name}",
@@ -307,6 +299,16 @@ CASES = [
             ],
         ]
     ],
+    ViewCase(
+        "documents:legal_hold",
+        "document.legal_hold",
+        method="post",
+        kwargs=lambda w: {"document_id": w["document_a"].pk},
+        out_of_scope=lambda w: {"document_id": w["document_b"].pk},
+        data=lambda w: {"hold": "1", "reason": "sengketa hukum dengan nasabah"},
+        ok_status=(303,),
+        role=R.SUPERVISOR,  # compliance does not see cases (their documents) by default
+    ),
     ViewCase("marketing:segment_list", "segment.manage"),
     ViewCase("marketing:segment_create", "segment.manage"),
     ViewCase(
@@ -643,10 +645,6 @@ def _case_world(system, customer_a, customer_b, make_user) -> dict:
         )
 
     case_a, case_b = case_of(customer_a), case_of(customer_b)
-    attachments = [
-        cases.case_add_attachment(actor=system, case=c, upload=SimpleUploadedFile("bukti.png", PNG))
-        for c in (case_a, case_b)
-    ]
     stranger = make_user(R.AGENT)
     note = Notification.objects.create(user=stranger, title="x", dedupe_key="test:b")
     from amanah.documents import services as documents
@@ -663,8 +661,6 @@ def _case_world(system, customer_a, customer_b, make_user) -> dict:
         "case_b": case_b,
         "document_a": document_of(case_a),
         "document_b": document_of(case_b),
-        "attachment_a": attachments[0],
-        "attachment_b": attachments[1],
         "notification_b": note,
     }
 

@@ -17,7 +17,10 @@ class Command(BaseCommand):
     def handle(self, *args, force=False, **options):
         cert, key = Path(settings.DOCUMENTS_SIGNING_CERT), Path(settings.DOCUMENTS_SIGNING_KEY)
         if (cert.exists() or key.exists()) and not force:
-            self.stdout.write(f"A signing certificate exists already: {cert} (use --force).")
+            self.stdout.write(
+                f"A signing certificate exists already: {cert} (use --force). The demo's is "
+                "SELF-SIGNED: it proves nothing about who signed (docs/documents.md)."
+            )
             return
         make_self_signed(cert, key)
         self.stdout.write(
