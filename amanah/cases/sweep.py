@@ -21,12 +21,13 @@ touches every one of the table's indexes, so updating a case twice costs twice.
 What each mark leaves behind, and why it scales with the people told, not the cases marked:
 - The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
   the escalated status and level): the queue, the case page and the reports read them.
-- The audit trail keeps one row per escalated case and per OJK day-20 flag (regulatory facts an
-  auditor looks up case by case: the audit viewer finds them by the case's id), written with
-  ``audit.record_many`` (one chain lock, one COPY) in each batch's transaction, also in a
-  catch-up. One row per batch listing the case numbers would save the catch-up most of its
-  audit time (docs/benchmarks.md), but a case looked up in the trail would then not be found
-  by its id; kept per case.
+- The audit trail keeps one row per case and run for its regulatory facts (breach, escalation,
+  OJK day 20: an auditor looks them up case by case, and the audit viewer finds them by the
+  case's id); a day-20 flag set together with the breach is named on the breach's row
+  (``ojk_day_20``), not in a row of its own. Written with ``audit.record_many`` (one chain
+  lock, one COPY) in each batch's transaction, also in a catch-up. One row per batch listing
+  the case numbers would save the catch-up most of its audit time, but a case looked up in the
+  trail would then not be found by its id; kept per case.
 - The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
   "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases, and the same
   count by e-mail: the sweep counts per recipient and emits ``cases.sla_digest``; the
@@ -245,7 +246,7 @@ def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
         WITH supervisors AS ({_supervisors_sql()}),
         marked AS (
             SELECT c.id, c.assigned_to_id, c.branch_id FROM cases_case c
-             WHERE c.id = ANY(%(ids)s)
+             WHERE c.id = ANY(%(ids)s::uuid[])
         ),
         recipients AS (
             SELECT m.assigned_to_id AS user_id, m.id FROM marked m
@@ -256,7 +257,10 @@ def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
         SELECT user_id, count(*) FROM recipients GROUP BY user_id ORDER BY user_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "ids": case_ids})
+        # The ids as one array literal: a catch-up marks ~200,000 cases, which psycopg would
+        # otherwise adapt one by one (over a second of the run).
+        ids = "{" + ",".join(map(str, case_ids)) + "}"
+        cursor.execute(sql, {"now": now, "ids": ids})
         counts = [[str(user_id), count] for user_id, count in cursor.fetchall()]
     if counts:
         events.emit(
@@ -282,29 +286,42 @@ def _summarize(step: Step, now, marked: int) -> None:
     )
 
 
-def _audit(action: AuditAction, case_ids: list[int], meta: dict) -> None:
-    """One audit row per marked case, in the batch's transaction (so a re-run, which marks
-    nothing new, audits nothing new)."""
+def _audit(action: AuditAction, case_ids: list, meta: dict) -> None:
+    """One audit row per case in ``case_ids``, in the batch's transaction (so a re-run, which
+    marks nothing new, audits nothing new)."""
     audit.record_many(
         actor=ACTOR, action=action, object_type=Case._meta.label, object_ids=case_ids, meta=meta
     )
 
 
+# The regulatory facts a run sets on one case, and the one audit row that records them:
+# (breached, escalated, OJK day 20) -> (action, meta). Warnings are in the case's marks and log
+# only. A day-20 flag set in the same UPDATE as the breach rides on the breach's row, so each
+# case has one row per run naming every fact the run set on it (found by the case's id, as
+# before) and a catch-up writes ~40 % fewer rows.
+_AUDIT_OF_FACTS = {
+    (True, True, False): (AuditAction.ESCALATE_CASE, {"reason": "sla_breach"}),
+    (True, True, True): (AuditAction.ESCALATE_CASE, {"reason": "sla_breach", "ojk_day_20": True}),
+    (True, False, False): (AuditAction.UPDATE_CASE, {"activity": "SLA_BREACH"}),
+    (True, False, True): (AuditAction.UPDATE_CASE, {"activity": "SLA_BREACH", "ojk_day_20": True}),
+    (False, False, True): (AuditAction.UPDATE_CASE, {"activity": "OJK_DAY_20"}),
+}
+
+
 def _audit_batch(pass_: Pass, rows: list[tuple]) -> int:
-    """The batch's regulatory facts, case by case: escalating breaches as ESCALATE_CASE, the
-    others as an SLA_BREACH update, OJK day-20 flags as an OJK_DAY_20 update (warnings are in
-    the case's marks and log only). Returns how many were escalated."""
-    escalated, breached, day_20 = [], [], []
+    """The batch's regulatory facts, one audit row per case (``_AUDIT_OF_FACTS``). Returns how
+    many were escalated."""
+    by_facts: dict[tuple, list] = {}
     for row in rows:
-        for step in _marks(pass_, row):
-            if step is BREACH:
-                (escalated if row[3] else breached).append(row[0])
-            elif step is REGULATORY:
-                day_20.append(row[0])
-    _audit(AuditAction.ESCALATE_CASE, escalated, {"reason": "sla_breach"})
-    _audit(AuditAction.UPDATE_CASE, breached, {"activity": "SLA_BREACH"})
-    _audit(AuditAction.UPDATE_CASE, day_20, {"activity": "OJK_DAY_20"})
-    return len(escalated)
+        marks = _marks(pass_, row)
+        breached = BREACH in marks
+        facts = (breached, breached and bool(row[3]), REGULATORY in marks)
+        if facts in _AUDIT_OF_FACTS:
+            by_facts.setdefault(facts, []).append(row[0])
+    for facts, case_ids in by_facts.items():
+        action, meta = _AUDIT_OF_FACTS[facts]
+        _audit(action, case_ids, meta)
+    return sum(len(ids) for facts, ids in by_facts.items() if facts[1])
 
 
 @dataclass
@@ -393,7 +410,10 @@ def sla_sweep(now=None, *, lanes: int | None = None) -> SweepResult:
     done, in a transaction of their own: a run that dies before that leaves its marked cases
     without a digest (they are in the overdue queue all the same), and none is sent twice."""
     run = _Run(now or timezone.now())
-    lanes = lanes or settings.SLA_SWEEP_LANES
+    # Lanes commit batches of their own: inside a caller's transaction they could neither see
+    # its rows nor take a lock it holds (the audit chain's), and the caller would wait for them
+    # for ever. There, the caller's connection does all the work.
+    lanes = 1 if connection.in_atomic_block else lanes or settings.SLA_SWEEP_LANES
     escalated = 0
     for pass_ in PASSES:
         run.start(pass_)
