@@ -47,6 +47,7 @@ What each mark leaves behind, and why it scales with the people told, not the ca
 from __future__ import annotations
 
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -188,9 +189,9 @@ def _is_catch_up(step: Step, now) -> bool:
 def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
     """One statement: mark up to BATCH_SIZE cases due for the pass's step, with every rider
     mark due on them too, and log each mark's SLA line where ``detail[kind]``. Returns the
-    marked rows: (id as text, case_no, status, escalate_on_breach, then one flag per rider:
-    set?); text, because the ids only go on into SQL and the audit rows, and a catch-up's
-    200,000 UUIDs parsed and printed again cost over a second."""
+    marked rows: (id as text, case_no, status, escalate_on_breach, branch, assignee, then one
+    flag per rider: set?); the id as text, because it only goes on into the audit rows, and a
+    catch-up's 200,000 UUIDs parsed and printed again cost over a second."""
     step = pass_.step
     flags = "".join(f", ({r.condition}) AS {r.kind}" for r in pass_.riders)
     sets = "".join(
@@ -217,14 +218,16 @@ def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
             UPDATE cases_case c SET {step.set_clause}{sets}
               FROM cases_slapolicy p, due
              WHERE c.id = due.id AND p.id = c.sla_policy_id
-         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach{returned}
+         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach, c.branch_id,
+                   c.assigned_to_id{returned}
         ),
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
             {lines}
         )
-        SELECT id::text, case_no, status, escalate_on_breach{riders} FROM marked
+        SELECT id::text, case_no, status, escalate_on_breach, branch_id, assigned_to_id{riders}
+          FROM marked
     """
     params = {"now": now, "open": OPEN, "actor": ACTOR.username}
     params.update({f"detail_{kind}": value for kind, value in detail.items()})
@@ -235,36 +238,31 @@ def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
 
 def _marks(pass_: Pass, row: tuple) -> list[Step]:
     """The marks a returned row got: the pass's step, and each rider whose flag is set."""
-    riders = [rider for rider, flag in zip(pass_.riders, row[4:], strict=True) if flag]
+    riders = [rider for rider, flag in zip(pass_.riders, row[6:], strict=True) if flag]
     return [pass_.step, *riders]
 
 
-def _notify_digest(step: Step, now, case_ids: list[int]) -> None:
+def _notify_digest(step: Step, now, marked: Counter) -> None:
     """One digest per recipient (assignee, branch supervisors) naming how many of the run's
-    marked cases are theirs: counted here in one statement, handed to the messaging hub as one
-    event (``SLA_DIGEST``: step kind, run clock, [(user id, count), …]), which queues one
-    IN_APP and one EMAIL message per recipient keyed by the run's clock, so a retry adds none.
-    Per recipient, never per case."""
-    sql = f"""
-        WITH supervisors AS ({_supervisors_sql()}),
-        marked AS (
-            SELECT c.id, c.assigned_to_id, c.branch_id FROM cases_case c
-             WHERE c.id = ANY(%(ids)s::uuid[])
-        ),
-        recipients AS (
-            SELECT m.assigned_to_id AS user_id, m.id FROM marked m
-             WHERE m.assigned_to_id IS NOT NULL
-             UNION
-            SELECT sup.user_id, m.id FROM marked m JOIN supervisors sup USING (branch_id)
-        )
-        SELECT user_id, count(*) FROM recipients GROUP BY user_id ORDER BY user_id
-    """
+    marked cases are theirs, handed to the messaging hub as one event (``SLA_DIGEST``: step
+    kind, run clock, [(user id, count), …]), which queues one IN_APP and one EMAIL message per
+    recipient keyed by the run's clock, so a retry adds none. Per recipient, never per case.
+
+    Counted from the run's tally of marked cases per (branch, assignee) and the supervisors
+    covering those branches now: a catch-up marks ~200,000 cases, and reading them back by id
+    cost it seconds. A user who is both a case's assignee and its branch's supervisor counts
+    it once."""
+    sql = f"SELECT branch_id, user_id FROM ({_supervisors_sql()}) s WHERE branch_id = ANY(%(b)s)"
+    supervisors: dict = defaultdict(set)
     with connection.cursor() as cursor:
-        # The ids as one array literal: a catch-up marks ~200,000 cases, which psycopg would
-        # otherwise adapt one by one (over a second of the run).
-        ids = "{" + ",".join(map(str, case_ids)) + "}"
-        cursor.execute(sql, {"now": now, "ids": ids})
-        counts = [[str(user_id), count] for user_id, count in cursor.fetchall()]
+        cursor.execute(sql, {"now": now, "b": sorted({branch for branch, _ in marked})})
+        for branch, user in cursor.fetchall():
+            supervisors[branch].add(user)
+    per_user: Counter = Counter()
+    for (branch, assignee), cases in marked.items():
+        for user in supervisors[branch] | ({assignee} if assignee else set()):
+            per_user[user] += cases
+    counts = [[str(user), n] for user, n in sorted(per_user.items(), key=lambda i: str(i[0]))]
     if counts:
         events.emit(
             SLA_DIGEST,
@@ -329,11 +327,23 @@ def _audit_batch(pass_: Pass, rows: list[tuple]) -> int:
 
 @dataclass
 class _Run:
-    """One sweep's clock, which marks it details case by case, and the cases it marked."""
+    """One sweep's clock, which marks it details case by case, and how many cases it marked
+    per mark and (branch, assignee): all its digests and summary lines need."""
 
     now: object
     detail: dict[str, bool] = field(default_factory=dict)
-    marked: dict[str, list[int]] = field(default_factory=lambda: {s.kind: [] for s in STEPS})
+    marked: dict[str, Counter] = field(default_factory=lambda: {s.kind: Counter() for s in STEPS})
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # lanes count side by side
+
+    def count(self, pass_: Pass, rows: list[tuple]) -> None:
+        """Add a batch's marked rows to the tally."""
+        tally = Counter((step.kind, row[4], row[5]) for row in rows for step in _marks(pass_, row))
+        with self._lock:
+            for (kind, branch, assignee), cases in tally.items():
+                self.marked[kind][branch, assignee] += cases
+
+    def total(self, kind: str) -> int:
+        return sum(self.marked[kind].values())
 
     def start(self, pass_: Pass) -> None:
         """Decide, when a mark is first met, whether this run details it: a mark is counted
@@ -352,7 +362,7 @@ class _Run:
             if _last_pass(step) is pass_ and self.marked[step.kind]:
                 _notify_digest(step, self.now, self.marked[step.kind])
                 if not self.detail[step.kind]:
-                    _summarize(step, self.now, len(self.marked[step.kind]))
+                    _summarize(step, self.now, self.total(step.kind))
 
 
 def _last_pass(step: Step) -> Pass:
@@ -369,9 +379,7 @@ def _work_off(pass_: Pass, run: _Run) -> int:
     while True:
         with transaction.atomic():
             rows = _mark_batch(pass_, run.now, run.detail)
-            for row in rows:
-                for step in _marks(pass_, row):
-                    run.marked[step.kind].append(row[0])  # list.append: safe across lanes
+            run.count(pass_, rows)
             escalated += _audit_batch(pass_, rows)
         if len(rows) < BATCH_SIZE:
             return escalated
@@ -426,5 +434,5 @@ def sla_sweep(now=None, *, lanes: int | None = None) -> SweepResult:
         escalated += _in_lanes(pass_lanes, lambda pass_=pass_: _work_off(pass_, run))
         with transaction.atomic():
             run.finish(pass_)
-    counts = {kind: len(ids) for kind, ids in run.marked.items()}
+    counts = {kind: run.total(kind) for kind in run.marked}
     return SweepResult(counts["warning"], counts["breach"], escalated, counts["regulatory"])
