@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from amanah.calendars.contract import absent_user_ids
+from amanah.calendars.contract import absent_user_ids, on_duty_user_ids
 from amanah.core.errors import NotFound
 from amanah.followup.models import WITH_AGENT, Desk, DeskAgent, Member, Rotation
 
@@ -61,17 +62,23 @@ def agent_loads(*, actor) -> list[dict]:
     agents = DeskAgent.objects.select_related("user").annotate(
         load=Count("members", filter=Q(members__in=visible))
     )
-    away = absent_user_ids(timezone.now())
+    now = timezone.now()
+    agents = list(agents.order_by("position"))
+    away = absent_user_ids(now, [a.user_id for a in agents])
+    users = [a.user_id for a in agents]
+    on_duty = on_duty_user_ids(now, users) if settings.FOLLOWUP_WORKING_HOURS else set(users)
     return [
         {
+            "id": a.pk,
             "position": a.position,
             "name": a.user.full_name,
             "load": a.load,
             "capacity": a.capacity,
             "full": a.load >= a.capacity,
             "away": a.user_id in away or not a.is_active,
+            "off_duty": a.user_id not in on_duty,
         }
-        for a in agents.order_by("position")
+        for a in agents
     ]
 
 

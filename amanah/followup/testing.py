@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from amanah.calendars.schedules import schedule_for_branch
+from amanah.calendars.worktime import next_working_moment
 from amanah.core.actors import SystemActor
 from amanah.followup import services
 from amanah.followup.models import DeskAgent, EntryReason
@@ -14,10 +18,20 @@ def _member_held_by(user, customer):
         actor=SYSTEM, user=user
     )
     member = services.member_enrol(
-        actor=SYSTEM, customer=customer, entry_reason=EntryReason.OTHER, deposit_target="1000"
+        actor=SYSTEM,
+        customer=customer,
+        entry_reason=EntryReason.OTHER,
+        deposit_target="1000",
+        now=at_work(user),
     )
     assert member.current_agent_id == agent.pk  # the only agent with room on a fresh desk
     return member
+
+
+def at_work(user):
+    """Now if the user is at work (home branch's calendar), else when work next starts: the
+    moment a member can be handed to them whatever the wall clock says."""
+    return next_working_moment(schedule_for_branch(user.home_branch), timezone.now())
 
 
 def other_member_kwargs(world: dict) -> dict:

@@ -32,6 +32,8 @@ from amanah.followup.models import Deposit, Desk, EntryReason, Member
 from amanah.iam import services as iam
 from amanah.iam.models import User
 
+# Working hours off: the locks, on the wall clock, not who is at work (test_working_hours.py).
+pytestmark = pytest.mark.usefixtures("round_the_clock")
 LOCK_TIMEOUT = "800ms"  # a wait longer than this is a regression: fail fast, never hang
 WAIT = 2  # seconds a thread waits at the seam for the other one
 

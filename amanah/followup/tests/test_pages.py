@@ -15,7 +15,8 @@ from amanah.followup.models import Desk, FollowUpLog, Member, RejectedDeposit
 from amanah.followup.sweep import rotation_sweep
 from amanah.iam import services as iam
 
-pytestmark = pytest.mark.django_db
+# Working hours off: pages on the wall clock, not who is at work (test_working_hours.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("round_the_clock")]
 
 
 @pytest.fixture
