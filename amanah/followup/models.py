@@ -104,6 +104,7 @@ class ExitReason(models.TextChoices):
     TARGET_MET = "TARGET_MET", _("Target setoran tercapai")
     CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN", _("Persetujuan dicabut")
     CLOSED = "CLOSED", _("Ditutup")
+    MERGED = "MERGED", _("Digabung ke data nasabah lain")
 
 
 class Member(models.Model):

@@ -1,7 +1,7 @@
 """Every write of the follow-up desk except the sweep (``sweep.py``), split by topic: the agents
-and their order (``desk``), members — enrolment, deposits, leaving the desk (``members``), the
-follow-up log (``logs``). Keyword-only, actor first; permission and scope, validation, write,
-event, audit — in one transaction.
+and their order (``desk``), members — enrolment, deposits, the target met (``members``), the
+other ways out and a merge (``exits``), the follow-up log (``logs``). Keyword-only, actor
+first; permission and scope, validation, write, event, audit — in one transaction.
 
 There is deliberately no service that moves a member to an agent of someone's choosing
 (DESIGN §6: no manual move for anyone, ADMIN included); agents change only in ``assign.py``.
@@ -17,6 +17,7 @@ from amanah.followup.services.desk import (
     desk_agent_capacity_set,
     desk_order_set,
 )
+from amanah.followup.services.exits import MEMBER_EXITED, member_exit
 from amanah.followup.services.logs import LOG_ADDED, followup_log_add
 from amanah.followup.services.members import (
     DEPOSIT_RECORDED,
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_AMOUNT",
     "MAX_CAPACITY",
     "MEMBER_ENROLLED",
+    "MEMBER_EXITED",
     "ORDER_SET",
     "DepositResult",
     "deposit_record",
@@ -46,4 +48,5 @@ __all__ = [
     "desk_order_set",
     "followup_log_add",
     "member_enrol",
+    "member_exit",
 ]

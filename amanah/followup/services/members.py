@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import consent_states, lock_customer_for_consent
+from amanah.consent.models import ConsentStatus, ConsentType
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer
+from amanah.customers.models import Customer, CustomerStatus
 from amanah.followup.assign import Hand, Move
 from amanah.followup.models import (
     WITH_AGENT,
@@ -69,6 +71,11 @@ def member_enrol(
             "entry_reason_invalid", _("Alasan masuk tidak dikenal."), field="entry_reason"
         )
     target = _check_target(deposit_target)
+    # Lock order: the customer (consent's lock), then the desk — as a consent change or a
+    # closing that makes the member leave (``exits``) takes them; so a withdrawal either
+    # commits before this looks, or waits and then finds the member to let go.
+    lock_customer_for_consent(customer.pk)
+    _check_may_join(customer)
     hand = Hand.open(now)
     if Member.objects.filter(customer=customer).exclude(status=MemberStatus.DONE).exists():
         raise ServiceError(
@@ -102,6 +109,22 @@ def member_enrol(
         hand.apply([move])
     member.refresh_from_db()
     return member
+
+
+def _check_may_join(customer: Customer) -> None:
+    """A closed or merged customer, or one who withdrew marketing consent, is not put on the
+    desk: they are exactly those the desk lets go (``exits``)."""
+    customer = Customer.objects.only("status", "merged_into").get(pk=customer.pk)
+    if customer.status == CustomerStatus.CLOSED or customer.merged_into_id:
+        raise ServiceError(
+            "customer_closed", _("Nasabah ini sudah ditutup atau digabung."), field="customer"
+        )
+    if consent_states(customer).get(ConsentType.MARKETING) == ConsentStatus.WITHDRAWN:
+        raise ServiceError(
+            "consent_withdrawn",
+            _("Nasabah ini telah menarik persetujuan pemasaran."),
+            field="customer",
+        )
 
 
 @dataclass(frozen=True)
@@ -250,7 +273,7 @@ def _accept(actor, member: Member, amount, deposited_at, external_ref, now) -> D
         fields += ["window_start", "window_end"]
     member.save(update_fields=fields)
     if met:
-        _finish(member, ExitReason.TARGET_MET, now)
+        finish(member, ExitReason.TARGET_MET, now)
     events.emit(DEPOSIT_RECORDED, actor=actor, deposit=deposit)
     audit.record(
         actor=actor,
@@ -267,7 +290,7 @@ def _window_hours() -> int:
     return Desk.objects.values_list("window_hours", flat=True).get(pk=1)
 
 
-def _finish(member: Member, reason: str, now: datetime) -> None:
+def finish(member: Member, reason: str, now: datetime) -> None:
     """The member leaves the desk: its agent (if any) gives it up through a rotation record
     (MEMBER_DONE), then the status closes."""
     if member.current_agent_id:

@@ -53,6 +53,20 @@ def make_customers(branch_a):
 
 
 @pytest.fixture
+def make_customer(system, branch_a):
+    """A customer through the customers service (master data, phone, identifiers)."""
+    from amanah.customers.services import CustomerInput, customer_create
+
+    def make(full_name="Rahmat Hidayat Siregar", **fields):
+        return customer_create(
+            actor=system,
+            data=CustomerInput(full_name=full_name, home_branch=branch_a, **fields),
+        )
+
+    return make
+
+
+@pytest.fixture
 def enrol(system):
     def make(customer, *, at=T0, target="100000"):
         return services.member_enrol(
