@@ -5,12 +5,32 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from amanah.calendars.contract import absent_user_ids, on_duty_user_ids
+from amanah.consent.contract import reason_label, with_contact_checks
 from amanah.core.errors import NotFound
-from amanah.followup.models import WITH_AGENT, Desk, DeskAgent, Member, Rotation
+from amanah.customers.models import Customer
+from amanah.followup.models import WITH_AGENT, Desk, DeskAgent, FollowUpLog, Member, Rotation
+from amanah.followup.services.logs import CONTACT_CHANNEL, CONTACT_PURPOSE, TEMPLATE_KEY
+from amanah.messaging.contract import CUSTOMER_ADDRESS
+from amanah.messaging.templating import TemplateNotApproved, approved_version
+
+# Why the hub did not send a follow-up WhatsApp, beyond the contact rule's own reasons.
+NOT_SENT_LABELS = {
+    "no_address": _("Nasabah tidak punya nomor WhatsApp"),
+    "no_template": _("Templat WhatsApp tindak lanjut belum disetujui"),
+    "cancelled": _("Dibatalkan oleh pusat pesan"),
+}
+# The contact rule's answers that only ask to wait: the message is queued for later.
+WAITS = frozenset({"OUTSIDE_WINDOW", "FREQUENCY_CAP"})
+
+
+def not_sent_label(code: str) -> str:
+    """The Indonesian label of a refusal: the hub's own, else the contact rule's."""
+    return str(NOT_SENT_LABELS[code]) if code in NOT_SENT_LABELS else reason_label(code)
 
 
 def window_hours() -> int:
@@ -20,14 +40,58 @@ def window_hours() -> int:
 
 
 def my_members(*, actor) -> QuerySet[Member]:
-    """The members the actor holds now, the window ending soonest first."""
+    """The members the actor holds now, the window ending soonest first, with their follow-up
+    log (previous agents' lines included: the history comes with the member)."""
+    logs = FollowUpLog.objects.select_related("agent").order_by("-at", "-id")
     return (
         Member.objects.visible_to(actor)
         .filter(status__in=WITH_AGENT, current_agent__user_id=actor.pk)
         .select_related("customer")
-        .prefetch_related("logs")
+        .prefetch_related(Prefetch("logs", queryset=logs))
         .order_by("window_end", "id")
     )
+
+
+def agent_sequences(member_ids) -> dict[int, list[int]]:
+    """Each member's agents so far, in order (their numbers when they got it), one query;
+    the caller passes members it already read through ``visible_to``."""
+    out: dict[int, list[int]] = {}
+    rows = (
+        Rotation.objects.filter(member_id__in=list(member_ids), to_position__isnull=False)
+        .order_by("member_id", "id")
+        .values_list("member_id", "to_position")
+    )
+    for member_id, position in rows:
+        out.setdefault(member_id, []).append(position)
+    return out
+
+
+def whatsapp_verdicts(members, at=None) -> dict:
+    """Per member (its customer id), whether a follow-up WhatsApp may go now, by the published
+    contact rule in its set form (one query for the page) plus the hub's own conditions:
+    ``{"code": "", "label": ""}`` when it may, a refusal's code and label otherwise, and
+    ``wait`` for a contact that would be queued for later (outside the window, a cap)."""
+    members = list(members)
+    at = at or timezone.now()
+    try:
+        template = bool(approved_version(TEMPLATE_KEY, CONTACT_CHANNEL))
+    except TemplateNotApproved:
+        template = False
+    rows = with_contact_checks(
+        Customer.objects.filter(pk__in=[m.customer_id for m in members]),
+        CONTACT_PURPOSE,
+        CONTACT_CHANNEL,
+        at,
+    ).values_list("pk", "contact_reason", CUSTOMER_ADDRESS[CONTACT_CHANNEL])
+    verdicts = {}
+    for pk, reason, address in rows:
+        code = "no_address" if not address else "no_template" if not template else reason
+        verdicts[pk] = {
+            "code": code,
+            "label": not_sent_label(code) if code else "",
+            "wait": code in WAITS,
+        }
+    return verdicts
 
 
 def member_get(*, actor, member_id) -> Member:

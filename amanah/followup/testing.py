@@ -48,3 +48,17 @@ def own_member_kwargs(world: dict, user) -> dict:
 
 def log_data(world: dict) -> dict:
     return {"kind": "CALL", "note": "Ditelepon, belum diangkat"}
+
+
+def approve_reminder_template(author, approver):
+    """The desk's WhatsApp reminder (``followup.reminder``, COLLECTION) written by ``author``
+    and approved by ``approver`` (four eyes), through the template services."""
+    from amanah.messaging import template_services as ts
+    from amanah.messaging.template_seeds import SEEDS
+
+    fields = next(s for s in SEEDS if s["key"] == "followup.reminder")
+    template = ts.template_create(actor=author, **fields)
+    version = template.versions.get()
+    ts.template_version_submit(actor=author, version=version)
+    ts.template_version_approve(actor=approver, version=version, note="Disetujui")
+    return version

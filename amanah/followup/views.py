@@ -7,20 +7,31 @@ from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.followup import selectors, services
 from amanah.followup.forms import LogForm
+from amanah.followup.models import LogKind
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
 
 
 @requires(DESK_WORK)
 def my(request):
     """The agent's "Tindak lanjut" page: my members, time left, last contact, deposit status,
-    the follow-up log. Nothing here moves a member."""
+    the agents before me, the follow-up log, and whether a WhatsApp may go now (the contact
+    rule's verdict, with its reason). Nothing here moves a member."""
+    members = list(selectors.my_members(actor=request.user))
+    sequences = selectors.agent_sequences(m.pk for m in members)
+    verdicts = selectors.whatsapp_verdicts(members)
+    for member in members:
+        member.sequence = sequences.get(member.pk, [])
+        member.whatsapp = verdicts.get(member.customer_id, {})
+        for log in member.logs.all():
+            log.not_sent_label = selectors.not_sent_label(log.not_sent_reason)
     return render(
         request,
         "followup/my.html",
         {
-            "members": selectors.my_members(actor=request.user),
+            "members": members,
             "window_hours": selectors.window_hours(),
             "form": LogForm(),
+            "whatsapp": LogKind.WHATSAPP,
         },
     )
 
@@ -32,12 +43,19 @@ def log_add(request, member_id):
     form = LogForm(request.POST)
 
     def add():
-        services.followup_log_add(
+        log = services.followup_log_add(
             actor=request.user,
             member=member,
             kind=form.cleaned_data["kind"],
             note=form.cleaned_data["note"],
         )
+        if log.not_sent_reason:
+            label = selectors.not_sent_label(log.not_sent_reason)
+            return _("Tindak lanjut dicatat; WhatsApp tidak dikirim: %(reason)s.") % {
+                "reason": label
+            }
+        if log.message_id:
+            return _("Tindak lanjut dicatat; WhatsApp diantrekan di pusat pesan.")
         return _("Tindak lanjut dicatat.")
 
     return run_action(request, add, back=reverse("followup:my"), form=form)
