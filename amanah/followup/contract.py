@@ -1,8 +1,8 @@
 """What the follow-up desk offers the house: its menu entries and the events it emits
 (``followup.member_enrolled``, ``followup.deposit_recorded``, ``followup.members_rotated``,
 ``followup.agent_added``, ``followup.order_set``, ``followup.agent_capacity_set``,
-``followup.log_added``, ``followup.member_exited``), and a merge mover (a merged customer's
-memberships follow the survivor).
+``followup.log_added``, ``followup.member_exited``, ``followup.daily_report_sent``), and a
+merge mover (a merged customer's memberships follow the survivor).
 It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at
 once), ``consent.consent_changed`` (MARKETING withdrawn: the member leaves) and
 ``customers.customer_closed`` (the member leaves), and sends rotation notices through the
@@ -20,6 +20,7 @@ from amanah.customers.services import CUSTOMER_CLOSED
 from amanah.followup import handlers, notify
 from amanah.followup.assign import MEMBERS_ROTATED
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
+from amanah.followup.report import REPORT_SENT
 from amanah.followup.services import (
     AGENT_ADDED,
     AGENT_CAPACITY_SET,
@@ -39,6 +40,7 @@ events.declare(AGENT_CAPACITY_SET)
 events.declare(LOG_ADDED)
 events.on(MEMBERS_ROTATED, notify.rotation_notices, deferred=True)
 events.declare(MEMBER_EXITED)
+events.declare(REPORT_SENT)
 events.on(ABSENCE_CHANGED, handlers.absence_changed)
 events.on(CONSENT_CHANGED, handlers.consent_changed)
 events.on(CUSTOMER_CLOSED, handlers.customer_closed)

@@ -20,6 +20,8 @@ when marketing consent is withdrawn altogether (``exits``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +52,9 @@ CONTACT_CHANNEL = Channel.WHATSAPP
 
 
 @transaction.atomic
-def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> FollowUpLog:
+def followup_log_add(
+    *, actor, member: Member, kind: str, note: str = "", now: datetime | None = None
+) -> FollowUpLog:
     """A call, a WhatsApp (sent through the hub, see above) or a note by the member's current
     agent. It never moves the member and never extends the window; it only sets
     ``last_contact_at`` (not for a WhatsApp that was refused)."""
@@ -72,7 +76,7 @@ def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> Fol
         raise ServiceError("note_invalid", _("Catatan paling panjang 2000 huruf."), field="note")
     if kind == LogKind.NOTE and not note:
         raise ServiceError("note_required", _("Catatan wajib diisi."), field="note")
-    now = timezone.now()
+    now = now or timezone.now()
     log = FollowUpLog.objects.create(
         member=member, agent=member.current_agent, kind=kind, note=note, at=now
     )
