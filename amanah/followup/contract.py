@@ -50,6 +50,11 @@ registry.navigation.register(
     "followup.my", NavItem(_("Tindak lanjut"), "followup:my", DESK_WORK, "main"), order=62
 )
 registry.navigation.register(
+    "followup.agents",
+    NavItem(_("Agen tindak lanjut"), "followup:agents", DESK_MONITOR, "main"),
+    order=64,
+)
+registry.navigation.register(
     "followup.dashboard",
     NavItem(_("Pantauan rotasi"), "followup:dashboard", DESK_MONITOR, "main"),
     order=63,

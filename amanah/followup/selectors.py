@@ -247,3 +247,22 @@ def rotation_counts(*, actor, start: datetime, end: datetime) -> dict[str, int]:
 
 def waiting_count(*, actor) -> int:
     return Member.objects.visible_to(actor).filter(status=MemberStatus.PENDING).count()
+
+
+def desk_agent_get(*, agent_id) -> DeskAgent:
+    """An agent of the desk (the desk's settings are one list for whoever may see them: the
+    caller's view requires the permission)."""
+    agent = DeskAgent.objects.select_related("user").filter(pk=agent_id).first()
+    if agent is None:
+        raise NotFound()
+    return agent
+
+
+def agent_candidates(*, actor) -> QuerySet:
+    """Staff of the actor's branches who hold ``followdesk.work`` and are not on the desk yet."""
+    from amanah.followup.policies import DESK_WORK
+    from amanah.iam import authz
+    from amanah.iam.selectors import holders_of
+
+    users = holders_of(DESK_WORK).exclude(desk_agent__isnull=False).order_by("full_name")
+    return authz.filter_by_branch_scope(users, actor, field="home_branch")

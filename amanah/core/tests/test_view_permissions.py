@@ -554,6 +554,7 @@ CASES = [
     ),
     *integrations_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,
+    *followup_testing.VIEW_CASES,
 ]
 
 
