@@ -76,3 +76,10 @@ class AbsenceForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMATS[0]),
     )
     note = forms.CharField(label=_("Catatan"), max_length=200, required=False)
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's own choices; anything else falls back to the defaults (never a 500)."""
+
+    hours = forms.IntegerField(min_value=1, max_value=72, required=False)
+    days = forms.TypedChoiceField(choices=[(1, "1"), (7, "7")], coerce=int, required=False)

@@ -105,10 +105,34 @@ def whatsapp_verdicts(members, at=None) -> dict:
 
 
 def member_get(*, actor, member_id) -> Member:
-    member = Member.objects.visible_to(actor).filter(pk=member_id).first()
+    member = (
+        Member.objects.visible_to(actor)
+        .select_related("customer", "current_agent__user")
+        .filter(pk=member_id)
+        .first()
+    )
     if member is None:
         raise NotFound()
     return member
+
+
+def member_story(*, actor, member: Member) -> dict:
+    """A member's rotations, follow-ups and deposits, oldest first (the caller got the member
+    through ``member_get``)."""
+    return {
+        "rotations": Rotation.objects.visible_to(actor)
+        .filter(member=member)
+        .select_related("from_agent__user", "to_agent__user")
+        .order_by("id"),
+        "logs": FollowUpLog.objects.visible_to(actor)
+        .filter(member=member)
+        .select_related("agent__user")
+        .order_by("at", "id"),
+        "deposits": Deposit.objects.visible_to(actor)
+        .filter(member=member)
+        .select_related("agent")
+        .order_by("deposited_at", "id"),
+    }
 
 
 def due_soon(*, actor, hours: int = 6, limit: int = 100) -> QuerySet[Member]:
@@ -124,7 +148,7 @@ def due_soon(*, actor, hours: int = 6, limit: int = 100) -> QuerySet[Member]:
 def rotations_recent(*, actor, limit: int = 100) -> QuerySet[Rotation]:
     return (
         Rotation.objects.visible_to(actor)
-        .select_related("member__customer")
+        .select_related("member__customer", "from_agent__user", "to_agent__user")
         .order_by("-at", "-id")[:limit]
     )
 

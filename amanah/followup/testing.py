@@ -111,6 +111,8 @@ def _view_cases():
 
     return [
         ViewCase("followup:agents", DESK_MONITOR),
+        # Monitors see every member of the desk: no out-of-scope member for them.
+        ViewCase("followup:member", DESK_MONITOR, kwargs=other_member_kwargs),
         ViewCase(
             "followup:agent_add",
             DESK_MANAGE,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.my, name="my"),
     path("members/<int:member_id>/log/", views.log_add, name="log_add"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("members/<int:member_id>/", views.member, name="member"),
     path("agents/", views_agents.agents, name="agents"),
     path("agents/add/", views_agents.agent_add, name="agent_add"),
     path("agents/order/", views_agents.order_set, name="order_set"),
