@@ -32,6 +32,20 @@ Two questions, answered differently on purpose:
 
 ``settings.FOLLOWUP_WORKING_HOURS`` (default on) switches the working-hours half off for a
 desk that works round the clock (and for the end-to-end run, which runs at any hour).
+
+**Member status is not on the workflow engine** — the one documented exception to DESIGN §2
+("status changes go through ``workflow``"). A member's status (ACTIVE, ROTATED, PENDING,
+DONE) changes only together with its agent, here in ``apply``, and that write already is what
+``transition_apply`` would add: a history line per change (the rotation row, append-only and
+guarded by the database) and an audit row, in the same transaction, plus the event. What the
+engine would cost: it moves one object at a time (lock, save, history, ``audit.record``,
+event); the sweep must move 10,000 members in ≤ 2 s (DESIGN §5), and the per-member loop
+baseline in ``docs/benchmarks.md`` took about 300× the set-based sweep in the same run. And
+the engine's transitions are data ADMIN may edit (permission, guard, on/off), while nobody may
+move a member (DESIGN §6): there is no permission to put on these moves, and a transition
+switched off on the workflow page that the sweep still made would misstate the rules. So the
+statuses are set in this one module and the database keeps them honest (CHECK: an agent iff
+ACTIVE/ROTATED; the trigger: no agent change without its rotation row).
 """
 
 from __future__ import annotations
