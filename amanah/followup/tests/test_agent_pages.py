@@ -128,3 +128,17 @@ def test_bad_absence_input_records_nothing(data, admin, make_desk):
     assert response.status_code == 400 or _flash(response)
     assert not StaffAbsence.objects.exists()
     assert not Member.objects.exists()
+
+
+def test_the_desk_pages_speak_english_when_asked(admin, make_desk):
+    from django.utils import translation
+
+    make_desk(1)
+    admin.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):  # the middleware switches it
+        agents = admin.get(reverse("followup:agents")).content.decode()
+        dashboard = admin.get(reverse("followup:dashboard")).content.decode()
+    assert "Follow-up desk agents" in agents and "Add as the last agent" in agents
+    assert (
+        "Deposit conversion per agent" in dashboard and "Due to rotate within 6 hours" in dashboard
+    )
