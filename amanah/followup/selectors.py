@@ -273,6 +273,12 @@ def waiting_count(*, actor) -> int:
     return Member.objects.visible_to(actor).filter(status=MemberStatus.PENDING).count()
 
 
+def desk_agents() -> QuerySet[DeskAgent]:
+    """The desk's agents in order (desk-wide settings: the caller's view requires the
+    permission)."""
+    return DeskAgent.objects.select_related("user").order_by("position")
+
+
 def desk_agent_get(*, agent_id) -> DeskAgent:
     """An agent of the desk (the desk's settings are one list for whoever may see them: the
     caller's view requires the permission)."""

@@ -22,7 +22,6 @@ from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.followup import selectors, services
 from amanah.followup.forms import AbsenceForm, AgentAddForm, CapacityForm, OrderForm
-from amanah.followup.models import DeskAgent
 from amanah.followup.policies import DESK_MANAGE, DESK_MONITOR
 from amanah.iam import authz
 
@@ -35,7 +34,7 @@ def _back() -> str:
 def agents(request):
     actor = request.user
     rows = selectors.agent_loads(actor=actor)
-    desk_agents = list(DeskAgent.objects.select_related("user").order_by("position"))
+    desk_agents = list(selectors.desk_agents())
     absences = calendars.absences_ahead(
         actor=actor, user_ids=[a.user_id for a in desk_agents], now=timezone.now()
     ).order_by("starts_at")
@@ -80,9 +79,7 @@ def agent_add(request):
 @requires(DESK_MANAGE)
 @require_POST
 def order_set(request):
-    form = OrderForm(
-        request.POST, agents=DeskAgent.objects.select_related("user").order_by("position")
-    )
+    form = OrderForm(request.POST, agents=selectors.desk_agents())
 
     def save():
         services.desk_order_set(actor=request.user, order=form.order())
