@@ -266,6 +266,11 @@ CONTACT_WINDOWS = {
 }
 if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of the day
     CONTACT_WINDOWS = {}
+# The follow-up desk gives members only to agents at work (their home branch's calendar);
+# off for a desk that works round the clock (and the end-to-end run, at any hour).
+FOLLOWUP_WORKING_HOURS = env_bool("FOLLOWUP_WORKING_HOURS", True)
+# The desk's daily report (the day before, in TIME_ZONE) to holders of followdesk.report.
+FOLLOWUP_REPORT_CRON = os.environ.get("FOLLOWUP_REPORT_CRON", "0 0 * * *")  # 07:00 WIB
 
 # One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
 # and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which

@@ -9,7 +9,9 @@ the server's admin — and the customers ``Bench follow-up …`` are created onc
 30 agents (capacity 10,000 each), 100,000 members, each with its NEW_MEMBER history row,
 spread over the agents in order; their windows end
 
-- 10,000 in the hour before ``now`` (due for the set-based sweep, run at ``now``);
+- 10,000 in the hour before ``now`` (due for the set-based sweep, run at ``now``: the wall
+  clock, or the next moment the agents are at work — the desk gives members only to agents
+  inside working hours);
 - 10,000 between ``now`` + 1 h and + 2 h (due for the per-member baseline, run at + 2 h,
   when the sweep's 10,000 already have new 48-hour windows);
 - the other 80,000 between + 3 h and + 47 h (not due).
@@ -96,6 +98,19 @@ def _agents(branch) -> list:
             )
         users.append(user)
     return users
+
+
+def _at_work(moment):
+    """The first moment from ``moment`` at which the agents (home branch: the first by code, as
+    ``build`` gives them) are at work. The desk hands members only to agents at work
+    (``FOLLOWUP_WORKING_HOURS``); the bench measures daytime rotations whatever the wall clock
+    says, so a night-time run does not just park 10,000 members as PENDING."""
+    from amanah.calendars.schedules import schedule_for_branch
+    from amanah.calendars.worktime import next_working_moment
+    from amanah.iam.models import Branch
+
+    branch = Branch.objects.order_by("code").first()
+    return next_working_moment(schedule_for_branch(branch), moment)
 
 
 def build(members: int, due: int, now) -> None:
@@ -278,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     times = []
     for run in range(args.repeat):
-        now = timezone.now().replace(microsecond=0)
+        now = _at_work(timezone.now()).replace(microsecond=0)
         started = time.perf_counter()
         build(args.members, args.due, now)
         _checkpoint()

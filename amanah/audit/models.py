@@ -93,6 +93,8 @@ class AuditAction(models.TextChoices):
     RECORD_FOLLOWUP_DEPOSIT = "RECORD_FOLLOWUP_DEPOSIT", _("Catat setoran member tindak lanjut")
     LOG_FOLLOWUP = "LOG_FOLLOWUP", _("Catat tindak lanjut member")
     CHANGE_FOLLOWUP_DESK = "CHANGE_FOLLOWUP_DESK", _("Ubah agen meja tindak lanjut")
+    EXIT_FOLLOWUP_MEMBER = "EXIT_FOLLOWUP_MEMBER", _("Member keluar dari meja tindak lanjut")
+    SEND_FOLLOWUP_REPORT = "SEND_FOLLOWUP_REPORT", _("Kirim laporan harian meja tindak lanjut")
     CREATE_EXTERNAL_SYSTEM = "CREATE_EXTERNAL_SYSTEM", _("Daftarkan sistem eksternal")
     CREATE_SYSTEM_KEY = "CREATE_SYSTEM_KEY", _("Buat kunci API sistem")
     ROTATE_SYSTEM_KEY = "ROTATE_SYSTEM_KEY", _("Rotasi kunci API sistem")

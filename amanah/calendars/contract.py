@@ -1,6 +1,7 @@
 """What calendars offers the house: the working-calendar settings in the admin menu, and
-staff absences (leave, off days): ``absent_user_ids(at)`` and the event
-``calendars.staff_absence_changed`` (``actor, absence``) for whoever hands work out."""
+for whoever hands work out: staff absences (leave, off days) — ``absent_user_ids(at)`` and the
+event ``calendars.staff_absence_changed`` (``actor, absence``) — and working hours —
+``on_duty_user_ids(at, user_ids)``, the staff whose home branch's calendar is open at ``at``."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from amanah.calendars.absences import (
     staff_absence_record,
 )
 from amanah.calendars.models import AbsenceKind, StaffAbsence
-from amanah.calendars.policies import CALENDAR_MANAGE
+from amanah.calendars.policies import ABSENCE_MANAGE, CALENDAR_MANAGE
+from amanah.calendars.schedules import on_duty_user_ids
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 
 __all__ = [
     "ABSENCE_CHANGED",
+    "ABSENCE_MANAGE",
     "AbsenceKind",
     "StaffAbsence",
     "absent_user_ids",
+    "on_duty_user_ids",
     "staff_absence_cancel",
     "staff_absence_record",
 ]

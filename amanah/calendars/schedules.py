@@ -19,7 +19,7 @@ from amanah.calendars.models import (
     CalendarDayKind,
     WorkingWindow,
 )
-from amanah.calendars.worktime import NationalHolidays, Schedule
+from amanah.calendars.worktime import NationalHolidays, Schedule, is_working_time
 
 _lock = threading.Lock()
 # (calendar pk, time zone) → (revision, schedule). One entry per calendar and zone: an edit
@@ -118,6 +118,24 @@ def build_schedule(calendar: BusinessCalendar, *, tz: str | None = None) -> Sche
         extra_dates=extra,
         holidays=national,
     )
+
+
+def on_duty_user_ids(at, user_ids) -> set:
+    """The staff among ``user_ids`` for whom ``at`` lies inside working hours: a working window
+    of their home branch's calendar (the branch's own, else the default one in the branch's
+    zone, as ``schedule_for_branch`` chooses; no home branch: the default calendar) on a day it
+    is open (not a weekend, holiday or *cuti bersama* of that calendar). Absences are another
+    question (``absences.absent_user_ids``). One query for the users, one for their branches
+    and one per distinct branch (the schedules come from the cache)."""
+    from amanah.iam.models import Branch, User
+
+    rows = list(User.objects.filter(pk__in=list(user_ids)).values_list("pk", "home_branch_id"))
+    branches = Branch.objects.in_bulk({branch_id for _pk, branch_id in rows if branch_id})
+    working = {
+        branch_id: is_working_time(schedule_for_branch(branches.get(branch_id)), at)
+        for branch_id in {branch_id for _pk, branch_id in rows}
+    }
+    return {pk for pk, branch_id in rows if working[branch_id]}
 
 
 def clear_cache() -> None:

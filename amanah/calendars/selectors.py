@@ -7,8 +7,8 @@ from datetime import date
 
 from django.db.models import Count, QuerySet
 
-from amanah.calendars.models import BusinessCalendar
-from amanah.calendars.policies import CALENDAR_MANAGE
+from amanah.calendars.models import BusinessCalendar, StaffAbsence
+from amanah.calendars.policies import ABSENCE_MANAGE, CALENDAR_MANAGE
 from amanah.calendars.worktime import NationalHolidays
 from amanah.core.errors import NotFound
 from amanah.iam import authz
@@ -81,3 +81,35 @@ def parse_year(value, *, default: int) -> int:
     except (TypeError, ValueError):
         return default
     return year if 2000 <= year <= 2100 else default
+
+
+def absences_ahead(*, actor, user_ids, now) -> QuerySet[StaffAbsence]:
+    """The absences not withdrawn and not over at ``now`` of ``user_ids``, for a page that
+    manages them (a supervisor: staff of their own branches, as the services allow; nothing
+    without ``calendar.absence.manage``)."""
+    if not authz.has_perm(actor, ABSENCE_MANAGE):
+        return StaffAbsence.objects.none()
+    rows = StaffAbsence.objects.filter(
+        user_id__in=list(user_ids), cancelled_at__isnull=True, ends_at__gt=now
+    )
+    return authz.filter_by_branch_scope(rows, actor, field="user__home_branch").select_related(
+        "user"
+    )
+
+
+def absence_get(*, actor, absence_id) -> StaffAbsence:
+    """One absence the actor may manage; missing and out of scope are the same ``NotFound``."""
+    absence = (
+        absences_scope(actor).filter(pk=absence_id).select_related("user").first()
+        if authz.has_perm(actor, ABSENCE_MANAGE)
+        else None
+    )
+    if absence is None:
+        raise NotFound()
+    return absence
+
+
+def absences_scope(actor) -> QuerySet[StaffAbsence]:
+    return authz.filter_by_branch_scope(
+        StaffAbsence.objects.all(), actor, field="user__home_branch"
+    )

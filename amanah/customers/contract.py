@@ -1,6 +1,7 @@
 """What the customers app offers the house: the duplicates page in the menu, its own merge
-movers, the quick action to check duplicates, which customer fields are masked, and the
-merge-request workflow (four eyes as its guard)."""
+movers, the quick action to check duplicates, which customer fields are masked, the
+merge-request workflow (four eyes as its guard), and the event ``customers.customer_closed``
+(``actor, customer``) when master data closes a customer (the follow-up desk lets it go)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from amanah.core.masking import mask_name
 from amanah.customers import merge
 from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
+from amanah.customers.services import CUSTOMER_CLOSED
 from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -88,6 +90,7 @@ for name, variable in (
 
 # A merge proposed (fn(*, actor, request)): the approvers are told (messaging).
 events.declare(merge.MERGE_PROPOSED)
+events.declare(CUSTOMER_CLOSED)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.customers import validation
 from amanah.customers.models import (
@@ -31,6 +32,9 @@ from amanah.iam import authz
 from amanah.iam.models import Branch, User
 
 SIMILAR_NAME_THRESHOLD = 0.6
+# fn(*, actor, customer): master data changed the customer's status to CLOSED (a merge closes
+# the absorbed record too, but says so through its movers instead).
+CUSTOMER_CLOSED = "customers.customer_closed"
 
 
 @dataclass
@@ -205,12 +209,17 @@ def customer_update(*, actor, customer: Customer, data: CustomerInput) -> Custom
     changed = sorted(
         k for k, v in fields.items() if getattr(customer, k) != v and k != "name_search"
     )
+    closing = (
+        customer.status != CustomerStatus.CLOSED and fields.get("status") == CustomerStatus.CLOSED
+    )
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.updated_at = timezone.now()
     customer.save()
     if {"phone_e164", "full_name", "birth_date"} & set(changed):
         _flag_duplicates(customer, taken_niks=[])
+    if closing:
+        events.emit(CUSTOMER_CLOSED, actor=actor, customer=customer)
     audit.record(
         actor=actor, action=AuditAction.UPDATE_CUSTOMER, obj=customer, meta={"changed": changed}
     )

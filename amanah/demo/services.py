@@ -368,6 +368,59 @@ def _seed_transactions(actor) -> None:
     rfm_run_compute(actor=actor, trigger="MANUAL")
 
 
+# The follow-up desk (seed 004): new savings accounts without their first deposit.
+DESK_CUSTOMERS = [
+    ("Rina Marpaung", "081370104001"),
+    ("Fajar Nainggolan", "081370104002"),
+    ("Lestari Situmorang", "081370104003"),
+    ("Hendra Tarigan", "081370104004"),
+]
+
+
+def _desk_loaded() -> bool:
+    from amanah.followup.models import DeskAgent
+
+    return DeskAgent.objects.exists()
+
+
+def _seed_desk(actor) -> None:
+    """The follow-up desk: agent 1 the agent, agent 2 the second agent; four new savings
+    customers (marketing consent given at account opening) enrolled to go round them. Outside
+    working hours they wait for the first agent at work (``FOLLOWUP_WORKING_HOURS``)."""
+    from amanah.consent.services import consent_change
+    from amanah.customers.services import CustomerInput, customer_create
+    from amanah.followup import services as desk
+    from amanah.followup.models import EntryReason
+
+    for username in ("agent", "agent2"):
+        desk.desk_agent_add(actor=actor, user=User.objects.get(username=username), capacity=50)
+    agent = User.objects.get(username="agent")
+    agent.active_role = R.AGENT
+    branch = Branch.objects.get(code="MDN01")
+    for name, phone in DESK_CUSTOMERS:
+        customer = customer_create(
+            actor=actor,
+            data=CustomerInput(
+                full_name=name, home_branch=branch, phone=phone, products={"has_savings": True}
+            ),
+        )
+        consent_change(
+            actor=agent,
+            customer=customer,
+            consent_type="MARKETING",
+            new_status="GRANTED",
+            channel="BRANCH",
+            verification_method="IN_PERSON",
+            reason="Pembukaan rekening",
+        )
+        desk.member_enrol(
+            actor=actor,
+            customer=customer,
+            entry_reason=EntryReason.NEW_ACCOUNT,
+            deposit_target="500000",
+        )
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
@@ -376,4 +429,5 @@ PARTS = [
     ("generated customers", _generated_loaded, _seed_generated_customers),
     ("message templates", _templates_loaded, _seed_message_templates),
     ("transactions", _transactions_loaded, _seed_transactions),
+    ("follow-up desk", _desk_loaded, _seed_desk),
 ]

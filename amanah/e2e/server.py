@@ -75,6 +75,34 @@ class DemoInstance:
     base: str  # the app's base URL
     smtp: LoopbackSmtp  # what the outbox e-mailed (``mailbox``, ``recipients``)
     provider: FakeProvider  # what it sent over WhatsApp/SMS (``delivered("whatsapp")``)
+    database: str = ""  # the instance's own database
+    env: dict | None = None  # the environment its processes run with
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the instance (as its application role)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "django", *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+            text=True,
+        )
+        return done.stdout
+
+    def execute(self, sql: str, params=()) -> int:
+        """One statement on the instance's database as the server's admin (a test's way to
+        move time for a row: e.g. a window that ended); returns the rows it touched."""
+        db = settings.DATABASES["default"]
+        with psycopg.connect(
+            dbname=self.database,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            autocommit=True,
+        ) as connection:
+            return connection.execute(sql, params).rowcount
 
 
 @contextmanager
@@ -99,6 +127,7 @@ def demo_server():
         "SEARCH_RATE_LIMIT_PER_MINUTE": "100",
         "DEMO_GENERATED_CUSTOMERS": "300",  # enough to crowd the searches, quick to seed
         "CONTACT_WINDOWS_ENFORCED": "false",  # the script runs at any hour; campaigns send
+        "FOLLOWUP_WORKING_HOURS": "false",  # and the follow-up desk hands members out at night
         # The hub sends to the loopback servers above; links in e-mail point at this instance.
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
@@ -143,7 +172,7 @@ def demo_server():
             [sys.executable, "-m", "django", "procrastinate", "worker"], env=env
         )
         _wait_until_up(base, server)
-        yield DemoInstance(base=base, smtp=smtp, provider=provider)
+        yield DemoInstance(base=base, smtp=smtp, provider=provider, database=name, env=env)
     finally:
         for process in (worker, server):
             if process is None:

@@ -3,8 +3,9 @@
 Enrolment, the sweep and a leave hand-over all come here. Each caller, inside its transaction:
 
 1. ``Hand.open(now)`` locks the desk row (one hand-out at a time, so two never both fill an
-   agent's last place), reads the agents, who of them is away (``calendars``), and the load
-   per agent in one GROUP BY, into a ``core.roundrobin.Pool``;
+   agent's last place), reads the agents, who of them is away and who is at work now
+   (``calendars``, see "Availability" below), and the load per agent in one GROUP BY, into a
+   ``core.roundrobin.Pool``;
 2. picks its members (locked by the caller, ``SKIP LOCKED`` in the sweep) and asks
    ``hand.move(...)`` for each — pure Python over the pool, so the thousandth member of a batch
    sees the loads the 999 before it left;
@@ -12,6 +13,39 @@ Enrolment, the sweep and a leave hand-over all come here. Each caller, inside it
    SELECT FROM unnest … RETURNING), the members (UPDATE … FROM unnest, which the database's
    guard lets through because each row names its fresh history row), the desk cursor; then the
    event (notifications, deferred) and one audit row per member with ``audit.record_many``.
+
+**Availability** (issue 20: "availability from calendars (leave, off days, working hours)").
+Two questions, answered differently on purpose:
+
+* *May the agent be given a member now?* Only when active on the desk, not away
+  (``absent_user_ids``: leave, an off day, sick — ``calendars.StaffAbsence``) and at work
+  (``on_duty_user_ids``: inside a working window of the home branch's calendar, so not at
+  night, on a weekend, a holiday or *cuti bersama*). Enrolment, a rotation and a waiting
+  member all take only such agents; with none, the member waits (PENDING) and the sweep's
+  first pass hands it out as soon as someone starts work.
+* *Must the agent give its members up at once?* Only when away or inactive (DESIGN §6:
+  "an agent who goes on leave or off mid-window hands the member on", AGENT_UNAVAILABLE).
+  Being outside working hours does **not** count: the end of a working day, a weekend or a
+  holiday would otherwise hand every member on every evening — each window of 48 hours
+  would be cut to one working day and every member would rotate nightly. An "off day" in the
+  sense of §6 is a recorded absence (kind OFF), not the calendar's closed days.
+
+``settings.FOLLOWUP_WORKING_HOURS`` (default on) switches the working-hours half off for a
+desk that works round the clock (and for the end-to-end run, which runs at any hour).
+
+**Member status is not on the workflow engine** — the one documented exception to DESIGN §2
+("status changes go through ``workflow``"). A member's status (ACTIVE, ROTATED, PENDING,
+DONE) changes only together with its agent, here in ``apply``, and that write already is what
+``transition_apply`` would add: a history line per change (the rotation row, append-only and
+guarded by the database) and an audit row, in the same transaction, plus the event. What the
+engine would cost: it moves one object at a time (lock, save, history, ``audit.record``,
+event); the sweep must move 10,000 members in ≤ 2 s (DESIGN §5), and the per-member loop
+baseline in ``docs/benchmarks.md`` took about 300× the set-based sweep in the same run. And
+the engine's transitions are data ADMIN may edit (permission, guard, on/off), while nobody may
+move a member (DESIGN §6): there is no permission to put on these moves, and a transition
+switched off on the workflow page that the sweep still made would misstate the rules. So the
+statuses are set in this one module and the database keeps them honest (CHECK: an agent iff
+ACTIVE/ROTATED; the trigger: no agent change without its rotation row).
 """
 
 from __future__ import annotations
@@ -20,11 +54,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars.contract import absent_user_ids
+from amanah.calendars.contract import absent_user_ids, on_duty_user_ids
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.roundrobin import Pool
@@ -56,6 +91,7 @@ class Hand:
     pool: Pool
     agent_of: dict[int, uuid.UUID]  # position → agent id
     position_of: dict[uuid.UUID, int]  # agent id → position
+    # Agents away or inactive: they hand their members on (not those merely off duty).
     unavailable_agent_ids: list[uuid.UUID] = field(default_factory=list)
     cursor: int = 0
     loads_counted: bool = False
@@ -90,8 +126,12 @@ class Hand:
                 "id", "user_id", "position", "capacity", "is_active", "user__is_active"
             )
         )
-        away = absent_user_ids(now, [a[1] for a in agents])
-        available = {a[2] for a in agents if a[4] and a[5] and a[1] not in away}
+        users = [a[1] for a in agents]
+        away = absent_user_ids(now, users)
+        # At work now: only they take members (see "Availability" in the module docstring).
+        on_duty = on_duty_user_ids(now, users) if settings.FOLLOWUP_WORKING_HOURS else set(users)
+        present = {a[2] for a in agents if a[4] and a[5] and a[1] not in away}
+        available = {a[2] for a in agents if a[2] in present and a[1] in on_duty}
         position_of = {a[0]: a[2] for a in agents}
         return cls(
             now=now,
@@ -103,7 +143,7 @@ class Hand:
             ),
             agent_of={a[2]: a[0] for a in agents},
             position_of=position_of,
-            unavailable_agent_ids=[a[0] for a in agents if a[2] not in available],
+            unavailable_agent_ids=[a[0] for a in agents if a[2] not in present],
             cursor=desk.last_position,
         )
 

@@ -1,21 +1,26 @@
 """What the follow-up desk offers the house: its menu entries and the events it emits
 (``followup.member_enrolled``, ``followup.deposit_recorded``, ``followup.members_rotated``,
 ``followup.agent_added``, ``followup.order_set``, ``followup.agent_capacity_set``,
-``followup.log_added``).
-It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at once)
-and sends rotation notices through the messaging hub. Nothing below it imports it."""
+``followup.log_added``, ``followup.member_exited``, ``followup.daily_report_sent``), and a
+merge mover (a merged customer's memberships follow the survivor).
+It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at
+once), ``consent.consent_changed`` (MARKETING withdrawn: the member leaves) and
+``customers.customer_closed`` (the member leaves), and sends rotation notices through the
+messaging hub. Nothing below it imports it."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
 from amanah.calendars.contract import ABSENCE_CHANGED
+from amanah.consent.contract import CONSENT_CHANGED
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
-from amanah.followup import notify
+from amanah.customers.services import CUSTOMER_CLOSED
+from amanah.followup import handlers, notify
 from amanah.followup.assign import MEMBERS_ROTATED
-from amanah.followup.handlers import absence_changed
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
+from amanah.followup.report import REPORT_SENT
 from amanah.followup.services import (
     AGENT_ADDED,
     AGENT_CAPACITY_SET,
@@ -24,6 +29,7 @@ from amanah.followup.services import (
     MEMBER_ENROLLED,
     ORDER_SET,
 )
+from amanah.followup.services.exits import MEMBER_EXITED, move_to_survivor
 
 events.declare(MEMBER_ENROLLED)
 events.declare(DEPOSIT_RECORDED)
@@ -33,10 +39,20 @@ events.declare(ORDER_SET)
 events.declare(AGENT_CAPACITY_SET)
 events.declare(LOG_ADDED)
 events.on(MEMBERS_ROTATED, notify.rotation_notices, deferred=True)
-events.on(ABSENCE_CHANGED, absence_changed)
+events.declare(MEMBER_EXITED)
+events.declare(REPORT_SENT)
+events.on(ABSENCE_CHANGED, handlers.absence_changed)
+events.on(CONSENT_CHANGED, handlers.consent_changed)
+events.on(CUSTOMER_CLOSED, handlers.customer_closed)
+registry.merge_movers.register("followup.members", move_to_survivor)
 
 registry.navigation.register(
     "followup.my", NavItem(_("Tindak lanjut"), "followup:my", DESK_WORK, "main"), order=62
+)
+registry.navigation.register(
+    "followup.agents",
+    NavItem(_("Agen tindak lanjut"), "followup:agents", DESK_MONITOR, "main"),
+    order=64,
 )
 registry.navigation.register(
     "followup.dashboard",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from amanah.followup.models import DeskAgent
+from amanah.consent.models import ConsentStatus, ConsentType
+from amanah.followup.models import DeskAgent, ExitReason
+from amanah.followup.services.exits import EXITS, member_exit
 from amanah.followup.sweep import hand_over_agent
 
 
@@ -23,3 +25,23 @@ def absence_changed(*, actor, absence) -> None:
     agent_id = DeskAgent.objects.filter(user_id=absence.user_id).values_list("id", flat=True)
     for pk in agent_id:
         hand_over_agent(agent_id=pk, now=now)
+
+
+def consent_changed(*, actor, customer, record) -> None:
+    """Synchronous, in the consent change's transaction: a customer who withdraws MARKETING
+    consent altogether (not one channel: that is the contact rule's business, per message)
+    leaves the desk at once (CONSENT_WITHDRAWN) — the desk exists to persuade, and they said
+    no."""
+    if (
+        record.consent_type == ConsentType.MARKETING
+        and record.new_status == ConsentStatus.WITHDRAWN
+        and not record.contact_channel
+    ):
+        member_exit(
+            actor=EXITS, customer=customer, reason=ExitReason.CONSENT_WITHDRAWN, now=clock()
+        )
+
+
+def customer_closed(*, actor, customer) -> None:
+    """Synchronous, in the master-data change's transaction: a closed customer leaves (CLOSED)."""
+    member_exit(actor=EXITS, customer=customer, reason=ExitReason.CLOSED, now=clock())

@@ -104,6 +104,7 @@ class ExitReason(models.TextChoices):
     TARGET_MET = "TARGET_MET", _("Target setoran tercapai")
     CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN", _("Persetujuan dicabut")
     CLOSED = "CLOSED", _("Ditutup")
+    MERGED = "MERGED", _("Digabung ke data nasabah lain")
 
 
 class Member(models.Model):
@@ -257,12 +258,16 @@ class Rotation(models.Model):
 
 class LogKind(models.TextChoices):
     CALL = "CALL", _("Telepon")
+    WHATSAPP = "WHATSAPP", _("WhatsApp")
     NOTE = "NOTE", _("Catatan")
 
 
 class FollowUpLog(models.Model):
-    """One follow-up an agent recorded (a call, a note). It never moves the member and never
-    extends the window (DESIGN §6)."""
+    """One follow-up an agent recorded (a call, a WhatsApp, a note). It never moves the member
+    and never extends the window (DESIGN §6). A WhatsApp goes through the messaging hub
+    (``message_id``: the outbox row, no foreign key — the outbox is partitioned); one the
+    contact rule or the hub refused is kept with its reason (``not_sent_reason``) and was
+    never sent."""
 
     id = models.BigAutoField(primary_key=True)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="logs")
@@ -270,6 +275,8 @@ class FollowUpLog(models.Model):
     kind = models.CharField(max_length=10, choices=LogKind.choices)
     note = models.TextField(blank=True, default="")
     at = models.DateTimeField(default=now)
+    message_id = models.UUIDField(null=True, blank=True)
+    not_sent_reason = models.CharField(max_length=64, blank=True, default="")
 
     objects = scopes.ScopedQuerySet.as_manager()
 

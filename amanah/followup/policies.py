@@ -26,3 +26,8 @@ DEPOSIT_RECORD = declare(
     _("Kirim setoran member tindak lanjut (integrasi core banking, impor)"),
     default_roles=(R.ADMIN,),
 )
+DESK_REPORT = declare(
+    "followdesk.report",
+    _("Terima laporan harian meja tindak lanjut (rotasi, kinerja dan beban per agen)"),
+    default_roles=(R.ADMIN,),
+)

@@ -1,3 +1,7 @@
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from procrastinate.contrib.django import app
 
 
@@ -10,3 +14,15 @@ def rotation_sweep_job(timestamp: int) -> dict:
     from amanah.followup.sweep import rotation_sweep
 
     return rotation_sweep().as_dict()
+
+
+@app.periodic(cron=settings.FOLLOWUP_REPORT_CRON, periodic_id="followup_daily_report")
+@app.task(queue="followup", queueing_lock="followup_report", lock="followup_report")
+def daily_report_job(timestamp: int) -> dict:
+    """Once a day (by default 00:00 UTC, 07:00 WIB): the report of the day before, in the
+    deployment's zone. Idempotent per day (``report``): a retry sends nothing twice."""
+    from amanah.followup.report import REPORTER, daily_report_send
+
+    now = datetime.fromtimestamp(timestamp, tz=UTC)
+    day = timezone.localdate(now) - timedelta(days=1)
+    return daily_report_send(actor=REPORTER, day=day, now=now)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from amanah.calendars.schedules import schedule_for_branch
+from amanah.calendars.worktime import next_working_moment
 from amanah.core.actors import SystemActor
 from amanah.followup import services
 from amanah.followup.models import DeskAgent, EntryReason
@@ -14,10 +18,20 @@ def _member_held_by(user, customer):
         actor=SYSTEM, user=user
     )
     member = services.member_enrol(
-        actor=SYSTEM, customer=customer, entry_reason=EntryReason.OTHER, deposit_target="1000"
+        actor=SYSTEM,
+        customer=customer,
+        entry_reason=EntryReason.OTHER,
+        deposit_target="1000",
+        now=at_work(user),
     )
     assert member.current_agent_id == agent.pk  # the only agent with room on a fresh desk
     return member
+
+
+def at_work(user):
+    """Now if the user is at work (home branch's calendar), else when work next starts: the
+    moment a member can be handed to them whatever the wall clock says."""
+    return next_working_moment(schedule_for_branch(user.home_branch), timezone.now())
 
 
 def other_member_kwargs(world: dict) -> dict:
@@ -34,3 +48,105 @@ def own_member_kwargs(world: dict, user) -> dict:
 
 def log_data(world: dict) -> dict:
     return {"kind": "CALL", "note": "Ditelepon, belum diangkat"}
+
+
+def approve_reminder_template(author, approver):
+    """The desk's WhatsApp reminder (``followup.reminder``, COLLECTION) written by ``author``
+    and approved by ``approver`` (four eyes), through the template services."""
+    from amanah.messaging import template_services as ts
+    from amanah.messaging.template_seeds import SEEDS
+
+    fields = next(s for s in SEEDS if s["key"] == "followup.reminder")
+    template = ts.template_create(actor=author, **fields)
+    version = template.versions.get()
+    ts.template_version_submit(actor=author, version=version)
+    ts.template_version_approve(actor=approver, version=version, note="Disetujui")
+    return version
+
+
+def _agent_of(world: dict, staff: str):
+    key = f"followup_agent_{staff}"
+    if key not in world:
+        user = world[staff]
+        world[key] = DeskAgent.objects.filter(user=user).first() or services.desk_agent_add(
+            actor=SYSTEM, user=user
+        )
+    return world[key]
+
+
+def _absence_of(world: dict, staff: str):
+    from datetime import timedelta
+
+    from amanah.calendars.contract import staff_absence_record
+
+    key = f"followup_absence_{staff}"
+    if key not in world:
+        start = timezone.now() + timedelta(days=7)
+        world[key] = staff_absence_record(
+            actor=SYSTEM,
+            user=_agent_of(world, staff).user,
+            kind="LEAVE",
+            starts_at=start,
+            ends_at=start + timedelta(days=2),
+        )
+    return world[key]
+
+
+def _absence_data(world: dict) -> dict:
+    from datetime import timedelta
+
+    start = timezone.localtime() + timedelta(days=3)
+    return {
+        "kind": "LEAVE",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "note": "Cuti tahunan",
+    }
+
+
+def _view_cases():
+    from amanah.calendars.policies import ABSENCE_MANAGE
+    from amanah.core.testing import ViewCase
+    from amanah.followup.policies import DESK_MANAGE, DESK_MONITOR
+
+    return [
+        ViewCase("followup:agents", DESK_MONITOR),
+        # Monitors see every member of the desk: no out-of-scope member for them.
+        ViewCase("followup:member", DESK_MONITOR, kwargs=other_member_kwargs),
+        ViewCase(
+            "followup:agent_add",
+            DESK_MANAGE,
+            method="post",
+            data=lambda w: {"user": w["staff_a"].pk, "capacity": "10"},
+            ok_status=(303,),
+        ),
+        ViewCase("followup:order_set", DESK_MANAGE, method="post", ok_status=(303,)),
+        ViewCase(
+            "followup:capacity_set",
+            DESK_MANAGE,
+            method="post",
+            kwargs=lambda w: {"agent_id": _agent_of(w, "staff_b").pk},
+            data=lambda w: {"capacity": "5"},
+            ok_status=(303,),
+        ),
+        ViewCase(
+            "followup:absence_add",
+            ABSENCE_MANAGE,
+            method="post",
+            kwargs=lambda w: {"agent_id": _agent_of(w, "staff_a").pk},
+            out_of_scope=lambda w: {"agent_id": _agent_of(w, "staff_b").pk},
+            data=_absence_data,
+            ok_status=(303,),
+        ),
+        ViewCase(
+            "followup:absence_cancel",
+            ABSENCE_MANAGE,
+            method="post",
+            kwargs=lambda w: {"absence_id": _absence_of(w, "staff_a").pk},
+            out_of_scope=lambda w: {"absence_id": _absence_of(w, "staff_b").pk},
+            ok_status=(303,),
+        ),
+    ]
+
+
+VIEW_CASES = _view_cases()

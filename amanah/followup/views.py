@@ -1,26 +1,40 @@
+from datetime import timedelta
+
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.followup import selectors, services
-from amanah.followup.forms import LogForm
+from amanah.followup.forms import DashboardForm, LogForm
+from amanah.followup.models import LogKind, RotationReason
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
 
 
 @requires(DESK_WORK)
 def my(request):
     """The agent's "Tindak lanjut" page: my members, time left, last contact, deposit status,
-    the follow-up log. Nothing here moves a member."""
+    the agents before me, the follow-up log, and whether a WhatsApp may go now (the contact
+    rule's verdict, with its reason). Nothing here moves a member."""
+    members = list(selectors.my_members(actor=request.user))
+    sequences = selectors.agent_sequences(m.pk for m in members)
+    verdicts = selectors.whatsapp_verdicts(members)
+    for member in members:
+        member.sequence = sequences.get(member.pk, [])
+        member.whatsapp = verdicts.get(member.customer_id, {})
+        for log in member.logs.all():
+            log.not_sent_label = selectors.not_sent_label(log.not_sent_reason)
     return render(
         request,
         "followup/my.html",
         {
-            "members": selectors.my_members(actor=request.user),
+            "members": members,
             "window_hours": selectors.window_hours(),
             "form": LogForm(),
+            "whatsapp": LogKind.WHATSAPP,
         },
     )
 
@@ -32,12 +46,19 @@ def log_add(request, member_id):
     form = LogForm(request.POST)
 
     def add():
-        services.followup_log_add(
+        log = services.followup_log_add(
             actor=request.user,
             member=member,
             kind=form.cleaned_data["kind"],
             note=form.cleaned_data["note"],
         )
+        if log.not_sent_reason:
+            label = selectors.not_sent_label(log.not_sent_reason)
+            return _("Tindak lanjut dicatat; WhatsApp tidak dikirim: %(reason)s.") % {
+                "reason": label
+            }
+        if log.message_id:
+            return _("Tindak lanjut dicatat; WhatsApp diantrekan di pusat pesan.")
         return _("Tindak lanjut dicatat.")
 
     return run_action(request, add, back=reverse("followup:my"), form=form)
@@ -45,16 +66,77 @@ def log_add(request, member_id):
 
 @requires(DESK_MONITOR)
 def dashboard(request):
-    loads = selectors.agent_loads(actor=request.user)
-    peak = max([row["load"] for row in loads] + [1])
-    for row in loads:
-        row["bar"] = round(100 * row["load"] / peak)
+    """Monitoring (seed 004 "Monitoring"): members due to rotate in the next hours, load per
+    agent (chart and table), deposit conversion and follow-ups per agent, rotation statistics
+    and history, and each listed member's sequence of agents (its page has the whole story)."""
+    actor = request.user
+    form = DashboardForm(request.GET)
+    choice = form.cleaned_data if form.is_valid() else {}
+    hours, days = choice.get("hours") or 6, choice.get("days") or 1
+    end = timezone.now()
+    start = (
+        timezone.localtime(end).replace(hour=0, minute=0, second=0, microsecond=0)
+        if days == 1
+        else end - timedelta(days=days)
+    )
+    performance = selectors.agent_performance(actor=actor, start=start, end=end)
+    due = list(selectors.due_soon(actor=actor, hours=hours))
+    rotations = list(selectors.rotations_recent(actor=actor))
+    sequences = selectors.agent_sequences({m.pk for m in due} | {r.member_id for r in rotations})
+    for row in due:
+        row.sequence = sequences.get(row.pk, [])
+    for row in rotations:
+        row.sequence = sequences.get(row.member_id, [])
+    labels = [f"{row['position']}. {row['name']}" for row in performance]
     return render(
         request,
         "followup/dashboard.html",
         {
-            "due": selectors.due_soon(actor=request.user),
-            "rotations": selectors.rotations_recent(actor=request.user),
-            "loads": loads,
+            "hours": hours,
+            "days": days,
+            "due": due,
+            "rotations": rotations,
+            "performance": performance,
+            "counts": sorted(
+                (str(RotationReason(reason).label), n)
+                for reason, n in selectors.rotation_counts(
+                    actor=actor, start=start, end=end
+                ).items()
+            ),
+            "waiting": selectors.waiting_count(actor=actor),
+            "load_chart": {
+                "type": "bar",
+                "labels": labels,
+                "datasets": [
+                    {"label": _("Member sekarang"), "data": [r["load"] for r in performance]},
+                    {"label": _("Kapasitas"), "data": [r["capacity"] for r in performance]},
+                ],
+            },
+            "conversion_chart": {
+                "type": "bar",
+                "labels": labels,
+                "datasets": [
+                    {
+                        "label": _("Konversi setoran (%)"),
+                        "data": [r["conversion"] for r in performance],
+                    }
+                ],
+            },
+        },
+    )
+
+
+@requires(DESK_MONITOR)
+def member(request, member_id):
+    """One member's whole story on the desk: its agents in order with each rotation's reason
+    and time, the follow-ups and the deposits. Nothing here moves it."""
+    member = selectors.member_get(actor=request.user, member_id=member_id)
+    return render(
+        request,
+        "followup/member.html",
+        {
+            "member": member,
+            "sequence": selectors.agent_sequences([member.pk]).get(member.pk, []),
+            **selectors.member_story(actor=request.user, member=member),
         },
     )

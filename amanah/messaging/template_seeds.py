@@ -1,13 +1,14 @@
 """The demo's message templates (loaded by ``amanah.demo``): a case receipt by email and
 WhatsApp, a case status update and final response, the survey invitation (CSAT/CES/NPS, by
-email and WhatsApp), a campaign offer for every channel a campaign sends on (email, WhatsApp,
-SMS), and the SLA digest to staff (one per run and step: warnings, breaches or OJK day-20
-flags).
+email and WhatsApp), the follow-up desk's WhatsApp reminder (COLLECTION), a campaign offer
+for every channel a campaign sends on (email, WhatsApp, SMS), and the SLA digest to staff (one
+per run and step: warnings, breaches or OJK day-20 flags).
 
 The SERVICE and STAFF ones (receipt, status update, final response, survey invitation, SLA
 digest) are every installation's defaults: ``template_defaults`` installs them after each
-``amanah migrate`` under its integration actor. The offers are the demo's only
-(``seed_templates``, below).
+``amanah migrate`` under its integration actor. The offers and the follow-up reminder
+(COLLECTION: four eyes) are the demo's only (``seed_templates``, below); a deployment writes
+and approves its own.
 
 In the demo, written and decided through the ordinary services: the marketing user writes the
 missing ones, approves the SERVICE and STAFF ones herself (allowed, see ``template_services``)
@@ -105,6 +106,19 @@ SEEDS: list[dict] = [
         "provider_template": "survey_invitation",
         "text": "Halo {{customer.first_name}}, {{survey.question}} Jawab melalui tautan "
         "pribadi ini (berlaku sekali): {{survey.url}}",
+    },
+    {
+        # The follow-up desk's WhatsApp (issue 20): COLLECTION, so four eyes and the
+        # collection contact window and caps apply.
+        "key": "followup.reminder",
+        "channel": "WHATSAPP",
+        "purpose": "COLLECTION",
+        "name": "Pengingat setoran meja tindak lanjut (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "followup_reminder",
+        "text": "Halo {{customer.first_name}}, kami menghubungi Anda tentang setoran pada "
+        "rekening Anda. Balas pesan ini atau datang ke kantor cabang terdekat bila Anda "
+        "membutuhkan bantuan.",
     },
     {
         "key": "campaign.offer",

@@ -63,3 +63,28 @@ def test_a_supervisor_records_only_staff_of_their_branches(make_user, branch_a, 
         staff_absence_record(actor=supervisor, user=other, kind="OFF", starts_at=START, ends_at=end)
     with pytest.raises(PermissionDenied):
         staff_absence_record(actor=mine, user=mine, kind="OFF", starts_at=START, ends_at=end)
+
+
+def test_on_duty_follows_each_home_branch_calendar_and_zone(system, make_user, branch_a):
+    """Working hours come from the home branch's calendar in the branch's zone: at 07:30 WIB a
+    Jayapura (WIT, UTC+9) agent is at work (09:30 there), a Medan one is not yet; on Sunday
+    and at night nobody is; an agent with no home branch follows the default calendar."""
+    from amanah.calendars.contract import on_duty_user_ids
+    from amanah.iam import services as iam
+    from amanah.iam.models import TimeZoneChoice
+
+    papua = iam.branch_save(actor=system, code="JYP01", name="KC Jayapura",
+                            timezone_name=TimeZoneChoice.WIT)  # fmt: skip
+    medan = make_user(R.AGENT, branches=[branch_a])
+    jayapura = make_user(R.AGENT, branches=[papua])
+    nowhere = make_user(R.AGENT)
+    assert nowhere.home_branch_id is None
+    ids = [medan.pk, jayapura.pk, nowhere.pk]
+    tuesday = datetime(2026, 12, 1, tzinfo=UTC)  # a Tuesday
+    assert on_duty_user_ids(tuesday + timedelta(minutes=30), ids) == {jayapura.pk}  # 07:30 WIB
+    assert on_duty_user_ids(tuesday + timedelta(hours=2), ids) == set(ids)  # 09:00 WIB
+    lunch = tuesday + timedelta(hours=5, minutes=30)  # 12:30 WIB, 14:30 WIT
+    assert on_duty_user_ids(lunch, ids) == {jayapura.pk}
+    assert on_duty_user_ids(tuesday + timedelta(hours=15), ids) == set()  # 22:00 WIB
+    assert on_duty_user_ids(tuesday + timedelta(days=5, hours=3), ids) == set()  # Sunday
+    assert on_duty_user_ids(tuesday, []) == set()

@@ -556,6 +556,7 @@ CASES = [
     ),
     *integrations_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,
+    *followup_testing.VIEW_CASES,
 ]
 
 

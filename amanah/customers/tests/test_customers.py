@@ -197,3 +197,18 @@ def test_duplicates_page_is_for_supervisors(signed_in, make_customer, branch_a):
     assert page.status_code == 200 and "Rina Lubis" in page.content.decode()
     agent_client, _ = signed_in(R.AGENT, branches=[branch_a])
     assert agent_client.get("/customers/duplicates/").status_code == 403
+
+
+def test_closing_a_customer_is_announced_once(make_customer, system, branch_a):
+    from amanah.core import registry
+    from amanah.core.events import EventHandler
+    from amanah.customers.services import CUSTOMER_CLOSED, customer_update
+
+    customer = make_customer("Rahmat Hidayat Siregar")
+    seen = []
+    probe = EventHandler(CUSTOMER_CLOSED, lambda *, actor, customer: seen.append(customer.pk))
+    with registry.event_handlers.temporarily(f"{CUSTOMER_CLOSED}:probe", probe):
+        for status in ("DORMANT", "CLOSED", "CLOSED"):
+            data = CustomerInput(full_name=customer.full_name, home_branch=branch_a, status=status)
+            customer_update(actor=system, customer=customer, data=data)
+    assert seen == [customer.pk]

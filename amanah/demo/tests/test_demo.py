@@ -27,6 +27,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
             "generated customers",
             "message templates",
             "transactions",
+            "follow-up desk",
         ]
     }
     assert verify_chain().ok
@@ -58,9 +59,12 @@ def test_generated_customers_spread_over_the_branches_without_shadowing_the_scri
     from amanah.customers.models import Customer
     from amanah.customers.names import normalize_name
     from amanah.customers.selectors import customer_search
+    from amanah.demo.services import DESK_CUSTOMERS
 
     demo_seed()
-    generated = Customer.objects.exclude(identifiers__id_value__startswith="CIF100000")
+    generated = Customer.objects.exclude(identifiers__id_value__startswith="CIF100000").exclude(
+        full_name__in=[name for name, _phone in DESK_CUSTOMERS]
+    )
     assert (
         settings.DEMO_GENERATED_CUSTOMERS - 5
         <= generated.count()
@@ -93,3 +97,14 @@ def test_demo_transactions_give_the_script_its_segments(db):
     every = RfmScore.objects.values_list("segment", flat=True)
     assert {"LOST", "CHAMPION"} <= set(every)  # a dormant or unused account among them
     assert not Transaction.objects.filter(amount__lt=0).exists()
+
+
+def test_the_demo_desk_goes_round_its_two_agents(db, settings):
+    from amanah.followup.models import DeskAgent, Member
+
+    settings.FOLLOWUP_WORKING_HOURS = False  # whatever the hour of the test run
+    demo_seed()
+    agents = list(DeskAgent.objects.order_by("position").values_list("user__username", flat=True))
+    assert agents == ["agent", "agent2"]
+    held = Member.objects.order_by("id").values_list("current_agent__user__username", flat=True)
+    assert list(held) == ["agent", "agent2", "agent", "agent2"]

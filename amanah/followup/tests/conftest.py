@@ -14,6 +14,14 @@ HOURS_48 = timedelta(hours=48)
 
 
 @pytest.fixture
+def round_the_clock(settings):
+    """Agents take members at any hour (``FOLLOWUP_WORKING_HOURS`` off): for the tests of the
+    order, the windows and the locks, whose clocks run through nights and weekends. Working
+    hours have their own tests (``test_working_hours``) and stay on in the state machine."""
+    settings.FOLLOWUP_WORKING_HOURS = False
+
+
+@pytest.fixture
 def make_desk(make_user, system):
     def make(count: int, *, capacity: int = 200):
         return [
@@ -39,6 +47,20 @@ def make_customers(branch_a):
                 home_branch=branch_a,
             )
             for n in range(count)
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_customer(system, branch_a):
+    """A customer through the customers service (master data, phone, identifiers)."""
+    from amanah.customers.services import CustomerInput, customer_create
+
+    def make(full_name="Rahmat Hidayat Siregar", **fields):
+        return customer_create(
+            actor=system,
+            data=CustomerInput(full_name=full_name, home_branch=branch_a, **fields),
         )
 
     return make

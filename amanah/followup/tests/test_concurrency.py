@@ -32,6 +32,8 @@ from amanah.followup.models import Deposit, Desk, EntryReason, Member
 from amanah.iam import services as iam
 from amanah.iam.models import User
 
+# Working hours off: the locks, on the wall clock, not who is at work (test_working_hours.py).
+pytestmark = pytest.mark.usefixtures("round_the_clock")
 LOCK_TIMEOUT = "800ms"  # a wait longer than this is a regression: fail fast, never hang
 WAIT = 2  # seconds a thread waits at the seam for the other one
 
@@ -197,3 +199,104 @@ def test_two_deposits_with_the_same_reference_at_once_are_one(committed, seam): 
     assert sorted(statuses) == ["ACCEPTED", "DUPLICATE"]
     assert Deposit.objects.filter(external_ref=f"DUP-{member.pk}").count() == 1
     assert Member.objects.get(pk=member.pk).deposit_total == Decimal("100")
+
+
+def _pg_waits_for_a_lock(seconds: float) -> bool:
+    """Whether another backend of this database waits for a lock, within ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def test_an_enrolment_and_a_consent_withdrawal_at_once_leave_no_member(committed, seam):  # noqa: F811
+    """Enrolment checks the customer's consent and then takes the desk; a withdrawal at that
+    moment must not slip in between (enrolled with consent withdrawn, nobody to let it go).
+    Enrolment holds the customer's consent lock from its check until it commits: the
+    withdrawal waits, then its reaction finds the member and lets it go."""
+    from amanah.consent.services import consent_change
+
+    system = committed.system
+    customer = committed.customers(1)[0]
+    tag = committed.branch.code.lower()
+    verified = {"channel": "CALL_CENTER", "verification_method": "PHONE_OTP"}
+
+    def build():
+        user = iam.user_create(
+            actor=system, username=f"fc{tag}", full_name="Agen Serentak",
+            password="Sangat-Rahasia-2026",
+            roles=[str(R.AGENT)], scopes=[iam.ScopeInput(branch=committed.branch)],
+            home_branch=committed.branch,
+        )  # fmt: skip
+        services.desk_agent_add(actor=system, user=user, capacity=10)
+        consent_change(actor=system, customer=customer, consent_type="MARKETING",
+                       new_status="GRANTED", **verified)  # fmt: skip
+        return user
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")
+        jobs_mark = cursor.fetchone()[0]
+    cursor_before = Desk.objects.values_list("last_position", flat=True).get(pk=1)
+    user = committed.run(build)
+
+    def remove():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(
+                "DELETE FROM followup_rotation WHERE member_id IN"
+                " (SELECT id FROM followup_member WHERE customer_id = %s)",
+                [customer.pk],
+            )
+            cursor.execute("DELETE FROM followup_member WHERE customer_id = %s", [customer.pk])
+            cursor.execute("DELETE FROM followup_deskagent WHERE user_id = %s", [user.pk])
+            cursor.execute("UPDATE followup_desk SET last_position = %s", [cursor_before])
+            cursor.execute(
+                "DELETE FROM procrastinate_jobs WHERE id > %s AND task_name = %s",
+                [jobs_mark, "amanah.core.tasks.run_event_handler"],
+            )
+        User.objects.filter(pk=user.pk).delete()
+
+    committed.on_cleanup(remove)
+    state, hooks = seam
+    checked = threading.Event()
+
+    def enrol_hook(real):
+        # Enrolment has checked consent (and holds the customer): let the withdrawal try now.
+        checked.set()
+        _pg_waits_for_a_lock(WAIT)  # it queues behind us (before the fix it went through)
+        return real()
+
+    hooks["enrol"] = enrol_hook
+    errors = []
+
+    def work(n: int) -> None:
+        _short_lock_waits()
+        if n == 0:
+            state.role = "enrol"
+            services.member_enrol(
+                actor=system, customer=customer, entry_reason=EntryReason.NEW_ACCOUNT,
+                deposit_target="1000",
+            )  # fmt: skip
+        else:
+            checked.wait(WAIT)
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")  # waits for the enrolment on purpose
+            try:
+                consent_change(actor=system, customer=customer, consent_type="MARKETING",
+                               new_status="WITHDRAWN", **verified)  # fmt: skip
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+                raise
+
+    assert run_in_threads(work, 2, timeout=20) == []
+    member = Member.objects.get(customer=customer)
+    assert (member.status, member.exit_reason) == ("DONE", "CONSENT_WITHDRAWN")

@@ -15,7 +15,8 @@ from amanah.followup.models import Desk, FollowUpLog, Member, RejectedDeposit
 from amanah.followup.sweep import rotation_sweep
 from amanah.iam import services as iam
 
-pytestmark = pytest.mark.django_db
+# Working hours off: pages on the wall clock, not who is at work (test_working_hours.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("round_the_clock")]
 
 
 @pytest.fixture
@@ -145,3 +146,31 @@ def test_the_api_needs_the_deposit_permission(desk, make_user):
         "/api/v1/followup/deposits", {}, content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def test_the_dashboard_charts_performance_and_each_members_sequence(
+    desk, make_user, system, branch_a
+):
+    agents, member = desk
+    user = agents[0].user
+    user.active_role = "AGENT"
+    services.followup_log_add(actor=user, member=member, kind="CALL", note="Ditelepon")
+    now = timezone.now()
+    services.deposit_record(
+        actor=system, customer_ref=str(member.customer_id), amount="1000",
+        deposited_at=now, external_ref="DB-1", now=now,
+    )  # fmt: skip
+    rotation_sweep(now=now + timedelta(hours=49))
+    client = sign_in(Client(), make_user(R.SUPERVISOR, branches=[branch_a]))
+    body = client.get(reverse("followup:dashboard"), {"days": "7", "hours": "72"}).content.decode()
+    assert 'id="chart-followup-load"' in body and 'id="chart-followup-conversion"' in body
+    assert "vendor/chart.umd.min.js" in body
+    assert "100%" in body  # agent 1: one member received, it paid while agent 1 had it
+    assert "1 → 2" in body  # the member's agents so far, in the due list and the history
+    for bad in ({"hours": "-5"}, {"hours": "x\x00"}, {"days": "9999"}, {"hours": "1e9"}):
+        assert client.get(reverse("followup:dashboard"), bad).status_code in (200, 400)
+    page = client.get(reverse("followup:member", kwargs={"member_id": member.pk}))
+    story = page.content.decode()
+    assert page.status_code == 200
+    assert "1 → 2" in story and "Ditelepon" in story and "Tidak ada setoran dalam 2 hari" in story
+    assert client.get(reverse("followup:member", kwargs={"member_id": 10**9})).status_code == 404

@@ -16,7 +16,8 @@ from amanah.followup.models import Desk, Member, RejectedDeposit, Rotation
 from amanah.followup.sweep import rotation_sweep
 from amanah.followup.tests.conftest import HOURS_48, T0
 
-pytestmark = pytest.mark.django_db
+# Working hours off: the order and the windows, not who is at work (test_working_hours.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("round_the_clock")]
 
 
 def positions(member) -> list[int]:

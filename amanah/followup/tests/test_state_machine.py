@@ -1,8 +1,9 @@
 """A hypothesis state machine over the desk: 30 agents, up to 500 members, time passing with
 the sweep, deposits, leave and capacity changes, checking after every step the invariants of
-issue 20 (order 1..N with wrap, never to an agent away or full, exactly one current agent per
-member with an agent, windows of exactly 48 hours and none overdue after a sweep, every
-rotation with its history and its audit row)."""
+issue 20 (order 1..N with wrap, never to an agent away, off duty or full, exactly one current
+agent per member with an agent, windows of exactly 48 hours and none overdue after a sweep,
+every rotation with its history and its audit row). Working hours are on: the clock runs
+through nights and weekends, when members wait for the next agent at work."""
 
 import itertools
 from datetime import timedelta
@@ -22,7 +23,7 @@ from hypothesis.stateful import (
 )
 
 from amanah.audit.models import AuditLog
-from amanah.calendars.contract import absent_user_ids, staff_absence_record
+from amanah.calendars.contract import absent_user_ids, on_duty_user_ids, staff_absence_record
 from amanah.followup import handlers, services
 from amanah.followup.models import WITH_AGENT, DeskAgent, Member, Rotation
 from amanah.followup.sweep import rotation_sweep
@@ -88,10 +89,11 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
             )
 
         def away(self) -> set[int]:
-            users = absent_user_ids(self.now)
-            return set(
-                DeskAgent.objects.filter(user_id__in=users).values_list("position", flat=True)
-            )
+            """Agents who may not be given a member now: away, or outside working hours (the
+            clock runs through nights and weekends; working hours stay on here)."""
+            users = dict(DeskAgent.objects.values_list("user_id", "position"))
+            off = absent_user_ids(self.now) | (set(users) - on_duty_user_ids(self.now, users))
+            return {users[u] for u in off if u in users}
 
         # ----------------------------------------------------------------- rules
 

@@ -1,10 +1,5 @@
-"""Every write of the follow-up desk except the sweep (``sweep.py``): the agents and their
-order, enrolling a member, a deposit, a follow-up log line. Keyword-only, actor first;
-permission and scope, validation, write, event, audit — in one transaction.
-
-There is deliberately no service that moves a member to an agent of someone's choosing
-(DESIGN §6: no manual move for anyone, ADMIN included); agents change only in ``assign.py``.
-"""
+"""Members: enrolment, deposits, and leaving the desk (``finish``). Keyword-only, actor first;
+permission and scope, validation, write, event, audit — in one transaction."""
 
 from __future__ import annotations
 
@@ -12,182 +7,39 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import consent_states, lock_customer_for_consent
+from amanah.consent.models import ConsentStatus, ConsentType
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer
-from amanah.followup.assign import ACTOR, Hand, Move
+from amanah.customers.models import Customer, CustomerStatus
+from amanah.followup.assign import Hand, Move
 from amanah.followup.models import (
     WITH_AGENT,
     Deposit,
     DepositStatus,
-    DeskAgent,
     EntryReason,
     ExitReason,
-    FollowUpLog,
-    LogKind,
     Member,
     MemberStatus,
     RejectedDeposit,
     RejectReason,
     RotationReason,
 )
-from amanah.followup.policies import DEPOSIT_RECORD, DESK_MANAGE, DESK_WORK
+from amanah.followup.policies import DEPOSIT_RECORD, DESK_MANAGE
 from amanah.iam import authz
-from amanah.iam.models import User
 
 MEMBER_ENROLLED = "followup.member_enrolled"  # fn(*, actor, member)
 DEPOSIT_RECORDED = "followup.deposit_recorded"  # fn(*, actor, deposit)
-AGENT_ADDED = "followup.agent_added"  # fn(*, actor, agent)
-ORDER_SET = "followup.order_set"  # fn(*, actor, desk)
-AGENT_CAPACITY_SET = "followup.agent_capacity_set"  # fn(*, actor, agent)
-LOG_ADDED = "followup.log_added"  # fn(*, actor, log)
-MAX_CAPACITY = 10_000
 MAX_AMOUNT = Decimal("999999999999.99")
 # A deposit stamped later than this after our clock is refused (clock skew tolerated).
 FUTURE_SKEW = timedelta(minutes=5)
-
-
-# --------------------------------------------------------------------------- agents
-
-
-def _check_capacity(capacity) -> int:
-    if isinstance(capacity, bool) or not isinstance(capacity, int):
-        try:
-            capacity = int(str(capacity))
-        except (TypeError, ValueError):
-            capacity = -1
-    if not 0 <= capacity <= MAX_CAPACITY:
-        raise ServiceError(
-            "capacity_invalid",
-            _("Kapasitas harus bilangan bulat 0 sampai %(max)s.") % {"max": MAX_CAPACITY},
-            field="capacity",
-        )
-    return capacity
-
-
-def _desk_audit(actor, obj, change: str, **meta) -> None:
-    audit.record(
-        actor=actor,
-        action=AuditAction.CHANGE_FOLLOWUP_DESK,
-        obj=obj,
-        meta={"change": change, **meta},
-    )
-
-
-@transaction.atomic
-def desk_agent_add(*, actor, user: User, capacity: int = 200) -> DeskAgent:
-    """Put a member of staff on the desk as agent N+1."""
-    authz.require(actor, DESK_MANAGE)
-    capacity = _check_capacity(capacity)
-    if not User.objects.filter(pk=user.pk, is_active=True).exists():
-        raise NotFound()
-    Hand.lock_desk()
-    if DeskAgent.objects.filter(user_id=user.pk).exists():
-        raise ServiceError("agent_exists", _("Staf ini sudah menjadi agen meja tindak lanjut."))
-    position = DeskAgent.objects.count() + 1
-    agent = DeskAgent.objects.create(user=user, position=position, capacity=capacity)
-    events.emit(AGENT_ADDED, actor=actor, agent=agent)
-    _desk_audit(actor, agent, "agent_add", position=position, capacity=capacity)
-    return agent
-
-
-@transaction.atomic
-def desk_order_set(*, actor, order: dict) -> None:
-    """A whole new order: ``{agent_id: position}`` naming every agent once, positions 1..N.
-    An order with gaps, duplicates, unknown or missing agents is refused. The positions the
-    desk keeps (its cursor, each open member's last agent) are remapped in the same
-    transaction, so they still name the same agents and the rotation goes on from them."""
-    authz.require(actor, DESK_MANAGE)
-    # Lock order (``Hand.lock_desk``): the desk, the agents (renumbering key-locks them), then
-    # the members remapped.
-    desk = Hand.lock_desk()
-    agents = {str(a.pk): a for a in DeskAgent.objects.select_for_update(of=("self",), no_key=True)}
-    try:
-        wanted = {str(k): int(v) for k, v in dict(order).items()}
-    except (TypeError, ValueError):
-        wanted = None
-    if wanted is None or set(wanted) != set(agents):
-        raise ServiceError(
-            "order_agents", _("Urutan harus memuat setiap agen tepat satu kali."), field="order"
-        )
-    if sorted(wanted.values()) != list(range(1, len(agents) + 1)):
-        raise ServiceError(
-            "order_gaps",
-            _("Nomor urut harus 1 sampai %(n)s tanpa celah dan tanpa ganda.") % {"n": len(agents)},
-            field="order",
-        )
-    moved = {}  # old position -> new position, of the agents whose number changes
-    for key, agent in agents.items():
-        if agent.position != wanted[key]:
-            moved[agent.position] = wanted[key]
-            agent.position = wanted[key]
-            agent.save(update_fields=["position"])
-    remapped = _remap_positions(desk, moved)
-    events.emit(ORDER_SET, actor=actor, desk=desk)
-    _desk_audit(
-        actor,
-        None,
-        "order_set",
-        object_type="followup.Desk",
-        positions=len(agents),
-        moved=len(moved),
-        members_remapped=remapped,
-    )
-
-
-def _remap_positions(desk, moved: dict[int, int]) -> int:
-    """The desk's cursor and ``Member.last_position`` store positions, not agents: after a new
-    order they must name the same agent again, or the next new member (after the cursor) and
-    every waiting member (after the agent it came from) would go on from whoever now holds
-    the old number. One statement; the join reads each row's old value, so swaps are safe.
-    Members that are DONE keep theirs (history; nobody hands them on). Returns the rows
-    remapped."""
-    if not moved:
-        return 0
-    if desk.last_position in moved:
-        desk.last_position = moved[desk.last_position]
-        desk.updated_at = timezone.now()
-        desk.save(update_fields=["last_position", "updated_at"])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE followup_member m SET last_position = u.new
-              FROM unnest(%s::int[], %s::int[]) AS u(old, new)
-             WHERE m.last_position = u.old AND m.status <> 'DONE'
-            """,
-            [list(moved), list(moved.values())],
-        )
-        return cursor.rowcount
-
-
-@transaction.atomic
-def desk_agent_capacity_set(*, actor, agent: DeskAgent, capacity) -> DeskAgent:
-    """Below the current load is allowed: the agent gets no new member until below it."""
-    authz.require(actor, DESK_MANAGE)
-    capacity = _check_capacity(capacity)
-    # Lock order (``Hand.lock_desk``): the desk (hand-outs read capacities under it), then
-    # the agent, no key (logs, deposits and rotations point at it).
-    Hand.lock_desk()
-    agent = (
-        DeskAgent.objects.select_for_update(of=("self",), no_key=True).filter(pk=agent.pk).first()
-    )
-    if agent is None:
-        raise NotFound()
-    old, agent.capacity = agent.capacity, capacity
-    agent.save(update_fields=["capacity"])
-    events.emit(AGENT_CAPACITY_SET, actor=actor, agent=agent)
-    _desk_audit(actor, agent, "capacity_set", old=old, new=capacity)
-    return agent
-
-
-# --------------------------------------------------------------------------- members
 
 
 def _check_target(target) -> Decimal:
@@ -219,6 +71,11 @@ def member_enrol(
             "entry_reason_invalid", _("Alasan masuk tidak dikenal."), field="entry_reason"
         )
     target = _check_target(deposit_target)
+    # Lock order: the customer (consent's lock), then the desk — as a consent change or a
+    # closing that makes the member leave (``exits``) takes them; so a withdrawal either
+    # commits before this looks, or waits and then finds the member to let go.
+    lock_customer_for_consent(customer.pk)
+    _check_may_join(customer)
     hand = Hand.open(now)
     if Member.objects.filter(customer=customer).exclude(status=MemberStatus.DONE).exists():
         raise ServiceError(
@@ -252,6 +109,22 @@ def member_enrol(
         hand.apply([move])
     member.refresh_from_db()
     return member
+
+
+def _check_may_join(customer: Customer) -> None:
+    """A closed or merged customer, or one who withdrew marketing consent, is not put on the
+    desk: they are exactly those the desk lets go (``exits``)."""
+    customer = Customer.objects.only("status", "merged_into").get(pk=customer.pk)
+    if customer.status == CustomerStatus.CLOSED or customer.merged_into_id:
+        raise ServiceError(
+            "customer_closed", _("Nasabah ini sudah ditutup atau digabung."), field="customer"
+        )
+    if consent_states(customer).get(ConsentType.MARKETING) == ConsentStatus.WITHDRAWN:
+        raise ServiceError(
+            "consent_withdrawn",
+            _("Nasabah ini telah menarik persetujuan pemasaran."),
+            field="customer",
+        )
 
 
 @dataclass(frozen=True)
@@ -400,7 +273,7 @@ def _accept(actor, member: Member, amount, deposited_at, external_ref, now) -> D
         fields += ["window_start", "window_end"]
     member.save(update_fields=fields)
     if met:
-        _finish(member, ExitReason.TARGET_MET, now)
+        finish(member, ExitReason.TARGET_MET, now)
     events.emit(DEPOSIT_RECORDED, actor=actor, deposit=deposit)
     audit.record(
         actor=actor,
@@ -417,7 +290,7 @@ def _window_hours() -> int:
     return Desk.objects.values_list("window_hours", flat=True).get(pk=1)
 
 
-def _finish(member: Member, reason: str, now: datetime) -> None:
+def finish(member: Member, reason: str, now: datetime) -> None:
     """The member leaves the desk: its agent (if any) gives it up through a rotation record
     (MEMBER_DONE), then the status closes."""
     if member.current_agent_id:
@@ -431,41 +304,3 @@ def _finish(member: Member, reason: str, now: datetime) -> None:
         window_end=None, pending_since=None,
     )  # fmt: skip
     member.refresh_from_db()
-
-
-# --------------------------------------------------------------------------- follow-up log
-
-
-@transaction.atomic
-def followup_log_add(*, actor, member: Member, kind: str, note: str = "") -> FollowUpLog:
-    """A call or a note by the member's current agent. It never moves the member and never
-    extends the window; it only sets ``last_contact_at``."""
-    authz.require(actor, DESK_WORK)
-    Hand.share_desk()  # lock order (``Hand.lock_desk``): the desk, then the member
-    member = (
-        Member.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        .filter(pk=member.pk, status__in=WITH_AGENT, current_agent__user_id=actor.pk)
-        .first()
-    )
-    if member is None:
-        raise NotFound()
-    if kind not in LogKind.values:
-        raise ServiceError("kind_invalid", _("Jenis tindak lanjut tidak dikenal."), field="kind")
-    note = str(note or "").strip()
-    if problem_in_text(note) or len(note) > 2000:
-        raise ServiceError("note_invalid", _("Catatan paling panjang 2000 huruf."), field="note")
-    if kind == LogKind.NOTE and not note:
-        raise ServiceError("note_required", _("Catatan wajib diisi."), field="note")
-    now = timezone.now()
-    log = FollowUpLog.objects.create(
-        member=member, agent=member.current_agent, kind=kind, note=note, at=now
-    )
-    member.last_contact_at = now
-    member.save(update_fields=["last_contact_at"])
-    events.emit(LOG_ADDED, actor=actor, log=log)
-    audit.record(actor=actor, action=AuditAction.LOG_FOLLOWUP, obj=member, meta={"kind": kind})
-    return log
-
-
-__all__ = ["ACTOR"]
