@@ -100,10 +100,12 @@ def _detail_context(request, document, **forms):
         "history": history_for(request.user, document),
         "may_upload": authz.has_perm(request.user, DOCUMENT_UPLOAD)
         and document.status == "DRAFT"
-        and document.purged_at is None,
+        and document.purged_at is None
+        and not document.is_generated,
         "may_sign": authz.has_perm(request.user, DOCUMENT_SIGN)
         and document.status == "DRAFT"
         and document.purged_at is None
+        and not document.is_generated
         and signing.configured(),
         "may_hold": authz.has_perm(request.user, DOCUMENT_LEGAL_HOLD)
         and document.purged_at is None,

@@ -29,6 +29,7 @@ from amanah.documents.services.base import (
     store_version,
     version_for,
 )
+from amanah.documents.services.generated import require_not_generated
 from amanah.iam import authz
 
 
@@ -37,6 +38,7 @@ def document_sign(*, actor, document: Document) -> DocumentVersion:
     """Sign the current PDF version with the organisation's certificate: a new version."""
     authz.require(actor, DOCUMENT_SIGN)
     document = live(actor, document)
+    require_not_generated(document)
     if document.status != DocumentStatus.DRAFT:
         raise ServiceError(
             "document_not_draft", _("Hanya dokumen berstatus Draf yang dapat ditandatangani.")

@@ -36,6 +36,7 @@ from amanah.documents.services.base import (
     user_of,
     version_for,
 )
+from amanah.documents.services.generated import require_not_generated
 from amanah.iam import authz
 
 check_upload = checks.check_upload  # for an owner's own form (checked before it writes)
@@ -124,6 +125,7 @@ def version_add(*, actor, document: Document, upload) -> DocumentVersion:
     authz.require(actor, DOCUMENT_UPLOAD)
     document = lock_document(actor, document.pk)
     require_live(document)
+    require_not_generated(document)
     if document.status != DocumentStatus.DRAFT:
         raise ServiceError(
             "document_not_draft",
