@@ -108,7 +108,7 @@ def test_with_a_certificate_the_issued_receipt_is_signed_and_every_copy_is_that_
     page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
     assert 'data-testid="signature-status">Tanda tangan utuh<' in page
     assert "SELF-SIGNED" in page and "isi utuh" in page
-    assert 'data-testid="version-form"' not in page
+    assert 'data-testid="version-form"' not in page and 'data-testid="document-generated"' in page
 
     tampered = bytearray(first.content)
     tampered[len(tampered) // 3] ^= 0x01  # a byte inside the signed range

@@ -203,8 +203,8 @@ def open_version(version: DocumentVersion) -> bytes:
             version_id=str(version.pk),
             sha256=version.sha256,
         )
-    except storage.Tampered:
-        logger.error("document integrity check failed on download")
+    except storage.Tampered as failed:  # which check failed: no name, no content
+        logger.error("document version %s refused: %s", version.pk, failed)
         raise ServiceError(
             "document_tampered",
             _(
