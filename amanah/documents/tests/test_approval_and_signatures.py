@@ -111,6 +111,20 @@ def test_sign_and_verify(make_document, supervisor, org_certificate):
     assert again.signature_status == "VALID"
 
 
+def test_the_signature_is_visible_on_the_first_page(org_certificate):
+    """A stamp on page 1: the signature field's widget has a real box and a drawn appearance."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import fields
+
+    reader = PdfFileReader(io.BytesIO(_signed_pdf(org_certificate)))
+    ((name, _value, ref),) = list(fields.enumerate_sig_fields(reader))
+    widget = ref.get_object()
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    assert name == "AmanahSignature" and x2 - x1 > 100 and y2 - y1 > 30
+    assert widget["/P"].get_object() is reader.root["/Pages"]["/Kids"][0].get_object()
+    assert len(widget["/AP"]["/N"].get_object().data) > 0  # the stamp is drawn
+
+
 def _signed_pdf(org_certificate) -> bytes:
     return signing.sign_pdf(pdf_bytes("Kontrak SPK"))
 
