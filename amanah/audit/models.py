@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
     PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
     UPLOAD_DOCUMENT = "UPLOAD_DOCUMENT", _("Unggah dokumen / versi")
     DOWNLOAD_DOCUMENT = "DOWNLOAD_DOCUMENT", _("Unduh dokumen")
+    ISSUE_DOCUMENT = "ISSUE_DOCUMENT", _("Terbitkan dokumen buatan sistem")
     SIGN_DOCUMENT = "SIGN_DOCUMENT", _("Tandatangani dokumen")
     VERIFY_DOCUMENT_SIGNATURE = "VERIFY_DOCUMENT_SIGNATURE", _("Periksa tanda tangan dokumen")
     ROTATE_DOCUMENT_KEYS = "ROTATE_DOCUMENT_KEYS", _("Rotasi kunci induk dokumen")

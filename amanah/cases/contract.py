@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
-from amanah.cases import dashboard, services
+from amanah.cases import dashboard, receipts, services
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory
 from amanah.cases.models import CaseStatus as S
 from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
@@ -215,6 +215,9 @@ events.declare("cases.case_closed")
 # Emitted by case_create inside its transaction: fn(*, actor, case) — the receipt to the
 # customer hangs off it (messaging, deferred). Status moves are "cases.case.transitioned".
 events.declare(services.CASE_CREATED)
+# The receipt is issued (made, signed, kept as the case's RECEIPT document) right after the
+# case commits; idempotent, so a retried job adds nothing (cases.receipts).
+events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)
 # A sweep run's digest of one step, emitted in the transaction that set the run's last marks:
 # fn(*, actor, kind, title, at, url, counts) — ``kind`` warning/breach/regulatory, ``title``
 # the digest's words after the count, ``at`` the run's clock (ISO), ``counts`` [[user id,

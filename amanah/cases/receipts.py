@@ -1,18 +1,107 @@
 """Tanda terima pengaduan (POJK: proof that the complaint was received), as a page and a PDF.
 
-The PDF carries the organisation's PAdES signature when a signing certificate is configured
-(``documents.contract.sign_generated``): the download on the case page and the copy messaging
-attaches to the customer's receipt are the same signed document."""
+The PDF is **issued once** per case and kept as the case's RECEIPT document
+(``documents.contract.document_generate``, key ``cases.receipt:<case id>``): made from the case,
+signed with the organisation's certificate when one is configured, stored encrypted like an
+upload, its signature verification on the document page. ``receipt_issue`` makes it the first
+time and finds it every time after, so a retried job, a second download or a message sent again
+adds no version. Who asks:
+
+* a job right after the case commits (``receipt_issue_on_create``, on ``cases.case_created``);
+* the case page's download, if that job has not run yet (``receipt_download``, audited);
+* messaging's receipt notice, before it queues the message (``messaging.notices``), so a
+  queued receipt message always names an issued receipt.
+
+The dispatcher builds a message's attachments inside its sending transaction, where nothing
+may be written: ``receipt_for_sending`` only reads the issued receipt. The case page's download
+and the customer's copy are the same stored bytes.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
 from amanah.cases.models import Case
+from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH, TIMELINE_SENSITIVE
+from amanah.core.actors import IntegrationActor
 from amanah.core.masking import mask
-from amanah.documents.contract import sign_generated
+from amanah.documents import contract as documents
+from amanah.documents.policies import DOCUMENT_UPLOAD
+
+logger = logging.getLogger(__name__)
+CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
+RECEIPT = "RECEIPT"  # the document type of an issued receipt
+# Not a person: it issues the receipt of any case (a fraud case's too), and nothing else.
+ISSUER = IntegrationActor(
+    "cases-receipt",
+    permissions=(CASE_VIEW, CASE_VIEW_BRANCH, TIMELINE_SENSITIVE, DOCUMENT_UPLOAD),
+    all_branches=True,
+)
+
+
+def receipt_key(case: Case) -> str:
+    return f"cases.receipt:{case.pk}"
+
+
+def receipt_filename(case: Case) -> str:
+    return f"tanda-terima-{case.case_no}.pdf"
+
+
+def _signing_reason(case: Case) -> str:
+    return f"Tanda terima pengaduan {case.case_no}"
+
+
+def receipt_issue(case: Case) -> documents.Generated:
+    """The receipt issued for ``case``: made, signed and stored as its RECEIPT document the
+    first time, the stored one every time after (idempotent: one document, one version)."""
+    return documents.document_generate(
+        actor=ISSUER,
+        data=documents.DocumentInput(
+            owner_kind=CASE_OWNER,
+            owner_id=str(case.pk),
+            title=f"Tanda terima {case.case_no}",
+            doc_type=RECEIPT,
+        ),
+        key=receipt_key(case),
+        filename=receipt_filename(case),
+        make=lambda: _unsigned_pdf(case),
+        reason=_signing_reason(case),
+        location=str(case.branch),
+    )
+
+
+def receipt_issue_on_create(*, actor, case: Case) -> None:
+    """Deferred, on ``cases.case_created``: issue the receipt right after the case commits.
+    The receipt is the organisation's act, not the intake agent's: ``ISSUER`` issues it
+    whoever (or whichever channel) created the case."""
+    receipt_issue(case)
+
+
+def receipt_download(*, actor, case: Case):
+    """The issued receipt for a person (the case page), issued now if it was not yet:
+    documents' download of its version — the document's scope and permission, audited
+    DOWNLOAD_DOCUMENT with the version; a stored file that fails its checks is refused."""
+    issued = receipt_issue(case)
+    return documents.version_download(actor=actor, version_id=issued.version.pk)
+
+
+def receipt_for_sending(case: Case) -> bytes:
+    """The bytes of the issued receipt, read only (the dispatcher's sending transaction writes
+    nothing else). A stored file that fails its checks, or a purged one: ServiceError, never
+    other bytes. Not issued (a message queued before receipts were kept as documents): made
+    and signed now, not stored, as before."""
+    issued = documents.generated_find(receipt_key(case))
+    if issued is not None:
+        return documents.generated_content(issued)
+    logger.warning("case receipt not issued yet; a copy is made for sending")
+    return documents.sign_generated(
+        _unsigned_pdf(case), reason=_signing_reason(case), location=str(case.branch)
+    )
+
 
 OFFICE_CONTACT = "Call Center 14002 · pengaduan@banksumut.co.id"
 
@@ -50,15 +139,6 @@ LABELS = [
     ("due", "Target penyelesaian"),
     ("contact", "Kontak pengaduan"),
 ]
-
-
-def receipt_pdf(case: Case) -> bytes:
-    """The receipt as a PDF, signed by the organisation when a certificate is configured."""
-    return sign_generated(
-        _unsigned_pdf(case),
-        reason=f"Tanda terima pengaduan {case.case_no}",
-        location=str(case.branch),
-    )
 
 
 def _unsigned_pdf(case: Case) -> bytes:

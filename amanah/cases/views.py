@@ -100,10 +100,22 @@ def receipt(request, case_id):
 
 @requires(CASE_VIEW)
 def receipt_pdf(request, case_id):
+    """The issued receipt (issued now if its job has not run yet): a download of the case's
+    RECEIPT document, audited with its version; a stored file that fails its checks is
+    refused with the reason on the case page."""
     case = selectors.case_for(actor=request.user, case_id=case_id)
-    response = HttpResponse(receipts.receipt_pdf(case), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="tanda-terima-{case.case_no}.pdf"'
-    return response
+
+    def act():
+        _version, data = receipts.receipt_download(actor=request.user, case=case)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{receipts.receipt_filename(case)}"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return run_action(request, act, back=reverse("cases:detail", args=[case.pk]))
 
 
 def _moves(actor, case) -> dict:

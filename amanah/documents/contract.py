@@ -8,8 +8,11 @@ the owner's own page (the list and the link, or None when the actor may not see 
 Write: ``document_create`` (an owner app that must refuse a bad file before writing anything
 of its own checks it first with ``check_upload`` and passes ``checked=``).
 Generated PDFs (the case receipt; later the PDAM's RAB and the DSAR export):
-``sign_generated(pdf, reason=…)`` signs them with the organisation's certificate when one is
-configured and returns them unchanged when not.
+``document_generate(actor=…, data=…, key=…, filename=…, make=…, reason=…)`` makes one once per
+key, signs it (``sign_generated``: the organisation's certificate when one is configured, the
+same bytes when not) and keeps it as a document of its owner. For the system's own use
+``generated_find`` finds it without making it and ``generated_content`` reads it back; a
+person downloads it with ``version_download`` (audited).
 Events: ``documents.version_stored`` (``actor, document, version``: a new document, version or
 signature) and ``documents.document.transitioned`` (the approval workflow).
 """
@@ -31,10 +34,15 @@ from amanah.documents.selectors import OwnerDocuments, documents_of, made_by, ow
 from amanah.documents.services import (
     VERSION_STORED,
     DocumentInput,
+    Generated,
     check_upload,
     document_create,
+    document_generate,
     document_import,
+    generated_content,
+    generated_find,
     move_customer_documents,
+    version_download,
 )
 from amanah.documents.signing import sign_generated
 from amanah.iam import authz
@@ -43,15 +51,20 @@ from amanah.workflow.contract import TransitionSpec, WorkflowSpec, declare_workf
 __all__ = [
     "VERSION_STORED",
     "DocumentInput",
+    "Generated",
     "OwnerDocuments",
     "OwnerKind",
     "check_upload",
     "document_create",
+    "document_generate",
     "document_import",
     "documents_of",
+    "generated_content",
+    "generated_find",
     "owner_documents",
     "register_owner",
     "sign_generated",
+    "version_download",
 ]
 
 S = DocumentStatus

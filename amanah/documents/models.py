@@ -36,6 +36,10 @@ class Document(models.Model):
     ``legal_hold``. A purged document stays as a tombstone (type, dates, sizes, hashes) with
     its title scrubbed and every version's data key destroyed; the CHECKs below hold the rule
     in the database too: never purged while held or before its time.
+
+    Generated (``generated_key`` set): a PDF the system made, signed when a certificate is
+    configured and stored once per key (UNIQUE), e.g. the receipt issued for a case; what was
+    issued is what is kept, so it takes no new version and no later signature.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -64,6 +68,9 @@ class Document(models.Model):
     )
     legal_hold_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+    # A PDF the system made and issued (the case receipt): its key, one document per key
+    # ("cases.receipt:<case id>"); NULL for an upload. It takes no new version.
+    generated_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -103,10 +110,17 @@ class Document(models.Model):
                 condition=Q(doc_type__in=list(TYPES)), name="document_type_known"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="document_title_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(generated_key=""), name="document_generated_key_not_empty"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_generated(self) -> bool:
+        return bool(self.generated_key)
 
 
 class DocumentVersion(models.Model):

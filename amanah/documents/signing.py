@@ -115,9 +115,11 @@ def sign_generated(pdf: bytes, *, reason: str, location: str = "") -> bytes:
     """The one entry point for a PDF the system makes itself: the organisation's PAdES
     signature (visible stamp) when a certificate is configured, the same bytes when not.
 
-    Used by the case receipt (``cases.receipts.receipt_pdf``: the page's download and the
-    copy messaging attaches to the e-mail/WhatsApp receipt). The PDAM's RAB and the UU PDP
-    (DSAR) export do not exist yet; when they do, they call this with their own ``reason``.
+    ``document_generate`` signs through it (the case receipt, issued once and kept as the
+    case's RECEIPT document: the page's download and the copy messaging attaches to the
+    e-mail/WhatsApp receipt are that document). The PDAM's RAB and the UU PDP (DSAR) export
+    do not exist yet; when they do, they go through ``document_generate`` with their own
+    ``reason``.
     With a certificate configured but unusable (a wrong passphrase, a damaged key file) the
     failure is logged as an error and the document goes out unsigned: a receipt the customer
     is owed is never held back for its signature (verification then shows NONE, never VALID).

@@ -4,6 +4,8 @@ permission; the services decide scope (missing and out of scope: 404)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -89,21 +91,39 @@ def upload(request, kind, owner_id):
     )
 
 
+def _signatures(version) -> list[dict]:
+    """A version's signatures for the page: the signing time as a datetime, shown in the
+    reader's zone like every time (stored as ISO text in the JSON detail)."""
+    shown = []
+    for signature in (version.signature_detail or {}).get("signatures", []):
+        try:
+            signed_at = datetime.fromisoformat(signature.get("signed_at") or "")
+        except (TypeError, ValueError):
+            signed_at = None
+        shown.append({**signature, "signed_at": signed_at})
+    return shown
+
+
 def _detail_context(request, document, **forms):
     kind = owner_kind(document.owner_kind)
+    versions = selectors.versions_of(document)
+    for version in versions:
+        version.signatures = _signatures(version)
     return {
         "document": document,
         "doc_type": type_of(document.doc_type),
         "kind": kind,
         "owner_url": reverse("documents:owner", args=[document.owner_kind, document.owner_id]),
-        "versions": selectors.versions_of(document),
+        "versions": versions,
         "history": history_for(request.user, document),
         "may_upload": authz.has_perm(request.user, DOCUMENT_UPLOAD)
         and document.status == "DRAFT"
-        and document.purged_at is None,
+        and document.purged_at is None
+        and not document.is_generated,
         "may_sign": authz.has_perm(request.user, DOCUMENT_SIGN)
         and document.status == "DRAFT"
         and document.purged_at is None
+        and not document.is_generated
         and signing.configured(),
         "may_hold": authz.has_perm(request.user, DOCUMENT_LEGAL_HOLD)
         and document.purged_at is None,

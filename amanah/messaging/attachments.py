@@ -4,11 +4,15 @@ A message row keeps ``attachments = [{"kind": "cases.receipt", "ref": "<case id>
 dispatcher asks ``build(refs)`` for the files just before handing the message to its provider
 (EMAIL attaches them, WHATSAPP uploads the first as the template's document header). Storing
 references keeps the outbox small at campaign scale and keeps documents (names, masked
-account numbers) out of it: a receipt is made again from the case, as it is at sending time.
+account numbers) out of it: a receipt is the one issued for the case and kept as its RECEIPT
+document (``cases.receipts.receipt_for_sending``: read only, since the dispatcher builds the
+files inside its sending transaction; the receipt notice issued it before queueing) — a
+message sent again attaches the same receipt and adds no version.
 
 Makers are registered here, per kind (``MAKERS``), by messaging itself: it sits above the
 apps whose documents it sends. A reference whose object is gone, or an unknown kind, is an
-``AttachmentUnavailable`` — a permanent failure of that message (FAILED, not retried).
+``AttachmentUnavailable`` — a permanent failure of that message (FAILED, not retried); so is a
+stored receipt that fails its integrity checks or was purged (never other bytes instead).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 
+from amanah.core.errors import ServiceError
 from amanah.messaging.providers.base import Attachment, ProviderError
 
 
@@ -27,7 +32,7 @@ class AttachmentUnavailable(ProviderError):
 
 def _case_receipt(ref: str) -> Attachment:
     from amanah.cases.models import Case
-    from amanah.cases.receipts import receipt_pdf
+    from amanah.cases.receipts import receipt_filename, receipt_for_sending
 
     case = (
         Case.objects.select_related("customer", "category", "branch", "created_by")
@@ -36,11 +41,11 @@ def _case_receipt(ref: str) -> Attachment:
     )
     if case is None:
         raise AttachmentUnavailable()
-    return Attachment(
-        filename=f"tanda-terima-{case.case_no}.pdf",
-        content=receipt_pdf(case),
-        mimetype="application/pdf",
-    )
+    try:
+        content = receipt_for_sending(case)
+    except ServiceError:  # the stored receipt fails its checks, or was purged: logged there
+        raise AttachmentUnavailable() from None
+    return Attachment(filename=receipt_filename(case), content=content, mimetype="application/pdf")
 
 
 MAKERS: dict[str, Callable[[str], Attachment]] = {"cases.receipt": _case_receipt}

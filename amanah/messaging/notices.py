@@ -10,9 +10,10 @@ undoes (or delays) the case:
 * ``cases.case_created`` → the **receipt** (source CASE, ``source_id`` = case id, step
   ``receipt``), template ``case.receipt``. By EMAIL when the customer has an address, else
   WHATSAPP (a channel whose template is not approved is passed over). The message stores a
-  *reference* to the PDF (``attachments``); the dispatcher has it made at sending time
-  (``messaging.attachments``): attached to the e-mail, uploaded as the WhatsApp utility
-  template's document header (the case number is also one of its parameters).
+  *reference* to the PDF (``attachments``), issued first as the case's RECEIPT document
+  (``cases.receipts``); the dispatcher reads it at sending time (``messaging.attachments``):
+  attached to the e-mail, uploaded as the WhatsApp utility template's document header (the
+  case number is also one of its parameters).
 * ``cases.case.transitioned`` → a **status update** on the moves a customer cares about:
   NEW → IN_PROGRESS (we started), → RESOLVED (the final response, template ``case.resolved``,
   falling back to ``case.status_update``), → CLOSED, RESOLVED → IN_PROGRESS (reopened).
@@ -53,6 +54,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from amanah.cases import receipts
 from amanah.cases.models import Case, CaseStatus
 from amanah.core import events
 from amanah.core.errors import ServiceError
@@ -82,8 +84,11 @@ RESOLVED = ("case.resolved", "case.status_update")
 
 
 def case_receipt(*, actor, case: Case) -> None:
-    """Deferred, on ``cases.case_created``: the receipt with its PDF (by reference). When it
-    cannot be queued, or is cancelled at once, the case says so (``not_sent``)."""
+    """Deferred, on ``cases.case_created``: the receipt with its PDF (by reference). The
+    receipt is issued first (``cases.receipts.receipt_issue``: idempotent, cases' own job may
+    have done it already), so the dispatcher only reads it. When it cannot be queued, or is
+    cancelled at once, the case says so (``not_sent``)."""
+    receipts.receipt_issue(case)
     refused = _case_notice(
         actor,
         case,

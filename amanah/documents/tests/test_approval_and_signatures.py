@@ -1,9 +1,13 @@
 """Approval on the workflow engine (four eyes, per-type approvers, revert) and PAdES signatures."""
 
 import io
+import re
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
+from amanah.conftest import sign_in
 from amanah.core.errors import ServiceError
 from amanah.documents import services, signing
 from amanah.documents.tests.conftest import pdf_bytes, upload
@@ -107,6 +111,20 @@ def test_sign_and_verify(make_document, supervisor, org_certificate):
     assert again.signature_status == "VALID"
 
 
+def test_the_signature_is_visible_on_the_first_page(org_certificate):
+    """A stamp on page 1: the signature field's widget has a real box and a drawn appearance."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import fields
+
+    reader = PdfFileReader(io.BytesIO(_signed_pdf(org_certificate)))
+    ((name, _value, ref),) = list(fields.enumerate_sig_fields(reader))
+    widget = ref.get_object()
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    assert name == "AmanahSignature" and x2 - x1 > 100 and y2 - y1 > 30
+    assert widget["/P"].get_object() is reader.root["/Pages"]["/Kids"][0].get_object()
+    assert len(widget["/AP"]["/N"].get_object().data) > 0  # the stamp is drawn
+
+
 def _signed_pdf(org_certificate) -> bytes:
     return signing.sign_pdf(pdf_bytes("Kontrak SPK"))
 
@@ -133,6 +151,30 @@ def test_an_update_after_signing_is_reported_modified(org_certificate):
     result = signing.verify_pdf(out.getvalue())
     assert result.status == "MODIFIED"
     assert result.detail["signatures"][0]["changed_after_signing"] is True
+
+
+def test_the_document_page_shows_a_pdf_changed_after_signing_as_such(
+    make_document, supervisor, org_certificate
+):
+    """An uploaded PDF whose content was changed after it was signed: the page says so next to
+    the signer and the signing time, and never calls it intact."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(_signed_pdf(org_certificate)))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page[generic.NameObject("/Rotate")] = generic.NumberObject(90)
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    document = make_document(data=out.getvalue())
+    assert document.versions.get().signature_status == "MODIFIED"
+    client = sign_in(Client(), supervisor)
+    html = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
+    assert 'data-testid="signature-status">Diubah setelah ditandatangani<' in html
+    assert "Tanda tangan utuh" not in html
+    assert "diubah setelah ditandatangani" in html and "SELF-SIGNED" in html
+    assert re.search(r"<time>\d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB</time>", html)  # reader's zone
 
 
 def test_an_untrusted_signer_is_not_valid(org_certificate, settings, tmp_path):

@@ -1,7 +1,9 @@
 """Many people adding versions to the same document at once, through the page, on a real
 database: every upload is answered (303, never a 500), the version numbers run 1..N without a
 gap or a repeat, exactly one version is current (the newest), every version is audited once,
-every one opens again, and no file is left without its version.
+every one opens again, and no file is left without its version. And many issuers of the same
+generated document at once (a receipt's job, a download and messaging's notice together): one
+document, one version, one ISSUE_DOCUMENT, every caller handed that one.
 
 ``version_add`` locks the document row (through the owner's scope) before it numbers the new
 version; the database backs it with UNIQUE (document, number) and a partial UNIQUE on the one
@@ -12,6 +14,7 @@ its own, as in ``cases/tests/test_concurrency.py`` (the audit table refuses the 
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -31,6 +34,7 @@ from amanah.customers.models import Customer
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.documents import services
 from amanah.documents.models import Document, DocumentVersion
+from amanah.documents.tests.conftest import pdf_bytes
 from amanah.documents.tests.test_documents import PNG
 from amanah.iam import services as iam
 from amanah.iam.models import Branch, TimeZoneChoice, User
@@ -90,8 +94,11 @@ def _remove(world: World) -> None:
     triggers skipped for this cleanup only, as a restore tool would)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
-        DocumentVersion.objects.filter(document=world.document).delete()
-        Document.objects.filter(pk=world.document.pk).delete()
+        mine = Document.objects.filter(
+            owner_kind="customers.Customer", owner_id=str(world.customer.pk)
+        )
+        DocumentVersion.objects.filter(document__in=mine).delete()
+        mine.delete()
         Customer.objects.filter(pk=world.customer.pk).delete()
         Session.objects.all().delete()  # the uploaders' sign-ins (the test database's only)
         User.objects.filter(pk__in=[u.pk for u in world.uploaders]).delete()
@@ -147,3 +154,43 @@ def test_many_uploaders_add_versions_to_one_document_at_once(world, settings):
     assert all(data.startswith(PNG) for data in opened)  # every version opens again
     stored = {p.name for p in settings.DOCUMENTS_STORAGE_DIR.rglob("*") if p.is_file()}
     assert stored == {v.stored_name for v in versions}  # no file without its version
+
+
+def test_many_issuers_of_one_generated_document_make_it_once(world, settings):
+    key = f"test.receipt:{world.customer.pk}"
+    made: list[int] = []
+    results: list = []
+
+    def make() -> bytes:
+        made.append(1)
+        time.sleep(0.2)  # the first issuer's row stays uncommitted while the others arrive
+        return pdf_bytes("Tanda terima uji")
+
+    def issue(_n: int) -> None:
+        results.append(
+            services.document_generate(
+                actor=SystemActor("system:test"),
+                data=services.DocumentInput(
+                    "customers.Customer", str(world.customer.pk), "Tanda terima uji", "RECEIPT"
+                ),
+                key=key,
+                filename="tanda-terima-uji.pdf",
+                make=make,
+                reason="uji",
+            )
+        )
+
+    errors = run_in_threads(issue, THREADS)
+
+    assert errors == []
+    assert made == [1]  # made once
+    assert sorted(r.created for r in results) == [False] * (THREADS - 1) + [True]
+    assert len({r.document.pk for r in results}) == 1 and len({r.version.pk for r in results}) == 1
+
+    def outcome():
+        documents = list(Document.objects.filter(generated_key=key))
+        audited = AuditLog.objects.filter(action="ISSUE_DOCUMENT", id__gt=world.first_audit_id)
+        return documents, [d.versions.count() for d in documents], audited.count()
+
+    documents, versions, audited = on_own_connection(outcome)
+    assert len(documents) == 1 and versions == [1] and audited == 1

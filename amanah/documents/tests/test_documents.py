@@ -1,9 +1,11 @@
 """Documents: versions, encryption at rest, upload checks, scope, audited downloads."""
 
 import io
+import os
 import zipfile
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
@@ -77,6 +79,42 @@ def test_tampered_file_is_refused(make_document, supervisor, how):
         services.version_download(actor=supervisor, version_id=version.pk)
     assert refused.value.code == "document_tampered"
     assert AuditLog.objects.filter(action="DOWNLOAD_DOCUMENT").count() == before
+
+
+def test_a_file_reencrypted_with_its_own_key_is_caught_by_its_hash(
+    make_document, supervisor, caplog
+):
+    """Authenticated decryption catches any change made without the key; the sha256 of the
+    plaintext catches the one made with it (an insider holding the master key seals other
+    content under the version's own data key: it decrypts, and is still refused)."""
+    version = make_document().versions.get()
+    data_key = storage.unwrap(bytes(version.wrapped_key), version.key_id, str(version.pk))
+    nonce = os.urandom(storage.NONCE)
+    forged = AESGCM(data_key).encrypt(nonce, pdf_bytes("isi palsu"), str(version.pk).encode())
+    storage.path_of(version.stored_name).write_bytes(storage.MAGIC + nonce + forged)
+    with pytest.raises(ServiceError) as refused:
+        services.version_download(actor=supervisor, version_id=version.pk)
+    assert refused.value.code == "document_tampered" and "hash" in refused.value.message
+    assert "does not match its sha256" in caplog.text and str(version.pk) in caplog.text
+
+
+def test_a_tampered_download_is_refused_on_the_page_with_a_clear_message(
+    make_document, supervisor, caplog
+):
+    document = make_document()
+    version = document.versions.get()
+    path = storage.path_of(version.stored_name)
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 0x01  # the authentication tag
+    path.write_bytes(bytes(blob))
+    client = sign_in(Client(), supervisor)
+    response = client.get(reverse("documents:download", args=[version.pk]))
+    assert response.status_code == 303  # no file: back to the document, saying why
+    assert response["Location"] == reverse("documents:detail", args=[document.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Berkas tersimpan tidak utuh (gagal verifikasi enkripsi/hash)" in page
+    assert "fails authentication" in caplog.text
+    assert not AuditLog.objects.filter(action="DOWNLOAD_DOCUMENT").exists()
 
 
 def test_changed_hash_in_the_database_is_refused(make_document, supervisor):
@@ -181,6 +219,9 @@ def test_oversize_is_refused(make_document, settings):
     with pytest.raises(ServiceError) as refused:
         make_document(data=pdf_bytes() + b"%" * 2048)
     assert refused.value.code == "file_too_large"
+    assert not Document.objects.exists()
+    root = settings.DOCUMENTS_STORAGE_DIR
+    assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
 
 
 def test_an_oversize_upload_is_not_kept_while_it_streams(settings):

@@ -142,8 +142,12 @@ def test_two_messages_of_one_customer_at_once_make_one_case_and_one_note(
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s"
-                " AND args #>> '{objects,case,pk}' = %s",
-                ["amanah.core.tasks.run_event_handler", str(statuses[0][1])],
+                " AND args #>> '{objects,case,pk}' = %s AND args ->> 'handler_key' = %s",
+                [
+                    "amanah.core.tasks.run_event_handler",
+                    str(statuses[0][1]),
+                    "cases.case_created:amanah.messaging.notices.case_receipt",
+                ],
             )
             return cursor.fetchone()[0]
 

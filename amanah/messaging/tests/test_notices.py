@@ -19,6 +19,7 @@ from unittest import mock
 import pytest
 from django.db import connection, transaction
 
+from amanah.cases import receipts
 from amanah.cases import services as cases
 from amanah.cases.models import Case
 from amanah.cases.sweep import sla_sweep
@@ -26,6 +27,8 @@ from amanah.core import events
 from amanah.core.roles import RoleKey as R
 from amanah.customers import merge
 from amanah.customers.services import CustomerInput, customer_create
+from amanah.documents import contract as documents
+from amanah.documents.models import Document
 from amanah.messaging import attachments, dispatch
 from amanah.messaging.fakeprovider.testing import (
     fake_provider,  # noqa: F401 — fixture
@@ -159,10 +162,13 @@ def test_the_receipt_email_reaches_smtp_with_the_pdf_and_the_outbox_keeps_a_refe
     case = _create_case(agent, customer, django_capture_on_commit_callbacks)
     assert not Message.objects.filter(source="CASE")  # nothing in the case's transaction
     with at(TUESDAY_10):  # queued at the moment it is sent, whatever today's date
-        assert run_jobs(twice=True) == 1
+        assert run_jobs(twice=True) == 2  # the receipt notice, and cases' receipt issue
 
     (message,) = Message.objects.filter(source="CASE", source_id=str(case.pk))
     assert (message.channel, message.purpose, message.step) == ("EMAIL", "SERVICE", "receipt")
+    # The receipt was issued once (both jobs ask, each twice): one document, one version.
+    (issued,) = Document.objects.filter(owner_id=str(case.pk), doc_type="RECEIPT")
+    assert issued.versions.count() == 1
     assert message.attachments == [{"kind": "cases.receipt", "ref": str(case.pk)}]
     assert message.template_key == "case.receipt" and case.case_no in message.subject
 
@@ -174,6 +180,7 @@ def test_the_receipt_email_reaches_smtp_with_the_pdf_and_the_outbox_keeps_a_refe
     assert pdf.get_filename() == f"tanda-terima-{case.case_no}.pdf"
     content = pdf.get_content()
     assert content.startswith(b"%PDF") and case.case_no in _pdf_text(content)
+    assert content == documents.generated_content(receipts.receipt_issue(case))  # that one
     # Neither the address, the name, the case number nor a body in any log line.
     for secret in (customer.email, customer.full_name, case.case_no, str(case.pk), "Yth."):
         assert secret not in caplog.text
