@@ -8,11 +8,20 @@ import pytest
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey
 from amanah.iam import services as iam
 from amanah.iam.models import Branch, TimeZoneChoice
+
+# Property tests judge answers, not speed: a busy CI machine must not turn an example that
+# took 250 ms into a failure (hypothesis' default deadline and its too-slow health check).
+hypothesis_settings.register_profile(
+    "amanah", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("amanah")
 
 PASSWORD = "Sangat-Rahasia-2026"
 _names = itertools.count(1)
