@@ -7,7 +7,8 @@ One batch in three steps, never a network call inside a transaction:
    ``next_attempt_at`` has come, or ``SENDING`` rows a dead worker left behind (older than
    ``INTEGRATIONS_WEBHOOK_STALLED_SECONDS``) — ``FOR NO KEY UPDATE SKIP LOCKED`` (workers never
    wait for each other nor take the same row), marked ``SENDING``, the attempt counted.
-2. **Send**: one signed POST per row (``webhooks.signed_headers``), timeout
+2. **Send**: one signed POST per row (``webhooks.signed_headers``) to the address the host
+   resolves to now, once ``egress.pinned`` found it public (else ``address_refused``), timeout
    ``INTEGRATIONS_WEBHOOK_TIMEOUT``, redirects not followed. 2xx is delivered; anything else
    (a status, a timeout, a refused connection) is a failed attempt, recorded as a code. Once a
    receiver timed out or refused the connection, its other rows of the batch are not tried
@@ -44,13 +45,13 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import IntegrationActor
-from amanah.integrations import webhooks
+from amanah.integrations import egress, webhooks
 from amanah.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
 DELIVERER = IntegrationActor("webhook-delivery", permissions=())
-UNREACHABLE = ("timeout", "transport_error")
+UNREACHABLE = ("timeout", "transport_error", "dns_error", "address_refused", "url_invalid")
 SKIPPED = "skipped"  # the receiver was unreachable earlier in this batch: not tried now
 
 
@@ -102,9 +103,17 @@ def _send(client: httpx.Client, delivery: WebhookDelivery) -> Outcome:
     headers = webhooks.signed_headers(delivery, secret, body, int(time.time()))
     code, error = None, ""
     try:
-        response = client.post(delivery.subscription.url, content=body, headers=headers)
+        target = egress.pinned(delivery.subscription.url)  # checked again, at every send
+        response = client.post(
+            target.url,
+            content=body,
+            headers={**headers, **target.headers},
+            extensions=target.extensions,
+        )
         code = response.status_code
         error = "" if 200 <= code < 300 else f"http_{code}"
+    except egress.Refused as refused:
+        error = refused.code
     except httpx.TimeoutException:
         error = "timeout"
     except httpx.HTTPError:

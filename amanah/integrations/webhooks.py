@@ -5,7 +5,9 @@ each one POSTed to their URL, signed, with retries — a first slice: the case e
 events of :data:`EVENTS`; the system must hold the permission each event needs (the case
 events: ``case.view``). The URL is https (plain http only when
 ``INTEGRATIONS_WEBHOOK_ALLOW_HTTP``, the tests' loopback receiver); redirects are never
-followed.
+followed. The host must be on a public address — not loopback, private or link-local (a
+server-side request forgery into the bank's own network): checked when the subscription is
+saved and again at every send, which connects to the address it checked (``egress``).
 
 **What a receiver gets.** Only what the system itself could read through the API: the
 payload is built per subscription as ``IntegrationActor(system)`` — a case outside its
@@ -56,6 +58,7 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.customers.models import CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.iam import authz
+from amanah.integrations import egress
 from amanah.integrations.models import ExternalSystem, WebhookDelivery, WebhookSubscription
 from amanah.integrations.policies import SYSTEM_KEY_MANAGE
 
@@ -174,15 +177,38 @@ def verify_signature(
 
 
 def _check_url(url: str) -> str:
+    """A URL the delivery job can send to: https (see ``INTEGRATIONS_WEBHOOK_ALLOW_HTTP``), no
+    user name, parsed as the HTTP client parses it, and its host on a public address
+    (``egress``; the check is repeated at every send)."""
     url = (url or "").strip()
-    parts = urlsplit(url) if len(url) <= MAX_URL else None
     schemes = ("https", "http") if settings.INTEGRATIONS_WEBHOOK_ALLOW_HTTP else ("https",)
-    if parts is None or parts.scheme not in schemes or not parts.hostname or parts.username:
+    try:
+        parsed = egress.parse_url(url) if len(url) <= MAX_URL else None
+    except egress.Refused:
+        parsed = None
+    if parsed is None or parsed.scheme not in schemes or parsed.userinfo:
         raise ServiceError(
             "url_invalid",
             _("Alamat webhook harus https://… tanpa nama pengguna (maks. 500 karakter)."),
             field="url",
         )
+    try:
+        egress.check_host(parsed)
+    except egress.Refused as refused:
+        if refused.code == "dns_error":
+            raise ServiceError(
+                "url_unresolvable",
+                _("Nama host alamat webhook tidak dapat ditemukan (DNS)."),
+                field="url",
+            ) from None
+        raise ServiceError(
+            "url_not_public",
+            _(
+                "Alamat webhook menunjuk ke jaringan internal (loopback, privat atau"
+                " link-local); hanya alamat publik yang diizinkan."
+            ),
+            field="url",
+        ) from None
     return url
 
 

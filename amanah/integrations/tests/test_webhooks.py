@@ -146,3 +146,77 @@ def test_an_unreachable_receiver_is_switched_off_and_bad_subscriptions_are_refus
         )
     assert refused.value.code == "events_not_granted"
     assert WebhookSubscription.objects.count() == 1
+
+
+INTERNAL = [
+    "http://127.0.0.1:8080/hooks",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://10.0.0.5/hooks",
+    "https://192.168.1.20/hooks",
+    "https://100.64.0.1/hooks",
+    "https://[::1]/hooks",
+    "https://[::ffff:127.0.0.1]/hooks",
+    "https://[fe80::1]/hooks",
+    "https://localhost/hooks",  # a name: judged by what it resolves to
+    "http://2130706433/hooks",  # 127.0.0.1 written as one number
+    "https://0.0.0.0/hooks",
+]
+
+
+def test_a_subscription_to_an_internal_address_is_refused(customer, settings):
+    settings.INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE = False
+    system = make_system("core-banking", permissions=CASE_READ, all_branches=True)[0]
+    for url in INTERNAL:
+        with pytest.raises(ServiceError) as refused:
+            webhooks.webhook_subscription_create(
+                actor=SYSTEM, system_id=system.pk, url=url, events=[EVENT]
+            )
+        assert (url, refused.value.code) == (url, "url_not_public")
+    for url in ("https://[abc/", "https://exämple..com/hooks", "https://%5Babc/"):
+        with pytest.raises(ServiceError) as refused:  # parsed as the HTTP client parses it
+            webhooks.webhook_subscription_create(
+                actor=SYSTEM, system_id=system.pk, url=url, events=[EVENT]
+            )
+        assert (url, refused.value.code) == (url, "url_invalid")
+    assert WebhookSubscription.objects.count() == 0
+    webhooks.webhook_subscription_create(  # a public address is fine
+        actor=SYSTEM, system_id=system.pk, url="https://93.184.216.34/hooks", events=[EVENT]
+    )
+
+
+def test_each_send_checks_the_address_again_and_connects_to_the_one_it_checked(
+    customer, settings, monkeypatch
+):
+    """The receiver's name is resolved at send time, every address checked, and the POST goes
+    to the checked address with the name in ``Host``: a name re-pointed at an internal address
+    (DNS rebinding) gets nothing."""
+    from amanah.integrations import egress
+
+    settings.INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE = False
+    dns = {"hooks.bank.example": ["127.0.0.1"]}
+    monkeypatch.setattr(egress, "resolve", lambda host, port: dns[host])
+    # Stand-in for the receiver's public address: this loopback receiver counts as public.
+    monkeypatch.setattr(egress, "is_public", lambda address: address == "127.0.0.1")
+    with LoopbackReceiver() as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        subscribe("core-banking", CASE_READ, f"http://hooks.bank.example:{port}/hooks")
+        open_case()
+        assert delivery.deliver_batch()["delivered"] == 1
+        assert receiver.received[0].headers["host"] == f"hooks.bank.example:{port}"
+
+        dns["hooks.bank.example"] = ["127.0.0.1", "10.0.0.7"]  # now also an internal address
+        open_case("tiket-2")
+        assert delivery.deliver_batch() == {"claimed": 1, "pending": 1, "disabled": 0}
+        assert len(receiver.received) == 1
+    refused = WebhookDelivery.objects.get(status="PENDING")
+    assert (refused.last_error, refused.last_status_code) == ("address_refused", None)
+
+
+def test_a_stored_url_to_an_internal_address_is_not_posted(customer, settings):
+    with LoopbackReceiver() as receiver:
+        subscribe("core-banking", CASE_READ, receiver.url)  # allowed in tests
+        open_case()
+        settings.INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE = False
+        assert delivery.deliver_batch() == {"claimed": 1, "pending": 1, "disabled": 0}
+    assert receiver.received == []
+    assert WebhookDelivery.objects.get().last_error == "address_refused"
