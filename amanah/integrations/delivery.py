@@ -23,7 +23,10 @@ One batch in three steps, never a network call inside a transaction:
 
 **At least once, idempotent.** A worker killed in step 2 leaves its rows ``SENDING``; after
 the stall threshold another batch sends them again with the same ``X-Amanah-Delivery`` id, so
-the receiver drops the copy. A duplicate job finds nothing to claim. Logs carry counts only —
+the receiver drops the copy — unless that was its last attempt: then it is ``DEAD``
+(``stalled``), so a row whose sending kills the worker is not re-sent forever. A row's
+surprise (an unparsable URL, an unexpected error) is that row's failed attempt, never the
+batch's. A duplicate job finds nothing to claim. Logs carry counts only —
 no URL, no payload.
 """
 
@@ -84,7 +87,17 @@ def has_due(now=None) -> bool:
 
 
 def _claim(now, limit: int) -> list:
+    """The due rows' ids in send order, marked SENDING. A stalled row that already used its
+    last attempt is not tried again: it is DEAD (``stalled``) — else a row whose sending kills
+    the worker would be claimed, counted and re-sent forever."""
     with transaction.atomic():
+        dead = WebhookDelivery.objects.filter(
+            status=DeliveryStatus.SENDING,
+            last_attempt_at__lt=now - stalled_after(),
+            attempts__gte=settings.INTEGRATIONS_WEBHOOK_MAX_ATTEMPTS,
+        ).update(status=DeliveryStatus.DEAD, last_error="stalled")
+        if dead:
+            logger.warning("webhooks: %d stalled deliveries out of attempts, dead", dead)
         ids = list(
             WebhookDelivery.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
             .filter(_due(now), subscription__active=True)
@@ -118,6 +131,11 @@ def _send(client: httpx.Client, delivery: WebhookDelivery) -> Outcome:
         error = "timeout"
     except httpx.HTTPError:
         error = "transport_error"
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        error = "url_invalid"
+    except Exception as exc:  # one row's surprise must not leave the whole batch SENDING
+        logger.error("webhook send failed: %s", type(exc).__name__)  # no URL, no payload
+        error = "send_error"
     return Outcome(delivery.pk, delivery.subscription_id, not error, code, error)
 
 

@@ -220,3 +220,51 @@ def test_a_stored_url_to_an_internal_address_is_not_posted(customer, settings):
         assert delivery.deliver_batch() == {"claimed": 1, "pending": 1, "disabled": 0}
     assert receiver.received == []
     assert WebhookDelivery.objects.get().last_error == "address_refused"
+
+
+def test_one_row_that_cannot_be_sent_fails_alone_and_the_batch_is_recorded(customer, monkeypatch):
+    """An unparsable stored URL (``httpx.InvalidURL``) or any surprise while sending one row
+    is that row's failed attempt: the rows sent before and after it are recorded, and nothing
+    stays SENDING to be re-POSTed after the stall threshold."""
+    with LoopbackReceiver() as good:
+        bad, _s = subscribe("broken-url", CASE_READ, good.url)
+        odd, _s = subscribe("odd-one", CASE_READ, good.url.replace("127.0.0.1", "localhost"))
+        subscribe("core-banking", CASE_READ, good.url)
+        WebhookSubscription.objects.filter(pk=bad.pk).update(url="https://exämple..com/hooks")
+        real = delivery.egress.pinned
+
+        def pinned(url):
+            if "localhost" in url:
+                raise RuntimeError("a surprise")
+            return real(url)
+
+        monkeypatch.setattr(delivery.egress, "pinned", pinned)
+        open_case()
+        counts = delivery.deliver_batch()
+    assert counts == {"claimed": 3, "delivered": 1, "pending": 2, "disabled": 0}
+    assert len(good.received) == 1
+    errors = dict(WebhookDelivery.objects.values_list("subscription_id", "last_error"))
+    assert errors[bad.pk] == "url_invalid" and errors[odd.pk] == "send_error"
+    assert not WebhookDelivery.objects.filter(status="SENDING").exists()
+
+
+def test_a_stalled_row_out_of_attempts_is_dead_not_sent_again(customer, settings):
+    settings.INTEGRATIONS_WEBHOOK_MAX_ATTEMPTS = 3
+    with LoopbackReceiver() as receiver:
+        subscribe("core-banking", CASE_READ, receiver.url)
+        open_case()
+        open_case("tiket-2")
+        last, spare = WebhookDelivery.objects.order_by("created_at", "pk")
+        long_ago = timezone.now() - delivery.stalled_after() - timedelta(minutes=1)
+        WebhookDelivery.objects.filter(pk=last.pk).update(
+            status="SENDING", attempts=3, last_attempt_at=long_ago
+        )
+        WebhookDelivery.objects.filter(pk=spare.pk).update(
+            status="SENDING", attempts=2, last_attempt_at=long_ago
+        )
+        assert delivery.deliver_batch() == {"claimed": 1, "delivered": 1, "disabled": 0}
+        assert delivery.deliver_batch() == {"claimed": 0}
+    assert len(receiver.received) == 1
+    assert receiver.received[0].headers["x-amanah-delivery"] == str(spare.pk)
+    last.refresh_from_db()
+    assert (last.status, last.attempts, last.last_error) == ("DEAD", 3, "stalled")
