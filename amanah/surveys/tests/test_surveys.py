@@ -4,6 +4,7 @@ schedule, the public answer page (signed, expiring, single-use), the metrics and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from django.utils import translation
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.conftest import sign_in
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.logfilters import MaskIdentifiersFilter
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.messaging.models import Message
@@ -165,6 +167,21 @@ def test_a_tampered_token_is_the_same_clear_404(survey_template, customer, clien
     )
     assert page.status_code == 404 and "Tautan survei tidak berlaku" in page.content.decode()
     assert "Budi" not in page.content.decode()
+
+
+def test_no_log_line_keeps_a_survey_token(survey_template, customer, client, caplog):
+    """The link is the only key to the answer page: what the handlers write (each carries the
+    masking filter) holds neither a good token nor a tampered one ("Not Found: <path>")."""
+    invitation = _nps_invitation(customer, when=dt.datetime.now(dt.UTC))
+    token = tokens.invitation_token(invitation)
+    caplog.set_level(logging.INFO)
+    assert client.get(reverse("surveys:respond", args=[token])).status_code == 200
+    assert client.get(reverse("surveys:respond", args=[token + "x"])).status_code == 404
+    not_found = [r for r in caplog.records if r.getMessage().startswith("Not Found: /survei/")]
+    assert not_found, "nothing logged the path: the test could not fail"
+    for record in caplog.records:
+        MaskIdentifiersFilter().filter(record)  # as every handler does (a no-op if one did)
+        assert token not in logging.Formatter().format(record)
 
 
 def test_an_expired_or_unsent_invitation_cannot_be_answered(
