@@ -313,3 +313,22 @@ def test_the_supervisor_page_is_scoped_and_the_360_card_shows_the_figures(
     # A supervisor of another branch is handed nothing of branch A's rows.
     facts = survey_facts(customer, make_user(R.SUPERVISOR, branches=[branch_b]))
     assert facts["surveys_recent"] == [] and facts["survey_metrics"].sent == 0
+
+
+def test_the_360_card_names_a_case_only_to_whoever_may_open_it(
+    survey_template, closed_case, run_close_jobs, agent, supervisor, make_user, customer, branch_a
+):
+    """``surveys.view`` is branch-wide, a case may be narrower: an agent of the branch who
+    neither created nor holds the case sees the survey and its score, never the case number."""
+    case = closed_case()
+    run_close_jobs()
+    invitation = SurveyInvitation.objects.get(case=case)
+    services.response_record(actor=services.SURVEY_RESPONDENT, invitation=invitation, score=2)
+    stranger = make_user(R.AGENT, branches=[branch_a])
+    (row,) = selectors.survey_recent(stranger, customer=customer)
+    assert (row.visible_case_no, row.score) == (None, 2)
+    for reader in (agent, supervisor):  # the case's creator; the branch's supervisor
+        assert selectors.survey_recent(reader, customer=customer)[0].visible_case_no == case.case_no
+    card = sign_in(Client(), stranger).get(reverse("customer360:workspace", args=[customer.pk]))
+    body = card.content.decode()
+    assert 'data-testid="customer-surveys"' in body and case.case_no not in body
