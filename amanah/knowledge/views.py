@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.cases.contract import case_categories
+from amanah.core.errors import NotFound
 from amanah.core.permissions import PUBLIC
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
@@ -53,10 +56,18 @@ def article_create(request):
     return submit_form(request, form, submit, template="knowledge/edit.html", context={})
 
 
-def _shown(versions, number: str):
-    if number.isdigit():
-        return next((v for v in versions if v.number == int(number)), None)
-    return None
+def _shown(versions, number: str | None):
+    """The version ``?v=`` names; None without one. A value that is not a plain number of at
+    most six ASCII digits (``²`` passes ``isdigit()`` and fails ``int()``; 5,000 digits exceed
+    ``int()``'s limit) or names no version is a 404, like a missing article."""
+    if number is None or number == "":
+        return None
+    if not re.fullmatch(r"[0-9]{1,6}", number):
+        raise NotFound()
+    version = next((v for v in versions if v.number == int(number)), None)
+    if version is None:
+        raise NotFound()
+    return version
 
 
 @requires(KB_VIEW)
@@ -66,7 +77,7 @@ def article_detail(request, article_id):
     versions = selectors.article_versions(actor, article)
     open_version = next((v for v in versions if v.status in OPEN_STATUSES), None)
     live = next((v for v in versions if v.pk == article.live_version_id), None)
-    shown = _shown(versions, request.GET.get("v", "")) or live or open_version or versions[0]
+    shown = _shown(versions, request.GET.get("v")) or live or open_version or versions[0]
     names = case_categories()
     context = {
         "article": article,

@@ -223,3 +223,13 @@ def test_english_smoke(writer, reviewer):
     assert b"Knowledge base" in listing.content and b"Basis pengetahuan" not in listing.content
     assert b"Version history" in detail.content
     assert b"Frequently asked questions" in faq.content
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "1" * 5000, "0x1", "-1", " 1", "1.0", "3"])
+def test_a_bad_version_number_in_the_address_is_a_404_not_a_500(writer, reviewer, bad):
+    article = publish(writer, reviewer, write(writer))  # one version: v1
+    client = sign_in(Client(), reviewer)
+    url = reverse("knowledge:detail", args=[article.pk])
+    assert client.get(url, {"v": bad}).status_code == 404
+    assert client.get(url, {"v": "1"}).status_code == 200
+    assert client.get(url).status_code == 200
