@@ -23,7 +23,10 @@ builds the filter from that declaration and the actor's :class:`~amanah.core.act
   :func:`row_grant_of` names the grant behind a row (the audit trail carries its id).
 - ``rule``: a function ``(queryset, actor) -> queryset`` for rows whose parent is chosen per
   row (a document belongs to a case *or* a customer …): the owning app composes the parents'
-  own ``visible_to(actor)`` there; ``view`` still applies first.
+  own ``visible_to(actor)`` there; ``view`` still applies first. With it, ``parent``
+  (``row -> parent row | None``) names that parent for :func:`row_grant_of`, as ``via`` does
+  for a fixed parent: a customer's document opened through a grant on the customer is audited
+  with the grant's id.
 
 The kernel never imports an app: a member of staff's grants come from the source iam installs
 with :func:`use_grants`; system and integration actors carry their own.
@@ -53,6 +56,7 @@ class Declaration:
     own_in_branch: bool = False
     via: str | None = None
     rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None
+    parent: Callable[[models.Model], models.Model | None] | None = None
 
 
 _grants_source: Callable[[object], Grants] | None = None
@@ -69,6 +73,7 @@ def register(
     own_in_branch: bool = False,
     via: str | None = None,
     rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None,
+    parent: Callable[[models.Model], models.Model | None] | None = None,
 ) -> None:
     """Declare the scope of ``model`` in ``registry.scope_declarations`` (keyed by the model's
     label); a second declaration for the same model is refused."""
@@ -78,8 +83,10 @@ def register(
         raise ImproperlyConfigured(f"{model.__name__}: 'rule' decides the rows; only 'view' adds")
     if widen and not own:
         raise ImproperlyConfigured(f"{model.__name__}: 'widen' widens own rows; declare 'own'")
+    if parent and not rule:
+        raise ImproperlyConfigured(f"{model.__name__}: 'parent' names a 'rule' model's parent")
     registry.scope_declarations.register(
-        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via, rule)
+        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via, rule, parent)
     )
 
 
@@ -132,7 +139,8 @@ def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
 
 def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:
     """The row grant through which ``actor`` sees ``obj`` (or the row ``obj`` belongs to, by
-    its ``via`` declaration), or None; cheap when the actor holds no row grant."""
+    its ``via`` or ``parent`` declaration), or None; cheap when the actor holds no row grant
+    (a ``parent`` is looked up only for an actor holding one)."""
     if obj is None or isinstance(actor, SystemActor | IntegrationActor):
         return None
     if _row_grants_source is None or not getattr(actor, "is_authenticated", False):
@@ -145,10 +153,13 @@ def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:
                 return grant
         if label not in registry.scope_declarations:
             return None
-        via = registry.scope_declarations.get(label).via
-        if not via:
+        declaration = registry.scope_declarations.get(label)
+        if declaration.via:
+            obj = getattr(obj, declaration.via)
+        elif declaration.parent is not None:
+            obj = declaration.parent(obj)
+        else:
             return None
-        obj = getattr(obj, via)
     return None
 
 

@@ -133,3 +133,34 @@ def test_page_in_english_lists_the_emergency_awaiting_review(customer, officers)
     page = client.get(reverse("breakglass:list")).content.decode()
     assert "Break-glass access" in page and "Review due before" in page
     assert "B*** S***" in page and "Budi Santoso" not in page
+
+
+def test_a_document_of_the_customer_opened_through_the_grant_carries_its_id(
+    customer, officers, make_user, branch_a, settings, tmp_path
+):
+    """Documents are declared with a ``rule`` (their owner is chosen per row), not ``via``:
+    the trail still finds the grant behind a customer's document and tags the download."""
+    from amanah.documents import services as documents
+    from amanah.documents.models import DocumentVersion
+    from amanah.documents.tests.conftest import pdf_bytes, upload
+
+    settings.DOCUMENTS_STORAGE_DIR = tmp_path / "documents"
+    settings.DOCUMENTS_MASTER_KEYS = {"k1": "a" * 40}
+    settings.DOCUMENTS_ACTIVE_KEY_ID = "k1"
+    document = documents.document_create(
+        actor=make_user(R.SUPERVISOR, branches=[branch_a]),
+        data=documents.DocumentInput("customers.Customer", str(customer.pk), "Surat", "GENERAL"),
+        upload=upload("surat.pdf", pdf_bytes()),
+    )
+    version = DocumentVersion.objects.get(document=document)
+    asker, _ = officers
+    with pytest.raises(NotFound):  # no grant yet: out of scope
+        documents.version_download(actor=asker, version_id=version.pk)
+    grant = services.breakglass_request(
+        actor=asker, customer=customer, reason=REASON, emergency=True
+    )
+    authz.forget(asker)
+    documents.version_download(actor=asker, version_id=version.pk)
+    download = AuditLog.objects.get(action="DOWNLOAD_DOCUMENT", actor_id=str(asker.pk))
+    assert download.meta["break_glass"] == str(grant.pk)
+    assert download.object_id == str(document.pk)
