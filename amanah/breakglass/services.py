@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,15 +85,32 @@ def customer_by_cif(*, actor, cif: str) -> Customer:
     return identifier.customer
 
 
+def _one_request_at_a_time(actor, customer: Customer) -> None:
+    """Serialise the requests of one requester for one customer until this transaction ends.
+
+    The duplicate check below reads, then inserts; two submits at once (a double click, two
+    tabs) both found nothing and both inserted — two open emergency grants (the unique
+    constraint covers only pending requests). A transaction-scoped advisory lock per
+    (requester, customer) makes the second wait for the first to commit, then see its row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"breakglass.request:{actor.pk}:{customer.pk}"],
+        )
+
+
+@transaction.atomic
 def breakglass_request(
     *, actor, customer: Customer, reason: str, emergency: bool = False
 ) -> BreakGlassGrant:
     """Ask for detailed access to ``customer``; in an emergency it opens at once for
-    ``BREAK_GLASS_MINUTES`` and must be reviewed by someone else within 24 hours."""
+    ``BREAK_GLASS_MINUTES`` and must be reviewed by someone else within 24 hours. One request
+    per requester and customer at a time (``_one_request_at_a_time``)."""
     authz.require(actor, BREAKGLASS_REQUEST)
     if not authz.branch_scope(actor).allows(customer.home_branch_id):
         raise NotFound()
     reason = clean_reason(reason)
+    _one_request_at_a_time(actor, customer)
     now, minutes = timezone.now(), settings.BREAK_GLASS_MINUTES
     already = ServiceError(
         "already_requested",
