@@ -122,7 +122,8 @@ def article_create(*, actor, data: ArticleInput) -> Article:
 
 def _lock_article(actor, article_id) -> Article:
     """The article, row-locked, through the actor's scope (missing or out of scope → 404).
-    Holding it serialises the opening of a new version."""
+    Holding it serialises the opening of a new version. Every write of a version takes it
+    first, then the version: one lock order."""
     try:
         row = (
             Article.objects.visible_to(actor)
@@ -209,8 +210,13 @@ def version_move(
     *, actor, version: ArticleVersion, to: str, review_note: str = ""
 ) -> ArticleVersion:
     """Submit, publish or send back a version through the workflow engine (which checks the
-    permission and the four-eyes guard, locks the row, writes history, audit and event)."""
+    permission and the four-eyes guard, locks the row, writes history, audit and event).
+
+    The article is locked first, as ``article_edit`` does (article, then version): a
+    publication updates the article's live version after the engine locked the version, and
+    the other order met an edit holding the article — a deadlock."""
     version = _version(actor, version.pk)
+    _lock_article(actor, version.article_id)
     data = {}
     if to == VersionStatus.RETURNED:
         note = review_note.strip() if isinstance(review_note, str) else ""
@@ -226,6 +232,8 @@ def version_move(
 
 @transaction.atomic
 def version_withdraw(*, actor, version: ArticleVersion, reason: str) -> ArticleVersion:
-    """The submitter takes a version back from review (a compensating move, with a reason)."""
+    """The submitter takes a version back from review (a compensating move, with a reason);
+    the article locked first, like every write of a version."""
     version = _version(actor, version.pk)
+    _lock_article(actor, version.article_id)
     return transition_revert(actor=actor, obj=version, reason=reason)
