@@ -6,8 +6,12 @@ subscriptions refused."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -268,3 +272,75 @@ def test_a_stalled_row_out_of_attempts_is_dead_not_sent_again(customer, settings
     assert receiver.received[0].headers["x-amanah-delivery"] == str(spare.pk)
     last.refresh_from_db()
     assert (last.status, last.attempts, last.last_error) == ("DEAD", 3, "stalled")
+
+
+class DripReceiver:
+    """A raw socket receiver on 127.0.0.1 that, for each connection, reads the request and
+    then writes ``head`` and ``drip`` one byte every ``every`` seconds for ``seconds``."""
+
+    def __init__(self, head: bytes, drip: bytes, *, every=0.1, seconds=6.0):
+        self.head, self.drip, self.every, self.seconds = head, drip, every, seconds
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen()
+        self._socket.settimeout(0.1)
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/hooks"
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed by __exit__
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            conn.settimeout(2)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)
+                conn.sendall(self.head)
+                until = time.monotonic() + self.seconds
+                for byte in itertools.cycle(self.drip):
+                    if self._stop.is_set() or time.monotonic() > until:
+                        break
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.every)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._socket.close()
+
+
+def test_a_receiver_dripping_its_answer_costs_one_deadline_and_its_body_is_never_read(
+    customer, settings
+):
+    """httpx's timeouts are per read: a byte every 0.1 s never trips a 0.5 s timeout. The
+    deadline is wall-clock for the whole POST, and only the status line is read: an endless
+    body after a 200 does not hold the batch."""
+    settings.INTEGRATIONS_WEBHOOK_TIMEOUT = 0.5
+    slow_head = DripReceiver(b"", b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 1000)
+    endless_body = DripReceiver(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n", b"{}" * 1000
+    )
+    with slow_head, endless_body:
+        subscribe("slow-head", CASE_READ, slow_head.url)
+        subscribe("endless-body", CASE_READ, endless_body.url)
+        open_case()
+        started = time.monotonic()
+        counts = delivery.deliver_batch()
+        took = time.monotonic() - started
+    assert took < 2.5, took
+    assert counts == {"claimed": 2, "delivered": 1, "pending": 1, "disabled": 0}
+    errors = dict(WebhookDelivery.objects.values_list("subscription__system__name", "last_error"))
+    assert errors == {"slow-head": "timeout", "endless-body": ""}
