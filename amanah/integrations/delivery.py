@@ -105,7 +105,7 @@ def _claim(now, limit: int) -> list:
         ids = list(
             WebhookDelivery.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
             .filter(_due(now), subscription__active=True)
-            .order_by("next_attempt_at")
+            .order_by("next_attempt_at", "created_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         WebhookDelivery.objects.filter(pk__in=ids).update(
@@ -220,8 +220,9 @@ def _record(outcomes: list[Outcome], now) -> Counter:
                 "last_error",
             ],
         )
-        tried = [row for row in rows if by_id[row.pk].error != SKIPPED]
-        disabled = _count_failures(tried, by_id, now)
+        recorded = {row.pk for row in rows}
+        tried = [o for o in outcomes if o.delivery_id in recorded and o.error != SKIPPED]
+        disabled = _count_failures(tried, now)
         counts["disabled"] = len(disabled)
         audit.record(  # last: the chain lock is held until COMMIT
             actor=DELIVERER,
@@ -240,14 +241,14 @@ def _record(outcomes: list[Outcome], now) -> Counter:
     return counts
 
 
-def _count_failures(rows, by_id, now) -> list[WebhookSubscription]:
-    """Failed attempts in a row per subscription (in the batch's order: a success resets);
-    switch off those at the threshold. Returns the ones switched off now."""
+def _count_failures(outcomes: list[Outcome], now) -> list[WebhookSubscription]:
+    """Failed attempts in a row per subscription, in the order they were *sent* (a success
+    resets; the rows' ids are random UUIDs and say nothing about order); switch off those at
+    the threshold. Returns the ones switched off now."""
     runs: dict = {}
-    for row in rows:
-        ok = by_id[row.pk].ok
-        reset, failed = runs.get(row.subscription_id, (False, 0))
-        runs[row.subscription_id] = (True, 0) if ok else (reset, failed + 1)
+    for outcome in outcomes:
+        reset, failed = runs.get(outcome.subscription_id, (False, 0))
+        runs[outcome.subscription_id] = (True, 0) if outcome.ok else (reset, failed + 1)
     subscriptions = (
         WebhookSubscription.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk__in=list(runs))
@@ -278,7 +279,9 @@ def deliver_batch(*, limit: int | None = None) -> dict:
     ids = _claim(timezone.now(), limit)
     if not ids:
         return {"claimed": 0}
-    deliveries = list(WebhookDelivery.objects.filter(pk__in=ids).select_related("subscription"))
+    rows = WebhookDelivery.objects.filter(pk__in=ids).select_related("subscription")
+    by_pk = {row.pk: row for row in rows}
+    deliveries = [by_pk[pk] for pk in ids if pk in by_pk]  # sent in the order claimed
     outcomes = asyncio.run(_send_all(deliveries))  # no database access in there
     counts = _record(outcomes, timezone.now())
     logger.info("webhooks: %d claimed, %s", len(ids), dict(counts))

@@ -344,3 +344,29 @@ def test_a_receiver_dripping_its_answer_costs_one_deadline_and_its_body_is_never
     assert counts == {"claimed": 2, "delivered": 1, "pending": 1, "disabled": 0}
     errors = dict(WebhookDelivery.objects.values_list("subscription__system__name", "last_error"))
     assert errors == {"slow-head": "timeout", "endless-body": ""}
+
+
+def test_failures_in_a_row_are_counted_in_the_order_sent(customer, settings):
+    """Fail, fail, succeed (in the order sent) ends a run of failures: nothing switched off,
+    whatever order the rows' random ids happen to sort in."""
+    settings.INTEGRATIONS_WEBHOOK_DISABLE_AFTER = 2
+    with LoopbackReceiver(statuses=[503, 503, 200]) as receiver:
+        subscription, _s = subscribe("core-banking", CASE_READ, receiver.url)
+        for n in range(3):
+            open_case(f"tiket-{n}")
+        # Sent in next_attempt_at order, made the opposite of the ids' order.
+        now = timezone.now()
+        for n, row in enumerate(WebhookDelivery.objects.order_by("-pk")):
+            WebhookDelivery.objects.filter(pk=row.pk).update(
+                next_attempt_at=now - timedelta(seconds=10 - n)
+            )
+        assert delivery.deliver_batch() == {
+            "claimed": 3,
+            "delivered": 1,
+            "pending": 2,
+            "disabled": 0,
+        }
+    sent = [r.headers["x-amanah-delivery"] for r in receiver.received]
+    assert sent == [str(r.pk) for r in WebhookDelivery.objects.order_by("-pk")]
+    subscription.refresh_from_db()
+    assert subscription.active and subscription.consecutive_failures == 0
