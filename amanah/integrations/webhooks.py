@@ -229,6 +229,23 @@ def _check_events(system: ExternalSystem, chosen) -> list[str]:
     return chosen
 
 
+def _check_reach(system: ExternalSystem) -> None:
+    """Every event of :data:`EVENTS` is about a row scoped by branch (a case): a system with
+    neither "all branches" nor any branch would never be sent one — a subscription that
+    silently receives nothing is refused instead."""
+    from amanah.integrations.services import actor_for
+
+    grants = actor_for(system).grants
+    if not grants.all_branches and not grants.branch_ids:
+        raise ServiceError(
+            "system_reaches_no_branch",
+            _(
+                "Sistem ini tidak menjangkau cabang mana pun, jadi tidak akan pernah menerima"
+                " peristiwa kasus. Beri sistem akses semua cabang terlebih dahulu."
+            ),
+        )
+
+
 @transaction.atomic
 def webhook_subscription_create(
     *, actor, system_id, url: str, events
@@ -245,6 +262,7 @@ def webhook_subscription_create(
         raise NotFound()
     url = _check_url(url)
     chosen = _check_events(system, events)
+    _check_reach(system)
     subscription = WebhookSubscription.objects.create(system=system, url=url, events=chosen)
     audit.record(  # no URL in the trail: it may carry the receiver's own token
         actor=actor,

@@ -58,11 +58,10 @@ def test_a_case_event_reaches_each_system_signed_scoped_and_retried(customer):
             "core-banking", [*CASE_READ, "customer.view", "customer.view.branch"], core.url
         )
         narrow, _secret = subscribe("mobile-banking", CASE_READ, mobile.url)
-        subscribe("meter-import", ["case.view"], mobile.url, all_branches=False)  # no branch
         case = open_case()
 
         rows = {d.subscription_id: d for d in WebhookDelivery.objects.filter(event=EVENT)}
-        assert set(rows) == {full.pk, narrow.pk}  # the branchless system sees no case
+        assert set(rows) == {full.pk, narrow.pk}
         assert rows[full.pk].payload["data"]["customer"] == {"cif": "CIF2000001"}
         assert "customer" not in rows[narrow.pk].payload["data"]  # no customer.view
         assert rows[full.pk].payload["data"]["case_no"] == case.case_no
@@ -149,6 +148,9 @@ def test_an_unreachable_receiver_is_switched_off_and_bad_subscriptions_are_refus
             actor=SYSTEM, system_id=meter.pk, url="https://example.test/x", events=[EVENT]
         )
     assert refused.value.code == "events_not_granted"
+    with pytest.raises(ServiceError) as refused:  # no branch: it could never get a case event
+        subscribe("branchless", CASE_READ, "https://example.test/x", all_branches=False)
+    assert refused.value.code == "system_reaches_no_branch"
     assert WebhookSubscription.objects.count() == 1
 
 
