@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.integrations import egress, webhooks
 from amanah.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -85,9 +86,17 @@ def _due(now) -> Q:
     )
 
 
+def _sendable(now):
+    """Rows of active subscriptions whose system still holds a usable key (revoking every
+    key of a system stops its deliveries too; they wait, PENDING, for a new key)."""
+    return WebhookDelivery.objects.filter(subscription__active=True).filter(
+        webhooks.usable_key_exists("subscription__system", at=now)
+    )
+
+
 def has_due(now=None) -> bool:
     now = now or timezone.now()
-    return WebhookDelivery.objects.filter(_due(now), subscription__active=True).exists()
+    return _sendable(now).filter(_due(now)).exists()
 
 
 def _claim(now, limit: int) -> list:
@@ -103,8 +112,9 @@ def _claim(now, limit: int) -> list:
         if dead:
             logger.warning("webhooks: %d stalled deliveries out of attempts, dead", dead)
         ids = list(
-            WebhookDelivery.objects.select_for_update(of=("self",), no_key=True, skip_locked=True)
-            .filter(_due(now), subscription__active=True)
+            _sendable(now)
+            .select_for_update(of=("self",), no_key=True, skip_locked=True)
+            .filter(_due(now))
             .order_by("next_attempt_at", "created_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
@@ -224,6 +234,13 @@ def _record(outcomes: list[Outcome], now) -> Counter:
         tried = [o for o in outcomes if o.delivery_id in recorded and o.error != SKIPPED]
         disabled = _count_failures(tried, now)
         counts["disabled"] = len(disabled)
+        for subscription in disabled:  # ADMIN hears of it (a handler: messaging's notice)
+            events.emit(
+                webhooks.WEBHOOK_DISABLED,
+                actor=DELIVERER,
+                subscription=subscription,
+                reason="failures",
+            )
         audit.record(  # last: the chain lock is held until COMMIT
             actor=DELIVERER,
             action=AuditAction.DELIVER_WEBHOOKS,
@@ -236,7 +253,7 @@ def _record(outcomes: list[Outcome], now) -> Counter:
                 actor=DELIVERER,
                 action=AuditAction.DISABLE_WEBHOOK,
                 obj=subscription,
-                meta={"failures": subscription.consecutive_failures},
+                meta={"failures": subscription.consecutive_failures, "reason": "failures"},
             )
     return counts
 

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,12 +55,18 @@ from amanah.audit.models import AuditAction
 from amanah.cases.contract import may_see_sensitive
 from amanah.cases.models import Case
 from amanah.cases.policies import CASE_VIEW
+from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.customers.models import CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.iam import authz
 from amanah.integrations import egress
-from amanah.integrations.models import ExternalSystem, WebhookDelivery, WebhookSubscription
+from amanah.integrations.models import (
+    ExternalSystem,
+    SystemKey,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from amanah.integrations.policies import SYSTEM_KEY_MANAGE
 
 logger = logging.getLogger(__name__)
@@ -273,6 +280,49 @@ def webhook_subscription_create(
     return subscription, subscription_secret(subscription)
 
 
+WEBHOOK_DISABLED = "integrations.webhook_disabled"  # actor, subscription, reason
+
+
+@transaction.atomic
+def webhook_subscription_disable(*, actor, subscription_id) -> WebhookSubscription:
+    """Switch a subscription off by hand (idempotent: an inactive one stays as it is, audited
+    once). Emits ``integrations.webhook_disabled`` (reason ``manual``), as the delivery job
+    does when it switches one off after failures (reason ``failures``)."""
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    subscription = (
+        WebhookSubscription.objects.visible_to(actor)
+        .select_related("system")
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        raise NotFound()
+    if subscription.active:
+        subscription.active, subscription.disabled_at = False, timezone.now()
+        subscription.save(update_fields=["active", "disabled_at"])
+        events.emit(WEBHOOK_DISABLED, actor=actor, subscription=subscription, reason="manual")
+        audit.record(
+            actor=actor,
+            action=AuditAction.DISABLE_WEBHOOK,
+            obj=subscription,
+            meta={"system": subscription.system.name, "reason": "manual"},
+        )
+    return subscription
+
+
+def usable_key_exists(system_ref: str = "system", at=None) -> Exists:
+    """EXISTS a key of the system at ``system_ref`` that is neither revoked nor expired: a
+    system whose keys were all revoked is switched off as a caller, and as a receiver too."""
+    return Exists(
+        SystemKey.objects.filter(
+            system=OuterRef(system_ref),
+            revoked_at__isnull=True,
+            expires_at__gt=at or timezone.now(),
+        )
+    )
+
+
 # --------------------------------------------------------------------------- the handler
 
 
@@ -286,6 +336,7 @@ def on_event(event: str) -> Callable[..., None]:
 
         subscriptions = list(
             WebhookSubscription.objects.filter(active=True, events__contains=[event])
+            .filter(usable_key_exists())  # no usable key: the system is switched off
             .select_related("system")
             .order_by("pk")
         )

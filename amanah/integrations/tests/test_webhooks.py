@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
@@ -372,3 +373,55 @@ def test_failures_in_a_row_are_counted_in_the_order_sent(customer, settings):
     assert sent == [str(r.pk) for r in WebhookDelivery.objects.order_by("-pk")]
     subscription.refresh_from_db()
     assert subscription.active and subscription.consecutive_failures == 0
+
+
+def test_a_system_without_a_usable_key_gets_nothing_until_it_has_one(customer):
+    from amanah.integrations import services
+
+    with LoopbackReceiver() as receiver:
+        system, key, _raw = make_system("core-banking", permissions=CASE_READ, all_branches=True)
+        webhooks.webhook_subscription_create(
+            actor=SYSTEM, system_id=system.pk, url=receiver.url, events=[EVENT]
+        )
+        open_case()  # a delivery waiting
+        services.system_key_revoke(actor=SYSTEM, key_id=key.pk)  # its last key
+        assert not delivery.has_due()
+        assert delivery.deliver_batch() == {"claimed": 0}
+        open_case("tiket-2")  # no new delivery for a system that is switched off
+        assert WebhookDelivery.objects.count() == 1
+        services.system_key_rotate(actor=SYSTEM, system_id=system.pk)  # a new key
+        assert delivery.deliver_batch()["delivered"] == 1
+    assert len(receiver.received) == 1
+
+
+def test_disabling_by_hand_is_audited_and_tells_the_admins(customer, admin, make_user):
+    from amanah.core.roles import RoleKey as R
+    from amanah.messaging.models import Message
+
+    other_admin = make_user(R.ADMIN)
+    subscription, _s = subscribe("core-banking", CASE_READ, "https://example.test/hooks")
+    done = webhooks.webhook_subscription_disable(actor=admin, subscription_id=subscription.pk)
+    assert not done.active and done.disabled_at is not None
+    webhooks.webhook_subscription_disable(actor=admin, subscription_id=subscription.pk)  # again
+    assert AuditLog.objects.filter(action="DISABLE_WEBHOOK").count() == 1
+    notices = Message.objects.filter(source="SYSTEM", channel="IN_APP")
+    assert list(notices.values_list("staff_user", flat=True)) == [other_admin.pk]  # not the doer
+    open_case()
+    assert not WebhookDelivery.objects.exists()
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_subscription_disable(
+            actor=make_user(R.AGENT), subscription_id=subscription.pk
+        )
+
+
+def test_a_subscription_switched_off_after_failures_tells_the_admins(customer, admin, settings):
+    from amanah.messaging.models import Message
+
+    settings.INTEGRATIONS_WEBHOOK_DISABLE_AFTER = 1
+    with LoopbackReceiver(statuses=[500]) as receiver:
+        subscription, _s = subscribe("core-banking", CASE_READ, receiver.url)
+        open_case()
+        assert delivery.deliver_batch()["disabled"] == 1
+    (notice,) = Message.objects.filter(source="SYSTEM", channel="IN_APP")
+    assert notice.staff_user_id == admin.pk and notice.source_id == f"webhook:{subscription.pk}"
+    assert "Core Banking" in notice.subject and "1 kegagalan" in notice.subject
