@@ -101,13 +101,6 @@ class ExtensionForm(forms.Form):
     customer_notified = forms.BooleanField(label=_("Nasabah sudah diberi tahu"), required=False)
 
 
-class SurveyForm(forms.Form):
-    score = forms.TypedChoiceField(
-        label=_("Skor kepuasan"), coerce=int, choices=[(i, str(i)) for i in range(1, 6)]
-    )
-    comment = forms.CharField(label=_("Komentar"), required=False, max_length=1000)
-
-
 class RootCauseForm(forms.Form):
     root_cause = forms.ChoiceField(label=_("Akar masalah"), choices=RootCause.choices)
 

@@ -318,20 +318,6 @@ def root_cause(request, case_id):
 
 @requires(CASE_UPDATE)
 @require_POST
-def survey(request, case_id):
-    from amanah.cases.forms import SurveyForm
-
-    def record(case, data):
-        services.case_record_survey(
-            actor=request.user, case=case, score=data["score"], comment=data["comment"]
-        )
-        return _("Survei kepuasan dicatat.")
-
-    return _act(request, case_id, CASE_UPDATE, record, SurveyForm)
-
-
-@requires(CASE_UPDATE)
-@require_POST
 def upload(request, case_id):
     def add(case, data):
         file = request.FILES.get("file")
