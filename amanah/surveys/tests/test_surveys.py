@@ -332,3 +332,37 @@ def test_the_360_card_names_a_case_only_to_whoever_may_open_it(
     card = sign_in(Client(), stranger).get(reverse("customer360:workspace", args=[customer.pk]))
     body = card.content.decode()
     assert 'data-testid="customer-surveys"' in body and case.case_no not in body
+
+
+def test_each_survey_page_names_the_ends_of_its_own_scale(
+    survey_template, customer, client, closed_case, run_close_jobs
+):
+    closed_case(category="LOAN_CREDIT")  # CSAT and CES
+    run_close_jobs()
+    _nps_invitation(customer, when=dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    SurveyInvitation.objects.update(status=S.SENT, expires_at=now + dt.timedelta(days=1))
+    ends = {"NPS": "sangat tidak mungkin", "CES": "sangat sulit", "CSAT": "sangat tidak puas"}
+    for invitation in SurveyInvitation.objects.all():
+        page = client.get(reverse("surveys:respond", args=[tokens.invitation_token(invitation)]))
+        body = page.content.decode()
+        wording = ends[invitation.survey_type]
+        assert page.status_code == 200 and wording in body, invitation.survey_type
+        assert sum(end in body for end in ends.values()) == 1
+    assert SurveyInvitation.objects.count() == 3
+
+
+def test_the_templates_compare_no_code_literals():
+    """A type or status shown differently comes as a flag from the view, never as a code
+    compared in the template (DESIGN §3)."""
+    import pathlib
+    import re
+
+    folder = pathlib.Path(services.__file__).parent / "templates"
+    literal = re.compile(r'(==|!=|\bin)\s*"[A-Z][A-Z_]+"')
+    found = [
+        f"{path.name}: {match.group(0)}"
+        for path in folder.rglob("*.html")
+        for match in literal.finditer(path.read_text())
+    ]
+    assert found == []
