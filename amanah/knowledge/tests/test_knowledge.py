@@ -267,3 +267,33 @@ def test_the_page_and_the_faq_are_put_together_by_the_selectors(writer, reviewer
     assert names[-1] == "" and len(names) == 2  # the category by name, "Umum" last
     assert [v.article_id for v in groups[-1][1]] == [untagged.pk]
     assert [v.article_id for v in groups[0][1]] == [article.pk]
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("", "title_required"),
+        ("   ", "title_required"),
+        ("x" * 201, "title_too_long"),
+        ("Lupa\x00PIN", "title_invalid_characters"),
+        ("Lupa PIN\nkartu", "title_multiline"),
+        ("Lupa PIN\u2028kartu", "title_multiline"),
+        ("Lupa\u200bPIN", "title_invisible_characters"),  # zero-width space
+        ("Lupa \u202ePIN", "title_invisible_characters"),  # right-to-left override
+    ],
+)
+def test_each_problem_with_a_title_has_its_own_code(writer, title, code):
+    with pytest.raises(ServiceError) as refused:
+        write(writer, title=title)
+    assert (refused.value.code, refused.value.field) == (code, "title")
+    assert not ArticleVersion.objects.exists()
+
+
+def test_a_no_break_space_pasted_into_a_title_is_a_space(writer):
+    article = write(writer, title="Lupa\u00a0PIN\tkartu\u202fATM")
+    assert article.versions.get().title == "Lupa PIN kartu ATM"
+    with pytest.raises(ServiceError) as refused:
+        services.article_create(
+            actor=writer, data=services.ArticleInput(title="Lupa PIN", body=" ")
+        )
+    assert refused.value.code == "body_required"
