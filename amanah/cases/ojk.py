@@ -115,14 +115,15 @@ class OjkFacts:
     in_progress: bool
 
 
-def ojk_facts(schedule, *, received_at, resolved_at, extended_at, now) -> OjkFacts:
-    """The OJK reading of one complaint on its branch's schedule (see the module's doc)."""
-    days = worktime.working_days_elapsed(schedule, received_at, resolved_at or now)
+def ojk_facts(counter, *, received_at, resolved_at, extended_at, now) -> OjkFacts:
+    """The OJK reading of one complaint on its branch's working days (``counter``: a
+    ``worktime.WorkingDayCounter`` of the branch; see the module's doc). The working days to
+    now are counted once and serve an open complaint's days taken too."""
+    days_to_now = counter.elapsed(received_at, now)
     resolved = resolved_at is not None
+    days = counter.elapsed(received_at, resolved_at) if resolved else days_to_now
     within_20 = resolved and days <= OJK_DAYS_WITHOUT_RESOLUTION
-    past_20 = worktime.working_days_elapsed(schedule, received_at, now) > (
-        OJK_DAYS_WITHOUT_RESOLUTION
-    )
+    past_20 = days_to_now > OJK_DAYS_WITHOUT_RESOLUTION
     return OjkFacts(
         days_taken=days,
         resolved_10=resolved and days <= OJK_RESOLUTION_DAYS,
@@ -133,15 +134,27 @@ def ojk_facts(schedule, *, received_at, resolved_at, extended_at, now) -> OjkFac
     )
 
 
-class _Schedules(dict):
-    """Branch id → schedule, built once per branch for one report."""
+class _Counters(dict):
+    """Branch id → its working-day counter, built once per branch for one report.
 
-    def __init__(self, branch_ids):
+    A page view used to walk the calendar twice per complaint (working days to the answer,
+    and to now), a month of dates each time; the counter walks each branch's working days
+    once, from the earliest receipt of the rows (local date in the branch's zone), keeps
+    their ends, and answers each count by bisection — the same counts
+    (``worktime.WorkingDayCounter``)."""
+
+    def __init__(self, pairs):
         super().__init__()
-        self.branches = Branch.objects.in_bulk(set(branch_ids))
+        self.earliest: dict = {}
+        for branch_id, received_at in pairs:
+            seen = self.earliest.get(branch_id)
+            self.earliest[branch_id] = received_at if seen is None else min(seen, received_at)
+        self.branches = Branch.objects.in_bulk(set(self.earliest))
 
     def __missing__(self, branch_id):
-        self[branch_id] = schedule_for_branch(self.branches[branch_id])
+        schedule = schedule_for_branch(self.branches[branch_id])
+        first = schedule.local_date(self.earliest[branch_id])
+        self[branch_id] = worktime.WorkingDayCounter(schedule, first)
         return self[branch_id]
 
 
@@ -185,19 +198,19 @@ class OjkReport:
 def ojk_report(*, actor, period: Period, now: datetime | None = None) -> OjkReport:
     """The OJK figures by product and channel for complaints received in the period, in the
     actor's branch scope. One query for the complaints (six columns), one for their branches,
-    and the calendars' schedules (cached)."""
+    and each branch's working days walked once (``_Counters``)."""
     now = now or timezone.now()
     found = list(
         _complaints(actor, period).values_list(
             "branch_id", "product", "channel", "received_at", "resolved_at", "extended_at"
         )
     )
-    schedules = _Schedules(r[0] for r in found)
+    counters = _Counters((r[0], r[3]) for r in found)
     groups: dict[tuple[str, str], ReportRow] = {}
     total = ReportRow("", "", total=True)
     for branch_id, product, channel, received_at, resolved_at, extended_at in found:
         facts = ojk_facts(
-            schedules[branch_id],
+            counters[branch_id],
             received_at=received_at,
             resolved_at=resolved_at,
             extended_at=extended_at,
@@ -269,7 +282,7 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
             .filter(pk__in={c.customer_id for c in cases})
             .values_list("pk", flat=True)
         )
-        schedules = _Schedules(c.branch_id for c in cases)
+        counters = _Counters((c.branch_id, c.received_at) for c in cases)
         rows = [
             RegisterRow(
                 case,
@@ -277,7 +290,7 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
                 if case.customer_id in readable
                 else mask_name(case.customer.full_name),
                 ojk_facts(
-                    schedules[case.branch_id],
+                    counters[case.branch_id],
                     received_at=case.received_at,
                     resolved_at=case.resolved_at,
                     extended_at=case.extended_at,

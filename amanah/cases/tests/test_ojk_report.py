@@ -223,3 +223,27 @@ def test_the_page_in_english_from_the_menu(compliance):
     assert page.status_code == 200
     body = page.content.decode()
     assert "OJK complaint report" in body and "Laporan pengaduan OJK" not in body
+
+
+def test_the_calendar_is_walked_once_per_branch_not_per_complaint(may, compliance, monkeypatch):
+    """A page view walked a month of dates twice per complaint; now each branch's working
+    days are walked once and every count is a lookup. Same figures, and the number of
+    calendar days looked at does not grow with the number of complaints."""
+    looked_at = []
+    real = worktime.Schedule.utc_windows
+
+    def counted(self, day):
+        looked_at.append(day)
+        return real(self, day)
+
+    monkeypatch.setattr(worktime.Schedule, "utc_windows", counted)
+    ojk.ojk_report(actor=compliance, period=MAY, now=NOW)
+    once = len(looked_at)
+    looked_at.clear()
+    rows = ojk.ojk_register_export(actor=compliance, period=MAY)
+    assert len(rows) == 6
+    # From the earliest receipt (1 May) to now (9 June): 40 dates, not 6 × 2 × ~30 (355).
+    assert once <= 45, once
+    # The register counts to the real now: each date from 1 May to today at most once.
+    since_may = (dt.date.today() - dt.date(2026, 5, 1)).days + 2
+    assert len(looked_at) <= since_may, (len(looked_at), since_may)
