@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant
+from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_VIEW
 from amanah.core.actors import RowGrant
 from amanah.core.errors import NotFound
@@ -11,15 +11,25 @@ from amanah.iam import authz
 LIST_LIMIT = 200
 
 
+WAITING = (GrantStatus.EMERGENCY, GrantStatus.REQUESTED)
+
+
 def grant_list(*, actor) -> list[BreakGlassGrant]:
-    """The newest grants in the actor's scope (emergencies awaiting review first)."""
+    """The grants in the actor's scope that wait for someone — every emergency awaiting
+    review (the most overdue first), then every pending request (the oldest first) — and the
+    newest ``LIST_LIMIT`` of the others.
+
+    The waiting ones are never cut: taking the newest 200 and sorting "needs review" first
+    let an overdue emergency older than those 200 vanish from the one page that reviews it.
+    """
     authz.require(actor, BREAKGLASS_VIEW)
-    rows = (
-        BreakGlassGrant.objects.visible_to(actor)
-        .select_related("customer", "requested_by", "decided_by", "reviewed_by")
-        .order_by("-requested_at")[:LIST_LIMIT]
+    rows = BreakGlassGrant.objects.visible_to(actor).select_related(
+        "customer", "requested_by", "decided_by", "reviewed_by"
     )
-    return sorted(rows, key=lambda g: not g.needs_review)  # stable: newest first within
+    emergencies = rows.filter(status=GrantStatus.EMERGENCY).order_by("review_due_at", "pk")
+    pending = rows.filter(status=GrantStatus.REQUESTED).order_by("requested_at", "pk")
+    others = rows.exclude(status__in=WAITING).order_by("-requested_at", "pk")[:LIST_LIMIT]
+    return [*emergencies, *pending, *others]
 
 
 def grant_get(*, actor, grant_id) -> BreakGlassGrant:

@@ -164,3 +164,31 @@ def test_a_document_of_the_customer_opened_through_the_grant_carries_its_id(
     download = AuditLog.objects.get(action="DOWNLOAD_DOCUMENT", actor_id=str(asker.pk))
     assert download.meta["break_glass"] == str(grant.pk)
     assert download.object_id == str(document.pk)
+
+
+def test_every_grant_waiting_for_someone_is_listed_however_old(
+    customer, officers, make_user, monkeypatch
+):
+    """Only the newest grants are listed — but never at the cost of an emergency awaiting
+    review or a pending request: an overdue one is what the page is for."""
+    monkeypatch.setattr(selectors, "LIST_LIMIT", 2)
+    asker, approver = officers
+    long_ago = timezone.now() - timedelta(days=30)
+    old_emergency = services.breakglass_request(
+        actor=asker, customer=customer, reason=REASON, emergency=True
+    )
+    BreakGlassGrant.objects.filter(pk=old_emergency.pk).update(
+        requested_at=long_ago,
+        opened_at=long_ago,
+        expires_at=long_ago + timedelta(hours=1),
+        review_due_at=long_ago + timedelta(hours=24),
+    )
+    others = []
+    for n in range(3):  # newer, decided grants of other officers
+        officer = make_user(R.COMPLIANCE)
+        grant = services.breakglass_request(actor=officer, customer=customer, reason=REASON)
+        services.breakglass_reject(actor=approver, grant=grant, note=f"tidak perlu {n}")
+        others.append(grant)
+    listed = selectors.grant_list(actor=approver)
+    assert listed[0] == old_emergency and listed[0].review_overdue()
+    assert [g.pk for g in listed[1:]] == [others[2].pk, others[1].pk]  # the newest two
