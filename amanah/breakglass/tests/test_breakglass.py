@@ -192,3 +192,36 @@ def test_every_grant_waiting_for_someone_is_listed_however_old(
     listed = selectors.grant_list(actor=approver)
     assert listed[0] == old_emergency and listed[0].review_overdue()
     assert [g.pk for g in listed[1:]] == [others[2].pk, others[1].pk]  # the newest two
+
+
+def test_the_list_offers_the_moves_the_workflow_engine_allows(customer, officers, make_user):
+    """Who may decide or review is the engine's answer (permission, status, four eyes, and
+    what ADMIN switched off), not re-derived by the page."""
+    from amanah.workflow.models import Transition
+    from amanah.workflow.services import transition_update
+
+    asker, approver = officers
+    services.breakglass_request(actor=asker, customer=customer, reason=REASON)
+    url = reverse("breakglass:list")
+
+    clients = {}  # one sign-in each (an MFA code is good once)
+
+    def buttons(user):
+        client = clients.setdefault(user.pk, None) or sign_in(Client(), user)
+        clients[user.pk] = client
+        body = client.get(url).content.decode()
+        return {name for name in ("approve", "reject") if f'value="{name}"' in body}
+
+    assert buttons(asker) == set()  # four eyes: not on one's own request
+    assert buttons(approver) == {"approve", "reject"}
+    approve = Transition.objects.get(
+        workflow__key="breakglass.grant", from_status="REQUESTED", to_status="APPROVED"
+    )
+    transition_update(
+        actor=make_user(R.ADMIN),
+        transition=approve,
+        permission=approve.permission,
+        guard=approve.guard,
+        enabled=False,
+    )
+    assert buttons(approver) == {"reject"}  # ADMIN switched approving off
