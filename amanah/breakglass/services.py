@@ -19,9 +19,9 @@ from amanah.audit.models import AuditAction
 from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_DECIDE, BREAKGLASS_REQUEST
 from amanah.core import events
-from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
+from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply
 
@@ -58,31 +58,6 @@ def _clean_note(note) -> str:
             field="note",
         )
     return note
-
-
-def customer_by_cif(*, actor, cif: str) -> Customer:
-    """The customer with this CIF in the actor's branches; missing and outside both refused
-    the same way (``not_found``: a 404 with the message next to the field).
-
-    The requester does not see the customer yet (that is what they ask for), so the declared
-    scope of Customer cannot decide; the branch part of the actor's grants does.
-    """
-    missing = ServiceError(
-        NOT_FOUND, _("Tidak ada nasabah dengan CIF itu dalam scope Anda."), field="cif"
-    )
-    cif = (cif if isinstance(cif, str) else "").strip()
-    if not cif or problem_in_text(cif) or len(cif) > 40:
-        raise missing
-    identifier = (
-        CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
-        .select_related("customer")
-        .first()
-    )
-    if identifier is None or identifier.customer.is_merged:
-        raise missing
-    if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
-        raise missing
-    return identifier.customer
 
 
 def _one_request_at_a_time(actor, customer: Customer) -> None:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from amanah.cases import ojk
 from amanah.cases.models import CaseCategory, CaseStatus, Channel, Priority, RootCause, TimeUnit
 from amanah.core.errors import ServiceError
+from amanah.core.fields import BoundedDateField
 
 
 class CaseIntakeForm(forms.Form):
@@ -151,10 +152,10 @@ class OjkPeriodForm(forms.Form):
         empty_value=None,
         choices=[("", "—"), (1, "I"), (2, "II"), (3, "III"), (4, "IV")],
     )
-    start = forms.DateField(
+    start = BoundedDateField(
         label=_("Dari tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         label=_("Sampai tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

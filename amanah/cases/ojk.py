@@ -41,9 +41,10 @@ from amanah.cases.policies import OJK_REGISTER, OJK_REPORT
 from amanah.cases.sla import OJK_DAYS_WITHOUT_RESOLUTION, OJK_RESOLUTION_DAYS
 from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_name
+from amanah.core.zones import zone_label
 from amanah.customers.models import Customer
 from amanah.iam import authz
-from amanah.iam.models import Branch, TimeZoneChoice
+from amanah.iam.models import Branch
 
 MAX_PERIOD_DAYS = 366
 FIRST_DAY = date(2000, 1, 1)
@@ -94,12 +95,6 @@ def period_check(first: date, last: date, *, today: date | None = None) -> Perio
             field="end",
         )
     return Period(first, last)
-
-
-def zone_label() -> str:
-    """WIB / WITA / WIT for the reader's active zone (the zone's name otherwise)."""
-    key = str(timezone.get_current_timezone())
-    return str(TimeZoneChoice(key).label).split(" ")[0] if key in TimeZoneChoice.values else key
 
 
 # --------------------------------------------------------------------------- the rule

@@ -55,6 +55,7 @@ from amanah.core.masking import mask
 from amanah.core.permissions import SIGNED_IN
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
+from amanah.core.zones import zone_label
 from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
@@ -551,7 +552,7 @@ def ojk_report(request):
         {
             "form": form,
             "report": report,
-            "zone": ojk.zone_label(),
+            "zone": zone_label(),
             "now": timezone.now(),
             "query": request.GET.urlencode(),
             "can_register": authz.has_perm(request.user, OJK_REGISTER),
@@ -575,7 +576,7 @@ def ojk_report_csv(request):
     if period is None:
         return _refused_csv(form)
     report = ojk.ojk_report_export(actor=request.user, period=period)
-    zone = ojk.zone_label()
+    zone = zone_label()
     header = [
         f"periode_dari ({zone})",
         f"periode_sampai ({zone})",
@@ -608,7 +609,7 @@ def ojk_register_csv(request):
     if refusal:
         return HttpResponse(refusal, status=400, content_type="text/plain; charset=utf-8")
     rows = ojk.ojk_register_export(actor=request.user, period=period)
-    zone = ojk.zone_label()
+    zone = zone_label()
     header = [
         "no_pengaduan",
         f"tanggal_diterima ({zone})",

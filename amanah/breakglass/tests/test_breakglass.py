@@ -44,7 +44,7 @@ def _trail(grant):
 
 def test_request_approve_access_expire_then_404_all_audited(customer, officers):
     asker, approver = officers
-    found = services.customer_by_cif(actor=asker, cif=" CIF7001 ")
+    found = selectors.customer_by_cif(actor=asker, cif=" CIF7001 ")
     grant = services.breakglass_request(actor=asker, customer=found, reason=REASON)
     assert grant.status == GrantStatus.REQUESTED and not grant.is_open()
     with pytest.raises(NotFound):  # asked, not yet approved

@@ -18,7 +18,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from amanah.audit.models import AuditLog
 from amanah.calendars import worktime
@@ -247,3 +247,25 @@ def test_the_calendar_is_walked_once_per_branch_not_per_complaint(may, complianc
     # The register counts to the real now: each date from 1 May to today at most once.
     since_may = (dt.date.today() - dt.date(2026, 5, 1)).days + 2
     assert len(looked_at) <= since_may, (len(looked_at), since_may)
+
+
+def test_period_dates_are_bounded_like_every_date_a_person_types():
+    from amanah.cases.forms import OjkPeriodForm
+
+    form = OjkPeriodForm({"period": "custom", "start": "9999-12-31", "end": "9999-12-31"})
+    assert not form.is_valid()
+    assert form.has_error("start", code="date_out_of_range")
+    assert form.has_error("end", code="date_out_of_range")
+
+
+def test_one_zone_label_for_every_page_and_csv():
+    from zoneinfo import ZoneInfo
+
+    from amanah.core.zones import zone_label
+
+    for choice in TimeZoneChoice:
+        assert zone_label(ZoneInfo(choice.value)) == str(choice.label).split(" ")[0]
+        with timezone.override(ZoneInfo(choice.value)):
+            assert zone_label() == str(choice.label).split(" ")[0]
+    assert zone_label(ZoneInfo("UTC")) == "UTC"
+    assert not hasattr(ojk, "zone_label") or ojk.zone_label is zone_label
