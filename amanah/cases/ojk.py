@@ -18,9 +18,19 @@ cuti bersama, closed dates), counted as ``sla.deadlines`` counts the day-20 dead
 Like that deadline, the count runs from receipt and does not stop while waiting for the
 customer. The period's bounds are local dates in the reader's time zone.
 
-Scope: the rows of the branches in the actor's scope. Not ``Case.visible_to``: that needs
-``case.view`` (opening cases one by one), which compliance does not hold; the report needs
-only its own permission plus branch scope (as ``calendars.selectors._branches`` does).
+Scope: the rows of the branches in the actor's scope (``authz.filter_by_branch_scope``), not
+``Case.visible_to`` — a documented exception to "every export starts from visible_to". The
+register is the regulator's list of *every* complaint of the branches a compliance officer
+answers for; ``Case.visible_to`` needs ``case.view`` (opening cases one by one, and their
+details) and narrows to own cases without ``case.view.branch``. Declaring the compliance
+reading in Case's scope declaration (say, ``ojk.report`` as a second ``view``) is not
+feasible: every ``visible_to`` of Case would widen with it — the 360 case card, the timeline,
+the documents and webhooks that start from it — handing compliance every case's details. So
+the rows come from the report's own permission plus branch scope (as
+``calendars.selectors._branches`` does), and what the rows *show* is held to the declared
+scopes: a customer's name is shown only when ``Customer.objects.visible_to(actor,
+row_grants=False)`` holds them — a customer the officer may see only through a break-glass
+grant stays masked (a grant is a look at one customer, audited per view, not an export).
 """
 
 from __future__ import annotations
@@ -258,7 +268,8 @@ def register_too_large(*, actor, period: Period) -> str:
 def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
     """The complaint register (one row per complaint received in the period, oldest first),
     recorded as EXPORT_DATA in the same transaction. The customer's name is masked unless the
-    actor may open that customer anyway (``Customer.visible_to``). More than
+    actor may open that customer by their declared scope (``Customer.visible_to`` without row
+    grants: not through a break-glass grant). More than
     ``REGISTER_MAX_ROWS`` complaints: refused (a shorter period), never a cut register."""
     authz.require(actor, OJK_REGISTER)
     now = timezone.now()
@@ -272,8 +283,8 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
                 "received_at", "case_no"
             )
         )
-        readable = set(
-            Customer.objects.visible_to(actor)
+        readable = set(  # declared scope only: a break-glass grant unmasks no export
+            Customer.objects.visible_to(actor, row_grants=False)
             .filter(pk__in={c.customer_id for c in cases})
             .values_list("pk", flat=True)
         )

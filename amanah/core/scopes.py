@@ -120,18 +120,23 @@ def grants_of(actor) -> Grants:
     return _grants_source(actor)
 
 
-def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
+def restrict(queryset: models.QuerySet, actor, *, row_grants: bool = True) -> models.QuerySet:
     """The rows of ``queryset`` the actor may see: the model's declaration, plus the rows the
-    actor holds a row grant for (break-glass)."""
+    actor holds a row grant for (break-glass).
+
+    ``row_grants=False``: the declared rows only. For a bulk read that must not widen with a
+    grant — an export or a register: a break-glass grant opens one customer to its holder
+    for a look (each view audited with the grant's id), not for a list that leaves the house.
+    """
     declaration = declaration_of(queryset.model)
     if declaration.via:
         parent = queryset.model._meta.get_field(declaration.via).related_model
-        visible_parents = restrict(parent._default_manager.all(), actor)
+        visible_parents = restrict(parent._default_manager.all(), actor, row_grants=row_grants)
         return queryset.filter(**{f"{declaration.via}__in": visible_parents})
     grants = grants_of(actor)
     declared = _declared_rows(queryset, declaration, grants, actor)
     label = queryset.model._meta.label
-    lent = [grant.pk for grant in grants.row_grants if grant.model == label]
+    lent = [grant.pk for grant in grants.row_grants if grant.model == label] if row_grants else []
     if not lent:
         return declared
     return declared | queryset.filter(pk__in=lent)
@@ -205,5 +210,5 @@ def _in_branches(queryset: models.QuerySet, field: str | None, grants: Grants) -
 class ScopedQuerySet(models.QuerySet):
     """Base of every model queryset with a declared scope: one ``visible_to`` for all."""
 
-    def visible_to(self, actor):
-        return restrict(self, actor)
+    def visible_to(self, actor, *, row_grants: bool = True):
+        return restrict(self, actor, row_grants=row_grants)

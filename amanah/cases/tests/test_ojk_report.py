@@ -269,3 +269,25 @@ def test_one_zone_label_for_every_page_and_csv():
             assert zone_label() == str(choice.label).split(" ")[0]
     assert zone_label(ZoneInfo("UTC")) == "UTC"
     assert not hasattr(ojk, "zone_label") or ojk.zone_label is zone_label
+
+
+def test_a_customer_open_through_break_glass_stays_masked_in_the_register(may, make_user, customer):
+    """The register is a list that leaves the house: a break-glass grant (a look at one
+    customer, audited per view) unmasks nothing in it."""
+    from amanah.breakglass import services as breakglass
+    from amanah.customers.selectors import customer_for
+    from amanah.iam import authz
+
+    officer = make_user(R.COMPLIANCE)
+    breakglass.breakglass_request(
+        actor=officer,
+        customer=customer,
+        reason="Pemeriksaan pengaduan nasabah untuk laporan OJK",
+        emergency=True,
+    )
+    authz.forget(officer)
+    assert customer_for(actor=officer, customer_id=customer.pk) == customer  # the grant works
+    rows = ojk.ojk_register_export(actor=officer, period=MAY)
+    assert {r.customer for r in rows} == {"B*** S*** S***"}
+    export = AuditLog.objects.get(action="EXPORT_DATA", object_type="OJK_REGISTER")
+    assert export.meta["unmasked"] == 0
