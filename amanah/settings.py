@@ -457,6 +457,12 @@ INTEGRATIONS_WEBHOOK_DISABLE_AFTER = env_int("INTEGRATIONS_WEBHOOK_DISABLE_AFTER
 INTEGRATIONS_WEBHOOK_STALLED_SECONDS = env_int("INTEGRATIONS_WEBHOOK_STALLED_SECONDS", 120)
 # Plain http receivers (the tests' loopback receiver; never in production).
 INTEGRATIONS_WEBHOOK_ALLOW_HTTP = env_bool("INTEGRATIONS_WEBHOOK_ALLOW_HTTP", not IS_PRODUCTION)
+# Receivers on loopback, private or link-local addresses (integrations.egress refuses them when
+# a subscription is saved and at every send): on for the tests' and the demo's loopback
+# receivers only, unless a deployment's receivers live on its own network and it says so.
+INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE = env_bool(
+    "INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE", AMANAH_ENV in ("test", "demo")
+)
 if MESSAGING_VAPID_PRIVATE_KEY:
     MESSAGING_PROVIDERS["PUSH"] = {
         "class": "amanah.messaging.providers.webpush.WebPushProvider",

@@ -18,15 +18,19 @@ to a page the reader may not open).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import registry
+from amanah.core.roles import RoleKey
 
 SHORT_ID = 8
 
@@ -150,7 +154,22 @@ META_LABELS: dict[str, str | Promise] = {
     "date_from": _("Dari tanggal"),
     "date_to": _("Sampai tanggal"),
     "mfa_required": _("Wajib MFA"),
+    "break_glass": _("Akses darurat (ID)"),
+    "customer": _("Nasabah (ID)"),
+    "minutes": _("Durasi (menit)"),
+    "emergency": _("Darurat"),
+    "zone": _("Zona waktu"),
+    "unmasked": _("Nama tidak disamarkan"),
+    "failures": _("Kegagalan berturut-turut"),
+    "events": _("Peristiwa"),
+    "host": _("Host"),
 }
+
+# Meta keys whose values are codes of the object's own status field (a workflow move's from
+# and to, a status written with a change): shown with that field's label.
+STATUS_KEYS = ("from", "to", "status")
+ROLE_KEYS = ("role", "roles")
+INTEGRATION_ROLE = "INTEGRATION"  # core.actors.IntegrationActor.active_role
 
 
 @dataclass(frozen=True)
@@ -161,7 +180,36 @@ class MetaField:
     known: bool
 
 
-def _text(value) -> str:
+def role_label(code: str) -> str:
+    """The role a row's actor acted in, as the menu names it ("Compliance / Risk"); an
+    external system's calls as such; an unknown code as it is."""
+    if code in RoleKey.values:
+        return str(RoleKey(code).label)
+    if code == INTEGRATION_ROLE:
+        return str(_("Sistem eksternal (API)"))
+    return code
+
+
+@functools.lru_cache(maxsize=256)
+def _status_labels(object_type: str) -> dict | None:
+    """``{code: label}`` of the ``status`` field of the model ``object_type`` names, or None
+    (not a model, no such field, no choices)."""
+    try:
+        field = apps.get_model(object_type)._meta.get_field("status")
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+    return dict(field.flatchoices) if field.choices else None
+
+
+def _value_labels(key: str, object_type: str | None) -> dict | None:
+    if key in ROLE_KEYS:
+        return dict(RoleKey.choices)
+    if key in STATUS_KEYS and object_type:
+        return _status_labels(object_type)
+    return None
+
+
+def _text(value, labels: dict | None = None) -> str:
     if isinstance(value, bool):
         return str(_("ya") if value else _("tidak"))
     if value is None:
@@ -169,7 +217,9 @@ def _text(value) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{_label(k)}: {_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value)
+        return ", ".join(_text(v, labels) for v in value)
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
     return str(value)
 
 
@@ -177,8 +227,13 @@ def _label(key: str) -> str:
     return str(META_LABELS[key]) if key in META_LABELS else key
 
 
-def meta_fields(meta) -> list[MetaField]:
-    """A row's meta as labelled fields, in the order written; a nested value as one line."""
+def meta_fields(meta, object_type: str | None = None) -> list[MetaField]:
+    """A row's meta as labelled fields, in the order written; a nested value as one line.
+    Status codes (``from``, ``to``, ``status``) read with the labels of ``object_type``'s
+    status field, roles with the roles' names; other values as written."""
     if not isinstance(meta, dict):
         return [MetaField("", "", _text(meta), False)] if meta not in (None, "") else []
-    return [MetaField(k, _label(k), _text(v), k in META_LABELS) for k, v in meta.items()]
+    return [
+        MetaField(k, _label(k), _text(v, _value_labels(k, object_type)), k in META_LABELS)
+        for k, v in meta.items()
+    ]

@@ -105,7 +105,7 @@ class AuditAction(models.TextChoices):
     LINK_INTAKE = "LINK_INTAKE", _("Tautkan pesan masuk ke nasabah")
     CREATE_WEBHOOK = "CREATE_WEBHOOK", _("Buat langganan webhook sistem eksternal")
     DELIVER_WEBHOOKS = "DELIVER_WEBHOOKS", _("Kirim webhook ke sistem eksternal")
-    DISABLE_WEBHOOK = "DISABLE_WEBHOOK", _("Nonaktifkan langganan webhook (gagal berulang)")
+    DISABLE_WEBHOOK = "DISABLE_WEBHOOK", _("Nonaktifkan langganan webhook")
     BREAK_GLASS_REQUEST = "BREAK_GLASS_REQUEST", _("Minta akses darurat (break-glass)")
     BREAK_GLASS_EMERGENCY = "BREAK_GLASS_EMERGENCY", _("Buka akses darurat seketika")
     BREAK_GLASS_APPROVE = "BREAK_GLASS_APPROVE", _("Setujui akses darurat")

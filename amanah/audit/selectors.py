@@ -10,7 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit.chain import RowCheck, verify_row
-from amanah.audit.labels import MetaField, ObjectName, meta_fields, object_name, object_names
+from amanah.audit.labels import (
+    MetaField,
+    ObjectName,
+    meta_fields,
+    object_name,
+    object_names,
+    role_label,
+)
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.audit.policies import AUDIT_VIEW
 from amanah.core.errors import NotFound, ServiceError
@@ -108,6 +115,7 @@ class ReadableEvent:
     obj: ObjectName
     actor_name: str  # the acting user's name, "" when the actor is not a user row
     meta: list[MetaField]
+    role_label: str = ""  # the role acted in, named ("Compliance / Risk"); "" without one
 
 
 def _action_label(action: str) -> str:
@@ -130,7 +138,8 @@ def readable(rows: list[AuditLog]) -> list[ReadableEvent]:
                 action_label=_action_label(row.action),
                 obj=object_name(names, row.object_type, row.object_id),
                 actor_name=actor.name if actor else "",
-                meta=meta_fields(row.meta),
+                meta=meta_fields(row.meta, row.object_type),
+                role_label=role_label(row.actor_role) if row.actor_role else "",
             )
         )
     return events

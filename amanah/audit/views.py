@@ -11,6 +11,7 @@ from amanah.audit.forms import AuditFilterForm
 from amanah.audit.policies import AUDIT_EXPORT, AUDIT_VIEW
 from amanah.core.exports import csv_response
 from amanah.core.views import requires
+from amanah.core.zones import zone_label
 from amanah.iam import authz
 
 # created_at is written in the reader's zone; its header names the zone ("created_at (WIB)").
@@ -30,13 +31,8 @@ CSV_COLUMNS = [
 ]
 
 
-def _zone_name() -> str:
-    """The reader's zone as people say it (WIB, WITA, WIT), from the active time zone."""
-    return timezone.localtime(timezone.now()).tzname() or "UTC"
-
-
 def csv_header() -> list[str]:
-    zone = _zone_name()
+    zone = zone_label()
     return [f"{c} ({zone})" if c == "created_at" else c for c in CSV_COLUMNS]
 
 
@@ -65,7 +61,7 @@ def audit_list(request):
             "query": query.urlencode(),
             "can_export": authz.has_perm(request.user, AUDIT_EXPORT),
             "form_errors": form.errors if bad_filter else None,
-            "zone": _zone_name(),
+            "zone": zone_label(),
         },
     )
 
@@ -76,7 +72,7 @@ def audit_detail(request, event_id: int):
     return render(
         request,
         "audit/detail.html",
-        {"e": event, "check": check, "zone": _zone_name()},
+        {"e": event, "check": check, "zone": zone_label()},
     )
 
 

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
-from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant
+from django.utils.translation import gettext as _
+
+from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_VIEW
 from amanah.core.actors import RowGrant
-from amanah.core.errors import NotFound
+from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
+from amanah.core.inputs import problem_in_text
+from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
 from amanah.iam import authz
 
 LIST_LIMIT = 200
+WAITING = (GrantStatus.EMERGENCY, GrantStatus.REQUESTED)
 
 
 def grant_list(*, actor) -> list[BreakGlassGrant]:
-    """The newest grants in the actor's scope (emergencies awaiting review first)."""
+    """The grants in the actor's scope that wait for someone — every emergency awaiting
+    review (the most overdue first), then every pending request (the oldest first) — and the
+    newest ``LIST_LIMIT`` of the others.
+
+    The waiting ones are never cut: taking the newest 200 and sorting "needs review" first
+    let an overdue emergency older than those 200 vanish from the one page that reviews it.
+    """
     authz.require(actor, BREAKGLASS_VIEW)
-    rows = (
-        BreakGlassGrant.objects.visible_to(actor)
-        .select_related("customer", "requested_by", "decided_by", "reviewed_by")
-        .order_by("-requested_at")[:LIST_LIMIT]
+    rows = BreakGlassGrant.objects.visible_to(actor).select_related(
+        "customer", "requested_by", "decided_by", "reviewed_by"
     )
-    return sorted(rows, key=lambda g: not g.needs_review)  # stable: newest first within
+    emergencies = rows.filter(status=GrantStatus.EMERGENCY).order_by("review_due_at", "pk")
+    pending = rows.filter(status=GrantStatus.REQUESTED).order_by("requested_at", "pk")
+    others = rows.exclude(status__in=WAITING).order_by("-requested_at", "pk")[:LIST_LIMIT]
+    return [*emergencies, *pending, *others]
+
+
+def customer_by_cif(*, actor, cif: str) -> Customer:
+    """The customer with this CIF in the actor's branches; missing and outside both refused
+    the same way (``not_found``: a 404 with the message next to the field).
+
+    The requester does not see the customer yet (that is what they ask for), so the declared
+    scope of Customer cannot decide; the branch part of the actor's grants does.
+    """
+    missing = ServiceError(
+        NOT_FOUND, _("Tidak ada nasabah dengan CIF itu dalam scope Anda."), field="cif"
+    )
+    cif = (cif if isinstance(cif, str) else "").strip()
+    if not cif or problem_in_text(cif) or len(cif) > 40:
+        raise missing
+    identifier = (
+        CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
+        .select_related("customer")
+        .first()
+    )
+    if identifier is None or identifier.customer.is_merged:
+        raise missing
+    if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
+        raise missing
+    return identifier.customer
 
 
 def grant_get(*, actor, grant_id) -> BreakGlassGrant:
@@ -40,8 +77,3 @@ def open_row_grants(actor, at) -> list[RowGrant]:
         RowGrant("customers.Customer", str(customer_id), (("break_glass", str(pk)),))
         for pk, customer_id in rows
     ]
-
-
-def masked_name(name: str) -> str:
-    """ "Budi Santoso" -> "B*** S***": enough to tell rows apart on a compliance list."""
-    return " ".join(f"{word[0]}***" for word in name.split() if word)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,9 +19,9 @@ from amanah.audit.models import AuditAction
 from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_DECIDE, BREAKGLASS_REQUEST
 from amanah.core import events
-from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
+from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply
 
@@ -60,40 +60,32 @@ def _clean_note(note) -> str:
     return note
 
 
-def customer_by_cif(*, actor, cif: str) -> Customer:
-    """The customer with this CIF in the actor's branches; missing and outside both refused
-    the same way (``not_found``: a 404 with the message next to the field).
+def _one_request_at_a_time(actor, customer: Customer) -> None:
+    """Serialise the requests of one requester for one customer until this transaction ends.
 
-    The requester does not see the customer yet (that is what they ask for), so the declared
-    scope of Customer cannot decide; the branch part of the actor's grants does.
-    """
-    missing = ServiceError(
-        NOT_FOUND, _("Tidak ada nasabah dengan CIF itu dalam scope Anda."), field="cif"
-    )
-    cif = (cif if isinstance(cif, str) else "").strip()
-    if not cif or problem_in_text(cif) or len(cif) > 40:
-        raise missing
-    identifier = (
-        CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
-        .select_related("customer")
-        .first()
-    )
-    if identifier is None or identifier.customer.is_merged:
-        raise missing
-    if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
-        raise missing
-    return identifier.customer
+    The duplicate check below reads, then inserts; two submits at once (a double click, two
+    tabs) both found nothing and both inserted — two open emergency grants (the unique
+    constraint covers only pending requests). A transaction-scoped advisory lock per
+    (requester, customer) makes the second wait for the first to commit, then see its row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"breakglass.request:{actor.pk}:{customer.pk}"],
+        )
 
 
+@transaction.atomic
 def breakglass_request(
     *, actor, customer: Customer, reason: str, emergency: bool = False
 ) -> BreakGlassGrant:
     """Ask for detailed access to ``customer``; in an emergency it opens at once for
-    ``BREAK_GLASS_MINUTES`` and must be reviewed by someone else within 24 hours."""
+    ``BREAK_GLASS_MINUTES`` and must be reviewed by someone else within 24 hours. One request
+    per requester and customer at a time (``_one_request_at_a_time``)."""
     authz.require(actor, BREAKGLASS_REQUEST)
     if not authz.branch_scope(actor).allows(customer.home_branch_id):
         raise NotFound()
     reason = clean_reason(reason)
+    _one_request_at_a_time(actor, customer)
     now, minutes = timezone.now(), settings.BREAK_GLASS_MINUTES
     already = ServiceError(
         "already_requested",

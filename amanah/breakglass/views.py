@@ -7,31 +7,38 @@ from django.views.decorators.http import require_POST
 
 from amanah.breakglass import selectors, services
 from amanah.breakglass.forms import DecideForm, RequestForm, ReviewForm
-from amanah.breakglass.models import GrantStatus
+from amanah.breakglass.models import BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_DECIDE, BREAKGLASS_REQUEST, BREAKGLASS_VIEW
+from amanah.core.masking import mask_name
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.iam import authz
+from amanah.workflow.contract import available_transitions, moves_by_status
+
+
+def _row(actor, grant, by_status) -> dict:
+    # The workflow engine says which moves this actor may make on this grant (permission,
+    # status, and the four-eyes guard): the page offers exactly those.
+    moves = {
+        m.to_status for m in available_transitions(actor, grant, by_status=by_status, guarded=True)
+    }
+    return {
+        "grant": grant,
+        "customer": mask_name(grant.customer.full_name),  # enough to tell rows apart
+        "open": grant.is_open(),
+        "overdue": grant.review_overdue(),
+        "can_approve": GrantStatus.APPROVED in moves,
+        "can_reject": GrantStatus.REJECTED in moves,
+        "reviewable": GrantStatus.REVIEWED in moves,
+    }
 
 
 def _page(request, form=None) -> dict:
     actor = request.user
     grants = selectors.grant_list(actor=actor)
-    may_decide = authz.has_perm(actor, BREAKGLASS_DECIDE)
+    by_status = moves_by_status(actor, BreakGlassGrant)  # the tables asked once per page
     return {
-        "grants": [
-            {
-                "grant": g,
-                "customer": selectors.masked_name(g.customer.full_name),
-                "open": g.is_open(),
-                "overdue": g.review_overdue(),
-                # Someone else's pending request or unreviewed emergency: this actor may act.
-                "decidable": may_decide and mine is False and g.status == GrantStatus.REQUESTED,
-                "reviewable": may_decide and mine is False and g.needs_review,
-            }
-            for g in grants
-            for mine in [g.requested_by_id == actor.pk]
-        ],
+        "grants": [_row(actor, g, by_status) for g in grants],
         "form": form or RequestForm(),
         "can_request": authz.has_perm(actor, BREAKGLASS_REQUEST),
     }
@@ -49,7 +56,7 @@ def request_access(request):
     form = RequestForm(request.POST)
 
     def submit(data):
-        customer = services.customer_by_cif(actor=request.user, cif=data["cif"])
+        customer = selectors.customer_by_cif(actor=request.user, cif=data["cif"])
         grant = services.breakglass_request(
             actor=request.user,
             customer=customer,

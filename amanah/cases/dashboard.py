@@ -130,7 +130,8 @@ def sla_present(figures: list[Figure], branch_labels: dict) -> WidgetTable:
         for m in months
     ]
     header = [_("Bulan"), _("Kasus selesai"), _("Selesai dalam SLA"), _("Kepatuhan SLA (%)")]
-    return WidgetTable(header, rows, chart_columns=(3,))
+    # "within SLA" is a part of "resolved": a difference of 1–4 is a small count (hidden)
+    return WidgetTable(header, rows, chart_columns=(3,), parts=((2, 1),))
 
 
 # --------------------------------------------------------------------------- backlog by age

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from amanah.cases import ojk
 from amanah.cases.models import CaseCategory, CaseStatus, Channel, Priority, RootCause, TimeUnit
 from amanah.core.errors import ServiceError
+from amanah.core.fields import BoundedDateField
 
 
 class CaseIntakeForm(forms.Form):
@@ -104,13 +105,6 @@ class ExtensionForm(forms.Form):
     customer_notified = forms.BooleanField(label=_("Nasabah sudah diberi tahu"), required=False)
 
 
-class SurveyForm(forms.Form):
-    score = forms.TypedChoiceField(
-        label=_("Skor kepuasan"), coerce=int, choices=[(i, str(i)) for i in range(1, 6)]
-    )
-    comment = forms.CharField(label=_("Komentar"), required=False, max_length=1000)
-
-
 class RootCauseForm(forms.Form):
     root_cause = forms.ChoiceField(label=_("Akar masalah"), choices=RootCause.choices)
 
@@ -161,10 +155,10 @@ class OjkPeriodForm(forms.Form):
         empty_value=None,
         choices=[("", "—"), (1, "I"), (2, "II"), (3, "III"), (4, "IV")],
     )
-    start = forms.DateField(
+    start = BoundedDateField(
         label=_("Dari tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = BoundedDateField(
         label=_("Sampai tanggal"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

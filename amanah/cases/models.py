@@ -320,7 +320,10 @@ class CaseAttachment(models.Model):
 
 
 class CaseSurvey(models.Model):
-    """CSAT after close: score 1–5 and an optional comment, one per case."""
+    """Legacy, no longer written: a CSAT score a member of staff typed on the case page after
+    the close. CSAT now comes only from the customer's own answer (``surveys``: the signed
+    link, counted in the survey metrics); the old rows stay in the database as they were
+    (no page showed them), the table is kept for the record."""
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="survey")
     score = models.PositiveSmallIntegerField()

@@ -18,9 +18,19 @@ cuti bersama, closed dates), counted as ``sla.deadlines`` counts the day-20 dead
 Like that deadline, the count runs from receipt and does not stop while waiting for the
 customer. The period's bounds are local dates in the reader's time zone.
 
-Scope: the rows of the branches in the actor's scope. Not ``Case.visible_to``: that needs
-``case.view`` (opening cases one by one), which compliance does not hold; the report needs
-only its own permission plus branch scope (as ``calendars.selectors._branches`` does).
+Scope: the rows of the branches in the actor's scope (``authz.filter_by_branch_scope``), not
+``Case.visible_to`` — a documented exception to "every export starts from visible_to". The
+register is the regulator's list of *every* complaint of the branches a compliance officer
+answers for; ``Case.visible_to`` needs ``case.view`` (opening cases one by one, and their
+details) and narrows to own cases without ``case.view.branch``. Declaring the compliance
+reading in Case's scope declaration (say, ``ojk.report`` as a second ``view``) is not
+feasible: every ``visible_to`` of Case would widen with it — the 360 case card, the timeline,
+the documents and webhooks that start from it — handing compliance every case's details. So
+the rows come from the report's own permission plus branch scope (as
+``calendars.selectors._branches`` does), and what the rows *show* is held to the declared
+scopes: a customer's name is shown only when ``Customer.objects.visible_to(actor,
+row_grants=False)`` holds them — a customer the officer may see only through a break-glass
+grant stays masked (a grant is a look at one customer, audited per view, not an export).
 """
 
 from __future__ import annotations
@@ -41,9 +51,10 @@ from amanah.cases.policies import OJK_REGISTER, OJK_REPORT
 from amanah.cases.sla import OJK_DAYS_WITHOUT_RESOLUTION, OJK_RESOLUTION_DAYS
 from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_name
+from amanah.core.zones import zone_label
 from amanah.customers.models import Customer
 from amanah.iam import authz
-from amanah.iam.models import Branch, TimeZoneChoice
+from amanah.iam.models import Branch
 
 MAX_PERIOD_DAYS = 366
 FIRST_DAY = date(2000, 1, 1)
@@ -96,12 +107,6 @@ def period_check(first: date, last: date, *, today: date | None = None) -> Perio
     return Period(first, last)
 
 
-def zone_label() -> str:
-    """WIB / WITA / WIT for the reader's active zone (the zone's name otherwise)."""
-    key = str(timezone.get_current_timezone())
-    return str(TimeZoneChoice(key).label).split(" ")[0] if key in TimeZoneChoice.values else key
-
-
 # --------------------------------------------------------------------------- the rule
 
 
@@ -115,14 +120,15 @@ class OjkFacts:
     in_progress: bool
 
 
-def ojk_facts(schedule, *, received_at, resolved_at, extended_at, now) -> OjkFacts:
-    """The OJK reading of one complaint on its branch's schedule (see the module's doc)."""
-    days = worktime.working_days_elapsed(schedule, received_at, resolved_at or now)
+def ojk_facts(counter, *, received_at, resolved_at, extended_at, now) -> OjkFacts:
+    """The OJK reading of one complaint on its branch's working days (``counter``: a
+    ``worktime.WorkingDayCounter`` of the branch; see the module's doc). The working days to
+    now are counted once and serve an open complaint's days taken too."""
+    days_to_now = counter.elapsed(received_at, now)
     resolved = resolved_at is not None
+    days = counter.elapsed(received_at, resolved_at) if resolved else days_to_now
     within_20 = resolved and days <= OJK_DAYS_WITHOUT_RESOLUTION
-    past_20 = worktime.working_days_elapsed(schedule, received_at, now) > (
-        OJK_DAYS_WITHOUT_RESOLUTION
-    )
+    past_20 = days_to_now > OJK_DAYS_WITHOUT_RESOLUTION
     return OjkFacts(
         days_taken=days,
         resolved_10=resolved and days <= OJK_RESOLUTION_DAYS,
@@ -133,15 +139,27 @@ def ojk_facts(schedule, *, received_at, resolved_at, extended_at, now) -> OjkFac
     )
 
 
-class _Schedules(dict):
-    """Branch id → schedule, built once per branch for one report."""
+class _Counters(dict):
+    """Branch id → its working-day counter, built once per branch for one report.
 
-    def __init__(self, branch_ids):
+    A page view used to walk the calendar twice per complaint (working days to the answer,
+    and to now), a month of dates each time; the counter walks each branch's working days
+    once, from the earliest receipt of the rows (local date in the branch's zone), keeps
+    their ends, and answers each count by bisection — the same counts
+    (``worktime.WorkingDayCounter``)."""
+
+    def __init__(self, pairs):
         super().__init__()
-        self.branches = Branch.objects.in_bulk(set(branch_ids))
+        self.earliest: dict = {}
+        for branch_id, received_at in pairs:
+            seen = self.earliest.get(branch_id)
+            self.earliest[branch_id] = received_at if seen is None else min(seen, received_at)
+        self.branches = Branch.objects.in_bulk(set(self.earliest))
 
     def __missing__(self, branch_id):
-        self[branch_id] = schedule_for_branch(self.branches[branch_id])
+        schedule = schedule_for_branch(self.branches[branch_id])
+        first = schedule.local_date(self.earliest[branch_id])
+        self[branch_id] = worktime.WorkingDayCounter(schedule, first)
         return self[branch_id]
 
 
@@ -185,19 +203,19 @@ class OjkReport:
 def ojk_report(*, actor, period: Period, now: datetime | None = None) -> OjkReport:
     """The OJK figures by product and channel for complaints received in the period, in the
     actor's branch scope. One query for the complaints (six columns), one for their branches,
-    and the calendars' schedules (cached)."""
+    and each branch's working days walked once (``_Counters``)."""
     now = now or timezone.now()
     found = list(
         _complaints(actor, period).values_list(
             "branch_id", "product", "channel", "received_at", "resolved_at", "extended_at"
         )
     )
-    schedules = _Schedules(r[0] for r in found)
+    counters = _Counters((r[0], r[3]) for r in found)
     groups: dict[tuple[str, str], ReportRow] = {}
     total = ReportRow("", "", total=True)
     for branch_id, product, channel, received_at, resolved_at, extended_at in found:
         facts = ojk_facts(
-            schedules[branch_id],
+            counters[branch_id],
             received_at=received_at,
             resolved_at=resolved_at,
             extended_at=extended_at,
@@ -250,7 +268,8 @@ def register_too_large(*, actor, period: Period) -> str:
 def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
     """The complaint register (one row per complaint received in the period, oldest first),
     recorded as EXPORT_DATA in the same transaction. The customer's name is masked unless the
-    actor may open that customer anyway (``Customer.visible_to``). More than
+    actor may open that customer by their declared scope (``Customer.visible_to`` without row
+    grants: not through a break-glass grant). More than
     ``REGISTER_MAX_ROWS`` complaints: refused (a shorter period), never a cut register."""
     authz.require(actor, OJK_REGISTER)
     now = timezone.now()
@@ -264,12 +283,12 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
                 "received_at", "case_no"
             )
         )
-        readable = set(
-            Customer.objects.visible_to(actor)
+        readable = set(  # declared scope only: a break-glass grant unmasks no export
+            Customer.objects.visible_to(actor, row_grants=False)
             .filter(pk__in={c.customer_id for c in cases})
             .values_list("pk", flat=True)
         )
-        schedules = _Schedules(c.branch_id for c in cases)
+        counters = _Counters((c.branch_id, c.received_at) for c in cases)
         rows = [
             RegisterRow(
                 case,
@@ -277,7 +296,7 @@ def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
                 if case.customer_id in readable
                 else mask_name(case.customer.full_name),
                 ojk_facts(
-                    schedules[case.branch_id],
+                    counters[case.branch_id],
                     received_at=case.received_at,
                     resolved_at=case.resolved_at,
                     extended_at=case.extended_at,

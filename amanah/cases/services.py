@@ -26,7 +26,6 @@ from amanah.cases.models import (
     CaseCategory,
     CaseNumberSequence,
     CaseStatus,
-    CaseSurvey,
     Channel,
     Priority,
     RootCause,
@@ -749,26 +748,6 @@ def case_set_root_cause(*, actor, case: Case, root_cause: str) -> Case:
         actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"root_cause": root_cause}
     )
     return case
-
-
-@transaction.atomic
-def case_record_survey(*, actor, case: Case, score: int, comment: str = "") -> CaseSurvey:
-    """CSAT after close (1–5); one per case."""
-    _require_case(actor, CASE_UPDATE, case)
-    if case.status != S.CLOSED:
-        raise ServiceError("case_not_closed", _("Survei kepuasan diisi setelah kasus ditutup."))
-    if not isinstance(score, int) or not 1 <= score <= 5:
-        raise ServiceError("score_invalid", _("Skor 1 sampai 5."), field="score")
-    if CaseSurvey.objects.filter(case=case).exists():
-        raise ServiceError("survey_exists", _("Survei kasus ini sudah tercatat."))
-    survey = CaseSurvey.objects.create(
-        case=case,
-        score=score,
-        comment=(comment or "").strip()[:1000],
-        recorded_by=actor if getattr(actor, "pk", None) else None,
-    )
-    audit.record(actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"csat": score})
-    return survey
 
 
 # --------------------------------------------------------------------------- configuration (ADMIN)

@@ -26,5 +26,4 @@ urlpatterns = [
     path("<uuid:case_id>/escalate/", views.escalate, name="escalate"),
     path("<uuid:case_id>/extend/", views.extend, name="extend"),
     path("<uuid:case_id>/root-cause/", views.root_cause, name="root_cause"),
-    path("<uuid:case_id>/survey/", views.survey, name="survey"),
 ]

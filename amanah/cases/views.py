@@ -55,6 +55,7 @@ from amanah.core.masking import mask
 from amanah.core.permissions import SIGNED_IN
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
+from amanah.core.zones import zone_label
 from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.customers.selectors import customer_for
 from amanah.documents import contract as documents
@@ -334,20 +335,6 @@ def root_cause(request, case_id):
     return _act(request, case_id, CASE_ROOT_CAUSE, tag, RootCauseForm)
 
 
-@requires(CASE_UPDATE)
-@require_POST
-def survey(request, case_id):
-    from amanah.cases.forms import SurveyForm
-
-    def record(case, data):
-        services.case_record_survey(
-            actor=request.user, case=case, score=data["score"], comment=data["comment"]
-        )
-        return _("Survei kepuasan dicatat.")
-
-    return _act(request, case_id, CASE_UPDATE, record, SurveyForm)
-
-
 def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
     branches = (
         Branch.objects.visible_to(request.user)
@@ -556,7 +543,7 @@ def ojk_report(request):
         {
             "form": form,
             "report": report,
-            "zone": ojk.zone_label(),
+            "zone": zone_label(),
             "now": timezone.now(),
             "query": request.GET.urlencode(),
             "can_register": authz.has_perm(request.user, OJK_REGISTER),
@@ -580,7 +567,7 @@ def ojk_report_csv(request):
     if period is None:
         return _refused_csv(form)
     report = ojk.ojk_report_export(actor=request.user, period=period)
-    zone = ojk.zone_label()
+    zone = zone_label()
     header = [
         f"periode_dari ({zone})",
         f"periode_sampai ({zone})",
@@ -613,7 +600,7 @@ def ojk_register_csv(request):
     if refusal:
         return HttpResponse(refusal, status=400, content_type="text/plain; charset=utf-8")
     rows = ojk.ojk_register_export(actor=request.user, period=period)
-    zone = ojk.zone_label()
+    zone = zone_label()
     header = [
         "no_pengaduan",
         f"tanggal_diterima ({zone})",

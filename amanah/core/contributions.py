@@ -171,7 +171,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A share shown as a percentage; hidden (with its parts) when ``whole`` is a small count."""
+    """A share shown as a percentage; hidden when ``whole``, ``part`` or what is left of the
+    whole (``whole - part``) is a small count."""
 
     part: int
     whole: int
@@ -182,11 +183,14 @@ class WidgetTable:
     """What a widget shows: ``header`` (the first column labels the rows) and ``rows`` of
     ``[label, int | Ratio, …]``. The chart plots columns ``chart_columns`` (indices into the
     header; all but the first when empty) against the row labels, so the chart and its table
-    view are the same figures."""
+    view are the same figures. ``parts`` declares ``(part column, whole column)`` pairs where
+    one count is a subset of the other (cases resolved within SLA of those resolved): the
+    reader could subtract, so a difference of 1–4 hides the part too."""
 
     header: list
     rows: list
     chart_columns: tuple[int, ...] = ()
+    parts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

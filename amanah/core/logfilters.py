@@ -4,7 +4,8 @@ gunicorn's own loggers, see ``amanah.gunicorn_conf``).
 The first defence is not to log identifiers at all (the access log drops the query string, the
 audit stores search terms as a keyed hash); this filter is the net under it. It masks what
 looks like an e-mail address, an Indonesian phone number, a CIF, or a run of eight or more
-digits (NIK = 16, account numbers 10–16) in the message, its arguments and any traceback.
+digits (NIK = 16, account numbers 10–16), and the token of a survey link (``/survei/<token>``),
+in the message, its arguments and any traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import logging.config
 import re
 
 _PATTERNS = [
+    # a bearer link in the path: a survey invitation (/survei/<signed token>) answers to whoever
+    # holds the URL, so the access log and Django's "Not Found: …" must not keep it (the
+    # survey app's fixed pages terima-kasih/ and laporan/ are no tokens)
+    (re.compile(r"(/survei/)(?!terima-kasih/|laporan/)[^\s/?#\"'<>]+"), r"\1[token]"),
     # e-mail, also URL-encoded (%40)
     (re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE), "[email]"),
     # +62 / 62 / 0 followed by a mobile prefix 8xx, with optional spaces, dashes, dots

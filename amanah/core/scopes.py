@@ -23,7 +23,10 @@ builds the filter from that declaration and the actor's :class:`~amanah.core.act
   :func:`row_grant_of` names the grant behind a row (the audit trail carries its id).
 - ``rule``: a function ``(queryset, actor) -> queryset`` for rows whose parent is chosen per
   row (a document belongs to a case *or* a customer …): the owning app composes the parents'
-  own ``visible_to(actor)`` there; ``view`` still applies first.
+  own ``visible_to(actor)`` there; ``view`` still applies first. With it, ``parent``
+  (``row -> parent row | None``) names that parent for :func:`row_grant_of`, as ``via`` does
+  for a fixed parent: a customer's document opened through a grant on the customer is audited
+  with the grant's id.
 
 The kernel never imports an app: a member of staff's grants come from the source iam installs
 with :func:`use_grants`; system and integration actors carry their own.
@@ -53,6 +56,7 @@ class Declaration:
     own_in_branch: bool = False
     via: str | None = None
     rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None
+    parent: Callable[[models.Model], models.Model | None] | None = None
 
 
 _grants_source: Callable[[object], Grants] | None = None
@@ -69,6 +73,7 @@ def register(
     own_in_branch: bool = False,
     via: str | None = None,
     rule: Callable[[models.QuerySet, object], models.QuerySet] | None = None,
+    parent: Callable[[models.Model], models.Model | None] | None = None,
 ) -> None:
     """Declare the scope of ``model`` in ``registry.scope_declarations`` (keyed by the model's
     label); a second declaration for the same model is refused."""
@@ -78,8 +83,10 @@ def register(
         raise ImproperlyConfigured(f"{model.__name__}: 'rule' decides the rows; only 'view' adds")
     if widen and not own:
         raise ImproperlyConfigured(f"{model.__name__}: 'widen' widens own rows; declare 'own'")
+    if parent and not rule:
+        raise ImproperlyConfigured(f"{model.__name__}: 'parent' names a 'rule' model's parent")
     registry.scope_declarations.register(
-        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via, rule)
+        model._meta.label, Declaration(view, branch, own, widen, own_in_branch, via, rule, parent)
     )
 
 
@@ -113,18 +120,23 @@ def grants_of(actor) -> Grants:
     return _grants_source(actor)
 
 
-def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
+def restrict(queryset: models.QuerySet, actor, *, row_grants: bool = True) -> models.QuerySet:
     """The rows of ``queryset`` the actor may see: the model's declaration, plus the rows the
-    actor holds a row grant for (break-glass)."""
+    actor holds a row grant for (break-glass).
+
+    ``row_grants=False``: the declared rows only. For a bulk read that must not widen with a
+    grant — an export or a register: a break-glass grant opens one customer to its holder
+    for a look (each view audited with the grant's id), not for a list that leaves the house.
+    """
     declaration = declaration_of(queryset.model)
     if declaration.via:
         parent = queryset.model._meta.get_field(declaration.via).related_model
-        visible_parents = restrict(parent._default_manager.all(), actor)
+        visible_parents = restrict(parent._default_manager.all(), actor, row_grants=row_grants)
         return queryset.filter(**{f"{declaration.via}__in": visible_parents})
     grants = grants_of(actor)
     declared = _declared_rows(queryset, declaration, grants, actor)
     label = queryset.model._meta.label
-    lent = [grant.pk for grant in grants.row_grants if grant.model == label]
+    lent = [grant.pk for grant in grants.row_grants if grant.model == label] if row_grants else []
     if not lent:
         return declared
     return declared | queryset.filter(pk__in=lent)
@@ -132,7 +144,8 @@ def restrict(queryset: models.QuerySet, actor) -> models.QuerySet:
 
 def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:
     """The row grant through which ``actor`` sees ``obj`` (or the row ``obj`` belongs to, by
-    its ``via`` declaration), or None; cheap when the actor holds no row grant."""
+    its ``via`` or ``parent`` declaration), or None; cheap when the actor holds no row grant
+    (a ``parent`` is looked up only for an actor holding one)."""
     if obj is None or isinstance(actor, SystemActor | IntegrationActor):
         return None
     if _row_grants_source is None or not getattr(actor, "is_authenticated", False):
@@ -145,10 +158,13 @@ def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:
                 return grant
         if label not in registry.scope_declarations:
             return None
-        via = registry.scope_declarations.get(label).via
-        if not via:
+        declaration = registry.scope_declarations.get(label)
+        if declaration.via:
+            obj = getattr(obj, declaration.via)
+        elif declaration.parent is not None:
+            obj = declaration.parent(obj)
+        else:
             return None
-        obj = getattr(obj, via)
     return None
 
 
@@ -194,5 +210,5 @@ def _in_branches(queryset: models.QuerySet, field: str | None, grants: Grants) -
 class ScopedQuerySet(models.QuerySet):
     """Base of every model queryset with a declared scope: one ``visible_to`` for all."""
 
-    def visible_to(self, actor):
-        return restrict(self, actor)
+    def visible_to(self, actor, *, row_grants: bool = True):
+        return restrict(self, actor, row_grants=row_grants)

@@ -3,7 +3,10 @@ each widget's ``present``, with small counts suppressed before anything leaves t
 
 Suppression (seed 003 Bab 6.3.1, aggregates only): a count from 1 to 4 is shown as "< 5" in
 the table, the chart data (``null``) and the CSV alike; a percentage whose base or part is such a
-count is hidden too ("—"). Zero is shown (it describes no one). Figures are read from the summary
+count is hidden too ("—"). Subtraction must not undo it: where a widget declares one count a
+part of another (``WidgetTable.parts``) or shows a share, a difference of 1 to 4 between the
+whole and the part hides the part and the share ("—"): "20 resolved, 17 within SLA" would say
+3 missed it. Zero is shown (it describes no one). Figures are read from the summary
 table only (one indexed query per widget), never from the base tables.
 """
 
@@ -56,8 +59,9 @@ def _count(n: int) -> Cell:
 
 
 def _ratio(r: Ratio) -> Cell:
-    # The share would give back a hidden count (its base, or its part next to the base).
-    if r.whole < SMALL_COUNT or 0 < r.part < SMALL_COUNT:
+    # The share would give back a hidden count (its base, its part next to the base, or the
+    # rest of the base: 85 % of 20 is 3 missing).
+    if r.whole < SMALL_COUNT or 0 < r.part < SMALL_COUNT or 0 < r.whole - r.part < SMALL_COUNT:
         return Cell("—", None)
     percent = round(100 * r.part / r.whole, 1)
     return Cell(f"{percent:.1f}", percent)
@@ -69,6 +73,16 @@ def _cell(value) -> Cell:
     if isinstance(value, bool) or not isinstance(value, int):
         return Cell(str(value), None)
     return _count(value)
+
+
+def _hide_small_differences(table, rows: list[list[Cell]]) -> None:
+    """A part whose whole is 1–4 more than it is hidden: the two side by side are a small
+    count by subtraction."""
+    for part_column, whole_column in table.parts:
+        for raw, row in zip(table.rows, rows, strict=True):
+            part, whole = raw[part_column], raw[whole_column]
+            if 0 < whole - part < SMALL_COUNT and row[part_column].value is not None:
+                row[part_column] = Cell("—", None)
 
 
 def _chart(widget: Widget, header: list[str], rows: list[list[Cell]], columns) -> dict:
@@ -99,6 +113,7 @@ def widget_shown(actor, key: str, widget: Widget) -> Shown:
     table = widget.present(found, _branch_labels({f.branch_id for f in found}))
     header = [str(h) for h in table.header]
     rows = [[_cell(v) if i else Cell(str(v), None) for i, v in enumerate(r)] for r in table.rows]
+    _hide_small_differences(table, rows)
     return Shown(
         key, widget, header, rows, computed_at, _chart(widget, header, rows, table.chart_columns)
     )

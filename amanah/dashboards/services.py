@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.zones import zone_label
 from amanah.dashboards import selectors
-from amanah.iam.models import TimeZoneChoice
-
-
-def zone_label() -> str:
-    """WIB / WITA / WIT for the reader's active zone (the zone's name otherwise)."""
-    key = str(timezone.get_current_timezone())
-    return str(TimeZoneChoice(key).label).split(" ")[0] if key in TimeZoneChoice.values else key
 
 
 def widget_export(*, actor, key: str) -> selectors.Shown:

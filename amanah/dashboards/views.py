@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 
 from amanah.core.exports import csv_response
 from amanah.core.views import requires
+from amanah.core.zones import zone_label
 from amanah.dashboards import selectors, services
 from amanah.dashboards.policies import DASHBOARD_DIRECTOR
 
@@ -17,7 +18,7 @@ def _page(request):
     return render(
         request,
         "dashboards/director.html",
-        {"widgets": widgets, "zone": services.zone_label()},
+        {"widgets": widgets, "zone": zone_label()},
     )
 
 
@@ -38,7 +39,7 @@ def _local(at) -> str:
 @requires(DASHBOARD_DIRECTOR)
 def widget_csv(request, key: str):
     shown = services.widget_export(actor=request.user, key=key)
-    zone = services.zone_label()
+    zone = zone_label()
     header = [*shown.header, f"diperbarui ({zone})"]
     refreshed = _local(shown.computed_at)
     return csv_response(

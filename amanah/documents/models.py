@@ -189,5 +189,12 @@ def _visible_documents(queryset, actor):
     return visible_documents(queryset, actor)
 
 
-scopes.register(Document, view=DOCUMENT_VIEW, rule=_visible_documents)
+def _owner_of(document):
+    """The row a document belongs to (for a row grant on it: break-glass on a customer)."""
+    from amanah.documents.owners import owner_row
+
+    return owner_row(document)
+
+
+scopes.register(Document, view=DOCUMENT_VIEW, rule=_visible_documents, parent=_owner_of)
 scopes.register(DocumentVersion, via="document")

@@ -70,6 +70,15 @@ def owner_get(actor, key: str, owner_id) -> models.Model:
     return owner
 
 
+def owner_row(document) -> models.Model | None:
+    """The owner row of a document, unscoped (the audit trail's question: which row grant,
+    if any, lets the actor see it); None for a kind no longer registered."""
+    if document.owner_kind not in registry.document_owners:
+        return None
+    model = registry.document_owners.get(document.owner_kind).model
+    return model._default_manager.filter(pk=document.owner_id).first()
+
+
 def require_openable(actor, document) -> None:
     """A document found through the scope is still hidden (404) when its owner kind says the
     actor may not read the owner's details (a fraud case's evidence for a role without it)."""

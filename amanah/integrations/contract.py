@@ -1,10 +1,13 @@
 """What integrations offers the house: the ``ams_`` bearer keys of external systems (through
 the API's one token path, ``core.access.authenticate_token``), the case intake as a handler of
 messaging's ``inbound_received``, outbound webhooks as handlers of the events in
-``webhooks.EVENTS``, and its ADMIN/agent menu entries."""
+``webhooks.EVENTS``, the event ``integrations.webhook_disabled`` (``actor``, ``subscription``,
+``reason``: ``failures`` or ``manual``) with its handler telling ADMIN (IN_APP through
+messaging), and its ADMIN/agent menu entries."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
@@ -14,7 +17,35 @@ from amanah.integrations.intake import on_inbound_received
 from amanah.integrations.models import InboundIntake
 from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
-from amanah.messaging.contract import INBOUND_RECEIVED
+from amanah.messaging.contract import INBOUND_RECEIVED, MessageSource, approval_notify
+
+
+def notify_webhook_disabled(*, actor, subscription, reason: str) -> None:
+    """A subscription switched off (by the delivery job after failures in a row, or by hand):
+    IN_APP to whoever manages the systems (ADMIN), through the messaging hub — nothing is
+    sent to the receiver meanwhile, and someone has to look."""
+    from amanah.iam.selectors import holders_of
+
+    system = subscription.system
+    if reason == "failures":
+        title = _(
+            "Webhook sistem “%(system)s” dinonaktifkan setelah %(count)d kegagalan berturut-turut"
+        ) % {"system": system.label[:120], "count": subscription.consecutive_failures}
+    else:
+        title = _("Webhook sistem “%(system)s” dinonaktifkan") % {"system": system.label[:120]}
+    approval_notify(
+        actor=actor,
+        users=holders_of(SYSTEM_KEY_MANAGE),
+        title=str(title),
+        url=reverse("integrations:system_detail", kwargs={"system_id": system.pk}),
+        source=MessageSource.SYSTEM,
+        source_id=f"webhook:{subscription.pk}",
+        step=f"disabled:{subscription.disabled_at.isoformat()}",
+    )
+
+
+events.declare(webhooks.WEBHOOK_DISABLED)
+events.on(webhooks.WEBHOOK_DISABLED, notify_webhook_disabled)
 
 registry.token_authenticators.register(KEY_PREFIX, system_key_authenticate)
 events.on(INBOUND_RECEIVED, on_inbound_received)

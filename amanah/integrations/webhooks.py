@@ -5,7 +5,9 @@ each one POSTed to their URL, signed, with retries — a first slice: the case e
 events of :data:`EVENTS`; the system must hold the permission each event needs (the case
 events: ``case.view``). The URL is https (plain http only when
 ``INTEGRATIONS_WEBHOOK_ALLOW_HTTP``, the tests' loopback receiver); redirects are never
-followed.
+followed. The host must be on a public address — not loopback, private or link-local (a
+server-side request forgery into the bank's own network): checked when the subscription is
+saved and again at every send, which connects to the address it checked (``egress``).
 
 **What a receiver gets.** Only what the system itself could read through the API: the
 payload is built per subscription as ``IntegrationActor(system)`` — a case outside its
@@ -43,6 +45,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,11 +55,18 @@ from amanah.audit.models import AuditAction
 from amanah.cases.contract import may_see_sensitive
 from amanah.cases.models import Case
 from amanah.cases.policies import CASE_VIEW
+from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.customers.models import CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.iam import authz
-from amanah.integrations.models import ExternalSystem, WebhookDelivery, WebhookSubscription
+from amanah.integrations import egress
+from amanah.integrations.models import (
+    ExternalSystem,
+    SystemKey,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from amanah.integrations.policies import SYSTEM_KEY_MANAGE
 
 logger = logging.getLogger(__name__)
@@ -174,15 +184,38 @@ def verify_signature(
 
 
 def _check_url(url: str) -> str:
+    """A URL the delivery job can send to: https (see ``INTEGRATIONS_WEBHOOK_ALLOW_HTTP``), no
+    user name, parsed as the HTTP client parses it, and its host on a public address
+    (``egress``; the check is repeated at every send)."""
     url = (url or "").strip()
-    parts = urlsplit(url) if len(url) <= MAX_URL else None
     schemes = ("https", "http") if settings.INTEGRATIONS_WEBHOOK_ALLOW_HTTP else ("https",)
-    if parts is None or parts.scheme not in schemes or not parts.hostname or parts.username:
+    try:
+        parsed = egress.parse_url(url) if len(url) <= MAX_URL else None
+    except egress.Refused:
+        parsed = None
+    if parsed is None or parsed.scheme not in schemes or parsed.userinfo:
         raise ServiceError(
             "url_invalid",
             _("Alamat webhook harus https://… tanpa nama pengguna (maks. 500 karakter)."),
             field="url",
         )
+    try:
+        egress.check_host(parsed)
+    except egress.Refused as refused:
+        if refused.code == "dns_error":
+            raise ServiceError(
+                "url_unresolvable",
+                _("Nama host alamat webhook tidak dapat ditemukan (DNS)."),
+                field="url",
+            ) from None
+        raise ServiceError(
+            "url_not_public",
+            _(
+                "Alamat webhook menunjuk ke jaringan internal (loopback, privat atau"
+                " link-local); hanya alamat publik yang diizinkan."
+            ),
+            field="url",
+        ) from None
     return url
 
 
@@ -203,6 +236,23 @@ def _check_events(system: ExternalSystem, chosen) -> list[str]:
     return chosen
 
 
+def _check_reach(system: ExternalSystem) -> None:
+    """Every event of :data:`EVENTS` is about a row scoped by branch (a case): a system with
+    neither "all branches" nor any branch would never be sent one — a subscription that
+    silently receives nothing is refused instead."""
+    from amanah.integrations.services import actor_for
+
+    grants = actor_for(system).grants
+    if not grants.all_branches and not grants.branch_ids:
+        raise ServiceError(
+            "system_reaches_no_branch",
+            _(
+                "Sistem ini tidak menjangkau cabang mana pun, jadi tidak akan pernah menerima"
+                " peristiwa kasus. Beri sistem akses semua cabang terlebih dahulu."
+            ),
+        )
+
+
 @transaction.atomic
 def webhook_subscription_create(
     *, actor, system_id, url: str, events
@@ -219,6 +269,7 @@ def webhook_subscription_create(
         raise NotFound()
     url = _check_url(url)
     chosen = _check_events(system, events)
+    _check_reach(system)
     subscription = WebhookSubscription.objects.create(system=system, url=url, events=chosen)
     audit.record(  # no URL in the trail: it may carry the receiver's own token
         actor=actor,
@@ -227,6 +278,49 @@ def webhook_subscription_create(
         meta={"system": system.name, "events": chosen, "host": urlsplit(url).hostname},
     )
     return subscription, subscription_secret(subscription)
+
+
+WEBHOOK_DISABLED = "integrations.webhook_disabled"  # actor, subscription, reason
+
+
+@transaction.atomic
+def webhook_subscription_disable(*, actor, subscription_id) -> WebhookSubscription:
+    """Switch a subscription off by hand (idempotent: an inactive one stays as it is, audited
+    once). Emits ``integrations.webhook_disabled`` (reason ``manual``), as the delivery job
+    does when it switches one off after failures (reason ``failures``)."""
+    authz.require(actor, SYSTEM_KEY_MANAGE)
+    subscription = (
+        WebhookSubscription.objects.visible_to(actor)
+        .select_related("system")
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        raise NotFound()
+    if subscription.active:
+        subscription.active, subscription.disabled_at = False, timezone.now()
+        subscription.save(update_fields=["active", "disabled_at"])
+        events.emit(WEBHOOK_DISABLED, actor=actor, subscription=subscription, reason="manual")
+        audit.record(
+            actor=actor,
+            action=AuditAction.DISABLE_WEBHOOK,
+            obj=subscription,
+            meta={"system": subscription.system.name, "reason": "manual"},
+        )
+    return subscription
+
+
+def usable_key_exists(system_ref: str = "system", at=None) -> Exists:
+    """EXISTS a key of the system at ``system_ref`` that is neither revoked nor expired: a
+    system whose keys were all revoked is switched off as a caller, and as a receiver too."""
+    return Exists(
+        SystemKey.objects.filter(
+            system=OuterRef(system_ref),
+            revoked_at__isnull=True,
+            expires_at__gt=at or timezone.now(),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the handler
@@ -242,6 +336,7 @@ def on_event(event: str) -> Callable[..., None]:
 
         subscriptions = list(
             WebhookSubscription.objects.filter(active=True, events__contains=[event])
+            .filter(usable_key_exists())  # no usable key: the system is switched off
             .select_related("system")
             .order_by("pk")
         )

@@ -18,9 +18,16 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordS
 from django.db import connection, transaction
 from django.db.models import FloatField, Q, Value
 
+from amanah.cases.contract import case_categories
 from amanah.core.errors import NotFound
 from amanah.iam import authz
-from amanah.knowledge.models import OPEN_STATUSES, Article, ArticleVersion, VersionStatus
+from amanah.knowledge.models import (
+    EDITABLE_STATUSES,
+    OPEN_STATUSES,
+    Article,
+    ArticleVersion,
+    VersionStatus,
+)
 from amanah.knowledge.policies import KB_VIEW
 
 QUERY_MAX = 100
@@ -144,6 +151,67 @@ def article_versions(actor, article: Article) -> list[ArticleVersion]:
     return list(rows.select_related("created_by", "published_by").order_by("-number"))
 
 
+@dataclass(frozen=True)
+class ArticlePage:
+    """What an article's page shows: the version asked for (``?v=``) or the live one (else
+    the open one, else the newest), the live and the open version, the history."""
+
+    article: Article
+    shown: ArticleVersion
+    shown_categories: list[str]
+    live: ArticleVersion | None
+    open_version: ArticleVersion | None
+    versions: list[ArticleVersion]
+
+    @property
+    def editable(self) -> bool:
+        return self.open_version is not None and self.open_version.status in EDITABLE_STATUSES
+
+
+_VERSION_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+def _asked_for(versions: list[ArticleVersion], number: str | None) -> ArticleVersion | None:
+    """The version ``?v=`` names; None without one. A value that is not a plain number of at
+    most six ASCII digits (``²`` passes ``isdigit()`` and fails ``int()``; 5,000 digits exceed
+    ``int()``'s limit) or names no version is a 404, like a missing article."""
+    if number is None or number == "":
+        return None
+    if not isinstance(number, str) or not _VERSION_NUMBER.fullmatch(number):
+        raise NotFound()
+    version = next((v for v in versions if v.number == int(number)), None)
+    if version is None:
+        raise NotFound()
+    return version
+
+
+def article_page(actor, article_id, *, number: str | None = None) -> ArticlePage:
+    """The article's page for the actor (404 when missing, out of scope or ``number`` names
+    no version the actor may see)."""
+    article = article_get(actor, article_id)
+    versions = article_versions(actor, article)
+    open_version = next((v for v in versions if v.status in OPEN_STATUSES), None)
+    live = next((v for v in versions if v.pk == article.live_version_id), None)
+    shown = _asked_for(versions, number) or live or open_version or versions[0]
+    names = case_categories()
+    return ArticlePage(
+        article=article,
+        shown=shown,
+        shown_categories=[names.get(c, c) for c in shown.categories],
+        live=live,
+        open_version=open_version,
+        versions=versions,
+    )
+
+
+def edit_source(actor, article: Article) -> ArticleVersion:
+    """The version an edit starts from: the open one, else the live one, else the newest."""
+    versions = article_versions(actor, article)
+    return next((v for v in versions if v.status in OPEN_STATUSES), None) or next(
+        (v for v in versions if v.pk == article.live_version_id), versions[0]
+    )
+
+
 def faq_articles() -> list[ArticleVersion]:
     """The public FAQ: the live version of every article whose live version is public.
 
@@ -153,3 +221,15 @@ def faq_articles() -> list[ArticleVersion]:
         status=VersionStatus.PUBLISHED, live_of__isnull=False, is_public=True
     )
     return list(rows.only("id", "title", "body", "categories").order_by("title"))
+
+
+def faq_groups() -> list[tuple[str, list[ArticleVersion]]]:
+    """The public FAQ by complaint category: ``[(category name, versions)]`` by name, an
+    article in each of its categories, the uncategorised ones last under ``""`` (the page
+    calls that group "Umum")."""
+    names = case_categories()
+    groups: dict[str, list] = {}
+    for version in faq_articles():
+        for code in version.categories or [""]:
+            groups.setdefault(names.get(code, "") if code else "", []).append(version)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))

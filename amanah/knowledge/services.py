@@ -5,6 +5,7 @@ actor first; permission and scope, validation, write, audit and event in one tra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -56,30 +57,62 @@ def made_by(version: ArticleVersion, actor) -> bool:
     return user_id in (version.created_by_id, version.edited_by_id, version.submitted_by_id)
 
 
-def _text(value, *, field: str, maximum: int, message: str) -> str:
+# Spaces a title may hold that isprintable() calls unprintable: a tab, the no-break space of
+# text pasted from a word processor, the other Unicode space separators. They become a space.
+# (The other control characters are refused before, as control characters.)
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
+_SPACES = re.compile("[^\\S\n\r\u2028\u2029]")
+
+
+def _text(value, *, field: str, label: str, maximum: int) -> str:
+    """The stripped text, or one refusal per problem, each with its own code and message:
+    ``<field>_required``, ``<field>_too_long``, ``<field>_invalid_characters`` (control
+    characters, NUL)."""
     value = value.strip() if isinstance(value, str) else ""
-    if not value or len(value) > maximum or problem_in_text(value):
-        raise ServiceError(f"{field}_invalid", message, field=field)
+    if not value:
+        raise ServiceError(
+            f"{field}_required", _("%(label)s wajib diisi.") % {"label": label}, field=field
+        )
+    if len(value) > maximum:
+        raise ServiceError(
+            f"{field}_too_long",
+            _("%(label)s maks. %(max)d karakter.") % {"label": label, "max": maximum},
+            field=field,
+        )
+    if problem_in_text(value):
+        raise ServiceError(
+            f"{field}_invalid_characters",
+            _("%(label)s memuat karakter kontrol yang tidak diizinkan.") % {"label": label},
+            field=field,
+        )
     return value
 
 
-def _clean(data: ArticleInput) -> dict:
-    title = _text(
-        data.title,
-        field="title",
-        maximum=TITLE_MAX,
-        message=_("Judul wajib diisi, maks. %d karakter.") % TITLE_MAX,
-    )
+def _title(raw) -> str:
+    """One line of visible text. A no-break (or other Unicode) space is a space; a line
+    break and an invisible character (zero-width, text-direction overrides) are each refused
+    with their own message — not one message about line breaks for everything
+    ``isprintable()`` dislikes."""
+    title = _SPACES.sub(" ", _text(raw, field="title", label=_("Judul"), maximum=TITLE_MAX))
+    if _LINE_BREAKS.search(title):
+        raise ServiceError(
+            "title_multiline", _("Judul harus satu baris (tanpa baris baru)."), field="title"
+        )
     if not title.isprintable():
         raise ServiceError(
-            "title_invalid", _("Judul tidak boleh memuat baris baru."), field="title"
+            "title_invisible_characters",
+            _(
+                "Judul memuat karakter tak terlihat (mis. spasi lebar-nol atau pengatur arah"
+                " teks); hapus karakter itu."
+            ),
+            field="title",
         )
-    body = _text(
-        data.body,
-        field="body",
-        maximum=BODY_MAX,
-        message=_("Isi artikel wajib diisi, maks. %d karakter.") % BODY_MAX,
-    )
+    return title
+
+
+def _clean(data: ArticleInput) -> dict:
+    title = _title(data.title)
+    body = _text(data.body, field="body", label=_("Isi artikel"), maximum=BODY_MAX)
     codes = list(dict.fromkeys(c for c in data.categories if isinstance(c, str)))
     if len(codes) != len(data.categories) or set(codes) - set(case_categories()):
         raise ServiceError(
@@ -122,7 +155,8 @@ def article_create(*, actor, data: ArticleInput) -> Article:
 
 def _lock_article(actor, article_id) -> Article:
     """The article, row-locked, through the actor's scope (missing or out of scope → 404).
-    Holding it serialises the opening of a new version."""
+    Holding it serialises the opening of a new version. Every write of a version takes it
+    first, then the version: one lock order."""
     try:
         row = (
             Article.objects.visible_to(actor)
@@ -209,8 +243,13 @@ def version_move(
     *, actor, version: ArticleVersion, to: str, review_note: str = ""
 ) -> ArticleVersion:
     """Submit, publish or send back a version through the workflow engine (which checks the
-    permission and the four-eyes guard, locks the row, writes history, audit and event)."""
+    permission and the four-eyes guard, locks the row, writes history, audit and event).
+
+    The article is locked first, as ``article_edit`` does (article, then version): a
+    publication updates the article's live version after the engine locked the version, and
+    the other order met an edit holding the article — a deadlock."""
     version = _version(actor, version.pk)
+    _lock_article(actor, version.article_id)
     data = {}
     if to == VersionStatus.RETURNED:
         note = review_note.strip() if isinstance(review_note, str) else ""
@@ -226,6 +265,8 @@ def version_move(
 
 @transaction.atomic
 def version_withdraw(*, actor, version: ArticleVersion, reason: str) -> ArticleVersion:
-    """The submitter takes a version back from review (a compensating move, with a reason)."""
+    """The submitter takes a version back from review (a compensating move, with a reason);
+    the article locked first, like every write of a version."""
     version = _version(actor, version.pk)
+    _lock_article(actor, version.article_id)
     return transition_revert(actor=actor, obj=version, reason=reason)

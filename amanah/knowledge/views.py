@@ -7,14 +7,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.cases.contract import case_categories
 from amanah.core.permissions import PUBLIC
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.knowledge import selectors, services
 from amanah.knowledge.forms import ArticleForm, MoveForm, WithdrawForm
-from amanah.knowledge.models import EDITABLE_STATUSES, OPEN_STATUSES
+from amanah.knowledge.models import VersionStatus
 from amanah.knowledge.policies import KB_VIEW, KB_WRITE
 from amanah.workflow.contract import available_revert, available_transitions
 
@@ -53,32 +52,22 @@ def article_create(request):
     return submit_form(request, form, submit, template="knowledge/edit.html", context={})
 
 
-def _shown(versions, number: str):
-    if number.isdigit():
-        return next((v for v in versions if v.number == int(number)), None)
-    return None
-
-
 @requires(KB_VIEW)
 def article_detail(request, article_id):
     actor = request.user
-    article = selectors.article_get(actor, article_id)
-    versions = selectors.article_versions(actor, article)
-    open_version = next((v for v in versions if v.status in OPEN_STATUSES), None)
-    live = next((v for v in versions if v.pk == article.live_version_id), None)
-    shown = _shown(versions, request.GET.get("v", "")) or live or open_version or versions[0]
-    names = case_categories()
+    page = selectors.article_page(actor, article_id, number=request.GET.get("v"))
+    open_version = page.open_version
     context = {
-        "article": article,
-        "shown": shown,
-        "shown_categories": [names.get(c, c) for c in shown.categories],
-        "live": live,
-        "versions": versions,
+        "article": page.article,
+        "shown": page.shown,
+        "shown_categories": page.shown_categories,
+        "live": page.live,
+        "versions": page.versions,
         "open_version": open_version,
         "moves": available_transitions(actor, open_version) if open_version else [],
         "revert": available_revert(actor, open_version) if open_version else None,
         "can_write": authz.has_perm(actor, KB_WRITE),
-        "editable": open_version is not None and open_version.status in EDITABLE_STATUSES,
+        "editable": page.editable,
     }
     return render(request, "knowledge/detail.html", context)
 
@@ -86,10 +75,7 @@ def article_detail(request, article_id):
 @requires(KB_WRITE)
 def article_edit(request, article_id):
     article = selectors.article_get(request.user, article_id)
-    versions = selectors.article_versions(request.user, article)
-    source = next((v for v in versions if v.status in OPEN_STATUSES), None) or next(
-        (v for v in versions if v.pk == article.live_version_id), versions[0]
-    )
+    source = selectors.edit_source(request.user, article)
     initial = {
         "title": source.title,
         "body": source.body,
@@ -103,7 +89,8 @@ def article_edit(request, article_id):
         services.article_edit(actor=request.user, article=article, data=_input(data))
         return Done(back, _("Draf artikel disimpan."))
 
-    context = {"article": article, "source": source}
+    # a published source: the save opens a new version, the published one stays live
+    context = {"article": article, "source_is_published": source.status == VersionStatus.PUBLISHED}
     return submit_form(request, form, submit, template="knowledge/edit.html", context=context)
 
 
@@ -146,10 +133,4 @@ def version_withdraw(request, version_id):
 @requires(PUBLIC, mfa_exempt=True)
 def faq(request):
     """The public FAQ: published public articles, grouped by complaint category; no login."""
-    names = case_categories()
-    groups: dict[str, list] = {}
-    for version in selectors.faq_articles():
-        for code in version.categories or [""]:
-            groups.setdefault(names.get(code, "") if code else "", []).append(version)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
-    return render(request, "knowledge/faq.html", {"groups": ordered})
+    return render(request, "knowledge/faq.html", {"groups": selectors.faq_groups()})

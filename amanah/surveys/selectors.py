@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, OuterRef, Q, Subquery
 
+from amanah.cases.models import Case
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.iam.models import Branch
@@ -113,11 +114,17 @@ def survey_metrics_by_branch(actor, *, since=None, until=None) -> dict:
 
 
 def survey_recent(actor, *, customer, limit: int = 5) -> list[SurveyInvitation]:
-    """The customer's latest invitations the actor may see (the 360 card)."""
+    """The customer's latest invitations the actor may see (the 360 card).
+
+    ``surveys.view`` is scoped by branch; a case may be narrower (an agent without
+    ``case.view.branch`` opens only their own). So each row carries ``visible_case_no``: the
+    case's number when the case is in ``Case.objects.visible_to(actor)``, else None — the card
+    never names a case the reader may not open."""
+    visible_case = Case.objects.visible_to(actor).filter(pk=OuterRef("case_id"))
     return list(
         SurveyInvitation.objects.visible_to(actor)
         .filter(customer=customer)
-        .select_related("case")
+        .annotate(visible_case_no=Subquery(visible_case.values("case_no")[:1]))
         .order_by("-created_at")[:limit]
     )
 

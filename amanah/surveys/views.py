@@ -25,6 +25,7 @@ from amanah.core.view_helpers import Done, submit_form
 from amanah.core.views import requires
 from amanah.surveys import selectors, services
 from amanah.surveys.forms import ResponseForm
+from amanah.surveys.models import SurveyType
 from amanah.surveys.policies import SURVEY_REPORT
 from amanah.surveys.tokens import read_token
 
@@ -55,7 +56,9 @@ def respond(request, token: str):
         "form": form,
         "first_name": first_name(invitation.customer),
         "question": services.QUESTIONS[invitation.survey_type],
-        "survey_type": invitation.survey_type,
+        # which scale's ends to name: flags, not type codes compared in the template
+        "is_nps": invitation.survey_type == SurveyType.NPS,
+        "is_ces": invitation.survey_type == SurveyType.CES,
         "low": invitation.scale[0],
         "high": invitation.scale[1],
     }

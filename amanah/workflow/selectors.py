@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from amanah.core import registry
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
@@ -22,6 +23,7 @@ class Move:
     label: str
     required_fields: tuple[str, ...]
     is_revert: bool = False
+    guard: str = ""  # the guard's key, "" without one
 
 
 def _move(transition: Transition) -> Move:
@@ -30,7 +32,18 @@ def _move(transition: Transition) -> Move:
         transition.display_label,
         tuple(transition.required_fields),
         transition.is_revert,
+        transition.guard or "",
     )
+
+
+def _guard_allows(move: Move, actor, obj) -> bool:
+    """The move's guard asked with the actor alone (the data a list has); an unknown guard
+    refuses, as on apply."""
+    if not move.guard:
+        return True
+    if move.guard not in registry.workflow_guards:
+        return False
+    return bool(registry.workflow_guards.get(move.guard).check(obj, {"actor": actor}))
 
 
 def moves_by_status(actor, model: type[models.Model]) -> dict[str, list[Move]]:
@@ -52,16 +65,26 @@ def _moves_by_status(actor, workflow: Workflow) -> dict[str, list[Move]]:
 
 
 def available_transitions(
-    actor, obj: models.Model, *, by_status: dict[str, list[Move]] | None = None
+    actor,
+    obj: models.Model,
+    *,
+    by_status: dict[str, list[Move]] | None = None,
+    guarded: bool = False,
 ) -> list[Move]:
     """The forward moves the actor may offer on ``obj`` (already loaded through its scope).
 
     ``by_status``: ``moves_by_status(actor, type(obj))`` when the caller holds it already (a
-    page that needs both asks the tables once)."""
+    page that needs both asks the tables once). ``guarded``: leave out a move whose guard
+    refuses this actor already (four eyes: the requester's own grant), for a page that
+    should not offer a button bound to fail; a guard that needs the move's input is still
+    checked only on apply."""
     workflow = workflow_for(type(obj))
     if by_status is None:
         by_status = _moves_by_status(actor, workflow)
-    return by_status.get(getattr(obj, workflow.status_field), [])
+    moves = by_status.get(getattr(obj, workflow.status_field), [])
+    if guarded:
+        moves = [m for m in moves if _guard_allows(m, actor, obj)]
+    return moves
 
 
 def available_revert(actor, obj: models.Model) -> Move | None:

@@ -248,3 +248,42 @@ def test_detail_page_in_english(compliance, write_event):
         page = body(client.get(f"/audit/{log.id}/"))
     assert "Reason" in page and "Alasan" not in page
     assert "Intact" in page and "Utuh" not in page
+
+
+def test_roles_statuses_and_break_glass_keys_read_as_labels(
+    compliance, write_event, make_user, marker
+):
+    client, _ = compliance
+    officer = make_user(RoleKey.COMPLIANCE, full_name="Dewi Kepatuhan")
+    grant_id = str(uuid.uuid4())
+    log = write_event(
+        actor=officer,
+        action=AuditAction.BREAK_GLASS_APPROVE,
+        object_type="breakglass.BreakGlassGrant",
+        object_id=grant_id,
+        meta={
+            "from": "REQUESTED",
+            "to": "APPROVED",
+            "break_glass": grant_id,
+            "minutes": 60,
+            "emergency": False,
+            "zone": "WIB",
+            "unmasked": 2,
+            "role": "SUPERVISOR",
+            "marker": marker,
+        },
+    )
+    for page in (
+        body(client.get("/audit/", {"object_id": grant_id})),
+        body(client.get(f"/audit/{log.id}/")),
+    ):
+        assert "Compliance / Risk" in page and "(COMPLIANCE)" not in page
+        assert "<dt>Dari</dt><dd>Menunggu persetujuan</dd>" in page
+        assert "<dt>Ke</dt><dd>Disetujui</dd>" in page
+        assert "<dt>Peran</dt><dd>Supervisor Layanan</dd>" in page
+        for label in ("Akses darurat (ID)", "Durasi (menit)", "Darurat", "Zona waktu"):
+            assert f"<dt>{label}</dt>" in page, label
+        assert "<dt>Nama tidak disamarkan</dt><dd>2</dd>" in page
+    # A code the object's status field does not know, or a type without one: as written.
+    other = write_event(object_type=marker, meta={"from": "REQUESTED", "status": "X"})
+    assert "<dt>Dari</dt><dd>REQUESTED</dd>" in body(client.get(f"/audit/{other.id}/"))

@@ -44,7 +44,7 @@ def _trail(grant):
 
 def test_request_approve_access_expire_then_404_all_audited(customer, officers):
     asker, approver = officers
-    found = services.customer_by_cif(actor=asker, cif=" CIF7001 ")
+    found = selectors.customer_by_cif(actor=asker, cif=" CIF7001 ")
     grant = services.breakglass_request(actor=asker, customer=found, reason=REASON)
     assert grant.status == GrantStatus.REQUESTED and not grant.is_open()
     with pytest.raises(NotFound):  # asked, not yet approved
@@ -133,3 +133,95 @@ def test_page_in_english_lists_the_emergency_awaiting_review(customer, officers)
     page = client.get(reverse("breakglass:list")).content.decode()
     assert "Break-glass access" in page and "Review due before" in page
     assert "B*** S***" in page and "Budi Santoso" not in page
+
+
+def test_a_document_of_the_customer_opened_through_the_grant_carries_its_id(
+    customer, officers, make_user, branch_a, settings, tmp_path
+):
+    """Documents are declared with a ``rule`` (their owner is chosen per row), not ``via``:
+    the trail still finds the grant behind a customer's document and tags the download."""
+    from amanah.documents import services as documents
+    from amanah.documents.models import DocumentVersion
+    from amanah.documents.tests.conftest import pdf_bytes, upload
+
+    settings.DOCUMENTS_STORAGE_DIR = tmp_path / "documents"
+    settings.DOCUMENTS_MASTER_KEYS = {"k1": "a" * 40}
+    settings.DOCUMENTS_ACTIVE_KEY_ID = "k1"
+    document = documents.document_create(
+        actor=make_user(R.SUPERVISOR, branches=[branch_a]),
+        data=documents.DocumentInput("customers.Customer", str(customer.pk), "Surat", "GENERAL"),
+        upload=upload("surat.pdf", pdf_bytes()),
+    )
+    version = DocumentVersion.objects.get(document=document)
+    asker, _ = officers
+    with pytest.raises(NotFound):  # no grant yet: out of scope
+        documents.version_download(actor=asker, version_id=version.pk)
+    grant = services.breakglass_request(
+        actor=asker, customer=customer, reason=REASON, emergency=True
+    )
+    authz.forget(asker)
+    documents.version_download(actor=asker, version_id=version.pk)
+    download = AuditLog.objects.get(action="DOWNLOAD_DOCUMENT", actor_id=str(asker.pk))
+    assert download.meta["break_glass"] == str(grant.pk)
+    assert download.object_id == str(document.pk)
+
+
+def test_every_grant_waiting_for_someone_is_listed_however_old(
+    customer, officers, make_user, monkeypatch
+):
+    """Only the newest grants are listed — but never at the cost of an emergency awaiting
+    review or a pending request: an overdue one is what the page is for."""
+    monkeypatch.setattr(selectors, "LIST_LIMIT", 2)
+    asker, approver = officers
+    long_ago = timezone.now() - timedelta(days=30)
+    old_emergency = services.breakglass_request(
+        actor=asker, customer=customer, reason=REASON, emergency=True
+    )
+    BreakGlassGrant.objects.filter(pk=old_emergency.pk).update(
+        requested_at=long_ago,
+        opened_at=long_ago,
+        expires_at=long_ago + timedelta(hours=1),
+        review_due_at=long_ago + timedelta(hours=24),
+    )
+    others = []
+    for n in range(3):  # newer, decided grants of other officers
+        officer = make_user(R.COMPLIANCE)
+        grant = services.breakglass_request(actor=officer, customer=customer, reason=REASON)
+        services.breakglass_reject(actor=approver, grant=grant, note=f"tidak perlu {n}")
+        others.append(grant)
+    listed = selectors.grant_list(actor=approver)
+    assert listed[0] == old_emergency and listed[0].review_overdue()
+    assert [g.pk for g in listed[1:]] == [others[2].pk, others[1].pk]  # the newest two
+
+
+def test_the_list_offers_the_moves_the_workflow_engine_allows(customer, officers, make_user):
+    """Who may decide or review is the engine's answer (permission, status, four eyes, and
+    what ADMIN switched off), not re-derived by the page."""
+    from amanah.workflow.models import Transition
+    from amanah.workflow.services import transition_update
+
+    asker, approver = officers
+    services.breakglass_request(actor=asker, customer=customer, reason=REASON)
+    url = reverse("breakglass:list")
+
+    clients = {}  # one sign-in each (an MFA code is good once)
+
+    def buttons(user):
+        client = clients.setdefault(user.pk, None) or sign_in(Client(), user)
+        clients[user.pk] = client
+        body = client.get(url).content.decode()
+        return {name for name in ("approve", "reject") if f'value="{name}"' in body}
+
+    assert buttons(asker) == set()  # four eyes: not on one's own request
+    assert buttons(approver) == {"approve", "reject"}
+    approve = Transition.objects.get(
+        workflow__key="breakglass.grant", from_status="REQUESTED", to_status="APPROVED"
+    )
+    transition_update(
+        actor=make_user(R.ADMIN),
+        transition=approve,
+        permission=approve.permission,
+        guard=approve.guard,
+        enabled=False,
+    )
+    assert buttons(approver) == {"reject"}  # ADMIN switched approving off

@@ -259,3 +259,14 @@ def test_twenty_working_days_skip_whole_days():
     wt.add_working_days(schedule, start, 20)
     wt.add_working_hours(schedule, start, 20 * 7)
     assert len(schedule._memo) < 40
+
+
+@FAST
+@given(schedules(), moments, moments, st.integers(0, 3))
+def test_the_counter_counts_as_working_days_elapsed(schedule, start, moment, days_before):
+    """The OJK report's cached counter and the one-off count agree for every pair, a moment
+    before the start and a start on the counter's first day included."""
+    first = schedule.local_date(start) - timedelta(days=days_before)
+    counter = wt.WorkingDayCounter(schedule, first)
+    for a, b in ((start, moment), (moment, start), (start, start)):
+        assert counter.elapsed(a, b) == wt.working_days_elapsed(schedule, a, b), (a, b)

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
@@ -142,10 +143,22 @@ def test_final_response_then_close_end_to_end(open_case, agent):
     case = cases.case_close(actor=agent, case=case, resolution_code="refund")
     assert (case.status, case.closed_by, case.resolution_code) == ("CLOSED", agent, "REFUND")
     assert actions(case) == ["CREATE_CASE", "FINAL_RESPONSE", "CLOSE_CASE"]
-    survey = cases.case_record_survey(actor=agent, case=case, score=4, comment="cepat")
-    assert survey.score == 4
-    with pytest.raises(ServiceError):
-        cases.case_record_survey(actor=agent, case=case, score=5)
+
+
+def test_the_closed_case_page_has_no_staff_csat_form(open_case, agent):
+    """CSAT is the customer's own answer (the surveys app: a signed link after the close), not
+    a score a member of staff picks on the case page (it started preselected on 1 and stayed
+    outside the survey metrics): no form, no route."""
+    case = open_case()
+    case = cases.case_final_response(
+        actor=agent, case=case, text="Dana Rp 2.500.000 telah dikembalikan ke rekening."
+    )
+    case = cases.case_close(actor=agent, case=case, resolution_code="refund")
+    page = sign_in(Client(), agent).get(reverse("cases:detail", args=[case.pk]))
+    assert page.status_code == 200 and "Survei kepuasan (CSAT)" not in page.content.decode()
+    with pytest.raises(NoReverseMatch):
+        reverse("cases:survey", args=[case.pk])
+    assert not hasattr(cases, "case_record_survey")
 
 
 def test_an_agent_cannot_touch_another_agents_case(open_case, make_user, branch_a):

@@ -18,7 +18,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from amanah.audit.models import AuditLog
 from amanah.calendars import worktime
@@ -223,3 +223,71 @@ def test_the_page_in_english_from_the_menu(compliance):
     assert page.status_code == 200
     body = page.content.decode()
     assert "OJK complaint report" in body and "Laporan pengaduan OJK" not in body
+
+
+def test_the_calendar_is_walked_once_per_branch_not_per_complaint(may, compliance, monkeypatch):
+    """A page view walked a month of dates twice per complaint; now each branch's working
+    days are walked once and every count is a lookup. Same figures, and the number of
+    calendar days looked at does not grow with the number of complaints."""
+    looked_at = []
+    real = worktime.Schedule.utc_windows
+
+    def counted(self, day):
+        looked_at.append(day)
+        return real(self, day)
+
+    monkeypatch.setattr(worktime.Schedule, "utc_windows", counted)
+    ojk.ojk_report(actor=compliance, period=MAY, now=NOW)
+    once = len(looked_at)
+    looked_at.clear()
+    rows = ojk.ojk_register_export(actor=compliance, period=MAY)
+    assert len(rows) == 6
+    # From the earliest receipt (1 May) to now (9 June): 40 dates, not 6 × 2 × ~30 (355).
+    assert once <= 45, once
+    # The register counts to the real now: each date from 1 May to today at most once.
+    since_may = (dt.date.today() - dt.date(2026, 5, 1)).days + 2
+    assert len(looked_at) <= since_may, (len(looked_at), since_may)
+
+
+def test_period_dates_are_bounded_like_every_date_a_person_types():
+    from amanah.cases.forms import OjkPeriodForm
+
+    form = OjkPeriodForm({"period": "custom", "start": "9999-12-31", "end": "9999-12-31"})
+    assert not form.is_valid()
+    assert form.has_error("start", code="date_out_of_range")
+    assert form.has_error("end", code="date_out_of_range")
+
+
+def test_one_zone_label_for_every_page_and_csv():
+    from zoneinfo import ZoneInfo
+
+    from amanah.core.zones import zone_label
+
+    for choice in TimeZoneChoice:
+        assert zone_label(ZoneInfo(choice.value)) == str(choice.label).split(" ")[0]
+        with timezone.override(ZoneInfo(choice.value)):
+            assert zone_label() == str(choice.label).split(" ")[0]
+    assert zone_label(ZoneInfo("UTC")) == "UTC"
+    assert not hasattr(ojk, "zone_label") or ojk.zone_label is zone_label
+
+
+def test_a_customer_open_through_break_glass_stays_masked_in_the_register(may, make_user, customer):
+    """The register is a list that leaves the house: a break-glass grant (a look at one
+    customer, audited per view) unmasks nothing in it."""
+    from amanah.breakglass import services as breakglass
+    from amanah.customers.selectors import customer_for
+    from amanah.iam import authz
+
+    officer = make_user(R.COMPLIANCE)
+    breakglass.breakglass_request(
+        actor=officer,
+        customer=customer,
+        reason="Pemeriksaan pengaduan nasabah untuk laporan OJK",
+        emergency=True,
+    )
+    authz.forget(officer)
+    assert customer_for(actor=officer, customer_id=customer.pk) == customer  # the grant works
+    rows = ojk.ojk_register_export(actor=officer, period=MAY)
+    assert {r.customer for r in rows} == {"B*** S*** S***"}
+    export = AuditLog.objects.get(action="EXPORT_DATA", object_type="OJK_REGISTER")
+    assert export.meta["unmasked"] == 0

@@ -111,6 +111,25 @@ def _gunicorn_access_line(path: str, query: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/survei/IjNmMmI4YzFlLTEyMzQtNGE1Yi05YzhkLTEyMzQ1Njc4OTAxMiI:1vNqXa:Q2xhcmsta2V5X3g",
+        "/survei/IjNmMmI4%3A1vNqXa%3AQ2xhcmsta2V5",  # as a proxy may encode it
+    ],
+)
+def test_a_survey_link_token_never_reaches_the_access_log(path):
+    token = path.removeprefix("/survei/")
+    line = _gunicorn_access_line(path, "")
+    assert "GET /survei/[token] HTTP/1.1" in line and token not in line
+    assert mask(f"Not Found: {path}") == "Not Found: /survei/[token]"
+
+
+def test_the_survey_pages_that_are_no_tokens_stay_readable():
+    for path in ("/survei/terima-kasih/", "/survei/laporan/", "/survei/laporan/cabang/x/"):
+        assert mask(f"GET {path} 200") == f"GET {path} 200"
+
+
 def test_gunicorn_access_log_has_the_path_but_never_the_query_string():
     line = _gunicorn_access_line("/customers/", f"q={NIK}&email={EMAIL}")
     assert "GET /customers/ HTTP/1.1" in line

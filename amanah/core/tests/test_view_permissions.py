@@ -234,7 +234,6 @@ CASES = [
                 lambda w: {"reason": "menunggu data switching", "customer_notified": "on"},
             ),
             ("root_cause", "case.root_cause", lambda w: {"root_cause": "SYSTEM_BUG"}),
-            ("survey", "case.update", lambda w: {"score": "5"}),
         ]
     ],
     *[

@@ -184,9 +184,9 @@ def restricted_models(monkeypatch):
     seen: list = []
     real = scopes.restrict
 
-    def spy(queryset, actor):
+    def spy(queryset, actor, **kwargs):
         seen.append(queryset.model)
-        return real(queryset, actor)
+        return real(queryset, actor, **kwargs)
 
     monkeypatch.setattr(scopes, "restrict", spy)
     return seen

@@ -233,3 +233,24 @@ def test_english_smoke(world, director):
         )[0]
     )
     assert data["type"] == "line"
+
+
+@pytest.mark.parametrize(
+    ("resolved", "met", "shown"),
+    [
+        (8, 5, ["8", "—", "—"]),  # 3 missed the SLA: not to be read off by subtraction
+        (20, 17, ["20", "—", "—"]),
+        (20, 19, ["20", "—", "—"]),
+        (10, 5, ["10", "5", "50.0"]),  # 5 missed: shown
+        (6, 6, ["6", "6", "100.0"]),  # none missed: zero describes no one
+        (9, 3, ["9", "< 5", "—"]),
+    ],
+)
+def test_a_small_count_cannot_be_had_by_subtraction(world, director, resolved, met, shown):
+    figures = WidgetFigure.objects.filter(widget="cases.sla_compliance")
+    figures.filter(series="total").update(value=resolved)
+    figures.filter(series="met").update(value=met)
+    with translation.override("id"):
+        sla = {s.key: s for s in selectors.director_dashboard(director)}["cases.sla_compliance"]
+    assert [c.text for c in sla.rows[0][1:]] == shown
+    assert sla.chart["datasets"][0]["data"] == [sla.rows[0][3].value]

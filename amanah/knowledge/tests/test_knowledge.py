@@ -223,3 +223,77 @@ def test_english_smoke(writer, reviewer):
     assert b"Knowledge base" in listing.content and b"Basis pengetahuan" not in listing.content
     assert b"Version history" in detail.content
     assert b"Frequently asked questions" in faq.content
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "1" * 5000, "0x1", "-1", " 1", "1.0", "3"])
+def test_a_bad_version_number_in_the_address_is_a_404_not_a_500(writer, reviewer, bad):
+    article = publish(writer, reviewer, write(writer))  # one version: v1
+    client = sign_in(Client(), reviewer)
+    url = reverse("knowledge:detail", args=[article.pk])
+    assert client.get(url, {"v": bad}).status_code == 404
+    assert client.get(url, {"v": "1"}).status_code == 200
+    assert client.get(url).status_code == 200
+
+
+def test_the_templates_compare_no_code_literals_and_loops_use_the_display_filter():
+    """DESIGN §3: no status literal in a template; a row's label in a loop through
+    ``|display`` (one cached label table), not ``get_<field>_display``."""
+    import pathlib
+    import re
+
+    folder = pathlib.Path(services.__file__).parent / "templates"
+    literal = re.compile(r'(==|!=|\bin)\s*"[A-Z][A-Z_]+"|get_\w+_display')
+    found = [
+        f"{path.name}: {match.group(0)}"
+        for path in folder.rglob("*.html")
+        for match in literal.finditer(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_page_and_the_faq_are_put_together_by_the_selectors(writer, reviewer):
+    article = publish(writer, reviewer, write(writer, categories=["CARD_ATM"], is_public=True))
+    _edit(writer, article, title="Cara membuka rekening (baru)")  # v2, a draft
+    page = selectors.article_page(reviewer, article.pk)
+    assert (page.shown.number, page.live.number, page.open_version.number) == (1, 1, 2)
+    assert page.editable and [v.number for v in page.versions] == [2, 1]
+    assert selectors.article_page(reviewer, article.pk, number="2").shown.number == 2
+    assert selectors.edit_source(writer, article).number == 2
+    with pytest.raises(NotFound):
+        selectors.article_page(reviewer, article.pk, number="²")
+    untagged = publish(writer, reviewer, write(writer, title="Jam layanan", is_public=True))
+    groups = selectors.faq_groups()
+    names = [name for name, _versions in groups]
+    assert names[-1] == "" and len(names) == 2  # the category by name, "Umum" last
+    assert [v.article_id for v in groups[-1][1]] == [untagged.pk]
+    assert [v.article_id for v in groups[0][1]] == [article.pk]
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("", "title_required"),
+        ("   ", "title_required"),
+        ("x" * 201, "title_too_long"),
+        ("Lupa\x00PIN", "title_invalid_characters"),
+        ("Lupa PIN\nkartu", "title_multiline"),
+        ("Lupa PIN\u2028kartu", "title_multiline"),
+        ("Lupa\u200bPIN", "title_invisible_characters"),  # zero-width space
+        ("Lupa \u202ePIN", "title_invisible_characters"),  # right-to-left override
+    ],
+)
+def test_each_problem_with_a_title_has_its_own_code(writer, title, code):
+    with pytest.raises(ServiceError) as refused:
+        write(writer, title=title)
+    assert (refused.value.code, refused.value.field) == (code, "title")
+    assert not ArticleVersion.objects.exists()
+
+
+def test_a_no_break_space_pasted_into_a_title_is_a_space(writer):
+    article = write(writer, title="Lupa\u00a0PIN\tkartu\u202fATM")
+    assert article.versions.get().title == "Lupa PIN kartu ATM"
+    with pytest.raises(ServiceError) as refused:
+        services.article_create(
+            actor=writer, data=services.ArticleInput(title="Lupa PIN", body=" ")
+        )
+    assert refused.value.code == "body_required"

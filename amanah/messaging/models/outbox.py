@@ -58,6 +58,7 @@ class MessageSource(models.TextChoices):
     MERGE = "MERGE", _("Penggabungan nasabah")
     APPROVAL = "APPROVAL", pgettext_lazy("message source", "Persetujuan")
     MANUAL = "MANUAL", _("Manual")
+    SYSTEM = "SYSTEM", _("Pemberitahuan sistem")
 
 
 # Indonesian labels for the error codes the outbox itself writes (provider codes such as

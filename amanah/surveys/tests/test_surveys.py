@@ -4,6 +4,7 @@ schedule, the public answer page (signed, expiring, single-use), the metrics and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from django.utils import translation
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.conftest import sign_in
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.logfilters import MaskIdentifiersFilter
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
 from amanah.messaging.models import Message
@@ -167,6 +169,21 @@ def test_a_tampered_token_is_the_same_clear_404(survey_template, customer, clien
     assert "Budi" not in page.content.decode()
 
 
+def test_no_log_line_keeps_a_survey_token(survey_template, customer, client, caplog):
+    """The link is the only key to the answer page: what the handlers write (each carries the
+    masking filter) holds neither a good token nor a tampered one ("Not Found: <path>")."""
+    invitation = _nps_invitation(customer, when=dt.datetime.now(dt.UTC))
+    token = tokens.invitation_token(invitation)
+    caplog.set_level(logging.INFO)
+    assert client.get(reverse("surveys:respond", args=[token])).status_code == 200
+    assert client.get(reverse("surveys:respond", args=[token + "x"])).status_code == 404
+    not_found = [r for r in caplog.records if r.getMessage().startswith("Not Found: /survei/")]
+    assert not_found, "nothing logged the path: the test could not fail"
+    for record in caplog.records:
+        MaskIdentifiersFilter().filter(record)  # as every handler does (a no-op if one did)
+        assert token not in logging.Formatter().format(record)
+
+
 def test_an_expired_or_unsent_invitation_cannot_be_answered(
     survey_template, customer, client, settings
 ):
@@ -296,3 +313,56 @@ def test_the_supervisor_page_is_scoped_and_the_360_card_shows_the_figures(
     # A supervisor of another branch is handed nothing of branch A's rows.
     facts = survey_facts(customer, make_user(R.SUPERVISOR, branches=[branch_b]))
     assert facts["surveys_recent"] == [] and facts["survey_metrics"].sent == 0
+
+
+def test_the_360_card_names_a_case_only_to_whoever_may_open_it(
+    survey_template, closed_case, run_close_jobs, agent, supervisor, make_user, customer, branch_a
+):
+    """``surveys.view`` is branch-wide, a case may be narrower: an agent of the branch who
+    neither created nor holds the case sees the survey and its score, never the case number."""
+    case = closed_case()
+    run_close_jobs()
+    invitation = SurveyInvitation.objects.get(case=case)
+    services.response_record(actor=services.SURVEY_RESPONDENT, invitation=invitation, score=2)
+    stranger = make_user(R.AGENT, branches=[branch_a])
+    (row,) = selectors.survey_recent(stranger, customer=customer)
+    assert (row.visible_case_no, row.score) == (None, 2)
+    for reader in (agent, supervisor):  # the case's creator; the branch's supervisor
+        assert selectors.survey_recent(reader, customer=customer)[0].visible_case_no == case.case_no
+    card = sign_in(Client(), stranger).get(reverse("customer360:workspace", args=[customer.pk]))
+    body = card.content.decode()
+    assert 'data-testid="customer-surveys"' in body and case.case_no not in body
+
+
+def test_each_survey_page_names_the_ends_of_its_own_scale(
+    survey_template, customer, client, closed_case, run_close_jobs
+):
+    closed_case(category="LOAN_CREDIT")  # CSAT and CES
+    run_close_jobs()
+    _nps_invitation(customer, when=dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    SurveyInvitation.objects.update(status=S.SENT, expires_at=now + dt.timedelta(days=1))
+    ends = {"NPS": "sangat tidak mungkin", "CES": "sangat sulit", "CSAT": "sangat tidak puas"}
+    for invitation in SurveyInvitation.objects.all():
+        page = client.get(reverse("surveys:respond", args=[tokens.invitation_token(invitation)]))
+        body = page.content.decode()
+        wording = ends[invitation.survey_type]
+        assert page.status_code == 200 and wording in body, invitation.survey_type
+        assert sum(end in body for end in ends.values()) == 1
+    assert SurveyInvitation.objects.count() == 3
+
+
+def test_the_templates_compare_no_code_literals():
+    """A type or status shown differently comes as a flag from the view, never as a code
+    compared in the template (DESIGN §3)."""
+    import pathlib
+    import re
+
+    folder = pathlib.Path(services.__file__).parent / "templates"
+    literal = re.compile(r'(==|!=|\bin)\s*"[A-Z][A-Z_]+"')
+    found = [
+        f"{path.name}: {match.group(0)}"
+        for path in folder.rglob("*.html")
+        for match in literal.finditer(path.read_text())
+    ]
+    assert found == []
