@@ -271,6 +271,22 @@ if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of
 FOLLOWUP_WORKING_HOURS = env_bool("FOLLOWUP_WORKING_HOURS", True)
 # The desk's daily report (the day before, in TIME_ZONE) to holders of followdesk.report.
 FOLLOWUP_REPORT_CRON = os.environ.get("FOLLOWUP_REPORT_CRON", "0 0 * * *")  # 07:00 WIB
+# Who enters the desk by rule (followup/enrolment.py), run every hour at FOLLOWUP_ENROL_CRON:
+# per rule, how many days it looks back (0: the rule is off) and the deposit target of the
+# members it enrols. NEW_ACCOUNT: savings customers opened in the last `days` with no deposit
+# yet; DORMANT: savings customers without a transaction for `days`. Off by default: switching
+# a rule on enrols a whole population at its next run (capacity is the deployment's plan).
+FOLLOWUP_ENROL_RULES = {
+    "NEW_ACCOUNT": {
+        "days": env_int("FOLLOWUP_ENROL_NEW_ACCOUNT_DAYS", 0),
+        "target": os.environ.get("FOLLOWUP_ENROL_NEW_ACCOUNT_TARGET", "100000"),
+    },
+    "DORMANT": {
+        "days": env_int("FOLLOWUP_ENROL_DORMANT_DAYS", 0),
+        "target": os.environ.get("FOLLOWUP_ENROL_DORMANT_TARGET", "100000"),
+    },
+}
+FOLLOWUP_ENROL_CRON = os.environ.get("FOLLOWUP_ENROL_CRON", "10 * * * *")
 
 # One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
 # and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which

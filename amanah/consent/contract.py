@@ -15,6 +15,8 @@
   event ``consent.channel_opted_out`` (``customer``, ``record``, ``channel``, ``ref``) after the
   customer's own withdrawal of one channel (unsubscribe link, STOP reply; ``ref`` is what the
   sender put into ``unsubscribe_url``, "" for a reply);
+* event ``consent.suppression_added`` (``customer``, ``suppression``) when a customer is put on
+  the do-not-contact list (``suppression_add``, once: adding it again emits nothing);
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
@@ -47,6 +49,7 @@ from amanah.consent.contactability import (
 from amanah.consent.services import (
     CHANNEL_OPTED_OUT,
     CONSENT_CHANGED,
+    SUPPRESSION_ADDED,
     consent_move_to_survivor,
     consent_states,
     consent_withdraw_by_reply,
@@ -64,6 +67,7 @@ __all__ = [
     "Contactability",
     "Purpose",
     "Reason",
+    "SUPPRESSION_ADDED",
     "answered_once",
     "blocked_flag",
     "consent_states",
@@ -85,5 +89,6 @@ __all__ = [
 
 events.declare(CONSENT_CHANGED)
 events.declare(CHANNEL_OPTED_OUT)
+events.declare(SUPPRESSION_ADDED)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)

@@ -81,6 +81,9 @@ CONSENT_CHANGED = "consent.consent_changed"
 # The customer's own withdrawal for one channel (unsubscribe link, STOP reply), with the
 # sender's ``ref`` from the link ("" for a reply): messaging counts it against the message.
 CHANNEL_OPTED_OUT = "consent.channel_opted_out"
+# A customer put on the do-not-contact list (``customer``, ``suppression``), emitted once, in
+# the transaction that adds it: e.g. the follow-up desk lets the customer go.
+SUPPRESSION_ADDED = "consent.suppression_added"
 
 
 def _validate(
@@ -500,6 +503,7 @@ def suppression_add(*, actor, customer: Customer, reason: str) -> Suppression:
         defaults={"reason": reason, "created_by": actor if getattr(actor, "pk", None) else None},
     )
     if created:
+        events.emit(SUPPRESSION_ADDED, actor=actor, customer=customer, suppression=suppression)
         audit.record(
             actor=actor,
             action=AuditAction.CHANGE_CONSENT,

@@ -4,7 +4,8 @@
 ``followup.log_added``, ``followup.member_exited``, ``followup.daily_report_sent``), and a
 merge mover (a merged customer's memberships follow the survivor).
 It reacts to ``calendars.staff_absence_changed`` (an agent going away hands members on at
-once), ``consent.consent_changed`` (MARKETING withdrawn: the member leaves) and
+once), ``consent.consent_changed`` (MARKETING withdrawn: the member leaves),
+``consent.suppression_added`` (do-not-contact: the member leaves) and
 ``customers.customer_closed`` (the member leaves), and sends rotation notices through the
 messaging hub. Nothing below it imports it."""
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from amanah.calendars.contract import ABSENCE_CHANGED
-from amanah.consent.contract import CONSENT_CHANGED
+from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.customers.services import CUSTOMER_CLOSED
@@ -43,6 +44,7 @@ events.declare(MEMBER_EXITED)
 events.declare(REPORT_SENT)
 events.on(ABSENCE_CHANGED, handlers.absence_changed)
 events.on(CONSENT_CHANGED, handlers.consent_changed)
+events.on(SUPPRESSION_ADDED, handlers.suppression_added)
 events.on(CUSTOMER_CLOSED, handlers.customer_closed)
 registry.merge_movers.register("followup.members", move_to_survivor)
 

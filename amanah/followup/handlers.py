@@ -42,6 +42,13 @@ def consent_changed(*, actor, customer, record) -> None:
         )
 
 
+def suppression_added(*, actor, customer, suppression) -> None:
+    """Synchronous, in the transaction that puts the customer on the do-not-contact list
+    (consent's ``suppression_add``, which holds the customer's consent lock): the member leaves
+    at once (DO_NOT_CONTACT), like a withdrawal — nobody may offer them anything any more."""
+    member_exit(actor=EXITS, customer=customer, reason=ExitReason.DO_NOT_CONTACT, now=clock())
+
+
 def customer_closed(*, actor, customer) -> None:
     """Synchronous, in the master-data change's transaction: a closed customer leaves (CLOSED)."""
     member_exit(actor=EXITS, customer=customer, reason=ExitReason.CLOSED, now=clock())

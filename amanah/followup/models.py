@@ -105,6 +105,7 @@ class ExitReason(models.TextChoices):
     CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN", _("Persetujuan dicabut")
     CLOSED = "CLOSED", _("Ditutup")
     MERGED = "MERGED", _("Digabung ke data nasabah lain")
+    DO_NOT_CONTACT = "DO_NOT_CONTACT", _("Minta tidak dihubungi")
 
 
 class Member(models.Model):
@@ -156,12 +157,17 @@ class Member(models.Model):
     last_contact_at = models.DateTimeField(null=True, blank=True)
     enrolled_at = models.DateTimeField(default=now)
     done_at = models.DateTimeField(null=True, blank=True)
+    # The sender's key of an enrolment by import or API (``member_import``): the same key again
+    # is the same enrolment. Empty (NULL) for the rules and staff; nullable, so the bench's
+    # raw INSERT and the sweep need not know it.
+    external_ref = models.CharField(max_length=64, null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["window_end", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["external_ref"], name="followup_member_ref_once"),
             models.UniqueConstraint(
                 fields=["customer"], condition=~Q(status="DONE"), name="followup_member_open_once"
             ),
@@ -225,7 +231,10 @@ class Rotation(models.Model):
     waiting member. ``sweep_run`` groups the rotations of one sweep run."""
 
     id = models.BigAutoField(primary_key=True)
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="rotations")
+    # Indexed by followup_rotation_member (member, id).
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="rotations", db_index=False
+    )
     from_agent = models.ForeignKey(
         DeskAgent, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
@@ -242,7 +251,15 @@ class Rotation(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["at"], name="followup_rotation_at")]
+        indexes = [
+            # Rotations in a period by reason and by agent (dashboard, daily report): counted
+            # from the index alone (the table is append-only, so its visibility map stays set).
+            models.Index(
+                fields=["at"], name="followup_rotation_at", include=["to_agent", "reason"]
+            ),
+            # A member's rotations in order (its sequence; a deposit's tenure, ``selectors``).
+            models.Index(fields=["member", "id"], name="followup_rotation_member"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(from_agent__isnull=True)
@@ -282,6 +299,9 @@ class FollowUpLog(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Follow-ups per agent in a period (dashboard, daily report): a range of ``at``,
+        # counted from the index alone.
+        indexes = [models.Index(fields=["at", "agent"], name="followup_log_at")]
 
     def __str__(self) -> str:
         return f"log {self.pk} {self.kind}"
@@ -306,6 +326,8 @@ class Deposit(models.Model):
 
     class Meta:
         ordering = ["-deposited_at"]
+        # Deposits per agent in a period, and the conversion (dashboard, daily report).
+        indexes = [models.Index(fields=["received_at"], name="followup_deposit_received")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="followup_deposit_positive"),
         ]

@@ -18,7 +18,12 @@ DESK_MONITOR = declare(
 )
 DESK_MANAGE = declare(
     "followdesk.manage",
-    _("Atur agen meja tindak lanjut (urutan, kapasitas) dan daftarkan member"),
+    _("Atur agen meja tindak lanjut (urutan, kapasitas)"),
+    default_roles=(R.ADMIN,),
+)
+MEMBER_ENROL = declare(
+    "followdesk.member.enrol",
+    _("Daftarkan member ke meja tindak lanjut (aturan, impor, integrasi)"),
     default_roles=(R.ADMIN,),
 )
 DEPOSIT_RECORD = declare(

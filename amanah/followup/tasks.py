@@ -26,3 +26,14 @@ def daily_report_job(timestamp: int) -> dict:
     now = datetime.fromtimestamp(timestamp, tz=UTC)
     day = timezone.localdate(now) - timedelta(days=1)
     return daily_report_send(actor=REPORTER, day=day, now=now)
+
+
+@app.periodic(cron=settings.FOLLOWUP_ENROL_CRON, periodic_id="followup_enrolment")
+@app.task(queue="followup", queueing_lock="followup_enrolment", lock="followup_enrolment")
+def enrolment_job(timestamp: int) -> dict:
+    """Every hour by default: who enters the desk by rule (``enrolment``: new savings accounts
+    without a first deposit, dormant customers — the rules switched on in
+    ``FOLLOWUP_ENROL_RULES``). Batched and idempotent: a second run enrols nobody twice."""
+    from amanah.followup.enrolment import enrolment_run
+
+    return enrolment_run()

@@ -247,3 +247,30 @@ def test_answered_once_asks_each_question_once_inside_the_block(system, branch_a
     with CaptureQueriesContext(connection) as after:
         assert contactability(customer, *offer) == first
     assert len(after) == 1  # forgotten when the block ended
+
+
+def test_do_not_contact_is_announced_once_in_its_transaction(people, agent):
+    """``consent.suppression_added``: emitted by ``suppression_add`` when the customer goes on
+    the list (not when it is already there); a handler that fails undoes the addition."""
+    from amanah.consent.contract import SUPPRESSION_ADDED
+    from amanah.core import registry
+    from amanah.core.events import EventHandler
+
+    seen = []
+
+    def probe(*, actor, customer, suppression):
+        seen.append((customer.pk, suppression.pk))
+
+    key = f"{SUPPRESSION_ADDED}:probe"
+    with registry.event_handlers.temporarily(key, EventHandler(SUPPRESSION_ADDED, probe)):
+        first = suppression_add(actor=agent, customer=people["granted"], reason="minta berhenti")
+        suppression_add(actor=agent, customer=people["granted"], reason="minta berhenti lagi")
+    assert seen == [(people["granted"].pk, first.pk)]
+
+    def boom(*, actor, customer, suppression):
+        raise RuntimeError("handler failed")
+
+    failing = EventHandler(SUPPRESSION_ADDED, boom)
+    with registry.event_handlers.temporarily(key, failing), pytest.raises(RuntimeError):
+        suppression_add(actor=agent, customer=people["no record"], reason="minta berhenti")
+    assert not Suppression.objects.filter(customer=people["no record"]).exists()

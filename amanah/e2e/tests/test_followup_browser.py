@@ -38,6 +38,21 @@ def test_a_member_rotates_from_agent_1_to_agent_2_and_admin_sees_it(base, demo):
         sign_in(page, base, "agent", DEMO_PASSWORD)
         page.goto(f"{base}/followup/")
         row = page.locator("[data-testid=member-row]").first
+        # On the phone the members are cards (app.css, table.stack-narrow): nothing scrolls
+        # sideways, each value under its column's name.
+        assert row.evaluate("e => getComputedStyle(e).display") == "block"
+        assert page.locator(".table-scroll").first.evaluate("e => e.scrollWidth <= e.clientWidth")
+        # (The page's own content; the site's top menu, ul.nav-main, is wider than a phone on
+        # every page — a layout matter of its own.)
+        assert page.locator("[data-testid=my-members]").evaluate(
+            "e => e.getBoundingClientRect().right <= window.innerWidth"
+        )
+        assert (
+            row.locator("[data-testid=countdown]")
+            .evaluate("e => getComputedStyle(e, '::before').content")
+            .strip('"')
+            == "Sisa waktu"
+        )
         name = row.locator("[data-testid=member-name]").inner_text().strip()
         countdown = row.locator("[data-testid=countdown] time").inner_text()
         assert "hari" in countdown or "jam" in countdown, countdown

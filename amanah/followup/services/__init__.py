@@ -17,6 +17,11 @@ from amanah.followup.services.desk import (
     desk_agent_capacity_set,
     desk_order_set,
 )
+from amanah.followup.services.enrolment import (
+    ImportResult,
+    member_import,
+    members_enrol_many,
+)
 from amanah.followup.services.exits import MEMBER_EXITED, member_exit
 from amanah.followup.services.logs import LOG_ADDED, followup_log_add
 from amanah.followup.services.members import (
@@ -42,6 +47,7 @@ __all__ = [
     "MEMBER_EXITED",
     "ORDER_SET",
     "DepositResult",
+    "ImportResult",
     "deposit_record",
     "desk_agent_add",
     "desk_agent_capacity_set",
@@ -49,4 +55,6 @@ __all__ = [
     "followup_log_add",
     "member_enrol",
     "member_exit",
+    "member_import",
+    "members_enrol_many",
 ]

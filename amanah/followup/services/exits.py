@@ -1,6 +1,6 @@
 """Members leaving the desk for reasons other than the deposit target (issue 20: "who leaves:
-deposit target met, consent withdrawn, closed"), and a merged customer's membership following
-the survivor.
+deposit target met, consent withdrawn, closed"; and put on the do-not-contact list), and a
+merged customer's membership following the survivor.
 
 * ``member_exit`` — the one write: the customer's open membership (if any) ends with its
   reason; its agent gives it up through a rotation record (MEMBER_DONE), so the database's
@@ -45,7 +45,12 @@ MEMBER_EXITED = "followup.member_exited"  # fn(*, actor, member)
 EXITS = IntegrationActor(
     "followup-exits", permissions=(DESK_MANAGE, DESK_MONITOR), all_branches=True
 )
-EXIT_REASONS = (ExitReason.CONSENT_WITHDRAWN, ExitReason.CLOSED, ExitReason.MERGED)
+EXIT_REASONS = (
+    ExitReason.CONSENT_WITHDRAWN,
+    ExitReason.DO_NOT_CONTACT,
+    ExitReason.CLOSED,
+    ExitReason.MERGED,
+)
 
 
 def _open(customer_id):

@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import consent_states, lock_customer_for_consent
-from amanah.consent.models import ConsentStatus, ConsentType
+from amanah.consent.contract import lock_customer_for_consent
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer, CustomerStatus
+from amanah.customers.models import Customer
 from amanah.followup.assign import Hand, Move
+from amanah.followup.joining import REFUSALS, join_refusal
 from amanah.followup.models import (
     WITH_AGENT,
     Deposit,
@@ -32,7 +32,7 @@ from amanah.followup.models import (
     RejectReason,
     RotationReason,
 )
-from amanah.followup.policies import DEPOSIT_RECORD, DESK_MANAGE
+from amanah.followup.policies import DEPOSIT_RECORD, MEMBER_ENROL
 from amanah.iam import authz
 
 MEMBER_ENROLLED = "followup.member_enrolled"  # fn(*, actor, member)
@@ -58,11 +58,19 @@ def _check_target(target) -> Decimal:
 
 @transaction.atomic
 def member_enrol(
-    *, actor, customer: Customer, entry_reason: str, deposit_target, now: datetime | None = None
+    *,
+    actor,
+    customer: Customer,
+    entry_reason: str,
+    deposit_target,
+    now: datetime | None = None,
+    external_ref: str | None = None,
 ) -> Member:
     """Put a customer on the desk: it goes to the agent after the one the last new member went
-    to (skipping agents away or full), or waits (PENDING) when nobody can take it."""
-    authz.require(actor, DESK_MANAGE)
+    to (skipping agents away or full), or waits (PENDING) when nobody can take it.
+    ``external_ref``: the sender's key of an import (``member_import``), kept on the member.
+    Many at once, by rule: ``enrolment.members_enrol_many`` (the same checks, set-based)."""
+    authz.require(actor, MEMBER_ENROL)
     now = now or timezone.now()
     if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
         raise NotFound()
@@ -90,6 +98,7 @@ def member_enrol(
                 deposit_target=target,
                 pending_since=now,
                 enrolled_at=now,
+                external_ref=external_ref,
             )
     except IntegrityError as error:
         raise ServiceError(
@@ -112,19 +121,12 @@ def member_enrol(
 
 
 def _check_may_join(customer: Customer) -> None:
-    """A closed or merged customer, or one who withdrew marketing consent, is not put on the
-    desk: they are exactly those the desk lets go (``exits``)."""
-    customer = Customer.objects.only("status", "merged_into").get(pk=customer.pk)
-    if customer.status == CustomerStatus.CLOSED or customer.merged_into_id:
-        raise ServiceError(
-            "customer_closed", _("Nasabah ini sudah ditutup atau digabung."), field="customer"
-        )
-    if consent_states(customer).get(ConsentType.MARKETING) == ConsentStatus.WITHDRAWN:
-        raise ServiceError(
-            "consent_withdrawn",
-            _("Nasabah ini telah menarik persetujuan pemasaran."),
-            field="customer",
-        )
+    """A closed or merged customer, one who withdrew marketing consent, or one on the
+    do-not-contact list is not put on the desk: they are exactly those the desk lets go
+    (``exits``). The rule and its set form: ``joining``."""
+    code = join_refusal(customer)
+    if code:
+        raise ServiceError(code, str(REFUSALS[code]), field="customer")
 
 
 @dataclass(frozen=True)
