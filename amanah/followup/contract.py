@@ -49,7 +49,7 @@ events.on(CUSTOMER_CLOSED, handlers.customer_closed)
 registry.merge_movers.register("followup.members", move_to_survivor)
 
 registry.navigation.register(
-    "followup.my", NavItem(_("Tindak lanjut"), "followup:my", DESK_WORK, "main"), order=62
+    "followup.my", NavItem(_("Meja tindak lanjut"), "followup:my", DESK_WORK, "main"), order=62
 )
 registry.navigation.register(
     "followup.agents",

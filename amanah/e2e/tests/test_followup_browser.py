@@ -42,11 +42,11 @@ def test_a_member_rotates_from_agent_1_to_agent_2_and_admin_sees_it(base, demo):
         # sideways, each value under its column's name.
         assert row.evaluate("e => getComputedStyle(e).display") == "block"
         assert page.locator(".table-scroll").first.evaluate("e => e.scrollWidth <= e.clientWidth")
-        # (The page's own content; the site's top menu, ul.nav-main, is wider than a phone on
-        # every page — a layout matter of its own.)
+        # The whole page, the top menu included, fits the phone's width.
         assert page.locator("[data-testid=my-members]").evaluate(
             "e => e.getBoundingClientRect().right <= window.innerWidth"
         )
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         assert (
             row.locator("[data-testid=countdown]")
             .evaluate("e => getComputedStyle(e, '::before').content")
