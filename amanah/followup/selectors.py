@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from amanah.calendars.contract import absent_user_ids, on_duty_user_ids
 from amanah.consent.contract import reason_label, with_contact_checks
 from amanah.core.errors import NotFound
+from amanah.core.masking import mask_account
 from amanah.customers.models import Customer
 from amanah.followup.models import (
     WITH_AGENT,
@@ -21,6 +22,7 @@ from amanah.followup.models import (
     FollowUpLog,
     Member,
     MemberStatus,
+    RejectedDeposit,
     Rotation,
 )
 from amanah.followup.services.logs import CONTACT_CHANNEL, CONTACT_PURPOSE, TEMPLATE_KEY
@@ -278,6 +280,16 @@ def rotation_counts(*, actor, start: datetime, end: datetime) -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("reason", "n")
     )
+
+
+def deposits_refused(*, limit: int = 50) -> list[RejectedDeposit]:
+    """The newest deposit events the desk refused (unknown member, time in the future), each
+    with its reason: the desk's part of the sync monitor. Desk-wide (the caller's view requires
+    the monitor permission); the customer reference as sent is shown masked."""
+    rows = list(RejectedDeposit.objects.order_by("-received_at")[:limit])
+    for row in rows:
+        row.customer_ref_masked = mask_account(row.customer_ref)
+    return rows
 
 
 def waiting_count(*, actor) -> int:

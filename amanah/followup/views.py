@@ -104,6 +104,7 @@ def dashboard(request):
                 ).items()
             ),
             "waiting": selectors.waiting_count(actor=actor),
+            "refused": selectors.deposits_refused(),
             "load_chart": {
                 "type": "bar",
                 "labels": labels,

@@ -136,6 +136,13 @@ def test_the_api_records_a_deposit_once_and_keeps_refusals(desk, make_user):
     wrong = client.post(url, {**body, "amount": "lots"}, content_type="application/json")
     assert wrong.status_code == 422
     assert Member.objects.get(pk=member.pk).deposit_total == 25000
+    # The desk's monitor sees each refusal with its reason, the customer reference masked.
+    monitor = sign_in(Client(), make_user(R.SUPERVISOR))
+    table = monitor.get(reverse("followup:dashboard")).content.decode()
+    table = table[table.index('data-testid="refused-deposits"') :]
+    assert "CBS-2" in table and "CBS-3" in table
+    assert "Waktu setoran di masa depan" in table and "Member tidak dikenal" in table
+    assert str(member.customer_id) not in table
 
 
 def test_the_api_needs_the_deposit_permission(desk, make_user):
