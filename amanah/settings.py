@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "amanah.surveys",
     "amanah.breakglass",
     "amanah.dashboards",
+    "amanah.privacy",
     "amanah.demo",
 ]
 

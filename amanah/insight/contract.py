@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from amanah.core import events, registry
 from amanah.core.contributions import Alert, Card, NavItem
 from amanah.insight import selectors, services
+from amanah.insight import subject as _subject_section
 from amanah.insight.policies import RFM_RUN, RFM_VIEW
 from amanah.insight.rules import Segment
 from amanah.sales.scoring import Signal, register_signal
@@ -87,3 +88,6 @@ registry.navigation.register(
     order=260,
 )
 register_signal("RFM_SEGMENT", rfm_signal)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("insight", _subject_section.SECTION)
