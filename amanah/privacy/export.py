@@ -171,10 +171,9 @@ def as_pdf(export: dict, data: bytes) -> bytes:
             _line(
                 pdf, f"{table['label']} ({table['model']}): {len(table['rows'])} baris", style="B"
             )
-            for number, row in enumerate(table["rows"], 1):
-                _line(pdf, f"#{number}", style="I")
-                for name, value in row.items():
-                    _line(pdf, f"   {name}: {_value(value)}")
+            for number, row in enumerate(table["rows"], 1):  # one paragraph per row
+                fields = " | ".join(f"{name}: {_value(value)}" for name, value in row.items())
+                _line(pdf, f"#{number}  {fields}")
             for name, reason in table["withheld"].items():
                 _line(pdf, f"   {name}: tidak disertakan - {reason}", style="I")
     trail = export["trail"]
