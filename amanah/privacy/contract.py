@@ -59,7 +59,7 @@ registry.quick_actions.register(
         PRIVACY_CORRECTION_REQUEST,
         lambda customer: reverse("privacy:correction_new", args=[customer.pk]),
     ),
-    order=60,
+    order=90,
 )
 
 # An export is a generated, signed document of its request: seen by whoever sees the request.
