@@ -496,6 +496,8 @@ SLA_SWEEP_LANES = env_int("SLA_SWEEP_LANES", 1 if TESTING else 2)
 MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
 # Calls in flight at once to a provider that allows it (the HTTP APIs: WhatsApp, SMS).
+# HTTP calls in flight per dispatch batch (WhatsApp, SMS): a remote API needs about rate ×
+# latency in flight; against a loopback provider 3–4 are fastest (docs/benchmarks.md).
 MESSAGING_SEND_CONCURRENCY = env_int("MESSAGING_SEND_CONCURRENCY", 8)
 MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 6)
 MESSAGING_BACKOFF_SECONDS = (30, 3600)  # first retry after about 30 s, never more than 1 h
