@@ -495,7 +495,6 @@ MESSAGING_RATE_LIMITS = {
 SLA_SWEEP_LANES = env_int("SLA_SWEEP_LANES", 1 if TESTING else 2)
 MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
-# Calls in flight at once to a provider that allows it (the HTTP APIs: WhatsApp, SMS).
 # HTTP calls in flight per dispatch batch (WhatsApp, SMS): a remote API needs about rate ×
 # latency in flight; against a loopback provider 3–4 are fastest (docs/benchmarks.md).
 MESSAGING_SEND_CONCURRENCY = env_int("MESSAGING_SEND_CONCURRENCY", 8)
