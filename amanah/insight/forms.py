@@ -50,5 +50,5 @@ class RuleForm(forms.Form):
     def clean_condition(self):
         try:
             return json.loads(self.cleaned_data["condition"])
-        except ValueError:
+        except (ValueError, RecursionError):  # a nesting too deep is bad JSON too
             raise forms.ValidationError(_("Kondisi harus JSON yang sah.")) from None

@@ -219,8 +219,12 @@ def nba_outcome_record(*, actor, customer_id, decision_id, outcome: str) -> NbaD
         )
     except (ValueError, TypeError, ValidationError):
         row = None
-    if row is None:
-        raise NotFound()
+    if row is None:  # the customer is in scope (above); the id is just a bad form value
+        raise ServiceError(
+            "decision_unknown",
+            _("Keputusan ini tidak ditemukan untuk nasabah ini."),
+            field="decision",
+        )
     if row.decision != Decision.ACCEPTED or row.outcome != Outcome.PENDING:
         raise ServiceError(CONFLICT, _("Hasil rekomendasi ini sudah tercatat."))
     _settle(actor, row, outcome)
