@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from amanah.core.actors import SystemActor
-
 from amanah.insight.services import TransactionInput, transactions_record
 
 _refs = itertools.count(1)
@@ -55,7 +54,7 @@ def nba_change_kwargs(world: dict) -> dict:
 
         author = iam.user_create(
             actor=SystemActor("system:test"),
-            username="nba-proposer",
+            username="nba_proposer",
             full_name="Pengusul NBA",
             password="Kata-sandi-uji-panjang-1",
             roles=[RoleKey.MARKETING],
