@@ -184,17 +184,20 @@ def evaluate(customer, actor, *, now=None) -> NbaResult:
     now = now or timezone.now()
     gate = contactability(customer, Purpose.OFFER, ContactChannel.PHONE)
     facts, related = customer_facts(customer, actor, now=now)
+    # Read before the gate's verdict, so a blocked customer costs the same queries as any
+    # other (the 360's query count does not depend on the customer's consent).
+    rules = list(NbaRule.objects.filter(active=True))
+    quiet = _quiet(customer, now)
     blocked = [reason_label(r) for r in gate.reasons if r in GATE]
     if facts["marketing_consent"] == "WITHDRAWN":
         blocked.insert(0, _("Persetujuan pemasaran ditarik"))
     if blocked:
         return NbaResult(blocked=blocked)
     result = NbaResult()
-    quiet = _quiet(customer, now)
     answers: dict[tuple[str, str], object] = {(Purpose.OFFER, ContactChannel.PHONE): gate}
     clv = CLV_WEIGHT.get(facts["clv_proxy"] or "", 1.0)
     candidates = []
-    for rule in NbaRule.objects.filter(active=True):
+    for rule in rules:
         if not conditions.applies(rule.condition, facts):
             continue
         related_id = related.get(rule.related_entity_type, "") if rule.related_entity_type else ""
