@@ -383,3 +383,32 @@ def test_the_replica_url_is_parsed_like_the_primarys(monkeypatch):
     assert config["USER"] == "amanah_app"
     assert config["TEST"] == {"MIRROR": "default"}
     assert json.dumps(config)  # plain settings, nothing live
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("dashboards:director", {}),
+        ("dashboards:widget_csv", {"key": "cases.backlog"}),
+        ("cases:export", {}),
+        ("cases:ojk_report", {}),
+        ("cases:ojk_report_csv", {}),
+        ("cases:ojk_register_csv", {}),
+        ("followup:dashboard", {}),
+    ],
+)
+def test_dashboards_exports_and_reports_opt_in(name, kwargs):
+    from django.urls import resolve, reverse
+
+    view = resolve(reverse(name, kwargs=kwargs)).func
+    assert getattr(view, "reads_from_replica", False), name
+    assert getattr(view, "required_permission", None)  # still declared, outermost
+
+
+def test_the_ojk_and_survey_report_reads_opt_in():
+    from amanah.cases import ojk
+    from amanah.surveys import views as surveys
+
+    readers = (ojk.ojk_report, ojk.register_too_large, ojk.ojk_register_export, surveys._report)
+    for reader in readers:
+        assert getattr(reader, "reads_from_replica", False), reader.__name__
