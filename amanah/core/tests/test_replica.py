@@ -388,7 +388,6 @@ def test_the_replica_url_is_parsed_like_the_primarys(monkeypatch):
 @pytest.mark.parametrize(
     "name, kwargs",
     [
-        ("dashboards:director", {}),
         ("dashboards:widget_csv", {"key": "cases.backlog"}),
         ("cases:export", {}),
         ("cases:ojk_report", {}),
@@ -405,10 +404,12 @@ def test_dashboards_exports_and_reports_opt_in(name, kwargs):
     assert getattr(view, "required_permission", None)  # still declared, outermost
 
 
-def test_the_ojk_and_survey_report_reads_opt_in():
+def test_the_ojk_survey_and_director_reads_opt_in():
     from amanah.cases import ojk
+    from amanah.dashboards import views as dashboards
     from amanah.surveys import views as surveys
 
     readers = (ojk.ojk_report, ojk.register_too_large, ojk.ojk_register_export, surveys._report)
+    readers += (dashboards._page,)  # the director's dashboard and home page
     for reader in readers:
         assert getattr(reader, "reads_from_replica", False), reader.__name__
