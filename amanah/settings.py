@@ -203,6 +203,19 @@ TEMPLATES = [
 DATABASES = {"default": dbserver.database_settings()}
 # An unreachable server fails a request (and /healthz) within seconds instead of hanging it.
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+# A streaming replica for dashboards, exports and reports (amanah.core.replica, docs/scaling.md):
+# only with DATABASE_REPLICA_URL; a user's reads stay on the primary for REPLICA_PIN_SECONDS after
+# that user's write.
+REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+_replica = dbserver.replica_settings()
+if _replica is not None:
+    _replica["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["amanah.core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("amanah.core.middleware.RequestContextMiddleware") + 1,
+        "amanah.core.replica.ReplicaPinMiddleware",
+    )
 # The role web server and workers run as (amanah.core.dbroles grants its rights), or None when
 # every side runs as one role (a lone DATABASE_URL).
 DATABASE_APP_ROLE = dbserver.app_role_name()
