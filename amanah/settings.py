@@ -207,6 +207,19 @@ TEMPLATES = [
 DATABASES = {"default": dbserver.database_settings()}
 # An unreachable server fails a request (and /healthz) within seconds instead of hanging it.
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+# A streaming replica for dashboards, exports and reports (amanah.core.replica, docs/scaling.md):
+# only with DATABASE_REPLICA_URL; a user's reads stay on the primary for REPLICA_PIN_SECONDS after
+# that user's write.
+REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+_replica = dbserver.replica_settings()
+if _replica is not None:
+    _replica["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["amanah.core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("amanah.core.middleware.RequestContextMiddleware") + 1,
+        "amanah.core.replica.ReplicaPinMiddleware",
+    )
 # The role web server and workers run as (amanah.core.dbroles grants its rights), or None when
 # every side runs as one role (a lone DATABASE_URL).
 DATABASE_APP_ROLE = dbserver.app_role_name()
@@ -499,7 +512,8 @@ MESSAGING_RATE_LIMITS = {
 SLA_SWEEP_LANES = env_int("SLA_SWEEP_LANES", 1 if TESTING else 2)
 MESSAGING_RATE_LIMITS_OFF = env_bool("MESSAGING_RATE_LIMITS_OFF", False)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 1000)
-# Calls in flight at once to a provider that allows it (the HTTP APIs: WhatsApp, SMS).
+# HTTP calls in flight per dispatch batch (WhatsApp, SMS): a remote API needs about rate ×
+# latency in flight; against a loopback provider 3–4 are fastest (docs/benchmarks.md).
 MESSAGING_SEND_CONCURRENCY = env_int("MESSAGING_SEND_CONCURRENCY", 8)
 MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 6)
 MESSAGING_BACKOFF_SECONDS = (30, 3600)  # first retry after about 30 s, never more than 1 h

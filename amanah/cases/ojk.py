@@ -51,6 +51,7 @@ from amanah.cases.policies import OJK_REGISTER, OJK_REPORT
 from amanah.cases.sla import OJK_DAYS_WITHOUT_RESOLUTION, OJK_RESOLUTION_DAYS
 from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_name
+from amanah.core.replica import reads_from_replica
 from amanah.core.zones import zone_label
 from amanah.customers.models import Customer
 from amanah.iam import authz
@@ -200,6 +201,7 @@ class OjkReport:
     total: ReportRow
 
 
+@reads_from_replica()
 def ojk_report(*, actor, period: Period, now: datetime | None = None) -> OjkReport:
     """The OJK figures by product and channel for complaints received in the period, in the
     actor's branch scope. One query for the complaints (six columns), one for their branches,
@@ -231,9 +233,10 @@ def ojk_report(*, actor, period: Period, now: datetime | None = None) -> OjkRepo
 
 
 def ojk_report_export(*, actor, period: Period) -> OjkReport:
-    """The report for the CSV, recorded as EXPORT_DATA in the same transaction."""
+    """The report for the CSV, then recorded as EXPORT_DATA (no audit row, no report). Read
+    outside the audit's transaction, so a view under ``reads_from_replica`` reads a replica."""
+    report = ojk_report(actor=actor, period=period)
     with transaction.atomic():
-        report = ojk_report(actor=actor, period=period)
         audit.record(
             actor=actor,
             action=AuditAction.EXPORT_DATA,
@@ -254,6 +257,7 @@ class RegisterRow:
     facts: OjkFacts
 
 
+@reads_from_replica()
 def register_too_large(*, actor, period: Period) -> str:
     """Why the register of this period is refused ("" when it is not): more complaints than
     ``REGISTER_MAX_ROWS``. Asked by the view first, so a refusal is a page, not an error."""
@@ -265,46 +269,48 @@ def register_too_large(*, actor, period: Period) -> str:
     }
 
 
+@reads_from_replica()
 def ojk_register_export(*, actor, period: Period) -> list[RegisterRow]:
     """The complaint register (one row per complaint received in the period, oldest first),
-    recorded as EXPORT_DATA in the same transaction. The customer's name is masked unless the
-    actor may open that customer by their declared scope (``Customer.visible_to`` without row
-    grants: not through a break-glass grant). More than
-    ``REGISTER_MAX_ROWS`` complaints: refused (a shorter period), never a cut register."""
+    then recorded as EXPORT_DATA (no audit row, no register; read outside the audit's
+    transaction, so it may read a replica). The customer's name is masked unless the actor may
+    open that customer by their declared scope (``Customer.visible_to`` without row grants: not
+    through a break-glass grant). More than ``REGISTER_MAX_ROWS`` complaints: refused (a shorter
+    period), never a cut register."""
     authz.require(actor, OJK_REGISTER)
     now = timezone.now()
+    complaints = _complaints(actor, period)
+    refusal = register_too_large(actor=actor, period=period)
+    if refusal:
+        raise ServiceError("too_many_rows", refusal)
+    cases = list(
+        complaints.select_related("customer", "category", "branch").order_by(
+            "received_at", "case_no"
+        )
+    )
+    readable = set(  # declared scope only: a break-glass grant unmasks no export
+        Customer.objects.visible_to(actor, row_grants=False)
+        .filter(pk__in={c.customer_id for c in cases})
+        .values_list("pk", flat=True)
+    )
+    counters = _Counters((c.branch_id, c.received_at) for c in cases)
+    rows = [
+        RegisterRow(
+            case,
+            case.customer.full_name
+            if case.customer_id in readable
+            else mask_name(case.customer.full_name),
+            ojk_facts(
+                counters[case.branch_id],
+                received_at=case.received_at,
+                resolved_at=case.resolved_at,
+                extended_at=case.extended_at,
+                now=now,
+            ),
+        )
+        for case in cases
+    ]
     with transaction.atomic():
-        complaints = _complaints(actor, period)
-        refusal = register_too_large(actor=actor, period=period)
-        if refusal:
-            raise ServiceError("too_many_rows", refusal)
-        cases = list(
-            complaints.select_related("customer", "category", "branch").order_by(
-                "received_at", "case_no"
-            )
-        )
-        readable = set(  # declared scope only: a break-glass grant unmasks no export
-            Customer.objects.visible_to(actor, row_grants=False)
-            .filter(pk__in={c.customer_id for c in cases})
-            .values_list("pk", flat=True)
-        )
-        counters = _Counters((c.branch_id, c.received_at) for c in cases)
-        rows = [
-            RegisterRow(
-                case,
-                case.customer.full_name
-                if case.customer_id in readable
-                else mask_name(case.customer.full_name),
-                ojk_facts(
-                    counters[case.branch_id],
-                    received_at=case.received_at,
-                    resolved_at=case.resolved_at,
-                    extended_at=case.extended_at,
-                    now=now,
-                ),
-            )
-            for case in cases
-        ]
         audit.record(
             actor=actor,
             action=AuditAction.EXPORT_DATA,

@@ -189,14 +189,15 @@ def queue_page(
 
 
 def queue_export(*, actor, filters: QueueFilter) -> list[Case]:
-    """Rows for the CSV export, recorded as EXPORT_DATA in the same transaction."""
+    """Rows for the CSV export, then recorded as EXPORT_DATA (no audit row, no rows). Read
+    outside the audit's transaction, so a view under ``reads_from_replica`` reads a replica."""
     authz.require(actor, CASE_EXPORT)
+    rows = list(
+        queue(actor=actor, filters=filters).select_related("category", "assigned_to", "branch")[
+            :EXPORT_MAX_ROWS
+        ]
+    )
     with transaction.atomic():
-        rows = list(
-            queue(actor=actor, filters=filters).select_related("category", "assigned_to", "branch")[
-                :EXPORT_MAX_ROWS
-            ]
-        )
         audit.record(
             actor=actor,
             action=AuditAction.EXPORT_DATA,

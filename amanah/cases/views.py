@@ -53,6 +53,7 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
 from amanah.core.permissions import SIGNED_IN
+from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
@@ -440,6 +441,7 @@ def find(request):
 
 
 @requires(CASE_EXPORT)
+@reads_from_replica()
 def export(request):
     _form, filters = _queue_filters(request)
     rows = selectors.queue_export(actor=request.user, filters=filters)
@@ -534,6 +536,7 @@ def _ojk_period(request) -> tuple[OjkPeriodForm, ojk.Period | None]:
 
 
 @requires(OJK_REPORT)
+@reads_from_replica()
 def ojk_report(request):
     form, period = _ojk_period(request)
     report = ojk.ojk_report(actor=request.user, period=period) if period else None
@@ -562,6 +565,7 @@ def _local(moment) -> str:
 
 
 @requires(OJK_REPORT)
+@reads_from_replica()
 def ojk_report_csv(request):
     form, period = _ojk_period(request)
     if period is None:
@@ -592,6 +596,7 @@ def ojk_report_csv(request):
 
 
 @requires(OJK_REGISTER)
+@reads_from_replica()
 def ojk_register_csv(request):
     form, period = _ojk_period(request)
     if period is None:

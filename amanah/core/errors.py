@@ -36,8 +36,11 @@ class NotFound(Http404):
 # out-of-scope) object, e.g. an htmx fragment that shows such a refusal in place.
 FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
+# A request about something that is no longer as the caller saw it (a recommendation that has
+# gone, a decision already made): 409, with the reason in the message.
+CONFLICT = "conflict"
 
-_STATUS_BY_CODE = {RateLimited.CODE: 429, FORBIDDEN: 403, NOT_FOUND: 404}
+_STATUS_BY_CODE = {RateLimited.CODE: 429, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409}
 
 
 def http_status_for(error: ServiceError) -> int:

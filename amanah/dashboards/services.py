@@ -11,11 +11,12 @@ from amanah.dashboards import selectors
 
 
 def widget_export(*, actor, key: str) -> selectors.Shown:
-    """A director's widget for the CSV (suppressed like the page), audited in one
-    transaction. Unknown or not permitted: 404 and nothing recorded."""
+    """A director's widget for the CSV (suppressed like the page), then audited (no audit
+    row, no CSV). Unknown or not permitted: 404 and nothing recorded. Read outside the audit's
+    transaction, so a view under ``reads_from_replica`` reads a replica."""
+    key, widget = selectors.director_widget_get(actor, key)
+    shown = selectors.widget_shown(actor, key, widget)
     with transaction.atomic():
-        key, widget = selectors.director_widget_get(actor, key)
-        shown = selectors.widget_shown(actor, key, widget)
         audit.record(
             actor=actor,
             action=AuditAction.EXPORT_DATA,

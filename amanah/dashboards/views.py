@@ -1,4 +1,5 @@
-"""The director's dashboard (also the director's home page) and each widget's CSV."""
+"""The director's dashboard (also the director's home page) and each widget's CSV; the compliance
+dashboard (compliance's home page): live panels read from the primary, a deadline being current.
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from amanah.core.exports import csv_response
+from amanah.core.replica import reads_from_replica
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
 from amanah.dashboards import selectors, services
 from amanah.dashboards.policies import DASHBOARD_COMPLIANCE, DASHBOARD_DIRECTOR
 
 
+@reads_from_replica()
 def _page(request):
     widgets = selectors.director_dashboard(request.user)
     return render(
@@ -37,6 +40,7 @@ def _local(at) -> str:
 
 
 @requires(DASHBOARD_DIRECTOR)
+@reads_from_replica()
 def widget_csv(request, key: str):
     shown = services.widget_export(actor=request.user, key=key)
     zone = zone_label()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import run_action
 from amanah.core.views import requires
 from amanah.followup import selectors, services
@@ -65,6 +66,7 @@ def log_add(request, member_id):
 
 
 @requires(DESK_MONITOR)
+@reads_from_replica()
 def dashboard(request):
     """Monitoring (seed 004 "Monitoring"): members due to rotate in the next hours, load per
     agent (chart and table), deposit conversion and follow-ups per agent, rotation statistics

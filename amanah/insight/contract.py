@@ -10,15 +10,33 @@ by cases); the 360 shows all of them ordered by severity.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import Alert, Card, NavItem
+from amanah.iam import authz
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
-from amanah.insight.policies import RFM_RUN, RFM_VIEW
+from amanah.insight.nba import selectors as nba_selectors
+from amanah.insight.nba import services as nba_services
+from amanah.insight.nba.evaluate import evaluate as nba_evaluate
+from amanah.insight.nba.models import ChangeStatus
+from amanah.insight.policies import (
+    NBA_DECIDE,
+    NBA_RULE_APPROVE,
+    NBA_RULE_VIEW,
+    NBA_VIEW,
+    RFM_RUN,
+    RFM_VIEW,
+)
 from amanah.insight.rules import Segment
 from amanah.sales.scoring import Signal, register_signal
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
 
 HIGH_PRIORITIES = ("HIGH", "CRITICAL")
 
@@ -88,6 +106,74 @@ registry.navigation.register(
     order=260,
 )
 register_signal("RFM_SEGMENT", rfm_signal)
+
+
+# --------------------------------------------------------------------------- Next Best Action
+# (seed 001 §4): the panel on the 360 (facts + card), the top recommendation for the
+# "Ringkasan 30 detik", the rule-change workflow (four eyes), outcomes from won/lost leads.
+
+
+def nba_facts(customer, actor) -> dict:
+    """``nba``: the live arbitration for this customer as the actor sees it (its reads go
+    through ``visible_to(actor)``), or None when the role is not shown recommendations;
+    ``nba_can_decide`` for the buttons."""
+    if not authz.has_perm(actor, NBA_VIEW):
+        return {"nba": None, "nba_can_decide": False, "nba_pending": []}
+    can_decide = authz.has_perm(actor, NBA_DECIDE)
+    return {
+        "nba": nba_evaluate(customer, actor),
+        "nba_can_decide": can_decide,
+        "nba_pending": nba_selectors.pending_outcomes(customer, actor) if can_decide else [],
+    }
+
+
+registry.facts.register("insight.nba", nba_facts)
+registry.cards.register(
+    "insight.nba",
+    Card(gettext_lazy("Aksi Terbaik Berikutnya"), "insight/_nba_card.html", NBA_VIEW),
+    order=5,
+)
+events.declare(nba_services.NBA_DECIDED)
+events.declare(nba_services.NBA_OUTCOME)
+events.declare(nba_services.NBA_RULE_PROPOSED)
+events.on("sales.lead.transitioned", nba_services.outcome_from_lead, key="insight.nba_lead_outcome")
+
+NBA_FOUR_EYES = register_guard(
+    "insight.nba_rule_change.four_eyes",
+    lambda change, data: not nba_services.made_by(change, data.get("actor")),
+    message=gettext_lazy("Keputusan butuh pihak kedua: pengusul tidak boleh memutuskan usulannya."),
+)
+declare_workflow(
+    WorkflowSpec(
+        key="insight.nba_rule_change",
+        model="insight.NbaRuleChange",
+        status_field="status",
+        label=gettext_noop("Perubahan aturan NBA"),
+        audit_action="DECIDE_NBA_RULE",
+        on_apply=nba_services.change_on_apply,
+        transitions=(
+            TransitionSpec(
+                ChangeStatus.PROPOSED,
+                ChangeStatus.APPROVED,
+                NBA_RULE_APPROVE,
+                gettext_noop("Setujui"),
+                guard=NBA_FOUR_EYES,
+            ),
+            TransitionSpec(
+                ChangeStatus.PROPOSED,
+                ChangeStatus.REJECTED,
+                NBA_RULE_APPROVE,
+                gettext_noop("Tolak"),
+                guard=NBA_FOUR_EYES,
+            ),
+        ),
+    )
+)
+registry.navigation.register(
+    "insight.nba_rules",
+    NavItem(gettext_lazy("Aturan NBA"), "insight:nba_rules", NBA_RULE_VIEW, "admin"),
+    order=261,
+)
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("insight", _subject_section.SECTION)

@@ -204,3 +204,21 @@ scopes.register(Transaction, via="customer")
 scopes.register(MonthlyRollup, via="customer")
 scopes.register(RfmScore, via="customer")
 scopes.register(RfmRun, view=RFM_RUN)
+
+
+# The NBA tables live with the rest of NBA; imported here so Django finds them.
+from amanah.insight.nba.models import (  # noqa: E402
+    NbaDecision,
+    NbaRule,
+    NbaRuleChange,
+)
+
+__all__ = [
+    "MonthlyRollup",
+    "NbaDecision",
+    "NbaRule",
+    "NbaRuleChange",
+    "RfmRun",
+    "RfmScore",
+    "Transaction",
+]

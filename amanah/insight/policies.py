@@ -24,3 +24,28 @@ TRANSACTION_RECORD = declare(
     _("Catat transaksi nasabah (umpan transaksi, impor)"),
     default_roles=(),
 )
+NBA_VIEW = declare(
+    "insight.nba.view",
+    _("Lihat rekomendasi aksi berikutnya (NBA) di Customer 360"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
+)
+NBA_DECIDE = declare(
+    "insight.nba.decide",
+    _("Terima, tolak atau tunda rekomendasi NBA dan catat hasilnya"),
+    default_roles=(R.SUPERVISOR, R.RM),
+)
+NBA_RULE_VIEW = declare(
+    "insight.nba_rule.view",
+    _("Lihat aturan NBA dan usulan perubahannya"),
+    default_roles=(R.SUPERVISOR, R.MARKETING, R.ADMIN),
+)
+NBA_RULE_PROPOSE = declare(
+    "insight.nba_rule.propose",
+    _("Usulkan perubahan aturan NBA"),
+    default_roles=(R.MARKETING,),
+)
+NBA_RULE_APPROVE = declare(
+    "insight.nba_rule.approve",
+    _("Setujui atau tolak usulan aturan NBA (empat mata: bukan pengusulnya)"),
+    default_roles=(R.SUPERVISOR, R.MARKETING),
+)

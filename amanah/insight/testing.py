@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from amanah.core.actors import SystemActor
 from amanah.insight.services import TransactionInput, transactions_record
 
 _refs = itertools.count(1)
@@ -40,3 +41,38 @@ def book(
         for _ in range(count)
     ]
     return transactions_record(actor=actor, rows=rows)
+
+
+def nba_change_kwargs(world: dict) -> dict:
+    """A rule change proposed by a MARKETING user of its own (made once per world), for the
+    view-permission cases: whoever is checked is a second person."""
+    if "nba_change" not in world:
+        from amanah.core.roles import RoleKey
+        from amanah.iam import services as iam
+        from amanah.insight.nba.models import NbaRule
+        from amanah.insight.nba.services import RuleInput, nba_rule_propose
+
+        author = iam.user_create(
+            actor=SystemActor("system:test"),
+            username="nba_proposer",
+            full_name="Pengusul NBA",
+            password="Kata-sandi-uji-panjang-1",
+            roles=[RoleKey.MARKETING],
+            scopes=[iam.ScopeInput(branch=None)],
+        )
+        author.active_role = RoleKey.MARKETING
+        rule = NbaRule.objects.get(pk="FEATURE_ACTIVATION")
+        world["nba_change"] = nba_rule_propose(
+            actor=author,
+            rule_code=rule.code,
+            data=RuleInput(
+                action_type=rule.action_type,
+                title="Ajak aktivasi QRIS",
+                reason_template=rule.reason_template,
+                priority=rule.priority,
+                condition=rule.condition,
+                purpose=rule.purpose,
+                channel=rule.channel,
+            ),
+        )
+    return {"change_id": world["nba_change"].pk}

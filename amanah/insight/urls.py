@@ -6,4 +6,9 @@ app_name = "insight"
 urlpatterns = [
     path("rfm/", views.rfm_runs, name="rfm_runs"),
     path("rfm/run/", views.rfm_run_now, name="rfm_run_now"),
+    path("nba/rules/", views.nba_rules, name="nba_rules"),
+    path("nba/rules/<str:code>/propose/", views.nba_rule_propose, name="nba_rule_propose"),
+    path("nba/changes/<uuid:change_id>/move/", views.nba_change_move, name="nba_change_move"),
+    path("nba/<uuid:customer_id>/decide/", views.nba_decide, name="nba_decide"),
+    path("nba/<uuid:customer_id>/outcome/", views.nba_outcome, name="nba_outcome"),
 ]

@@ -1,18 +1,34 @@
 """Insight pages: the RFM runs (ADMIN) with the segment counts and the movement since the
-previous run, and "Hitung sekarang"."""
+previous run, and "Hitung sekarang"; NBA decisions and outcomes from the 360 panel, the NBA
+rules with their open proposals (four eyes) and the acceptance and success rates."""
 
 from __future__ import annotations
+
+import json
 
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.core.view_helpers import run_action
+from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
+from amanah.customers.selectors import customer_for
+from amanah.iam import authz
 from amanah.insight import selectors, services
-from amanah.insight.policies import RFM_RUN
+from amanah.insight.forms import DecideForm, MoveForm, OutcomeForm, RuleForm
+from amanah.insight.nba import selectors as nba_selectors
+from amanah.insight.nba import services as nba_services
+from amanah.insight.nba.models import ChangeStatus, Decision, Outcome
+from amanah.insight.policies import (
+    NBA_DECIDE,
+    NBA_RULE_APPROVE,
+    NBA_RULE_PROPOSE,
+    NBA_RULE_VIEW,
+    RFM_RUN,
+)
 from amanah.insight.rules import Segment
+from amanah.workflow.contract import available_transitions
 
 
 def _segment_rows(run) -> list[dict]:
@@ -60,3 +76,139 @@ def rfm_run_now(request):
         }
 
     return run_action(request, run, back=reverse("insight:rfm_runs"))
+
+
+# --------------------------------------------------------------------------- Next Best Action
+
+
+def _nba_back(customer_id) -> str:
+    return reverse("customer360:workspace", args=[customer_id]) + "#nba"
+
+
+@requires(NBA_DECIDE)
+@require_POST
+def nba_decide(request, customer_id):
+    """Accept / Reject / Snooze from the 360 panel (a form: flash + 303; a script asking for
+    JSON: the API's error shape, 409 for a recommendation no longer current)."""
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    form = DecideForm(request.POST)
+
+    def decide():
+        data = form.cleaned_data
+        return nba_services.nba_decide(
+            actor=request.user,
+            customer_id=customer.pk,
+            rule_code=data["rule"],
+            related_id=data["related"],
+            decision=data["decision"],
+            reason=data["reason"],
+            snooze_days=data["snooze_days"] or 7,
+        )
+
+    invalid = _("Pilih rekomendasi dan keputusan yang valid.")
+    if wants_json(request):
+
+        def decided() -> dict:
+            row = decide()
+            return {"id": str(row.pk), "decision": row.decision, "created": row.created_ref}
+
+        return run_json(request, decided, form=form, invalid=invalid)
+    return run_action(
+        request,
+        lambda: _("Rekomendasi %s.") % Decision(decide().decision).label.lower(),
+        back=_nba_back(customer.pk),
+        form=form,
+        invalid=invalid,
+    )
+
+
+@requires(NBA_DECIDE)
+@require_POST
+def nba_outcome(request, customer_id):
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    form = OutcomeForm(request.POST)
+
+    def record():
+        row = nba_services.nba_outcome_record(
+            actor=request.user,
+            customer_id=customer.pk,
+            decision_id=form.cleaned_data["decision"],
+            outcome=form.cleaned_data["outcome"],
+        )
+        return _("Hasil dicatat: %s.") % Outcome(row.outcome).label
+
+    return run_action(
+        request,
+        record,
+        back=_nba_back(customer.pk),
+        form=form,
+        invalid=_("Pilih hasil yang valid."),
+    )
+
+
+@requires(NBA_RULE_VIEW)
+def nba_rules(request):
+    changes = nba_selectors.open_changes(actor=request.user)
+    rows = [{"change": ch, "moves": available_transitions(request.user, ch)} for ch in changes]
+    return render(
+        request,
+        "insight/nba_rules.html",
+        {
+            "rules": nba_selectors.rule_list(actor=request.user),
+            "changes": rows,
+            "rates": nba_selectors.rates_by_action_type(actor=request.user),
+            "can_propose": authz.has_perm(request.user, NBA_RULE_PROPOSE),
+        },
+    )
+
+
+@requires(NBA_RULE_PROPOSE)
+def nba_rule_propose(request, code):
+    rule = nba_selectors.rule_get(actor=request.user, code=code)
+    initial = {
+        name: getattr(rule, name)
+        for name in (
+            "title",
+            "action_type",
+            "priority",
+            "reason_template",
+            "related_entity_type",
+            "purpose",
+            "channel",
+            "value",
+            "lever",
+            "active",
+        )
+    }
+    initial["condition"] = json.dumps(rule.condition, ensure_ascii=False)
+    form = RuleForm(request.POST or None, initial=initial)
+
+    def submit(data):
+        nba_services.nba_rule_propose(
+            actor=request.user,
+            rule_code=rule.code,
+            data=nba_services.RuleInput(**data),
+        )
+        return Done(
+            reverse("insight:nba_rules"), _("Usulan dikirim; menunggu persetujuan pihak kedua.")
+        )
+
+    return submit_form(
+        request, form, submit, template="insight/nba_rule_form.html", context={"rule": rule}
+    )
+
+
+@requires(NBA_RULE_APPROVE)
+@require_POST
+def nba_change_move(request, change_id):
+    form = MoveForm(request.POST)
+
+    def move():
+        change = nba_services.nba_rule_change_move(
+            actor=request.user, change_id=change_id, to=form.cleaned_data["to"]
+        )
+        return _("Usulan %s.") % ChangeStatus(change.status).label.lower()
+
+    return run_action(
+        request, move, back=reverse("insight:nba_rules"), form=form, invalid=_("Pilih keputusan.")
+    )

@@ -1,7 +1,8 @@
 """How sales shows up elsewhere: the menu, RM activities on the 360 timeline, the Sales tab's
 facts, quick actions, the merge movers that make leads follow the surviving customer, what sales
 does when other apps' events happen, and the workflows of leads and opportunities (their
-default transitions and guards)."""
+default transitions and guards). Published for higher apps: ``activity_log`` (record an RM
+call, meeting or note; it shows on the 360 timeline)."""
 
 from __future__ import annotations
 
@@ -48,12 +49,15 @@ from amanah.sales.policies import (
     OPPORTUNITY_VIEW,
 )
 from amanah.sales.selectors import customer_sales
+from amanah.sales.services import activity_log
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
     declare_workflow,
     register_guard,
 )
+
+__all__ = ["activity_log"]
 
 
 def activity_events(customer, *, actor, since=None, until=None, limit=50):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from amanah.core.permissions import PUBLIC
+from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, submit_form
 from amanah.core.views import requires
 from amanah.surveys import selectors, services
@@ -92,6 +93,7 @@ def _period(request) -> int:
     return days if days in PERIODS else 90
 
 
+@reads_from_replica()
 def _report(request, branches, *, branch=None):
     days = _period(request)
     since = timezone.now() - timedelta(days=days)

@@ -17,6 +17,7 @@ from amanah.core.testing import ViewCase
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
+from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
 from amanah.knowledge import testing as knowledge_testing
 from amanah.privacy import testing as privacy_testing
@@ -40,6 +41,38 @@ CASES = [
         kwargs=lambda w: {"key": "cases.backlog_age"},
     ),
     ViewCase("insight:rfm_run_now", "insight.rfm.run", method="post", ok_status=(303,)),
+    ViewCase("insight:nba_rules", "insight.nba_rule.view"),
+    ViewCase(
+        "insight:nba_rule_propose",
+        "insight.nba_rule.propose",
+        kwargs=lambda w: {"code": "FEATURE_ACTIVATION"},
+    ),
+    ViewCase(
+        "insight:nba_change_move",
+        "insight.nba_rule.approve",
+        kwargs=insight_testing.nba_change_kwargs,
+        method="post",
+        data=lambda w: {"to": "REJECTED"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "insight:nba_decide",
+        "insight.nba.decide",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        method="post",
+        data=lambda w: {"rule": "AT_RISK_RETENTION", "decision": "ACCEPTED"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "insight:nba_outcome",
+        "insight.nba.decide",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        method="post",
+        data=lambda w: {"decision": "00000000-0000-0000-0000-000000000000", "outcome": "SUCCESS"},
+        ok_status=(303,),
+    ),
     ViewCase("api:openapi-json", "api.docs"),
     ViewCase("api:openapi-view", "api.docs"),
     ViewCase("api:api-root", "api.docs", ok_status=(302,)),

@@ -56,6 +56,25 @@ def _marketing_rows(customer):
     )
 
 
+def _nba_rows(customer, rm):
+    # Plain row: an accepted recommendation waiting for its outcome (the NBA panel lists it).
+    from amanah.insight.nba.models import NbaDecision
+
+    NbaDecision.objects.create(
+        customer=customer,
+        rule_id="FEATURE_ACTIVATION",
+        rule_version=1,
+        action_type="OFFER_PRODUCT",
+        title="Ajak aktivasi fitur baru",
+        reason_text="Muncul karena: persetujuan pemasaran GRANTED",
+        priority="MEDIUM",
+        score=1.0,
+        decision="ACCEPTED",
+        decided_by=rm,
+        outcome="PENDING",
+    )
+
+
 @pytest.fixture
 def world(system, make_user, branch_a):
     """Two customers, each with a row of every kind the 360 shows."""
@@ -101,6 +120,7 @@ def world(system, make_user, branch_a):
             lead=lead,
         )
         _marketing_rows(customer)
+        _nba_rows(customer, rm)
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
         invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)
         built.append(customer)

@@ -1,0 +1,54 @@
+"""Insight forms: decisions and outcomes on the NBA panel, a proposed rule change."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from amanah.consent.contract import ContactChannel
+from amanah.insight.nba.models import ActionType, ContactPurpose, Priority, RelatedEntity
+
+
+class DecideForm(forms.Form):
+    rule = forms.CharField(max_length=40)
+    related = forms.CharField(max_length=64, required=False)
+    decision = forms.CharField(max_length=10)
+    reason = forms.CharField(max_length=500, required=False)
+    snooze_days = forms.IntegerField(required=False, min_value=1, max_value=90)
+
+
+class OutcomeForm(forms.Form):
+    decision = forms.UUIDField()
+    outcome = forms.CharField(max_length=10)
+
+
+class MoveForm(forms.Form):
+    to = forms.CharField(max_length=32)
+
+
+class RuleForm(forms.Form):
+    title = forms.CharField(label=_("Judul"), max_length=120)
+    action_type = forms.ChoiceField(label=_("Jenis aksi"), choices=ActionType.choices)
+    priority = forms.ChoiceField(label=_("Prioritas"), choices=Priority.choices)
+    reason_template = forms.CharField(label=_("Templat alasan"), max_length=300)
+    condition = forms.CharField(
+        label=_("Kondisi (JSON: daftar {fact, op, value})"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    related_entity_type = forms.ChoiceField(
+        label=_("Entitas terkait"), choices=RelatedEntity.choices, required=False
+    )
+    purpose = forms.ChoiceField(label=_("Tujuan kontak"), choices=ContactPurpose.choices)
+    channel = forms.ChoiceField(label=_("Kanal"), choices=ContactChannel.choices)
+    value = forms.FloatField(label=_("Nilai bisnis (value)"), min_value=0.01, max_value=10)
+    lever = forms.FloatField(label=_("Pengungkit (lever)"), min_value=0, max_value=10)
+    active = forms.BooleanField(label=_("Aktif"), required=False)
+
+    def clean_condition(self):
+        try:
+            return json.loads(self.cleaned_data["condition"])
+        except (ValueError, RecursionError):  # a nesting too deep is bad JSON too
+            raise forms.ValidationError(_("Kondisi harus JSON yang sah.")) from None

@@ -1,0 +1,401 @@
+"""Every NBA write: a decision on a recommendation (Accept / Reject / Snooze), its outcome, and
+a proposed change to a rule (four eyes through the workflow engine). Keyword-only, actor
+first; permission and scope, validation, write, event and audit in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.consent.contract import ContactChannel
+from amanah.core import events
+from amanah.core.errors import CONFLICT, NotFound, ServiceError
+from amanah.core.inputs import problem_in_text
+from amanah.customers.selectors import customer_for
+from amanah.iam import authz
+from amanah.insight.nba import conditions
+from amanah.insight.nba.evaluate import evaluate
+from amanah.insight.nba.models import (
+    ActionType,
+    ChangeStatus,
+    ContactPurpose,
+    Decision,
+    NbaDecision,
+    NbaRule,
+    NbaRuleChange,
+    Outcome,
+    Priority,
+    RelatedEntity,
+)
+from amanah.insight.policies import NBA_DECIDE, NBA_RULE_PROPOSE
+from amanah.sales.contract import activity_log
+from amanah.workflow.contract import transition_apply
+
+NBA_DECIDED = "insight.nba_decided"  # (actor, decision)
+NBA_OUTCOME = "insight.nba_outcome_recorded"  # (actor, decision)
+NBA_RULE_PROPOSED = "insight.nba_rule_proposed"  # (actor, change)
+REASON_MAX = 500
+SNOOZE_DAYS_MAX = 90
+TITLE_MAX = 120
+
+
+def _user(actor):
+    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
+
+
+def _label(actor) -> str:
+    return getattr(actor, "full_name", "") or getattr(actor, "username", "") or "system"
+
+
+def _reason(raw) -> str:
+    text = raw.strip() if isinstance(raw, str) else ""
+    if len(text) > REASON_MAX or problem_in_text(text):
+        raise ServiceError(
+            "reason_invalid",
+            _("Alasan maks. %d karakter, tanpa karakter kontrol.") % REASON_MAX,
+            field="reason",
+        )
+    return text
+
+
+def _not_current(why: str) -> ServiceError:
+    return ServiceError(CONFLICT, _("Rekomendasi ini tidak berlaku lagi: %s") % why)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _carry_out(actor, customer, rec) -> str:
+    """Accept: the matching work through the owning app's published service. Every action is
+    an RM activity on the customer (sales' ``activity_log``: on the 360 timeline), a call for
+    CALL, a note otherwise, tied to the lead when the recommendation is about one."""
+    lead = None
+    if rec.related_entity_type == RelatedEntity.LEAD:
+        from amanah.sales.models import Lead
+
+        lead = Lead.objects.visible_to(actor).filter(pk=rec.related_entity_id).first()
+    note = _("NBA diterima: %(title)s. %(reason)s") % {
+        "title": rec.title,
+        "reason": rec.reason_text,
+    }
+    activity = activity_log(
+        actor=actor,
+        customer=customer,
+        activity_type="CALL" if rec.action_type == ActionType.CALL else "NOTE",
+        note=note[:2000],
+        lead=lead,
+    )
+    return f"sales.RmActivity:{activity.pk}"
+
+
+@transaction.atomic
+def nba_decide(
+    *,
+    actor,
+    customer_id,
+    rule_code: str,
+    related_id: str = "",
+    decision: str,
+    reason: str = "",
+    snooze_days: int = 7,
+) -> NbaDecision:
+    """Decide on one of the recommendations currently shown for the customer. The customer is
+    re-evaluated under a per-customer lock: a recommendation no longer shown (its condition no
+    longer holds, the customer became uncontactable, someone decided it meanwhile) is refused
+    with ``conflict`` (409) and the reason."""
+    authz.require(actor, NBA_DECIDE)
+    customer = customer_for(actor=actor, customer_id=customer_id)
+    if decision not in Decision.values:
+        raise ServiceError(
+            "decision_invalid", _("Pilih terima, tolak atau tunda."), field="decision"
+        )
+    reason = _reason(reason)
+    if decision == Decision.SNOOZED and (
+        isinstance(snooze_days, bool)
+        or not isinstance(snooze_days, int)
+        or not 1 <= snooze_days <= SNOOZE_DAYS_MAX
+    ):
+        raise ServiceError(
+            "snooze_invalid",
+            _("Tunda 1–%d hari.") % SNOOZE_DAYS_MAX,
+            field="snooze_days",
+        )
+    with connection.cursor() as cursor:  # one decision at a time per customer
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"insight.nba:{customer.pk}"])
+    now = timezone.now()
+    result = evaluate(customer, actor, now=now)
+    if result.blocked:
+        raise _not_current("; ".join(result.blocked))
+    rec = next(
+        (
+            r
+            for r in result.items
+            if r.rule_code == rule_code and r.related_entity_id == (related_id or "")
+        ),
+        None,
+    )
+    if rec is None:
+        raise _not_current(_("tidak lagi ditampilkan untuk nasabah ini."))
+    row = NbaDecision(
+        customer=customer,
+        rule_id=rec.rule_code,
+        rule_version=rec.rule_version,
+        action_type=rec.action_type,
+        title=rec.title,
+        reason_text=rec.reason_text[:400],
+        priority=rec.priority,
+        related_entity_type=rec.related_entity_type,
+        related_entity_id=rec.related_entity_id,
+        score=rec.score,
+        factors=rec.factors,
+        decision=decision,
+        decision_reason=reason,
+        decided_by=_user(actor),
+        decided_by_label=_label(actor),
+        decided_at=now,
+    )
+    if decision == Decision.SNOOZED:
+        row.snoozed_until = now + timedelta(days=snooze_days)
+    if decision == Decision.ACCEPTED:
+        row.outcome = Outcome.PENDING
+        row.created_ref = _carry_out(actor, customer, rec)
+    row.save()
+    events.emit(NBA_DECIDED, actor=actor, decision=row)
+    audit.record(
+        actor=actor,
+        action=AuditAction.DECIDE_NBA,
+        obj=row,
+        meta={
+            "customer": str(customer.pk),
+            "rule": rec.rule_code,
+            "action_type": rec.action_type,
+            "decision": decision,
+            "score": rec.score,
+            "reason_length": len(reason),
+            "created": row.created_ref.split(":")[0] if row.created_ref else "",
+        },
+    )
+    return row
+
+
+def _settle(actor, decision: NbaDecision, outcome: str) -> None:
+    """SUCCESS or FAILED once, fed into the rule's propensity (counts, set-based)."""
+    decision.outcome, decision.outcome_at = outcome, timezone.now()
+    decision.save(update_fields=["outcome", "outcome_at"])
+    NbaRule.objects.filter(pk=decision.rule_id).update(
+        outcomes=F("outcomes") + 1,
+        successes=F("successes") + (1 if outcome == Outcome.SUCCESS else 0),
+    )
+    events.emit(NBA_OUTCOME, actor=actor, decision=decision)
+    audit.record(
+        actor=actor,
+        action=AuditAction.RECORD_NBA_OUTCOME,
+        obj=decision,
+        meta={"rule": decision.rule_id, "action_type": decision.action_type, "outcome": outcome},
+    )
+
+
+@transaction.atomic
+def nba_outcome_record(*, actor, customer_id, decision_id, outcome: str) -> NbaDecision:
+    """The outcome of an accepted recommendation (PENDING → SUCCESS or FAILED, once)."""
+    authz.require(actor, NBA_DECIDE)
+    customer = customer_for(actor=actor, customer_id=customer_id)
+    if outcome not in (Outcome.SUCCESS, Outcome.FAILED):
+        raise ServiceError("outcome_invalid", _("Pilih berhasil atau gagal."), field="outcome")
+    try:
+        row = (
+            NbaDecision.objects.visible_to(actor)
+            .select_for_update(of=("self",))
+            .filter(pk=decision_id, customer=customer)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        row = None
+    if row is None:  # the customer is in scope (above); the id is just a bad form value
+        raise ServiceError(
+            "decision_unknown",
+            _("Keputusan ini tidak ditemukan untuk nasabah ini."),
+            field="decision",
+        )
+    if row.decision != Decision.ACCEPTED or row.outcome != Outcome.PENDING:
+        raise ServiceError(CONFLICT, _("Hasil rekomendasi ini sudah tercatat."))
+    _settle(actor, row, outcome)
+    return row
+
+
+def outcome_from_lead(*, actor, obj, from_status, to_status, revert=False, **_ignored) -> None:
+    """Handler of ``sales.lead.transitioned``: a lead won after an accepted recommendation
+    about it is a SUCCESS, a lead lost a FAILED (in the lead move's transaction)."""
+    outcome = {"CLOSED_WON": Outcome.SUCCESS, "CLOSED_LOST": Outcome.FAILED}.get(to_status)
+    if outcome is None or revert:
+        return
+    pending = NbaDecision.objects.select_for_update(of=("self",)).filter(
+        related_entity_type=RelatedEntity.LEAD,
+        related_entity_id=str(obj.pk),
+        decision=Decision.ACCEPTED,
+        outcome=Outcome.PENDING,
+    )
+    for row in pending.order_by("pk"):
+        _settle(actor, row, outcome)
+
+
+# --------------------------------------------------------------------------- rule changes
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    action_type: str
+    title: str
+    reason_template: str
+    priority: str
+    condition: list = field(default_factory=list)
+    related_entity_type: str = ""
+    purpose: str = ContactPurpose.OFFER
+    channel: str = ContactChannel.PHONE
+    value: float = 1.0
+    lever: float = 1.0
+    active: bool = True
+
+
+def _choice(value, choices, code: str, field_name: str, message: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ServiceError(code, message, field=field_name)
+    return value
+
+
+def _factor(value, name: str, low: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= 10:
+        raise ServiceError("factor_invalid", _("%s harus angka 0–10.") % name, field=name.lower())
+    if low > 0 and value <= 0:
+        raise ServiceError("factor_invalid", _("%s harus lebih dari 0.") % name, field="value")
+    return float(value)
+
+
+def clean_rule(data: RuleInput) -> dict:
+    """The rule's fields as stored, or a refusal with the field (and fact) named."""
+    title = data.title.strip() if isinstance(data.title, str) else ""
+    if not title or len(title) > TITLE_MAX or problem_in_text(title):
+        raise ServiceError(
+            "title_invalid", _("Judul wajib, maks. %d karakter.") % TITLE_MAX, field="title"
+        )
+    return {
+        "action_type": _choice(
+            data.action_type,
+            ActionType.values,
+            "action_type_invalid",
+            "action_type",
+            _("Jenis aksi tidak dikenal."),
+        ),
+        "title": title,
+        "reason_template": conditions.clean_template(data.reason_template),
+        "priority": _choice(
+            data.priority,
+            Priority.values,
+            "priority_invalid",
+            "priority",
+            _("Prioritas tidak dikenal."),
+        ),
+        "condition": conditions.clean_condition(data.condition),
+        "related_entity_type": _choice(
+            data.related_entity_type or "",
+            RelatedEntity.values,
+            "related_invalid",
+            "related_entity_type",
+            _("Jenis entitas terkait tidak dikenal."),
+        ),
+        "purpose": _choice(
+            data.purpose,
+            ContactPurpose.values,
+            "purpose_invalid",
+            "purpose",
+            _("Tujuan kontak tidak dikenal."),
+        ),
+        "channel": _choice(
+            data.channel,
+            ContactChannel.values,
+            "channel_invalid",
+            "channel",
+            _("Kanal tidak dikenal."),
+        ),
+        "value": _factor(data.value, "Value", 0.01),
+        "lever": _factor(data.lever, "Lever", 0.0),
+        "active": bool(data.active),
+    }
+
+
+@transaction.atomic
+def nba_rule_propose(*, actor, rule_code: str, data: RuleInput) -> NbaRuleChange:
+    """MARKETING proposes new content for a rule; it changes nothing until a second person
+    approves it (``nba_rule_change_move``). One open proposal per rule."""
+    authz.require(actor, NBA_RULE_PROPOSE)
+    rule = (
+        NbaRule.objects.visible_to(actor).filter(pk=rule_code).first()
+        if isinstance(rule_code, str)
+        else None
+    )
+    if rule is None:
+        raise NotFound()
+    proposed = clean_rule(data)
+    try:
+        with transaction.atomic():
+            change = NbaRuleChange.objects.create(
+                rule=rule,
+                proposed=proposed,
+                proposed_by=_user(actor),
+                proposed_by_label=_label(actor),
+            )
+    except IntegrityError:
+        raise ServiceError(
+            "change_open", _("Aturan ini sudah punya usulan yang menunggu keputusan.")
+        ) from None
+    events.emit(NBA_RULE_PROPOSED, actor=actor, change=change)
+    audit.record(
+        actor=actor,
+        action=AuditAction.PROPOSE_NBA_RULE,
+        obj=change,
+        meta={
+            "rule": rule.code,
+            "fields": sorted(k for k, v in proposed.items() if getattr(rule, k) != v),
+        },
+    )
+    return change
+
+
+def change_on_apply(change: NbaRuleChange, *, transition, data, at) -> list[str]:
+    """Workflow hook: who decided; an approval writes the proposal into the rule."""
+    change.decided_by, change.decided_at = _user(data.get("actor")), at
+    if transition.to_status == ChangeStatus.APPROVED:
+        rule = NbaRule.objects.select_for_update(of=("self",)).get(pk=change.rule_id)
+        for name, value in change.proposed.items():
+            setattr(rule, name, value)
+        rule.version += 1
+        rule.updated_at = at
+        rule.save()
+        data["audit"]["rule_version"] = rule.version
+    return ["decided_by", "decided_at"]
+
+
+def made_by(change: NbaRuleChange, actor) -> bool:
+    user = _user(actor)
+    return user is not None and user.pk == change.proposed_by_id
+
+
+@transaction.atomic
+def nba_rule_change_move(*, actor, change_id, to: str) -> NbaRuleChange:
+    """Approve or reject a proposal through the workflow engine (permission, four eyes,
+    history, audit, event)."""
+    try:
+        change = NbaRuleChange.objects.visible_to(actor).filter(pk=change_id).first()
+    except (ValueError, TypeError, ValidationError):
+        change = None
+    if change is None:
+        raise NotFound()
+    return transition_apply(actor=actor, obj=change, to=to)
