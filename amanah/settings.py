@@ -60,6 +60,9 @@ AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
 ).resolve()
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 5)
+# UU PDP retention (amanah.privacy.retention): years after a customer's closure before a data
+# class is anonymised, e.g. {"CONTACT": 5, "IDENTITY": 10} (those are the defaults).
+PDP_RETENTION_YEARS: dict[str, int] = {}
 # Break-glass (amanah.breakglass): how long one grant opens a customer, and the shortest reason.
 BREAK_GLASS_MINUTES = env_int("AMANAH_BREAK_GLASS_MINUTES", 60)
 BREAK_GLASS_REASON_MIN = env_int("AMANAH_BREAK_GLASS_REASON_MIN", 20)
@@ -157,6 +160,7 @@ INSTALLED_APPS = [
     "amanah.surveys",
     "amanah.breakglass",
     "amanah.dashboards",
+    "amanah.privacy",
     "amanah.demo",
 ]
 

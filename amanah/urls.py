@@ -28,6 +28,7 @@ urlpatterns = [
     path("messaging/", include("amanah.messaging.urls")),
     path("insight/", include("amanah.insight.urls")),
     path("dasbor/", include("amanah.dashboards.urls")),
+    path("pdp/", include("amanah.privacy.urls")),
     path("notifications/", include("amanah.notifications.urls")),
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),

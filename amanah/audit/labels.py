@@ -163,6 +163,13 @@ META_LABELS: dict[str, str | Promise] = {
     "failures": _("Kegagalan berturut-turut"),
     "events": _("Peristiwa"),
     "host": _("Host"),
+    "sections": _("Bagian ekspor"),
+    "trail_rows": _("Baris jejak pemrosesan"),
+    "document": _("Dokumen (ID)"),
+    "format": _("Format"),
+    "data_class": _("Kelas data"),
+    "fields": _("Kolom"),
+    "late": _("Terlambat"),
 }
 
 # Meta keys whose values are codes of the object's own status field (a workflow move's from

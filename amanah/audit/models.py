@@ -121,6 +121,15 @@ class AuditAction(models.TextChoices):
     UPDATE_ARTICLE = "UPDATE_ARTICLE", _("Ubah draf artikel pengetahuan")
     SEND_SURVEY = "SEND_SURVEY", _("Kirim undangan survei")
     RECORD_SURVEY_RESPONSE = "RECORD_SURVEY_RESPONSE", _("Catat jawaban survei nasabah")
+    DSAR_EXPORT = "DSAR_EXPORT", _("Buat ekspor data subjek (UU PDP)")
+    DSAR_DOWNLOAD = "DSAR_DOWNLOAD", _("Unduh ekspor data subjek (UU PDP)")
+    REQUEST_CORRECTION = "REQUEST_CORRECTION", _("Catat permintaan koreksi data (UU PDP)")
+    APPLY_CORRECTION = "APPLY_CORRECTION", _("Setujui dan terapkan koreksi data (UU PDP)")
+    REJECT_CORRECTION = "REJECT_CORRECTION", _("Tolak permintaan koreksi data (UU PDP)")
+    RECORD_BREACH = "RECORD_BREACH", _("Catat insiden kegagalan pelindungan data pribadi")
+    NOTIFY_BREACH = "NOTIFY_BREACH", _("Catat pemberitahuan insiden data pribadi")
+    CLOSE_BREACH = "CLOSE_BREACH", _("Tutup insiden data pribadi")
+    ANONYMISE_CUSTOMER = "ANONYMISE_CUSTOMER", _("Anonimkan data nasabah (retensi)")
 
 
 class AuditLog(models.Model):

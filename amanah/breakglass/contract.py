@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop
 
 from amanah.audit.models import AuditAction
 from amanah.breakglass import selectors, services
+from amanah.breakglass import subject as _subject_section
 from amanah.breakglass.models import GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_DECIDE, BREAKGLASS_REQUEST, BREAKGLASS_VIEW
 from amanah.core import events, registry
@@ -74,3 +75,6 @@ declare_workflow(
         ),
     )
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("breakglass", _subject_section.SECTION)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from amanah.breakglass.models import OPEN_STATUSES, BreakGlassGrant, GrantStatus
 from amanah.breakglass.policies import BREAKGLASS_VIEW
 from amanah.core.actors import RowGrant
-from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
-from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
+from amanah.core.errors import NotFound
+from amanah.customers.models import Customer
+from amanah.customers.selectors import customer_by_cif_in_branches
 from amanah.iam import authz
 
 LIST_LIMIT = 200
@@ -39,24 +37,9 @@ def customer_by_cif(*, actor, cif: str) -> Customer:
     the same way (``not_found``: a 404 with the message next to the field).
 
     The requester does not see the customer yet (that is what they ask for), so the declared
-    scope of Customer cannot decide; the branch part of the actor's grants does.
-    """
-    missing = ServiceError(
-        NOT_FOUND, _("Tidak ada nasabah dengan CIF itu dalam scope Anda."), field="cif"
-    )
-    cif = (cif if isinstance(cif, str) else "").strip()
-    if not cif or problem_in_text(cif) or len(cif) > 40:
-        raise missing
-    identifier = (
-        CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
-        .select_related("customer")
-        .first()
-    )
-    if identifier is None or identifier.customer.is_merged:
-        raise missing
-    if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
-        raise missing
-    return identifier.customer
+    scope of Customer cannot decide; the branch part of the actor's grants does
+    (``customers.selectors.customer_by_cif_in_branches``)."""
+    return customer_by_cif_in_branches(actor=actor, cif=cif)
 
 
 def grant_get(*, actor, grant_id) -> BreakGlassGrant:

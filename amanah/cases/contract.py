@@ -17,6 +17,7 @@ from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.cases import dashboard, receipts, services
+from amanah.cases import subject as _subject_section
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory
 from amanah.cases.models import CaseStatus as S
 from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
@@ -557,3 +558,6 @@ def _case_names(ids: list[str]) -> dict[str, str]:
 
 # The audit viewer names a case by its number.
 register_object_labels("cases.Case", label=gettext_lazy("Kasus"), names=_case_names)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("cases", _subject_section.SECTION)

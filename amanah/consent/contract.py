@@ -31,6 +31,7 @@
 
 from __future__ import annotations
 
+from amanah.consent import subject as _subject_section
 from amanah.consent.contactability import (
     Contactability,
     ContactChannel,
@@ -92,3 +93,6 @@ events.declare(CHANNEL_OPTED_OUT)
 events.declare(SUPPRESSION_ADDED)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("consent", _subject_section.SECTION)

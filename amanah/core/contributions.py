@@ -222,3 +222,51 @@ class HomePage:
 
     permission: str
     view: Callable[..., object]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A live panel of a role dashboard (``registry.dashboard_panels``, key ``"<app>.<name>"``),
+    registered through ``dashboards.contract.register_panel``.
+
+    For what is not an aggregate: a few open items each with its own deadline (a personal-data
+    breach's 3×24 h notification timer), which a figure refreshed every so often would show
+    late. ``context(actor, now) -> dict`` reads the owning app's own selector — scoped by the
+    actor, bounded (a handful of rows, from an index), never a scan — and ``template`` renders
+    it. Shown when the role holds ``permission``; ``dashboard`` names the dashboard
+    (``"compliance"``).
+    """
+
+    label: str | Promise
+    permission: str
+    template: str
+    context: Callable[..., dict]
+    dashboard: str = "compliance"
+
+
+# --------------------------------------------------------------------------- UU PDP
+
+
+@dataclass(frozen=True)
+class SubjectSection:
+    """One app's part of a data subject's access export (UU 27/2022: the subject's right to
+    obtain their personal data and the history of its processing).
+
+    ``models`` are the model labels the section exports; ``rows(customer)`` answers
+    ``{model label: [row, …]}`` with **every** concrete field of each of the customer's rows
+    (``core.exports.stored_rows``), except ``withheld`` ones (``{model label: {field:
+    reason}}``: a wrapped key, a sealed copy of what the row shows in clear) — a test holds
+    each section to that. The rows are the customer's, unscoped: the authority for an export is
+    the privacy permission on that customer (checked by the privacy app before it asks), not
+    the reader's own view of each app. ``trail(customer)`` names the objects whose audit rows
+    belong to the processing trail: ``{object type: [ids]}`` (the customer, its cases …).
+    """
+
+    label: str | Promise
+    models: tuple[str, ...]
+    rows: Callable[[object], dict]
+    trail: Callable[[object], dict] = lambda customer: {}
+    withheld: dict = None  # {model label: {field: reason}}; None: nothing withheld
+
+    def withheld_of(self, model: str) -> dict:
+        return (self.withheld or {}).get(model, {})

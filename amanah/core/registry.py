@@ -165,3 +165,10 @@ document_owners = Registry("document owners")
 # "cases.Case" -> audit.labels.ObjectLabels: how the audit viewer names an object of that type
 # (case number, masked customer name …), registered through audit.contract.register_object_labels.
 audit_object_labels = Registry("audit object labels")
+# SubjectSection — one app's part of a data subject's access export under UU PDP (what it keeps
+# about a customer: every stored field, and the objects whose audit rows are the processing
+# trail), "cases.cases" -> section; read by the privacy app, which never names an app.
+subject_sections = Registry("data subject export sections")
+# Panel — a live panel of a dashboard: a handful of open items with a deadline that cannot wait
+# for the figures' refresh (a breach's notification timer), through dashboards.contract.
+dashboard_panels = Registry("dashboard panels")

@@ -22,6 +22,7 @@ from amanah.core.contributions import (
 )
 from amanah.core.masking import mask_name
 from amanah.customers import merge
+from amanah.customers import subject as _subject_section
 from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
 from amanah.customers.services import CUSTOMER_CLOSED
@@ -133,3 +134,6 @@ def _customer_names(ids: list[str]) -> dict[str, str]:
 
 # The audit viewer names a customer by the masked name, never the name itself.
 register_object_labels("customers.Customer", label=_("Nasabah"), names=_customer_names)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("customers", _subject_section.SECTION)

@@ -59,6 +59,9 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
+    # When master data last closed the customer (NULL while open): the retention clock of
+    # UU PDP data classes (privacy's retention job).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 

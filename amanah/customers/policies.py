@@ -41,6 +41,11 @@ MERGE_PROPOSE = declare(
 MERGE_APPROVE = declare(
     "customer.merge.approve", _("Setujui penggabungan nasabah"), default_roles=(R.SUPERVISOR,)
 )
+# No role by default: the retention job's own actor anonymises (privacy.retention).
+CUSTOMER_ANONYMISE = declare(
+    "customer.anonymise",
+    _("Anonimkan data nasabah yang masa retensinya habis (tugas retensi UU PDP)"),
+)
 
 
 def is_portfolio_scoped(actor) -> bool:

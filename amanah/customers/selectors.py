@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit, scopes
-from amanah.core.errors import NotFound, RateLimited, ServiceError
+from amanah.core.errors import NOT_FOUND, NotFound, RateLimited, ServiceError
+from amanah.core.inputs import problem_in_text
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
@@ -199,3 +200,27 @@ def customer_for(*, actor, customer_id) -> Customer:
         with transaction.atomic():
             audit.record(actor=actor, action=AuditAction.BREAK_GLASS_ACCESS, obj=customer)
     return customer
+
+
+def customer_by_cif_in_branches(*, actor, cif) -> Customer:
+    """The customer with this CIF among the actor's branches, for a role that acts on a
+    customer it does not see on the customer pages (a break-glass request, a data subject's
+    access export): the declared scope of Customer cannot decide, the branch part of the
+    actor's grants does. Missing, merged and outside are refused alike (``not_found``: a 404
+    with the message next to the field)."""
+    missing = ServiceError(
+        NOT_FOUND, _("Tidak ada nasabah dengan CIF itu dalam scope Anda."), field="cif"
+    )
+    cif = (cif if isinstance(cif, str) else "").strip()
+    if not cif or problem_in_text(cif) or len(cif) > 40:
+        raise missing
+    identifier = (
+        CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
+        .select_related("customer")
+        .first()
+    )
+    if identifier is None or identifier.customer.is_merged:
+        raise missing
+    if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
+        raise missing
+    return identifier.customer

@@ -13,3 +13,10 @@ DASHBOARD_DIRECTOR = declare(
     _("Dasbor direksi (angka agregat, tanpa data pribadi)"),
     default_roles=(R.DIRECTOR,),
 )
+# The compliance officer's dashboard: live panels with deadlines (a personal-data breach's
+# notification timer) contributed by the apps; each panel also needs its own permission.
+DASHBOARD_COMPLIANCE = declare(
+    "dashboard.compliance",
+    _("Dasbor kepatuhan (tenggat UU PDP dan lainnya)"),
+    default_roles=(R.COMPLIANCE,),
+)

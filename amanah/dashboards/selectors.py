@@ -18,10 +18,10 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from amanah.core import registry
-from amanah.core.contributions import Figure, Ratio, Widget
+from amanah.core.contributions import Figure, Panel, Ratio, Widget
 from amanah.core.errors import NotFound
 from amanah.dashboards.models import WidgetFigure
-from amanah.dashboards.policies import DASHBOARD_DIRECTOR
+from amanah.dashboards.policies import DASHBOARD_COMPLIANCE, DASHBOARD_DIRECTOR
 from amanah.iam import authz
 from amanah.iam.models import Branch
 
@@ -143,3 +143,21 @@ def director_widget_get(actor, key: str) -> tuple[str, Widget]:
     if not _may_see(actor, widget):
         raise NotFound(_("Widget tidak ditemukan."))
     return key, widget
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    key: str
+    panel: Panel
+    context: dict
+
+
+def compliance_dashboard(actor, now: datetime) -> list[ShownPanel]:
+    """The live panels of the compliance dashboard whose permission the actor holds, each
+    with its own (scoped, bounded) context."""
+    authz.require(actor, DASHBOARD_COMPLIANCE)
+    return [
+        ShownPanel(key, panel, panel.context(actor, now))
+        for key, panel in registry.dashboard_panels.items()
+        if panel.dashboard == "compliance" and authz.has_perm(actor, panel.permission)
+    ]

@@ -1,4 +1,5 @@
-"""The director's dashboard (also the director's home page) and each widget's CSV."""
+"""The director's dashboard (also the director's home page) and each widget's CSV; the compliance
+dashboard (compliance's home page): live panels read from the primary, a deadline being current.
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from amanah.core.replica import reads_from_replica
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
 from amanah.dashboards import selectors, services
-from amanah.dashboards.policies import DASHBOARD_DIRECTOR
+from amanah.dashboards.policies import DASHBOARD_COMPLIANCE, DASHBOARD_DIRECTOR
 
 
 @reads_from_replica()
@@ -50,3 +51,19 @@ def widget_csv(request, key: str):
         header,
         ([*(cell.text for cell in row), refreshed] for row in shown.rows),
     )
+
+
+def _compliance_page(request):
+    panels = selectors.compliance_dashboard(request.user, timezone.now())
+    return render(request, "dashboards/compliance.html", {"panels": panels, "zone": zone_label()})
+
+
+@requires(DASHBOARD_COMPLIANCE)
+def compliance(request):
+    """Live panels with deadlines (a breach's notification timer), in the reader's zone."""
+    return _compliance_page(request)
+
+
+def compliance_home(request):
+    """The home page of a role holding DASHBOARD_COMPLIANCE (``core.views.home`` checked it)."""
+    return _compliance_page(request)

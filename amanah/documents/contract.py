@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import QuickAction
+from amanah.documents import subject as _subject_section
 from amanah.documents.doctypes import TYPES, DocumentStatus
 from amanah.documents.owners import OwnerKind, register_owner
 from amanah.documents.policies import (
@@ -171,3 +172,6 @@ registry.quick_actions.register(
         lambda customer: reverse("documents:owner", args=["customers.Customer", customer.pk]),
     ),
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("documents", _subject_section.SECTION)

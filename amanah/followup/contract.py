@@ -19,6 +19,7 @@ from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.customers.services import CUSTOMER_CLOSED
 from amanah.followup import handlers, notify
+from amanah.followup import subject as _subject_section
 from amanah.followup.assign import MEMBERS_ROTATED
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
 from amanah.followup.report import REPORT_SENT
@@ -61,3 +62,6 @@ registry.navigation.register(
     NavItem(_("Pantauan rotasi"), "followup:dashboard", DESK_MONITOR, "main"),
     order=63,
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("followup", _subject_section.SECTION)

@@ -16,6 +16,7 @@ from amanah.core import events, registry
 from amanah.core.contributions import Alert, Card, NavItem
 from amanah.iam import authz
 from amanah.insight import selectors, services
+from amanah.insight import subject as _subject_section
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.evaluate import evaluate as nba_evaluate
@@ -173,3 +174,6 @@ registry.navigation.register(
     NavItem(gettext_lazy("Aturan NBA"), "insight:nba_rules", NBA_RULE_VIEW, "admin"),
     order=261,
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("insight", _subject_section.SECTION)

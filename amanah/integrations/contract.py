@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
 from amanah.integrations.intake import on_inbound_received
 from amanah.integrations.models import InboundIntake
@@ -70,3 +71,6 @@ def move_intakes(absorbed, survivor) -> int:
 
 
 registry.merge_movers.register("integrations.intakes", move_intakes)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("integrations", _subject_section.SECTION)

@@ -22,6 +22,7 @@ from amanah.core.contributions import (
     in_window,
 )
 from amanah.marketing import policies, sending, services
+from amanah.marketing import subject as _subject_section
 from amanah.marketing.models import (
     OUTCOME_TYPES,
     Campaign,
@@ -265,3 +266,6 @@ def _campaign_names(ids: list[str]) -> dict[str, str]:
 
 # The audit viewer names a campaign by its name.
 register_object_labels("marketing.Campaign", label=gettext_lazy("Kampanye"), names=_campaign_names)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("marketing", _subject_section.SECTION)

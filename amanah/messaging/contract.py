@@ -44,6 +44,7 @@ from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab
 from amanah.core.permissions import SIGNED_IN
 from amanah.messaging import notices, service_window, template_services
+from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
@@ -222,3 +223,6 @@ events.on("cases.sla_digest", notices.sla_digest, deferred=True)
 events.on("customers.merge_proposed", notices.merge_proposed)
 events.on("customers.merge.transitioned", notices.merge_decided)
 events.on("messaging.template_version.transitioned", notices.template_version_moved)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("messaging", _subject_section.SECTION)

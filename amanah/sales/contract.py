@@ -24,6 +24,7 @@ from amanah.core.contributions import (
 )
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.sales import followups, scoring, services
+from amanah.sales import subject as _subject_section
 from amanah.sales.followups import followup_for_closed_case
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
@@ -305,3 +306,6 @@ events.on(
     services.conversion_on_won,
     key="sales.opportunity_won_converts",
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("sales", _subject_section.SECTION)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, TemplateVariable
 from amanah.surveys import handlers, selectors
+from amanah.surveys import subject as _subject_section
 from amanah.surveys.models import SurveyInvitation
 from amanah.surveys.policies import SURVEY_REPORT, SURVEY_VIEW
 from amanah.surveys.services import INVITATION_SENT, RESPONSE_RECORDED
@@ -78,3 +79,6 @@ for name, variable in (
     ),
 ):
     registry.template_variables.register(name, variable)
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("surveys", _subject_section.SECTION)

@@ -29,6 +29,7 @@ PAGES = {
     "followup": ("followup:dashboard", R.SUPERVISOR),
     "surveys": ("surveys:dashboard", R.SUPERVISOR),
     "integrations": ("integrations:system_list", R.ADMIN),
+    "privacy": ("privacy:dsar_list", R.COMPLIANCE),
 }
 
 

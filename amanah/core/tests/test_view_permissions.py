@@ -20,6 +20,7 @@ from amanah.iam.models import RolePermission
 from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
 from amanah.knowledge import testing as knowledge_testing
+from amanah.privacy import testing as privacy_testing
 
 R = RoleKey
 
@@ -447,6 +448,69 @@ CASES = [
         out_of_scope=breakglass_testing.grant_kwargs("emergency_b"),
         data=lambda w: {"note": "sesuai prosedur"},
         ok_status=(303,),
+    ),
+    ViewCase("dashboards:compliance", "dashboard.compliance"),
+    ViewCase("privacy:dsar_list", "privacy.dsar"),
+    ViewCase(
+        "privacy:dsar_create",
+        "privacy.dsar",
+        method="post",
+        data=lambda w: {"cif": "TIDAKADA", "reference": privacy_testing.REFERENCE},
+        ok_status=(404,),  # an unknown CIF: the form again, with the reason next to it
+    ),
+    ViewCase(
+        "privacy:dsar_detail",
+        "privacy.dsar",
+        kwargs=privacy_testing.kwargs("dsar_a", "request_id"),
+        out_of_scope=privacy_testing.kwargs("dsar_b", "request_id"),
+    ),
+    ViewCase(
+        "privacy:dsar_download",
+        "privacy.dsar",
+        method="post",
+        kwargs=privacy_testing.kwargs("dsar_a", "request_id"),
+        out_of_scope=privacy_testing.kwargs("dsar_b", "request_id"),
+        data=lambda w: {"format": "json", "reason": "Permintaan akses nasabah"},
+        role=R.COMPLIANCE,
+    ),
+    ViewCase("privacy:correction_list", "privacy.correction.review"),
+    ViewCase(
+        "privacy:correction_new",
+        "privacy.correction.request",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
+    ViewCase(
+        "privacy:correction_decide",
+        "privacy.correction.review",
+        method="post",
+        kwargs=privacy_testing.kwargs("correction_a", "correction_id"),
+        out_of_scope=privacy_testing.kwargs("correction_b", "correction_id"),
+        data=lambda w: {"decision": "reject", "note": "bukti tidak cukup"},
+        ok_status=(303,),
+    ),
+    ViewCase("privacy:breach_list", "privacy.breach.view"),
+    ViewCase(
+        "privacy:breach_create",
+        "privacy.breach.manage",
+        method="post",
+        data=lambda w: {"title": "x"},
+        ok_status=(400,),  # the form again, with what is missing
+    ),
+    ViewCase(
+        "privacy:breach_notify",
+        "privacy.breach.manage",
+        method="post",
+        kwargs=privacy_testing.kwargs("incident", "incident_id"),
+        data=lambda w: {"note": "Nasabah dan Komdigi diberi tahu lewat surat resmi."},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "privacy:breach_close",
+        "privacy.breach.manage",
+        method="post",
+        kwargs=privacy_testing.kwargs("incident", "incident_id"),
+        ok_status=(303,),  # still open: refused with a message, back to the list
     ),
     ViewCase("followup:my", "followdesk.work"),
     ViewCase("followup:dashboard", "followdesk.monitor"),

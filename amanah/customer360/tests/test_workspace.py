@@ -191,8 +191,14 @@ def test_quick_actions_follow_the_role(customer, make_user, branch_a):
         "Buat kasus",
         "Dokumen",
         "Buat lead",
+        "Koreksi data (UU PDP)",
     ]
-    assert [label for label, _url in rm_view.actions] == ["Dokumen", "Catat aktivitas", "Buat lead"]
+    assert [label for label, _url in rm_view.actions] == [
+        "Dokumen",
+        "Catat aktivitas",
+        "Buat lead",
+        "Koreksi data (UU PDP)",
+    ]
 
 
 def test_relations_are_shown_both_ways(customer, make_user, system, branch_a):
