@@ -1,5 +1,5 @@
 """The director's dashboard (also the director's home page) and each widget's CSV; the compliance
-dashboard (compliance's home page): live panels read from the primary, a deadline being current.
+dashboard (compliance's home page): live panels read from the primary, a deadline being current."""
 
 from __future__ import annotations
 
