@@ -62,6 +62,33 @@ class RootCause(models.TextChoices):
     EXTERNAL = "EXTERNAL", _("Pihak eksternal")
 
 
+class ResolutionCode(models.Model):
+    """How a complaint was resolved, from a configured list (data, not free text): the resolve
+    move (the final response) requires one of the active codes (``services.resolution_ready``).
+    ``label`` is Indonesian, ``label_en`` the English one (empty: the Indonesian is shown).
+    A code in use is never deleted, only retired (``active``): closed cases keep theirs."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    label = models.CharField(max_length=80)
+    label_en = models.CharField(max_length=80, blank=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+
 class CaseCategory(models.Model):
     """Complaint category (seed 003 Bab 13.5); sensitive ones (FRAUD_SCAM) show only a summary
     to roles without the permission, and make the customer ineligible for campaigns."""
@@ -262,7 +289,10 @@ class Case(models.Model):
 
 
 class ActivityType(models.TextChoices):
-    NOTE = "NOTE", _("Catatan")
+    NOTE = "NOTE", _("Catatan internal")  # staff only: never shown to the customer
+    # A reply sent to the customer through the messaging hub (``messaging.case_replies``):
+    # what the customer was told, on which channel; the message itself is on the Komunikasi tab.
+    REPLY = "REPLY", _("Balasan ke nasabah")
     ASSIGN = "ASSIGN", _("Penugasan")
     ESCALATE = "ESCALATE", _("Eskalasi")
     STATUS_CHANGE = "STATUS_CHANGE", _("Perubahan status")

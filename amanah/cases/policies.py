@@ -16,6 +16,13 @@ CASE_UPDATE = declare(
     _("Tangani kasus: catatan, status, lampiran, jawaban akhir"),
     default_roles=(R.AGENT, R.SUPERVISOR),
 )
+# A reply to the customer from the case page goes out through the messaging hub (a template,
+# the contact rule); apart from an internal note, which only staff ever read.
+CASE_REPLY = declare(
+    "case.reply",
+    _("Balas nasabah dari halaman kasus (melalui hub pesan, dengan templat)"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
 CASE_CLOSE = declare(
     "case.close", _("Tutup kasus (jawaban akhir wajib)"), default_roles=(R.AGENT, R.SUPERVISOR)
 )

@@ -28,6 +28,7 @@ from amanah.cases.models import (
     CaseStatus,
     Channel,
     Priority,
+    ResolutionCode,
     RootCause,
     SlaPolicy,
 )
@@ -56,7 +57,6 @@ CASE_CREATED = "cases.case_created"
 CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
 EVIDENCE = "EVIDENCE"  # the document type of a file given with a complaint
 MIN_REASON = 10  # an escalation's reason, at least
-RESOLUTION_CODE_MAX = 40
 
 
 @dataclass
@@ -245,6 +245,24 @@ def final_response_long_enough(case: Case, data: dict) -> bool:
     return len((data.get("final_response") or "").strip()) >= FINAL_RESPONSE_MIN_LENGTH
 
 
+def normalise_resolution_code(code) -> str:
+    return (code or "").strip().upper() if isinstance(code, str) else ""
+
+
+def is_resolution_code(code) -> bool:
+    """One of the configured, active resolution codes (``ResolutionCode``); free text is not."""
+    code = normalise_resolution_code(code)
+    return bool(code) and ResolutionCode.objects.filter(code=code, active=True).exists()
+
+
+def resolution_ready(case: Case, data: dict) -> bool:
+    """Guard of → RESOLVED: a real answer to the customer and a resolution code from the
+    configured list (``ResolutionCode``), never free text."""
+    return final_response_long_enough(case, data) and is_resolution_code(
+        data.get("resolution_code")
+    )
+
+
 def has_escalation_reason(case: Case, data: dict) -> bool:
     """Guard of → ESCALATED: why the case goes up, in a sentence."""
     return len((data.get("reason") or "").strip()) >= MIN_REASON
@@ -297,8 +315,18 @@ def _worked_on(case: Case, actor, previous: str, data: dict, at) -> list[str]:
 def _resolved(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     """The final response (saved by the engine as the move's required field) resolves it."""
     case.resolved_at = at
-    _log(case, actor, ActivityType.FINAL_RESPONSE, case.final_response)
-    data["audit"].update(length=len(case.final_response), within_sla=at <= case.sla_due_at)
+    _log(
+        case,
+        actor,
+        ActivityType.FINAL_RESPONSE,
+        case.final_response,
+        **{"from": previous, "to": S.RESOLVED, "resolution_code": case.resolution_code},
+    )
+    data["audit"].update(
+        length=len(case.final_response),
+        within_sla=at <= case.sla_due_at,
+        resolution_code=case.resolution_code,
+    )
     return ["resolved_at", *_first_response(case, at)]
 
 
@@ -553,6 +581,58 @@ def case_add_note(*, actor, case: Case, message: str, from_customer: bool = Fals
     return activity
 
 
+REPLY_MAX = 1000  # messaging's longest template value: a reply is one placeholder of its template
+
+
+def case_for_reply(*, actor, case_id) -> Case:
+    """The case a reply is written on, locked for the reply's transaction (lock order: this row
+    first, the audit chain last). Permission ``case.reply``, the case in the actor's scope and
+    its details open to them (a sensitive case's complainant hears only from who may read it);
+    a closed or cancelled case takes no reply (reopen it first). Messaging calls this."""
+    from amanah.cases.policies import CASE_REPLY
+    from amanah.cases.sensitivity import may_see_sensitive
+
+    authz.require(actor, CASE_REPLY)
+    case = _locked_in_scope(actor, Case(pk=case_id))
+    if not may_see_sensitive(actor, case):
+        raise NotFound()
+    if case.status in (S.CLOSED, S.CANCELLED):
+        raise ServiceError(
+            "case_not_open", _("Kasus sudah ditutup; buka kembali untuk membalas nasabah.")
+        )
+    return case
+
+
+def check_reply_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("reply_required", _("Tulis balasan untuk nasabah."), field="text")
+    if len(text) > REPLY_MAX:
+        raise ServiceError(
+            "reply_too_long", _("Balasan maks. %d karakter.") % REPLY_MAX, field="text"
+        )
+    if any(not ch.isprintable() and ch not in "\n\r\t" for ch in text):
+        raise ServiceError("reply_invalid", _("Balasan berisi karakter kendali."), field="text")
+    return text
+
+
+def case_reply_log(*, actor, case: Case, text: str, channel: str, template: str) -> CaseActivity:
+    """The REPLY line of a reply the messaging hub has just queued (in its transaction, on the
+    row ``case_for_reply`` locked): what the customer was told and on which channel. A reply
+    is the case's first response when nothing answered before; UPDATE_CASE (no text)."""
+    if case.first_responded_at is None:
+        case.first_responded_at = timezone.now()
+        _touch(case, "first_responded_at")
+    activity = _log(case, actor, ActivityType.REPLY, text, channel=channel, template=template)
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={"activity": "REPLY", "channel": channel, "length": len(text)},
+    )
+    return activity
+
+
 def case_log_document(*, actor, document, version) -> None:
     """On ``documents.version_stored``: a document (or a new version) of a case goes into
     the case's activity log as ATTACHMENT, in the upload's transaction. The upload itself is
@@ -570,8 +650,27 @@ def case_log_document(*, actor, document, version) -> None:
     )
 
 
-def case_final_response(*, actor, case: Case, text: str) -> Case:
-    """The answer given to the customer (≥ 20 characters): the move → RESOLVED; FINAL_RESPONSE."""
+def _checked_resolution_code(code) -> str:
+    code = normalise_resolution_code(code)
+    if not code:
+        raise ServiceError(
+            "resolution_code_required",
+            _("Pilih kode penyelesaian dari daftar."),
+            field="resolution_code",
+        )
+    if not is_resolution_code(code):
+        raise ServiceError(
+            "resolution_code_invalid",
+            _("Kode penyelesaian tidak ada dalam daftar yang berlaku."),
+            field="resolution_code",
+        )
+    return code
+
+
+def case_final_response(*, actor, case: Case, text: str, resolution_code: str) -> Case:
+    """The answer given to the customer (≥ 20 characters) with how the complaint was resolved
+    (a code from the configured list): the move → RESOLVED; FINAL_RESPONSE. Cannot be undone
+    by the agent (reopening is the supervisor's), so the page asks for a confirmation first."""
     text = (text or "").strip()
     if len(text) < FINAL_RESPONSE_MIN_LENGTH:
         raise ServiceError(
@@ -579,14 +678,19 @@ def case_final_response(*, actor, case: Case, text: str) -> Case:
             _("Jawaban akhir minimal %d karakter.") % FINAL_RESPONSE_MIN_LENGTH,
             field="final_response",
         )
-    return transition_apply(actor=actor, obj=case, to=S.RESOLVED, final_response=text)
+    code = _checked_resolution_code(resolution_code)
+    return transition_apply(
+        actor=actor, obj=case, to=S.RESOLVED, final_response=text, resolution_code=code
+    )
 
 
 @transaction.atomic
-def case_close(*, actor, case: Case, resolution_code: str) -> Case:
+def case_close(*, actor, case: Case, resolution_code: str = "") -> Case:
     """Close a resolved case: the move RESOLVED → CLOSED; CLOSE_CASE, then ``cases.case_closed``.
 
     Without a final response it is refused — here, by the move's guard and by the database.
+    The resolution code is the one chosen with the final response; a code given here must be
+    that one (a case resolved before codes were required takes one from the list now).
     """
     case = _locked_in_scope(actor, case)
     if not has_final_response(case, {}):
@@ -595,11 +699,18 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
             _("Kasus tidak dapat ditutup sebelum jawaban akhir diisi."),
             field="final_response",
         )
-    code = (resolution_code or "").strip().upper()
-    if not code or len(code) > RESOLUTION_CODE_MAX:
-        raise ServiceError(
-            "resolution_code_required", _("Kode penyelesaian wajib diisi."), field="resolution_code"
-        )
+    given = normalise_resolution_code(resolution_code)
+    if case.resolution_code:
+        if given and given != case.resolution_code:
+            raise ServiceError(
+                "resolution_code_mismatch",
+                _("Kode penyelesaian sudah dipilih bersama jawaban akhir (%s).")
+                % case.resolution_code,
+                field="resolution_code",
+            )
+        code = case.resolution_code
+    else:
+        code = _checked_resolution_code(given)
     case = transition_apply(actor=actor, obj=case, to=S.CLOSED, resolution_code=code)
     # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction, after the close.
     events.emit("cases.case_closed", actor=actor, case=case)
@@ -751,6 +862,43 @@ def case_set_root_cause(*, actor, case: Case, root_cause: str) -> Case:
 
 
 # --------------------------------------------------------------------------- configuration (ADMIN)
+
+
+@transaction.atomic
+def resolution_code_save(
+    *, actor, code: str, label: str, label_en: str = "", active: bool = True, position: int = 0
+) -> ResolutionCode:
+    """Add or change a resolution code of the configured list (ADMIN); CHANGE_WORKFLOW. A
+    code is retired (``active`` off), never deleted: closed cases keep theirs."""
+    from amanah.cases.policies import SLA_MANAGE
+
+    authz.require(actor, SLA_MANAGE)
+    code, label, label_en = (
+        normalise_resolution_code(code),
+        (label or "").strip(),
+        (label_en or "").strip(),
+    )
+    if not code or not code.replace("_", "").isalnum() or not code.isascii() or len(code) > 40:
+        raise ServiceError(
+            "code_invalid", _("Kode huruf/angka/garis bawah, maks. 40."), field="code"
+        )
+    if not label or len(label) > 80 or len(label_en) > 80:
+        raise ServiceError(
+            "label_required", _("Label Indonesia wajib diisi (maks. 80)."), field="label"
+        )
+    if not isinstance(position, int) or not 0 <= position <= 1000:
+        raise ServiceError("position_invalid", _("Urutan 0–1000."), field="position")
+    row, created = ResolutionCode.objects.update_or_create(
+        code=code,
+        defaults={"label": label, "label_en": label_en, "active": active, "position": position},
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=row,
+        meta={"resolution_code": code, "created": created, "active": active},
+    )
+    return row
 
 
 @transaction.atomic

@@ -29,10 +29,11 @@ from amanah.cases.forms import (
     OjkPeriodForm,
     QueueFilterForm,
     ReopenForm,
+    ResolutionCodeForm,
     RootCauseForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import Case, CaseCategory, CaseStatus, SlaPolicy
+from amanah.cases.models import Case, CaseCategory, CaseStatus, ResolutionCode, SlaPolicy
 from amanah.cases.panels import panels_for
 from amanah.cases.policies import (
     CASE_ASSIGN,
@@ -147,6 +148,9 @@ def _detail_context(request, case, **forms):
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
+        "resolution": ResolutionCode.objects.filter(code=case.resolution_code).first()
+        if case.resolution_code
+        else None,
         # The case's documents and the link to their page; None hides both (permission-aware).
         "documents": documents.owner_documents(actor, services.CASE_OWNER, case),
         "evidence_type": services.EVIDENCE,
@@ -233,7 +237,12 @@ def change_status(request, case_id):
 @require_POST
 def final_response(request, case_id):
     def respond(case, data):
-        services.case_final_response(actor=request.user, case=case, text=data["final_response"])
+        services.case_final_response(
+            actor=request.user,
+            case=case,
+            text=data["final_response"],
+            resolution_code=data["resolution_code"],
+        )
         return _("Jawaban akhir dicatat; kasus berstatus Selesai.")
 
     return _act(request, case_id, CASE_UPDATE, respond, FinalResponseForm, "final_form")
@@ -479,6 +488,7 @@ def sla_settings(request):
     sent = request.POST.get("form") if request.method == "POST" else None
     policy_form = SlaPolicyForm(request.POST if sent == "policy" else None)
     category_form = CategoryForm(request.POST if sent == "category" else None)
+    resolution_form = ResolutionCodeForm(request.POST if sent == "resolution" else None)
     back = reverse("cases:sla_settings")
 
     def save_policy(d):
@@ -499,8 +509,14 @@ def sla_settings(request):
         services.category_save(actor=request.user, **d)
         return Done(back, _("Kategori disimpan."))
 
+    def save_resolution(d):
+        services.resolution_code_save(actor=request.user, **d)
+        return Done(back, _("Kode penyelesaian disimpan."))
+
     def context():
         return {
+            "resolution_codes": ResolutionCode.objects.all(),
+            "resolution_form": resolution_form,
             "categories": CaseCategory.objects.all(),
             "policies": SlaPolicy.objects.filter(active=True)
             .select_related("category")
@@ -516,7 +532,11 @@ def sla_settings(request):
         return submit_form(
             request, category_form, save_category, template=template, context=context
         )
-    # A GET, or a POST that names neither form: the page (400 for the latter).
+    if sent == "resolution":
+        return submit_form(
+            request, resolution_form, save_resolution, template=template, context=context
+        )
+    # A GET, or a POST that names none of the forms: the page (400 for the latter).
     return render(request, template, context(), status=400 if request.method == "POST" else 200)
 
 

@@ -221,12 +221,20 @@ CASES = [
             (
                 "final_response",
                 "case.update",
-                lambda w: {"final_response": "Dana sudah dikembalikan ke rekening."},
+                lambda w: {
+                    "final_response": "Dana sudah dikembalikan ke rekening.",
+                    "resolution_code": "REFUND",
+                    "confirm": "on",
+                },
             ),
-            ("close", "case.close", lambda w: {"resolution_code": "REFUND"}),
+            ("close", "case.close", lambda w: {"resolution_code": "REFUND", "confirm": "on"}),
             ("assign", "case.assign", lambda w: {"assignee": str(w["staff_a"].pk)}),
             ("reopen", "case.reopen", lambda w: {"reason": "nasabah belum menerima dana"}),
-            ("cancel_duplicate", "case.close", lambda w: {"duplicate_of": "PGD-2026-000001"}),
+            (
+                "cancel_duplicate",
+                "case.close",
+                lambda w: {"duplicate_of": "PGD-2026-000001", "confirm": "on"},
+            ),
             ("escalate", "case.assign", lambda w: {"reason": "butuh unit kartu pusat"}),
             (
                 "extend",
@@ -236,6 +244,16 @@ CASES = [
             ("root_cause", "case.root_cause", lambda w: {"root_cause": "SYSTEM_BUG"}),
         ]
     ],
+    ViewCase(
+        "messaging:case_reply",
+        "case.reply",
+        method="post",
+        kwargs=lambda w: {"case_id": w["case_a"].pk},
+        out_of_scope=lambda w: {"case_id": w["case_b"].pk},
+        data=lambda w: {"channel": "EMAIL", "text": "Dana Anda sedang kami telusuri."},
+        ok_status=(303,),  # sent, or refused with the reason flashed — never 403/404
+        role=R.SUPERVISOR,
+    ),
     *[
         ViewCase(
             f"documents:{name}",

@@ -247,7 +247,9 @@ def test_a_receipt_whose_case_is_gone_fails_for_good_and_the_batch_goes_on():
 def _move(actor, case, capture, to, **data):
     with at(TUESDAY_10), committed(capture):
         if to == "RESOLVED":
-            cases.case_final_response(actor=actor, case=case, text=data["text"])
+            cases.case_final_response(
+                actor=actor, case=case, text=data["text"], resolution_code="REFUND"
+            )
         else:
             cases.case_change_status(actor=actor, case=case, to_status=to)
 
