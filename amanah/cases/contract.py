@@ -26,6 +26,7 @@ from amanah.cases.policies import (
     CASE_CLOSE,
     CASE_DASHBOARD,
     CASE_DASHBOARD_OJK,
+    CASE_INTAKE_ANY_BRANCH,
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_UPDATE,
@@ -237,6 +238,11 @@ events.declare(SLA_DIGEST)
 
 registry.navigation.register(
     "cases.mine", NavItem(gettext_lazy("Kasus saya"), "cases:mine", CASE_VIEW), order=19
+)
+registry.navigation.register(
+    "cases.intake_find",
+    NavItem(gettext_lazy("Pengaduan cabang lain"), "cases:intake_find", CASE_INTAKE_ANY_BRANCH),
+    order=21,
 )
 registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20

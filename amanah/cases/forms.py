@@ -109,6 +109,7 @@ class QueueFilterForm(forms.Form):
     )
     category = forms.ChoiceField(label=_("Kategori"), required=False)
     overdue = forms.BooleanField(label=_("Hanya yang terlambat"), required=False)
+    who = forms.ChoiceField(label=_("Penanganan"), required=False)
     number = forms.CharField(label=_("No. kasus"), required=False, max_length=40)
 
     def __init__(self, *args, branches, **kwargs):
@@ -119,6 +120,13 @@ class QueueFilterForm(forms.Form):
         self.fields["category"].choices = [("", _("Semua"))] + [
             (c.code, c.name) for c in CaseCategory.objects.all()
         ]
+        from amanah.cases.selectors import Who
+
+        self.fields["who"].choices = [("", _("Semua"))] + Who.choices
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("Nama filter"), max_length=60)
 
 
 class SlaPolicyForm(forms.Form):

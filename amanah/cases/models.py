@@ -9,7 +9,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.cases.policies import CASE_QUEUE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import scopes
 
 FINAL_RESPONSE_MIN_LENGTH = 20
@@ -160,8 +160,20 @@ class Case(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
+    # The branch that took the complaint and handles it (its calendar runs the SLA clock).
     branch = models.ForeignKey(
         "iam.Branch", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    # The customer's home branch when the complaint was taken at another branch (complaints are
+    # accepted at any office): the case is seen there too. Null when it is the same branch, so
+    # the partial index below holds only those few cases.
+    customer_branch = models.ForeignKey(
+        "iam.Branch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     channel = models.CharField(max_length=12, choices=Channel.choices)
     category = models.ForeignKey(
@@ -278,6 +290,11 @@ class Case(models.Model):
                 condition=Q(regulatory_overdue_at__isnull=True, status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["assigned_to", "status"], name="case_assignee"),
+            models.Index(
+                fields=["customer_branch", "status"],
+                name="case_customer_branch",
+                condition=Q(customer_branch__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -382,14 +399,38 @@ class CaseNumberSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class SavedQueueFilter(models.Model):
+    """A member of staff's own named filter of the case queue (the query string's filter
+    fields, checked again by the queue's form when used). Seen and deleted by its owner only."""
+
+    user = models.ForeignKey("iam.User", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_queue_filter_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # Seed 003 Bab 5.4: branch scope; without case.view.branch only own or assigned cases.
 scopes.register(
     Case,
     view=CASE_VIEW,
-    branch="branch",
+    # The handling branch, and the customer's home branch for a complaint taken elsewhere.
+    branch=("branch", "customer_branch"),
     own=("created_by", "assigned_to"),
     widen=CASE_VIEW_BRANCH,
     own_in_branch=True,
 )
 # A case's log lines are exactly as visible as the case.
 scopes.register(CaseActivity, via="case")
+# A saved filter is its owner's alone (no branch: it names no case).
+scopes.register(SavedQueueFilter, view=CASE_QUEUE, own=("user",))

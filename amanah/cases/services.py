@@ -35,6 +35,7 @@ from amanah.cases.models import (
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CREATE,
+    CASE_INTAKE_ANY_BRANCH,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
 )
@@ -45,6 +46,7 @@ from amanah.customers.models import Customer
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
+from amanah.iam.models import Branch
 from amanah.notifications.services import Message, notify_many
 from amanah.workflow.contract import available_transitions, transition_apply
 
@@ -118,17 +120,49 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
     return category
 
 
+def _receiving_branch(actor):
+    """The branch a complaint taken by ``actor`` belongs to: their home branch when it is in
+    their scope, else their only branch; refused when that is not clear."""
+    scope = authz.branch_scope(actor)
+    home = getattr(actor, "home_branch_id", None)
+    if home and (scope.all_branches or home in scope.branch_ids):
+        return Branch.objects.get(pk=home)
+    if not scope.all_branches and len(scope.branch_ids) == 1:
+        return Branch.objects.get(pk=next(iter(scope.branch_ids)))
+    raise ServiceError(
+        "no_receiving_branch",
+        _("Cabang penerima pengaduan tidak jelas; atur cabang utama Anda (hubungi Admin)."),
+    )
+
+
+def _intake_branches(actor, customer: Customer, any_branch: bool):
+    """(the case's branch, the customer's home branch when that is another one).
+
+    A customer the actor may open: their home branch handles it, as always. Otherwise, with
+    ``any_branch`` (intake at any office, ``case.create.any_branch``): the receiving branch
+    handles it and the customer's home branch sees it (``Case.customer_branch``)."""
+    if Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        return customer.home_branch, None
+    if not any_branch or not authz.has_perm(actor, CASE_INTAKE_ANY_BRANCH):
+        raise NotFound()
+    if not Customer.objects.filter(pk=customer.pk, merged_into__isnull=True).exists():
+        raise NotFound()
+    branch = _receiving_branch(actor)
+    home = customer.home_branch
+    return branch, (home if home.pk != branch.pk else None)
+
+
 @transaction.atomic
-def case_create(*, actor, data: CaseInput) -> Case:
+def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE.
 
     Everything is checked first — the attachment too — so a refusal leaves nothing behind
     (no case, no number, no SLA clock); the case and its attachment (an EVIDENCE document of
-    the case, through documents) commit together, in this one transaction.
+    the case, through documents) commit together, in this one transaction. ``any_branch``: a
+    customer of another branch (see ``_intake_branches``).
     """
     authz.require(actor, CASE_CREATE)
-    if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
-        raise NotFound()
+    branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
     category = _validate_intake(data)
     policy = SlaPolicy.objects.filter(
         category=category, priority=data.priority, active=True
@@ -141,12 +175,12 @@ def case_create(*, actor, data: CaseInput) -> Case:
         )
     checked = _checked_attachment(actor, data.attachment) if data.attachment else None
     received_at = timezone.now()
-    branch = data.customer.home_branch
     clocks = sla.deadlines(policy, received_at, branch)
     case = Case.objects.create(
         case_no=_next_case_no(timezone.localtime(received_at).year),
         customer=data.customer,
         branch=branch,
+        customer_branch=customer_branch,
         channel=data.channel,
         category=category,
         priority=data.priority,
@@ -186,6 +220,7 @@ def case_create(*, actor, data: CaseInput) -> Case:
             "channel": case.channel,
             "sla_policy": policy.pk,
             "attachment": checked is not None,
+            **({"customer_branch": customer_branch.code} if customer_branch else {}),
         },
     )
     return case
@@ -467,6 +502,29 @@ def _eligible_handlers(case: Case):
     return list(authz.users_covering_branch(handlers, case.branch_id))
 
 
+def queue_handlers(actor) -> list:
+    """Who the queue's bulk assign may offer: active agents and supervisors covering a branch
+    in the actor's scope (each case is checked again against its own branch)."""
+    from amanah.iam.models import User
+
+    scope = authz.branch_scope(actor)
+    handlers = User.objects.filter(
+        is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
+    ).distinct()
+    if scope.all_branches:
+        return list(handlers.order_by("full_name")[:500])
+    if not scope.branch_ids:
+        return []
+    from django.db.models import Q
+
+    covering = Q()
+    for branch_id in sorted(scope.branch_ids)[:50]:
+        covering |= Q(
+            pk__in=authz.users_covering_branch(User.objects.all(), branch_id).values("pk")
+        )
+    return list(handlers.filter(covering).order_by("full_name")[:500])
+
+
 @transaction.atomic
 def case_assign(*, actor, case: Case, assignee) -> Case:
     """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE."""
@@ -514,6 +572,108 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
         meta={"from": previous.username if previous else None, "to": assignee.username},
     )
     return case
+
+
+BULK_ASSIGN_MAX = 100
+
+
+@dataclass(frozen=True)
+class BulkAssignResult:
+    assigned: int
+    unchanged: int  # already with that person
+    refused: dict  # {case number or id: the reason}
+
+
+def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
+    """Give many cases of the queue to one agent or supervisor: each through ``case_assign``
+    (its checks, log line, notification and its own ASSIGN_CASE audit row), each in a
+    savepoint of one transaction, in primary-key order (the lock order of every writer). A
+    case that is out of scope or missing is refused without saying which of the two; one
+    refused case leaves the others assigned."""
+    import uuid as _uuid
+
+    authz.require(actor, CASE_ASSIGN)
+    ids = []
+    for value in case_ids or []:
+        try:
+            ids.append(_uuid.UUID(str(value)))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    ids = sorted(set(ids))
+    if not ids:
+        raise ServiceError("no_cases", _("Pilih minimal satu kasus."), field="case_ids")
+    if len(ids) > BULK_ASSIGN_MAX:
+        raise ServiceError(
+            "too_many_cases",
+            _("Paling banyak %d kasus sekaligus.") % BULK_ASSIGN_MAX,
+            field="case_ids",
+        )
+    assigned = unchanged = 0
+    refused: dict = {}
+    with transaction.atomic():
+        # Every row locked first, in key order, before any audit row takes the chain's lock
+        # (each service's rule: rows first, the audit lock last).
+        visible = {
+            c.pk: c
+            for c in Case.objects.visible_to(actor)
+            .select_for_update(of=("self",), no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        for pk in ids:
+            case = visible.get(pk)
+            if case is None:
+                refused[str(pk)[:8]] = _("tidak ditemukan")
+                continue
+            before = case.assigned_to_id
+            try:
+                with transaction.atomic():
+                    case_assign(actor=actor, case=case, assignee=assignee)
+            except ServiceError as error:
+                refused[case.case_no] = error.message
+                continue
+            if before == assignee.pk:
+                unchanged += 1
+            else:
+                assigned += 1
+    return BulkAssignResult(assigned, unchanged, refused)
+
+
+def saved_filter_save(*, actor, name: str, query: dict):
+    """Save the actor's current queue filter under a name (their own; at most
+    ``SAVED_FILTER_MAX``); the same name replaces it."""
+    from amanah.cases.models import SavedQueueFilter
+    from amanah.cases.policies import CASE_QUEUE
+    from amanah.cases.selectors import SAVED_FILTER_MAX
+
+    authz.require(actor, CASE_QUEUE)
+    name = " ".join((name or "").split())
+    if not name or len(name) > 60 or not name.isprintable():
+        raise ServiceError(
+            "name_required", _("Beri nama filter (maks. 60 karakter)."), field="name"
+        )
+    with transaction.atomic():
+        mine = SavedQueueFilter.objects.select_for_update().filter(user_id=actor.pk)
+        if mine.count() >= SAVED_FILTER_MAX and not mine.filter(name=name).exists():
+            raise ServiceError(
+                "too_many_filters",
+                _("Paling banyak %d filter tersimpan; hapus satu dulu.") % SAVED_FILTER_MAX,
+                field="name",
+            )
+        row, _created = SavedQueueFilter.objects.update_or_create(
+            user_id=actor.pk, name=name, defaults={"query": query}
+        )
+    return row
+
+
+def saved_filter_delete(*, actor, filter_id) -> None:
+    from amanah.cases.models import SavedQueueFilter
+    from amanah.cases.policies import CASE_QUEUE
+
+    authz.require(actor, CASE_QUEUE)
+    deleted, _rows = SavedQueueFilter.objects.visible_to(actor).filter(pk=filter_id).delete()
+    if not deleted:
+        raise NotFound()
 
 
 def may_escalate(actor, case: Case, moves=None) -> bool:

@@ -178,8 +178,38 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("cases:mine", "case.view"),
+    ViewCase("cases:intake_find", "case.create.any_branch"),
+    ViewCase(
+        "cases:intake_create",
+        "case.create.any_branch",
+        # any branch's customer: no out-of-scope case; a missing one is a 404 (tested in cases)
+        kwargs=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
+    ViewCase(
+        "cases:queue_assign",
+        "case.assign",
+        method="post",
+        data=lambda w: {"assignee": str(w["staff_a"].pk), "case_ids": [str(w["case_a"].pk)]},
+        ok_status=(303,),  # done, or refused per case with the reason flashed
+    ),
+    ViewCase(
+        "cases:saved_filter_save",
+        "case.queue",
+        method="post",
+        data=lambda w: {"name": "Belum ditugaskan", "who": "unassigned"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "cases:saved_filter_delete",
+        "case.queue",
+        method="post",
+        own_kwargs=lambda w, user: {"filter_id": _own_saved_filter(user)},
+        kwargs=lambda w: {"filter_id": 999999},
+        out_of_scope=lambda w: {"filter_id": _own_saved_filter(w["staff_b"])},  # another's
+        ok_status=(303,),
+    ),
     ViewCase("cases:sla_settings", "sla.manage"),
     ViewCase("cases:ojk_report", "case.ojk_report"),
     ViewCase("cases:ojk_report_csv", "case.ojk_report"),
@@ -829,6 +859,13 @@ def _sales(w: dict) -> dict:
             )
         w["sales"] = built
     return w["sales"]
+
+
+def _own_saved_filter(user) -> int:
+    from amanah.cases.models import SavedQueueFilter
+
+    row, _ = SavedQueueFilter.objects.get_or_create(user=user, name="uji", query={"who": "mine"})
+    return row.pk
 
 
 def _any_audit_row() -> int:
