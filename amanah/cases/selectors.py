@@ -94,7 +94,10 @@ def case_history(case: Case) -> list[HistoryLine]:
                 "a": _status_label(meta.get("from")),
                 "n": meta.get("level", "?"),
             }
-        elif a.activity_type == ActivityType.STATUS_CHANGE and "to" in meta:
+        elif (
+            a.activity_type in (ActivityType.STATUS_CHANGE, ActivityType.FINAL_RESPONSE)
+            and "to" in meta
+        ):
             to = _status_label(meta["to"])
             change = f"{_status_label(meta['from'])} → {to}" if meta.get("from") else f"→ {to}"
         lines.append(HistoryLine(a, change))

@@ -98,6 +98,7 @@ def test_resolve_with_a_code_then_close_with_a_confirmation(open_case, agent):
 
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert re.search(r'data-testid="resolution-code">Dana dikembalikan<', page)
+    assert "Baru → Selesai (jawaban akhir)" in page  # the log says from → to
     assert "sisa " not in page  # the SLA clock stopped at the final response
 
     url = reverse("cases:close", args=[case.pk])
