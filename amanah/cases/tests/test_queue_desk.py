@@ -166,3 +166,16 @@ def test_at_most_twenty_saved_filters(supervisor):
         cases.saved_filter_save(actor=supervisor, name="F20", query={"who": "mine"})
     assert full.value.code == "too_many_filters"
     cases.saved_filter_save(actor=supervisor, name="F3", query={"who": "team"})  # replaces
+
+
+def test_the_queue_and_the_case_page_speak_english(three, supervisor, agent):
+    from django.utils import translation
+
+    client = sign_in(Client(), supervisor)
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):
+        queue = client.get(reverse("cases:queue")).content.decode()
+        page = client.get(reverse("cases:detail", args=[three["team"].pk])).content.decode()
+    assert "Assign the ticked cases" in queue and "Unassigned" in queue and "Handling" in queue
+    assert "Final response and resolution" in page and "Internal note" in page
+    assert "— choose a resolution code —" in page and "Catatan internal" not in page
