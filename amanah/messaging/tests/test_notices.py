@@ -271,7 +271,7 @@ def test_each_move_the_customer_cares_about_is_queued_once_even_if_its_job_runs_
     run_jobs(twice=True)
     _move(agent, case, capture, "RESOLVED", text=final)
     with at(TUESDAY_10), committed(capture):
-        cases.case_close(actor=supervisor, case=case, resolution_code="SELESAI")
+        cases.case_close(actor=supervisor, case=case)
     with at(TUESDAY_10), committed(capture):  # reopened after the close
         cases.case_reopen(actor=supervisor, case=case, reason="Nasabah melapor dana belum masuk.")
     run_jobs(twice=True)

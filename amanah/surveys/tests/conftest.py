@@ -95,7 +95,7 @@ def closed_case(agent, supervisor, customer, django_capture_on_commit_callbacks)
                 resolution_code="REFUND",
             )
             with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-                return cases.case_close(actor=supervisor, case=case, resolution_code="SELESAI")
+                return cases.case_close(actor=supervisor, case=case)
 
     return close
 
