@@ -117,18 +117,27 @@ def change_status(request, case_id: UUID, payload: StatusIn):
 
 class FinalResponseIn(Schema):
     final_response: Text(10_000)
+    # One of the configured resolution codes (refused: `resolution_code_required`,
+    # `resolution_code_invalid`).
+    resolution_code: Text(40) = ""
 
 
 @router.post("/{case_id}/final-response", response=CaseOut, **permission(CASE_UPDATE))
 def final_response(request, case_id: UUID, payload: FinalResponseIn):
     case = selectors.case_for(actor=request.auth, case_id=case_id)
     return _out(
-        services.case_final_response(actor=request.auth, case=case, text=payload.final_response)
+        services.case_final_response(
+            actor=request.auth,
+            case=case,
+            text=payload.final_response,
+            resolution_code=payload.resolution_code,
+        )
     )
 
 
 class CloseIn(Schema):
-    resolution_code: Text(40)
+    # The code chosen with the final response stands; one given here must be that one.
+    resolution_code: Text(40) = ""
 
 
 @router.post("/{case_id}/close", response=CaseOut, **permission(CASE_CLOSE))

@@ -27,6 +27,7 @@ from amanah.cases.policies import (
     CASE_CLOSE,
     CASE_DASHBOARD,
     CASE_DASHBOARD_OJK,
+    CASE_INTAKE_ANY_BRANCH,
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_UPDATE,
@@ -62,8 +63,18 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
+# A reply to the customer from the case page (the messaging hub sends it, cases logs it).
+case_for_reply = services.case_for_reply
+case_reply_log = services.case_reply_log
+check_reply_text = services.check_reply_text
+REPLY_MAX = services.REPLY_MAX
+
 __all__ = [
     "CasePanel",
+    "REPLY_MAX",
+    "case_for_reply",
+    "case_reply_log",
+    "check_reply_text",
     "NoticeNotSent",
     "case_notices_not_sent",
     "case_categories",
@@ -230,6 +241,11 @@ registry.navigation.register(
     "cases.mine", NavItem(gettext_lazy("Kasus saya"), "cases:mine", CASE_VIEW), order=19
 )
 registry.navigation.register(
+    "cases.intake_find",
+    NavItem(gettext_lazy("Pengaduan cabang lain"), "cases:intake_find", CASE_INTAKE_ANY_BRANCH),
+    order=21,
+)
+registry.navigation.register(
     "cases.queue", NavItem(gettext_lazy("Antrian kasus"), "cases:queue", CASE_QUEUE), order=20
 )
 registry.navigation.register(
@@ -354,6 +370,16 @@ FINAL_RESPONSE_LONG_ENOUGH = register_guard(
     message=gettext_lazy("Jawaban akhir minimal 20 karakter."),
     field="final_response",
 )
+# Since issue 16 the resolve move asks for the resolution code with the final response; the
+# guard above stays registered for rows an ADMIN set to it (migration 0008 moves the default).
+RESOLUTION_READY = register_guard(
+    "cases.case.resolution_ready",
+    services.resolution_ready,
+    message=gettext_lazy(
+        "Jawaban akhir minimal 20 karakter dan kode penyelesaian dari daftar yang berlaku."
+    ),
+    field="resolution_code",
+)
 HAS_ESCALATION_REASON = register_guard(
     "cases.case.has_escalation_reason",
     services.has_escalation_reason,
@@ -408,8 +434,8 @@ def _to_resolved(source: str) -> TransitionSpec:
         S.RESOLVED,
         CASE_UPDATE,
         gettext_noop("Jawaban akhir"),
-        guard=FINAL_RESPONSE_LONG_ENOUGH,
-        required=("final_response",),
+        guard=RESOLUTION_READY,
+        required=("final_response", "resolution_code"),
         audit_action=AuditAction.FINAL_RESPONSE,
     )
 

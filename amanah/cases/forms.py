@@ -4,7 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.cases import ojk
-from amanah.cases.models import CaseCategory, CaseStatus, Channel, Priority, RootCause, TimeUnit
+from amanah.cases.models import (
+    CaseCategory,
+    CaseStatus,
+    Channel,
+    Priority,
+    ResolutionCode,
+    RootCause,
+    TimeUnit,
+)
 from amanah.core.errors import ServiceError
 from amanah.core.fields import BoundedDateField
 
@@ -34,18 +42,59 @@ class CaseIntakeForm(forms.Form):
 
 class NoteForm(forms.Form):
     message = forms.CharField(
-        label=_("Catatan"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+        label=_("Catatan internal"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
+
+
+def resolution_choices() -> list[tuple[str, str]]:
+    """The configured, active resolution codes by their label; nothing chosen at first."""
+    return [("", _("— pilih kode penyelesaian —"))] + [
+        (r.code, r.display) for r in ResolutionCode.objects.filter(active=True)
+    ]
+
+
+class ConfirmField(forms.BooleanField):
+    """The tick that stands for "yes, I mean it" before a move that cannot be undone."""
+
+    default_error_messages = {
+        "required": _("Centang konfirmasi: langkah ini tidak dapat dibatalkan sendiri.")
+    }
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label=label, required=True, **kwargs)
 
 
 class FinalResponseForm(forms.Form):
     final_response = forms.CharField(
-        label=_("Jawaban akhir"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Jawaban akhir"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=10_000,
     )
+    # A code from the configured list (the service refuses anything else, with the reason).
+    resolution_code = forms.CharField(
+        label=_("Kode penyelesaian"), required=False, max_length=40, widget=forms.Select()
+    )
+    confirm = ConfirmField(
+        _("Saya yakin: jawaban akhir dicatat, nasabah diberi tahu dan kasus berstatus Selesai.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resolution_code"].widget.choices = resolution_choices()
 
 
 class CloseForm(forms.Form):
-    resolution_code = forms.CharField(label=_("Kode penyelesaian"), max_length=40, required=False)
+    # Only for a case resolved before codes were required: otherwise the code chosen with the
+    # final response stands.
+    resolution_code = forms.CharField(
+        label=_("Kode penyelesaian"), max_length=40, required=False, widget=forms.Select()
+    )
+    confirm = ConfirmField(_("Saya yakin: kasus ditutup dan tidak dapat diubah lagi."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resolution_code"].widget.choices = resolution_choices()
 
 
 class QueueFilterForm(forms.Form):
@@ -60,6 +109,7 @@ class QueueFilterForm(forms.Form):
     )
     category = forms.ChoiceField(label=_("Kategori"), required=False)
     overdue = forms.BooleanField(label=_("Hanya yang terlambat"), required=False)
+    who = forms.ChoiceField(label=_("Penanganan"), required=False)
     number = forms.CharField(label=_("No. kasus"), required=False, max_length=40)
 
     def __init__(self, *args, branches, **kwargs):
@@ -70,6 +120,13 @@ class QueueFilterForm(forms.Form):
         self.fields["category"].choices = [("", _("Semua"))] + [
             (c.code, c.name) for c in CaseCategory.objects.all()
         ]
+        from amanah.cases.selectors import Who
+
+        self.fields["who"].choices = [("", _("Semua"))] + Who.choices
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("Nama filter"), max_length=60)
 
 
 class SlaPolicyForm(forms.Form):
@@ -129,6 +186,15 @@ class ReopenForm(forms.Form):
 
 class DuplicateForm(forms.Form):
     duplicate_of = forms.CharField(label=_("No. kasus asal"), max_length=40)
+    confirm = ConfirmField(_("Saya yakin: kasus ini dibatalkan sebagai duplikat."))
+
+
+class ResolutionCodeForm(forms.Form):
+    code = forms.CharField(label=_("Kode"), max_length=40)
+    label = forms.CharField(label=_("Label (Indonesia)"), max_length=80)
+    label_en = forms.CharField(label=_("Label (Inggris)"), max_length=80, required=False)
+    position = forms.IntegerField(label=_("Urutan"), min_value=0, max_value=1000, initial=0)
+    active = forms.BooleanField(label=_("Aktif"), required=False, initial=True)
 
 
 class OjkPeriodForm(forms.Form):

@@ -9,7 +9,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.cases.policies import CASE_QUEUE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import scopes
 
 FINAL_RESPONSE_MIN_LENGTH = 20
@@ -60,6 +60,33 @@ class RootCause(models.TextChoices):
     PROCESS_GAP = "PROCESS_GAP", _("Celah proses")
     HUMAN_ERROR = "HUMAN_ERROR", _("Kesalahan petugas")
     EXTERNAL = "EXTERNAL", _("Pihak eksternal")
+
+
+class ResolutionCode(models.Model):
+    """How a complaint was resolved, from a configured list (data, not free text): the resolve
+    move (the final response) requires one of the active codes (``services.resolution_ready``).
+    ``label`` is Indonesian, ``label_en`` the English one (empty: the Indonesian is shown).
+    A code in use is never deleted, only retired (``active``): closed cases keep theirs."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    label = models.CharField(max_length=80)
+    label_en = models.CharField(max_length=80, blank=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
 
 
 class CaseCategory(models.Model):
@@ -133,8 +160,20 @@ class Case(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
+    # The branch that took the complaint and handles it (its calendar runs the SLA clock).
     branch = models.ForeignKey(
         "iam.Branch", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    # The customer's home branch when the complaint was taken at another branch (complaints are
+    # accepted at any office): the case is seen there too. Null when it is the same branch, so
+    # the partial index below holds only those few cases.
+    customer_branch = models.ForeignKey(
+        "iam.Branch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     channel = models.CharField(max_length=12, choices=Channel.choices)
     category = models.ForeignKey(
@@ -251,6 +290,11 @@ class Case(models.Model):
                 condition=Q(regulatory_overdue_at__isnull=True, status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["assigned_to", "status"], name="case_assignee"),
+            models.Index(
+                fields=["customer_branch", "status"],
+                name="case_customer_branch",
+                condition=Q(customer_branch__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -262,7 +306,10 @@ class Case(models.Model):
 
 
 class ActivityType(models.TextChoices):
-    NOTE = "NOTE", _("Catatan")
+    NOTE = "NOTE", _("Catatan internal")  # staff only: never shown to the customer
+    # A reply sent to the customer through the messaging hub (``messaging.case_replies``):
+    # what the customer was told, on which channel; the message itself is on the Komunikasi tab.
+    REPLY = "REPLY", _("Balasan ke nasabah")
     ASSIGN = "ASSIGN", _("Penugasan")
     ESCALATE = "ESCALATE", _("Eskalasi")
     STATUS_CHANGE = "STATUS_CHANGE", _("Perubahan status")
@@ -352,14 +399,38 @@ class CaseNumberSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class SavedQueueFilter(models.Model):
+    """A member of staff's own named filter of the case queue (the query string's filter
+    fields, checked again by the queue's form when used). Seen and deleted by its owner only."""
+
+    user = models.ForeignKey("iam.User", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    query = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_queue_filter_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # Seed 003 Bab 5.4: branch scope; without case.view.branch only own or assigned cases.
 scopes.register(
     Case,
     view=CASE_VIEW,
-    branch="branch",
+    # The handling branch, and the customer's home branch for a complaint taken elsewhere.
+    branch=("branch", "customer_branch"),
     own=("created_by", "assigned_to"),
     widen=CASE_VIEW_BRANCH,
     own_in_branch=True,
 )
 # A case's log lines are exactly as visible as the case.
 scopes.register(CaseActivity, via="case")
+# A saved filter is its owner's alone (no branch: it names no case).
+scopes.register(SavedQueueFilter, view=CASE_QUEUE, own=("user",))

@@ -16,6 +16,21 @@ CASE_UPDATE = declare(
     _("Tangani kasus: catatan, status, lampiran, jawaban akhir"),
     default_roles=(R.AGENT, R.SUPERVISOR),
 )
+# Complaints are accepted at any office: a customer of another branch, found by an exact
+# identifier or phone (shown masked), may have a complaint registered here; the case belongs
+# to the receiving branch and is seen by the customer's home branch too.
+CASE_INTAKE_ANY_BRANCH = declare(
+    "case.create.any_branch",
+    _("Catat pengaduan nasabah cabang lain (dicari dengan identitas/telepon persis)"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+# A reply to the customer from the case page goes out through the messaging hub (a template,
+# the contact rule); apart from an internal note, which only staff ever read.
+CASE_REPLY = declare(
+    "case.reply",
+    _("Balas nasabah dari halaman kasus (melalui hub pesan, dengan templat)"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
 CASE_CLOSE = declare(
     "case.close", _("Tutup kasus (jawaban akhir wajib)"), default_roles=(R.AGENT, R.SUPERVISOR)
 )

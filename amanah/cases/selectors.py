@@ -32,6 +32,7 @@ class QueueFilter:
     category: str = ""
     overdue_only: bool = False
     case_no: str = ""  # normalised (``normalise_case_no``); any status when given
+    who: str = ""  # "" everyone, or a ``Who`` value (relative to the actor)
 
     def as_meta(self) -> dict:
         return {k: str(v) for k, v in self.__dict__.items() if v}
@@ -93,7 +94,10 @@ def case_history(case: Case) -> list[HistoryLine]:
                 "a": _status_label(meta.get("from")),
                 "n": meta.get("level", "?"),
             }
-        elif a.activity_type == ActivityType.STATUS_CHANGE and "to" in meta:
+        elif (
+            a.activity_type in (ActivityType.STATUS_CHANGE, ActivityType.FINAL_RESPONSE)
+            and "to" in meta
+        ):
             to = _status_label(meta["to"])
             change = f"{_status_label(meta['from'])} → {to}" if meta.get("from") else f"→ {to}"
         lines.append(HistoryLine(a, change))
@@ -143,6 +147,24 @@ def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[st
     return list(rows[:PAGE_SIZE]), {str(k): v for k, v in counts.items()}
 
 
+class Who(TextChoices):
+    """Whose cases the queue shows, relative to whoever looks."""
+
+    MINE = "mine", gettext_lazy("Ditugaskan ke saya")
+    UNASSIGNED = "unassigned", gettext_lazy("Belum ditugaskan")
+    TEAM = "team", gettext_lazy("Ditugaskan ke petugas lain (tim)")
+
+
+def _who(cases: QuerySet[Case], who: str, actor) -> QuerySet[Case]:
+    if who == Who.MINE:
+        return cases.filter(assigned_to_id=actor.pk)
+    if who == Who.UNASSIGNED:
+        return cases.filter(assigned_to__isnull=True)
+    if who == Who.TEAM:
+        return cases.filter(assigned_to__isnull=False).exclude(assigned_to_id=actor.pk)
+    return cases
+
+
 def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:
     """Open cases of the branches in scope: overdue first, then the nearest due. A case
     number finds that case whatever its status (the unique index answers it)."""
@@ -161,6 +183,7 @@ def queue(*, actor, filters: QueueFilter) -> QuerySet[Case]:
         cases = cases.filter(category_id=filters.category)
     if filters.overdue_only:
         cases = cases.filter(sla_due_at__lte=timezone.now())
+    cases = _who(cases, filters.who, actor)
     # Ordering by due time puts overdue cases (the earliest due) first.
     return cases.order_by("sla_due_at", "id")
 
@@ -206,3 +229,104 @@ def queue_export(*, actor, filters: QueueFilter) -> list[Case]:
             meta={"filters": filters.as_meta(), "rows": len(rows)},
         )
     return rows
+
+
+# --------------------------------------------------------------------------- intake at any branch
+
+
+@dataclass(frozen=True)
+class IntakeHit:
+    """A customer found for a complaint at this office: shown masked (the name's initials,
+    the phone's last digits, the home branch); ``in_scope`` when the actor may open them."""
+
+    customer_id: str
+    name: str
+    phone: str
+    home_branch: str
+    in_scope: bool
+
+
+def intake_lookup(*, actor, term: str) -> list[IntakeHit]:
+    """Customers of any branch with exactly this CIF, NIK, account number or phone (never a
+    name), for registering a complaint here. Rate-limited like the customer search and audited
+    as SEARCH_CUSTOMER with a keyed hash of the term, never the term."""
+    from django.conf import settings
+
+    from amanah.cases.policies import CASE_CREATE, CASE_INTAKE_ANY_BRANCH
+    from amanah.core import ratelimit
+    from amanah.core.errors import RateLimited, ServiceError
+    from amanah.core.masking import mask_name, mask_phone
+    from amanah.customers.models import Customer
+    from amanah.customers.selectors import customers_by_exact_key
+
+    authz.require(actor, CASE_CREATE)
+    authz.require(actor, CASE_INTAKE_ANY_BRANCH)
+    term = " ".join((term or "").split())
+    if len(term) < 3 or len(term) > 40:
+        raise ServiceError(
+            "query_invalid", _("Ketik CIF, NIK, no. rekening atau telepon lengkap."), field="q"
+        )
+    with transaction.atomic():
+        decision = ratelimit.hit(
+            f"case-intake-lookup:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+                retry_after=decision.retry_after,
+            )
+        found = customers_by_exact_key(term)
+        visible = set(
+            Customer.objects.visible_to(actor)
+            .filter(pk__in=[c.pk for c in found])
+            .values_list("pk", flat=True)
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.SEARCH_CUSTOMER,
+            object_type="CASE_INTAKE_LOOKUP",
+            object_id="",
+            meta={"query_hash": audit.keyed_hash(term), "result_count": len(found)},
+        )
+    return [
+        IntakeHit(
+            str(c.pk),
+            mask_name(c.full_name),
+            mask_phone(c.phone_e164) if c.phone_e164 else "",
+            str(c.home_branch),
+            c.pk in visible,
+        )
+        for c in found
+    ]
+
+
+def intake_customer(*, actor, customer_id):
+    """The customer a complaint is registered for at this office: any branch's (not merged
+    away), for an actor with ``case.create.any_branch``; missing → NotFound. The page shows
+    them masked; ``services.case_create(any_branch=True)`` decides the branches."""
+    from amanah.cases.policies import CASE_CREATE, CASE_INTAKE_ANY_BRANCH
+    from amanah.customers.models import Customer
+
+    authz.require(actor, CASE_CREATE)
+    authz.require(actor, CASE_INTAKE_ANY_BRANCH)
+    customer = (
+        Customer.objects.filter(pk=customer_id, merged_into__isnull=True)
+        .select_related("home_branch")
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+# --------------------------------------------------------------------------- saved queue filters
+
+SAVED_FILTER_MAX = 20  # per user
+
+
+def saved_filters(*, actor) -> list:
+    """The actor's own saved queue filters, by name."""
+    from amanah.cases.models import SavedQueueFilter
+
+    authz.require(actor, CASE_QUEUE)
+    return list(SavedQueueFilter.objects.visible_to(actor).order_by("name")[:SAVED_FILTER_MAX])

@@ -28,12 +28,14 @@ from amanah.cases.models import (
     CaseStatus,
     Channel,
     Priority,
+    ResolutionCode,
     RootCause,
     SlaPolicy,
 )
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CREATE,
+    CASE_INTAKE_ANY_BRANCH,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
 )
@@ -44,6 +46,7 @@ from amanah.customers.models import Customer
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
+from amanah.iam.models import Branch
 from amanah.notifications.services import Message, notify_many
 from amanah.workflow.contract import available_transitions, transition_apply
 
@@ -56,7 +59,6 @@ CASE_CREATED = "cases.case_created"
 CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
 EVIDENCE = "EVIDENCE"  # the document type of a file given with a complaint
 MIN_REASON = 10  # an escalation's reason, at least
-RESOLUTION_CODE_MAX = 40
 
 
 @dataclass
@@ -118,17 +120,49 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
     return category
 
 
+def _receiving_branch(actor):
+    """The branch a complaint taken by ``actor`` belongs to: their home branch when it is in
+    their scope, else their only branch; refused when that is not clear."""
+    scope = authz.branch_scope(actor)
+    home = getattr(actor, "home_branch_id", None)
+    if home and (scope.all_branches or home in scope.branch_ids):
+        return Branch.objects.get(pk=home)
+    if not scope.all_branches and len(scope.branch_ids) == 1:
+        return Branch.objects.get(pk=next(iter(scope.branch_ids)))
+    raise ServiceError(
+        "no_receiving_branch",
+        _("Cabang penerima pengaduan tidak jelas; atur cabang utama Anda (hubungi Admin)."),
+    )
+
+
+def _intake_branches(actor, customer: Customer, any_branch: bool):
+    """(the case's branch, the customer's home branch when that is another one).
+
+    A customer the actor may open: their home branch handles it, as always. Otherwise, with
+    ``any_branch`` (intake at any office, ``case.create.any_branch``): the receiving branch
+    handles it and the customer's home branch sees it (``Case.customer_branch``)."""
+    if Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        return customer.home_branch, None
+    if not any_branch or not authz.has_perm(actor, CASE_INTAKE_ANY_BRANCH):
+        raise NotFound()
+    if not Customer.objects.filter(pk=customer.pk, merged_into__isnull=True).exists():
+        raise NotFound()
+    branch = _receiving_branch(actor)
+    home = customer.home_branch
+    return branch, (home if home.pk != branch.pk else None)
+
+
 @transaction.atomic
-def case_create(*, actor, data: CaseInput) -> Case:
+def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     """Register a complaint: number, SLA clocks from the policy, receipt data; CREATE_CASE.
 
     Everything is checked first — the attachment too — so a refusal leaves nothing behind
     (no case, no number, no SLA clock); the case and its attachment (an EVIDENCE document of
-    the case, through documents) commit together, in this one transaction.
+    the case, through documents) commit together, in this one transaction. ``any_branch``: a
+    customer of another branch (see ``_intake_branches``).
     """
     authz.require(actor, CASE_CREATE)
-    if not Customer.objects.visible_to(actor).filter(pk=data.customer.pk).exists():
-        raise NotFound()
+    branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
     category = _validate_intake(data)
     policy = SlaPolicy.objects.filter(
         category=category, priority=data.priority, active=True
@@ -141,12 +175,12 @@ def case_create(*, actor, data: CaseInput) -> Case:
         )
     checked = _checked_attachment(actor, data.attachment) if data.attachment else None
     received_at = timezone.now()
-    branch = data.customer.home_branch
     clocks = sla.deadlines(policy, received_at, branch)
     case = Case.objects.create(
         case_no=_next_case_no(timezone.localtime(received_at).year),
         customer=data.customer,
         branch=branch,
+        customer_branch=customer_branch,
         channel=data.channel,
         category=category,
         priority=data.priority,
@@ -186,6 +220,7 @@ def case_create(*, actor, data: CaseInput) -> Case:
             "channel": case.channel,
             "sla_policy": policy.pk,
             "attachment": checked is not None,
+            **({"customer_branch": customer_branch.code} if customer_branch else {}),
         },
     )
     return case
@@ -245,6 +280,24 @@ def final_response_long_enough(case: Case, data: dict) -> bool:
     return len((data.get("final_response") or "").strip()) >= FINAL_RESPONSE_MIN_LENGTH
 
 
+def normalise_resolution_code(code) -> str:
+    return (code or "").strip().upper() if isinstance(code, str) else ""
+
+
+def is_resolution_code(code) -> bool:
+    """One of the configured, active resolution codes (``ResolutionCode``); free text is not."""
+    code = normalise_resolution_code(code)
+    return bool(code) and ResolutionCode.objects.filter(code=code, active=True).exists()
+
+
+def resolution_ready(case: Case, data: dict) -> bool:
+    """Guard of → RESOLVED: a real answer to the customer and a resolution code from the
+    configured list (``ResolutionCode``), never free text."""
+    return final_response_long_enough(case, data) and is_resolution_code(
+        data.get("resolution_code")
+    )
+
+
 def has_escalation_reason(case: Case, data: dict) -> bool:
     """Guard of → ESCALATED: why the case goes up, in a sentence."""
     return len((data.get("reason") or "").strip()) >= MIN_REASON
@@ -297,8 +350,18 @@ def _worked_on(case: Case, actor, previous: str, data: dict, at) -> list[str]:
 def _resolved(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     """The final response (saved by the engine as the move's required field) resolves it."""
     case.resolved_at = at
-    _log(case, actor, ActivityType.FINAL_RESPONSE, case.final_response)
-    data["audit"].update(length=len(case.final_response), within_sla=at <= case.sla_due_at)
+    _log(
+        case,
+        actor,
+        ActivityType.FINAL_RESPONSE,
+        case.final_response,
+        **{"from": previous, "to": S.RESOLVED, "resolution_code": case.resolution_code},
+    )
+    data["audit"].update(
+        length=len(case.final_response),
+        within_sla=at <= case.sla_due_at,
+        resolution_code=case.resolution_code,
+    )
     return ["resolved_at", *_first_response(case, at)]
 
 
@@ -439,6 +502,29 @@ def _eligible_handlers(case: Case):
     return list(authz.users_covering_branch(handlers, case.branch_id))
 
 
+def queue_handlers(actor) -> list:
+    """Who the queue's bulk assign may offer: active agents and supervisors covering a branch
+    in the actor's scope (each case is checked again against its own branch)."""
+    from amanah.iam.models import User
+
+    scope = authz.branch_scope(actor)
+    handlers = User.objects.filter(
+        is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
+    ).distinct()
+    if scope.all_branches:
+        return list(handlers.order_by("full_name")[:500])
+    if not scope.branch_ids:
+        return []
+    from django.db.models import Q
+
+    covering = Q()
+    for branch_id in sorted(scope.branch_ids)[:50]:
+        covering |= Q(
+            pk__in=authz.users_covering_branch(User.objects.all(), branch_id).values("pk")
+        )
+    return list(handlers.filter(covering).order_by("full_name")[:500])
+
+
 @transaction.atomic
 def case_assign(*, actor, case: Case, assignee) -> Case:
     """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE."""
@@ -486,6 +572,108 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
         meta={"from": previous.username if previous else None, "to": assignee.username},
     )
     return case
+
+
+BULK_ASSIGN_MAX = 100
+
+
+@dataclass(frozen=True)
+class BulkAssignResult:
+    assigned: int
+    unchanged: int  # already with that person
+    refused: dict  # {case number or id: the reason}
+
+
+def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
+    """Give many cases of the queue to one agent or supervisor: each through ``case_assign``
+    (its checks, log line, notification and its own ASSIGN_CASE audit row), each in a
+    savepoint of one transaction, in primary-key order (the lock order of every writer). A
+    case that is out of scope or missing is refused without saying which of the two; one
+    refused case leaves the others assigned."""
+    import uuid as _uuid
+
+    authz.require(actor, CASE_ASSIGN)
+    ids = []
+    for value in case_ids or []:
+        try:
+            ids.append(_uuid.UUID(str(value)))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    ids = sorted(set(ids))
+    if not ids:
+        raise ServiceError("no_cases", _("Pilih minimal satu kasus."), field="case_ids")
+    if len(ids) > BULK_ASSIGN_MAX:
+        raise ServiceError(
+            "too_many_cases",
+            _("Paling banyak %d kasus sekaligus.") % BULK_ASSIGN_MAX,
+            field="case_ids",
+        )
+    assigned = unchanged = 0
+    refused: dict = {}
+    with transaction.atomic():
+        # Every row locked first, in key order, before any audit row takes the chain's lock
+        # (each service's rule: rows first, the audit lock last).
+        visible = {
+            c.pk: c
+            for c in Case.objects.visible_to(actor)
+            .select_for_update(of=("self",), no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        for pk in ids:
+            case = visible.get(pk)
+            if case is None:
+                refused[str(pk)[:8]] = _("tidak ditemukan")
+                continue
+            before = case.assigned_to_id
+            try:
+                with transaction.atomic():
+                    case_assign(actor=actor, case=case, assignee=assignee)
+            except ServiceError as error:
+                refused[case.case_no] = error.message
+                continue
+            if before == assignee.pk:
+                unchanged += 1
+            else:
+                assigned += 1
+    return BulkAssignResult(assigned, unchanged, refused)
+
+
+def saved_filter_save(*, actor, name: str, query: dict):
+    """Save the actor's current queue filter under a name (their own; at most
+    ``SAVED_FILTER_MAX``); the same name replaces it."""
+    from amanah.cases.models import SavedQueueFilter
+    from amanah.cases.policies import CASE_QUEUE
+    from amanah.cases.selectors import SAVED_FILTER_MAX
+
+    authz.require(actor, CASE_QUEUE)
+    name = " ".join((name or "").split())
+    if not name or len(name) > 60 or not name.isprintable():
+        raise ServiceError(
+            "name_required", _("Beri nama filter (maks. 60 karakter)."), field="name"
+        )
+    with transaction.atomic():
+        mine = SavedQueueFilter.objects.select_for_update().filter(user_id=actor.pk)
+        if mine.count() >= SAVED_FILTER_MAX and not mine.filter(name=name).exists():
+            raise ServiceError(
+                "too_many_filters",
+                _("Paling banyak %d filter tersimpan; hapus satu dulu.") % SAVED_FILTER_MAX,
+                field="name",
+            )
+        row, _created = SavedQueueFilter.objects.update_or_create(
+            user_id=actor.pk, name=name, defaults={"query": query}
+        )
+    return row
+
+
+def saved_filter_delete(*, actor, filter_id) -> None:
+    from amanah.cases.models import SavedQueueFilter
+    from amanah.cases.policies import CASE_QUEUE
+
+    authz.require(actor, CASE_QUEUE)
+    deleted, _rows = SavedQueueFilter.objects.visible_to(actor).filter(pk=filter_id).delete()
+    if not deleted:
+        raise NotFound()
 
 
 def may_escalate(actor, case: Case, moves=None) -> bool:
@@ -553,6 +741,58 @@ def case_add_note(*, actor, case: Case, message: str, from_customer: bool = Fals
     return activity
 
 
+REPLY_MAX = 1000  # messaging's longest template value: a reply is one placeholder of its template
+
+
+def case_for_reply(*, actor, case_id) -> Case:
+    """The case a reply is written on, locked for the reply's transaction (lock order: this row
+    first, the audit chain last). Permission ``case.reply``, the case in the actor's scope and
+    its details open to them (a sensitive case's complainant hears only from who may read it);
+    a closed or cancelled case takes no reply (reopen it first). Messaging calls this."""
+    from amanah.cases.policies import CASE_REPLY
+    from amanah.cases.sensitivity import may_see_sensitive
+
+    authz.require(actor, CASE_REPLY)
+    case = _locked_in_scope(actor, Case(pk=case_id))
+    if not may_see_sensitive(actor, case):
+        raise NotFound()
+    if case.status in (S.CLOSED, S.CANCELLED):
+        raise ServiceError(
+            "case_not_open", _("Kasus sudah ditutup; buka kembali untuk membalas nasabah.")
+        )
+    return case
+
+
+def check_reply_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("reply_required", _("Tulis balasan untuk nasabah."), field="text")
+    if len(text) > REPLY_MAX:
+        raise ServiceError(
+            "reply_too_long", _("Balasan maks. %d karakter.") % REPLY_MAX, field="text"
+        )
+    if any(not ch.isprintable() and ch not in "\n\r\t" for ch in text):
+        raise ServiceError("reply_invalid", _("Balasan berisi karakter kendali."), field="text")
+    return text
+
+
+def case_reply_log(*, actor, case: Case, text: str, channel: str, template: str) -> CaseActivity:
+    """The REPLY line of a reply the messaging hub has just queued (in its transaction, on the
+    row ``case_for_reply`` locked): what the customer was told and on which channel. A reply
+    is the case's first response when nothing answered before; UPDATE_CASE (no text)."""
+    if case.first_responded_at is None:
+        case.first_responded_at = timezone.now()
+        _touch(case, "first_responded_at")
+    activity = _log(case, actor, ActivityType.REPLY, text, channel=channel, template=template)
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={"activity": "REPLY", "channel": channel, "length": len(text)},
+    )
+    return activity
+
+
 def case_log_document(*, actor, document, version) -> None:
     """On ``documents.version_stored``: a document (or a new version) of a case goes into
     the case's activity log as ATTACHMENT, in the upload's transaction. The upload itself is
@@ -570,8 +810,27 @@ def case_log_document(*, actor, document, version) -> None:
     )
 
 
-def case_final_response(*, actor, case: Case, text: str) -> Case:
-    """The answer given to the customer (≥ 20 characters): the move → RESOLVED; FINAL_RESPONSE."""
+def _checked_resolution_code(code) -> str:
+    code = normalise_resolution_code(code)
+    if not code:
+        raise ServiceError(
+            "resolution_code_required",
+            _("Pilih kode penyelesaian dari daftar."),
+            field="resolution_code",
+        )
+    if not is_resolution_code(code):
+        raise ServiceError(
+            "resolution_code_invalid",
+            _("Kode penyelesaian tidak ada dalam daftar yang berlaku."),
+            field="resolution_code",
+        )
+    return code
+
+
+def case_final_response(*, actor, case: Case, text: str, resolution_code: str) -> Case:
+    """The answer given to the customer (≥ 20 characters) with how the complaint was resolved
+    (a code from the configured list): the move → RESOLVED; FINAL_RESPONSE. Cannot be undone
+    by the agent (reopening is the supervisor's), so the page asks for a confirmation first."""
     text = (text or "").strip()
     if len(text) < FINAL_RESPONSE_MIN_LENGTH:
         raise ServiceError(
@@ -579,14 +838,19 @@ def case_final_response(*, actor, case: Case, text: str) -> Case:
             _("Jawaban akhir minimal %d karakter.") % FINAL_RESPONSE_MIN_LENGTH,
             field="final_response",
         )
-    return transition_apply(actor=actor, obj=case, to=S.RESOLVED, final_response=text)
+    code = _checked_resolution_code(resolution_code)
+    return transition_apply(
+        actor=actor, obj=case, to=S.RESOLVED, final_response=text, resolution_code=code
+    )
 
 
 @transaction.atomic
-def case_close(*, actor, case: Case, resolution_code: str) -> Case:
+def case_close(*, actor, case: Case, resolution_code: str = "") -> Case:
     """Close a resolved case: the move RESOLVED → CLOSED; CLOSE_CASE, then ``cases.case_closed``.
 
     Without a final response it is refused — here, by the move's guard and by the database.
+    The resolution code is the one chosen with the final response; a code given here must be
+    that one (a case resolved before codes were required takes one from the list now).
     """
     case = _locked_in_scope(actor, case)
     if not has_final_response(case, {}):
@@ -595,11 +859,18 @@ def case_close(*, actor, case: Case, resolution_code: str) -> Case:
             _("Kasus tidak dapat ditutup sebelum jawaban akhir diisi."),
             field="final_response",
         )
-    code = (resolution_code or "").strip().upper()
-    if not code or len(code) > RESOLUTION_CODE_MAX:
-        raise ServiceError(
-            "resolution_code_required", _("Kode penyelesaian wajib diisi."), field="resolution_code"
-        )
+    given = normalise_resolution_code(resolution_code)
+    if case.resolution_code:
+        if given and given != case.resolution_code:
+            raise ServiceError(
+                "resolution_code_mismatch",
+                _("Kode penyelesaian sudah dipilih bersama jawaban akhir (%s).")
+                % case.resolution_code,
+                field="resolution_code",
+            )
+        code = case.resolution_code
+    else:
+        code = _checked_resolution_code(given)
     case = transition_apply(actor=actor, obj=case, to=S.CLOSED, resolution_code=code)
     # Handlers (e.g. sales' service-to-sell follow-up) run in this transaction, after the close.
     events.emit("cases.case_closed", actor=actor, case=case)
@@ -751,6 +1022,43 @@ def case_set_root_cause(*, actor, case: Case, root_cause: str) -> Case:
 
 
 # --------------------------------------------------------------------------- configuration (ADMIN)
+
+
+@transaction.atomic
+def resolution_code_save(
+    *, actor, code: str, label: str, label_en: str = "", active: bool = True, position: int = 0
+) -> ResolutionCode:
+    """Add or change a resolution code of the configured list (ADMIN); CHANGE_WORKFLOW. A
+    code is retired (``active`` off), never deleted: closed cases keep theirs."""
+    from amanah.cases.policies import SLA_MANAGE
+
+    authz.require(actor, SLA_MANAGE)
+    code, label, label_en = (
+        normalise_resolution_code(code),
+        (label or "").strip(),
+        (label_en or "").strip(),
+    )
+    if not code or not code.replace("_", "").isalnum() or not code.isascii() or len(code) > 40:
+        raise ServiceError(
+            "code_invalid", _("Kode huruf/angka/garis bawah, maks. 40."), field="code"
+        )
+    if not label or len(label) > 80 or len(label_en) > 80:
+        raise ServiceError(
+            "label_required", _("Label Indonesia wajib diisi (maks. 80)."), field="label"
+        )
+    if not isinstance(position, int) or not 0 <= position <= 1000:
+        raise ServiceError("position_invalid", _("Urutan 0–1000."), field="position")
+    row, created = ResolutionCode.objects.update_or_create(
+        code=code,
+        defaults={"label": label, "label_en": label_en, "active": active, "position": position},
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=row,
+        meta={"resolution_code": code, "created": created, "active": active},
+    )
+    return row
 
 
 @transaction.atomic

@@ -29,16 +29,19 @@ from amanah.cases.forms import (
     OjkPeriodForm,
     QueueFilterForm,
     ReopenForm,
+    ResolutionCodeForm,
     RootCauseForm,
+    SavedFilterForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import Case, CaseCategory, CaseStatus, SlaPolicy
+from amanah.cases.models import Case, CaseCategory, CaseStatus, ResolutionCode, SlaPolicy
 from amanah.cases.panels import panels_for
 from amanah.cases.policies import (
     CASE_ASSIGN,
     CASE_CLOSE,
     CASE_CREATE,
     CASE_EXPORT,
+    CASE_INTAKE_ANY_BRANCH,
     CASE_QUEUE,
     CASE_REOPEN,
     CASE_ROOT_CAUSE,
@@ -49,7 +52,7 @@ from amanah.cases.policies import (
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
-from amanah.core.errors import NotFound, ServiceError
+from amanah.core.errors import NotFound, ServiceError, http_status_for
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
 from amanah.core.permissions import SIGNED_IN
@@ -91,6 +94,69 @@ def create(request, customer_id):
         del form.fields["attachment"]  # the attachment becomes a document of the case
     return submit_form(
         request, form, submit, template="cases/create.html", context={"customer": customer}
+    )
+
+
+def _intake_submit(request, customer, *, any_branch: bool):
+    def submit(data):
+        case = services.case_create(
+            actor=request.user,
+            data=services.CaseInput(
+                customer=customer,
+                channel=data["channel"],
+                category_code=data["category"],
+                priority=data["priority"],
+                description=data["description"],
+                product=data["product"],
+                contact_preference=data["contact_preference"],
+                attachment=data.get("attachment"),
+            ),
+            any_branch=any_branch,
+        )
+        return Done(reverse("cases:receipt", kwargs={"case_id": case.pk}))
+
+    return submit
+
+
+@requires(CASE_INTAKE_ANY_BRANCH)
+def intake_find(request):
+    """Intake at any office: find the customer of another branch by an exact CIF, NIK, account
+    number or phone (shown masked), then register the complaint here. Bad input is a 400."""
+    form = FindForm(request.GET or None)
+    hits, error = None, None
+    if form.is_bound and form.is_valid():
+        try:
+            hits = selectors.intake_lookup(actor=request.user, term=form.cleaned_data["q"])
+        except ServiceError as refused:
+            error = refused
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    if error is not None:
+        status = http_status_for(error)
+    return render(
+        request,
+        "cases/intake_find.html",
+        {"form": form, "hits": hits, "error": error},
+        status=status,
+    )
+
+
+@requires(CASE_INTAKE_ANY_BRANCH)
+def intake_create(request, customer_id):
+    """The intake form for a customer of another branch: only masked facts are shown; the case
+    belongs to this (receiving) branch and is seen by the customer's home branch."""
+    customer = selectors.intake_customer(actor=request.user, customer_id=customer_id)
+    form = CaseIntakeForm(request.POST or None, request.FILES or None)
+    if not authz.has_perm(request.user, DOCUMENT_UPLOAD):
+        del form.fields["attachment"]
+    return submit_form(
+        request,
+        form,
+        _intake_submit(request, customer, any_branch=True),
+        template="cases/intake_create.html",
+        context={
+            "masked_name": mask("name", customer.full_name),
+            "home_branch": customer.home_branch,
+        },
     )
 
 
@@ -148,6 +214,9 @@ def _detail_context(request, case, **forms):
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
+        "resolution": ResolutionCode.objects.filter(code=case.resolution_code).first()
+        if case.resolution_code
+        else None,
         # The case's documents and the link to their page; None hides both (permission-aware).
         "documents": documents.owner_documents(actor, services.CASE_OWNER, case),
         "evidence_type": services.EVIDENCE,
@@ -234,7 +303,12 @@ def change_status(request, case_id):
 @require_POST
 def final_response(request, case_id):
     def respond(case, data):
-        services.case_final_response(actor=request.user, case=case, text=data["final_response"])
+        services.case_final_response(
+            actor=request.user,
+            case=case,
+            text=data["final_response"],
+            resolution_code=data["resolution_code"],
+        )
         return _("Jawaban akhir dicatat; kasus berstatus Selesai.")
 
     return _act(request, case_id, CASE_UPDATE, respond, FinalResponseForm, "final_form")
@@ -337,12 +411,7 @@ def root_cause(request, case_id):
 
 
 def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
-    branches = (
-        Branch.objects.visible_to(request.user)
-        if authz.has_perm(request.user, "iam.branch.view")
-        else Branch.objects.none()
-    )
-    form = QueueFilterForm(request.GET or None, branches=branches)
+    form = QueueFilterForm(request.GET or None, branches=_scoped_branches(request.user))
     if not form.is_valid():
         return form, selectors.QueueFilter()
     d = form.cleaned_data
@@ -353,6 +422,7 @@ def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
         category=d["category"],
         overdue_only=d["overdue"],
         case_no=selectors.normalise_case_no(d["number"]),
+        who=d["who"],
     )
 
 
@@ -384,8 +454,99 @@ def queue(request):
             "query": query.urlencode(),
             "now": timezone.now(),
             "can_export": authz.has_perm(request.user, CASE_EXPORT),
+            "can_assign": authz.has_perm(request.user, CASE_ASSIGN),
+            "handlers": services.queue_handlers(request.user)
+            if authz.has_perm(request.user, CASE_ASSIGN)
+            else [],
+            "saved": [
+                (f, urlencode(f.query if isinstance(f.query, dict) else {}))
+                for f in selectors.saved_filters(actor=request.user)
+            ],
+            "filter_query": _filter_query(request.GET),
         },
         status=400 if refused else 200,
+    )
+
+
+FILTER_FIELDS = ("branch", "status", "priority", "category", "overdue", "who", "number")
+
+
+def _filter_query(params) -> str:
+    """The query string of the filter fields alone (what a saved filter keeps)."""
+    return urlencode([(k, v) for k in FILTER_FIELDS for v in params.getlist(k)[:1] if v])
+
+
+@requires(CASE_ASSIGN)
+@require_POST
+def queue_assign(request):
+    """Bulk assign from the queue: the ticked cases to one handler; one audit row per case."""
+    from amanah.iam.models import User
+
+    back = reverse("cases:queue") + ("?" + request.POST["back"] if _safe_back(request) else "")
+
+    def act() -> str:
+        value = request.POST.get("assignee")
+        assignee = User.objects.filter(pk=value).first() if _is_uuid(value) else None
+        if assignee is None:
+            raise ServiceError("assignee_invalid", _("Pilih petugas."), field="assignee")
+        result = services.case_assign_many(
+            actor=request.user,
+            case_ids=request.POST.getlist("case_ids")[: services.BULK_ASSIGN_MAX + 1],
+            assignee=assignee,
+        )
+        text = _("%(n)d kasus ditugaskan ke %(who)s.") % {
+            "n": result.assigned,
+            "who": assignee.full_name,
+        }
+        if result.unchanged:
+            text += " " + _("%d sudah ditangani petugas itu.") % result.unchanged
+        if result.refused:
+            text += " " + _("Ditolak: %s.") % "; ".join(
+                f"{k}: {v}" for k, v in list(result.refused.items())[:10]
+            )
+        return text
+
+    return run_action(request, act, back=back)
+
+
+def _safe_back(request) -> bool:
+    back = request.POST.get("back", "")
+    return bool(back) and len(back) <= 500 and back.isprintable() and "://" not in back
+
+
+@requires(CASE_QUEUE)
+@require_POST
+def saved_filter_save(request):
+    form = SavedFilterForm(request.POST)
+    query = {k: request.POST.get(k, "")[:40] for k in FILTER_FIELDS if request.POST.get(k)}
+
+    def act() -> str:
+        check = QueueFilterForm(query, branches=_scoped_branches(request.user))
+        if not check.is_valid():
+            raise ServiceError("filter_invalid", _("Filter tidak valid; tidak disimpan."))
+        row = services.saved_filter_save(
+            actor=request.user, name=form.cleaned_data["name"], query=query
+        )
+        return _("Filter “%s” disimpan.") % row.name
+
+    return run_action(request, act, back=reverse("cases:queue"), form=form)
+
+
+@requires(CASE_QUEUE)
+@require_POST
+def saved_filter_delete(request, filter_id):
+    def act() -> str:
+        services.saved_filter_delete(actor=request.user, filter_id=filter_id)
+        return _("Filter dihapus.")
+
+    return run_action(request, act, back=reverse("cases:queue"))
+
+
+def _scoped_branches(actor):
+    return (
+        Branch.objects.visible_to(actor)
+        if authz.has_perm(actor, "iam.branch.view")
+        else Branch.objects.none()
     )
 
 
@@ -481,6 +642,7 @@ def sla_settings(request):
     sent = request.POST.get("form") if request.method == "POST" else None
     policy_form = SlaPolicyForm(request.POST if sent == "policy" else None)
     category_form = CategoryForm(request.POST if sent == "category" else None)
+    resolution_form = ResolutionCodeForm(request.POST if sent == "resolution" else None)
     back = reverse("cases:sla_settings")
 
     def save_policy(d):
@@ -501,8 +663,14 @@ def sla_settings(request):
         services.category_save(actor=request.user, **d)
         return Done(back, _("Kategori disimpan."))
 
+    def save_resolution(d):
+        services.resolution_code_save(actor=request.user, **d)
+        return Done(back, _("Kode penyelesaian disimpan."))
+
     def context():
         return {
+            "resolution_codes": ResolutionCode.objects.all(),
+            "resolution_form": resolution_form,
             "categories": CaseCategory.objects.all(),
             "policies": SlaPolicy.objects.filter(active=True)
             .select_related("category")
@@ -518,7 +686,11 @@ def sla_settings(request):
         return submit_form(
             request, category_form, save_category, template=template, context=context
         )
-    # A GET, or a POST that names neither form: the page (400 for the latter).
+    if sent == "resolution":
+        return submit_form(
+            request, resolution_form, save_resolution, template=template, context=context
+        )
+    # A GET, or a POST that names none of the forms: the page (400 for the latter).
     return render(request, template, context(), status=400 if request.method == "POST" else 200)
 
 

@@ -14,7 +14,8 @@ builds the filter from that declaration and the actor's :class:`~amanah.core.act
   ``own`` shows only own rows unless the actor also holds ``widen``; "own rows only" is thus
   the *absence* of a permission in the editable matrix, never a role list in code.
 - ``branch``: the path to the row's branch; rows outside the actor's branches are left out
-  (for own rows too when ``own_in_branch``).
+  (for own rows too when ``own_in_branch``). A tuple of paths: a row belongs to each of those
+  branches (a complaint taken at one branch for a customer of another is seen by both).
 - ``via``: the row is as visible as the row it belongs to (a case's log lines, a customer's
   consent records) — the related model's declaration decides.
 - row grants: rows an actor may see for a while beyond every declaration (break-glass), handed
@@ -50,7 +51,7 @@ OwnRule = tuple[str, ...] | Callable[[Grants], Q]
 @dataclass(frozen=True)
 class Declaration:
     view: str | None = None
-    branch: str | None = None
+    branch: str | tuple[str, ...] | None = None
     own: OwnRule = ()
     widen: str | None = None
     own_in_branch: bool = False
@@ -67,7 +68,7 @@ def register(
     model: type[models.Model],
     *,
     view: str | None = None,
-    branch: str | None = None,
+    branch: str | tuple[str, ...] | None = None,
     own: OwnRule = (),
     widen: str | None = None,
     own_in_branch: bool = False,
@@ -199,12 +200,17 @@ def _own_filter(own: OwnRule, grants: Grants) -> Q:
     return condition
 
 
-def _in_branches(queryset: models.QuerySet, field: str | None, grants: Grants) -> models.QuerySet:
+def _in_branches(
+    queryset: models.QuerySet, field: str | tuple[str, ...] | None, grants: Grants
+) -> models.QuerySet:
     if field is None or grants.all_branches:
         return queryset
     if not grants.branch_ids:
         return queryset.none()
-    return queryset.filter(**{f"{field}__in": grants.branch_ids})
+    condition = Q()
+    for path in (field,) if isinstance(field, str) else field:
+        condition |= Q(**{f"{path}__in": grants.branch_ids})
+    return queryset.filter(condition)
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -224,3 +224,23 @@ def customer_by_cif_in_branches(*, actor, cif) -> Customer:
     if not authz.branch_scope(actor).allows(identifier.customer.home_branch_id):
         raise missing
     return identifier.customer
+
+
+EXACT_KEY_LIMIT = 5
+
+
+def customers_by_exact_key(term: str) -> list[Customer]:
+    """Customers of the *whole bank* (not merged away) whose CIF, NIK, account number or phone
+    is exactly ``term`` — at most ``EXACT_KEY_LIMIT``, never a name or a partial match.
+
+    No scope and no permission here: for a caller that has checked its own permission, limits
+    and audits the look-up and shows what it finds masked (cases' intake at any branch: a
+    complaint is accepted at any office). Nothing else may use it to read customers."""
+    term = " ".join((term or "").split())[:40]
+    if len(term) < MIN_QUERY_LENGTH or not term.isprintable():
+        return []
+    everyone = Customer.objects.filter(merged_into__isnull=True).select_related("home_branch")
+    found: dict = {}
+    for hit in _by_identifier(everyone, term) + _by_phone(everyone, term):
+        found.setdefault(hit.customer.pk, hit.customer)
+    return list(found.values())[:EXACT_KEY_LIMIT]

@@ -38,12 +38,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
-from amanah.cases.contract import case_numbers
+from amanah.cases.contract import CasePanel, case_numbers, register_case_panel
+from amanah.cases.policies import CASE_REPLY
 from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
-from amanah.core.contributions import NavItem, Tab
+from amanah.core.contributions import NavItem, Tab, TemplateVariable
 from amanah.core.permissions import SIGNED_IN
-from amanah.messaging import notices, service_window, template_services
+from amanah.messaging import case_replies, notices, service_window, template_services
 from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
@@ -138,6 +139,22 @@ registry.workspace_tabs.register(
         customer_tab_context,
     ),
     order=20,
+)
+# The case page's reply to the customer (issue 16): a panel beside the internal note, and the
+# placeholder its template fills with the agent's text.
+register_case_panel(
+    "messaging.case_reply",
+    CasePanel(CASE_REPLY, "messaging/_case_reply.html", case_replies.reply_panel),
+    order=10,
+)
+registry.template_variables.register(
+    "reply.text",
+    TemplateVariable(
+        gettext_lazy("Isi balasan petugas untuk nasabah"),
+        case_replies.CONTEXT,
+        lambda c: c[case_replies.CONTEXT]["text"],
+        "Dana Anda sedang kami telusuri bersama bank penerima; kami kabari paling lambat besok.",
+    ),
 )
 # Every member of staff turns Web Push on or off for their own browsers (beside their name).
 registry.navigation.register(

@@ -88,6 +88,25 @@ SEEDS: list[dict] = [
         "{{case.final_response}}",
     },
     {
+        # A reply from the case page (issue 16): the agent's text is {{reply.text}}.
+        "key": "case.reply",
+        "channel": "EMAIL",
+        "purpose": "SERVICE",
+        "name": "Balasan petugas atas pengaduan (email)",
+        "subject": "Tanggapan atas pengaduan {{case.case_no}}",
+        "text": "Yth. {{customer.full_name}},\n\nTerkait pengaduan {{case.case_no}}:\n\n"
+        "{{reply.text}}\n\nBalas email ini atau hubungi kami dengan menyebut nomor pengaduan.",
+    },
+    {
+        "key": "case.reply",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Balasan petugas atas pengaduan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "case_reply",
+        "text": "Halo {{customer.first_name}}, terkait pengaduan {{case.case_no}}: {{reply.text}}",
+    },
+    {
         "key": "survey.invitation",
         "channel": "EMAIL",
         "purpose": "SERVICE",

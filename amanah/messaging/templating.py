@@ -44,8 +44,9 @@ WHATSAPP_PARAMETER_SPACES = re.compile(r"\s+")
 PURPOSE_CONTEXTS: dict[str, frozenset[str]] = {
     Purpose.OFFER: frozenset({"customer", "campaign", "promo"}),
     Purpose.COLLECTION: frozenset({"customer"}),
-    # "survey": the link and question of a survey invitation (the surveys app supplies it).
-    Purpose.SERVICE: frozenset({"customer", "case", "survey"}),
+    # "survey": the link and question of a survey invitation (the surveys app supplies it);
+    # "reply": an agent's reply to the customer from the case page (``case_replies``).
+    Purpose.SERVICE: frozenset({"customer", "case", "survey", "reply"}),
     Purpose.STAFF: frozenset({"case", "sla_digest"}),
 }
 

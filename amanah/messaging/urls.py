@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from amanah.messaging import tracking, views, views_communication, views_push, views_templates
+from amanah.messaging import (
+    tracking,
+    views,
+    views_case_reply,
+    views_communication,
+    views_push,
+    views_templates,
+)
 
 app_name = "messaging"
 
@@ -32,6 +39,7 @@ outbox_patterns = [
         name="customer_messages",
     ),
     path("analytics/", views_communication.analytics, name="analytics"),
+    path("cases/<uuid:case_id>/reply/", views_case_reply.case_reply, name="case_reply"),
     path("t/c/<str:token>/", tracking.click, name="track_click"),
     path("t/o/<str:token>/", tracking.open_pixel, name="track_open"),
 ]

@@ -185,6 +185,14 @@ class Supervisor(Staff):
         if page is None:
             return
         text = "Dana sudah dikembalikan ke rekening nasabah pada hari kerja berikutnya."
-        if self.submit(page, "/final-response/", "final response", True, final_response=text):
+        if self.submit(
+            page,
+            "/final-response/",
+            "final response",
+            True,
+            final_response=text,
+            resolution_code="REFUND",
+            confirm="on",
+        ):
             page = self.client.get(urlsplit(page.url).path, name="case detail")
-            self.submit(page, "/close/", "case close", True, resolution_code="SELESAI")
+            self.submit(page, "/close/", "case close", True, confirm="on")

@@ -167,7 +167,14 @@ def build_mix(params: dict, rng: random.Random, branch_no: int = 0):
 
     def final_response_and_close_setup():
         url, page = case_setup("/final-response/")
-        supervisor.submit(page, url, "/final-response/", final_response=RESPONSE)
+        supervisor.submit(
+            page,
+            url,
+            "/final-response/",
+            final_response=RESPONSE,
+            resolution_code="REFUND",
+            confirm="on",
+        )
         return url, supervisor.get(url)
 
     # name → (set-up run outside the measure or None, the measured request)
@@ -214,11 +221,18 @@ def build_mix(params: dict, rng: random.Random, branch_no: int = 0):
         "case assign": (case_setup, assign),
         "final response": (
             lambda: case_setup("/final-response/"),
-            lambda p: supervisor.submit(p[1], p[0], "/final-response/", final_response=RESPONSE),
+            lambda p: supervisor.submit(
+                p[1],
+                p[0],
+                "/final-response/",
+                final_response=RESPONSE,
+                resolution_code="REFUND",
+                confirm="on",
+            ),
         ),
         "case close": (
             final_response_and_close_setup,
-            lambda p: supervisor.submit(p[1], p[0], "/close/", resolution_code="SELESAI"),
+            lambda p: supervisor.submit(p[1], p[0], "/close/", confirm="on"),
         ),
         "login page": (None, lambda _: login_user.login_page()),
         "login": (lambda: login_user.client.cookies.clear(), lambda _: login_user.login()),

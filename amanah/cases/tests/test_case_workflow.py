@@ -104,7 +104,9 @@ def test_a_whole_life_writes_one_history_line_and_the_same_audit_rows_as_before(
     case = cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
     assert case.paused_at is None
     case = cases.case_escalate(actor=supervisor, case=case, reason="butuh unit kartu pusat")
-    case = cases.case_final_response(actor=supervisor, case=case, text=ANSWER)
+    case = cases.case_final_response(
+        actor=supervisor, case=case, text=ANSWER, resolution_code="REFUND"
+    )
     case = cases.case_close(actor=supervisor, case=case, resolution_code=" refund ")
 
     assert _history(case) == [
@@ -157,14 +159,16 @@ def test_every_move_emits_the_workflow_event_and_a_close_also_cases_case_closed(
     ]
     case = open_case()
     with listen[0], listen[1]:
-        case = cases.case_final_response(actor=agent, case=case, text=ANSWER)
+        case = cases.case_final_response(
+            actor=agent, case=case, text=ANSWER, resolution_code="REFUND"
+        )
         cases.case_close(actor=agent, case=case, resolution_code="REFUND")
     assert seen == ["cases.case.transitioned", "cases.case.transitioned", "cases.case_closed"]
 
 
 def test_reopen_is_the_matrix_permission_case_reopen_not_a_role(open_case, agent, supervisor):
     case = open_case()
-    case = cases.case_final_response(actor=agent, case=case, text=ANSWER)
+    case = cases.case_final_response(actor=agent, case=case, text=ANSWER, resolution_code="REFUND")
     before = _written(case)
     with pytest.raises(PermissionDenied):
         cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
@@ -200,9 +204,20 @@ def test_the_guards_hold_for_any_caller_of_the_engine(open_case, agent):
     case = open_case()
     before = _written(case)
     with pytest.raises(ServiceError) as short:
-        transition_apply(actor=agent, obj=case, to="RESOLVED", final_response="singkat")
-    assert (short.value.code, short.value.field) == ("guard_failed", "final_response")
-    case = cases.case_final_response(actor=agent, case=case, text=ANSWER)
+        transition_apply(
+            actor=agent, obj=case, to="RESOLVED", final_response="singkat", resolution_code="REFUND"
+        )
+    assert (short.value.code, short.value.field) == ("guard_failed", "resolution_code")
+    with pytest.raises(ServiceError) as no_code:
+        transition_apply(actor=agent, obj=case, to="RESOLVED", final_response=ANSWER)
+    assert (no_code.value.code, no_code.value.field) == ("field_required", "resolution_code")
+    with pytest.raises(ServiceError) as free_text:  # not in the configured list
+        transition_apply(
+            actor=agent, obj=case, to="RESOLVED", final_response=ANSWER, resolution_code="DONE"
+        )
+    assert free_text.value.code == "guard_failed"
+    assert _written(case) == before and Case.objects.get(pk=case.pk).status == "NEW"
+    case = cases.case_final_response(actor=agent, case=case, text=ANSWER, resolution_code="REFUND")
     before = _written(case)
     with pytest.raises(ServiceError) as no_code:
         transition_apply(actor=agent, obj=case, to="CLOSED")
@@ -216,7 +231,12 @@ def test_the_guards_hold_for_any_caller_of_the_engine(open_case, agent):
         (lambda c, a: cases.case_change_status(actor=a, case=c, to_status="CLOSED"), None),
         (lambda c, a: cases.case_change_status(actor=a, case=c, to_status="\x00"), None),
         (lambda c, a: cases.case_escalate(actor=a, case=c, reason="x"), "reason_required"),
-        (lambda c, a: cases.case_final_response(actor=a, case=c, text="  "), None),
+        (
+            lambda c, a: cases.case_final_response(
+                actor=a, case=c, text="  ", resolution_code="REFUND"
+            ),
+            None,
+        ),
         (lambda c, a: cases.case_close(actor=a, case=c, resolution_code="X"), None),
     ],
 )
@@ -284,7 +304,7 @@ def test_the_api_lists_the_engines_moves_and_makes_hand_moves(
     listed = api.get(f"/api/v1/cases/{case.pk}/moves").json()
     assert {m["to_status"]: m["required_fields"] for m in listed} == {
         "IN_PROGRESS": [],
-        "RESOLVED": ["final_response"],
+        "RESOLVED": ["final_response", "resolution_code"],
         "CANCELLED": ["duplicate_of"],
     }
     url = f"/api/v1/cases/{case.pk}/status"

@@ -190,8 +190,9 @@ def _work(world: World, n: int, start: threading.Barrier, errors: list) -> None:
                 actor=world.supervisor,
                 case=case,
                 text="Dana sudah dikembalikan ke rekening nasabah; mohon maaf atas kendalanya.",
+                resolution_code="REFUND",
             )
-            cases.case_close(actor=world.supervisor, case=case, resolution_code="REFUNDED")
+            cases.case_close(actor=world.supervisor, case=case, resolution_code="REFUND")
     except Exception as error:  # noqa: BLE001 (the test reports every one)
         errors.append(f"thread {n}: {type(error).__name__}: {error}")
     finally:

@@ -75,7 +75,9 @@ def test_the_countdown_runs_warns_breaches_pauses_and_stops_at_the_final_respons
     with at(due - dt.timedelta(hours=4)):
         case = cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
     with at(case.received_at + dt.timedelta(days=1, hours=2, minutes=30)):
-        case = cases.case_final_response(actor=agent, case=case, text=FINAL)
+        case = cases.case_final_response(
+            actor=agent, case=case, text=FINAL, resolution_code="REFUND"
+        )
     done = sla.sla_view(case, due + dt.timedelta(days=30))
     assert (done.state, done.label) == ("DONE", "Selesai")
     assert done.countdown == "selesai dalam 1 hari 2 jam"
@@ -85,7 +87,7 @@ def test_the_countdown_runs_warns_breaches_pauses_and_stops_at_the_final_respons
 
 def test_a_closed_case_page_shows_no_time_left(open_case, agent):
     case = open_case()
-    case = cases.case_final_response(actor=agent, case=case, text=FINAL)
+    case = cases.case_final_response(actor=agent, case=case, text=FINAL, resolution_code="REFUND")
     case = cases.case_close(actor=agent, case=case, resolution_code="REFUND")
     page = sign_in(Client(), agent).get(reverse("cases:detail", args=[case.pk]))
     html = page.content.decode()
@@ -119,7 +121,9 @@ def desk(open_case, agent, supervisor, make_user, branch_b, system):
     theirs = open_case(actor=colleague)
     given = open_case(actor=colleague)
     cases.case_assign(actor=supervisor, case=given, assignee=agent)
-    done = cases.case_final_response(actor=agent, case=open_case(), text=FINAL)
+    done = cases.case_final_response(
+        actor=agent, case=open_case(), text=FINAL, resolution_code="REFUND"
+    )
     stranger = customer_create(
         actor=system,
         data=CustomerInput(full_name="Siti Aminah", home_branch=branch_b, phone="082160009999"),

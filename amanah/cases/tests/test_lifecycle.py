@@ -135,9 +135,14 @@ def test_close_is_refused_without_final_response_by_service_api_and_database(
 def test_final_response_then_close_end_to_end(open_case, agent):
     case = open_case()
     with pytest.raises(ServiceError):
-        cases.case_final_response(actor=agent, case=case, text="terlalu pendek")
+        cases.case_final_response(
+            actor=agent, case=case, text="terlalu pendek", resolution_code="REFUND"
+        )
     case = cases.case_final_response(
-        actor=agent, case=case, text="Dana Rp 2.500.000 telah dikembalikan ke rekening."
+        actor=agent,
+        case=case,
+        text="Dana Rp 2.500.000 telah dikembalikan ke rekening.",
+        resolution_code="REFUND",
     )
     assert case.status == "RESOLVED" and case.resolved_at
     case = cases.case_close(actor=agent, case=case, resolution_code="refund")
@@ -151,7 +156,10 @@ def test_the_closed_case_page_has_no_staff_csat_form(open_case, agent):
     outside the survey metrics): no form, no route."""
     case = open_case()
     case = cases.case_final_response(
-        actor=agent, case=case, text="Dana Rp 2.500.000 telah dikembalikan ke rekening."
+        actor=agent,
+        case=case,
+        text="Dana Rp 2.500.000 telah dikembalikan ke rekening.",
+        resolution_code="REFUND",
     )
     case = cases.case_close(actor=agent, case=case, resolution_code="refund")
     page = sign_in(Client(), agent).get(reverse("cases:detail", args=[case.pk]))
@@ -167,7 +175,10 @@ def test_an_agent_cannot_touch_another_agents_case(open_case, make_user, branch_
     for attempt in (
         lambda: cases.case_add_note(actor=colleague, case=case, message="ikut campur"),
         lambda: cases.case_final_response(
-            actor=colleague, case=case, text="Saya jawab kasus orang lain ya."
+            actor=colleague,
+            case=case,
+            text="Saya jawab kasus orang lain ya.",
+            resolution_code="REFUND",
         ),
         lambda: cases.case_change_status(actor=colleague, case=case, to_status="IN_PROGRESS"),
     ):

@@ -68,7 +68,9 @@ def may(customer, agent, supervisor):
                 )
         if resolved:
             with at(resolved):
-                case = cases.case_final_response(actor=agent, case=case, text=FINAL)
+                case = cases.case_final_response(
+                    actor=agent, case=case, text=FINAL, resolution_code="REFUND"
+                )
         return case
 
     a = complaint(_wib((5, 4), 10), "Tabungan", "BRANCH", resolved=_wib((5, 20), 15))  # day 10

@@ -31,7 +31,9 @@ def _closed(open_case, agent, *, resolved_at, closed_at):
     with at(MONDAY):
         case = open_case()
     with at(resolved_at):
-        case = cases.case_final_response(actor=agent, case=case, text=FINAL)
+        case = cases.case_final_response(
+            actor=agent, case=case, text=FINAL, resolution_code="REFUND"
+        )
     with at(closed_at):
         return cases.case_close(actor=agent, case=case, resolution_code="REFUND")
 
@@ -93,7 +95,9 @@ def test_reopen_needs_the_permission_a_reason_and_the_window(
 
 
 def test_reopen_from_the_case_page(open_case, agent, supervisor):
-    case = cases.case_final_response(actor=agent, case=open_case(), text=FINAL)
+    case = cases.case_final_response(
+        actor=agent, case=open_case(), text=FINAL, resolution_code="REFUND"
+    )
     case = cases.case_close(actor=agent, case=case, resolution_code="REFUND")
     client = sign_in(Client(), supervisor)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
@@ -165,7 +169,9 @@ def test_cancel_as_duplicate_refuses_bad_originals(
     assert chained.value.code == "duplicate_of_cancelled"
     assert Case.objects.get(pk=copy.pk).status == CaseStatus.NEW
     # A resolved case is no longer cancelled as a duplicate (the workflow has no such move).
-    done = cases.case_final_response(actor=agent, case=open_case(), text=FINAL)
+    done = cases.case_final_response(
+        actor=agent, case=open_case(), text=FINAL, resolution_code="REFUND"
+    )
     with pytest.raises(ServiceError) as not_open:
         cases.case_cancel_duplicate(actor=agent, case=done, original_no=first.case_no)
     assert not_open.value.code == "transition_not_allowed"
@@ -188,8 +194,9 @@ def test_cancel_as_duplicate_from_the_case_page(open_case, agent):
     )
     url = reverse("cases:cancel_duplicate", args=[copy.pk])
     for bad in ("", "PGD\x00", "P" * 41, "PGD-2099-000001"):
-        page = client.post(url, {"duplicate_of": bad})
+        page = client.post(url, {"duplicate_of": bad, "confirm": "on"})
         assert page.status_code == 400, bad
-    assert client.post(url, {"duplicate_of": original.case_no}).status_code == 303
+    assert client.post(url, {"duplicate_of": original.case_no}).status_code == 400  # unconfirmed
+    assert client.post(url, {"duplicate_of": original.case_no, "confirm": "on"}).status_code == 303
     page = client.get(reverse("cases:detail", args=[copy.pk])).content.decode()
     assert 'data-testid="duplicate-of"' in page and original.case_no in page

@@ -40,10 +40,12 @@ def test_the_per_customer_and_set_based_forms_agree(system, branch_a, agent, sup
     _case(agent, made["open_fraud"], "FRAUD_SCAM")
     _case(agent, made["open_plain"], "TRX_FAIL")
     closed = _case(agent, made["closed_fraud"], "FRAUD_SCAM")
-    cases.case_final_response(actor=supervisor, case=closed, text=ANSWER)
-    cases.case_close(actor=supervisor, case=closed, resolution_code="REFUNDED")
+    cases.case_final_response(actor=supervisor, case=closed, text=ANSWER, resolution_code="REFUND")
+    cases.case_close(actor=supervisor, case=closed, resolution_code="REFUND")
     resolved = _case(agent, made["resolved_fraud"], "FRAUD_SCAM")
-    cases.case_final_response(actor=supervisor, case=resolved, text=ANSWER)
+    cases.case_final_response(
+        actor=supervisor, case=resolved, text=ANSWER, resolution_code="REFUND"
+    )
 
     per_customer = {name: has_open_sensitive_case(c.pk) for name, c in made.items()}
     set_based = dict(

@@ -126,7 +126,10 @@ def test_paused_and_finished_cases_are_left_alone(open_case, agent):
         cases.case_change_status(actor=agent, case=waiting, to_status="IN_PROGRESS")
         cases.case_change_status(actor=agent, case=waiting, to_status="WAITING_INFO")
         cases.case_final_response(
-            actor=agent, case=done, text="Sudah kami kembalikan dananya, terima kasih."
+            actor=agent,
+            case=done,
+            text="Sudah kami kembalikan dananya, terima kasih.",
+            resolution_code="REFUND",
         )
     with at(MONDAY + dt.timedelta(days=60)):
         result = sla_sweep()

@@ -212,8 +212,38 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("cases:mine", "case.view"),
+    ViewCase("cases:intake_find", "case.create.any_branch"),
+    ViewCase(
+        "cases:intake_create",
+        "case.create.any_branch",
+        # any branch's customer: no out-of-scope case; a missing one is a 404 (tested in cases)
+        kwargs=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
     ViewCase("cases:queue", "case.queue"),
     ViewCase("cases:export", "case.export"),
+    ViewCase(
+        "cases:queue_assign",
+        "case.assign",
+        method="post",
+        data=lambda w: {"assignee": str(w["staff_a"].pk), "case_ids": [str(w["case_a"].pk)]},
+        ok_status=(303,),  # done, or refused per case with the reason flashed
+    ),
+    ViewCase(
+        "cases:saved_filter_save",
+        "case.queue",
+        method="post",
+        data=lambda w: {"name": "Belum ditugaskan", "who": "unassigned"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "cases:saved_filter_delete",
+        "case.queue",
+        method="post",
+        own_kwargs=lambda w, user: {"filter_id": _own_saved_filter(user)},
+        kwargs=lambda w: {"filter_id": 999999},
+        out_of_scope=lambda w: {"filter_id": _own_saved_filter(w["staff_b"])},  # another's
+        ok_status=(303,),
+    ),
     ViewCase("cases:sla_settings", "sla.manage"),
     ViewCase("cases:ojk_report", "case.ojk_report"),
     ViewCase("cases:ojk_report_csv", "case.ojk_report"),
@@ -255,12 +285,20 @@ CASES = [
             (
                 "final_response",
                 "case.update",
-                lambda w: {"final_response": "Dana sudah dikembalikan ke rekening."},
+                lambda w: {
+                    "final_response": "Dana sudah dikembalikan ke rekening.",
+                    "resolution_code": "REFUND",
+                    "confirm": "on",
+                },
             ),
-            ("close", "case.close", lambda w: {"resolution_code": "REFUND"}),
+            ("close", "case.close", lambda w: {"resolution_code": "REFUND", "confirm": "on"}),
             ("assign", "case.assign", lambda w: {"assignee": str(w["staff_a"].pk)}),
             ("reopen", "case.reopen", lambda w: {"reason": "nasabah belum menerima dana"}),
-            ("cancel_duplicate", "case.close", lambda w: {"duplicate_of": "PGD-2026-000001"}),
+            (
+                "cancel_duplicate",
+                "case.close",
+                lambda w: {"duplicate_of": "PGD-2026-000001", "confirm": "on"},
+            ),
             ("escalate", "case.assign", lambda w: {"reason": "butuh unit kartu pusat"}),
             (
                 "extend",
@@ -270,6 +308,16 @@ CASES = [
             ("root_cause", "case.root_cause", lambda w: {"root_cause": "SYSTEM_BUG"}),
         ]
     ],
+    ViewCase(
+        "messaging:case_reply",
+        "case.reply",
+        method="post",
+        kwargs=lambda w: {"case_id": w["case_a"].pk},
+        out_of_scope=lambda w: {"case_id": w["case_b"].pk},
+        data=lambda w: {"channel": "EMAIL", "text": "Dana Anda sedang kami telusuri."},
+        ok_status=(303,),  # sent, or refused with the reason flashed — never 403/404
+        role=R.SUPERVISOR,
+    ),
     *[
         ViewCase(
             f"documents:{name}",
@@ -908,6 +956,13 @@ def _sales(w: dict) -> dict:
             )
         w["sales"] = built
     return w["sales"]
+
+
+def _own_saved_filter(user) -> int:
+    from amanah.cases.models import SavedQueueFilter
+
+    row, _ = SavedQueueFilter.objects.get_or_create(user=user, name="uji", query={"who": "mine"})
+    return row.pk
 
 
 def _any_audit_row() -> int:

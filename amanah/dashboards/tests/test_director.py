@@ -76,7 +76,9 @@ def world(db, system, branch_a, branch_b, make_user):
             )
         if answered:
             with at(answered):
-                cases.case_final_response(actor=agent, case=case, text=FINAL)
+                cases.case_final_response(
+                    actor=agent, case=case, text=FINAL, resolution_code="REFUND"
+                )
 
     may4 = dt.datetime(2026, 5, 4, 10, 0, tzinfo=WIB)
     for n in range(6):

@@ -79,9 +79,10 @@ def test_the_demo_script(page, base, demo):
 
     # 3:00–3:30 — try to close without a final response: refused
     page.click("text=Buka kasus")
-    page.wait_for_selector("[data-testid=close-form]")
+    page.wait_for_selector("[data-testid=close-dialog]")
     case_url = page.url
-    page.fill("[data-testid=close-form] input[name=resolution_code]", "REFUND")
+    page.click("[data-testid=close-dialog] summary")
+    page.check("[data-testid=close-form] input[name=confirm]")
     page.click("[data-testid=close-form] button[type=submit]")
     page.wait_for_selector("[data-testid=close-error]")
     assert "jawaban akhir" in page.inner_text("[data-testid=close-error]")
@@ -93,13 +94,26 @@ def test_the_demo_script(page, base, demo):
     page.select_option("[data-testid=assign-form] select", label="Budi Harahap")
     page.click("[data-testid=assign-form] button[type=submit]")
     page.wait_for_selector("text=ditugaskan")
+    # a reply to the customer goes out through the hub (an internal note would not)
+    page.select_option("[data-testid=reply-form] select[name=channel]", "WHATSAPP")
+    page.fill(
+        "[data-testid=reply-form] textarea[name=text]",
+        "Dana Ibu sedang kami telusuri bersama bank penerima.",
+    )
+    page.click("[data-testid=reply-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=activity-log] li[data-type=REPLY]")
+    steps.shot("case-reply")
+    page.click("[data-testid=final-response-dialog] summary")
     page.fill(
         "[data-testid=final-response-form] textarea",
         "Dana Rp 1.500.000 sudah dikembalikan ke rekening Ibu.",
     )
+    page.select_option("[data-testid=final-response-form] select[name=resolution_code]", "REFUND")
+    page.check("[data-testid=final-response-form] input[name=confirm]")
     page.click("[data-testid=final-response-form] button[type=submit]")
     page.wait_for_selector("text=Jawaban akhir dicatat")
-    page.fill("[data-testid=close-form] input[name=resolution_code]", "REFUND")
+    page.click("[data-testid=close-dialog] summary")
+    page.check("[data-testid=close-form] input[name=confirm]")
     page.click("[data-testid=close-form] button[type=submit]")
     page.wait_for_selector("[data-testid=case-status]:has-text('Ditutup')")
     steps.shot("case-closed")

@@ -247,7 +247,9 @@ def test_a_receipt_whose_case_is_gone_fails_for_good_and_the_batch_goes_on():
 def _move(actor, case, capture, to, **data):
     with at(TUESDAY_10), committed(capture):
         if to == "RESOLVED":
-            cases.case_final_response(actor=actor, case=case, text=data["text"])
+            cases.case_final_response(
+                actor=actor, case=case, text=data["text"], resolution_code="REFUND"
+            )
         else:
             cases.case_change_status(actor=actor, case=case, to_status=to)
 
@@ -269,7 +271,7 @@ def test_each_move_the_customer_cares_about_is_queued_once_even_if_its_job_runs_
     run_jobs(twice=True)
     _move(agent, case, capture, "RESOLVED", text=final)
     with at(TUESDAY_10), committed(capture):
-        cases.case_close(actor=supervisor, case=case, resolution_code="SELESAI")
+        cases.case_close(actor=supervisor, case=case)
     with at(TUESDAY_10), committed(capture):  # reopened after the close
         cases.case_reopen(actor=supervisor, case=case, reason="Nasabah melapor dana belum masuk.")
     run_jobs(twice=True)

@@ -34,6 +34,7 @@ def test_every_seed_template_is_approved_and_renders(make_user, branch_a):
         "promo": {"code": "EMAS26"},
         "sla_digest": {"breached_count": 2, "warning_count": 5, "summary": "2 kasus terlambat"},
         "survey": {"url": "https://bank.test/survei/abc", "question": "Seberapa puas Anda?"},
+        "reply": {"text": "Dana Anda sedang kami telusuri."},
     }
     for seed in SEEDS:
         version = templating.approved_version(seed["key"], seed["channel"])
@@ -47,3 +48,5 @@ def test_every_seed_template_is_approved_and_renders(make_user, branch_a):
     assert "01-12-2026 17:00 WIB" in receipt.text  # the branch's zone, named
     assert "Budi &lt;Santoso&gt;" in receipt.html and "Budi <Santoso>" in receipt.text
     assert TemplateVersion.objects.filter(status="APPROVED").count() == len(SEEDS)
+    reply = templating.render(templating.approved_version("case.reply", "WHATSAPP"), context)
+    assert reply.parameters[-1] == "Dana Anda sedang kami telusuri."  # the agent's text

@@ -28,7 +28,10 @@ def close_case(agent):
             ),
         )
         cases.case_final_response(
-            actor=agent, case=case, text="Dana sudah dikembalikan ke rekening nasabah."
+            actor=agent,
+            case=case,
+            text="Dana sudah dikembalikan ke rekening nasabah.",
+            resolution_code="REFUND",
         )
         return cases.case_close(actor=agent, case=case, resolution_code="REFUND")
 

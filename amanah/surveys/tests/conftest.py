@@ -89,10 +89,13 @@ def closed_case(agent, supervisor, customer, django_capture_on_commit_callbacks)
             )
             cases.case_change_status(actor=agent, case=case, to_status="IN_PROGRESS")
             cases.case_final_response(
-                actor=agent, case=case, text="Dana Rp 2.500.000 telah dikembalikan ke rekening."
+                actor=agent,
+                case=case,
+                text="Dana Rp 2.500.000 telah dikembalikan ke rekening.",
+                resolution_code="REFUND",
             )
             with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-                return cases.case_close(actor=supervisor, case=case, resolution_code="SELESAI")
+                return cases.case_close(actor=supervisor, case=case)
 
     return close
 

@@ -1,0 +1,204 @@
+"""Complaints are accepted at any office (issue 16): an agent finds a customer of another
+branch by an exact identifier or phone (shown masked) and registers the complaint; the case
+belongs to the receiving branch and is seen by the customer's home branch too."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from amanah.audit.models import AuditLog
+from amanah.cases import selectors
+from amanah.cases import services as cases
+from amanah.cases.models import Case
+from amanah.conftest import sign_in
+from amanah.core.roles import RoleKey as R
+from amanah.customers.models import Customer
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.iam.models import RolePermission
+
+FORM = {
+    "channel": "BRANCH",
+    "category": "TRX_FAIL",
+    "priority": "MEDIUM",
+    "description": "Transfer gagal tetapi saldo terpotong Rp 2.500.000.",
+    "product": "",
+    "contact_preference": "",
+}
+
+
+@pytest.fixture
+def far_customer(system, branch_b):
+    """A customer of KC Pematangsiantar."""
+    return customer_create(
+        actor=system,
+        data=CustomerInput(
+            full_name="Siti Aminah Nasution",
+            home_branch=branch_b,
+            phone="081370002002",
+            cif="CIF2000002",
+        ),
+    )
+
+
+def _register(agent, customer) -> Case:
+    response = sign_in(Client(), agent).post(
+        reverse("cases:intake_create", args=[customer.pk]), FORM
+    )
+    assert response.status_code == 303, response.content[:800]
+    return Case.objects.get(customer=customer)
+
+
+def test_the_lookup_takes_exact_identifiers_and_phones_only_and_shows_them_masked(
+    agent, far_customer
+):
+    client = sign_in(Client(), agent)
+    url = reverse("cases:intake_find")
+    for term in ("CIF2000002", "cif 2000002", "0813-7000-2002", "+6281370002002"):
+        page = client.get(url, {"q": term})
+        assert page.status_code == 200, term
+        html = page.content.decode()
+        html = html[html.index('data-testid="intake-hits"') :]  # the results, not the box
+        html = html[: html.index("</table>")]
+        assert "S*** A*** N***" in html and "Siti" not in html, term
+        assert "+62 813-****-002" in html and "81370002002" not in html
+        assert reverse("cases:intake_create", args=[far_customer.pk]) in html
+    for term in ("Siti Aminah", "CIF200000", "0813700020"):
+        html = client.get(url, {"q": term}).content.decode()
+        assert 'data-testid="intake-none"' in html, term
+    audit = AuditLog.objects.filter(object_type="CASE_INTAKE_LOOKUP").last()
+    assert "CIF2000002" not in str(audit.meta) and audit.meta["query_hash"]
+
+
+@pytest.mark.parametrize("q", ["", "ab", "x" * 101, "CIF\x00200", "' OR 1=1 --", "%%%", "😀😀😀"])
+def test_hostile_lookups_answer_without_a_5xx(agent, far_customer, q):
+    response = sign_in(Client(), agent).get(reverse("cases:intake_find"), {"q": q})
+    assert response.status_code in (200, 400)
+    assert "Siti" not in response.content.decode()
+
+
+def test_the_case_belongs_to_the_receiving_branch_and_the_home_branch_sees_it(
+    agent, far_customer, make_user, branch_a, branch_b, system
+):
+    page = sign_in(Client(), agent).get(reverse("cases:intake_create", args=[far_customer.pk]))
+    assert page.status_code == 200
+    assert "S*** A*** N***" in page.content.decode() and "Siti" not in page.content.decode()
+
+    case = _register(agent, far_customer)
+    assert (case.branch_id, case.customer_branch_id) == (branch_a.pk, branch_b.pk)
+    assert case.created_by == agent
+    created = AuditLog.objects.get(action="CREATE_CASE", object_id=str(case.pk))
+    assert created.meta["customer_branch"] == "PMS01"
+
+    home_supervisor = make_user(R.SUPERVISOR, branches=[branch_b])
+    receiving_supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    home_agent = make_user(R.AGENT, branches=[branch_b])  # own cases only
+    elsewhere = make_user(R.SUPERVISOR, branches=[system_branch(system)])
+    for user, sees in (
+        (agent, True),
+        (home_supervisor, True),
+        (receiving_supervisor, True),
+        (home_agent, False),
+        (elsewhere, False),
+    ):
+        assert Case.objects.visible_to(user).filter(pk=case.pk).exists() == sees, user
+    client = sign_in(Client(), home_supervisor)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    assert case.case_no in client.get(reverse("cases:queue")).content.decode()
+    assert (
+        sign_in(Client(), elsewhere).get(reverse("cases:detail", args=[case.pk])).status_code == 404
+    )
+
+
+def system_branch(system):
+    from amanah.iam import services as iam
+    from amanah.iam.models import TimeZoneChoice
+
+    return iam.branch_save(
+        actor=system, code="BLG01", name="KC Balige", timezone_name=TimeZoneChoice.WIB
+    )
+
+
+def test_a_customer_in_scope_goes_the_usual_way(agent, customer, branch_a):
+    case = cases.case_create(
+        actor=agent,
+        data=cases.CaseInput(
+            customer=customer,
+            channel="BRANCH",
+            category_code="TRX_FAIL",
+            priority="MEDIUM",
+            description="Saldo terpotong dua kali saat tarik tunai.",
+        ),
+        any_branch=True,
+    )
+    assert (case.branch_id, case.customer_branch_id) == (branch_a.pk, None)
+    hits = selectors.intake_lookup(actor=agent, term="CIF1000003")
+    assert [h.in_scope for h in hits] == [True]
+
+
+def test_without_the_permission_or_the_flag_nothing_is_registered(agent, far_customer):
+    from amanah.core.errors import NotFound
+
+    with pytest.raises(NotFound):  # the usual intake stays within scope
+        cases.case_create(
+            actor=agent,
+            data=cases.CaseInput(
+                customer=far_customer,
+                channel="BRANCH",
+                category_code="TRX_FAIL",
+                priority="MEDIUM",
+                description="Saldo terpotong dua kali saat tarik tunai.",
+            ),
+        )
+    assert (
+        sign_in(Client(), agent)
+        .post(reverse("cases:create", args=[far_customer.pk]), FORM)
+        .status_code
+        == 404
+    )
+    RolePermission.objects.filter(role_id=R.AGENT, permission="case.create.any_branch").delete()
+    client = sign_in(Client(), agent)
+    assert client.get(reverse("cases:intake_find"), {"q": "CIF2000002"}).status_code == 403
+    url = reverse("cases:intake_create", args=[far_customer.pk])
+    assert client.post(url, FORM).status_code == 403
+    assert not Case.objects.exists()
+
+
+def test_a_merged_or_missing_customer_is_not_found(agent, far_customer, customer):
+    Customer.objects.filter(pk=far_customer.pk).update(merged_into=customer)
+    client = sign_in(Client(), agent)
+    assert client.get(reverse("cases:intake_create", args=[far_customer.pk])).status_code == 404
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.post(f"/cases/intake/{missing}/", FORM).status_code == 404
+    assert client.get("/cases/intake/not-a-uuid/").status_code == 404
+    assert not Case.objects.exists()
+
+
+def test_a_refused_form_writes_nothing(agent, far_customer):
+    client = sign_in(Client(), agent)
+    url = reverse("cases:intake_create", args=[far_customer.pk])
+    for bad in ({"description": "pendek"}, {"category": "NOPE"}, {"channel": "\x00"}):
+        assert client.post(url, {**FORM, **bad}).status_code == 400
+    assert not Case.objects.exists()
+
+
+def test_an_unclear_receiving_branch_is_refused(make_user, far_customer, branch_a, system):
+    from amanah.core.errors import ServiceError
+
+    two = make_user(R.AGENT, branches=[branch_a, system_branch(system)])
+    type(two).objects.filter(pk=two.pk).update(home_branch=None)
+    two.refresh_from_db()
+    with pytest.raises(ServiceError) as refused:
+        cases.case_create(
+            actor=two,
+            data=cases.CaseInput(
+                customer=far_customer,
+                channel="BRANCH",
+                category_code="TRX_FAIL",
+                priority="MEDIUM",
+                description="Saldo terpotong dua kali saat tarik tunai.",
+            ),
+            any_branch=True,
+        )
+    assert refused.value.code == "no_receiving_branch"
