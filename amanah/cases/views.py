@@ -72,29 +72,20 @@ from amanah.workflow.contract import available_transitions, moves_by_status
 @requires(CASE_CREATE)
 def create(request, customer_id):
     customer = customer_for(actor=request.user, customer_id=customer_id)
+    return submit_form(
+        request,
+        _intake_form(request),
+        _intake_submit(request, customer, any_branch=False),
+        template="cases/create.html",
+        context={"customer": customer},
+    )
 
-    def submit(data):
-        case = services.case_create(
-            actor=request.user,
-            data=services.CaseInput(
-                customer=customer,
-                channel=data["channel"],
-                category_code=data["category"],
-                priority=data["priority"],
-                description=data["description"],
-                product=data["product"],
-                contact_preference=data["contact_preference"],
-                attachment=data.get("attachment"),
-            ),
-        )
-        return Done(reverse("cases:receipt", kwargs={"case_id": case.pk}))
 
+def _intake_form(request) -> CaseIntakeForm:
     form = CaseIntakeForm(request.POST or None, request.FILES or None)
     if not authz.has_perm(request.user, DOCUMENT_UPLOAD):
         del form.fields["attachment"]  # the attachment becomes a document of the case
-    return submit_form(
-        request, form, submit, template="cases/create.html", context={"customer": customer}
-    )
+    return form
 
 
 def _intake_submit(request, customer, *, any_branch: bool):
@@ -145,12 +136,9 @@ def intake_create(request, customer_id):
     """The intake form for a customer of another branch: only masked facts are shown; the case
     belongs to this (receiving) branch and is seen by the customer's home branch."""
     customer = selectors.intake_customer(actor=request.user, customer_id=customer_id)
-    form = CaseIntakeForm(request.POST or None, request.FILES or None)
-    if not authz.has_perm(request.user, DOCUMENT_UPLOAD):
-        del form.fields["attachment"]
     return submit_form(
         request,
-        form,
+        _intake_form(request),
         _intake_submit(request, customer, any_branch=True),
         template="cases/intake_create.html",
         context={
