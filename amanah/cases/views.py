@@ -52,12 +52,12 @@ from amanah.cases.policies import (
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
-from amanah.core.errors import NotFound, ServiceError, http_status_for
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
 from amanah.core.permissions import SIGNED_IN
 from amanah.core.replica import reads_from_replica
-from amanah.core.view_helpers import Done, run_action, submit_form
+from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
 from amanah.customers.policies import CUSTOMER_SEARCH
@@ -114,20 +114,14 @@ def intake_find(request):
     """Intake at any office: find the customer of another branch by an exact CIF, NIK, account
     number or phone (shown masked), then register the complaint here. Bad input is a 400."""
     form = FindForm(request.GET or None)
-    hits, error = None, None
-    if form.is_bound and form.is_valid():
-        try:
-            hits = selectors.intake_lookup(actor=request.user, term=form.cleaned_data["q"])
-        except ServiceError as refused:
-            error = refused
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    if error is not None:
-        status = http_status_for(error)
-    return render(
+    if not form.is_bound:
+        return render(request, "cases/intake_find.html", {"form": form, "hits": None})
+    return render_fragment(
         request,
-        "cases/intake_find.html",
-        {"form": form, "hits": hits, "error": error},
-        status=status,
+        lambda: {"hits": selectors.intake_lookup(actor=request.user, term=form.cleaned_data["q"])},
+        template="cases/intake_find.html",
+        form=form,
+        context={"form": form, "hits": None},
     )
 
 
