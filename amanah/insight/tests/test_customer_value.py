@@ -33,6 +33,10 @@ def test_rm_sees_badge_clv_and_card_with_reason(system, make_customer, make_user
     assert 'data-testid="clv-badge"' in page and "Sangat tinggi" in page
     assert 'data-testid="customer-value"' in page
     assert "R=5, F=5, M=5 → Juara" in page
+    # The "Ringkasan 30 detik" names the segment with its reason (issue 13, RM Copilot).
+    summary = page.split('data-testid="summary30"')[1].split("</article>")[0]
+    assert 'data-testid="summary-rfm"' in summary and "Juara" in summary
+    assert "R=5, F=5, M=5 → Juara" in summary
     assert "Rp 165.000.000" in page
     assert "WIB" in page  # computed-at in the branch zone
 
@@ -48,6 +52,7 @@ def test_a_role_without_the_permission_or_the_scope_sees_no_value(
     RolePermission.objects.filter(permission="insight.rfm.view").delete()  # the matrix decides
     page = _page(supervisor, customer)
     assert 'data-testid="customer-value"' not in page and "rfm-badge" not in page
+    assert "summary-rfm" not in page
     # Out of scope: the page itself is a 404, so nothing leaks.
     other = make_user(R.SUPERVISOR, branches=[branch_b])
     assert sign_in(Client(), other).get(f"/customers/{customer.pk}/").status_code == 404
