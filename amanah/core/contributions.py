@@ -21,6 +21,9 @@ class NavItem:
     url_name: str
     permission: str
     section: str = "main"  # "main", "admin" or "profile" (beside the user's name)
+    # fn(actor) -> int: how many things wait for this actor there (unread notifications …),
+    # shown beside the entry when above zero. Runs on every page: one indexed count, capped.
+    badge: Callable | None = None
 
 
 @dataclass(frozen=True)
