@@ -312,6 +312,7 @@ def compare(before: dict, after: dict) -> str:
             continue
         lines.append(
             f"| {name} | {old['cpu_ms_median']:.1f} | {row['cpu_ms_median']:.1f} "
+            f"| {old['cpu_ms_min']:.1f} | {row['cpu_ms_min']:.1f} "
             f"| {old['queries']:.0f} | {row['queries']:.0f} |"
         )
     return "\n".join(lines)
