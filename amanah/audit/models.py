@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     RECORD_TRANSACTIONS = "RECORD_TRANSACTIONS", _("Catat transaksi nasabah")
     COMPUTE_RFM = "COMPUTE_RFM", _("Hitung RFM nasabah")
     DECIDE_NBA = "DECIDE_NBA", _("Putuskan rekomendasi NBA")
+    REFRESH_NBA_PORTFOLIOS = "REFRESH_NBA_PORTFOLIOS", _("Hitung ulang rekomendasi NBA portofolio")
     RECORD_NBA_OUTCOME = "RECORD_NBA_OUTCOME", _("Catat hasil rekomendasi NBA")
     PROPOSE_NBA_RULE = "PROPOSE_NBA_RULE", _("Usulkan perubahan aturan NBA")
     DECIDE_NBA_RULE = "DECIDE_NBA_RULE", _("Putuskan usulan aturan NBA")

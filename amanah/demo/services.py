@@ -342,6 +342,7 @@ def _seed_transactions(actor) -> None:
 
     from amanah.customers.models import Customer, CustomerIdentifier
     from amanah.demo.transactions import demo_transactions
+    from amanah.insight.nba.services import nba_portfolio_refresh
     from amanah.insight.services import MAX_BATCH, rfm_run_compute, transactions_record
 
     customers = list(
@@ -366,6 +367,8 @@ def _seed_transactions(actor) -> None:
     if batch:
         transactions_record(actor=actor, rows=batch)
     rfm_run_compute(actor=actor, trigger="MANUAL")
+    # The RM's worklist as the nightly run leaves it (the menu's badge, "Rekomendasi").
+    nba_portfolio_refresh(actor=actor)
 
 
 # The follow-up desk (seed 004): new savings accounts without their first deposit.

@@ -23,6 +23,7 @@ from amanah.insight.nba.evaluate import evaluate as nba_evaluate
 from amanah.insight.nba.models import ChangeStatus
 from amanah.insight.policies import (
     NBA_DECIDE,
+    NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
     NBA_RULE_VIEW,
     NBA_VIEW,
@@ -128,12 +129,24 @@ def nba_facts(customer, actor) -> dict:
 
 
 registry.facts.register("insight.nba", nba_facts)
+# The RM's worklist from the nightly run, with the count of customers waiting in the badge.
+registry.navigation.register(
+    "insight.nba_portfolio",
+    NavItem(
+        gettext_lazy("Rekomendasi"),
+        "insight:nba_portfolio",
+        NBA_PORTFOLIO_VIEW,
+        badge=nba_selectors.portfolio_badge,
+    ),
+    order=55,
+)
 registry.cards.register(
     "insight.nba",
     Card(gettext_lazy("Aksi Terbaik Berikutnya"), "insight/_nba_card.html", NBA_VIEW),
     order=5,
 )
 events.declare(nba_services.NBA_DECIDED)
+events.declare(nba_services.NBA_PORTFOLIOS_REFRESHED)
 events.declare(nba_services.NBA_OUTCOME)
 events.declare(nba_services.NBA_RULE_PROPOSED)
 events.on("sales.lead.transitioned", nba_services.outcome_from_lead, key="insight.nba_lead_outcome")

@@ -29,6 +29,16 @@ NBA_VIEW = declare(
     _("Lihat rekomendasi aksi berikutnya (NBA) di Customer 360"),
     default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
 )
+NBA_PORTFOLIO_VIEW = declare(
+    "insight.nba.portfolio",
+    _("Lihat daftar rekomendasi NBA untuk nasabah portofolio sendiri"),
+    default_roles=(R.RM,),
+)
+NBA_PORTFOLIO_REFRESH = declare(
+    "insight.nba.portfolio_refresh",
+    _("Hitung ulang rekomendasi NBA semua portofolio (tugas malam)"),
+    default_roles=(),
+)
 NBA_DECIDE = declare(
     "insight.nba.decide",
     _("Terima, tolak atau tunda rekomendasi NBA dan catat hasilnya"),

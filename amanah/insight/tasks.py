@@ -1,4 +1,5 @@
-"""The nightly RFM run (seed 001 §1: "computed nightly")."""
+"""The nightly RFM run (seed 001 §1: "computed nightly") and, after it, the nightly NBA run
+for the RMs' portfolios (seed 001 §4)."""
 
 from procrastinate.contrib.django import app
 
@@ -23,3 +24,17 @@ def rfm_nightly_job(timestamp: int) -> dict:
     as_of = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
     run = rfm_run_compute(actor=actor, trigger="NIGHTLY", as_of=as_of)
     return {"run": run.pk, "customers": run.customers}
+
+
+# 19:00 UTC is 02:00 WIB: an hour after the RFM run, whose segments the rules read.
+@app.periodic(cron="0 19 * * *", periodic_id="insight_nba_portfolios_nightly")
+@app.task(queue="insight", queueing_lock="insight_nba_portfolios", lock="insight_nba_portfolios")
+def nba_portfolios_nightly_job(timestamp: int) -> dict:
+    """Thin: the worklists rebuilt as the insight scheduler (may only refresh them). Safe to
+    retry: a run rewrites every worklist from the live arbitration."""
+    from amanah.core.actors import IntegrationActor
+    from amanah.insight.nba.services import nba_portfolio_refresh
+    from amanah.insight.policies import NBA_PORTFOLIO_REFRESH
+
+    actor = IntegrationActor("insight-nba", permissions=(NBA_PORTFOLIO_REFRESH,), all_branches=True)
+    return nba_portfolio_refresh(actor=actor)

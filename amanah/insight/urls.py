@@ -7,6 +7,7 @@ urlpatterns = [
     path("rfm/", views.rfm_runs, name="rfm_runs"),
     path("rfm/run/", views.rfm_run_now, name="rfm_run_now"),
     path("nba/rules/", views.nba_rules, name="nba_rules"),
+    path("nba/portfolio/", views.nba_portfolio, name="nba_portfolio"),
     path("nba/rules/<str:code>/propose/", views.nba_rule_propose, name="nba_rule_propose"),
     path("nba/changes/<uuid:change_id>/move/", views.nba_change_move, name="nba_change_move"),
     path("nba/<uuid:customer_id>/decide/", views.nba_decide, name="nba_decide"),

@@ -1,6 +1,7 @@
 """Insight pages: the RFM runs (ADMIN) with the segment counts and the movement since the
 previous run, and "Hitung sekarang"; NBA decisions and outcomes from the 360 panel, the NBA
-rules with their open proposals (four eyes) and the acceptance and success rates."""
+rules with their open proposals (four eyes) and the acceptance and success rates; the RM's
+worklist of portfolio customers with recommendations (from the nightly run)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.models import ChangeStatus, Decision, Outcome
 from amanah.insight.policies import (
     NBA_DECIDE,
+    NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
     NBA_RULE_PROPOSE,
     NBA_RULE_VIEW,
@@ -211,4 +213,13 @@ def nba_change_move(request, change_id):
 
     return run_action(
         request, move, back=reverse("insight:nba_rules"), form=form, invalid=_("Pilih keputusan.")
+    )
+
+
+@requires(NBA_PORTFOLIO_VIEW)
+def nba_portfolio(request):
+    return render(
+        request,
+        "insight/nba_portfolio.html",
+        {"rows": nba_selectors.portfolio_worklist(request.user)},
     )

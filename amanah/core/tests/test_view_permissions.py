@@ -42,6 +42,7 @@ CASES = [
     ),
     ViewCase("insight:rfm_run_now", "insight.rfm.run", method="post", ok_status=(303,)),
     ViewCase("insight:nba_rules", "insight.nba_rule.view"),
+    ViewCase("insight:nba_portfolio", "insight.nba.portfolio"),
     ViewCase(
         "insight:nba_rule_propose",
         "insight.nba_rule.propose",

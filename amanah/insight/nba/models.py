@@ -3,7 +3,10 @@ to them (four eyes, on the workflow engine), and one row per decision on a recom
 (``crm.nba_recommendations`` of the seed: what was shown, why, the decision and the outcome).
 
 Recommendations themselves are not stored before anyone decides: they are evaluated live when
-the 360 opens (``evaluate``), so what is shown is always current."""
+the 360 opens (``evaluate``), so what is shown is always current. The one exception is the
+RM's worklist (``PortfolioRecommendation``): the nightly batch evaluates every customer of each
+RM's portfolio as that RM and keeps the count and the top recommendation, for the menu's badge
+and the list of whom to call first; the 360 still evaluates live when opened."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
-from amanah.insight.policies import NBA_RULE_VIEW
+from amanah.insight.policies import NBA_PORTFOLIO_VIEW, NBA_RULE_VIEW
 
 
 class ActionType(models.TextChoices):
@@ -210,6 +213,36 @@ class NbaDecision(models.Model):
         return f"{self.rule_id} {self.decision}"
 
 
+class PortfolioRecommendation(models.Model):
+    """The nightly batch's answer for one customer of an RM's portfolio, as that RM sees it:
+    how many recommendations the 360 would show and the top one (seed 001 §4 "nightly batch
+    for portfolios"). Rebuilt per customer by every run; a decision on the 360 refreshes its
+    customer in the decision's transaction."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rm = models.ForeignKey("iam.User", on_delete=models.CASCADE, related_name="+")
+    shown = models.PositiveSmallIntegerField()
+    top_title = models.CharField(max_length=120)
+    top_reason = models.CharField(max_length=400)
+    top_score = models.FloatField()
+    computed_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["rm", "-top_score"], name="nba_portfolio_rm")]
+        constraints = [
+            models.CheckConstraint(condition=Q(shown__gte=1), name="nba_portfolio_shown")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.top_title}"
+
+
 scopes.register(NbaRule, view=NBA_RULE_VIEW)
 scopes.register(NbaRuleChange, view=NBA_RULE_VIEW)
 scopes.register(NbaDecision, via="customer")
+# An RM reads their own worklist only.
+scopes.register(PortfolioRecommendation, view=NBA_PORTFOLIO_VIEW, own=("rm",))

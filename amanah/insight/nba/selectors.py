@@ -12,9 +12,11 @@ from amanah.insight.nba.models import (
     NbaRule,
     NbaRuleChange,
     Outcome,
+    PortfolioRecommendation,
 )
 
 PENDING_SHOWN = 5
+WORKLIST_SHOWN = 200
 
 
 def pending_outcomes(customer, actor) -> list[NbaDecision]:
@@ -76,3 +78,29 @@ def rates_by_action_type(*, actor) -> list[dict]:
             }
         )
     return out
+
+
+def _worklist(actor):
+    """The actor's own worklist rows whose customer the actor may still see (a scope taken
+    away since the nightly run hides the row at once)."""
+    from amanah.customers.models import Customer
+
+    return PortfolioRecommendation.objects.visible_to(actor).filter(
+        customer__in=Customer.objects.visible_to(actor)
+    )
+
+
+def portfolio_worklist(actor) -> list[PortfolioRecommendation]:
+    """The RM's customers with recommendations, highest top score first."""
+    return list(
+        _worklist(actor)
+        .select_related("customer")
+        .order_by("-top_score", "customer_id")[:WORKLIST_SHOWN]
+    )
+
+
+def portfolio_badge(actor) -> int:
+    """The menu's badge: customers of the actor's portfolio with a recommendation (capped)."""
+    from amanah.core.navigation import BADGE_CAP
+
+    return _worklist(actor)[:BADGE_CAP].count()

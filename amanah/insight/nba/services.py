@@ -19,6 +19,7 @@ from amanah.consent.contract import ContactChannel
 from amanah.core import events
 from amanah.core.errors import CONFLICT, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.roles import RoleKey
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.insight.nba import conditions
@@ -32,16 +33,19 @@ from amanah.insight.nba.models import (
     NbaRule,
     NbaRuleChange,
     Outcome,
+    PortfolioRecommendation,
     Priority,
     RelatedEntity,
 )
-from amanah.insight.policies import NBA_DECIDE, NBA_RULE_PROPOSE
+from amanah.insight.policies import NBA_DECIDE, NBA_PORTFOLIO_REFRESH, NBA_RULE_PROPOSE
 from amanah.sales.contract import activity_log
 from amanah.workflow.contract import transition_apply
 
 NBA_DECIDED = "insight.nba_decided"  # (actor, decision)
 NBA_OUTCOME = "insight.nba_outcome_recorded"  # (actor, decision)
 NBA_RULE_PROPOSED = "insight.nba_rule_proposed"  # (actor, change)
+NBA_PORTFOLIOS_REFRESHED = "insight.nba_portfolios_refreshed"  # (actor, customers, listed)
+PORTFOLIO_BATCH = 200  # customers evaluated per transaction of the nightly run
 REASON_MAX = 500
 SNOOZE_DAYS_MAX = 90
 TITLE_MAX = 120
@@ -168,6 +172,7 @@ def nba_decide(
         row.outcome = Outcome.PENDING
         row.created_ref = _carry_out(actor, customer, rec)
     row.save()
+    _portfolio_refresh_one(customer.pk)
     events.emit(NBA_DECIDED, actor=actor, decision=row)
     audit.record(
         actor=actor,
@@ -399,3 +404,119 @@ def nba_rule_change_move(*, actor, change_id, to: str) -> NbaRuleChange:
     if change is None:
         raise NotFound()
     return transition_apply(actor=actor, obj=change, to=to)
+
+
+# --------------------------------------------------------------------------- RM worklists
+# The nightly batch for portfolios (seed 001 §4): every customer of every active RM's
+# portfolio evaluated as that RM, the count and the top recommendation kept for the menu's
+# badge and the RM's list. The arbitration is the 360's own (``evaluate``), so the list never
+# says something the 360 would not.
+
+
+def _as_rm(user):
+    """The portfolio's RM as an actor in the RM role: what the 360 shows them when they work
+    in that role (a batch has no session to say which role is active)."""
+    user.active_role = RoleKey.RM
+    return user
+
+
+def _portfolio_row(customer, rm, now) -> PortfolioRecommendation | None:
+    result = evaluate(customer, rm, now=now)
+    top = result.top
+    if top is None:
+        return None
+    return PortfolioRecommendation(
+        customer_id=customer.pk,
+        rm_id=rm.pk,
+        shown=len(result.items),
+        top_title=top.title[:TITLE_MAX],
+        top_reason=top.reason_text[:400],
+        top_score=top.score,
+        computed_at=now,
+    )
+
+
+def _portfolio_batch(after, now, size: int) -> tuple[list, int]:
+    """One transaction: the next ``size`` active assignments (by customer), their rows
+    replaced. Returns (the batch's assignments, rows written)."""
+    from amanah.customers.models import PortfolioAssignment
+
+    with transaction.atomic():
+        batch = list(
+            PortfolioAssignment.objects.filter(active=True, rm__is_active=True)
+            .filter(**({"customer_id__gt": after} if after else {}))
+            .select_related("customer", "rm")
+            .order_by("customer_id")[:size]
+        )
+        rms: dict = {}  # one actor per RM: its grants are read once per batch
+        rows = []
+        for a in batch:
+            if a.rm_id not in rms:
+                rms[a.rm_id] = _as_rm(a.rm)
+            row = _portfolio_row(a.customer, rms[a.rm_id], now)
+            if row is not None:
+                rows.append(row)
+        listed = {r.customer_id for r in rows}
+        PortfolioRecommendation.objects.filter(
+            customer_id__in=[a.customer_id for a in batch if a.customer_id not in listed]
+        ).delete()
+        _upsert(rows)
+    return batch, len(rows)
+
+
+def _upsert(rows: list[PortfolioRecommendation]) -> None:
+    """Insert or overwrite by customer: a decision's refresh and the nightly batch may write
+    the same customer at once; the later one wins, neither fails."""
+    PortfolioRecommendation.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["customer"],
+        update_fields=["rm", "shown", "top_title", "top_reason", "top_score", "computed_at"],
+    )
+
+
+def nba_portfolio_refresh(*, actor, now=None, batch_size: int = PORTFOLIO_BATCH) -> dict:
+    """Rebuild every RM's worklist, ``batch_size`` customers per transaction (a killed run
+    leaves each customer either as before or refreshed; the next run redoes it all). Rows of
+    customers that left a portfolio (or whose RM left) are dropped at the end: anything this
+    run did not write, unless a decision refreshed it meanwhile (a later ``computed_at``)."""
+    authz.require(actor, NBA_PORTFOLIO_REFRESH)
+    now = now or timezone.now()
+    after, customers, listed = None, 0, 0
+    while True:
+        batch, written = _portfolio_batch(after, now, batch_size)
+        customers += len(batch)
+        listed += written
+        if len(batch) < batch_size:
+            break
+        after = batch[-1].customer_id
+    with transaction.atomic():
+        dropped, _ignored = PortfolioRecommendation.objects.filter(computed_at__lt=now).delete()
+        counts = {"customers": customers, "listed": listed, "dropped": dropped}
+        audit.record(
+            actor=actor,
+            action=AuditAction.REFRESH_NBA_PORTFOLIOS,
+            object_type=PortfolioRecommendation._meta.label,
+            object_id=now.isoformat(),
+            meta=counts,
+        )
+        events.emit(NBA_PORTFOLIOS_REFRESHED, actor=actor, customers=customers, listed=listed)
+    return counts
+
+
+def _portfolio_refresh_one(customer_id) -> None:
+    """After a decision on the 360: the customer's row as its RM now sees it (the decided
+    recommendation has gone quiet), in the decision's transaction. Customers outside every
+    portfolio have no row to refresh."""
+    from amanah.customers.models import PortfolioAssignment
+
+    assignment = (
+        PortfolioAssignment.objects.filter(customer_id=customer_id, active=True, rm__is_active=True)
+        .select_related("customer", "rm")
+        .first()
+    )
+    row = assignment and _portfolio_row(assignment.customer, _as_rm(assignment.rm), timezone.now())
+    if row:
+        _upsert([row])
+    else:
+        PortfolioRecommendation.objects.filter(customer_id=customer_id).delete()
