@@ -38,9 +38,13 @@ class Steps:
         for old in ARTIFACTS.glob("*.png"):  # only this run's pictures
             old.unlink()
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, page=None) -> None:
+        """The next numbered screenshot, of the script's page or of another one (a customer's
+        browser beside the staff's)."""
         self.n += 1
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.n:02d}-{name}.png"), full_page=True)
+        (page or self.page).screenshot(
+            path=str(ARTIFACTS / f"{self.n:02d}-{name}.png"), full_page=True
+        )
 
 
 def sign_in(page, base: str, username: str, password: str, totp_hex: str | None = None) -> None:

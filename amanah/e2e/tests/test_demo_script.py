@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
@@ -47,6 +48,51 @@ def open_customer(page, base, name):
     page.wait_for_selector("[data-testid=customer-name]")
 
 
+B_NUMBER = "6281370002002"
+
+
+def to_customer_b(demo, template: str, *, seconds: int = 60) -> dict:
+    """The one WhatsApp template message to customer B the fake provider received (the worker
+    sends it after the page's request: wait for it)."""
+    for _attempt in range(seconds * 2):
+        bodies = [
+            r.body
+            for r in demo.provider.delivered("whatsapp")
+            if r.body
+            and r.body.get("to", "").lstrip("+") == B_NUMBER
+            and r.body.get("template", {}).get("name") == template
+        ]
+        if bodies:
+            assert len(bodies) == 1, bodies
+            return bodies[0]
+        time.sleep(0.5)
+    raise AssertionError(f"no {template} message reached customer B")
+
+
+def parameters_of(body: dict) -> list[str]:
+    return [p["text"] for c in body["template"]["components"] for p in c.get("parameters", [])]
+
+
+def csat_on_its_public_page(page, steps, demo) -> None:
+    """The close sent customer B the CSAT invitation (a job after the close, through the hub);
+    B opens the private link without signing in, nothing preselected, answers 5 and is
+    thanked; the link then no longer takes an answer."""
+    invitation = to_customer_b(demo, "survey_invitation")
+    (url,) = [p for p in parameters_of(invitation) if "/survei/" in p]
+    customer = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    survey = customer.new_page()
+    survey.goto(url)
+    survey.wait_for_selector("[data-testid=survey-form]")
+    assert survey.locator("input[name=score]:checked").count() == 0  # nothing preselected
+    survey.check("input[name=score][value='5']")
+    survey.click("[data-testid=survey-form] button[type=submit]")
+    survey.wait_for_selector("[data-testid=survey-thanks]")
+    steps.shot("csat-answered", page=survey)
+    survey.goto(url)
+    assert survey.locator("[data-testid=survey-form]").count() == 0  # single use
+    customer.close()
+
+
 def test_the_demo_script(page, base, demo):
     steps = Steps(page)
 
@@ -77,8 +123,14 @@ def test_the_demo_script(page, base, demo):
     assert re.fullmatch(r"PGD-\d{4}-\d{6}", case_no)
     steps.shot("receipt")
 
+    # the agent finds it again under "Kasus saya" (the cases they took), not by a notification
+    page.goto(f"{base}/cases/mine/?tab=created")
+    mine = page.locator("[data-testid=my-cases] tbody tr", has_text=case_no)
+    assert mine.count() == 1
+    steps.shot("kasus-saya")
+
     # 3:00–3:30 — try to close without a final response: refused
-    page.click("text=Buka kasus")
+    mine.locator("a").first.click()
     page.wait_for_selector("[data-testid=close-dialog]")
     case_url = page.url
     page.click("[data-testid=close-dialog] summary")
@@ -90,7 +142,11 @@ def test_the_demo_script(page, base, demo):
 
     # 3:30–4:30 — supervisor assigns, the case is answered and closed
     as_user(page, base, "supervisor")
-    page.goto(case_url)
+    # the supervisor finds it by its number in the header's search box
+    page.fill("[data-testid=header-search]", case_no)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=assign-form]")
+    assert page.url.split("?")[0] == case_url.split("?")[0]
     page.select_option("[data-testid=assign-form] select", label="Budi Harahap")
     page.click("[data-testid=assign-form] button[type=submit]")
     page.wait_for_selector("text=ditugaskan")
@@ -103,6 +159,8 @@ def test_the_demo_script(page, base, demo):
     page.click("[data-testid=reply-form] button[type=submit]")
     page.wait_for_selector("[data-testid=activity-log] li[data-type=REPLY]")
     steps.shot("case-reply")
+    reply = to_customer_b(demo, "case_reply")  # it reached the (loopback) WhatsApp provider
+    assert "Dana Ibu sedang kami telusuri bersama bank penerima." in parameters_of(reply)
     page.click("[data-testid=final-response-dialog] summary")
     page.fill(
         "[data-testid=final-response-form] textarea",
@@ -117,6 +175,7 @@ def test_the_demo_script(page, base, demo):
     page.click("[data-testid=close-form] button[type=submit]")
     page.wait_for_selector("[data-testid=case-status]:has-text('Ditutup')")
     steps.shot("case-closed")
+    csat_on_its_public_page(page, steps, demo)
 
     # the supervisor opens the masked phone for a stated reason; a refusal takes its place
     open_customer(page, base, CUSTOMER_B)
@@ -221,11 +280,10 @@ def campaign_over_the_hub(page, base, steps, demo) -> None:
     """The campaign went out through the messaging hub: the fake WhatsApp provider received
     customer B's template message, and its signed status webhooks show on B's Komunikasi tab
     (masked number, status), which the supervisor of B's branch may see."""
-    b_number = "6281370002002"
     to_b = [
         r.body
         for r in demo.provider.delivered("whatsapp")
-        if r.body and r.body.get("to", "").lstrip("+") == b_number
+        if r.body and r.body.get("to", "").lstrip("+") == B_NUMBER
     ]
     # B's complaint earlier in the script got its receipt and status updates on WhatsApp too.
     templates = [body.get("template", {}).get("name") for body in to_b]
@@ -233,9 +291,7 @@ def campaign_over_the_hub(page, base, steps, demo) -> None:
     sent_to_b = [body for body in to_b if body.get("template", {}).get("name") == "campaign_offer"]
     assert len(sent_to_b) == 1, "one campaign message to customer B"
     (body,) = sent_to_b
-    parameters = [
-        p["text"] for c in body["template"]["components"] for p in c.get("parameters", [])
-    ]
+    parameters = parameters_of(body)
     assert "Edukasi Mobile Banking" in parameters and "MBANKING26" in parameters
 
     as_user(page, base, "supervisor")
