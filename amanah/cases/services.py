@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases import sla
+from amanah.cases import routing, sla
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -159,7 +159,9 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     Everything is checked first — the attachment too — so a refusal leaves nothing behind
     (no case, no number, no SLA clock); the case and its attachment (an EVIDENCE document of
     the case, through documents) commit together, in this one transaction. ``any_branch``: a
-    customer of another branch (see ``_intake_branches``).
+    customer of another branch (see ``_intake_branches``). A matching routing rule gives the
+    case to an agent in the same transaction (``cases.routing``: log line, notification and an
+    ASSIGN_CASE audit row by ``integration:cases-routing``); with none it stays unassigned.
     """
     authz.require(actor, CASE_CREATE)
     branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
@@ -207,6 +209,20 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
             ),
             checked=checked,
         )
+    # Routing (cases.routing): the first matching rule's agent, under the rule's row lock.
+    choice = routing.choose_assignee(case, at=received_at)
+    assigned = (
+        _give(
+            case,
+            routing.ROUTER,
+            choice.user,
+            None,
+            routing_rule=choice.rule_id,
+            strategy=choice.strategy,
+        )
+        if choice
+        else None
+    )
     # The receipt to the customer (messaging, deferred: never a condition of the case).
     events.emit(CASE_CREATED, actor=actor, case=case)
     audit.record(  # last (with the document's): the chain lock is held until COMMIT
@@ -223,6 +239,8 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
             **({"customer_branch": customer_branch.code} if customer_branch else {}),
         },
     )
+    if assigned is not None:  # the automatic assignment's own row, after the creation's
+        audit.record(actor=routing.ROUTER, action=AuditAction.ASSIGN_CASE, obj=case, meta=assigned)
     return case
 
 
@@ -546,15 +564,21 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     previous = case.assigned_to
     if previous and previous.pk == assignee.pk:
         return case
+    meta = _give(case, actor, assignee, previous)
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor, action=AuditAction.ASSIGN_CASE, obj=case, meta=meta
+    )
+    return case
+
+
+def _give(case: Case, actor, assignee, previous, **extra) -> dict:
+    """What every assignment writes, by hand or by a routing rule: the assignee on the
+    (locked or just created) row, the log line and the assignee's notification. Returns the
+    ASSIGN_CASE audit meta, which the caller records as its last write."""
     case.assigned_to = assignee
     _touch(case, "assigned_to")
-    _log(
-        case,
-        actor,
-        ActivityType.ASSIGN,
-        "",
-        **{"from": previous.username if previous else None, "to": assignee.username},
-    )
+    meta = {"from": previous.username if previous else None, "to": assignee.username, **extra}
+    _log(case, actor, ActivityType.ASSIGN, "", **meta)
     notify_many(
         [
             Message(
@@ -565,13 +589,7 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
             )
         ]
     )
-    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
-        actor=actor,
-        action=AuditAction.ASSIGN_CASE,
-        obj=case,
-        meta={"from": previous.username if previous else None, "to": assignee.username},
-    )
-    return case
+    return meta
 
 
 BULK_ASSIGN_MAX = 100
