@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
@@ -245,3 +246,87 @@ def test_only_a_holder_of_the_configuration_permission_changes_rules(agents, mak
     with pytest.raises((PermissionDenied, NotFound)):
         routing.routing_rule_set_active(actor=supervisor, rule_id=1, active=False)
     assert not RoutingRule.objects.exists()
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_admin_lists_creates_and_switches_off_a_rule_on_the_page(signed_in, agents, branch_a):
+    client, _admin = signed_in(R.ADMIN)
+    response = client.post(
+        reverse("cases:routing_rule_new"),
+        {
+            "name": "Transaksi gagal Medan",
+            "order": "10",
+            "category": "TRX_FAIL",
+            "channel": "",
+            "branch": branch_a.code,
+            "priority": "",
+            "strategy": "ROUND_ROBIN",
+            "members": [str(agents[0].pk), str(agents[1].pk)],
+            "capacity": "15",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 303
+    made = RoutingRule.objects.get()
+    assert (made.category_id, made.branch_id, made.active) == ("TRX_FAIL", branch_a.pk, True)
+    assert [(m.user_id, m.position, m.capacity) for m in made.members.all()] == [
+        (agents[0].pk, 1, 15),
+        (agents[1].pk, 2, 15),
+    ]
+    page = client.get(reverse("cases:routing_rules"))
+    assert page.status_code == 200 and "Transaksi gagal Medan" in page.content.decode()
+    assert client.get(reverse("cases:routing_rule_edit", args=[made.pk])).status_code == 200
+    off = client.post(reverse("cases:routing_rule_active", args=[made.pk]), {"active": "0"})
+    assert off.status_code == 303
+    made.refresh_from_db()
+    assert not made.active
+    changes = AuditLog.objects.filter(object_type="cases.RoutingRule", action="CHANGE_WORKFLOW")
+    assert changes.count() == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"branch": "NOPE9"},  # an unknown branch
+        {"members": []},  # nobody to take the cases
+        {"name": "   "},
+    ],
+)
+def test_bad_input_on_the_page_is_a_form_error_and_saves_nothing(signed_in, agents, bad):
+    client, _admin = signed_in(R.ADMIN)
+    data = {
+        "name": "Aturan",
+        "order": "10",
+        "strategy": "ROUND_ROBIN",
+        "members": [str(agents[0].pk)],
+        "capacity": "5",
+    } | bad
+    response = client.post(reverse("cases:routing_rule_new"), data)
+    assert response.status_code == 400
+    assert b"form-error" in response.content
+    assert not RoutingRule.objects.exists()
+    assert not AuditLog.objects.filter(object_type="cases.RoutingRule").exists()
+
+
+def test_nul_bytes_on_the_page_are_refused_and_save_nothing(signed_in, agents):
+    client, _admin = signed_in(R.ADMIN)
+    response = client.post(
+        reverse("cases:routing_rule_new"),
+        {
+            "name": "Aturan\x00",
+            "order": "10",
+            "strategy": "ROUND_ROBIN",
+            "members": [str(agents[0].pk)],
+            "capacity": "5",
+        },
+    )
+    assert response.status_code == 400
+    assert not RoutingRule.objects.exists()
+
+
+def test_a_supervisor_may_not_open_the_routing_page(signed_in, branch_a):
+    client, _user = signed_in(R.SUPERVISOR, branches=[branch_a])
+    assert client.get(reverse("cases:routing_rules")).status_code == 403
+    assert client.get(reverse("cases:routing_rule_new")).status_code == 403
