@@ -198,18 +198,8 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
-    if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
-        documents.document_create(
-            actor=actor,
-            data=documents.DocumentInput(
-                owner_kind=CASE_OWNER,
-                owner_id=str(case.pk),
-                title=checked.original_name,
-                doc_type=EVIDENCE,
-            ),
-            checked=checked,
-        )
-    # Routing (cases.routing): the first matching rule's agent, under the rule's row lock.
+    # Routing (cases.routing): the first matching rule's agent, under the rule's row lock —
+    # before the document, whose audit row takes the chain lock (lock order: rule, then chain).
     choice = routing.choose_assignee(case, at=received_at)
     assigned = (
         _give(
@@ -223,6 +213,17 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
         if choice
         else None
     )
+    if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
+        documents.document_create(
+            actor=actor,
+            data=documents.DocumentInput(
+                owner_kind=CASE_OWNER,
+                owner_id=str(case.pk),
+                title=checked.original_name,
+                doc_type=EVIDENCE,
+            ),
+            checked=checked,
+        )
     # The receipt to the customer (messaging, deferred: never a condition of the case).
     events.emit(CASE_CREATED, actor=actor, case=case)
     audit.record(  # last (with the document's): the chain lock is held until COMMIT
