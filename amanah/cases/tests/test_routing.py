@@ -330,3 +330,11 @@ def test_a_supervisor_may_not_open_the_routing_page(signed_in, branch_a):
     client, _user = signed_in(R.SUPERVISOR, branches=[branch_a])
     assert client.get(reverse("cases:routing_rules")).status_code == 403
     assert client.get(reverse("cases:routing_rule_new")).status_code == 403
+
+
+def test_a_missing_rule_is_not_found_on_the_page(signed_in):
+    client, _admin = signed_in(R.ADMIN)
+    assert client.get(reverse("cases:routing_rule_edit", args=[10**9])).status_code == 404
+    missing = client.post(reverse("cases:routing_rule_active", args=[10**9]), {"active": "0"})
+    assert missing.status_code == 404
+    assert not AuditLog.objects.filter(object_type="cases.RoutingRule").exists()
