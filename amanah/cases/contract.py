@@ -258,6 +258,11 @@ registry.navigation.register(
     NavItem(gettext_lazy("Kategori & SLA"), "cases:sla_settings", SLA_MANAGE, "admin"),
     order=240,
 )
+registry.navigation.register(
+    "cases.routing_rules",
+    NavItem(gettext_lazy("Aturan routing kasus"), "cases:routing_rules", SLA_MANAGE, "admin"),
+    order=241,
+)
 registry.timeline_kinds.register("CASE", TimelineKind(gettext_lazy("Kasus")), order=10)
 registry.timeline_providers.register("cases.activities", TimelineProvider("CASE", case_events))
 registry.facts.register("cases", case_facts)

@@ -11,6 +11,7 @@ from amanah.cases.models import (
     Priority,
     ResolutionCode,
     RootCause,
+    RoutingStrategy,
     TimeUnit,
 )
 from amanah.core.errors import ServiceError
@@ -258,3 +259,55 @@ class OjkPeriodForm(forms.Form):
             where = {"month": "month", "quarter": "quarter"}.get(kind, error.field)
             self.add_error(where, error.message)
         return data
+
+
+class RoutingRuleForm(forms.Form):
+    """A routing rule (``cases.routing``): what it matches ("" = any), who takes the cases and
+    how. The members' round-robin order is the list's order (by name); one capacity for all.
+    The service checks everything again (a branch that went away, an agent who left)."""
+
+    name = forms.CharField(label=_("Nama aturan"), max_length=80)
+    order = forms.IntegerField(
+        label=_("Urutan (yang lebih kecil dicoba lebih dulu)"),
+        min_value=1,
+        max_value=10_000,
+        initial=100,
+    )
+    category = forms.ChoiceField(label=_("Kategori"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Kanal"), required=False, choices=[("", _("Semua kanal"))] + Channel.choices
+    )
+    branch = forms.ChoiceField(label=_("Cabang kasus"), required=False)
+    priority = forms.ChoiceField(
+        label=_("Prioritas"),
+        required=False,
+        choices=[("", _("Semua prioritas"))] + Priority.choices,
+    )
+    strategy = forms.ChoiceField(label=_("Cara pembagian"), choices=RoutingStrategy.choices)
+    members = forms.MultipleChoiceField(
+        label=_("Agen penerima"), widget=forms.CheckboxSelectMultiple
+    )
+    capacity = forms.IntegerField(
+        label=_("Kapasitas per agen (kasus terbuka)"), min_value=1, max_value=1000, initial=20
+    )
+    active = forms.BooleanField(label=_("Aktif"), required=False, initial=True)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from amanah.iam.models import Branch
+
+        self.fields["category"].choices = [("", _("Semua kategori"))] + [
+            (c.code, c.name) for c in CaseCategory.objects.filter(active=True)
+        ]
+        self.fields["branch"].choices = [("", _("Semua cabang"))] + [
+            (b.code, f"{b.code} — {b.name}")
+            for b in Branch.objects.filter(is_active=True).order_by("code")
+        ]
+        self.fields["members"].choices = [
+            (
+                str(u.pk),
+                f"{u.full_name} ({u.username})"
+                + (f" — {u.home_branch.code}" if u.home_branch_id else ""),
+            )
+            for u in candidates
+        ]

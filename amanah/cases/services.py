@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases import sla
+from amanah.cases import routing, sla
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -159,7 +159,9 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     Everything is checked first — the attachment too — so a refusal leaves nothing behind
     (no case, no number, no SLA clock); the case and its attachment (an EVIDENCE document of
     the case, through documents) commit together, in this one transaction. ``any_branch``: a
-    customer of another branch (see ``_intake_branches``).
+    customer of another branch (see ``_intake_branches``). A matching routing rule gives the
+    case to an agent in the same transaction (``cases.routing``: log line, notification and an
+    ASSIGN_CASE audit row by ``integration:cases-routing``); with none it stays unassigned.
     """
     authz.require(actor, CASE_CREATE)
     branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
@@ -196,6 +198,21 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _log(case, actor, ActivityType.STATUS_CHANGE, _("Pengaduan dicatat"), to=S.NEW)
+    # Routing (cases.routing): the first matching rule's agent, under the rule's row lock —
+    # before the document, whose audit row takes the chain lock (lock order: rule, then chain).
+    choice = routing.choose_assignee(case, at=received_at)
+    assigned = (
+        _give(
+            case,
+            routing.ROUTER,
+            choice.user,
+            None,
+            routing_rule=choice.rule_id,
+            strategy=choice.strategy,
+        )
+        if choice
+        else None
+    )
     if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
         documents.document_create(
             actor=actor,
@@ -223,6 +240,8 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
             **({"customer_branch": customer_branch.code} if customer_branch else {}),
         },
     )
+    if assigned is not None:  # the automatic assignment's own row, after the creation's
+        audit.record(actor=routing.ROUTER, action=AuditAction.ASSIGN_CASE, obj=case, meta=assigned)
     return case
 
 
@@ -546,15 +565,21 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     previous = case.assigned_to
     if previous and previous.pk == assignee.pk:
         return case
+    meta = _give(case, actor, assignee, previous)
+    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
+        actor=actor, action=AuditAction.ASSIGN_CASE, obj=case, meta=meta
+    )
+    return case
+
+
+def _give(case: Case, actor, assignee, previous, **extra) -> dict:
+    """What every assignment writes, by hand or by a routing rule: the assignee on the
+    (locked or just created) row, the log line and the assignee's notification. Returns the
+    ASSIGN_CASE audit meta, which the caller records as its last write."""
     case.assigned_to = assignee
     _touch(case, "assigned_to")
-    _log(
-        case,
-        actor,
-        ActivityType.ASSIGN,
-        "",
-        **{"from": previous.username if previous else None, "to": assignee.username},
-    )
+    meta = {"from": previous.username if previous else None, "to": assignee.username, **extra}
+    _log(case, actor, ActivityType.ASSIGN, "", **meta)
     notify_many(
         [
             Message(
@@ -565,13 +590,7 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
             )
         ]
     )
-    audit.record(  # last: the chain lock is held until COMMIT (see _locked)
-        actor=actor,
-        action=AuditAction.ASSIGN_CASE,
-        obj=case,
-        meta={"from": previous.username if previous else None, "to": assignee.username},
-    )
-    return case
+    return meta
 
 
 BULK_ASSIGN_MAX = 100

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amanah.cases import views
+from amanah.cases import views, views_routing
 
 app_name = "cases"
 urlpatterns = [
@@ -19,6 +19,18 @@ urlpatterns = [
     path("ojk/report.csv", views.ojk_report_csv, name="ojk_report_csv"),
     path("ojk/register.csv", views.ojk_register_csv, name="ojk_register_csv"),
     path("settings/", views.sla_settings, name="sla_settings"),
+    path("settings/routing/", views_routing.routing_rules, name="routing_rules"),
+    path("settings/routing/new/", views_routing.routing_rule_new, name="routing_rule_new"),
+    path(
+        "settings/routing/<int:rule_id>/",
+        views_routing.routing_rule_edit,
+        name="routing_rule_edit",
+    ),
+    path(
+        "settings/routing/<int:rule_id>/active/",
+        views_routing.routing_rule_active,
+        name="routing_rule_active",
+    ),
     path("new/<uuid:customer_id>/", views.create, name="create"),
     path("intake/", views.intake_find, name="intake_find"),
     path("intake/<uuid:customer_id>/", views.intake_create, name="intake_create"),

@@ -1,6 +1,7 @@
 """Round robin with skips: who gets the next item, given an order, who is available and how
 full each one is. Pure (no database, no clock), so the follow-up desk's rotation, its new
-members and, later, the automatic assignment of cases share one rule and one test.
+members and the automatic assignment of new cases (``cases.routing``) share one rule and one
+test.
 
 Positions are the agents' numbers 1..N. ``next_position(after=k, ...)`` walks k+1, k+2, …, N,
 1, 2, … and answers the first position that is available and below its capacity. The position
@@ -8,6 +9,10 @@ Positions are the agents' numbers 1..N. ``next_position(after=k, ...)`` walks k+
 eligible (a rotation moves a member *away* from its agent; a new item may go back to the one
 served last); with nobody eligible the answer is ``None`` and the caller keeps the item
 waiting. ``after=0`` (nobody served yet) starts at 1.
+
+``least_loaded_position(after=k, ...)`` is the other way to hand out a new item: among the
+eligible positions (available, below capacity) the one with the fewest items; among equal
+loads the first going round after ``after`` (``after`` itself last), so ties take turns.
 
 ``Pool`` keeps the loads while a batch is handed out, so the tenth member given to agent 7 in
 one sweep sees the nine before it; the caller reads the loads once per batch, not per item.
@@ -49,6 +54,30 @@ def next_position(
     return None
 
 
+def least_loaded_position(
+    *,
+    after: int,
+    positions: Iterable[int],
+    available: Iterable[int],
+    load: Mapping[int, int],
+    capacity: Mapping[int, int],
+) -> int | None:
+    """The eligible position (available, load below capacity) with the smallest load; among
+    equal loads the first going round after ``after``, ``after`` itself last. ``None`` when
+    nobody is eligible. Always a new item's choice: ``after`` may get it again."""
+    order = sorted(set(positions))
+    free = set(available)
+    start = next((i for i, p in enumerate(order) if p > after), len(order))
+    walk = [p for p in order[start:] + order[:start] if p != after]
+    if after in order:
+        walk.append(after)
+    eligible = [p for p in walk if p in free and load.get(p, 0) < capacity.get(p, 0)]
+    if not eligible:
+        return None
+    # min() keeps the first of equal loads: the walk's order breaks the tie.
+    return min(eligible, key=lambda p: load.get(p, 0))
+
+
 @dataclass
 class Pool:
     """Positions with their availability, capacity and current load, handed out one by one."""
@@ -68,6 +97,20 @@ class Pool:
         position = next_position(
             after=after,
             include_after=include_after,
+            positions=self.positions,
+            available=self.available,
+            load=self.load,
+            capacity=self.capacity,
+        )
+        if position is not None:
+            self.load[position] = self.load.get(position, 0) + 1
+        return position
+
+    def take_least_loaded(self, *, after: int) -> int | None:
+        """Give the next item to the least loaded eligible position (ties: the next after
+        ``after``) and count it."""
+        position = least_loaded_position(
+            after=after,
             positions=self.positions,
             available=self.available,
             load=self.load,

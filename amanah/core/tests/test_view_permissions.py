@@ -246,6 +246,22 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("cases:sla_settings", "sla.manage"),
+    ViewCase("cases:routing_rules", "sla.manage"),
+    ViewCase("cases:routing_rule_new", "sla.manage"),
+    # Routing rules are the bank's configuration (no branch scope): missing is 404, below.
+    ViewCase(
+        "cases:routing_rule_edit",
+        "sla.manage",
+        kwargs=lambda w: {"rule_id": _routing_rule(w)},
+    ),
+    ViewCase(
+        "cases:routing_rule_active",
+        "sla.manage",
+        method="post",
+        kwargs=lambda w: {"rule_id": _routing_rule(w)},
+        data=lambda w: {"active": "0"},
+        ok_status=(303,),
+    ),
     ViewCase("cases:ojk_report", "case.ojk_report"),
     ViewCase("cases:ojk_report_csv", "case.ojk_report"),
     ViewCase("cases:ojk_register_csv", "case.ojk_register"),
@@ -837,6 +853,22 @@ def _messaging_world(system) -> dict:
         text="Kasus {{case.case_no}}: {{case.status}}",
     )
     return {"message_template": template}
+
+
+def _routing_rule(w: dict) -> int:
+    """A routing rule giving branch A's cases to its agent (built on first use)."""
+    if "routing_rule" not in w:
+        from amanah.cases import routing
+
+        w["routing_rule"] = routing.routing_rule_save(
+            actor=SystemActor("system:test"),
+            data=routing.RuleInput(
+                name="Cabang A",
+                branch_code=w["branch_a"].code,
+                members=(routing.MemberInput(w["staff_a"].pk),),
+            ),
+        ).pk
+    return w["routing_rule"]
 
 
 def _own_notification(user):

@@ -1,0 +1,359 @@
+"""Routing and automatic assignment of new complaints (seed 003 Modul 8, 16.4; issue 16).
+
+**Rules are data** (``RoutingRule``): category, channel, branch and priority (each may be
+"any") → a set of agents (``RoutingMember``, positions 1..N, each with a capacity of open
+cases) and a strategy, round robin or least loaded. The first active rule by ``order`` (then
+id) that matches the case wins; with none the case stays unassigned in its branch's queue,
+as before rules existed. ADMIN edits them on the routing page (``SLA_MANAGE``: the permission
+that manages every other piece of case configuration); each change goes through
+``routing_rule_save`` / ``routing_rule_set_active`` and is audited CHANGE_WORKFLOW.
+
+**The hand-out** (``choose_assignee``) runs inside ``case_create``'s transaction, after the
+case row is written and before its event and audit rows:
+
+1. the matching rule's row is locked FOR NO KEY UPDATE (own row only), and checked to match
+   still (an edit that committed meanwhile wins);
+2. who may take the case: members that are active users with the agent role, covering the
+   case's branch (``iam.authz.users_covering_branch``, the rule ``case_assign`` applies), not
+   away (``calendars.absent_user_ids`` — the published rule the follow-up desk uses for "on
+   leave / off day / sick"), and below their capacity of open assigned cases (one GROUP BY);
+3. ``core.roundrobin`` picks the position (``Pool.take`` after the cursor, the last served
+   included as last resort; or ``Pool.take_least_loaded``), the cursor moves to it.
+
+Working hours are deliberately not a reason to skip an agent here (unlike the desk's new
+members): a complaint taken in the evening goes to a present agent, who sees it in "Kasus
+saya" the next morning; its SLA clock runs on the branch's working time anyway.
+
+**Lock order** in ``case_create``: the case-number sequence row, then the rule row, then the
+audit chain (last, as in every service). Every hand-out of one rule queues on its row, so two
+never both fill an agent's last place or take the same turn. A supervisor's manual
+``case_assign`` does not take the rule's lock: capacity is a routing limit, not a ceiling on
+what a supervisor may decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.calendars.contract import absent_user_ids
+from amanah.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseCategory,
+    Channel,
+    Priority,
+    RoutingMember,
+    RoutingRule,
+    RoutingStrategy,
+)
+from amanah.cases.policies import CASE_ASSIGN, SLA_MANAGE
+from amanah.core.actors import IntegrationActor
+from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import problem_in_text
+from amanah.core.roles import RoleKey as R
+from amanah.core.roundrobin import Pool
+from amanah.iam import authz
+from amanah.iam.models import Branch, User
+
+# Not a person: gives a new case to the agent its rule picks, nothing else. The log line and
+# the ASSIGN_CASE audit row of an automatic assignment carry this name.
+ROUTER = IntegrationActor("cases-routing", permissions=(CASE_ASSIGN,), all_branches=True)
+
+MAX_MEMBERS = 200
+MAX_CAPACITY = 1000
+MAX_ORDER = 10_000
+LOCK_ATTEMPTS = 3  # a rule edited between the search and the lock: look again
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The agent a rule gave a new case to."""
+
+    rule_id: int
+    strategy: str
+    position: int
+    user: User
+
+
+def _matching(case: Case) -> Q:
+    return (
+        Q(active=True)
+        & (Q(category__isnull=True) | Q(category_id=case.category_id))
+        & (Q(channel="") | Q(channel=case.channel))
+        & (Q(branch__isnull=True) | Q(branch_id=case.branch_id))
+        & (Q(priority="") | Q(priority=case.priority))
+    )
+
+
+def _locked_rule(case: Case) -> RoutingRule | None:
+    """The first matching rule, its row locked; None when no rule matches."""
+    for _attempt in range(LOCK_ATTEMPTS):
+        found = RoutingRule.objects.filter(_matching(case)).order_by("order", "id").first()
+        if found is None:
+            return None
+        # Re-checked under the lock (READ COMMITTED re-reads the row an edit just changed).
+        rule = (
+            RoutingRule.objects.select_for_update(of=("self",), no_key=True)
+            .filter(_matching(case), pk=found.pk, order=found.order)
+            .first()
+        )
+        if rule is not None:
+            return rule
+    return None
+
+
+def _agents_covering(user_ids, branch_id) -> set:
+    agents = User.objects.filter(pk__in=user_ids, is_active=True, user_roles__role_id=R.AGENT)
+    return set(authz.users_covering_branch(agents, branch_id).values_list("pk", flat=True))
+
+
+def choose_assignee(case: Case, *, at=None) -> Choice | None:
+    """Pick the agent for a new ``case`` by the first matching rule and move the rule's cursor
+    (see the module docstring); None: no rule matches, or nobody of its members may take it.
+    Must run in the creating transaction (the rule's lock is held until it commits)."""
+    at = at or timezone.now()
+    rule = _locked_rule(case)
+    if rule is None:
+        return None
+    members = list(rule.members.values_list("position", "user_id", "capacity"))
+    if not members:
+        return None
+    user_of = {position: user_id for position, user_id, _cap in members}
+    user_ids = list(user_of.values())
+    covering = _agents_covering(user_ids, case.branch_id)
+    away = absent_user_ids(at, user_ids)
+    by_user = dict(
+        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values_list("assigned_to_id")
+        .annotate(n=Count("id"))
+        .values_list("assigned_to_id", "n")
+    )
+    pool = Pool(
+        positions=list(user_of),
+        available={p for p, u in user_of.items() if u in covering and u not in away},
+        capacity={position: capacity for position, _u, capacity in members},
+        load={p: by_user.get(u, 0) for p, u in user_of.items()},
+    )
+    if rule.strategy == RoutingStrategy.LEAST_LOADED:
+        position = pool.take_least_loaded(after=rule.last_position)
+    else:
+        position = pool.take(after=rule.last_position, include_after=True)
+    if position is None:
+        return None
+    rule.last_position = position
+    rule.save(update_fields=["last_position"])
+    return Choice(rule.pk, rule.strategy, position, User.objects.get(pk=user_of[position]))
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    user_id: object
+    capacity: int = 20
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    name: str
+    order: int = 100
+    category_code: str = ""  # "" = any
+    channel: str = ""
+    branch_code: str = ""
+    priority: str = ""
+    strategy: str = RoutingStrategy.ROUND_ROBIN
+    active: bool = True
+    members: tuple[MemberInput, ...] = ()  # in round-robin order: positions 1..N
+
+
+def _checked(data: RuleInput) -> dict:
+    """The rule's fields from ``data``, or a ServiceError naming the field."""
+    name = (data.name or "").strip() if isinstance(data.name, str) else ""
+    if not name or len(name) > 80 or problem_in_text(name):
+        raise ServiceError(
+            "name_invalid", _("Nama aturan wajib diisi (maks. 80 karakter)."), field="name"
+        )
+    if not isinstance(data.order, int) or isinstance(data.order, bool):
+        raise ServiceError("order_invalid", _("Urutan 1–10000."), field="order")
+    if not 1 <= data.order <= MAX_ORDER:
+        raise ServiceError("order_invalid", _("Urutan 1–10000."), field="order")
+    category = None
+    if data.category_code:
+        category = CaseCategory.objects.filter(code=str(data.category_code)).first()
+        if category is None:
+            raise ServiceError("category_unknown", _("Kategori tidak dikenal."), field="category")
+    if data.channel and data.channel not in Channel.values:
+        raise ServiceError("channel_unknown", _("Kanal tidak dikenal."), field="channel")
+    branch = None
+    if data.branch_code:
+        branch = Branch.objects.filter(code=str(data.branch_code), is_active=True).first()
+        if branch is None:
+            raise ServiceError("branch_unknown", _("Cabang tidak dikenal."), field="branch")
+    if data.priority and data.priority not in Priority.values:
+        raise ServiceError("priority_unknown", _("Prioritas tidak dikenal."), field="priority")
+    if data.strategy not in RoutingStrategy.values:
+        raise ServiceError("strategy_unknown", _("Pilih cara pembagian."), field="strategy")
+    return {
+        "name": name,
+        "order": data.order,
+        "category": category,
+        "channel": data.channel or "",
+        "branch": branch,
+        "priority": data.priority or "",
+        "strategy": data.strategy,
+        "active": bool(data.active),
+    }
+
+
+def _checked_members(members, branch: Branch | None) -> list[tuple[User, int]]:
+    """The members in order, each an active agent (of the rule's branch when it names one),
+    each once, each with a capacity 1–1000; at least one."""
+    members = list(members or ())
+    if not members:
+        raise ServiceError(
+            "members_required", _("Pilih minimal satu agen penerima."), field="members"
+        )
+    if len(members) > MAX_MEMBERS:
+        raise ServiceError(
+            "too_many_members", _("Paling banyak 200 agen per aturan."), field="members"
+        )
+    ids = []
+    for member in members:
+        capacity = member.capacity
+        if not isinstance(capacity, int) or isinstance(capacity, bool):
+            raise ServiceError("capacity_invalid", _("Kapasitas 1–1000."), field="capacity")
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise ServiceError("capacity_invalid", _("Kapasitas 1–1000."), field="capacity")
+        ids.append(str(member.user_id))
+    if len(set(ids)) != len(ids):
+        raise ServiceError(
+            "member_twice", _("Seorang agen hanya sekali dalam aturan."), field="members"
+        )
+    agents = User.objects.filter(is_active=True, user_roles__role_id=R.AGENT)
+    if branch is not None:
+        agents = authz.users_covering_branch(agents, branch.pk)
+    try:
+        found = {str(u.pk): u for u in agents.filter(pk__in=ids)}
+    except (ValueError, TypeError, ValidationError) as error:  # not a user id at all
+        raise ServiceError("member_invalid", _("Agen tidak dikenal."), field="members") from error
+    if len(found) != len(ids):
+        raise ServiceError(
+            "member_invalid",
+            _("Setiap penerima harus agen aktif di cabang aturan."),
+            field="members",
+        )
+    return [(found[i], m.capacity) for i, m in zip(ids, members, strict=True)]
+
+
+@transaction.atomic
+def routing_rule_save(*, actor, data: RuleInput, rule_id: int | None = None) -> RoutingRule:
+    """Create a routing rule, or change one (``rule_id``); CHANGE_WORKFLOW. The members are
+    written anew in the order given (positions 1..N); the cursor stays with the member it
+    pointed at when that member remains, else it starts again from the first."""
+    authz.require(actor, SLA_MANAGE)
+    fields = _checked(data)
+    members = _checked_members(data.members, fields["branch"])
+    now = timezone.now()
+    if rule_id is None:
+        rule = RoutingRule.objects.create(**fields, created_at=now, updated_at=now)
+        cursor_user = None
+    else:
+        rule = (
+            RoutingRule.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk=rule_id)
+            .first()
+        )
+        if rule is None:
+            raise NotFound()
+        cursor_user = (
+            rule.members.filter(position=rule.last_position).values_list("user_id", flat=True)
+        ).first()
+        for name, value in fields.items():
+            setattr(rule, name, value)
+        rule.updated_at = now
+        rule.members.all().delete()
+    RoutingMember.objects.bulk_create(
+        RoutingMember(rule=rule, user=user, position=n, capacity=capacity)
+        for n, (user, capacity) in enumerate(members, start=1)
+    )
+    rule.last_position = next(
+        (n for n, (user, _c) in enumerate(members, start=1) if user.pk == cursor_user), 0
+    )
+    rule.save()
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=rule,
+        meta={
+            "routing_rule": rule.pk,
+            "created": rule_id is None,
+            "order": rule.order,
+            "category": rule.category_id or "",
+            "channel": rule.channel,
+            "branch": rule.branch.code if rule.branch else "",
+            "priority": rule.priority,
+            "strategy": rule.strategy,
+            "members": len(members),
+            "active": rule.active,
+        },
+    )
+    return rule
+
+
+@transaction.atomic
+def routing_rule_set_active(*, actor, rule_id: int, active: bool) -> RoutingRule:
+    """Switch a rule off (or on again); CHANGE_WORKFLOW. Rules are never deleted."""
+    authz.require(actor, SLA_MANAGE)
+    rule = (
+        RoutingRule.objects.select_for_update(of=("self",), no_key=True).filter(pk=rule_id).first()
+    )
+    if rule is None:
+        raise NotFound()
+    if rule.active == active:
+        return rule
+    rule.active = active
+    rule.updated_at = timezone.now()
+    rule.save(update_fields=["active", "updated_at"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.CHANGE_WORKFLOW,
+        obj=rule,
+        meta={"routing_rule": rule.pk, "active": active},
+    )
+    return rule
+
+
+def routing_rule_list(*, actor) -> list[RoutingRule]:
+    """Every rule in matching order, with its members (the routing page)."""
+    authz.require(actor, SLA_MANAGE)
+    return list(
+        RoutingRule.objects.select_related("category", "branch").prefetch_related("members__user")
+    )
+
+
+def routing_rule_get(*, actor, rule_id: int) -> RoutingRule:
+    authz.require(actor, SLA_MANAGE)
+    rule = RoutingRule.objects.filter(pk=rule_id).prefetch_related("members__user").first()
+    if rule is None:
+        raise NotFound()
+    return rule
+
+
+def routing_candidates(*, actor) -> list[User]:
+    """Who may be a member: active users with the agent role (the page's choices)."""
+    authz.require(actor, SLA_MANAGE)
+    return list(
+        User.objects.filter(is_active=True, user_roles__role_id=R.AGENT)
+        .select_related("home_branch")
+        .distinct()
+        .order_by("full_name", "username")[:1000]
+    )
