@@ -136,6 +136,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Only for its templates and static files: the API docs page (Swagger UI) is served by the
+    # app itself; without it in INSTALLED_APPS django-ninja loads Swagger from a CDN, which the
+    # CSP (script-src 'self') blocks and the house rules forbid.
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "procrastinate.contrib.django",
