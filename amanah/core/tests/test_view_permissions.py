@@ -189,6 +189,13 @@ CASES = [
         out_of_scope=lambda w: {"customer_id": w["customer_b"].pk, "field": "phone"},
         data=lambda w: {"reason": "konfirmasi nomor untuk pengaduan"},
     ),
+    ViewCase("customers:create", "customer.manage"),
+    ViewCase(
+        "customers:edit",
+        "customer.manage",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
     ViewCase("customers:duplicates", "customer.duplicates.view"),
     ViewCase(
         "customers:propose_merge",
