@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from amanah.marketing.models import OUTCOME_TYPES, Campaign
-from amanah.marketing.services import eligibility_counts
+from amanah.marketing.models import OUTCOME_TYPES, Campaign, CampaignStatus
+from amanah.marketing.services import audience_counts, eligibility_counts
 from amanah.messaging.contract import MessageSource
 from amanah.messaging.selectors import source_totals
 
@@ -32,3 +32,12 @@ def _lead_counts(campaign: Campaign) -> tuple[int, int]:
         return 0, 0
     leads = Lead.objects.filter(source_type="CAMPAIGN", source_id=campaign.pk)
     return leads.count(), leads.filter(status="CLOSED_WON").count()
+
+
+def audience_size(campaign: Campaign) -> dict | None:
+    """What an approver decides on, while the campaign awaits a decision: the customers its
+    frozen segment version matches now and how many of them may be contacted with an offer on
+    its channel (``matching``, ``eligible``; the hard gate decides again before the send)."""
+    if campaign.status != CampaignStatus.SUBMITTED or campaign.segment_version_id is None:
+        return None
+    return audience_counts(campaign.segment_version.rules, campaign.channel)

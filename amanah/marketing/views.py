@@ -118,6 +118,7 @@ def campaign_detail(request, campaign_id):
         {
             "campaign": campaign,
             "report": selectors.campaign_report(campaign),
+            "audience": selectors.audience_size(campaign),
             "can_submit": CampaignStatus.SUBMITTED in moves,
             "can_decide": CampaignStatus.APPROVED in moves
             and not services.is_campaign_author(campaign, actor),
