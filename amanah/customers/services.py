@@ -246,9 +246,22 @@ def _attach_identifiers(customer: Customer, identifiers: list[tuple[str, str]]) 
                 field=id_type.lower(),
             )
         primary = not CustomerIdentifier.objects.filter(customer=customer, id_type=id_type).exists()
-        CustomerIdentifier.objects.create(
-            customer=customer, id_type=id_type, id_value=value, is_primary=primary
-        )
+        try:
+            with transaction.atomic():
+                CustomerIdentifier.objects.create(
+                    customer=customer, id_type=id_type, id_value=value, is_primary=primary
+                )
+        except IntegrityError as exc:
+            # A registration running at the same time took the value after the look-up: the
+            # same answer as if it had come first (a NIK is flagged, anything else refused).
+            if id_type == IdentifierType.NIK:
+                taken_niks.append(value)
+                continue
+            raise ServiceError(
+                "identifier_taken",
+                _("%s sudah terdaftar pada nasabah lain.") % id_type,
+                field=id_type.lower(),
+            ) from exc
     return taken_niks
 
 
