@@ -160,26 +160,50 @@ def duplicate_check(*, actor, data: CustomerInput) -> list[DuplicateCandidate]:
     the customers sharing the NIK or the phone, or with a very similar name and the same birth
     date. Bad input is refused exactly as the create refuses it. Registering anyway stays
     allowed (``customer_create(allow_duplicates=True)``): the pairs are then flagged for the
-    data-quality desk (a NIK already held elsewhere is flagged, not lost)."""
+    data-quality desk (a NIK already held elsewhere is flagged, not lost).
+
+    It looks across the whole bank, so it is rate-limited like the customer search and audited
+    (SEARCH_CUSTOMER, object type CUSTOMER_DUPLICATE_CHECK: how many found, never what was
+    typed); a candidate outside the actor's scope shows only a masked name and its branch."""
+    from django.conf import settings
+
+    from amanah.core import ratelimit
+    from amanah.core.errors import RateLimited
     from amanah.core.masking import mask
 
     authz.require(actor, CUSTOMER_MANAGE)
     fields = _clean(data)
     identifiers = _identifiers(data, fields)
     _require_branch_in_scope(actor, data.home_branch)
-    matches = _duplicate_matches(
-        fields, niks=[v for t, v in identifiers if t == IdentifierType.NIK]
-    )
-    if not matches:
-        return []
-    reasons: dict = {}
-    for pk, reason, _score in matches:
-        reasons.setdefault(pk, [])
-        if reason not in reasons[pk]:
-            reasons[pk].append(reason)
-    visible = set(
-        Customer.objects.visible_to(actor).filter(pk__in=list(reasons)).values_list("pk", flat=True)
-    )
+    with transaction.atomic():
+        decision = ratelimit.hit(
+            f"customer-duplicate-check:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+                retry_after=decision.retry_after,
+            )
+        matches = _duplicate_matches(
+            fields, niks=[v for t, v in identifiers if t == IdentifierType.NIK]
+        )
+        reasons: dict = {}
+        for pk, reason, _score in matches:
+            reasons.setdefault(pk, [])
+            if reason not in reasons[pk]:
+                reasons[pk].append(reason)
+        visible = set(
+            Customer.objects.visible_to(actor)
+            .filter(pk__in=list(reasons))
+            .values_list("pk", flat=True)
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.SEARCH_CUSTOMER,
+            object_type="CUSTOMER_DUPLICATE_CHECK",
+            object_id="",
+            meta={"result_count": len(reasons), "outside_scope": len(set(reasons) - visible)},
+        )
     rows = Customer.objects.filter(pk__in=list(reasons)).select_related("home_branch")
     labels = dict(DuplicateReason.choices)
     return [
@@ -188,7 +212,7 @@ def duplicate_check(*, actor, data: CustomerInput) -> list[DuplicateCandidate]:
             reasons=[str(labels[r]) for r in reasons[c.pk]],
             name=c.full_name if c.pk in visible else mask("name", c.full_name),
             branch_code=c.home_branch.code,
-            masked_phone=mask("phone", c.phone_e164),
+            masked_phone=mask("phone", c.phone_e164) if c.pk in visible else "",
             in_scope=c.pk in visible,
         )
         for c in rows.order_by("full_name", "pk")

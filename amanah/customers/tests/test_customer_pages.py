@@ -259,9 +259,13 @@ def test_possible_duplicates_are_shown_before_anything_is_written(
     assert "+62 813-****-001" in page and "081311110001" not in page
     # Out of scope: masked name, no link, the reason.
     assert "S*** A***" in page and "Siti Aminah" not in page
+    assert page.count("-****-") == 1  # the other branch's customer: not even a masked phone
     assert reverse("customer360:workspace", args=[elsewhere.pk]) not in page
     assert "NIK" in page and 'name="confirm"' in page
     assert Customer.objects.count() == 2 and not DuplicateFlag.objects.exists()
+    check = AuditLog.objects.get(object_type="CUSTOMER_DUPLICATE_CHECK")
+    assert check.action == "SEARCH_CUSTOMER"
+    assert check.meta == {"result_count": 2, "outside_scope": 1}
 
     response = client.post(CREATE, {**data, "confirm": "on"})
     assert response.status_code == 303
