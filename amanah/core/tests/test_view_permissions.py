@@ -416,6 +416,11 @@ CASES = [
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
     ),
     ViewCase(
+        "marketing:campaign_members",
+        "campaign.members.view",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
         "marketing:campaign_progress",
         "campaign.view",
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
