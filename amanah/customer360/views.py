@@ -18,7 +18,7 @@ from amanah.core.views import requires
 from amanah.customer360 import selectors
 from amanah.customer360.forms import ConsentChangeForm, SearchForm, TimelineFilterForm
 from amanah.customers.models import CustomerIdentifier
-from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW
+from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_SEARCH, CUSTOMER_VIEW
 from amanah.customers.selectors import customer_search
 from amanah.iam import authz
 from amanah.iam.forms import ReasonForm
@@ -37,14 +37,16 @@ def search(request):
         if request.headers.get("HX-Request")
         else "customer360/search.html"
     )
+    # "Nasabah baru" next to the search, for the roles that register customers.
+    base = {"form": form, "hits": None, "can_create": authz.has_perm(request.user, CUSTOMER_MANAGE)}
     if not request.GET:
-        return render(request, template, {"form": form, "hits": None})
+        return render(request, template, base)
     return render_fragment(
         request,
         lambda: {"hits": customer_search(actor=request.user, query=form.cleaned_data["q"])},
         template=template,
         form=form,
-        context={"form": form, "hits": None},
+        context=base,
     )
 
 
@@ -95,6 +97,7 @@ def workspace(request, customer_id):
             "reason_form": ReasonForm(),
             "can_change_consent": may_change_consent(request.user),
             "can_reveal": authz.has_perm(request.user, PII_REVEAL),
+            "can_edit": authz.has_perm(request.user, CUSTOMER_MANAGE),
             "consent_labels": selectors.CONSENT_LABELS,
         },
     )

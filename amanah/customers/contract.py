@@ -1,7 +1,9 @@
 """What the customers app offers the house: the duplicates page in the menu, its own merge
 movers, the quick action to check duplicates, which customer fields are masked, the
-merge-request workflow (four eyes as its guard), and the event ``customers.customer_closed``
-(``actor, customer``) when master data closes a customer (the follow-up desk lets it go)."""
+merge-request workflow (four eyes as its guard), and the events ``customers.customer_created``
+(``actor, customer``), ``customers.customer_updated`` (``actor, customer, changed``) and
+``customers.customer_closed`` (``actor, customer``) when master data closes a customer (the
+follow-up desk lets it go)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from amanah.customers import merge
 from amanah.customers import subject as _subject_section
 from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
-from amanah.customers.services import CUSTOMER_CLOSED
+from amanah.customers.services import CUSTOMER_CLOSED, CUSTOMER_CREATED, CUSTOMER_UPDATED
 from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -92,6 +94,9 @@ for name, variable in (
 # A merge proposed (fn(*, actor, request)): the approvers are told (messaging).
 events.declare(merge.MERGE_PROPOSED)
 events.declare(CUSTOMER_CLOSED)
+# fn(*, actor, customer): registered; fn(*, actor, customer, changed): master data changed.
+events.declare(CUSTOMER_CREATED)
+events.declare(CUSTOMER_UPDATED)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -20,6 +20,11 @@ class CustomerStatus(models.TextChoices):
     CLOSED = "CLOSED", _("Tutup")
 
 
+# The bank's customer segments (the core banking system's codes): the choices of the customer
+# form and of marketing's segment rules.
+SEGMENT_CODES = ["MASS", "EMERGING", "PRIORITY", "SME", "PAYROLL"]
+
+
 class Gender(models.TextChoices):
     MALE = "M", _("Laki-laki")
     FEMALE = "F", _("Perempuan")

@@ -23,6 +23,7 @@ from amanah.customers.names import normalize_name
 from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW, is_portfolio_scoped
 from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
+from amanah.iam.models import Branch
 
 MIN_QUERY_LENGTH = 3
 RESULT_LIMIT = 20
@@ -244,3 +245,16 @@ def customers_by_exact_key(term: str) -> list[Customer]:
     for hit in _by_identifier(everyone, term) + _by_phone(everyone, term):
         found.setdefault(hit.customer.pk, hit.customer)
     return list(found.values())[:EXACT_KEY_LIMIT]
+
+
+def branches_for_customers(actor) -> list[Branch]:
+    """The active branches a new customer of ``actor`` may belong to (their branch scope), the
+    actor's own home branch first: the default of the customer form."""
+    scope = authz.branch_scope(actor)
+    rows = Branch.objects.filter(is_active=True).order_by("code")
+    if not scope.all_branches:
+        rows = rows.filter(pk__in=scope.branch_ids)
+    branches = list(rows)
+    home = getattr(actor, "home_branch_id", None)
+    branches.sort(key=lambda b: b.pk != home)
+    return branches

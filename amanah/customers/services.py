@@ -36,6 +36,10 @@ SIMILAR_NAME_THRESHOLD = 0.6
 # fn(*, actor, customer): master data changed the customer's status to CLOSED (a merge closes
 # the absorbed record too, but says so through its movers instead).
 CUSTOMER_CLOSED = "customers.customer_closed"
+# fn(*, actor, customer): a customer was registered (its identifiers attached, duplicates flagged).
+CUSTOMER_CREATED = "customers.customer_created"
+# fn(*, actor, customer, changed): master data changed; ``changed`` names the fields, never values.
+CUSTOMER_UPDATED = "customers.customer_updated"
 
 
 @dataclass
@@ -56,6 +60,23 @@ class CustomerInput:
 
 
 PRODUCT_FIELDS = ("has_savings", "has_mobile_banking", "has_loan", "has_credit_card")
+
+
+def customer_input_of(customer: Customer) -> CustomerInput:
+    """The customer's master data as it stands: the starting point of an edit (the edit page,
+    a privacy correction), identifiers left out (they are managed separately)."""
+    return CustomerInput(
+        full_name=customer.full_name,
+        home_branch=customer.home_branch,
+        birth_date=customer.birth_date,
+        gender=customer.gender,
+        phone=customer.phone_e164,
+        email=customer.email,
+        segment_code=customer.segment_code,
+        is_vip=customer.is_vip,
+        status=customer.status,
+        products={f: getattr(customer, f) for f in PRODUCT_FIELDS},
+    )
 
 
 def _clean(data: CustomerInput) -> dict:
@@ -116,14 +137,107 @@ def _identifiers(data: CustomerInput, fields: dict) -> list[tuple[str, str]]:
     return found
 
 
-@transaction.atomic
-def customer_create(*, actor, data: CustomerInput) -> Customer:
-    """Create a customer with identifiers; a NIK already held elsewhere is flagged, not lost."""
+def _require_branch_in_scope(actor, branch: Branch) -> None:
+    if not authz.branch_scope(actor).allows(branch.pk):
+        raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="home_branch")
+
+
+@dataclass
+class DuplicateCandidate:
+    """A customer that may be the same person as the one about to be registered. Only what a
+    page may show: the name in clear only when the actor may open the customer, else masked."""
+
+    customer_id: object
+    reasons: list[str]
+    name: str
+    branch_code: str
+    masked_phone: str
+    in_scope: bool
+
+
+def duplicate_check(*, actor, data: CustomerInput) -> list[DuplicateCandidate]:
+    """The duplicate check ``customer_create`` applies, answered before anything is written:
+    the customers sharing the NIK or the phone, or with a very similar name and the same birth
+    date. Bad input is refused exactly as the create refuses it. Registering anyway stays
+    allowed (``customer_create(allow_duplicates=True)``): the pairs are then flagged for the
+    data-quality desk (a NIK already held elsewhere is flagged, not lost).
+
+    It looks across the whole bank, so it is rate-limited like the customer search and audited
+    (SEARCH_CUSTOMER, object type CUSTOMER_DUPLICATE_CHECK: how many found, never what was
+    typed); a candidate outside the actor's scope shows only a masked name and its branch."""
+    from django.conf import settings
+
+    from amanah.core import ratelimit
+    from amanah.core.errors import RateLimited
+    from amanah.core.masking import mask
+
     authz.require(actor, CUSTOMER_MANAGE)
     fields = _clean(data)
     identifiers = _identifiers(data, fields)
-    if not authz.branch_scope(actor).allows(data.home_branch.pk):
-        raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="home_branch")
+    _require_branch_in_scope(actor, data.home_branch)
+    with transaction.atomic():
+        decision = ratelimit.hit(
+            f"customer-duplicate-check:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+                retry_after=decision.retry_after,
+            )
+        matches = _duplicate_matches(
+            fields, niks=[v for t, v in identifiers if t == IdentifierType.NIK]
+        )
+        reasons: dict = {}
+        for pk, reason, _score in matches:
+            reasons.setdefault(pk, [])
+            if reason not in reasons[pk]:
+                reasons[pk].append(reason)
+        visible = set(
+            Customer.objects.visible_to(actor)
+            .filter(pk__in=list(reasons))
+            .values_list("pk", flat=True)
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.SEARCH_CUSTOMER,
+            object_type="CUSTOMER_DUPLICATE_CHECK",
+            object_id="",
+            meta={"result_count": len(reasons), "outside_scope": len(set(reasons) - visible)},
+        )
+    rows = Customer.objects.filter(pk__in=list(reasons)).select_related("home_branch")
+    labels = dict(DuplicateReason.choices)
+    return [
+        DuplicateCandidate(
+            customer_id=c.pk,
+            reasons=[str(labels[r]) for r in reasons[c.pk]],
+            name=c.full_name if c.pk in visible else mask("name", c.full_name),
+            branch_code=c.home_branch.code,
+            masked_phone=mask("phone", c.phone_e164) if c.pk in visible else "",
+            in_scope=c.pk in visible,
+        )
+        for c in rows.order_by("full_name", "pk")
+    ]
+
+
+@transaction.atomic
+def customer_create(*, actor, data: CustomerInput, allow_duplicates: bool = True) -> Customer:
+    """Create a customer with identifiers; a NIK already held elsewhere is flagged, not lost.
+
+    With ``allow_duplicates=False`` (a person at a form who has not yet seen the duplicate
+    check's answer) a possible duplicate refuses the create (``possible_duplicate``) instead.
+    """
+    authz.require(actor, CUSTOMER_MANAGE)
+    fields = _clean(data)
+    identifiers = _identifiers(data, fields)
+    _require_branch_in_scope(actor, data.home_branch)
+    if not allow_duplicates and _duplicate_matches(
+        fields, niks=[v for t, v in identifiers if t == IdentifierType.NIK]
+    ):
+        raise ServiceError(
+            "possible_duplicate",
+            _("Ada kemungkinan data ganda; periksa daftarnya lalu konfirmasi bila tetap dibuat."),
+            field="confirm",
+        )
     customer = Customer.objects.create(**fields)
     taken = _attach_identifiers(customer, identifiers)
     duplicates = _flag_duplicates(customer, taken_niks=taken)
@@ -137,6 +251,7 @@ def customer_create(*, actor, data: CustomerInput) -> Customer:
             "duplicates_flagged": len(duplicates),
         },
     )
+    events.emit(CUSTOMER_CREATED, actor=actor, customer=customer)
     return customer
 
 
@@ -155,9 +270,22 @@ def _attach_identifiers(customer: Customer, identifiers: list[tuple[str, str]]) 
                 field=id_type.lower(),
             )
         primary = not CustomerIdentifier.objects.filter(customer=customer, id_type=id_type).exists()
-        CustomerIdentifier.objects.create(
-            customer=customer, id_type=id_type, id_value=value, is_primary=primary
-        )
+        try:
+            with transaction.atomic():
+                CustomerIdentifier.objects.create(
+                    customer=customer, id_type=id_type, id_value=value, is_primary=primary
+                )
+        except IntegrityError as exc:
+            # A registration running at the same time took the value after the look-up: the
+            # same answer as if it had come first (a NIK is flagged, anything else refused).
+            if id_type == IdentifierType.NIK:
+                taken_niks.append(value)
+                continue
+            raise ServiceError(
+                "identifier_taken",
+                _("%s sudah terdaftar pada nasabah lain.") % id_type,
+                field=id_type.lower(),
+            ) from exc
     return taken_niks
 
 
@@ -174,29 +302,53 @@ def _flag(a, b, reason: str, score: float = 1.0) -> DuplicateFlag | None:
     return flag if created else None
 
 
-def _flag_duplicates(customer: Customer, *, taken_niks: list[str]) -> list[DuplicateFlag]:
-    """Possible duplicates: same NIK, same phone, or very similar name with the same birth date."""
-    flags = []
-    for nik in taken_niks:
-        owner = CustomerIdentifier.objects.get(id_type=IdentifierType.NIK, id_value=nik).customer_id
-        flags.append(_flag(customer, owner, DuplicateReason.SAME_NIK))
-    others = Customer.objects.exclude(pk=customer.pk).filter(merged_into__isnull=True)
-    if customer.phone_e164:
-        for other in others.filter(phone_e164=customer.phone_e164).values_list("pk", flat=True)[
-            :20
-        ]:
-            flags.append(_flag(customer, other, DuplicateReason.SAME_PHONE))
-    if customer.birth_date:
+def _duplicate_matches(fields: dict, *, niks: list[str], exclude=None) -> list[tuple]:
+    """``(customer id, reason, score)`` of the customers (not merged away) that may be the same
+    person as ``fields``: holding one of ``niks``, the same phone, or a very similar name with
+    the same birth date. One rule for the check before a create and the flags after it."""
+    found = []
+    if niks:
+        owners = CustomerIdentifier.objects.filter(id_type=IdentifierType.NIK, id_value__in=niks)
+        if exclude is not None:
+            owners = owners.exclude(customer_id=exclude)
+        found += [
+            (pk, DuplicateReason.SAME_NIK, 1.0)
+            for pk in owners.values_list("customer_id", flat=True)
+        ]
+    others = Customer.objects.filter(merged_into__isnull=True)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if fields["phone_e164"]:
+        found += [
+            (pk, DuplicateReason.SAME_PHONE, 1.0)
+            for pk in others.filter(phone_e164=fields["phone_e164"]).values_list("pk", flat=True)[
+                :20
+            ]
+        ]
+    if fields["birth_date"]:
         from django.contrib.postgres.search import TrigramSimilarity
 
         similar = (
-            others.filter(birth_date=customer.birth_date)
-            .annotate(score=TrigramSimilarity("name_search", customer.name_search))
+            others.filter(birth_date=fields["birth_date"])
+            .annotate(score=TrigramSimilarity("name_search", fields["name_search"]))
             .filter(score__gte=SIMILAR_NAME_THRESHOLD)
             .values_list("pk", "score")[:20]
         )
-        for other, score in similar:
-            flags.append(_flag(customer, other, DuplicateReason.SIMILAR_NAME_DOB, round(score, 3)))
+        found += [(pk, DuplicateReason.SIMILAR_NAME_DOB, round(score, 3)) for pk, score in similar]
+    return found
+
+
+def _flag_duplicates(customer: Customer, *, taken_niks: list[str]) -> list[DuplicateFlag]:
+    """Possible duplicates: same NIK, same phone, or very similar name with the same birth date."""
+    fields = {
+        "phone_e164": customer.phone_e164,
+        "birth_date": customer.birth_date,
+        "name_search": customer.name_search,
+    }
+    flags = [
+        _flag(customer, other, reason, score)
+        for other, reason, score in _duplicate_matches(fields, niks=taken_niks, exclude=customer.pk)
+    ]
     return [f for f in flags if f is not None]
 
 
@@ -204,9 +356,13 @@ def _flag_duplicates(customer: Customer, *, taken_niks: list[str]) -> list[Dupli
 def customer_update(*, actor, customer: Customer, data: CustomerInput) -> Customer:
     """Change master data (identifiers are managed separately); audited with changed fields."""
     authz.require(actor, CUSTOMER_MANAGE, customer)
+    if customer.is_merged:
+        raise ServiceError(
+            "customer_merged",
+            _("Nasabah ini sudah digabung ke nasabah lain; ubah data nasabah itu."),
+        )
     fields = _clean(data)
-    if not authz.branch_scope(actor).allows(data.home_branch.pk):
-        raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="home_branch")
+    _require_branch_in_scope(actor, data.home_branch)
     changed = sorted(
         k for k, v in fields.items() if getattr(customer, k) != v and k != "name_search"
     )
@@ -228,6 +384,8 @@ def customer_update(*, actor, customer: Customer, data: CustomerInput) -> Custom
     audit.record(
         actor=actor, action=AuditAction.UPDATE_CUSTOMER, obj=customer, meta={"changed": changed}
     )
+    if changed:
+        events.emit(CUSTOMER_UPDATED, actor=actor, customer=customer, changed=changed)
     return customer
 
 

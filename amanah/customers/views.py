@@ -1,4 +1,6 @@
-"""Data quality pages: possible duplicates and the merge requests that resolve them."""
+"""Customer master data pages: register and edit a customer (through the services, with the
+duplicate check's answer shown before a new customer is written), and the data quality pages:
+possible duplicates and the merge requests that resolve them."""
 
 from __future__ import annotations
 
@@ -9,13 +11,88 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import ServiceError
-from amanah.core.view_helpers import run_action
+from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
-from amanah.customers import merge
-from amanah.customers.models import Customer, DuplicateFlag, MergeRequest, MergeStatus
-from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
+from amanah.customers import merge, selectors, services
+from amanah.customers.forms import CustomerForm, initial_of
+from amanah.customers.models import Customer, DuplicateFlag, Gender, MergeRequest, MergeStatus
+from amanah.customers.policies import (
+    CUSTOMER_MANAGE,
+    CUSTOMER_VIEW,
+    DUPLICATES_VIEW,
+    MERGE_APPROVE,
+    MERGE_PROPOSE,
+)
 from amanah.iam import authz
 from amanah.workflow.contract import moves_by_status
+
+FORM_TEMPLATE = "customers/customer_form.html"
+
+
+@requires(CUSTOMER_MANAGE)
+def create(request):
+    """Register a customer. The first submit runs the duplicate check: possible duplicates are
+    listed (masked outside the actor's scope) and the customer is written only once the person
+    confirms; with none, it is written at once (CREATE_CUSTOMER, customers.customer_created)."""
+    branches = selectors.branches_for_customers(request.user)
+    form = CustomerForm(
+        request.POST or None,
+        branches=branches,
+        creating=True,
+        initial={"gender": Gender.UNKNOWN, "home_branch": str(branches[0].pk) if branches else ""},
+    )
+
+    def submit(cleaned):
+        data = form.as_input()
+        if not cleaned["confirm"]:
+            candidates = services.duplicate_check(actor=request.user, data=data)
+            if candidates:
+                return render(
+                    request,
+                    FORM_TEMPLATE,
+                    {"form": form, "creating": True, "candidates": candidates},
+                )
+        customer = services.customer_create(
+            actor=request.user, data=data, allow_duplicates=cleaned["confirm"]
+        )
+        done = _("Nasabah %(name)s didaftarkan.") % {"name": customer.full_name}
+        if authz.has_perm(request.user, CUSTOMER_VIEW):
+            return Done(reverse("customer360:workspace", args=[customer.pk]), done)
+        return Done(reverse("customers:create"), done)
+
+    return submit_form(request, form, submit, template=FORM_TEMPLATE, context={"creating": True})
+
+
+@requires(CUSTOMER_MANAGE)
+def edit(request, customer_id):
+    """Change a customer's master data (identifiers are managed separately); out of scope and
+    missing are both 404. UPDATE_CUSTOMER names the changed fields."""
+    customer = selectors.customer_for(actor=request.user, customer_id=customer_id)
+    current = services.customer_input_of(customer)
+    branches = selectors.branches_for_customers(request.user)
+    if customer.home_branch not in branches:
+        branches.append(customer.home_branch)  # kept; moving it needs a branch in scope
+    form = CustomerForm(
+        request.POST or None,
+        branches=branches,
+        creating=False,
+        current_segment=customer.segment_code,
+        initial=initial_of(current),
+    )
+
+    def submit(_cleaned):
+        services.customer_update(actor=request.user, customer=customer, data=form.as_input())
+        return Done(
+            reverse("customer360:workspace", args=[customer.pk]), _("Data nasabah disimpan.")
+        )
+
+    return submit_form(
+        request,
+        form,
+        submit,
+        template=FORM_TEMPLATE,
+        context={"creating": False, "customer": customer},
+    )
 
 
 def _visible_flags(actor):

@@ -1,14 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.customers.models import CustomerStatus
+from amanah.customers.models import SEGMENT_CODES, CustomerStatus
 from amanah.marketing.models import SENDABLE_CHANNELS, CampaignChannel, Segment
 from amanah.messaging.contract import Purpose
 from amanah.messaging.selectors import approved_templates
 
 ANY, YES, NO = "", "yes", "no"
 TRISTATE = [(ANY, _("Semua")), (YES, _("Ya")), (NO, _("Tidak"))]
-SEGMENT_CODES = ["MASS", "EMERGING", "PRIORITY", "SME", "PAYROLL"]
 PRODUCTS = [
     ("has_savings", _("Punya tabungan")),
     ("has_mobile_banking", _("Mobile banking aktif")),
@@ -134,3 +133,21 @@ class CampaignForm(forms.Form):
             (key, f"{name} ({', '.join(str(channel_names.get(c, c)) for c in channels)})")
             for key, name, channels in approved_templates(purpose=Purpose.OFFER)
         ]
+
+
+def verdict_choices():
+    from amanah.consent.contract import Purpose, reason_codes
+    from amanah.marketing.models import eligibility_reason_label
+    from amanah.marketing.selectors import ELIGIBLE
+
+    return [("", _("Semua anggota")), (ELIGIBLE, _("Layak"))] + [
+        (code, eligibility_reason_label(code)) for code in reason_codes(Purpose.OFFER)
+    ]
+
+
+class MembersFilterForm(forms.Form):
+    """The member list's filters (GET): the verdict or reason, the branch code, the page."""
+
+    verdict = forms.ChoiceField(label=_("Putusan"), choices=verdict_choices, required=False)
+    branch = forms.CharField(label=_("Kode cabang"), required=False, max_length=10)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)

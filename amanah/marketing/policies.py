@@ -20,6 +20,13 @@ CAMPAIGN_APPROVE = declare(
     _("Setujui/tolak kampanye (bukan pembuatnya)"),
     default_roles=(R.MARKETING, R.COMPLIANCE, R.DIRECTOR),
 )
+# Issue 16: who was left out of a campaign and why, one customer at a time but masked (a
+# masked name and the branch: the "few non-sensitive fields" of seed 003 Bab 6.4.1).
+CAMPAIGN_MEMBERS_VIEW = declare(
+    "campaign.members.view",
+    _("Lihat anggota segmen kampanye (tersamar) dengan putusan dan alasannya"),
+    default_roles=(R.MARKETING, R.COMPLIANCE),
+)
 # Held by no role: the send worker (an IntegrationActor) marks a campaign DONE after its last
 # batch, so no person can finish a send that is still running.
 CAMPAIGN_FINISH = declare("campaign.finish", _("Tandai kampanye selesai (pekerja pengiriman)"))

@@ -1,11 +1,23 @@
-"""Campaign reporting (aggregates only: marketing sees no per-customer detail)."""
+"""Campaign reporting: aggregates, the audience size an approver decides on, and the
+segment's members with the hard gate's verdict — masked (name initials and branch only)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count
 
-from amanah.marketing.models import OUTCOME_TYPES, Campaign
-from amanah.marketing.services import eligibility_counts
+from amanah.core.masking import mask
+from amanah.iam import authz
+from amanah.marketing.models import (
+    OUTCOME_TYPES,
+    Campaign,
+    CampaignEligibility,
+    CampaignStatus,
+    eligibility_reason_label,
+)
+from amanah.marketing.policies import CAMPAIGN_MEMBERS_VIEW
+from amanah.marketing.services import audience_counts, eligibility_counts
 from amanah.messaging.contract import MessageSource
 from amanah.messaging.selectors import source_totals
 
@@ -32,3 +44,63 @@ def _lead_counts(campaign: Campaign) -> tuple[int, int]:
         return 0, 0
     leads = Lead.objects.filter(source_type="CAMPAIGN", source_id=campaign.pk)
     return leads.count(), leads.filter(status="CLOSED_WON").count()
+
+
+def audience_size(campaign: Campaign) -> dict | None:
+    """What an approver decides on, while the campaign awaits a decision: the customers its
+    frozen segment version matches now and how many of them may be contacted with an offer on
+    its channel (``matching``, ``eligible``; the hard gate decides again before the send)."""
+    if campaign.status != CampaignStatus.SUBMITTED or campaign.segment_version_id is None:
+        return None
+    return audience_counts(campaign.segment_version.rules, campaign.channel)
+
+
+MEMBERS_PAGE = 50
+ELIGIBLE = "ELIGIBLE"
+
+
+@dataclass(frozen=True)
+class Member:
+    masked_name: str
+    branch_code: str
+    eligible: bool
+    reason: str  # the code ('' when eligible)
+    reason_label: str
+
+
+def campaign_members(
+    *, actor, campaign: Campaign, verdict: str = "", branch: str = "", page: int = 1
+) -> dict:
+    """The customers the campaign's segment matched at the last eligibility check, with the
+    hard gate's verdict and reason, ``MEMBERS_PAGE`` a page in customer order (the unique
+    index on campaign and customer). ``verdict``: ``ELIGIBLE`` or a reason code; ``branch``: a
+    branch code. Customers outside the segment are not members and never listed. Only the
+    masked name and the branch code are shown: who is left out and why, not who they are."""
+    authz.require(actor, CAMPAIGN_MEMBERS_VIEW, campaign)
+    rows = CampaignEligibility.objects.filter(campaign=campaign, in_segment=True)
+    if verdict == ELIGIBLE:
+        rows = rows.filter(is_eligible=True)
+    elif verdict:
+        rows = rows.filter(reason=verdict)
+    if branch:
+        rows = rows.filter(customer__home_branch__code=branch.strip().upper())
+    start = (page - 1) * MEMBERS_PAGE
+    chunk = list(
+        rows.order_by("customer_id").values_list(
+            "customer__full_name", "customer__home_branch__code", "is_eligible", "reason"
+        )[start : start + MEMBERS_PAGE + 1]
+    )
+    return {
+        "members": [
+            Member(
+                mask("name", name),
+                code,
+                eligible,
+                reason,
+                eligibility_reason_label(reason) if reason else "",
+            )
+            for name, code, eligible, reason in chunk[:MEMBERS_PAGE]
+        ],
+        "page": page,
+        "has_next": len(chunk) > MEMBERS_PAGE,
+    }

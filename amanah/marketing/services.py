@@ -84,9 +84,16 @@ def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
 def segment_preview(*, actor, rules: dict) -> dict:
     """Live counts for the builder: customers matching the rules and, of those, eligible now."""
     authz.require(actor, SEGMENT_MANAGE)
-    matching = _population().filter(compile_rules(rules))
     # Any personal channel: contactability at evaluation does not depend on it (no window).
-    eligible = contactable(matching, Purpose.OFFER, CampaignChannel.WHATSAPP)
+    return audience_counts(rules, CampaignChannel.WHATSAPP)
+
+
+def audience_counts(rules: dict, channel: str) -> dict:
+    """The customers ``rules`` match now and, of those, how many may be offered something on
+    ``channel`` now (consent, do-not-contact, open sensitive case; the send window is checked
+    at sending). The builder's live counts and the size an approver decides on."""
+    matching = _population().filter(compile_rules(rules))
+    eligible = contactable(matching, Purpose.OFFER, channel)
     return {"matching": matching.count(), "eligible": eligible.count()}
 
 

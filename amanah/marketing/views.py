@@ -20,11 +20,12 @@ from amanah.core.view_helpers import (
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.marketing import selectors, sending, services
-from amanah.marketing.forms import CampaignForm, SegmentForm
+from amanah.marketing.forms import CampaignForm, MembersFilterForm, SegmentForm
 from amanah.marketing.models import Campaign, CampaignStatus, Segment
 from amanah.marketing.policies import (
     CAMPAIGN_APPROVE,
     CAMPAIGN_MANAGE,
+    CAMPAIGN_MEMBERS_VIEW,
     CAMPAIGN_VIEW,
     SEGMENT_MANAGE,
 )
@@ -118,6 +119,9 @@ def campaign_detail(request, campaign_id):
         {
             "campaign": campaign,
             "report": selectors.campaign_report(campaign),
+            "audience": selectors.audience_size(campaign),
+            "can_list_members": campaign.evaluated_at is not None
+            and authz.has_perm(actor, CAMPAIGN_MEMBERS_VIEW),
             "can_submit": CampaignStatus.SUBMITTED in moves,
             "can_decide": CampaignStatus.APPROVED in moves
             and not services.is_campaign_author(campaign, actor),
@@ -125,6 +129,34 @@ def campaign_detail(request, campaign_id):
             "sending_started": campaign.status in (CampaignStatus.RUNNING, CampaignStatus.DONE),
             "progress": sending.campaign_progress(campaign),
         },
+    )
+
+
+@requires(CAMPAIGN_MEMBERS_VIEW)
+def campaign_members(request, campaign_id):
+    """The segment's members with the hard gate's verdict and reason, masked, filtered and
+    paginated by GET; a bad filter is a 400 with the reason on the page."""
+    campaign = get_object_or_404(Campaign.objects.visible_to(request.user), pk=campaign_id)
+    form = MembersFilterForm(request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+
+    def members():
+        d = form.cleaned_data
+        return selectors.campaign_members(
+            actor=request.user,
+            campaign=campaign,
+            verdict=d["verdict"],
+            branch=d["branch"],
+            page=d["page"] or 1,
+        )
+
+    return render_fragment(
+        request,
+        members,
+        template="marketing/campaign_members.html",
+        form=form,
+        context={"campaign": campaign, "form": form, "query": query.urlencode()},
     )
 
 

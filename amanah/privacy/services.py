@@ -21,7 +21,7 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.customers import validation
 from amanah.customers.models import Customer, Gender
-from amanah.customers.services import PRODUCT_FIELDS, CustomerInput, customer_update
+from amanah.customers.services import CustomerInput, customer_input_of, customer_update
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
@@ -260,18 +260,7 @@ def decided_by_someone_else(correction: CorrectionRequest, data: dict) -> bool:
 
 
 def _customer_input(customer: Customer, field: str, value: str) -> CustomerInput:
-    data = CustomerInput(
-        full_name=customer.full_name,
-        home_branch=customer.home_branch,
-        birth_date=customer.birth_date,
-        gender=customer.gender,
-        phone=customer.phone_e164,
-        email=customer.email,
-        segment_code=customer.segment_code,
-        is_vip=customer.is_vip,
-        status=customer.status,
-        products={f: getattr(customer, f) for f in PRODUCT_FIELDS},
-    )
+    data = customer_input_of(customer)
     if field == CorrectableField.BIRTH_DATE:
         data.birth_date = date.fromisoformat(value)
     elif field == CorrectableField.PHONE:

@@ -190,6 +190,13 @@ CASES = [
         out_of_scope=lambda w: {"customer_id": w["customer_b"].pk, "field": "phone"},
         data=lambda w: {"reason": "konfirmasi nomor untuk pengaduan"},
     ),
+    ViewCase("customers:create", "customer.manage"),
+    ViewCase(
+        "customers:edit",
+        "customer.manage",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
     ViewCase("customers:duplicates", "customer.duplicates.view"),
     ViewCase(
         "customers:propose_merge",
@@ -423,6 +430,11 @@ CASES = [
     ViewCase(
         "marketing:campaign_detail",
         "campaign.view",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
+        "marketing:campaign_members",
+        "campaign.members.view",
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
     ),
     ViewCase(

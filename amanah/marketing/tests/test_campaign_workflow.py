@@ -145,3 +145,23 @@ def test_a_submission_tells_the_approvers_and_each_decision_the_author(
         ("REJECTED:1", True),
     ]
     assert notices.filter(step="SUBMITTED:2", staff_user=approver).count() == 1
+
+
+def test_the_approver_sees_the_audience_size_while_the_campaign_awaits_a_decision(
+    people,  # noqa: F811
+    marketer,  # noqa: F811
+    make_user,
+):
+    campaign = _draft(marketer)
+    approver = sign_in(Client(), make_user(R.COMPLIANCE))
+    url = f"/marketing/campaigns/{campaign.pk}/"
+    assert 'data-testid="audience-size"' not in approver.get(url).content.decode()  # a draft
+    mkt.campaign_submit(actor=marketer, campaign=campaign)
+    page = approver.get(url).content.decode()
+    # The segment (MDN01 savers) matches four customers; only Siti may get an offer now:
+    # Ahmad withdrew consent, Budi has an open fraud case, the fourth never consented; the
+    # customer of another branch is not counted at all.
+    assert "4 nasabah cocok dengan segmen v1 saat ini." in page
+    assert '<strong data-testid="audience-eligible">1 di antaranya' in page
+    mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
+    assert 'data-testid="audience-size"' not in approver.get(url).content.decode()
