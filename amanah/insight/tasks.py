@@ -1,5 +1,6 @@
-"""The nightly RFM run (seed 001 §1: "computed nightly")."""
+"""The nightly RFM run (seed 001 §1: "computed nightly") and the service-recovery scan."""
 
+from django.conf import settings
 from procrastinate.contrib.django import app
 
 
@@ -23,3 +24,13 @@ def rfm_nightly_job(timestamp: int) -> dict:
     as_of = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
     run = rfm_run_compute(actor=actor, trigger="NIGHTLY", as_of=as_of)
     return {"run": run.pk, "customers": run.customers}
+
+
+@app.periodic(cron=settings.RECOVERY_SCAN_CRON, periodic_id="insight_recovery_scan")
+@app.task(queue="insight", queueing_lock="insight_recovery_scan", lock="insight_recovery_scan")
+def recovery_scan_job(timestamp: int) -> dict:
+    """Thin: service recovery for cases now past twice their SLA, and for breaches whose
+    sweep digest never came (set-based, idempotent: a retry creates nothing)."""
+    from amanah.insight.recovery.services import recovery_scan
+
+    return {"created": recovery_scan()}
