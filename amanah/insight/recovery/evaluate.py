@@ -51,7 +51,7 @@ class Created:
 
 
 def _insert(event: str, cases_where: str, params: dict, proposed_by=None, label="") -> list:
-    sql = f"""  # noqa: S608 (our constants; every value is a parameter)
+    sql = f"""
         INSERT INTO insight_servicerecovery
                (id, case_id, customer_id, branch_id, trigger_id, trigger_event, action,
                 estimated_value, status, proposed_by_id, proposed_by_label, created_at)
