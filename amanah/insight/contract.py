@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
-from amanah.core.contributions import Alert, Card, NavItem, TimelineKind, TimelineProvider
+from amanah.core.contributions import (
+    Alert,
+    Card,
+    NavItem,
+    TimelineKind,
+    TimelineProvider,
+    Widget,
+)
 from amanah.iam import authz
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
@@ -27,11 +34,13 @@ from amanah.insight.policies import (
     NBA_RULE_VIEW,
     NBA_VIEW,
     RECOVERY_APPROVE,
+    RECOVERY_DASHBOARD,
     RECOVERY_SEND,
     RECOVERY_VIEW,
     RFM_RUN,
     RFM_VIEW,
 )
+from amanah.insight.recovery import dashboard as recovery_dashboard
 from amanah.insight.recovery import selectors as recovery_selectors
 from amanah.insight.recovery import services as recovery_services
 from amanah.insight.recovery.models import RecoveryStatus
@@ -261,3 +270,15 @@ registry.timeline_providers.register(
     "insight.recoveries", TimelineProvider("RECOVERY", recovery_selectors.recovery_events)
 )
 registry.merge_movers.register("insight.recoveries", recovery_services.move_recoveries)
+registry.dashboard_widgets.register(
+    "insight.service_recovery",
+    Widget(
+        gettext_lazy("Pemulihan layanan per tawaran"),
+        RECOVERY_DASHBOARD,
+        personal_data=False,
+        compute=recovery_dashboard.compute,
+        present=recovery_dashboard.present,
+        note=gettext_lazy("Pemulihan yang dibuat dalam 12 bulan terakhir."),
+    ),
+    order=60,
+)

@@ -65,3 +65,8 @@ RECOVERY_APPROVE = declare(
     _("Setujui pemulihan layanan di atas batas nilai (empat mata: bukan pengusulnya)"),
     default_roles=(R.SUPERVISOR,),
 )
+RECOVERY_DASHBOARD = declare(
+    "insight.recovery.dashboard",
+    _("Dasbor pemulihan layanan: tingkat pemulihan dan penebusan (angka agregat)"),
+    default_roles=(R.DIRECTOR,),
+)

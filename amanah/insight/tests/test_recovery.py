@@ -20,10 +20,11 @@ from amanah.cases import services as cases
 from amanah.cases.sweep import SLA_DIGEST, sla_sweep
 from amanah.conftest import sign_in
 from amanah.core import events, registry
+from amanah.core.contributions import Ratio
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.events import EventHandler
 from amanah.core.roles import RoleKey as R
-from amanah.insight.recovery import selectors, services
+from amanah.insight.recovery import dashboard, selectors, services
 from amanah.insight.recovery.models import RecoveryTrigger, ServiceRecovery
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book, closed_case
@@ -462,6 +463,16 @@ def test_metrics_on_a_hand_computed_fixture(
         "recovery_rate": 75.0,
         "redemption_rate": 33.3,
     }
+    # the dashboard widget: per offered action, from the refresh job's per-branch figures
+    now = dt.datetime.now(dt.UTC) + MINUTE
+    table = dashboard.present(list(dashboard.compute([trx1.branch_id, branch_b.pk], now)), {})
+    assert table.rows == [
+        ["Voucher Rp50.000 / gratis biaya admin 3 bulan", 2, 1, 1, Ratio(1, 2), Ratio(1, 1)],
+        ["Kirim suvenir + surat permohonan maaf", 1, 1, 0, Ratio(1, 1), Ratio(0, 1)],
+        ["Telepon permohonan maaf (wajib)", 1, 1, 0, Ratio(1, 1), Ratio(0, 1)],
+    ]
+    assert not list(dashboard.compute([branch_b.pk], now))
+    assert registry.dashboard_widgets.get("insight.service_recovery").personal_data is False
     elsewhere = selectors.recovery_metrics(actor=make_user(R.SUPERVISOR, branches=[branch_b]))
     assert (elsewhere["created"], elsewhere["recovery_rate"], elsewhere["redemption_rate"]) == (
         0,
