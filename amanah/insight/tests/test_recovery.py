@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils import translation
 
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
@@ -479,3 +480,13 @@ def test_metrics_on_a_hand_computed_fixture(
         None,
         None,
     )
+
+
+def test_the_list_speaks_english(agent, customer, supervisor, second_supervisor):
+    _fraud_recovery(agent, customer, supervisor, 200_000)
+    client = sign_in(Client(), second_supervisor)
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):
+        page = client.get("/insight/recovery/").content.decode()
+    assert "Apology call (mandatory)" in page and "Case closed" in page
+    assert "Telepon permohonan maaf" not in page and "Pemulihan layanan" not in page
