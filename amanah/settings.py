@@ -547,3 +547,9 @@ SURVEY_CES_CATEGORIES = [
 SURVEY_NPS_INTERVAL_DAYS = env_int("SURVEY_NPS_INTERVAL_DAYS", 90)
 SURVEY_NPS_BATCH = env_int("SURVEY_NPS_BATCH", 1000)
 SURVEY_NPS_CRON = os.environ.get("SURVEY_NPS_CRON", "30 3 * * *")
+
+# Service recovery (seed 001 §3): a recovery worth more than this (IDR) needs a supervisor's
+# approval (four eyes) before it is sent; the periodic scan (cases past twice their SLA, and
+# breaches a lost digest left unevaluated) runs at RECOVERY_SCAN_CRON.
+RECOVERY_APPROVAL_THRESHOLD_IDR = env_int("RECOVERY_APPROVAL_THRESHOLD_IDR", 100_000)
+RECOVERY_SCAN_CRON = os.environ.get("RECOVERY_SCAN_CRON", "*/10 * * * *")

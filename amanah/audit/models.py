@@ -61,6 +61,8 @@ class AuditAction(models.TextChoices):
     RECORD_NBA_OUTCOME = "RECORD_NBA_OUTCOME", _("Catat hasil rekomendasi NBA")
     PROPOSE_NBA_RULE = "PROPOSE_NBA_RULE", _("Usulkan perubahan aturan NBA")
     DECIDE_NBA_RULE = "DECIDE_NBA_RULE", _("Putuskan usulan aturan NBA")
+    CREATE_RECOVERY = "CREATE_RECOVERY", _("Buat pemulihan layanan")
+    MOVE_RECOVERY = "MOVE_RECOVERY", _("Ubah status pemulihan layanan")
     EXECUTE_CAMPAIGN = "EXECUTE_CAMPAIGN", _("Jalankan kampanye")
     DEMO_SEED = "DEMO_SEED", _("Muat data demo")
     CREATE_LEAD = "CREATE_LEAD", _("Buat lead")

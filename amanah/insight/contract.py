@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
-from amanah.core.contributions import Alert, Card, NavItem
+from amanah.core.contributions import (
+    Alert,
+    Card,
+    NavItem,
+    TimelineKind,
+    TimelineProvider,
+    Widget,
+)
 from amanah.iam import authz
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
@@ -27,9 +34,17 @@ from amanah.insight.policies import (
     NBA_RULE_APPROVE,
     NBA_RULE_VIEW,
     NBA_VIEW,
+    RECOVERY_APPROVE,
+    RECOVERY_DASHBOARD,
+    RECOVERY_SEND,
+    RECOVERY_VIEW,
     RFM_RUN,
     RFM_VIEW,
 )
+from amanah.insight.recovery import dashboard as recovery_dashboard
+from amanah.insight.recovery import selectors as recovery_selectors
+from amanah.insight.recovery import services as recovery_services
+from amanah.insight.recovery.models import RecoveryStatus
 from amanah.insight.rules import Segment
 from amanah.sales.scoring import Signal, register_signal
 from amanah.workflow.contract import (
@@ -190,3 +205,93 @@ registry.navigation.register(
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("insight", _subject_section.SECTION)
+
+
+# --------------------------------------------------------------------------- service recovery
+# (seed 001 §3): the case events' handlers (set-based), the supervisors' notice, the workflow
+# with four eyes above the value threshold, the work list in the menu, the 360 timeline line.
+
+events.declare(recovery_services.RECOVERIES_CREATED)
+events.on("cases.case_closed", recovery_services.on_case_closed, key="insight.recovery_on_close")
+# The sweep emits one digest per run and step (never one event per case): a job after the
+# sweep's transaction evaluates every case that run breached in one statement.
+events.on(
+    "cases.sla_digest",
+    recovery_services.on_sla_digest,
+    deferred=True,
+    key="insight.recovery_on_breach",
+)
+events.on(
+    recovery_services.RECOVERIES_CREATED,
+    recovery_services.notify_supervisors,
+    key="insight.recovery_notify",
+)
+
+RECOVERY_FOUR_EYES = register_guard(
+    "insight.service_recovery.four_eyes",
+    lambda recovery, data: not recovery_services.made_by(recovery, data.get("actor")),
+    message=gettext_lazy(
+        "Persetujuan butuh pihak kedua: pengusul pemulihan tidak boleh menyetujuinya."
+    ),
+)
+RECOVERY_WITHIN_THRESHOLD = register_guard(
+    "insight.service_recovery.within_threshold",
+    lambda recovery, data: recovery_services.within_threshold(recovery),
+    message=gettext_lazy(
+        "Nilai pemulihan di atas batas: perlu persetujuan supervisor sebelum dikirim."
+    ),
+)
+_R = RecoveryStatus
+declare_workflow(
+    WorkflowSpec(
+        key=recovery_services.WORKFLOW,
+        model="insight.ServiceRecovery",
+        status_field="status",
+        label=gettext_noop("Pemulihan layanan"),
+        audit_action="MOVE_RECOVERY",
+        on_apply=recovery_services.recovery_on_apply,
+        transitions=(
+            TransitionSpec(
+                _R.PENDING,
+                _R.APPROVED,
+                RECOVERY_APPROVE,
+                gettext_noop("Setujui"),
+                guard=RECOVERY_FOUR_EYES,
+            ),
+            TransitionSpec(
+                _R.PENDING,
+                _R.SENT,
+                RECOVERY_SEND,
+                gettext_noop("Kirim"),
+                guard=RECOVERY_WITHIN_THRESHOLD,
+            ),
+            TransitionSpec(_R.APPROVED, _R.SENT, RECOVERY_SEND, gettext_noop("Kirim")),
+            TransitionSpec(_R.SENT, _R.CLAIMED, RECOVERY_SEND, gettext_noop("Tandai diklaim")),
+            TransitionSpec(_R.SENT, _R.EXPIRED, RECOVERY_SEND, gettext_noop("Tandai kedaluwarsa")),
+        ),
+    )
+)
+registry.navigation.register(
+    "insight.recoveries",
+    NavItem(gettext_lazy("Pemulihan layanan"), "insight:recovery_list", RECOVERY_VIEW),
+    order=24,
+)
+registry.timeline_kinds.register(
+    "RECOVERY", TimelineKind(gettext_lazy("Pemulihan layanan")), order=15
+)
+registry.timeline_providers.register(
+    "insight.recoveries", TimelineProvider("RECOVERY", recovery_selectors.recovery_events)
+)
+registry.merge_movers.register("insight.recoveries", recovery_services.move_recoveries)
+registry.dashboard_widgets.register(
+    "insight.service_recovery",
+    Widget(
+        gettext_lazy("Pemulihan layanan per tawaran"),
+        RECOVERY_DASHBOARD,
+        personal_data=False,
+        compute=recovery_dashboard.compute,
+        present=recovery_dashboard.present,
+        note=gettext_lazy("Pemulihan yang dibuat dalam 12 bulan terakhir."),
+    ),
+    order=60,
+)

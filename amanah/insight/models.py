@@ -212,13 +212,16 @@ from amanah.insight.nba.models import (  # noqa: E402
     NbaRule,
     NbaRuleChange,
 )
+from amanah.insight.recovery.models import RecoveryTrigger, ServiceRecovery  # noqa: E402
 
 __all__ = [
     "MonthlyRollup",
     "NbaDecision",
     "NbaRule",
     "NbaRuleChange",
+    "RecoveryTrigger",
     "RfmRun",
     "RfmScore",
+    "ServiceRecovery",
     "Transaction",
 ]

@@ -59,3 +59,24 @@ NBA_RULE_APPROVE = declare(
     _("Setujui atau tolak usulan aturan NBA (empat mata: bukan pengusulnya)"),
     default_roles=(R.SUPERVISOR, R.MARKETING),
 )
+# Service recovery (seed 001 §3). Which recoveries: those of the cases the actor may see.
+RECOVERY_VIEW = declare(
+    "insight.recovery.view",
+    _("Lihat pemulihan layanan (service recovery) kasus"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM),
+)
+RECOVERY_SEND = declare(
+    "insight.recovery.send",
+    _("Kirim pemulihan layanan dan catat klaim atau kedaluwarsanya"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+RECOVERY_APPROVE = declare(
+    "insight.recovery.approve",
+    _("Setujui pemulihan layanan di atas batas nilai (empat mata: bukan pengusulnya)"),
+    default_roles=(R.SUPERVISOR,),
+)
+RECOVERY_DASHBOARD = declare(
+    "insight.recovery.dashboard",
+    _("Dasbor pemulihan layanan: tingkat pemulihan dan penebusan (angka agregat)"),
+    default_roles=(R.DIRECTOR,),
+)

@@ -1,6 +1,6 @@
 """What insight keeps about a data subject (UU PDP access export): transactions, monthly
-rollups, RFM scores and Next Best Action decisions (profiling: the subject may see how they
-were scored and what was recommended, with its reasons)."""
+rollups, RFM scores, Next Best Action decisions (profiling: the subject may see how they
+were scored and what was recommended, with its reasons) and service recoveries."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
 from amanah.insight.models import MonthlyRollup, RfmScore, Transaction
 from amanah.insight.nba.models import NbaDecision
+from amanah.insight.recovery.models import ServiceRecovery
 
 MODELS = {
     "insight.Transaction": Transaction,
     "insight.MonthlyRollup": MonthlyRollup,
     "insight.RfmScore": RfmScore,
     "insight.NbaDecision": NbaDecision,
+    "insight.ServiceRecovery": ServiceRecovery,
 }
 
 
@@ -28,11 +30,15 @@ def rows(customer) -> dict:
 
 def trail(customer) -> dict:
     ids = NbaDecision.objects.filter(customer=customer).values_list("pk", flat=True)
-    return {"insight.NbaDecision": [str(pk) for pk in ids]}
+    recoveries = ServiceRecovery.objects.filter(customer=customer).values_list("pk", flat=True)
+    return {
+        "insight.NbaDecision": [str(pk) for pk in ids],
+        "insight.ServiceRecovery": [str(pk) for pk in recoveries],
+    }
 
 
 SECTION = SubjectSection(
-    label=_("Transaksi, profil nilai (RFM) dan rekomendasi (NBA)"),
+    label=_("Transaksi, profil nilai (RFM), rekomendasi (NBA) dan pemulihan layanan"),
     models=tuple(MODELS),
     rows=rows,
     trail=trail,

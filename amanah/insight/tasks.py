@@ -1,6 +1,7 @@
-"""The nightly RFM run (seed 001 §1: "computed nightly") and, after it, the nightly NBA run
-for the RMs' portfolios (seed 001 §4)."""
+"""The nightly RFM run (seed 001 §1: "computed nightly"), after it the nightly NBA run for
+the RMs' portfolios (seed 001 §4), and the service-recovery scan."""
 
+from django.conf import settings
 from procrastinate.contrib.django import app
 
 
@@ -38,3 +39,13 @@ def nba_portfolios_nightly_job(timestamp: int) -> dict:
 
     actor = IntegrationActor("insight-nba", permissions=(NBA_PORTFOLIO_REFRESH,), all_branches=True)
     return nba_portfolio_refresh(actor=actor)
+
+
+@app.periodic(cron=settings.RECOVERY_SCAN_CRON, periodic_id="insight_recovery_scan")
+@app.task(queue="insight", queueing_lock="insight_recovery_scan", lock="insight_recovery_scan")
+def recovery_scan_job(timestamp: int) -> dict:
+    """Thin: service recovery for cases now past twice their SLA, and for breaches whose
+    sweep digest never came (set-based, idempotent: a retry creates nothing)."""
+    from amanah.insight.recovery.services import recovery_scan
+
+    return {"created": recovery_scan()}

@@ -76,3 +76,40 @@ def nba_change_kwargs(world: dict) -> dict:
             ),
         )
     return {"change_id": world["nba_change"].pk}
+
+
+def closed_case(actor, customer, *, category="FRAUD_SCAM", closer=None):
+    """A case of ``category`` opened by ``actor`` and closed by ``closer`` (default the same)
+    through the cases services; closing a FRAUD_SCAM case fires the seeded apology call."""
+    from amanah.cases import services as cases
+
+    case = cases.case_create(
+        actor=actor,
+        data=cases.CaseInput(
+            customer=customer,
+            channel="BRANCH",
+            category_code=category,
+            priority="MEDIUM",
+            description="Nasabah tertipu telepon palsu yang mengaku petugas bank.",
+        ),
+    )
+    cases.case_change_status(actor=actor, case=case, to_status="IN_PROGRESS")
+    cases.case_final_response(
+        actor=actor,
+        case=case,
+        text="Kasus telah diselidiki dan dana nasabah sudah dipulihkan.",
+        resolution_code="REFUND",
+    )
+    return cases.case_close(actor=closer or actor, case=case)
+
+
+def recovery_kwargs(world: dict, key: str = "a") -> dict:
+    """A PENDING recovery (the apology call of a closed FRAUD_SCAM case, value 0, so sending
+    needs no approval) of the world's customer ``key`` (branch a or b), made once per world."""
+    name = f"recovery_{key}"
+    if name not in world:
+        from amanah.insight.recovery.models import ServiceRecovery
+
+        case = closed_case(SystemActor("system:test"), world[f"customer_{key}"])
+        world[name] = ServiceRecovery.objects.get(case=case)
+    return {"recovery_id": world[name].pk}

@@ -12,4 +12,6 @@ urlpatterns = [
     path("nba/changes/<uuid:change_id>/move/", views.nba_change_move, name="nba_change_move"),
     path("nba/<uuid:customer_id>/decide/", views.nba_decide, name="nba_decide"),
     path("nba/<uuid:customer_id>/outcome/", views.nba_outcome, name="nba_outcome"),
+    path("recovery/", views.recovery_list, name="recovery_list"),
+    path("recovery/<uuid:recovery_id>/move/", views.recovery_move, name="recovery_move"),
 ]

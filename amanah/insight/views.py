@@ -1,7 +1,8 @@
 """Insight pages: the RFM runs (ADMIN) with the segment counts and the movement since the
 previous run, and "Hitung sekarang"; NBA decisions and outcomes from the 360 panel, the NBA
 rules with their open proposals (four eyes) and the acceptance and success rates; the RM's
-worklist of portfolio customers with recommendations (from the nightly run)."""
+worklist of portfolio customers with recommendations (from the nightly run); the service
+recovery list with its decisions."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ from amanah.insight.policies import (
     NBA_RULE_APPROVE,
     NBA_RULE_PROPOSE,
     NBA_RULE_VIEW,
+    RECOVERY_VIEW,
     RFM_RUN,
 )
+from amanah.insight.recovery import selectors as recovery_selectors
+from amanah.insight.recovery import services as recovery_services
+from amanah.insight.recovery.models import RecoveryStatus, ServiceRecovery
 from amanah.insight.rules import Segment
-from amanah.workflow.contract import available_transitions
+from amanah.workflow.contract import available_transitions, moves_by_status
 
 
 def _segment_rows(run) -> list[dict]:
@@ -222,4 +227,55 @@ def nba_portfolio(request):
         request,
         "insight/nba_portfolio.html",
         {"rows": nba_selectors.portfolio_worklist(request.user)},
+    )
+
+
+# --------------------------------------------------------------------------- service recovery
+
+
+@requires(RECOVERY_VIEW)
+def recovery_list(request):
+    """The branch's recoveries (those of the cases the user may see), pending first, each
+    with the moves the user may make on it now (four eyes and the threshold already asked)."""
+    status = request.GET.get("status", "")
+    status = status if status in RecoveryStatus.values else ""
+    rows = recovery_selectors.recovery_list(actor=request.user, status=status)
+    by_status = moves_by_status(request.user, ServiceRecovery)
+    return render(
+        request,
+        "insight/recovery_list.html",
+        {
+            "rows": [
+                {
+                    "recovery": r,
+                    "moves": available_transitions(
+                        request.user, r, by_status=by_status, guarded=True
+                    ),
+                }
+                for r in rows
+            ],
+            "statuses": RecoveryStatus.choices,
+            "status": status,
+            "threshold": recovery_services.threshold(),
+        },
+    )
+
+
+@requires(RECOVERY_VIEW)
+@require_POST
+def recovery_move(request, recovery_id):
+    form = MoveForm(request.POST)
+
+    def move():
+        recovery = recovery_services.recovery_move(
+            actor=request.user, recovery_id=recovery_id, to=form.cleaned_data["to"]
+        )
+        return _("Pemulihan layanan: %s.") % RecoveryStatus(recovery.status).label.lower()
+
+    return run_action(
+        request,
+        move,
+        back=reverse("insight:recovery_list"),
+        form=form,
+        invalid=_("Pilih tindakan."),
     )

@@ -74,6 +74,18 @@ CASES = [
         data=lambda w: {"decision": "00000000-0000-0000-0000-000000000000", "outcome": "SUCCESS"},
         ok_status=(303,),
     ),
+    ViewCase("insight:recovery_list", "insight.recovery.view"),
+    ViewCase(
+        "insight:recovery_move",
+        "insight.recovery.view",
+        kwargs=insight_testing.recovery_kwargs,
+        out_of_scope=lambda w: insight_testing.recovery_kwargs(w, "b"),
+        method="post",
+        data=lambda w: {"to": "SENT"},
+        ok_status=(303,),
+        # a supervisor sees the branch's cases (an agent only its own) and may send
+        role="SUPERVISOR",
+    ),
     ViewCase("api:openapi-json", "api.docs"),
     ViewCase("api:openapi-view", "api.docs"),
     ViewCase("api:api-root", "api.docs", ok_status=(302,)),

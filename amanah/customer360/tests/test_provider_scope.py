@@ -26,7 +26,7 @@ from amanah.core.roles import RoleKey as R
 from amanah.customer360 import timeline
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
 from amanah.insight.services import rfm_run_compute
-from amanah.insight.testing import book
+from amanah.insight.testing import book, closed_case
 from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
 from amanah.sales import services as sales
 from amanah.surveys.services import SURVEYOR, invitation_create
@@ -121,6 +121,7 @@ def world(system, make_user, branch_a):
         )
         _marketing_rows(customer)
         _nba_rows(customer, rm)
+        closed_case(system, customer)  # a closed FRAUD_SCAM case: its service recovery
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
         invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)
         built.append(customer)

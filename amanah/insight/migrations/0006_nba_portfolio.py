@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0003_customer_closed_at'),
-        ('insight', '0003_nba_seed_rules'),
+        ('insight', '0005_recovery_seed_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,203 @@
+"""Every service-recovery write: recoveries created by the event handlers and the periodic
+scan (set-based, ``evaluate``), and their status moves through the workflow engine
+(``insight.service_recovery``: permission, guards, history, audit, event). Keyword-only,
+actor first; write, event and audit in one transaction.
+
+Who is told: the supervisors covering the recovery's branch (holders of
+``insight.recovery.approve``), one in-app notice per branch and batch through the messaging
+hub ("3 pemulihan layanan baru …"), never one per case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core import events
+from amanah.core.actors import IntegrationActor
+from amanah.core.errors import NotFound, ServiceError
+from amanah.iam import authz
+from amanah.insight.policies import RECOVERY_APPROVE, RECOVERY_VIEW
+from amanah.insight.recovery import evaluate
+from amanah.insight.recovery.models import RecoveryStatus, ServiceRecovery
+from amanah.workflow.contract import transition_apply
+
+WORKFLOW = "insight.service_recovery"
+# fn(*, actor, batch, branches): recoveries were created; ``branches`` [[branch id, count]],
+# ``batch`` a fresh id naming this creation (the notices' idempotency key).
+RECOVERIES_CREATED = "insight.recoveries_created"
+# The handlers' own actor for what no person caused (a sweep run's breaches, the scan).
+ACTOR = IntegrationActor("insight-recovery", permissions=(), all_branches=True)
+# How far back the periodic scan looks for breaches whose digest never came.
+BREACH_LOOKBACK = timedelta(days=2)
+
+
+def _user(actor):
+    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
+
+
+def _label(actor) -> str:
+    return getattr(actor, "full_name", "") or getattr(actor, "username", "") or "system"
+
+
+def threshold() -> int:
+    """Above this value (IDR) a recovery needs a supervisor's approval before it is sent."""
+    return int(settings.RECOVERY_APPROVAL_THRESHOLD_IDR)
+
+
+def _record(actor, created: list[evaluate.Created], source: str) -> int:
+    """The event (supervisors told per branch) and one audit row per recovery, grouped by
+    trigger so the trail says which row of the table fired (no PII: codes and amounts)."""
+    if not created:
+        return 0
+    branches = Counter(str(c.branch_id) for c in created)
+    events.emit(
+        RECOVERIES_CREATED,
+        actor=actor,
+        batch=str(uuid.uuid4()),
+        branches=[[branch, count] for branch, count in sorted(branches.items())],
+    )
+    by_trigger: dict[tuple, list[str]] = defaultdict(list)
+    for c in created:
+        by_trigger[c.trigger_id, c.event, c.action, c.value].append(c.id)
+    for (trigger, event, action, value), ids in sorted(by_trigger.items()):
+        audit.record_many(
+            actor=actor,
+            action=AuditAction.CREATE_RECOVERY,
+            object_type=ServiceRecovery._meta.label,
+            object_ids=ids,
+            meta={
+                "trigger": trigger,
+                "event": event,
+                "action": action,
+                "value": value,
+                "source": source,
+            },
+        )
+    return len(created)
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def on_case_closed(*, actor, case, **_ignored) -> None:
+    """Handler of ``cases.case_closed``, in the close's transaction (one case: two small
+    INSERT … SELECT): the CLOSED triggers (FRAUD_SCAM → apology call) and "over 2× SLA" when
+    the case was closed that late. The closer is the proposer (four eyes)."""
+    user = _user(actor)
+    created = evaluate.one_closed_case(
+        case, timezone.now(), proposed_by=user.pk if user else None, label=_label(actor)
+    )
+    _record(actor, created, "case_closed")
+
+
+def on_sla_digest(*, actor, kind: str, at: str, **_ignored) -> None:
+    """Deferred handler of ``cases.sla_digest`` (the sweep emits one per run and step, never
+    one per case): for a breach digest, the BREACHED triggers over every case that run marked
+    (``breached_at`` = the run's clock), one statement, in the job's transaction."""
+    if kind != "breach" or not isinstance(at, str):
+        return
+    try:
+        run_at = datetime.fromisoformat(at)
+    except ValueError:
+        return
+    with transaction.atomic():
+        _record(ACTOR, evaluate.breaches_of_run(run_at, timezone.now()), "sla_breach")
+
+
+@transaction.atomic
+def recovery_scan(*, now=None) -> int:
+    """The periodic job's work: cases now past twice their SLA, and breaches of the last
+    ``BREACH_LOOKBACK`` still without their recoveries (a run whose digest was lost).
+    Idempotent: a second scan creates nothing."""
+    now = now or timezone.now()
+    created = evaluate.over_twice_sla(now)
+    created += evaluate.breaches_since(now - BREACH_LOOKBACK, now)
+    return _record(ACTOR, created, "scan")
+
+
+def notify_supervisors(*, actor, batch: str, branches: list, **_ignored) -> None:
+    """Handler of ``insight.recoveries_created``: per branch one in-app notice to the
+    supervisors covering it (the hub's ``approval_notify``, keyed by batch and branch)."""
+    from amanah.iam.selectors import holders_of
+    from amanah.messaging.contract import MessageSource, approval_notify
+
+    url = reverse("insight:recovery_list")
+    for branch_id, count in branches:
+        title = ngettext(
+            "%(n)d pemulihan layanan baru menunggu tindakan",
+            "%(n)d pemulihan layanan baru menunggu tindakan",
+            count,
+        ) % {"n": count}
+        approval_notify(
+            actor=actor,
+            users=list(holders_of(RECOVERY_APPROVE, branch_ids=[branch_id])),
+            title=title,
+            url=url,
+            source=MessageSource.APPROVAL,
+            source_id=f"recovery:{batch}",
+            step=f"branch:{branch_id}",
+        )
+
+
+# --------------------------------------------------------------------------- moves
+
+
+def made_by(recovery: ServiceRecovery, actor) -> bool:
+    user = _user(actor)
+    return user is not None and user.pk == recovery.proposed_by_id
+
+
+def within_threshold(recovery: ServiceRecovery) -> bool:
+    return recovery.estimated_value <= threshold()
+
+
+def recovery_on_apply(recovery: ServiceRecovery, *, transition, data, at) -> list[str]:
+    """Workflow hook: who approved and when each step happened; codes and value to audit."""
+    to = transition.to_status
+    data["audit"].update({"action": recovery.action, "value": recovery.estimated_value})
+    if to == RecoveryStatus.APPROVED:
+        recovery.approved_by, recovery.approved_at = _user(data.get("actor")), at
+        return ["approved_by", "approved_at"]
+    if to == RecoveryStatus.SENT:
+        recovery.sent_at = at
+        return ["sent_at"]
+    if to == RecoveryStatus.CLAIMED:
+        recovery.claimed_at = recovery.closed_at = at
+        return ["claimed_at", "closed_at"]
+    if to == RecoveryStatus.EXPIRED:
+        recovery.closed_at = at
+        return ["closed_at"]
+    return []
+
+
+@transaction.atomic
+def recovery_move(*, actor, recovery_id, to) -> ServiceRecovery:
+    """Approve, send, record claimed or expired — through the workflow engine (permission of
+    the transition, four eyes for approval, the value threshold for sending without one)."""
+    authz.require(actor, RECOVERY_VIEW)
+    try:
+        recovery = ServiceRecovery.objects.visible_to(actor).filter(pk=recovery_id).first()
+    except (ValueError, TypeError, ValidationError):
+        recovery = None
+    if recovery is None:
+        raise NotFound()
+    if not isinstance(to, str) or to not in RecoveryStatus.values:
+        raise ServiceError("transition_not_allowed", _("Status tujuan tidak dikenal."), field="to")
+    return transition_apply(actor=actor, obj=recovery, to=to)
+
+
+def move_recoveries(absorbed, survivor) -> int:
+    """Merge mover: the recoveries follow the person (as their cases do)."""
+    return ServiceRecovery.objects.filter(customer=absorbed).update(customer=survivor)
