@@ -102,9 +102,7 @@ class Pool:
             load=self.load,
             capacity=self.capacity,
         )
-        if position is not None:
-            self.load[position] = self.load.get(position, 0) + 1
-        return position
+        return self._count(position)
 
     def take_least_loaded(self, *, after: int) -> int | None:
         """Give the next item to the least loaded eligible position (ties: the next after
@@ -116,6 +114,9 @@ class Pool:
             load=self.load,
             capacity=self.capacity,
         )
+        return self._count(position)
+
+    def _count(self, position: int | None) -> int | None:
         if position is not None:
             self.load[position] = self.load.get(position, 0) + 1
         return position
