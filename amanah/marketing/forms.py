@@ -1,14 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.customers.models import CustomerStatus
+from amanah.customers.models import CustomerSegment, CustomerStatus
 from amanah.marketing.models import SENDABLE_CHANNELS, CampaignChannel, Segment
 from amanah.messaging.contract import Purpose
 from amanah.messaging.selectors import approved_templates
 
 ANY, YES, NO = "", "yes", "no"
 TRISTATE = [(ANY, _("Semua")), (YES, _("Ya")), (NO, _("Tidak"))]
-SEGMENT_CODES = ["MASS", "EMERGING", "PRIORITY", "SME", "PAYROLL"]
 PRODUCTS = [
     ("has_savings", _("Punya tabungan")),
     ("has_mobile_banking", _("Mobile banking aktif")),
@@ -24,7 +23,7 @@ class SegmentForm(forms.Form):
     segment_codes = forms.MultipleChoiceField(
         label=_("Kode segmen"),
         required=False,
-        choices=[(c, c) for c in SEGMENT_CODES],
+        choices=CustomerSegment.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     branches = forms.CharField(

@@ -250,7 +250,9 @@ def test_codes_are_shown_by_their_labels(signed_in, customer, branch_a):
     """Issue 16: the header's role, the consent types and the timeline kinds are labels."""
     client, agent = signed_in(R.AGENT, branches=[branch_a])
     withdraw(agent, customer)
+    type(customer).objects.filter(pk=customer.pk).update(segment_code="PRIORITY")
     page = client.get(f"/customers/{customer.pk}/?tab=marketing").content.decode()
+    assert '<span class="badge" title="PRIORITY">Prioritas</span>' in page
     header = page.split('data-testid="who"')[1].split("</a>")[0]
     assert str(R.AGENT.label) in header and "AGENT" not in header
     badges = page.split('data-testid="consent-badges"')[1].split("</div>")[0]
