@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from amanah.marketing.models import OUTCOME_TYPES, Campaign
+from amanah.marketing.models import OUTCOME_TYPES, Campaign, eligibility_reason_label
 from amanah.marketing.services import eligibility_counts
 from amanah.messaging.contract import MessageSource
 from amanah.messaging.selectors import source_totals
@@ -22,6 +22,7 @@ def campaign_report(campaign: Campaign) -> dict:
     report = {"events": events, **eligibility_counts(campaign)}
     report["hub"] = source_totals(source=MessageSource.CAMPAIGN, source_id=str(campaign.pk))
     report["leads_created"], report["leads_won"] = _lead_counts(campaign)
+    report["reason_labels"] = {r: eligibility_reason_label(r) for r in report["ineligible"]}
     return report
 
 
