@@ -43,6 +43,15 @@ class TimelineEvent:
     sensitive: bool = False
     url: str = ""
 
+    @property
+    def kind_label(self) -> str:
+        """The kind's label as the app registered it (the code itself only if none did)."""
+        from amanah.core import registry
+
+        if self.kind not in registry.timeline_kinds:
+            return self.kind
+        return str(registry.timeline_kinds.get(self.kind).label)
+
 
 @dataclass(frozen=True)
 class TimelineProvider:

@@ -9,6 +9,7 @@ database. Text in API schemas declares its length with ``Text(n)``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from django import forms
@@ -72,3 +73,79 @@ def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 — reads as a 
         str,
         StringConstraints(min_length=min_length, max_length=max_length),
     ]
+
+
+RUPIAH_INVALID = "rupiah_invalid"
+RUPIAH_MAX_DIGITS = 15  # Rp 999 triliun: above any single amount the bank books
+
+
+class RupiahField(forms.IntegerField):
+    """A whole-rupiah amount as Indonesians type it: ``500.000.000``, ``Rp 1.500.000``,
+    ``1 500 000`` or ``2500000``; shown back with dots (``1.500.000``).
+
+    Dots and spaces are thousand separators; a decimal comma is accepted only as ``,00``
+    (the bank books whole rupiah). Negatives are refused unless ``allow_negative``; anything
+    else (letters, ``1.5``, ``12,34``) is refused with one clear message, never a 500.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        self.allow_negative = allow_negative
+        kwargs.setdefault("min_value", None if allow_negative else 0)
+        kwargs.setdefault("localize", False)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("min", None), attrs.pop("max", None), attrs.pop("step", None)
+        attrs.update({"inputmode": "numeric", "autocomplete": "off", "placeholder": "1.500.000"})
+        return attrs
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        digits = parse_rupiah(text)
+        if digits is None:
+            raise ValidationError(
+                _("Tulis nominal rupiah dengan angka, misalnya 1.500.000."), code=RUPIAH_INVALID
+            )
+        if digits < 0 and not self.allow_negative:
+            raise ValidationError(_("Nominal tidak boleh negatif."), code="min_value")
+        return digits
+
+    def prepare_value(self, value):
+        """Shown with dots, typed or stored alike; what cannot be read stays as typed."""
+        if isinstance(value, str):
+            value = parse_rupiah(value) if parse_rupiah(value) is not None else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_rupiah(value)
+        return value
+
+
+def parse_rupiah(text: str) -> int | None:
+    """The integer a person meant by ``text``, or None when it is not a rupiah amount."""
+    text = text.strip()
+    if text[:2].lower() == "rp":
+        text = text[2:].lstrip(" .")
+    negative = text.startswith("-")
+    if negative:
+        text = text[1:].lstrip()
+    if text.endswith((",00", ",0", ",-")):
+        text = text.rsplit(",", 1)[0]
+    # groups of three after the first, separated by dots or (non-breaking) spaces; or bare digits
+    if not re.fullmatch(r"\d{1,3}(?:[. \u00a0]\d{3})+|\d+", text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits.lstrip("0")) > RUPIAH_MAX_DIGITS:
+        return None
+    return -int(digits) if negative else int(digits)
+
+
+def format_rupiah(value: int) -> str:
+    """``1500000`` → ``1.500.000`` (the Indonesian grouping, whatever the page's language)."""
+    sign = "-" if value < 0 else ""
+    return sign + f"{abs(value):,}".replace(",", ".")

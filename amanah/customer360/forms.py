@@ -20,7 +20,10 @@ class SearchForm(forms.Form):
 
 class ConsentChangeForm(forms.Form):
     consent_type = forms.ChoiceField(label=_("Jenis"), choices=ConsentType.choices)
-    new_status = forms.ChoiceField(label=_("Status baru"), choices=ConsentStatus.choices)
+    # Nothing preselected: the agent chooses what the customer asked for (issue 16).
+    new_status = forms.ChoiceField(
+        label=_("Status baru"), choices=[("", "—"), *ConsentStatus.choices]
+    )
     channel = forms.ChoiceField(
         label=_("Kanal permintaan"),
         choices=[c for c in CaptureChannel.choices if c[0] not in SELF_SERVICE_CAPTURE],

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.consent.contract import may_change_consent
+from amanah.consent.models import ConsentType
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
 from amanah.core import registry
@@ -99,6 +100,7 @@ def workspace(request, customer_id):
             "can_reveal": authz.has_perm(request.user, PII_REVEAL),
             "can_edit": authz.has_perm(request.user, CUSTOMER_MANAGE),
             "consent_labels": selectors.CONSENT_LABELS,
+            "consent_type_labels": dict(ConsentType.choices),
         },
     )
 
@@ -141,7 +143,7 @@ def change_consent(request, customer_id):
         change,
         back=reverse("customer360:workspace", kwargs={"customer_id": customer.pk}),
         form=form,
-        invalid=_("Data persetujuan belum lengkap: pilih metode verifikasi."),
+        invalid=_("Data persetujuan belum lengkap: pilih status baru dan metode verifikasi."),
     )
 
 

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core.fields import BoundedDateField
-from amanah.customers.models import SEGMENT_CODES, CustomerStatus, Gender
+from amanah.customers.models import CustomerSegment, CustomerStatus, Gender
 from amanah.customers.services import PRODUCT_FIELDS, CustomerInput
 
 PRODUCT_LABELS = {
@@ -63,10 +63,10 @@ class CustomerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.branches = {str(b.pk): b for b in branches}
         self.fields["home_branch"].choices = [(str(b.pk), str(b)) for b in branches]
-        codes = list(SEGMENT_CODES)
-        if current_segment and current_segment not in codes:  # kept as it is until changed
-            codes.append(current_segment)
-        self.fields["segment_code"].choices = [("", "—")] + [(c, c) for c in codes]
+        choices = list(CustomerSegment.choices)
+        if current_segment and current_segment not in CustomerSegment.values:
+            choices.append((current_segment, current_segment))  # kept as it is until changed
+        self.fields["segment_code"].choices = [("", "—"), *choices]
         if creating:
             del self.fields["status"]  # a new customer is active
         else:

@@ -20,9 +20,14 @@ class CustomerStatus(models.TextChoices):
     CLOSED = "CLOSED", _("Tutup")
 
 
-# The bank's customer segments (the core banking system's codes): the choices of the customer
-# form and of marketing's segment rules.
-SEGMENT_CODES = ["MASS", "EMERGING", "PRIORITY", "SME", "PAYROLL"]
+class CustomerSegment(models.TextChoices):
+    """The bank's customer segments (``Customer.segment_code``; the core system's codes)."""
+
+    MASS = "MASS", _("Massal")
+    EMERGING = "EMERGING", _("Berkembang")
+    PRIORITY = "PRIORITY", _("Prioritas")
+    SME = "SME", _("UMKM")
+    PAYROLL = "PAYROLL", _("Payroll")
 
 
 class Gender(models.TextChoices):
@@ -89,6 +94,14 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def segment_label(self) -> str:
+        """The segment's name (the code itself for one the bank added later)."""
+        try:
+            return str(CustomerSegment(self.segment_code).label)
+        except ValueError:
+            return self.segment_code
 
     @property
     def is_merged(self) -> bool:

@@ -58,3 +58,13 @@ def _user_names(ids: list[str]) -> dict[str, str]:
 
 # The audit viewer names a user (an object of the trail, or its actor) by the user's name.
 register_object_labels("iam.User", label=_("Pengguna"), names=_user_names)
+
+
+def unknown_branch_codes(codes) -> list[str]:
+    """The codes of ``codes`` that name no branch, in the order given (a segment rule naming
+    a branch that does not exist is refused rather than silently matching nobody)."""
+    from amanah.iam.models import Branch
+
+    wanted = [c for c in codes if isinstance(c, str)]
+    known = set(Branch.objects.filter(code__in=wanted).values_list("code", flat=True))
+    return [c for c in wanted if c not in known]

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.customers.models import SEGMENT_CODES, CustomerStatus
+from amanah.customers.models import CustomerSegment, CustomerStatus
 from amanah.marketing.models import SENDABLE_CHANNELS, CampaignChannel, Segment
 from amanah.messaging.contract import Purpose
 from amanah.messaging.selectors import approved_templates
@@ -23,7 +23,7 @@ class SegmentForm(forms.Form):
     segment_codes = forms.MultipleChoiceField(
         label=_("Kode segmen"),
         required=False,
-        choices=[(c, c) for c in SEGMENT_CODES],
+        choices=CustomerSegment.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     branches = forms.CharField(

@@ -34,6 +34,7 @@ def campaign_report(campaign: Campaign) -> dict:
     report = {"events": events, **eligibility_counts(campaign)}
     report["hub"] = source_totals(source=MessageSource.CAMPAIGN, source_id=str(campaign.pk))
     report["leads_created"], report["leads_won"] = _lead_counts(campaign)
+    report["reason_labels"] = {r: eligibility_reason_label(r) for r in report["ineligible"]}
     return report
 
 

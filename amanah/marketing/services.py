@@ -16,6 +16,7 @@ from amanah.consent.contract import Purpose, Reason, blocked_flag, contactable, 
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.iam import authz
+from amanah.iam.contract import unknown_branch_codes
 from amanah.marketing.models import (
     NOT_IN_SEGMENT_RULE,
     SENDABLE_CHANNELS,
@@ -41,10 +42,25 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _check_rules(rules) -> None:
+    """The rules compile and every branch they name exists; an unknown code is refused with
+    the branch field named (the builder shows it next to "Kode cabang")."""
+    compile_rules(rules)
+    for rule in rules["all"]:
+        if rule.get("field") == "branch":
+            unknown = unknown_branch_codes(rule["value"])
+            if unknown:
+                raise ServiceError(
+                    "rule_invalid",
+                    _("Kode cabang tidak dikenal: %(codes)s") % {"codes": ", ".join(unknown)},
+                    field="branches",
+                )
+
+
 @transaction.atomic
 def segment_create(*, actor, name: str, rules: dict, description: str = "") -> Segment:
     authz.require(actor, SEGMENT_MANAGE)
-    compile_rules(rules)
+    _check_rules(rules)
     segment = Segment.objects.create(
         name=_clean_name(name), description=description.strip()[:500], created_by=_user(actor)
     )
@@ -62,7 +78,7 @@ def segment_create(*, actor, name: str, rules: dict, description: str = "") -> S
 def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
     """A new version; campaigns already submitted keep the version they froze."""
     authz.require(actor, SEGMENT_MANAGE)
-    compile_rules(rules)
+    _check_rules(rules)
     latest = (
         SegmentVersion.objects.select_for_update(of=("self",), no_key=True)
         .filter(segment=segment)

@@ -3,12 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.core.fields import BoundedDateField
+from amanah.core.fields import BoundedDateField, RupiahField
 from amanah.sales.models import ActivityType, FollowUpStatus, LeadStatus, OpportunityStage
 
 
 class LeadCreateForm(forms.Form):
-    product_interest = forms.CharField(label=_("Minat produk"), max_length=120, required=False)
+    # Required: an empty form must not hand the RM a blank lead (issue 16).
+    product_interest = forms.CharField(label=_("Minat produk"), max_length=120)
     note = forms.CharField(
         label=_("Catatan untuk RM"),
         max_length=2000,
@@ -34,9 +35,7 @@ class ActivityForm(forms.Form):
 
 class OpportunityCreateForm(forms.Form):
     product_interest = forms.CharField(label=_("Produk"), max_length=120)
-    estimated_value = forms.DecimalField(
-        label=_("Nilai estimasi (Rp)"), max_digits=15, decimal_places=2, min_value=1
-    )
+    estimated_value = RupiahField(label=_("Nilai estimasi (Rp)"), min_value=1)
     expected_close_date = BoundedDateField(
         label=_("Perkiraan closing"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

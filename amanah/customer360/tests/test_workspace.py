@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
+from amanah.consent.models import ConsentRecord, ConsentType
 from amanah.consent.services import consent_change
 from amanah.core import registry
 from amanah.core.contributions import TimelineEvent, TimelineProvider
@@ -230,3 +231,38 @@ def test_a_related_customer_out_of_scope_is_not_named(customer, signed_in, syste
     assert customer_360(actor=agent, customer_id=customer.pk).relations[0]["other"] is None
     page = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "PT Sawit Jauh Sekali" not in page and str(company.pk) not in page
+
+
+def test_the_consent_form_preselects_no_status_and_requires_one(signed_in, customer, branch_a):
+    client, _agent = signed_in(R.AGENT, branches=[branch_a])
+    page = client.get(f"/customers/{customer.pk}/?tab=marketing").content.decode()
+    select = page.split('name="new_status"')[1].split("</select>")[0]
+    assert '<option value="" selected>' in select
+    assert 'value="GRANTED" selected' not in select and 'value="WITHDRAWN" selected' not in select
+    posted = {"consent_type": "MARKETING", "channel": "BRANCH", "verification_method": "IN_PERSON"}
+    for status in (None, ""):
+        data = posted if status is None else {**posted, "new_status": status}
+        response = client.post(f"/customers/{customer.pk}/consent/", data)
+        assert response.status_code == 303
+    assert not AuditLog.objects.filter(action="CHANGE_CONSENT").exists()
+    assert not ConsentRecord.objects.filter(customer=customer).exists()
+
+
+def test_codes_are_shown_by_their_labels(signed_in, customer, branch_a):
+    """Issue 16: the header's role, the consent types and the timeline kinds are labels."""
+    client, agent = signed_in(R.AGENT, branches=[branch_a])
+    withdraw(agent, customer)
+    type(customer).objects.filter(pk=customer.pk).update(segment_code="PRIORITY")
+    page = client.get(f"/customers/{customer.pk}/?tab=marketing").content.decode()
+    assert '<span class="badge" title="PRIORITY">Prioritas</span>' in page
+    header = page.split('data-testid="who"')[1].split("</a>")[0]
+    assert str(R.AGENT.label) in header and "AGENT" not in header
+    badges = page.split('data-testid="consent-badges"')[1].split("</div>")[0]
+    for code, label in ConsentType.choices:
+        assert f"{label}:" in badges and f">{code}:" not in badges
+    assert "<td>THIRDPARTY_SHARE</td>" not in page
+    assert f"<td>{ConsentType.THIRDPARTY_SHARE.label}</td>" in page
+    timeline = client.get(f"/customers/{customer.pk}/timeline/").content.decode()
+    badge = timeline.split('data-kind="CONSENT"')[1].split('<span class="badge">')[1]
+    assert badge.split("</span>")[0] == str(registry.timeline_kinds.get("CONSENT").label)
+    assert badge.split("</span>")[0] != "CONSENT"

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
+from django.utils.html import escape
 
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
@@ -15,7 +16,12 @@ from amanah.customer360.selectors import customer_360
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.marketing import sending
 from amanah.marketing import services as mkt
-from amanah.marketing.models import CampaignBatch, CampaignEligibility, CampaignEvent
+from amanah.marketing.models import (
+    CampaignBatch,
+    CampaignEligibility,
+    CampaignEvent,
+    eligibility_reason_label,
+)
 from amanah.marketing.testing import OFFER_KEY, offer_template
 
 # A Tuesday morning in Medan: inside the offer window, so the tests do not depend on the clock.
@@ -301,6 +307,9 @@ def test_report_and_360_why(approved, marketer, people):
     sending.campaign_send_batch(campaign_id=approved.pk, number=0, at=SEND_AT)
     page = client.get(url).content.decode()
     assert 'data-reason="NO_CONSENT"' in page
+    # each reason by its label, not its code (issue 16)
+    assert f'data-reason="NO_CONSENT">{escape(eligibility_reason_label("NO_CONSENT"))}: ' in page
+    assert "NOT_IN_SEGMENT_RULE:" not in page
     assert 'data-metric="handed">Diserahkan ke hub pesan: 1<' in page
     assert 'data-metric="waiting">Menunggu dikirim: 1<' in page
     assert 'data-testid="progress-sent">1<' in page

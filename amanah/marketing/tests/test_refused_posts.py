@@ -40,6 +40,24 @@ def test_a_refused_segment_comes_back_on_its_form_with_400(people, marketer):  #
     assert not Segment.objects.exists()
 
 
+def test_an_unknown_branch_code_is_refused_next_to_its_field(people, marketer):  # noqa: F811
+    rules = {"all": [{"field": "branch", "op": "in", "value": ["MDN01", "ZZZ99"]}]}
+    with pytest.raises(ServiceError) as refused:
+        mkt.segment_create(actor=marketer, name="Salah", rules=rules)
+    assert (refused.value.code, refused.value.field) == ("rule_invalid", "branches")
+    assert "ZZZ99" in refused.value.message and "MDN01" not in refused.value.message
+    segment = mkt.segment_create(actor=marketer, name="Benar", rules=SEGMENT)
+    with pytest.raises(ServiceError):
+        mkt.segment_update(actor=marketer, segment=segment, rules=rules)
+    assert segment.versions.count() == 1
+    client = sign_in(Client(), marketer)
+    response = client.post("/marketing/segments/new/", {"name": "Salah", "branches": "zzz99"})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.errors["branches"] == [refused.value.message]
+    assert list(Segment.objects.values_list("name", flat=True)) == ["Benar"]
+
+
 def test_the_preview_shows_a_refusal_in_its_box_with_400(people, marketer):  # noqa: F811
     expected = _rule_refusal(marketer)
     client = sign_in(Client(), marketer)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
@@ -61,8 +62,8 @@ def test_the_compliance_dashboard_shows_the_timer_with_zone_and_flags_overdue(of
         text = response.content.decode()
         assert response.status_code == 200
         assert 'data-testid="panel-privacy.breach_timer"' in text
-        deadline = timezone.localtime(late.notify_by).strftime("%d-%m-%Y %H:%M")
-        assert f"{deadline} WIB" in text
+        deadline = date_format(timezone.localtime(late.notify_by), "j M Y H:i T")
+        assert deadline.endswith(" WIB") and deadline in text
         assert text.count('data-testid="overdue"') == 1
 
 

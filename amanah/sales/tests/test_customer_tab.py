@@ -51,3 +51,15 @@ def test_manual_lead_from_the_360_page(make_customer, rm, agent):
     assert response.status_code == 303 and response["Location"].endswith("?tab=sales")
     lead = customer.leads.get()
     assert (lead.source_type, lead.assigned_to, lead.note) == ("MANUAL", rm, "Tanya cicilan")
+
+
+def test_an_empty_lead_form_creates_no_lead(make_customer, rm, agent):
+    customer = make_customer()
+    client = sign_in(Client(), agent)
+    blank = {"product_interest": "", "note": ""}  # what the browser sends for an empty form
+    for post in (blank, {"product_interest": "   ", "note": ""}, {"note": "Tanya cicilan"}):
+        response = client.post(f"/sales/leads/new/{customer.pk}/", post)
+        assert response.status_code == 400
+        assert response.context["form"].errors["product_interest"]
+    assert client.post(f"/sales/leads/new/{customer.pk}/", {}).status_code == 400
+    assert not customer.leads.exists()

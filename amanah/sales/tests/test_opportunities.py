@@ -167,3 +167,24 @@ def test_refused_opportunity_posts_say_why(book, rm):
     assert unknown.redirect_chain == [("/sales/pipeline/", 303)]
     assert "Pilih tahap tujuan yang valid." in unknown.content.decode()
     assert Opportunity.objects.get(pk=o.pk).stage == "PROPOSAL"
+
+
+def test_the_value_is_typed_with_thousand_separators_and_shown_with_them(book, rm):
+    customer = book["new"].customer
+    client = sign_in(Client(), rm)
+    url = f"/sales/opportunities/new/{customer.pk}/"
+    refused = client.post(
+        url,
+        {
+            "product_interest": "KUR",
+            "estimated_value": "Rp 1500000",
+            "expected_close_date": "2000-01-01",
+        },
+    )
+    assert refused.status_code == 400 and 'value="1.500.000"' in refused.content.decode()
+    garbage = client.post(url, {"product_interest": "KUR", "estimated_value": "sejuta"})
+    assert garbage.status_code == 400 and garbage.context["form"].errors["estimated_value"]
+    assert Opportunity.objects.count() == 4
+    created = client.post(url, {"product_interest": "KUR", "estimated_value": "Rp 500.000.000"})
+    assert created.status_code == 303
+    assert Opportunity.objects.get(product_interest="KUR").estimated_value == 500_000_000
