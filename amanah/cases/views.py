@@ -34,7 +34,14 @@ from amanah.cases.forms import (
     SavedFilterForm,
     SlaPolicyForm,
 )
-from amanah.cases.models import Case, CaseCategory, CaseStatus, ResolutionCode, SlaPolicy
+from amanah.cases.models import (
+    Case,
+    CaseCategory,
+    CaseStatus,
+    Channel,
+    ResolutionCode,
+    SlaPolicy,
+)
 from amanah.cases.panels import panels_for
 from amanah.cases.policies import (
     CASE_ASSIGN,
@@ -196,6 +203,8 @@ def _detail_context(request, case, **forms):
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
+        # A reply line names its channel (EMAIL, WHATSAPP: channels a complaint comes in by too).
+        "channel_labels": dict(Channel.choices),
         "resolution": ResolutionCode.objects.filter(code=case.resolution_code).first()
         if case.resolution_code
         else None,

@@ -1,6 +1,7 @@
 """What insight keeps about a data subject (UU PDP access export): transactions, monthly
-rollups, RFM scores, Next Best Action decisions (profiling: the subject may see how they
-were scored and what was recommended, with its reasons) and service recoveries."""
+rollups, RFM scores, Next Best Action decisions and the nightly worklist row (profiling: the
+subject may see how they were scored and what was recommended, with its reasons) and service
+recoveries."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
 from amanah.insight.models import MonthlyRollup, RfmScore, Transaction
-from amanah.insight.nba.models import NbaDecision
+from amanah.insight.nba.models import NbaDecision, PortfolioRecommendation
 from amanah.insight.recovery.models import ServiceRecovery
 
 MODELS = {
@@ -17,6 +18,7 @@ MODELS = {
     "insight.MonthlyRollup": MonthlyRollup,
     "insight.RfmScore": RfmScore,
     "insight.NbaDecision": NbaDecision,
+    "insight.PortfolioRecommendation": PortfolioRecommendation,
     "insight.ServiceRecovery": ServiceRecovery,
 }
 

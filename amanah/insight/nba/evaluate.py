@@ -40,7 +40,7 @@ from amanah.consent.contract import (
 )
 from amanah.insight.models import RfmScore
 from amanah.insight.nba import conditions
-from amanah.insight.nba.models import ContactPurpose, Decision, NbaDecision, NbaRule
+from amanah.insight.nba.models import ContactPurpose, Decision, NbaDecision, NbaRule, Priority
 from amanah.sales.models import Lead, LeadStatus, RmActivity
 
 SHOWN = 3
@@ -74,6 +74,10 @@ class Recommendation:
     context: float
     value: float
     lever: float
+
+    @property
+    def priority_label(self) -> str:
+        return str(Priority(self.priority).label)
 
     @property
     def score(self) -> float:

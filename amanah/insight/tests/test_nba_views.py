@@ -55,6 +55,8 @@ def test_the_rm_sees_the_panel_accepts_and_the_activity_is_on_the_timeline(rm, c
     assert "Muncul karena: segmen AT_RISK + tidak ada kontak 30 hari" in page
     assert 'data-testid="nba-factors"' in page and "propensitas 0.50" in page.replace(",", ".")
     assert 'data-testid="summary-nba"' in page and "Hubungi untuk retensi" in page
+    priority = NbaRule.objects.get(code="AT_RISK_RETENTION").get_priority_display()
+    assert f">{priority}</span>" in page  # the priority by its label, not its code
     response = client.post(
         f"/insight/nba/{customer.pk}/decide/",
         {"rule": "AT_RISK_RETENTION", "related": "", "decision": "ACCEPTED", "reason": "ok"},

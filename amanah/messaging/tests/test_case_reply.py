@@ -108,6 +108,7 @@ def test_a_reply_goes_through_the_hub_reaches_the_mail_server_and_is_logged(
     assert message.pk in [m.pk for m in tab.object_list]
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'data-type="REPLY"' in page and TEXT in page
+    assert "(ke nasabah lewat Email)" in page  # the channel by its label
 
 
 def test_an_internal_note_is_never_sent(case, agent):
