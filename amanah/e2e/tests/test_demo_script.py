@@ -230,6 +230,8 @@ def test_the_demo_script(page, base, demo):
     assert shown.startswith(f"Kasus: {case_no}"), shown  # the id only as the small print
     assert "Rina Nasution, S.E." in page.inner_text("article dl.audit-detail")
     assert "{'" not in page.inner_text("main")  # details as labelled fields, not a raw dict
+    labels = page.locator("dl[data-testid=meta] dt").all_inner_texts()
+    assert labels and not [t for t in labels if re.fullmatch(r"[a-z_]+", t)], labels
     assert page.locator("[data-testid=verification][data-ok='1']").count() == 1
     steps.shot("audit-row")
 
