@@ -23,7 +23,9 @@ import html
 import io
 import json
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,7 +40,7 @@ from amanah.core.contributions import Widget, WidgetTable
 from amanah.core.masking import mask_account, mask_email, mask_name, mask_nik, mask_phone
 from amanah.core.roles import RoleKey as R
 from amanah.customers.services import CustomerInput, customer_create
-from amanah.dashboards import selectors
+from amanah.dashboards import refresh, selectors
 from amanah.dashboards.models import WidgetFigure
 from amanah.dashboards.refresh import dashboards_refresh
 from amanah.privacy.services import breach_record
@@ -188,6 +190,25 @@ def test_refresh_is_idempotent_and_forgets_what_is_gone(world, director):
     )
     dashboards_refresh(now=NOW)
     assert not WidgetFigure.objects.filter(widget="gone.widget").exists()
+
+
+def test_a_refresh_holds_off_another_until_its_batch_commits(world):
+    """A refresh run by hand beside the job's: each batch is written under one advisory lock
+    held to the end of its transaction, so a second writer waits instead of colliding on the
+    figures' unique constraint. The world's refresh ran in this test's (open) transaction:
+    another connection asking for the lock times out."""
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k in ("dbname", "user", "password", "host", "port") and v
+    }
+    with psycopg.connect(**params) as other:
+        other.execute("SET lock_timeout = '300ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [refresh.LOCK])
+        other.rollback()
+        # any other key is free: the lock is the refresh's own
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["other.key"])
 
 
 def _digit_runs(value: str, width: int = 6) -> set[str]:
