@@ -33,7 +33,8 @@ test: install assets
 # (an embedded server of their own in var/bench-pgdata, database amanah_bench; not part of
 # `make test`). Results go to docs/benchmarks.md.
 # BENCH_ARGS go to bench.search_bench (e.g. "--pool"), CASES_BENCH_ARGS to bench.cases_bench
-# (e.g. "--rebuild").
+# (e.g. "--rebuild"), DASHBOARDS_BENCH_ARGS to bench.dashboards_bench (every dashboard page at
+# HTTP beside the same figures computed live).
 bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench $(BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.cases_bench $(CASES_BENCH_ARGS)
@@ -41,6 +42,7 @@ bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.messaging_bench
 	AMANAH_ENV=demo $(BIN)/python -m bench.rfm_bench $(RFM_BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.followup_bench
+	AMANAH_ENV=demo $(BIN)/python -m bench.dashboards_bench $(DASHBOARDS_BENCH_ARGS)
 
 # 50 simulated staff for 10 minutes on the 1M-customer data set, this checkout beside the
 # baseline commit c61ef37, then a step test (bench/load/run.py; locust from the `bench` group).

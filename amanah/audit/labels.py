@@ -170,7 +170,20 @@ META_LABELS: dict[str, str | Promise] = {
     "data_class": _("Kelas data"),
     "fields": _("Kolom"),
     "late": _("Terlambat"),
+    # a workflow move (workflow.services): which workflow, its history line, the fields the
+    # move required (free text kept as its length: "<field>_length"), a reverted move
+    "workflow": _("Alur kerja"),
+    "history": _("Nomor riwayat alur kerja"),
+    "revert": _("Pembatalan langkah"),
+    "resolution_code": _("Kode penyelesaian"),
+    "final_response": _("Jawaban akhir"),
+    "decision_note": _("Catatan keputusan"),
+    "decision_reason": _("Alasan keputusan"),
+    "duplicate_of": _("Duplikat dari"),
+    "notification_note": _("Catatan pemberitahuan"),
+    "review_note": _("Catatan tinjauan"),
 }
+LENGTH_SUFFIX = "_length"  # workflow.services._safe_data: a text field kept as its length
 
 # Meta keys whose values are codes of the object's own status field (a workflow move's from
 # and to, a status written with a change): shown with that field's label.
@@ -208,9 +221,17 @@ def _status_labels(object_type: str) -> dict | None:
     return dict(field.flatchoices) if field.choices else None
 
 
+def _workflow_labels() -> dict:
+    from django.utils.translation import gettext
+
+    return {key: gettext(spec.label) for key, spec in registry.workflows.items()}
+
+
 def _value_labels(key: str, object_type: str | None) -> dict | None:
     if key in ROLE_KEYS:
         return dict(RoleKey.choices)
+    if key == "workflow":
+        return _workflow_labels()
     if key in STATUS_KEYS and object_type:
         return _status_labels(object_type)
     return None
@@ -230,8 +251,19 @@ def _text(value, labels: dict | None = None) -> str:
     return str(value)
 
 
+def _known(key: str) -> bool:
+    return key in META_LABELS or (
+        key.endswith(LENGTH_SUFFIX) and key.removesuffix(LENGTH_SUFFIX) in META_LABELS
+    )
+
+
 def _label(key: str) -> str:
-    return str(META_LABELS[key]) if key in META_LABELS else key
+    if key in META_LABELS:
+        return str(META_LABELS[key])
+    if _known(key):
+        field = str(META_LABELS[key.removesuffix(LENGTH_SUFFIX)])
+        return str(_("%(field)s (jumlah karakter)") % {"field": field})
+    return key
 
 
 def meta_fields(meta, object_type: str | None = None) -> list[MetaField]:
@@ -241,6 +273,6 @@ def meta_fields(meta, object_type: str | None = None) -> list[MetaField]:
     if not isinstance(meta, dict):
         return [MetaField("", "", _text(meta), False)] if meta not in (None, "") else []
     return [
-        MetaField(k, _label(k), _text(v, _value_labels(k, object_type)), k in META_LABELS)
+        MetaField(k, _label(k), _text(v, _value_labels(k, object_type)), _known(k))
         for k, v in meta.items()
     ]

@@ -4,9 +4,10 @@ Set-based and idempotent: for a batch of branches (``BATCH`` at a time, by prima
 widget's ``compute`` runs its GROUP BY queries, and the batch's stored figures are replaced
 (delete + insert) in one transaction, so a reader sees a branch's old figures or its new ones,
 never half. Running it twice gives the same table; a branch without any figure any more loses
-its old rows; a widget no longer registered loses all of its rows. Two runs never overlap
-(the task's lock); a run interrupted between batches leaves each branch consistent and the
-next run redoes everything.
+its old rows; a widget no longer registered loses all of its rows. Two jobs never overlap (the
+task's lock), and a run started by hand beside one writes one batch at a time with it (an
+advisory lock per batch transaction); a run interrupted between batches leaves each branch
+consistent and the next run redoes everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from amanah.core import registry
@@ -22,6 +23,7 @@ from amanah.dashboards.models import WidgetFigure
 from amanah.iam.models import Branch
 
 BATCH = 50
+LOCK = "dashboards.refresh"  # a transaction's advisory lock: one batch is written at a time
 
 
 @dataclass
@@ -35,6 +37,11 @@ def _refresh_batch(branch_ids: list, now: datetime) -> int:
     figures = []
     computed: dict = {}  # two widgets may show the same figures (volume and its trend)
     with transaction.atomic():
+        # A run started by hand (``dashboards_refresh()`` from a shell or a test) may meet the
+        # job's: without this lock both would delete the batch's rows, and the second insert
+        # would hit the unique constraint on the first's new rows.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [LOCK])
         for key, widget in registry.dashboard_widgets.items():
             if widget.compute not in computed:
                 computed[widget.compute] = list(widget.compute(branch_ids, now))

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import translation
 
 from amanah.audit.models import AuditAction, AuditLog
@@ -287,3 +288,33 @@ def test_roles_statuses_and_break_glass_keys_read_as_labels(
     # A code the object's status field does not know, or a type without one: as written.
     other = write_event(object_type=marker, meta={"from": "REQUESTED", "status": "X"})
     assert "<dt>Dari</dt><dd>REQUESTED</dd>" in body(client.get(f"/audit/{other.id}/"))
+
+
+def test_a_workflow_moves_keys_read_as_labels(compliance, write_event, marker):
+    """The meta a workflow move writes (workflow.services): the workflow by its name, the
+    required fields (free text as its length) and the history line, all labelled."""
+    client, _ = compliance
+    log = write_event(
+        object_type=marker,
+        meta={
+            "workflow": "cases.case",
+            "history": 33,
+            "resolution_code": "REFUND",
+            "final_response_length": 52,
+            "reason_length": 14,
+            "revert": True,
+            "zz_length": 3,
+        },
+    )
+    page = body(client.get(f"/audit/{log.id}/"))
+    assert "<dt>Alur kerja</dt><dd>Kasus</dd>" in page
+    assert "<dt>Nomor riwayat alur kerja</dt><dd>33</dd>" in page
+    assert "<dt>Kode penyelesaian</dt><dd>REFUND</dd>" in page
+    assert "<dt>Jawaban akhir (jumlah karakter)</dt><dd>52</dd>" in page
+    assert "<dt>Alasan (jumlah karakter)</dt><dd>14</dd>" in page
+    assert "<dt>Pembatalan langkah</dt><dd>ya</dd>" in page
+    assert "<dt>zz_length</dt><dd>3</dd>" in page  # not a field the house labels: as written
+    client.post(reverse("core:set_language"), {"language": "en", "next": "/"})
+    english = body(client.get(f"/audit/{log.id}/"))
+    assert "<dt>Final response (characters)</dt><dd>52</dd>" in english
+    assert "<dt>Workflow history line</dt><dd>33</dd>" in english

@@ -219,6 +219,8 @@ def test_the_demo_script(page, base, demo):
     page.wait_for_selector("[data-testid=campaign-status]:has-text('Disetujui')")
     steps.shot("campaign-approved")
 
+    director_dashboard(page, base, steps, demo, case_no)
+
     # eligibility: A ineligible for NO_CONSENT, C for SENSITIVE_CASE; then confirm and send
     as_user(page, base, "marketing")
     page.goto(campaign_url)
@@ -254,9 +256,10 @@ def test_the_demo_script(page, base, demo):
 
     sales_steps(page, base, steps)
 
-    # 9:00–10:00 — compliance finds every important action in the audit trail
+    # 9:00–10:00 — compliance finds every important action in the readable audit viewer:
+    # several actions in one filter, objects by their business names, one row opened.
     as_user(page, base, "compliance")
-    for action in (
+    actions = [
         "VIEW_PROFILE",
         "CREATE_CASE",
         "ASSIGN_CASE",
@@ -264,16 +267,64 @@ def test_the_demo_script(page, base, demo):
         "CLOSE_CASE",
         "CHANGE_CONSENT",
         "REVEAL_FIELD",
-    ):
-        page.goto(f"{base}/audit/?action={action}")
+    ]
+    page.goto(f"{base}/audit/")
+    page.select_option("form.filters select[name=action]", actions)
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"action=CLOSE_CASE"))
+    for action in actions:
         assert page.locator(f"tr[data-action={action}]").count() >= 1, action
-    page.goto(f"{base}/audit/?action=CLOSE_CASE")
+    # a customer by the masked name, the closed case by its number, its closer by name
+    profiles = page.locator("tr[data-action=VIEW_PROFILE] td[data-testid=object]").all_inner_texts()
+    assert any("S*** A*** N***" in text for text in profiles), profiles
+    closed = page.locator("tr[data-action=CLOSE_CASE]").filter(
+        has=page.locator(f"td[data-testid=object] strong:text-is('{case_no}')")
+    )
+    assert closed.count() == 1
+    assert "Rina Nasution, S.E." in closed.inner_text()
     steps.shot("audit-log")
-    # The closed case by its number, not an id; one row opened: its chain position, intact.
-    assert page.locator("td[data-testid=object] strong").count() >= 1
-    page.locator("a[data-testid=row-link]").first.click()
+    closed.locator("a[data-testid=row-link]").click()
+    page.wait_for_selector("[data-testid=verification]")
+    shown = page.inner_text("dd[data-testid=object]")
+    assert shown.startswith(f"Kasus: {case_no}"), shown  # the id only as the small print
+    assert "Rina Nasution, S.E." in page.inner_text("article dl.audit-detail")
+    assert "{'" not in page.inner_text("main")  # details as labelled fields, not a raw dict
+    labels = page.locator("dl[data-testid=meta] dt").all_inner_texts()
+    assert labels and not [t for t in labels if re.fullmatch(r"[a-z_]+", t)], labels
     assert page.locator("[data-testid=verification][data-ok='1']").count() == 1
     steps.shot("audit-row")
+
+
+CHARTS_DRAWN = """() => {
+  const canvases = [...document.querySelectorAll("canvas[data-chart]")];
+  return typeof Chart !== "undefined" && canvases.length > 0 && canvases.every((c) => {
+    const chart = Chart.getChart(c);
+    return chart && chart.chartArea && chart.chartArea.width > 0 && c.width > 0;
+  });
+}"""
+
+
+def director_dashboard(page, base, steps, demo, case_no) -> None:
+    """The director's home page is the dashboard: once the refresh job has run, every widget
+    with figures is drawn by Chart.js (served by the instance itself) above its table, small
+    counts read "< 5", and no customer or case is named."""
+    demo.manage(
+        "shell",
+        "-c",
+        "from amanah.dashboards.refresh import dashboards_refresh; dashboards_refresh()",
+    )
+    page.goto(f"{base}/")
+    page.wait_for_selector("[data-testid='widget-cases.sla_compliance']")
+    page.wait_for_function(CHARTS_DRAWN)
+    widgets = page.locator("article.widget")
+    assert widgets.count() >= 5
+    assert page.locator("canvas[data-chart]").count() >= 4
+    assert "< 5" in page.inner_text("[data-testid='widget-cases.backlog_age'] table")
+    assert page.get_attribute("script[src*='chart.umd']", "src").startswith("/static/")
+    content = page.content()
+    for private in (case_no, CUSTOMER_A, CUSTOMER_B, CUSTOMER_C, "Nasution"):
+        assert private not in content, private
+    steps.shot("director-dashboard")
 
 
 def campaign_over_the_hub(page, base, steps, demo) -> None:
