@@ -31,5 +31,5 @@ def run(page, base, steps, *, as_user, open_customer) -> None:
     page.click("[data-testid=activity-form] button[type=submit]")
     open_customer(page, base, CUSTOMER_B)
     timeline = page.inner_text("[data-testid=timeline]")
-    assert "ACTIVITY" in timeline and "deposito" in timeline.lower()
+    assert "Aktivitas" in timeline and "deposito" in timeline.lower()  # the kind by its label
     steps.shot("activity-on-timeline")

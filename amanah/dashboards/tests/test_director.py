@@ -43,6 +43,7 @@ from amanah.customers.services import CustomerInput, customer_create
 from amanah.dashboards import refresh, selectors
 from amanah.dashboards.models import WidgetFigure
 from amanah.dashboards.refresh import dashboards_refresh
+from amanah.insight.recovery.services import recovery_scan
 from amanah.privacy.services import breach_record
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=WIB)
@@ -125,6 +126,8 @@ def world(db, system, branch_a, branch_b, make_user):
     still_open = complaint(agent_b, rina, "TRX_FAIL", dt.datetime(2026, 6, 12, 9, tzinfo=WIB))
     with at(dt.datetime(2026, 6, 12, 11, tzinfo=WIB)):
         cases.case_add_note(actor=agent_b, case=still_open, message=NOTE)
+    with at(NOW):  # service recovery for the cases now past twice their SLA (its widget)
+        assert recovery_scan(now=NOW) > 0
     dashboards_refresh(now=NOW)
     return {"a": branch_a, "b": branch_b, "cases": made}
 
