@@ -264,3 +264,27 @@ def test_a_dead_delivery_of_a_disabled_subscription_is_not_retried(customer, adm
     dead.refresh_from_db()
     assert dead.status == "DEAD"
     assert not AuditLog.objects.filter(action="RETRY_WEBHOOK_DELIVERY").exists()
+
+
+def test_concurrent_calls_of_one_system_are_all_counted():
+    """Committed, on connections of their own: eight callers at once, five calls each, on the
+    same hour's row — the UPSERT loses none (a swallowed error would show as a shortfall)."""
+    from amanah.core.testing import on_own_connection, run_in_threads
+
+    name = f"race-{timezone.now():%H%M%S%f}"
+    system = on_own_connection(lambda: ExternalSystem.objects.create(name=name, label="Race"))
+    at = timezone.now()
+    try:
+
+        def calls(n):
+            for i in range(5):
+                monitor.record_call(
+                    system_name=name, ok=i % 2 == 0, duration_ms=n * 10 + i, reason="x", at=at
+                )
+
+        assert run_in_threads(calls, 8) == []
+        row = on_own_connection(lambda: SyncCounter.objects.get(system_id=system.pk))
+        assert (row.calls, row.failures, row.max_ms) == (40, 16, 74)
+        assert row.total_ms == sum(n * 10 + i for n in range(8) for i in range(5))
+    finally:
+        on_own_connection(lambda: ExternalSystem.objects.filter(pk=system.pk).delete())
