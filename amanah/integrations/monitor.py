@@ -72,7 +72,9 @@ ON CONFLICT (system_id, bucket) DO UPDATE SET
 
 def failure_reason(response) -> str:
     """The answer's error code (the API's one error shape), else ``http_<status>``."""
-    if response.get("Content-Type", "").startswith("application/json"):
+    if not getattr(response, "streaming", False) and response.get("Content-Type", "").startswith(
+        "application/json"
+    ):
         try:
             code = json.loads(response.content).get("code")
         except (ValueError, AttributeError):
@@ -95,8 +97,12 @@ def record_call(*, system_name: str, ok: bool, duration_ms: int, reason: str = "
         "name": system_name,
     }
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_UPSERT, params)
+        if connection.in_atomic_block:  # a savepoint, so a failure leaves the outer one usable
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_UPSERT, params)
+        else:  # the usual case (after the view): one autocommitted statement, one round trip
+            with connection.cursor() as cursor:
+                cursor.execute(_UPSERT, params)
     except DatabaseError:
         logger.warning("sync monitor: a call could not be counted", exc_info=True)
 
