@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.core import access
 from amanah.core.view_helpers import run_action, submit_form
 from amanah.core.views import requires
+from amanah.followup.policies import DESK_MONITOR
 from amanah.integrations import intake as intake_services
 from amanah.integrations import monitor, selectors, services
 from amanah.integrations.forms import ExternalSystemForm, LinkForm, RotateForm, ScheduleForm
@@ -130,6 +132,8 @@ def sync_monitor(request):
         {
             "lines": monitor.health(actor=request.user),
             "dead": monitor.failed_deliveries(actor=request.user),
+            # Refused deposits stay on the follow-up desk's own monitor: a link, not a copy.
+            "can_desk": access.has_perm(request.user, DESK_MONITOR),
         },
     )
 

@@ -229,6 +229,7 @@ def test_the_page_shows_each_system_and_its_backlog(customer, admin, agent):
     assert "Monitor sinkronisasi" in html and "Core Banking" in html
     assert "60 / 80" in html and "http_503" in html and "forbidden" in html
     assert f"/integrasi/pengiriman/{dead.pk}/coba-lagi/" in html
+    assert 'data-testid="desk-refused"' in html  # the desk's refused deposits: a link
     assert sign_in(Client(), agent).get("/integrasi/monitor/").status_code == 403
 
 
