@@ -177,6 +177,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Counts system-key API calls after the call's transaction ended (integrations.monitor).
+    "amanah.integrations.monitor.SyncMonitorMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "amanah.iam.middleware.SessionTimeoutMiddleware",

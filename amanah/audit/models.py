@@ -113,6 +113,8 @@ class AuditAction(models.TextChoices):
     CREATE_WEBHOOK = "CREATE_WEBHOOK", _("Buat langganan webhook sistem eksternal")
     DELIVER_WEBHOOKS = "DELIVER_WEBHOOKS", _("Kirim webhook ke sistem eksternal")
     DISABLE_WEBHOOK = "DISABLE_WEBHOOK", _("Nonaktifkan langganan webhook")
+    RETRY_WEBHOOK_DELIVERY = "RETRY_WEBHOOK_DELIVERY", _("Coba lagi pengiriman webhook")
+    SET_SYNC_SCHEDULE = "SET_SYNC_SCHEDULE", _("Atur batas senyap sistem eksternal")
     BREAK_GLASS_REQUEST = "BREAK_GLASS_REQUEST", _("Minta akses darurat (break-glass)")
     BREAK_GLASS_EMERGENCY = "BREAK_GLASS_EMERGENCY", _("Buka akses darurat seketika")
     BREAK_GLASS_APPROVE = "BREAK_GLASS_APPROVE", _("Setujui akses darurat")

@@ -24,9 +24,9 @@ class TokenWithPermission(HttpBearer):
         user = access.authenticate_token(token, remote_addr=client_ip(request))
         if user is None:
             return None  # 401
+        request.user = user  # first: a refused call still names its caller (sync monitor)
         if not access.has_perm(user, self.permission):
             raise PermissionDenied(self.permission)
-        request.user = user
         return user
 
 

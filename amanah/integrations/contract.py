@@ -59,6 +59,11 @@ registry.navigation.register(
     order=260,
 )
 registry.navigation.register(
+    "integrations.sync_monitor",
+    NavItem(_("Monitor sinkronisasi"), "integrations:sync_monitor", SYSTEM_KEY_MANAGE, "admin"),
+    order=261,
+)
+registry.navigation.register(
     "integrations.unmatched",
     NavItem(_("Pesan masuk belum cocok"), "integrations:unmatched_list", INTAKE_VIEW),
     order=45,

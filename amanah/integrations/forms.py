@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core.permissions import catalogue
+from amanah.integrations.monitor import MAX_SILENT_MINUTES
 from amanah.integrations.services import MAX_VALID_DAYS
 
 
@@ -39,3 +40,12 @@ class RotateForm(forms.Form):
 
 class LinkForm(forms.Form):
     cif = forms.CharField(label=_("CIF nasabah"), max_length=40)
+
+
+class ScheduleForm(forms.Form):
+    silent_after_minutes = forms.IntegerField(
+        label=_("Beri tahu jika senyap lebih dari (menit; kosong = tanpa jadwal)"),
+        min_value=1,
+        max_value=MAX_SILENT_MINUTES,
+        required=False,
+    )

@@ -29,6 +29,8 @@ class ExternalSystem(models.Model):
     permissions = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     all_branches = models.BooleanField(default=False)
     allowed_networks = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # The sync monitor's schedule: ADMIN hears of it when no call succeeded for this long.
+    silent_after_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     objects = scopes.ScopedQuerySet.as_manager()
@@ -234,10 +236,40 @@ class WebhookDelivery(models.Model):
         return f"{self.event} {self.status}"
 
 
+class SyncCounter(models.Model):
+    """The sync monitor's counters: one row per system per hour (``monitor.record_call``, one
+    UPSERT per API call, outside the call's own transaction). Failures are calls answered 4xx
+    or 5xx; ``last_failure_reason`` is the answer's error code (``not_found``, ``http_500`` …),
+    never its text."""
+
+    id = models.BigAutoField(primary_key=True)
+    system = models.ForeignKey(ExternalSystem, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField()  # the hour, truncated
+    calls = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    total_ms = models.BigIntegerField(default=0)
+    max_ms = models.PositiveIntegerField(default=0)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_reason = models.CharField(max_length=40, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-bucket"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "bucket"], name="sync_counter_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} {self.bucket:%Y-%m-%d %H}"
+
+
 # Keys are an ADMIN matter, not a branch's; unmatched messages have no customer and so no
 # branch: whoever may work the queue sees all of it.
 scopes.register(ExternalSystem, view=SYSTEM_KEY_MANAGE)
 scopes.register(SystemKey, via="system")
+scopes.register(SyncCounter, via="system")
 scopes.register(InboundIntake, view=INTAKE_VIEW)
 scopes.register(WebhookSubscription, via="system")
 scopes.register(WebhookDelivery, via="subscription")

@@ -42,3 +42,12 @@ def webhooks_due(timestamp: int) -> bool:
     if due:
         deliver_soon()
     return due
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="integrations_sync_silence")
+@app.task(queue="housekeeping", queueing_lock="integrations_sync_silence")
+def sync_silence_check(timestamp: int) -> int:
+    """ADMIN hears of each scheduled system silent too long (``monitor.silence_alerts``)."""
+    from amanah.integrations.monitor import silence_alerts
+
+    return silence_alerts()

@@ -140,6 +140,22 @@ VIEW_CASES = [
         kwargs=lambda w: {"key_id": _system(w).keys.first().pk},
         ok_status=(303,),
     ),
+    ViewCase("integrations:sync_monitor", KEY_MANAGE),
+    ViewCase(
+        "integrations:schedule_set",
+        KEY_MANAGE,
+        method="post",
+        kwargs=lambda w: {"system_id": _system(w).pk},
+        data=lambda w: {"silent_after_minutes": "30"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "integrations:delivery_retry",
+        KEY_MANAGE,
+        method="post",
+        kwargs=lambda w: {"delivery_id": uuid.UUID(int=0)},
+        ok_status=(404,),  # no such delivery: the route's permission is what is tested
+    ),
     ViewCase("integrations:unmatched_list", INTAKE_VIEW),
     ViewCase(
         "integrations:unmatched_detail",

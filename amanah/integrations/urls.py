@@ -13,4 +13,7 @@ urlpatterns = [
     path("pesan-masuk/", views.unmatched_list, name="unmatched_list"),
     path("pesan-masuk/<uuid:intake_id>/", views.unmatched_detail, name="unmatched_detail"),
     path("pesan-masuk/<uuid:intake_id>/tautkan/", views.unmatched_link, name="unmatched_link"),
+    path("monitor/", views.sync_monitor, name="sync_monitor"),
+    path("sistem/<uuid:system_id>/jadwal/", views.schedule_set, name="schedule_set"),
+    path("pengiriman/<uuid:delivery_id>/coba-lagi/", views.delivery_retry, name="delivery_retry"),
 ]

@@ -8,11 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.core import access
 from amanah.core.view_helpers import run_action, submit_form
 from amanah.core.views import requires
+from amanah.followup.policies import DESK_MONITOR
 from amanah.integrations import intake as intake_services
-from amanah.integrations import selectors, services
-from amanah.integrations.forms import ExternalSystemForm, LinkForm, RotateForm
+from amanah.integrations import monitor, selectors, services
+from amanah.integrations.forms import ExternalSystemForm, LinkForm, RotateForm, ScheduleForm
 from amanah.integrations.policies import INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 
 
@@ -53,7 +55,14 @@ def system_detail(request, system_id):
     return render(
         request,
         "integrations/system_detail.html",
-        {"system": system, "keys": keys, "rotate_form": RotateForm()},
+        {
+            "system": system,
+            "keys": keys,
+            "rotate_form": RotateForm(),
+            "schedule_form": ScheduleForm(
+                initial={"silent_after_minutes": system.silent_after_minutes}
+            ),
+        },
     )
 
 
@@ -111,3 +120,46 @@ def unmatched_link(request, intake_id):
         back=reverse("integrations:unmatched_detail", kwargs={"intake_id": intake_id}),
         form=form,
     )
+
+
+@requires(SYSTEM_KEY_MANAGE)
+def sync_monitor(request):
+    """Per system: last success, calls and failures in 24 h, latency, backlog, silence; the
+    dead webhook deliveries with their reason and a retry button."""
+    return render(
+        request,
+        "integrations/sync_monitor.html",
+        {
+            "lines": monitor.health(actor=request.user),
+            "dead": monitor.failed_deliveries(actor=request.user),
+            # Refused deposits stay on the follow-up desk's own monitor: a link, not a copy.
+            "can_desk": access.has_perm(request.user, DESK_MONITOR),
+        },
+    )
+
+
+@requires(SYSTEM_KEY_MANAGE)
+@require_POST
+def schedule_set(request, system_id):
+    form = ScheduleForm(request.POST)
+
+    def action():
+        system = monitor.system_schedule_set(
+            actor=request.user,
+            system_id=system_id,
+            silent_after_minutes=form.cleaned_data["silent_after_minutes"],
+        )
+        return _("Jadwal pemantauan %(system)s disimpan.") % {"system": system.label}
+
+    back = reverse("integrations:system_detail", kwargs={"system_id": system_id})
+    return run_action(request, action, back=back, form=form)
+
+
+@requires(SYSTEM_KEY_MANAGE)
+@require_POST
+def delivery_retry(request, delivery_id):
+    def action():
+        monitor.webhook_delivery_retry(actor=request.user, delivery_id=delivery_id)
+        return _("Pengiriman webhook dijadwalkan ulang.")
+
+    return run_action(request, action, back=reverse("integrations:sync_monitor"))
