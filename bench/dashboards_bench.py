@@ -38,7 +38,17 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.search_bench import PASSWORD, ROOT, Http, Stats, fmt, load_average, machine, target_line
+from bench.search_bench import (
+    PASSWORD,
+    ROOT,
+    Http,
+    Stats,
+    fmt,
+    load_average,
+    login,
+    machine,
+    target_line,
+)
 
 TARGET_PAGE_P95_MS = 300.0
 DIRECTOR = "bench_direktur"
@@ -246,25 +256,11 @@ def measure_in_process(director, officer, now, queries: int, live_runs: int) -> 
 
 
 def login_with_factor(port: int, username: str) -> Http:
-    """Session login through /login/ and, when the role needs it, /mfa/ with the TOTP code."""
+    """The search bench's session login, then the second factor with the bench's TOTP code
+    when the role needs it."""
     from django_otp.oath import TOTP
 
-    client = Http(port)
-    status, page = client.request("GET", "/login/")
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    if status != 200 or not token:
-        raise RuntimeError(f"login page: HTTP {status}")
-    status, _ = client.request(
-        "POST",
-        "/login/",
-        body={
-            "csrfmiddlewaretoken": token.group(1).decode(),
-            "username": username,
-            "password": PASSWORD,
-        },
-    )
-    if status != 302:
-        raise RuntimeError(f"login as {username}: HTTP {status}")
+    client = login(port, username)
     # A role that needs the second factor is sent on to /mfa/ from any page (a GET of /mfa/
     # itself would start an enrolment for one that does not).
     status, _ = client.request("GET", "/")
