@@ -366,4 +366,11 @@ def eligibility_counts(campaign: Campaign) -> dict:
         )
         by_reason = dict(cursor.fetchall())
     eligible = by_reason.pop("", 0)
-    return {"eligible": eligible, "ineligible": dict(sorted(by_reason.items()))}
+    # Customers outside the segment were never candidates: they are counted apart, not as
+    # ineligible (issue 16: the whole bank outside the segment is not a reason to fix).
+    outside = by_reason.pop(NOT_IN_SEGMENT_RULE, 0)
+    return {
+        "eligible": eligible,
+        "ineligible": dict(sorted(by_reason.items())),
+        "outside_segment": outside,
+    }

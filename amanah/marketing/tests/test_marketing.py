@@ -180,7 +180,8 @@ def test_eligibility_reasons_per_customer(approved, marketer):
     }
     assert counts == {
         "eligible": 1,
-        "ineligible": {"NOT_IN_SEGMENT_RULE": 1, "NO_CONSENT": 2, "SENSITIVE_CASE": 1},
+        "ineligible": {"NO_CONSENT": 2, "SENSITIVE_CASE": 1},
+        "outside_segment": 1,  # never a candidate: not counted as ineligible
     }
     row = CampaignEligibility.objects.get(campaign=approved, customer__full_name="Budi Sitorus")
     assert (row.in_segment, row.consent_granted, row.open_sensitive_case) == (True, True, True)
@@ -310,6 +311,10 @@ def test_report_and_360_why(approved, marketer, people):
     # each reason by its label, not its code (issue 16)
     assert f'data-reason="NO_CONSENT">{escape(eligibility_reason_label("NO_CONSENT"))}: ' in page
     assert "NOT_IN_SEGMENT_RULE:" not in page
+    # customers outside the segment are counted apart, never as a reason of ineligibility
+    assert 'data-reason="NOT_IN_SEGMENT_RULE"' not in page
+    outside = 'data-testid="outside-segment">Di luar segmen (bukan kandidat, tidak dihitung): 1<'
+    assert outside in page
     assert 'data-metric="handed">Diserahkan ke hub pesan: 1<' in page
     assert 'data-metric="waiting">Menunggu dikirim: 1<' in page
     assert 'data-testid="progress-sent">1<' in page
