@@ -1350,6 +1350,27 @@ scope; one SLA sweep over all open cases ≤ {TARGET_SWEEP_SECONDS:.0f} s. This 
 # --------------------------------------------------------------------------- main
 
 
+def ensure_cases(n: int, branches, staff, customers_info, *, rebuild: bool = False) -> dict:
+    """The case data set of ``n`` cases: reused when the marker says it is there (same size,
+    seed, branches, customers), else generated and loaded with COPY. Returns its info."""
+    wanted = {"cases": n, "seed": SEED, "branches": N_BRANCHES}
+    info = cases_info()
+    reason = "--rebuild" if rebuild else need_reload(info, wanted, customers_info)
+    if not reason:
+        print(f"bench: reusing the cases loaded at {info['anchor']} ({info['cases']:,})")
+        return info
+    print(f"bench: generating and loading {n:,} cases (COPY): {reason}")
+    counts = load_cases(n, branches, staff)
+    info = {**wanted, **counts, "customers_loaded_at": (customers_info or {}).get("loaded_at")}
+    _pg().execute(
+        f"INSERT INTO {MARKER_TABLE} VALUES ('cases', %s) "  # noqa: S608
+        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        [json.dumps(info)],
+    )
+    print(f"  loaded in {info['load_seconds']} s: {counts}")
+    return info
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -1380,21 +1401,7 @@ def main(argv: list[str] | None = None) -> int:
     branches, regions = ensure_branches()
     customers_info = ensure_customers(args.customers, branches, regions)
     staff = ensure_staff(branches)
-    wanted = {"cases": args.cases, "seed": SEED, "branches": N_BRANCHES}
-    info = cases_info()
-    reason = "--rebuild" if args.rebuild else need_reload(info, wanted, customers_info)
-    if reason:
-        print(f"bench: generating and loading {args.cases:,} cases (COPY): {reason}")
-        counts = load_cases(args.cases, branches, staff)
-        info = {**wanted, **counts, "customers_loaded_at": (customers_info or {}).get("loaded_at")}
-        _pg().execute(
-            f"INSERT INTO {MARKER_TABLE} VALUES ('cases', %s) "  # noqa: S608
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            [json.dumps(info)],
-        )
-        print(f"  loaded in {info['load_seconds']} s: {counts}")
-    else:
-        print(f"bench: reusing the cases loaded at {info['anchor']} ({info['cases']:,})")
+    info = ensure_cases(args.cases, branches, staff, customers_info, rebuild=args.rebuild)
     load_at_start = load_average()
     actor = staff.spv3
     if args.show_sql:

@@ -31,7 +31,6 @@ Results are printed and written to docs/benchmarks.md (section ``dashboards``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -63,7 +62,7 @@ BREACHES = 3  # open incidents on the compliance dashboard's timer
 def ensure_data(args) -> tuple[dict, dict]:
     """Branches, customers and cases as ``bench.cases_bench`` loads them (reused when there)."""
     from bench import cases_bench as cb
-    from bench.search_bench import _pg, ensure_branches
+    from bench.search_bench import ensure_branches
 
     branches, regions = ensure_branches()
     customers_info = cb.ensure_customers(args.customers, branches, regions)
@@ -73,21 +72,7 @@ def ensure_data(args) -> tuple[dict, dict]:
             f"not {args.customers:,} (the customers are reused as they are)"
         )
     staff = cb.ensure_staff(branches)
-    wanted = {"cases": args.cases, "seed": cb.SEED, "branches": cb.N_BRANCHES}
-    info = cb.cases_info()
-    reason = "--rebuild" if args.rebuild else cb.need_reload(info, wanted, customers_info)
-    if reason:
-        print(f"bench: generating and loading {args.cases:,} cases (COPY): {reason}")
-        counts = cb.load_cases(args.cases, branches, staff)
-        info = {**wanted, **counts, "customers_loaded_at": (customers_info or {}).get("loaded_at")}
-        _pg().execute(
-            f"INSERT INTO {cb.MARKER_TABLE} VALUES ('cases', %s) "  # noqa: S608
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            [json.dumps(info)],
-        )
-        print(f"  loaded in {info['load_seconds']} s")
-    else:
-        print(f"bench: reusing the cases loaded at {info['anchor']} ({info['cases']:,})")
+    info = cb.ensure_cases(args.cases, branches, staff, customers_info, rebuild=args.rebuild)
     return customers_info or {}, info
 
 
