@@ -48,6 +48,9 @@ def role_permissions_of(actor) -> frozenset[str]:
     if not role:
         return frozenset()
     # getattr, not __dict__: request.user is a lazy wrapper that forwards attributes.
+    by_role = getattr(actor, "permissions_by_role", None)  # read with the user per request
+    if by_role is not None:
+        return by_role.get(role, frozenset())
     cached = getattr(actor, "_perm_cache", None)
     if cached is None or cached[0] != role:
         codes = RolePermission.objects.filter(role_id=role, role__userrole__user=actor).values_list(
@@ -167,7 +170,8 @@ def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> m
 def forget(actor) -> None:
     """Drop cached permissions/scope/row grants (and roles read with the user) after the
     actor's own grants changed."""
-    for name in ("_perm_cache", "_scope_cache", "_row_grant_cache"):
+    names = ("_perm_cache", "_scope_cache", "_row_grant_cache")
+    for name in (*names, "held_role_keys", "permissions_by_role"):
         if hasattr(actor, name):
             delattr(actor, name)
     getattr(actor, "_prefetched_objects_cache", {}).pop("user_roles", None)

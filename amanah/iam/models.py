@@ -107,7 +107,9 @@ class User(AbstractBaseUser):
     def role_keys(self) -> list[str]:
         """The user's roles in a stable order (the first one is the default active role)."""
         order = {key: i for i, key in enumerate(RoleKey.values)}
-        keys = [ur.role_id for ur in self.user_roles.all()]
+        keys = getattr(self, "held_role_keys", None)  # read with the user by the session backend
+        if keys is None:
+            keys = [ur.role_id for ur in self.user_roles.all()]
         return sorted(keys, key=lambda k: order.get(k, 99))
 
 

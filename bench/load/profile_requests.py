@@ -11,6 +11,9 @@ and prints, per endpoint:
   minimums of runs made one after the other; the database server's own CPU is not included),
 - the number of SQL queries (``CaptureQueriesContext``, in a separate pass: capturing costs
   CPU itself),
+- the number of Python function calls per request (cProfile's count, in a further pass): a
+  proxy of the CPU that the machine's other load does not move, for before/after comparisons
+  made while other work runs,
 - with ``--profile``, a cProfile top list (by own time, and by cumulative time) of a
   further pass.
 
@@ -260,6 +263,14 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict
             with CaptureQueriesContext(connection) as captured:
                 request(prepared)
             queries.append(len(captured.captured_queries))
+        calls = []  # Python function calls per request: unlike CPU time, the same on a busy machine
+        for _ in range(3):
+            prepared = setup_fn() if setup_fn else None
+            counter = cProfile.Profile()
+            counter.enable()
+            request(prepared)
+            counter.disable()
+            calls.append(pstats.Stats(counter).total_calls)
         report = ""
         if profile:
             profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
@@ -280,12 +291,13 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict
             "cpu_ms_min": min(cpu),
             "queries": statistics.median(queries),
             "queries_max": max(queries),
+            "calls": statistics.median(calls),
         }
         row = results[name]
         print(
             f"{name:20} cpu {row['cpu_ms_median']:7.1f} ms median {row['cpu_ms_mean']:7.1f} mean "
             f"{row['cpu_ms_min']:7.1f} min  queries {row['queries']:5.0f} "
-            f"(max {row['queries_max']})",
+            f"(max {row['queries_max']})  calls {row['calls']:7.0f}",
             flush=True,
         )
         if report:
@@ -303,8 +315,8 @@ def _trim(report: str) -> str:
 def compare(before: dict, after: dict) -> str:
     lines = [
         "| request | CPU ms before | CPU ms after | min before | min after | queries before "
-        "| queries after |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| queries after | Python calls before | Python calls after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in after.items():
         old = before.get(name)
@@ -313,7 +325,8 @@ def compare(before: dict, after: dict) -> str:
         lines.append(
             f"| {name} | {old['cpu_ms_median']:.1f} | {row['cpu_ms_median']:.1f} "
             f"| {old['cpu_ms_min']:.1f} | {row['cpu_ms_min']:.1f} "
-            f"| {old['queries']:.0f} | {row['queries']:.0f} |"
+            f"| {old['queries']:.0f} | {row['queries']:.0f} "
+            f"| {old.get('calls', 0):,.0f} | {row['calls']:,.0f} |"
         )
     return "\n".join(lines)
 
