@@ -191,3 +191,56 @@ def test_permissions_are_loaded_once_per_request(signed_in):
         for _ in range(5):
             assert authz.has_perm(lazy, "iam.branch.view")
     assert len(queries) == 1
+
+
+def test_the_session_backend_loads_the_same_grants_as_the_orm(make_user, branch_a, branch_b):
+    """``SessionUserBackend`` reads user, home branch, roles, each held role's permissions and
+    the scopes in force in one statement; they must equal what the ORM forms compute."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.iam.backends import SessionUserBackend
+    from amanah.iam.models import RolePermission, User, UserBranchScope
+
+    now = timezone.now()
+    user = make_user(R.SUPERVISOR, R.AGENT, branches=[branch_a])
+    UserBranchScope.objects.create(
+        user=user, branch=branch_b, scope_type="BRANCH", active_to=now - timedelta(minutes=1)
+    )
+    UserBranchScope.objects.create(
+        user=user, branch=None, scope_type="ALL", active_from=now + timedelta(days=1)
+    )
+    whole_bank = make_user(R.DIRECTOR)
+    backend = SessionUserBackend()
+    for original in (user, whole_bank):
+        loaded = backend.get_user(str(original.pk))
+        fresh = User.objects.get(pk=original.pk)
+        assert loaded.username == fresh.username and loaded.home_branch == fresh.home_branch
+        assert loaded.role_keys() == fresh.role_keys()
+        assert authz.branch_scope(loaded) == authz.branch_scope(fresh)
+        for role in fresh.role_keys():
+            loaded.active_role = fresh.active_role = role
+            authz.forget(fresh)
+            assert authz.role_permissions_of(loaded) == authz.role_permissions_of(fresh)
+            assert authz.role_permissions_of(loaded) == frozenset(
+                RolePermission.objects.filter(role_id=role).values_list("permission", flat=True)
+            )
+        loaded.active_role = R.ADMIN  # not held: nothing
+        assert authz.role_permissions_of(loaded) == frozenset()
+    assert authz.branch_scope(backend.get_user(str(whole_bank.pk))).all_branches
+    assert authz.branch_scope(backend.get_user(str(user.pk))).branch_ids == {branch_a.pk}
+
+
+def test_the_session_backend_refuses_inactive_missing_and_malformed_ids(make_user, branch_a):
+    import uuid
+
+    from amanah.iam.backends import SessionUserBackend
+    from amanah.iam.models import User
+
+    backend = SessionUserBackend()
+    user = make_user(R.AGENT, branches=[branch_a])
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert backend.get_user(str(user.pk)) is None
+    assert backend.get_user(str(uuid.uuid4())) is None
+    assert backend.get_user("not-a-uuid\x00") is None
