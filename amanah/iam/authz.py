@@ -147,14 +147,21 @@ def grants_of(actor) -> Grants:
     """Permissions, branches and identity in one value (each part cached on the actor)."""
     if isinstance(actor, SystemActor | IntegrationActor):
         return actor.grants
+    # A page asks some twenty times (every visible_to): built once per role and liveness.
+    key = (getattr(actor, "active_role", None), _is_live(actor))
+    cached = getattr(actor, "_grants_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     scope = branch_scope(actor)
-    return Grants(
+    grants = Grants(
         role_permissions_of(actor),
         all_branches=scope.all_branches,
         branch_ids=scope.branch_ids,
-        user_id=actor.pk if _is_live(actor) else None,
+        user_id=actor.pk if key[1] else None,
         row_grants=row_grants_of(actor),
     )
+    actor._grants_cache = (key, grants)
+    return grants
 
 
 def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> models.QuerySet:
@@ -170,7 +177,7 @@ def filter_by_branch_scope(queryset: models.QuerySet, actor, *, field: str) -> m
 def forget(actor) -> None:
     """Drop cached permissions/scope/row grants (and roles read with the user) after the
     actor's own grants changed."""
-    names = ("_perm_cache", "_scope_cache", "_row_grant_cache")
+    names = ("_perm_cache", "_scope_cache", "_row_grant_cache", "_grants_cache")
     for name in (*names, "held_role_keys", "permissions_by_role"):
         if hasattr(actor, name):
             delattr(actor, name)
