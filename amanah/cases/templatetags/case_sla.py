@@ -1,12 +1,35 @@
-"""``{% case_sla case now as s %}``: the one SLA helper (``cases.sla.sla_view``) for templates."""
+"""``{% sla_badge case now %}``: the one SLA helper (``cases.sla.sla_view``) for templates —
+the badge every case list and the case page show: state, deadline with its zone, countdown.
+A tag rather than an included template: a queue page shows fifty of them, and an include per
+row cost a quarter of the page's CPU."""
 
 from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 
 from amanah.cases import sla
 
 register = template.Library()
 
+DEADLINE_FORMAT = "j M Y H:i T"
+
 
 @register.simple_tag
-def case_sla(case, now) -> sla.SlaView:
-    return sla.sla_view(case, now)
+def sla_badge(case, now) -> str:
+    view = sla.sla_view(case, now)
+    due = date_filter(template_localtime(view.due_at), DEADLINE_FORMAT) if view.due_at else ""
+    countdown = (
+        format_html(' · <span class="sla-countdown">{}</span>', view.countdown)
+        if view.countdown
+        else ""
+    )
+    return format_html(
+        '<span class="sla sla-{}" data-testid="sla" data-state="{}">'
+        '<span class="badge sla-badge">{}</span> {}{}</span>',
+        str(view.state).lower(),
+        view.state,
+        view.label,
+        due,
+        countdown,
+    )
