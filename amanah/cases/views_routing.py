@@ -49,11 +49,12 @@ FIXED_FIELDS += ("capacity", "active")  # the members and their capacities: a ta
 
 def _rule_form(request, rule=None):
     candidates = routing.routing_candidates(actor=request.user)
+    own = {str(m.user_id): m.capacity for m in rule.members.all()} if rule else None
     form = RoutingRuleForm(
         request.POST if request.method == "POST" else None,
         initial=_initial(rule) if rule else None,
         candidates=candidates,
-        member_capacities={str(m.user_id): m.capacity for m in rule.members.all()} if rule else None,
+        member_capacities=own,
     )
 
     def save(d):
