@@ -4,8 +4,9 @@
 "any") → a set of agents (``RoutingMember``, positions 1..N, each with a capacity of open
 cases: the rule's ``default_capacity`` unless the member has their own) and a strategy,
 round robin or least loaded. The first active rule by ``order`` (then id) that matches the
-case wins; with none the case stays unassigned in its branch's queue, as before rules existed. ADMIN edits them on the routing page (``SLA_MANAGE``: the permission
-that manages every other piece of case configuration); each change goes through
+case wins; with none the case stays unassigned in its branch's queue, as before rules existed.
+ADMIN edits them on the routing page (``SLA_MANAGE``: the permission that manages every other
+piece of case configuration); each change goes through
 ``routing_rule_save`` / ``routing_rule_set_active`` and is audited CHANGE_WORKFLOW.
 
 **The hand-out** (``choose_assignee``) runs inside ``case_create``'s transaction, after the

@@ -159,9 +159,9 @@ def test_a_capacity_change_per_member_is_audited(agents, rule, system):
             members=(routing.MemberInput(agents[0].pk), routing.MemberInput(agents[1].pk, 4)),
         ),
     )
-    row = AuditLog.objects.filter(
-        object_type="cases.RoutingRule", action="CHANGE_WORKFLOW"
-    ).latest("id")
+    row = AuditLog.objects.filter(object_type="cases.RoutingRule", action="CHANGE_WORKFLOW").latest(
+        "id"
+    )
     assert row.meta["default_capacity"] == 7
     assert row.meta["capacities"] == {"rr2": 4}
     made.refresh_from_db()
@@ -341,9 +341,7 @@ def test_admin_lists_creates_and_switches_off_a_rule_on_the_page(signed_in, agen
     assert changes.count() == 2
 
 
-def test_the_page_sets_a_capacity_per_agent_in_name_order(
-    signed_in, make_user, branch_a, system
-):
+def test_the_page_sets_a_capacity_per_agent_in_name_order(signed_in, make_user, branch_a, system):
     zed = make_user(R.AGENT, branches=[branch_a], username="zed", full_name="Zainal Abidin")
     ani = make_user(R.AGENT, branches=[branch_a], username="ani", full_name="Ani Lestari")
     client, _admin = signed_in(R.ADMIN)
