@@ -212,6 +212,61 @@ def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
     return {u: Workload(load.get(u, 0), capacity.get(u), u in away) for u in user_ids}
 
 
+def busy_reason(user, load: Workload) -> str:
+    """Why assigning ``user`` needs a confirmation ("" when it does not)."""
+    if load.away:
+        return _("%s sedang cuti/absen.") % user.full_name
+    if load.full:
+        return _("%(name)s sudah penuh (%(n)d dari %(cap)d kasus terbuka).") % {
+            "name": user.full_name,
+            "n": load.open_cases,
+            "cap": load.capacity,
+        }
+    return ""
+
+
+@dataclass(frozen=True)
+class HandlerOption:
+    """A person an assign dialog offers, with their load: the label says full or away."""
+
+    user: User
+    load: Workload
+
+    @property
+    def pk(self):
+        return self.user.pk
+
+    @property
+    def busy(self) -> bool:
+        return self.load.away or self.load.full
+
+    @property
+    def label(self) -> str:
+        name = self.user.full_name
+        if self.load.away:
+            return _("%s — cuti/absen") % name
+        if self.load.capacity is None:
+            return _("%(name)s — %(n)d kasus terbuka") % {"name": name, "n": self.load.open_cases}
+        if self.load.full:
+            return _("%(name)s — penuh (%(n)d/%(cap)d)") % {
+                "name": name,
+                "n": self.load.open_cases,
+                "cap": self.load.capacity,
+            }
+        return _("%(name)s — %(n)d/%(cap)d kasus") % {
+            "name": name,
+            "n": self.load.open_cases,
+            "cap": self.load.capacity,
+        }
+
+
+def handler_options(users) -> list[HandlerOption]:
+    """``users`` with their loads (one query each for capacities, loads and absences)."""
+    users = list(users)
+    loads = workloads([u.pk for u in users])
+    return [HandlerOption(u, loads[u.pk]) for u in users]
+
+
 @dataclass(frozen=True)
 class MemberInput:
     user_id: object

@@ -545,8 +545,13 @@ def queue_handlers(actor) -> list:
 
 
 @transaction.atomic
-def case_assign(*, actor, case: Case, assignee) -> Case:
-    """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE."""
+def case_assign(*, actor, case: Case, assignee, confirm_busy: bool = False) -> Case:
+    """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE.
+
+    Someone away (calendars) or at their routing capacity (``routing.workloads``, read under
+    the locks of their rules) is refused with the reason unless ``confirm_busy`` — the
+    supervisor's "tetap tugaskan"; the audit row and the log line then say what was
+    overridden (``busy``: the reason, ``away`` / ``load``)."""
     _require_case(actor, CASE_ASSIGN, case)
     case = _locked(case)
     if not case.is_open:
@@ -565,7 +570,20 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     previous = case.assigned_to
     if previous and previous.pk == assignee.pk:
         return case
-    meta = _give(case, actor, assignee, previous)
+    load = routing.workloads([assignee.pk], lock=True)[assignee.pk]
+    busy = routing.busy_reason(assignee, load)
+    if busy and not confirm_busy:
+        raise ServiceError(
+            "assignee_busy",
+            busy + " " + _("Centang “Tetap tugaskan” untuk tetap menugaskan."),
+            field="assignee",
+        )
+    overridden = (
+        {"busy": {"away": load.away, "open": load.open_cases, "capacity": load.capacity}}
+        if busy
+        else {}
+    )
+    meta = _give(case, actor, assignee, previous, **overridden)
     audit.record(  # last: the chain lock is held until COMMIT (see _locked)
         actor=actor, action=AuditAction.ASSIGN_CASE, obj=case, meta=meta
     )
@@ -603,12 +621,14 @@ class BulkAssignResult:
     refused: dict  # {case number or id: the reason}
 
 
-def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
+def case_assign_many(*, actor, case_ids, assignee, confirm_busy: bool = False) -> BulkAssignResult:
     """Give many cases of the queue to one agent or supervisor: each through ``case_assign``
     (its checks, log line, notification and its own ASSIGN_CASE audit row), each in a
     savepoint of one transaction, in primary-key order (the lock order of every writer). A
     case that is out of scope or missing is refused without saying which of the two; one
-    refused case leaves the others assigned."""
+    refused case leaves the others assigned. Without ``confirm_busy`` an agent who is away
+    is refused every case, and one at capacity takes cases until full (the rest refused with
+    the reason)."""
     import uuid as _uuid
 
     authz.require(actor, CASE_ASSIGN)
@@ -647,7 +667,9 @@ def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
             before = case.assigned_to_id
             try:
                 with transaction.atomic():
-                    case_assign(actor=actor, case=case, assignee=assignee)
+                    case_assign(
+                        actor=actor, case=case, assignee=assignee, confirm_busy=confirm_busy
+                    )
             except ServiceError as error:
                 refused[case.case_no] = error.message
                 continue

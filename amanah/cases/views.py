@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.cases import ojk, receipts, selectors, services
+from amanah.cases import ojk, receipts, routing, selectors, services
 from amanah.cases.forms import (
     CaseIntakeForm,
     CaseNumberForm,
@@ -222,7 +222,9 @@ def _detail_context(request, case, **forms):
             "assign": authz.has_perm(actor, CASE_ASSIGN),
             "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
         },
-        "handlers": services._eligible_handlers(case) if authz.has_perm(actor, CASE_ASSIGN) else [],
+        "handlers": routing.handler_options(services._eligible_handlers(case))
+        if authz.has_perm(actor, CASE_ASSIGN) and case.is_open
+        else [],
         "note_form": forms.get("note_form") or NoteForm(),
         "final_form": forms.get("final_form") or FinalResponseForm(),
         "close_form": forms.get("close_form") or CloseForm(),
@@ -350,7 +352,12 @@ def assign(request, case_id):
         )
         if assignee is None:
             raise ServiceError("assignee_invalid", _("Pilih petugas."))
-        services.case_assign(actor=request.user, case=case, assignee=assignee)
+        services.case_assign(
+            actor=request.user,
+            case=case,
+            assignee=assignee,
+            confirm_busy=data.get("confirm_busy") == "on",
+        )
         return _("Kasus ditugaskan ke %s.") % assignee.full_name
 
     return _act(request, case_id, CASE_ASSIGN, do_assign)
@@ -446,7 +453,7 @@ def queue(request):
             "now": timezone.now(),
             "can_export": authz.has_perm(request.user, CASE_EXPORT),
             "can_assign": authz.has_perm(request.user, CASE_ASSIGN),
-            "handlers": services.queue_handlers(request.user)
+            "handlers": routing.handler_options(services.queue_handlers(request.user))
             if authz.has_perm(request.user, CASE_ASSIGN)
             else [],
             "saved": [
@@ -484,6 +491,7 @@ def queue_assign(request):
             actor=request.user,
             case_ids=request.POST.getlist("case_ids")[: services.BULK_ASSIGN_MAX + 1],
             assignee=assignee,
+            confirm_busy=request.POST.get("confirm_busy") == "on",
         )
         text = _("%(n)d kasus ditugaskan ke %(who)s.") % {
             "n": result.assigned,
