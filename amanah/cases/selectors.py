@@ -144,7 +144,26 @@ def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[st
         rows = rows.filter(case_no=case_no)
     order = ("-updated_at", "id") if tab == MyTab.DONE else ("sla_due_at", "id")
     rows = rows.select_related("customer", "category", "assigned_to").order_by(*order)
-    return list(rows[:PAGE_SIZE]), {str(k): v for k, v in counts.items()}
+    return name_customers(actor, list(rows[:PAGE_SIZE])), {str(k): v for k, v in counts.items()}
+
+
+def name_customers(actor, cases: list[Case]) -> list[Case]:
+    """Set ``customer_shown`` on each case: the customer's name when the actor may open the
+    customer (their 360), masked otherwise — the case of a customer of another branch taken at
+    this office (intake at any branch), which its handlers see without seeing the customer.
+    ``customer_open`` says which (the page links the 360 only then). One query."""
+    from amanah.core.masking import mask_name
+    from amanah.customers.models import Customer
+
+    ids = {c.customer_id for c in cases}
+    if not ids:
+        return cases
+    open_ = set(Customer.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    for case in cases:
+        case.customer_open = case.customer_id in open_
+        name = case.customer.full_name
+        case.customer_shown = name if case.customer_open else mask_name(name)
+    return cases
 
 
 class Who(TextChoices):
@@ -207,7 +226,7 @@ def queue_page(
         .order_by("sla_due_at", "id")
     )
     more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = name_customers(actor, rows[:PAGE_SIZE])
     return rows, ((rows[-1].sla_due_at, str(rows[-1].id)) if more else None)
 
 

@@ -38,6 +38,7 @@ from amanah.cases.policies import (
     CASE_INTAKE_ANY_BRANCH,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
+    CASE_VIEW,
 )
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
@@ -609,6 +610,19 @@ def _give(case: Case, actor, assignee, previous, **extra) -> dict:
         ]
     )
     return meta
+
+
+def case_customer_name_reveal(*, actor, case: Case, reason: str) -> str:
+    """The name of the case's customer in clear for one of the case's handlers who may not
+    open the customer (intake at another branch: the page shows it masked) — for a stated
+    reason, with the reveal permission and rate limit, REVEAL_FIELD on the customer naming the
+    case (``iam.field_reveal_via``). The case must be in the actor's scope."""
+    from amanah.iam.services import field_reveal_via
+
+    authz.require(actor, CASE_VIEW, case)
+    return field_reveal_via(
+        actor=actor, obj=case.customer, field="full_name", reason=reason, via=case
+    )
 
 
 BULK_ASSIGN_MAX = 100

@@ -72,7 +72,9 @@ from amanah.customers.selectors import customer_for
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
+from amanah.iam.forms import ReasonForm
 from amanah.iam.models import Branch
+from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import available_transitions, moves_by_status
 
 
@@ -198,8 +200,11 @@ def _moves(actor, case) -> dict:
 def _detail_context(request, case, **forms):
     actor = request.user
     moves = _moves(actor, case)
+    selectors.name_customers(actor, [case])  # masked for a customer of another branch
     return {
         "case": case,
+        "can_reveal_name": not case.customer_open and authz.has_perm(actor, PII_REVEAL),
+        "reason_form": ReasonForm(),
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
@@ -371,6 +376,29 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+@requires(CASE_VIEW)
+@require_POST
+def reveal_customer_name(request, case_id):
+    """The name of a case's customer of another branch in clear, for a stated reason (htmx
+    swaps it in place; REVEAL_FIELD, the reveal rate limit); refusals as the 360's reveal."""
+    form = ReasonForm(request.POST)
+
+    def open_name():
+        case = selectors.case_for(actor=request.user, case_id=case_id)
+        name = services.case_customer_name_reveal(
+            actor=request.user, case=case, reason=form.cleaned_data["reason"]
+        )
+        return {"value": name}
+
+    return render_fragment(
+        request,
+        open_name,
+        template="iam/reveal.html",
+        form=form,
+        invalid=_("Tuliskan alasan (minimal 10 karakter)."),
+    )
 
 
 @requires(CASE_ASSIGN)
