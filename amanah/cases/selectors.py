@@ -171,7 +171,29 @@ class Who(TextChoices):
 
     MINE = "mine", gettext_lazy("Ditugaskan ke saya")
     UNASSIGNED = "unassigned", gettext_lazy("Belum ditugaskan")
-    TEAM = "team", gettext_lazy("Ditugaskan ke petugas lain (tim)")
+    TEAM = "team", gettext_lazy("Ditugaskan ke tim saya")
+
+
+def team_q(actor) -> Q:
+    """Who is in the actor's team, as a filter on users: the agents and supervisors whose home
+    branch is in the actor's scope (the whole bank's for a whole-bank scope), the members of
+    the routing rules of those branches (``RoutingRule.branch``: the branch's routing teams,
+    agents of other branches among them) and of the rules the actor is a member of — never
+    the actor. Subqueries, no list."""
+    from amanah.cases.models import RoutingMember
+    from amanah.core.roles import RoleKey as R
+
+    staff = User.objects.filter(is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR])
+    scope = authz.branch_scope(actor)
+    if not scope.all_branches:
+        staff = staff.filter(home_branch_id__in=list(scope.branch_ids))
+    teams = Q(rule_id__in=RoutingMember.objects.filter(user_id=actor.pk).values("rule_id"))
+    if scope.all_branches:
+        teams |= Q(rule__branch__isnull=False)
+    else:
+        teams |= Q(rule__branch_id__in=list(scope.branch_ids))
+    team_members = RoutingMember.objects.filter(teams).values("user_id")
+    return (Q(pk__in=staff.values("pk")) | Q(pk__in=team_members)) & ~Q(pk=actor.pk)
 
 
 def _who(cases: QuerySet[Case], who: str, actor) -> QuerySet[Case]:
@@ -180,7 +202,9 @@ def _who(cases: QuerySet[Case], who: str, actor) -> QuerySet[Case]:
     if who == Who.UNASSIGNED:
         return cases.filter(assigned_to__isnull=True)
     if who == Who.TEAM:
-        return cases.filter(assigned_to__isnull=False).exclude(assigned_to_id=actor.pk)
+        # A case of the actor's branches handled elsewhere (a complaint about one of their
+        # customers taken at another office) is not their team's.
+        return cases.filter(assigned_to_id__in=User.objects.filter(team_q(actor)).values("pk"))
     return cases
 
 
