@@ -263,8 +263,10 @@ class OjkPeriodForm(forms.Form):
 
 class RoutingRuleForm(forms.Form):
     """A routing rule (``cases.routing``): what it matches ("" = any), who takes the cases and
-    how. The members' round-robin order is the list's order (by name); one capacity for all.
-    The service checks everything again (a branch that went away, an agent who left)."""
+    how. The members' round-robin order is the list's order (by name); a default capacity for
+    all and, per ticked agent, an optional own capacity (``capacity_<user id>``, empty = the
+    default). The service checks everything again (a branch that went away, an agent who
+    left)."""
 
     name = forms.CharField(label=_("Nama aturan"), max_length=80)
     order = forms.IntegerField(
@@ -288,12 +290,24 @@ class RoutingRuleForm(forms.Form):
         label=_("Agen penerima"), widget=forms.CheckboxSelectMultiple
     )
     capacity = forms.IntegerField(
-        label=_("Kapasitas per agen (kasus terbuka)"), min_value=1, max_value=1000, initial=20
+        label=_("Kapasitas bawaan per agen (kasus terbuka)"),
+        min_value=1,
+        max_value=1000,
+        initial=20,
     )
     active = forms.BooleanField(label=_("Aktif"), required=False, initial=True)
 
-    def __init__(self, *args, candidates=(), **kwargs):
+    def __init__(self, *args, candidates=(), member_capacities=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.candidates = list(candidates)
+        for u in self.candidates:
+            self.fields[f"capacity_{u.pk}"] = forms.IntegerField(
+                label=_("Kapasitas %s") % u.full_name,
+                required=False,
+                min_value=1,
+                max_value=1000,
+                initial=(member_capacities or {}).get(str(u.pk)),
+            )
         from amanah.iam.models import Branch
 
         self.fields["category"].choices = [("", _("Semua kategori"))] + [
@@ -310,4 +324,20 @@ class RoutingRuleForm(forms.Form):
                 + (f" — {u.home_branch.code}" if u.home_branch_id else ""),
             )
             for u in candidates
+        ]
+
+    def member_rows(self):
+        """(candidate, ticked?, own capacity field) per candidate, in the list's order."""
+        chosen = {str(v) for v in (self["members"].value() or [])}
+        return [(u, str(u.pk) in chosen, self[f"capacity_{u.pk}"]) for u in self.candidates]
+
+    def member_inputs(self) -> list[tuple[str, int | None]]:
+        """(user id, own capacity or None) of the ticked agents, in the list's order."""
+        data = self.cleaned_data
+        chosen = set(data["members"])
+        # The round robin's order is the list's (by name), whatever order the post came in.
+        return [
+            (str(u.pk), data.get(f"capacity_{u.pk}"))
+            for u in self.candidates
+            if str(u.pk) in chosen
         ]

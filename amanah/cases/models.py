@@ -464,6 +464,9 @@ class RoutingRule(models.Model):
         max_length=12, choices=RoutingStrategy.choices, default=RoutingStrategy.ROUND_ROBIN
     )
     active = models.BooleanField(default=True)
+    # Open assigned cases an agent of this rule may hold before the rule passes them over,
+    # unless their ``RoutingMember.capacity`` says otherwise.
+    default_capacity = models.PositiveSmallIntegerField(default=20)
     last_position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
@@ -475,6 +478,9 @@ class RoutingRule(models.Model):
                 name="routing_rule_strategy_known",
                 condition=Q(strategy__in=["ROUND_ROBIN", "LEAST_LOADED"]),
             ),
+            models.CheckConstraint(
+                name="routing_rule_default_capacity_1", condition=Q(default_capacity__gte=1)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -483,12 +489,13 @@ class RoutingRule(models.Model):
 
 class RoutingMember(models.Model):
     """An agent taking the cases of a routing rule, at ``position`` (1..N, the round robin's
-    order) with at most ``capacity`` open cases assigned (any case, not only this rule's)."""
+    order) with at most ``effective_capacity`` open cases assigned (any case, not only this
+    rule's): their own ``capacity`` when set, else the rule's ``default_capacity``."""
 
     rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField()
-    capacity = models.PositiveSmallIntegerField(default=20)
+    capacity = models.PositiveSmallIntegerField(null=True, blank=True)  # None: the rule's default
 
     class Meta:
         ordering = ["rule", "position"]
@@ -501,3 +508,7 @@ class RoutingMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}#{self.position}"
+
+    @property
+    def effective_capacity(self) -> int:
+        return self.capacity if self.capacity is not None else self.rule.default_capacity

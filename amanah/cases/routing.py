@@ -2,10 +2,11 @@
 
 **Rules are data** (``RoutingRule``): category, channel, branch and priority (each may be
 "any") → a set of agents (``RoutingMember``, positions 1..N, each with a capacity of open
-cases) and a strategy, round robin or least loaded. The first active rule by ``order`` (then
-id) that matches the case wins; with none the case stays unassigned in its branch's queue,
-as before rules existed. ADMIN edits them on the routing page (``SLA_MANAGE``: the permission
-that manages every other piece of case configuration); each change goes through
+cases: the rule's ``default_capacity`` unless the member has their own) and a strategy,
+round robin or least loaded. The first active rule by ``order`` (then id) that matches the
+case wins; with none the case stays unassigned in its branch's queue, as before rules existed.
+ADMIN edits them on the routing page (``SLA_MANAGE``: the permission that manages every other
+piece of case configuration); each change goes through
 ``routing_rule_save`` / ``routing_rule_set_active`` and is audited CHANGE_WORKFLOW.
 
 **The hand-out** (``choose_assignee``) runs inside ``case_create``'s transaction, after the
@@ -27,8 +28,11 @@ saya" the next morning; its SLA clock runs on the branch's working time anyway.
 **Lock order** in ``case_create``: the case-number sequence row, then the rule row, then the
 audit chain (last, as in every service). Every hand-out of one rule queues on its row, so two
 never both fill an agent's last place or take the same turn. A supervisor's manual
-``case_assign`` does not take the rule's lock: capacity is a routing limit, not a ceiling on
-what a supervisor may decide.
+``case_assign`` takes the locks of the rules its assignee belongs to (``workloads(lock=True)``,
+in id order) before it reads their load, so a hand-out and a manual assignment never both
+take an agent's last place unseen; a manual assignment to an agent who is full or away is
+refused unless the supervisor confirms it ("tetap tugaskan"), and the confirmation is in the
+ASSIGN_CASE audit row.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,7 +127,12 @@ def choose_assignee(case: Case, *, at=None) -> Choice | None:
     rule = _locked_rule(case)
     if rule is None:
         return None
-    members = list(rule.members.values_list("position", "user_id", "capacity"))
+    members = [
+        (position, user_id, rule.default_capacity if capacity is None else capacity)
+        for position, user_id, capacity in rule.members.values_list(
+            "position", "user_id", "capacity"
+        )
+    ]
     if not members:
         return None
     user_of = {position: user_id for position, user_id, _cap in members}
@@ -157,9 +166,111 @@ def choose_assignee(case: Case, *, at=None) -> Choice | None:
 
 
 @dataclass(frozen=True)
+class Workload:
+    """An agent's open assigned cases against their routing capacity, and whether they are
+    away now (calendars) — what a supervisor sees before assigning by hand."""
+
+    open_cases: int
+    capacity: int | None  # the lowest of their active rules' capacities; None: in no rule
+    away: bool
+
+    @property
+    def full(self) -> bool:
+        return self.capacity is not None and self.open_cases >= self.capacity
+
+
+def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
+    """{user id: Workload} for ``user_ids``. An agent in several active rules has the lowest
+    of their capacities there (the strictest limit anyone set for them). ``lock``: the rules
+    the agents belong to are locked first (FOR NO KEY UPDATE, in id order), so the loads read
+    stay true until the caller's transaction commits (see the module docstring)."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if not user_ids:
+        return {}
+    at = at or timezone.now()
+    memberships = RoutingMember.objects.filter(user_id__in=user_ids, rule__active=True)
+    if lock:
+        list(
+            RoutingRule.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk__in=memberships.values("rule_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    capacity: dict = {}
+    for user_id, own, default in memberships.values_list(
+        "user_id", "capacity", "rule__default_capacity"
+    ):
+        value = default if own is None else own
+        capacity[user_id] = min(value, capacity.get(user_id, value))
+    load = dict(
+        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values_list("assigned_to_id")
+        .annotate(n=Count("id"))
+        .values_list("assigned_to_id", "n")
+    )
+    away = absent_user_ids(at, user_ids)
+    return {u: Workload(load.get(u, 0), capacity.get(u), u in away) for u in user_ids}
+
+
+def busy_reason(user, load: Workload) -> str:
+    """Why assigning ``user`` needs a confirmation ("" when it does not)."""
+    if load.away:
+        return _("%s sedang cuti/absen.") % user.full_name
+    if load.full:
+        return _("%(name)s sudah penuh (%(n)d dari %(cap)d kasus terbuka).") % {
+            "name": user.full_name,
+            "n": load.open_cases,
+            "cap": load.capacity,
+        }
+    return ""
+
+
+@dataclass(frozen=True)
+class HandlerOption:
+    """A person an assign dialog offers, with their load: the label says full or away."""
+
+    user: User
+    load: Workload
+
+    @property
+    def pk(self):
+        return self.user.pk
+
+    @property
+    def busy(self) -> bool:
+        return self.load.away or self.load.full
+
+    @property
+    def label(self) -> str:
+        name = self.user.full_name
+        if self.load.away:
+            return _("%s — cuti/absen") % name
+        if self.load.capacity is None:
+            return _("%(name)s — %(n)d kasus terbuka") % {"name": name, "n": self.load.open_cases}
+        if self.load.full:
+            return _("%(name)s — penuh (%(n)d/%(cap)d)") % {
+                "name": name,
+                "n": self.load.open_cases,
+                "cap": self.load.capacity,
+            }
+        return _("%(name)s — %(n)d/%(cap)d kasus") % {
+            "name": name,
+            "n": self.load.open_cases,
+            "cap": self.load.capacity,
+        }
+
+
+def handler_options(users) -> list[HandlerOption]:
+    """``users`` with their loads (one query each for capacities, loads and absences)."""
+    users = list(users)
+    loads = workloads([u.pk for u in users])
+    return [HandlerOption(u, loads[u.pk]) for u in users]
+
+
+@dataclass(frozen=True)
 class MemberInput:
     user_id: object
-    capacity: int = 20
+    capacity: int | None = None  # None: the rule's default capacity
 
 
 @dataclass(frozen=True)
@@ -172,6 +283,7 @@ class RuleInput:
     priority: str = ""
     strategy: str = RoutingStrategy.ROUND_ROBIN
     active: bool = True
+    default_capacity: int = 20
     members: tuple[MemberInput, ...] = ()  # in round-robin order: positions 1..N
 
 
@@ -202,6 +314,8 @@ def _checked(data: RuleInput) -> dict:
         raise ServiceError("priority_unknown", _("Prioritas tidak dikenal."), field="priority")
     if data.strategy not in RoutingStrategy.values:
         raise ServiceError("strategy_unknown", _("Pilih cara pembagian."), field="strategy")
+    if not _capacity_ok(data.default_capacity):
+        raise ServiceError("capacity_invalid", _("Kapasitas 1–1000."), field="capacity")
     return {
         "name": name,
         "order": data.order,
@@ -211,12 +325,17 @@ def _checked(data: RuleInput) -> dict:
         "priority": data.priority or "",
         "strategy": data.strategy,
         "active": bool(data.active),
+        "default_capacity": data.default_capacity,
     }
 
 
-def _checked_members(members, branch: Branch | None) -> list[tuple[User, int]]:
+def _capacity_ok(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CAPACITY
+
+
+def _checked_members(members, branch: Branch | None) -> list[tuple[User, int | None]]:
     """The members in order, each an active agent (of the rule's branch when it names one),
-    each once, each with a capacity 1–1000; at least one."""
+    each once, each with a capacity 1–1000 or none (the rule's default); at least one."""
     members = list(members or ())
     if not members:
         raise ServiceError(
@@ -228,10 +347,7 @@ def _checked_members(members, branch: Branch | None) -> list[tuple[User, int]]:
         )
     ids = []
     for member in members:
-        capacity = member.capacity
-        if not isinstance(capacity, int) or isinstance(capacity, bool):
-            raise ServiceError("capacity_invalid", _("Kapasitas 1–1000."), field="capacity")
-        if not 1 <= capacity <= MAX_CAPACITY:
+        if member.capacity is not None and not _capacity_ok(member.capacity):
             raise ServiceError("capacity_invalid", _("Kapasitas 1–1000."), field="capacity")
         ids.append(str(member.user_id))
     if len(set(ids)) != len(ids):
@@ -303,6 +419,9 @@ def routing_rule_save(*, actor, data: RuleInput, rule_id: int | None = None) -> 
             "priority": rule.priority,
             "strategy": rule.strategy,
             "members": len(members),
+            "default_capacity": rule.default_capacity,
+            # Who has their own capacity (usernames, not names): the change is traceable.
+            "capacities": {u.username: c for u, c in members if c is not None},
             "active": rule.active,
         },
     )
@@ -336,13 +455,19 @@ def routing_rule_list(*, actor) -> list[RoutingRule]:
     """Every rule in matching order, with its members (the routing page)."""
     authz.require(actor, SLA_MANAGE)
     return list(
-        RoutingRule.objects.select_related("category", "branch").prefetch_related("members__user")
+        RoutingRule.objects.select_related("category", "branch").prefetch_related(
+            Prefetch("members", RoutingMember.objects.select_related("user", "rule"))
+        )
     )
 
 
 def routing_rule_get(*, actor, rule_id: int) -> RoutingRule:
     authz.require(actor, SLA_MANAGE)
-    rule = RoutingRule.objects.filter(pk=rule_id).prefetch_related("members__user").first()
+    rule = (
+        RoutingRule.objects.filter(pk=rule_id)
+        .prefetch_related(Prefetch("members", RoutingMember.objects.select_related("user", "rule")))
+        .first()
+    )
     if rule is None:
         raise NotFound()
     return rule

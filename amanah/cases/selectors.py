@@ -144,7 +144,26 @@ def my_cases(*, actor, tab: str, case_no: str = "") -> tuple[list[Case], dict[st
         rows = rows.filter(case_no=case_no)
     order = ("-updated_at", "id") if tab == MyTab.DONE else ("sla_due_at", "id")
     rows = rows.select_related("customer", "category", "assigned_to").order_by(*order)
-    return list(rows[:PAGE_SIZE]), {str(k): v for k, v in counts.items()}
+    return name_customers(actor, list(rows[:PAGE_SIZE])), {str(k): v for k, v in counts.items()}
+
+
+def name_customers(actor, cases: list[Case]) -> list[Case]:
+    """Set ``customer_shown`` on each case: the customer's name when the actor may open the
+    customer (their 360), masked otherwise — the case of a customer of another branch taken at
+    this office (intake at any branch), which its handlers see without seeing the customer.
+    ``customer_open`` says which (the page links the 360 only then). One query."""
+    from amanah.core.masking import mask_name
+    from amanah.customers.models import Customer
+
+    ids = {c.customer_id for c in cases}
+    if not ids:
+        return cases
+    open_ = set(Customer.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    for case in cases:
+        case.customer_open = case.customer_id in open_
+        name = case.customer.full_name
+        case.customer_shown = name if case.customer_open else mask_name(name)
+    return cases
 
 
 class Who(TextChoices):
@@ -152,7 +171,29 @@ class Who(TextChoices):
 
     MINE = "mine", gettext_lazy("Ditugaskan ke saya")
     UNASSIGNED = "unassigned", gettext_lazy("Belum ditugaskan")
-    TEAM = "team", gettext_lazy("Ditugaskan ke petugas lain (tim)")
+    TEAM = "team", gettext_lazy("Ditugaskan ke tim saya")
+
+
+def team_q(actor) -> Q:
+    """Who is in the actor's team, as a filter on users: the agents and supervisors whose home
+    branch is in the actor's scope (the whole bank's for a whole-bank scope), the members of
+    the routing rules of those branches (``RoutingRule.branch``: the branch's routing teams,
+    agents of other branches among them) and of the rules the actor is a member of — never
+    the actor. Subqueries, no list."""
+    from amanah.cases.models import RoutingMember
+    from amanah.core.roles import RoleKey as R
+
+    staff = User.objects.filter(is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR])
+    scope = authz.branch_scope(actor)
+    if not scope.all_branches:
+        staff = staff.filter(home_branch_id__in=list(scope.branch_ids))
+    teams = Q(rule_id__in=RoutingMember.objects.filter(user_id=actor.pk).values("rule_id"))
+    if scope.all_branches:
+        teams |= Q(rule__branch__isnull=False)
+    else:
+        teams |= Q(rule__branch_id__in=list(scope.branch_ids))
+    team_members = RoutingMember.objects.filter(teams).values("user_id")
+    return (Q(pk__in=staff.values("pk")) | Q(pk__in=team_members)) & ~Q(pk=actor.pk)
 
 
 def _who(cases: QuerySet[Case], who: str, actor) -> QuerySet[Case]:
@@ -161,7 +202,9 @@ def _who(cases: QuerySet[Case], who: str, actor) -> QuerySet[Case]:
     if who == Who.UNASSIGNED:
         return cases.filter(assigned_to__isnull=True)
     if who == Who.TEAM:
-        return cases.filter(assigned_to__isnull=False).exclude(assigned_to_id=actor.pk)
+        # A case of the actor's branches handled elsewhere (a complaint about one of their
+        # customers taken at another office) is not their team's.
+        return cases.filter(assigned_to_id__in=User.objects.filter(team_q(actor)).values("pk"))
     return cases
 
 
@@ -207,7 +250,7 @@ def queue_page(
         .order_by("sla_due_at", "id")
     )
     more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = name_customers(actor, rows[:PAGE_SIZE])
     return rows, ((rows[-1].sla_due_at, str(rows[-1].id)) if more else None)
 
 

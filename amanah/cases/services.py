@@ -38,6 +38,7 @@ from amanah.cases.policies import (
     CASE_INTAKE_ANY_BRANCH,
     CASE_ROOT_CAUSE,
     CASE_UPDATE,
+    CASE_VIEW,
 )
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
@@ -545,8 +546,13 @@ def queue_handlers(actor) -> list:
 
 
 @transaction.atomic
-def case_assign(*, actor, case: Case, assignee) -> Case:
-    """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE."""
+def case_assign(*, actor, case: Case, assignee, confirm_busy: bool = False) -> Case:
+    """Give the case to an agent or supervisor of the case's branch; ASSIGN_CASE.
+
+    Someone away (calendars) or at their routing capacity (``routing.workloads``, read under
+    the locks of their rules) is refused with the reason unless ``confirm_busy`` — the
+    supervisor's "tetap tugaskan"; the audit row and the log line then say what was
+    overridden (``busy``: the reason, ``away`` / ``load``)."""
     _require_case(actor, CASE_ASSIGN, case)
     case = _locked(case)
     if not case.is_open:
@@ -565,7 +571,20 @@ def case_assign(*, actor, case: Case, assignee) -> Case:
     previous = case.assigned_to
     if previous and previous.pk == assignee.pk:
         return case
-    meta = _give(case, actor, assignee, previous)
+    load = routing.workloads([assignee.pk], lock=True)[assignee.pk]
+    busy = routing.busy_reason(assignee, load)
+    if busy and not confirm_busy:
+        raise ServiceError(
+            "assignee_busy",
+            busy + " " + _("Centang “Tetap tugaskan” untuk tetap menugaskan."),
+            field="assignee",
+        )
+    overridden = (
+        {"busy": {"away": load.away, "open": load.open_cases, "capacity": load.capacity}}
+        if busy
+        else {}
+    )
+    meta = _give(case, actor, assignee, previous, **overridden)
     audit.record(  # last: the chain lock is held until COMMIT (see _locked)
         actor=actor, action=AuditAction.ASSIGN_CASE, obj=case, meta=meta
     )
@@ -593,6 +612,19 @@ def _give(case: Case, actor, assignee, previous, **extra) -> dict:
     return meta
 
 
+def case_customer_name_reveal(*, actor, case: Case, reason: str) -> str:
+    """The name of the case's customer in clear for one of the case's handlers who may not
+    open the customer (intake at another branch: the page shows it masked) — for a stated
+    reason, with the reveal permission and rate limit, REVEAL_FIELD on the customer naming the
+    case (``iam.field_reveal_via``). The case must be in the actor's scope."""
+    from amanah.iam.services import field_reveal_via
+
+    authz.require(actor, CASE_VIEW, case)
+    return field_reveal_via(
+        actor=actor, obj=case.customer, field="full_name", reason=reason, via=case
+    )
+
+
 BULK_ASSIGN_MAX = 100
 
 
@@ -603,12 +635,14 @@ class BulkAssignResult:
     refused: dict  # {case number or id: the reason}
 
 
-def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
+def case_assign_many(*, actor, case_ids, assignee, confirm_busy: bool = False) -> BulkAssignResult:
     """Give many cases of the queue to one agent or supervisor: each through ``case_assign``
     (its checks, log line, notification and its own ASSIGN_CASE audit row), each in a
     savepoint of one transaction, in primary-key order (the lock order of every writer). A
     case that is out of scope or missing is refused without saying which of the two; one
-    refused case leaves the others assigned."""
+    refused case leaves the others assigned. Without ``confirm_busy`` an agent who is away
+    is refused every case, and one at capacity takes cases until full (the rest refused with
+    the reason)."""
     import uuid as _uuid
 
     authz.require(actor, CASE_ASSIGN)
@@ -647,7 +681,9 @@ def case_assign_many(*, actor, case_ids, assignee) -> BulkAssignResult:
             before = case.assigned_to_id
             try:
                 with transaction.atomic():
-                    case_assign(actor=actor, case=case, assignee=assignee)
+                    case_assign(
+                        actor=actor, case=case, assignee=assignee, confirm_busy=confirm_busy
+                    )
             except ServiceError as error:
                 refused[case.case_no] = error.message
                 continue

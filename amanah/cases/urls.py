@@ -5,6 +5,7 @@ from amanah.cases import views, views_routing
 app_name = "cases"
 urlpatterns = [
     path("mine/", views.mine, name="mine"),
+    path("<uuid:case_id>/reveal-name/", views.reveal_customer_name, name="reveal_customer_name"),
     path("find/", views.find, name="find"),
     path("queue/", views.queue, name="queue"),
     path("queue/export.csv", views.export, name="export"),

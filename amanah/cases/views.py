@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.cases import ojk, receipts, selectors, services
+from amanah.cases import ojk, receipts, routing, selectors, services
 from amanah.cases.forms import (
     CaseIntakeForm,
     CaseNumberForm,
@@ -72,7 +72,9 @@ from amanah.customers.selectors import customer_for
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
+from amanah.iam.forms import ReasonForm
 from amanah.iam.models import Branch
+from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import available_transitions, moves_by_status
 
 
@@ -198,8 +200,11 @@ def _moves(actor, case) -> dict:
 def _detail_context(request, case, **forms):
     actor = request.user
     moves = _moves(actor, case)
+    selectors.name_customers(actor, [case])  # masked for a customer of another branch
     return {
         "case": case,
+        "can_reveal_name": not case.customer_open and authz.has_perm(actor, PII_REVEAL),
+        "reason_form": ReasonForm(),
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
@@ -222,7 +227,9 @@ def _detail_context(request, case, **forms):
             "assign": authz.has_perm(actor, CASE_ASSIGN),
             "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
         },
-        "handlers": services._eligible_handlers(case) if authz.has_perm(actor, CASE_ASSIGN) else [],
+        "handlers": routing.handler_options(services._eligible_handlers(case))
+        if authz.has_perm(actor, CASE_ASSIGN) and case.is_open
+        else [],
         "note_form": forms.get("note_form") or NoteForm(),
         "final_form": forms.get("final_form") or FinalResponseForm(),
         "close_form": forms.get("close_form") or CloseForm(),
@@ -350,7 +357,12 @@ def assign(request, case_id):
         )
         if assignee is None:
             raise ServiceError("assignee_invalid", _("Pilih petugas."))
-        services.case_assign(actor=request.user, case=case, assignee=assignee)
+        services.case_assign(
+            actor=request.user,
+            case=case,
+            assignee=assignee,
+            confirm_busy=data.get("confirm_busy") == "on",
+        )
         return _("Kasus ditugaskan ke %s.") % assignee.full_name
 
     return _act(request, case_id, CASE_ASSIGN, do_assign)
@@ -364,6 +376,29 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+@requires(CASE_VIEW)
+@require_POST
+def reveal_customer_name(request, case_id):
+    """The name of a case's customer of another branch in clear, for a stated reason (htmx
+    swaps it in place; REVEAL_FIELD, the reveal rate limit); refusals as the 360's reveal."""
+    form = ReasonForm(request.POST)
+
+    def open_name():
+        case = selectors.case_for(actor=request.user, case_id=case_id)
+        name = services.case_customer_name_reveal(
+            actor=request.user, case=case, reason=form.cleaned_data["reason"]
+        )
+        return {"value": name}
+
+    return render_fragment(
+        request,
+        open_name,
+        template="iam/reveal.html",
+        form=form,
+        invalid=_("Tuliskan alasan (minimal 10 karakter)."),
+    )
 
 
 @requires(CASE_ASSIGN)
@@ -446,7 +481,7 @@ def queue(request):
             "now": timezone.now(),
             "can_export": authz.has_perm(request.user, CASE_EXPORT),
             "can_assign": authz.has_perm(request.user, CASE_ASSIGN),
-            "handlers": services.queue_handlers(request.user)
+            "handlers": routing.handler_options(services.queue_handlers(request.user))
             if authz.has_perm(request.user, CASE_ASSIGN)
             else [],
             "saved": [
@@ -484,6 +519,7 @@ def queue_assign(request):
             actor=request.user,
             case_ids=request.POST.getlist("case_ids")[: services.BULK_ASSIGN_MAX + 1],
             assignee=assignee,
+            confirm_busy=request.POST.get("confirm_busy") == "on",
         )
         text = _("%(n)d kasus ditugaskan ke %(who)s.") % {
             "n": result.assigned,

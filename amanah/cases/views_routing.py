@@ -38,17 +38,23 @@ def _initial(rule) -> dict:
         "priority": rule.priority,
         "strategy": rule.strategy,
         "members": [str(m.user_id) for m in members],
-        "capacity": max((m.capacity for m in members), default=20),
+        "capacity": rule.default_capacity,
         "active": rule.active,
     }
 
 
+FIXED_FIELDS = ("name", "order", "category", "channel", "branch", "priority", "strategy")
+FIXED_FIELDS += ("capacity", "active")  # the members and their capacities: a table of their own
+
+
 def _rule_form(request, rule=None):
     candidates = routing.routing_candidates(actor=request.user)
+    own = {str(m.user_id): m.capacity for m in rule.members.all()} if rule else None
     form = RoutingRuleForm(
         request.POST if request.method == "POST" else None,
         initial=_initial(rule) if rule else None,
         candidates=candidates,
+        member_capacities=own,
     )
 
     def save(d):
@@ -64,12 +70,15 @@ def _rule_form(request, rule=None):
                 priority=d["priority"],
                 strategy=d["strategy"],
                 active=d["active"],
-                members=tuple(routing.MemberInput(m, d["capacity"]) for m in d["members"]),
+                default_capacity=d["capacity"],
+                members=tuple(routing.MemberInput(m, c) for m, c in form.member_inputs()),
             ),
         )
         return Done(reverse("cases:routing_rules"), _("Aturan “%s” disimpan.") % saved.name)
 
-    return submit_form(request, form, save, template=TEMPLATE, context={"rule": rule})
+    return submit_form(
+        request, form, save, template=TEMPLATE, context={"rule": rule, "fixed_fields": FIXED_FIELDS}
+    )
 
 
 @requires(SLA_MANAGE)

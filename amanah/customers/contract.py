@@ -59,6 +59,9 @@ registry.merge_movers.register("customers.duplicate_flags", merge.close_duplicat
 for model, field, kind in (
     ("customers.Customer", "phone_e164", "phone"),
     ("customers.Customer", "email", "email"),
+    # shown masked only where the viewer may not open the customer (a case of another
+    # branch's customer taken at this office); revealed through the case (``field_reveal_via``)
+    ("customers.Customer", "full_name", "name"),
     ("customers.CustomerIdentifier", "id_value", "account"),
 ):
     registry.revealable_fields.register(

@@ -424,6 +424,38 @@ def _seed_desk(actor) -> None:
         )
 
 
+ROUTING_RULE_NAME = "Penipuan / scam → agen cabang kasus"
+
+
+def _routing_loaded() -> bool:
+    from amanah.cases.models import RoutingRule
+
+    return RoutingRule.objects.filter(name=ROUTING_RULE_NAME).exists()
+
+
+def _seed_routing(actor) -> None:
+    """A routing rule (cases.routing): every new FRAUD_SCAM complaint goes at once to the
+    least loaded agent covering the case's branch — Budi Harahap at MDN01, Sri Wahyuni Lubis at
+    PMS01 (a member not covering the case's branch is passed over); 20 open cases each. Added
+    after the seeded cases, so customer C's case keeps the agent who took it."""
+    from amanah.cases import routing
+
+    routing.routing_rule_save(
+        actor=actor,
+        data=routing.RuleInput(
+            name=ROUTING_RULE_NAME,
+            order=10,
+            category_code="FRAUD_SCAM",
+            strategy="LEAST_LOADED",
+            default_capacity=20,
+            members=tuple(
+                routing.MemberInput(User.objects.get(username=u).pk)
+                for u in ("agent", "agent2")
+            ),
+        ),
+    )
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
@@ -433,4 +465,5 @@ PARTS = [
     ("message templates", _templates_loaded, _seed_message_templates),
     ("transactions", _transactions_loaded, _seed_transactions),
     ("follow-up desk", _desk_loaded, _seed_desk),
+    ("routing", _routing_loaded, _seed_routing),
 ]

@@ -146,8 +146,12 @@ def verdict_choices():
 
 
 class MembersFilterForm(forms.Form):
-    """The member list's filters (GET): the verdict or reason, the branch code, the page."""
+    """The member list's filters (GET): the verdict or reason, the branch code, an exact CIF
+    or phone (never a name), the page."""
 
     verdict = forms.ChoiceField(label=_("Putusan"), choices=verdict_choices, required=False)
     branch = forms.CharField(label=_("Kode cabang"), required=False, max_length=10)
+    q = forms.CharField(
+        label=_("CIF atau no. telepon (lengkap)"), required=False, max_length=40, strip=True
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)

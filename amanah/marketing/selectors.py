@@ -3,11 +3,21 @@ segment's members with the hard gate's verdict — masked (name initials and bra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core import ratelimit
+from amanah.core.errors import RateLimited, ServiceError
 from amanah.core.masking import mask
+from amanah.customers.models import IdentifierType
+from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
 from amanah.marketing.models import (
     OUTCOME_TYPES,
@@ -69,16 +79,69 @@ class Member:
     reason_label: str
 
 
+def _member_key(term: str) -> Q:
+    """The members whose CIF or phone is exactly ``term`` — never a name or a part of a
+    number: the list says who is left out of a campaign and why, not who banks here."""
+    term = " ".join((term or "").split())
+    found = Q(pk__in=[])
+    usable = False
+    key = re.sub(r"[\s\-.]", "", term).upper()
+    # A CIF has digits: a word alone (a name) is refused, not looked up as a CIF.
+    if 3 <= len(key) <= 40 and key.isascii() and key.isalnum() and any(c.isdigit() for c in key):
+        found |= Q(
+            customer__identifiers__id_type=IdentifierType.CIF, customer__identifiers__id_value=key
+        )
+        usable = True
+    if looks_like_phone(term):
+        try:
+            found |= Q(customer__phone_e164=normalize_phone(term))
+            usable = True
+        except ServiceError:
+            pass
+    if not usable:
+        raise ServiceError(
+            "query_invalid", _("Ketik CIF atau nomor telepon lengkap (bukan nama)."), field="q"
+        )
+    return found
+
+
+def _search_checked(actor, campaign: Campaign, term: str) -> Q:
+    """The search's filter, rate-limited like the customer search and audited as
+    SEARCH_CUSTOMER with a keyed hash of the term (never the term)."""
+    found = _member_key(term)
+    with transaction.atomic():
+        decision = ratelimit.hit(
+            f"campaign-member-search:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
+                retry_after=decision.retry_after,
+            )
+        audit.record(
+            actor=actor,
+            action=AuditAction.SEARCH_CUSTOMER,
+            object_type="CAMPAIGN_MEMBERS",
+            object_id=str(campaign.pk),
+            meta={"query_hash": audit.keyed_hash(term)},
+        )
+    return found
+
+
 def campaign_members(
-    *, actor, campaign: Campaign, verdict: str = "", branch: str = "", page: int = 1
+    *, actor, campaign: Campaign, verdict: str = "", branch: str = "", q: str = "", page: int = 1
 ) -> dict:
     """The customers the campaign's segment matched at the last eligibility check, with the
     hard gate's verdict and reason, ``MEMBERS_PAGE`` a page in customer order (the unique
     index on campaign and customer). ``verdict``: ``ELIGIBLE`` or a reason code; ``branch``: a
     branch code. Customers outside the segment are not members and never listed. Only the
-    masked name and the branch code are shown: who is left out and why, not who they are."""
+    masked name and the branch code are shown: who is left out and why, not who they are.
+    ``q``: an exact CIF or phone number (``_member_key``; a name is refused), for "why was
+    this customer left out?" — rate-limited and audited."""
     authz.require(actor, CAMPAIGN_MEMBERS_VIEW, campaign)
     rows = CampaignEligibility.objects.filter(campaign=campaign, in_segment=True)
+    if q:
+        rows = rows.filter(_search_checked(actor, campaign, q)).distinct()
     if verdict == ELIGIBLE:
         rows = rows.filter(is_eligible=True)
     elif verdict:

@@ -148,6 +148,7 @@ def campaign_members(request, campaign_id):
             campaign=campaign,
             verdict=d["verdict"],
             branch=d["branch"],
+            q=d["q"],
             page=d["page"] or 1,
         )
 

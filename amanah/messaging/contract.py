@@ -226,7 +226,8 @@ declare_workflow(
 # --------------------------------------------------------------------------- notices
 # What the hub sends when something happens below it (``messaging.notices``): the case receipt
 # and status updates to the customer (deferred: never a condition of the case's change), the
-# SLA digest to staff (deferred), merge and template approvals to staff (in the decision).
+# SLA digest to staff (deferred), merge and template approvals to staff (in the decision), and
+# a complaint taken at another office to its customer's home-branch supervisors (in the intake).
 
 # A case's number names its messages' source on the Komunikasi tab, for cases the actor may
 # open only (cases sits below messaging: its published reader is registered here).
@@ -234,6 +235,7 @@ register_source_labels(MessageSource.CASE, case_numbers, scoped=True)
 
 events.declare(notices.CASE_NOTICE_DUE)
 events.on("cases.case_created", notices.case_receipt, deferred=True)
+events.on("cases.case_created", notices.intake_elsewhere)
 events.on("cases.case.transitioned", notices.case_moved)
 events.on(notices.CASE_NOTICE_DUE, notices.case_notice_send, deferred=True)
 events.on("cases.sla_digest", notices.sla_digest, deferred=True)

@@ -278,6 +278,31 @@ def _in_app_and_push(*, actor, notices: list[tuple], **key) -> dict:
     return result
 
 
+# a complaint taken at another office → the supervisors of the customer's home branch
+
+
+def intake_elsewhere(*, actor, case: Case) -> None:
+    """Synchronous, on ``cases.case_created``: a complaint registered at another branch for a
+    customer of this one (``Case.customer_branch``, intake at any office) → IN_APP to whoever
+    assigns cases at the customer's home branch (``case.assign``: its supervisors), in the
+    creation's transaction. The title names the case and the receiving branch, never the
+    customer; the case page is theirs to open (the home branch sees the case)."""
+    from amanah.cases.policies import CASE_ASSIGN
+
+    if not case.customer_branch_id:
+        return
+    approval_notify(
+        actor=actor,
+        users=holders_of(CASE_ASSIGN, branch_ids=[case.customer_branch_id]),
+        title=_("Pengaduan nasabah cabang Anda dicatat di %(branch)s: %(case_no)s")
+        % {"branch": case.branch, "case_no": case.case_no},
+        url=reverse("cases:detail", args=[case.pk]),
+        source=MessageSource.CASE,
+        source_id=case.pk,
+        step="intake-elsewhere",
+    )
+
+
 # customers' merges: proposed → the approvers of both customers' branches; decided → proposer
 
 

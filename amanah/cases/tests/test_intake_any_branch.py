@@ -202,3 +202,45 @@ def test_an_unclear_receiving_branch_is_refused(make_user, far_customer, branch_
             any_branch=True,
         )
     assert refused.value.code == "no_receiving_branch"
+
+
+def test_the_receiving_branch_sees_the_customer_masked_and_a_supervisor_may_reveal_it(
+    agent, far_customer, make_user, branch_a, branch_b, system
+):
+    case = _register(agent, far_customer)
+    for url in (
+        reverse("cases:detail", args=[case.pk]),
+        reverse("cases:mine") + "?tab=created",
+    ):
+        html = sign_in(Client(), agent).get(url).content.decode()
+        assert "S*** A*** N***" in html and "Siti" not in html, url
+    detail = sign_in(Client(), agent).get(reverse("cases:detail", args=[case.pk]))
+    html = detail.content.decode()
+    assert 'data-testid="case-customer-masked"' in html
+    assert reverse("customer360:workspace", args=[far_customer.pk]) not in html
+    assert 'data-testid="reveal-name-form"' not in html  # agents do not reveal
+    url = reverse("cases:reveal_customer_name", args=[case.pk])
+    assert (
+        sign_in(Client(), agent).post(url, {"reason": "konfirmasi nama pengadu"}).status_code == 403
+    )
+
+    receiving_supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    client = sign_in(Client(), receiving_supervisor)
+    queue = client.get(reverse("cases:queue")).content.decode()
+    assert "S*** A*** N***" in queue and "Siti" not in queue
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-testid="reveal-name-form"' in page and "Siti" not in page
+    refused = client.post(url, {"reason": "x"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400 and "Siti" not in refused.content.decode()
+    opened = client.post(url, {"reason": "konfirmasi nama pengadu"}, HTTP_HX_REQUEST="true")
+    assert opened.status_code == 200 and "Siti Aminah Nasution" in opened.content.decode()
+    row = AuditLog.objects.get(action="REVEAL_FIELD", object_id=str(far_customer.pk))
+    assert row.meta["field"] == "full_name" and row.meta["via_id"] == str(case.pk)
+
+    home_supervisor = make_user(R.SUPERVISOR, branches=[branch_b])  # their own customer
+    home = sign_in(Client(), home_supervisor).get(reverse("cases:detail", args=[case.pk]))
+    assert "Siti Aminah Nasution" in home.content.decode()
+    outside = make_user(R.SUPERVISOR, branches=[system_branch(system)])
+    refused = sign_in(Client(), outside).post(url, {"reason": "konfirmasi nama pengadu"})
+    assert refused.status_code == 404
+    assert AuditLog.objects.filter(action="REVEAL_FIELD").count() == 1

@@ -37,6 +37,34 @@ def test_the_queue_filters_by_whose_cases(three, supervisor, who):
     assert _numbers(page) == {three[who].case_no}
 
 
+def test_team_means_staff_of_my_branches_and_their_routing_teams_not_anyone_else(
+    three, supervisor, agent, make_user, branch_a, branch_b, system
+):
+    """A case of the supervisor's branch handled by someone of another branch is not "team"
+    until that person joins a routing rule of the supervisor's branch."""
+    from amanah.cases import routing
+
+    helper = make_user(R.AGENT, branches=[branch_b, branch_a], username="bantu")  # home: B
+    handled_far = three["unassigned"]
+    cases.case_assign(actor=supervisor, case=handled_far, assignee=helper)
+    client = sign_in(Client(), supervisor)
+    team = _numbers(client.get(reverse("cases:queue"), {"who": "team"}))
+    assert team == {three["team"].case_no}  # the agent's, not the other branch's helper's
+    routing.routing_rule_save(
+        actor=system,
+        data=routing.RuleInput(
+            name="Tim Medan",
+            branch_code=branch_a.code,
+            members=(routing.MemberInput(agent.pk), routing.MemberInput(helper.pk)),
+        ),
+    )
+    team = _numbers(client.get(reverse("cases:queue"), {"who": "team"}))
+    assert team == {three["team"].case_no, handled_far.case_no}
+    assert three["mine"].case_no not in team  # never one's own
+    outsider = make_user(R.SUPERVISOR, branches=[branch_b])
+    assert not _numbers(sign_in(Client(), outsider).get(reverse("cases:queue"), {"who": "team"}))
+
+
 def test_everyone_and_hostile_filters(three, supervisor):
     client = sign_in(Client(), supervisor)
     assert _numbers(client.get(reverse("cases:queue"))) == {c.case_no for c in three.values()}

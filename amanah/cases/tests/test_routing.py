@@ -114,6 +114,60 @@ def test_round_robin_skips_agents_away_and_at_capacity(open_case, agents, rule, 
     assert open_case().assigned_to is None
 
 
+def test_each_member_has_their_own_capacity_or_the_rule_default(open_case, agents, system):
+    routing.routing_rule_save(
+        actor=system,
+        data=routing.RuleInput(
+            name="Per agen",
+            default_capacity=1,
+            members=(
+                routing.MemberInput(agents[0].pk),  # the rule's default: one case
+                routing.MemberInput(agents[1].pk, 3),  # their own: three
+            ),
+        ),
+    )
+    made = [open_case() for _ in range(4)]
+    # rr1 is full after one; rr2 takes the rest up to their own three.
+    assert assignees(made) == ["rr1", "rr2", "rr2", "rr2"]
+    assert open_case().assigned_to is None
+    loads = routing.workloads([agents[0].pk, agents[1].pk, agents[2].pk])
+    assert (loads[agents[0].pk].open_cases, loads[agents[0].pk].capacity) == (1, 1)
+    assert (loads[agents[1].pk].open_cases, loads[agents[1].pk].capacity) == (3, 3)
+    assert loads[agents[0].pk].full and loads[agents[1].pk].full
+    assert loads[agents[2].pk].capacity is None and not loads[agents[2].pk].full  # in no rule
+
+
+def test_an_agent_in_two_rules_has_the_lower_capacity(agents, system):
+    for name, capacity in [("A", 5), ("B", 2)]:
+        routing.routing_rule_save(
+            actor=system,
+            data=routing.RuleInput(
+                name=name, members=(routing.MemberInput(agents[0].pk, capacity),)
+            ),
+        )
+    assert routing.workloads([agents[0].pk])[agents[0].pk].capacity == 2
+
+
+def test_a_capacity_change_per_member_is_audited(agents, rule, system):
+    made = rule(agents[:2])
+    routing.routing_rule_save(
+        actor=system,
+        rule_id=made.pk,
+        data=routing.RuleInput(
+            name=made.name,
+            default_capacity=7,
+            members=(routing.MemberInput(agents[0].pk), routing.MemberInput(agents[1].pk, 4)),
+        ),
+    )
+    row = AuditLog.objects.filter(object_type="cases.RoutingRule", action="CHANGE_WORKFLOW").latest(
+        "id"
+    )
+    assert row.meta["default_capacity"] == 7
+    assert row.meta["capacities"] == {"rr2": 4}
+    made.refresh_from_db()
+    assert [m.effective_capacity for m in made.members.all()] == [7, 4]
+
+
 def test_an_agent_outside_the_case_branch_or_inactive_is_skipped(
     open_case, agents, rule, make_user, branch_b, system
 ):
@@ -271,7 +325,8 @@ def test_admin_lists_creates_and_switches_off_a_rule_on_the_page(signed_in, agen
     assert response.status_code == 303
     made = RoutingRule.objects.get()
     assert (made.category_id, made.branch_id, made.active) == ("TRX_FAIL", branch_a.pk, True)
-    assert [(m.user_id, m.position, m.capacity) for m in made.members.all()] == [
+    assert made.default_capacity == 15
+    assert [(m.user_id, m.position, m.effective_capacity) for m in made.members.all()] == [
         (agents[0].pk, 1, 15),
         (agents[1].pk, 2, 15),
     ]
@@ -284,6 +339,53 @@ def test_admin_lists_creates_and_switches_off_a_rule_on_the_page(signed_in, agen
     assert not made.active
     changes = AuditLog.objects.filter(object_type="cases.RoutingRule", action="CHANGE_WORKFLOW")
     assert changes.count() == 2
+
+
+def test_the_page_sets_a_capacity_per_agent_in_name_order(signed_in, make_user, branch_a, system):
+    zed = make_user(R.AGENT, branches=[branch_a], username="zed", full_name="Zainal Abidin")
+    ani = make_user(R.AGENT, branches=[branch_a], username="ani", full_name="Ani Lestari")
+    client, _admin = signed_in(R.ADMIN)
+    form = client.get(reverse("cases:routing_rule_new")).content.decode()
+    assert f'name="capacity_{ani.pk}"' in form
+    assert form.index("Ani Lestari") < form.index("Zainal Abidin")  # listed by name
+    response = client.post(
+        reverse("cases:routing_rule_new"),
+        {
+            "name": "Per agen",
+            "order": "10",
+            "strategy": "LEAST_LOADED",
+            # posted out of order: the positions still follow the names
+            "members": [str(zed.pk), str(ani.pk)],
+            "capacity": "10",
+            f"capacity_{zed.pk}": "3",
+            f"capacity_{ani.pk}": "",
+        },
+    )
+    assert response.status_code == 303
+    made = RoutingRule.objects.get()
+    assert made.default_capacity == 10
+    assert [(m.user_id, m.position, m.capacity) for m in made.members.all()] == [
+        (ani.pk, 1, None),
+        (zed.pk, 2, 3),
+    ]
+    edit = client.get(reverse("cases:routing_rule_edit", args=[made.pk])).content.decode()
+    assert f'name="capacity_{zed.pk}" min="1" max="1000" value="3"' in edit
+    listing = client.get(reverse("cases:routing_rules")).content.decode()
+    assert "maks. 3 kasus, kapasitas sendiri" in listing and "maks. 10 kasus)" in listing
+    bad = client.post(
+        reverse("cases:routing_rule_edit", args=[made.pk]),
+        {
+            "name": "Per agen",
+            "order": "10",
+            "strategy": "LEAST_LOADED",
+            "members": [str(zed.pk)],
+            "capacity": "10",
+            f"capacity_{zed.pk}": "0",
+        },
+    )
+    assert bad.status_code == 400 and b"form-error" in bad.content
+    made.refresh_from_db()
+    assert made.members.count() == 2
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
             "message templates",
             "transactions",
             "follow-up desk",
+            "routing",
         ]
     }
     assert verify_chain().ok
@@ -108,3 +109,36 @@ def test_the_demo_desk_goes_round_its_two_agents(db, settings):
     assert agents == ["agent", "agent2"]
     held = Member.objects.order_by("id").values_list("current_agent__user__username", flat=True)
     assert list(held) == ["agent", "agent2", "agent", "agent2"]
+
+
+def test_a_new_fraud_complaint_is_routed_to_an_agent_of_its_branch(db):
+    """The demo's routing rule: FRAUD_SCAM goes at once to the least loaded agent covering the
+    case's branch; another category still waits in the branch's queue."""
+    from amanah.cases import services as cases
+    from amanah.cases.models import RoutingRule
+    from amanah.customers.models import Customer
+
+    demo_seed()
+    rule = RoutingRule.objects.get()
+    assert (rule.category_id, rule.strategy, rule.active) == ("FRAUD_SCAM", "LEAST_LOADED", True)
+    supervisor = User.objects.get(username="supervisor")
+    supervisor.active_role = RoleKey.SUPERVISOR
+    customer_a = Customer.objects.get(identifiers__id_value="CIF1000001")
+
+    def complaint(category):
+        return cases.case_create(
+            actor=supervisor,
+            data=cases.CaseInput(
+                customer=customer_a,
+                channel="CALL_CENTER",
+                category_code=category,
+                priority="HIGH",
+                description="Nasabah ditelepon orang yang mengaku petugas bank dan diminta OTP.",
+            ),
+        )
+
+    fraud = complaint("FRAUD_SCAM")
+    assert fraud.assigned_to.username == "agent"  # MDN01's agent; agent2 covers PMS01 only
+    assert complaint("TRX_FAIL").assigned_to is None
+    assert demo_seed() == []  # the rule is not added twice
+    assert RoutingRule.objects.count() == 1

@@ -147,7 +147,10 @@ def test_the_demo_script(page, base, demo):
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=assign-form]")
     assert page.url.split("?")[0] == case_url.split("?")[0]
-    page.select_option("[data-testid=assign-form] select", label="Budi Harahap")
+    # each option names the agent with their load ("Budi Harahap — 2/20 kasus")
+    budi = page.locator("[data-testid=assign-form] option", has_text="Budi Harahap")
+    assert "/20 kasus" in budi.inner_text()  # the demo's routing rule gives him a capacity
+    page.select_option("[data-testid=assign-form] select", value=budi.get_attribute("value"))
     page.click("[data-testid=assign-form] button[type=submit]")
     page.wait_for_selector("text=ditugaskan")
     # a reply to the customer goes out through the hub (an internal note would not)

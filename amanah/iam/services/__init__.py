@@ -23,6 +23,7 @@ from amanah.iam.services.branches import (
 )
 from amanah.iam.services.fields import (
     field_reveal,
+    field_reveal_via,
     masked,
 )
 from amanah.iam.services.rbac import (
@@ -59,6 +60,7 @@ __all__ = [
     "branch_save",
     "default_role",
     "field_reveal",
+    "field_reveal_via",
     "masked",
     "mfa_enrol_confirm",
     "mfa_enrol_start",

@@ -66,3 +66,34 @@ def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
         meta={"field": field, "reason": reason[:300]},
     )
     return getattr(obj, field)
+
+
+@transaction.atomic
+def field_reveal_via(*, actor: User, obj, field: str, reason: str, via) -> str:
+    """``field_reveal`` for someone who may not open ``obj`` itself but handles ``via``, a
+    record in their scope that belongs to it (a case taken at this office for a customer of
+    another branch: its handlers see the customer masked). The caller states that ``via``
+    belongs to ``obj``; here: the field is revealable, the actor holds its permission and has
+    ``via`` in scope, a reason, the same rate limit; REVEAL_FIELD on ``obj`` naming ``via``."""
+    entry = _revealable(obj, field)
+    if entry is None:
+        raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
+    authz.require(actor, entry.permission, via)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="reason"
+        )
+    _check_reveal_rate(actor)
+    audit.record(
+        actor=actor,
+        action=AuditAction.REVEAL_FIELD,
+        obj=obj,
+        meta={
+            "field": field,
+            "reason": reason[:300],
+            "via": via._meta.label,
+            "via_id": str(via.pk),
+        },
+    )
+    return getattr(obj, field)

@@ -91,3 +91,37 @@ def test_a_missing_campaign_is_a_404(marketer, db):  # noqa: F811
     client = sign_in(Client(), marketer)
     response = client.get("/marketing/campaigns/00000000-0000-0000-0000-000000000000/members/")
     assert response.status_code == 404
+
+
+def test_a_member_is_found_by_exact_cif_or_phone_never_by_name(
+    evaluated,
+    marketer,  # noqa: F811
+):
+    """Search by an exact CIF or phone (the name stays masked; a name or a part of a number is
+    refused or finds nobody); each search audited with a hash of the term, never the term."""
+    from amanah.audit.models import AuditLog
+    from amanah.customers.models import Customer, CustomerIdentifier
+
+    siti = Customer.objects.get(full_name="Siti Aminah")
+    # Her CIF, as the core banking sync would attach it (identifiers are not edited here).
+    CustomerIdentifier.objects.create(
+        customer=siti, id_type="CIF", id_value="CIF7700002", is_primary=True
+    )
+    client = sign_in(Client(), marketer)
+    for term in ("CIF7700002", "cif 770 0002", siti.phone_e164, "0" + siti.phone_e164[3:]):
+        page = client.get(_url(evaluated), {"q": term}).content.decode()
+        assert _rows(page) == 1, term
+        table = page[page.index('data-testid="members"') : page.index("</table>")]
+        assert "S*** A***" in table and "Siti" not in table and siti.phone_e164 not in table
+    for term in ("CIF770000", siti.phone_e164[:-2], "CIF0000000"):
+        assert _rows(client.get(_url(evaluated), {"q": term}).content.decode()) == 0, term
+    audits = AuditLog.objects.filter(action="SEARCH_CUSTOMER", object_type="CAMPAIGN_MEMBERS")
+    assert audits.count() == 7
+    assert all("CIF77" not in str(a.meta) and a.meta["query_hash"] for a in audits)
+    for bad in ("Siti Aminah", "S*** A***", "x" * 41, "ab", "CIF\x00123"):
+        response = client.get(_url(evaluated), {"q": bad})
+        assert response.status_code == 400, bad
+        assert 'data-testid="member"' not in response.content.decode()
+    # combined with a verdict filter
+    page = client.get(_url(evaluated), {"q": "CIF7700002", "verdict": "NO_CONSENT"})
+    assert _rows(page.content.decode()) == 0
