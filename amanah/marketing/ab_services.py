@@ -141,7 +141,7 @@ def _clean_variants(campaign: Campaign, variants: list[dict]) -> list[dict]:
     if sum(v["split"] for v in cleaned) != 100:
         _bad(
             "split_sum",
-            _("Porsi semua varian harus berjumlah 100 % (sekarang %(sum)d %%).")
+            _("Porsi semua varian harus berjumlah 100%% (sekarang %(sum)d%%).")
             % {"sum": sum(v["split"] for v in cleaned)},
             "split",
         )
@@ -333,9 +333,8 @@ def lock_range_params(batch: CampaignBatch) -> list:
 def _plan_range(campaign: Campaign, variant: str, lo: int, hi: int) -> list[int]:
     from amanah.marketing.sending import BATCH_SIZE
 
-    first = (
-        CampaignBatch.objects.filter(campaign=campaign).aggregate(m=Max("number"))["m"] or -1
-    ) + 1
+    last = CampaignBatch.objects.filter(campaign=campaign).aggregate(m=Max("number"))["m"]
+    first = 0 if last is None else last + 1
     key = str(campaign.pk)
     with connection.cursor() as cursor:
         cursor.execute(

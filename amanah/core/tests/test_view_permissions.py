@@ -450,6 +450,11 @@ CASES = [
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
     ),
     ViewCase(
+        "marketing:campaign_abtest",
+        "campaign.manage",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
         "marketing:campaign_progress",
         "campaign.view",
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
