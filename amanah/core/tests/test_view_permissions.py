@@ -474,6 +474,11 @@ CASES = [
         kwargs=lambda w: {"template_id": w["message_template"].pk},
     ),
     ViewCase(
+        "messaging:template_design",
+        "message_template.manage",
+        kwargs=lambda w: {"template_id": w["message_template_email"].pk},
+    ),
+    ViewCase(
         "messaging:version_save",
         "message_template.manage",
         method="post",
@@ -881,7 +886,16 @@ def _messaging_world(system) -> dict:
         name="Kabar kasus",
         text="Kasus {{case.case_no}}: {{case.status}}",
     )
-    return {"message_template": template}
+    email = template_services.template_create(
+        actor=system,
+        key="case.status",
+        channel="EMAIL",
+        purpose="SERVICE",
+        name="Kabar kasus (email)",
+        subject="Kasus {{case.case_no}}",
+        text="Kasus {{case.case_no}}: {{case.status}}",
+    )
+    return {"message_template": template, "message_template_email": email}
 
 
 def _routing_rule(w: dict) -> int:
