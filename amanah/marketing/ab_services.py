@@ -485,7 +485,7 @@ def campaign_abtest_decide(
         },
     )
     if test.winner and test.rollout == AbRollout.AUTO:
-        _rollout(actor, campaign, test, test.winner, at)
+        _rollout(actor, campaign, test, test.winner, at, automatic=True)
     return decision
 
 
@@ -513,10 +513,12 @@ def campaign_abtest_rollout(
         )
     if not CampaignVariant.objects.filter(campaign=campaign, key=variant).exists():
         _bad("variant_unknown", _("Pilih salah satu varian uji."), "variant")
-    return _rollout(actor, campaign, test, variant, at or timezone.now())
+    return _rollout(actor, campaign, test, variant, at or timezone.now(), automatic=False)
 
 
-def _rollout(actor, campaign: Campaign, test: CampaignAbTest, key: str, at: datetime) -> int:
+def _rollout(
+    actor, campaign: Campaign, test: CampaignAbTest, key: str, at: datetime, *, automatic: bool
+) -> int:
     from amanah.marketing.sending import finish_if_last
 
     if test.rolled_out_at is not None:
@@ -540,7 +542,7 @@ def _rollout(actor, campaign: Campaign, test: CampaignAbTest, key: str, at: date
         meta={
             "variant": key,
             "statistical_winner": test.winner,
-            "automatic": actor is DECIDER,
+            "automatic": automatic,
             "batches": len(numbers),
         },
     )

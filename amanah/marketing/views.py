@@ -216,7 +216,11 @@ def _confirm_send(request, campaign: Campaign):
     return render(
         request,
         "marketing/campaign_confirm.html",
-        {"campaign": campaign, "report": selectors.campaign_report(campaign)},
+        {
+            "campaign": campaign,
+            "report": selectors.campaign_report(campaign),
+            "ab": selectors.abtest_summary(campaign),
+        },
     )
 
 

@@ -407,3 +407,18 @@ def test_the_campaign_page_shows_the_plan_the_counts_and_no_early_winner(
     response = client.post(reverse("marketing:campaign_action", args=[campaign.pk, "ab-decide"]))
     assert response.status_code == 303
     assert CampaignAbTest.objects.get(campaign=campaign).decided_at is None
+
+
+def test_the_send_confirmation_says_only_the_test_audience_goes_now(
+    system, make_user, crowd, templates
+):
+    campaign = _draft(system)
+    _configure(system, campaign)
+    mkt.campaign_submit(actor=system, campaign=campaign)
+    mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
+    mkt.campaign_evaluate(actor=system, campaign=campaign)
+    client = sign_in(Client(), make_user(R.MARKETING))
+    page = client.post(reverse("marketing:campaign_action", args=[campaign.pk, "execute"]))
+    assert page.status_code == 200
+    assert 'data-testid="confirm-abtest"' in page.content.decode()
+    assert "60%" in page.content.decode()
