@@ -2,7 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.customers.models import CustomerSegment, CustomerStatus
-from amanah.marketing.models import SENDABLE_CHANNELS, CampaignChannel, Segment
+from amanah.marketing.ab_services import VARIANT_KEYS
+from amanah.marketing.models import (
+    SENDABLE_CHANNELS,
+    AbMetric,
+    AbRollout,
+    CampaignChannel,
+    Segment,
+)
 from amanah.messaging.contract import Purpose
 from amanah.messaging.selectors import approved_templates
 
@@ -155,3 +162,93 @@ class MembersFilterForm(forms.Form):
         label=_("CIF atau no. telepon (lengkap)"), required=False, max_length=40, strip=True
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+class AbTestForm(forms.Form):
+    """A campaign's A/B test: the test itself and up to four variant rows (A is the control;
+    a row without a split is left out). The service checks everything and names the field."""
+
+    metric = forms.ChoiceField(label=_("Metrik pemenang"), choices=AbMetric.choices)
+    test_percent = forms.IntegerField(
+        label=_("Porsi audiens untuk uji (%)"),
+        initial=20,
+        help_text=_("Sisanya menerima varian pemenang setelah uji diputuskan."),
+    )
+    min_duration_hours = forms.IntegerField(
+        label=_("Durasi minimal (jam)"), initial=24, help_text=_("Minimal 24 jam.")
+    )
+    baseline_rate = forms.CharField(
+        label=_("Tingkat dasar yang diharapkan (%)"),
+        initial="10",
+        max_length=10,
+        help_text=_("Mis. tingkat buka email biasanya."),
+    )
+    min_detectable_effect = forms.CharField(
+        label=_("Selisih minimal yang ingin dideteksi (poin persen)"),
+        initial="5",
+        max_length=10,
+        help_text=_("Dari sini ukuran sampel per varian direncanakan (α = 0,05, power 0,8)."),
+    )
+    rollout = forms.ChoiceField(label=_("Roll-out pemenang"), choices=AbRollout.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = [("", _("Kanal kampanye"))] + [(c.value, c.label) for c in SENDABLE_CHANNELS]
+        for key in VARIANT_KEYS:
+            k = key.lower()
+            self.fields[f"{k}_label"] = forms.CharField(
+                label=_("Varian %(key)s: nama") % {"key": key}, required=False, max_length=60
+            )
+            self.fields[f"{k}_split"] = forms.IntegerField(
+                label=_("Varian %(key)s: porsi (%%)") % {"key": key}, required=False
+            )
+            self.fields[f"{k}_template_key"] = forms.CharField(
+                label=_("Varian %(key)s: kunci templat (kosong = templat kampanye)") % {"key": key},
+                required=False,
+                max_length=64,
+            )
+            self.fields[f"{k}_channel"] = forms.ChoiceField(
+                label=_("Varian %(key)s: kanal") % {"key": key}, choices=channels, required=False
+            )
+            self.fields[f"{k}_send_hour"] = forms.IntegerField(
+                label=_("Varian %(key)s: jam kirim (WIB, kosong = segera)") % {"key": key},
+                required=False,
+            )
+
+    def variants(self) -> list[dict]:
+        d = self.cleaned_data
+        rows = []
+        for key in VARIANT_KEYS:
+            k = key.lower()
+            if d.get(f"{k}_split") is None:
+                continue
+            rows.append(
+                {
+                    name: d.get(f"{k}_{name}")
+                    for name in ("label", "split", "template_key", "channel", "send_hour")
+                }
+            )
+        return rows
+
+    @staticmethod
+    def initial_from(test, variants) -> dict:
+        initial = {
+            "metric": test.metric,
+            "test_percent": test.test_percent,
+            "min_duration_hours": test.min_duration_hours,
+            "baseline_rate": f"{test.baseline_rate * 100:g}",
+            "min_detectable_effect": f"{test.min_detectable_effect * 100:g}",
+            "rollout": test.rollout,
+        }
+        for v in variants:
+            k = v.key.lower()
+            initial.update(
+                {
+                    f"{k}_label": v.label,
+                    f"{k}_split": v.split,
+                    f"{k}_template_key": v.template_key,
+                    f"{k}_channel": v.channel,
+                    f"{k}_send_hour": v.send_hour,
+                }
+            )
+        return initial

@@ -245,6 +245,11 @@ class CampaignBatch(models.Model):
     sent = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
+    # A/B (``ab_services``): the variant this batch sends and the bucket range
+    # [bucket_lo, bucket_hi) of its customers; '' and NULL for a campaign without a test.
+    variant = models.CharField(max_length=1, blank=True, default="", db_default="")
+    bucket_lo = models.PositiveIntegerField(null=True, blank=True)
+    bucket_hi = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -253,6 +258,96 @@ class CampaignBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} #{self.number} {self.status}"
+
+
+class AbMetric(models.TextChoices):
+    """What decides an A/B test (seed 001 §6D), read from the messaging hub's engagement."""
+
+    OPEN = "OPEN", _("Dibuka")
+    CLICK = "CLICK", _("Diklik")
+    CONVERT = "CONVERT", _("Konversi")
+
+
+class AbRollout(models.TextChoices):
+    AUTO = "AUTO", _("Otomatis ke pemenang")
+    MANUAL = "MANUAL", _("Manual (dipilih pemasar)")
+
+
+class AbDecision(models.TextChoices):
+    """The fixed-horizon decision stored once (``abtest.State``); '' = not decided yet."""
+
+    NOT_SIGNIFICANT = "BELUM_SIGNIFIKAN", _("Belum signifikan")
+    WINNER = "PEMENANG", _("Ada pemenang")
+
+
+class CampaignAbTest(models.Model):
+    """A campaign's A/B test: a test audience (``test_percent`` of the eligible customers,
+    split between the variants), a winner metric, a minimum duration and the sample size per
+    variant planned from the expected baseline rate and the smallest lift worth detecting.
+    Decided once, at the horizon (``abtest.decide``); the winner — or the variant a marketer
+    picks — is then sent to the rest of the audience."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="abtest"
+    )
+    metric = models.CharField(max_length=8, choices=AbMetric.choices)
+    test_percent = models.PositiveSmallIntegerField()
+    min_duration_hours = models.PositiveIntegerField(default=24)
+    baseline_rate = models.FloatField()
+    min_detectable_effect = models.FloatField()
+    planned_per_variant = models.PositiveIntegerField()
+    rollout = models.CharField(max_length=8, choices=AbRollout.choices)
+    started_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=16, choices=AbDecision.choices, blank=True)
+    winner = models.CharField(max_length=1, blank=True)
+    p_values = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rolled_out_variant = models.CharField(max_length=1, blank=True)
+    rolled_out_at = models.DateTimeField(null=True, blank=True)
+    rolled_out_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_duration_hours__gte=24), name="abtest_min_duration_24h"
+            ),
+            models.CheckConstraint(
+                condition=Q(test_percent__gte=1, test_percent__lte=100),
+                name="abtest_test_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"A/B {self.campaign_id}"
+
+
+class CampaignVariant(models.Model):
+    """One arm of a campaign's A/B test (A is the control): its share of the test audience and
+    what differs — the template (subject and content are the template's), the channel, or
+    the hour of sending (WIB). Blank fields take the campaign's own."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    key = models.CharField(max_length=1)
+    label = models.CharField(max_length=60, blank=True)
+    split = models.PositiveSmallIntegerField()
+    template_key = models.CharField(max_length=64, blank=True)
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=CampaignChannel.choices, blank=True)
+    send_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "key"], name="campaign_variant_once"),
+            models.CheckConstraint(
+                condition=Q(split__gte=1, split__lte=99), name="campaign_variant_split_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.key}"
 
 
 # Campaigns are bank-wide: whoever may see campaigns sees them all (the engine locks through this).

@@ -30,3 +30,8 @@ CAMPAIGN_MEMBERS_VIEW = declare(
 # Held by no role: the send worker (an IntegrationActor) marks a campaign DONE after its last
 # batch, so no person can finish a send that is still running.
 CAMPAIGN_FINISH = declare("campaign.finish", _("Tandai kampanye selesai (pekerja pengiriman)"))
+# Held by no role: the A/B worker (an IntegrationActor) decides a campaign's A/B test once, at
+# its horizon; people with campaign.manage may ask for the same decision from the page.
+CAMPAIGN_AB_DECIDE = declare(
+    "campaign.abtest.decide", _("Putuskan uji A/B kampanye di akhir horizon (pekerja)")
+)

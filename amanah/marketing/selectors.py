@@ -168,3 +168,38 @@ def campaign_members(
         "page": page,
         "has_next": len(chunk) > MEMBERS_PAGE,
     }
+
+
+def abtest_summary(campaign: Campaign) -> dict | None:
+    """The A/B box of the campaign page: the plan (sample size per variant, shown before
+    anything is sent), per-variant counts from the hub, and the decision state — "belum
+    selesai" until the horizon, then the stored decision (never an early leader)."""
+    from datetime import timedelta
+
+    from amanah.marketing import ab_services, abtest
+
+    test = ab_services.abtest_of(campaign)
+    if test is None:
+        return None
+    counts = ab_services.variant_counts(campaign, test)
+    if test.decided_at is not None:
+        state = abtest.State(test.decision)
+    else:
+        state = abtest.State.NOT_FINISHED
+    horizon = (
+        test.started_at + timedelta(hours=test.min_duration_hours) if test.started_at else None
+    )
+    return {
+        "test": test,
+        "rows": counts,
+        "planned": test.planned_per_variant,
+        "state": state.value,
+        "state_label": abtest.STATE_LABELS[state],
+        "winner": test.winner,
+        "horizon": horizon,
+        "undecided": test.decided_at is None,
+        "can_decide": test.decided_at is None and campaign.status == CampaignStatus.RUNNING,
+        "can_roll_out": test.decided_at is not None
+        and test.rolled_out_at is None
+        and campaign.status == CampaignStatus.RUNNING,
+    }

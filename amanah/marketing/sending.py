@@ -51,6 +51,7 @@ from amanah.consent.contract import Purpose, Reason, with_contact_checks
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
+from amanah.marketing import ab_services
 from amanah.marketing.models import (
     NO_ADDRESS,
     OUTCOME_TYPES,
@@ -126,6 +127,12 @@ def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> d
     if not confirmed:
         raise ServiceError("confirm_required", _("Konfirmasi pengiriman dulu."))
     campaign = transition_apply(actor=actor, obj=campaign, to=CampaignStatus.RUNNING)
+    if ab_services.abtest_of(campaign) is not None:
+        # A/B: only the test audience now, per variant; the rest after the decision.
+        planned = ab_services.plan_test_batches(campaign, timezone.now())
+        if not planned:
+            finish_if_last(campaign, timezone.now())
+        return {"eligible": eligibility_counts(campaign)["eligible"], "batches": planned}
     with connection.cursor() as cursor:
         cursor.execute(PLAN_BATCHES, [campaign.pk, BATCH_SIZE, campaign.pk])
     numbers = list(
@@ -138,7 +145,7 @@ def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> d
             *({"campaign_id": str(campaign.pk), "number": n} for n in numbers)
         )
     else:
-        _finish_if_last(campaign, timezone.now())
+        finish_if_last(campaign, timezone.now())
     return {"eligible": eligibility_counts(campaign)["eligible"], "batches": len(numbers)}
 
 
@@ -155,10 +162,15 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
         return {"done": True}
     campaign = Campaign.objects.get(pk=campaign_id)
     at = at or timezone.now()
+    plan = _send_plan(campaign, batch)
+    channel = plan["channel"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            LOCK_BATCH_CUSTOMERS, [campaign_id, batch.first_customer, batch.last_customer]
-        )
+        if batch.variant:  # an A/B batch: its variant's bucket range only
+            cursor.execute(ab_services.LOCK_RANGE_CUSTOMERS, ab_services.lock_range_params(batch))
+        else:
+            cursor.execute(
+                LOCK_BATCH_CUSTOMERS, [campaign_id, batch.first_customer, batch.last_customer]
+            )
         locked = [row[0] for row in cursor.fetchall()]
     decided = CampaignEvent.objects.filter(
         campaign=campaign, customer_id__in=locked, event_type__in=OUTCOME_TYPES
@@ -167,11 +179,9 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
         with_contact_checks(
             Customer.objects.filter(pk__in=locked).exclude(pk__in=decided),
             Purpose.OFFER,
-            campaign.channel,
+            channel,
             at,
-        ).values_list(
-            "pk", "contact_reason", "home_branch__timezone", CUSTOMER_ADDRESS[campaign.channel]
-        )
+        ).values_list("pk", "contact_reason", "home_branch__timezone", CUSTOMER_ADDRESS[channel])
     )
     send_to = [pk for pk, reason, _tz, address in verdicts if not reason and address]
     skip = [
@@ -183,10 +193,10 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_SKIPPED,
-            [campaign.pk, campaign.channel, at, [pk for pk, _r in skip], [r for _p, r in skip]],
+            [campaign.pk, channel, at, [pk for pk, _r in skip], [r for _p, r in skip]],
         )
         skipped = cursor.rowcount
-    sent = _hand_to_hub(campaign, send_to, at)
+    sent = _hand_to_hub(campaign, send_to, at, plan)
     batch.sent += sent
     batch.skipped += skipped
     if not waiting_zones:
@@ -203,36 +213,50 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     if waiting_zones:
         _come_back_when_the_window_opens(campaign, number, waiting_zones, at)
     else:
-        _finish_if_last(campaign, at)
+        finish_if_last(campaign, at)
     return counts
 
 
-def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime) -> int:
+def _send_plan(campaign: Campaign, batch: CampaignBatch) -> dict:
+    """Channel, template, frozen version and outbox step of a batch: the campaign's own, or
+    its A/B variant's (``ab_services.batch_send_plan``)."""
+    if batch.variant:
+        return ab_services.batch_send_plan(campaign, batch)
+    return {
+        "channel": campaign.channel,
+        "template_key": campaign.template_key,
+        "template_version": campaign.template_version,
+        "step": "",
+    }
+
+
+def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime, plan: dict) -> int:
     """Queue the campaign's message to ``customer_ids`` in the outbox and record their SENT
     outcomes; returns how many outcomes are new (a re-run adds neither rows nor outcomes)."""
     if not customer_ids:
         return 0
-    if campaign.template_version is None:  # a send started before versions were frozen
+    if plan["template_version"] is None:  # a send started before versions were frozen
         from amanah.marketing.services import require_sendable
 
         version = require_sendable(campaign)
     else:
         version = approved_version_number(
-            campaign.template_key, campaign.channel, campaign.template_version
+            plan["template_key"], plan["channel"], plan["template_version"]
         )
     message_queue_template_many(
         actor=SENDER,
         customers=Customer.objects.filter(pk__in=customer_ids),
         version=version,
         context={"campaign": campaign, "promo": {"code": campaign.promo_code}},
-        channel=campaign.channel,
+        channel=plan["channel"],
         purpose=Purpose.OFFER,
         source=MessageSource.CAMPAIGN,
         source_id=str(campaign.pk),
+        step=plan["step"],
         at=at,
     )
     with connection.cursor() as cursor:
-        cursor.execute(RECORD_SENT, [campaign.pk, campaign.channel, at, customer_ids])
+        cursor.execute(RECORD_SENT, [campaign.pk, plan["channel"], at, customer_ids])
         return cursor.rowcount
 
 
@@ -253,11 +277,13 @@ def _come_back_when_the_window_opens(campaign, number: int, zones: set, at: date
 
 
 def all_batches_done(campaign: Campaign, data: dict) -> bool:
-    """Workflow guard of RUNNING → DONE: no batch of the send is still pending."""
-    return not CampaignBatch.objects.filter(campaign=campaign, status=BatchStatus.PENDING).exists()
+    """Workflow guard of RUNNING → DONE: no batch of the send is still pending (and an A/B
+    test has been rolled out to the rest of its audience)."""
+    pending = CampaignBatch.objects.filter(campaign=campaign, status=BatchStatus.PENDING)
+    return not pending.exists() and not ab_services.awaiting_rollout(campaign)
 
 
-def _finish_if_last(campaign: Campaign, at: datetime) -> None:
+def finish_if_last(campaign: Campaign, at: datetime) -> None:
     try:
         transition_apply(actor=SENDER, obj=campaign, to=CampaignStatus.DONE, finished_at=at)
     except ServiceError:  # another batch is pending (guard), or a re-run finds it DONE

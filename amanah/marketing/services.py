@@ -181,27 +181,38 @@ CHANNEL_UNAVAILABLE = gettext_lazy(
 )
 
 
-def require_sendable(campaign: Campaign):
+def require_sendable(campaign: Campaign, *, template_key=None, channel=None, prefix: str = ""):
     """The template version the campaign would send now, or a clear refusal: the channel must
     be one the hub sends, the template must exist for it with purpose OFFER and an APPROVED
     version, and a template using ``{{promo.code}}`` needs the campaign's promo code.
 
     Asked when the campaign is submitted, approved and sent (``campaign_on_apply``), so no
-    path — however the workflow's guards are configured — sends an unapproved text."""
-    if campaign.channel not in SENDABLE_CHANNELS:
-        raise ServiceError("channel_unavailable", str(CHANNEL_UNAVAILABLE), field="channel")
-    if not campaign.template_key:
+    path — however the workflow's guards are configured — sends an unapproved text. An A/B
+    variant asks it with its own ``template_key``/``channel`` (blank: the campaign's) and
+    ``prefix`` naming its fields (``b_template_key``)."""
+    template_key = template_key or campaign.template_key
+    channel = channel or campaign.channel
+    if channel not in SENDABLE_CHANNELS:
+        raise ServiceError(
+            "channel_unavailable", str(CHANNEL_UNAVAILABLE), field=f"{prefix}channel"
+        )
+    if not template_key:
         raise ServiceError(
             "template_required",
             _("Pilih templat pesan (penawaran) untuk kampanye ini."),
-            field="template_key",
+            field=f"{prefix}template_key",
         )
-    version = approved_version(campaign.template_key, campaign.channel)
+    try:
+        version = approved_version(template_key, channel)
+    except ServiceError as refused:
+        if prefix:
+            refused.field = f"{prefix}template_key"
+        raise
     if version.template.purpose != Purpose.OFFER:
         raise ServiceError(
             "template_purpose",
-            _("Templat %(key)s bukan templat penawaran (OFFER).") % {"key": campaign.template_key},
-            field="template_key",
+            _("Templat %(key)s bukan templat penawaran (OFFER).") % {"key": template_key},
+            field=f"{prefix}template_key",
         )
     uses = set(placeholders(version.subject) + placeholders(version.text))
     uses |= set(placeholders(version.html))
@@ -249,9 +260,13 @@ def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list
     decision keeps its note (and the approver), the start of the send the template version,
     the end of the send its time. Submission, approval and the start of the send also need a
     sendable template (``require_sendable``)."""
+    from amanah.marketing.ab_services import variants_on_apply
+
     to = transition.to_status
     if to in (CampaignStatus.SUBMITTED, CampaignStatus.APPROVED, CampaignStatus.RUNNING):
         version = require_sendable(campaign)  # a refusal undoes the whole move
+        # A/B: every variant must be sendable too; the start of the send freezes theirs.
+        variants_on_apply(campaign, start=to == CampaignStatus.RUNNING, at=at)
         if to == CampaignStatus.RUNNING:
             # Frozen: every batch sends this version, whatever is approved meanwhile.
             campaign.template_version = version.number

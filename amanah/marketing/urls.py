@@ -11,6 +11,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<uuid:campaign_id>/abtest/", views.campaign_abtest, name="campaign_abtest"),
     path("campaigns/<uuid:campaign_id>/members/", views.campaign_members, name="campaign_members"),
     path(
         "campaigns/<uuid:campaign_id>/progress/",

@@ -19,8 +19,8 @@ from amanah.core.view_helpers import (
 )
 from amanah.core.views import requires
 from amanah.iam import authz
-from amanah.marketing import selectors, sending, services
-from amanah.marketing.forms import CampaignForm, MembersFilterForm, SegmentForm
+from amanah.marketing import ab_services, abtest, selectors, sending, services
+from amanah.marketing.forms import AbTestForm, CampaignForm, MembersFilterForm, SegmentForm
 from amanah.marketing.models import Campaign, CampaignStatus, Segment
 from amanah.marketing.policies import (
     CAMPAIGN_APPROVE,
@@ -128,7 +128,47 @@ def campaign_detail(request, campaign_id):
             "can_execute": CampaignStatus.RUNNING in moves,
             "sending_started": campaign.status in (CampaignStatus.RUNNING, CampaignStatus.DONE),
             "progress": sending.campaign_progress(campaign),
+            "ab": selectors.abtest_summary(campaign),
+            "can_run_ab": authz.has_perm(actor, CAMPAIGN_MANAGE),
+            "can_edit_ab": campaign.status in (CampaignStatus.DRAFT, CampaignStatus.REJECTED)
+            and authz.has_perm(actor, CAMPAIGN_MANAGE),
         },
+    )
+
+
+@requires(CAMPAIGN_MANAGE)
+def campaign_abtest(request, campaign_id):
+    """Set up the campaign's A/B test (a draft or rejected campaign): variants, split, metric,
+    duration, and the figures the sample size is planned from."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    test = ab_services.abtest_of(campaign)
+    initial = AbTestForm.initial_from(test, campaign.variants.all()) if test else None
+    form = AbTestForm(request.POST or None, initial=initial)
+
+    def submit(data):
+        saved = ab_services.campaign_abtest_set(
+            actor=request.user,
+            campaign=campaign,
+            metric=data["metric"],
+            test_percent=data["test_percent"],
+            min_duration_hours=data["min_duration_hours"],
+            baseline_percent=data["baseline_rate"],
+            mde_percent=data["min_detectable_effect"],
+            rollout=data["rollout"],
+            variants=form.variants(),
+        )
+        return Done(
+            reverse("marketing:campaign_detail", args=[campaign.pk]),
+            _("Uji A/B disimpan: %(n)d nasabah per varian direncanakan.")
+            % {"n": saved.planned_per_variant},
+        )
+
+    return submit_form(
+        request,
+        form,
+        submit,
+        template="marketing/campaign_abtest.html",
+        context={"campaign": campaign},
     )
 
 
@@ -177,7 +217,11 @@ def _confirm_send(request, campaign: Campaign):
     return render(
         request,
         "marketing/campaign_confirm.html",
-        {"campaign": campaign, "report": selectors.campaign_report(campaign)},
+        {
+            "campaign": campaign,
+            "report": selectors.campaign_report(campaign),
+            "ab": selectors.abtest_summary(campaign),
+        },
     )
 
 
@@ -212,7 +256,32 @@ ACTIONS = {
         ),
         gettext_lazy("Pengiriman kampanye diantrekan; kemajuan tampil di halaman ini."),
     ),
+    "ab-decide": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, post: ab_services.campaign_abtest_decide(actor=a, campaign=c),
+        lambda decision: _decision_message(decision),
+    ),
+    "ab-rollout": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, post: ab_services.campaign_abtest_rollout(
+            actor=a, campaign=c, variant=post.get("variant", "")
+        ),
+        gettext_lazy("Varian dikirim ke sisa audiens."),
+    ),
+    "ab-remove": (
+        CAMPAIGN_MANAGE,
+        lambda a, c, post: ab_services.campaign_abtest_remove(actor=a, campaign=c),
+        gettext_lazy("Uji A/B dihapus dari kampanye."),
+    ),
 }
+
+
+def _decision_message(decision: abtest.Decision) -> str:
+    if decision.state == abtest.State.WINNER:
+        return _("Uji A/B diputuskan: varian %(key)s menang.") % {"key": decision.winner}
+    if decision.state == abtest.State.NOT_SIGNIFICANT:
+        return _("Uji A/B diputuskan: belum signifikan, pilih varian untuk sisa audiens.")
+    return _("Uji A/B belum selesai: durasi minimal atau ukuran sampel belum tercapai.")
 
 
 @requires(CAMPAIGN_VIEW)
@@ -230,7 +299,7 @@ def campaign_action(request, campaign_id, action):
         return _confirm_send(request, campaign)
 
     def act():
-        run(request.user, campaign, request.POST)
-        return done
+        result = run(request.user, campaign, request.POST)
+        return done(result) if callable(done) else done
 
     return run_action(request, act, back=back)

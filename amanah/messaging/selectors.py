@@ -258,7 +258,25 @@ def source_totals(*, source: str, source_id: str) -> dict[str, int]:
     )
 
 
+def step_totals(*, source: str, source_id: str) -> dict[str, dict[str, int]]:
+    """``source_totals`` per step of one source (the arms of a campaign's A/B test are steps),
+    with the same metric definitions as channel analytics. Aggregates only, no recipient."""
+    rows = Message.objects.filter(source=source, source_id=str(source_id)[:64])
+    grouped = rows.values("step").annotate(
+        messages=Count("pk"),
+        waiting=Count("pk", filter=Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
+        **_metric_counts(),
+    )
+    return {g.pop("step"): g for g in grouped.order_by("step")}
+
+
 # --------------------------------------------------------------------------- for senders' forms
+
+
+def template_exists(*, key: str, channel: str) -> bool:
+    """Whether a template ``key`` exists for ``channel`` (approved or not): a sender's form
+    refuses an unknown one at once; approval is checked when it sends."""
+    return MessageTemplate.objects.filter(key=key, channel=channel).exists()
 
 
 def approved_templates(*, purpose: str) -> list[tuple[str, str, list[str]]]:

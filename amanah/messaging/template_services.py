@@ -22,7 +22,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
-from amanah.messaging import templating
+from amanah.messaging import email_blocks, templating
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import (
     MessageTemplate,
@@ -243,6 +243,7 @@ def template_version_save(
         version = open_version
     for name, value in content.items():
         setattr(version, name, value)
+    version.blocks = []  # written by hand: the designer's blocks no longer describe it
     version.author, version.editors = _user(actor), _editors(version.editors or [], actor)
     version.updated_at = timezone.now()
     version.save()
@@ -253,6 +254,32 @@ def template_version_save(
         obj=template,
         meta={"version": version.number, "new": open_version is None},
     )
+    return version
+
+
+@transaction.atomic
+def template_version_design(
+    *, actor, template: MessageTemplate, subject: str, blocks: list
+) -> TemplateVersion:
+    """The designer's save (seed 001 §6E): an email's blocks — checked against the
+    allow-list of its purpose, refusals naming the block's field — become its responsive HTML
+    and plain text, saved as the draft exactly like a hand edit (``template_version_save``:
+    allow-list, audit, frozen while pending), with the blocks kept for the next edit."""
+    authz.require(actor, TEMPLATE_MANAGE)
+    if template.channel != Channel.EMAIL:
+        raise ServiceError(
+            "designer_email_only", _("Desainer blok hanya untuk templat email."), field="blocks"
+        )
+    cleaned = email_blocks.clean_blocks(blocks, purpose=template.purpose)
+    version = template_version_save(
+        actor=actor,
+        template=template,
+        subject=subject,
+        text=email_blocks.render_text(cleaned),
+        html=email_blocks.render_html(cleaned, title=subject),
+    )
+    version.blocks = cleaned
+    version.save(update_fields=["blocks"])
     return version
 
 

@@ -17,6 +17,11 @@ template_patterns = [
     path("templates/", views_templates.template_list, name="template_list"),
     path("templates/new/", views_templates.template_create, name="template_create"),
     path("templates/<int:template_id>/", views_templates.template_detail, name="template_detail"),
+    path(
+        "templates/<int:template_id>/design/",
+        views_templates.template_design,
+        name="template_design",
+    ),
     path("templates/<int:template_id>/save/", views_templates.version_save, name="version_save"),
     path(
         "templates/<int:template_id>/v<int:number>/preview/",

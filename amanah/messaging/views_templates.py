@@ -20,7 +20,13 @@ from amanah.iam import authz
 from amanah.messaging import template_services as services
 from amanah.messaging import templating
 from amanah.messaging.channels import Channel
-from amanah.messaging.forms_templates import DecisionForm, PreviewForm, TemplateForm, VersionForm
+from amanah.messaging.forms_templates import (
+    DecisionForm,
+    DesignForm,
+    PreviewForm,
+    TemplateForm,
+    VersionForm,
+)
 from amanah.messaging.models import MessageTemplate, TemplateVersion, VersionStatus
 from amanah.messaging.policies import TEMPLATE_MANAGE, TEMPLATE_VIEW
 from amanah.workflow.contract import available_transitions
@@ -127,6 +133,7 @@ def _detail_context(request, template: MessageTemplate, form=None) -> dict:
         "decision_form": DecisionForm(),
         "variables": templating.variables_for(template.purpose),
         "is_whatsapp": template.channel == Channel.WHATSAPP,
+        "is_email": template.channel == Channel.EMAIL,
     }
 
 
@@ -156,6 +163,47 @@ def version_save(request, template_id: int):
         submit,
         template="messaging/template_detail.html",
         context=lambda: _detail_context(request, template, form),
+    )
+
+
+def _latest(actor, template: MessageTemplate) -> TemplateVersion | None:
+    return (
+        TemplateVersion.objects.visible_to(actor).filter(template=template).order_by("-number")
+    ).first()
+
+
+@requires(TEMPLATE_MANAGE)
+def template_design(request, template_id: int):
+    """The email designer (seed 001 §6E): blocks in, responsive HTML out, saved as the draft;
+    the page shows the latest version at phone width with sample values."""
+    actor = request.user
+    template = _template(actor, template_id)
+    if template.channel != Channel.EMAIL:
+        raise Http404()
+    latest = _latest(actor, template)
+    form = DesignForm(request.POST or None, initial=DesignForm.initial_from(latest))
+
+    def submit(data) -> Done:
+        version = services.template_version_design(
+            actor=actor, template=template, subject=data["subject"], blocks=form.blocks()
+        )
+        return Done(
+            reverse("messaging:template_design", args=[template.pk]),
+            _("Draf versi %d disimpan dari desainer.") % version.number,
+        )
+
+    def context() -> dict:
+        shown = _latest(actor, template)
+        return {
+            "template": template,
+            "form": form,
+            "version": shown,
+            "rendered": templating.preview(shown) if shown and shown.html else None,
+            "variables": templating.variables_for(template.purpose),
+        }
+
+    return submit_form(
+        request, form, submit, template="messaging/template_design.html", context=context
     )
 
 

@@ -450,6 +450,11 @@ CASES = [
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
     ),
     ViewCase(
+        "marketing:campaign_abtest",
+        "campaign.manage",
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+    ),
+    ViewCase(
         "marketing:campaign_progress",
         "campaign.view",
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
@@ -467,6 +472,11 @@ CASES = [
         "messaging:template_detail",
         "message_template.view",
         kwargs=lambda w: {"template_id": w["message_template"].pk},
+    ),
+    ViewCase(
+        "messaging:template_design",
+        "message_template.manage",
+        kwargs=lambda w: {"template_id": w["message_template_email"].pk},
     ),
     ViewCase(
         "messaging:version_save",
@@ -876,7 +886,16 @@ def _messaging_world(system) -> dict:
         name="Kabar kasus",
         text="Kasus {{case.case_no}}: {{case.status}}",
     )
-    return {"message_template": template}
+    email = template_services.template_create(
+        actor=system,
+        key="case.status",
+        channel="EMAIL",
+        purpose="SERVICE",
+        name="Kabar kasus (email)",
+        subject="Kasus {{case.case_no}}",
+        text="Kasus {{case.case_no}}: {{case.status}}",
+    )
+    return {"message_template": template, "message_template_email": email}
 
 
 def _routing_rule(w: dict) -> int:

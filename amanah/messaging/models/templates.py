@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +87,9 @@ class TemplateVersion(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     html = models.TextField(blank=True)
+    # The designer's blocks (``messaging.email_blocks``) the HTML and text were made from;
+    # empty for a version written by hand.
+    blocks = models.JSONField(default=list, blank=True, db_default=Value([], JSONField()))
     status = models.CharField(
         max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
