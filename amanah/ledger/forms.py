@@ -15,17 +15,13 @@ from amanah.ledger.models import AccountType
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
     """``2026-05`` → ``date(2026, 5, 1)``; anything else a clear error."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 7)
-        super().__init__(**kwargs)
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "maxlength": 7})
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = value.strip() if isinstance(value, str) else ""
         if not value:
             return None
         match = _MONTH.fullmatch(value)
