@@ -6,13 +6,16 @@ For the apps above (utility, payments), which never touch the journal's tables:
   becomes lines (``rules.py``); ``chart`` names the PDAM accounts;
 - ``post_for(actor=, rule=, source_key=, date=, description=, **facts)`` — post one fact,
   idempotent by its key, in the caller's transaction; ``reverse_for(...)`` cancels one;
+- ``post_many_for(actor=, rule=, postings=[Posting, …])`` — a batch (a billing run), set-based,
+  the same rules and idempotency (``batch.py``);
 - ``post_on(event, rule, posting)`` — or let the journal post when the app's event is emitted;
 - ``journal_post`` / ``entry_reverse`` for manual entries.
 
-Events: ``ledger.entry_posted`` (entry), ``ledger.period_closed`` / ``ledger.period_reopened``
-(period), ``ledger.account_saved`` (account). In the menu: the journal (and the chart of
-accounts in the admin section). The entries and lines are append-only for the application's
-database role as well (INSERT/SELECT only).
+Events: ``ledger.entry_posted`` (entry), ``ledger.entries_posted`` (rule, entry_ids),
+``ledger.period_closed`` / ``ledger.period_reopened`` (period), ``ledger.account_saved``
+(account). In the menu: the journal (and the chart of accounts in the admin section). The
+entries and lines are append-only for the application's database role as well (INSERT and
+SELECT only).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from amanah.core import dbroles, registry
 from amanah.core.contributions import NavItem
 from amanah.ledger import chart
+from amanah.ledger.batch import ENTRIES_POSTED, BatchResult, post_many_for
 from amanah.ledger.models import JournalEntry, JournalLine
 from amanah.ledger.policies import LEDGER_ACCOUNTS, LEDGER_VIEW
 from amanah.ledger.rules import Posting, PostingRule, register_posting_rule, simple_rule
@@ -38,7 +42,9 @@ from amanah.ledger.services import (
 )
 
 __all__ = [
+    "ENTRIES_POSTED",
     "ENTRY_POSTED",
+    "BatchResult",
     "PERIOD_CLOSED",
     "PERIOD_REOPENED",
     "Posting",
@@ -47,6 +53,7 @@ __all__ = [
     "entry_reverse",
     "journal_post",
     "post_for",
+    "post_many_for",
     "post_on",
     "register_posting_rule",
     "reverse_for",

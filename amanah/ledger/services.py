@@ -115,10 +115,13 @@ def _amount(value) -> int:
     return value
 
 
-def _clean_lines(lines, *, inactive_ok: bool = False) -> list[tuple[Account, int, int]]:
+def _clean_lines(
+    lines, *, inactive_ok: bool = False, accounts: dict[str, Account] | None = None
+) -> list[tuple[Account, int, int]]:
     """Each line an active account and exactly one positive side; at least two lines; debits
-    equal credits. Accounts are read in one query. A reversal (``inactive_ok``) posts to the
-    original's accounts even when one was deactivated since."""
+        equal credits. Accounts are read in one query. A reversal (``inactive_ok``) posts to the
+        original's accounts even when one was deactivated since. A batch hands in the chart it read
+    once (``accounts``, by code)."""
     try:
         raw = list(lines)
     except TypeError:
@@ -153,7 +156,8 @@ def _clean_lines(lines, *, inactive_ok: bool = False) -> list[tuple[Account, int
             _("Jurnal tidak seimbang: jumlah debit harus sama dengan jumlah kredit."),
             field="lines",
         )
-    accounts = Account.objects.in_bulk({line[0] for line in cleaned}, field_name="code")
+    if accounts is None:
+        accounts = Account.objects.in_bulk({line[0] for line in cleaned}, field_name="code")
     for code, _debit, _credit in cleaned:
         account = accounts.get(code)
         if account is None:
