@@ -79,9 +79,5 @@ VIEW_CASES = [
     ),
     ViewCase("ledger:accounts", LEDGER_ACCOUNTS),
     ViewCase("ledger:account_edit", LEDGER_ACCOUNTS, kwargs=lambda w: {"code": chart.KAS}),
-    ViewCase(
-        "ledger:export",
-        LEDGER_EXPORT,
-        data=lambda w: {"dari": f"{timezone.localdate():%Y-%m}", "format": "csv"},
-    ),
+    ViewCase("ledger:export", LEDGER_EXPORT),  # without a query: this month, CSV
 ]

@@ -66,7 +66,6 @@ def journal(request):
         "page": page,
         "more": more,
         "query": query.urlencode(),
-        "zone": zone_label(),
         "can_export": authz.has_perm(request.user, LEDGER_EXPORT),
     }
     return render(request, "ledger/journal.html", context, status=400 if form.errors else 200)
@@ -86,7 +85,6 @@ def entry_detail(request, entry_id):
         "source_label": selectors.source_labels().get(entry.source_type, entry.source_type),
         "can_reverse": authz.has_perm(actor, LEDGER_POST) and entry.reverses_id is None,
         "reason_form": ReasonForm(),
-        "zone": zone_label(),
     }
     return render(request, "ledger/entry.html", context)
 
@@ -128,7 +126,6 @@ def periods(request):
     actor = request.user
     context = {
         "periods": selectors.period_list(actor),
-        "zone": zone_label(),
         "can_close": authz.has_perm(actor, LEDGER_PERIOD_CLOSE),
         "can_reopen": authz.has_perm(actor, LEDGER_PERIOD_REOPEN),
         "close_form": PeriodForm(initial={"month": f"{timezone.localdate():%Y-%m}"}),
@@ -272,7 +269,8 @@ def _xlsx(lines, accounts, header) -> bytes:
 @requires(LEDGER_EXPORT)
 @reads_from_replica()
 def export(request):
-    form = ExportForm(request.GET)
+    # without a query: this month, as CSV (the journal page's links carry its filter)
+    form = ExportForm(request.GET or {"dari": f"{timezone.localdate():%Y-%m}", "format": "csv"})
     if not form.is_valid():
         return _refused(form)
     data = form.cleaned_data

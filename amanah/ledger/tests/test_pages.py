@@ -184,7 +184,7 @@ def test_the_xlsx_export_has_the_journal_and_the_account_mapping(admin, client_a
 
 @pytest.mark.parametrize(
     "query",
-    [{}, {"dari": "2026-13", "format": "csv"}, {"dari": "2026-01", "format": "pdf"}],
+    [{"dari": "2026-13", "format": "csv"}, {"dari": "2026-01", "format": "pdf"}, {"format": "csv"}],
 )
 def test_a_bad_export_request_is_a_400_and_not_audited(client_admin, query):
     assert client_admin.get(reverse("ledger:export"), query).status_code == 400
