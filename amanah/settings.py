@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "amanah.calendars",
     "amanah.followup",
     "amanah.knowledge",
+    "amanah.ledger",
     "amanah.surveys",
     "amanah.breakglass",
     "amanah.dashboards",

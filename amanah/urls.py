@@ -33,6 +33,7 @@ urlpatterns = [
     path("workflow/", include("amanah.workflow.urls")),
     path("documents/", include("amanah.documents.urls")),
     path("pengetahuan/", include("amanah.knowledge.urls")),
+    path("jurnal/", include("amanah.ledger.urls")),
     path("faq/", include("amanah.knowledge.urls_public")),
     path("integrasi/", include("amanah.integrations.urls")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),

@@ -138,6 +138,11 @@ class AuditAction(models.TextChoices):
     NOTIFY_BREACH = "NOTIFY_BREACH", _("Catat pemberitahuan insiden data pribadi")
     CLOSE_BREACH = "CLOSE_BREACH", _("Tutup insiden data pribadi")
     ANONYMISE_CUSTOMER = "ANONYMISE_CUSTOMER", _("Anonimkan data nasabah (retensi)")
+    POST_JOURNAL = "POST_JOURNAL", _("Catat jurnal")
+    REVERSE_JOURNAL = "REVERSE_JOURNAL", _("Catat jurnal pembalik")
+    CLOSE_LEDGER_PERIOD = "CLOSE_LEDGER_PERIOD", _("Tutup periode akuntansi")
+    REOPEN_LEDGER_PERIOD = "REOPEN_LEDGER_PERIOD", _("Buka kembali periode akuntansi")
+    CHANGE_LEDGER_ACCOUNT = "CHANGE_LEDGER_ACCOUNT", _("Ubah bagan akun")
 
 
 class AuditLog(models.Model):

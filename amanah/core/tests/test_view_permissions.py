@@ -20,6 +20,7 @@ from amanah.iam.models import RolePermission
 from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
 from amanah.knowledge import testing as knowledge_testing
+from amanah.ledger import testing as ledger_testing
 from amanah.privacy import testing as privacy_testing
 
 R = RoleKey
@@ -751,6 +752,7 @@ CASES = [
     ),
     *integrations_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,
+    *ledger_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,
 ]
 
