@@ -29,6 +29,7 @@ from decimal import Decimal
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 MAX_STOPS = 1000  # a day's visits are tens; the improvement is O(n²) per pass
 OR_OPT_MAX_RUN = 3
+NEIGHBOURS = 12  # Or-opt tries to put a run next to these nearest points of its ends
 _EPS = 1e-9  # km: an improvement smaller than this is rounding, not a shorter path
 
 
@@ -153,15 +154,34 @@ def two_opt(path: list[int], matrix: Sequence[Sequence[float]]) -> bool:
     return improved_any
 
 
-def or_opt(path: list[int], matrix: Sequence[Sequence[float]]) -> bool:
+def neighbours(matrix: Sequence[Sequence[float]], k: int = NEIGHBOURS) -> list[list[int]]:
+    """For each point, the ``k`` nearest other points (ties: the lower index)."""
+    n = len(matrix)
+    return [
+        sorted((j for j in range(n) if j != i), key=lambda j: (matrix[i][j], j))[:k]
+        for i in range(n)
+    ]
+
+
+def or_opt(
+    path: list[int], matrix: Sequence[Sequence[float]], near: list[list[int]] | None = None
+) -> bool:
     """Improve the open path in place by moving a run of 1..3 consecutive points (never the
-    first point) between two other neighbours, as it is or reversed; the first improving move
-    found is applied and the search goes on. Returns whether anything improved."""
+    first point) between two other neighbours, as it is or reversed, or to the end of the path.
+    Where it may go: next to one of the ``near`` points (the nearest neighbours) of either end
+    of the run — a move elsewhere is hardly ever shorter, and checking only those keeps a pass
+    linear in practice. The best such move for a run is applied and the search goes on.
+    Returns whether anything improved."""
+    n = len(path)
+    if near is None:
+        near = neighbours(matrix)
+    pos = [0] * n
+    for k, node in enumerate(path):
+        pos[node] = k
     improved_any = False
     improved = True
     while improved:
         improved = False
-        n = len(path)
         for run in range(1, OR_OPT_MAX_RUN + 1):
             i = 1
             while i + run <= n:
@@ -169,26 +189,37 @@ def or_opt(path: list[int], matrix: Sequence[Sequence[float]]) -> bool:
                 first, last = path[i], path[i + run - 1]
                 p = path[i - 1]
                 q = path[i + run] if i + run < n else None
-                removed = matrix[p][first] + (matrix[last][q] if q is not None else 0.0)
-                closed = matrix[p][q] if q is not None else 0.0
-                gain = removed - closed  # what taking the run out saves
+                row_first, row_last = matrix[first], matrix[last]
+                if q is None:
+                    gain = matrix[p][first]
+                else:
+                    gain = matrix[p][first] + row_last[q] - matrix[p][q]
                 if gain <= _EPS:
                     i += 1
                     continue
-                rest = path[:i] + path[i + run :]
                 best = None
-                # insert between rest[k] and rest[k+1] (k+1 == len(rest): at the end)
-                for k in range(len(rest)):
-                    if k == i - 1:
-                        continue  # where it came from
-                    u = rest[k]
-                    v = rest[k + 1] if k + 1 < len(rest) else None
-                    base = matrix[u][v] if v is not None else 0.0
-                    fwd = matrix[u][first] + (matrix[last][v] if v is not None else 0.0)
-                    rev = matrix[u][last] + (matrix[first][v] if v is not None else 0.0)
-                    add, flip = (fwd, False) if fwd <= rev else (rev, True)
-                    if add - base < gain - _EPS and (best is None or add - base < best[0]):
-                        best = (add - base, k, flip)
+                # insertion edges (u, v) = (path[k], path[k+1]), v None past the end; the edges
+                # touching the run, and (p, q) where it came from, are not candidates
+                candidates = {n - 1}  # the end of the path
+                for c in near[first] + near[last]:
+                    k = pos[c]
+                    candidates.add(k)
+                    candidates.add(k - 1)
+                for k in candidates:
+                    if k < 0 or i - 1 <= k < i + run:
+                        continue  # before the agent, the run's own edges, or where it was
+                    u = path[k]
+                    v = path[k + 1] if k + 1 < n else None
+                    row_u = matrix[u]
+                    if v is None:
+                        fwd, rev, base = row_u[first], row_u[last], 0.0
+                    else:
+                        fwd = row_u[first] + row_last[v]
+                        rev = row_u[last] + row_first[v]
+                        base = row_u[v]
+                    cost = (fwd if fwd <= rev else rev) - base
+                    if cost < gain - _EPS and (best is None or cost < best[0]):
+                        best = (cost, k, rev < fwd)
                 if best is None:
                     i += 1
                     continue
@@ -196,7 +227,11 @@ def or_opt(path: list[int], matrix: Sequence[Sequence[float]]) -> bool:
                 segment = path[i : i + run]
                 if flip:
                     segment.reverse()
-                path[:] = rest[: k + 1] + segment + rest[k + 1 :]
+                rest = path[:i] + path[i + run :]
+                at = k + 1 if k < i else k + 1 - run  # index in rest after which it goes
+                path[:] = rest[:at] + segment + rest[at:]
+                for j, node in enumerate(path):
+                    pos[node] = j
                 improved = improved_any = True
                 # the path changed around i: look at the same position again
     return improved_any
@@ -204,8 +239,9 @@ def or_opt(path: list[int], matrix: Sequence[Sequence[float]]) -> bool:
 
 def improve(path: list[int], matrix: Sequence[Sequence[float]]) -> list[int]:
     """2-opt and Or-opt in turn until neither shortens the path (a local optimum of both)."""
+    near = neighbours(matrix)
     two_opt(path, matrix)
-    while or_opt(path, matrix) and two_opt(path, matrix):
+    while or_opt(path, matrix, near) and two_opt(path, matrix):
         pass
     return path
 
