@@ -234,8 +234,9 @@ AMANAH_ENV=demo AMANAH_DB_NAME={connection.settings_dict["NAME"]} nice -n 19 .ve
 Totals: back {fmt(back_total)}, forward {fmt(forward_total)} (the rollback:
 {fmt(rollback_total)} wall clock, of which {fmt(cpu_total)} CPU time of the drill's process —
 Django loading the migrations and rendering the model states, about
-{fmt(cpu_total / max(1, 2 * len(rows)))} per `migrate` call whatever the data; the rest is the server's DDL and waiting for a core on the shared
-machine); keep + restore + checks {fmt(safety_total)}.
+{fmt(cpu_total / max(1, 2 * len(rows)))} per `migrate` call whatever the data; the rest is
+the server's DDL and waiting for a core on the shared machine); keep + restore + checks
+{fmt(safety_total)}.
 
 {verdict}
 """
