@@ -166,6 +166,7 @@ INSTALLED_APPS = [
     "amanah.breakglass",
     "amanah.dashboards",
     "amanah.privacy",
+    "amanah.fieldops",
     "amanah.demo",
 ]
 

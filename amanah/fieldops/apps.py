@@ -1,0 +1,7 @@
+from amanah.core.apps import AmanahAppConfig
+
+
+class FieldopsConfig(AmanahAppConfig):
+    name = "amanah.fieldops"
+    label = "fieldops"
+    verbose_name = "Field operations"
