@@ -250,7 +250,7 @@ def queue_page(
         .order_by("sla_due_at", "id")
     )
     more = len(rows) > PAGE_SIZE
-    rows = name_customers(actor, rows[:PAGE_SIZE])
+    rows = rows[:PAGE_SIZE]
     return rows, ((rows[-1].sla_due_at, str(rows[-1].id)) if more else None)
 
 

@@ -467,6 +467,7 @@ def queue(request):
         if refused
         else selectors.queue_page(actor=request.user, filters=filters, after=after)
     )
+    selectors.name_customers(request.user, rows)  # masked: customers of another branch
     query = request.GET.copy()
     for key in ("after_due", "after_id"):
         query.pop(key, None)
