@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "amanah.followup",
     "amanah.knowledge",
     "amanah.surveys",
+    "amanah.journeys",
     "amanah.breakglass",
     "amanah.dashboards",
     "amanah.privacy",
