@@ -114,8 +114,9 @@ def segment_entries(*, now: datetime | None = None) -> dict:
 def _insert(journey_id, node_id, customers_sql: str, params, now: datetime) -> int:
     sql = f"""
         INSERT INTO journeys_journeyenrollment
-            (journey_id, customer_id, current_node_id, status, due_at, entered_at, arrived_at)
-        SELECT %s, c.id, %s, 'ACTIVE', %s, %s, %s FROM ({customers_sql}) c
+            (journey_id, customer_id, current_node_id, status, due_at, entered_at, arrived_at,
+             exit_reason)
+        SELECT %s, c.id, %s, 'ACTIVE', %s, %s, %s, '' FROM ({customers_sql}) c (id)
         ON CONFLICT (journey_id, customer_id) DO NOTHING
     """  # noqa: S608 (SQL built by the ORM; values are parameters)
     with connection.cursor() as cursor:
