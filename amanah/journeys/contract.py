@@ -10,6 +10,7 @@ from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.core import events, registry
+from amanah.core.contributions import NavItem
 from amanah.journeys import policies, services, triggers
 from amanah.journeys import subject as _subject_section
 from amanah.journeys.models import CustomerTag, JourneyEnrollment, MarketingJourney
@@ -83,6 +84,12 @@ declare_workflow(
             _move(S.REJECTED, S.ARCHIVED, gettext_noop("Arsipkan")),
         ),
     )
+)
+
+registry.navigation.register(
+    "journeys.list",
+    NavItem(gettext_lazy("Journey"), "journeys:list", policies.JOURNEY_VIEW),
+    order=65,
 )
 
 # --------------------------------------------------------------------------- events

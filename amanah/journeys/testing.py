@@ -84,3 +84,44 @@ def customer(actor, branch, *, name="Nasabah Uji", consent="GRANTED", savings=Tr
             verification_method="IN_PERSON",
         )
     return person
+
+
+# --------------------------------------------------------------------------- view cases
+
+
+def _journey(world: dict):
+    """A DRAFT journey without nodes (plain row: the routes only need one to exist)."""
+    from amanah.journeys.models import MarketingJourney
+
+    if "journey" not in world:
+        world["journey"] = MarketingJourney.objects.create(name="Journey uji")
+    return world["journey"]
+
+
+def _view_cases():
+    from amanah.core.testing import ViewCase
+
+    def of(world):
+        return {"journey_id": _journey(world).pk}
+
+    return [
+        ViewCase("journeys:list", "journey.view"),
+        ViewCase("journeys:create", "journey.manage"),
+        ViewCase("journeys:detail", "journey.view", kwargs=of),
+        ViewCase("journeys:edit", "journey.manage", kwargs=of),
+        # A journey without nodes cannot be submitted: refused with a flash, 303 back.
+        ViewCase(
+            "journeys:move",
+            "journey.view",
+            kwargs=of,
+            method="post",
+            data=lambda w: {"to": "SUBMITTED"},
+            ok_status=(303,),
+        ),
+        ViewCase(
+            "journeys:new_version", "journey.manage", kwargs=of, method="post", ok_status=(303,)
+        ),
+    ]
+
+
+VIEW_CASES = _view_cases()
