@@ -176,8 +176,9 @@ class JourneyEnrollment(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="journey_enrollments"
     )
+    # RESTRICT: a node is never deleted under an enrollment, except with its whole journey.
     current_node = models.ForeignKey(
-        JourneyNode, null=True, on_delete=models.PROTECT, related_name="+"
+        JourneyNode, null=True, on_delete=models.RESTRICT, related_name="+"
     )
     status = models.CharField(
         max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
