@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.journeys import policies, services, triggers
@@ -96,6 +97,10 @@ registry.navigation.register(
 
 for _event in triggers.EVENT_TRIGGERS:
     events.on(_event, triggers.handler_for(_event))
+# A withdrawal of marketing consent or a do-not-contact entry ends the customer's journeys at
+# once (CONSENT_WITHDRAWN / DO_NOT_CONTACT); every ACTION asks consent's rule again anyway.
+events.on(CONSENT_CHANGED, triggers.exit_on_withdrawal)
+events.on(SUPPRESSION_ADDED, triggers.exit_on_suppression)
 
 # --------------------------------------------------------------------------- names, merges
 

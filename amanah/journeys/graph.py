@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,7 @@ MAX_NODES = 200
 MAX_WAIT_DAYS = 365
 MAX_VARIANTS = 5
 KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
+TEMPLATE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # messaging's template keys
 TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}
 SINGLE_WAY_OUT = {NodeType.TRIGGER, NodeType.WAIT, NodeType.ACTION, NodeType.UPDATE}
@@ -125,7 +127,7 @@ def _trigger_config(check: _Check, key: str, config: dict) -> dict:
         segment = config.get("segment")
         try:
             exists = isinstance(segment, str) and Segment.objects.filter(pk=segment).exists()
-        except Exception:  # noqa: BLE001 — a malformed id is just "unknown"
+        except (ValueError, ValidationError):  # a malformed id is just "unknown"
             exists = False
         if not exists:
             check.add(key, "segment", _("Segmen tidak dikenal."))
@@ -182,7 +184,7 @@ def _action_config(check: _Check, key: str, config: dict) -> dict:
     if channel not in _channels():
         check.add(key, "channel", _("Kanal pesan: EMAIL, WHATSAPP atau SMS."))
         return {}
-    if not isinstance(template, str) or not KEY.fullmatch(template.replace(".", "_")):
+    if not isinstance(template, str) or not TEMPLATE_KEY.fullmatch(template):
         check.add(key, "template", _("Templat pesan tidak dikenal."))
         return {"channel": channel}
     found = MessageTemplate.objects.filter(key=template, channel=channel).first()

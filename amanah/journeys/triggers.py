@@ -166,3 +166,44 @@ def handler_for(event: str):
 
     handle.__name__ = f"journeys_on_{event.replace('.', '_')}"
     return handle
+
+
+# --------------------------------------------------------------------------- leaving at once
+
+EXIT_SQL = """
+    WITH gone AS (
+        UPDATE journeys_journeyenrollment
+           SET status = 'EXITED', exit_reason = %(reason)s, ended_at = %(now)s, due_at = NULL
+         WHERE customer_id = %(customer)s AND status = 'ACTIVE'
+     RETURNING id, journey_id, current_node_id)
+    INSERT INTO journeys_journeystep (journey_id, enrollment_id, node_id, outcome, branch,
+                                      reason, at)
+    SELECT journey_id, id, current_node_id, 'EXITED', '', %(reason)s, %(now)s FROM gone
+    ON CONFLICT (enrollment_id, node_id) DO NOTHING
+"""
+
+
+def exit_customer(customer_id, reason: str, *, now: datetime | None = None) -> int:
+    """Every active enrollment of the customer ends now with ``reason``, recorded as an exit
+    at the node where it stood. One statement; a batch of the engine holding the row finishes
+    first (the row lock), and what it queued meanwhile the outbox re-checks at sending."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            EXIT_SQL, {"reason": reason, "now": now or timezone.now(), "customer": customer_id}
+        )
+        return cursor.rowcount
+
+
+def exit_on_withdrawal(*, actor, customer, record, **_rest) -> None:
+    """Marketing consent withdrawn: the customer leaves every journey at once."""
+    from amanah.journeys.models import ExitReason
+
+    if record.consent_type == "MARKETING" and record.new_status == "WITHDRAWN":
+        exit_customer(customer.pk, ExitReason.CONSENT_WITHDRAWN)
+
+
+def exit_on_suppression(*, actor, customer, **_rest) -> None:
+    """Put on the do-not-contact list: the customer leaves every journey at once."""
+    from amanah.journeys.models import ExitReason
+
+    exit_customer(customer.pk, ExitReason.DO_NOT_CONTACT)

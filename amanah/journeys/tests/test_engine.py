@@ -168,18 +168,23 @@ def test_a_withdrawal_exits_the_enrollment_and_nothing_more_is_sent(journey, peo
         channel="BRANCH",
         verification_method="IN_PERSON",
     )
-    engine.tick(now=T0 + timedelta(days=3))
+    # The customer leaves at once, at the wait where they stood.
     gone = JourneyEnrollment.objects.get(journey=journey, customer=leaver)
     assert (gone.status, gone.exit_reason, gone.current_node.key) == (
         "EXITED",
         "CONSENT_WITHDRAWN",
-        "a2",
+        "w2",
     )
+    engine.tick(now=T0 + timedelta(days=3))
     emailed = set(_messages(journey, "a2").values_list("customer_id", flat=True))
     assert emailed == {p.pk for p in in_a[1:]}
-    assert _counts(journey, "a2")["a2"] == (len(in_a), 0, len(in_a) - 1, 1)
+    assert _counts(journey, "w2", "a2") == {
+        "w2": (10, 0, 9, 1),
+        "a2": (len(in_a) - 1, 0, len(in_a) - 1, 0),
+    }
     engine.tick(now=T0 + timedelta(days=10))
     assert not _messages(journey, "a2").filter(customer=leaver).exists()
+    assert _messages(journey, "a1").filter(customer=leaver).count() == 1  # the one before
 
 
 def test_a_paused_journey_does_not_advance(journey, people, marketer):
