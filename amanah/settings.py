@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "amanah.knowledge",
     "amanah.ledger",
     "amanah.surveys",
+    "amanah.journeys",
     "amanah.breakglass",
     "amanah.dashboards",
     "amanah.privacy",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("break-glass/", include("amanah.breakglass.urls")),
     path("sales/", include("amanah.sales.urls")),
     path("marketing/", include("amanah.marketing.urls")),
+    path("journeys/", include("amanah.journeys.urls")),
     path("messaging/", include("amanah.messaging.urls")),
     path("insight/", include("amanah.insight.urls")),
     path("dasbor/", include("amanah.dashboards.urls")),

@@ -143,6 +143,16 @@ class AuditAction(models.TextChoices):
     CLOSE_LEDGER_PERIOD = "CLOSE_LEDGER_PERIOD", _("Tutup periode akuntansi")
     REOPEN_LEDGER_PERIOD = "REOPEN_LEDGER_PERIOD", _("Buka kembali periode akuntansi")
     CHANGE_LEDGER_ACCOUNT = "CHANGE_LEDGER_ACCOUNT", _("Ubah bagan akun")
+    CREATE_JOURNEY = "CREATE_JOURNEY", _("Buat journey pemasaran")
+    UPDATE_JOURNEY = "UPDATE_JOURNEY", _("Ubah graf journey pemasaran")
+    CREATE_JOURNEY_VERSION = "CREATE_JOURNEY_VERSION", _("Buka versi baru journey")
+    SUBMIT_JOURNEY = "SUBMIT_JOURNEY", _("Ajukan journey")
+    APPROVE_JOURNEY = "APPROVE_JOURNEY", _("Setujui journey")
+    REJECT_JOURNEY = "REJECT_JOURNEY", _("Tolak journey")
+    MOVE_JOURNEY = "MOVE_JOURNEY", _("Ubah status journey")
+    ADVANCE_JOURNEYS = "ADVANCE_JOURNEYS", _("Majukan peserta journey")
+    ENROL_JOURNEY = "ENROL_JOURNEY", _("Daftarkan nasabah ke journey")
+    TAG_CUSTOMERS = "TAG_CUSTOMERS", _("Beri tag nasabah (journey)")
 
 
 class AuditLog(models.Model):

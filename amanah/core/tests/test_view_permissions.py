@@ -19,6 +19,7 @@ from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
 from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
+from amanah.journeys import testing as journeys_testing
 from amanah.knowledge import testing as knowledge_testing
 from amanah.ledger import testing as ledger_testing
 from amanah.privacy import testing as privacy_testing
@@ -751,6 +752,7 @@ CASES = [
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
     *integrations_testing.VIEW_CASES,
+    *journeys_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,
     *ledger_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,

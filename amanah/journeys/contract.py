@@ -1,0 +1,134 @@
+"""Journeys in the house: the workflow of a journey version (four eyes), the domain events
+that start journeys or wake their waits, the outbox's names for journey messages, the audit
+viewer's labels, the merge mover and the access-export section."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from amanah.audit.contract import register_object_labels
+from amanah.audit.labels import uuid_ids
+from amanah.audit.models import AuditAction
+from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
+from amanah.core import events, registry
+from amanah.core.contributions import NavItem
+from amanah.journeys import policies, services, triggers
+from amanah.journeys import subject as _subject_section
+from amanah.journeys.models import CustomerTag, JourneyEnrollment, MarketingJourney
+from amanah.journeys.models import JourneyStatus as S
+from amanah.messaging.contract import MessageSource, register_source_labels
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
+
+# --------------------------------------------------------------------------- workflow
+
+FOUR_EYES = register_guard(
+    "journeys.journey.four_eyes",
+    services.decided_by_someone_else,
+    message=gettext_lazy(
+        "Pembuat atau pengaju journey tidak boleh menyetujui/menolak journey itu sendiri."
+    ),
+)
+
+MANAGE, APPROVE = policies.JOURNEY_MANAGE, policies.JOURNEY_APPROVE
+
+
+def _move(a, b, label, permission=MANAGE, action=AuditAction.MOVE_JOURNEY, **more):
+    return TransitionSpec(a, b, permission, label, audit_action=action, **more)
+
+
+declare_workflow(
+    WorkflowSpec(
+        key="journeys.journey",
+        model="journeys.MarketingJourney",
+        status_field="status",
+        label=gettext_noop("Journey pemasaran"),
+        audit_action=AuditAction.MOVE_JOURNEY,
+        on_apply=services.journey_on_apply,
+        transitions=(
+            _move(
+                S.DRAFT,
+                S.SUBMITTED,
+                gettext_noop("Ajukan untuk persetujuan"),
+                action=AuditAction.SUBMIT_JOURNEY,
+            ),
+            _move(
+                S.SUBMITTED,
+                S.APPROVED,
+                gettext_noop("Setujui"),
+                APPROVE,
+                AuditAction.APPROVE_JOURNEY,
+                guard=FOUR_EYES,
+            ),
+            _move(
+                S.SUBMITTED,
+                S.REJECTED,
+                gettext_noop("Tolak"),
+                APPROVE,
+                AuditAction.REJECT_JOURNEY,
+                guard=FOUR_EYES,
+                required=("note",),
+            ),
+            _move(S.REJECTED, S.DRAFT, gettext_noop("Ubah lagi")),
+            _move(S.APPROVED, S.ACTIVE, gettext_noop("Aktifkan")),
+            _move(S.ACTIVE, S.PAUSED, gettext_noop("Jeda")),
+            _move(S.PAUSED, S.ACTIVE, gettext_noop("Lanjutkan")),
+            _move(S.ACTIVE, S.COMPLETED, gettext_noop("Selesaikan")),
+            _move(S.PAUSED, S.COMPLETED, gettext_noop("Selesaikan")),
+            _move(S.COMPLETED, S.ARCHIVED, gettext_noop("Arsipkan")),
+            _move(S.PAUSED, S.ARCHIVED, gettext_noop("Arsipkan")),
+            _move(S.DRAFT, S.ARCHIVED, gettext_noop("Arsipkan")),
+            _move(S.REJECTED, S.ARCHIVED, gettext_noop("Arsipkan")),
+        ),
+    )
+)
+
+registry.navigation.register(
+    "journeys.list",
+    NavItem(gettext_lazy("Journey"), "journeys:list", policies.JOURNEY_VIEW),
+    order=65,
+)
+
+# --------------------------------------------------------------------------- events
+
+for _event in triggers.EVENT_TRIGGERS:
+    events.on(_event, triggers.handler_for(_event))
+# A withdrawal of marketing consent or a do-not-contact entry ends the customer's journeys at
+# once (CONSENT_WITHDRAWN / DO_NOT_CONTACT); every ACTION asks consent's rule again anyway.
+events.on(CONSENT_CHANGED, triggers.exit_on_withdrawal)
+events.on(SUPPRESSION_ADDED, triggers.exit_on_suppression)
+
+# --------------------------------------------------------------------------- names, merges
+
+
+def journey_names(ids: list[str]) -> dict[str, str]:
+    rows = MarketingJourney.objects.filter(pk__in=uuid_ids(ids)).values_list(
+        "pk", "name", "version"
+    )
+    return {str(pk): f"{name} v{version}" for pk, name, version in rows}
+
+
+register_source_labels(MessageSource.JOURNEY, journey_names)
+register_object_labels(
+    "journeys.MarketingJourney", label=gettext_lazy("Journey pemasaran"), names=journey_names
+)
+
+
+def move_journeys(absorbed, survivor) -> int:
+    """Merge mover: the absorbed customer's enrollments go to the survivor unless the survivor
+    is in that journey version already (then the survivor's own stays and the other goes)."""
+    taken = JourneyEnrollment.objects.filter(customer=survivor).values("journey_id")
+    JourneyEnrollment.objects.filter(customer=absorbed, journey_id__in=taken).delete()
+    moved = JourneyEnrollment.objects.filter(customer=absorbed).update(customer=survivor)
+    tags = CustomerTag.objects.filter(customer=survivor).values("tag")
+    CustomerTag.objects.filter(customer=absorbed, tag__in=tags).delete()
+    CustomerTag.objects.filter(customer=absorbed).update(customer=survivor)
+    return moved
+
+
+registry.merge_movers.register("journeys.enrollments", move_journeys)
+registry.subject_sections.register("journeys", _subject_section.SECTION)

@@ -1,0 +1,413 @@
+"""The journey engine: advance the *due* enrollments, set-based, in batches.
+
+``tick(now=…)`` runs ``advance_batch`` until no due enrollment is left (or ``max_batches``).
+A batch is one transaction:
+
+1. pick up to ``limit`` ACTIVE enrollments whose ``due_at`` has come, of journey versions
+   that advance (ACTIVE, or COMPLETED: draining), ``FOR UPDATE SKIP LOCKED`` — several
+   workers share the work, none waits for another;
+2. in rounds, group the picked enrollments that are still due by the node they stand at and
+   apply the node's effect to the whole group at once (below), write one step row per
+   enrollment and node (``journey_step_once``), and move the group on along the edge each
+   one takes: to a WAIT node with its end as ``due_at``, to any other node due at once — so
+   the next round carries them further, until every one of the batch waits or has ended
+   (the graph has no cycles: at most as many rounds as nodes);
+3. one audit row with the counts (no identifiers).
+
+Idempotent: the batch commits or rolls back whole, so a worker killed in the middle leaves
+nothing behind and the re-run batch does the same work once; the effects carry unique keys
+of their own besides (the step row per enrollment and node; the outbox's idempotency key
+``(JOURNEY, journey version, customer, channel, node key)``), so even a step replayed on its
+own queues nothing twice.
+
+Node effects, each for a group of enrollments at one node:
+
+* TRIGGER — pass; WAIT — pass (it is due: its time ran out, or the event came);
+* ACTION — consent's published rule in its set form (``consent.with_contact_checks``,
+  purpose OFFER, on the node's channel): a refusal exits the enrollment (marketing consent
+  withdrawn → ``CONSENT_WITHDRAWN``; do-not-contact, inactive, another blocker); no address on
+  the channel exits with ``NO_ADDRESS``; the rest get the node's template version (frozen at
+  activation) queued through the messaging hub in one ``message_queue_template_many`` call
+  (which asks contactability again with the contact window: outside it the message waits);
+* BRANCH — the condition evaluated over the group in one query (``conditions.matching``);
+* SPLIT — a stable hash of (journey key, node key, customer) picks the variant, so a retry
+  or a new version never changes a customer's variant;
+* UPDATE — a tag through ``services.tags_add``; END — the enrollment completes with the
+  node's reason.
+
+The clock is injectable: ``now`` is the engine's "now" for due times, waits and messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core.actors import IntegrationActor
+from amanah.journeys.graph import UNITS
+from amanah.journeys.models import (
+    ADVANCING,
+    EnrollmentStatus,
+    ExitReason,
+    JourneyEdge,
+    JourneyNode,
+    MarketingJourney,
+    NodeType,
+    StepOutcome,
+)
+from amanah.journeys.policies import JOURNEY_RUN, JOURNEY_VIEW
+
+ENGINE = IntegrationActor("journey-engine", permissions=(JOURNEY_VIEW, JOURNEY_RUN))
+BATCH = 2000
+
+# What contactability's refusals mean for an enrollment at an ACTION.
+EXIT_FOR_REASON = {
+    "NO_CONSENT": ExitReason.CONSENT_WITHDRAWN,
+    "CHANNEL_WITHDRAWN": ExitReason.CONSENT_WITHDRAWN,
+    "DO_NOT_CONTACT": ExitReason.DO_NOT_CONTACT,
+    "CUSTOMER_INACTIVE": ExitReason.CUSTOMER_INACTIVE,
+}
+
+
+@dataclass
+class Outcome:
+    """What a node did to a group: who passed along which edge, who left and why."""
+
+    passed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    exited: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    ended: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    counts: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Row:
+    enrollment: int
+    customer: str
+    event_at: datetime | None
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+class Graph:
+    """The nodes and edges of the journey versions a batch touches, read once per batch."""
+
+    def __init__(self, journey_ids):
+        self.journeys = {j.pk: j for j in MarketingJourney.objects.filter(pk__in=journey_ids)}
+        self.nodes = {n.pk: n for n in JourneyNode.objects.filter(journey_id__in=journey_ids)}
+        self.next: dict[tuple[int, str], int] = {
+            (e.source_id, e.label): e.target_id
+            for e in JourneyEdge.objects.filter(journey_id__in=journey_ids)
+        }
+
+
+def wait_due(node: JourneyNode, now: datetime) -> datetime:
+    """When a customer arriving at WAIT ``node`` at ``now`` is due again."""
+    config = node.config
+    if config["mode"] == "DURATION":
+        return now + UNITS[config["unit"]] * config["value"]
+    if config["mode"] == "UNTIL_DATE":
+        return max(datetime.fromisoformat(config["date"]), now)
+    return now + UNITS[config["timeout_unit"]] * config["timeout_value"]  # UNTIL_EVENT
+
+
+def variant_of(journey_key, node_key: str, customer_id, variants: list[dict]) -> str:
+    """The SPLIT variant of a customer: a stable hash into 0–99, cut by the percentages."""
+    digest = hashlib.sha256(f"{journey_key}:{node_key}:{customer_id}".encode()).digest()
+    bucket = int.from_bytes(digest[:8], "big") % 100
+    edge = 0
+    for variant in variants:
+        edge += variant["percentage"]
+        if bucket < edge:
+            return variant["name"]
+    return variants[-1]["name"]
+
+
+# --------------------------------------------------------------------------- node effects
+
+
+def _customers(rows: list[Row]):
+    from amanah.customers.models import Customer
+
+    return Customer.objects.filter(pk__in=[r.customer for r in rows])
+
+
+def _pass_all(rows, label: str = "") -> Outcome:
+    outcome = Outcome()
+    outcome.passed[label] = [r.enrollment for r in rows]
+    return outcome
+
+
+def _wait(node, journey, rows, now) -> Outcome:
+    outcome = _pass_all(rows)
+    if node.config.get("mode") == "UNTIL_EVENT":
+        outcome.counts["event"] = sum(1 for r in rows if r.event_at is not None)
+        outcome.counts["timeout"] = len(rows) - outcome.counts["event"]
+    return outcome
+
+
+def _action(node, journey, rows, now) -> Outcome:
+    from amanah.consent.contract import Purpose, with_contact_checks
+    from amanah.messaging.contract import (
+        CUSTOMER_ADDRESS,
+        MessageSource,
+        approved_version_number,
+        message_queue_template_many,
+    )
+    from amanah.messaging.templating import TemplateNotApproved
+
+    outcome = Outcome()
+    channel, config = node.config["channel"], node.config
+    by_customer = {r.customer: r.enrollment for r in rows}
+    try:
+        version = approved_version_number(
+            config["template"], channel, config.get("template_version") or 0
+        )
+    except TemplateNotApproved:
+        outcome.exited[ExitReason.TEMPLATE_UNAVAILABLE] = list(by_customer.values())
+        return outcome
+    verdicts = (
+        with_contact_checks(_customers(rows), Purpose.OFFER, channel, reason="_journey_reason")
+        .order_by()
+        .values_list("pk", "_journey_reason", CUSTOMER_ADDRESS[channel])
+    )
+    allowed = []
+    for pk, reason, address in verdicts:
+        enrollment = by_customer[str(pk)]
+        if reason:
+            outcome.exited[EXIT_FOR_REASON.get(reason, ExitReason.NOT_CONTACTABLE)].append(
+                enrollment
+            )
+        elif not address:
+            outcome.exited[ExitReason.NO_ADDRESS].append(enrollment)
+        else:
+            allowed.append(pk)
+            outcome.passed[""].append(enrollment)
+    if allowed:
+        from amanah.customers.models import Customer
+
+        counts = message_queue_template_many(
+            actor=ENGINE,
+            customers=Customer.objects.filter(pk__in=allowed),
+            version=version,
+            context={"campaign": journey, "promo": {"code": config.get("promo_code", "")}},
+            channel=channel,
+            purpose=Purpose.OFFER,
+            source=MessageSource.JOURNEY,
+            source_id=str(journey.pk),
+            step=node.key,
+            at=now,
+        )
+        outcome.counts["queued"] += counts["queued"]
+        outcome.counts["waiting"] += counts["waiting"]
+        outcome.counts["already_queued"] += counts["already_queued"]
+    return outcome
+
+
+def _branch(node, journey, rows, now) -> Outcome:
+    from amanah.journeys.conditions import matching
+
+    yes = {
+        str(pk)
+        for pk in matching(node.config["condition"], _customers(rows), journey).values_list(
+            "pk", flat=True
+        )
+    }
+    outcome = Outcome()
+    for r in rows:
+        outcome.passed["YES" if r.customer in yes else "NO"].append(r.enrollment)
+    return outcome
+
+
+def _split(node, journey, rows, now) -> Outcome:
+    outcome = Outcome()
+    variants = node.config["variants"]
+    for r in rows:
+        outcome.passed[variant_of(journey.key, node.key, r.customer, variants)].append(r.enrollment)
+    return outcome
+
+
+def _update(node, journey, rows, now) -> Outcome:
+    from amanah.journeys.services import tags_add
+
+    outcome = _pass_all(rows)
+    outcome.counts["tagged"] = tags_add(
+        actor=ENGINE,
+        customer_ids=[r.customer for r in rows],
+        tag=node.config["tag"],
+        journey=journey,
+        at=now,
+    )
+    return outcome
+
+
+def _end(node, journey, rows, now) -> Outcome:
+    outcome = Outcome()
+    outcome.ended[node.config.get("reason", "FINISHED")] = [r.enrollment for r in rows]
+    return outcome
+
+
+EFFECTS = {
+    NodeType.TRIGGER: lambda node, journey, rows, now: _pass_all(rows),
+    NodeType.WAIT: _wait,
+    NodeType.ACTION: _action,
+    NodeType.BRANCH: _branch,
+    NodeType.SPLIT: _split,
+    NodeType.UPDATE: _update,
+    NodeType.END: _end,
+}
+
+
+# --------------------------------------------------------------------------- moving
+
+
+PICK_SQL = """
+    SELECT e.id FROM journeys_journeyenrollment e
+     WHERE e.status = 'ACTIVE' AND e.due_at <= %(now)s
+       AND e.journey_id IN (SELECT id FROM journeys_marketingjourney
+                             WHERE status = ANY(%(advancing)s))
+     ORDER BY e.due_at
+     LIMIT %(limit)s
+       FOR UPDATE OF e SKIP LOCKED
+"""
+
+DUE_SQL = """
+    SELECT id, customer_id::text, current_node_id, journey_id, event_at
+      FROM journeys_journeyenrollment
+     WHERE id = ANY(%(ids)s) AND status = 'ACTIVE' AND due_at <= %(now)s
+"""
+
+STEPS_SQL = """
+    INSERT INTO journeys_journeystep (journey_id, enrollment_id, node_id, outcome, branch,
+                                      reason, at)
+    SELECT %(journey)s, unnest(%(ids)s::bigint[]), %(node)s, %(outcome)s, %(branch)s,
+           %(reason)s, %(now)s
+    ON CONFLICT (enrollment_id, node_id) DO NOTHING
+"""
+
+MOVE_SQL = """
+    UPDATE journeys_journeyenrollment
+       SET current_node_id = %(target)s, arrived_at = %(now)s, due_at = %(due)s, event_at = NULL
+     WHERE id = ANY(%(ids)s)
+"""
+
+FINISH_SQL = """
+    UPDATE journeys_journeyenrollment
+       SET status = %(status)s, exit_reason = %(reason)s, ended_at = %(now)s, due_at = NULL
+     WHERE id = ANY(%(ids)s)
+"""
+
+
+def _steps(cursor, node, ids, outcome: str, now, *, branch="", reason="") -> None:
+    cursor.execute(
+        STEPS_SQL,
+        {
+            "journey": node.journey_id,
+            "ids": ids,
+            "node": node.pk,
+            "outcome": outcome,
+            "branch": branch,
+            "reason": reason,
+            "now": now,
+        },
+    )
+
+
+def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter) -> None:
+    for label, ids in outcome.passed.items():
+        if not ids:
+            continue
+        _steps(cursor, node, ids, StepOutcome.PASSED, now, branch=label)
+        target = graph.nodes[graph.next[(node.pk, label)]]
+        due = wait_due(target, now) if target.type == NodeType.WAIT else now
+        cursor.execute(MOVE_SQL, {"target": target.pk, "now": now, "due": due, "ids": ids})
+        counts["passed"] += len(ids)
+    for status, step, groups in (
+        (EnrollmentStatus.EXITED, StepOutcome.EXITED, outcome.exited),
+        (EnrollmentStatus.COMPLETED, StepOutcome.ENDED, outcome.ended),
+    ):
+        for reason, ids in groups.items():
+            if not ids:
+                continue
+            _steps(cursor, node, ids, step, now, reason=reason)
+            cursor.execute(FINISH_SQL, {"status": status, "reason": reason, "now": now, "ids": ids})
+            counts[str(step).lower()] += len(ids)
+            counts[f"reason:{reason}"] += len(ids)
+    counts.update(outcome.counts)
+
+
+@transaction.atomic
+def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter:
+    """Advance up to ``limit`` due enrollments as far as they go now; returns the counts."""
+    now = now or timezone.now()
+    counts: Counter = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PICK_SQL, {"now": now, "advancing": [str(s) for s in ADVANCING], "limit": limit}
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return counts
+        counts["picked"] = len(ids)
+        graph = None
+        while True:
+            cursor.execute(DUE_SQL, {"ids": ids, "now": now})
+            due = cursor.fetchall()
+            if not due:
+                break
+            if graph is None:
+                graph = Graph({row[3] for row in due})
+            groups: dict[int, list[Row]] = defaultdict(list)
+            for enrollment, customer, node_id, _journey, event_at in due:
+                groups[node_id].append(Row(enrollment, customer, event_at))
+            for node_id, rows in groups.items():
+                node = graph.nodes[node_id]
+                journey = graph.journeys[node.journey_id]
+                outcome = EFFECTS[node.type](node, journey, rows, now)
+                _apply(cursor, graph, node, outcome, now, counts)
+            counts["rounds"] += 1
+    audit.record(
+        actor=ENGINE,
+        action=AuditAction.ADVANCE_JOURNEYS,
+        object_type="journeys.JourneyEnrollment",
+        object_id="batch",
+        meta=dict(counts),
+    )
+    return counts
+
+
+def tick(
+    *, now: datetime | None = None, limit: int = BATCH, max_batches: int | None = None
+) -> Counter:
+    """Advance every due enrollment, batch by batch (each its own transaction)."""
+    now = now or timezone.now()
+    totals: Counter = Counter()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        counts = advance_batch(now=now, limit=limit)
+        if not counts.get("picked"):
+            break
+        totals.update(counts)
+        batches += 1
+    totals["batches"] = batches
+    return totals
+
+
+def overdue(now: datetime | None = None) -> timedelta | None:
+    """How late the oldest due enrollment is (for a monitor), or None."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(due_at) FROM journeys_journeyenrollment "
+            "WHERE status = 'ACTIVE' AND due_at <= %s",
+            [now],
+        )
+        oldest = cursor.fetchone()[0]
+    return now - oldest if oldest else None

@@ -1,0 +1,428 @@
+"""The journey graph the server owns: its shape as data and its validation.
+
+A graph arrives (from the list editor, the canvas or the API) as::
+
+    {"nodes": [{"key": "t", "type": "TRIGGER", "label": "", "x": 0, "y": 0,
+                "config": {"type": "SEGMENT", "segment": "<uuid>"}}, …],
+     "edges": [{"source": "t", "target": "w", "label": ""}, …]}
+
+``validate(graph)`` returns the cleaned graph or raises :class:`GraphError`, which carries
+every problem found as ``(node key, field, message)`` — the builder shows each next to its
+node and field, and nothing is saved. The rules:
+
+* exactly one TRIGGER, with no way in; node keys unique and short; edges between known nodes;
+* the ways out of each node: TRIGGER, WAIT, ACTION, UPDATE exactly one (unlabelled); BRANCH
+  exactly YES and NO; SPLIT one per variant, labelled with the variant's name; END none;
+* no cycle (a customer visits a node at most once, which is what makes a node's effect
+  idempotent per enrollment and node), and every node reachable from the trigger — with the
+  ways-out rule above, every path then ends in an END;
+* each node's configuration (below): waits bounded (more than zero, at most
+  ``MAX_WAIT_DAYS``), split percentages whole numbers summing to 100, a branch condition from
+  the vocabulary of ``conditions``, templates and segments that exist, end reasons known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.core.errors import ServiceError
+from amanah.journeys.models import EndReason, NodeType
+
+MAX_NODES = 200
+MAX_WAIT_DAYS = 365
+MAX_VARIANTS = 5
+KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
+TEMPLATE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # messaging's template keys
+TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}
+SINGLE_WAY_OUT = {NodeType.TRIGGER, NodeType.WAIT, NodeType.ACTION, NodeType.UPDATE}
+YES, NO = "YES", "NO"
+
+
+@dataclass(frozen=True)
+class Problem:
+    node: str  # the node's key ('' for the graph as a whole)
+    field: str
+    message: str
+
+
+class GraphError(ServiceError):
+    """An invalid graph; ``problems`` lists every one found, each naming node and field."""
+
+    def __init__(self, problems: list[Problem]):
+        first = problems[0]
+        shown = "; ".join(
+            (_("Simpul %(node)s, %(field)s: %(msg)s") if p.node else "%(field)s: %(msg)s")
+            % {"node": p.node, "field": p.field, "msg": p.message}
+            for p in problems[:5]
+        )
+        super().__init__("graph_invalid", shown, field=f"{first.node}.{first.field}".strip("."))
+        self.problems = problems
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+def trigger_events() -> dict:
+    """The domain events a journey may start on (``triggers.EVENT_TRIGGERS``)."""
+    from amanah.journeys.triggers import EVENT_TRIGGERS
+
+    return EVENT_TRIGGERS
+
+
+def wait_events() -> dict:
+    from amanah.journeys.triggers import WAIT_EVENTS
+
+    return WAIT_EVENTS
+
+
+def _channels() -> tuple[str, ...]:
+    from amanah.marketing.models import SENDABLE_CHANNELS
+
+    return tuple(str(c) for c in SENDABLE_CHANNELS)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Check:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, node: str, field: str, message) -> None:
+        self.problems.append(Problem(node, field, str(message)))
+
+
+def _text(value, limit: int) -> str:
+    if not isinstance(value, str):
+        return ""
+    return " ".join(value.split())[:limit] if value.isprintable() else ""
+
+
+def _duration(check: _Check, key: str, config: dict, value_field: str, unit_field: str):
+    value, unit = config.get(value_field), config.get(unit_field)
+    if unit not in UNITS:
+        check.add(key, unit_field, _("Pilih satuan waktu: MINUTES, HOURS atau DAYS."))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        check.add(key, value_field, _("Lama tunggu harus bilangan bulat lebih dari nol."))
+        return None
+    if value > 10**6 or UNITS[unit] * value > timedelta(days=MAX_WAIT_DAYS):
+        check.add(key, value_field, _("Lama tunggu paling lama %d hari.") % MAX_WAIT_DAYS)
+        return None
+    return {value_field: value, unit_field: unit}
+
+
+def _trigger_config(check: _Check, key: str, config: dict) -> dict:
+    kind = config.get("type")
+    if kind == "SEGMENT":
+        from amanah.marketing.models import Segment
+
+        segment = config.get("segment")
+        try:
+            exists = isinstance(segment, str) and Segment.objects.filter(pk=segment).exists()
+        except (ValueError, ValidationError):  # a malformed id is just "unknown"
+            exists = False
+        if not exists:
+            check.add(key, "segment", _("Segmen tidak dikenal."))
+        return {"type": kind, "segment": segment}
+    if kind == "EVENT":
+        event = config.get("event")
+        if event not in trigger_events():
+            check.add(key, "event", _("Peristiwa pemicu tidak dikenal."))
+        return {"type": kind, "event": event}
+    check.add(key, "type", _("Jenis pemicu: SEGMENT atau EVENT."))
+    return {}
+
+
+def _wait_config(check: _Check, key: str, config: dict) -> dict:
+    mode = config.get("mode")
+    if mode == "DURATION":
+        cleaned = _duration(check, key, config, "value", "unit")
+        return {"mode": mode, **(cleaned or {})}
+    if mode == "UNTIL_DATE":
+        raw = config.get("date")
+        try:
+            at = datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 40 else None
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            check.add(key, "date", _("Tanggal tunggu tidak valid (ISO 8601 dengan zona waktu)."))
+            return {"mode": mode}
+        now = timezone.now()
+        if at <= now:
+            check.add(key, "date", _("Tanggal tunggu sudah lewat."))
+        elif at - now > timedelta(days=MAX_WAIT_DAYS):
+            check.add(
+                key, "date", _("Tanggal tunggu paling lama %d hari ke depan.") % MAX_WAIT_DAYS
+            )
+        return {"mode": mode, "date": at.isoformat()}
+    if mode == "UNTIL_EVENT":
+        event = config.get("event")
+        if event not in wait_events():
+            check.add(key, "event", _("Peristiwa yang ditunggu tidak dikenal."))
+        cleaned = _duration(check, key, config, "timeout_value", "timeout_unit")
+        return {"mode": mode, "event": event, **(cleaned or {})}
+    check.add(key, "mode", _("Jenis tunggu: DURATION, UNTIL_DATE atau UNTIL_EVENT."))
+    return {}
+
+
+PROMO_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+
+
+def _action_config(check: _Check, key: str, config: dict) -> dict:
+    from amanah.consent.contract import Purpose
+    from amanah.messaging.models import MessageTemplate
+
+    channel, template = config.get("channel"), config.get("template")
+    if channel not in _channels():
+        check.add(key, "channel", _("Kanal pesan: EMAIL, WHATSAPP atau SMS."))
+        return {}
+    if not isinstance(template, str) or not TEMPLATE_KEY.fullmatch(template):
+        check.add(key, "template", _("Templat pesan tidak dikenal."))
+        return {"channel": channel}
+    found = MessageTemplate.objects.filter(key=template, channel=channel).first()
+    if found is None:
+        check.add(key, "template", _("Templat pesan tidak dikenal untuk kanal ini."))
+    elif found.purpose != Purpose.OFFER:
+        check.add(key, "template", _("Templat bukan templat penawaran (OFFER)."))
+    cleaned = {"channel": channel, "template": template}
+    promo = config.get("promo_code") or ""
+    if promo:
+        if not isinstance(promo, str) or not PROMO_CODE.fullmatch(promo):
+            check.add(key, "promo_code", _("Kode promo 1–32 huruf besar, angka atau '-'."))
+        else:
+            cleaned["promo_code"] = promo
+    return cleaned
+
+
+def _branch_config(check: _Check, key: str, config: dict, nodes: dict) -> dict:
+    from amanah.journeys.conditions import ConditionError, clean_condition
+
+    try:
+        return {"condition": clean_condition(config.get("condition"), nodes)}
+    except ConditionError as error:
+        check.add(key, error.field, error.message)
+        return {}
+
+
+def _split_config(check: _Check, key: str, config: dict) -> dict:
+    variants = config.get("variants")
+    if not isinstance(variants, list) or not 2 <= len(variants) <= MAX_VARIANTS:
+        check.add(key, "variants", _("Uji A/B butuh 2–%d varian.") % MAX_VARIANTS)
+        return {}
+    cleaned, names = [], set()
+    for variant in variants:
+        name = variant.get("name") if isinstance(variant, dict) else None
+        share = variant.get("percentage") if isinstance(variant, dict) else None
+        if not isinstance(name, str) or not KEY.fullmatch(name) or name in (YES, NO):
+            check.add(key, "variants", _("Nama varian 1–32 huruf/angka."))
+            return {}
+        if name in names:
+            check.add(key, "variants", _("Nama varian %s dipakai dua kali.") % name)
+            return {}
+        if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= 99:
+            check.add(key, "percentage", _("Persentase varian %s: bilangan bulat 1–99.") % name)
+            return {}
+        names.add(name)
+        cleaned.append({"name": name, "percentage": share})
+    total = sum(v["percentage"] for v in cleaned)
+    if total != 100:
+        check.add(key, "percentage", _("Jumlah persentase varian %d, harus 100.") % total)
+    return {"variants": cleaned}
+
+
+def _update_config(check: _Check, key: str, config: dict) -> dict:
+    kind = config.get("kind")
+    if kind == "tag":
+        tag = config.get("tag")
+        if not isinstance(tag, str) or not TAG.fullmatch(tag):
+            check.add(key, "tag", _("Tag 1–40 huruf kecil, angka, '-' atau '_'."))
+            return {}
+        return {"kind": kind, "tag": tag}
+    check.add(key, "kind", _("Jenis perubahan data tidak dikenal (yang tersedia: tag)."))
+    return {}
+
+
+def _end_config(check: _Check, key: str, config: dict) -> dict:
+    reason = config.get("reason", EndReason.FINISHED)
+    if reason not in EndReason.values:
+        check.add(key, "reason", _("Alasan selesai tidak dikenal."))
+        return {}
+    return {"reason": reason}
+
+
+def _clean_nodes(check: _Check, raw) -> dict[str, dict]:
+    if not isinstance(raw, list) or not raw:
+        check.add("", "nodes", _("Journey butuh simpul."))
+        return {}
+    if len(raw) > MAX_NODES:
+        check.add("", "nodes", _("Paling banyak %d simpul.") % MAX_NODES)
+        return {}
+    nodes: dict[str, dict] = {}
+    for position, node in enumerate(raw):
+        if not isinstance(node, dict):
+            check.add("", "nodes", _("Setiap simpul harus berupa objek."))
+            continue
+        key = node.get("key")
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            check.add("", "key", _("Kunci simpul 1–32 huruf, angka, '-' atau '_'."))
+            continue
+        if key in nodes:
+            check.add(key, "key", _("Kunci simpul dipakai dua kali."))
+            continue
+        kind = node.get("type")
+        if kind not in NodeType.values:
+            check.add(key, "type", _("Jenis simpul tidak dikenal."))
+            continue
+        config = node.get("config", {})
+        if not isinstance(config, dict):
+            check.add(key, "config", _("Konfigurasi simpul harus berupa objek."))
+            config = {}
+        coords = [node.get(axis, 0) for axis in ("x", "y")]
+        nodes[key] = {
+            "key": key,
+            "type": kind,
+            "label": _text(node.get("label", ""), 80),
+            "config": config,
+            "x": coords[0] if isinstance(coords[0], int) and abs(coords[0]) < 10**6 else 0,
+            "y": coords[1] if isinstance(coords[1], int) and abs(coords[1]) < 10**6 else 0,
+            "position": position,
+        }
+    return nodes
+
+
+def _clean_edges(check: _Check, raw, nodes: dict) -> list[dict]:
+    if not isinstance(raw, list):
+        check.add("", "edges", _("Daftar sambungan tidak valid."))
+        return []
+    edges, seen = [], set()
+    for edge in raw:
+        if not isinstance(edge, dict):
+            check.add("", "edges", _("Setiap sambungan harus berupa objek."))
+            continue
+        source, target, label = edge.get("source"), edge.get("target"), edge.get("label", "")
+        if not isinstance(label, str) or (label and not KEY.fullmatch(label)):
+            check.add(
+                str(source)[:32] if isinstance(source, str) else "",
+                "edges",
+                _("Label sambungan tidak valid."),
+            )
+            continue
+        if source not in nodes or target not in nodes:
+            where = source if source in nodes else ""
+            check.add(where, "edges", _("Sambungan ke simpul yang tidak ada."))
+            continue
+        if source == target:
+            check.add(source, "edges", _("Simpul tidak boleh tersambung ke dirinya sendiri."))
+            continue
+        if (source, label) in seen:
+            check.add(source, "edges", _("Dua sambungan keluar berlabel sama."))
+            continue
+        seen.add((source, label))
+        edges.append({"source": source, "target": target, "label": label})
+    return edges
+
+
+def _check_ways_out(check: _Check, nodes: dict, edges: list[dict]) -> None:
+    out: dict[str, list[str]] = {key: [] for key in nodes}
+    into: dict[str, int] = {key: 0 for key in nodes}
+    for edge in edges:
+        out[edge["source"]].append(edge["label"])
+        into[edge["target"]] += 1
+    triggers = [k for k, n in nodes.items() if n["type"] == NodeType.TRIGGER]
+    if len(triggers) != 1:
+        check.add("", "nodes", _("Journey harus punya tepat satu pemicu (ada %d).") % len(triggers))
+    for key, node in nodes.items():
+        labels, kind = sorted(out[key]), node["type"]
+        if kind == NodeType.TRIGGER and into[key]:
+            check.add(key, "edges", _("Pemicu tidak boleh punya sambungan masuk."))
+        if kind in SINGLE_WAY_OUT and labels != [""]:
+            check.add(key, "edges", _("Simpul ini harus punya tepat satu sambungan keluar."))
+        elif kind == NodeType.BRANCH and labels != [NO, YES]:
+            check.add(key, "edges", _("Cabang kondisi harus punya sambungan YA dan TIDAK."))
+        elif kind == NodeType.SPLIT:
+            names = sorted(v["name"] for v in node["config"].get("variants", []) or [])
+            if names and labels != names:
+                check.add(key, "edges", _("Setiap varian butuh tepat satu sambungan keluar."))
+        elif kind == NodeType.END and labels:
+            check.add(key, "edges", _("Simpul selesai tidak boleh punya sambungan keluar."))
+
+
+def _check_reachable_and_acyclic(check: _Check, nodes: dict, edges: list[dict]) -> None:
+    triggers = [k for k, n in nodes.items() if n["type"] == NodeType.TRIGGER]
+    if len(triggers) != 1:
+        return
+    out: dict[str, list[str]] = {key: [] for key in nodes}
+    for edge in edges:
+        out[edge["source"]].append(edge["target"])
+    # Iterative DFS: colours find a back edge (a cycle) and what was reached.
+    colour = dict.fromkeys(nodes, 0)
+    stack = [(triggers[0], iter(out[triggers[0]]))]
+    colour[triggers[0]] = 1
+    cyclic = set()
+    while stack:
+        key, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            colour[key] = 2
+            stack.pop()
+        elif colour[child] == 1:
+            cyclic.add(key)
+        elif colour[child] == 0:
+            colour[child] = 1
+            stack.append((child, iter(out[child])))
+    for key in sorted(cyclic):
+        check.add(key, "edges", _("Sambungan membentuk putaran; journey harus berujung."))
+    for key in nodes:
+        if colour[key] == 0:
+            check.add(key, "edges", _("Simpul tidak terjangkau dari pemicu."))
+
+
+def ancestors_of(target: str, edges: list[dict]) -> set[str]:
+    into: dict[str, list[str]] = {}
+    for edge in edges:
+        into.setdefault(edge["target"], []).append(edge["source"])
+    seen, todo = set(), [target]
+    while todo:
+        for source in into.get(todo.pop(), []):
+            if source not in seen:
+                seen.add(source)
+                todo.append(source)
+    return seen
+
+
+CONFIG_CHECKS = {
+    NodeType.TRIGGER: _trigger_config,
+    NodeType.WAIT: _wait_config,
+    NodeType.ACTION: _action_config,
+    NodeType.SPLIT: _split_config,
+    NodeType.UPDATE: _update_config,
+    NodeType.END: _end_config,
+}
+
+
+def validate(graph) -> dict:
+    """The cleaned graph (``{"nodes": [...], "edges": [...]}``), or :class:`GraphError`."""
+    check = _Check()
+    if not isinstance(graph, dict):
+        raise GraphError([Problem("", "graph", _("Graf journey harus berupa objek."))])
+    nodes = _clean_nodes(check, graph.get("nodes"))
+    edges = _clean_edges(check, graph.get("edges", []), nodes)
+    for key, node in nodes.items():
+        if node["type"] == NodeType.BRANCH:
+            context = {k: n["type"] for k, n in nodes.items() if k in ancestors_of(key, edges)}
+            node["config"] = _branch_config(check, key, node["config"], context)
+        else:
+            node["config"] = CONFIG_CHECKS[node["type"]](check, key, node["config"])
+    _check_ways_out(check, nodes, edges)
+    _check_reachable_and_acyclic(check, nodes, edges)
+    if check.problems:
+        raise GraphError(check.problems)
+    return {"nodes": list(nodes.values()), "edges": edges}

@@ -1,0 +1,350 @@
+"""Journeys: create, edit the graph of a DRAFT version, open a new version, and the status
+moves (through the workflow ``journeys.journey``, declared in ``contract.py``).
+
+Every write checks the permission, validates, writes and audits in one transaction. The graph
+is validated whole (``graph.validate``) before anything is written: an invalid graph changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amanah.audit import services as audit
+from amanah.audit.models import AuditAction
+from amanah.core.errors import ServiceError
+from amanah.iam import authz
+from amanah.journeys.graph import GraphError, Problem, validate
+from amanah.journeys.models import (
+    EnrollmentStatus,
+    ExitReason,
+    JourneyEdge,
+    JourneyNode,
+    JourneyStatus,
+    MarketingJourney,
+    NodeType,
+)
+from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_RUN
+from amanah.workflow.contract import transition_apply
+
+S = JourneyStatus
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _clean_name(name) -> str:
+    name = " ".join(name.split()) if isinstance(name, str) and name.isprintable() else ""
+    if not 3 <= len(name) <= 120:
+        raise ServiceError("name_invalid", _("Nama 3–120 karakter."), field="name")
+    return name
+
+
+def _clean_description(text) -> str:
+    text = text.strip() if isinstance(text, str) else ""
+    if len(text) > 2000 or "\x00" in text:
+        raise ServiceError(
+            "description_invalid", _("Deskripsi maks. 2000 karakter."), field="description"
+        )
+    return text
+
+
+def _write_graph(journey: MarketingJourney, cleaned: dict) -> None:
+    journey.nodes.all().delete()  # edges go with their nodes
+    nodes = JourneyNode.objects.bulk_create(
+        [
+            JourneyNode(
+                journey=journey,
+                key=n["key"],
+                type=n["type"],
+                label=n["label"],
+                config=n["config"],
+                x=n["x"],
+                y=n["y"],
+                position=n["position"],
+            )
+            for n in cleaned["nodes"]
+        ]
+    )
+    by_key = {n.key: n for n in nodes}
+    JourneyEdge.objects.bulk_create(
+        [
+            JourneyEdge(
+                journey=journey,
+                source=by_key[e["source"]],
+                target=by_key[e["target"]],
+                label=e["label"],
+            )
+            for e in cleaned["edges"]
+        ]
+    )
+    trigger = next(n for n in cleaned["nodes"] if n["type"] == NodeType.TRIGGER)
+    journey.trigger_type = trigger["config"]["type"]
+    journey.trigger_config = {k: v for k, v in trigger["config"].items() if k != "type"}
+
+
+def graph_of(journey: MarketingJourney) -> dict:
+    """The stored graph in the shape ``graph.validate`` takes (the editor's and the API's)."""
+    nodes = list(journey.nodes.order_by("position", "id"))
+    keys = {n.pk: n.key for n in nodes}
+    return {
+        "nodes": [
+            {
+                "key": n.key,
+                "type": n.type,
+                "label": n.label,
+                "config": {k: v for k, v in n.config.items() if k != "template_version"},
+                "x": n.x,
+                "y": n.y,
+            }
+            for n in nodes
+        ],
+        "edges": [
+            {"source": keys[e.source_id], "target": keys[e.target_id], "label": e.label}
+            for e in journey.edges.order_by("id")
+        ],
+    }
+
+
+@transaction.atomic
+def journey_create(*, actor, name: str, description: str = "", graph=None) -> MarketingJourney:
+    """Version 1 of a new journey, DRAFT; with ``graph`` it is validated and stored too."""
+    authz.require(actor, JOURNEY_MANAGE)
+    name, description = _clean_name(name), _clean_description(description)
+    cleaned = validate(graph) if graph is not None else None
+    journey = MarketingJourney.objects.create(
+        name=name, description=description, created_by=_user(actor)
+    )
+    if cleaned is not None:
+        _write_graph(journey, cleaned)
+        journey.save(update_fields=["trigger_type", "trigger_config"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_JOURNEY,
+        obj=journey,
+        meta={"version": 1, "nodes": len(cleaned["nodes"]) if cleaned else 0},
+    )
+    return journey
+
+
+def _locked(actor, journey: MarketingJourney) -> MarketingJourney:
+    row = (
+        MarketingJourney.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=journey.pk)
+        .first()
+    )
+    if row is None:
+        from amanah.core.errors import NotFound
+
+        raise NotFound()
+    return row
+
+
+@transaction.atomic
+def journey_graph_save(
+    *, actor, journey: MarketingJourney, graph, name: str | None = None
+) -> MarketingJourney:
+    """Replace the graph of a DRAFT version (validated whole; refused: nothing changes)."""
+    authz.require(actor, JOURNEY_MANAGE)
+    journey = _locked(actor, journey)
+    if journey.status != S.DRAFT:
+        raise ServiceError(
+            "not_draft",
+            _("Hanya versi draf yang dapat diubah; buka versi baru untuk mengubah journey ini."),
+        )
+    cleaned = validate(graph)
+    if name is not None:
+        journey.name = _clean_name(name)
+    _write_graph(journey, cleaned)
+    journey.updated_at = timezone.now()
+    journey.save(update_fields=["name", "trigger_type", "trigger_config", "updated_at"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_JOURNEY,
+        obj=journey,
+        meta={
+            "version": journey.version,
+            "nodes": len(cleaned["nodes"]),
+            "edges": len(cleaned["edges"]),
+        },
+    )
+    return journey
+
+
+@transaction.atomic
+def journey_new_version(*, actor, journey: MarketingJourney) -> MarketingJourney:
+    """A DRAFT copy of the latest version of the journey, numbered next. The running version
+    keeps running unchanged until the new one is approved and activated."""
+    authz.require(actor, JOURNEY_MANAGE)
+    journey = _locked(actor, journey)
+    versions = MarketingJourney.objects.select_for_update(of=("self",), no_key=True).filter(
+        key=journey.key
+    )
+    latest = versions.order_by("-version").first()
+    if latest.status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED):
+        raise ServiceError(
+            "version_open",
+            _("Versi %d masih dalam penyusunan atau persetujuan.") % latest.version,
+        )
+    fresh = MarketingJourney.objects.create(
+        key=latest.key,
+        version=latest.version + 1,
+        name=latest.name,
+        description=latest.description,
+        trigger_type=latest.trigger_type,
+        trigger_config=latest.trigger_config,
+        created_by=_user(actor),
+    )
+    graph = graph_of(latest)
+    if graph["nodes"]:
+        _write_graph(fresh, validate_stored(graph))
+        fresh.save(update_fields=["trigger_type", "trigger_config"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_JOURNEY_VERSION,
+        obj=fresh,
+        meta={"version": fresh.version, "from_version": latest.version},
+    )
+    return fresh
+
+
+def validate_stored(graph: dict) -> dict:
+    """A stored graph again (a copied version keeps what its author wrote even where a
+    template or segment has gone since: the submission checks it again)."""
+    try:
+        return validate(graph)
+    except GraphError:
+        return {**graph, "nodes": [{**n, "position": i} for i, n in enumerate(graph["nodes"])]}
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def is_author_or_submitter(journey: MarketingJourney, actor) -> bool:
+    who = getattr(actor, "pk", None)
+    return who is not None and who in (journey.created_by_id, journey.submitted_by_id)
+
+
+def decided_by_someone_else(journey: MarketingJourney, data: dict) -> bool:
+    """Workflow guard, four eyes: neither the version's author nor its submitter decides."""
+    return not is_author_or_submitter(journey, data["actor"])
+
+
+def _frozen_templates(journey: MarketingJourney) -> list[JourneyNode]:
+    """Each ACTION node with the number of its template's approved version (or a refusal
+    naming the node): what the journey will send, fixed at activation."""
+    from amanah.messaging.templating import TemplateNotApproved, approved_version
+
+    actions = list(journey.nodes.filter(type=NodeType.ACTION))
+    problems = []
+    for node in actions:
+        try:
+            version = approved_version(node.config["template"], node.config["channel"])
+        except TemplateNotApproved as refused:
+            problems.append(Problem(node.key, "template", refused.message))
+            continue
+        node.config = {**node.config, "template_version": version.number}
+    if problems:
+        raise GraphError(problems)
+    return actions
+
+
+def journey_on_apply(journey: MarketingJourney, *, transition, data: dict, at) -> list[str]:
+    """What a move implies. Submission and approval check the stored graph again (segments
+    and templates may have changed) and need approved templates; activation freezes the
+    template versions, completes the version running before, and stamps the time; archiving
+    lets every customer still inside go (``JOURNEY_ARCHIVED``)."""
+    to, came_from = transition.to_status, transition.from_status
+    if to in (S.SUBMITTED, S.APPROVED, S.ACTIVE) and came_from != S.PAUSED:
+        if not journey.nodes.exists():
+            raise GraphError([Problem("", "nodes", _("Journey belum punya simpul."))])
+        validate(graph_of(journey))
+        actions = _frozen_templates(journey)
+        if to == S.ACTIVE:
+            JourneyNode.objects.bulk_update(actions, ["config"])
+    if to == S.SUBMITTED:
+        journey.submitted_by, journey.submitted_at = _user(data["actor"]), at
+        return ["submitted_by", "submitted_at"]
+    if to in (S.APPROVED, S.REJECTED):
+        journey.decision_note = (data.get("note") or "").strip()[:500]
+        if to == S.REJECTED:
+            return ["decision_note"]
+        journey.approved_by, journey.approved_at = _user(data["actor"]), at
+        return ["decision_note", "approved_by", "approved_at"]
+    if to == S.ACTIVE and came_from == S.APPROVED:
+        running = MarketingJourney.objects.filter(
+            key=journey.key, status__in=[S.ACTIVE, S.PAUSED]
+        ).exclude(pk=journey.pk)
+        for old in running:
+            transition_apply(actor=data["actor"], obj=old, to=S.COMPLETED)
+        journey.activated_at = at
+        return ["activated_at"]
+    if to in (S.COMPLETED, S.ARCHIVED):
+        if to == S.ARCHIVED:
+            data["audit"]["exited"] = _exit_all(journey, at)
+        journey.ended_at = journey.ended_at or at
+        return ["ended_at"]
+    return []
+
+
+def _exit_all(journey: MarketingJourney, at) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE journeys_journeyenrollment
+                  SET status = %s, exit_reason = %s, ended_at = %s, due_at = NULL
+                WHERE journey_id = %s AND status = 'ACTIVE'""",
+            [EnrollmentStatus.EXITED, ExitReason.JOURNEY_ARCHIVED, at, journey.pk],
+        )
+        return cursor.rowcount
+
+
+def journey_submit(*, actor, journey):
+    return transition_apply(actor=actor, obj=journey, to=S.SUBMITTED)
+
+
+def journey_approve(*, actor, journey, note: str = ""):
+    return transition_apply(actor=actor, obj=journey, to=S.APPROVED, note=note)
+
+
+def journey_reject(*, actor, journey, note: str):
+    if len((note or "").strip()) < 10:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan penolakan (minimal 10 karakter)."), field="note"
+        )
+    return transition_apply(actor=actor, obj=journey, to=S.REJECTED, note=note)
+
+
+def journey_move(*, actor, journey, to: str):
+    """Activate, pause, resume, complete, archive, back to draft: whatever the workflow allows."""
+    return transition_apply(actor=actor, obj=journey, to=to)
+
+
+# --------------------------------------------------------------------------- UPDATE nodes
+
+
+TAG_SQL = """
+    INSERT INTO journeys_customertag (customer_id, tag, journey_id, at)
+    SELECT unnest(%(ids)s::uuid[]), %(tag)s, %(journey)s, %(at)s
+    ON CONFLICT (customer_id, tag) DO NOTHING
+"""
+
+
+@transaction.atomic
+def tags_add(*, actor, customer_ids: list[str], tag: str, journey, at) -> int:
+    """Tag customers (an UPDATE node); a tag already there stays as it was. One audit row
+    with the count. Only the engine holds ``journey.run``."""
+    authz.require(actor, JOURNEY_RUN)
+    with connection.cursor() as cursor:
+        cursor.execute(TAG_SQL, {"ids": customer_ids, "tag": tag, "journey": journey.pk, "at": at})
+        added = cursor.rowcount
+    audit.record(
+        actor=actor,
+        action=AuditAction.TAG_CUSTOMERS,
+        obj=journey,
+        meta={"tag": tag, "customers": len(customer_ids), "added": added},
+    )
+    return added

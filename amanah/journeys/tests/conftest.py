@@ -1,0 +1,32 @@
+import pytest
+
+from amanah.core.roles import RoleKey as R
+from amanah.marketing import services as mkt
+from amanah.marketing.testing import offer_template
+
+SEGMENT_RULES = {
+    "all": [
+        {"field": "branch", "op": "in", "value": ["MDN01"]},
+        {"field": "has_savings", "op": "eq", "value": True},
+    ]
+}
+
+
+@pytest.fixture
+def offers(db):
+    return {channel: offer_template(channel) for channel in ("EMAIL", "WHATSAPP", "SMS")}
+
+
+@pytest.fixture
+def marketer(make_user):
+    return make_user(R.MARKETING)
+
+
+@pytest.fixture
+def director(make_user):
+    return make_user(R.DIRECTOR)
+
+
+@pytest.fixture
+def segment(marketer, branch_a):
+    return mkt.segment_create(actor=marketer, name="Penabung Medan", rules=SEGMENT_RULES)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from amanah.journeys import views
+
+app_name = "journeys"
+urlpatterns = [
+    path("", views.journey_list, name="list"),
+    path("new/", views.journey_create, name="create"),
+    path("<uuid:journey_id>/", views.journey_detail, name="detail"),
+    path("<uuid:journey_id>/edit/", views.journey_edit, name="edit"),
+    path("<uuid:journey_id>/move/", views.journey_move, name="move"),
+    path("<uuid:journey_id>/new-version/", views.journey_new_version, name="new_version"),
+]

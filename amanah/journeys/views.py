@@ -1,0 +1,149 @@
+"""Journey pages: the list, a version's page (its graph as a list with per-node counts, its
+versions, the moves the workflow engine allows this actor), the list editor of a DRAFT."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amanah.core.view_helpers import Done, run_action, see_other, submit_form
+from amanah.core.views import requires
+from amanah.iam import authz
+from amanah.journeys import selectors, services
+from amanah.journeys.forms import EMPTY_ROWS, MAX_ROWS, GraphEditorForm, JourneyCreateForm
+from amanah.journeys.models import JourneyStatus, MarketingJourney
+from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
+from amanah.workflow.contract import available_transitions
+
+EDITABLE_AFTER = (JourneyStatus.ACTIVE, JourneyStatus.PAUSED, JourneyStatus.COMPLETED)
+
+
+@requires(JOURNEY_VIEW)
+def journey_list(request):
+    return render(
+        request,
+        "journeys/list.html",
+        {
+            "journeys": selectors.journey_list(actor=request.user),
+            "can_manage": authz.has_perm(request.user, JOURNEY_MANAGE),
+        },
+    )
+
+
+@requires(JOURNEY_MANAGE)
+def journey_create(request):
+    form = JourneyCreateForm(request.POST or None)
+
+    def submit(data):
+        journey = services.journey_create(
+            actor=request.user, name=data["name"], description=data["description"]
+        )
+        return Done(reverse("journeys:edit", args=[journey.pk]), _("Journey dibuat (draf)."))
+
+    return submit_form(request, form, submit, template="journeys/create.html", context={})
+
+
+@requires(JOURNEY_VIEW)
+def journey_detail(request, journey_id):
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+    counts = selectors.node_counts(journey)
+    ways = selectors.branch_counts(journey)
+    keys = dict(journey.nodes.values_list("pk", "key"))
+    out: dict[int, list[tuple[str, str]]] = {}
+    for source, label, target in journey.edges.values_list("source_id", "label", "target_id"):
+        out.setdefault(source, []).append((label, keys[target]))
+    rows = [
+        {
+            "node": n,
+            "counts": counts[n.key],
+            "ways": [
+                (label, to, ways.get((n.key, label), 0)) for label, to in sorted(out.get(n.pk, []))
+            ],
+        }
+        for n in journey.nodes.order_by("position", "id")
+    ]
+    manage = authz.has_perm(request.user, JOURNEY_MANAGE)
+    return render(
+        request,
+        "journeys/detail.html",
+        {
+            "journey": journey,
+            "rows": rows,
+            "moves": _moves(request.user, journey),
+            "versions": MarketingJourney.objects.visible_to(request.user)
+            .filter(key=journey.key)
+            .order_by("-version"),
+            "can_edit": manage and journey.status == JourneyStatus.DRAFT,
+            "can_branch": manage and journey.status in EDITABLE_AFTER,
+        },
+    )
+
+
+def _moves(actor, journey) -> list:
+    """The moves the engine allows; four eyes hides the decision from the author and the
+    submitter (the engine's guard refuses it anyway)."""
+    decide = (JourneyStatus.APPROVED, JourneyStatus.REJECTED)
+    own = services.is_author_or_submitter(journey, actor)
+    return [m for m in available_transitions(actor, journey) if not (own and m.to_status in decide)]
+
+
+@requires(JOURNEY_MANAGE)
+def journey_edit(request, journey_id):
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+    graph = services.graph_of(journey)
+    rows = len(graph["nodes"]) + EMPTY_ROWS
+    posted = request.POST.get("rows", "") if request.method == "POST" else ""
+    if posted.isdigit():  # the rows the page showed (an editor may have filled every one)
+        rows = min(int(posted), MAX_ROWS)
+    form = GraphEditorForm(
+        request.POST or None, rows=rows, initial=GraphEditorForm.initial_from(journey, graph)
+    )
+
+    def submit(data):
+        services.journey_graph_save(
+            actor=request.user, journey=journey, graph=data["graph"], name=data["name"]
+        )
+        return Done(reverse("journeys:detail", args=[journey.pk]), _("Graf journey disimpan."))
+
+    return submit_form(
+        request,
+        form,
+        submit,
+        template="journeys/edit.html",
+        context={"journey": journey, "rows": rows},
+    )
+
+
+@requires(JOURNEY_VIEW)
+@require_POST
+def journey_move(request, journey_id):
+    """A move the workflow engine allows this actor (its permission and guard decide)."""
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+    back = reverse("journeys:detail", args=[journey.pk])
+    to, note = request.POST.get("to", ""), request.POST.get("note", "")
+
+    def move():
+        if to == JourneyStatus.REJECTED:
+            services.journey_reject(actor=request.user, journey=journey, note=note)
+        elif to == JourneyStatus.APPROVED:
+            services.journey_approve(actor=request.user, journey=journey, note=note)
+        else:
+            services.journey_move(actor=request.user, journey=journey, to=to)
+        return _("Status journey diperbarui.")
+
+    return run_action(request, move, back=back)
+
+
+@requires(JOURNEY_MANAGE)
+@require_POST
+def journey_new_version(request, journey_id):
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+
+    def open_version():
+        fresh = services.journey_new_version(actor=request.user, journey=journey)
+        done = Done(reverse("journeys:edit", args=[fresh.pk]), _("Versi baru dibuka (draf)."))
+        return see_other(request, done)
+
+    return run_action(request, open_version, back=reverse("journeys:detail", args=[journey.pk]))
