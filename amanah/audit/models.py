@@ -135,6 +135,9 @@ class AuditAction(models.TextChoices):
     NOTIFY_BREACH = "NOTIFY_BREACH", _("Catat pemberitahuan insiden data pribadi")
     CLOSE_BREACH = "CLOSE_BREACH", _("Tutup insiden data pribadi")
     ANONYMISE_CUSTOMER = "ANONYMISE_CUSTOMER", _("Anonimkan data nasabah (retensi)")
+    REQUEST_PAYMENT = "REQUEST_PAYMENT", _("Buat permintaan pembayaran gateway")
+    APPLY_PAYMENT_STATUS = "APPLY_PAYMENT_STATUS", _("Terapkan status pembayaran dari gateway")
+    RECONCILE_PAYMENTS = "RECONCILE_PAYMENTS", _("Rekonsiliasi file settlement gateway")
 
 
 class AuditLog(models.Model):

@@ -20,6 +20,7 @@ from amanah.iam.models import RolePermission
 from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
 from amanah.knowledge import testing as knowledge_testing
+from amanah.payments import testing as payments_testing
 from amanah.privacy import testing as privacy_testing
 
 R = RoleKey
@@ -742,6 +743,7 @@ CASES = [
     *integrations_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,
+    *payments_testing.VIEW_CASES,
 ]
 
 
