@@ -103,9 +103,12 @@ def _receive(request, provider: str) -> JsonResponse:
     )
     try:
         document = gateway.verify(request.headers, body)
-    except (gateways.BadSignature, gateways.Malformed):
+    except gateways.BadSignature:
         services.callback_reject(callback=callback, reason="bad_signature")
         return _refused(request, provider)
+    except gateways.Malformed:  # the token was right (Xendit), the body unreadable
+        services.callback_reject(callback=callback, reason="malformed")
+        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
     actor, why = integration_actor(gateway.system, request.META.get("REMOTE_ADDR"))
     if actor is None:
         services.callback_reject(callback=callback, reason=why)
