@@ -9,7 +9,9 @@ from amanah.payments.models import ReconciliationRun
 from amanah.payments.testing import gateway_systems, midtrans_body, request_payment
 
 
-def test_finance_sees_the_payments_of_its_branch_only(db, fake_gateway, signed_in, branch_a, branch_b):
+def test_finance_sees_the_payments_of_its_branch_only(
+    db, fake_gateway, signed_in, branch_a, branch_b
+):
     mine = request_payment(fake_gateway, branch=branch_a, payable_key="TAG-A")
     theirs = request_payment(fake_gateway, branch=branch_b, payable_key="TAG-B")
     client, _user = signed_in(RoleKey.SUPERVISOR, branches=[branch_a])
@@ -87,3 +89,21 @@ def test_pages_in_english(db, fake_gateway, signed_in):
     assert page.status_code == 200
     text = page.content.decode()
     assert "Awaiting payment" in text and "Menunggu pembayaran" not in text
+
+
+def test_the_list_costs_the_same_queries_for_few_and_many(db, fake_gateway, signed_in, branch_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, _user = signed_in(RoleKey.SUPERVISOR, branches=[branch_a])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("payments:list")).status_code == 200
+        return len(captured)
+
+    request_payment(fake_gateway, branch=branch_a)
+    few = queries()
+    for n in range(8):
+        request_payment(fake_gateway, branch=branch_a, payable_key=f"TAG-{n}")
+    assert queries() == few
