@@ -26,6 +26,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -97,10 +98,16 @@ def _receive(request, provider: str) -> JsonResponse:
         gateway = gateways.gateway_for(provider)
     except ImproperlyConfigured:
         return _error("not_found", _("Webhook tidak ditemukan."), 404)
-    body = request.body
+    try:
+        body, readable = request.body, True
+    except RawPostDataException:  # a multipart form someone posted: already parsed away
+        body, readable = b"", False
     callback = services.callback_store(
         provider=provider, headers=gateways.kept_headers(request.headers), body=body
     )
+    if not readable:
+        services.callback_reject(callback=callback, reason="malformed")
+        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
     try:
         document = gateway.verify(request.headers, body)
     except gateways.BadSignature:

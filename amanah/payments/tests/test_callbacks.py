@@ -198,3 +198,13 @@ def test_control_characters_in_a_body_are_stored_safely(client, payment):
     response = _post(client, b'{"order_id": "\x00\x01"}')
     assert response.status_code == 401
     assert "\x00" not in RawCallback.objects.get().body
+
+
+def test_a_posted_form_is_refused_not_a_500(client, payment):
+    for url in (MIDTRANS_URL, XENDIT_URL):
+        for data in ({"order_id": "nul\x00byte"}, {"a": "x" * 5000}):
+            response = client.post(url, data)  # multipart, as a browser form would
+            assert response.status_code in (400, 401)
+    assert set(RawCallback.objects.values_list("verdict", flat=True)) == {"REJECTED"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
