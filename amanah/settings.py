@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "amanah.dashboards",
     "amanah.privacy",
     "amanah.fieldops",
+    "amanah.payments",
     "amanah.demo",
 ]
 
@@ -340,6 +341,53 @@ if not IS_PRODUCTION:
         "sender_id": "AMANAH",
         "secret": "fake-sms-secret",
     }
+# Payment gateways (``payments.gateways.gateway_for``): the adapters' credentials from the
+# environment, and the integrations system (``system``) whose IntegrationActor applies their
+# callbacks (it must hold payment grants only). Outside production both point at the loopback
+# fake gateway (``python -m amanah.payments.fakegateway``).
+PAYMENT_GATEWAYS: dict = {}
+if os.environ.get("MIDTRANS_SERVER_KEY"):
+    PAYMENT_GATEWAYS["MIDTRANS"] = {
+        "base_url": os.environ.get("MIDTRANS_BASE_URL", "https://api.midtrans.com"),
+        "server_key": os.environ["MIDTRANS_SERVER_KEY"],
+        "merchant_id": os.environ.get("MIDTRANS_MERCHANT_ID", ""),
+        "system": os.environ.get("MIDTRANS_SYSTEM", "midtrans"),
+    }
+if os.environ.get("XENDIT_SECRET_KEY"):
+    PAYMENT_GATEWAYS["XENDIT"] = {
+        "base_url": os.environ.get("XENDIT_BASE_URL", "https://api.xendit.co"),
+        "secret_key": os.environ["XENDIT_SECRET_KEY"],
+        "callback_token": os.environ.get("XENDIT_CALLBACK_TOKEN", ""),
+        "system": os.environ.get("XENDIT_SYSTEM", "xendit"),
+    }
+if not IS_PRODUCTION and not PAYMENT_GATEWAYS:
+    FAKE_GATEWAY_URL = os.environ.get("AMANAH_FAKE_GATEWAY_URL", "http://127.0.0.1:8791")
+    PAYMENT_GATEWAYS = {
+        "MIDTRANS": {
+            "base_url": FAKE_GATEWAY_URL,
+            "server_key": "fake-midtrans-server-key",
+            "system": "midtrans",
+        },
+        "XENDIT": {
+            "base_url": FAKE_GATEWAY_URL,
+            "secret_key": "fake-xendit-secret-key",
+            "callback_token": "fake-xendit-callback-token",
+            "system": "xendit",
+        },
+    }
+PAYMENT_QRIS_MERCHANT = {
+    "name": os.environ.get("PAYMENT_QRIS_MERCHANT_NAME", "AMANAH"),
+    "city": os.environ.get("PAYMENT_QRIS_MERCHANT_CITY", "MEDAN"),
+    "nmid": os.environ.get("PAYMENT_QRIS_NMID", "ID1020000000001"),
+}
+PAYMENT_EXPIRY_HOURS = env_int("PAYMENT_EXPIRY_HOURS", 24)
+PAYMENT_POLL_AFTER_MINUTES = env_int("PAYMENT_POLL_AFTER_MINUTES", 30)
+PAYMENT_POLL_EVERY_MINUTES = env_int("PAYMENT_POLL_EVERY_MINUTES", 15)
+PAYMENT_POLL_CRON = os.environ.get("PAYMENT_POLL_CRON", "*/5 * * * *")
+PAYMENT_RECONCILE_CRON = os.environ.get("PAYMENT_RECONCILE_CRON", "0 2 * * *")  # 09:00 WIB
+PAYMENT_SETTLEMENT_DIR = os.environ.get("PAYMENT_SETTLEMENT_DIR", "")
+PAYMENT_BAD_SIGNATURES_PER_MINUTE = env_int("PAYMENT_BAD_SIGNATURES", 60)
+
 # Refused webhook signatures per caller address per minute before answering 429.
 MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)
 

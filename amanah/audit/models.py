@@ -153,6 +153,9 @@ class AuditAction(models.TextChoices):
     ADVANCE_JOURNEYS = "ADVANCE_JOURNEYS", _("Majukan peserta journey")
     ENROL_JOURNEY = "ENROL_JOURNEY", _("Daftarkan nasabah ke journey")
     TAG_CUSTOMERS = "TAG_CUSTOMERS", _("Beri tag nasabah (journey)")
+    REQUEST_PAYMENT = "REQUEST_PAYMENT", _("Buat permintaan pembayaran gateway")
+    APPLY_PAYMENT_STATUS = "APPLY_PAYMENT_STATUS", _("Terapkan status pembayaran dari gateway")
+    RECONCILE_PAYMENTS = "RECONCILE_PAYMENTS", _("Rekonsiliasi file settlement gateway")
 
 
 class AuditLog(models.Model):

@@ -30,6 +30,7 @@ PAGES = {
     "surveys": ("surveys:dashboard", R.SUPERVISOR),
     "integrations": ("integrations:system_list", R.ADMIN),
     "privacy": ("privacy:dsar_list", R.COMPLIANCE),
+    "payments": ("payments:list", R.SUPERVISOR),
 }
 
 

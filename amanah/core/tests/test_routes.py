@@ -56,7 +56,12 @@ def test_public_routes_are_only_the_expected_ones():
     ]
     # Machines' routes: the caller's signature is the permission (checked in the view).
     signed = sorted(r.name for r in routes.url_routes() if r.permission == SIGNED_REQUEST)
-    assert signed == ["webhooks:sms", "webhooks:whatsapp"]
+    assert signed == [
+        "payment_webhooks:midtrans",
+        "payment_webhooks:xendit",
+        "webhooks:sms",
+        "webhooks:whatsapp",
+    ]
 
 
 # The checker itself must catch a route that forgets its permission.

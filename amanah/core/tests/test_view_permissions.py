@@ -22,6 +22,7 @@ from amanah.integrations import testing as integrations_testing
 from amanah.journeys import testing as journeys_testing
 from amanah.knowledge import testing as knowledge_testing
 from amanah.ledger import testing as ledger_testing
+from amanah.payments import testing as payments_testing
 from amanah.privacy import testing as privacy_testing
 
 R = RoleKey
@@ -756,6 +757,7 @@ CASES = [
     *knowledge_testing.VIEW_CASES,
     *ledger_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,
+    *payments_testing.VIEW_CASES,
 ]
 
 

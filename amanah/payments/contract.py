@@ -1,0 +1,54 @@
+"""What payments offers the house:
+
+- ``register_payable(key, label)``: an owner app's kind of payable (a bill, an installment);
+- ``payment_request(...)``: a VA or QRIS payment for one payable (``payable_type`` +
+  ``payable_key`` + amount), answered with the VA number or the QRIS payload;
+- the events ``payments.payment_settled`` (``actor``, ``payment``: apply it),
+  ``payments.payment_mismatch`` (an amount that differs: never apply, reconcile) and
+  ``payments.payment_ended`` (expired, failed or cancelled);
+- its finance/ADMIN menu entries.
+
+Payments imports no owner: owners import this contract."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import events, registry
+from amanah.core.contributions import NavItem
+from amanah.payments.payables import (
+    PAYMENT_ENDED,
+    PAYMENT_MISMATCH,
+    PAYMENT_SETTLED,
+    payable_label,
+    register_payable,
+)
+from amanah.payments.policies import PAYMENT_CALLBACK_VIEW, PAYMENT_RECONCILE, PAYMENT_VIEW
+from amanah.payments.services import payment_request
+
+__all__ = [
+    "PAYMENT_ENDED",
+    "PAYMENT_MISMATCH",
+    "PAYMENT_SETTLED",
+    "payable_label",
+    "payment_request",
+    "register_payable",
+]
+
+events.declare(PAYMENT_SETTLED)
+events.declare(PAYMENT_MISMATCH)
+events.declare(PAYMENT_ENDED)
+
+registry.navigation.register(
+    "payments.list", NavItem(_("Pembayaran"), "payments:list", PAYMENT_VIEW), order=120
+)
+registry.navigation.register(
+    "payments.reconciliations",
+    NavItem(_("Rekonsiliasi pembayaran"), "payments:reconciliations", PAYMENT_RECONCILE),
+    order=121,
+)
+registry.navigation.register(
+    "payments.callbacks",
+    NavItem(_("Callback gateway"), "payments:callbacks", PAYMENT_CALLBACK_VIEW, "admin"),
+    order=262,
+)

@@ -1,0 +1,1 @@
+"""A loopback stand-in for the Midtrans and Xendit payment APIs (tests and the demo)."""

@@ -1,0 +1,163 @@
+"""Factories (through the services, against a running fake gateway), the committed-world
+helpers for the loopback tests, and the rows of the project-wide view permission table."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import date
+
+from django.db import connection, transaction
+from django.test import override_settings
+
+from amanah.core.actors import SystemActor
+from amanah.core.testing import ViewCase
+from amanah.integrations import services as integrations
+from amanah.integrations.models import ExternalSystem, SystemKey
+from amanah.payments import services
+from amanah.payments.fakegateway.server import FakeGateway
+from amanah.payments.gateways import midtrans_signature
+from amanah.payments.models import Payment, RawCallback, ReconciliationItem, ReconciliationRun
+from amanah.payments.payables import payable_types
+from amanah.payments.policies import (
+    PAYMENT_CALLBACK_APPLY,
+    PAYMENT_CALLBACK_VIEW,
+    PAYMENT_RECONCILE,
+    PAYMENT_VIEW,
+)
+
+SYSTEM = SystemActor("system:test")
+BILL = "tests.bill"
+
+
+@contextlib.contextmanager
+def test_payable():
+    """The test's kind of payable (an owner app registers its own in its contract)."""
+    if BILL in payable_types:
+        yield
+        return
+    with payable_types.temporarily(BILL, "Tagihan uji"):
+        yield
+
+
+def gateway_systems(permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), **kwargs):
+    """The two gateways' integrations systems (with a key each), payment grants only."""
+    return [
+        integrations.external_system_create(
+            actor=SYSTEM,
+            name=name,
+            label=name.title(),
+            permissions=permissions,
+            all_branches=True,
+            **kwargs,
+        )[0]
+        for name in ("midtrans", "xendit")
+    ]
+
+
+def request_payment(fake: FakeGateway | None = None, *, actor=SYSTEM, **fields) -> Payment:
+    """A payment through ``payment_request``, against ``fake`` (or a fake started for it)."""
+    fields = {
+        "payable_type": BILL,
+        "payable_key": "BILL-001",
+        "amount": 125_000,
+        "method": "VA",
+        "provider": "MIDTRANS",
+        **fields,
+    }
+    with contextlib.ExitStack() as stack:
+        if fake is None:
+            fake = stack.enter_context(FakeGateway())
+        stack.enter_context(override_settings(PAYMENT_GATEWAYS=fake.config()))
+        stack.enter_context(test_payable())
+        return services.payment_request(actor=actor, **fields)
+
+
+def midtrans_body(payment: Payment, word: str, *, amount=None, key=None) -> bytes:
+    """A Midtrans notification about ``payment``, signed with ``key`` (the fake's by default)."""
+    from amanah.payments.fakegateway.server import MIDTRANS_SERVER_KEY, MIDTRANS_STATUS_CODES
+
+    status_code = MIDTRANS_STATUS_CODES.get(word, "200")
+    gross = f"{amount if amount is not None else payment.amount}.00"
+    return json.dumps(
+        {
+            "transaction_status": word,
+            "status_code": status_code,
+            "order_id": payment.order_id,
+            "gross_amount": gross,
+            "transaction_id": "t-" + payment.order_id,
+            "fraud_status": "accept",
+            "signature_key": midtrans_signature(
+                payment.order_id, status_code, gross, key or MIDTRANS_SERVER_KEY
+            ),
+        }
+    ).encode()
+
+
+def remove_payment_rows(order_ids=None) -> None:
+    """Delete committed payment rows (raw callbacks are append-only: the trigger is bypassed
+    for this cleanup alone, as the audit trail's tests do)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        payments = Payment.objects.all()
+        if order_ids is not None:
+            payments = payments.filter(order_id__in=list(order_ids))
+        ReconciliationItem.objects.filter(payment__in=payments).delete()
+        ReconciliationRun.objects.filter(items__isnull=True).delete()
+        RawCallback.objects.filter(payment__in=payments).delete()
+        RawCallback.objects.filter(
+            payment__isnull=True, order_id__in=[p.order_id for p in payments]
+        ).delete()
+        payments.delete()
+
+
+def remove_gateway_systems() -> None:
+    SystemKey.objects.filter(system__name__in=["midtrans", "xendit"]).delete()
+    ExternalSystem.objects.filter(name__in=["midtrans", "xendit"]).delete()
+
+
+# ----------------------------------------------------------------------- view permission rows
+
+
+def _payment(world: dict, which: str):
+    key = f"payment_{which}"
+    if key not in world:
+        world[key] = request_payment(branch=world[f"branch_{which}"])
+    return world[key]
+
+
+def payment_kwargs(which: str = "a"):
+    return lambda world: {"payment_id": _payment(world, which).pk}
+
+
+def _run(world: dict):
+    if "payment_run" not in world:
+        from amanah.payments.reconciliation import reconciliation_run
+
+        world["payment_run"] = reconciliation_run(
+            actor=SYSTEM,
+            provider="MIDTRANS",
+            settlement_date=date(2026, 11, 24),
+            file_name="midtrans.csv",
+            content=b"order_id,gross_amount\nAMN-X,1000\n",
+        )
+    return world["payment_run"]
+
+
+VIEW_CASES = [
+    ViewCase("payments:list", PAYMENT_VIEW),
+    ViewCase(
+        "payments:detail",
+        PAYMENT_VIEW,
+        kwargs=payment_kwargs("a"),
+        out_of_scope=payment_kwargs("b"),
+    ),
+    ViewCase("payments:callbacks", PAYMENT_CALLBACK_VIEW),
+    ViewCase("payments:reconciliations", PAYMENT_RECONCILE),
+    ViewCase(
+        "payments:reconciliation_detail",
+        PAYMENT_RECONCILE,
+        kwargs=lambda world: {"run_id": _run(world).pk},
+    ),
+]

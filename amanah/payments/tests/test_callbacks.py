@@ -1,0 +1,210 @@
+"""The callback endpoints through Django's test client: signature first, stored before
+processing, idempotent and monotonic, mismatches kept, the integration actor's grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from amanah.audit.models import AuditLog
+from amanah.payments.fakegateway.server import XENDIT_CALLBACK_TOKEN
+from amanah.payments.models import Payment, PaymentStatus, RawCallback, Verdict
+from amanah.payments.testing import gateway_systems, midtrans_body, request_payment
+
+MIDTRANS_URL = "/webhooks/payments/midtrans"
+XENDIT_URL = "/webhooks/payments/xendit"
+
+
+@pytest.fixture
+def payment(db, fake_gateway):
+    gateway_systems()
+    return request_payment(fake_gateway)
+
+
+def _post(client, body: bytes, url=MIDTRANS_URL, **headers):
+    return client.post(url, data=body, content_type="application/json", **headers)
+
+
+def _applied(payment) -> int:
+    return AuditLog.objects.filter(action="APPLY_PAYMENT_STATUS", object_id=str(payment.pk)).count()
+
+
+def test_a_wrong_signature_is_401_stored_rejected_and_changes_nothing(client, payment, seen_events):
+    response = _post(client, midtrans_body(payment, "settlement", key="kunci-palsu"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    callback = RawCallback.objects.get()
+    assert (callback.verdict, callback.reason, callback.payment) == (
+        Verdict.REJECTED,
+        "bad_signature",
+        None,
+    )
+    assert "kunci-palsu" not in callback.body  # the body is kept; the key never was in it
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and seen_events == []
+
+
+def test_a_settlement_settles_once_and_duplicates_and_replays_are_no_ops(
+    client, payment, seen_events
+):
+    body = midtrans_body(payment, "settlement")
+    first = _post(client, body)
+    assert first.status_code == 200 and first.json()["verdict"] == Verdict.ACCEPTED
+    for _ in range(2):  # the gateway retries; someone replays the captured request
+        again = _post(client, body)
+        assert again.status_code == 200 and again.json()["verdict"] == Verdict.DUPLICATE
+    payment.refresh_from_db()
+    assert (payment.status, payment.paid_amount, payment.amount_mismatch) == (
+        PaymentStatus.SETTLED,
+        125_000,
+        False,
+    )
+    assert payment.settled_at is not None
+    assert seen_events == [("settled", payment.order_id)]
+    assert _applied(payment) == 1
+    verdicts = list(
+        RawCallback.objects.filter(payment=payment).order_by("id").values_list("verdict", flat=True)
+    )
+    assert verdicts == ["ACCEPTED", "DUPLICATE", "DUPLICATE"]
+
+
+def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, seen_events):
+    _post(client, midtrans_body(payment, "settlement"))
+    for word in ("pending", "expire", "cancel"):
+        response = _post(client, midtrans_body(payment, word))
+        assert response.json() == {"verdict": "IGNORED", "reason": "out_of_order:settled"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SETTLED
+    assert seen_events == [("settled", payment.order_id)]
+
+
+def test_pending_then_expire_moves_forward_and_ends(client, payment, seen_events):
+    assert _post(client, midtrans_body(payment, "pending")).json()["verdict"] == "DUPLICATE"
+    assert _post(client, midtrans_body(payment, "expire")).json()["verdict"] == "ACCEPTED"
+    assert _post(client, midtrans_body(payment, "settlement")).json()["verdict"] == "IGNORED"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.EXPIRED and payment.settled_at is None
+    assert seen_events == [("ended", payment.order_id)]
+
+
+def test_an_amount_mismatch_is_kept_and_never_applied(client, payment, seen_events):
+    response = _post(client, midtrans_body(payment, "settlement", amount=120_000))
+    assert response.json()["verdict"] == "ACCEPTED"
+    payment.refresh_from_db()
+    assert (payment.status, payment.paid_amount, payment.amount_mismatch) == (
+        PaymentStatus.SETTLED,
+        120_000,
+        True,
+    )
+    assert seen_events == [("mismatch", payment.order_id)]  # no payment_settled
+    # The right amount arriving later does not turn the mismatch into a settlement.
+    late = _post(client, midtrans_body(payment, "settlement"))
+    assert late.json() == {"verdict": "IGNORED", "reason": "settled_other_amount"}
+    assert seen_events == [("mismatch", payment.order_id)]
+
+
+def test_an_unknown_order_is_stored_and_ignored(client, payment):
+    other = Payment(order_id="AMN-TIDAK-ADA", amount=5000)
+    response = _post(client, midtrans_body(other, "settlement"))
+    assert response.json() == {"verdict": "IGNORED", "reason": "unknown_order"}
+    assert RawCallback.objects.get().order_id == "AMN-TIDAK-ADA"
+
+
+def test_xendit_needs_its_token(client, db, fake_gateway, seen_events):
+    gateway_systems()
+    payment = request_payment(fake_gateway, provider="XENDIT")
+    body = json.dumps(
+        {
+            "payment_id": "p-1",
+            "callback_virtual_account_id": payment.provider_reference,
+            "external_id": payment.order_id,
+            "amount": payment.amount,
+            "account_number": payment.va_number,
+            "bank_code": "BNI",
+        }
+    ).encode()
+    assert _post(client, body, XENDIT_URL).status_code == 401
+    assert _post(client, body, XENDIT_URL, HTTP_X_CALLBACK_TOKEN="salah").status_code == 401
+    ok = _post(client, body, XENDIT_URL, HTTP_X_CALLBACK_TOKEN=XENDIT_CALLBACK_TOKEN)
+    assert ok.json()["verdict"] == "ACCEPTED"
+    stored = list(RawCallback.objects.order_by("id"))
+    assert [c.verdict for c in stored] == ["REJECTED", "REJECTED", "ACCEPTED"]
+    assert all("x-callback-token" not in c.headers for c in stored)
+    assert seen_events == [("settled", payment.order_id)]
+
+
+def test_a_verified_but_unreadable_callback_is_400_and_rejected(client, payment):
+    response = _post(client, b"[1, 2", XENDIT_URL, HTTP_X_CALLBACK_TOKEN=XENDIT_CALLBACK_TOKEN)
+    assert response.status_code == 400
+    assert RawCallback.objects.get().reason == "malformed"
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [("payments.view",), ("payments.callback.apply", "payments.view", "case.create")],
+    ids=["without-apply", "with-a-non-payment-grant"],
+)
+def test_the_gateway_system_must_hold_payment_grants_only(client, db, fake_gateway, permissions):
+    payment = request_payment(fake_gateway)
+    gateway_systems(permissions=permissions)
+    response = _post(client, midtrans_body(payment, "settlement"))
+    assert response.status_code == 503
+    assert RawCallback.objects.get().reason == "grants_not_payment_only"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_without_a_gateway_system_nothing_is_applied(client, db, fake_gateway):
+    payment = request_payment(fake_gateway)
+    response = _post(client, midtrans_body(payment, "settlement"))
+    assert response.status_code == 503
+    assert RawCallback.objects.get().reason == "no_integration"
+
+
+def test_an_address_outside_the_systems_list_is_refused(client, db, fake_gateway):
+    payment = request_payment(fake_gateway)
+    gateway_systems(allowed_networks=["10.9.0.0/16"])
+    response = _post(client, midtrans_body(payment, "settlement"))
+    assert response.status_code == 401
+    assert RawCallback.objects.get().reason == "address_not_allowed"
+
+
+def test_only_post_is_answered(client, payment):
+    assert client.get(MIDTRANS_URL).status_code == 405
+    assert RawCallback.objects.count() == 0
+
+
+def test_raw_callbacks_are_append_only_in_the_database(client, payment):
+    _post(client, midtrans_body(payment, "settlement"))
+    callback = RawCallback.objects.get()
+    for change in (
+        lambda: RawCallback.objects.filter(pk=callback.pk).update(body="{}"),
+        lambda: RawCallback.objects.filter(pk=callback.pk).update(verdict="IGNORED"),
+        lambda: RawCallback.objects.filter(pk=callback.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    fresh = RawCallback.objects.create(provider="MIDTRANS", body="{}")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RawCallback.objects.filter(pk=fresh.pk).update(received_at=callback.received_at)
+    RawCallback.objects.filter(pk=fresh.pk).update(verdict="IGNORED", reason="x")  # once: fine
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RawCallback.objects.filter(pk=fresh.pk).update(reason="y")
+
+
+def test_control_characters_in_a_body_are_stored_safely(client, payment):
+    response = _post(client, b'{"order_id": "\x00\x01"}')
+    assert response.status_code == 401
+    assert "\x00" not in RawCallback.objects.get().body
+
+
+def test_a_posted_form_is_refused_not_a_500(client, payment):
+    for url in (MIDTRANS_URL, XENDIT_URL):
+        for data in ({"order_id": "nul\x00byte"}, {"a": "x" * 5000}):
+            response = client.post(url, data)  # multipart, as a browser form would
+            assert response.status_code in (400, 401)
+    assert set(RawCallback.objects.values_list("verdict", flat=True)) == {"REJECTED"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING

@@ -1,0 +1,152 @@
+"""The gateways' callbacks, mounted at ``/webhooks/payments/``: declared ``SIGNED_REQUEST``.
+
+Order of work, the same for both gateways:
+
+1. the raw callback is stored (``services.callback_store``) before anything else is read;
+2. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
+   checked in constant time: wrong or missing → 401, the callback REJECTED, nothing changed
+   (and 429 once one address keeps trying);
+3. the gateway's integrations system (``PAYMENT_GATEWAYS[...]["system"]``) becomes the
+   actor: an ``IntegrationActor`` with that system's grants, only if the system has a usable
+   API key, holds ``payments.callback.apply`` and *only* payment grants, and the caller's
+   address is on its allow-list (when it has one). Otherwise → 503 (the gateway retries)
+   or 401 for an address outside the list; the callback REJECTED;
+4. the verified callback is parsed (unreadable → 400, REJECTED) and applied by
+   ``services.callback_apply`` (idempotent, monotonic): 200 with the verdict.
+
+Nothing from a body, a header value or an order id is logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import JsonResponse
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+
+from amanah.core import ratelimit
+from amanah.core.actors import IntegrationActor
+from amanah.core.errors import error_body
+from amanah.core.permissions import SIGNED_REQUEST, is_declared
+from amanah.integrations.models import ExternalSystem
+from amanah.payments import gateways, services
+from amanah.payments.models import Provider
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY
+
+logger = logging.getLogger(__name__)
+
+
+def signed_callback(view):
+    @csrf_exempt
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if request.method != "POST":
+            return _error("method_not_allowed", _("Metode tidak diizinkan."), 405)
+        return view(request, *args, **kwargs)
+
+    guarded.required_permission = SIGNED_REQUEST
+    guarded.verifies_own_input = True
+    return guarded
+
+
+@signed_callback
+def midtrans_callback(request):
+    return _receive(request, Provider.MIDTRANS)
+
+
+@signed_callback
+def xendit_callback(request):
+    return _receive(request, Provider.XENDIT)
+
+
+def integration_actor(
+    system_name: str, remote_addr: str | None
+) -> tuple[IntegrationActor | None, str]:
+    """The gateway's system as an actor, or (None, why not)."""
+    system = ExternalSystem.objects.filter(name=system_name).first() if system_name else None
+    if system is None:
+        return None, "no_integration"
+    if not system.keys.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).exists():
+        return None, "no_usable_key"
+    permissions = [p for p in system.permissions if is_declared(p)]
+    if PAYMENT_CALLBACK_APPLY not in permissions or any(
+        not p.startswith("payments.") for p in permissions
+    ):
+        return None, "grants_not_payment_only"
+    if system.allowed_networks:
+        try:
+            address = ipaddress.ip_address(remote_addr or "")
+        except ValueError:
+            return None, "address_not_allowed"
+        if not any(
+            address in ipaddress.ip_network(n, strict=False) for n in system.allowed_networks
+        ):
+            return None, "address_not_allowed"
+    actor = IntegrationActor(system.name, permissions=permissions, all_branches=system.all_branches)
+    return actor, ""
+
+
+def _receive(request, provider: str) -> JsonResponse:
+    try:
+        gateway = gateways.gateway_for(provider)
+    except ImproperlyConfigured:
+        return _error("not_found", _("Webhook tidak ditemukan."), 404)
+    try:
+        body, readable = request.body, True
+    except RawPostDataException:  # a multipart form someone posted: already parsed away
+        body, readable = b"", False
+    callback = services.callback_store(
+        provider=provider, headers=gateways.kept_headers(request.headers), body=body
+    )
+    if not readable:
+        services.callback_reject(callback=callback, reason="malformed")
+        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+    try:
+        document = gateway.verify(request.headers, body)
+    except gateways.BadSignature:
+        services.callback_reject(callback=callback, reason="bad_signature")
+        return _refused(request, provider)
+    except gateways.Malformed:  # the token was right (Xendit), the body unreadable
+        services.callback_reject(callback=callback, reason="malformed")
+        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+    actor, why = integration_actor(gateway.system, request.META.get("REMOTE_ADDR"))
+    if actor is None:
+        services.callback_reject(callback=callback, reason=why)
+        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), why)
+        if why == "address_not_allowed":
+            return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
+        return _error("unavailable", _("Integrasi gateway belum siap."), 503)
+    try:
+        notification = gateway.parse(document)
+    except gateways.Malformed:
+        services.callback_reject(callback=callback, reason="malformed")
+        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+    verdict, reason = services.callback_apply(
+        actor=actor, callback=callback, notification=notification
+    )
+    logger.info("%s payment callback: %s", provider.lower(), verdict)
+    return JsonResponse({"verdict": verdict, "reason": reason})
+
+
+def _refused(request, provider: str) -> JsonResponse:
+    limit = getattr(settings, "PAYMENT_BAD_SIGNATURES_PER_MINUTE", 60)
+    decision = ratelimit.hit(
+        f"payment-signature:{provider}:{request.META.get('REMOTE_ADDR', '')}", limit=limit
+    )
+    logger.warning("%s payment callback: missing or invalid signature refused", provider.lower())
+    if not decision.allowed:
+        response = _error("rate_limited", _("Terlalu banyak tanda tangan tidak sah."), 429)
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+    return _error("unauthorized", _("Tanda tangan atau token tidak ada atau tidak sah."), 401)
+
+
+def _error(code: str, message, status: int) -> JsonResponse:
+    return JsonResponse(error_body(code, str(message)), status=status)
