@@ -40,6 +40,7 @@ from django.utils import timezone
 from amanah.core.actors import SystemActor
 
 COMPLAINTS = SystemActor("system:demo-complaints")
+EVENT_TASK = "amanah.core.tasks.run_event_handler"  # the job of a deferred event handler
 SEED = 20261125
 DAYS = 92
 
@@ -72,6 +73,10 @@ RESOLUTIONS = {  # category: (code, final response)
     "FRAUD_SCAM": ("EXPLAINED", "Hasil penelusuran sudah dijelaskan; kartu dan akses diganti."),
     "OTHER": ("EXPLAINED", "Penjelasan dan permohonan maaf sudah disampaikan kepada nasabah."),
 }
+# Surveys after the close: -1 not invited (the others are), 0 invited but not answered, else
+# the customer's score (1–5); a late answer pleases fewer.
+SCORES = [(-1, 30), (0, 25), (5, 24), (4, 14), (3, 4), (2, 2), (1, 1)]
+SCORES_LATE = [(-1, 30), (0, 25), (5, 6), (4, 12), (3, 12), (2, 8), (1, 7)]
 ROOT_CAUSES = [("SYSTEM_BUG", 35), ("PROCESS_GAP", 25), ("HUMAN_ERROR", 15), ("EXTERNAL", 25)]
 
 
@@ -104,6 +109,7 @@ class Plan:
     stuck: bool  # never answered (open past day 20)
     close_after_hours: float
     root_cause: str
+    survey_score: int  # CSAT (and CES) answer 1–5; 0: invited, no answer; -1: not invited
 
 
 def plans(customers: list, count: int, now: datetime, seed: int = SEED) -> list[Plan]:
@@ -123,7 +129,7 @@ def plans(customers: list, count: int, now: datetime, seed: int = SEED) -> list[
         if channel == "BRANCH" and local.weekday() == 6:  # branches are closed on Sunday
             local += timedelta(days=1)
         received = min(local, now - timedelta(hours=2))
-        late = rng.random() < 0.14
+        late = rng.random() < 0.25
         age_days = (now - received).total_seconds() / 86400
         made.append(
             Plan(
@@ -139,11 +145,12 @@ def plans(customers: list, count: int, now: datetime, seed: int = SEED) -> list[
                 first_response_share=rng.uniform(1.1, 3) if rng.random() < 0.1 else rng.random(),
                 pause_days=rng.uniform(1, 3) if rng.random() < 0.12 else 0,
                 resolve_share=rng.uniform(1.05, 2.5) if late else rng.uniform(0.15, 0.95),
-                extend=late and rng.random() < 0.5,
+                extend=late and rng.random() < 0.35,
                 # a few of the older ones, never a fraud case (it would hold offers back)
                 stuck=category != "FRAUD_SCAM" and 24 < age_days < 60 and rng.random() < 0.1,
                 close_after_hours=rng.uniform(1, 72),
                 root_cause=_pick(rng, ROOT_CAUSES) if rng.random() < 0.5 else "",
+                survey_score=_pick(rng, SCORES_LATE if late else SCORES),
             )
         )
     return sorted(made, key=lambda p: p.received_at)
@@ -175,9 +182,34 @@ def _handlers() -> dict:
     return handlers
 
 
+def cancel_history_jobs() -> int:
+    """Cancel the deferred reactions to the generated history still waiting in the events
+    queue (receipt PDFs, status notices, survey invitations); returns how many.
+
+    They would have run at the time, months ago; run today they would send customers receipts
+    for old complaints and hold the demo's worker for minutes (about five jobs a complaint)
+    ahead of the script's own. A receipt not issued is issued when the case page asks for it.
+    Only jobs whose actor is ``COMPLAINTS`` are cancelled (through procrastinate, so they stay
+    listed as cancelled); the other parts' jobs run as usual.
+    """
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    waiting = ProcrastinateJob.objects.filter(
+        queue_name="events",
+        task_name=EVENT_TASK,
+        status="todo",
+        args__actor__system=COMPLAINTS.username,
+    ).values_list("id", flat=True)
+    return sum(app.job_manager.cancel_job_by_id(job_id) for job_id in list(waiting))
+
+
 def seed_complaints(customers, count: int | None = None) -> int:
     """Play the plans through the cases services under the demo clock; returns the number of
-    complaints made. Runs inside the demo's transaction."""
+    complaints made. Runs inside the demo's transaction; once it commits, the history's
+    deferred jobs are cancelled (:func:`cancel_history_jobs`)."""
+    from django.db import transaction
+
     started = timezone.now()  # the real clock: every played moment is before it
     now = started - timedelta(minutes=1)
     count = settings.DEMO_GENERATED_COMPLAINTS if count is None else count
@@ -191,6 +223,8 @@ def seed_complaints(customers, count: int | None = None) -> int:
     for plan in plans(pool, count, now):
         _play(plan, by_pk[plan.customer_id], handlers, rng, now, started)
         made += 1
+    # After the deferrals the history registered (callbacks run in the order they were added).
+    transaction.on_commit(cancel_history_jobs)
     return made
 
 
@@ -274,6 +308,35 @@ def _play(plan: Plan, customer, handlers: dict, rng: random.Random, now, started
         return
     moment += timedelta(hours=plan.close_after_hours)
     case = step(moment, cases.case_close, case=case)
-    if case is not None and plan.root_cause:
-        moment += timedelta(minutes=30)
-        step(moment, cases.case_set_root_cause, case=case, root_cause=plan.root_cause)
+    if case is None:
+        return
+    if plan.root_cause:
+        step(
+            moment + timedelta(minutes=30),
+            cases.case_set_root_cause,
+            case=case,
+            root_cause=plan.root_cause,
+        )
+    if plan.survey_score >= 0:
+        answered = moment + timedelta(hours=1 + plan.close_after_hours / 2)
+        _answer_survey(case, moment + timedelta(minutes=45), answered, plan.survey_score, now)
+
+
+def _answer_survey(case, invited: datetime, answered: datetime, score: int, now) -> None:
+    """The close's invitations (CSAT, and CES for some categories) sent under the demo clock,
+    and the customer's answer (``score`` > 0) through the public page's service. (The close's
+    own deferred invitation job is cancelled with the history's other jobs.)"""
+    from amanah.surveys.handlers import invite_after_close
+    from amanah.surveys.models import InvitationStatus
+    from amanah.surveys.services import SURVEY_RESPONDENT, response_record
+
+    if answered >= now:
+        return
+    with demo_clock(invited):
+        invitations = invite_after_close(actor=COMPLAINTS, case=case)
+    for invitation in invitations:
+        if score and invitation.status == InvitationStatus.SENT:
+            with demo_clock(answered):
+                response_record(
+                    actor=SURVEY_RESPONDENT, invitation=invitation, score=score, at=answered
+                )
