@@ -1,10 +1,12 @@
 """Three months of complaint history for the demo (issue 15: dashboards with figures).
 
-A few hundred complaints of the generated customers, at their home branches, over the
-categories, channels, priorities and products, received over the last ~90 days and worked
+About 150 complaints (``DEMO_GENERATED_COMPLAINTS``) of the generated customers, at their
+home branches, over the categories, channels, priorities and products, received over the last
+~90 days and worked
 through the ordinary cases services — intake, assignment, first response, a pause waiting for
 the customer now and then, the OJK extension, the final response, the close and a root cause —
-so their activity lines, workflow history, audit rows and events are the real ones.
+so their activity lines, workflow history, audit rows and events are the real ones; CSAT and CES
+surveys are sent after most closes and answered by about two customers in three.
 
 **The demo clock.** The services read the time from ``django.utils.timezone.now`` (they take
 no ``now=``), so each step runs under :func:`demo_clock` — the same patch the cases tests'
@@ -16,6 +18,10 @@ lines that step wrote are given the step's moment (``_date_activities``, activit
 the audit table is never updated). Everything is done as ``COMPLAINTS``, a labelled system
 actor, so each generated row says where it came from, and the next start knows this part is
 loaded by that label in the audit trail.
+
+The events' in-transaction handlers run as usual (service recovery after a late answer, the
+RM's follow-up after a close); the deferred ones are cancelled once the seed commits
+(:func:`cancel_history_jobs`). Surveys are invited, and some answered, under the clock.
 
 Outcomes come from a seeded generator, so a demo looks the same every time: most complaints
 answered within their SLA and closed, some answered late (a share of the regulatory ones after
