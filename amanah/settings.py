@@ -278,6 +278,9 @@ OTP_TOTP_ISSUER = "Amanah CRM"
 # Generated customers the demo adds to A, B and C (seed 003 Bab 14.2: "a few thousand"); the
 # test suite seeds the demo many times and keeps it small.
 DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING else 3000)
+# Complaints the demo plays through the cases services over the last three months among the
+# generated customers (the dashboards' figures; counts below 5 would be suppressed).
+DEMO_GENERATED_COMPLAINTS = env_int("DEMO_GENERATED_COMPLAINTS", 30 if TESTING else 150)
 
 # When a customer may be contacted, per purpose (DESIGN §6), in the local time of the
 # customer's home branch: weekdays (Monday = 0), hours [start, end), and which days close the

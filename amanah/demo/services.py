@@ -449,11 +449,37 @@ def _seed_routing(actor) -> None:
             strategy="LEAST_LOADED",
             default_capacity=20,
             members=tuple(
-                routing.MemberInput(User.objects.get(username=u).pk)
-                for u in ("agent", "agent2")
+                routing.MemberInput(User.objects.get(username=u).pk) for u in ("agent", "agent2")
             ),
         ),
     )
+
+
+def _complaints_loaded() -> bool:
+    from amanah.audit.models import AuditLog
+    from amanah.demo.complaints import COMPLAINTS
+
+    return AuditLog.objects.filter(actor_username=COMPLAINTS.username).exists()
+
+
+def _seed_complaints(actor) -> None:
+    """Three months of complaints among the generated customers, played through the cases
+    services under the demo clock (``demo.complaints``, written as its ``COMPLAINTS`` actor,
+    by whose label the next start knows this part is loaded); then the dashboards' summary is
+    refreshed, so the director's page has its figures at once."""
+    from amanah.customers.models import Customer
+    from amanah.dashboards.refresh import dashboards_refresh
+    from amanah.demo.complaints import seed_complaints
+
+    customers = list(
+        Customer.objects.filter(merged_into__isnull=True, cases__isnull=True)
+        .exclude(identifiers__id_value__in=list(SCRIPT_PROFILES))
+        .exclude(full_name__in=[name for name, _phone in DESK_CUSTOMERS])
+        .select_related("home_branch")
+        .order_by("created_at", "id")
+    )
+    seed_complaints(customers)
+    dashboards_refresh()
 
 
 # Each part: (name, is it there already?, load it). Later issues append theirs.
@@ -465,5 +491,6 @@ PARTS = [
     ("message templates", _templates_loaded, _seed_message_templates),
     ("transactions", _transactions_loaded, _seed_transactions),
     ("follow-up desk", _desk_loaded, _seed_desk),
+    ("complaints", _complaints_loaded, _seed_complaints),
     ("routing", _routing_loaded, _seed_routing),
 ]
