@@ -678,3 +678,44 @@ def _apply(batch: ImportBatch, target: ImportTarget, actor, staged: int) -> str:
 
 def _column(batch: ImportBatch, field: str) -> str:
     return next((c for c, f in batch.mapping.items() if f == field), "")
+
+
+# --------------------------------------------------------------------------- downloads
+
+REPORT_KINDS = ("errors", "results")
+
+
+def import_report(*, actor, batch_id, kind: str) -> tuple[str, list[str], Iterator[list]]:
+    """The refused rows (line, column, reason) or the results (line, source key, outcome) of a
+    batch as CSV rows; the download is audited (counts only). Cells a spreadsheet would run
+    as formulas are neutralised by ``core.exports.csv_response``."""
+    authz.require(actor, IMPORT_RUN)
+    if kind not in REPORT_KINDS:
+        raise NotFound()
+    batch = ImportBatch.objects.visible_to(actor).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT_DOWNLOAD,
+            obj=batch,
+            meta={"kind": kind, "errors": batch.error_rows, "created": batch.created_rows},
+        )
+    if kind == "errors":
+        header = [_("Baris"), _("Kolom"), _("Alasan")]
+        rows = (
+            [e.line, e.column, e.message]
+            for e in ImportRowError.objects.filter(batch=batch).order_by("line", "id").iterator()
+        )
+    else:
+        created, unchanged = _("dibuat"), _("sudah ada, tidak diubah")
+        header = [_("Baris"), _("Kunci sumber"), _("Hasil")]
+        rows = (
+            [line, key, created if made else unchanged]
+            for line, key, made in ImportStagedRow.objects.filter(batch=batch)
+            .order_by("line")
+            .values_list("line", "source_key", "created")
+            .iterator(chunk_size=5000)
+        )
+    return f"impor-{batch.pk}-{kind}.csv", [str(h) for h in header], rows
