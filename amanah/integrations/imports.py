@@ -59,6 +59,8 @@ from amanah.integrations.policies import IMPORT_RUN
 logger = logging.getLogger(__name__)
 
 MANUAL = "manual"
+# A batch may be (re)mapped, and so checked again, until its real run starts or after it failed.
+MAPPABLE = (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID, ImportStatus.FAILED)
 MAX_CELL = 1_000  # characters in one cell: longer than any field a target accepts
 MAX_COLUMNS = 200
 MAX_STORED_ERRORS = 100_000  # a batch's errors kept for the report (all are counted)
@@ -390,7 +392,7 @@ def import_mapping_set(*, actor, batch_id, mapping: dict) -> ImportBatch:
     Allowed until the real run starts: a batch whose dry run found errors may be mapped again."""
     batch = _locked(actor, batch_id)
     target = _require_target(actor, batch.target)
-    if batch.status not in (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID):
+    if batch.status not in MAPPABLE:
         raise ServiceError(
             "import_state",
             _("Batch ini tidak dapat diubah lagi (%s).") % batch.get_status_display(),
@@ -519,7 +521,9 @@ def _job_batch(batch_id, status: str) -> ImportBatch | None:
 
 def batch_check(batch_id) -> str | None:
     """The dry run (job ``import_check``): every row checked, every error kept; no target row
-    is written. Ends VALID or INVALID, audited with counts."""
+    is written. The checked rows are staged (COPY, the pipeline's own table) while no row has
+    been refused, so the real run does not check them twice. Ends VALID or INVALID, audited
+    with counts."""
     batch = _job_batch(batch_id, ImportStatus.CHECKING)
     if batch is None:
         return None
@@ -527,18 +531,23 @@ def batch_check(batch_id) -> str | None:
     target = target_get(batch.target)
     content = bytes(ImportFile.objects.values_list("content", flat=True).get(batch=batch))
     ImportRowError.objects.filter(batch=batch).delete()
+    ImportStagedRow.objects.filter(batch=batch).delete()
     stored = valid = invalid = rows = 0
     try:
         for good, errors, n in _checked_chunks(batch, target, actor, content):
             stored = _store_errors(batch, errors, stored)
             bad_lines = len({e[0] for e in errors})
             valid, invalid, rows = valid + len(good), invalid + bad_lines, rows + n
+            if not invalid:
+                _copy_staged(batch, good)
             _progress(batch, n, valid_rows=len(good), error_rows=bad_lines)
     except ServiceError as error:
         _file_failure(batch, error, stored)
         invalid = max(invalid, 1)
     status = ImportStatus.INVALID if invalid else ImportStatus.VALID
     with transaction.atomic():
+        if invalid:
+            ImportStagedRow.objects.filter(batch=batch).delete()
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=status,
             checked_at=timezone.now(),
@@ -597,31 +606,20 @@ def _fail(batch: ImportBatch, actor, *, failure: str, errors=(), step: str) -> s
 
 
 def batch_run(batch_id) -> str | None:
-    """The real run (job ``import_run``): checked again and staged chunk by chunk (progress
-    commits), then written by the target in one transaction; any refusal leaves nothing."""
+    """The real run (job ``import_run``): the rows the dry run checked and staged, written by
+    the target in one transaction (its set-based checks against the database run again
+    there: what changed since the dry run refuses the batch); any refusal leaves nothing."""
     batch = _job_batch(batch_id, ImportStatus.QUEUED)
     if batch is None:
         return None
     actor = events.resolve_actor(batch.actor_ref)
     target = target_get(batch.target)
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTING, rows_done=0)
-    ImportStagedRow.objects.filter(batch=batch).delete()
-    ImportRowError.objects.filter(batch=batch).delete()
-    content = bytes(ImportFile.objects.values_list("content", flat=True).get(batch=batch))
-    staged, refused = 0, []
-    try:
-        for good, errors, n in _checked_chunks(batch, target, actor, content):
-            refused += errors
-            if not refused:
-                _copy_staged(batch, good)
-                staged += len(good)
-            _progress(batch, n)
-    except ServiceError as error:
-        refused.append((1, "", error.message))
-    if refused:
+    staged = ImportStagedRow.objects.filter(batch=batch).count()
+    if staged != batch.valid_rows:  # staging lost (a crash of the unlogged table): check again
         return _fail(
-            batch, actor, errors=refused, step="refused_on_recheck",
-            failure=_("Data berubah sejak uji coba: ada baris yang kini ditolak."),
+            batch, actor, step="staging_lost",
+            failure=_("Data uji coba tidak lengkap lagi; atur pemetaan untuk menguji ulang."),
         )  # fmt: skip
     return _apply(batch, target, actor, staged)
 

@@ -23,7 +23,6 @@ from amanah.integrations.forms import (
     RotateForm,
     ScheduleForm,
 )
-from amanah.integrations.models import ImportStatus
 from amanah.integrations.policies import IMPORT_RUN, INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 
 
@@ -225,7 +224,7 @@ def _mapping_form(batch, data=None):
 def import_detail(request, batch_id):
     batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
     target = imports.target_get(batch.target)
-    editable = batch.status in (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID)
+    editable = batch.status in imports.MAPPABLE
     return render(
         request,
         "integrations/import_detail.html",
