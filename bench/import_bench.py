@@ -16,11 +16,12 @@ alone and each run imports into the same starting state.
 Measured, in-process (the jobs' functions called directly, as a worker would call them):
   upload     ``import_batch_create``: read and count the file, keep it;
   dry run    ``import_mapping_set`` + the ``import_check`` job: every row cleaned with the
-             customers' own rules, branch scope and account numbers checked per chunk;
-             errors kept, nothing else written;
-  real run   ``import_batch_run`` + the ``import_run`` job: checked again, staged with COPY per
-             chunk, then one transaction of INSERT … SELECT (customers, identifiers, duplicate
-             flags for shared NIKs/phones);
+             customers' own rules, branch scope and account numbers checked per chunk, the
+             checked rows staged with COPY (the pipeline's unlogged table); errors kept, no
+             customer written;
+  real run   ``import_batch_run`` + the ``import_run`` job: one transaction that checks the
+             staged rows again set-based (branch, scope, account numbers) and writes them with
+             INSERT … SELECT (customers, identifiers, duplicate flags for shared NIKs/phones);
   again      the same file a second time (idempotency: nothing created);
   row by row ``customers.services.customer_create`` per row on a sample (its own transaction,
              validation, identifiers, duplicate check, audit row, event), the naive way.
@@ -234,9 +235,8 @@ def report(n: int, result: dict, again: dict, sample: tuple[int, float], context
     projected = total * TARGET_ROWS / n
     rows = [
         ("upload (read, count, keep the file)", result["upload"], n),
-        ("dry run (every row checked, nothing written)", result["check"], n),
-        ("real run (checked again, COPY to staging, one INSERT … SELECT transaction)",
-         result["run"], n),
+        ("dry run (every row checked and staged by COPY; no customer written)", result["check"], n),
+        ("real run (one transaction: set-based checks again, INSERT … SELECT)", result["run"], n),
         ("dry run + real run", total, n),
         ("same file again, dry run + real run (nothing created)", again["check"] + again["run"], n),
         (f"row by row: `customer_create` per row (sample of {sample_rows:,})", sample_s,
@@ -274,10 +274,10 @@ imported {n:,} in {total:.1f} s; scaled linearly that is **{projected:.0f} s for
 `customer_create` took {per_row * 1000:.1f} ms a row: {per_row * TARGET_ROWS / 3600:.1f} h for
 1,000,000, {total and per_row * n / total:.0f}× the pipeline.
 
-Where the time goes: the dry run and the first half of the real run are Python per row (CSV
-parsing, the customers' own validation: name normalisation, NIK decoding, `phonenumbers`),
-about the same cost twice; the write is set-based (COPY into the unlogged staging table, then
-INSERT … SELECT into customers and identifiers, whose trigram GIN/GiST and unique indexes
+Where the time goes: the dry run is Python per row (CSV parsing, the customers' own
+validation: name normalisation, NIK decoding, `phonenumbers`) plus the COPY into the unlogged
+staging table; the real run does not check rows a second time in Python, it is set-based
+(INSERT … SELECT into customers and identifiers, whose trigram GIN/GiST and unique indexes
 dominate). Linear scaling is an estimate: the index inserts grow slowly with the table size,
 and the per-row Python part does not.
 """
