@@ -103,6 +103,9 @@ events.declare(CUSTOMER_UPDATED)
 events.declare(customer_imports.CUSTOMERS_IMPORTED)
 # Customers with identifiers as a batch import target (integrations runs the pipeline).
 registry.import_targets.register("customers.customers", customer_imports.TARGET, order=10)
+# fn(*, actor, count): a batch import changed customers' product indicators.
+events.declare(customer_imports.PRODUCTS_IMPORTED)
+registry.import_targets.register("customers.products", customer_imports.PRODUCTS_TARGET, order=11)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -25,7 +25,7 @@ from datetime import date
 
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from amanah.core import events
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
@@ -47,19 +47,19 @@ _FIELDS = {"account_numbers": "account_no", "products": "has_savings"}
 
 FIELDS = (
     ImportField("cif", "CIF", required=True),
-    ImportField("full_name", _lazy("Nama lengkap"), required=True),
-    ImportField("branch", _lazy("Kode cabang"), required=True),
+    ImportField("full_name", gettext_lazy("Nama lengkap"), required=True),
+    ImportField("branch", gettext_lazy("Kode cabang"), required=True),
     ImportField("nik", "NIK"),
-    ImportField("phone", _lazy("Telepon")),
-    ImportField("email", _lazy("Email")),
-    ImportField("birth_date", _lazy("Tanggal lahir")),
-    ImportField("gender", _lazy("Jenis kelamin")),
-    ImportField("segment", _lazy("Segmen")),
-    ImportField("account_no", _lazy("No. rekening")),
-    ImportField("has_savings", _lazy("Punya tabungan")),
-    ImportField("has_mobile_banking", _lazy("Punya mobile banking")),
-    ImportField("has_loan", _lazy("Punya pinjaman")),
-    ImportField("has_credit_card", _lazy("Punya kartu kredit")),
+    ImportField("phone", gettext_lazy("Telepon")),
+    ImportField("email", gettext_lazy("Email")),
+    ImportField("birth_date", gettext_lazy("Tanggal lahir")),
+    ImportField("gender", gettext_lazy("Jenis kelamin")),
+    ImportField("segment", gettext_lazy("Segmen")),
+    ImportField("account_no", gettext_lazy("No. rekening")),
+    ImportField("has_savings", gettext_lazy("Punya tabungan")),
+    ImportField("has_mobile_banking", gettext_lazy("Punya mobile banking")),
+    ImportField("has_loan", gettext_lazy("Punya pinjaman")),
+    ImportField("has_credit_card", gettext_lazy("Punya kartu kredit")),
 )
 
 
@@ -304,11 +304,94 @@ def apply(*, actor, staged) -> dict:
 
 
 TARGET = ImportTarget(
-    label=_lazy("Nasabah dan identitasnya (CIF, NIK, rekening)"),
+    label=gettext_lazy("Nasabah dan identitasnya (CIF, NIK, rekening)"),
     permission=CUSTOMER_MANAGE,
     fields=FIELDS,
     key_field="cif",
     clean=clean,
     check=check,
     apply=apply,
+)
+
+
+# --------------------------------------------------------------------------- product indicators
+
+PRODUCTS_IMPORTED = "customers.products_imported"  # fn(*, actor, count)
+
+PRODUCT_FIELDS = (
+    ImportField("cif", "CIF", required=True),
+    *(f for f in FIELDS if f.name in services.PRODUCT_FIELDS),
+)
+
+
+def clean_products(values: dict) -> dict:
+    cif = values["cif"].strip().upper()
+    if not cif or not cif.isalnum() or len(cif) > 20:
+        raise RowRefused("cif", _("CIF hanya huruf/angka, maks. 20."))
+    return {"cif": cif, **{f: _flag(f, values[f]) for f in services.PRODUCT_FIELDS}}
+
+
+def check_products(*, actor, rows: list) -> list:
+    """The customer exists (not merged away) and is in the actor's scope."""
+    from amanah.customers.models import Customer
+
+    found = set(
+        Customer.objects.visible_to(actor)
+        .filter(
+            merged_into__isnull=True,
+            identifiers__id_type="CIF",
+            identifiers__id_value__in=[d["cif"] for _l, _k, d in rows],
+        )
+        .values_list("identifiers__id_value", flat=True)
+    )
+    message = _("Nasabah dengan CIF ini tidak ditemukan atau di luar scope Anda.")
+    return [(line, "cif", message) for line, _k, d in rows if d["cif"] not in found]
+
+
+_PRODUCTS_SQL = """
+UPDATE customers_customer c SET
+    has_savings = (s.data->>'has_savings')::boolean,
+    has_mobile_banking = (s.data->>'has_mobile_banking')::boolean,
+    has_loan = (s.data->>'has_loan')::boolean,
+    has_credit_card = (s.data->>'has_credit_card')::boolean,
+    updated_at = now()
+FROM ({staged}) s
+JOIN customers_customeridentifier i ON i.id_type = 'CIF' AND i.id_value = s.source_key
+WHERE c.id = i.customer_id AND c.merged_into_id IS NULL
+  AND (c.has_savings, c.has_mobile_banking, c.has_loan, c.has_credit_card)
+      IS DISTINCT FROM ((s.data->>'has_savings')::boolean,
+                        (s.data->>'has_mobile_banking')::boolean,
+                        (s.data->>'has_loan')::boolean, (s.data->>'has_credit_card')::boolean)
+RETURNING s.line
+"""
+
+
+def apply_products(*, actor, staged) -> dict:
+    """The product flags of existing customers (the core system's daily sync, seed 003 Bab
+    1.2E): set-based, only where they differ, so the same file twice changes nothing."""
+    authz.require(actor, CUSTOMER_MANAGE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM ({staged.sql}) s "  # noqa: S608
+            "LEFT JOIN customers_customeridentifier i "
+            "ON i.id_type = 'CIF' AND i.id_value = s.source_key WHERE i.id IS NULL",
+            list(staged.params),
+        )
+        if cursor.fetchone()[0]:
+            raise ServiceError("customer_gone", _("Ada nasabah yang hilang sejak uji coba."))
+        cursor.execute(_PRODUCTS_SQL.format(staged=staged.sql), list(staged.params))
+        lines = [line for (line,) in cursor.fetchall()]
+    staged.mark_created("SELECT unnest(%s::int[])", (lines,))
+    events.emit(PRODUCTS_IMPORTED, actor=actor, count=len(lines))
+    return {"created": len(lines), "unchanged": staged.count - len(lines)}
+
+
+PRODUCTS_TARGET = ImportTarget(
+    label=gettext_lazy("Indikator produk nasabah (sinkron core banking)"),
+    permission=CUSTOMER_MANAGE,
+    fields=PRODUCT_FIELDS,
+    key_field="cif",
+    clean=clean_products,
+    check=check_products,
+    apply=apply_products,
 )

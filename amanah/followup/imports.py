@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.errors import ServiceError
@@ -22,10 +22,10 @@ from amanah.followup.policies import DEPOSIT_RECORD
 from amanah.followup.services import members
 
 FIELDS = (
-    ImportField("external_ref", _lazy("Referensi setoran"), required=True),
+    ImportField("external_ref", gettext_lazy("Referensi setoran"), required=True),
     ImportField("cif", "CIF", required=True),
-    ImportField("amount", _lazy("Jumlah setoran"), required=True),
-    ImportField("deposited_at", _lazy("Waktu setoran"), required=True),
+    ImportField("amount", gettext_lazy("Jumlah setoran"), required=True),
+    ImportField("deposited_at", gettext_lazy("Waktu setoran"), required=True),
 )
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 
@@ -117,7 +117,7 @@ def apply(*, actor, staged) -> dict:
 
 
 TARGET = ImportTarget(
-    label=_lazy("Setoran member meja tindak lanjut"),
+    label=gettext_lazy("Setoran member meja tindak lanjut"),
     permission=DEPOSIT_RECORD,
     fields=FIELDS,
     key_field="external_ref",

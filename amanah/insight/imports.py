@@ -12,7 +12,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.errors import ServiceError
@@ -23,13 +23,13 @@ from amanah.insight.models import MAX_AMOUNT, MerchantCategory, TxChannel
 from amanah.insight.policies import TRANSACTION_RECORD
 
 FIELDS = (
-    ImportField("reference", _lazy("Referensi transaksi"), required=True),
+    ImportField("reference", gettext_lazy("Referensi transaksi"), required=True),
     ImportField("cif", "CIF", required=True),
-    ImportField("booked_on", _lazy("Tanggal transaksi"), required=True),
-    ImportField("amount", _lazy("Nominal (rupiah)"), required=True),
-    ImportField("channel", _lazy("Kanal"), required=True),
-    ImportField("merchant_category", _lazy("Kategori merchant")),
-    ImportField("merchant_id", _lazy("ID merchant")),
+    ImportField("booked_on", gettext_lazy("Tanggal transaksi"), required=True),
+    ImportField("amount", gettext_lazy("Nominal (rupiah)"), required=True),
+    ImportField("channel", gettext_lazy("Kanal"), required=True),
+    ImportField("merchant_category", gettext_lazy("Kategori merchant")),
+    ImportField("merchant_id", gettext_lazy("ID merchant")),
 )
 _CHANNELS = frozenset(c.value for c in TxChannel)
 _CATEGORIES = frozenset(c.value for c in MerchantCategory)
@@ -140,7 +140,7 @@ def apply(*, actor, staged) -> dict:
 
 
 TARGET = ImportTarget(
-    label=_lazy("Transaksi nasabah (feed core banking)"),
+    label=gettext_lazy("Transaksi nasabah (feed core banking)"),
     permission=TRANSACTION_RECORD,
     fields=FIELDS,
     key_field="reference",

@@ -707,7 +707,7 @@ def import_report(*, actor, batch_id, kind: str) -> tuple[str, list[str], Iterat
             for e in ImportRowError.objects.filter(batch=batch).order_by("line", "id").iterator()
         )
     else:
-        created, unchanged = _("dibuat"), _("sudah ada, tidak diubah")
+        created, unchanged = _("dibuat atau diubah"), _("sudah ada, tidak diubah")
         header = [_("Baris"), _("Kunci sumber"), _("Hasil")]
         rows = (
             [line, key, created if made else unchanged]

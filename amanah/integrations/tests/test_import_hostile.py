@@ -284,7 +284,10 @@ def test_results_download_names_created_and_unchanged_rows(browser, steward):
         reverse("integrations:import_download", kwargs={"batch_id": batch.pk, "kind": "results"})
     )
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
-    assert rows[1:] == [["2", "C0001", "sudah ada, tidak diubah"], ["3", "C0009", "dibuat"]]
+    assert rows[1:] == [
+        ["2", "C0001", "sudah ada, tidak diubah"],
+        ["3", "C0009", "dibuat atau diubah"],
+    ]
 
 
 def _upload(browser, rows):
@@ -318,3 +321,11 @@ def test_pages_show_progress_polling_while_running(browser, steward):
     imports.batch_run(batch_id)
     listing = browser.get(reverse("integrations:import_list"))
     assert "Selesai diimpor" in listing.content.decode()
+
+
+def test_a_file_over_the_limit_is_refused_while_it_streams(browser, settings):
+    settings.UPLOAD_MAX_BYTES = settings.INTEGRATIONS_IMPORT_MAX_BYTES = 1024
+    response = post_file(browser, to_csv([GOOD] * 200))
+    assert response.status_code == 400
+    assert "terlalu besar" in response.content.decode()
+    assert not ImportBatch.objects.exists()

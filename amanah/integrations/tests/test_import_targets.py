@@ -43,8 +43,13 @@ def import_text(actor, target: str, text: str):
 
 
 def test_targets_are_declared_by_their_apps():
-    keys = [k for k, _t in registry.import_targets.items()]
-    assert keys[:3] == ["customers.customers", "insight.transactions", "followup.deposits"]
+    keys = {k for k, _t in registry.import_targets.items()}
+    assert {
+        "customers.customers",
+        "customers.products",
+        "insight.transactions",
+        "followup.deposits",
+    } <= keys
 
 
 TX = (
@@ -112,3 +117,25 @@ def test_a_deposit_for_nobody_on_the_desk_writes_nothing(system, customer):
     assert batch.status == ImportStatus.INVALID
     assert ImportRowError.objects.get(batch=batch).column == "CIF"
     assert not Deposit.objects.exists()
+
+
+PRODUCTS = (
+    "CIF;Punya tabungan;Punya mobile banking;Punya pinjaman;Punya kartu kredit\n"
+    "C0001;ya;1;tidak;0\n"
+)
+
+
+def test_product_indicators_sync_changes_only_what_differs(system, customer):
+    batch = import_text(system, "customers.products", PRODUCTS)
+    assert batch.status == ImportStatus.DONE, batch.failure
+    assert (batch.created_rows, batch.unchanged_rows) == (1, 0)
+    customer.refresh_from_db()
+    assert (customer.has_savings, customer.has_mobile_banking, customer.has_loan) == (
+        True,
+        True,
+        False,
+    )
+    again = import_text(system, "customers.products", PRODUCTS)
+    assert (again.created_rows, again.unchanged_rows) == (0, 1)
+    unknown = import_text(system, "customers.products", PRODUCTS.replace("C0001", "C0404"))
+    assert unknown.status == ImportStatus.INVALID
