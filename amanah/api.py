@@ -87,6 +87,7 @@ def _register_routers() -> None:
     from amanah.customers.api import router as customers_router
     from amanah.followup.api import router as followup_router
     from amanah.iam.api import router as iam_router
+    from amanah.integrations.api import imports_router
     from amanah.integrations.api import router as intake_router
     from amanah.sales.api import router as sales_router
 
@@ -98,6 +99,7 @@ def _register_routers() -> None:
     api.add_router("/sales", sales_router)
     api.add_router("/followup", followup_router)
     api.add_router("/intake", intake_router)
+    api.add_router("/imports", imports_router)
 
 
 _register_routers()

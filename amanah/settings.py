@@ -446,7 +446,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The most bytes of files one request may bring (the largest any form takes); past it the
 # upload handler keeps nothing more and the form refuses the file (amanah/core/uploads.py).
-UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, 5 * 1024 * 1024)
+# The batch import's files (CSV/XLSX of up to a few million rows); a larger one is refused.
+INTEGRATIONS_IMPORT_MAX_BYTES = env_int("INTEGRATIONS_IMPORT_MAX_BYTES", 150 * 1024 * 1024)
+INTEGRATIONS_IMPORT_MAX_ROWS = env_int("INTEGRATIONS_IMPORT_MAX_ROWS", 2_000_000)
+# Rows validated (and staged) per step of an import job; progress moves once per step.
+INTEGRATIONS_IMPORT_CHUNK = env_int("INTEGRATIONS_IMPORT_CHUNK", 10_000)
+UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, INTEGRATIONS_IMPORT_MAX_BYTES, 5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "amanah.core.uploads.BoundedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -282,3 +282,78 @@ class SubjectSection:
 
     def withheld_of(self, model: str) -> dict:
         return (self.withheld or {}).get(model, {})
+
+
+# --------------------------------------------------------------------------- batch import
+
+
+@dataclass(frozen=True)
+class ImportField:
+    """One field an import target accepts; a source's mapping names a column for it."""
+
+    name: str
+    label: str | Promise
+    required: bool = False
+
+
+class RowRefused(Exception):
+    """One row an import target's ``clean`` refuses: ``field`` (an ``ImportField`` name) and
+    the reason for people (Indonesian). The pipeline reports it with the row's line and the
+    source's column; nothing is written for a batch with any refused row."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = str(message)
+
+
+@dataclass(frozen=True)
+class StagedRows:
+    """A batch's valid rows as the real run hands them to a target's ``apply``: ``sql`` is a
+    SELECT of ``(line int, source_key text, data jsonb)`` (``data`` is what ``clean`` answered)
+    with ``params``; ``count`` rows. ``mark_created(sql, params)`` records which lines the
+    target created (a SELECT of ``line``), for the downloadable results."""
+
+    sql: str
+    params: tuple
+    count: int
+    mark_created: Callable[[str, tuple], int]
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """What an app lets the batch import write (``registry.import_targets``, key
+    ``"<app>.<thing>"``), declared in the owning app's ``contract.py``; integrations runs
+    the pipeline and never imports the owner.
+
+    - ``permission``: what the importing actor must hold (checked again by the owner).
+    - ``fields``: the accepted fields; ``key_field`` is the source key (idempotency: a row
+      whose key exists already changes nothing).
+    - ``clean(values) -> dict``: one row (field -> text, "" when absent) checked with the
+      owner's own rules; raises ``RowRefused``; answers JSON-ready values.
+    - ``check(actor, rows) -> [(line, field, message)]``: the set-based checks of a chunk of
+      cleaned rows ``[(line, key, data)]`` against the database (branch in scope, customer
+      known …); ``None`` when there are none.
+    - ``apply(actor, staged) -> {"created": n, "unchanged": m}``: the real run, set-based,
+      inside the batch's one transaction; emits the owner's events; raises ``ServiceError``
+      (or ``RowsRefused``) to refuse the whole batch.
+    """
+
+    label: str | Promise
+    permission: str
+    fields: tuple[ImportField, ...]
+    key_field: str
+    clean: Callable[[dict], dict]
+    apply: Callable[..., dict]
+    check: Callable[..., list] | None = None
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+class RowsRefused(Exception):
+    """A real run's refusal that names rows: ``rows`` is ``[(line, field, message)]``."""
+
+    def __init__(self, rows: list[tuple[int, str, str]]):
+        super().__init__(f"{len(rows)} row(s) refused")
+        self.rows = rows

@@ -157,3 +157,9 @@ def _resolve_actor(reference: dict):
     actor = _resolve(reference)
     actor.active_role = reference.get("role", "")
     return actor
+
+
+# A job that acts later for whoever asked (a batch import) keeps the actor the same way a
+# deferred handler does: a user in its active role, an integration with its own grants.
+actor_reference = _actor_reference
+resolve_actor = _resolve_actor

@@ -3,7 +3,8 @@ movers, the quick action to check duplicates, which customer fields are masked, 
 merge-request workflow (four eyes as its guard), and the events ``customers.customer_created``
 (``actor, customer``), ``customers.customer_updated`` (``actor, customer, changed``) and
 ``customers.customer_closed`` (``actor, customer``) when master data closes a customer (the
-follow-up desk lets it go)."""
+follow-up desk lets it go), and customers with identifiers as a batch import target
+(``customers.customers``, emitting ``customers.customers_imported`` with ``count``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from amanah.core.contributions import (
     revealable_key,
 )
 from amanah.core.masking import mask_name
+from amanah.customers import imports as customer_imports
 from amanah.customers import merge
 from amanah.customers import subject as _subject_section
 from amanah.customers.models import Customer, MergeStatus
@@ -100,6 +102,13 @@ events.declare(CUSTOMER_CLOSED)
 # fn(*, actor, customer): registered; fn(*, actor, customer, changed): master data changed.
 events.declare(CUSTOMER_CREATED)
 events.declare(CUSTOMER_UPDATED)
+# fn(*, actor, count): a batch import created customers (one event per batch, not per row).
+events.declare(customer_imports.CUSTOMERS_IMPORTED)
+# Customers with identifiers as a batch import target (integrations runs the pipeline).
+registry.import_targets.register("customers.customers", customer_imports.TARGET, order=10)
+# fn(*, actor, count): a batch import changed customers' product indicators.
+events.declare(customer_imports.PRODUCTS_IMPORTED)
+registry.import_targets.register("customers.products", customer_imports.PRODUCTS_TARGET, order=11)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

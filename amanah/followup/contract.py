@@ -19,6 +19,7 @@ from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.customers.services import CUSTOMER_CLOSED
 from amanah.followup import handlers, notify
+from amanah.followup import imports as deposit_imports
 from amanah.followup import subject as _subject_section
 from amanah.followup.assign import MEMBERS_ROTATED
 from amanah.followup.policies import DESK_MONITOR, DESK_WORK
@@ -35,6 +36,9 @@ from amanah.followup.services.exits import MEMBER_EXITED, move_to_survivor
 
 events.declare(MEMBER_ENROLLED)
 events.declare(DEPOSIT_RECORDED)
+# Deposits as a batch import target (integrations runs the pipeline; each row emits
+# DEPOSIT_RECORDED through deposit_record, which restarts the agent's window).
+registry.import_targets.register("followup.deposits", deposit_imports.TARGET, order=30)
 events.declare(MEMBERS_ROTATED)
 events.declare(AGENT_ADDED)
 events.declare(ORDER_SET)

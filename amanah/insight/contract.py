@@ -22,6 +22,7 @@ from amanah.core.contributions import (
     Widget,
 )
 from amanah.iam import authz
+from amanah.insight import imports as transaction_imports
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
 from amanah.insight.nba import selectors as nba_selectors
@@ -99,6 +100,8 @@ def rfm_signal(customer) -> Signal:
 
 # fn(*, actor, count): a batch of transactions was stored (count = new rows).
 events.declare(services.TRANSACTIONS_RECORDED)
+# Booked transactions as a batch import target (integrations runs the pipeline).
+registry.import_targets.register("insight.transactions", transaction_imports.TARGET, order=20)
 # fn(*, actor, run): an RFM run finished; its scores are in the same transaction.
 events.declare(services.RFM_COMPUTED)
 

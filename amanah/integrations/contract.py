@@ -16,7 +16,7 @@ from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
 from amanah.integrations.intake import on_inbound_received
 from amanah.integrations.models import InboundIntake
-from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
+from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
 from amanah.messaging.contract import INBOUND_RECEIVED, MessageSource, approval_notify
 
@@ -62,6 +62,11 @@ registry.navigation.register(
     "integrations.sync_monitor",
     NavItem(_("Monitor sinkronisasi"), "integrations:sync_monitor", SYSTEM_KEY_MANAGE, "admin"),
     order=261,
+)
+registry.navigation.register(
+    "integrations.imports",
+    NavItem(_("Impor data"), "integrations:import_list", IMPORT_RUN, "admin"),
+    order=262,
 )
 registry.navigation.register(
     "integrations.unmatched",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
 from amanah.core.masking import MASK, mask_phone
-from amanah.integrations.policies import INTAKE_VIEW, SYSTEM_KEY_MANAGE
+from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 
 
 class ExternalSystem(models.Model):
@@ -265,6 +265,167 @@ class SyncCounter(models.Model):
         return f"{self.system_id} {self.bucket:%Y-%m-%d %H}"
 
 
+# --------------------------------------------------------------------------- batch import
+
+
+class ImportMapping(models.Model):
+    """How one source's columns name a target's fields (``{column: field}``), kept per
+    (source, target) and offered again on the source's next upload. ``source`` is an external
+    system's name, or ``"manual"`` for files uploaded by hand."""
+
+    id = models.BigAutoField(primary_key=True)
+    source = models.CharField(max_length=60)
+    target = models.CharField(max_length=60)
+    columns = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=now)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="import_mapping_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "UPLOADED", _("Diunggah, pemetaan belum diatur")
+    CHECKING = "CHECKING", _("Uji coba berjalan")
+    VALID = "VALID", _("Uji coba lolos, siap diimpor")
+    INVALID = "INVALID", _("Uji coba menemukan kesalahan")
+    QUEUED = "QUEUED", _("Menunggu diimpor")
+    IMPORTING = "IMPORTING", _("Sedang diimpor")
+    DONE = "DONE", _("Selesai diimpor")
+    FAILED = "FAILED", _("Gagal, tidak ada yang ditulis")
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "CSV", "CSV"
+    XLSX = "XLSX", "XLSX (Excel)"
+    JSON = "JSON", _("JSON (API)")
+
+
+class ImportBatch(models.Model):
+    """One batch of rows for one import target (``registry.import_targets``): a file (CSV,
+    XLSX) or an API call's rows (JSON). A dry run checks every row and keeps each error
+    (``ImportRowError``) without writing; the real run checks again, stages the rows and
+    writes them in one transaction — all or nothing. ``rows_done`` of ``total_rows`` is the
+    progress the page polls. ``actor_ref`` is who asked (a user in its role, or an external
+    system with its own grants), so the jobs act as that actor and no more."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    target = models.CharField(max_length=60)
+    source = models.CharField(max_length=60)
+    system = models.ForeignKey(
+        ExternalSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    file_format = models.CharField(max_length=8, choices=ImportFormat.choices)
+    columns = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    created_rows = models.PositiveIntegerField(default=0)
+    unchanged_rows = models.PositiveIntegerField(default=0)
+    failure = models.CharField(max_length=300, blank=True)
+    actor_ref = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("total_rows")), name="import_progress_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.file_name or self.file_format} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total_rows else int(100 * self.rows_done / self.total_rows)
+
+    @property
+    def running(self) -> bool:
+        return self.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.IMPORTING)
+
+
+class ImportFile(models.Model):
+    """The batch's file as it arrived (or the API call's rows as JSON), read by the jobs."""
+
+    batch = models.OneToOneField(
+        ImportBatch, primary_key=True, on_delete=models.CASCADE, related_name="file"
+    )
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.size} B"
+
+
+class ImportRowError(models.Model):
+    """One refused row of a batch: its line in the file (1 = the header), the source's column
+    (empty when the whole row or file is at fault), a stable code and the reason in
+    Indonesian. Never the cell's value."""
+
+    id = models.BigAutoField(primary_key=True)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="errors")
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["batch", "line"], name="import_error_line")]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.column}"
+
+
+class ImportStagedRow(models.Model):
+    """A checked row of a real run, staged (COPY) before the one transaction that writes the
+    batch: ``data`` is what the target's ``clean`` answered; ``created`` is set by the target
+    for the lines it created (the rest already existed: unchanged). Kept for the results
+    download."""
+
+    id = models.BigAutoField(primary_key=True)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    line = models.PositiveIntegerField()
+    source_key = models.CharField(max_length=200)
+    data = models.JSONField()
+    created = models.BooleanField(default=False)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "line"], name="import_staged_line")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line}"
+
+
 # Keys are an ADMIN matter, not a branch's; unmatched messages have no customer and so no
 # branch: whoever may work the queue sees all of it.
 scopes.register(ExternalSystem, view=SYSTEM_KEY_MANAGE)
@@ -273,3 +434,8 @@ scopes.register(SyncCounter, via="system")
 scopes.register(InboundIntake, view=INTAKE_VIEW)
 scopes.register(WebhookSubscription, via="system")
 scopes.register(WebhookDelivery, via="subscription")
+scopes.register(ImportMapping, view=IMPORT_RUN)
+scopes.register(ImportBatch, view=IMPORT_RUN)
+scopes.register(ImportFile, via="batch")
+scopes.register(ImportRowError, via="batch")
+scopes.register(ImportStagedRow, via="batch")

@@ -21,3 +21,8 @@ INTAKE_LINK = declare(
     _("Tautkan pesan masuk ke nasabah (membuat kasus)"),
     default_roles=(R.AGENT, R.SUPERVISOR),
 )
+IMPORT_RUN = declare(
+    "integration.import.run",
+    _("Impor data massal (CSV/XLSX/API): unggah, atur pemetaan kolom, uji coba, jalankan"),
+    default_roles=(R.ADMIN, R.DATA_STEWARD),
+)

@@ -64,3 +64,40 @@ def intake_get(*, actor, intake_id) -> InboundIntake:
     if intake is None or (intake.case_id and not may_see_sensitive(actor, intake.case)):
         raise NotFound()
     return intake
+
+
+# --------------------------------------------------------------------------- batch import
+
+IMPORT_PAGE = 100
+IMPORT_ERRORS_SHOWN = 200
+
+
+def import_batch_list(*, actor) -> list:
+    from amanah.integrations.models import ImportBatch
+    from amanah.integrations.policies import IMPORT_RUN
+
+    authz.require(actor, IMPORT_RUN)
+    return list(ImportBatch.objects.visible_to(actor).defer("actor_ref")[:IMPORT_PAGE])
+
+
+def import_batch_get(*, actor, batch_id):
+    from amanah.integrations.models import ImportBatch
+    from amanah.integrations.policies import IMPORT_RUN
+
+    authz.require(actor, IMPORT_RUN)
+    batch = ImportBatch.objects.visible_to(actor).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def import_errors_shown(*, actor, batch) -> list:
+    """The first errors of a batch for its page (all of them in the CSV download)."""
+    from amanah.integrations.models import ImportRowError
+
+    return list(ImportRowError.objects.visible_to(actor).filter(batch=batch)[:IMPORT_ERRORS_SHOWN])
+
+
+def import_sources() -> list[ExternalSystem]:
+    """The systems a batch may name as its source: names and labels only (no keys, grants)."""
+    return list(ExternalSystem.objects.only("name", "label").order_by("label"))

@@ -51,3 +51,20 @@ def sync_silence_check(timestamp: int) -> int:
     from amanah.integrations.monitor import silence_alerts
 
     return silence_alerts()
+
+
+# The batch import: one job per step of a batch (the dry run, the real run); each works the
+# batch's rows chunk by chunk (``INTEGRATIONS_IMPORT_CHUNK``) and commits its progress per
+# chunk. Idempotent: a repeated job finds the batch no longer in its step and does nothing.
+@app.task(queue="integrations")
+def import_check(batch_id: str) -> str | None:
+    from amanah.integrations.imports import batch_check
+
+    return batch_check(batch_id)
+
+
+@app.task(queue="integrations")
+def import_run(batch_id: str) -> str | None:
+    from amanah.integrations.imports import batch_run
+
+    return batch_run(batch_id)

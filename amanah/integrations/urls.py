@@ -16,4 +16,11 @@ urlpatterns = [
     path("monitor/", views.sync_monitor, name="sync_monitor"),
     path("sistem/<uuid:system_id>/jadwal/", views.schedule_set, name="schedule_set"),
     path("pengiriman/<uuid:delivery_id>/coba-lagi/", views.delivery_retry, name="delivery_retry"),
+    path("impor/", views.import_list, name="import_list"),
+    path("impor/unggah/", views.import_upload, name="import_upload"),
+    path("impor/<uuid:batch_id>/", views.import_detail, name="import_detail"),
+    path("impor/<uuid:batch_id>/progres/", views.import_progress, name="import_progress"),
+    path("impor/<uuid:batch_id>/pemetaan/", views.import_mapping, name="import_mapping"),
+    path("impor/<uuid:batch_id>/jalankan/", views.import_start, name="import_start"),
+    path("impor/<uuid:batch_id>/<str:kind>.csv", views.import_download, name="import_download"),
 ]

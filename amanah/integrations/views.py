@@ -9,13 +9,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core import access
-from amanah.core.view_helpers import run_action, submit_form
+from amanah.core.exports import csv_response
+from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.followup.policies import DESK_MONITOR
+from amanah.integrations import imports, monitor, selectors, services
 from amanah.integrations import intake as intake_services
-from amanah.integrations import monitor, selectors, services
-from amanah.integrations.forms import ExternalSystemForm, LinkForm, RotateForm, ScheduleForm
-from amanah.integrations.policies import INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MANAGE
+from amanah.integrations.forms import (
+    ExternalSystemForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    LinkForm,
+    RotateForm,
+    ScheduleForm,
+)
+from amanah.integrations.policies import IMPORT_RUN, INTAKE_LINK, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 
 
 def _key_shown_once(request, system, raw):
@@ -163,3 +171,107 @@ def delivery_retry(request, delivery_id):
         return _("Pengiriman webhook dijadwalkan ulang.")
 
     return run_action(request, action, back=reverse("integrations:sync_monitor"))
+
+
+# --------------------------------------------------------------------------- batch import
+
+
+@requires(IMPORT_RUN)
+def import_list(request):
+    batches = selectors.import_batch_list(actor=request.user)
+    return render(request, "integrations/import_list.html", {"batches": batches})
+
+
+@requires(IMPORT_RUN)
+def import_upload(request):
+    form = ImportUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        targets=imports.targets_for(request.user),
+        systems=selectors.import_sources(),
+    )
+
+    def submit(data):
+        system = next((s for s in selectors.import_sources() if s.name == data["source"]), None)
+        upload = data["file"]
+        batch = imports.import_batch_create(
+            actor=request.user,
+            target=data["target"],
+            file_name=upload.name,
+            content=upload.read(),
+            system=system,
+        )
+        return Done(
+            reverse("integrations:import_detail", kwargs={"batch_id": batch.pk}),
+            _("Berkas diterima: %(rows)d baris. Periksa pemetaan kolom lalu jalankan uji coba.")
+            % {"rows": batch.total_rows},
+        )
+
+    return submit_form(
+        request, form, submit, template="integrations/import_upload.html", context={}
+    )
+
+
+def _mapping_form(batch, data=None):
+    target = imports.target_get(batch.target)
+    initial = batch.mapping or imports.suggested_mapping(batch)
+    return ImportMappingForm(
+        data, columns=batch.columns, fields=target.fields, initial_mapping=initial
+    )
+
+
+@requires(IMPORT_RUN)
+def import_detail(request, batch_id):
+    batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
+    target = imports.target_get(batch.target)
+    editable = batch.status in imports.MAPPABLE
+    return render(
+        request,
+        "integrations/import_detail.html",
+        {
+            "batch": batch,
+            "target": target,
+            "form": _mapping_form(batch) if editable else None,
+            "errors": selectors.import_errors_shown(actor=request.user, batch=batch),
+            "errors_shown": selectors.IMPORT_ERRORS_SHOWN,
+        },
+    )
+
+
+@requires(IMPORT_RUN)
+def import_progress(request, batch_id):
+    """The progress box alone, polled by htmx while a step runs."""
+    batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
+    return render(request, "integrations/_import_progress.html", {"batch": batch})
+
+
+@requires(IMPORT_RUN)
+@require_POST
+def import_mapping(request, batch_id):
+    batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
+    form = _mapping_form(batch, request.POST)
+    back = reverse("integrations:import_detail", kwargs={"batch_id": batch.pk})
+
+    def action():
+        imports.import_mapping_set(actor=request.user, batch_id=batch.pk, mapping=form.mapping())
+        return _("Pemetaan disimpan; uji coba berjalan.")
+
+    return run_action(request, action, back=back, form=form)
+
+
+@requires(IMPORT_RUN)
+@require_POST
+def import_start(request, batch_id):
+    back = reverse("integrations:import_detail", kwargs={"batch_id": batch_id})
+
+    def action():
+        imports.import_batch_run(actor=request.user, batch_id=batch_id)
+        return _("Impor dijadwalkan; kemajuannya tampil di halaman ini.")
+
+    return run_action(request, action, back=back)
+
+
+@requires(IMPORT_RUN)
+def import_download(request, batch_id, kind):
+    filename, header, rows = imports.import_report(actor=request.user, batch_id=batch_id, kind=kind)
+    return csv_response(filename, header, rows)

@@ -1,0 +1,141 @@
+"""The import targets other apps declare: transactions (insight) and deposits (follow-up
+desk), through the same pipeline, with their domain events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from amanah.core import events, registry
+from amanah.core.roles import RoleKey as R
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.followup import services as desk
+from amanah.followup.models import Deposit, EntryReason
+from amanah.insight.models import MonthlyRollup, Transaction
+from amanah.integrations import imports
+from amanah.integrations.models import ImportRowError, ImportStatus
+
+
+@pytest.fixture
+def customer(system, branch_a):
+    return customer_create(
+        actor=system,
+        data=CustomerInput(full_name="Siti Aminah", home_branch=branch_a, cif="C0001"),
+    )
+
+
+def import_text(actor, target: str, text: str):
+    batch = imports.import_batch_create(
+        actor=actor, target=target, file_name="x.csv", content=text.encode()
+    )
+    imports.import_mapping_set(
+        actor=actor, batch_id=batch.pk, mapping=imports.suggested_mapping(batch)
+    )
+    imports.batch_check(batch.pk)
+    batch.refresh_from_db()
+    if batch.status == ImportStatus.VALID:
+        imports.import_batch_run(actor=actor, batch_id=batch.pk)
+        imports.batch_run(batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def test_targets_are_declared_by_their_apps():
+    keys = {k for k, _t in registry.import_targets.items()}
+    assert {
+        "customers.customers",
+        "customers.products",
+        "insight.transactions",
+        "followup.deposits",
+    } <= keys
+
+
+TX = (
+    "Referensi transaksi;CIF;Tanggal transaksi;Nominal (rupiah);Kanal;Kategori merchant\n"
+    "TX-1;C0001;2026-01-05;150.000;QRIS;FNB\n"
+    "TX-2;c0001;06/01/2026;20000;ATM;\n"
+)
+
+
+def test_transactions_import_records_rollup_and_event_and_is_idempotent(system, customer):
+    seen = []
+    handler = events.EventHandler(
+        "insight.transactions_recorded", lambda *, actor, count: seen.append(count)
+    )
+    with registry.event_handlers.temporarily("insight.transactions_recorded:test", handler):
+        batch = import_text(system, "insight.transactions", TX)
+    assert batch.status == ImportStatus.DONE, batch.failure
+    assert (batch.created_rows, batch.unchanged_rows) == (2, 0)
+    assert Transaction.objects.filter(customer=customer).count() == 2
+    assert MonthlyRollup.objects.get(customer=customer).amount_total == 170_000
+    assert seen == [2]
+    again = import_text(system, "insight.transactions", TX)
+    assert (again.created_rows, again.unchanged_rows) == (0, 2)
+    assert Transaction.objects.count() == 2
+
+
+def test_transactions_for_an_unknown_customer_are_refused_in_the_dry_run(system, customer):
+    text = TX + "TX-3;C9999;2026-01-07;1000;ATM;\nTX-4;C0001;2099-01-01;-5;FAX;\n"
+    batch = import_text(system, "insight.transactions", text)
+    assert batch.status == ImportStatus.INVALID
+    errors = set(ImportRowError.objects.filter(batch=batch).values_list("line", "column"))
+    assert errors == {(4, "CIF"), (5, "Tanggal transaksi")}
+    assert not Transaction.objects.exists()
+
+
+DEPOSITS = "Referensi setoran;CIF;Jumlah setoran;Waktu setoran\nDEP-1;C0001;25000;{at}\n"
+
+
+def test_a_deposit_import_restarts_the_agents_window(system, customer, make_user, settings):
+    settings.FOLLOWUP_WORKING_HOURS = False
+    desk.desk_agent_add(actor=system, user=make_user(R.AGENT), capacity=10)
+    start = timezone.now() - timedelta(hours=2)
+    member = desk.member_enrol(
+        actor=system,
+        customer=customer,
+        entry_reason=EntryReason.NEW_ACCOUNT,
+        deposit_target="100000",
+        now=start,
+    )
+    assert member.current_agent_id is not None
+    at = timezone.localtime(start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    batch = import_text(system, "followup.deposits", DEPOSITS.format(at=at))
+    assert batch.status == ImportStatus.DONE, batch.failure
+    deposit = Deposit.objects.get(external_ref="DEP-1")
+    assert deposit.reset_window
+    member.refresh_from_db()
+    assert member.window_start == deposit.deposited_at
+    again = import_text(system, "followup.deposits", DEPOSITS.format(at=at))
+    assert (again.created_rows, again.unchanged_rows) == (0, 1)
+    assert Deposit.objects.count() == 1
+
+
+def test_a_deposit_for_nobody_on_the_desk_writes_nothing(system, customer):
+    batch = import_text(system, "followup.deposits", DEPOSITS.format(at="2026-01-05 10:00"))
+    assert batch.status == ImportStatus.INVALID
+    assert ImportRowError.objects.get(batch=batch).column == "CIF"
+    assert not Deposit.objects.exists()
+
+
+PRODUCTS = (
+    "CIF;Punya tabungan;Punya mobile banking;Punya pinjaman;Punya kartu kredit\n"
+    "C0001;ya;1;tidak;0\n"
+)
+
+
+def test_product_indicators_sync_changes_only_what_differs(system, customer):
+    batch = import_text(system, "customers.products", PRODUCTS)
+    assert batch.status == ImportStatus.DONE, batch.failure
+    assert (batch.created_rows, batch.unchanged_rows) == (1, 0)
+    customer.refresh_from_db()
+    assert (customer.has_savings, customer.has_mobile_banking, customer.has_loan) == (
+        True,
+        True,
+        False,
+    )
+    again = import_text(system, "customers.products", PRODUCTS)
+    assert (again.created_rows, again.unchanged_rows) == (0, 1)
+    unknown = import_text(system, "customers.products", PRODUCTS.replace("C0001", "C0404"))
+    assert unknown.status == ImportStatus.INVALID
