@@ -27,7 +27,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
-from amanah.core.errors import error_body
+from amanah.core.errors import ServiceError, error_body
 
 # C0 controls except \t \n \r, DEL, C1 controls, lone surrogates (not encodable as UTF-8).
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -60,6 +60,30 @@ def problem_in_text(value: str) -> str | None:
     if len(value) > MAX_VALUE_CHARS:
         return "too_long"
     return None
+
+
+def required_text(value, *, field: str, label, maximum: int) -> str:
+    """The stripped text of a service's required field, or one refusal per problem, each with
+    its own code and message: ``<field>_required``, ``<field>_too_long``,
+    ``<field>_invalid_characters`` (control characters, NUL)."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not value:
+        raise ServiceError(
+            f"{field}_required", _("%(label)s wajib diisi.") % {"label": label}, field=field
+        )
+    if len(value) > maximum:
+        raise ServiceError(
+            f"{field}_too_long",
+            _("%(label)s maks. %(max)d karakter.") % {"label": label, "max": maximum},
+            field=field,
+        )
+    if problem_in_text(value):
+        raise ServiceError(
+            f"{field}_invalid_characters",
+            _("%(label)s memuat karakter kontrol yang tidak diizinkan.") % {"label": label},
+            field=field,
+        )
+    return value
 
 
 def _named_values(request: HttpRequest) -> Iterator[tuple[str, str]]:

@@ -17,7 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.cases.contract import case_categories
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
-from amanah.core.inputs import problem_in_text
+from amanah.core.inputs import problem_in_text, required_text
 from amanah.iam import authz
 from amanah.knowledge.models import (
     EDITABLE_STATUSES,
@@ -64,36 +64,12 @@ _LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
 _SPACES = re.compile("[^\\S\n\r\u2028\u2029]")
 
 
-def _text(value, *, field: str, label: str, maximum: int) -> str:
-    """The stripped text, or one refusal per problem, each with its own code and message:
-    ``<field>_required``, ``<field>_too_long``, ``<field>_invalid_characters`` (control
-    characters, NUL)."""
-    value = value.strip() if isinstance(value, str) else ""
-    if not value:
-        raise ServiceError(
-            f"{field}_required", _("%(label)s wajib diisi.") % {"label": label}, field=field
-        )
-    if len(value) > maximum:
-        raise ServiceError(
-            f"{field}_too_long",
-            _("%(label)s maks. %(max)d karakter.") % {"label": label, "max": maximum},
-            field=field,
-        )
-    if problem_in_text(value):
-        raise ServiceError(
-            f"{field}_invalid_characters",
-            _("%(label)s memuat karakter kontrol yang tidak diizinkan.") % {"label": label},
-            field=field,
-        )
-    return value
-
-
 def _title(raw) -> str:
     """One line of visible text. A no-break (or other Unicode) space is a space; a line
     break and an invisible character (zero-width, text-direction overrides) are each refused
     with their own message — not one message about line breaks for everything
     ``isprintable()`` dislikes."""
-    title = _SPACES.sub(" ", _text(raw, field="title", label=_("Judul"), maximum=TITLE_MAX))
+    title = _SPACES.sub(" ", required_text(raw, field="title", label=_("Judul"), maximum=TITLE_MAX))
     if _LINE_BREAKS.search(title):
         raise ServiceError(
             "title_multiline", _("Judul harus satu baris (tanpa baris baru)."), field="title"
@@ -112,7 +88,7 @@ def _title(raw) -> str:
 
 def _clean(data: ArticleInput) -> dict:
     title = _title(data.title)
-    body = _text(data.body, field="body", label=_("Isi artikel"), maximum=BODY_MAX)
+    body = required_text(data.body, field="body", label=_("Isi artikel"), maximum=BODY_MAX)
     codes = list(dict.fromkeys(c for c in data.categories if isinstance(c, str)))
     if len(codes) != len(data.categories) or set(codes) - set(case_categories()):
         raise ServiceError(

@@ -29,6 +29,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.ledger.models import Account, JournalEntry, JournalLine
 from amanah.ledger.rules import Posting, posting_rules
@@ -38,7 +39,6 @@ from amanah.ledger.services import (
     _clean_lines,
     _date,
     _open_period,
-    _text,
     _user,
     month_of,
 )
@@ -74,7 +74,7 @@ def post_many_for(*, actor, rule: str, postings: list[Posting]) -> BatchResult:
     chart = Account.objects.in_bulk(field_name="code")  # a few dozen rows, read once
     cleaned = {}
     for posting in postings:
-        key = _text(
+        key = required_text(
             posting.source_key, field="source_key", label=_("Kunci sumber"), maximum=SOURCE_KEY_MAX
         )
         if key in cleaned:
@@ -85,7 +85,7 @@ def post_many_for(*, actor, rule: str, postings: list[Posting]) -> BatchResult:
             )
         cleaned[key] = (
             _date(posting.date),
-            _text(
+            required_text(
                 posting.description,
                 field="description",
                 label=_("Keterangan"),

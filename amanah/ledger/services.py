@@ -33,7 +33,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.fields import RUPIAH_MAX_DIGITS, date_in_range
-from amanah.core.inputs import problem_in_text
+from amanah.core.inputs import problem_in_text, required_text
 from amanah.iam import authz
 from amanah.ledger.models import Account, AccountType, JournalEntry, JournalLine, Period
 from amanah.ledger.policies import (
@@ -64,27 +64,6 @@ _ACCOUNT_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,19}")
 def _user(actor):
     """The member of staff behind ``actor``, or None for system and integration actors."""
     return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
-
-
-def _text(value, *, field: str, label: str, maximum: int) -> str:
-    value = value.strip() if isinstance(value, str) else ""
-    if not value:
-        raise ServiceError(
-            f"{field}_required", _("%(label)s wajib diisi.") % {"label": label}, field=field
-        )
-    if len(value) > maximum:
-        raise ServiceError(
-            f"{field}_too_long",
-            _("%(label)s maks. %(max)d karakter.") % {"label": label, "max": maximum},
-            field=field,
-        )
-    if problem_in_text(value):
-        raise ServiceError(
-            f"{field}_invalid_characters",
-            _("%(label)s memuat karakter kontrol yang tidak diizinkan.") % {"label": label},
-            field=field,
-        )
-    return value
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -212,7 +191,7 @@ def _post(
     meta: dict | None = None,
 ) -> JournalEntry:
     date = _date(date)
-    description = _text(
+    description = required_text(
         description, field="description", label=_("Keterangan"), maximum=DESCRIPTION_MAX
     )
     if (
@@ -223,7 +202,7 @@ def _post(
         raise ServiceError(
             "source_type_invalid", _("Jenis sumber jurnal tidak valid."), field="source_type"
         )
-    source_key = _text(
+    source_key = required_text(
         source_key, field="source_key", label=_("Kunci sumber"), maximum=SOURCE_KEY_MAX
     )
     cleaned = _clean_lines(lines, inactive_ok=reverses is not None)
@@ -365,7 +344,7 @@ def _entry(actor, entry_id) -> JournalEntry:
 
 
 def _reverse(*, actor, entry: JournalEntry, reason, date=None) -> JournalEntry:
-    reason = _text(reason, field="reason", label=_("Alasan"), maximum=REASON_MAX)
+    reason = required_text(reason, field="reason", label=_("Alasan"), maximum=REASON_MAX)
     if entry.reverses_id is not None:
         raise ServiceError(
             "entry_is_reversal",
@@ -474,7 +453,7 @@ def period_reopen(*, actor, month, reason: str) -> Period:
     """Open a closed month again (ADMIN, with a reason kept on the period and in the trail)."""
     authz.require(actor, LEDGER_PERIOD_REOPEN)
     month = _month(month)
-    reason = _text(reason, field="reason", label=_("Alasan"), maximum=REASON_MAX)
+    reason = required_text(reason, field="reason", label=_("Alasan"), maximum=REASON_MAX)
     period = _lock_period(month)
     if not period.closed:
         raise ServiceError("period_not_closed", _("Periode ini tidak sedang ditutup."))
@@ -508,7 +487,7 @@ def account_save(
             _("Kode akun: 1–20 huruf, angka, titik atau tanda hubung."),
             field="code",
         )
-    name = _text(name, field="name", label=_("Nama akun"), maximum=120)
+    name = required_text(name, field="name", label=_("Nama akun"), maximum=120)
     if type not in AccountType.values:
         raise ServiceError("type_invalid", _("Jenis akun tidak dikenal."), field="type")
     external_code = external_code.strip() if isinstance(external_code, str) else ""

@@ -49,23 +49,7 @@ def _check_reveal_rate(actor) -> None:
 def field_reveal(*, actor: User, obj, field: str, reason: str) -> str:
     """Return one masked field in clear, for a stated reason; audited as REVEAL_FIELD and
     rate limited per actor (``PII_REVEAL_RATE_LIMIT_PER_MINUTE``, then 429)."""
-    entry = _revealable(obj, field)
-    if entry is None:
-        raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
-    authz.require(actor, entry.permission, obj)
-    reason = (reason or "").strip()
-    if len(reason) < 10:
-        raise ServiceError(
-            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="reason"
-        )
-    _check_reveal_rate(actor)
-    audit.record(
-        actor=actor,
-        action=AuditAction.REVEAL_FIELD,
-        obj=obj,
-        meta={"field": field, "reason": reason[:300]},
-    )
-    return getattr(obj, field)
+    return _reveal(actor, obj, field, reason, in_scope=obj, meta={})
 
 
 @transaction.atomic
@@ -75,10 +59,15 @@ def field_reveal_via(*, actor: User, obj, field: str, reason: str, via) -> str:
     another branch: its handlers see the customer masked). The caller states that ``via``
     belongs to ``obj``; here: the field is revealable, the actor holds its permission and has
     ``via`` in scope, a reason, the same rate limit; REVEAL_FIELD on ``obj`` naming ``via``."""
+    meta = {"via": via._meta.label, "via_id": str(via.pk)}
+    return _reveal(actor, obj, field, reason, in_scope=via, meta=meta)
+
+
+def _reveal(actor: User, obj, field: str, reason: str, *, in_scope, meta: dict) -> str:
     entry = _revealable(obj, field)
     if entry is None:
         raise ServiceError("field_not_revealable", _("Data ini tidak dapat dibuka."), field="field")
-    authz.require(actor, entry.permission, via)
+    authz.require(actor, entry.permission, in_scope)
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ServiceError(
@@ -89,11 +78,6 @@ def field_reveal_via(*, actor: User, obj, field: str, reason: str, via) -> str:
         actor=actor,
         action=AuditAction.REVEAL_FIELD,
         obj=obj,
-        meta={
-            "field": field,
-            "reason": reason[:300],
-            "via": via._meta.label,
-            "via_id": str(via.pk),
-        },
+        meta={"field": field, "reason": reason[:300], **meta},
     )
     return getattr(obj, field)
