@@ -118,6 +118,11 @@ SEED_CUSTOMERS = [
 ]
 
 
+# Customer C left an e-mail address: replies and receipts to C go by e-mail (the others' by
+# WhatsApp), so the demo shows both senders.
+SEED_EMAILS = {"C": "budi.sitorus@example.com"}
+
+
 def demo_is_loaded() -> bool:
     return User.objects.filter(username="admin").exists()
 
@@ -191,6 +196,7 @@ def _seed_customers(actor) -> None:
                 birth_date=born,
                 gender=gender,
                 phone=phone,
+                email=SEED_EMAILS.get(key, ""),
                 nik=nik,
                 cif=cif,
                 segment_code="PRIORITY" if key == "B" else "MASS",

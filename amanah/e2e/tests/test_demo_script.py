@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_HEX
+from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_HEX, SEED_EMAILS
 from amanah.e2e.browser import Steps, chromium_available, launch, sign_in
 
 pytestmark = pytest.mark.skipif(
@@ -69,6 +69,23 @@ def to_customer_b(demo, template: str, *, seconds: int = 60) -> dict:
             return bodies[0]
         time.sleep(0.5)
     raise AssertionError(f"no {template} message reached customer B")
+
+
+def email_to(demo, address: str, text: str, *, seconds: int = 60) -> str:
+    """The body of the one e-mail to ``address`` holding ``text`` that the loopback SMTP
+    server received (the worker sends it after the page's request: wait for it)."""
+    for _attempt in range(seconds * 2):
+        bodies = [
+            message.get_body(preferencelist=("plain", "html")).get_content()
+            for key, message in list(demo.smtp.mailbox.items())
+            if address in demo.smtp.recipients.get(key, [])
+        ]
+        found = [body for body in bodies if text in body]
+        if found:
+            assert len(found) == 1, found
+            return found[0]
+        time.sleep(0.5)
+    raise AssertionError(f"no e-mail holding the text reached {address}")
 
 
 def parameters_of(body: dict) -> list[str]:
@@ -195,6 +212,19 @@ def test_the_demo_script(page, base, demo):
     page.wait_for_selector("[data-testid=masked-phone] [data-testid=revealed]")
     assert "+6281" in page.inner_text("[data-testid=masked-phone]")
     steps.shot("reveal")
+
+    # customer C left an e-mail address: a reply on C's case goes out by e-mail and reaches
+    # the loopback SMTP server
+    open_customer(page, base, CUSTOMER_C)
+    page.click("nav.tabs >> text=Kasus")
+    page.click("[data-testid=cases-tab] tbody a >> nth=0")
+    page.select_option("[data-testid=reply-form] select[name=channel]", "EMAIL")
+    text_c = "Kartu Bapak sudah kami blokir; kartu pengganti dapat diambil di cabang."
+    page.fill("[data-testid=reply-form] textarea[name=text]", text_c)
+    page.click("[data-testid=reply-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=activity-log] li[data-type=REPLY]")
+    steps.shot("case-reply-email")
+    email_to(demo, SEED_EMAILS["C"], text_c)
 
     # 4:30–6:00 — marketing builds a segment and a campaign and submits it
     as_user(page, base, "marketing")
