@@ -288,6 +288,15 @@ CASES = [
     ViewCase("cases:ojk_report_csv", "case.ojk_report"),
     ViewCase("cases:ojk_register_csv", "case.ojk_register"),
     ViewCase(
+        "cases:reveal_customer_name",
+        "case.view",
+        method="post",
+        kwargs=lambda w: {"case_id": w["case_a"].pk},
+        out_of_scope=lambda w: {"case_id": w["case_b"].pk},
+        data=lambda w: {"reason": "konfirmasi nama untuk pengaduan"},
+        role=R.SUPERVISOR,  # holds the reveal permission as well
+    ),
+    ViewCase(
         "cases:create",
         "case.create",
         kwargs=lambda w: {"customer_id": w["customer_a"].pk},
