@@ -293,11 +293,9 @@ def intake_lookup(*, actor, term: str) -> list[IntakeHit]:
     """Customers of any branch with exactly this CIF, NIK, account number or phone (never a
     name), for registering a complaint here. Rate-limited like the customer search and audited
     as SEARCH_CUSTOMER with a keyed hash of the term, never the term."""
-    from django.conf import settings
-
     from amanah.cases.policies import CASE_CREATE, CASE_INTAKE_ANY_BRANCH
     from amanah.core import ratelimit
-    from amanah.core.errors import RateLimited, ServiceError
+    from amanah.core.errors import ServiceError
     from amanah.core.masking import mask_name, mask_phone
     from amanah.customers.models import Customer
     from amanah.customers.selectors import customers_by_exact_key
@@ -310,14 +308,7 @@ def intake_lookup(*, actor, term: str) -> list[IntakeHit]:
             "query_invalid", _("Ketik CIF, NIK, no. rekening atau telepon lengkap."), field="q"
         )
     with transaction.atomic():
-        decision = ratelimit.hit(
-            f"case-intake-lookup:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
-        )
-        if not decision.allowed:
-            raise RateLimited(
-                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
-                retry_after=decision.retry_after,
-            )
+        ratelimit.require_search_budget(actor, "case-intake-lookup")
         found = customers_by_exact_key(term)
         visible = set(
             Customer.objects.visible_to(actor)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import transaction
 from django.db.models import Q
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit, scopes
-from amanah.core.errors import NOT_FOUND, NotFound, RateLimited, ServiceError
+from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.masking import mask_account
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
@@ -138,17 +137,6 @@ def _decorate(hits: list[SearchHit]) -> list[SearchHit]:
     return hits
 
 
-def _check_rate(actor) -> None:
-    decision = ratelimit.hit(
-        f"customer-search:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
-    )
-    if not decision.allowed:
-        raise RateLimited(
-            _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
-            retry_after=decision.retry_after,
-        )
-
-
 def customer_search(*, actor, query: str) -> list[SearchHit]:
     """Scoped search; exact identifier/phone matches first, then fuzzy name matches.
 
@@ -160,7 +148,7 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
     if len(query) < MIN_QUERY_LENGTH:
         raise ServiceError("query_too_short", _("Ketik minimal 3 karakter."), field="q")
     with transaction.atomic():
-        _check_rate(actor)
+        ratelimit.require_search_budget(actor, "customer-search")
         visible = (
             Customer.objects.visible_to(actor)
             .filter(merged_into__isnull=True)

@@ -168,10 +168,7 @@ def duplicate_check(*, actor, data: CustomerInput) -> list[DuplicateCandidate]:
     It looks across the whole bank, so it is rate-limited like the customer search and audited
     (SEARCH_CUSTOMER, object type CUSTOMER_DUPLICATE_CHECK: how many found, never what was
     typed); a candidate outside the actor's scope shows only a masked name and its branch."""
-    from django.conf import settings
-
     from amanah.core import ratelimit
-    from amanah.core.errors import RateLimited
     from amanah.core.masking import mask
 
     authz.require(actor, CUSTOMER_MANAGE)
@@ -179,14 +176,7 @@ def duplicate_check(*, actor, data: CustomerInput) -> list[DuplicateCandidate]:
     identifiers = _identifiers(data, fields)
     _require_branch_in_scope(actor, data.home_branch)
     with transaction.atomic():
-        decision = ratelimit.hit(
-            f"customer-duplicate-check:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
-        )
-        if not decision.allowed:
-            raise RateLimited(
-                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
-                retry_after=decision.retry_after,
-            )
+        ratelimit.require_search_budget(actor, "customer-duplicate-check")
         matches = _duplicate_matches(
             fields, niks=[v for t, v in identifiers if t == IdentifierType.NIK]
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit
-from amanah.core.errors import RateLimited, ServiceError
+from amanah.core.errors import ServiceError
 from amanah.core.masking import mask
 from amanah.customers.models import IdentifierType
 from amanah.customers.validation import looks_like_phone, normalize_phone
@@ -110,14 +109,7 @@ def _search_checked(actor, campaign: Campaign, term: str) -> Q:
     SEARCH_CUSTOMER with a keyed hash of the term (never the term)."""
     found = _member_key(term)
     with transaction.atomic():
-        decision = ratelimit.hit(
-            f"campaign-member-search:{actor.pk}", limit=settings.SEARCH_RATE_LIMIT_PER_MINUTE
-        )
-        if not decision.allowed:
-            raise RateLimited(
-                _("Terlalu banyak pencarian. Coba lagi dalam %d detik.") % decision.retry_after,
-                retry_after=decision.retry_after,
-            )
+        ratelimit.require_search_budget(actor, "campaign-member-search")
         audit.record(
             actor=actor,
             action=AuditAction.SEARCH_CUSTOMER,

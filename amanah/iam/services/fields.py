@@ -10,7 +10,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import ratelimit, registry
 from amanah.core.contributions import RevealableField, revealable_key
-from amanah.core.errors import RateLimited, ServiceError
+from amanah.core.errors import ServiceError
 from amanah.core.masking import mask
 from amanah.iam import authz
 from amanah.iam.models import (
@@ -35,14 +35,11 @@ def masked(obj, field: str) -> str:
 
 def _check_reveal_rate(actor) -> None:
     """Reveals are one at a time: a burst of them is harvesting, not serving a customer."""
-    decision = ratelimit.hit(
-        f"field-reveal:{actor.pk}", limit=settings.PII_REVEAL_RATE_LIMIT_PER_MINUTE
+    ratelimit.require(
+        f"field-reveal:{actor.pk}",
+        limit=settings.PII_REVEAL_RATE_LIMIT_PER_MINUTE,
+        message=_("Terlalu banyak data dibuka. Coba lagi dalam %d detik."),
     )
-    if not decision.allowed:
-        raise RateLimited(
-            _("Terlalu banyak data dibuka. Coba lagi dalam %d detik.") % decision.retry_after,
-            retry_after=decision.retry_after,
-        )
 
 
 @transaction.atomic
