@@ -3,15 +3,15 @@ table (``amanah/core/tests/test_view_permissions.py``)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from django.db import transaction
 
 from amanah.core.actors import SystemActor
+from amanah.core.loopback import LoopbackServer
 from amanah.core.testing import ViewCase
 from amanah.integrations import services
 from amanah.integrations.models import InboundIntake
@@ -55,43 +55,34 @@ class Received:
     body: bytes
 
 
-@dataclass
-class LoopbackReceiver:
+class _ReceiverHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        receiver = self.server.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        receiver.received.append(Received(headers, self.rfile.read(length)))
+        status = receiver.statuses.pop(0) if receiver.statuses else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+class LoopbackReceiver(LoopbackServer):
     """A webhook receiver on 127.0.0.1 (a thread of the test): answers each POST with the next
     of ``statuses`` (200 when they run out) and keeps what it got. Use as a context manager."""
 
-    statuses: list[int] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-
-    def __enter__(self) -> LoopbackReceiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                length = int(self.headers.get("Content-Length") or 0)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.received.append(Received(headers, self.rfile.read(length)))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):  # quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
+    def __init__(self, statuses: list[int] | None = None):
+        super().__init__()
+        self.handler = _ReceiverHandler
+        self.statuses = list(statuses or [])
+        self.received: list[Received] = []
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks/amanah"
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{super().url}/hooks/amanah"
 
 
 def unmatched_intake(text: str = "Saldo saya terpotong dua kali, mohon dibantu.") -> InboundIntake:

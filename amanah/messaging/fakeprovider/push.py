@@ -25,13 +25,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import http_ece
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from amanah.core.loopback import LoopbackServer
 
 MAX_BODY_BYTES = 4096 + 200
 
@@ -67,43 +69,16 @@ class _Refused(Exception):
         self.status, self.reason, self.headers = status, reason, headers or {}
 
 
-class FakePushService:
+class FakePushService(LoopbackServer):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, vapid_public_key: str = ""):
-        self.host, self.port = host, port
+        super().__init__(host=host, port=port)
+        self.handler = _Handler
         self.vapid_public_key = vapid_public_key  # base64url; empty: any key verifies
         self._lock = threading.Lock()
         self._subscribers: dict[str, _Subscriber] = {}
         self._fail_next: list[int] = []
         self._received: list[Push] = []
         self.refusals: list[tuple[int, str]] = []  # (status, reason) of refused pushes
-        self._server: ThreadingHTTPServer | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakePushService:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.fake = self
-        self._server = server
-        self.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakePushService:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # --- the browser's side --------------------------------------------------------------------
 

@@ -50,10 +50,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 
+from amanah.core.loopback import LoopbackServer
 from amanah.messaging.providers import callbacks
 
 WHATSAPP_PATH_PREFIX = "/v"
@@ -100,7 +101,7 @@ class _Refused(Exception):
         self.status, self.body, self.headers = status, body, dict(headers or {})
 
 
-class FakeProvider:
+class FakeProvider(LoopbackServer):
     """Start with ``start()`` (or ``with FakeProvider(...) as fake:``); ``url`` is its base."""
 
     def __init__(
@@ -120,7 +121,8 @@ class FakeProvider:
         read_receipts: bool = True,
         max_recorded: int | None = None,
     ):
-        self.host, self.port = host, port
+        super().__init__(host=host, port=port)
+        self.handler = _Handler
         self.access_token, self.phone_number_id, self.app_secret = (
             access_token,
             phone_number_id,
@@ -157,61 +159,28 @@ class FakeProvider:
         self._by_key: dict[tuple[str, str], str] = {}  # (api, idempotency key) → provider id
         self._media: dict[str, str] = {}  # uploaded media id → file name
         self._webhooks: queue.Queue = queue.Queue()
-        self._server: ThreadingHTTPServer | None = None
-        self._serving: threading.Thread | None = None
         self._poster: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         # Generous: the receiving server may share two busy cores with the whole test suite.
         self._client = httpx.Client(timeout=httpx.Timeout(30.0))
 
-    # --- lifecycle ---------------------------------------------------------------------------
+    # --- lifecycle (LoopbackServer serves the HTTP side) ---------------------------------
 
-    def start(self) -> FakeProvider:
-        self._listen()
+    def on_start(self) -> None:
         self._poster = threading.Thread(target=self._post_webhooks, daemon=True)
         self._poster.start()
-        return self
 
-    def stop(self) -> None:
-        self._close_listener()
+    def on_stop(self) -> None:
         if self._poster is not None:
             self._webhooks.put(None)
             self._poster.join(timeout=10)
             self._poster = None
         self._client.close()
 
-    def __enter__(self) -> FakeProvider:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def _listen(self) -> None:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.fake = self
-        self._server = server
-        self.port = server.server_address[1]  # the port stays the same across outages
-        self._serving = threading.Thread(target=server.serve_forever, daemon=True)
-        self._serving.start()
-
-    def _close_listener(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server = None
+    def _open_connections(self) -> list[socket.socket]:
         with self._lock:
             connections, self._connections = list(self._connections), set()
-        for conn in connections:  # kept-alive connections die too: nothing answers any more
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._serving is not None:
-            self._serving.join(timeout=10)
+        return connections
 
     # --- controls ----------------------------------------------------------------------------
 

@@ -35,10 +35,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 
+from amanah.core.loopback import LoopbackServer
 from amanah.payments import qris
 from amanah.payments.gateways import midtrans_signature
 
@@ -90,7 +91,7 @@ class _Callback:
     headers: dict
 
 
-class FakeGateway:
+class FakeGateway(LoopbackServer):
     def __init__(
         self,
         *,
@@ -104,7 +105,8 @@ class FakeGateway:
         retries: int = 2,
         retry_delay: float = 0.05,
     ):
-        self.host, self.port = host, port
+        super().__init__(host=host, port=port)
+        self.handler = _Handler
         self.midtrans_callback_url = midtrans_callback_url
         self.xendit_callback_url = xendit_callback_url
         self.server_key, self.secret_key, self.callback_token = (
@@ -122,43 +124,21 @@ class FakeGateway:
         self._held: list[_Callback] | None = None
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
-        self._server: ThreadingHTTPServer | None = None
         self._poster: threading.Thread | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(60.0))
 
-    # --- lifecycle -----------------------------------------------------------------------
+    # --- lifecycle (LoopbackServer serves the HTTP side) -------------------------------
 
-    def start(self) -> FakeGateway:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.fake = self
-        self._server = server
-        self.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    def on_start(self) -> None:
         self._poster = threading.Thread(target=self._post_loop, daemon=True)
         self._poster.start()
-        return self
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def on_stop(self) -> None:
         if self._poster is not None:
             self._queue.put(None)
             self._poster.join(timeout=30)
             self._poster = None
         self._client.close()
-
-    def __enter__(self) -> FakeGateway:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def config(self) -> dict:
         """``PAYMENT_GATEWAYS`` pointing both adapters at this fake."""
@@ -211,6 +191,10 @@ class FakeGateway:
     def hold(self) -> None:
         with self._lock:
             self._held = []
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
 
     def release(self, *, reorder: bool = False) -> None:
         with self._lock:
