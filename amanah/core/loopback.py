@@ -55,9 +55,10 @@ class LoopbackServer:
         server.fake = self
         self._server = server
         self.port = server.server_address[1]  # the same port again after an outage
-        # A short poll: stopping waits for the serving loop to notice (0.5 s by default).
+        # A short poll: stopping waits for the serving loop to notice (0.5 s by default, paid
+        # once per test that starts a fake).
         self._serving = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._serving.start()
 
