@@ -66,3 +66,32 @@ def branch_counts(journey: MarketingJourney) -> dict[tuple[str, str], int]:
         .annotate(n=Count("id"))
     )
     return {(keys[r["node_id"]], r["branch"]): r["n"] for r in rows}
+
+
+def canvas_choices(*, actor) -> dict:
+    """What the canvas's configuration forms offer: segments, offer templates per channel,
+    the events a trigger or a wait may name, end reasons, RFM segments. Only choices: the
+    server validates whatever comes back (``graph.validate``)."""
+    from amanah.consent.contract import Purpose
+    from amanah.journeys.graph import MAX_WAIT_DAYS, _channels
+    from amanah.journeys.models import EndReason
+    from amanah.journeys.triggers import EVENT_TRIGGERS, WAIT_EVENTS
+    from amanah.marketing.models import Segment
+    from amanah.messaging.models import MessageTemplate
+
+    templates = MessageTemplate.objects.filter(purpose=Purpose.OFFER).order_by("channel", "key")
+    return {
+        "segments": [
+            {"value": str(pk), "label": name}
+            for pk, name in Segment.objects.order_by("name").values_list("pk", "name")[:500]
+        ],
+        "templates": [
+            {"value": t.key, "label": f"{t.name} ({t.key})", "channel": t.channel}
+            for t in templates[:500]
+        ],
+        "channels": list(_channels()),
+        "trigger_events": [{"value": k, "label": str(v.label)} for k, v in EVENT_TRIGGERS.items()],
+        "wait_events": [{"value": k, "label": str(v.label)} for k, v in WAIT_EVENTS.items()],
+        "end_reasons": [{"value": v, "label": str(label)} for v, label in EndReason.choices],
+        "max_wait_days": MAX_WAIT_DAYS,
+    }
