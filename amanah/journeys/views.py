@@ -110,7 +110,6 @@ def _canvas_text() -> dict:
         "label": _("Label"),
         "saved": _("Graf journey disimpan."),
         "refused": _("Graf ditolak; tidak ada yang disimpan:"),
-        "unsaved": _("Ada perubahan yang belum disimpan."),
         "failed": _("Gagal menghubungi server; coba lagi."),
         "node": _("Simpul"),
         "applied": _("Konfigurasi simpul diterapkan (belum disimpan)."),
@@ -155,12 +154,13 @@ def _canvas(actor, journey, *, editable: bool, counts=None) -> dict:
         "editable": editable,
         "types": [[str(v), str(label)] for v, label in NodeType.choices],
         "text": _canvas_text(),
+        # Names for what the nodes show (a segment's name, not its id), and the forms' choices.
+        "choices": selectors.canvas_choices(actor=actor),
     }
     if counts is not None and journey.status not in (JourneyStatus.DRAFT,):
         data["counts"] = counts
     if editable:
         data["save"] = reverse("journeys:canvas_save", args=[journey.pk])
-        data["choices"] = selectors.canvas_choices(actor=actor)
     return data
 
 

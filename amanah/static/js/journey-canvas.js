@@ -578,6 +578,11 @@
       }
     });
     editor.on("nodeSelected", (id) => openPanel(id));
+    // A click on a node already selected (drawflow tells only of a new selection) opens it too.
+    board.addEventListener("click", (event) => {
+      const element = event.target.closest(".drawflow-node");
+      if (element && !event.target.closest(".input, .output")) openPanel(element.id.slice(5));
+    });
     root.querySelectorAll("[data-type]").forEach((tool) => {
       tool.addEventListener("dragstart", (event) => {
         event.dataTransfer.setData("text/plain", tool.dataset.type);
