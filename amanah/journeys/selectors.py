@@ -95,3 +95,57 @@ def canvas_choices(*, actor) -> dict:
         "end_reasons": [{"value": v, "label": str(label)} for v, label in EndReason.choices],
         "max_wait_days": MAX_WAIT_DAYS,
     }
+
+
+def audience_preview(journey: MarketingJourney) -> dict | None:
+    """Before activation: how many customers the segment trigger would enroll now, and for
+    each ACTION how many of them the offer could reach — asked of the engine's own rules
+    (``triggers.segment_members``, ``engine.contact_verdicts`` and ``engine.contact_outcome``:
+    consent's set rule, then the address), counted in one grouped query per ACTION. Later
+    nodes see fewer (waits, branches, splits): this is the ceiling. None when the journey does
+    not start on a segment (an event's audience is whoever the event happens to)."""
+    from amanah.journeys.engine import VERDICT, contact_outcome, contact_verdicts
+    from amanah.journeys.models import JourneyNode, NodeType
+    from amanah.journeys.triggers import segment_members
+    from amanah.messaging.contract import CUSTOMER_ADDRESS
+
+    members = segment_members(journey)
+    if members is None:
+        return None
+    actions = []
+    for node in JourneyNode.objects.filter(journey=journey, type=NodeType.ACTION).order_by(
+        "position", "id"
+    ):
+        channel = node.config.get("channel")
+        if channel not in CUSTOMER_ADDRESS:
+            continue
+        address = CUSTOMER_ADDRESS[channel]
+        missing = Q(**{f"{address}__isnull": True}) | Q(**{address: ""})
+        groups = (
+            contact_verdicts(members, channel)
+            .order_by()
+            .values(VERDICT)
+            .annotate(n=Count("pk"), no_address=Count("pk", filter=missing))
+        )
+        reach, blocked = 0, {}
+        for row in groups:
+            for count, has_address in (
+                (row["n"] - row["no_address"], True),
+                (row["no_address"], False),
+            ):
+                if not count:
+                    continue
+                outcome = contact_outcome(row[VERDICT], "x" if has_address else "")
+                if outcome:
+                    blocked[outcome] = blocked.get(outcome, 0) + count
+                else:
+                    reach += count
+        actions.append(
+            {
+                "node": node.key,
+                "channel": channel,
+                "eligible": reach,
+                "blocked": sorted(blocked.items()),
+            }
+        )
+    return {"members": members.count(), "actions": actions}

@@ -28,11 +28,12 @@ from amanah.journeys.forms import (
     JourneyCreateForm,
 )
 from amanah.journeys.graph import GraphError
-from amanah.journeys.models import JourneyStatus, MarketingJourney, NodeType
+from amanah.journeys.models import ExitReason, JourneyStatus, MarketingJourney, NodeType
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
 
 EDITABLE_AFTER = (JourneyStatus.ACTIVE, JourneyStatus.PAUSED, JourneyStatus.COMPLETED)
+BEFORE_ACTIVE = (JourneyStatus.DRAFT, JourneyStatus.SUBMITTED, JourneyStatus.APPROVED)
 
 
 @requires(JOURNEY_VIEW)
@@ -93,8 +94,22 @@ def journey_detail(request, journey_id):
             "can_edit": manage and journey.status == JourneyStatus.DRAFT,
             "can_branch": manage and journey.status in EDITABLE_AFTER,
             "canvas": _canvas(request.user, journey, editable=False, counts=counts),
+            "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
+            "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
         },
     )
+
+
+def _audience(journey) -> dict | None:
+    """The audience preview (counted on request: a large segment takes a moment)."""
+    if journey.status not in BEFORE_ACTIVE:
+        return None
+    preview = selectors.audience_preview(journey)
+    if preview is None:
+        return None
+    for action in preview["actions"]:
+        action["blocked"] = [(ExitReason(r).label, n) for r, n in action["blocked"]]
+    return preview
 
 
 def _canvas_text() -> dict:

@@ -305,5 +305,16 @@ def test_marketing_builds_a_journey_on_the_canvas_and_it_runs(base, demo):
             entered, clicked = _time_passes(demo, tick)
         _counts_on_canvas(page, base, journey_id, entered, clicked)
         page.screenshot(path=str(SHOTS / "03-counts.png"), full_page=True)
+
+        # On a phone the canvas fits the screen (it pans and zooms inside); nothing scrolls
+        # sideways.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.reload()
+        page.wait_for_selector("[data-testid=journey-canvas][data-ready='1']")
+        board = page.locator("[data-testid=canvas-board]")
+        assert board.evaluate("e => e.getBoundingClientRect().right <= window.innerWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        page.click("[data-do=zoom-out]")
+        page.screenshot(path=str(SHOTS / "04-phone.png"))
         assert not errors, errors
         browser.close()
