@@ -12,6 +12,10 @@ const files = {
   "pico.min.css": "node_modules/@picocss/pico/css/pico.min.css",
   "sortable.min.js": "node_modules/sortablejs/Sortable.min.js",
   "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
+  // The journey canvas (drawflow: MIT, no dependencies, ~46 kB; styles only through CSSOM,
+  // which the CSP's style-src 'self' allows).
+  "drawflow.min.js": "node_modules/drawflow/dist/drawflow.min.js",
+  "drawflow.min.css": "node_modules/drawflow/dist/drawflow.min.css",
   // Named by the file's sourceMappingURL: the manifest storage refuses a missing reference.
   "chart.umd.min.js.map": "node_modules/chart.js/dist/chart.umd.min.js.map",
 };

@@ -153,8 +153,29 @@ def _wait(node, journey, rows, now) -> Outcome:
     return outcome
 
 
-def _action(node, journey, rows, now) -> Outcome:
+VERDICT = "_journey_reason"
+
+
+def contact_verdicts(customers, channel: str):
+    """Consent's published rule in its set form for an offer on ``channel``: each customer
+    with ``VERDICT``, the first check in the way ('' when none). The ACTION node and the
+    audience preview (``selectors.audience_preview``) both ask it here."""
     from amanah.consent.contract import Purpose, with_contact_checks
+
+    return with_contact_checks(customers, Purpose.OFFER, channel, reason=VERDICT)
+
+
+def contact_outcome(reason: str, address) -> str:
+    """What an ACTION does with a customer: '' (the offer is queued) or the exit reason."""
+    if reason:
+        return EXIT_FOR_REASON.get(reason, ExitReason.NOT_CONTACTABLE)
+    if not address:
+        return ExitReason.NO_ADDRESS
+    return ""
+
+
+def _action(node, journey, rows, now) -> Outcome:
+    from amanah.consent.contract import Purpose
     from amanah.messaging.contract import (
         CUSTOMER_ADDRESS,
         MessageSource,
@@ -174,19 +195,16 @@ def _action(node, journey, rows, now) -> Outcome:
         outcome.exited[ExitReason.TEMPLATE_UNAVAILABLE] = list(by_customer.values())
         return outcome
     verdicts = (
-        with_contact_checks(_customers(rows), Purpose.OFFER, channel, reason="_journey_reason")
+        contact_verdicts(_customers(rows), channel)
         .order_by()
-        .values_list("pk", "_journey_reason", CUSTOMER_ADDRESS[channel])
+        .values_list("pk", VERDICT, CUSTOMER_ADDRESS[channel])
     )
     allowed = []
     for pk, reason, address in verdicts:
         enrollment = by_customer[str(pk)]
-        if reason:
-            outcome.exited[EXIT_FOR_REASON.get(reason, ExitReason.NOT_CONTACTABLE)].append(
-                enrollment
-            )
-        elif not address:
-            outcome.exited[ExitReason.NO_ADDRESS].append(enrollment)
+        exit_reason = contact_outcome(reason, address)
+        if exit_reason:
+            outcome.exited[exit_reason].append(enrollment)
         else:
             allowed.append(pk)
             outcome.passed[""].append(enrollment)

@@ -122,3 +122,19 @@ class GraphEditorForm(forms.Form):
             edges += [{"source": key, "target": t, "label": label} for label, t in ways]
         data["graph"] = {"nodes": nodes, "edges": edges}
         return data
+
+
+class CanvasGraphForm(forms.Form):
+    """The canvas posts the whole graph as one JSON text (``graph``); the service validates
+    its content, this only reads it."""
+
+    graph = forms.CharField(max_length=400_000)
+
+    def clean_graph(self):
+        try:
+            graph = json.loads(self.cleaned_data["graph"])
+        except ValueError as error:
+            raise forms.ValidationError(_("Graf bukan JSON yang sah.")) from error
+        if not isinstance(graph, dict):
+            raise forms.ValidationError(_("Graf journey harus berupa objek."))
+        return graph

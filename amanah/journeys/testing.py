@@ -121,6 +121,15 @@ def _view_cases():
         ViewCase(
             "journeys:new_version", "journey.manage", kwargs=of, method="post", ok_status=(303,)
         ),
+        # The canvas's save: an empty graph is refused (400, JSON naming the problem).
+        ViewCase(
+            "journeys:canvas_save",
+            "journey.manage",
+            kwargs=of,
+            method="post",
+            data=lambda w: {"graph": '{"nodes": [], "edges": []}'},
+            ok_status=(400,),
+        ),
     ]
 
 

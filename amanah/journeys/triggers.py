@@ -83,29 +83,39 @@ def trigger_node_id(journey: MarketingJourney) -> int:
     )[0]
 
 
-def segment_entries(*, now: datetime | None = None) -> dict:
-    """Enrol the members of each ACTIVE segment-triggered journey's segment not yet in it;
-    returns ``{journey id: customers enrolled}``. Idempotent."""
+def segment_members(journey: MarketingJourney):
+    """The customers the journey's segment holds now (who a segment trigger enrolls), or None
+    when the journey does not start on a segment or its segment has gone. The entries job and
+    the audience preview (``selectors.audience_preview``) both ask it here."""
     from amanah.customers.models import Customer
     from amanah.marketing.models import Segment
     from amanah.marketing.rules import compile_rules
 
+    if journey.trigger_type != TriggerType.SEGMENT:
+        return None
+    segment = Segment.objects.filter(pk=journey.trigger_config.get("segment")).first()
+    if segment is None:
+        return None
+    return (
+        Customer.objects.filter(merged_into__isnull=True)
+        .exclude(status="CLOSED")
+        .filter(compile_rules(segment.current.rules))
+    )
+
+
+def segment_entries(*, now: datetime | None = None) -> dict:
+    """Enrol the members of each ACTIVE segment-triggered journey's segment not yet in it;
+    returns ``{journey id: customers enrolled}``. Idempotent."""
     now = now or timezone.now()
     entered: dict[str, int] = {}
     journeys = MarketingJourney.objects.filter(
         status=JourneyStatus.ACTIVE, trigger_type=TriggerType.SEGMENT
     )
     for journey in journeys:
-        segment = Segment.objects.filter(pk=journey.trigger_config.get("segment")).first()
-        if segment is None:
+        members = segment_members(journey)
+        if members is None:
             continue
-        members = (
-            Customer.objects.filter(merged_into__isnull=True)
-            .exclude(status="CLOSED")
-            .filter(compile_rules(segment.current.rules))
-            .order_by("pk")
-            .values("pk")
-        )
+        members = members.order_by("pk").values("pk")
         sql, params = members.query.sql_with_params()
         entered[str(journey.pk)] = _insert(journey.pk, trigger_node_id(journey), sql, params, now)
     return entered

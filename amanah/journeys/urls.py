@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.journey_create, name="create"),
     path("<uuid:journey_id>/", views.journey_detail, name="detail"),
     path("<uuid:journey_id>/edit/", views.journey_edit, name="edit"),
+    path("<uuid:journey_id>/canvas/", views.journey_canvas_save, name="canvas_save"),
     path("<uuid:journey_id>/move/", views.journey_move, name="move"),
     path("<uuid:journey_id>/new-version/", views.journey_new_version, name="new_version"),
 ]

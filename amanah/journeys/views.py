@@ -3,21 +3,37 @@ versions, the moves the workflow engine allows this actor), the list editor of a
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.core.view_helpers import Done, run_action, see_other, submit_form
+from amanah.core.errors import ServiceError, error_body, http_status_for
+from amanah.core.view_helpers import (
+    Done,
+    refused_json,
+    run_action,
+    see_other,
+    submit_form,
+)
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.journeys import selectors, services
-from amanah.journeys.forms import EMPTY_ROWS, MAX_ROWS, GraphEditorForm, JourneyCreateForm
-from amanah.journeys.models import JourneyStatus, MarketingJourney
+from amanah.journeys.forms import (
+    EMPTY_ROWS,
+    MAX_ROWS,
+    CanvasGraphForm,
+    GraphEditorForm,
+    JourneyCreateForm,
+)
+from amanah.journeys.graph import GraphError
+from amanah.journeys.models import ExitReason, JourneyStatus, MarketingJourney, NodeType
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
 
 EDITABLE_AFTER = (JourneyStatus.ACTIVE, JourneyStatus.PAUSED, JourneyStatus.COMPLETED)
+BEFORE_ACTIVE = (JourneyStatus.DRAFT, JourneyStatus.SUBMITTED, JourneyStatus.APPROVED)
 
 
 @requires(JOURNEY_VIEW)
@@ -77,8 +93,90 @@ def journey_detail(request, journey_id):
             .order_by("-version"),
             "can_edit": manage and journey.status == JourneyStatus.DRAFT,
             "can_branch": manage and journey.status in EDITABLE_AFTER,
+            "canvas": _canvas(request.user, journey, editable=False, counts=counts),
+            "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
+            "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
         },
     )
+
+
+def _audience(journey) -> dict | None:
+    """The audience preview (counted on request: a large segment takes a moment)."""
+    if journey.status not in BEFORE_ACTIVE:
+        return None
+    preview = selectors.audience_preview(journey)
+    if preview is None:
+        return None
+    for action in preview["actions"]:
+        action["blocked"] = [(ExitReason(r).label, n) for r, n in action["blocked"]]
+    return preview
+
+
+def _canvas_text() -> dict:
+    """The canvas script's words (translated here, not in the script)."""
+    return {
+        "entered": _("Masuk"),
+        "waiting": _("Menunggu"),
+        "passed": _("Lewat"),
+        "exited": _("Keluar"),
+        "yes": _("YA"),
+        "no": _("TIDAK"),
+        "key": _("Kunci"),
+        "label": _("Label"),
+        "saved": _("Graf journey disimpan."),
+        "refused": _("Graf ditolak; tidak ada yang disimpan:"),
+        "failed": _("Gagal menghubungi server; coba lagi."),
+        "node": _("Simpul"),
+        "applied": _("Konfigurasi simpul diterapkan (belum disimpan)."),
+        "key_taken": _("Kunci simpul sudah dipakai."),
+        "variants_hint": _("Varian, mis. A=50, B=50"),
+        "segments_hint": _("Segmen RFM, pisahkan dengan koma"),
+        "value_hint": _('Nilai (JSON), mis. true atau "MDN01"'),
+        "choose": _("— pilih —"),
+        "fields": {
+            "type": _("Jenis pemicu"),
+            "segment": _("Segmen"),
+            "event": _("Peristiwa"),
+            "mode": _("Jenis tunggu"),
+            "value": _("Lama"),
+            "unit": _("Satuan"),
+            "date": _("Sampai tanggal (ISO, dengan zona)"),
+            "timeout_value": _("Batas waktu"),
+            "timeout_unit": _("Satuan batas waktu"),
+            "channel": _("Kanal"),
+            "template": _("Templat penawaran"),
+            "promo_code": _("Kode promo (opsional)"),
+            "condition.kind": _("Kondisi"),
+            "condition.node": _("Pesan (simpul ACTION)"),
+            "condition.segments": _("Segmen RFM"),
+            "condition.channel": _("Kanal persetujuan"),
+            "condition.field": _("Atribut"),
+            "condition.op": _("Operator"),
+            "condition.value": _("Nilai (JSON)"),
+            "variants": _("Varian dan persentase"),
+            "kind": _("Jenis perubahan"),
+            "tag": _("Tag"),
+            "reason": _("Alasan selesai"),
+        },
+    }
+
+
+def _canvas(actor, journey, *, editable: bool, counts=None) -> dict:
+    """What the canvas script reads (``json_script``): the version's graph, the per-node
+    counts once it has run, and, for editing, where to save and the forms' choices."""
+    data = {
+        "graph": services.graph_of(journey),
+        "editable": editable,
+        "types": [[str(v), str(label)] for v, label in NodeType.choices],
+        "text": _canvas_text(),
+        # Names for what the nodes show (a segment's name, not its id), and the forms' choices.
+        "choices": selectors.canvas_choices(actor=actor),
+    }
+    if counts is not None and journey.status not in (JourneyStatus.DRAFT,):
+        data["counts"] = counts
+    if editable:
+        data["save"] = reverse("journeys:canvas_save", args=[journey.pk])
+    return data
 
 
 def _moves(actor, journey) -> list:
@@ -112,7 +210,38 @@ def journey_edit(request, journey_id):
         form,
         submit,
         template="journeys/edit.html",
-        context={"journey": journey, "rows": rows},
+        context={
+            "journey": journey,
+            "rows": rows,
+            "canvas": _canvas(request.user, journey, editable=True),
+        },
+    )
+
+
+@requires(JOURNEY_MANAGE)
+@require_POST
+def journey_canvas_save(request, journey_id):
+    """The canvas posts the whole graph (JSON in ``graph``) to the same save service as the
+    list editor; a refused graph answers 400 with every problem, each naming its node."""
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+    form = CanvasGraphForm(request.POST)
+    if not form.is_valid():
+        message = next(iter(form.errors.get("graph", [])), _("Graf journey tidak terbaca."))
+        return refused_json(ServiceError("graph_unreadable", message, field="graph"))
+    try:
+        saved = services.journey_graph_save(
+            actor=request.user, journey=journey, graph=form.cleaned_data["graph"]
+        )
+    except GraphError as error:
+        problems = [
+            {"node": p.node, "field": p.field, "message": p.message} for p in error.problems
+        ]
+        body = error_body(error.code, error.message, error.field, problems=problems)
+        return JsonResponse(body, status=http_status_for(error))
+    except ServiceError as error:
+        return refused_json(error)
+    return JsonResponse(
+        {"saved": True, "message": _("Graf journey disimpan."), "graph": services.graph_of(saved)}
     )
 
 

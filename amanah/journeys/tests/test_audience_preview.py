@@ -1,0 +1,78 @@
+"""The audience preview on a version's page before activation: the segment's members now and,
+per ACTION, how many the offer could reach — by the engine's own rules, so the engine, run
+after activation, sends to exactly that many and exits the rest for the same reasons."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.test import Client
+from django.urls import reverse
+
+from amanah.conftest import sign_in
+from amanah.journeys import engine, selectors, services, triggers
+from amanah.journeys.models import ExitReason, JourneyEnrollment
+from amanah.journeys.testing import customer, standard_graph
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def test_the_preview_counts_what_the_engine_then_does(
+    marketer, director, segment, offers, system, branch_a
+):
+    for _ in range(2):
+        customer(system, branch_a)
+    customer(system, branch_a, consent="WITHDRAWN")
+    customer(system, branch_a, consent=None)  # never asked: no marketing consent
+    customer(system, branch_a, savings=False)  # not in the segment
+    journey = services.journey_create(
+        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
+    )
+
+    preview = selectors.audience_preview(journey)
+    assert preview["members"] == 4
+    by_node = {a["node"]: a for a in preview["actions"]}
+    assert by_node["a1"]["channel"] == "WHATSAPP" and by_node["a1"]["eligible"] == 2
+    assert by_node["a1"]["blocked"] == [(ExitReason.CONSENT_WITHDRAWN, 2)]
+    assert by_node["a2"]["eligible"] == 2
+
+    page = sign_in(Client(), marketer).get(
+        reverse("journeys:detail", args=[journey.pk]), {"audience": "1"}
+    )
+    row = page.content.decode().split('data-testid="audience-preview"')[1]
+    assert '<td data-count="eligible">2</td>' in row.split('data-node="a1"')[1]
+
+    services.journey_submit(actor=marketer, journey=journey)
+    services.journey_approve(actor=director, journey=journey)
+    services.journey_move(actor=marketer, journey=journey, to="ACTIVE")
+    triggers.segment_entries(now=T0)
+    engine.tick(now=T0)
+    engine.tick(now=T0 + timedelta(days=1, minutes=1))
+    counts = selectors.node_counts(journey)
+    assert counts["t"]["entered"] == preview["members"]
+    assert counts["a1"]["passed"] == by_node["a1"]["eligible"]
+    exited = JourneyEnrollment.objects.filter(journey=journey, exit_reason__gt="")
+    assert (
+        sorted(exited.values_list("exit_reason", flat=True)) == [ExitReason.CONSENT_WITHDRAWN] * 2
+    )
+    # Once running, the page offers no preview (the counts on the nodes say what happened).
+    journey.refresh_from_db()
+    page = sign_in(Client(), marketer).get(
+        reverse("journeys:detail", args=[journey.pk]), {"audience": "1"}
+    )
+    assert b'data-testid="audience-preview"' not in page.content
+
+
+def test_an_event_triggered_journey_has_no_preview(marketer):
+    graph = {
+        "nodes": [
+            {
+                "key": "t",
+                "type": "TRIGGER",
+                "config": {"type": "EVENT", "event": "cases.case_closed"},
+            },
+            {"key": "e", "type": "END", "config": {"reason": "FINISHED"}},
+        ],
+        "edges": [{"source": "t", "target": "e"}],
+    }
+    journey = services.journey_create(actor=marketer, name="Setelah kasus", graph=graph)
+    assert selectors.audience_preview(journey) is None
