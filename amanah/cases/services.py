@@ -7,7 +7,7 @@ through the engine (``workflow.contract.transition_apply``); see "status changes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases import routing, sla
+from amanah.cases.classifier import services as classifier
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -166,6 +167,16 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     """
     authz.require(actor, CASE_CREATE)
     branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
+    # The complaint classifier, when the deployment's profile has it (``cases.classifier``):
+    # an empty category (and priority) set from the text, or a suggestion for the agent.
+    plan = classifier.plan_intake(
+        category_code=data.category_code or "",
+        priority=data.priority or "",
+        text=data.description if isinstance(data.description, str) else "",
+        customer=data.customer,
+    )
+    if plan is not None:
+        data = replace(data, category_code=plan.category_code, priority=plan.priority)
     category = _validate_intake(data)
     policy = SlaPolicy.objects.filter(
         category=category, priority=data.priority, active=True
@@ -243,6 +254,8 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     )
     if assigned is not None:  # the automatic assignment's own row, after the creation's
         audit.record(actor=routing.ROUTER, action=AuditAction.ASSIGN_CASE, obj=case, meta=assigned)
+    if plan is not None:  # the classifier's row (and its audit row when it set the category)
+        classifier.record_intake(actor=actor, case=case, plan=plan)
     return case
 
 
