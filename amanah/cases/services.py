@@ -113,7 +113,13 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
     category = CaseCategory.objects.filter(code=data.category_code, active=True).first()
     if category is None:
         raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
-    if len((data.description or "").strip()) < MIN_CHRONOLOGY:
+    if not isinstance(data.description, str) or "\x00" in data.description:
+        raise ServiceError(
+            "chronology_invalid",
+            _("Kronologi berisi karakter yang tidak diperbolehkan."),
+            field="description",
+        )
+    if len(data.description.strip()) < MIN_CHRONOLOGY:
         raise ServiceError(
             "chronology_required",
             _("Kronologi wajib diisi (minimal 10 karakter)."),

@@ -55,8 +55,12 @@ PRIORITY_ORDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICA
 HUMAN_LABEL_WEIGHT = 3.0  # an agent's decision counts as three generated complaints
 
 
+def active_profile_key() -> str:
+    return settings.CASE_CLASSIFIER_PROFILE or ""
+
+
 def active_profile() -> profiles.Profile | None:
-    return profiles.get(settings.CASE_CLASSIFIER_PROFILE)
+    return profiles.get(active_profile_key())
 
 
 def _higher(a: str, b: str) -> str:
@@ -269,9 +273,10 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
         )
     if not case.is_open:
         raise ServiceError("case_not_open", _("Kasus sudah tidak terbuka."))
-    if not isinstance(category_code, str) or not category_code.strip():
-        raise ServiceError("category_required", _("Pilih kategori."), field="category")
-    category = CaseCategory.objects.filter(code=category_code.strip()[:20], active=True).first()
+    code = category_code.strip() if isinstance(category_code, str) else ""
+    if not code or len(code) > 20 or not code.isprintable():
+        raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
+    category = CaseCategory.objects.filter(code=code, active=True).first()
     if category is None:
         raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
     policy = SlaPolicy.objects.filter(
