@@ -254,3 +254,17 @@ def test_the_intake_form_leaves_the_category_to_the_classifier(pdam, agent, cust
     assert response.status_code in (302, 303), response.content.decode()[:500]
     suggestion = CategorySuggestion.objects.get(case__customer=customer)
     assert suggestion.case.category_id == "PDAM_AIR_KERUH"
+
+
+def test_the_commands_and_the_nightly_job(pdam, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from amanah.cases.tasks import case_classifier_retrain_job
+
+    out = StringIO()
+    call_command("cases_classifier", "evaluate", "--profile", "pdam", stdout=out)
+    assert "| **macro** |" in out.getvalue() and "| air_keruh |" in out.getvalue()
+    settings.CASE_CLASSIFIER_PROFILE = ""
+    assert case_classifier_retrain_job.func(0) == {"outcome": "off"}
