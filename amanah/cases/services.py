@@ -110,7 +110,12 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
         raise ServiceError("channel_required", _("Pilih kanal pengaduan."), field="channel")
     if data.priority not in Priority.values:
         raise ServiceError("priority_required", _("Pilih prioritas."), field="priority")
-    category = CaseCategory.objects.filter(code=data.category_code, active=True).first()
+    code = data.category_code if isinstance(data.category_code, str) else ""
+    category = (
+        CaseCategory.objects.filter(code=code, active=True).first()
+        if code and code.isprintable()
+        else None
+    )
     if category is None:
         raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
     if not isinstance(data.description, str) or "\x00" in data.description:
