@@ -600,6 +600,12 @@ MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", 
 
 # Cases: a closed case may be reopened (supervisor, with a reason) within this many days.
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 14)
+# The complaint classifier (``amanah.cases.classifier``): the deployment profile whose labels
+# and training set it uses ("" = off: the bank default; "pdam"), and the confidence at or
+# above which intake sets the category and priority itself (below it: a suggestion for the
+# agent on the case page). Until AMANAH_PROFILE exists, the PDAM deployment sets this.
+CASE_CLASSIFIER_PROFILE = os.environ.get("CASE_CLASSIFIER_PROFILE", "")
+CASE_CLASSIFIER_THRESHOLD = float(os.environ.get("CASE_CLASSIFIER_THRESHOLD", "0.6"))
 
 # Surveys (seed 001 §9): a survey link works this many days; CES goes out after cases of these
 # categories (comma-separated codes); NPS asks each customer once every SURVEY_NPS_INTERVAL_DAYS

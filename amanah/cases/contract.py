@@ -18,6 +18,7 @@ from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.cases import dashboard, receipts, services
 from amanah.cases import subject as _subject_section
+from amanah.cases.classifier import selectors as classifier_selectors
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory
 from amanah.cases.models import CaseStatus as S
 from amanah.cases.notice_log import NoticeNotSent, case_notices_not_sent
@@ -592,3 +593,12 @@ register_object_labels("cases.Case", label=gettext_lazy("Kasus"), names=_case_na
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("cases", _subject_section.SECTION)
+
+
+# The complaint classifier's suggestion on the case page (``cases.classifier``): shown to
+# whoever may open the case; accepting or correcting it needs case.update (the view decides).
+register_case_panel(
+    "cases.category_suggestion",
+    CasePanel(CASE_VIEW, "cases/_category_suggestion.html", classifier_selectors.suggestion_panel),
+    order=10,
+)

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from amanah.cases import ojk
@@ -39,6 +40,11 @@ class CaseIntakeForm(forms.Form):
         self.fields["category"].choices = [("", "—")] + [
             (c.code, c.name) for c in CaseCategory.objects.filter(active=True)
         ]
+        if settings.CASE_CLASSIFIER_PROFILE:  # empty: set from the text (cases.classifier)
+            for name in ("category", "priority"):
+                field = self.fields[name]
+                field.required = False
+                field.choices = [("", _("— otomatis dari kronologi —"))] + list(field.choices)[1:]
 
 
 class NoteForm(forms.Form):

@@ -319,6 +319,9 @@ class ActivityType(models.TextChoices):
     EXTENSION = "EXTENSION", _("Perpanjangan")
     # A message to the customer about the case that was not sent (``cases.notice_log``).
     NOTICE = "NOTICE", _("Pemberitahuan nasabah")
+    # The complaint classifier's suggestion, applied or shown (``cases.classifier``), and an
+    # agent's decision on it.
+    CLASSIFY = "CLASSIFY", _("Klasifikasi")
 
 
 class CaseActivity(models.Model):
@@ -512,3 +515,98 @@ class RoutingMember(models.Model):
     @property
     def effective_capacity(self) -> int:
         return self.capacity if self.capacity is not None else self.rule.default_capacity
+
+
+class SuggestionStatus(models.TextChoices):
+    AUTO = "AUTO", _("Diterapkan otomatis")  # confidence at or above the threshold
+    PENDING = "PENDING", _("Menunggu keputusan petugas")  # below it: shown on the case page
+    ACCEPTED = "ACCEPTED", _("Diterima petugas")
+    CORRECTED = "CORRECTED", _("Dikoreksi petugas")
+    MANUAL = "MANUAL", _("Dipilih petugas saat pencatatan")  # the agent chose at intake
+
+
+class CategorySuggestion(models.Model):
+    """The complaint classifier's suggestion for one case and what became of it.
+
+    Also the corrections table the retraining reads: ``chosen`` (the category an agent
+    decided, with ``decided_by`` and ``decided_at``) against ``suggested`` and ``confidence``.
+    A row with ``chosen`` set is a human label; one where it differs from ``suggested`` is a
+    correction.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="category_suggestion")
+    profile = models.CharField(max_length=20)
+    model_version = models.PositiveIntegerField(default=0)  # 0: the generated set only
+    suggested = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="+")
+    confidence = models.FloatField()
+    words = models.JSONField(default=list)  # the words of the complaint that drove it
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    priority_rules = models.JSONField(default=list)  # codes of the rules that raised it
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices)
+    chosen = models.ForeignKey(
+        CaseCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="category_suggestion_confidence_0_1",
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+            ),
+            models.CheckConstraint(
+                name="category_suggestion_decided",
+                condition=Q(status__in=["AUTO", "PENDING"], chosen__isnull=True)
+                | Q(
+                    status__in=["ACCEPTED", "CORRECTED", "MANUAL"],
+                    chosen__isnull=False,
+                    decided_at__isnull=False,
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["profile", "id"],
+                condition=Q(chosen__isnull=False),
+                name="category_suggestion_labels",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.suggested_id} {self.status}"
+
+
+class ClassifierModel(models.Model):
+    """One (re)training of a profile's classifier: its recipe (the generated set with
+    ``SEED`` plus the decided suggestions up to ``labels_upto``), its macro-F1 on the
+    hand-written set and whether it is the one in use. At most one active per profile; a
+    retraining that scored worse is kept inactive so the job does not try it again."""
+
+    profile = models.CharField(max_length=20)
+    version = models.PositiveIntegerField()
+    labels_upto = models.BigIntegerField(default=0)  # CategorySuggestion ids up to this one
+    labels = models.PositiveIntegerField(default=0)  # how many human labels it learnt from
+    macro_f1 = models.FloatField()
+    active = models.BooleanField(default=False)
+    trained_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "version"], name="classifier_version"),
+            models.UniqueConstraint(
+                fields=["profile"], condition=Q(active=True), name="classifier_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} v{self.version}"
+
+
+# A suggestion is exactly as visible as its case.
+scopes.register(CategorySuggestion, via="case")

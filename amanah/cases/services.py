@@ -7,7 +7,7 @@ through the engine (``workflow.contract.transition_apply``); see "status changes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases import routing, sla
+from amanah.cases.classifier import services as classifier
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -109,10 +110,21 @@ def _validate_intake(data: CaseInput) -> CaseCategory:
         raise ServiceError("channel_required", _("Pilih kanal pengaduan."), field="channel")
     if data.priority not in Priority.values:
         raise ServiceError("priority_required", _("Pilih prioritas."), field="priority")
-    category = CaseCategory.objects.filter(code=data.category_code, active=True).first()
+    code = data.category_code if isinstance(data.category_code, str) else ""
+    category = (
+        CaseCategory.objects.filter(code=code, active=True).first()
+        if code and code.isprintable()
+        else None
+    )
     if category is None:
         raise ServiceError("category_required", _("Pilih kategori yang berlaku."), field="category")
-    if len((data.description or "").strip()) < MIN_CHRONOLOGY:
+    if not isinstance(data.description, str) or "\x00" in data.description:
+        raise ServiceError(
+            "chronology_invalid",
+            _("Kronologi berisi karakter yang tidak diperbolehkan."),
+            field="description",
+        )
+    if len(data.description.strip()) < MIN_CHRONOLOGY:
         raise ServiceError(
             "chronology_required",
             _("Kronologi wajib diisi (minimal 10 karakter)."),
@@ -166,6 +178,16 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     """
     authz.require(actor, CASE_CREATE)
     branch, customer_branch = _intake_branches(actor, data.customer, any_branch)
+    # The complaint classifier, when the deployment's profile has it (``cases.classifier``):
+    # an empty category (and priority) set from the text, or a suggestion for the agent.
+    plan = classifier.plan_intake(
+        category_code=data.category_code or "",
+        priority=data.priority or "",
+        text=data.description if isinstance(data.description, str) else "",
+        customer=data.customer,
+    )
+    if plan is not None:
+        data = replace(data, category_code=plan.category_code, priority=plan.priority)
     category = _validate_intake(data)
     policy = SlaPolicy.objects.filter(
         category=category, priority=data.priority, active=True
@@ -243,6 +265,8 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     )
     if assigned is not None:  # the automatic assignment's own row, after the creation's
         audit.record(actor=routing.ROUTER, action=AuditAction.ASSIGN_CASE, obj=case, meta=assigned)
+    if plan is not None:  # the classifier's row (and its audit row when it set the category)
+        classifier.record_intake(actor=actor, case=case, plan=plan)
     return case
 
 

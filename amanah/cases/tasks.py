@@ -11,3 +11,20 @@ def sla_sweep_job(timestamp: int) -> dict:
     from amanah.cases.sweep import sla_sweep
 
     return sla_sweep().__dict__
+
+
+@app.periodic(cron="17 2 * * *", periodic_id="case_classifier_retrain")
+@app.task(
+    queue="housekeeping",
+    queueing_lock="case_classifier_retrain",
+    lock="case_classifier_retrain",
+)
+def case_classifier_retrain_job(timestamp: int) -> dict:
+    """Nightly (02:17 UTC): retrain the complaint classifier with the agents' decisions
+    (``cases.classifier.services.retrain``); idempotent, a no-op when the classifier is off or
+    nothing new was decided, and a model that scores worse on the hand-written set is not used.
+    """
+    from amanah.cases.classifier.services import retrain
+
+    result = retrain()
+    return result.__dict__ if result else {"outcome": "off"}

@@ -48,4 +48,5 @@ urlpatterns = [
     path("<uuid:case_id>/escalate/", views.escalate, name="escalate"),
     path("<uuid:case_id>/extend/", views.extend, name="extend"),
     path("<uuid:case_id>/root-cause/", views.root_cause, name="root_cause"),
+    path("<uuid:case_id>/category/", views.category_decide, name="category_decide"),
 ]

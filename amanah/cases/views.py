@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.cases import ojk, receipts, routing, selectors, services
+from amanah.cases.classifier import services as classifier
 from amanah.cases.forms import (
     CaseIntakeForm,
     CaseNumberForm,
@@ -424,6 +425,20 @@ def extend(request, case_id):
         return _("Batas waktu diperpanjang 10 hari kerja.")
 
     return _act(request, case_id, CASE_ASSIGN, do_extend, ExtensionForm)
+
+
+@requires(CASE_UPDATE)
+@require_POST
+def category_decide(request, case_id):
+    """Accept the classifier's suggested category or pick another (kept as a correction)."""
+
+    def decide(case, data):
+        classifier.suggestion_decide(
+            actor=request.user, case=case, category_code=data.get("category", "")
+        )
+        return _("Kategori disimpan.")
+
+    return _act(request, case_id, CASE_UPDATE, decide)
 
 
 @requires(CASE_ROOT_CAUSE)

@@ -354,6 +354,8 @@ CASES = [
                 lambda w: {"reason": "menunggu data switching", "customer_notified": "on"},
             ),
             ("root_cause", "case.root_cause", lambda w: {"root_cause": "SYSTEM_BUG"}),
+            # The classifier's suggestion (none on a bank case: refused with the reason).
+            ("category_decide", "case.update", lambda w: {"category": "OTHER"}),
         ]
     ],
     ViewCase(

@@ -1,0 +1,31 @@
+"""The case page's classifier panel: the suggestion of a case the actor may open."""
+
+from __future__ import annotations
+
+from amanah.cases.models import CaseCategory, CategorySuggestion, SuggestionStatus
+from amanah.cases.policies import CASE_UPDATE
+from amanah.iam import authz
+
+
+def suggestion_panel(case, *, actor) -> dict:
+    """The suggested category, its confidence and words, what became of it, and whether the
+    actor may accept it or pick another (an open case, a suggestion not yet decided)."""
+    suggestion = (
+        CategorySuggestion.objects.visible_to(actor)
+        .filter(case_id=case.pk)
+        .select_related("suggested", "chosen")
+        .first()
+    )
+    if suggestion is None:
+        return {"suggestion": None}
+    open_decision = suggestion.status in (SuggestionStatus.AUTO, SuggestionStatus.PENDING)
+    may_decide = open_decision and case.is_open and authz.has_perm(actor, CASE_UPDATE)
+    return {
+        "suggestion": suggestion,
+        "percent": round(suggestion.confidence * 100),
+        "pending": suggestion.status == SuggestionStatus.PENDING,
+        "may_decide": may_decide,
+        "categories": list(CaseCategory.objects.filter(active=True).values_list("code", "name"))
+        if may_decide
+        else [],
+    }
