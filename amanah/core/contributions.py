@@ -327,7 +327,8 @@ class ImportTarget:
     the pipeline and never imports the owner.
 
     - ``permission``: what the importing actor must hold (checked again by the owner).
-    - ``fields``: the accepted fields; ``key_field`` is the source key (idempotency: a row
+    - ``fields``: the accepted fields; ``key_field`` is the source key (a field, or a key ``clean``
+      answers, e.g. a pair of CIFs with a type; idempotency: a row
       whose key exists already changes nothing).
     - ``clean(values) -> dict``: one row (field -> text, "" when absent) checked with the
       owner's own rules; raises ``RowRefused``; answers JSON-ready values.

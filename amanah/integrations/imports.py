@@ -33,7 +33,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BooleanField, F
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -397,6 +397,11 @@ def import_mapping_set(*, actor, batch_id, mapping: dict) -> ImportBatch:
     Allowed until the real run starts: a batch whose dry run found errors may be mapped again."""
     batch = _locked(actor, batch_id)
     target = _require_target(actor, batch.target)
+    if batch.purged_at:
+        raise ServiceError(
+            "import_purged",
+            _("Berkas batch ini sudah dihapus setelah masa simpannya; unggah ulang berkasnya."),
+        )
     if batch.status not in MAPPABLE:
         raise ServiceError(
             "import_state",
@@ -586,7 +591,8 @@ def _batch_check(batch_id) -> str | None:
         return None
     actor = events.resolve_actor(batch.actor_ref)
     target = target_get(batch.target)
-    content = bytes(ImportFile.objects.values_list("content", flat=True).get(batch=batch))
+    content = ImportFile.objects.values_list("content", flat=True).filter(batch=batch).first()
+    content = bytes(content) if content is not None else b""
     ImportRowError.objects.filter(batch=batch).delete()
     ImportStagedRow.objects.filter(batch=batch).delete()
     stored = valid = invalid = rows = 0
@@ -748,6 +754,130 @@ def _apply(batch: ImportBatch, target: ImportTarget, actor, staged: int) -> str:
 
 def _column(batch: ImportBatch, field: str) -> str:
     return next((c for c, f in batch.mapping.items() if f == field), "")
+
+
+# --------------------------------------------------------------------------- the sweeper
+
+FINISHED = (ImportStatus.DONE, ImportStatus.FAILED)
+ABANDONED = (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID)
+RUNNING = (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.IMPORTING)
+
+
+def _worker_alive(batch_id) -> bool:
+    """Does a job hold the batch's lock (``working_on``)? Tried without waiting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [_lock_key(batch_id)]
+        )
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [_lock_key(batch_id)])
+    return False
+
+
+def _resume(batch: ImportBatch, actor) -> str:
+    """A running step whose worker died: started again (the dry run from the top, its errors
+    and staging cleared by the job; the real run from its staged rows — its one transaction
+    died with the worker, so nothing of it was written), or the batch failed after
+    ``INTEGRATIONS_IMPORT_MAX_RESUMES`` restarts."""
+    from amanah.integrations.tasks import import_check, import_run
+
+    if batch.resumed >= settings.INTEGRATIONS_IMPORT_MAX_RESUMES:
+        _fail(
+            batch, actor, step="worker_lost",
+            failure=_("Pekerja impor berhenti berulang kali; tidak ada yang ditulis. "
+                      "Atur pemetaan untuk menguji ulang."),
+        )  # fmt: skip
+        return "failed"
+    status = ImportStatus.CHECKING if batch.status == ImportStatus.CHECKING else ImportStatus.QUEUED
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=status, rows_done=0, heartbeat_at=timezone.now(), resumed=F("resumed") + 1
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT_RUN,
+            obj=batch,
+            meta={"step": "resumed", "was": batch.status, "resumed": batch.resumed + 1},
+        )
+        job = import_check if status == ImportStatus.CHECKING else import_run
+        job.defer(batch_id=str(batch.pk))
+    return "resumed"
+
+
+def _purge(batch: ImportBatch, actor) -> int:
+    """The batch's staged rows (in batches, each its own transaction) and file; counts,
+    errors and the audit stay. An abandoned batch (never run) ends FAILED: it cannot be
+    checked again without its file."""
+    removed = 0
+    step = settings.INTEGRATIONS_IMPORT_PURGE_BATCH
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM integrations_importstagedrow WHERE id IN (SELECT id FROM "
+                "integrations_importstagedrow WHERE batch_id = %s LIMIT %s)",
+                [str(batch.pk), step],
+            )
+            removed += cursor.rowcount
+            if cursor.rowcount < step:
+                break
+    with transaction.atomic():
+        ImportFile.objects.filter(batch=batch).delete()
+        changes = {"purged_at": timezone.now()}
+        if batch.status in ABANDONED:
+            changes |= {
+                "status": ImportStatus.FAILED,
+                "failure": _("Tidak dijalankan dalam masa simpan; berkasnya sudah dihapus."),
+            }
+        ImportBatch.objects.filter(pk=batch.pk).update(**changes)
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT_RUN,
+            obj=batch,
+            meta={"step": "purged", "staged_rows": removed, "was": batch.status},
+        )
+    return removed
+
+
+def sweep(*, now=None, limit: int = 50) -> dict:
+    """The periodic housekeeping of the batch import (job ``import_sweep``): running steps
+    whose worker died are resumed or failed (never left "running"), and finished or abandoned
+    batches past ``INTEGRATIONS_IMPORT_RETENTION_DAYS`` lose their file and staged rows.
+    Idempotent: a purged batch is skipped; a live worker's batch is left alone."""
+    from datetime import timedelta
+
+    from amanah.core.actors import SystemActor
+
+    now = now or timezone.now()
+    actor = SystemActor("system:import-sweeper")
+    counts = {"resumed": 0, "failed": 0, "purged": 0, "staged_rows": 0}
+    stale = now - timedelta(seconds=settings.INTEGRATIONS_IMPORT_STALE_SECONDS)
+    for batch_id in list(
+        ImportBatch.objects.filter(status__in=RUNNING, heartbeat_at__lt=stale)
+        .order_by("heartbeat_at")
+        .values_list("pk", flat=True)[:limit]
+    ):
+        if _worker_alive(batch_id):
+            continue
+        with transaction.atomic():
+            batch = (
+                ImportBatch.objects.select_for_update()
+                .filter(pk=batch_id, status__in=RUNNING, heartbeat_at__lt=stale)
+                .first()
+            )
+            if batch is None:
+                continue
+            counts[_resume(batch, actor)] += 1
+    cutoff = now - timedelta(days=settings.INTEGRATIONS_IMPORT_RETENTION_DAYS)
+    due = ImportBatch.objects.filter(purged_at__isnull=True).filter(
+        Q(status__in=FINISHED, finished_at__lt=cutoff)
+        | Q(status__in=FINISHED, finished_at__isnull=True, created_at__lt=cutoff)
+        | Q(status__in=ABANDONED, created_at__lt=cutoff)
+    )
+    for batch in due.order_by("created_at")[:limit]:
+        counts["staged_rows"] += _purge(batch, actor)
+        counts["purged"] += 1
+    return counts
 
 
 # --------------------------------------------------------------------------- downloads
