@@ -190,6 +190,8 @@ MIDDLEWARE = [
     "amanah.iam.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A body over its route's upload limit: 413 before it is read (amanah/core/uploads.py).
+    "amanah.core.uploads.UploadLimitMiddleware",
     # Last: the refusal page gets the full shell and headers; runs before any view or CSRF read.
     "amanah.core.inputs.HostileInputMiddleware",
 ]
@@ -460,7 +462,9 @@ INTEGRATIONS_IMPORT_STALE_SECONDS = env_int("INTEGRATIONS_IMPORT_STALE_SECONDS",
 INTEGRATIONS_IMPORT_MAX_RESUMES = env_int("INTEGRATIONS_IMPORT_MAX_RESUMES", 3)
 # Staged rows deleted per statement (and per transaction) by the purge.
 INTEGRATIONS_IMPORT_PURGE_BATCH = env_int("INTEGRATIONS_IMPORT_PURGE_BATCH", 50_000)
-UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, INTEGRATIONS_IMPORT_MAX_BYTES, 5 * 1024 * 1024)
+# Site-wide (documents, attachments); only the import upload route (``@upload_limit``) takes
+# up to INTEGRATIONS_IMPORT_MAX_BYTES (amanah/core/uploads.py).
+UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, 5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "amanah.core.uploads.BoundedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -467,9 +467,7 @@ def clean_relation(values: dict) -> dict:
         raise RowRefused("to_cif", _("Nasabah tidak dapat berelasi dengan dirinya sendiri."))
     kind = _RELATION_TYPES.get(" ".join(values["relation_type"].upper().split()))
     if kind is None:
-        raise RowRefused(
-            "relation_type", _("Jenis relasi: Keluarga, Perusahaan atau Grup usaha.")
-        )
+        raise RowRefused("relation_type", _("Jenis relasi: Keluarga, Perusahaan atau Grup usaha."))
     label = " ".join(values["label"].split())
     if len(label) > 60:
         raise RowRefused("label", _("Keterangan terlalu panjang (maks. 60)."))

@@ -14,8 +14,14 @@ from django.utils import timezone
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.integrations import imports
 from amanah.integrations.models import ImportBatch, ImportFile, ImportStagedRow, ImportStatus
-from amanah.integrations.tests.test_import_pipeline import HEADER, ROWS, dry_run, mapped, run
-from amanah.integrations.tests.test_import_pipeline import steward  # noqa: F401 (fixture)
+from amanah.integrations.tests.test_import_pipeline import (
+    HEADER,
+    ROWS,
+    dry_run,
+    mapped,
+    run,
+    steward,  # noqa: F401 (fixture)
+)
 
 
 def jobs(batch, task: str) -> int:
