@@ -226,7 +226,7 @@ def _mapping_form(batch, data=None):
 def import_detail(request, batch_id):
     batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
     target = imports.target_get(batch.target)
-    editable = batch.status in imports.MAPPABLE
+    editable = batch.status in imports.MAPPABLE and not batch.purged_at
     return render(
         request,
         "integrations/import_detail.html",

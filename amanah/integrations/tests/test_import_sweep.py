@@ -125,3 +125,21 @@ def test_finished_and_abandoned_batches_are_purged_after_retention(steward, sett
     with pytest.raises(imports.ServiceError) as refused:  # no file left to check again
         imports.import_mapping_set(actor=steward, batch_id=abandoned.pk, mapping={})
     assert refused.value.code == "import_purged"
+
+
+def test_a_purged_batch_page_says_so_and_offers_no_mapping(steward, settings):  # noqa: F811
+    from django.test import Client
+    from django.urls import reverse
+
+    from amanah.conftest import sign_in
+
+    done = run(steward, dry_run(mapped(steward, HEADER + "".join(ROWS))))
+    old = timezone.now() - timedelta(days=settings.INTEGRATIONS_IMPORT_RETENTION_DAYS + 1)
+    ImportBatch.objects.filter(pk=done.pk).update(finished_at=old)
+    imports.sweep()
+    page = sign_in(Client(), steward).get(
+        reverse("integrations:import_detail", kwargs={"batch_id": done.pk})
+    )
+    body = page.content.decode()
+    assert page.status_code == 200 and "setelah masa simpannya" in body
+    assert "Unduh hasil (CSV)" not in body
