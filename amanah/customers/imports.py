@@ -486,15 +486,16 @@ def check_relations(*, actor, rows: list) -> list:
     from amanah.customers.models import Customer
 
     cifs = {d["from_cif"] for _l, _k, d in rows} | {d["to_cif"] for _l, _k, d in rows}
-    found = set(
-        Customer.objects.visible_to(actor)
-        .filter(
+    scope = authz.branch_scope(actor)  # as ``relation_add``: both ends in the branch scope
+    found = {
+        cif
+        for cif, branch_id in Customer.objects.filter(
             merged_into__isnull=True,
             identifiers__id_type="CIF",
             identifiers__id_value__in=list(cifs),
-        )
-        .values_list("identifiers__id_value", flat=True)
-    )
+        ).values_list("identifiers__id_value", "home_branch_id")
+        if scope.allows(branch_id)
+    }
     message = _("Nasabah dengan CIF ini tidak ditemukan atau di luar scope Anda.")
     refused = []
     for line, _k, d in rows:

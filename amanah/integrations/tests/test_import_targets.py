@@ -201,3 +201,25 @@ def test_relations_with_unknown_keys_are_reported_per_row(system, customer, othe
         (9, ""),
     }
     assert CustomerRelation.objects.count() == 0
+
+
+def test_relations_outside_the_actors_scope_are_refused(
+    system, customer, others, make_user, branch_b
+):
+    from amanah.core.roles import RoleKey as Role
+
+    outside = customer_create(
+        actor=system,
+        data=CustomerInput(full_name="Rina Lubis", home_branch=branch_b, cif="C0404"),
+    )
+    steward = make_user(Role.DATA_STEWARD, branches=[customer.home_branch])
+    batch = import_text(
+        steward,
+        "customers.relations",
+        "CIF asal;CIF tujuan;Jenis relasi\nC0001;C0002;Keluarga\nC0001;C0404;Keluarga\n",
+    )
+    assert batch.status == ImportStatus.INVALID
+    assert list(ImportRowError.objects.filter(batch=batch).values_list("line", "column")) == [
+        (3, "CIF tujuan")
+    ]
+    assert outside.relations_in.count() == 0
