@@ -190,6 +190,8 @@ MIDDLEWARE = [
     "amanah.iam.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A body over its route's upload limit: 413 before it is read (amanah/core/uploads.py).
+    "amanah.core.uploads.UploadLimitMiddleware",
     # Last: the refusal page gets the full shell and headers; runs before any view or CSRF read.
     "amanah.core.inputs.HostileInputMiddleware",
 ]
@@ -451,7 +453,18 @@ INTEGRATIONS_IMPORT_MAX_BYTES = env_int("INTEGRATIONS_IMPORT_MAX_BYTES", 150 * 1
 INTEGRATIONS_IMPORT_MAX_ROWS = env_int("INTEGRATIONS_IMPORT_MAX_ROWS", 2_000_000)
 # Rows validated (and staged) per step of an import job; progress moves once per step.
 INTEGRATIONS_IMPORT_CHUNK = env_int("INTEGRATIONS_IMPORT_CHUNK", 10_000)
-UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, INTEGRATIONS_IMPORT_MAX_BYTES, 5 * 1024 * 1024)
+# A finished batch's file and staged rows are purged this many days after it finished (its
+# counts, errors and audit stay); an abandoned batch (never run) as long after its upload.
+INTEGRATIONS_IMPORT_RETENTION_DAYS = env_int("INTEGRATIONS_IMPORT_RETENTION_DAYS", 30)
+# A running step whose job has not reported for this long, and whose worker no longer holds
+# the batch's lock, is resumed (at most INTEGRATIONS_IMPORT_MAX_RESUMES times, then failed).
+INTEGRATIONS_IMPORT_STALE_SECONDS = env_int("INTEGRATIONS_IMPORT_STALE_SECONDS", 900)
+INTEGRATIONS_IMPORT_MAX_RESUMES = env_int("INTEGRATIONS_IMPORT_MAX_RESUMES", 3)
+# Staged rows deleted per statement (and per transaction) by the purge.
+INTEGRATIONS_IMPORT_PURGE_BATCH = env_int("INTEGRATIONS_IMPORT_PURGE_BATCH", 50_000)
+# Site-wide (documents, attachments); only the import upload route (``@upload_limit``) takes
+# up to INTEGRATIONS_IMPORT_MAX_BYTES (amanah/core/uploads.py).
+UPLOAD_MAX_BYTES = max(DOCUMENTS_MAX_BYTES, 5 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "amanah.core.uploads.BoundedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

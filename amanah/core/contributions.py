@@ -327,10 +327,13 @@ class ImportTarget:
     the pipeline and never imports the owner.
 
     - ``permission``: what the importing actor must hold (checked again by the owner).
-    - ``fields``: the accepted fields; ``key_field`` is the source key (idempotency: a row
+    - ``fields``: the accepted fields; ``key_field`` is the source key (a field, or a key ``clean``
+      answers, e.g. a pair of CIFs with a type; idempotency: a row
       whose key exists already changes nothing).
     - ``clean(values) -> dict``: one row (field -> text, "" when absent) checked with the
       owner's own rules; raises ``RowRefused``; answers JSON-ready values.
+    - ``clean_rows(rows) -> [dict | RowRefused]`` (optional): ``clean`` for a chunk of rows
+      at once, where a target can share work between rows (the pipeline uses it when given).
     - ``check(actor, rows) -> [(line, field, message)]``: the set-based checks of a chunk of
       cleaned rows ``[(line, key, data)]`` against the database (branch in scope, customer
       known …); ``None`` when there are none.
@@ -346,6 +349,7 @@ class ImportTarget:
     clean: Callable[[dict], dict]
     apply: Callable[..., dict]
     check: Callable[..., list] | None = None
+    clean_rows: Callable[[list[dict]], list] | None = None
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]

@@ -7,6 +7,12 @@ it passes bytes on to the standard handlers until the request's files together e
 ``UPLOAD_MAX_BYTES``, then keeps nothing more. The file that crossed the line arrives as an
 :class:`OversizedUpload` — no content, a size above the limit — so each form's own size
 check refuses it with its usual clear message. Each form's limit still decides below this one.
+
+The limit is per route: ``UPLOAD_MAX_BYTES`` (small: documents, attachments) everywhere, and a
+view marked ``@upload_limit("SETTING")`` takes up to that setting (the batch import's
+``INTEGRATIONS_IMPORT_MAX_BYTES``). ``UploadLimitMiddleware`` answers 413 — a page saying
+how large a file the page takes — for a request whose declared length is over its route's
+limit, before a byte of the body is read.
 """
 
 from __future__ import annotations
@@ -16,6 +22,72 @@ import io
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+# A form's other fields and the multipart framing beside its files.
+FORM_ALLOWANCE = 1024 * 1024
+
+
+def upload_limit(setting: str):
+    """Mark a view as taking uploads up to ``settings.<setting>`` bytes (read per request)
+    instead of ``UPLOAD_MAX_BYTES``. Put it outermost (above ``requires``)."""
+
+    def decorate(view):
+        view.upload_max_bytes_setting = setting
+        return view
+
+    return decorate
+
+
+def limit_for(request) -> int:
+    """The most file bytes this request's route takes (resolved once per request)."""
+    limit = getattr(request, "_upload_limit", None)
+    if limit is None:
+        limit = settings.UPLOAD_MAX_BYTES
+        try:
+            view = resolve(request.path_info, getattr(request, "urlconf", None)).func
+        except Resolver404:
+            view = None
+        name = getattr(view, "upload_max_bytes_setting", None)
+        if name:
+            limit = max(limit, getattr(settings, name))
+        request._upload_limit = limit
+    return limit
+
+
+def too_large(request, limit: int):
+    from amanah.core.errors import error_body
+    from amanah.core.inputs import is_api_request
+
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    message = _("Berkas terlalu besar untuk halaman ini (maks. %(size)s).") % {"size": size}
+    if is_api_request(request):
+        return JsonResponse(error_body("too_large", message), status=413)
+    return render(request, "core/error.html", {"code": 413, "message": message}, status=413)
+
+
+class UploadLimitMiddleware:
+    """Refuses (413) a body whose declared length is over its route's upload limit before
+    reading it; a body without a length is bounded while it streams
+    (``BoundedUploadHandler``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        # only a body past the small limit pays for resolving its route
+        if length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
+            limit = limit_for(request)
+            if length > limit + FORM_ALLOWANCE:
+                return too_large(request, limit)
+        return self.get_response(request)
 
 
 class OversizedUpload(UploadedFile):
@@ -26,11 +98,11 @@ class OversizedUpload(UploadedFile):
 
 
 class BoundedUploadHandler(FileUploadHandler):
-    """First handler of every request: stops keeping bytes past ``UPLOAD_MAX_BYTES``."""
+    """First handler of every request: stops keeping bytes past the route's limit."""
 
     def __init__(self, request=None):
         super().__init__(request)
-        self.limit = settings.UPLOAD_MAX_BYTES
+        self.limit = limit_for(request) if request is not None else settings.UPLOAD_MAX_BYTES
         self.request_bytes = 0  # every file of this request together
         self.file_bytes = 0
         self.over = False

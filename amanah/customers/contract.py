@@ -109,6 +109,9 @@ registry.import_targets.register("customers.customers", customer_imports.TARGET,
 # fn(*, actor, count): a batch import changed customers' product indicators.
 events.declare(customer_imports.PRODUCTS_IMPORTED)
 registry.import_targets.register("customers.products", customer_imports.PRODUCTS_TARGET, order=11)
+# fn(*, actor, count): a batch import added relations between customers.
+events.declare(customer_imports.RELATIONS_IMPORTED)
+registry.import_targets.register("customers.relations", customer_imports.RELATIONS_TARGET, order=12)
 
 MERGE_FOUR_EYES = register_guard(
     "customers.merge.four_eyes",

@@ -24,6 +24,7 @@ import re
 from datetime import date
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -89,7 +90,7 @@ def _flag(name: str, raw: str) -> bool:
     raise RowRefused(name, _("Isi dengan Ya/Tidak atau 1/0."))
 
 
-def _digits_as_text(name: str, label: str, raw: str) -> str:
+def _digits_as_text(name: str, label, raw: str) -> str:
     if _SCIENTIFIC.match(raw):
         raise RowRefused(
             name,
@@ -102,7 +103,11 @@ def _digits_as_text(name: str, label: str, raw: str) -> str:
     return raw
 
 
-def clean(values: dict) -> dict:
+_PHONE_LABEL = gettext_lazy("Telepon")
+_ACCOUNT_LABEL = gettext_lazy("No. rekening")
+
+
+def clean(values: dict, *, today: date | None = None) -> dict:
     """One row checked as ``customer_create`` checks it; JSON-ready values for staging."""
     cif = values["cif"].strip().upper()
     if not cif:
@@ -111,8 +116,8 @@ def clean(values: dict) -> dict:
     if gender is None:
         raise RowRefused("gender", _("Jenis kelamin: L/P (atau kosong)."))
     nik = _digits_as_text("nik", "NIK", values["nik"])
-    phone = _digits_as_text("phone", _("Telepon"), values["phone"])
-    account = _digits_as_text("account_no", _("No. rekening"), values["account_no"])
+    phone = _digits_as_text("phone", _PHONE_LABEL, values["phone"])
+    account = _digits_as_text("account_no", _ACCOUNT_LABEL, values["account_no"])
     data = services.CustomerInput(
         full_name=values["full_name"],
         home_branch=None,
@@ -128,7 +133,7 @@ def clean(values: dict) -> dict:
         account_numbers=[account] if account else [],
     )
     try:
-        fields = services._clean(data)
+        fields = services._clean(data, today=today)
         identifiers = dict(services._identifiers(data, fields))
     except ServiceError as error:
         raise RowRefused(_FIELDS.get(error.field, error.field or ""), error.message) from error
@@ -149,6 +154,19 @@ def clean(values: dict) -> dict:
         "segment_code": fields["segment_code"],
         **{f: fields[f] for f in services.PRODUCT_FIELDS},
     }
+
+
+def clean_rows(rows: list[dict]) -> list:
+    """A chunk of rows at once (``ImportTarget.clean_rows``): what ``clean`` answers for each
+    row, or its ``RowRefused``; the local date is read once for the chunk."""
+    today = timezone.localdate()
+    out = []
+    for values in rows:
+        try:
+            out.append(clean(values, today=today))
+        except RowRefused as refused:
+            out.append(refused)
+    return out
 
 
 def _branches_in_scope(actor, codes) -> dict[str, object]:
@@ -197,13 +215,22 @@ LEFT JOIN iam_branch b ON b.code = s.data->>'branch' AND b.is_active
 WHERE b.id IS NULL ORDER BY 1 LIMIT 1000
 """
 
-_NEW_SQL = """
+# Time-ordered ids for the batch's new rows (the UUIDv7 layout: milliseconds, version 7, 24
+# random bits, then a counter in the rows' insertion order): the primary keys and the
+# identifiers' customer index then grow at their right edge instead of at random pages.
+_ORDERED_ID = """(
+    (SELECT lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+            || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 3))
+    || lpad(to_hex(row_number() OVER (ORDER BY {order})), 12, '0'))::uuid"""
+
+_NEW_SQL = f"""
 CREATE TEMP TABLE import_customer ON COMMIT DROP AS
-SELECT gen_random_uuid() AS id, s.line, s.source_key AS cif, s.data, b.id AS branch_id
-FROM ({staged}) s JOIN iam_branch b ON b.code = s.data->>'branch'
+SELECT {_ORDERED_ID.format(order="b.id, s.line")} AS id,
+       s.line, s.source_key AS cif, s.data, b.id AS branch_id
+FROM ({{staged}}) s JOIN iam_branch b ON b.code = s.data->>'branch'
 WHERE NOT EXISTS (SELECT 1 FROM customers_customeridentifier i
                   WHERE i.id_type = 'CIF' AND i.id_value = s.source_key)
-"""
+"""  # noqa: S608 (constants)
 
 _ACCOUNT_CLASH_SQL = """
 SELECT n.line FROM import_customer n
@@ -226,7 +253,7 @@ SELECT id, data->>'full_name', data->>'name_search', (data->>'birth_date')::date
        false, false, branch_id, (data->>'has_savings')::boolean,
        (data->>'has_mobile_banking')::boolean, (data->>'has_loan')::boolean,
        (data->>'has_credit_card')::boolean, NULL, now(), now(), NULL
-FROM import_customer ORDER BY branch_id
+FROM import_customer ORDER BY id
 """
 
 # The first row of the batch holding a NIK gets it, unless an existing customer holds it.
@@ -240,16 +267,20 @@ LEFT JOIN customers_customeridentifier i ON i.id_type = 'NIK' AND i.id_value = n
 WHERE n.data->>'nik' <> ''
 """
 
-_INSERT_IDENTIFIERS_SQL = """
+_INSERT_IDENTIFIERS_SQL = f"""
 INSERT INTO customers_customeridentifier
     (id, customer_id, id_type, id_value, is_primary, verified_at, created_at)
-SELECT gen_random_uuid(), id, 'CIF', cif, true, NULL::timestamptz, now() FROM import_customer
-UNION ALL
-SELECT gen_random_uuid(), id, 'NIK', nik, true, NULL, now() FROM import_nik WHERE owner = id
-UNION ALL
-SELECT gen_random_uuid(), id, 'ACCOUNT_NO', data->>'account', true, NULL, now()
-FROM import_customer WHERE data->>'account' <> ''
-"""
+SELECT {_ORDERED_ID.format(order="customer_id, id_type")}, customer_id, id_type, id_value, true,
+       NULL::timestamptz, now()
+FROM (
+    SELECT id AS customer_id, 'CIF' AS id_type, cif AS id_value FROM import_customer
+    UNION ALL
+    SELECT id, 'NIK', nik FROM import_nik WHERE owner = id
+    UNION ALL
+    SELECT id, 'ACCOUNT_NO', data->>'account' FROM import_customer WHERE data->>'account' <> ''
+) i
+ORDER BY customer_id, id_type
+"""  # noqa: S608 (constants)
 
 _FLAG_SQL = """
 INSERT INTO customers_duplicateflag
@@ -309,6 +340,7 @@ TARGET = ImportTarget(
     fields=FIELDS,
     key_field="cif",
     clean=clean,
+    clean_rows=clean_rows,
     check=check,
     apply=apply,
 )
@@ -394,4 +426,149 @@ PRODUCTS_TARGET = ImportTarget(
     clean=clean_products,
     check=check_products,
     apply=apply_products,
+)
+
+
+# --------------------------------------------------------------------------- relations
+
+RELATIONS_IMPORTED = "customers.relations_imported"  # fn(*, actor, count)
+
+RELATION_FIELDS = (
+    ImportField("from_cif", gettext_lazy("CIF asal"), required=True),
+    ImportField("to_cif", gettext_lazy("CIF tujuan"), required=True),
+    ImportField("relation_type", gettext_lazy("Jenis relasi"), required=True),
+    ImportField("label", gettext_lazy("Keterangan (mis. Suami, Pemilik)")),
+)
+# the codes and the Indonesian words a core system or a spreadsheet uses for them
+_RELATION_TYPES = {
+    "FAMILY": "FAMILY",
+    "KELUARGA": "FAMILY",
+    "COMPANY": "COMPANY",
+    "PERUSAHAAN": "COMPANY",
+    "GROUP": "GROUP",
+    "GRUP": "GROUP",
+    "GRUP USAHA": "GROUP",
+}
+
+
+def _cif(name: str, raw: str) -> str:
+    cif = raw.strip().upper()
+    if not cif or not cif.isalnum() or len(cif) > 20:
+        raise RowRefused(name, _("CIF hanya huruf/angka, maks. 20."))
+    return cif
+
+
+def clean_relation(values: dict) -> dict:
+    """One relation row: both CIFs, a known type (code or Indonesian word), a short label.
+    The source key is the pair with the type: the same relation twice is one relation."""
+    from_cif = _cif("from_cif", values["from_cif"])
+    to_cif = _cif("to_cif", values["to_cif"])
+    if from_cif == to_cif:
+        raise RowRefused("to_cif", _("Nasabah tidak dapat berelasi dengan dirinya sendiri."))
+    kind = _RELATION_TYPES.get(" ".join(values["relation_type"].upper().split()))
+    if kind is None:
+        raise RowRefused("relation_type", _("Jenis relasi: Keluarga, Perusahaan atau Grup usaha."))
+    label = " ".join(values["label"].split())
+    if len(label) > 60:
+        raise RowRefused("label", _("Keterangan terlalu panjang (maks. 60)."))
+    return {
+        "key": f"{from_cif}>{to_cif}>{kind}",
+        "from_cif": from_cif,
+        "to_cif": to_cif,
+        "relation_type": kind,
+        "label": label,
+    }
+
+
+def check_relations(*, actor, rows: list) -> list:
+    """Both customers exist (not merged away) and are in the actor's scope; each unknown key
+    is named on its own row and column."""
+    from amanah.customers.models import Customer
+
+    cifs = {d["from_cif"] for _l, _k, d in rows} | {d["to_cif"] for _l, _k, d in rows}
+    scope = authz.branch_scope(actor)  # as ``relation_add``: both ends in the branch scope
+    found = {
+        cif
+        for cif, branch_id in Customer.objects.filter(
+            merged_into__isnull=True,
+            identifiers__id_type="CIF",
+            identifiers__id_value__in=list(cifs),
+        ).values_list("identifiers__id_value", "home_branch_id")
+        if scope.allows(branch_id)
+    }
+    message = _("Nasabah dengan CIF ini tidak ditemukan atau di luar scope Anda.")
+    refused = []
+    for line, _k, d in rows:
+        for field in ("from_cif", "to_cif"):
+            if d[field] not in found:
+                refused.append((line, field, message))
+    return refused
+
+
+_RELATION_ENDS_SQL = """
+CREATE TEMP TABLE import_relation ON COMMIT DROP AS
+SELECT s.line, f.customer_id AS from_id, t.customer_id AS to_id,
+       s.data->>'relation_type' AS relation_type, s.data->>'label' AS label,
+       cf.home_branch_id AS from_branch, ct.home_branch_id AS to_branch,
+       cf.merged_into_id IS NOT NULL OR ct.merged_into_id IS NOT NULL AS merged
+FROM ({staged}) s
+LEFT JOIN customers_customeridentifier f ON f.id_type = 'CIF' AND f.id_value = s.data->>'from_cif'
+LEFT JOIN customers_customeridentifier t ON t.id_type = 'CIF' AND t.id_value = s.data->>'to_cif'
+LEFT JOIN customers_customer cf ON cf.id = f.customer_id
+LEFT JOIN customers_customer ct ON ct.id = t.customer_id
+"""
+
+_INSERT_RELATIONS_SQL = """
+WITH made AS (
+    INSERT INTO customers_customerrelation
+        (from_customer_id, to_customer_id, relation_type, label, created_at)
+    SELECT from_id, to_id, relation_type, label, now() FROM import_relation ORDER BY line
+    ON CONFLICT (from_customer_id, to_customer_id, relation_type) DO NOTHING
+    RETURNING from_customer_id, to_customer_id, relation_type
+)
+SELECT r.line FROM import_relation r
+JOIN made m ON m.from_customer_id = r.from_id AND m.to_customer_id = r.to_id
+           AND m.relation_type = r.relation_type
+"""
+
+
+def apply_relations(*, actor, staged) -> dict:
+    """The batch's relations, set-based: both ends found again by CIF inside the write (a
+    customer gone or merged since the dry run refuses the batch, naming the rows); a relation
+    that exists already (same pair, same type) is left as it is, label included."""
+    authz.require(actor, CUSTOMER_MANAGE)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_relation")
+        cursor.execute(_RELATION_ENDS_SQL.format(staged=staged.sql), list(staged.params))
+        cursor.execute(
+            "SELECT line FROM import_relation WHERE from_id IS NULL OR to_id IS NULL OR merged"
+            " OR from_id = to_id ORDER BY line LIMIT 1000"
+        )
+        gone = [line for (line,) in cursor.fetchall()]
+        if gone:
+            message = _("Nasabah salah satu CIF tidak ada lagi, sudah digabung, atau sama.")
+            raise RowsRefused([(line, "from_cif", message) for line in gone])
+        cursor.execute(
+            "SELECT DISTINCT b FROM import_relation, LATERAL (VALUES (from_branch), (to_branch))"
+            " v(b) WHERE b IS NOT NULL"
+        )
+        scope = authz.branch_scope(actor)
+        if not all(scope.allows(pk) for (pk,) in cursor.fetchall()):
+            raise ServiceError("out_of_scope", _("Cabang di luar scope Anda."), field="from_cif")
+        cursor.execute(_INSERT_RELATIONS_SQL)
+        lines = [line for (line,) in cursor.fetchall()]
+        cursor.execute("DROP TABLE import_relation")
+    staged.mark_created("SELECT unnest(%s::int[])", (lines,))
+    events.emit(RELATIONS_IMPORTED, actor=actor, count=len(lines))
+    return {"created": len(lines), "unchanged": staged.count - len(lines)}
+
+
+RELATIONS_TARGET = ImportTarget(
+    label=gettext_lazy("Relasi antarnasabah (keluarga, perusahaan, grup usaha)"),
+    permission=CUSTOMER_MANAGE,
+    fields=RELATION_FIELDS,
+    key_field="key",
+    clean=clean_relation,
+    check=check_relations,
+    apply=apply_relations,
 )

@@ -103,6 +103,8 @@ _NOT_LETTER = re.compile(r"[^a-z0-9 ]")
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():  # nothing to decompose (most names): the same answer, much sooner
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

@@ -82,7 +82,8 @@ def customer_input_of(customer: Customer) -> CustomerInput:
     )
 
 
-def _clean(data: CustomerInput) -> dict:
+def _clean(data: CustomerInput, *, today: date | None = None) -> dict:
+    """``today`` (the local date) may be given by a caller cleaning many rows at once."""
     full_name = " ".join((data.full_name or "").split())
     if len(full_name) < 2:
         raise ServiceError("name_required", _("Nama nasabah wajib diisi."), field="full_name")
@@ -94,7 +95,7 @@ def _clean(data: CustomerInput) -> dict:
         raise ServiceError("gender_invalid", _("Jenis kelamin tidak dikenal."), field="gender")
     if data.status not in _STATUS_CODES:
         raise ServiceError("status_invalid", _("Status nasabah tidak dikenal."), field="status")
-    if data.birth_date and data.birth_date > timezone.localdate():
+    if data.birth_date and data.birth_date > (today or timezone.localdate()):
         raise ServiceError(
             "birth_date_future", _("Tanggal lahir di masa depan."), field="birth_date"
         )

@@ -27,12 +27,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from itertools import islice
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -356,7 +358,10 @@ def _mapping_apply(actor, batch: ImportBatch, target: ImportTarget, mapping: dic
     batch.mapping = _check_mapping(target, batch.columns, mapping)
     batch.status = ImportStatus.CHECKING
     batch.rows_done = batch.valid_rows = batch.error_rows = 0
-    batch.save(update_fields=["mapping", "status", "rows_done", "valid_rows", "error_rows"])
+    batch.heartbeat_at = timezone.now()
+    batch.save(
+        update_fields=["mapping", "status", "rows_done", "valid_rows", "error_rows", "heartbeat_at"]
+    )
     if keep:
         ImportMapping.objects.update_or_create(
             source=batch.source,
@@ -392,6 +397,11 @@ def import_mapping_set(*, actor, batch_id, mapping: dict) -> ImportBatch:
     Allowed until the real run starts: a batch whose dry run found errors may be mapped again."""
     batch = _locked(actor, batch_id)
     target = _require_target(actor, batch.target)
+    if batch.purged_at:
+        raise ServiceError(
+            "import_purged",
+            _("Berkas batch ini sudah dihapus setelah masa simpannya; unggah ulang berkasnya."),
+        )
     if batch.status not in MAPPABLE:
         raise ServiceError(
             "import_state",
@@ -414,8 +424,9 @@ def import_batch_run(*, actor, batch_id) -> ImportBatch:
         )
     batch.status = ImportStatus.QUEUED
     batch.rows_done = 0
+    batch.heartbeat_at = timezone.now()
     batch.actor_ref = events.actor_reference(actor)  # the run acts for whoever started it
-    batch.save(update_fields=["status", "rows_done", "actor_ref"])
+    batch.save(update_fields=["status", "rows_done", "actor_ref", "heartbeat_at"])
     audit.record(actor=actor, action=AuditAction.IMPORT_RUN, obj=batch, meta={"step": "queued"})
     from amanah.integrations.tasks import import_run
 
@@ -434,49 +445,75 @@ def _cell_problem(cell: str) -> str | None:
     return None
 
 
+def _row_values(line, cells, columns, fields, index, column_of, problems) -> dict | None:
+    """The row's mapped cells by field (stripped), or None with its problems appended. One
+    test of the whole row first (control characters, lengths): the cells are looked at one
+    by one only when it finds something."""
+    if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+        problems.append((line, "", _("Baris berisi lebih banyak sel daripada judul kolom.")))
+        return None
+    width = len(cells)
+    if FORBIDDEN.search("\n".join(cells)) or max(map(len, cells), default=0) > MAX_CELL:
+        found = False
+        for field in fields:
+            position = index.get(field)
+            if position is not None and position < width:
+                problem = _cell_problem(cells[position])
+                if problem:
+                    problems.append((line, column_of[field], problem))
+                    found = True
+        if found:
+            return None
+    return {
+        field: cells[position].strip()
+        if (position := index.get(field)) is not None and position < width
+        else ""
+        for field in fields
+    }
+
+
+def _clean_all(target: ImportTarget, rows: list[dict]) -> list:
+    if target.clean_rows:
+        return target.clean_rows(rows)
+    out = []
+    for values in rows:
+        try:
+            out.append(target.clean(values))
+        except (RowRefused, ServiceError) as refused:
+            out.append(refused)
+    return out
+
+
 def _checked_chunks(batch: ImportBatch, target: ImportTarget, actor, content: bytes):
     """``(good, errors, rows)`` per chunk: ``good`` = ``[(line, key, data)]``, ``errors`` =
-    ``[(line, column, message)]``. Raises ``ServiceError`` for a file that cannot be read."""
+    ``[(line, column, message)]``. Raises ``ServiceError`` for a file that cannot be read.
+    The CSV is parsed as a stream; each chunk's rows are cleaned together (the target's
+    ``clean_rows`` where it has one) and checked against the database in one go."""
     columns, rows = read_rows(content, batch.file_format)
     column_of = {f: c for c, f in batch.mapping.items()}
     index = {f: columns.index(c) for c, f in batch.mapping.items() if c in columns}
-    key_column = column_of.get(target.key_field, "")
+    fields = target.field_names()
+    key_field = target.key_field
+    key_column = column_of.get(key_field, "")
     seen: dict[str, int] = {}
     chunk_size = settings.INTEGRATIONS_IMPORT_CHUNK
     while chunk := list(islice(rows, chunk_size)):
-        good, errors = [], []
+        good, errors, lines, values = [], [], [], []
         for line, cells in chunk:
-            problems = []
-            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-                problems.append(
-                    (line, "", _("Baris berisi lebih banyak sel daripada judul kolom."))
-                )
-            values = {}
-            for field in target.field_names():
-                position = index.get(field)
-                cell = cells[position] if position is not None and position < len(cells) else ""
-                problem = _cell_problem(cell)
-                if problem:
-                    problems.append((line, column_of[field], problem))
-                values[field] = cell.strip()
-            if problems:
-                errors += problems
+            row = _row_values(line, cells, columns, fields, index, column_of, errors)
+            if row is not None:
+                lines.append(line)
+                values.append(row)
+        for line, data in zip(lines, _clean_all(target, values), strict=True):
+            if isinstance(data, RowRefused | ServiceError):
+                field = data.field or ""
+                errors.append((line, column_of.get(field, ""), data.message))
                 continue
-            try:
-                data = target.clean(values)
-            except RowRefused as refused:
-                errors.append((line, column_of.get(refused.field, ""), refused.message))
+            key = str(data[key_field])
+            first = seen.setdefault(key, line)
+            if first != line:
+                errors.append((line, key_column, _("Kunci sumber sama dengan baris %d.") % first))
                 continue
-            except ServiceError as refused:
-                errors.append((line, column_of.get(refused.field or "", ""), refused.message))
-                continue
-            key = str(data[target.key_field])
-            if key in seen:
-                errors.append(
-                    (line, key_column, _("Kunci sumber sama dengan baris %d.") % seen[key])
-                )
-                continue
-            seen[key] = line
             good.append((line, key, data))
         if target.check and good:
             refused = target.check(actor=actor, rows=good)
@@ -503,12 +540,32 @@ def _progress(batch: ImportBatch, rows: int, **counts) -> None:
     """Progress for the page's polling: committed at once (the job runs outside a transaction)."""
     ImportBatch.objects.filter(pk=batch.pk).update(
         rows_done=Least(F("rows_done") + rows, F("total_rows")),
+        heartbeat_at=timezone.now(),
         **{name: F(name) + n for name, n in counts.items()},
     )
 
 
 def _file_failure(batch: ImportBatch, error: ServiceError, stored: int) -> None:
     _store_errors(batch, [(1, "", error.message)], stored)
+
+
+def _lock_key(batch_id) -> str:
+    return f"import-batch:{batch_id}"
+
+
+@contextmanager
+def working_on(batch_id):
+    """Held by the job working on a batch (a session advisory lock, released when the job
+    ends or its connection dies with its worker): the sweeper's test of a live worker."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [_lock_key(batch_id)])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [_lock_key(batch_id)]
+            )
 
 
 def _job_batch(batch_id, status: str) -> ImportBatch | None:
@@ -520,6 +577,11 @@ def _job_batch(batch_id, status: str) -> ImportBatch | None:
 
 
 def batch_check(batch_id) -> str | None:
+    with working_on(batch_id):
+        return _batch_check(batch_id)
+
+
+def _batch_check(batch_id) -> str | None:
     """The dry run (job ``import_check``): every row checked, every error kept; no target row
     is written. The checked rows are staged (COPY, the pipeline's own table) while no row has
     been refused, so the real run does not check them twice. Ends VALID or INVALID, audited
@@ -529,7 +591,8 @@ def batch_check(batch_id) -> str | None:
         return None
     actor = events.resolve_actor(batch.actor_ref)
     target = target_get(batch.target)
-    content = bytes(ImportFile.objects.values_list("content", flat=True).get(batch=batch))
+    content = ImportFile.objects.values_list("content", flat=True).filter(batch=batch).first()
+    content = bytes(content) if content is not None else b""
     ImportRowError.objects.filter(batch=batch).delete()
     ImportStagedRow.objects.filter(batch=batch).delete()
     stored = valid = invalid = rows = 0
@@ -566,22 +629,30 @@ def batch_check(batch_id) -> str | None:
 
 
 def _copy_staged(batch: ImportBatch, good: list) -> None:
-    sql = "COPY integrations_importstagedrow (batch_id, line, source_key, data, created) FROM STDIN"
+    sql = "COPY integrations_importstagedrow (batch_id, line, source_key, data) FROM STDIN"
     batch_id = str(batch.pk)
+    dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for line, key, data in good:
-            copy.write_row((batch_id, line, key, json.dumps(data, ensure_ascii=False), False))
+            copy.write_row((batch_id, line, key, dumps(data)))
 
 
 def _mark_created(batch_id):
+    """The target's created lines kept on the batch as one int4multirange (no UPDATE of the
+    staged rows: a million of them would be rewritten); answers how many lines."""
+
     def mark(lines_sql: str, params: tuple) -> int:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE integrations_importstagedrow SET created = true "  # noqa: S608
-                f"WHERE batch_id = %s AND line IN ({lines_sql})",
-                [batch_id, *params],
+                f"WITH made AS ({lines_sql}), "  # noqa: S608
+                "agg AS (SELECT coalesce(range_agg(int4range(line, line, '[]')), "
+                "'{}'::int4multirange)::text AS ranges, count(*) AS n "
+                "FROM made AS m(line)) "
+                "UPDATE integrations_importbatch SET created_lines = agg.ranges "
+                "FROM agg WHERE id = %s RETURNING agg.n",
+                [*params, batch_id],
             )
-            return cursor.rowcount
+            return cursor.fetchone()[0]
 
     return mark
 
@@ -606,6 +677,11 @@ def _fail(batch: ImportBatch, actor, *, failure: str, errors=(), step: str) -> s
 
 
 def batch_run(batch_id) -> str | None:
+    with working_on(batch_id):
+        return _batch_run(batch_id)
+
+
+def _batch_run(batch_id) -> str | None:
     """The real run (job ``import_run``): the rows the dry run checked and staged, written by
     the target in one transaction (its set-based checks against the database run again
     there: what changed since the dry run refuses the batch); any refusal leaves nothing."""
@@ -614,7 +690,9 @@ def batch_run(batch_id) -> str | None:
         return None
     actor = events.resolve_actor(batch.actor_ref)
     target = target_get(batch.target)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTING, rows_done=0)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.IMPORTING, rows_done=0, heartbeat_at=timezone.now()
+    )
     staged = ImportStagedRow.objects.filter(batch=batch).count()
     if staged != batch.valid_rows:  # staging lost (a crash of the unlogged table): check again
         return _fail(
@@ -678,6 +756,130 @@ def _column(batch: ImportBatch, field: str) -> str:
     return next((c for c, f in batch.mapping.items() if f == field), "")
 
 
+# --------------------------------------------------------------------------- the sweeper
+
+FINISHED = (ImportStatus.DONE, ImportStatus.FAILED)
+ABANDONED = (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID)
+RUNNING = (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.IMPORTING)
+
+
+def _worker_alive(batch_id) -> bool:
+    """Does a job hold the batch's lock (``working_on``)? Tried without waiting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [_lock_key(batch_id)]
+        )
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [_lock_key(batch_id)])
+    return False
+
+
+def _resume(batch: ImportBatch, actor) -> str:
+    """A running step whose worker died: started again (the dry run from the top, its errors
+    and staging cleared by the job; the real run from its staged rows — its one transaction
+    died with the worker, so nothing of it was written), or the batch failed after
+    ``INTEGRATIONS_IMPORT_MAX_RESUMES`` restarts."""
+    from amanah.integrations.tasks import import_check, import_run
+
+    if batch.resumed >= settings.INTEGRATIONS_IMPORT_MAX_RESUMES:
+        _fail(
+            batch, actor, step="worker_lost",
+            failure=_("Pekerja impor berhenti berulang kali; tidak ada yang ditulis. "
+                      "Atur pemetaan untuk menguji ulang."),
+        )  # fmt: skip
+        return "failed"
+    status = ImportStatus.CHECKING if batch.status == ImportStatus.CHECKING else ImportStatus.QUEUED
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=status, rows_done=0, heartbeat_at=timezone.now(), resumed=F("resumed") + 1
+        )
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT_RUN,
+            obj=batch,
+            meta={"step": "resumed", "was": batch.status, "resumed": batch.resumed + 1},
+        )
+        job = import_check if status == ImportStatus.CHECKING else import_run
+        job.defer(batch_id=str(batch.pk))
+    return "resumed"
+
+
+def _purge(batch: ImportBatch, actor) -> int:
+    """The batch's staged rows (in batches, each its own transaction) and file; counts,
+    errors and the audit stay. An abandoned batch (never run) ends FAILED: it cannot be
+    checked again without its file."""
+    removed = 0
+    step = settings.INTEGRATIONS_IMPORT_PURGE_BATCH
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM integrations_importstagedrow WHERE id IN (SELECT id FROM "
+                "integrations_importstagedrow WHERE batch_id = %s LIMIT %s)",
+                [str(batch.pk), step],
+            )
+            removed += cursor.rowcount
+            if cursor.rowcount < step:
+                break
+    with transaction.atomic():
+        ImportFile.objects.filter(batch=batch).delete()
+        changes = {"purged_at": timezone.now()}
+        if batch.status in ABANDONED:
+            changes |= {
+                "status": ImportStatus.FAILED,
+                "failure": _("Tidak dijalankan dalam masa simpan; berkasnya sudah dihapus."),
+            }
+        ImportBatch.objects.filter(pk=batch.pk).update(**changes)
+        audit.record(
+            actor=actor,
+            action=AuditAction.IMPORT_RUN,
+            obj=batch,
+            meta={"step": "purged", "staged_rows": removed, "was": batch.status},
+        )
+    return removed
+
+
+def sweep(*, now=None, limit: int = 50) -> dict:
+    """The periodic housekeeping of the batch import (job ``import_sweep``): running steps
+    whose worker died are resumed or failed (never left "running"), and finished or abandoned
+    batches past ``INTEGRATIONS_IMPORT_RETENTION_DAYS`` lose their file and staged rows.
+    Idempotent: a purged batch is skipped; a live worker's batch is left alone."""
+    from datetime import timedelta
+
+    from amanah.core.actors import SystemActor
+
+    now = now or timezone.now()
+    actor = SystemActor("system:import-sweeper")
+    counts = {"resumed": 0, "failed": 0, "purged": 0, "staged_rows": 0}
+    stale = now - timedelta(seconds=settings.INTEGRATIONS_IMPORT_STALE_SECONDS)
+    for batch_id in list(
+        ImportBatch.objects.filter(status__in=RUNNING, heartbeat_at__lt=stale)
+        .order_by("heartbeat_at")
+        .values_list("pk", flat=True)[:limit]
+    ):
+        if _worker_alive(batch_id):
+            continue
+        with transaction.atomic():
+            batch = (
+                ImportBatch.objects.select_for_update()
+                .filter(pk=batch_id, status__in=RUNNING, heartbeat_at__lt=stale)
+                .first()
+            )
+            if batch is None:
+                continue
+            counts[_resume(batch, actor)] += 1
+    cutoff = now - timedelta(days=settings.INTEGRATIONS_IMPORT_RETENTION_DAYS)
+    due = ImportBatch.objects.filter(purged_at__isnull=True).filter(
+        Q(status__in=FINISHED, finished_at__lt=cutoff)
+        | Q(status__in=FINISHED, finished_at__isnull=True, created_at__lt=cutoff)
+        | Q(status__in=ABANDONED, created_at__lt=cutoff)
+    )
+    for batch in due.order_by("created_at")[:limit]:
+        counts["staged_rows"] += _purge(batch, actor)
+        counts["purged"] += 1
+    return counts
+
+
 # --------------------------------------------------------------------------- downloads
 
 REPORT_KINDS = ("errors", "results")
@@ -709,11 +911,18 @@ def import_report(*, actor, batch_id, kind: str) -> tuple[str, list[str], Iterat
     else:
         created, unchanged = _("dibuat atau diubah"), _("sudah ada, tidak diubah")
         header = [_("Baris"), _("Kunci sumber"), _("Hasil")]
+        made = RawSQL(
+            "line <@ (SELECT nullif(b.created_lines, '')::int4multirange"
+            " FROM integrations_importbatch b WHERE b.id = batch_id)",
+            (),
+            output_field=BooleanField(),
+        )
         rows = (
             [line, key, created if made else unchanged]
             for line, key, made in ImportStagedRow.objects.filter(batch=batch)
+            .annotate(made=made)
             .order_by("line")
-            .values_list("line", "source_key", "created")
+            .values_list("line", "source_key", "made")
             .iterator(chunk_size=5000)
         )
     return f"impor-{batch.pk}-{kind}.csv", [str(h) for h in header], rows

@@ -345,6 +345,17 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(default=now)
     checked_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lines the real run created, as a PostgreSQL int4multirange in its text form
+    # ("{[2,1001),[1005,2001)}"): one value for a million lines, instead of a flag per
+    # staged row (an UPDATE of every row) — the results download reads it.
+    created_lines = models.TextField(blank=True, default="")
+    # Set by the job at each chunk it finishes: a running batch whose job stopped beating
+    # (its worker died) is noticed by the sweeper (``imports.sweep``).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper removed the file and the staged rows of a finished batch (retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
+    # How often the sweeper restarted a step whose worker died (it fails the batch after a few).
+    resumed = models.PositiveSmallIntegerField(default=0)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -406,16 +417,18 @@ class ImportRowError(models.Model):
 
 class ImportStagedRow(models.Model):
     """A checked row of a real run, staged (COPY) before the one transaction that writes the
-    batch: ``data`` is what the target's ``clean`` answered; ``created`` is set by the target
-    for the lines it created (the rest already existed: unchanged). Kept for the results
-    download."""
+    batch: ``data`` is what the target's ``clean`` answered. Which lines the target created
+    is kept on the batch (``created_lines``); the rest already existed (unchanged). Kept for
+    the results download until the sweeper purges the finished batch."""
 
     id = models.BigAutoField(primary_key=True)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    # no index of its own on batch: ``import_staged_line`` (batch, line) serves it
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     line = models.PositiveIntegerField()
     source_key = models.CharField(max_length=200)
     data = models.JSONField()
-    created = models.BooleanField(default=False)
 
     objects = scopes.ScopedQuerySet.as_manager()
 

@@ -68,3 +68,13 @@ def import_run(batch_id: str) -> str | None:
     from amanah.integrations.imports import batch_run
 
     return batch_run(batch_id)
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="integrations_import_sweep")
+@app.task(queue="housekeeping", queueing_lock="integrations_import_sweep")
+def import_sweep(timestamp: int) -> dict:
+    """Imports whose worker died are resumed or failed; finished ones past their retention
+    lose their file and staged rows (``imports.sweep``)."""
+    from amanah.integrations.imports import sweep
+
+    return sweep()

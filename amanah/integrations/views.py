@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from amanah.core import access
 from amanah.core.exports import csv_response
+from amanah.core.uploads import upload_limit
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.followup.policies import DESK_MONITOR
@@ -182,6 +183,7 @@ def import_list(request):
     return render(request, "integrations/import_list.html", {"batches": batches})
 
 
+@upload_limit("INTEGRATIONS_IMPORT_MAX_BYTES")  # the one route taking files this large
 @requires(IMPORT_RUN)
 def import_upload(request):
     form = ImportUploadForm(
@@ -224,7 +226,7 @@ def _mapping_form(batch, data=None):
 def import_detail(request, batch_id):
     batch = selectors.import_batch_get(actor=request.user, batch_id=batch_id)
     target = imports.target_get(batch.target)
-    editable = batch.status in imports.MAPPABLE
+    editable = batch.status in imports.MAPPABLE and not batch.purged_at
     return render(
         request,
         "integrations/import_detail.html",

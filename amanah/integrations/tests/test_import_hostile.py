@@ -329,3 +329,40 @@ def test_a_file_over_the_limit_is_refused_while_it_streams(browser, settings):
     assert response.status_code == 400
     assert "terlalu besar" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+# --------------------------------------------------------------------------- upload limit per route
+
+
+def test_only_the_import_route_takes_files_over_the_site_wide_limit(browser, settings):
+    """UPLOAD_MAX_BYTES stays small for every page; the import upload takes up to
+    INTEGRATIONS_IMPORT_MAX_BYTES (the file is kept whole while it streams)."""
+    settings.UPLOAD_MAX_BYTES = 4 * 1024
+    settings.INTEGRATIONS_IMPORT_MAX_BYTES = 1024 * 1024
+    content = to_csv([[f"C{n:04d}", *GOOD[1:3], "", "", ""] for n in range(1, 400)])
+    assert settings.UPLOAD_MAX_BYTES < len(content) < settings.INTEGRATIONS_IMPORT_MAX_BYTES
+    response = post_file(browser, content)
+    assert response.status_code == 303
+    assert ImportBatch.objects.get().total_rows == 399
+
+
+def test_a_body_over_its_routes_limit_gets_a_413_page_unread(browser, settings, monkeypatch):
+    from amanah.core import uploads
+
+    monkeypatch.setattr(uploads, "FORM_ALLOWANCE", 0)
+    settings.UPLOAD_MAX_BYTES = 4 * 1024
+    settings.INTEGRATIONS_IMPORT_MAX_BYTES = 64 * 1024
+    body = b"x" * (16 * 1024)  # over the site-wide limit, under the import's
+    elsewhere = browser.generic("POST", "/nasabah/", body, content_type="text/plain")
+    assert elsewhere.status_code == 413
+    assert "Berkas terlalu besar untuk halaman ini (maks. 4 KB)" in elsewhere.content.decode()
+    api = browser.generic("POST", "/api/v1/imports", body, content_type="application/json")
+    assert api.status_code == 413 and api.json()["code"] == "too_large"
+    imports_route = browser.generic(
+        "POST", reverse("integrations:import_upload"), body, content_type="text/plain"
+    )
+    assert imports_route.status_code != 413  # within the import route's own limit
+    over = browser.generic(
+        "POST", reverse("integrations:import_upload"), body * 8, content_type="text/plain"
+    )
+    assert over.status_code == 413 and "(maks. 64 KB)" in over.content.decode()

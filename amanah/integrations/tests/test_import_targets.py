@@ -139,3 +139,87 @@ def test_product_indicators_sync_changes_only_what_differs(system, customer):
     assert (again.created_rows, again.unchanged_rows) == (0, 1)
     unknown = import_text(system, "customers.products", PRODUCTS.replace("C0001", "C0404"))
     assert unknown.status == ImportStatus.INVALID
+
+
+RELATIONS = (
+    "CIF asal;CIF tujuan;Jenis relasi;Keterangan (mis. Suami, Pemilik)\n"
+    "C0001;C0002;Keluarga;Suami\n"
+    "C0002;C0001;FAMILY;Istri\n"
+    "c0001;C0003;grup usaha;\n"
+)
+
+
+@pytest.fixture
+def others(system, branch_a):
+    return [
+        customer_create(
+            actor=system,
+            data=CustomerInput(full_name=name, home_branch=branch_a, cif=cif),
+        )
+        for name, cif in (("Budi Santoso", "C0002"), ("PT Maju Jaya", "C0003"))
+    ]
+
+
+def test_relations_import_links_customers_once_with_event(system, customer, others):
+    from amanah.customers.models import CustomerRelation
+
+    seen = []
+    handler = events.EventHandler(
+        "customers.relations_imported", lambda *, actor, count: seen.append(count)
+    )
+    with registry.event_handlers.temporarily("customers.relations_imported:test", handler):
+        batch = import_text(system, "customers.relations", RELATIONS)
+    assert batch.status == ImportStatus.DONE, batch.failure
+    assert (batch.created_rows, batch.unchanged_rows) == (3, 0)
+    assert seen == [3]
+    husband = CustomerRelation.objects.get(from_customer=customer, to_customer=others[0])
+    assert (husband.relation_type, husband.label) == ("FAMILY", "Suami")
+    assert CustomerRelation.objects.get(to_customer=others[1]).relation_type == "GROUP"
+    again = import_text(system, "customers.relations", RELATIONS.replace("Suami", "Pasangan"))
+    assert (again.status, again.created_rows, again.unchanged_rows) == (ImportStatus.DONE, 0, 3)
+    assert CustomerRelation.objects.count() == 3  # idempotent by the pair and the type
+
+
+def test_relations_with_unknown_keys_are_reported_per_row(system, customer, others):
+    from amanah.customers.models import CustomerRelation
+
+    text = RELATIONS + (
+        "C0001;C9999;Keluarga;\n"  # line 5: unknown target
+        "C8888;C0002;Perusahaan;\n"  # line 6: unknown source
+        "C0001;C0001;Keluarga;\n"  # line 7: itself
+        "C0001;C0002;Sahabat;\n"  # line 8: unknown type
+        "C0001;C0002;KELUARGA;Suami\n"  # line 9: the same relation as line 2
+    )
+    batch = import_text(system, "customers.relations", text)
+    assert batch.status == ImportStatus.INVALID
+    errors = set(ImportRowError.objects.filter(batch=batch).values_list("line", "column"))
+    assert errors == {
+        (5, "CIF tujuan"),
+        (6, "CIF asal"),
+        (7, "CIF tujuan"),
+        (8, "Jenis relasi"),
+        (9, ""),
+    }
+    assert CustomerRelation.objects.count() == 0
+
+
+def test_relations_outside_the_actors_scope_are_refused(
+    system, customer, others, make_user, branch_b
+):
+    from amanah.core.roles import RoleKey as Role
+
+    outside = customer_create(
+        actor=system,
+        data=CustomerInput(full_name="Rina Lubis", home_branch=branch_b, cif="C0404"),
+    )
+    steward = make_user(Role.DATA_STEWARD, branches=[customer.home_branch])
+    batch = import_text(
+        steward,
+        "customers.relations",
+        "CIF asal;CIF tujuan;Jenis relasi\nC0001;C0002;Keluarga\nC0001;C0404;Keluarga\n",
+    )
+    assert batch.status == ImportStatus.INVALID
+    assert list(ImportRowError.objects.filter(batch=batch).values_list("line", "column")) == [
+        (3, "CIF tujuan")
+    ]
+    assert outside.relations_in.count() == 0
