@@ -169,6 +169,7 @@ INSTALLED_APPS = [
     "amanah.privacy",
     "amanah.fieldops",
     "amanah.payments",
+    "amanah.utility",
     "amanah.demo",
 ]
 
@@ -392,6 +393,15 @@ PAYMENT_POLL_CRON = os.environ.get("PAYMENT_POLL_CRON", "*/5 * * * *")
 PAYMENT_RECONCILE_CRON = os.environ.get("PAYMENT_RECONCILE_CRON", "0 2 * * *")  # 09:00 WIB
 PAYMENT_SETTLEMENT_DIR = os.environ.get("PAYMENT_SETTLEMENT_DIR", "")
 PAYMENT_BAD_SIGNATURES_PER_MINUTE = env_int("PAYMENT_BAD_SIGNATURES", 60)
+
+# Water utility (PDAM, issue 17). A SPAM's utilisation = active connections × the average
+# demand of one connection (l/s) ÷ its capacity; a connection that takes it over 100 % is
+# warned about, or refused when UTILITY_REFUSE_OVER_CAPACITY. A period's bill is due on
+# UTILITY_BILL_DUE_DAY of the following month; the billing run commits per slice of ids.
+UTILITY_DEMAND_LPS = os.environ.get("UTILITY_DEMAND_LPS", "0.01")
+UTILITY_REFUSE_OVER_CAPACITY = env_bool("UTILITY_REFUSE_OVER_CAPACITY", False)
+UTILITY_BILL_DUE_DAY = env_int("UTILITY_BILL_DUE_DAY", 20)
+UTILITY_BILLING_BATCH = env_int("UTILITY_BILLING_BATCH", 10_000)
 
 # Refused webhook signatures per caller address per minute before answering 429.
 MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)

@@ -35,6 +35,7 @@ urlpatterns = [
     path("documents/", include("amanah.documents.urls")),
     path("pengetahuan/", include("amanah.knowledge.urls")),
     path("jurnal/", include("amanah.ledger.urls")),
+    path("air/", include("amanah.utility.urls")),
     path("faq/", include("amanah.knowledge.urls_public")),
     path("integrasi/", include("amanah.integrations.urls")),
     path("webhooks/payments/", include("amanah.payments.urls_webhooks")),

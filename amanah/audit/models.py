@@ -161,6 +161,13 @@ class AuditAction(models.TextChoices):
     REQUEST_PAYMENT = "REQUEST_PAYMENT", _("Buat permintaan pembayaran gateway")
     APPLY_PAYMENT_STATUS = "APPLY_PAYMENT_STATUS", _("Terapkan status pembayaran dari gateway")
     RECONCILE_PAYMENTS = "RECONCILE_PAYMENTS", _("Rekonsiliasi file settlement gateway")
+    CHANGE_UTILITY_NETWORK = "CHANGE_UTILITY_NETWORK", _("Ubah wilayah layanan / SPAM")
+    CHANGE_TARIFF = "CHANGE_TARIFF", _("Ubah golongan / blok tarif air")
+    CREATE_CONNECTION = "CREATE_CONNECTION", _("Daftarkan sambungan pelanggan air")
+    CHANGE_CONNECTION_STATUS = "CHANGE_CONNECTION_STATUS", _("Ubah status sambungan pelanggan")
+    RECORD_METER_READINGS = "RECORD_METER_READINGS", _("Catat angka meter pelanggan")
+    RUN_BILLING = "RUN_BILLING", _("Jalankan penagihan rekening air")
+    APPLY_WATER_PAYMENT = "APPLY_WATER_PAYMENT", _("Catat pembayaran rekening air")
 
 
 class AuditLog(models.Model):

@@ -24,6 +24,7 @@ from amanah.knowledge import testing as knowledge_testing
 from amanah.ledger import testing as ledger_testing
 from amanah.payments import testing as payments_testing
 from amanah.privacy import testing as privacy_testing
+from amanah.utility import testing as utility_testing
 
 R = RoleKey
 
@@ -769,6 +770,7 @@ CASES = [
     *ledger_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,
     *payments_testing.VIEW_CASES,
+    *utility_testing.VIEW_CASES,
 ]
 
 

@@ -1,0 +1,383 @@
+"""The water utility (PDAM, issue 17): service areas and SPAM, pelanggan (connections),
+tariff groups and blocks, meter readings, monthly bills, payments applied to bills and the
+credit kept from overpayments.
+
+Money is whole rupiah (integers); volumes are whole m³ (what a meter shows); flows are l/s.
+Writes go through ``services`` / ``billing`` / ``accounts``; nothing here holds business
+logic. A connection belongs to a branch (the scope); its bills, readings and receipts are as
+visible as the connection. Areas, SPAM and tariffs are the utility's, not a branch's.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from amanah.core import scopes
+from amanah.utility.policies import BILLING_RUN, CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
+
+
+class Spam(models.Model):
+    """Sistem penyediaan air minum: a treatment plant and its network, with its design capacity
+    and its current production (l/s). The areas it serves point at it (``ServiceArea.spam``)."""
+
+    code = models.CharField(_("kode"), max_length=20, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    capacity_lps = models.DecimalField(_("kapasitas (l/detik)"), max_digits=9, decimal_places=2)
+    production_lps = models.DecimalField(
+        _("produksi (l/detik)"), max_digits=9, decimal_places=2, default=0
+    )
+    active = models.BooleanField(_("aktif"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity_lps__gt=0), name="utility_spam_capacity"),
+            models.CheckConstraint(
+                condition=Q(production_lps__gte=0), name="utility_spam_production"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ServiceArea(models.Model):
+    """A service area (wilayah pelayanan): a centre and radius, and optionally an outline
+    (``polygon``: a list of ``[lat, lon]`` points) for the map."""
+
+    code = models.CharField(_("kode"), max_length=20, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    centre_lat = models.DecimalField(_("lintang pusat"), max_digits=9, decimal_places=6)
+    centre_lon = models.DecimalField(_("bujur pusat"), max_digits=9, decimal_places=6)
+    radius_m = models.PositiveIntegerField(_("radius (m)"))
+    polygon = models.JSONField(_("batas wilayah"), default=list, blank=True)
+    spam = models.ForeignKey(
+        Spam,
+        verbose_name=_("SPAM"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="areas",
+    )
+    active = models.BooleanField(_("aktif"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(centre_lat__gte=-90, centre_lat__lte=90)
+                & Q(centre_lon__gte=-180, centre_lon__lte=180),
+                name="utility_area_centre_on_earth",
+            ),
+            models.CheckConstraint(condition=Q(radius_m__gt=0), name="utility_area_radius"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class TariffGroup(models.Model):
+    """A tariff group (golongan tarif: R1, R2, N1, S1 …) with its monthly fixed charge
+    (abonemen) and its blocks."""
+
+    code = models.CharField(_("kode"), max_length=10, unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    fixed_charge = models.BigIntegerField(_("abonemen (Rp/bulan)"), default=0)
+    active = models.BooleanField(_("aktif"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fixed_charge__gte=0), name="utility_tariff_fixed_charge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class TariffBlock(models.Model):
+    """One block of a group: usage from ``from_m3`` up to ``to_m3`` (exclusive; None = no
+    upper end) at ``price`` rupiah per m³. A group's blocks start at 0, follow each other
+    without gap or overlap and end open-ended (``services.tariff_blocks_set``)."""
+
+    group = models.ForeignKey(TariffGroup, on_delete=models.CASCADE, related_name="blocks")
+    from_m3 = models.PositiveIntegerField(_("dari (m³)"))
+    to_m3 = models.PositiveIntegerField(_("sampai (m³)"), null=True, blank=True)
+    price = models.BigIntegerField(_("harga per m³ (Rp)"))
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "from_m3"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "from_m3"], name="utility_block_start"),
+            models.CheckConstraint(
+                condition=Q(to_m3__isnull=True) | Q(to_m3__gt=F("from_m3")),
+                name="utility_block_not_empty",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="utility_block_price"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_m3}-{self.to_m3 or '∞'} @ {self.price}"
+
+
+class ConnectionStatus(models.TextChoices):
+    APPLIED = "APPLIED", _("Pengajuan")
+    ACTIVE = "ACTIVE", _("Aktif")
+    SUSPENDED = "SUSPENDED", _("Disegel / ditangguhkan")
+    CLOSED = "CLOSED", _("Ditutup")
+
+
+class Connection(models.Model):
+    """A pelanggan: one water connection (no. sambungan) of one person (a customer of the
+    customers app). ``address_incomplete`` is kept by the services (RT/RW or house number
+    missing). ``credit`` is what was paid beyond the bills (kelebihan bayar), whole rupiah."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.PROTECT, related_name="water_connection"
+    )
+    number = models.CharField(_("no. sambungan"), max_length=20, unique=True)
+    tariff_group = models.ForeignKey(
+        TariffGroup, verbose_name=_("golongan tarif"), on_delete=models.PROTECT, related_name="+"
+    )
+    meter_number = models.CharField(_("no. meter"), max_length=30, blank=True)
+    street = models.CharField(_("jalan"), max_length=200)
+    house_number = models.CharField(_("no. rumah"), max_length=20, blank=True)
+    rt = models.CharField(_("RT"), max_length=3, blank=True)
+    rw = models.CharField(_("RW"), max_length=3, blank=True)
+    village = models.CharField(_("kelurahan/desa"), max_length=100, blank=True)
+    district = models.CharField(_("kecamatan"), max_length=100, blank=True)
+    lat = models.DecimalField(_("lintang"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lon = models.DecimalField(_("bujur"), max_digits=9, decimal_places=6, null=True, blank=True)
+    area = models.ForeignKey(
+        ServiceArea,
+        verbose_name=_("wilayah layanan"),
+        on_delete=models.PROTECT,
+        related_name="connections",
+    )
+    branch = models.ForeignKey("iam.Branch", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ConnectionStatus.choices,
+        default=ConnectionStatus.APPLIED,
+    )
+    address_incomplete = models.BooleanField(_("alamat belum lengkap"), default=False)
+    credit = models.BigIntegerField(_("saldo kelebihan bayar"), default=0)
+    activated_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        indexes = [
+            models.Index(fields=["branch", "number"], name="utility_conn_branch"),
+            models.Index(fields=["area", "status"], name="utility_conn_area_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit__gte=0), name="utility_conn_credit"),
+            models.CheckConstraint(
+                condition=Q(status__in=ConnectionStatus.values), name="utility_conn_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class MeterReading(models.Model):
+    """The meter's reading (m³) at the end of a period (``period``: first day of the month).
+    ``replacement``: a new meter was fitted, so the reading starts again from 0."""
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="readings")
+    period = models.DateField(_("periode"))
+    reading = models.PositiveIntegerField(_("angka meter (m³)"))
+    replacement = models.BooleanField(_("ganti meter"), default=False)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["connection", "-period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "period"], name="utility_reading_one_per_period"
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="utility_reading_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}: {self.reading}"
+
+
+class BillStatus(models.TextChoices):
+    OPEN = "OPEN", _("Belum lunas")
+    PAID = "PAID", _("Lunas")
+
+
+class Bill(models.Model):
+    """A monthly water bill (rekening air) of one connection for one period, written by the
+    billing run (``billing.py``), one per connection and period. ``paid`` grows as payments
+    are applied, oldest bill first."""
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="bills")
+    period = models.DateField(_("periode"))
+    previous_reading = models.PositiveIntegerField(_("angka meter lalu"))
+    reading = models.PositiveIntegerField(_("angka meter kini"))
+    usage_m3 = models.PositiveIntegerField(_("pemakaian (m³)"))
+    water_amount = models.BigIntegerField(_("harga air"))
+    fixed_charge = models.BigIntegerField(_("abonemen"))
+    total = models.BigIntegerField(_("jumlah tagihan"))
+    paid = models.BigIntegerField(_("dibayar"), default=0)
+    status = models.CharField(max_length=4, choices=BillStatus.choices, default=BillStatus.OPEN)
+    issued_on = models.DateField(_("tanggal terbit"))
+    due_on = models.DateField(_("jatuh tempo"))
+    run = models.ForeignKey(
+        "BillingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+    )
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["connection", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "period"], name="utility_bill_one"),
+            models.CheckConstraint(
+                condition=Q(total=F("water_amount") + F("fixed_charge")), name="utility_bill_sum"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid__gte=0, paid__lte=F("total")), name="utility_bill_paid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["connection", "period"],
+                condition=Q(status="OPEN"),
+                name="utility_bill_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"RA-{self.period:%Y%m}-{self.connection_id:08d}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.total - self.paid
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "RUNNING", _("Berjalan")
+    DONE = "DONE", _("Selesai")
+    FAILED = "FAILED", _("Gagal")
+
+
+class BillingRun(models.Model):
+    """One run of the monthly billing for a period (a period may be run again: it creates
+    only the bills still missing)."""
+
+    period = models.DateField(_("periode"))
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    bills_created = models.PositiveIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    skipped_no_reading = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    failure = models.CharField(max_length=300, blank=True)
+    actor_ref = models.JSONField(default=dict)  # the run acts for whoever started it
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.status}"
+
+
+class Receipt(models.Model):
+    """A payment received for a connection (a gateway payment, a cashier's receipt), applied
+    to its open bills oldest first; ``to_credit`` is what was left over (kept as credit)."""
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="receipts")
+    reference = models.CharField(_("referensi"), max_length=80, unique=True)
+    amount = models.BigIntegerField(_("jumlah"))
+    credit_used = models.BigIntegerField(default=0)
+    to_credit = models.BigIntegerField(default=0)
+    paid_on = models.DateField(_("tanggal bayar"))
+    source = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, credit_used__gte=0, to_credit__gte=0),
+                name="utility_receipt_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Allocation(models.Model):
+    """The part of a receipt (and of credit) that paid one bill."""
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="allocations")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.BigIntegerField()
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="utility_allocation_amount")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id}: {self.amount}"
+
+
+# The network and the tariffs are the utility's: whoever may read them reads all of them.
+scopes.register(Spam, view=NETWORK_VIEW)
+scopes.register(ServiceArea, view=NETWORK_VIEW)
+scopes.register(TariffGroup, view=TARIFF_VIEW)
+scopes.register(TariffBlock, via="group")
+scopes.register(BillingRun, view=BILLING_RUN)
+# A pelanggan belongs to its branch; its readings, bills and receipts are as visible as it.
+scopes.register(Connection, view=CONNECTION_VIEW, branch="branch")
+scopes.register(MeterReading, via="connection")
+scopes.register(Bill, via="connection")
+scopes.register(Receipt, via="connection")
+scopes.register(Allocation, via="receipt")

@@ -1,0 +1,166 @@
+"""Factories for utility tests (through the services) and the rows of the project-wide view
+permission table (amanah/core/tests/test_view_permissions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from amanah.core.actors import SystemActor
+from amanah.core.testing import ViewCase
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.utility import services
+from amanah.utility.models import Connection, ServiceArea, TariffGroup
+from amanah.utility.policies import (
+    BILLING_RUN,
+    CONNECTION_MANAGE,
+    CONNECTION_VIEW,
+    NETWORK_MANAGE,
+    NETWORK_VIEW,
+    PAYMENT_APPLY,
+    TARIFF_MANAGE,
+    TARIFF_VIEW,
+)
+
+SYSTEM = SystemActor("system:test")
+# R1: 0–10 m³ at 2,500; 10–20 at 3,500; above 20 at 5,000; abonemen 10,000.
+R1_BLOCKS = [(0, 10, 2_500), (10, 20, 3_500), (20, None, 5_000)]
+_numbers = itertools.count(1)
+
+
+def tariff(code: str = "R1", blocks=None, fixed_charge: int = 10_000) -> TariffGroup:
+    return services.tariff_group_save(
+        actor=SYSTEM,
+        code=code,
+        name=f"Rumah tangga {code}",
+        fixed_charge=fixed_charge,
+        blocks=R1_BLOCKS if blocks is None else blocks,
+    )
+
+
+def spam(code: str = "SPAM1", capacity="100", production="80"):
+    return services.spam_save(
+        actor=SYSTEM,
+        code=code,
+        name=f"SPAM {code}",
+        capacity_lps=capacity,
+        production_lps=production,
+    )
+
+
+def area(code: str = "W1", spam_code: str = "SPAM1", **extra) -> ServiceArea:
+    return services.area_save(
+        actor=SYSTEM,
+        code=code,
+        name=f"Wilayah {code}",
+        centre_lat=extra.pop("centre_lat", "3.595000"),
+        centre_lon=extra.pop("centre_lon", "98.672000"),
+        radius_m=extra.pop("radius_m", 3_000),
+        spam_code=spam_code,
+        **extra,
+    )
+
+
+def network() -> None:
+    """R1, SPAM1 and W1 (served by SPAM1), when not there yet."""
+    if not TariffGroup.objects.filter(code="R1").exists():
+        tariff()
+    if not ServiceArea.objects.filter(code="W1").exists():
+        spam()
+        area()
+
+
+def connection(
+    branch,
+    *,
+    active: bool = True,
+    number: str | None = None,
+    actor=SYSTEM,
+    **fields,
+) -> Connection:
+    """A person in ``branch`` and their connection (W1, R1), ACTIVE unless told."""
+    network()
+    customer = customer_create(
+        actor=SYSTEM, data=CustomerInput(full_name="Siti Pelanggan", home_branch=branch)
+    )
+    data = {
+        "customer_id": customer.pk,
+        "number": number or f"01-{next(_numbers):06d}",
+        "tariff_code": "R1",
+        "area_code": "W1",
+        "street": "Jl. Sisingamangaraja",
+        "house_number": "12",
+        "rt": "3",
+        "rw": "5",
+        "lat": "3.596000",
+        "lon": "98.673000",
+        **fields,
+    }
+    made = services.connection_create(actor=actor, data=services.ConnectionInput(**data))
+    if active:
+        services.connection_status_set(
+            actor=actor, connection_id=made.connection.pk, status="ACTIVE"
+        )
+        made.connection.refresh_from_db()
+    return made.connection
+
+
+def read(conn: Connection, period: dt.date, reading: int, *, replacement: bool = False) -> None:
+    services.readings_record(
+        actor=SYSTEM,
+        rows=[services.ReadingRow(conn.pk, period, reading, replacement)],
+    )
+
+
+def _utility(w: dict) -> dict:
+    if "utility" not in w:
+        w["utility"] = {
+            "conn_a": connection(w["branch_a"]),
+            "conn_b": connection(w["branch_b"]),
+        }
+    return w["utility"]
+
+
+VIEW_CASES = [
+    ViewCase("utility:connections", CONNECTION_VIEW),
+    ViewCase(
+        "utility:connection",
+        CONNECTION_VIEW,
+        kwargs=lambda w: {"connection_id": _utility(w)["conn_a"].pk},
+        out_of_scope=lambda w: {"connection_id": _utility(w)["conn_b"].pk},
+    ),
+    ViewCase("utility:connection_new", CONNECTION_MANAGE),
+    ViewCase(
+        "utility:connection_status",
+        CONNECTION_MANAGE,
+        method="post",
+        kwargs=lambda w: {"connection_id": _utility(w)["conn_a"].pk},
+        out_of_scope=lambda w: {"connection_id": _utility(w)["conn_b"].pk},
+        data=lambda w: {"status": "SUSPENDED", "reason": "tunggakan"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "utility:payment_record",
+        PAYMENT_APPLY,
+        method="post",
+        kwargs=lambda w: {"connection_id": _utility(w)["conn_a"].pk},
+        out_of_scope=lambda w: {"connection_id": _utility(w)["conn_b"].pk},
+        data=lambda w: {"amount": "50000", "reference": "KW-0001"},
+        ok_status=(303,),
+    ),
+    ViewCase("utility:network", NETWORK_VIEW),
+    ViewCase("utility:area_new", NETWORK_MANAGE),
+    ViewCase(
+        "utility:area_edit",
+        NETWORK_MANAGE,
+        kwargs=lambda w: {"code": _utility(w)["conn_a"].area.code},
+    ),
+    ViewCase("utility:spam_new", NETWORK_MANAGE),
+    ViewCase(
+        "utility:spam_edit", NETWORK_MANAGE, kwargs=lambda w: (network(), {"code": "SPAM1"})[1]
+    ),
+    ViewCase("utility:tariffs", TARIFF_VIEW),
+    ViewCase("utility:tariff_new", TARIFF_MANAGE),
+    ViewCase("utility:tariff_edit", TARIFF_MANAGE, kwargs=lambda w: (network(), {"code": "R1"})[1]),
+    ViewCase("utility:billing", BILLING_RUN),
+]

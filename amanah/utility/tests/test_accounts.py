@@ -1,0 +1,170 @@
+"""Payments applied to bills: oldest first, partial, overpayment kept as credit, the journal
+entry balanced; gateway settlements; arrears ageing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amanah.core.errors import NotFound, ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.ledger.models import JournalLine
+from amanah.utility import accounts, billing, selectors, testing
+from amanah.utility.models import Bill, Connection
+
+PERIODS = [dt.date(2025, m, 1) for m in (9, 10, 11, 12)]
+
+
+def _bills(conn, readings=(0, 10, 20, 30, 40)):
+    """Bills for Sep–Dec 2025, 35,000 each (10 m³ + abonemen)."""
+    testing.read(conn, dt.date(2025, 8, 1), readings[0])
+    for period, reading in zip(PERIODS, readings[1:], strict=True):
+        testing.read(conn, period, reading)
+        billing.billing_run(actor=testing.SYSTEM, period=period)
+    return list(Bill.objects.filter(connection=conn).order_by("period"))
+
+
+def _balanced():
+    lines = JournalLine.objects.all()
+    return sum(lines.values_list("debit", flat=True)) == sum(lines.values_list("credit", flat=True))
+
+
+def test_oldest_first_partial_and_overpayment(db, branch_a):
+    conn = testing.connection(branch_a)
+    bills = _bills(conn)
+    assert [b.total for b in bills] == [35_000] * 4
+    done = accounts.payment_apply(
+        actor=testing.SYSTEM, connection_id=conn.pk, amount=50_000, reference="KW-1"
+    )
+    assert done.allocations == [(bills[0].pk, 35_000), (bills[1].pk, 15_000)]
+    paid = dict(Bill.objects.filter(connection=conn).values_list("period", "paid"))
+    assert paid == {PERIODS[0]: 35_000, PERIODS[1]: 15_000, PERIODS[2]: 0, PERIODS[3]: 0}
+    accounts.payment_apply(
+        actor=testing.SYSTEM, connection_id=conn.pk, amount=100_000, reference="KW-2"
+    )
+    conn.refresh_from_db()
+    assert conn.credit == 150_000 - 140_000
+    assert not Bill.objects.filter(connection=conn, status="OPEN").exists()
+    credit_lines = JournalLine.objects.filter(account__code="2131")
+    assert sum(credit_lines.values_list("credit", flat=True)) == 10_000
+    assert _balanced()
+
+
+def test_same_reference_is_a_replay_and_another_amount_is_refused(db, branch_a):
+    conn = testing.connection(branch_a)
+    _bills(conn)
+    first = accounts.payment_apply(
+        actor=testing.SYSTEM, connection_id=conn.pk, amount=1_000, reference="KW-9"
+    )
+    again = accounts.payment_apply(
+        actor=testing.SYSTEM, connection_id=conn.pk, amount=1_000, reference="KW-9"
+    )
+    assert again.replay and again.receipt.pk == first.receipt.pk
+    with pytest.raises(ServiceError) as refused:
+        accounts.payment_apply(
+            actor=testing.SYSTEM, connection_id=conn.pk, amount=2_000, reference="KW-9"
+        )
+    assert refused.value.code == "reference_taken"
+    for amount in (-1, 1.5, True, "100"):
+        with pytest.raises(ServiceError):
+            accounts.payment_apply(
+                actor=testing.SYSTEM, connection_id=conn.pk, amount=amount, reference="KW-X"
+            )
+
+
+def test_cashier_of_another_branch_gets_not_found(db, branch_a, branch_b, make_user):
+    theirs = testing.connection(branch_b)
+    cashier = make_user(R.SUPERVISOR, branches=[branch_a])
+    with pytest.raises(NotFound):
+        accounts.payment_apply(actor=cashier, connection_id=theirs.pk, amount=1, reference="X")
+
+
+def test_gateway_settlement_applies_to_the_connection(db, branch_a):
+    conn = testing.connection(branch_a)
+    bills = _bills(conn)
+    payment = SimpleNamespace(
+        payable_type="utility.bill",
+        payable_key=str(bills[2].pk),
+        paid_amount=40_000,
+        amount=40_000,
+        order_id="ORD-1",
+        provider="MIDTRANS",
+        settled_at=timezone.now(),
+    )
+    accounts.payment_settled(actor=testing.SYSTEM, payment=payment)
+    accounts.payment_settled(actor=testing.SYSTEM, payment=payment)  # a replay
+    paid = list(
+        Bill.objects.filter(connection=conn).order_by("period").values_list("paid", flat=True)
+    )
+    assert paid == [35_000, 5_000, 0, 0]  # oldest first, whichever bill was named
+    gateway = JournalLine.objects.filter(account__code="1103")
+    assert list(gateway.values_list("debit", flat=True)) == [40_000]
+    other = SimpleNamespace(**{**payment.__dict__, "payable_type": "tests.bill", "order_id": "O2"})
+    accounts.payment_settled(actor=testing.SYSTEM, payment=other)  # not ours: nothing
+    assert gateway.count() == 1
+
+
+def test_arrears_ageing_buckets(db, branch_a, branch_b, make_user):
+    conn = testing.connection(branch_a)
+    _bills(conn)  # due 20 Oct, 20 Nov, 20 Dec 2025, 20 Jan 2026
+    accounts.payment_apply(
+        actor=testing.SYSTEM, connection_id=conn.pk, amount=5_000, reference="KW-A"
+    )
+    ageing = selectors.arrears_ageing(
+        testing.SYSTEM, connection_ids=[conn.pk], as_of=dt.date(2026, 1, 25)
+    )[conn.pk]
+    # 20 Oct → 97 days; 20 Nov → 66; 20 Dec → 36; 20 Jan → 5
+    assert (ageing.d90_plus, ageing.d61_90, ageing.d31_60, ageing.d0_30) == (
+        30_000,
+        35_000,
+        35_000,
+        35_000,
+    )
+    assert ageing.not_due == 0 and ageing.oldest_due == dt.date(2025, 10, 20)
+    early = selectors.arrears_ageing(testing.SYSTEM, as_of=dt.date(2025, 10, 1))
+    assert early == {}  # nothing overdue yet (min_overdue)
+    outsider = make_user(R.AGENT, branches=[branch_b])
+    assert selectors.arrears_ageing(outsider, as_of=dt.date(2026, 1, 25)) == {}
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.lists(st.integers(1, 80_000), min_size=1, max_size=5))
+def test_any_payments_keep_books_and_bills_consistent(django_db_blocker, amounts):
+    """Random payments: bills never over-paid, paid + credit = what came in, journal balanced."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                from amanah.iam import services as iam
+                from amanah.iam.models import TimeZoneChoice
+
+                branch = iam.branch_save(
+                    actor=testing.SYSTEM, code="HX", name="Uji", timezone_name=TimeZoneChoice.WIB
+                )
+                conn = testing.connection(branch)
+                _bills(conn)
+                for n, amount in enumerate(amounts):
+                    accounts.payment_apply(
+                        actor=testing.SYSTEM,
+                        connection_id=conn.pk,
+                        amount=amount,
+                        reference=f"H{n}",
+                    )
+                conn = Connection.objects.get(pk=conn.pk)
+                paid = sum(Bill.objects.filter(connection=conn).values_list("paid", flat=True))
+                assert paid + conn.credit == sum(amounts)
+                assert all(b.paid <= b.total for b in Bill.objects.filter(connection=conn))
+                assert _balanced()
+                raise _Rollback
+        except _Rollback:
+            pass
+
+
+class _Rollback(Exception):
+    pass
