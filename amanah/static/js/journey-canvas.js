@@ -43,10 +43,11 @@
 
   // ------------------------------------------------------------------ helpers
 
+  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
   function esc(text) {
-    const div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
+    // For text and attribute values alike (a key typed in the form is not validated yet).
+    return (text == null ? "" : String(text)).replace(/[&<>"']/g, (c) => ENTITIES[c]);
   }
 
   function say(text, isError) {
