@@ -161,6 +161,21 @@ class AuditAction(models.TextChoices):
     REQUEST_PAYMENT = "REQUEST_PAYMENT", _("Buat permintaan pembayaran gateway")
     APPLY_PAYMENT_STATUS = "APPLY_PAYMENT_STATUS", _("Terapkan status pembayaran dari gateway")
     RECONCILE_PAYMENTS = "RECONCILE_PAYMENTS", _("Rekonsiliasi file settlement gateway")
+    GENERATE_WORK_ORDERS = "GENERATE_WORK_ORDERS", _("Bangkitkan work order dari tunggakan")
+    ASSIGN_WORK_ORDERS = "ASSIGN_WORK_ORDERS", _("Tugaskan work order ke petugas (massal)")
+    CREATE_WORK_ORDER = "CREATE_WORK_ORDER", _("Buat work order kunjungan")
+    REASSIGN_WORK_ORDER = "REASSIGN_WORK_ORDER", _("Alihkan work order ke petugas lain")
+    MOVE_WORK_ORDER = "MOVE_WORK_ORDER", _("Ubah status work order")
+    VISIT_CONFLICT = "VISIT_CONFLICT", _("Simpan hasil kunjungan sebagai konflik")
+    SETTLE_VISIT_CONFLICT = "SETTLE_VISIT_CONFLICT", _("Selesaikan konflik hasil kunjungan")
+    ACCEPT_COORDINATE_CORRECTION = (
+        "ACCEPT_COORDINATE_CORRECTION",
+        _("Terima koreksi koordinat pelanggan"),
+    )
+    REJECT_COORDINATE_CORRECTION = (
+        "REJECT_COORDINATE_CORRECTION",
+        _("Tolak koreksi koordinat pelanggan"),
+    )
 
 
 class AuditLog(models.Model):
