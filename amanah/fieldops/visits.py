@@ -91,7 +91,7 @@ def _amount(value, field: str, *, required: bool) -> Decimal | None:
 
 def _clean(data: VisitInput, now: datetime) -> dict:
     key = data.idempotency_key if isinstance(data.idempotency_key, str) else ""
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise ServiceError(
             "idempotency_key_invalid",
             _("Kunci idempotensi tidak valid (8–80 huruf, angka, - _ . :)."),
@@ -208,7 +208,8 @@ def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> Vis
         raise ServiceError("agent_required", _("Hasil kunjungan dicatat oleh petugas."))
     now = now or timezone.now()
     key = data.idempotency_key if isinstance(data.idempotency_key, str) else ""
-    earlier = VisitResult.objects.filter(idempotency_key=key).first() if key else None
+    valid_key = KEY_PATTERN.fullmatch(key) is not None  # checked before it reaches a query
+    earlier = VisitResult.objects.filter(idempotency_key=key).first() if valid_key else None
     if earlier is not None:
         if earlier.agent_id != actor.pk:
             raise ServiceError(
