@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.scopes import grants_of
@@ -35,6 +36,8 @@ WORK_ORDERS_ASSIGNED = "fieldops.work_orders_assigned"  # (actor, assigned)
 WORKFLOW = "fieldops.work_order"
 MAX_DAYS = 36_500
 MAX_AMOUNT = Decimal("1e15")
+# The daily job's actor: generates and assigns in every branch, nothing else.
+GENERATOR = SystemActor("system:fieldops-generator")
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,15 @@ def test_next_work_order_starts_from_an_accepted_correction(
     assert generate.work_orders_generate(actor=system, source=SOURCE, rule=RULE) == 1
     fresh = WorkOrder.objects.exclude(pk=wo.pk).get()
     assert (fresh.latitude, fresh.longitude, fresh.location_source) == (3.2, 98.2, "FIELD")
+
+
+def test_the_daily_job_generates_and_assigns_once(settings, branch_a, agent_a1):
+    from amanah.fieldops.tasks import generate_job
+
+    arrears(customer_in(branch_a), 45, 2_000_000)
+    settings.FIELDOPS_RULE = {"min_days": 0, "min_amount": "0", "segment": ""}
+    assert generate_job(timestamp=0) == {"skipped": "rule off"}
+    settings.FIELDOPS_RULE = {"min_days": 30, "min_amount": "1000000", "segment": ""}
+    assert generate_job(timestamp=0) == {"created": {SOURCE: 1}, "assigned": 1}
+    assert generate_job(timestamp=0) == {"created": {SOURCE: 0}, "assigned": 0}
+    assert WorkOrder.objects.get().agent_id == agent_a1.pk
