@@ -17,7 +17,7 @@ Measured, in-process (the services called directly, as the job calls them):
              the field-confirmed location joined, address quality in SQL, the partial unique
              index against duplicates; audit row and event;
   again      the same call a second time: nothing is made (idempotency), the cost of the check;
-  by hand    ``services.work_order_create`` per customer on a sample of 1,000 other customers
+  by hand    ``services.work_order_create`` per customer on a sample of 200 other customers
              (scope, billing row from the source, validation, audit, event — the naive way),
              extrapolated to the same number of work orders.
 Work orders of earlier runs are removed first (fieldops tables only).
@@ -44,7 +44,23 @@ from bench.search_bench import (
 )
 
 TARGET_SECONDS = 30
-SAMPLE = 1_000
+# What the recorded run (docs/benchmarks.md) says, kept with the section it explains.
+NOTES = """
+The run used the machine's shared PostgreSQL server (`DATABASE_URL` pointing at it,
+`AMANAH_BENCH_DB=workorders19_bench`; shared_buffers 128 MB, not the bench's tuned embedded
+server) while other engineers' test suites ran on the same 2 cores, so the target is met with
+no margin. Where the time goes (EXPLAIN ANALYZE of the statement, rolled back): about 20 s in
+the statement — the source's latest row per account and its sum per customer (sort + group
+of 300,000 rows in memory, `work_mem` raised to 128 MB for the transaction), the anti-join
+against open work orders, 300,000 rows into five indexes — and the rest at commit, where
+PostgreSQL checks the deferred foreign keys (customer, branch) row by row. Earlier in the same
+session the first version took 47.5 s: three more indexes (Django's default on every foreign
+key; `branch` and `agent` are covered by the (branch, status) and (agent, status) indexes)
+and sorts spilling to disk with the default 4 MB. Next steps if the data grows: the source as
+a materialised per-customer summary refreshed by the import, and the insert split by branch
+into parallel jobs (branches are independent; the partial unique index keeps them exact).
+"""
+SAMPLE = 200
 SEED = 0.19
 
 CUSTOMERS_SQL = """

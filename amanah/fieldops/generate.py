@@ -126,6 +126,8 @@ def work_orders_generate(*, actor, source: str, rule: Rule) -> int:
         *branch_params,
     ]
     with connection.cursor() as cursor:
+        # the source groups and sorts a few hundred thousand rows: in memory, not on disk
+        cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(sql, params)
         created = max(cursor.rowcount, 0)
     audit.record(

@@ -237,6 +237,7 @@ SELECT l.customer_id,
 FROM (
     SELECT DISTINCT ON (account_no) *
     FROM fieldops_loanarrears
+    {where}
     ORDER BY account_no, as_of DESC
 ) l
 JOIN customers_customer c ON c.id = l.customer_id
@@ -245,6 +246,8 @@ GROUP BY l.customer_id, c.home_branch_id, c.segment_code
 """
 
 
-def loan_arrears_select() -> tuple[str, list]:
+def loan_arrears_select(customer_id=None) -> tuple[str, list]:
     """The bank's arrears source (``fieldops.loan_arrears``): see the module's docstring."""
-    return SOURCE_SQL, []
+    if customer_id is None:
+        return SOURCE_SQL.format(where=""), []
+    return SOURCE_SQL.format(where="WHERE customer_id = %s"), [customer_id]

@@ -78,9 +78,18 @@ class WorkOrder(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="work_orders"
     )
-    branch = models.ForeignKey("iam.Branch", on_delete=models.PROTECT, related_name="+")
+    # branch and agent are indexed by (branch, status) and (agent, status) below: fewer
+    # indexes to maintain when 300,000 work orders are made in one statement.
+    branch = models.ForeignKey(
+        "iam.Branch", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     agent = models.ForeignKey(
-        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders"
+        "iam.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        db_index=False,
     )
     status = models.CharField(max_length=12, choices=WoStatus.choices, default=WoStatus.NEW)
     origin = models.CharField(max_length=8, choices=WoOrigin.choices, default=WoOrigin.RULE)
@@ -103,7 +112,12 @@ class WorkOrder(models.Model):
     last_outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
-        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "iam.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # who made a work order by hand is shown, never searched
     )
     created_at = models.DateTimeField(default=now)
     assigned_at = models.DateTimeField(null=True, blank=True)

@@ -57,7 +57,7 @@ def in_indonesia(latitude, longitude) -> bool:
 def _billing_of(customer_id) -> dict | None:
     """The customer's row in the first declared arrears source that has one, or None."""
     for key, source in arrears_sources.items():
-        sql, params = source.select()
+        sql, params = source.select(customer_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(COLUMNS)} FROM ({sql}) s WHERE s.customer_id = %s",  # noqa: S608

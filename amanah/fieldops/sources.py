@@ -5,8 +5,10 @@ An app that knows who is in arrears declares a source in its ``contract.py``::
     from amanah.fieldops.contract import ArrearsSource, arrears_sources
     arrears_sources.register("utility.bills", ArrearsSource(label=..., select=...))
 
-``select()`` answers ``(sql, params)``: a SELECT with exactly the columns of ``COLUMNS`` —
-one row per customer in arrears, the best location the source knows. Work-order generation
+``select(customer_id=None)`` answers ``(sql, params)``: a SELECT with exactly the columns of
+``COLUMNS`` — one row per customer in arrears, the best location the source knows; given a
+``customer_id``, that customer's row alone (a work order made by hand reads one row, and a
+filter outside a grouped subquery would not reach its index). Work-order generation
 wraps it in one ``INSERT … SELECT`` (set-based: 300,000 rows in one statement), so a source is
 SQL, not a Python loop. fieldops itself declares the bank's source from its loan-arrears feed
 (``fieldops.loan_arrears``); the PDAM utility app declares its bills the same way, and
@@ -46,7 +48,7 @@ COLUMNS = (
 @dataclass(frozen=True)
 class ArrearsSource:
     label: str | Promise
-    select: Callable[[], tuple[str, list]]
+    select: Callable[..., tuple[str, list]]
 
 
 # key "<app>.<thing>" -> ArrearsSource; write-once like the kernel's stores.
