@@ -46,19 +46,20 @@ from bench.search_bench import (
 TARGET_SECONDS = 30
 # What the recorded run (docs/benchmarks.md) says, kept with the section it explains.
 NOTES = """
-The run used the machine's shared PostgreSQL server (`DATABASE_URL` pointing at it,
+The runs used the machine's shared PostgreSQL server (`DATABASE_URL` pointing at it,
 `AMANAH_BENCH_DB=workorders19_bench`; shared_buffers 128 MB, not the bench's tuned embedded
-server) while other engineers' test suites ran on the same 2 cores, so the target is met with
-no margin. Where the time goes (EXPLAIN ANALYZE of the statement, rolled back): about 20 s in
-the statement — the source's latest row per account and its sum per customer (sort + group
-of 300,000 rows in memory, `work_mem` raised to 128 MB for the transaction), the anti-join
+server) while other engineers' test suites ran on the same 2 cores; the time follows that
+load: 30.0 s at a load average of 6.8–9.4, the figure above at the load it names. Where the
+time goes (EXPLAIN ANALYZE of the statement at the higher load, rolled back): about 20 s in the
+statement — the source's latest row per account and its sum per customer (sort + group of
+300,000 rows in memory, `work_mem` raised to 128 MB for the transaction), the anti-join
 against open work orders, 300,000 rows into five indexes — and the rest at commit, where
-PostgreSQL checks the deferred foreign keys (customer, branch) row by row. Earlier in the same
-session the first version took 47.5 s: three more indexes (Django's default on every foreign
-key; `branch` and `agent` are covered by the (branch, status) and (agent, status) indexes)
-and sorts spilling to disk with the default 4 MB. Next steps if the data grows: the source as
-a materialised per-customer summary refreshed by the import, and the insert split by branch
-into parallel jobs (branches are independent; the partial unique index keeps them exact).
+PostgreSQL checks the deferred foreign keys (customer, branch) row by row. The first version
+took 47.5 s: three more indexes (Django's default on every foreign key; `branch` and `agent`
+are covered by the (branch, status) and (agent, status) indexes) and sorts spilling to disk
+with the default 4 MB. Next steps if the data grows: the source as a per-customer summary kept
+by the import, and the insert split by branch into parallel jobs (branches are independent;
+the partial unique index keeps them exact).
 """
 SAMPLE = 200
 SEED = 0.19
@@ -201,6 +202,8 @@ Command (from the repository root):
 | by hand, `work_order_create` per customer ({SAMPLE:,} sampled, {
         result["by_hand_ms"]:.1f} ms each), extrapolated | {result["created"]:,} | {
         result["by_hand_total"]:.0f} |
+
+{NOTES.strip()}
 
 {
         target_line(
