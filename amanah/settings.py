@@ -325,6 +325,18 @@ FOLLOWUP_ENROL_RULES = {
     },
 }
 FOLLOWUP_ENROL_CRON = os.environ.get("FOLLOWUP_ENROL_CRON", "10 * * * *")
+# Field work orders (fieldops, seed 002). The generation job's rule (days past due >= N and
+# outstanding >= X rupiah, optional segment code; 0 days switches the job off) run over every
+# declared arrears source at FIELDOPS_GENERATE_CRON, then new work orders are assigned to the
+# branch's agents (fewest open first). A visit's device position with an accuracy worse than
+# FIELDOPS_MAX_ACCURACY_M metres (or outside Indonesia) is flagged, not trusted.
+FIELDOPS_RULE = {
+    "min_days": env_int("FIELDOPS_RULE_MIN_DAYS", 0),
+    "min_amount": os.environ.get("FIELDOPS_RULE_MIN_AMOUNT", "0"),
+    "segment": os.environ.get("FIELDOPS_RULE_SEGMENT", ""),
+}
+FIELDOPS_GENERATE_CRON = os.environ.get("FIELDOPS_GENERATE_CRON", "30 5 * * *")  # 12:30 WIB
+FIELDOPS_MAX_ACCURACY_M = env_int("FIELDOPS_MAX_ACCURACY_M", 100)
 
 # One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
 # and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which

@@ -22,6 +22,7 @@ urlpatterns = [
     path("calendars/", include("amanah.calendars.urls")),
     path("cases/", include("amanah.cases.urls")),
     path("followup/", include("amanah.followup.urls")),
+    path("lapangan/", include("amanah.fieldops.urls")),
     path("break-glass/", include("amanah.breakglass.urls")),
     path("sales/", include("amanah.sales.urls")),
     path("marketing/", include("amanah.marketing.urls")),

@@ -168,6 +168,21 @@ class AuditAction(models.TextChoices):
     RECORD_METER_READINGS = "RECORD_METER_READINGS", _("Catat angka meter pelanggan")
     RUN_BILLING = "RUN_BILLING", _("Jalankan penagihan rekening air")
     APPLY_WATER_PAYMENT = "APPLY_WATER_PAYMENT", _("Catat pembayaran rekening air")
+    GENERATE_WORK_ORDERS = "GENERATE_WORK_ORDERS", _("Bangkitkan work order dari tunggakan")
+    ASSIGN_WORK_ORDERS = "ASSIGN_WORK_ORDERS", _("Tugaskan work order ke petugas (massal)")
+    CREATE_WORK_ORDER = "CREATE_WORK_ORDER", _("Buat work order kunjungan")
+    REASSIGN_WORK_ORDER = "REASSIGN_WORK_ORDER", _("Alihkan work order ke petugas lain")
+    MOVE_WORK_ORDER = "MOVE_WORK_ORDER", _("Ubah status work order")
+    VISIT_CONFLICT = "VISIT_CONFLICT", _("Simpan hasil kunjungan sebagai konflik")
+    SETTLE_VISIT_CONFLICT = "SETTLE_VISIT_CONFLICT", _("Selesaikan konflik hasil kunjungan")
+    ACCEPT_COORDINATE_CORRECTION = (
+        "ACCEPT_COORDINATE_CORRECTION",
+        _("Terima koreksi koordinat pelanggan"),
+    )
+    REJECT_COORDINATE_CORRECTION = (
+        "REJECT_COORDINATE_CORRECTION",
+        _("Tolak koreksi koordinat pelanggan"),
+    )
 
 
 class AuditLog(models.Model):

@@ -8,6 +8,7 @@ Ask (views): ``available_transitions(actor, obj)``, ``moves_by_status(actor, Mod
 ``available_revert(actor, obj)``, ``history_for(actor, obj)``.
 Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert);
 ``times_moved_to(key, obj, status)`` numbers a move (idempotency keys of what it causes).
+A set-based move the owner made in one UPDATE: ``history_record_many(...)`` writes its lines.
 """
 
 from django.utils.translation import gettext_lazy
@@ -29,7 +30,7 @@ from amanah.workflow.selectors import (
     moves_by_status,
     times_moved_to,
 )
-from amanah.workflow.services import transition_apply, transition_revert
+from amanah.workflow.services import history_record_many, transition_apply, transition_revert
 
 __all__ = [
     "Move",
@@ -39,6 +40,7 @@ __all__ = [
     "available_transitions",
     "declare_workflow",
     "history_for",
+    "history_record_many",
     "moves_by_status",
     "register_guard",
     "times_moved_to",

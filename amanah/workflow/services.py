@@ -257,6 +257,36 @@ def transition_apply(*, actor, obj: models.Model, to: str, **data) -> models.Mod
     return _apply(actor, workflow, transition, obj, data)
 
 
+def history_record_many(
+    *, actor, workflow_key: str, from_status: str, to_status: str, object_ids, at
+) -> int:
+    """History lines for a set-based move the owning service made itself (e.g. assigning
+    thousands of work orders in one UPDATE): one line per object, in one INSERT, under the
+    declared transition. The caller has checked that transition's permission, locked and
+    moved the rows, and writes one audit row for the batch; returns the lines written."""
+    workflow = Workflow.objects.get(key=workflow_key)
+    transition = workflow.transitions.get(
+        from_status=from_status, to_status=to_status, is_revert=False
+    )
+    authz.require(actor, transition.permission)
+    lines = [
+        TransitionHistory(
+            workflow=workflow,
+            transition=transition,
+            object_id=str(pk),
+            from_status=str(from_status),
+            to_status=str(to_status),
+            actor_id=str(actor.pk) if getattr(actor, "pk", None) is not None else "",
+            actor_label=getattr(actor, "username", "") or "system",
+            data={"bulk": True},
+            at=at,
+        )
+        for pk in object_ids
+    ]
+    TransitionHistory.objects.bulk_create(lines, batch_size=5000)
+    return len(lines)
+
+
 def revert_for(workflow: Workflow, obj) -> tuple[TransitionHistory, Transition] | None:
     """The line ``transition_revert`` would undo and the revert transition it would take.
 

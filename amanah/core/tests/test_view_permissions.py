@@ -14,6 +14,7 @@ from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.roles import RoleKey
 from amanah.core.testing import ViewCase
+from amanah.fieldops import testing as fieldops_testing
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
 from amanah.iam.models import RolePermission
@@ -769,6 +770,7 @@ CASES = [
     *knowledge_testing.VIEW_CASES,
     *ledger_testing.VIEW_CASES,
     *followup_testing.VIEW_CASES,
+    *fieldops_testing.VIEW_CASES,
     *payments_testing.VIEW_CASES,
     *utility_testing.VIEW_CASES,
 ]

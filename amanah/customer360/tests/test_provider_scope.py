@@ -75,6 +75,23 @@ def _nba_rows(customer, rm):
     )
 
 
+def _fieldops_rows(customer, agent):
+    # A visit work order given to the agent, and its promise to pay (the VISIT line, the card).
+    from amanah.fieldops import visits
+    from amanah.fieldops.testing import visit_input, work_order
+
+    wo = work_order(customer, agent)
+    visits.visit_record(
+        actor=agent,
+        data=visit_input(
+            wo,
+            outcome="PROMISE",
+            promise_date=timezone.localdate() + timedelta(days=2),
+            promise_amount="500000",
+        ),
+    )
+
+
 @pytest.fixture
 def world(system, make_user, branch_a):
     """Two customers, each with a row of every kind the 360 shows."""
@@ -121,6 +138,7 @@ def world(system, make_user, branch_a):
         )
         _marketing_rows(customer)
         _nba_rows(customer, rm)
+        _fieldops_rows(customer, agent)
         closed_case(system, customer)  # a closed FRAUD_SCAM case: its service recovery
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
         invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from amanah.fieldops import views
+
+app_name = "fieldops"
+urlpatterns = [
+    path("", views.my, name="my"),
+    path("wo/", views.work_order_list, name="list"),
+    path("wo/new/", views.create, name="create"),
+    path("wo/generate/", views.generate_now, name="generate"),
+    path("wo/<int:work_order_id>/", views.detail, name="detail"),
+    path("wo/<int:work_order_id>/visit/", views.visit, name="visit"),
+    path("wo/<int:work_order_id>/assign/", views.assign, name="assign"),
+    path("wo/<int:work_order_id>/move/", views.move, name="move"),
+    path("wo/<int:work_order_id>/revert/", views.revert, name="revert"),
+    path("corrections/<int:correction_id>/", views.correction_decide, name="correction_decide"),
+    path("conflicts/<int:visit_id>/settle/", views.conflict_settle, name="conflict_settle"),
+]
