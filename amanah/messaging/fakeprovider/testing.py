@@ -86,7 +86,7 @@ def django_on_loopback():
 
     def serve():
         try:
-            server.serve_forever()
+            server.serve_forever(poll_interval=0.02)
         finally:
             connections.close_all()
 

@@ -27,6 +27,7 @@ status; 0 when it could not connect). Nothing is logged.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import queue
@@ -91,6 +92,13 @@ class _Callback:
     headers: dict
 
 
+@functools.cache
+def _tls_context():
+    """One verifying TLS context for every fake's client: building one loads the CA bundle
+    (~40 ms), and tests start a fake each."""
+    return httpx.create_ssl_context()
+
+
 class FakeGateway(LoopbackServer):
     def __init__(
         self,
@@ -125,7 +133,7 @@ class FakeGateway(LoopbackServer):
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
         self._poster: threading.Thread | None = None
-        self._client = httpx.Client(timeout=httpx.Timeout(60.0))
+        self._client = httpx.Client(timeout=httpx.Timeout(60.0), verify=_tls_context())
 
     # --- lifecycle (LoopbackServer serves the HTTP side) -------------------------------
 
