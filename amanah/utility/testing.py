@@ -76,13 +76,16 @@ def connection(
     active: bool = True,
     number: str | None = None,
     actor=SYSTEM,
+    customer=None,
     **fields,
 ) -> Connection:
-    """A person in ``branch`` and their connection (W1, R1), ACTIVE unless told."""
+    """A connection (W1, R1) of ``customer``, or of a new person in ``branch``; ACTIVE unless
+    told."""
     network()
-    customer = customer_create(
-        actor=SYSTEM, data=CustomerInput(full_name="Siti Pelanggan", home_branch=branch)
-    )
+    if customer is None:
+        customer = customer_create(
+            actor=SYSTEM, data=CustomerInput(full_name="Siti Pelanggan", home_branch=branch)
+        )
     data = {
         "customer_id": customer.pk,
         "number": number or f"01-{next(_numbers):06d}",

@@ -92,6 +92,13 @@ def _fieldops_rows(customer, agent):
     )
 
 
+def _utility_rows(customer):
+    # The customer's water connection (the "Sambungan air" card and its arrears).
+    from amanah.utility.testing import connection
+
+    connection(customer.home_branch, customer=customer)
+
+
 @pytest.fixture
 def world(system, make_user, branch_a):
     """Two customers, each with a row of every kind the 360 shows."""
@@ -139,6 +146,7 @@ def world(system, make_user, branch_a):
         _marketing_rows(customer)
         _nba_rows(customer, rm)
         _fieldops_rows(customer, agent)
+        _utility_rows(customer)
         closed_case(system, customer)  # a closed FRAUD_SCAM case: its service recovery
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
         invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)
