@@ -10,10 +10,12 @@ from urllib.parse import quote
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from amanah.core.contributions import TimelineEvent, in_window
 from amanah.core.errors import NotFound
+from amanah.core.fields import format_rupiah
 from amanah.fieldops.models import (
     OPEN_STATUSES,
     CoordinateCorrection,
@@ -169,8 +171,8 @@ def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[T
         detail = v.work_order.number
         if v.outcome == Outcome.PROMISE:
             detail += " · " + _("janji bayar %(date)s Rp %(amount)s") % {
-                "date": v.promise_date.isoformat(),
-                "amount": f"{v.promise_amount:,.0f}".replace(",", "."),
+                "date": date_format(v.promise_date, "j M Y"),
+                "amount": format_rupiah(int(v.promise_amount)),
             }
         events.append(
             TimelineEvent(

@@ -107,6 +107,7 @@ def test_a_promise_shows_on_the_work_order_the_customer_and_the_timeline(agent_a
     assert facts["field_promise"].promise_amount == Decimal("750000.00")
     events = selectors.visit_events(wo.customer, actor=agent_a1)
     assert [e.kind for e in events] == ["VISIT"] and "750.000" in events[0].detail
+    assert f"{day.day} " in events[0].detail and day.isoformat() not in events[0].detail
 
 
 def test_the_timeline_starts_from_what_the_actor_may_see(agent_a1, agent_b, wo):
