@@ -35,7 +35,7 @@ def _answer(request, body: dict, status: int, headers: dict | None = None):
 def service_error(request, exc: ServiceError):
     return _answer(
         request,
-        error_body(exc.code, exc.message, exc.field),
+        error_body(exc.code, exc.message, exc.field, **exc.details()),
         http_status_for(exc),
         error_headers(exc),
     )

@@ -17,6 +17,11 @@ class ServiceError(Exception):
         self.message = str(message or code)
         self.field = field
 
+    def details(self) -> dict:
+        """More of the refusal for a script, beside code, message and field (e.g. every
+        problem of a refused graph); the JSON answers carry it."""
+        return {}
+
 
 class RateLimited(ServiceError):
     """Too many requests; ``retry_after`` says in how many seconds the caller may try again."""

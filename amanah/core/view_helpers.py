@@ -104,7 +104,7 @@ def wants_json(request) -> bool:
 def refused_json(error: ServiceError) -> JsonResponse:
     """A refusal for a script: the API's error body; 400, or 429 with ``Retry-After``."""
     return JsonResponse(
-        error_body(error.code, error.message, error.field),
+        error_body(error.code, error.message, error.field, **error.details()),
         status=http_status_for(error),
         headers=error_headers(error),
     )

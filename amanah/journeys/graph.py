@@ -65,6 +65,13 @@ class GraphError(ServiceError):
         super().__init__("graph_invalid", shown, field=f"{first.node}.{first.field}".strip("."))
         self.problems = problems
 
+    def details(self) -> dict:
+        return {
+            "problems": [
+                {"node": p.node, "field": p.field, "message": p.message} for p in self.problems
+            ]
+        }
+
 
 # --------------------------------------------------------------------------- vocabularies
 

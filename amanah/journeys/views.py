@@ -3,17 +3,17 @@ versions, the moves the workflow engine allows this actor), the list editor of a
 
 from __future__ import annotations
 
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.core.errors import ServiceError, error_body, http_status_for
+from amanah.core.errors import ServiceError
 from amanah.core.view_helpers import (
     Done,
     refused_json,
     run_action,
+    run_json,
     see_other,
     submit_form,
 )
@@ -27,7 +27,6 @@ from amanah.journeys.forms import (
     GraphEditorForm,
     JourneyCreateForm,
 )
-from amanah.journeys.graph import GraphError
 from amanah.journeys.models import ExitReason, JourneyStatus, MarketingJourney, NodeType
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
@@ -228,21 +227,19 @@ def journey_canvas_save(request, journey_id):
     if not form.is_valid():
         message = next(iter(form.errors.get("graph", [])), _("Graf journey tidak terbaca."))
         return refused_json(ServiceError("graph_unreadable", message, field="graph"))
-    try:
+
+    def save() -> dict:
         saved = services.journey_graph_save(
             actor=request.user, journey=journey, graph=form.cleaned_data["graph"]
         )
-    except GraphError as error:
-        problems = [
-            {"node": p.node, "field": p.field, "message": p.message} for p in error.problems
-        ]
-        body = error_body(error.code, error.message, error.field, problems=problems)
-        return JsonResponse(body, status=http_status_for(error))
-    except ServiceError as error:
-        return refused_json(error)
-    return JsonResponse(
-        {"saved": True, "message": _("Graf journey disimpan."), "graph": services.graph_of(saved)}
-    )
+        return {
+            "saved": True,
+            "message": _("Graf journey disimpan."),
+            "graph": services.graph_of(saved),
+        }
+
+    # A refused graph: 400 with every problem, each naming its node (GraphError.details).
+    return run_json(request, save)
 
 
 @requires(JOURNEY_VIEW)
