@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, TimelineKind, TimelineProvider
 from amanah.fieldops import generate, loans, selectors, services, visits
+from amanah.fieldops import subject as _subject_section
 from amanah.fieldops.models import OPEN_STATUSES, KnownLocation, LoanArrears, WorkOrder
 from amanah.fieldops.models import WoStatus as S
 from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
@@ -197,3 +198,6 @@ registry.navigation.register(
     NavItem(gettext_lazy("Work order lapangan"), "fieldops:list", WO_TEAM),
     order=67,
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("fieldops", _subject_section.SECTION)

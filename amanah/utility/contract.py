@@ -30,6 +30,7 @@ from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, register_payable
 from amanah.utility import accounts, billing, selectors
 from amanah.utility import imports as reading_imports
+from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
 from amanah.utility.policies import BILLING_RUN, CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
 from amanah.utility.selectors import Ageing, arrears_ageing, spam_load
@@ -86,3 +87,6 @@ registry.navigation.register(
     NavItem(gettext_lazy("Penagihan air"), "utility:billing", BILLING_RUN, "main"),
     order=75,
 )
+
+# Its part of a data subject's access export (UU PDP; the privacy app reads the store).
+registry.subject_sections.register("utility", _subject_section.SECTION)
