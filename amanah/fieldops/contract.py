@@ -38,7 +38,7 @@ from amanah.fieldops.models import WoStatus as S
 from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
 from amanah.fieldops.routing import Route, route_order
 from amanah.fieldops.sources import COLUMNS as ARREARS_COLUMNS
-from amanah.fieldops.sources import ArrearsSource, address_incomplete, arrears_sources
+from amanah.fieldops.sources import ArrearsSource, arrears_sources
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -50,7 +50,6 @@ __all__ = [
     "ARREARS_COLUMNS",
     "ArrearsSource",
     "Route",
-    "address_incomplete",
     "arrears_sources",
     "route_order",
 ]

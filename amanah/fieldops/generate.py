@@ -26,9 +26,10 @@ from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.scopes import grants_of
+from amanah.customers.addresses import ADDRESS_INCOMPLETE_SQL
 from amanah.fieldops.models import OPEN_STATUSES, WorkOrder, WoStatus
 from amanah.fieldops.policies import WO_MANAGE, WO_WORK
-from amanah.fieldops.sources import ADDRESS_INCOMPLETE_SQL, arrears_sources
+from amanah.fieldops.sources import arrears_sources
 from amanah.iam import authz
 
 WORK_ORDERS_GENERATED = "fieldops.work_orders_generated"  # (actor, source, created)

@@ -14,6 +14,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.customers.addresses import address_text_incomplete
 from amanah.customers.models import Customer
 from amanah.fieldops.generate import WORKFLOW, territory_agents
 from amanah.fieldops.models import (
@@ -24,7 +25,7 @@ from amanah.fieldops.models import (
     WoStatus,
 )
 from amanah.fieldops.policies import WO_MANAGE
-from amanah.fieldops.sources import COLUMNS, address_incomplete, arrears_sources
+from amanah.fieldops.sources import COLUMNS, arrears_sources
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
 
@@ -114,7 +115,7 @@ def work_order_create(
         longitude=location[1],
         location_source=location[2],
         address=address[:300],
-        address_incomplete=address_incomplete(address),
+        address_incomplete=address_text_incomplete(address),
         note=note,
         created_by=user_or_none(actor),
     )

@@ -14,13 +14,12 @@ SQL, not a Python loop. fieldops itself declares the bank's source from its loan
 (``fieldops.loan_arrears``); the PDAM utility app declares its bills the same way, and
 fieldops never imports it.
 
-The address-quality rule lives here in both forms, SQL for the generation and Python for a
-work order made by hand (``tests/test_generation.py`` checks they agree).
+The address-quality rule is the customers app's (``customers.addresses``), in its SQL form for
+the generation and its Python form for a work order made by hand.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,21 +52,3 @@ class ArrearsSource:
 
 # key "<app>.<thing>" -> ArrearsSource; write-once like the kernel's stores.
 arrears_sources = Registry("fieldops arrears sources")
-
-# RT and RW numbers and a house number: "RT 03/RW 05 No. 12", "rt.3 rw.5 no 12", "RT003 RW005".
-_RT = re.compile(r"\bRT[\s.:/]*0*\d", re.IGNORECASE)
-_RW = re.compile(r"\bRW[\s.:/]*0*\d", re.IGNORECASE)
-_NO = re.compile(r"\b(NO|NOMOR)[\s.:]*\d", re.IGNORECASE)
-
-# The same three checks in PostgreSQL regex syntax (\m: start of a word).
-ADDRESS_INCOMPLETE_SQL = (
-    "(coalesce({col}, '') !~* '\\mRT[[:space:].:/]*0*[0-9]'"
-    " OR coalesce({col}, '') !~* '\\mRW[[:space:].:/]*0*[0-9]'"
-    " OR coalesce({col}, '') !~* '\\m(NO|NOMOR)[[:space:].:]*[0-9]')"
-)
-
-
-def address_incomplete(address: str) -> bool:
-    """True when the address lacks RT, RW or a house number (seed 002's cause of ATK)."""
-    address = address or ""
-    return not (_RT.search(address) and _RW.search(address) and _NO.search(address))

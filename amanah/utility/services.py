@@ -23,6 +23,7 @@ from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.fields import date_in_range
 from amanah.core.inputs import problem_in_text, required_text
+from amanah.customers.addresses import address_incomplete
 from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.utility import selectors, tariffs
@@ -310,11 +311,6 @@ class ConnectionInput:
 class ConnectionResult:
     connection: Connection
     warnings: list[str] = field(default_factory=list)
-
-
-def address_incomplete(*, rt: str, rw: str, house_number: str) -> bool:
-    """The address-quality flag: RT or RW or the house number missing."""
-    return not (rt and rw and house_number)
 
 
 def _rt_rw(value, field: str) -> str:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from amanah.core.errors import ServiceError
+from amanah.customers.addresses import ADDRESS_INCOMPLETE_SQL, address_text_incomplete
 from amanah.fieldops import generate, services, visits
 from amanah.fieldops.models import (
     KnownLocation,
@@ -21,7 +22,6 @@ from amanah.fieldops.models import (
     WorkOrder,
     WoStatus,
 )
-from amanah.fieldops.sources import ADDRESS_INCOMPLETE_SQL, address_incomplete
 from amanah.fieldops.testing import customer_in
 from amanah.integrations.models import ImportStatus
 from amanah.integrations.tests.test_import_targets import import_text
@@ -151,7 +151,7 @@ def test_the_field_confirmed_location_wins_over_the_source(system, branch_a):
 def test_address_quality_is_one_rule_in_sql_and_python(db, address):
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ADDRESS_INCOMPLETE_SQL.format(col="%s::text"), [address] * 3)
-        assert cursor.fetchone()[0] == address_incomplete(address)
+        assert cursor.fetchone()[0] == address_text_incomplete(address)
 
 
 def test_assignment_balances_load_within_the_territory(
