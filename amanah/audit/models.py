@@ -175,6 +175,7 @@ class AuditAction(models.TextChoices):
     MOVE_WORK_ORDER = "MOVE_WORK_ORDER", _("Ubah status work order")
     VISIT_CONFLICT = "VISIT_CONFLICT", _("Simpan hasil kunjungan sebagai konflik")
     SETTLE_VISIT_CONFLICT = "SETTLE_VISIT_CONFLICT", _("Selesaikan konflik hasil kunjungan")
+    RETRAIN_CLASSIFIER = "RETRAIN_CLASSIFIER", _("Latih ulang pengklasifikasi keluhan")
     ACCEPT_COORDINATE_CORRECTION = (
         "ACCEPT_COORDINATE_CORRECTION",
         _("Terima koreksi koordinat pelanggan"),

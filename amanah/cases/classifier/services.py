@@ -379,13 +379,28 @@ def retrain(profile_key: str | None = None) -> RetrainResult | None:
         version = (latest.version if latest else 0) + 1
         if better:
             ClassifierModel.objects.filter(profile=profile.key, active=True).update(active=False)
-        ClassifierModel.objects.create(
+        trained = ClassifierModel.objects.create(
             profile=profile.key,
             version=version,
             labels_upto=upto,
             labels=labels,
             macro_f1=score,
             active=better,
+        )
+        # The model that sets categories by itself changed (or was tried and kept aside):
+        # compliance must see when and on how many human labels, not only a log line.
+        audit.record(
+            actor=CLASSIFIER,
+            action=AuditAction.RETRAIN_CLASSIFIER,
+            obj=trained,
+            meta={
+                "profile": profile.key,
+                "version": version,
+                "labels": labels,
+                "macro_f1": round(score, 4),
+                "previous_macro_f1": round(previous_f1, 4),
+                "outcome": "activated" if better else "rejected",
+            },
         )
     if better:
         engine.CACHE.get((profile.key, upto), lambda: model)  # this process has it already

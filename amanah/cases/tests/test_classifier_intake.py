@@ -130,9 +130,13 @@ def test_a_correction_is_stored_and_the_retraining_uses_it(pdam, agent, customer
     assert seen["weights"][-1] == classifier.HUMAN_LABEL_WEIGHT
     active = ClassifierModel.objects.get(profile="pdam", active=True)
     assert active.labels_upto == suggestion.pk
-    # Idempotent: nothing new, nothing done.
+    trail = AuditLog.objects.get(action="RETRAIN_CLASSIFIER")
+    assert trail.object_id == str(active.pk) and trail.meta["outcome"] == "activated"
+    assert trail.meta["labels"] == 1 and trail.meta["version"] == 1
+    # Idempotent: nothing new, nothing done (and nothing audited).
     assert classifier.retrain("pdam").outcome == "unchanged"
     assert ClassifierModel.objects.filter(profile="pdam").count() == 1
+    assert AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").count() == 1
 
 
 def test_a_retrained_model_that_scores_worse_is_not_used(pdam, agent, customer, monkeypatch):
@@ -153,6 +157,8 @@ def test_a_retrained_model_that_scores_worse_is_not_used(pdam, agent, customer, 
     result = classifier.retrain("pdam")
     assert result.outcome == "rejected"
     assert ClassifierModel.objects.get(profile="pdam", active=True).version == 1
+    rejected = AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").order_by("-id").first()
+    assert rejected.meta["outcome"] == "rejected" and rejected.meta["version"] == 2
     assert classifier.retrain("pdam").outcome == "unchanged"  # not tried again
 
 
