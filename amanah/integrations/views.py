@@ -14,7 +14,7 @@ from amanah.core.uploads import upload_limit
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.followup.policies import DESK_MONITOR
-from amanah.integrations import imports, monitor, selectors, services
+from amanah.integrations import imports, mailbox, monitor, selectors, services
 from amanah.integrations import intake as intake_services
 from amanah.integrations.forms import (
     ExternalSystemForm,
@@ -141,6 +141,8 @@ def sync_monitor(request):
         {
             "lines": monitor.health(actor=request.user),
             "dead": monitor.failed_deliveries(actor=request.user),
+            # The inbound mailbox's settings (case intake by e-mail), never its password.
+            "mailbox": mailbox.describe_for(actor=request.user),
             # Refused deposits stay on the follow-up desk's own monitor: a link, not a copy.
             "can_desk": access.has_perm(request.user, DESK_MONITOR),
         },
