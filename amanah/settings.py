@@ -469,7 +469,9 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # An API request's JSON body over this is refused (413, the API's error shape) before it is
 # read (amanah/core/uploads.py); no larger than DATA_UPLOAD_MAX_MEMORY_SIZE.
-API_JSON_MAX_BYTES = min(env_int("API_JSON_MAX_BYTES", 2 * 1024 * 1024), DATA_UPLOAD_MAX_MEMORY_SIZE)
+API_JSON_MAX_BYTES = min(
+    env_int("API_JSON_MAX_BYTES", 2 * 1024 * 1024), DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The most bytes of files one request may bring (the largest any form takes); past it the
 # upload handler keeps nothing more and the form refuses the file (amanah/core/uploads.py).

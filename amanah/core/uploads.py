@@ -84,13 +84,9 @@ def too_large(request, limit: int, *, json_body: bool = False):
     from amanah.core.inputs import is_api_request
 
     if json_body:
-        message = _("Isi permintaan JSON terlalu besar (maks. %(size)s).") % {
-            "size": _size(limit)
-        }
+        message = _("Isi permintaan JSON terlalu besar (maks. %(size)s).") % {"size": _size(limit)}
         return JsonResponse(error_body("too_large", message), status=413)
-    message = _("Berkas terlalu besar untuk halaman ini (maks. %(size)s).") % {
-        "size": _size(limit)
-    }
+    message = _("Berkas terlalu besar untuk halaman ini (maks. %(size)s).") % {"size": _size(limit)}
     if is_api_request(request):
         return JsonResponse(error_body("too_large", message), status=413)
     return render(request, "core/error.html", {"code": 413, "message": message}, status=413)

@@ -80,8 +80,9 @@ PDF = ("bukti-transfer.pdf", pdf_bytes("Bukti transfer"), "application", "pdf")
 EXE = ("hadiah.exe", b"MZ\x90\x00" + b"\x00" * 64, "application", "octet-stream")
 
 
+@pytest.mark.usefixtures("seeded")  # the approved receipt templates
 def test_a_mail_from_a_customer_opens_an_email_case_with_its_files_and_an_email_receipt(
-    imap, siti, seeded, django_capture_on_commit_callbacks
+    imap, siti, django_capture_on_commit_callbacks
 ):
     # Upper case and a display name: matched on the normalised address.
     imap.add(mail(sender="Siti <SITI.Aminah@Contoh.co.id>", files=[PDF, EXE]))
@@ -204,9 +205,7 @@ def test_hostile_mail_is_refused_logged_without_body_or_address_and_the_run_goes
     assert counter.failures == len(HOSTILE) and counter.last_failure_reason.startswith("mail_")
 
 
-def test_a_refused_login_or_a_mailbox_down_is_a_failure_on_the_sync_monitor(
-    imap, settings, admin
-):
+def test_a_refused_login_or_a_mailbox_down_is_a_failure_on_the_sync_monitor(imap, settings, admin):
     assert mailbox.poll()["created"] == 0  # configured, empty: a successful read
     settings.INTEGRATIONS_MAIL_PASSWORD = "salah"
     assert mailbox.poll()["error"] == "mailbox_refused"
