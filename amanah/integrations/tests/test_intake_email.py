@@ -111,7 +111,7 @@ def test_a_mail_from_a_customer_opens_an_email_case_with_its_files_and_an_email_
 
 
 def test_a_second_mail_is_a_note_and_an_unknown_sender_waits_unmatched_with_its_file(
-    imap, siti, admin
+    imap, siti, admin, agent
 ):
     imap.add(mail())
     imap.add(mail(subject="Susulan", body="Mohon kabarnya, sudah dua hari belum ada jawaban."))
@@ -129,6 +129,11 @@ def test_a_second_mail_is_a_note_and_an_unknown_sender_waits_unmatched_with_its_
     assert kept.owner_id == str(queued.pk) and kept.doc_type == "EVIDENCE"
     (line,) = [x for x in monitor.health(actor=admin) if x.system.name == "email-intake"]
     assert line.unmatched == 1
+    # The agent working the queue sees the mail's file beside its text.
+    client = Client()
+    sign_in(client, agent)
+    page = client.get(f"/integrasi/pesan-masuk/{queued.pk}/").content.decode()
+    assert 'data-testid="intake-files"' in page and "bukti-transfer.pdf" in page
 
 
 class Killed(BaseException):
