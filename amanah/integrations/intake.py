@@ -1,10 +1,12 @@
-"""Case intake from channels: inbound WhatsApp (an event of the messaging hub) and the intake
-API become cases, notes on an open case, or rows of the "unmatched" queue.
+"""Case intake from channels: inbound WhatsApp (an event of the messaging hub), the intake
+API and e-mail (an IMAP mailbox read by a job, ``mailbox``) become cases, notes on an open
+case, or rows of the "unmatched" queue.
 
 **Matching rule** (one, for every channel): the sender's number, normalised to E.164 by
 ``customers.validation.normalize_phone``, equals ``phone_e164`` of exactly one customer that
-was not merged away (``merged_into`` empty). None or several → unmatched: guessing between two
-customers would file a complaint in a stranger's name.
+was not merged away (``merged_into`` empty) — for e-mail, the sender's address normalised by
+``normalize_email`` equals ``email`` (``MATCH_FIELDS``). None or several → unmatched: guessing
+between two customers would file a complaint in a stranger's name.
 
 **Case or note.** A matched customer with a case from the same channel, still open and
 received within ``INTEGRATIONS_INTAKE_NOTE_DAYS``, gets the message as a note on the newest such
