@@ -289,7 +289,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         kept, refused = _attachments(message)
     except MailRejected:
         raise
-    except (MessageError, ValueError, LookupError, AttributeError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 — whatever the parser trips on: refused, not retried
         raise MailRejected("unreadable") from exc
     text = f"{subject}\n\n{body.strip()}" if subject else body.strip()
     return ParsedMail(message_id, sender, text, kept, refused)

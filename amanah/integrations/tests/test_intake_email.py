@@ -14,6 +14,9 @@ from unittest import mock
 import pytest
 from django.db import transaction
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from amanah.audit.models import AuditLog
 from amanah.cases.models import Case, CaseActivity
@@ -233,3 +236,28 @@ def test_without_a_mailbox_the_job_does_nothing(settings):
     assert mailbox.poll() == {"configured": False}
     with transaction.atomic():
         assert not SyncCounter.objects.exists()
+
+
+_MAILISH = st.builds(
+    lambda sender, subject, charset, body: (
+        b"From: " + sender + b"\r\nSubject: " + subject + b"\r\nMessage-ID: <f@x>\r\n"
+        b"Content-Type: text/plain; charset=" + charset + b"\r\n\r\n" + body
+    ),
+    st.one_of(st.just(EMAIL.encode()), st.binary(max_size=60)),
+    st.binary(max_size=80),
+    st.sampled_from([b"utf-8", b"iso-8859-1", b"x-unknown", b'"', b"utf-7"]),
+    st.binary(max_size=300),
+)
+
+
+@given(raw=st.one_of(st.binary(max_size=600), _MAILISH))
+@hsettings(max_examples=150, deadline=None)
+def test_any_bytes_are_parsed_or_refused_with_a_known_code(raw):
+    """No input makes the parser fail otherwise: a poison mail would be retried for ever."""
+    try:
+        parsed = mailbox.parse_mail(raw)
+    except mailbox.MailRejected as refused:
+        assert refused.code in mailbox.REASONS
+    else:
+        assert "\x00" not in parsed.text and "@" in parsed.from_address
+        assert len(parsed.message_id) <= 200
