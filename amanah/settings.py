@@ -467,6 +467,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# An API request's JSON body over this is refused (413, the API's error shape) before it is
+# read (amanah/core/uploads.py); no larger than DATA_UPLOAD_MAX_MEMORY_SIZE.
+API_JSON_MAX_BYTES = min(
+    env_int("API_JSON_MAX_BYTES", 2 * 1024 * 1024), DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The most bytes of files one request may bring (the largest any form takes); past it the
 # upload handler keeps nothing more and the form refuses the file (amanah/core/uploads.py).
@@ -580,6 +585,22 @@ INTEGRATIONS_INTAKE_NOTE_DAYS = env_int("INTEGRATIONS_INTAKE_NOTE_DAYS", 7)
 # Category and priority of a case opened from an inbound message (an agent re-triages it).
 INTEGRATIONS_INTAKE_CATEGORY = os.environ.get("INTEGRATIONS_INTAKE_CATEGORY", "OTHER")
 INTEGRATIONS_INTAKE_PRIORITY = os.environ.get("INTEGRATIONS_INTAKE_PRIORITY", "MEDIUM")
+# Case intake by e-mail (amanah.integrations.mailbox): an IMAP mailbox read by the job
+# ``mailbox_poll`` on INTEGRATIONS_MAIL_CRON; off while INTEGRATIONS_MAIL_HOST is empty.
+INTEGRATIONS_MAIL_HOST = os.environ.get("INTEGRATIONS_MAIL_HOST", "")
+INTEGRATIONS_MAIL_PORT = env_int("INTEGRATIONS_MAIL_PORT", 993)
+INTEGRATIONS_MAIL_SSL = env_bool("INTEGRATIONS_MAIL_SSL", True)
+INTEGRATIONS_MAIL_USER = os.environ.get("INTEGRATIONS_MAIL_USER", "")
+INTEGRATIONS_MAIL_PASSWORD = os.environ.get("INTEGRATIONS_MAIL_PASSWORD", "")
+INTEGRATIONS_MAIL_FOLDER = os.environ.get("INTEGRATIONS_MAIL_FOLDER", "INBOX")
+INTEGRATIONS_MAIL_TIMEOUT = env_int("INTEGRATIONS_MAIL_TIMEOUT", 30)
+INTEGRATIONS_MAIL_CRON = os.environ.get("INTEGRATIONS_MAIL_CRON", "*/2 * * * *")
+# The external system (sync monitor line, intake source "email:<name>") the mailbox is.
+INTEGRATIONS_MAIL_SYSTEM = os.environ.get("INTEGRATIONS_MAIL_SYSTEM", "email-intake")
+INTEGRATIONS_MAIL_BATCH = env_int("INTEGRATIONS_MAIL_BATCH", 50)  # mails per run
+# A mail larger than this is refused unread (its size comes from the server first).
+INTEGRATIONS_MAIL_MAX_BYTES = env_int("INTEGRATIONS_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+INTEGRATIONS_MAIL_MAX_ATTACHMENTS = env_int("INTEGRATIONS_MAIL_MAX_ATTACHMENTS", 5)
 # Outbound webhooks (amanah.integrations.webhooks). The signing secrets are derived from this
 # key, never stored: outside the database, like the audit chain key. Changing it changes every
 # subscription's secret (the receivers need the new ones).

@@ -13,6 +13,12 @@ view marked ``@upload_limit("SETTING")`` takes up to that setting (the batch imp
 ``INTEGRATIONS_IMPORT_MAX_BYTES``). ``UploadLimitMiddleware`` answers 413 — a page saying
 how large a file the page takes — for a request whose declared length is over its route's
 limit, before a byte of the body is read.
+
+The API's JSON bodies go through the same gate: a request to ``/api/`` whose body is not a
+multipart upload (the API reads any other body as JSON) and whose declared length is over
+``API_JSON_MAX_BYTES`` (2 MB) is answered 413 in the API's one error shape
+(``code: "too_large"``) before anything parses it. A body without a declared length reaches
+Django as an empty one, so nothing unbounded is ever parsed.
 """
 
 from __future__ import annotations
@@ -58,21 +64,38 @@ def limit_for(request) -> int:
     return limit
 
 
-def too_large(request, limit: int):
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def api_json_too_large(request, length: int) -> bool:
+    """An API request whose (JSON) body is declared longer than ``API_JSON_MAX_BYTES``."""
+    from amanah.core.inputs import is_api_request
+
+    return (
+        length > settings.API_JSON_MAX_BYTES
+        and is_api_request(request)
+        and not request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/")
+    )
+
+
+def too_large(request, limit: int, *, json_body: bool = False):
     from amanah.core.errors import error_body
     from amanah.core.inputs import is_api_request
 
-    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    message = _("Berkas terlalu besar untuk halaman ini (maks. %(size)s).") % {"size": size}
+    if json_body:
+        message = _("Isi permintaan JSON terlalu besar (maks. %(size)s).") % {"size": _size(limit)}
+        return JsonResponse(error_body("too_large", message), status=413)
+    message = _("Berkas terlalu besar untuk halaman ini (maks. %(size)s).") % {"size": _size(limit)}
     if is_api_request(request):
         return JsonResponse(error_body("too_large", message), status=413)
     return render(request, "core/error.html", {"code": 413, "message": message}, status=413)
 
 
 class UploadLimitMiddleware:
-    """Refuses (413) a body whose declared length is over its route's upload limit before
-    reading it; a body without a length is bounded while it streams
-    (``BoundedUploadHandler``)."""
+    """Refuses (413) a body whose declared length is over its route's upload limit — or, for
+    the API's JSON bodies, over ``API_JSON_MAX_BYTES`` — before reading it; a body without a
+    length is bounded while it streams (``BoundedUploadHandler``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -82,6 +105,8 @@ class UploadLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if api_json_too_large(request, length):
+            return too_large(request, settings.API_JSON_MAX_BYTES, json_body=True)
         # only a body past the small limit pays for resolving its route
         if length > settings.UPLOAD_MAX_BYTES + FORM_ALLOWANCE:
             limit = limit_for(request)

@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+from amanah.documents.contract import register_owner
 from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
-from amanah.integrations.intake import on_inbound_received
+from amanah.integrations.intake import INTAKE_OWNER, on_inbound_received
 from amanah.integrations.models import InboundIntake
 from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
@@ -47,6 +48,15 @@ def notify_webhook_disabled(*, actor, subscription, reason: str) -> None:
 
 events.declare(webhooks.WEBHOOK_DISABLED)
 events.on(webhooks.WEBHOOK_DISABLED, notify_webhook_disabled)
+
+# An e-mail's attachments wait with its intake row while no customer is matched (scope: the
+# row's, INTAKE_VIEW); a matched mail's files are documents of its case.
+register_owner(
+    INTAKE_OWNER,
+    label=_("Pesan masuk"),
+    url=lambda item: reverse("integrations:unmatched_detail", kwargs={"intake_id": item.pk}),
+    describe=lambda item: str(item.get_channel_display()),
+)
 
 registry.token_authenticators.register(KEY_PREFIX, system_key_authenticate)
 events.on(INBOUND_RECEIVED, on_inbound_received)

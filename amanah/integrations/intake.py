@@ -1,10 +1,12 @@
-"""Case intake from channels: inbound WhatsApp (an event of the messaging hub) and the intake
-API become cases, notes on an open case, or rows of the "unmatched" queue.
+"""Case intake from channels: inbound WhatsApp (an event of the messaging hub), the intake
+API and e-mail (an IMAP mailbox read by a job, ``mailbox``) become cases, notes on an open
+case, or rows of the "unmatched" queue.
 
 **Matching rule** (one, for every channel): the sender's number, normalised to E.164 by
 ``customers.validation.normalize_phone``, equals ``phone_e164`` of exactly one customer that
-was not merged away (``merged_into`` empty). None or several → unmatched: guessing between two
-customers would file a complaint in a stranger's name.
+was not merged away (``merged_into`` empty) — for e-mail, the sender's address normalised by
+``normalize_email`` equals ``email`` (``MATCH_FIELDS``). None or several → unmatched: guessing
+between two customers would file a complaint in a stranger's name.
 
 **Case or note.** A matched customer with a case from the same channel, still open and
 received within ``INTEGRATIONS_INTAKE_NOTE_DAYS``, gets the message as a note on the newest such
@@ -64,7 +66,7 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
 from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
-from amanah.customers.validation import normalize_phone
+from amanah.customers.validation import normalize_email, normalize_phone
 from amanah.iam import authz
 from amanah.integrations.models import InboundIntake, IntakeChannel, IntakeStatus
 from amanah.integrations.policies import INTAKE_LINK
@@ -72,6 +74,7 @@ from amanah.integrations.policies import INTAKE_LINK
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # WhatsApp's own limit for a text message
+INTAKE_OWNER = "integrations.InboundIntake"  # documents' owner kind (an unmatched e-mail's files)
 WHATSAPP_INTAKE = IntegrationActor(
     "whatsapp-intake",
     permissions=(
@@ -103,28 +106,40 @@ def _phone(raw: str) -> str:
         return ""
 
 
-def match_customer(phone: str, candidates=None) -> Customer | None:
-    """The one customer with this E.164 number, or None (unknown, unreadable or ambiguous)."""
-    if not phone:
+def _email(raw: str) -> str:
+    try:
+        return normalize_email((raw or "")[:254])
+    except ServiceError:
+        return ""
+
+
+# How a channel's sender is matched: the customer field holding the normalised address.
+MATCH_FIELDS = {"phone": "phone_e164", "email": "email"}
+
+
+def match_customer(address: str, candidates=None, *, by: str = "phone") -> Customer | None:
+    """The one customer with this normalised address (E.164 number, or e-mail address), or
+    None (unknown, unreadable or ambiguous)."""
+    if not address:
         return None
     base = Customer.objects.all() if candidates is None else candidates
     found = list(
-        base.filter(phone_e164=phone, merged_into__isnull=True)
+        base.filter(**{MATCH_FIELDS[by]: address}, merged_into__isnull=True)
         .select_related("home_branch")
         .order_by()[:2]
     )
     return found[0] if len(found) == 1 else None
 
 
-def _lock_customer(customer: Customer, phone: str) -> Customer | None:
+def _lock_customer(customer: Customer, address: str, by: str = "phone") -> Customer | None:
     """The matched customer's row, locked ``FOR NO KEY UPDATE`` until COMMIT (see "One
     decision at a time per customer"), re-matched in the same statement: after waiting for a
-    lock holder, PostgreSQL re-checks the row, so None when it was merged away or its number
+    lock holder, PostgreSQL re-checks the row, so None when it was merged away or its address
     changed meanwhile. Only our own row (``of=("self",)``), not the joined branch."""
     return (
         Customer.objects.select_for_update(no_key=True, of=("self",))
         .select_related("home_branch")
-        .filter(pk=customer.pk, phone_e164=phone, merged_into__isnull=True)
+        .filter(pk=customer.pk, merged_into__isnull=True, **{MATCH_FIELDS[by]: address})
         .first()
     )
 
@@ -175,25 +190,62 @@ def _file(actor, intake: InboundIntake, customer: Customer, *, allow_note: bool)
     intake.customer, intake.case = customer, case
 
 
-def _take(actor, *, channel, source, external_id, from_address, text, case_channel, candidates):
-    """Insert the intake row once, then file it (case, note) or leave it unmatched."""
+def _keep_attachments(actor, intake: InboundIntake, attachments) -> None:
+    """The checked files of an e-mail as EVIDENCE documents of its case — or of the intake
+    row itself while it waits unmatched (``integrations.InboundIntake`` is an owner kind)."""
+    from amanah.documents import contract as documents
+
+    owner_kind, owner_id = (
+        ("cases.Case", intake.case_id) if intake.case_id else (INTAKE_OWNER, intake.pk)
+    )
+    for checked in attachments:
+        documents.document_create(
+            actor=actor,
+            data=documents.DocumentInput(
+                owner_kind=owner_kind,
+                owner_id=str(owner_id),
+                title=checked.original_name,
+                doc_type="EVIDENCE",
+            ),
+            checked=checked,
+        )
+
+
+def _take(
+    actor,
+    *,
+    channel,
+    source,
+    external_id,
+    from_address,
+    text,
+    case_channel,
+    candidates,
+    by="phone",
+    attachments=(),
+    refused_attachments=(),
+):
+    """Insert the intake row once, then file it (case, note) or leave it unmatched; an
+    e-mail's checked attachments are kept with it (``_keep_attachments``)."""
+    address = _email(from_address) if by == "email" else _phone(from_address)
     try:
         with transaction.atomic():
             intake = InboundIntake.objects.create(
                 channel=channel,
                 source=source[:60],
                 external_id=external_id[:200],
-                from_address=_phone(from_address),
+                from_address=address,
                 text=_clean_text(text),
                 case_channel=case_channel,
                 status=IntakeStatus.UNMATCHED,
+                refused_attachments=[code[:40] for code in refused_attachments],
             )
     except IntegrityError:
         existing = InboundIntake.objects.get(source=source[:60], external_id=external_id[:200])
         return IntakeResult(existing, created=False)
-    customer = match_customer(intake.from_address, candidates)
+    customer = match_customer(intake.from_address, candidates, by=by)
     if customer is not None:
-        customer = _lock_customer(customer, intake.from_address)  # before deciding
+        customer = _lock_customer(customer, intake.from_address, by)  # before deciding
     reason = "no_match" if customer is None else ""
     if customer is not None:
         allow_note = authz.has_perm(actor, CASE_UPDATE)
@@ -201,11 +253,14 @@ def _take(actor, *, channel, source, external_id, from_address, text, case_chann
             with transaction.atomic():
                 _file(actor, intake, customer, allow_note=allow_note)
                 intake.save(update_fields=["status", "customer", "case"])
+                _keep_attachments(actor, intake, attachments)
         except (ServiceError, NotFound) as exc:
             # Configuration (no SLA rule, inactive category): queue it, never lose it.
             reason = getattr(exc, "code", "not_found")
             logger.warning("intake: case not created (%s); message queued as unmatched", reason)
             intake.status, intake.customer, intake.case = IntakeStatus.UNMATCHED, None, None
+    if intake.status == IntakeStatus.UNMATCHED:
+        _keep_attachments(actor, intake, attachments)
     audit.record(
         actor=actor,
         action=AuditAction.RECEIVE_INTAKE,
@@ -215,6 +270,11 @@ def _take(actor, *, channel, source, external_id, from_address, text, case_chann
             "status": intake.status,
             "case_no": intake.case.case_no if intake.case else "",
             "reason": reason,
+            **(
+                {"attachments": len(attachments), "refused": list(intake.refused_attachments)}
+                if channel == IntakeChannel.EMAIL
+                else {}
+            ),
         },
     )
     return IntakeResult(intake, created=True)

@@ -13,7 +13,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
-from amanah.core.masking import MASK, mask_phone
+from amanah.core.masking import MASK, mask_email, mask_phone
 from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 
 
@@ -86,6 +86,7 @@ class IntakeStatus(models.TextChoices):
 class IntakeChannel(models.TextChoices):
     WHATSAPP = "WHATSAPP", _("WhatsApp")
     API = "API", _("API sistem eksternal")
+    EMAIL = "EMAIL", _("Email")
 
 
 class InboundIntake(models.Model):
@@ -97,9 +98,10 @@ class InboundIntake(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=20, choices=IntakeChannel.choices)
-    source = models.CharField(max_length=60)  # "whatsapp:<provider>" or "api:<system>"
+    source = models.CharField(max_length=60)  # "whatsapp:<provider>", "api:<system>", "email:…"
     external_id = models.CharField(max_length=200)
-    from_address = models.CharField(max_length=32, blank=True)  # E.164 when readable
+    # E.164 (WhatsApp, API) or the normalised e-mail address (EMAIL), when readable
+    from_address = models.CharField(max_length=254, blank=True)
     text = models.TextField(blank=True)
     case_channel = models.CharField(max_length=20)  # the case's channel (cases.Channel)
     status = models.CharField(max_length=20, choices=IntakeStatus.choices)
@@ -108,6 +110,11 @@ class InboundIntake(models.Model):
     )
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Attachments of an e-mail the documents' upload rules refused: their codes only (the
+    # kept ones are documents of the case, or of this row while it waits unmatched).
+    refused_attachments = ArrayField(
+        models.CharField(max_length=40), default=list, blank=True, size=None
     )
     received_at = models.DateTimeField(default=now)
     linked_at = models.DateTimeField(null=True, blank=True)
@@ -140,6 +147,8 @@ class InboundIntake(models.Model):
 
     @property
     def masked_from(self) -> str:
+        if "@" in self.from_address:
+            return mask_email(self.from_address) or "—"
         return mask_phone(self.from_address) or "—"
 
     @property

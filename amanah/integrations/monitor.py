@@ -187,7 +187,8 @@ def health(*, actor, now=None) -> list[SystemHealth]:
     # Counts only (never a row's content): an ADMIN may lack INTAKE_VIEW.
     unmatched = dict(
         InboundIntake.objects.filter(
-            status=IntakeStatus.UNMATCHED, source__in=[f"api:{s.name}" for s in systems]
+            status=IntakeStatus.UNMATCHED,
+            source__in=[f"{kind}:{s.name}" for s in systems for kind in ("api", "email")],
         )
         .values_list("source")
         .annotate(n=Count("pk"))
@@ -216,7 +217,8 @@ def health(*, actor, now=None) -> list[SystemHealth]:
                 failures=r.get("failures") or 0,
                 mean_ms=round(r["total"] / calls) if calls else None,
                 max_ms=r.get("top") if calls else None,
-                unmatched=unmatched.get(f"api:{system.name}", 0),
+                unmatched=unmatched.get(f"api:{system.name}", 0)
+                + unmatched.get(f"email:{system.name}", 0),
                 pending=b.get("pending", 0),
                 dead=b.get("dead", 0),
                 silent=is_silent(system, e.get("success"), now),

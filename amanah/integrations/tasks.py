@@ -53,6 +53,16 @@ def sync_silence_check(timestamp: int) -> int:
     return silence_alerts()
 
 
+@app.periodic(cron=settings.INTEGRATIONS_MAIL_CRON, periodic_id="integrations_mailbox_poll")
+@app.task(queue="integrations", queueing_lock="integrations_mailbox_poll")
+def mailbox_poll(timestamp: int) -> dict:
+    """Case intake by e-mail: the mailbox's unseen mails, once each (``mailbox.poll``); does
+    nothing while no mailbox is configured."""
+    from amanah.integrations.mailbox import poll
+
+    return poll()
+
+
 # The batch import: one job per step of a batch (the dry run, the real run); each works the
 # batch's rows chunk by chunk (``INTEGRATIONS_IMPORT_CHUNK``) and commits its progress per
 # chunk. Idempotent: a repeated job finds the batch no longer in its step and does nothing.

@@ -3,6 +3,7 @@ table (``amanah/core/tests/test_view_permissions.py``)."""
 
 from __future__ import annotations
 
+import socketserver
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,6 +84,122 @@ class LoopbackReceiver(LoopbackServer):
     @property
     def url(self) -> str:
         return f"{super().url}/hooks/amanah"
+
+
+class _ImapHandler(socketserver.StreamRequestHandler):
+    """Enough real IMAP4rev1 (RFC 3501) for ``imaplib``: CAPABILITY, LOGIN, SELECT,
+    SEARCH UNSEEN, FETCH n (RFC822.SIZE | RFC822 | BODY.PEEK[] | BODY[]), STORE n
+    +FLAGS (\\Seen), NOOP, LOGOUT. ``RFC822`` and ``BODY[]`` set ``\\Seen`` as a real server
+    does; ``BODY.PEEK[]`` does not. Message numbers are 1-based and stable (no EXPUNGE)."""
+
+    timeout = 10
+
+    def _send(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def handle(self):
+        fake = self.server.fake
+        fake.connections.append(self.connection)
+        self._send(b"* OK [CAPABILITY IMAP4rev1] loopback IMAP ready\r\n")
+        authed = False
+        while True:
+            try:
+                line = self.rfile.readline(8192)
+            except OSError:
+                return
+            if not line:
+                return
+            parts = line.rstrip(b"\r\n").split(b" ", 2)
+            tag, command = parts[0], (parts[1].upper() if len(parts) > 1 else b"")
+            args = parts[2] if len(parts) > 2 else b""
+            fake.commands.append(command.decode())
+            if command == b"CAPABILITY":
+                self._send(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK CAPABILITY done\r\n")
+            elif command == b"NOOP":
+                self._send(tag + b" OK NOOP done\r\n")
+            elif command == b"LOGOUT":
+                self._send(b"* BYE bye\r\n" + tag + b" OK LOGOUT done\r\n")
+                return
+            elif command == b"LOGIN":
+                user, _, password = args.partition(b" ")
+                authed = (user.strip(b'"').decode(), password.strip(b'"').decode()) == (
+                    fake.user,
+                    fake.password,
+                )
+                self._send(tag + (b" OK LOGIN done\r\n" if authed else b" NO LOGIN failed\r\n"))
+            elif not authed:
+                self._send(tag + b" BAD not authenticated\r\n")
+            elif command == b"SELECT":
+                self._send(
+                    b"* %d EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen)\r\n" % len(fake.mails)
+                    + tag
+                    + b" OK [READ-WRITE] SELECT done\r\n"
+                )
+            elif command == b"SEARCH" and args.upper() == b"UNSEEN":
+                found = b" ".join(b"%d" % n for n in fake.unseen())
+                self._send(b"* SEARCH " + found + b"\r\n" + tag + b" OK SEARCH done\r\n")
+            elif command == b"FETCH":
+                self._fetch(tag, args)
+            elif command == b"STORE":
+                number, _, rest = args.partition(b" ")
+                if rest.upper() != b"+FLAGS (\\SEEN)" or not fake.has(number):
+                    self._send(tag + b" BAD STORE\r\n")
+                    continue
+                fake.seen.add(int(number))
+                self._send(b"* %s FETCH (FLAGS (\\Seen))\r\n" % number + tag + b" OK STORE\r\n")
+            else:
+                self._send(tag + b" BAD unknown command\r\n")
+
+    def _fetch(self, tag: bytes, args: bytes) -> None:
+        fake = self.server.fake
+        number, _, item = args.partition(b" ")
+        item = item.strip(b"()").upper()
+        if not fake.has(number):
+            self._send(tag + b" BAD FETCH\r\n")
+            return
+        raw = fake.mails[int(number) - 1]
+        if item == b"RFC822.SIZE":
+            self._send(b"* %s FETCH (RFC822.SIZE %d)\r\n" % (number, len(raw)))
+        elif item in (b"RFC822", b"BODY[]", b"BODY.PEEK[]"):
+            if item != b"BODY.PEEK[]":
+                fake.seen.add(int(number))
+            name = b"BODY[]" if item.startswith(b"BODY") else b"RFC822"
+            fake.fetched.append(int(number))
+            self._send(b"* %s FETCH (%s {%d}\r\n" % (number, name, len(raw)) + raw + b")\r\n")
+        else:
+            self._send(tag + b" BAD FETCH item\r\n")
+            return
+        self._send(tag + b" OK FETCH done\r\n")
+
+
+class FakeImapServer(LoopbackServer):
+    """A mailbox on 127.0.0.1 (plain IMAP4rev1, no TLS): ``add(raw)`` puts a mail in it;
+    ``seen`` holds the numbers flagged ``\\Seen``, ``fetched`` every body fetch."""
+
+    handler = _ImapHandler
+
+    def __init__(self, *, user: str = "pengaduan@bank.test", password: str = "imap-test"):  # noqa: S107
+        super().__init__()
+        self.user, self.password = user, password
+        self.mails: list[bytes] = []
+        self.seen: set[int] = set()
+        self.fetched: list[int] = []
+        self.commands: list[str] = []
+        self.connections: list = []
+
+    def add(self, raw: bytes) -> int:
+        self.mails.append(raw)
+        return len(self.mails)
+
+    def has(self, number: bytes) -> bool:
+        return number.isdigit() and 1 <= int(number) <= len(self.mails)
+
+    def unseen(self) -> list[int]:
+        return [n for n in range(1, len(self.mails) + 1) if n not in self.seen]
+
+    def _open_connections(self):
+        return list(self.connections)
 
 
 def unmatched_intake(text: str = "Saldo saya terpotong dua kali, mohon dibantu.") -> InboundIntake:

@@ -13,8 +13,9 @@ from amanah.core.exports import csv_response
 from amanah.core.uploads import upload_limit
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
+from amanah.documents.contract import owner_documents
 from amanah.followup.policies import DESK_MONITOR
-from amanah.integrations import imports, monitor, selectors, services
+from amanah.integrations import imports, mailbox, monitor, selectors, services
 from amanah.integrations import intake as intake_services
 from amanah.integrations.forms import (
     ExternalSystemForm,
@@ -109,7 +110,13 @@ def unmatched_list(request):
 @requires(INTAKE_VIEW)
 def unmatched_detail(request, intake_id):
     item = selectors.intake_get(actor=request.user, intake_id=intake_id)
-    return render(request, "integrations/unmatched_detail.html", {"item": item, "form": LinkForm()})
+    # An e-mail's attachments wait with it while it is unmatched (documents of the intake).
+    files = owner_documents(request.user, intake_services.INTAKE_OWNER, item)
+    return render(
+        request,
+        "integrations/unmatched_detail.html",
+        {"item": item, "form": LinkForm(), "files": files},
+    )
 
 
 @requires(INTAKE_LINK)
@@ -141,6 +148,8 @@ def sync_monitor(request):
         {
             "lines": monitor.health(actor=request.user),
             "dead": monitor.failed_deliveries(actor=request.user),
+            # The inbound mailbox's settings (case intake by e-mail), never its password.
+            "mailbox": mailbox.describe_for(actor=request.user),
             # Refused deposits stay on the follow-up desk's own monitor: a link, not a copy.
             "can_desk": access.has_perm(request.user, DESK_MONITOR),
         },

@@ -119,3 +119,33 @@ def test_a_user_token_still_works_the_old_way(customer, make_user, system, branc
     _token, user_raw = iam.api_token_create(actor=system, user=agent, role="AGENT", name="t")
     response = post(user_raw, body())
     assert response.status_code == 201 and response.json()["status"] == "CASE_CREATED"
+
+
+# --------------------------------------------------------------------------- JSON body cap
+
+
+def test_a_json_body_over_2_mb_is_a_413_in_the_api_error_shape_before_it_is_parsed(raw, customer):
+    limit = 2 * 1024 * 1024
+    # Not even JSON: were it parsed, the answer would be 400 invalid_json.
+    over = Client().generic(
+        "POST",
+        URL,
+        b"{" + b"x" * limit,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert over.status_code == 413
+    assert over.json() == {
+        "code": "too_large",
+        "message": "Isi permintaan JSON terlalu besar (maks. 2 MB).",
+        "field": None,
+    }
+    # Another content type is no way around it: the API reads any non-multipart body as JSON.
+    plain = Client().generic("POST", URL, b"x" * (limit + 1), content_type="text/plain")
+    assert plain.status_code == 413 and plain.json()["code"] == "too_large"
+    # Just under the cap: parsed and answered by the endpoint (its own refusal here).
+    body = {"idempotency_key": "besar-1", "phone": "081260001111", "channel": "CALL_CENTER"}
+    body["text"] = "x" * (limit - len(json.dumps(body)) - 20)
+    under = post(raw, body)
+    assert under.status_code != 413 and under.json()["code"] != "too_large"
+    assert not InboundIntake.objects.exists() and not Case.objects.exists()
