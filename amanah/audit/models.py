@@ -66,11 +66,13 @@ class AuditAction(models.TextChoices):
     CREATE_MERCHANT = "CREATE_MERCHANT", _("Tambah merchant mitra")
     UPDATE_MERCHANT = "UPDATE_MERCHANT", _("Ubah merchant mitra")
     DEACTIVATE_MERCHANT = "DEACTIVATE_MERCHANT", _("Nonaktifkan merchant mitra")
-    SEND_MERCHANT_RECOMMENDATION = "SEND_MERCHANT_RECOMMENDATION", _(
-        "Kirim rekomendasi merchant ke nasabah"
+    SEND_MERCHANT_RECOMMENDATION = (
+        "SEND_MERCHANT_RECOMMENDATION",
+        _("Kirim rekomendasi merchant ke nasabah"),
     )
-    MOVE_MERCHANT_RECOMMENDATIONS = "MOVE_MERCHANT_RECOMMENDATIONS", _(
-        "Ubah status rekomendasi merchant (terkirim, diklik, bertransaksi)"
+    MOVE_MERCHANT_RECOMMENDATIONS = (
+        "MOVE_MERCHANT_RECOMMENDATIONS",
+        _("Ubah status rekomendasi merchant (terkirim, diklik, bertransaksi)"),
     )
     EXECUTE_CAMPAIGN = "EXECUTE_CAMPAIGN", _("Jalankan kampanye")
     CONFIGURE_CAMPAIGN_ABTEST = "CONFIGURE_CAMPAIGN_ABTEST", _("Atur uji A/B kampanye")
