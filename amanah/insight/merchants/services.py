@@ -6,6 +6,7 @@ CONVERTED (a transaction at the merchant arrived after the send; set-based)."""
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import date
 
 from django.core import signing
@@ -214,7 +215,11 @@ def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommend
     now = timezone.now()
     with transaction.atomic():
         customer = customer_for(actor=actor, customer_id=customer_id)
-        merchant = Merchant.objects.filter(pk=merchant_id).first()
+        try:
+            merchant_pk = uuid.UUID(str(merchant_id))
+        except ValueError:
+            raise NotFound() from None
+        merchant = Merchant.objects.visible_to(actor).filter(pk=merchant_pk).first()
         if merchant is None:
             raise NotFound()
         if (

@@ -21,7 +21,7 @@ from django.utils import timezone
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.consent.services import consent_change, suppression_add
-from amanah.core.errors import ServiceError
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.services import portfolio_assign
 from amanah.insight.merchants import dashboard, selectors, services
@@ -341,6 +341,11 @@ def test_withdrawn_consent_no_template_ended_promo(
     with pytest.raises(ServiceError) as refused:
         _send(supervisor, spender, merchant)
     assert refused.value.code == "no_template"
+    for garbage in ("x' OR 1=1", None, 42):
+        with pytest.raises(NotFound):
+            services.recommendation_send(
+                actor=supervisor, customer_id=spender.pk, merchant_id=garbage
+            )
     approve_merchant_template(make_user(R.MARKETING), make_user(R.COMPLIANCE))
     ended = merchant_make("QR-OLD", ends_in_days=-1)
     with pytest.raises(ServiceError) as refused:
