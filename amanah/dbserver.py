@@ -152,10 +152,27 @@ def _ensure_roles_and_database(socket_dir: str, name: str, *, adopt: bool = True
         if row is None:
             _create_once(conn, f'CREATE DATABASE "{name}" OWNER {EMBEDDED_OWNER_ROLE}')
         elif row[0] == EMBEDDED_OWNER_ROLE or not adopt:
+            if adopt:
+                _ensure_extensions(socket_dir, name)
             return
     with _superuser_connection(socket_dir, name) as conn:
         for statement in _bootstrap_sql(name):
             conn.execute(statement)
+    _ensure_extensions(socket_dir, name)
+
+
+# Extensions only a superuser may create (not marked trusted): created here, so the owner
+# role's migrations find them (their CREATE EXTENSION IF NOT EXISTS is then a no-op). On a
+# separate server the DBA creates them once (docs/merchants.md).
+SUPERUSER_EXTENSIONS = ("cube", "earthdistance")
+
+
+def _ensure_extensions(socket_dir: str, name: str) -> None:
+    with _superuser_connection(socket_dir, name) as conn:
+        installed = {n for (n,) in conn.execute("SELECT extname FROM pg_extension").fetchall()}
+        for extension in SUPERUSER_EXTENSIONS:
+            if extension not in installed:
+                _create_once(conn, f"CREATE EXTENSION IF NOT EXISTS {extension}")
 
 
 def embedded_settings(role: str = "app") -> dict:

@@ -63,6 +63,17 @@ class AuditAction(models.TextChoices):
     DECIDE_NBA_RULE = "DECIDE_NBA_RULE", _("Putuskan usulan aturan NBA")
     CREATE_RECOVERY = "CREATE_RECOVERY", _("Buat pemulihan layanan")
     MOVE_RECOVERY = "MOVE_RECOVERY", _("Ubah status pemulihan layanan")
+    CREATE_MERCHANT = "CREATE_MERCHANT", _("Tambah merchant mitra")
+    UPDATE_MERCHANT = "UPDATE_MERCHANT", _("Ubah merchant mitra")
+    DEACTIVATE_MERCHANT = "DEACTIVATE_MERCHANT", _("Nonaktifkan merchant mitra")
+    SEND_MERCHANT_RECOMMENDATION = (
+        "SEND_MERCHANT_RECOMMENDATION",
+        _("Kirim rekomendasi merchant ke nasabah"),
+    )
+    MOVE_MERCHANT_RECOMMENDATIONS = (
+        "MOVE_MERCHANT_RECOMMENDATIONS",
+        _("Ubah status rekomendasi merchant (terkirim, diklik, bertransaksi)"),
+    )
     EXECUTE_CAMPAIGN = "EXECUTE_CAMPAIGN", _("Jalankan kampanye")
     CONFIGURE_CAMPAIGN_ABTEST = "CONFIGURE_CAMPAIGN_ABTEST", _("Atur uji A/B kampanye")
     DECIDE_CAMPAIGN_ABTEST = "DECIDE_CAMPAIGN_ABTEST", _("Putuskan uji A/B kampanye")

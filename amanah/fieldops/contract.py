@@ -39,6 +39,7 @@ from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
 from amanah.fieldops.routing import Route, route_order
 from amanah.fieldops.sources import COLUMNS as ARREARS_COLUMNS
 from amanah.fieldops.sources import ArrearsSource, arrears_sources
+from amanah.insight.merchants.locations import LocationSource, customer_locations
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -200,3 +201,15 @@ registry.navigation.register(
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("fieldops", _subject_section.SECTION)
+
+# The nearest-merchant search (insight, below) asks where a customer is: the location a field
+# visit confirmed is the best the house knows, so it is asked first.
+customer_locations.register(
+    "fieldops.known_location",
+    LocationSource(
+        gettext_lazy("Lokasi yang dikonfirmasi kunjungan lapangan"),
+        "SELECT latitude, longitude FROM fieldops_knownlocation WHERE customer_id = %(customer)s",
+        order=10,
+    ),
+    order=10,
+)

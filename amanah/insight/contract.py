@@ -17,6 +17,8 @@ from amanah.core.contributions import (
     Alert,
     Card,
     NavItem,
+    Tab,
+    TemplateVariable,
     TimelineKind,
     TimelineProvider,
     Widget,
@@ -25,11 +27,17 @@ from amanah.iam import authz
 from amanah.insight import imports as transaction_imports
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
+from amanah.insight.merchants import dashboard as merchant_dashboard
+from amanah.insight.merchants import selectors as merchant_selectors
+from amanah.insight.merchants import services as merchant_services
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.evaluate import evaluate as nba_evaluate
 from amanah.insight.nba.models import ChangeStatus
 from amanah.insight.policies import (
+    MERCHANT_DASHBOARD,
+    MERCHANT_RECOMMEND,
+    MERCHANT_VIEW,
     NBA_DECIDE,
     NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
@@ -98,7 +106,8 @@ def rfm_signal(customer) -> Signal:
     return Signal(points, _("Segmen RFM %s") % Segment(latest.segment).label)
 
 
-# fn(*, actor, count): a batch of transactions was stored (count = new rows).
+# fn(*, actor, count, first_id, last_id): a batch of transactions was stored (count = new
+# rows; first_id..last_id = their ids, None when none was new).
 events.declare(services.TRANSACTIONS_RECORDED)
 # Booked transactions as a batch import target (integrations runs the pipeline).
 registry.import_targets.register("insight.transactions", transaction_imports.TARGET, order=20)
@@ -297,4 +306,97 @@ registry.dashboard_widgets.register(
         note=gettext_lazy("Pemulihan yang dibuat dalam 12 bulan terakhir."),
     ),
     order=60,
+)
+
+
+# --------------------------------------------------------------------------- hyperlocal merchants
+# (seed 001 §2): the partners' pages (MARKETING), the "Promo Merchant" tab of the 360, the
+# WhatsApp template's placeholders, statuses from the hub's and the feed's events, conversion
+# per merchant and city for dashboards.
+
+
+def _merchant_tab(customer, actor) -> dict:
+    return {"promo": merchant_selectors.suggestions_for(customer, actor=actor)}
+
+
+def _promo_url(context) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    token = merchant_services.click_token(context["merchant_promo"])
+    return settings.PUBLIC_URL.rstrip("/") + reverse("insight:merchant_click", args=[token])
+
+
+events.declare(merchant_services.MERCHANT_SAVED)
+events.declare(merchant_services.MERCHANT_RECOMMENDED)
+events.declare(merchant_services.RECOMMENDATIONS_MOVED)
+events.on(
+    services.TRANSACTIONS_RECORDED,
+    merchant_services.convert_recommendations,
+    key="insight.merchant_conversions",
+)
+events.on(
+    "messaging.message_status_changed",
+    merchant_services.on_message_status,
+    key="insight.merchant_sent",
+)
+registry.navigation.register(
+    "insight.merchants",
+    NavItem(gettext_lazy("Merchant mitra"), "insight:merchant_list", MERCHANT_VIEW),
+    order=57,
+)
+registry.workspace_tabs.register(
+    "merchant_promo",
+    Tab(
+        gettext_lazy("Promo Merchant"),
+        "insight/_merchant_tab.html",
+        MERCHANT_RECOMMEND,
+        _merchant_tab,
+    ),
+    order=40,
+)
+registry.merge_movers.register(
+    "insight.merchant_recommendations", merchant_services.move_recommendations
+)
+for _name, _variable in (
+    (
+        "merchant.name",
+        TemplateVariable(
+            gettext_lazy("Nama merchant mitra"),
+            "merchant_promo",
+            lambda c: c["merchant_promo"].merchant.name,
+            "Kopi Kesawan",
+        ),
+    ),
+    (
+        "merchant.promo",
+        TemplateVariable(
+            gettext_lazy("Teks promo merchant"),
+            "merchant_promo",
+            lambda c: c["merchant_promo"].merchant.promo_text,
+            "Diskon 20% bayar pakai QRIS",
+        ),
+    ),
+    (
+        "merchant.url",
+        TemplateVariable(
+            gettext_lazy("Tautan promo merchant (pribadi)"),
+            "merchant_promo",
+            _promo_url,
+            "https://crm.bank.co.id/insight/m/…",
+        ),
+    ),
+):
+    registry.template_variables.register(_name, _variable)
+registry.dashboard_widgets.register(
+    "insight.merchant_conversion",
+    Widget(
+        gettext_lazy("Konversi rekomendasi merchant per kota"),
+        MERCHANT_DASHBOARD,
+        personal_data=False,
+        compute=merchant_dashboard.compute,
+        present=merchant_dashboard.present,
+        note=gettext_lazy("Rekomendasi yang dibuat dalam 12 bulan terakhir."),
+    ),
+    order=61,
 )

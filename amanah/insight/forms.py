@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.consent.contract import ContactChannel
+from amanah.insight.models import MerchantCategory
 from amanah.insight.nba.models import ActionType, ContactPurpose, Priority, RelatedEntity
 
 
@@ -52,3 +53,40 @@ class RuleForm(forms.Form):
             return json.loads(self.cleaned_data["condition"])
         except (ValueError, RecursionError):  # a nesting too deep is bad JSON too
             raise forms.ValidationError(_("Kondisi harus JSON yang sah.")) from None
+
+
+class MerchantForm(forms.Form):
+    """A merchant partner's fields as typed; ranges, the end date and the rest are the
+    service's (``merchants.services``), which names the field it refuses."""
+
+    code = forms.CharField(label=_("Kode merchant (NMID QRIS)"), max_length=40)
+    name = forms.CharField(label=_("Nama merchant"), max_length=120)
+    category = forms.ChoiceField(label=_("Kategori"), choices=MerchantCategory.choices)
+    city = forms.CharField(label=_("Kota"), max_length=60)
+    latitude = forms.FloatField(label=_("Lintang"), required=False)
+    longitude = forms.FloatField(label=_("Bujur"), required=False)
+    promo_text = forms.CharField(
+        label=_("Teks promo"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    promo_ends_on = forms.DateField(
+        label=_("Promo berakhir"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class MerchantFilterForm(forms.Form):
+    city = forms.CharField(label=_("Kota"), max_length=60, required=False)
+    category = forms.ChoiceField(
+        label=_("Kategori"), choices=[("", _("Semua"))] + MerchantCategory.choices, required=False
+    )
+    active = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Semua")), ("1", _("Aktif")), ("0", _("Nonaktif"))],
+        required=False,
+    )
+
+
+class SendMerchantForm(forms.Form):
+    merchant = forms.UUIDField()

@@ -207,6 +207,7 @@ scopes.register(RfmRun, view=RFM_RUN)
 
 
 # The NBA tables live with the rest of NBA; imported here so Django finds them.
+from amanah.insight.merchants.models import Merchant, MerchantRecommendation  # noqa: E402
 from amanah.insight.nba.models import (  # noqa: E402
     NbaDecision,
     NbaRule,
@@ -215,6 +216,8 @@ from amanah.insight.nba.models import (  # noqa: E402
 from amanah.insight.recovery.models import RecoveryTrigger, ServiceRecovery  # noqa: E402
 
 __all__ = [
+    "Merchant",
+    "MerchantRecommendation",
     "MonthlyRollup",
     "NbaDecision",
     "NbaRule",

@@ -80,3 +80,25 @@ RECOVERY_DASHBOARD = declare(
     _("Dasbor pemulihan layanan: tingkat pemulihan dan penebusan (angka agregat)"),
     default_roles=(R.DIRECTOR,),
 )
+# Hyperlocal merchants (seed 001 §2). The partners are not customer data: everyone with the
+# permission sees all of them; recommendations follow their customer's scope.
+MERCHANT_VIEW = declare(
+    "insight.merchant.view",
+    _("Lihat daftar merchant mitra (QRIS) dan promonya"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.RM, R.MARKETING),
+)
+MERCHANT_MANAGE = declare(
+    "insight.merchant.manage",
+    _("Tambah, ubah dan nonaktifkan merchant mitra"),
+    default_roles=(R.MARKETING,),
+)
+MERCHANT_RECOMMEND = declare(
+    "insight.merchant.recommend",
+    _("Lihat promo merchant terdekat untuk nasabah dan kirim rekomendasinya"),
+    default_roles=(R.SUPERVISOR, R.RM),
+)
+MERCHANT_DASHBOARD = declare(
+    "insight.merchant.dashboard",
+    _("Dasbor konversi rekomendasi merchant per merchant dan kota (angka agregat)"),
+    default_roles=(R.DIRECTOR, R.MARKETING),
+)

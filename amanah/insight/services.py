@@ -128,7 +128,7 @@ WITH input AS (
            now()
     FROM input
     ON CONFLICT (reference) DO NOTHING
-    RETURNING customer_id, booked_on, amount
+    RETURNING id, customer_id, booked_on, amount
 ), up AS (
     INSERT INTO insight_monthlyrollup (customer_id, month, tx_count, amount_total, last_booked_on)
     SELECT customer_id, date_trunc('month', booked_on)::date, count(*), sum(amount), max(booked_on)
@@ -139,7 +139,8 @@ WITH input AS (
         last_booked_on = GREATEST(insight_monthlyrollup.last_booked_on, EXCLUDED.last_booked_on)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up),
+       (SELECT min(id) FROM ins), (SELECT max(id) FROM ins)
 """
 
 
@@ -173,8 +174,11 @@ def transactions_record(*, actor, rows: list[TransactionInput]) -> int:
         columns = [list(c) for c in zip(*values, strict=True)]
         with connection.cursor() as cursor:
             cursor.execute(_RECORD_SQL, columns)
-            inserted, months = cursor.fetchone()
-        events.emit(TRANSACTIONS_RECORDED, actor=actor, count=inserted)
+            inserted, months, first_id, last_id = cursor.fetchone()
+        # first_id..last_id: the ids of this batch's new rows (for set-based handlers)
+        events.emit(
+            TRANSACTIONS_RECORDED, actor=actor, count=inserted, first_id=first_id, last_id=last_id
+        )
         audit.record(
             actor=actor,
             action=AuditAction.RECORD_TRANSACTIONS,

@@ -1,7 +1,7 @@
 """What insight keeps about a data subject (UU PDP access export): transactions, monthly
 rollups, RFM scores, Next Best Action decisions and the nightly worklist row (profiling: the
 subject may see how they were scored and what was recommended, with its reasons) and service
-recoveries."""
+recoveries, merchant promos recommended to them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
+from amanah.insight.merchants.models import MerchantRecommendation
 from amanah.insight.models import MonthlyRollup, RfmScore, Transaction
 from amanah.insight.nba.models import NbaDecision, PortfolioRecommendation
 from amanah.insight.recovery.models import ServiceRecovery
@@ -20,6 +21,7 @@ MODELS = {
     "insight.NbaDecision": NbaDecision,
     "insight.PortfolioRecommendation": PortfolioRecommendation,
     "insight.ServiceRecovery": ServiceRecovery,
+    "insight.MerchantRecommendation": MerchantRecommendation,
 }
 
 
@@ -40,7 +42,9 @@ def trail(customer) -> dict:
 
 
 SECTION = SubjectSection(
-    label=_("Transaksi, profil nilai (RFM), rekomendasi (NBA) dan pemulihan layanan"),
+    label=_(
+        "Transaksi, profil nilai (RFM), rekomendasi (NBA), pemulihan layanan dan promo merchant"
+    ),
     models=tuple(MODELS),
     rows=rows,
     trail=trail,

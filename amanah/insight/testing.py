@@ -113,3 +113,67 @@ def recovery_kwargs(world: dict, key: str = "a") -> dict:
         case = closed_case(SystemActor("system:test"), world[f"customer_{key}"])
         world[name] = ServiceRecovery.objects.get(case=case)
     return {"recovery_id": world[name].pk}
+
+
+# --------------------------------------------------------------------------- merchants
+
+
+def merchant_make(
+    code: str,
+    *,
+    lat: float | None = 3.5897,
+    lon: float | None = 98.6797,
+    category: str = "FNB",
+    city: str = "Medan",
+    promo: str = "Diskon 20% bayar pakai QRIS",
+    ends_in_days: int = 30,
+    active: bool = True,
+):
+    """A partner merchant stored directly (test and bench data; the pages use the services)."""
+    from amanah.insight.merchants.models import Merchant
+
+    return Merchant.objects.create(
+        code=code,
+        name=f"Merchant {code}",
+        category=category,
+        city=city,
+        latitude=lat,
+        longitude=lon,
+        promo_text=promo,
+        promo_ends_on=timezone.localdate() + timedelta(days=ends_in_days) if promo else None,
+        active=active,
+    )
+
+
+MERCHANT_TEMPLATE = {
+    "key": "insight.merchant_promo",
+    "channel": "WHATSAPP",
+    "purpose": "OFFER",
+    "name": "Promo merchant terdekat (WhatsApp)",
+    "category": "MARKETING",
+    "provider_template": "merchant_promo",
+    "text": "Halo {{customer.first_name}}, {{merchant.name}} di dekat Anda: {{merchant.promo}} "
+    "Lihat: {{merchant.url}} Balas STOP untuk berhenti menerima penawaran.",
+}
+
+
+def approve_merchant_template(author, approver):
+    """The WhatsApp template of "Kirim rekomendasi" (OFFER: four eyes), written by ``author``
+    and approved by ``approver`` through the template services."""
+    from amanah.messaging import template_services as ts
+
+    template = ts.template_create(actor=author, **MERCHANT_TEMPLATE)
+    version = template.versions.get()
+    ts.template_version_submit(actor=author, version=version)
+    ts.template_version_approve(actor=approver, version=version, note="Disetujui")
+    return version
+
+
+def merchant_kwargs(world: dict) -> dict:
+    if "merchant" not in world:
+        world["merchant"] = merchant_make("QR-VIEW-1")
+    return {"merchant_id": world["merchant"].pk}
+
+
+def merchant_send_data(world: dict) -> dict:
+    return {"merchant": str(merchant_kwargs(world)["merchant_id"])}

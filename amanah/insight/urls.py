@@ -15,3 +15,24 @@ urlpatterns = [
     path("recovery/", views.recovery_list, name="recovery_list"),
     path("recovery/<uuid:recovery_id>/move/", views.recovery_move, name="recovery_move"),
 ]
+urlpatterns += [
+    path("merchants/", views.merchant_list, name="merchant_list"),
+    path("merchants/new/", views.merchant_create, name="merchant_create"),
+    path("merchants/<uuid:merchant_id>/edit/", views.merchant_edit, name="merchant_edit"),
+    path(
+        "merchants/<uuid:merchant_id>/deactivate/",
+        views.merchant_deactivate,
+        name="merchant_deactivate",
+    ),
+    path(
+        "merchants/for/<uuid:customer_id>/",
+        views.merchant_for_customer,
+        name="merchant_for_customer",
+    ),
+    path(
+        "merchants/for/<uuid:customer_id>/send/",
+        views.merchant_send,
+        name="merchant_send",
+    ),
+    path("m/<str:token>/", views.merchant_click, name="merchant_click"),
+]

@@ -8,21 +8,38 @@ from __future__ import annotations
 
 import json
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amanah.core.permissions import PUBLIC
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.insight import selectors, services
-from amanah.insight.forms import DecideForm, MoveForm, OutcomeForm, RuleForm
+from amanah.insight.forms import (
+    DecideForm,
+    MerchantFilterForm,
+    MerchantForm,
+    MoveForm,
+    OutcomeForm,
+    RuleForm,
+    SendMerchantForm,
+)
+from amanah.insight.merchants import selectors as merchant_selectors
+from amanah.insight.merchants import services as merchant_services
+from amanah.insight.merchants.models import RecommendationStatus
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.models import ChangeStatus, Decision, Outcome
 from amanah.insight.policies import (
+    MERCHANT_MANAGE,
+    MERCHANT_RECOMMEND,
+    MERCHANT_VIEW,
     NBA_DECIDE,
     NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
@@ -279,3 +296,121 @@ def recovery_move(request, recovery_id):
         form=form,
         invalid=_("Pilih tindakan."),
     )
+
+
+# --------------------------------------------------------------------------- hyperlocal merchants
+
+
+@requires(MERCHANT_VIEW)
+def merchant_list(request):
+    """The partners, filtered by city, category and status; MARKETING adds and edits them."""
+    filters = MerchantFilterForm(request.GET or None)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    active = {"1": True, "0": False}.get(values.get("active", ""))
+    rows = merchant_selectors.merchant_list(
+        actor=request.user,
+        city=values.get("city", ""),
+        category=values.get("category", ""),
+        active=active,
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "insight/merchant_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "can_manage": authz.has_perm(request.user, MERCHANT_MANAGE),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _merchant_form_page(request, merchant=None):
+    initial = {}
+    if merchant is not None:
+        initial = {name: getattr(merchant, name) for name in merchant_services.FIELDS}
+    form = MerchantForm(request.POST or None, initial=initial)
+
+    def submit(data):
+        if merchant is None:
+            saved = merchant_services.merchant_create(actor=request.user, **data)
+            message = _("Merchant %s ditambahkan.") % saved.name
+        else:
+            saved = merchant_services.merchant_update(
+                actor=request.user, merchant_id=merchant.pk, **data
+            )
+            message = _("Merchant %s diperbarui.") % saved.name
+        return Done(reverse("insight:merchant_list"), message)
+
+    return submit_form(
+        request,
+        form,
+        submit,
+        template="insight/merchant_form.html",
+        context={"merchant": merchant},
+    )
+
+
+@requires(MERCHANT_MANAGE)
+def merchant_create(request):
+    return _merchant_form_page(request)
+
+
+@requires(MERCHANT_MANAGE)
+def merchant_edit(request, merchant_id):
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    return _merchant_form_page(request, merchant)
+
+
+@requires(MERCHANT_MANAGE)
+@require_POST
+def merchant_deactivate(request, merchant_id):
+    def deactivate():
+        merchant = merchant_services.merchant_deactivate(
+            actor=request.user, merchant_id=merchant_id
+        )
+        return _("Merchant %s dinonaktifkan.") % merchant.name
+
+    return run_action(request, deactivate, back=reverse("insight:merchant_list"))
+
+
+@requires(MERCHANT_RECOMMEND)
+def merchant_for_customer(request, customer_id):
+    """The Merchant Promo list of one customer with the category filter: the fragment for the
+    360 tab (htmx), a page of its own without JS."""
+    customer = customer_for(actor=request.user, customer_id=customer_id)
+    category = request.GET.get("category", "")
+    promo = merchant_selectors.suggestions_for(
+        customer, actor=request.user, category=category if isinstance(category, str) else ""
+    )
+    context = {"promo": promo, "cu": customer}
+    if request.headers.get("HX-Request"):
+        return render(request, "insight/_merchant_promo.html", context)
+    return render(request, "insight/merchant_for_customer.html", context)
+
+
+@requires(MERCHANT_RECOMMEND)
+@require_POST
+def merchant_send(request, customer_id):
+    form = SendMerchantForm(request.POST)
+    back = reverse("customer360:workspace", args=[customer_id]) + "?tab=merchant_promo"
+
+    def send():
+        rec = merchant_services.recommendation_send(
+            actor=request.user, customer_id=customer_id, merchant_id=form.cleaned_data["merchant"]
+        )
+        if rec.status == RecommendationStatus.SENT:
+            return _("Rekomendasi %s dikirim lewat WhatsApp.") % rec.merchant.name
+        return _("Rekomendasi %s menunggu jam kontak nasabah.") % rec.merchant.name
+
+    return run_action(
+        request, send, back=back, form=form, invalid=_("Pilih merchant yang direkomendasikan.")
+    )
+
+
+@requires(PUBLIC)
+def merchant_click(request, token):
+    """The promo link in the customer's WhatsApp: records the click, shows the promo."""
+    rec = merchant_services.recommendation_click(token)
+    return render(request, "insight/merchant_click.html", {"merchant": rec.merchant})

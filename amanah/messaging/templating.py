@@ -42,7 +42,8 @@ WHATSAPP_PARAMETER_SPACES = re.compile(r"\s+")
 # The context objects a sender of each purpose can supply (the outbox's sources): a template
 # may only use placeholders whose object is among them.
 PURPOSE_CONTEXTS: dict[str, frozenset[str]] = {
-    Purpose.OFFER: frozenset({"customer", "campaign", "promo"}),
+    # "merchant_promo": insight's merchant recommendation ("Kirim rekomendasi").
+    Purpose.OFFER: frozenset({"customer", "campaign", "promo", "merchant_promo"}),
     Purpose.COLLECTION: frozenset({"customer"}),
     # "survey": the link and question of a survey invitation (the surveys app supplies it);
     # "reply": an agent's reply to the customer from the case page (``case_replies``).

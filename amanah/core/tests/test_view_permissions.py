@@ -80,6 +80,33 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("insight:recovery_list", "insight.recovery.view"),
+    ViewCase("insight:merchant_list", "insight.merchant.view"),
+    ViewCase("insight:merchant_create", "insight.merchant.manage"),
+    ViewCase(
+        "insight:merchant_edit", "insight.merchant.manage", kwargs=insight_testing.merchant_kwargs
+    ),
+    ViewCase(
+        "insight:merchant_deactivate",
+        "insight.merchant.manage",
+        kwargs=insight_testing.merchant_kwargs,
+        method="post",
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "insight:merchant_for_customer",
+        "insight.merchant.recommend",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+    ),
+    ViewCase(
+        "insight:merchant_send",
+        "insight.merchant.recommend",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        method="post",
+        data=insight_testing.merchant_send_data,
+        ok_status=(303,),
+    ),
     ViewCase(
         "insight:recovery_move",
         "insight.recovery.view",

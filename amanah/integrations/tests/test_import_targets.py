@@ -62,7 +62,7 @@ TX = (
 def test_transactions_import_records_rollup_and_event_and_is_idempotent(system, customer):
     seen = []
     handler = events.EventHandler(
-        "insight.transactions_recorded", lambda *, actor, count: seen.append(count)
+        "insight.transactions_recorded", lambda *, actor, count, **_: seen.append(count)
     )
     with registry.event_handlers.temporarily("insight.transactions_recorded:test", handler):
         batch = import_text(system, "insight.transactions", TX)

@@ -1,0 +1,173 @@
+"""Reads of the hyperlocal merchants: the partner list, one partner, the nearest merchants
+with a live promo for a customer (cube/earthdistance nearest-neighbour search on the GiST
+index), the customer's recommendations, and conversion per merchant and city."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from amanah.core.errors import NotFound
+from amanah.iam import authz
+from amanah.insight.merchants.locations import Location, customer_location
+from amanah.insight.merchants.models import Merchant, MerchantRecommendation, RecommendationStatus
+from amanah.insight.models import MerchantCategory, Transaction
+from amanah.insight.policies import MERCHANT_RECOMMEND, MERCHANT_VIEW
+
+NEAREST = 10
+CATEGORY_DAYS = 180
+
+# Ordered by the GiST index (``<->`` on cube: straight-line distance through the earth, which
+# orders exactly as the great-circle distance does); the distance shown is earth_distance.
+NEAREST_SQL = """
+SELECT m.id,
+       earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(m.latitude, m.longitude))
+FROM insight_merchant m
+WHERE m.latitude IS NOT NULL AND m.active
+  AND m.promo_text <> '' AND m.promo_ends_on >= %(today)s
+  AND m.category = ANY(%(categories)s)
+ORDER BY ll_to_earth(m.latitude, m.longitude) <-> ll_to_earth(%(lat)s, %(lon)s)
+LIMIT %(limit)s
+"""
+
+
+def merchant_list(*, actor, city: str = "", category: str = "", active: bool | None = None):
+    qs = Merchant.objects.visible_to(actor)
+    if city:
+        qs = qs.filter(city__iexact=city)
+    if category:
+        qs = qs.filter(category=category)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs
+
+
+def merchant_get(*, actor, merchant_id) -> Merchant:
+    merchant = Merchant.objects.visible_to(actor).filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFound()
+    return merchant
+
+
+def nearest_ids(
+    lat: float, lon: float, categories, *, limit: int = NEAREST, today: date | None = None
+) -> list[tuple[str, float]]:
+    """(merchant id, metres) of the nearest merchants with a live promo in ``categories``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            NEAREST_SQL,
+            {
+                "lat": lat,
+                "lon": lon,
+                "categories": list(categories),
+                "today": today or timezone.localdate(),
+                "limit": limit,
+            },
+        )
+        return [(str(pk), float(d)) for pk, d in cursor.fetchall()]
+
+
+def spending_categories(customer) -> list[str]:
+    """The merchant categories the customer paid in over the last 180 days, most used first."""
+    since = timezone.localdate() - timedelta(days=CATEGORY_DAYS)
+    rows = (
+        Transaction.objects.filter(customer=customer, booked_on__gte=since)
+        .exclude(merchant_category="")
+        .values("merchant_category")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "merchant_category")
+    )
+    return [r["merchant_category"] for r in rows]
+
+
+@dataclass
+class Suggestion:
+    merchant: Merchant
+    distance_m: int
+    open_recommendation: MerchantRecommendation | None = None
+
+    @property
+    def distance_km(self) -> str:
+        return f"{self.distance_m / 1000:.1f}".replace(".", ",")
+
+
+@dataclass
+class Suggestions:
+    location: Location | None
+    categories: list[str]  # what the customer spends on
+    category: str  # the filter chosen ("" = all of them)
+    rows: list[Suggestion] = field(default_factory=list)
+    recent: list[MerchantRecommendation] = field(default_factory=list)
+
+    @property
+    def category_choices(self) -> list[tuple[str, str]]:
+        labels = dict(MerchantCategory.choices)
+        return [(c, labels.get(c, c)) for c in self.categories]
+
+
+def suggestions_for(customer, *, actor, category: str = "", limit: int = NEAREST) -> Suggestions:
+    """The Merchant Promo list of a customer the caller already opened through ``customer_for``:
+    the nearest merchants with a live promo in the categories the customer spends on (or in
+    ``category`` among them), nearest first; plus the customer's last recommendations."""
+    authz.require(actor, MERCHANT_RECOMMEND)
+    authz.require(actor, MERCHANT_VIEW)
+    recent = list(
+        MerchantRecommendation.objects.visible_to(actor)
+        .filter(customer=customer)
+        .select_related("merchant")[:10]
+    )
+    categories = spending_categories(customer)
+    chosen = category if category in categories else ""
+    location = customer_location(customer.pk)
+    result = Suggestions(location, categories, chosen, recent=recent)
+    if location is None or not categories:
+        return result
+    found = nearest_ids(
+        location.latitude, location.longitude, [chosen] if chosen else categories, limit=limit
+    )
+    merchants = Merchant.objects.visible_to(actor).in_bulk([pk for pk, _d in found])
+    open_by_merchant = {
+        r.merchant_id: r for r in recent if r.status != RecommendationStatus.CONVERTED
+    }
+    for pk, metres in found:
+        merchant = merchants.get(uuid.UUID(pk))
+        if merchant is not None:
+            result.rows.append(
+                Suggestion(merchant, round(metres), open_by_merchant.get(merchant.pk))
+            )
+    return result
+
+
+def conversion_by_merchant(*, actor, since=None) -> list[dict]:
+    """Per merchant (and its city): recommendations sent, clicked, converted — of the
+    customers the actor may see. For the dashboards and the partner list."""
+    qs = MerchantRecommendation.objects.visible_to(actor)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return list(
+        qs.values("merchant_id", "merchant__name", "merchant__city")
+        .annotate(**_measures())
+        .order_by("merchant__city", "merchant__name")
+    )
+
+
+def conversion_by_city(*, actor, since=None) -> list[dict]:
+    qs = MerchantRecommendation.objects.visible_to(actor)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return list(qs.values("merchant__city").annotate(**_measures()).order_by("merchant__city"))
+
+
+def _measures() -> dict:
+    S = RecommendationStatus
+    return {
+        "recommended": Count("pk"),
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
+        "converted": Count("pk", filter=Q(status=S.CONVERTED)),
+    }
