@@ -20,6 +20,10 @@ Listen: ``fieldops.work_orders_generated`` (actor, source, created),
 ``fieldops.correction_decided`` (actor, correction), and the workflow's
 ``fieldops.work_order.transitioned``.
 
+Declare area outlines for the field map (reference geometry, not customer data):
+``map_areas.register("<app>.<thing>", MapAreas(label, outlines))`` where ``outlines(bounds)``
+answers the areas meeting ``(south, west, north, east)`` (``fieldops/maps.py``).
+
 Registers: the work-order workflow and its guards, the VISIT kind on the 360 timeline and its
 provider, the 360 facts and card (open work order, promise to pay), a merge mover, menu
 entries, the loan-arrears import target and source.
@@ -33,6 +37,7 @@ from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, TimelineKind, TimelineProvider
 from amanah.fieldops import generate, loans, selectors, services, visits
 from amanah.fieldops import subject as _subject_section
+from amanah.fieldops.maps import MapAreas, map_areas
 from amanah.fieldops.models import OPEN_STATUSES, KnownLocation, LoanArrears, WorkOrder
 from amanah.fieldops.models import WoStatus as S
 from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
@@ -49,9 +54,11 @@ from amanah.workflow.contract import (
 __all__ = [
     "ARREARS_COLUMNS",
     "ArrearsSource",
+    "MapAreas",
     "Route",
     "address_incomplete",
     "arrears_sources",
+    "map_areas",
     "route_order",
 ]
 
