@@ -26,15 +26,18 @@ answers the areas meeting ``(south, west, north, east)`` (``fieldops/maps.py``).
 
 Registers: the work-order workflow and its guards, the VISIT kind on the 360 timeline and its
 provider, the 360 facts and card (open work order, promise to pay), a merge mover, menu
-entries, the loan-arrears import target and source.
+entries, the loan-arrears import target and source, and the work order as a documents owner
+kind (``fieldops.WorkOrder``: the visit photos).
 """
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, TimelineKind, TimelineProvider
+from amanah.documents.contract import register_owner
 from amanah.fieldops import generate, loans, selectors, services, visits
 from amanah.fieldops import subject as _subject_section
 from amanah.fieldops.maps import MapAreas, map_areas
@@ -208,3 +211,12 @@ registry.navigation.register(
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("fieldops", _subject_section.SECTION)
+
+# Visit photos are documents of their work order (``photos.py``; encrypted, versioned, audited
+# by documents), in the work order's own scope.
+register_owner(
+    "fieldops.WorkOrder",
+    label=gettext_lazy("Work order lapangan"),
+    url=lambda wo: reverse("fieldops:detail", kwargs={"work_order_id": wo.pk}),
+    describe=lambda wo: wo.number,
+)

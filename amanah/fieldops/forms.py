@@ -90,3 +90,9 @@ class ExportForm(forms.Form):
         if data.get("dari") and data.get("sampai") and data["dari"] > data["sampai"]:
             raise forms.ValidationError(_("Tanggal awal harus sebelum tanggal akhir."))
         return data
+
+
+class PhotoForm(forms.Form):
+    """A photo of a visit (the checks are the service's: type, size, metadata)."""
+
+    photo = forms.FileField(label=_("Foto kunjungan"), required=False)

@@ -147,8 +147,6 @@ class Monitoring:
         return percent(self.baseline)
 
 
-
-
 def monitoring(*, actor, today: dt.date | None = None, days: int = PERIOD_DAYS) -> Monitoring:
     statuses = [(v, str(label)) for v, label in WoStatus.choices]
     counts: dict = {}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("wo/<int:work_order_id>/assign/", views.assign, name="assign"),
     path("wo/<int:work_order_id>/move/", views.move, name="move"),
     path("wo/<int:work_order_id>/revert/", views.revert, name="revert"),
+    path("visits/<int:visit_id>/photos/", views.photo_add, name="photo_add"),
     path("corrections/<int:correction_id>/", views.correction_decide, name="correction_decide"),
     path("conflicts/<int:visit_id>/settle/", views.conflict_settle, name="conflict_settle"),
 ]

@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
 from openpyxl import Workbook
 
 from amanah.core.exports import csv_response, safe_cell
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form
 from amanah.core.views import requires
-from amanah.fieldops import generate, maps, monitoring, selectors, services, visits
+from amanah.documents.contract import owner_documents
+from amanah.fieldops import generate, maps, monitoring, photos, selectors, services, visits
 from amanah.fieldops.forms import (
     AssignForm,
     CreateForm,
@@ -29,6 +29,7 @@ from amanah.fieldops.forms import (
     ExportForm,
     GenerateForm,
     MoveForm,
+    PhotoForm,
     PositionForm,
     RevertForm,
     VisitForm,
@@ -155,6 +156,9 @@ def detail(request, work_order_id):
             ],
             "revert": available_revert(actor, work_order),
             "links": selectors.navigate_links(work_order.latitude, work_order.longitude),
+            "documents": owner_documents(actor, photos.OWNER_KIND, work_order),
+            "photo_accept": photos.ACCEPT,
+            "can_add_photo": authz.has_perm(actor, WO_WORK),
             "agents": generate.territory_agents(work_order.branch_id) if can_manage else [],
             "can_manage": can_manage,
             "can_visit": work_order.agent_id == actor.pk
@@ -350,7 +354,8 @@ def _xlsx(title: str, header: list[str], rows) -> bytes:
 @reads_from_replica()
 def export(request):
     """Work orders or visit results of the actor's scope as CSV or XLSX (audited)."""
-    form = ExportForm(request.GET)
+    # without a query: every work order of the scope as CSV (the page's form says otherwise)
+    form = ExportForm(request.GET or {"what": "work_orders", "format": "csv"})
     if not form.is_valid():
         return _refused("; ".join(str(e) for errors in form.errors.values() for e in errors))
     data = form.cleaned_data
@@ -374,3 +379,23 @@ def export(request):
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
+
+
+# --------------------------------------------------------------------------- photos
+
+
+@requires(WO_WORK)
+@require_POST
+def photo_add(request, visit_id):
+    """A photo of the agent's own visit (JPEG/PNG, size-limited, metadata stripped); back to
+    the work order's page."""
+    visit = selectors.own_visit_get(actor=request.user, visit_id=visit_id)
+    form = PhotoForm(request.POST, request.FILES)
+
+    def run():
+        photos.visit_photo_add(
+            actor=request.user, visit_id=visit_id, upload=form.cleaned_data["photo"]
+        )
+        return _("Foto kunjungan disimpan.")
+
+    return run_action(request, run, back=_back(visit.work_order_id), form=form)

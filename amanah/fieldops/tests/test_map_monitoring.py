@@ -120,7 +120,7 @@ def test_monitoring_figures_start_from_the_actors_scope(
 def test_download_is_audited_with_the_zone_and_safe_cells(
     fmt, agent_a1, agent_b, supervisor_a, branch_a, branch_b
 ):
-    wo = work_order(customer_in(branch_a, "=HYPERLINK(\"http://x\")"), agent_a1)
+    wo = work_order(customer_in(branch_a, '=HYPERLINK("http://x")'), agent_a1)
     visits.visit_record(
         actor=agent_a1, data=visit_input(wo, outcome=Outcome.ATK, note="@SUM(A1:A9)")
     )
@@ -129,7 +129,7 @@ def test_download_is_audited_with_the_zone_and_safe_cells(
     before = AuditLog.objects.filter(action=AuditAction.EXPORT_DATA).count()
 
     for what, name_column, expected in (
-        ("work_orders", "pelanggan", "'=HYPERLINK(\"http://x\")"),
+        ("work_orders", "pelanggan", '\'=HYPERLINK("http://x")'),
         ("visits", "catatan", "'@SUM(A1:A9)"),
     ):
         response = client.get(reverse("fieldops:export"), {"what": what, "format": fmt})
@@ -164,4 +164,5 @@ def test_download_refusals_change_nothing(supervisor_a, agent_a1):
     ):
         assert client.get(reverse("fieldops:export"), query).status_code == 400
     assert sign_in(Client(), agent_a1).get(reverse("fieldops:export")).status_code == 403
+    assert sign_in(Client(), agent_a1).get(reverse("fieldops:monitoring")).status_code == 403
     assert AuditLog.objects.filter(action=AuditAction.EXPORT_DATA).count() == before
