@@ -21,6 +21,7 @@ from amanah.conftest import sign_in
 from amanah.fieldops import maps, monitoring, visits
 from amanah.fieldops.models import Outcome
 from amanah.fieldops.testing import MEDAN, customer_in, visit_input, work_order
+from amanah.utility import testing as utility_testing
 
 
 def _json(client, url):
@@ -78,16 +79,22 @@ def test_map_areas_and_the_intranet_tile_setting(agent_a1, branch_a, settings):
     settings.FIELDOPS_TILE_URL = "https://peta.intranet.bank/{z}/{x}/{y}.png"
     with maps.map_areas.temporarily("test.areas", maps.MapAreas("uji", outlines)):
         body = maps.agent_map(actor=agent_a1)
-    assert body["areas"] == [outline] and body["tiles"].startswith("https://peta.intranet")
+    assert outline in body["areas"] and body["tiles"].startswith("https://peta.intranet")
     south, west, north, east = asked[0]
     assert south < MEDAN[0] < north and west < MEDAN[1] < east
+
+    # the PDAM's service areas, declared by the utility: the one near the markers only
+    utility_testing.area("W1", spam_code="")
+    utility_testing.area("W9", spam_code="", centre_lat="-2.533000", centre_lon="140.717000")
+    names = [a["name"] for a in maps.agent_map(actor=agent_a1)["areas"]]
+    assert "W1 Wilayah W1" in names and "W9 Wilayah W9" not in names
 
 
 def test_monitoring_figures_start_from_the_actors_scope(
     agent_a1, agent_b, supervisor_a, branch_a, branch_b
 ):
-    today = timezone.localdate()
     now = timezone.now()
+    today = timezone.localdate(now)
     outcomes = [Outcome.ATK, Outcome.NOT_MET, Outcome.NOT_MET, Outcome.PROMISE, Outcome.MET_PAID]
     for outcome in outcomes:
         wo = work_order(customer_in(branch_a), agent_a1)

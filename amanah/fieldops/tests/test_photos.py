@@ -82,6 +82,7 @@ def test_photo_is_stored_without_metadata_and_shown_on_the_work_order(agent_a1, 
         ("foto.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "photo_corrupt"),
         ("besar.jpg", None, "photo_too_big"),
     ],
+    ids=["pdf", "pdf-named-jpg", "damaged-jpg", "too-big"],
 )
 def test_refused_photos_change_nothing(name, content, code, agent_a1, branch_a, settings):
     visit = _visit(agent_a1, branch_a)
