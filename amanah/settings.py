@@ -337,6 +337,12 @@ FIELDOPS_RULE = {
 }
 FIELDOPS_GENERATE_CRON = os.environ.get("FIELDOPS_GENERATE_CRON", "30 5 * * *")  # 12:30 WIB
 FIELDOPS_MAX_ACCURACY_M = env_int("FIELDOPS_MAX_ACCURACY_M", 100)
+# The field map draws no internet tiles: a plain background with the area outlines. An
+# institution with an intranet tile server names it here ("https://peta.intranet/{z}/{x}/{y}.png";
+# empty: no tiles); its origin is added to the CSP's img-src below. Visit photos: image types
+# only, at most FIELDOPS_PHOTO_MAX_BYTES, re-encoded without EXIF (docs/fieldops.md).
+FIELDOPS_TILE_URL = os.environ.get("FIELDOPS_TILE_URL", "").strip()
+FIELDOPS_PHOTO_MAX_BYTES = env_int("FIELDOPS_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 
 # One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
 # and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which
@@ -465,6 +471,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if FIELDOPS_TILE_URL:
+    # the intranet tile server's origin ("{s}." subdomains as a wildcard), for the map's <img>s
+    _tiles = FIELDOPS_TILE_URL.split("/", 3)
+    if len(_tiles) < 3 or _tiles[0] not in ("http:", "https:") or not _tiles[2]:
+        raise ImproperlyConfigured("FIELDOPS_TILE_URL must start with http:// or https://")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_tiles[0]}//{_tiles[2].replace('{s}.', '*.')}"
+    )
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # An API request's JSON body over this is refused (413, the API's error shape) before it is

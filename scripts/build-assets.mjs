@@ -18,10 +18,20 @@ const files = {
   "drawflow.min.css": "node_modules/drawflow/dist/drawflow.min.css",
   // Named by the file's sourceMappingURL: the manifest storage refuses a missing reference.
   "chart.umd.min.js.map": "node_modules/chart.js/dist/chart.umd.min.js.map",
+  // The field map (Leaflet: BSD-2, no dependencies). Its stylesheet names the images by a
+  // relative path, so they sit beside it in vendor/leaflet/.
+  "leaflet/leaflet.js": "node_modules/leaflet/dist/leaflet.js",
+  "leaflet/leaflet.js.map": "node_modules/leaflet/dist/leaflet.js.map",
+  "leaflet/leaflet.css": "node_modules/leaflet/dist/leaflet.css",
+  "leaflet/images/layers.png": "node_modules/leaflet/dist/images/layers.png",
+  "leaflet/images/layers-2x.png": "node_modules/leaflet/dist/images/layers-2x.png",
+  "leaflet/images/marker-icon.png": "node_modules/leaflet/dist/images/marker-icon.png",
+  "leaflet/images/marker-icon-2x.png": "node_modules/leaflet/dist/images/marker-icon-2x.png",
+  "leaflet/images/marker-shadow.png": "node_modules/leaflet/dist/images/marker-shadow.png",
 };
 
-mkdirSync(vendor, { recursive: true });
 for (const [target, source] of Object.entries(files)) {
+  mkdirSync(dirname(join(vendor, target)), { recursive: true });
   copyFileSync(join(root, source), join(vendor, target));
   console.log(`assets: ${source} -> amanah/static/vendor/${target}`);
 }

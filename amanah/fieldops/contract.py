@@ -20,19 +20,27 @@ Listen: ``fieldops.work_orders_generated`` (actor, source, created),
 ``fieldops.correction_decided`` (actor, correction), and the workflow's
 ``fieldops.work_order.transitioned``.
 
+Declare area outlines for the field map (reference geometry, not customer data):
+``map_areas.register("<app>.<thing>", MapAreas(label, outlines))`` where ``outlines(bounds)``
+answers the areas meeting ``(south, west, north, east)`` (``fieldops/maps.py``).
+
 Registers: the work-order workflow and its guards, the VISIT kind on the 360 timeline and its
 provider, the 360 facts and card (open work order, promise to pay), a merge mover, menu
-entries, the loan-arrears import target and source.
+entries, the loan-arrears import target and source, and the work order as a documents owner
+kind (``fieldops.WorkOrder``: the visit photos).
 """
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, TimelineKind, TimelineProvider
+from amanah.documents.contract import register_owner
 from amanah.fieldops import generate, loans, selectors, services, visits
 from amanah.fieldops import subject as _subject_section
+from amanah.fieldops.maps import MapAreas, map_areas
 from amanah.fieldops.models import OPEN_STATUSES, KnownLocation, LoanArrears, WorkOrder
 from amanah.fieldops.models import WoStatus as S
 from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
@@ -50,8 +58,10 @@ from amanah.workflow.contract import (
 __all__ = [
     "ARREARS_COLUMNS",
     "ArrearsSource",
+    "MapAreas",
     "Route",
     "arrears_sources",
+    "map_areas",
     "route_order",
 ]
 
@@ -212,4 +222,13 @@ customer_locations.register(
         order=10,
     ),
     order=10,
+)
+
+# Visit photos are documents of their work order (``photos.py``; encrypted, versioned, audited
+# by documents), in the work order's own scope.
+register_owner(
+    "fieldops.WorkOrder",
+    label=gettext_lazy("Work order lapangan"),
+    url=lambda wo: reverse("fieldops:detail", kwargs={"work_order_id": wo.pk}),
+    describe=lambda wo: wo.number,
 )

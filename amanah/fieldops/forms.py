@@ -72,3 +72,27 @@ class RevertForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=(("ACCEPT", _("Terima")), ("REJECT", _("Tolak"))))
+
+
+class ExportForm(forms.Form):
+    """The monitoring page's download: what, which format, optionally which days."""
+
+    what = forms.ChoiceField(
+        label=_("Data"),
+        choices=[("work_orders", _("Work order")), ("visits", _("Hasil kunjungan"))],
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    dari = BoundedDateField(label=_("Dari tanggal"), required=False)
+    sampai = BoundedDateField(label=_("Sampai tanggal"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("dari") and data.get("sampai") and data["dari"] > data["sampai"]:
+            raise forms.ValidationError(_("Tanggal awal harus sebelum tanggal akhir."))
+        return data
+
+
+class PhotoForm(forms.Form):
+    """A photo of a visit (the checks are the service's: type, size, metadata)."""
+
+    photo = forms.FileField(label=_("Foto kunjungan"), required=False)

@@ -40,3 +40,8 @@ ARREARS_IMPORT = declare(
     _("Impor data tunggakan pinjaman (sumber work order)"),
     default_roles=(R.ADMIN,),
 )
+WO_EXPORT = declare(
+    "fieldops.wo.export",
+    _("Unduh work order dan hasil kunjungan tim (CSV/XLSX)"),
+    default_roles=(R.SUPERVISOR,),
+)

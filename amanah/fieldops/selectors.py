@@ -70,6 +70,14 @@ def visits_of(*, actor, work_order: WorkOrder) -> list[VisitResult]:
     )
 
 
+def own_visit_get(*, actor, visit_id) -> VisitResult:
+    """A visit result the actor recorded itself (photos are added by their agent only)."""
+    row = VisitResult.objects.visible_to(actor).filter(pk=visit_id, agent_id=actor.pk).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
 def conflicts(*, actor) -> list[VisitResult]:
     return list(
         VisitResult.objects.visible_to(actor)

@@ -112,12 +112,48 @@ def _conflict(world: dict, side: str) -> dict:
     return {"visit_id": visit.pk}
 
 
+def _visit_of(world: dict, side: str) -> dict:
+    key = f"fieldops_visit_{side}"
+    if key not in world:
+        wo = work_order(customer_in(world[f"branch_{side}"]), world[f"staff_{side}"])
+        world[key] = visits.visit_record(actor=world[f"staff_{side}"], data=visit_input(wo))
+    return {"visit_id": world[key].pk}
+
+
+def _own_visit(world: dict, user) -> dict:
+    wo = work_order(customer_in(world["branch_a"]), user)
+    return {"visit_id": visits.visit_record(actor=user, data=visit_input(wo)).pk}
+
+
 def _visit_data(world: dict) -> dict:
     return {"idempotency_key": uuid.uuid4().hex, "outcome": "NOT_MET", "note": "rumah sepi"}
 
 
 VIEW_CASES = [
     ViewCase("fieldops:my", "fieldops.wo.work"),
+    ViewCase("fieldops:map", "fieldops.wo.work"),
+    ViewCase("fieldops:team_map", "fieldops.wo.team"),
+    ViewCase(
+        "fieldops:wo_map",
+        "fieldops.wo.view",
+        kwargs=lambda w: _wo(w, "b"),
+        out_of_scope=lambda w: _wo(w, "b"),
+        own_kwargs=_own_wo,
+    ),
+    ViewCase("fieldops:monitoring", "fieldops.wo.team"),
+    ViewCase("fieldops:export", "fieldops.wo.export"),
+    ViewCase(
+        "fieldops:photo_add",
+        "fieldops.wo.work",
+        method="post",
+        # any id: without the grant the matrix leaves no agent to record a visit, and the
+        # decorator answers first; out of scope is a real visit of branch B's agent
+        kwargs=lambda w: {"visit_id": 1},
+        out_of_scope=lambda w: _visit_of(w, "b"),
+        own_kwargs=_own_visit,
+        data=lambda w: {},  # no file: refused with a flash, back to the work order
+        ok_status=(303,),
+    ),
     ViewCase("fieldops:list", "fieldops.wo.team"),
     ViewCase("fieldops:create", "fieldops.wo.manage"),
     ViewCase(

@@ -4,29 +4,38 @@ cancel, revert, corrections, conflicts). Views parse input and call one service.
 
 from __future__ import annotations
 
+import io
 import uuid
+from urllib.parse import urlencode
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
 
-from amanah.core.view_helpers import Done, run_action, submit_form
+from amanah.core.exports import csv_response, safe_cell
+from amanah.core.replica import reads_from_replica
+from amanah.core.view_helpers import Done, run_action, run_json, submit_form
 from amanah.core.views import requires
-from amanah.fieldops import generate, selectors, services, visits
+from amanah.documents.contract import owner_documents
+from amanah.fieldops import generate, maps, monitoring, photos, selectors, services, visits
 from amanah.fieldops.forms import (
     AssignForm,
     CreateForm,
     DecideForm,
+    ExportForm,
     GenerateForm,
     MoveForm,
+    PhotoForm,
     PositionForm,
     RevertForm,
     VisitForm,
 )
 from amanah.fieldops.models import Outcome, WoStatus
-from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
+from amanah.fieldops.policies import WO_EXPORT, WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
 from amanah.fieldops.sources import arrears_sources
 from amanah.iam import authz
 from amanah.workflow.contract import available_revert, available_transitions, history_for
@@ -34,6 +43,11 @@ from amanah.workflow.contract import available_revert, available_transitions, hi
 
 def _visit_form() -> VisitForm:
     return VisitForm(initial={"idempotency_key": uuid.uuid4().hex})
+
+
+def _map_src(origin) -> str:
+    url = reverse("fieldops:map")
+    return f"{url}?{urlencode({'lat': origin[0], 'lon': origin[1]})}" if origin else url
 
 
 @requires(WO_WORK)
@@ -50,7 +64,13 @@ def my(request):
     return render(
         request,
         "fieldops/my.html",
-        {"day": day, "form": _visit_form(), "promise": Outcome.PROMISE, "atk": Outcome.ATK},
+        {
+            "day": day,
+            "form": _visit_form(),
+            "promise": Outcome.PROMISE,
+            "atk": Outcome.ATK,
+            "map_src": _map_src(day.origin),
+        },
     )
 
 
@@ -136,6 +156,9 @@ def detail(request, work_order_id):
             ],
             "revert": available_revert(actor, work_order),
             "links": selectors.navigate_links(work_order.latitude, work_order.longitude),
+            "documents": owner_documents(actor, photos.OWNER_KIND, work_order),
+            "photo_accept": photos.ACCEPT,
+            "can_add_photo": authz.has_perm(actor, WO_WORK),
             "agents": generate.territory_agents(work_order.branch_id) if can_manage else [],
             "can_manage": can_manage,
             "can_visit": work_order.agent_id == actor.pk
@@ -262,3 +285,117 @@ def conflict_settle(request, visit_id):
         return _("Konflik ditandai selesai.")
 
     return run_action(request, run, back=reverse("fieldops:list"))
+
+
+# --------------------------------------------------------------------------- the map
+
+
+@requires(WO_WORK)
+def my_map(request):
+    """The agent's day as map data (JSON): own work orders waiting for a visit, in route
+    order from ``?lat=&lon=`` when valid (else by arrears, without an order)."""
+    position = PositionForm(request.GET)
+    where = position.cleaned_data if position.is_valid() else {}
+    return run_json(
+        request,
+        lambda: maps.agent_map(
+            actor=request.user, latitude=where.get("lat"), longitude=where.get("lon")
+        ),
+    )
+
+
+@requires(WO_TEAM)
+def team_map(request):
+    """The team's open work orders (the actor's branches) as map data (JSON)."""
+    return run_json(request, lambda: maps.team_map(actor=request.user))
+
+
+@requires(WO_VIEW)
+def work_order_map(request, work_order_id):
+    """One work order's marker (JSON); 404 when missing or out of scope."""
+    return run_json(
+        request, lambda: maps.work_order_map(actor=request.user, work_order_id=work_order_id)
+    )
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+@requires(WO_TEAM)
+@reads_from_replica()
+def monitoring_page(request):
+    return render(
+        request,
+        "fieldops/monitoring.html",
+        {
+            "m": monitoring.monitoring(actor=request.user),
+            "can_export": authz.has_perm(request.user, WO_EXPORT),
+            "export_form": ExportForm(initial={"what": "work_orders", "format": "csv"}),
+        },
+    )
+
+
+def _refused(message) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _xlsx(title: str, header: list[str], rows) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append([safe_cell(cell) for cell in header])
+    for row in rows:
+        sheet.append([safe_cell(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@requires(WO_EXPORT)
+@reads_from_replica()
+def export(request):
+    """Work orders or visit results of the actor's scope as CSV or XLSX (audited)."""
+    # without a query: every work order of the scope as CSV (the page's form says otherwise)
+    form = ExportForm(request.GET or {"what": "work_orders", "format": "csv"})
+    if not form.is_valid():
+        return _refused("; ".join(str(e) for errors in form.errors.values() for e in errors))
+    data = form.cleaned_data
+    wanted = monitoring.ExportRequest(data["what"], data["format"], data["dari"], data["sampai"])
+    if monitoring.export_too_large(request.user, wanted):
+        return _refused(
+            _("Lebih dari %(n)d baris; pilih rentang tanggal yang lebih pendek.")
+            % {"n": monitoring.EXPORT_MAX_ROWS}
+        )
+    rows = monitoring.field_export(actor=request.user, request=wanted)
+    header = monitoring.header(wanted.what)
+    lines = monitoring.lines(wanted.what, rows)
+    name = "kunjungan" if wanted.what == "visits" else "work-order"
+    name = f"{name}-{timezone.localdate():%Y%m%d}"
+    if wanted.fmt == "csv":
+        return csv_response(f"{name}.csv", header, lines)
+    title = _("Hasil kunjungan") if wanted.what == "visits" else _("Work order")
+    response = HttpResponse(
+        _xlsx(title, header, lines),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+# --------------------------------------------------------------------------- photos
+
+
+@requires(WO_WORK)
+@require_POST
+def photo_add(request, visit_id):
+    """A photo of the agent's own visit (JPEG/PNG, size-limited, metadata stripped); back to
+    the work order's page."""
+    visit = selectors.own_visit_get(actor=request.user, visit_id=visit_id)
+    form = PhotoForm(request.POST, request.FILES)
+
+    def run():
+        photos.visit_photo_add(
+            actor=request.user, visit_id=visit_id, upload=form.cleaned_data["photo"]
+        )
+        return _("Foto kunjungan disimpan.")
+
+    return run_action(request, run, back=_back(visit.work_order_id), form=form)

@@ -17,7 +17,8 @@ It registers: the meter readings import target (``utility.meter_readings``), its
 piutang lines, ``accounts.py``), its payable types with payments (``utility.bill`` — key: the
 bill's id; ``utility.connection`` — key: the no. sambungan; either applies oldest bill first)
 and reacts to ``payments.payment_settled``; a 360 card with the customer's connection and
-arrears; the menu entries.
+arrears; the menu entries; its service areas' outlines on the field map
+(``fieldops.map_areas``: ``selectors.area_outlines``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem
+from amanah.fieldops.contract import MapAreas, map_areas
 from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, register_payable
 from amanah.utility import accounts, billing, selectors
@@ -90,3 +92,8 @@ registry.navigation.register(
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("utility", _subject_section.SECTION)
+
+# The service areas drawn on the field map (fieldops, issue 19).
+map_areas.register(
+    "utility.service_areas", MapAreas(gettext_lazy("Wilayah pelayanan"), selectors.area_outlines)
+)

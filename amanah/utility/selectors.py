@@ -292,3 +292,36 @@ def arrears_ageing(
         if connection_ids is not None or ageing.overdue >= min_overdue:
             result[cid] = ageing
     return result
+
+
+# How far (degrees, ~55 km) a service area's centre may lie outside the map's box and still
+# be drawn: an area's radius rarely reaches further.
+AREA_REACH = 0.5
+
+
+def area_outlines(bounds) -> list[dict]:
+    """The active service areas near ``bounds`` (south, west, north, east) for the field map:
+    the outline when one is drawn, else the centre and radius. Reference geometry (no
+    customer data), so it is not scoped by the actor (fieldops' ``map_areas``)."""
+    south, west, north, east = bounds
+    rows = ServiceArea.objects.filter(
+        active=True,
+        centre_lat__gte=south - AREA_REACH,
+        centre_lat__lte=north + AREA_REACH,
+        centre_lon__gte=west - AREA_REACH,
+        centre_lon__lte=east + AREA_REACH,
+    ).order_by("code")[:200]
+    out = []
+    for area in rows:
+        name = f"{area.code} {area.name}"
+        if len(area.polygon or []) > 2:
+            out.append({"name": name, "polygon": area.polygon})
+        else:
+            out.append(
+                {
+                    "name": name,
+                    "centre": [float(area.centre_lat), float(area.centre_lon)],
+                    "radius_m": area.radius_m,
+                }
+            )
+    return out
