@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from django.test import Client
@@ -79,6 +80,31 @@ def branch_b(db, system):
     )
 
 
+def create_user(
+    system, *roles: str, branches: list[Branch] | None = None, home: Branch | None = None, **fields
+):
+    """A user of ``roles`` (``make_user`` without the fixture: for data built once per module,
+    see ``core/tests/test_view_permissions.py``). branches=None means the whole bank."""
+    scopes = (
+        [iam.ScopeInput(branch=b) for b in branches] if branches else [iam.ScopeInput(branch=None)]
+    )
+    home = home or (branches[0] if branches else None)
+    user = iam.user_create(
+        actor=system,
+        username=fields.pop("username", f"user{next(_names)}"),
+        full_name=fields.pop("full_name", "Pengguna Uji"),
+        password=PASSWORD,
+        roles=[str(r) for r in roles],
+        scopes=scopes,
+        home_branch=home,
+        **fields,
+    )
+    if iam.mfa_required(user):
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    user.active_role = iam.default_role(user)  # as the middleware does for a session
+    return user
+
+
 @pytest.fixture
 def make_user(db, system):
     """make_user(RoleKey.AGENT, branches=[branch]) — branches=None means the whole bank."""
@@ -86,26 +112,7 @@ def make_user(db, system):
     def make(
         *roles: str, branches: list[Branch] | None = None, home: Branch | None = None, **fields
     ):
-        scopes = (
-            [iam.ScopeInput(branch=b) for b in branches]
-            if branches
-            else [iam.ScopeInput(branch=None)]
-        )
-        home = home or (branches[0] if branches else None)
-        user = iam.user_create(
-            actor=system,
-            username=fields.pop("username", f"user{next(_names)}"),
-            full_name=fields.pop("full_name", "Pengguna Uji"),
-            password=PASSWORD,
-            roles=[str(r) for r in roles],
-            scopes=scopes,
-            home_branch=home,
-            **fields,
-        )
-        if iam.mfa_required(user):
-            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        user.active_role = iam.default_role(user)  # as the middleware does for a session
-        return user
+        return create_user(system, *roles, branches=branches, home=home, **fields)
 
     return make
 
@@ -124,6 +131,25 @@ def sign_in(client: Client, user, *, password: str = PASSWORD) -> Client:
     if iam.mfa_required(user):
         response = client.post("/mfa/", {"token": totp_now(user)})
         assert response.status_code == 303, response.content[:500]
+    return client
+
+
+def sign_in_directly(client: Client, user) -> Client:
+    """The session the real flow leaves (signed in, the active role, the second factor
+    verified when the roles need it), without going through the login and MFA pages: for
+    tests of what a signed-in user may reach, thousands of sign-ins a run (the route matrix
+    in ``core/tests/test_view_permissions.py``). It records no LOGIN/MFA_VERIFY audit rows;
+    a test of signing in itself, or of its audit trail, uses ``sign_in``."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session.update({"auth_at": now, "seen_at": now, "active_role": iam.default_role(user)})
+    if iam.mfa_required(user):
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 

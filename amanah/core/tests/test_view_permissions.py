@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import sys
+
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from amanah.breakglass import testing as breakglass_testing
 from amanah.calendars import testing as cal_testing
-from amanah.conftest import sign_in
+from amanah.conftest import create_user, sign_in_directly
 from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
@@ -17,7 +22,7 @@ from amanah.core.testing import ViewCase
 from amanah.fieldops import testing as fieldops_testing
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
-from amanah.iam.models import RolePermission
+from amanah.iam.models import RolePermission, TimeZoneChoice
 from amanah.insight import testing as insight_testing
 from amanah.integrations import testing as integrations_testing
 from amanah.journeys import testing as journeys_testing
@@ -803,14 +808,59 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def _built_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module's ~870 tests rather than once per test (it took
+    most of each test's time). It is written inside a transaction kept open for the module:
+    each test runs in a savepoint inside it (pytest-django's ``db`` nests), so a test's writes
+    are rolled back to this world, and the module's end rolls the world back too — nothing is
+    committed, other modules never see it. Its documents are stored in a folder of its own."""
+    folder = tmp_path_factory.mktemp("view-permissions")
+    built = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        AUDIT_CHECKPOINT_DIR=folder / "audit-checkpoints",
+        DOCUMENTS_STORAGE_DIR=folder / "documents",
+        DOCUMENTS_SIGNING_CERT=str(folder / "no-signing" / "cert.pem"),
+        DOCUMENTS_SIGNING_KEY=str(folder / "no-signing" / "key.pem"),
+    )
+    outer = transaction.atomic()
+    with django_db_blocker.unblock(), built, translation.override("id"):
+        outer.__enter__()
+        try:
+            world = _world(SystemActor("system:test"))
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    yield world, folder
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture(autouse=True)
-def _document_storage_of_its_own(settings, tmp_path):
-    settings.DOCUMENTS_STORAGE_DIR = tmp_path / "documents"
+def _document_storage_of_its_own(settings, _built_world):
+    # the world's documents (document_a/b) are in the module's folder
+    settings.DOCUMENTS_STORAGE_DIR = _built_world[1] / "documents"
 
 
 @pytest.fixture
-def world(db, branch_a, branch_b, make_user):
-    system = SystemActor("system:test")
+def world(db, _built_world):
+    """The module's world, a copy per test: cases that build something on first use
+    (``_routing_rule``, ``_sales`` …) add it to the test's copy, rolled back with the test."""
+    return copy.deepcopy(_built_world[0])
+
+
+def _world(system) -> dict:
+    branch_a = iam.branch_save(
+        actor=system, code="MDN01", name="KC Medan", timezone_name=TimeZoneChoice.WIB
+    )
+    branch_b = iam.branch_save(
+        actor=system, code="PMS01", name="KC Pematangsiantar", timezone_name=TimeZoneChoice.WIB
+    )
+
+    def make_user(*roles, **fields):
+        return create_user(system, *roles, **fields)
+
     staff_a = make_user(R.AGENT, branches=[branch_a], email="staf.a@bank.co.id")
     staff_b = make_user(R.AGENT, branches=[branch_b], email="staf.b@bank.co.id")
     token_a, _ = iam.api_token_create(actor=system, user=staff_a, role="AGENT", name="a")
@@ -994,7 +1044,7 @@ def test_without_permission_is_forbidden(case, world, make_user):
     # The same role that passes below, with only this one grant taken out of the matrix.
     user = make_user(case.permitted_role(), branches=[world["branch_a"]])
     RolePermission.objects.filter(permission=case.permission).delete()
-    response = _call(sign_in(Client(), user), case, world, case.kwargs(world))
+    response = _call(sign_in_directly(Client(), user), case, world, case.kwargs(world))
     assert response.status_code == 403
 
 
@@ -1002,14 +1052,14 @@ def test_without_permission_is_forbidden(case, world, make_user):
 def test_with_permission_is_allowed(case, world, make_user):
     user = make_user(case.permitted_role(), branches=[world["branch_a"]])
     kwargs = case.own_kwargs(world, user) if case.own_kwargs else case.kwargs(world)
-    response = _call(sign_in(Client(), user), case, world, kwargs)
+    response = _call(sign_in_directly(Client(), user), case, world, kwargs)
     assert response.status_code in case.ok_status
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.out_of_scope], ids=lambda c: c.id)
 def test_out_of_scope_is_not_found(case, world, make_user):
     user = make_user(case.permitted_role(), branches=[world["branch_a"]])
-    response = _call(sign_in(Client(), user), case, world, case.out_of_scope(world))
+    response = _call(sign_in_directly(Client(), user), case, world, case.out_of_scope(world))
     assert response.status_code == 404
 
 
@@ -1023,7 +1073,7 @@ def test_missing_object_is_not_found_too(case, world, make_user):
         k: uuid.uuid4() if isinstance(v, uuid.UUID) else 10**9 if isinstance(v, int) else v
         for k, v in case.kwargs(world).items()
     }
-    response = _call(sign_in(Client(), user), case, world, kwargs)
+    response = _call(sign_in_directly(Client(), user), case, world, kwargs)
     assert response.status_code == 404
 
 
