@@ -15,6 +15,10 @@ from django.utils import timezone
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.utility.models import (
+    Installation,
+    InstallationStatus,
+    Installment,
+    RabLine,
     Bill,
     BillingRun,
     Connection,
@@ -25,7 +29,7 @@ from amanah.utility.models import (
     Spam,
     TariffGroup,
 )
-from amanah.utility.policies import CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
+from amanah.utility.policies import CONNECTION_VIEW, INSTALLATION_VIEW, NETWORK_VIEW, TARIFF_VIEW
 
 PAGE_SIZE = 50
 
@@ -292,3 +296,52 @@ def arrears_ageing(
         if connection_ids is not None or ageing.overdue >= min_overdue:
             result[cid] = ageing
     return result
+
+
+# --------------------------------------------------------------------------- pasang baru
+
+
+def installation_list(actor, *, status: str = "", limit: int = 200):
+    """The new connections the actor may see, by stage (oldest step first: most urgent), and
+    the count per stage."""
+    authz.require(actor, INSTALLATION_VIEW)
+    rows = Installation.objects.visible_to(actor)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    if status in InstallationStatus.values:
+        rows = rows.filter(status=status)
+    rows = rows.select_related("connection__customer", "connection__area").order_by(
+        "stage_due_at", "id"
+    )
+    return list(rows[:limit]), counts
+
+
+def installation_get(actor, installation_id):
+    authz.require(actor, INSTALLATION_VIEW)
+    try:
+        row = (
+            Installation.objects.visible_to(actor)
+            .select_related(
+                "connection__customer",
+                "connection__area",
+                "technician",
+                "rab_author",
+                "approved_by",
+            )
+            .filter(pk=int(installation_id))
+            .first()
+        )
+    except (ValueError, TypeError, OverflowError):
+        row = None
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def rab_of(actor, installation):
+    return list(RabLine.objects.visible_to(actor).filter(installation=installation))
+
+
+def installments_of(actor, installation):
+    return list(
+        Installment.objects.visible_to(actor).filter(installation=installation).order_by("seq")
+    )
