@@ -61,7 +61,7 @@ from amanah.messaging.contract import (
 )
 from amanah.utility import installments as math
 from amanah.utility import services
-from amanah.utility.accounts import CASH_ACCOUNTS, AMOUNT_MAX
+from amanah.utility.accounts import AMOUNT_MAX, CASH_ACCOUNTS
 from amanah.utility.models import (
     Connection,
     ConnectionStatus,

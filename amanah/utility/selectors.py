@@ -15,15 +15,15 @@ from django.utils import timezone
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.utility.models import (
-    Installation,
-    InstallationStatus,
-    Installment,
-    RabLine,
     Bill,
     BillingRun,
     Connection,
     ConnectionStatus,
+    Installation,
+    InstallationStatus,
+    Installment,
     MeterReading,
+    RabLine,
     Receipt,
     ServiceArea,
     Spam,
