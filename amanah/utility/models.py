@@ -376,7 +376,7 @@ class Allocation(models.Model):
 
 
 class InstallationStatus(models.TextChoices):
-    """The steps of a new connection (pasang baru), in order (``installations.py``)."""
+    """The steps of a new connection (pasang baru), in order (``installations/``)."""
 
     APPLIED = "APPLIED", _("Permohonan")
     SURVEYED = "SURVEYED", _("Survei lokasi selesai")

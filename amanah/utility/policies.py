@@ -55,7 +55,7 @@ PAYMENT_APPLY = declare(
     default_roles=(R.SUPERVISOR,),
 )
 
-# New connections (pasang baru, ``installations.py``): customer service registers and prices
+# New connections (pasang baru, ``installations/``): customer service registers and prices
 # (AGENT/SUPERVISOR), the technician surveys, installs and activates the meter (AGENT stands
 # for the technician until the ``pdam`` profile), finance approves the RAB (SUPERVISOR,
 # DIRECTOR; never its own author — four eyes), the cashier takes payments (PAYMENT_APPLY),

@@ -1,6 +1,6 @@
 """Pages of new connections (pasang baru): the list by stage, one installation with its step
 history, the steps the viewer may take, its RAB and its payment plan; thin views over
-``installations.py`` (the engine says which moves the viewer may make)."""
+``installations/`` (the engine says which moves the viewer may make)."""
 
 from __future__ import annotations
 
