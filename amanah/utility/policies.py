@@ -82,7 +82,7 @@ INSTALLATION_RAB = declare(
 )
 INSTALLATION_APPROVE = declare(
     "utility.installation.approve",
-    _("Setujui RAB sambungan baru (bukan penyusunnya) dan terima pelunasannya"),
+    _("Setujui RAB sambungan baru (bukan penyusunnya sendiri)"),
     default_roles=(R.SUPERVISOR, R.DIRECTOR),
 )
 INSTALLATION_REVERT = declare(

@@ -171,6 +171,10 @@ def test_a_new_connection_end_to_end_with_revert_and_four_eyes(people, branch_a)
         actor=finance, installation_id=installation.pk, amount=327_668, reference="RAB-1"
     )
     assert paid.allocations == [(rows[0].pk, 327_668, 0)]
+    replay = inst.rab_payment_apply(
+        actor=finance, installation_id=installation.pk, amount=327_668, reference="RAB-1"
+    )
+    assert replay.replay and Installment.objects.get(pk=rows[0].pk).paid == 327_668
     _move(finance, installation, S.PAID)
 
     # two months and a bit later, the second installment is late: denda by the rule, once
