@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
@@ -265,6 +265,13 @@ def test_pages_list_detail_and_a_step_through_the_form(people, branch_a, branch_
     detail = client.get(reverse("utility:installation", args=[installation.pk]))
     assert detail.status_code == 200
     assert 'data-testid="move-SURVEYED"' in detail.content.decode()
+    assert "Catat survei lokasi" in detail.content.decode()
+    client.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):
+        english = client.get(reverse("utility:installation", args=[installation.pk]))
+    assert "Record the site survey" in english.content.decode()
+    assert "Stage history" in english.content.decode()
+    client.cookies["django_language"] = "id"
     url = reverse("utility:installation_move", args=[installation.pk])
     bad = client.post(url, {"to": "SURVEYED", "lat": "abc", "lon": "98.6", "note": "x"})
     assert bad.status_code in (303, 400)
