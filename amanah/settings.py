@@ -420,6 +420,23 @@ UTILITY_DEMAND_LPS = os.environ.get("UTILITY_DEMAND_LPS", "0.01")
 UTILITY_REFUSE_OVER_CAPACITY = env_bool("UTILITY_REFUSE_OVER_CAPACITY", False)
 UTILITY_BILL_DUE_DAY = env_int("UTILITY_BILL_DUE_DAY", 20)
 UTILITY_BILLING_BATCH = env_int("UTILITY_BILLING_BATCH", 10_000)
+# New connections (pasang baru): working hours allowed for the step that starts at each stage
+# (on the branch's working calendar; 8 h = one working day), and the late-fee (denda) rule of
+# RAB installments: percent of the outstanding principal + a flat amount per month late,
+# capped at cap_percent of the installment.
+UTILITY_INSTALLATION_SLA_HOURS = {
+    "APPLIED": 16,
+    "SURVEYED": 16,
+    "RAB_SUBMITTED": 16,
+    "RAB_APPROVED": 80,
+    "PAID": 40,
+    "INSTALLED": 16,
+}
+UTILITY_LATE_FEE = {
+    "percent": os.environ.get("UTILITY_LATE_FEE_PERCENT", "2"),
+    "flat": env_int("UTILITY_LATE_FEE_FLAT", 0),
+    "cap_percent": os.environ.get("UTILITY_LATE_FEE_CAP_PERCENT", "10"),
+}
 
 # Refused webhook signatures per caller address per minute before answering 429.
 MESSAGING_WEBHOOK_BAD_SIGNATURES_PER_MINUTE = env_int("MESSAGING_WEBHOOK_BAD_SIGNATURES", 60)

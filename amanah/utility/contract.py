@@ -23,20 +23,38 @@ arrears; the menu entries; its service areas' outlines on the field map
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem
 from amanah.fieldops.contract import MapAreas, map_areas
 from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, register_payable
-from amanah.utility import accounts, billing, selectors
+from amanah.utility import accounts, billing, installations, selectors
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
-from amanah.utility.policies import BILLING_RUN, CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
+from amanah.utility.models import InstallationStatus as S
+from amanah.utility.policies import (
+    BILLING_RUN,
+    CONNECTION_VIEW,
+    INSTALLATION_APPROVE,
+    INSTALLATION_FIELD,
+    INSTALLATION_RAB,
+    INSTALLATION_REVERT,
+    INSTALLATION_VIEW,
+    NETWORK_VIEW,
+    PAYMENT_APPLY,
+    TARIFF_VIEW,
+)
 from amanah.utility.selectors import Ageing, arrears_ageing, spam_load
 from amanah.utility.services import capacity_warnings
+from amanah.workflow.contract import (
+    TransitionSpec,
+    WorkflowSpec,
+    declare_workflow,
+    register_guard,
+)
 
 __all__ = ["Ageing", "arrears_ageing", "capacity_warnings", "payment_apply", "spam_load"]
 
@@ -45,6 +63,111 @@ register_posting_rule(accounts.PAYMENT_RULE, accounts.RULE)
 register_payable(accounts.BILL_PAYABLE, gettext_lazy("Rekening air"))
 register_payable(accounts.CONNECTION_PAYABLE, gettext_lazy("Rekening air (per sambungan)"))
 events.on(PAYMENT_SETTLED, accounts.payment_settled, key="utility.payment_settled")
+
+# --------------------------------------------------------------------------- pasang baru
+register_posting_rule(installations.RAB_BILL_RULE, installations.RAB_BILL)
+register_posting_rule(installations.RAB_PAYMENT_RULE, installations.RAB_PAYMENT)
+register_posting_rule(installations.LATE_FEE_RULE, installations.LATE_FEE)
+register_payable(installations.INSTALLATION_PAYABLE, gettext_lazy("RAB sambungan baru"))
+events.on(
+    PAYMENT_SETTLED, installations.payment_settled, key="utility.installation_payment_settled"
+)
+
+RAB_FOUR_EYES = register_guard(
+    "utility.installation.four_eyes",
+    installations.not_rab_author,
+    message=gettext_lazy("RAB tidak boleh disetujui oleh penyusunnya sendiri (empat mata)."),
+)
+HAS_RAB = register_guard(
+    "utility.installation.has_rab",
+    installations.has_rab,
+    message=gettext_lazy("RAB belum disusun: isi baris RAB dulu."),
+)
+PAYMENT_RECEIVED = register_guard(
+    "utility.installation.paid",
+    installations.payment_received,
+    message=gettext_lazy(
+        "Pembayaran belum cukup: lunas (bayar sekaligus) atau angsuran pertama (angsuran)."
+    ),
+)
+NOT_BILLED = register_guard(
+    "utility.installation.not_billed",
+    installations.no_plan,
+    message=gettext_lazy("RAB sudah ditagihkan (cara bayar ditetapkan); tidak dapat dibatalkan."),
+)
+
+
+def _revert(from_status, to_status, guard=""):
+    return TransitionSpec(
+        from_status,
+        to_status,
+        INSTALLATION_REVERT,
+        gettext_noop("Batalkan tahap (kembali ke tahap sebelumnya)"),
+        guard=guard,
+        is_revert=True,
+    )
+
+
+declare_workflow(
+    WorkflowSpec(
+        key=installations.WORKFLOW_KEY,
+        model="utility.Installation",
+        status_field="status",
+        label=gettext_noop("Sambungan baru (pasang baru)"),
+        audit_action="MOVE_INSTALLATION",
+        on_apply=installations.on_apply,
+        transitions=(
+            TransitionSpec(
+                S.APPLIED,
+                S.SURVEYED,
+                INSTALLATION_FIELD,
+                gettext_noop("Catat survei lokasi"),
+                required=("lat", "lon", "note"),
+            ),
+            TransitionSpec(
+                S.SURVEYED,
+                S.RAB_SUBMITTED,
+                INSTALLATION_RAB,
+                gettext_noop("Ajukan RAB"),
+                guard=HAS_RAB,
+            ),
+            TransitionSpec(
+                S.RAB_SUBMITTED,
+                S.RAB_APPROVED,
+                INSTALLATION_APPROVE,
+                gettext_noop("Setujui RAB"),
+                guard=RAB_FOUR_EYES,
+            ),
+            TransitionSpec(
+                S.RAB_APPROVED,
+                S.PAID,
+                PAYMENT_APPLY,
+                gettext_noop("Konfirmasi pembayaran RAB"),
+                guard=PAYMENT_RECEIVED,
+            ),
+            TransitionSpec(
+                S.PAID, S.INSTALLED, INSTALLATION_FIELD, gettext_noop("Catat pemasangan")
+            ),
+            TransitionSpec(
+                S.INSTALLED,
+                S.ACTIVE,
+                INSTALLATION_FIELD,
+                gettext_noop("Aktifkan meter"),
+                required=("meter_number",),
+            ),
+            _revert(S.SURVEYED, S.APPLIED),
+            _revert(S.RAB_SUBMITTED, S.SURVEYED),
+            _revert(S.RAB_APPROVED, S.RAB_SUBMITTED, NOT_BILLED),
+            _revert(S.PAID, S.RAB_APPROVED),
+            _revert(S.INSTALLED, S.PAID),
+        ),
+    )
+)
+events.on(
+    f"{installations.WORKFLOW_KEY}.transitioned",
+    installations.installation_notify,
+    key="utility.installation_notice",
+)
 
 registry.import_targets.register("utility.meter_readings", reading_imports.TARGET, order=40)
 
@@ -73,6 +196,11 @@ registry.navigation.register(
     "utility.connections",
     NavItem(gettext_lazy("Pelanggan air"), "utility:connections", CONNECTION_VIEW, "main"),
     order=72,
+)
+registry.navigation.register(
+    "utility.installations",
+    NavItem(gettext_lazy("Sambungan baru"), "utility:installations", INSTALLATION_VIEW, "main"),
+    order=76,
 )
 registry.navigation.register(
     "utility.network",

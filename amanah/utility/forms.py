@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from amanah.ledger.forms import MonthField
-from amanah.utility.models import ConnectionStatus
+from amanah.utility.models import ConnectionStatus, InstallationStatus, PaymentPlan
 
 _BLOCK = re.compile(r"\s*(\d{1,7})\s*-\s*(\d{1,7})?\s*[:=]\s*(\d{1,9})\s*")
 
@@ -159,3 +159,58 @@ class PaymentForm(forms.Form):
 
 class BillingForm(forms.Form):
     period = MonthField(label=_("Periode"))
+
+
+# --------------------------------------------------------------------------- pasang baru
+
+
+class MoveForm(forms.Form):
+    """One step of a new connection; the fields a step needs are filled by that step's form
+    (survey: coordinates and note; meter activation: the meter number)."""
+
+    to = forms.CharField(max_length=32)
+    lat = forms.CharField(label=_("Lintang"), max_length=20, required=False)
+    lon = forms.CharField(label=_("Bujur"), max_length=20, required=False)
+    note = forms.CharField(
+        label=_("Catatan survei"), max_length=1000, required=False, widget=forms.Textarea
+    )
+    meter_number = forms.CharField(label=_("No. meter"), max_length=30, required=False)
+
+
+class RevertForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=2000, widget=forms.Textarea)
+
+
+class RabForm(forms.Form):
+    lines = forms.CharField(
+        label=_("Baris RAB (uraian; volume; harga satuan — satu baris per item)"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+    )
+
+    def clean_lines(self):
+        rows = []
+        for number, line in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(";")]
+            if len(parts) != 3:
+                raise forms.ValidationError(
+                    _("Baris %(n)d: tulis uraian; volume; harga satuan.") % {"n": number}
+                )
+            rows.append(parts)
+        return rows
+
+
+class ScheduleForm(forms.Form):
+    plan = forms.ChoiceField(label=_("Cara bayar"), choices=PaymentPlan.choices)
+    count = forms.IntegerField(
+        label=_("Jumlah angsuran"), min_value=2, max_value=36, required=False
+    )
+    first_due = forms.DateField(label=_("Jatuh tempo pertama"), required=False)
+
+
+class InstallationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", _("Semua tahap")), *InstallationStatus.choices], required=False
+    )

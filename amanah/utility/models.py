@@ -17,7 +17,13 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
-from amanah.utility.policies import BILLING_RUN, CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
+from amanah.utility.policies import (
+    BILLING_RUN,
+    CONNECTION_VIEW,
+    INSTALLATION_VIEW,
+    NETWORK_VIEW,
+    TARIFF_VIEW,
+)
 
 
 class Spam(models.Model):
@@ -369,6 +375,205 @@ class Allocation(models.Model):
         return f"{self.bill_id}: {self.amount}"
 
 
+class InstallationStatus(models.TextChoices):
+    """The steps of a new connection (pasang baru), in order (``installations/``)."""
+
+    APPLIED = "APPLIED", _("Permohonan")
+    SURVEYED = "SURVEYED", _("Survei lokasi selesai")
+    RAB_SUBMITTED = "RAB_SUBMITTED", _("RAB diajukan")
+    RAB_APPROVED = "RAB_APPROVED", _("RAB disetujui")
+    PAID = "PAID", _("RAB dibayar")
+    INSTALLED = "INSTALLED", _("Terpasang")
+    ACTIVE = "ACTIVE", _("Meter aktif")
+
+
+class PaymentPlan(models.TextChoices):
+    FULL = "FULL", _("Lunas sekaligus")
+    INSTALLMENT = "INSTALLMENT", _("Angsuran")
+
+
+class Installation(models.Model):
+    """A new connection (pasang baru / Instalasi) of one applied ``Connection``: its status
+    moves through the workflow engine (``utility.installation``), with the survey, the RAB
+    (``RabLine``) and its payment plan (``Installment``). ``stage_due_at`` is the current
+    step's SLA on the branch's working calendar."""
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.OneToOneField(
+        Connection, on_delete=models.PROTECT, related_name="installation"
+    )
+    status = models.CharField(
+        _("tahap"),
+        max_length=16,
+        choices=InstallationStatus.choices,
+        default=InstallationStatus.APPLIED,
+    )
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    survey_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    survey_lon = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    survey_note = models.TextField(_("catatan survei"), blank=True)
+    rab_total = models.BigIntegerField(_("jumlah RAB"), default=0)
+    rab_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rab_author_ref = models.CharField(max_length=64, blank=True)  # who drafted it (any actor)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.CharField(_("cara bayar"), max_length=12, choices=PaymentPlan.choices, blank=True)
+    billed_on = models.DateField(null=True, blank=True)
+    stage_since = models.DateTimeField(default=now)
+    stage_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "stage_due_at"], name="utility_inst_stage")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InstallationStatus.values), name="utility_inst_status"
+            ),
+            models.CheckConstraint(condition=Q(rab_total__gte=0), name="utility_inst_rab_total"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"PB-{self.pk:06d}"
+
+
+class RabLine(models.Model):
+    """One line of the cost estimate (Rencana Anggaran Biaya): item, quantity, unit price and
+    total, whole rupiah; the total is held to ``qty × unit_price`` by the database."""
+
+    installation = models.ForeignKey(
+        Installation, on_delete=models.PROTECT, related_name="rab_lines"
+    )
+    position = models.PositiveSmallIntegerField()
+    item = models.CharField(_("uraian"), max_length=200)
+    qty = models.PositiveIntegerField(_("volume"))
+    unit_price = models.BigIntegerField(_("harga satuan"))
+    total = models.BigIntegerField(_("jumlah"))
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["installation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "position"], name="utility_rab_pos"),
+            models.CheckConstraint(condition=Q(qty__gt=0), name="utility_rab_qty"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="utility_rab_price"),
+            models.CheckConstraint(
+                condition=Q(total=F("qty") * F("unit_price")), name="utility_rab_line_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.total}"
+
+
+class Installment(models.Model):
+    """One installment of a RAB's payment plan (Rincian Angsuran; a full payment is a plan of
+    one). The amounts of a plan sum exactly to the RAB total (``installments.py``);
+    ``late_fee`` is the denda charged so far, ``late_fee_paid`` and ``paid`` what was paid."""
+
+    id = models.BigAutoField(primary_key=True)
+    installation = models.ForeignKey(
+        Installation, on_delete=models.PROTECT, related_name="installments"
+    )
+    seq = models.PositiveSmallIntegerField(_("angsuran ke"))
+    due_on = models.DateField(_("jatuh tempo"))
+    amount = models.BigIntegerField(_("pokok"))
+    paid = models.BigIntegerField(_("pokok dibayar"), default=0)
+    late_fee = models.BigIntegerField(_("denda"), default=0)
+    late_fee_paid = models.BigIntegerField(_("denda dibayar"), default=0)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["installation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "seq"], name="utility_inst_seq"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="utility_installment_amount"),
+            models.CheckConstraint(
+                condition=Q(paid__gte=0, paid__lte=F("amount")), name="utility_installment_paid"
+            ),
+            models.CheckConstraint(
+                condition=Q(late_fee_paid__gte=0, late_fee_paid__lte=F("late_fee")),
+                name="utility_installment_fee_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.installation_id}#{self.seq}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.paid + self.late_fee - self.late_fee_paid
+
+    @property
+    def settled(self) -> bool:
+        return self.outstanding == 0
+
+
+class LateFee(models.Model):
+    """The denda charged on one installment for one month late (``months_late`` = 1, 2 …),
+    once: the assessment job may run again and charges nothing twice."""
+
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="late_fees")
+    months_late = models.PositiveSmallIntegerField()
+    amount = models.BigIntegerField()
+    assessed_on = models.DateField()
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["installment", "months_late"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installment", "months_late"], name="utility_late_fee_once"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="utility_late_fee_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.installment_id}+{self.months_late}: {self.amount}"
+
+
+class InstallmentAllocation(models.Model):
+    """The part of a receipt that paid one installment: its denda first, then its principal."""
+
+    receipt = models.ForeignKey(
+        Receipt, on_delete=models.PROTECT, related_name="installment_allocations"
+    )
+    installment = models.ForeignKey(
+        Installment, on_delete=models.PROTECT, related_name="allocations"
+    )
+    principal = models.BigIntegerField(default=0)
+    late_fee = models.BigIntegerField(default=0)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal__gte=0, late_fee__gte=0)
+                & (Q(principal__gt=0) | Q(late_fee__gt=0)),
+                name="utility_inst_alloc_amount",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.installment_id}: {self.principal}+{self.late_fee}"
+
+
 # The network and the tariffs are the utility's: whoever may read them reads all of them.
 scopes.register(Spam, view=NETWORK_VIEW)
 scopes.register(ServiceArea, view=NETWORK_VIEW)
@@ -381,3 +586,9 @@ scopes.register(MeterReading, via="connection")
 scopes.register(Bill, via="connection")
 scopes.register(Receipt, via="connection")
 scopes.register(Allocation, via="receipt")
+# A new connection is as visible as its connection, but needs its own permission to be seen.
+scopes.register(Installation, view=INSTALLATION_VIEW, branch="connection__branch")
+scopes.register(RabLine, via="installation")
+scopes.register(Installment, via="installation")
+scopes.register(LateFee, via="installment")
+scopes.register(InstallmentAllocation, via="receipt")

@@ -54,3 +54,39 @@ PAYMENT_APPLY = declare(
     _("Catat pembayaran rekening air (alokasi ke tagihan terlama, kelebihan jadi saldo)"),
     default_roles=(R.SUPERVISOR,),
 )
+
+# New connections (pasang baru, ``installations/``): customer service registers and prices
+# (AGENT/SUPERVISOR), the technician surveys, installs and activates the meter (AGENT stands
+# for the technician until the ``pdam`` profile), finance approves the RAB (SUPERVISOR,
+# DIRECTOR; never its own author — four eyes), the cashier takes payments (PAYMENT_APPLY),
+# a supervisor reverts a wrong step.
+INSTALLATION_VIEW = declare(
+    "utility.installation.view",
+    _("Lihat permohonan sambungan baru cabang sendiri (tahap, RAB, angsuran)"),
+    default_roles=(R.AGENT, R.SUPERVISOR, R.DIRECTOR),
+)
+INSTALLATION_APPLY = declare(
+    "utility.installation.apply",
+    _("Daftarkan permohonan sambungan baru"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+INSTALLATION_FIELD = declare(
+    "utility.installation.field",
+    _("Catat survei lokasi, pemasangan dan aktivasi meter sambungan baru (teknisi)"),
+    default_roles=(R.AGENT,),
+)
+INSTALLATION_RAB = declare(
+    "utility.installation.rab",
+    _("Susun RAB sambungan baru, ajukan, dan tetapkan cara bayar / rincian angsuran"),
+    default_roles=(R.AGENT, R.SUPERVISOR),
+)
+INSTALLATION_APPROVE = declare(
+    "utility.installation.approve",
+    _("Setujui RAB sambungan baru (bukan penyusunnya sendiri)"),
+    default_roles=(R.SUPERVISOR, R.DIRECTOR),
+)
+INSTALLATION_REVERT = declare(
+    "utility.installation.revert",
+    _("Batalkan tahap sambungan baru yang keliru (dengan alasan)"),
+    default_roles=(R.SUPERVISOR,),
+)

@@ -19,13 +19,17 @@ from amanah.utility.models import (
     BillingRun,
     Connection,
     ConnectionStatus,
+    Installation,
+    InstallationStatus,
+    Installment,
     MeterReading,
+    RabLine,
     Receipt,
     ServiceArea,
     Spam,
     TariffGroup,
 )
-from amanah.utility.policies import CONNECTION_VIEW, NETWORK_VIEW, TARIFF_VIEW
+from amanah.utility.policies import CONNECTION_VIEW, INSTALLATION_VIEW, NETWORK_VIEW, TARIFF_VIEW
 
 PAGE_SIZE = 50
 
@@ -325,3 +329,52 @@ def area_outlines(bounds) -> list[dict]:
                 }
             )
     return out
+
+
+# --------------------------------------------------------------------------- pasang baru
+
+
+def installation_list(actor, *, status: str = "", limit: int = 200):
+    """The new connections the actor may see, by stage (oldest step first: most urgent), and
+    the count per stage."""
+    authz.require(actor, INSTALLATION_VIEW)
+    rows = Installation.objects.visible_to(actor)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    if status in InstallationStatus.values:
+        rows = rows.filter(status=status)
+    rows = rows.select_related("connection__customer", "connection__area").order_by(
+        "stage_due_at", "id"
+    )
+    return list(rows[:limit]), counts
+
+
+def installation_get(actor, installation_id):
+    authz.require(actor, INSTALLATION_VIEW)
+    try:
+        row = (
+            Installation.objects.visible_to(actor)
+            .select_related(
+                "connection__customer",
+                "connection__area",
+                "technician",
+                "rab_author",
+                "approved_by",
+            )
+            .filter(pk=int(installation_id))
+            .first()
+        )
+    except (ValueError, TypeError, OverflowError):
+        row = None
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def rab_of(actor, installation):
+    return list(RabLine.objects.visible_to(actor).filter(installation=installation))
+
+
+def installments_of(actor, installation):
+    return list(
+        Installment.objects.visible_to(actor).filter(installation=installation).order_by("seq")
+    )

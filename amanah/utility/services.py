@@ -349,6 +349,13 @@ def connection_create(*, actor, data: ConnectionInput) -> ConnectionResult:
     """Register a pelanggan (status APPLIED) for a customer in the actor's scope; the branch is
     the customer's home branch. Answers the connection and any capacity warning."""
     authz.require(actor, CONNECTION_MANAGE)
+    return connection_register(actor=actor, data=data)
+
+
+def connection_register(*, actor, data: ConnectionInput) -> ConnectionResult:
+    """``connection_create`` after its permission check: also the first step of a new
+    connection's application (``installations.installation_apply``, under its own permission),
+    inside the caller's transaction."""
     try:
         customer_id = uuid.UUID(str(data.customer_id).strip())
     except ValueError:
@@ -469,6 +476,13 @@ def connection_status_set(
     → CLOSED. Activating checks the SPAM's capacity (a warning, or refused by setting)."""
     authz.require(actor, CONNECTION_MANAGE)
     connection = _connection_for_update(actor, connection_id)
+    return connection_move(actor=actor, connection=connection, status=status, reason=reason)
+
+
+def connection_move(*, actor, connection: Connection, status: str, reason: str = ""):
+    """The move itself, on a connection the caller has locked through the actor's scope and
+    whose permission it has checked (``connection_status_set``; the installation workflow's
+    meter activation, under its own transition permission)."""
     if status not in ConnectionStatus.values:
         raise ServiceError("status_invalid", _("Status tidak dikenal."), field="status")
     if status not in TRANSITIONS[ConnectionStatus(connection.status)]:

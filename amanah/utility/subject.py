@@ -1,5 +1,6 @@
 """What the water utility keeps about a data subject (UU PDP access export): the customer's
-connection, its meter readings, bills and payment receipts."""
+connection, its meter readings, bills and payment receipts, and its new-connection application
+(survey, RAB lines, installments and late fees)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
-from amanah.utility.models import Bill, Connection, MeterReading, Receipt
+from amanah.utility.models import (
+    Bill,
+    Connection,
+    Installation,
+    Installment,
+    LateFee,
+    MeterReading,
+    RabLine,
+    Receipt,
+)
 
 
 def rows(customer) -> dict:
@@ -19,6 +29,18 @@ def rows(customer) -> dict:
         ),
         "utility.Bill": stored_rows(Bill.objects.filter(connection__in=connections)),
         "utility.Receipt": stored_rows(Receipt.objects.filter(connection__in=connections)),
+        "utility.Installation": stored_rows(
+            Installation.objects.filter(connection__in=connections)
+        ),
+        "utility.RabLine": stored_rows(
+            RabLine.objects.filter(installation__connection__in=connections)
+        ),
+        "utility.Installment": stored_rows(
+            Installment.objects.filter(installation__connection__in=connections)
+        ),
+        "utility.LateFee": stored_rows(
+            LateFee.objects.filter(installment__installation__connection__in=connections)
+        ),
     }
 
 
@@ -29,7 +51,16 @@ def trail(customer) -> dict:
 
 SECTION = SubjectSection(
     label=_("Sambungan air"),
-    models=("utility.Connection", "utility.MeterReading", "utility.Bill", "utility.Receipt"),
+    models=(
+        "utility.Connection",
+        "utility.MeterReading",
+        "utility.Bill",
+        "utility.Receipt",
+        "utility.Installation",
+        "utility.RabLine",
+        "utility.Installment",
+        "utility.LateFee",
+    ),
     rows=rows,
     trail=trail,
 )

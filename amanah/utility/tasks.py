@@ -10,3 +10,20 @@ def billing_run_job(run_id: int) -> str:
     from amanah.utility.billing import billing_execute
 
     return billing_execute(run_id)
+
+
+@app.periodic(cron="40 1 * * *", periodic_id="utility_late_fees")
+@app.task(queue="utility", queueing_lock="utility_late_fees", lock="utility_late_fees")
+def late_fees_job(timestamp: int) -> dict:
+    """Once a day: the denda of overdue RAB installments up to today (idempotent: each
+    installment and month late is charged once)."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from amanah.core.actors import SystemActor
+    from amanah.utility.installations import late_fees_assess
+
+    day = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
+    done = late_fees_assess(actor=SystemActor("system:utility.late_fees"), as_of=day)
+    return {"fees": done.fees, "amount": done.amount}

@@ -15,6 +15,10 @@ from amanah.utility.policies import (
     BILLING_RUN,
     CONNECTION_MANAGE,
     CONNECTION_VIEW,
+    INSTALLATION_APPLY,
+    INSTALLATION_RAB,
+    INSTALLATION_REVERT,
+    INSTALLATION_VIEW,
     NETWORK_MANAGE,
     NETWORK_VIEW,
     PAYMENT_APPLY,
@@ -124,6 +128,40 @@ def _utility(w: dict) -> dict:
     return w["utility"]
 
 
+def installation(branch, *, actor=SYSTEM):
+    """A new connection's application (APPLIED) of a new person in ``branch``."""
+    from amanah.utility.installations import installation_apply
+
+    network()
+    customer = customer_create(
+        actor=SYSTEM, data=CustomerInput(full_name="Rahmat Pemohon", home_branch=branch)
+    )
+    data = services.ConnectionInput(
+        customer_id=customer.pk,
+        number=f"02-{next(_numbers):06d}",
+        tariff_code="R1",
+        area_code="W1",
+        street="Jl. Gatot Subroto",
+        house_number="7",
+        rt="2",
+        rw="4",
+    )
+    return installation_apply(actor=actor, data=data).installation
+
+
+def _installations(w: dict) -> dict:
+    if "installations" not in w:
+        w["installations"] = {
+            "a": installation(w["branch_a"]).pk,
+            "b": installation(w["branch_b"]).pk,
+        }
+    return w["installations"]
+
+
+def _inst_kwargs(side):
+    return lambda w: {"installation_id": _installations(w)[side]}
+
+
 VIEW_CASES = [
     ViewCase("utility:connections", CONNECTION_VIEW),
     ViewCase(
@@ -166,4 +204,57 @@ VIEW_CASES = [
     ViewCase("utility:tariff_new", TARIFF_MANAGE),
     ViewCase("utility:tariff_edit", TARIFF_MANAGE, kwargs=lambda w: (network(), {"code": "R1"})[1]),
     ViewCase("utility:billing", BILLING_RUN),
+    ViewCase("utility:installations", INSTALLATION_VIEW),
+    ViewCase("utility:installation_new", INSTALLATION_APPLY),
+    ViewCase(
+        "utility:installation",
+        INSTALLATION_VIEW,
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+    ),
+    ViewCase(
+        "utility:installation_move",
+        INSTALLATION_VIEW,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+        data=lambda w: {"to": "RAB_APPROVED"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "utility:installation_revert",
+        INSTALLATION_REVERT,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+        data=lambda w: {"reason": "salah tahap"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "utility:installation_rab",
+        INSTALLATION_RAB,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+        data=lambda w: {"lines": "Pipa; 2; 15000"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "utility:installation_schedule",
+        INSTALLATION_RAB,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+        data=lambda w: {"plan": "FULL"},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "utility:installation_pay",
+        PAYMENT_APPLY,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
+        data=lambda w: {"amount": "50000", "reference": "KW-PB-1"},
+        ok_status=(303,),
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amanah.utility import views
+from amanah.utility import views, views_installations
 
 app_name = "utility"
 urlpatterns = [
@@ -18,4 +18,36 @@ urlpatterns = [
     path("tarif/baru/", views.tariff_new, name="tariff_new"),
     path("tarif/<str:code>/", views.tariff_edit, name="tariff_edit"),
     path("penagihan/", views.billing, name="billing"),
+    path("pasang-baru/", views_installations.installations_page, name="installations"),
+    path("pasang-baru/baru/", views_installations.installation_new, name="installation_new"),
+    path(
+        "pasang-baru/<int:installation_id>/",
+        views_installations.installation_detail,
+        name="installation",
+    ),
+    path(
+        "pasang-baru/<int:installation_id>/tahap/",
+        views_installations.installation_move,
+        name="installation_move",
+    ),
+    path(
+        "pasang-baru/<int:installation_id>/batalkan/",
+        views_installations.installation_revert,
+        name="installation_revert",
+    ),
+    path(
+        "pasang-baru/<int:installation_id>/rab/",
+        views_installations.installation_rab,
+        name="installation_rab",
+    ),
+    path(
+        "pasang-baru/<int:installation_id>/angsuran/",
+        views_installations.installation_schedule,
+        name="installation_schedule",
+    ),
+    path(
+        "pasang-baru/<int:installation_id>/bayar/",
+        views_installations.installation_pay,
+        name="installation_pay",
+    ),
 ]
