@@ -49,10 +49,10 @@ ACTOR = SystemActor("system:demo-pdam")
 
 # Kantor pusat and one unit pelayanan per service area.
 BRANCHES = [
-    ("PDAM-KP", "Kantor Pusat Perumda Air Minum Tirta Amanah", TimeZoneChoice.WIB),
-    ("UP-UTR", "Unit Pelayanan Medan Utara", TimeZoneChoice.WIB),
-    ("UP-KOT", "Unit Pelayanan Medan Kota", TimeZoneChoice.WIB),
-    ("UP-SEL", "Unit Pelayanan Medan Selatan", TimeZoneChoice.WIB),
+    ("PDAMKP", "Kantor Pusat Perumda Air Minum Tirta Amanah", TimeZoneChoice.WIB),
+    ("UPUTR", "Unit Pelayanan Medan Utara", TimeZoneChoice.WIB),
+    ("UPKOT", "Unit Pelayanan Medan Kota", TimeZoneChoice.WIB),
+    ("UPSEL", "Unit Pelayanan Medan Selatan", TimeZoneChoice.WIB),
 ]
 
 # code, name, capacity l/s, production l/s
@@ -64,15 +64,15 @@ SPAMS = [
 # code, name, centre, radius (m), SPAM, branch (unit pelayanan), share of the pelanggan
 _UTR, _KOT, _SEL = ("3.690000", "98.670000"), ("3.590000", "98.680000"), ("3.520000", "98.660000")
 AREAS = [
-    ("W-UTR", "Wilayah Medan Utara", _UTR, 4_000, "SPAM-SGL", "UP-UTR", 0.35),
-    ("W-KOT", "Wilayah Medan Kota", _KOT, 3_500, "SPAM-SGL", "UP-KOT", 0.40),
+    ("W-UTR", "Wilayah Medan Utara", _UTR, 4_000, "SPAM-SGL", "UPUTR", 0.35),
+    ("W-KOT", "Wilayah Medan Kota", _KOT, 3_500, "SPAM-SGL", "UPKOT", 0.40),
     (
         "W-SEL",
         "Wilayah Medan Selatan",
         ("3.520000", "98.660000"),
         4_500,
         "SPAM-DTA",
-        "UP-SEL",
+        "UPSEL",
         0.25,
     ),
 ]
@@ -112,15 +112,15 @@ class DemoUser:
 
 # One user per PDAM function (the roles they stand on: docs/architecture.md, profiles).
 USERS = [
-    DemoUser("direktur", "Ir. Bambang Sitepu", (R.DIRECTOR,), "PDAM-KP", (), "direksi@tirta.test"),
+    DemoUser("direktur", "Ir. Bambang Sitepu", (R.DIRECTOR,), "PDAMKP", (), "direksi@tirta.test"),
     DemoUser(
-        "supervisor", "Nurhayati Daulay", (R.SUPERVISOR,), "UP-KOT", ("UP-KOT",), "spv@tirta.test"
+        "supervisor", "Nurhayati Daulay", (R.SUPERVISOR,), "UPKOT", ("UPKOT",), "spv@tirta.test"
     ),
-    DemoUser("cs", "Rahmat Hidayat", (R.AGENT,), "UP-KOT", ("UP-KOT",), "cs@tirta.test"),
-    DemoUser("cs2", "Dewi Sartika Purba", (R.AGENT,), "UP-UTR", ("UP-UTR",), "cs2@tirta.test"),
-    DemoUser("teknisi", "Joko Susilo", (R.RM,), "UP-KOT", ("UP-KOT",), "teknisi@tirta.test"),
-    DemoUser("kasir", "Fitri Handayani", (R.COMPLIANCE,), "PDAM-KP", (), "keuangan@tirta.test"),
-    DemoUser("admin", "Andi Ginting", (R.ADMIN,), "PDAM-KP", (), "ti@tirta.test"),
+    DemoUser("cs", "Rahmat Hidayat", (R.AGENT,), "UPKOT", ("UPKOT",), "cs@tirta.test"),
+    DemoUser("cs2", "Dewi Sartika Purba", (R.AGENT,), "UPUTR", ("UPUTR",), "cs2@tirta.test"),
+    DemoUser("teknisi", "Joko Susilo", (R.RM,), "UPKOT", ("UPKOT",), "teknisi@tirta.test"),
+    DemoUser("kasir", "Fitri Handayani", (R.COMPLIANCE,), "PDAMKP", (), "keuangan@tirta.test"),
+    DemoUser("admin", "Andi Ginting", (R.ADMIN,), "PDAMKP", (), "ti@tirta.test"),
 ]
 
 
@@ -260,12 +260,11 @@ def _seed_pelanggan(actor) -> None:
                 lon=point[1],
             ),
         )
-        fate = rng.random()
-        if fate < 0.05:
-            continue  # APPLIED: waiting for its installation
+        if n % 20 == 7:
+            continue  # APPLIED (one in twenty): waiting for its installation
         connection_id = made.connection.pk
         utility.connection_status_set(actor=actor, connection_id=connection_id, status="ACTIVE")
-        if fate > 0.95:
+        if n % 20 == 13:  # one in twenty
             utility.connection_status_set(
                 actor=actor,
                 connection_id=connection_id,
