@@ -224,7 +224,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "amanah.core.context_processors.navigation",
-                "amanah.core.profiles.context",
             ],
         },
     },

@@ -169,9 +169,3 @@ class ProfileRoutesMiddleware:
         if hides(app_of_module(getattr(view_func, "__module__", "") or "")):
             raise Http404
         return None
-
-
-def context(request) -> dict:
-    """Templates may ask which profile runs (``{% if amanah_profile == "pdam" %}``); words come
-    from the profile's catalogue, never from this."""
-    return {"amanah_profile": current().key}
