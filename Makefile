@@ -21,8 +21,10 @@ assets:
 	npm ci --no-audit --no-fund --loglevel=error
 	node scripts/build-assets.mjs
 
+# PROFILE=pdam: the water utility's deployment and demo (AMANAH_PROFILE; default bank).
+# One demo database per profile: run `make clean-db` before switching an existing one.
 demo: install assets
-	$(BIN)/amanah demo
+	$(if $(PROFILE),AMANAH_PROFILE=$(PROFILE) )$(BIN)/amanah demo
 
 test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
@@ -59,6 +61,7 @@ messages: install
 	AMANAH_ENV=test $(BIN)/amanah makemessages -l en --no-location -i ".venv/*" -i ".tools/*" \
 		-i "node_modules/*" -i "var/*" -i "*/tests/*" -i "bench/*"
 	AMANAH_ENV=test $(BIN)/amanah compilemessages -l en -i ".venv" -i ".tools" -i "node_modules" -i "var"
+	AMANAH_ENV=test $(BIN)/amanah profile_catalogue
 
 # The demo database is disposable; its audit checkpoints go with it (else verify reports the
 # new, shorter chain as truncated).

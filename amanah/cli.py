@@ -135,7 +135,9 @@ def demo(extra: list[str]) -> None:
     _django(["seed_demo"])
     # A SELF-SIGNED organisation certificate (it says so): receipts and documents are signed.
     _django(["documents_demo_certificate"])
-    from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, USERS
+    from amanah.demo.management.commands.seed_demo import demo_module
+
+    demo_data = demo_module()  # the profile's (AMANAH_PROFILE): bank or pdam
 
     host, port = _bind().rsplit(":", 1)
     programs = [
@@ -145,10 +147,11 @@ def demo(extra: list[str]) -> None:
         _demo_mail_server(),
     ]
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
-    print(f"  Demo logins (password for all: {DEMO_PASSWORD})")
-    for u in USERS:
+    print(f"  Demo logins (password for all: {demo_data.DEMO_PASSWORD})")
+    for u in demo_data.USERS:
         print(f"    {u.username:<11} {', '.join(u.roles):<11} {u.full_name}")
-    print(f"\n  admin and compliance need a TOTP code: add key {DEMO_TOTP_BASE32}")
+    mfa_users = getattr(demo_data, "MFA_USERS", "admin and compliance")
+    print(f"\n  {mfa_users} need a TOTP code: add key {demo_data.DEMO_TOTP_BASE32}")
     print("  to an authenticator app (demo only).")
     print(
         "  E-mail the demo sends is filed in var/demo-mail (a Maildir).  Stop with Ctrl-C.\n",

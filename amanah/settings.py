@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from amanah import dbserver
+from amanah.core import profiles
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("AMANAH_VAR_DIR", "var")).resolve()
@@ -31,6 +32,10 @@ def env_int(name: str, default: int) -> int:
 
 
 AMANAH_ENV = os.environ.get("AMANAH_ENV", "production")
+# The deployment profile (DESIGN §1, amanah.core.profiles): ``bank`` (default) or ``pdam``;
+# the modules shown, the vocabulary (nasabah / pelanggan), the roles' titles and default grants,
+# the demo data. An unknown name stops the start.
+AMANAH_PROFILE = profiles.from_env()
 IS_PRODUCTION = AMANAH_ENV == "production"
 TESTING = AMANAH_ENV == "test"
 
@@ -177,6 +182,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "amanah.core.middleware.RequestContextMiddleware",
+    # A page of an app the deployment profile hides: 404 before its view runs.
+    "amanah.core.profiles.ProfileRoutesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "amanah.core.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -284,6 +291,10 @@ DEMO_GENERATED_CUSTOMERS = env_int("DEMO_GENERATED_CUSTOMERS", 60 if TESTING els
 # Complaints the demo plays through the cases services over the last three months among the
 # generated customers (the dashboards' figures; counts below 5 would be suppressed).
 DEMO_GENERATED_COMPLAINTS = env_int("DEMO_GENERATED_COMPLAINTS", 30 if TESTING else 150)
+# The PDAM demo (AMANAH_PROFILE=pdam, amanah.demo.pdam): pelanggan with connections, and
+# complaints among them; small in the test suite.
+DEMO_PDAM_CUSTOMERS = env_int("DEMO_PDAM_CUSTOMERS", 40 if TESTING else 3000)
+DEMO_PDAM_COMPLAINTS = env_int("DEMO_PDAM_COMPLAINTS", 12 if TESTING else 150)
 
 # When a customer may be contacted, per purpose (DESIGN §6), in the local time of the
 # customer's home branch: weekdays (Monday = 0), hours [start, end), and which days close the
@@ -532,7 +543,8 @@ FILE_UPLOAD_HANDLERS = [
 LANGUAGE_CODE = "id"
 # Each language named in itself, as the switcher shows it.
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The profile's own catalogue first (its vocabulary and role titles win), then the house's.
+LOCALE_PATHS = [*profiles.get(AMANAH_PROFILE).locale_paths, BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Jakarta"
@@ -690,8 +702,10 @@ CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 14)
 # The complaint classifier (``amanah.cases.classifier``): the deployment profile whose labels
 # and training set it uses ("" = off: the bank default; "pdam"), and the confidence at or
 # above which intake sets the category and priority itself (below it: a suggestion for the
-# agent on the case page). Until AMANAH_PROFILE exists, the PDAM deployment sets this.
-CASE_CLASSIFIER_PROFILE = os.environ.get("CASE_CLASSIFIER_PROFILE", "")
+# agent on the case page). It follows AMANAH_PROFILE unless set: the pdam profile classifies.
+CASE_CLASSIFIER_PROFILE = os.environ.get(
+    "CASE_CLASSIFIER_PROFILE", "pdam" if AMANAH_PROFILE == "pdam" else ""
+)
 CASE_CLASSIFIER_THRESHOLD = float(os.environ.get("CASE_CLASSIFIER_THRESHOLD", "0.6"))
 
 # Surveys (seed 001 §9): a survey link works this many days; CES goes out after cases of these

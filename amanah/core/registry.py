@@ -13,6 +13,11 @@ Every store has one shape::
 A key is registered once: a second registration with the same key raises
 :class:`DuplicateRegistration` at start-up, so two apps cannot silently overwrite each other.
 Keys are namespaced by the registering app (``"cases.activities"``).
+
+Each entry remembers the app whose module registered it. The presentation stores
+(``per_profile=True``: the menu, the 360's parts, dashboard widgets and panels, home pages)
+leave out, in ``items()``/``values()``, what an app hidden by the deployment profile registered
+(``core.profiles``); ``get`` and the data stores never filter.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from amanah.core import profiles
 
 
 class DuplicateRegistration(RuntimeError):
@@ -35,20 +42,22 @@ class NotRegistered(LookupError):
 class _Entry:
     value: Any
     order: int
+    app: str | None = None
 
 
 class Registry:
     """One named, write-once store of ``key -> value``, read back in ``(order, key)`` order."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, per_profile: bool = False):
         self.name = name
+        self.per_profile = per_profile
         self._entries: dict[str, _Entry] = {}
 
     def register(self, key: str, value: Any, *, order: int = 50) -> Any:
         """Add ``value`` under ``key``; returns ``value`` so it can be used as a decorator."""
         if key in self._entries:
             raise DuplicateRegistration(f"{self.name}: {key!r} is registered twice")
-        self._entries[key] = _Entry(value, order)
+        self._entries[key] = _Entry(value, order, profiles.registering_app())
         return value
 
     def get(self, key: str) -> Any:
@@ -65,6 +74,9 @@ class Registry:
 
     def items(self) -> list[tuple[str, Any]]:
         ordered = sorted(self._entries.items(), key=lambda kv: (kv[1].order, kv[0]))
+        if self.per_profile:
+            hidden = profiles.current().hidden_apps
+            return [(key, entry.value) for key, entry in ordered if entry.app not in hidden]
         return [(key, entry.value) for key, entry in ordered]
 
     def values(self) -> list[Any]:
@@ -96,23 +108,23 @@ class Registry:
 # Each line says what its values are; the types live in ``core.contributions``.
 
 # NavItem — the main menu (section "main" or "admin").
-navigation = Registry("navigation")
+navigation = Registry("navigation", per_profile=True)
 # TimelineKind — the kinds of events on the 360 timeline, with their labels (filter choices).
-timeline_kinds = Registry("360 timeline kinds")
+timeline_kinds = Registry("360 timeline kinds", per_profile=True)
 # TimelineProvider — fn(customer, *, actor, since, until, limit) -> newest-first events,
 # read through visible_to(actor).
-timeline_providers = Registry("360 timeline providers")
+timeline_providers = Registry("360 timeline providers", per_profile=True)
 # fn(customer, actor) -> dict merged into the 360 page's facts (rows through visible_to).
-facts = Registry("360 facts")
+facts = Registry("360 facts", per_profile=True)
 # fn(context) -> Alert | None, on the 360 header; order decides the display order.
-alerts = Registry("360 alerts")
+alerts = Registry("360 alerts", per_profile=True)
 # QuickAction — buttons on the 360 page, shown when the role holds the permission.
-quick_actions = Registry("360 quick actions")
+quick_actions = Registry("360 quick actions", per_profile=True)
 # Tab — the 360 workspace's tabs after the built-in ones; the key is the ``?tab=`` value.
-workspace_tabs = Registry("360 workspace tabs")
+workspace_tabs = Registry("360 workspace tabs", per_profile=True)
 # Card — a card on the 360 page (and its badge in the header), shown when the role holds the
 # permission; its template reads the page's facts (``c.facts``).
-cards = Registry("360 cards")
+cards = Registry("360 cards", per_profile=True)
 # fn(absorbed, survivor) -> rows moved, run inside the merge transaction.
 merge_movers = Registry("merge movers")
 # RevealableField, keyed "<model label>.<field>" — masked by default, revealed one at a time.
@@ -144,9 +156,9 @@ scoring_signals = Registry("lead scoring signals")
 template_variables = Registry("template variables")
 # Widget — a dashboard widget ("cases.sla_compliance" -> widget): its permission, whether it
 # shows personal data, how its figures are computed (by the dashboards' refresh job) and shown.
-dashboard_widgets = Registry("dashboard widgets")
+dashboard_widgets = Registry("dashboard widgets", per_profile=True)
 # HomePage — a role's home page instead of the link tiles (the first one the role holds).
-home_pages = Registry("home pages")
+home_pages = Registry("home pages", per_profile=True)
 # Import targets (for the contexts that will offer them).
 import_targets = Registry("import targets")
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
@@ -171,4 +183,4 @@ audit_object_labels = Registry("audit object labels")
 subject_sections = Registry("data subject export sections")
 # Panel — a live panel of a dashboard: a handful of open items with a deadline that cannot wait
 # for the figures' refresh (a breach's notification timer), through dashboards.contract.
-dashboard_panels = Registry("dashboard panels")
+dashboard_panels = Registry("dashboard panels", per_profile=True)

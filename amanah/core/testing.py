@@ -8,9 +8,11 @@ out of scope → 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from amanah.core import profiles
 from amanah.core.permissions import catalogue
 from amanah.core.roles import RoleKey
 
@@ -96,3 +98,18 @@ def on_own_connection(work: Callable[[], object], *, timeout: float = 120) -> ob
     if errors:
         raise errors[0]
     return result[0]
+
+
+@contextmanager
+def profile_active(key: str) -> Iterator[None]:
+    """For tests: run the block as a deployment of profile ``key`` (``AMANAH_PROFILE`` and the
+    profile's catalogue first in ``LOCALE_PATHS``, as the settings would have them); Django
+    drops its loaded catalogues on entry and on exit."""
+    from django.test import override_settings
+
+    profile = profiles.get(key)
+    with override_settings(
+        AMANAH_PROFILE=profile.key,
+        LOCALE_PATHS=[*profile.locale_paths, profiles.BASE_DIR / "locale"],
+    ):
+        yield

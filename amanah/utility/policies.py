@@ -1,8 +1,8 @@
-"""Utility (PDAM) permissions (issue 17). The bank's roles have no PDAM roles yet (customer
-service, technician, cashier/finance): until the ``pdam`` profile maps its own, the closest
-existing roles hold them — ADMIN keeps the network (areas, SPAM) and the tariffs and runs the
-billing; SUPERVISOR stands for customer service and the cashier; DIRECTOR reads. All editable
-in the matrix."""
+"""Utility (PDAM) permissions (issue 17). The defaults below hold in every profile — ADMIN
+keeps the network (areas, SPAM) and the tariffs and runs the billing; SUPERVISOR registers and
+takes payments; DIRECTOR reads. The ``pdam`` profile adds its customer service, technician and
+finance/cashier grants on top (``core.profiles.PDAM.grants``, docs/architecture.md). All
+editable in the matrix."""
 
 from django.utils.translation import gettext_lazy as _
 

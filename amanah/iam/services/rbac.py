@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import profiles
 from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.permissions import catalogue, is_declared
@@ -38,8 +39,9 @@ def rbac_seed_defaults(*, using: str = "default") -> list[str]:
         fresh = [perm for code, perm in catalogue().items() if code not in seen]
         if not fresh:
             return []
+        profile = profiles.current()
         for perm in fresh:
-            for role in perm.default_roles:
+            for role in profile.default_roles(perm):
                 RolePermission.objects.using(using).get_or_create(
                     role_id=role, permission=perm.code
                 )
@@ -52,6 +54,37 @@ def rbac_seed_defaults(*, using: str = "default") -> list[str]:
             meta={"seeded": sorted(p.code for p in fresh)},
         )
     return [p.code for p in fresh]
+
+
+def rbac_profile_grants_apply(*, using: str = "default") -> list[tuple[str, str]]:
+    """Add the deployment profile's default grants (``core.profiles``) that the matrix lacks —
+    for a database first migrated under another profile (the test database, a bank demo
+    switched to pdam). Only adds; audited as a matrix change. Returns the grants added."""
+    profile = profiles.current()
+    wanted = {
+        (role, code)
+        for code, roles in profile.grants.items()
+        if is_declared(code)
+        for role in roles
+    }
+    with transaction.atomic(using=using):
+        held = set(
+            RolePermission.objects.using(using)
+            .filter(permission__in=[code for _role, code in wanted])
+            .values_list("role_id", "permission")
+        )
+        added = sorted(wanted - held)
+        for role, code in added:
+            RolePermission.objects.using(using).create(role_id=role, permission=code)
+        if added:
+            audit.record(
+                actor=SystemActor("system:profile"),
+                action=AuditAction.CHANGE_RBAC,
+                object_type="PERMISSION_MATRIX",
+                object_id=f"profile:{profile.key}",
+                meta={"added": [f"{role}:{code}" for role, code in added]},
+            )
+    return added
 
 
 # Without these grants nobody could ever repair the matrix or the user list again.

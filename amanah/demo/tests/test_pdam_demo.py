@@ -1,0 +1,83 @@
+"""The PDAM demo (``make demo PROFILE=pdam``, ``demo.pdam``), in its small test size."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from django.db.models import F
+from django.test import Client
+from django.urls import reverse
+
+from amanah.audit.chain import verify_chain
+from amanah.conftest import sign_in
+from amanah.core.testing import profile_active
+from amanah.demo.pdam import AREAS, SPAMS, USERS, pdam_demo_seed
+from amanah.demo.services import DEMO_PASSWORD
+from amanah.iam import services as iam
+from amanah.iam.models import User
+
+
+def test_the_pdam_demo_loads_and_its_users_sign_in_to_the_pdam_pages(db, settings):
+    """One seed (the slow part) for both: what it loads, that it loads it once, and that
+    each PDAM function signs in to its pages."""
+    settings.DEMO_PDAM_CUSTOMERS = 20
+    settings.DEMO_PDAM_COMPLAINTS = 4
+    with profile_active("pdam"):
+        loaded = pdam_demo_seed()
+        _check_the_data(loaded)
+        _check_the_sign_ins()
+
+
+def _check_the_data(loaded) -> None:
+    from amanah.cases.models import Case
+    from amanah.utility.models import Bill, Connection, Receipt, ServiceArea, Spam
+
+    assert loaded == ["staff", "network", "pelanggan", "bills", "payments", "complaints"]
+    assert Spam.objects.count() == len(SPAMS) == 2
+    assert ServiceArea.objects.count() == len(AREAS) == 3
+    connections = Connection.objects.filter(number__startswith="DM")
+    assert connections.count() == 20
+    assert not connections.filter(lat__isnull=True).exists()
+    assert set(connections.values_list("status", flat=True)) == {"ACTIVE", "APPLIED", "SUSPENDED"}
+    bills = Bill.objects.filter(connection__number__startswith="DM")
+    assert bills.count() >= 2 * connections.filter(status="ACTIVE").count()
+    assert Receipt.objects.filter(reference__startswith="DEMO-PDAM-").exists()
+    assert bills.filter(paid__lt=F("total")).exists()  # arrears remain
+    assert Case.objects.filter(category__code__startswith="PDAM_").count() == 4
+    # Once: a second start (the demo's command, the profile's seed) loads nothing.
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert out.getvalue().strip() == "demo data already present"
+    assert verify_chain().ok
+
+
+def _check_the_sign_ins() -> None:
+    from amanah.utility.models import Connection
+
+    assert {u.username for u in USERS} >= {"cs", "teknisi", "kasir", "supervisor", "direktur"}
+    assert iam.auth_login(username="teknisi", password=DEMO_PASSWORD).username == "teknisi"
+    own = Connection.objects.filter(branch__code="UPKOT").order_by("pk").first()
+    for username, route, kwargs in [
+        ("cs", "utility:connections", {}),
+        ("teknisi", "utility:connection", {"connection_id": own.pk}),
+        ("supervisor", "utility:network", {}),
+        ("kasir", "utility:billing", {}),
+        ("direktur", "utility:network", {}),
+    ]:
+        client = sign_in(Client(), User.objects.get(username=username), password=DEMO_PASSWORD)
+        page = client.get(reverse(route, kwargs=kwargs))
+        assert page.status_code == 200, username
+        assert "nasabah" not in page.content.decode().lower(), username
+    # The menu is the PDAM's: no sales pipeline.
+    cs = sign_in(Client(), User.objects.get(username="cs"), password=DEMO_PASSWORD)
+    home = cs.get("/").content.decode()
+    assert "Pelanggan air" in home and reverse("sales:board") not in home
+
+
+def test_the_demo_command_follows_the_profile():
+    from amanah.demo.management.commands.seed_demo import demo_module
+
+    assert demo_module().__name__ == "amanah.demo.services"
+    with profile_active("pdam"):
+        assert demo_module().__name__ == "amanah.demo.pdam"
