@@ -78,11 +78,14 @@ SELECT gen_random_uuid(), 'QRB' || lpad(g::text, 7, '0'), 'Merchant ' || g,
        random() >= 0.10,
        now(), now()
 FROM generate_series(1, %(n)s) g
-CROSS JOIN LATERAL (SELECT random() AS r, 1 + floor(random() * %(ncities)s)::int AS k) u
+-- Both subqueries name g: uncorrelated, the server would draw their random() once for all rows.
+CROSS JOIN LATERAL (SELECT random() AS r, 1 + floor(random() * %(ncities)s)::int AS k
+                    WHERE g > 0) u
 CROSS JOIN LATERAL (
     -- Box-Muller: two standard normal offsets
-    SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS a,
-           sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) AS b
+    SELECT sqrt(-2 * ln(1 - w.u1)) * cos(2 * pi() * w.u2) AS a,
+           sqrt(-2 * ln(1 - w.u1)) * sin(2 * pi() * w.u2) AS b
+    FROM (SELECT random() AS u1, random() AS u2 WHERE g > 0) w
 ) z
 JOIN (SELECT row_number() OVER () AS k, name, lat, lon
       FROM unnest(%(names)s::text[], %(lats)s::float8[], %(lons)s::float8[])
@@ -138,6 +141,15 @@ def workload(queries: int) -> list[tuple[float, float, list[str]]]:
     return out
 
 
+def same(fast: list, slow: list) -> bool:
+    """The same merchants at the same distances (a tie at the tenth place may pick either)."""
+    if len(fast) != len(slow):
+        return False
+    if any(abs(a[1] - b[1]) > 1e-6 * max(b[1], 1.0) for a, b in zip(fast, slow, strict=True)):
+        return False
+    return {pk for pk, _d in fast} == {pk for pk, _d in slow} or fast[-1][1] == slow[-1][1]
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -164,10 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     today = timezone.localdate()
     pg = _pg()
     have = pg.execute("SELECT count(*) FROM insight_merchant").fetchone()[0]
+    spread = pg.execute(
+        "SELECT count(DISTINCT (latitude, longitude)) > 1 FROM insight_merchant"
+    ).fetchone()[0]
     stale = pg.execute(
         "SELECT count(*) = 0 FROM insight_merchant WHERE promo_ends_on >= %s", [today]
     ).fetchone()[0]
-    if have != args.merchants or stale:
+    if have != args.merchants or stale or not spread:
         print(f"bench: generating {args.merchants:,} merchants (in the server)", flush=True)
         seconds = load(args.merchants, today)
         print(f"  loaded in {seconds:.1f} s", flush=True)
@@ -200,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         t2 = time.perf_counter()
         timings["indexed"].append((t1 - t0) * 1000)
         timings["brute"].append((t2 - t1) * 1000)
-        if [pk for pk, _d in fast] != [pk for pk, _d in slow]:
-            mismatches += 1
+        # Same merchants at the same distances (two merchants at exactly the same distance may
+        # come in either order).
+        mismatches += not same(fast, slow)
     with connection.cursor() as cursor:
         lat, lon, cats = queries[0]
         cursor.execute(
@@ -238,7 +254,7 @@ milliseconds:
 
 - indexed = `insight.merchants.selectors.nearest_ids` (partial GiST on `ll_to_earth`, `<->`
   nearest-neighbour order); brute = the same filters, `earth_distance` for every eligible row
-  and a sort. Same ten merchants in the same order for every query: {"yes" if not mismatches else f"NO ({mismatches} differ)"}.
+  and a sort. Same ten merchants at the same distances for every query: {"yes" if not mismatches else f"NO ({mismatches} differ)"}.
   The plan uses `merchant_earth_gist`: {"yes" if uses_index else "NO"}. Median speed-up {ratio:.0f}×.
 {target_line(f"Nearest 10 of {args.merchants:,}, p95 {p95:.2f} ms", p95, TARGET_P95_MS, " ms")}
 
