@@ -72,11 +72,13 @@ def nearest_ids(
         return [(str(pk), float(d)) for pk, d in cursor.fetchall()]
 
 
-def spending_categories(customer) -> list[str]:
-    """The merchant categories the customer paid in over the last 180 days, most used first."""
+def spending_categories(customer, *, actor) -> list[str]:
+    """The merchant categories the customer paid in over the last 180 days, most used first
+    (the transactions the actor may see)."""
     since = timezone.localdate() - timedelta(days=CATEGORY_DAYS)
     rows = (
-        Transaction.objects.filter(customer=customer, booked_on__gte=since)
+        Transaction.objects.visible_to(actor)
+        .filter(customer=customer, booked_on__gte=since)
         .exclude(merchant_category="")
         .values("merchant_category")
         .annotate(n=Count("pk"))
@@ -113,7 +115,9 @@ class Suggestions:
 def suggestions_for(customer, *, actor, category: str = "", limit: int = NEAREST) -> Suggestions:
     """The Merchant Promo list of a customer the caller already opened through ``customer_for``:
     the nearest merchants with a live promo in the categories the customer spends on (or in
-    ``category`` among them), nearest first; plus the customer's last recommendations."""
+    ``category`` among them), nearest first; plus the customer's last recommendations.
+    Every read goes through ``visible_to(actor)`` except the location (``locations``: raw
+    coordinates of this one customer, never shown, only measured from)."""
     authz.require(actor, MERCHANT_RECOMMEND)
     authz.require(actor, MERCHANT_VIEW)
     recent = list(
@@ -121,7 +125,7 @@ def suggestions_for(customer, *, actor, category: str = "", limit: int = NEAREST
         .filter(customer=customer)
         .select_related("merchant")[:10]
     )
-    categories = spending_categories(customer)
+    categories = spending_categories(customer, actor=actor)
     chosen = category if category in categories else ""
     location = customer_location(customer.pk)
     result = Suggestions(location, categories, chosen, recent=recent)
