@@ -99,6 +99,11 @@ PDAM = Profile(
         "utility.reading.record": (_TECH,),
         "fieldops.wo.view": (_TECH,),
         "fieldops.wo.work": (_TECH,),
+        # New connections (pasang baru): the technician surveys, installs and activates the
+        # meter; finance sees the applications and approves their RAB (never its own author).
+        "utility.installation.view": (_TECH, _FIN),
+        "utility.installation.field": (_TECH,),
+        "utility.installation.approve": (_FIN,),
         # Finance / cashier: payments, the billing run, the journal and its export (payments
         # view, reconciliation and the journal view it holds already as COMPLIANCE).
         "utility.payment.apply": (_FIN,),

@@ -9,8 +9,8 @@ added to an older demo database. Numbers come from a seeded generator: a demo lo
 every time. Dates are counted back from today (readings of the last three months, the bills
 of the last two, the older one past due).
 
-Installations (pasang baru: application → survey → RAB → payment → installation → meter
-activation) are the new-connection workflow's to seed: see ``_seed_installations`` (TODO).
+New connections (pasang baru) stand at every step of their workflow, moved by the demo's
+own staff (``_seed_installations``).
 """
 
 from __future__ import annotations
@@ -404,11 +404,97 @@ def _seed_complaints(actor) -> None:
             )
 
 
-def _seed_installations(actor) -> None:
-    """TODO(pasang): new connections in every stage (application, survey, RAB, approval, RAB
-    paid in full or by installments, installation, meter activation) once the installation
-    workflow exists in ``amanah.utility``: add this part to ``PARTS`` with a presence check on
-    its own model. Until then the 5 % APPLIED connections stand for pending applications."""
+def _installations_loaded() -> bool:
+    from amanah.utility.models import Installation
+
+    return Installation.objects.filter(connection__number__startswith="PB-").exists()
+
+
+# The RAB of a standard 1/2-inch house connection (item, quantity, unit price in rupiah).
+DEMO_RAB = [
+    ("Pipa PE 1/2 inci (m)", 12, 15_250),
+    ("Meter air 1/2 inci", 1, 450_000),
+    ("Jasa pemasangan", 1, 350_000),
+]
+
+
+def _seed_installations(_actor) -> None:
+    """Seven applications in Medan Kota, one standing at each step of the new-connection
+    workflow (application … meter activated), moved by the people whose step it is: ``cs``
+    registers and prices, ``teknisi`` surveys, installs and activates, ``kasir`` (finance)
+    approves the RAB and takes its payment — four eyes hold, as in production. Two of them pay
+    by installments (one installment paid so far)."""
+    from amanah.customers.services import CustomerInput, customer_create
+    from amanah.utility import installations as inst
+    from amanah.utility import services as utility
+
+    rng = random.Random(SEED + 4)
+    people = {u.username: u for u in User.objects.filter(username__in=["cs", "teknisi", "kasir"])}
+    cs, tech, finance = people["cs"], people["teknisi"], people["kasir"]
+    cs.active_role, tech.active_role, finance.active_role = R.AGENT, R.RM, R.COMPLIANCE
+    unit = Branch.objects.get(code="UPKOT")
+    area_code, _name, (lat, lon), radius, *_rest = AREAS[1]
+    today = timezone.localdate()
+    stages = list(inst.S)
+    names = ["Siti Rahmah Lubis", "Hendra Gunawan Tarigan", "Maria Ulfa Nasution",
+             "Rudi Hartono Simanjuntak", "Lestari Br Ginting", "Ahmad Fauzi Harahap",
+             "Yohana Sembiring"]  # fmt: skip
+    for n, (full_name, target) in enumerate(zip(names, stages, strict=True), start=1):
+        customer = customer_create(
+            actor=ACTOR,
+            data=CustomerInput(full_name=full_name, home_branch=unit, phone=f"0812600{n:05d}"),
+        )
+        point = _point(rng, lat, lon, radius)
+        installation = inst.installation_apply(
+            actor=cs,
+            data=utility.ConnectionInput(
+                customer_id=customer.pk,
+                number=f"PB-{n:04d}",
+                tariff_code="R1",
+                area_code=area_code,
+                street=rng.choice(STREETS),
+                house_number=str(rng.randint(1, 250)),
+                rt=str(rng.randint(1, 15)),
+                rw=str(rng.randint(1, 9)),
+            ),
+        ).installation
+        pk = installation.pk
+
+        def reached(stage, _target=target):
+            return stages.index(_target) >= stages.index(stage)
+
+        def move(actor, to, _pk=pk, **data):
+            inst.installation_move(actor=actor, installation_id=_pk, to=to, **data)
+
+        if reached(inst.S.SURVEYED):
+            move(tech, inst.S.SURVEYED, lat=point[0], lon=point[1], note="Akses pipa dinas dekat.")
+        if reached(inst.S.RAB_SUBMITTED):
+            lines = [inst.RabLineInput(*line) for line in DEMO_RAB]
+            inst.rab_lines_set(actor=cs, installation_id=pk, lines=lines)
+            move(cs, inst.S.RAB_SUBMITTED)
+        if reached(inst.S.RAB_APPROVED):
+            move(finance, inst.S.RAB_APPROVED)
+            by_installments = n % 2 == 0
+            billed = inst.rab_schedule_set(
+                actor=cs,
+                installation_id=pk,
+                plan="INSTALLMENT" if by_installments else "FULL",
+                count=3 if by_installments else 1,
+                first_due=today,
+            )
+        if reached(inst.S.PAID):
+            first = billed.installments.order_by("seq").first()
+            inst.rab_payment_apply(
+                actor=finance,
+                installation_id=pk,
+                amount=int(first.amount),
+                reference=f"DEMO-PB-{n:04d}",
+            )
+            move(finance, inst.S.PAID)
+        if reached(inst.S.INSTALLED):
+            move(tech, inst.S.INSTALLED)
+        if reached(inst.S.ACTIVE):
+            move(tech, inst.S.ACTIVE, meter_number=f"MTR-PB{n:04d}")
 
 
 # Each part: (name, is it there already?, load it).
@@ -419,6 +505,7 @@ PARTS = [
     ("bills", _bills_loaded, _seed_bills),
     ("payments", _payments_loaded, _seed_payments),
     ("complaints", _complaints_loaded, _seed_complaints),
+    ("installations", _installations_loaded, _seed_installations),
 ]
 
 

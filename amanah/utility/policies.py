@@ -56,10 +56,10 @@ PAYMENT_APPLY = declare(
 )
 
 # New connections (pasang baru, ``installations/``): customer service registers and prices
-# (AGENT/SUPERVISOR), the technician surveys, installs and activates the meter (AGENT stands
-# for the technician until the ``pdam`` profile), finance approves the RAB (SUPERVISOR,
-# DIRECTOR; never its own author — four eyes), the cashier takes payments (PAYMENT_APPLY),
-# a supervisor reverts a wrong step.
+# (AGENT/SUPERVISOR), the technician surveys, installs and activates the meter (AGENT in the
+# bank profile; the ``pdam`` profile gives it to its technician, RM), finance approves the RAB
+# (SUPERVISOR, DIRECTOR, and finance in ``pdam``; never its own author — four eyes), the
+# cashier takes payments (PAYMENT_APPLY), a supervisor reverts a wrong step.
 INSTALLATION_VIEW = declare(
     "utility.installation.view",
     _("Lihat permohonan sambungan baru cabang sendiri (tahap, RAB, angsuran)"),

@@ -31,9 +31,33 @@ def test_the_pdam_demo_loads_and_its_users_sign_in_to_the_pdam_pages(db, setting
 
 def _check_the_data(loaded) -> None:
     from amanah.cases.models import Case
-    from amanah.utility.models import Bill, Connection, Receipt, ServiceArea, Spam
+    from amanah.utility.models import (
+        Bill,
+        Connection,
+        Installation,
+        InstallationStatus,
+        Installment,
+        Receipt,
+        ServiceArea,
+        Spam,
+    )
 
-    assert loaded == ["staff", "network", "pelanggan", "bills", "payments", "complaints"]
+    assert loaded == [
+        "staff",
+        "network",
+        "pelanggan",
+        "bills",
+        "payments",
+        "complaints",
+        "installations",
+    ]
+    # New connections at every step, moved by the staff whose step it is (four eyes held).
+    installations = Installation.objects.filter(connection__number__startswith="PB-")
+    assert sorted(installations.values_list("status", flat=True)) == sorted(
+        InstallationStatus.values
+    )
+    assert installations.filter(approved_by__username="kasir", rab_author__username="cs").exists()
+    assert Installment.objects.filter(installation__in=installations, paid__gt=0).exists()
     assert Spam.objects.count() == len(SPAMS) == 2
     assert ServiceArea.objects.count() == len(AREAS) == 3
     connections = Connection.objects.filter(number__startswith="DM")
