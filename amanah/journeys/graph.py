@@ -242,7 +242,68 @@ def _split_config(check: _Check, key: str, config: dict) -> dict:
     total = sum(v["percentage"] for v in cleaned)
     if total != 100:
         check.add(key, "percentage", _("Jumlah persentase varian %d, harus 100.") % total)
-    return {"variants": cleaned}
+    result = {"variants": cleaned}
+    if config.get("test") is not None:
+        result["test"] = _test_plan(check, key, config["test"], len(cleaned))
+    return result
+
+
+def _whole(value, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def _test_plan(check: _Check, key: str, raw, variants: int) -> dict:
+    """An A/B test plan on a SPLIT (``abtest``): the sample size is planned here, up front."""
+    from amanah.journeys import abtest
+
+    if not isinstance(raw, dict):
+        check.add(key, "test", _("Rencana uji A/B harus berupa objek."))
+        return {}
+    metric, dimension = raw.get("metric"), raw.get("dimension")
+    if metric not in abtest.METRICS:
+        check.add(key, "test.metric", _("Metrik pemenang: OPEN, CLICK atau CONVERT."))
+        return {}
+    if dimension not in abtest.DIMENSIONS:
+        check.add(
+            key, "test.dimension", _("Yang diuji: SUBJECT, CONTENT, SEND_TIME atau CHANNEL.")
+        )
+        return {}
+    baseline = _whole(raw.get("baseline"), 1, 98)
+    if baseline is None:
+        check.add(key, "test.baseline", _("Tingkat dasar kontrol: bilangan bulat 1–98 persen."))
+        return {}
+    lift = _whole(raw.get("lift"), 1, 99 - baseline)
+    if lift is None:
+        check.add(
+            key, "test.lift", _("Kenaikan minimum: bilangan bulat 1–%d poin persen.") % (99 - baseline)
+        )
+        return {}
+    min_hours = _whole(raw.get("min_hours", abtest.MIN_HOURS), abtest.MIN_HOURS, 24 * 90)
+    if min_hours is None:
+        check.add(key, "test.min_hours", _("Durasi minimum uji 24 jam – 90 hari (dalam jam)."))
+        return {}
+    window = _whole(raw.get("window_hours", 72), 1, 24 * 30)
+    if window is None:
+        check.add(key, "test.window_hours", _("Jendela metrik 1 jam – 30 hari (dalam jam)."))
+        return {}
+    auto = raw.get("auto_promote", False)
+    if not isinstance(auto, bool):
+        check.add(key, "test.auto_promote", _("Pilih ya atau tidak."))
+        return {}
+    return {
+        "metric": metric,
+        "dimension": dimension,
+        "baseline": baseline,
+        "lift": lift,
+        "min_hours": min_hours,
+        "window_hours": window,
+        "auto_promote": auto,
+        "sample_size": abtest.planned_sample_size(
+            baseline / 100, lift / 100, variants=variants
+        ),
+    }
 
 
 def _update_config(check: _Check, key: str, config: dict) -> dict:

@@ -149,3 +149,159 @@ def audience_preview(journey: MarketingJourney) -> dict | None:
             }
         )
     return {"members": members.count(), "actions": actions}
+
+
+# --------------------------------------------------------------------------- A/B tests
+
+
+def descendants_of(journey: MarketingJourney, node_key: str) -> set[str]:
+    """The keys of the nodes after ``node_key`` in the version (where its variants' messages
+    are sent)."""
+    from amanah.journeys.models import JourneyEdge
+
+    out: dict[str, list[str]] = {}
+    for source, target in JourneyEdge.objects.filter(journey=journey).values_list(
+        "source__key", "target__key"
+    ):
+        out.setdefault(source, []).append(target)
+    seen, todo = set(), [node_key]
+    while todo:
+        for target in out.get(todo.pop(), []):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def _success(plan, journey: MarketingJourney, node_key: str):
+    """Exists: the step's customer reached the test's metric within the window after the
+    split assigned the variant (a message sent after the split was opened / clicked, or the
+    enrollment reached a GOAL_REACHED end)."""
+    from datetime import timedelta
+
+    from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Value
+
+    from amanah.journeys.models import EndReason
+
+    window = ExpressionWrapper(
+        OuterRef("at") + Value(timedelta(hours=plan.window_hours)),
+        output_field=DateTimeField(),
+    )
+    if plan.metric == "CONVERT":
+        return Exists(
+            JourneyStep.objects.filter(
+                enrollment=OuterRef("enrollment"),
+                outcome=StepOutcome.ENDED,
+                reason=EndReason.GOAL_REACHED,
+                at__lte=window,
+            )
+        )
+    from amanah.messaging.contract import EngagementKind, MessageSource
+    from amanah.messaging.models import Engagement
+
+    return Exists(
+        Engagement.objects.filter(
+            kind=EngagementKind.OPEN if plan.metric == "OPEN" else EngagementKind.CLICK,
+            message__source=MessageSource.JOURNEY,
+            message__source_id=str(journey.pk),
+            message__step__in=sorted(descendants_of(journey, node_key)),
+            message__customer=OuterRef("enrollment__customer"),
+            at__gte=OuterRef("at"),
+            at__lte=window,
+        )
+    )
+
+
+def split_test_report(journey: MarketingJourney, node, *, now):
+    """The A/B test of SPLIT ``node`` at ``now`` (``abtest.decide``): per variant, the
+    customers assigned, and — of its first ``sample_size`` customers in assignment order —
+    those whose window has passed and those who reached the metric in it. Two queries: the
+    counts per variant, and the first customers of each (window function)."""
+    from datetime import timedelta
+
+    from django.db.models import F, Min, Window
+    from django.db.models.functions import RowNumber
+
+    from amanah.journeys import abtest
+
+    plan = abtest.Plan.of(node.config["test"])
+    steps = JourneyStep.objects.filter(node=node, outcome=StepOutcome.PASSED)
+    totals = {
+        row["branch"]: (row["n"], row["first"])
+        for row in steps.values("branch").annotate(n=Count("id"), first=Min("at"))
+    }
+    ranked = (
+        steps.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("branch")],
+                order_by=[F("at").asc(), F("enrollment_id").asc()],
+            ),
+            success=_success(plan, journey, node.key),
+        )
+        .filter(rank__lte=plan.sample_size, at__lte=now - timedelta(hours=plan.window_hours))
+        .values("branch")
+        .annotate(counted=Count("id"), successes=Count("id", filter=Q(success=True)))
+    )
+    firsts = {row["branch"]: row for row in ranked}
+    arms = [
+        abtest.Arm(
+            v["name"],
+            assigned=totals.get(v["name"], (0, None))[0],
+            counted=firsts.get(v["name"], {}).get("counted", 0),
+            successes=firsts.get(v["name"], {}).get("successes", 0),
+        )
+        for v in node.config["variants"]
+    ]
+    starts = [first for _n, first in totals.values() if first is not None]
+    decision = abtest.decide(plan, arms, started_at=min(starts) if starts else now, now=now)
+    return plan, decision
+
+
+def split_tests(journey: MarketingJourney, *, now) -> list[dict]:
+    """Every SPLIT with a test plan in the version, with its report (for the version page)."""
+    from amanah.journeys.models import JourneyNode, NodeType
+
+    reports = []
+    for node in JourneyNode.objects.filter(journey=journey, type=NodeType.SPLIT).order_by(
+        "position", "id"
+    ):
+        if not node.config.get("test"):
+            continue
+        plan, decision = split_test_report(journey, node, now=now)
+        reports.append(
+            {
+                "node": node,
+                "plan": plan,
+                "decision": decision,
+                "promoted": node.config.get("promoted") or {},
+            }
+        )
+    return reports
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def quarantine_list(*, actor, journey: MarketingJourney, limit: int = 200):
+    """The version's enrollments in ERROR (a step failed), newest first, as far as the actor
+    may see their customers."""
+    return list(
+        JourneyEnrollment.objects.visible_to(actor)
+        .filter(journey=journey, status=EnrollmentStatus.ERROR)
+        .select_related("customer", "current_node")
+        .order_by("-ended_at", "-id")[:limit]
+    )
+
+
+def enrollment_get(*, actor, journey: MarketingJourney, enrollment_id) -> JourneyEnrollment:
+    try:
+        pk = int(enrollment_id)
+    except (ValueError, TypeError):
+        pk = 0
+    found = None
+    if 0 < pk < 2**63:
+        found = JourneyEnrollment.objects.visible_to(actor).filter(journey=journey, pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
