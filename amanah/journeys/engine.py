@@ -394,7 +394,9 @@ def _error_detail(error: Exception) -> str:
     """What a quarantined step shows: the kind of failure, never its message (it may hold
     customer data)."""
     code = getattr(error, "code", "")
-    return f"{type(error).__name__}:{code}" if isinstance(code, str) and code else type(error).__name__
+    return (
+        f"{type(error).__name__}:{code}" if isinstance(code, str) and code else type(error).__name__
+    )
 
 
 def _effect(node, journey, rows: list[Row], now) -> Outcome:

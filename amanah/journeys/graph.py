@@ -266,9 +266,7 @@ def _test_plan(check: _Check, key: str, raw, variants: int) -> dict:
         check.add(key, "test.metric", _("Metrik pemenang: OPEN, CLICK atau CONVERT."))
         return {}
     if dimension not in abtest.DIMENSIONS:
-        check.add(
-            key, "test.dimension", _("Yang diuji: SUBJECT, CONTENT, SEND_TIME atau CHANNEL.")
-        )
+        check.add(key, "test.dimension", _("Yang diuji: SUBJECT, CONTENT, SEND_TIME atau CHANNEL."))
         return {}
     baseline = _whole(raw.get("baseline"), 1, 98)
     if baseline is None:
@@ -277,7 +275,9 @@ def _test_plan(check: _Check, key: str, raw, variants: int) -> dict:
     lift = _whole(raw.get("lift"), 1, 99 - baseline)
     if lift is None:
         check.add(
-            key, "test.lift", _("Kenaikan minimum: bilangan bulat 1–%d poin persen.") % (99 - baseline)
+            key,
+            "test.lift",
+            _("Kenaikan minimum: bilangan bulat 1–%d poin persen.") % (99 - baseline),
         )
         return {}
     min_hours = _whole(raw.get("min_hours", abtest.MIN_HOURS), abtest.MIN_HOURS, 24 * 90)
@@ -300,9 +300,7 @@ def _test_plan(check: _Check, key: str, raw, variants: int) -> dict:
         "min_hours": min_hours,
         "window_hours": window,
         "auto_promote": auto,
-        "sample_size": abtest.planned_sample_size(
-            baseline / 100, lift / 100, variants=variants
-        ),
+        "sample_size": abtest.planned_sample_size(baseline / 100, lift / 100, variants=variants),
     }
 
 

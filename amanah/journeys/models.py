@@ -193,8 +193,9 @@ class JourneyEnrollment(models.Model):
     exit_reason = models.CharField(max_length=20, blank=True)
     # Quarantine (status ERROR): the kind of failure (an exception's class and code, never its
     # message) and how often staff retried it (``services.enrollment_retry``; capped).
-    error_detail = models.CharField(max_length=120, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    # (db defaults: the engine and the triggers insert and update with SQL of their own)
+    error_detail = models.CharField(max_length=120, blank=True, default="", db_default="")
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     objects = scopes.ScopedQuerySet.as_manager()
 

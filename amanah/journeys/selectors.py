@@ -216,7 +216,9 @@ def split_test_report(journey: MarketingJourney, node, *, now):
     """The A/B test of SPLIT ``node`` at ``now`` (``abtest.decide``): per variant, the
     customers assigned, and — of its first ``sample_size`` customers in assignment order —
     those whose window has passed and those who reached the metric in it. Two queries: the
-    counts per variant, and the first customers of each (window function)."""
+    counts per variant, and the first customers of each (window function). In time order
+    the customers whose window has passed are the first ones, so filtering them before the
+    ranking ranks them as among all."""
     from datetime import timedelta
 
     from django.db.models import F, Min, Window
@@ -240,10 +242,15 @@ def split_test_report(journey: MarketingJourney, node, *, now):
             success=_success(plan, journey, node.key),
         )
         .filter(rank__lte=plan.sample_size, at__lte=now - timedelta(hours=plan.window_hours))
-        .values("branch")
-        .annotate(counted=Count("id"), successes=Count("id", filter=Q(success=True)))
+        .values_list("branch", "success")
     )
-    firsts = {row["branch"]: row for row in ranked}
+    # At most sample_size rows per variant: counted here (an aggregate over a window
+    # function's filter is not something the ORM composes).
+    firsts: dict[str, dict[str, int]] = {}
+    for branch, success in ranked:
+        arm = firsts.setdefault(branch, {"counted": 0, "successes": 0})
+        arm["counted"] += 1
+        arm["successes"] += bool(success)
     arms = [
         abtest.Arm(
             v["name"],
@@ -283,25 +290,35 @@ def split_tests(journey: MarketingJourney, *, now) -> list[dict]:
 # --------------------------------------------------------------------------- quarantine
 
 
-def quarantine_list(*, actor, journey: MarketingJourney, limit: int = 200):
-    """The version's enrollments in ERROR (a step failed), newest first, as far as the actor
-    may see their customers."""
-    return list(
-        JourneyEnrollment.objects.visible_to(actor)
-        .filter(journey=journey, status=EnrollmentStatus.ERROR)
-        .select_related("customer", "current_node")
+def quarantine_list(*, actor, journey: MarketingJourney, limit: int = 200) -> list[dict]:
+    """The version's enrollments in ERROR (a step failed), newest first, for whoever sees the
+    journey (``journey`` came through ``journey_get``). The customer's name only where the
+    actor may see the customer (marketing often may not): the row is the journey's, the
+    person is the customers app's. Two queries."""
+    from amanah.customers.models import Customer
+
+    rows = list(
+        JourneyEnrollment.objects.filter(journey=journey, status=EnrollmentStatus.ERROR)
+        .select_related("current_node")
         .order_by("-ended_at", "-id")[:limit]
     )
+    names = dict(
+        Customer.objects.visible_to(actor)
+        .filter(pk__in=[r.customer_id for r in rows])
+        .values_list("pk", "full_name")
+    )
+    return [{"enrollment": r, "customer_name": names.get(r.customer_id, "")} for r in rows]
 
 
-def enrollment_get(*, actor, journey: MarketingJourney, enrollment_id) -> JourneyEnrollment:
+def enrollment_get(*, journey: MarketingJourney, enrollment_id) -> JourneyEnrollment:
+    """An enrollment of ``journey`` (which the caller got through ``journey_get``)."""
     try:
         pk = int(enrollment_id)
     except (ValueError, TypeError):
         pk = 0
     found = None
     if 0 < pk < 2**63:
-        found = JourneyEnrollment.objects.visible_to(actor).filter(journey=journey, pk=pk).first()
+        found = JourneyEnrollment.objects.filter(journey=journey, pk=pk).first()
     if found is None:
         raise NotFound()
     return found

@@ -478,13 +478,14 @@ def promote_winners(*, now=None) -> int:
 MAX_RETRIES = 3
 
 
-def _quarantined(actor, journey: MarketingJourney, enrollment) -> JourneyEnrollment:
+def _quarantined(actor, journey: MarketingJourney, enrollment):
     from amanah.core.errors import NotFound
     from amanah.journeys.models import JourneyEnrollment
 
+    # The row is the journey's (its owner acts on it whether or not they may open the
+    # customer): scoped by the journey, locked through visible_to in _locked.
     row = (
-        JourneyEnrollment.objects.visible_to(actor)
-        .select_for_update(of=("self",), no_key=True)
+        JourneyEnrollment.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk=enrollment.pk, journey=journey)
         .first()
     )
@@ -514,7 +515,9 @@ def enrollment_retry(*, actor, journey: MarketingJourney, enrollment, at=None):
     reason = row.exit_reason
     row.status, row.due_at, row.ended_at = EnrollmentStatus.ACTIVE, at, None
     row.exit_reason, row.error_detail, row.attempts = "", "", row.attempts + 1
-    row.save(update_fields=["status", "due_at", "ended_at", "exit_reason", "error_detail", "attempts"])
+    row.save(
+        update_fields=["status", "due_at", "ended_at", "exit_reason", "error_detail", "attempts"]
+    )
     audit.record(
         actor=actor,
         action=AuditAction.RETRY_JOURNEY_ENROLLMENT,
