@@ -248,6 +248,8 @@ class JourneyStep(models.Model):
     reason = models.CharField(max_length=20, blank=True)
     at = models.DateTimeField()
 
+    objects = scopes.ScopedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "node"], name="journey_step_once")
@@ -283,3 +285,17 @@ class CustomerTag(models.Model):
 scopes.register(MarketingJourney, view=JOURNEY_VIEW)
 scopes.register(JourneyEnrollment, via="customer")
 scopes.register(CustomerTag, via="customer")
+
+
+def _visible_steps(queryset, actor):
+    """A step is seen by whoever sees journeys (``view``) and the step's customer."""
+    from amanah.customers.models import Customer
+
+    return queryset.filter(enrollment__customer__in=scopes.restrict(Customer.objects.all(), actor))
+
+
+# On the 360 timeline: journey staff who may open the customer (an agent or an RM sees
+# nothing of it, and costs the 360 page no query: ``view`` fails first).
+scopes.register(
+    JourneyStep, view=JOURNEY_VIEW, rule=_visible_steps, parent=lambda step: step.enrollment
+)

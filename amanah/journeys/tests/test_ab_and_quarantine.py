@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 
 from amanah.audit.models import AuditLog
 from amanah.core.errors import ServiceError
+from amanah.core.roles import RoleKey as R
+from amanah.customer360 import timeline
 from amanah.journeys import abtest, engine, services, triggers
 from amanah.journeys.engine import variant_of
 from amanah.journeys.models import JourneyEnrollment, JourneyNode, JourneyStep
@@ -177,8 +179,9 @@ def failing(monkeypatch):
 
 
 def test_a_failing_action_quarantines_only_its_enrollment(
-    marketer, director, segment, offers, system, branch_a, failing
+    marketer, director, segment, offers, system, branch_a, failing, make_user
 ):
+    agent = make_user(R.AGENT, branches=[branch_a])
     journey = _activate(marketer, director, "Penawaran", action_graph(segment.pk))
     people = [customer(system, branch_a, name=f"Nasabah {i}") for i in range(3)]
     failing.add(str(people[0].pk))
@@ -195,6 +198,20 @@ def test_a_failing_action_quarantines_only_its_enrollment(
     assert "Budi" not in bad.error_detail
     others = JourneyEnrollment.objects.filter(customer__in=people[1:])
     assert {e.status for e in others} == {"COMPLETED"}
+
+    # On the 360 timeline: the trigger passed, then the quarantine at the offer — for journey
+    # staff who may see the customer, not for an agent.
+    lines = [
+        (e.title.split(": ")[1], e.detail)
+        for e in timeline.events_for(people[0], actor=system, kinds={"JOURNEY"})
+    ]
+    assert lines == [
+        ("Kirim pesan", "Karantina — Langkah gagal dijalankan (karantina)"),
+        ("Pemicu", "Lewat"),
+    ]
+    assert timeline.events_for(people[0], actor=agent, kinds={"JOURNEY"}) == []
+    ok = [e.detail for e in timeline.events_for(people[1], actor=system, kinds={"JOURNEY"})]
+    assert ok == ["Selesai — Alur selesai", "Lewat", "Lewat"]
 
     # Never retried by the engine.
     assert engine.tick(now=T0 + timedelta(days=1))["batches"] == 0
