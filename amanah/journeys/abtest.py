@@ -127,6 +127,10 @@ class Arm:
     def rate(self) -> float:
         return self.successes / self.counted if self.counted else 0.0
 
+    @property
+    def percent(self) -> float:
+        return 100 * self.rate
+
 
 @dataclass
 class Decision:

@@ -307,7 +307,17 @@ def quarantine_list(*, actor, journey: MarketingJourney, limit: int = 200) -> li
         .filter(pk__in=[r.customer_id for r in rows])
         .values_list("pk", "full_name")
     )
-    return [{"enrollment": r, "customer_name": names.get(r.customer_id, "")} for r in rows]
+    from amanah.journeys.models import ExitReason
+
+    labels = dict(ExitReason.choices)
+    return [
+        {
+            "enrollment": r,
+            "customer_name": names.get(r.customer_id, ""),
+            "reason": labels.get(r.exit_reason, r.exit_reason),
+        }
+        for r in rows
+    ]
 
 
 def enrollment_get(*, journey: MarketingJourney, enrollment_id) -> JourneyEnrollment:

@@ -273,3 +273,44 @@ def test_retries_are_capped(marketer, director, segment, offers, system, branch_
     with pytest.raises(ServiceError) as refused:
         services.enrollment_retry(actor=marketer, journey=journey, enrollment=stuck, at=T0)
     assert refused.value.code == "retries_exhausted"
+
+
+def test_the_page_shows_the_plan_and_rolls_the_winner_out(ab, signed_in):
+    journey, _arms = ab
+    client, _user = signed_in(R.MARKETING)
+    page = client.get(f"/journeys/{journey.pk}/").content.decode()
+    assert 'data-testid="ab-tests"' in page
+    assert "ukuran sampel rencana: 4 nasabah per varian" in page
+    assert "Signifikan — pemenang" in page  # T0 is more than a day behind the real clock
+    refused = client.post(f"/journeys/{journey.pk}/ab/s/promote/", {"variant": "B"})
+    assert refused.status_code == 303
+    assert "promoted" not in JourneyNode.objects.get(journey=journey, key="s").config
+    done = client.post(f"/journeys/{journey.pk}/ab/s/promote/", {"variant": "A"})
+    assert done.status_code == 303
+    assert JourneyNode.objects.get(journey=journey, key="s").config["promoted"]["variant"] == "A"
+    assert client.post(f"/journeys/{journey.pk}/ab/nope/promote/", {}).status_code == 404
+
+
+def test_the_page_lists_the_quarantine_and_retries(
+    marketer, director, segment, offers, system, branch_a, failing, signed_in
+):
+    journey = _activate(marketer, director, "Penawaran", action_graph(segment.pk))
+    person = customer(system, branch_a)
+    failing.add(str(person.pk))
+    triggers.segment_entries(now=T0)
+    engine.tick(now=T0)
+    stuck = JourneyEnrollment.objects.get(customer=person)
+    client, _user = signed_in(R.MARKETING)
+    page = client.get(f"/journeys/{journey.pk}/").content.decode()
+    assert f'data-enrollment="{stuck.pk}"' in page
+    assert "Langkah gagal dijalankan (karantina)" in page
+    url = f"/journeys/{journey.pk}/quarantine/{stuck.pk}/"
+    assert client.post(url, {"do": "retry"}).status_code == 303
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.attempts) == ("ACTIVE", 1)
+    assert client.post(url, {"do": "end"}).status_code == 303  # not in quarantine: refused
+    stuck.refresh_from_db()
+    assert stuck.status == "ACTIVE"
+    for hostile in ("0", "99999999999999999999", "-1"):
+        assert client.post(f"/journeys/{journey.pk}/quarantine/{hostile}/").status_code == 404
+    assert client.post(f"/journeys/{journey.pk}/quarantine/x%00/").status_code == 400
