@@ -32,8 +32,9 @@ Node effects, each for a group of enrollments at one node:
 * BRANCH — the condition evaluated over the group in one query (``conditions.matching``);
 * SPLIT — a stable hash of (journey key, node key, customer) picks the variant, so a retry
   or a new version never changes a customer's variant;
-* UPDATE — a tag through ``services.tags_add``; END — the enrollment completes with the
-  node's reason.
+* UPDATE — a tag through ``services.tags_add``, or a customer field (the segment code)
+  through customers' ``customer_update``, one customer at a time;
+* END — the enrollment completes with the node's reason.
 
 A node's effect that raises does not stop the batch: it runs in a savepoint, and on failure
 each enrollment of the group is tried alone; those that fail again are quarantined (status
@@ -58,6 +59,7 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import IntegrationActor
+from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.journeys.graph import UNITS
 from amanah.journeys.models import (
     ADVANCING,
@@ -72,6 +74,13 @@ from amanah.journeys.models import (
 from amanah.journeys.policies import JOURNEY_RUN, JOURNEY_VIEW
 
 ENGINE = IntegrationActor("journey-engine", permissions=(JOURNEY_VIEW, JOURNEY_RUN))
+# UPDATE nodes that set a customer field act through customers' service with this actor:
+# only customer view (the branch's, not a portfolio's) and manage, bank-wide (journeys are).
+UPDATER = IntegrationActor(
+    "journey-engine",
+    permissions=(CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH, CUSTOMER_MANAGE),
+    all_branches=True,
+)
 BATCH = 2000
 
 # What contactability's refusals mean for an enrollment at an ACTION.
@@ -270,6 +279,9 @@ def _update(node, journey, rows, now) -> Outcome:
     from amanah.journeys.services import tags_add
 
     outcome = _pass_all(rows)
+    if node.config.get("kind") == "field":
+        outcome.counts["updated"] = _update_field(node, rows)
+        return outcome
     outcome.counts["tagged"] = tags_add(
         actor=ENGINE,
         customer_ids=[r.customer for r in rows],
@@ -278,6 +290,26 @@ def _update(node, journey, rows, now) -> Outcome:
         at=now,
     )
     return outcome
+
+
+def _update_field(node, rows) -> int:
+    """Set a customer field through customers' own service (``customer_update``: its checks,
+    its audit row and its ``customer_updated`` event), one customer at a time — a field is
+    master data, so no shortcut past its owner. A customer whose record refuses the change
+    raises: the engine quarantines that enrollment alone."""
+    from dataclasses import replace
+
+    from amanah.customers.services import customer_input_of, customer_update
+
+    name, value = node.config["field"], node.config["value"]
+    changed = 0
+    for person in _customers(rows).select_related("home_branch").order_by("pk"):
+        if getattr(person, name) == value:
+            continue
+        data = replace(customer_input_of(person), **{name: value})
+        customer_update(actor=UPDATER, customer=person, data=data)
+        changed += 1
+    return changed
 
 
 def _end(node, journey, rows, now) -> Outcome:

@@ -40,6 +40,9 @@ MAX_VARIANTS = 5
 KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
 TEMPLATE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # messaging's template keys
 TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# The customer fields an UPDATE node may set (through customers' own service, audited there):
+# the marketing segment code only — master data stays with the people who own it.
+UPDATE_FIELDS = {"segment_code": re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")}
 UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}
 SINGLE_WAY_OUT = {NodeType.TRIGGER, NodeType.WAIT, NodeType.ACTION, NodeType.UPDATE}
 YES, NO = "YES", "NO"
@@ -312,7 +315,16 @@ def _update_config(check: _Check, key: str, config: dict) -> dict:
             check.add(key, "tag", _("Tag 1–40 huruf kecil, angka, '-' atau '_'."))
             return {}
         return {"kind": kind, "tag": tag}
-    check.add(key, "kind", _("Jenis perubahan data tidak dikenal (yang tersedia: tag)."))
+    if kind == "field":
+        name, value = config.get("field"), config.get("value")
+        if name not in UPDATE_FIELDS:
+            check.add(key, "field", _("Data nasabah ini tidak dapat diubah oleh journey."))
+            return {}
+        if not isinstance(value, str) or not UPDATE_FIELDS[name].fullmatch(value):
+            check.add(key, "value", _("Kode segmen 1–20 huruf besar, angka, '-' atau '_'."))
+            return {}
+        return {"kind": kind, "field": name, "value": value}
+    check.add(key, "kind", _("Jenis perubahan data tidak dikenal (tag atau field)."))
     return {}
 
 

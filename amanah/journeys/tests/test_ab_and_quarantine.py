@@ -314,3 +314,49 @@ def test_the_page_lists_the_quarantine_and_retries(
     for hostile in ("0", "99999999999999999999", "-1"):
         assert client.post(f"/journeys/{journey.pk}/quarantine/{hostile}/").status_code == 404
     assert client.post(f"/journeys/{journey.pk}/quarantine/x%00/").status_code == 400
+
+
+# --------------------------------------------------------------------------- UPDATE field
+
+
+def update_graph(segment_id, **config):
+    return {
+        "nodes": [
+            node("t", "TRIGGER", type="SEGMENT", segment=str(segment_id)),
+            node("u", "UPDATE", **config),
+            node("e", "END", reason="FINISHED"),
+        ],
+        "edges": [edge("t", "u"), edge("u", "e")],
+    }
+
+
+def test_an_update_sets_the_field_through_customers_service(
+    marketer, director, segment, system, branch_a
+):
+    graph = update_graph(segment.pk, kind="field", field="segment_code", value="PROSPEK-KPR")
+    journey = _activate(marketer, director, "Tandai prospek", graph)
+    person = customer(system, branch_a, consent=None)
+    triggers.segment_entries(now=T0)
+    counts = engine.tick(now=T0)
+    assert counts["updated"] == 1
+    person.refresh_from_db()
+    assert person.segment_code == "PROSPEK-KPR"
+    row = AuditLog.objects.filter(action="UPDATE_CUSTOMER", object_id=str(person.pk)).last()
+    assert row.meta == {"changed": ["segment_code"]}
+    assert JourneyEnrollment.objects.get(journey=journey, customer=person).status == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"kind": "field", "field": "full_name", "value": "X"}, "u.field"),
+        ({"kind": "field", "field": "segment_code", "value": "lower case"}, "u.value"),
+        ({"kind": "delete"}, "u.kind"),
+    ],
+)
+def test_an_update_of_anything_else_is_refused(marketer, segment, config, field):
+    with pytest.raises(ServiceError) as refused:
+        services.journey_create(
+            actor=marketer, name="Uji", graph=update_graph(segment.pk, **config)
+        )
+    assert refused.value.field == field
