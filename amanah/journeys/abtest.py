@@ -23,69 +23,39 @@ page is opened. ``tests/test_abtest_simulation.py`` shows it: 1,000 A/A tests pe
 declare a winner about α of the time, while the naive "test the running totals every day" rule
 declares one several times as often.
 
-This module is pure (no database): ``selectors.split_test_report`` counts the arms,
+This module is pure (no database). The statistics themselves — the planned sample size, the
+two-proportion z-test, the Bonferroni split, the winner rule — are marketing's published
+``marketing.abtest`` (the same for campaigns and journeys); this module adds the journey's
+plan and what an arm counts. ``selectors.split_test_report`` counts the arms,
 ``services.split_promote`` rolls a winner out (audited).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-ALPHA = 0.05
-POWER = 0.8
+ALPHA = 0.05  # marketing.abtest's
 MIN_HOURS = 24
 METRICS = ("OPEN", "CLICK", "CONVERT")
 DIMENSIONS = ("SUBJECT", "CONTENT", "SEND_TIME", "CHANNEL")
 COLLECTING, NOT_SIGNIFICANT, WINNER = "COLLECTING", "NOT_SIGNIFICANT", "WINNER"
 
 
-def _norm_cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
+def planned_sample_size(baseline: float, lift: float, *, variants: int = 2) -> int:
+    """Customers per variant (fractions in): marketing's published planning rule
+    (``marketing.abtest.sample_size_per_variant``: α = 0.05 two-sided, Bonferroni over the
+    comparisons with the control, power 0.8)."""
+    from amanah.marketing.abtest import sample_size_per_variant
 
-
-def _norm_ppf(p: float) -> float:
-    """Inverse of the standard normal CDF (bisection on erfc: exact enough, no SciPy)."""
-    lo, hi = -10.0, 10.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if _norm_cdf(mid) < p:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
-
-
-def comparisons(variants: int) -> int:
-    """Each variant is compared with the control (the first): k − 1 comparisons."""
-    return max(1, variants - 1)
-
-
-def planned_sample_size(
-    baseline: float, lift: float, *, variants: int = 2, alpha: float = ALPHA, power: float = POWER
-) -> int:
-    """Customers per variant for a two-sided two-proportion z-test to find ``baseline`` →
-    ``baseline + lift`` (both fractions) with ``power``, at ``alpha`` split over the
-    comparisons with the control (Bonferroni)."""
-    p1, p2 = baseline, baseline + lift
-    a = alpha / comparisons(variants)
-    z_a, z_b = _norm_ppf(1 - a / 2), _norm_ppf(power)
-    p_bar = (p1 + p2) / 2
-    n = (
-        z_a * math.sqrt(2 * p_bar * (1 - p_bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    ) ** 2 / (p2 - p1) ** 2
-    return math.ceil(n)
+    return sample_size_per_variant(baseline, lift, variants=variants)
 
 
 def two_proportion_p(n1: int, x1: int, n2: int, x2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test (1.0 when nothing varies)."""
-    pooled = (x1 + x2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = (x2 / n2 - x1 / n1) / se
-    return math.erfc(abs(z) / math.sqrt(2))
+    """Two-sided p-value of the pooled two-proportion z-test (marketing's)."""
+    from amanah.marketing.abtest import two_proportion_z
+
+    return two_proportion_z(x1, n1, x2, n2)[1]
 
 
 @dataclass(frozen=True)
@@ -146,21 +116,23 @@ class Decision:
 
 
 def decide(plan: Plan, arms: list[Arm], *, started_at: datetime, now: datetime) -> Decision:
-    """The test's state at ``now``. The first arm is the control."""
-    ready_at = started_at + timedelta(hours=plan.min_hours)
-    full = all(a.counted >= plan.sample_size for a in arms)
-    if not arms or not full or now < ready_at:
+    """The test's state at ``now``; the first arm is the control. The statistics are
+    marketing's (``marketing.abtest.decide``: the same rule for campaigns and journeys); what
+    journeys add is what an arm counts — its first ``sample_size`` customers whose window has
+    passed (``Arm.counted``), so the exposure the test sees stops growing at the plan."""
+    from amanah.marketing import abtest as stats
+
+    ready_at = started_at + timedelta(hours=max(plan.min_hours, MIN_HOURS))
+    if len(arms) < 2:
         return Decision(COLLECTING, arms=arms, ready_at=ready_at)
-    n = plan.sample_size
-    control, others = arms[0], arms[1:]
-    threshold = plan.alpha / comparisons(len(arms))
-    p_values = {a.name: two_proportion_p(n, control.successes, n, a.successes) for a in others}
-    best = max(arms, key=lambda a: (a.successes, a is control))
-    if best is control:
-        # The control wins only if it beats every variant.
-        won = all(p < threshold for p in p_values.values())
-    else:
-        won = p_values[best.name] < threshold
-    if won:
-        return Decision(WINNER, best.name, p_values, arms, ready_at)
-    return Decision(NOT_SIGNIFICANT, "", p_values, arms, ready_at)
+    decided = stats.decide(
+        [stats.Arm(a.name, min(a.counted, plan.sample_size), a.successes) for a in arms],
+        planned_per_variant=plan.sample_size,
+        started_at=started_at,
+        now=now,
+        min_duration=timedelta(hours=plan.min_hours),
+    )
+    if decided.state == stats.State.NOT_FINISHED:
+        return Decision(COLLECTING, arms=arms, ready_at=ready_at)
+    state = WINNER if decided.state == stats.State.WINNER else NOT_SIGNIFICANT
+    return Decision(state, decided.winner or "", dict(decided.p_values), arms, ready_at)
