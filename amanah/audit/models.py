@@ -169,6 +169,12 @@ class AuditAction(models.TextChoices):
     ADVANCE_JOURNEYS = "ADVANCE_JOURNEYS", _("Majukan peserta journey")
     ENROL_JOURNEY = "ENROL_JOURNEY", _("Daftarkan nasabah ke journey")
     TAG_CUSTOMERS = "TAG_CUSTOMERS", _("Beri tag nasabah (journey)")
+    PROMOTE_JOURNEY_VARIANT = "PROMOTE_JOURNEY_VARIANT", _("Terapkan pemenang uji A/B journey")
+    RETRY_JOURNEY_ENROLLMENT = (
+        "RETRY_JOURNEY_ENROLLMENT",
+        _("Ulangi langkah journey dari karantina"),
+    )
+    END_JOURNEY_ENROLLMENT = "END_JOURNEY_ENROLLMENT", _("Akhiri peserta journey dari karantina")
     REQUEST_PAYMENT = "REQUEST_PAYMENT", _("Buat permintaan pembayaran gateway")
     APPLY_PAYMENT_STATUS = "APPLY_PAYMENT_STATUS", _("Terapkan status pembayaran dari gateway")
     RECONCILE_PAYMENTS = "RECONCILE_PAYMENTS", _("Rekonsiliasi file settlement gateway")

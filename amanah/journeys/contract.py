@@ -4,6 +4,7 @@ viewer's labels, the merge mover and the access-export section."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.contract import register_object_labels
@@ -11,10 +12,24 @@ from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
 from amanah.core import events, registry
-from amanah.core.contributions import NavItem
+from amanah.core.contributions import (
+    NavItem,
+    TimelineEvent,
+    TimelineKind,
+    TimelineProvider,
+    in_window,
+)
 from amanah.journeys import policies, services, triggers
 from amanah.journeys import subject as _subject_section
-from amanah.journeys.models import CustomerTag, JourneyEnrollment, MarketingJourney
+from amanah.journeys.models import (
+    CustomerTag,
+    EndReason,
+    EnrollmentStatus,
+    ExitReason,
+    JourneyEnrollment,
+    JourneyStep,
+    MarketingJourney,
+)
 from amanah.journeys.models import JourneyStatus as S
 from amanah.messaging.contract import MessageSource, register_source_labels
 from amanah.workflow.contract import (
@@ -131,4 +146,73 @@ def move_journeys(absorbed, survivor) -> int:
 
 
 registry.merge_movers.register("journeys.enrollments", move_journeys)
+
+# --------------------------------------------------------------------------- 360 timeline
+
+
+def _reason_label(code: str) -> str:
+    for choices in (ExitReason, EndReason):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code
+
+
+def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
+    """Every node a customer passed or left a journey at (one step row each), and the
+    enrollments in quarantine (a step that failed). For journey staff who may see the
+    customer; nobody else pays a query (``JourneyStep``'s declared ``view``)."""
+    steps = in_window(
+        JourneyStep.objects.visible_to(actor)
+        .filter(enrollment__customer=customer)
+        .select_related("journey", "node"),
+        "at",
+        since,
+        until,
+    )
+    events = []
+    for step in steps.order_by("-at", "-id")[:limit]:
+        detail = step.get_outcome_display()
+        if step.branch:
+            detail = _("%(outcome)s — jalur %(branch)s") % {
+                "outcome": detail,
+                "branch": step.branch,
+            }
+        if step.reason:
+            detail = f"{detail} — {_reason_label(step.reason)}"
+        events.append(
+            TimelineEvent(
+                at=step.at,
+                kind="JOURNEY",
+                title=f"{step.journey.name} v{step.journey.version}: "
+                f"{step.node.label or step.node.get_type_display()}",
+                detail=detail,
+            )
+        )
+    if not steps.query.is_empty():
+        stuck = in_window(
+            JourneyEnrollment.objects.visible_to(actor)
+            .filter(customer=customer, status=EnrollmentStatus.ERROR)
+            .select_related("journey", "current_node"),
+            "ended_at",
+            since,
+            until,
+        )
+        for row in stuck.order_by("-ended_at")[:limit]:
+            node = row.current_node
+            events.append(
+                TimelineEvent(
+                    at=row.ended_at,
+                    kind="JOURNEY",
+                    title=f"{row.journey.name} v{row.journey.version}: "
+                    f"{node.label or node.get_type_display()}",
+                    detail=_("Karantina — %s") % _reason_label(row.exit_reason),
+                )
+            )
+    return sorted(events, key=lambda e: e.at, reverse=True)[:limit]
+
+
+registry.timeline_kinds.register(
+    "JOURNEY", TimelineKind(gettext_lazy("Journey pemasaran")), order=35
+)
+registry.timeline_providers.register("journeys.steps", TimelineProvider("JOURNEY", journey_steps))
 registry.subject_sections.register("journeys", _subject_section.SECTION)

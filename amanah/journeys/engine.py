@@ -32,8 +32,16 @@ Node effects, each for a group of enrollments at one node:
 * BRANCH — the condition evaluated over the group in one query (``conditions.matching``);
 * SPLIT — a stable hash of (journey key, node key, customer) picks the variant, so a retry
   or a new version never changes a customer's variant;
-* UPDATE — a tag through ``services.tags_add``; END — the enrollment completes with the
-  node's reason.
+* UPDATE — a tag through ``services.tags_add``, or a customer field (the segment code)
+  through customers' ``customer_update``, one customer at a time;
+* END — the enrollment completes with the node's reason.
+
+A node's effect that raises does not stop the batch: it runs in a savepoint, and on failure
+each enrollment of the group is tried alone; those that fail again are quarantined (status
+ERROR, reason STEP_FAILED and the kind of error; an ACTION whose template is no longer approved:
+TEMPLATE_UNAVAILABLE). The engine never picks an ERROR enrollment again; the journey's owner
+sees them in the quarantine list and retries or ends each (``services.enrollment_retry`` /
+``enrollment_end``, audited).
 
 The clock is injectable: ``now`` is the engine's "now" for due times, waits and messages.
 """
@@ -51,6 +59,7 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import IntegrationActor
+from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.journeys.graph import UNITS
 from amanah.journeys.models import (
     ADVANCING,
@@ -65,6 +74,13 @@ from amanah.journeys.models import (
 from amanah.journeys.policies import JOURNEY_RUN, JOURNEY_VIEW
 
 ENGINE = IntegrationActor("journey-engine", permissions=(JOURNEY_VIEW, JOURNEY_RUN))
+# UPDATE nodes that set a customer field act through customers' service with this actor:
+# only customer view (the branch's, not a portfolio's) and manage, bank-wide (journeys are).
+UPDATER = IntegrationActor(
+    "journey-engine",
+    permissions=(CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH, CUSTOMER_MANAGE),
+    all_branches=True,
+)
 BATCH = 2000
 
 # What contactability's refusals mean for an enrollment at an ACTION.
@@ -83,6 +99,8 @@ class Outcome:
     passed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     exited: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     ended: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Quarantined (ERROR): (reason, detail) → enrollments; the engine does not retry them.
+    failed: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     counts: Counter = field(default_factory=Counter)
 
 
@@ -192,7 +210,8 @@ def _action(node, journey, rows, now) -> Outcome:
             config["template"], channel, config.get("template_version") or 0
         )
     except TemplateNotApproved:
-        outcome.exited[ExitReason.TEMPLATE_UNAVAILABLE] = list(by_customer.values())
+        # An operator can fix this (approve the template again) and retry: quarantine.
+        outcome.failed[(ExitReason.TEMPLATE_UNAVAILABLE, "template")] = list(by_customer.values())
         return outcome
     verdicts = (
         contact_verdicts(_customers(rows), channel)
@@ -247,6 +266,10 @@ def _branch(node, journey, rows, now) -> Outcome:
 def _split(node, journey, rows, now) -> Outcome:
     outcome = Outcome()
     variants = node.config["variants"]
+    promoted = (node.config.get("promoted") or {}).get("variant")
+    if promoted:  # the A/B winner rolled out (services.split_promote): everyone new gets it
+        outcome.passed[promoted] = [r.enrollment for r in rows]
+        return outcome
     for r in rows:
         outcome.passed[variant_of(journey.key, node.key, r.customer, variants)].append(r.enrollment)
     return outcome
@@ -256,6 +279,9 @@ def _update(node, journey, rows, now) -> Outcome:
     from amanah.journeys.services import tags_add
 
     outcome = _pass_all(rows)
+    if node.config.get("kind") == "field":
+        outcome.counts["updated"] = _update_field(node, rows)
+        return outcome
     outcome.counts["tagged"] = tags_add(
         actor=ENGINE,
         customer_ids=[r.customer for r in rows],
@@ -264,6 +290,26 @@ def _update(node, journey, rows, now) -> Outcome:
         at=now,
     )
     return outcome
+
+
+def _update_field(node, rows) -> int:
+    """Set a customer field through customers' own service (``customer_update``: its checks,
+    its audit row and its ``customer_updated`` event), one customer at a time — a field is
+    master data, so no shortcut past its owner. A customer whose record refuses the change
+    raises: the engine quarantines that enrollment alone."""
+    from dataclasses import replace
+
+    from amanah.customers.services import customer_input_of, customer_update
+
+    name, value = node.config["field"], node.config["value"]
+    changed = 0
+    for person in _customers(rows).select_related("home_branch").order_by("pk"):
+        if getattr(person, name) == value:
+            continue
+        data = replace(customer_input_of(person), **{name: value})
+        customer_update(actor=UPDATER, customer=person, data=data)
+        changed += 1
+    return changed
 
 
 def _end(node, journey, rows, now) -> Outcome:
@@ -316,6 +362,13 @@ MOVE_SQL = """
      WHERE id = ANY(%(ids)s)
 """
 
+QUARANTINE_SQL = """
+    UPDATE journeys_journeyenrollment
+       SET status = 'ERROR', exit_reason = %(reason)s, error_detail = %(detail)s,
+           ended_at = %(now)s, due_at = NULL
+     WHERE id = ANY(%(ids)s)
+"""
+
 FINISH_SQL = """
     UPDATE journeys_journeyenrollment
        SET status = %(status)s, exit_reason = %(reason)s, ended_at = %(now)s, due_at = NULL
@@ -358,7 +411,64 @@ def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter) -
             cursor.execute(FINISH_SQL, {"status": status, "reason": reason, "now": now, "ids": ids})
             counts[str(step).lower()] += len(ids)
             counts[f"reason:{reason}"] += len(ids)
+    for (reason, detail), ids in outcome.failed.items():
+        if ids:
+            cursor.execute(
+                QUARANTINE_SQL,
+                {"reason": reason, "detail": detail[:120], "now": now, "ids": ids},
+            )
+            counts["quarantined"] += len(ids)
+            counts[f"reason:{reason}"] += len(ids)
     counts.update(outcome.counts)
+
+
+def _error_detail(error: Exception) -> str:
+    """What a quarantined step shows: the kind of failure, never its message (it may hold
+    customer data)."""
+    code = getattr(error, "code", "")
+    return (
+        f"{type(error).__name__}:{code}" if isinstance(code, str) and code else type(error).__name__
+    )
+
+
+def _effect(node, journey, rows: list[Row], now) -> Outcome:
+    """The node's effect on the group in a savepoint. If it raises, each enrollment is tried
+    alone (its own savepoint): the ones that still fail go to quarantine (ERROR, reason
+    STEP_FAILED) and the rest walk on — one bad customer does not stop the batch, and a
+    failing step is never retried by the engine (only by ``enrollment_retry``)."""
+    try:
+        with transaction.atomic():
+            return EFFECTS[node.type](node, journey, rows, now)
+    except Exception:  # noqa: BLE001 - any failure of one node's effect is quarantined
+        if len(rows) == 1:
+            raise
+    merged = Outcome()
+    for row in rows:
+        try:
+            with transaction.atomic():
+                one = EFFECTS[node.type](node, journey, [row], now)
+        except Exception as error:  # noqa: BLE001
+            merged.failed[(ExitReason.STEP_FAILED, _error_detail(error))].append(row.enrollment)
+            continue
+        for target, source in (
+            (merged.passed, one.passed),
+            (merged.exited, one.exited),
+            (merged.ended, one.ended),
+            (merged.failed, one.failed),
+        ):
+            for label, ids in source.items():
+                target[label].extend(ids)
+        merged.counts.update(one.counts)
+    return merged
+
+
+def _run_effect(node, journey, rows: list[Row], now) -> Outcome:
+    try:
+        return _effect(node, journey, rows, now)
+    except Exception as error:  # noqa: BLE001 - a group of one that failed
+        outcome = Outcome()
+        outcome.failed[(ExitReason.STEP_FAILED, _error_detail(error))] = [rows[0].enrollment]
+        return outcome
 
 
 @transaction.atomic
@@ -388,7 +498,7 @@ def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter
             for node_id, rows in groups.items():
                 node = graph.nodes[node_id]
                 journey = graph.journeys[node.journey_id]
-                outcome = EFFECTS[node.type](node, journey, rows, now)
+                outcome = _run_effect(node, journey, rows, now)
                 _apply(cursor, graph, node, outcome, now, counts)
             counts["rounds"] += 1
     audit.record(

@@ -40,6 +40,9 @@ MAX_VARIANTS = 5
 KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
 TEMPLATE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # messaging's template keys
 TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# The customer fields an UPDATE node may set (through customers' own service, audited there):
+# the marketing segment code only — master data stays with the people who own it.
+UPDATE_FIELDS = {"segment_code": re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")}
 UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}
 SINGLE_WAY_OUT = {NodeType.TRIGGER, NodeType.WAIT, NodeType.ACTION, NodeType.UPDATE}
 YES, NO = "YES", "NO"
@@ -242,7 +245,66 @@ def _split_config(check: _Check, key: str, config: dict) -> dict:
     total = sum(v["percentage"] for v in cleaned)
     if total != 100:
         check.add(key, "percentage", _("Jumlah persentase varian %d, harus 100.") % total)
-    return {"variants": cleaned}
+    result = {"variants": cleaned}
+    if config.get("test") is not None:
+        result["test"] = _test_plan(check, key, config["test"], len(cleaned))
+    return result
+
+
+def _whole(value, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def _test_plan(check: _Check, key: str, raw, variants: int) -> dict:
+    """An A/B test plan on a SPLIT (``abtest``): the sample size is planned here, up front."""
+    from amanah.journeys import abtest
+
+    if not isinstance(raw, dict):
+        check.add(key, "test", _("Rencana uji A/B harus berupa objek."))
+        return {}
+    metric, dimension = raw.get("metric"), raw.get("dimension")
+    if metric not in abtest.METRICS:
+        check.add(key, "test.metric", _("Metrik pemenang: OPEN, CLICK atau CONVERT."))
+        return {}
+    if dimension not in abtest.DIMENSIONS:
+        check.add(key, "test.dimension", _("Yang diuji: SUBJECT, CONTENT, SEND_TIME atau CHANNEL."))
+        return {}
+    baseline = _whole(raw.get("baseline"), 1, 98)
+    if baseline is None:
+        check.add(key, "test.baseline", _("Tingkat dasar kontrol: bilangan bulat 1–98 persen."))
+        return {}
+    lift = _whole(raw.get("lift"), 1, 99 - baseline)
+    if lift is None:
+        check.add(
+            key,
+            "test.lift",
+            _("Kenaikan minimum: bilangan bulat 1–%d poin persen.") % (99 - baseline),
+        )
+        return {}
+    min_hours = _whole(raw.get("min_hours", abtest.MIN_HOURS), abtest.MIN_HOURS, 24 * 90)
+    if min_hours is None:
+        check.add(key, "test.min_hours", _("Durasi minimum uji 24 jam – 90 hari (dalam jam)."))
+        return {}
+    window = _whole(raw.get("window_hours", 72), 1, 24 * 30)
+    if window is None:
+        check.add(key, "test.window_hours", _("Jendela metrik 1 jam – 30 hari (dalam jam)."))
+        return {}
+    auto = raw.get("auto_promote", False)
+    if not isinstance(auto, bool):
+        check.add(key, "test.auto_promote", _("Pilih ya atau tidak."))
+        return {}
+    return {
+        "metric": metric,
+        "dimension": dimension,
+        "baseline": baseline,
+        "lift": lift,
+        "min_hours": min_hours,
+        "window_hours": window,
+        "auto_promote": auto,
+        "sample_size": abtest.planned_sample_size(baseline / 100, lift / 100, variants=variants),
+    }
 
 
 def _update_config(check: _Check, key: str, config: dict) -> dict:
@@ -253,7 +315,16 @@ def _update_config(check: _Check, key: str, config: dict) -> dict:
             check.add(key, "tag", _("Tag 1–40 huruf kecil, angka, '-' atau '_'."))
             return {}
         return {"kind": kind, "tag": tag}
-    check.add(key, "kind", _("Jenis perubahan data tidak dikenal (yang tersedia: tag)."))
+    if kind == "field":
+        name, value = config.get("field"), config.get("value")
+        if name not in UPDATE_FIELDS:
+            check.add(key, "field", _("Data nasabah ini tidak dapat diubah oleh journey."))
+            return {}
+        if not isinstance(value, str) or not UPDATE_FIELDS[name].fullmatch(value):
+            check.add(key, "value", _("Kode segmen 1–20 huruf besar, angka, '-' atau '_'."))
+            return {}
+        return {"kind": kind, "field": name, "value": value}
+    check.add(key, "kind", _("Jenis perubahan data tidak dikenal (tag atau field)."))
     return {}
 
 

@@ -153,6 +153,8 @@ class ExitReason(models.TextChoices):
     NO_ADDRESS = "NO_ADDRESS", _("Tidak punya alamat untuk kanal pesan")
     TEMPLATE_UNAVAILABLE = "TEMPLATE_UNAVAILABLE", _("Templat pesan tidak lagi disetujui")
     JOURNEY_ARCHIVED = "JOURNEY_ARCHIVED", _("Journey diarsipkan")
+    STEP_FAILED = "STEP_FAILED", _("Langkah gagal dijalankan (karantina)")
+    ENDED_BY_STAFF = "ENDED_BY_STAFF", _("Diakhiri petugas dari karantina")
 
 
 class EndReason(models.TextChoices):
@@ -189,6 +191,11 @@ class JourneyEnrollment(models.Model):
     event_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     exit_reason = models.CharField(max_length=20, blank=True)
+    # Quarantine (status ERROR): the kind of failure (an exception's class and code, never its
+    # message) and how often staff retried it (``services.enrollment_retry``; capped).
+    # (db defaults: the engine and the triggers insert and update with SQL of their own)
+    error_detail = models.CharField(max_length=120, blank=True, default="", db_default="")
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -204,6 +211,12 @@ class JourneyEnrollment(models.Model):
         indexes = [
             # The engine's question: which active enrollments are due? Only active rows.
             models.Index(fields=["due_at"], name="enrollment_due", condition=Q(status="ACTIVE")),
+            # The quarantine list of a journey version (few rows: only ERROR ones).
+            models.Index(
+                fields=["journey", "ended_at"],
+                name="enrollment_quarantine",
+                condition=Q(status="ERROR"),
+            ),
             models.Index(fields=["customer"], name="enrollment_customer"),
             models.Index(fields=["journey", "current_node"], name="enrollment_at_node"),
         ]
@@ -234,6 +247,8 @@ class JourneyStep(models.Model):
     branch = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=20, blank=True)
     at = models.DateTimeField()
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -270,3 +285,17 @@ class CustomerTag(models.Model):
 scopes.register(MarketingJourney, view=JOURNEY_VIEW)
 scopes.register(JourneyEnrollment, via="customer")
 scopes.register(CustomerTag, via="customer")
+
+
+def _visible_steps(queryset, actor):
+    """A step is seen by whoever sees journeys (``view``) and the step's customer."""
+    from amanah.customers.models import Customer
+
+    return queryset.filter(enrollment__customer__in=scopes.restrict(Customer.objects.all(), actor))
+
+
+# On the 360 timeline: journey staff who may open the customer (an agent or an RM sees
+# nothing of it, and costs the 360 page no query: ``view`` fails first).
+scopes.register(
+    JourneyStep, view=JOURNEY_VIEW, rule=_visible_steps, parent=lambda step: step.enrollment
+)

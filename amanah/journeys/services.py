@@ -86,6 +86,11 @@ def _write_graph(journey: MarketingJourney, cleaned: dict) -> None:
     journey.trigger_config = {k: v for k, v in trigger["config"].items() if k != "type"}
 
 
+# Written into a running version's nodes by the house, never by an editor: the template
+# version frozen at activation, the A/B winner rolled out (``split_promote``).
+RUNTIME_CONFIG = ("template_version", "promoted")
+
+
 def graph_of(journey: MarketingJourney) -> dict:
     """The stored graph in the shape ``graph.validate`` takes (the editor's and the API's)."""
     nodes = list(journey.nodes.order_by("position", "id"))
@@ -96,7 +101,7 @@ def graph_of(journey: MarketingJourney) -> dict:
                 "key": n.key,
                 "type": n.type,
                 "label": n.label,
-                "config": {k: v for k, v in n.config.items() if k != "template_version"},
+                "config": {k: v for k, v in n.config.items() if k not in RUNTIME_CONFIG},
                 "x": n.x,
                 "y": n.y,
             }
@@ -348,3 +353,198 @@ def tags_add(*, actor, customer_ids: list[str], tag: str, journey, at) -> int:
         meta={"tag": tag, "customers": len(customer_ids), "added": added},
     )
     return added
+
+
+# --------------------------------------------------------------------------- A/B winners
+
+
+def _split_node(journey: MarketingJourney, node_key) -> JourneyNode:
+    node = (
+        JourneyNode.objects.select_for_update(of=("self",), no_key=True)
+        .filter(journey=journey, key=node_key if isinstance(node_key, str) else "")
+        .first()
+    )
+    if node is None or node.type != NodeType.SPLIT or not node.config.get("test"):
+        from amanah.core.errors import NotFound
+
+        raise NotFound()
+    return node
+
+
+@transaction.atomic
+def split_promote(
+    *, actor, journey: MarketingJourney, node_key: str, variant: str, note: str = "", at=None
+) -> JourneyNode:
+    """Roll the A/B test's winner out to the rest of the audience: from now on the SPLIT sends
+    every new customer down ``variant`` (customers already assigned keep theirs).
+
+    Only once the test is decided (``abtest.decide`` at its planned horizon): a WINNER may be
+    rolled out — only that variant; a test that ended NOT_SIGNIFICANT may roll out any variant
+    with a written reason (the audit row says it was not significant); before the horizon
+    nothing ("belum signifikan"). Staff with ``journey.manage``; the engine (``journey.run``)
+    rolls out a WINNER where the plan asks for it (``promote_winners``)."""
+    from amanah.journeys import abtest
+    from amanah.journeys.selectors import split_test_report
+
+    at = at or timezone.now()
+    if not (authz.has_perm(actor, JOURNEY_MANAGE) or authz.has_perm(actor, JOURNEY_RUN)):
+        authz.require(actor, JOURNEY_MANAGE)
+    journey = _locked(actor, journey)
+    if journey.status not in (S.ACTIVE, S.PAUSED):
+        raise ServiceError(
+            "not_running", _("Pemenang hanya dapat diterapkan pada journey yang berjalan.")
+        )
+    node = _split_node(journey, node_key)
+    if node.config.get("promoted"):
+        raise ServiceError("already_promoted", _("Pemenang uji ini sudah diterapkan."))
+    names = [v["name"] for v in node.config["variants"]]
+    if variant not in names:
+        raise ServiceError("variant_unknown", _("Varian tidak dikenal."), field="variant")
+    _plan, decision = split_test_report(journey, node, now=at)
+    note = (note or "").strip()[:500] if isinstance(note, str) else ""
+    if decision.state == abtest.COLLECTING:
+        raise ServiceError(
+            "not_significant_yet",
+            _("Belum signifikan: uji diputuskan setelah ukuran sampel rencana terpenuhi."),
+        )
+    if decision.state == abtest.WINNER and variant != decision.winner:
+        raise ServiceError(
+            "not_the_winner",
+            _("Hanya varian pemenang (%s) yang dapat diterapkan.") % decision.winner,
+            field="variant",
+        )
+    if decision.state == abtest.NOT_SIGNIFICANT and len(note) < 10:
+        raise ServiceError(
+            "reason_required",
+            _("Uji tidak signifikan: tuliskan alasan memilih varian ini (minimal 10 karakter)."),
+            field="note",
+        )
+    node.config = {
+        **node.config,
+        "promoted": {
+            "variant": variant,
+            "at": at.isoformat(),
+            "significant": decision.state == abtest.WINNER,
+        },
+    }
+    node.save(update_fields=["config"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.PROMOTE_JOURNEY_VARIANT,
+        obj=journey,
+        meta={
+            "node": node.key,
+            "variant": variant,
+            "state": decision.state,
+            "p_values": {k: round(v, 6) for k, v in decision.p_values.items()},
+            "sample_size": node.config["test"]["sample_size"],
+            "note": bool(note),
+        },
+    )
+    return node
+
+
+def promote_winners(*, now=None) -> int:
+    """The engine's roll-out where a plan says ``auto_promote``: each running SPLIT whose test
+    has a WINNER gets it (through ``split_promote``, audited). Returns how many."""
+    from amanah.journeys import abtest
+    from amanah.journeys.engine import ENGINE
+    from amanah.journeys.selectors import split_test_report
+
+    now = now or timezone.now()
+    done = 0
+    nodes = JourneyNode.objects.filter(
+        type=NodeType.SPLIT,
+        journey__status=S.ACTIVE,
+        config__test__auto_promote=True,
+        config__promoted__isnull=True,
+    ).select_related("journey")
+    for node in nodes:
+        _plan, decision = split_test_report(node.journey, node, now=now)
+        if decision.state == abtest.WINNER:
+            split_promote(
+                actor=ENGINE,
+                journey=node.journey,
+                node_key=node.key,
+                variant=decision.winner,
+                at=now,
+            )
+            done += 1
+    return done
+
+
+# --------------------------------------------------------------------------- quarantine
+
+MAX_RETRIES = 3
+
+
+def _quarantined(actor, journey: MarketingJourney, enrollment):
+    from amanah.core.errors import NotFound
+    from amanah.journeys.models import JourneyEnrollment
+
+    # The row is the journey's (its owner acts on it whether or not they may open the
+    # customer): scoped by the journey, locked through visible_to in _locked.
+    row = (
+        JourneyEnrollment.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk=enrollment.pk, journey=journey)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    if row.status != EnrollmentStatus.ERROR:
+        raise ServiceError("not_quarantined", _("Peserta ini tidak dalam karantina."))
+    return row
+
+
+@transaction.atomic
+def enrollment_retry(*, actor, journey: MarketingJourney, enrollment, at=None):
+    """Put a quarantined enrollment back at the node that failed, due now: the next tick runs
+    that node's effect again (its unique keys make a half-done effect happen once). At most
+    ``MAX_RETRIES`` times; after that it can only be ended."""
+    authz.require(actor, JOURNEY_MANAGE)
+    at = at or timezone.now()
+    journey = _locked(actor, journey)
+    row = _quarantined(actor, journey, enrollment)
+    if journey.status not in (S.ACTIVE, S.PAUSED, S.COMPLETED):
+        raise ServiceError("not_running", _("Journey ini tidak berjalan lagi; akhiri pesertanya."))
+    if row.attempts >= MAX_RETRIES:
+        raise ServiceError(
+            "retries_exhausted",
+            _("Sudah diulang %d kali; akhiri peserta ini.") % MAX_RETRIES,
+        )
+    reason = row.exit_reason
+    row.status, row.due_at, row.ended_at = EnrollmentStatus.ACTIVE, at, None
+    row.exit_reason, row.error_detail, row.attempts = "", "", row.attempts + 1
+    row.save(
+        update_fields=["status", "due_at", "ended_at", "exit_reason", "error_detail", "attempts"]
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.RETRY_JOURNEY_ENROLLMENT,
+        obj=journey,
+        meta={"enrollment": row.pk, "reason": reason, "attempt": row.attempts},
+    )
+    return row
+
+
+@transaction.atomic
+def enrollment_end(*, actor, journey: MarketingJourney, enrollment, at=None):
+    """End a quarantined enrollment for good (EXITED, ``ENDED_BY_STAFF``)."""
+    authz.require(actor, JOURNEY_MANAGE)
+    at = at or timezone.now()
+    journey = _locked(actor, journey)
+    row = _quarantined(actor, journey, enrollment)
+    reason = row.exit_reason
+    row.status, row.exit_reason, row.ended_at = (
+        EnrollmentStatus.EXITED,
+        ExitReason.ENDED_BY_STAFF,
+        at,
+    )
+    row.save(update_fields=["status", "exit_reason", "ended_at"])
+    audit.record(
+        actor=actor,
+        action=AuditAction.END_JOURNEY_ENROLLMENT,
+        obj=journey,
+        meta={"enrollment": row.pk, "reason": reason},
+    )
+    return row

@@ -13,9 +13,17 @@ def journeys_tick_job(timestamp: int) -> dict:
     """Every minute: advance every due enrollment, batch by batch (``engine.tick``). The lock
     keeps two ticks of this job apart; several workers could share the work all the same
     (``SKIP LOCKED``), and a re-run after a crash does nothing twice."""
-    from amanah.journeys.engine import tick
+    from django.db import transaction
 
-    return dict(tick(now=datetime.fromtimestamp(timestamp, tz=UTC)))
+    from amanah.journeys.engine import tick
+    from amanah.journeys.services import promote_winners
+
+    now = datetime.fromtimestamp(timestamp, tz=UTC)
+    counts = dict(tick(now=now))
+    # A/B tests whose plan asks for it: a decided WINNER rolled out (audited).
+    with transaction.atomic():
+        counts["promoted"] = promote_winners(now=now)
+    return counts
 
 
 @app.periodic(cron="*/15 * * * *", periodic_id="journeys_segment_entries")

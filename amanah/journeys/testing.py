@@ -121,6 +121,24 @@ def _view_cases():
         ViewCase(
             "journeys:new_version", "journey.manage", kwargs=of, method="post", ok_status=(303,)
         ),
+        # A/B roll-out on a journey that is not running: refused with a flash, 303 back.
+        # A quarantine row that does not exist: 404 (missing and out of scope alike).
+        ViewCase(
+            "journeys:promote",
+            "journey.manage",
+            kwargs=lambda w: {"journey_id": _journey(w).pk, "node_key": "s"},
+            method="post",
+            data=lambda w: {"variant": "A"},
+            ok_status=(303,),
+        ),
+        ViewCase(
+            "journeys:quarantine",
+            "journey.manage",
+            kwargs=lambda w: {"journey_id": _journey(w).pk, "enrollment_id": "1"},
+            method="post",
+            data=lambda w: {"do": "retry"},
+            ok_status=(404,),
+        ),
         # The canvas's save: an empty graph is refused (400, JSON naming the problem).
         ViewCase(
             "journeys:canvas_save",

@@ -11,4 +11,10 @@ urlpatterns = [
     path("<uuid:journey_id>/canvas/", views.journey_canvas_save, name="canvas_save"),
     path("<uuid:journey_id>/move/", views.journey_move, name="move"),
     path("<uuid:journey_id>/new-version/", views.journey_new_version, name="new_version"),
+    path("<uuid:journey_id>/ab/<str:node_key>/promote/", views.journey_promote, name="promote"),
+    path(
+        "<uuid:journey_id>/quarantine/<str:enrollment_id>/",
+        views.journey_quarantine,
+        name="quarantine",
+    ),
 ]

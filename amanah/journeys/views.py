@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -32,6 +33,7 @@ from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
 
 EDITABLE_AFTER = (JourneyStatus.ACTIVE, JourneyStatus.PAUSED, JourneyStatus.COMPLETED)
+RUNNING = (JourneyStatus.ACTIVE, JourneyStatus.PAUSED)
 BEFORE_ACTIVE = (JourneyStatus.DRAFT, JourneyStatus.SUBMITTED, JourneyStatus.APPROVED)
 
 
@@ -95,8 +97,29 @@ def journey_detail(request, journey_id):
             "canvas": _canvas(request.user, journey, editable=False, counts=counts),
             "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
             "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
+            "ab_tests": _ab_tests(journey),
+            "can_promote": manage
+            and journey.status in (JourneyStatus.ACTIVE, JourneyStatus.PAUSED),
+            "quarantine": selectors.quarantine_list(actor=request.user, journey=journey),
+            "can_manage": manage,
         },
     )
+
+
+def _ab_tests(journey) -> list[dict]:
+    """Each planned A/B test with its state; the words decided here, not in the template."""
+    from amanah.journeys import abtest
+
+    words = {
+        abtest.COLLECTING: _("Belum signifikan — masih mengumpulkan data"),
+        abtest.NOT_SIGNIFICANT: _("Tidak signifikan pada ukuran sampel rencana"),
+        abtest.WINNER: _("Signifikan — pemenang"),
+    }
+    tests = selectors.split_tests(journey, now=timezone.now())
+    for test in tests:
+        test["state"] = words[test["decision"].state]
+        test["final"] = test["decision"].final
+    return tests
 
 
 def _audience(journey) -> dict | None:
@@ -273,3 +296,42 @@ def journey_new_version(request, journey_id):
         return see_other(request, done)
 
     return run_action(request, open_version, back=reverse("journeys:detail", args=[journey.pk]))
+
+
+@requires(JOURNEY_MANAGE)
+@require_POST
+def journey_promote(request, journey_id, node_key):
+    """Roll an A/B test's winner out (``services.split_promote`` decides whether it may)."""
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+
+    def promote():
+        services.split_promote(
+            actor=request.user,
+            journey=journey,
+            node_key=node_key,
+            variant=request.POST.get("variant", ""),
+            note=request.POST.get("note", ""),
+        )
+        return _("Varian diterapkan ke sisa audiens.")
+
+    return run_action(request, promote, back=reverse("journeys:detail", args=[journey.pk]))
+
+
+@requires(JOURNEY_MANAGE)
+@require_POST
+def journey_quarantine(request, journey_id, enrollment_id):
+    """Retry or end a quarantined enrollment (``do`` = retry / end)."""
+    journey = selectors.journey_get(actor=request.user, journey_id=journey_id)
+    enrollment = selectors.enrollment_get(journey=journey, enrollment_id=enrollment_id)
+    retry = request.POST.get("do") == "retry"
+
+    def act():
+        if retry:
+            services.enrollment_retry(actor=request.user, journey=journey, enrollment=enrollment)
+            return _("Langkah akan diulang pada putaran mesin berikutnya.")
+        services.enrollment_end(actor=request.user, journey=journey, enrollment=enrollment)
+        return _("Peserta diakhiri.")
+
+    return run_action(
+        request, act, back=reverse("journeys:detail", args=[journey.pk]) + "#karantina"
+    )

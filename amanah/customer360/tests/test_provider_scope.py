@@ -92,6 +92,27 @@ def _fieldops_rows(customer, agent):
     )
 
 
+def _journey_rows(customer):
+    # Plain rows: a journey version, the step its trigger recorded and a quarantined
+    # enrollment's place (the JOURNEY lines).
+    from amanah.journeys.models import JourneyEnrollment, JourneyNode, JourneyStep, MarketingJourney
+
+    journey = MarketingJourney.objects.create(name=f"Journey {customer.pk}", status="ACTIVE")
+    trigger = JourneyNode.objects.create(journey=journey, key="t", type="TRIGGER")
+    now = timezone.now()
+    enrollment = JourneyEnrollment.objects.create(
+        journey=journey,
+        customer=customer,
+        current_node=trigger,
+        status="ERROR",
+        ended_at=now,
+        exit_reason="STEP_FAILED",
+    )
+    JourneyStep.objects.create(
+        journey=journey, enrollment=enrollment, node=trigger, outcome="PASSED", at=now
+    )
+
+
 def _utility_rows(customer):
     # The customer's water connection (the "Sambungan air" card and its arrears).
     from amanah.utility.testing import connection
@@ -147,6 +168,7 @@ def world(system, make_user, branch_a):
         _nba_rows(customer, rm)
         _fieldops_rows(customer, agent)
         _utility_rows(customer)
+        _journey_rows(customer)
         closed_case(system, customer)  # a closed FRAUD_SCAM case: its service recovery
         book(system, customer, days_ago=3, amount=2_500_000, count=2)
         invitation_create(actor=SURVEYOR, survey_type="NPS", customer=customer, period=0)
