@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
-from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_BASE32, DEMO_TOTP_HEX
+from amanah.demo.services import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_BASE32,
+    DemoUser,
+    staff_create,
+)
 from amanah.iam import services as iam
 from amanah.iam.models import Branch, TimeZoneChoice, User
 
@@ -100,16 +103,6 @@ STREETS = [
 ]
 
 
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    full_name: str
-    roles: tuple[str, ...]
-    home: str
-    scope: tuple[str, ...]  # branch codes; empty means the whole institution
-    email: str
-
-
 # One user per PDAM function (the roles they stand on: docs/architecture.md, profiles).
 USERS = [
     DemoUser("direktur", "Ir. Bambang Sitepu", (R.DIRECTOR,), "PDAMKP", (), "direksi@tirta.test"),
@@ -149,21 +142,7 @@ def _seed_staff(actor) -> None:
     for spec in USERS:
         if User.objects.filter(username=spec.username).exists():
             continue  # a bank demo in the same database keeps its own
-        scopes = [iam.ScopeInput(branch=branches[c]) for c in spec.scope] or [
-            iam.ScopeInput(branch=None)
-        ]
-        user = iam.user_create(
-            actor=actor,
-            username=spec.username,
-            full_name=spec.full_name,
-            email=spec.email,
-            password=DEMO_PASSWORD,
-            roles=list(spec.roles),
-            scopes=scopes,
-            home_branch=branches[spec.home],
-        )
-        if iam.mfa_required(user):
-            TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
+        staff_create(actor, spec, branches)
 
 
 def _network_loaded() -> bool:

@@ -39,7 +39,7 @@ class DemoUser:
     full_name: str
     roles: tuple[str, ...]
     home: str
-    scope: tuple[str, ...]  # branch codes; empty means the whole bank
+    scope: tuple[str, ...]  # branch codes; empty means the whole institution
     email: str
 
 
@@ -163,21 +163,27 @@ def _seed_staff(actor) -> None:
         for code, name, tz in BRANCHES
     }
     for spec in USERS:
-        scopes = [iam.ScopeInput(branch=branches[c]) for c in spec.scope] or [
-            iam.ScopeInput(branch=None)
-        ]
-        user = iam.user_create(
-            actor=actor,
-            username=spec.username,
-            full_name=spec.full_name,
-            email=spec.email,
-            password=DEMO_PASSWORD,
-            roles=list(spec.roles),
-            scopes=scopes,
-            home_branch=branches[spec.home],
-        )
-        if iam.mfa_required(user):
-            TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
+        staff_create(actor, spec, branches)
+
+
+def staff_create(actor, spec: DemoUser, branches: dict) -> None:
+    """One demo user (``spec``) with the demo password, scoped to its branches (by code; none
+    means the whole institution), and the demo's TOTP device where its role needs MFA."""
+    scopes = [iam.ScopeInput(branch=branches[c]) for c in spec.scope] or [
+        iam.ScopeInput(branch=None)
+    ]
+    user = iam.user_create(
+        actor=actor,
+        username=spec.username,
+        full_name=spec.full_name,
+        email=spec.email,
+        password=DEMO_PASSWORD,
+        roles=list(spec.roles),
+        scopes=scopes,
+        home_branch=branches[spec.home],
+    )
+    if iam.mfa_required(user):
+        TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
 
 
 def _seed_customers(actor) -> None:
