@@ -43,6 +43,7 @@ from amanah.utility.installations.payments import (
     payment_settled,
     rab_payment_apply,
 )
+from amanah.utility.installations.reminders import installation_reminders
 from amanah.utility.installations.rab import (
     RAB_BILL,
     RabLineInput,
@@ -75,6 +76,7 @@ __all__ = [
     "installation_apply",
     "installation_move",
     "installation_notify",
+    "installation_reminders",
     "installation_revert",
     "late_fee_rule",
     "late_fees_assess",
