@@ -43,13 +43,13 @@ from amanah.utility.installations.payments import (
     payment_settled,
     rab_payment_apply,
 )
-from amanah.utility.installations.reminders import installation_reminders
 from amanah.utility.installations.rab import (
     RAB_BILL,
     RabLineInput,
     rab_lines_set,
     rab_schedule_set,
 )
+from amanah.utility.installations.reminders import installation_reminders
 from amanah.utility.installations.workflow import (
     has_rab,
     installation_apply,

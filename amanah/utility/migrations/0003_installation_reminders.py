@@ -5,26 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('utility', '0002_installations_rab_installments'),
+        ("utility", "0002_installations_rab_installments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='installation',
-            name='reminded_overdue_at',
+            model_name="installation",
+            name="reminded_overdue_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='installation',
-            name='reminded_soon_at',
+            model_name="installation",
+            name="reminded_soon_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='installation',
-            name='stage_warn_at',
+            model_name="installation",
+            name="stage_warn_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         # Existing stages: 80 % of their wall-clock span (close to the working-time point; a
@@ -35,11 +34,23 @@ class Migration(migrations.Migration):
             migrations.RunSQL.noop,
         ),
         migrations.AddIndex(
-            model_name='installation',
-            index=models.Index(condition=models.Q(('reminded_soon_at__isnull', True), ('stage_warn_at__isnull', False)), fields=['stage_warn_at'], name='utility_inst_remind_soon'),
+            model_name="installation",
+            index=models.Index(
+                condition=models.Q(
+                    ("reminded_soon_at__isnull", True), ("stage_warn_at__isnull", False)
+                ),
+                fields=["stage_warn_at"],
+                name="utility_inst_remind_soon",
+            ),
         ),
         migrations.AddIndex(
-            model_name='installation',
-            index=models.Index(condition=models.Q(('reminded_overdue_at__isnull', True), ('stage_due_at__isnull', False)), fields=['stage_due_at'], name='utility_inst_remind_late'),
+            model_name="installation",
+            index=models.Index(
+                condition=models.Q(
+                    ("reminded_overdue_at__isnull", True), ("stage_due_at__isnull", False)
+                ),
+                fields=["stage_due_at"],
+                name="utility_inst_remind_late",
+            ),
         ),
     ]

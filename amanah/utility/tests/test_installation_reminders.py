@@ -55,7 +55,8 @@ def test_due_soon_then_overdue_once_each_to_who_may_take_the_step(people, branch
     first = installation_reminders(now=warn)
     assert (first.due_soon, first.overdue) == (1, 0)
     tech = people["tech"]
-    assert _inbox(tech) == [f"Pasang baru {installation.number}: tahap Permohonan mendekati batas waktu"]
+    soon = f"Pasang baru {installation.number}: tahap Permohonan mendekati batas waktu"
+    assert _inbox(tech) == [soon]
     notice = Notification.objects.get(user=tech)
     assert notice.url == f"/air/pasang-baru/{installation.pk}/"
     assert "Catat survei lokasi" in notice.body and "Rahmat" not in notice.body
@@ -95,7 +96,8 @@ def test_a_stage_found_overdue_gets_one_reminder_and_a_moved_on_stage_none(peopl
     # a worker that was down: the first run after the deadline sends OVERDUE only, once
     run = installation_reminders(now=old_due)
     assert (run.due_soon, run.overdue) == (0, 1)
-    assert _inbox(people["tech"]) == [f"Pasang baru {late.number}: tahap Permohonan melewati batas waktu"]
+    overdue = f"Pasang baru {late.number}: tahap Permohonan melewati batas waktu"
+    assert _inbox(people["tech"]) == [overdue]
     assert _inbox(people["supervisor"]) == []  # the moved one's old APPLIED clock is gone
 
     # the new stage (SURVEYED → RAB) has its own clock and its own people
