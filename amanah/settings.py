@@ -443,6 +443,8 @@ UTILITY_INSTALLATION_SLA_HOURS = {
     "PAID": 40,
     "INSTALLED": 16,
 }
+# The DUE_SOON reminder of a step: this share (%) of its working hours used.
+UTILITY_INSTALLATION_WARN_PERCENT = env_int("UTILITY_INSTALLATION_WARN_PERCENT", 80)
 UTILITY_LATE_FEE = {
     "percent": os.environ.get("UTILITY_LATE_FEE_PERCENT", "2"),
     "flat": env_int("UTILITY_LATE_FEE_FLAT", 0),

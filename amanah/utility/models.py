@@ -396,7 +396,9 @@ class Installation(models.Model):
     """A new connection (pasang baru / Instalasi) of one applied ``Connection``: its status
     moves through the workflow engine (``utility.installation``), with the survey, the RAB
     (``RabLine``) and its payment plan (``Installment``). ``stage_due_at`` is the current
-    step's SLA on the branch's working calendar."""
+    step's SLA on the branch's working calendar, ``stage_warn_at`` the point where 80 % of it
+    (``UTILITY_INSTALLATION_WARN_PERCENT``) is used; ``reminded_soon_at`` / ``reminded_overdue_at``
+    mark the stage's reminders as sent (reset when a stage starts)."""
 
     id = models.BigAutoField(primary_key=True)
     connection = models.OneToOneField(
@@ -426,6 +428,9 @@ class Installation(models.Model):
     billed_on = models.DateField(null=True, blank=True)
     stage_since = models.DateTimeField(default=now)
     stage_due_at = models.DateTimeField(null=True, blank=True)
+    stage_warn_at = models.DateTimeField(null=True, blank=True)
+    reminded_soon_at = models.DateTimeField(null=True, blank=True)
+    reminded_overdue_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 
@@ -433,7 +438,20 @@ class Installation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "stage_due_at"], name="utility_inst_stage")]
+        indexes = [
+            models.Index(fields=["status", "stage_due_at"], name="utility_inst_stage"),
+            # The reminder sweep's two walks: only the stages not yet reminded.
+            models.Index(
+                fields=["stage_warn_at"],
+                name="utility_inst_remind_soon",
+                condition=Q(reminded_soon_at__isnull=True, stage_warn_at__isnull=False),
+            ),
+            models.Index(
+                fields=["stage_due_at"],
+                name="utility_inst_remind_late",
+                condition=Q(reminded_overdue_at__isnull=True, stage_due_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=InstallationStatus.values), name="utility_inst_status"

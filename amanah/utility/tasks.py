@@ -27,3 +27,18 @@ def late_fees_job(timestamp: int) -> dict:
     day = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
     done = late_fees_assess(actor=SystemActor("system:utility.late_fees"), as_of=day)
     return {"fees": done.fees, "amount": done.amount}
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="utility_installation_reminders")
+@app.task(
+    queue="utility",
+    queueing_lock="utility_installation_reminders",
+    lock="utility_installation_reminders",
+)
+def installation_reminders_job(timestamp: int) -> dict:
+    """Every 10 minutes: remind whoever may take a new connection's next step when 80 % of
+    its time is used (DUE_SOON) and when its deadline passed (OVERDUE); idempotent, each
+    stage reminded once per kind."""
+    from amanah.utility.installations.reminders import installation_reminders
+
+    return installation_reminders().__dict__

@@ -8,6 +8,7 @@ Ask (views): ``available_transitions(actor, obj)``, ``moves_by_status(actor, Mod
 ``available_revert(actor, obj)``, ``history_for(actor, obj)``.
 Listen: the event ``"<workflow key>.transitioned"`` (actor, obj, from_status, to_status, revert);
 ``times_moved_to(key, obj, status)`` numbers a move (idempotency keys of what it causes).
+A system job telling who may take a step: ``step_permissions(Model)``.
 A set-based move the owner made in one UPDATE: ``history_record_many(...)`` writes its lines.
 """
 
@@ -28,6 +29,7 @@ from amanah.workflow.selectors import (
     available_transitions,
     history_for,
     moves_by_status,
+    step_permissions,
     times_moved_to,
 )
 from amanah.workflow.services import history_record_many, transition_apply, transition_revert
@@ -43,6 +45,7 @@ __all__ = [
     "history_record_many",
     "moves_by_status",
     "register_guard",
+    "step_permissions",
     "times_moved_to",
     "transition_apply",
     "transition_revert",

@@ -124,3 +124,16 @@ def times_moved_to(workflow_key: str, obj: models.Model, status: str) -> int:
     return TransitionHistory.objects.filter(
         workflow__key=workflow_key, object_id=str(obj.pk), to_status=status
     ).count()
+
+
+def step_permissions(model: type[models.Model]) -> dict[str, list[tuple[str, str]]]:
+    """Every status of ``model``'s workflow → (permission, label) of each enabled forward move
+    from it, as the matrix stands now (ADMIN may re-assign them). For system jobs that tell
+    whoever may take the next step (reminders); not scoped by an actor."""
+    steps: dict[str, list[tuple[str, str]]] = {}
+    rows = workflow_for(model).transitions.filter(enabled=True, is_revert=False)
+    for transition in rows.order_by("position", "id"):
+        steps.setdefault(transition.from_status, []).append(
+            (transition.permission, transition.display_label)
+        )
+    return steps

@@ -49,6 +49,7 @@ from amanah.utility.installations.rab import (
     rab_lines_set,
     rab_schedule_set,
 )
+from amanah.utility.installations.reminders import installation_reminders
 from amanah.utility.installations.workflow import (
     has_rab,
     installation_apply,
@@ -75,6 +76,7 @@ __all__ = [
     "installation_apply",
     "installation_move",
     "installation_notify",
+    "installation_reminders",
     "installation_revert",
     "late_fee_rule",
     "late_fees_assess",

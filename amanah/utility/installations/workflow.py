@@ -54,11 +54,31 @@ def stage_due(installation: Installation, status: str, since: dt.datetime) -> dt
     return worktime.add_working_minutes(schedule, since, int(hours) * 60)
 
 
+def stage_warn(installation: Installation, status: str, since: dt.datetime) -> dt.datetime | None:
+    """When ``UTILITY_INSTALLATION_WARN_PERCENT`` of the step's working time is used (the
+    DUE_SOON reminder), on the same calendar as the deadline."""
+    hours = sla_hours(status)
+    if hours is None:
+        return None
+    schedule = schedule_for_branch(installation.connection.branch)
+    minutes = int(hours) * 60 * int(settings.UTILITY_INSTALLATION_WARN_PERCENT) // 100
+    return worktime.add_working_minutes(schedule, since, minutes)
+
+
 def _start_stage(installation: Installation, status: str, at: dt.datetime) -> list[str]:
     installation.stage_since = at
     installation.stage_due_at = stage_due(installation, status, at)
+    installation.stage_warn_at = stage_warn(installation, status, at)
+    installation.reminded_soon_at = installation.reminded_overdue_at = None  # a new clock
     installation.updated_at = at
-    return ["stage_since", "stage_due_at", "updated_at"]
+    return [
+        "stage_since",
+        "stage_due_at",
+        "stage_warn_at",
+        "reminded_soon_at",
+        "reminded_overdue_at",
+        "updated_at",
+    ]
 
 
 def not_rab_author(installation, data) -> bool:
