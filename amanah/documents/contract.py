@@ -160,6 +160,7 @@ register_owner(
     label=gettext_lazy("Nasabah"),
     url=lambda customer: reverse("customer360:workspace", args=[customer.pk]),
     describe=lambda customer: str(customer.pk)[:8],
+    of_customer=lambda customer: type(customer)._default_manager.filter(pk=customer.pk),
 )
 
 registry.merge_movers.register("documents.customer", move_customer_documents)
