@@ -578,6 +578,8 @@ register_owner(
     describe=lambda case: case.case_no,
     # A sensitive (fraud/scam) case's evidence is one of its details.
     may_open=may_see_sensitive,
+    # the customer's cases: their documents are in the access export (UU PDP)
+    of_customer=lambda customer: Case.objects.filter(customer=customer),
 )
 # A case's documents (the intake's attachment, later uploads, signatures) in its activity log.
 events.on(VERSION_STORED, services.case_log_document)

@@ -1,8 +1,10 @@
 """What documents offer the rest of the house.
 
 Owner apps register their models as owner kinds: ``register_owner("cases.Case", label=…,
-url=…)`` in their own ``contract.py`` (documents never imports them; customers, a lower app,
-is registered here). Pages: ``documents:owner`` (the panel of an owner's documents).
+url=…, of_customer=…)`` in their own ``contract.py`` (documents never imports them; customers,
+a lower app, is registered here); ``of_customer(customer)`` names the owner rows about a
+customer, whose documents are in the UU PDP access export. Pages: ``documents:owner`` (the
+panel of an owner's documents).
 Ask: ``documents_of(actor, owner_kind, owner)``; ``owner_documents(actor, kind, owner)`` for
 the owner's own page (the list and the link, or None when the actor may not see them).
 Write: ``document_create`` (an owner app that must refuse a bad file before writing anything
@@ -160,6 +162,7 @@ register_owner(
     label=gettext_lazy("Nasabah"),
     url=lambda customer: reverse("customer360:workspace", args=[customer.pk]),
     describe=lambda customer: str(customer.pk)[:8],
+    of_customer=lambda customer: type(customer)._default_manager.filter(pk=customer.pk),
 )
 
 registry.merge_movers.register("documents.customer", move_customer_documents)

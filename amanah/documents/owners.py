@@ -4,6 +4,11 @@ An owner app calls ``documents.contract.register_owner("cases.Case", label=…, 
 own contract (documents never imports it). A document's scope is its owner's: the rows the
 actor sees are those whose owner is in ``Owner.objects.visible_to(actor)`` — one ``IN``
 subquery per registered kind, so the owner app's declaration decides, never a copy here.
+
+Each kind also says which of its rows are about a customer (``of_customer``): the documents
+section of a data subject's access export (``documents.subject``) lists the documents of
+every such owner, so a new owner kind's files (a visit's photos, an e-mail's attachments)
+are in the export without a special case there.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ class OwnerKind:
     # fn(actor, owner) -> may the actor read the owner's details (its documents)? The owner
     # app's own rule, e.g. cases.may_see_sensitive; None: scope alone decides.
     may_open: Callable[[object, models.Model], bool] | None = None
+    # fn(customer) -> a queryset of the owner rows about that customer (its cases, its work
+    # orders, the messages linked to it), unscoped: the UU PDP access export lists their
+    # documents. None: no row of this kind is about a customer.
+    of_customer: Callable[[models.Model], models.QuerySet] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -44,9 +53,10 @@ def register_owner(
     url: Callable[[models.Model], str] | None = None,
     describe: Callable[[models.Model], str] = str,
     may_open: Callable[[object, models.Model], bool] | None = None,
+    of_customer: Callable[[models.Model], models.QuerySet] | None = None,
 ) -> OwnerKind:
     """Let documents belong to ``key`` (a model with a declared scope); write-once."""
-    kind = OwnerKind(key, label, url, describe, may_open)
+    kind = OwnerKind(key, label, url, describe, may_open, of_customer)
     registry.document_owners.register(key, kind)
     return kind
 

@@ -231,4 +231,6 @@ register_owner(
     label=gettext_lazy("Work order lapangan"),
     url=lambda wo: reverse("fieldops:detail", kwargs={"work_order_id": wo.pk}),
     describe=lambda wo: wo.number,
+    # the visits to the customer: their photos are in the access export (UU PDP)
+    of_customer=lambda customer: WorkOrder.objects.filter(customer=customer),
 )

@@ -56,6 +56,8 @@ register_owner(
     label=_("Pesan masuk"),
     url=lambda item: reverse("integrations:unmatched_detail", kwargs={"intake_id": item.pk}),
     describe=lambda item: str(item.get_channel_display()),
+    # messages matched or linked to the customer: their attachments are in the access export
+    of_customer=lambda customer: InboundIntake.objects.filter(customer=customer),
 )
 
 registry.token_authenticators.register(KEY_PREFIX, system_key_authenticate)

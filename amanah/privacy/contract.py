@@ -68,6 +68,8 @@ register_owner(
     label=_("Ekspor data subjek"),
     url=lambda request: reverse("privacy:dsar_detail", args=[request.pk]),
     describe=lambda request: f"DSAR {str(request.pk)[:8]}",
+    # the customer's earlier exports (their records; the files open on the request's page)
+    of_customer=lambda customer: AccessRequest.objects.filter(customer=customer),
 )
 
 CORRECTION_FOUR_EYES = register_guard(
