@@ -29,12 +29,14 @@ def test_public_routes_are_only_the_expected_ones():
     # The Web Push service worker is a fixed script the browser re-fetches to check for updates.
     # A survey's answer page: a signed, expiring, single-use link; its thank-you page.
     # The FAQ: published articles marked public, nothing internal.
+    # A merchant promo's link in a customer's WhatsApp: signed per recommendation.
     assert public == [
         "consent:unsubscribe",
         "core:health",
         "core:set_language",
         "faq:faq",
         "iam:login",
+        "insight:merchant_click",
         "messaging:push_worker",
         "messaging:track_click",
         "messaging:track_open",

@@ -43,7 +43,9 @@ from amanah.customers.services import CustomerInput, customer_create
 from amanah.dashboards import refresh, selectors
 from amanah.dashboards.models import WidgetFigure
 from amanah.dashboards.refresh import dashboards_refresh
+from amanah.insight.merchants.models import MerchantRecommendation
 from amanah.insight.recovery.services import recovery_scan
+from amanah.insight.testing import merchant_make
 from amanah.privacy.services import breach_record
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=WIB)
@@ -128,6 +130,14 @@ def world(db, system, branch_a, branch_b, make_user):
         cases.case_add_note(actor=agent_b, case=still_open, message=NOTE)
     with at(NOW):  # service recovery for the cases now past twice their SLA (its widget)
         assert recovery_scan(now=NOW) > 0
+    # a merchant promo recommended to Budi and sent (the merchant conversion widget)
+    MerchantRecommendation.objects.create(
+        customer=budi,
+        merchant=merchant_make("QR-DIR"),
+        status="SENT",
+        created_at=NOW - dt.timedelta(days=3),
+        sent_at=NOW - dt.timedelta(days=3),
+    )
     dashboards_refresh(now=NOW)
     return {"a": branch_a, "b": branch_b, "cases": made}
 

@@ -42,18 +42,18 @@ def test_the_journal_lists_and_filters_entries_in_rupiah(admin, client_admin):
         debit=chart.PIUTANG_DENDA,
         credit=chart.PENDAPATAN_DENDA,
         key="fee:1",
-        description="Denda keterlambatan",
+        description="Denda air bulan Mei",
     )
     page = client_admin.get(reverse("ledger:journal"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Rp 1.250.000" in text and bill.number in text and "Denda keterlambatan" in text
+    assert "Rp 1.250.000" in text and bill.number in text and "Denda air bulan Mei" in text
     by_account = client_admin.get(reverse("ledger:journal"), {"akun": chart.PIUTANG_DENDA})
-    assert "Denda keterlambatan" in by_account.content.decode()
+    assert "Denda air bulan Mei" in by_account.content.decode()
     assert "Tagihan air Mei" not in by_account.content.decode()
     by_number = client_admin.get(reverse("ledger:journal"), {"q": bill.number})
     assert "Tagihan air Mei" in by_number.content.decode()
-    assert "Denda keterlambatan" not in by_number.content.decode()
+    assert "Denda air bulan Mei" not in by_number.content.decode()
     by_period = client_admin.get(
         reverse("ledger:journal"), {"dari": "2020-01", "sampai": "2020-01"}
     )
