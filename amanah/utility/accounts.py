@@ -74,6 +74,33 @@ def _amount(value) -> int:
     return value
 
 
+def receipt_replayed(reference: str, *, connection, amount: int) -> Receipt | None:
+    """The receipt already recorded under ``reference`` (a replay answers it), or None; the
+    same reference for another connection or amount is refused. One rule for water-bill and
+    RAB payments: they share the receipts table and its references."""
+    existing = Receipt.objects.filter(reference=reference).first()
+    if existing is not None and (
+        existing.connection_id != connection.pk or existing.amount != amount
+    ):
+        raise ServiceError(
+            "reference_taken",
+            _("Referensi pembayaran ini sudah dipakai untuk pembayaran lain."),
+            field="reference",
+        )
+    return existing
+
+
+def receipt_create(**fields) -> Receipt:
+    """A new receipt; the same reference recorded by a concurrent call is a clear refusal."""
+    try:
+        with transaction.atomic():
+            return Receipt.objects.create(**fields)
+    except IntegrityError:
+        raise ServiceError(
+            "reference_taken", _("Referensi pembayaran ini baru saja dicatat."), field="reference"
+        ) from None
+
+
 @transaction.atomic
 def payment_apply(
     *,
@@ -104,14 +131,8 @@ def payment_apply(
         connection = None
     if connection is None:
         raise NotFound()
-    existing = Receipt.objects.filter(reference=reference).first()
+    existing = receipt_replayed(reference, connection=connection, amount=amount)
     if existing is not None:
-        if existing.connection_id != connection.pk or existing.amount != amount:
-            raise ServiceError(
-                "reference_taken",
-                _("Referensi pembayaran ini sudah dipakai untuk pembayaran lain."),
-                field="reference",
-            )
         return Applied(existing, list(existing.allocations.values_list("bill_id", "amount")), True)
     if amount == 0 and connection.credit == 0:
         raise ServiceError("amount_invalid", _("Jumlah pembayaran harus lebih dari nol."))
@@ -150,21 +171,15 @@ def _apply(actor, connection, *, amount, reference, paid_on, source, cash_accoun
     to_credit = max(0, amount - allocated)
     if amount == 0 and not allocations:
         return Applied(Receipt(connection=connection, amount=0), [])
-    try:
-        with transaction.atomic():
-            receipt = Receipt.objects.create(
-                connection=connection,
-                reference=reference,
-                amount=amount,
-                credit_used=credit_used,
-                to_credit=to_credit,
-                paid_on=paid_on,
-                source=source[:60],
-            )
-    except IntegrityError:  # the same reference applied by a concurrent call
-        raise ServiceError(
-            "reference_taken", _("Referensi pembayaran ini baru saja dicatat."), field="reference"
-        ) from None
+    receipt = receipt_create(
+        connection=connection,
+        reference=reference,
+        amount=amount,
+        credit_used=credit_used,
+        to_credit=to_credit,
+        paid_on=paid_on,
+        source=source[:60],
+    )
     Allocation.objects.bulk_create(
         Allocation(receipt=receipt, bill_id=bill_id, amount=part) for bill_id, part in allocations
     )

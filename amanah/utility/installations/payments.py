@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.ledger.contract import PostingRule, chart, post_for, simple_rule
 from amanah.utility import installments as math
-from amanah.utility.accounts import AMOUNT_MAX, CASH_ACCOUNTS
+from amanah.utility.accounts import AMOUNT_MAX, CASH_ACCOUNTS, receipt_create, receipt_replayed
 from amanah.utility.installations.common import (
     INSTALLATION_PAYABLE,
     LATE_FEE_RULE,
@@ -119,14 +119,8 @@ def rab_payment_apply(
     connection = Connection.objects.select_for_update(of=("self",)).get(
         pk=installation.connection_id
     )
-    existing = Receipt.objects.filter(reference=reference).first()
+    existing = receipt_replayed(reference, connection=connection, amount=amount)
     if existing is not None:
-        if existing.connection_id != connection.pk or existing.amount != amount:
-            raise ServiceError(
-                "reference_taken",
-                _("Referensi pembayaran ini sudah dipakai untuk pembayaran lain."),
-                field="reference",
-            )
         rows = existing.installment_allocations.values_list(
             "installment_id", "principal", "late_fee"
         )
@@ -139,20 +133,14 @@ def rab_payment_apply(
     late_fee = sum(f for _r, _p, f in parts)
     to_credit = amount - principal - late_fee
     day = paid_on or timezone.localdate()
-    try:
-        with transaction.atomic():
-            receipt = Receipt.objects.create(
-                connection=connection,
-                reference=reference,
-                amount=amount,
-                to_credit=to_credit,
-                paid_on=day,
-                source=f"rab:{source}"[:60],
-            )
-    except IntegrityError:
-        raise ServiceError(
-            "reference_taken", _("Referensi pembayaran ini baru saja dicatat."), field="reference"
-        ) from None
+    receipt = receipt_create(
+        connection=connection,
+        reference=reference,
+        amount=amount,
+        to_credit=to_credit,
+        paid_on=day,
+        source=f"rab:{source}"[:60],
+    )
     for row, part, fee in parts:
         Installment.objects.filter(pk=row.pk).update(
             paid=F("paid") + part, late_fee_paid=F("late_fee_paid") + fee
