@@ -9,11 +9,12 @@ Ask: ``documents_of(actor, owner_kind, owner)``; ``owner_documents(actor, kind, 
 the owner's own page (the list and the link, or None when the actor may not see them).
 Write: ``document_create`` (an owner app that must refuse a bad file before writing anything
 of its own checks it first with ``check_upload`` and passes ``checked=``).
-Generated PDFs (the case receipt; later the PDAM's RAB and the DSAR export):
+Generated PDFs (the case receipt, the PDAM's approved RAB, the DSAR export):
 ``document_generate(actor=…, data=…, key=…, filename=…, make=…, reason=…)`` makes one once per
 key, signs it (``sign_generated``: the organisation's certificate when one is configured, the
 same bytes when not) and keeps it as a document of its owner. For the system's own use
-``generated_find`` finds it without making it and ``generated_content`` reads it back; a
+``generated_find`` finds it without making it (``generated_issued(keys)``: which of a batch of
+keys were issued, for a back-fill) and ``generated_content`` reads it back; a
 person downloads it with ``version_download`` (audited).
 Events: ``documents.version_stored`` (``actor, document, version``: a new document, version or
 signature) and ``documents.document.transitioned`` (the approval workflow).
@@ -44,6 +45,7 @@ from amanah.documents.services import (
     document_import,
     generated_content,
     generated_find,
+    generated_issued,
     move_customer_documents,
     version_download,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "documents_of",
     "generated_content",
     "generated_find",
+    "generated_issued",
     "owner_documents",
     "register_owner",
     "sign_generated",

@@ -10,23 +10,27 @@
   ``utility.connection_status_changed`` (hook: the installation workflow moves a connection to
   ACTIVE at meter activation), ``utility.readings_recorded``, ``utility.bills_issued``
   (period, bill_ids — hook: bill notices through the messaging hub, late fees),
-  ``utility.payment_applied`` (receipt).
+  ``utility.payment_applied`` (receipt), ``utility.rab_approved`` (installation — in the
+  approval's transaction; its handler here issues the RAB's signed PDF).
 
 It registers: the meter readings import target (``utility.meter_readings``), its posting rules
 (``utility.bill``: D piutang air / K pendapatan air; ``utility.payment``: cash, credit and
 piutang lines, ``accounts.py``), its payable types with payments (``utility.bill`` — key: the
 bill's id; ``utility.connection`` — key: the no. sambungan; either applies oldest bill first)
-and reacts to ``payments.payment_settled``; a 360 card with the customer's connection and
-arrears; the menu entries; its service areas' outlines on the field map
+and reacts to ``payments.payment_settled``; the owner kind ``utility.Installation`` of documents
+(the approved RAB's signed PDF, ``installations/rab_document.py``); a 360 card with the
+customer's connection and arrears; the menu entries; its service areas' outlines on the field map
 (``fieldops.map_areas``: ``selectors.area_outlines``).
 """
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem
+from amanah.documents.contract import register_owner
 from amanah.fieldops.contract import MapAreas, map_areas
 from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, register_payable
@@ -34,6 +38,8 @@ from amanah.utility import accounts, billing, installations, selectors
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
+from amanah.utility.installations import rab_document
+from amanah.utility.models import Installation
 from amanah.utility.models import InstallationStatus as S
 from amanah.utility.policies import (
     BILLING_RUN,
@@ -167,6 +173,21 @@ events.on(
     f"{installations.WORKFLOW_KEY}.transitioned",
     installations.installation_notify,
     key="utility.installation_notice",
+)
+
+# Documents of a new connection (the approved RAB's signed PDF, later SPK and KTP copies): their
+# scope follows the installation's (its branch, ``utility.installation.view``).
+register_owner(
+    rab_document.OWNER_KIND,
+    label=gettext_lazy("Sambungan baru"),
+    url=lambda installation: reverse("utility:installation", args=[installation.pk]),
+    describe=lambda installation: installation.number,
+    # the applicant's installation: its documents are in the access export (UU PDP)
+    of_customer=lambda customer: Installation.objects.filter(connection__customer=customer),
+)
+# The approved RAB is issued as a signed PDF in the approval's transaction.
+events.on(
+    installations.RAB_APPROVED, rab_document.rab_issue_on_approval, key="utility.rab_document"
 )
 
 registry.import_targets.register("utility.meter_readings", reading_imports.TARGET, order=40)

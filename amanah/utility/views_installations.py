@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
+from amanah.documents import contract as documents
 from amanah.iam import authz
 from amanah.utility import installations, selectors, services
 from amanah.utility.forms import (
@@ -24,6 +25,7 @@ from amanah.utility.forms import (
     RevertForm,
     ScheduleForm,
 )
+from amanah.utility.installations import rab_document
 from amanah.utility.models import InstallationStatus
 from amanah.utility.policies import (
     INSTALLATION_APPLY,
@@ -90,6 +92,9 @@ def installation_new(request):
 def installation_detail(request, installation_id):
     actor = request.user
     installation = selectors.installation_get(actor, installation_id)
+    # The installation's documents (None hides the section: no document.view); the newest
+    # issued RAB (its signed PDF) is offered first. Its download is documents' (audited).
+    owned = documents.owner_documents(actor, rab_document.OWNER_KIND, installation)
     moves = [
         (move, STEP_FIELDS.get(move.to_status, ()))
         for move in available_transitions(actor, installation, guarded=True)
@@ -106,6 +111,8 @@ def installation_detail(request, installation_id):
         "revert": available_revert(actor, installation),
         "revert_form": RevertForm(),
         "rab": selectors.rab_of(actor, installation),
+        "documents": owned,
+        "rab_pdf": rab_document.latest_issued(owned.documents) if owned else None,
         "schedule": selectors.installments_of(actor, installation),
         "now": timezone.now(),
         "can_rab": authz.has_perm(actor, INSTALLATION_RAB)

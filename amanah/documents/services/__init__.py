@@ -34,6 +34,7 @@ from amanah.documents.services.generated import (
     document_generate,
     generated_content,
     generated_find,
+    generated_issued,
 )
 from amanah.documents.services.holds import document_legal_hold
 from amanah.documents.services.keys import keys_rotate
@@ -69,6 +70,7 @@ __all__ = [
     "document_submit",
     "generated_content",
     "generated_find",
+    "generated_issued",
     "keys_rotate",
     "move_customer_documents",
     "version_add",

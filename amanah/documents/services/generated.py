@@ -1,4 +1,4 @@
-"""Documents the system makes itself (the case receipt; later the PDAM's RAB and the DSAR
+"""Documents the system makes itself (the case receipt, the PDAM's approved RAB, the DSAR
 export): made, signed when a certificate is configured, and kept as a document of their owner —
 once per key.
 
@@ -152,6 +152,15 @@ def generated_find(key: str) -> Generated | None:
     if document is None:
         return None
     return Generated(document, document.versions.get(number=1), created=False)
+
+
+def generated_issued(keys) -> set[str]:
+    """Which of ``keys`` were issued already (a purged one's tombstone counts): one query for
+    a batch, so a back-fill asks for the rest only."""
+    keys = [_clean_key(key) for key in keys]
+    return set(
+        Document.objects.filter(generated_key__in=keys).values_list("generated_key", flat=True)
+    )
 
 
 def generated_content(generated: Generated) -> bytes:

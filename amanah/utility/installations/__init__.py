@@ -24,11 +24,16 @@ first, its denda before its principal, what is left over kept as the connection'
 ``utility.rab_payment``). ``late_fees_assess`` (a daily job) charges the denda of overdue
 installments by the rule in settings (journal ``utility.late_fee``: D piutang denda /
 K pendapatan denda), once per installment and month late.
+
+An approved RAB is also a document: ``installation_move`` emits ``utility.rab_approved`` in the
+approval's transaction and its handler issues the RAB's signed PDF as a RAB document of the
+installation (``rab_document.py``, through ``documents.contract.document_generate``).
 """
 
 from amanah.utility.installations.common import (
     INSTALLATION_PAYABLE,
     LATE_FEE_RULE,
+    RAB_APPROVED,
     RAB_BILL_RULE,
     RAB_PAYMENT_RULE,
     WORKFLOW_KEY,
@@ -65,6 +70,7 @@ __all__ = [
     "INSTALLATION_PAYABLE",
     "LATE_FEE",
     "LATE_FEE_RULE",
+    "RAB_APPROVED",
     "RAB_BILL",
     "RAB_BILL_RULE",
     "RAB_PAYMENT",

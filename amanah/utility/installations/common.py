@@ -16,6 +16,8 @@ WORKFLOW_KEY = "utility.installation"
 INSTALLATION_CREATED = events.declare("utility.installation_created")
 RAB_SAVED = events.declare("utility.rab_saved")
 RAB_BILLED = events.declare("utility.rab_billed")
+# fn(*, actor, installation): a RAB was approved (emitted in the approval's transaction).
+RAB_APPROVED = events.declare("utility.rab_approved")
 RAB_PAYMENT_APPLIED = events.declare("utility.rab_payment_applied")
 LATE_FEES_ASSESSED = events.declare("utility.late_fees_assessed")
 

@@ -23,6 +23,7 @@ from amanah.utility import services
 from amanah.utility.installations.common import (
     INSTALLATION_CREATED,
     NOTE_MAX,
+    RAB_APPROVED,
     S,
     actor_ref,
     installation_for_update,
@@ -184,11 +185,15 @@ def installation_apply(*, actor, data: services.ConnectionInput) -> Applied:
 
 @transaction.atomic
 def installation_move(*, actor, installation_id, to: str, **data) -> Installation:
-    """Take the step to ``to`` (the engine checks who may, and the guard)."""
+    """Take the step to ``to`` (the engine checks who may, and the guard). An approved RAB is
+    announced (``utility.rab_approved``) in the same transaction: its signed PDF is issued."""
     from amanah.workflow.contract import transition_apply
 
     installation = installation_for_update(actor, installation_id)
-    return transition_apply(actor=actor, obj=installation, to=to, **data)
+    moved = transition_apply(actor=actor, obj=installation, to=to, **data)
+    if moved.status == S.RAB_APPROVED:
+        events.emit(RAB_APPROVED, actor=actor, installation=moved)
+    return moved
 
 
 @transaction.atomic
