@@ -249,3 +249,22 @@ def _customer_models() -> set[str]:
 def test_every_model_about_a_customer_belongs_to_a_registered_section():
     exported = {m for section in registry.subject_sections.values() for m in section.models}
     assert _customer_models() - exported == set()
+
+
+def test_with_a_certificate_the_export_is_signed_and_verified_as_such(
+    system, branch_a, officer, settings, tmp_path
+):
+    from amanah.documents import signing
+    from amanah.documents.democert import make_self_signed
+
+    cert, key = tmp_path / "sign" / "cert.pem", tmp_path / "sign" / "key.pem"
+    make_self_signed(cert, key)
+    settings.DOCUMENTS_SIGNING_CERT, settings.DOCUMENTS_SIGNING_KEY = str(cert), str(key)
+    customer = customer_create(
+        actor=system, data=CustomerInput(full_name="Rina Bertanda", home_branch=branch_a)
+    )
+    request = services.dsar_create(actor=officer, customer=customer, reference=REFERENCE)
+    version = Document.objects.get(pk=request.document_id).versions.get()
+    assert version.signature_status == "VALID", version.signature_detail
+    issued = documents.generated_find(services.export_key(request))
+    assert signing.verify_pdf(documents.generated_content(issued)).status == "VALID"
