@@ -137,3 +137,15 @@ def test_director_widgets_count_active_connections_by_band_and_tariff(world, bra
     assert {"utility.arrears_by_band", "utility.customers_by_tariff"} <= set(
         dict(registry.dashboard_widgets.items())
     )
+
+
+def test_the_segment_builder_offers_the_utility_fields(world):
+    from amanah.marketing.forms import SegmentForm
+
+    form = SegmentForm({"name": "Penunggak", "field_utility__arrears_band": ["D31_60"]})
+    assert "field_utility__tariff" in form.fields
+    assert form.is_valid(), form.errors
+    rule = {"field": "utility.arrears_band", "op": "in", "value": ["D31_60"]}
+    assert form.rules() == {"all": [rule]}
+    refused = SegmentForm({"name": "X", "field_utility__consumption_band": ["M999"]})
+    assert not refused.is_valid()
