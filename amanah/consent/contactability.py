@@ -91,7 +91,7 @@ class Reason(models.TextChoices):
     NO_CONSENT = "NO_CONSENT", _("Persetujuan pemasaran tidak diberikan")
     CHANNEL_WITHDRAWN = "CHANNEL_WITHDRAWN", _("Persetujuan pemasaran ditarik untuk kanal ini")
     DO_NOT_CONTACT = "DO_NOT_CONTACT", _("Masuk daftar jangan-dihubungi")
-    NOT_PREFERRED = "NOT_PREFERRED", _("Bukan kanal pilihan pelanggan untuk tujuan ini")
+    NOT_PREFERRED = "NOT_PREFERRED", _("Bukan kanal pilihan nasabah untuk tujuan ini")
     OUTSIDE_WINDOW = "OUTSIDE_WINDOW", _("Di luar jam kontak; dapat dicoba lagi nanti")
     FREQUENCY_CAP = "FREQUENCY_CAP", _("Batas jumlah pesan tercapai; dapat dicoba lagi nanti")
 
