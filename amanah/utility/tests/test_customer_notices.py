@@ -151,3 +151,17 @@ def test_a_customer_without_any_address_is_recorded_and_not_retried(db, branch_a
     assert CustomerNotice.objects.get().outcome == "NO_ADDRESS"
     assert customer_notices_run(as_of=TODAY)["BILL_ISSUED"] == 0
     assert not Message.objects.filter(source_id__startswith="utility.").exists()
+
+
+def test_the_job_is_registered_hourly_and_runs_the_notices(world):
+    from procrastinate.contrib.django import app
+
+    from amanah.utility.tasks import customer_notices_job
+
+    periodic = {t.task.name: t for t in app.periodic_registry.periodic_tasks.values()}
+    entry = periodic["amanah.utility.tasks.customer_notices_job"]
+    assert entry.cron == "15 * * * *" and entry.task.queue == "utility"
+    assert customer_notices_job.lock == "utility_customer_notices"
+    noon = int(dt.datetime(2026, 11, 25, 5, 0, tzinfo=dt.UTC).timestamp())  # 12.00 WIB
+    assert sum(customer_notices_job(timestamp=noon).values()) == 4
+    assert sum(customer_notices_job(timestamp=noon).values()) == 0
