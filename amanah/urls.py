@@ -43,6 +43,7 @@ urlpatterns = [
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("pembayaran/", include("amanah.payments.urls")),
     path("berhenti/", include("amanah.consent.urls")),
+    path("preferensi-kontak/", include("amanah.consent.urls_preferences")),
     path("survei/", include("amanah.surveys.urls")),
     path("api/v1/", (_api_patterns, _api_app, _api_namespace)),
 ]

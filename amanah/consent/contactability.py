@@ -18,6 +18,9 @@ The checks, in the order a reason is reported (the first one names the verdict):
    STOP reply): an offer on channel C needs MARKETING granted overall *and* not withdrawn
    for C; a later grant for C lifts it again (offers only);
 4. ``DO_NOT_CONTACT`` — the customer is on the do-not-contact list (offers only);
+4a. ``NOT_PREFERRED`` — the customer named another channel for this purpose
+   (:class:`~amanah.consent.models.ContactPreference`; message channels only, every purpose
+   that reaches a customer); no preference means any channel;
 5. blockers other apps register here, e.g. ``SENSITIVE_CASE`` from ``cases`` (an open fraud
    or scam case): consent sits below cases, so cases plugs its rule in instead of consent
    importing cases (:func:`register_contact_blocker`);
@@ -65,6 +68,9 @@ from amanah.consent.models import (
     ConsentStatus,
     ConsentType,
     ContactChannel,
+    ContactPreference,
+    PreferencePurpose,
+    PreferredChannel,
     Suppression,
 )
 from amanah.core import registry
@@ -85,6 +91,7 @@ class Reason(models.TextChoices):
     NO_CONSENT = "NO_CONSENT", _("Persetujuan pemasaran tidak diberikan")
     CHANNEL_WITHDRAWN = "CHANNEL_WITHDRAWN", _("Persetujuan pemasaran ditarik untuk kanal ini")
     DO_NOT_CONTACT = "DO_NOT_CONTACT", _("Masuk daftar jangan-dihubungi")
+    NOT_PREFERRED = "NOT_PREFERRED", _("Bukan kanal pilihan nasabah untuk tujuan ini")
     OUTSIDE_WINDOW = "OUTSIDE_WINDOW", _("Di luar jam kontak; dapat dicoba lagi nanti")
     FREQUENCY_CAP = "FREQUENCY_CAP", _("Batas jumlah pesan tercapai; dapat dicoba lagi nanti")
 
@@ -157,6 +164,8 @@ def reason_codes(purpose: str = Purpose.OFFER) -> list[str]:
             Reason.CHANNEL_WITHDRAWN,
             Reason.DO_NOT_CONTACT,
         ]
+    if purpose in PreferencePurpose.values:
+        codes.append(Reason.NOT_PREFERRED)
     codes += [b.code for b in _blockers_for(purpose)]
     if purpose in _windows():
         codes.append(Reason.OUTSIDE_WINDOW)
@@ -322,6 +331,44 @@ def _cap_reached(purpose: str, channel: str, tz: str, at: datetime) -> Q | None:
     return functools.reduce(lambda left, right: left | right, reached) if reached else None
 
 
+# --------------------------------------------------------------------------- preferences
+
+
+def _preference_applies(purpose: str, channel: str) -> bool:
+    return purpose in PreferencePurpose.values and channel in PreferredChannel.values
+
+
+def _other_channel_preferred(purpose: str, channel: str) -> Exists:
+    """The customer (``OuterRef("pk")``) named a channel other than ``channel`` for
+    ``purpose``: the one condition both forms of ``NOT_PREFERRED`` use."""
+    return Exists(
+        ContactPreference.objects.filter(customer=OuterRef("pk"), purpose=purpose).exclude(
+            channel=channel
+        )
+    )
+
+
+def preferred_channel(customer: Customer, purpose: str) -> str:
+    """The channel ``customer`` named for ``purpose``, or "" (any channel). For a sender
+    choosing where to send; whether it may is still :func:`contactability`'s answer."""
+    return (
+        ContactPreference.objects.filter(customer=customer, purpose=purpose)
+        .values_list("channel", flat=True)
+        .first()
+        or ""
+    )
+
+
+def preferred_channels(customer_ids, purpose: str) -> dict:
+    """``{customer id: channel}`` for the customers of ``customer_ids`` who named one for
+    ``purpose`` (one query, for a batch of notices)."""
+    return dict(
+        ContactPreference.objects.filter(
+            customer_id__in=list(customer_ids), purpose=purpose
+        ).values_list("customer_id", "channel")
+    )
+
+
 # --------------------------------------------------------------------------- one customer
 
 
@@ -422,6 +469,8 @@ def _contactability(
             )
         )
         checks["_suppressed"] = Exists(Suppression.objects.filter(customer=OuterRef("pk")))
+    if _preference_applies(purpose, channel):
+        checks["_not_preferred"] = _other_channel_preferred(purpose, channel)
     row = (
         Customer.objects.filter(pk=customer.pk)
         .annotate(**checks)
@@ -437,6 +486,8 @@ def _contactability(
             reasons.append(Reason.CHANNEL_WITHDRAWN)
         if row["_suppressed"]:
             reasons.append(Reason.DO_NOT_CONTACT)
+    if row.get("_not_preferred"):
+        reasons.append(Reason.NOT_PREFERRED)
     reasons += [b.code for n, b in enumerate(blockers) if row[f"_blocked_by_{n}"]]
     next_window_at = None
     if at is not None:
@@ -544,6 +595,8 @@ def with_contact_checks(
                 Q(Exists(Suppression.objects.filter(customer=OuterRef("pk")))),
             ),
         ]
+    if _preference_applies(purpose, channel):
+        checks.append((Reason.NOT_PREFERRED, Q(_other_channel_preferred(purpose, channel))))
     checks += [(b.code, Q(b.condition())) for b in _blockers_for(purpose)]
     if at is not None:
         if purpose in _windows() and (window := _window_check(purpose, at)) is not None:

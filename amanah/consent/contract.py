@@ -17,6 +17,12 @@
   sender put into ``unsubscribe_url``, "" for a reply);
 * event ``consent.suppression_added`` (``customer``, ``suppression``) when a customer is put on
   the do-not-contact list (``suppression_add``, once: adding it again emits nothing);
+* communication preferences (issue 17): ``contact_preference_set(actor=…, customer=…,
+  purpose=…, channel=…)`` (one channel per purpose, "" = any; event
+  ``consent.contact_preference_changed``), ``preferred_channel(customer, purpose)`` and
+  ``preferred_channels(customer_ids, purpose)`` for a sender choosing where to send; the
+  rule's ``NOT_PREFERRED`` refuses any other message channel for that purpose; the 360 tab
+  ``consent.preferences``;
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
@@ -31,6 +37,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from amanah.consent import subject as _subject_section
 from amanah.consent.contactability import (
     Contactability,
@@ -41,11 +49,18 @@ from amanah.consent.contactability import (
     blocked_flag,
     contactability,
     contactable,
+    preferred_channel,
+    preferred_channels,
     reason_codes,
     reason_label,
     register_contact_blocker,
     register_contact_counter,
     with_contact_checks,
+)
+from amanah.consent.preferences import (
+    PREFERENCE_CHANGED,
+    contact_preference_set,
+    preferences_move_to_survivor,
 )
 from amanah.consent.services import (
     CHANNEL_OPTED_OUT,
@@ -60,7 +75,10 @@ from amanah.consent.services import (
     suppression_move_to_survivor,
 )
 from amanah.consent.unsubscribe import is_stop_reply, unsubscribe_headers, unsubscribe_url
+from amanah.consent.views_preferences import preferences_tab_context
 from amanah.core import events, registry
+from amanah.core.contributions import Tab
+from amanah.customers.policies import CUSTOMER_VIEW
 
 __all__ = [
     "CHANNEL_OPTED_OUT",
@@ -68,10 +86,12 @@ __all__ = [
     "Contactability",
     "Purpose",
     "Reason",
+    "PREFERENCE_CHANGED",
     "SUPPRESSION_ADDED",
     "answered_once",
     "blocked_flag",
     "consent_states",
+    "contact_preference_set",
     "consent_withdraw_by_reply",
     "consent_withdraw_channel",
     "is_stop_reply",
@@ -79,6 +99,8 @@ __all__ = [
     "contactable",
     "lock_customer_for_consent",
     "may_change_consent",
+    "preferred_channel",
+    "preferred_channels",
     "reason_codes",
     "reason_label",
     "register_contact_blocker",
@@ -91,8 +113,23 @@ __all__ = [
 events.declare(CONSENT_CHANGED)
 events.declare(CHANNEL_OPTED_OUT)
 events.declare(SUPPRESSION_ADDED)
+events.declare(PREFERENCE_CHANGED)
+registry.merge_movers.register("consent.preferences", preferences_move_to_survivor)
 registry.merge_movers.register("consent.records", consent_move_to_survivor)
 registry.merge_movers.register("consent.suppression", suppression_move_to_survivor)
 
 # Its part of a data subject's access export (UU PDP; the privacy app reads the store).
 registry.subject_sections.register("consent", _subject_section.SECTION)
+
+# The customer's channel per purpose on the 360 (issue 17): shown to whoever may open the
+# customer; the form only to whoever may change consent.
+registry.workspace_tabs.register(
+    "consent.preferences",
+    Tab(
+        gettext_lazy("Preferensi kontak"),
+        "consent/_preferences_tab.html",
+        CUSTOMER_VIEW,
+        preferences_tab_context,
+    ),
+    order=15,
+)

@@ -187,8 +187,64 @@ class Suppression(models.Model):
         return f"{self.customer_id}: {self.reason}"
 
 
+class PreferencePurpose(models.TextChoices):
+    """The purposes a customer may name a channel for: the contact purposes of
+    ``consent.contactability`` that reach a customer (the same values), labelled by what the
+    customer receives under each. A water bill issued is SERVICE (a notice like a receipt);
+    an installment reminder, a late fee and an arrears notice are COLLECTION."""
+
+    SERVICE = "SERVICE", _("Layanan: tagihan terbit, gangguan air, kabar permohonan")
+    COLLECTION = "COLLECTION", _("Penagihan: pengingat angsuran, denda, tunggakan")
+    OFFER = "OFFER", _("Penawaran dan pemasaran")
+
+
+class PreferredChannel(models.TextChoices):
+    """The message channels a preference may name. Calls and field visits are not messages:
+    they follow the contact windows, not a messaging preference."""
+
+    WHATSAPP = "WHATSAPP", _("WhatsApp")
+    SMS = "SMS", _("SMS")
+    EMAIL = "EMAIL", _("Email")
+    PUSH = "PUSH", _("Notifikasi aplikasi")
+
+
+class ContactPreference(models.Model):
+    """The one channel a customer wants for one purpose (issue 17, "channel per purpose").
+
+    No row: any channel (consent and the other checks still apply). A row: a message for
+    that purpose on another message channel is refused with ``NOT_PREFERRED`` by
+    ``consent.contactability`` (both forms). Written only by ``contact_preference_set``.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="contact_preferences"
+    )
+    purpose = models.CharField(max_length=12, choices=PreferencePurpose.choices)
+    channel = models.CharField(max_length=12, choices=PreferredChannel.choices)
+    updated_by = models.ForeignKey(
+        "iam.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "purpose"], name="contact_preference_once"),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=PreferencePurpose.values)
+                & models.Q(channel__in=PreferredChannel.values),
+                name="contact_preference_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose}→{self.channel}"
+
+
 # A customer's consent history is as visible as the customer.
 scopes.register(ConsentRecord, via="customer")
 scopes.register(ConsentState, via="customer")
 scopes.register(ChannelConsentState, via="customer")
 scopes.register(Suppression, via="customer")
+scopes.register(ContactPreference, via="customer")

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from amanah.consent.models import ChannelConsentState, ConsentRecord, ConsentState, Suppression
+from amanah.consent.models import (
+    ChannelConsentState,
+    ConsentRecord,
+    ConsentState,
+    ContactPreference,
+    Suppression,
+)
 from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
 
@@ -19,6 +25,9 @@ def rows(customer) -> dict:
             ChannelConsentState.objects.filter(customer=customer)
         ),
         "consent.Suppression": stored_rows(Suppression.objects.filter(customer=customer)),
+        "consent.ContactPreference": stored_rows(
+            ContactPreference.objects.filter(customer=customer)
+        ),
     }
 
 
@@ -29,6 +38,7 @@ SECTION = SubjectSection(
         "consent.ConsentState",
         "consent.ChannelConsentState",
         "consent.Suppression",
+        "consent.ContactPreference",
     ),
     rows=rows,
 )

@@ -361,3 +361,16 @@ class RowsRefused(Exception):
     def __init__(self, rows: list[tuple[int, str, str]]):
         super().__init__(f"{len(rows)} row(s) refused")
         self.rows = rows
+
+
+@dataclass(frozen=True)
+class SegmentField:
+    """A segment rule field another app offers the segment builder (``registry.segment_fields``,
+    key = the rule's ``field``, e.g. ``"utility.tariff"``): ``{"field": key, "op": "in" |
+    "not_in", "value": [codes]}``. ``choices()`` lists the allowed ``(code, label)`` pairs;
+    ``condition(codes)`` is the SQL condition over Customer (an ``Exists`` on the app's own
+    tables), so the segment stays one query."""
+
+    label: str | Promise
+    choices: Callable[[], list]
+    condition: Callable[[list], object]

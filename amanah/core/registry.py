@@ -157,6 +157,9 @@ template_variables = Registry("template variables")
 # Widget — a dashboard widget ("cases.sla_compliance" -> widget): its permission, whether it
 # shows personal data, how its figures are computed (by the dashboards' refresh job) and shown.
 dashboard_widgets = Registry("dashboard widgets", per_profile=True)
+# SegmentField — a field of marketing's segment rules offered by another app (utility: tariff
+# group, arrears band, consumption band); marketing compiles it without knowing the app.
+segment_fields = Registry("segment rule fields", per_profile=True)
 # HomePage — a role's home page instead of the link tiles (the first one the role holds).
 home_pages = Registry("home pages", per_profile=True)
 # Import targets (for the contexts that will offer them).

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core import registry
 from amanah.customers.models import CustomerSegment, CustomerStatus
 from amanah.marketing.ab_services import VARIANT_KEYS
 from amanah.marketing.models import (
@@ -21,6 +22,10 @@ PRODUCTS = [
     ("has_loan", _("Punya pinjaman")),
     ("has_credit_card", _("Punya kartu kredit")),
 ]
+
+
+def _registered_name(key: str) -> str:
+    return "field_" + key.replace(".", "__")
 
 
 class SegmentForm(forms.Form):
@@ -59,9 +64,24 @@ class SegmentForm(forms.Form):
     has_loan = forms.ChoiceField(label=PRODUCTS[2][1], choices=TRISTATE, required=False)
     has_credit_card = forms.ChoiceField(label=PRODUCTS[3][1], choices=TRISTATE, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The fields other apps offer (``registry.segment_fields``, e.g. utility's tariff
+        # group and arrears band): any of the ticked codes.
+        for key, offered in registry.segment_fields.items():
+            self.fields[_registered_name(key)] = forms.MultipleChoiceField(
+                label=offered.label,
+                required=False,
+                choices=offered.choices(),
+                widget=forms.CheckboxSelectMultiple,
+            )
+
     def rules(self) -> dict:
         d = self.cleaned_data
         rules = []
+        for key, _offered in registry.segment_fields.items():
+            if d.get(_registered_name(key)):
+                rules.append({"field": key, "op": "in", "value": d[_registered_name(key)]})
         if d["segment_codes"]:
             rules.append({"field": "segment_code", "op": "in", "value": d["segment_codes"]})
         branches = [b.strip().upper() for b in d["branches"].split(",") if b.strip()]
@@ -97,6 +117,8 @@ class SegmentForm(forms.Form):
                 initial["statuses"] = value
             elif field == "marketing_consent":
                 initial["marketing_consent"] = value
+            elif field in registry.segment_fields:
+                initial[_registered_name(field)] = value
             else:
                 initial["vip" if field == "is_vip" else field] = YES if value else NO
         return initial

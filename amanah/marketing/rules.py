@@ -8,6 +8,9 @@
              {"field": "has_savings", "op": "eq", "value": true},
              {"field": "status", "op": "in", "value": ["ACTIVE"]}]}
 
+Other apps add fields through ``registry.segment_fields`` (a ``SegmentField``: its allowed
+codes and its SQL condition), used as ``{"field": key, "op": "in" | "not_in", "value": [...]}``.
+
 Unknown fields, operators or values are refused with a clear message (never a 500).
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from amanah.core import registry
 from amanah.core.errors import ServiceError
 
 BOOLEAN_FIELDS = {"is_vip", "has_savings", "has_mobile_banking", "has_loan", "has_credit_card"}
@@ -50,6 +54,17 @@ def _consent(value: str) -> Q:
     )
 
 
+def _registered(field: str, offered, op, value) -> Q:
+    """A field another app registered: codes from its list only."""
+    if op not in ("in", "not_in") or not isinstance(value, list) or not value:
+        _refuse(_("Aturan %s membutuhkan op 'in'/'not_in' dan daftar nilai.") % field)
+    allowed = {str(code) for code, _label in offered.choices()}
+    if not all(isinstance(v, str) and v in allowed for v in value):
+        _refuse(_("Nilai aturan %s tidak dikenal.") % field)
+    condition = Q(offered.condition(value))
+    return condition if op == "in" else ~condition
+
+
 def _condition(rule) -> Q:
     if not isinstance(rule, dict):
         _refuse(_("Setiap aturan harus berupa objek."))
@@ -67,6 +82,9 @@ def _condition(rule) -> Q:
             _refuse(_("Nilai aturan %s harus teks pendek.") % field)
         condition = Q(**{f"{LIST_FIELDS[field]}__in": value})
         return condition if op == "in" else ~condition
+    offered = dict(registry.segment_fields.items())  # the deployment profile's own
+    if isinstance(field, str) and field in offered:
+        return _registered(field, offered[field], op, value)
     if field == "marketing_consent":
         if op != "eq" or value not in CONSENT_VALUES:
             _refuse(_("Aturan persetujuan: GRANTED, WITHDRAWN atau NONE."))

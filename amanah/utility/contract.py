@@ -20,7 +20,10 @@ bill's id; ``utility.connection`` — key: the no. sambungan; either applies old
 and reacts to ``payments.payment_settled``; the owner kind ``utility.Installation`` of documents
 (the approved RAB's signed PDF, ``installations/rab_document.py``); a 360 card with the
 customer's connection and arrears; the menu entries; its service areas' outlines on the field map
-(``fieldops.map_areas``: ``selectors.area_outlines``).
+(``fieldops.map_areas``: ``selectors.area_outlines``); segment rule fields
+``utility.tariff``, ``utility.arrears_band``, ``utility.consumption_band`` and the dashboard
+widgets ``utility.arrears_by_band``, ``utility.customers_by_tariff`` (``segments.py``); the
+hourly customer notices (``notices.py``: bill issued, installment due, late fee, arrears).
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
-from amanah.core.contributions import Card, NavItem
+from amanah.core.contributions import Card, NavItem, SegmentField, Widget
 from amanah.documents.contract import register_owner
 from amanah.fieldops.contract import MapAreas, map_areas
 from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, register_payable
-from amanah.utility import accounts, billing, installations, selectors
+from amanah.utility import accounts, billing, installations, segments, selectors
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
@@ -245,4 +248,52 @@ registry.subject_sections.register("utility", _subject_section.SECTION)
 # The service areas drawn on the field map (fieldops, issue 19).
 map_areas.register(
     "utility.service_areas", MapAreas(gettext_lazy("Wilayah pelayanan"), selectors.area_outlines)
+)
+
+# Segmentation (issue 17): fields of marketing's segment rules, and the director's widgets.
+registry.segment_fields.register(
+    "utility.tariff",
+    SegmentField(
+        gettext_lazy("Golongan tarif air"), segments.tariff_choices, segments.tariff_condition
+    ),
+)
+registry.segment_fields.register(
+    "utility.arrears_band",
+    SegmentField(
+        gettext_lazy("Umur tunggakan air"), segments.arrears_choices, segments.arrears_condition
+    ),
+)
+registry.segment_fields.register(
+    "utility.consumption_band",
+    SegmentField(
+        gettext_lazy("Pemakaian air (tagihan terakhir)"),
+        segments.consumption_choices,
+        segments.consumption_condition,
+    ),
+)
+registry.dashboard_widgets.register(
+    "utility.arrears_by_band",
+    Widget(
+        gettext_lazy("Pelanggan menurut umur tunggakan"),
+        CONNECTION_VIEW,
+        personal_data=False,
+        compute=segments.arrears_compute,
+        present=segments.arrears_present,
+        note=gettext_lazy(
+            "Sambungan aktif; hari lewat jatuh tempo rekening tertua yang belum lunas."
+        ),
+    ),
+    order=60,
+)
+registry.dashboard_widgets.register(
+    "utility.customers_by_tariff",
+    Widget(
+        gettext_lazy("Pelanggan menurut golongan tarif"),
+        CONNECTION_VIEW,
+        personal_data=False,
+        compute=segments.tariff_compute,
+        present=segments.tariff_present,
+        note=gettext_lazy("Sambungan aktif per golongan tarif."),
+    ),
+    order=61,
 )

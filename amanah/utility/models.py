@@ -592,6 +592,39 @@ class InstallmentAllocation(models.Model):
         return f"{self.installment_id}: {self.principal}+{self.late_fee}"
 
 
+class NoticeKind(models.TextChoices):
+    BILL_ISSUED = "BILL_ISSUED", _("Tagihan terbit")
+    INSTALLMENT_DUE = "INSTALLMENT_DUE", _("Pengingat angsuran jatuh tempo")
+    LATE_FEE = "LATE_FEE", _("Denda dikenakan")
+    ARREARS = "ARREARS", _("Pemberitahuan tunggakan")
+
+
+class CustomerNotice(models.Model):
+    """A notice the customer was sent (or refused by contactability) about one bill,
+    installment, late fee or arrears period: at most one per ``(kind, ref)`` whatever the
+    channel (a unique key; a preference changed between two runs cannot send it twice).
+    ``message_id`` is the outbox row it queued (its status and reason live there)."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
+    ref = models.CharField(max_length=40)  # bill id, installment id, late fee id, conn:YYYY-MM
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="notices")
+    channel = models.CharField(max_length=12, blank=True)
+    outcome = models.CharField(max_length=40)  # QUEUED, CANCELLED:<reason>, NO_ADDRESS
+    message_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "ref"], name="utility_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+
 # The network and the tariffs are the utility's: whoever may read them reads all of them.
 scopes.register(Spam, view=NETWORK_VIEW)
 scopes.register(ServiceArea, view=NETWORK_VIEW)
@@ -610,3 +643,4 @@ scopes.register(RabLine, via="installation")
 scopes.register(Installment, via="installation")
 scopes.register(LateFee, via="installment")
 scopes.register(InstallmentAllocation, via="receipt")
+scopes.register(CustomerNotice, via="connection")

@@ -1,6 +1,6 @@
 """What the water utility keeps about a data subject (UU PDP access export): the customer's
 connection, its meter readings, bills and payment receipts, and its new-connection application
-(survey, RAB lines, installments and late fees)."""
+(survey, RAB lines, installments and late fees), and the notices sent about them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from amanah.core.exports import stored_rows
 from amanah.utility.models import (
     Bill,
     Connection,
+    CustomerNotice,
     Installation,
     Installment,
     LateFee,
@@ -41,6 +42,9 @@ def rows(customer) -> dict:
         "utility.LateFee": stored_rows(
             LateFee.objects.filter(installment__installation__connection__in=connections)
         ),
+        "utility.CustomerNotice": stored_rows(
+            CustomerNotice.objects.filter(connection__in=connections)
+        ),
     }
 
 
@@ -60,6 +64,7 @@ SECTION = SubjectSection(
         "utility.RabLine",
         "utility.Installment",
         "utility.LateFee",
+        "utility.CustomerNotice",
     ),
     rows=rows,
     trail=trail,

@@ -42,3 +42,19 @@ def installation_reminders_job(timestamp: int) -> dict:
     from amanah.utility.installations.reminders import installation_reminders
 
     return installation_reminders().__dict__
+
+
+@app.periodic(cron="15 * * * *", periodic_id="utility_customer_notices")
+@app.task(
+    queue="utility", queueing_lock="utility_customer_notices", lock="utility_customer_notices"
+)
+def customer_notices_job(timestamp: int) -> dict:
+    """Every hour: the customer notices due (bill issued, installment due soon, late fee,
+    arrears), batch by batch; each notice at most once (``utility.notices``)."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from amanah.utility.notices import customer_notices_run
+
+    return customer_notices_run(as_of=timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC)))

@@ -232,6 +232,15 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase(
+        "consent_preferences:set",
+        "consent.change",
+        method="post",
+        kwargs=lambda w: {"customer_id": w["customer_a"].pk},
+        out_of_scope=lambda w: {"customer_id": w["customer_b"].pk},
+        data=lambda w: {"purpose": "COLLECTION", "channel": "WHATSAPP"},
+        ok_status=(303,),
+    ),
+    ViewCase(
         "customer360:reveal",
         "pii.reveal",
         method="post",

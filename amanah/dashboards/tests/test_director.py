@@ -47,6 +47,7 @@ from amanah.insight.merchants.models import MerchantRecommendation
 from amanah.insight.recovery.services import recovery_scan
 from amanah.insight.testing import merchant_make
 from amanah.privacy.services import breach_record
+from amanah.utility import testing as utility_testing
 
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=WIB)
 FINAL = "Dana Rp 2.500.000 sudah dikembalikan ke rekening nasabah."
@@ -138,6 +139,8 @@ def world(db, system, branch_a, branch_b, make_user):
         created_at=NOW - dt.timedelta(days=3),
         sent_at=NOW - dt.timedelta(days=3),
     )
+    # Budi is also a water customer (the utility widgets: customers by tariff and arrears)
+    utility_testing.connection(branch_a, customer=budi)
     dashboards_refresh(now=NOW)
     return {"a": branch_a, "b": branch_b, "cases": made}
 

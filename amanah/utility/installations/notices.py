@@ -8,9 +8,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from amanah.consent.contract import preferred_channel
 from amanah.messaging.contract import (
-    CUSTOMER_ADDRESS,
-    Channel,
     MessageSource,
     Purpose,
     Rendered,
@@ -20,6 +19,7 @@ from amanah.utility.installations.common import (
     WORKFLOW_KEY,
     S,
 )
+from amanah.utility.notices import notice_channel
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +40,20 @@ NOTICES = {
 REVERT_NOTICE = gettext_noop(
     "Tahap permohonan sambungan baru %(number)s dikoreksi oleh petugas: %(stage)s."
 )
-NOTICE_CHANNELS = (Channel.SMS, Channel.EMAIL)
 
 
 def installation_notify(*, actor, obj, to_status, revert, **_ignored) -> None:
     """Tell the customer of a step (handler of ``utility.installation.transitioned``): one
-    message per move (its ordinal keeps it idempotent), on the first channel the customer has
-    an address for; the outbox checks contactability (a refused one is kept, cancelled, with
+    message per move (its ordinal keeps it idempotent), on the customer's preferred channel for
+    SERVICE messages, else the first one the customer has an address for
+    (``utility.notices.notice_channel``, shared with the bill and arrears notices); the
+    outbox checks contactability (a refused one is kept, cancelled, with
     its reason). A customer without any address is skipped."""
     from amanah.workflow.contract import times_moved_to
 
     installation = obj
     customer = installation.connection.customer
-    channel = next((c for c in NOTICE_CHANNELS if getattr(customer, CUSTOMER_ADDRESS[c], "")), None)
+    channel = notice_channel(customer, preferred_channel(customer, Purpose.SERVICE))
     if channel is None:
         logger.info("utility: installation notice skipped (no address)")
         return
