@@ -242,8 +242,10 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     )
     # Before any audit row of this transaction (the document's, the creation's): a handler
     # may lock rows of its own, and the audit chain lock is always taken last.
-    if plan is not None and plan.status != SuggestionStatus.PENDING:
-        events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=plan.status)
+    # Without the classifier the agent chose the category (it is required then).
+    if plan is None or plan.status != SuggestionStatus.PENDING:
+        source = plan.status if plan is not None else SuggestionStatus.MANUAL
+        events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=source)
     if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
         documents.document_create(
             actor=actor,
