@@ -233,9 +233,10 @@ events.declare(services.CASE_CREATED)
 events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)
 # Emitted inside the transaction that gives a complaint its category from a decision — the
 # classifier's automatic setting or an agent's choice at intake (with or without the
-# classifier), an agent accepting or correcting a suggestion: fn(*, actor, case, source) with ``source`` AUTO / MANUAL /
-# ACCEPTED / CORRECTED (``cases.models.SuggestionStatus``). Not for a suggestion still pending
-# (the fallback category is no decision). The utility's area incidents group on it.
+# classifier), an agent accepting or correcting a suggestion: fn(*, actor, case, source),
+# ``source`` AUTO / MANUAL / ACCEPTED / CORRECTED (``cases.models.SuggestionStatus``). Not
+# for a suggestion still pending (the fallback category is no decision). The utility's area
+# incidents group on it.
 events.declare(services.CASE_CLASSIFIED)
 # A sweep run's digest of one step, emitted in the transaction that set the run's last marks:
 # fn(*, actor, kind, title, at, url, counts) — ``kind`` warning/breach/regulatory, ``title``

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.utility.incidents.models import AreaIncident, IncidentStatus
 from amanah.utility.policies import INCIDENT_VIEW
+
+
+def _named(rows):
+    """With ``category_name``: the complaint category's label (a code is never shown)."""
+    from amanah.cases.models import CaseCategory
+
+    names = CaseCategory.objects.filter(code=OuterRef("category")).values("name")[:1]
+    return rows.annotate(category_name=Subquery(names))
 
 
 def incident_list(actor, *, status: str = "", limit: int = 200):
@@ -17,7 +25,7 @@ def incident_list(actor, *, status: str = "", limit: int = 200):
     counts = dict(rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     if status in IncidentStatus.values:
         rows = rows.filter(status=status)
-    rows = rows.select_related("area", "branch").order_by("status", "-opened_at", "-id")
+    rows = _named(rows.select_related("area", "branch")).order_by("status", "-opened_at", "-id")
     return list(rows[:limit]), counts
 
 
@@ -25,7 +33,7 @@ def incident_get(actor, incident_id) -> AreaIncident:
     authz.require(actor, INCIDENT_VIEW)
     try:
         row = (
-            AreaIncident.objects.visible_to(actor)
+            _named(AreaIncident.objects.visible_to(actor))
             .select_related("area", "branch")
             .filter(pk=int(incident_id))
             .first()
