@@ -249,3 +249,18 @@ def test_pages_list_show_and_resolve_in_scope(open_incident, make_user, branch_a
     assert done.status_code == 303
     incident.refresh_from_db()
     assert incident.status == "RESOLVED"
+
+
+def test_the_notice_job_runs_a_batch_and_defers_the_next(open_incident, settings):
+    from amanah.utility.tasks import incident_notice_job
+
+    settings.UTILITY_INCIDENT_NOTICE_BATCH = 2
+    incident, _complaints = open_incident  # three pelanggan with a phone
+    with mock.patch.object(incident_notice_job, "defer") as defer:
+        done = incident_notice_job(incident_id=incident.pk, kind="OPENED", after="")
+    assert done["told"] == 2
+    cursor = defer.call_args.kwargs["after"]
+    assert defer.call_args.kwargs["kind"] == "OPENED" and cursor
+    with mock.patch.object(incident_notice_job, "defer") as defer:
+        last = incident_notice_job(incident_id=incident.pk, kind="OPENED", after=cursor)
+    assert last["told"] == 1 and not defer.called  # the area is done
