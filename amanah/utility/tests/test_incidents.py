@@ -264,3 +264,32 @@ def test_the_notice_job_runs_a_batch_and_defers_the_next(open_incident, settings
     with mock.patch.object(incident_notice_job, "defer") as defer:
         last = incident_notice_job(incident_id=incident.pk, kind="OPENED", after=cursor)
     assert last["told"] == 1 and not defer.called  # the area is done
+
+
+def test_opening_by_hand_refuses_bad_input_and_a_second_open_incident(
+    pdam, make_user, branch_a, branch_b
+):
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    testing.network()
+
+    def open_(**changes):
+        data = {"area_code": "W1", "category": MATI, "branch": branch_a, **changes}
+        return incidents.incident_open(actor=supervisor, **data)
+
+    for changes, code in [
+        ({"category": "PDAM_TAGIHAN"}, "incident_category"),
+        ({"area_code": "W\x009"}, "unknown_area"),
+        ({"area_code": "NOPE"}, "unknown_area"),
+    ]:
+        with pytest.raises(ServiceError) as refused:
+            open_(**changes)
+        assert refused.value.code == code
+    with pytest.raises(NotFound):
+        open_(branch=branch_b)  # not the supervisor's branch
+    assert not AreaIncident.objects.exists()
+    first = open_()
+    assert first.opened_by == supervisor.username and first.complaint_count == 0
+    with pytest.raises(ServiceError) as twice:
+        open_()
+    assert twice.value.code == "incident_already_open"
+    assert AreaIncident.objects.count() == 1
