@@ -445,6 +445,18 @@ UTILITY_INSTALLATION_SLA_HOURS = {
 }
 # The DUE_SOON reminder of a step: this share (%) of its working hours used.
 UTILITY_INSTALLATION_WARN_PERCENT = env_int("UTILITY_INSTALLATION_WARN_PERCENT", 80)
+# Area incidents: UTILITY_INCIDENT_THRESHOLD complaints of one outage-like category, not yet
+# grouped, from pelanggan of one service area within UTILITY_INCIDENT_WINDOW_MINUTES open an
+# incident (0 turns the automatic grouping off); its pelanggan are told in batches.
+UTILITY_INCIDENT_THRESHOLD = env_int("UTILITY_INCIDENT_THRESHOLD", 5)
+UTILITY_INCIDENT_WINDOW_MINUTES = env_int("UTILITY_INCIDENT_WINDOW_MINUTES", 120)
+UTILITY_INCIDENT_CATEGORIES = (
+    "PDAM_AIR_MATI",
+    "PDAM_AIR_KERUH",
+    "PDAM_TEKANAN_LEMAH",
+    "PDAM_PIPA_BOCOR",
+)
+UTILITY_INCIDENT_NOTICE_BATCH = env_int("UTILITY_INCIDENT_NOTICE_BATCH", 1_000)
 UTILITY_LATE_FEE = {
     "percent": os.environ.get("UTILITY_LATE_FEE_PERCENT", "2"),
     "flat": env_int("UTILITY_LATE_FEE_FLAT", 0),

@@ -199,6 +199,8 @@ class AuditAction(models.TextChoices):
     VISIT_CONFLICT = "VISIT_CONFLICT", _("Simpan hasil kunjungan sebagai konflik")
     SETTLE_VISIT_CONFLICT = "SETTLE_VISIT_CONFLICT", _("Selesaikan konflik hasil kunjungan")
     RETRAIN_CLASSIFIER = "RETRAIN_CLASSIFIER", _("Latih ulang pengklasifikasi keluhan")
+    OPEN_AREA_INCIDENT = "OPEN_AREA_INCIDENT", _("Buka gangguan wilayah (insiden)")
+    MOVE_AREA_INCIDENT = "MOVE_AREA_INCIDENT", _("Ubah status gangguan wilayah (insiden)")
     ACCEPT_COORDINATE_CORRECTION = (
         "ACCEPT_COORDINATE_CORRECTION",
         _("Terima koreksi koordinat pelanggan"),

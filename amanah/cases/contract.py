@@ -231,6 +231,13 @@ events.declare(services.CASE_CREATED)
 # The receipt is issued (made, signed, kept as the case's RECEIPT document) right after the
 # case commits; idempotent, so a retried job adds nothing (cases.receipts).
 events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)
+# Emitted inside the transaction that gives a complaint its category from a decision — the
+# classifier's automatic setting or an agent's choice at intake (with or without the
+# classifier), an agent accepting or correcting a suggestion: fn(*, actor, case, source),
+# ``source`` AUTO / MANUAL / ACCEPTED / CORRECTED (``cases.models.SuggestionStatus``). Not
+# for a suggestion still pending (the fallback category is no decision). The utility's area
+# incidents group on it.
+events.declare(services.CASE_CLASSIFIED)
 # A sweep run's digest of one step, emitted in the transaction that set the run's last marks:
 # fn(*, actor, kind, title, at, url, counts) — ``kind`` warning/breach/regulatory, ``title``
 # the digest's words after the count, ``at`` the run's clock (ISO), ``counts`` [[user id,

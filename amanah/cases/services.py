@@ -32,6 +32,7 @@ from amanah.cases.models import (
     ResolutionCode,
     RootCause,
     SlaPolicy,
+    SuggestionStatus,
 )
 from amanah.cases.policies import (
     CASE_ASSIGN,
@@ -57,6 +58,9 @@ MIN_CHRONOLOGY = 10
 
 # Emitted by case_create inside its transaction: fn(*, actor, case) (declared in the contract).
 CASE_CREATED = "cases.case_created"
+# Emitted when a complaint's category is decided (classifier or agent): fn(*, actor, case,
+# source) — see the contract; by case_create and classifier.suggestion_decide.
+CASE_CLASSIFIED = "cases.case_classified"
 
 CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
 EVIDENCE = "EVIDENCE"  # the document type of a file given with a complaint
@@ -236,6 +240,12 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
         if choice
         else None
     )
+    # Before any audit row of this transaction (the document's, the creation's): a handler
+    # may lock rows of its own, and the audit chain lock is always taken last.
+    # Without the classifier the agent chose the category (it is required then).
+    if plan is None or plan.status != SuggestionStatus.PENDING:
+        source = plan.status if plan is not None else SuggestionStatus.MANUAL
+        events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=source)
     if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)
         documents.document_create(
             actor=actor,

@@ -15,12 +15,14 @@ own staff (``_seed_installations``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from datetime import date
 
 from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from amanah.audit import services as audit
@@ -365,6 +367,15 @@ def _seed_complaints(actor) -> None:
     )
     if not customers:
         return
+    # The bulk all arrives "now": grouped at the deployment's threshold it would open an
+    # incident per area and category and tell thousands of pelanggan. It is filed with the
+    # grouping off; one realistic outage is seeded after it (``_seed_incident``).
+    with override_settings(UTILITY_INCIDENT_THRESHOLD=0):
+        _file_complaints(actor, cases, profile, rng, phrasings, customers)
+    _seed_incident(actor)
+
+
+def _file_complaints(actor, cases, profile, rng, phrasings, customers) -> None:
     for n, (text, code) in enumerate(phrasings[: settings.DEMO_PDAM_COMPLAINTS]):
         label = profile.label(code)
         case = cases.case_create(
@@ -380,6 +391,52 @@ def _seed_complaints(actor) -> None:
         if n % 3 == 0:
             cases.case_change_status(
                 actor=actor, case=case, to_status="IN_PROGRESS", note="Teknisi dijadwalkan."
+            )
+
+
+DEMO_INCIDENT_AREA = "W-SEL"  # the smallest area: its active pelanggan are told
+DEMO_INCIDENT_THRESHOLD = 5
+DEMO_OUTAGE = [
+    "Air mati sejak subuh di Jl. Karya Wisata, satu gang tidak ada air sama sekali",
+    "air ga ngalir dr pagi pak, kran kering semua di rumah",
+    "Sejak jam 5 pagi air PDAM mati total di Gg. Mawar, mohon info kapan normal",
+    "Tidak ada air sejak pagi, tetangga juga sama. Ada perbaikan pipa?",
+    "Air mati lagi di kompleks kami, anak-anak mau sekolah belum mandi",
+    "Keran tidak keluar air dari subuh di Jl. Eka Rasmi, tolong dicek",
+]
+
+
+def _seed_incident(actor) -> None:
+    """One realistic outage: air mati complaints from pelanggan of Medan Selatan filed one
+    after the other; the fifth reaches the threshold and opens the area incident (the system
+    does it, as in production), the sixth joins it; the area's pelanggan are told through the
+    messaging hub by the notice job."""
+    from amanah.cases import services as cases
+    from amanah.customers.models import Customer
+
+    people = list(
+        Customer.objects.filter(
+            water_connection__area__code=DEMO_INCIDENT_AREA,
+            water_connection__status="ACTIVE",
+            water_connection__number__startswith="DM",
+        ).order_by("pk")[: len(DEMO_OUTAGE)]
+    )
+    if not people:
+        return
+    with override_settings(
+        UTILITY_INCIDENT_THRESHOLD=DEMO_INCIDENT_THRESHOLD, UTILITY_INCIDENT_WINDOW_MINUTES=120
+    ):
+        # A small demo (tests) has few pelanggan there: one may call twice.
+        for customer, text in zip(itertools.cycle(people), DEMO_OUTAGE, strict=False):
+            cases.case_create(
+                actor=actor,
+                data=cases.CaseInput(
+                    customer=customer,
+                    channel="CALL_CENTER",
+                    category_code="PDAM_AIR_MATI",
+                    priority="HIGH",
+                    description=text,
+                ),
             )
 
 

@@ -11,7 +11,13 @@
   ACTIVE at meter activation), ``utility.readings_recorded``, ``utility.bills_issued``
   (period, bill_ids — hook: bill notices through the messaging hub, late fees),
   ``utility.payment_applied`` (receipt), ``utility.rab_approved`` (installation — in the
-  approval's transaction; its handler here issues the RAB's signed PDF).
+  approval's transaction; its handler here issues the RAB's signed PDF),
+  ``utility.incident_opened`` (incident) and the incident workflow's
+  ``utility.incident.transitioned``.
+
+Area incidents (``incidents/``): it listens to ``cases.case_classified`` (outage complaints
+grouped per area and category), declares the workflow ``utility.incident`` (OPEN → RESOLVED)
+and tells the pelanggan of the area through the messaging hub.
 
 It registers: the meter readings import target (``utility.meter_readings``), its posting rules
 (``utility.bill``: D piutang air / K pendapatan air; ``utility.payment``: cash, credit and
@@ -41,12 +47,15 @@ from amanah.utility import accounts, billing, installations, segments, selectors
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
+from amanah.utility.incidents import services as incidents
 from amanah.utility.installations import rab_document
 from amanah.utility.models import Installation
 from amanah.utility.models import InstallationStatus as S
 from amanah.utility.policies import (
     BILLING_RUN,
     CONNECTION_VIEW,
+    INCIDENT_MANAGE,
+    INCIDENT_VIEW,
     INSTALLATION_APPROVE,
     INSTALLATION_FIELD,
     INSTALLATION_RAB,
@@ -296,4 +305,37 @@ registry.dashboard_widgets.register(
         note=gettext_lazy("Sambungan aktif per golongan tarif."),
     ),
     order=61,
+)
+
+# --------------------------------------------------------------------------- area incidents
+events.declare(incidents.INCIDENT_OPENED)
+events.on("cases.case_classified", incidents.complaint_classified, key="utility.incident_group")
+declare_workflow(
+    WorkflowSpec(
+        key=incidents.WORKFLOW_KEY,
+        model="utility.AreaIncident",
+        status_field="status",
+        label=gettext_noop("Gangguan wilayah"),
+        audit_action="MOVE_AREA_INCIDENT",
+        on_apply=incidents.on_apply,
+        transitions=(
+            TransitionSpec(
+                "OPEN",
+                "RESOLVED",
+                INCIDENT_MANAGE,
+                gettext_noop("Selesaikan gangguan"),
+                required=("resolution_note",),
+            ),
+        ),
+    )
+)
+events.on(
+    f"{incidents.WORKFLOW_KEY}.transitioned",
+    incidents.incident_transitioned,
+    key="utility.incident_resolved",
+)
+registry.navigation.register(
+    "utility.incidents",
+    NavItem(gettext_lazy("Gangguan wilayah"), "utility:incidents", INCIDENT_VIEW, "main"),
+    order=77,
 )

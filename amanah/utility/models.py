@@ -644,3 +644,6 @@ scopes.register(Installment, via="installation")
 scopes.register(LateFee, via="installment")
 scopes.register(InstallmentAllocation, via="receipt")
 scopes.register(CustomerNotice, via="connection")
+
+# Area incidents live in their own package; imported here so the app's models are one set.
+from amanah.utility.incidents.models import AreaIncident, IncidentComplaint  # noqa: E402, F401

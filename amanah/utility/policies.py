@@ -90,3 +90,17 @@ INSTALLATION_REVERT = declare(
     _("Batalkan tahap sambungan baru yang keliru (dengan alasan)"),
     default_roles=(R.SUPERVISOR,),
 )
+
+# Area incidents (``incidents/``): complaints about one outage grouped per area and category.
+# A supervisor sees the incidents of their branch and resolves them (the affected pelanggan
+# are told through the messaging hub); the director reads.
+INCIDENT_VIEW = declare(
+    "utility.incident.view",
+    _("Lihat gangguan wilayah (insiden) cabang sendiri beserta pengaduannya"),
+    default_roles=(R.SUPERVISOR, R.DIRECTOR),
+)
+INCIDENT_MANAGE = declare(
+    "utility.incident.manage",
+    _("Buka dan selesaikan gangguan wilayah (insiden); pelanggan wilayah diberi tahu"),
+    default_roles=(R.SUPERVISOR,),
+)

@@ -58,3 +58,14 @@ def customer_notices_job(timestamp: int) -> dict:
     from amanah.utility.notices import customer_notices_run
 
     return customer_notices_run(as_of=timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC)))
+
+@app.task(queue="utility")
+def incident_notice_job(incident_id: int, kind: str, after: str = "") -> dict:
+    """One batch of an incident's notices to the pelanggan of its area, then the next batch as
+    a job of its own (idempotent: a batch run twice queues nothing new)."""
+    from amanah.utility.incidents.notices import incident_notify_batch
+
+    batch = incident_notify_batch(incident_id=incident_id, kind=kind, after=after)
+    if batch.next_after is not None:
+        incident_notice_job.defer(incident_id=incident_id, kind=kind, after=batch.next_after)
+    return {"told": batch.told, "refused": batch.refused, "already": batch.already}

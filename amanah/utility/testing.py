@@ -15,6 +15,7 @@ from amanah.utility.policies import (
     BILLING_RUN,
     CONNECTION_MANAGE,
     CONNECTION_VIEW,
+    INCIDENT_VIEW,
     INSTALLATION_APPLY,
     INSTALLATION_RAB,
     INSTALLATION_REVERT,
@@ -162,6 +163,28 @@ def _inst_kwargs(side):
     return lambda w: {"installation_id": _installations(w)[side]}
 
 
+def incident(branch, category: str = "PDAM_AIR_MATI", *, area_code: str = "W1"):
+    """An open area incident (W1 unless told) of ``branch``, opened by hand through the
+    service (the automatic grouping is tested in test_incidents)."""
+    from amanah.utility.incidents.services import incident_open
+
+    network()
+    return incident_open(actor=SYSTEM, area_code=area_code, category=category, branch=branch)
+
+
+def _incidents(w: dict) -> dict:
+    if "incidents" not in w:
+        w["incidents"] = {
+            "a": incident(w["branch_a"], "PDAM_AIR_MATI").pk,
+            "b": incident(w["branch_b"], "PDAM_AIR_KERUH").pk,
+        }
+    return w["incidents"]
+
+
+def _incident_kwargs(side):
+    return lambda w: {"incident_id": _incidents(w)[side]}
+
+
 VIEW_CASES = [
     ViewCase("utility:connections", CONNECTION_VIEW),
     ViewCase(
@@ -204,6 +227,22 @@ VIEW_CASES = [
     ViewCase("utility:tariff_new", TARIFF_MANAGE),
     ViewCase("utility:tariff_edit", TARIFF_MANAGE, kwargs=lambda w: (network(), {"code": "R1"})[1]),
     ViewCase("utility:billing", BILLING_RUN),
+    ViewCase("utility:incidents", INCIDENT_VIEW),
+    ViewCase(
+        "utility:incident",
+        INCIDENT_VIEW,
+        kwargs=_incident_kwargs("a"),
+        out_of_scope=_incident_kwargs("b"),
+    ),
+    ViewCase(
+        "utility:incident_resolve",
+        INCIDENT_VIEW,
+        method="post",
+        kwargs=_incident_kwargs("a"),
+        out_of_scope=_incident_kwargs("b"),
+        data=lambda w: {"resolution_note": "Pipa distribusi diperbaiki, aliran normal."},
+        ok_status=(303,),
+    ),
     ViewCase("utility:installations", INSTALLATION_VIEW),
     ViewCase("utility:installation_new", INSTALLATION_APPLY),
     ViewCase(

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from amanah.utility import views, views_installations
+from amanah.utility.incidents import views as views_incidents
 
 app_name = "utility"
 urlpatterns = [
@@ -18,6 +19,13 @@ urlpatterns = [
     path("tarif/baru/", views.tariff_new, name="tariff_new"),
     path("tarif/<str:code>/", views.tariff_edit, name="tariff_edit"),
     path("penagihan/", views.billing, name="billing"),
+    path("gangguan/", views_incidents.incidents_page, name="incidents"),
+    path("gangguan/<int:incident_id>/", views_incidents.incident_detail, name="incident"),
+    path(
+        "gangguan/<int:incident_id>/selesai/",
+        views_incidents.incident_resolve,
+        name="incident_resolve",
+    ),
     path("pasang-baru/", views_installations.installations_page, name="installations"),
     path("pasang-baru/baru/", views_installations.installation_new, name="installation_new"),
     path(

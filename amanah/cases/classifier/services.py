@@ -43,6 +43,7 @@ from amanah.cases.models import (
     SuggestionStatus,
 )
 from amanah.cases.policies import CASE_UPDATE
+from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
@@ -301,6 +302,10 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
         case.sla_policy = policy
         case.updated_at = now
         case.save(update_fields=["category", "sla_policy", "updated_at"])
+    from amanah.cases.services import CASE_CLASSIFIED
+
+    # Before the audit row: the chain lock is taken last (handlers may lock rows of their own).
+    events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=suggestion.status)
     _log(
         case,
         actor,

@@ -12,7 +12,14 @@ from django.urls import reverse
 from amanah.audit.chain import verify_chain
 from amanah.conftest import sign_in
 from amanah.core.testing import profile_active
-from amanah.demo.pdam import AREAS, SPAMS, USERS, pdam_demo_seed
+from amanah.demo.pdam import (
+    AREAS,
+    DEMO_INCIDENT_AREA,
+    DEMO_OUTAGE,
+    SPAMS,
+    USERS,
+    pdam_demo_seed,
+)
 from amanah.demo.services import DEMO_PASSWORD
 from amanah.iam import services as iam
 from amanah.iam.models import User
@@ -32,6 +39,7 @@ def test_the_pdam_demo_loads_and_its_users_sign_in_to_the_pdam_pages(db, setting
 def _check_the_data(loaded) -> None:
     from amanah.cases.models import Case
     from amanah.utility.models import (
+        AreaIncident,
         Bill,
         Connection,
         Installation,
@@ -68,7 +76,11 @@ def _check_the_data(loaded) -> None:
     assert bills.count() >= 2 * connections.filter(status="ACTIVE").count()
     assert Receipt.objects.filter(reference__startswith="DEMO-PDAM-").exists()
     assert bills.filter(paid__lt=F("total")).exists()  # arrears remain
-    assert Case.objects.filter(category__code__startswith="PDAM_").count() == 4
+    # The bulk is filed with the grouping off; one realistic outage opened an area incident.
+    assert Case.objects.filter(category__code__startswith="PDAM_").count() == 4 + len(DEMO_OUTAGE)
+    incident = AreaIncident.objects.get()
+    assert (incident.area.code, incident.category) == (DEMO_INCIDENT_AREA, "PDAM_AIR_MATI")
+    assert incident.status == "OPEN" and incident.complaint_count == len(DEMO_OUTAGE)
     # Once: a second start (the demo's command, the profile's seed) loads nothing.
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -86,6 +98,7 @@ def _check_the_sign_ins() -> None:
         ("cs", "utility:connections", {}),
         ("teknisi", "utility:connection", {"connection_id": own.pk}),
         ("supervisor", "utility:network", {}),
+        ("supervisor", "utility:incidents", {}),
         ("kasir", "utility:billing", {}),
         ("direktur", "utility:network", {}),
     ]:

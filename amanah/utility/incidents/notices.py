@@ -1,0 +1,127 @@
+"""The pelanggan of an incident's area told through the messaging hub, in batches.
+
+One batch is the next ``UTILITY_INCIDENT_NOTICE_BATCH`` active connections of the area by
+customer id after a cursor; the job (``utility.tasks.incident_notice_job``) runs a batch and
+re-defers itself with the next cursor. Each pelanggan is told at most once per incident and
+kind (OPENED / RESOLVED): the outbox's idempotency key is (source SYSTEM, ``incident:<id>``,
+the kind, channel, customer) and each pelanggan gets exactly one channel — SMS when they have a
+phone number, e-mail otherwise — so a batch run twice (a retried job, a killed worker) queues
+nothing new. Contactability is the one published rule: ``message_queue_many`` asks it for
+every pelanggan when queuing (a refusal is kept, cancelled, with its reason) and the outbox
+asks again when sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from amanah.core.actors import SystemActor
+from amanah.customers.models import Customer
+from amanah.messaging.contract import Channel, MessageSource, Purpose, Rendered, message_queue_many
+from amanah.utility.incidents.models import AreaIncident
+from amanah.utility.incidents.services import OPENED, RESOLVED, affected_connections
+
+logger = logging.getLogger(__name__)
+NOTIFIER = SystemActor("system:utility.incident_notices")
+
+TEMPLATES = {
+    OPENED: gettext_noop(
+        "PDAM: Pelanggan yth., sedang terjadi gangguan (%(category)s) di wilayah %(area)s "
+        "sejak %(since)s. Petugas kami sedang menanganinya. Mohon maaf atas "
+        "ketidaknyamanannya. Ref %(number)s"
+    ),
+    RESOLVED: gettext_noop(
+        "PDAM: Pelanggan yth., gangguan (%(category)s) di wilayah %(area)s telah ditangani "
+        "pada %(at)s. Terima kasih atas kesabaran Anda. Ref %(number)s"
+    ),
+}
+SUBJECTS = {
+    OPENED: gettext_noop("Gangguan layanan air di wilayah %(area)s"),
+    RESOLVED: gettext_noop("Gangguan layanan air di wilayah %(area)s telah ditangani"),
+}
+
+
+@dataclass(frozen=True)
+class Batch:
+    told: int  # queued or waiting for the contact window
+    refused: int  # cancelled by the contactability rule (kept with the reason)
+    already: int  # told before (a batch run again)
+    next_after: str | None  # the next batch's cursor (a customer id); None: the area is done
+
+
+def _category_name(code: str) -> str:
+    from amanah.cases.models import CaseCategory
+
+    name = CaseCategory.objects.filter(code=code).values_list("name", flat=True).first()
+    return (name or code).lower()
+
+
+def render(incident: AreaIncident, kind: str) -> Rendered:
+    """The notice in Indonesian (the pelanggan's language in this deployment)."""
+    with translation.override("id"):
+        stamp = incident.resolved_at if kind == RESOLVED else incident.opened_at
+        when = timezone.localtime(stamp).strftime("%d-%m-%Y %H:%M") if stamp else ""
+        values = {
+            "category": _category_name(incident.category),
+            "area": incident.area.name,
+            "since": when,
+            "at": when,
+            "number": incident.number,
+        }
+        return Rendered(subject=_(SUBJECTS[kind]) % values, text=_(TEMPLATES[kind]) % values)
+
+
+def _queue(customers, channel: str, incident: AreaIncident, kind: str, rendered) -> dict:
+    return message_queue_many(
+        actor=NOTIFIER,
+        customers=customers,
+        channel=channel,
+        purpose=Purpose.SERVICE,
+        source=MessageSource.SYSTEM,
+        source_id=f"incident:{incident.pk}",
+        step=kind,
+        rendered=rendered,
+    )
+
+
+@transaction.atomic
+def incident_notify_batch(*, incident_id: int, kind: str, after: str = "") -> Batch:
+    """Tell the next batch of the area's pelanggan (see the module); idempotent."""
+    if kind not in TEMPLATES:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    incident = AreaIncident.objects.select_related("area").filter(pk=incident_id).first()
+    if incident is None or (kind == RESOLVED and incident.resolved_at is None):
+        return Batch(0, 0, 0, None)
+    size = settings.UTILITY_INCIDENT_NOTICE_BATCH
+    rows = affected_connections(incident)
+    if after:
+        rows = rows.filter(customer_id__gt=after)
+    ids = list(rows.order_by("customer_id").values_list("customer_id", flat=True)[:size])
+    if not ids:
+        return Batch(0, 0, 0, None)
+    rendered = render(incident, kind)
+    batch = Customer.objects.filter(pk__in=ids)
+    told = refused = already = 0
+    for channel, customers in (
+        (Channel.SMS, batch.exclude(phone_e164="")),
+        (Channel.EMAIL, batch.filter(phone_e164="").exclude(email="")),
+    ):
+        counts = _queue(customers, channel, incident, kind, rendered)
+        told += counts["queued"] + counts["waiting"]
+        refused += sum(counts["cancelled"].values())
+        already += counts["already_queued"]
+    logger.info(
+        "utility: incident notices batch kind=%s told=%s refused=%s already=%s",
+        kind,
+        told,
+        refused,
+        already,
+    )
+    return Batch(told, refused, already, str(ids[-1]) if len(ids) == size else None)
