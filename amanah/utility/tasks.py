@@ -59,6 +59,7 @@ def customer_notices_job(timestamp: int) -> dict:
 
     return customer_notices_run(as_of=timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC)))
 
+
 @app.task(queue="utility")
 def incident_notice_job(incident_id: int, kind: str, after: str = "") -> dict:
     """One batch of an incident's notices to the pelanggan of its area, then the next batch as

@@ -4,16 +4,18 @@ One batch is the next ``UTILITY_INCIDENT_NOTICE_BATCH`` active connections of th
 customer id after a cursor; the job (``utility.tasks.incident_notice_job``) runs a batch and
 re-defers itself with the next cursor. Each pelanggan is told at most once per incident and
 kind (OPENED / RESOLVED): the outbox's idempotency key is (source SYSTEM, ``incident:<id>``,
-the kind, channel, customer) and each pelanggan gets exactly one channel — SMS when they have a
-phone number, e-mail otherwise — so a batch run twice (a retried job, a killed worker) queues
-nothing new. Contactability is the one published rule: ``message_queue_many`` asks it for
-every pelanggan when queuing (a refusal is kept, cancelled, with its reason) and the outbox
-asks again when sending.
+the kind, channel, customer) and each pelanggan gets exactly one channel — the one of the
+customer notices (``utility.notices.notice_channel``: the pelanggan's preference for SERVICE
+messages, else SMS, WhatsApp, e-mail, the first with an address) — so a batch run twice (a
+retried job, a killed worker) queues nothing new. Contactability is the one published rule:
+``message_queue_many`` asks it for every pelanggan when queuing (a refusal is kept, cancelled,
+with its reason) and the outbox asks again when sending.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,11 +24,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from amanah.consent.contract import preferred_channels
 from amanah.core.actors import SystemActor
 from amanah.customers.models import Customer
-from amanah.messaging.contract import Channel, MessageSource, Purpose, Rendered, message_queue_many
+from amanah.messaging.contract import MessageSource, Purpose, Rendered, message_queue_many
 from amanah.utility.incidents.models import AreaIncident
 from amanah.utility.incidents.services import OPENED, RESOLVED, affected_connections
+from amanah.utility.notices import notice_channel
 
 logger = logging.getLogger(__name__)
 NOTIFIER = SystemActor("system:utility.incident_notices")
@@ -91,6 +95,18 @@ def _queue(customers, channel: str, incident: AreaIncident, kind: str, rendered)
     )
 
 
+def _by_channel(customer_ids: list) -> dict[str, list]:
+    """The batch's pelanggan grouped by the channel each is told on (one each, or none
+    without any address)."""
+    preferred = preferred_channels(customer_ids, Purpose.SERVICE)
+    grouped: dict[str, list] = defaultdict(list)
+    for customer in Customer.objects.filter(pk__in=customer_ids):
+        channel = notice_channel(customer, preferred.get(customer.pk, ""))
+        if channel:
+            grouped[channel].append(customer.pk)
+    return grouped
+
+
 @transaction.atomic
 def incident_notify_batch(*, incident_id: int, kind: str, after: str = "") -> Batch:
     """Tell the next batch of the area's pelanggan (see the module); idempotent."""
@@ -107,13 +123,11 @@ def incident_notify_batch(*, incident_id: int, kind: str, after: str = "") -> Ba
     if not ids:
         return Batch(0, 0, 0, None)
     rendered = render(incident, kind)
-    batch = Customer.objects.filter(pk__in=ids)
     told = refused = already = 0
-    for channel, customers in (
-        (Channel.SMS, batch.exclude(phone_e164="")),
-        (Channel.EMAIL, batch.filter(phone_e164="").exclude(email="")),
-    ):
-        counts = _queue(customers, channel, incident, kind, rendered)
+    for channel, customer_ids in _by_channel(ids).items():
+        counts = _queue(
+            Customer.objects.filter(pk__in=customer_ids), channel, incident, kind, rendered
+        )
         told += counts["queued"] + counts["waiting"]
         refused += sum(counts["cancelled"].values())
         already += counts["already_queued"]

@@ -19,6 +19,7 @@ from amanah.cases import services as cases
 from amanah.cases.classifier import services as classifier
 from amanah.cases.models import ActivityType
 from amanah.conftest import sign_in
+from amanah.consent.models import ContactPreference
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.roles import RoleKey as R
@@ -197,6 +198,8 @@ def test_notices_batched_once_per_pelanggan_and_kind_asking_contactability(
     mail_only = _pelanggan(branch_a, 10, phone=False, email=True)
     _pelanggan(branch_a, 11, phone=False)  # no address at all: skipped
     _pelanggan(branch_a, 12)
+    prefers_mail = _pelanggan(branch_a, 13, email=True)  # a phone too, but asked for e-mail
+    ContactPreference.objects.create(customer=prefers_mail, purpose="SERVICE", channel="EMAIL")
 
     def run_all() -> list:
         batches, after = [], ""
@@ -210,18 +213,19 @@ def test_notices_batched_once_per_pelanggan_and_kind_asking_contactability(
     night = dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)
     with mock.patch("django.utils.timezone.now", return_value=night):
         first = run_all()
-    assert len(first) == 4  # six pelanggan, two per batch, then an empty one ends it
-    assert sum(b.told for b in first) == 5 and sum(b.refused for b in first) == 0
+    assert len(first) == 4  # seven pelanggan, two per batch; the fourth has one and ends it
+    assert sum(b.told for b in first) == 6 and sum(b.refused for b in first) == 0
     sent = Message.objects.filter(source="SYSTEM", source_id=f"incident:{incident.pk}")
-    assert sent.count() == 5 and set(sent.values_list("step", flat=True)) == {"OPENED"}
+    assert sent.count() == 6 and set(sent.values_list("step", flat=True)) == {"OPENED"}
     assert sent.get(customer=mail_only).channel == "EMAIL"
+    assert sent.get(customer=prefers_mail).channel == "EMAIL"  # the customer's preference
     morning = dt.datetime(2026, 3, 3, 0, 0, tzinfo=dt.UTC)  # 07:00 WIB
     assert all(m.status == "QUEUED" and m.next_attempt_at == morning for m in sent)
     assert all(m.text.startswith("PDAM: Pelanggan yth.") for m in sent)
     assert incident.number in sent.first().text and "air mati" in sent.first().text
     again = run_all()  # a retried job, a killed worker: nothing new
-    assert sum(b.told + b.refused for b in again) == 0 and sum(b.already for b in again) == 5
-    assert sent.count() == 5
+    assert sum(b.told + b.refused for b in again) == 0 and sum(b.already for b in again) == 6
+    assert sent.count() == 6
     # Not resolved yet: no RESOLVED notice can go out.
     assert incident_notify_batch(incident_id=incident.pk, kind="RESOLVED").told == 0
 
