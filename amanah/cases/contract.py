@@ -69,9 +69,14 @@ case_for_reply = services.case_for_reply
 case_reply_log = services.case_reply_log
 check_reply_text = services.check_reply_text
 REPLY_MAX = services.REPLY_MAX
+# Raise an open case's priority (insight's Next Best Action "Prioritaskan kasus" on Accept).
+case_prioritize = services.case_prioritize
+CASE_PRIORITIZED = services.CASE_PRIORITIZED
 
 __all__ = [
+    "CASE_PRIORITIZED",
     "CasePanel",
+    "case_prioritize",
     "REPLY_MAX",
     "case_for_reply",
     "case_reply_log",
@@ -228,6 +233,8 @@ events.declare("cases.case_closed")
 # Emitted by case_create inside its transaction: fn(*, actor, case) — the receipt to the
 # customer hangs off it (messaging, deferred). Status moves are "cases.case.transitioned".
 events.declare(services.CASE_CREATED)
+# Emitted by case_prioritize inside its transaction: fn(*, actor, case, previous).
+events.declare(services.CASE_PRIORITIZED)
 # The receipt is issued (made, signed, kept as the case's RECEIPT document) right after the
 # case commits; idempotent, so a retried job adds nothing (cases.receipts).
 events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)

@@ -30,6 +30,7 @@ from amanah.insight import subject as _subject_section
 from amanah.insight.merchants import dashboard as merchant_dashboard
 from amanah.insight.merchants import selectors as merchant_selectors
 from amanah.insight.merchants import services as merchant_services
+from amanah.insight.nba import outcomes as nba_outcomes
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.evaluate import evaluate as nba_evaluate
@@ -176,7 +177,21 @@ events.declare(nba_services.NBA_DECIDED)
 events.declare(nba_services.NBA_PORTFOLIOS_REFRESHED)
 events.declare(nba_services.NBA_OUTCOME)
 events.declare(nba_services.NBA_RULE_PROPOSED)
-events.on("sales.lead.transitioned", nba_services.outcome_from_lead, key="insight.nba_lead_outcome")
+# Outcomes of accepted recommendations from the facts (nba.outcomes): a lead won or lost, a
+# transaction after an offer, the prioritised case closed, the sent message delivered.
+events.declare(nba_outcomes.NBA_OUTCOMES_SETTLED)
+events.on("sales.lead.transitioned", nba_outcomes.from_lead, key="insight.nba_lead_outcome")
+events.on(
+    services.TRANSACTIONS_RECORDED,
+    nba_outcomes.from_transactions,
+    key="insight.nba_transaction_outcome",
+)
+events.on("cases.case_closed", nba_outcomes.from_case_closed, key="insight.nba_case_outcome")
+events.on(
+    "messaging.message_status_changed",
+    nba_outcomes.from_message_status,
+    key="insight.nba_message_outcome",
+)
 
 NBA_FOUR_EYES = register_guard(
     "insight.nba_rule_change.four_eyes",
