@@ -184,7 +184,9 @@ def _open_case(ctx):
             "OPEN_CASE",
             "warning",
             gettext_lazy("Ada kasus terbuka"),
-            ", ".join(c.case_no for c in cases[:3]),
+            # Why, even for a role that may not open the case: the numbers only if it may.
+            ", ".join(c.case_no for c in cases[:3])
+            or gettext_lazy("Nasabah punya pengaduan yang sedang ditangani."),
         )
     return None
 
@@ -195,7 +197,8 @@ def _overdue(ctx):
             "OVERDUE_SLA",
             "danger",
             gettext_lazy("SLA kasus terlampaui"),
-            ", ".join(c.case_no for c in ctx.facts["overdue_cases"][:3]),
+            _("Lewat batas waktu: %s")
+            % ", ".join(c.case_no for c in ctx.facts["overdue_cases"][:3]),
         )
     return None
 
@@ -206,6 +209,7 @@ def _fraud_case(ctx):
             "FRAUD_CASE",
             "danger",
             gettext_lazy("Kasus penipuan (fraud/scam) sedang ditangani"),
+            gettext_lazy("Jangan tawarkan produk sampai kasusnya selesai."),
             overrides_marketing=True,
         )
     return None
@@ -218,6 +222,7 @@ def _sensitive_case(ctx):
             "SENSITIVE_CASE",
             "danger",
             gettext_lazy("Ada kasus sensitif yang sedang ditangani"),
+            gettext_lazy("Jangan tawarkan produk sampai kasusnya selesai."),
             overrides_marketing=True,
         )
     return None

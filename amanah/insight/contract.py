@@ -3,8 +3,8 @@ badge, two alerts of seed 001 §7), the RFM signal for lead scoring, the merge m
 transactions, its events and its admin menu entry.
 
 The other five alert types of seed 001 §7 are already registered by their owners
-(CONSENT_WITHDRAWN, FRAUD_FLAG/FRAUD_CASE, VIP by the 360 and cases; OVERDUE_SLA and OPEN_CASE
-by cases); the 360 shows all of them ordered by severity.
+(CONSENT_WITHDRAWN, FRAUD_FLAG/FRAUD_CASE, VIP_CUSTOMER by the 360 and cases; OVERDUE_SLA
+and OPEN_CASE by cases); the 360 shows all of them ordered by severity.
 """
 
 from __future__ import annotations
