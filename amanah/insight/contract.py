@@ -9,7 +9,6 @@ and OPEN_CASE by cases); the 360 shows all of them ordered by severity.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
@@ -25,6 +24,7 @@ from amanah.core.contributions import (
 )
 from amanah.iam import authz
 from amanah.insight import imports as transaction_imports
+from amanah.insight import scoring as lead_scoring
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
 from amanah.insight.merchants import dashboard as merchant_dashboard
@@ -56,7 +56,7 @@ from amanah.insight.recovery import selectors as recovery_selectors
 from amanah.insight.recovery import services as recovery_services
 from amanah.insight.recovery.models import RecoveryStatus
 from amanah.insight.rules import Segment
-from amanah.sales.scoring import Signal, register_signal
+from amanah.sales.scoring import register_signal
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -96,17 +96,6 @@ def _high_priority_case(ctx) -> Alert | None:
     return None
 
 
-def rfm_signal(customer) -> Signal:
-    """Lead score factor RFM_SEGMENT (seed 001 §8): CHAMPION +30, LOYAL +20."""
-    from amanah.insight.models import RfmScore
-
-    latest = RfmScore.objects.filter(customer=customer).order_by("-run_id").first()
-    if latest is None:
-        return Signal(0, _("Belum ada perhitungan RFM"))
-    points = {Segment.CHAMPION: 30, Segment.LOYAL: 20}.get(latest.segment, 0)
-    return Signal(points, _("Segmen RFM %s") % Segment(latest.segment).label)
-
-
 # fn(*, actor, count, first_id, last_id): a batch of transactions was stored (count = new
 # rows; first_id..last_id = their ids, None when none was new).
 events.declare(services.TRANSACTIONS_RECORDED)
@@ -134,7 +123,11 @@ registry.navigation.register(
     NavItem(gettext_lazy("Perhitungan RFM"), "insight:rfm_runs", RFM_RUN, "admin"),
     order=260,
 )
-register_signal("RFM_SEGMENT", rfm_signal)
+# Lead score signals of seed 001 §8 whose data insight can read (insight.scoring).
+register_signal("RFM_SEGMENT", lead_scoring.rfm_signal)
+register_signal("RECENT_ENGAGEMENT", lead_scoring.recent_engagement_signal)
+register_signal("EMAIL_OPENED", lead_scoring.email_opened_signal)
+register_signal("BRANCH_VISIT", lead_scoring.branch_visit_signal)
 
 
 # --------------------------------------------------------------------------- Next Best Action
