@@ -60,3 +60,14 @@ def nba_outcomes_expire_job(timestamp: int) -> dict:
     from amanah.insight.nba.outcomes import nba_outcomes_expire
 
     return {"failed": nba_outcomes_expire()}
+
+
+# 20:00 UTC is 03:00 WIB.
+@app.periodic(cron="0 20 * * *", periodic_id="insight_recovery_expire")
+@app.task(queue="insight", queueing_lock="insight_recovery_expire", lock="insight_recovery_expire")
+def recovery_expire_job(timestamp: int) -> dict:
+    """Thin: sent recoveries unclaimed after RECOVERY_CLAIM_DAYS become EXPIRED through the
+    workflow (batched, idempotent)."""
+    from amanah.insight.recovery.services import recovery_expire
+
+    return {"expired": recovery_expire()}

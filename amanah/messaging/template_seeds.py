@@ -41,6 +41,19 @@ SEEDS: list[dict] = [
         "meminta PIN, OTP atau kata sandi. Bila ragu, hubungi kantor cabang kami.",
     },
     {
+        # Service recovery (issue 13) sent: the offer itself is told by the branch; the
+        # message names the case and that something is coming.
+        "key": "insight.recovery_offer",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Pemulihan layanan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "service_recovery",
+        "text": "Halo {{customer.first_name}}, kami mohon maaf atas kendala pada pengaduan "
+        "{{case.case_no}}. Sebagai permohonan maaf kami menyiapkan kompensasi untuk Anda; "
+        "petugas cabang akan menghubungi Anda untuk rinciannya.",
+    },
+    {
         "key": "insight.nba_greet",
         "channel": "WHATSAPP",
         "purpose": "SERVICE",
