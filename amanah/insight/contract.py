@@ -47,6 +47,7 @@ from amanah.insight.policies import (
     RECOVERY_APPROVE,
     RECOVERY_DASHBOARD,
     RECOVERY_SEND,
+    RECOVERY_TRIGGER_MANAGE,
     RECOVERY_VIEW,
     RFM_RUN,
     RFM_VIEW,
@@ -290,6 +291,17 @@ declare_workflow(
             TransitionSpec(_R.SENT, _R.EXPIRED, RECOVERY_SEND, gettext_noop("Tandai kedaluwarsa")),
         ),
     )
+)
+events.declare(recovery_services.TRIGGER_CHANGED)
+registry.navigation.register(
+    "insight.recovery_triggers",
+    NavItem(
+        gettext_lazy("Pemicu pemulihan layanan"),
+        "insight:recovery_triggers",
+        RECOVERY_TRIGGER_MANAGE,
+        "admin",
+    ),
+    order=262,
 )
 registry.navigation.register(
     "insight.recoveries",

@@ -29,9 +29,19 @@ from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
-from amanah.insight.policies import RECOVERY_APPROVE, RECOVERY_SEND, RECOVERY_VIEW
+from amanah.insight.policies import (
+    RECOVERY_APPROVE,
+    RECOVERY_SEND,
+    RECOVERY_TRIGGER_MANAGE,
+    RECOVERY_VIEW,
+)
 from amanah.insight.recovery import evaluate
-from amanah.insight.recovery.models import RecoveryAction, RecoveryStatus, ServiceRecovery
+from amanah.insight.recovery.models import (
+    RecoveryAction,
+    RecoveryStatus,
+    RecoveryTrigger,
+    ServiceRecovery,
+)
 from amanah.workflow.contract import transition_apply
 
 WORKFLOW = "insight.service_recovery"
@@ -291,6 +301,67 @@ def recovery_expire(*, now=None, batch_size: int = EXPIRY_BATCH) -> int:
         if len(batch) < batch_size:
             return expired
         after = batch[-1].pk
+
+
+# --------------------------------------------------------------------------- the trigger table
+
+TRIGGER_CHANGED = "insight.recovery_trigger_changed"  # fn(*, actor, trigger, changed)
+VALUE_MAX = 100_000_000  # IDR: above this a row is a typo, not a goodwill gesture
+
+
+def _trigger_value(raw) -> int:
+    text = raw.strip().replace(".", "") if isinstance(raw, str) else raw
+    try:
+        value = int(text) if not isinstance(text, bool) else None
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 0 <= value <= VALUE_MAX:
+        raise ServiceError(
+            "value_invalid",
+            _("Nilai perkiraan harus bilangan bulat rupiah 0–%d.") % VALUE_MAX,
+            field="estimated_value",
+        )
+    return value
+
+
+@transaction.atomic
+def recovery_trigger_update(
+    *, actor, code: str, action: str, estimated_value, active: bool
+) -> RecoveryTrigger:
+    """An admin changes one row of the trigger table: the offer, its estimated value (IDR,
+    whole, not negative) and whether it fires. The event, condition and order are the seed's
+    and stay. Audited with what changed (before → after); recoveries already made keep the
+    offer and value they were made with."""
+    authz.require(actor, RECOVERY_TRIGGER_MANAGE)
+    # Configuration, not customer data: the permission above is the whole scope.
+    trigger = (
+        RecoveryTrigger.objects.select_for_update(of=("self",))
+        .filter(pk=code if isinstance(code, str) else None)
+        .first()
+    )
+    if trigger is None:
+        raise NotFound()
+    if not isinstance(action, str) or action not in RecoveryAction.values:
+        raise ServiceError("action_invalid", _("Tawaran tidak dikenal."), field="action")
+    clean = {
+        "action": action,
+        "estimated_value": _trigger_value(estimated_value),
+        "active": bool(active),
+    }
+    changed = {k: [getattr(trigger, k), v] for k, v in clean.items() if getattr(trigger, k) != v}
+    if not changed:
+        return trigger
+    for name, (_before, after) in changed.items():
+        setattr(trigger, name, after)
+    trigger.save(update_fields=list(changed))
+    events.emit(TRIGGER_CHANGED, actor=actor, trigger=trigger, changed=sorted(changed))
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_RECOVERY_TRIGGER,
+        obj=trigger,
+        meta={"changed": changed},
+    )
+    return trigger
 
 
 def move_recoveries(absorbed, survivor) -> int:

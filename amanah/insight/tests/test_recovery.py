@@ -586,3 +586,61 @@ def test_unclaimed_recoveries_expire_batched_and_once(agent, customer, superviso
     assert services.recovery_expire() == 0
     moves = AuditLog.objects.filter(action="MOVE_RECOVERY", meta__to="EXPIRED")
     assert moves.count() == 2
+
+
+# --------------------------------------------------------------------------- the trigger table
+
+
+def test_an_admin_changes_a_trigger_audited_and_bad_values_change_nothing(
+    make_user, agent, customer
+):
+    admin = make_user(R.ADMIN)
+    client = sign_in(Client(), admin)
+    page = client.get("/insight/recovery/triggers/").content.decode()
+    assert 'data-trigger="TRX_FAIL_BREACH"' in page or 'data-testid="recovery-triggers"' in page
+    url = "/insight/recovery/triggers/FRAUD_SCAM_CLOSE/"
+    response = client.post(url, {"action": "VOUCHER_50K", "estimated_value": "75.000"})
+    assert response.status_code == 303
+    trigger = RecoveryTrigger.objects.get(pk="FRAUD_SCAM_CLOSE")
+    assert (trigger.action, trigger.estimated_value, trigger.active) == (
+        "VOUCHER_50K",
+        75_000,
+        False,
+    )
+    row = AuditLog.objects.filter(action="UPDATE_RECOVERY_TRIGGER").get()
+    assert row.meta["changed"]["estimated_value"] == [0, 75_000]
+    assert row.meta["changed"]["active"] == [True, False]
+    # switched off: a fraud case closed now fires nothing
+    closed_case(agent, customer)
+    assert not ServiceRecovery.objects.exists()
+    for bad in (
+        {"action": "CASH", "estimated_value": "1"},
+        {"action": "VOUCHER_50K", "estimated_value": "-5"},
+        {"action": "VOUCHER_50K", "estimated_value": "satu juta"},
+        {"action": "VOUCHER_50K", "estimated_value": str(10**12)},
+        {"action": "VOUCHER_50K"},
+    ):
+        assert client.post(url, bad).status_code == 303
+    assert RecoveryTrigger.objects.get(pk="FRAUD_SCAM_CLOSE").estimated_value == 75_000
+    assert AuditLog.objects.filter(action="UPDATE_RECOVERY_TRIGGER").count() == 1
+    with pytest.raises(ServiceError) as refused:
+        services.recovery_trigger_update(
+            actor=admin,
+            code="FRAUD_SCAM_CLOSE",
+            action="VOUCHER_50K",
+            estimated_value=-1,
+            active=True,
+        )
+    assert refused.value.field == "estimated_value"
+    with pytest.raises(NotFound):
+        services.recovery_trigger_update(
+            actor=admin, code="NOPE", action="VOUCHER_50K", estimated_value=1, active=True
+        )
+    with pytest.raises(PermissionDenied):
+        services.recovery_trigger_update(
+            actor=agent,
+            code="FRAUD_SCAM_CLOSE",
+            action="VOUCHER_50K",
+            estimated_value=1,
+            active=True,
+        )
