@@ -5,8 +5,8 @@ An Accept leaves its decision PENDING; the handlers below settle it once, set-ba
 
 * **a transaction** booked by the customer on or after the day of the Accept
   (``insight.transactions_recorded``: the batch's id range, one statement) is the SUCCESS of
-  an offer (OFFER_PRODUCT), a merchant promo (MERCHANT_PROMO) and a retention call (CALL not
-  about a lead): the customer came back and used the account;
+  an offer (OFFER_PRODUCT), a retention call (CALL not about a lead: the customer came back
+  and used the account) and a merchant promo (MERCHANT_PROMO: a purchase at that merchant);
 * **a lead** won (SUCCESS) or lost (FAILED) settles a recommendation about that lead, and an
   offer whose Accept created that lead (``sales.lead.transitioned``);
 * **the case** closed settles PRIORITIZE_CASE about it as SUCCESS (``cases.case_closed``);
@@ -96,7 +96,14 @@ def from_transactions(*, actor, count=0, first_id=None, last_id=None, **_ignored
                   AND EXISTS (SELECT 1 FROM insight_transaction t
                                WHERE t.customer_id = d.customer_id
                                  AND t.id BETWEEN %(first)s AND %(last)s
-                                 AND t.booked_on >= (d.decided_at AT TIME ZONE %(tz)s)::date)
+                                 AND t.booked_on >= (d.decided_at AT TIME ZONE %(tz)s)::date
+                                 -- a merchant promo: a purchase at that merchant only
+                                 AND (d.action_type <> 'MERCHANT_PROMO' OR t.merchant_id = (
+                                      SELECT m.code FROM insight_merchant m
+                                        JOIN insight_merchantrecommendation r
+                                          ON r.merchant_id = m.id
+                                       WHERE 'insight.MerchantRecommendation:' || r.id::text
+                                             = d.created_ref)))
                 ORDER BY d.id""",
             {
                 "actions": [str(a) for a in TRANSACTION_ACTIONS],

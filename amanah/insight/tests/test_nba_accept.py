@@ -193,6 +193,9 @@ def test_merchant_promo_sends_the_recommendation_and_a_purchase_is_its_success(
     sent = MerchantRecommendation.objects.get(customer=customer)
     assert sent.merchant_id == near.pk and sent.status == "SENT"
     assert decision.created_ref == f"insight.MerchantRecommendation:{sent.pk}"
+    book(system, customer, category="FNB", merchant_id="QR-FAR")  # elsewhere: not the promo's
+    decision.refresh_from_db()
+    assert decision.outcome == "PENDING"
     book(system, customer, category="FNB", merchant_id="QR-NEAR")
     decision.refresh_from_db()
     sent.refresh_from_db()
