@@ -740,3 +740,5 @@ SURVEY_NPS_CRON = os.environ.get("SURVEY_NPS_CRON", "30 3 * * *")
 # breaches a lost digest left unevaluated) runs at RECOVERY_SCAN_CRON.
 RECOVERY_APPROVAL_THRESHOLD_IDR = env_int("RECOVERY_APPROVAL_THRESHOLD_IDR", 100_000)
 RECOVERY_SCAN_CRON = os.environ.get("RECOVERY_SCAN_CRON", "*/10 * * * *")
+# A sent service recovery not claimed within this many days is EXPIRED by the daily job.
+RECOVERY_CLAIM_DAYS = env_int("RECOVERY_CLAIM_DAYS", 30)

@@ -63,6 +63,7 @@ class AuditAction(models.TextChoices):
     DECIDE_NBA_RULE = "DECIDE_NBA_RULE", _("Putuskan usulan aturan NBA")
     CREATE_RECOVERY = "CREATE_RECOVERY", _("Buat pemulihan layanan")
     MOVE_RECOVERY = "MOVE_RECOVERY", _("Ubah status pemulihan layanan")
+    UPDATE_RECOVERY_TRIGGER = "UPDATE_RECOVERY_TRIGGER", _("Ubah aturan pemicu pemulihan layanan")
     CREATE_MERCHANT = "CREATE_MERCHANT", _("Tambah merchant mitra")
     UPDATE_MERCHANT = "UPDATE_MERCHANT", _("Ubah merchant mitra")
     DEACTIVATE_MERCHANT = "DEACTIVATE_MERCHANT", _("Nonaktifkan merchant mitra")

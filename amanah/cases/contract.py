@@ -69,9 +69,14 @@ case_for_reply = services.case_for_reply
 case_reply_log = services.case_reply_log
 check_reply_text = services.check_reply_text
 REPLY_MAX = services.REPLY_MAX
+# Raise an open case's priority (insight's Next Best Action "Prioritaskan kasus" on Accept).
+case_prioritize = services.case_prioritize
+CASE_PRIORITIZED = services.CASE_PRIORITIZED
 
 __all__ = [
+    "CASE_PRIORITIZED",
     "CasePanel",
+    "case_prioritize",
     "REPLY_MAX",
     "case_for_reply",
     "case_reply_log",
@@ -179,7 +184,9 @@ def _open_case(ctx):
             "OPEN_CASE",
             "warning",
             gettext_lazy("Ada kasus terbuka"),
-            ", ".join(c.case_no for c in cases[:3]),
+            # Why, even for a role that may not open the case: the numbers only if it may.
+            ", ".join(c.case_no for c in cases[:3])
+            or gettext_lazy("Nasabah punya pengaduan yang sedang ditangani."),
         )
     return None
 
@@ -190,7 +197,8 @@ def _overdue(ctx):
             "OVERDUE_SLA",
             "danger",
             gettext_lazy("SLA kasus terlampaui"),
-            ", ".join(c.case_no for c in ctx.facts["overdue_cases"][:3]),
+            _("Lewat batas waktu: %s")
+            % ", ".join(c.case_no for c in ctx.facts["overdue_cases"][:3]),
         )
     return None
 
@@ -201,6 +209,7 @@ def _fraud_case(ctx):
             "FRAUD_CASE",
             "danger",
             gettext_lazy("Kasus penipuan (fraud/scam) sedang ditangani"),
+            gettext_lazy("Jangan tawarkan produk sampai kasusnya selesai."),
             overrides_marketing=True,
         )
     return None
@@ -213,6 +222,7 @@ def _sensitive_case(ctx):
             "SENSITIVE_CASE",
             "danger",
             gettext_lazy("Ada kasus sensitif yang sedang ditangani"),
+            gettext_lazy("Jangan tawarkan produk sampai kasusnya selesai."),
             overrides_marketing=True,
         )
     return None
@@ -228,6 +238,8 @@ events.declare("cases.case_closed")
 # Emitted by case_create inside its transaction: fn(*, actor, case) — the receipt to the
 # customer hangs off it (messaging, deferred). Status moves are "cases.case.transitioned".
 events.declare(services.CASE_CREATED)
+# Emitted by case_prioritize inside its transaction: fn(*, actor, case, previous).
+events.declare(services.CASE_PRIORITIZED)
 # The receipt is issued (made, signed, kept as the case's RECEIPT document) right after the
 # case commits; idempotent, so a retried job adds nothing (cases.receipts).
 events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)

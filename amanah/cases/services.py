@@ -1094,6 +1094,50 @@ def case_extend(*, actor, case: Case, reason: str, customer_notified: bool) -> C
     return case
 
 
+CASE_PRIORITIZED = "cases.case_prioritized"  # fn(*, actor, case, previous)
+_PRIORITY_ORDER = [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL]
+
+
+@transaction.atomic
+def case_prioritize(*, actor, case: Case, reason: str) -> Case:
+    """Raise an open case's priority (a Next Best Action accepted, a supervisor's call): below
+    HIGH it becomes HIGH, HIGH becomes CRITICAL; a CRITICAL case stays (the line in the log
+    still says someone asked). The SLA due moment does not move: the promise made to the
+    customer when the case was taken stands, the queue orders by priority."""
+    _require_case(actor, CASE_UPDATE, case)
+    text = (reason or "").strip()
+    if not 3 <= len(text) <= 500:
+        raise ServiceError(
+            "reason_required", _("Tuliskan alasan (3–500 karakter)."), field="reason"
+        )
+    case = _locked(case)
+    if not case.is_open:
+        raise ServiceError("case_not_open", _("Kasus sudah selesai."))
+    previous = case.priority
+    rank = _PRIORITY_ORDER.index(previous) if previous in _PRIORITY_ORDER else 0
+    raised = Priority.HIGH if rank < 2 else _PRIORITY_ORDER[min(rank + 1, 3)]
+    if raised != previous:
+        case.priority = raised
+        _touch(case, "priority")
+    _log(
+        case,
+        actor,
+        ActivityType.NOTE,
+        _("Prioritas dinaikkan %(old)s → %(new)s: %(reason)s")
+        % {"old": previous, "new": raised, "reason": text},
+        priority_from=previous,
+        priority_to=raised,
+    )
+    events.emit(CASE_PRIORITIZED, actor=actor, case=case, previous=previous)
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_CASE,
+        obj=case,
+        meta={"activity": "PRIORITY", "from": previous, "to": raised},
+    )
+    return case
+
+
 @transaction.atomic
 def case_set_root_cause(*, actor, case: Case, root_cause: str) -> Case:
     _require_case(actor, CASE_ROOT_CAUSE, case)

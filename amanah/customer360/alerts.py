@@ -14,6 +14,7 @@ from amanah.core import registry
 from amanah.core.contributions import Alert
 
 # Seed 001 §7: critical first, then warnings, then information; registry order within a level.
+# The level names are the stylesheet's: "danger" is the seed's CRITICAL.
 SEVERITY_RANK = {"danger": 0, "warning": 1, "info": 2}
 
 
@@ -41,14 +42,17 @@ def consent_withdrawn(ctx) -> Alert | None:
 def fraud(ctx) -> Alert | None:
     if ctx.customer.fraud_flag:
         return Alert(
-            "FRAUD_FLAG", "danger", _("Tanda fraud"), _("Verifikasi identitas dengan ketat.")
+            "FRAUD_FLAG",
+            "danger",
+            _("Tanda fraud"),
+            _("Data nasabah ditandai fraud: verifikasi identitas dengan ketat."),
         )
     return None
 
 
 def vip(ctx) -> Alert | None:
     if ctx.customer.is_vip:
-        return Alert("VIP", "info", _("Nasabah VIP"), _("Ditandai VIP pada data nasabah."))
+        return Alert("VIP_CUSTOMER", "info", _("Nasabah VIP"), _("Ditandai VIP pada data nasabah."))
     return None
 
 

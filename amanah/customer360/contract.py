@@ -26,7 +26,7 @@ registry.timeline_providers.register(
 registry.alerts.register("CONSENT_WITHDRAWN", alerts.consent_withdrawn, order=0)  # overrides all
 registry.alerts.register("FRAUD_FLAG", alerts.fraud, order=10)
 registry.alerts.register("MERGED", alerts.merged, order=20)
-registry.alerts.register("VIP", alerts.vip, order=60)
+registry.alerts.register("VIP_CUSTOMER", alerts.vip, order=60)
 registry.alerts.register("POSSIBLE_DUPLICATE", alerts.possible_duplicate, order=70)
 
 registry.quick_actions.register(

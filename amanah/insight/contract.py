@@ -3,13 +3,12 @@ badge, two alerts of seed 001 §7), the RFM signal for lead scoring, the merge m
 transactions, its events and its admin menu entry.
 
 The other five alert types of seed 001 §7 are already registered by their owners
-(CONSENT_WITHDRAWN, FRAUD_FLAG/FRAUD_CASE, VIP by the 360 and cases; OVERDUE_SLA and OPEN_CASE
-by cases); the 360 shows all of them ordered by severity.
+(CONSENT_WITHDRAWN, FRAUD_FLAG/FRAUD_CASE, VIP_CUSTOMER by the 360 and cases; OVERDUE_SLA
+and OPEN_CASE by cases); the 360 shows all of them ordered by severity.
 """
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
@@ -25,11 +24,13 @@ from amanah.core.contributions import (
 )
 from amanah.iam import authz
 from amanah.insight import imports as transaction_imports
+from amanah.insight import scoring as lead_scoring
 from amanah.insight import selectors, services
 from amanah.insight import subject as _subject_section
 from amanah.insight.merchants import dashboard as merchant_dashboard
 from amanah.insight.merchants import selectors as merchant_selectors
 from amanah.insight.merchants import services as merchant_services
+from amanah.insight.nba import outcomes as nba_outcomes
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
 from amanah.insight.nba.evaluate import evaluate as nba_evaluate
@@ -46,6 +47,7 @@ from amanah.insight.policies import (
     RECOVERY_APPROVE,
     RECOVERY_DASHBOARD,
     RECOVERY_SEND,
+    RECOVERY_TRIGGER_MANAGE,
     RECOVERY_VIEW,
     RFM_RUN,
     RFM_VIEW,
@@ -55,7 +57,7 @@ from amanah.insight.recovery import selectors as recovery_selectors
 from amanah.insight.recovery import services as recovery_services
 from amanah.insight.recovery.models import RecoveryStatus
 from amanah.insight.rules import Segment
-from amanah.sales.scoring import Signal, register_signal
+from amanah.sales.scoring import register_signal
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -95,17 +97,6 @@ def _high_priority_case(ctx) -> Alert | None:
     return None
 
 
-def rfm_signal(customer) -> Signal:
-    """Lead score factor RFM_SEGMENT (seed 001 §8): CHAMPION +30, LOYAL +20."""
-    from amanah.insight.models import RfmScore
-
-    latest = RfmScore.objects.filter(customer=customer).order_by("-run_id").first()
-    if latest is None:
-        return Signal(0, _("Belum ada perhitungan RFM"))
-    points = {Segment.CHAMPION: 30, Segment.LOYAL: 20}.get(latest.segment, 0)
-    return Signal(points, _("Segmen RFM %s") % Segment(latest.segment).label)
-
-
 # fn(*, actor, count, first_id, last_id): a batch of transactions was stored (count = new
 # rows; first_id..last_id = their ids, None when none was new).
 events.declare(services.TRANSACTIONS_RECORDED)
@@ -133,7 +124,11 @@ registry.navigation.register(
     NavItem(gettext_lazy("Perhitungan RFM"), "insight:rfm_runs", RFM_RUN, "admin"),
     order=260,
 )
-register_signal("RFM_SEGMENT", rfm_signal)
+# Lead score signals of seed 001 §8 whose data insight can read (insight.scoring).
+register_signal("RFM_SEGMENT", lead_scoring.rfm_signal)
+register_signal("RECENT_ENGAGEMENT", lead_scoring.recent_engagement_signal)
+register_signal("EMAIL_OPENED", lead_scoring.email_opened_signal)
+register_signal("BRANCH_VISIT", lead_scoring.branch_visit_signal)
 
 
 # --------------------------------------------------------------------------- Next Best Action
@@ -176,7 +171,21 @@ events.declare(nba_services.NBA_DECIDED)
 events.declare(nba_services.NBA_PORTFOLIOS_REFRESHED)
 events.declare(nba_services.NBA_OUTCOME)
 events.declare(nba_services.NBA_RULE_PROPOSED)
-events.on("sales.lead.transitioned", nba_services.outcome_from_lead, key="insight.nba_lead_outcome")
+# Outcomes of accepted recommendations from the facts (nba.outcomes): a lead won or lost, a
+# transaction after an offer, the prioritised case closed, the sent message delivered.
+events.declare(nba_outcomes.NBA_OUTCOMES_SETTLED)
+events.on("sales.lead.transitioned", nba_outcomes.from_lead, key="insight.nba_lead_outcome")
+events.on(
+    services.TRANSACTIONS_RECORDED,
+    nba_outcomes.from_transactions,
+    key="insight.nba_transaction_outcome",
+)
+events.on("cases.case_closed", nba_outcomes.from_case_closed, key="insight.nba_case_outcome")
+events.on(
+    "messaging.message_status_changed",
+    nba_outcomes.from_message_status,
+    key="insight.nba_message_outcome",
+)
 
 NBA_FOUR_EYES = register_guard(
     "insight.nba_rule_change.four_eyes",
@@ -282,6 +291,17 @@ declare_workflow(
             TransitionSpec(_R.SENT, _R.EXPIRED, RECOVERY_SEND, gettext_noop("Tandai kedaluwarsa")),
         ),
     )
+)
+events.declare(recovery_services.TRIGGER_CHANGED)
+registry.navigation.register(
+    "insight.recovery_triggers",
+    NavItem(
+        gettext_lazy("Pemicu pemulihan layanan"),
+        "insight:recovery_triggers",
+        RECOVERY_TRIGGER_MANAGE,
+        "admin",
+    ),
+    order=262,
 )
 registry.navigation.register(
     "insight.recoveries",

@@ -25,6 +25,14 @@ class OutcomeForm(forms.Form):
     outcome = forms.CharField(max_length=10)
 
 
+class TriggerForm(forms.Form):
+    """One row of the recovery trigger table; the service validates the values."""
+
+    action = forms.CharField(max_length=32)
+    estimated_value = forms.CharField(max_length=20)
+    active = forms.BooleanField(required=False)
+
+
 class MoveForm(forms.Form):
     to = forms.CharField(max_length=32)
 

@@ -80,6 +80,12 @@ RECOVERY_DASHBOARD = declare(
     _("Dasbor pemulihan layanan: tingkat pemulihan dan penebusan (angka agregat)"),
     default_roles=(R.DIRECTOR,),
 )
+# The trigger table itself (which offer, its value, on or off): an admin's change, audited.
+RECOVERY_TRIGGER_MANAGE = declare(
+    "insight.recovery.triggers",
+    _("Kelola aturan pemicu pemulihan layanan (tawaran, nilai, aktif)"),
+    default_roles=(R.ADMIN,),
+)
 # Hyperlocal merchants (seed 001 §2). The partners are not customer data: everyone with the
 # permission sees all of them; recommendations follow their customer's scope.
 MERCHANT_VIEW = declare(

@@ -1,5 +1,5 @@
 """The nightly RFM run (seed 001 §1: "computed nightly"), after it the nightly NBA run for
-the RMs' portfolios (seed 001 §4), and the service-recovery scan."""
+the RMs' portfolios (seed 001 §4), the expiry of NBA outcomes, and the service-recovery scan."""
 
 from django.conf import settings
 from procrastinate.contrib.django import app
@@ -49,3 +49,25 @@ def recovery_scan_job(timestamp: int) -> dict:
     from amanah.insight.recovery.services import recovery_scan
 
     return {"created": recovery_scan()}
+
+
+# 19:30 UTC is 02:30 WIB, after the portfolios' run.
+@app.periodic(cron="30 19 * * *", periodic_id="insight_nba_outcomes_expire")
+@app.task(queue="insight", queueing_lock="insight_nba_outcomes", lock="insight_nba_outcomes")
+def nba_outcomes_expire_job(timestamp: int) -> dict:
+    """Thin: accepted recommendations with no result after 30 days become FAILED (batched,
+    idempotent: a retry finds nothing left to expire)."""
+    from amanah.insight.nba.outcomes import nba_outcomes_expire
+
+    return {"failed": nba_outcomes_expire()}
+
+
+# 20:00 UTC is 03:00 WIB.
+@app.periodic(cron="0 20 * * *", periodic_id="insight_recovery_expire")
+@app.task(queue="insight", queueing_lock="insight_recovery_expire", lock="insight_recovery_expire")
+def recovery_expire_job(timestamp: int) -> dict:
+    """Thin: sent recoveries unclaimed after RECOVERY_CLAIM_DAYS become EXPIRED through the
+    workflow (batched, idempotent)."""
+    from amanah.insight.recovery.services import recovery_expire
+
+    return {"expired": recovery_expire()}

@@ -14,6 +14,12 @@ urlpatterns = [
     path("nba/<uuid:customer_id>/outcome/", views.nba_outcome, name="nba_outcome"),
     path("recovery/", views.recovery_list, name="recovery_list"),
     path("recovery/<uuid:recovery_id>/move/", views.recovery_move, name="recovery_move"),
+    path("recovery/triggers/", views.recovery_triggers, name="recovery_triggers"),
+    path(
+        "recovery/triggers/<str:code>/",
+        views.recovery_trigger_update,
+        name="recovery_trigger_update",
+    ),
 ]
 urlpatterns += [
     path("merchants/", views.merchant_list, name="merchant_list"),

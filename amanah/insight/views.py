@@ -29,6 +29,7 @@ from amanah.insight.forms import (
     OutcomeForm,
     RuleForm,
     SendMerchantForm,
+    TriggerForm,
 )
 from amanah.insight.merchants import selectors as merchant_selectors
 from amanah.insight.merchants import services as merchant_services
@@ -45,6 +46,7 @@ from amanah.insight.policies import (
     NBA_RULE_APPROVE,
     NBA_RULE_PROPOSE,
     NBA_RULE_VIEW,
+    RECOVERY_TRIGGER_MANAGE,
     RECOVERY_VIEW,
     RFM_RUN,
 )
@@ -414,3 +416,46 @@ def merchant_click(request, token):
     """The promo link in the customer's WhatsApp: records the click, shows the promo."""
     rec = merchant_services.recommendation_click(token)
     return render(request, "insight/merchant_click.html", {"merchant": rec.merchant})
+
+
+@requires(RECOVERY_TRIGGER_MANAGE)
+def recovery_triggers(request):
+    """The trigger table of seed 001 §3 as data: each row's event and condition, and the
+    offer, value and switch an admin may change (one form per row)."""
+    from amanah.insight.recovery.models import RecoveryAction, RecoveryTrigger
+
+    return render(
+        request,
+        "insight/recovery_triggers.html",
+        {
+            "triggers": RecoveryTrigger.objects.order_by("position", "code"),
+            "actions": RecoveryAction.choices,
+            "threshold": recovery_services.threshold(),
+        },
+    )
+
+
+@requires(RECOVERY_TRIGGER_MANAGE)
+@require_POST
+def recovery_trigger_update(request, code):
+    form = TriggerForm(request.POST)
+
+    def update():
+        data = form.cleaned_data
+        trigger = recovery_services.recovery_trigger_update(
+            actor=request.user,
+            code=code,
+            action=data["action"],
+            estimated_value=data["estimated_value"],
+            active=data["active"],
+        )
+        return _("Aturan pemicu %s disimpan.") % trigger.code
+
+    return run_action(
+        request,
+        update,
+        back=reverse("insight:recovery_triggers"),
+        form=form,
+        invalid=_("Isi tawaran dan nilai."),
+        about=code[:40],
+    )

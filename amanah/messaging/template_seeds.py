@@ -27,6 +27,42 @@ Kami akan menyelesaikannya paling lambat <strong>{{case.due_at}}</strong>.</p>
 <p>Tanda terima terlampir (PDF). Simpan nomor pengaduan untuk menanyakan perkembangannya.</p>"""
 
 SEEDS: list[dict] = [
+    # Insight's Next Best Action on Accept (issue 13): the anti-scam education and the
+    # birthday greeting go out through the hub as SERVICE messages (no marketing consent
+    # needed, contactability still asked by the outbox).
+    {
+        "key": "insight.nba_educate",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Edukasi anti-scam (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "nba_anti_scam",
+        "text": "Halo {{customer.first_name}}, waspada penipuan: petugas kami tidak pernah "
+        "meminta PIN, OTP atau kata sandi. Bila ragu, hubungi kantor cabang kami.",
+    },
+    {
+        # Service recovery (issue 13) sent: the offer itself is told by the branch; the
+        # message names the case and that something is coming.
+        "key": "insight.recovery_offer",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Pemulihan layanan (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "service_recovery",
+        "text": "Halo {{customer.first_name}}, kami mohon maaf atas kendala pada pengaduan "
+        "{{case.case_no}}. Sebagai permohonan maaf kami menyiapkan kompensasi untuk Anda; "
+        "petugas cabang akan menghubungi Anda untuk rinciannya.",
+    },
+    {
+        "key": "insight.nba_greet",
+        "channel": "WHATSAPP",
+        "purpose": "SERVICE",
+        "name": "Ucapan ulang tahun (WhatsApp)",
+        "category": "UTILITY",
+        "provider_template": "nba_birthday",
+        "text": "Selamat ulang tahun, {{customer.first_name}}! Terima kasih telah menjadi "
+        "nasabah setia kami.",
+    },
     {
         "key": "case.receipt",
         "channel": "EMAIL",

@@ -85,6 +85,15 @@ CASES = [
         ok_status=(303,),
     ),
     ViewCase("insight:recovery_list", "insight.recovery.view"),
+    ViewCase("insight:recovery_triggers", "insight.recovery.triggers"),
+    ViewCase(
+        "insight:recovery_trigger_update",
+        "insight.recovery.triggers",
+        kwargs=lambda w: {"code": "FRAUD_SCAM_CLOSE"},
+        method="post",
+        data=lambda w: {"action": "APOLOGY_CALL", "estimated_value": "0", "active": "on"},
+        ok_status=(303,),
+    ),
     ViewCase("insight:merchant_list", "insight.merchant.view"),
     ViewCase("insight:merchant_create", "insight.merchant.manage"),
     ViewCase(

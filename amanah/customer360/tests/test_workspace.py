@@ -67,7 +67,7 @@ def test_page_shows_header_cards_alerts_and_masks_everything(signed_in, customer
     for raw in (NIK, "081370002002", "+6281370002002", "siti.aminah@mail.co.id", "CIF777123"):
         assert raw not in page
     assert "************0003" in page and "+62 813-****-002" in page and "s***@mail.co.id" in page
-    assert 'data-alert="CONSENT_WITHDRAWN"' in page and 'data-alert="VIP"' in page
+    assert 'data-alert="CONSENT_WITHDRAWN"' in page and 'data-alert="VIP_CUSTOMER"' in page
     assert "Ringkasan 30 detik" in page
     assert "Buka" not in page.split("Data dasar")[1].split("Produk")[0]  # agents cannot reveal
 

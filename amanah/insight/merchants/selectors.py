@@ -175,3 +175,42 @@ def _measures() -> dict:
         "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
         "converted": Count("pk", filter=Q(status=S.CONVERTED)),
     }
+
+
+PROMO_NEAR_KM = 10  # "in the customer's city": a live promo within this distance
+
+
+def promo_for_nba(customer, *, actor) -> str | None:
+    """The Next Best Action fact ``merchant_promo_in_city``: the id of the nearest merchant
+    with a live promo in a category the customer spends on, within ``PROMO_NEAR_KM`` of where
+    the customer is known to be, not already recommended and still open — or None (also for
+    an actor who may not recommend merchants, and for a customer no location source knows:
+    never by distance without coordinates). Three queries at most."""
+    if not (authz.has_perm(actor, MERCHANT_RECOMMEND) and authz.has_perm(actor, MERCHANT_VIEW)):
+        return None
+    categories = spending_categories(customer, actor=actor)
+    if not categories:
+        return None
+    location = customer_location(customer.pk)
+    if location is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT n.id FROM ({NEAREST_SQL}) AS n(id, metres)
+                 WHERE n.metres <= %(within)s AND NOT EXISTS (
+                       SELECT 1 FROM insight_merchantrecommendation r
+                        WHERE r.merchant_id = n.id AND r.customer_id = %(customer)s
+                          AND r.status IN ('PENDING', 'SENT', 'CLICKED'))
+                 ORDER BY n.metres LIMIT 1""",  # noqa: S608 — constant SQL, values are params
+            {
+                "lat": location.latitude,
+                "lon": location.longitude,
+                "categories": categories,
+                "today": timezone.localdate(),
+                "limit": NEAREST,
+                "within": PROMO_NEAR_KM * 1000,
+                "customer": str(customer.pk),
+            },
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row else None

@@ -47,7 +47,7 @@ FACTS: dict[str, Fact] = {
     "fraud_case_ever": Fact(gettext_lazy("Pernah ada kasus penipuan/scam"), "bool"),
     "new_lead_age_days": Fact(gettext_lazy("Umur lead BARU tertua (hari)"), "days"),
     "birthday_in_days": Fact(gettext_lazy("Hari sampai ulang tahun"), "days"),
-    # The hyperlocal merchants are not built yet: until they are, no customer has one.
+    # A live promo near the customer in a category they spend on (merchants.promo_for_nba).
     "merchant_promo_in_city": Fact(gettext_lazy("Ada promo merchant di kotanya"), "bool"),
 }
 

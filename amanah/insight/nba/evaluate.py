@@ -38,6 +38,7 @@ from amanah.consent.contract import (
     contactability,
     reason_label,
 )
+from amanah.insight.merchants.selectors import promo_for_nba
 from amanah.insight.models import RfmScore
 from amanah.insight.nba import conditions
 from amanah.insight.nba.models import ContactPurpose, Decision, NbaDecision, NbaRule, Priority
@@ -74,6 +75,7 @@ class Recommendation:
     context: float
     value: float
     lever: float
+    channel: str = ""  # where the action reaches the customer (a message sent on Accept)
 
     @property
     def priority_label(self) -> str:
@@ -153,6 +155,7 @@ def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
         .first()
     )
     consent = consent_states(customer).get("MARKETING") or "NONE"
+    merchant = promo_for_nba(customer, actor=actor)
     facts = {
         "rfm_segment": rfm["segment"] if rfm else None,
         "clv_proxy": rfm["clv_proxy"] if rfm else None,
@@ -163,13 +166,15 @@ def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
         "fraud_case_ever": fraud_ever,
         "new_lead_age_days": (now - lead["created_at"]).days if lead else None,
         "birthday_in_days": days_to_birthday(customer.birth_date, today),
-        "merchant_promo_in_city": False,
+        "merchant_promo_in_city": merchant is not None,
     }
     related = {}
     if overdue or open_cases:
         related["CASE"] = str((overdue or open_cases)[0]["id"])
     if lead:
         related["LEAD"] = str(lead["id"])
+    if merchant:
+        related["MERCHANT"] = merchant
     return facts, related
 
 
@@ -232,6 +237,7 @@ def evaluate(customer, actor, *, now=None) -> NbaResult:
                 context=CONTEXT_WEIGHT[rule.priority],
                 value=rule.value * clv,
                 lever=rule.lever,
+                channel=rule.channel,
             )
         )
     candidates.sort(key=lambda r: (-r.score, r.rule_code))

@@ -77,27 +77,129 @@ def _not_current(why: str) -> ServiceError:
 # --------------------------------------------------------------------------- decisions
 
 
-def _carry_out(actor, customer, rec) -> str:
-    """Accept: the matching work through the owning app's published service. Every action is
-    an RM activity on the customer (sales' ``activity_log``: on the 360 timeline), a call for
-    CALL, a note otherwise, tied to the lead when the recommendation is about one."""
-    lead = None
-    if rec.related_entity_type == RelatedEntity.LEAD:
-        from amanah.sales.models import Lead
+MESSAGE_TEMPLATES = {  # action type -> the hub's SERVICE template it sends on Accept
+    ActionType.EDUCATE: "insight.nba_educate",
+    ActionType.GREET: "insight.nba_greet",
+}
 
-        lead = Lead.objects.visible_to(actor).filter(pk=rec.related_entity_id).first()
-    note = _("NBA diterima: %(title)s. %(reason)s") % {
-        "title": rec.title,
-        "reason": rec.reason_text,
-    }
+
+def _note(rec) -> str:
+    return (
+        _("NBA diterima: %(title)s. %(reason)s") % {"title": rec.title, "reason": rec.reason_text}
+    )[:2000]
+
+
+def _related_lead(actor, rec):
+    if rec.related_entity_type != RelatedEntity.LEAD:
+        return None
+    from amanah.sales.models import Lead
+
+    return Lead.objects.visible_to(actor).filter(pk=rec.related_entity_id).first()
+
+
+def _call(actor, customer, rec, decision_id) -> str:
+    """CALL: the RM's call on the customer (tied to the lead it follows up), on the 360
+    timeline through sales' ``activity_log``."""
     activity = activity_log(
         actor=actor,
         customer=customer,
-        activity_type="CALL" if rec.action_type == ActionType.CALL else "NOTE",
-        note=note[:2000],
-        lead=lead,
+        activity_type="CALL",
+        note=_note(rec),
+        lead=_related_lead(actor, rec),
     )
     return f"sales.RmActivity:{activity.pk}"
+
+
+def _offer(actor, customer, rec, decision_id) -> str:
+    """OFFER_PRODUCT: a lead handed to the customer's RM (sales' ``lead_create``): winning it
+    is this recommendation's SUCCESS (``outcomes.from_lead``)."""
+    from amanah.sales.services import lead_create
+
+    lead = lead_create(
+        actor=actor,
+        customer=customer,
+        source_type="MANUAL",
+        product_interest=rec.title[:120],
+        note=_note(rec),
+    )
+    return f"sales.Lead:{lead.pk}"
+
+
+def _prioritize(actor, customer, rec, decision_id) -> str:
+    """PRIORITIZE_CASE: the related case's priority raised through the cases service."""
+    from amanah.cases.contract import case_prioritize
+    from amanah.cases.models import Case
+
+    case = Case.objects.visible_to(actor).filter(pk=rec.related_entity_id).first()
+    if case is None:
+        raise _not_current(_("kasusnya tidak lagi terlihat."))
+    case_prioritize(actor=actor, case=case, reason=_note(rec)[:500])
+    return f"cases.Case:{case.pk}"
+
+
+def _merchant(actor, customer, rec, decision_id) -> str:
+    """MERCHANT_PROMO: "Kirim rekomendasi" of the merchant the rule found, through the
+    merchants' service (WhatsApp template, contactability, PENDING → SENT …)."""
+    from amanah.insight.merchants.services import recommendation_send
+
+    sent = recommendation_send(
+        actor=actor, customer_id=customer.pk, merchant_id=rec.related_entity_id
+    )
+    return f"insight.MerchantRecommendation:{sent.pk}"
+
+
+def _message(actor, customer, rec, decision_id) -> str:
+    """EDUCATE / GREET (and EMAIL): the hub's SERVICE template on the rule's channel; the
+    outbox asks contactability again. Refused, nothing written, when the hub would not send."""
+    from amanah.consent.contract import reason_label
+    from amanah.messaging.contract import MessageSource, MessageStatus, message_queue
+    from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+
+    key = MESSAGE_TEMPLATES.get(rec.action_type, "insight.nba_educate")
+    try:
+        version = approved_version(key, rec.channel)
+    except TemplateNotApproved:
+        raise ServiceError(
+            "no_template",
+            _("Templat %(key)s (%(channel)s) belum disetujui.")
+            % {"key": key, "channel": rec.channel},
+        ) from None
+    message = message_queue(
+        actor=actor,
+        channel=rec.channel,
+        purpose="SERVICE",
+        rendered=render(version, {"customer": customer}),
+        source=MessageSource.MANUAL,
+        source_id=f"nba:{decision_id}",
+        step="nba",
+        customer=customer,
+        template_key=version.template.key,
+        template_version=version.number,
+    )
+    if message.status == MessageStatus.CANCELLED:
+        raise ServiceError(
+            "not_contactable",
+            _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
+        )
+    return f"messaging.Message:{message.pk}"
+
+
+CARRY_OUT = {
+    ActionType.CALL: _call,
+    ActionType.OFFER_PRODUCT: _offer,
+    ActionType.PRIORITIZE_CASE: _prioritize,
+    ActionType.MERCHANT_PROMO: _merchant,
+    ActionType.EDUCATE: _message,
+    ActionType.GREET: _message,
+    ActionType.EMAIL: _message,
+}
+
+
+def _carry_out(actor, customer, rec, decision_id) -> str:
+    """Accept: the matching work through the owning app's published service (``CARRY_OUT``,
+    one per action type); returns "app.Model:id" of what it made. A refusal of that service
+    (no template, not contactable …) refuses the Accept: nothing is written."""
+    return CARRY_OUT[rec.action_type](actor, customer, rec, decision_id)
 
 
 @transaction.atomic
@@ -170,7 +272,7 @@ def nba_decide(
         row.snoozed_until = now + timedelta(days=snooze_days)
     if decision == Decision.ACCEPTED:
         row.outcome = Outcome.PENDING
-        row.created_ref = _carry_out(actor, customer, rec)
+        row.created_ref = _carry_out(actor, customer, rec, row.pk)
     row.save()
     _portfolio_refresh_one(customer.pk)
     events.emit(NBA_DECIDED, actor=actor, decision=row)
@@ -234,22 +336,6 @@ def nba_outcome_record(*, actor, customer_id, decision_id, outcome: str) -> NbaD
         raise ServiceError(CONFLICT, _("Hasil rekomendasi ini sudah tercatat."))
     _settle(actor, row, outcome)
     return row
-
-
-def outcome_from_lead(*, actor, obj, from_status, to_status, revert=False, **_ignored) -> None:
-    """Handler of ``sales.lead.transitioned``: a lead won after an accepted recommendation
-    about it is a SUCCESS, a lead lost a FAILED (in the lead move's transaction)."""
-    outcome = {"CLOSED_WON": Outcome.SUCCESS, "CLOSED_LOST": Outcome.FAILED}.get(to_status)
-    if outcome is None or revert:
-        return
-    pending = NbaDecision.objects.select_for_update(of=("self",)).filter(
-        related_entity_type=RelatedEntity.LEAD,
-        related_entity_id=str(obj.pk),
-        decision=Decision.ACCEPTED,
-        outcome=Outcome.PENDING,
-    )
-    for row in pending.order_by("pk"):
-        _settle(actor, row, outcome)
 
 
 # --------------------------------------------------------------------------- rule changes

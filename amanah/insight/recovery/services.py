@@ -24,13 +24,24 @@ from django.utils.translation import ngettext
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
-from amanah.insight.policies import RECOVERY_APPROVE, RECOVERY_VIEW
+from amanah.insight.policies import (
+    RECOVERY_APPROVE,
+    RECOVERY_SEND,
+    RECOVERY_TRIGGER_MANAGE,
+    RECOVERY_VIEW,
+)
 from amanah.insight.recovery import evaluate
-from amanah.insight.recovery.models import RecoveryStatus, ServiceRecovery
+from amanah.insight.recovery.models import (
+    RecoveryAction,
+    RecoveryStatus,
+    RecoveryTrigger,
+    ServiceRecovery,
+)
 from amanah.workflow.contract import transition_apply
 
 WORKFLOW = "insight.service_recovery"
@@ -163,14 +174,71 @@ def within_threshold(recovery: ServiceRecovery) -> bool:
     return recovery.estimated_value <= threshold()
 
 
+CALL_ACTIONS = frozenset({RecoveryAction.APOLOGY_CALL, RecoveryAction.PRIORITY_CALLBACK})
+TEMPLATE_KEY = "insight.recovery_offer"
+MESSAGE_CHANNEL = "WHATSAPP"
+
+
+def message_source_id(recovery: ServiceRecovery) -> str:
+    return f"recovery:{recovery.pk}"
+
+
+def _send_offer(recovery: ServiceRecovery, actor, at) -> str:
+    """SENT means the customer was told: a call action (apology call, priority callback) is
+    the agent's call, so only consent's rule is asked (do-not-contact, closed customer); any
+    other offer goes out as the hub's SERVICE WhatsApp template, the outbox asking
+    contactability again. Refused with the reason, nothing changed, when it cannot go."""
+    from amanah.consent.contract import ContactChannel, contactability, reason_label
+    from amanah.messaging.contract import MessageSource, MessageStatus, message_queue
+    from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+
+    customer = recovery.customer
+    if recovery.action in CALL_ACTIONS:
+        verdict = contactability(customer, "SERVICE", ContactChannel.PHONE, at)
+        if verdict.refused:
+            raise ServiceError(
+                "not_contactable",
+                _("Nasabah tidak dapat dihubungi: %s.") % verdict.labels[0],
+            )
+        return "call"
+    try:
+        version = approved_version(TEMPLATE_KEY, MESSAGE_CHANNEL)
+    except TemplateNotApproved:
+        raise ServiceError(
+            "no_template",
+            _("Templat WhatsApp pemulihan layanan (%s) belum disetujui.") % TEMPLATE_KEY,
+        ) from None
+    message = message_queue(
+        actor=actor,
+        channel=MESSAGE_CHANNEL,
+        purpose="SERVICE",
+        rendered=render(version, {"customer": customer, "case": recovery.case}),
+        source=MessageSource.MANUAL,
+        source_id=message_source_id(recovery),
+        step="recovery",
+        customer=customer,
+        template_key=version.template.key,
+        template_version=version.number,
+        at=at,
+    )
+    if message.status == MessageStatus.CANCELLED:
+        raise ServiceError(
+            "not_contactable",
+            _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
+        )
+    return "message"
+
+
 def recovery_on_apply(recovery: ServiceRecovery, *, transition, data, at) -> list[str]:
-    """Workflow hook: who approved and when each step happened; codes and value to audit."""
+    """Workflow hook: who approved and when each step happened; codes and value to audit;
+    on SENT, the offer goes to the customer (``_send_offer``) in the move's transaction."""
     to = transition.to_status
     data["audit"].update({"action": recovery.action, "value": recovery.estimated_value})
     if to == RecoveryStatus.APPROVED:
         recovery.approved_by, recovery.approved_at = _user(data.get("actor")), at
         return ["approved_by", "approved_at"]
     if to == RecoveryStatus.SENT:
+        data["audit"]["sent_by"] = _send_offer(recovery, data.get("actor"), at)
         recovery.sent_at = at
         return ["sent_at"]
     if to == RecoveryStatus.CLAIMED:
@@ -196,6 +264,104 @@ def recovery_move(*, actor, recovery_id, to) -> ServiceRecovery:
     if not isinstance(to, str) or to not in RecoveryStatus.values:
         raise ServiceError("transition_not_allowed", _("Status tujuan tidak dikenal."), field="to")
     return transition_apply(actor=actor, obj=recovery, to=to)
+
+
+EXPIRY_BATCH = 200
+# Sees every branch's recoveries (a recovery is as visible as its case) and may expire them.
+EXPIRER = IntegrationActor(
+    "insight-recovery-expiry",
+    permissions=(CASE_VIEW, CASE_VIEW_BRANCH, RECOVERY_VIEW, RECOVERY_SEND),
+    all_branches=True,
+)
+
+
+def claim_days() -> int:
+    """A sent recovery not claimed within this many days has EXPIRED."""
+    return int(settings.RECOVERY_CLAIM_DAYS)
+
+
+def recovery_expire(*, now=None, batch_size: int = EXPIRY_BATCH) -> int:
+    """Every SENT recovery older than ``claim_days`` moves to EXPIRED through the workflow
+    (history, audit, event per recovery), ``batch_size`` per transaction in id order.
+    Idempotent: an expired one is never read again; a claimed one meanwhile is left alone."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=claim_days())
+    expired, after = 0, None
+    while True:
+        with transaction.atomic():
+            due = ServiceRecovery.objects.filter(
+                status=RecoveryStatus.SENT, sent_at__lt=cutoff
+            ).order_by("pk")
+            if after is not None:
+                due = due.filter(pk__gt=after)
+            batch = list(due[:batch_size])
+            for recovery in batch:
+                transition_apply(actor=EXPIRER, obj=recovery, to=RecoveryStatus.EXPIRED)
+            expired += len(batch)
+        if len(batch) < batch_size:
+            return expired
+        after = batch[-1].pk
+
+
+# --------------------------------------------------------------------------- the trigger table
+
+TRIGGER_CHANGED = "insight.recovery_trigger_changed"  # fn(*, actor, trigger, changed)
+VALUE_MAX = 100_000_000  # IDR: above this a row is a typo, not a goodwill gesture
+
+
+def _trigger_value(raw) -> int:
+    text = raw.strip().replace(".", "") if isinstance(raw, str) else raw
+    try:
+        value = int(text) if not isinstance(text, bool) else None
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 0 <= value <= VALUE_MAX:
+        raise ServiceError(
+            "value_invalid",
+            _("Nilai perkiraan harus bilangan bulat rupiah 0–%d.") % VALUE_MAX,
+            field="estimated_value",
+        )
+    return value
+
+
+@transaction.atomic
+def recovery_trigger_update(
+    *, actor, code: str, action: str, estimated_value, active: bool
+) -> RecoveryTrigger:
+    """An admin changes one row of the trigger table: the offer, its estimated value (IDR,
+    whole, not negative) and whether it fires. The event, condition and order are the seed's
+    and stay. Audited with what changed (before → after); recoveries already made keep the
+    offer and value they were made with."""
+    authz.require(actor, RECOVERY_TRIGGER_MANAGE)
+    # Configuration, not customer data: the permission above is the whole scope.
+    trigger = (
+        RecoveryTrigger.objects.select_for_update(of=("self",))
+        .filter(pk=code if isinstance(code, str) else None)
+        .first()
+    )
+    if trigger is None:
+        raise NotFound()
+    if not isinstance(action, str) or action not in RecoveryAction.values:
+        raise ServiceError("action_invalid", _("Tawaran tidak dikenal."), field="action")
+    clean = {
+        "action": action,
+        "estimated_value": _trigger_value(estimated_value),
+        "active": bool(active),
+    }
+    changed = {k: [getattr(trigger, k), v] for k, v in clean.items() if getattr(trigger, k) != v}
+    if not changed:
+        return trigger
+    for name, (_before, after) in changed.items():
+        setattr(trigger, name, after)
+    trigger.save(update_fields=list(changed))
+    events.emit(TRIGGER_CHANGED, actor=actor, trigger=trigger, changed=sorted(changed))
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE_RECOVERY_TRIGGER,
+        obj=trigger,
+        meta={"changed": changed},
+    )
+    return trigger
 
 
 def move_recoveries(absorbed, survivor) -> int:

@@ -76,8 +76,8 @@ def test_alerts_come_in_severity_order_and_say_why(system, make_customer, make_u
     supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
     page = _page(supervisor, customer)
     codes = [chunk.split('"')[0] for chunk in page.split('data-alert="')[1:]]
-    assert {"HIGH_PRIORITY_CASE", "AT_RISK_SEGMENT", "VIP", "OPEN_CASE"} <= set(codes)
-    levels = {"OPEN_CASE": 1, "HIGH_PRIORITY_CASE": 1, "VIP": 2, "AT_RISK_SEGMENT": 2}
+    assert {"HIGH_PRIORITY_CASE", "AT_RISK_SEGMENT", "VIP_CUSTOMER", "OPEN_CASE"} <= set(codes)
+    levels = {"OPEN_CASE": 1, "HIGH_PRIORITY_CASE": 1, "VIP_CUSTOMER": 2, "AT_RISK_SEGMENT": 2}
     ranks = [levels[c] for c in codes if c in levels]
     assert ranks == sorted(ranks)
     assert f"{case.case_no} (Tinggi)" in page
@@ -107,3 +107,64 @@ def test_the_card_speaks_english(system, make_customer, make_user, branch_a):
         page = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "Customer value" in page and "Potential" in page
     assert "Nilai Nasabah" not in page
+
+
+def test_the_seven_alert_types_of_the_seed_by_name_severity_and_reason(
+    system, make_customer, make_user, branch_a
+):
+    """Seed 001 §7: CONSENT_WITHDRAWN, OVERDUE_SLA, FRAUD_FLAG critical ("danger"); OPEN_CASE,
+    HIGH_PRIORITY_CASE warning; VIP_CUSTOMER, AT_RISK_SEGMENT info — each saying why."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.cases.models import Case
+    from amanah.consent.services import consent_change
+    from amanah.customers.models import Customer
+
+    customer = make_customer(is_vip=True)
+    Customer.objects.filter(pk=customer.pk).update(fraud_flag=True)
+    book(system, customer, days_ago=200, amount=30_000_000, count=6)  # AT_RISK
+    rfm_run_compute(actor=system)
+    agent = make_user(R.AGENT, branches=[branch_a])
+    consent_change(
+        actor=agent,
+        customer=customer,
+        consent_type="MARKETING",
+        new_status="WITHDRAWN",
+        channel="BRANCH",
+        verification_method="IN_PERSON",
+    )
+    case = cases.case_create(
+        actor=agent,
+        data=cases.CaseInput(
+            customer=customer,
+            channel="BRANCH",
+            category_code="TRX_FAIL",
+            priority="HIGH",
+            description="Transfer gagal tetapi saldo terpotong, mohon dicek.",
+        ),
+    )
+    Case.objects.filter(pk=case.pk).update(sla_due_at=timezone.now() - timedelta(hours=1))
+    page = _page(make_user(R.SUPERVISOR, branches=[branch_a]), customer)
+    shown = {}
+    for chunk in page.split('class="alert alert-')[1:]:
+        level, rest = chunk.split('"', 1)
+        code = rest.split('data-alert="')[1].split('"')[0]
+        body = rest.split("</div>")[0]
+        shown[code] = (level, " — " in body and body.split(" — ", 1)[1].strip())
+    expected = {
+        "CONSENT_WITHDRAWN": "danger",
+        "OVERDUE_SLA": "danger",
+        "FRAUD_FLAG": "danger",
+        "OPEN_CASE": "warning",
+        "HIGH_PRIORITY_CASE": "warning",
+        "VIP_CUSTOMER": "info",
+        "AT_RISK_SEGMENT": "info",
+    }
+    assert {code: shown[code][0] for code in expected} == expected
+    assert all(shown[code][1] for code in expected), shown  # each says why
+    assert case.case_no in shown["OVERDUE_SLA"][1] and "→ Berisiko" in shown["AT_RISK_SEGMENT"][1]
+    order = [c for c in shown if c in expected]
+    rank = {"danger": 0, "warning": 1, "info": 2}
+    assert [rank[expected[c]] for c in order] == sorted(rank[expected[c]] for c in order)

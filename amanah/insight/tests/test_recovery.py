@@ -21,6 +21,7 @@ from amanah.cases import services as cases
 from amanah.cases.sweep import SLA_DIGEST, sla_sweep
 from amanah.conftest import sign_in
 from amanah.core import events, registry
+from amanah.core.actors import SystemActor
 from amanah.core.contributions import Ratio
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.events import EventHandler
@@ -32,6 +33,7 @@ from amanah.insight.testing import book, closed_case
 from amanah.messaging.models import Message
 
 MINUTE = dt.timedelta(minutes=1)
+SystemActorForTests = SystemActor("system:test")
 
 
 @contextmanager
@@ -57,7 +59,15 @@ def second_supervisor(make_user, branch_a):
 
 @pytest.fixture
 def customer(make_customer):
-    return make_customer()
+    return make_customer(phone="081234567890")
+
+
+@pytest.fixture(autouse=True)
+def hub(db):
+    """The hub's default SERVICE templates (the recovery offer among them) approved."""
+    from amanah.messaging.template_defaults import templates_install_defaults
+
+    templates_install_defaults()
 
 
 @pytest.fixture
@@ -490,3 +500,147 @@ def test_the_list_speaks_english(agent, customer, supervisor, second_supervisor)
         page = client.get("/insight/recovery/").content.decode()
     assert "Apology call (mandatory)" in page and "Case closed" in page
     assert "Telepon permohonan maaf" not in page and "Pemulihan layanan" not in page
+
+
+# --------------------------------------------------------------------------- sending, expiry
+
+
+def _voucher_recovery(agent, customer):
+    RecoveryTrigger.objects.filter(pk="FRAUD_SCAM_CLOSE").update(
+        action="VOUCHER_50K", estimated_value=50_000
+    )
+    return ServiceRecovery.objects.get(case=closed_case(agent, customer))
+
+
+def test_sent_goes_to_the_customer_through_the_hub(agent, customer, supervisor):
+    recovery = _voucher_recovery(agent, customer)
+    services.recovery_move(actor=supervisor, recovery_id=recovery.pk, to="SENT")
+    message = Message.objects.get(source_id=f"recovery:{recovery.pk}")
+    assert (message.channel, message.purpose, message.status) == ("WHATSAPP", "SERVICE", "QUEUED")
+    assert recovery.case.case_no in message.text
+    row = AuditLog.objects.filter(action="MOVE_RECOVERY", object_id=str(recovery.pk)).get()
+    assert row.meta["sent_by"] == "message"
+
+
+def test_what_cannot_reach_the_customer_is_refused_and_consent_decides(
+    agent, customer, supervisor, make_customer
+):
+    from amanah.consent.services import suppression_add
+
+    unreachable = make_customer("Budi Santoso")  # no WhatsApp number
+    voucher = _voucher_recovery(agent, unreachable)
+    with pytest.raises(ServiceError) as refused:
+        services.recovery_move(actor=supervisor, recovery_id=voucher.pk, to="SENT")
+    assert refused.value.code == "no_address"
+    voucher.refresh_from_db()
+    assert voucher.status == "PENDING" and voucher.sent_at is None
+    # The do-not-contact list stops offers, not the answer to a complaint (consent's rule):
+    # the recovery still goes, as a SERVICE message; a call action sends no message at all.
+    suppression_add(actor=agent, customer=customer, reason="Minta tidak dihubungi")
+    sent = _voucher_recovery(agent, customer)
+    services.recovery_move(actor=supervisor, recovery_id=sent.pk, to="SENT")
+    assert Message.objects.get(source_id=f"recovery:{sent.pk}").purpose == "SERVICE"
+    RecoveryTrigger.objects.filter(pk="FRAUD_SCAM_CLOSE").update(action="APOLOGY_CALL")
+    call = _fraud_recovery(agent, make_customer("Citra Lestari"), supervisor, 0)
+    services.recovery_move(actor=supervisor, recovery_id=call.pk, to="SENT")
+    assert not Message.objects.filter(source_id=f"recovery:{call.pk}").exists()
+
+
+def make_customer_like(customer):
+    from amanah.customers.services import CustomerInput, customer_create
+
+    return customer_create(
+        actor=SystemActorForTests,
+        data=CustomerInput(full_name="Budi Santoso", home_branch=customer.home_branch),
+    )
+
+
+def test_no_approved_template_refuses_the_send(agent, customer, supervisor):
+    from amanah.messaging.models import TemplateVersion
+
+    recovery = _voucher_recovery(agent, customer)
+    TemplateVersion.objects.filter(template__key="insight.recovery_offer").update(status="DRAFT")
+    with pytest.raises(ServiceError) as refused:
+        services.recovery_move(actor=supervisor, recovery_id=recovery.pk, to="SENT")
+    assert refused.value.code == "no_template"
+    recovery.refresh_from_db()
+    assert recovery.status == "PENDING"
+
+
+def test_unclaimed_recoveries_expire_batched_and_once(agent, customer, supervisor, settings):
+    settings.RECOVERY_CLAIM_DAYS = 30
+    first = _fraud_recovery(agent, customer, supervisor, 0)
+    second = _fraud_recovery(agent, make_customer_like(customer), supervisor, 0)
+    fresh = _fraud_recovery(agent, make_customer_like(customer), supervisor, 0)
+    for r in (first, second, fresh):
+        services.recovery_move(actor=agent, recovery_id=r.pk, to="SENT")
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    ServiceRecovery.objects.filter(pk__in=[first.pk, second.pk]).update(sent_at=old)
+    assert services.recovery_expire(batch_size=1) == 2
+    statuses = dict(ServiceRecovery.objects.values_list("pk", "status"))
+    assert (statuses[first.pk], statuses[second.pk], statuses[fresh.pk]) == (
+        "EXPIRED",
+        "EXPIRED",
+        "SENT",
+    )
+    assert services.recovery_expire() == 0
+    moves = AuditLog.objects.filter(action="MOVE_RECOVERY", meta__to="EXPIRED")
+    assert moves.count() == 2
+
+
+# --------------------------------------------------------------------------- the trigger table
+
+
+def test_an_admin_changes_a_trigger_audited_and_bad_values_change_nothing(
+    make_user, agent, customer
+):
+    admin = make_user(R.ADMIN)
+    client = sign_in(Client(), admin)
+    page = client.get("/insight/recovery/triggers/").content.decode()
+    assert 'data-trigger="TRX_FAIL_BREACH"' in page or 'data-testid="recovery-triggers"' in page
+    url = "/insight/recovery/triggers/FRAUD_SCAM_CLOSE/"
+    response = client.post(url, {"action": "VOUCHER_50K", "estimated_value": "75.000"})
+    assert response.status_code == 303
+    trigger = RecoveryTrigger.objects.get(pk="FRAUD_SCAM_CLOSE")
+    assert (trigger.action, trigger.estimated_value, trigger.active) == (
+        "VOUCHER_50K",
+        75_000,
+        False,
+    )
+    row = AuditLog.objects.filter(action="UPDATE_RECOVERY_TRIGGER").get()
+    assert row.meta["changed"]["estimated_value"] == [0, 75_000]
+    assert row.meta["changed"]["active"] == [True, False]
+    # switched off: a fraud case closed now fires nothing
+    closed_case(agent, customer)
+    assert not ServiceRecovery.objects.exists()
+    for bad in (
+        {"action": "CASH", "estimated_value": "1"},
+        {"action": "VOUCHER_50K", "estimated_value": "-5"},
+        {"action": "VOUCHER_50K", "estimated_value": "satu juta"},
+        {"action": "VOUCHER_50K", "estimated_value": str(10**12)},
+        {"action": "VOUCHER_50K"},
+    ):
+        assert client.post(url, bad).status_code == 303
+    assert RecoveryTrigger.objects.get(pk="FRAUD_SCAM_CLOSE").estimated_value == 75_000
+    assert AuditLog.objects.filter(action="UPDATE_RECOVERY_TRIGGER").count() == 1
+    with pytest.raises(ServiceError) as refused:
+        services.recovery_trigger_update(
+            actor=admin,
+            code="FRAUD_SCAM_CLOSE",
+            action="VOUCHER_50K",
+            estimated_value=-1,
+            active=True,
+        )
+    assert refused.value.field == "estimated_value"
+    with pytest.raises(NotFound):
+        services.recovery_trigger_update(
+            actor=admin, code="NOPE", action="VOUCHER_50K", estimated_value=1, active=True
+        )
+    with pytest.raises(PermissionDenied):
+        services.recovery_trigger_update(
+            actor=agent,
+            code="FRAUD_SCAM_CLOSE",
+            action="VOUCHER_50K",
+            estimated_value=1,
+            active=True,
+        )

@@ -231,3 +231,48 @@ def test_merged_transactions_follow_the_survivor(system, make_customer):
     months = MonthlyRollup.objects.filter(customer=survivor)
     assert sum(m.tx_count for m in months) == 3
     assert sum(m.amount_total for m in months) == 2_500
+
+
+def test_engagement_email_opens_and_branch_visits_feed_lead_scoring(
+    system, make_customer, make_user, branch_a
+):
+    """Seed 001 §8: recent engagement +10, e-mail opened +5, branch visit +5 — each with the
+    fact that earned it, from the hub's engagements and the transaction feed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.core.roles import RoleKey as R
+    from amanah.messaging.contract import Rendered, engagement_record, message_queue
+    from amanah.messaging.models import Engagement
+    from amanah.sales.scoring import breakdown_for
+
+    customer = make_customer(email="siti@example.test")
+
+    def rows():
+        return {r["factor"]: r for r in breakdown_for(customer)[1]}
+
+    assert rows()["BRANCH_VISIT"]["score"] == 0
+    book(system, customer, days_ago=100, channel="TELLER")  # too long ago
+    assert rows()["BRANCH_VISIT"]["score"] == 0
+    book(system, customer, days_ago=5, channel="TELLER")
+    visit = rows()["BRANCH_VISIT"]
+    assert visit["score"] == 5 and "transaksi teller" in visit["reason"]
+
+    message = message_queue(
+        actor=make_user(R.AGENT, branches=[branch_a]),
+        channel="EMAIL",
+        purpose="SERVICE",
+        rendered=Rendered(subject="Info", text="Info layanan", html="<p>Info layanan</p>"),
+        source="MANUAL",
+        source_id="scoring-test",
+        customer=customer,
+    )
+    assert engagement_record(message_id=message.pk, kind="OPEN")
+    found = rows()
+    assert (found["EMAIL_OPENED"]["score"], found["RECENT_ENGAGEMENT"]["score"]) == (5, 10)
+    assert "Email dibuka" in found["EMAIL_OPENED"]["reason"]
+    # Ten days later the open is no longer recent, but still an e-mail opened.
+    Engagement.objects.update(at=timezone.now() - timedelta(days=10))
+    found = rows()
+    assert (found["EMAIL_OPENED"]["score"], found["RECENT_ENGAGEMENT"]["score"]) == (5, 0)
