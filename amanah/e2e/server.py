@@ -8,6 +8,12 @@ test hands its payload to the service worker through the DevTools protocol).
 
 ``demo_server()`` yields a ``DemoInstance``: the base URL, and the two loopback servers so a
 test can assert on what they received.
+
+``prepare(profile="pdam")`` makes the water utility's instead (``AMANAH_PROFILE=pdam``, its
+own demo seed, kept small): beside the messaging servers a loopback fake payment gateway
+(``payments.fakegateway``) answers the instance's VA/QRIS requests and posts its signed
+callbacks back to the gunicorn, applied by the gateways' integrations systems (payment grants
+only) that the preparation registers — what ``DemoInstance.gateway`` lets a test pay with.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from django.conf import settings
 from amanah.messaging.fakeprovider.server import FakeProvider
 from amanah.messaging.providers.webpush import generate_vapid_private_key
 from amanah.messaging.testing import LoopbackSmtp
+from amanah.payments.fakegateway.server import FakeGateway
 
 
 def _free_port() -> int:
@@ -82,7 +89,9 @@ def _run(args: list[str], env: dict) -> None:
     _finish(_start(args, env), args)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+# Generous: on a shared, busy machine gunicorn's first import of the project (with the worker
+# starting beside it) has taken over a minute. A healthy start answers within seconds.
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -102,6 +111,7 @@ class DemoInstance:
     provider: FakeProvider  # what it sent over WhatsApp/SMS (``delivered("whatsapp")``)
     database: str = ""  # the instance's own database
     env: dict | None = None  # the environment its processes run with
+    gateway: FakeGateway | None = None  # the pdam profile's fake payment gateway
 
     def manage(self, *args: str) -> str:
         """Run a management command against the instance (as its application role)."""
@@ -140,16 +150,42 @@ class Prepared:
     smtp: LoopbackSmtp
     provider: FakeProvider
     env: dict
+    gateway: FakeGateway | None = None
 
     def discard(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
         self.provider.stop()
         self.smtp.stop()
         with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def prepare() -> Prepared:
-    """Create, migrate and seed a demo database (the slow part of ``demo_server``, ~1 min)."""
+# The PDAM demo's size in the browser tests: enough pelanggan for its pages, quick to seed.
+PDAM_ENV = {
+    "AMANAH_PROFILE": "pdam",
+    "DEMO_PDAM_CUSTOMERS": "120",
+    "DEMO_PDAM_COMPLAINTS": "12",
+}
+
+# Run inside the instance (``django shell``): the two gateways' integrations systems, with
+# the payment grants alone, whose IntegrationActor applies the fake gateway's callbacks
+# (payments/webhooks.py) — what an operator registers before a real gateway goes live.
+_GATEWAY_SYSTEMS = """
+from amanah.core.actors import SystemActor
+from amanah.integrations.services import external_system_create
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
+for name in ("midtrans", "xendit"):
+    external_system_create(
+        actor=SystemActor("system:e2e"), name=name, label=name.title(),
+        permissions=[PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW], all_branches=True,
+    )
+"""
+
+
+def prepare(profile: str = "bank") -> Prepared:
+    """Create, migrate and seed a demo database of ``profile`` (``bank`` or ``pdam``): the
+    slow part of ``demo_server``, ~1 min."""
     name = f"amanah_e2e_{uuid.uuid4().hex[:8]}"
     with _admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -178,12 +214,21 @@ def prepare() -> Prepared:
         # Web Push is configured (a fresh key per run): staff browsers can turn it on.
         "MESSAGING_VAPID_PRIVATE_KEY": generate_vapid_private_key(),
     }
-    prepared = Prepared(name, port, base, smtp, provider, env)
+    gateway = None
+    if profile == "pdam":
+        env.update(PDAM_ENV)
+        gateway = FakeGateway(
+            midtrans_callback_url=f"{base}/webhooks/payments/midtrans",
+            xendit_callback_url=f"{base}/webhooks/payments/xendit",
+        )
+    prepared = Prepared(name, port, base, smtp, provider, env, gateway)
     # aiosmtpd logs every envelope (addresses included) at INFO.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         smtp.start()
         env["AMANAH_FAKE_PROVIDER_URL"] = provider.start().url
+        if gateway is not None:
+            env["AMANAH_FAKE_GATEWAY_URL"] = gateway.start().url
         # Migrations as the owner role, everything after as the application role, as in
         # `amanah demo` (dbserver: "two roles"). collectstatic needs no database: it runs
         # beside the migrations.
@@ -196,6 +241,8 @@ def prepare() -> Prepared:
         finally:
             _finish(collecting, collect)
         _run(["django", "seed_demo"], env)
+        if gateway is not None:
+            _run(["django", "shell", "--no-imports", "-c", _GATEWAY_SYSTEMS], env)
     except BaseException:
         prepared.discard()
         raise
@@ -208,7 +255,8 @@ class Preparation:
     ``take()`` waits for it and hands the result over (once); ``discard()`` cleans up one that
     nobody took."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: str = "bank") -> None:
+        self.profile = profile
         self._result: Prepared | None = None
         self._error: BaseException | None = None
         self._taken = False
@@ -217,7 +265,7 @@ class Preparation:
 
     def _prepare(self) -> None:
         try:
-            self._result = prepare()
+            self._result = prepare(self.profile)
         except BaseException as error:  # handed to the test that takes it
             self._error = error
 
@@ -238,10 +286,10 @@ class Preparation:
 
 
 @contextmanager
-def demo_server(preparation: Preparation | None = None):
-    """Yield a ``DemoInstance`` of a freshly seeded demo with its loopback servers (prepared
-    here, or taken from a ``Preparation`` started earlier)."""
-    prepared = preparation.take() if preparation is not None else prepare()
+def demo_server(preparation: Preparation | None = None, profile: str = "bank"):
+    """Yield a ``DemoInstance`` of a freshly seeded demo of ``profile`` with its loopback
+    servers (prepared here, or taken from a ``Preparation`` started earlier)."""
+    prepared = preparation.take() if preparation is not None else prepare(profile)
     env, base, port = prepared.env, prepared.base, prepared.port
     server = worker = None
     try:
@@ -276,6 +324,7 @@ def demo_server(preparation: Preparation | None = None):
             provider=prepared.provider,
             database=prepared.name,
             env=env,
+            gateway=prepared.gateway,
         )
     finally:
         for process in (worker, server):

@@ -198,9 +198,16 @@ def _slice(actor, run, month, low, high, issued, due) -> tuple[int, int]:
     )
     ids = tuple(bill_id for bill_id, _c, _t in rows)
     events.emit(BILLS_ISSUED, actor=actor, period=month, bill_ids=ids)
-    with_credit = Connection.objects.filter(
-        pk__in=[cid for _b, cid, _t in rows], credit__gt=0
-    ).values_list("pk", flat=True)
+    # The slice's connections with credit that got a bill of this run: by id range and run,
+    # not ``pk__in`` the slice's ids (a 10,000-parameter IN list took a quarter of the run,
+    # most of it building and quoting the statement in Python).
+    with_credit = (
+        Connection.objects.filter(
+            pk__gte=low, pk__lt=high, credit__gt=0, bills__run=run, bills__period=month
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     for cid in with_credit:
         accounts.credit_apply(actor=_credit_actor(actor), connection_id=cid, on=issued)
     return len(rows), sum(total for _b, _c, total in rows)

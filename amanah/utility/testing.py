@@ -9,6 +9,7 @@ import itertools
 from amanah.core.actors import SystemActor
 from amanah.core.testing import ViewCase
 from amanah.customers.services import CustomerInput, customer_create
+from amanah.payments.policies import PAYMENT_REQUEST
 from amanah.utility import services
 from amanah.utility.models import Connection, ServiceArea, TariffGroup
 from amanah.utility.policies import (
@@ -294,6 +295,16 @@ VIEW_CASES = [
         kwargs=_inst_kwargs("a"),
         out_of_scope=_inst_kwargs("b"),
         data=lambda w: {"amount": "50000", "reference": "KW-PB-1"},
+        ok_status=(303,),
+    ),
+    # Not billed yet in the world: refused back to the installation (the gateway's side is
+    # the PDAM demo's browser test).
+    ViewCase(
+        "utility:installation_qris",
+        PAYMENT_REQUEST,
+        method="post",
+        kwargs=_inst_kwargs("a"),
+        out_of_scope=_inst_kwargs("b"),
         ok_status=(303,),
     ),
 ]

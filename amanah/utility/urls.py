@@ -58,4 +58,9 @@ urlpatterns = [
         views_installations.installation_pay,
         name="installation_pay",
     ),
+    path(
+        "pasang-baru/<int:installation_id>/qris/",
+        views_installations.installation_qris,
+        name="installation_qris",
+    ),
 ]

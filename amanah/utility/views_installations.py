@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amanah.core.view_helpers import Done, run_action, submit_form
+from amanah.core.view_helpers import Done, run_action, see_other, submit_form
 from amanah.core.views import requires
 from amanah.documents import contract as documents
 from amanah.iam import authz
+from amanah.payments.policies import PAYMENT_REQUEST
 from amanah.utility import installations, selectors, services
 from amanah.utility.forms import (
     ConnectionForm,
@@ -124,6 +125,7 @@ def installation_detail(request, installation_id):
         "schedule_form": ScheduleForm(initial={"first_due": timezone.localdate()}),
         "can_pay": authz.has_perm(actor, PAYMENT_APPLY) and bool(installation.plan),
         "payment_form": PaymentForm(),
+        "can_request_qris": authz.has_perm(actor, PAYMENT_REQUEST) and bool(installation.plan),
     }
     return render(request, "utility/installation.html", context)
 
@@ -226,3 +228,23 @@ def installation_pay(request, installation_id):
         return _("Pembayaran RAB dicatat: %(n)d angsuran.") % {"n": len(applied.allocations)}
 
     return run_action(request, pay, back=_back(installation), form=form)
+
+
+@requires(PAYMENT_REQUEST)
+@require_POST
+def installation_qris(request, installation_id):
+    """A QRIS payment of what is due now on the RAB, through the gateway; its page (the QRIS
+    data, then the status the gateway's callback sets) is where the cashier follows it."""
+    installation = selectors.installation_get(request.user, installation_id)
+
+    def qris():
+        payment = installations.rab_payment_request(
+            actor=request.user, installation_id=installation.pk, method="QRIS"
+        )
+        done = _("QRIS dibuat untuk %(number)s: Rp %(amount)s.") % {
+            "number": installation.number,
+            "amount": f"{payment.amount:,}".replace(",", "."),
+        }
+        return see_other(request, Done(reverse("payments:detail", args=[payment.pk]), done))
+
+    return run_action(request, qris, back=_back(installation))

@@ -1,9 +1,13 @@
-"""One seeded demo instance (amanah.e2e.server) for every browser test of the session: it takes
-a while to migrate and seed, and the tests only add to it (none depends on another's steps).
+"""One seeded demo instance (amanah.e2e.server) per deployment profile for the browser tests
+of the session: it takes a while to migrate and seed, and the tests only add to it (none
+depends on another's steps). ``demo`` is the bank's (the default profile), ``pdam_demo`` the
+water utility's (AMANAH_PROFILE=pdam, its own demo seed and a fake payment gateway).
 
-The migrating and seeding (about a minute) starts in the background as soon as the run has
-collected a test that will use the instance, so it overlaps the rest of the suite; the first
-e2e test waits for it if it is not done yet, then starts the server on it."""
+An instance is prepared only when the run has collected a test that will use it — a bank-only
+run never seeds the PDAM demo, and the reverse. The migrating and seeding (about a minute)
+starts in the background as soon as the run is collected, so it overlaps the rest of the
+suite; the first test of that profile waits for it if it is not done yet, then starts the
+server on it. Both are stopped and dropped when the session ends."""
 
 from __future__ import annotations
 
@@ -11,39 +15,56 @@ import pytest
 
 from amanah.e2e.server import Preparation, demo_server
 
-_preparation: Preparation | None = None
+# The fixture a test asks for → the profile of the instance it gets.
+PROFILE_OF_FIXTURE = {"demo": "bank", "pdam_demo": "pdam"}
+
+_preparations: dict[str, Preparation] = {}
 
 
-def _runs_with_demo(item) -> bool:
-    if "demo" not in getattr(item, "fixturenames", ()):
-        return False
-    for marker in item.iter_markers():
-        if marker.name == "skip" or (marker.name == "skipif" and marker.args == (True,)):
-            return False
-    return True
+def _skipped(item) -> bool:
+    return any(
+        marker.name == "skip" or (marker.name == "skipif" and marker.args == (True,))
+        for marker in item.iter_markers()
+    )
+
+
+def _profiles_used(item) -> set[str]:
+    names = getattr(item, "fixturenames", ())
+    if _skipped(item):
+        return set()
+    return {profile for fixture, profile in PROFILE_OF_FIXTURE.items() if fixture in names}
 
 
 def pytest_collection_finish(session):
-    global _preparation
-    if session.config.option.collectonly or _preparation is not None:
+    if session.config.option.collectonly or _preparations:
         return
-    if any(_runs_with_demo(item) for item in session.items):
-        _preparation = Preparation()
+    wanted = set().union(*(_profiles_used(item) for item in session.items))
+    for profile in sorted(wanted):
+        _preparations[profile] = Preparation(profile)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session):
-    # A run stopped before any e2e test (-x, ^C): the database it prepared goes too.
-    if _preparation is not None:
-        _preparation.discard()
+    # A run stopped before any e2e test (-x, ^C): the databases it prepared go too.
+    for preparation in _preparations.values():
+        preparation.discard()
 
 
 @pytest.fixture(scope="session")
 def demo(django_db_blocker):
-    with django_db_blocker.unblock(), demo_server(_preparation) as instance:
+    with django_db_blocker.unblock(), demo_server(_preparations.get("bank")) as instance:
         yield instance
 
 
 @pytest.fixture(scope="session")
 def base(demo):
     return demo.base
+
+
+@pytest.fixture(scope="session")
+def pdam_demo(django_db_blocker):
+    with (
+        django_db_blocker.unblock(),
+        demo_server(_preparations.get("pdam"), profile="pdam") as instance,
+    ):
+        yield instance

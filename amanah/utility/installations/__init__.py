@@ -47,6 +47,7 @@ from amanah.utility.installations.payments import (
     late_fees_assess,
     payment_settled,
     rab_payment_apply,
+    rab_payment_request,
 )
 from amanah.utility.installations.rab import (
     RAB_BILL,
@@ -93,5 +94,6 @@ __all__ = [
     "payment_settled",
     "rab_lines_set",
     "rab_payment_apply",
+    "rab_payment_request",
     "rab_schedule_set",
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.errors import ServiceError
+from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.ledger.contract import PostingRule, chart, post_for, simple_rule
@@ -203,6 +203,45 @@ def payment_settled(*, actor, payment) -> None:
         paid_on=settled,
         source=f"gateway:{payment.provider}"[:50],
         cash_account=chart.DANA_GATEWAY,
+    )
+
+
+def rab_payment_request(
+    *, actor, installation_id, method: str = "QRIS", provider: str = "MIDTRANS"
+):
+    """A gateway payment (QRIS or VA, ``payments.payment_request``) of what is due now on a
+    billed RAB: the outstanding of its oldest unsettled installment (denda included). The
+    settled callback comes back as ``payment_settled`` below, which applies it. The
+    installation is read through the actor's scope (out of scope: 404)."""
+    from amanah.payments.contract import payment_request
+
+    try:
+        installation = (
+            Installation.objects.visible_to(actor)
+            .select_related("connection")
+            .filter(pk=int(installation_id))
+            .first()
+        )
+    except (ValueError, TypeError, OverflowError):
+        installation = None
+    if installation is None:
+        raise NotFound()
+    rows = sorted(
+        Installment.objects.filter(installation=installation), key=lambda r: (r.due_on, r.seq)
+    )
+    if not rows:
+        raise ServiceError("rab_not_billed", _("RAB belum ditagihkan (cara bayar belum ada)."))
+    due = next((row for row in rows if row.outstanding > 0), None)
+    if due is None:
+        raise ServiceError("rab_settled", _("RAB sudah lunas; tidak ada yang perlu dibayar."))
+    return payment_request(
+        actor=actor,
+        payable_type=INSTALLATION_PAYABLE,
+        payable_key=str(installation.pk),
+        amount=int(due.outstanding),
+        method=method,
+        provider=provider,
+        branch=installation.connection.branch,
     )
 
 

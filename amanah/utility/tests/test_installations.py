@@ -281,3 +281,37 @@ def test_pages_list_detail_and_a_step_through_the_form(people, branch_a, branch_
     assert Installation.objects.get(pk=installation.pk).status == S.SURVEYED
     outsider = sign_in(Client(), make_user(R.AGENT, branches=[branch_b]))
     assert outsider.get(reverse("utility:installation", args=[installation.pk])).status_code == 404
+
+
+def test_a_qris_request_asks_the_gateway_for_what_is_due_now(people, branch_a, branch_b, make_user):
+    from django.test import override_settings
+
+    from amanah.payments.fakegateway.server import FakeGateway
+
+    cs, tech, finance = people["cs"], people["tech"], people["finance"]
+    installation = _apply(cs, branch_a)
+    with pytest.raises(ServiceError) as unbilled:
+        inst.rab_payment_request(actor=finance, installation_id=installation.pk)
+    assert unbilled.value.code == "rab_not_billed"
+    _move(tech, installation, S.SURVEYED, lat="3.6", lon="98.67", note="ok")
+    inst.rab_lines_set(actor=cs, installation_id=installation.pk, lines=LINES)
+    _move(cs, installation, S.RAB_SUBMITTED)
+    _move(finance, installation, S.RAB_APPROVED)
+    inst.rab_schedule_set(
+        actor=cs, installation_id=installation.pk, plan="INSTALLMENT", count=3, first_due=None
+    )
+    first = Installment.objects.filter(installation=installation).order_by("seq").first()
+    outsider = make_user(R.SUPERVISOR, branches=[branch_b])
+    with FakeGateway() as fake, override_settings(PAYMENT_GATEWAYS=fake.config()):
+        payment = inst.rab_payment_request(actor=finance, installation_id=installation.pk)
+        assert (payment.payable_type, payment.payable_key) == (
+            inst.INSTALLATION_PAYABLE,
+            str(installation.pk),
+        )
+        assert payment.method == "QRIS" and payment.amount == first.amount  # the oldest due
+        assert fake.orders[payment.order_id].amount == first.amount
+        with pytest.raises(PermissionDenied):  # customer service takes no gateway payments
+            inst.rab_payment_request(actor=cs, installation_id=installation.pk)
+        with pytest.raises(NotFound):  # another branch's installation: not found
+            inst.rab_payment_request(actor=outsider, installation_id=installation.pk)
+    assert len(fake.orders) == 1  # the refusals asked the gateway nothing
