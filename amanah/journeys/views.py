@@ -21,6 +21,7 @@ from amanah.core.view_helpers import (
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.journeys import selectors, services
+from amanah.journeys.analytics import journey_channel_report
 from amanah.journeys.forms import (
     EMPTY_ROWS,
     MAX_ROWS,
@@ -98,6 +99,7 @@ def journey_detail(request, journey_id):
             "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
             "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
             "ab_tests": _ab_tests(journey),
+            "channels": journey_channel_report(journey) if journey.activated_at else None,
             "can_promote": manage
             and journey.status in (JourneyStatus.ACTIVE, JourneyStatus.PAUSED),
             "quarantine": selectors.quarantine_list(actor=request.user, journey=journey),
