@@ -91,7 +91,14 @@ def journey_channel_report(journey: MarketingJourney) -> dict:
     from amanah.messaging.contract import MessageSource
     from amanah.messaging.selectors import step_totals
 
-    totals = step_totals(source=MessageSource.JOURNEY, source_id=str(journey.pk))
+    totals: dict[str, dict[str, int]] = {}
+    for step, counts in step_totals(
+        source=MessageSource.JOURNEY, source_id=str(journey.pk)
+    ).items():
+        # ``a1~2``: node a1's message to a customer's second pass (``engine.message_step``).
+        node_total = totals.setdefault(step.split("~")[0], dict.fromkeys(METRICS, 0))
+        for metric in METRICS:
+            node_total[metric] += counts.get(metric, 0) or 0
     variant = variants_of(journey)
     actions = JourneyNode.objects.filter(journey=journey, type=NodeType.ACTION).order_by(
         "position", "id"

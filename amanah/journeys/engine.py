@@ -109,6 +109,14 @@ class Row:
     enrollment: int
     customer: str
     event_at: datetime | None
+    entry: int = 1
+
+
+def message_step(node_key: str, entry: int) -> str:
+    """The outbox step of a node's message: the node key for a first pass, ``key~n`` for the
+    n-th pass of a customer who re-entered (a new message, not the first pass's replay —
+    the outbox's idempotency key includes the step)."""
+    return node_key if entry <= 1 else f"{node_key}~{entry}"
 
 
 # --------------------------------------------------------------------------- the graph
@@ -218,28 +226,29 @@ def _action(node, journey, rows, now) -> Outcome:
         .order_by()
         .values_list("pk", VERDICT, CUSTOMER_ADDRESS[channel])
     )
-    allowed = []
+    entry_of = {r.customer: r.entry for r in rows}
+    allowed: dict[int, list] = defaultdict(list)  # by entry: each pass its own message step
     for pk, reason, address in verdicts:
         enrollment = by_customer[str(pk)]
         exit_reason = contact_outcome(reason, address)
         if exit_reason:
             outcome.exited[exit_reason].append(enrollment)
         else:
-            allowed.append(pk)
+            allowed[entry_of[str(pk)]].append(pk)
             outcome.passed[""].append(enrollment)
-    if allowed:
-        from amanah.customers.models import Customer
+    from amanah.customers.models import Customer
 
+    for entry, customers in sorted(allowed.items()):
         counts = message_queue_template_many(
             actor=ENGINE,
-            customers=Customer.objects.filter(pk__in=allowed),
+            customers=Customer.objects.filter(pk__in=customers),
             version=version,
             context={"campaign": journey, "promo": {"code": config.get("promo_code", "")}},
             channel=channel,
             purpose=Purpose.OFFER,
             source=MessageSource.JOURNEY,
             source_id=str(journey.pk),
-            step=node.key,
+            step=message_step(node.key, entry),
             at=now,
         )
         outcome.counts["queued"] += counts["queued"]
@@ -251,11 +260,15 @@ def _action(node, journey, rows, now) -> Outcome:
 def _branch(node, journey, rows, now) -> Outcome:
     from amanah.journeys.conditions import matching
 
+    by_entry: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_entry[r.entry].append(r)
     yes = {
         str(pk)
-        for pk in matching(node.config["condition"], _customers(rows), journey).values_list(
-            "pk", flat=True
-        )
+        for entry, group in by_entry.items()
+        for pk in matching(
+            node.config["condition"], _customers(group), journey, entry=entry
+        ).values_list("pk", flat=True)
     }
     outcome = Outcome()
     for r in rows:
@@ -343,7 +356,7 @@ PICK_SQL = """
 """
 
 DUE_SQL = """
-    SELECT id, customer_id::text, current_node_id, journey_id, event_at
+    SELECT id, customer_id::text, current_node_id, journey_id, event_at, entry
       FROM journeys_journeyenrollment
      WHERE id = ANY(%(ids)s) AND status = 'ACTIVE' AND due_at <= %(now)s
 """
@@ -493,8 +506,8 @@ def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter
             if graph is None:
                 graph = Graph({row[3] for row in due})
             groups: dict[int, list[Row]] = defaultdict(list)
-            for enrollment, customer, node_id, _journey, event_at in due:
-                groups[node_id].append(Row(enrollment, customer, event_at))
+            for enrollment, customer, node_id, _journey, event_at, entry in due:
+                groups[node_id].append(Row(enrollment, customer, event_at, entry))
             for node_id, rows in groups.items():
                 node = graph.nodes[node_id]
                 journey = graph.journeys[node.journey_id]

@@ -29,7 +29,13 @@ from amanah.journeys.forms import (
     GraphEditorForm,
     JourneyCreateForm,
 )
-from amanah.journeys.models import ExitReason, JourneyStatus, MarketingJourney, NodeType
+from amanah.journeys.models import (
+    ExitReason,
+    JourneyStatus,
+    MarketingJourney,
+    NodeType,
+    TriggerType,
+)
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
 
@@ -96,7 +102,8 @@ def journey_detail(request, journey_id):
             "can_edit": manage and journey.status == JourneyStatus.DRAFT,
             "can_branch": manage and journey.status in EDITABLE_AFTER,
             "canvas": _canvas(request.user, journey, editable=False, counts=counts),
-            "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
+            "can_preview": journey.status in BEFORE_ACTIVE
+            and journey.trigger_type in (TriggerType.SEGMENT, TriggerType.SCHEDULE),
             "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
             "ab_tests": _ab_tests(journey),
             "channels": journey_channel_report(journey) if journey.activated_at else None,
@@ -161,6 +168,10 @@ def _canvas_text() -> dict:
             "type": _("Jenis pemicu"),
             "segment": _("Segmen"),
             "event": _("Peristiwa"),
+            "at": _("Mulai pada (ISO, dengan zona)"),
+            "repeat": _("Pengulangan"),
+            "reentry": _("Masuk ulang"),
+            "cooldown_days": _("Jeda masuk ulang (hari)"),
             "mode": _("Jenis tunggu"),
             "value": _("Lama"),
             "unit": _("Satuan"),

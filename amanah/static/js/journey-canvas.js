@@ -71,7 +71,10 @@
     const c = node.config || {};
     switch (node.type) {
       case "TRIGGER":
-        return c.type === "EVENT" ? c.event || "" : labelOf(choices.segments, c.segment) || c.segment || "";
+        if (c.type === "EVENT") return c.event || "";
+        if (c.type === "API") return "API";
+        if (c.type === "SCHEDULE") return `${c.at || "?"} · ${labelOf(choices.segments, c.segment) || c.segment || ""}`;
+        return labelOf(choices.segments, c.segment) || c.segment || "";
       case "WAIT":
         if (c.mode === "DURATION") return `${c.value || "?"} ${c.unit || ""}`;
         if (c.mode === "UNTIL_DATE") return c.date || "";
@@ -316,9 +319,13 @@
 
   const FIELDS = {
     TRIGGER: [
-      { path: "type", options: () => opts(["SEGMENT", "EVENT"]) },
-      { path: "segment", options: () => choices.segments, when: (c) => c.type === "SEGMENT" },
+      { path: "type", options: () => opts(["SEGMENT", "EVENT", "SCHEDULE", "API"]) },
+      { path: "segment", options: () => choices.segments, when: (c) => ["SEGMENT", "SCHEDULE"].includes(c.type) },
       { path: "event", options: () => choices.trigger_events, when: (c) => c.type === "EVENT" },
+      { path: "at", when: (c) => c.type === "SCHEDULE" },
+      { path: "repeat", options: () => opts(["NONE", "DAILY", "WEEKLY", "MONTHLY"]), when: (c) => c.type === "SCHEDULE" },
+      { path: "reentry", options: () => opts(["NEVER", "AFTER_END"]) },
+      { path: "cooldown_days", number: true, when: (c) => c.reentry === "AFTER_END" },
     ],
     WAIT: [
       { path: "mode", options: () => opts(["DURATION", "UNTIL_DATE", "UNTIL_EVENT"]) },
