@@ -268,10 +268,15 @@ def journey_canvas_save(request, journey_id):
         saved = services.journey_graph_save(
             actor=request.user, journey=journey, graph=form.cleaned_data["graph"]
         )
+        graph = services.graph_of(saved)
         return {
             "saved": True,
             "message": _("Graf journey disimpan."),
-            "graph": services.graph_of(saved),
+            "graph": graph,
+            # The list editor's field values for the same graph: the page refreshes its
+            # rows from them, so the two editors never show different graphs.
+            "rows": GraphEditorForm.initial_from(saved, graph),
+            "row_count": len(graph["nodes"]),
         }
 
     # A refused graph: 400 with every problem, each naming its node (GraphError.details).

@@ -565,10 +565,31 @@
     if (response.ok && answer.saved) {
       showProblems([], "");
       say(answer.message || T.saved);
+      syncListEditor(answer);
       root.dataset.saved = String(Date.now());
       return;
     }
     showProblems(answer.problems || [], answer.message || T.failed);
+  }
+
+  // The keyboard list editor on the same page edits the same graph: after a canvas save its
+  // rows are refilled from the server's answer (rows beyond the saved nodes are cleared). If
+  // the graph has more nodes than the editor has rows, the page is reloaded instead.
+  function syncListEditor(answer) {
+    const form = document.querySelector("[data-testid=journey-editor]");
+    if (!form || !answer.rows) return;
+    const rows = Number((form.querySelector("input[name=rows]") || {}).value || 0);
+    if (answer.row_count > rows) {
+      window.location.reload();
+      return;
+    }
+    for (let i = 0; i < rows; i++) {
+      for (const name of ["key", "type", "label", "config", "next"]) {
+        const field = form.elements[`${name}_${i}`];
+        if (field) field.value = answer.rows[`${name}_${i}`] || "";
+      }
+    }
+    form.dataset.synced = String(Date.now());
   }
 
   // ------------------------------------------------------------------ wiring
