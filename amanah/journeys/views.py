@@ -56,6 +56,28 @@ def journey_list(request):
     )
 
 
+@requires(JOURNEY_VIEW)
+def journey_calendar(request):
+    """The month's schedule of journeys and campaigns (``?bulan=2026-12``; anything else:
+    this month)."""
+    from datetime import date
+
+    from amanah.journeys.calendar import kind_labels, month_calendar
+
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    raw = request.GET.get("bulan", "")
+    if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
+        year, number = int(raw[:4]), int(raw[5:])
+        if 2000 <= year <= 2100 and 1 <= number <= 12:
+            month = date(year, number, 1)
+    return render(
+        request,
+        "journeys/calendar.html",
+        {"calendar": month_calendar(actor=request.user, month=month), "kinds": kind_labels()},
+    )
+
+
 @requires(JOURNEY_MANAGE)
 def journey_create(request):
     form = JourneyCreateForm(request.POST or None)
