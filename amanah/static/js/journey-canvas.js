@@ -573,16 +573,26 @@
   }
 
   // The keyboard list editor on the same page edits the same graph: after a canvas save its
-  // rows are refilled from the server's answer (rows beyond the saved nodes are cleared). If
-  // the graph has more nodes than the editor has rows, the page is reloaded instead.
+  // rows are refilled from the server's answer (rows beyond the saved nodes are cleared; rows
+  // are added when the graph has more nodes than the editor has rows).
   function syncListEditor(answer) {
     const form = document.querySelector("[data-testid=journey-editor]");
     if (!form || !answer.rows) return;
-    const rows = Number((form.querySelector("input[name=rows]") || {}).value || 0);
-    if (answer.row_count > rows) {
-      window.location.reload();
-      return;
+    const counter = form.querySelector("input[name=rows]");
+    let rows = Number((counter || {}).value || 0);
+    const body = form.querySelector("tbody");
+    // More nodes than rows: add rows (a copy of the last one, its fields renumbered).
+    while (body && body.rows.length && rows < answer.row_count + 1) {
+      const copy = body.rows[body.rows.length - 1].cloneNode(true);
+      for (const field of copy.querySelectorAll("input, select, textarea")) {
+        field.name = field.name.replace(/_\d+$/, `_${rows}`);
+        if (field.id) field.id = field.id.replace(/_\d+$/, `_${rows}`);
+      }
+      for (const list of copy.querySelectorAll(".errorlist")) list.remove();
+      body.appendChild(copy);
+      rows += 1;
     }
+    if (counter) counter.value = String(rows);
     for (let i = 0; i < rows; i++) {
       for (const name of ["key", "type", "label", "config", "next"]) {
         const field = form.elements[`${name}_${i}`];
