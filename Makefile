@@ -44,6 +44,7 @@ bench: install assets
 	AMANAH_ENV=demo $(BIN)/python -m bench.messaging_bench
 	AMANAH_ENV=demo $(BIN)/python -m bench.rfm_bench $(RFM_BENCH_ARGS)
 	AMANAH_ENV=demo $(BIN)/python -m bench.followup_bench
+	AMANAH_ENV=demo $(BIN)/python -m bench.journeys_bench
 	AMANAH_ENV=demo $(BIN)/python -m bench.dashboards_bench $(DASHBOARDS_BENCH_ARGS)
 
 # 50 simulated staff for 10 minutes on the 1M-customer data set, this checkout beside the

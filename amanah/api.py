@@ -89,6 +89,7 @@ def _register_routers() -> None:
     from amanah.iam.api import router as iam_router
     from amanah.integrations.api import imports_router
     from amanah.integrations.api import router as intake_router
+    from amanah.journeys.api import router as journeys_router
     from amanah.sales.api import router as sales_router
 
     api.add_router("/", iam_router)
@@ -100,6 +101,7 @@ def _register_routers() -> None:
     api.add_router("/followup", followup_router)
     api.add_router("/intake", intake_router)
     api.add_router("/imports", imports_router)
+    api.add_router("/journeys", journeys_router)
 
 
 _register_routers()

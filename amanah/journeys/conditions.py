@@ -73,7 +73,8 @@ def clean_condition(raw, ancestors: dict[str, str]) -> dict:
     return {"kind": kind, **rule}
 
 
-def _engaged(kind: str, journey, node_key: str) -> Exists:
+def _engaged(kind: str, journey, node_key: str, entry: int) -> Exists:
+    from amanah.journeys.engine import message_step
     from amanah.messaging.contract import EngagementKind, MessageSource
     from amanah.messaging.models import Engagement
 
@@ -82,17 +83,18 @@ def _engaged(kind: str, journey, node_key: str) -> Exists:
             kind=EngagementKind.OPEN if kind == "opened" else EngagementKind.CLICK,
             message__source=MessageSource.JOURNEY,
             message__source_id=str(journey.pk),
-            message__step=node_key,
+            message__step=message_step(node_key, entry),  # this pass's message
             message__customer=OuterRef("pk"),
         )
     )
 
 
-def matching(condition: dict, customers: QuerySet, journey) -> QuerySet:
-    """The customers of ``customers`` for whom ``condition`` holds (a queryset of them)."""
+def matching(condition: dict, customers: QuerySet, journey, *, entry: int = 1) -> QuerySet:
+    """The customers of ``customers`` for whom ``condition`` holds (a queryset of them);
+    ``entry``: which pass of theirs asks (opened / clicked look at that pass's message)."""
     kind = condition["kind"]
     if kind in ("opened", "clicked"):
-        return customers.filter(_engaged(kind, journey, condition["node"]))
+        return customers.filter(_engaged(kind, journey, condition["node"], entry))
     if kind == "rfm":
         from amanah.insight.models import RfmRun, RfmScore
 

@@ -6,12 +6,13 @@ A batch is one transaction:
 1. pick up to ``limit`` ACTIVE enrollments whose ``due_at`` has come, of journey versions
    that advance (ACTIVE, or COMPLETED: draining), ``FOR UPDATE SKIP LOCKED`` — several
    workers share the work, none waits for another;
-2. in rounds, group the picked enrollments that are still due by the node they stand at and
-   apply the node's effect to the whole group at once (below), write one step row per
-   enrollment and node (``journey_step_once``), and move the group on along the edge each
-   one takes: to a WAIT node with its end as ``due_at``, to any other node due at once — so
-   the next round carries them further, until every one of the batch waits or has ended
-   (the graph has no cycles: at most as many rounds as nodes);
+2. in rounds, group the picked enrollments by the node they stand at and apply the node's
+   effect to the whole group at once (below), write one step row per enrollment and node
+   (``journey_step_once``), and move the group on along the edge each one takes: to a WAIT
+   node with its end as ``due_at``, to any other node due at once — so the next round carries
+   them further, until every one of the batch waits or has ended (the graph has no cycles:
+   at most as many rounds as nodes). The walk is kept in memory and each enrollment's row is
+   written once, at the end of the batch (``Walk``: one UPDATE from arrays);
 3. one audit row with the counts (no identifiers).
 
 Idempotent: the batch commits or rolls back whole, so a worker killed in the middle leaves
@@ -109,6 +110,14 @@ class Row:
     enrollment: int
     customer: str
     event_at: datetime | None
+    entry: int = 1
+
+
+def message_step(node_key: str, entry: int) -> str:
+    """The outbox step of a node's message: the node key for a first pass, ``key~n`` for the
+    n-th pass of a customer who re-entered (a new message, not the first pass's replay —
+    the outbox's idempotency key includes the step)."""
+    return node_key if entry <= 1 else f"{node_key}~{entry}"
 
 
 # --------------------------------------------------------------------------- the graph
@@ -218,28 +227,29 @@ def _action(node, journey, rows, now) -> Outcome:
         .order_by()
         .values_list("pk", VERDICT, CUSTOMER_ADDRESS[channel])
     )
-    allowed = []
+    entry_of = {r.customer: r.entry for r in rows}
+    allowed: dict[int, list] = defaultdict(list)  # by entry: each pass its own message step
     for pk, reason, address in verdicts:
         enrollment = by_customer[str(pk)]
         exit_reason = contact_outcome(reason, address)
         if exit_reason:
             outcome.exited[exit_reason].append(enrollment)
         else:
-            allowed.append(pk)
+            allowed[entry_of[str(pk)]].append(pk)
             outcome.passed[""].append(enrollment)
-    if allowed:
-        from amanah.customers.models import Customer
+    from amanah.customers.models import Customer
 
+    for entry, customers in sorted(allowed.items()):
         counts = message_queue_template_many(
             actor=ENGINE,
-            customers=Customer.objects.filter(pk__in=allowed),
+            customers=Customer.objects.filter(pk__in=customers),
             version=version,
             context={"campaign": journey, "promo": {"code": config.get("promo_code", "")}},
             channel=channel,
             purpose=Purpose.OFFER,
             source=MessageSource.JOURNEY,
             source_id=str(journey.pk),
-            step=node.key,
+            step=message_step(node.key, entry),
             at=now,
         )
         outcome.counts["queued"] += counts["queued"]
@@ -251,11 +261,15 @@ def _action(node, journey, rows, now) -> Outcome:
 def _branch(node, journey, rows, now) -> Outcome:
     from amanah.journeys.conditions import matching
 
+    by_entry: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_entry[r.entry].append(r)
     yes = {
         str(pk)
-        for pk in matching(node.config["condition"], _customers(rows), journey).values_list(
-            "pk", flat=True
-        )
+        for entry, group in by_entry.items()
+        for pk in matching(
+            node.config["condition"], _customers(group), journey, entry=entry
+        ).values_list("pk", flat=True)
     }
     outcome = Outcome()
     for r in rows:
@@ -343,7 +357,7 @@ PICK_SQL = """
 """
 
 DUE_SQL = """
-    SELECT id, customer_id::text, current_node_id, journey_id, event_at
+    SELECT id, customer_id::text, current_node_id, journey_id, event_at, entry
       FROM journeys_journeyenrollment
      WHERE id = ANY(%(ids)s) AND status = 'ACTIVE' AND due_at <= %(now)s
 """
@@ -356,24 +370,60 @@ STEPS_SQL = """
     ON CONFLICT (enrollment_id, node_id) DO NOTHING
 """
 
-MOVE_SQL = """
-    UPDATE journeys_journeyenrollment
-       SET current_node_id = %(target)s, arrived_at = %(now)s, due_at = %(due)s, event_at = NULL
-     WHERE id = ANY(%(ids)s)
+# The batch's walk is kept in memory and each enrollment written once at the end (``Walk``):
+# an enrollment passing five nodes in one batch was five row versions (its indexed node and
+# due time change, so no HOT update); now it is one.
+WRITE_SQL = """
+    UPDATE journeys_journeyenrollment e
+       SET current_node_id = f.node, status = f.status, due_at = f.due, ended_at = f.ended,
+           exit_reason = CASE WHEN f.status = 'ACTIVE' THEN e.exit_reason ELSE f.reason END,
+           error_detail = CASE WHEN f.status = 'ERROR' THEN f.detail ELSE e.error_detail END,
+           arrived_at = CASE WHEN f.moved THEN %(now)s ELSE e.arrived_at END,
+           event_at = CASE WHEN f.moved THEN NULL ELSE e.event_at END
+      FROM unnest(%(ids)s::bigint[], %(nodes)s::bigint[], %(statuses)s::text[],
+                  %(dues)s::timestamptz[], %(endeds)s::timestamptz[], %(reasons)s::text[],
+                  %(details)s::text[], %(moved)s::boolean[])
+           AS f(id, node, status, due, ended, reason, detail, moved)
+     WHERE e.id = f.id
 """
 
-QUARANTINE_SQL = """
-    UPDATE journeys_journeyenrollment
-       SET status = 'ERROR', exit_reason = %(reason)s, error_detail = %(detail)s,
-           ended_at = %(now)s, due_at = NULL
-     WHERE id = ANY(%(ids)s)
-"""
 
-FINISH_SQL = """
-    UPDATE journeys_journeyenrollment
-       SET status = %(status)s, exit_reason = %(reason)s, ended_at = %(now)s, due_at = NULL
-     WHERE id = ANY(%(ids)s)
-"""
+class Walk:
+    """Where each enrollment of a batch stands after the rounds: its node, status, due time,
+    end, reason and whether it moved — written in one statement (``write``)."""
+
+    def __init__(self, rows: dict[int, Row]):
+        self.rows = rows  # enrollment → Row (to carry it on to the next round)
+        self.state: dict[int, tuple] = {}
+
+    def move(self, ids, target: int, due) -> None:
+        for i in ids:
+            self.state[i] = (target, EnrollmentStatus.ACTIVE, due, None, "", "", True)
+
+    def finish(self, ids, node: int, status: str, reason: str, now, detail: str = "") -> None:
+        for i in ids:
+            moved = self.state.get(i, (None,) * 7)[6] or False
+            self.state[i] = (node, status, None, now, reason, detail, moved)
+
+    def write(self, cursor, now) -> None:
+        if not self.state:
+            return
+        ids = list(self.state)
+        columns = list(zip(*(self.state[i] for i in ids), strict=True))
+        cursor.execute(
+            WRITE_SQL,
+            {
+                "now": now,
+                "ids": ids,
+                "nodes": list(columns[0]),
+                "statuses": [str(v) for v in columns[1]],
+                "dues": list(columns[2]),
+                "endeds": list(columns[3]),
+                "reasons": [str(v) for v in columns[4]],
+                "details": list(columns[5]),
+                "moved": list(columns[6]),
+            },
+        )
 
 
 def _steps(cursor, node, ids, outcome: str, now, *, branch="", reason="") -> None:
@@ -391,14 +441,19 @@ def _steps(cursor, node, ids, outcome: str, now, *, branch="", reason="") -> Non
     )
 
 
-def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter) -> None:
+def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter, walk: Walk,
+           next_round: dict[int, list[Row]]) -> None:  # fmt: skip
     for label, ids in outcome.passed.items():
         if not ids:
             continue
         _steps(cursor, node, ids, StepOutcome.PASSED, now, branch=label)
         target = graph.nodes[graph.next[(node.pk, label)]]
         due = wait_due(target, now) if target.type == NodeType.WAIT else now
-        cursor.execute(MOVE_SQL, {"target": target.pk, "now": now, "due": due, "ids": ids})
+        walk.move(ids, target.pk, due)
+        if due <= now:  # on in the next round, as a row that arrived without an event
+            for i in ids:
+                row = walk.rows[i]
+                next_round[target.pk].append(Row(i, row.customer, None, row.entry))
         counts["passed"] += len(ids)
     for status, step, groups in (
         (EnrollmentStatus.EXITED, StepOutcome.EXITED, outcome.exited),
@@ -408,15 +463,12 @@ def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter) -
             if not ids:
                 continue
             _steps(cursor, node, ids, step, now, reason=reason)
-            cursor.execute(FINISH_SQL, {"status": status, "reason": reason, "now": now, "ids": ids})
+            walk.finish(ids, node.pk, status, reason, now)
             counts[str(step).lower()] += len(ids)
             counts[f"reason:{reason}"] += len(ids)
     for (reason, detail), ids in outcome.failed.items():
         if ids:
-            cursor.execute(
-                QUARANTINE_SQL,
-                {"reason": reason, "detail": detail[:120], "now": now, "ids": ids},
-            )
+            walk.finish(ids, node.pk, EnrollmentStatus.ERROR, reason, now, detail[:120])
             counts["quarantined"] += len(ids)
             counts[f"reason:{reason}"] += len(ids)
     counts.update(outcome.counts)
@@ -484,23 +536,25 @@ def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter
         if not ids:
             return counts
         counts["picked"] = len(ids)
-        graph = None
-        while True:
-            cursor.execute(DUE_SQL, {"ids": ids, "now": now})
-            due = cursor.fetchall()
-            if not due:
-                break
-            if graph is None:
-                graph = Graph({row[3] for row in due})
+        cursor.execute(DUE_SQL, {"ids": ids, "now": now})
+        due = cursor.fetchall()
+        if due:
+            graph = Graph({row[3] for row in due})
+            rows = {r[0]: Row(r[0], r[1], r[4], r[5]) for r in due}
+            walk = Walk(rows)
             groups: dict[int, list[Row]] = defaultdict(list)
-            for enrollment, customer, node_id, _journey, event_at in due:
-                groups[node_id].append(Row(enrollment, customer, event_at))
-            for node_id, rows in groups.items():
-                node = graph.nodes[node_id]
-                journey = graph.journeys[node.journey_id]
-                outcome = _run_effect(node, journey, rows, now)
-                _apply(cursor, graph, node, outcome, now, counts)
-            counts["rounds"] += 1
+            for enrollment, _customer, node_id, _journey, _event_at, _entry in due:
+                groups[node_id].append(rows[enrollment])
+            while groups:
+                next_round: dict[int, list[Row]] = defaultdict(list)
+                for node_id, group in groups.items():
+                    node = graph.nodes[node_id]
+                    journey = graph.journeys[node.journey_id]
+                    outcome = _run_effect(node, journey, group, now)
+                    _apply(cursor, graph, node, outcome, now, counts, walk, next_round)
+                groups = next_round
+                counts["rounds"] += 1
+            walk.write(cursor, now)
     audit.record(
         actor=ENGINE,
         action=AuditAction.ADVANCE_JOURNEYS,

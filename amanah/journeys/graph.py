@@ -43,6 +43,8 @@ TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # The customer fields an UPDATE node may set (through customers' own service, audited there):
 # the marketing segment code only — master data stays with the people who own it.
 UPDATE_FIELDS = {"segment_code": re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")}
+# How a SCHEDULE trigger repeats (``triggers.next_run``).
+REPEATS = ("NONE", "DAILY", "WEEKLY", "MONTHLY")
 UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}
 SINGLE_WAY_OUT = {NodeType.TRIGGER, NodeType.WAIT, NodeType.ACTION, NodeType.UPDATE}
 YES, NO = "YES", "NO"
@@ -129,25 +131,80 @@ def _duration(check: _Check, key: str, config: dict, value_field: str, unit_fiel
     return {value_field: value, unit_field: unit}
 
 
+def _segment(check: _Check, key: str, config: dict):
+    from amanah.marketing.models import Segment
+
+    segment = config.get("segment")
+    try:
+        exists = isinstance(segment, str) and Segment.objects.filter(pk=segment).exists()
+    except (ValueError, ValidationError):  # a malformed id is just "unknown"
+        exists = False
+    if not exists:
+        check.add(key, "segment", _("Segmen tidak dikenal."))
+    return segment
+
+
+def _moment(check: _Check, key: str, raw, field: str):
+    """An ISO 8601 moment with its zone, not in the past, at most ``MAX_WAIT_DAYS`` ahead."""
+    try:
+        at = datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 40 else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        check.add(key, field, _("Waktu tidak valid (ISO 8601 dengan zona waktu)."))
+        return None
+    now = timezone.now()
+    if at <= now:
+        check.add(key, field, _("Waktu sudah lewat."))
+    elif at - now > timedelta(days=MAX_WAIT_DAYS):
+        check.add(key, field, _("Waktu paling lama %d hari ke depan.") % MAX_WAIT_DAYS)
+    return at
+
+
+def _reentry(check: _Check, key: str, config: dict) -> dict:
+    """The re-entry rule every trigger may carry: NEVER (default) or AFTER_END with a cool-down
+    of 0 … ``MAX_WAIT_DAYS`` days after the previous pass ended."""
+    from amanah.journeys.models import Reentry
+
+    mode = config.get("reentry") or Reentry.NEVER
+    if mode not in Reentry.values:
+        check.add(key, "reentry", _("Aturan masuk ulang: NEVER atau AFTER_END."))
+        return {}
+    if mode == Reentry.NEVER:  # the default, not written (a stored graph round-trips)
+        return {}
+    days = config.get("cooldown_days", 0)
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_WAIT_DAYS:
+        check.add(key, "cooldown_days", _("Jeda masuk ulang 0 sampai %d hari.") % MAX_WAIT_DAYS)
+        return {"reentry": mode}
+    return {"reentry": mode, "cooldown_days": days}
+
+
 def _trigger_config(check: _Check, key: str, config: dict) -> dict:
     kind = config.get("type")
     if kind == "SEGMENT":
-        from amanah.marketing.models import Segment
-
-        segment = config.get("segment")
-        try:
-            exists = isinstance(segment, str) and Segment.objects.filter(pk=segment).exists()
-        except (ValueError, ValidationError):  # a malformed id is just "unknown"
-            exists = False
-        if not exists:
-            check.add(key, "segment", _("Segmen tidak dikenal."))
-        return {"type": kind, "segment": segment}
+        return {
+            "type": kind,
+            "segment": _segment(check, key, config),
+            **_reentry(check, key, config),
+        }
     if kind == "EVENT":
         event = config.get("event")
         if event not in trigger_events():
             check.add(key, "event", _("Peristiwa pemicu tidak dikenal."))
-        return {"type": kind, "event": event}
-    check.add(key, "type", _("Jenis pemicu: SEGMENT atau EVENT."))
+        return {"type": kind, "event": event, **_reentry(check, key, config)}
+    if kind == "SCHEDULE":
+        segment = _segment(check, key, config)
+        at = _moment(check, key, config.get("at"), "at")
+        repeat = config.get("repeat") or "NONE"
+        if repeat not in REPEATS:
+            check.add(key, "repeat", _("Pengulangan: NONE, DAILY, WEEKLY atau MONTHLY."))
+        cleaned = {"type": kind, "segment": segment, "repeat": repeat}
+        if at is not None:
+            cleaned["at"] = at.isoformat()
+        return {**cleaned, **_reentry(check, key, config)}
+    if kind == "API":
+        return {"type": kind, **_reentry(check, key, config)}
+    check.add(key, "type", _("Jenis pemicu: SEGMENT, EVENT, SCHEDULE atau API."))
     return {}
 
 

@@ -39,6 +39,16 @@ ADVANCING = (JourneyStatus.ACTIVE, JourneyStatus.COMPLETED)
 class TriggerType(models.TextChoices):
     SEGMENT = "SEGMENT", _("Masuk segmen")
     EVENT = "EVENT", _("Peristiwa")
+    SCHEDULE = "SCHEDULE", _("Jadwal")
+    API = "API", _("Panggilan API")
+
+
+class Reentry(models.TextChoices):
+    """May a customer who finished the journey version enter it again (the trigger's
+    ``reentry``)? Never (the default), or after an exit or END and a cool-down of days."""
+
+    NEVER = "NEVER", _("Tidak boleh masuk lagi")
+    AFTER_END = "AFTER_END", _("Boleh masuk lagi setelah selesai (dengan jeda)")
 
 
 class MarketingJourney(models.Model):
@@ -70,6 +80,8 @@ class MarketingJourney(models.Model):
     decision_note = models.TextField(blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # A SCHEDULE trigger's next run (set on activation, moved on by each run; None when done).
+    next_run_at = models.DateTimeField(null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -165,7 +177,10 @@ class EndReason(models.TextChoices):
 
 
 class JourneyEnrollment(models.Model):
-    """One customer in one journey version (at most once: ``enrollment_once``).
+    """One customer's pass through one journey version: ``entry`` 1 the first time; a
+    trigger whose re-entry rule allows it enrolls the customer again as entry 2, 3 … once the
+    previous pass ended (``enrollment_once``: one row per entry; ``enrollment_one_open``: never
+    two passes open — ACTIVE or in quarantine — at once).
 
     ``current_node`` is where the customer stands; ``due_at`` is when the engine looks at it
     next (now for every node but a WAIT, whose end it is). ``event_at`` is set when the event a
@@ -196,12 +211,20 @@ class JourneyEnrollment(models.Model):
     # (db defaults: the engine and the triggers insert and update with SQL of their own)
     error_detail = models.CharField(max_length=120, blank=True, default="", db_default="")
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    entry = models.PositiveIntegerField(default=1, db_default=1)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["journey", "customer"], name="enrollment_once"),
+            models.UniqueConstraint(
+                fields=["journey", "customer", "entry"], name="enrollment_once"
+            ),
+            models.UniqueConstraint(
+                fields=["journey", "customer"],
+                condition=Q(status__in=["ACTIVE", "ERROR"]),
+                name="enrollment_one_open",
+            ),
             models.CheckConstraint(
                 condition=Q(status="ACTIVE", due_at__isnull=False, ended_at__isnull=True)
                 | (~Q(status="ACTIVE") & Q(ended_at__isnull=False)),

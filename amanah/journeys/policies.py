@@ -23,3 +23,6 @@ JOURNEY_APPROVE = declare(
 )
 # Held by no role: the engine (an IntegrationActor) enrolls and advances customers.
 JOURNEY_RUN = declare("journey.run", _("Jalankan mesin journey (pekerja)"))
+# Held by no role: a system key (an IntegrationActor) enrolls one customer into an ACTIVE
+# journey whose trigger is API (``POST /api/v1/journeys/{key}/enrollments``).
+JOURNEY_ENROLL = declare("journey.enroll", _("Daftarkan nasabah ke journey lewat API (sistem)"))

@@ -25,6 +25,7 @@ from amanah.journeys.models import (
     JourneyStatus,
     MarketingJourney,
     NodeType,
+    TriggerType,
 )
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_RUN
 from amanah.workflow.contract import transition_apply
@@ -287,7 +288,11 @@ def journey_on_apply(journey: MarketingJourney, *, transition, data: dict, at) -
         for old in running:
             transition_apply(actor=data["actor"], obj=old, to=S.COMPLETED)
         journey.activated_at = at
-        return ["activated_at"]
+        if journey.trigger_type == TriggerType.SCHEDULE:
+            from amanah.journeys.triggers import next_run
+
+            journey.next_run_at = next_run(journey, at)
+        return ["activated_at", "next_run_at"]
     if to in (S.COMPLETED, S.ARCHIVED):
         if to == S.ARCHIVED:
             data["audit"]["exited"] = _exit_all(journey, at)

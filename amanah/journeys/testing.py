@@ -107,6 +107,7 @@ def _view_cases():
     return [
         ViewCase("journeys:list", "journey.view"),
         ViewCase("journeys:create", "journey.manage"),
+        ViewCase("journeys:calendar", "journey.view"),
         ViewCase("journeys:detail", "journey.view", kwargs=of),
         ViewCase("journeys:edit", "journey.manage", kwargs=of),
         # A journey without nodes cannot be submitted: refused with a flash, 303 back.

@@ -10,13 +10,25 @@
   started by that event; the same handler wakes the customer's enrollments waiting at a WAIT
   until that event (due now, ``event_at`` set). Two small statements in the emitter's
   transaction.
+* **Schedule** (``scheduled_entries``, the same periodic job as segment entries): at the
+  trigger's moment ``at`` (and then every day, week or month when it repeats) the segment's
+  members of that moment enter. ``next_run_at`` on the version says when; a run moves it on
+  in the same transaction (a crashed run is simply run again).
+* **API** (``services.journey_enroll``, behind ``POST /api/v1/journeys/{key}/enrollments``): a
+  system key holding ``journey.enroll`` puts one customer it may see into the running version.
+
+**Re-entry** (the trigger's ``reentry``): NEVER — a customer passes through a version once;
+AFTER_END — a customer whose previous pass ended (exit or END, not quarantine) at least
+``cooldown_days`` ago enters again as the next ``entry``. Every trigger enrolls through
+``_insert``, one ``INSERT … SELECT`` that applies the rule; the unique keys (one row per
+entry, never two open passes) make a concurrent second insert a no-op.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -91,7 +103,7 @@ def segment_members(journey: MarketingJourney):
     from amanah.marketing.models import Segment
     from amanah.marketing.rules import compile_rules
 
-    if journey.trigger_type != TriggerType.SEGMENT:
+    if journey.trigger_type not in (TriggerType.SEGMENT, TriggerType.SCHEDULE):
         return None
     segment = Segment.objects.filter(pk=journey.trigger_config.get("segment")).first()
     if segment is None:
@@ -115,23 +127,111 @@ def segment_entries(*, now: datetime | None = None) -> dict:
         members = segment_members(journey)
         if members is None:
             continue
-        members = members.order_by("pk").values("pk")
-        sql, params = members.query.sql_with_params()
-        entered[str(journey.pk)] = _insert(journey.pk, trigger_node_id(journey), sql, params, now)
+        entered[str(journey.pk)] = _enrol(journey, members, now)
     return entered
 
 
-def _insert(journey_id, node_id, customers_sql: str, params, now: datetime) -> int:
+def _enrol(journey: MarketingJourney, members, now: datetime) -> int:
+    members = members.order_by("pk").values("pk")
+    sql, params = members.query.sql_with_params()
+    return _insert(journey, trigger_node_id(journey), sql, params, now)
+
+
+def reentry_rule(journey: MarketingJourney) -> tuple[bool, timedelta]:
+    """(may a customer enter again after a pass ended, the cool-down before they may)."""
+    from amanah.journeys.models import Reentry
+
+    config = journey.trigger_config or {}
+    if config.get("reentry") != Reentry.AFTER_END:
+        return False, timedelta(0)
+    return True, timedelta(days=int(config.get("cooldown_days") or 0))
+
+
+def _insert(journey: MarketingJourney, node_id, customers_sql: str, params, now) -> int:
+    """Enrol the customers the query yields, as the re-entry rule allows: a customer never
+    seen gets entry 1; one whose every pass ended (not ACTIVE, not in quarantine) at least
+    the cool-down ago gets the next entry when the rule allows re-entry. ``ON CONFLICT DO
+    NOTHING`` (any of the unique keys): a concurrent insert of the same entry is a no-op."""
+    again, cooldown = reentry_rule(journey)
     sql = f"""
         INSERT INTO journeys_journeyenrollment
             (journey_id, customer_id, current_node_id, status, due_at, entered_at, arrived_at,
-             exit_reason)
-        SELECT %s, c.id, %s, 'ACTIVE', %s, %s, %s, '' FROM ({customers_sql}) c (id)
-        ON CONFLICT (journey_id, customer_id) DO NOTHING
+             exit_reason, entry)
+        SELECT %s, c.id, %s, 'ACTIVE', %s, %s, %s, '', COALESCE(prev.entry, 0) + 1
+          FROM ({customers_sql}) c (id)
+          LEFT JOIN LATERAL (
+                SELECT max(p.entry) AS entry, max(p.ended_at) AS last_end,
+                       bool_or(p.status IN ('ACTIVE', 'ERROR')) AS open
+                  FROM journeys_journeyenrollment p
+                 WHERE p.journey_id = %s AND p.customer_id = c.id) prev ON true
+         WHERE prev.entry IS NULL OR (%s AND NOT prev.open AND prev.last_end <= %s)
+        ON CONFLICT DO NOTHING
     """  # noqa: S608 (SQL built by the ORM; values are parameters)
+    values = [journey.pk, node_id, now, now, now, *params, journey.pk, again, now - cooldown]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [journey_id, node_id, now, now, now, *params])
+        cursor.execute(sql, values)
         return cursor.rowcount
+
+
+def enrol_one(journey: MarketingJourney, node_id, customer_id, now: datetime) -> int:
+    """One customer into ``journey`` at its trigger node, as the re-entry rule allows."""
+    return _insert(journey, node_id, "SELECT %s::uuid AS id", [customer_id], now)
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def next_run(journey: MarketingJourney, after: datetime) -> datetime | None:
+    """The first run of the SCHEDULE trigger strictly after ``after`` (None: no more runs).
+    Repeats step from the configured moment in its own zone (a weekly Monday 09.00 WIB stays
+    09.00 WIB); a month keeps the day, or the month's last day when it has fewer days."""
+    config = journey.trigger_config or {}
+    start = datetime.fromisoformat(config["at"])
+    repeat = config.get("repeat") or "NONE"
+    if start > after:
+        return start
+    if repeat == "NONE":
+        return None
+    step = {"DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1)}.get(repeat)
+    if step is not None:
+        return start + step * ((after - start) // step + 1)
+    n = 1
+    while (at := _add_months(start, n)) <= after:
+        n += 1
+    return at
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    import calendar
+
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def scheduled_entries(*, now: datetime | None = None) -> dict:
+    """Run every ACTIVE SCHEDULE journey whose ``next_run_at`` has come: its segment's
+    members of now enter (the re-entry rule applies), and ``next_run_at`` moves to the next
+    run after now (a run missed while the workers were down happens once, not once per
+    missed slot). Rows locked ``SKIP LOCKED``: two workers never run the same journey."""
+    now = now or timezone.now()
+    entered: dict[str, int] = {}
+    due = (
+        MarketingJourney.objects.filter(
+            status=JourneyStatus.ACTIVE,
+            trigger_type=TriggerType.SCHEDULE,
+            next_run_at__lte=now,
+        )
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("next_run_at")
+    )
+    for journey in due:
+        members = segment_members(journey)
+        entered[str(journey.pk)] = _enrol(journey, members, now) if members is not None else 0
+        journey.next_run_at = next_run(journey, now)
+        journey.save(update_fields=["next_run_at"])
+    return entered
 
 
 WAKE_SQL = """
@@ -152,13 +252,13 @@ def on_event(event: str, *, customer_id, now: datetime | None = None) -> dict:
         status=JourneyStatus.ACTIVE,
         trigger_type=TriggerType.EVENT,
         trigger_config__event=event,
-    ).values_list("pk", flat=True)
+    )
     enrolled = 0
-    for journey_id in journeys:
-        node = JourneyNode.objects.filter(journey_id=journey_id, type=NodeType.TRIGGER).first()
+    for journey in journeys:
+        node = JourneyNode.objects.filter(journey=journey, type=NodeType.TRIGGER).first()
         if node is None:
             continue
-        enrolled += _insert(journey_id, node.pk, "SELECT %s::uuid AS id", [customer_id], now)
+        enrolled += enrol_one(journey, node.pk, customer_id, now)
     with connection.cursor() as cursor:
         cursor.execute(WAKE_SQL, {"now": now, "customer": customer_id, "event": event})
         woken = cursor.rowcount

@@ -6,6 +6,7 @@ app_name = "journeys"
 urlpatterns = [
     path("", views.journey_list, name="list"),
     path("new/", views.journey_create, name="create"),
+    path("calendar/", views.journey_calendar, name="calendar"),
     path("<uuid:journey_id>/", views.journey_detail, name="detail"),
     path("<uuid:journey_id>/edit/", views.journey_edit, name="edit"),
     path("<uuid:journey_id>/canvas/", views.journey_canvas_save, name="canvas_save"),

@@ -21,6 +21,7 @@ from amanah.core.view_helpers import (
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.journeys import selectors, services
+from amanah.journeys.analytics import journey_channel_report
 from amanah.journeys.forms import (
     EMPTY_ROWS,
     MAX_ROWS,
@@ -28,7 +29,13 @@ from amanah.journeys.forms import (
     GraphEditorForm,
     JourneyCreateForm,
 )
-from amanah.journeys.models import ExitReason, JourneyStatus, MarketingJourney, NodeType
+from amanah.journeys.models import (
+    ExitReason,
+    JourneyStatus,
+    MarketingJourney,
+    NodeType,
+    TriggerType,
+)
 from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_VIEW
 from amanah.workflow.contract import available_transitions
 
@@ -46,6 +53,28 @@ def journey_list(request):
             "journeys": selectors.journey_list(actor=request.user),
             "can_manage": authz.has_perm(request.user, JOURNEY_MANAGE),
         },
+    )
+
+
+@requires(JOURNEY_VIEW)
+def journey_calendar(request):
+    """The month's schedule of journeys and campaigns (``?bulan=2026-12``; anything else:
+    this month)."""
+    from datetime import date
+
+    from amanah.journeys.calendar import kind_labels, month_calendar
+
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    raw = request.GET.get("bulan", "")
+    if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
+        year, number = int(raw[:4]), int(raw[5:])
+        if 2000 <= year <= 2100 and 1 <= number <= 12:
+            month = date(year, number, 1)
+    return render(
+        request,
+        "journeys/calendar.html",
+        {"calendar": month_calendar(actor=request.user, month=month), "kinds": kind_labels()},
     )
 
 
@@ -95,9 +124,11 @@ def journey_detail(request, journey_id):
             "can_edit": manage and journey.status == JourneyStatus.DRAFT,
             "can_branch": manage and journey.status in EDITABLE_AFTER,
             "canvas": _canvas(request.user, journey, editable=False, counts=counts),
-            "can_preview": journey.status in BEFORE_ACTIVE and journey.trigger_type == "SEGMENT",
+            "can_preview": journey.status in BEFORE_ACTIVE
+            and journey.trigger_type in (TriggerType.SEGMENT, TriggerType.SCHEDULE),
             "audience": _audience(journey) if request.GET.get("audience") == "1" else None,
             "ab_tests": _ab_tests(journey),
+            "channels": journey_channel_report(journey) if journey.activated_at else None,
             "can_promote": manage
             and journey.status in (JourneyStatus.ACTIVE, JourneyStatus.PAUSED),
             "quarantine": selectors.quarantine_list(actor=request.user, journey=journey),
@@ -159,6 +190,10 @@ def _canvas_text() -> dict:
             "type": _("Jenis pemicu"),
             "segment": _("Segmen"),
             "event": _("Peristiwa"),
+            "at": _("Mulai pada (ISO, dengan zona)"),
+            "repeat": _("Pengulangan"),
+            "reentry": _("Masuk ulang"),
+            "cooldown_days": _("Jeda masuk ulang (hari)"),
             "mode": _("Jenis tunggu"),
             "value": _("Lama"),
             "unit": _("Satuan"),
@@ -255,10 +290,15 @@ def journey_canvas_save(request, journey_id):
         saved = services.journey_graph_save(
             actor=request.user, journey=journey, graph=form.cleaned_data["graph"]
         )
+        graph = services.graph_of(saved)
         return {
             "saved": True,
             "message": _("Graf journey disimpan."),
-            "graph": services.graph_of(saved),
+            "graph": graph,
+            # The list editor's field values for the same graph: the page refreshes its
+            # rows from them, so the two editors never show different graphs.
+            "rows": GraphEditorForm.initial_from(saved, graph),
+            "row_count": len(graph["nodes"]),
         }
 
     # A refused graph: 400 with every problem, each naming its node (GraphError.details).

@@ -219,6 +219,10 @@ def _build_and_save(page, base: str) -> tuple[str, str]:
     page.click("[data-testid=canvas-save]")
     page.wait_for_selector("[data-testid=canvas-status]:has-text('Graf journey disimpan')")
     assert problems.is_hidden()
+    # The keyboard list editor on the same page now holds the same graph (rows added).
+    editor = page.locator("[data-testid=journey-editor]")
+    keys = {editor.locator(f"[name=key_{i}]").input_value() for i in range(len(before))}
+    assert keys == set(before)
     page.screenshot(path=str(SHOTS / "02-built.png"), full_page=True)
 
     # Saved with its positions: the page drawn again shows the same graph.

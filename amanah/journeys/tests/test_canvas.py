@@ -57,6 +57,29 @@ def test_the_canvas_graph_round_trips_with_its_positions(marketer_client, draft,
     assert b"vendor/drawflow.min.js" in page.content and b"js/journey-canvas.js" in page.content
 
 
+def test_a_canvas_save_gives_the_list_editor_the_same_graph(
+    marketer_client, draft, segment, offers
+):
+    """The answer carries the list editor's rows for the saved graph (the page refills its
+    rows from them); posting those rows back through the list editor stores the same graph."""
+    graph = _placed(standard_graph(segment.pk))
+    url = reverse("journeys:canvas_save", args=[draft.pk])
+    answer = marketer_client.post(url, {"graph": json.dumps(graph)}).json()
+    rows = answer["rows"]
+    assert answer["row_count"] == len(graph["nodes"]) == 11
+    assert rows["key_4"] == "b" and rows["type_4"] == "BRANCH"
+    assert rows["next_4"] in ("YES=s NO=u", "NO=u YES=s")
+    edit = reverse("journeys:edit", args=[draft.pk])
+    posted = marketer_client.post(edit, {**rows, "rows": str(answer["row_count"])})
+    assert posted.status_code in (302, 303), posted.content[:500]
+    stored = services.graph_of(draft)
+    assert [n["key"] for n in stored["nodes"]] == [n["key"] for n in graph["nodes"]]
+    assert [n["config"] for n in stored["nodes"]] == [n["config"] for n in graph["nodes"]]
+    assert sorted((e["source"], e["target"], e["label"]) for e in stored["edges"]) == sorted(
+        (e["source"], e["target"], e["label"]) for e in graph["edges"]
+    )
+
+
 def test_a_refused_graph_names_the_node_and_saves_nothing(marketer_client, draft, segment, offers):
     bad = _placed(standard_graph(segment.pk))
     bad["nodes"][5]["config"]["variants"][1]["percentage"] = 40  # split s sums to 90

@@ -71,7 +71,10 @@
     const c = node.config || {};
     switch (node.type) {
       case "TRIGGER":
-        return c.type === "EVENT" ? c.event || "" : labelOf(choices.segments, c.segment) || c.segment || "";
+        if (c.type === "EVENT") return c.event || "";
+        if (c.type === "API") return "API";
+        if (c.type === "SCHEDULE") return `${c.at || "?"} · ${labelOf(choices.segments, c.segment) || c.segment || ""}`;
+        return labelOf(choices.segments, c.segment) || c.segment || "";
       case "WAIT":
         if (c.mode === "DURATION") return `${c.value || "?"} ${c.unit || ""}`;
         if (c.mode === "UNTIL_DATE") return c.date || "";
@@ -316,9 +319,13 @@
 
   const FIELDS = {
     TRIGGER: [
-      { path: "type", options: () => opts(["SEGMENT", "EVENT"]) },
-      { path: "segment", options: () => choices.segments, when: (c) => c.type === "SEGMENT" },
+      { path: "type", options: () => opts(["SEGMENT", "EVENT", "SCHEDULE", "API"]) },
+      { path: "segment", options: () => choices.segments, when: (c) => ["SEGMENT", "SCHEDULE"].includes(c.type) },
       { path: "event", options: () => choices.trigger_events, when: (c) => c.type === "EVENT" },
+      { path: "at", when: (c) => c.type === "SCHEDULE" },
+      { path: "repeat", options: () => opts(["NONE", "DAILY", "WEEKLY", "MONTHLY"]), when: (c) => c.type === "SCHEDULE" },
+      { path: "reentry", options: () => opts(["NEVER", "AFTER_END"]) },
+      { path: "cooldown_days", number: true, when: (c) => c.reentry === "AFTER_END" },
     ],
     WAIT: [
       { path: "mode", options: () => opts(["DURATION", "UNTIL_DATE", "UNTIL_EVENT"]) },
@@ -558,10 +565,41 @@
     if (response.ok && answer.saved) {
       showProblems([], "");
       say(answer.message || T.saved);
+      syncListEditor(answer);
       root.dataset.saved = String(Date.now());
       return;
     }
     showProblems(answer.problems || [], answer.message || T.failed);
+  }
+
+  // The keyboard list editor on the same page edits the same graph: after a canvas save its
+  // rows are refilled from the server's answer (rows beyond the saved nodes are cleared; rows
+  // are added when the graph has more nodes than the editor has rows).
+  function syncListEditor(answer) {
+    const form = document.querySelector("[data-testid=journey-editor]");
+    if (!form || !answer.rows) return;
+    const counter = form.querySelector("input[name=rows]");
+    let rows = Number((counter || {}).value || 0);
+    const body = form.querySelector("tbody");
+    // More nodes than rows: add rows (a copy of the last one, its fields renumbered).
+    while (body && body.rows.length && rows < answer.row_count + 1) {
+      const copy = body.rows[body.rows.length - 1].cloneNode(true);
+      for (const field of copy.querySelectorAll("input, select, textarea")) {
+        field.name = field.name.replace(/_\d+$/, `_${rows}`);
+        if (field.id) field.id = field.id.replace(/_\d+$/, `_${rows}`);
+      }
+      for (const list of copy.querySelectorAll(".errorlist")) list.remove();
+      body.appendChild(copy);
+      rows += 1;
+    }
+    if (counter) counter.value = String(rows);
+    for (let i = 0; i < rows; i++) {
+      for (const name of ["key", "type", "label", "config", "next"]) {
+        const field = form.elements[`${name}_${i}`];
+        if (field) field.value = answer.rows[`${name}_${i}`] || "";
+      }
+    }
+    form.dataset.synced = String(Date.now());
   }
 
   // ------------------------------------------------------------------ wiring
