@@ -70,7 +70,10 @@ END
 $fn$;
 
 CREATE FUNCTION amanah_month_partition(parent regclass, month date) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+-- Creating a partition locks the parent briefly; behind a long transaction it gives up (the
+-- job runs again tomorrow, months ahead) rather than stall every writer queued behind it.
+SET lock_timeout = '10s' AS $fn$
 DECLARE
     first_day date := date_trunc('month', month)::date;
     start_at timestamptz := first_day::timestamp AT TIME ZONE 'UTC';
