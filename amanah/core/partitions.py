@@ -309,15 +309,11 @@ def _rebuild(connection, table: str, key: str | None, ahead: int) -> None:
         )
         if key:
             cursor.execute(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
-            # the months the rows already have, and this month onwards
-            cursor.execute(
-                f"SELECT DISTINCT date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date "  # noqa: S608
-                f'FROM "{old}"'
-            )
-            months = {m for (m,) in cursor.fetchall()}
+            # This month onwards only, whatever the rows hold: the same partitions every time
+            # (a rollback and forward again rebuilds the same schema). Older rows go to the
+            # default partition, which thus starts as the table's history.
             today = timezone.now().astimezone(UTC).date()
-            months |= set(months_from(today, ahead + 1))
-            for month in sorted(months):
+            for month in months_from(today, ahead + 1):
                 cursor.execute("SELECT amanah_month_partition(%s::regclass, %s)", [table, month])
         cursor.execute(f'INSERT INTO "{table}" SELECT * FROM "{old}"')  # noqa: S608
         cursor.execute(f'DROP TABLE "{old}"')

@@ -47,6 +47,15 @@ def partition_of(model, pk) -> str:
         return cursor.fetchone()[0]
 
 
+def partitions_of(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+            [table],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
 def refused(statement: str, params=None) -> str:
     with pytest.raises(DatabaseError) as error, transaction.atomic(), connection.cursor() as c:
         c.execute(statement, params)
@@ -252,9 +261,13 @@ def test_partitioning_migrations_back_and_forward_keep_rows_and_chain(jan_feb_20
     assert set(TABLES) <= set(partitioned_tables())
     assert drill.fingerprints(TABLES) == before
     assert verify_chain().ok
-    # the rows' own months got partitions again; the next id follows the old ones
-    assert partition_of(AuditLog, logs[0].id) == "audit_auditlog_p2030_01"
-    assert partition_of(AuditLog, logs[1].id) == "audit_auditlog_p2031_09"
-    assert partition_of(RawCallback, callback.pk) == "payments_rawcallback_p2030_02"
+    # the migration creates this month onwards only: rows of other months are the default's
+    assert partition_of(AuditLog, logs[0].id) == "audit_auditlog_default"
+    assert partition_of(AuditLog, logs[1].id) == "audit_auditlog_default"
+    assert partition_of(RawCallback, callback.pk) == "payments_rawcallback_default"
+    this_month = datetime.now(UTC).date().replace(day=1)
+    assert f"audit_auditlog_p{this_month:%Y_%m}" in partitions_of("audit_auditlog")
+    # the next id follows the old ones; the default is sealed like every partition
     assert record_at(datetime.now(UTC) - timedelta(seconds=1)).id > logs[1].id
-    assert "append-only" in refused("TRUNCATE audit_auditlog_p2031_09")
+    assert "append-only" in refused("TRUNCATE audit_auditlog_default")
+    assert "payments_rawcallback" in refused("TRUNCATE payments_rawcallback_default")
