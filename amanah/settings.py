@@ -585,6 +585,10 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "stalled_worker_timeout": float(os.environ.get("AMANAH_STALLED_WORKER_SECONDS", 30)),
 }
 STALLED_JOB_RECOVERY_CRON = os.environ.get("AMANAH_STALLED_JOB_RECOVERY_CRON", "* * * * *")
+# Monthly partitions of the ever-growing tables (amanah.core.partitions): the daily job and
+# `amanah month_partitions` keep this UTC month and this many months after it created.
+PARTITION_MONTHS_AHEAD = env_int("AMANAH_PARTITION_MONTHS_AHEAD", 3)
+PARTITION_CRON = os.environ.get("AMANAH_PARTITION_CRON", "23 1 * * *")
 # Tasks that exist only for the test suite (the worker fault tests run them in a real worker).
 PROCRASTINATE_IMPORT_PATHS = ["amanah.core.tests.worker_tasks"] if TESTING else []
 

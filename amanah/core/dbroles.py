@@ -59,6 +59,15 @@ def _statements(role: str, *, create_missing: bool) -> list[str]:
         f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {_quoted(table)} FROM {who}"
         for table in sorted(_append_only_tables)
     ]
+    # Partitions (amanah.core.partitions) are reached through their parent, whose rights are
+    # the only ones checked; a right on a partition itself would only bypass the parent's
+    # (an append-only trail's DELETE, say), so the role keeps none.
+    statements.append(
+        "DO $$ DECLARE part regclass; BEGIN FOR part IN SELECT oid::regclass FROM pg_class "  # noqa: S608 (a checked role name)
+        "WHERE relispartition AND relkind IN ('r', 'p') "
+        "AND relnamespace = 'public'::regnamespace "
+        f"LOOP EXECUTE format('REVOKE ALL ON %s FROM %I', part, '{role}'); END LOOP; END $$"
+    )
     return statements
 
 

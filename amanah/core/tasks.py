@@ -74,3 +74,19 @@ def purge_rate_counters(timestamp: int) -> int:
 def run_event_handler(handler_key: str, actor: dict, objects: dict) -> None:
     """A domain-event handler registered with ``deferred=True``, run after its change committed."""
     events.run_deferred(handler_key, actor, objects)
+
+
+@app.periodic(cron=settings.PARTITION_CRON, periodic_id="month_partitions")
+@app.task(queue="housekeeping", queueing_lock="month_partitions", lock="month_partitions")
+def month_partitions(timestamp: int) -> dict:
+    """Daily: this UTC month's partition and the next ``PARTITION_MONTHS_AHEAD`` of every
+    partitioned table (audit trail, raw gateway callbacks), so the default partition only ever
+    catches a far-off timestamp. Idempotent; a month the default already holds rows of is
+    reported, not forced (docs/scaling.md)."""
+    from amanah.core.partitions import ensure_month_partitions
+
+    outcomes = [o.outcome for o in ensure_month_partitions()]
+    counts = {name: outcomes.count(name) for name in ("created", "exists", "blocked")}
+    if counts["blocked"]:
+        logger.warning("month partitions: %(blocked)d months held by a default partition", counts)
+    return counts
