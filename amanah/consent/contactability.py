@@ -218,9 +218,9 @@ def contact_hours(
     None when the purpose has no window (any moment)."""
     if purpose not in _windows():
         return None
-    row = Customer.objects.filter(pk=customer.pk).values(
-        "home_branch_id", "home_branch__timezone"
-    )[0]
+    row = Customer.objects.filter(pk=customer.pk).values("home_branch_id", "home_branch__timezone")[
+        0
+    ]
     zone = row["home_branch__timezone"]
     first = since.astimezone(ZoneInfo(zone)).date()
     closed = _closed_dates_of_branch(purpose, first, row["home_branch_id"])
