@@ -113,6 +113,8 @@ def day(request):
 def sync(request):
     """The device's outbox: ``{"results": [...]}`` → one answer per result (``fieldops.pwa``)."""
     try:
+        if request.content_type != "application/json":  # a form's body is read already
+            raise ValueError(request.content_type)
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         return refused_json(ServiceError("json_invalid", _("Isi permintaan bukan JSON yang sah.")))

@@ -223,6 +223,9 @@ def test_the_device_syncs_through_the_endpoint_with_the_days_token(agent_a1, day
     )
     assert [a["status"] for a in mixed.json()["results"]] == ["REFUSED", ResultStatus.APPLIED]
 
+    form = client.post(url, {"results": "x"}, headers={"X-CSRFToken": token})
+    assert form.status_code == 400 and form.json()["code"] == "json_invalid"
+
     broken = client.post(
         url, b"{nope", content_type="application/json", headers={"X-CSRFToken": token}
     )
