@@ -287,6 +287,8 @@
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register(root.getAttribute("data-sw"), { scope: root.getAttribute("data-scope") })
         .catch(function () { /* the app still works online without it */ });
+      // once installed, fetch the day again through the worker, which keeps a copy of it
+      navigator.serviceWorker.addEventListener("controllerchange", function () { sync(); });
     }
     Promise.all([metaGet("day"), outboxAll(), metaGet("lastSync"), metaGet("answers")])
       .then(function (kept) {
