@@ -21,6 +21,7 @@ from amanah.fieldops import monitoring, pwa, selectors, services
 from amanah.fieldops.models import (
     ConflictReason,
     Outcome,
+    PositionFlag,
     ResultStatus,
     VisitResult,
     WorkOrder,
@@ -230,3 +231,21 @@ def test_the_device_syncs_through_the_endpoint_with_the_days_token(agent_a1, day
         url, b"{nope", content_type="application/json", headers={"X-CSRFToken": token}
     )
     assert broken.status_code == 400 and broken.json()["code"] == "json_invalid"
+
+
+def test_positions_outside_indonesia_or_vague_are_flagged_not_trusted(agent_a1, day_orders):
+    abroad, vague, good = sync(
+        agent_a1,
+        [
+            item(day_orders[0], latitude=-33.86, longitude=151.21),  # Sydney
+            item(day_orders[1], accuracy_m=5000.0),
+            item(day_orders[2]),
+        ],
+    )
+    assert [a["position_flag"] for a in (abroad, vague, good)] == [
+        PositionFlag.OUT_OF_AREA,
+        PositionFlag.INACCURATE,
+        PositionFlag.TRUSTED,
+    ]
+    assert abroad["status"] == ResultStatus.APPLIED and "ditandai" in abroad["message"]
+    assert good["message"] == ""
