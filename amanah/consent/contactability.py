@@ -217,6 +217,30 @@ def in_window(purpose: str, tz: str, at: datetime, closed: frozenset[date] = fro
     return schedule is None or is_working_time(schedule, at)
 
 
+def contact_hours(
+    customer: Customer, purpose: str, since: datetime, days: int = 2
+) -> list[tuple[datetime, datetime]] | None:
+    """The moments ``customer`` may be contacted for ``purpose`` as UTC ``(start, end)``
+    windows, from the local day of ``since`` on for ``days`` days: the very schedule that
+    :func:`contactability` checks (home-branch zone, national holidays, the branch's closed
+    days), for a device that must warn while it cannot ask (the field agents' offline app).
+    None when the purpose has no window (any moment)."""
+    if purpose not in _windows():
+        return None
+    row = Customer.objects.filter(pk=customer.pk).values("home_branch_id", "home_branch__timezone")[
+        0
+    ]
+    zone = row["home_branch__timezone"]
+    first = since.astimezone(ZoneInfo(zone)).date()
+    closed = _closed_dates_of_branch(purpose, first, row["home_branch_id"])
+    schedule = window_schedule(purpose, zone, closed)
+    return [
+        window
+        for offset in range(max(0, min(days, 14)))
+        for window in schedule.utc_windows(first + timedelta(days=offset))
+    ]
+
+
 def _zones_outside_window(purpose: str, at: datetime) -> list[str]:
     return [tz for tz in TimeZoneChoice.values if not in_window(purpose, tz, at)]
 

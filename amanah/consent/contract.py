@@ -4,6 +4,8 @@
   ``with answered_once():`` around one read of a customer asks the database once per question
   (``allowed``, ``reasons``, ``reason``, ``must_wait``, ``refused``, ``next_window_at``,
   ``labels``) — the one rule for "may this customer be contacted / offered something";
+* ``contact_hours(customer, purpose, since, days=2)`` — the same rule's contact window as UTC
+  ``(start, end)`` pairs, for a device that must warn while offline (None: no window);
 * ``with_contact_checks(qs, purpose, channel, at=None, reason="contact_reason")`` and
   ``contactable(qs, purpose, channel, at=None)`` — the same rule for many customers in SQL;
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
@@ -47,6 +49,7 @@ from amanah.consent.contactability import (
     Reason,
     answered_once,
     blocked_flag,
+    contact_hours,
     contactability,
     contactable,
     preferred_channel,
@@ -90,6 +93,7 @@ __all__ = [
     "SUPPRESSION_ADDED",
     "answered_once",
     "blocked_flag",
+    "contact_hours",
     "consent_states",
     "contact_preference_set",
     "consent_withdraw_by_reply",

@@ -63,6 +63,13 @@ class ConflictReason(models.TextChoices):
             "(sudah dikunjungi, ditutup atau dibatalkan)."
         ),
     )
+    OUTSIDE_WINDOW = (
+        "OUTSIDE_WINDOW",
+        _(
+            "Dicatat di luar jam kontak penagihan yang diizinkan "
+            "(hari, jam atau hari libur di zona cabang nasabah)."
+        ),
+    )
 
 
 class WorkOrder(models.Model):
@@ -199,7 +206,7 @@ class VisitResult(models.Model):
         max_length=12, choices=PositionFlag.choices, blank=True, default=""
     )
     status = models.CharField(max_length=10, choices=ResultStatus.choices)
-    conflict_reason = models.CharField(max_length=12, choices=ConflictReason.choices, blank=True)
+    conflict_reason = models.CharField(max_length=16, choices=ConflictReason.choices, blank=True)
     recorded_at = models.DateTimeField(default=now)
 
     objects = scopes.ScopedQuerySet.as_manager()

@@ -218,6 +218,19 @@ def monitoring(*, actor, today: dt.date | None = None, days: int = PERIOD_DAYS) 
     return result
 
 
+RECENT_LIMIT = 50
+
+
+def recent_visits(*, actor, limit: int = RECENT_LIMIT) -> list[VisitResult]:
+    """The latest results the team recorded (applied and conflicts alike, newest first): what
+    the agents' devices synced shows here once, whatever the device resent."""
+    return list(
+        VisitResult.objects.visible_to(actor)
+        .select_related("work_order", "work_order__customer", "agent")
+        .order_by("-recorded_at", "-id")[:limit]
+    )
+
+
 # --------------------------------------------------------------------------- downloads
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from itertools import count
 
 from django.utils import timezone
 
+from amanah.consent.contract import Purpose, contact_hours
 from amanah.core.actors import SystemActor
 from amanah.core.testing import ViewCase
 from amanah.customers.services import CustomerInput, customer_create
@@ -40,12 +42,27 @@ def work_order(customer, agent=None, *, at=MEDAN, address="Jl. Melati RT 03 RW 0
     return wo
 
 
+def in_collection_window(customer, now=None):
+    """The latest moment up to ``now`` inside the customer's collection contact window (``now``
+    itself when inside, or without a window): a factory's visit is made when consent's rule
+    allows it, whatever the wall clock says while the suite runs (a night, a Sunday)."""
+    now = now or timezone.now()
+    windows = contact_hours(customer, Purpose.COLLECTION, now - timedelta(days=7), days=8)
+    latest = now
+    for start, end in windows or ():
+        if start <= now < end:
+            return now
+        if end <= now:
+            latest = end - timedelta(minutes=1)
+    return latest
+
+
 def visit_input(wo, **fields) -> visits.VisitInput:
     values = {
         "work_order_id": wo.pk,
         "idempotency_key": uuid.uuid4().hex,
         "outcome": Outcome.NOT_MET,
-        "captured_at": timezone.now(),
+        "captured_at": fields.get("captured_at") or in_collection_window(wo.customer),
         "latitude": MEDAN[0],
         "longitude": MEDAN[1],
         "accuracy_m": 12,
@@ -131,6 +148,16 @@ def _visit_data(world: dict) -> dict:
 
 VIEW_CASES = [
     ViewCase("fieldops:my", "fieldops.wo.work"),
+    ViewCase("fieldops:app", "fieldops.wo.work"),
+    ViewCase("fieldops:app_manifest", "fieldops.wo.work"),
+    ViewCase("fieldops:app_sw", "fieldops.wo.work"),
+    ViewCase("fieldops:app_day", "fieldops.wo.work"),
+    ViewCase(
+        "fieldops:app_sync",
+        "fieldops.wo.work",
+        method="post",
+        ok_status=(400,),  # a form post, not the device's JSON: refused with the reason
+    ),
     ViewCase("fieldops:map", "fieldops.wo.work"),
     ViewCase("fieldops:team_map", "fieldops.wo.team"),
     ViewCase(

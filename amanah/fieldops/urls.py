@@ -1,10 +1,15 @@
 from django.urls import path
 
-from amanah.fieldops import views
+from amanah.fieldops import views, views_app
 
 app_name = "fieldops"
 urlpatterns = [
     path("", views.my, name="my"),
+    path("app/", views_app.app, name="app"),
+    path("app/manifest.webmanifest", views_app.manifest, name="app_manifest"),
+    path("app/sw.js", views_app.service_worker, name="app_sw"),
+    path("app/day.json", views_app.day, name="app_day"),
+    path("app/sync", views_app.sync, name="app_sync"),
     path("wo/", views.work_order_list, name="list"),
     path("wo/new/", views.create, name="create"),
     path("wo/generate/", views.generate_now, name="generate"),

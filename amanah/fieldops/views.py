@@ -329,6 +329,8 @@ def monitoring_page(request):
         "fieldops/monitoring.html",
         {
             "m": monitoring.monitoring(actor=request.user),
+            "recent": monitoring.recent_visits(actor=request.user),
+            "conflicts": selectors.conflicts(actor=request.user),
             "can_export": authz.has_perm(request.user, WO_EXPORT),
             "export_form": ExportForm(initial={"what": "work_orders", "format": "csv"}),
         },

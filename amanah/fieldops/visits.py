@@ -4,8 +4,10 @@
 
 - applied once: the device's idempotency key is unique; the same key again answers the
   result already stored, whatever happened since;
-- a work order that is not (or no longer) the agent's, or no longer open, is answered with
-  the reason and kept as a CONFLICT for the supervisor — never applied, never lost;
+- a work order that is not (or no longer) the agent's, or no longer open, or a result
+  captured outside the collection contact window (``consent.contactability``, purpose
+  COLLECTION on the VISIT channel, at the moment of capture — DESIGN §6), is answered with the
+  reason and kept as a CONFLICT for the supervisor — never applied, never lost;
 - the device position (lat, lon, accuracy, captured at) outside Indonesia or less accurate
   than ``FIELDOPS_MAX_ACCURACY_M`` is kept but flagged, not trusted;
 - an ATK whose agent confirmed a trusted new position proposes a coordinate correction that
@@ -28,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.scopes import grants_of
@@ -195,6 +198,15 @@ def _in_agent_branches(actor, work_order_id) -> WorkOrder:
     return row
 
 
+def outside_contact_window(work_order: WorkOrder, captured_at: datetime) -> bool:
+    """Was the visit made outside the collection contact hours? Consent's one rule decides
+    (the customer's home-branch zone, holidays, the branch's closed days)."""
+    answer = contactability(
+        work_order.customer, Purpose.COLLECTION, ContactChannel.VISIT, at=captured_at
+    )
+    return Reason.OUTSIDE_WINDOW in answer.reasons
+
+
 def conflict_message(visit: VisitResult) -> str:
     return str(visit.get_conflict_reason_display()) if visit.conflict_reason else ""
 
@@ -225,6 +237,8 @@ def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> Vis
         reason = ConflictReason.NOT_YOURS
     elif work_order.status not in (WoStatus.ASSIGNED, WoStatus.IN_PROGRESS):
         reason = ConflictReason.NOT_OPEN
+    elif outside_contact_window(work_order, cleaned["captured_at"]):
+        reason = ConflictReason.OUTSIDE_WINDOW
     visit = VisitResult(
         work_order=work_order,
         agent=actor,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import time
 
 import pytest
 
@@ -155,4 +157,143 @@ def test_the_intake_at_another_branch_fits_a_phone_and_is_usable(base):
         page.wait_for_selector("[data-testid=case-customer-masked]")
         _fits(page, "14-intake-case")
         assert FAR_NAME not in page.inner_text("[data-testid=case-customer-masked]")
+        browser.close()
+
+
+# The agent's work orders for the offline app, made through the services as a scheduler would
+# (two new customers of the agent's branch, so no other test's customer is touched).
+FIELD_ORDERS = """
+import time
+from amanah.core.actors import SystemActor
+from amanah.customers.services import CustomerInput, customer_create
+from amanah.fieldops import services
+from amanah.iam.models import Branch, User
+actor, agent = SystemActor("system:e2e"), User.objects.get(username="agent")
+branch, stamp = Branch.objects.get(code="MDN01"), int(time.time())
+ids = []
+for n, name in enumerate(("Darwin Sitompul", "Ratna Sembiring")):
+    customer = customer_create(
+        actor=actor,
+        data=CustomerInput(full_name=name, home_branch=branch, cif="FLD%d%d" % (stamp, n)),
+    )
+    wo = services.work_order_create(
+        actor=actor, customer_id=customer.pk, address="Jl. Gatot Subroto No. %d" % (n + 5),
+        latitude=3.59 + n / 100, longitude=98.67,
+    )
+    services.work_order_assign(actor=actor, work_order_id=wo.pk, agent_id=agent.pk)
+    ids.append(wo.pk)
+print("WO=" + ",".join(str(i) for i in ids))
+"""
+OUTBOX = "n => document.querySelector('[data-field-app]').dataset.outbox === String(n)"
+
+
+def _visits_of(demo, ids) -> int:
+    return demo.execute("SELECT 1 FROM fieldops_visitresult WHERE work_order_id = ANY(%s)", [ids])
+
+
+def _eventually(page, expression: str, seconds: float = 60) -> None:
+    """Polls an async page expression (``wait_for_function`` takes only sync ones) until it
+    answers true, within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        page.wait_for_timeout(250)
+
+
+def _record(page, wo_id: int, outcome: str, **fields) -> None:
+    stop = page.locator(f"[data-testid=app-stop][data-wo='{wo_id}']")
+    stop.locator("summary").click()
+    form = stop.locator("[data-testid=app-voc-form]")
+    form.locator("select[name=outcome]").select_option(outcome)
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    form.locator("button[type=submit]").click()
+
+
+def test_the_offline_field_app_syncs_each_result_once(demo, base):
+    """Issue 19: the agent opens the installable app on a phone, loses the network, records
+    an ATK and a promise to pay into the device's outbox, gets the network back; the results
+    reach the supervisor's monitoring page exactly once."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import sync_playwright
+
+    from amanah.demo.services import DEMO_TOTP_HEX
+
+    try:
+        made = demo.manage("shell", "-c", FIELD_ORDERS)
+    except subprocess.CalledProcessError as failed:
+        pytest.fail(f"making the work orders failed: {failed.stderr[-3000:]}")
+    # the shell prints its own lines first ("… objects imported automatically")
+    line = next(x for x in made.splitlines() if x.startswith("WO="))
+    ids = [int(i) for i in line[3:].split(",")]
+    assert len(ids) == 2, ids
+    atk, promise = ids
+    promise_day = (datetime.now(ZoneInfo("Asia/Jakarta")) + timedelta(days=3)).date()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(
+            viewport=PHONE,
+            locale="id-ID",
+            geolocation={"latitude": 3.5952, "longitude": 98.6722, "accuracy": 12},
+            permissions=["geolocation"],
+        )
+        page = context.new_page()
+        sign_in(page, base, "agent", DEMO_PASSWORD)
+        page.goto(f"{base}/lapangan/app/")
+        page.wait_for_selector("[data-field-app][data-ready='1']")
+        for wo in ids:
+            page.wait_for_selector(f"[data-testid=app-stop][data-wo='{wo}']")
+        page.wait_for_function("() => document.querySelector('[data-last-sync]').dataset.at !== ''")
+        # installed: the worker controls the page and keeps the shell and the day's data
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        _eventually(
+            page,
+            "async () => !!(await caches.match('/lapangan/app/'))"
+            " && !!(await caches.match('/lapangan/app/day.json'))",
+        )
+        page.wait_for_selector("[data-testid=field-map][data-markers]")
+        _fits(page, "20-field-app")
+
+        context.set_offline(True)
+        page.wait_for_function(
+            "() => document.querySelector('[data-field-app]').dataset.online === '0'"
+        )
+        _record(page, atk, "ATK", note="Alamat tidak ketemu, RT tidak jelas")
+        page.wait_for_function(OUTBOX, arg=1)
+        _record(
+            page,
+            promise,
+            "PROMISE",
+            promise_date=promise_day.isoformat(),
+            promise_amount="750000",
+        )
+        page.wait_for_function(OUTBOX, arg=2)
+        page.click("[data-testid=sync-now]")  # offline: the button keeps them on the device
+        assert page.evaluate("document.querySelector('[data-field-app]').dataset.outbox") == "2"
+        assert _visits_of(demo, ids) == 0
+        _fits(page, "21-field-app-offline")
+
+        context.set_offline(False)
+        page.wait_for_function(OUTBOX, arg=0, timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=sync-answer][data-status=APPLIED]')"
+            ".length === 2"
+        )
+        page.click("[data-testid=sync-now]")  # a further sync sends nothing again
+        page.wait_for_function("() => !document.querySelector('[data-field-app]').dataset.syncing")
+        assert _visits_of(demo, ids) == 2
+        _fits(page, "22-field-app-synced")
+
+        supervisor = browser.new_context(viewport=PHONE, locale="id-ID").new_page()
+        sign_in(supervisor, base, "supervisor", DEMO_PASSWORD, DEMO_TOTP_HEX)
+        supervisor.goto(f"{base}/lapangan/monitoring/")
+        for wo, outcome in ((atk, "ATK"), (promise, "PROMISE")):
+            mine = supervisor.locator(f"[data-testid=recent-visit][data-wo='{wo}']")
+            assert mine.count() == 1, (wo, mine.count())
+            assert mine.get_attribute("data-outcome") == outcome
+            assert mine.get_attribute("data-status") == "APPLIED"
+        supervisor.screenshot(path=str(SHOTS / "23-field-monitoring.png"), full_page=True)
         browser.close()

@@ -1,4 +1,8 @@
-"""Field-ops fixtures: two agents and a supervisor in branch A, an agent in branch B."""
+"""Field-ops fixtures: two agents and a supervisor in branch A, an agent in branch B.
+
+Visits are recorded at the wall clock's moment in most tests: the collection contact window
+is off here, so a run at night or on a Sunday answers the same; the window's own tests
+(``test_sync.py``) switch it on and fix the clock."""
 
 import pytest
 
@@ -23,3 +27,12 @@ def agent_b(make_user, branch_b):
 @pytest.fixture
 def supervisor_a(make_user, branch_a):
     return make_user(R.SUPERVISOR, branches=[branch_a], full_name="Supervisor Medan")
+
+
+@pytest.fixture(autouse=True)
+def _no_collection_window(settings):
+    settings.CONTACT_WINDOWS = {
+        purpose: spec
+        for purpose, spec in settings.CONTACT_WINDOWS.items()
+        if purpose != "COLLECTION"
+    }

@@ -144,8 +144,11 @@
 
   function start() {
     if (typeof L === "undefined") return;
-    document.querySelectorAll("[data-field-map]").forEach(load);
+    document.querySelectorAll("[data-field-map][data-src]").forEach(load);
   }
+
+  // The offline app draws from the data it keeps (no fetch): AmanahFieldMap.draw(el, data).
+  window.AmanahFieldMap = { draw: draw };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
