@@ -60,7 +60,9 @@ from amanah.messaging.policies import (
 )
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue, message_queue_many
 from amanah.messaging.queueing_templates import (
+    approved_template,
     approved_version_number,
+    message_queue_template,
     message_queue_template_many,
 )
 from amanah.messaging.services import (
@@ -98,6 +100,7 @@ __all__ = [
     "MessageStatus",
     "Purpose",
     "Rendered",
+    "approved_template",
     "approved_version_number",
     "approval_notify",
     "conversion_record",
@@ -106,6 +109,7 @@ __all__ = [
     "inbound_receive",
     "message_queue",
     "message_queue_many",
+    "message_queue_template",
     "message_queue_template_many",
     "message_status_apply",
     "open_pixel_url",

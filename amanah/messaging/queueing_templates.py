@@ -24,13 +24,22 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from amanah.consent.contract import reason_label
 from amanah.core import registry
+from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.messaging import templating
 from amanah.messaging.content import Rendered
-from amanah.messaging.models import TemplateVersion, VersionStatus
-from amanah.messaging.queueing import message_queue_many
+from amanah.messaging.models import (
+    Message,
+    MessageSource,
+    MessageStatus,
+    TemplateVersion,
+    VersionStatus,
+)
+from amanah.messaging.queueing import message_queue, message_queue_many
 
 
 def needs_customer(version: TemplateVersion) -> bool:
@@ -112,3 +121,53 @@ def approved_version_number(template_key: str, channel: str, number: int) -> Tem
     if version is None:
         raise templating.TemplateNotApproved(template_key, channel)
     return version
+
+
+def approved_template(template_key: str, channel: str) -> TemplateVersion:
+    """The approved version a person's action sends, or the refusal that names the template
+    (``no_template``) — the action must not count as done without its message."""
+    try:
+        return templating.approved_version(template_key, channel)
+    except templating.TemplateNotApproved:
+        raise ServiceError(
+            "no_template",
+            _("Templat %(key)s (%(channel)s) belum disetujui.")
+            % {"key": template_key, "channel": channel},
+        ) from None
+
+
+def message_queue_template(
+    *,
+    actor,
+    customer: Customer,
+    version: TemplateVersion,
+    context: dict,
+    channel: str,
+    purpose: str,
+    source_id: str,
+    step: str,
+    at: datetime | None = None,
+) -> Message:
+    """One customer's message from ``version`` for a person's action (source MANUAL: an NBA
+    accepted, a recovery offer sent, a merchant recommended). A message the outbox cancels at
+    once (contactability) is a refusal with the reason (``not_contactable``), so the caller's
+    transaction — the action itself — is rolled back with it."""
+    message = message_queue(
+        actor=actor,
+        channel=channel,
+        purpose=purpose,
+        rendered=templating.render(version, {**context, "customer": customer}),
+        source=MessageSource.MANUAL,
+        source_id=source_id,
+        step=step,
+        customer=customer,
+        template_key=version.template.key,
+        template_version=version.number,
+        at=at,
+    )
+    if message.status == MessageStatus.CANCELLED:
+        raise ServiceError(
+            "not_contactable",
+            _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
+        )
+    return message

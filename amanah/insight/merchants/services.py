@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import contactability, reason_label
+from amanah.consent.contract import contactability
 from amanah.core import events
 from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
@@ -32,8 +32,13 @@ from amanah.insight.merchants.models import (
 )
 from amanah.insight.models import MerchantCategory
 from amanah.insight.policies import MERCHANT_MANAGE, MERCHANT_RECOMMEND
-from amanah.messaging.contract import Channel, MessageSource, MessageStatus, Purpose, message_queue
-from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+from amanah.messaging.contract import (
+    Channel,
+    MessageStatus,
+    Purpose,
+    approved_template,
+    message_queue_template,
+)
 
 MERCHANT_SAVED = "insight.merchant_saved"
 MERCHANT_RECOMMENDED = "insight.merchant_recommended"
@@ -242,13 +247,7 @@ def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommend
             )
         if not customer.phone_e164:
             raise ServiceError("no_address", _("Nasabah tidak punya nomor WhatsApp."))
-        try:
-            version = approved_version(TEMPLATE_KEY, CHANNEL)
-        except TemplateNotApproved:
-            raise ServiceError(
-                "no_template",
-                _("Templat WhatsApp promo merchant (%s) belum disetujui.") % TEMPLATE_KEY,
-            ) from None
+        version = approved_template(TEMPLATE_KEY, CHANNEL)
         location = customer_location(customer.pk)
         distance = None
         if location is not None and merchant.has_location:
@@ -274,24 +273,17 @@ def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommend
                 _("Merchant ini sudah direkomendasikan ke nasabah dan belum selesai."),
                 field="merchant",
             ) from None
-        message = message_queue(
+        message = message_queue_template(
             actor=actor,
+            customer=customer,
+            version=version,
+            context={"merchant_promo": rec},
             channel=CHANNEL,
             purpose=PURPOSE,
-            rendered=render(version, {"customer": customer, "merchant_promo": rec}),
-            source=MessageSource.MANUAL,
             source_id=f"{SOURCE_PREFIX}{rec.pk}",
             step="merchant",
-            customer=customer,
-            template_key=version.template.key,
-            template_version=version.number,
             at=now,
         )
-        if message.status == MessageStatus.CANCELLED:
-            raise ServiceError(
-                "not_contactable",
-                _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
-            )
         rec.message_id = message.pk
         if message.next_attempt_at <= now:  # the hub sends it now; later when the window opens
             rec.status, rec.sent_at = RecommendationStatus.SENT, now

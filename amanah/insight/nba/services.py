@@ -151,36 +151,19 @@ def _merchant(actor, customer, rec, decision_id) -> str:
 def _message(actor, customer, rec, decision_id) -> str:
     """EDUCATE / GREET (and EMAIL): the hub's SERVICE template on the rule's channel; the
     outbox asks contactability again. Refused, nothing written, when the hub would not send."""
-    from amanah.consent.contract import reason_label
-    from amanah.messaging.contract import MessageSource, MessageStatus, message_queue
-    from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+    from amanah.messaging.contract import approved_template, message_queue_template
 
     key = MESSAGE_TEMPLATES.get(rec.action_type, "insight.nba_educate")
-    try:
-        version = approved_version(key, rec.channel)
-    except TemplateNotApproved:
-        raise ServiceError(
-            "no_template",
-            _("Templat %(key)s (%(channel)s) belum disetujui.")
-            % {"key": key, "channel": rec.channel},
-        ) from None
-    message = message_queue(
+    message = message_queue_template(
         actor=actor,
+        customer=customer,
+        version=approved_template(key, rec.channel),
+        context={},
         channel=rec.channel,
         purpose="SERVICE",
-        rendered=render(version, {"customer": customer}),
-        source=MessageSource.MANUAL,
         source_id=f"nba:{decision_id}",
         step="nba",
-        customer=customer,
-        template_key=version.template.key,
-        template_version=version.number,
     )
-    if message.status == MessageStatus.CANCELLED:
-        raise ServiceError(
-            "not_contactable",
-            _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
-        )
     return f"messaging.Message:{message.pk}"
 
 

@@ -188,9 +188,8 @@ def _send_offer(recovery: ServiceRecovery, actor, at) -> str:
     the agent's call, so only consent's rule is asked (do-not-contact, closed customer); any
     other offer goes out as the hub's SERVICE WhatsApp template, the outbox asking
     contactability again. Refused with the reason, nothing changed, when it cannot go."""
-    from amanah.consent.contract import ContactChannel, contactability, reason_label
-    from amanah.messaging.contract import MessageSource, MessageStatus, message_queue
-    from amanah.messaging.templating import TemplateNotApproved, approved_version, render
+    from amanah.consent.contract import ContactChannel, contactability
+    from amanah.messaging.contract import approved_template, message_queue_template
 
     customer = recovery.customer
     if recovery.action in CALL_ACTIONS:
@@ -201,31 +200,17 @@ def _send_offer(recovery: ServiceRecovery, actor, at) -> str:
                 _("Nasabah tidak dapat dihubungi: %s.") % verdict.labels[0],
             )
         return "call"
-    try:
-        version = approved_version(TEMPLATE_KEY, MESSAGE_CHANNEL)
-    except TemplateNotApproved:
-        raise ServiceError(
-            "no_template",
-            _("Templat WhatsApp pemulihan layanan (%s) belum disetujui.") % TEMPLATE_KEY,
-        ) from None
-    message = message_queue(
+    message_queue_template(
         actor=actor,
+        customer=customer,
+        version=approved_template(TEMPLATE_KEY, MESSAGE_CHANNEL),
+        context={"case": recovery.case},
         channel=MESSAGE_CHANNEL,
         purpose="SERVICE",
-        rendered=render(version, {"customer": customer, "case": recovery.case}),
-        source=MessageSource.MANUAL,
         source_id=message_source_id(recovery),
         step="recovery",
-        customer=customer,
-        template_key=version.template.key,
-        template_version=version.number,
         at=at,
     )
-    if message.status == MessageStatus.CANCELLED:
-        raise ServiceError(
-            "not_contactable",
-            _("Pesan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
-        )
     return "message"
 
 
