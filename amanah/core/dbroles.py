@@ -68,6 +68,13 @@ def _statements(role: str, *, create_missing: bool) -> list[str]:
         "AND relnamespace = 'public'::regnamespace "
         f"LOOP EXECUTE format('REVOKE ALL ON %s FROM %I', part, '{role}'); END LOOP; END $$"
     )
+    # The daily job keeps monthly partitions ahead through the owner's SECURITY DEFINER
+    # function, which nobody else may call (amanah.core.partitions).
+    statements.append(
+        "DO $$ BEGIN IF to_regprocedure('amanah_month_partition(regclass, date)') IS NOT NULL "
+        f"THEN GRANT EXECUTE ON FUNCTION amanah_month_partition(regclass, date) TO {who}; "
+        "END IF; END $$"
+    )
     return statements
 
 

@@ -114,6 +114,12 @@ BEGIN
     RETURN 'created';
 END
 $fn$;
+
+-- Deny by default: a SECURITY DEFINER function runs with the owner's rights, so nobody but
+-- the owner may call these; the application role is granted the creating one
+-- (core.dbroles), the sealing one is called only from it and from migrations.
+REVOKE EXECUTE ON FUNCTION amanah_partition_seal(regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION amanah_month_partition(regclass, date) FROM PUBLIC;
 """
 
 SQL_FUNCTIONS_REVERSE = """

@@ -216,6 +216,13 @@ def test_raw_callbacks_stay_append_only_on_their_partitions(jan_feb_2030, statem
 def test_the_app_role_creates_partitions_but_cannot_touch_one_directly(db):
     role = settings.DATABASE_APP_ROLE
     with connection.cursor() as cursor:
+        # deny by default: only the owner and the application role may call the owner's code
+        for function in (
+            "amanah_month_partition(regclass, date)",
+            "amanah_partition_seal(regclass)",
+        ):
+            cursor.execute("SELECT has_function_privilege('public', %s, 'EXECUTE')", [function])
+            assert cursor.fetchone()[0] is False
         cursor.execute(f'SET LOCAL ROLE "{role}"')
         # the daily job runs as the application role: the SECURITY DEFINER function creates
         cursor.execute("SELECT amanah_month_partition('audit_auditlog'::regclass, '2033-08-01')")
