@@ -249,6 +249,19 @@ def prepare(profile: str = "bank") -> Prepared:
     return prepared
 
 
+# The preparations still migrating or seeding in the background. A test that restarts the
+# embedded server (core/tests/test_worker_faults.py) waits for them first: a restart under a
+# seeding demo kills its connections, and every browser test of the run fails with it.
+_running = threading.Condition()
+_running_count = 0
+
+
+def wait_for_preparations(timeout: float = 900) -> None:
+    """Return once no preparation is running (or after ``timeout`` seconds)."""
+    with _running:
+        _running.wait_for(lambda: _running_count == 0, timeout=timeout)
+
+
 class Preparation:
     """``prepare()`` in a thread of its own, started as soon as the run knows it has e2e tests
     (amanah/e2e/tests/conftest.py), so that the minute it takes overlaps the other tests.
@@ -256,18 +269,26 @@ class Preparation:
     nobody took."""
 
     def __init__(self, profile: str = "bank") -> None:
+        global _running_count
         self.profile = profile
         self._result: Prepared | None = None
         self._error: BaseException | None = None
         self._taken = False
+        with _running:  # counted before the thread starts: no test can slip in between
+            _running_count += 1
         self._thread = threading.Thread(target=self._prepare, name="e2e-prepare", daemon=True)
         self._thread.start()
 
     def _prepare(self) -> None:
+        global _running_count
         try:
             self._result = prepare(self.profile)
         except BaseException as error:  # handed to the test that takes it
             self._error = error
+        finally:
+            with _running:
+                _running_count -= 1
+                _running.notify_all()
 
     def take(self) -> Prepared:
         self._thread.join()

@@ -1,6 +1,7 @@
 """What the water utility keeps about a data subject (UU PDP access export): the customer's
 connection, its meter readings, bills and payment receipts, and its new-connection application
-(survey, RAB lines, installments and late fees), and the notices sent about them."""
+(survey, RAB lines, installments and late fees), the notices sent about them, and which of the
+customer's complaints were counted in an area incident."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core.contributions import SubjectSection
 from amanah.core.exports import stored_rows
+from amanah.utility.incidents.models import IncidentComplaint
 from amanah.utility.models import (
     Bill,
     Connection,
@@ -45,6 +47,9 @@ def rows(customer) -> dict:
         "utility.CustomerNotice": stored_rows(
             CustomerNotice.objects.filter(connection__in=connections)
         ),
+        "utility.IncidentComplaint": stored_rows(
+            IncidentComplaint.objects.filter(case__customer=customer)
+        ),
     }
 
 
@@ -65,6 +70,7 @@ SECTION = SubjectSection(
         "utility.Installment",
         "utility.LateFee",
         "utility.CustomerNotice",
+        "utility.IncidentComplaint",
     ),
     rows=rows,
     trail=trail,

@@ -176,7 +176,11 @@ def _restart_database(db: Database) -> None:
     test's own is terminated instead."""
     if not os.environ.get("DATABASE_URL"):
         from amanah import dbserver
+        from amanah.e2e.server import wait_for_preparations
 
+        # The browser tests' demo databases are being seeded on this same server in the
+        # background: restarting under them would fail every browser test of the run.
+        wait_for_preparations()
         before = db.scalar("SELECT pg_postmaster_start_time()")
         dbserver.restart_embedded()
         connection.close()  # the test's own transaction died with the server
