@@ -206,6 +206,10 @@ def prepare(profile: str = "bank") -> Prepared:
         "DEMO_GENERATED_CUSTOMERS": "300",  # enough to crowd the searches, quick to seed
         "CONTACT_WINDOWS_ENFORCED": "false",  # the script runs at any hour; campaigns send
         "FOLLOWUP_WORKING_HOURS": "false",  # and the follow-up desk hands members out at night
+        # The NPS schedule (daily at SURVEY_NPS_CRON, 03:30 UTC) would invite every demo
+        # customer on the same WhatsApp template as the CSAT invitation the script waits for,
+        # when a run happens to cross that minute: no NPS here.
+        "SURVEY_NPS_INTERVAL_DAYS": "0",
         # The hub sends to the loopback servers above; links in e-mail point at this instance.
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
