@@ -26,10 +26,10 @@ readable there; moving them is an owner's maintenance step (docs/scaling.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 SQL_FUNCTIONS = r"""
@@ -173,6 +173,84 @@ def ensure_month_partitions(
                 cursor.execute("SELECT amanah_month_partition(%s::regclass, %s)", [table, month])
                 outcomes.append(Outcome(table, month, cursor.fetchone()[0]))
     return outcomes
+
+
+# --------------------------------------------------------------------- emptying the default
+
+
+@dataclass(frozen=True)
+class Moved:
+    table: str
+    month: date
+    rows: int
+
+
+def default_months(table: str, using: str = "default") -> list[date]:
+    """The UTC months the default partition of ``table`` holds rows of, oldest first."""
+    default, key = _default_and_key(table, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date "  # noqa: S608
+            f"FROM {default} ORDER BY 1"
+        )
+        return [month for (month,) in cursor.fetchall()]
+
+
+def move_default_rows(*, using: str = "default") -> list[Moved]:
+    """Give every month the default partitions caught a partition of its own and move its rows
+    there (``amanah month_partitions --move-default``; docs/scaling.md).
+
+    An owner's maintenance step, one transaction per table: the parent is locked exclusively
+    while its default is detached, emptied of those months and attached again, so writers of
+    the table wait meanwhile. Same rows, same ids: the audit chain is unchanged."""
+    moved = []
+    for table in partitioned_tables(using):
+        with transaction.atomic(using=using):
+            moved += _move_out_of_default(table, using)
+    return moved
+
+
+def _default_and_key(table: str, using: str) -> tuple[str, str]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT pt.partdefid::regclass::text, a.attname FROM pg_partitioned_table pt "
+            "JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0] "
+            "WHERE pt.partrelid = %s::regclass",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+def _move_out_of_default(table: str, using: str) -> list[Moved]:
+    months = default_months(table, using)
+    if not months:
+        return []
+    default, key = _default_and_key(table, using)
+    moved = []
+    with connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        # A table with deferred checks pending cannot be altered: settle them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Detached, the default no longer stands in the way of creating its months; its own
+        # append-only guards are switched off only for the DELETE below, inside this transaction.
+        cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION {default}')
+        cursor.execute(f"ALTER TABLE {default} DISABLE TRIGGER USER")
+        for month in months:
+            cursor.execute("SELECT amanah_month_partition(%s::regclass, %s)", [table, month])
+            start = datetime(month.year, month.month, 1, tzinfo=UTC)
+            end = datetime.combine(months_from(month, 2)[1], datetime.min.time(), tzinfo=UTC)
+            cursor.execute(
+                f"WITH leaving AS (DELETE FROM {default} "  # noqa: S608 (names from the catalog)
+                f'WHERE "{key}" >= %s AND "{key}" < %s RETURNING *) '
+                f'INSERT INTO "{table}" OVERRIDING SYSTEM VALUE SELECT * FROM leaving',
+                [start, end],
+            )
+            moved.append(Moved(table, month, cursor.rowcount))
+        cursor.execute(f"ALTER TABLE {default} ENABLE TRIGGER USER")
+        cursor.execute(f'ALTER TABLE "{table}" ATTACH PARTITION {default} DEFAULT')
+        # Attaching clones the parent's row triggers again; the statement ones it never did.
+        cursor.execute("SELECT amanah_partition_seal(%s::regclass)", [default])
+    return moved
 
 
 # --------------------------------------------------------------------- converting a table

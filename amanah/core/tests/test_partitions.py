@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from amanah.audit import services as audit
@@ -117,6 +117,42 @@ def test_the_default_partition_catches_a_month_nobody_created(jan_feb_2030):
     assert by_table[("payments_rawcallback", date(2031, 5, 1))] == "blocked"
     assert by_table[("audit_auditlog", date(2031, 6, 1))] == "created"
     assert partition_of(AuditLog, log.id) == "audit_auditlog_default"
+
+
+def test_moving_the_default_gives_its_months_partitions_and_keeps_rows_and_chain(jan_feb_2030):
+    caught = [
+        record_at(datetime(2031, 5, 15, 8, tzinfo=UTC)),
+        record_at(datetime(2031, 7, 1, tzinfo=UTC)),
+    ]
+    callback = callback_at(datetime(2031, 5, 20, tzinfo=UTC))
+    out = StringIO()
+    call_command("month_partitions", "--move-default", stdout=out)
+    assert "audit_auditlog 2031-05: moved 1" in out.getvalue()
+    assert "payments_rawcallback 2031-05: moved 1" in out.getvalue()
+    assert [partition_of(AuditLog, log.id) for log in caught] == [
+        "audit_auditlog_p2031_05",
+        "audit_auditlog_p2031_07",
+    ]
+    assert partition_of(RawCallback, callback.pk) == "payments_rawcallback_p2031_05"
+    assert verify_chain().ok  # same rows, same ids, same hashes
+    # nothing left to move: a second run changes nothing
+    again = StringIO()
+    call_command("month_partitions", "--move-default", stdout=again)
+    assert "moved" not in again.getvalue()
+    # the default is the default again, and as append-only as before
+    stray = record_at(datetime(2034, 2, 2, tzinfo=UTC))
+    assert partition_of(AuditLog, stray.id) == "audit_auditlog_default"
+    for statement in ("DELETE FROM audit_auditlog_default", "TRUNCATE audit_auditlog_default"):
+        assert "append-only" in refused(statement)
+    assert "payments_rawcallback" in refused("TRUNCATE payments_rawcallback_default")
+
+
+def test_the_application_role_cannot_move_the_default(jan_feb_2030):
+    record_at(datetime(2031, 5, 15, tzinfo=UTC))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'SET LOCAL ROLE "{settings.DATABASE_APP_ROLE}"')
+        with pytest.raises(CommandError, match="pemilik skema"):
+            call_command("month_partitions", "--move-default", stdout=StringIO())
 
 
 def test_creating_ahead_is_idempotent(db):
