@@ -25,10 +25,10 @@ def test_a_read_is_answered_once_per_customer_and_grants_inside_one_view():
     cases = IntegrationActor("cases", permissions=[CASE_VIEW], all_branches=True)
     wider = IntegrationActor("wider", permissions=[CASE_VIEW, CASE_VIEW_BRANCH], all_branches=True)
     with reads.one_view():
-        assert read(one, cases) == read(one, cases) == (1, "cases")
-        assert read(other, cases) == (2, "cases")
-        assert read(one, wider) == (1, "wider")  # other grants: read for itself
-    assert calls == [(1, "cases"), (2, "cases"), (1, "wider")]
+        assert read(one, cases) == read(one, cases) == (1, cases.username)
+        assert read(other, cases) == (2, cases.username)
+        assert read(one, wider) == (1, wider.username)  # other grants: read for itself
+    assert calls == [(1, cases.username), (2, cases.username), (1, wider.username)]
 
 
 def test_outside_a_view_and_after_it_every_call_reads():
