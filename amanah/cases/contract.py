@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
-from amanah.cases import dashboard, receipts, services
+from amanah.cases import dashboard, receipts, selectors, services
 from amanah.cases import subject as _subject_section
 from amanah.cases.classifier import selectors as classifier_selectors
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory
@@ -157,11 +157,7 @@ def case_facts(customer, actor) -> dict:
     """The customer's cases the actor may open (Cases tab, alerts, 30-second summary), plus
     the yes/no flags every viewer of the customer may know."""
     visible = Case.objects.visible_to(actor).filter(customer=customer).select_related("category")
-    open_cases = list(
-        visible.filter(status__in=OPEN_STATUSES)
-        .order_by("sla_due_at")
-        .only("id", "case_no", "sla_due_at", "status", "priority", "category__code")
-    )
+    open_cases = list(selectors.open_cases_of(customer, actor))
     now = timezone.now()
     return {
         **open_case_flags(customer),

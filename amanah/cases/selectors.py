@@ -15,6 +15,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import OPEN_STATUSES, ActivityType, Case, CaseActivity, CaseStatus
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
+from amanah.core import reads
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.iam.models import User
@@ -22,6 +23,19 @@ from amanah.iam.models import User
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
 CASE_NO_MAX = 30  # Case.case_no's length
+
+
+@reads.once_per_view
+def open_cases_of(customer, actor) -> tuple[Case, ...]:
+    """The customer's open cases the actor may open, soonest SLA deadline first, with their
+    category (the 360's cases facts and the NBA's: one read per 360 view)."""
+    return tuple(
+        Case.objects.visible_to(actor)
+        .filter(customer=customer, status__in=OPEN_STATUSES)
+        .select_related("category")
+        .order_by("sla_due_at")
+        .only("id", "case_no", "sla_due_at", "status", "priority", "category__code")
+    )
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,7 @@ sending.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -73,7 +71,7 @@ from amanah.consent.models import (
     PreferredChannel,
     Suppression,
 )
-from amanah.core import registry
+from amanah.core import reads, registry
 from amanah.core.registry import DuplicateRegistration
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.iam.models import Branch, TimeZoneChoice
@@ -436,32 +434,20 @@ def _marketing_withdrawn_on(channel: str) -> Q:
     return Q(pk__in=channel_withdrawals(ConsentType.MARKETING, channel))
 
 
-_ANSWERS: ContextVar[dict | None] = ContextVar("contactability_answers", default=None)
-
-
-@contextmanager
-def answered_once() -> Iterator[None]:
-    """Inside the block the same question about the same customer (without ``at``) is
-    answered from the database once: for one read of a customer that asks in several places
-    (the 360 and the facts other apps add to it). Nothing inside may change what the answer
-    reads (consent, suppressions, cases); the answers are forgotten when the block ends."""
-    token = _ANSWERS.set({})
-    try:
-        yield
-    finally:
-        _ANSWERS.reset(token)
+# The 360 and the facts other apps add to it ask the same question about the same customer in
+# several places: inside ``answered_once()`` (``core.reads.one_view``) it is answered from the
+# database once. Nothing inside may change what the answer reads (consent, suppressions,
+# cases); the answers are forgotten when the block ends.
+answered_once = reads.one_view
 
 
 def contactability(
     customer: Customer, purpose: str, channel: str, at: datetime | None = None
 ) -> Contactability:
-    answers = _ANSWERS.get() if at is None else None
-    if answers is None:
+    if at is not None:
         return _contactability(customer, purpose, channel, at)
-    key = (customer.pk, purpose, channel)
-    if key not in answers:
-        answers[key] = _contactability(customer, purpose, channel, at)
-    return answers[key]
+    key = ("consent.contactability", customer.pk, purpose, channel)
+    return reads.remembered(key, lambda: _contactability(customer, purpose, channel))
 
 
 def _contactability(

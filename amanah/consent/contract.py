@@ -29,7 +29,8 @@
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
   takes (FOR NO KEY UPDATE of the customer row); a sender that re-checks consent holds
   FOR SHARE on the same rows, so a withdrawal is either seen or waits;
-* ``consent_states(customer)`` for display;
+* ``consent_states(customer)`` for display; ``current_states(customer, actor)`` — the states
+  as the actor may see them, read once per 360 view (``core.reads``);
 * the customer's own way out of offers on one channel: ``unsubscribe_url(customer, channel)``
   and ``unsubscribe_headers(customer, channel)`` (List-Unsubscribe, RFC 8058 one-click) for
   emails; ``is_stop_reply(text)`` and ``consent_withdraw_by_reply(channel=…, from_address=…)``
@@ -73,6 +74,7 @@ from amanah.consent.services import (
     consent_states,
     consent_withdraw_by_reply,
     consent_withdraw_channel,
+    current_states,
     lock_customer_for_consent,
     may_change_consent,
     suppression_move_to_survivor,
@@ -95,6 +97,7 @@ __all__ = [
     "blocked_flag",
     "contact_hours",
     "consent_states",
+    "current_states",
     "contact_preference_set",
     "consent_withdraw_by_reply",
     "consent_withdraw_channel",

@@ -42,7 +42,7 @@ from amanah.consent.policies import (
     CONSENT_WITHDRAW_CHANNEL,
     ROLES_NEVER_CHANGING_CONSENT,
 )
-from amanah.core import events
+from amanah.core import events, reads
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
@@ -426,6 +426,15 @@ def _refresh_state(customer: Customer, consent_type: str, contact_channel: str =
             "record": latest,
         },
     )
+
+
+@reads.once_per_view
+def current_states(customer: Customer, actor) -> dict[str, ConsentState]:
+    """{type: current state} of the types ever recorded for the customer, as far as the actor
+    may see them (the 360's header and the NBA's facts: one read per 360 view)."""
+    return {
+        s.consent_type: s for s in ConsentState.objects.visible_to(actor).filter(customer=customer)
+    }
 
 
 def consent_states(customer: Customer) -> dict[str, str]:

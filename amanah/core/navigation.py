@@ -6,7 +6,10 @@ shows for every fully signed-in actor, whatever the role, as its route does."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from amanah.core import access, registry
 from amanah.core.contributions import NavItem
@@ -30,6 +33,7 @@ BADGE_CAP = 100
 class MenuEntry:
     item: NavItem
     badge: int  # 0: nothing to show
+    url: str = ""  # the entry's address (``address_of``)
 
     @property
     def badge_text(self) -> str:
@@ -39,5 +43,18 @@ class MenuEntry:
 def menu(actor) -> list[MenuEntry]:
     """The visible entries with their badges counted for this actor."""
     return [
-        MenuEntry(item, item.badge(actor) if item.badge else 0) for item in visible_items(actor)
+        MenuEntry(item, item.badge(actor) if item.badge else 0, address_of(item.url_name))
+        for item in visible_items(actor)
     ]
+
+
+def address_of(url_name: str) -> str:
+    """``reverse(url_name)``, resolved once per URL configuration and script prefix: every
+    signed-in page shows the menu, and resolving its entries in the template on every page
+    was a quarter of a small page's Python (``bench.load.profile_requests``)."""
+    return _address(url_name, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=1024)
+def _address(url_name: str, urlconf, prefix: str) -> str:
+    return reverse(url_name, urlconf=urlconf)

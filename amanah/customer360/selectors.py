@@ -17,11 +17,11 @@ from amanah.consent.contract import (
     Contactability,
     ContactChannel,
     Purpose,
-    answered_once,
     contactability,
+    current_states,
 )
-from amanah.consent.models import ChannelConsentState, ConsentState, ConsentStatus, ConsentType
-from amanah.core import registry
+from amanah.consent.models import ChannelConsentState, ConsentStatus, ConsentType
+from amanah.core import reads, registry
 from amanah.core.masking import mask
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customers.models import (
@@ -86,9 +86,7 @@ def _identifiers(customer: Customer, actor) -> list[dict]:
 
 
 def _consents(customer: Customer, actor) -> tuple[dict, dict]:
-    states = {
-        s.consent_type: s for s in ConsentState.objects.visible_to(actor).filter(customer=customer)
-    }
+    states = current_states(customer, actor)
     return (
         {t: states[t].status if t in states else "" for t in ConsentType.values},
         {t: states[t].effective_at for t in states},
@@ -116,6 +114,8 @@ def _relations(customer: Customer, actor) -> list[dict]:
             Q(from_customer=customer) | Q(to_customer=customer)
         ).select_related("from_customer", "to_customer")
     )
+    if not rows:  # most customers: no second read
+        return []
     others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
     visible = set(
         Customer.objects.visible_to(actor)
@@ -154,9 +154,15 @@ def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=Non
 
 
 def customer_360(*, actor, customer_id) -> Customer360:
-    # One read of the customer: the offer check below and the marketing facts ask the same.
-    with answered_once():
-        return _customer_360(actor, customer_for(actor=actor, customer_id=customer_id))
+    # One view of the customer: the header, the offer check and the facts, cards and alerts of
+    # the other apps share their reads of the same rows (consent states, contactability, RFM
+    # scores, open cases: ``core.reads``). Nothing inside writes before the block ends.
+    with reads.one_view():
+        view = _customer_360(actor, customer_for(actor=actor, customer_id=customer_id))
+    record_profile_view(
+        actor=actor, customer=view.customer, part="360", alerts=[a.code for a in view.alerts]
+    )
+    return view
 
 
 def _customer_360(actor, customer: Customer) -> Customer360:
@@ -184,9 +190,6 @@ def _customer_360(actor, customer: Customer) -> Customer360:
         view.facts.update(source(customer, actor))
     view.alerts = alerts.alerts_for(view)
     view.events = timeline_for(actor=actor, customer=customer, limit=20)
-    record_profile_view(
-        actor=actor, customer=customer, part="360", alerts=[a.code for a in view.alerts]
-    )
     return view
 
 

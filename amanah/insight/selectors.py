@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from amanah.core import reads
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.insight.models import RfmRun, RfmScore
@@ -15,7 +16,14 @@ def rfm_latest(customer, actor) -> list[RfmScore]:
     or [] when the role is not shown customer value or the customer is out of scope."""
     if not authz.has_perm(actor, RFM_VIEW):
         return []
-    return list(
+    return list(rfm_scores(customer, actor))
+
+
+@reads.once_per_view
+def rfm_scores(customer, actor) -> tuple[RfmScore, ...]:
+    """The customer's scores of the last two runs the actor's scope shows, newest first (no
+    permission asked: the NBA weighs them without showing them). One read per 360 view."""
+    return tuple(
         RfmScore.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("run")

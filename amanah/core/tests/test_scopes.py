@@ -114,3 +114,34 @@ def test_the_sla_sweep_is_an_integration_actor_not_a_system_actor():
 
     assert isinstance(sweep.ACTOR, IntegrationActor)
     assert authz.permissions_of(sweep.ACTOR) < set(authz.permissions_of(SystemActor()))
+
+
+def test_a_managers_filter_is_built_once_per_grants_and_holds_no_rows(
+    two_cases, make_user, branch_a, branch_b, monkeypatch
+):
+    """``Model.objects.visible_to(actor)`` reuses the filter built for the same grants (a 360
+    page asks twenty times); another actor's grants get their own, a copy is handed out (so
+    evaluating it keeps nothing), and a related manager is never served the model's filter."""
+    builds = []
+    real = scopes.restrict
+    monkeypatch.setattr(scopes, "_BUILT", {})
+    monkeypatch.setattr(
+        scopes, "restrict", lambda qs, actor, **kw: builds.append(1) or real(qs, actor, **kw)
+    )
+    supervisor_a = make_user(R.SUPERVISOR, branches=[branch_a])
+    supervisor_b = make_user(R.SUPERVISOR, branches=[branch_b])
+    case_a, case_b = two_cases[branch_a.code], two_cases[branch_b.code]
+
+    assert visible_cases(supervisor_a) == {case_a.case_no}
+    built = len(builds)
+    assert visible_cases(supervisor_b) == {case_b.case_no}  # not A's filter
+    assert len(builds) > built
+    built = len(builds)
+    assert visible_cases(supervisor_a) == {case_a.case_no}
+    assert len(builds) == built  # A's filter again, not rebuilt
+
+    assert set(case_b.customer.cases.visible_to(supervisor_a)) == set()
+    Case.objects.filter(pk=case_b.pk).update(branch=branch_a)  # handed over to branch A
+    assert visible_cases(supervisor_a) == {case_a.case_no, case_b.case_no}
+    assert set(case_b.customer.cases.visible_to(supervisor_a)) == {case_b}
+    assert set(case_a.customer.cases.visible_to(supervisor_a)) == {case_a}

@@ -249,15 +249,21 @@ def test_the_whole_timeline_is_empty_for_an_actor_who_may_see_nothing(world, nob
 
 @pytest.fixture
 def restricted_models(monkeypatch):
-    """Spy on the one visible_to: which models a provider read through it."""
+    """Spy on the one visible_to: which models a provider read through it (``restrict``, or
+    a manager's filter built once per grants and handed out again by ``_all_visible``)."""
     seen: list = []
-    real = scopes.restrict
+    real_restrict, real_all_visible = scopes.restrict, scopes._all_visible
 
     def spy(queryset, actor, **kwargs):
         seen.append(queryset.model)
-        return real(queryset, actor, **kwargs)
+        return real_restrict(queryset, actor, **kwargs)
+
+    def spy_all(manager, actor, row_grants):
+        seen.append(manager.model)
+        return real_all_visible(manager, actor, row_grants)
 
     monkeypatch.setattr(scopes, "restrict", spy)
+    monkeypatch.setattr(scopes, "_all_visible", spy_all)
     return seen
 
 

@@ -29,19 +29,20 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amanah.cases.models import OPEN_STATUSES, Case
+from amanah.cases.models import Case
+from amanah.cases.selectors import open_cases_of
 from amanah.consent.contract import (
     ContactChannel,
     Purpose,
     Reason,
-    consent_states,
     contactability,
+    current_states,
     reason_label,
 )
 from amanah.insight.merchants.selectors import promo_for_nba
-from amanah.insight.models import RfmScore
 from amanah.insight.nba import conditions
 from amanah.insight.nba.models import ContactPurpose, Decision, NbaDecision, NbaRule, Priority
+from amanah.insight.selectors import rfm_scores
 from amanah.sales.models import Lead, LeadStatus, RmActivity
 
 SHOWN = 3
@@ -127,20 +128,13 @@ def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
     through ``visible_to(actor)``), and the related entities (``{"CASE": id, "LEAD": id}``)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    rfm = (
-        RfmScore.objects.visible_to(actor)
-        .filter(customer=customer)
-        .order_by("-run_id")
-        .values("segment", "clv_proxy")
-        .first()
-    )
+    # The 360 reads the scores, open cases and consent states for its own cards too: these
+    # reads are shared with it (one query each per 360 view, ``core.reads``).
+    scores = rfm_scores(customer, actor)
+    rfm = scores[0] if scores else None
     cases = Case.objects.visible_to(actor).filter(customer=customer)
-    open_cases = list(
-        cases.filter(status__in=OPEN_STATUSES)
-        .order_by("sla_due_at")
-        .values("id", "sla_due_at")[:50]
-    )
-    overdue = [c for c in open_cases if c["sla_due_at"] < now]
+    open_cases = open_cases_of(customer, actor)  # soonest deadline first
+    overdue = [c for c in open_cases if c.sla_due_at < now]
     fraud_ever = cases.filter(category_id=FRAUD_CATEGORY).exists()
     last_contact = (
         RmActivity.objects.visible_to(actor)
@@ -154,11 +148,12 @@ def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
         .values("id", "created_at")
         .first()
     )
-    consent = consent_states(customer).get("MARKETING") or "NONE"
+    marketing = current_states(customer, actor).get("MARKETING")
+    consent = (marketing.status if marketing else "") or "NONE"
     merchant = promo_for_nba(customer, actor=actor)
     facts = {
-        "rfm_segment": rfm["segment"] if rfm else None,
-        "clv_proxy": rfm["clv_proxy"] if rfm else None,
+        "rfm_segment": rfm.segment if rfm else None,
+        "clv_proxy": rfm.clv_proxy if rfm else None,
         "marketing_consent": consent,
         "days_since_contact": (now - last_contact).days if last_contact else None,
         "open_case": bool(open_cases),
@@ -170,7 +165,7 @@ def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
     }
     related = {}
     if overdue or open_cases:
-        related["CASE"] = str((overdue or open_cases)[0]["id"])
+        related["CASE"] = str((overdue or open_cases)[0].id)
     if lead:
         related["LEAD"] = str(lead["id"])
     if merchant:
