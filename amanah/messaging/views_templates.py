@@ -173,6 +173,14 @@ def _latest(actor, template: MessageTemplate) -> TemplateVersion | None:
     ).first()
 
 
+def _designed(page: str, version: TemplateVersion) -> Done:
+    """A designer's save: back to the same designer, the draft's number said."""
+    return Done(
+        reverse(page, args=[version.template_id]),
+        _("Draf versi %d disimpan dari desainer.") % version.number,
+    )
+
+
 @requires(TEMPLATE_MANAGE)
 def template_design(request, template_id: int):
     """The email designer (seed 001 §6E): blocks in, responsive HTML out, saved as the draft;
@@ -188,10 +196,7 @@ def template_design(request, template_id: int):
         version = services.template_version_design(
             actor=actor, template=template, subject=data["subject"], blocks=form.blocks()
         )
-        return Done(
-            reverse("messaging:template_design", args=[template.pk]),
-            _("Draf versi %d disimpan dari desainer.") % version.number,
-        )
+        return _designed("messaging:template_design", version)
 
     def context() -> dict:
         shown = _latest(actor, template)
@@ -239,10 +244,7 @@ def template_whatsapp_design(request, template_id: int):
         version = services.template_version_whatsapp_design(
             actor=actor, template=template, components=form.components()
         )
-        return Done(
-            reverse("messaging:template_whatsapp_design", args=[template.pk]),
-            _("Draf versi %d disimpan dari desainer.") % version.number,
-        )
+        return _designed("messaging:template_whatsapp_design", version)
 
     def context() -> dict:
         shown = _latest(actor, template)
