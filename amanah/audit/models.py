@@ -101,6 +101,8 @@ class AuditAction(models.TextChoices):
     PURGE_PARKED_CALLBACKS = "PURGE_PARKED_CALLBACKS", _("Hapus callback status yang tak bertuan")
     PUSH_SUBSCRIBE = "PUSH_SUBSCRIBE", _("Berlangganan notifikasi push")
     PUSH_UNSUBSCRIBE = "PUSH_UNSUBSCRIBE", _("Berhenti berlangganan notifikasi push")
+    UPLOAD_TEMPLATE_MEDIA = "UPLOAD_TEMPLATE_MEDIA", _("Unggah media templat WhatsApp")
+    WITHDRAW_TEMPLATE_MEDIA = "WITHDRAW_TEMPLATE_MEDIA", _("Tarik media templat WhatsApp")
     UPLOAD_DOCUMENT = "UPLOAD_DOCUMENT", _("Unggah dokumen / versi")
     DOWNLOAD_DOCUMENT = "DOWNLOAD_DOCUMENT", _("Unduh dokumen")
     ISSUE_DOCUMENT = "ISSUE_DOCUMENT", _("Terbitkan dokumen buatan sistem")

@@ -14,7 +14,8 @@ Generated PDFs (the case receipt, the PDAM's approved RAB, the DSAR export):
 key, signs it (``sign_generated``: the organisation's certificate when one is configured, the
 same bytes when not) and keeps it as a document of its owner. For the system's own use
 ``generated_find`` finds it without making it (``generated_issued(keys)``: which of a batch of
-keys were issued, for a back-fill) and ``generated_content`` reads it back; a
+keys were issued, for a back-fill) and ``generated_content`` reads it back
+(``document_content``: any document's newest bytes, for an owner app's own system read); a
 person downloads it with ``version_download`` (audited).
 Events: ``documents.version_stored`` (``actor, document, version``: a new document, version or
 signature) and ``documents.document.transitioned`` (the approval workflow).
@@ -40,6 +41,7 @@ from amanah.documents.services import (
     DocumentInput,
     Generated,
     check_upload,
+    document_content,
     document_create,
     document_generate,
     document_import,
@@ -60,6 +62,7 @@ __all__ = [
     "OwnerDocuments",
     "OwnerKind",
     "check_upload",
+    "document_content",
     "document_create",
     "document_generate",
     "document_import",

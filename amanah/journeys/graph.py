@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amanah.core.errors import ServiceError
 from amanah.journeys.models import EndReason, NodeType
@@ -43,6 +44,7 @@ TAG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # The customer fields an UPDATE node may set (through customers' own service, audited there):
 # the marketing segment code only — master data stays with the people who own it.
 UPDATE_FIELDS = {"segment_code": re.compile(r"[A-Z0-9][A-Z0-9_-]{0,19}")}
+UPDATE_FIELD_LABELS = {"segment_code": gettext_lazy("Kode segmen nasabah")}
 # How a SCHEDULE trigger repeats (``triggers.next_run``).
 REPEATS = ("NONE", "DAILY", "WEEKLY", "MONTHLY")
 UNITS = {"MINUTES": timedelta(minutes=1), "HOURS": timedelta(hours=1), "DAYS": timedelta(days=1)}

@@ -73,7 +73,13 @@ def canvas_choices(*, actor) -> dict:
     the events a trigger or a wait may name, end reasons, RFM segments. Only choices: the
     server validates whatever comes back (``graph.validate``)."""
     from amanah.consent.contract import Purpose
-    from amanah.journeys.graph import MAX_WAIT_DAYS, _channels
+    from amanah.journeys import abtest
+    from amanah.journeys.graph import (
+        MAX_WAIT_DAYS,
+        UPDATE_FIELD_LABELS,
+        UPDATE_FIELDS,
+        _channels,
+    )
     from amanah.journeys.models import EndReason
     from amanah.journeys.triggers import EVENT_TRIGGERS, WAIT_EVENTS
     from amanah.marketing.models import Segment
@@ -94,6 +100,12 @@ def canvas_choices(*, actor) -> dict:
         "wait_events": [{"value": k, "label": str(v.label)} for k, v in WAIT_EVENTS.items()],
         "end_reasons": [{"value": v, "label": str(label)} for v, label in EndReason.choices],
         "max_wait_days": MAX_WAIT_DAYS,
+        "update_fields": [
+            {"value": name, "label": f"{UPDATE_FIELD_LABELS[name]} ({name})"}
+            for name in UPDATE_FIELDS
+        ],
+        "ab_metrics": list(abtest.METRICS),
+        "ab_dimensions": list(abtest.DIMENSIONS),
     }
 
 

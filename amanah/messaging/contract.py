@@ -35,6 +35,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.audit.models import AuditAction
@@ -44,7 +45,8 @@ from amanah.consent.contract import CHANNEL_OPTED_OUT, register_contact_counter
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem, Tab, TemplateVariable
 from amanah.core.permissions import SIGNED_IN
-from amanah.messaging import case_replies, notices, service_window, template_services
+from amanah.documents.contract import register_owner
+from amanah.messaging import case_replies, media, notices, service_window, template_services
 from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
@@ -182,6 +184,16 @@ registry.navigation.register(
 
 events.declare("messaging.template_created")
 events.declare("messaging.template_version_saved")
+events.declare(media.MEDIA_UPLOADED)
+
+# The media library's files are documents of their asset (``messaging.media``): scope, the
+# encryption at rest and the retention are documents'; the library page is the owner's page.
+register_owner(
+    media.OWNER_KIND,
+    label=gettext_lazy("Media templat WhatsApp"),
+    url=lambda asset: reverse("messaging:media_library"),
+    describe=lambda asset: asset.name,
+)
 
 TEMPLATE_FOUR_EYES = register_guard(
     "messaging.template_version.four_eyes",

@@ -139,3 +139,101 @@ class DesignForm(forms.Form):
                 }
             )
         return initial
+
+
+BUTTON_ROWS = 10  # the Cloud API's most buttons per template
+
+
+class WhatsAppDesignForm(forms.Form):
+    """The WhatsApp designer: header (none, text, image, document), body, footer and up to
+    ten button rows (type, label, link or number). A button row without a type is left out.
+    Shapes only: ``whatsapp_design.clean_components`` decides."""
+
+    header_format = forms.ChoiceField(label=_("Kepala"), required=False)
+    header_text = forms.CharField(label=_("Teks kepala"), required=False, max_length=200)
+    header_media = forms.ChoiceField(label=_("Media kepala (pustaka media)"), required=False)
+    body = forms.CharField(
+        label=_("Isi pesan"), max_length=2000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    footer = forms.CharField(label=_("Kaki (opsional)"), required=False, max_length=200)
+
+    def __init__(self, *args, media_choices=(), **kwargs):
+        from amanah.messaging.whatsapp_design import BUTTON_TYPES, HEADER_FORMATS
+
+        super().__init__(*args, **kwargs)
+        self.fields["header_format"].choices = [("", _("Tanpa kepala")), *HEADER_FORMATS.items()]
+        self.fields["header_media"].choices = [("", "—"), *media_choices]
+        for i in range(BUTTON_ROWS):
+            self.fields[f"buttons-{i}-type"] = forms.ChoiceField(
+                label=_("Jenis tombol"), choices=[("", "—"), *BUTTON_TYPES.items()], required=False
+            )
+            self.fields[f"buttons-{i}-text"] = forms.CharField(
+                label=_("Label tombol"), required=False, max_length=100
+            )
+            self.fields[f"buttons-{i}-value"] = forms.CharField(
+                label=_("Tautan (https://) atau nomor telepon"), required=False, max_length=2000
+            )
+
+    def button_rows(self):
+        return [
+            [self[f"buttons-{i}-{name}"] for name in ("type", "text", "value")]
+            for i in range(BUTTON_ROWS)
+        ]
+
+    def components(self) -> list[dict]:
+        d = self.cleaned_data
+        components = []
+        if d["header_format"] == "TEXT":
+            components.append({"type": "HEADER", "format": "TEXT", "text": d["header_text"]})
+        elif d["header_format"]:
+            components.append(
+                {"type": "HEADER", "format": d["header_format"], "media": d["header_media"]}
+            )
+        components.append({"type": "BODY", "text": d["body"]})
+        if d["footer"].strip():
+            components.append({"type": "FOOTER", "text": d["footer"]})
+        buttons = [self._button(i) for i in range(BUTTON_ROWS) if d.get(f"buttons-{i}-type")]
+        if buttons:
+            components.append({"type": "BUTTONS", "buttons": buttons})
+        return components
+
+    def _button(self, i: int) -> dict:
+        d = self.cleaned_data
+        kind, value = d[f"buttons-{i}-type"], d[f"buttons-{i}-value"]
+        button = {"type": kind, "text": d[f"buttons-{i}-text"]}
+        if kind == "URL":
+            button["url"] = value
+        elif kind == "PHONE_NUMBER":
+            button["phone_number"] = value
+        elif value.strip():
+            button["url"] = value  # refused by the service: a quick reply takes no link
+        return button
+
+    @staticmethod
+    def initial_from(version) -> dict:
+        """The form's values for the latest version (its components, or its hand-written body)."""
+        if version is None:
+            return {}
+        from amanah.messaging.whatsapp_design import part
+
+        blocks = version.blocks or []
+        header = part(blocks, "HEADER") or {}
+        initial = {
+            "header_format": header.get("format", ""),
+            "header_text": header.get("text", ""),
+            "header_media": header.get("media", ""),
+            "body": version.text,
+            "footer": (part(blocks, "FOOTER") or {}).get("text", ""),
+        }
+        for i, button in enumerate((part(blocks, "BUTTONS") or {}).get("buttons", [])):
+            initial |= {
+                f"buttons-{i}-type": button["type"],
+                f"buttons-{i}-text": button["text"],
+                f"buttons-{i}-value": button.get("url") or button.get("phone_number", ""),
+            }
+        return initial
+
+
+class MediaUploadForm(forms.Form):
+    name = forms.CharField(label=_("Nama media"), max_length=120)
+    file = forms.FileField(label=_("Berkas (JPG/PNG maks. 5 MB, PDF)"), required=False)

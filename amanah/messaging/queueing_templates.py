@@ -43,11 +43,10 @@ from amanah.messaging.queueing import message_queue, message_queue_many
 
 
 def needs_customer(version: TemplateVersion) -> bool:
-    """Whether any placeholder of the version (subject, text or HTML) reads the customer."""
+    """Whether any placeholder of the version (subject, text, HTML, a WhatsApp header or
+    button link) reads the customer."""
     names = {
-        name
-        for body in (version.subject, version.text, version.html)
-        for name in templating.placeholders(body)
+        name for body in templating.version_texts(version) for name in templating.placeholders(body)
     }
     return any(
         name in registry.template_variables

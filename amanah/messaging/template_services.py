@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -22,7 +23,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
-from amanah.messaging import email_blocks, templating
+from amanah.messaging import email_blocks, media, templating, whatsapp_design
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import (
     MessageTemplate,
@@ -281,6 +282,41 @@ def template_version_design(
     version.blocks = cleaned
     version.save(update_fields=["blocks"])
     return version
+
+
+@transaction.atomic
+def template_version_whatsapp_design(
+    *, actor, template: MessageTemplate, components: list
+) -> TemplateVersion:
+    """The WhatsApp designer's save (seed 001 §6E): header, body, footer and buttons in the
+    Cloud API's component shape (``messaging.whatsapp_design``: its limits, the allow-list,
+    a header medium from the actor's library; refusals name the field). The body is the
+    version's text, saved as the draft exactly like a hand edit; the components are kept."""
+    authz.require(actor, TEMPLATE_MANAGE)
+    if template.channel != Channel.WHATSAPP:
+        raise ServiceError(
+            "designer_whatsapp_only",
+            _("Desainer ini hanya untuk templat WhatsApp."),
+            field="components",
+        )
+    cleaned = whatsapp_design.clean_components(
+        components,
+        purpose=template.purpose,
+        media_of=lambda asset_id: _offered_media(actor, asset_id),
+    )
+    version = template_version_save(
+        actor=actor, template=template, text=whatsapp_design.body_text(cleaned)
+    )
+    version.blocks = cleaned
+    version.save(update_fields=["blocks"])
+    return version
+
+
+def _offered_media(actor, asset_id: str):
+    try:
+        return media.offered(actor).filter(pk=asset_id).first()
+    except ValidationError:  # not a UUID: no such asset
+        return None
 
 
 def template_version_submit(*, actor, version: TemplateVersion) -> TemplateVersion:

@@ -27,6 +27,7 @@ from amanah.core import registry
 from amanah.core.contributions import TemplateVariable
 from amanah.core.errors import ServiceError
 from amanah.core.masking import MASKERS
+from amanah.messaging import whatsapp_design  # reads this module at call time only
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import TemplateVersion, VersionStatus
@@ -151,13 +152,21 @@ def _render(version: TemplateVersion, lookup: Lookup) -> Rendered:
     template = version.template
     text = _fill(version.text, lookup)
     if template.channel == Channel.WHATSAPP:
+        # The provider refuses line breaks and runs of spaces in a parameter.
+        def value(name: str) -> str:
+            return _one_line(lookup(name))
+
+        design = version.blocks or []  # the designer's components (``whatsapp_design``)
         return Rendered(
             text=text,
             provider_template=template.provider_template,
             language=template.language,
             category=template.category,
-            # The provider refuses line breaks and runs of spaces in a parameter.
-            parameters=tuple(_one_line(lookup(name)) for name in placeholders(version.text)),
+            parameters=(
+                *(value(name) for name in placeholders(version.text)),
+                *whatsapp_design.extra_parameters(design, value),
+            ),
+            media_url=whatsapp_design.header_media_url(design),
         )
     return Rendered(
         subject=_fill(version.subject, lookup, one_line=True),  # no header injection
@@ -216,6 +225,14 @@ def preview_lookup(*, customer=None) -> Lookup:
 
 def preview(version: TemplateVersion, *, customer=None) -> Rendered:
     return _render(version, preview_lookup(customer=customer))
+
+
+def version_texts(version: TemplateVersion) -> list[str]:
+    """Every part of a version that may hold placeholders (a WhatsApp design's header and
+    button links too)."""
+    whatsapp = version.template.channel == Channel.WHATSAPP
+    extra = whatsapp_design.texts(version.blocks) if whatsapp else []
+    return [version.subject, version.text, version.html, *extra]
 
 
 def whatsapp_body(version: TemplateVersion) -> str:

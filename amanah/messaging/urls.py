@@ -7,6 +7,7 @@ from amanah.messaging import (
     views,
     views_case_reply,
     views_communication,
+    views_media,
     views_push,
     views_templates,
 )
@@ -22,6 +23,11 @@ template_patterns = [
         views_templates.template_design,
         name="template_design",
     ),
+    path(
+        "templates/<int:template_id>/whatsapp/",
+        views_templates.template_whatsapp_design,
+        name="template_whatsapp_design",
+    ),
     path("templates/<int:template_id>/save/", views_templates.version_save, name="version_save"),
     path(
         "templates/<int:template_id>/v<int:number>/preview/",
@@ -33,6 +39,13 @@ template_patterns = [
         views_templates.version_action,
         name="version_action",
     ),
+]
+
+media_patterns = [
+    path("media/", views_media.media_library, name="media_library"),
+    path("media/upload/", views_media.media_upload, name="media_upload"),
+    path("media/<uuid:asset_id>/withdraw/", views_media.media_withdraw, name="media_withdraw"),
+    path("m/<str:token>/<str:filename>", views_media.media_file, name="media_file"),
 ]
 
 outbox_patterns = [
@@ -56,4 +69,4 @@ push_patterns = [
     path("push/unsubscribe/", views_push.push_unsubscribe, name="push_unsubscribe"),
 ]
 
-urlpatterns = [*template_patterns, *outbox_patterns, *push_patterns]
+urlpatterns = [*template_patterns, *media_patterns, *outbox_patterns, *push_patterns]

@@ -17,8 +17,8 @@ from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.customers.models import Customer
 from amanah.iam import authz
+from amanah.messaging import media, templating, whatsapp_design
 from amanah.messaging import template_services as services
-from amanah.messaging import templating
 from amanah.messaging.channels import Channel
 from amanah.messaging.forms_templates import (
     DecisionForm,
@@ -26,6 +26,7 @@ from amanah.messaging.forms_templates import (
     PreviewForm,
     TemplateForm,
     VersionForm,
+    WhatsAppDesignForm,
 )
 from amanah.messaging.models import MessageTemplate, TemplateVersion, VersionStatus
 from amanah.messaging.policies import TEMPLATE_MANAGE, TEMPLATE_VIEW
@@ -172,6 +173,14 @@ def _latest(actor, template: MessageTemplate) -> TemplateVersion | None:
     ).first()
 
 
+def _designed(page: str, version: TemplateVersion) -> Done:
+    """A designer's save: back to the same designer, the draft's number said."""
+    return Done(
+        reverse(page, args=[version.template_id]),
+        _("Draf versi %d disimpan dari desainer.") % version.number,
+    )
+
+
 @requires(TEMPLATE_MANAGE)
 def template_design(request, template_id: int):
     """The email designer (seed 001 §6E): blocks in, responsive HTML out, saved as the draft;
@@ -187,10 +196,7 @@ def template_design(request, template_id: int):
         version = services.template_version_design(
             actor=actor, template=template, subject=data["subject"], blocks=form.blocks()
         )
-        return Done(
-            reverse("messaging:template_design", args=[template.pk]),
-            _("Draf versi %d disimpan dari desainer.") % version.number,
-        )
+        return _designed("messaging:template_design", version)
 
     def context() -> dict:
         shown = _latest(actor, template)
@@ -204,6 +210,63 @@ def template_design(request, template_id: int):
 
     return submit_form(
         request, form, submit, template="messaging/template_design.html", context=context
+    )
+
+
+def whatsapp_preview(version: TemplateVersion | None) -> dict | None:
+    """The phone-width bubble of a WhatsApp version with sample values, and the components
+    as Meta reviews them (``{{1}}`` … with examples)."""
+    if version is None:
+        return None
+    sample = templating.preview_lookup()
+    return {
+        "bubble": whatsapp_design.bubble(version.blocks, templating.preview(version).text, sample),
+        "provider_components": whatsapp_design.provider_components(version.blocks, sample),
+    }
+
+
+@requires(TEMPLATE_MANAGE)
+def template_whatsapp_design(request, template_id: int):
+    """The WhatsApp designer (seed 001 §6E): header (text or a medium from the library),
+    body, footer, buttons; saved as the draft; the latest version drawn at phone width."""
+    actor = request.user
+    template = _template(actor, template_id)
+    if template.channel != Channel.WHATSAPP:
+        raise Http404()
+    assets = list(media.offered(actor))
+    form = WhatsAppDesignForm(
+        request.POST or None,
+        initial=WhatsAppDesignForm.initial_from(_latest(actor, template)),
+        media_choices=[(str(a.pk), f"{a.name} ({a.get_kind_display()})") for a in assets],
+    )
+
+    def submit(data) -> Done:
+        version = services.template_version_whatsapp_design(
+            actor=actor, template=template, components=form.components()
+        )
+        return _designed("messaging:template_whatsapp_design", version)
+
+    def context() -> dict:
+        shown = _latest(actor, template)
+        return {
+            "template": template,
+            "form": form,
+            "version": shown,
+            "preview": whatsapp_preview(shown),
+            "variables": templating.variables_for(template.purpose),
+            "live": {  # what the page's script needs to redraw the bubble while typing
+                "samples": {
+                    k: str(v.sample) for k, v in templating.variables_for(template.purpose)
+                },
+                "media": {
+                    str(a.pk): {"kind": a.kind, "path": media.path(a.pk, media.file_name(a))}
+                    for a in assets
+                },
+            },
+        }
+
+    return submit_form(
+        request, form, submit, template="messaging/template_whatsapp_design.html", context=context
     )
 
 
@@ -234,6 +297,9 @@ def version_preview(request, template_id: int, number: int):
             "provider_body": templating.whatsapp_body(version)
             if template.channel == Channel.WHATSAPP
             else "",
+            "whatsapp": whatsapp_preview(version)
+            if template.channel == Channel.WHATSAPP and version.blocks
+            else None,
         },
         status=status,
     )

@@ -30,6 +30,7 @@ def test_public_routes_are_only_the_expected_ones():
     # A survey's answer page: a signed, expiring, single-use link; its thank-you page.
     # The FAQ: published articles marked public, nothing internal.
     # A merchant promo's link in a customer's WhatsApp: signed per recommendation.
+    # A WhatsApp template header's medium: signed per asset, fetched by the provider.
     assert public == [
         "consent:unsubscribe",
         "core:health",
@@ -37,6 +38,7 @@ def test_public_routes_are_only_the_expected_ones():
         "faq:faq",
         "iam:login",
         "insight:merchant_click",
+        "messaging:media_file",
         "messaging:push_worker",
         "messaging:track_click",
         "messaging:track_open",

@@ -545,6 +545,26 @@ CASES = [
         kwargs=lambda w: {"template_id": w["message_template_email"].pk},
     ),
     ViewCase(
+        "messaging:template_whatsapp_design",
+        "message_template.manage",
+        kwargs=lambda w: {"template_id": w["message_template_whatsapp"].pk},
+    ),
+    ViewCase("messaging:media_library", "message_template.view"),
+    ViewCase(
+        "messaging:media_upload",
+        "message_template.manage",
+        method="post",
+        data=lambda w: {"name": "Titik piksel", "file": _png_upload()},
+        ok_status=(303,),
+    ),
+    ViewCase(
+        "messaging:media_withdraw",
+        "message_template.manage",
+        method="post",
+        kwargs=lambda w: {"asset_id": w["media_asset"].pk},
+        ok_status=(303,),
+    ),
+    ViewCase(
         "messaging:version_save",
         "message_template.manage",
         method="post",
@@ -992,7 +1012,7 @@ def _marketing_world(system) -> dict:
 
 
 def _messaging_world(system) -> dict:
-    from amanah.messaging import template_services
+    from amanah.messaging import media, template_services
 
     template = template_services.template_create(
         actor=system,
@@ -1011,7 +1031,29 @@ def _messaging_world(system) -> dict:
         subject="Kasus {{case.case_no}}",
         text="Kasus {{case.case_no}}: {{case.status}}",
     )
-    return {"message_template": template, "message_template_email": email}
+    whatsapp = template_services.template_create(
+        actor=system,
+        key="promo.wa",
+        channel="WHATSAPP",
+        purpose="OFFER",
+        name="Promo WhatsApp",
+        category="MARKETING",
+        provider_template="promo_wa",
+        text="Halo {{customer.first_name}}, ada promo.",
+    )
+    asset = media.media_upload(actor=system, name="Titik piksel", upload=_png_upload())
+    return {
+        "message_template": template,
+        "message_template_email": email,
+        "message_template_whatsapp": whatsapp,
+        "media_asset": asset,
+    }
+
+
+def _png_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("titik.png", PNG, content_type="image/png")
 
 
 def _routing_rule(w: dict) -> int:

@@ -31,6 +31,7 @@ from amanah.documents.services.base import (
 )
 from amanah.documents.services.generated import (
     Generated,
+    document_content,
     document_generate,
     generated_content,
     generated_find,
@@ -61,6 +62,7 @@ __all__ = [
     "clean_open_reason",
     "document_create",
     "document_decide",
+    "document_content",
     "document_generate",
     "document_import",
     "document_legal_hold",

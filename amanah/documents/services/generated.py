@@ -169,3 +169,10 @@ def generated_content(generated: Generated) -> bytes:
     through ``version_download`` and is audited. A changed file or a purged one: ServiceError
     (``document_tampered`` / ``document_purged``), never other bytes."""
     return open_version(generated.version)
+
+
+def document_content(document: Document) -> bytes:
+    """The newest version's bytes of a document, for the system's own use where the owner app
+    has already decided who may have them (the WhatsApp media library's signed link, fetched
+    by the provider). Same refusals as ``generated_content``."""
+    return open_version(document.versions.order_by("-number").first())

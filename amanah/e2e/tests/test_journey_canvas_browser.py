@@ -1,7 +1,8 @@
 """The journey builder in a real browser (issue 14 "Must show"): MARKETING builds a journey
 on the drag-and-drop canvas — trigger (segment) → wait 1 day → WhatsApp offer → wait 1 hour
-→ clicked? → YES: split 50/50 → A: e-mail offer → end, B: end; NO: end — by dragging nodes
-from the palette and connecting their ports; a save with a node left unconfigured is refused
+→ clicked? → YES: split 50/50 (with an A/B plan, its sample size planned by the server and
+shown) → A: e-mail offer → end, B: end; NO: end — by dragging nodes from the palette and
+connecting their ports; a save with a node left unconfigured is refused
 with that node named and marked; undo/redo; the saved graph keeps its positions. MARKETING
 submits, DIRECTOR approves (four eyes), MARKETING activates. Then time advances (the
 enrollments' due times are moved back in the instance's database and the journey jobs run, as
@@ -161,6 +162,15 @@ def _build(page) -> None:
         elif kind == "END" and key == "e1":
             _field(page, "reason").select_option("GOAL_REACHED")
             _apply(page)
+        elif kind == "SPLIT":
+            # The A/B plan's form: choosing a metric brings the plan's other fields.
+            _field(page, "test.metric").select_option("CLICK")
+            _field(page, "test.dimension").select_option("CONTENT")
+            _field(page, "test.baseline").fill("10")
+            _field(page, "test.lift").fill("5")
+            _apply(page)
+            planned = page.locator("[data-testid=planned-sample-size]")
+            assert "dihitung saat graf disimpan" in planned.inner_text()
     # The branch asks whether the WhatsApp offer was clicked (its form lists the ACTIONs).
     _node(page, "b1").click()
     _field(page, "condition.node").select_option("a1")
@@ -219,6 +229,15 @@ def _build_and_save(page, base: str) -> tuple[str, str]:
     page.click("[data-testid=canvas-save]")
     page.wait_for_selector("[data-testid=canvas-status]:has-text('Graf journey disimpan')")
     assert problems.is_hidden()
+    # The server planned the test's sample size (10 % → 15 %: 686 per variant) and the
+    # canvas shows the stored plan.
+    _node(page, "s1").click()
+    assert "686" in page.locator("[data-testid=planned-sample-size]").inner_text()
+    assert next(n for n in _graph(page)["nodes"] if n["key"] == "s1")["config"]["test"] == {
+        "metric": "CLICK", "dimension": "CONTENT", "baseline": 10, "lift": 5, "min_hours": 24,
+        "window_hours": 72, "auto_promote": False, "sample_size": 686,
+    }  # fmt: skip
+    page.click("[data-do=close]")
     # The keyboard list editor on the same page now holds the same graph (rows added).
     editor = page.locator("[data-testid=journey-editor]")
     keys = {editor.locator(f"[name=key_{i}]").input_value() for i in range(len(before))}

@@ -55,6 +55,13 @@ def test_the_canvas_graph_round_trips_with_its_positions(marketer_client, draft,
         t for t in data["choices"]["templates"] if t["channel"] == "WHATSAPP"
     ).items()
     assert b"vendor/drawflow.min.js" in page.content and b"js/journey-canvas.js" in page.content
+    # The A/B plan's and the field UPDATE's forms: their choices and words come from the page.
+    choices = data["choices"]
+    assert choices["ab_metrics"] == ["OPEN", "CLICK", "CONVERT"]
+    assert [f["value"] for f in choices["update_fields"]] == ["segment_code"]
+    assert {"test.metric", "test.baseline", "test.lift", "field", "update_value"} <= set(
+        data["text"]["fields"]
+    )
 
 
 def test_a_canvas_save_gives_the_list_editor_the_same_graph(

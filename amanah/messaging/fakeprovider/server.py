@@ -394,8 +394,14 @@ class FakeProvider(LoopbackServer):
                 404, 132001, "(#132001) Template name does not exist in the translation"
             )
         for component in template.get("components") or []:
-            if isinstance(component, dict) and component.get("type") == "header":
+            if not isinstance(component, dict) or component.get("type") not in COMPONENTS:
+                raise _wa_error(400, 100, "Invalid parameter: components[].type")
+            if component["type"] == "header":
                 self._check_header(component.get("parameters") or [])
+            elif component["type"] == "button":
+                _check_button(component)
+            else:
+                _check_text_parameters(component.get("parameters") or [])
         expected = (self.templates or {}).get(template["name"])
         body_parameters = [
             parameter
@@ -415,7 +421,13 @@ class FakeProvider(LoopbackServer):
             raise _sms_error(401, "UNAUTHORIZED", "Invalid API key")
 
     def _check_header(self, parameters: list) -> None:
-        """Header media is a link, or the id of a media uploaded here before."""
+        """Header media is a link, or the id of a media uploaded here before; a text header
+        has one text parameter."""
+        if parameters and isinstance(parameters[0], dict) and parameters[0].get("type") == "text":
+            if len(parameters) != 1:
+                raise _wa_error(400, 132000, "(#132000) Number of parameters does not match")
+            _check_text_parameters(parameters)
+            return
         for parameter in parameters:
             kind = parameter.get("type") if isinstance(parameter, dict) else None
             media = parameter.get(kind) if kind in ("image", "document", "video") else None
@@ -618,6 +630,35 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, byt
         if name:
             fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
     return fields
+
+
+COMPONENTS = ("header", "body", "button")
+BUTTON_SUB_TYPES = ("url", "quick_reply")
+
+
+def _check_text_parameters(parameters: list) -> None:
+    """Text parameters as the Cloud API takes them: no line breaks, tabs or more than four
+    spaces in a row (error 132018)."""
+    for parameter in parameters:
+        text = parameter.get("text") if isinstance(parameter, dict) else None
+        if parameter.get("type") != "text" or not isinstance(text, str):
+            raise _wa_error(400, 131008, "(#131008) Required parameter is missing")
+        if "\n" in text or "\t" in text or "     " in text:
+            raise _wa_error(400, 132018, "(#132018) There was an issue with the parameters")
+
+
+def _check_button(component: dict) -> None:
+    """A button component: sub_type, a numeric index below 10, and its parameter."""
+    index = component.get("index")
+    if component.get("sub_type") not in BUTTON_SUB_TYPES or not (
+        isinstance(index, str) and index.isdigit() and int(index) < 10
+    ):
+        raise _wa_error(400, 100, "Invalid parameter: button sub_type/index")
+    parameters = component.get("parameters")
+    if not isinstance(parameters, list) or len(parameters) != 1:
+        raise _wa_error(400, 131008, "(#131008) Required parameter is missing")
+    if component["sub_type"] == "url":
+        _check_text_parameters(parameters)
 
 
 def _wa_error(status: int, code: int, message: str, *, retry_after: int | None = None):

@@ -2,6 +2,7 @@
 (``tracking.py``) and when customers last wrote to us (``inbound.py``)."""
 
 from amanah.messaging.models.inbound import InboundReceipt, LastInbound  # noqa: F401
+from amanah.messaging.models.media import MediaAsset, MediaKind  # noqa: F401
 from amanah.messaging.models.outbox import (  # noqa: F401
     Message,
     MessageEvent,

@@ -4,8 +4,11 @@ Sending: ``POST {base_url}/{version}/{phone_number_id}/messages`` with a Bearer 
 
 - A message with a ``template`` is a *template message*: the approved template's name and
   language, a header component carrying the media (``media_url``: an image, or a document when
-  the URL ends in ``.pdf``) and a body component with the positional parameters ``{{1}}``,
-  ``{{2}}``, … in order.
+  the URL ends in ``.pdf``) or the header text's parameter, a body component with the
+  positional parameters ``{{1}}``, ``{{2}}``, … in order, and a ``button`` component (sub type
+  ``url``, its index) per URL button with a variable suffix. The outbox row's ``parameters``
+  hold the body's values as strings and the header's and buttons' as
+  ``{"component": "header" | "button", …}`` items (``messaging.whatsapp_design``).
 - An attachment (bytes: the case receipt PDF) without a ``media_url`` is uploaded first
   (``POST …/{phone_number_id}/media``) and the header names the returned media id.
 - A message without a ``template`` is *free text* (``type: "text"``). WhatsApp only allows that
@@ -148,19 +151,25 @@ def request_body(message: OutgoingMessage, *, media_id: str = "") -> dict:
         body["type"] = "text"
         body["text"] = {"preview_url": False, "body": message.text}
         return body
+    body_values = [value for value in message.parameters if isinstance(value, str)]
+    extra = [value for value in message.parameters if isinstance(value, dict)]
+    header = [{"type": "text", "text": e["text"]} for e in extra if e.get("component") == "header"]
     components = []
     if message.media_url:
         components.append({"type": "header", "parameters": [_media(message.media_url)]})
     elif media_id:
         attachment = message.attachments[0]
         components.append({"type": "header", "parameters": [_uploaded(attachment, media_id)]})
-    if message.parameters:
+    elif header:
+        components.append({"type": "header", "parameters": header})
+    if body_values:
         components.append(
             {
                 "type": "body",
-                "parameters": [{"type": "text", "text": value} for value in message.parameters],
+                "parameters": [{"type": "text", "text": value} for value in body_values],
             }
         )
+    components.extend(_button(e) for e in extra if e.get("component") == "button")
     body["type"] = "template"
     body["template"] = {
         "name": message.template,
@@ -168,6 +177,16 @@ def request_body(message: OutgoingMessage, *, media_id: str = "") -> dict:
         "components": components,
     }
     return body
+
+
+def _button(item: dict) -> dict:
+    """A URL button's variable suffix (the fixed part of the link is registered at Meta)."""
+    return {
+        "type": "button",
+        "sub_type": item.get("sub_type", "url"),
+        "index": str(item.get("index", 0)),
+        "parameters": [{"type": "text", "text": item["text"]}],
+    }
 
 
 def _media(url: str) -> dict:

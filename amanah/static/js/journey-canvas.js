@@ -86,10 +86,13 @@
         const cond = c.condition || {};
         return `${k}? ${cond.node || cond.channel || (cond.segments || []).join(",") || cond.field || ""}`;
       }
-      case "SPLIT":
-        return ((c.variants || []).map((v) => `${v.name} ${v.percentage}%`)).join(" / ");
+      case "SPLIT": {
+        const shares = (c.variants || []).map((v) => `${v.name} ${v.percentage}%`).join(" / ");
+        const test = c.test || {};
+        return test.metric ? `${shares} · A/B ${test.metric}${test.sample_size ? ` n=${test.sample_size}` : ""}` : shares;
+      }
       case "UPDATE":
-        return `tag: ${c.tag || ""}`;
+        return c.kind === "field" ? `${c.field || ""} = ${c.value || ""}` : `tag: ${c.tag || ""}`;
       case "END":
         return labelOf(choices.end_reasons, c.reason) || c.reason || "";
       default:
@@ -357,10 +360,30 @@
       { path: "condition.op", options: () => opts(["eq", "ne", "in", "gte", "lte"]), when: (c) => (c.condition || {}).kind === "attribute" },
       { path: "condition.value", json: true, hint: T.value_hint, when: (c) => (c.condition || {}).kind === "attribute" },
     ],
-    SPLIT: [{ path: "variants", variants: true, hint: T.variants_hint }],
-    UPDATE: [{ path: "tag" }],
+    SPLIT: [
+      { path: "variants", variants: true, hint: T.variants_hint },
+      // The A/B plan (journeys.abtest): no metric, no test. The sample size is planned by
+      // the server when the graph is saved and shown below the form.
+      { path: "test.metric", options: () => opts(choices.ab_metrics || []) },
+      { path: "test.dimension", options: () => opts(choices.ab_dimensions || []), when: planned },
+      { path: "test.baseline", number: true, when: planned },
+      { path: "test.lift", number: true, when: planned },
+      { path: "test.min_hours", number: true, when: planned },
+      { path: "test.window_hours", number: true, when: planned },
+      { path: "test.auto_promote", bool: true, when: planned },
+    ],
+    UPDATE: [
+      { path: "kind", label: "update_kind", options: () => opts(["tag", "field"]) },
+      { path: "tag", when: (c) => c.kind !== "field" },
+      { path: "field", options: () => choices.update_fields || [], when: (c) => c.kind === "field" },
+      { path: "value", label: "update_value", hint: T.update_value_hint, when: (c) => c.kind === "field" },
+    ],
     END: [{ path: "reason", options: () => choices.end_reasons }],
   };
+
+  function planned(config) {
+    return Boolean((config.test || {}).metric);
+  }
 
   function opts(values) {
     return values.map((v) => ({ value: v, label: v }));
@@ -379,6 +402,7 @@
   }
 
   function shown(field, value) {
+    if (field.bool) return value === true ? "true" : value === false ? "false" : "";
     if (field.variants) return (value || []).map((v) => `${v.name}=${v.percentage}`).join(", ");
     if (field.list) return (value || []).join(", ");
     if (field.json) return value === undefined ? "" : JSON.stringify(value);
@@ -386,6 +410,7 @@
   }
 
   function read(field, text) {
+    if (field.bool) return text === "" ? undefined : text === "true";
     if (field.number) return text === "" ? undefined : Number(text);
     if (field.list) return text.split(/[\s,]+/).filter(Boolean);
     if (field.variants) {
@@ -451,9 +476,43 @@
       input("label", T.label, node.label || ""),
       ...FIELDS[node.type]
         .filter((f) => !f.when || f.when(node.config))
-        .map((f) => input(f.path, T.fields[f.path] || f.path, shown(f, get(node.config, f.path)), f.options && f.options(node.config), f.hint)),
+        .map((f) =>
+          input(f.path, T.fields[f.label || f.path] || f.path, shown(f, get(node.config, f.path)), choicesOf(f, node.config), f.hint),
+        ),
+      ...planNote(node),
     );
     panel.querySelector("[data-testid=panel-key]").textContent = node.key;
+  }
+
+  function choicesOf(field, config) {
+    if (field.bool) return [{ value: "false", label: T.no }, { value: "true", label: T.yes }];
+    return field.options && field.options(config);
+  }
+
+  function planNote(node) {
+    // The planned sample size per variant (computed by the server on save), or that it will be.
+    const test = (node.config || {}).test;
+    if (node.type !== "SPLIT" || !test || !test.metric) return [];
+    const note = document.createElement("p");
+    note.dataset.testid = "planned-sample-size";
+    note.textContent = test.sample_size ? T.planned_sample.replace("%s", String(test.sample_size)) : T.planned_on_save;
+    return [note];
+  }
+
+  function tidy(node) {
+    // Only what the chosen kind uses goes to the server; an edited plan is planned again.
+    const c = node.config;
+    if (node.type === "SPLIT") {
+      if (!planned(c)) delete c.test;
+      else delete c.test.sample_size;
+    }
+    if (node.type === "UPDATE") {
+      if (c.kind === "field") delete c.tag;
+      else {
+        delete c.field;
+        delete c.value;
+      }
+    }
   }
 
   function panelNode() {
@@ -462,6 +521,7 @@
       const control = panel.elements.namedItem(f.path);
       if (control) set(node.config, f.path, read(f, control.value.trim()));
     }
+    tidy(node);
     node.key = panel.elements.namedItem("key").value.trim();
     node.label = panel.elements.namedItem("label").value.trim();
     return node;
@@ -484,7 +544,8 @@
     // A choice that shows other fields (trigger type, wait mode, condition kind, channel)
     // redraws the form with what was typed so far.
     panel.addEventListener("change", (event) => {
-      if (editing === null || !["type", "mode", "condition.kind", "channel"].includes(event.target.name)) return;
+      const redraws = ["type", "mode", "condition.kind", "channel", "kind", "test.metric"];
+      if (editing === null || !redraws.includes(event.target.name)) return;
       const node = panelNode();
       fillPanel(node);
       panel.elements.namedItem("key").value = node.key;
@@ -564,6 +625,12 @@
     }
     if (response.ok && answer.saved) {
       showProblems([], "");
+      closePanel();
+      if (answer.graph) {
+        // The stored graph, as the server cleaned it (an A/B plan's sample size with it).
+        draw(answer.graph);
+        snapshot();
+      }
       say(answer.message || T.saved);
       syncListEditor(answer);
       root.dataset.saved = String(Date.now());
