@@ -255,6 +255,7 @@ def test_the_offline_field_app_syncs_each_result_once(demo, base):
             " && !!(await caches.match('/lapangan/app/day.json'))",
         )
         page.wait_for_selector("[data-testid=field-map][data-markers]")
+        markers = int(page.get_attribute("[data-testid=field-map]", "data-markers"))
         _fits(page, "20-field-app")
 
         context.set_offline(True)
@@ -285,6 +286,11 @@ def test_the_offline_field_app_syncs_each_result_once(demo, base):
         page.click("[data-testid=sync-now]")  # a further sync sends nothing again
         page.wait_for_function("() => !document.querySelector('[data-field-app]').dataset.syncing")
         assert _visits_of(demo, ids) == 2
+        # the map is drawn again from the new day: the visited work orders left the route
+        page.wait_for_function(
+            "n => Number(document.querySelector('[data-testid=field-map]').dataset.markers) < n",
+            arg=markers,
+        )
         _fits(page, "22-field-app-synced")
 
         supervisor = browser.new_context(viewport=PHONE, locale="id-ID").new_page()

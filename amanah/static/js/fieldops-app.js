@@ -174,11 +174,13 @@
     });
   }
 
-  var mapDrawn = false;
+  // Redrawn whenever a sync brought a new day (statuses and route order move on), not on
+  // every render: a status line change must not reset the map under the agent's finger.
+  var drawnDay = null;
   function renderMap() {
     var box = $("[data-field-map]");
-    if (mapDrawn || !state.day || !window.AmanahFieldMap || typeof L === "undefined") return;
-    mapDrawn = true;
+    if (drawnDay === state.day || !state.day || !window.AmanahFieldMap || typeof L === "undefined") return;
+    drawnDay = state.day;
     window.AmanahFieldMap.draw(box, state.day.map);
   }
 
@@ -225,7 +227,7 @@
     }).then(function (day) {
       state.csrf = day.csrf;
       delete day.csrf;
-      state.day = day; // the map keeps its first drawing until the page is opened again
+      state.day = day;
       return metaPut("day", day);
     });
   }

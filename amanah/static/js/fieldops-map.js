@@ -76,9 +76,17 @@
     out.textContent = parts.join(" · ");
   }
 
+  // Drawing again (the offline app after a sync) replaces the map in place and keeps the
+  // agent's current view instead of jumping back to the whole day.
   function draw(el, data) {
     var wrap = el.parentNode;
+    var kept = null;
+    if (el._fieldMap) {
+      kept = { centre: el._fieldMap.getCenter(), zoom: el._fieldMap.getZoom() };
+      el._fieldMap.remove();
+    }
     var map = L.map(el, { zoomControl: true, attributionControl: !!data.tiles });
+    el._fieldMap = map;
     if (data.tiles) L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
     var bounds = [];
@@ -118,7 +126,8 @@
       marker.addTo(map);
       bounds.push([wo.lat, wo.lon]);
     });
-    if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
+    if (kept) map.setView(kept.centre, kept.zoom);
+    else if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
     else map.setView([-2.5, 118], 4); // Indonesia
     el.setAttribute("data-markers", String(data.work_orders.length));
     el.setAttribute("data-ready", "1");
