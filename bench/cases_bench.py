@@ -1124,7 +1124,7 @@ def _first_branch_schedule(actor):
 
 def timed_sweep(now=None, lanes=None) -> SweepRun:
     """``sla_sweep(now, lanes=lanes)`` by the wall clock, with each SQL statement timed on the
-    way (an execute wrapper), and ``audit.record_many`` and the commits timed by wrappers put
+    way (an execute wrapper), and the audit writers and the commits timed by wrappers put
     around them for the run; the app's code is untouched. The split by step is only taken on
     one lane: other lanes run on connections of their own, which the wrapper does not see."""
     from django.conf import settings
@@ -1145,12 +1145,16 @@ def timed_sweep(now=None, lanes=None) -> SweepRun:
             statements.append((sql, time.perf_counter() - t))
 
     original_record_many, original_commit = audit.record_many, connection.commit
+    original_record_batch = getattr(audit, "record_batch", None)  # an older sweep: none
 
-    def timed_record_many(**kwargs):
-        t = time.perf_counter()
-        logs = original_record_many(**kwargs)
-        audit_seconds.append(time.perf_counter() - t)
-        return logs
+    def timed(record):
+        def timed_record(**kwargs):
+            t = time.perf_counter()
+            logs = record(**kwargs)
+            audit_seconds.append(time.perf_counter() - t)
+            return logs
+
+        return timed_record
 
     def timed_commit():
         t = time.perf_counter()
@@ -1164,7 +1168,9 @@ def timed_sweep(now=None, lanes=None) -> SweepRun:
     backend = connection.connection.info.backend_pid
     lanes = lanes or settings.SLA_SWEEP_LANES
     cpu0 = (time.process_time(), _server_cpu_seconds(backend))
-    audit.record_many, connection.commit = timed_record_many, timed_commit
+    audit.record_many, connection.commit = timed(original_record_many), timed_commit
+    if original_record_batch:
+        audit.record_batch = timed(original_record_batch)
     try:
         t0 = time.perf_counter()
         with connection.execute_wrapper(timer):
@@ -1172,6 +1178,8 @@ def timed_sweep(now=None, lanes=None) -> SweepRun:
         total = time.perf_counter() - t0
     finally:
         audit.record_many = original_record_many
+        if original_record_batch:
+            audit.record_batch = original_record_batch
         del connection.commit  # back to the class's method
     cpu1 = (time.process_time(), _server_cpu_seconds(backend))
     wal1, checkpoints1 = _wal_and_checkpoints()
@@ -1188,7 +1196,8 @@ def timed_sweep(now=None, lanes=None) -> SweepRun:
         steps.append((f"{pass_.step.kind}{riders}: mark statements, "
                       f"{len(marks)} batch(es) of ≤ {sweep.BATCH_SIZE:,}", sum(marks)))  # fmt: skip
     if lanes == 1:
-        steps.append(("`audit.record_many`: escalations, breaches, OJK flags (hash chain, COPY)",
+        steps.append(("audit: escalations, breaches, OJK flags (`record_many` per case, or "
+                      "`record_batch` per batch in a catch-up; hash chain, COPY)",
                       sum(audit_seconds)))  # fmt: skip
         steps.append((f"commits ({len(commits)})", sum(commits)))
         steps.append(("other", total - sum(seconds or 0 for _label, seconds in steps)))

@@ -29,6 +29,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from amanah.audit.models import BATCH_OBJECTS_KEY
 from amanah.core import registry
 from amanah.core.roles import RoleKey
 
@@ -272,7 +273,9 @@ def meta_fields(meta, object_type: str | None = None) -> list[MetaField]:
     status field, roles with the roles' names; other values as written."""
     if not isinstance(meta, dict):
         return [MetaField("", "", _text(meta), False)] if meta not in (None, "") else []
+    # A batch row's object ids are shown as its count (thousands of ids say nothing more).
     return [
         MetaField(k, _label(k), _text(v, _value_labels(k, object_type)), _known(k))
         for k, v in meta.items()
+        if k != BATCH_OBJECTS_KEY
     ]

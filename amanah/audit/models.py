@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 
 
@@ -214,6 +217,14 @@ class AuditAction(models.TextChoices):
     )
 
 
+# A batch row (``audit.record_batch``): one event about many objects of one type, e.g. every case
+# one batch of an SLA catch-up escalated. Its object id is this marker, the objects' ids are in
+# ``meta[BATCH_OBJECTS_KEY]``, and the trail finds it by any of them
+# (``audit.selectors.rows_about``, on the partial GIN index ``audit_batch_objects``).
+BATCH_OBJECT_ID = "*"
+BATCH_OBJECTS_KEY = "objects"
+
+
 class AuditLog(models.Model):
     """One audited action. Append-only: PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE.
 
@@ -249,6 +260,11 @@ class AuditLog(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
             models.Index(fields=["actor_username", "-created_at"], name="audit_actor_time"),
             models.Index(fields=["-created_at"], name="audit_time"),
+            GinIndex(
+                KeyTransform(BATCH_OBJECTS_KEY, "meta"),
+                name="audit_batch_objects",
+                condition=Q(object_id=BATCH_OBJECT_ID),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,7 @@ from amanah.audit.labels import (
     object_names,
     role_label,
 )
-from amanah.audit.models import AuditAction, AuditLog
+from amanah.audit.models import BATCH_OBJECT_ID, BATCH_OBJECTS_KEY, AuditAction, AuditLog
 from amanah.audit.policies import AUDIT_VIEW
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
@@ -44,6 +44,15 @@ class AuditFilter:
             for k, v in self.__dict__.items()
             if v
         }
+
+
+def rows_about(object_ids, object_type: str = "") -> Q:
+    """The rows about any of ``object_ids`` (of ``object_type``, or of any type): their own
+    rows, and the batch rows (``audit.record_batch``) that name them among their objects."""
+    ids = sorted(str(object_id) for object_id in object_ids)
+    in_batch = {f"meta__{BATCH_OBJECTS_KEY}__has_any_keys": ids}
+    about = Q(object_id__in=ids) | Q(object_id=BATCH_OBJECT_ID, **in_batch)
+    return Q(object_type=object_type) & about if object_type else about
 
 
 def date_range_problem(date_from: date | None, date_to: date | None) -> str | None:
@@ -78,7 +87,7 @@ def audit_events(*, actor, filters: AuditFilter) -> QuerySet[AuditLog]:
     if filters.object_type:
         events = events.filter(object_type=filters.object_type)
     if filters.object_id:
-        events = events.filter(object_id=filters.object_id)
+        events = events.filter(rows_about([filters.object_id]))
     if filters.date_from:
         events = events.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:

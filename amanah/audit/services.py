@@ -15,7 +15,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from amanah.audit.chain import GENESIS_HASH, Linker
-from amanah.audit.models import AuditAction, AuditLog
+from amanah.audit.models import BATCH_OBJECT_ID, BATCH_OBJECTS_KEY, AuditAction, AuditLog
 from amanah.core import context, scopes
 
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -249,6 +249,24 @@ def record_many(
             log.meta = _clean_meta(meta_for(item))
         logs.append(log)
     return _append(logs)
+
+
+def record_batch(
+    *, actor, action: AuditAction | str, object_type: str, object_ids, meta: dict | None = None
+) -> AuditLog:
+    """ONE event about many objects of ``object_type`` (a batch of a catch-up that would
+    otherwise write thousands of identical rows), chained like any other row: its object id is
+    ``BATCH_OBJECT_ID``, its meta ``meta`` plus ``count`` and the objects' ids (sorted) under
+    ``BATCH_OBJECTS_KEY``. The trail finds it by any of those ids
+    (``audit.selectors.rows_about``), as it finds an object's own rows."""
+    ids = sorted(str(object_id) for object_id in object_ids)
+    return record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=BATCH_OBJECT_ID,
+        meta={**(meta or {}), "count": len(ids), BATCH_OBJECTS_KEY: ids},
+    )
 
 
 def _like(template: AuditLog) -> AuditLog:

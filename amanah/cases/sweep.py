@@ -21,13 +21,14 @@ touches every one of the table's indexes, so updating a case twice costs twice.
 What each mark leaves behind, and why it scales with the people told, not the cases marked:
 - The case's own marks stay per case (``warned_at``, ``breached_at``, ``regulatory_overdue_at``,
   the escalated status and level): the queue, the case page and the reports read them.
-- The audit trail keeps one row per case and run for its regulatory facts (breach, escalation,
-  OJK day 20: an auditor looks them up case by case, and the audit viewer finds them by the
-  case's id); a day-20 flag set together with the breach is named on the breach's row
-  (``ojk_day_20``), not in a row of its own. Written with ``audit.record_many`` (one chain
-  lock, one COPY) in each batch's transaction, also in a catch-up. One row per batch listing
-  the case numbers would save the catch-up most of its audit time, but a case looked up in the
-  trail would then not be found by its id; kept per case.
+- The audit trail records each case's regulatory facts (breach, escalation, OJK day 20) in the
+  batch's transaction; a day-20 flag set together with the breach is named on the breach's row
+  (``ojk_day_20``), not in a row of its own. In a per-minute run one row per case
+  (``audit.record_many``: one chain lock, one COPY). In a catch-up one batch row per set of
+  facts and batch (``audit.record_batch``), naming its cases' ids: an auditor looking a case
+  up by its id (the audit viewer, the UU PDP access export: ``audit.selectors.rows_about``)
+  finds it as before, and the catch-up writes ~60 rows instead of ~180,000 (most of its audit
+  time, docs/benchmarks.md).
 - The inbox gets ONE digest per recipient (assignee, branch supervisors) per run and step kind,
   "12 kasus melewati batas SLA", linking to the queue filtered to overdue cases, and the same
   count by e-mail: the sweep counts per recipient and emits ``cases.sla_digest``; the
@@ -189,8 +190,8 @@ def _is_catch_up(step: Step, now) -> bool:
 def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
     """One statement: mark up to BATCH_SIZE cases due for the pass's step, with every rider
     mark due on them too, and log each mark's SLA line where ``detail[kind]``. Returns the
-    marked rows: (id as text, case_no, status, escalate_on_breach, branch, assignee, then one
-    flag per rider: set?); the id as text, because it only goes on into the audit rows, and a
+    marked rows: (id as text, escalate_on_breach, branch, assignee, then one flag per rider:
+    set?); the id as text, because it only goes on into the audit rows, and a
     catch-up's 200,000 UUIDs parsed and printed again cost over a second."""
     step = pass_.step
     flags = "".join(f", ({r.condition}) AS {r.kind}" for r in pass_.riders)
@@ -218,15 +219,14 @@ def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
             UPDATE cases_case c SET {step.set_clause}{sets}
               FROM cases_slapolicy p, due
              WHERE c.id = due.id AND p.id = c.sla_policy_id
-         RETURNING c.id, c.case_no, c.status, p.escalate_on_breach, c.branch_id,
-                   c.assigned_to_id{returned}
+         RETURNING c.id, p.escalate_on_breach, c.branch_id, c.assigned_to_id{returned}
         ),
         logged AS (
             INSERT INTO cases_caseactivity
                    (case_id, activity_type, message, actor_label, meta, created_at)
             {lines}
         )
-        SELECT id::text, case_no, status, escalate_on_breach, branch_id, assigned_to_id{riders}
+        SELECT id::text, escalate_on_breach, branch_id, assigned_to_id{riders}
           FROM marked
     """
     params = {"now": now, "open": OPEN, "actor": ACTOR.username}
@@ -238,7 +238,7 @@ def _mark_batch(pass_: Pass, now, detail: dict[str, bool]) -> list[tuple]:
 
 def _marks(pass_: Pass, row: tuple) -> list[Step]:
     """The marks a returned row got: the pass's step, and each rider whose flag is set."""
-    riders = [rider for rider, flag in zip(pass_.riders, row[6:], strict=True) if flag]
+    riders = [rider for rider, flag in zip(pass_.riders, row[4:], strict=True) if flag]
     return [pass_.step, *riders]
 
 
@@ -287,12 +287,15 @@ def _summarize(step: Step, now, marked: int) -> None:
     )
 
 
-def _audit(action: AuditAction, case_ids: list, meta: dict) -> None:
-    """One audit row per case in ``case_ids``, in the batch's transaction (so a re-run, which
-    marks nothing new, audits nothing new)."""
-    audit.record_many(
-        actor=ACTOR, action=action, object_type=Case._meta.label, object_ids=case_ids, meta=meta
-    )
+def _audit(action: AuditAction, case_ids: list, meta: dict, *, bulk: bool) -> None:
+    """The audit of ``case_ids``, in the batch's transaction (so a re-run, which marks nothing
+    new, audits nothing new): one row per case, or in a catch-up (``bulk``) one batch row
+    naming them all, which the trail finds by each case's id as it finds the case's own rows."""
+    kwargs = {"actor": ACTOR, "action": action, "object_type": Case._meta.label, "meta": meta}
+    if bulk:
+        audit.record_batch(object_ids=case_ids, **kwargs)
+    else:
+        audit.record_many(object_ids=case_ids, **kwargs)
 
 
 # The regulatory facts a run sets on one case, and the one audit row that records them:
@@ -309,19 +312,20 @@ _AUDIT_OF_FACTS = {
 }
 
 
-def _audit_batch(pass_: Pass, rows: list[tuple]) -> int:
-    """The batch's regulatory facts, one audit row per case (``_AUDIT_OF_FACTS``). Returns how
-    many were escalated."""
+def _audit_batch(pass_: Pass, rows: list[tuple], *, bulk: bool) -> int:
+    """The batch's regulatory facts (``_AUDIT_OF_FACTS``): one audit row per case, or in a
+    catch-up (``bulk``) one row per set of facts naming its cases. Returns how many were
+    escalated."""
     by_facts: dict[tuple, list] = {}
     for row in rows:
         marks = _marks(pass_, row)
         breached = BREACH in marks
-        facts = (breached, breached and bool(row[3]), REGULATORY in marks)
+        facts = (breached, breached and bool(row[1]), REGULATORY in marks)
         if facts in _AUDIT_OF_FACTS:
             by_facts.setdefault(facts, []).append(row[0])
     for facts, case_ids in by_facts.items():
         action, meta = _AUDIT_OF_FACTS[facts]
-        _audit(action, case_ids, meta)
+        _audit(action, case_ids, meta, bulk=bulk)
     return sum(len(ids) for facts, ids in by_facts.items() if facts[1])
 
 
@@ -337,7 +341,7 @@ class _Run:
 
     def count(self, pass_: Pass, rows: list[tuple]) -> None:
         """Add a batch's marked rows to the tally."""
-        tally = Counter((step.kind, row[4], row[5]) for row in rows for step in _marks(pass_, row))
+        tally = Counter((step.kind, row[2], row[3]) for row in rows for step in _marks(pass_, row))
         with self._lock:
             for (kind, branch, assignee), cases in tally.items():
                 self.marked[kind][branch, assignee] += cases
@@ -380,7 +384,7 @@ def _work_off(pass_: Pass, run: _Run) -> int:
         with transaction.atomic():
             rows = _mark_batch(pass_, run.now, run.detail)
             run.count(pass_, rows)
-            escalated += _audit_batch(pass_, rows)
+            escalated += _audit_batch(pass_, rows, bulk=run.is_catch_up(pass_))
         if len(rows) < BATCH_SIZE:
             return escalated
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from amanah.audit.models import AuditLog
-from amanah.audit.selectors import readable
+from amanah.audit.selectors import readable, rows_about
 from amanah.core import registry
 from amanah.core.zones import zone_label
 
@@ -49,7 +49,7 @@ def _trail_condition(refs: dict[str, set[str]]) -> Q | None:
     condition = None
     for object_type, ids in sorted(refs.items()):
         if ids:
-            part = Q(object_type=object_type, object_id__in=sorted(ids))
+            part = rows_about(ids, object_type)
             condition = part if condition is None else condition | part
     return condition
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
+from amanah.audit.selectors import rows_about
 from amanah.cases import selectors, sweep
 from amanah.cases import services as cases
 from amanah.cases.models import ActivityType, Case, CaseActivity, CaseNumberSequence, CaseStatus
@@ -276,7 +277,8 @@ def _overdue_cases(world: World, count: int) -> list:
 
 def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypatch):
     """A catch-up worked off by two lanes (threads, connections of their own) in batches of 3:
-    every case gets its breach and its OJK day-20 flag once, and one audit row naming both."""
+    every case gets its breach and its OJK day-20 flag once, and is named in one audit batch
+    row naming both."""
     monkeypatch.setattr(sweep, "BATCH_SIZE", 3)
     monkeypatch.setattr(sweep, "DETAIL_LIMIT", 5)  # 20 due is a catch-up: the lanes run
     lanes_used = []
@@ -292,13 +294,11 @@ def test_two_sweep_lanes_mark_and_audit_every_case_exactly_once(world, monkeypat
     marked = Case.objects.filter(pk__in=made)
     assert all(c.breached_at and c.regulatory_overdue_at for c in marked)
     audited = AuditLog.objects.filter(
-        object_type="cases.Case",
-        object_id__in=[str(pk) for pk in made],
-        actor_username=sweep.ACTOR.username,
+        rows_about(made, "cases.Case"), actor_username=sweep.ACTOR.username
     )
-    per_case = Counter(row.object_id for row in audited)
-    assert len(per_case) == 20 and set(per_case.values()) == {1}  # one row per case
-    assert all(row.meta == {"reason": "sla_breach", "ojk_day_20": True} for row in audited)
+    per_case = Counter(case_id for row in audited for case_id in row.meta["objects"])
+    assert len(per_case) == 20 and set(per_case.values()) == {1}  # each case in one row
+    assert all(row.meta["reason"] == "sla_breach" and row.meta["ojk_day_20"] for row in audited)
     assert lanes_used[0] == 2  # the breach pass (with its day-20 rider) was worked in lanes
     lanes_used.clear()
     assert on_own_connection(lambda: sweep.sla_sweep(lanes=2)).breached == 0  # idempotent

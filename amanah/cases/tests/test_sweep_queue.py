@@ -4,6 +4,7 @@ from django.db import connection
 from django.test import Client
 
 from amanah.audit.models import AuditLog
+from amanah.audit.selectors import rows_about
 from amanah.cases import services as cases
 from amanah.cases.models import Case, CaseActivity
 from amanah.cases.sweep import ACTOR as sweep_actor
@@ -113,10 +114,11 @@ def test_a_catch_up_sends_one_digest_per_recipient_and_one_summary_line(
     assert not CaseActivity.objects.filter(activity_type="SLA")
     summary = AuditLog.objects.get(object_type="SLA_SWEEP")
     assert summary.meta["cases"] == 5 and summary.actor_username == "integration:sla"
+    # The trail: one batch row per batch (2, 2 and 1 cases), each case found by its id.
     escalations = AuditLog.objects.filter(action="ESCALATE_CASE", actor_username="integration:sla")
-    assert sorted(escalations.values_list("object_id", flat=True)) == sorted(
-        str(c.pk) for c in backlog
-    )
+    assert sorted(m["count"] for m in escalations.values_list("meta", flat=True)) == [1, 2, 2]
+    for case in backlog:
+        assert escalations.filter(rows_about([case.pk], "cases.Case")).count() == 1
     assert verify_chain().ok
 
 
@@ -407,12 +409,14 @@ def test_a_catch_up_counts_day_20_flags_of_both_passes_in_one_digest(
     assert not CaseActivity.objects.filter(activity_type="SLA", meta__kind="regulatory")
     assert CaseActivity.objects.filter(activity_type="SLA", meta__kind="breach").count() == 3
     sla_rows = AuditLog.objects.filter(actor_username="integration:sla", object_type="cases.Case")
-    # The overdue cases' flags ride on their escalation rows; the paused case's stands alone.
-    assert sla_rows.filter(meta__ojk_day_20=True, action="ESCALATE_CASE").count() == 3
-    assert list(
-        sla_rows.filter(meta__activity="OJK_DAY_20").values_list("object_id", flat=True)
-    ) == [str(paused.pk)]
-    assert sla_rows.count() == 4  # one row per case
+    # A catch-up: batch rows. The overdue cases' flags ride on their escalation rows (batches of
+    # 2 and 1); the paused case's stands alone.
+    escalated = sla_rows.filter(meta__ojk_day_20=True, action="ESCALATE_CASE")
+    assert sorted(m["count"] for m in escalated.values_list("meta", flat=True)) == [1, 2]
+    assert sla_rows.get(meta__activity="OJK_DAY_20").meta["objects"] == [str(paused.pk)]
+    assert sla_rows.count() == 3
+    for case in [*overdue, paused]:  # one row about each case
+        assert sla_rows.filter(rows_about([case.pk])).count() == 1
 
 
 def test_a_catch_up_inside_a_callers_transaction_runs_on_the_callers_connection(
