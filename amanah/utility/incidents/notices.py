@@ -38,7 +38,7 @@ NOTIFIER = SystemActor("system:utility.incident_notices")
 TEMPLATES = {
     OPENED: gettext_noop(
         "PDAM: Pelanggan yth., sedang terjadi gangguan (%(category)s) di wilayah %(area)s "
-        "sejak %(since)s. Petugas kami sedang menanganinya. Mohon maaf atas "
+        "sejak %(since)s.%(details)s Petugas kami sedang menanganinya. Mohon maaf atas "
         "ketidaknyamanannya. Ref %(number)s"
     ),
     RESOLVED: gettext_noop(
@@ -46,6 +46,9 @@ TEMPLATES = {
         "pada %(at)s. Terima kasih atas kesabaran Anda. Ref %(number)s"
     ),
 }
+# What a supervisor who opened the incident by hand told us (the threshold knows neither).
+CAUSE = gettext_noop(" Penyebab: %(cause)s.")
+RESTORE = gettext_noop(" Perkiraan pulih: %(restore)s.")
 SUBJECTS = {
     OPENED: gettext_noop("Gangguan layanan air di wilayah %(area)s"),
     RESOLVED: gettext_noop("Gangguan layanan air di wilayah %(area)s telah ditangani"),
@@ -67,16 +70,28 @@ def _category_name(code: str) -> str:
     return (name or code).lower()
 
 
+def _when(moment) -> str:
+    """A moment as the pelanggan read it: the deployment's zone, named (WIB)."""
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M %Z") if moment else ""
+
+
+def _details(incident: AreaIncident) -> str:
+    details = _(CAUSE) % {"cause": incident.cause} if incident.cause else ""
+    if incident.expected_restore_at:
+        details += _(RESTORE) % {"restore": _when(incident.expected_restore_at)}
+    return details
+
+
 def render(incident: AreaIncident, kind: str) -> Rendered:
     """The notice in Indonesian (the pelanggan's language in this deployment)."""
     with translation.override("id"):
-        stamp = incident.resolved_at if kind == RESOLVED else incident.opened_at
-        when = timezone.localtime(stamp).strftime("%d-%m-%Y %H:%M") if stamp else ""
+        when = _when(incident.resolved_at if kind == RESOLVED else incident.opened_at)
         values = {
             "category": _category_name(incident.category),
             "area": incident.area.name,
             "since": when,
             "at": when,
+            "details": _details(incident),
             "number": incident.number,
         }
         return Rendered(subject=_(SUBJECTS[kind]) % values, text=_(TEMPLATES[kind]) % values)
