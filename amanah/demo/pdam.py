@@ -541,6 +541,21 @@ def _seed_installations(_actor) -> None:
             move(tech, inst.S.ACTIVE, meter_number=f"MTR-PB{n:04d}")
 
 
+def _gateways_loaded() -> bool:
+    from amanah.payments.webhooks import gateway_systems_missing
+
+    return not gateway_systems_missing()
+
+
+def _seed_gateways(actor) -> None:
+    """The configured gateways' integrations systems, payment grants only: their
+    IntegrationActor applies the callbacks of the fake gateway that ``amanah demo`` starts,
+    so a VA/QRIS payment can be completed in the demo."""
+    from amanah.payments.webhooks import gateway_systems_register
+
+    gateway_systems_register(actor=actor)
+
+
 # Each part: (name, is it there already?, load it).
 PARTS = [
     ("staff", _staff_loaded, _seed_staff),
@@ -550,6 +565,7 @@ PARTS = [
     ("payments", _payments_loaded, _seed_payments),
     ("complaints", _complaints_loaded, _seed_complaints),
     ("installations", _installations_loaded, _seed_installations),
+    ("gateways", _gateways_loaded, _seed_gateways),
 ]
 
 
