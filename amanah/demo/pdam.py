@@ -541,6 +541,39 @@ def _seed_installations(_actor) -> None:
             move(tech, inst.S.ACTIVE, meter_number=f"MTR-PB{n:04d}")
 
 
+# Every DEMO_PREFERENCE_EVERY-th pelanggan named channels (the rest: any channel), so the
+# demo's notices show the one rule at work (``messaging.choosing``): WhatsApp for service
+# news, e-mail for collection, SMS for offers — where the pelanggan has the address.
+DEMO_PREFERENCE_EVERY = 5
+DEMO_PREFERENCES = (("SERVICE", "WHATSAPP"), ("COLLECTION", "EMAIL"), ("OFFER", "SMS"))
+
+
+def _preferences_loaded() -> bool:
+    from amanah.consent.models import ContactPreference
+
+    return ContactPreference.objects.filter(
+        customer__water_connection__number__startswith="DM"
+    ).exists()
+
+
+def _seed_preferences(actor) -> None:
+    """Communication preferences (consent's, channel per purpose) of some pelanggan, through
+    the consent service (audited CHANGE_CONSENT), as CS records them when a pelanggan asks;
+    a purpose is skipped where the pelanggan has no address on the channel."""
+    from amanah.consent.contract import contact_preference_set
+    from amanah.customers.models import Customer
+
+    people = Customer.objects.filter(water_connection__number__startswith="DM").order_by("pk")
+    for n, customer in enumerate(people.iterator(chunk_size=500)):
+        if n % DEMO_PREFERENCE_EVERY:
+            continue
+        for purpose, channel in DEMO_PREFERENCES:
+            if customer.email if channel == "EMAIL" else customer.phone_e164:
+                contact_preference_set(
+                    actor=actor, customer=customer, purpose=purpose, channel=channel
+                )
+
+
 def _gateways_loaded() -> bool:
     from amanah.payments.webhooks import gateway_systems_missing
 
@@ -561,6 +594,7 @@ PARTS = [
     ("staff", _staff_loaded, _seed_staff),
     ("network", _network_loaded, _seed_network),
     ("pelanggan", _pelanggan_loaded, _seed_pelanggan),
+    ("preferences", _preferences_loaded, _seed_preferences),
     ("bills", _bills_loaded, _seed_bills),
     ("payments", _payments_loaded, _seed_payments),
     ("complaints", _complaints_loaded, _seed_complaints),

@@ -54,6 +54,7 @@ def _check_the_data(loaded) -> None:
         "staff",
         "network",
         "pelanggan",
+        "preferences",
         "bills",
         "payments",
         "complaints",
@@ -82,6 +83,13 @@ def _check_the_data(loaded) -> None:
     incident = AreaIncident.objects.get()
     assert (incident.area.code, incident.category) == (DEMO_INCIDENT_AREA, "PDAM_AIR_MATI")
     assert incident.status == "OPEN" and incident.complaint_count == len(DEMO_OUTAGE)
+    # Some pelanggan named their channels (audited); the notices to them follow the one rule.
+    from amanah.consent.models import ContactPreference
+    from amanah.messaging.contract import customer_channel
+
+    prefers = ContactPreference.objects.filter(purpose="SERVICE", channel="WHATSAPP")
+    assert 0 < prefers.count() < connections.count()
+    assert customer_channel(prefers.first().customer, "SERVICE") == "WHATSAPP"
     # The fake gateway's callbacks have their systems (payment grants only); incidents their
     # resolution code.
     from amanah.cases.models import ResolutionCode

@@ -4,9 +4,9 @@ One batch is the next ``UTILITY_INCIDENT_NOTICE_BATCH`` active connections of th
 customer id after a cursor; the job (``utility.tasks.incident_notice_job``) runs a batch and
 re-defers itself with the next cursor. Each pelanggan is told at most once per incident and
 kind (OPENED / RESOLVED): the outbox's idempotency key is (source SYSTEM, ``incident:<id>``,
-the kind, channel, customer) and each pelanggan gets exactly one channel — the one of the
-customer notices (``utility.notices.notice_channel``: the pelanggan's preference for SERVICE
-messages, else SMS, WhatsApp, e-mail, the first with an address) — so a batch run twice (a
+the kind, channel, customer) and each pelanggan gets exactly one channel — messaging's one
+rule (``customer_channel``: the pelanggan's preference for SERVICE messages, else SMS,
+WhatsApp, e-mail, the first with an address) — so a batch run twice (a
 retried job, a killed worker) queues nothing new. Contactability is the one published rule:
 ``message_queue_many`` asks it for every pelanggan when queuing (a refusal is kept, cancelled,
 with its reason) and the outbox asks again when sending.
@@ -27,10 +27,15 @@ from django.utils.translation import gettext_noop
 from amanah.consent.contract import preferred_channels
 from amanah.core.actors import SystemActor
 from amanah.customers.models import Customer
-from amanah.messaging.contract import MessageSource, Purpose, Rendered, message_queue_many
+from amanah.messaging.contract import (
+    MessageSource,
+    Purpose,
+    Rendered,
+    customer_channel,
+    message_queue_many,
+)
 from amanah.utility.incidents.models import AreaIncident
 from amanah.utility.incidents.services import OPENED, RESOLVED, affected_connections
-from amanah.utility.notices import notice_channel
 
 logger = logging.getLogger(__name__)
 NOTIFIER = SystemActor("system:utility.incident_notices")
@@ -116,7 +121,9 @@ def _by_channel(customer_ids: list) -> dict[str, list]:
     preferred = preferred_channels(customer_ids, Purpose.SERVICE)
     grouped: dict[str, list] = defaultdict(list)
     for customer in Customer.objects.filter(pk__in=customer_ids):
-        channel = notice_channel(customer, preferred.get(customer.pk, ""))
+        channel = customer_channel(
+            customer, Purpose.SERVICE, preferred=preferred.get(customer.pk, "")
+        )
         if channel:
             grouped[channel].append(customer.pk)
     return grouped
