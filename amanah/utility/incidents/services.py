@@ -30,6 +30,7 @@ from amanah.cases.policies import CASE_CLOSE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.utility.incidents.models import AreaIncident, IncidentComplaint, IncidentStatus
 from amanah.utility.models import Connection, ConnectionStatus, ServiceArea
@@ -175,16 +176,9 @@ def complaint_classified(*, actor, case, **_ignored) -> IncidentComplaint | None
 
 
 def _clean_cause(value) -> str:
+    """One line (told in an SMS): runs of whitespace become one space."""
     text = " ".join(value.split()) if isinstance(value, str) else ""
-    if not text or not text.isprintable():
-        raise ServiceError("incident_cause_required", _("Isi penyebab gangguan."), field="cause")
-    if len(text) > CAUSE_MAX:
-        raise ServiceError(
-            "incident_cause_too_long",
-            _("Penyebab gangguan maks. %(n)d karakter.") % {"n": CAUSE_MAX},
-            field="cause",
-        )
-    return text
+    return required_text(text, field="cause", label=_("Penyebab gangguan"), maximum=CAUSE_MAX)
 
 
 def _clean_restore(value):

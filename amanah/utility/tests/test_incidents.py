@@ -319,9 +319,9 @@ def test_opening_by_hand_refuses_bad_input_and_a_second_open_incident(
         ({"category": "PDAM_TAGIHAN"}, "incident_category"),
         ({"area_code": "W\x009"}, "unknown_area"),
         ({"area_code": "NOPE"}, "unknown_area"),
-        ({"cause": "  "}, "incident_cause_required"),
-        ({"cause": "pipa\x00"}, "incident_cause_required"),
-        ({"cause": "x" * 301}, "incident_cause_too_long"),
+        ({"cause": "  "}, "cause_required"),
+        ({"cause": "pipa\x00"}, "cause_invalid_characters"),
+        ({"cause": "x" * 301}, "cause_too_long"),
         ({"expected_restore_at": now - dt.timedelta(minutes=1)}, "incident_restore_invalid"),
         ({"expected_restore_at": now + dt.timedelta(days=31)}, "incident_restore_invalid"),
     ]:
