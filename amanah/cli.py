@@ -118,6 +118,25 @@ def _fake_provider(webhook_url: str) -> Program:
     )
 
 
+def _fake_gateway_url() -> str:
+    from django.conf import settings  # configured: ``seed_demo`` ran in this process
+
+    return getattr(settings, "FAKE_GATEWAY_URL", "")
+
+
+def _fake_gateway(project_url: str) -> Program | None:
+    """The loopback payment gateway (Midtrans/Xendit VA and QRIS, settings.FAKE_GATEWAY_URL)
+    when the payments point at it — a deployment with real gateway keys has none. Its
+    callbacks come back to ``project_url``; ``/simulator`` is where the demo's payer pays."""
+    url = _fake_gateway_url()
+    if not url:
+        return None
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    return Program(
+        name="fake payment gateway", args=["amanah.payments.fakegateway", port, project_url]
+    )
+
+
 def _demo_mail_server() -> Program:
     """The loopback SMTP server the demo's e-mail goes to (settings.EMAIL_PORT), filing each
     message in var/demo-mail (a Maildir)."""
@@ -146,6 +165,9 @@ def demo(extra: list[str]) -> None:
         _fake_provider(f"http://{host}:{port}/webhooks/"),
         _demo_mail_server(),
     ]
+    gateway = _fake_gateway(f"http://{host}:{port}")
+    if gateway is not None:
+        programs.append(gateway)
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
     print(f"  Demo logins (password for all: {demo_data.DEMO_PASSWORD})")
     for u in demo_data.USERS:
@@ -153,6 +175,8 @@ def demo(extra: list[str]) -> None:
     mfa_users = getattr(demo_data, "MFA_USERS", "admin and compliance")
     print(f"\n  {mfa_users} need a TOTP code: add key {demo_data.DEMO_TOTP_BASE32}")
     print("  to an authenticator app (demo only).")
+    if gateway is not None:
+        print(f"  VA/QRIS payments are paid on the fake gateway: {_fake_gateway_url()}/simulator")
     print(
         "  E-mail the demo sends is filed in var/demo-mail (a Maildir).  Stop with Ctrl-C.\n",
         flush=True,

@@ -457,6 +457,11 @@ UTILITY_INCIDENT_CATEGORIES = (
     "PDAM_PIPA_BOCOR",
 )
 UTILITY_INCIDENT_NOTICE_BATCH = env_int("UTILITY_INCIDENT_NOTICE_BATCH", 1_000)
+# The resolution code (cases' configured list) the resolve form offers first for the grouped
+# complaints; the PDAM demo seeds it, ADMIN adds it on "Kategori & SLA" elsewhere.
+UTILITY_INCIDENT_RESOLUTION_CODE = os.environ.get(
+    "UTILITY_INCIDENT_RESOLUTION_CODE", "GANGGUAN_PULIH"
+)
 UTILITY_LATE_FEE = {
     "percent": os.environ.get("UTILITY_LATE_FEE_PERCENT", "2"),
     "flat": env_int("UTILITY_LATE_FEE_FLAT", 0),

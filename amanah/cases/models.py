@@ -322,6 +322,18 @@ class ActivityType(models.TextChoices):
     # The complaint classifier's suggestion, applied or shown (``cases.classifier``), and an
     # agent's decision on it.
     CLASSIFY = "CLASSIFY", _("Klasifikasi")
+    # A note the system writes (e.g. an area incident resolved, ``utility.incidents``): for
+    # the record, never a response to the customer (``sla.is_first_response``).
+    SYSTEM_NOTE = "SYSTEM_NOTE", _("Catatan sistem")
+
+
+class NoteKind(models.TextChoices):
+    """Who a note on a case comes from (``case_add_note``); not stored as such — a SYSTEM note
+    is logged as SYSTEM_NOTE, the others as NOTE (a customer's with ``meta.kind``)."""
+
+    STAFF = "STAFF", _("Petugas")  # a member of staff working on the case
+    CUSTOMER = "CUSTOMER", _("Nasabah")  # the customer's own message, filed by the intake
+    SYSTEM = "SYSTEM", _("Sistem")  # an annotation the system writes
 
 
 class CaseActivity(models.Model):

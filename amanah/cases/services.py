@@ -28,6 +28,7 @@ from amanah.cases.models import (
     CaseNumberSequence,
     CaseStatus,
     Channel,
+    NoteKind,
     Priority,
     ResolutionCode,
     RootCause,
@@ -812,21 +813,28 @@ def case_escalate(*, actor, case: Case, reason: str) -> Case:
 
 
 @transaction.atomic
-def case_add_note(*, actor, case: Case, message: str, from_customer: bool = False) -> CaseActivity:
-    """A note on the case. Staff's first note is the case's first response; a note that is the
-    customer's own message (``from_customer``: filed by the channel intake) is not."""
+def case_add_note(*, actor, case: Case, message: str, kind: str = NoteKind.STAFF) -> CaseActivity:
+    """A note on the case, of ``kind`` (``NoteKind``): staff's (NOTE), the customer's own
+    message filed by the channel intake (NOTE, ``meta.kind``) or the system's annotation
+    (SYSTEM_NOTE). Whether it is the case's first response is ``sla.is_first_response``."""
     _require_case(actor, CASE_UPDATE, case)
+    if kind not in NoteKind.values:
+        raise ValueError(f"unknown note kind {kind!r}")
     message = (message or "").strip()
     if not message:
         raise ServiceError("note_required", _("Catatan tidak boleh kosong."), field="message")
     if len(message) > 5000:
         raise ServiceError("note_too_long", _("Catatan maks. 5000 karakter."), field="message")
     case = _locked(case)
-    if case.first_responded_at is None and not from_customer:
+    if case.first_responded_at is None and sla.is_first_response(kind):
         case.first_responded_at = timezone.now()
         _touch(case, "first_responded_at")
-    activity = _log(case, actor, ActivityType.NOTE, message)
-    audit.record(actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"activity": "NOTE"})
+    activity_type = ActivityType.SYSTEM_NOTE if kind == NoteKind.SYSTEM else ActivityType.NOTE
+    meta = {"kind": kind} if kind == NoteKind.CUSTOMER else {}
+    activity = _log(case, actor, activity_type, message, **meta)
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE_CASE, obj=case, meta={"activity": activity_type}
+    )
     return activity
 
 

@@ -11,11 +11,19 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from amanah.calendars import worktime
 from amanah.calendars.schedules import schedule_for_branch
-from amanah.cases.models import OPEN_STATUSES, SlaPolicy, TimeUnit
+from amanah.cases.models import OPEN_STATUSES, NoteKind, SlaPolicy, TimeUnit
 
 WARN_FRACTION = 0.75
 OJK_RESOLUTION_DAYS = 10  # POJK 22/2023: resolved within 10 working days ...
 OJK_DAYS_WITHOUT_RESOLUTION = 20  # ... or, with one extension of 10, within 20
+
+
+def is_first_response(note_kind: str) -> bool:
+    """The one rule for what a note does to the first-response clock: a note by a member of
+    staff working on the case stops it (as a reply, a hand move or the final response do);
+    the customer writing again and an annotation written by the system (an area incident
+    resolved, an import) do not — nobody has answered the customer yet."""
+    return note_kind == NoteKind.STAFF
 
 
 @dataclass(frozen=True)

@@ -356,6 +356,14 @@ def _seed_complaints(actor) -> None:
     from amanah.customers.models import Customer
 
     seed_categories("pdam")
+    # The code an area incident's complaints are resolved with (the resolve form's default).
+    cases.resolution_code_save(
+        actor=actor,
+        code=settings.UTILITY_INCIDENT_RESOLUTION_CODE,
+        label="Gangguan jaringan diperbaiki, layanan air pulih",
+        label_en="Network fault repaired, water service restored",
+        position=5,
+    )
     profile = classifier_profiles.get("pdam")
     rng = random.Random(SEED + 3)
     phrasings = profile.generate(seed=SEED)
@@ -533,15 +541,65 @@ def _seed_installations(_actor) -> None:
             move(tech, inst.S.ACTIVE, meter_number=f"MTR-PB{n:04d}")
 
 
+# Every DEMO_PREFERENCE_EVERY-th pelanggan named channels (the rest: any channel), so the
+# demo's notices show the one rule at work (``messaging.choosing``): WhatsApp for service
+# news, e-mail for collection, SMS for offers — where the pelanggan has the address.
+DEMO_PREFERENCE_EVERY = 5
+DEMO_PREFERENCES = (("SERVICE", "WHATSAPP"), ("COLLECTION", "EMAIL"), ("OFFER", "SMS"))
+
+
+def _preferences_loaded() -> bool:
+    from amanah.consent.models import ContactPreference
+
+    return ContactPreference.objects.filter(
+        customer__water_connection__number__startswith="DM"
+    ).exists()
+
+
+def _seed_preferences(actor) -> None:
+    """Communication preferences (consent's, channel per purpose) of some pelanggan, through
+    the consent service (audited CHANGE_CONSENT), as CS records them when a pelanggan asks;
+    a purpose is skipped where the pelanggan has no address on the channel."""
+    from amanah.consent.contract import contact_preference_set
+    from amanah.customers.models import Customer
+
+    people = Customer.objects.filter(water_connection__number__startswith="DM").order_by("pk")
+    for n, customer in enumerate(people.iterator(chunk_size=500)):
+        if n % DEMO_PREFERENCE_EVERY:
+            continue
+        for purpose, channel in DEMO_PREFERENCES:
+            if customer.email if channel == "EMAIL" else customer.phone_e164:
+                contact_preference_set(
+                    actor=actor, customer=customer, purpose=purpose, channel=channel
+                )
+
+
+def _gateways_loaded() -> bool:
+    from amanah.payments.webhooks import gateway_systems_missing
+
+    return not gateway_systems_missing()
+
+
+def _seed_gateways(actor) -> None:
+    """The configured gateways' integrations systems, payment grants only: their
+    IntegrationActor applies the callbacks of the fake gateway that ``amanah demo`` starts,
+    so a VA/QRIS payment can be completed in the demo."""
+    from amanah.payments.webhooks import gateway_systems_register
+
+    gateway_systems_register(actor=actor)
+
+
 # Each part: (name, is it there already?, load it).
 PARTS = [
     ("staff", _staff_loaded, _seed_staff),
     ("network", _network_loaded, _seed_network),
     ("pelanggan", _pelanggan_loaded, _seed_pelanggan),
+    ("preferences", _preferences_loaded, _seed_preferences),
     ("bills", _bills_loaded, _seed_bills),
     ("payments", _payments_loaded, _seed_payments),
     ("complaints", _complaints_loaded, _seed_complaints),
     ("installations", _installations_loaded, _seed_installations),
+    ("gateways", _gateways_loaded, _seed_gateways),
 ]
 
 

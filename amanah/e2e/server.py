@@ -13,7 +13,7 @@ test can assert on what they received.
 own demo seed, kept small): beside the messaging servers a loopback fake payment gateway
 (``payments.fakegateway``) answers the instance's VA/QRIS requests and posts its signed
 callbacks back to the gunicorn, applied by the gateways' integrations systems (payment grants
-only) that the preparation registers — what ``DemoInstance.gateway`` lets a test pay with.
+only) that the PDAM demo seed registers — what ``DemoInstance.gateway`` lets a test pay with.
 """
 
 from __future__ import annotations
@@ -168,20 +168,6 @@ PDAM_ENV = {
     "DEMO_PDAM_COMPLAINTS": "12",
 }
 
-# Run inside the instance (``django shell``): the two gateways' integrations systems, with
-# the payment grants alone, whose IntegrationActor applies the fake gateway's callbacks
-# (payments/webhooks.py) — what an operator registers before a real gateway goes live.
-_GATEWAY_SYSTEMS = """
-from amanah.core.actors import SystemActor
-from amanah.integrations.services import external_system_create
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
-for name in ("midtrans", "xendit"):
-    external_system_create(
-        actor=SystemActor("system:e2e"), name=name, label=name.title(),
-        permissions=[PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW], all_branches=True,
-    )
-"""
-
 
 def prepare(profile: str = "bank") -> Prepared:
     """Create, migrate and seed a demo database of ``profile`` (``bank`` or ``pdam``): the
@@ -244,9 +230,7 @@ def prepare(profile: str = "bank") -> Prepared:
             _finish(migrating, migrate)
         finally:
             _finish(collecting, collect)
-        _run(["django", "seed_demo"], env)
-        if gateway is not None:
-            _run(["django", "shell", "--no-imports", "-c", _GATEWAY_SYSTEMS], env)
+        _run(["django", "seed_demo"], env)  # the pdam demo registers the gateways' systems
     except BaseException:
         prepared.discard()
         raise

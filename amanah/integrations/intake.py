@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases import services as cases
-from amanah.cases.models import OPEN_STATUSES, Case
+from amanah.cases.models import OPEN_STATUSES, Case, NoteKind
 from amanah.cases.models import Channel as CaseChannel
 from amanah.cases.policies import CASE_CREATE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core.actors import IntegrationActor
@@ -172,7 +172,7 @@ def _file(actor, intake: InboundIntake, customer: Customer, *, allow_note: bool)
             actor=actor,
             case=case,
             message=_description(intake.case_channel, intake.text),
-            from_customer=True,  # the customer writing again is no response to them
+            kind=NoteKind.CUSTOMER,  # the customer writing again is no response to them
         )
         intake.status = IntakeStatus.NOTE_ADDED
     else:

@@ -10,6 +10,9 @@
   customer when a placeholder needs the customer (``messaging.queueing_templates``), and
   ``approved_version_number(key, channel, number)`` for a sender that froze a version;
   ``CUSTOMER_ADDRESS`` — the customer field each channel sends to;
+* ``channel_order(customer, purpose, candidates)`` / ``customer_channel(...)`` — the one rule
+  for which channel a sender that chooses uses: the customer's preference for the purpose
+  first, then the sender's order (``messaging.choosing``);
 * ``register_source_labels(source, names, scoped=False)`` — the owner of a source
   (marketing: campaigns) tells the outbox pages how its ids are named
   (``messaging.sources``); cases are below messaging and cannot call it, so their numbers
@@ -49,6 +52,7 @@ from amanah.documents.contract import register_owner
 from amanah.messaging import case_replies, media, notices, service_window, template_services
 from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.choosing import DEFAULT_CHANNELS, channel_order, customer_channel
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
@@ -104,6 +108,9 @@ __all__ = [
     "Rendered",
     "approved_template",
     "approved_version_number",
+    "channel_order",
+    "customer_channel",
+    "DEFAULT_CHANNELS",
     "approval_notify",
     "conversion_record",
     "engagement_record",

@@ -8,8 +8,9 @@ committed, so a missing template, a customer without an address or a messaging f
 undoes (or delays) the case:
 
 * ``cases.case_created`` → the **receipt** (source CASE, ``source_id`` = case id, step
-  ``receipt``), template ``case.receipt``. By EMAIL when the customer has an address, else
-  WHATSAPP (a channel whose template is not approved is passed over). The message stores a
+  ``receipt``), template ``case.receipt``. On the customer's preferred SERVICE channel, else
+  by EMAIL when the customer has an address, else WHATSAPP (``choosing.channel_order``; a
+  channel whose template is not approved is passed over). The message stores a
   *reference* to the PDF (``attachments``), issued first as the case's RECEIPT document
   (``cases.receipts``); the dispatcher reads it at sending time (``messaging.attachments``):
   attached to the e-mail, uploaded as the WhatsApp utility template's document header (the
@@ -62,9 +63,10 @@ from amanah.iam.models import User
 from amanah.iam.selectors import holders_of
 from amanah.messaging import attachments, not_sent
 from amanah.messaging.channels import Channel, Purpose
+from amanah.messaging.choosing import channel_order
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus, PushSubscription
-from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue
+from amanah.messaging.queueing import message_queue
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
 from amanah.workflow.contract import times_moved_to
@@ -135,15 +137,13 @@ def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> N
 def _case_notice(
     actor, case: Case, *, step: str, templates: tuple[str, ...], refs
 ) -> tuple[str, str] | None:
-    """Queue the notice on the first channel with an address and an approved template;
+    """Queue the notice on the first channel with an address and an approved template, the
+    customer's preferred one for SERVICE first (``choosing.channel_order``);
     returns ``(reason, detail)`` (``not_sent.REASONS``) when it was not queued or was
     cancelled at once, else None."""
     customer = case.customer
-    addressed = False
-    for channel in CUSTOMER_CHANNELS:
-        if not getattr(customer, CUSTOMER_ADDRESS[channel], ""):
-            continue
-        addressed = True
+    reachable = channel_order(customer, Purpose.SERVICE, CUSTOMER_CHANNELS)
+    for channel in reachable:
         version = _approved(templates, channel)
         if version is None:
             continue
@@ -176,7 +176,7 @@ def _case_notice(
         _step_kind(step),
         "/".join(templates),
     )
-    return ("no_template", "") if addressed else ("no_address", "")
+    return ("no_template", "") if reachable else ("no_address", "")
 
 
 def _step_kind(step: str) -> str:

@@ -20,11 +20,11 @@ from amanah.payments.gateways import midtrans_signature
 from amanah.payments.models import Payment, RawCallback, ReconciliationItem, ReconciliationRun
 from amanah.payments.payables import payable_types
 from amanah.payments.policies import (
-    PAYMENT_CALLBACK_APPLY,
     PAYMENT_CALLBACK_VIEW,
     PAYMENT_RECONCILE,
     PAYMENT_VIEW,
 )
+from amanah.payments.webhooks import GATEWAY_GRANTS
 
 SYSTEM = SystemActor("system:test")
 BILL = "tests.bill"
@@ -40,7 +40,7 @@ def test_payable():
         yield
 
 
-def gateway_systems(permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), **kwargs):
+def gateway_systems(permissions=GATEWAY_GRANTS, **kwargs):
     """The two gateways' integrations systems (with a key each), payment grants only."""
     return [
         integrations.external_system_create(

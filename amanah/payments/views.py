@@ -3,6 +3,7 @@ reconciliation reports (upload a settlement file, read the mismatches)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -48,8 +49,15 @@ def payment_detail(request, payment_id):
             "payable_label": payable_label(payment.payable_type),
             "history": selectors.payment_history(payment),
             "can_see_raw": authz.has_perm(request.user, PAYMENT_CALLBACK_VIEW),
+            # Demo and tests only (no real gateway configured): where the payer pays.
+            "simulator_url": _simulator_url(payment),
         },
     )
+
+
+def _simulator_url(payment) -> str:
+    fake = getattr(settings, "FAKE_GATEWAY_URL", "")
+    return f"{fake}/simulator" if fake and payment.status == PaymentStatus.PENDING else ""
 
 
 @requires(PAYMENT_CALLBACK_VIEW)

@@ -38,7 +38,7 @@ from amanah.core.permissions import SIGNED_REQUEST, is_declared
 from amanah.integrations.models import ExternalSystem
 from amanah.payments import gateways, services
 from amanah.payments.models import Provider
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
 
 logger = logging.getLogger(__name__)
 
@@ -150,3 +150,31 @@ def _refused(request, provider: str) -> JsonResponse:
 
 def _error(code: str, message, status: int) -> JsonResponse:
     return JsonResponse(error_body(code, str(message)), status=status)
+
+
+GATEWAY_GRANTS = (PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW)  # a gateway's system holds these alone
+
+
+def gateway_systems_missing() -> list[str]:
+    """The configured gateways whose integrations system is not registered yet."""
+    names = {g["system"] for g in settings.PAYMENT_GATEWAYS.values() if g.get("system")}
+    known = set(ExternalSystem.objects.filter(name__in=names).values_list("name", flat=True))
+    return sorted(names - known)
+
+
+def gateway_systems_register(*, actor) -> list[str]:
+    """Register the integrations system of every configured gateway that has none yet (what
+    an operator does before a gateway goes live; the demo does it for the fake gateway): the
+    payment grants alone, every branch. Returns the names registered (idempotent)."""
+    from amanah.integrations.services import external_system_create
+
+    missing = gateway_systems_missing()
+    for name in missing:
+        external_system_create(
+            actor=actor,
+            name=name,
+            label=name.title(),
+            permissions=list(GATEWAY_GRANTS),
+            all_branches=True,
+        )
+    return missing

@@ -41,11 +41,11 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.iam import authz
 from amanah.messaging.contract import (
-    CUSTOMER_ADDRESS,
     Channel,
     MessageSource,
     MessageStatus,
     Purpose,
+    channel_order,
     message_queue,
 )
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
@@ -129,9 +129,7 @@ def invitation_send(*, actor, invitation: SurveyInvitation, at=None) -> SurveyIn
     at = at or timezone.now()
     customer = invitation.customer
     reason, message = "no_address", None
-    for channel in CHANNELS:
-        if not getattr(customer, CUSTOMER_ADDRESS[channel], ""):
-            continue
+    for channel in channel_order(customer, Purpose.SERVICE, CHANNELS):  # preference first
         try:
             version = approved_version(TEMPLATE_KEY, channel)
         except TemplateNotApproved:

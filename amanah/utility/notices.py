@@ -10,9 +10,8 @@ nothing), then queued in the same transaction; a crash rolls both back together.
 Each notice asks the one contactability rule through the outbox (``message_queue`` checks it
 with the purpose at queue time, the dispatcher again at send time): a refused one is kept as a
 CANCELLED message with its reason (e.g. ``NOT_PREFERRED``), and the notice row says so. The
-channel is the customer's preferred one for the purpose when the outbox can reach it, else the
-first channel the customer has an address for (the same choice as the new-connection step
-notices, ``notice_channel``).
+channel is messaging's one rule (``customer_channel``): the customer's preferred one for the
+purpose when it can be reached, else SMS, WhatsApp, e-mail — the first with an address.
 
 Purposes: a bill issued is SERVICE (a notice like a receipt); an installment reminder, a late
 fee and an arrears notice are COLLECTION (collection hours, consent.contactability).
@@ -35,11 +34,10 @@ from django.utils.translation import gettext_noop
 from amanah.consent.contract import preferred_channels
 from amanah.core.actors import SystemActor
 from amanah.messaging.contract import (
-    CUSTOMER_ADDRESS,
-    Channel,
     MessageSource,
     Purpose,
     Rendered,
+    customer_channel,
     message_queue,
 )
 from amanah.utility.models import (
@@ -60,9 +58,6 @@ BATCH = 500
 RECENT = dt.timedelta(days=7)
 INSTALLMENT_REMINDER_AHEAD = dt.timedelta(days=3)
 ARREARS_AFTER = dt.timedelta(days=30)
-# When the customer named no channel (or one the outbox cannot reach): the first one with an
-# address, SMS first (every pelanggan has a phone more often than an email).
-DEFAULT_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 
 PURPOSES = {
     NoticeKind.BILL_ISSUED: Purpose.SERVICE,
@@ -98,16 +93,6 @@ TEXTS = {
 
 def rupiah(amount: int) -> str:
     return f"{amount:,}".replace(",", ".")
-
-
-def notice_channel(customer, preferred: str = "") -> str | None:
-    """Where to send a customer notice: the preferred channel when the outbox can reach the
-    customer there, else the first default channel with an address; None without any.
-    A preference the outbox cannot serve still leaves the decision to contactability: the
-    fallback channel is then refused with NOT_PREFERRED, and the row says why."""
-    if preferred in CUSTOMER_ADDRESS and getattr(customer, CUSTOMER_ADDRESS[preferred], ""):
-        return preferred
-    return next((c for c in DEFAULT_CHANNELS if getattr(customer, CUSTOMER_ADDRESS[c], "")), None)
 
 
 @dataclass(frozen=True)
@@ -284,7 +269,7 @@ def customer_notices_send(*, kind: str, as_of: dt.date | None = None, batch: int
 def _queue(kind, purpose, candidate, notice_id, preferred, now) -> CustomerNotice:
     customer = candidate.connection.customer
     notice = CustomerNotice(pk=notice_id)
-    channel = notice_channel(customer, preferred.get(customer.pk, ""))
+    channel = customer_channel(customer, purpose, preferred=preferred.get(customer.pk, ""))
     if channel is None:
         notice.channel, notice.outcome = "", "NO_ADDRESS"
         return notice

@@ -16,6 +16,7 @@ from amanah.utility.policies import (
     BILLING_RUN,
     CONNECTION_MANAGE,
     CONNECTION_VIEW,
+    INCIDENT_MANAGE,
     INCIDENT_VIEW,
     INSTALLATION_APPLY,
     INSTALLATION_RAB,
@@ -170,7 +171,13 @@ def incident(branch, category: str = "PDAM_AIR_MATI", *, area_code: str = "W1"):
     from amanah.utility.incidents.services import incident_open
 
     network()
-    return incident_open(actor=SYSTEM, area_code=area_code, category=category, branch=branch)
+    return incident_open(
+        actor=SYSTEM,
+        area_code=area_code,
+        category=category,
+        branch=branch,
+        cause="Perbaikan pipa transmisi",
+    )
 
 
 def _incidents(w: dict) -> dict:
@@ -235,13 +242,17 @@ VIEW_CASES = [
         kwargs=_incident_kwargs("a"),
         out_of_scope=_incident_kwargs("b"),
     ),
+    ViewCase("utility:incident_new", INCIDENT_MANAGE),
     ViewCase(
         "utility:incident_resolve",
         INCIDENT_VIEW,
         method="post",
         kwargs=_incident_kwargs("a"),
         out_of_scope=_incident_kwargs("b"),
-        data=lambda w: {"resolution_note": "Pipa distribusi diperbaiki, aliran normal."},
+        data=lambda w: {
+            "resolution_note": "Pipa distribusi diperbaiki, aliran normal.",
+            "resolution_code": "THIRD_PARTY",
+        },
         ok_status=(303,),
     ),
     ViewCase("utility:installations", INSTALLATION_VIEW),

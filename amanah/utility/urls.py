@@ -20,6 +20,7 @@ urlpatterns = [
     path("tarif/<str:code>/", views.tariff_edit, name="tariff_edit"),
     path("penagihan/", views.billing, name="billing"),
     path("gangguan/", views_incidents.incidents_page, name="incidents"),
+    path("gangguan/baru/", views_incidents.incident_new, name="incident_new"),
     path("gangguan/<int:incident_id>/", views_incidents.incident_detail, name="incident"),
     path(
         "gangguan/<int:incident_id>/selesai/",

@@ -260,3 +260,27 @@ def test_root_cause_is_for_supervisors(open_case, agent, supervisor):
         cases.case_set_root_cause(actor=supervisor, case=case, root_cause="SYSTEM_BUG").root_cause
         == "SYSTEM_BUG"
     )
+
+
+def test_only_a_staff_note_is_the_first_response_not_the_system_or_the_customer(open_case, agent):
+    """``sla.is_first_response``: a system annotation (an area incident resolved) or the
+    customer writing again leaves the first-response clock running; staff's note stops it."""
+    from amanah.cases.models import ActivityType, NoteKind
+    from amanah.cases.policies import CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
+    from amanah.core.actors import IntegrationActor
+
+    case = open_case()
+    system = IntegrationActor(
+        "test-annotator", permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE), all_branches=True
+    )
+    note = cases.case_add_note(
+        actor=system, case=case, message="Gangguan wilayah ditangani.", kind=NoteKind.SYSTEM
+    )
+    cases.case_add_note(actor=agent, case=case, message="Saya tulis lagi", kind=NoteKind.CUSTOMER)
+    case.refresh_from_db()
+    assert note.activity_type == ActivityType.SYSTEM_NOTE and case.first_responded_at is None
+    audited = AuditLog.objects.filter(object_id=str(case.pk), action="UPDATE_CASE")
+    assert {a.meta["activity"] for a in audited} == {"SYSTEM_NOTE", "NOTE"}
+    staff = cases.case_add_note(actor=agent, case=case, message="Nasabah kami hubungi.")
+    case.refresh_from_db()
+    assert staff.activity_type == ActivityType.NOTE and case.first_responded_at is not None

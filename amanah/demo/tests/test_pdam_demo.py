@@ -54,10 +54,12 @@ def _check_the_data(loaded) -> None:
         "staff",
         "network",
         "pelanggan",
+        "preferences",
         "bills",
         "payments",
         "complaints",
         "installations",
+        "gateways",
     ]
     # New connections at every step, moved by the staff whose step it is (four eyes held).
     installations = Installation.objects.filter(connection__number__startswith="PB-")
@@ -81,6 +83,22 @@ def _check_the_data(loaded) -> None:
     incident = AreaIncident.objects.get()
     assert (incident.area.code, incident.category) == (DEMO_INCIDENT_AREA, "PDAM_AIR_MATI")
     assert incident.status == "OPEN" and incident.complaint_count == len(DEMO_OUTAGE)
+    # Some pelanggan named their channels (audited); the notices to them follow the one rule.
+    from amanah.consent.models import ContactPreference
+    from amanah.messaging.contract import customer_channel
+
+    prefers = ContactPreference.objects.filter(purpose="SERVICE", channel="WHATSAPP")
+    assert 0 < prefers.count() < connections.count()
+    assert customer_channel(prefers.first().customer, "SERVICE") == "WHATSAPP"
+    # The fake gateway's callbacks have their systems (payment grants only); incidents their
+    # resolution code.
+    from amanah.cases.models import ResolutionCode
+    from amanah.integrations.models import ExternalSystem
+
+    systems = ExternalSystem.objects.filter(name__in=["midtrans", "xendit"])
+    assert sorted(s.name for s in systems) == ["midtrans", "xendit"]
+    assert all(set(s.permissions) == {"payments.callback.apply", "payments.view"} for s in systems)
+    assert ResolutionCode.objects.filter(code="GANGGUAN_PULIH", active=True).exists()
     # Once: a second start (the demo's command, the profile's seed) loads nothing.
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
@@ -99,6 +117,7 @@ def _check_the_sign_ins() -> None:
         ("teknisi", "utility:connection", {"connection_id": own.pk}),
         ("supervisor", "utility:network", {}),
         ("supervisor", "utility:incidents", {}),
+        ("supervisor", "utility:incident_new", {}),
         ("kasir", "utility:billing", {}),
         ("direktur", "utility:network", {}),
     ]:

@@ -209,6 +209,22 @@ def test_without_an_email_the_receipt_goes_by_whatsapp_with_the_pdf_uploaded_as_
     assert case.case_no in [p["text"] for p in body["parameters"]]
 
 
+def test_the_receipt_goes_on_the_customers_preferred_service_channel(
+    seeded, agent, person, django_capture_on_commit_callbacks
+):
+    """E-mail first is the hub's own order; a customer who chose WhatsApp for SERVICE gets it
+    there (``choosing.channel_order``) instead of an e-mail refused as NOT_PREFERRED."""
+    from amanah.consent.models import ContactPreference
+
+    customer = person()  # an e-mail address and a phone
+    ContactPreference.objects.create(customer=customer, purpose="SERVICE", channel="WHATSAPP")
+    case = _create_case(agent, customer, django_capture_on_commit_callbacks)
+    with at(TUESDAY_10):
+        run_jobs()
+    (message,) = Message.objects.filter(source="CASE", source_id=str(case.pk))
+    assert (message.channel, message.status) == ("WHATSAPP", "QUEUED")
+
+
 def test_a_deployment_without_the_template_creates_the_case_and_skips_the_receipt_saying_so(
     agent, person, django_capture_on_commit_callbacks, caplog
 ):

@@ -36,7 +36,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -491,6 +493,32 @@ class FakeGateway(LoopbackServer):
         return 200, {"data": items, "has_more": False}
 
 
+def simulator_page(orders) -> str:
+    """The payer's side in the demo (like the gateways' sandbox simulators): every order with
+    a *Bayar* button for the pending ones. Not a gateway API; loopback only."""
+    rows = "".join(
+        f"<tr><td>{escape(o.order_id)}</td><td>{o.provider}</td><td>{o.method}</td>"
+        f"<td>{o.amount:,}</td><td>{escape(o.status)}</td><td>"
+        + (
+            f'<form method="post" action="/simulator/pay"><input type="hidden" name="order_id" '
+            f'value="{escape(o.order_id)}"><button>Bayar</button></form>'
+            if o.status == "pending"
+            else ""
+        )
+        + "</td></tr>"
+        for o in reversed(list(orders))
+    )
+    return (
+        '<!doctype html><html lang="id"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width">'
+        "<title>Simulator pembayaran (demo)</title><h1>Simulator pembayaran VA/QRIS (demo)</h1>"
+        "<p>Gateway palsu di loopback: <b>Bayar</b> menyelesaikan pembayaran dan mengirim "
+        "callback bertanda tangan ke aplikasi, seperti gateway sungguhan.</p>"
+        "<table border=1 cellpadding=4><tr><th>Order</th><th>Gateway</th><th>Metode</th>"
+        f"<th>Jumlah (Rp)</th><th>Status</th><th></th></tr>{rows}</table>"
+    )
+
+
 _STATUS_PATH = re.compile(r"^/v2/([A-Za-z0-9\-_.~]{1,50})/status$")
 _QR_PAYMENTS_PATH = re.compile(r"^/qr_codes/([A-Za-z0-9_\-]{1,80})/payments$")
 
@@ -529,7 +557,21 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return document if isinstance(document, dict) else None
 
+    def _simulator_pay(self) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), 10_000)
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+        order = self.fake.orders.get((form.get("order_id") or [""])[0])
+        if order is None or order.status != "pending":
+            return self._answer(404, {"message": "no pending order"})
+        self.fake.pay(order.order_id)
+        self.send_response(303)
+        self.send_header("Location", "/simulator")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):  # noqa: N802 — http.server's name
+        if self.path == "/simulator/pay":
+            return self._simulator_pay()
         who = self._authorised()
         body = self._body()
         if body is None:
@@ -551,6 +593,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self._answer(404, {"message": "not found"})
 
     def do_GET(self):  # noqa: N802
+        if self.path == "/simulator":
+            raw = simulator_page(list(self.fake.orders.values())).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            return self.wfile.write(raw)
         who = self._authorised()
         match = _STATUS_PATH.match(self.path)
         if match:

@@ -27,8 +27,9 @@ class IncidentStatus(models.TextChoices):
 
 class AreaIncident(models.Model):
     """An outage (gangguan) of one category in one service area. ``branch`` is the unit that
-    serves the pelanggan whose complaint opened it (the scope). Its status moves through the
-    workflow engine (``utility.incident``); ``resolution_note`` is required to resolve."""
+    serves the pelanggan whose complaint opened it, or the one a supervisor chose (the scope).
+    Its status moves through the workflow engine (``utility.incident``); ``resolution_note``
+    and ``resolution_code`` are required to resolve."""
 
     id = models.BigAutoField(primary_key=True)
     area = models.ForeignKey(
@@ -45,7 +46,13 @@ class AreaIncident(models.Model):
     opened_at = models.DateTimeField(default=now)
     opened_by = models.CharField(max_length=64)  # the actor's label (system or staff)
     complaint_count = models.PositiveIntegerField(_("jumlah pengaduan"), default=0)
+    # Told to the pelanggan with the opening notice when known (a supervisor opening it by
+    # hand gives both; the threshold knows neither).
+    cause = models.CharField(_("penyebab"), max_length=300, blank=True)
+    expected_restore_at = models.DateTimeField(_("perkiraan pulih"), null=True, blank=True)
     resolution_note = models.TextField(_("catatan penyelesaian"), blank=True)
+    # The cases' resolution code the grouped complaints are resolved and closed with.
+    resolution_code = models.CharField(_("kode penyelesaian"), max_length=40, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(default=now)

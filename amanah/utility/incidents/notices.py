@@ -4,9 +4,9 @@ One batch is the next ``UTILITY_INCIDENT_NOTICE_BATCH`` active connections of th
 customer id after a cursor; the job (``utility.tasks.incident_notice_job``) runs a batch and
 re-defers itself with the next cursor. Each pelanggan is told at most once per incident and
 kind (OPENED / RESOLVED): the outbox's idempotency key is (source SYSTEM, ``incident:<id>``,
-the kind, channel, customer) and each pelanggan gets exactly one channel — the one of the
-customer notices (``utility.notices.notice_channel``: the pelanggan's preference for SERVICE
-messages, else SMS, WhatsApp, e-mail, the first with an address) — so a batch run twice (a
+the kind, channel, customer) and each pelanggan gets exactly one channel — messaging's one
+rule (``customer_channel``: the pelanggan's preference for SERVICE messages, else SMS,
+WhatsApp, e-mail, the first with an address) — so a batch run twice (a
 retried job, a killed worker) queues nothing new. Contactability is the one published rule:
 ``message_queue_many`` asks it for every pelanggan when queuing (a refusal is kept, cancelled,
 with its reason) and the outbox asks again when sending.
@@ -27,10 +27,15 @@ from django.utils.translation import gettext_noop
 from amanah.consent.contract import preferred_channels
 from amanah.core.actors import SystemActor
 from amanah.customers.models import Customer
-from amanah.messaging.contract import MessageSource, Purpose, Rendered, message_queue_many
+from amanah.messaging.contract import (
+    MessageSource,
+    Purpose,
+    Rendered,
+    customer_channel,
+    message_queue_many,
+)
 from amanah.utility.incidents.models import AreaIncident
 from amanah.utility.incidents.services import OPENED, RESOLVED, affected_connections
-from amanah.utility.notices import notice_channel
 
 logger = logging.getLogger(__name__)
 NOTIFIER = SystemActor("system:utility.incident_notices")
@@ -38,7 +43,7 @@ NOTIFIER = SystemActor("system:utility.incident_notices")
 TEMPLATES = {
     OPENED: gettext_noop(
         "PDAM: Pelanggan yth., sedang terjadi gangguan (%(category)s) di wilayah %(area)s "
-        "sejak %(since)s. Petugas kami sedang menanganinya. Mohon maaf atas "
+        "sejak %(since)s.%(details)s Petugas kami sedang menanganinya. Mohon maaf atas "
         "ketidaknyamanannya. Ref %(number)s"
     ),
     RESOLVED: gettext_noop(
@@ -46,6 +51,9 @@ TEMPLATES = {
         "pada %(at)s. Terima kasih atas kesabaran Anda. Ref %(number)s"
     ),
 }
+# What a supervisor who opened the incident by hand told us (the threshold knows neither).
+CAUSE = gettext_noop(" Penyebab: %(cause)s.")
+RESTORE = gettext_noop(" Perkiraan pulih: %(restore)s.")
 SUBJECTS = {
     OPENED: gettext_noop("Gangguan layanan air di wilayah %(area)s"),
     RESOLVED: gettext_noop("Gangguan layanan air di wilayah %(area)s telah ditangani"),
@@ -67,16 +75,28 @@ def _category_name(code: str) -> str:
     return (name or code).lower()
 
 
+def _when(moment) -> str:
+    """A moment as the pelanggan read it: the deployment's zone, named (WIB)."""
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M %Z") if moment else ""
+
+
+def _details(incident: AreaIncident) -> str:
+    details = _(CAUSE) % {"cause": incident.cause} if incident.cause else ""
+    if incident.expected_restore_at:
+        details += _(RESTORE) % {"restore": _when(incident.expected_restore_at)}
+    return details
+
+
 def render(incident: AreaIncident, kind: str) -> Rendered:
     """The notice in Indonesian (the pelanggan's language in this deployment)."""
     with translation.override("id"):
-        stamp = incident.resolved_at if kind == RESOLVED else incident.opened_at
-        when = timezone.localtime(stamp).strftime("%d-%m-%Y %H:%M") if stamp else ""
+        when = _when(incident.resolved_at if kind == RESOLVED else incident.opened_at)
         values = {
             "category": _category_name(incident.category),
             "area": incident.area.name,
             "since": when,
             "at": when,
+            "details": _details(incident),
             "number": incident.number,
         }
         return Rendered(subject=_(SUBJECTS[kind]) % values, text=_(TEMPLATES[kind]) % values)
@@ -101,7 +121,9 @@ def _by_channel(customer_ids: list) -> dict[str, list]:
     preferred = preferred_channels(customer_ids, Purpose.SERVICE)
     grouped: dict[str, list] = defaultdict(list)
     for customer in Customer.objects.filter(pk__in=customer_ids):
-        channel = notice_channel(customer, preferred.get(customer.pk, ""))
+        channel = customer_channel(
+            customer, Purpose.SERVICE, preferred=preferred.get(customer.pk, "")
+        )
         if channel:
             grouped[channel].append(customer.pk)
     return grouped

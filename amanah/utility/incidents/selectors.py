@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery
 
 from amanah.core.errors import NotFound
@@ -56,3 +57,28 @@ def incident_complaints(actor, incident: AreaIncident, *, limit: int = 500):
         .select_related("category")
         .order_by("received_at", "id")[:limit]
     )
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The outage-like complaint categories (``UTILITY_INCIDENT_CATEGORIES``) with their
+    labels, for opening an incident by hand."""
+    from amanah.cases.models import CaseCategory
+
+    codes = settings.UTILITY_INCIDENT_CATEGORIES
+    names = dict(CaseCategory.objects.filter(code__in=codes).values_list("code", "name"))
+    return [(code, names.get(code, code)) for code in codes]
+
+
+def resolution_code_choices() -> list[tuple[str, str]]:
+    """The cases' active resolution codes (the grouped complaints are resolved with one)."""
+    from amanah.cases.models import ResolutionCode
+
+    return [(r.code, r.display) for r in ResolutionCode.objects.filter(active=True)]
+
+
+def resolution_label(code: str) -> str:
+    """The label of a resolution code (the code itself is never shown alone)."""
+    from amanah.cases.models import ResolutionCode
+
+    row = ResolutionCode.objects.filter(pk=code).first() if code else None
+    return row.display if row else code

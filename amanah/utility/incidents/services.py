@@ -14,35 +14,42 @@ as a resolve (incident row, then the chain), so the two cannot deadlock.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.policies import CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.cases.policies import CASE_CLOSE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.utility.incidents.models import AreaIncident, IncidentComplaint, IncidentStatus
 from amanah.utility.models import Connection, ConnectionStatus, ServiceArea
 from amanah.utility.policies import INCIDENT_MANAGE
 
+logger = logging.getLogger(__name__)
+
 WORKFLOW_KEY = "utility.incident"
 INCIDENT_OPENED = "utility.incident_opened"  # (actor, incident)
 OPENED, RESOLVED = "OPENED", "RESOLVED"  # the notice kinds
 NOTE_MAX = 2000
+CAUSE_MAX = 300
+RESTORE_HORIZON = timedelta(days=30)  # an expected restore time further out is a typo
 
-# The system, when it groups complaints and opens an incident, and when it writes the
-# resolution on the linked complaints (which may be of any branch of the area).
+# The system, when it groups complaints and opens an incident, and when it resolves and
+# closes the linked complaints (which may be of any branch of the area).
 INCIDENTS = IntegrationActor(
     "utility-incidents",
-    permissions=(INCIDENT_MANAGE, CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE),
+    permissions=(INCIDENT_MANAGE, CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE, CASE_CLOSE),
     all_branches=True,
 )
 
@@ -77,7 +84,8 @@ def _defer_notices(incident: AreaIncident, kind: str) -> None:
     )
 
 
-def _create(actor, *, area_id: int, category: str, branch_id: int) -> AreaIncident:
+def _create(actor, *, area_id: int, category: str, branch_id: int, **told) -> AreaIncident:
+    """``told``: the cause and the expected restore time, when known."""
     now = timezone.now()
     incident = AreaIncident.objects.create(
         area_id=area_id,
@@ -86,6 +94,7 @@ def _create(actor, *, area_id: int, category: str, branch_id: int) -> AreaIncide
         opened_at=now,
         opened_by=_actor_label(actor),
         updated_at=now,
+        **told,
     )
     return incident
 
@@ -112,6 +121,7 @@ def _opened(actor, incident: AreaIncident, *, trigger: str) -> None:
             "category": incident.category,
             "complaints": incident.complaint_count,
             "trigger": trigger,
+            "restore_expected": incident.expected_restore_at is not None,
         },
     )
     _defer_notices(incident, OPENED)
@@ -165,12 +175,43 @@ def complaint_classified(*, actor, case, **_ignored) -> IncidentComplaint | None
 # --------------------------------------------------------------------------- by hand
 
 
+def _clean_cause(value) -> str:
+    """One line (told in an SMS): runs of whitespace become one space."""
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    return required_text(text, field="cause", label=_("Penyebab gangguan"), maximum=CAUSE_MAX)
+
+
+def _clean_restore(value):
+    """None (not known yet) or a moment after now and within ``RESTORE_HORIZON``."""
+    if value is None:
+        return None
+    now = timezone.now()
+    if timezone.is_naive(value) or not now < value <= now + RESTORE_HORIZON:
+        raise ServiceError(
+            "incident_restore_invalid",
+            _("Perkiraan waktu pulih harus setelah sekarang dan paling lambat 30 hari lagi."),
+            field="expected_restore_at",
+        )
+    return value
+
+
 @transaction.atomic
-def incident_open(*, actor, area_code: str, category: str, branch, case_ids=()) -> AreaIncident:
+def incident_open(
+    *,
+    actor,
+    area_code: str,
+    category: str,
+    branch,
+    cause: str,
+    expected_restore_at=None,
+    case_ids=(),
+) -> AreaIncident:
     """Open an incident by hand (a supervisor who knows of an outage before the complaints
     come in; the demo's seeded outage): INCIDENT_MANAGE, an active area, an outage-like
-    category, none open for that pair; the complaints ``case_ids`` already counted for that
-    area and category and not yet grouped are attached."""
+    category, none open for that pair, the cause (told to the pelanggan) and, when known,
+    the expected restore time (after now, within 30 days); the complaints ``case_ids``
+    already counted for that area and category and not yet grouped are attached. The area's
+    pelanggan are told once it commits (``notices``)."""
     authz.require(actor, INCIDENT_MANAGE)
     if category not in settings.UTILITY_INCIDENT_CATEGORIES:
         raise ServiceError(
@@ -181,6 +222,10 @@ def incident_open(*, actor, area_code: str, category: str, branch, case_ids=()) 
     area = areas.first() if code.isprintable() else None
     if area is None:
         raise ServiceError("unknown_area", _("Wilayah layanan tidak dikenal."), field="area")
+    told = {
+        "cause": _clean_cause(cause),
+        "expected_restore_at": _clean_restore(expected_restore_at),
+    }
     if branch is None or not authz.branch_scope(actor).allows(branch.pk):
         raise NotFound()
     _serialise(area.pk, category)
@@ -190,7 +235,7 @@ def incident_open(*, actor, area_code: str, category: str, branch, case_ids=()) 
             _("Sudah ada gangguan terbuka untuk wilayah dan kategori ini."),
             field="category",
         )
-    incident = _create(actor, area_id=area.pk, category=category, branch_id=branch.pk)
+    incident = _create(actor, area_id=area.pk, category=category, branch_id=branch.pk, **told)
     _attach(
         incident,
         IncidentComplaint.objects.filter(case_id__in=list(case_ids), area=area, category=category),
@@ -219,51 +264,124 @@ def _clean_note(value) -> str:
     return text
 
 
+def _clean_code(value) -> str:
+    """A resolution code of the cases' configured list (the grouped complaints are resolved
+    with it), never free text."""
+    from amanah.cases.services import is_resolution_code, normalise_resolution_code
+
+    code = normalise_resolution_code(value)
+    if not is_resolution_code(code):
+        raise ServiceError(
+            "resolution_code_invalid",
+            _("Pilih kode penyelesaian dari daftar."),
+            field="resolution_code",
+        )
+    return code
+
+
 def on_apply(incident: AreaIncident, *, transition, data, at) -> list[str]:
     """What resolving implies, on the locked incident (the engine saves it)."""
     incident.resolution_note = _clean_note(data.get("resolution_note"))
+    incident.resolution_code = _clean_code(data.get("resolution_code"))
     incident.resolved_at = at
     incident.resolved_by = _actor_label(data.get("actor"))
     incident.updated_at = at
-    return ["resolution_note", "resolved_at", "resolved_by", "updated_at"]
+    return ["resolution_note", "resolution_code", "resolved_at", "resolved_by", "updated_at"]
 
 
 @transaction.atomic
-def incident_resolve(*, actor, incident_id, resolution_note: str) -> AreaIncident:
+def incident_resolve(
+    *, actor, incident_id, resolution_note: str, resolution_code: str
+) -> AreaIncident:
     """OPEN → RESOLVED through the engine (permission, scope as 404, history, audit
-    MOVE_AREA_INCIDENT, event ``utility.incident.transitioned``)."""
+    MOVE_AREA_INCIDENT, event ``utility.incident.transitioned``, whose handler resolves and
+    closes the grouped complaints)."""
     from amanah.workflow.contract import transition_apply
 
-    incident = AreaIncident.objects.visible_to(actor).filter(pk=incident_id).first()
+    incident = (
+        AreaIncident.objects.visible_to(actor)
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=incident_id)
+        .first()
+    )
     if incident is None:
         raise NotFound()
+    _lock_open_complaints(incident)
     return transition_apply(
-        actor=actor, obj=incident, to=IncidentStatus.RESOLVED, resolution_note=resolution_note
+        actor=actor,
+        obj=incident,
+        to=IncidentStatus.RESOLVED,
+        resolution_note=_clean_note(resolution_note),
+        resolution_code=_clean_code(resolution_code),
     )
 
 
+def _lock_open_complaints(incident: AreaIncident) -> None:
+    """Lock order of a resolve: the incident row, its open complaints' rows (by id), then —
+    in the engine — the audit chain; the handler below then takes no row lock after the
+    chain's, as every case service takes its row before the chain."""
+    from amanah.cases.models import OPEN_STATUSES, Case
+
+    rows = Case.objects.select_for_update(of=("self",), no_key=True).filter(
+        area_incident_link__incident=incident, status__in=OPEN_STATUSES
+    )
+    list(rows.order_by("pk").values_list("pk", flat=True))
+
+
 def incident_transitioned(*, actor, obj, to_status, revert=False, **_ignored) -> None:
-    """Handler of ``utility.incident.transitioned``: once resolved, every linked complaint
-    still open gets the resolution as a note (through the cases service, by the system: the
-    supervisor may not hold every branch of the area) and the pelanggan are told."""
+    """Handler of ``utility.incident.transitioned`` (in the resolve's transaction): every
+    linked complaint still open is answered and closed (``_close_complaint``), then the
+    area's pelanggan are told."""
     if to_status != IncidentStatus.RESOLVED or revert:
         return
-    from amanah.cases import services as cases
-
     incident = obj
-    note = _("Gangguan wilayah %(number)s telah ditangani: %(note)s") % {
-        "number": incident.number,
-        "note": incident.resolution_note,
-    }
     linked = (
         incident.complaints.select_related("case")
         .order_by("case_id")  # one order for every lock taken here
         .only("case")
     )
+    closed = left = 0
     for link in linked:
         if link.case.is_open:
-            cases.case_add_note(actor=INCIDENTS, case=link.case, message=note[:5000])
+            done = _close_complaint(incident, link.case)
+            closed, left = closed + done, left + (not done)
+    logger.info("utility: incident resolved complaints closed=%s left_open=%s", closed, left)
     _defer_notices(incident, RESOLVED)
+
+
+def _close_complaint(incident: AreaIncident, case) -> bool:
+    """One grouped complaint, through the cases services and their workflow, by the system
+    (the supervisor may not hold every branch of the area): a system annotation (not a
+    response: ``cases.sla.is_first_response``), the final response to the complainant with
+    the incident's resolution code (→ RESOLVED: the hub sends it), the close (CLOSE_CASE,
+    ``cases.case_closed``). A case the workflow refuses (a move an ADMIN disabled) stays
+    open with the annotation for an agent to finish; the incident is resolved regardless."""
+    from amanah.cases import services as cases
+    from amanah.cases.models import CaseStatus, NoteKind
+
+    values = {"number": incident.number, "note": incident.resolution_note}
+    note = _("Gangguan wilayah %(number)s telah ditangani: %(note)s") % values
+    cases.case_add_note(actor=INCIDENTS, case=case, message=note[:5000], kind=NoteKind.SYSTEM)
+    answer = _("Gangguan layanan air di wilayah Anda (%(number)s) telah ditangani: %(note)s")
+    try:
+        with transaction.atomic():  # a refusal undoes this complaint's moves only
+            if case.status == CaseStatus.WAITING_INFO:
+                cases.case_change_status(
+                    actor=INCIDENTS, case=case, to_status=CaseStatus.IN_PROGRESS
+                )
+            case = cases.case_final_response(
+                actor=INCIDENTS,
+                case=case,
+                text=(answer % values)[:5000],
+                resolution_code=incident.resolution_code,
+            )
+            cases.case_close(actor=INCIDENTS, case=case)
+    except (ServiceError, PermissionDenied) as refused:
+        logger.warning(
+            "utility: incident complaint left open (%s)", getattr(refused, "code", "denied")
+        )
+        return False
+    return True
 
 
 def affected_connections(incident: AreaIncident):

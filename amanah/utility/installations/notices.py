@@ -8,18 +8,17 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from amanah.consent.contract import preferred_channel
 from amanah.messaging.contract import (
     MessageSource,
     Purpose,
     Rendered,
+    customer_channel,
     message_queue,
 )
 from amanah.utility.installations.common import (
     WORKFLOW_KEY,
     S,
 )
-from amanah.utility.notices import notice_channel
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +44,15 @@ REVERT_NOTICE = gettext_noop(
 def installation_notify(*, actor, obj, to_status, revert, **_ignored) -> None:
     """Tell the customer of a step (handler of ``utility.installation.transitioned``): one
     message per move (its ordinal keeps it idempotent), on the customer's preferred channel for
-    SERVICE messages, else the first one the customer has an address for
-    (``utility.notices.notice_channel``, shared with the bill and arrears notices); the
+    SERVICE messages, else the first one the customer has an address for (messaging's one
+    rule, ``customer_channel``, as every notice); the
     outbox checks contactability (a refused one is kept, cancelled, with
     its reason). A customer without any address is skipped."""
     from amanah.workflow.contract import times_moved_to
 
     installation = obj
     customer = installation.connection.customer
-    channel = notice_channel(customer, preferred_channel(customer, Purpose.SERVICE))
+    channel = customer_channel(customer, Purpose.SERVICE)
     if channel is None:
         logger.info("utility: installation notice skipped (no address)")
         return

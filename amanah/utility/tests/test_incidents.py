@@ -28,9 +28,10 @@ from amanah.messaging.models import Message
 from amanah.utility import testing
 from amanah.utility.incidents import services as incidents
 from amanah.utility.incidents.models import AreaIncident, IncidentComplaint
-from amanah.utility.incidents.notices import incident_notify_batch
+from amanah.utility.incidents.notices import incident_notify_batch, render
 
 MATI = "PDAM_AIR_MATI"
+CODE = "THIRD_PARTY"  # one of the resolution codes every installation starts with
 OUTAGE = "Air mati total sejak subuh di rumah saya, keran tidak keluar air sama sekali"
 
 
@@ -144,19 +145,30 @@ def open_incident(pdam, agent, branch_a):
     return AreaIncident.objects.get(), complaints
 
 
-def test_resolving_writes_on_the_complaints_audits_and_queues_the_notice(
-    open_incident, make_user, branch_a, branch_b, django_capture_on_commit_callbacks
+def test_resolving_answers_and_closes_the_complaints_audits_and_queues_the_notice(
+    open_incident, agent, make_user, branch_a, branch_b, django_capture_on_commit_callbacks
 ):
     incident, complaints = open_incident
+    cases.case_change_status(actor=agent, case=complaints[0], to_status="IN_PROGRESS")
+    cases.case_change_status(actor=agent, case=complaints[0], to_status="WAITING_INFO")
     supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
     with pytest.raises(ServiceError) as refused:
-        incidents.incident_resolve(actor=supervisor, incident_id=incident.pk, resolution_note=" ")
+        incidents.incident_resolve(
+            actor=supervisor, incident_id=incident.pk, resolution_note=" ", resolution_code=CODE
+        )
     assert refused.value.code in ("resolution_note_required", "field_required")
+    with pytest.raises(ServiceError) as free_text:
+        incidents.incident_resolve(
+            actor=supervisor, incident_id=incident.pk, resolution_note="ok", resolution_code="X"
+        )
+    assert free_text.value.code == "resolution_code_invalid"
     incident.refresh_from_db()
     assert incident.status == "OPEN"
     elsewhere = make_user(R.SUPERVISOR, branches=[branch_b])
     with pytest.raises(NotFound):
-        incidents.incident_resolve(actor=elsewhere, incident_id=incident.pk, resolution_note="x")
+        incidents.incident_resolve(
+            actor=elsewhere, incident_id=incident.pk, resolution_note="x", resolution_code=CODE
+        )
     with (
         mock.patch("amanah.utility.tasks.incident_notice_job.defer") as defer,
         django_capture_on_commit_callbacks(execute=True),
@@ -165,23 +177,39 @@ def test_resolving_writes_on_the_complaints_audits_and_queues_the_notice(
             actor=supervisor,
             incident_id=incident.pk,
             resolution_note="Pipa distribusi Jl. Kenari diperbaiki; aliran normal.",
+            resolution_code=CODE,
         )
     defer.assert_called_once_with(incident_id=incident.pk, kind="RESOLVED", after="")
     incident.refresh_from_db()
     assert incident.status == "RESOLVED" and incident.resolved_at is not None
+    assert incident.resolution_code == CODE
     assert AuditLog.objects.filter(action="MOVE_AREA_INCIDENT", object_id=str(incident.pk)).exists()
-    for case in complaints:
-        note = case.activities.filter(activity_type=ActivityType.NOTE).get()
+    for case in complaints:  # one was waiting for the customer: moved on first
+        case.refresh_from_db()
+        note = case.activities.filter(activity_type=ActivityType.SYSTEM_NOTE).get()
         assert incident.number in note.message and "aliran normal" in note.message
+        # Answered (the hub tells the complainant) and closed with the incident's code,
+        # through the cases workflow and its audit rows.
+        assert (case.status, case.resolution_code) == ("CLOSED", CODE)
+        assert incident.number in case.final_response and "aliran normal" in case.final_response
+        audited = set(
+            AuditLog.objects.filter(object_id=str(case.pk)).values_list("action", flat=True)
+        )
+        assert {"FINAL_RESPONSE", "CLOSE_CASE"} <= audited
     with pytest.raises(ServiceError) as again:
-        incidents.incident_resolve(actor=supervisor, incident_id=incident.pk, resolution_note="x")
+        incidents.incident_resolve(
+            actor=supervisor, incident_id=incident.pk, resolution_note="x", resolution_code=CODE
+        )
     assert again.value.code == "transition_not_allowed"
 
 
 def test_a_new_outage_after_the_resolve_opens_a_new_incident(open_incident, agent, branch_a):
     incident, _complaints = open_incident
     incident_resolved = incidents.incident_resolve(
-        actor=testing.SYSTEM, incident_id=incident.pk, resolution_note="Sudah normal kembali."
+        actor=testing.SYSTEM,
+        incident_id=incident.pk,
+        resolution_note="Sudah normal kembali.",
+        resolution_code=CODE,
     )
     assert incident_resolved.status == "RESOLVED"
     for n in range(3, 6):
@@ -248,7 +276,7 @@ def test_pages_list_show_and_resolve_in_scope(open_incident, make_user, branch_a
     assert other.get(reverse("utility:incident", args=[99_999_999])).status_code == 404
     done = client.post(
         reverse("utility:incident_resolve", args=[incident.pk]),
-        {"resolution_note": "Perbaikan selesai, air mengalir normal."},
+        {"resolution_note": "Perbaikan selesai, air mengalir normal.", "resolution_code": CODE},
     )
     assert done.status_code == 303
     incident.refresh_from_db()
@@ -277,13 +305,25 @@ def test_opening_by_hand_refuses_bad_input_and_a_second_open_incident(
     testing.network()
 
     def open_(**changes):
-        data = {"area_code": "W1", "category": MATI, "branch": branch_a, **changes}
+        data = {
+            "area_code": "W1",
+            "category": MATI,
+            "branch": branch_a,
+            "cause": "Perbaikan pipa transmisi di Jl. Sisingamangaraja",
+            **changes,
+        }
         return incidents.incident_open(actor=supervisor, **data)
 
+    now = dt.datetime.now(dt.UTC)
     for changes, code in [
         ({"category": "PDAM_TAGIHAN"}, "incident_category"),
         ({"area_code": "W\x009"}, "unknown_area"),
         ({"area_code": "NOPE"}, "unknown_area"),
+        ({"cause": "  "}, "cause_required"),
+        ({"cause": "pipa\x00"}, "cause_invalid_characters"),
+        ({"cause": "x" * 301}, "cause_too_long"),
+        ({"expected_restore_at": now - dt.timedelta(minutes=1)}, "incident_restore_invalid"),
+        ({"expected_restore_at": now + dt.timedelta(days=31)}, "incident_restore_invalid"),
     ]:
         with pytest.raises(ServiceError) as refused:
             open_(**changes)
@@ -291,9 +331,42 @@ def test_opening_by_hand_refuses_bad_input_and_a_second_open_incident(
     with pytest.raises(NotFound):
         open_(branch=branch_b)  # not the supervisor's branch
     assert not AreaIncident.objects.exists()
-    first = open_()
+    restore = now + dt.timedelta(hours=4)
+    first = open_(expected_restore_at=restore)
     assert first.opened_by == supervisor.username and first.complaint_count == 0
+    assert (first.cause, first.expected_restore_at) == (
+        "Perbaikan pipa transmisi di Jl. Sisingamangaraja",
+        restore,
+    )
     with pytest.raises(ServiceError) as twice:
         open_()
     assert twice.value.code == "incident_already_open"
     assert AreaIncident.objects.count() == 1
+    told = render(first, "OPENED").text
+    assert "Penyebab: Perbaikan pipa transmisi di Jl. Sisingamangaraja." in told
+    restore_wib = restore.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    assert f"Perkiraan pulih: {restore_wib:%d-%m-%Y %H:%M} WIB." in told
+
+
+def test_the_open_page_opens_one_in_the_supervisors_unit(pdam, make_user, branch_a):
+    testing.network()
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    client = sign_in(Client(), supervisor)
+    assert 'data-testid="incident-new"' in client.get(reverse("utility:incidents")).content.decode()
+    page = client.get(reverse("utility:incident_new"))
+    assert page.status_code == 200 and 'type="datetime-local"' in page.content.decode()
+    form = {"area_code": "W1", "category": MATI, "branch_id": branch_a.pk, "cause": ""}
+    assert client.post(reverse("utility:incident_new"), form).status_code == 400
+    assert not AreaIncident.objects.exists()
+    form.update(cause="Pemadaman listrik di IPA", expected_restore_at="2099-01-01T10:00")
+    refused = client.post(reverse("utility:incident_new"), form)  # beyond 30 days
+    assert refused.status_code == 400 and not AreaIncident.objects.exists()
+    form["expected_restore_at"] = ""
+    done = client.post(reverse("utility:incident_new"), form)
+    incident = AreaIncident.objects.get()
+    assert done.status_code == 303 and done["Location"].endswith(f"/gangguan/{incident.pk}/")
+    assert (incident.cause, incident.branch, incident.opened_by) == (
+        "Pemadaman listrik di IPA",
+        branch_a,
+        supervisor.username,
+    )
