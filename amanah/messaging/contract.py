@@ -54,7 +54,7 @@ from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import DEFAULT_CHANNELS, channel_order, customer_channel
 from amanah.messaging.content import Rendered
-from amanah.messaging.models import EngagementKind, MessageSource, MessageStatus
+from amanah.messaging.models import EngagementKind, MediaAsset, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
 from amanah.messaging.notices import approval_notify
 from amanah.messaging.policies import (
@@ -200,6 +200,9 @@ register_owner(
     label=gettext_lazy("Media templat WhatsApp"),
     url=lambda asset: reverse("messaging:media_library"),
     describe=lambda asset: asset.name,
+    # A template's picture or brochure is about no customer: none of its rows is theirs in
+    # an access export.
+    of_customer=lambda customer: MediaAsset.objects.none(),
 )
 
 TEMPLATE_FOUR_EYES = register_guard(
