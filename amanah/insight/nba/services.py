@@ -23,7 +23,7 @@ from amanah.core.roles import RoleKey
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.insight.nba import conditions
-from amanah.insight.nba.evaluate import evaluate
+from amanah.insight.nba.evaluate import evaluate, forget_rules
 from amanah.insight.nba.models import (
     ActionType,
     ChangeStatus,
@@ -453,6 +453,8 @@ def change_on_apply(change: NbaRuleChange, *, transition, data, at) -> list[str]
         rule.version += 1
         rule.updated_at = at
         rule.save()
+        # This process reads the rules again at once; others see the table's stamp move.
+        transaction.on_commit(forget_rules)
         data["audit"]["rule_version"] = rule.version
     return ["decided_by", "decided_at"]
 
