@@ -30,6 +30,7 @@ from amanah.insight import subject as _subject_section
 from amanah.insight.merchants import dashboard as merchant_dashboard
 from amanah.insight.merchants import selectors as merchant_selectors
 from amanah.insight.merchants import services as merchant_services
+from amanah.insight.nba import dashboard as nba_dashboard
 from amanah.insight.nba import outcomes as nba_outcomes
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
@@ -39,6 +40,7 @@ from amanah.insight.policies import (
     MERCHANT_DASHBOARD,
     MERCHANT_RECOMMEND,
     MERCHANT_VIEW,
+    NBA_DASHBOARD,
     NBA_DECIDE,
     NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
@@ -419,4 +421,16 @@ registry.dashboard_widgets.register(
         note=gettext_lazy("Rekomendasi yang dibuat dalam 12 bulan terakhir."),
     ),
     order=61,
+)
+registry.dashboard_widgets.register(
+    "insight.nba_rates",
+    Widget(
+        gettext_lazy("Next Best Action: penerimaan dan keberhasilan per jenis aksi"),
+        NBA_DASHBOARD,
+        personal_data=False,
+        compute=nba_dashboard.compute,
+        present=nba_dashboard.present,
+        note=gettext_lazy("Keputusan atas rekomendasi dalam 12 bulan terakhir."),
+    ),
+    order=62,
 )

@@ -15,10 +15,13 @@ from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
 from amanah.cases.models import Case
 from amanah.consent.services import consent_change, suppression_add
+from amanah.core import registry
+from amanah.core.contributions import Ratio
 from amanah.core.errors import CONFLICT, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.services import portfolio_assign
 from amanah.insight.nba import conditions
+from amanah.insight.nba import dashboard as nba_dashboard
 from amanah.insight.nba.evaluate import days_to_birthday, evaluate
 from amanah.insight.nba.models import NbaDecision, NbaRule, NbaRuleChange
 from amanah.insight.nba.services import (
@@ -324,6 +327,12 @@ def test_outcomes_feed_the_propensity_once(at_risk, supervisor):
             actor=supervisor, customer_id=at_risk.pk, decision_id=decision.pk, outcome="PENDING"
         )
     assert AuditLog.objects.filter(action="RECORD_NBA_OUTCOME").count() == 1
+    # the dashboards' widget: acceptance and success rate per action type, per home branch
+    soon = timezone.now() + timedelta(minutes=1)
+    table = nba_dashboard.present(list(nba_dashboard.compute([at_risk.home_branch_id], soon)), {})
+    assert table.rows == [["Telepon", 1, 1, 1, 1, Ratio(1, 1), Ratio(1, 1)]]
+    assert not list(nba_dashboard.compute([], soon))
+    assert registry.dashboard_widgets.get("insight.nba_rates").personal_data is False
 
 
 def test_a_won_lead_is_the_success_of_the_accepted_follow_up(at_risk, supervisor, rm):
