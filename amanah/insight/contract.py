@@ -59,7 +59,7 @@ from amanah.insight.recovery import selectors as recovery_selectors
 from amanah.insight.recovery import services as recovery_services
 from amanah.insight.recovery.models import RecoveryStatus
 from amanah.insight.rules import Segment
-from amanah.sales.scoring import register_signal
+from amanah.sales.scoring import register_signal, rescore_on_event
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -131,6 +131,22 @@ register_signal("RFM_SEGMENT", lead_scoring.rfm_signal)
 register_signal("RECENT_ENGAGEMENT", lead_scoring.recent_engagement_signal)
 register_signal("EMAIL_OPENED", lead_scoring.email_opened_signal)
 register_signal("BRANCH_VISIT", lead_scoring.branch_visit_signal)
+# ... and the leads are scored again when those signals move.
+events.on(
+    services.RFM_COMPUTED,
+    lead_scoring.rescore_after_rfm,
+    deferred=True,
+    key="insight.rescore_leads",
+)
+events.on(
+    services.TRANSACTIONS_RECORDED,
+    lead_scoring.rescore_after_transactions,
+    key="insight.rescore_leads",
+)
+events.on("messaging.engagement_recorded", rescore_on_event, key="insight.rescore_leads")
+events.on(
+    "cases.case_created", lead_scoring.rescore_after_counter_case, key="insight.rescore_leads"
+)
 
 
 # --------------------------------------------------------------------------- Next Best Action

@@ -299,6 +299,9 @@ declare_workflow(
 )
 
 scoring.register_signal("MARKETING_CONSENT", scoring.marketing_consent_signal)
+# Seed 001 §8: a lead's score follows its signals; sales' own (marketing consent) here, the
+# ones insight feeds (RFM, engagement, branch visits) in insight's contract.
+events.on("consent.consent_changed", scoring.rescore_on_event, key="sales.rescore_on_consent")
 # A won lead or opportunity is a conversion in messaging's channel analytics.
 events.on("sales.lead.transitioned", services.conversion_on_won, key="sales.lead_won_converts")
 events.on(
