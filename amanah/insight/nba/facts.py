@@ -9,10 +9,11 @@ answer (``with_contact_checks``, the set form of ``contactability``) for each pu
 channel the active rules ask about.
 
 Building that statement through the ORM costs more CPU than running it, so it is compiled
-once per (grants, contact questions, merchants readable) and kept: the actor's ``Grants``
-decide every ``visible_to`` filter, so the same grants compile to the same SQL. The values
-that change per call (the customer, the moments) are compiled as sentinels and swapped for
-the real ones at run time; everything else in the SQL is the scope of the grants.
+once per (grants, contact questions and consent's checks for them, merchants readable) and
+kept: the actor's ``Grants`` decide every ``visible_to`` filter, so the same grants compile to
+the same SQL. The values that change per call (the customer, the moments) are compiled as
+sentinels and swapped for the real ones at run time; everything else in the SQL is the scope
+of the grants.
 """
 
 from __future__ import annotations
@@ -191,7 +192,10 @@ def _compile(actor, questions: tuple, with_categories: bool) -> _Compiled:
 
 
 def compiled_for(actor, questions: tuple, with_categories: bool) -> _Compiled:
-    key = (grants_of(actor), questions, with_categories)
+    # The grants decide every scope filter; consent's checks per purpose (its registered
+    # blockers, e.g. a test's temporary one or another profile's) decide the contact parts.
+    checks = tuple(tuple(reason_codes(purpose)) for purpose, _channel in questions)
+    key = (grants_of(actor), questions, checks, with_categories)
     found = _compiled.get(key)
     if found is None:
         found = _compiled[key] = _compile(actor, questions, with_categories)

@@ -496,6 +496,28 @@ def test_one_customer_is_a_bounded_number_of_queries(system, make_customer, agen
     assert _queries(few, supervisor) == _queries(many, supervisor) == 1
 
 
+def test_a_contact_blocker_registered_later_is_asked(at_risk, supervisor):
+    """The statement is compiled once per grants and consent's checks: a blocker another app
+    registers (here a test's, for offers) is in the next evaluation's answer, not a stale one."""
+    from django.db.models import Exists, OuterRef
+
+    from amanah.consent.contactability import ContactBlocker
+    from amanah.customers.models import Customer
+
+    assert "AT_RISK_RETENTION" in _codes(evaluate(at_risk, supervisor))
+    blocker = ContactBlocker(
+        "TEST_NBA_BLOCK",
+        "Diblokir untuk uji",
+        frozenset({"OFFER"}),
+        lambda: Exists(Customer.objects.filter(pk=OuterRef("pk"))),
+    )
+    with registry.contact_blockers.temporarily("TEST_NBA_BLOCK", blocker):
+        result = evaluate(at_risk, supervisor)
+    assert "AT_RISK_RETENTION" not in _codes(result)
+    assert "AT_RISK_RETENTION" in result.ineligible
+    assert "AT_RISK_RETENTION" in _codes(evaluate(at_risk, supervisor))
+
+
 def test_a_rule_changed_elsewhere_is_read_at_the_next_evaluation(at_risk, supervisor):
     """The rules are kept per process; a change made by another process (here: a direct
     update, as another worker's approval or an outcome counted there would look) is seen at
