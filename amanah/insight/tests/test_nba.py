@@ -34,7 +34,7 @@ from amanah.insight.nba.services import (
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book
 from amanah.sales import services as sales
-from amanah.sales.models import Lead, RmActivity
+from amanah.sales.models import FollowUpTask, Lead, RmActivity
 
 GOOD = {"channel": "BRANCH", "verification_method": "IN_PERSON"}
 SEED_CODES = {
@@ -247,9 +247,13 @@ def test_accept_records_the_decision_creates_the_activity_and_is_audited(at_risk
     )
     assert decision.outcome == "PENDING" and decision.decided_by == supervisor
     assert decision.factors["context"] == 3.0
-    activity = RmActivity.objects.get(customer=at_risk)
-    assert activity.activity_type == "CALL" and "Hubungi untuk retensi" in activity.note
-    assert decision.created_ref == f"sales.RmActivity:{activity.pk}"
+    # a call task for the RM, due the next day (the rule is HIGH), audited by sales
+    task = FollowUpTask.objects.get(customer=at_risk)
+    assert (task.template, task.case_id, task.status) == ("CALL", None, "OPEN")
+    assert task.due_on == timezone.localdate() + timedelta(days=1)
+    assert decision.created_ref == f"sales.FollowUpTask:{task.pk}"
+    created = AuditLog.objects.get(action="CREATE_FOLLOWUP", object_id=str(task.pk))
+    assert created.meta["due_on"] == task.due_on.isoformat()
     row = AuditLog.objects.filter(action="DECIDE_NBA").latest("id")
     assert row.meta["decision"] == "ACCEPTED" and row.meta["reason_length"] == 23
     assert "Akan ditelepon" not in str(row.meta)
@@ -280,7 +284,7 @@ def test_reject_and_snooze_hide_the_recommendation(at_risk, supervisor):
         snooze_days=3,
     )
     assert snoozed.snoozed_until > timezone.now() + timedelta(days=2)
-    assert snoozed.outcome == "" and not RmActivity.objects.filter(customer=at_risk).exists()
+    assert snoozed.outcome == "" and not FollowUpTask.objects.filter(customer=at_risk).exists()
     assert _codes(evaluate(at_risk, supervisor)) == []
     later = timezone.now() + timedelta(days=4)
     assert _codes(evaluate(at_risk, supervisor, now=later)) == ["AT_RISK_RETENTION"]
@@ -304,7 +308,7 @@ def test_bad_decisions_change_nothing(at_risk, supervisor, changes, code):
     with pytest.raises(ServiceError) as refused:
         nba_decide(actor=supervisor, customer_id=at_risk.pk, **args)
     assert refused.value.code == code
-    assert not NbaDecision.objects.exists() and not RmActivity.objects.exists()
+    assert not NbaDecision.objects.exists() and not FollowUpTask.objects.exists()
 
 
 def test_outcomes_feed_the_propensity_once(at_risk, supervisor):
@@ -349,7 +353,7 @@ def test_a_won_lead_is_the_success_of_the_accepted_follow_up(at_risk, supervisor
         related_id=str(lead.pk),
         decision="ACCEPTED",
     )
-    assert RmActivity.objects.get(customer=at_risk).lead_id == lead.pk
+    assert FollowUpTask.objects.get(customer=at_risk).lead_id == lead.pk
     sales.lead_move(actor=supervisor, lead=lead, to_status="CLOSED_WON", reason="Buka deposito")
     decision.refresh_from_db()
     assert decision.outcome == "SUCCESS"
