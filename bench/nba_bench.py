@@ -1,7 +1,7 @@
 """Live Next Best Action for one customer (seed 001 §4, issue 13): ``insight.nba.evaluate`` as
 the 360 calls it when it opens, in-process, target p95 ≤ 10 ms.
 
-    DATABASE_URL=postgresql://… AMANAH_ENV=demo nice -n 19 .venv/bin/python -m bench.nba_bench
+    AMANAH_ENV=demo .venv/bin/python -m bench.nba_bench
 
 Its own database (``AMANAH_BENCH_DB``, default ``amanah_bench_nba``), migrated here and filled
 through the ordinary services (seeded): one branch, a supervisor (who may see cases and
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
 Command (from the repository root; the data lives in its own database):
 
-    DATABASE_URL=postgresql://… AMANAH_ENV=demo nice -n 19 .venv/bin/python -m bench.nba_bench
+    AMANAH_ENV=demo .venv/bin/python -m bench.nba_bench
 
 `insight.nba.evaluate(customer, actor)` as the 360 calls it, in-process, as a branch supervisor
 (sees cases, may recommend merchants: every fact is read), over {len(customers)} customers with
@@ -196,9 +196,8 @@ warm-up, milliseconds:
 
 {target_line(f"Live NBA for one customer, p95 {p95:.2f} ms", p95, TARGET_P95_MS, " ms")}
 
-Run {when} on {machine()}. The machine was shared and loaded (load average {load_at_start}
-at the start, {load_average()} at the end; several sessions on two cores), so the figures are
-an upper bound.
+Run {when} on {machine()}. Load average {load_at_start} at the start, {load_average()} at the
+end (the machine is shared: under load the figures are an upper bound).
 """
     print(section)
     if not args.no_report:

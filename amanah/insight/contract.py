@@ -30,6 +30,7 @@ from amanah.insight import subject as _subject_section
 from amanah.insight.merchants import dashboard as merchant_dashboard
 from amanah.insight.merchants import selectors as merchant_selectors
 from amanah.insight.merchants import services as merchant_services
+from amanah.insight.nba import dashboard as nba_dashboard
 from amanah.insight.nba import outcomes as nba_outcomes
 from amanah.insight.nba import selectors as nba_selectors
 from amanah.insight.nba import services as nba_services
@@ -39,6 +40,7 @@ from amanah.insight.policies import (
     MERCHANT_DASHBOARD,
     MERCHANT_RECOMMEND,
     MERCHANT_VIEW,
+    NBA_DASHBOARD,
     NBA_DECIDE,
     NBA_PORTFOLIO_VIEW,
     NBA_RULE_APPROVE,
@@ -57,7 +59,7 @@ from amanah.insight.recovery import selectors as recovery_selectors
 from amanah.insight.recovery import services as recovery_services
 from amanah.insight.recovery.models import RecoveryStatus
 from amanah.insight.rules import Segment
-from amanah.sales.scoring import register_signal
+from amanah.sales.scoring import register_signal, rescore_on_event
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -129,6 +131,22 @@ register_signal("RFM_SEGMENT", lead_scoring.rfm_signal)
 register_signal("RECENT_ENGAGEMENT", lead_scoring.recent_engagement_signal)
 register_signal("EMAIL_OPENED", lead_scoring.email_opened_signal)
 register_signal("BRANCH_VISIT", lead_scoring.branch_visit_signal)
+# ... and the leads are scored again when those signals move.
+events.on(
+    services.RFM_COMPUTED,
+    lead_scoring.rescore_after_rfm,
+    deferred=True,
+    key="insight.rescore_leads",
+)
+events.on(
+    services.TRANSACTIONS_RECORDED,
+    lead_scoring.rescore_after_transactions,
+    key="insight.rescore_leads",
+)
+events.on("messaging.engagement_recorded", rescore_on_event, key="insight.rescore_leads")
+events.on(
+    "cases.case_created", lead_scoring.rescore_after_counter_case, key="insight.rescore_leads"
+)
 
 
 # --------------------------------------------------------------------------- Next Best Action
@@ -419,4 +437,16 @@ registry.dashboard_widgets.register(
         note=gettext_lazy("Rekomendasi yang dibuat dalam 12 bulan terakhir."),
     ),
     order=61,
+)
+registry.dashboard_widgets.register(
+    "insight.nba_rates",
+    Widget(
+        gettext_lazy("Next Best Action: penerimaan dan keberhasilan per jenis aksi"),
+        NBA_DASHBOARD,
+        personal_data=False,
+        compute=nba_dashboard.compute,
+        present=nba_dashboard.present,
+        note=gettext_lazy("Keputusan atas rekomendasi dalam 12 bulan terakhir."),
+    ),
+    order=62,
 )

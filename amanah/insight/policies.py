@@ -49,6 +49,11 @@ NBA_RULE_VIEW = declare(
     _("Lihat aturan NBA dan usulan perubahannya"),
     default_roles=(R.SUPERVISOR, R.MARKETING, R.ADMIN),
 )
+NBA_DASHBOARD = declare(
+    "insight.nba.dashboard",
+    _("Dasbor tingkat penerimaan dan keberhasilan NBA per jenis aksi (angka agregat)"),
+    default_roles=(R.DIRECTOR, R.MARKETING),
+)
 NBA_RULE_PROPOSE = declare(
     "insight.nba_rule.propose",
     _("Usulkan perubahan aturan NBA"),

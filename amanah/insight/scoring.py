@@ -111,3 +111,37 @@ def branch_visit_signal(customer) -> Signal:
         _("Berkunjung ke cabang %(day)s (%(why)s)")
         % {"day": date_format(last, "j M Y"), "why": why},
     )
+
+
+# --------------------------------------------------------------------------- rescoring
+# Seed 001 §8: when an event moves one of the signals above, the open leads of the customers
+# it concerns are scored again through sales' published rescoring (sales owns the leads).
+
+
+def rescore_after_rfm(*, actor, run, **_ignored) -> None:
+    """``insight.rfm_computed`` (deferred: a run covers everyone): every open lead."""
+    from amanah.sales.scoring import rescore_leads_of
+
+    rescore_leads_of(None)
+
+
+def rescore_after_transactions(*, actor, first_id, last_id, **_ignored) -> None:
+    """``insight.transactions_recorded``: the customers of the batch's teller transactions
+    (a branch visit), by the batch's id range."""
+    from amanah.insight.models import Transaction, TxChannel
+    from amanah.sales.scoring import rescore_leads_of
+
+    if first_id is None or last_id is None:
+        return
+    visited = Transaction.objects.filter(
+        pk__gte=first_id, pk__lte=last_id, channel=TxChannel.TELLER
+    ).values("customer_id")
+    rescore_leads_of(visited)
+
+
+def rescore_after_counter_case(*, actor, case, **_ignored) -> None:
+    """``cases.case_created``: a complaint taken at the counter is a branch visit."""
+    from amanah.sales.scoring import rescore_open_leads
+
+    if case.channel == "BRANCH":
+        rescore_open_leads(case.customer)

@@ -422,13 +422,13 @@ def merchant_click(request, token):
 def recovery_triggers(request):
     """The trigger table of seed 001 §3 as data: each row's event and condition, and the
     offer, value and switch an admin may change (one form per row)."""
-    from amanah.insight.recovery.models import RecoveryAction, RecoveryTrigger
+    from amanah.insight.recovery.models import RecoveryAction
 
     return render(
         request,
         "insight/recovery_triggers.html",
         {
-            "triggers": RecoveryTrigger.objects.order_by("position", "code"),
+            "triggers": recovery_selectors.trigger_list(actor=request.user),
             "actions": RecoveryAction.choices,
             "threshold": recovery_services.threshold(),
         },

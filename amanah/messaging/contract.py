@@ -82,6 +82,7 @@ from amanah.messaging.services import (
 from amanah.messaging.sources import register_source_labels
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.tracking import (
+    ENGAGEMENT_RECORDED,
     conversion_record,
     engagement_record,
     open_pixel_url,
@@ -128,6 +129,7 @@ __all__ = [
 ]
 
 events.declare(STATUS_CHANGED)
+events.declare(ENGAGEMENT_RECORDED)
 events.declare(INBOUND_RECEIVED)
 # Consent's frequency caps count the messages the outbox handed to a provider.
 register_contact_counter("messaging.sent", sent_since)

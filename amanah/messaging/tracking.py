@@ -43,6 +43,8 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from amanah.core import events
+from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC
 from amanah.core.views import requires
 from amanah.messaging.channels import Channel, Purpose
@@ -162,14 +164,32 @@ def _payload(token: str) -> dict:
     return data
 
 
+# (actor, customer_id, message_id, kind): the first open or click of a message (lead scoring's
+# engagement signals follow it).
+ENGAGEMENT_RECORDED = "messaging.engagement_recorded"
+ENGAGEMENT_ACTOR = SystemActor("system:engagement")
+
+
 def engagement_record(*, message_id: str, kind: str) -> bool:
     """Record the first ``kind`` for the message; True when this was the first. A second one
     (or an unknown message) changes nothing. System-side, no actor: the customer's own act."""
-    if not Message.objects.filter(pk=message_id, customer__isnull=False).exists():
+    customer_id = (
+        Message.objects.filter(pk=message_id, customer__isnull=False)
+        .values_list("customer_id", flat=True)
+        .first()
+    )
+    if customer_id is None:
         return False
     try:
         with transaction.atomic():
             Engagement.objects.create(message_id=message_id, kind=kind)
+            events.emit(
+                ENGAGEMENT_RECORDED,
+                actor=ENGAGEMENT_ACTOR,
+                customer_id=str(customer_id),
+                message_id=str(message_id),
+                kind=kind,
+            )
     except IntegrityError:
         return False  # not the first: counted once
     return True

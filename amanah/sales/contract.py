@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -25,7 +26,7 @@ from amanah.core.contributions import (
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.sales import followups, scoring, services
 from amanah.sales import subject as _subject_section
-from amanah.sales.followups import followup_for_closed_case
+from amanah.sales.followups import call_task_create, followup_for_closed_case
 from amanah.sales.models import (
     CLOSED_LEAD_STATUSES,
     CLOSED_STAGES,
@@ -33,6 +34,7 @@ from amanah.sales.models import (
     OPEN_STAGES,
     FollowUpStatus,
     FollowUpTask,
+    FollowUpTemplate,
     Lead,
     LeadStatus,
     Opportunity,
@@ -57,7 +59,7 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
-__all__ = ["activity_log"]
+__all__ = ["activity_log", "call_task_create"]
 
 
 def activity_events(customer, *, actor, since=None, until=None, limit=50):
@@ -78,6 +80,29 @@ def activity_events(customer, *, actor, since=None, until=None, limit=50):
             actor=a.created_by_label,
         )
         for a in rows.order_by("-created_at")[:limit]
+    ]
+
+
+def call_task_events(customer, *, actor, since=None, until=None, limit=50):
+    """CALL tasks (an accepted recommendation's call, due on a day) as ACTIVITY events."""
+    rows = in_window(
+        FollowUpTask.objects.visible_to(actor).filter(
+            customer=customer, template=FollowUpTemplate.CALL
+        ),
+        "created_at",
+        since,
+        until,
+    )
+    return [
+        TimelineEvent(
+            at=t.created_at,
+            kind="ACTIVITY",
+            title=_("RM · tugas telepon, jatuh tempo %(day)s · %(status)s")
+            % {"day": date_format(t.due_on, "j M Y"), "status": t.get_status_display()},
+            detail=t.note[:200],
+            actor=t.created_by.full_name if t.created_by else "",
+        )
+        for t in rows.select_related("created_by").order_by("-created_at")[:limit]
     ]
 
 
@@ -130,6 +155,9 @@ registry.navigation.register(
 registry.timeline_kinds.register("ACTIVITY", TimelineKind(gettext_lazy("Aktivitas")), order=20)
 registry.timeline_providers.register(
     "sales.activities", TimelineProvider("ACTIVITY", activity_events)
+)
+registry.timeline_providers.register(
+    "sales.call_tasks", TimelineProvider("ACTIVITY", call_task_events)
 )
 registry.facts.register("sales", customer_sales)
 # Everyone who opens the 360 page sees the tab (an agent sees the counts); what else it shows
@@ -299,6 +327,9 @@ declare_workflow(
 )
 
 scoring.register_signal("MARKETING_CONSENT", scoring.marketing_consent_signal)
+# Seed 001 §8: a lead's score follows its signals; sales' own (marketing consent) here, the
+# ones insight feeds (RFM, engagement, branch visits) in insight's contract.
+events.on("consent.consent_changed", scoring.rescore_on_event, key="sales.rescore_on_consent")
 # A won lead or opportunity is a conversion in messaging's channel analytics.
 events.on("sales.lead.transitioned", services.conversion_on_won, key="sales.lead_won_converts")
 events.on(

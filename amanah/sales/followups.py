@@ -11,8 +11,11 @@ task is written by the closing actor and audited.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
@@ -46,22 +49,25 @@ def followup_reasons_against(case) -> list[str]:
     return reasons + list(_may_offer(case.customer).reasons)
 
 
-def _assignee(case):
-    """The customer's RM when there is one; otherwise whoever handled the complaint."""
+def _customer_rm(customer):
+    """The customer's RM (active portfolio assignment), or None."""
     from amanah.customers.models import PortfolioAssignment
 
     assignment = (
         PortfolioAssignment.objects.filter(
-            customer_id=case.customer_id,
-            active=True,
-            rm__is_active=True,
-            rm__user_roles__role_id=R.RM,
+            customer_id=customer.pk, active=True, rm__is_active=True, rm__user_roles__role_id=R.RM
         )
         .select_related("rm")
         .first()
     )
-    if assignment is not None:
-        return assignment.rm
+    return assignment.rm if assignment else None
+
+
+def _assignee(case):
+    """The customer's RM when there is one; otherwise whoever handled the complaint."""
+    rm = _customer_rm(case.customer)
+    if rm is not None:
+        return rm
     for handler in (case.assigned_to, case.created_by):
         if handler is not None and handler.is_active:
             return handler
@@ -116,6 +122,60 @@ def followup_for_closed_case(case, *, actor) -> FollowUpTask | None:
     return task
 
 
+CALL_DUE_DAYS_MAX = 90
+
+
+@transaction.atomic
+def call_task_create(*, actor, customer, due_on, note: str = "", lead=None):
+    """A CALL task due on ``due_on`` for the customer's RM (the portfolio's, else the actor
+    who committed to the call); CREATE_FOLLOWUP. Completed like any follow-up (DONE /
+    SKIPPED with a reason) on the "Tindak lanjut" page. Who may log an RM's call may make it,
+    for a customer (and lead) in their scope."""
+    from amanah.iam import authz
+    from amanah.sales.policies import ACTIVITY_LOG
+    from amanah.sales.services import (
+        NOTE_MAX,
+        _clean_text,
+        _require_customer_or_lead,
+        _user_or_none,
+    )
+
+    authz.require(actor, ACTIVITY_LOG)
+    _require_customer_or_lead(actor, customer, lead)
+    today = timezone.localdate()
+    if not isinstance(due_on, date) or not today <= due_on <= today + timedelta(
+        days=CALL_DUE_DAYS_MAX
+    ):
+        raise ServiceError(
+            "due_invalid",
+            _("Jatuh tempo telepon: hari ini sampai %d hari lagi.") % CALL_DUE_DAYS_MAX,
+            field="due_on",
+        )
+    note = _clean_text(note, NOTE_MAX, "note", _("Catatan"))
+    task = FollowUpTask.objects.create(
+        customer=customer,
+        branch_id=customer.home_branch_id,
+        template=FollowUpTemplate.CALL,
+        due_on=due_on,
+        note=note,
+        lead=lead,
+        assigned_to=_customer_rm(customer) or _user_or_none(actor),
+        created_by=_user_or_none(actor),
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE_FOLLOWUP,
+        obj=task,
+        meta={
+            "customer": str(customer.pk),
+            "template": FollowUpTemplate.CALL,
+            "due_on": due_on.isoformat(),
+            "lead": str(lead.pk) if lead else None,
+        },
+    )
+    return task
+
+
 def followup_complete(
     *,
     actor,
@@ -156,7 +216,7 @@ def followup_on_apply(task: FollowUpTask, *, transition, data: dict, at) -> list
     if data.get("create_lead"):
         task.lead = _lead_for(task, actor, data.get("product_interest", ""))
     data["audit"].update(
-        case=str(task.case_id),
+        case=str(task.case_id) if task.case_id else None,
         template=task.template,
         lead=str(task.lead_id) if task.lead_id else None,
     )

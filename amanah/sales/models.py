@@ -250,6 +250,8 @@ class FollowUpTemplate(models.TextChoices):
         "SERVICE_ACTIVATION",
         _("Tawarkan aktivasi layanan yang relevan (mis. notifikasi transaksi)"),
     )
+    # Not after a case: a call the RM committed to (an accepted Next Best Action), with a due day.
+    CALL = "CALL", _("Telepon nasabah (rekomendasi yang diterima)")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -260,6 +262,8 @@ class FollowUpStatus(models.TextChoices):
 
 class FollowUpTask(models.Model):
     """Service-to-sell (seed 003 Bab 11.3B): after a closed case, one ethical follow-up.
+    Also a CALL task without a case (``followups.call_task_create``): a call someone committed
+    to, due on ``due_on`` (an accepted Next Best Action of the CALL type).
 
     Created only when the customer may be offered something (``consent.contactability``) and
     the case is not sensitive; written by the closing actor, audited CREATE_FOLLOWUP. The outcome
@@ -268,8 +272,10 @@ class FollowUpTask(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.OneToOneField(
-        "cases.Case", on_delete=models.PROTECT, related_name="followup_task"
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="followup_task"
     )
+    due_on = models.DateField(null=True, blank=True)  # a CALL task's day
+    note = models.TextField(blank=True)  # a CALL task's why (e.g. the recommendation's reason)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="followup_tasks"
     )

@@ -99,9 +99,13 @@ def apply_score(lead: Lead, total: int, rows: list[dict]) -> list[str]:
 
 
 def rescore_open_leads(customer) -> int:
-    """Recompute every open lead of the customer (after an activity or a consent change)."""
-    total, rows = breakdown_for(customer)
+    """Recompute every open lead of the customer (after an activity, a consent change, or an
+    event behind one of the signals: ``rescore_on_event``). A customer without an open lead
+    costs one query."""
     leads = list(Lead.objects.open().filter(customer=customer))
+    if not leads:
+        return 0
+    total, rows = breakdown_for(customer)
     for lead in leads:
         apply_score(lead, total, rows)
     Lead.objects.bulk_update(leads, ["score", "priority", "score_breakdown", "scored_at"])
@@ -118,3 +122,26 @@ def marketing_consent_signal(customer) -> Signal:
     if status == "WITHDRAWN":
         return Signal(0, _("Persetujuan pemasaran ditarik"))
     return Signal(0, _("Belum ada persetujuan pemasaran"))
+
+
+def rescore_leads_of(customer_ids) -> int:
+    """Recompute the open leads of those of ``customer_ids`` that have one (``None``: every
+    customer with an open lead, for a change that moves everyone's signal, e.g. an RFM run).
+    Returns the leads rescored."""
+    from amanah.customers.models import Customer
+
+    open_leads = Lead.objects.open()
+    if customer_ids is not None:
+        open_leads = open_leads.filter(customer_id__in=customer_ids)
+    customers = Customer.objects.filter(pk__in=open_leads.values("customer_id")).order_by("pk")
+    return sum(rescore_open_leads(customer) for customer in customers.iterator(chunk_size=500))
+
+
+def rescore_on_event(*, customer=None, customer_id=None, **_ignored) -> None:
+    """Event handler: the open leads of the customer the event is about, rescored."""
+    if customer is None and customer_id is not None:
+        from amanah.customers.models import Customer
+
+        customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is not None:
+        rescore_open_leads(customer)

@@ -28,6 +28,7 @@ from amanah.customers.services import CustomerInput, customer_create, portfolio_
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book, closed_case
 from amanah.marketing.models import Campaign, CampaignEligibility, CampaignEvent, Segment
+from amanah.sales import contract as sales_contract
 from amanah.sales import services as sales
 from amanah.surveys.services import SURVEYOR, invitation_create
 
@@ -155,6 +156,9 @@ def world(system, make_user, branch_a):
         lead = sales.lead_create(actor=rm, customer=customer, source_type="MANUAL")
         sales.activity_log(
             actor=rm, customer=customer, activity_type="CALL", note="Menanyakan KPR", lead=lead
+        )
+        sales_contract.call_task_create(
+            actor=rm, customer=customer, due_on=date.today() + timedelta(days=2), lead=lead
         )
         sales.opportunity_create(
             actor=rm,

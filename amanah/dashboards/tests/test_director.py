@@ -44,6 +44,7 @@ from amanah.dashboards import refresh, selectors
 from amanah.dashboards.models import WidgetFigure
 from amanah.dashboards.refresh import dashboards_refresh
 from amanah.insight.merchants.models import MerchantRecommendation
+from amanah.insight.nba.models import NbaDecision
 from amanah.insight.recovery.services import recovery_scan
 from amanah.insight.testing import merchant_make
 from amanah.privacy.services import breach_record
@@ -138,6 +139,21 @@ def world(db, system, branch_a, branch_b, make_user):
         status="SENT",
         created_at=NOW - dt.timedelta(days=3),
         sent_at=NOW - dt.timedelta(days=3),
+    )
+    # a Next Best Action accepted for Budi that succeeded (the NBA rates widget)
+    NbaDecision.objects.create(
+        customer=budi,
+        rule_id="AT_RISK_RETENTION",
+        rule_version=1,
+        action_type="CALL",
+        title="Telepon retensi",
+        reason_text="Muncul karena: segmen AT_RISK",
+        priority="HIGH",
+        score=3.0,
+        decision="ACCEPTED",
+        decided_at=NOW - dt.timedelta(days=3),
+        outcome="SUCCESS",
+        outcome_at=NOW - dt.timedelta(days=1),
     )
     # Budi is also a water customer (the utility widgets: customers by tariff and arrears)
     utility_testing.connection(branch_a, customer=budi)

@@ -68,9 +68,15 @@ class Location:
         return customer_locations.get(self.source).label
 
 
-def customer_location(customer_id) -> Location | None:
-    """The first source (by order) that knows the customer's location, in one query."""
-    sources = sorted(customer_locations.items(), key=lambda kv: (kv[1].order, kv[0]))
+def _sources() -> list:
+    return sorted(customer_locations.items(), key=lambda kv: (kv[1].order, kv[0]))
+
+
+def location_sql() -> str | None:
+    """One SELECT of ``rank, latitude, longitude`` (at most one row: the first source that
+    knows) for ``%(customer)s`` and ``%(since)s`` (``location_params``); None without sources.
+    For a caller that measures from the location in the same statement."""
+    sources = _sources()
     if not sources:
         return None
     parts = [
@@ -78,14 +84,24 @@ def customer_location(customer_id) -> Location | None:
         for n, (_key, source) in enumerate(sources)
     ]
     # The parts are the registered sources' own constant SQL; the values are parameters.
-    sql = " UNION ALL ".join(parts) + " ORDER BY rank LIMIT 1"  # noqa: S608
-    params = {
+    return " UNION ALL ".join(parts) + " ORDER BY rank LIMIT 1"  # noqa: S608
+
+
+def location_params(customer_id) -> dict:
+    return {
         "customer": str(customer_id),
         "since": timezone.localdate() - timedelta(days=SPENDING_DAYS),
     }
+
+
+def customer_location(customer_id) -> Location | None:
+    """The first source (by order) that knows the customer's location, in one query."""
+    sql = location_sql()
+    if sql is None:
+        return None
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, location_params(customer_id))
         row = cursor.fetchone()
     if row is None:
         return None
-    return Location(float(row[1]), float(row[2]), sources[row[0]][0])
+    return Location(float(row[1]), float(row[2]), _sources()[row[0]][0])

@@ -30,8 +30,8 @@ class Merchant(models.Model):
     ``code`` is the merchant's QRIS id (NMID), the ``merchant_id`` the transaction feed carries,
     so a payment at the merchant can be recognised. Coordinates are both set or both empty
     (a merchant without them is listed but never recommended by distance); the GiST index on
-    ``ll_to_earth`` serves the nearest-neighbour search. Written only by ``merchants.services``
-    (MARKETING); never deleted — deactivated."""
+    (category, ``ll_to_earth``) serves the nearest-neighbour search. Written only by
+    ``merchants.services`` (MARKETING); never deleted — deactivated."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.CharField(max_length=40, unique=True)
@@ -68,10 +68,13 @@ class Merchant(models.Model):
             ),
         ]
         indexes = [
+            # One nearest-neighbour walk per category (``selectors.nearest_sql``): the category
+            # (btree_gist) first, then the point; only merchants that may be recommended.
             GistIndex(
+                F("category"),
                 LlToEarth(F("latitude"), F("longitude")),
-                name="merchant_earth_gist",
-                condition=Q(latitude__isnull=False),
+                name="merchant_category_earth_gist",
+                condition=Q(latitude__isnull=False, active=True),
             ),
             models.Index(fields=["city", "category"], name="merchant_city_category"),
         ]

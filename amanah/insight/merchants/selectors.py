@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from amanah.core.errors import NotFound
 from amanah.iam import authz
-from amanah.insight.merchants.locations import Location, customer_location
+from amanah.insight.merchants.locations import (
+    Location,
+    customer_location,
+    location_params,
+    location_sql,
+)
 from amanah.insight.merchants.models import Merchant, MerchantRecommendation, RecommendationStatus
 from amanah.insight.models import MerchantCategory, Transaction
 from amanah.insight.policies import MERCHANT_RECOMMEND, MERCHANT_VIEW
@@ -22,18 +27,35 @@ from amanah.insight.policies import MERCHANT_RECOMMEND, MERCHANT_VIEW
 NEAREST = 10
 CATEGORY_DAYS = 180
 
-# Ordered by the GiST index (``<->`` on cube: straight-line distance through the earth, which
-# orders exactly as the great-circle distance does); the distance shown is earth_distance.
-NEAREST_SQL = """
-SELECT m.id,
-       earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(m.latitude, m.longitude))
-FROM insight_merchant m
-WHERE m.latitude IS NOT NULL AND m.active
-  AND m.promo_text <> '' AND m.promo_ends_on >= %(today)s
-  AND m.category = ANY(%(categories)s)
-ORDER BY ll_to_earth(m.latitude, m.longitude) <-> ll_to_earth(%(lat)s, %(lon)s)
+
+def nearest_sql(lat: str, lon: str) -> str:
+    """The nearest ``%(limit)s`` merchants with a live promo (``%(today)s``) in
+    ``%(categories)s`` to the origin ``lat, lon`` (SQL expressions: parameters or columns of
+    an outer row), as ``(id, metres)``, nearest first.
+
+    One nearest-neighbour walk per category over the GiST index on (category,
+    ``ll_to_earth``) — each walk meets only its own category's merchants, so a rare category
+    costs what a common one does — then the walks' rows merged by distance. ``<->`` on cube
+    is the straight-line distance through the earth, which orders exactly as the great-circle
+    distance does; the distance given is ``earth_distance``."""
+    origin = f"ll_to_earth({lat}, {lon})"
+    return f"""
+SELECT n.id, n.metres
+FROM unnest(%(categories)s::text[]) AS c(category)
+CROSS JOIN LATERAL (
+    SELECT m.id, earth_distance({origin}, ll_to_earth(m.latitude, m.longitude)) AS metres
+    FROM insight_merchant m
+    WHERE m.category = c.category AND m.latitude IS NOT NULL AND m.active
+      AND m.promo_text <> '' AND m.promo_ends_on >= %(today)s
+    ORDER BY ll_to_earth(m.latitude, m.longitude) <-> {origin}
+    LIMIT %(limit)s
+) AS n
+ORDER BY n.metres, n.id
 LIMIT %(limit)s
-"""
+"""  # noqa: S608 — constant SQL around the caller's constant expressions; values are params
+
+
+NEAREST_SQL = nearest_sql("%(lat)s", "%(lon)s")
 
 
 def merchant_list(*, actor, city: str = "", category: str = "", active: bool | None = None):
@@ -180,36 +202,44 @@ def _measures() -> dict:
 PROMO_NEAR_KM = 10  # "in the customer's city": a live promo within this distance
 
 
-def promo_for_nba(customer, *, actor) -> str | None:
+def may_recommend(actor) -> bool:
+    """May ``actor`` see partner merchants and recommend one (the NBA's merchant fact)?"""
+    return authz.has_perm(actor, MERCHANT_RECOMMEND) and authz.has_perm(actor, MERCHANT_VIEW)
+
+
+def promo_for_nba(customer, *, actor, categories: list[str] | None = None) -> str | None:
     """The Next Best Action fact ``merchant_promo_in_city``: the id of the nearest merchant
     with a live promo in a category the customer spends on, within ``PROMO_NEAR_KM`` of where
     the customer is known to be, not already recommended and still open — or None (also for
     an actor who may not recommend merchants, and for a customer no location source knows:
-    never by distance without coordinates). Three queries at most."""
-    if not (authz.has_perm(actor, MERCHANT_RECOMMEND) and authz.has_perm(actor, MERCHANT_VIEW)):
+    never by distance without coordinates). ``categories``: the customer's spending categories
+    when the caller already read them (``spending_categories``' order). Two queries at most,
+    one when given the categories: the location and the search are one statement."""
+    if not may_recommend(actor):
         return None
-    categories = spending_categories(customer, actor=actor)
+    if categories is None:
+        categories = spending_categories(customer, actor=actor)
     if not categories:
         return None
-    location = customer_location(customer.pk)
-    if location is None:
+    located = location_sql()
+    if located is None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT n.id FROM ({NEAREST_SQL}) AS n(id, metres)
+            f"""WITH origin AS ({located})
+                SELECT n.id FROM origin o
+                CROSS JOIN LATERAL ({nearest_sql("o.latitude", "o.longitude")}) AS n
                  WHERE n.metres <= %(within)s AND NOT EXISTS (
                        SELECT 1 FROM insight_merchantrecommendation r
                         WHERE r.merchant_id = n.id AND r.customer_id = %(customer)s
                           AND r.status IN ('PENDING', 'SENT', 'CLICKED'))
                  ORDER BY n.metres LIMIT 1""",  # noqa: S608 — constant SQL, values are params
             {
-                "lat": location.latitude,
-                "lon": location.longitude,
+                **location_params(customer.pk),
                 "categories": categories,
                 "today": timezone.localdate(),
                 "limit": NEAREST,
                 "within": PROMO_NEAR_KM * 1000,
-                "customer": str(customer.pk),
             },
         )
         row = cursor.fetchone()

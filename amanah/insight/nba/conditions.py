@@ -1,7 +1,7 @@
 """What an NBA rule may say: the facts it may name, the comparisons, and its reason template.
 
 A rule's condition is data: a list of clauses ``{"fact": …, "op": …, "value": …}`` that must
-all hold. Only the facts below exist (``evaluate.customer_facts`` reads all of them for one
+all hold. Only the facts below exist (``nba.facts`` reads all of them for one
 customer in a fixed number of queries); a rule naming anything else, comparing it the wrong
 way or holding no clause at all is refused when it is saved, with the fact named — never at
 evaluation time. The reason template names facts the same way (``{rfm_segment}``), with no

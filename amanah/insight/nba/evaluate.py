@@ -14,39 +14,29 @@
    LOW 1), value the rule's business value times the customer's CLV weight, lever the
    business's push for the rule. At most three are shown, highest first.
 
-Bounded work: every fact comes from a fixed set of queries (``customer_facts``, about seven),
-the rules in one, the recent decisions in one, and contactability once per distinct
-(purpose, channel) of the applicable rules (asked only for those: the verdict is the same as
-asking for every rule first, and the 360 stays fast). ``tests/test_nba_evaluate.py`` counts.
+Bounded work, for the 360's live path (≤ 10 ms p95, bench/nba_bench.py): the facts, the
+recent decisions, the rule table's stamp and consent's answer for every (purpose, channel)
+the rules ask about come in one statement (``facts``, compiled once per grants); the rules
+are kept per process and read again only when the stamp moves; the nearest live merchant
+promo is one more query, only for an actor who may recommend merchants and a customer who
+spends in a merchant category. ``tests/test_nba.py`` counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django.db.models import Max, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amanah.cases.models import Case
-from amanah.cases.selectors import open_cases_of
-from amanah.consent.contract import (
-    ContactChannel,
-    Purpose,
-    Reason,
-    contactability,
-    current_states,
-    reason_label,
-)
-from amanah.insight.merchants.selectors import promo_for_nba
-from amanah.insight.nba import conditions
-from amanah.insight.nba.models import ContactPurpose, Decision, NbaDecision, NbaRule, Priority
-from amanah.insight.selectors import rfm_scores
-from amanah.sales.models import Lead, LeadStatus, RmActivity
+from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability, reason_label
+from amanah.insight.merchants.selectors import may_recommend, promo_for_nba
+from amanah.insight.nba import conditions, facts
+from amanah.insight.nba.models import ContactPurpose, NbaRule, Priority
 
 SHOWN = 3
-QUIET_DAYS = 30  # an accepted or rejected recommendation stays away this long
 CONTEXT_WEIGHT = {"HIGH": 3.0, "MEDIUM": 2.0, "LOW": 1.0}
 CLV_WEIGHT = {
     "VERY_HIGH": 1.5,
@@ -58,7 +48,7 @@ CLV_WEIGHT = {
     "MINIMAL": 0.7,
 }
 GATE = frozenset({Reason.CUSTOMER_INACTIVE, Reason.DO_NOT_CONTACT})
-FRAUD_CATEGORY = "FRAUD_SCAM"
+GATE_QUESTION = (Purpose.OFFER, ContactChannel.PHONE)
 
 
 @dataclass(frozen=True)
@@ -123,99 +113,93 @@ def days_to_birthday(born: date | None, today: date) -> int | None:
     return None
 
 
-def customer_facts(customer, actor, *, now=None) -> tuple[dict, dict]:
-    """Every fact of ``conditions.FACTS`` for ``customer`` as ``actor`` may see them (each read
-    through ``visible_to(actor)``), and the related entities (``{"CASE": id, "LEAD": id}``)."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    # The 360 reads the scores, open cases and consent states for its own cards too: these
-    # reads are shared with it (one query each per 360 view, ``core.reads``).
-    scores = rfm_scores(customer, actor)
-    rfm = scores[0] if scores else None
-    cases = Case.objects.visible_to(actor).filter(customer=customer)
-    open_cases = open_cases_of(customer, actor)  # soonest deadline first
-    overdue = [c for c in open_cases if c.sla_due_at < now]
-    fraud_ever = cases.filter(category_id=FRAUD_CATEGORY).exists()
-    last_contact = (
-        RmActivity.objects.visible_to(actor)
-        .filter(customer=customer)
-        .aggregate(last=Max("created_at"))["last"]
-    )
-    lead = (
-        Lead.objects.visible_to(actor)
-        .filter(customer=customer, status=LeadStatus.NEW)
-        .order_by("created_at")
-        .values("id", "created_at")
-        .first()
-    )
-    marketing = current_states(customer, actor).get("MARKETING")
-    consent = (marketing.status if marketing else "") or "NONE"
-    merchant = promo_for_nba(customer, actor=actor)
-    facts = {
-        "rfm_segment": rfm.segment if rfm else None,
-        "clv_proxy": rfm.clv_proxy if rfm else None,
-        "marketing_consent": consent,
-        "days_since_contact": (now - last_contact).days if last_contact else None,
-        "open_case": bool(open_cases),
-        "overdue_case": bool(overdue),
-        "fraud_case_ever": fraud_ever,
-        "new_lead_age_days": (now - lead["created_at"]).days if lead else None,
-        "birthday_in_days": days_to_birthday(customer.birth_date, today),
+def _facts(customer, row: facts.Row, merchant, now) -> tuple[dict, dict]:
+    """The facts of ``conditions.FACTS`` from what the statement read, and the related
+    entities (``{"CASE": id, "LEAD": id, "MERCHANT": id}``)."""
+    overdue = row.open_case_due is not None and row.open_case_due < now
+    found = {
+        "rfm_segment": row.rfm_segment,
+        "clv_proxy": row.clv_proxy,
+        "marketing_consent": row.marketing or "NONE",
+        "days_since_contact": (now - row.last_contact).days if row.last_contact else None,
+        "open_case": row.open_case_id is not None,
+        "overdue_case": overdue,
+        "fraud_case_ever": row.fraud_case_ever,
+        "new_lead_age_days": (now - row.lead_created_at).days if row.lead_created_at else None,
+        "birthday_in_days": days_to_birthday(customer.birth_date, timezone.localdate(now)),
         "merchant_promo_in_city": merchant is not None,
     }
     related = {}
-    if overdue or open_cases:
-        related["CASE"] = str((overdue or open_cases)[0].id)
-    if lead:
-        related["LEAD"] = str(lead["id"])
+    if row.open_case_id is not None:  # the first by SLA due moment: an overdue one if any
+        related["CASE"] = str(row.open_case_id)
+    if row.lead_id is not None:
+        related["LEAD"] = str(row.lead_id)
     if merchant:
         related["MERCHANT"] = merchant
-    return facts, related
+    return found, related
 
 
-def _quiet(customer, now) -> set[tuple[str, str]]:
-    """(rule, related id) decided on recently enough to stay away."""
-    since = now - timedelta(days=QUIET_DAYS)
-    rows = NbaDecision.objects.filter(customer=customer).filter(
-        Q(decision=Decision.SNOOZED, snoozed_until__gt=now)
-        | Q(decision__in=[Decision.ACCEPTED, Decision.REJECTED], decided_at__gte=since)
-    )
-    return set(rows.values_list("rule_id", "related_entity_id"))
+# The active rules, kept per process with the stamp of the table they were read from; the one
+# statement of ``facts`` reads the table's stamp on every evaluation, so a rule changed by
+# another process (an approval, an outcome counted) is read again at once.
+_rules: tuple[str, list[NbaRule]] | None = None
+
+
+def _load_rules() -> tuple[str, list[NbaRule]]:
+    """Every rule and the table's stamp, in one statement (one snapshot)."""
+    global _rules
+    rows = list(NbaRule.objects.annotate(_stamp=RawSQL(facts.RULES_STAMP_SQL, ())))  # noqa: S611
+    _rules = (rows[0]._stamp if rows else "", [r for r in rows if r.active])
+    return _rules
+
+
+def forget_rules() -> None:
+    """Read the rules again at the next evaluation (the rule change service calls it)."""
+    global _rules
+    _rules = None
+
+
+def _questions(rules) -> tuple:
+    """The gate's question first, then each (purpose, channel) a rule would ask about."""
+    asked = {(r.purpose, r.channel) for r in rules if r.purpose != ContactPurpose.INTERNAL}
+    asked.discard(GATE_QUESTION)
+    return (GATE_QUESTION, *sorted(asked))
 
 
 def evaluate(customer, actor, *, now=None) -> NbaResult:
     """The arbitration above for one customer, as ``actor`` sees it."""
     now = now or timezone.now()
-    gate = contactability(customer, Purpose.OFFER, ContactChannel.PHONE)
-    facts, related = customer_facts(customer, actor, now=now)
-    # Read before the gate's verdict, so a blocked customer costs the same queries as any
-    # other (the 360's query count does not depend on the customer's consent).
-    rules = list(NbaRule.objects.filter(active=True))
-    quiet = _quiet(customer, now)
-    blocked = [reason_label(r) for r in gate.reasons if r in GATE]
-    if facts["marketing_consent"] == "WITHDRAWN":
+    stamp, rules = _rules or _load_rules()
+    with_merchants = may_recommend(actor)
+    row = facts.read(customer, actor, _questions(rules), with_categories=with_merchants, now=now)
+    if row.rules_stamp != stamp:
+        stamp, rules = _load_rules()
+    refusals = dict(row.refusals)
+    gate = refusals[GATE_QUESTION]
+    blocked = [reason_label(r) for r in gate if r in GATE]
+    if row.marketing == "WITHDRAWN":
         blocked.insert(0, _("Persetujuan pemasaran ditarik"))
     if blocked:
         return NbaResult(blocked=blocked)
+    merchant = promo_for_nba(customer, actor=actor, categories=row.categories)
+    found, related = _facts(customer, row, merchant, now)
     result = NbaResult()
-    answers: dict[tuple[str, str], object] = {(Purpose.OFFER, ContactChannel.PHONE): gate}
-    clv = CLV_WEIGHT.get(facts["clv_proxy"] or "", 1.0)
+    clv = CLV_WEIGHT.get(found["clv_proxy"] or "", 1.0)
     candidates = []
     for rule in rules:
-        if not conditions.applies(rule.condition, facts):
+        if not conditions.applies(rule.condition, found):
             continue
         related_id = related.get(rule.related_entity_type, "") if rule.related_entity_type else ""
         if rule.related_entity_type and not related_id:
             continue  # a rule about a case or lead the actor cannot see
-        if (rule.code, related_id) in quiet:
+        if (rule.code, related_id) in row.quiet:
             continue
         if rule.purpose != ContactPurpose.INTERNAL:
             key = (rule.purpose, rule.channel)
-            if key not in answers:
-                answers[key] = contactability(customer, rule.purpose, rule.channel)
-            verdict = answers[key]
-            if verdict.refused:
-                result.ineligible[rule.code] = verdict.labels
+            if key not in refusals:  # a rule changed since the statement was chosen
+                refusals[key] = contactability(customer, rule.purpose, rule.channel).reasons
+            if refusals[key]:
+                result.ineligible[rule.code] = [reason_label(r) for r in refusals[key]]
                 continue
         candidates.append(
             Recommendation(
@@ -224,7 +208,7 @@ def evaluate(customer, actor, *, now=None) -> NbaResult:
                 action_type=rule.action_type,
                 action_label=str(rule.get_action_type_display()),
                 title=rule.title,
-                reason_text=conditions.render_reason(rule.reason_template, facts),
+                reason_text=conditions.render_reason(rule.reason_template, found),
                 priority=rule.priority,
                 related_entity_type=rule.related_entity_type,
                 related_entity_id=related_id,

@@ -23,7 +23,7 @@ from amanah.core.roles import RoleKey
 from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.insight.nba import conditions
-from amanah.insight.nba.evaluate import evaluate
+from amanah.insight.nba.evaluate import evaluate, forget_rules
 from amanah.insight.nba.models import (
     ActionType,
     ChangeStatus,
@@ -38,7 +38,7 @@ from amanah.insight.nba.models import (
     RelatedEntity,
 )
 from amanah.insight.policies import NBA_DECIDE, NBA_PORTFOLIO_REFRESH, NBA_RULE_PROPOSE
-from amanah.sales.contract import activity_log
+from amanah.sales.contract import call_task_create
 from amanah.workflow.contract import transition_apply
 
 NBA_DECIDED = "insight.nba_decided"  # (actor, decision)
@@ -97,17 +97,22 @@ def _related_lead(actor, rec):
     return Lead.objects.visible_to(actor).filter(pk=rec.related_entity_id).first()
 
 
+CALL_DUE_DAYS = {"HIGH": 1, "MEDIUM": 3, "LOW": 7}  # the rule's priority -> days to call
+
+
 def _call(actor, customer, rec, decision_id) -> str:
-    """CALL: the RM's call on the customer (tied to the lead it follows up), on the 360
-    timeline through sales' ``activity_log``."""
-    activity = activity_log(
+    """CALL: a call task for the customer's RM, due in 1 / 3 / 7 days by the rule's priority
+    (tied to the lead it follows up), through sales' ``call_task_create``; the RM completes it
+    on "Tindak lanjut" and it is on the 360 timeline."""
+    due_on = timezone.localdate() + timedelta(days=CALL_DUE_DAYS.get(rec.priority, 3))
+    task = call_task_create(
         actor=actor,
         customer=customer,
-        activity_type="CALL",
+        due_on=due_on,
         note=_note(rec),
         lead=_related_lead(actor, rec),
     )
-    return f"sales.RmActivity:{activity.pk}"
+    return f"sales.FollowUpTask:{task.pk}"
 
 
 def _offer(actor, customer, rec, decision_id) -> str:
@@ -453,6 +458,8 @@ def change_on_apply(change: NbaRuleChange, *, transition, data, at) -> list[str]
         rule.version += 1
         rule.updated_at = at
         rule.save()
+        # This process reads the rules again at once; others see the table's stamp move.
+        transaction.on_commit(forget_rules)
         data["audit"]["rule_version"] = rule.version
     return ["decided_by", "decided_at"]
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from amanah.core.contributions import TimelineEvent, in_window
 from amanah.iam import authz
-from amanah.insight.policies import RECOVERY_VIEW
-from amanah.insight.recovery.models import RecoveryStatus, ServiceRecovery
+from amanah.insight.policies import RECOVERY_TRIGGER_MANAGE, RECOVERY_VIEW
+from amanah.insight.recovery.models import RecoveryStatus, RecoveryTrigger, ServiceRecovery
 
 S = RecoveryStatus
 LIST_LIMIT = 200
@@ -32,6 +32,14 @@ def recovery_list(*, actor, status: str = "", limit: int = LIST_LIMIT) -> list[S
     if status in S.values:
         rows = rows.filter(status=status)
     return list(rows.order_by(_STATUS_ORDER, "-created_at", "id")[:limit])
+
+
+def trigger_list(*, actor) -> list[RecoveryTrigger]:
+    """The trigger table (seed 001 §3) in its evaluation order, for the admin who manages it:
+    configuration, not customer data, so the permission to manage it is the whole scope (the
+    manager need not see any case, ``RECOVERY_VIEW``)."""
+    authz.require(actor, RECOVERY_TRIGGER_MANAGE)
+    return list(RecoveryTrigger.objects.order_by("position", "code"))
 
 
 def _rupiah(value: int) -> str:

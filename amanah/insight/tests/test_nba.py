@@ -15,10 +15,13 @@ from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
 from amanah.cases.models import Case
 from amanah.consent.services import consent_change, suppression_add
+from amanah.core import registry
+from amanah.core.contributions import Ratio
 from amanah.core.errors import CONFLICT, ServiceError
 from amanah.core.roles import RoleKey as R
 from amanah.customers.services import portfolio_assign
 from amanah.insight.nba import conditions
+from amanah.insight.nba import dashboard as nba_dashboard
 from amanah.insight.nba.evaluate import days_to_birthday, evaluate
 from amanah.insight.nba.models import NbaDecision, NbaRule, NbaRuleChange
 from amanah.insight.nba.services import (
@@ -31,7 +34,7 @@ from amanah.insight.nba.services import (
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book
 from amanah.sales import services as sales
-from amanah.sales.models import Lead, RmActivity
+from amanah.sales.models import FollowUpTask, Lead, RmActivity
 
 GOOD = {"channel": "BRANCH", "verification_method": "IN_PERSON"}
 SEED_CODES = {
@@ -244,9 +247,13 @@ def test_accept_records_the_decision_creates_the_activity_and_is_audited(at_risk
     )
     assert decision.outcome == "PENDING" and decision.decided_by == supervisor
     assert decision.factors["context"] == 3.0
-    activity = RmActivity.objects.get(customer=at_risk)
-    assert activity.activity_type == "CALL" and "Hubungi untuk retensi" in activity.note
-    assert decision.created_ref == f"sales.RmActivity:{activity.pk}"
+    # a call task for the RM, due the next day (the rule is HIGH), audited by sales
+    task = FollowUpTask.objects.get(customer=at_risk)
+    assert (task.template, task.case_id, task.status) == ("CALL", None, "OPEN")
+    assert task.due_on == timezone.localdate() + timedelta(days=1)
+    assert decision.created_ref == f"sales.FollowUpTask:{task.pk}"
+    created = AuditLog.objects.get(action="CREATE_FOLLOWUP", object_id=str(task.pk))
+    assert created.meta["due_on"] == task.due_on.isoformat()
     row = AuditLog.objects.filter(action="DECIDE_NBA").latest("id")
     assert row.meta["decision"] == "ACCEPTED" and row.meta["reason_length"] == 23
     assert "Akan ditelepon" not in str(row.meta)
@@ -277,7 +284,7 @@ def test_reject_and_snooze_hide_the_recommendation(at_risk, supervisor):
         snooze_days=3,
     )
     assert snoozed.snoozed_until > timezone.now() + timedelta(days=2)
-    assert snoozed.outcome == "" and not RmActivity.objects.filter(customer=at_risk).exists()
+    assert snoozed.outcome == "" and not FollowUpTask.objects.filter(customer=at_risk).exists()
     assert _codes(evaluate(at_risk, supervisor)) == []
     later = timezone.now() + timedelta(days=4)
     assert _codes(evaluate(at_risk, supervisor, now=later)) == ["AT_RISK_RETENTION"]
@@ -301,7 +308,7 @@ def test_bad_decisions_change_nothing(at_risk, supervisor, changes, code):
     with pytest.raises(ServiceError) as refused:
         nba_decide(actor=supervisor, customer_id=at_risk.pk, **args)
     assert refused.value.code == code
-    assert not NbaDecision.objects.exists() and not RmActivity.objects.exists()
+    assert not NbaDecision.objects.exists() and not FollowUpTask.objects.exists()
 
 
 def test_outcomes_feed_the_propensity_once(at_risk, supervisor):
@@ -324,6 +331,12 @@ def test_outcomes_feed_the_propensity_once(at_risk, supervisor):
             actor=supervisor, customer_id=at_risk.pk, decision_id=decision.pk, outcome="PENDING"
         )
     assert AuditLog.objects.filter(action="RECORD_NBA_OUTCOME").count() == 1
+    # the dashboards' widget: acceptance and success rate per action type, per home branch
+    soon = timezone.now() + timedelta(minutes=1)
+    table = nba_dashboard.present(list(nba_dashboard.compute([at_risk.home_branch_id], soon)), {})
+    assert table.rows == [["Telepon", 1, 1, 1, 1, Ratio(1, 1), Ratio(1, 1)]]
+    assert not list(nba_dashboard.compute([], soon))
+    assert registry.dashboard_widgets.get("insight.nba_rates").personal_data is False
 
 
 def test_a_won_lead_is_the_success_of_the_accepted_follow_up(at_risk, supervisor, rm):
@@ -340,7 +353,7 @@ def test_a_won_lead_is_the_success_of_the_accepted_follow_up(at_risk, supervisor
         related_id=str(lead.pk),
         decision="ACCEPTED",
     )
-    assert RmActivity.objects.get(customer=at_risk).lead_id == lead.pk
+    assert FollowUpTask.objects.get(customer=at_risk).lead_id == lead.pk
     sales.lead_move(actor=supervisor, lead=lead, to_status="CLOSED_WON", reason="Buka deposito")
     decision.refresh_from_db()
     assert decision.outcome == "SUCCESS"
@@ -482,4 +495,40 @@ def test_one_customer_is_a_bounded_number_of_queries(system, make_customer, agen
             decision="REJECTED",
         )
     assert _codes(evaluate(few, supervisor)) == _codes(evaluate(many, supervisor))
-    assert _queries(few, supervisor) == _queries(many, supervisor) <= 10
+    # One statement for the facts, the decisions, the rules' stamp and contactability; the
+    # rules come from the process's cache (read in the first evaluation above).
+    assert _queries(few, supervisor) == _queries(many, supervisor) == 1
+
+
+def test_a_contact_blocker_registered_later_is_asked(at_risk, supervisor):
+    """The statement is compiled once per grants and consent's checks: a blocker another app
+    registers (here a test's, for offers) is in the next evaluation's answer, not a stale one."""
+    from django.db.models import Exists, OuterRef
+
+    from amanah.consent.contactability import ContactBlocker
+    from amanah.customers.models import Customer
+
+    assert "AT_RISK_RETENTION" in _codes(evaluate(at_risk, supervisor))
+    blocker = ContactBlocker(
+        "TEST_NBA_BLOCK",
+        "Diblokir untuk uji",
+        frozenset({"OFFER"}),
+        lambda: Exists(Customer.objects.filter(pk=OuterRef("pk"))),
+    )
+    with registry.contact_blockers.temporarily("TEST_NBA_BLOCK", blocker):
+        result = evaluate(at_risk, supervisor)
+    assert "AT_RISK_RETENTION" not in _codes(result)
+    assert "AT_RISK_RETENTION" in result.ineligible
+    assert "AT_RISK_RETENTION" in _codes(evaluate(at_risk, supervisor))
+
+
+def test_a_rule_changed_elsewhere_is_read_at_the_next_evaluation(at_risk, supervisor):
+    """The rules are kept per process; a change made by another process (here: a direct
+    update, as another worker's approval or an outcome counted there would look) is seen at
+    once, through the table's stamp that every evaluation reads."""
+    assert "AT_RISK_RETENTION" in _codes(evaluate(at_risk, supervisor))
+    NbaRule.objects.filter(pk="AT_RISK_RETENTION").update(title="Telepon hari ini")
+    titles = {r.rule_code: r.title for r in evaluate(at_risk, supervisor).items}
+    assert titles["AT_RISK_RETENTION"] == "Telepon hari ini"
+    NbaRule.objects.filter(pk="AT_RISK_RETENTION").update(active=False)
+    assert "AT_RISK_RETENTION" not in _codes(evaluate(at_risk, supervisor))

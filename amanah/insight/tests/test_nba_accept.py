@@ -27,7 +27,7 @@ from amanah.insight.testing import approve_merchant_template, book, closed_case,
 from amanah.messaging.models import Message
 from amanah.messaging.template_defaults import templates_install_defaults
 from amanah.sales import services as sales
-from amanah.sales.models import Lead, RmActivity
+from amanah.sales.models import FollowUpTask, Lead
 
 GOOD = {"channel": "BRANCH", "verification_method": "IN_PERSON"}
 MEDAN = (3.5897, 98.6797)
@@ -79,9 +79,9 @@ def _codes(customer, actor) -> list[str]:
 
 def test_retention_call_succeeds_when_the_customer_transacts_again(at_risk, supervisor, system):
     decision = _accept(supervisor, at_risk, "AT_RISK_RETENTION")
-    activity = RmActivity.objects.get(customer=at_risk)
-    assert activity.activity_type == "CALL"
-    assert decision.created_ref == f"sales.RmActivity:{activity.pk}"
+    task = FollowUpTask.objects.get(customer=at_risk)
+    assert task.template == "CALL" and task.due_on is not None
+    assert decision.created_ref == f"sales.FollowUpTask:{task.pk}"
     book(system, at_risk, days_ago=1)  # booked before the Accept: not its result
     decision.refresh_from_db()
     assert decision.outcome == "PENDING" and _rule("AT_RISK_RETENTION") == (0, 0)

@@ -22,7 +22,7 @@ from amanah.customers.services import CustomerInput, customer_create
 from amanah.iam.models import User
 from amanah.insight.nba.models import NbaDecision
 from amanah.insight.nba.services import nba_decide
-from amanah.sales.models import RmActivity
+from amanah.sales.models import FollowUpTask
 
 RULE = "FEATURE_ACTIVATION"  # marketing consent granted, no open case: shown at once
 DECIDERS = 4
@@ -61,7 +61,7 @@ def world(db):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
             NbaDecision.objects.filter(customer__in=built.customers).delete()
-            RmActivity.objects.filter(customer__in=built.customers).delete()
+            FollowUpTask.objects.filter(customer__in=built.customers).delete()
 
     on_own_connection(remove_decisions)
     on_own_connection(lambda: _remove(built))
@@ -92,4 +92,4 @@ def test_decisions_at_once_one_is_stored_the_others_refused(world):
     assert decision.rule_id == RULE
     # A refused decision leaves nothing behind (Accept's own work is test_nba_accept's).
     assert decision.decision in ("SNOOZED", "REJECTED")
-    assert not RmActivity.objects.filter(customer=customer).exists()
+    assert not FollowUpTask.objects.filter(customer=customer).exists()

@@ -18,7 +18,7 @@ from amanah.customers.services import portfolio_assign
 from amanah.insight.nba.models import NbaDecision, NbaRule, NbaRuleChange
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book
-from amanah.sales.models import RmActivity
+from amanah.sales.models import FollowUpTask
 
 GOOD = {"channel": "BRANCH", "verification_method": "IN_PERSON"}
 
@@ -109,7 +109,7 @@ def test_hostile_decisions_are_refused_without_a_5xx(rm, customer, data):
         f"/insight/nba/{customer.pk}/decide/", data, headers={"Accept": "application/json"}
     )
     assert 400 <= as_json.status_code < 500
-    assert not NbaDecision.objects.exists() and not RmActivity.objects.exists()
+    assert not NbaDecision.objects.exists() and not FollowUpTask.objects.exists()
 
 
 @pytest.mark.parametrize(

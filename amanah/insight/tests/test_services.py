@@ -211,15 +211,31 @@ def test_the_window_is_twelve_calendar_months():
     assert services.window_for(date(2026, 12, 1)) == (date(2026, 1, 1), date(2027, 1, 1))
 
 
-def test_the_rfm_signal_feeds_lead_scoring(system, make_customer):
+def test_the_rfm_signal_feeds_lead_scoring(system, make_customer, make_user, branch_a):
+    from amanah.insight.scoring import rescore_after_rfm
+    from amanah.sales.models import Lead
     from amanah.sales.scoring import breakdown_for
 
     customer = make_customer()
+    lead = _lead(make_user, branch_a, customer)
     book(system, customer, days_ago=2, amount=5_000_000, count=50)
     services.rfm_run_compute(actor=system)
     _total, rows = breakdown_for(customer)
     rfm = next(r for r in rows if r["factor"] == "RFM_SEGMENT")
     assert (rfm["score"], rfm["available"]) == (30, True)
+    # the run's event (deferred: a job after the run's commit) scores the open leads again
+    before = Lead.objects.get(pk=lead.pk).score
+    rescore_after_rfm(actor=system, run=None)
+    assert Lead.objects.get(pk=lead.pk).score == before + 30
+
+
+def _lead(make_user, branch, customer):
+    """An open lead of the customer, for the branch's RM (scored when created)."""
+    from amanah.sales.services import lead_create
+
+    make_user(R.RM, branches=[branch])  # the branch's RM gets it
+    supervisor = make_user(R.SUPERVISOR, branches=[branch])
+    return lead_create(actor=supervisor, customer=customer, source_type="MANUAL")
 
 
 def test_merged_transactions_follow_the_survivor(system, make_customer):
@@ -245,6 +261,7 @@ def test_engagement_email_opens_and_branch_visits_feed_lead_scoring(
     from amanah.core.roles import RoleKey as R
     from amanah.messaging.contract import Rendered, engagement_record, message_queue
     from amanah.messaging.models import Engagement
+    from amanah.sales.models import Lead
     from amanah.sales.scoring import breakdown_for
 
     customer = make_customer(email="siti@example.test")
@@ -252,12 +269,18 @@ def test_engagement_email_opens_and_branch_visits_feed_lead_scoring(
     def rows():
         return {r["factor"]: r for r in breakdown_for(customer)[1]}
 
+    def lead_score():  # the lead as stored: rescored by the events, never by reading it
+        return Lead.objects.get(pk=lead.pk).score
+
+    lead = _lead(make_user, branch_a, customer)
     assert rows()["BRANCH_VISIT"]["score"] == 0
     book(system, customer, days_ago=100, channel="TELLER")  # too long ago
     assert rows()["BRANCH_VISIT"]["score"] == 0
+    first = lead_score()
     book(system, customer, days_ago=5, channel="TELLER")
     visit = rows()["BRANCH_VISIT"]
     assert visit["score"] == 5 and "transaksi teller" in visit["reason"]
+    assert lead_score() == first + 5  # the feed's event rescored the lead
 
     message = message_queue(
         actor=make_user(R.AGENT, branches=[branch_a]),
@@ -271,6 +294,7 @@ def test_engagement_email_opens_and_branch_visits_feed_lead_scoring(
     assert engagement_record(message_id=message.pk, kind="OPEN")
     found = rows()
     assert (found["EMAIL_OPENED"]["score"], found["RECENT_ENGAGEMENT"]["score"]) == (5, 10)
+    assert lead_score() == first + 5 + 15  # the hub's engagement event rescored it
     assert "Email dibuka" in found["EMAIL_OPENED"]["reason"]
     # Ten days later the open is no longer recent, but still an e-mail opened.
     Engagement.objects.update(at=timezone.now() - timedelta(days=10))

@@ -193,3 +193,43 @@ def test_a_follow_up_without_a_reason_is_refused_with_a_message(task, agent):
     assert refused.redirect_chain == [("/sales/followups/", 303)]
     assert "Pilih hasil dan tuliskan alasannya." in refused.content.decode()
     assert FollowUpTask.objects.get(pk=task.pk).status == "OPEN"
+
+
+# --------------------------------------------------------------------------- call tasks
+
+
+def test_a_call_task_has_a_due_day_goes_to_the_rm_and_is_completed_like_a_follow_up(
+    make_customer, supervisor, rm, in_portfolio, make_user, branch_b
+):
+    """An accepted call (insight's NBA CALL) as a task: due on a day, for the customer's RM,
+    audited; a bad day or a customer out of scope writes nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.sales.followups import call_task_create
+
+    customer = in_portfolio(make_customer(), rm)
+    today = timezone.localdate()
+    for bad in (today - timedelta(days=1), today + timedelta(days=91), "besok", None):
+        with pytest.raises(ServiceError) as refused:
+            call_task_create(actor=supervisor, customer=customer, due_on=bad)
+        assert refused.value.code == "due_invalid"
+    with pytest.raises(NotFound):
+        call_task_create(
+            actor=make_user(R.SUPERVISOR, branches=[branch_b]), customer=customer, due_on=today
+        )
+    assert not FollowUpTask.objects.exists()
+    task = call_task_create(actor=supervisor, customer=customer, due_on=today + timedelta(days=3))
+    assert (task.template, task.case_id, task.assigned_to, task.due_on) == (
+        "CALL",
+        None,
+        rm,
+        today + timedelta(days=3),
+    )
+    assert AuditLog.objects.filter(action="CREATE_FOLLOWUP", object_id=str(task.pk)).exists()
+    followup_complete(actor=rm, task=task, outcome="DONE", reason="Sudah ditelepon, nasabah puas.")
+    task.refresh_from_db()
+    assert task.status == "DONE" and task.completed_by == rm
+    page = sign_in(Client(), rm).get("/sales/followups/?status=DONE").content.decode()
+    assert "Telepon nasabah" in page
