@@ -1,4 +1,6 @@
-"""What calendars offers the house: the working-calendar settings in the admin menu, and
+"""What calendars offers the house: the working-calendar settings in the admin menu; the
+organisation's working calendar for bank-wide work that belongs to no branch (a journey's
+schedule) — ``organisation_schedule()``, a ``worktime.Schedule`` of the default calendar; and
 for whoever hands work out: staff absences (leave, off days) — ``absent_user_ids(at)`` and the
 event ``calendars.staff_absence_changed`` (``actor, absence``) — and working hours —
 ``on_duty_user_ids(at, user_ids)``, the staff whose home branch's calendar is open at ``at``."""
@@ -15,7 +17,7 @@ from amanah.calendars.absences import (
 )
 from amanah.calendars.models import AbsenceKind, StaffAbsence
 from amanah.calendars.policies import ABSENCE_MANAGE, CALENDAR_MANAGE
-from amanah.calendars.schedules import on_duty_user_ids
+from amanah.calendars.schedules import on_duty_user_ids, organisation_schedule
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 
@@ -26,6 +28,7 @@ __all__ = [
     "StaffAbsence",
     "absent_user_ids",
     "on_duty_user_ids",
+    "organisation_schedule",
     "staff_absence_cancel",
     "staff_absence_record",
 ]

@@ -76,6 +76,12 @@ def schedule_for_branch(branch) -> Schedule:
     return schedule_for_calendar(calendar, tz=tz)
 
 
+def organisation_schedule() -> Schedule:
+    """The organisation's working calendar (the default one, in its own zone): what bank-wide
+    work that belongs to no branch runs by (a journey's schedule trigger). One query."""
+    return schedule_for_calendar(default_calendar())
+
+
 def schedule_for_calendar(calendar: BusinessCalendar, *, tz: str | None = None) -> Schedule:
     """The calendar's schedule (optionally in another zone), built once per revision.
 

@@ -271,6 +271,21 @@ def is_working_time(
     return False
 
 
+def working_date_on_or_after(schedule: Schedule, day: date) -> date:
+    """``day`` when it is a working date, else the next one (``NoWorkingTime`` when none
+    comes within MAX_IDLE_DAYS)."""
+    return next(_days_from(schedule, day))[0]
+
+
+def working_date_before(schedule: Schedule, day: date) -> date | None:
+    """The last working date strictly before ``day`` (None when none within MAX_IDLE_DAYS)."""
+    for back in range(1, MAX_IDLE_DAYS + 1):
+        earlier = day - back * ONE_DAY
+        if schedule.is_working_date(earlier):
+            return earlier
+    return None
+
+
 def next_working_moment(schedule: Schedule, moment: datetime) -> datetime:
     """The earliest moment ``>= moment`` that is working time (a window end does not count).
 

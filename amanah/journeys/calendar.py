@@ -2,10 +2,11 @@
 the reader's zone (the active zone: the user's branch).
 
 What has a moment: a journey version activated or ended; each run of a SCHEDULE trigger
-(projected with ``triggers.next_run`` for versions not yet running, from ``next_run_at`` for a
-running one); a WAIT-until-date of a version submitted, approved or running; a campaign
-approved (ready to send) or sent. Every row starts from ``visible_to(actor)`` of its model:
-an actor who may not see campaigns sees the journeys only. Read-only; a few small queries.
+(projected with ``triggers.next_run`` — on the organisation's working dates — for versions
+not yet running, from ``next_run_at`` for a running one); a WAIT-until-date of a version
+submitted, approved or running; a campaign approved (ready to send) or sent. Every row
+starts from ``visible_to(actor)`` of its model: an actor who may not see campaigns sees the
+journeys only. Read-only; a few small queries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from amanah.calendars.contract import organisation_schedule
 from amanah.journeys.models import JourneyNode, JourneyStatus, MarketingJourney, TriggerType
 
 PLANNED = (JourneyStatus.SUBMITTED, JourneyStatus.APPROVED, JourneyStatus.ACTIVE)
@@ -42,20 +44,22 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     )
 
 
-def _runs(journey: MarketingJourney, start: datetime, end: datetime) -> list[datetime]:
+def _runs(journey: MarketingJourney, start: datetime, end: datetime, schedule) -> list[datetime]:
+    """The trigger's runs in [start, end), on the organisation's working dates (``schedule``)
+    as the trigger runs them."""
     from amanah.journeys.triggers import next_run
 
     if journey.status == JourneyStatus.ACTIVE:
         run = journey.next_run_at
     elif journey.status in PLANNED:
-        run = next_run(journey, start - timedelta(microseconds=1))
+        run = next_run(journey, start - timedelta(microseconds=1), schedule)
     else:
         return []
     runs = []
     while run is not None and run < end and len(runs) < MAX_RUNS_SHOWN:
         if run >= start:
             runs.append(run)
-        run = next_run(journey, run)
+        run = next_run(journey, run, schedule)
     return runs
 
 
@@ -70,10 +74,12 @@ def _journey_entries(actor, start: datetime, end: datetime) -> list[Entry]:
         entries.append(Entry(j.activated_at, "JOURNEY_START", f"{j.name} v{j.version}", url(j)))
     for j in journeys.filter(ended_at__gte=start, ended_at__lt=end, activated_at__isnull=False):
         entries.append(Entry(j.ended_at, "JOURNEY_END", f"{j.name} v{j.version}", url(j)))
-    for j in journeys.filter(trigger_type=TriggerType.SCHEDULE, status__in=PLANNED):
+    scheduled = journeys.filter(trigger_type=TriggerType.SCHEDULE, status__in=PLANNED)
+    schedule = organisation_schedule() if scheduled else None
+    for j in scheduled:
         entries += [
             Entry(run, "SCHEDULE_RUN", f"{j.name} v{j.version}", url(j))
-            for run in _runs(j, start, end)
+            for run in _runs(j, start, end, schedule)
         ]
     waits = JourneyNode.objects.filter(
         journey__in=journeys.filter(status__in=(*PLANNED, JourneyStatus.PAUSED)),

@@ -11,8 +11,9 @@ A batch is one transaction:
    (``journey_step_once``), and move the group on along the edge each one takes: to a WAIT
    node with its end as ``due_at``, to any other node due at once — so the next round carries
    them further, until every one of the batch waits or has ended (the graph has no cycles:
-   at most as many rounds as nodes). The walk is kept in memory and each enrollment's row is
-   written once, at the end of the batch (``Walk``: one UPDATE from arrays);
+   at most as many rounds as nodes). The walk is kept in memory and written at the end of
+   the batch (``Walk``): each enrollment's row once (one UPDATE from arrays) and every step
+   row of the batch in one INSERT;
 3. one audit row with the counts (no identifiers).
 
 Idempotent: the batch commits or rolls back whole, so a worker killed in the middle leaves
@@ -55,6 +56,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from amanah.audit import services as audit
@@ -160,10 +162,16 @@ def variant_of(journey_key, node_key: str, customer_id, variants: list[dict]) ->
 # --------------------------------------------------------------------------- node effects
 
 
-def _customers(rows: list[Row]):
+def _customers_of(ids):
+    """The customers of ``ids`` as a queryset, the ids sent as one array parameter (a list
+    of thousands of ``IN`` parameters costs more to build, bind and parse than the query)."""
     from amanah.customers.models import Customer
 
-    return Customer.objects.filter(pk__in=[r.customer for r in rows])
+    return Customer.objects.filter(pk__in=RawSQL("SELECT unnest(%s::uuid[])", ([*ids],)))
+
+
+def _customers(rows: list[Row]):
+    return _customers_of(r.customer for r in rows)
 
 
 def _pass_all(rows, label: str = "") -> Outcome:
@@ -237,12 +245,10 @@ def _action(node, journey, rows, now) -> Outcome:
         else:
             allowed[entry_of[str(pk)]].append(pk)
             outcome.passed[""].append(enrollment)
-    from amanah.customers.models import Customer
-
     for entry, customers in sorted(allowed.items()):
         counts = message_queue_template_many(
             actor=ENGINE,
-            customers=Customer.objects.filter(pk__in=customers),
+            customers=_customers_of(str(pk) for pk in customers),
             version=version,
             context={"campaign": journey, "promo": {"code": config.get("promo_code", "")}},
             channel=channel,
@@ -362,11 +368,14 @@ DUE_SQL = """
      WHERE id = ANY(%(ids)s) AND status = 'ACTIVE' AND due_at <= %(now)s
 """
 
+# Every step row of the batch in one statement (``Walk.write``).
 STEPS_SQL = """
     INSERT INTO journeys_journeystep (journey_id, enrollment_id, node_id, outcome, branch,
                                       reason, at)
-    SELECT %(journey)s, unnest(%(ids)s::bigint[]), %(node)s, %(outcome)s, %(branch)s,
-           %(reason)s, %(now)s
+    SELECT f.journey, f.id, f.node, f.outcome, f.branch, f.reason, %(now)s
+      FROM unnest(%(journeys)s::uuid[], %(ids)s::bigint[], %(nodes)s::bigint[],
+                  %(outcomes)s::text[], %(branches)s::text[], %(reasons)s::text[])
+           AS f(journey, id, node, outcome, branch, reason)
     ON CONFLICT (enrollment_id, node_id) DO NOTHING
 """
 
@@ -390,11 +399,24 @@ WRITE_SQL = """
 
 class Walk:
     """Where each enrollment of a batch stands after the rounds: its node, status, due time,
-    end, reason and whether it moved — written in one statement (``write``)."""
+    end, reason and whether it moved — and the step rows of the nodes it passed; written in
+    two statements (``write``)."""
 
     def __init__(self, rows: dict[int, Row]):
         self.rows = rows  # enrollment → Row (to carry it on to the next round)
         self.state: dict[int, tuple] = {}
+        # Step rows as columns: journey, enrollment, node, outcome, branch, reason.
+        self.steps: tuple[list, ...] = ([], [], [], [], [], [])
+
+    def step(self, node, ids, outcome: str, *, branch: str = "", reason: str = "") -> None:
+        n = len(ids)
+        journeys, enrollments, nodes, outcomes, branches, reasons = self.steps
+        journeys.extend([node.journey_id] * n)
+        enrollments.extend(ids)
+        nodes.extend([node.pk] * n)
+        outcomes.extend([str(outcome)] * n)
+        branches.extend([branch] * n)
+        reasons.extend([str(reason)] * n)
 
     def move(self, ids, target: int, due) -> None:
         for i in ids:
@@ -406,6 +428,9 @@ class Walk:
             self.state[i] = (node, status, None, now, reason, detail, moved)
 
     def write(self, cursor, now) -> None:
+        if self.steps[0]:
+            names = ("journeys", "ids", "nodes", "outcomes", "branches", "reasons")
+            cursor.execute(STEPS_SQL, {"now": now, **dict(zip(names, self.steps, strict=True))})
         if not self.state:
             return
         ids = list(self.state)
@@ -426,27 +451,12 @@ class Walk:
         )
 
 
-def _steps(cursor, node, ids, outcome: str, now, *, branch="", reason="") -> None:
-    cursor.execute(
-        STEPS_SQL,
-        {
-            "journey": node.journey_id,
-            "ids": ids,
-            "node": node.pk,
-            "outcome": outcome,
-            "branch": branch,
-            "reason": reason,
-            "now": now,
-        },
-    )
-
-
-def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter, walk: Walk,
+def _apply(graph: Graph, node, outcome: Outcome, now, counts: Counter, walk: Walk,
            next_round: dict[int, list[Row]]) -> None:  # fmt: skip
     for label, ids in outcome.passed.items():
         if not ids:
             continue
-        _steps(cursor, node, ids, StepOutcome.PASSED, now, branch=label)
+        walk.step(node, ids, StepOutcome.PASSED, branch=label)
         target = graph.nodes[graph.next[(node.pk, label)]]
         due = wait_due(target, now) if target.type == NodeType.WAIT else now
         walk.move(ids, target.pk, due)
@@ -462,7 +472,7 @@ def _apply(cursor, graph: Graph, node, outcome: Outcome, now, counts: Counter, w
         for reason, ids in groups.items():
             if not ids:
                 continue
-            _steps(cursor, node, ids, step, now, reason=reason)
+            walk.step(node, ids, step, reason=reason)
             walk.finish(ids, node.pk, status, reason, now)
             counts[str(step).lower()] += len(ids)
             counts[f"reason:{reason}"] += len(ids)
@@ -551,7 +561,7 @@ def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter
                     node = graph.nodes[node_id]
                     journey = graph.journeys[node.journey_id]
                     outcome = _run_effect(node, journey, group, now)
-                    _apply(cursor, graph, node, outcome, now, counts, walk, next_round)
+                    _apply(graph, node, outcome, now, counts, walk, next_round)
                 groups = next_round
                 counts["rounds"] += 1
             walk.write(cursor, now)

@@ -187,11 +187,17 @@ class JourneyEnrollment(models.Model):
     WAIT-until-event waits for arrives."""
 
     id = models.BigAutoField(primary_key=True)
+    # No single-column indexes of their own: ``enrollment_once`` (journey, customer, entry)
+    # and ``enrollment_customer`` serve both — every index is one more write per row the
+    # engine moves (a move is never a HOT update: the node and due time are indexed).
     journey = models.ForeignKey(
-        MarketingJourney, on_delete=models.CASCADE, related_name="enrollments"
+        MarketingJourney, on_delete=models.CASCADE, related_name="enrollments", db_index=False
     )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="journey_enrollments"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="journey_enrollments",
+        db_index=False,
     )
     # RESTRICT: a node is never deleted under an enrollment, except with its whole journey.
     current_node = models.ForeignKey(
@@ -261,9 +267,20 @@ class JourneyStep(models.Model):
     (YES/NO, a variant name), ``meta`` counts only (never PII)."""
 
     id = models.BigAutoField(primary_key=True)
-    journey = models.ForeignKey(MarketingJourney, on_delete=models.CASCADE, related_name="+")
+    # The engine writes a step row per enrollment and node passed (hundreds of thousands a
+    # tick): ``journey`` is the enrollment's journey copied for the per-node counts, kept
+    # without a constraint of its own (the enrollment's key holds it, and the deferred check
+    # would run once per row at commit); neither field has a single-column index
+    # (``journey_step_node`` and ``journey_step_once`` start with them).
+    journey = models.ForeignKey(
+        MarketingJourney,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     enrollment = models.ForeignKey(
-        JourneyEnrollment, on_delete=models.CASCADE, related_name="steps"
+        JourneyEnrollment, on_delete=models.CASCADE, related_name="steps", db_index=False
     )
     node = models.ForeignKey(JourneyNode, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=8, choices=StepOutcome.choices)

@@ -86,6 +86,24 @@ def customer(actor, branch, *, name="Nasabah Uji", consent="GRANTED", savings=Tr
     return person
 
 
+def on_working_dates(first, *, weeks: int = 0):
+    """``first`` moved on a day at a time until it and its next ``weeks`` weekly repeats all
+    fall on working dates of the organisation's calendar: a schedule test whose runs do not
+    move, whatever day (weekend, holiday) the suite runs on."""
+    from datetime import timedelta
+
+    from amanah.calendars.contract import organisation_schedule
+
+    schedule = organisation_schedule()
+    moment = first
+    while not all(
+        schedule.is_working_date(schedule.local_date(moment + timedelta(weeks=k)))
+        for k in range(weeks + 1)
+    ):
+        moment += timedelta(days=1)
+    return moment
+
+
 # --------------------------------------------------------------------------- view cases
 
 

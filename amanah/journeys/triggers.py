@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -181,24 +181,73 @@ def enrol_one(journey: MarketingJourney, node_id, customer_id, now: datetime) ->
 # --------------------------------------------------------------------------- schedule
 
 
-def next_run(journey: MarketingJourney, after: datetime) -> datetime | None:
+def next_run(journey: MarketingJourney, after: datetime, schedule=None) -> datetime | None:
     """The first run of the SCHEDULE trigger strictly after ``after`` (None: no more runs).
+
     Repeats step from the configured moment in its own zone (a weekly Monday 09.00 WIB stays
-    09.00 WIB); a month keeps the day, or the month's last day when it has fewer days."""
+    09.00 WIB); a month keeps the day, or the month's last day when it has fewer days. The
+    organisation's working calendar (``calendars.contract.organisation_schedule``, or
+    ``schedule``) is honoured: a run falling on a date it does not work (weekend, national
+    holiday, *cuti bersama*, a closure) happens at the same time on the next working date —
+    the series itself does not drift, and runs that land on the same moment happen once."""
+    if schedule is None:
+        from amanah.calendars.contract import organisation_schedule
+
+        schedule = organisation_schedule()
     config = journey.trigger_config or {}
     start = datetime.fromisoformat(config["at"])
     repeat = config.get("repeat") or "NONE"
-    if start > after:
-        return start
+    for nominal in _nominal_runs(start, repeat, _shifted_past(schedule, after)):
+        run = _on_working_date(schedule, nominal)
+        if run is None or run > after:
+            return run
+    return None
+
+
+def _shifted_past(schedule, after: datetime) -> datetime:
+    """From when a nominal run may still be ahead of ``after`` once moved to a working date:
+    the start of the day after the last working date before ``after`` (a run on that date or
+    earlier happened by then)."""
+    from amanah.calendars.worktime import MAX_IDLE_DAYS, working_date_before
+
+    last = working_date_before(schedule, schedule.local_date(after))
+    if last is None:
+        return after - timedelta(days=MAX_IDLE_DAYS)
+    return datetime.combine(last + timedelta(days=1), time.min, tzinfo=schedule.tz)
+
+
+def _nominal_runs(start: datetime, repeat: str, since: datetime):
+    """The trigger's runs as configured (no calendar), from the first one at or after
+    ``since``; endless when it repeats."""
     if repeat == "NONE":
-        return None
+        if start >= since:
+            yield start
+        return
     step = {"DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1)}.get(repeat)
     if step is not None:
-        return start + step * ((after - start) // step + 1)
-    n = 1
-    while (at := _add_months(start, n)) <= after:
+        n = max(0, -((start - since) // step))  # ceil((since - start) / step)
+        while True:
+            yield start + step * n
+            n += 1
+    n = 0
+    while True:
+        at = _add_months(start, n)
+        if at >= since:
+            yield at
         n += 1
-    return at
+
+
+def _on_working_date(schedule, moment: datetime) -> datetime | None:
+    """``moment`` moved to the same wall-clock time of the first working date on or after
+    its own (None when the calendar works on no date ahead)."""
+    from amanah.calendars.worktime import NoWorkingTime, working_date_on_or_after
+
+    day = schedule.local_date(moment)
+    try:
+        working = working_date_on_or_after(schedule, day)
+    except NoWorkingTime:
+        return None
+    return moment + (working - day)
 
 
 def _add_months(moment: datetime, months: int) -> datetime:

@@ -12,7 +12,7 @@ from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
 from amanah.journeys import services
 from amanah.journeys.calendar import month_calendar
-from amanah.journeys.testing import edge, node
+from amanah.journeys.testing import edge, node, on_working_dates
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -34,7 +34,8 @@ def _schedule_graph(segment_id, at: datetime, wait_until: datetime) -> dict:
 def planned(marketer, director, segment, offers):
     """An approved (not yet active) weekly journey: its runs and its wait are projected."""
     first = (timezone.now() + timedelta(days=40)).astimezone(WIB)
-    at = first.replace(hour=9, minute=0, second=0, microsecond=0)
+    # Every weekly run of the month on a working date (a holiday would move one).
+    at = on_working_dates(first.replace(hour=9, minute=0, second=0, microsecond=0), weeks=5)
     journey = services.journey_create(
         actor=marketer,
         name="Jadwal mingguan",

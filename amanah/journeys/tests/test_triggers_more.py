@@ -2,7 +2,7 @@
 ``journey.enroll``), and the re-entry rule every trigger carries."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,14 +10,17 @@ from django.test import Client
 from django.utils import timezone
 
 from amanah.audit.models import AuditLog
-from amanah.core.actors import IntegrationActor
+from amanah.calendars.schedules import default_calendar
+from amanah.calendars.services import calendar_day_add
+from amanah.calendars.worktime import Schedule
+from amanah.core.actors import SYSTEM, IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.integrations.testing import make_system
 from amanah.journeys import engine, services, triggers
 from amanah.journeys.enrolment import journey_enroll
 from amanah.journeys.graph import GraphError, validate
 from amanah.journeys.models import JourneyEnrollment
-from amanah.journeys.testing import customer, edge, node
+from amanah.journeys.testing import customer, edge, node, on_working_dates
 from amanah.messaging.models import Message
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -82,21 +85,54 @@ def test_good_trigger_configurations_are_cleaned(db, offers, segment):
     assert api["nodes"][0]["config"] == {"type": "API", "reentry": "AFTER_END", "cooldown_days": 0}
 
 
-def test_next_run_steps_by_day_week_and_month(db):
+# Every day works (the series as configured) / Monday to Friday with 1 Feb 2027 closed.
+ALL_DAYS = Schedule.build("Asia/Jakarta", {d: [(time(0), time(23, 59))] for d in range(7)})
+OFFICE = Schedule.build(
+    "Asia/Jakarta", {d: [(time(8), time(16))] for d in range(5)}, closed_dates={date(2027, 2, 1)}
+)
+SUNDAY = datetime(2027, 1, 31, 9, 0, tzinfo=WIB)
+
+
+def _next(repeat, after, schedule=ALL_DAYS):
     from amanah.journeys.models import MarketingJourney
 
-    start = datetime(2027, 1, 31, 9, 0, tzinfo=WIB)
+    journey = MarketingJourney(trigger_config={"at": SUNDAY.isoformat(), "repeat": repeat})
+    return triggers.next_run(journey, after, schedule)
+
+
+def test_next_run_steps_by_day_week_and_month():
+    start = SUNDAY
+    assert _next("NONE", start - timedelta(minutes=1)) == start
+    assert _next("NONE", start) is None
+    assert _next("DAILY", start + timedelta(hours=30)) == start + timedelta(days=2)
+    assert _next("WEEKLY", start) == start + timedelta(weeks=1)
+    assert _next("MONTHLY", start) == datetime(2027, 2, 28, 9, 0, tzinfo=WIB)  # last day
+    assert _next("MONTHLY", datetime(2027, 3, 1, tzinfo=WIB)) == datetime(
+        2027, 3, 31, 9, tzinfo=WIB
+    )
+
+
+def test_next_run_moves_to_the_next_working_date_at_the_same_time():
+    def on(day, hour=9):
+        return datetime(2027, 2, day, hour, 0, tzinfo=WIB)
 
     def run(repeat, after):
-        journey = MarketingJourney(trigger_config={"at": start.isoformat(), "repeat": repeat})
-        return triggers.next_run(journey, after)
+        return _next(repeat, after, OFFICE)
 
-    assert run("NONE", start - timedelta(minutes=1)) == start
-    assert run("NONE", start) is None
-    assert run("DAILY", start + timedelta(hours=30)) == start + timedelta(days=2)
-    assert run("WEEKLY", start) == start + timedelta(weeks=1)
-    assert run("MONTHLY", start) == datetime(2027, 2, 28, 9, 0, tzinfo=WIB)  # last day
-    assert run("MONTHLY", datetime(2027, 3, 1, tzinfo=WIB)) == datetime(2027, 3, 31, 9, tzinfo=WIB)
+    # Sunday 31 Jan, and Monday 1 Feb is closed: Tuesday 09.00.
+    assert run("NONE", SUNDAY - timedelta(minutes=1)) == on(2)
+    assert run("NONE", on(2)) is None
+    # Daily: Sunday's and Monday's runs land on Tuesday once; then each working day.
+    assert run("DAILY", SUNDAY - timedelta(minutes=1)) == on(2)
+    assert run("DAILY", on(2)) == on(3)
+    # Saturday's run, asked on Saturday after its nominal time: Monday 09.00.
+    assert run("DAILY", on(6, 10)) == on(8)
+    assert run("DAILY", on(8)) == on(9)  # the series does not drift
+    # Weekly on Sundays: each Monday 09.00 (the first one on Tuesday: Monday is closed).
+    assert run("WEEKLY", SUNDAY - timedelta(minutes=1)) == on(2)
+    assert run("WEEKLY", on(2)) == on(8)
+    # Monthly on the 31st: 28 Feb 2027 is a Sunday.
+    assert run("MONTHLY", on(2)) == datetime(2027, 3, 1, 9, 0, tzinfo=WIB)
 
 
 def test_a_schedule_enrols_the_segment_at_its_moment_and_repeats(
@@ -104,7 +140,8 @@ def test_a_schedule_enrols_the_segment_at_its_moment_and_repeats(
 ):
     members = [customer(system, branch_a, name=f"Terjadwal {i}") for i in range(3)]
     customer(system, branch_b, name="Bukan anggota")
-    at = (timezone.now() + timedelta(days=1)).astimezone(WIB).replace(microsecond=0)
+    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(WIB).replace(microsecond=0)
+    at = on_working_dates(tomorrow, weeks=1)
     journey = running(
         marketer,
         director,
@@ -123,6 +160,28 @@ def test_a_schedule_enrols_the_segment_at_its_moment_and_repeats(
         JourneyEnrollment.objects.filter(journey=journey).values_list("customer", flat=True)
     )
     assert entered == {p.pk for p in members} | {later.pk}
+
+
+def test_a_schedule_waits_for_the_organisations_next_working_date(
+    marketer, director, segment, offers, system, branch_a
+):
+    customer(system, branch_a, name="Terjadwal")
+    soon = (timezone.now() + timedelta(days=2)).astimezone(WIB)
+    at = on_working_dates(soon.replace(hour=9, minute=0, second=0, microsecond=0))
+    calendar_day_add(
+        actor=SYSTEM, calendar=default_calendar(), day=at.date(), kind="HOLIDAY", name="Libur uji"
+    )
+    moved = on_working_dates(at + timedelta(days=1))
+    journey = running(
+        marketer,
+        director,
+        {"type": "SCHEDULE", "segment": str(segment.pk), "at": at.isoformat(), "repeat": "DAILY"},
+    )
+    assert journey.next_run_at == moved  # the closed date's run: the next working date, 09.00
+    assert triggers.scheduled_entries(now=at) == {}
+    assert triggers.scheduled_entries(now=moved) == {str(journey.pk): 1}
+    journey.refresh_from_db()
+    assert journey.next_run_at == on_working_dates(moved + timedelta(days=1))
 
 
 @pytest.fixture
