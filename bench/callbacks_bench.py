@@ -370,12 +370,13 @@ def report(main: dict, base: dict, context: dict) -> str:
     def line(name, s):
         return (f"| {name} | {s['offered']:.0f} | {s['sent']:,} | {s['achieved']:.0f} | "
                 f"{s['errors']} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
-                f"{s['service_p50']:.0f} | {s['service_p95']:.0f} |")  # fmt: skip
+                f"{s['service_p50']:.0f} | {s['service_p95']:.0f} | {s['cpu_ms']['web']:.1f} | "
+                f"{s['cpu_ms']['db']:.1f} | {s['cpu_ms']['generator']:.1f} |")  # fmt: skip
 
     table = "\n".join([
         "| Run | offered /s | callbacks | sustained /s | errors | p50 ms | p95 ms | p99 ms "
-        "| service p50 ms | service p95 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| service p50 ms | service p95 ms | CPU ms/callback: web | PostgreSQL | generator |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         line(f"baseline: the same mix at a low rate ({context['baseline_seconds']} s)",
              base["run"]),
         line(f"target rate ({context['seconds']} s)", main["run"]),
@@ -444,9 +445,42 @@ callbacks/s** sustained over {main["run"]["elapsed"]:.0f} s offered at
 """
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its descendants, the exited ones included (their time is in
+    the parent's ``children_*``)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        total = root.cpu_times().children_user + root.cpu_times().children_system
+        for process in [root, *root.children(recursive=True)]:
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.Error:
+        return 0.0
+
+
+def postmaster_pid() -> int:
+    from amanah import dbserver
+
+    return int((dbserver.pgdata_dir() / "postmaster.pid").read_text().split()[0])
+
+
+def cpu_now(web) -> dict:
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the finished generators
+    return {"web": tree_cpu_seconds(web.proc.pid), "db": tree_cpu_seconds(postmaster_pid()),
+            "generator": children.ru_utime + children.ru_stime}  # fmt: skip
+
+
 def one_run(web, tag: str, payments: list[tuple], rate: float, connections: int, seed: int):
     plan, counts = build_plan(payments, random.Random(seed))
+    before = cpu_now(web)
     run = summarise(fire(web.url, plan, rate, connections), rate)
+    after = cpu_now(web)
+    run["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / max(run["sent"], 1) for k in after}
     books = check_books(tag, counts)
     print(f"{tag}: {json.dumps(run)}\n{tag} books: {json.dumps(books, default=str)}", flush=True)
     return {"run": run, "books": books, "counts": counts}
