@@ -297,7 +297,7 @@ def check_books(tag: str, counts: dict) -> dict:
     ).fetchone()
     verdicts = dict(
         pg.execute(
-            """SELECT verdict || ':' || split_part(reason, ':', 1), count(*)
+            """SELECT verdict || ':' || reason, count(*)
                  FROM payments_rawcallback WHERE order_id LIKE %s GROUP BY 1""",
             [like],
         ).fetchall()
@@ -348,10 +348,15 @@ def check_books(tag: str, counts: dict) -> dict:
     }  # fmt: skip
     books["ok"] = (
         books["settled"] == books["payments"] == counts["settlements"]
-        and verdicts.get("ACCEPTED:to", 0) == counts["settlements"]
-        and verdicts.get("DUPLICATE:already", 0) == counts["replays"]
-        and verdicts.get("IGNORED:out_of_order", 0) == counts["late_pendings"]
-        and not verdicts.get("REJECTED:bad_signature")
+        and verdicts.get("ACCEPTED:to:settled", 0) == counts["settlements"]
+        and verdicts.get("DUPLICATE:already:settled", 0) == counts["replays"]
+        # a late pending that overtook its settlement (64 connections at once) finds the
+        # payment still pending: a duplicate of its state, equally a no-op
+        and verdicts.get("IGNORED:out_of_order:settled", 0)
+        + verdicts.get("DUPLICATE:already:pending", 0)
+        == counts["late_pendings"]
+        and sum(verdicts.values())
+        == counts["settlements"] + counts["replays"] + counts["late_pendings"]
         and accepted_twice == 0
         and books["receipts"] == books["receipt_references"] == counts["settlements"]
         and books["entries"] == counts["settlements"]
@@ -384,17 +389,19 @@ def report(main: dict, base: dict, context: dict) -> str:
 
     def books_line(name, r):
         b, c = r["books"], r["counts"]
-        duplicates = b["verdicts"].get("DUPLICATE:already", 0)
-        ignored = b["verdicts"].get("IGNORED:out_of_order", 0)
+        duplicates = b["verdicts"].get("DUPLICATE:already:settled", 0)
+        ignored = b["verdicts"].get("IGNORED:out_of_order:settled", 0)
+        overtook = b["verdicts"].get("DUPLICATE:already:pending", 0)
         right = "yes" if b["ok"] else "**NO**"
         return (f"| {name} | {c['settlements']:,} | {b['settled']:,} | {b['receipts']:,} | "
                 f"{b['entries']:,} | {c['replays']:,} / {duplicates:,} | "
-                f"{c['late_pendings']:,} / {ignored:,} | "
+                f"{c['late_pendings']:,} / {ignored:,} + {overtook:,} | "
                 f"{b['accepted_twice']} | {b['unbalanced']} | {right} |")  # fmt: skip
 
     books = "\n".join([
         "| Run | payments | settled | receipts | journal entries | replays sent / DUPLICATE "
-        "| late pendings sent / IGNORED | applied twice | unbalanced entries | books right |",
+        "| late pendings sent / IGNORED + overtook their settlement (DUPLICATE of pending) "
+        "| applied twice | unbalanced entries | books right |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         books_line("baseline", base), books_line("target rate", main),
     ])  # fmt: skip
@@ -429,7 +436,7 @@ at start + i / rate; latency is from when it was due (queueing included), "servi
 it was sent. A settled callback stores the raw callback, checks the signature/token, builds the
 gateway's `IntegrationActor`, locks the payment, applies it (`payments.payment_settled` →
 `utility.accounts.payment_settled`: the bill paid oldest first, a receipt, the journal entry,
-two audit rows) in one transaction.
+three audit rows: the journal entry, the receipt, the status) in one transaction.
 
 {table}
 

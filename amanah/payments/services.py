@@ -214,12 +214,20 @@ def callback_reject(*, callback: RawCallback, reason: str, order_id: str = "") -
         _set_verdict(callback, Verdict.REJECTED, reason, order_id=order_id or None)
 
 
-@transaction.atomic
 def callback_apply(
     *, actor, callback: RawCallback, notification: gateways.Notification
 ) -> tuple[str, str]:
-    """Apply a verified notification to its payment; returns (verdict, reason)."""
+    """Apply a verified notification to its payment; returns (verdict, reason).
+
+    The audit rows of the change (the status, and the owner's: receipt, journal) are chained
+    at the end of the transaction (``audit.gathered``): every callback waits on the chain's
+    lock, and held from the first row to the commit it made concurrent callbacks queue."""
     authz.require(actor, PAYMENT_CALLBACK_APPLY)
+    with transaction.atomic(), audit.gathered():
+        return _callback_apply(actor, callback, notification)
+
+
+def _callback_apply(actor, callback: RawCallback, notification) -> tuple[str, str]:
     order_id = notification.order_id  # kept on the raw callback with its verdict
     payment = (
         Payment.objects.visible_to(actor)
