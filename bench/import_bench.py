@@ -143,7 +143,7 @@ def make_csv(
 _GENERATE_SQL = """
 COPY (
   SELECT %(prefix)s || lpad(n::text, 8, '0') AS "CIF",
-         names[1 + (n * 7919) %% cardinality(names)] AS "Nama lengkap",
+         names[1 + ((n::bigint * 7919) %% cardinality(names))::int] AS "Nama lengkap",
          codes[1 + n %% cardinality(codes)] AS "Kode cabang",
          regions[1 + n %% cardinality(codes)] || lpad(((n / 9999) %% 100)::text, 2, '0')
            || lpad((extract(day FROM born)::int + CASE WHEN female THEN 40 ELSE 0 END)::text,
@@ -160,7 +160,7 @@ COPY (
          (n %% 10 < 9)::int AS "Punya tabungan", (n %% 3 = 1)::int AS "Punya mobile banking",
          (n %% 5 = 2)::int AS "Punya pinjaman", (n %% 17 = 3)::int AS "Punya kartu kredit"
   FROM (SELECT n, n %% 2 = 1 AS female,
-               date '1950-01-01' + ((n * 104729) %% 20000)::int AS born,
+               date '1950-01-01' + ((n::bigint * 104729) %% 20000)::int AS born,
                %(names)s::text[] AS names, %(codes)s::text[] AS codes,
                %(regions)s::text[] AS regions, %(mobiles)s::text[] AS mobiles,
                %(segments)s::text[] AS segments

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
 import operator
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -214,7 +216,36 @@ def record(
     names an actor that is not a user row (e.g. a hashed unknown login name).
     """
     log = _new_log(actor, action, obj, object_type, object_id, meta, actor_label)
+    if getattr(_gathering, "logs", None) is not None:
+        _gathering.logs.append(log)
+        return log
     return _append([log])[0]
+
+
+_gathering = threading.local()
+
+
+@contextlib.contextmanager
+def gathered():
+    """Inside the caller's transaction: the events recorded in the block are chained in one
+    write when the block ends, rather than one by one. The chain's lock is then taken just
+    before the commit, not at the first event, so concurrent transactions (payment callbacks)
+    wait on it for one statement instead of for the rest of each other's work. A record inside
+    the block answers its row unsaved (no id yet). An error in the block writes nothing (the
+    transaction rolls back). Use it only where no savepoint inside the block is rolled back and
+    recovered from with events recorded in it."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.gathered must run inside the business transaction")
+    if getattr(_gathering, "logs", None) is not None:  # an outer block writes them
+        yield
+        return
+    _gathering.logs = []
+    try:
+        yield
+        logs = _gathering.logs
+    finally:
+        _gathering.logs = None
+    _append(logs)
 
 
 def record_many(

@@ -187,14 +187,21 @@ def callback_store(
         )
 
 
-def _set_verdict(callback: RawCallback, verdict: str, reason: str, payment=None) -> None:
+def _set_verdict(
+    callback: RawCallback, verdict: str, reason: str, payment=None, order_id: str | None = None
+) -> None:
+    """The verdict, once (and the order id the verified callback named, in the same UPDATE)."""
     callback.verdict, callback.reason, callback.payment = verdict, reason[:60], payment
     callback.processed_at = timezone.now()
+    fields = {}
+    if order_id is not None:
+        callback.order_id = fields["order_id"] = order_id[:50]
     updated = RawCallback.objects.filter(pk=callback.pk, verdict="").update(
         verdict=callback.verdict,
         reason=callback.reason,
         payment=payment,
         processed_at=callback.processed_at,
+        **fields,
     )
     if updated != 1:
         raise ServiceError("conflict", _("Callback ini sudah diproses."))
@@ -204,23 +211,24 @@ def callback_reject(*, callback: RawCallback, reason: str, order_id: str = "") -
     """A callback whose signature/token is wrong, or that cannot be read: REJECTED, nothing
     else changes."""
     with transaction.atomic():
-        if order_id:
-            callback.order_id = order_id[:50]
-            RawCallback.objects.filter(pk=callback.pk, verdict="").update(
-                order_id=callback.order_id
-            )
-        _set_verdict(callback, Verdict.REJECTED, reason)
+        _set_verdict(callback, Verdict.REJECTED, reason, order_id=order_id or None)
 
 
-@transaction.atomic
 def callback_apply(
     *, actor, callback: RawCallback, notification: gateways.Notification
 ) -> tuple[str, str]:
-    """Apply a verified notification to its payment; returns (verdict, reason)."""
+    """Apply a verified notification to its payment; returns (verdict, reason).
+
+    The audit rows of the change (the status, and the owner's: receipt, journal) are chained
+    at the end of the transaction (``audit.gathered``): every callback waits on the chain's
+    lock, and held from the first row to the commit it made concurrent callbacks queue."""
     authz.require(actor, PAYMENT_CALLBACK_APPLY)
-    RawCallback.objects.filter(pk=callback.pk, verdict="").update(
-        order_id=notification.order_id[:50]
-    )
+    with transaction.atomic(), audit.gathered():
+        return _callback_apply(actor, callback, notification)
+
+
+def _callback_apply(actor, callback: RawCallback, notification) -> tuple[str, str]:
+    order_id = notification.order_id  # kept on the raw callback with its verdict
     payment = (
         Payment.objects.visible_to(actor)
         .select_for_update(of=("self",))
@@ -228,23 +236,23 @@ def callback_apply(
         .first()
     )
     if payment is None:
-        _set_verdict(callback, Verdict.IGNORED, "unknown_order")
+        _set_verdict(callback, Verdict.IGNORED, "unknown_order", order_id=order_id)
         return Verdict.IGNORED, "unknown_order"
     new = notification.status
     if new is None:
         reason = f"untracked:{notification.word}"
-        _set_verdict(callback, Verdict.IGNORED, reason, payment)
+        _set_verdict(callback, Verdict.IGNORED, reason, payment, order_id=order_id)
         return Verdict.IGNORED, reason
     current = payment.status
     if new == current:
         same_amount = new != PaymentStatus.SETTLED or notification.amount == payment.paid_amount
         verdict = Verdict.DUPLICATE if same_amount else Verdict.IGNORED
         reason = f"already:{current.lower()}" if same_amount else "settled_other_amount"
-        _set_verdict(callback, verdict, reason, payment)
+        _set_verdict(callback, verdict, reason, payment, order_id=order_id)
         return verdict, reason
     if STATUS_RANK[new] <= STATUS_RANK[current]:
         reason = f"out_of_order:{current.lower()}"
-        _set_verdict(callback, Verdict.IGNORED, reason, payment)
+        _set_verdict(callback, Verdict.IGNORED, reason, payment, order_id=order_id)
         return Verdict.IGNORED, reason
     moment = timezone.now()
     payment.status, payment.status_changed_at = new, moment
@@ -260,7 +268,7 @@ def callback_apply(
         fields += ["paid_amount", "settled_at", "amount_mismatch"]
         meta |= {"paid_amount": paid, "mismatch": payment.amount_mismatch}
     payment.save(update_fields=fields)
-    _set_verdict(callback, Verdict.ACCEPTED, f"to:{new.lower()}", payment)
+    _set_verdict(callback, Verdict.ACCEPTED, f"to:{new.lower()}", payment, order_id=order_id)
     if new == PaymentStatus.SETTLED:
         event = PAYMENT_MISMATCH if payment.amount_mismatch else PAYMENT_SETTLED
     else:

@@ -25,6 +25,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -35,7 +36,7 @@ from amanah.core import ratelimit
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import error_body
 from amanah.core.permissions import SIGNED_REQUEST, is_declared
-from amanah.integrations.models import ExternalSystem
+from amanah.integrations.models import ExternalSystem, SystemKey
 from amanah.payments import gateways, services
 from amanah.payments.models import Provider
 from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
@@ -70,10 +71,20 @@ def integration_actor(
     system_name: str, remote_addr: str | None
 ) -> tuple[IntegrationActor | None, str]:
     """The gateway's system as an actor, or (None, why not)."""
-    system = ExternalSystem.objects.filter(name=system_name).first() if system_name else None
+    # One query for the system and whether it holds a usable key (asked on every callback).
+    usable_key = SystemKey.objects.filter(
+        system=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    system = (
+        ExternalSystem.objects.filter(name=system_name)
+        .annotate(has_usable_key=Exists(usable_key))
+        .first()
+        if system_name
+        else None
+    )
     if system is None:
         return None, "no_integration"
-    if not system.keys.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).exists():
+    if not system.has_usable_key:
         return None, "no_usable_key"
     permissions = [p for p in system.permissions if is_declared(p)]
     if PAYMENT_CALLBACK_APPLY not in permissions or any(
