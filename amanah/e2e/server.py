@@ -9,6 +9,9 @@ test hands its payload to the service worker through the DevTools protocol).
 ``demo_server()`` yields a ``DemoInstance``: the base URL, and the two loopback servers so a
 test can assert on what they received.
 
+Both profiles' databases are copies of one migrated database (``MigratedTemplate``): migrating
+took as long as seeding.
+
 ``prepare(profile="pdam")`` makes the water utility's instead (``AMANAH_PROFILE=pdam``, its
 own demo seed, kept small): beside the messaging servers a loopback fake payment gateway
 (``payments.fakegateway``) answers the instance's VA/QRIS requests and posts its signed
@@ -223,11 +226,13 @@ class MigratedTemplate:
             except BaseException:
                 self._drop()
                 raise
-            with _admin_connection() as admin:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            self.uses -= 1
-            if self.uses <= 0:
-                self._drop()
+            try:
+                with _admin_connection() as admin:
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            finally:  # a failed copy counts too: the last use drops the template
+                self.uses -= 1
+                if self.uses <= 0:
+                    self._drop()
 
     def discard(self) -> None:
         with self._lock:
