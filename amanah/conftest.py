@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
+from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck
@@ -151,6 +154,36 @@ def sign_in_directly(client: Client, user) -> Client:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def built_once_per_module(build, django_db_blocker, folder):
+    """For a module-scoped fixture (``yield from built_once_per_module(...)``): the data
+    ``build()`` returns, built once for a module of many tests rather than once per test. It
+    is written inside a transaction kept open for the module: each test runs in a savepoint
+    inside it (pytest-django's ``db`` nests), so a test's writes are rolled back to this data,
+    and the module's end rolls the data back too — nothing is committed, other modules never
+    see it. Built in Indonesian, with the tests' cheap password hashing; its audit checkpoints
+    and documents go to ``folder`` (a test reading the documents points
+    ``DOCUMENTS_STORAGE_DIR`` at ``folder / "documents"``)."""
+    built = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        AUDIT_CHECKPOINT_DIR=folder / "audit-checkpoints",
+        DOCUMENTS_STORAGE_DIR=folder / "documents",
+        DOCUMENTS_SIGNING_CERT=str(folder / "no-signing" / "cert.pem"),
+        DOCUMENTS_SIGNING_KEY=str(folder / "no-signing" / "key.pem"),
+    )
+    outer = transaction.atomic()
+    with django_db_blocker.unblock(), built, translation.override("id"):
+        outer.__enter__()
+        try:
+            data = build()
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    yield data
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 @pytest.fixture

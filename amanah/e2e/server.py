@@ -9,6 +9,9 @@ test hands its payload to the service worker through the DevTools protocol).
 ``demo_server()`` yields a ``DemoInstance``: the base URL, and the two loopback servers so a
 test can assert on what they received.
 
+Both profiles' databases are copies of one migrated database (``MigratedTemplate``): migrating
+took as long as seeding.
+
 ``prepare(profile="pdam")`` makes the water utility's instead (``AMANAH_PROFILE=pdam``, its
 own demo seed, kept small): beside the messaging servers a loopback fake payment gateway
 (``payments.fakegateway``) answers the instance's VA/QRIS requests and posts its signed
@@ -169,12 +172,70 @@ PDAM_ENV = {
 }
 
 
-def prepare(profile: str = "bank") -> Prepared:
-    """Create, migrate and seed a demo database of ``profile`` (``bank`` or ``pdam``): the
-    slow part of ``demo_server``, ~1 min."""
+class MigratedTemplate:
+    """One migrated, not yet seeded database that the run's demo databases are copied from
+    (``CREATE DATABASE … TEMPLATE``, a second at most): every profile has the same schema and
+    migration graph (core.profiles), and migrating took as long as seeding, so the bank's and
+    the PDAM's preparations migrate once between them. It is migrated under the default
+    profile; the PDAM seed adds its profile's grants (``rbac_profile_grants_apply``), as for
+    a bank database switched to pdam. ``uses``: the copies the run will make; the template is
+    dropped after the last one (or by ``discard``)."""
+
+    def __init__(self, uses: int = 1) -> None:
+        self.uses = uses
+        self.name: str | None = None
+        self._lock = threading.Lock()
+
+    def _migrate(self) -> str:
+        name = f"amanah_e2e_{uuid.uuid4().hex[:8]}_migrated"
+        with _admin_connection() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        env = {
+            **os.environ,
+            "AMANAH_ENV": "demo",
+            "AMANAH_PROFILE": "bank",
+            "AMANAH_DB_NAME": name,
+            "AMANAH_DB_ROLE": "owner",  # as in `amanah demo` (dbserver: "two roles")
+            "AMANAH_VAR_DIR": tempfile.mkdtemp(prefix="amanah-e2e-migrate-"),
+            "DJANGO_SETTINGS_MODULE": "amanah.settings",
+        }
+        self.name = name
+        _run(["django", "migrate", "--no-input"], env)
+        return name
+
+    def copy_to(self, name: str) -> None:
+        """Create database ``name`` as a copy of the migrated template (migrating it first
+        if no preparation has yet)."""
+        with self._lock:
+            try:
+                template = self.name or self._migrate()
+            except BaseException:
+                self._drop()
+                raise
+            try:
+                with _admin_connection() as admin:
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            finally:  # a failed copy counts too: the last use drops the template
+                self.uses -= 1
+                if self.uses <= 0:
+                    self._drop()
+
+    def discard(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.name is not None:
+            with _admin_connection() as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.name = None
+
+
+def prepare(profile: str = "bank", template: MigratedTemplate | None = None) -> Prepared:
+    """Create (a copy of the migrated ``template``, made here when none is given) and seed a
+    demo database of ``profile`` (``bank`` or ``pdam``): the slow part of ``demo_server``,
+    ~1 min."""
     name = f"amanah_e2e_{uuid.uuid4().hex[:8]}"
-    with _admin_connection() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     var_dir = Path(tempfile.mkdtemp(prefix="amanah-e2e-"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -219,18 +280,15 @@ def prepare(profile: str = "bank") -> Prepared:
         env["AMANAH_FAKE_PROVIDER_URL"] = provider.start().url
         if gateway is not None:
             env["AMANAH_FAKE_GATEWAY_URL"] = gateway.start().url
-        # Migrations as the owner role, everything after as the application role, as in
-        # `amanah demo` (dbserver: "two roles"). collectstatic needs no database: it runs
-        # beside the migrations.
-        migrate = ["django", "migrate", "--no-input"]
+        (template or MigratedTemplate()).copy_to(name)
+        # collectstatic needs no tables: it runs beside the seeding. (Not before the copy:
+        # the settings of the embedded server create a database that does not exist yet.)
         collect = ["django", "collectstatic", "--no-input"]
-        migrating = _start(migrate, {**env, "AMANAH_DB_ROLE": "owner"})
         collecting = _start(collect, env)
         try:
-            _finish(migrating, migrate)
+            _run(["django", "seed_demo"], env)  # the pdam demo registers the gateways' systems
         finally:
             _finish(collecting, collect)
-        _run(["django", "seed_demo"], env)  # the pdam demo registers the gateways' systems
     except BaseException:
         prepared.discard()
         raise
@@ -256,9 +314,10 @@ class Preparation:
     ``take()`` waits for it and hands the result over (once); ``discard()`` cleans up one that
     nobody took."""
 
-    def __init__(self, profile: str = "bank") -> None:
+    def __init__(self, profile: str = "bank", template: MigratedTemplate | None = None) -> None:
         global _running_count
         self.profile = profile
+        self.template = template
         self._result: Prepared | None = None
         self._error: BaseException | None = None
         self._taken = False
@@ -270,7 +329,7 @@ class Preparation:
     def _prepare(self) -> None:
         global _running_count
         try:
-            self._result = prepare(self.profile)
+            self._result = prepare(self.profile, self.template)
         except BaseException as error:  # handed to the test that takes it
             self._error = error
         finally:

@@ -28,7 +28,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from amanah.api import api
-from amanah.conftest import sign_in
+from amanah.conftest import built_once_per_module, create_user, sign_in
 from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import catalogue
@@ -135,16 +135,31 @@ def fill(pattern: str, actor) -> str:
     return "/" + _ARGUMENT.sub(replace, pattern).lstrip("/").replace("^", "").replace("$", "")
 
 
-@pytest.fixture
-def world(db, make_user):
+def _seeded_world():
     demo_seed()
     admin_role = Role.objects.get(key=RoleKey.ADMIN)
     RolePermission.objects.bulk_create(
         [RolePermission(role=admin_role, permission=code) for code in catalogue()],
         ignore_conflicts=True,
     )
-    actor = make_user(RoleKey.ADMIN)
+    actor = create_user(SystemActor("system:test"), RoleKey.ADMIN)
     token = iam.api_token_create(actor=SystemActor("t"), user=actor, role="ADMIN", name="t")[1]
+    return actor, token
+
+
+@pytest.fixture(scope="module")
+def _built_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data and the admin, seeded once for the module's tests
+    (``conftest.built_once_per_module``): a test's requests are rolled back with it."""
+    folder = tmp_path_factory.mktemp("hostile-input")
+    for world in built_once_per_module(_seeded_world, django_db_blocker, folder):
+        yield world, folder
+
+
+@pytest.fixture
+def world(db, settings, _built_world):
+    (actor, token), folder = _built_world
+    settings.DOCUMENTS_STORAGE_DIR = folder / "documents"  # the demo's documents
     # 500s are collected as findings (all of them, with the request), not raised one by one.
     return actor, sign_in(Client(raise_request_exception=False), actor), token
 

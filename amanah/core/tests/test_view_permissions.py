@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import copy
-import sys
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from amanah.breakglass import testing as breakglass_testing
 from amanah.calendars import testing as cal_testing
-from amanah.conftest import create_user, sign_in_directly
+from amanah.conftest import built_once_per_module, create_user, sign_in_directly
 from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
@@ -849,30 +846,12 @@ CASES = [
 @pytest.fixture(scope="module")
 def _built_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The world, built once for the module's ~870 tests rather than once per test (it took
-    most of each test's time). It is written inside a transaction kept open for the module:
-    each test runs in a savepoint inside it (pytest-django's ``db`` nests), so a test's writes
-    are rolled back to this world, and the module's end rolls the world back too — nothing is
-    committed, other modules never see it. Its documents are stored in a folder of its own."""
+    most of each test's time): ``conftest.built_once_per_module``. Its documents are stored
+    in a folder of its own."""
     folder = tmp_path_factory.mktemp("view-permissions")
-    built = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        AUDIT_CHECKPOINT_DIR=folder / "audit-checkpoints",
-        DOCUMENTS_STORAGE_DIR=folder / "documents",
-        DOCUMENTS_SIGNING_CERT=str(folder / "no-signing" / "cert.pem"),
-        DOCUMENTS_SIGNING_KEY=str(folder / "no-signing" / "key.pem"),
-    )
-    outer = transaction.atomic()
-    with django_db_blocker.unblock(), built, translation.override("id"):
-        outer.__enter__()
-        try:
-            world = _world(SystemActor("system:test"))
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield world, folder
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    build = lambda: _world(SystemActor("system:test"))  # noqa: E731
+    for world in built_once_per_module(build, django_db_blocker, folder):
+        yield world, folder
 
 
 @pytest.fixture(autouse=True)

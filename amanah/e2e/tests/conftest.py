@@ -4,7 +4,8 @@ depends on another's steps). ``demo`` is the bank's (the default profile), ``pda
 water utility's (AMANAH_PROFILE=pdam, its own demo seed and a fake payment gateway).
 
 An instance is prepared only when the run has collected a test that will use it — a bank-only
-run never seeds the PDAM demo, and the reverse. The migrating and seeding (about a minute)
+run never seeds the PDAM demo, and the reverse. The migrating (once, copied for both
+profiles: ``server.MigratedTemplate``) and seeding (about a minute)
 starts in the background as soon as the run is collected, so it overlaps the rest of the
 suite; the first test of that profile waits for it if it is not done yet, then starts the
 server on it. Both are stopped and dropped when the session ends."""
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import pytest
 
-from amanah.e2e.server import Preparation, demo_server
+from amanah.e2e.server import MigratedTemplate, Preparation, demo_server
 
 # The fixture a test asks for → the profile of the instance it gets.
 PROFILE_OF_FIXTURE = {"demo": "bank", "pdam_demo": "pdam"}
 
 _preparations: dict[str, Preparation] = {}
+_template: list[MigratedTemplate] = []
 
 
 def _skipped(item) -> bool:
@@ -39,8 +41,12 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly or _preparations:
         return
     wanted = set().union(*(_profiles_used(item) for item in session.items))
+    if not wanted:
+        return
+    # Migrated once, copied for each profile (server.MigratedTemplate).
+    _template.append(MigratedTemplate(uses=len(wanted)))
     for profile in sorted(wanted):
-        _preparations[profile] = Preparation(profile)
+        _preparations[profile] = Preparation(profile, _template[0])
 
 
 @pytest.hookimpl(trylast=True)
@@ -48,6 +54,8 @@ def pytest_sessionfinish(session):
     # A run stopped before any e2e test (-x, ^C): the databases it prepared go too.
     for preparation in _preparations.values():
         preparation.discard()
+    for template in _template:
+        template.discard()
 
 
 @pytest.fixture(scope="session")
