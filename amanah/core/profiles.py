@@ -66,7 +66,8 @@ class Profile:
 
 BANK = Profile("bank", demo_seed="amanah.demo.services:demo_seed")
 
-# The PDAM's six functions on the house's roles (docs/architecture.md, "Deployment profiles").
+# The PDAM's six functions on the house's roles (docs/architecture-reference.md,
+# "Deployment profiles").
 # RoleKey values are written out: importing core.roles here would load Django's translation
 # machinery while the settings are being read.
 _CS, _SPV, _TECH, _FIN, _ADMIN, _DIR = (

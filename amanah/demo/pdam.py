@@ -105,7 +105,8 @@ STREETS = [
 ]
 
 
-# One user per PDAM function (the roles they stand on: docs/architecture.md, profiles).
+# One user per PDAM function (the roles they stand on: docs/architecture-reference.md,
+# "Deployment profiles").
 USERS = [
     DemoUser("direktur", "Ir. Bambang Sitepu", (R.DIRECTOR,), "PDAMKP", (), "direksi@tirta.test"),
     DemoUser(

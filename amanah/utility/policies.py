@@ -1,8 +1,8 @@
 """Utility (PDAM) permissions (issue 17). The defaults below hold in every profile — ADMIN
 keeps the network (areas, SPAM) and the tariffs and runs the billing; SUPERVISOR registers and
 takes payments; DIRECTOR reads. The ``pdam`` profile adds its customer service, technician and
-finance/cashier grants on top (``core.profiles.PDAM.grants``, docs/architecture.md). All
-editable in the matrix."""
+finance/cashier grants on top (``core.profiles.PDAM.grants``; docs/architecture-reference.md,
+"Deployment profiles"). All editable in the matrix."""
 
 from django.utils.translation import gettext_lazy as _
 
