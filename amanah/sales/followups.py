@@ -22,7 +22,6 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, contactability
 from amanah.core.errors import ServiceError
-from amanah.core.roles import RoleKey as R
 from amanah.notifications.services import Message, notify_many
 from amanah.sales.models import (
     FollowUpStatus,
@@ -30,6 +29,7 @@ from amanah.sales.models import (
     FollowUpTemplate,
     LeadSource,
 )
+from amanah.sales.services import portfolio_rm
 from amanah.workflow.contract import transition_apply
 
 
@@ -49,23 +49,9 @@ def followup_reasons_against(case) -> list[str]:
     return reasons + list(_may_offer(case.customer).reasons)
 
 
-def _customer_rm(customer):
-    """The customer's RM (active portfolio assignment), or None."""
-    from amanah.customers.models import PortfolioAssignment
-
-    assignment = (
-        PortfolioAssignment.objects.filter(
-            customer_id=customer.pk, active=True, rm__is_active=True, rm__user_roles__role_id=R.RM
-        )
-        .select_related("rm")
-        .first()
-    )
-    return assignment.rm if assignment else None
-
-
 def _assignee(case):
     """The customer's RM when there is one; otherwise whoever handled the complaint."""
-    rm = _customer_rm(case.customer)
+    rm = portfolio_rm(case.customer)
     if rm is not None:
         return rm
     for handler in (case.assigned_to, case.created_by):
@@ -159,7 +145,7 @@ def call_task_create(*, actor, customer, due_on, note: str = "", lead=None):
         due_on=due_on,
         note=note,
         lead=lead,
-        assigned_to=_customer_rm(customer) or _user_or_none(actor),
+        assigned_to=portfolio_rm(customer) or _user_or_none(actor),
         created_by=_user_or_none(actor),
     )
     audit.record(

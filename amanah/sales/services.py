@@ -82,6 +82,18 @@ def _require_customer_or_lead(actor, customer: Customer, lead: Lead | None) -> N
 # --------------------------------------------------------------------------- auto-assignment
 
 
+def portfolio_rm(customer: Customer) -> User | None:
+    """The customer's RM: the active RM of the customer's active portfolio assignment."""
+    assignment = (
+        PortfolioAssignment.objects.filter(
+            customer_id=customer.pk, active=True, rm__is_active=True, rm__user_roles__role_id=R.RM
+        )
+        .select_related("rm")
+        .first()
+    )
+    return assignment.rm if assignment else None
+
+
 def rm_for(customer: Customer) -> tuple[User, str]:
     """Who gets a new lead (seed 003 US-16 AC-2): the portfolio RM, else the branch rule.
 
@@ -91,14 +103,9 @@ def rm_for(customer: Customer) -> tuple[User, str]:
     Two leads created at the same instant may land on the same RM; the rule balances over
     time, which is all it promises.
     """
-    assignment = (
-        PortfolioAssignment.objects.filter(customer=customer, active=True, rm__is_active=True)
-        .filter(rm__user_roles__role_id=R.RM)
-        .select_related("rm")
-        .first()
-    )
-    if assignment is not None:
-        return assignment.rm, "PORTFOLIO"
+    rm = portfolio_rm(customer)
+    if rm is not None:
+        return rm, "PORTFOLIO"
     now = timezone.now()
     covers_branch = UserBranchScope.objects.filter(
         Q(active_from__isnull=True) | Q(active_from__lte=now),
