@@ -458,7 +458,8 @@ UTILITY_INCIDENT_CATEGORIES = (
 )
 UTILITY_INCIDENT_NOTICE_BATCH = env_int("UTILITY_INCIDENT_NOTICE_BATCH", 1_000)
 # The resolution code (cases' configured list) the resolve form offers first for the grouped
-# complaints; the PDAM demo seeds it, ADMIN adds it on "Kategori & SLA" elsewhere.
+# complaints; every installation has it (utility migration 0007 seeds this code when it runs;
+# a code configured later is added by ADMIN on "Kategori & SLA").
 UTILITY_INCIDENT_RESOLUTION_CODE = os.environ.get(
     "UTILITY_INCIDENT_RESOLUTION_CODE", "GANGGUAN_PULIH"
 )

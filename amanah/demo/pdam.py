@@ -357,14 +357,8 @@ def _seed_complaints(actor) -> None:
     from amanah.customers.models import Customer
 
     seed_categories("pdam")
-    # The code an area incident's complaints are resolved with (the resolve form's default).
-    cases.resolution_code_save(
-        actor=actor,
-        code=settings.UTILITY_INCIDENT_RESOLUTION_CODE,
-        label="Gangguan jaringan diperbaiki, layanan air pulih",
-        label_en="Network fault repaired, water service restored",
-        position=5,
-    )
+    # The code an area incident's complaints are resolved with is every installation's
+    # (utility migration 0007_incident_resolution_code): the demo reuses it.
     profile = classifier_profiles.get("pdam")
     rng = random.Random(SEED + 3)
     phrasings = profile.generate(seed=SEED)

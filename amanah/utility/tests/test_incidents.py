@@ -203,6 +203,58 @@ def test_resolving_answers_and_closes_the_complaints_audits_and_queues_the_notic
     assert again.value.code == "transition_not_allowed"
 
 
+def test_a_fresh_install_has_the_incident_resolution_code_and_resolving_closes_complaints(
+    open_incident, settings
+):
+    """The code comes from the migration (utility 0007), not from the demo: nothing of the demo
+    is here, and resolving with the deployment's default closes every grouped complaint."""
+    from amanah.cases.models import ResolutionCode
+    from amanah.customers.models import Customer
+
+    code = settings.UTILITY_INCIDENT_RESOLUTION_CODE
+    assert not Customer.objects.filter(water_connection__number__startswith="DM").exists()
+    seeded = ResolutionCode.objects.get(code=code)
+    assert seeded.active and seeded.label and seeded.label_en
+    incident, complaints = open_incident
+    incidents.incident_resolve(
+        actor=testing.SYSTEM,
+        incident_id=incident.pk,
+        resolution_note="Pipa diperbaiki, air mengalir normal.",
+        resolution_code=code,
+    )
+    for case in complaints:
+        case.refresh_from_db()
+        assert (case.status, case.resolution_code) == ("CLOSED", code)
+
+
+def test_the_resolution_code_migration_is_idempotent_and_reversible(db, settings):
+    """Run again it changes nothing (an ADMIN's label stays); reversed it removes the code only
+    while nothing uses it."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from amanah.cases.models import ResolutionCode
+
+    migration = importlib.import_module("amanah.utility.migrations.0007_incident_resolution_code")
+    editor = SimpleNamespace(connection=connection)
+    code = settings.UTILITY_INCIDENT_RESOLUTION_CODE
+    migration.seed(apps, editor)
+    assert ResolutionCode.objects.filter(code=code).count() == 1
+    ResolutionCode.objects.filter(code=code).update(label="Label ADMIN")
+    migration.seed(apps, editor)
+    assert ResolutionCode.objects.get(code=code).label == "Label ADMIN"
+    migration.unseed(apps, editor)  # relabelled by ADMIN: theirs now, kept
+    assert ResolutionCode.objects.filter(code=code).exists()
+    ResolutionCode.objects.filter(code=code).update(label=migration.LABEL)
+    migration.unseed(apps, editor)
+    assert not ResolutionCode.objects.filter(code=code).exists()
+    migration.seed(apps, editor)
+    assert ResolutionCode.objects.get(code=code).label == migration.LABEL
+
+
 def test_a_new_outage_after_the_resolve_opens_a_new_incident(open_incident, agent, branch_a):
     incident, _complaints = open_incident
     incident_resolved = incidents.incident_resolve(
