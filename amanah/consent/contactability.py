@@ -362,12 +362,27 @@ def _preference_applies(purpose: str, channel: str) -> bool:
 
 def _other_channel_preferred(purpose: str, channel: str) -> Exists:
     """The customer (``OuterRef("pk")``) named a channel other than ``channel`` for
-    ``purpose``: the one condition both forms of ``NOT_PREFERRED`` use."""
-    return Exists(
-        ContactPreference.objects.filter(customer=OuterRef("pk"), purpose=purpose).exclude(
-            channel=channel
+    ``purpose``: the one condition both forms of ``NOT_PREFERRED`` use.
+
+    For an offer, a preference for a channel the customer has since withdrawn marketing on
+    (an unsubscribe link, a STOP reply) no longer turns the other channels away: the later
+    and narrower word wins, and the offer may go on another channel they consented to (issue
+    17: a sender falls back to the next channel of ``messaging.contract.channel_order``)."""
+    preferences = ContactPreference.objects.filter(
+        customer=OuterRef("pk"), purpose=purpose
+    ).exclude(channel=channel)
+    if purpose == Purpose.OFFER:
+        preferences = preferences.exclude(
+            Exists(
+                ChannelConsentState.objects.filter(
+                    customer=OuterRef("customer"),
+                    consent_type=ConsentType.MARKETING,
+                    channel=OuterRef("channel"),
+                    status=ConsentStatus.WITHDRAWN,
+                )
+            )
         )
-    )
+    return Exists(preferences)
 
 
 def preferred_channel(customer: Customer, purpose: str) -> str:
@@ -590,15 +605,35 @@ def with_contact_checks(
     from amanah.consent.services import with_marketing_consent
 
     _check_args(purpose, channel)
+    if purpose == Purpose.OFFER:
+        customers = with_marketing_consent(customers, GRANTED)
+    checks = _set_checks(purpose, channel, at)
+    flags = {
+        _flag(code): Case(
+            When(condition, then=Value(True)),
+            default=Value(False),
+            output_field=models.BooleanField(),
+        )
+        for code, condition in checks
+    }
+    return customers.annotate(**flags, **{reason: _first_reason(checks)})
+
+
+# The MARKETING consent column of the set form (``consent.services.with_marketing_consent``).
+GRANTED = "consent_granted"
+
+
+def _set_checks(purpose: str, channel: str, at: datetime | None) -> list[tuple[str, Q]]:
+    """The rule's checks for ``channel`` in the order of their codes, as conditions on a
+    customer row that has the ``GRANTED`` column (for an offer)."""
     checks: list[tuple[str, Q]] = []
     if purpose == Purpose.OFFER:
-        customers = with_marketing_consent(customers, "consent_granted")
         checks += [
             (
                 Reason.CUSTOMER_INACTIVE,
                 Q(status=CustomerStatus.CLOSED) | Q(merged_into__isnull=False),
             ),
-            (Reason.NO_CONSENT, Q(consent_granted=False)),
+            (Reason.NO_CONSENT, Q(**{GRANTED: False})),
             (Reason.CHANNEL_WITHDRAWN, _marketing_withdrawn_on(channel)),
             (
                 Reason.DO_NOT_CONTACT,
@@ -613,20 +648,39 @@ def with_contact_checks(
             checks.append((Reason.OUTSIDE_WINDOW, window))
         if (cap := _cap_check(purpose, channel, at)) is not None:
             checks.append((Reason.FREQUENCY_CAP, cap))
-    flags = {
-        _flag(code): Case(
-            When(condition, then=Value(True)),
-            default=Value(False),
-            output_field=models.BooleanField(),
-        )
-        for code, condition in checks
-    }
-    first = Case(
+    return checks
+
+
+def _first_reason(checks: list[tuple[str, Q]]) -> Case:
+    return Case(
         *(When(condition, then=Value(str(code))) for code, condition in checks),
         default=Value(""),
         output_field=models.CharField(),
     )
-    return customers.annotate(**flags, **{reason: first})
+
+
+def with_channel_reasons(
+    customers: QuerySet[Customer],
+    purpose: str,
+    channels,
+    at: datetime | None = None,
+    *,
+    prefix: str = "contact_reason_",
+) -> QuerySet[Customer]:
+    """The same rule for every row and each of ``channels`` at once: ``<prefix><channel>``,
+    the first failing code on that channel or ``''`` — for a sender that chooses among
+    channels (``messaging.contract.channel_choices``) or counts who it can reach on any, in
+    one statement. Agrees with :func:`with_contact_checks` channel by channel (tested)."""
+    from amanah.consent.services import with_marketing_consent
+
+    channels = list(dict.fromkeys(channels))
+    for channel in channels:
+        _check_args(purpose, channel)
+    if purpose == Purpose.OFFER and GRANTED not in customers.query.annotations:
+        customers = with_marketing_consent(customers, GRANTED)
+    return customers.annotate(
+        **{f"{prefix}{c}": _first_reason(_set_checks(purpose, c, at)) for c in channels}
+    )
 
 
 def contactable(

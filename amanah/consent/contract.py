@@ -8,6 +8,8 @@
   ``(start, end)`` pairs, for a device that must warn while offline (None: no window);
 * ``with_contact_checks(qs, purpose, channel, at=None, reason="contact_reason")`` and
   ``contactable(qs, purpose, channel, at=None)`` — the same rule for many customers in SQL;
+  ``with_channel_reasons(qs, purpose, channels, at=None)`` — its reason on each of several
+  channels in one statement (``contact_reason_<channel>``), for a sender that chooses;
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
 * ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
   (cases: an open sensitive case) adds a reason without consent importing it;
@@ -23,7 +25,8 @@
   purpose=…, channel=…)`` (one channel per purpose, "" = any; event
   ``consent.contact_preference_changed``), ``preferred_channel(customer, purpose)`` and
   ``preferred_channels(customer_ids, purpose)`` for a sender choosing where to send; the
-  rule's ``NOT_PREFERRED`` refuses any other message channel for that purpose; the 360 tab
+  rule's ``NOT_PREFERRED`` refuses any other message channel for that purpose (for OFFER,
+  unless the customer withdrew marketing on the preferred channel itself); the 360 tab
   ``consent.preferences``;
 * ``may_change_consent(actor)`` — "marketing never edits consent", the one copy;
 * ``lock_customer_for_consent(customer_id)`` — the lock every consent or do-not-contact change
@@ -59,6 +62,7 @@ from amanah.consent.contactability import (
     reason_label,
     register_contact_blocker,
     register_contact_counter,
+    with_channel_reasons,
     with_contact_checks,
 )
 from amanah.consent.preferences import (
@@ -114,6 +118,7 @@ __all__ = [
     "register_contact_counter",
     "unsubscribe_headers",
     "unsubscribe_url",
+    "with_channel_reasons",
     "with_contact_checks",
 ]
 

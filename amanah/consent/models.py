@@ -213,7 +213,9 @@ class ContactPreference(models.Model):
 
     No row: any channel (consent and the other checks still apply). A row: a message for
     that purpose on another message channel is refused with ``NOT_PREFERRED`` by
-    ``consent.contactability`` (both forms). Written only by ``contact_preference_set``.
+    ``consent.contactability`` (both forms) — for an offer, only while the customer has not
+    withdrawn marketing on the preferred channel itself. Written only by
+    ``contact_preference_set``.
     """
 
     customer = models.ForeignKey(

@@ -170,3 +170,69 @@ def test_the_360_tab_shows_and_changes_the_preferences(signed_in, customer, bran
     )
     assert refused.status_code in (303, 400)
     assert preferred_channel(customer, Purpose.COLLECTION) == "SMS"
+
+
+def _withdraw_offers_on(agent, customer, channel):
+    from amanah.consent.contract import consent_withdraw_channel
+
+    consent_withdraw_channel(
+        actor=agent,
+        customer=customer,
+        consent_type="MARKETING",
+        channel=channel,
+        source="CALL_CENTER",
+        reason="Tidak mau promo lewat kanal ini",
+        verification_method="PHONE_OTP",
+    )
+
+
+def test_an_offer_preference_on_a_withdrawn_channel_no_longer_turns_the_others_away(
+    agent, customer
+):
+    contact_preference_set(
+        actor=agent, customer=customer, purpose=Purpose.OFFER, channel="WHATSAPP"
+    )
+    contact_preference_set(
+        actor=agent, customer=customer, purpose=Purpose.COLLECTION, channel="WHATSAPP"
+    )
+    assert contactability(customer, Purpose.OFFER, "EMAIL").reasons == (Reason.NOT_PREFERRED,)
+    _withdraw_offers_on(agent, customer, "WHATSAPP")
+    # The offer may go on e-mail now (the later, narrower word wins); WhatsApp is refused.
+    assert contactability(customer, Purpose.OFFER, "EMAIL").allowed
+    assert _set_reason(customer, Purpose.OFFER, "EMAIL") == ("", False)
+    assert contactability(customer, Purpose.OFFER, "WHATSAPP").reasons == (
+        Reason.CHANNEL_WITHDRAWN,
+    )
+    # A marketing withdrawal says nothing about collection messages: that preference holds.
+    assert contactability(customer, Purpose.COLLECTION, "SMS").reasons == (Reason.NOT_PREFERRED,)
+
+
+def test_reasons_on_several_channels_in_one_statement_agree_with_each_channel(
+    agent, customer, system, branch_a, django_assert_num_queries
+):
+    from amanah.consent.contract import with_channel_reasons
+
+    other = customer_create(
+        actor=system, data=CustomerInput(full_name="Budi", home_branch=branch_a)
+    )
+    contact_preference_set(actor=agent, customer=customer, purpose=Purpose.OFFER, channel="SMS")
+    _withdraw_offers_on(agent, customer, "EMAIL")
+    people = Customer.objects.filter(pk__in=[customer.pk, other.pk])
+    channels = ("EMAIL", "WHATSAPP", "SMS")
+    for purpose in (Purpose.OFFER, Purpose.SERVICE):
+        with django_assert_num_queries(1):
+            rows = {
+                row["pk"]: row
+                for row in with_channel_reasons(people, purpose, channels).values(
+                    "pk", *(f"contact_reason_{c}" for c in channels)
+                )
+            }
+        for channel in channels:
+            one = dict(
+                with_contact_checks(people, purpose, channel).values_list("pk", "contact_reason")
+            )
+            for pk, reason in one.items():
+                assert rows[pk][f"contact_reason_{channel}"] == reason, (purpose, channel)
+    assert rows[customer.pk]["contact_reason_SMS"] == ""  # SERVICE: no preference named
+    with pytest.raises(ValueError):
+        with_channel_reasons(people, Purpose.OFFER, ("EMAIL", "FAX"))
