@@ -78,8 +78,12 @@ class Campaign(models.Model):
     What customers receive is the messaging template ``template_key`` of the campaign's
     channel (purpose OFFER, four-eyes approved in messaging), rendered per customer; the
     version approved when the send starts is frozen in ``template_version``, so every batch
-    sends the same text. ``promo_code`` fills ``{{promo.code}}``. ``message`` is an internal
-    note for the approver (never sent; older campaigns kept their text there).
+    sends the same text. When the template is approved on other channels too, each customer
+    gets it on their own preferred channel (``messaging.contract.channel_choices``): those
+    channels' versions are frozen in ``channel_versions`` (``{channel: number}``), ``channel``
+    is the first of the campaign's order. ``promo_code`` fills ``{{promo.code}}``.
+    ``message`` is an internal note for the approver (never sent; older campaigns kept their
+    text there).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -89,6 +93,7 @@ class Campaign(models.Model):
     channel = models.CharField(max_length=10, choices=CampaignChannel.choices)
     template_key = models.CharField(max_length=64, blank=True)
     template_version = models.PositiveIntegerField(null=True, blank=True)
+    channel_versions = models.JSONField(default=dict, blank=True)
     promo_code = models.CharField(max_length=32, blank=True)
     segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
     segment_version = models.ForeignKey(
@@ -121,7 +126,8 @@ class Campaign(models.Model):
 
 # The one reason eligibility adds to contactability's (consent.contract.reason_codes).
 NOT_IN_SEGMENT_RULE = "NOT_IN_SEGMENT_RULE"
-# Why the send skipped a contactable customer: nothing to send to on the campaign's channel.
+# Why the send skipped a contactable customer: nothing to send to on the campaign's channels
+# (messaging's channel choice says the same code).
 NO_ADDRESS = "NO_ADDRESS"
 
 

@@ -12,16 +12,24 @@ NOTIFY. ``campaign_send_batch`` (the job) then, in one transaction:
    it — or waits until the batch has committed;
 3. re-checks contactability for an offer at this moment, in a *new* statement (READ
    COMMITTED takes a fresh snapshot per statement, after the lock was granted), for the
-   customers that have no outcome yet (a batch that comes back after a window opened);
-4. hands the contactable customers with an address on the campaign's channel to the
-   messaging hub: ``messaging.contract.message_queue_template_many`` puts one outbox row per
-   customer (source CAMPAIGN, the campaign's id, purpose OFFER, the campaign's channel),
-   rendered per customer from the template version frozen when the send started, in this
-   same transaction and idempotent by the outbox key. The hub's workers then send them
-   (re-checking contactability once more just before), and its provider callbacks and
+   customers that have no outcome yet (a batch that comes back after a window opened), and
+   chooses each one's channel with messaging's one rule in its set form
+   (``messaging.contract.channel_choices``): the campaign's channels are its own and every
+   other one its template was approved on when the send started (``channel_versions``); a
+   customer gets the offer on their preferred channel for OFFER, else on the next channel of
+   the order that contactability allows (a preferred channel withdrawn or without an address
+   or template gives way). One statement for every channel's verdict and one for the
+   preferences, whatever the batch size;
+4. hands the customers with a channel to the messaging hub, one
+   ``messaging.contract.message_queue_template_many`` call per channel: one outbox row per
+   customer (source CAMPAIGN, the campaign's id, purpose OFFER, the chosen channel),
+   rendered per customer from that channel's template version frozen when the send started,
+   in this same transaction and idempotent by the outbox key. The hub's workers then send
+   them (re-checking contactability once more just before), and its provider callbacks and
    tracking say what was delivered, read or clicked;
 5. records exactly one outcome per customer — SKIPPED with its reason (``NO_ADDRESS`` for a
-   customer with nothing to send to), or SENT, meaning *handed to the hub* — under the
+   customer with nothing to send to; otherwise the refusal on the first channel of their
+   order), or SENT on its channel, meaning *handed to the hub* — under the
    ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING); customers outside the
    contact window get no outcome yet: the job comes back when the window opens;
 6. audits the batch with its counts (no customer identifiers) and, when it was the last,
@@ -47,7 +55,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.calendars.worktime import next_working_moment
 from amanah.consent.contactability import window_schedule
-from amanah.consent.contract import Purpose, Reason, with_contact_checks
+from amanah.consent.contract import Purpose, Reason
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
@@ -63,9 +71,9 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.policies import CAMPAIGN_FINISH, CAMPAIGN_VIEW
 from amanah.messaging.contract import (
-    CUSTOMER_ADDRESS,
     MessageSource,
     approved_version_number,
+    channel_choices,
     message_queue_template_many,
 )
 from amanah.workflow.contract import transition_apply
@@ -163,7 +171,7 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     campaign = Campaign.objects.get(pk=campaign_id)
     at = at or timezone.now()
     plan = _send_plan(campaign, batch)
-    channel = plan["channel"]
+    channel = plan["channel"]  # the campaign's own: where a skip is recorded
     with connection.cursor() as cursor:
         if batch.variant:  # an A/B batch: its variant's bucket range only
             cursor.execute(ab_services.LOCK_RANGE_CUSTOMERS, ab_services.lock_range_params(batch))
@@ -175,28 +183,31 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     decided = CampaignEvent.objects.filter(
         campaign=campaign, customer_id__in=locked, event_type__in=OUTCOME_TYPES
     ).values("customer_id")
-    verdicts = list(
-        with_contact_checks(
-            Customer.objects.filter(pk__in=locked).exclude(pk__in=decided),
-            Purpose.OFFER,
-            channel,
-            at,
-        ).values_list("pk", "contact_reason", "home_branch__timezone", CUSTOMER_ADDRESS[channel])
+    choices = channel_choices(
+        Customer.objects.filter(pk__in=locked).exclude(pk__in=decided),
+        Purpose.OFFER,
+        plan["channels"],
+        at,
     )
-    send_to = [pk for pk, reason, _tz, address in verdicts if not reason and address]
+    send_to: dict[str, list] = {}
+    for pk, choice in sorted(choices.items()):
+        if choice.channel:
+            send_to.setdefault(choice.channel, []).append(pk)
     skip = [
-        (pk, reason or NO_ADDRESS)
-        for pk, reason, _tz, address in verdicts
-        if reason not in ("", Reason.OUTSIDE_WINDOW) or (not reason and not address)
+        (pk, choice.reason or NO_ADDRESS)
+        for pk, choice in choices.items()
+        if not choice.channel and choice.reason != Reason.OUTSIDE_WINDOW
     ]
-    waiting_zones = {tz for _pk, reason, tz, _a in verdicts if reason == Reason.OUTSIDE_WINDOW}
+    waiting_zones = {c.timezone for c in choices.values() if c.reason == Reason.OUTSIDE_WINDOW}
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_SKIPPED,
             [campaign.pk, channel, at, [pk for pk, _r in skip], [r for _p, r in skip]],
         )
         skipped = cursor.rowcount
-    sent = _hand_to_hub(campaign, send_to, at, plan)
+    sent = sum(
+        _hand_to_hub(campaign, ids, at, plan, channel=on) for on, ids in sorted(send_to.items())
+    )
     batch.sent += sent
     batch.skipped += skipped
     if not waiting_zones:
@@ -207,7 +218,7 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
         "sent": sent,
         "skipped": skipped,
         "skipped_by_reason": _count_by_reason(skip),
-        "waiting": len(verdicts) - len(send_to) - len(skip),
+        "waiting": len(choices) - sum(map(len, send_to.values())) - len(skip),
     }
     audit.record(actor=SENDER, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=counts)
     if waiting_zones:
@@ -219,23 +230,33 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
 
 def _send_plan(campaign: Campaign, batch: CampaignBatch) -> dict:
     """Channel, template, frozen version and outbox step of a batch: the campaign's own, or
-    its A/B variant's (``ab_services.batch_send_plan``)."""
+    its A/B variant's (``ab_services.batch_send_plan``, its one channel). ``channels``: the
+    candidates in the campaign's order, ``versions`` their frozen version numbers."""
     if batch.variant:
-        return ab_services.batch_send_plan(campaign, batch)
+        plan = ab_services.batch_send_plan(campaign, batch)
+        return {**plan, "channels": (plan["channel"],), "versions": {}}
+    others = campaign.channel_versions or {}
     return {
         "channel": campaign.channel,
+        "channels": (campaign.channel, *(c for c in others if c != campaign.channel)),
+        "versions": dict(others),
         "template_key": campaign.template_key,
         "template_version": campaign.template_version,
         "step": "",
     }
 
 
-def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime, plan: dict) -> int:
-    """Queue the campaign's message to ``customer_ids`` in the outbox and record their SENT
-    outcomes; returns how many outcomes are new (a re-run adds neither rows nor outcomes)."""
+def _hand_to_hub(
+    campaign: Campaign, customer_ids: list, at: datetime, plan: dict, *, channel: str
+) -> int:
+    """Queue the campaign's message on ``channel`` to ``customer_ids`` in the outbox and
+    record their SENT outcomes; returns how many outcomes are new (a re-run adds neither
+    rows nor outcomes)."""
     if not customer_ids:
         return 0
-    if plan["template_version"] is None:  # a send started before versions were frozen
+    if channel != plan["channel"]:  # another channel of the template, frozen at the start
+        version = approved_version_number(plan["template_key"], channel, plan["versions"][channel])
+    elif plan["template_version"] is None:  # a send started before versions were frozen
         from amanah.marketing.services import require_sendable
 
         version = require_sendable(campaign)
@@ -248,7 +269,7 @@ def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime, plan: dic
         customers=Customer.objects.filter(pk__in=customer_ids),
         version=version,
         context={"campaign": campaign, "promo": {"code": campaign.promo_code}},
-        channel=plan["channel"],
+        channel=channel,
         purpose=Purpose.OFFER,
         source=MessageSource.CAMPAIGN,
         source_id=str(campaign.pk),
@@ -256,7 +277,7 @@ def _hand_to_hub(campaign: Campaign, customer_ids: list, at: datetime, plan: dic
         at=at,
     )
     with connection.cursor() as cursor:
-        cursor.execute(RECORD_SENT, [campaign.pk, plan["channel"], at, customer_ids])
+        cursor.execute(RECORD_SENT, [campaign.pk, channel, at, customer_ids])
         return cursor.rowcount
 
 

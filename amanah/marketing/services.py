@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import Purpose, Reason, blocked_flag, contactable, with_contact_checks
+from amanah.consent.contract import (
+    Purpose,
+    Reason,
+    blocked_flag,
+    contactable,
+    with_channel_reasons,
+    with_contact_checks,
+)
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.iam import authz
@@ -225,6 +232,27 @@ def require_sendable(campaign: Campaign, *, template_key=None, channel=None, pre
     return version
 
 
+def other_channel_versions(campaign: Campaign) -> dict:
+    """``{channel: approved version}`` of the campaign's template on the sendable channels
+    other than its own, in their order: where a customer who prefers one of them gets the
+    offer (``messaging.contract.channel_choices``). None for an A/B test — its variants are
+    compared on their own channels — nor where the template is not sendable (not approved,
+    not an offer)."""
+    from amanah.marketing.ab_services import abtest_of
+
+    if not campaign.template_key or abtest_of(campaign) is not None:
+        return {}
+    found = {}
+    for channel in SENDABLE_CHANNELS:
+        if channel == campaign.channel:
+            continue
+        try:
+            found[str(channel)] = require_sendable(campaign, channel=channel)
+        except ServiceError:
+            continue
+    return found
+
+
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:
     """The campaign row, locked, for work that is not a status change (evaluation)."""
     campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
@@ -268,9 +296,13 @@ def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list
         # A/B: every variant must be sendable too; the start of the send freezes theirs.
         variants_on_apply(campaign, start=to == CampaignStatus.RUNNING, at=at)
         if to == CampaignStatus.RUNNING:
-            # Frozen: every batch sends this version, whatever is approved meanwhile.
+            # Frozen: every batch sends this version, whatever is approved meanwhile — on
+            # the campaign's channel and on each other channel its template is approved on.
             campaign.template_version = version.number
-            return ["template_version"]
+            campaign.channel_versions = {
+                channel: other.number for channel, other in other_channel_versions(campaign).items()
+            }
+            return ["template_version", "channel_versions"]
     if to == CampaignStatus.SUBMITTED:
         campaign.segment_version, campaign.submitted_at = campaign.segment.current, at
         return ["segment_version", "submitted_at"]
@@ -310,34 +342,43 @@ def _population():
     return Customer.objects.filter(merged_into__isnull=True)
 
 
-def _verdict_sql(rules: dict, channel: str) -> tuple[str, list]:
+OTHER_REASON = "other_reason_"
+
+
+def _verdict_sql(rules: dict, channel: str, others=()) -> tuple[str, list]:
     """One SELECT over every customer: in the segment or not, contactability's first reason
-    for an offer (no window: that is checked when sending) and the flags it stores."""
-    rows = (
-        with_contact_checks(_population(), Purpose.OFFER, channel, reason="contact_reason")
-        .annotate(
-            in_segment=Case(
-                When(compile_rules(rules), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-        .values(
-            "id",
-            "in_segment",
-            "contact_reason",
-            blocked_flag(Reason.NO_CONSENT),
-            blocked_flag("SENSITIVE_CASE"),
-            blocked_flag(Reason.DO_NOT_CONTACT),
-        )
+    for an offer on the campaign's channel (no window: that is checked when sending) and the
+    flags it stores, and its reason on each of the ``others`` channels (``other_reason_<c>``):
+    a customer the campaign's channel refuses (they prefer another, or withdrew this one) is
+    still eligible when another channel of the campaign may reach them."""
+    population = with_contact_checks(_population(), Purpose.OFFER, channel, reason="contact_reason")
+    if others:
+        population = with_channel_reasons(population, Purpose.OFFER, others, prefix=OTHER_REASON)
+    rows = population.annotate(
+        in_segment=Case(
+            When(compile_rules(rules), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    ).values(
+        "id",
+        "in_segment",
+        "contact_reason",
+        blocked_flag(Reason.NO_CONSENT),
+        blocked_flag("SENSITIVE_CASE"),
+        blocked_flag(Reason.DO_NOT_CONTACT),
+        *(OTHER_REASON + c for c in others),
     )
     sql, params = rows.query.sql_with_params()
     return sql, list(params)
 
 
-# Not in the segment first (what a marketer must fix first), then contactability's reason.
-REASON_SQL = f"""
-    CASE WHEN NOT v.in_segment THEN '{NOT_IN_SEGMENT_RULE}' ELSE v.contact_reason END
+def _reason_sql(others=()) -> str:
+    """Not in the segment first (what a marketer must fix first), then eligible when any of
+    the campaign's channels may reach the customer, else the reason on its own channel."""
+    reachable = "".join(f""" WHEN v."{OTHER_REASON}{c}" = '' THEN ''""" for c in others)
+    return f"""
+    CASE WHEN NOT v.in_segment THEN '{NOT_IN_SEGMENT_RULE}'{reachable} ELSE v.contact_reason END
 """
 
 
@@ -351,7 +392,9 @@ def campaign_evaluate(*, actor, campaign: Campaign) -> dict:
     authz.require(actor, CAMPAIGN_MANAGE)
     campaign = _locked(campaign, CampaignStatus.APPROVED)
     now = timezone.now()
-    sql, params = _verdict_sql(campaign.segment_version.rules, campaign.channel)
+    others = [c for c in other_channel_versions(campaign) if c.isalnum()]
+    sql, params = _verdict_sql(campaign.segment_version.rules, campaign.channel, others)
+    reason_sql = _reason_sql(others)
     table = CampaignEligibility._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
@@ -360,7 +403,7 @@ def campaign_evaluate(*, actor, campaign: Campaign) -> dict:
                     open_sensitive_case, suppressed, is_eligible, reason, evaluated_at)
                 SELECT %s, v.id, v.in_segment, NOT v.{blocked_flag(Reason.NO_CONSENT)},
                        v.{blocked_flag("SENSITIVE_CASE")}, v.{blocked_flag(Reason.DO_NOT_CONTACT)},
-                       ({REASON_SQL}) = '', {REASON_SQL}, %s
+                       ({reason_sql}) = '', {reason_sql}, %s
                   FROM ({sql}) v
                  ORDER BY v.id""",  # noqa: S608 (SQL built by the ORM; values are parameters)
             [campaign.pk, now, *params],

@@ -11,15 +11,33 @@ channel they turned away from.
 
 Senders that choose: bill, installment, late-fee and arrears notices, new-connection step
 notices and area-incident notices (utility), case receipts and status updates (messaging),
-survey invitations (surveys). A campaign or journey step is designed for one channel and does
-not choose; its audience is filtered by contactability.
+survey invitations (surveys), and the offers of campaigns and journey ACTION steps whose
+template is approved on several channels (marketing, journeys).
+
+:func:`channel_choices` is the set form for a batch of offers: the same order per customer,
+and the first channel of it that ``consent.contactability`` allows *now* (its set form, every
+candidate channel in one statement) — a preferred channel the customer withdrew or cannot be
+reached on gives way to the next; nobody reachable keeps a reason. A constant number of
+queries however many customers.
 """
 
 from __future__ import annotations
 
-from amanah.consent.contract import preferred_channel
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from amanah.consent.contract import (
+    Reason,
+    preferred_channel,
+    preferred_channels,
+    with_channel_reasons,
+)
 from amanah.messaging.channels import Channel
 from amanah.messaging.queueing import CUSTOMER_ADDRESS
+
+# The reason of a customer no candidate channel has an address for.
+NO_ADDRESS = "NO_ADDRESS"
 
 # A sender without an order of its own (the notices): SMS first — a pelanggan has a phone more
 # often than an e-mail address.
@@ -43,3 +61,55 @@ def customer_channel(customer, purpose: str, candidates=DEFAULT_CHANNELS, *, pre
     """The first of :func:`channel_order`, or None when no channel reaches the customer."""
     order = channel_order(customer, purpose, candidates, preferred=preferred)
     return order[0] if order else None
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    """Where one customer's message goes: ``channel`` (``""`` when nowhere) and otherwise
+    ``reason`` — ``OUTSIDE_WINDOW`` when some channel of theirs only waits for the contact
+    window, else the first refusal on the first channel of their order (``NO_ADDRESS``: no
+    candidate reaches them). ``timezone``: their branch's zone (when the window opens)."""
+
+    channel: str
+    reason: str
+    timezone: str
+
+
+_REASON = "_choice_reason_"
+
+
+def channel_choices(customers, purpose: str, candidates, at: datetime | None = None) -> dict:
+    """``{customer id: ChannelChoice}`` for every customer of the queryset ``customers``.
+
+    ``candidates``: the sender's channels in its order (those it has an approved template
+    for). Per customer: :func:`channel_order` (their preference for ``purpose`` first, only
+    channels they have an address on), then the first of those that contactability allows at
+    ``at`` (``None``: windows and caps left to the outbox). Queries: one for the customers
+    with the rule's reason on every candidate, one for the preferences (none with a single
+    candidate) — never one per customer."""
+    candidates = tuple(dict.fromkeys(candidates))
+    fields = sorted({CUSTOMER_ADDRESS[c] for c in candidates})
+    rows = list(
+        with_channel_reasons(customers, purpose, candidates, at, prefix=_REASON)
+        .order_by()
+        .values("pk", "home_branch__timezone", *fields, *(_REASON + c for c in candidates))
+    )
+    preferences = (
+        preferred_channels([r["pk"] for r in rows], purpose) if len(candidates) > 1 else {}
+    )
+    return {
+        row["pk"]: _choose(row, purpose, candidates, preferences.get(row["pk"], "")) for row in rows
+    }
+
+
+def _choose(row: dict, purpose: str, candidates: tuple, preferred: str) -> ChannelChoice:
+    person = SimpleNamespace(**{f: row[f] for f in set(CUSTOMER_ADDRESS.values()) if f in row})
+    order = channel_order(person, purpose, candidates, preferred=preferred)
+    zone = row["home_branch__timezone"]
+    for channel in order:
+        if not row[_REASON + channel]:
+            return ChannelChoice(channel, "", zone)
+    reasons = [row[_REASON + c] for c in order or candidates[:1]]
+    if Reason.OUTSIDE_WINDOW in reasons:
+        return ChannelChoice("", str(Reason.OUTSIDE_WINDOW), zone)
+    return ChannelChoice("", reasons[0] or NO_ADDRESS, zone)

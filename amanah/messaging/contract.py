@@ -12,7 +12,10 @@
   ``CUSTOMER_ADDRESS`` — the customer field each channel sends to;
 * ``channel_order(customer, purpose, candidates)`` / ``customer_channel(...)`` — the one rule
   for which channel a sender that chooses uses: the customer's preference for the purpose
-  first, then the sender's order (``messaging.choosing``);
+  first, then the sender's order (``messaging.choosing``); ``channel_choices(customers,
+  purpose, candidates, at=None)`` → ``{id: ChannelChoice(channel, reason, timezone)}``, its
+  set form for a batch of offers: the first channel of each customer's order that
+  contactability allows, or the reason nobody is reachable (``NO_ADDRESS`` among them);
 * ``register_source_labels(source, names, scoped=False)`` — the owner of a source
   (marketing: campaigns) tells the outbox pages how its ids are named
   (``messaging.sources``); cases are below messaging and cannot call it, so their numbers
@@ -52,7 +55,14 @@ from amanah.documents.contract import register_owner
 from amanah.messaging import case_replies, media, notices, service_window, template_services
 from amanah.messaging import subject as _subject_section
 from amanah.messaging.channels import Channel, Purpose
-from amanah.messaging.choosing import DEFAULT_CHANNELS, channel_order, customer_channel
+from amanah.messaging.choosing import (
+    DEFAULT_CHANNELS,
+    NO_ADDRESS,
+    ChannelChoice,
+    channel_choices,
+    channel_order,
+    customer_channel,
+)
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MediaAsset, MessageSource, MessageStatus
 from amanah.messaging.models import VersionStatus as V
@@ -109,6 +119,9 @@ __all__ = [
     "Rendered",
     "approved_template",
     "approved_version_number",
+    "ChannelChoice",
+    "NO_ADDRESS",
+    "channel_choices",
     "channel_order",
     "customer_channel",
     "DEFAULT_CHANNELS",
