@@ -25,11 +25,15 @@ own queues nothing twice.
 Node effects, each for a group of enrollments at one node:
 
 * TRIGGER — pass; WAIT — pass (it is due: its time ran out, or the event came);
-* ACTION — consent's published rule in its set form (``consent.with_contact_checks``,
-  purpose OFFER, on the node's channel): a refusal exits the enrollment (marketing consent
-  withdrawn → ``CONSENT_WITHDRAWN``; do-not-contact, inactive, another blocker); no address on
-  the channel exits with ``NO_ADDRESS``; the rest get the node's template version (frozen at
-  activation) queued through the messaging hub in one ``message_queue_template_many`` call
+* ACTION — the channel of each customer by messaging's one rule in its set form
+  (``messaging.contract.channel_choices``: the node's channel, then the other channels its
+  template was approved on at activation, ``template_versions``; the customer's preferred
+  channel for OFFER first; the first one consent's contactability allows, every channel
+  asked in one statement): nobody reachable exits the enrollment with the reason of the
+  first channel of their order (marketing consent withdrawn → ``CONSENT_WITHDRAWN``;
+  do-not-contact, inactive, another blocker); no address on any channel exits with
+  ``NO_ADDRESS``; the rest get that channel's template version (frozen at activation) queued
+  through the messaging hub, one ``message_queue_template_many`` call per channel and entry
   (which asks contactability again with the contact window: outside it the message waits);
 * BRANCH — the condition evaluated over the group in one query (``conditions.matching``);
 * SPLIT — a stable hash of (journey key, node key, customer) picks the variant, so a retry
@@ -212,9 +216,10 @@ def contact_outcome(reason: str, address) -> str:
 def _action(node, journey, rows, now) -> Outcome:
     from amanah.consent.contract import Purpose
     from amanah.messaging.contract import (
-        CUSTOMER_ADDRESS,
+        NO_ADDRESS,
         MessageSource,
         approved_version_number,
+        channel_choices,
         message_queue_template_many,
     )
     from amanah.messaging.templating import TemplateNotApproved
@@ -223,35 +228,40 @@ def _action(node, journey, rows, now) -> Outcome:
     channel, config = node.config["channel"], node.config
     by_customer = {r.customer: r.enrollment for r in rows}
     try:
-        version = approved_version_number(
-            config["template"], channel, config.get("template_version") or 0
-        )
+        versions = {
+            channel: approved_version_number(
+                config["template"], channel, config.get("template_version") or 0
+            )
+        }
     except TemplateNotApproved:
         # An operator can fix this (approve the template again) and retry: quarantine.
         outcome.failed[(ExitReason.TEMPLATE_UNAVAILABLE, "template")] = list(by_customer.values())
         return outcome
-    verdicts = (
-        contact_verdicts(_customers(rows), channel)
-        .order_by()
-        .values_list("pk", VERDICT, CUSTOMER_ADDRESS[channel])
-    )
+    for other, number in (config.get("template_versions") or {}).items():
+        try:  # another channel's version no longer approved: that channel is left out
+            versions[other] = approved_version_number(config["template"], other, number)
+        except TemplateNotApproved:
+            continue
+    choices = channel_choices(_customers(rows), Purpose.OFFER, tuple(versions))
     entry_of = {r.customer: r.entry for r in rows}
-    allowed: dict[int, list] = defaultdict(list)  # by entry: each pass its own message step
-    for pk, reason, address in verdicts:
+    # By entry (each pass its own message step) and channel.
+    allowed: dict[tuple[int, str], list] = defaultdict(list)
+    for pk, choice in choices.items():
         enrollment = by_customer[str(pk)]
-        exit_reason = contact_outcome(reason, address)
-        if exit_reason:
-            outcome.exited[exit_reason].append(enrollment)
-        else:
-            allowed[entry_of[str(pk)]].append(pk)
+        if choice.channel:
+            allowed[(entry_of[str(pk)], choice.channel)].append(pk)
             outcome.passed[""].append(enrollment)
-    for entry, customers in sorted(allowed.items()):
+        elif choice.reason == NO_ADDRESS:
+            outcome.exited[ExitReason.NO_ADDRESS].append(enrollment)
+        else:
+            outcome.exited[contact_outcome(choice.reason, "")].append(enrollment)
+    for (entry, on), customers in sorted(allowed.items()):
         counts = message_queue_template_many(
             actor=ENGINE,
             customers=_customers_of(str(pk) for pk in customers),
-            version=version,
+            version=versions[on],
             context={"campaign": journey, "promo": {"code": config.get("promo_code", "")}},
-            channel=channel,
+            channel=on,
             purpose=Purpose.OFFER,
             source=MessageSource.JOURNEY,
             source_id=str(journey.pk),

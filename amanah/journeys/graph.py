@@ -102,6 +102,11 @@ def _channels() -> tuple[str, ...]:
     return tuple(str(c) for c in SENDABLE_CHANNELS)
 
 
+def sendable_channels() -> tuple[str, ...]:
+    """The channels an ACTION step may send on, in their order."""
+    return _channels()
+
+
 # --------------------------------------------------------------------------- validation
 
 

@@ -88,8 +88,9 @@ def _write_graph(journey: MarketingJourney, cleaned: dict) -> None:
 
 
 # Written into a running version's nodes by the house, never by an editor: the template
-# version frozen at activation, the A/B winner rolled out (``split_promote``).
-RUNTIME_CONFIG = ("template_version", "promoted")
+# version frozen at activation (and those of the template's other channels), the A/B winner
+# rolled out (``split_promote``).
+RUNTIME_CONFIG = ("template_version", "template_versions", "promoted")
 
 
 def graph_of(journey: MarketingJourney) -> dict:
@@ -242,18 +243,37 @@ def decided_by_someone_else(journey: MarketingJourney, data: dict) -> bool:
 
 def _frozen_templates(journey: MarketingJourney) -> list[JourneyNode]:
     """Each ACTION node with the number of its template's approved version (or a refusal
-    naming the node): what the journey will send, fixed at activation."""
+    naming the node): what the journey will send, fixed at activation — and, in
+    ``template_versions``, those of the same template approved as an offer on the other
+    sendable channels, where a customer who prefers one of them gets it (``engine._action``)."""
+    from amanah.consent.contract import Purpose
+    from amanah.journeys.graph import sendable_channels
     from amanah.messaging.templating import TemplateNotApproved, approved_version
 
     actions = list(journey.nodes.filter(type=NodeType.ACTION))
     problems = []
     for node in actions:
+        template, channel = node.config["template"], node.config["channel"]
         try:
-            version = approved_version(node.config["template"], node.config["channel"])
+            version = approved_version(template, channel)
         except TemplateNotApproved as refused:
             problems.append(Problem(node.key, "template", refused.message))
             continue
-        node.config = {**node.config, "template_version": version.number}
+        others = {}
+        for other in sendable_channels():
+            if other == channel:
+                continue
+            try:
+                found = approved_version(template, other)
+            except TemplateNotApproved:
+                continue
+            if found.template.purpose == Purpose.OFFER:
+                others[other] = found.number
+        node.config = {
+            **node.config,
+            "template_version": version.number,
+            "template_versions": others,
+        }
     if problems:
         raise GraphError(problems)
     return actions

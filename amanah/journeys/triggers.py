@@ -354,10 +354,17 @@ def exit_customer(customer_id, reason: str, *, now: datetime | None = None) -> i
 
 
 def exit_on_withdrawal(*, actor, customer, record, **_rest) -> None:
-    """Marketing consent withdrawn: the customer leaves every journey at once."""
+    """Marketing consent withdrawn: the customer leaves every journey at once. A withdrawal
+    on one channel (an unsubscribe link, a STOP reply) does not: the journey's offers go on
+    the channels still open to them, and a step with none refuses them then (its exit
+    reason: ``CONSENT_WITHDRAWN``)."""
     from amanah.journeys.models import ExitReason
 
-    if record.consent_type == "MARKETING" and record.new_status == "WITHDRAWN":
+    if (
+        record.consent_type == "MARKETING"
+        and record.new_status == "WITHDRAWN"
+        and not record.contact_channel
+    ):
         exit_customer(customer.pk, ExitReason.CONSENT_WITHDRAWN)
 
 
