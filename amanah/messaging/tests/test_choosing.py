@@ -28,3 +28,42 @@ def test_a_preference_that_cannot_be_served_leaves_the_senders_order():
     assert customer_channel(PHONE_ONLY, "SERVICE", preferred="EMAIL") == "SMS"
     assert channel_order(BOTH, "OFFER", ("EMAIL",), preferred="SMS") == ["EMAIL"]
     assert customer_channel(NOTHING, "SERVICE", preferred="SMS") is None
+
+
+def _row(reasons: dict, *, email="a@contoh.id", phone="+6281234567890") -> dict:
+    from amanah.messaging.choosing import _REASON
+
+    return {
+        "pk": 1,
+        "home_branch__timezone": "Asia/Jakarta",
+        "email": email,
+        "phone_e164": phone,
+        **{_REASON + c: r for c, r in reasons.items()},
+    }
+
+
+def test_the_set_form_takes_the_first_channel_of_the_order_that_contactability_allows():
+    from amanah.messaging.choosing import _choose
+
+    order = ("EMAIL", "WHATSAPP")
+    allowed = {"EMAIL": "", "WHATSAPP": ""}
+    assert _choose(_row(allowed), "OFFER", order, "WHATSAPP").channel == "WHATSAPP"
+    assert _choose(_row(allowed), "OFFER", order, "").channel == "EMAIL"
+    withdrawn = {"EMAIL": "", "WHATSAPP": "CHANNEL_WITHDRAWN"}
+    assert _choose(_row(withdrawn), "OFFER", order, "WHATSAPP").channel == "EMAIL"
+    assert _choose(_row(allowed, email=""), "OFFER", order, "EMAIL").channel == "WHATSAPP"
+
+
+def test_the_set_form_keeps_the_reason_when_nobody_is_reachable():
+    from amanah.messaging.choosing import NO_ADDRESS, _choose
+
+    order = ("EMAIL", "WHATSAPP")
+    refused = {"EMAIL": "NOT_PREFERRED", "WHATSAPP": "DO_NOT_CONTACT"}
+    choice = _choose(_row(refused), "OFFER", order, "WHATSAPP")
+    assert (choice.channel, choice.reason) == ("", "DO_NOT_CONTACT")  # the preferred one's
+    waits = {"EMAIL": "OUTSIDE_WINDOW", "WHATSAPP": "CHANNEL_WITHDRAWN"}
+    assert _choose(_row(waits), "OFFER", order, "WHATSAPP").reason == "OUTSIDE_WINDOW"
+    nowhere = _row({"EMAIL": "", "WHATSAPP": ""}, email="", phone="")
+    assert _choose(nowhere, "OFFER", order, "").reason == NO_ADDRESS
+    refused_nowhere = _row({"EMAIL": "NO_CONSENT", "WHATSAPP": "NO_CONSENT"}, email="", phone="")
+    assert _choose(refused_nowhere, "OFFER", order, "").reason == "NO_CONSENT"
