@@ -7,7 +7,8 @@ there; then the sender's own channels in its order, those the customer has an ad
 Whether the message may go at all is still ``consent.contactability``'s answer, asked by the
 outbox: a preference the sender cannot serve (no template, no address there) leaves the
 fallback to be refused NOT_PREFERRED, kept with its reason — the customer is never sent on a
-channel they turned away from.
+channel they turned away from. (For an offer, a preferred channel the customer has since
+withdrawn marketing on no longer turns the others away: consent's rule.)
 
 Senders that choose: bill, installment, late-fee and arrears notices, new-connection step
 notices and area-incident notices (utility), case receipts and status updates (messaging),
