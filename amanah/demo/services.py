@@ -383,6 +383,54 @@ def _seed_transactions(actor) -> None:
     nba_portfolio_refresh(actor=actor)
 
 
+# Customer B asked about a mortgage at the branch a few days ago and nobody has called back: a
+# NEW lead older than 3 days, so the RM's Next Best Action for B is "Follow up lead segera"
+# (the seed rule LEAD_FOLLOW_UP, a CALL), which the demo script accepts (docs/demo.md, step 7).
+B_LEAD_INTEREST = "KPR rumah tinggal"
+B_LEAD_NOTE = "Nasabah menanyakan simulasi KPR di cabang; minta dihubungi RM."
+B_LEAD_AGE_DAYS = 5
+
+
+def _b_lead_loaded() -> bool:
+    from amanah.sales.models import Lead
+
+    return Lead.objects.filter(
+        customer__identifiers__id_value=SEED_CUSTOMERS[1][6], product_interest=B_LEAD_INTEREST
+    ).exists()
+
+
+def _seed_b_lead(actor) -> None:
+    """B's open lead, taken by the agent at the branch ``B_LEAD_AGE_DAYS`` days ago and handed
+    to B's RM, through sales' ``lead_create`` under the demo clock (its audit row carries that
+    moment); the lead's own ``created_at`` (a field default the clock cannot reach) is given the
+    same moment afterwards, as the complaint history's activity lines are. Then the RM's
+    worklist is rebuilt as the nightly run would (only portfolio customers: quick)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from amanah.customers.models import Customer
+    from amanah.demo.complaints import demo_clock
+    from amanah.insight.nba.services import nba_portfolio_refresh
+    from amanah.sales.models import Lead
+    from amanah.sales.services import lead_create
+
+    agent = User.objects.get(username="agent")
+    agent.active_role = R.AGENT
+    customer_b = Customer.objects.get(identifiers__id_value=SEED_CUSTOMERS[1][6])
+    moment = timezone.now() - timedelta(days=B_LEAD_AGE_DAYS)
+    with demo_clock(moment):
+        lead = lead_create(
+            actor=agent,
+            customer=customer_b,
+            source_type="MANUAL",
+            product_interest=B_LEAD_INTEREST,
+            note=B_LEAD_NOTE,
+        )
+    Lead.objects.filter(pk=lead.pk).update(created_at=moment, updated_at=moment)
+    nba_portfolio_refresh(actor=actor)
+
+
 # The follow-up desk (seed 004): new savings accounts without their first deposit.
 DESK_CUSTOMERS = [
     ("Rina Marpaung", "081370104001"),
@@ -502,6 +550,7 @@ PARTS = [
     ("generated customers", _generated_loaded, _seed_generated_customers),
     ("message templates", _templates_loaded, _seed_message_templates),
     ("transactions", _transactions_loaded, _seed_transactions),
+    ("lead for B", _b_lead_loaded, _seed_b_lead),
     ("follow-up desk", _desk_loaded, _seed_desk),
     ("complaints", _complaints_loaded, _seed_complaints),
     ("routing", _routing_loaded, _seed_routing),

@@ -28,6 +28,7 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
             "generated customers",
             "message templates",
             "transactions",
+            "lead for B",
             "follow-up desk",
             "complaints",
             "routing",
@@ -215,3 +216,36 @@ def test_the_demo_complaints_fill_every_director_widget(
         shown = widgets[key]
         figures = [cell.value for row in shown.rows for cell in row[1:]]
         assert any(v is not None and v >= 5 for v in figures), key
+
+
+def test_the_rm_is_recommended_to_follow_up_b_s_waiting_lead(db):
+    """The demo script's Next Best Action step (docs/demo.md, step 7): B's mortgage lead, NEW
+    for 5 days, makes LEAD_FOLLOW_UP eligible for B's RM (B's consent allows it) with its
+    reason, on the RM's worklist too; accepting it makes the call task tied to that lead."""
+    from amanah.customers.models import Customer
+    from amanah.insight.nba.evaluate import evaluate
+    from amanah.insight.nba.models import PortfolioRecommendation
+    from amanah.insight.nba.services import nba_decide
+    from amanah.sales.models import FollowUpTask, Lead
+
+    demo_seed()
+    rm = User.objects.get(username="rm")
+    rm.active_role = RoleKey.RM
+    b = Customer.objects.get(identifiers__id_value="CIF1000002")
+    lead = Lead.objects.get(customer=b, status="NEW")
+    assert (lead.assigned_to, lead.product_interest) == (rm, "KPR rumah tinggal")
+    result = evaluate(b, rm)
+    assert not result.blocked and "LEAD_FOLLOW_UP" not in result.ineligible
+    (follow_up,) = [r for r in result.items if r.rule_code == "LEAD_FOLLOW_UP"]
+    assert follow_up.reason_text == "Muncul karena: lead BARU belum ditindaklanjuti 5 hari"
+    assert follow_up.related_entity_id == str(lead.pk)
+    assert PortfolioRecommendation.objects.get(customer=b).shown == len(result.items)
+    nba_decide(
+        actor=rm,
+        customer_id=b.pk,
+        rule_code="LEAD_FOLLOW_UP",
+        related_id=str(lead.pk),
+        decision="ACCEPTED",
+    )
+    task = FollowUpTask.objects.get(customer=b, template="CALL")
+    assert (task.lead, task.assigned_to, task.status) == (lead, rm, "OPEN")

@@ -290,6 +290,7 @@ def test_the_demo_script(page, base, demo):
     campaign_over_the_hub(page, base, steps, demo)
 
     sales_steps(page, base, steps)
+    next_best_action(page, steps)
 
     # 9:00–10:00 — compliance finds every important action in the readable audit viewer:
     # several actions and a date in one filter, objects by their business names, one row
@@ -411,6 +412,41 @@ def campaign_over_the_hub(page, base, steps, demo) -> None:
     masked = page.inner_text(f"{row} [data-testid=masked-address]")
     assert "****" in masked and "81370002002" not in masked.replace(" ", "").replace("-", "")
     steps.shot("campaign-on-komunikasi-tab")
+
+
+def next_best_action(page, steps) -> None:
+    """Still as `rm` on customer B's 360 (where the sales steps end): the "Nilai Nasabah" card
+    shows B's RFM segment with its reason, and the Next Best Action panel recommends following
+    up B's mortgage lead, NEW for 5 days (demo seed), with its reason. The RM accepts it (the
+    panel's form): the call task it creates is on the timeline, due in 3 days, with the
+    recommendation's title and reason. (The panel before the Accept is in the sales steps'
+    last screenshot, of this same page.)"""
+    assert CUSTOMER_B in page.inner_text("[data-testid=customer-name]")
+    value = page.locator("[data-testid=customer-value]")
+    assert "Juara" in value.inner_text()  # RFM CHAMPION: a salaried heavy user
+    assert re.match(
+        r"R=\d, F=\d, M=\d → Juara", value.locator("[data-testid=rfm-reason]").inner_text()
+    )
+    item = page.locator("[data-testid=nba-item][data-rule=LEAD_FOLLOW_UP]")
+    assert "Follow up lead segera" in item.inner_text()
+    reason = "Muncul karena: lead BARU belum ditindaklanjuti 5 hari"
+    assert item.locator("[data-testid=nba-reason]").inner_text() == reason
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    item.locator("button[name=decision][value=ACCEPTED]").click()
+    page.wait_for_selector("text=Rekomendasi diterima.")
+    assert page.locator("[data-testid=nba-item][data-rule=LEAD_FOLLOW_UP]").count() == 0
+    assert "Follow up lead segera" in page.inner_text("[data-testid=nba-pending]")
+    call = page.locator("[data-testid=timeline] li[data-kind=ACTIVITY]", has_text="tugas telepon")
+    assert call.count() == 1
+    text = call.inner_text()
+    # due in 3 days (a MEDIUM rule), counted from the day of the Accept (either side of midnight)
+    days = {
+        (d + timedelta(days=3)).day for d in (today, datetime.now(ZoneInfo("Asia/Jakarta")).date())
+    }
+    due = re.search(r"jatuh tempo (\d+) \w+ \d{4} · Terbuka", text)
+    assert due and int(due.group(1)) in days, text
+    assert f"NBA diterima: Follow up lead segera. {reason}" in text
+    steps.shot("nba-accepted-call-task-on-timeline")
 
 
 def sales_steps(page, base, steps) -> None:
