@@ -60,7 +60,8 @@ def campaign_events(customer, *, actor, since=None, until=None, limit=50):
     rows = in_window(
         CampaignEvent.objects.visible_to(actor)
         .filter(customer=customer)
-        .select_related("campaign"),
+        .select_related("campaign")
+        .only("at", "event_type", "channel", "campaign__name"),
         "at",
         since,
         until,
