@@ -133,12 +133,13 @@ def _relations(customer: Customer, actor) -> list[dict]:
 
 
 def _rm_name(customer: Customer) -> str:
-    assignment = (
+    name = (
         PortfolioAssignment.objects.filter(customer=customer, active=True)
-        .select_related("rm")
+        .order_by("pk")
+        .values_list("rm__full_name", flat=True)
         .first()
     )
-    return assignment.rm.full_name if assignment else ""
+    return name or ""
 
 
 def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):
