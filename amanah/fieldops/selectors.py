@@ -215,6 +215,7 @@ def customer_facts(customer, actor) -> dict:
     work_order = (
         WorkOrder.objects.visible_to(actor)
         .filter(customer=customer, status__in=OPEN_STATUSES)
+        .only("status", "last_outcome")  # what the 360 card shows (its number is the id)
         .first()
     )
     promise = (
@@ -226,6 +227,7 @@ def customer_facts(customer, actor) -> dict:
             promise_date__gte=timezone.localdate(),
         )
         .order_by("-captured_at")
+        .only("promise_date", "promise_amount")
         .first()
     )
     return {"field_work_order": work_order, "field_promise": promise}

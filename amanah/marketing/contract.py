@@ -48,6 +48,7 @@ def marketing_facts(customer, actor) -> dict:
         CampaignEligibility.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("campaign")
+        .only("reason", "is_eligible", "evaluated_at", "campaign__name")  # what the tab shows
         .order_by("-evaluated_at")[:20]
     )
     return {
