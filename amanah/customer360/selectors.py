@@ -110,9 +110,15 @@ def _relations(customer: Customer, actor) -> list[dict]:
     """Links both ways (spouse, company, group) with their type; the other side's name only
     when the actor may open that customer too ("other" is None otherwise)."""
     rows = list(
-        CustomerRelation.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer)
-        ).select_related("from_customer", "to_customer")
+        CustomerRelation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
+        .select_related("from_customer", "to_customer")
+        # What the page shows of a link: its type, label and the other side's name.
+        .only(
+            "relation_type",
+            "label",
+            "from_customer__full_name",
+            "to_customer__full_name",
+        )
     )
     if not rows:  # most customers: no second read
         return []
