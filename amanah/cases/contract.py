@@ -113,13 +113,26 @@ def case_numbers(ids, *, actor) -> dict[str, str]:
     return {str(pk): case_no for pk, case_no in rows}
 
 
+# What a CASE line shows: the rest of the activity, its case and category is not read.
+CASE_EVENT_FIELDS = (
+    "created_at",
+    "activity_type",
+    "message",
+    "actor_label",
+    "case__case_no",
+    "case__category__name",
+    "case__category__is_sensitive",
+)
+
+
 def case_events(customer, *, actor, since=None, until=None, limit=50):
     """Activities of the customer's cases the actor may open; sensitive categories are marked
     sensitive (the timeline hides those from roles without the permission)."""
     rows = in_window(
         CaseActivity.objects.visible_to(actor)
         .filter(case__customer=customer)
-        .select_related("case__category"),
+        .select_related("case__category")
+        .only(*CASE_EVENT_FIELDS),
         "created_at",
         since,
         until,

@@ -21,7 +21,16 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
     rows = in_window(
         ConsentRecord.objects.visible_to(actor)
         .filter(customer=customer)
-        .select_related("captured_by"),
+        .select_related("captured_by")
+        .only(
+            "effective_at",
+            "consent_type",
+            "contact_channel",
+            "new_status",
+            "captured_channel",
+            "verification_method",
+            "captured_by__full_name",
+        ),
         "effective_at",
         since,
         until,

@@ -110,9 +110,15 @@ def _relations(customer: Customer, actor) -> list[dict]:
     """Links both ways (spouse, company, group) with their type; the other side's name only
     when the actor may open that customer too ("other" is None otherwise)."""
     rows = list(
-        CustomerRelation.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer)
-        ).select_related("from_customer", "to_customer")
+        CustomerRelation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
+        .select_related("from_customer", "to_customer")
+        # What the page shows of a link: its type, label and the other side's name.
+        .only(
+            "relation_type",
+            "label",
+            "from_customer__full_name",
+            "to_customer__full_name",
+        )
     )
     if not rows:  # most customers: no second read
         return []
@@ -133,12 +139,13 @@ def _relations(customer: Customer, actor) -> list[dict]:
 
 
 def _rm_name(customer: Customer) -> str:
-    assignment = (
+    name = (
         PortfolioAssignment.objects.filter(customer=customer, active=True)
-        .select_related("rm")
+        .order_by("pk")
+        .values_list("rm__full_name", flat=True)
         .first()
     )
-    return assignment.rm.full_name if assignment else ""
+    return name or ""
 
 
 def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):

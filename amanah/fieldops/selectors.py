@@ -162,6 +162,17 @@ def agent_day(*, actor, latitude=None, longitude=None) -> AgentDay:
 # --------------------------------------------------------------------------- the 360
 
 
+# What a VISIT line shows: the rest of the visit, its agent and work order is not read.
+VISIT_EVENT_FIELDS = (
+    "captured_at",
+    "outcome",
+    "promise_date",
+    "promise_amount",
+    "agent__full_name",
+    "work_order__id",  # its number is made of the id
+)
+
+
 def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
     """The customer's visits as VISIT lines on the 360 timeline (conflicts left out)."""
     if not authz.has_perm(actor, WO_VIEW):
@@ -169,7 +180,8 @@ def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[T
     rows = in_window(
         VisitResult.objects.visible_to(actor)
         .filter(work_order__customer=customer, status=ResultStatus.APPLIED)
-        .select_related("agent", "work_order"),
+        .select_related("agent", "work_order")
+        .only(*VISIT_EVENT_FIELDS),
         "captured_at",
         since,
         until,
@@ -203,6 +215,7 @@ def customer_facts(customer, actor) -> dict:
     work_order = (
         WorkOrder.objects.visible_to(actor)
         .filter(customer=customer, status__in=OPEN_STATUSES)
+        .only("status", "last_outcome")  # what the 360 card shows (its number is the id)
         .first()
     )
     promise = (
@@ -214,6 +227,7 @@ def customer_facts(customer, actor) -> dict:
             promise_date__gte=timezone.localdate(),
         )
         .order_by("-captured_at")
+        .only("promise_date", "promise_amount")
         .first()
     )
     return {"field_work_order": work_order, "field_promise": promise}

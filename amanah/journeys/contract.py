@@ -164,7 +164,17 @@ def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[
     steps = in_window(
         JourneyStep.objects.visible_to(actor)
         .filter(enrollment__customer=customer)
-        .select_related("journey", "node"),
+        .select_related("journey", "node")
+        .only(
+            "at",
+            "outcome",
+            "branch",
+            "reason",
+            "journey__name",
+            "journey__version",
+            "node__label",
+            "node__type",
+        ),
         "at",
         since,
         until,

@@ -48,6 +48,7 @@ def marketing_facts(customer, actor) -> dict:
         CampaignEligibility.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("campaign")
+        .only("reason", "is_eligible", "evaluated_at", "campaign__name")  # what the tab shows
         .order_by("-evaluated_at")[:20]
     )
     return {
@@ -60,7 +61,8 @@ def campaign_events(customer, *, actor, since=None, until=None, limit=50):
     rows = in_window(
         CampaignEvent.objects.visible_to(actor)
         .filter(customer=customer)
-        .select_related("campaign"),
+        .select_related("campaign")
+        .only("at", "event_type", "channel", "campaign__name"),
         "at",
         since,
         until,

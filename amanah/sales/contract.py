@@ -102,7 +102,9 @@ def call_task_events(customer, *, actor, since=None, until=None, limit=50):
             detail=t.note[:200],
             actor=t.created_by.full_name if t.created_by else "",
         )
-        for t in rows.select_related("created_by").order_by("-created_at")[:limit]
+        for t in rows.select_related("created_by")
+        .only("created_at", "due_on", "status", "note", "created_by__full_name")
+        .order_by("-created_at")[:limit]
     ]
 
 

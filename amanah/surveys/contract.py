@@ -33,10 +33,8 @@ events.on("cases.case_closed", handlers.invite_after_close, deferred=True)
 def survey_facts(customer, actor) -> dict:
     """The customer's survey figures and latest invitations, as far as the actor may see
     them (nothing at all without ``surveys.view``: ``visible_to`` fails closed)."""
-    return {
-        "survey_metrics": selectors.survey_metrics(actor, customer=customer),
-        "surveys_recent": selectors.survey_recent(actor, customer=customer),
-    }
+    metrics, recent = selectors.customer_surveys(actor, customer=customer)
+    return {"survey_metrics": metrics, "surveys_recent": recent}
 
 
 def move_invitations(absorbed, survivor) -> int:

@@ -129,6 +129,46 @@ def survey_recent(actor, *, customer, limit: int = 5) -> list[SurveyInvitation]:
     )
 
 
+# A customer has a handful of invitations (one per closed case at most): for the 360 card
+# they are read once and counted here. Past this many, the figures come from the database.
+CUSTOMER_ROWS_COUNTED = 200
+
+
+def customer_surveys(actor, *, customer, limit: int = 5) -> tuple[SurveyMetrics, list]:
+    """The 360 card's figures and latest ``limit`` invitations of one customer, as far as the
+    actor may see them: one read of the customer's invitations (``survey_recent``'s rows),
+    the figures counted from it by :func:`_figures_of` — the same definitions as
+    :func:`survey_metrics`, which answers instead when there are too many rows to count."""
+    cap = max(CUSTOMER_ROWS_COUNTED, limit)
+    rows = survey_recent(actor, customer=customer, limit=cap + 1)
+    if len(rows) > cap:
+        return survey_metrics(actor, customer=customer), rows[:limit]
+    return _metrics(_figures_of(rows)), rows[:limit]
+
+
+def _figures_of(rows) -> dict:
+    """:func:`_figures` over rows already read (NULL scores count nowhere, as in SQL)."""
+    sent_statuses = (InvitationStatus.SENT, InvitationStatus.RESPONDED)
+    answered = [r for r in rows if r.responded_at is not None]
+    by_type = {t: [r for r in answered if r.survey_type == t] for t in SurveyType.values}
+    csat, nps = by_type[SurveyType.CSAT], by_type[SurveyType.NPS]
+    ces, ces_scores = (
+        by_type[SurveyType.CES],
+        [r.score for r in by_type[SurveyType.CES] if r.score is not None],
+    )
+    return {
+        "sent": sum(1 for r in rows if r.status in sent_statuses),
+        "answered": len(answered),
+        "csat_answers": len(csat),
+        "csat_satisfied": sum(1 for r in csat if r.score is not None and r.score >= 4),
+        "nps_answers": len(nps),
+        "promoters": sum(1 for r in nps if r.score is not None and r.score >= 9),
+        "detractors": sum(1 for r in nps if r.score is not None and r.score <= 6),
+        "ces_answers": len(ces),
+        "ces_mean": sum(ces_scores) / len(ces_scores) if ces_scores else None,
+    }
+
+
 def branch_for_report(actor, branch_id) -> Branch:
     """A branch in the actor's scope (``iam.authz.branch_scope``); NotFound otherwise."""
     branch = Branch.objects.filter(pk=branch_id).first()

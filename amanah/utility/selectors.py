@@ -211,9 +211,11 @@ def connection_get(actor, connection_id) -> Connection:
 
 
 def connection_of_customer(actor, customer) -> Connection | None:
+    """The customer's connection for the 360 card: only what the card shows is read."""
     return (
         Connection.objects.visible_to(actor)
         .select_related("tariff_group", "area")
+        .only("number", "status", "tariff_group__code", "area__name")
         .filter(customer=customer)
         .first()
     )

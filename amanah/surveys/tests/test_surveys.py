@@ -294,6 +294,35 @@ def test_metrics_against_a_hand_computed_set(
     assert (nobody.sent, nobody.csat_pct, nobody.nps, nobody.response_rate) == (0, None, None, None)
 
 
+def test_the_360_card_counts_a_customer_as_the_database_does(
+    answered_rows, closed_case, supervisor, make_user, customer, monkeypatch
+):
+    """The card's figures, counted from the customer's rows read once, equal the aggregate
+    query's for every reader (scoped alike); past the cap the aggregate answers itself."""
+    rows, row = answered_rows
+    case = closed_case()
+    for score in (5, 4, 3, 1):
+        row("CSAT", score)
+    for score in (2, 4, 5):
+        row("CES", score)
+    row("CES", status=S.NOT_SENT)
+    for n, r in enumerate(rows):  # a distinct time each: "the latest five" is one set
+        r.created_at -= dt.timedelta(minutes=n)
+        if r.survey_type != "NPS":
+            r.case = case
+    SurveyInvitation.objects.bulk_create(rows)
+    for reader in (supervisor, make_user(R.DIRECTOR), make_user(R.MARKETING)):
+        expected = selectors.survey_metrics(reader, customer=customer)
+        metrics, recent = selectors.customer_surveys(reader, customer=customer)
+        assert metrics == expected
+        assert recent == selectors.survey_recent(reader, customer=customer)
+    metrics, _recent = selectors.customer_surveys(supervisor, customer=customer)
+    assert (metrics.sent, metrics.ces_answers, metrics.ces_mean) == (14, 3, 3.67)
+    monkeypatch.setattr(selectors, "CUSTOMER_ROWS_COUNTED", 3)
+    counted, recent = selectors.customer_surveys(supervisor, customer=customer)
+    assert counted == metrics and len(recent) == 5
+
+
 def test_the_supervisor_page_is_scoped_and_the_360_card_shows_the_figures(
     answered_rows, supervisor, make_user, branch_a, branch_b, customer
 ):

@@ -1,0 +1,43 @@
+"""``{% timeline_rows events %}``: the 360 timeline's lines, built in Python.
+
+The 360 page shows twenty events and the timeline tab up to fifty, each a line of a date
+filter, a ``lower`` filter, the kind's label and four conditional parts; through the Django
+template engine that was the largest share of the page's template time
+(``bench.load.profile_requests``, docs/benchmarks.md). Here each line is one ``format_html``:
+the same markup, every value escaped, the date in the current time zone as the ``date``
+filter gives it. The list and its empty line stay in the template.
+"""
+
+from django import template
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import template_localtime
+
+register = template.Library()
+
+LINE = (
+    '<li class="event event-{}" data-kind="{}"><time>{}</time> <span class="badge">{}</span> '
+    "<strong>{}</strong>{}{}</li>"
+)
+DATE_FORMAT = "j M Y H:i T"
+
+
+@register.simple_tag
+def timeline_rows(events) -> str:
+    labels: dict[str, str] = {}
+    return format_html_join("\n", LINE, (_parts(e, labels) for e in events))
+
+
+def _parts(event, labels: dict[str, str]) -> tuple:
+    kind = event.kind
+    if kind not in labels:  # the registered label, or the code itself (``kind_label``)
+        labels[kind] = event.kind_label
+    return (
+        kind.lower(),
+        kind,
+        date_format(template_localtime(event.at), DATE_FORMAT),
+        labels[kind],
+        event.title,
+        format_html("<br><small>{}</small>", event.detail) if event.detail else "",
+        format_html(' <small class="muted">— {}</small>', event.actor) if event.actor else "",
+    )
