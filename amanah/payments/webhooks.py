@@ -2,7 +2,9 @@
 
 Order of work, the same for both gateways:
 
-1. the raw callback is stored (``services.callback_store``) before anything else is read;
+1. the raw callback is stored (``services.callback_store``) before anything else is read —
+   in the transaction that then sets its verdict and applies it, one commit for all; the
+   processing runs in a savepoint, so a failure there still commits the raw callback;
 2. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
    checked in constant time: wrong or missing → 401, the callback REJECTED, nothing changed
    (and 429 once one address keeps trying);
@@ -25,6 +27,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.http.request import RawPostDataException
@@ -113,37 +116,76 @@ def _receive(request, provider: str) -> JsonResponse:
         body, readable = request.body, True
     except RawPostDataException:  # a multipart form someone posted: already parsed away
         body, readable = b"", False
-    callback = services.callback_store(
-        provider=provider, headers=gateways.kept_headers(request.headers), body=body
-    )
+    failure = None
+    # One commit for the raw callback, its verdict and what it applies (a commit is a WAL
+    # flush: the raw row's own commit was a third of a callback's wait). The raw row is still
+    # written first, and the processing runs in a savepoint of its own (``callback_apply``'s
+    # atomic block): a processing failure rolls back to it, the raw callback is committed
+    # without a verdict, and the error then reaches the gateway (a 500: it retries).
+    with transaction.atomic():
+        callback = services.callback_store(
+            provider=provider, headers=gateways.kept_headers(request.headers), body=body
+        )
+        outcome = _check(request, provider, gateway, callback, body, readable)
+        if isinstance(outcome, tuple):
+            actor, notification = outcome
+            try:
+                outcome = services.callback_apply(
+                    actor=actor, callback=callback, notification=notification
+                )
+            except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
+                failure = error
+    if failure is not None:
+        raise failure
+    if isinstance(outcome, Refusal):
+        return outcome.response(request, provider)
+    verdict, reason = outcome
+    logger.info("%s payment callback: %s", provider.lower(), verdict)
+    return JsonResponse({"verdict": verdict, "reason": reason})
+
+
+class Refusal:
+    """A callback refused before processing (stored REJECTED): the answer, given after the
+    commit (the bad-signature rate limit counts in a statement of its own)."""
+
+    def __init__(self, kind: str, why: str = ""):
+        self.kind, self.why = kind, why
+
+    def response(self, request, provider: str) -> JsonResponse:
+        if self.kind == "bad_signature":
+            return _refused(request, provider)
+        if self.kind == "malformed":
+            return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), self.why)
+        if self.why == "address_not_allowed":
+            return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
+        return _error("unavailable", _("Integrasi gateway belum siap."), 503)
+
+
+def _check(request, provider, gateway, callback, body: bytes, readable: bool):
+    """The stored callback checked in order (steps 2–4 of the module's docstring): its actor
+    and notification, or a ``Refusal`` with the callback marked REJECTED."""
     if not readable:
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        return Refusal("malformed")
     try:
         document = gateway.verify(request.headers, body)
     except gateways.BadSignature:
         services.callback_reject(callback=callback, reason="bad_signature")
-        return _refused(request, provider)
+        return Refusal("bad_signature")
     except gateways.Malformed:  # the token was right (Xendit), the body unreadable
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        return Refusal("malformed")
     actor, why = integration_actor(gateway.system, request.META.get("REMOTE_ADDR"))
     if actor is None:
         services.callback_reject(callback=callback, reason=why)
-        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), why)
-        if why == "address_not_allowed":
-            return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
-        return _error("unavailable", _("Integrasi gateway belum siap."), 503)
+        return Refusal("integration", why)
     try:
         notification = gateway.parse(document)
     except gateways.Malformed:
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
-    verdict, reason = services.callback_apply(
-        actor=actor, callback=callback, notification=notification
-    )
-    logger.info("%s payment callback: %s", provider.lower(), verdict)
-    return JsonResponse({"verdict": verdict, "reason": reason})
+        return Refusal("malformed")
+    return actor, notification
 
 
 def _refused(request, provider: str) -> JsonResponse:
