@@ -322,25 +322,28 @@ def journal_post(
     )
 
 
-# No savepoint inside the caller's transaction (a payment, a bill): nothing in a posting is
-# recovered from; a refusal ends the caller's transaction too.
-@transaction.atomic(savepoint=False)
 def post_for(*, actor, rule: str, source_key: str, date, description: str, **facts):
     """Post a business fact through the posting rule registered as ``rule`` (which is also the
     entry's source type). The actor needs the permission the rule declares — the business
-    action behind the posting — not ``ledger.post``."""
+    action behind the posting — not ``ledger.post``.
+
+    Inside the caller's transaction (a payment, a bill) no savepoint is opened: nothing in a
+    posting is recovered from, so a refusal after the checks ends the caller's transaction
+    too (a gateway callback paid two round trips a posting for the savepoint)."""
     if rule not in posting_rules:
         raise ServiceError("posting_rule_unknown", _("Aturan jurnal tidak dikenal."))
     spec = posting_rules.get(rule)
     authz.require(actor, spec.permission)
-    return _post(
-        actor=actor,
-        date=date,
-        description=description,
-        source_type=rule,
-        source_key=source_key,
-        lines=spec.lines(facts),
-    )
+    lines = spec.lines(facts)
+    with transaction.atomic(savepoint=False):
+        return _post(
+            actor=actor,
+            date=date,
+            description=description,
+            source_type=rule,
+            source_key=source_key,
+            lines=lines,
+        )
 
 
 def post_on(

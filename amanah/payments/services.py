@@ -5,8 +5,9 @@ the poll's status answers), and reconcile a settlement file (``reconciliation.py
 checked, so even a forged or unreadable one is kept. ``callback_reject`` / ``callback_apply``
 then set its verdict exactly once (a trigger refuses anything else on the row). Called on
 their own, each commits by itself; the webhook runs the three in one transaction (one commit)
-with the processing in a savepoint of its own — ``callback_apply``'s atomic block — so a
-processing failure rolls back to it and still commits the raw callback (without a verdict).
+with the processing in a savepoint of its own, so a processing failure rolls back to it and
+still commits the raw callback (without a verdict); a failure at the commit itself is
+followed by ``callback_keep``, which stores the raw callback on its own.
 
 **Idempotent and monotonic.** ``callback_apply`` locks the payment row (``SELECT … FOR
 UPDATE`` of that row alone) and compares the reported status with the stored one by rank
@@ -225,10 +226,24 @@ def callback_apply(
 
     The audit rows of the change (the status, and the owner's: receipt, journal) are chained
     at the end of the transaction (``audit.gathered``): every callback waits on the chain's
-    lock, and held from the first row to the commit it made concurrent callbacks queue."""
+    lock, and held from the first row to the commit it made concurrent callbacks queue.
+
+    Called on its own (the poll) it is its own transaction; inside one it opens no savepoint:
+    the caller decides what a failure rolls back to (the webhook: a savepoint after the raw
+    callback, released before the chain is written so the chain's lock is held for the write
+    and the commit alone)."""
     authz.require(actor, PAYMENT_CALLBACK_APPLY)
-    with transaction.atomic(), audit.gathered():
+    with transaction.atomic(savepoint=False), audit.gathered():
         return _callback_apply(actor, callback, notification)
+
+
+def callback_keep(callback: RawCallback | None, *, provider: str, headers: dict, body: bytes):
+    """After a failed webhook transaction: the raw callback stored on its own when its row did
+    not survive (the failure came at the commit — a deferred check, the audit chain's write —
+    and took the whole transaction with it). Never a second row for one that did."""
+    if callback is not None and RawCallback.objects.filter(pk=callback.pk).exists():
+        return
+    callback_store(provider=provider, headers=headers, body=body)
 
 
 def _callback_apply(actor, callback: RawCallback, notification) -> tuple[str, str]:

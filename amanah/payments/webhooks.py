@@ -4,7 +4,8 @@ Order of work, the same for both gateways:
 
 1. the raw callback is stored (``services.callback_store``) before anything else is read —
    in the transaction that then sets its verdict and applies it, one commit for all; the
-   processing runs in a savepoint, so a failure there still commits the raw callback;
+   processing runs in a savepoint, so a failure there still commits the raw callback (and a
+   failure of the commit itself stores it on its own: ``services.callback_keep``);
 2. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
    checked in constant time: wrong or missing → 401, the callback REJECTED, nothing changed
    (and 429 once one address keeps trying);
@@ -35,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from amanah.audit import services as audit
 from amanah.core import ratelimit
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import error_body
@@ -116,26 +118,33 @@ def _receive(request, provider: str) -> JsonResponse:
         body, readable = request.body, True
     except RawPostDataException:  # a multipart form someone posted: already parsed away
         body, readable = b"", False
-    failure = None
+    headers = gateways.kept_headers(request.headers)
+    failure = callback = None
     # One commit for the raw callback, its verdict and what it applies (a commit is a WAL
     # flush: the raw row's own commit was a third of a callback's wait). The raw row is still
-    # written first, and the processing runs in a savepoint of its own (``callback_apply``'s
-    # atomic block): a processing failure rolls back to it, the raw callback is committed
-    # without a verdict, and the error then reaches the gateway (a 500: it retries).
-    with transaction.atomic():
-        callback = services.callback_store(
-            provider=provider, headers=gateways.kept_headers(request.headers), body=body
-        )
-        outcome = _check(request, provider, gateway, callback, body, readable)
-        if isinstance(outcome, tuple):
-            actor, notification = outcome
-            try:
-                outcome = services.callback_apply(
-                    actor=actor, callback=callback, notification=notification
-                )
-            except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
-                failure = error
+    # written first; the processing runs in a savepoint, released before the audit chain is
+    # written (``audit.gathered`` outside it), so the chain's lock is held for the chain's
+    # write and the commit alone. A processing failure rolls back to the savepoint and the raw
+    # callback is committed without a verdict; a failure at the commit (a deferred check)
+    # loses the transaction, and the raw callback is then stored on its own
+    # (``callback_keep``). Either way the error then reaches the gateway (a 500: it retries).
+    try:
+        with transaction.atomic():
+            callback = services.callback_store(provider=provider, headers=headers, body=body)
+            outcome = _check(request, provider, gateway, callback, body, readable)
+            if isinstance(outcome, tuple):
+                actor, notification = outcome
+                try:
+                    with audit.gathered(), transaction.atomic():
+                        outcome = services.callback_apply(
+                            actor=actor, callback=callback, notification=notification
+                        )
+                except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
+                    failure = error
+    except Exception as error:  # noqa: BLE001 (re-raised below)
+        failure = error
     if failure is not None:
+        services.callback_keep(callback, provider=provider, headers=headers, body=body)
         raise failure
     if isinstance(outcome, Refusal):
         return outcome.response(request, provider)

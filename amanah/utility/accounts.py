@@ -120,9 +120,6 @@ def receipt_create(**fields) -> Receipt:
     return receipt
 
 
-# No savepoint when called inside a transaction (a gateway callback's): nothing here is
-# recovered from, an error ends the caller's transaction as well.
-@transaction.atomic(savepoint=False)
 def payment_apply(
     *,
     actor,
@@ -135,12 +132,30 @@ def payment_apply(
 ) -> Applied:
     """Apply ``amount`` (and the connection's credit) to its open bills, oldest first; keep the
     rest as credit; post the journal entry. Idempotent by ``reference``: the same reference
-    again answers the first receipt (a different amount under it is refused)."""
+    again answers the first receipt (a different amount under it is refused).
+
+    Inside the caller's transaction (a gateway callback's) no savepoint is opened: nothing
+    here is recovered from, so a refusal after the checks ends the caller's transaction too."""
     authz.require(actor, PAYMENT_APPLY)
     amount = _amount(amount)
     reference = required_text(reference, field="reference", label=_("Referensi"), maximum=80)
     if cash_account not in CASH_ACCOUNTS:
         raise ServiceError("cash_account_invalid", _("Akun kas tidak dikenal."))
+    with transaction.atomic(savepoint=False):
+        return _payment_apply(
+            actor,
+            connection_id,
+            amount=amount,
+            reference=reference,
+            paid_on=paid_on,
+            source=source,
+            cash_account=cash_account,
+        )
+
+
+def _payment_apply(
+    actor, connection_id, *, amount, reference, paid_on, source, cash_account
+) -> Applied:
     try:
         connection = (
             Connection.objects.visible_to(actor)
