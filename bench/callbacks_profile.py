@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return execute(sql, params, many, context)
         finally:
-            kind = " ".join(sql.split()[:4])[:70]
+            words = sql.split()
+            kind = " ".join(words[: 2 if words[0] in ("SAVEPOINT", "RELEASE") else 4])[:70]
             waits[kind] += time.perf_counter() - started
             counts[kind] += 1
 
