@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return execute(sql, params, many, context)
         finally:
             words = sql.split()
-            kind = " ".join(words[: 2 if words[0] in ("SAVEPOINT", "RELEASE") else 4])[:70]
+            short = {"SAVEPOINT": 1, "RELEASE": 2}.get(words[0], 4)  # not the savepoint's name
+            kind = " ".join(words[:short])[:70]
             waits[kind] += time.perf_counter() - started
             counts[kind] += 1
 
