@@ -125,22 +125,28 @@ def _receive(request, provider: str) -> JsonResponse:
     # written first; the processing runs in a savepoint, released before the audit chain is
     # written (``audit.gathered`` outside it), so the chain's lock is held for the chain's
     # write and the commit alone. A processing failure rolls back to the savepoint and the raw
-    # callback is committed without a verdict; a failure at the commit (a deferred check)
-    # loses the transaction, and the raw callback is then stored on its own
-    # (``callback_keep``). Either way the error then reaches the gateway (a 500: it retries).
+    # callback is committed without a verdict; a failure after the savepoint (the chain's
+    # write) or at the commit (a deferred check) rolls the whole transaction back, and the raw
+    # callback is then stored on its own (``callback_keep``). Either way the error then
+    # reaches the gateway (a 500: it retries).
     try:
         with transaction.atomic():
             callback = services.callback_store(provider=provider, headers=headers, body=body)
             outcome = _check(request, provider, gateway, callback, body, readable)
             if isinstance(outcome, tuple):
                 actor, notification = outcome
+                released = False
                 try:
-                    with audit.gathered(), transaction.atomic():
-                        outcome = services.callback_apply(
-                            actor=actor, callback=callback, notification=notification
-                        )
+                    with audit.gathered():
+                        with transaction.atomic():
+                            outcome = services.callback_apply(
+                                actor=actor, callback=callback, notification=notification
+                            )
+                        released = True  # the processing now belongs to the outer transaction
                 except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
                     failure = error
+                    if released:  # the chain write failed: the change must not commit unaudited
+                        transaction.set_rollback(True)
     except Exception as error:  # noqa: BLE001 (re-raised below)
         failure = error
     if failure is not None:

@@ -104,6 +104,39 @@ def test_a_processing_failure_keeps_the_raw_callback_and_applies_nothing(
     assert _applied(payment) == 1
 
 
+def test_a_failure_after_the_savepoint_keeps_the_raw_callback(client, payment, monkeypatch):
+    """The audit chain is written after the processing savepoint is released: a failure there
+    rolls the whole change back (never a change without its audit rows) and the raw callback
+    is stored again on its own."""
+    from amanah.audit import services as audit_services
+
+    def chain_fails(logs):
+        raise RuntimeError("the chain could not be written")
+
+    monkeypatch.setattr(audit_services, "_append", chain_fails)
+    with pytest.raises(RuntimeError):
+        _post(client, midtrans_body(payment, "settlement"))
+    assert list(RawCallback.objects.values_list("verdict", flat=True)) == [""]
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_callback_keep_stores_a_lost_raw_callback_once(payment):
+    from amanah.payments import services
+
+    kept = services.callback_store(provider="MIDTRANS", headers={}, body=b"{}")
+    services.callback_keep(kept, provider="MIDTRANS", headers={}, body=b"{}")
+    assert RawCallback.objects.count() == 1  # it survived: no second row
+    lost = RawCallback(pk=kept.pk + 1000)  # rolled back with its transaction
+    services.callback_keep(lost, provider="MIDTRANS", headers={}, body=b'{"x": 1}')
+    services.callback_keep(None, provider="XENDIT", headers={}, body=b"{}")
+    assert list(RawCallback.objects.order_by("id").values_list("provider", "verdict")) == [
+        ("MIDTRANS", ""),
+        ("MIDTRANS", ""),
+        ("XENDIT", ""),
+    ]
+
+
 def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, seen_events):
     _post(client, midtrans_body(payment, "settlement"))
     for word in ("pending", "expire", "cancel"):
