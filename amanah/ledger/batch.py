@@ -39,6 +39,7 @@ from amanah.ledger.services import (
     _clean_lines,
     _date,
     _open_period,
+    _period_closed,
     _user,
     month_of,
 )
@@ -102,7 +103,8 @@ def post_many_for(
     if not cleaned:
         return BatchResult({}, [])
     for month in sorted({month_of(day) for day, _d, _l in cleaned.values()}):
-        _open_period(month)
+        if _open_period(month)[1]:  # closed
+            raise _period_closed(month)
     keys = list(cleaned)
     user = _user(actor)
     with connection.cursor() as cursor:

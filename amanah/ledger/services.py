@@ -154,24 +154,55 @@ def _clean_lines(
     return [(accounts[code], debit, credit) for code, debit, credit in cleaned]
 
 
-def _open_period(month: dt.date) -> Period:
-    """The month's period row (created when new), read FOR SHARE; refused when closed."""
+def _open_period(month: dt.date) -> tuple[int, bool]:
+    """The month's period row (created when new), read FOR SHARE: (id, closed). The row
+    exists for every month but the first posting's, so it is read first and inserted only
+    when missing (one statement for a posting instead of two)."""
+    select = "SELECT id, closed FROM ledger_period WHERE month = %s FOR SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(select, [month])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                "INSERT INTO ledger_period (month, closed, reopen_reason) VALUES (%s, false, '') "
+                "ON CONFLICT (month) DO NOTHING",
+                [month],
+            )
+            cursor.execute(select, [month])
+            row = cursor.fetchone()
+    return row
+
+
+def _period_closed(month: dt.date) -> ServiceError:
+    return ServiceError(
+        "period_closed",
+        _("Periode %(month)s sudah ditutup; jurnal tidak dapat dicatat ke periode itu.")
+        % {"month": f"{month:%m/%Y}"},
+        field="date",
+    )
+
+
+_ENTRY_COLUMNS = [f for f in JournalEntry._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_entry(entry: JournalEntry) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``: False when the entry's key (or the entry it
+    reverses) was posted meanwhile — the unique index made us wait for that transaction —
+    without an error, so no savepoint is needed to recover from it."""
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _ENTRY_COLUMNS)
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _ENTRY_COLUMNS]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO ledger_period (month, closed, reopen_reason) VALUES (%s, false, '') "
-            "ON CONFLICT (month) DO NOTHING",
-            [month],
+            f"INSERT INTO {JournalEntry._meta.db_table} ({columns}) "  # noqa: S608 (model's names)
+            f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING RETURNING id",
+            values,
         )
-        cursor.execute("SELECT id, closed FROM ledger_period WHERE month = %s FOR SHARE", [month])
-        period_id, closed = cursor.fetchone()
-    if closed:
-        raise ServiceError(
-            "period_closed",
-            _("Periode %(month)s sudah ditutup; jurnal tidak dapat dicatat ke periode itu.")
-            % {"month": f"{month:%m/%Y}"},
-            field="date",
-        )
-    return Period(pk=period_id, month=month, closed=False)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding, entry._state.db = False, connection.alias
+    return True
 
 
 def _same_lines(entry: JournalEntry, lines: list[tuple[Account, int, int]]) -> bool:
@@ -206,32 +237,34 @@ def _post(
         source_key, field="source_key", label=_("Kunci sumber"), maximum=SOURCE_KEY_MAX
     )
     cleaned = _clean_lines(lines, inactive_ok=reverses is not None)
-    existing = JournalEntry.objects.filter(source_key=source_key).first()
-    if existing is not None:
-        return _replayed(existing, cleaned)
-    period = _open_period(month_of(date))
+    month = month_of(date)
+    _period_id, closed = _open_period(month)
+    if closed:
+        existing = JournalEntry.objects.filter(source_key=source_key).first()
+        if existing is not None:  # the fact was posted before the close: the same answer
+            return _replayed(existing, cleaned)
+        raise _period_closed(month)
     user = _user(actor)
-    try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                date=date,
-                period=period.month,
-                description=description,
-                source_type=source_type,
-                source_key=source_key,
-                reverses=reverses,
-                created_at=timezone.now(),
-                created_by=user,
-                created_by_label="" if user else str(getattr(actor, "username", ""))[:150],
-            )
-    except IntegrityError:
-        # Another transaction posted this key (or reversed this entry) meanwhile: the unique
-        # index made us wait for it; its entry has committed and is the answer.
+    entry = JournalEntry(
+        date=date,
+        period=month,
+        description=description,
+        source_type=source_type,
+        source_key=source_key,
+        reverses=reverses,
+        created_at=timezone.now(),
+        created_by=user,
+        created_by_label="" if user else str(getattr(actor, "username", ""))[:150],
+    )
+    # No existence check first: a new key (every posting but a replay) inserts at once; a
+    # key posted before, or by another transaction meanwhile, inserts nothing and its entry
+    # is the answer.
+    if not _insert_entry(entry):
         existing = JournalEntry.objects.filter(source_key=source_key).first()
         if existing is None and reverses is not None:
             existing = JournalEntry.objects.filter(reverses=reverses).first()
         if existing is None:
-            raise
+            raise IntegrityError("journal entry refused by a unique index")
         return _replayed(existing, cleaned)
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=account, debit=debit, credit=credit)
@@ -247,7 +280,7 @@ def _post(
         meta={
             "number": entry.number,
             "source_type": source_type,
-            "period": f"{period.month:%Y-%m}",
+            "period": f"{month:%Y-%m}",
             "date": date.isoformat(),
             "lines": len(cleaned),
             "total": total,
@@ -289,23 +322,28 @@ def journal_post(
     )
 
 
-@transaction.atomic
 def post_for(*, actor, rule: str, source_key: str, date, description: str, **facts):
     """Post a business fact through the posting rule registered as ``rule`` (which is also the
     entry's source type). The actor needs the permission the rule declares — the business
-    action behind the posting — not ``ledger.post``."""
+    action behind the posting — not ``ledger.post``.
+
+    Inside the caller's transaction (a payment, a bill) no savepoint is opened: nothing in a
+    posting is recovered from, so a refusal after the checks ends the caller's transaction
+    too (a gateway callback paid two round trips a posting for the savepoint)."""
     if rule not in posting_rules:
         raise ServiceError("posting_rule_unknown", _("Aturan jurnal tidak dikenal."))
     spec = posting_rules.get(rule)
     authz.require(actor, spec.permission)
-    return _post(
-        actor=actor,
-        date=date,
-        description=description,
-        source_type=rule,
-        source_key=source_key,
-        lines=spec.lines(facts),
-    )
+    lines = spec.lines(facts)
+    with transaction.atomic(savepoint=False):
+        return _post(
+            actor=actor,
+            date=date,
+            description=description,
+            source_type=rule,
+            source_key=source_key,
+            lines=lines,
+        )
 
 
 def post_on(

@@ -1,10 +1,13 @@
 """Every write of payments: request a payment, store and apply the gateways' callbacks (and
 the poll's status answers), and reconcile a settlement file (``reconciliation.py``).
 
-**Callbacks, in two steps.** ``callback_store`` writes the raw callback on its own
-(autocommit) *before* anything is checked, so even a forged or unreadable one is kept.
-``callback_reject`` / ``callback_apply`` then set its verdict exactly once (a trigger refuses
-anything else on the row).
+**Callbacks, in two steps.** ``callback_store`` writes the raw callback *before* anything is
+checked, so even a forged or unreadable one is kept. ``callback_reject`` / ``callback_apply``
+then set its verdict exactly once (a trigger refuses anything else on the row). Called on
+their own, each commits by itself; the webhook runs the three in one transaction (one commit)
+with the processing in a savepoint of its own, so a processing failure rolls back to it and
+still commits the raw callback (without a verdict); a failure at the commit itself is
+followed by ``callback_keep``, which stores the raw callback on its own.
 
 **Idempotent and monotonic.** ``callback_apply`` locks the payment row (``SELECT … FOR
 UPDATE`` of that row alone) and compares the reported status with the stored one by rank
@@ -177,11 +180,13 @@ def payment_request(
 def callback_store(
     *, provider: str, headers: dict, body: bytes, source: str = CallbackSource.CALLBACK
 ) -> RawCallback:
-    """Keep the raw callback as received, committed on its own before any processing (so a
-    later failure still leaves the record). Bodies that are not UTF-8 are kept with
-    replacement characters; NUL bytes are dropped (PostgreSQL text refuses them)."""
+    """Keep the raw callback as received, before any processing: on its own it commits at
+    once; inside a transaction (the webhook's) it is that transaction's first write, and the
+    processing after it runs in a savepoint, so a failure there still leaves the record.
+    Bodies that are not UTF-8 are kept with replacement characters; NUL bytes are dropped
+    (PostgreSQL text refuses them)."""
     text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # one statement: nothing to roll back to
         return RawCallback.objects.create(
             provider=provider, source=source, headers=headers, body=text[: gateways.MAX_BODY]
         )
@@ -210,7 +215,7 @@ def _set_verdict(
 def callback_reject(*, callback: RawCallback, reason: str, order_id: str = "") -> None:
     """A callback whose signature/token is wrong, or that cannot be read: REJECTED, nothing
     else changes."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _set_verdict(callback, Verdict.REJECTED, reason, order_id=order_id or None)
 
 
@@ -221,10 +226,24 @@ def callback_apply(
 
     The audit rows of the change (the status, and the owner's: receipt, journal) are chained
     at the end of the transaction (``audit.gathered``): every callback waits on the chain's
-    lock, and held from the first row to the commit it made concurrent callbacks queue."""
+    lock, and held from the first row to the commit it made concurrent callbacks queue.
+
+    Called on its own (the poll) it is its own transaction; inside one it opens no savepoint:
+    the caller decides what a failure rolls back to (the webhook: a savepoint after the raw
+    callback, released before the chain is written so the chain's lock is held for the write
+    and the commit alone)."""
     authz.require(actor, PAYMENT_CALLBACK_APPLY)
-    with transaction.atomic(), audit.gathered():
+    with transaction.atomic(savepoint=False), audit.gathered():
         return _callback_apply(actor, callback, notification)
+
+
+def callback_keep(callback: RawCallback | None, *, provider: str, headers: dict, body: bytes):
+    """After a failed webhook transaction: the raw callback stored on its own when its row did
+    not survive (the failure came at the commit — a deferred check, the audit chain's write —
+    and took the whole transaction with it). Never a second row for one that did."""
+    if callback is not None and RawCallback.objects.filter(pk=callback.pk).exists():
+        return
+    callback_store(provider=provider, headers=headers, body=body)
 
 
 def _callback_apply(actor, callback: RawCallback, notification) -> tuple[str, str]:

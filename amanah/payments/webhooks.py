@@ -2,7 +2,10 @@
 
 Order of work, the same for both gateways:
 
-1. the raw callback is stored (``services.callback_store``) before anything else is read;
+1. the raw callback is stored (``services.callback_store``) before anything else is read —
+   in the transaction that then sets its verdict and applies it, one commit for all; the
+   processing runs in a savepoint, so a failure there still commits the raw callback (and a
+   failure of the commit itself stores it on its own: ``services.callback_keep``);
 2. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
    checked in constant time: wrong or missing → 401, the callback REJECTED, nothing changed
    (and 429 once one address keeps trying);
@@ -25,6 +28,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.http.request import RawPostDataException
@@ -32,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from amanah.audit import services as audit
 from amanah.core import ratelimit
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import error_body
@@ -113,37 +118,89 @@ def _receive(request, provider: str) -> JsonResponse:
         body, readable = request.body, True
     except RawPostDataException:  # a multipart form someone posted: already parsed away
         body, readable = b"", False
-    callback = services.callback_store(
-        provider=provider, headers=gateways.kept_headers(request.headers), body=body
-    )
+    headers = gateways.kept_headers(request.headers)
+    failure = callback = None
+    # One commit for the raw callback, its verdict and what it applies (a commit is a WAL
+    # flush: the raw row's own commit was a third of a callback's wait). The raw row is still
+    # written first; the processing runs in a savepoint, released before the audit chain is
+    # written (``audit.gathered`` outside it), so the chain's lock is held for the chain's
+    # write and the commit alone. A processing failure rolls back to the savepoint and the raw
+    # callback is committed without a verdict; a failure after the savepoint (the chain's
+    # write) or at the commit (a deferred check) rolls the whole transaction back, and the raw
+    # callback is then stored on its own (``callback_keep``). Either way the error then
+    # reaches the gateway (a 500: it retries).
+    try:
+        with transaction.atomic():
+            callback = services.callback_store(provider=provider, headers=headers, body=body)
+            outcome = _check(request, provider, gateway, callback, body, readable)
+            if isinstance(outcome, tuple):
+                actor, notification = outcome
+                released = False
+                try:
+                    with audit.gathered():
+                        with transaction.atomic():
+                            outcome = services.callback_apply(
+                                actor=actor, callback=callback, notification=notification
+                            )
+                        released = True  # the processing now belongs to the outer transaction
+                except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
+                    failure = error
+                    if released:  # the chain write failed: the change must not commit unaudited
+                        transaction.set_rollback(True)
+    except Exception as error:  # noqa: BLE001 (re-raised below)
+        failure = error
+    if failure is not None:
+        services.callback_keep(callback, provider=provider, headers=headers, body=body)
+        raise failure
+    if isinstance(outcome, Refusal):
+        return outcome.response(request, provider)
+    verdict, reason = outcome
+    logger.info("%s payment callback: %s", provider.lower(), verdict)
+    return JsonResponse({"verdict": verdict, "reason": reason})
+
+
+class Refusal:
+    """A callback refused before processing (stored REJECTED): the answer, given after the
+    commit (the bad-signature rate limit counts in a statement of its own)."""
+
+    def __init__(self, kind: str, why: str = ""):
+        self.kind, self.why = kind, why
+
+    def response(self, request, provider: str) -> JsonResponse:
+        if self.kind == "bad_signature":
+            return _refused(request, provider)
+        if self.kind == "malformed":
+            return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), self.why)
+        if self.why == "address_not_allowed":
+            return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
+        return _error("unavailable", _("Integrasi gateway belum siap."), 503)
+
+
+def _check(request, provider, gateway, callback, body: bytes, readable: bool):
+    """The stored callback checked in order (steps 2–4 of the module's docstring): its actor
+    and notification, or a ``Refusal`` with the callback marked REJECTED."""
     if not readable:
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        return Refusal("malformed")
     try:
         document = gateway.verify(request.headers, body)
     except gateways.BadSignature:
         services.callback_reject(callback=callback, reason="bad_signature")
-        return _refused(request, provider)
+        return Refusal("bad_signature")
     except gateways.Malformed:  # the token was right (Xendit), the body unreadable
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
+        return Refusal("malformed")
     actor, why = integration_actor(gateway.system, request.META.get("REMOTE_ADDR"))
     if actor is None:
         services.callback_reject(callback=callback, reason=why)
-        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), why)
-        if why == "address_not_allowed":
-            return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
-        return _error("unavailable", _("Integrasi gateway belum siap."), 503)
+        return Refusal("integration", why)
     try:
         notification = gateway.parse(document)
     except gateways.Malformed:
         services.callback_reject(callback=callback, reason="malformed")
-        return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
-    verdict, reason = services.callback_apply(
-        actor=actor, callback=callback, notification=notification
-    )
-    logger.info("%s payment callback: %s", provider.lower(), verdict)
-    return JsonResponse({"verdict": verdict, "reason": reason})
+        return Refusal("malformed")
+    return actor, notification
 
 
 def _refused(request, provider: str) -> JsonResponse:

@@ -20,7 +20,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection as db
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -90,18 +91,35 @@ def receipt_replayed(reference: str, *, connection, amount: int) -> Receipt | No
     return existing
 
 
+_RECEIPT_COLUMNS = [f for f in Receipt._meta.concrete_fields if not f.primary_key]
+
+
 def receipt_create(**fields) -> Receipt:
-    """A new receipt; the same reference recorded by a concurrent call is a clear refusal."""
-    try:
-        with transaction.atomic():
-            return Receipt.objects.create(**fields)
-    except IntegrityError:
+    """A new receipt; the same reference recorded by a concurrent call is a clear refusal.
+
+    ``INSERT … ON CONFLICT (reference) DO NOTHING``: a reference taken meanwhile inserts
+    nothing (after waiting for the other transaction) instead of raising, so no savepoint is
+    needed to recover from it (a gateway callback used to pay two round trips for one)."""
+    receipt = Receipt(**fields)
+    columns = ", ".join(db.ops.quote_name(f.column) for f in _RECEIPT_COLUMNS)
+    values = [f.get_db_prep_save(f.pre_save(receipt, True), db) for f in _RECEIPT_COLUMNS]
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Receipt._meta.db_table} ({columns}) "  # noqa: S608 (model's own names)
+            f"VALUES ({', '.join(['%s'] * len(values))}) "
+            "ON CONFLICT (reference) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise ServiceError(
             "reference_taken", _("Referensi pembayaran ini baru saja dicatat."), field="reference"
-        ) from None
+        )
+    receipt.pk = row[0]
+    receipt._state.adding, receipt._state.db = False, db.alias
+    return receipt
 
 
-@transaction.atomic
 def payment_apply(
     *,
     actor,
@@ -114,12 +132,30 @@ def payment_apply(
 ) -> Applied:
     """Apply ``amount`` (and the connection's credit) to its open bills, oldest first; keep the
     rest as credit; post the journal entry. Idempotent by ``reference``: the same reference
-    again answers the first receipt (a different amount under it is refused)."""
+    again answers the first receipt (a different amount under it is refused).
+
+    Inside the caller's transaction (a gateway callback's) no savepoint is opened: nothing
+    here is recovered from, so a refusal after the checks ends the caller's transaction too."""
     authz.require(actor, PAYMENT_APPLY)
     amount = _amount(amount)
     reference = required_text(reference, field="reference", label=_("Referensi"), maximum=80)
     if cash_account not in CASH_ACCOUNTS:
         raise ServiceError("cash_account_invalid", _("Akun kas tidak dikenal."))
+    with transaction.atomic(savepoint=False):
+        return _payment_apply(
+            actor,
+            connection_id,
+            amount=amount,
+            reference=reference,
+            paid_on=paid_on,
+            source=source,
+            cash_account=cash_account,
+        )
+
+
+def _payment_apply(
+    actor, connection_id, *, amount, reference, paid_on, source, cash_account
+) -> Applied:
     try:
         connection = (
             Connection.objects.visible_to(actor)
@@ -131,6 +167,8 @@ def payment_apply(
         connection = None
     if connection is None:
         raise NotFound()
+    # Asked after the lock (a statement of its own, so its snapshot sees a concurrent call's
+    # receipt once that call has committed and released the connection).
     existing = receipt_replayed(reference, connection=connection, amount=amount)
     if existing is not None:
         return Applied(existing, list(existing.allocations.values_list("bill_id", "amount")), True)
@@ -183,8 +221,9 @@ def _apply(actor, connection, *, amount, reference, paid_on, source, cash_accoun
     Allocation.objects.bulk_create(
         Allocation(receipt=receipt, bill_id=bill_id, amount=part) for bill_id, part in allocations
     )
-    connection.credit = connection.credit - credit_used + to_credit
-    connection.save(update_fields=["credit"])
+    if credit_used or to_credit:  # most payments pay exactly their bills: nothing to write
+        connection.credit = connection.credit - credit_used + to_credit
+        connection.save(update_fields=["credit"])
     post_for(
         actor=actor,
         rule=PAYMENT_RULE,

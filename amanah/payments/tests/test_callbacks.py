@@ -9,8 +9,11 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from amanah.audit.models import AuditLog
+from amanah.core import registry
+from amanah.core.events import EventHandler
 from amanah.payments.fakegateway.server import XENDIT_CALLBACK_TOKEN
 from amanah.payments.models import Payment, PaymentStatus, RawCallback, Verdict
+from amanah.payments.payables import PAYMENT_SETTLED
 from amanah.payments.testing import gateway_systems, midtrans_body, request_payment
 
 MIDTRANS_URL = "/webhooks/payments/midtrans"
@@ -68,6 +71,70 @@ def test_a_settlement_settles_once_and_duplicates_and_replays_are_no_ops(
         RawCallback.objects.filter(payment=payment).order_by("id").values_list("verdict", flat=True)
     )
     assert verdicts == ["ACCEPTED", "DUPLICATE", "DUPLICATE"]
+
+
+def test_a_processing_failure_keeps_the_raw_callback_and_applies_nothing(
+    client, payment, seen_events
+):
+    """The raw callback shares its commit with the processing, which runs in a savepoint: a
+    failure there rolls back to it and the raw callback is still stored (without a verdict);
+    the gateway's retry then applies the payment once."""
+    body = midtrans_body(payment, "settlement")
+
+    def fails(*, actor, payment):
+        raise RuntimeError("the owner's handler failed")
+
+    with (
+        registry.event_handlers.temporarily(
+            f"{PAYMENT_SETTLED}:fails", EventHandler(PAYMENT_SETTLED, fails)
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        _post(client, body)
+    callback = RawCallback.objects.get()
+    assert (callback.verdict, callback.payment, callback.body) == ("", None, body.decode())
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and _applied(payment) == 0
+    again = _post(client, body)
+    assert again.status_code == 200 and again.json()["verdict"] == Verdict.ACCEPTED
+    assert list(RawCallback.objects.order_by("id").values_list("verdict", flat=True)) == [
+        "",
+        "ACCEPTED",
+    ]
+    assert _applied(payment) == 1
+
+
+def test_a_failure_after_the_savepoint_keeps_the_raw_callback(client, payment, monkeypatch):
+    """The audit chain is written after the processing savepoint is released: a failure there
+    rolls the whole change back (never a change without its audit rows) and the raw callback
+    is stored again on its own."""
+    from amanah.audit import services as audit_services
+
+    def chain_fails(logs):
+        raise RuntimeError("the chain could not be written")
+
+    monkeypatch.setattr(audit_services, "_append", chain_fails)
+    with pytest.raises(RuntimeError):
+        _post(client, midtrans_body(payment, "settlement"))
+    assert list(RawCallback.objects.values_list("verdict", flat=True)) == [""]
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_callback_keep_stores_a_lost_raw_callback_once(payment):
+    from amanah.payments import services
+
+    kept = services.callback_store(provider="MIDTRANS", headers={}, body=b"{}")
+    services.callback_keep(kept, provider="MIDTRANS", headers={}, body=b"{}")
+    assert RawCallback.objects.count() == 1  # it survived: no second row
+    lost = RawCallback(pk=kept.pk + 1000)  # rolled back with its transaction
+    services.callback_keep(lost, provider="MIDTRANS", headers={}, body=b'{"x": 1}')
+    services.callback_keep(None, provider="XENDIT", headers={}, body=b"{}")
+    assert list(RawCallback.objects.order_by("id").values_list("provider", "verdict")) == [
+        ("MIDTRANS", ""),
+        ("MIDTRANS", ""),
+        ("XENDIT", ""),
+    ]
 
 
 def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, seen_events):
