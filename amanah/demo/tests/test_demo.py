@@ -1,16 +1,41 @@
+"""The bank's demo seed, as ``seed_demo`` loads it. Seeding takes seconds, so the demo is
+seeded once for the module (``conftest.built_once_per_module``) and each test reads it or adds
+to it inside its own savepoint, rolled back after it: no test sees another's writes. The
+complaint history at dashboard size has a module of its own (``test_demo_complaints``)."""
+
+import pytest
 from django.core.management import call_command
-from django.db.models import F as models_F
+from django.test import override_settings
 
 from amanah.audit.chain import verify_chain
 from amanah.audit.models import AuditLog
+from amanah.conftest import built_once_per_module
 from amanah.core.roles import RoleKey
 from amanah.demo.services import DEMO_PASSWORD, demo_seed
 from amanah.iam import services as iam
 from amanah.iam.models import Branch, User
 
 
-def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
-    call_command("seed_demo")
+def _seed():
+    # Agents take members at any hour: the desk test's order must not depend on the hour of
+    # the run (the other tests hold at any hour, working hours on or off).
+    with override_settings(FOLLOWUP_WORKING_HOURS=False):
+        call_command("seed_demo")
+
+
+@pytest.fixture(scope="module")
+def _seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    yield from built_once_per_module(_seed, django_db_blocker, folder)
+
+
+@pytest.fixture
+def seeded(db, settings, _seeded):
+    """The module's demo (seeded by ``seed_demo``), under this test's savepoint."""
+    settings.FOLLOWUP_WORKING_HOURS = False
+
+
+def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(seeded):
     held = {role for u in User.objects.all() for role in u.role_keys()}
     assert held >= {str(r) for r in RoleKey if r != RoleKey.DATA_STEWARD}
     assert Branch.objects.count() >= 3
@@ -37,16 +62,14 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(db):
     assert verify_chain().ok
 
 
-def test_demo_logins_work(db, client):
-    demo_seed()
+def test_demo_logins_work(seeded):
     assert iam.auth_login(username="agent", password=DEMO_PASSWORD).username == "agent"
 
 
-def test_demo_customers_match_the_script(db):
+def test_demo_customers_match_the_script(seeded):
     from amanah.consent.services import consent_states
     from amanah.customers.models import Customer
 
-    demo_seed()
     a, b, c = (Customer.objects.get(identifiers__id_value=f"CIF100000{n}") for n in (1, 2, 3))
     assert consent_states(a)["MARKETING"] == "WITHDRAWN"
     assert (
@@ -58,14 +81,15 @@ def test_demo_customers_match_the_script(db):
     assert (fraud.category_id, fraud.status) == ("FRAUD_SCAM", "IN_PROGRESS")
 
 
-def test_generated_customers_spread_over_the_branches_without_shadowing_the_script(db, settings):
+def test_generated_customers_spread_over_the_branches_without_shadowing_the_script(
+    seeded, settings
+):
     from amanah.consent.models import ConsentState
     from amanah.customers.models import Customer
     from amanah.customers.names import normalize_name
     from amanah.customers.selectors import customer_search
     from amanah.demo.services import DESK_CUSTOMERS
 
-    demo_seed()
     generated = Customer.objects.exclude(identifiers__id_value__startswith="CIF100000").exclude(
         full_name__in=[name for name, _phone in DESK_CUSTOMERS]
     )
@@ -87,11 +111,10 @@ def test_generated_customers_spread_over_the_branches_without_shadowing_the_scri
     assert not [c for c in generated if normalize_name(c.full_name) == "ahmad fauzi lubis"]
 
 
-def test_demo_transactions_give_the_script_its_segments(db):
+def test_demo_transactions_give_the_script_its_segments(seeded):
     from amanah.customers.models import Customer
     from amanah.insight.models import RfmScore, Transaction
 
-    demo_seed()
     a, b, c = (Customer.objects.get(identifiers__id_value=f"CIF100000{n}") for n in (1, 2, 3))
     segments = {s.customer_id: s.segment for s in RfmScore.objects.filter(customer__in=[a, b, c])}
     assert (segments[a.pk], segments[b.pk], segments[c.pk]) == ("AT_RISK", "CHAMPION", "POTENTIAL")
@@ -103,25 +126,23 @@ def test_demo_transactions_give_the_script_its_segments(db):
     assert not Transaction.objects.filter(amount__lt=0).exists()
 
 
-def test_the_demo_desk_goes_round_its_two_agents(db, settings):
+def test_the_demo_desk_goes_round_its_two_agents(seeded):
+    """Seeded with working hours off (``_seed``): whatever the hour of the test run."""
     from amanah.followup.models import DeskAgent, Member
 
-    settings.FOLLOWUP_WORKING_HOURS = False  # whatever the hour of the test run
-    demo_seed()
     agents = list(DeskAgent.objects.order_by("position").values_list("user__username", flat=True))
     assert agents == ["agent", "agent2"]
     held = Member.objects.order_by("id").values_list("current_agent__user__username", flat=True)
     assert list(held) == ["agent", "agent2", "agent", "agent2"]
 
 
-def test_a_new_fraud_complaint_is_routed_to_an_agent_of_its_branch(db):
+def test_a_new_fraud_complaint_is_routed_to_an_agent_of_its_branch(seeded):
     """The demo's routing rule: FRAUD_SCAM goes at once to the least loaded agent covering the
     case's branch; another category still waits in the branch's queue."""
     from amanah.cases import services as cases
     from amanah.cases.models import RoutingRule
     from amanah.customers.models import Customer
 
-    demo_seed()
     rule = RoutingRule.objects.get()
     assert (rule.category_id, rule.strategy, rule.active) == ("FRAUD_SCAM", "LEAST_LOADED", True)
     supervisor = User.objects.get(username="supervisor")
@@ -147,78 +168,7 @@ def test_a_new_fraud_complaint_is_routed_to_an_agent_of_its_branch(db):
     assert RoutingRule.objects.count() == 1
 
 
-def test_the_demo_complaints_fill_every_director_widget(
-    db, settings, django_capture_on_commit_callbacks
-):
-    """Three months of complaints in realistic states, played through the services (audited,
-    the chain intact), and the director's dashboard has real figures at once because the seed
-    refreshes the summary. The history's deferred jobs are cancelled once it commits; the
-    other parts' jobs stay."""
-    import datetime as dt
-
-    from django.utils import timezone
-    from procrastinate.contrib.django.models import ProcrastinateJob
-
-    from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity
-    from amanah.dashboards.selectors import director_dashboard
-    from amanah.demo.complaints import COMPLAINTS, EVENT_TASK
-    from amanah.surveys.models import SurveyInvitation
-
-    settings.DEMO_GENERATED_COMPLAINTS = 120  # enough for figures of 5 and more
-    with django_capture_on_commit_callbacks(execute=True):
-        demo_seed()
-    now = timezone.now()
-    generated = Case.objects.filter(created_by__isnull=True).exclude(
-        customer__identifiers__id_value__startswith="CIF100000"
-    )
-    assert generated.count() == settings.DEMO_GENERATED_COMPLAINTS
-    assert generated.values("branch").distinct().count() >= 2
-    assert generated.values("category").distinct().count() >= 5
-    assert generated.values("channel").distinct().count() >= 4
-    oldest = min(generated.values_list("received_at", flat=True))
-    assert now - oldest > dt.timedelta(days=60)
-    closed = generated.filter(status="CLOSED")
-    assert closed.count() > generated.count() / 2
-    within = closed.filter(resolved_at__lte=models_F("sla_due_at")).count()
-    assert within > closed.count() * 0.7 and within < closed.count()  # some answered late
-    open_ = generated.filter(status__in=OPEN_STATUSES)
-    assert open_.filter(regulatory_deadline_at__lte=now).exists()  # past OJK day 20
-    assert open_.filter(sla_due_at__gt=now).exists()  # still in time
-    assert generated.filter(extended_at__isnull=False).exists()
-    # the history is dated like the case: no line before its receipt or after now
-    lines = CaseActivity.objects.filter(case__in=generated)
-    assert not lines.filter(created_at__gt=now).exists()
-    assert not lines.filter(created_at__lt=models_F("case__received_at")).exists()
-    assert (
-        AuditLog.objects.filter(actor_username=COMPLAINTS.username, action="CLOSE_CASE").count()
-        == closed.count()
-    )
-    assert verify_chain().ok
-    surveys = SurveyInvitation.objects.filter(case__in=closed)
-    assert surveys.filter(status="RESPONDED").exists() and surveys.filter(status="SENT").exists()
-
-    jobs = ProcrastinateJob.objects.filter(queue_name="events", task_name=EVENT_TASK)
-    by_history = jobs.filter(args__actor__system=COMPLAINTS.username)
-    assert by_history.count() > settings.DEMO_GENERATED_COMPLAINTS  # several per complaint
-    assert set(by_history.values_list("status", flat=True)) == {"cancelled"}
-    others = jobs.exclude(pk__in=by_history.values("pk"))
-    assert set(others.values_list("status", flat=True)) == {"todo"}  # case C's receipt …
-
-    director = User.objects.get(username="direktur")
-    director.active_role = RoleKey.DIRECTOR
-    widgets = {shown.key: shown for shown in director_dashboard(director)}
-    for key in (
-        "cases.sla_compliance",
-        "cases.backlog_age",
-        "cases.volume_category_branch",
-        "cases.volume_trend",
-    ):
-        shown = widgets[key]
-        figures = [cell.value for row in shown.rows for cell in row[1:]]
-        assert any(v is not None and v >= 5 for v in figures), key
-
-
-def test_the_rm_is_recommended_to_follow_up_b_s_waiting_lead(db):
+def test_the_rm_is_recommended_to_follow_up_b_s_waiting_lead(seeded):
     """The demo script's Next Best Action step (docs/demo.md, step 7): B's mortgage lead, NEW
     for 5 days, makes LEAD_FOLLOW_UP eligible for B's RM (B's consent allows it) with its
     reason, on the RM's worklist too; accepting it makes the call task tied to that lead."""
@@ -228,7 +178,6 @@ def test_the_rm_is_recommended_to_follow_up_b_s_waiting_lead(db):
     from amanah.insight.nba.services import nba_decide
     from amanah.sales.models import FollowUpTask, Lead
 
-    demo_seed()
     rm = User.objects.get(username="rm")
     rm.active_role = RoleKey.RM
     b = Customer.objects.get(identifiers__id_value="CIF1000002")
