@@ -245,6 +245,7 @@ class Rehearsal:
     def back(self, targets: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
         """Unapply down to every ``(app, migration or None)`` target in one backward plan."""
         keys = self.plan(targets)
+        self._hold_off_autovacuum()
         for key in keys:
             migration, steps = self.migrations[key], self.steps[key]
             for operation, _, _ in steps:
@@ -275,6 +276,24 @@ class Rehearsal:
             0, False, self.connection.alias, apps=django_apps, plan=[(m, False) for m, _ in plan]
         )
         return keys
+
+    def _hold_off_autovacuum(self) -> None:
+        """Lock every table of the schema against VACUUM (SHARE UPDATE EXCLUSIVE) for the rest of
+        the test's transaction, before its DDL. Otherwise autovacuum, cleaning up the rows the
+        previous tests rolled back, can wait for this transaction (it updated the table's
+        ``pg_class`` row) while holding the table this transaction wants to drop: a deadlock,
+        in which PostgreSQL may cancel the test rather than the autovacuum. Autovacuum skips a
+        table it cannot lock; one it is on now is cancelled after ``deadlock_timeout``."""
+        if not self.connection.in_atomic_block:
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT format('%I', relname) FROM pg_class WHERE relkind IN ('r', 'p', 'm') "
+                "AND relnamespace = 'public'::regnamespace"
+            )
+            names = [name for (name,) in cursor.fetchall()]
+            if names:
+                cursor.execute(f"LOCK TABLE {', '.join(names)} IN SHARE UPDATE EXCLUSIVE MODE")
 
     def _run(self, migration, operation, editor, direction, from_state, to_state) -> None:
         run = getattr(operation, direction)
