@@ -11,6 +11,9 @@ and the drill script (``bench/rollback_drill.py``, docs/operations.md):
   drops on the way back (``creates``) and whether it runs data code (RunPython/RunSQL);
 - ``migrate_back(targets)`` / ``migrate_forward()``: the executor's backward plan for several
   targets at once; ``migrate`` to the latest state (with its post-migrate grants);
+- ``Rehearsal`` / ``rehearsal()``: the same round trips for the tests, with every operation's
+  project state before and after it worked out (rendered) once per process instead of three
+  times per round trip (see the class);
 - ``fingerprints(tables)``: per table its row count and a checksum of its rows — the sum of a
   64-bit hash of each row's text (``hashtextextended(t::text, 0)``): order-independent, so it
   needs no sort of a million rows, and any changed, missing or extra row changes it;
@@ -25,21 +28,33 @@ Nothing here imports an app: the apps and their migrations come from Django's re
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connections, transaction
 from django.db.migrations import operations as ops
+from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 
 KEEP_SCHEMA = "amanah_drill"
 IGNORED_TABLES = frozenset({"django_migrations"})  # ids and times of applying, by design
 
 
-def project_apps() -> list[str]:
+def _executor(connection=None, executor=None) -> MigrationExecutor:
+    """``executor`` with what is applied read again, or a new one (it reads every migration)."""
+    if executor is None:
+        return MigrationExecutor(connection or connections["default"])
+    executor.loader.applied_migrations = executor.recorder.applied_migrations()
+    return executor
+
+
+def project_apps(executor=None) -> list[str]:
     """Labels of the installed Amanah apps that have migrations, in INSTALLED_APPS order."""
-    graph = MigrationExecutor(connections["default"]).loader.graph
+    graph = (executor or MigrationExecutor(connections["default"])).loader.graph
     return [
         config.label
         for config in django_apps.get_app_configs()
@@ -104,10 +119,9 @@ def _touched(operation, app_label: str, state) -> tuple[set[str], set[str], bool
     return names, (names if isinstance(operation, ops.CreateModel) else set()), False
 
 
-def plan_of(targets: list[tuple[str, str | None]], connection=None):
+def plan_of(targets: list[tuple[str, str | None]], connection=None, executor=None):
     """The backward plan of ``targets`` and what it touches: (plan, tables, creates, code)."""
-    connection = connection or connections["default"]
-    executor = MigrationExecutor(connection)
+    executor = _executor(connection, executor)
     plan = executor.migration_plan(targets)
     state = executor.loader.project_state()
     tables, creates, code = set(), set(), False
@@ -122,10 +136,10 @@ def plan_of(targets: list[tuple[str, str | None]], connection=None):
     return [(m.app_label, m.name) for m, _ in plan], tables, creates, code
 
 
-def latest_step(app: str, connection=None) -> Step:
+def latest_step(app: str, connection=None, executor=None) -> Step:
     """Rolling back the latest migration of ``app`` (which must be applied)."""
-    connection = connection or connections["default"]
-    loader = MigrationExecutor(connection).loader
+    executor = _executor(connection, executor)
+    loader = executor.loader
     leaves = loader.graph.leaf_nodes(app)
     if len(leaves) != 1:
         raise ValueError(f"{app}: {len(leaves)} latest migrations (merge them first)")
@@ -134,17 +148,16 @@ def latest_step(app: str, connection=None) -> Step:
         raise ValueError(f"{app}: {leaf[1]} is not applied; migrate first")
     parents = sorted(p.key[1] for p in loader.graph.node_map[leaf].parents if p.key[0] == app)
     target = parents[-1] if parents else None
-    plan, tables, creates, code = plan_of([(app, target)], connection)
+    plan, tables, creates, code = plan_of([(app, target)], executor=executor)
     return Step(app, leaf[1], target, tuple(plan), frozenset(tables), frozenset(creates), code)
 
 
-def combinable(steps: list[Step], connection=None) -> tuple[list[Step], list[Step]]:
+def combinable(steps: list[Step], connection=None, executor=None) -> tuple[list[Step], list[Step]]:
     """Split ``steps`` into those whose targets make one backward plan together, and the rest:
     a target inside another step's rollback (an app whose rollback to zero takes dependents
     along, or a previous migration that itself depends on a migration being undone) would
     need a migration applied again, so it is left for a step of its own."""
-    connection = connection or connections["default"]
-    executor = MigrationExecutor(connection)
+    executor = _executor(connection, executor)
     together, apart = [], []
     for step in steps:
         targets = [(s.app, s.target) for s in together] + [(step.app, step.target)]
@@ -155,7 +168,7 @@ def combinable(steps: list[Step], connection=None) -> tuple[list[Step], list[Ste
 
 def applied(connection=None) -> set[tuple[str, str]]:
     connection = connection or connections["default"]
-    return set(MigrationExecutor(connection).loader.applied_migrations)
+    return set(MigrationRecorder(connection).applied_migrations())
 
 
 def migrate_back(targets: list[tuple[str, str | None]], connection=None) -> list[tuple[str, str]]:
@@ -171,6 +184,131 @@ def migrate_back(targets: list[tuple[str, str | None]], connection=None) -> list
 def migrate_forward(database: str = "default") -> None:
     """``migrate`` to the latest state, as ``amanah migrate`` does (post-migrate grants too)."""
     call_command("migrate", database=database, interactive=False, verbosity=0)
+
+
+class Rehearsal:
+    """Round trips for the tests: Django's migration executor, minus two thirds of its work.
+
+    Undoing a migration needs the project state before and after each of its operations;
+    Django's executor works them out (renders the models of the whole project) once to find the
+    state before each migration, again inside ``Migration.unapply`` for each operation, and a
+    third time when ``migrate`` applies it again — ~73 % of a round trip of every app. The
+    states depend on the migration files only, so this works them out once, for every operation
+    of every migration that unapplying every Amanah app to zero undoes (in the full plan's
+    order, as the executor's backward phase does), and then runs exactly what the executor
+    runs with them: per migration a schema editor (atomic as the migration says),
+    ``database_backwards`` of the operations in reverse order or ``database_forwards`` in
+    order, an ``IrreversibleError`` for an operation without a reverse, the migration recorded
+    unapplied/applied; after going forward the ``post_migrate`` signal (content types,
+    permissions, the grants), as ``migrate`` sends it. Migrations of other apps are left alone
+    (``back`` refuses a plan reaching one). The drill itself (``migrate_back``/
+    ``migrate_forward``) keeps Django's executor and ``migrate``."""
+
+    def __init__(self, connection=None):
+        self.connection = connection or connections["default"]
+        self.executor = MigrationExecutor(self.connection)
+        self.executor.loader.check_consistent_history(self.connection)
+        graph = self.executor.loader.graph
+        to_zero = self.executor.migration_plan([(app, None) for app in project_apps(self.executor)])
+        undone = {(m.app_label, m.name) for m, _ in to_zero}
+        # op-by-op (operation, state before, state after), as Migration.unapply works them out
+        self.steps: dict[tuple[str, str], list] = {}
+        self.migrations = {}
+        state = self.executor._create_project_state()
+        for migration, _ in self.executor.migration_plan(graph.leaf_nodes(), clean_start=True):
+            key = (migration.app_label, migration.name)
+            if key not in undone:
+                migration.mutate_state(state, preserve=False)
+                continue
+            if "apps" not in state.__dict__:
+                state.apps  # noqa: B018 — render all once, then incrementally (as Django does)
+            steps = []
+            for operation in migration.operations:
+                after = state.clone()
+                operation.state_forwards(migration.app_label, after)
+                steps.append((operation, state, after))
+                state = after
+            self.steps[key] = steps
+            self.migrations[key] = migration
+
+    def plan(self, targets: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+        """The executor's backward plan for ``targets`` (read against what is applied now)."""
+        executor = _executor(executor=self.executor)
+        plan = executor.migration_plan(targets)
+        if not all(backwards for _, backwards in plan):
+            raise ValueError(f"{targets}: the plan would apply migrations, not only undo them")
+        keys = [(m.app_label, m.name) for m, _ in plan]
+        if outside := [k for k in keys if k not in self.steps]:
+            raise ValueError(f"not rehearsed (outside the Amanah apps' plan to zero): {outside}")
+        return keys
+
+    def back(self, targets: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+        """Unapply down to every ``(app, migration or None)`` target in one backward plan."""
+        keys = self.plan(targets)
+        self._hold_off_autovacuum()
+        for key in keys:
+            migration, steps = self.migrations[key], self.steps[key]
+            for operation, _, _ in steps:
+                if not operation.reversible:
+                    raise IrreversibleError(
+                        f"Operation {operation} in {migration} is not reversible"
+                    )
+            with self.connection.schema_editor(atomic=migration.atomic) as editor:
+                for operation, before, after in reversed(steps):
+                    self._run(migration, operation, editor, "database_backwards", after, before)
+            self.executor.recorder.record_unapplied(*key)
+        return keys
+
+    def forward(self) -> list[tuple[str, str]]:
+        """Apply every unapplied migration again (``migrate``), with ``post_migrate``."""
+        executor = _executor(executor=self.executor)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        keys = [(m.app_label, m.name) for m, _ in plan]
+        if outside := [k for k in keys if k not in self.steps]:
+            raise ValueError(f"not rehearsed: {outside}")
+        for key in keys:
+            migration = self.migrations[key]
+            with self.connection.schema_editor(atomic=migration.atomic) as editor:
+                for operation, before, after in self.steps[key]:
+                    self._run(migration, operation, editor, "database_forwards", before, after)
+            self.executor.recorder.record_applied(*key)
+        emit_post_migrate_signal(
+            0, False, self.connection.alias, apps=django_apps, plan=[(m, False) for m, _ in plan]
+        )
+        return keys
+
+    def _hold_off_autovacuum(self) -> None:
+        """Lock every table of the schema against VACUUM (SHARE UPDATE EXCLUSIVE) for the rest of
+        the test's transaction, before its DDL. Otherwise autovacuum, cleaning up the rows the
+        previous tests rolled back, can wait for this transaction (it updated the table's
+        ``pg_class`` row) while holding the table this transaction wants to drop: a deadlock,
+        in which PostgreSQL may cancel the test rather than the autovacuum. Autovacuum skips a
+        table it cannot lock; one it is on now is cancelled after ``deadlock_timeout``."""
+        if not self.connection.in_atomic_block:
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT format('%I', relname) FROM pg_class WHERE relkind IN ('r', 'p', 'm') "
+                "AND relnamespace = 'public'::regnamespace"
+            )
+            names = [name for (name,) in cursor.fetchall()]
+            if names:
+                cursor.execute(f"LOCK TABLE {', '.join(names)} IN SHARE UPDATE EXCLUSIVE MODE")
+
+    def _run(self, migration, operation, editor, direction, from_state, to_state) -> None:
+        run = getattr(operation, direction)
+        atomic = operation.atomic or (migration.atomic and operation.atomic is not False)
+        if not editor.atomic_migration and atomic:
+            with transaction.atomic(self.connection.alias):
+                run(migration.app_label, editor, from_state, to_state)
+        else:
+            run(migration.app_label, editor, from_state, to_state)
+
+
+@functools.cache
+def rehearsal() -> Rehearsal:
+    """One ``Rehearsal`` per process (its states come from the migration files alone)."""
+    return Rehearsal()
 
 
 def table_names(connection=None) -> list[str]:
