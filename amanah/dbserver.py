@@ -133,6 +133,12 @@ def _create_once(conn, statement: str) -> None:
         conn.execute(statement)
 
 
+# Processes starting at the same moment on a new database (a web server and its worker, the
+# browser tests' seeding beside collectstatic) take turns to bootstrap it: two concurrent
+# GRANTs or ALTERs of one catalogue row fail with "tuple concurrently updated".
+BOOTSTRAP_LOCK = 0x616D616E  # pg_advisory_lock key, held on the "postgres" database
+
+
 def _ensure_roles_and_database(socket_dir: str, name: str, *, adopt: bool = True) -> None:
     """Create the two roles and the database owned by the owner role (once; cheap to repeat).
 
@@ -140,6 +146,7 @@ def _ensure_roles_and_database(socket_dir: str, name: str, *, adopt: bool = True
     processes) may be on a test database that a running test holds locks in.
     """
     with _superuser_connection(socket_dir, "postgres") as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [BOOTSTRAP_LOCK])  # until disconnect
         roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
         # The owner may create databases (e.g. a test database of its own).
         if EMBEDDED_OWNER_ROLE not in roles:
@@ -155,10 +162,10 @@ def _ensure_roles_and_database(socket_dir: str, name: str, *, adopt: bool = True
             if adopt:
                 _ensure_extensions(socket_dir, name)
             return
-    with _superuser_connection(socket_dir, name) as conn:
-        for statement in _bootstrap_sql(name):
-            conn.execute(statement)
-    _ensure_extensions(socket_dir, name)
+        with _superuser_connection(socket_dir, name) as database:
+            for statement in _bootstrap_sql(name):
+                database.execute(statement)
+        _ensure_extensions(socket_dir, name)
 
 
 # Extensions only a superuser may create (not marked trusted): created here, so the owner

@@ -13,7 +13,9 @@
   var root = document.querySelector("[data-field-app]");
   if (!root) return;
   var DB_NAME = "amanah-lapangan", RETRY_MS = 15000;
-  var state = { day: null, outbox: [], answers: [], lastSync: null, syncing: false, csrf: "" };
+  var state = {
+    day: null, outbox: [], answers: [], lastSync: null, syncing: false, syncAgain: false, csrf: ""
+  };
 
   function t(name) { return root.getAttribute("data-t-" + name) || ""; }
   function $(sel) { return root.querySelector(sel); }
@@ -262,7 +264,10 @@
   }
 
   function sync() {
-    if (state.syncing || !navigator.onLine) { renderStatus(); return Promise.resolve(); }
+    // A sync asked for while one runs (the worker taking control of the page during the first
+    // sync, say) runs once more after it: its fetch must go through the worker to be kept.
+    if (state.syncing) { state.syncAgain = true; return Promise.resolve(); }
+    if (!navigator.onLine) { renderStatus(); return Promise.resolve(); }
     state.syncing = true;
     root.setAttribute("data-syncing", "1");
     var hadResults = state.outbox.length > 0;
@@ -281,6 +286,7 @@
         state.syncing = false;
         root.removeAttribute("data-syncing");
         render();
+        if (state.syncAgain) { state.syncAgain = false; return sync(); }
       });
   }
 
