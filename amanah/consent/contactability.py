@@ -406,6 +406,14 @@ def preferred_channels(customer_ids, purpose: str) -> dict:
     )
 
 
+def with_preferred_channel(customers: QuerySet[Customer], purpose: str, name: str):
+    """The set form of :func:`preferred_channel`: each customer of ``customers`` with
+    ``name``, the channel they named for ``purpose`` or "" — for a sender that counts where
+    its messages would go without reading the customers (``messaging.contract.choice_counts``)."""
+    named = ContactPreference.objects.filter(customer=OuterRef("pk"), purpose=purpose)
+    return customers.annotate(**{name: Coalesce(Subquery(named.values("channel")[:1]), Value(""))})
+
+
 # --------------------------------------------------------------------------- one customer
 
 

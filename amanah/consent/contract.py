@@ -24,7 +24,8 @@
 * communication preferences (issue 17): ``contact_preference_set(actor=…, customer=…,
   purpose=…, channel=…)`` (one channel per purpose, "" = any; event
   ``consent.contact_preference_changed``), ``preferred_channel(customer, purpose)`` and
-  ``preferred_channels(customer_ids, purpose)`` for a sender choosing where to send; the
+  ``preferred_channels(customer_ids, purpose)`` for a sender choosing where to send
+  (``with_preferred_channel(qs, purpose, name)``: its set form, for counts); the
   rule's ``NOT_PREFERRED`` refuses any other message channel for that purpose (for OFFER,
   unless the customer withdrew marketing on the preferred channel itself); the 360 tab
   ``consent.preferences``;
@@ -64,6 +65,7 @@ from amanah.consent.contactability import (
     register_contact_counter,
     with_channel_reasons,
     with_contact_checks,
+    with_preferred_channel,
 )
 from amanah.consent.preferences import (
     PREFERENCE_CHANGED,
@@ -120,6 +122,7 @@ __all__ = [
     "unsubscribe_url",
     "with_channel_reasons",
     "with_contact_checks",
+    "with_preferred_channel",
 ]
 
 events.declare(CONSENT_CHANGED)

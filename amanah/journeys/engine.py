@@ -192,31 +192,20 @@ def _wait(node, journey, rows, now) -> Outcome:
     return outcome
 
 
-VERDICT = "_journey_reason"
+def choice_exit(reason: str) -> str:
+    """The exit reason of a customer messaging's channel rule found no channel for (its
+    ``ChannelChoice.reason``). The ACTION node and the audience preview
+    (``selectors.audience_preview``) both ask it here."""
+    from amanah.messaging.contract import NO_ADDRESS
 
-
-def contact_verdicts(customers, channel: str):
-    """Consent's published rule in its set form for an offer on ``channel``: each customer
-    with ``VERDICT``, the first check in the way ('' when none). The ACTION node and the
-    audience preview (``selectors.audience_preview``) both ask it here."""
-    from amanah.consent.contract import Purpose, with_contact_checks
-
-    return with_contact_checks(customers, Purpose.OFFER, channel, reason=VERDICT)
-
-
-def contact_outcome(reason: str, address) -> str:
-    """What an ACTION does with a customer: '' (the offer is queued) or the exit reason."""
-    if reason:
-        return EXIT_FOR_REASON.get(reason, ExitReason.NOT_CONTACTABLE)
-    if not address:
+    if reason == NO_ADDRESS or not reason:
         return ExitReason.NO_ADDRESS
-    return ""
+    return EXIT_FOR_REASON.get(reason, ExitReason.NOT_CONTACTABLE)
 
 
 def _action(node, journey, rows, now) -> Outcome:
     from amanah.consent.contract import Purpose
     from amanah.messaging.contract import (
-        NO_ADDRESS,
         MessageSource,
         approved_version_number,
         channel_choices,
@@ -251,10 +240,8 @@ def _action(node, journey, rows, now) -> Outcome:
         if choice.channel:
             allowed[(entry_of[str(pk)], choice.channel)].append(pk)
             outcome.passed[""].append(enrollment)
-        elif choice.reason == NO_ADDRESS:
-            outcome.exited[ExitReason.NO_ADDRESS].append(enrollment)
         else:
-            outcome.exited[contact_outcome(choice.reason, "")].append(enrollment)
+            outcome.exited[choice_exit(choice.reason)].append(enrollment)
     for (entry, on), customers in sorted(allowed.items()):
         counts = message_queue_template_many(
             actor=ENGINE,

@@ -112,14 +112,19 @@ def canvas_choices(*, actor) -> dict:
 def audience_preview(journey: MarketingJourney) -> dict | None:
     """Before activation: how many customers the segment trigger would enroll now, and for
     each ACTION how many of them the offer could reach — asked of the engine's own rules
-    (``triggers.segment_members``, ``engine.contact_verdicts`` and ``engine.contact_outcome``:
-    consent's set rule, then the address), counted in one grouped query per ACTION. Later
-    nodes see fewer (waits, branches, splits): this is the ceiling. None when the journey does
-    not start on a segment (an event's audience is whoever the event happens to)."""
-    from amanah.journeys.engine import VERDICT, contact_outcome, contact_verdicts
+    (``triggers.segment_members``; the channels the step would send on, its own and those
+    its template is approved on as an offer, ``services.other_template_versions``;
+    messaging's channel rule counted, ``messaging.contract.choice_counts``: the customer's
+    preferred channel first, then the next one consent allows and they have an address on;
+    ``engine.choice_exit`` for the rest), one grouped query per ACTION. Later nodes see fewer
+    (waits, branches, splits): this is the ceiling. None when the journey does not start on
+    a segment (an event's audience is whoever the event happens to)."""
+    from amanah.consent.contract import Purpose
+    from amanah.journeys.engine import choice_exit
     from amanah.journeys.models import JourneyNode, NodeType
+    from amanah.journeys.services import other_template_versions
     from amanah.journeys.triggers import segment_members
-    from amanah.messaging.contract import CUSTOMER_ADDRESS
+    from amanah.messaging.contract import CUSTOMER_ADDRESS, choice_counts
 
     members = segment_members(journey)
     if members is None:
@@ -131,27 +136,16 @@ def audience_preview(journey: MarketingJourney) -> dict | None:
         channel = node.config.get("channel")
         if channel not in CUSTOMER_ADDRESS:
             continue
-        address = CUSTOMER_ADDRESS[channel]
-        missing = Q(**{f"{address}__isnull": True}) | Q(**{address: ""})
-        groups = (
-            contact_verdicts(members, channel)
-            .order_by()
-            .values(VERDICT)
-            .annotate(n=Count("pk"), no_address=Count("pk", filter=missing))
-        )
+        others = other_template_versions(node.config.get("template") or "", channel)
         reach, blocked = 0, {}
-        for row in groups:
-            for count, has_address in (
-                (row["n"] - row["no_address"], True),
-                (row["no_address"], False),
-            ):
-                if not count:
-                    continue
-                outcome = contact_outcome(row[VERDICT], "x" if has_address else "")
-                if outcome:
-                    blocked[outcome] = blocked.get(outcome, 0) + count
-                else:
-                    reach += count
+        for (on, reason), count in choice_counts(
+            members, Purpose.OFFER, (channel, *others)
+        ).items():
+            if on:
+                reach += count
+            else:
+                outcome = choice_exit(reason)
+                blocked[outcome] = blocked.get(outcome, 0) + count
         actions.append(
             {
                 "node": node.key,

@@ -241,13 +241,33 @@ def decided_by_someone_else(journey: MarketingJourney, data: dict) -> bool:
     return not is_author_or_submitter(journey, data["actor"])
 
 
+def other_template_versions(template: str, channel: str) -> dict:
+    """``{channel: approved version number}`` of ``template`` approved as an offer on the
+    sendable channels other than ``channel``, in their order: where an ACTION step on
+    ``channel`` also sends, to a customer who prefers one of them (``engine._action``).
+    Frozen at activation (:func:`_frozen_templates`); the audience preview asks it before."""
+    from amanah.consent.contract import Purpose
+    from amanah.journeys.graph import sendable_channels
+    from amanah.messaging.templating import TemplateNotApproved, approved_version
+
+    others = {}
+    for other in sendable_channels():
+        if other == channel:
+            continue
+        try:
+            found = approved_version(template, other)
+        except TemplateNotApproved:
+            continue
+        if found.template.purpose == Purpose.OFFER:
+            others[other] = found.number
+    return others
+
+
 def _frozen_templates(journey: MarketingJourney) -> list[JourneyNode]:
     """Each ACTION node with the number of its template's approved version (or a refusal
     naming the node): what the journey will send, fixed at activation — and, in
     ``template_versions``, those of the same template approved as an offer on the other
     sendable channels, where a customer who prefers one of them gets it (``engine._action``)."""
-    from amanah.consent.contract import Purpose
-    from amanah.journeys.graph import sendable_channels
     from amanah.messaging.templating import TemplateNotApproved, approved_version
 
     actions = list(journey.nodes.filter(type=NodeType.ACTION))
@@ -259,20 +279,10 @@ def _frozen_templates(journey: MarketingJourney) -> list[JourneyNode]:
         except TemplateNotApproved as refused:
             problems.append(Problem(node.key, "template", refused.message))
             continue
-        others = {}
-        for other in sendable_channels():
-            if other == channel:
-                continue
-            try:
-                found = approved_version(template, other)
-            except TemplateNotApproved:
-                continue
-            if found.template.purpose == Purpose.OFFER:
-                others[other] = found.number
         node.config = {
             **node.config,
             "template_version": version.number,
-            "template_versions": others,
+            "template_versions": other_template_versions(template, channel),
         }
     if problems:
         raise GraphError(problems)

@@ -21,12 +21,13 @@ from amanah.iam import authz
 from amanah.marketing.models import (
     OUTCOME_TYPES,
     Campaign,
+    CampaignChannel,
     CampaignEligibility,
     CampaignStatus,
     eligibility_reason_label,
 )
 from amanah.marketing.policies import CAMPAIGN_MEMBERS_VIEW
-from amanah.marketing.services import audience_counts, eligibility_counts
+from amanah.marketing.services import audience_counts, candidate_channels, eligibility_counts
 from amanah.messaging.contract import MessageSource
 from amanah.messaging.selectors import source_totals
 
@@ -59,10 +60,13 @@ def _lead_counts(campaign: Campaign) -> tuple[int, int]:
 def audience_size(campaign: Campaign) -> dict | None:
     """What an approver decides on, while the campaign awaits a decision: the customers its
     frozen segment version matches now and how many of them may be contacted with an offer on
-    its channel (``matching``, ``eligible``; the hard gate decides again before the send)."""
+    the channels a send would choose among (``matching``, ``eligible``, ``channels`` their
+    labels; the hard gate decides again before the send)."""
     if campaign.status != CampaignStatus.SUBMITTED or campaign.segment_version_id is None:
         return None
-    return audience_counts(campaign.segment_version.rules, campaign.channel)
+    channels = candidate_channels(campaign)
+    counts = audience_counts(campaign.segment_version.rules, channels)
+    return {**counts, "channels": [str(CampaignChannel(c).label) for c in channels]}
 
 
 MEMBERS_PAGE = 50

@@ -16,7 +16,6 @@ from amanah.consent.contract import (
     Purpose,
     Reason,
     blocked_flag,
-    contactable,
     with_channel_reasons,
     with_contact_checks,
 )
@@ -36,6 +35,7 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.policies import CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
+from amanah.messaging.contract import choice_counts
 from amanah.messaging.templating import approved_version, placeholders
 from amanah.workflow.contract import transition_apply
 
@@ -105,19 +105,24 @@ def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
 
 
 def segment_preview(*, actor, rules: dict) -> dict:
-    """Live counts for the builder: customers matching the rules and, of those, eligible now."""
+    """Live counts for the builder: customers matching the rules and, of those, how many an
+    offer could reach now on some channel the hub sends (no campaign yet, so no template to
+    narrow them: the ceiling of any campaign on the segment)."""
     authz.require(actor, SEGMENT_MANAGE)
-    # Any personal channel: contactability at evaluation does not depend on it (no window).
-    return audience_counts(rules, CampaignChannel.WHATSAPP)
+    return audience_counts(rules, SENDABLE_CHANNELS)
 
 
-def audience_counts(rules: dict, channel: str) -> dict:
-    """The customers ``rules`` match now and, of those, how many may be offered something on
-    ``channel`` now (consent, do-not-contact, open sensitive case; the send window is checked
-    at sending). The builder's live counts and the size an approver decides on."""
+def audience_counts(rules: dict, channels) -> dict:
+    """The customers ``rules`` match now and, of those, how many an offer on ``channels`` (in
+    the sender's order, ``candidate_channels``) would reach now: messaging's one rule for the
+    channel (``messaging.contract.choice_counts`` — the preference for OFFER first, then the
+    next channel consent allows and the customer has an address on), as a send decides it;
+    the send window is checked at sending. One statement per count, whatever the audience.
+    The builder's live counts and the size an approver decides on."""
     matching = _population().filter(compile_rules(rules))
-    eligible = contactable(matching, Purpose.OFFER, channel)
-    return {"matching": matching.count(), "eligible": eligible.count()}
+    chosen = choice_counts(matching, Purpose.OFFER, channels)
+    eligible = sum(n for (channel, _reason), n in chosen.items() if channel)
+    return {"matching": matching.count(), "eligible": eligible}
 
 
 def _user(actor):
@@ -251,6 +256,14 @@ def other_channel_versions(campaign: Campaign) -> dict:
         except ServiceError:
             continue
     return found
+
+
+def candidate_channels(campaign: Campaign) -> tuple:
+    """The channels a send of ``campaign`` would choose among if it started now, in its
+    order: its own, then each other one its template is approved on as an offer
+    (:func:`other_channel_versions`, frozen as ``channel_versions`` when the send starts and
+    read back by ``sending._send_plan``)."""
+    return (campaign.channel, *other_channel_versions(campaign))
 
 
 def _locked(campaign: Campaign, *allowed: str) -> Campaign:

@@ -24,15 +24,19 @@ queries however many customers.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from amanah.consent.contract import (
     Reason,
     preferred_channel,
     preferred_channels,
     with_channel_reasons,
+    with_preferred_channel,
 )
 from amanah.messaging.channels import Channel
 from amanah.messaging.queueing import CUSTOMER_ADDRESS
@@ -114,3 +118,43 @@ def _choose(row: dict, purpose: str, candidates: tuple, preferred: str) -> Chann
     if Reason.OUTSIDE_WINDOW in reasons:
         return ChannelChoice("", str(Reason.OUTSIDE_WINDOW), zone)
     return ChannelChoice("", reasons[0] or NO_ADDRESS, zone)
+
+
+_HAS = "_choice_has_"
+_PREFERRED = "_choice_preferred"
+
+
+def choice_counts(customers, purpose: str, candidates, at: datetime | None = None) -> Counter:
+    """``Counter({(channel, reason): n})``: what :func:`channel_choices` would decide for the
+    customers of the queryset ``customers`` (``(channel, "")`` reached on ``channel``,
+    ``("", reason)`` left out), without reading them one by one.
+
+    One statement, grouped by everything a choice depends on — each candidate's reason, an
+    address or not on each, the preference for ``purpose`` — and each group chosen by the
+    same :func:`_choose` as a send: at most a few dozen groups, however many customers."""
+    candidates = tuple(dict.fromkeys(candidates))
+    fields = sorted({CUSTOMER_ADDRESS[c] for c in candidates})
+    rows = with_channel_reasons(customers, purpose, candidates, at, prefix=_REASON)
+    if len(candidates) > 1:
+        rows = with_preferred_channel(rows, purpose, _PREFERRED)
+    rows = rows.annotate(
+        **{
+            _HAS + f: ExpressionWrapper(
+                Q(**{f"{f}__isnull": False}) & ~Q(**{f: ""}), output_field=BooleanField()
+            )
+            for f in fields
+        }
+    )
+    keys = [*(_HAS + f for f in fields), *(_REASON + c for c in candidates)]
+    if len(candidates) > 1:
+        keys.append(_PREFERRED)
+    counts: Counter = Counter()
+    for group in rows.order_by().values(*keys).annotate(_n=Count("pk")):
+        row = {
+            "home_branch__timezone": "",
+            **{f: "x" if group[_HAS + f] else "" for f in fields},
+            **{_REASON + c: group[_REASON + c] for c in candidates},
+        }
+        choice = _choose(row, purpose, candidates, group.get(_PREFERRED, ""))
+        counts[(choice.channel, choice.reason)] += group["_n"]
+    return counts

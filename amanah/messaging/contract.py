@@ -16,6 +16,8 @@
   purpose, candidates, at=None)`` → ``{id: ChannelChoice(channel, reason, timezone)}``, its
   set form for a batch of offers: the first channel of each customer's order that
   contactability allows, or the reason nobody is reachable (``NO_ADDRESS`` among them);
+  ``choice_counts(customers, purpose, candidates, at=None)`` → ``Counter({(channel,
+  reason): n})``, the same choices counted in one grouped statement (audience sizes);
 * ``register_source_labels(source, names, scoped=False)`` — the owner of a source
   (marketing: campaigns) tells the outbox pages how its ids are named
   (``messaging.sources``); cases are below messaging and cannot call it, so their numbers
@@ -61,6 +63,7 @@ from amanah.messaging.choosing import (
     ChannelChoice,
     channel_choices,
     channel_order,
+    choice_counts,
     customer_channel,
 )
 from amanah.messaging.content import Rendered
@@ -122,6 +125,7 @@ __all__ = [
     "ChannelChoice",
     "NO_ADDRESS",
     "channel_choices",
+    "choice_counts",
     "channel_order",
     "customer_channel",
     "DEFAULT_CHANNELS",

@@ -5,13 +5,19 @@ after activation, sends to exactly that many and exits the rest for the same rea
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from amanah.conftest import sign_in
+from amanah.consent.contract import consent_withdraw_channel, contact_preference_set
+from amanah.core.roles import RoleKey as R
+from amanah.customers.models import Customer as CustomerModel
 from amanah.journeys import engine, selectors, services, triggers
 from amanah.journeys.models import ExitReason, JourneyEnrollment
 from amanah.journeys.testing import customer, standard_graph
+from amanah.messaging.models import Message
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
@@ -76,3 +82,85 @@ def test_an_event_triggered_journey_has_no_preview(marketer):
     }
     journey = services.journey_create(actor=marketer, name="Setelah kasus", graph=graph)
     assert selectors.audience_preview(journey) is None
+
+
+def _preferring(agent, person, channel):
+    contact_preference_set(actor=agent, customer=person, purpose="OFFER", channel=channel)
+    return person
+
+
+def _withdrawn(agent, person, *channels):
+    for channel in channels:
+        consent_withdraw_channel(
+            actor=agent,
+            customer=person,
+            consent_type="MARKETING",
+            channel=channel,
+            source="CALL_CENTER",
+            reason="Tidak mau promo lewat kanal ini",
+            verification_method="PHONE_OTP",
+        )
+    return person
+
+
+def test_the_preview_counts_every_channel_the_step_would_send_on(
+    marketer, director, segment, offers, system, branch_a, make_user
+):
+    """``a1`` is a WhatsApp step whose template is approved on e-mail and SMS too: a customer
+    who prefers e-mail, or withdrew WhatsApp only, is reached there and counted (the step's
+    own channel alone refuses both); one who withdrew every channel, or never consented, is
+    not. The engine then passes exactly as many."""
+    agent = make_user(R.AGENT, branches=[branch_a])
+    plain = customer(system, branch_a)
+    mail_fan = _preferring(agent, customer(system, branch_a), "EMAIL")
+    sms_fan = _preferring(agent, customer(system, branch_a), "SMS")
+    withdrew_wa = _withdrawn(agent, customer(system, branch_a), "WHATSAPP")
+    _withdrawn(agent, customer(system, branch_a), "EMAIL", "WHATSAPP", "SMS")
+    customer(system, branch_a, consent=None)
+    journey = services.journey_create(
+        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
+    )
+
+    a1 = {a["node"]: a for a in selectors.audience_preview(journey)["actions"]}["a1"]
+    assert a1["eligible"] == 4
+    assert a1["blocked"] == [(ExitReason.CONSENT_WITHDRAWN, 2)]
+
+    services.journey_submit(actor=marketer, journey=journey)
+    services.journey_approve(actor=director, journey=journey)
+    services.journey_move(actor=marketer, journey=journey, to="ACTIVE")
+    triggers.segment_entries(now=T0)
+    engine.tick(now=T0)
+    engine.tick(now=T0 + timedelta(days=1, minutes=1))
+    assert selectors.node_counts(journey)["a1"]["passed"] == a1["eligible"]
+    reached = dict(
+        Message.objects.filter(source="JOURNEY", source_id=str(journey.pk), step="a1").values_list(
+            "customer_id", "channel"
+        )
+    )
+    assert set(reached) == {plain.pk, mail_fan.pk, sms_fan.pk, withdrew_wa.pk}
+    assert (reached[plain.pk], reached[mail_fan.pk], reached[sms_fan.pk]) == (
+        "WHATSAPP",
+        "EMAIL",
+        "SMS",
+    )
+    assert reached[withdrew_wa.pk] != "WHATSAPP"
+
+
+def _preview_queries(journey, system, branch_a, n: int) -> int:
+    for _ in range(n):
+        customer(system, branch_a)
+    with CaptureQueriesContext(connection) as queries:
+        preview = selectors.audience_preview(journey)
+    assert preview["members"] == CustomerModel.objects.count()
+    return len(queries)
+
+
+def test_the_previews_query_count_does_not_grow_with_the_audience(
+    marketer, segment, offers, system, branch_a
+):
+    journey = services.journey_create(
+        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
+    )
+    few = _preview_queries(journey, system, branch_a, 2)
+    many = _preview_queries(journey, system, branch_a, 15)
+    assert many == few

@@ -16,7 +16,7 @@ from amanah.consent.testing import grant_marketing
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer as CustomerModel
 from amanah.customers.services import CustomerInput, customer_create
-from amanah.marketing import sending
+from amanah.marketing import selectors, sending
 from amanah.marketing import services as mkt
 from amanah.marketing.models import CampaignBatch, CampaignEligibility, CampaignEvent
 from amanah.marketing.testing import OFFER_KEY, offer_template
@@ -210,4 +210,64 @@ def test_the_batch_query_count_does_not_grow_with_its_customers(system, make_use
     _queries_of_a_batch(system, make_user, agent, person, 2)
     few = _queries_of_a_batch(system, make_user, agent, person, 4)  # 6 customers
     many = _queries_of_a_batch(system, make_user, agent, person, 20)  # 26 customers
+    assert many == few
+
+
+def _submitted(system, channel="EMAIL"):
+    segment = mkt.segment_create(actor=system, name="Semua nasabah", rules={"all": []})
+    campaign = mkt.campaign_create(
+        actor=system, name="Tabungan Emas", segment=segment, channel=channel, template_key=OFFER_KEY
+    )
+    return mkt.campaign_submit(actor=system, campaign=campaign)
+
+
+def test_the_audience_size_is_what_the_send_then_reaches(system, make_user, agent, person):
+    """The approver's count asks the send's rule: a customer who prefers another channel the
+    template is approved on is counted (the campaign's own channel refuses them), one who
+    prefers a channel without a template, or has no consent anywhere, is not — and the send
+    then reaches exactly as many."""
+    offer_template("EMAIL")
+    offer_template("WHATSAPP")
+    _prefer(agent, person("Wati"), "WHATSAPP")  # counted: WhatsApp
+    person("Nora")  # counted: the campaign's e-mail
+    _withdraw(agent, person("Rudi"), "EMAIL")  # counted: falls back to WhatsApp
+    person("Tono", email=False)  # counted: no e-mail address, WhatsApp
+    _prefer(agent, person("Sari"), "SMS")  # not: no SMS template
+    person("Ani", consent=False)  # not: no consent anywhere
+    _withdraw(agent, person("Budi", phone=False), "EMAIL")  # not: his only channel withdrawn
+
+    campaign = _submitted(system)
+    audience = selectors.audience_size(campaign)
+    assert audience["channels"] == ["Email", "WhatsApp"]
+    assert audience["matching"] == CustomerModel.objects.count()
+    # The customers the fixtures make besides (if any) have no consent: not counted.
+    assert audience["eligible"] == 4
+
+    mkt.campaign_approve(actor=make_user(R.COMPLIANCE), campaign=campaign)
+    mkt.campaign_evaluate(actor=system, campaign=campaign)
+    sending.campaign_execute(actor=system, campaign=campaign, confirmed=True)
+    for batch in CampaignBatch.objects.filter(campaign=campaign):
+        sending.campaign_send_batch(campaign_id=campaign.pk, number=batch.number, at=SEND_AT)
+    sent = CampaignEvent.objects.filter(campaign=campaign, event_type="SENT")
+    assert sent.count() == audience["eligible"]
+    # The segment builder has no campaign yet: any channel the hub sends (Sari's SMS too).
+    assert mkt.segment_preview(actor=system, rules={"all": []})["eligible"] == 5
+
+
+def _audience_queries(system, person, n: int) -> int:
+    for i in range(n):
+        person(f"Orang{i}")
+    campaign = _submitted(system)
+    with CaptureQueriesContext(connection) as queries:
+        audience = selectors.audience_size(campaign)
+    assert audience["matching"] == CustomerModel.objects.count()
+    return len(queries)
+
+
+def test_the_audience_sizes_query_count_does_not_grow_with_the_audience(system, agent, person):
+    offer_template("EMAIL")
+    offer_template("WHATSAPP")
+    _prefer(agent, person("Wati"), "WHATSAPP")
+    few = _audience_queries(system, person, 2)
+    many = _audience_queries(system, person, 20)
     assert many == few
