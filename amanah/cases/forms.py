@@ -10,7 +10,6 @@ from amanah.cases.models import (
     CaseStatus,
     Channel,
     Priority,
-    ResolutionCode,
     RootCause,
     RoutingStrategy,
     TimeUnit,
@@ -55,8 +54,10 @@ class NoteForm(forms.Form):
 
 def resolution_choices() -> list[tuple[str, str]]:
     """The configured, active resolution codes by their label; nothing chosen at first."""
+    from amanah.cases.selectors import resolution_codes
+
     return [("", _("— pilih kode penyelesaian —"))] + [
-        (r.code, r.display) for r in ResolutionCode.objects.filter(active=True)
+        (r.code, r.display) for r in resolution_codes() if r.active
     ]
 
 

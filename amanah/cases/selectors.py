@@ -65,6 +65,52 @@ def case_for(*, actor, case_id) -> Case:
     return case
 
 
+# The case page's own read: every column of the case (services, guards and panels read the
+# case they are handed), and of its joined rows only what the page shows or a check reads —
+# not the whole customer and two whole users (105 columns before). A column left out costs a
+# query per access, not a wrong answer: add it here when the page starts showing it.
+CASE_PAGE_RELATED_FIELDS = (
+    "customer__full_name",
+    "customer__phone_e164",
+    "customer__email",
+    "customer__home_branch",
+    "branch__code",
+    "branch__name",
+    "branch__timezone",
+    "category__code",
+    "category__name",
+    "category__is_sensitive",
+    "sla_policy__regulatory",
+    "assigned_to__full_name",
+)
+
+
+def case_page_for(*, actor, case_id) -> Case:
+    """The case as its page shows it (``case_for``: permission, scope, 404 — the same rows),
+    reading only the columns of its related rows that the page uses."""
+    authz.require(actor, CASE_VIEW)
+    own = [f.attname for f in Case._meta.concrete_fields]
+    case = (
+        Case.objects.visible_to(actor)
+        .select_related("customer", "branch", "category", "sla_policy", "assigned_to")
+        .only(*own, *CASE_PAGE_RELATED_FIELDS)
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def resolution_codes() -> list:
+    """Every configured resolution code (retired ones too: a closed case keeps its code), in
+    their order; read once per page inside ``reads.one_view`` (the final-response and close
+    forms' choices, the case's own code)."""
+    from amanah.cases.models import ResolutionCode
+
+    return reads.remembered(("cases.resolution_codes",), lambda: list(ResolutionCode.objects.all()))
+
+
 def normalise_case_no(term: str) -> str:
     """A case number as people type it (" pgd-2026- 000123 "): no whitespace, upper case, so
     an exact match on the unique column finds it."""

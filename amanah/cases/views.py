@@ -60,6 +60,7 @@ from amanah.cases.policies import (
     SLA_MANAGE,
 )
 from amanah.cases.sensitivity import may_see_sensitive
+from amanah.core import reads
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.exports import csv_response
 from amanah.core.masking import mask
@@ -199,46 +200,62 @@ def _moves(actor, case) -> dict:
 
 
 def _detail_context(request, case, **forms):
-    actor = request.user
+    """The case page. Inside one ``reads.one_view``: the workflow row and the resolution codes
+    are read once for the page. A move's form is built only when the actor may make the move
+    (the page shows no form otherwise; the service checks again on POST)."""
+    with reads.one_view():
+        return _page_context(request.user, case, forms)
+
+
+def _page_context(actor, case, forms: dict) -> dict:
     moves = _moves(actor, case)
     selectors.name_customers(actor, [case])  # masked for a customer of another branch
+    codes = {r.code: r for r in selectors.resolution_codes()} if case.resolution_code else {}
+    can = {
+        "update": authz.has_perm(actor, CASE_UPDATE),
+        "respond": moves["respond"],
+        "close": moves["close"],
+        "escalate": moves["escalate"],
+        "reopen": moves["reopen"],
+        "duplicate": moves["duplicate"],
+        "assign": authz.has_perm(actor, CASE_ASSIGN),
+        "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
+    }
+    can_reveal_name = not case.customer_open and authz.has_perm(actor, PII_REVEAL)
+
+    def form(key, form_class, shown, **kwargs):
+        return (forms.get(key) or form_class(**kwargs)) if shown else None
+
     return {
         "case": case,
-        "can_reveal_name": not case.customer_open and authz.has_perm(actor, PII_REVEAL),
-        "reason_form": ReasonForm(),
+        "can_reveal_name": can_reveal_name,
+        "reason_form": form("reason_form", ReasonForm, can_reveal_name),
         "masked_phone": mask("phone", case.customer.phone_e164),
         "show_details": may_see_sensitive(actor, case),
         "history": selectors.case_history(case),
         # A reply line names its channel (EMAIL, WHATSAPP: channels a complaint comes in by too).
         "channel_labels": dict(Channel.choices),
-        "resolution": ResolutionCode.objects.filter(code=case.resolution_code).first()
-        if case.resolution_code
-        else None,
+        "resolution": codes.get(case.resolution_code),
         # The case's documents and the link to their page; None hides both (permission-aware).
         "documents": documents.owner_documents(actor, services.CASE_OWNER, case),
         "evidence_type": services.EVIDENCE,
         "transitions": moves["transitions"],
-        "can": {
-            "update": authz.has_perm(actor, CASE_UPDATE),
-            "respond": moves["respond"],
-            "close": moves["close"],
-            "escalate": moves["escalate"],
-            "reopen": moves["reopen"],
-            "duplicate": moves["duplicate"],
-            "assign": authz.has_perm(actor, CASE_ASSIGN),
-            "root_cause": authz.has_perm(actor, CASE_ROOT_CAUSE),
-        },
+        "can": can,
         "handlers": routing.handler_options(services._eligible_handlers(case))
-        if authz.has_perm(actor, CASE_ASSIGN) and case.is_open
+        if can["assign"] and case.is_open
         else [],
-        "note_form": forms.get("note_form") or NoteForm(),
-        "final_form": forms.get("final_form") or FinalResponseForm(),
-        "close_form": forms.get("close_form") or CloseForm(),
-        "reopen_form": forms.get("reopen_form") or ReopenForm(),
-        "duplicate_form": forms.get("duplicate_form") or DuplicateForm(),
+        "note_form": form("note_form", NoteForm, can["update"]),
+        "final_form": form("final_form", FinalResponseForm, can["respond"]),
+        "close_form": form("close_form", CloseForm, can["close"]),
+        "reopen_form": form("reopen_form", ReopenForm, can["reopen"]),
+        "duplicate_form": form("duplicate_form", DuplicateForm, can["duplicate"]),
         "reopen_days": settings.CASE_REOPEN_DAYS,
-        "extension_form": ExtensionForm(),
-        "root_cause_form": RootCauseForm(initial={"root_cause": case.root_cause}),
+        "root_cause_form": form(
+            "root_cause_form",
+            RootCauseForm,
+            can["root_cause"],
+            initial={"root_cause": case.root_cause},
+        ),
         "now": timezone.now(),
         "panels": panels_for(case, actor=actor),
     }
@@ -246,7 +263,7 @@ def _detail_context(request, case, **forms):
 
 @requires(CASE_VIEW)
 def detail(request, case_id):
-    case = selectors.case_for(actor=request.user, case_id=case_id)
+    case = selectors.case_page_for(actor=request.user, case_id=case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -264,7 +281,7 @@ def _act(request, case_id, permission, action, form_class=None, form_key=None):
             template="cases/detail.html",
             context=lambda: _detail_context(
                 request,
-                selectors.case_for(actor=request.user, case_id=case_id),
+                selectors.case_page_for(actor=request.user, case_id=case_id),
                 **{form_key: form},
             ),
         )

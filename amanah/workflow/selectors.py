@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from amanah.core import registry
+from amanah.core import reads, registry
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
@@ -46,12 +46,20 @@ def _guard_allows(move: Move, actor, obj) -> bool:
     return bool(registry.workflow_guards.get(move.guard).check(obj, {"actor": actor}))
 
 
+def _workflow(model: type[models.Model]) -> Workflow:
+    """``model``'s workflow row: read once per page inside ``reads.one_view`` (the page that
+    asks for both its moves by status and an object's moves reads the row once)."""
+    return reads.remembered(
+        ("workflow.workflow_for", model._meta.label), lambda: workflow_for(model)
+    )
+
+
 def moves_by_status(actor, model: type[models.Model]) -> dict[str, list[Move]]:
     """Every status of ``model``'s workflow → the forward moves the actor's role may take.
 
     One query for a whole board or list; permission only — guards need the caller's data.
     """
-    return _moves_by_status(actor, workflow_for(model))
+    return _moves_by_status(actor, _workflow(model))
 
 
 def _moves_by_status(actor, workflow: Workflow) -> dict[str, list[Move]]:
@@ -78,7 +86,7 @@ def available_transitions(
     refuses this actor already (four eyes: the requester's own grant), for a page that
     should not offer a button bound to fail; a guard that needs the move's input is still
     checked only on apply."""
-    workflow = workflow_for(type(obj))
+    workflow = _workflow(type(obj))
     if by_status is None:
         by_status = _moves_by_status(actor, workflow)
     moves = by_status.get(getattr(obj, workflow.status_field), [])

@@ -217,3 +217,46 @@ def test_the_migration_moves_the_default_resolve_rows_and_leaves_edited_ones(db)
         ["final_response", "resolution_code"],
     )
     assert (edited.guard, edited.required_fields) == ("", ["final_response"])
+
+
+def test_the_case_page_reads_the_codes_and_the_workflow_once_and_builds_only_allowed_forms(
+    open_case, agent, supervisor
+):
+    """The page reads the resolution codes (two forms and the case's own code) and the
+    workflow row (moves by status and the case's moves) once each; a move's form is built
+    only for who may make the move."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = open_case()
+    cases.case_final_response(
+        actor=agent, case=case, text=ANSWER, resolution_code="REFUND"
+    )  # RESOLVED with a code: the close form and the code's label both show
+    url = reverse("cases:detail", args=[case.pk])
+    sup = sign_in(Client(), supervisor)
+    with CaptureQueriesContext(connection) as seen:
+        response = sup.get(url)
+    assert response.status_code == 200
+    assert response.context["close_form"] is not None
+    assert 'data-testid="resolution-label">Dana dikembalikan<' in response.content.decode()
+    sql = [q["sql"] for q in seen.captured_queries]
+    assert sum('FROM "cases_resolutioncode"' in s for s in sql) == 1
+    assert sum('FROM "workflow_workflow"' in s for s in sql) == 1
+    # A resolved case: nobody responds again; the agent may not tag a root cause.
+    for client in (sup, sign_in(Client(), agent)):
+        page = client.get(url)
+        assert page.status_code == 200
+        can = page.context["can"]
+        assert not can["respond"] and page.context["final_form"] is None
+        assert 'data-testid="final-response-form"' not in page.content.decode()
+        for move, form in (
+            ("close", "close_form"),
+            ("reopen", "reopen_form"),
+            ("duplicate", "duplicate_form"),
+            ("root_cause", "root_cause_form"),
+            ("update", "note_form"),
+        ):
+            assert (page.context[form] is not None) == bool(can[move]), move
+    agent_page = sign_in(Client(), agent).get(url)
+    assert not agent_page.context["can"]["root_cause"]
+    assert agent_page.context["root_cause_form"] is None
