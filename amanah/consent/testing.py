@@ -35,6 +35,24 @@ from amanah.iam.models import Branch, TimeZoneChoice
 _codes = itertools.count(1)
 
 
+def withdraw_offers_on(actor, customer, *channels: str):
+    """The customer withdraws marketing on each of ``channels`` (a call to the call centre,
+    verified by an OTP), through the consent service; returns the customer."""
+    from amanah.consent.services import consent_withdraw_channel
+
+    for channel in channels:
+        consent_withdraw_channel(
+            actor=actor,
+            customer=customer,
+            consent_type="MARKETING",
+            channel=channel,
+            source="CALL_CENTER",
+            reason="Tidak mau promo lewat kanal ini",
+            verification_method="PHONE_OTP",
+        )
+    return customer
+
+
 class CommittedWorld:
     def __init__(self) -> None:
         self.system = SystemActor("system:test")

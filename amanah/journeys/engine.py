@@ -226,9 +226,12 @@ def _action(node, journey, rows, now) -> Outcome:
         # An operator can fix this (approve the template again) and retry: quarantine.
         outcome.failed[(ExitReason.TEMPLATE_UNAVAILABLE, "template")] = list(by_customer.values())
         return outcome
-    for other, number in (config.get("template_versions") or {}).items():
+    from amanah.marketing.models import in_sendable_order
+
+    others = config.get("template_versions") or {}
+    for other in in_sendable_order(others):
         try:  # another channel's version no longer approved: that channel is left out
-            versions[other] = approved_version_number(config["template"], other, number)
+            versions[other] = approved_version_number(config["template"], other, others[other])
         except TemplateNotApproved:
             continue
     choices = channel_choices(_customers(rows), Purpose.OFFER, tuple(versions))

@@ -71,6 +71,13 @@ class CampaignChannel(models.TextChoices):
 SENDABLE_CHANNELS = (CampaignChannel.EMAIL, CampaignChannel.WHATSAPP, CampaignChannel.SMS)
 
 
+def in_sendable_order(channels) -> tuple[str, ...]:
+    """``channels`` in the order of ``SENDABLE_CHANNELS``: the fallback order of a send. A
+    frozen ``{channel: version}`` read back from a JSON column has lost its order (jsonb keeps
+    keys shortest first), so a sender orders the keys with this."""
+    return tuple(str(c) for c in SENDABLE_CHANNELS if str(c) in set(channels))
+
+
 class Campaign(models.Model):
     """A campaign: DRAFT → SUBMITTED → APPROVED/REJECTED → RUNNING → DONE, approved by someone
     other than its author; it targets the segment version frozen at submission.

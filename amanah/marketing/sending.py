@@ -68,6 +68,7 @@ from amanah.marketing.models import (
     CampaignBatch,
     CampaignEvent,
     CampaignStatus,
+    in_sendable_order,
 )
 from amanah.marketing.policies import CAMPAIGN_FINISH, CAMPAIGN_VIEW
 from amanah.messaging.contract import (
@@ -238,7 +239,10 @@ def _send_plan(campaign: Campaign, batch: CampaignBatch) -> dict:
     others = campaign.channel_versions or {}
     return {
         "channel": campaign.channel,
-        "channels": (campaign.channel, *(c for c in others if c != campaign.channel)),
+        "channels": (
+            campaign.channel,
+            *(c for c in in_sendable_order(others) if c != campaign.channel),
+        ),
         "versions": dict(others),
         "template_key": campaign.template_key,
         "template_version": campaign.template_version,

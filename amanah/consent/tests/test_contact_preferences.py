@@ -21,6 +21,7 @@ from amanah.consent.contract import (
 )
 from amanah.consent.models import ContactPreference
 from amanah.consent.services import consent_change
+from amanah.consent.testing import withdraw_offers_on
 from amanah.core import registry
 from amanah.core.errors import ServiceError
 from amanah.core.events import EventHandler
@@ -172,20 +173,6 @@ def test_the_360_tab_shows_and_changes_the_preferences(signed_in, customer, bran
     assert preferred_channel(customer, Purpose.COLLECTION) == "SMS"
 
 
-def _withdraw_offers_on(agent, customer, channel):
-    from amanah.consent.contract import consent_withdraw_channel
-
-    consent_withdraw_channel(
-        actor=agent,
-        customer=customer,
-        consent_type="MARKETING",
-        channel=channel,
-        source="CALL_CENTER",
-        reason="Tidak mau promo lewat kanal ini",
-        verification_method="PHONE_OTP",
-    )
-
-
 def test_an_offer_preference_on_a_withdrawn_channel_no_longer_turns_the_others_away(
     agent, customer
 ):
@@ -196,7 +183,7 @@ def test_an_offer_preference_on_a_withdrawn_channel_no_longer_turns_the_others_a
         actor=agent, customer=customer, purpose=Purpose.COLLECTION, channel="WHATSAPP"
     )
     assert contactability(customer, Purpose.OFFER, "EMAIL").reasons == (Reason.NOT_PREFERRED,)
-    _withdraw_offers_on(agent, customer, "WHATSAPP")
+    withdraw_offers_on(agent, customer, "WHATSAPP")
     # The offer may go on e-mail now (the later, narrower word wins); WhatsApp is refused.
     assert contactability(customer, Purpose.OFFER, "EMAIL").allowed
     assert _set_reason(customer, Purpose.OFFER, "EMAIL") == ("", False)
@@ -216,7 +203,7 @@ def test_reasons_on_several_channels_in_one_statement_agree_with_each_channel(
         actor=system, data=CustomerInput(full_name="Budi", home_branch=branch_a)
     )
     contact_preference_set(actor=agent, customer=customer, purpose=Purpose.OFFER, channel="SMS")
-    _withdraw_offers_on(agent, customer, "EMAIL")
+    withdraw_offers_on(agent, customer, "EMAIL")
     people = Customer.objects.filter(pk__in=[customer.pk, other.pk])
     channels = ("EMAIL", "WHATSAPP", "SMS")
     for purpose in (Purpose.OFFER, Purpose.SERVICE):

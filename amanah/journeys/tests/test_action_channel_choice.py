@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from amanah.consent.contract import consent_withdraw_channel, contact_preference_set
+from amanah.consent.contract import contact_preference_set
+from amanah.consent.testing import withdraw_offers_on
 from amanah.core.roles import RoleKey as R
 from amanah.journeys import engine, services, triggers
 from amanah.journeys.models import JourneyEnrollment, JourneyNode
@@ -43,18 +44,6 @@ def _prefer(agent, person, channel):
     contact_preference_set(actor=agent, customer=person, purpose="OFFER", channel=channel)
 
 
-def _withdraw(agent, person, channel):
-    consent_withdraw_channel(
-        actor=agent,
-        customer=person,
-        consent_type="MARKETING",
-        channel=channel,
-        source="CALL_CENTER",
-        reason="Tidak mau promo lewat kanal ini",
-        verification_method="PHONE_OTP",
-    )
-
-
 def _a1_channels(journey) -> dict:
     return dict(
         Message.objects.filter(source="JOURNEY", source_id=str(journey.pk), step="a1").values_list(
@@ -80,10 +69,10 @@ def test_the_offer_goes_on_each_customers_channel_or_the_next_one_they_consented
     _prefer(agent, sms_fan, "SMS")
     _prefer(agent, withdrew_mail, "EMAIL")
     for channel in ("EMAIL", "WHATSAPP", "SMS"):
-        _withdraw(agent, withdrew_everything, channel)
+        withdraw_offers_on(agent, withdrew_everything, channel)
     triggers.segment_entries(now=T0)
     engine.tick(now=T0)
-    _withdraw(agent, withdrew_mail, "EMAIL")  # after entering: the step asks at its time
+    withdraw_offers_on(agent, withdrew_mail, "EMAIL")  # after entering: the step asks at its time
     engine.tick(now=T0 + timedelta(days=1))
 
     assert _a1_channels(journey) == {

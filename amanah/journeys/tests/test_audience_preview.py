@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from amanah.conftest import sign_in
-from amanah.consent.contract import consent_withdraw_channel, contact_preference_set
+from amanah.consent.contract import contact_preference_set
+from amanah.consent.testing import withdraw_offers_on
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer as CustomerModel
 from amanah.journeys import engine, selectors, services, triggers
@@ -89,20 +90,6 @@ def _preferring(agent, person, channel):
     return person
 
 
-def _withdrawn(agent, person, *channels):
-    for channel in channels:
-        consent_withdraw_channel(
-            actor=agent,
-            customer=person,
-            consent_type="MARKETING",
-            channel=channel,
-            source="CALL_CENTER",
-            reason="Tidak mau promo lewat kanal ini",
-            verification_method="PHONE_OTP",
-        )
-    return person
-
-
 def test_the_preview_counts_every_channel_the_step_would_send_on(
     marketer, director, segment, offers, system, branch_a, make_user
 ):
@@ -114,8 +101,8 @@ def test_the_preview_counts_every_channel_the_step_would_send_on(
     plain = customer(system, branch_a)
     mail_fan = _preferring(agent, customer(system, branch_a), "EMAIL")
     sms_fan = _preferring(agent, customer(system, branch_a), "SMS")
-    withdrew_wa = _withdrawn(agent, customer(system, branch_a), "WHATSAPP")
-    _withdrawn(agent, customer(system, branch_a), "EMAIL", "WHATSAPP", "SMS")
+    withdrew_wa = withdraw_offers_on(agent, customer(system, branch_a), "WHATSAPP")
+    withdraw_offers_on(agent, customer(system, branch_a), "EMAIL", "WHATSAPP", "SMS")
     customer(system, branch_a, consent=None)
     journey = services.journey_create(
         actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)

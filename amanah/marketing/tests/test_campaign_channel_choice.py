@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from amanah.consent.contract import consent_withdraw_channel, contact_preference_set
-from amanah.consent.testing import grant_marketing
+from amanah.consent.contract import contact_preference_set
+from amanah.consent.testing import grant_marketing, withdraw_offers_on
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer as CustomerModel
 from amanah.customers.services import CustomerInput, customer_create
@@ -61,18 +61,6 @@ def _prefer(agent, customer, channel):
     contact_preference_set(actor=agent, customer=customer, purpose="OFFER", channel=channel)
 
 
-def _withdraw(agent, customer, channel):
-    consent_withdraw_channel(
-        actor=agent,
-        customer=customer,
-        consent_type="MARKETING",
-        channel=channel,
-        source="CALL_CENTER",
-        reason="Tidak mau promo lewat kanal ini",
-        verification_method="PHONE_OTP",
-    )
-
-
 def _campaign(system, make_user, channel="EMAIL"):
     segment = mkt.segment_create(actor=system, name="Semua nasabah", rules={"all": []})
     campaign = mkt.campaign_create(
@@ -106,9 +94,9 @@ def test_each_customer_gets_the_offer_on_their_channel_or_the_next_one_they_cons
     _prefer(agent, wa_fan, "WHATSAPP")
     _prefer(agent, mail_fan, "EMAIL")
     _prefer(agent, withdrew_wa, "WHATSAPP")
-    _withdraw(agent, withdrew_wa, "WHATSAPP")
+    withdraw_offers_on(agent, withdrew_wa, "WHATSAPP")
     _prefer(agent, sms_fan, "SMS")
-    _withdraw(agent, nobody, "EMAIL")
+    withdraw_offers_on(agent, nobody, "EMAIL")
 
     campaign = _campaign(system, make_user, "EMAIL")
     # Eligible when any of the campaign's channels may reach them, not only its own.
@@ -155,8 +143,8 @@ def test_nobody_reachable_is_skipped_with_the_reason_kept(system, make_user, age
     offer_template("WHATSAPP")
     withdrawn_both, prefers_sms, no_address = person("Dedi"), person("Eka"), person("Fajar")
     campaign = _campaign(system, make_user, "EMAIL")
-    _withdraw(agent, withdrawn_both, "EMAIL")
-    _withdraw(agent, withdrawn_both, "WHATSAPP")
+    withdraw_offers_on(agent, withdrawn_both, "EMAIL")
+    withdraw_offers_on(agent, withdrawn_both, "WHATSAPP")
     _prefer(agent, prefers_sms, "SMS")
     no_address.email = no_address.phone_e164 = ""
     no_address.save(update_fields=["email", "phone_e164"])  # test data: no address left
@@ -230,11 +218,13 @@ def test_the_audience_size_is_what_the_send_then_reaches(system, make_user, agen
     offer_template("WHATSAPP")
     _prefer(agent, person("Wati"), "WHATSAPP")  # counted: WhatsApp
     person("Nora")  # counted: the campaign's e-mail
-    _withdraw(agent, person("Rudi"), "EMAIL")  # counted: falls back to WhatsApp
+    withdraw_offers_on(agent, person("Rudi"), "EMAIL")  # counted: falls back to WhatsApp
     person("Tono", email=False)  # counted: no e-mail address, WhatsApp
     _prefer(agent, person("Sari"), "SMS")  # not: no SMS template
     person("Ani", consent=False)  # not: no consent anywhere
-    _withdraw(agent, person("Budi", phone=False), "EMAIL")  # not: his only channel withdrawn
+    withdraw_offers_on(
+        agent, person("Budi", phone=False), "EMAIL"
+    )  # not: his only channel withdrawn
 
     campaign = _submitted(system)
     audience = selectors.audience_size(campaign)
@@ -271,3 +261,22 @@ def test_the_audience_sizes_query_count_does_not_grow_with_the_audience(system, 
     few = _audience_queries(system, person, 2)
     many = _audience_queries(system, person, 20)
     assert many == few
+
+
+def test_without_a_preference_the_fallback_follows_the_hubs_channel_order(
+    system, make_user, person
+):
+    """The other channels' versions are frozen in a JSON column, which does not keep their
+    order (jsonb: shortest key first, SMS before WHATSAPP): the send orders them again, so a
+    customer the campaign's e-mail cannot reach gets WhatsApp, the next channel of the hub."""
+    offer_template("EMAIL")
+    offer_template("SMS")
+    offer_template("WHATSAPP")
+    phone_only = person("Tono", email=False)
+    campaign = _campaign(system, make_user, "EMAIL")
+    sending.campaign_execute(actor=system, campaign=campaign, confirmed=True)
+    campaign.refresh_from_db()
+    assert list(campaign.channel_versions) == ["SMS", "WHATSAPP"]  # the order the column keeps
+    for batch in CampaignBatch.objects.filter(campaign=campaign):
+        sending.campaign_send_batch(campaign_id=campaign.pk, number=batch.number, at=SEND_AT)
+    assert _outcomes(campaign)[phone_only.pk] == ("SENT", "WHATSAPP")

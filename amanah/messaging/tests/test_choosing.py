@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from amanah.consent.testing import withdraw_offers_on
 from amanah.messaging.choosing import channel_order, customer_channel
 
 BOTH = SimpleNamespace(email="a@contoh.id", phone_e164="+6281234567890")
@@ -96,7 +97,7 @@ def test_the_counting_form_counts_what_the_set_form_chooses(system, make_user, b
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from amanah.consent.contract import consent_withdraw_channel, contact_preference_set
+    from amanah.consent.contract import contact_preference_set
     from amanah.core.roles import RoleKey as R
     from amanah.customers.models import Customer
     from amanah.messaging.choosing import channel_choices, choice_counts
@@ -112,15 +113,7 @@ def test_the_counting_form_counts_what_the_set_form_chooses(system, make_user, b
     for person, channel in zip(people, ("WHATSAPP", "EMAIL", "SMS", "WHATSAPP"), strict=False):
         contact_preference_set(actor=agent, customer=person, purpose="OFFER", channel=channel)
     for person, channel in ((people[3], "WHATSAPP"), (people[4], "EMAIL"), (people[7], "EMAIL")):
-        consent_withdraw_channel(
-            actor=agent,
-            customer=person,
-            consent_type="MARKETING",
-            channel=channel,
-            source="CALL_CENTER",
-            reason="Tidak mau promo lewat kanal ini",
-            verification_method="PHONE_OTP",
-        )
+        withdraw_offers_on(agent, person, channel)
     everyone = Customer.objects.filter(pk__in=[p.pk for p in people])
     saturday_night = datetime(2026, 11, 28, 21, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
     for candidates in (("EMAIL", "WHATSAPP"), ("WHATSAPP",), ("SMS", "EMAIL", "WHATSAPP")):
