@@ -70,12 +70,13 @@ def unsubscribe_url(customer, channel: str, ref: str = "") -> str:
 
 
 def unsubscribe_headers(
-    customer, channel: str = ContactChannel.EMAIL, ref: str = ""
+    customer, channel: str = ContactChannel.EMAIL, ref: str = "", *, url: str = ""
 ) -> dict[str, str]:
     """Headers that let a mail client unsubscribe in one click (RFC 2369 and RFC 8058): it
-    POSTs ``List-Unsubscribe=One-Click`` to the link, which withdraws at once."""
+    POSTs ``List-Unsubscribe=One-Click`` to the link, which withdraws at once. ``url``: the
+    link already put in the message's footer (a link signed a second later differs)."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(customer, channel, ref)}>",
+        "List-Unsubscribe": f"<{url or unsubscribe_url(customer, channel, ref)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 

@@ -344,7 +344,7 @@ def _with_unsubscribe(outgoing: OutgoingMessage, customer: Customer, ref: str) -
         outgoing,
         text=f"{outgoing.text}\n\n{footer}",
         html=f"{outgoing.html}\n{html_footer}" if outgoing.html else "",
-        headers=tuple(unsubscribe_headers(customer, ContactChannel.EMAIL, ref).items()),
+        headers=tuple(unsubscribe_headers(customer, ContactChannel.EMAIL, ref, url=url).items()),
     )
 
 
