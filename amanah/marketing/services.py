@@ -24,6 +24,7 @@ from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.iam.contract import unknown_branch_codes
 from amanah.marketing.models import (
+    NO_ADDRESS,
     NOT_IN_SEGMENT_RULE,
     SENDABLE_CHANNELS,
     Campaign,
@@ -35,7 +36,7 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.policies import CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
-from amanah.messaging.contract import choice_counts
+from amanah.messaging.contract import choice_counts, with_address_flags
 from amanah.messaging.templating import approved_version, placeholders
 from amanah.workflow.contract import transition_apply
 
@@ -356,6 +357,7 @@ def _population():
 
 
 OTHER_REASON = "other_reason_"
+HAS_ADDRESS = "has_address_"
 
 
 def _verdict_sql(rules: dict, channel: str, others=()) -> tuple[str, list]:
@@ -367,6 +369,7 @@ def _verdict_sql(rules: dict, channel: str, others=()) -> tuple[str, list]:
     population = with_contact_checks(_population(), Purpose.OFFER, channel, reason="contact_reason")
     if others:
         population = with_channel_reasons(population, Purpose.OFFER, others, prefix=OTHER_REASON)
+    population = with_address_flags(population, (channel, *others), HAS_ADDRESS)
     rows = population.annotate(
         in_segment=Case(
             When(compile_rules(rules), then=Value(True)),
@@ -381,17 +384,27 @@ def _verdict_sql(rules: dict, channel: str, others=()) -> tuple[str, list]:
         blocked_flag("SENSITIVE_CASE"),
         blocked_flag(Reason.DO_NOT_CONTACT),
         *(OTHER_REASON + c for c in others),
+        *(HAS_ADDRESS + c for c in (channel, *others)),
     )
     sql, params = rows.query.sql_with_params()
     return sql, list(params)
 
 
-def _reason_sql(others=()) -> str:
-    """Not in the segment first (what a marketer must fix first), then eligible when any of
-    the campaign's channels may reach the customer, else the reason on its own channel."""
-    reachable = "".join(f""" WHEN v."{OTHER_REASON}{c}" = '' THEN ''""" for c in others)
+def _reason_sql(channel: str, others=()) -> str:
+    """Not in the segment first (what a marketer must fix first); then eligible when any of
+    the campaign's channels may reach the customer — contactability allows it and the
+    customer has an address there, as the send will choose (``messaging.channel_choices``);
+    else the reason on the first channel they have an address on, the campaign's own first;
+    else ``NO_ADDRESS`` when no channel of the campaign reaches them."""
+    own = (channel, "v.contact_reason")
+    channels = [own, *((c, f'v."{OTHER_REASON}{c}"') for c in others)]
+    reachable = "".join(
+        f""" WHEN v."{HAS_ADDRESS}{c}" AND {reason} = '' THEN ''""" for c, reason in channels
+    )
+    refused = "".join(f""" WHEN v."{HAS_ADDRESS}{c}" THEN {reason}""" for c, reason in channels)
     return f"""
-    CASE WHEN NOT v.in_segment THEN '{NOT_IN_SEGMENT_RULE}'{reachable} ELSE v.contact_reason END
+    CASE WHEN NOT v.in_segment THEN '{NOT_IN_SEGMENT_RULE}'{reachable}{refused}
+         WHEN v.contact_reason <> '' THEN v.contact_reason ELSE '{NO_ADDRESS}' END
 """
 
 
@@ -407,7 +420,7 @@ def campaign_evaluate(*, actor, campaign: Campaign) -> dict:
     now = timezone.now()
     others = [c for c in other_channel_versions(campaign) if c.isalnum()]
     sql, params = _verdict_sql(campaign.segment_version.rules, campaign.channel, others)
-    reason_sql = _reason_sql(others)
+    reason_sql = _reason_sql(campaign.channel, others)
     table = CampaignEligibility._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608

@@ -124,6 +124,26 @@ _HAS = "_choice_has_"
 _PREFERRED = "_choice_preferred"
 
 
+def has_address(channel: str) -> Q:
+    """The customer has an address ``channel`` sends to (set and not empty) — the set form
+    of :func:`channel_order`'s test. A channel without a customer address field (none so
+    far) is not refused here."""
+    field = CUSTOMER_ADDRESS.get(channel)
+    if field is None:
+        return Q(pk__isnull=False)
+    return Q(**{f"{field}__isnull": False}) & ~Q(**{field: ""})
+
+
+def with_address_flags(customers, channels, prefix: str):
+    """``customers`` annotated ``<prefix><channel>``: :func:`has_address` for each channel."""
+    return customers.annotate(
+        **{
+            prefix + c: ExpressionWrapper(has_address(c), output_field=BooleanField())
+            for c in channels
+        }
+    )
+
+
 def choice_counts(customers, purpose: str, candidates, at: datetime | None = None) -> Counter:
     """``Counter({(channel, reason): n})``: what :func:`channel_choices` would decide for the
     customers of the queryset ``customers`` (``(channel, "")`` reached on ``channel``,
@@ -137,22 +157,17 @@ def choice_counts(customers, purpose: str, candidates, at: datetime | None = Non
     rows = with_channel_reasons(customers, purpose, candidates, at, prefix=_REASON)
     if len(candidates) > 1:
         rows = with_preferred_channel(rows, purpose, _PREFERRED)
-    rows = rows.annotate(
-        **{
-            _HAS + f: ExpressionWrapper(
-                Q(**{f"{f}__isnull": False}) & ~Q(**{f: ""}), output_field=BooleanField()
-            )
-            for f in fields
-        }
-    )
-    keys = [*(_HAS + f for f in fields), *(_REASON + c for c in candidates)]
+    # One flag per address field (WhatsApp and SMS share the phone), named after a channel.
+    by_field = {CUSTOMER_ADDRESS[c]: c for c in candidates}
+    rows = with_address_flags(rows, by_field.values(), _HAS)
+    keys = [*(_HAS + by_field[f] for f in fields), *(_REASON + c for c in candidates)]
     if len(candidates) > 1:
         keys.append(_PREFERRED)
     counts: Counter = Counter()
     for group in rows.order_by().values(*keys).annotate(_n=Count("pk")):
         row = {
             "home_branch__timezone": "",
-            **{f: "x" if group[_HAS + f] else "" for f in fields},
+            **{f: "x" if group[_HAS + by_field[f]] else "" for f in fields},
             **{_REASON + c: group[_REASON + c] for c in candidates},
         }
         choice = _choose(row, purpose, candidates, group.get(_PREFERRED, ""))

@@ -18,6 +18,9 @@
   contactability allows, or the reason nobody is reachable (``NO_ADDRESS`` among them);
   ``choice_counts(customers, purpose, candidates, at=None)`` → ``Counter({(channel,
   reason): n})``, the same choices counted in one grouped statement (audience sizes);
+  ``has_address(channel)`` → a ``Q`` (the customer has an address there) and
+  ``with_address_flags(customers, channels, prefix)`` — the address test of that choice in
+  set form, for a sender's own statements (campaign eligibility);
 * ``register_source_labels(source, names, scoped=False)`` — the owner of a source
   (marketing: campaigns) tells the outbox pages how its ids are named
   (``messaging.sources``); cases are below messaging and cannot call it, so their numbers
@@ -65,6 +68,8 @@ from amanah.messaging.choosing import (
     channel_order,
     choice_counts,
     customer_channel,
+    has_address,
+    with_address_flags,
 )
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import EngagementKind, MediaAsset, MessageSource, MessageStatus
@@ -128,6 +133,8 @@ __all__ = [
     "choice_counts",
     "channel_order",
     "customer_channel",
+    "has_address",
+    "with_address_flags",
     "DEFAULT_CHANNELS",
     "approval_notify",
     "conversion_record",

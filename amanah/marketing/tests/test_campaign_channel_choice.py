@@ -91,6 +91,7 @@ def test_each_customer_gets_the_offer_on_their_channel_or_the_next_one_they_cons
     sms_fan = person("Sari")  # prefers SMS: the campaign has no SMS template
     nobody = person("Budi", email=True, phone=False)  # his only channel withdrawn
     no_consent = person("Ani", consent=False)
+    nowhere = person("Joko", email=False, phone=False)  # consented, but no address at all
     _prefer(agent, wa_fan, "WHATSAPP")
     _prefer(agent, mail_fan, "EMAIL")
     _prefer(agent, withdrew_wa, "WHATSAPP")
@@ -106,7 +107,14 @@ def test_each_customer_gets_the_offer_on_their_channel_or_the_next_one_they_cons
         )
     )
     assert {wa_fan.pk, mail_fan.pk, no_pref.pk, withdrew_wa.pk, phone_only.pk} <= eligible
-    assert not {sms_fan.pk, no_consent.pk} & eligible  # addresses are the send's to check
+    assert not {sms_fan.pk, no_consent.pk, nowhere.pk} & eligible
+    # The verdict says why, as the send would: no channel of the campaign reaches Joko.
+    reasons = dict(
+        CampaignEligibility.objects.filter(campaign=campaign).values_list("customer_id", "reason")
+    )
+    assert reasons[nowhere.pk] == "NO_ADDRESS"
+    assert reasons[sms_fan.pk] == "NOT_PREFERRED"
+    assert reasons[phone_only.pk] == ""
 
     sending.campaign_execute(actor=system, campaign=campaign, confirmed=True)
     campaign.refresh_from_db()
@@ -134,6 +142,7 @@ def test_each_customer_gets_the_offer_on_their_channel_or_the_next_one_they_cons
     }
     # Never on a channel they did not consent to or turned away from.
     assert sms_fan.pk not in outbox and nobody.pk not in outbox and no_consent.pk not in outbox
+    assert nowhere.pk not in outcomes  # ineligible: not part of the send
 
 
 def test_nobody_reachable_is_skipped_with_the_reason_kept(system, make_user, agent, person):
