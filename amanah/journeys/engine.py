@@ -66,6 +66,7 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import IntegrationActor
+from amanah.core.sqlparams import UUIDS, id_text
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.journeys.graph import UNITS
 from amanah.journeys.models import (
@@ -167,11 +168,13 @@ def variant_of(journey_key, node_key: str, customer_id, variants: list[dict]) ->
 
 
 def _customers_of(ids):
-    """The customers of ``ids`` as a queryset, the ids sent as one array parameter (a list
-    of thousands of ``IN`` parameters costs more to build, bind and parse than the query)."""
+    """The customers of ``ids`` as a queryset, the ids sent as one text parameter
+    (``core.sqlparams``: thousands of ``IN`` parameters, or an array bound value by value,
+    cost more to build, bind and parse than the query)."""
     from amanah.customers.models import Customer
 
-    return Customer.objects.filter(pk__in=RawSQL("SELECT unnest(%s::uuid[])", ([*ids],)))
+    ids = RawSQL(f"SELECT unnest({UUIDS})", (id_text(ids),))  # noqa: S611 (a constant)
+    return Customer.objects.filter(pk__in=ids)
 
 
 def _customers(rows: list[Row]):
@@ -365,23 +368,30 @@ PICK_SQL = """
 DUE_SQL = """
     SELECT id, customer_id::text, current_node_id, journey_id, event_at, entry
       FROM journeys_journeyenrollment
-     WHERE id = ANY(%(ids)s) AND status = 'ACTIVE' AND due_at <= %(now)s
+     WHERE id = ANY(string_to_array(%(ids)s, ',')::bigint[])
+       AND status = 'ACTIVE' AND due_at <= %(now)s
 """
 
-# Every step row of the batch in one statement (``Walk.write``).
+# Every step row of the batch in one statement (``Walk.write``): the walk's groups (journey,
+# node, outcome, branch, reason) as short arrays, each group's enrollments as one text
+# parameter (``core.sqlparams``: an array of 8,000 ids bound value by value cost more than the
+# INSERT). In enrollment order: the unique index grows in order.
 STEPS_SQL = """
     INSERT INTO journeys_journeystep (journey_id, enrollment_id, node_id, outcome, branch,
                                       reason, at)
-    SELECT f.journey, f.id, f.node, f.outcome, f.branch, f.reason, %(now)s
-      FROM unnest(%(journeys)s::uuid[], %(ids)s::bigint[], %(nodes)s::bigint[],
-                  %(outcomes)s::text[], %(branches)s::text[], %(reasons)s::text[])
-           AS f(journey, id, node, outcome, branch, reason)
+    SELECT g.journey, e.id, g.node, g.outcome, g.branch, g.reason, %(now)s
+      FROM unnest(%(journeys)s::uuid[], %(nodes)s::bigint[], %(outcomes)s::text[],
+                  %(branches)s::text[], %(reasons)s::text[], %(ids)s::text[])
+           AS g(journey, node, outcome, branch, reason, ids)
+     CROSS JOIN LATERAL unnest(string_to_array(g.ids, ',')::bigint[]) AS e(id)
+     ORDER BY e.id
     ON CONFLICT (enrollment_id, node_id) DO NOTHING
 """
 
 # The batch's walk is kept in memory and each enrollment written once at the end (``Walk``):
 # an enrollment passing five nodes in one batch was five row versions (its indexed node and
-# due time change, so no HOT update); now it is one.
+# due time change, so no HOT update); now it is one. The enrollments that end the same way
+# (node, status, due time, end, reason) form a group, sent like the steps' groups.
 WRITE_SQL = """
     UPDATE journeys_journeyenrollment e
        SET current_node_id = f.node, status = f.status, due_at = f.due, ended_at = f.ended,
@@ -389,10 +399,12 @@ WRITE_SQL = """
            error_detail = CASE WHEN f.status = 'ERROR' THEN f.detail ELSE e.error_detail END,
            arrived_at = CASE WHEN f.moved THEN %(now)s ELSE e.arrived_at END,
            event_at = CASE WHEN f.moved THEN NULL ELSE e.event_at END
-      FROM unnest(%(ids)s::bigint[], %(nodes)s::bigint[], %(statuses)s::text[],
-                  %(dues)s::timestamptz[], %(endeds)s::timestamptz[], %(reasons)s::text[],
-                  %(details)s::text[], %(moved)s::boolean[])
-           AS f(id, node, status, due, ended, reason, detail, moved)
+      FROM (SELECT g.node, g.status, g.due, g.ended, g.reason, g.detail, g.moved,
+                   unnest(string_to_array(g.ids, ',')::bigint[]) AS id
+              FROM unnest(%(nodes)s::bigint[], %(statuses)s::text[], %(dues)s::timestamptz[],
+                          %(endeds)s::timestamptz[], %(reasons)s::text[], %(details)s::text[],
+                          %(moved)s::boolean[], %(ids)s::text[])
+                   AS g(node, status, due, ended, reason, detail, moved, ids)) f
      WHERE e.id = f.id
 """
 
@@ -405,48 +417,49 @@ class Walk:
     def __init__(self, rows: dict[int, Row]):
         self.rows = rows  # enrollment → Row (to carry it on to the next round)
         self.state: dict[int, tuple] = {}
-        # Step rows as columns: journey, enrollment, node, outcome, branch, reason.
-        self.steps: tuple[list, ...] = ([], [], [], [], [], [])
+        # Step rows by (journey, node, outcome, branch, reason) → enrollments.
+        self.steps: dict[tuple, list[int]] = defaultdict(list)
 
     def step(self, node, ids, outcome: str, *, branch: str = "", reason: str = "") -> None:
-        n = len(ids)
-        journeys, enrollments, nodes, outcomes, branches, reasons = self.steps
-        journeys.extend([node.journey_id] * n)
-        enrollments.extend(ids)
-        nodes.extend([node.pk] * n)
-        outcomes.extend([str(outcome)] * n)
-        branches.extend([branch] * n)
-        reasons.extend([str(reason)] * n)
+        self.steps[(node.journey_id, node.pk, str(outcome), branch, str(reason))].extend(ids)
 
     def move(self, ids, target: int, due) -> None:
+        moved = (target, str(EnrollmentStatus.ACTIVE), due, None, "", "", True)
         for i in ids:
-            self.state[i] = (target, EnrollmentStatus.ACTIVE, due, None, "", "", True)
+            self.state[i] = moved
 
     def finish(self, ids, node: int, status: str, reason: str, now, detail: str = "") -> None:
         for i in ids:
             moved = self.state.get(i, (None,) * 7)[6] or False
-            self.state[i] = (node, status, None, now, reason, detail, moved)
+            self.state[i] = (node, str(status), None, now, str(reason), detail, moved)
 
     def write(self, cursor, now) -> None:
-        if self.steps[0]:
-            names = ("journeys", "ids", "nodes", "outcomes", "branches", "reasons")
-            cursor.execute(STEPS_SQL, {"now": now, **dict(zip(names, self.steps, strict=True))})
+        if self.steps:
+            keys = list(self.steps)
+            columns = zip(*keys, strict=True)
+            names = ("journeys", "nodes", "outcomes", "branches", "reasons")
+            cursor.execute(
+                STEPS_SQL,
+                {
+                    "now": now,
+                    **{name: list(column) for name, column in zip(names, columns, strict=True)},
+                    "ids": [id_text(self.steps[key]) for key in keys],
+                },
+            )
         if not self.state:
             return
-        ids = list(self.state)
-        columns = list(zip(*(self.state[i] for i in ids), strict=True))
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for enrollment, state in self.state.items():
+            groups[state].append(enrollment)
+        states = list(groups)
+        columns = list(zip(*states, strict=True))
+        names = ("nodes", "statuses", "dues", "endeds", "reasons", "details", "moved")
         cursor.execute(
             WRITE_SQL,
             {
                 "now": now,
-                "ids": ids,
-                "nodes": list(columns[0]),
-                "statuses": [str(v) for v in columns[1]],
-                "dues": list(columns[2]),
-                "endeds": list(columns[3]),
-                "reasons": [str(v) for v in columns[4]],
-                "details": list(columns[5]),
-                "moved": list(columns[6]),
+                **{name: list(column) for name, column in zip(names, columns, strict=True)},
+                "ids": [id_text(groups[state]) for state in states],
             },
         )
 
@@ -546,7 +559,7 @@ def advance_batch(*, now: datetime | None = None, limit: int = BATCH) -> Counter
         if not ids:
             return counts
         counts["picked"] = len(ids)
-        cursor.execute(DUE_SQL, {"ids": ids, "now": now})
+        cursor.execute(DUE_SQL, {"ids": id_text(ids), "now": now})
         due = cursor.fetchall()
         if due:
             graph = Graph({row[3] for row in due})
