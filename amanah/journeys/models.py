@@ -274,8 +274,9 @@ class JourneyStep(models.Model):
     # they hold locked (``FOR UPDATE``), at a node of its own journey version; enrollments
     # and nodes are deleted only with their journey, and the deletes still cascade here
     # (``on_delete`` is Django's). ``journey`` is the enrollment's journey copied for the
-    # per-node counts; neither it nor ``enrollment`` has a single-column index
-    # (``journey_step_node`` and ``journey_step_once`` start with them).
+    # per-node counts. No key has a single-column index: ``journey_step_node`` (journey, node)
+    # and ``journey_step_once`` (enrollment, node) start with two of them, and a look-up by
+    # node alone (deleting a journey) skips through the first.
     journey = models.ForeignKey(
         MarketingJourney,
         on_delete=models.CASCADE,
@@ -291,7 +292,7 @@ class JourneyStep(models.Model):
         db_constraint=False,
     )
     node = models.ForeignKey(
-        JourneyNode, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        JourneyNode, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     outcome = models.CharField(max_length=8, choices=StepOutcome.choices)
     branch = models.CharField(max_length=32, blank=True)
