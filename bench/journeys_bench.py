@@ -17,11 +17,12 @@ version of
 and ``--enrollments`` enrollments standing at the wait: ``--due`` of them due now, the others
 due tomorrow. It measures, in one run and on the same tables:
 
-  tick       ``engine.tick(now)``: batches of 2,000 picked ``SKIP LOCKED``, each group of a
-             node handled at once — the branch as one query, the split by hash, the consent
-             rule in its set form and one ``message_queue_template_many`` per group at the
-             offer, the tags in one statement, the step rows and moves per group; one audit
-             row per batch;
+  tick       ``engine.tick(now)``: batches of ``engine.BATCH`` (10,000) picked
+             ``SKIP LOCKED``, each group of a node handled at once — the branch as one
+             query, the split by hash, the consent rule in its set form and one
+             ``message_queue_template_many`` per group at the offer, the tags in one
+             statement, the step rows and moves in one statement each; one audit row per
+             batch;
   again      the same tick a second time (nothing due: idempotent);
   baseline   the per-enrollment loop: the same engine with a batch of one — each enrollment
              its own transaction, its own queries at every node and its own audit row (what a
@@ -277,11 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.due:,} of them due; the tick takes each due one through savings? → split "
         "50/50 → WhatsApp offer (consent rule + outbox) or tag → END: "
         f"{counts['queued'] + counts['waiting']:,} offers queued, {counts['tagged']:,} tagged, "
-        f"{counts['ended']:,} ended, {counts['batches']} batches of 2,000.",
+        f"{counts['ended']:,} ended, {counts['batches']} batches of {engine.BATCH:,}.",
         "",
         "| run | enrollments advanced | time |",
         "|---|---:|---:|",
-        f"| engine tick (batches of 2,000, SKIP LOCKED, set-based per node), median of "
+        f"| engine tick (batches of {engine.BATCH:,}, SKIP LOCKED, set-based per node), median of "
         f"{len(times)} runs ({', '.join(f'{t:.2f}' for t in times)} s) | {args.due:,} | "
         f"{tick_s:.2f} s |",
         f"| the same tick again (nothing due) | 0 | {again_s * 1000:.0f} ms |",

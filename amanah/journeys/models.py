@@ -268,10 +268,15 @@ class JourneyStep(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # The engine writes a step row per enrollment and node passed (hundreds of thousands a
-    # tick): ``journey`` is the enrollment's journey copied for the per-node counts, kept
-    # without a constraint of its own (the enrollment's key holds it, and the deferred check
-    # would run once per row at commit); neither field has a single-column index
-    # (``journey_step_node`` and ``journey_step_once`` start with them).
+    # tick), so the three keys carry no database constraint: each one's deferred check ran
+    # once per row at commit (a third of a tick's time). They hold by construction: only the
+    # engine's batch and the triggers' exit write steps, in one statement with the enrollment
+    # they hold locked (``FOR UPDATE``), at a node of its own journey version; enrollments
+    # and nodes are deleted only with their journey, and the deletes still cascade here
+    # (``on_delete`` is Django's). ``journey`` is the enrollment's journey copied for the
+    # per-node counts. No key has a single-column index: ``journey_step_node`` (journey, node)
+    # and ``journey_step_once`` (enrollment, node) start with two of them, and a look-up by
+    # node alone (deleting a journey) skips through the first.
     journey = models.ForeignKey(
         MarketingJourney,
         on_delete=models.CASCADE,
@@ -280,9 +285,15 @@ class JourneyStep(models.Model):
         db_constraint=False,
     )
     enrollment = models.ForeignKey(
-        JourneyEnrollment, on_delete=models.CASCADE, related_name="steps", db_index=False
+        JourneyEnrollment,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        db_index=False,
+        db_constraint=False,
     )
-    node = models.ForeignKey(JourneyNode, on_delete=models.CASCADE, related_name="+")
+    node = models.ForeignKey(
+        JourneyNode, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     outcome = models.CharField(max_length=8, choices=StepOutcome.choices)
     branch = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=20, blank=True)

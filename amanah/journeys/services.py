@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.errors import ServiceError
+from amanah.core.sqlparams import id_text
 from amanah.iam import authz
 from amanah.journeys.graph import GraphError, Problem, validate
 from amanah.journeys.models import (
@@ -368,7 +369,7 @@ def journey_move(*, actor, journey, to: str):
 
 TAG_SQL = """
     INSERT INTO journeys_customertag (customer_id, tag, journey_id, at)
-    SELECT unnest(%(ids)s::uuid[]), %(tag)s, %(journey)s, %(at)s
+    SELECT unnest(string_to_array(%(ids)s, ',')::uuid[]), %(tag)s, %(journey)s, %(at)s
     ON CONFLICT (customer_id, tag) DO NOTHING
 """
 
@@ -379,7 +380,9 @@ def tags_add(*, actor, customer_ids: list[str], tag: str, journey, at) -> int:
     with the count. Only the engine holds ``journey.run``."""
     authz.require(actor, JOURNEY_RUN)
     with connection.cursor() as cursor:
-        cursor.execute(TAG_SQL, {"ids": customer_ids, "tag": tag, "journey": journey.pk, "at": at})
+        cursor.execute(
+            TAG_SQL, {"ids": id_text(customer_ids), "tag": tag, "journey": journey.pk, "at": at}
+        )
         added = cursor.rowcount
     audit.record(
         actor=actor,

@@ -391,12 +391,21 @@ def _stage_personal(cursor, personalise) -> Rendered | None:
         with cursor.copy(
             "COPY messaging_personal (customer_id, subject, text, html, parameters) FROM STDIN"
         ) as copy:
+            # Customers rendered alike share one ``Rendered`` (``templating.render_each``):
+            # its columns are made once.
+            columns: dict[int, tuple] = {}
             for pk in chunk:
                 one = rendered[pk]
                 first = first or one
-                copy.write_row(
-                    (pk, one.subject[:255], one.text, one.html, json.dumps(list(one.parameters)))
-                )
+                row = columns.get(id(one))
+                if row is None:
+                    row = columns[id(one)] = (
+                        one.subject[:255],
+                        one.text,
+                        one.html,
+                        json.dumps(list(one.parameters)),
+                    )
+                copy.write_row((pk, *row))
     return first
 
 

@@ -7,11 +7,13 @@ campaign batch calls. It looks at the version's placeholders first:
   the same for everyone: it is rendered once and handed to ``queueing.message_queue_many``,
   whose same-content path (one ``INSERT … SELECT`` with the content as parameters) is
   untouched;
-* a placeholder needs the customer (``{{customer.first_name}}`` …) → each customer's content
-  is rendered in Python with the registered resolvers (``templating.render``: the allow-list,
-  HTML-escaping and one-line rules all apply), through ``message_queue_many``'s
-  ``personalise``: it asks for the customers it staged, a thousand at a time (a campaign
-  batch is at most that), and joins each one's content to the staged address.
+* a placeholder needs the customer (``{{customer.first_name}}`` …) → each customer's values
+  are resolved with the registered resolvers and the content rendered in Python
+  (``templating.render_each``: the allow-list, HTML-escaping and one-line rules all apply),
+  once per distinct set of values (customers named alike share it), through
+  ``message_queue_many``'s ``personalise``: it asks for the customers it staged, a thousand
+  at a time (a campaign batch is at most that), and joins each one's content to the staged
+  address.
 
 Everything else is the many-form's own: verdicts, statuses and due times, idempotency key,
 counts, one audit row without identifiers, and a dispatch job when something is due.
@@ -24,11 +26,12 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from amanah.consent.contract import reason_label
-from amanah.core import registry
 from amanah.core.errors import ServiceError
+from amanah.core.sqlparams import UUIDS, id_text
 from amanah.customers.models import Customer
 from amanah.messaging import templating
 from amanah.messaging.content import Rendered
@@ -45,14 +48,7 @@ from amanah.messaging.queueing import message_queue, message_queue_many
 def needs_customer(version: TemplateVersion) -> bool:
     """Whether any placeholder of the version (subject, text, HTML, a WhatsApp header or
     button link) reads the customer."""
-    names = {
-        name for body in templating.version_texts(version) for name in templating.placeholders(body)
-    }
-    return any(
-        name in registry.template_variables
-        and registry.template_variables.get(name).needs == "customer"
-        for name in names
-    )
+    return bool(templating.customer_placeholders(version))
 
 
 @transaction.atomic
@@ -78,11 +74,13 @@ def message_queue_template_many(
     if needs_customer(version):
 
         def render_each(customer_ids: list[str]) -> dict[str, Rendered]:
-            people = Customer.objects.in_bulk(customer_ids)
-            return {
-                pk: templating.render(version, {**context, "customer": people[UUID(pk)]})
-                for pk in customer_ids
-            }
+            # The ids as one parameter (``core.sqlparams``), not a thousand ``IN`` values.
+            ids = RawSQL(f"SELECT unnest({UUIDS})", (id_text(customer_ids),))  # noqa: S611
+            people = Customer.objects.filter(pk__in=ids).in_bulk()
+            each = templating.render_each(
+                version, context, (people[UUID(pk)] for pk in customer_ids)
+            )
+            return dict(zip(customer_ids, each, strict=True))
 
         content = {"personalise": render_each}
     else:

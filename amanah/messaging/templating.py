@@ -200,6 +200,42 @@ def render(version: TemplateVersion, context: dict) -> Rendered:
     return _render(version, context_lookup(context))
 
 
+def customer_placeholders(version: TemplateVersion) -> list[str]:
+    """The placeholders of the version (any part) that read the customer, sorted."""
+    names = {name for body in version_texts(version) for name in placeholders(body)}
+    return sorted(
+        name
+        for name in names
+        if name in registry.template_variables
+        and registry.template_variables.get(name).needs == "customer"
+    )
+
+
+def render_each(version: TemplateVersion, context: dict, customers) -> list[Rendered]:
+    """``render(version, {**context, "customer": c})`` for each customer of ``customers``, in
+    order — but rendered once per distinct set of the customer values the version reads:
+    customers with the same first name share one (immutable) ``Rendered``. Each customer's
+    values are still resolved from their own record; only the filling in of the template is
+    shared. (A variable reads only the context object it ``needs``, so the values of the
+    other objects are the same for every customer and resolved once.)"""
+    shared = context_lookup(context)
+    names = customer_placeholders(version)
+    variables = [registry.template_variables.get(name) for name in names]
+    done: dict[tuple[str, ...], Rendered] = {}
+    result = []
+    for customer in customers:
+        own = {**context, "customer": customer}
+        values = tuple(clean_value(variable.resolve(own)) for variable in variables)
+        rendered = done.get(values)
+        if rendered is None:
+            mine = dict(zip(names, values, strict=True))
+            rendered = done[values] = _render(
+                version, lambda name, mine=mine: mine[name] if name in mine else shared(name)
+            )
+        result.append(rendered)
+    return result
+
+
 def masked(variable: TemplateVariable, value: str) -> str:
     if not variable.pii or not value:
         return value
