@@ -317,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     name = connection.settings_dict["NAME"]
     pgdata = os.environ.get("AMANAH_PGDATA")
     env = f"AMANAH_ENV=demo AMANAH_DB_NAME={name}"
+    if os.environ.get("AMANAH_DB_ROLE", "owner") != "owner":  # the bench DB: migrated as admin
+        env += f" AMANAH_DB_ROLE={os.environ['AMANAH_DB_ROLE']}"
     if pgdata:
         env += f" AMANAH_PGDATA={os.path.relpath(pgdata, ROOT)}"
     command = " ".join([".venv/bin/python -m bench.rollback_drill", *(argv or [])])
