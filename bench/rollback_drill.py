@@ -15,17 +15,23 @@ connects as the owner role, like ``amanah migrate`` (``AMANAH_DB_ROLE=owner``). 
 1. ``--backup FILE``: ``pg_dump -Fc`` of the database first (timed) — the way back if the drill
    itself goes wrong (docs/operations.md).
 2. Row count and checksum of every table (``core.migration_drill.fingerprints``).
-3. For each Amanah app, highest first (``INSTALLED_APPS`` reversed): its latest migration and
-   what rolling it back also unapplies in other apps (Django undoes the dependents first).
+3. Every Amanah app's latest migration, undone at once as a release is rolled back: for each
+   app its latest migration and the one before it (``zero`` for a first one), and what
+   rolling back to that also unapplies in other apps (Django undoes the dependents first).
    Skipped, and said so: an app whose latest migration is its first one *and* others depend
    on it (rolling that back is uninstalling most of the house; the zero-and-forward test
-   covers it). For the others:
+   covers it). For the rest, one round trip:
    - keep: a copy of the tables the rollback touches (schema ``amanah_drill``);
-   - back: ``migrate <app> <previous>`` (or ``zero``), timed;
-   - forward: ``migrate``, timed;
+   - back: ONE backward plan with every app's target (Django's executor, as ``migrate <app>
+     <previous>`` runs it), timed, and each migration in it timed (``Stopwatch``);
+   - forward: ONE ``migrate``, timed likewise;
    - restore: what the round trip lost (rows of a table the migration created, values of a
      column it added) put back from the copy by primary key; then the touched tables'
      fingerprints must equal those of step 2.
+   Reading the migrations and rendering the project state happens twice in all, not twice per
+   app (about 0.8 s of CPU a time; it was most of the per-app drill's time). A target that
+   lies inside another app's rollback gets a round trip of its own, unless the combined plan
+   undoes its latest migration anyway.
 4. Every table's fingerprint again: equal to step 2, or the drill fails (exit 1).
 
 The times of back + forward are the rollback itself (seed 002: under 2 minutes); keep,
@@ -41,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +97,87 @@ def fmt(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
+@dataclass
+class Round:
+    """One round trip: the backward plan of ``steps`` at once, then one ``migrate``."""
+
+    steps: list
+    plan: list[tuple[str, str]]
+    kept: list[str]
+    written: dict[str, int]
+    lost: set[str]
+    back: float  # wall clock of the backward plan
+    forward: float  # wall clock of ``migrate``
+    cpu: float  # CPU time of this process over both
+    safety: float  # keep + restore + check of the touched tables
+    back_watch: object
+    forward_watch: object
+
+
+def round_trip(steps, before) -> Round:
+    from amanah.core import migration_drill as drill
+
+    targets = [(s.app, s.target) for s in steps]
+    plan, tables, _creates, _code = drill.plan_of(targets)
+    t0 = time.perf_counter()
+    kept = drill.keep(tables)
+    back_watch, forward_watch = drill.Stopwatch(), drill.Stopwatch()
+    t1, c1 = time.perf_counter(), time.process_time()
+    drill.migrate_back(targets, progress=back_watch)
+    t2 = time.perf_counter()
+    drill.migrate_forward(progress=forward_watch)
+    t3, c3 = time.perf_counter(), time.process_time()
+    written = drill.restore(kept, before)
+    after = drill.fingerprints(tables)
+    t4 = time.perf_counter()
+    lost = {name for name in after if after[name] != before.get(name)}
+    return Round(
+        steps, plan, kept, written, lost, t2 - t1, t3 - t2, c3 - c1,
+        (t1 - t0) + (t4 - t3), back_watch, forward_watch,
+    )  # fmt: skip
+
+
+def app_rows(rnd: Round, before) -> list[str]:
+    """Per app of the plan: what was undone, and the time of its migrations back and forward."""
+    by_app: dict[str, list[str]] = {}
+    for app, name in rnd.plan:
+        by_app.setdefault(app, []).append(name)
+    own = {s.app: s for s in rnd.steps}
+    rows = []
+    for app, names in by_app.items():
+        back = sum(rnd.back_watch.seconds.get((app, n), 0.0) for n in names)
+        forward = sum(rnd.forward_watch.seconds.get((app, n), 0.0) for n in names)
+        step = own.get(app)
+        label = f"`{names[0]}`" + (f" … `{names[-1]}`" if len(names) > 1 else "")
+        if step is None:
+            label += " (it depends on a migration undone)"
+        elif len(names) > 1:
+            label += " (further than its own step: another app's rollback needs it)"
+        rows.append(f"| {app} | {label} | {len(names)} | {fmt(back)} | {fmt(forward)} |")
+    return rows
+
+
+def slowest(rnd: Round, n: int = 5) -> list[str]:
+    """The ``n`` migrations whose round trip took longest, and what they do."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    times = {
+        key: rnd.back_watch.seconds.get(key, 0.0) + rnd.forward_watch.seconds.get(key, 0.0)
+        for key in rnd.plan
+    }
+    out = []
+    for key in sorted(times, key=times.get, reverse=True)[:n]:
+        operations = loader.get_migration(*key).operations
+        kinds = ", ".join(sorted({type(o).__name__ for o in operations}))
+        out.append(
+            f"`{key[0]}.{key[1]}` {fmt(times[key])} (back "
+            f"{fmt(rnd.back_watch.seconds.get(key, 0.0))}, forward "
+            f"{fmt(rnd.forward_watch.seconds.get(key, 0.0))}; {kinds})"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--confirm", required=True, help="the database name, to be sure")
@@ -123,61 +211,61 @@ def main(argv: list[str] | None = None) -> int:
     total_rows = sum(rows for rows, _ in before.values())
     print(f"{len(before)} tables, {total_rows:,} rows, fingerprinted in {fmt(check_seconds)}")
 
-    apps = list(reversed(drill.project_apps()))
-    rows, skipped = [], []
-    back_total = forward_total = safety_total = cpu_total = 0.0
-    lost_tables: set[str] = set()
-    for app in apps:
-        step = drill.latest_step(app)
-        if step.target is None and step.other_apps:
-            skipped.append(step)
-            print(
-                f"{app}: skipped ({step.latest} is its first migration; {len(step.plan)} "
-                f"migrations of {len(step.other_apps)} other apps depend on it)"
-            )
-            continue
-        t0 = time.perf_counter()
-        kept = drill.keep(step.tables)
-        from django.core.management import call_command
+    # Every app's latest migration, undone in ONE backward plan (as a release is rolled back)
+    # and applied again by ONE ``migrate``: Django reads the migrations and renders the project
+    # state twice in all, not twice per app. Skipped: an app whose latest migration is its first
+    # and that others depend on (undoing it is uninstalling most of the house; the zero-and-
+    # forward test covers it). A step whose target lies inside another's rollback (a previous
+    # migration that itself depends on one being undone) gets a round trip of its own, unless
+    # the combined plan already undoes its latest migration.
+    from django.db.migrations.executor import MigrationExecutor
 
-        t1, c1 = time.perf_counter(), time.process_time()
-
-        call_command("migrate", app, step.target_label, interactive=False, verbosity=0)
-        t2 = time.perf_counter()
-        drill.migrate_forward()
-        t3, c3 = time.perf_counter(), time.process_time()
-        cpu_total += c3 - c1
-        written = drill.restore(kept, before)
-        after = drill.fingerprints(step.tables)
-        t4 = time.perf_counter()
-        lost = {name for name in after if after[name] != before.get(name)}
-        lost_tables |= lost
-        back, forward, safety = t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3)
-        back_total += back
-        forward_total += forward
-        safety_total += safety
-        others = f" (+{len(step.plan) - sum(a == app for a, _ in step.plan)} of "
-        others += f"{', '.join(sorted(step.other_apps))})" if step.other_apps else ""
-        rows.append(
-            f"| {app} | `{step.latest}` → `{step.target_label}` | "
-            f"{sum(a == app for a, _ in step.plan)}{others if step.other_apps else ''} | "
-            f"{fmt(back)} | {fmt(forward)} | {len(kept)} / {sum(written.values()):,} | "
-            f"{fmt(safety)} | {'LOST: ' + ', '.join(sorted(lost)) if lost else 'equal'} |"
+    executor = MigrationExecutor(connection)  # read the migrations once for the planning
+    apps = list(reversed(drill.project_apps(executor)))
+    steps = [drill.latest_step(app, executor=executor) for app in apps]
+    skipped = [s for s in steps if s.target is None and s.other_apps]
+    for s in skipped:
+        print(
+            f"{s.app}: skipped ({s.latest} is its first migration; {len(s.plan)} "
+            f"migrations of {len(s.other_apps)} other apps depend on it)"
         )
-        print(rows[-1], flush=True)
+    together, apart = drill.combinable([s for s in steps if s not in skipped], executor=executor)
+    combined_plan = drill.plan_of([(s.app, s.target) for s in together], executor=executor)[0]
+    inside = [s for s in apart if (s.app, s.latest) in combined_plan]
+    rounds_of = [together] + [[s] for s in apart if s not in inside]
+    rounds = []
+    for round_steps in rounds_of:
+        rnd = round_trip(round_steps, before)
+        rounds.append(rnd)
+        print(
+            f"round trip of {len(rnd.plan)} migrations ({len(round_steps)} apps' latest): "
+            f"back {fmt(rnd.back)}, forward {fmt(rnd.forward)}, CPU {fmt(rnd.cpu)}, "
+            f"safety net {fmt(rnd.safety)}, lost: {sorted(rnd.lost) or 'nothing'}",
+            flush=True,
+        )
 
     t = time.perf_counter()
     final = drill.fingerprints()
     check_seconds += time.perf_counter() - t
     differing = sorted(n for n in set(before) | set(final) if before.get(n) != final.get(n))
     rows_after = sum(r for r, _ in final.values())
+    back_total = sum(r.back for r in rounds)
+    forward_total = sum(r.forward for r in rounds)
+    cpu_total = sum(r.cpu for r in rounds)
+    safety_total = sum(r.safety for r in rounds)
+    migrations_time = sum(
+        sum(r.back_watch.seconds.values()) + sum(r.forward_watch.seconds.values()) for r in rounds
+    )
+    lost_tables = set().union(*(r.lost for r in rounds))
     rollback_total = back_total + forward_total
     ok = not differing and not lost_tables
+    undone = sum(len(r.plan) for r in rounds)
     verdict = "\n".join(
         [
             target_line(
-                f"rollback of the latest migration of {len(rows)} apps and forward again, "
-                f"migrations only: {fmt(rollback_total)}",
+                f"rollback of the latest migration of {len(together) + len(apart)} apps "
+                f"({undone} migrations) and forward again, migrations only: "
+                f"{fmt(rollback_total)}",
                 rollback_total,
                 TARGET_SECONDS,
                 " s",
@@ -189,14 +277,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     table = "\n".join(
         [
-            "| app | latest → back to | migrations undone | back | forward | kept tables / "
-            "rows restored | keep + restore + check | touched tables after |",
-            "|---|---|---:|---:|---:|---:|---:|---|",
-            *rows,
+            "| app | undone (latest … oldest) | migrations | back | forward |",
+            "|---|---|---:|---:|---:|",
+            *(row for r in rounds for row in app_rows(r, before)),
         ]
     )
+    rounds_text = "\n".join(
+        f"- round trip {i}: {len(r.plan)} migrations ({', '.join(s.app for s in r.steps)}); "
+        f"back {fmt(r.back)}, forward {fmt(r.forward)}; kept {len(r.kept)} tables "
+        f"({sum(before.get(t, (0, ''))[0] for t in r.kept):,} rows), "
+        f"{sum(r.written.values()):,} rows restored; touched tables after: "
+        f"{'LOST: ' + ', '.join(sorted(r.lost)) if r.lost else 'equal'}"
+        for i, r in enumerate(rounds, 1)
+    )
+    slow_text = "\n".join(f"  - {line}" for r in rounds for line in slowest(r))
+    inside_text = "; ".join(f"`{s.app}` (`{s.latest}`)" for s in inside) or "none"
     print(table)
-    print(f"back {fmt(back_total)}, forward {fmt(forward_total)}, CPU {fmt(cpu_total)}")
+    print(rounds_text)
+    print(slow_text)
+    print(
+        f"back {fmt(back_total)}, forward {fmt(forward_total)}, CPU {fmt(cpu_total)}, "
+        f"migrations themselves {fmt(migrations_time)}"
+    )
     print(verdict)
     if args.no_report:
         return 0 if ok else 1
@@ -211,32 +313,51 @@ def main(argv: list[str] | None = None) -> int:
         )
         or "none"
     )
-    command = " ".join(["python -m bench.rollback_drill", *(argv or [])])
+    customers = before.get("customers_customer", (0, ""))[0]
+    name = connection.settings_dict["NAME"]
+    pgdata = os.environ.get("AMANAH_PGDATA")
+    env = f"AMANAH_ENV=demo AMANAH_DB_NAME={name}"
+    if os.environ.get("AMANAH_DB_ROLE", "owner") != "owner":  # the bench DB: migrated as admin
+        env += f" AMANAH_DB_ROLE={os.environ['AMANAH_DB_ROLE']}"
+    if pgdata:
+        env += f" AMANAH_PGDATA={os.path.relpath(pgdata, ROOT)}"
+    command = " ".join([".venv/bin/python -m bench.rollback_drill", *(argv or [])])
+    biggest = ", ".join(
+        f"{t} {before[t][0]:,}" for t in sorted(before, key=lambda t: -before[t][0])[:6]
+    )
     section = f"""## Rollback drill (issue 19)
 
-Command (from the repository root; the procedure it rehearses is in docs/operations.md):
+Command (from the repository root, un-niced, holding the bench lock; the procedure it
+rehearses is in docs/operations.md):
 
 ```
-AMANAH_ENV=demo AMANAH_DB_NAME={connection.settings_dict["NAME"]} nice -n 19 .venv/bin/{command}
+{env} {command}
 ```
 
 - Date: {started_at:%Y-%m-%d %H:%M} UTC; code: commit {code} (plus the working tree)
 - Machine: {machine()}; load average {load_start} at start, {load_average()} at the end
-- Database: `{connection.settings_dict["NAME"]}`, {len(before)} tables, {total_rows:,} rows
-  (demo data: staff, customers, cases, a year of transactions, the follow-up desk — a
-  test-sized database; the 1M-customer bench database is not built on this machine yet)
+- Database: `{name}`, {len(before)} tables, {total_rows:,} rows, {customers:,} customers
+  (largest: {biggest})
 - Backup first (`pg_dump -Fc`): {fmt(backup_seconds) if backup_seconds is not None else "not taken"}
 - Fingerprints (row count + checksum of every table, twice): {fmt(check_seconds)}
 - Skipped: {skipped_text}
+- Undone inside another app's rollback (no round trip of its own): {inside_text}
+
+Every app's latest migration is undone in one backward plan (Django's executor, as a release is
+rolled back; it also undoes what depends on them) and applied again by one `migrate`, timed
+migration by migration:
 
 {table}
 
-Totals: back {fmt(back_total)}, forward {fmt(forward_total)} (the rollback:
-{fmt(rollback_total)} wall clock, of which {fmt(cpu_total)} CPU time of the drill's process —
-Django loading the migrations and rendering the model states, about
-{fmt(cpu_total / max(1, 2 * len(rows)))} per `migrate` call whatever the data; the rest is
-the server's DDL and waiting for a core on the shared machine); keep + restore + checks
-{fmt(safety_total)}.
+{rounds_text}
+- slowest migrations (back + forward):
+{slow_text}
+
+Totals: back {fmt(back_total)}, forward {fmt(forward_total)} (the rollback: {fmt(rollback_total)}
+wall clock; the migrations themselves {fmt(migrations_time)}, the rest is Django reading the
+migrations, rendering the project state and `post_migrate`; CPU time of the drill's process
+{fmt(cpu_total)}); the safety net (keep + restore + checks of the touched tables), reported
+apart: {fmt(safety_total)}.
 
 {verdict}
 """

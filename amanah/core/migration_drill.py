@@ -10,7 +10,8 @@ and the drill script (``bench/rollback_drill.py``, docs/operations.md):
   that depends on it — with the tables the plan's operations touch (``tables``), those it
   drops on the way back (``creates``) and whether it runs data code (RunPython/RunSQL);
 - ``migrate_back(targets)`` / ``migrate_forward()``: the executor's backward plan for several
-  targets at once; ``migrate`` to the latest state (with its post-migrate grants);
+  targets at once; ``migrate`` to the latest state (with its post-migrate grants); both can
+  time every migration with a ``Stopwatch``;
 - ``Rehearsal`` / ``rehearsal()``: the same round trips for the tests, with every operation's
   project state before and after it worked out (rendered) once per process instead of three
   times per round trip (see the class);
@@ -29,6 +30,7 @@ Nothing here imports an app: the apps and their migrations come from Django's re
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
@@ -171,19 +173,52 @@ def applied(connection=None) -> set[tuple[str, str]]:
     return set(MigrationRecorder(connection).applied_migrations())
 
 
-def migrate_back(targets: list[tuple[str, str | None]], connection=None) -> list[tuple[str, str]]:
-    """Unapply down to every ``(app, migration or None)`` target in one backward plan."""
+def migrate_back(
+    targets: list[tuple[str, str | None]], connection=None, progress=None
+) -> list[tuple[str, str]]:
+    """Unapply down to every ``(app, migration or None)`` target in one backward plan
+    (``progress``: the executor's progress callback, e.g. a ``Stopwatch``)."""
     connection = connection or connections["default"]
-    executor = MigrationExecutor(connection)
+    executor = MigrationExecutor(connection, progress)
     executor.loader.check_consistent_history(connection)
     plan = executor.migration_plan(targets)
     executor.migrate(targets, plan=plan)
     return [(m.app_label, m.name) for m, _ in plan]
 
 
-def migrate_forward(database: str = "default") -> None:
-    """``migrate`` to the latest state, as ``amanah migrate`` does (post-migrate grants too)."""
-    call_command("migrate", database=database, interactive=False, verbosity=0)
+def migrate_forward(database: str = "default", progress=None) -> None:
+    """``migrate`` to the latest state, as ``amanah migrate`` does (post-migrate grants too);
+    ``progress`` gets the command's progress callbacks (e.g. a ``Stopwatch``)."""
+    if progress is None:
+        call_command("migrate", database=database, interactive=False, verbosity=0)
+        return
+    from django.core.management.commands.migrate import Command
+
+    class Timed(Command):  # the same command, its progress reported to ``progress`` too
+        def migration_progress_callback(self, action, migration=None, fake=False):
+            progress(action, migration, fake)
+            super().migration_progress_callback(action, migration, fake)
+
+    call_command(Timed(), database=database, interactive=False, verbosity=0)
+
+
+class Stopwatch:
+    """A migration executor's progress callback that times each migration undone or applied
+    (``seconds[(app, name)]``) and the project-state rendering between them (``render``)."""
+
+    def __init__(self):
+        self.seconds: dict[tuple[str, str], float] = {}
+        self.render = 0.0
+        self._started = 0.0
+
+    def __call__(self, action: str, migration=None, fake: bool = False) -> None:
+        now = time.perf_counter()
+        if action.endswith("_start"):
+            self._started = now
+        elif action == "render_success":
+            self.render += now - self._started
+        elif migration is not None:
+            self.seconds[(migration.app_label, migration.name)] = now - self._started
 
 
 class Rehearsal:
@@ -245,7 +280,7 @@ class Rehearsal:
     def back(self, targets: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
         """Unapply down to every ``(app, migration or None)`` target in one backward plan."""
         keys = self.plan(targets)
-        self._hold_off_autovacuum()
+        hold_off_autovacuum(self.connection)
         for key in keys:
             migration, steps = self.migrations[key], self.steps[key]
             for operation, _, _ in steps:
@@ -277,24 +312,6 @@ class Rehearsal:
         )
         return keys
 
-    def _hold_off_autovacuum(self) -> None:
-        """Lock every table of the schema against VACUUM (SHARE UPDATE EXCLUSIVE) for the rest of
-        the test's transaction, before its DDL. Otherwise autovacuum, cleaning up the rows the
-        previous tests rolled back, can wait for this transaction (it updated the table's
-        ``pg_class`` row) while holding the table this transaction wants to drop: a deadlock,
-        in which PostgreSQL may cancel the test rather than the autovacuum. Autovacuum skips a
-        table it cannot lock; one it is on now is cancelled after ``deadlock_timeout``."""
-        if not self.connection.in_atomic_block:
-            return
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT format('%I', relname) FROM pg_class WHERE relkind IN ('r', 'p', 'm') "
-                "AND relnamespace = 'public'::regnamespace"
-            )
-            names = [name for (name,) in cursor.fetchall()]
-            if names:
-                cursor.execute(f"LOCK TABLE {', '.join(names)} IN SHARE UPDATE EXCLUSIVE MODE")
-
     def _run(self, migration, operation, editor, direction, from_state, to_state) -> None:
         run = getattr(operation, direction)
         atomic = operation.atomic or (migration.atomic and operation.atomic is not False)
@@ -303,6 +320,25 @@ class Rehearsal:
                 run(migration.app_label, editor, from_state, to_state)
         else:
             run(migration.app_label, editor, from_state, to_state)
+
+
+def hold_off_autovacuum(connection) -> None:
+    """Lock every table of the schema against VACUUM (SHARE UPDATE EXCLUSIVE) for the rest of
+    the test's transaction, before its DDL. Otherwise autovacuum, cleaning up the rows the
+    previous tests rolled back, can wait for this transaction (it updated the table's
+    ``pg_class`` row) while holding the table this transaction wants to drop: a deadlock,
+    in which PostgreSQL may cancel the test rather than the autovacuum. Autovacuum skips a
+    table it cannot lock; one it is on now is cancelled after ``deadlock_timeout``."""
+    if not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format('%I', relname) FROM pg_class WHERE relkind IN ('r', 'p', 'm') "
+            "AND relnamespace = 'public'::regnamespace"
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        if names:
+            cursor.execute(f"LOCK TABLE {', '.join(names)} IN SHARE UPDATE EXCLUSIVE MODE")
 
 
 @functools.cache
