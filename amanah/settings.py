@@ -542,9 +542,6 @@ INTEGRATIONS_IMPORT_MAX_BYTES = env_int("INTEGRATIONS_IMPORT_MAX_BYTES", 150 * 1
 INTEGRATIONS_IMPORT_MAX_ROWS = env_int("INTEGRATIONS_IMPORT_MAX_ROWS", 2_000_000)
 # Rows validated (and staged) per step of an import job; progress moves once per step.
 INTEGRATIONS_IMPORT_CHUNK = env_int("INTEGRATIONS_IMPORT_CHUNK", 10_000)
-# Helper processes that clean a large batch's chunks beside the dry run's job (the rows'
-# checks are Python, one core each); 1 = the job cleans them itself. Used from 3 chunks on.
-INTEGRATIONS_IMPORT_CHECK_PROCESSES = env_int("INTEGRATIONS_IMPORT_CHECK_PROCESSES", 2)
 # A finished batch's file and staged rows are purged this many days after it finished (its
 # counts, errors and audit stay); an abandoned batch (never run) as long after its upload.
 INTEGRATIONS_IMPORT_RETENTION_DAYS = env_int("INTEGRATIONS_IMPORT_RETENTION_DAYS", 30)

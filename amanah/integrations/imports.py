@@ -484,83 +484,30 @@ def _clean_all(target: ImportTarget, rows: list[dict]) -> list:
     return out
 
 
-def _clean_chunk(target_key: str, chunk: list, columns: list, index: dict, column_of: dict):
-    """One chunk's rows read from their cells and cleaned by the target's own rules, without
-    the database (so it may run in a helper process): ``(errors, lines, cleaned)`` where
-    ``cleaned[i]`` is line ``lines[i]``'s data or its refusal as ``(field, message)``."""
-    target = target_get(target_key)
-    fields = target.field_names()
-    errors, lines, values = [], [], []
-    for line, cells in chunk:
-        row = _row_values(line, cells, columns, fields, index, column_of, errors)
-        if row is not None:
-            lines.append(line)
-            values.append(row)
-    cleaned = [
-        (d.field or "", d.message) if isinstance(d, RowRefused | ServiceError) else d
-        for d in _clean_all(target, values)
-    ]
-    return errors, lines, cleaned
-
-
-def _cleaned(chunks: Iterator[list], args: tuple, processes: int):
-    """``(_clean_chunk's answer, rows)`` per chunk, in the file's order. With ``processes`` > 1
-    the chunks are cleaned by that many helper processes (started fresh, not forked from a
-    worker's threads) while this one reads the file and checks and stages what they answered;
-    a few chunks in flight at most, so memory stays bounded."""
-    if processes <= 1:
-        for chunk in chunks:
-            yield _clean_chunk(*args[:1], chunk, *args[1:]), len(chunk)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    from amanah.integrations import import_helpers
-
-    pool = ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=import_helpers.setup
-    )
-    pending: deque = deque()
-    try:
-        for chunk in chunks:
-            future = pool.submit(import_helpers.clean_chunk, args[0], chunk, *args[1:])
-            pending.append((future, len(chunk)))
-            if len(pending) > processes:
-                future, n = pending.popleft()
-                yield future.result(), n
-        while pending:
-            future, n = pending.popleft()
-            yield future.result(), n
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _checked_chunks(batch: ImportBatch, target: ImportTarget, actor, content: bytes):
     """``(good, errors, rows)`` per chunk: ``good`` = ``[(line, key, data)]``, ``errors`` =
     ``[(line, column, message)]``. Raises ``ServiceError`` for a file that cannot be read.
     The CSV is parsed as a stream; each chunk's rows are cleaned together (the target's
-    ``clean_rows`` where it has one; a large batch's chunks by helper processes, see
-    ``_cleaned``), then the source keys are checked across the batch and the chunk against
-    the database in one go, here, in the file's order."""
+    ``clean_rows`` where it has one) and checked against the database in one go."""
     columns, rows = read_rows(content, batch.file_format)
     column_of = {f: c for c, f in batch.mapping.items()}
     index = {f: columns.index(c) for c, f in batch.mapping.items() if c in columns}
+    fields = target.field_names()
     key_field = target.key_field
     key_column = column_of.get(key_field, "")
     seen: dict[str, int] = {}
     chunk_size = settings.INTEGRATIONS_IMPORT_CHUNK
-    processes = settings.INTEGRATIONS_IMPORT_CHECK_PROCESSES
-    if batch.total_rows <= 2 * chunk_size:
-        processes = 1  # starting helpers costs more than a chunk or two
-    chunks = iter(lambda: list(islice(rows, chunk_size)), [])
-    args = (batch.target, columns, index, column_of)
-    for (errors, lines, cleaned), n in _cleaned(chunks, args, processes):
-        good = []
-        for line, data in zip(lines, cleaned, strict=True):
-            if isinstance(data, tuple):
-                field, message = data
-                errors.append((line, column_of.get(field, ""), message))
+    while chunk := list(islice(rows, chunk_size)):
+        good, errors, lines, values = [], [], [], []
+        for line, cells in chunk:
+            row = _row_values(line, cells, columns, fields, index, column_of, errors)
+            if row is not None:
+                lines.append(line)
+                values.append(row)
+        for line, data in zip(lines, _clean_all(target, values), strict=True):
+            if isinstance(data, RowRefused | ServiceError):
+                field = data.field or ""
+                errors.append((line, column_of.get(field, ""), data.message))
                 continue
             key = str(data[key_field])
             first = seen.setdefault(key, line)
@@ -574,7 +521,7 @@ def _checked_chunks(batch: ImportBatch, target: ImportTarget, actor, content: by
                 bad = {line for line, _f, _m in refused}
                 good = [g for g in good if g[0] not in bad]
                 errors += [(line, column_of.get(f, ""), m) for line, f, m in refused]
-        yield good, errors, n
+        yield good, errors, len(chunk)
 
 
 def _store_errors(batch: ImportBatch, errors: list, stored: int) -> int:

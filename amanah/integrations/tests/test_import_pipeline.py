@@ -312,35 +312,3 @@ def test_staging_is_unlogged(db):
             "SELECT relpersistence FROM pg_class WHERE relname = 'integrations_importstagedrow'"
         )
         assert cursor.fetchone()[0] == "u"
-
-
-def test_helper_processes_clean_a_large_batch_exactly_as_the_job_does(steward, settings):
-    """Chunks cleaned by helper processes: the same errors (line, column, reason, the in-batch
-    duplicate keys across chunks included) and the same staged rows, in order, as one process."""
-    from amanah.integrations.models import ImportStagedRow
-
-    rows = [f"K{n:03d};Nama {n};MDN01;;08126000{n:04d};;;\n" for n in range(14)]
-    rows[3] = "K003;Nama;MDN01;;;31/02/1990;;\n"  # no such date
-    rows[8] = "K001;Nama;MDN01;;;;;\n"  # key of line 3, two chunks earlier
-    rows[11] = "K011;Nama;XXX99;;;;X;\n"  # sex code and unknown branch
-    text = HEADER + "".join(rows)
-    settings.INTEGRATIONS_IMPORT_CHUNK = 2
-    seen = []
-    for processes in (1, 2):
-        settings.INTEGRATIONS_IMPORT_CHECK_PROCESSES = processes
-        batch = dry_run(mapped(steward, text))
-        errors = list(
-            ImportRowError.objects.filter(batch=batch)
-            .order_by("line", "column")
-            .values_list("line", "column", "message")
-        )
-        staged = list(
-            ImportStagedRow.objects.filter(batch=batch)
-            .order_by("line")
-            .values_list("line", "source_key", "data")
-        )
-        seen.append((batch.status, batch.valid_rows, batch.error_rows, errors, staged))
-    assert seen[0] == seen[1]
-    status, valid, invalid, errors, _staged = seen[0]
-    assert (status, valid, invalid) == (ImportStatus.INVALID, 11, 3)
-    assert [line for line, _c, _m in errors] == [5, 10, 13]
