@@ -51,6 +51,52 @@ from bench.search_bench import (
 
 # The conclusion of the recorded run (docs/benchmarks.md), kept with the section it explains.
 IMPLIES = """
+**2026-11-26 (branch imp21) — what this session found and changed; the 1,000,000-row run
+itself was not made (MISSED: not shown).** The machine had a load average of 6–18 all session
+(other helpers' benches and suites on 2 cores); one locked 100,000-row run took 279 s for dry
+run + real run, so a 1M run (with its second import and the sample) would have held the bench
+lock far beyond its 15 minutes. The last full measurement of 1,000,000 remains the 825 s of
+2026-11-25 below the history line.
+
+- **The stalled `customers_duplicateflag` INSERT was quadratic, now fixed** (commit d7a99ea).
+  EXPLAIN at 20,000 rows: the SAME_PHONE part, a per-row `LATERAL (… LIMIT 20)`, ran as a
+  nested loop whose inner side was a BitmapAnd of the phone index with the
+  `merged_into_id IS NULL` index — every customer, once per new row — because right after the
+  batch's INSERT the planner's statistics still describe customers_customer as the empty table
+  of a first load ("15 rows"). 56.9 s at 20,000 rows (load ~10, niced), minutes at 100,000.
+  Now set-based: the batch's distinct phones, their holders found by one join on the phone
+  alone (a MATERIALIZED CTE keeps the merged-away filter off the index scan), a phone's first
+  21 holders, at most 20 others a new customer (as `customer_create` flags them): 3.9 s at
+  100,000 rows under a load of 10 (a hash join), plan shape independent of stale statistics;
+  `import_customer` (a temp table, never auto-analyzed) is analyzed after it is filled. Two
+  new tests pin the behaviour (every live holder flagged once, the merged-away never; 25
+  holders give 20 flags).
+- **Each bench run starts on a fresh database**: `amanah_import_bench` is dropped and copied
+  from `amanah_import_bench_template` (migrated, with the branches; made by the first run) in
+  seconds, instead of deleting the previous million customers (over 15 minutes of deferred
+  foreign-key checks). Repeated 1M runs are possible.
+- **Tried and reverted: the dry run's chunks cleaned by helper processes** (2 spawned Django
+  processes, chunks pickled to them, the job checking keys and staging in file order; same
+  answers as one process, tested). Measured slower on this machine: 100,000 rows 65.8 s with
+  the helpers vs 30.1 s in the job alone (load ~6); 40,000 rows 49–64 s vs 15–18 s. Pickling
+  every chunk both ways and starting Django twice cost more than the second core gave back —
+  the locked 100,000-row run of 12:52 UTC (commit 0ed6341, load 13–14) still had them, hence
+  its 164.7 s dry run; the real run's 114.2 s there is the current code's.
+- The row-by-row baseline in that run: 156.9 ms a row (200 rows, 31.4 s), 43.6 h for 1,000,000.
+
+Where the rest goes, by EXPLAIN ANALYZE of the real run's statements at 100,000 rows (load ~10,
+niced, so only the proportions matter): customers INSERT 38.8 s (its trigram GiST on
+(branch, name) dominates), identifiers INSERT 29.4 s (3 a customer, 5 indexes), the deferred
+foreign-key checks 18.7 s, everything else (new-row table, checks, NIK owners, flags) about
+10 s. The dry run profiled (20,000 rows): the customers' own `clean` 64 % (spread over name
+tokens, NIK, phone, dates, the `CustomerInput`), the row's dict 8 %, JSON encoding 4 %, COPY
+and the chunk's checks the rest. What is left for ≤ 300 s: measuring 1,000,000 on a quiet
+machine (on 2026-11-25 at a load of ~5, 20,000 rows took 79 + 177 µs a row, 256 s per
+million); then the real run's index costs (a first load into an empty bank could build the
+GiST after the insert — an operator's step) and fewer per-row steps in `clean`.
+
+Earlier history (2026-11-25):
+
 What this implies for the target: **missed on this loaded machine** — 825 s measured (not
 projected) for 1,000,000 at a load average of 8–11 on 2 cores, the bench and its database at
 `nice -n 19` beside five other engineers' test suites; the previous code projected 2,437 s from
