@@ -282,19 +282,39 @@ FROM (
 ORDER BY customer_id, id_type
 """  # noqa: S608 (constants)
 
+# The batch's pairs to flag: a NIK held already (``import_nik``) and a phone shared with other
+# customers (not merged away), at most 20 others for each new customer, as ``customer_create``
+# flags them. Written set-based, not as a per-row LATERAL … LIMIT 20: right after a large
+# insert the planner's statistics of customers_customer still describe the table before it
+# (an empty bank's first load: "15 rows"), and the per-row plan it picked then — a BitmapAnd
+# with the ``merged_into_id IS NULL`` index, i.e. every customer, once per new row — made
+# this statement quadratic (minutes at 100,000 rows). Here the holders of the batch's phones
+# are found by one join on the phone alone (the MATERIALIZED fence keeps the merged-away
+# filter off the index scan), and a phone's first 21 holders are enough to give each of its
+# customers 20 others.
 _FLAG_SQL = """
+WITH phones AS MATERIALIZED (
+    SELECT DISTINCT data->>'phone_e164' AS phone FROM import_customer
+    WHERE data->>'phone_e164' <> ''
+), holders AS MATERIALIZED (
+    SELECT c.id, c.phone_e164::text AS phone, c.merged_into_id
+    FROM customers_customer c JOIN phones p ON c.phone_e164 = p.phone
+), shared AS (
+    SELECT id, phone FROM (
+        SELECT id, phone, row_number() OVER (PARTITION BY phone ORDER BY id) AS k
+        FROM holders WHERE merged_into_id IS NULL) h
+    WHERE k <= 21
+)
 INSERT INTO customers_duplicateflag
     (customer_a_id, customer_b_id, reason, score, status, detected_at)
 SELECT least(a, b), greatest(a, b), reason, 1.0, 'OPEN', now() FROM (
     SELECT id AS a, owner AS b, 'SAME_NIK' AS reason FROM import_nik WHERE owner <> id
     UNION ALL
-    SELECT n.id, o.id, 'SAME_PHONE' FROM import_customer n
-    CROSS JOIN LATERAL (
-        SELECT c.id FROM customers_customer c
-        WHERE c.phone_e164 = n.data->>'phone_e164' AND c.id <> n.id
-          AND c.merged_into_id IS NULL
-        LIMIT 20) o
-    WHERE n.data->>'phone_e164' <> ''
+    SELECT a, b, 'SAME_PHONE' FROM (
+        SELECT n.id AS a, s.id AS b, row_number() OVER (PARTITION BY n.id ORDER BY s.id) AS k
+        FROM import_customer n JOIN shared s ON s.phone = n.data->>'phone_e164' AND s.id <> n.id
+    ) others
+    WHERE k <= 20
 ) pairs
 ON CONFLICT (customer_a_id, customer_b_id, reason) DO NOTHING
 """
@@ -312,6 +332,7 @@ def apply(*, actor, staged) -> dict:
             message = _("Kode cabang tidak dikenal atau sudah tidak aktif.")
             raise RowsRefused([(line, "branch", message) for line in gone])
         cursor.execute(_NEW_SQL.format(staged=staged.sql), list(staged.params))
+        cursor.execute("ANALYZE import_customer")  # a temp table: never analyzed otherwise
         cursor.execute("SELECT DISTINCT branch_id FROM import_customer")
         scope = authz.branch_scope(actor)
         if not all(scope.allows(pk) for (pk,) in cursor.fetchall()):

@@ -157,6 +157,40 @@ def test_a_nik_already_held_is_flagged_not_lost(steward, system, branch_a):
     assert {flag.customer_a_id, flag.customer_b_id} == {holder.pk, new.pk}
 
 
+def test_a_shared_phone_is_flagged_with_every_holder_not_merged_away(steward, branch_a):
+    """Three rows with one phone, an existing holder and a merged-away one: each pair of the
+    four live holders is flagged once, the merged-away customer never."""
+    old = Customer.objects.create(
+        full_name="Lama", name_search="lama", home_branch=branch_a, phone_e164="+6281260009999"
+    )
+    gone = Customer.objects.create(
+        full_name="Digabung", name_search="digabung", home_branch=branch_a,
+        phone_e164="+6281260009999", merged_into=old,
+    )  # fmt: skip
+    rows = "".join(f"S{n};Orang {n};MDN01;;081260009999;;;\n" for n in range(3))
+    batch = run(steward, dry_run(mapped(steward, HEADER + rows)))
+    assert batch.status == ImportStatus.DONE
+    flags = DuplicateFlag.objects.filter(reason="SAME_PHONE")
+    assert flags.count() == 6
+    assert not flags.filter(customer_a=gone).exists()
+    assert not flags.filter(customer_b=gone).exists()
+    assert all(f.customer_a_id < f.customer_b_id for f in flags)
+
+
+def test_a_phone_held_by_many_gives_at_most_20_flags_per_new_customer(steward, branch_a):
+    Customer.objects.bulk_create(
+        Customer(full_name=f"P{n}", name_search=f"p{n}", home_branch=branch_a,
+                 phone_e164="+6281260008888")
+        for n in range(25)
+    )  # fmt: skip
+    batch = run(steward, dry_run(mapped(steward, HEADER + "S1;Baru;MDN01;;081260008888;;;\n")))
+    assert batch.status == ImportStatus.DONE
+    new = Customer.objects.get(identifiers__id_value="S1")
+    flags = DuplicateFlag.objects.filter(reason="SAME_PHONE")
+    assert flags.count() == 20
+    assert all(new.pk in (f.customer_a_id, f.customer_b_id) for f in flags)
+
+
 def test_branch_outside_scope_is_refused(make_user, branch_a, branch_b):
     other = make_user(R.DATA_STEWARD, branches=[branch_b])
     batch = dry_run(mapped(other, HEADER + ROWS[0]))
