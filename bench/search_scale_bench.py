@@ -110,6 +110,7 @@ def child(database: str, customers: int, n: int, workers: int, threads: int, out
     from amanah.iam import authz
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)  # the login page needs them
     info = dataset_info()
     if not info or info.get("customers") != customers or info.get("seed") != SEED:
         print(
@@ -251,8 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--queries", type=int, default=300, help="timed queries per cell")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    # One sync worker: one client sends one request at a time, so more would idle. On this
+    # machine (2026-11-26, gunicorn 27.0.1) a gunicorn with two or more workers, or threads,
+    # accepted connections and never answered (a single worker did); not chased here.
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-report", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument(
         "--child", nargs=2, metavar=("DATABASE", "CUSTOMERS"), help=argparse.SUPPRESS
