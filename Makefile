@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install assets lint bench bench-load messages clean-db
+.PHONY: demo test install assets lint bench bench-load bench-scale messages clean-db
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,6 +56,15 @@ bench: install assets
 bench-load: install assets
 	$(UV) sync --frozen --group bench --python $(PYTHON) --quiet
 	AMANAH_ENV=demo $(BIN)/python -m bench.load.run $(LOAD_ARGS)
+
+# Branch-scoped name search over HTTP at 1M and 10M customers in one run (issue 21). Builds the
+# 1M set if missing and the 10M set (database amanah_bench_10m: the 1M set copied and multiplied
+# set-based) once; the build is long, the measured part a few minutes.
+bench-scale: install assets
+	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench --build-only
+	AMANAH_ENV=demo $(BIN)/python -m bench.search_bench --database amanah_bench_10m \
+		--customers 10000000 --expand-from amanah_bench --build-only
+	AMANAH_ENV=demo $(BIN)/python -m bench.search_scale_bench
 
 lint: install
 	$(BIN)/ruff check amanah && $(BIN)/ruff format --check amanah

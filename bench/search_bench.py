@@ -136,9 +136,12 @@ R_COLS = (
 S_COLS = "customer_id, consent_type, status, effective_at, record_id"
 
 
-def load_dataset(n_customers: int, branches, regions) -> dict:
+def load_dataset(n_customers: int, branches, regions, *, consents: bool = True) -> dict:
     """Generate and COPY the customers in one transaction (a failure leaves nothing half-done),
-    with the secondary indexes dropped during the load and rebuilt after it."""
+    with the secondary indexes dropped during the load and rebuilt after it.
+
+    ``consents=False`` leaves out the consent history (the search never reads it): the
+    10,000,000-customer data set of ``--scale`` is loaded that way, a third less to write."""
     from amanah.consent.models import ConsentRecord, ConsentState
     from amanah.customers.models import (
         Customer,
@@ -221,7 +224,7 @@ def load_dataset(n_customers: int, branches, regions) -> dict:
             identifiers.append((rid(), cid, "NIK", row["nik"], True, created, created))
             for k, acc in enumerate(row["account_numbers"]):
                 identifiers.append((rid(), cid, "ACCOUNT_NO", acc, k == 0, created, created))
-            for history in _consents_for(rng, cid, created, now):
+            for history in _consents_for(rng, cid, created, now) if consents else ():
                 records.extend(history)
                 last = history[-1]
                 states.append((cid, last[2], last[4], last[5], last[0]))
@@ -238,6 +241,138 @@ def load_dataset(n_customers: int, branches, regions) -> dict:
         pg.execute(f"VACUUM (ANALYZE) {table}")
     counts["load_seconds"] = round(time.perf_counter() - started, 1)
     return counts
+
+
+def copy_database(source: str, target: str) -> None:
+    """``target`` becomes a file copy of ``source`` (CREATE DATABASE … TEMPLATE): seconds for
+    a few GB, where generating the rows again takes many minutes. ``source`` must be idle."""
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    global _RAW
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k in ("user", "password", "host", "port") and v
+    }
+    connection.close()
+    if _RAW is not None:
+        _RAW.close()
+        _RAW = None
+    with psycopg.connect(dbname="postgres", **params, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(target)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(target), sql.Identifier(source)
+            )
+        )
+
+
+def _create_indexes(definitions: list[str], parallel: int = 3) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+    from django.db import connection
+
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k in ("dbname", "user", "password", "host", "port") and v
+    }
+
+    def build(definition: str) -> None:
+        t = time.perf_counter()
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            conn.execute(definition)
+        print(f"  {time.perf_counter() - t:.0f} s: {definition[:90]}", flush=True)
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(build, definitions))
+
+
+def expand_dataset(factor: int) -> dict:
+    """Multiply the loaded customers by ``factor``, set-based, in one transaction.
+
+    Copy k (1 … factor-1) of customer i keeps i's generated name, birth date, segment and
+    products, gets a new id and the home branch of customer π_k(i) (π_k a permutation, so the
+    branch weights stay as generated), and copies of i's identifiers prefixed with "<k>X"
+    (unique, and never mistaken for a generated one). Phones and e-mails repeat; consent
+    history and portfolios stay with the originals. Each branch then holds ``factor`` times the
+    customers, drawn from the same name distribution."""
+    from amanah.customers.models import Customer, CustomerIdentifier
+
+    pg = _pg()
+    t_cust, t_ident = Customer._meta.db_table, CustomerIdentifier._meta.db_table
+    started = time.perf_counter()
+    cols = [
+        r[0]
+        for r in pg.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "ORDER BY ordinal_position",
+            [t_cust],
+        ).fetchall()
+        if r[0] not in ("id", "home_branch_id")
+    ]
+    keep = ", ".join(cols)
+    keep_c = ", ".join(f"c.{c}" for c in cols)
+    with pg.transaction():
+        pg.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        pg.execute("SET LOCAL session_replication_role = replica")  # generated rows are consistent
+        pg.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        pg.execute(
+            "CREATE TEMP TABLE bench_base ON COMMIT DROP AS SELECT row_number() OVER "  # noqa: S608
+            f"(ORDER BY id) AS rn, id, home_branch_id FROM {t_cust}"
+        )
+        pg.execute("CREATE UNIQUE INDEX ON bench_base (rn) INCLUDE (home_branch_id)")
+        pg.execute("CREATE UNIQUE INDEX ON bench_base (id)")
+        n = pg.execute("SELECT count(*) FROM bench_base").fetchone()[0]
+        dropped = []
+        for table in (t_cust, t_ident):
+            for name, definition in _secondary_indexes(pg, table):
+                pg.execute(f'DROP INDEX "{name}"')
+                dropped.append(definition)
+        # 7919 is prime and does not divide n (a power of ten here), so rn -> 7919 rn + c is a
+        # permutation modulo n: every copy deals the originals' branches out again.
+        pg.execute(
+            f"""
+            INSERT INTO {t_cust} (id, home_branch_id, {keep})
+            SELECT md5(c.id::text || ':' || k)::uuid, o.home_branch_id, {keep_c}
+            FROM generate_series(1, %(copies)s) AS k
+            CROSS JOIN bench_base b
+            JOIN {t_cust} c ON c.id = b.id
+            JOIN bench_base o ON o.rn = (b.rn * 7919 + k * 104729) %% %(n)s + 1
+            """,  # noqa: S608 (table and column names are ours)
+            {"copies": factor - 1, "n": n},
+        )
+        print(f"  customers copied ({time.perf_counter() - started:.0f} s)", flush=True)
+        pg.execute(
+            f"""
+            INSERT INTO {t_ident}
+                (id, customer_id, id_type, id_value, is_primary, verified_at, created_at)
+            SELECT md5(i.id::text || ':' || k)::uuid,
+                   md5(i.customer_id::text || ':' || k)::uuid, i.id_type,
+                   k::text || 'X' || i.id_value, i.is_primary, i.verified_at, i.created_at
+            FROM generate_series(1, %(copies)s) AS k
+            CROSS JOIN {t_ident} i
+            WHERE i.customer_id IN (SELECT id FROM bench_base)
+            """,  # noqa: S608
+            {"copies": factor - 1},
+        )
+        print(f"  identifiers copied ({time.perf_counter() - started:.0f} s); indexes", flush=True)
+    # The secondary indexes are rebuilt after the commit, several at a time on connections of
+    # their own (each CREATE INDEX is one backend; the trigram GiST alone takes the longest).
+    # The data-set marker is written only after all of them exist, so an interrupted build is
+    # started again from the copy.
+    _create_indexes(sorted(dropped, key=lambda d: "gist" not in d))
+    for table in (t_cust, t_ident):
+        pg.execute(f"VACUUM (ANALYZE) {table}")
+    return {
+        "customers": pg.execute(f"SELECT count(*) FROM {t_cust}").fetchone()[0],  # noqa: S608
+        "identifiers": pg.execute(f"SELECT count(*) FROM {t_ident}").fetchone()[0],  # noqa: S608
+        "load_seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 CONSENT_SHARE = {"MARKETING": 0.65, "PROFILING": 0.45, "THIRDPARTY_SHARE": 0.25}
@@ -1012,23 +1147,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--only", choices=["search", "360"], help="measure one part only")
     parser.add_argument(
+        "--database",
+        help="bench database to use (default amanah_bench; created on the bench server if missing)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or check) the data set, then stop"
+    )
+    parser.add_argument(
+        "--no-consents", action="store_true", help="load customers without consent history"
+    )
+    parser.add_argument(
+        "--expand-from",
+        metavar="DATABASE",
+        help="build --database as a copy of this bench database (its data set loaded), "
+        "multiplied set-based up to --customers (e.g. 10M from the 1M set)",
+    )
+    parser.add_argument(
         "--alternatives",
         action="store_true",
         help="measure index/query alternatives for the name search in raw SQL, then stop",
     )
     args = parser.parse_args(argv)
 
+    if args.database:
+        os.environ["AMANAH_BENCH_DB"] = args.database  # read by bench/settings.py
     setup_django()
     from django.core.management import call_command
 
-    print("bench: migrating the amanah_bench database")
+    if args.expand_from:  # before migrating: the copy brings the source's schema along
+        info = dataset_info()
+        if args.rebuild or not info or info.get("customers") != args.customers:
+            expand_from(args.expand_from, args.database, args.customers)
+    print(f"bench: migrating the {os.environ.get('AMANAH_BENCH_DB', 'amanah_bench')} database")
     call_command("migrate", verbosity=0, interactive=False)
-    branches, regions = ensure_branches()
     info = dataset_info()
     wanted = {"customers": args.customers, "seed": SEED, "branches": N_BRANCHES}
+    branches, regions = ensure_branches()
     if args.rebuild or not info or {k: info.get(k) for k in wanted} != wanted:
         print(f"bench: generating and loading {args.customers:,} customers (COPY)")
-        counts = load_dataset(args.customers, branches, regions)
+        counts = load_dataset(args.customers, branches, regions, consents=not args.no_consents)
         info = {**wanted, **counts, "loaded_at": datetime.now(UTC).isoformat(timespec="seconds")}
         _pg().execute(
             f"INSERT INTO {MARKER_TABLE} VALUES ('dataset', %s) "  # noqa: S608
@@ -1039,6 +1196,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"bench: reusing the data set loaded {info['loaded_at']} ({info['customers']:,})")
     actors = ensure_users(branches)
+    if args.build_only:
+        return 0
     if args.alternatives:
         load_at_start = load_average()
         table = measure_alternatives(actors, max(args.queries, 1))
@@ -1142,6 +1301,34 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("bench: wrote docs/benchmarks.md")
     return 0
+
+
+def expand_from(source: str, target: str, customers: int) -> dict:
+    """Build ``target`` from ``source``'s data set: file copy, then ``expand_dataset``."""
+    if not target or target == source:
+        raise SystemExit("--expand-from needs --database naming another database")
+    print(f"bench: copying {source} to {target} (CREATE DATABASE … TEMPLATE)", flush=True)
+    copy_database(source, target)
+    base = dataset_info()
+    if not base or customers % base["customers"]:
+        raise SystemExit(f"{source} holds no data set that divides {customers:,}")
+    factor = customers // base["customers"]
+    print(f"bench: multiplying {base['customers']:,} customers by {factor} (set-based)")
+    counts = expand_dataset(factor)
+    info = {
+        **base,
+        **counts,
+        "expanded_from": source,
+        "factor": factor,
+        "base_load_seconds": base.get("load_seconds"),
+        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _pg().execute(
+        f"UPDATE {MARKER_TABLE} SET value = %s WHERE key = 'dataset'",  # noqa: S608
+        [json.dumps(info)],
+    )
+    print(f"  built in {counts['load_seconds']} s: {counts}")
+    return info
 
 
 def measure_360(port: int, actors: Actors, n: int) -> list[tuple[str, Stats]]:
