@@ -27,8 +27,8 @@ request to run it was). The job applies what is RECEIVED, oldest first, a batch 
   RECEIVED (logged, counted, retried by the next sweep), the others are applied.
 
 The actor: a callback's gateway system as an ``IntegrationActor`` (its grants read once per
-batch; a system no longer usable leaves its callbacks RECEIVED until it is); a poll's answer
-is applied as the poller.
+batch; the callbacks of a system no longer usable are not claimed: they stay RECEIVED until it
+is usable again); a poll's answer is applied as the poller.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ from amanah.payments.models import (
     CallbackSource,
     Payment,
     PaymentStatus,
-    RawCallback,
     Verdict,
 )
 from amanah.payments.payables import (
@@ -108,12 +107,11 @@ class Result:
     accepted: int = 0
     duplicate: int = 0
     ignored: int = 0
-    waiting: int = 0  # left RECEIVED: the gateway's system is not usable now
     failed: int = 0  # left RECEIVED: applying it failed (retried by the sweep)
     verdicts: dict = field(default_factory=dict)  # callback id → (verdict, reason)
 
     def add(self, other: Result) -> None:
-        for name in ("claimed", "accepted", "duplicate", "ignored", "waiting", "failed"):
+        for name in ("claimed", "accepted", "duplicate", "ignored", "failed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.verdicts.update(other.verdicts)
 
@@ -128,7 +126,7 @@ def callbacks_process(*, batch: int = BATCH, seconds: float | None = None) -> Re
     while True:
         result = callbacks_apply(limit=batch)
         total.add(result)
-        if result.claimed - result.waiting - result.failed < batch:
+        if result.claimed - result.failed < batch:
             return total
         if time.monotonic() - started > seconds:
             from amanah.payments.tasks import callbacks_soon
@@ -159,37 +157,35 @@ def callbacks_apply(*, ids=None, limit: int = BATCH) -> Result:
     return result
 
 
+# The callbacks of a gateway whose system is not usable now are not claimed at all: they
+# wait, and never hold a batch's places from the others.
 _CLAIM = """
 SELECT id, provider, source, body FROM payments_rawcallback
- WHERE verdict = 'RECEIVED' {only}
+ WHERE verdict = 'RECEIVED' AND (source = %s OR provider = ANY(%s)) {only}
  ORDER BY id LIMIT %s
  {lock}
 """
 
 
-def _claim(ids, limit: int, *, lock: bool = True) -> list[tuple]:
+def _claim(ids, limit: int, usable=None, *, lock: bool = True) -> list[tuple]:
+    usable = list(_actors()) if usable is None else list(usable)
     only = "AND id = ANY(%s)" if ids is not None else ""
-    params = ([list(ids)] if ids is not None else []) + [limit]
+    params = [CallbackSource.POLL, usable] + ([list(ids)] if ids is not None else []) + [limit]
     sql = _CLAIM.format(only=only, lock="FOR UPDATE SKIP LOCKED" if lock else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _actors(rows) -> dict[tuple[str, str], IntegrationActor | None]:
-    actors: dict[tuple[str, str], IntegrationActor | None] = {}
-    for _id, provider, source, _body in rows:
-        key = (provider, source)
-        if key in actors:
-            continue
-        if source == CallbackSource.POLL:
-            actors[key] = POLLER
-            continue
-        system = settings.PAYMENT_GATEWAYS.get(provider, {}).get("system", "")
-        _system, actor, why = gateway_actor(system)
+def _actors() -> dict[str, IntegrationActor]:
+    """Each configured gateway's actor, when its system is usable (one query a gateway)."""
+    actors = {}
+    for provider, config in settings.PAYMENT_GATEWAYS.items():
+        _system, actor, why = gateway_actor(config.get("system", ""))
         if actor is None:
             logger.warning("payment callbacks of %s wait: integration refused (%s)", provider, why)
-        actors[key] = actor
+            continue
+        actors[provider] = actor
     return actors
 
 
@@ -202,19 +198,16 @@ def _notification(provider: str, body: str):
 
 def _apply_batch(*, ids, limit: int) -> Result:
     result = Result()
-    rows = _claim(ids, limit)
+    actors = _actors()
+    rows = _claim(ids, limit, actors)
     result.claimed = len(rows)
     if not rows:
         return result
-    actors = _actors(rows)
-    for actor in {a for a in actors.values() if a is not None}:
+    for actor in [*actors.values(), POLLER]:
         authz.require(actor, PAYMENT_CALLBACK_APPLY)
     work = []  # (callback id, actor, provider, source, notification or None)
     for callback_id, provider, source, body in rows:
-        actor = actors[(provider, source)]
-        if actor is None:
-            result.waiting += 1
-            continue
+        actor = POLLER if source == CallbackSource.POLL else actors[provider]
         work.append((callback_id, actor, provider, source, _notification(provider, body)))
     payments = _lock_payments(work)
     moment = timezone.now()
@@ -362,8 +355,3 @@ def _announce(changed: dict) -> None:
             objects=[payment for payment, _meta in pairs],
             meta_for=lambda payment, metas=metas: metas[payment.pk],
         )
-
-
-def received_count() -> int:
-    """Callbacks waiting for the job (the bench's backlog; the callbacks page)."""
-    return RawCallback.objects.filter(verdict=Verdict.RECEIVED).count()

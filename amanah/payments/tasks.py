@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
@@ -23,7 +23,10 @@ def callbacks_soon() -> None:
     """Ask for the callbacks job unless one is already waiting (one statement; a waiting job
     will see the callback just stored)."""
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:  # a refusal must not break the caller's transaction
+            with transaction.atomic():
+                callbacks_job.defer()
+        else:  # the endpoint, in autocommit: one statement, no BEGIN/ROLLBACK around it
             callbacks_job.defer()
     except AlreadyEnqueued:
         pass

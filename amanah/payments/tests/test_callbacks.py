@@ -191,7 +191,7 @@ def test_a_callback_waits_while_its_gateway_system_is_unusable(client, payment):
         MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
     )
     SystemKey.objects.filter(system__name="midtrans").update(revoked_at=timezone.now())
-    assert apply_received().waiting == 1
+    assert apply_received().claimed == 0  # not claimed: it waits for its system
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
     assert RawCallback.objects.get().verdict == "RECEIVED"
@@ -342,3 +342,48 @@ def test_a_posted_form_is_refused_not_a_500(client, payment):
     assert set(RawCallback.objects.values_list("verdict", flat=True)) == {"REJECTED"}
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
+
+
+def test_the_lean_request_path_serves_callbacks_without_session_or_csrf(payment):
+    """Served as gunicorn serves it (``amanah.wsgi.application``): the callback goes through
+    the lean middleware chain — no cookie, no CSP — and is stored; a page still goes through
+    the full chain."""
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+
+    from amanah.wsgi import application
+
+    def call(path, method="GET", body=b""):
+        environ = {
+            "PATH_INFO": path,
+            "REQUEST_METHOD": method,
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "HTTP_HOST": "localhost",
+        }
+        setup_testing_defaults(environ)
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, dict(headers)
+
+        answer["body"] = b"".join(application(environ, start_response))
+        return answer
+
+    request_started.disconnect(close_old_connections)  # the test's transaction stays open
+    try:
+        stored = call(MIDTRANS_URL, "POST", midtrans_body(payment, "settlement"))
+        page = call("/login/")
+    finally:
+        request_started.connect(close_old_connections)
+    assert (
+        stored["status"].startswith("200") and json.loads(stored["body"])["verdict"] == "RECEIVED"
+    )
+    assert "Set-Cookie" not in stored["headers"]
+    assert "Content-Security-Policy" not in stored["headers"]
+    assert RawCallback.objects.get().verdict == "RECEIVED"
+    assert "Content-Security-Policy" in page["headers"]  # the full chain for the rest
