@@ -707,7 +707,13 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     variant = Variant("this checkout", ROOT, Path(sys.executable), BENCH_DB)
-    web = Web(variant, args.workers, args.threads)
+    for attempt in range(3):  # gunicorn's first import can pass 90 s on a loaded machine
+        try:
+            web = Web(variant, args.workers, args.threads)
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
     runs = []
     try:
         runs.append(
