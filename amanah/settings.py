@@ -419,6 +419,9 @@ PAYMENT_EXPIRY_HOURS = env_int("PAYMENT_EXPIRY_HOURS", 24)
 PAYMENT_POLL_AFTER_MINUTES = env_int("PAYMENT_POLL_AFTER_MINUTES", 30)
 PAYMENT_POLL_EVERY_MINUTES = env_int("PAYMENT_POLL_EVERY_MINUTES", 15)
 PAYMENT_POLL_CRON = os.environ.get("PAYMENT_POLL_CRON", "*/5 * * * *")
+# How long one run of the callbacks job keeps taking batches before it hands over to the next
+# run (the queue's other jobs get their turn).
+PAYMENT_CALLBACK_JOB_SECONDS = env_int("PAYMENT_CALLBACK_JOB_SECONDS", 50)
 PAYMENT_RECONCILE_CRON = os.environ.get("PAYMENT_RECONCILE_CRON", "0 2 * * *")  # 09:00 WIB
 PAYMENT_SETTLEMENT_DIR = os.environ.get("PAYMENT_SETTLEMENT_DIR", "")
 PAYMENT_BAD_SIGNATURES_PER_MINUTE = env_int("PAYMENT_BAD_SIGNATURES", 60)

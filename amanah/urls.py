@@ -14,6 +14,9 @@ _api_patterns = [
 ]
 
 urlpatterns = [
+    # First: the gateways' callbacks (hundreds a second) resolve before the hundreds of page
+    # patterns are tried (no other pattern starts with this prefix).
+    path("webhooks/payments/", include("amanah.payments.urls_webhooks")),
     path("", include("amanah.core.urls")),
     path("", include("amanah.iam.urls")),
     path("audit/", include("amanah.audit.urls")),
@@ -39,7 +42,6 @@ urlpatterns = [
     path("air/", include("amanah.utility.urls")),
     path("faq/", include("amanah.knowledge.urls_public")),
     path("integrasi/", include("amanah.integrations.urls")),
-    path("webhooks/payments/", include("amanah.payments.urls_webhooks")),
     path("webhooks/", include("amanah.messaging.urls_webhooks")),
     path("pembayaran/", include("amanah.payments.urls")),
     path("berhenti/", include("amanah.consent.urls")),

@@ -1,6 +1,19 @@
 import os
 
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amanah.settings")
-application = get_wsgi_application()
+_full = get_wsgi_application()
+
+from amanah.core.lean import is_lean, lean  # noqa: E402 (after the apps are loaded)
+
+_lean = lean(WSGIHandler)()
+
+
+def application(environ, start_response):
+    """Gateway callbacks through the lean middleware chain (``core.lean``), the rest through
+    the full one."""
+    if is_lean(environ.get("PATH_INFO", "")):
+        return _lean(environ, start_response)
+    return _full(environ, start_response)

@@ -1,14 +1,16 @@
-"""One gateway callback end to end, in-process: where its time and its queries go.
+"""Gateway callbacks in-process, the endpoint and the callbacks job: where time and queries go.
 
     AMANAH_ENV=demo .venv/bin/python -m bench.callbacks_profile            # 200 callbacks
     AMANAH_ENV=demo .venv/bin/python -m bench.callbacks_profile --n 300 --profile 30
 
 On the bench database (``bench.callbacks_bench`` makes the bills and payments the same way):
 ``--n`` settlement callbacks (70 % Midtrans, 30 % Xendit) and a replay of each tenth, posted
-through Django's test client (every middleware, the view, the services), one after another.
-Prints the wall time and the CPU time of this process per callback, the statements of one
-settled callback (counted and timed by Django's query capture), and the top of a cProfile
-of ``--profile`` more callbacks (cumulative time).
+through Django's test client with the lean middleware chain gunicorn serves them with
+(``core.lean``), one after another: the endpoint's wall and CPU time per callback and the
+statements of one callback (counted and timed by Django's query capture). Then the callbacks
+job applies what was stored (``processing.callbacks_process``, batches of 500): its wall and
+CPU time and statements per callback. Then the top of a cProfile of ``--profile`` more
+callbacks through the endpoint (cumulative time) and of the job applying them.
 """
 
 from __future__ import annotations
@@ -63,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     from django.db import connection
     from django.test import Client
+    from django.test.client import ClientHandler
     from django.test.utils import CaptureQueriesContext
 
     from amanah.core.actors import SystemActor
+    from amanah.core.lean import lean
+    from amanah.payments.processing import callbacks_process
     from bench.billing_bench import ensure_network
 
     actor = SystemActor("system:bench-callbacks")
@@ -78,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     payments, _s = create_payments(total, tag)
     requests = list(_requests(payments))
     client = Client(HTTP_HOST="127.0.0.1")
+    client.handler = lean(ClientHandler)(enforce_csrf_checks=False)
+    callbacks_process()  # whatever an earlier run left RECEIVED
 
     # Warm-up (imports, caches, the connection), then one settled callback's statements.
     _post(client, requests[0])
@@ -91,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     with CaptureQueriesContext(connection) as captured:
         answer = _post(client, requests[1])
     print(f"its replay: {answer.json()}, {len(captured.captured_queries)} statements")
+    callbacks_process()
 
     walls, cpus, verdicts = [], [], Counter()
     waits: Counter = Counter()
@@ -127,18 +135,31 @@ def main(argv: list[str] | None = None) -> int:
             verdicts[_post(client, request).json()["verdict"]] += 1
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
-    wrapper.__exit__(None, None, None)
-    del connection.commit
     replays = (args.n + 9) // 10
     per = args.n + replays
-    print("wall time per callback in each kind of statement (ms), and statements per callback:")
-    for kind, seconds in waits.most_common():
-        print(f"  {seconds * 1000 / per:6.2f}  {counts[kind] / per:5.2f}  {kind}")
-    print(f"  {sum(waits.values()) * 1000 / per:6.2f}  {sum(counts.values()) / per:5.2f}  all")
+
+    def statements(title):
+        print(f"{title}: wall time per callback in each kind of statement (ms), and statements")
+        for kind, seconds in waits.most_common():
+            print(f"  {seconds * 1000 / per:6.2f}  {counts[kind] / per:5.2f}  {kind}")
+        print(f"  {sum(waits.values()) * 1000 / per:6.2f}  {sum(counts.values()) / per:5.2f}  all")
+        waits.clear()
+        counts.clear()
+
+    statements("the endpoint")
     print(f"{args.n} settlements + {replays} replays: {dict(verdicts)}")
-    print(f"  wall per callback {sum(walls) / per:.2f} ms (median of pairs/singles "
+    print(f"  endpoint: wall per callback {sum(walls) / per:.2f} ms (median of pairs/singles "
           f"{statistics.median(walls):.2f}); CPU of this process per callback "
           f"{sum(cpus) / per:.2f} ms")  # fmt: skip
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = callbacks_process()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wrapper.__exit__(None, None, None)
+    del connection.commit
+    statements("the job")
+    print(f"  job: {result.as_dict()}")
+    print(f"  job: wall per callback {wall * 1000 / per:.2f} ms ({per / wall:.0f}/s); CPU of "
+          f"this process per callback {cpu * 1000 / per:.2f} ms")  # fmt: skip
 
     # CPU only (process_time): the waits for the server are not the web process's cost.
     profiler = cProfile.Profile(time.process_time)
@@ -146,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     for request in requests[2 + args.n :]:
         _post(client, request)
     profiler.disable()
+    job_profiler = cProfile.Profile(time.process_time)
+    job_profiler.enable()
+    callbacks_process()
+    job_profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(job_profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+    print("the job:\n" + out.getvalue())
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
     stats.print_stats(args.top)

@@ -5,7 +5,9 @@
   ``payable_key`` + amount), answered with the VA number or the QRIS payload;
 - the events ``payments.payment_settled`` (``actor``, ``payment``: apply it),
   ``payments.payment_mismatch`` (an amount that differs: never apply, reconcile) and
-  ``payments.payment_ended`` (expired, failed or cancelled);
+  ``payments.payment_ended`` (expired, failed or cancelled), and
+  ``payments.payments_settled`` (``actor``, ``payments``: a batch's settled payments at once,
+  for an owner that applies them set-based instead of one ``payment_settled`` at a time);
 - its finance/ADMIN menu entries.
 
 Payments imports no owner: owners import this contract."""
@@ -20,6 +22,7 @@ from amanah.payments.payables import (
     PAYMENT_ENDED,
     PAYMENT_MISMATCH,
     PAYMENT_SETTLED,
+    PAYMENTS_SETTLED,
     payable_label,
     register_payable,
 )
@@ -30,6 +33,7 @@ __all__ = [
     "PAYMENT_ENDED",
     "PAYMENT_MISMATCH",
     "PAYMENT_SETTLED",
+    "PAYMENTS_SETTLED",
     "payable_label",
     "payment_request",
     "register_payable",
@@ -38,6 +42,7 @@ __all__ = [
 events.declare(PAYMENT_SETTLED)
 events.declare(PAYMENT_MISMATCH)
 events.declare(PAYMENT_ENDED)
+events.declare(PAYMENTS_SETTLED)
 
 registry.navigation.register(
     "payments.list", NavItem(_("Pembayaran"), "payments:list", PAYMENT_VIEW), order=120

@@ -106,6 +106,9 @@ def _json(body: bytes) -> dict:
     return document
 
 
+parse_json = _json  # the processing job reads a stored (already verified) body again
+
+
 def _text(document: dict, key: str, *, max_length: int = 80) -> str:
     value = document.get(key)
     if not isinstance(value, str) or not value or len(value) > max_length:

@@ -131,6 +131,7 @@ class Payment(models.Model):
 
 
 class Verdict(models.TextChoices):
+    RECEIVED = "RECEIVED", _("Diterima, menunggu diproses")
     ACCEPTED = "ACCEPTED", _("Diterima dan diterapkan")
     REJECTED = "REJECTED", _("Ditolak (tanda tangan/token tidak sah)")
     DUPLICATE = "DUPLICATE", _("Duplikat (sudah diterapkan)")
@@ -146,7 +147,9 @@ class RawCallback(models.Model):
     """Every callback a gateway sent (and every status answer the poll got), stored exactly
     as received *before* it is processed: provider, a subset of headers without secrets, the
     raw body, when. Append-only (a trigger): only the verdict, its reason, the payment and the
-    processing time may be set, once, on a row that has none yet; no DELETE."""
+    processing time may be set, once, on a row that has none yet — or, on a row the endpoint
+    authenticated (RECEIVED: waiting for the processing job), once more to its final verdict;
+    no DELETE."""
 
     id = models.BigAutoField(primary_key=True)
     provider = models.CharField(max_length=12, choices=Provider.choices)
@@ -168,7 +171,14 @@ class RawCallback(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["order_id"])]
+        indexes = [
+            models.Index(fields=["order_id"]),
+            # The processing job's queue: authenticated callbacks not applied yet (a handful
+            # at any time, so the index stays tiny however large the table grows).
+            models.Index(
+                fields=["id"], name="rawcallback_received_idx", condition=Q(verdict="RECEIVED")
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(verdict="") | Q(verdict__in=Verdict.values),

@@ -19,6 +19,10 @@ from amanah.core.registry import Registry
 PAYMENT_SETTLED = "payments.payment_settled"
 PAYMENT_MISMATCH = "payments.payment_mismatch"
 PAYMENT_ENDED = "payments.payment_ended"
+# Once per batch of the callbacks job, after the batch's PAYMENT_SETTLED events (``actor``,
+# ``payments``: the settled ones, amounts as asked): an owner that applies many payments at
+# once (set-based) subscribes to this one *instead of* PAYMENT_SETTLED.
+PAYMENTS_SETTLED = "payments.payments_settled"
 
 payable_types = Registry("payable types")
 

@@ -1,7 +1,8 @@
 """The status-check poll: payments still PENDING some time after they were made (a callback
 lost, a gateway that gave up retrying) are asked about at the gateway's status API, and the
-answer goes through the same path as a callback (stored raw as a POLL row, then
-``callback_apply``: idempotent and monotonic, so a poll racing a callback settles once).
+answer goes through the same path as a callback (stored raw as a POLL row, RECEIVED, then
+applied by ``processing.callbacks_apply`` as the poller: idempotent and monotonic, so a poll
+racing a callback settles once).
 
 Claiming is set-based: one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)``
 stamps ``last_checked_at`` on the batch, so two workers never ask about the same payment in
@@ -19,16 +20,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from amanah.core.actors import IntegrationActor
-from amanah.payments import gateways, services
-from amanah.payments.models import CallbackSource, Payment, PaymentStatus
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
+from amanah.iam import authz
+from amanah.payments import gateways, processing, services
+from amanah.payments.models import CallbackSource, Payment, PaymentStatus, Verdict
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY
 
 logger = logging.getLogger(__name__)
 
-POLLER = IntegrationActor(
-    "payments-poll", permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), all_branches=True
-)
+POLLER = processing.POLLER
 
 
 @dataclass
@@ -69,7 +68,9 @@ def _claim(now, *, pending_for: timedelta, every: timedelta, batch: int) -> list
 
 
 def pending_poll(*, actor=POLLER, now=None, batch: int = 100) -> PollResult:
-    """One batch of the poll (the job re-defers itself while batches come back full)."""
+    """One batch of the poll (the job re-defers itself while batches come back full). The
+    answers are applied as the poller (``processing.POLLER``), whoever runs the poll."""
+    authz.require(actor, PAYMENT_CALLBACK_APPLY)
     now = now or timezone.now()
     pending_for = timedelta(minutes=getattr(settings, "PAYMENT_POLL_AFTER_MINUTES", 30))
     every = timedelta(minutes=getattr(settings, "PAYMENT_POLL_EVERY_MINUTES", 15))
@@ -93,12 +94,16 @@ def pending_poll(*, actor=POLLER, now=None, batch: int = 100) -> PollResult:
             continue
         raw, notification = answer
         callback = services.callback_store(
-            provider=payment.provider, headers={}, body=raw, source=CallbackSource.POLL
+            provider=payment.provider,
+            headers={},
+            body=raw,
+            source=CallbackSource.POLL,
+            verdict=Verdict.RECEIVED,
+            order_id=notification.order_id,
         )
-        verdict, _reason = services.callback_apply(
-            actor=actor, callback=callback, notification=notification
-        )
-        if verdict == "ACCEPTED":
+        applied = processing.callbacks_apply(ids=[callback.pk], limit=1)
+        verdict, _reason = applied.verdicts.get(callback.pk, ("", ""))
+        if verdict == Verdict.ACCEPTED:
             result.changed += 1
         else:
             result.unchanged += 1

@@ -1,21 +1,11 @@
 """Every write of payments: request a payment, store and apply the gateways' callbacks (and
 the poll's status answers), and reconcile a settlement file (``reconciliation.py``).
 
-**Callbacks, in two steps.** ``callback_store`` writes the raw callback *before* anything is
-checked, so even a forged or unreadable one is kept. ``callback_reject`` / ``callback_apply``
-then set its verdict exactly once (a trigger refuses anything else on the row). Called on
-their own, each commits by itself; the webhook runs the three in one transaction (one commit)
-with the processing in a savepoint of its own, so a processing failure rolls back to it and
-still commits the raw callback (without a verdict); a failure at the commit itself is
-followed by ``callback_keep``, which stores the raw callback on its own.
-
-**Idempotent and monotonic.** ``callback_apply`` locks the payment row (``SELECT … FOR
-UPDATE`` of that row alone) and compares the reported status with the stored one by rank
-(``models.STATUS_RANK``): the same status again is a DUPLICATE, a lower or equal rank (a
-late "pending" after "settlement", an "expire" after "settlement") is IGNORED, only a higher
-one is applied. Two identical callbacks at once queue on the row lock; the second sees the
-first's result and is a DUPLICATE: one settlement, one event, one audit row. The verdict is
-written in the same transaction as the change, so a crash leaves neither.
+**Callbacks, in two steps.** ``callback_store`` keeps every callback the endpoint gets — a
+forged or unreadable one REJECTED in the same INSERT, an authenticated one RECEIVED — and the
+processing job (``processing.py``) applies the RECEIVED ones in batches, idempotent and
+monotonic, setting each one's final verdict once (a trigger refuses anything else on the row)
+in the transaction that applies it, so a crash leaves neither.
 
 **Amount mismatch.** A settlement whose amount differs from the payment's is recorded (the
 payment is SETTLED at the gateway, ``paid_amount`` what arrived, ``amount_mismatch``) and
@@ -35,29 +25,23 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.scopes import grants_of
 from amanah.iam import authz
 from amanah.payments import gateways, qris
 from amanah.payments.models import (
-    STATUS_RANK,
     CallbackSource,
     Method,
     Payment,
-    PaymentStatus,
     Provider,
     RawCallback,
     Verdict,
 )
 from amanah.payments.payables import (
-    PAYMENT_ENDED,
-    PAYMENT_MISMATCH,
-    PAYMENT_SETTLED,
     payable_types,
 )
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_REQUEST
+from amanah.payments.policies import PAYMENT_REQUEST
 
 logger = logging.getLogger(__name__)
 
@@ -178,120 +162,33 @@ def payment_request(
 
 
 def callback_store(
-    *, provider: str, headers: dict, body: bytes, source: str = CallbackSource.CALLBACK
+    *,
+    provider: str,
+    headers: dict,
+    body: bytes,
+    source: str = CallbackSource.CALLBACK,
+    verdict: str = "",
+    reason: str = "",
+    order_id: str = "",
 ) -> RawCallback:
-    """Keep the raw callback as received, before any processing: on its own it commits at
-    once; inside a transaction (the webhook's) it is that transaction's first write, and the
-    processing after it runs in a savepoint, so a failure there still leaves the record.
-    Bodies that are not UTF-8 are kept with replacement characters; NUL bytes are dropped
-    (PostgreSQL text refuses them)."""
+    """Keep the raw callback as received, with what the endpoint made of it, in one INSERT
+    (its own commit, or the caller's): RECEIVED (authenticated; the processing job applies
+    it, ``processing.py``), REJECTED with its reason (nothing else happens), or no verdict at
+    all (the endpoint failed before it could tell: kept for the record). Bodies that are not
+    UTF-8 are kept with replacement characters; NUL bytes are dropped (PostgreSQL text refuses
+    them)."""
+    if verdict not in ("", Verdict.RECEIVED, Verdict.REJECTED):
+        raise ValueError("a stored callback is RECEIVED, REJECTED or not judged yet")
     text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    with transaction.atomic(savepoint=False):  # one statement: nothing to roll back to
-        return RawCallback.objects.create(
-            provider=provider, source=source, headers=headers, body=text[: gateways.MAX_BODY]
-        )
-
-
-def _set_verdict(
-    callback: RawCallback, verdict: str, reason: str, payment=None, order_id: str | None = None
-) -> None:
-    """The verdict, once (and the order id the verified callback named, in the same UPDATE)."""
-    callback.verdict, callback.reason, callback.payment = verdict, reason[:60], payment
-    callback.processed_at = timezone.now()
-    fields = {}
-    if order_id is not None:
-        callback.order_id = fields["order_id"] = order_id[:50]
-    updated = RawCallback.objects.filter(pk=callback.pk, verdict="").update(
-        verdict=callback.verdict,
-        reason=callback.reason,
-        payment=payment,
-        processed_at=callback.processed_at,
-        **fields,
+    # One statement: no transaction of its own around it (in autocommit, the endpoint's case,
+    # BEGIN and COMMIT would be two more round trips for nothing).
+    return RawCallback.objects.create(
+        provider=provider,
+        source=source,
+        headers=headers,
+        body=text[: gateways.MAX_BODY],
+        verdict=verdict,
+        reason=reason[:60],
+        order_id=order_id[:50],
+        processed_at=timezone.now() if verdict == Verdict.REJECTED else None,
     )
-    if updated != 1:
-        raise ServiceError("conflict", _("Callback ini sudah diproses."))
-
-
-def callback_reject(*, callback: RawCallback, reason: str, order_id: str = "") -> None:
-    """A callback whose signature/token is wrong, or that cannot be read: REJECTED, nothing
-    else changes."""
-    with transaction.atomic(savepoint=False):
-        _set_verdict(callback, Verdict.REJECTED, reason, order_id=order_id or None)
-
-
-def callback_apply(
-    *, actor, callback: RawCallback, notification: gateways.Notification
-) -> tuple[str, str]:
-    """Apply a verified notification to its payment; returns (verdict, reason).
-
-    The audit rows of the change (the status, and the owner's: receipt, journal) are chained
-    at the end of the transaction (``audit.gathered``): every callback waits on the chain's
-    lock, and held from the first row to the commit it made concurrent callbacks queue.
-
-    Called on its own (the poll) it is its own transaction; inside one it opens no savepoint:
-    the caller decides what a failure rolls back to (the webhook: a savepoint after the raw
-    callback, released before the chain is written so the chain's lock is held for the write
-    and the commit alone)."""
-    authz.require(actor, PAYMENT_CALLBACK_APPLY)
-    with transaction.atomic(savepoint=False), audit.gathered():
-        return _callback_apply(actor, callback, notification)
-
-
-def callback_keep(callback: RawCallback | None, *, provider: str, headers: dict, body: bytes):
-    """After a failed webhook transaction: the raw callback stored on its own when its row did
-    not survive (the failure came at the commit — a deferred check, the audit chain's write —
-    and took the whole transaction with it). Never a second row for one that did."""
-    if callback is not None and RawCallback.objects.filter(pk=callback.pk).exists():
-        return
-    callback_store(provider=provider, headers=headers, body=body)
-
-
-def _callback_apply(actor, callback: RawCallback, notification) -> tuple[str, str]:
-    order_id = notification.order_id  # kept on the raw callback with its verdict
-    payment = (
-        Payment.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        .filter(order_id=notification.order_id, provider=callback.provider)
-        .first()
-    )
-    if payment is None:
-        _set_verdict(callback, Verdict.IGNORED, "unknown_order", order_id=order_id)
-        return Verdict.IGNORED, "unknown_order"
-    new = notification.status
-    if new is None:
-        reason = f"untracked:{notification.word}"
-        _set_verdict(callback, Verdict.IGNORED, reason, payment, order_id=order_id)
-        return Verdict.IGNORED, reason
-    current = payment.status
-    if new == current:
-        same_amount = new != PaymentStatus.SETTLED or notification.amount == payment.paid_amount
-        verdict = Verdict.DUPLICATE if same_amount else Verdict.IGNORED
-        reason = f"already:{current.lower()}" if same_amount else "settled_other_amount"
-        _set_verdict(callback, verdict, reason, payment, order_id=order_id)
-        return verdict, reason
-    if STATUS_RANK[new] <= STATUS_RANK[current]:
-        reason = f"out_of_order:{current.lower()}"
-        _set_verdict(callback, Verdict.IGNORED, reason, payment, order_id=order_id)
-        return Verdict.IGNORED, reason
-    moment = timezone.now()
-    payment.status, payment.status_changed_at = new, moment
-    fields = ["status", "status_changed_at"]
-    if notification.reference and not payment.provider_reference:
-        payment.provider_reference = notification.reference
-        fields.append("provider_reference")
-    meta = {"from": current, "to": new, "source": callback.source, "callback": callback.pk}
-    if new == PaymentStatus.SETTLED:
-        paid = notification.amount if notification.amount is not None else -1
-        payment.paid_amount, payment.settled_at = paid, moment
-        payment.amount_mismatch = paid != payment.amount
-        fields += ["paid_amount", "settled_at", "amount_mismatch"]
-        meta |= {"paid_amount": paid, "mismatch": payment.amount_mismatch}
-    payment.save(update_fields=fields)
-    _set_verdict(callback, Verdict.ACCEPTED, f"to:{new.lower()}", payment, order_id=order_id)
-    if new == PaymentStatus.SETTLED:
-        event = PAYMENT_MISMATCH if payment.amount_mismatch else PAYMENT_SETTLED
-    else:
-        event = PAYMENT_ENDED
-    events.emit(event, actor=actor, payment=payment)
-    audit.record(actor=actor, action=AuditAction.APPLY_PAYMENT_STATUS, obj=payment, meta=meta)
-    return Verdict.ACCEPTED, f"to:{new.lower()}"

@@ -1,8 +1,45 @@
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
+from procrastinate.exceptions import AlreadyEnqueued
+
+CALLBACKS_LOCK = "payments_callbacks"
+
+
+@app.task(queue="payments", queueing_lock=CALLBACKS_LOCK, lock=CALLBACKS_LOCK)
+def callbacks_job() -> dict:
+    """The stored (RECEIVED) gateway callbacks applied in batches (``processing``). Asked for
+    by the endpoint after each callback it stores; the queueing lock keeps at most one
+    waiting, the lock one running (a callback stored while one runs queues the next)."""
+    from amanah.payments.processing import callbacks_process
+
+    return callbacks_process().as_dict()
+
+
+def callbacks_soon() -> None:
+    """Ask for the callbacks job unless one is already waiting (one statement; a waiting job
+    will see the callback just stored)."""
+    try:
+        if connection.in_atomic_block:  # a refusal must not break the caller's transaction
+            with transaction.atomic():
+                callbacks_job.defer()
+        else:  # the endpoint, in autocommit: one statement, no BEGIN/ROLLBACK around it
+            callbacks_job.defer()
+    except AlreadyEnqueued:
+        pass
+
+
+@app.periodic(cron="* * * * *", periodic_id="payments_callbacks_sweep")
+@app.task(queue="payments", queueing_lock="payments_callbacks_sweep", lock=CALLBACKS_LOCK)
+def callbacks_sweep(timestamp: int) -> dict:
+    """Every minute: whatever is still RECEIVED (a worker died midway, the request for the job
+    was lost, a batch failed) is applied. Idempotent: nothing RECEIVED, nothing done."""
+    from amanah.payments.processing import callbacks_process
+
+    return callbacks_process().as_dict()
 
 
 @app.periodic(cron=settings.PAYMENT_POLL_CRON, periodic_id="payments_pending_poll")

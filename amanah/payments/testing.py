@@ -94,6 +94,37 @@ def midtrans_body(payment: Payment, word: str, *, amount=None, key=None) -> byte
     ).encode()
 
 
+class Delivered:
+    """A callback posted to the endpoint and the processing job run after it (in-process, as
+    the worker would): ``status_code`` is the endpoint's, ``json()`` the endpoint's answer
+    with the stored callback's final verdict and reason in place of RECEIVED."""
+
+    def __init__(self, response, callback: RawCallback | None):
+        self.response, self.callback = response, callback
+        self.status_code = response.status_code
+
+    def json(self) -> dict:
+        answer = self.response.json()
+        if answer.get("verdict") == "RECEIVED" and self.callback is not None:
+            answer = {"verdict": self.callback.verdict, "reason": self.callback.reason}
+        return answer
+
+
+def apply_received():
+    """Run the callbacks job in-process: every RECEIVED callback applied."""
+    from amanah.payments.processing import callbacks_process
+
+    return callbacks_process(seconds=600)
+
+
+def deliver(client, url: str, body: bytes, **headers) -> Delivered:
+    """POST a callback as a gateway would, then run the job (sequential tests only: the
+    answer's callback is the newest stored one)."""
+    response = client.post(url, data=body, content_type="application/json", **headers)
+    apply_received()
+    return Delivered(response, RawCallback.objects.order_by("-id").first())
+
+
 def remove_payment_rows(order_ids=None) -> None:
     """Delete committed payment rows (raw callbacks are append-only: the trigger is bypassed
     for this cleanup alone, as the audit trail's tests do). Without ``order_ids``: every

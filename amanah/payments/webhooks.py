@@ -1,23 +1,26 @@
 """The gateways' callbacks, mounted at ``/webhooks/payments/``: declared ``SIGNED_REQUEST``.
 
-Order of work, the same for both gateways:
+The endpoint does the minimum, the same for both gateways, and the processing job
+(``processing.py``) applies what it stored, in batches (issue 17: 500 callbacks/s):
 
-1. the raw callback is stored (``services.callback_store``) before anything else is read —
-   in the transaction that then sets its verdict and applies it, one commit for all; the
-   processing runs in a savepoint, so a failure there still commits the raw callback (and a
-   failure of the commit itself stores it on its own: ``services.callback_keep``);
-2. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
-   checked in constant time: wrong or missing → 401, the callback REJECTED, nothing changed
-   (and 429 once one address keeps trying);
-3. the gateway's integrations system (``PAYMENT_GATEWAYS[...]["system"]``) becomes the
-   actor: an ``IntegrationActor`` with that system's grants, only if the system has a usable
-   API key, holds ``payments.callback.apply`` and *only* payment grants, and the caller's
-   address is on its allow-list (when it has one). Otherwise → 503 (the gateway retries)
-   or 401 for an address outside the list; the callback REJECTED;
-4. the verified callback is parsed (unreadable → 400, REJECTED) and applied by
-   ``services.callback_apply`` (idempotent, monotonic): 200 with the verdict.
+1. the signature (Midtrans ``signature_key``) or token (Xendit ``x-callback-token``) is
+   checked in constant time: wrong or missing → 401 (and 429 once one address keeps trying);
+2. the gateway's integrations system (``PAYMENT_GATEWAYS[...]["system"]``) must be usable
+   as the actor: an ``IntegrationActor`` with that system's grants, only if the system has a
+   usable API key, holds ``payments.callback.apply`` and *only* payment grants, and the
+   caller's address is on its allow-list (when it has one). Otherwise → 503 (the gateway
+   retries) or 401 for an address outside the list;
+3. the verified callback is parsed (unreadable → 400);
+4. the raw callback is stored append-only in ONE INSERT (its own commit) with that outcome:
+   REJECTED and its reason, or RECEIVED for the job; then the job is asked for (at most one
+   waits; a sweep every minute as well) and the answer is 200 ``{"verdict": "RECEIVED"}``:
+   the gateway stops retrying once the callback is safely kept, not once it is applied.
 
-Nothing from a body, a header value or an order id is logged.
+Every callback that reaches the view is stored, refused or not; one whose checks fail on an
+error is stored without a verdict before the error propagates (a 500: the gateway retries).
+The view runs no session, CSRF, message or template machinery (``core.middleware.lean``
+skips those middlewares for this prefix). Nothing from a body, a header value or an order id
+is logged.
 """
 
 from __future__ import annotations
@@ -28,23 +31,20 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.http.request import RawPostDataException
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from amanah.audit import services as audit
 from amanah.core import ratelimit
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import error_body
-from amanah.core.permissions import SIGNED_REQUEST, is_declared
-from amanah.integrations.models import ExternalSystem, SystemKey
-from amanah.payments import gateways, services
-from amanah.payments.models import Provider
+from amanah.core.permissions import SIGNED_REQUEST
+from amanah.integrations.models import ExternalSystem
+from amanah.payments import gateways, processing, services
+from amanah.payments.models import Provider, Verdict
 from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
+from amanah.payments.tasks import callbacks_soon
 
 logger = logging.getLogger(__name__)
 
@@ -75,27 +75,11 @@ def xendit_callback(request):
 def integration_actor(
     system_name: str, remote_addr: str | None
 ) -> tuple[IntegrationActor | None, str]:
-    """The gateway's system as an actor, or (None, why not)."""
-    # One query for the system and whether it holds a usable key (asked on every callback).
-    usable_key = SystemKey.objects.filter(
-        system=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=timezone.now()
-    )
-    system = (
-        ExternalSystem.objects.filter(name=system_name)
-        .annotate(has_usable_key=Exists(usable_key))
-        .first()
-        if system_name
-        else None
-    )
-    if system is None:
-        return None, "no_integration"
-    if not system.has_usable_key:
-        return None, "no_usable_key"
-    permissions = [p for p in system.permissions if is_declared(p)]
-    if PAYMENT_CALLBACK_APPLY not in permissions or any(
-        not p.startswith("payments.") for p in permissions
-    ):
-        return None, "grants_not_payment_only"
+    """The gateway's system as an actor, or (None, why not): ``processing.gateway_actor``
+    and, when the system has an allow-list, the caller's address on it."""
+    system, actor, why = processing.gateway_actor(system_name)
+    if actor is None:
+        return None, why
     if system.allowed_networks:
         try:
             address = ipaddress.ip_address(remote_addr or "")
@@ -105,7 +89,6 @@ def integration_actor(
             address in ipaddress.ip_network(n, strict=False) for n in system.allowed_networks
         ):
             return None, "address_not_allowed"
-    actor = IntegrationActor(system.name, permissions=permissions, all_branches=system.all_branches)
     return actor, ""
 
 
@@ -119,88 +102,68 @@ def _receive(request, provider: str) -> JsonResponse:
     except RawPostDataException:  # a multipart form someone posted: already parsed away
         body, readable = b"", False
     headers = gateways.kept_headers(request.headers)
-    failure = callback = None
-    # One commit for the raw callback, its verdict and what it applies (a commit is a WAL
-    # flush: the raw row's own commit was a third of a callback's wait). The raw row is still
-    # written first; the processing runs in a savepoint, released before the audit chain is
-    # written (``audit.gathered`` outside it), so the chain's lock is held for the chain's
-    # write and the commit alone. A processing failure rolls back to the savepoint and the raw
-    # callback is committed without a verdict; a failure after the savepoint (the chain's
-    # write) or at the commit (a deferred check) rolls the whole transaction back, and the raw
-    # callback is then stored on its own (``callback_keep``). Either way the error then
-    # reaches the gateway (a 500: it retries).
     try:
-        with transaction.atomic():
-            callback = services.callback_store(provider=provider, headers=headers, body=body)
-            outcome = _check(request, provider, gateway, callback, body, readable)
-            if isinstance(outcome, tuple):
-                actor, notification = outcome
-                released = False
-                try:
-                    with audit.gathered():
-                        with transaction.atomic():
-                            outcome = services.callback_apply(
-                                actor=actor, callback=callback, notification=notification
-                            )
-                        released = True  # the processing now belongs to the outer transaction
-                except Exception as error:  # noqa: BLE001 (re-raised below, after the commit)
-                    failure = error
-                    if released:  # the chain write failed: the change must not commit unaudited
-                        transaction.set_rollback(True)
-    except Exception as error:  # noqa: BLE001 (re-raised below)
-        failure = error
-    if failure is not None:
-        services.callback_keep(callback, provider=provider, headers=headers, body=body)
-        raise failure
+        outcome = _check(request, gateway, body, readable)
+    except Exception:
+        services.callback_store(provider=provider, headers=headers, body=body)
+        raise
     if isinstance(outcome, Refusal):
+        services.callback_store(
+            provider=provider,
+            headers=headers,
+            body=body,
+            verdict=Verdict.REJECTED,
+            reason=outcome.reason,
+        )
         return outcome.response(request, provider)
-    verdict, reason = outcome
-    logger.info("%s payment callback: %s", provider.lower(), verdict)
-    return JsonResponse({"verdict": verdict, "reason": reason})
+    services.callback_store(
+        provider=provider,
+        headers=headers,
+        body=body,
+        verdict=Verdict.RECEIVED,
+        order_id=outcome.order_id,
+    )
+    callbacks_soon()
+    return JsonResponse({"verdict": Verdict.RECEIVED, "reason": ""})
 
 
 class Refusal:
-    """A callback refused before processing (stored REJECTED): the answer, given after the
-    commit (the bad-signature rate limit counts in a statement of its own)."""
+    """A callback refused at the endpoint (stored REJECTED with ``reason``), and its answer
+    (the bad-signature rate limit counts in a statement of its own)."""
 
-    def __init__(self, kind: str, why: str = ""):
-        self.kind, self.why = kind, why
+    def __init__(self, kind: str, reason: str):
+        self.kind, self.reason = kind, reason
 
     def response(self, request, provider: str) -> JsonResponse:
         if self.kind == "bad_signature":
             return _refused(request, provider)
         if self.kind == "malformed":
             return _error("invalid_json", _("Isi callback tidak dapat dibaca."), 400)
-        logger.warning("%s payment callback: integration refused (%s)", provider.lower(), self.why)
-        if self.why == "address_not_allowed":
+        logger.warning(
+            "%s payment callback: integration refused (%s)", provider.lower(), self.reason
+        )
+        if self.reason == "address_not_allowed":
             return _error("unauthorized", _("Alamat pengirim tidak diizinkan."), 401)
         return _error("unavailable", _("Integrasi gateway belum siap."), 503)
 
 
-def _check(request, provider, gateway, callback, body: bytes, readable: bool):
-    """The stored callback checked in order (steps 2–4 of the module's docstring): its actor
-    and notification, or a ``Refusal`` with the callback marked REJECTED."""
+def _check(request, gateway, body: bytes, readable: bool):
+    """Steps 1–3 of the module's docstring: the verified notification, or a ``Refusal``."""
     if not readable:
-        services.callback_reject(callback=callback, reason="malformed")
-        return Refusal("malformed")
+        return Refusal("malformed", "malformed")
     try:
         document = gateway.verify(request.headers, body)
     except gateways.BadSignature:
-        services.callback_reject(callback=callback, reason="bad_signature")
-        return Refusal("bad_signature")
+        return Refusal("bad_signature", "bad_signature")
     except gateways.Malformed:  # the token was right (Xendit), the body unreadable
-        services.callback_reject(callback=callback, reason="malformed")
-        return Refusal("malformed")
+        return Refusal("malformed", "malformed")
     actor, why = integration_actor(gateway.system, request.META.get("REMOTE_ADDR"))
     if actor is None:
-        services.callback_reject(callback=callback, reason=why)
         return Refusal("integration", why)
     try:
-        notification = gateway.parse(document)
+        return gateway.parse(document)
     except gateways.Malformed:
-        services.callback_reject(callback=callback, reason="malformed")
-        return Refusal("malformed")
-    return actor, notification
+        return Refusal("malformed", "malformed")
 
 
 def _refused(request, provider: str) -> JsonResponse:

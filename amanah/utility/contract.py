@@ -42,8 +42,8 @@ from amanah.core.contributions import Card, NavItem, SegmentField, Widget
 from amanah.documents.contract import register_owner
 from amanah.fieldops.contract import MapAreas, map_areas
 from amanah.ledger.contract import register_posting_rule
-from amanah.payments.contract import PAYMENT_SETTLED, register_payable
-from amanah.utility import accounts, billing, installations, segments, selectors
+from amanah.payments.contract import PAYMENT_SETTLED, PAYMENTS_SETTLED, register_payable
+from amanah.utility import accounts, billing, installations, payments_batch, segments, selectors
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
@@ -80,7 +80,9 @@ register_posting_rule(billing.BILL_RULE, billing.RULE)
 register_posting_rule(accounts.PAYMENT_RULE, accounts.RULE)
 register_payable(accounts.BILL_PAYABLE, gettext_lazy("Rekening air"))
 register_payable(accounts.CONNECTION_PAYABLE, gettext_lazy("Rekening air (per sambungan)"))
-events.on(PAYMENT_SETTLED, accounts.payment_settled, key="utility.payment_settled")
+# Water-bill payments are applied a batch of the callbacks job at a time (set-based,
+# ``payments_batch``); a RAB installment still one payment at a time (rare, below).
+events.on(PAYMENTS_SETTLED, payments_batch.payments_settled, key="utility.payments_settled")
 
 # --------------------------------------------------------------------------- pasang baru
 register_posting_rule(installations.RAB_BILL_RULE, installations.RAB_BILL)

@@ -160,8 +160,13 @@ def test_pdam_demo_new_connection_qris_journal_complaint(browser, pdam_demo):
     pdam_demo.gateway.pay(order_id)
     pdam_demo.gateway.wait_idle()  # its callback was answered (retries included)
     answered = [p.status for p in pdam_demo.gateway.posted if p.order_id == order_id]
-    assert answered and answered[-1] == 200, answered  # signed, accepted, applied
+    assert answered and answered[-1] == 200, answered  # signed, stored (applied by the job)
     finance.goto(payment_page)
+    for _ in range(120):  # the worker's callbacks job applies it a moment after the answer
+        if "Lunas" in finance.inner_text("[data-testid=status]"):
+            break
+        finance.wait_for_timeout(500)
+        finance.reload()
     assert "Lunas" in finance.inner_text("[data-testid=status]")
     finance.goto(installation_url)
     schedule = finance.inner_text("[data-testid=schedule]")

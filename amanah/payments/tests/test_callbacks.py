@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from amanah.audit.models import AuditLog
 from amanah.core import registry
@@ -14,7 +15,13 @@ from amanah.core.events import EventHandler
 from amanah.payments.fakegateway.server import XENDIT_CALLBACK_TOKEN
 from amanah.payments.models import Payment, PaymentStatus, RawCallback, Verdict
 from amanah.payments.payables import PAYMENT_SETTLED
-from amanah.payments.testing import gateway_systems, midtrans_body, request_payment
+from amanah.payments.testing import (
+    apply_received,
+    deliver,
+    gateway_systems,
+    midtrans_body,
+    request_payment,
+)
 
 MIDTRANS_URL = "/webhooks/payments/midtrans"
 XENDIT_URL = "/webhooks/payments/xendit"
@@ -27,7 +34,8 @@ def payment(db, fake_gateway):
 
 
 def _post(client, body: bytes, url=MIDTRANS_URL, **headers):
-    return client.post(url, data=body, content_type="application/json", **headers)
+    """Posted, then applied by the job (in-process): the answer carries the final verdict."""
+    return deliver(client, url, body, **headers)
 
 
 def _applied(payment) -> int:
@@ -73,68 +81,120 @@ def test_a_settlement_settles_once_and_duplicates_and_replays_are_no_ops(
     assert verdicts == ["ACCEPTED", "DUPLICATE", "DUPLICATE"]
 
 
-def test_a_processing_failure_keeps_the_raw_callback_and_applies_nothing(
+def test_the_endpoint_stores_and_answers_and_the_job_applies(client, payment, seen_events):
+    """The endpoint authenticates and keeps the callback (RECEIVED) and answers at once; the
+    payment changes only when the job applies it."""
+    response = client.post(
+        MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["verdict"] == "RECEIVED"
+    callback = RawCallback.objects.get()
+    assert (callback.verdict, callback.order_id) == ("RECEIVED", payment.order_id)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and seen_events == []
+    result = apply_received()
+    assert (result.claimed, result.accepted) == (1, 1)
+    callback.refresh_from_db()
+    payment.refresh_from_db()
+    assert (callback.verdict, callback.payment_id) == ("ACCEPTED", payment.pk)
+    assert payment.status == PaymentStatus.SETTLED and seen_events == [
+        ("settled", payment.order_id)
+    ]
+    assert apply_received().claimed == 0  # nothing left: the job is idempotent
+
+
+def test_replays_in_one_batch_and_across_batches_settle_once(client, payment, seen_events):
+    body = midtrans_body(payment, "settlement")
+    for _ in range(3):  # the original and two replays, applied in one batch
+        client.post(MIDTRANS_URL, data=body, content_type="application/json")
+    apply_received()
+    client.post(MIDTRANS_URL, data=body, content_type="application/json")  # a later batch
+    apply_received()
+    verdicts = list(RawCallback.objects.order_by("id").values_list("verdict", flat=True))
+    assert verdicts == ["ACCEPTED", "DUPLICATE", "DUPLICATE", "DUPLICATE"]
+    assert seen_events == [("settled", payment.order_id)] and _applied(payment) == 1
+
+
+def test_a_processing_failure_keeps_the_callback_received_and_applies_nothing(
     client, payment, seen_events
 ):
-    """The raw callback shares its commit with the processing, which runs in a savepoint: a
-    failure there rolls back to it and the raw callback is still stored (without a verdict);
-    the gateway's retry then applies the payment once."""
+    """An owner refusing a payment fails its batch; the batch is retried one callback at a
+    time, the failing one stays RECEIVED (nothing applied) and the sweep applies it once the
+    cause is gone — once."""
+    other = request_payment(payable_key="BILL-002")
     body = midtrans_body(payment, "settlement")
 
     def fails(*, actor, payment):
-        raise RuntimeError("the owner's handler failed")
+        if payment.payable_key == "BILL-001":
+            raise RuntimeError("the owner's handler failed")
 
-    with (
-        registry.event_handlers.temporarily(
-            f"{PAYMENT_SETTLED}:fails", EventHandler(PAYMENT_SETTLED, fails)
-        ),
-        pytest.raises(RuntimeError),
+    with registry.event_handlers.temporarily(
+        f"{PAYMENT_SETTLED}:fails", EventHandler(PAYMENT_SETTLED, fails)
     ):
-        _post(client, body)
-    callback = RawCallback.objects.get()
-    assert (callback.verdict, callback.payment, callback.body) == ("", None, body.decode())
-    payment.refresh_from_db()
-    assert payment.status == PaymentStatus.PENDING and _applied(payment) == 0
-    again = _post(client, body)
-    assert again.status_code == 200 and again.json()["verdict"] == Verdict.ACCEPTED
+        client.post(MIDTRANS_URL, data=body, content_type="application/json")
+        client.post(
+            MIDTRANS_URL, data=midtrans_body(other, "settlement"), content_type="application/json"
+        )
+        result = apply_received()
+    assert (result.accepted, result.failed) == (1, 1)
     assert list(RawCallback.objects.order_by("id").values_list("verdict", flat=True)) == [
-        "",
+        "RECEIVED",
         "ACCEPTED",
     ]
-    assert _applied(payment) == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and _applied(payment) == 0
+    assert seen_events == [("settled", other.order_id)]
+    assert apply_received().accepted == 1  # the sweep, once the cause is gone
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SETTLED and _applied(payment) == 1
 
 
-def test_a_failure_after_the_savepoint_keeps_the_raw_callback(client, payment, monkeypatch):
-    """The audit chain is written after the processing savepoint is released: a failure there
-    rolls the whole change back (never a change without its audit rows) and the raw callback
-    is stored again on its own."""
+def test_a_failing_audit_write_rolls_the_batch_back(client, payment, monkeypatch):
+    """Never a change without its audit rows: the chain's write failing rolls the payment and
+    the verdict back; the callback stays RECEIVED."""
     from amanah.audit import services as audit_services
 
     def chain_fails(logs):
         raise RuntimeError("the chain could not be written")
 
+    client.post(
+        MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
+    )
     monkeypatch.setattr(audit_services, "_append", chain_fails)
-    with pytest.raises(RuntimeError):
-        _post(client, midtrans_body(payment, "settlement"))
-    assert list(RawCallback.objects.values_list("verdict", flat=True)) == [""]
+    assert apply_received().failed == 1
+    assert list(RawCallback.objects.values_list("verdict", flat=True)) == ["RECEIVED"]
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
 
 
-def test_callback_keep_stores_a_lost_raw_callback_once(payment):
-    from amanah.payments import services
+def test_a_failure_while_checking_still_stores_the_raw_callback(client, payment, monkeypatch):
+    from amanah.payments import webhooks
 
-    kept = services.callback_store(provider="MIDTRANS", headers={}, body=b"{}")
-    services.callback_keep(kept, provider="MIDTRANS", headers={}, body=b"{}")
-    assert RawCallback.objects.count() == 1  # it survived: no second row
-    lost = RawCallback(pk=kept.pk + 1000)  # rolled back with its transaction
-    services.callback_keep(lost, provider="MIDTRANS", headers={}, body=b'{"x": 1}')
-    services.callback_keep(None, provider="XENDIT", headers={}, body=b"{}")
-    assert list(RawCallback.objects.order_by("id").values_list("provider", "verdict")) == [
-        ("MIDTRANS", ""),
-        ("MIDTRANS", ""),
-        ("XENDIT", ""),
-    ]
+    def breaks(*args):
+        raise RuntimeError("the integrations table could not be read")
+
+    monkeypatch.setattr(webhooks, "integration_actor", breaks)
+    with pytest.raises(RuntimeError):
+        client.post(
+            MIDTRANS_URL,
+            data=midtrans_body(payment, "settlement"),
+            content_type="application/json",
+        )
+    assert list(RawCallback.objects.values_list("verdict", flat=True)) == [""]
+    assert apply_received().claimed == 0  # never judged: never applied
+
+
+def test_a_callback_waits_while_its_gateway_system_is_unusable(client, payment):
+    from amanah.integrations.models import SystemKey
+
+    client.post(
+        MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
+    )
+    SystemKey.objects.filter(system__name="midtrans").update(revoked_at=timezone.now())
+    assert apply_received().claimed == 0  # not claimed: it waits for its system
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert RawCallback.objects.get().verdict == "RECEIVED"
 
 
 def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, seen_events):
@@ -259,6 +319,13 @@ def test_raw_callbacks_are_append_only_in_the_database(client, payment):
     RawCallback.objects.filter(pk=fresh.pk).update(verdict="IGNORED", reason="x")  # once: fine
     with pytest.raises(DatabaseError), transaction.atomic():
         RawCallback.objects.filter(pk=fresh.pk).update(reason="y")
+    received = RawCallback.objects.create(provider="MIDTRANS", body="{}", verdict="RECEIVED")
+    for verdict in ("", "RECEIVED"):  # RECEIVED moves once, to a final verdict
+        with pytest.raises(DatabaseError), transaction.atomic():
+            RawCallback.objects.filter(pk=received.pk).update(verdict=verdict)
+    RawCallback.objects.filter(pk=received.pk).update(verdict="DUPLICATE")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RawCallback.objects.filter(pk=received.pk).update(verdict="ACCEPTED")
 
 
 def test_control_characters_in_a_body_are_stored_safely(client, payment):
@@ -275,3 +342,48 @@ def test_a_posted_form_is_refused_not_a_500(client, payment):
     assert set(RawCallback.objects.values_list("verdict", flat=True)) == {"REJECTED"}
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
+
+
+def test_the_lean_request_path_serves_callbacks_without_session_or_csrf(payment):
+    """Served as gunicorn serves it (``amanah.wsgi.application``): the callback goes through
+    the lean middleware chain — no cookie, no CSP — and is stored; a page still goes through
+    the full chain."""
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+
+    from amanah.wsgi import application
+
+    def call(path, method="GET", body=b""):
+        environ = {
+            "PATH_INFO": path,
+            "REQUEST_METHOD": method,
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "HTTP_HOST": "localhost",
+        }
+        setup_testing_defaults(environ)
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, dict(headers)
+
+        answer["body"] = b"".join(application(environ, start_response))
+        return answer
+
+    request_started.disconnect(close_old_connections)  # the test's transaction stays open
+    try:
+        stored = call(MIDTRANS_URL, "POST", midtrans_body(payment, "settlement"))
+        page = call("/login/")
+    finally:
+        request_started.connect(close_old_connections)
+    assert (
+        stored["status"].startswith("200") and json.loads(stored["body"])["verdict"] == "RECEIVED"
+    )
+    assert "Set-Cookie" not in stored["headers"]
+    assert "Content-Security-Policy" not in stored["headers"]
+    assert RawCallback.objects.get().verdict == "RECEIVED"
+    assert "Content-Security-Policy" in page["headers"]  # the full chain for the rest

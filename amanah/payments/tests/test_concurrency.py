@@ -1,5 +1,6 @@
 """Identical callbacks at the same moment, each on a connection of its own (real threads,
-real transactions): one settlement, one event, one audit row; the others DUPLICATE."""
+real transactions), stored by the endpoint and then applied by as many job runs at once, one
+callback each: one settlement, one event, one audit row; the others DUPLICATE."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from amanah.consent.testing import committed  # noqa: F401 (fixture)
 from amanah.core.testing import run_in_threads
 from amanah.payments.fakegateway.server import FakeGateway
 from amanah.payments.models import Payment, PaymentStatus, RawCallback
+from amanah.payments.processing import callbacks_apply
 from amanah.payments.testing import (
     gateway_systems,
     midtrans_body,
@@ -38,7 +40,16 @@ def test_identical_callbacks_at_once_settle_once(committed, settings, seen_event
             answers.append(response.json()["verdict"])
 
         assert run_in_threads(post, count) == []
-    assert sorted(answers) == ["ACCEPTED"] + ["DUPLICATE"] * (count - 1)
+        assert answers == ["RECEIVED"] * count
+
+        def apply(_n: int) -> None:  # concurrent job runs: SKIP LOCKED, then the payment's lock
+            callbacks_apply(limit=1)
+
+        assert run_in_threads(apply, count) == []
+    verdicts = RawCallback.objects.filter(order_id=payment.order_id).values_list(
+        "verdict", flat=True
+    )
+    assert sorted(verdicts) == ["ACCEPTED"] + ["DUPLICATE"] * (count - 1)
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.SETTLED
     assert seen_events == [("settled", payment.order_id)]
     assert RawCallback.objects.filter(order_id=payment.order_id).count() == count

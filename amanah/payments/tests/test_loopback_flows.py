@@ -17,6 +17,7 @@ from amanah.payments.fakegateway.server import FakeGateway
 from amanah.payments.models import CallbackSource, Payment, PaymentStatus, RawCallback
 from amanah.payments.poll import pending_poll
 from amanah.payments.testing import (
+    apply_received,
     gateway_systems,
     remove_gateway_systems,
     remove_payment_rows,
@@ -53,6 +54,14 @@ def _request(loop, **fields) -> Payment:
     return payment
 
 
+def _idle(loop) -> None:
+    """The fake has posted everything, and the callbacks job has applied what was stored (the
+    worker's part, run here in-process)."""
+    fake, world = loop
+    fake.wait_idle()
+    world.run(apply_received)
+
+
 def _verdicts(payment) -> list[str]:
     return list(
         RawCallback.objects.filter(order_id=payment.order_id)
@@ -79,7 +88,7 @@ def test_a_payment_settles_through_the_gateways_signed_callback(
     else:
         assert payment.qris_payload.startswith("000201010212")
     fake.pay(payment.order_id)
-    fake.wait_idle()
+    _idle(loop)
     assert {p.status for p in fake.posted} == {200}
     settled = _fresh(payment)
     assert (settled.status, settled.paid_amount) == (PaymentStatus.SETTLED, payment.amount)
@@ -94,9 +103,9 @@ def test_duplicated_and_replayed_callbacks_settle_once(loop, seen_events):
     fake.duplicate = True
     payment = _request(loop)
     fake.pay(payment.order_id)
-    fake.wait_idle()
+    _idle(loop)
     fake.replay(-1)  # the settlement again, byte for byte, later
-    fake.wait_idle()
+    _idle(loop)
     assert _fresh(payment).status == PaymentStatus.SETTLED
     assert seen_events == [("settled", payment.order_id)]
     assert _verdicts(payment).count("ACCEPTED") == 1
@@ -111,7 +120,7 @@ def test_identical_callbacks_at_the_same_moment_settle_once(loop, seen_events):
     fake.burst = 4  # four identical posts released together
     payment = _request(loop)
     fake.pay(payment.order_id)
-    fake.wait_idle()
+    _idle(loop)
     assert seen_events == [("settled", payment.order_id)]
     verdicts = _verdicts(payment)
     assert verdicts.count("ACCEPTED") == 1 and verdicts.count("DUPLICATE") == 7  # 4 pending too
@@ -123,7 +132,7 @@ def test_a_pending_that_arrives_after_the_settlement_is_ignored(loop, seen_event
     payment = _request(loop)  # "pending" held back
     fake.pay(payment.order_id)  # "settlement" held back
     fake.release(reorder=True)  # settlement first, then the stale pending
-    fake.wait_idle()
+    _idle(loop)
     assert _fresh(payment).status == PaymentStatus.SETTLED
     callbacks = RawCallback.objects.filter(order_id=payment.order_id).order_by("id")
     assert [(c.verdict, c.reason) for c in callbacks] == [
@@ -137,7 +146,7 @@ def test_a_forged_callback_is_refused_and_changes_nothing(loop, seen_events):
     payment = _request(loop, provider="XENDIT")
     fake.tamper = True
     fake.pay(payment.order_id)
-    fake.wait_idle()
+    _idle(loop)
     assert [p.status for p in fake.posted] == [401]  # a refusal is not retried
     assert _fresh(payment).status == PaymentStatus.PENDING
     assert _verdicts(payment) == [] and seen_events == []
@@ -148,7 +157,7 @@ def test_another_amount_is_kept_as_a_mismatch(loop, seen_events):
     fake, _world = loop
     payment = _request(loop, provider="XENDIT", method="QRIS")
     fake.pay(payment.order_id, amount=payment.amount - 1000)
-    fake.wait_idle()
+    _idle(loop)
     fresh = _fresh(payment)
     assert (fresh.status, fresh.amount_mismatch, fresh.paid_amount) == (
         PaymentStatus.SETTLED,
@@ -162,7 +171,7 @@ def test_an_expired_va_ends_the_payment(loop, seen_events):
     fake, _world = loop
     payment = _request(loop)
     fake.expire(payment.order_id)
-    fake.wait_idle()
+    _idle(loop)
     assert _fresh(payment).status == PaymentStatus.EXPIRED
     assert seen_events == [("ended", payment.order_id)]
 
@@ -171,7 +180,7 @@ def test_an_expired_va_ends_the_payment(loop, seen_events):
 def test_the_poll_settles_a_payment_whose_callback_never_came(loop, seen_events, provider, method):
     fake, world = loop
     payment = _request(loop, provider=provider, method=method)
-    fake.wait_idle()
+    _idle(loop)
     fake.pay_silently(payment.order_id)
     now = timezone.now()
     # Not yet pending long enough: not asked.
@@ -191,7 +200,7 @@ def test_the_poll_settles_a_payment_whose_callback_never_came(loop, seen_events,
 def test_the_poll_asks_a_still_pending_payment_at_most_every_interval(loop):
     fake, world = loop
     payment = _request(loop)
-    fake.wait_idle()
+    _idle(loop)
     later = timezone.now() + timedelta(hours=1)
     first = world.run(lambda: pending_poll(now=later))
     assert (first.asked, first.changed, first.unchanged) == (1, 0, 1)

@@ -168,3 +168,86 @@ def test_any_payments_keep_books_and_bills_consistent(django_db_blocker, amounts
 
 class _Rollback(Exception):
     pass
+
+
+def _settled(order_id, payable_type, payable_key, amount):
+    return SimpleNamespace(
+        payable_type=payable_type,
+        payable_key=payable_key,
+        paid_amount=amount,
+        amount=amount,
+        order_id=order_id,
+        provider="MIDTRANS",
+        settled_at=timezone.now(),
+    )
+
+
+def _state(conns):
+    """What a payment changed, per connection: bills paid, credit, receipts, journal lines."""
+    from amanah.utility.models import Receipt
+
+    state = []
+    for conn in conns:
+        receipts = list(
+            Receipt.objects.filter(connection=conn)
+            .order_by("id")
+            .values_list("amount", "credit_used", "to_credit", "source")
+        )
+        keys = [
+            f"utility.receipt:{pk}"
+            for pk in Receipt.objects.filter(connection=conn).values_list("pk", flat=True)
+        ]
+        lines = sorted(
+            JournalLine.objects.filter(entry__source_key__in=keys).values_list(
+                "account__code", "debit", "credit"
+            )
+        )
+        state.append(
+            (
+                list(
+                    Bill.objects.filter(connection=conn)
+                    .order_by("period")
+                    .values_list("paid", "status")
+                ),
+                Connection.objects.get(pk=conn.pk).credit,
+                receipts,
+                lines,
+            )
+        )
+    return state
+
+
+def test_a_batch_of_settlements_applies_as_one_at_a_time_would(db, branch_a):
+    """The set-based handler of ``payments.payments_settled`` against ``payment_settled``
+    called once per payment, on twin connections: the same bills, credit, receipts and
+    journal lines; a replayed batch changes nothing."""
+    from amanah.utility.payments_batch import payments_settled
+
+    def plan(a, b, tag):
+        bills_a = list(Bill.objects.filter(connection=a).order_by("period"))
+        return [
+            _settled(f"{tag}-1", "utility.bill", str(bills_a[3].pk), 40_000),  # partial
+            _settled(f"{tag}-2", "utility.bill", str(bills_a[0].pk), 110_000),  # rest + credit
+            _settled(f"{tag}-3", "utility.connection", b.number, 20_000),
+            _settled(f"{tag}-4", "tests.bill", "1", 5_000),  # not ours
+            _settled(f"{tag}-5", "utility.bill", "99999999999999999999", 5_000),  # no such bill
+        ]
+
+    one = [testing.connection(branch_a) for _ in range(2)]
+    batch = [testing.connection(branch_a) for _ in range(2)]
+    for conn in one + batch:
+        _bills(conn)
+    for payment in plan(*one, "ONE"):
+        accounts.payment_settled(actor=testing.SYSTEM, payment=payment)
+    payments = plan(*batch, "BATCH")
+    payments_settled(actor=testing.SYSTEM, payments=payments)
+    expected = _state(one)
+    assert _state(batch) == expected
+    assert expected[0][1] == 10_000 and expected[1][0][0] == (20_000, "OPEN")  # it did work
+    payments_settled(actor=testing.SYSTEM, payments=payments)  # the batch replayed
+    assert _state(batch) == expected
+    assert _balanced()
+    taken = [_settled("BATCH-1", "utility.connection", batch[1].number, 40_000)]
+    with pytest.raises(ServiceError) as refused:  # a reference used for another payment
+        payments_settled(actor=testing.SYSTEM, payments=taken)
+    assert refused.value.code == "reference_taken"
