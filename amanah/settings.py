@@ -225,6 +225,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "amanah.core.context_processors.navigation",
             ],
+            # ``{% url %}`` resolving an address without arguments once (replaces Django's).
+            "builtins": ["amanah.core.templatetags.addresses"],
         },
     },
 ]
@@ -267,7 +269,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: rotated at login (django.contrib.auth.login), idle and absolute limits enforced by
 # amanah.iam.middleware.SessionTimeoutMiddleware.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, their row read by a statement built once (amanah/iam/sessions.py).
+SESSION_ENGINE = "amanah.iam.sessions"
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
@@ -577,11 +580,12 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Whitenoise's compressed manifest with each file's address resolved once (core/staticfiles.py).
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "amanah.core.staticfiles.StaticFilesStorage"
         )
     },
 }

@@ -94,8 +94,8 @@ def baseline_variant(commit: str) -> Variant:
     )
 
 
-def current_variant() -> Variant:
-    return Variant("this checkout", ROOT, Path(sys.executable), "amanah_load")
+def current_variant(database: str = "amanah_load") -> Variant:
+    return Variant("this checkout", ROOT, Path(sys.executable), database)
 
 
 def drop_database(variant: Variant) -> None:
@@ -317,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--fresh", action="store_true", help="drop and reload both databases")
+    parser.add_argument(
+        "--database", default="amanah_load", help="this checkout's database (e.g. one kept at 1M)"
+    )
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args(argv)
 
@@ -324,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC)
     load_at_start = load_average()
-    variants = ([baseline_variant(args.baseline)] if args.baseline else []) + [current_variant()]
+    variants = ([baseline_variant(args.baseline)] if args.baseline else []) + [
+        current_variant(args.database)
+    ]
     results = {v.name: measure(v, args) for v in variants}
     table = render(results)
     current = results[variants[-1].name][0]

@@ -47,3 +47,35 @@ def test_the_badge_is_capped(make_user, branch_a):
     agent = make_user(R.AGENT, branches=[branch_a])
     _notify(agent, BADGE_CAP + 20)
     assert _badge(sign_in(Client(), agent)) == f"{BADGE_CAP - 1}+"
+
+
+def test_the_badge_statement_is_kept_per_grants_and_counts_afresh(make_user, branch_a, monkeypatch):
+    """The badge's count statement is compiled once per value of the grants
+    (``scopes.capped_count``): a second page of the same user compiles nothing yet counts
+    what arrived since; another user, or the same user with other grants (a role taken away),
+    gets a statement of its own — never another's count."""
+    from amanah.core import scopes
+    from amanah.iam import authz
+    from amanah.notifications.selectors import unread_count
+
+    monkeypatch.setattr(scopes, "_COUNTS", {})
+    agent = make_user(R.AGENT, branches=[branch_a])
+    colleague = make_user(R.AGENT, branches=[branch_a])
+    _notify(agent, 2)
+    _notify(colleague, 3)
+    assert unread_count(agent) == 2
+    assert len(scopes._COUNTS) == 1
+    _notify(agent, 1, prefix="later")
+    assert unread_count(agent) == 3  # the kept statement, executed anew
+    assert len(scopes._COUNTS) == 1
+    assert unread_count(colleague) == 3  # the colleague's own statement, not the agent's
+    assert len(scopes._COUNTS) == 2
+
+    before = scopes.grants_of(agent)
+    agent.roles.clear()  # another role set: other grants, so another entry
+    authz.forget(agent)
+    after = scopes.grants_of(agent)
+    assert after != before
+    unread_count(agent)
+    assert len(scopes._COUNTS) == 3
+    assert {key[2] for key in scopes._COUNTS} >= {before, after}

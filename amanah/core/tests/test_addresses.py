@@ -1,0 +1,81 @@
+"""Addresses resolved once: ``{% url %}`` without arguments (core/templatetags/addresses.py)
+and the static files' manifest addresses (core/staticfiles.py) give what Django gives, keyed
+on what they depend on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.template import engines
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse, set_script_prefix
+
+from amanah.core.staticfiles import StaticFilesStorage
+from amanah.core.templatetags import addresses
+
+
+def _render(text: str, **context) -> str:
+    return engines["django"].from_string(text).render(context)
+
+
+def test_the_url_tag_is_ours_and_answers_as_djangos():
+    template = engines["django"].from_string("{% url 'core:home' %}")
+    assert isinstance(template.template.nodelist[0], addresses.AddressNode)
+    assert _render("{% url 'core:home' %}") == reverse("core:home")
+    assert _render("{% url 'iam:logout' as out %}[{{ out }}]") == f"[{reverse('iam:logout')}]"
+    name = "iam:profile"
+    assert _render("{% url name %}", name=name) == reverse(name)
+
+
+def test_a_url_with_arguments_is_resolved_by_django_each_time():
+    one = "00000000-0000-0000-0000-000000000001"
+    two = "00000000-0000-0000-0000-000000000002"
+    text = "{% url 'customers:edit' pk %}"
+    assert _render(text, pk=one) == reverse("customers:edit", args=[one])
+    assert _render(text, pk=two) == reverse("customers:edit", args=[two])
+
+
+def test_an_unknown_name_fails_as_djangos_does():
+    with pytest.raises(NoReverseMatch):
+        _render("{% url 'nowhere:at-all' %}")
+    assert _render("{% url 'nowhere:at-all' as gone %}[{{ gone }}]") == "[]"
+
+
+def test_the_address_follows_the_script_prefix():
+    """Kept per script prefix: an app mounted under /crm/ never gets the root's address."""
+    at_root = _render("{% url 'core:home' %}")
+    try:
+        set_script_prefix("/crm/")
+        under = _render("{% url 'core:home' %}")
+    finally:
+        set_script_prefix("/")
+    assert under == "/crm" + at_root
+    assert _render("{% url 'core:home' %}") == at_root
+
+
+def _storage(tmp_path, paths: dict) -> StaticFilesStorage:
+    manifest = {"paths": paths, "version": "1.1", "hash": "x"}
+    (tmp_path / "staticfiles.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return StaticFilesStorage(location=str(tmp_path), base_url="/static/")
+
+
+@override_settings(DEBUG=False)
+def test_a_static_address_is_the_manifests_and_kept_until_collectstatic(tmp_path):
+    storage = _storage(tmp_path, {"css/app.css": "css/app.1a2b.css"})
+    assert storage.url("css/app.css") == "/static/css/app.1a2b.css"
+    storage.hashed_files["css/app.css"] = "css/app.3c4d.css"  # kept: the manifest is fixed
+    assert storage.url("css/app.css") == "/static/css/app.1a2b.css"
+    list(storage.post_process({}, dry_run=True))  # collectstatic: addresses resolved anew
+    storage.hashed_files["css/app.css"] = "css/app.3c4d.css"
+    assert storage.url("css/app.css") == "/static/css/app.3c4d.css"
+    with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+        storage.url("js/missing.js")
+    assert all("missing" not in name for name, _ in storage._urls)
+
+
+@override_settings(DEBUG=True)
+def test_static_addresses_are_not_kept_in_debug(tmp_path):
+    storage = _storage(tmp_path, {"css/app.css": "css/app.1a2b.css"})
+    assert storage.url("css/app.css") == "/static/css/app.css"
+    assert storage._urls == {}
