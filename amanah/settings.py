@@ -227,6 +227,8 @@ TEMPLATES = [
             ],
             # ``{% url %}`` resolving an address without arguments once (replaces Django's).
             "builtins": ["amanah.core.templatetags.addresses"],
+            # ``{% load i18n %}``: Django's, a literal's ``{% translate %}`` not made lazy.
+            "libraries": {"i18n": "amanah.core.templatetags.translations"},
         },
     },
 ]
