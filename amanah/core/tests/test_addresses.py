@@ -120,3 +120,11 @@ def test_a_literal_is_translated_by_our_node_in_the_active_language():
         assert template.render({}) == "Sign out"
     with translation.override("id"):
         assert template.render({}) == "Keluar"
+
+
+def test_the_one_template_library_installed_twice_is_our_i18n():
+    """templates.W003 is silenced for the ``i18n`` replacement alone: any other library name
+    installed twice (two apps' ``templatetags`` modules of one name) still fails here."""
+    warnings = engines["django"]._check_for_template_tags_with_the_same_name()
+    assert [w.id for w in warnings] == ["templates.W003"]
+    assert "'i18n' is used for multiple" in warnings[0].msg
