@@ -249,25 +249,29 @@ def _all_visible(manager: models.Manager, actor, row_grants: bool) -> models.Que
 # A menu badge counts the same rows on every signed-in page (the unread notifications): its
 # statement is compiled once per badge and value of the grants (what its rows depend on, as
 # for ``_BUILT``), not on every page: the ORM compiling the count was a third of the badge.
-_COUNTS: dict[tuple, tuple[str, str, tuple]] = {}
+_COUNTS: dict[tuple, tuple[str, tuple]] = {}
 
 
-def capped_count(name: str, actor, rows: Callable[[object], models.QuerySet], cap: int) -> int:
-    """How many of ``rows(actor)`` there are, counted up to ``cap``. ``rows`` must depend on
-    nothing but the actor's grants (a ``visible_to`` and constant filters: no date, no other
-    argument), since its statement is kept under ``(name, cap, grants)``."""
-    key = (name, cap, grants_of(actor))
+def capped_count(
+    model: type[models.Model], name: str, actor, rows: Callable[[object], models.QuerySet], cap: int
+) -> int:
+    """How many of ``rows(actor)`` (rows of ``model``) there are, counted up to ``cap``.
+    ``rows`` must depend on nothing but the actor's grants (a ``visible_to`` and constant
+    filters: no date, no other argument), since its statement is kept under ``(name, cap,
+    grants)`` — and the database it reads, which the router decides on every call (a
+    read-only block reads the replica)."""
+    alias = router.db_for_read(model)
+    key = (name, cap, alias, grants_of(actor))
     compiled = _COUNTS.get(key)
     if compiled is None:
         queryset = rows(actor).values("pk")[:cap]
-        alias = router.db_for_read(queryset.model)
         inner, params = queryset.query.get_compiler(using=alias).as_sql()
         sql = f"SELECT COUNT(*) FROM ({inner}) AS capped"  # noqa: S608 (the ORM's own text)
-        compiled = (alias, sql, tuple(params))
+        compiled = (sql, tuple(params))
         if len(_COUNTS) >= _BUILT_MAX:
             _COUNTS.clear()
         _COUNTS[key] = compiled
-    alias, sql, params = compiled
+    sql, params = compiled
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]

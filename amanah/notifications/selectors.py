@@ -15,4 +15,4 @@ def unread_count(actor) -> int:
     """The actor's own unread notifications, counted up to ``BADGE_CAP`` (the menu's badge, on
     every signed-in page: its statement compiled once per actor's grants; on the inbox index,
     so a user with thousands unread costs no more than one with ten)."""
-    return scopes.capped_count("notifications.unread", actor, _unread, BADGE_CAP)
+    return scopes.capped_count(Notification, "notifications.unread", actor, _unread, BADGE_CAP)

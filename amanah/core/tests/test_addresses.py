@@ -79,3 +79,52 @@ def test_static_addresses_are_not_kept_in_debug(tmp_path):
     storage = _storage(tmp_path, {"css/app.css": "css/app.1a2b.css"})
     assert storage.url("css/app.css") == "/static/css/app.css"
     assert storage._urls == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{% load i18n %}{% translate "Keluar" %}',
+        '{% load i18n %}{% trans "Keluar" %}',
+        '{% load i18n %}{% translate "Keluar" as label %}[{{ label }}]',
+        '{% load i18n %}{% translate "100% <b>aman</b>" %}',
+        '{% load i18n %}{% translate "Keluar"|upper %}',
+        '{% load i18n %}{% translate "Keluar" noop %}',
+        '{% load i18n %}{% translate "Mei" context "month name" %}',
+        "{% load i18n %}{% translate word %}",
+        '{% load i18n %}{% autoescape off %}{% translate "a < b" %}{% endautoescape %}',
+    ],
+)
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_translate_answers_as_djangos_in_each_language(text, language):
+    """``{% load i18n %}`` is ours (core/templatetags/translations.py): the same text, escaping
+    and safety as Django's own library, in both languages."""
+    from django.template import Context, Engine
+    from django.utils import translation
+
+    ours = engines["django"].from_string(text)
+    django_own = Engine(libraries={"i18n": "django.templatetags.i18n"}).from_string(text)
+    context = {"word": "<Keluar>"}
+    with translation.override(language):
+        assert ours.render(context) == django_own.render(Context(context))
+
+
+def test_a_literal_is_translated_by_our_node_in_the_active_language():
+    from django.utils import translation
+
+    from amanah.core.templatetags import translations
+
+    template = engines["django"].from_string('{% load i18n %}{% translate "Keluar" %}')
+    assert isinstance(template.template.nodelist[-1], translations.TranslateNode)
+    with translation.override("en"):
+        assert template.render({}) == "Sign out"
+    with translation.override("id"):
+        assert template.render({}) == "Keluar"
+
+
+def test_the_one_template_library_installed_twice_is_our_i18n():
+    """templates.W003 is silenced for the ``i18n`` replacement alone: any other library name
+    installed twice (two apps' ``templatetags`` modules of one name) still fails here."""
+    warnings = engines["django"]._check_for_template_tags_with_the_same_name()
+    assert [w.id for w in warnings] == ["templates.W003"]
+    assert "'i18n' is used for multiple" in warnings[0].msg

@@ -78,4 +78,4 @@ def test_the_badge_statement_is_kept_per_grants_and_counts_afresh(make_user, bra
     assert after != before
     unread_count(agent)
     assert len(scopes._COUNTS) == 3
-    assert {key[2] for key in scopes._COUNTS} >= {before, after}
+    assert {key[3] for key in scopes._COUNTS} >= {before, after}
