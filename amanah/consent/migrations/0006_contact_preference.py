@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('consent', '0005_self_service_withdrawal'),
-        ('customers', '0003_customer_closed_at'),
+        ('customers', '0002_customer_branch_name_gist'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

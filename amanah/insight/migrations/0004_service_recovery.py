@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0010_saved_queue_filters'),
-        ('customers', '0003_customer_closed_at'),
+        ('customers', '0002_customer_branch_name_gist'),
         ('iam', '0001_initial'),
         ('insight', '0003_nba_seed_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0003_customer_closed_at'),
+        ('customers', '0002_customer_branch_name_gist'),
         ('insight', '0005_recovery_seed_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('customers', '0003_customer_closed_at'),
+        ('customers', '0002_customer_branch_name_gist'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

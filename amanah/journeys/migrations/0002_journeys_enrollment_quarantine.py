@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0003_customer_closed_at'),
+        ('customers', '0002_customer_branch_name_gist'),
         ('journeys', '0001_initial'),
     ]
 

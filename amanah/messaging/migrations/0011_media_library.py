@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0004_generated_documents'),
+        ('documents', '0003_retention_constraints'),
         ('messaging', '0010_version_blocks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

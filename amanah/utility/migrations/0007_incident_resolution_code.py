@@ -47,7 +47,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0014_activity_system_note"),
+        ("cases", "0013_category_suggestions"),
         ("utility", "0006_incident_cause_and_restore"),
     ]
 
