@@ -232,7 +232,7 @@ def sizes_lines(results: list[dict]) -> str:
         s = r["sizes"]
         idx = ", ".join(f"`{k}` {gb(v)}" for k, v in sorted(s["indexes"].items()) if "name" in k)
         out.append(
-            f"- `{r['database']}`: {s['customers']:,} customers, database {gb(s['database'])}, "
+            f"  - `{r['database']}`: {s['customers']:,} customers, database {gb(s['database'])}, "
             f"customer table {gb(s['customer_table'])}; name indexes {idx}; loaded with COPY in "
             f"{r['dataset'].get('load_seconds', '?')} s"
         )
