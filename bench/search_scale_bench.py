@@ -232,7 +232,7 @@ def sizes_lines(results: list[dict]) -> str:
         s = r["sizes"]
         idx = ", ".join(f"`{k}` {gb(v)}" for k, v in sorted(s["indexes"].items()) if "name" in k)
         out.append(
-            f"- `{r['database']}`: {s['customers']:,} customers, database {gb(s['database'])}, "
+            f"  - `{r['database']}`: {s['customers']:,} customers, database {gb(s['database'])}, "
             f"customer table {gb(s['customer_table'])}; name indexes {idx}; loaded with COPY in "
             f"{r['dataset'].get('load_seconds', '?')} s"
         )
@@ -327,13 +327,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        pairs = [p.split(":") for p in args.databases.split(",")]
+        pairs = [(d, int(c)) for d, c in (p.split(":") for p in args.databases.split(","))]
         for k, (database, customers) in enumerate(pairs):
             out = Path(tmp) / f"{database}.json"
             print(f"bench: {database} ({customers:,} customers)", flush=True)
             command = [
                 sys.executable, "-m", "bench.search_scale_bench",
-                "--child", database, customers, "--out", str(out),
+                "--child", database, str(customers), "--out", str(out),
                 "--queries", str(args.queries),
                 "--workers", str(args.workers), "--threads", str(args.threads),
                 "--proxy-branches", args.proxy_branches if k == 0 else "",
