@@ -52,11 +52,12 @@ from bench.search_bench import (
 # The conclusion of the recorded run (docs/benchmarks.md), kept with the section it explains.
 IMPLIES = """
 **2026-11-26 (branch imp21) — what this session found and changed; the 1,000,000-row run
-itself was not made (MISSED: not shown).** The machine had a load average of 6–18 all session
-(other helpers' benches and suites on 2 cores); one locked 100,000-row run took 279 s for dry
-run + real run, so a 1M run (with its second import and the sample) would have held the bench
-lock far beyond its 15 minutes. The last full measurement of 1,000,000 remains the 825 s of
-2026-11-25 below the history line.
+itself was not made (MISSED: not shown).** The machine had a load average of 6–18 for most
+of the session (a locked 100,000-row run at 12:52 UTC, load 13–14, took 279 s); the quiet
+window at the end (load 2.4, the table above: 100,000 rows in 45.9 s, 20.4 s dry run + 25.5 s
+real run, **459 s per million scaled linearly — MISSED**) came too late for a 1M run before the
+session's deadline. The last full measurement of 1,000,000 remains the 825 s of 2026-11-25
+below the history line.
 
 - **The stalled `customers_duplicateflag` INSERT was quadratic, now fixed** (commit d7a99ea).
   EXPLAIN at 20,000 rows: the SAME_PHONE part, a per-row `LATERAL (… LIMIT 20)`, ran as a
@@ -82,7 +83,7 @@ lock far beyond its 15 minutes. The last full measurement of 1,000,000 remains t
   every chunk both ways and starting Django twice cost more than the second core gave back —
   the locked 100,000-row run of 12:52 UTC (commit 0ed6341, load 13–14) still had them, hence
   its 164.7 s dry run; the real run's 114.2 s there is the current code's.
-- The row-by-row baseline in that run: 156.9 ms a row (200 rows, 31.4 s), 43.6 h for 1,000,000.
+- The row-by-row baseline: 23.5 ms a row on the quiet machine (above), 156.9 ms at load 14.
 
 Where the rest goes, by EXPLAIN ANALYZE of the real run's statements at 100,000 rows (load ~10,
 niced, so only the proportions matter): customers INSERT 38.8 s (its trigram GiST on
@@ -90,9 +91,10 @@ niced, so only the proportions matter): customers INSERT 38.8 s (its trigram GiS
 foreign-key checks 18.7 s, everything else (new-row table, checks, NIK owners, flags) about
 10 s. The dry run profiled (20,000 rows): the customers' own `clean` 64 % (spread over name
 tokens, NIK, phone, dates, the `CustomerInput`), the row's dict 8 %, JSON encoding 4 %, COPY
-and the chunk's checks the rest. What is left for ≤ 300 s: measuring 1,000,000 on a quiet
-machine (on 2026-11-25 at a load of ~5, 20,000 rows took 79 + 177 µs a row, 256 s per
-million); then the real run's index costs (a first load into an empty bank could build the
+and the chunk's checks the rest. What is left for ≤ 300 s: at 204 µs (dry) + 255 µs (real)
+a row on the quiet machine the pipeline is about 1.5× too slow even before measuring the
+million itself (`--rows 1000000`, now repeatable on a fresh database); the real run's index
+costs (a first load into an empty bank could build the
 GiST after the insert — an operator's step) and fewer per-row steps in `clean`.
 
 Earlier history (2026-11-25):
