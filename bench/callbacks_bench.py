@@ -540,6 +540,18 @@ class Worker:
             cwd=variant.checkout, env=variant.env(),
         )  # fmt: skip
 
+    def wait_ready(self, limit: float = 120) -> None:
+        """Until its start-up (importing the project) is over: its CPU time stops growing, so
+        neither the run's clock nor its CPU per callback includes it."""
+        deadline = time.monotonic() + limit
+        spent = tree_cpu_seconds(self.proc.pid)
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = tree_cpu_seconds(self.proc.pid)
+            if now - spent < 0.05:
+                return
+            spent = now
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -615,7 +627,8 @@ def one_run(web, variant, tag, payments, rate, connections, seed, *, worker_duri
     or only afterwards (the endpoint alone, then the job alone on the backlog)."""
     plan, counts = build_plan(payments, random.Random(seed))
     worker = Worker(variant) if worker_during else None
-    time.sleep(3 if worker else 0)  # its start-up (imports) before the clock starts
+    if worker:
+        worker.wait_ready()  # its start-up (imports) before the clock starts
     before = cpu_now(web, worker)
     probe = BacklogProbe()
     probe.start()
@@ -630,7 +643,7 @@ def one_run(web, variant, tag, payments, rate, connections, seed, *, worker_duri
             }
             waiting = backlog()
             worker = Worker(variant)
-            time.sleep(3)  # its start-up
+            worker.wait_ready()
             before_job = cpu_now(web, worker)
             started = time.monotonic()
             drained = drain(worker)
