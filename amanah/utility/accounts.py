@@ -185,15 +185,15 @@ def _payment_apply(
     )
 
 
-def _apply(actor, connection, *, amount, reference, paid_on, source, cash_account) -> Applied:
-    available = amount + connection.credit
+def allocate(amount: int, credit: int, open_bills) -> tuple[list, int, int]:
+    """The one rule of where a payment goes: ``amount`` plus the connection's ``credit`` pays
+    its ``open_bills`` oldest first (the caller orders them by period), each bill's ``paid``
+    and ``status`` set on the object; the rest goes to credit. Returns the allocations
+    ``[(bill, part)]``, the credit used and the amount put to credit. Used by one payment
+    (:func:`payment_apply`) and by a batch of gateway payments (``utility.payments_batch``)."""
+    available = amount + credit
     allocations = []
-    bills = (
-        Bill.objects.select_for_update()
-        .filter(connection=connection, status=BillStatus.OPEN)
-        .order_by("period", "id")
-    )
-    for bill in bills:
+    for bill in open_bills:
         if available <= 0:
             break
         part = min(available, bill.total - bill.paid)
@@ -201,12 +201,25 @@ def _apply(actor, connection, *, amount, reference, paid_on, source, cash_accoun
             continue
         bill.paid += part
         bill.status = BillStatus.PAID if bill.paid == bill.total else BillStatus.OPEN
-        bill.save(update_fields=["paid", "status"])
-        allocations.append((bill.pk, part))
+        allocations.append((bill, part))
         available -= part
     allocated = sum(part for _b, part in allocations)
-    credit_used = min(connection.credit, max(0, allocated - amount))
+    credit_used = min(credit, max(0, allocated - amount))
     to_credit = max(0, amount - allocated)
+    return allocations, credit_used, to_credit
+
+
+def _apply(actor, connection, *, amount, reference, paid_on, source, cash_account) -> Applied:
+    bills = (
+        Bill.objects.select_for_update()
+        .filter(connection=connection, status=BillStatus.OPEN)
+        .order_by("period", "id")
+    )
+    paid, credit_used, to_credit = allocate(amount, connection.credit, bills)
+    for bill, _part in paid:
+        bill.save(update_fields=["paid", "status"])
+    allocations = [(bill.pk, part) for bill, part in paid]
+    allocated = sum(part for _b, part in allocations)
     if amount == 0 and not allocations:
         return Applied(Receipt(connection=connection, amount=0), [])
     receipt = receipt_create(

@@ -42,6 +42,7 @@ from amanah.utility.accounts import (
     GATEWAY_ACTOR,
     PAYMENT_APPLIED,
     PAYMENT_RULE,
+    allocate,
 )
 from amanah.utility.models import Bill, BillStatus, Connection, Receipt
 from amanah.utility.policies import PAYMENT_APPLY
@@ -80,22 +81,9 @@ def payments_settled(*, actor, payments) -> None:
     receipts, touched_bills, credit_changed = [], {}, set()
     for payment, cid in work:
         amount = int(payment.paid_amount if payment.paid_amount is not None else payment.amount)
-        available = amount + credit[cid]
-        allocations = []
-        for bill in open_bills[cid]:
-            if available <= 0:
-                break
-            part = min(available, bill.total - bill.paid)
-            if part <= 0:
-                continue
-            bill.paid += part
-            bill.status = BillStatus.PAID if bill.paid == bill.total else BillStatus.OPEN
-            touched_bills[bill.pk] = bill
-            allocations.append((bill.pk, part))
-            available -= part
-        allocated = sum(part for _b, part in allocations)
-        credit_used = min(credit[cid], max(0, allocated - amount))
-        to_credit = max(0, amount - allocated)
+        paid, credit_used, to_credit = allocate(amount, credit[cid], open_bills[cid])
+        touched_bills.update((bill.pk, bill) for bill, _part in paid)
+        allocations = [(bill.pk, part) for bill, part in paid]
         if credit_used or to_credit:
             credit[cid] = credit[cid] - credit_used + to_credit
             credit_changed.add(cid)
