@@ -30,8 +30,12 @@ due tomorrow. It measures, in one run and on the same tables:
              ``--baseline-enrollments`` (2,000) of ``--due`` more due enrollments and its time
              is scaled to ``--due`` (linear: one enrollment at a time).
 The tick is repeated ``--repeat`` times (3), each on a freshly built journey after a
-CHECKPOINT, and the median reported. Results are printed and written to docs/benchmarks.md
-(section ``journeys``).
+CHECKPOINT, and the median reported. ``--build-only`` builds the journey and stops (outside a
+bench lock, niced); ``--reuse`` then takes the last built journey instead of building one: the
+enrollments the last run moved are put back at the wait (the first ``--due`` due now, any
+others due tomorrow), what it wrote is removed, and the table vacuumed, analysed and
+checkpointed — the same starting point in seconds instead of minutes. Results are printed
+and written to docs/benchmarks.md (section ``journeys``).
 """
 
 from __future__ import annotations
@@ -204,6 +208,44 @@ def offer_template_exists() -> bool:
     return MessageTemplate.objects.filter(key=TEMPLATE_KEY, channel="WHATSAPP").exists()
 
 
+def reset(total: int, due: int, now):
+    """The last built journey back at its start (``--reuse``), or None if there is none or
+    it does not hold ``total`` enrollments: every enrollment the last run moved back at the
+    wait, the first ``due`` of those by id due at ``now``, the others tomorrow, like the rest;
+    the step rows, tags and the journey's messages removed; the table vacuumed and analysed."""
+    from django.db import connection
+
+    from amanah.journeys.models import JourneyEnrollment, JourneyNode, MarketingJourney
+
+    journey = MarketingJourney.objects.filter(name="Bench journey").first()
+    if journey is None or JourneyEnrollment.objects.filter(journey=journey).count() != total:
+        return None
+    wait = JourneyNode.objects.get(journey=journey, key="w")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE journeys_journeystep, journeys_customertag")
+        cursor.execute("DELETE FROM messaging_message WHERE source = 'JOURNEY'")
+        cursor.execute(
+            """WITH first AS (SELECT id FROM journeys_journeyenrollment
+                               WHERE journey_id = %(journey)s ORDER BY id LIMIT %(due)s)
+               UPDATE journeys_journeyenrollment
+                  SET status = 'ACTIVE', current_node_id = %(wait)s, ended_at = NULL,
+                      exit_reason = '', error_detail = '', event_at = NULL,
+                      due_at = CASE WHEN id IN (SELECT id FROM first)
+                                    THEN %(now)s - interval '1 minute'
+                                    ELSE %(now)s + interval '1 day' END
+                WHERE journey_id = %(journey)s
+                  AND (status <> 'ACTIVE' OR current_node_id <> %(wait)s
+                       OR due_at <= %(now)s + interval '12 hours'
+                       OR id IN (SELECT id FROM first))""",
+            {"wait": wait.pk, "now": now, "journey": journey.pk, "due": due},
+        )
+        cursor.execute("VACUUM ANALYZE journeys_journeyenrollment")
+        cursor.execute("VACUUM ANALYZE messaging_message")
+        cursor.execute("CHECKPOINT")
+    MarketingJourney.objects.filter(pk=journey.pk).update(activated_at=now)
+    return journey
+
+
 def _advance_more(journey, count: int, now) -> None:
     """``count`` more enrollments (not yet due) made due at ``now`` for the baseline."""
     from django.db import connection
@@ -227,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--baseline-enrollments", type=int, default=2000)
+    parser.add_argument("--build-only", action="store_true", help="build the journey and stop")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reset the last built journey instead of building"
+    )
     args = parser.parse_args(argv)
     setup_django()
     from django.core.management import call_command
@@ -239,9 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     for run in range(args.repeat):
         now = timezone.now().replace(microsecond=0)
         started = time.perf_counter()
-        journey = build(args.enrollments, args.due, now)
-        print(f"run {run + 1}: built {args.enrollments:,} enrollments in "
-              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        journey = args.reuse and reset(args.enrollments, args.due, now)
+        made = "reset" if journey else "built"
+        journey = journey or build(args.enrollments, args.due, now)
+        print(f"run {run + 1}: {made} {args.enrollments:,} enrollments in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+        if args.build_only:
+            return 0
         started = time.perf_counter()
         counts = engine.tick(now=now)
         times.append(time.perf_counter() - started)

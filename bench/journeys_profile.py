@@ -31,35 +31,6 @@ def _kind(sql: str) -> str:
     return _SPACES.sub(" ", sql.strip())[:90]
 
 
-def _reset(due: int, now) -> bool:
-    """Put the ``due`` enrollments the last tick moved back at the wait, due at ``now`` (the
-    others stay due a day after their build), and remove what the tick wrote."""
-    from django.db import connection
-
-    from amanah.journeys.models import JourneyNode, MarketingJourney
-
-    journey = MarketingJourney.objects.filter(name="Bench journey").first()
-    if journey is None:
-        return False
-    wait = JourneyNode.objects.get(journey=journey, key="w")
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE journeys_journeystep, journeys_customertag")
-        cursor.execute("DELETE FROM messaging_message WHERE source = 'JOURNEY'")
-        cursor.execute(
-            """UPDATE journeys_journeyenrollment
-                  SET status = 'ACTIVE', current_node_id = %s, due_at = %s - interval '1 minute',
-                      ended_at = NULL, exit_reason = ''
-                WHERE journey_id = %s AND (status <> 'ACTIVE' OR due_at <= %s)""",
-            [wait.pk, now, journey.pk, now],
-        )
-        print(f"reset {cursor.rowcount:,} enrollments")
-        if cursor.rowcount != due:
-            return False
-        cursor.execute("VACUUM ANALYZE journeys_journeyenrollment")
-        cursor.execute("CHECKPOINT")
-    return True
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--enrollments", type=int, default=1_000_000)
@@ -70,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="reset the last built journey's due enrollments instead of building anew",
+        help="reset the last built journey (``journeys_bench.reset``) instead of building anew",
     )
     args = parser.parse_args(argv)
     setup_django()
@@ -78,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.utils import timezone
 
     from amanah.journeys import engine
-    from bench.journeys_bench import build
+    from bench.journeys_bench import build, reset
 
     now = timezone.now().replace(microsecond=0)
-    if not (args.reuse and _reset(args.due, now)):
+    if not (args.reuse and reset(args.enrollments, args.due, now)):
         build(args.enrollments, args.due, now)
     sql_time: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
