@@ -13,12 +13,14 @@ are for finding the costs, not for the report (the profiler slows Python down).
 from __future__ import annotations
 
 import argparse
+import os
 import cProfile
 import io
 import pstats
 import re
 import sys
 import time
+import zlib
 from collections import defaultdict
 
 from bench.search_bench import setup_django
@@ -27,8 +29,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def _kind(sql: str) -> str:
-    """A statement's first words (its shape, without the values)."""
-    return _SPACES.sub(" ", sql.strip())[:90]
+    """A statement's first words (its shape, without the values), and a short digest of the
+    whole of it (statements that begin alike stay apart)."""
+    text = _SPACES.sub(" ", sql.strip())
+    return f"{zlib.crc32(text.encode()) % 1000:03d} {text[:90]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{t:8.2f} s {n:6d}×  {kind}")
     if not args.no_profile:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
         print(out.getvalue())
     return 0
 

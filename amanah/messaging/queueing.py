@@ -251,11 +251,18 @@ KEY_USED = """
                       AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s)
 """
 # … to any of the staged customers? (a campaign queued batch by batch: the earlier batches')
+# Driven from the staged rows, one probe of ``message_once`` (every column of it given) per
+# customer: the LIMIT keeps the planner from flattening it into a join, which it planned
+# without statistics on the temporary table — and, on an outbox whose statistics had not yet
+# seen this source's rows, as a scan of them: 0.1 s a journey batch of 2,500 customers.
 KEY_USED_BY_STAGED = """
-    SELECT EXISTS (SELECT 1 FROM messaging_message
-                    WHERE source = %(source)s AND source_id = %(source_id)s
-                      AND staff_user_id IS NULL AND channel = %(channel)s AND step = %(step)s
-                      AND customer_id IN (SELECT customer_id FROM messaging_staging))
+    SELECT EXISTS (SELECT 1 FROM messaging_staging s
+                    CROSS JOIN LATERAL (
+                        SELECT 1 FROM messaging_message m
+                         WHERE m.source = %(source)s AND m.source_id = %(source_id)s
+                           AND m.customer_id = s.customer_id AND m.staff_user_id IS NULL
+                           AND m.channel = %(channel)s AND m.step = %(step)s
+                         LIMIT 1) used)
 """
 
 
