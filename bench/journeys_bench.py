@@ -202,6 +202,17 @@ def build(total: int, due: int, now):
     return journey
 
 
+def warm_up(now) -> float:
+    """What a worker's process pays once, not every tick (the tick runs every minute in a
+    long-lived worker): the ``holidays`` package imported and the year's national holidays
+    computed (the contact window's calendar) — about a second. Returns its time."""
+    from amanah.calendars.worktime import NationalHolidays
+
+    started = time.perf_counter()
+    NationalHolidays().dates(now.year)
+    return time.perf_counter() - started
+
+
 def offer_template_exists() -> bool:
     from amanah.messaging.models import MessageTemplate
 
@@ -292,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         if args.build_only:
             return 0
+        if run == 0:
+            print(f"warm-up (once a worker process): {warm_up(now):.2f} s")
         started = time.perf_counter()
         counts = engine.tick(now=now)
         times.append(time.perf_counter() - started)

@@ -13,7 +13,6 @@ are for finding the costs, not for the report (the profiler slows Python down).
 from __future__ import annotations
 
 import argparse
-import os
 import cProfile
 import io
 import pstats
@@ -41,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--limit", type=int, default=None, help="batch size (engine default)")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (tottime …)")
     parser.add_argument("--no-profile", action="store_true", help="SQL timing only")
     parser.add_argument(
         "--reuse",
@@ -53,11 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     from django.utils import timezone
 
     from amanah.journeys import engine
-    from bench.journeys_bench import build, reset
+    from bench.journeys_bench import build, reset, warm_up
 
     now = timezone.now().replace(microsecond=0)
     if not (args.reuse and reset(args.enrollments, args.due, now)):
         build(args.enrollments, args.due, now)
+    print(f"warm-up (once a worker process): {warm_up(now):.2f} s")
     sql_time: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
     def timed(execute, sql, params, many, context):
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{t:8.2f} s {n:6d}×  {kind}")
     if not args.no_profile:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
     return 0
 
