@@ -147,6 +147,26 @@ def test_a_batch_killed_before_commit_leaves_nothing_and_the_rerun_does_it_once(
     assert _state(journey)[1:] == after[1:]
 
 
+def test_a_step_row_already_there_is_kept_and_the_rest_of_the_batch_goes_in(journey, people):
+    # The batch writes its step rows with a plain INSERT; one of them already there (a
+    # replayed step) undoes it, and the fallback writes the others, skipping that one.
+    triggers.segment_entries(now=T0)
+    engine.tick(now=T0)
+    a1 = JourneyNode.objects.get(journey=journey, key="a1")
+    first = JourneyEnrollment.objects.filter(journey=journey).order_by("pk").first()
+    earlier = JourneyStep.objects.create(
+        journey=journey, enrollment=first, node=a1, outcome="PASSED", at=T0
+    )
+    counts = engine.tick(now=T0 + timedelta(days=1))
+    assert counts["picked"] == 11 and counts.get("quarantined", 0) == 0
+    at_a1 = JourneyStep.objects.filter(node=a1)
+    assert at_a1.count() == 11  # one per enrollment: the earlier one kept, ten written
+    assert at_a1.get(enrollment=first) == earlier
+    assert set(at_a1.values_list("enrollment_id", flat=True)) == set(
+        JourneyEnrollment.objects.filter(journey=journey).values_list("pk", flat=True)
+    )
+
+
 def test_a_withdrawal_exits_the_enrollment_and_nothing_more_is_sent(journey, people, system):
     triggers.segment_entries(now=T0)
     engine.tick(now=T0)
