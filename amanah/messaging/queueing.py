@@ -252,9 +252,9 @@ KEY_USED = """
 """
 # … to any of the staged customers? (a campaign queued batch by batch: the earlier batches')
 # Driven from the staged rows, one probe of ``message_once`` (every column of it given) per
-# customer: the LIMIT keeps the planner from flattening it into a join, which it planned
-# without statistics on the temporary table — and, on an outbox whose statistics had not yet
-# seen this source's rows, as a scan of them: 0.1 s a journey batch of 2,500 customers.
+# customer: the LIMIT keeps the planner from flattening it into a join, whose plan hung on
+# statistics — none on the temporary table, and the outbox's taken before this source's
+# rows were there: 0.12 s a journey batch of 2,500 customers, now a few milliseconds.
 KEY_USED_BY_STAGED = """
     SELECT EXISTS (SELECT 1 FROM messaging_staging s
                     CROSS JOIN LATERAL (
