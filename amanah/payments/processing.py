@@ -46,6 +46,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.permissions import is_declared
+from amanah.core.sqlparams import bound_cursor
 from amanah.iam import authz
 from amanah.payments import gateways
 from amanah.payments.models import (
@@ -97,8 +98,8 @@ def gateway_actor(system_name: str) -> tuple[GatewaySystem | None, IntegrationAc
     caller's address is the endpoint's business (``webhooks.integration_actor``)."""
     row = None
     if system_name:
-        with connection.cursor() as cursor:
-            cursor.execute(_SYSTEM, [system_name])
+        with bound_cursor() as cursor:  # planned once per connection
+            cursor.execute(_SYSTEM, [system_name], prepare=True)
             row = cursor.fetchone()
     if row is None:
         return None, None, "no_integration"

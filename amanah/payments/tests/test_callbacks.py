@@ -416,7 +416,7 @@ def test_the_endpoint_asks_for_the_job_once_a_window_and_the_job_looks_last_afte
     """``callbacks_soon`` in autocommit asks at most once per ``PAYMENT_CALLBACK_ASK_MS`` (a
     job was waiting when it asked), and the job's last claim comes no sooner than twice that
     after its start — so a callback stored meanwhile is still claimed."""
-    from django.db import connection
+    from django.db import connections
     from procrastinate.exceptions import AlreadyEnqueued
 
     from amanah.payments import processing, tasks
@@ -433,7 +433,8 @@ def test_the_endpoint_asks_for_the_job_once_a_window_and_the_job_looks_last_afte
             raise AlreadyEnqueued("waiting")
 
     monkeypatch.setattr(tasks.callbacks_job, "defer", defer)
-    monkeypatch.setattr(connection, "in_atomic_block", False)
+    # on the wrapper itself (the ``connection`` proxy would lose the attribute on undo)
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
     for step in (0.0, 0.01, 0.049, 0.06, 0.07, 0.2):
         clock["now"] = 1000.0 + step
         tasks.callbacks_soon()
