@@ -431,6 +431,10 @@ PAYMENT_POLL_CRON = os.environ.get("PAYMENT_POLL_CRON", "*/5 * * * *")
 # How long one run of the callbacks job keeps taking batches before it hands over to the next
 # run (the queue's other jobs get their turn).
 PAYMENT_CALLBACK_JOB_SECONDS = env_int("PAYMENT_CALLBACK_JOB_SECONDS", 50)
+# The endpoint asks for the callbacks job at most once in this many milliseconds per process
+# (a job was waiting when it last asked); the job's last look for callbacks is never sooner
+# than twice that after it starts, so a callback not asked for is still seen (tasks.py).
+PAYMENT_CALLBACK_ASK_MS = env_int("PAYMENT_CALLBACK_ASK_MS", 50)
 PAYMENT_RECONCILE_CRON = os.environ.get("PAYMENT_RECONCILE_CRON", "0 2 * * *")  # 09:00 WIB
 PAYMENT_SETTLEMENT_DIR = os.environ.get("PAYMENT_SETTLEMENT_DIR", "")
 PAYMENT_BAD_SIGNATURES_PER_MINUTE = env_int("PAYMENT_BAD_SIGNATURES", 60)

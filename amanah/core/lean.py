@@ -5,9 +5,10 @@ MFA check, CSP or frame header: it is authenticated by its signature and answere
 ``LEAN_PREFIXES`` are served by a second Django handler (``amanah.wsgi``) built with
 ``LEAN_MIDDLEWARE`` alone; every other path goes through ``settings.MIDDLEWARE`` as before.
 What stays: the security headers, the request context (request id, client address), the
-deployment profile's hidden routes, the upload limit and the hostile-input guard (a view
-that verifies its own input says so, as before). The URL configuration is the same, so the
-deny-by-default route declaration (``core.permissions``) still covers these routes.
+deployment profile's hidden routes, the upload limit and the hostile-input guard (asked once
+the view is known: a view that verifies its own input says so and its body is not read
+twice). The URL configuration is the same, so the deny-by-default route declaration
+(``core.permissions``) still covers these routes.
 """
 
 from __future__ import annotations
@@ -21,8 +22,20 @@ LEAN_MIDDLEWARE = [
     "amanah.core.middleware.RequestContextMiddleware",
     "amanah.core.profiles.ProfileRoutesMiddleware",
     "amanah.core.uploads.UploadLimitMiddleware",
-    "amanah.core.inputs.HostileInputMiddleware",
+    "amanah.core.inputs.ViewAwareHostileInputMiddleware",
 ]
+
+
+# The lean chain's own version of a middleware of the full chain (kept when that one is).
+_LEAN_VERSION_OF = {
+    "amanah.core.inputs.ViewAwareHostileInputMiddleware": (
+        "amanah.core.inputs.HostileInputMiddleware"
+    ),
+}
+
+
+def _kept(name: str, full: list[str]) -> bool:
+    return _LEAN_VERSION_OF.get(name, name) in full
 
 
 def is_lean(path: str) -> bool:
@@ -37,7 +50,7 @@ def lean(handler_class):
             # Django builds the chain from settings.MIDDLEWARE; swapped for this build only
             # (at start-up, before any request is served).
             full = settings.MIDDLEWARE
-            settings.MIDDLEWARE = [m for m in LEAN_MIDDLEWARE if m in full]
+            settings.MIDDLEWARE = [m for m in LEAN_MIDDLEWARE if _kept(m, full)]
             try:
                 super().load_middleware(is_async)
             finally:

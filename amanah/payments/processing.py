@@ -46,6 +46,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.permissions import is_declared
+from amanah.core.sqlparams import bound_cursor
 from amanah.iam import authz
 from amanah.payments import gateways
 from amanah.payments.models import (
@@ -97,8 +98,8 @@ def gateway_actor(system_name: str) -> tuple[GatewaySystem | None, IntegrationAc
     caller's address is the endpoint's business (``webhooks.integration_actor``)."""
     row = None
     if system_name:
-        with connection.cursor() as cursor:
-            cursor.execute(_SYSTEM, [system_name])
+        with bound_cursor() as cursor:  # planned once per connection
+            cursor.execute(_SYSTEM, [system_name], prepare=True)
             row = cursor.fetchone()
     if row is None:
         return None, None, "no_integration"
@@ -132,14 +133,22 @@ class Result:
         return {k: v for k, v in self.__dict__.items() if k != "verdicts"}
 
 
-def callbacks_process(*, batch: int = BATCH, seconds: float | None = None) -> Result:
-    """What the job runs: batches until none is full (or ``seconds`` have passed)."""
+def callbacks_process(
+    *, batch: int = BATCH, seconds: float | None = None, linger: float = 0.0
+) -> Result:
+    """What the job runs: batches until none is full (or ``seconds`` have passed). The last
+    claim is no sooner than ``linger`` seconds after the start (the endpoint skips asking for
+    the job for a short while after a job was waiting: ``tasks.callbacks_soon``)."""
     seconds = seconds if seconds is not None else settings.PAYMENT_CALLBACK_JOB_SECONDS
     started, total = time.monotonic(), Result()
     while True:
         result = callbacks_apply(limit=batch)
         total.add(result)
         if result.claimed - result.failed < batch:
+            waited = time.monotonic() - started
+            if waited < linger:
+                time.sleep(linger - waited)
+                continue
             return total
         if time.monotonic() - started > seconds:
             from amanah.payments.tasks import callbacks_soon

@@ -15,11 +15,12 @@ the reconciliation report lists it.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from amanah.audit.models import AuditAction
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.scopes import grants_of
+from amanah.core.sqlparams import bound_cursor
 from amanah.iam import authz
 from amanah.payments import gateways, qris
 from amanah.payments.models import (
@@ -180,15 +182,46 @@ def callback_store(
     if verdict not in ("", Verdict.RECEIVED, Verdict.REJECTED):
         raise ValueError("a stored callback is RECEIVED, REJECTED or not judged yet")
     text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    # One statement: no transaction of its own around it (in autocommit, the endpoint's case,
-    # BEGIN and COMMIT would be two more round trips for nothing).
-    return RawCallback.objects.create(
+    now = timezone.now()
+    callback = RawCallback(
         provider=provider,
         source=source,
+        received_at=now,
         headers=headers,
         body=text[: gateways.MAX_BODY],
         verdict=verdict,
         reason=reason[:60],
         order_id=order_id[:50],
-        processed_at=timezone.now() if verdict == Verdict.REJECTED else None,
+        processed_at=now if verdict == Verdict.REJECTED else None,
     )
+    # One hand-written statement: no transaction of its own around it (in autocommit, the
+    # endpoint's case, BEGIN and COMMIT would be two more round trips for nothing), no ORM
+    # building it (at 500 callbacks/s the ORM's INSERT cost more CPU than the rest of it),
+    # planned once per connection.
+    with bound_cursor() as cursor:
+        cursor.execute(
+            _STORE,
+            [
+                callback.provider,
+                callback.source,
+                callback.received_at,
+                json.dumps(callback.headers),
+                callback.body,
+                callback.order_id,
+                callback.verdict,
+                callback.reason,
+                callback.processed_at,
+            ],
+            prepare=True,
+        )
+        callback.pk = cursor.fetchone()[0]
+    callback._state.adding, callback._state.db = False, connection.alias
+    return callback
+
+
+_STORE = """
+INSERT INTO payments_rawcallback (provider, source, received_at, headers, body, order_id,
+                                  verdict, reason, payment_id, processed_at)
+VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, NULL, %s)
+RETURNING id
+"""

@@ -54,7 +54,8 @@ class Variant:
             **os.environ,
             "AMANAH_ENV": "demo",
             "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "AMANAH_PGDATA": str(ROOT / "var" / "bench-pgdata"),
+            # the parent's server when it names one (a bench on a server of its own)
+            "AMANAH_PGDATA": os.environ.get("AMANAH_PGDATA", str(ROOT / "var" / "bench-pgdata")),
             "AMANAH_BENCH_DB": self.database,
             "PYTHONPATH": str(self.checkout),
         }

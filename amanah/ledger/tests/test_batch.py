@@ -101,3 +101,44 @@ def test_the_queries_do_not_grow_with_the_batch(bill_rule):
     with CaptureQueriesContext(connection) as many:
         post_many_for(actor=system, rule=bill_rule, postings=_bills("many", 300))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        (0, "line_one_side"),
+        (True, "amount_invalid"),
+        (1.5, "amount_invalid"),
+        ("100", "amount_invalid"),
+        (10**30, "amount_out_of_range"),
+    ],
+)
+def test_a_simple_rule_refuses_what_its_lines_would(bill_rule, amount, code):
+    """A one-debit / one-credit rule builds its lines without ``_clean_lines`` per posting:
+    the refusals are the same ones, and the same as a general rule with those lines."""
+    from decimal import Decimal
+
+    system = SystemActor("system:test")
+    general = posting_rules.get(bill_rule).__class__(
+        "uji", "ledger.post", posting_rules.get(bill_rule).lines
+    )
+    with posting_rules.temporarily("test.general", general):
+        for rule in (bill_rule, "test.general"):
+            bad = [
+                *_bills(f"{rule}:z", 2),
+                Posting("z:x", timezone.localdate(), "T", {"amount": amount}),
+            ]
+            with pytest.raises(ServiceError) as refused:
+                post_many_for(actor=system, rule=rule, postings=bad)
+            assert refused.value.code == code
+        posted = post_many_for(
+            actor=system,
+            rule=bill_rule,
+            postings=[Posting("w:1", timezone.localdate(), "T", {"amount": Decimal("700")})],
+        )
+    _check_now()
+    entry = JournalEntry.objects.get(pk=posted.posted["w:1"])
+    assert sorted(entry.lines.values_list("account__code", "debit", "credit")) == sorted(
+        [(chart.PIUTANG_AIR, 700, 0), (chart.PENDAPATAN_AIR, 0, 700)]
+    )
+    assert not JournalEntry.objects.filter(source_key__startswith=f"{bill_rule}:z").exists()

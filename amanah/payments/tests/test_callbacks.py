@@ -387,3 +387,78 @@ def test_the_lean_request_path_serves_callbacks_without_session_or_csrf(payment)
     assert "Content-Security-Policy" not in stored["headers"]
     assert RawCallback.objects.get().verdict == "RECEIVED"
     assert "Content-Security-Policy" in page["headers"]  # the full chain for the rest
+
+
+def test_the_lean_chain_guards_a_view_that_does_not_verify_its_own_input(rf):
+    """The lean chain's hostile-input guard runs once the view is known: a signed callback
+    (``verifies_own_input``) is not read by it, any other view still is."""
+    from amanah.core.inputs import ViewAwareHostileInputMiddleware
+    from amanah.payments.webhooks import midtrans_callback
+
+    guard = ViewAwareHostileInputMiddleware(lambda request: None)
+    body = json.dumps({"order_id": "A\x00B"})
+
+    def plain_view(request):
+        return None
+
+    request = rf.post(MIDTRANS_URL, data=body, content_type="application/json")
+    refused = guard.process_view(request, plain_view, (), {})
+    assert refused is not None and refused.status_code == 400
+    request = rf.post(MIDTRANS_URL, data=body, content_type="application/json")
+    assert guard.process_view(request, midtrans_callback, (), {}) is None
+    request = rf.post(MIDTRANS_URL, data=json.dumps({"ok": "yes"}), content_type="application/json")
+    assert guard.process_view(request, plain_view, (), {}) is None
+
+
+def test_the_endpoint_asks_for_the_job_once_a_window_and_the_job_looks_last_after_it(
+    monkeypatch, settings
+):
+    """``callbacks_soon`` in autocommit asks at most once per ``PAYMENT_CALLBACK_ASK_MS`` (a
+    job was waiting when it asked), and the job's last claim comes no sooner than twice that
+    after its start — so a callback stored meanwhile is still claimed."""
+    from django.db import connections
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    from amanah.payments import processing, tasks
+
+    settings.PAYMENT_CALLBACK_ASK_MS = 50
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(tasks, "_asked", {"at": float("-inf")})
+    asked = []
+
+    def defer():
+        asked.append(clock["now"])
+        if len(asked) > 1:
+            raise AlreadyEnqueued("waiting")
+
+    monkeypatch.setattr(tasks.callbacks_job, "defer", defer)
+    # on the wrapper itself (the ``connection`` proxy would lose the attribute on undo)
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    for step in (0.0, 0.01, 0.049, 0.06, 0.07, 0.2):
+        clock["now"] = 1000.0 + step
+        tasks.callbacks_soon()
+    assert asked == [1000.0, 1000.06, 1000.2]
+
+    # The job: a partial batch before ``linger`` has passed → it waits and claims again.
+    claims, slept = [], []
+    job_clock = {"now": 0.0}
+    monkeypatch.setattr(processing.time, "monotonic", lambda: job_clock["now"])
+
+    def sleep(seconds):
+        slept.append(seconds)
+        job_clock["now"] += seconds
+
+    monkeypatch.setattr(processing.time, "sleep", sleep)
+
+    def apply(limit):
+        claims.append(job_clock["now"])
+        job_clock["now"] += 0.01
+        return processing.Result(claimed=1 if len(claims) == 2 else 0)
+
+    monkeypatch.setattr(processing, "callbacks_apply", apply)
+    total = processing.callbacks_process(linger=0.1)
+    assert total.claimed == 1
+    assert len(claims) == 2 and claims[-1] >= 0.1 and slept == [pytest.approx(0.09)]
+    claims.clear()
+    assert processing.callbacks_process().claimed == 0 and len(claims) == 1  # no linger
