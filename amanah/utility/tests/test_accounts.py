@@ -132,10 +132,13 @@ def test_arrears_ageing_buckets(db, branch_a, branch_b, make_user):
     assert selectors.arrears_ageing(outsider, as_of=dt.date(2026, 1, 25)) == {}
 
 
+@pytest.mark.django_db
 @settings(max_examples=4, deadline=None)
 @given(st.lists(st.integers(1, 80_000), min_size=1, max_size=5))
 def test_any_payments_keep_books_and_bills_consistent(django_db_blocker, amounts):
-    """Random payments: bills never over-paid, paid + credit = what came in, journal balanced."""
+    """Random payments: bills never over-paid, paid + credit = what came in, journal balanced.
+    Each example rolled back to where it began. The marker is what makes pytest-django set up
+    the test database: run alone (or first) without it, the test reached an unprepared one."""
     from django.db import transaction
 
     with django_db_blocker.unblock():
