@@ -31,6 +31,7 @@ from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
 from amanah.customers.services import CUSTOMER_CLOSED, CUSTOMER_CREATED, CUSTOMER_UPDATED
 from amanah.iam.policies import PII_REVEAL
+from amanah.iam.services.branches import BRANCH_CREATED
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -102,6 +103,18 @@ events.declare(CUSTOMER_CLOSED)
 # fn(*, actor, customer): registered; fn(*, actor, customer, changed): master data changed.
 events.declare(CUSTOMER_CREATED)
 events.declare(CUSTOMER_UPDATED)
+
+
+def name_index_for_new_branch(*, actor, branch) -> None:
+    """Queue the build of the new branch's name-search index (customers.name_indexes): the
+    job row is written in the branch's transaction, the CONCURRENTLY build runs after it."""
+    from amanah.customers.tasks import name_indexes_ensure
+
+    name_indexes_ensure.defer()
+
+
+events.on(BRANCH_CREATED, name_index_for_new_branch)
+
 # fn(*, actor, count): a batch import created customers (one event per batch, not per row).
 events.declare(customer_imports.CUSTOMERS_IMPORTED)
 # Customers with identifiers as a batch import target (integrations runs the pipeline).

@@ -1,0 +1,101 @@
+"""One trigram GIN per branch over its customers' names (issue 21, docs/benchmarks.md).
+
+A branch-scoped fuzzy name search asks each branch in scope on its own
+(``selectors._name_matches``), with the branch id as a constant the planner proves this
+partial index's predicate with::
+
+    CREATE INDEX customer_name_trgm_b_<branch id hex> ON customers_customer
+        USING gin (name_search gin_trgm_ops) WHERE home_branch_id = '<branch id>'
+
+Why per branch: a trigram GIN's work follows the posting lists of the query's rarest trigrams.
+Over one branch's names those lists hold that branch's rows alone; led by the branch over the
+whole bank (btree_gin) they span every branch, and the GiST led by the branch that shipped
+before reads every index entry of the branches in scope — both grow with the bank.
+
+The index of a branch exists whenever the branch does: ``iam.branch_created`` queues
+``customers.tasks.name_indexes_ensure`` in the branch's transaction, which builds the missing
+ones CONCURRENTLY once it has committed (a plain CREATE INDEX, even on a new and empty branch,
+scans the whole customer table while holding off every write to it); the same job runs
+nightly, and ``manage.py customer_name_indexes [--repair]`` lists (and builds) what is missing,
+left invalid by an interrupted build, or left over from a branch that no longer exists. Until a
+new branch's index exists its search is still right, only planned without it (a new branch
+has few customers, read through the branch's btree).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+PREFIX = "customer_name_trgm_b_"
+TABLE = "customers_customer"
+
+
+def index_name(branch_id) -> str:
+    return PREFIX + uuid.UUID(str(branch_id)).hex
+
+
+def create_sql(branch_id, *, concurrently: bool) -> str:
+    # The id is written into DDL (no parameters there): a UUID parsed here is only hex and
+    # dashes. IF NOT EXISTS: a run racing another one (the nightly job, the command) is harmless.
+    bid = uuid.UUID(str(branch_id))
+    how = "CONCURRENTLY " if concurrently else ""
+    return (
+        f"CREATE INDEX {how}IF NOT EXISTS {index_name(bid)} ON {TABLE} "
+        f"USING gin (name_search gin_trgm_ops) WHERE home_branch_id = '{bid}'::uuid"
+    )
+
+
+def drop_sql(name: str, *, concurrently: bool) -> str:
+    if not name.startswith(PREFIX) or not name[len(PREFIX) :].isalnum():
+        raise ValueError("not a per-branch name index")
+    return f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}IF EXISTS {name}"
+
+
+@dataclass
+class Status:
+    missing: list[str] = field(default_factory=list)  # branch ids without their index
+    invalid: list[str] = field(default_factory=list)  # index names left by a failed build
+    orphaned: list[str] = field(default_factory=list)  # index names of no existing branch
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.missing or self.invalid or self.orphaned)
+
+
+def status() -> Status:
+    """What differs between the branches and their name indexes."""
+    from amanah.iam.models import Branch
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, i.indisvalid FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass AND c.relname LIKE %s",
+            [TABLE, PREFIX.replace("_", r"\_") + "%"],
+        )
+        present = dict(cursor.fetchall())
+    wanted = {index_name(pk): str(pk) for pk in Branch.objects.values_list("pk", flat=True)}
+    return Status(
+        missing=sorted(bid for name, bid in wanted.items() if name not in present),
+        invalid=sorted(name for name, valid in present.items() if not valid),
+        orphaned=sorted(name for name in present if name not in wanted),
+    )
+
+
+def ensure(*, concurrently: bool = True) -> Status:
+    """Build the missing indexes (an invalid one is dropped and built again), drop orphans;
+    returns what it found. ``concurrently`` (the default: no write lock on the customer table)
+    needs autocommit — a job or a command, never inside ``transaction.atomic``."""
+    if concurrently and connection.in_atomic_block:
+        raise RuntimeError("CREATE INDEX CONCURRENTLY cannot run inside a transaction")
+    found = status()
+    with connection.cursor() as cursor:
+        for name in found.invalid + found.orphaned:
+            cursor.execute(drop_sql(name, concurrently=concurrently))
+        rebuild = [name[len(PREFIX) :] for name in found.invalid if name not in found.orphaned]
+        for branch_id in sorted({*found.missing, *(str(uuid.UUID(h)) for h in rebuild)}):
+            cursor.execute(create_sql(branch_id, concurrently=concurrently))
+    return found
