@@ -25,7 +25,7 @@ from amanah.core.contributions import (
 )
 from amanah.core.masking import mask_name
 from amanah.customers import imports as customer_imports
-from amanah.customers import merge
+from amanah.customers import merge, name_indexes
 from amanah.customers import subject as _subject_section
 from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
@@ -106,14 +106,13 @@ events.declare(CUSTOMER_UPDATED)
 
 
 def name_index_for_new_branch(*, actor, branch) -> None:
-    """Queue the build of the new branch's name-search index (customers.name_indexes): the
-    job row is written in the branch's transaction, the CONCURRENTLY build runs after it."""
-    from amanah.customers.tasks import name_indexes_ensure
-
-    name_indexes_ensure.defer()
+    """The new branch's name-search index, built in the branch's transaction
+    (customers.name_indexes: the two commit together)."""
+    name_indexes.build_for_branch(branch.pk)
 
 
 events.on(BRANCH_CREATED, name_index_for_new_branch)
+registry.data_indexes.register("customers.branch_name_indexes", name_indexes.PREFIX)
 
 # fn(*, actor, count): a batch import created customers (one event per batch, not per row).
 events.declare(customer_imports.CUSTOMERS_IMPORTED)

@@ -8,9 +8,8 @@ import re
 import pytest
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from procrastinate.contrib.django.models import ProcrastinateJob
 
 from amanah.core import scopes
 from amanah.core.actors import RowGrant
@@ -124,10 +123,7 @@ def test_a_customer_lent_by_a_row_grant_is_found_by_name(
     assert hits[0].customer.pk == outside.pk and hits[0].match == "EXACT"
 
 
-def test_every_branch_gets_its_partial_index(four_branches):
-    found = name_indexes.status()
-    assert set(found.missing) == {str(b.pk) for b in four_branches}  # the job has not run
-    name_indexes.ensure(concurrently=False)
+def test_every_branch_comes_with_its_partial_index(four_branches):
     assert name_indexes.status().healthy
     with connection.cursor() as cursor:
         cursor.execute(
@@ -139,8 +135,34 @@ def test_every_branch_gets_its_partial_index(four_branches):
     assert f"(home_branch_id = '{four_branches[0].pk}'::uuid)" in definition
 
 
-def test_missing_and_orphaned_indexes_are_listed_then_repaired(four_branches):
-    name_indexes.ensure(concurrently=False)
+def test_the_index_commits_or_rolls_back_with_its_branch(system, branch_a):
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        branch = iam.branch_save(
+            actor=system, code="KBJ01", name="KC Kabanjahe", timezone_name=TimeZoneChoice.WIB
+        )
+        assert name_indexes.status().healthy
+        raise Undo
+    assert name_indexes.status().healthy  # neither the branch nor its index is left
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = %s",
+            [name_indexes.index_name(branch.pk)],
+        )
+        assert cursor.fetchone() == (0,)
+    iam.branch_save(
+        actor=system,
+        code="MDN01",
+        name="KCP Medan",
+        timezone_name=TimeZoneChoice.WIB,
+        branch=branch_a,
+    )  # renaming a branch builds nothing
+    assert name_indexes.status().healthy
+
+
+def test_missing_invalid_and_orphaned_indexes_are_listed_then_repaired(four_branches):
     gone = name_indexes.index_name(four_branches[1].pk)
     stray = name_indexes.PREFIX + "0" * 32
     with connection.cursor() as cursor:
@@ -149,37 +171,23 @@ def test_missing_and_orphaned_indexes_are_listed_then_repaired(four_branches):
             f"CREATE INDEX {stray} ON customers_customer USING gin (name_search gin_trgm_ops) "
             "WHERE home_branch_id = '00000000-0000-0000-0000-000000000000'::uuid"
         )
+        # what an interrupted CREATE INDEX CONCURRENTLY leaves behind
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass",
+            [name_indexes.index_name(four_branches[2].pk)],
+        )
     with pytest.raises(CommandError):
         call_command("customer_name_indexes")
     found = name_indexes.ensure(concurrently=False)
     assert found.missing == [str(four_branches[1].pk)] and found.orphaned == [stray]
+    assert found.invalid == [name_indexes.index_name(four_branches[2].pk)]
     assert name_indexes.status().healthy
+    call_command("customer_name_indexes")  # all well: no error
 
 
 def test_concurrent_build_is_refused_inside_a_transaction(four_branches):
     with pytest.raises(RuntimeError):
         name_indexes.ensure(concurrently=True)
-
-
-def test_a_new_branch_queues_the_build_of_its_index(db, system):
-    def queued():
-        return ProcrastinateJob.objects.filter(
-            task_name="amanah.customers.tasks.name_indexes_ensure", status="todo"
-        ).count()
-
-    before = queued()
-    branch = iam.branch_save(
-        actor=system, code="KBJ01", name="KC Kabanjahe", timezone_name=TimeZoneChoice.WIB
-    )
-    assert queued() == before + 1
-    iam.branch_save(
-        actor=system,
-        code="KBJ01",
-        name="KCP Kabanjahe",
-        timezone_name=TimeZoneChoice.WIB,
-        branch=branch,
-    )
-    assert queued() == before + 1  # renaming a branch builds nothing
 
 
 def test_drop_sql_refuses_another_index():

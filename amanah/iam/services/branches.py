@@ -20,8 +20,8 @@ from amanah.iam.policies import (
 
 # --------------------------------------------------------------------------- branches
 
-# A new branch, in the transaction that creates it (``actor, branch``): customers queues the
-# build of the branch's name-search index (customers.name_indexes).
+# A new branch, in the transaction that creates it (``actor, branch``): customers builds the
+# branch's name-search index (customers.name_indexes).
 BRANCH_CREATED = "iam.branch_created"
 
 
