@@ -107,8 +107,11 @@ events.declare(CUSTOMER_UPDATED)
 
 def name_index_for_new_branch(*, actor, branch) -> None:
     """The new branch's name-search index, built in the branch's transaction
-    (customers.name_indexes: the two commit together)."""
-    name_indexes.build_for_branch(branch.pk)
+    (customers.name_indexes: the two commit together), or else queued in it."""
+    if not name_indexes.build_for_branch(branch.pk):
+        from amanah.customers.tasks import name_indexes_ensure
+
+        name_indexes_ensure.defer()
 
 
 events.on(BRANCH_CREATED, name_index_for_new_branch)

@@ -13,7 +13,8 @@ whole bank (btree_gin) they span every branch, and the GiST led by the branch th
 before reads every index entry of the branches in scope — both grow with the bank.
 
 The index of a branch exists whenever the branch does: ``iam.branch_created`` builds it in the
-transaction that creates the branch (``build_for_branch``), so the two commit together. A
+transaction that creates the branch (``build_for_branch``), so the two commit together (when
+PostgreSQL cannot there, the repair job is queued in that transaction instead). A
 plain CREATE INDEX, since CONCURRENTLY cannot run in a transaction: the new branch has no
 customers, so the build is one pass over the customer table (a fraction of a second at 1M
 customers, seconds at 10M) during which writes to customers wait — once per new branch, which a
@@ -28,7 +29,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import connection
+import psycopg
+from django.db import OperationalError, connection, transaction
 
 PREFIX = "customer_name_trgm_b_"
 TABLE = "customers_customer"
@@ -49,10 +51,19 @@ def create_sql(branch_id, *, concurrently: bool) -> str:
     )
 
 
-def build_for_branch(branch_id) -> None:
-    """Build the branch's index in the caller's transaction (a new branch: see above)."""
-    with connection.cursor() as cursor:
-        cursor.execute(create_sql(branch_id, concurrently=False))
+def build_for_branch(branch_id) -> bool:
+    """Build the branch's index in the caller's transaction (a new branch: see above). False
+    when PostgreSQL refuses to here: the transaction wrote customers earlier and their deferred
+    constraint checks are pending (a seed or an import that opens branches as it goes); the
+    caller then queues the repair job, which builds it once the transaction has committed."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(create_sql(branch_id, concurrently=False))
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.ObjectInUse):
+            raise
+        return False
+    return True
 
 
 def drop_sql(name: str, *, concurrently: bool) -> str:

@@ -10,6 +10,7 @@ from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from amanah.core import scopes
 from amanah.core.actors import RowGrant
@@ -55,6 +56,13 @@ def supervisor(make_user, four_branches):
 @pytest.fixture(autouse=True)
 def _many_searches(settings):
     settings.SEARCH_RATE_LIMIT_PER_MINUTE = 1000
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_indexes(db):
+    """A test that commits (transactional_db) leaves its branches' indexes behind when its
+    rows are flushed; this test's transaction starts without them (and rolls the drop back)."""
+    name_indexes.ensure(concurrently=False)
 
 
 def one_query(branches, key):
@@ -183,6 +191,26 @@ def test_missing_invalid_and_orphaned_indexes_are_listed_then_repaired(four_bran
     assert found.invalid == [name_indexes.index_name(four_branches[2].pk)]
     assert name_indexes.status().healthy
     call_command("customer_name_indexes")  # all well: no error
+
+
+def test_a_branch_opened_after_customers_in_one_transaction_queues_its_index(
+    system, branch_a, make_customer
+):
+    """Pending deferred checks on the customer table refuse CREATE INDEX there: the branch is
+    still created, and the repair job is queued in its transaction."""
+
+    def queued():
+        return ProcrastinateJob.objects.filter(
+            task_name="amanah.customers.tasks.name_indexes_ensure", status="todo"
+        ).count()
+
+    before = queued()
+    make_customer("Rina Lubis")  # in this test's transaction: its FK checks are deferred
+    branch = iam.branch_save(
+        actor=system, code="KBJ01", name="KC Kabanjahe", timezone_name=TimeZoneChoice.WIB
+    )
+    assert queued() == before + 1
+    assert name_indexes.status().missing == [str(branch.pk)]
 
 
 def test_concurrent_build_is_refused_inside_a_transaction(four_branches):
