@@ -476,13 +476,21 @@ def ensure_users(branches) -> Actors:
 # its branches' subtrees; as plain DDL (C) the planner also picks it for searches *without* a
 # branch filter (RM portfolio, whole bank), where it costs 10x the GIN; the shipped form (D)
 # indexes lower(name_search), which only the branch-scoped query names.
-BENCH_INDEXES = ["bench_customer_branch_name_gist", "bench_customer_branch_name_trgm"]
+# D shipped from issue 3 to issue 21, when a partial trigram GIN per branch replaced it
+# (customers.name_indexes, measured by bench.search_scale_bench); it is a candidate here now.
+BENCH_INDEXES = [
+    "bench_customer_branch_name_gist",
+    "bench_customer_branch_name_trgm",
+    "bench_customer_branch_lname_gist",
+]
 ALTERNATIVE_DDL = [
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "CREATE INDEX IF NOT EXISTS bench_customer_branch_name_trgm ON customers_customer "
     "USING gin (home_branch_id, name_search gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS bench_customer_branch_name_gist ON customers_customer "
     "USING gist (home_branch_id, name_search gist_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS bench_customer_branch_lname_gist ON customers_customer "
+    "USING gist (home_branch_id, lower(name_search) gist_trgm_ops)",
 ]
 ALT_SELECT = (
     "SELECT c.*, word_similarity(%(key)s, {col}) AS score, b.* FROM customers_customer c "
@@ -524,9 +532,9 @@ ALTERNATIVES = [
         _operator_everywhere,
     ),
     (
-        "D as shipped: + GiST (home_branch_id, lower(name_search) gist_trgm_ops), "
+        "D shipped until issue 21: + GiST (home_branch_id, lower(name_search) gist_trgm_ops), "
         "scope-aware predicate",
-        ["customer_name_trgm", "customer_branch_name_gist"],
+        ["customer_name_trgm", "bench_customer_branch_lname_gist"],
         _scope_aware,
     ),
 ]
@@ -559,7 +567,7 @@ def measure_alternatives(actors: Actors, n: int) -> str:
                          "WHERE rm_id = %(scope)s AND active)", actors.rm.pk),
         "all branches": ("TRUE", None),
     }  # fmt: skip
-    candidates = ["customer_name_trgm", "customer_branch_name_gist", *BENCH_INDEXES]
+    candidates = ["customer_name_trgm", *BENCH_INDEXES]
     lines = [
         "| Variant | Scope | n | p50 | p95 | mean | same results as A |",
         "|---|---|---:|---:|---:|---:|---:|",
