@@ -285,12 +285,14 @@ Command (from the repository root; the data sets are built once beforehand, see
 {context["sizes"]}
 - Queries: {context["queries"]}
 
-`raw` is the selector's name query written by hand in SQL (psycopg, no scope lookup, no audit);
+`raw` is the selector's own name statement (`selectors._by_name_rows` compiled, values bound
+client-side as Django binds them; run through psycopg, no scope lookup, no audit);
 `http` is `GET /api/v1/customers/search?q=…` with the bench user's bearer token (AGENT with
 one branch, SUPERVISORs with three or more): scope, identifier and phone probes, decoration
 (masked CIF, duplicate badge), rate-limit counter and the audit row, as in production.
-"N branches" rows with N ≥ 10 are stand-ins: the branch-led GiST visits the index entries of
-the branches in scope, so 10 (30) branches at 1M do about the index work of 1 (3) at 10M.
+"N branches" rows with N ≥ 10 are stand-ins for 1 (3) branches at 10M: each branch holds ten
+times the customers there. Up to `selectors.PER_BRANCH_MAX` (10) branches the search asks each
+branch's partial trigram GIN; the 30-branch row is the wider-scope path (the whole bank's GIN).
 
 {table}
 
