@@ -5,7 +5,12 @@ A branch-scoped fuzzy name search asks each branch in scope on its own
 partial index's predicate with::
 
     CREATE INDEX customer_name_trgm_b_<branch id hex> ON customers_customer
-        USING gin (name_search gin_trgm_ops) WHERE home_branch_id = '<branch id>'
+        USING gin (lower(name_search) gin_trgm_ops) WHERE home_branch_id = '<branch id>'
+
+``lower(name_search)`` (the column is kept in lower case, so the same rows and scores) is named
+by the per-branch parts alone: on the column itself the planner took the whole bank's trigram
+GIN for a part whenever a name's trigrams were common (BitmapAnd with the branch's btree, every
+part reading the whole bank's posting lists: 10 branches, 'sari', 250 ms against 40 ms).
 
 Why per branch: a trigram GIN's work follows the posting lists of the query's rarest trigrams.
 Over one branch's names those lists hold that branch's rows alone; led by the branch over the
@@ -47,7 +52,7 @@ def create_sql(branch_id, *, concurrently: bool) -> str:
     how = "CONCURRENTLY " if concurrently else ""
     return (
         f"CREATE INDEX {how}IF NOT EXISTS {index_name(bid)} ON {TABLE} "
-        f"USING gin (name_search gin_trgm_ops) WHERE home_branch_id = '{bid}'::uuid"
+        f"USING gin (lower(name_search) gin_trgm_ops) WHERE home_branch_id = '{bid}'::uuid"
     )
 
 
@@ -75,7 +80,8 @@ def drop_sql(name: str, *, concurrently: bool) -> str:
 @dataclass
 class Status:
     missing: list[str] = field(default_factory=list)  # branch ids without their index
-    invalid: list[str] = field(default_factory=list)  # index names left by a failed build
+    # index names left invalid by a failed build, or of another definition (an older one)
+    invalid: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)  # index names of no existing branch
 
     @property
@@ -89,17 +95,29 @@ def status() -> Status:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname, i.indisvalid FROM pg_index i "
+            "SELECT c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
             "JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE i.indrelid = %s::regclass AND c.relname LIKE %s",
             [TABLE, PREFIX.replace("_", r"\_") + "%"],
         )
-        present = dict(cursor.fetchall())
+        present = {name: (valid, definition) for name, valid, definition in cursor.fetchall()}
     wanted = {index_name(pk): str(pk) for pk in Branch.objects.values_list("pk", flat=True)}
     return Status(
         missing=sorted(bid for name, bid in wanted.items() if name not in present),
-        invalid=sorted(name for name, valid in present.items() if not valid),
+        invalid=sorted(
+            name
+            for name, (valid, definition) in present.items()
+            if name in wanted and not (valid and _as_built(definition, wanted[name]))
+        ),
         orphaned=sorted(name for name in present if name not in wanted),
+    )
+
+
+def _as_built(definition: str, branch_id: str) -> bool:
+    """The index PostgreSQL has is the one ``create_sql`` makes (as pg_get_indexdef prints it)."""
+    return (
+        "USING gin (lower((name_search)::text) gin_trgm_ops)" in definition
+        and definition.endswith(f"WHERE (home_branch_id = '{branch_id}'::uuid)")
     )
 
 
@@ -113,7 +131,7 @@ def ensure(*, concurrently: bool = True) -> Status:
     with connection.cursor() as cursor:
         for name in found.invalid + found.orphaned:
             cursor.execute(drop_sql(name, concurrently=concurrently))
-        rebuild = [name[len(PREFIX) :] for name in found.invalid if name not in found.orphaned]
+        rebuild = [name[len(PREFIX) :] for name in found.invalid]
         for branch_id in sorted({*found.missing, *(str(uuid.UUID(h)) for h in rebuild)}):
             cursor.execute(create_sql(branch_id, concurrently=concurrently))
     return found

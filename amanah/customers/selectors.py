@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
@@ -89,6 +90,18 @@ def _name_predicate(queryset, key: str):
     )
 
 
+def _branch_name_predicate(queryset, key: str):
+    """``lower(name_search)`` (the column is lower case already: same rows, same scores), the
+    expression of the branches' partial GINs alone: on the column the planner would take the
+    whole bank's GIN for a part whenever the name's trigrams are common."""
+    lowered = Lower("name_search")
+    return (
+        queryset.annotate(name_key=lowered)
+        .filter(name_key__trigram_word_similar=key)
+        .annotate(score=TrigramWordSimilarity(key, lowered))
+    )
+
+
 def _by_name_rows(visible, key: str, actor):
     """The best ``RESULT_LIMIT`` rows whose name matches ``key``, with a score, ordered by
     (score desc, full name) — phrased so the planner picks the index that fits the actor's
@@ -98,10 +111,11 @@ def _by_name_rows(visible, key: str, actor):
       from the few hundred portfolio rows instead of a trigram index;
     - a few branches: one part per branch, ``home_branch_id = <that branch>`` a constant in
       the statement (Django's psycopg binds client-side, so the value is in the SQL text the
-      planner proves a partial index with), so each part reads its branch's trigram GIN
-      alone; each part keeps its own best ``RESULT_LIMIT`` and the UNION ALL of them is
-      ranked and cut again: the same rows as one query over all the branches. Rows lent by a
-      row grant outside those branches (break-glass) come as one more part;
+      planner proves a partial index with) and ``lower(name_search)``, the partial indexes'
+      expression, so each part reads its branch's trigram GIN alone; each part keeps its own
+      best ``RESULT_LIMIT`` and the UNION ALL of them is ranked and cut again: the same rows
+      as one query over all the branches. Rows lent by a row grant outside those branches
+      (break-glass) come as one more part;
     - many branches, or the whole bank: the operator, answered by the whole bank's trigram
       GIN on ``name_search`` (the branch filter, if any, applied to its candidates).
     """
@@ -119,7 +133,7 @@ def _by_name_rows(visible, key: str, actor):
     lent = scopes.lent_pks(Customer, actor)
     if lent:
         parts.append(visible.filter(pk__in=lent).exclude(home_branch_id__in=branch_ids))
-    parts = [_name_predicate(part, key).order_by(*order)[:RESULT_LIMIT] for part in parts]
+    parts = [_branch_name_predicate(part, key).order_by(*order)[:RESULT_LIMIT] for part in parts]
     if len(parts) == 1:
         return parts[0]
     return parts[0].union(*parts[1:], all=True).order_by(*order)[:RESULT_LIMIT]

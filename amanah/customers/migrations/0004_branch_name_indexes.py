@@ -11,7 +11,7 @@ def _create(apps, schema_editor):
         for pk in branch.objects.values_list("pk", flat=True).order_by("pk"):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {PREFIX}{pk.hex} ON customers_customer "
-                f"USING gin (name_search gin_trgm_ops) WHERE home_branch_id = '{pk}'::uuid"
+                f"USING gin (lower(name_search) gin_trgm_ops) WHERE home_branch_id = '{pk}'::uuid"
             )
 
 

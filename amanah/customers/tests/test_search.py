@@ -186,10 +186,11 @@ def name_query_sql(actor, query: str) -> str:
 # choice follows the statistics other tests left behind, so here only the predicate the
 # search writes for each scope is checked: that is what steers the planner at scale.
 PREDICATES = {
-    # A branch scope asks each branch on its own, the branch id a constant in the statement:
-    # the planner proves that branch's partial trigram GIN with it (customers.name_indexes).
+    # A branch scope asks each branch on its own, the branch id a constant in the statement
+    # (the planner proves that branch's partial trigram GIN with it), on lower(name_search),
+    # the expression only those partial GINs cover (customers.name_indexes).
     "branch": r'"customers_customer"\."home_branch_id" = \'[0-9a-f-]{32,36}\'::uuid AND .*'
-    r'"customers_customer"\."name_search" %> ',
+    r'LOWER\("customers_customer"\."name_search"\) %> ',
     # The whole bank keeps the operator on the column (the trigram GIN), no branch constant.
     "whole bank": r'^(?!.*"home_branch_id" = \').*'
     r'(?<!LOWER\()"customers_customer"\."name_search" %> ',
