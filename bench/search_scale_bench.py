@@ -110,7 +110,7 @@ def proxy_supervisors(branches, count: int):
     does about the index work of 1 branch at 10M (each branch holds ten times the customers
     there). With a trigram GIN per branch the 10-branch scope reads ten GINs of 1M's branches,
     about the posting lists of one 10M branch's GIN plus nine parts' overhead; a scope wider
-    than ``selectors.PER_BRANCH_MAX`` (30) asks the whole bank's GIN once."""
+    than ``selectors.PER_BRANCH_MAX`` (20) asks the whole bank's GIN once."""
     from amanah.core.actors import SystemActor
     from amanah.iam import services as iam
     from amanah.iam.models import User
@@ -291,7 +291,7 @@ client-side as Django binds them; run through psycopg, no scope lookup, no audit
 one branch, SUPERVISORs with three or more): scope, identifier and phone probes, decoration
 (masked CIF, duplicate badge), rate-limit counter and the audit row, as in production.
 "N branches" rows with N ≥ 10 are stand-ins for 1 (3) branches at 10M: each branch holds ten
-times the customers there. Up to `selectors.PER_BRANCH_MAX` (10) branches the search asks each
+times the customers there. Up to `selectors.PER_BRANCH_MAX` (20) branches the search asks each
 branch's partial trigram GIN; the 30-branch row is the wider-scope path (the whole bank's GIN).
 
 {table}
