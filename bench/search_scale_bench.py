@@ -59,6 +59,7 @@ from bench.search_bench import (
 )
 
 DATABASES = [("amanah_bench", 1_000_000), ("amanah_bench_10m", 10_000_000)]
+PER_BRANCH_PREFIX = "customer_name_trgm_b_"  # customers.name_indexes
 HTTP_WARMUP = 30
 
 
@@ -104,9 +105,12 @@ def _sizes(scope_ids: dict[str, list]) -> dict:
 def proxy_supervisors(branches, count: int):
     """A SUPERVISOR over the first ``count`` branches, with a fresh API token.
 
-    Stand-in scopes at 1M: the branch-led GiST visits the index entries of the branches in
-    scope (EXPLAIN: every leaf page of them), so a search over 10 branches at 1M does about the
-    index work of 1 branch at 10M (each branch holds ten times the customers there)."""
+    Stand-in scopes at 1M: the branch-led GiST (before issue 21) visits the index entries of
+    the branches in scope (EXPLAIN: every leaf page of them), so a search over 10 branches at 1M
+    does about the index work of 1 branch at 10M (each branch holds ten times the customers
+    there). With a trigram GIN per branch the 10-branch scope reads ten GINs of 1M's branches,
+    about the posting lists of one 10M branch's GIN plus nine parts' overhead; a scope wider
+    than ``selectors.PER_BRANCH_MAX`` (20) asks the whole bank's GIN once."""
     from amanah.core.actors import SystemActor
     from amanah.iam import services as iam
     from amanah.iam.models import User
@@ -230,7 +234,15 @@ def sizes_lines(results: list[dict]) -> str:
     out = []
     for r in results:
         s = r["sizes"]
-        idx = ", ".join(f"`{k}` {gb(v)}" for k, v in sorted(s["indexes"].items()) if "name" in k)
+        names = {k: v for k, v in s["indexes"].items() if "name" in k}
+        per_branch = [v for k, v in names.items() if k.startswith(PER_BRANCH_PREFIX)]
+        idx = ", ".join(
+            f"`{k}` {gb(v)}"
+            for k, v in sorted(names.items())
+            if not k.startswith(PER_BRANCH_PREFIX)
+        )
+        if per_branch:
+            idx += f", `{PER_BRANCH_PREFIX}*` ({len(per_branch)} partial) {gb(sum(per_branch))}"
         out.append(
             f"  - `{r['database']}`: {s['customers']:,} customers, database {gb(s['database'])}, "
             f"customer table {gb(s['customer_table'])}; name indexes {idx}; loaded with COPY in "
@@ -273,12 +285,14 @@ Command (from the repository root; the data sets are built once beforehand, see
 {context["sizes"]}
 - Queries: {context["queries"]}
 
-`raw` is the selector's name query written by hand in SQL (psycopg, no scope lookup, no audit);
+`raw` is the selector's own name statement (`selectors._by_name_rows` compiled, values bound
+client-side as Django binds them; run through psycopg, no scope lookup, no audit);
 `http` is `GET /api/v1/customers/search?q=…` with the bench user's bearer token (AGENT with
 one branch, SUPERVISORs with three or more): scope, identifier and phone probes, decoration
 (masked CIF, duplicate badge), rate-limit counter and the audit row, as in production.
-"N branches" rows with N ≥ 10 are stand-ins: the branch-led GiST visits the index entries of
-the branches in scope, so 10 (30) branches at 1M do about the index work of 1 (3) at 10M.
+"N branches" rows with N ≥ 10 are stand-ins for 1 (3) branches at 10M: each branch holds ten
+times the customers there. Up to `selectors.PER_BRANCH_MAX` (20) branches the search asks each
+branch's partial trigram GIN; the 30-branch row is the wider-scope path (the whole bank's GIN).
 
 {table}
 

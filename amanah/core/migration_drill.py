@@ -394,10 +394,18 @@ SELECT 'function', proname::text, pg_get_function_identity_arguments(oid), md5(p
 
 
 def schema_fingerprint(connection=None) -> set[tuple[str, str, str, str]]:
+    """The schema, less the indexes that follow the data (``registry.data_indexes``)."""
+    from amanah.core import registry
+
     connection = connection or connections["default"]
+    prefixes = tuple(registry.data_indexes.values())
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA_SQL)
-        return {tuple(row) for row in cursor.fetchall()}
+        return {
+            tuple(row)
+            for row in cursor.fetchall()
+            if not (row[0] == "index" and prefixes and row[2].startswith(prefixes))
+        }
 
 
 # --------------------------------------------------------------------- keep and restore

@@ -138,11 +138,22 @@ def restrict(queryset: models.QuerySet, actor, *, row_grants: bool = True) -> mo
         return queryset.filter(**{f"{declaration.via}__in": visible_parents})
     grants = grants_of(actor)
     declared = _declared_rows(queryset, declaration, grants, actor)
-    label = queryset.model._meta.label
-    lent = [grant.pk for grant in grants.row_grants if grant.model == label] if row_grants else []
+    lent = _lent(queryset.model, grants) if row_grants else []
     if not lent:
         return declared
     return declared | queryset.filter(pk__in=lent)
+
+
+def _lent(model: type[models.Model], grants: Grants) -> list[str]:
+    label = model._meta.label
+    return [grant.pk for grant in grants.row_grants if grant.model == label]
+
+
+def lent_pks(model: type[models.Model], actor) -> list[str]:
+    """The primary keys of the ``model`` rows the actor sees through a row grant alone
+    (break-glass), whatever its declared scope: for a query split by branch that must still
+    answer with every row ``visible_to`` gives."""
+    return _lent(model, grants_of(actor))
 
 
 def row_grant_of(actor, obj: models.Model | None) -> RowGrant | None:

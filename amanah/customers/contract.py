@@ -25,12 +25,13 @@ from amanah.core.contributions import (
 )
 from amanah.core.masking import mask_name
 from amanah.customers import imports as customer_imports
-from amanah.customers import merge
+from amanah.customers import merge, name_indexes
 from amanah.customers import subject as _subject_section
 from amanah.customers.models import Customer, MergeStatus
 from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE
 from amanah.customers.services import CUSTOMER_CLOSED, CUSTOMER_CREATED, CUSTOMER_UPDATED
 from amanah.iam.policies import PII_REVEAL
+from amanah.iam.services.branches import BRANCH_CREATED
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -102,6 +103,20 @@ events.declare(CUSTOMER_CLOSED)
 # fn(*, actor, customer): registered; fn(*, actor, customer, changed): master data changed.
 events.declare(CUSTOMER_CREATED)
 events.declare(CUSTOMER_UPDATED)
+
+
+def name_index_for_new_branch(*, actor, branch) -> None:
+    """The new branch's name-search index, built in the branch's transaction
+    (customers.name_indexes: the two commit together), or else queued in it."""
+    if not name_indexes.build_for_branch(branch.pk):
+        from amanah.customers.tasks import name_indexes_ensure
+
+        name_indexes_ensure.defer()
+
+
+events.on(BRANCH_CREATED, name_index_for_new_branch)
+registry.data_indexes.register("customers.branch_name_indexes", name_indexes.PREFIX)
+
 # fn(*, actor, count): a batch import created customers (one event per batch, not per row).
 events.declare(customer_imports.CUSTOMERS_IMPORTED)
 # Customers with identifiers as a batch import target (integrations runs the pipeline).

@@ -77,42 +77,79 @@ def _by_phone(visible, query: str) -> list[SearchHit]:
 WORD_SIMILARITY_THRESHOLD = 0.6
 
 
-def _name_matches(visible, key: str, actor):
-    """Rows whose name matches ``key``, with a score, phrased so the planner picks the index
-    that fits the actor's scope (measured at 1M customers, docs/benchmarks.md):
+# A branch scope of up to this many branches asks each branch on its own, each part answered
+# by its branch's trigram GIN (name_indexes); a wider scope (a region, a director's whole
+# bank) asks the whole bank's trigram GIN once, keeping the branch filter. N parts cost about
+# N times one part, the whole-bank GIN the same for any scope: at 1M customers (raw SQL,
+# 2026-11-26) per-branch against whole-bank p95 was 7 against 48 ms at 3 branches, 20
+# against 52 at 10, 67 against 55 at 30 (docs/benchmarks.md, issue 21).
+PER_BRANCH_MAX = 20
 
-    - branch scope: ``lower(name_search)`` (already lower case, so same rows and scores), which
-      only the GiST index led by the branch covers — it walks the branches in scope alone;
-    - own portfolio (RM): the similarity function, which no index answers, so the plan starts
-      from the few hundred portfolio rows instead of the whole-bank trigram index;
-    - whole bank: the operator, answered by the trigram GIN on ``name_search``.
-    """
-    if is_portfolio_scoped(actor):
-        return visible.annotate(score=TrigramWordSimilarity(key, "name_search")).filter(
-            score__gte=WORD_SIMILARITY_THRESHOLD
-        )
-    if not authz.branch_scope(actor).all_branches:
-        lowered = Lower("name_search")
-        return (
-            visible.annotate(name_key=lowered)
-            .filter(name_key__trigram_word_similar=key)
-            .annotate(score=TrigramWordSimilarity(key, lowered))
-        )
-    return visible.filter(name_search__trigram_word_similar=key).annotate(
+
+def _name_predicate(queryset, key: str):
+    return queryset.filter(name_search__trigram_word_similar=key).annotate(
         score=TrigramWordSimilarity(key, "name_search")
     )
+
+
+def _branch_name_predicate(queryset, key: str):
+    """``lower(name_search)`` (the column is lower case already: same rows, same scores), the
+    expression of the branches' partial GINs alone: on the column the planner would take the
+    whole bank's GIN for a part whenever the name's trigrams are common."""
+    lowered = Lower("name_search")
+    return (
+        queryset.annotate(name_key=lowered)
+        .filter(name_key__trigram_word_similar=key)
+        .annotate(score=TrigramWordSimilarity(key, lowered))
+    )
+
+
+def _by_name_rows(visible, key: str, actor):
+    """The best ``RESULT_LIMIT`` rows whose name matches ``key``, with a score, ordered by
+    (score desc, full name) — phrased so the planner picks the index that fits the actor's
+    scope (measured at 1M customers, docs/benchmarks.md):
+
+    - own portfolio (RM): the similarity function, which no index answers, so the plan starts
+      from the few hundred portfolio rows instead of a trigram index;
+    - a few branches: one part per branch, ``home_branch_id = <that branch>`` a constant in
+      the statement (Django's psycopg binds client-side, so the value is in the SQL text the
+      planner proves a partial index with) and ``lower(name_search)``, the partial indexes'
+      expression, so each part reads its branch's trigram GIN alone; each part keeps its own
+      best ``RESULT_LIMIT`` and the UNION ALL of them is ranked and cut again: the same rows
+      as one query over all the branches. Rows lent by a row grant outside those branches
+      (break-glass) come as one more part;
+    - many branches, or the whole bank: the operator, answered by the whole bank's trigram
+      GIN on ``name_search`` (the branch filter, if any, applied to its candidates).
+    """
+    order = ("-score", "full_name")
+    if is_portfolio_scoped(actor):
+        rows = visible.annotate(score=TrigramWordSimilarity(key, "name_search")).filter(
+            score__gte=WORD_SIMILARITY_THRESHOLD
+        )
+        return rows.order_by(*order)[:RESULT_LIMIT]
+    grants = scopes.grants_of(actor)
+    branch_ids = sorted(grants.branch_ids, key=str)
+    if grants.all_branches or not branch_ids or len(branch_ids) > PER_BRANCH_MAX:
+        return _name_predicate(visible, key).order_by(*order)[:RESULT_LIMIT]
+    parts = [visible.filter(home_branch_id=branch_id) for branch_id in branch_ids]
+    lent = scopes.lent_pks(Customer, actor)
+    if lent:
+        parts.append(visible.filter(pk__in=lent).exclude(home_branch_id__in=branch_ids))
+    parts = [_branch_name_predicate(part, key).order_by(*order)[:RESULT_LIMIT] for part in parts]
+    if len(parts) == 1:
+        return parts[0]
+    return parts[0].union(*parts[1:], all=True).order_by(*order)[:RESULT_LIMIT]
 
 
 def _by_name(visible, query: str, actor) -> list[SearchHit]:
     key = normalize_name(query)
     if len(key) < MIN_QUERY_LENGTH or not re.search(r"[a-z]", key):
         return []
-    rows = _name_matches(visible, key, actor).order_by("-score", "full_name")[:RESULT_LIMIT]
     return [
         SearchHit(
             c, Match.EXACT if c.name_search == key else Match.PARTIAL, "NAME", round(c.score, 3)
         )
-        for c in rows
+        for c in _by_name_rows(visible, key, actor)
     ]
 
 

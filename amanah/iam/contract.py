@@ -1,5 +1,6 @@
 """What identity and access offers the house: the kernel's access hooks (who holds which
-permission, token sign-in, a complete session), its menu entries and its masked fields."""
+permission, token sign-in, a complete session), its menu entries, its masked fields and the
+event ``iam.branch_created`` (``actor, branch``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
-from amanah.core import registry, scopes
+from amanah.core import events, registry, scopes
 from amanah.core.contributions import NavItem, RevealableField, revealable_key
 from amanah.iam import authz
 from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, PII_REVEAL, RBAC_MANAGE, USER_MANAGE
 from amanah.iam.services import api_token_authenticate, mfa_required
+from amanah.iam.services.branches import BRANCH_CREATED
 
 
 def session_complete(user) -> bool:
@@ -30,6 +32,9 @@ scopes.use_row_grants(authz.row_grants_of)
 registry.access_hooks.register("permissions_of", authz.permissions_of)
 registry.access_hooks.register("authenticate_token", api_token_authenticate)
 registry.access_hooks.register("session_complete", session_complete)
+
+# ``actor, branch``, in the transaction that creates the branch.
+events.declare(BRANCH_CREATED)
 
 registry.navigation.register(
     "iam.my_branches", NavItem(_("Cabang saya"), "iam:my_branches", BRANCH_VIEW), order=100

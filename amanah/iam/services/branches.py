@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.iam.models import (
@@ -18,6 +19,10 @@ from amanah.iam.policies import (
 )
 
 # --------------------------------------------------------------------------- branches
+
+# A new branch, in the transaction that creates it (``actor, branch``): customers builds the
+# branch's name-search index (customers.name_indexes).
+BRANCH_CREATED = "iam.branch_created"
 
 
 @transaction.atomic
@@ -42,6 +47,7 @@ def branch_save(
     before = (
         {"code": branch.code, "name": branch.name, "timezone": branch.timezone} if branch else None
     )
+    created = branch is None
     branch = branch or Branch()
     branch.code, branch.name, branch.timezone = code, name, timezone_name
     branch.save()
@@ -51,4 +57,6 @@ def branch_save(
         obj=branch,
         meta={"before": before, "after": {"code": code, "name": name, "timezone": timezone_name}},
     )
+    if created:
+        events.emit(BRANCH_CREATED, actor=actor, branch=branch)
     return branch
