@@ -1,16 +1,29 @@
 """Visiting order for a field agent (issue 19, "Route order"): pure functions, no database.
 
 From the agent's current position and N stops, an **open path** that starts at the agent and
-ends at the last stop (the agent does not come back): built nearest-first, then improved by
-2-opt (reverse a stretch of the path) and Or-opt (move a run of 1–3 consecutive stops, either
-way round, elsewhere) until neither finds a shorter path. Distances are great-circle
-(haversine) kilometres on a sphere of the Earth's mean radius — what a straight line on the map
-would be; road distance is not known here.
+ends at the last stop (the agent does not come back): built nearest-first, improved by 2-opt
+(reverse a stretch of the path) and Or-opt (move a run of 1–3 consecutive stops, either way
+round, elsewhere) until neither finds a shorter path, then by an **iterated local search**:
+``KICKS`` times, a double-bridge kick (swap two stretches, cut preferably at long edges —
+between a city's clusters) and the same local search again from the nodes next to the cuts,
+the kicked path kept while it is within ``SLACK`` of the best one found, the best one returned.
+The kicks come from a generator seeded with ``SEED`` and their number is fixed, so the answer
+does not depend on the machine's speed: the same input gives the same order. Distances are
+great-circle (haversine) kilometres on a sphere of the Earth's mean radius — what a straight
+line on the map would be; road distance is not known here.
+
+How: the path is kept as a closed tour with one extra node, ``end``, at distance 0 from every
+stop and far below 0 from the agent, so that no move breaks the edge (end, agent) and the tour
+read from the agent away from ``end`` is the open path; closed-tour moves then also change
+which stop comes last, with no special case. Moves only join a point to one of its
+``NEIGHBOURS`` nearest points, and a point is looked at again only when an edge next to it
+changed ("don't-look bits"), so a kick costs tens of looks, not a pass over all pairs.
 
 Why written here rather than taken from a library: OR-Tools (the reference in
-``bench/route_bench.py``) is a large native dependency for a job that takes a few dozen lines,
-and the app needs a deterministic answer in tens of milliseconds on one core. numpy is not a
-dependency of the app, so the distance matrix is plain Python (100 stops: ~5,000 haversines).
+``bench/route_bench.py``) is a large native dependency for a job that takes a few hundred
+lines, and the app needs a deterministic answer in tens of milliseconds on one core. numpy is
+not a dependency of the app, so the distance matrix is plain Python (100 stops: ~5,000
+haversines, one half of the symmetric matrix).
 
 ``route_order(origin, stops)`` is the one entry point: it validates every coordinate (a clear
 ``ValueError`` naming the offending stop, never a crash on NaN or a string) and returns a
@@ -30,12 +43,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
-MAX_STOPS = 1000  # a day's visits are tens; the improvement is O(n²) per pass
+MAX_STOPS = 1000  # a day's visits are tens; the matrix is O(n²) (1,000 stops: ~0.6 s)
 OR_OPT_MAX_RUN = 3
 NEIGHBOURS = 10  # moves join a point only to one of its nearest points
 KICKS = 150  # rounds of iterated local search (a fixed number: the answer is reproducible)
-KICK_FLOOR = 0.03
-SLACK = 0.01
+KICK_FLOOR = 0.03  # a kick cuts an edge with a chance ∝ its length + 3 % of the mean edge
+SLACK = 0.01  # a kicked path is kept (searched on from) while ≤ 1 % longer than the best
 SEED = 19  # of the kicks' generator
 _EPS = 1e-9  # km: an improvement smaller than this is rounding, not a shorter path
 
@@ -366,7 +379,8 @@ def improve(
 ) -> list[int]:
     """Shorten the open path ``path`` (``path[0]`` stays first): 2-opt and Or-opt to a local
     optimum of both, then ``kicks`` rounds of iterated local search — a double-bridge kick, the
-    local search again from the nodes next to the cuts, kept if not longer. A fixed number of
+    local search again from the nodes next to the cuts, searched on from while within ``slack``
+    (a fraction) of the best path found, which is what is returned. A fixed number of
     rounds and a seeded generator: the same input gives the same path, whatever the machine's
     speed. ``kicks=0`` is the plain local search. Returns the path (a new list)."""
     if len(path) < 3:
@@ -408,7 +422,8 @@ def _points(origin, stops: Iterable) -> list[tuple[float, float]]:
 
 def route_order(origin, stops: Iterable) -> Route:
     """The visiting order of ``stops`` (``(lat, lon)`` pairs) for an agent standing at
-    ``origin``: nearest-first, improved by 2-opt and Or-opt; an open path (no return).
+    ``origin``: nearest-first, improved by 2-opt and Or-opt and ``KICKS`` rounds of iterated
+    local search; an open path (no return).
 
     Raises ``ValueError`` for a malformed, non-finite or out-of-range coordinate or more than
     ``MAX_STOPS`` stops. No stops: an empty route of 0 km. Duplicate points are fine (the
