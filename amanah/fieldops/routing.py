@@ -276,7 +276,7 @@ class _Tour:
                     if after > first_at
                     else (tour[first_at:] + tour[:after])
                 )
-                for head, tail in ((s1, s2), (s2, s1)):
+                for head, tail in ((s1, s2), (s2, s1)) if run > 1 else ((s1, s2),):
                     row_h, row_t = d[head], d[tail]
                     for c in near[head]:
                         d_hc = row_h[c]
