@@ -6,7 +6,8 @@ ends at the last stop (the agent does not come back): built nearest-first, impro
 round, elsewhere) until neither finds a shorter path, then by an **iterated local search**:
 ``KICKS`` times, a double-bridge kick (swap two stretches, cut preferably at long edges —
 between a city's clusters) and the same local search again from the nodes next to the cuts,
-the kicked path kept while it is within ``SLACK`` of the best one found, the best one returned.
+the kicked path kicked next if at most ``SLACK`` longer than the one before (else that one
+again), the best path met returned.
 The kicks come from a generator seeded with ``SEED`` and their number is fixed, so the answer
 does not depend on the machine's speed: the same input gives the same order. Distances are
 great-circle (haversine) kilometres on a sphere of the Earth's mean radius — what a straight
@@ -48,7 +49,7 @@ OR_OPT_MAX_RUN = 3
 NEIGHBOURS = 10  # moves join a point only to one of its nearest points
 KICKS = 150  # rounds of iterated local search (a fixed number: the answer is reproducible)
 KICK_FLOOR = 0.03  # a kick cuts an edge with a chance ∝ its length + 3 % of the mean edge
-SLACK = 0.01  # a kicked path is kept (searched on from) while ≤ 1 % longer than the best
+SLACK = 0.01  # a kicked path is kicked next if ≤ 1 % (of the first length) longer than before
 SEED = 19  # of the kicks' generator
 _EPS = 1e-9  # km: an improvement smaller than this is rounding, not a shorter path
 
@@ -379,8 +380,10 @@ def improve(
 ) -> list[int]:
     """Shorten the open path ``path`` (``path[0]`` stays first): 2-opt and Or-opt to a local
     optimum of both, then ``kicks`` rounds of iterated local search — a double-bridge kick, the
-    local search again from the nodes next to the cuts, searched on from while within ``slack``
-    (a fraction) of the best path found, which is what is returned. A fixed number of
+    local search again from the nodes next to the cuts; the result is the path kicked next if
+    it is at most ``slack`` (a fraction of the first local optimum's length) longer than the
+    path it came from, else that one is kicked again; the best path met is returned. A fixed
+    number of
     rounds and a seeded generator: the same input gives the same path, whatever the machine's
     speed. ``kicks=0`` is the plain local search. Returns the path (a new list)."""
     if len(path) < 3:
