@@ -42,6 +42,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 MAX_STOPS = 1000  # a day's visits are tens; the matrix is O(n²) (1,000 stops: ~0.6 s)
@@ -52,6 +53,7 @@ KICK_FLOOR = 0.03  # a kick cuts an edge with a chance ∝ its length + 3 % of t
 SLACK = 0.01  # a kicked path is kicked next if ≤ 1 % (of the first length) longer than before
 SEED = 19  # of the kicks' generator
 _EPS = 1e-9  # km: an improvement smaller than this is rounding, not a shorter path
+_RUNS = tuple(range(1, OR_OPT_MAX_RUN + 1))
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class _Tour:
         self.near = [[n, *row] for row in neighbours(matrix, k)] + [[]]
         self.tour = [*path, n]
         self.pos = [0] * (n + 1)
+        self.change = 0.0  # length change of the moves since it was last set to 0
         for index, node in enumerate(self.tour):
             self.pos[node] = index
 
@@ -219,14 +222,15 @@ class _Tour:
                 j = size - 1
 
     def _two_opt(self, a: int) -> tuple[int, ...] | None:
-        d, tour, pos, size = self.d, self.tour, self.pos, len(self.tour)
+        d, tour, pos, near_a = self.d, self.tour, self.pos, self.near[a]
+        size = len(tour)
         row_a = d[a]
         at = pos[a]
         # a with its successor b: new edges (a, c), (b, e) with e the successor of c
         b = tour[at + 1 if at + 1 < size else 0]
         d_ab = row_a[b]
         row_b = d[b]
-        for c in self.near[a]:
+        for c in near_a:
             g1 = d_ab - row_a[c]
             if g1 <= _EPS:
                 break
@@ -234,30 +238,34 @@ class _Tour:
             e = tour[pc + 1 if pc + 1 < size else 0]
             if c == b or e == a:
                 continue
-            if g1 + d[c][e] - row_b[e] > _EPS:
+            gain = g1 + d[c][e] - row_b[e]
+            if gain > _EPS:
                 self._reverse(pos[b], pc)
+                self.change -= gain
                 return a, b, c, e
         # a with its predecessor b: new edges (a, c), (b, e) with e the predecessor of c
         b = tour[at - 1]
         d_ab = row_a[b]
         row_b = d[b]
-        for c in self.near[a]:
+        for c in near_a:
             g1 = d_ab - row_a[c]
             if g1 <= _EPS:
                 break
             e = tour[pos[c] - 1]
             if c == b or e == a:
                 continue
-            if g1 + d[c][e] - row_b[e] > _EPS:
+            gain = g1 + d[c][e] - row_b[e]
+            if gain > _EPS:
                 self._reverse(at, pos[e])
+                self.change -= gain
                 return a, b, c, e
         return None
 
     def _or_opt(self, a: int) -> tuple[int, ...] | None:
-        d, tour, pos, size = self.d, self.tour, self.pos, len(self.tour)
-        near = self.near
+        d, tour, pos, near = self.d, self.tour, self.pos, self.near
+        size = len(tour)
         at = pos[a]
-        for run in range(1, OR_OPT_MAX_RUN + 1):
+        for run in _RUNS:
             if size - run < 3:
                 break
             # the run starting at a, then (run > 1) the run ending at a
@@ -269,14 +277,12 @@ class _Tour:
                     after -= size
                 s1, s2 = tour[first_at], tour[after - 1]
                 p, q = tour[first_at - 1], tour[after]
-                gain = d[p][s1] + d[s2][q] - d[p][q] - _EPS
+                row_p, row_s2 = d[p], d[s2]
+                removed = row_p[s1] + row_s2[q] - row_p[q]
+                gain = removed - _EPS
                 if gain <= 0.0:
                     continue
-                seg = (
-                    tour[first_at : first_at + run]
-                    if after > first_at
-                    else (tour[first_at:] + tour[:after])
-                )
+                seg = tour[first_at:after] if after > first_at else tour[first_at:] + tour[:after]
                 for head, tail in ((s1, s2), (s2, s1)) if run > 1 else ((s1, s2),):
                     row_h, row_t = d[head], d[tail]
                     for c in near[head]:
@@ -289,37 +295,78 @@ class _Tour:
                         pc = pos[c]
                         # c head .. tail e   (e after c)
                         e = tour[pc + 1 if pc + 1 < size else 0]
-                        if d_hc + row_t[e] - row_c[e] < gain and e not in seg:
-                            self._move(seg, c, e, head)
+                        added = d_hc + row_t[e] - row_c[e]
+                        if added < gain and e not in seg:
+                            self._move(seg, first_at, c, e, head)
+                            self.change += added - removed
                             return p, q, s1, s2, c, e
                         # e tail .. head c   (e before c)
                         e = tour[pc - 1]
-                        if d_hc + row_t[e] - row_c[e] < gain and e not in seg:
-                            self._move(seg, e, c, tail)
+                        added = d_hc + row_t[e] - row_c[e]
+                        if added < gain and e not in seg:
+                            self._move(seg, first_at, e, c, tail)
+                            self.change += added - removed
                             return p, q, s1, s2, c, e
         return None
 
-    def _move(self, seg: list[int], u: int, v: int, after_u: int) -> None:
-        """Take the run ``seg`` out and put it between the neighbours u → v, ``after_u``
-        (one end of the run) next to u."""
+    def _move(self, seg: list[int], first_at: int, u: int, v: int, after_u: int) -> None:
+        """Take the run ``seg`` (at ``tour[first_at]`` onwards) out and put it between the
+        neighbours u → v, ``after_u`` (one end of the run) next to u. In place: the shorter
+        of the two stretches between the run's old and new places shifts by the run's
+        length (the tour keeps its direction; only its starting index may differ)."""
         tour, pos = self.tour, self.pos
         size, run = len(tour), len(seg)
-        start = (pos[seg[-1]] + 1) % size
-        rest = (tour[start:] + tour[:start])[: size - run]
+        rest_size = size - run
+        start = first_at + run  # the rest of the tour, read from just after the run
+        if start >= size:
+            start -= size
         if seg[0] != after_u:
             seg = seg[::-1]
-        k = rest.index(u) + 1
-        if rest[k % len(rest)] != v:  # u → v runs the other way round in rest
+        k = (pos[u] - start) % size + 1  # the run goes in after rest[:k]
+        if (pos[v] - start) % size != k % rest_size:  # u → v runs the other way round
             k -= 1
             seg = seg[::-1]
-        tour[:] = rest[:k] + seg + rest[k:]
-        for index, node in enumerate(tour):
-            pos[node] = index
+        if k <= rest_size - k:
+            # rest[:k] moves back by `run` into the run's old place; the run goes after it
+            at = first_at
+            source = start
+            for _ in range(k):
+                node = tour[source]
+                tour[at] = node
+                pos[node] = at
+                at += 1
+                if at == size:
+                    at = 0
+                source += 1
+                if source == size:
+                    source = 0
+        else:
+            # rest[k:] moves on by `run` (its last ones into the run's old place), from its end
+            at = (first_at + run - 1) % size
+            source = (first_at - 1) % size
+            for _ in range(rest_size - k):
+                node = tour[source]
+                tour[at] = node
+                pos[node] = at
+                at -= 1
+                if at < 0:
+                    at = size - 1
+                source -= 1
+                if source < 0:
+                    source = size - 1
+            at = (start + k) % size
+        for node in seg:
+            tour[at] = node
+            pos[node] = at
+            at += 1
+            if at == size:
+                at = 0
 
     def local_search(self, todo: Iterable[int]) -> int:
         """2-opt and Or-opt moves from the nodes in ``todo`` (don't-look bits: a node is looked
         at again only when an edge next to it changed) until no move shortens the tour.
-        Returns the number of looks (the work done)."""
+        Each move adds its length change to ``change``. Returns the number of looks (the
+        work done)."""
         looks = 0
         queue = deque()
         queued = [False] * len(self.tour)
@@ -328,19 +375,20 @@ class _Tour:
                 queued[node] = True
                 queue.append(node)
         two_opt, or_opt = self._two_opt, self._or_opt
+        popleft, append = queue.popleft, queue.append
         while queue:
             looks += 1
-            a = queue.popleft()
+            a = popleft()
             queued[a] = False
             touched = two_opt(a) or or_opt(a)
             if touched:
                 for node in touched:
                     if not queued[node]:
                         queued[node] = True
-                        queue.append(node)
+                        append(node)
                 if not queued[a]:
                     queued[a] = True
-                    queue.append(a)
+                    append(a)
         return looks
 
     def kick(self, rng: random.Random) -> list[int]:
@@ -349,24 +397,27 @@ class _Tour:
         drawn with a chance that grows with their length (plus a floor, so that every edge
         can be drawn): in a city's clusters the long edges are the hops between clusters, and
         swapping two stretches there tries another order of the clusters, which the local
-        search alone does not. Returns the nodes next to a cut."""
+        search alone does not. Adds the length change to ``change``; returns the nodes next
+        to a cut."""
         path = self.path()
         path.append(self.end)
         size = len(path)
         d = self.d
-        edges = [d[path[x - 1]][path[x]] for x in range(1, size)]
+        edges = [d[x][y] for x, y in pairwise(path)]
         floor = KICK_FLOOR * sum(edges) / len(edges) or 1.0
         weights = [e + floor for e in edges]
         cuts: set[int] = set()
         while len(cuts) < 3:
             cuts.update(rng.choices(range(1, size), weights, k=3 - len(cuts)))
         i, j, k = sorted(cuts)
+        a, b, c, e, f, g = path[i - 1], path[i], path[j - 1], path[j], path[k - 1], path[k]
+        self.change += d[a][e] + d[f][b] + d[c][g] - edges[i - 1] - edges[j - 1] - edges[k - 1]
         tour = path[:i] + path[j:k] + path[i:j] + path[k:]
         self.tour = tour
         pos = self.pos
         for index, node in enumerate(tour):
             pos[node] = index
-        return [path[i - 1], path[i], path[j - 1], path[j], path[k - 1], path[k]]
+        return [a, b, c, e, f, g]
 
 
 def improve(
@@ -385,29 +436,34 @@ def improve(
     path it came from, else that one is kicked again; the best path met is returned. A fixed
     number of
     rounds and a seeded generator: the same input gives the same path, whatever the machine's
-    speed. ``kicks=0`` is the plain local search. Returns the path (a new list)."""
+    speed. ``kicks=0`` is the plain local search. Returns the path (a new list).
+
+    The length is summed once, after the first local search; after that each kick and move
+    adds its change (no pass over the path per round)."""
     if len(path) < 3:
         return list(path)
     tour = _Tour(path, matrix, k)
     tour.local_search(tour.tour)
     best = current = tour.tour[:]
+    current_pos = tour.pos[:]
     best_length = current_length = tour.length()
     if len(path) < 5:
         kicks = 0  # a double bridge needs four pieces
     rng = random.Random(seed)
     slack *= best_length
+    kick, local_search = tour.kick, tour.local_search
     for _ in range(kicks):
-        touched = tour.kick(rng)
-        tour.local_search(touched)
-        length = tour.length()
+        tour.change = 0.0
+        local_search(kick(rng))
+        length = current_length + tour.change
         if length <= current_length + slack:
             current, current_length = tour.tour[:], length
+            current_pos = tour.pos[:]
             if length < best_length:
                 best, best_length = current, length
-        else:
-            tour.tour = current[:]
-            for index, node in enumerate(tour.tour):
-                tour.pos[node] = index
+        else:  # back to the path it came from
+            tour.tour[:] = current
+            tour.pos[:] = current_pos
     tour.tour = best
     for index, node in enumerate(best):
         tour.pos[node] = index
