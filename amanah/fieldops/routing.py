@@ -53,7 +53,7 @@ KICK_FLOOR = 0.03  # a kick cuts an edge with a chance ∝ its length + 3 % of t
 SLACK = 0.01  # a kicked path is kicked next if ≤ 1 % (of the first length) longer than before
 SEED = 19  # of the kicks' generator
 _EPS = 1e-9  # km: an improvement smaller than this is rounding, not a shorter path
-_RUNS = tuple(range(1, OR_OPT_MAX_RUN + 1))
+_RUNS_2 = tuple(range(2, OR_OPT_MAX_RUN + 1))  # runs of 2 stops or more
 
 
 @dataclass(frozen=True)
@@ -264,12 +264,38 @@ class _Tour:
     def _or_opt(self, a: int) -> tuple[int, ...] | None:
         d, tour, pos, near = self.d, self.tour, self.pos, self.near
         size = len(tour)
+        if size < 4:
+            return None
         at = pos[a]
-        for run in _RUNS:
+        # the run of one stop, a: its neighbours p, q joined, a put between c and e
+        p, q = tour[at - 1], tour[at + 1 if at + 1 < size else 0]
+        row_a, row_p = d[a], d[p]
+        removed = row_p[a] + row_a[q] - row_p[q]
+        gain = removed - _EPS
+        if gain > 0.0:
+            for c in near[a]:  # never a itself
+                d_ac = row_a[c]
+                if d_ac >= gain:
+                    break
+                row_c = d[c]
+                pc = pos[c]
+                e = tour[pc + 1 if pc + 1 < size else 0]  # c a e
+                added = d_ac + row_a[e] - row_c[e]
+                if added < gain and e != a:
+                    self._move([a], at, c, e, a)
+                    self.change += added - removed
+                    return p, q, a, a, c, e
+                e = tour[pc - 1]  # e a c
+                added = d_ac + row_a[e] - row_c[e]
+                if added < gain and e != a:
+                    self._move([a], at, e, c, a)
+                    self.change += added - removed
+                    return p, q, a, a, c, e
+        for run in _RUNS_2:
             if size - run < 3:
                 break
-            # the run starting at a, then (run > 1) the run ending at a
-            for first_at in (at, at - run + 1) if run > 1 else (at,):
+            # the run starting at a, then the run ending at a
+            for first_at in (at, at - run + 1):
                 if first_at < 0:
                     first_at += size
                 after = first_at + run
@@ -283,7 +309,7 @@ class _Tour:
                 if gain <= 0.0:
                     continue
                 seg = tour[first_at:after] if after > first_at else tour[first_at:] + tour[:after]
-                for head, tail in ((s1, s2), (s2, s1)) if run > 1 else ((s1, s2),):
+                for head, tail in ((s1, s2), (s2, s1)):
                     row_h, row_t = d[head], d[tail]
                     for c in near[head]:
                         d_hc = row_h[c]
