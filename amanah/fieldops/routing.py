@@ -294,7 +294,8 @@ class _Tour:
         for run in _RUNS_2:
             if size - run < 3:
                 break
-            # the run starting at a, then the run ending at a
+            # the run starting at a, then the run ending at a (both: the other end of a run is
+            # looked at only if its don't-look bit is off, so one end only would find other moves)
             for first_at in (at, at - run + 1):
                 if first_at < 0:
                     first_at += size
