@@ -154,6 +154,26 @@ def test_improvement_never_makes_nearest_first_longer():
         assert route.total_km <= nn + 1e-9
 
 
+def test_kicks_never_make_the_local_search_longer_and_are_reproducible():
+    """The iterated local search starts from the plain local search's path (``kicks=0``) and
+    keeps the best path it meets, so it is never longer; its kicks come from a seeded
+    generator, so the same input gives the same path. It must also earn its time: shorter on
+    most of these instances."""
+    shorter = 0
+    for seed in range(20):
+        origin, stops = instance(300 + seed, 30 + seed)
+        matrix = routing.distance_matrix([origin, *stops])
+        plain = routing.improve(routing.nearest_first(matrix), matrix, kicks=0)
+        kicked = routing.improve(routing.nearest_first(matrix), matrix)
+        assert kicked[0] == 0 and sorted(kicked) == list(range(len(matrix)))
+        assert routing.path_length(kicked, matrix) <= routing.path_length(plain, matrix) + 1e-9
+        assert routing.improve(routing.nearest_first(matrix), matrix) == kicked
+        shorter += routing.path_length(kicked, matrix) < routing.path_length(plain, matrix) - 1e-6
+        route = route_order(origin, stops)
+        assert [0, *(k + 1 for k in route.order)] == kicked
+    assert shorter >= 10, shorter
+
+
 # --- shapes whose optimum is known ---------------------------------------------------------
 
 
