@@ -447,7 +447,7 @@ imported {n:,} in {total:.1f} s{measured}. Row by row,
 Where the time goes: the dry run is Python per row (CSV parsing, the customers' own
 validation with its fast paths) plus the COPY into the unlogged staging table; the real run
 does not check rows a second time in Python, it is set-based (INSERT … SELECT into customers
-and identifiers, whose trigram GiST and unique indexes dominate, then the deferred foreign-key
+and identifiers, whose trigram and unique indexes dominate, then the deferred foreign-key
 checks at commit).
 {IMPLIES}"""
 
