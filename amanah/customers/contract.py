@@ -8,6 +8,9 @@ follow-up desk lets it go), and customers with identifiers as a batch import tar
 
 from __future__ import annotations
 
+import contextlib
+
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -107,11 +110,15 @@ events.declare(CUSTOMER_UPDATED)
 
 def name_index_for_new_branch(*, actor, branch) -> None:
     """The new branch's name-search index, built in the branch's transaction
-    (customers.name_indexes: the two commit together), or else queued in it."""
+    (customers.name_indexes: the two commit together), or else the repair job queued in it
+    (once: a repair already waiting will build it too)."""
     if not name_indexes.build_for_branch(branch.pk):
+        from procrastinate.exceptions import AlreadyEnqueued
+
         from amanah.customers.tasks import name_indexes_ensure
 
-        name_indexes_ensure.defer()
+        with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
+            name_indexes_ensure.defer()
 
 
 events.on(BRANCH_CREATED, name_index_for_new_branch)

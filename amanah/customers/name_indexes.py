@@ -35,7 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import psycopg
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, ProgrammingError, connection, transaction
 
 PREFIX = "customer_name_trgm_b_"
 TABLE = "customers_customer"
@@ -64,11 +64,29 @@ def build_for_branch(branch_id) -> bool:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(create_sql(branch_id, concurrently=False))
-    except OperationalError as exc:
-        if not isinstance(exc.__cause__, psycopg.errors.ObjectInUse):
+    except (OperationalError, ProgrammingError) as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.ObjectInUse | _NOT_OWNER):
             raise
         return False
     return True
+
+
+# An index is the table owner's to build (DESIGN §2): the application role, which the web
+# server and the workers log in as where the roles are separate, is refused.
+_NOT_OWNER = psycopg.errors.InsufficientPrivilege
+
+
+def may_build() -> bool:
+    """True when this connection may build indexes on the customer table (it is, or is a
+    member of, the table's owner): the owner role of ``migrate`` and of
+    ``manage.py customer_name_indexes --repair``; not the application role."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class "
+            "WHERE oid = %s::regclass",
+            [TABLE],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def drop_sql(name: str, *, concurrently: bool) -> str:
@@ -83,6 +101,7 @@ class Status:
     # index names left invalid by a failed build, or of another definition (an older one)
     invalid: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)  # index names of no existing branch
+    repaired: bool = True  # False: found only, this role may not build indexes
 
     @property
     def healthy(self) -> bool:
@@ -128,6 +147,11 @@ def ensure(*, concurrently: bool = True) -> Status:
     if concurrently and connection.in_atomic_block:
         raise RuntimeError("CREATE INDEX CONCURRENTLY cannot run inside a transaction")
     found = status()
+    if not may_build():
+        # The application role (a worker's nightly run where the roles are separate) only
+        # reports: the repair is the owner's, ``manage.py customer_name_indexes --repair``.
+        found.repaired = False
+        return found
     with connection.cursor() as cursor:
         for name in found.invalid + found.orphaned:
             cursor.execute(drop_sql(name, concurrently=concurrently))

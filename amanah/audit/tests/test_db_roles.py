@@ -211,3 +211,28 @@ def test_embedded_app_login_is_limited_too(db):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM audit_auditlog").fetchone()[0] >= 0
+
+
+def test_app_role_opens_branches_without_building_indexes_and_queues_one_repair(as_app, system):
+    """An index is the owner's to build: as the application role a new branch is still
+    created (its name index refused, the repair job queued once for any number of branches),
+    and the repair run as that role reports what is missing instead of failing."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from amanah.customers import name_indexes
+
+    opened = [
+        iam.branch_save(
+            actor=system, code=f"ROL1{n}", name=f"KC Peran {n}", timezone_name=TimeZoneChoice.WIB
+        )
+        for n in range(2)
+    ]
+    queued = ProcrastinateJob.objects.filter(
+        task_name="amanah.customers.tasks.name_indexes_ensure", status="todo"
+    )
+    assert queued.count() == 1
+    assert not name_indexes.may_build()
+    found = name_indexes.ensure(concurrently=False)
+    assert found.repaired is False
+    assert {str(b.pk) for b in opened} <= set(found.missing)
+    assert {str(b.pk) for b in opened} <= set(name_indexes.status().missing)

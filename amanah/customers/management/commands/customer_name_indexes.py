@@ -25,6 +25,11 @@ class Command(BaseCommand):
             self.stdout.write(f"orphaned (no such branch): {name}")
         if found.healthy:
             self.stdout.write(f"ok: {len(codes)} branches, each with its name index")
+        elif options["repair"] and not found.repaired:
+            raise CommandError(
+                "this database role may not build indexes: run it as the owner "
+                "(AMANAH_DB_ROLE=owner, as `amanah migrate` does)"
+            )
         elif options["repair"]:
             self.stdout.write("repaired")
         else:
