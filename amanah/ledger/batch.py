@@ -35,7 +35,6 @@ from amanah.iam import authz
 from amanah.ledger.models import Account, JournalEntry, JournalLine
 from amanah.ledger.rules import Posting, posting_rules
 from amanah.ledger.services import (
-    AMOUNT_MAX,
     DESCRIPTION_MAX,
     SOURCE_KEY_MAX,
     _clean_lines,
@@ -93,7 +92,6 @@ def post_many_for(
     if len(postings) > BATCH_MAX:
         raise ServiceError("batch_too_large", _("Maks. %(n)d jurnal per batch.") % {"n": BATCH_MAX})
     chart = Account.objects.in_bulk(field_name="code")  # a few dozen rows, read once
-    lines_of = _lines_builder(spec, chart)
     cleaned = {}
     key_label, description_label = _("Kunci sumber"), _("Keterangan")  # once, not per posting
     for posting in postings:
@@ -114,7 +112,7 @@ def post_many_for(
                 label=description_label,
                 maximum=DESCRIPTION_MAX,
             ),
-            lines_of(posting.facts),
+            _clean_lines(spec.lines(posting.facts), accounts=chart),
         )
     if not cleaned:
         return BatchResult({}, [])
@@ -192,28 +190,6 @@ def _insert_lines(rows: list[tuple[int, int, int, int]]) -> None:
             part = rows[start : start + LINES_PER_STATEMENT]
             columns = [id_text(column) for column in zip(*part, strict=True)]
             cursor.execute(_LINES, columns, prepare=False)
-
-
-def _lines_builder(spec, chart: dict):
-    """How a posting's facts become checked lines. A one-debit / one-credit rule
-    (``simple_rule``) has its accounts checked once and each posting's amount checked as
-    ``_clean_lines`` would; any other rule (or an amount the short way would refuse) goes
-    through ``_clean_lines`` posting by posting, so every refusal is the same one."""
-    if spec.simple is None:
-        return lambda facts: _clean_lines(spec.lines(facts), accounts=chart)
-    accounts: list = []  # the rule's two accounts, checked at the first posting
-
-    def lines(facts):
-        amount = facts["amount"]
-        if type(amount) is int and 0 < amount <= AMOUNT_MAX:
-            if not accounts:
-                checked = _clean_lines(spec.lines({"amount": amount}), accounts=chart)
-                accounts.extend(account for account, _debit, _credit in checked)
-            debit, credit = accounts
-            return [(debit, amount, 0), (credit, 0, amount)]
-        return _clean_lines(spec.lines(facts), accounts=chart)  # refused as before (or Decimal)
-
-    return lines
 
 
 def _meta(rule, entry_id, values) -> dict:

@@ -41,9 +41,6 @@ class PostingRule:
     label: str  # gettext_noop'd Indonesian, shown as the entry's source on the journal pages
     permission: str  # the business action that causes the posting
     lines: Callable[[Mapping], Sequence[Line]]
-    # (debit account code, credit account code) of a one-debit / one-credit rule of
-    # ``facts["amount"]`` (``simple_rule``): a batch builds its lines without calling ``lines``
-    simple: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,4 +67,4 @@ def simple_rule(label: str, permission: str, *, debit: str, credit: str) -> Post
         amount = facts["amount"]
         return [(debit, amount, 0), (credit, 0, amount)]
 
-    return PostingRule(label, permission, lines, simple=(debit, credit))
+    return PostingRule(label, permission, lines)

@@ -114,8 +114,8 @@ def test_the_queries_do_not_grow_with_the_batch(bill_rule):
     ],
 )
 def test_a_simple_rule_refuses_what_its_lines_would(bill_rule, amount, code):
-    """A one-debit / one-credit rule builds its lines without ``_clean_lines`` per posting:
-    the refusals are the same ones, and the same as a general rule with those lines."""
+    """A one-debit / one-credit rule refuses a bad amount as a general rule with the same
+    lines does, and the whole batch with it; a Decimal amount is accepted."""
     from decimal import Decimal
 
     system = SystemActor("system:test")
