@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from procrastinate import exceptions
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Status
@@ -13,6 +14,18 @@ from procrastinate.manager import QUEUEING_LOCK_CONSTRAINT
 from amanah.core import events
 
 logger = logging.getLogger(__name__)
+
+
+def defer_unless_waiting(job, **arguments) -> bool:
+    """Defer ``job`` (a task, or a job configured with its queueing lock) unless one with
+    that lock is already waiting; True when deferred. Safe inside a transaction: a refused
+    insert is undone in its own savepoint, the caller's transaction goes on."""
+    try:
+        with transaction.atomic():
+            job.defer(**arguments)
+    except exceptions.AlreadyEnqueued:
+        return False
+    return True
 
 
 @app.periodic(cron=settings.STALLED_JOB_RECOVERY_CRON, periodic_id="retry_stalled_jobs")

@@ -8,9 +8,6 @@ follow-up desk lets it go), and customers with identifiers as a batch import tar
 
 from __future__ import annotations
 
-import contextlib
-
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -113,12 +110,10 @@ def name_index_for_new_branch(*, actor, branch) -> None:
     (customers.name_indexes: the two commit together), or else the repair job queued in it
     (once: a repair already waiting will build it too)."""
     if not name_indexes.build_for_branch(branch.pk):
-        from procrastinate.exceptions import AlreadyEnqueued
-
+        from amanah.core.tasks import defer_unless_waiting
         from amanah.customers.tasks import name_indexes_ensure
 
-        with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
-            name_indexes_ensure.defer()
+        defer_unless_waiting(name_indexes_ensure)
 
 
 events.on(BRANCH_CREATED, name_index_for_new_branch)

@@ -7,9 +7,9 @@ duplicate job finds nothing to claim."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from procrastinate.contrib.django import app
-from procrastinate.exceptions import AlreadyEnqueued
+
+from amanah.core.tasks import defer_unless_waiting
 
 DELIVER_LOCK = "integrations_webhook_deliver"
 
@@ -26,11 +26,7 @@ def webhook_deliver() -> dict:
 
 def deliver_soon() -> None:
     """Defer a delivery job unless one is already waiting (safe inside a transaction)."""
-    try:
-        with transaction.atomic():
-            webhook_deliver.configure(queueing_lock=DELIVER_LOCK).defer()
-    except AlreadyEnqueued:
-        pass
+    defer_unless_waiting(webhook_deliver.configure(queueing_lock=DELIVER_LOCK))
 
 
 @app.periodic(cron="* * * * *", periodic_id="integrations_webhooks_due")

@@ -16,10 +16,10 @@ batches (``housekeeping.parked_events_purge``). ``receipts_not_sent`` (every fiv
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
-from procrastinate.exceptions import AlreadyEnqueued
+
+from amanah.core.tasks import defer_unless_waiting
 
 QUEUE = "messaging"
 
@@ -57,11 +57,7 @@ def dispatch_soon(channel: str, *, delay: float = 0) -> None:
     options = {"queueing_lock": _lock(channel)}
     if delay:
         options["schedule_in"] = {"seconds": delay}
-    try:
-        with transaction.atomic():
-            dispatch.configure(**options).defer(channel=channel)
-    except AlreadyEnqueued:
-        pass
+    defer_unless_waiting(dispatch.configure(**options), channel=channel)
 
 
 @app.periodic(cron=settings.MESSAGING_DISPATCH_CRON, periodic_id="messaging_dispatch_due")
@@ -88,11 +84,7 @@ def parked_callbacks_cleanup(timestamp: int) -> int:
 
     deleted = parked_events_purge()
     if deleted >= settings.MESSAGING_PARKED_CLEANUP_BATCH:
-        try:
-            with transaction.atomic():
-                parked_callbacks_cleanup.defer(timestamp=timestamp)
-        except AlreadyEnqueued:
-            pass
+        defer_unless_waiting(parked_callbacks_cleanup, timestamp=timestamp)
     return deleted
 
 

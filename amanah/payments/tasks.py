@@ -4,10 +4,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
+
+from amanah.core.tasks import defer_unless_waiting
 
 CALLBACKS_LOCK = "payments_callbacks"
 
@@ -44,8 +46,7 @@ def callbacks_soon() -> None:
     sweep every minute remains.) At 500 callbacks/s this turns 500 statements a second — most of
     them refused by the queueing lock inside PostgreSQL — into a few dozen."""
     if connection.in_atomic_block:  # a refusal must not break the caller's transaction
-        with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
-            callbacks_job.defer()
+        defer_unless_waiting(callbacks_job)
         return
     now = time.monotonic()
     with _asked_lock:

@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.db import transaction
 from procrastinate.contrib.django import app
-from procrastinate.exceptions import AlreadyEnqueued
+
+from amanah.core.tasks import defer_unless_waiting
 
 NPS_LOCK = "surveys_nps_schedule"
 
@@ -15,9 +15,5 @@ def nps_schedule(timestamp: int) -> int:
 
     handled = nps_batch()
     if handled >= settings.SURVEY_NPS_BATCH:
-        try:
-            with transaction.atomic():
-                nps_schedule.defer(timestamp=timestamp)
-        except AlreadyEnqueued:
-            pass
+        defer_unless_waiting(nps_schedule, timestamp=timestamp)
     return handled
