@@ -45,8 +45,8 @@ NOTICE = OutgoingMessage(
 )
 
 # Page-side waits on a condition (wait_for_function does not await an async predicate).
-UNTIL = """async (expected) => {
-    const deadline = Date.now() + 15000;
+UNTIL = """async (expected, waitMs = 15000) => {
+    const deadline = Date.now() + waitMs;
     for (;;) {
         const reg = await navigator.serviceWorker.getRegistration("%s");
         const found = reg ? await (%s)(reg) : null;
@@ -161,24 +161,34 @@ def test_a_push_shows_the_notice_from_the_service_worker(playwright, base):
         cdp = context.new_cdp_session(page)
         registration = _registration_id(cdp, page, base)
 
-        def deliver(message: OutgoingMessage) -> None:
-            cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {"origin": base, "registrationId": registration,
-                 "data": push_payload(message).decode()},
-            )  # fmt: skip
+        def deliver(message: OutgoingMessage, expected: str | None = None) -> list[dict] | None:
+            """Hands the push to the worker and waits for its notification. Chromium drops a
+            DevTools push now and then when the machine is loaded (the worker did not start in
+            time); a push service retries such a delivery, and so does this, up to three times —
+            the same tag, so a retry can only replace, never add."""
+            for _ in range(3):
+                cdp.send(
+                    "ServiceWorker.deliverPushMessage",
+                    {"origin": base, "registrationId": registration,
+                     "data": push_payload(message).decode()},
+                )  # fmt: skip
+                shown = page.evaluate(
+                    f"(expected) => ({NOTIFICATIONS})(expected, 7000)", expected
+                )
+                if shown is not None and (
+                    expected is None or expected in json.dumps(shown, ensure_ascii=False)
+                ):
+                    return shown
+            return shown
 
-        deliver(NOTICE)
-        [shown] = page.evaluate(NOTIFICATIONS, None)
-        assert shown == {
+        assert deliver(NOTICE) == [{
             "title": NOTICE.subject,
             "body": NOTICE.text,
             "tag": OUTBOX_ID,
             "data": {"url": base + "/notifications/"},
-        }
+        }]  # fmt: skip
         again = replace(NOTICE, text="Kasus PGD-2026-000123: sisa 10 menit.")
-        deliver(again)
-        shown = page.evaluate(NOTIFICATIONS, json.dumps(again.text, ensure_ascii=False))
+        shown = deliver(again, json.dumps(again.text, ensure_ascii=False))
         assert [n["body"] for n in shown] == [again.text]  # replaced, not added
 
         # A click opens the notice's page: a path of this site, never another site.
