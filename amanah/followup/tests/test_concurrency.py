@@ -111,7 +111,8 @@ def seam(monkeypatch):
 
 def _short_lock_waits() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = %s", [LOCK_TIMEOUT])
+        # set_config, not SET: parameters are bound on the server, and SET takes none.
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [LOCK_TIMEOUT])
 
 
 def test_a_deposit_and_a_leave_hand_over_do_not_deadlock(committed, seam):  # noqa: F811
