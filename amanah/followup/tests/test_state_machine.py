@@ -6,6 +6,7 @@ every rotation with its history and its audit row). Working hours are on: the cl
 through nights and weekends, when members wait for the next agent at work."""
 
 import itertools
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ from hypothesis.stateful import (
 
 from amanah.audit.models import AuditLog
 from amanah.calendars.contract import absent_user_ids, on_duty_user_ids, staff_absence_record
-from amanah.followup import handlers, services
+from amanah.followup import assign, handlers, services
 from amanah.followup.models import WITH_AGENT, DeskAgent, Member, Rotation
 from amanah.followup.sweep import rotation_sweep
 from amanah.followup.tests.conftest import HOURS_48, T0
@@ -49,6 +50,7 @@ def _between(start: int, end: int, n: int) -> list[int]:
 def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
     agents = make_desk(AGENTS, capacity=25)
     customers = make_customers(MEMBERS)
+    hand_move = assign.Hand.move
 
     class Desk(RuleBasedStateMachine):
         def __init__(self):
@@ -67,6 +69,14 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
             self.mark()
             monkeypatch.setattr(handlers, "clock", lambda: self.now)
 
+            def move(hand, **kwargs):
+                made = hand_move(hand, **kwargs)
+                if made:
+                    self.moves.append((made.from_position, made.to_position))
+                return made
+
+            monkeypatch.setattr(assign.Hand, "move", move)
+
         def teardown(self):
             transaction.set_rollback(True)
             self.atomic.__exit__(None, None, None)
@@ -84,6 +94,7 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
 
         def mark(self) -> None:
             self.before = self.loads()
+            self.moves = []  # (from, to) positions in the order the desk handed members out
             self.last_rotation = (
                 Rotation.objects.order_by("-id").values_list("id", flat=True).first() or 0
             )
@@ -179,16 +190,29 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
             away = self.away()
             for p, load in after.items():
                 assert load <= capacity[p] or load <= self.before.get(p, 0), f"agent {p} overfilled"
-            new = Rotation.objects.filter(id__gt=self.last_rotation).order_by("id")
-            for r in new:
-                if r.to_position is None:
-                    continue
-                assert r.to_position not in away
-                if r.from_position:  # skipped agents were away or full
-                    assert r.to_position != r.from_position
-                    for p in _between(r.from_position, r.to_position, AGENTS):
-                        full = max(after.get(p, 0), self.before.get(p, 0)) >= capacity[p]
-                        assert p in away or full, f"{r.from_position}→{r.to_position} skipped {p}"
+            # The order comes from ``Hand.move``, not from rotation ids: a batch's rows are one
+            # INSERT … SELECT with a join, whose ids need not follow the order of the moves.
+            # The moves seen are exactly the rotations written:
+            new = Rotation.objects.filter(id__gt=self.last_rotation, to_position__isnull=False)
+            handed = [m for m in self.moves if m[1] is not None]
+            assert Counter(new.values_list("from_position", "to_position")) == Counter(handed)
+            # "Full" is judged at the moment of each hand-out, replaying the desk's moves in
+            # order from the loads before the step: within one sweep an agent can fill up and
+            # then drop below capacity as its own members rotate on, so neither the loads
+            # before nor after the step show that it was full when a member skipped it.
+            load = dict(self.before)
+            for from_p, to_p in self.moves:
+                if to_p is not None:
+                    assert to_p not in away
+                    assert load.get(to_p, 0) < capacity[to_p], f"{to_p} given a member when full"
+                    if from_p:  # skipped agents were away or full
+                        assert to_p != from_p
+                        for p in _between(from_p, to_p, AGENTS):
+                            full = load.get(p, 0) >= capacity[p]
+                            assert p in away or full, f"{from_p}→{to_p} skipped {p}"
+                    load[to_p] = load.get(to_p, 0) + 1
+                if from_p:
+                    load[from_p] -= 1
 
         @invariant()
         def every_rotation_has_history_and_audit(self):
