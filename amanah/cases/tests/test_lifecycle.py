@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
@@ -26,7 +27,7 @@ def actions(case):
 
 def test_intake_numbers_the_case_sets_sla_and_is_audited(open_case):
     first, second = open_case(), open_case(priority="HIGH")
-    year = dt.date.today().year
+    year = timezone.localtime(first.received_at).year  # the year in WIB, not the machine's
     assert first.case_no == f"PGD-{year}-000001" and second.case_no == f"PGD-{year}-000002"
     assert first.received_at < first.first_response_due_at <= first.sla_due_at
     assert first.warn_at < first.sla_due_at and first.regulatory_deadline_at > first.sla_due_at
