@@ -192,6 +192,7 @@ MIDDLEWARE = [
     # Counts system-key API calls after the call's transaction ended (integrations.monitor).
     "amanah.integrations.monitor.SyncMonitorMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "amanah.iam.middleware.ConcreteUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "amanah.iam.middleware.SessionTimeoutMiddleware",
     "amanah.iam.middleware.ActorMiddleware",

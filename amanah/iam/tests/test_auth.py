@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.test import Client
+from django.utils.functional import LazyObject
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amanah.audit.models import AuditLog
@@ -165,6 +166,21 @@ def test_privileged_roles_cannot_pass_without_mfa(role, make_user, settings):
     assert client.post("/mfa/", {"token": totp_now(user)}).status_code == 303
     assert client.get("/").status_code == 200
     assert {"MFA_FAILED", "MFA_VERIFY"} <= set(actions_for(user))
+
+
+def test_views_get_the_user_itself_with_its_second_factor(make_user):
+    """No lazy proxy is left around the actor (read thousands of times on a page), and what
+    django-otp attaches to it is there (``ConcreteUserMiddleware``)."""
+    user = make_user(R.COMPLIANCE)
+    client = Client()
+    client.post("/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/mfa/", {"token": totp_now(user)})
+    seen = client.get("/profile/").wsgi_request.user
+    assert type(seen) is User and seen.pk == user.pk
+    assert seen.is_verified() and seen.otp_device is not None
+    anonymous = Client().get("/login/").wsgi_request.user
+    assert not isinstance(anonymous, LazyObject)
+    assert not anonymous.is_authenticated and not anonymous.is_verified()
 
 
 @pytest.mark.parametrize("role", [R.AGENT, R.SUPERVISOR, R.RM, R.MARKETING, R.DIRECTOR])
