@@ -10,7 +10,7 @@ fails here until it does.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
@@ -158,14 +158,14 @@ def world(system, make_user, branch_a):
             actor=rm, customer=customer, activity_type="CALL", note="Menanyakan KPR", lead=lead
         )
         sales_contract.call_task_create(
-            actor=rm, customer=customer, due_on=date.today() + timedelta(days=2), lead=lead
+            actor=rm, customer=customer, due_on=timezone.localdate() + timedelta(days=2), lead=lead
         )
         sales.opportunity_create(
             actor=rm,
             customer=customer,
             product_interest="KPR",
             estimated_value=Decimal("250000000"),
-            expected_close_date=date.today() + timedelta(days=30),
+            expected_close_date=timezone.localdate() + timedelta(days=30),
             lead=lead,
         )
         _marketing_rows(customer)
