@@ -101,7 +101,7 @@ def current_variant(database: str = "amanah_load") -> Variant:
 
 def drop_database(variant: Variant) -> None:
     """Start the variant from an empty database (its data set is loaded again)."""
-    with _connect(variant, "postgres") as conn:
+    with _connect(variant, "postgres", role="admin") as conn:  # the app role owns nothing
         conn.execute(f'DROP DATABASE IF EXISTS "{variant.database}" WITH (FORCE)')
 
 
@@ -174,13 +174,13 @@ class Web:
                 self.proc.wait()
 
 
-def _connect(variant: Variant, database: str):
+def _connect(variant: Variant, database: str, role: str | None = None):
     import psycopg
 
     os.environ["AMANAH_PGDATA"] = variant.env()["AMANAH_PGDATA"]
     from amanah import dbserver
 
-    config = dbserver.database_settings()
+    config = dbserver.database_settings(role)
     return psycopg.connect(
         dbname=database, user=config["USER"], host=config["HOST"] or None,
         port=config["PORT"] or None, password=config.get("PASSWORD") or None, autocommit=True,
