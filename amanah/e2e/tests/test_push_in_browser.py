@@ -173,9 +173,7 @@ def test_a_push_shows_the_notice_from_the_service_worker(playwright, base):
                     {"origin": base, "registrationId": registration,
                      "data": push_payload(message).decode()},
                 )  # fmt: skip
-                shown = page.evaluate(
-                    f"(expected) => ({NOTIFICATIONS})(expected, 7000)", expected
-                )
+                shown = page.evaluate(f"(expected) => ({NOTIFICATIONS})(expected, 7000)", expected)
                 if shown is not None:
                     return shown
             return None
