@@ -55,6 +55,7 @@ from amanah.core.contributions import (
     TimelineProvider,
     Widget,
     in_window,
+    timeline_read,
 )
 from amanah.documents.contract import VERSION_STORED, register_owner
 from amanah.workflow.contract import (
@@ -125,10 +126,9 @@ CASE_EVENT_FIELDS = (
 )
 
 
-def case_events(customer, *, actor, since=None, until=None, limit=50):
-    """Activities of the customer's cases the actor may open; sensitive categories are marked
-    sensitive (the timeline hides those from roles without the permission)."""
-    rows = in_window(
+@timeline_read(CaseActivity)
+def _case_activities(actor, *, customer, since, until, limit):
+    return in_window(
         CaseActivity.objects.visible_to(actor)
         .filter(case__customer=customer)
         .select_related("case__category")
@@ -136,7 +136,13 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
         "created_at",
         since,
         until,
-    )
+    ).order_by("-created_at")[:limit]
+
+
+def case_events(customer, *, actor, since=None, until=None, limit=50):
+    """Activities of the customer's cases the actor may open; sensitive categories are marked
+    sensitive (the timeline hides those from roles without the permission)."""
+    rows = _case_activities(actor, customer=customer, since=since, until=until, limit=limit)
     return [
         TimelineEvent(
             at=a.created_at,
@@ -149,7 +155,7 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
             sensitive=a.case.category.is_sensitive,
             url=reverse("cases:detail", args=[a.case_id]),
         )
-        for a in rows.order_by("-created_at")[:limit]
+        for a in rows
     ]
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.utils.functional import Promise
 
+from amanah.core.prepared import prepared
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -148,6 +150,13 @@ def in_window(queryset, field: str, since: datetime | None, until: datetime | No
     if until:
         queryset = queryset.filter(**{f"{field}__lt": until})
     return queryset
+
+
+def timeline_read(model):
+    """A timeline provider's read, kept compiled per shape (``core.prepared``): the decorated
+    ``build(actor, *, customer, since, until, limit)`` returns its queryset (newest first, at
+    most ``limit``), and the provider calls it with the same keywords for the rows."""
+    return prepared(model, params=("customer", "since", "until"))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from amanah.consent.models import ConsentRecord, ConsentStatus, ConsentType
 from amanah.core.choices import choice_label
-from amanah.core.contributions import TimelineEvent, in_window
+from amanah.core.contributions import TimelineEvent, in_window, timeline_read
 
 
 def _type_label(record: ConsentRecord) -> str:
@@ -17,8 +17,9 @@ def _type_label(record: ConsentRecord) -> str:
     return label
 
 
-def consent_events(customer, *, actor, since=None, until=None, limit=50):
-    rows = in_window(
+@timeline_read(ConsentRecord)
+def _consent_records(actor, *, customer, since, until, limit):
+    return in_window(
         ConsentRecord.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("captured_by")
@@ -35,6 +36,10 @@ def consent_events(customer, *, actor, since=None, until=None, limit=50):
         since,
         until,
     ).order_by("-effective_at")[:limit]
+
+
+def consent_events(customer, *, actor, since=None, until=None, limit=50):
+    rows = _consent_records(actor, customer=customer, since=since, until=until, limit=limit)
     return [
         TimelineEvent(
             at=r.effective_at,

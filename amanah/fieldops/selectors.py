@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from amanah.core.contributions import TimelineEvent, in_window
+from amanah.core.contributions import TimelineEvent, in_window, timeline_read
 from amanah.core.errors import NotFound
 from amanah.core.fields import format_rupiah
 from amanah.fieldops.models import (
@@ -173,11 +173,9 @@ VISIT_EVENT_FIELDS = (
 )
 
 
-def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
-    """The customer's visits as VISIT lines on the 360 timeline (conflicts left out)."""
-    if not authz.has_perm(actor, WO_VIEW):
-        return []
-    rows = in_window(
+@timeline_read(VisitResult)
+def _visits(actor, *, customer, since, until, limit):
+    return in_window(
         VisitResult.objects.visible_to(actor)
         .filter(work_order__customer=customer, status=ResultStatus.APPLIED)
         .select_related("agent", "work_order")
@@ -185,9 +183,15 @@ def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[T
         "captured_at",
         since,
         until,
-    )
+    ).order_by("-captured_at")[:limit]
+
+
+def visit_events(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
+    """The customer's visits as VISIT lines on the 360 timeline (conflicts left out)."""
+    if not authz.has_perm(actor, WO_VIEW):
+        return []
     events = []
-    for v in rows.order_by("-captured_at")[:limit]:
+    for v in _visits(actor, customer=customer, since=since, until=until, limit=limit):
         detail = v.work_order.number
         if v.outcome == Outcome.PROMISE:
             detail += " · " + _("janji bayar %(date)s Rp %(amount)s") % {

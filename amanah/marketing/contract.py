@@ -20,6 +20,7 @@ from amanah.core.contributions import (
     TimelineKind,
     TimelineProvider,
     in_window,
+    timeline_read,
 )
 from amanah.marketing import policies, sending, services
 from amanah.marketing import subject as _subject_section
@@ -57,8 +58,9 @@ def marketing_facts(customer, actor) -> dict:
     }
 
 
-def campaign_events(customer, *, actor, since=None, until=None, limit=50):
-    rows = in_window(
+@timeline_read(CampaignEvent)
+def _campaign_events(actor, *, customer, since, until, limit):
+    return in_window(
         CampaignEvent.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("campaign")
@@ -66,7 +68,11 @@ def campaign_events(customer, *, actor, since=None, until=None, limit=50):
         "at",
         since,
         until,
-    )
+    ).order_by("-at")[:limit]
+
+
+def campaign_events(customer, *, actor, since=None, until=None, limit=50):
+    rows = _campaign_events(actor, customer=customer, since=since, until=until, limit=limit)
     return [
         TimelineEvent(
             at=e.at,
@@ -74,7 +80,7 @@ def campaign_events(customer, *, actor, since=None, until=None, limit=50):
             title=f"{e.campaign.name}: {e.get_event_type_display()}",
             detail=_("Kanal %s") % e.get_channel_display(),
         )
-        for e in rows.order_by("-at")[:limit]
+        for e in rows
     ]
 
 

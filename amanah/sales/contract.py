@@ -22,6 +22,7 @@ from amanah.core.contributions import (
     TimelineKind,
     TimelineProvider,
     in_window,
+    timeline_read,
 )
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.sales import followups, scoring, services
@@ -62,11 +63,16 @@ from amanah.workflow.contract import (
 __all__ = ["activity_log", "call_task_create"]
 
 
+@timeline_read(RmActivity)
+def _rm_activities(actor, *, customer, since, until, limit):
+    return in_window(
+        RmActivity.objects.visible_to(actor).filter(customer=customer), "created_at", since, until
+    ).order_by("-created_at")[:limit]
+
+
 def activity_events(customer, *, actor, since=None, until=None, limit=50):
     """RM calls, meetings and notes (seed 003 US-17 AC-2) as ACTIVITY events."""
-    rows = in_window(
-        RmActivity.objects.visible_to(actor).filter(customer=customer), "created_at", since, until
-    )
+    rows = _rm_activities(actor, customer=customer, since=since, until=until, limit=limit)
     return [
         TimelineEvent(
             at=a.created_at,
@@ -79,20 +85,30 @@ def activity_events(customer, *, actor, since=None, until=None, limit=50):
             detail=a.note[:200],
             actor=a.created_by_label,
         )
-        for a in rows.order_by("-created_at")[:limit]
+        for a in rows
     ]
+
+
+@timeline_read(FollowUpTask)
+def _call_tasks(actor, *, customer, since, until, limit):
+    return (
+        in_window(
+            FollowUpTask.objects.visible_to(actor).filter(
+                customer=customer, template=FollowUpTemplate.CALL
+            ),
+            "created_at",
+            since,
+            until,
+        )
+        .select_related("created_by")
+        .only("created_at", "due_on", "status", "note", "created_by__full_name")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def call_task_events(customer, *, actor, since=None, until=None, limit=50):
     """CALL tasks (an accepted recommendation's call, due on a day) as ACTIVITY events."""
-    rows = in_window(
-        FollowUpTask.objects.visible_to(actor).filter(
-            customer=customer, template=FollowUpTemplate.CALL
-        ),
-        "created_at",
-        since,
-        until,
-    )
+    rows = _call_tasks(actor, customer=customer, since=since, until=until, limit=limit)
     return [
         TimelineEvent(
             at=t.created_at,
@@ -102,9 +118,7 @@ def call_task_events(customer, *, actor, since=None, until=None, limit=50):
             detail=t.note[:200],
             actor=t.created_by.full_name if t.created_by else "",
         )
-        for t in rows.select_related("created_by")
-        .only("created_at", "due_on", "status", "note", "created_by__full_name")
-        .order_by("-created_at")[:limit]
+        for t in rows
     ]
 
 

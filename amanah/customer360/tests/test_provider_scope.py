@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from amanah.cases import services as cases
 from amanah.consent.services import consent_change
-from amanah.core import registry, scopes
+from amanah.core import prepared, registry, scopes
 from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
 from amanah.customer360 import timeline
@@ -254,7 +254,9 @@ def test_the_whole_timeline_is_empty_for_an_actor_who_may_see_nothing(world, nob
 @pytest.fixture
 def restricted_models(monkeypatch):
     """Spy on the one visible_to: which models a provider read through it (``restrict``, or
-    a manager's filter built once per grants and handed out again by ``_all_visible``)."""
+    a manager's filter built once per grants and handed out again by ``_all_visible``).
+    Reads kept compiled (``core.prepared``) are forgotten first, so each is built again here."""
+    prepared.clear()
     seen: list = []
     real_restrict, real_all_visible = scopes.restrict, scopes._all_visible
 

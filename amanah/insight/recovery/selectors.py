@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from amanah.core.contributions import TimelineEvent, in_window
+from amanah.core.contributions import TimelineEvent, in_window, timeline_read
 from amanah.iam import authz
 from amanah.insight.policies import RECOVERY_TRIGGER_MANAGE, RECOVERY_VIEW
 from amanah.insight.recovery.models import RecoveryStatus, RecoveryTrigger, ServiceRecovery
@@ -58,11 +58,9 @@ RECOVERY_EVENT_FIELDS = (
 )
 
 
-def recovery_events(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
-    """The customer's recoveries as RECOVERY lines on the 360 timeline."""
-    if not authz.has_perm(actor, RECOVERY_VIEW):
-        return []
-    rows = in_window(
+@timeline_read(ServiceRecovery)
+def _recoveries(actor, *, customer, since, until, limit):
+    return in_window(
         ServiceRecovery.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("case", "case__category")
@@ -70,7 +68,14 @@ def recovery_events(customer, *, actor, since=None, until=None, limit=50) -> lis
         "created_at",
         since,
         until,
-    )
+    ).order_by("-created_at")[:limit]
+
+
+def recovery_events(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
+    """The customer's recoveries as RECOVERY lines on the 360 timeline."""
+    if not authz.has_perm(actor, RECOVERY_VIEW):
+        return []
+    rows = _recoveries(actor, customer=customer, since=since, until=until, limit=limit)
     url = reverse("insight:recovery_list")
     return [
         TimelineEvent(
@@ -82,7 +87,7 @@ def recovery_events(customer, *, actor, since=None, until=None, limit=50) -> lis
             sensitive=r.case.category.is_sensitive,
             url=url,
         )
-        for r in rows.order_by("-created_at")[:limit]
+        for r in rows
     ]
 
 
