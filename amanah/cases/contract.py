@@ -57,6 +57,7 @@ from amanah.core.contributions import (
     in_window,
     timeline_read,
 )
+from amanah.core.prepared import prepared
 from amanah.documents.contract import VERSION_STORED, register_owner
 from amanah.workflow.contract import (
     TransitionSpec,
@@ -159,16 +160,20 @@ def case_events(customer, *, actor, since=None, until=None, limit=50):
     ]
 
 
-def open_case_flags(customer) -> dict[str, bool]:
-    """What anyone who may open the customer may know without seeing a case (seed 003 Bab
-    6.3.4: "ada open case / tidak"): two booleans, never a row, a number or a text."""
-    # One query for both: the sensitive one is the published set-based rule.
-    row = (
+@prepared(Case, params=("customer",))
+def _open_case_sensitivity(_actor, *, customer):
+    return (
         Case.objects.filter(customer_id=customer.pk, status__in=OPEN_STATUSES)
         .annotate(sensitive=open_sensitive_case_exists("customer_id"))
         .values_list("sensitive", flat=True)[:1]
     )
-    flags = list(row)
+
+
+def open_case_flags(customer) -> dict[str, bool]:
+    """What anyone who may open the customer may know without seeing a case (seed 003 Bab
+    6.3.4: "ada open case / tidak"): two booleans, never a row, a number or a text."""
+    # One query for both: the sensitive one is the published set-based rule.
+    flags = _open_case_sensitivity(None, customer=customer)
     return {"has_open_case": bool(flags), "open_sensitive_case": bool(flags and flags[0])}
 
 

@@ -17,6 +17,7 @@ from amanah.cases.models import OPEN_STATUSES, ActivityType, Case, CaseActivity,
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core import reads
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.iam.models import User
 
@@ -29,7 +30,12 @@ CASE_NO_MAX = 30  # Case.case_no's length
 def open_cases_of(customer, actor) -> tuple[Case, ...]:
     """The customer's open cases the actor may open, soonest SLA deadline first, with their
     category (the 360's cases facts and the NBA's: one read per 360 view)."""
-    return tuple(
+    return tuple(_open_cases(actor, customer=customer))
+
+
+@prepared(Case, params=("customer",))
+def _open_cases(actor, *, customer):
+    return (
         Case.objects.visible_to(actor)
         .filter(customer=customer, status__in=OPEN_STATUSES)
         .select_related("category")

@@ -72,6 +72,7 @@ from amanah.consent.models import (
     Suppression,
 )
 from amanah.core import reads, registry
+from amanah.core.prepared import prepared
 from amanah.core.registry import DuplicateRegistration
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.iam.models import Branch, TimeZoneChoice
@@ -473,17 +474,10 @@ def contactability(
     return reads.remembered(key, lambda: _contactability(customer, purpose, channel))
 
 
-def _contactability(
-    customer: Customer, purpose: str, channel: str, at: datetime | None = None
-) -> Contactability:
-    """May ``customer`` be contacted for ``purpose`` on ``channel`` at ``at``?
-
-    Reads the current state in one query (one EXISTS per check), plus a few small ones for
-    the branch's closed days and the caps when ``at`` is given; ``at=None`` leaves windows
-    and caps out. Unknown purposes or channels are a programming error (ValueError).
-    """
-    _check_args(purpose, channel)
-    blockers = _blockers_for(purpose)
+@prepared(Customer, params=("customer",))
+def _state_row(_actor, *, customer: Customer, purpose: str, channel: str, blockers: tuple):
+    """The customer's row with one EXISTS per check of ``purpose`` on ``channel`` (kept
+    compiled per purpose, channel and registered blockers: ``core.prepared``)."""
     checks = {f"_blocked_by_{n}": b.condition() for n, b in enumerate(blockers)}
     if purpose == Purpose.OFFER:
         checks["_granted"] = Exists(
@@ -504,11 +498,27 @@ def _contactability(
         checks["_suppressed"] = Exists(Suppression.objects.filter(customer=OuterRef("pk")))
     if _preference_applies(purpose, channel):
         checks["_not_preferred"] = _other_channel_preferred(purpose, channel)
-    row = (
+    return (
         Customer.objects.filter(pk=customer.pk)
         .annotate(**checks)
-        .values("status", "merged_into_id", "home_branch_id", "home_branch__timezone", *checks)[0]
+        .values("status", "merged_into_id", "home_branch_id", "home_branch__timezone", *checks)[:1]
     )
+
+
+def _contactability(
+    customer: Customer, purpose: str, channel: str, at: datetime | None = None
+) -> Contactability:
+    """May ``customer`` be contacted for ``purpose`` on ``channel`` at ``at``?
+
+    Reads the current state in one query (one EXISTS per check), plus a few small ones for
+    the branch's closed days and the caps when ``at`` is given; ``at=None`` leaves windows
+    and caps out. Unknown purposes or channels are a programming error (ValueError).
+    """
+    _check_args(purpose, channel)
+    blockers = tuple(_blockers_for(purpose))
+    row = _state_row(None, customer=customer, purpose=purpose, channel=channel, blockers=blockers)[
+        0
+    ]
     reasons: list[str] = []
     if purpose == Purpose.OFFER:
         if row["status"] == CustomerStatus.CLOSED or row["merged_into_id"]:

@@ -45,6 +45,7 @@ from amanah.consent.policies import (
 from amanah.core import events, reads
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
+from amanah.core.prepared import prepared
 from amanah.customers.models import Customer
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.iam import authz
@@ -432,9 +433,12 @@ def _refresh_state(customer: Customer, consent_type: str, contact_channel: str =
 def current_states(customer: Customer, actor) -> dict[str, ConsentState]:
     """{type: current state} of the types ever recorded for the customer, as far as the actor
     may see them (the 360's header and the NBA's facts: one read per 360 view)."""
-    return {
-        s.consent_type: s for s in ConsentState.objects.visible_to(actor).filter(customer=customer)
-    }
+    return {s.consent_type: s for s in _visible_states(actor, customer=customer)}
+
+
+@prepared(ConsentState, params=("customer",))
+def _visible_states(actor, *, customer):
+    return ConsentState.objects.visible_to(actor).filter(customer=customer)
 
 
 def consent_states(customer: Customer) -> dict[str, str]:

@@ -17,6 +17,7 @@ from amanah.core import ratelimit, scopes
 from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.masking import mask_account
+from amanah.core.prepared import prepared
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
 from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW, is_portfolio_scoped
@@ -209,17 +210,19 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
     return hits
 
 
+@prepared(Customer, params=("customer_id",))
+def _visible_customer(actor, *, customer_id):
+    return Customer.objects.visible_to(actor).select_related("home_branch").filter(pk=customer_id)
+
+
 def customer_for(*, actor, customer_id) -> Customer:
     """The customer if the actor may open it; missing and out of scope both raise NotFound."""
     authz.require(actor, CUSTOMER_VIEW)
-    customer = (
-        Customer.objects.visible_to(actor)
-        .select_related("home_branch")
-        .filter(pk=customer_id)
-        .first()
-    )
-    if customer is None:
+    # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
+    found = _visible_customer(actor, customer_id=Customer._meta.pk.to_python(customer_id))
+    if not found:
         raise NotFound()
+    customer = found[0]
     if scopes.row_grant_of(actor, customer) is not None:
         # Opened through a break-glass grant: every page, fragment and API read that loads the
         # customer leaves a row (audit.record adds the grant's id).

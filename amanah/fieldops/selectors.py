@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from amanah.core.contributions import TimelineEvent, in_window, timeline_read
 from amanah.core.errors import NotFound
 from amanah.core.fields import format_rupiah
+from amanah.core.prepared import prepared
 from amanah.fieldops.models import (
     OPEN_STATUSES,
     CoordinateCorrection,
@@ -216,22 +217,35 @@ def customer_facts(customer, actor) -> dict:
     promise to pay, if any); ``field_promise``: the latest promise still ahead."""
     if not authz.has_perm(actor, WO_VIEW):
         return {"field_work_order": None, "field_promise": None}
-    work_order = (
+    work_order = _first(_open_work_order(actor, customer=customer))
+    promise = _first(_promise_ahead(actor, customer=customer, today=timezone.localdate()))
+    return {"field_work_order": work_order, "field_promise": promise}
+
+
+def _first(rows: list):
+    return rows[0] if rows else None
+
+
+@prepared(WorkOrder, params=("customer",))
+def _open_work_order(actor, *, customer):
+    return (
         WorkOrder.objects.visible_to(actor)
         .filter(customer=customer, status__in=OPEN_STATUSES)
         .only("status", "last_outcome")  # what the 360 card shows (its number is the id)
-        .first()
+        .order_by("pk")[:1]
     )
-    promise = (
+
+
+@prepared(VisitResult, params=("customer", "today"))
+def _promise_ahead(actor, *, customer, today):
+    return (
         VisitResult.objects.visible_to(actor)
         .filter(
             Q(work_order__customer=customer),
             outcome=Outcome.PROMISE,
             status=ResultStatus.APPLIED,
-            promise_date__gte=timezone.localdate(),
+            promise_date__gte=today,
         )
         .order_by("-captured_at")
-        .only("promise_date", "promise_amount")
-        .first()
+        .only("promise_date", "promise_amount")[:1]
     )
-    return {"field_work_order": work_order, "field_promise": promise}

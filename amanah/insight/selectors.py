@@ -6,6 +6,7 @@ from django.db import connection
 
 from amanah.core import reads
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.insight.models import RfmRun, RfmScore
 from amanah.insight.policies import RFM_VIEW
@@ -23,7 +24,12 @@ def rfm_latest(customer, actor) -> list[RfmScore]:
 def rfm_scores(customer, actor) -> tuple[RfmScore, ...]:
     """The customer's scores of the last two runs the actor's scope shows, newest first (no
     permission asked: the NBA weighs them without showing them). One read per 360 view."""
-    return tuple(
+    return tuple(_last_two_scores(actor, customer=customer))
+
+
+@prepared(RfmScore, params=("customer",))
+def _last_two_scores(actor, *, customer):
+    return (
         RfmScore.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("run")

@@ -22,6 +22,7 @@ from amanah.core.contributions import (
     in_window,
     timeline_read,
 )
+from amanah.core.prepared import prepared
 from amanah.marketing import policies, sending, services
 from amanah.marketing import subject as _subject_section
 from amanah.marketing.models import (
@@ -42,16 +43,21 @@ from amanah.workflow.contract import (
 )
 
 
-def marketing_facts(customer, actor) -> dict:
-    """Eligibility per campaign with its reason and flags, for the Marketing tab (2 queries);
-    "suppressed" is a yes/no every viewer of the customer may know."""
-    rows = list(
+@prepared(CampaignEligibility, params=("customer",))
+def _eligibility(actor, *, customer):
+    return (
         CampaignEligibility.objects.visible_to(actor)
         .filter(customer=customer)
         .select_related("campaign")
         .only("reason", "is_eligible", "evaluated_at", "campaign__name")  # what the tab shows
         .order_by("-evaluated_at")[:20]
     )
+
+
+def marketing_facts(customer, actor) -> dict:
+    """Eligibility per campaign with its reason and flags, for the Marketing tab (2 queries);
+    "suppressed" is a yes/no every viewer of the customer may know."""
+    rows = _eligibility(actor, customer=customer)
     return {
         "eligibility": rows,
         "suppressed": Reason.DO_NOT_CONTACT in contactability(customer, "OFFER", "PHONE").reasons,

@@ -20,6 +20,7 @@ from django.db.models import Avg, Count, OuterRef, Q, Subquery
 
 from amanah.cases.models import Case
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.iam.models import Branch
 from amanah.surveys.models import InvitationStatus, SurveyInvitation, SurveyType
@@ -113,6 +114,7 @@ def survey_metrics_by_branch(actor, *, since=None, until=None) -> dict:
     return {row["branch_id"]: _metrics(row) for row in rows}
 
 
+@prepared(SurveyInvitation, params=("customer",))
 def survey_recent(actor, *, customer, limit: int = 5) -> list[SurveyInvitation]:
     """The customer's latest invitations the actor may see (the 360 card).
 
@@ -121,7 +123,7 @@ def survey_recent(actor, *, customer, limit: int = 5) -> list[SurveyInvitation]:
     case's number when the case is in ``Case.objects.visible_to(actor)``, else None — the card
     never names a case the reader may not open."""
     visible_case = Case.objects.visible_to(actor).filter(pk=OuterRef("case_id"))
-    return list(
+    return (
         SurveyInvitation.objects.visible_to(actor)
         .filter(customer=customer)
         .annotate(visible_case_no=Subquery(visible_case.values("case_no")[:1]))

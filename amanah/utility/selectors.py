@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.utility.models import (
     Bill,
@@ -212,12 +213,17 @@ def connection_get(actor, connection_id) -> Connection:
 
 def connection_of_customer(actor, customer) -> Connection | None:
     """The customer's connection for the 360 card: only what the card shows is read."""
+    rows = _connection_rows(actor, customer=customer)
+    return rows[0] if rows else None
+
+
+@prepared(Connection, params=("customer",))
+def _connection_rows(actor, *, customer):
     return (
         Connection.objects.visible_to(actor)
         .select_related("tariff_group", "area")
         .only("number", "status", "tariff_group__code", "area__name")
-        .filter(customer=customer)
-        .first()
+        .filter(customer=customer)[:1]  # in the model's order (by number), as before
     )
 
 
