@@ -23,6 +23,7 @@ from amanah.consent.contract import (
 from amanah.consent.models import ChannelConsentState, ConsentStatus, ConsentType
 from amanah.core import reads, registry
 from amanah.core.masking import mask
+from amanah.core.prepared import prepared
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customers.models import (
     Customer,
@@ -79,10 +80,17 @@ def _identifiers(customer: Customer, actor) -> list[dict]:
             "primary": i.is_primary,
             "verified": bool(i.verified_at),
         }
-        for i in CustomerIdentifier.objects.visible_to(actor)
+        for i in _visible_identifiers(actor, customer=customer)
+    ]
+
+
+@prepared(CustomerIdentifier, params=("customer",))
+def _visible_identifiers(actor, *, customer):
+    return (
+        CustomerIdentifier.objects.visible_to(actor)
         .filter(customer=customer)
         .order_by("id_type", "-is_primary")
-    ]
+    )
 
 
 def _consents(customer: Customer, actor) -> tuple[dict, dict]:
@@ -100,16 +108,22 @@ def _channel_withdrawals(customer: Customer, actor) -> list[dict]:
             "channel": s.get_channel_display(),
             "since": s.effective_at,
         }
-        for s in ChannelConsentState.objects.visible_to(actor)
-        .filter(customer=customer, status=ConsentStatus.WITHDRAWN)
-        .order_by("consent_type", "channel")
+        for s in _channels_withdrawn(actor, customer=customer)
     ]
 
 
-def _relations(customer: Customer, actor) -> list[dict]:
-    """Links both ways (spouse, company, group) with their type; the other side's name only
-    when the actor may open that customer too ("other" is None otherwise)."""
-    rows = list(
+@prepared(ChannelConsentState, params=("customer",))
+def _channels_withdrawn(actor, *, customer):
+    return (
+        ChannelConsentState.objects.visible_to(actor)
+        .filter(customer=customer, status=ConsentStatus.WITHDRAWN)
+        .order_by("consent_type", "channel")
+    )
+
+
+@prepared(CustomerRelation, params=("customer",))
+def _links(_actor, *, customer):
+    return (
         CustomerRelation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
         .select_related("from_customer", "to_customer")
         # What the page shows of a link: its type, label and the other side's name.
@@ -120,6 +134,12 @@ def _relations(customer: Customer, actor) -> list[dict]:
             "to_customer__full_name",
         )
     )
+
+
+def _relations(customer: Customer, actor) -> list[dict]:
+    """Links both ways (spouse, company, group) with their type; the other side's name only
+    when the actor may open that customer too ("other" is None otherwise)."""
+    rows = _links(None, customer=customer)
     if not rows:  # most customers: no second read
         return []
     others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
@@ -139,13 +159,24 @@ def _relations(customer: Customer, actor) -> list[dict]:
 
 
 def _rm_name(customer: Customer) -> str:
-    name = (
+    names = _rm_names(None, customer=customer)
+    return (names[0] if names else "") or ""
+
+
+@prepared(PortfolioAssignment, params=("customer",))
+def _rm_names(_actor, *, customer):
+    return (
         PortfolioAssignment.objects.filter(customer=customer, active=True)
         .order_by("pk")
-        .values_list("rm__full_name", flat=True)
-        .first()
+        .values_list("rm__full_name", flat=True)[:1]
     )
-    return name or ""
+
+
+@prepared(DuplicateFlag, params=("customer",))
+def _open_duplicate(_actor, *, customer):
+    return DuplicateFlag.objects.filter(
+        Q(customer_a=customer) | Q(customer_b=customer), status="OPEN"
+    ).values_list("pk", flat=True)[:1]
 
 
 def timeline_for(*, actor, customer: Customer, kinds=None, since=None, until=None, limit=50):
@@ -189,9 +220,7 @@ def _customer_360(actor, customer: Customer) -> Customer360:
         actions=actions.actions_for(actor, customer),
         offer=contactability(customer, Purpose.OFFER, ContactChannel.PHONE),
     )
-    view.facts["open_duplicates"] = DuplicateFlag.objects.filter(
-        Q(customer_a=customer) | Q(customer_b=customer), status="OPEN"
-    ).exists()
+    view.facts["open_duplicates"] = bool(_open_duplicate(None, customer=customer))
     # Other apps contribute (open cases, sales, eligibility) through ``registry.facts``.
     for _key, source in registry.facts.items():
         view.facts.update(source(customer, actor))
