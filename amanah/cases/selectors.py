@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.cases.models import OPEN_STATUSES, ActivityType, Case, CaseActivity, CaseStatus
+from amanah.cases.models import (
+    OPEN_STATUSES,
+    ActivityType,
+    Case,
+    CaseActivity,
+    CaseStatus,
+    ResolutionCode,
+)
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core import reads
 from amanah.core.errors import NotFound
@@ -95,26 +102,34 @@ def case_page_for(*, actor, case_id) -> Case:
     """The case as its page shows it (``case_for``: permission, scope, 404 — the same rows),
     reading only the columns of its related rows that the page uses."""
     authz.require(actor, CASE_VIEW)
+    # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
+    found = _case_page_row(actor, case_id=Case._meta.pk.to_python(case_id))
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+@prepared(Case, params=("case_id",))
+def _case_page_row(actor, *, case_id):
     own = [f.attname for f in Case._meta.concrete_fields]
-    case = (
+    return (
         Case.objects.visible_to(actor)
         .select_related("customer", "branch", "category", "sla_policy", "assigned_to")
         .only(*own, *CASE_PAGE_RELATED_FIELDS)
         .filter(pk=case_id)
-        .first()
     )
-    if case is None:
-        raise NotFound()
-    return case
 
 
 def resolution_codes() -> list:
     """Every configured resolution code (retired ones too: a closed case keeps its code), in
     their order; read once per page inside ``reads.one_view`` (the final-response and close
     forms' choices, the case's own code)."""
-    from amanah.cases.models import ResolutionCode
+    return reads.remembered(("cases.resolution_codes",), lambda: _all_resolution_codes(None))
 
-    return reads.remembered(("cases.resolution_codes",), lambda: list(ResolutionCode.objects.all()))
+
+@prepared(ResolutionCode, params=())
+def _all_resolution_codes(_actor):
+    return ResolutionCode.objects.all()
 
 
 def normalise_case_no(term: str) -> str:
@@ -133,11 +148,18 @@ def _status_label(code) -> str:
     return str(CaseStatus(code).label) if code in CaseStatus.values else str(code or "—")
 
 
+@prepared(CaseActivity, params=("case",))
+def _case_log(_actor, *, case):
+    return (
+        CaseActivity.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
+    )
+
+
 def case_history(case: Case) -> list[HistoryLine]:
     """The case's log lines, oldest first, each saying what moved from what to what: statuses
     by their Indonesian labels, assignees by name (looked up in one query for the whole log).
     The case was opened through ``case_for`` (scope checked there)."""
-    activities = list(case.activities.select_related("actor").order_by("created_at", "id"))
+    activities = _case_log(None, case=case)
     usernames = {
         a.meta.get(k)
         for a in activities

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ObjectDoesNotExist
 from django.db import connections, models, router
 from django.utils import timezone
 
@@ -115,7 +115,12 @@ def _built(build, actor, arguments, params, alias, n):
         for i, (name, value) in enumerate(sorted(arguments.items()))
         if name in params and value is not None
     }
-    queryset = build(actor, **{**arguments, **stand_ins}).using(alias)
+    try:
+        queryset = build(actor, **{**arguments, **stand_ins}).using(alias)
+    except ObjectDoesNotExist as error:  # a stand-in's field read: a value, not the shape
+        raise ImproperlyConfigured(
+            f"{build.__qualname__}: reads a parameter's field other than its key"
+        ) from error
     compiler = queryset.query.get_compiler(using=alias)
     try:
         sql, values = compiler.as_sql()
@@ -139,7 +144,8 @@ def _built(build, actor, arguments, params, alias, n):
 def _stand_in(value, n: int, i: int):
     """A value of ``value``'s kind that no real row holds, different for each build ``n``."""
     if isinstance(value, models.Model):
-        pk = _stand_in(value.pk, n, i)
+        # Of the key's own kind: ``Customer(pk=text)`` names a customer too.
+        pk = _stand_in(_key_of(value), n, i)
         # Only the key is loaded: reading any other field goes to the database for a row that
         # does not exist and fails the build, rather than baking a field's value in.
         return type(value).from_db(None, [type(value)._meta.pk.attname], [pk])
@@ -157,7 +163,11 @@ def _stand_in(value, n: int, i: int):
 
 
 def _db_value(value):
-    return value.pk if isinstance(value, models.Model) else value
+    return _key_of(value) if isinstance(value, models.Model) else value
+
+
+def _key_of(instance: models.Model):
+    return instance._meta.pk.to_python(instance.pk)
 
 
 def _run(statement: _Statement, arguments: dict, alias: str) -> list:

@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.documents.models import Document, DocumentVersion
 from amanah.documents.owners import owner_get, owner_kind, require_openable
 from amanah.documents.policies import DOCUMENT_UPLOAD, DOCUMENT_VIEW
@@ -17,10 +18,15 @@ from amanah.iam import authz
 def documents_of(actor, owner_kind: str, owner) -> list[Document]:
     """The owner's documents with their versions (newest first), for the panel."""
     authz.require(actor, DOCUMENT_VIEW)
+    return _owned(actor, owner_kind=owner_kind, owner_id=str(owner.pk))
+
+
+@prepared(Document, params=("owner_id",))
+def _owned(actor, *, owner_kind: str, owner_id: str):
     versions = DocumentVersion.objects.select_related("uploaded_by").order_by("-number")
-    return list(
+    return (
         Document.objects.visible_to(actor)
-        .filter(owner_kind=owner_kind, owner_id=str(owner.pk))
+        .filter(owner_kind=owner_kind, owner_id=owner_id)
         .prefetch_related(Prefetch("versions", queryset=versions))
         .order_by("-created_at")
     )

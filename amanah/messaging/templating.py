@@ -27,6 +27,7 @@ from amanah.core import registry
 from amanah.core.contributions import TemplateVariable
 from amanah.core.errors import ServiceError
 from amanah.core.masking import MASKERS
+from amanah.core.prepared import prepared
 from amanah.messaging import whatsapp_design  # reads this module at call time only
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
@@ -280,6 +281,17 @@ def whatsapp_body(version: TemplateVersion) -> str:
 # --------------------------------------------------------------------------- for senders
 
 
+@prepared(TemplateVersion, params=("template_key", "channel"))
+def _approved(_actor, *, template_key: str, channel: str):
+    return (
+        TemplateVersion.objects.select_related("template").filter(
+            template__key=template_key,
+            template__channel=channel,
+            status=VersionStatus.APPROVED,
+        )[:1]  # in the model's order, as .first() read it
+    )
+
+
 def approved_version(template_key: str, channel: str) -> TemplateVersion:
     """The APPROVED version of the template (there is at most one); refused otherwise.
 
@@ -287,15 +299,7 @@ def approved_version(template_key: str, channel: str) -> TemplateVersion:
     """
     if CONTROL.search(template_key) or CONTROL.search(channel):
         raise TemplateNotApproved("?", "?")
-    version = (
-        TemplateVersion.objects.select_related("template")
-        .filter(
-            template__key=template_key,
-            template__channel=channel,
-            status=VersionStatus.APPROVED,
-        )
-        .first()
-    )
-    if version is None:
+    versions = _approved(None, template_key=template_key, channel=channel)
+    if not versions:
         raise TemplateNotApproved(template_key, channel)
-    return version
+    return versions[0]

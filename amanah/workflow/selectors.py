@@ -9,6 +9,7 @@ from django.db import models
 
 from amanah.core import reads, registry
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
 from amanah.workflow.policies import WORKFLOW_VIEW
@@ -62,11 +63,17 @@ def moves_by_status(actor, model: type[models.Model]) -> dict[str, list[Move]]:
     return _moves_by_status(actor, _workflow(model))
 
 
+@prepared(Transition, params=("workflow",))
+def _forward_transitions(_actor, *, workflow):
+    return Transition.objects.filter(workflow=workflow, enabled=True, is_revert=False).order_by(
+        "position", "id"
+    )
+
+
 def _moves_by_status(actor, workflow: Workflow) -> dict[str, list[Move]]:
     granted = authz.permissions_of(actor)
     moves: dict[str, list[Move]] = {}
-    rows = workflow.transitions.filter(enabled=True, is_revert=False)
-    for transition in rows.order_by("position", "id"):
+    for transition in _forward_transitions(None, workflow=workflow):
         if transition.permission in granted:
             moves.setdefault(transition.from_status, []).append(_move(transition))
     return moves

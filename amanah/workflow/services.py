@@ -23,6 +23,7 @@ from amanah.core import events, registry
 from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.permissions import is_declared
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.workflow.models import Transition, TransitionHistory, Workflow
 from amanah.workflow.policies import WORKFLOW_MANAGE
@@ -101,8 +102,14 @@ def _create_missing_transitions(workflow, spec, using) -> list[str]:
 # --------------------------------------------------------------------------- the engine
 
 
+@prepared(Workflow, params=("label",))
+def _workflow_row(_actor, *, label):
+    return Workflow.objects.filter(model=label)[:1]  # in the model's order, as .first()
+
+
 def workflow_for(model: type[models.Model]) -> Workflow:
-    workflow = Workflow.objects.filter(model=model._meta.label).first()
+    rows = _workflow_row(None, label=model._meta.label)
+    workflow = rows[0] if rows else None
     if workflow is None:
         raise LookupError(f"no workflow for {model._meta.label}; run migrate to sync it")
     return workflow

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from amanah.cases.models import CaseCategory, CategorySuggestion, SuggestionStatus
 from amanah.cases.policies import CASE_UPDATE
+from amanah.core.prepared import prepared
 from amanah.iam import authz
+
+
+@prepared(CategorySuggestion, params=("case_id",))
+def _suggestion_of(actor, *, case_id):
+    return (
+        CategorySuggestion.objects.visible_to(actor)
+        .filter(case_id=case_id)
+        .select_related("suggested", "chosen")
+        .order_by("pk")[:1]
+    )
 
 
 def suggestion_panel(case, *, actor) -> dict:
     """The suggested category, its confidence and words, what became of it, and whether the
     actor may accept it or pick another (an open case, a suggestion not yet decided)."""
-    suggestion = (
-        CategorySuggestion.objects.visible_to(actor)
-        .filter(case_id=case.pk)
-        .select_related("suggested", "chosen")
-        .first()
-    )
-    if suggestion is None:
+    found = _suggestion_of(actor, case_id=case.pk)
+    if not found:
         return {"suggestion": None}
+    suggestion = found[0]
     open_decision = suggestion.status in (SuggestionStatus.AUTO, SuggestionStatus.PENDING)
     may_decide = open_decision and case.is_open and authz.has_perm(actor, CASE_UPDATE)
     return {
