@@ -8,24 +8,19 @@ quiet, a stamp of the rule table (``rules_stamp``: the rule cache's check), and 
 answer (``with_contact_checks``, the set form of ``contactability``) for each purpose and
 channel the active rules ask about.
 
-Building that statement through the ORM costs more CPU than running it, so it is compiled
-once per (grants, contact questions and consent's checks for them, merchants readable) and
-kept: the actor's ``Grants`` decide every ``visible_to`` filter, so the same grants compile to
-the same SQL. The values that change per call (the customer, the moments) are compiled as
-sentinels and swapped for the real ones at run time; everything else in the SQL is the scope
-of the grants.
+Building that statement through the ORM costs more CPU than running it, so it is a read kept
+compiled (``core.prepared``) per grants, contact questions and consent's checks for them, and
+whether merchants are readable; the customer and the moments are its parameters.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection, models
+from django.db import models
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import Func, RawSQL
@@ -35,7 +30,7 @@ from django.utils import timezone
 from amanah.cases.models import OPEN_STATUSES, Case
 from amanah.consent.contract import blocked_flag, reason_codes, with_contact_checks
 from amanah.consent.models import ConsentState
-from amanah.core.scopes import grants_of
+from amanah.core.prepared import prepared
 from amanah.customers.models import Customer
 from amanah.insight.models import RfmScore, Transaction
 from amanah.insight.nba.models import Decision, NbaDecision
@@ -44,13 +39,6 @@ from amanah.sales.models import Lead, LeadStatus, RmActivity
 QUIET_DAYS = 30  # an accepted or rejected recommendation stays away this long
 CATEGORY_DAYS = 180  # the spending categories' window (merchants.selectors.spending_categories)
 FRAUD_CATEGORY = "FRAUD_SCAM"
-COMPILED_KEPT = 256  # compiled statements kept per process (one per distinct grants)
-
-# Compiled in place of the per-call values, then swapped (never a real customer or moment).
-_CUSTOMER = uuid.UUID("5e171e10-0000-4000-8000-00000000c0de")
-_NOW = datetime(1901, 1, 1, 0, 0, 1, tzinfo=UTC)
-_QUIET_SINCE = datetime(1901, 1, 1, 0, 0, 2, tzinfo=UTC)
-_SPENT_SINCE = date(1901, 1, 3)
 
 # Every column of every rule row: any change to the table (a version, an outcome counted,
 # a direct edit) changes it.
@@ -99,7 +87,12 @@ def _contact_reasons(purpose: str, channel: str) -> Subquery:
     return Subquery(checked.annotate(_codes=_Codes(*codes)).values("_codes")[:1])
 
 
-def _queryset(actor, questions: tuple, with_categories: bool):
+@prepared(Customer, params=("customer", "now", "quiet_since", "spent_since"))
+def _statement(
+    actor, *, customer, now, quiet_since, spent_since, questions, checks, with_categories
+):
+    """``checks`` (consent's reason codes per question) is part of the shape only: a blocker
+    registered or removed (a test's, another profile's) changes the contact parts."""
     cases = Case.objects.visible_to(actor).filter(customer=OuterRef("pk"))
     open_cases = cases.filter(status__in=OPEN_STATUSES).order_by("sla_due_at", "pk")
     rfm = RfmScore.objects.visible_to(actor).filter(customer=OuterRef("pk")).order_by("-run_id")
@@ -109,8 +102,8 @@ def _queryset(actor, questions: tuple, with_categories: bool):
         .order_by("created_at", "pk")
     )
     quiet = NbaDecision.objects.filter(customer=OuterRef("pk")).filter(
-        Q(decision=Decision.SNOOZED, snoozed_until__gt=_NOW)
-        | Q(decision__in=[Decision.ACCEPTED, Decision.REJECTED], decided_at__gte=_QUIET_SINCE)
+        Q(decision=Decision.SNOOZED, snoozed_until__gt=now)
+        | Q(decision__in=[Decision.ACCEPTED, Decision.REJECTED], decided_at__gte=quiet_since)
     )
     columns = {
         "rfm_segment": Subquery(rfm.values("segment")[:1]),
@@ -138,20 +131,20 @@ def _queryset(actor, questions: tuple, with_categories: bool):
                 )
             ).values("_key")
         ),
-        "categories": _categories(actor) if with_categories else _NO_TEXT,
+        "categories": _categories(actor, spent_since) if with_categories else _NO_TEXT,
         "rules_stamp": RawSQL(RULES_STAMP_SQL, ()),  # noqa: S611 — constant SQL, no values
     }
     for n, (purpose, channel) in enumerate(questions):
         columns[f"contact_{n}"] = _contact_reasons(purpose, channel)
-    return Customer.objects.filter(pk=_CUSTOMER).annotate(**columns).values(*columns)
+    return Customer.objects.filter(pk=customer.pk).annotate(**columns).values(*columns)
 
 
-def _categories(actor) -> ArraySubquery:
+def _categories(actor, spent_since) -> ArraySubquery:
     """The merchant categories the customer paid in since the window's start, most used
     first (``merchants.selectors.spending_categories``' order)."""
     return ArraySubquery(
         Transaction.objects.visible_to(actor)
-        .filter(customer=OuterRef("pk"), booked_on__gte=_SPENT_SINCE)
+        .filter(customer=OuterRef("pk"), booked_on__gte=spent_since)
         .exclude(merchant_category="")
         .values("merchant_category")
         .annotate(n=Count("pk"))
@@ -160,67 +153,22 @@ def _categories(actor) -> ArraySubquery:
     )
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple
-    slots: tuple  # (position, which sentinel) of each per-call value
-    questions: tuple
-
-
-_SENTINELS = {
-    "customer": _CUSTOMER,
-    "now": _NOW,
-    "quiet_since": _QUIET_SINCE,
-    "spent_since": _SPENT_SINCE,
-}
-_compiled: OrderedDict = OrderedDict()
-
-
-def _which(param) -> str | None:
-    for name, sentinel in _SENTINELS.items():
-        if param == sentinel or (name == "customer" and param in (_CUSTOMER.hex, str(_CUSTOMER))):
-            return name
-    return None
-
-
-def _compile(actor, questions: tuple, with_categories: bool) -> _Compiled:
-    queryset = _queryset(actor, questions, with_categories)
-    sql, params = queryset.query.sql_with_params()
-    slots = tuple((i, name) for i, p in enumerate(params) if (name := _which(p)))
-    return _Compiled(sql, tuple(params), slots, questions)
-
-
-def compiled_for(actor, questions: tuple, with_categories: bool) -> _Compiled:
-    # The grants decide every scope filter; consent's checks per purpose (its registered
-    # blockers, e.g. a test's temporary one or another profile's) decide the contact parts.
-    checks = tuple(tuple(reason_codes(purpose)) for purpose, _channel in questions)
-    key = (grants_of(actor), questions, checks, with_categories)
-    found = _compiled.get(key)
-    if found is None:
-        found = _compiled[key] = _compile(actor, questions, with_categories)
-        while len(_compiled) > COMPILED_KEPT:
-            _compiled.popitem(last=False)
-    return found
-
-
 def read(customer, actor, questions: tuple, *, with_categories: bool, now=None) -> Row:
     """The statement for ``customer`` as ``actor`` sees it; ``questions`` are the (purpose,
     channel) pairs whose contactability it answers."""
     now = now or timezone.now()
-    statement = compiled_for(actor, questions, with_categories)
-    values = {
-        "customer": customer.pk,
-        "now": now,
-        "quiet_since": now - timedelta(days=QUIET_DAYS),
-        "spent_since": timezone.localdate(now) - timedelta(days=CATEGORY_DAYS),
-    }
-    params = list(statement.params)
-    for position, name in statement.slots:
-        params[position] = values[name]
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        got = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
+    (got,) = _statement(
+        actor,
+        customer=customer,
+        now=now,
+        quiet_since=now - timedelta(days=QUIET_DAYS),
+        spent_since=timezone.localdate(now) - timedelta(days=CATEGORY_DAYS)
+        if with_categories
+        else None,  # read only with the categories
+        questions=questions,
+        checks=tuple(tuple(reason_codes(purpose)) for purpose, _channel in questions),
+        with_categories=with_categories,
+    )
     return Row(
         rfm_segment=got["rfm_segment"],
         clv_proxy=got["clv_proxy"],
@@ -234,5 +182,5 @@ def read(customer, actor, questions: tuple, *, with_categories: bool, now=None) 
         categories=list(got["categories"] or []),
         quiet={tuple(k.split("|", 1)) for k in got["quiet"] or []},
         rules_stamp=got["rules_stamp"] or "",
-        refusals={q: tuple(got[f"contact_{n}"] or ()) for n, q in enumerate(statement.questions)},
+        refusals={q: tuple(got[f"contact_{n}"] or ()) for n, q in enumerate(questions)},
     )
