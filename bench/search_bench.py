@@ -747,17 +747,10 @@ def selector_name_statement(actor, key: str) -> str:
     import psycopg
     from django.db import connection
 
-    from amanah.customers.models import Customer
     from amanah.customers.selectors import _by_name_rows
 
-    visible = (
-        Customer.objects.visible_to(actor)
-        .filter(merged_into__isnull=True)
-        .select_related("home_branch")
-    )
-    sql, params = (
-        _by_name_rows(visible, key, actor).query.get_compiler(connection=connection).as_sql()
-    )
+    queryset = _by_name_rows.build(actor, key=key)  # the queryset, not the kept statement
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
     return psycopg.ClientCursor(_pg()).mogrify(sql, params)
 
 

@@ -38,7 +38,7 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ObjectD
 from django.db import connections, models, router
 from django.utils import timezone
 
-from amanah.core.scopes import grants_of
+from amanah.core import scopes
 
 _KEPT: dict[tuple, _Statement] = {}
 _KEPT_MAX = 4096  # a few thousand shapes; emptied when full, as core.scopes' filters are
@@ -70,7 +70,7 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
                 (name, _NONE if value is None else type(value)) if name in params else (name, value)
                 for name, value in sorted(arguments.items())
             )
-            key = (build, alias, grants_of(actor), timezone.localdate(), shape)
+            key = (build, alias, scopes.grants_of(actor), timezone.localdate(), shape)
             statement = _KEPT.get(key)
             if statement is None:
                 statement = _compile(build, actor, arguments, params, alias)

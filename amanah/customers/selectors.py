@@ -49,29 +49,46 @@ def _identifier_key(query: str) -> str:
     return re.sub(r"[\s\-.]", "", query).upper()
 
 
-def _by_identifier(visible, query: str) -> list[SearchHit]:
-    key = _identifier_key(query)
-    if not key.isalnum():
-        return []
-    rows = (
-        CustomerIdentifier.objects.filter(id_value=key, customer__in=visible)
+def _searchable(actor, whole_bank: bool = False):
+    """The customers a search may find: visible to the actor (or, for ``whole_bank``, any —
+    ``customers_by_exact_key``), not merged into another."""
+    rows = Customer.objects.all() if whole_bank else Customer.objects.visible_to(actor)
+    return rows.filter(merged_into__isnull=True).select_related("home_branch")
+
+
+# The search's reads, each kept compiled per actor's grants (``core.prepared``): a desk
+# searches all day, and building these statements cost more than running them.
+@prepared(CustomerIdentifier, params=("key",))
+def _identifier_rows(actor, *, key: str, whole_bank: bool):
+    return (
+        CustomerIdentifier.objects.filter(id_value=key, customer__in=_searchable(actor, whole_bank))
         .select_related("customer")
         .order_by("id_type")[:RESULT_LIMIT]
     )
+
+
+@prepared(Customer, params=("phone",))
+def _phone_rows(actor, *, phone: str, whole_bank: bool):
+    return _searchable(actor, whole_bank).filter(phone_e164=phone)[:RESULT_LIMIT]
+
+
+def _by_identifier(actor, query: str, whole_bank: bool = False) -> list[SearchHit]:
+    key = _identifier_key(query)
+    if not key.isalnum():
+        return []
+    rows = _identifier_rows(actor, key=key, whole_bank=whole_bank)
     return [SearchHit(r.customer, Match.EXACT, r.id_type, 1.0) for r in rows]
 
 
-def _by_phone(visible, query: str) -> list[SearchHit]:
+def _by_phone(actor, query: str, whole_bank: bool = False) -> list[SearchHit]:
     if not looks_like_phone(query):
         return []
     try:
         phone = normalize_phone(query)
     except ServiceError:
         return []
-    return [
-        SearchHit(c, Match.EXACT, "PHONE", 1.0)
-        for c in visible.filter(phone_e164=phone)[:RESULT_LIMIT]
-    ]
+    rows = _phone_rows(actor, phone=phone, whole_bank=whole_bank)
+    return [SearchHit(c, Match.EXACT, "PHONE", 1.0) for c in rows]
 
 
 # pg_trgm's default word-similarity threshold, the one the %> operator applies.
@@ -105,7 +122,8 @@ def _branch_name_predicate(queryset, key: str):
     )
 
 
-def _by_name_rows(visible, key: str, actor):
+@prepared(Customer, params=("key",))
+def _by_name_rows(actor, *, key: str):
     """The best ``RESULT_LIMIT`` rows whose name matches ``key``, with a score, ordered by
     (score desc, full name) — phrased so the planner picks the index that fits the actor's
     scope (measured at 1M customers, docs/benchmarks.md):
@@ -123,6 +141,7 @@ def _by_name_rows(visible, key: str, actor):
       GIN on ``name_search`` (the branch filter, if any, applied to its candidates).
     """
     order = ("-score", "full_name")
+    visible = _searchable(actor)
     if is_portfolio_scoped(actor):
         rows = visible.annotate(score=TrigramWordSimilarity(key, "name_search")).filter(
             score__gte=WORD_SIMILARITY_THRESHOLD
@@ -142,7 +161,7 @@ def _by_name_rows(visible, key: str, actor):
     return parts[0].union(*parts[1:], all=True).order_by(*order)[:RESULT_LIMIT]
 
 
-def _by_name(visible, query: str, actor) -> list[SearchHit]:
+def _by_name(actor, query: str) -> list[SearchHit]:
     key = normalize_name(query)
     if len(key) < MIN_QUERY_LENGTH or not re.search(r"[a-z]", key):
         return []
@@ -150,7 +169,7 @@ def _by_name(visible, query: str, actor) -> list[SearchHit]:
         SearchHit(
             c, Match.EXACT if c.name_search == key else Match.PARTIAL, "NAME", round(c.score, 3)
         )
-        for c in _by_name_rows(visible, key, actor)
+        for c in _by_name_rows(actor, key=key)
     ]
 
 
@@ -187,15 +206,10 @@ def customer_search(*, actor, query: str) -> list[SearchHit]:
         raise ServiceError("query_too_short", _("Ketik minimal 3 karakter."), field="q")
     with transaction.atomic():
         ratelimit.require_search_budget(actor, "customer-search")
-        visible = (
-            Customer.objects.visible_to(actor)
-            .filter(merged_into__isnull=True)
-            .select_related("home_branch")
-        )
         hits: list[SearchHit] = []
         seen = set()
-        exact = _by_identifier(visible, query) + _by_phone(visible, query)
-        for hit in exact + _by_name(visible, query, actor):
+        exact = _by_identifier(actor, query) + _by_phone(actor, query)
+        for hit in exact + _by_name(actor, query):
             if hit.customer.pk not in seen and len(hits) < RESULT_LIMIT:
                 seen.add(hit.customer.pk)
                 hits.append(hit)
@@ -268,9 +282,9 @@ def customers_by_exact_key(term: str) -> list[Customer]:
     term = " ".join((term or "").split())[:40]
     if len(term) < MIN_QUERY_LENGTH or not term.isprintable():
         return []
-    everyone = Customer.objects.filter(merged_into__isnull=True).select_related("home_branch")
     found: dict = {}
-    for hit in _by_identifier(everyone, term) + _by_phone(everyone, term):
+    everyone = {"actor": None, "query": term, "whole_bank": True}
+    for hit in _by_identifier(**everyone) + _by_phone(**everyone):
         found.setdefault(hit.customer.pk, hit.customer)
     return list(found.values())[:EXACT_KEY_LIMIT]
 
