@@ -29,6 +29,7 @@ plain ORM's, so a Django upgrade that changes them fails there first.
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ from django.utils import timezone
 from amanah.core import scopes
 
 _KEPT: dict[tuple, _Statement] = {}
-_KEPT_MAX = 4096  # a few thousand shapes; emptied when full, as core.scopes' filters are
+_KEPT_MAX = 8192  # some 50 reads per member of staff at work at once, 160 of them
+_KEEPING = threading.Lock()  # evicting iterates the dict: one writer at a time
 _NONE = object()  # a parameter given as None: part of the shape, not a value
 
 
@@ -74,15 +76,20 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
             statement = _KEPT.get(key)
             if statement is None:
                 statement = _compile(build, actor, arguments, params, alias)
-                if len(_KEPT) >= _KEPT_MAX:
-                    _KEPT.clear()
-                _KEPT[key] = statement
+                _keep(key, statement)
             return _run(statement, arguments, alias)
 
         read.build = build
         return read
 
     return decorate
+
+
+def _keep(key: tuple, statement: _Statement) -> None:
+    with _KEEPING:  # the oldest goes at the cap (not all: no storm of compiling again)
+        if len(_KEPT) >= _KEPT_MAX:
+            del _KEPT[next(iter(_KEPT))]
+        _KEPT[key] = statement
 
 
 def clear() -> None:

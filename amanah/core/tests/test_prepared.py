@@ -177,3 +177,13 @@ def test_a_statement_kept_by_one_thread_runs_on_the_calling_threads_connection(
     )
     assert names(agent, name="Nasabah Utas") == [customer.pk]  # kept by this thread
     assert on_own_connection(lambda: names(agent, name="Nasabah Utas")) == []
+
+
+def test_at_the_cap_the_oldest_statement_goes_and_the_rest_stay(world, monkeypatch):
+    kept.clear()
+    monkeypatch.setattr(kept, "_KEPT_MAX", 2)
+    agent, customers = world["MDN01"]
+    for limit in (1, 2, 3):  # three shapes
+        activities(agent, customer=customers[0], since=None, limit=limit)
+    limits = [dict(key[-1])["limit"] for key in kept._KEPT]
+    assert limits == [2, 3]
