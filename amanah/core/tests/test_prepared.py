@@ -9,8 +9,8 @@ from django.db.models import Count
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from amanah.cases import services as cases
 from amanah.cases.models import Case, CaseActivity
+from amanah.cases.testing import complaint
 from amanah.core import prepared as kept
 from amanah.core.prepared import prepared
 from amanah.core.roles import RoleKey as R
@@ -60,16 +60,7 @@ def world(system, make_user, branch_a, branch_b):
                 data=CustomerInput(full_name=f"Nasabah {branch.code} {n}", home_branch=branch),
             )
             for _ in range(2):
-                cases.case_create(
-                    actor=agent,
-                    data=cases.CaseInput(
-                        customer=customer,
-                        channel="BRANCH",
-                        category_code="TRX_FAIL",
-                        priority="MEDIUM",
-                        description="Saldo terpotong tetapi transfer gagal, mohon dicek.",
-                    ),
-                )
+                complaint(agent, customer)
             customers.append(customer)
         made[branch.code] = (agent, customers)
     return made

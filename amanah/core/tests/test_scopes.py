@@ -4,9 +4,9 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from amanah.cases import services as cases
 from amanah.cases.models import Case, CaseActivity
 from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.cases.testing import complaint
 from amanah.core import scopes
 from amanah.core.actors import IntegrationActor, SystemActor
 from amanah.core.registry import DuplicateRegistration
@@ -27,16 +27,7 @@ def two_cases(system, make_user, branch_a, branch_b):
         customer = customer_create(
             actor=system, data=CustomerInput(full_name=f"Nasabah {branch.code}", home_branch=branch)
         )
-        made[branch.code] = cases.case_create(
-            actor=agent,
-            data=cases.CaseInput(
-                customer=customer,
-                channel="BRANCH",
-                category_code="TRX_FAIL",
-                priority="MEDIUM",
-                description="Saldo terpotong tetapi transfer gagal, mohon dicek.",
-            ),
-        )
+        made[branch.code] = complaint(agent, customer)
     return made
 
 

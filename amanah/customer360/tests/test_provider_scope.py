@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from amanah.cases import services as cases
+from amanah.cases.testing import complaint
 from amanah.consent.services import consent_change
 from amanah.core import prepared, registry, scopes
 from amanah.core.actors import IntegrationActor
@@ -142,16 +143,7 @@ def world(system, make_user, branch_a):
             verification_method="IN_PERSON",
             effective_at=timezone.now() - timedelta(days=1),
         )
-        case = cases.case_create(
-            actor=agent,
-            data=cases.CaseInput(
-                customer=customer,
-                channel="BRANCH",
-                category_code="TRX_FAIL",
-                priority="MEDIUM",
-                description="Saldo terpotong tetapi transfer gagal, mohon dicek.",
-            ),
-        )
+        case = complaint(agent, customer)
         cases.case_add_note(actor=agent, case=case, message=NOTE)
         lead = sales.lead_create(actor=rm, customer=customer, source_type="MANUAL")
         sales.activity_log(
