@@ -12,6 +12,7 @@ import uuid
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from amanah.cases.templatetags.case_sla import sla_badge
@@ -28,6 +29,8 @@ PICK = (
     'aria-label="{} {}"></td>'
 )
 
+
+EMPTY_CELL = mark_safe("<td></td>")  # noqa: S308 (a constant, no value in it)
 
 # The case page's address is resolved once per page, for a stand-in key replaced per row.
 _ANY_CASE = uuid.UUID(int=0)
@@ -46,7 +49,7 @@ def _cells(case, now, can_assign: bool, pick_label: str, detail: str) -> tuple:
     pick = ""
     if can_assign:
         pick = format_html(PICK, case.pk, pick_label, case.case_no) if case.is_open else ""
-        pick = pick or format_html("<td></td>")
+        pick = pick or EMPTY_CELL
     category = case.category
     assignee = case.assigned_to
     return (
