@@ -207,8 +207,9 @@ MIDDLEWARE = [
 
 # Form widgets render through Django's own Jinja2 widget templates: the same HTML, at about a
 # fifth of the Python the Django template engine spends on them (a page with a form of seven
-# fields spent a third of its CPU on its widgets; bench.load.profile_requests).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# fields spent a third of its CPU on its widgets; bench.load.profile_requests), with a select
+# that writes its options in place (amanah/core/widgets.py).
+FORM_RENDERER = "amanah.core.widgets.WidgetRenderer"
 
 ROOT_URLCONF = "amanah.urls"
 WSGI_APPLICATION = "amanah.wsgi.application"
