@@ -84,6 +84,7 @@ def workspace(request, customer_id):
     view = selectors.customer_360(actor=request.user, customer_id=customer_id)
     tab = request.GET.get("tab", "timeline")
     tabs = _registered_tabs(request.user)
+    can_reveal = authz.has_perm(request.user, PII_REVEAL)
     return render(
         request,
         "customer360/workspace.html",
@@ -95,9 +96,10 @@ def workspace(request, customer_id):
             "tab_html": _tab_html(request, tabs, tab, view),
             "filter_form": TimelineFilterForm(),
             "consent_form": ConsentChangeForm(),
-            "reason_form": ReasonForm(),
+            # One reason box, written into each masked field's reveal form (two or three).
+            "reason_widget": ReasonForm()["reason"].as_widget() if can_reveal else "",
             "can_change_consent": may_change_consent(request.user),
-            "can_reveal": authz.has_perm(request.user, PII_REVEAL),
+            "can_reveal": can_reveal,
             "can_edit": authz.has_perm(request.user, CUSTOMER_MANAGE),
             "consent_labels": selectors.CONSENT_LABELS,
             "consent_type_labels": dict(ConsentType.choices),
