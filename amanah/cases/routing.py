@@ -139,12 +139,7 @@ def choose_assignee(case: Case, *, at=None) -> Choice | None:
     user_ids = list(user_of.values())
     covering = _agents_covering(user_ids, case.branch_id)
     away = absent_user_ids(at, user_ids)
-    by_user = dict(
-        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
-        .values_list("assigned_to_id")
-        .annotate(n=Count("id"))
-        .values_list("assigned_to_id", "n")
-    )
+    by_user = open_case_counts(user_ids)
     pool = Pool(
         positions=list(user_of),
         available={p for p, u in user_of.items() if u in covering and u not in away},
@@ -179,6 +174,19 @@ class Workload:
         return self.capacity is not None and self.open_cases >= self.capacity
 
 
+def open_case_counts(user_ids) -> dict:
+    """{user id: open cases assigned to them} (users with none are left out). ``COUNT(*)``, not
+    ``COUNT(id)``: the ``case_assignee`` index holds both columns the filter reads, so the count
+    is an index-only scan (an agent holding thousands of open cases read from the table was
+    8 ms a call at 1M cases, the heaviest statement of the load's queue and case pages)."""
+    return dict(
+        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values_list("assigned_to_id")
+        .annotate(n=Count("*"))
+        .values_list("assigned_to_id", "n")
+    )
+
+
 def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
     """{user id: Workload} for ``user_ids``. An agent in several active rules has the lowest
     of their capacities there (the strictest limit anyone set for them). ``lock``: the rules
@@ -202,12 +210,7 @@ def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
     ):
         value = default if own is None else own
         capacity[user_id] = min(value, capacity.get(user_id, value))
-    load = dict(
-        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
-        .values_list("assigned_to_id")
-        .annotate(n=Count("id"))
-        .values_list("assigned_to_id", "n")
-    )
+    load = open_case_counts(user_ids)
     away = absent_user_ids(at, user_ids)
     return {u: Workload(load.get(u, 0), capacity.get(u), u in away) for u in user_ids}
 
