@@ -271,24 +271,6 @@ class Case(models.Model):
                 name="case_queue_open",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            # The same page when the scope is "these branches" (a branch's supervisor sees its
-            # own cases and those of its customers taken elsewhere: branch OR customer_branch,
-            # an OR no single-branch index can serve in order): the open cases read in due
-            # order, index-only, until fifty-one match — not every open case of the branch read
-            # from the table and sorted (docs/benchmarks.md, "The queue's page").
-            models.Index(
-                fields=["sla_due_at", "id"],
-                include=[
-                    "branch",
-                    "customer_branch",
-                    "status",
-                    "priority",
-                    "category",
-                    "assigned_to",
-                ],
-                name="case_queue_open_order",
-                condition=Q(status__in=OPEN_STATUSES),
-            ),
             models.Index(fields=["customer", "-received_at"], name="case_customer"),
             models.Index(
                 fields=["warn_at"],
