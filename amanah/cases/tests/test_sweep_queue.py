@@ -215,8 +215,8 @@ def test_queue_keyset_pagination_visits_every_case_once(customer, make_user, bra
 
 def test_queue_page_picks_its_ids_before_joining_the_rows(open_case, make_user, branch_a):
     """The page's 51 ids come from the open cases alone (at 1M cases an index-only scan of
-    case_queue_open, docs/benchmarks.md); only those rows are joined with customer, category,
-    assignee and branch — not every open case of the scope."""
+    case_queue_open, docs/benchmarks.md); only those rows are joined with customer, category
+    and assignee — not every open case of the scope."""
     import re
 
     from django.test.utils import CaptureQueriesContext
