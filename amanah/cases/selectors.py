@@ -103,10 +103,10 @@ def case_page_for(*, actor, case_id) -> Case:
     reading only the columns of its related rows that the page uses."""
     authz.require(actor, CASE_VIEW)
     # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
-    found = _case_page_row(actor, case_id=Case._meta.pk.to_python(case_id))
-    if not found:
+    found = _case_page_row.first(actor, case_id=Case._meta.pk.to_python(case_id))
+    if found is None:
         raise NotFound()
-    return found[0]
+    return found
 
 
 @prepared(Case, params=("case_id",))

@@ -60,9 +60,10 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
     """Declare ``build(actor, **arguments) -> QuerySet`` a read kept compiled per shape.
 
     The decorated function is called as ``read(actor, **arguments)`` and returns the rows as a
-    list. ``params`` name the arguments whose values change from call to call (a model
-    instance, UUID, datetime, date, int or str, or None); every other argument is part of the
-    shape and must be hashable (a limit, a flag)."""
+    list; ``read.first(actor, **arguments)`` answers the first row or None. ``params`` name the
+    arguments whose values change from call to call (a model instance, UUID, datetime, date,
+    int or str, or None); every other argument is part of the shape and must be hashable (a
+    limit, a flag)."""
 
     def decorate(build: Callable[..., models.QuerySet]):
         @functools.wraps(build)
@@ -79,7 +80,11 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
                 _keep(key, statement)
             return _run(statement, arguments, alias)
 
-        read.build = build
+        def first(actor, **arguments):
+            rows = read(actor, **arguments)
+            return rows[0] if rows else None
+
+        read.build, read.first = build, first
         return read
 
     return decorate

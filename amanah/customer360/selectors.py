@@ -159,8 +159,7 @@ def _relations(customer: Customer, actor) -> list[dict]:
 
 
 def _rm_name(customer: Customer) -> str:
-    names = _rm_names(None, customer=customer)
-    return (names[0] if names else "") or ""
+    return _rm_names.first(None, customer=customer) or ""
 
 
 @prepared(PortfolioAssignment, params=("customer",))

@@ -217,13 +217,9 @@ def customer_facts(customer, actor) -> dict:
     promise to pay, if any); ``field_promise``: the latest promise still ahead."""
     if not authz.has_perm(actor, WO_VIEW):
         return {"field_work_order": None, "field_promise": None}
-    work_order = _first(_open_work_order(actor, customer=customer))
-    promise = _first(_promise_ahead(actor, customer=customer, today=timezone.localdate()))
+    work_order = _open_work_order.first(actor, customer=customer)
+    promise = _promise_ahead.first(actor, customer=customer, today=timezone.localdate())
     return {"field_work_order": work_order, "field_promise": promise}
-
-
-def _first(rows: list):
-    return rows[0] if rows else None
 
 
 @prepared(WorkOrder, params=("customer",))

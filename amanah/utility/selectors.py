@@ -213,8 +213,7 @@ def connection_get(actor, connection_id) -> Connection:
 
 def connection_of_customer(actor, customer) -> Connection | None:
     """The customer's connection for the 360 card: only what the card shows is read."""
-    rows = _connection_rows(actor, customer=customer)
-    return rows[0] if rows else None
+    return _connection_rows.first(actor, customer=customer)
 
 
 @prepared(Connection, params=("customer",))

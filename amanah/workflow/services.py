@@ -108,8 +108,7 @@ def _workflow_row(_actor, *, label):
 
 
 def workflow_for(model: type[models.Model]) -> Workflow:
-    rows = _workflow_row(None, label=model._meta.label)
-    workflow = rows[0] if rows else None
+    workflow = _workflow_row.first(None, label=model._meta.label)
     if workflow is None:
         raise LookupError(f"no workflow for {model._meta.label}; run migrate to sync it")
     return workflow

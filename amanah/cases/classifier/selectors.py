@@ -21,10 +21,9 @@ def _suggestion_of(actor, *, case_id):
 def suggestion_panel(case, *, actor) -> dict:
     """The suggested category, its confidence and words, what became of it, and whether the
     actor may accept it or pick another (an open case, a suggestion not yet decided)."""
-    found = _suggestion_of(actor, case_id=case.pk)
-    if not found:
+    suggestion = _suggestion_of.first(actor, case_id=case.pk)
+    if suggestion is None:
         return {"suggestion": None}
-    suggestion = found[0]
     open_decision = suggestion.status in (SuggestionStatus.AUTO, SuggestionStatus.PENDING)
     may_decide = open_decision and case.is_open and authz.has_perm(actor, CASE_UPDATE)
     return {

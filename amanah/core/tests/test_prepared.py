@@ -145,7 +145,7 @@ def test_a_builder_that_bakes_a_value_in_is_refused(world):
         transforms(agent, name="Nasabah")
 
 
-def test_a_statement_that_selects_nothing_answers_empty(world):
+def test_a_statement_that_selects_nothing_answers_empty_and_first_none(world):
     agent, customers = world["MDN01"]
 
     @prepared(Case, params=("customer",))
@@ -153,6 +153,10 @@ def test_a_statement_that_selects_nothing_answers_empty(world):
         return Case.objects.filter(customer=customer, pk__in=[])
 
     assert none_of(agent, customer=customers[0]) == []
+    assert none_of.first(agent, customer=customers[0]) is None
+    newest = activities.first(agent, customer=customers[0], since=None, limit=3)
+    assert newest is not None
+    assert newest.pk == activities(agent, customer=customers[0], since=None, limit=3)[0].pk
 
 
 def test_a_statement_kept_by_one_thread_runs_on_the_calling_threads_connection(
