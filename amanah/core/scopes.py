@@ -187,7 +187,7 @@ def _declared_rows(queryset, declaration: Declaration, grants: Grants, actor):
         return queryset.none()
     if declaration.rule is not None:
         return declaration.rule(queryset, actor)
-    if not declaration.own or (declaration.widen and grants.has(declaration.widen)):
+    if _by_branch(declaration, grants):
         return _in_branches(queryset, declaration.branch, grants)
     if grants.user_id is None:
         return queryset.none()
@@ -197,11 +197,40 @@ def _declared_rows(queryset, declaration: Declaration, grants: Grants, actor):
     return own_rows
 
 
-def own_rows_only(model: type[models.Model], actor) -> bool:
-    """True when the actor sees only its own rows of ``model`` (e.g. an RM's portfolio)."""
+def _by_branch(declaration: Declaration, grants: Grants) -> bool:
+    """Whether the actor sees the declared rows by branch alone (not only its own rows)."""
+    return not declaration.own or bool(declaration.widen and grants.has(declaration.widen))
+
+
+def visible_parts(model: type[models.Model], actor) -> list[models.QuerySet]:
+    """``visible_to(actor)`` as querysets whose rows together are exactly its rows (a row may
+    be in more than one): one per branch path when the actor sees rows by branch through a
+    tuple of paths (an OR that no index serves in order, while each path alone is one index
+    range), plus the rows lent by row grants; any other scope is the one queryset. For the
+    first rows in some order: read each part's first rows, then merge."""
+    manager = model._default_manager
     declaration = declaration_of(model)
     grants = grants_of(actor)
-    return bool(declaration.own) and not (declaration.widen and grants.has(declaration.widen))
+    paths = declaration.branch
+    if (
+        not isinstance(paths, tuple)
+        or len(paths) < 2
+        or declaration.via
+        or declaration.rule is not None
+        or (declaration.view and not grants.has(declaration.view))
+        or not _by_branch(declaration, grants)
+        or grants.all_branches
+        or not grants.branch_ids
+    ):
+        return [manager.visible_to(actor)]
+    parts = [manager.filter(**{f"{path}__in": grants.branch_ids}) for path in paths]
+    lent = _lent(model, grants)
+    return parts + [manager.filter(pk__in=lent)] if lent else parts
+
+
+def own_rows_only(model: type[models.Model], actor) -> bool:
+    """True when the actor sees only its own rows of ``model`` (e.g. an RM's portfolio)."""
+    return not _by_branch(declaration_of(model), grants_of(actor))
 
 
 def _own_filter(own: OwnRule, grants: Grants) -> Q:

@@ -244,3 +244,48 @@ def test_the_receiving_branch_sees_the_customer_masked_and_a_supervisor_may_reve
     refused = sign_in(Client(), outside).post(url, {"reason": "konfirmasi nama pengadu"})
     assert refused.status_code == 404
     assert AuditLog.objects.filter(action="REVEAL_FIELD").count() == 1
+
+
+def test_the_home_branchs_queue_merges_its_own_cases_and_those_taken_elsewhere(
+    agent, far_customer, make_user, branch_a, branch_b, system, monkeypatch
+):
+    """The home branch's supervisor sees two parts (``scopes.visible_parts``): cases handled
+    there and cases of its customers taken elsewhere. The queue reads each part's first rows
+    in due order and merges them: page by page, every case once, in due order."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def new_case(actor, **flags):
+        data = cases.CaseInput(
+            customer=far_customer,
+            channel="BRANCH",
+            category_code="TRX_FAIL",
+            priority="MEDIUM",
+            description="Transfer gagal tetapi saldo terpotong.",
+        )
+        return cases.case_create(actor=actor, data=data, **flags)
+
+    taken_elsewhere = [new_case(agent, any_branch=True) for _ in range(3)]
+    at_home = [new_case(system) for _ in range(3)]
+    assert {c.customer_branch_id for c in taken_elsewhere} == {branch_b.pk}
+    assert {c.branch_id for c in at_home} == {branch_b.pk}
+    # Due times interleaved across the parts, two cases sharing one (the id decides).
+    start = timezone.now() + timedelta(days=1)
+    order = [at_home[0], taken_elsewhere[0], taken_elsewhere[1], at_home[1], at_home[2]]
+    order += [taken_elsewhere[2]]
+    for hours, case in enumerate(order):
+        Case.objects.filter(pk=case.pk).update(sla_due_at=start + timedelta(hours=hours // 2 * 2))
+    expected = sorted(order, key=lambda c: (start + timedelta(hours=order.index(c) // 2 * 2), c.pk))
+
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_b])
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    seen, after = [], None
+    for _page in range(4):
+        rows, after = selectors.queue_page(
+            actor=supervisor, filters=selectors.QueueFilter(), after=after
+        )
+        seen += [c.pk for c in rows]
+        if after is None:
+            break
+    assert seen == [c.pk for c in expected]

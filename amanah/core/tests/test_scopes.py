@@ -136,3 +136,41 @@ def test_a_managers_filter_is_built_once_per_grants_and_holds_no_rows(
     assert visible_cases(supervisor_a) == {case_a.case_no, case_b.case_no}
     assert set(case_b.customer.cases.visible_to(supervisor_a)) == {case_b}
     assert set(case_a.customer.cases.visible_to(supervisor_a)) == {case_a}
+
+
+def test_visible_parts_together_are_exactly_the_visible_rows(system, make_user, branch_a, branch_b):
+    """A branch's supervisor sees cases by two paths (handled there, or of its customers taken
+    elsewhere): two parts, one per path. Every other scope is one part, visible_to itself."""
+    from amanah.cases import services as cases
+
+    home_customer = customer_create(
+        actor=system, data=CustomerInput(full_name="Nasabah Medan", home_branch=branch_a)
+    )
+    far_customer = customer_create(
+        actor=system, data=CustomerInput(full_name="Nasabah Siantar", home_branch=branch_b)
+    )
+    agent_a = make_user(R.AGENT, branches=[branch_a])
+    complaint(agent_a, home_customer)
+    taken_here = cases.case_create(
+        actor=agent_a,
+        data=cases.CaseInput(
+            customer=far_customer,
+            channel="BRANCH",
+            category_code="TRX_FAIL",
+            priority="MEDIUM",
+            description="Transfer gagal tetapi saldo terpotong.",
+        ),
+        any_branch=True,
+    )
+    assert taken_here.customer_branch_id == branch_b.pk
+    for actor, parts in (
+        (make_user(R.SUPERVISOR, branches=[branch_b]), 2),
+        (make_user(R.SUPERVISOR, branches=[branch_a, branch_b]), 2),
+        (agent_a, 1),  # own cases only
+        (make_user(R.SUPERVISOR), 1),  # the whole bank
+    ):
+        found = scopes.visible_parts(Case, actor)
+        assert len(found) == parts, actor
+        union = set().union(*(set(part.values_list("pk", flat=True)) for part in found))
+        assert union == set(Case.objects.visible_to(actor).values_list("pk", flat=True))
+        assert union, actor  # not vacuous
