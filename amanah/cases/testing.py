@@ -7,9 +7,10 @@ from amanah.cases import services as cases
 COMPLAINT = "Saldo terpotong tetapi transfer gagal, mohon dicek."
 
 
-def complaint(agent, customer, **fields):
+def complaint(agent, customer, *, any_branch: bool = False, **fields):
     """A complaint of ``customer`` taken by ``agent`` at the branch counter (a failed transfer,
-    medium priority); ``fields`` change any part of its ``CaseInput``."""
+    medium priority); ``fields`` change any part of its ``CaseInput``; ``any_branch``: taken
+    for a customer of another branch (intake at any office)."""
     data = {
         "customer": customer,
         "channel": "BRANCH",
@@ -18,4 +19,4 @@ def complaint(agent, customer, **fields):
         "description": COMPLAINT,
         **fields,
     }
-    return cases.case_create(actor=agent, data=cases.CaseInput(**data))
+    return cases.case_create(actor=agent, data=cases.CaseInput(**data), any_branch=any_branch)

@@ -12,6 +12,7 @@ from amanah.audit.models import AuditLog
 from amanah.cases import selectors
 from amanah.cases import services as cases
 from amanah.cases.models import Case
+from amanah.cases.testing import complaint
 from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer
@@ -121,17 +122,7 @@ def system_branch(system):
 
 
 def test_a_customer_in_scope_goes_the_usual_way(agent, customer, branch_a):
-    case = cases.case_create(
-        actor=agent,
-        data=cases.CaseInput(
-            customer=customer,
-            channel="BRANCH",
-            category_code="TRX_FAIL",
-            priority="MEDIUM",
-            description="Saldo terpotong dua kali saat tarik tunai.",
-        ),
-        any_branch=True,
-    )
+    case = complaint(agent, customer, any_branch=True)
     assert (case.branch_id, case.customer_branch_id) == (branch_a.pk, None)
     hits = selectors.intake_lookup(actor=agent, term="CIF1000003")
     assert [h.in_scope for h in hits] == [True]
@@ -256,18 +247,8 @@ def test_the_home_branchs_queue_merges_its_own_cases_and_those_taken_elsewhere(
 
     from django.utils import timezone
 
-    def new_case(actor, **flags):
-        data = cases.CaseInput(
-            customer=far_customer,
-            channel="BRANCH",
-            category_code="TRX_FAIL",
-            priority="MEDIUM",
-            description="Transfer gagal tetapi saldo terpotong.",
-        )
-        return cases.case_create(actor=actor, data=data, **flags)
-
-    taken_elsewhere = [new_case(agent, any_branch=True) for _ in range(3)]
-    at_home = [new_case(system) for _ in range(3)]
+    taken_elsewhere = [complaint(agent, far_customer, any_branch=True) for _ in range(3)]
+    at_home = [complaint(system, far_customer) for _ in range(3)]
     assert {c.customer_branch_id for c in taken_elsewhere} == {branch_b.pk}
     assert {c.branch_id for c in at_home} == {branch_b.pk}
     # Due times interleaved across the parts, two cases sharing one (the id decides).

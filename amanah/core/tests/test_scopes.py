@@ -141,8 +141,6 @@ def test_a_managers_filter_is_built_once_per_grants_and_holds_no_rows(
 def test_visible_parts_together_are_exactly_the_visible_rows(system, make_user, branch_a, branch_b):
     """A branch's supervisor sees cases by two paths (handled there, or of its customers taken
     elsewhere): two parts, one per path. Every other scope is one part, visible_to itself."""
-    from amanah.cases import services as cases
-
     home_customer = customer_create(
         actor=system, data=CustomerInput(full_name="Nasabah Medan", home_branch=branch_a)
     )
@@ -151,17 +149,7 @@ def test_visible_parts_together_are_exactly_the_visible_rows(system, make_user, 
     )
     agent_a = make_user(R.AGENT, branches=[branch_a])
     complaint(agent_a, home_customer)
-    taken_here = cases.case_create(
-        actor=agent_a,
-        data=cases.CaseInput(
-            customer=far_customer,
-            channel="BRANCH",
-            category_code="TRX_FAIL",
-            priority="MEDIUM",
-            description="Transfer gagal tetapi saldo terpotong.",
-        ),
-        any_branch=True,
-    )
+    taken_here = complaint(agent_a, far_customer, any_branch=True)
     assert taken_here.customer_branch_id == branch_b.pk
     for actor, parts in (
         (make_user(R.SUPERVISOR, branches=[branch_b]), 2),

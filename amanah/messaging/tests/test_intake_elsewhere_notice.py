@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from amanah.cases import services as cases
+from amanah.cases.testing import complaint
 from amanah.core import events
 from amanah.core.roles import RoleKey as R
 from amanah.customers.services import CustomerInput, customer_create
@@ -14,20 +14,6 @@ from amanah.messaging import notices
 from amanah.messaging.models import Message
 
 pytestmark = pytest.mark.django_db
-
-
-def _complaint(actor, customer, *, any_branch):
-    return cases.case_create(
-        actor=actor,
-        data=cases.CaseInput(
-            customer=customer,
-            channel="BRANCH",
-            category_code="TRX_FAIL",
-            priority="MEDIUM",
-            description="Transfer gagal tetapi saldo terpotong Rp 2.500.000.",
-        ),
-        any_branch=any_branch,
-    )
 
 
 def test_it_is_a_synchronous_reaction_to_a_new_case():
@@ -48,7 +34,7 @@ def test_the_home_branch_supervisors_hear_of_a_complaint_taken_elsewhere(
             full_name="Siti Aminah Nasution", home_branch=branch_b, cif="CIF2000002"
         ),
     )
-    case = _complaint(receiving_agent, far, any_branch=True)
+    case = complaint(receiving_agent, far, any_branch=True)
     sent = Message.objects.filter(source="CASE", source_id=str(case.pk), step="intake-elsewhere")
     assert set(sent.values_list("staff_user", flat=True)) == {u.pk for u in home_supervisors}
     assert set(sent.values_list("channel", flat=True)) == {"IN_APP"}
@@ -65,5 +51,5 @@ def test_a_complaint_at_the_customer_own_branch_tells_nobody(system, make_user, 
         actor=system,
         data=CustomerInput(full_name="Budi Santoso", home_branch=branch_a, cif="CIF2000003"),
     )
-    case = _complaint(agent, near, any_branch=True)
+    case = complaint(agent, near, any_branch=True)
     assert not Message.objects.filter(source_id=str(case.pk), step="intake-elsewhere").exists()
