@@ -189,7 +189,6 @@ def embedded_settings(role: str = "app") -> dict:
     _ensure_roles_and_database(str(info.socket_dir), name, adopt=role != "admin")
     user = {"app": EMBEDDED_APP_ROLE, "owner": EMBEDDED_OWNER_ROLE}.get(role, EMBEDDED_SUPERUSER)
     return {
-        "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
         "USER": user,
         "HOST": str(info.socket_dir),
@@ -230,6 +229,8 @@ def app_role_name() -> str | None:
 def _connection_options(config: dict) -> None:
     """How a process talks to the server, the same for the primary and a replica."""
     options = config.setdefault("OPTIONS", {})
+    # Django's backend, keeping prepared statements through rollbacks (core/postgresql/base.py).
+    config["ENGINE"] = "amanah.core.postgresql"
     # Keep connections across requests (a new one per request costs several milliseconds);
     # health checks drop a connection the server closed meanwhile.
     config["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "300"))

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from amanah import dbserver
+from amanah.core.testing import on_own_connection
 from amanah.customers.models import Customer
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +34,56 @@ def test_off_leaves_binding_on_and_prepares_nothing(monkeypatch):
     assert options["prepare_threshold"] is None
     monkeypatch.setenv("DB_PREPARE_THRESHOLD", "2")
     assert dbserver.database_settings()["OPTIONS"]["prepare_threshold"] == 2
+
+
+def _run_six_times(email_prefix: str) -> None:
+    for n in range(6):
+        list(Customer.objects.filter(email=f"{email_prefix}{n}@x.id").values_list("id", flat=True))
+
+
+def _email_statements() -> int:
+    return sum('"customers_customer"."email" = $1' in t for t in _prepared_texts())
+
+
+def _prepared_names() -> int:
+    return len(connection.connection._prepared._names)
+
+
+def test_a_rollback_keeps_the_prepared_statements():
+    # psycopg alone forgets them all (DEALLOCATE ALL) at every rollback: a refused change
+    # would send the connection back to parsing and planning each statement again. On a
+    # connection of its own, where the atomic block is the outermost one: a real ROLLBACK.
+    def refused_change_between_reads():
+        _run_six_times("r")
+        kept = _prepared_names()
+        with pytest.raises(ValueError), transaction.atomic():
+            Customer.objects.filter(email="none@x.id").update(email="other@x.id")
+            raise ValueError("refused")
+        assert connection.connection.info.transaction_status.name == "IDLE"
+        after = _prepared_names(), _email_statements()
+        _run_six_times("s")  # still prepared: not prepared a second time
+        return kept, after, _email_statements()
+
+    kept, after, again = on_own_connection(refused_change_between_reads)
+    assert after == (kept, 1)
+    assert again == 1
+
+
+def test_a_savepoint_rolled_back_keeps_them_and_rolls_back_its_rows():
+    _run_six_times("t")
+    kept = _prepared_names()
+    with transaction.atomic():
+        with pytest.raises(ValueError), transaction.atomic():
+            Customer.objects.filter(email="none@x.id").update(email="other@x.id")
+            raise ValueError("refused")
+        assert connection.connection.info.transaction_status.name == "INTRANS"
+    assert _email_statements() == 1
+    assert _prepared_names() == kept
+
+
+def test_the_connection_keeps_up_to_prepared_max():
+    from amanah.core.postgresql.base import PREPARED_MAX
+
+    connection.ensure_connection()
+    assert connection.connection.prepared_max == PREPARED_MAX
+    assert connection.settings_dict["ENGINE"] == "amanah.core.postgresql"
