@@ -43,9 +43,24 @@ CASE_LINK = re.compile(r'href="(/cases/[0-9a-f-]{36}/)"')
 REFUSED = {"count": 0}
 
 
+# Every answer's start (epoch seconds) and time (ms), written at the end to LOAD_TIMES when
+# set: run.py reads them for the figures after the warm-up (locust's own are the whole run's).
+TIMES: list[tuple[float, float]] = []
+WARM_UP_ONLY = {"login page", "login"}  # once per user, at the start
+
+
+@events.request.add_listener
+def _keep_time(start_time=None, response_time=0.0, name="", **_kw):
+    if name not in WARM_UP_ONLY:
+        TIMES.append((start_time or 0.0, response_time))
+
+
 @events.quitting.add_listener
 def _report_refused(environment, **_kw):
     print(f"load: refused (4xx on a state the case no longer allows): {REFUSED['count']}")
+    if os.environ.get("LOAD_TIMES"):
+        with open(os.environ["LOAD_TIMES"], "w", encoding="utf-8") as out:
+            out.writelines(f"{start:.3f},{ms:.1f}\n" for start, ms in TIMES)
 
 
 class Staff(FastHttpUser):

@@ -14,6 +14,7 @@ and prints, per endpoint:
 - the number of Python function calls per request (cProfile's count, in a further pass): a
   proxy of the CPU that the machine's other load does not move, for before/after comparisons
   made while other work runs,
+- with ``--sql``, the statements of one request, a line each,
 - with ``--profile``, a cProfile top list (by own time, and by cumulative time) of a
   further pass.
 
@@ -242,7 +243,7 @@ def build_mix(params: dict, rng: random.Random, branch_no: int = 0):
     }
 
 
-def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict:
+def measure(mix: dict, names: list[str], n: int, profile: int, top: int, sql: bool) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -263,6 +264,7 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict
             with CaptureQueriesContext(connection) as captured:
                 request(prepared)
             queries.append(len(captured.captured_queries))
+        statements = [q["sql"] for q in captured.captured_queries]
         calls = []  # Python function calls per request: unlike CPU time, the same on a busy machine
         for _ in range(3):
             prepared = setup_fn() if setup_fn else None
@@ -302,6 +304,9 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int) -> dict
         )
         if report:
             print(_trim(report), flush=True)
+        if sql:  # the statements of the last captured request, each shortened to a line
+            for number, statement in enumerate(statements, 1):
+                print(f"  {number:3}. {' '.join(statement.split())[:200]}", flush=True)
     return results
 
 
@@ -340,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="endpoint name (repeatable)")
     parser.add_argument("--profile", type=int, default=0, help="requests profiled per endpoint")
     parser.add_argument("--top", type=int, default=25, help="lines per cProfile list")
+    parser.add_argument("--sql", action="store_true", help="print one request's statements")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--compare", help="a --json file of an earlier run: print a table")
     parser.add_argument("--seed", type=int, default=11)
@@ -356,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     params = json.loads(Path(args.params).read_text(encoding="utf-8"))
     mix = build_mix(params, random.Random(args.seed), args.branch)
     names = args.only or list(mix)
-    results = measure(mix, names, args.n, args.profile, args.top)
+    results = measure(mix, names, args.n, args.profile, args.top, args.sql)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     if args.compare:
