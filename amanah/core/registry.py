@@ -52,12 +52,16 @@ class Registry:
         self.name = name
         self.per_profile = per_profile
         self._entries: dict[str, _Entry] = {}
+        # The entries in (order, key) order, sorted at the first read after a change: every
+        # page reads several stores (the menu, the 360's facts, cards, tabs and timeline).
+        self._ordered: list[tuple[str, _Entry]] | None = None
 
     def register(self, key: str, value: Any, *, order: int = 50) -> Any:
         """Add ``value`` under ``key``; returns ``value`` so it can be used as a decorator."""
         if key in self._entries:
             raise DuplicateRegistration(f"{self.name}: {key!r} is registered twice")
         self._entries[key] = _Entry(value, order, profiles.registering_app())
+        self._ordered = None
         return value
 
     def get(self, key: str) -> Any:
@@ -73,7 +77,11 @@ class Registry:
         return len(self._entries)
 
     def items(self) -> list[tuple[str, Any]]:
-        ordered = sorted(self._entries.items(), key=lambda kv: (kv[1].order, kv[0]))
+        ordered = self._ordered
+        if ordered is None:
+            ordered = self._ordered = sorted(
+                self._entries.items(), key=lambda kv: (kv[1].order, kv[0])
+            )
         if self.per_profile:
             hidden = profiles.current().hidden_apps
             return [(key, entry.value) for key, entry in ordered if entry.app not in hidden]
@@ -90,15 +98,17 @@ class Registry:
             yield value
         finally:
             del self._entries[key]
+            self._ordered = None
 
     @contextmanager
     def temporarily_empty(self) -> Iterator[None]:
         """For tests: the store as if nothing were registered, inside the ``with`` block."""
         saved, self._entries = self._entries, {}
+        self._ordered = None
         try:
             yield
         finally:
-            self._entries = saved
+            self._entries, self._ordered = saved, None
 
     def __repr__(self) -> str:
         return f"<Registry {self.name}: {len(self)} entries>"

@@ -1,4 +1,8 @@
+import functools
+
 from django import forms
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from amanah.consent.models import (
@@ -10,6 +14,7 @@ from amanah.consent.models import (
     ContactChannel,
     VerificationMethod,
 )
+from amanah.core import registry
 from amanah.core.fields import BoundedDateField
 from amanah.customer360.timeline import kind_choices
 
@@ -56,3 +61,23 @@ class TimelineFilterForm(forms.Form):
     until = BoundedDateField(
         label=_("Sampai"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+def timeline_filter_fields(form: TimelineFilterForm) -> str:
+    """The filter's three fields as HTML. Unfilled (the 360 page, the tab opened without a
+    filter) they are the same for every customer and member of staff: written once per
+    language and set of kinds (the kinds' checkboxes were a seventh of the 360 page's template
+    time; docs/benchmarks.md)."""
+    if form.is_bound:
+        return _fields_html(form)
+    kinds = tuple(code for code, _kind in registry.timeline_kinds.items())
+    return _blank_fields_html(get_language(), kinds)
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_fields_html(_language: str, _kinds: tuple[str, ...]) -> str:
+    return _fields_html(TimelineFilterForm())
+
+
+def _fields_html(form: TimelineFilterForm) -> str:
+    return format_html("{} {} {}", form["kind"], form["since"], form["until"])

@@ -17,7 +17,12 @@ from amanah.core import registry
 from amanah.core.view_helpers import render_fragment, run_action
 from amanah.core.views import requires
 from amanah.customer360 import selectors
-from amanah.customer360.forms import ConsentChangeForm, SearchForm, TimelineFilterForm
+from amanah.customer360.forms import (
+    ConsentChangeForm,
+    SearchForm,
+    TimelineFilterForm,
+    timeline_filter_fields,
+)
 from amanah.customers.models import CustomerIdentifier
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_SEARCH, CUSTOMER_VIEW
 from amanah.customers.selectors import customer_search
@@ -94,7 +99,7 @@ def workspace(request, customer_id):
             "tabs": tabs,
             "cards": _registered_cards(request.user),
             "tab_html": _tab_html(request, tabs, tab, view),
-            "filter_form": TimelineFilterForm(),
+            "filter_fields": timeline_filter_fields(TimelineFilterForm()),
             "consent_form": ConsentChangeForm(),
             # One reason box, written into each masked field's reveal form (two or three).
             "reason_widget": ReasonForm()["reason"].as_widget() if can_reveal else "",
@@ -126,7 +131,7 @@ def timeline(request, customer_id):
     return render(
         request,
         "customer360/_timeline.html",
-        {"events": events, "filter_form": form, "customer": customer},
+        {"events": events, "filter_fields": timeline_filter_fields(form), "customer": customer},
     )
 
 

@@ -87,3 +87,17 @@ def test_the_connection_keeps_up_to_prepared_max():
     connection.ensure_connection()
     assert connection.connection.prepared_max == PREPARED_MAX
     assert connection.settings_dict["ENGINE"] == "amanah.core.postgresql"
+
+
+def test_a_long_statement_is_converted_to_dollar_placeholders_once():
+    from psycopg import _queries
+
+    long_statement = "SELECT %s::text /* " + "a whole row's columns " * 300 + "*/"
+    assert len(long_statement) > 4096  # psycopg alone converts these on every run
+    before = _queries._query2pg.cache_info()
+    with connection.cursor() as cursor:
+        for value in ("one", "two"):
+            cursor.execute(long_statement, [value])
+            assert cursor.fetchone() == (value,)
+    after = _queries._query2pg.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)

@@ -25,6 +25,20 @@ def test_items_come_by_order_then_key():
     assert store.values() == [1, 3, 2]
 
 
+def test_the_order_read_once_follows_every_later_change():
+    store = Registry("probe")
+    store.register("b", 2, order=10)
+    assert store.values() == [2]  # sorted and kept
+    store.register("a", 1, order=5)
+    assert store.values() == [1, 2]
+    with store.temporarily("c", 0, order=0):
+        assert store.values() == [0, 1, 2]
+    assert store.values() == [1, 2]
+    with store.temporarily_empty():
+        assert store.values() == []
+    assert store.values() == [1, 2]
+
+
 def test_an_unknown_key_says_which_store():
     with pytest.raises(NotRegistered, match="probe"):
         Registry("probe").get("nothing")

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
@@ -14,6 +14,7 @@ from amanah.core import registry
 from amanah.core.contributions import TimelineEvent, TimelineProvider
 from amanah.core.errors import NotFound
 from amanah.core.roles import RoleKey as R
+from amanah.customer360.forms import TimelineFilterForm, timeline_filter_fields
 from amanah.customer360.selectors import customer_360
 from amanah.customers.services import CustomerInput, customer_create
 
@@ -135,6 +136,21 @@ def test_timeline_filters_by_type_and_date(signed_in, customer, branch_a):
     assert only_withdrawal.count('data-kind="CONSENT"') == 1 and "Ditarik" in only_withdrawal
     bad = client.get(url, {"since": "bukan-tanggal"})
     assert bad.status_code == 200
+
+
+def test_the_filter_is_written_once_per_language_and_shows_what_was_chosen():
+    fresh = str(TimelineFilterForm()["kind"])
+    blank = timeline_filter_fields(TimelineFilterForm())
+    assert blank.startswith(fresh) and blank == timeline_filter_fields(TimelineFilterForm())
+    assert "checked" not in blank
+    chosen = timeline_filter_fields(TimelineFilterForm({"kind": ["CASE"], "since": "2026-01-02"}))
+    assert 'value="CASE"' in chosen and "checked" in chosen and 'value="2026-01-02"' in chosen
+    with translation.override("en"):
+        english = timeline_filter_fields(TimelineFilterForm())
+    label = str(registry.timeline_kinds.get("CONSENT").label)
+    with translation.override("en"):
+        assert str(registry.timeline_kinds.get("CONSENT").label) in english
+    assert label in blank
 
 
 @pytest.fixture
