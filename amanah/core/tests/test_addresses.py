@@ -122,6 +122,27 @@ def test_a_literal_is_translated_by_our_node_in_the_active_language():
         assert template.render({}) == "Keluar"
 
 
+def test_a_literal_kept_on_its_node_follows_the_language_the_block_and_the_profile():
+    from django.utils import translation
+
+    from amanah.core.testing import profile_active
+
+    template = engines["django"].from_string(
+        '{% load i18n %}{% translate "Cari nasabah" %} · '
+        '{% language "en" %}{% translate "Cari nasabah" %}{% endlanguage %} · '
+        '{% translate "Cari nasabah" as label %}{{ label }}'
+    )
+    for _round in range(2):  # the second round answers from the kept texts
+        with translation.override("id"):
+            assert template.render({}) == "Cari nasabah · Search customers · Cari nasabah"
+        with translation.override("en"):
+            assert template.render({}) == "Search customers · Search customers · Search customers"
+    with profile_active("pdam"), translation.override("id"):
+        assert template.render({}) == "Cari pelanggan · Search customers · Cari pelanggan"
+    with translation.override("id"):
+        assert template.render({}).startswith("Cari nasabah · ")
+
+
 def test_the_one_template_library_installed_twice_is_our_i18n():
     """templates.W003 is silenced for the ``i18n`` replacement alone: any other library name
     installed twice (two apps' ``templatetags`` modules of one name) still fails here."""
