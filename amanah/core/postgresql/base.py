@@ -19,10 +19,9 @@ prepared again in turn).
 And psycopg turns each statement's ``%s`` into ``$1``, ``$2`` … in Python, a regular-expression
 pass over the text, keeping the result for the 128 most recent statements of up to 4 kB. The
 load's mix runs some 150 statements in one process (the 360 page's customer row is 5.6 kB), so
-under the load most were converted again on every run (the conversion, 1.6 %
-of the web processes' CPU). Here the 1,024 most recent of up to 16 kB are kept
-(``CONVERTED_MAX``, ``CONVERTED_LENGTH_MAX``; about 1 kB each, a few MB in all); statements with
-more than 50 parameters (a bulk insert's) stay unkept, as psycopg has them.
+under the load most were converted again on every run (1.6 % of the web processes' CPU).
+Here the 1,024 most recent of up to 16 kB are kept (about 1 kB each, a few MB in all);
+statements with more than 50 parameters (a bulk insert's) stay unkept, as psycopg has them.
 """
 
 from __future__ import annotations
@@ -38,15 +37,9 @@ PREPARED_MAX = 500
 CONVERTED_MAX = 1024
 CONVERTED_LENGTH_MAX = 16 * 1024
 
-
-def _keep_more_converted_statements() -> None:
-    """psycopg reads both names at each conversion (``PostgresQuery.convert``)."""
-    if getattr(_queries._query2pg, "cache_parameters", dict)().get("maxsize") != CONVERTED_MAX:
-        _queries._query2pg = functools.lru_cache(maxsize=CONVERTED_MAX)(_queries._query2pg_nocache)
-    _queries.MAX_CACHED_STATEMENT_LENGTH = CONVERTED_LENGTH_MAX
-
-
-_keep_more_converted_statements()
+# psycopg reads both names at each conversion (``PostgresQuery.convert``).
+_queries._query2pg = functools.lru_cache(maxsize=CONVERTED_MAX)(_queries._query2pg_nocache)
+_queries.MAX_CACHED_STATEMENT_LENGTH = CONVERTED_LENGTH_MAX
 
 
 @contextlib.contextmanager
