@@ -94,6 +94,7 @@ def test_a_long_statement_is_converted_to_dollar_placeholders_once():
 
     long_statement = "SELECT %s::text /* " + "a whole row's columns " * 300 + "*/"
     assert len(long_statement) > 4096  # psycopg alone converts these on every run
+    connection.ensure_connection()  # a new connection's own set-up statements are not counted
     before = _queries._query2pg.cache_info()
     with connection.cursor() as cursor:
         for value in ("one", "two"):
