@@ -132,12 +132,13 @@ def branch_scope(actor) -> BranchScope:
     return actor._scope_cache
 
 
-def users_covering_branch(users: models.QuerySet, branch_id) -> models.QuerySet:
+def users_covering_branch(users: models.QuerySet, branch_id, *, now=None) -> models.QuerySet:
     """The users of ``users`` for whom ``branch_scope(user).allows(branch_id)`` holds, in one
-    query instead of one scope query per user: active users with a scope in force that is the
-    whole bank or that branch (the set-based form of :func:`branch_scope`; a test holds the
-    two to agree)."""
-    covering = UserBranchScope.objects.filter(_scope_in_force(timezone.now())).filter(
+    query instead of one scope query per user: active users with a scope in force at ``now``
+    (default: the clock) that is the whole bank or that branch (the set-based form of
+    :func:`branch_scope`; a test holds the two to agree). ``now`` given, the statement does
+    not read the clock itself, so a prepared read (``core.prepared``) can hold it."""
+    covering = UserBranchScope.objects.filter(_scope_in_force(now or timezone.now())).filter(
         Q(scope_type=ScopeType.ALL) | Q(branch_id=branch_id), user=OuterRef("pk")
     )
     return users.filter(is_active=True).filter(Exists(covering))

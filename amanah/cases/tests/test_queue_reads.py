@@ -1,0 +1,82 @@
+"""What every queue page reads, made cheap without changing its answers: the bulk assign's
+handler list (a prepared read given the clock) and the SLA badge's deadline text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone, translation
+
+from amanah.cases import services as cases
+from amanah.cases.templatetags.case_sla import DEADLINE_FORMAT, deadline_text
+from amanah.core import prepared
+from amanah.core.roles import RoleKey as R
+from amanah.iam.models import User, UserBranchScope
+
+ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_deadline_reads_as_djangos_date_format_writes_it(language, zone):
+    # Every month (its translated name), both sides of midnight in UTC (the local day differs
+    # from the UTC day), single- and double-digit days and hours.
+    moments = [
+        dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+        for month in range(1, 13)
+        for day, hour, minute in ((1, 0, 5), (9, 16, 59), (28, 23, 30))
+    ]
+    with translation.override(language), timezone.override(ZoneInfo(zone)):
+        for moment in moments:
+            expected = date_filter(timezone.template_localtime(moment), DEADLINE_FORMAT)
+            assert deadline_text(moment) == expected
+
+
+def _plain_handlers(actor) -> set:
+    """The handler list as the per-user rule answers it: active agents and supervisors whose
+    branch scope in force allows a branch the actor's scope allows."""
+    from amanah.iam import authz
+
+    scope = authz.branch_scope(actor)
+    handlers = User.objects.filter(
+        is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
+    ).distinct()
+    return {
+        u.pk
+        for u in handlers
+        if scope.all_branches
+        or any(authz.branch_scope(u).allows(branch_id) for branch_id in scope.branch_ids)
+    }
+
+
+@pytest.mark.django_db
+def test_the_handler_list_follows_scopes_and_the_clock_once_compiled(make_user, branch_a, branch_b):
+    supervisor = make_user(R.SUPERVISOR, branches=[branch_a])
+    bank_wide = make_user(R.SUPERVISOR)
+    here = make_user(R.AGENT, branches=[branch_a])
+    make_user(R.AGENT, branches=[branch_b])  # another branch: never offered to `supervisor`
+    make_user(R.MARKETING, branches=[branch_a])  # not a handler
+    leaving = make_user(R.AGENT, branches=[branch_b])
+    scope = UserBranchScope.objects.create(user=leaving, branch=branch_a, scope_type="BRANCH")
+    nobody = make_user(R.SUPERVISOR, branches=[branch_a])
+    UserBranchScope.objects.filter(user=nobody).delete()  # a supervisor with no scope left
+    nobody = User.objects.get(pk=nobody.pk)
+
+    for actor in (supervisor, bank_wide, nobody):
+        assert {u.pk for u in cases.queue_handlers(actor)} == _plain_handlers(actor)
+    assert leaving.pk in {u.pk for u in cases.queue_handlers(supervisor)}
+    assert here.pk in {u.pk for u in cases.queue_handlers(supervisor)}
+    assert cases.queue_handlers(nobody) == []
+
+    # The statement is kept; the clock is a value in it, not part of it: a scope that has
+    # ended since is no longer counted, with nothing compiled again.
+    kept = len(prepared._KEPT)
+    UserBranchScope.objects.filter(pk=scope.pk).update(
+        active_to=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert leaving.pk not in {u.pk for u in cases.queue_handlers(supervisor)}
+    assert {u.pk for u in cases.queue_handlers(supervisor)} == _plain_handlers(supervisor)
+    assert len(prepared._KEPT) == kept
