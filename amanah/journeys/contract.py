@@ -18,6 +18,7 @@ from amanah.core.contributions import (
     TimelineKind,
     TimelineProvider,
     in_window,
+    timeline_read,
 )
 from amanah.journeys import policies, services, triggers
 from amanah.journeys import subject as _subject_section
@@ -157,11 +158,9 @@ def _reason_label(code: str) -> str:
     return code
 
 
-def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
-    """Every node a customer passed or left a journey at (one step row each), and the
-    enrollments in quarantine (a step that failed). For journey staff who may see the
-    customer; nobody else pays a query (``JourneyStep``'s declared ``view``)."""
-    steps = in_window(
+@timeline_read(JourneyStep)
+def _steps(actor, *, customer, since, until, limit):
+    return in_window(
         JourneyStep.objects.visible_to(actor)
         .filter(enrollment__customer=customer)
         .select_related("journey", "node")
@@ -178,9 +177,30 @@ def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[
         "at",
         since,
         until,
-    )
+    ).order_by("-at", "-id")[:limit]
+
+
+@timeline_read(JourneyEnrollment)
+def _quarantined(actor, *, customer, since, until, limit):
+    if JourneyStep.objects.visible_to(actor).query.is_empty():  # journey staff only
+        return JourneyEnrollment.objects.none()
+    return in_window(
+        JourneyEnrollment.objects.visible_to(actor)
+        .filter(customer=customer, status=EnrollmentStatus.ERROR)
+        .select_related("journey", "current_node"),
+        "ended_at",
+        since,
+        until,
+    ).order_by("-ended_at")[:limit]
+
+
+def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[TimelineEvent]:
+    """Every node a customer passed or left a journey at (one step row each), and the
+    enrollments in quarantine (a step that failed). For journey staff who may see the
+    customer; nobody else pays a query (``JourneyStep``'s declared ``view``)."""
+    window = {"customer": customer, "since": since, "until": until, "limit": limit}
     events = []
-    for step in steps.order_by("-at", "-id")[:limit]:
+    for step in _steps(actor, **window):
         detail = step.get_outcome_display()
         if step.branch:
             detail = _("%(outcome)s — jalur %(branch)s") % {
@@ -198,26 +218,17 @@ def journey_steps(customer, *, actor, since=None, until=None, limit=50) -> list[
                 detail=detail,
             )
         )
-    if not steps.query.is_empty():
-        stuck = in_window(
-            JourneyEnrollment.objects.visible_to(actor)
-            .filter(customer=customer, status=EnrollmentStatus.ERROR)
-            .select_related("journey", "current_node"),
-            "ended_at",
-            since,
-            until,
-        )
-        for row in stuck.order_by("-ended_at")[:limit]:
-            node = row.current_node
-            events.append(
-                TimelineEvent(
-                    at=row.ended_at,
-                    kind="JOURNEY",
-                    title=f"{row.journey.name} v{row.journey.version}: "
-                    f"{node.label or node.get_type_display()}",
-                    detail=_("Karantina — %s") % _reason_label(row.exit_reason),
-                )
+    for row in _quarantined(actor, **window):
+        node = row.current_node
+        events.append(
+            TimelineEvent(
+                at=row.ended_at,
+                kind="JOURNEY",
+                title=f"{row.journey.name} v{row.journey.version}: "
+                f"{node.label or node.get_type_display()}",
+                detail=_("Karantina — %s") % _reason_label(row.exit_reason),
             )
+        )
     return sorted(events, key=lambda e: e.at, reverse=True)[:limit]
 
 
