@@ -6,11 +6,17 @@ Measured three times in fresh browser contexts (nothing cached but the browser's
 each figure runs from the first field filled on the login page to the summary being visible
 (the browser fills the fields at once: the system's time, not the agent's typing). The
 figures go to test-artifacts/time-to-context.json (the numbers in docs/benchmarks.md come from
-there). The target is 2 s (issue 16); the suite holds the best of the three to 3 s, a guard
-against a page that became slow rather than a benchmark: the same code measured best-of-three
-0.94 s on the machine of 2026-11-25 and 1.89–2.39 s on the slower one of 2026-11-26 (pure Python
-about 2–3× slower there), so a 2 s assertion made the suite's colour depend on the machine.
-The figure against the target is read from the artifact and kept in docs/benchmarks.md.
+there). The target is 2 s (issue 16); the suite holds the best of the three to a guard against a
+page that became slow rather than a benchmark: the same code measured best-of-three 0.94 s on
+the machine of 2026-11-25, 1.89–2.39 s on the slower one of 2026-11-26 and 2.1 s (3.6 s while
+other work ran) on the one of 2026-11-27 (pure Python about 3× slower than the first), so a
+fixed figure made the suite's colour depend on the machine. Each run is therefore also counted
+in loops of a fixed pure-Python workload timed just before it (``_loop_s``: 0.10–0.30 s on the
+machine of 2026-11-27, whose pace moved by half within minutes): the guard holds when the best
+run took at most 3 s or at most 30 such loops (that machine: best runs of 17–21 loops, idle or
+beside a busy process; a browser's first run up to 33) — room for a slow moment, none for a page
+that became several times slower. The figure against the target is read from the artifact and
+kept in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -33,6 +39,18 @@ CUSTOMER = "Siti Aminah Nasution"
 RUNS = 3
 TARGET_S = 2.0  # issue 16; reported, not asserted (see the module's docstring)
 GUARD_S = 3.0
+GUARD_LOOPS = 30  # or at most this many loops of ``_loop_s`` (a slower interpreter)
+
+
+def _loop_s() -> float:
+    """Best of three timings of two million additions in pure Python: this machine's pace."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _one_run(browser, base: str) -> dict:
@@ -67,13 +85,24 @@ def test_an_agent_has_the_customers_context_within_two_seconds(base, demo):
 
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        runs = [_one_run(browser, base) for _ in range(RUNS)]
+        runs = []
+        for _ in range(RUNS):
+            loop_s = _loop_s()
+            run = _one_run(browser, base)
+            runs.append(
+                {**run, "loop_s": round(loop_s, 3), "loops": round(run["total_s"] / loop_s, 1)}
+            )
         browser.close()
     totals = [r["total_s"] for r in runs]
     ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS.parent / "time-to-context.json").write_text(
         json.dumps(
-            {"runs": runs, "median_s": statistics.median(totals), "target_s": TARGET_S}, indent=2
+            {
+                "runs": runs,
+                "median_s": statistics.median(totals),
+                "target_s": TARGET_S,
+            },
+            indent=2,
         )
     )
-    assert min(totals) <= GUARD_S, runs
+    assert min(totals) <= GUARD_S or min(r["loops"] for r in runs) <= GUARD_LOOPS, runs
