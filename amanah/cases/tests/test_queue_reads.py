@@ -1,9 +1,11 @@
-"""What every queue page reads, made cheap without changing its answers: the bulk assign's
-handler list (a prepared read given the clock) and the SLA badge's deadline text."""
+"""What every queue and case page reads, made cheap without changing its answers: the handler
+lists of the bulk assign and of a case (prepared reads given the clock) and the SLA badge's
+deadline text."""
 
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,12 +37,12 @@ def test_the_deadline_reads_as_djangos_date_format_writes_it(language, zone):
             assert deadline_text(moment) == expected
 
 
-def _plain_handlers(actor) -> set:
+def _plain_handlers(actor=None, *, branch_id=None) -> set:
     """The handler list as the per-user rule answers it: active agents and supervisors whose
-    branch scope in force allows a branch the actor's scope allows."""
+    branch scope in force allows a branch the actor's scope allows (or ``branch_id``)."""
     from amanah.iam import authz
 
-    scope = authz.branch_scope(actor)
+    scope = authz.branch_scope(actor) if actor else authz.BranchScope(False, {branch_id})
     handlers = User.objects.filter(
         is_active=True, user_roles__role_id__in=[R.AGENT, R.SUPERVISOR]
     ).distinct()
@@ -50,6 +52,11 @@ def _plain_handlers(actor) -> set:
         if scope.all_branches
         or any(authz.branch_scope(u).allows(branch_id) for branch_id in scope.branch_ids)
     }
+
+
+def _offered(case) -> set:
+    """Whom a case's page offers to assign it to."""
+    return {u.pk for u in cases._eligible_handlers(case)}
 
 
 @pytest.mark.django_db
@@ -67,6 +74,9 @@ def test_the_handler_list_follows_scopes_and_the_clock_once_compiled(make_user, 
 
     for actor in (supervisor, bank_wide, nobody):
         assert {u.pk for u in cases.queue_handlers(actor)} == _plain_handlers(actor)
+    case_at_a = SimpleNamespace(branch_id=branch_a.pk)  # all a case's page reads of it
+    assert _offered(case_at_a) == _plain_handlers(branch_id=branch_a.pk)
+    assert {leaving.pk, here.pk, bank_wide.pk} <= _offered(case_at_a)
     assert leaving.pk in {u.pk for u in cases.queue_handlers(supervisor)}
     assert here.pk in {u.pk for u in cases.queue_handlers(supervisor)}
     assert cases.queue_handlers(nobody) == []
@@ -79,4 +89,6 @@ def test_the_handler_list_follows_scopes_and_the_clock_once_compiled(make_user, 
     )
     assert leaving.pk not in {u.pk for u in cases.queue_handlers(supervisor)}
     assert {u.pk for u in cases.queue_handlers(supervisor)} == _plain_handlers(supervisor)
+    assert leaving.pk not in _offered(case_at_a)
+    assert _offered(case_at_a) == _plain_handlers(branch_id=branch_a.pk)
     assert len(prepared._KEPT) == kept
