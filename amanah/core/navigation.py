@@ -42,8 +42,11 @@ class MenuEntry:
 
 def menu(actor) -> list[MenuEntry]:
     """The visible entries with their badges counted for this actor."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()  # the same for every entry
     return [
-        MenuEntry(item, item.badge(actor) if item.badge else 0, address_of(item.url_name))
+        MenuEntry(
+            item, item.badge(actor) if item.badge else 0, _address(item.url_name, urlconf, prefix)
+        )
         for item in visible_items(actor)
     ]
 

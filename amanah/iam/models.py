@@ -61,6 +61,11 @@ class UserManager(BaseUserManager):
         return self.get(username=username)
 
 
+# A user's roles sort in the order RoleKey declares them (``role_keys``): built once, since
+# ``RoleKey.values`` builds its list anew on each read and the check runs on every request.
+_ROLE_ORDER = {key: i for i, key in enumerate(RoleKey.values)}
+
+
 class User(AbstractBaseUser):
     """A member of staff. Works in one active role at a time (kept in the session)."""
 
@@ -106,11 +111,10 @@ class User(AbstractBaseUser):
 
     def role_keys(self) -> list[str]:
         """The user's roles in a stable order (the first one is the default active role)."""
-        order = {key: i for i, key in enumerate(RoleKey.values)}
         keys = getattr(self, "held_role_keys", None)  # read with the user by the session backend
         if keys is None:
             keys = [ur.role_id for ur in self.user_roles.all()]
-        return sorted(keys, key=lambda k: order.get(k, 99))
+        return sorted(keys, key=lambda k: _ROLE_ORDER.get(k, 99))
 
 
 class UserRole(models.Model):
