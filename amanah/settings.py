@@ -228,7 +228,8 @@ TEMPLATES = [
                 "amanah.core.context_processors.navigation",
             ],
             # ``{% url %}`` resolving an address without arguments once (replaces Django's).
-            "builtins": ["amanah.core.templatetags.addresses"],
+            # ``{{ moment|when }}``: the one date format with its zone.
+            "builtins": ["amanah.core.templatetags.addresses", "amanah.core.templatetags.dates"],
             # ``{% load i18n %}``: Django's, a literal's ``{% translate %}`` not made lazy.
             "libraries": {"i18n": "amanah.core.templatetags.translations"},
         },

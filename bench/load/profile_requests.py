@@ -243,7 +243,9 @@ def build_mix(params: dict, rng: random.Random, branch_no: int = 0):
     }
 
 
-def measure(mix: dict, names: list[str], n: int, profile: int, top: int, sql: bool) -> dict:
+def measure(
+    mix: dict, names: list[str], n: int, profile: int, top: int, sql: bool, dump: str = ""
+) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -285,6 +287,8 @@ def measure(mix: dict, names: list[str], n: int, profile: int, top: int, sql: bo
             stats = pstats.Stats(profiler, stream=out)
             stats.sort_stats("tottime").print_stats(top)
             stats.sort_stats("cumulative").print_stats(top)
+            if dump:  # for pstats' callers / callees views, one file per endpoint
+                stats.dump_stats(f"{dump}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.pstats")
             report = out.getvalue()
         results[name] = {
             "n": n,
@@ -346,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, help="requests profiled per endpoint")
     parser.add_argument("--top", type=int, default=25, help="lines per cProfile list")
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--dump", default="", help="with --profile: save the stats to PREFIX-*")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--compare", help="a --json file of an earlier run: print a table")
     parser.add_argument("--seed", type=int, default=11)
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     params = json.loads(Path(args.params).read_text(encoding="utf-8"))
     mix = build_mix(params, random.Random(args.seed), args.branch)
     names = args.only or list(mix)
-    results = measure(mix, names, args.n, args.profile, args.top, args.sql)
+    results = measure(mix, names, args.n, args.profile, args.top, args.sql, args.dump)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     if args.compare:

@@ -11,12 +11,12 @@ import uuid
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from amanah.cases.templatetags.case_sla import sla_badge
 from amanah.core.choices import choice_label
+from amanah.core.markup import format_html, format_html_join
 
 register = template.Library()
 

@@ -1,40 +1,19 @@
 """What every queue and case page reads, made cheap without changing its answers: the handler
-lists of the bulk assign and of a case (prepared reads given the clock) and the SLA badge's
-deadline text."""
+lists of the bulk assign and of a case (prepared reads given the clock). (The SLA badge's
+deadline text: ``core/tests/test_datetime_text.py``.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.template.defaultfilters import date as date_filter
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from amanah.cases import services as cases
-from amanah.cases.templatetags.case_sla import DEADLINE_FORMAT, deadline_text
 from amanah.core import prepared
 from amanah.core.roles import RoleKey as R
 from amanah.iam.models import User, UserBranchScope
-
-ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
-
-
-@pytest.mark.parametrize("language", ["id", "en"])
-@pytest.mark.parametrize("zone", ZONES)
-def test_the_deadline_reads_as_djangos_date_format_writes_it(language, zone):
-    # Every month (its translated name), both sides of midnight in UTC (the local day differs
-    # from the UTC day), single- and double-digit days and hours.
-    moments = [
-        dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
-        for month in range(1, 13)
-        for day, hour, minute in ((1, 0, 5), (9, 16, 59), (28, 23, 30))
-    ]
-    with translation.override(language), timezone.override(ZoneInfo(zone)):
-        for moment in moments:
-            expected = date_filter(timezone.template_localtime(moment), DEADLINE_FORMAT)
-            assert deadline_text(moment) == expected
 
 
 def _plain_handlers(actor=None, *, branch_id=None) -> set:

@@ -41,7 +41,7 @@ def test_every_template_time_shows_its_zone():
         for path in _templates()
         if (bad := _times_without_zone(path.read_text(encoding="utf-8")))
     }
-    assert not offenders, f"add the zone (T), e.g. 'j M Y H:i T': {offenders}"
+    assert not offenders, f"add the zone (T), e.g. 'j M Y H:i T', or use {{ x|when }}: {offenders}"
 
 
 def test_no_template_prints_a_raw_timestamp():

@@ -9,9 +9,9 @@ filter gives it. The list and its empty line stay in the template.
 """
 
 from django import template
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.timezone import template_localtime
+
+from amanah.core.markup import format_html, format_html_join
+from amanah.core.zones import datetime_text
 
 register = template.Library()
 
@@ -19,7 +19,6 @@ LINE = (
     '<li class="event event-{}" data-kind="{}"><time>{}</time> <span class="badge">{}</span> '
     "<strong>{}</strong>{}{}</li>"
 )
-DATE_FORMAT = "j M Y H:i T"
 
 
 @register.simple_tag
@@ -35,7 +34,7 @@ def _parts(event, labels: dict[str, str]) -> tuple:
     return (
         kind.lower(),
         kind,
-        date_format(template_localtime(event.at), DATE_FORMAT),
+        datetime_text(event.at),
         labels[kind],
         event.title,
         format_html("<br><small>{}</small>", event.detail) if event.detail else "",

@@ -28,9 +28,9 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
+from amanah.core.zones import datetime_text
 from amanah.iam.selectors import holders_of
 from amanah.notifications.services import Message, notify_many
 from amanah.utility.models import Installation, InstallationStatus
@@ -112,10 +112,9 @@ def _messages(kind: str, rows: list[Installation], recipients: _Recipients) -> l
         users, step = recipients.of(installation)
         if not users:
             continue
-        due = timezone.localtime(installation.stage_due_at)
         body = _("Langkah berikutnya: %(step)s. Batas waktu: %(due)s.") % {
             "step": step,
-            "due": date_format(due, "j M Y H:i T"),
+            "due": datetime_text(installation.stage_due_at),
         }
         key = (
             f"utility-installation-{kind.lower()}:{installation.pk}:{installation.status}:"
