@@ -22,6 +22,8 @@ from amanah.calendars.policies import ABSENCE_MANAGE
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.prepared import prepared
+from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.iam import authz
 from amanah.iam.models import User
 
@@ -115,8 +117,16 @@ def staff_absence_cancel(*, actor, absence: StaffAbsence) -> StaffAbsence:
 
 
 def absent_user_ids(at: datetime, user_ids=None) -> set:
-    """The staff away at ``at`` (an absence not withdrawn covers it)."""
+    """The staff away at ``at`` (an absence not withdrawn covers it), of ``user_ids`` (ids)
+    or of everyone. Every assign dialog and queue page asks: a prepared read, the ids one
+    parameter whatever their number."""
+    ids = None if user_ids is None else id_text(user_ids)
+    return set(_absent_at(None, at=at, user_ids=ids))
+
+
+@prepared(StaffAbsence, params=("at", "user_ids"))
+def _absent_at(_actor, *, at, user_ids):
     rows = StaffAbsence.objects.filter(cancelled_at__isnull=True, starts_at__lte=at, ends_at__gt=at)
     if user_ids is not None:
-        rows = rows.filter(user_id__in=list(user_ids))
-    return set(rows.values_list("user_id", flat=True))
+        rows = rows.filter(user_id__in=uuid_rows(user_ids))
+    return rows.values_list("user_id", flat=True)

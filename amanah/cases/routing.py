@@ -62,8 +62,10 @@ from amanah.cases.policies import CASE_ASSIGN, SLA_MANAGE
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.prepared import prepared
 from amanah.core.roles import RoleKey as R
 from amanah.core.roundrobin import Pool
+from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.iam import authz
 from amanah.iam.models import Branch, User
 
@@ -179,8 +181,14 @@ def open_case_counts(user_ids) -> dict:
     ``COUNT(id)``: the ``case_assignee`` index holds both columns the filter reads, so the count
     is an index-only scan (an agent holding thousands of open cases read from the table was
     8 ms a call at 1M cases, the heaviest statement of the load's queue and case pages)."""
-    return dict(
-        Case.objects.filter(assigned_to_id__in=user_ids, status__in=OPEN_STATUSES)
+    return dict(_open_cases_of(None, user_ids=id_text(user_ids)))
+
+
+@prepared(Case, params=("user_ids",))
+def _open_cases_of(_actor, *, user_ids):
+    # The ids one parameter (``core.sqlparams``): one kept statement whatever their number.
+    return (
+        Case.objects.filter(assigned_to_id__in=uuid_rows(user_ids), status__in=OPEN_STATUSES)
         .values_list("assigned_to_id")
         .annotate(n=Count("*"))
         .values_list("assigned_to_id", "n")
@@ -196,8 +204,8 @@ def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
     if not user_ids:
         return {}
     at = at or timezone.now()
-    memberships = RoutingMember.objects.filter(user_id__in=user_ids, rule__active=True)
     if lock:
+        memberships = RoutingMember.objects.filter(user_id__in=user_ids, rule__active=True)
         list(
             RoutingRule.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=memberships.values("rule_id"))
@@ -205,14 +213,20 @@ def workloads(user_ids, *, at=None, lock: bool = False) -> dict:
             .values_list("pk", flat=True)
         )
     capacity: dict = {}
-    for user_id, own, default in memberships.values_list(
-        "user_id", "capacity", "rule__default_capacity"
-    ):
+    for user_id, own, default in _capacities(None, user_ids=id_text(user_ids)):
         value = default if own is None else own
         capacity[user_id] = min(value, capacity.get(user_id, value))
     load = open_case_counts(user_ids)
     away = absent_user_ids(at, user_ids)
     return {u: Workload(load.get(u, 0), capacity.get(u), u in away) for u in user_ids}
+
+
+@prepared(RoutingMember, params=("user_ids",))
+def _capacities(_actor, *, user_ids):
+    """(user id, own capacity, the rule's default) of each active membership of ``user_ids``."""
+    return RoutingMember.objects.filter(
+        user_id__in=uuid_rows(user_ids), rule__active=True
+    ).values_list("user_id", "capacity", "rule__default_capacity")
 
 
 def busy_reason(user, load: Workload) -> str:

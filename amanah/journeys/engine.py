@@ -64,13 +64,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import IntegrationActor
-from amanah.core.sqlparams import UUIDS, id_text
+from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.journeys.graph import UNITS
 from amanah.journeys.models import (
@@ -186,8 +185,7 @@ def _customers_of(ids):
     cost more to build, bind and parse than the query)."""
     from amanah.customers.models import Customer
 
-    ids = RawSQL(f"SELECT unnest({UUIDS})", (id_text(ids),))  # noqa: S611 (a constant)
-    return Customer.objects.filter(pk__in=ids)
+    return Customer.objects.filter(pk__in=uuid_rows(id_text(ids)))
 
 
 def _customers(rows: list[Row]):

@@ -26,12 +26,11 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from amanah.consent.contract import reason_label
 from amanah.core.errors import ServiceError
-from amanah.core.sqlparams import UUIDS, id_text
+from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.customers.models import Customer
 from amanah.messaging import templating
 from amanah.messaging.content import Rendered
@@ -75,7 +74,7 @@ def message_queue_template_many(
 
         def render_each(customer_ids: list[str]) -> dict[str, Rendered]:
             # The ids as one parameter (``core.sqlparams``), not a thousand ``IN`` values.
-            ids = RawSQL(f"SELECT unnest({UUIDS})", (id_text(customer_ids),))  # noqa: S611
+            ids = uuid_rows(id_text(customer_ids))
             people = Customer.objects.filter(pk__in=ids).in_bulk()
             each = templating.render_each(
                 version, context, (people[UUID(pk)] for pk in customer_ids)

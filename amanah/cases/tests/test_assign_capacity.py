@@ -118,3 +118,35 @@ def test_bulk_assign_fills_up_to_capacity_then_refuses_unless_confirmed(
     assert Case.objects.filter(assigned_to=full_agent).count() == 3
     rows = AuditLog.objects.filter(action="ASSIGN_CASE", meta__to="penuh")
     assert rows.count() == 3 and rows.filter(meta__busy__isnull=False).count() == 2
+
+
+def test_the_loads_of_any_number_of_handlers_come_from_one_kept_statement_each(
+    open_case, supervisor, full_agent, agent, system
+):
+    """Capacities, open cases and absences are prepared reads taking the ids as one
+    parameter: a dialog of one handler and one of three share their statements, and the
+    answers follow the data."""
+    from amanah.core import prepared
+
+    cases.case_assign(actor=supervisor, case=open_case(), assignee=full_agent)
+    prepared.clear()
+    assert routing.workloads([full_agent.pk]) == {full_agent.pk: routing.Workload(1, 1, False)}
+    assert len(prepared._KEPT) == 3  # capacities, open cases, absences
+    now = timezone.now()
+    staff_absence_record(
+        actor=system,
+        user=agent,
+        kind=AbsenceKind.LEAVE,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+    )
+    cases.case_assign(actor=supervisor, case=open_case(), assignee=agent, confirm_busy=True)
+    kept = len(prepared._KEPT)
+    loads = routing.workloads([agent.pk, full_agent.pk, supervisor.pk])
+    assert loads == {
+        agent.pk: routing.Workload(1, None, True),
+        full_agent.pk: routing.Workload(1, 1, False),
+        supervisor.pk: routing.Workload(0, None, False),
+    }
+    assert routing.open_case_counts([]) == {}
+    assert len(prepared._KEPT) == kept
