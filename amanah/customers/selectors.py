@@ -18,6 +18,7 @@ from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.masking import mask_account
 from amanah.core.prepared import prepared
+from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
 from amanah.customers.names import normalize_name
 from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW, is_portfolio_scoped
@@ -174,17 +175,14 @@ def _by_name(actor, query: str) -> list[SearchHit]:
 
 
 def _decorate(hits: list[SearchHit]) -> list[SearchHit]:
-    """Add the masked CIF and the possible-duplicate badge, with one query each."""
-    ids = [h.customer.pk for h in hits]
-    cifs = dict(
-        CustomerIdentifier.objects.filter(
-            customer_id__in=ids, id_type=IdentifierType.CIF, is_primary=True
-        ).values_list("customer_id", "id_value")
-    )
+    """Add the masked CIF and the possible-duplicate badge, with one query each (prepared,
+    the hits' ids one parameter: every search runs them)."""
+    if not hits:
+        return hits
+    ids = id_text(h.customer.pk for h in hits)
+    cifs = dict(_primary_cifs(None, ids=ids))
     flagged = set()
-    for a, b in DuplicateFlag.objects.filter(
-        Q(customer_a_id__in=ids) | Q(customer_b_id__in=ids), status="OPEN"
-    ).values_list("customer_a_id", "customer_b_id"):
+    for a, b in _open_duplicate_pairs(None, ids=ids):
         flagged.update((a, b))
     for hit in hits:
         hit.masked_cif = mask_account(cifs.get(hit.customer.pk, ""))
@@ -192,6 +190,20 @@ def _decorate(hits: list[SearchHit]) -> list[SearchHit]:
         if hit.possible_duplicate and hit.match != Match.EXACT:
             hit.match = Match.POSSIBLE_DUPLICATE
     return hits
+
+
+@prepared(CustomerIdentifier, params=("ids",))
+def _primary_cifs(_actor, *, ids):
+    return CustomerIdentifier.objects.filter(
+        customer_id__in=uuid_rows(ids), id_type=IdentifierType.CIF, is_primary=True
+    ).values_list("customer_id", "id_value")
+
+
+@prepared(DuplicateFlag, params=("ids",))
+def _open_duplicate_pairs(_actor, *, ids):
+    return DuplicateFlag.objects.filter(
+        Q(customer_a_id__in=uuid_rows(ids)) | Q(customer_b_id__in=uuid_rows(ids)), status="OPEN"
+    ).values_list("customer_a_id", "customer_b_id")
 
 
 def customer_search(*, actor, query: str) -> list[SearchHit]:
