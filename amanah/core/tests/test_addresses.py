@@ -5,6 +5,7 @@ on what they depend on."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.template import engines
@@ -34,6 +35,35 @@ def test_a_url_with_arguments_is_resolved_by_django_each_time():
     text = "{% url 'customers:edit' pk %}"
     assert _render(text, pk=one) == reverse("customers:edit", args=[one])
     assert _render(text, pk=two) == reverse("customers:edit", args=[two])
+
+
+def test_uuid_arguments_fill_an_address_resolved_once_per_route():
+    """``customer360:workspace`` / ``iam:token_revoke``: one and two UUIDs, each its own."""
+    first, second, third = (uuid.uuid4() for _ in range(3))
+    addresses._uuid_address.cache_clear()
+    one = "{% url 'customer360:workspace' pk %}"
+    assert _render(one, pk=first) == reverse("customer360:workspace", args=[first])
+    assert _render(one, pk=second) == reverse("customer360:workspace", args=[second])
+    two = "{% url 'iam:token_revoke' a b %}[{% url 'iam:token_revoke' b a as back %}{{ back }}]"
+    assert _render(two, a=first, b=third) == (
+        reverse("iam:token_revoke", args=[first, third])
+        + f"[{reverse('iam:token_revoke', args=[third, first])}]"
+    )
+    cached = addresses._uuid_address.cache_info()
+    assert (cached.misses, cached.hits) == (2, 2)  # each route resolved once
+    # A route that takes no UUID there (an integer), or too few arguments: Django's answer.
+    with pytest.raises(NoReverseMatch):
+        _render("{% url 'audit:detail' pk %}", pk=first)
+    assert _render("{% url 'audit:detail' 7 %}") == reverse("audit:detail", args=[7])
+    with pytest.raises(NoReverseMatch):
+        _render("{% url 'iam:token_revoke' a %}", a=first)
+    try:
+        set_script_prefix("/crm/")
+        under = _render(one, pk=first)
+        assert under == reverse("customer360:workspace", args=[first])
+        assert under.startswith("/crm/customers/")
+    finally:
+        set_script_prefix("/")
 
 
 def test_an_unknown_name_fails_as_djangos_does():
