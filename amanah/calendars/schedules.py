@@ -20,6 +20,7 @@ from amanah.calendars.models import (
     WorkingWindow,
 )
 from amanah.calendars.worktime import NationalHolidays, Schedule, is_working_time
+from amanah.core.prepared import prepared
 
 _lock = threading.Lock()
 # (calendar pk, time zone) → (revision, schedule). One entry per calendar and zone: an edit
@@ -38,14 +39,16 @@ def default_calendar() -> BusinessCalendar:
     return calendar
 
 
-def _calendar_query(branch):
+@prepared(BusinessCalendar, params=("branch",))
+def _calendars_of(_actor, *, branch):
+    # Every new case asks (its SLA deadlines): kept compiled, the branch its one value.
     assigned = BranchCalendar.objects.filter(branch=branch, calendar__is_active=True)
     return (
         BusinessCalendar.objects.filter(
             Q(pk__in=assigned.values("calendar_id")) | Q(is_default=True)
         )
         .annotate(assigned=Exists(assigned.filter(calendar_id=OuterRef("pk"))))
-        .order_by("-assigned")
+        .order_by("-assigned")[:1]
     )
 
 
@@ -56,7 +59,7 @@ def calendar_for_branch(branch) -> BusinessCalendar:
     """
     if branch is None:
         return default_calendar()
-    calendar = _calendar_query(branch).first()
+    calendar = _calendars_of.first(None, branch=branch)
     if calendar is None:
         raise NoDefaultCalendar("no default business calendar: run `amanah migrate`")
     return calendar
