@@ -36,6 +36,17 @@ def full_agent(make_user, branch_a, system):
     return user
 
 
+def _on_leave_today(user, system) -> None:
+    now = timezone.now()
+    staff_absence_record(
+        actor=system,
+        user=user,
+        kind=AbsenceKind.LEAVE,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+    )
+
+
 def test_a_full_agent_is_refused_without_confirmation_and_taken_with_it(
     open_case, supervisor, full_agent
 ):
@@ -55,14 +66,7 @@ def test_a_full_agent_is_refused_without_confirmation_and_taken_with_it(
 
 
 def test_an_agent_on_leave_needs_the_confirmation(open_case, supervisor, agent, system):
-    now = timezone.now()
-    staff_absence_record(
-        actor=system,
-        user=agent,
-        kind=AbsenceKind.LEAVE,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(days=1),
-    )
+    _on_leave_today(agent, system)
     case = open_case()
     with pytest.raises(ServiceError) as refused:
         cases.case_assign(actor=supervisor, case=case, assignee=agent)
@@ -132,14 +136,7 @@ def test_the_loads_of_any_number_of_handlers_come_from_one_kept_statement_each(
     prepared.clear()
     assert routing.workloads([full_agent.pk]) == {full_agent.pk: routing.Workload(1, 1, False)}
     assert len(prepared._KEPT) == 3  # capacities, open cases, absences
-    now = timezone.now()
-    staff_absence_record(
-        actor=system,
-        user=agent,
-        kind=AbsenceKind.LEAVE,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(days=1),
-    )
+    _on_leave_today(agent, system)
     cases.case_assign(actor=supervisor, case=open_case(), assignee=agent, confirm_busy=True)
     kept = len(prepared._KEPT)
     loads = routing.workloads([agent.pk, full_agent.pk, supervisor.pk])
