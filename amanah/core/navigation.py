@@ -33,7 +33,7 @@ BADGE_CAP = 100
 class MenuEntry:
     item: NavItem
     badge: int  # 0: nothing to show
-    url: str = ""  # the entry's address (``address_of``)
+    url: str = ""  # the entry's address (``_address``)
 
     @property
     def badge_text(self) -> str:
@@ -51,13 +51,9 @@ def menu(actor) -> list[MenuEntry]:
     ]
 
 
-def address_of(url_name: str) -> str:
-    """``reverse(url_name)``, resolved once per URL configuration and script prefix: every
-    signed-in page shows the menu, and resolving its entries in the template on every page
-    was a quarter of a small page's Python (``bench.load.profile_requests``)."""
-    return _address(url_name, get_urlconf(), get_script_prefix())
-
-
 @functools.lru_cache(maxsize=1024)
 def _address(url_name: str, urlconf, prefix: str) -> str:
+    """``reverse(url_name)``, resolved once per URL configuration and script prefix: every
+    signed-in page shows the menu, and resolving its entries on every page was a quarter of a
+    small page's Python (``bench.load.profile_requests``)."""
     return reverse(url_name, urlconf=urlconf)

@@ -15,7 +15,7 @@ register = template.Library()
 @register.simple_tag
 def sla_badge(case, now) -> str:
     view = sla.sla_view(case, now)
-    due = datetime_text(view.due_at) if view.due_at else ""
+    due = datetime_text(view.due_at)  # "" without a deadline
     countdown = (
         format_html(' · <span class="sla-countdown">{}</span>', view.countdown)
         if view.countdown

@@ -6,7 +6,7 @@ the ``url`` tag in every template. Every signed-in page names the same addresses
 was about a twentieth of a small page's Python (``bench.load.profile_requests``). The answer
 of ``reverse`` for a name without arguments depends only on the name, the current application,
 the URL configuration and the script prefix, which is what the cache is keyed on (as
-``core.navigation.address_of``).
+``core.navigation._address``).
 
 A route whose arguments are all UUIDs (a customer's 360, a case: the links of a list, two a
 search hit) is resolved once per name and number of arguments with stand-in UUIDs, and each
