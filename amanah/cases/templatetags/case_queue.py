@@ -7,16 +7,14 @@ benchmarks.md "third step"). Here each row is one ``format_html``: the same cell
 escaped, the words translated once per page. The header and the empty row stay in the template.
 """
 
-import uuid
-
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from amanah.cases.templatetags.case_sla import sla_badge
 from amanah.core.choices import choice_label
 from amanah.core.markup import format_html, format_html_join
+from amanah.core.templatetags.addresses import addresses_for
 
 register = template.Library()
 
@@ -32,20 +30,17 @@ PICK = (
 
 EMPTY_CELL = mark_safe("<td></td>")  # noqa: S308 (a constant, no value in it)
 
-# The case page's address is resolved once per page, for a stand-in key replaced per row.
-_ANY_CASE = uuid.UUID(int=0)
-
 
 @register.simple_tag
 def queue_rows(rows, now, can_assign) -> str:
     pick_label = gettext("Pilih")
-    detail = reverse("cases:detail", args=[_ANY_CASE])
+    detail = addresses_for("cases:detail")
     return format_html_join(
         "\n", ROW, (_cells(case, now, can_assign, pick_label, detail) for case in rows)
     )
 
 
-def _cells(case, now, can_assign: bool, pick_label: str, detail: str) -> tuple:
+def _cells(case, now, can_assign: bool, pick_label: str, detail) -> tuple:
     pick = ""
     if can_assign:
         pick = format_html(PICK, case.pk, pick_label, case.case_no) if case.is_open else ""
@@ -54,7 +49,7 @@ def _cells(case, now, can_assign: bool, pick_label: str, detail: str) -> tuple:
     assignee = case.assigned_to
     return (
         pick,
-        detail.replace(str(_ANY_CASE), str(case.pk)),
+        detail(case.pk),
         case.case_no,
         case.customer_shown,
         category.name if category else "",

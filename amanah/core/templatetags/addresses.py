@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 
 from django import template
 from django.template import defaulttags
@@ -43,6 +44,24 @@ def _uuid_address(view_name: str, count: int, current_app, urlconf, prefix: str)
         return reverse(view_name, args=_STAND_INS[:count], urlconf=urlconf, current_app=current_app)
     except NoReverseMatch:
         return None
+
+
+def addresses_for(view_name: str, count: int = 1) -> Callable[..., str]:
+    """``reverse(view_name, args=uuids)`` as a function of ``count`` UUIDs, the route resolved
+    once: for tags that build many rows in Python (no current application: the names they use
+    are not namespaced per instance)."""
+    url = _uuid_address(view_name, count, None, get_urlconf(), get_script_prefix())
+    if url is None:
+        raise NoReverseMatch(f"{view_name} takes no {count} UUID argument(s)")
+    stand_ins = [str(stand_in) for stand_in in _STAND_INS[:count]]
+
+    def address(*uuids: uuid.UUID) -> str:
+        text = url
+        for stand_in, arg in zip(stand_ins, uuids, strict=True):
+            text = text.replace(stand_in, str(arg))
+        return text
+
+    return address
 
 
 class AddressNode(defaulttags.URLNode):

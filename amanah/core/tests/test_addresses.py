@@ -66,6 +66,20 @@ def test_uuid_arguments_fill_an_address_resolved_once_per_route():
         set_script_prefix("/")
 
 
+def test_addresses_for_builds_rows_addresses_as_reverse_does():
+    """The Python side (queue rows, search hits): one route resolved, many keys put in."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    workspace = addresses.addresses_for("customer360:workspace")
+    assert workspace(first) == reverse("customer360:workspace", args=[first])
+    assert workspace(second) == reverse("customer360:workspace", args=[second])
+    revoke = addresses.addresses_for("iam:token_revoke", 2)
+    assert revoke(second, first) == reverse("iam:token_revoke", args=[second, first])
+    with pytest.raises(NoReverseMatch):
+        addresses.addresses_for("customer360:workspace", 2)
+    with pytest.raises(ValueError):  # a key short: refused, not a stand-in left in the text
+        revoke(first)
+
+
 def test_an_unknown_name_fails_as_djangos_does():
     with pytest.raises(NoReverseMatch):
         _render("{% url 'nowhere:at-all' %}")
