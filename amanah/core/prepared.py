@@ -54,6 +54,9 @@ class _Statement:
     sql: str = ""
     params: tuple = ()
     slots: tuple[tuple[int, str], ...] = ()  # (position in params, parameter name)
+    # The row converters of its selected columns (``SQLCompiler.get_converters``), worked out
+    # once: they depend on the columns' fields and the backend, not on a call's values.
+    converters: dict | None = None
 
 
 def prepared(model: type[models.Model], *, params: tuple[str, ...]):
@@ -118,7 +121,8 @@ def _compile(build, actor, arguments: dict, params: tuple, alias: str) -> _State
             f"{build.__qualname__}: the statement changes with something that is not a "
             "declared parameter (a clock, a read, a transformed value)"
         )
-    return _Statement(queryset, compiler, sql, tuple(values), slots)
+    converters = compiler.get_converters([s[0] for s in compiler.select[0 : compiler.col_count]])
+    return _Statement(queryset, compiler, sql, tuple(values), slots, converters)
 
 
 def _built(build, actor, arguments, params, alias, n):
@@ -193,6 +197,7 @@ def _run(statement: _Statement, arguments: dict, alias: str) -> list:
     compiler = _shallow_copy(statement.compiler)
     compiler.connection = connections[alias]
     compiler.as_sql = lambda *_args, **_kwargs: (statement.sql, tuple(values))
+    compiler.get_converters = lambda _expressions: statement.converters
     query = _shallow_copy(statement.queryset.query)
     query.get_compiler = lambda *_args, **_kwargs: compiler
     queryset = _shallow_copy(statement.queryset)

@@ -108,8 +108,18 @@ def test_a_statement_is_compiled_once_per_shape_and_not_again(world, monkeypatch
     agent, customers = world["MDN01"]
     activities(agent, customer=customers[0], since=None, limit=5)
     calls = compiled_count(monkeypatch)
+    converters_worked_out: list = []
+    real = SQLCompiler.get_converters
+    monkeypatch.setattr(
+        SQLCompiler,
+        "get_converters",
+        lambda self, expressions: converters_worked_out.append(1) or real(self, expressions),
+    )
     rows = activities(agent, customer=customers[1], since=None, limit=5)
-    assert rows and calls == []
+    assert rows and calls == [] and converters_worked_out == []  # both kept with the statement
+    # A kept converter still converts (Count's integer) on each call.
+    counts = case_counts(agent, customer=customers[1])
+    assert counts and all(type(row["n"]) is int for row in counts)
     activities(agent, customer=customers[1], since=timezone.now(), limit=5)  # another shape
     assert calls  # built (twice: the stand-in check) for the new shape
 
