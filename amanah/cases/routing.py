@@ -89,26 +89,49 @@ class Choice:
     user: User
 
 
-def _matching(case: Case) -> Q:
+def _matching(*, category, channel, branch, priority) -> Q:
+    """The active rules for a case of ``category`` (a code or None), ``channel``, ``branch``
+    (an id) and ``priority``: each condition a rule leaves empty matches any case."""
     return (
         Q(active=True)
-        & (Q(category__isnull=True) | Q(category_id=case.category_id))
-        & (Q(channel="") | Q(channel=case.channel))
-        & (Q(branch__isnull=True) | Q(branch_id=case.branch_id))
-        & (Q(priority="") | Q(priority=case.priority))
+        & (Q(category__isnull=True) | Q(category_id=category))
+        & (Q(channel="") | Q(channel=channel))
+        & (Q(branch__isnull=True) | Q(branch_id=branch))
+        & (Q(priority="") | Q(priority=priority))
+    )
+
+
+def _case_terms(case: Case) -> dict:
+    return {
+        "category": case.category_id,
+        "channel": case.channel,
+        "branch": case.branch_id,
+        "priority": case.priority,
+    }
+
+
+@prepared(RoutingRule, params=("category", "channel", "branch", "priority"))
+def _first_matching(_actor, **terms):
+    """(id, order) of the first matching rule (kept compiled: every new case asks)."""
+    return (
+        RoutingRule.objects.filter(_matching(**terms))
+        .order_by("order", "id")
+        .values_list("pk", "order")[:1]
     )
 
 
 def _locked_rule(case: Case) -> RoutingRule | None:
     """The first matching rule, its row locked; None when no rule matches."""
+    terms = _case_terms(case)
     for _attempt in range(LOCK_ATTEMPTS):
-        found = RoutingRule.objects.filter(_matching(case)).order_by("order", "id").first()
+        found = _first_matching.first(None, **terms)
         if found is None:
             return None
         # Re-checked under the lock (READ COMMITTED re-reads the row an edit just changed).
+        rule_id, order = found
         rule = (
             RoutingRule.objects.select_for_update(of=("self",), no_key=True)
-            .filter(_matching(case), pk=found.pk, order=found.order)
+            .filter(_matching(**terms), pk=rule_id, order=order)
             .first()
         )
         if rule is not None:

@@ -57,6 +57,7 @@ from amanah.cases.models import Case
 from amanah.cases.policies import CASE_VIEW
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.prepared import prepared
 from amanah.customers.models import CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_VIEW
 from amanah.iam import authz
@@ -334,12 +335,7 @@ def on_event(event: str) -> Callable[..., None]:
     def handle(*, actor, **objects) -> None:
         from amanah.integrations.services import actor_for
 
-        subscriptions = list(
-            WebhookSubscription.objects.filter(active=True, events__contains=[event])
-            .filter(usable_key_exists())  # no usable key: the system is switched off
-            .select_related("system")
-            .order_by("pk")
-        )
+        subscriptions = _subscribed(None, event=event, now=timezone.now())
         if not subscriptions:
             return
         event_id, at = uuid.uuid4(), timezone.now()
@@ -369,6 +365,18 @@ def on_event(event: str) -> Callable[..., None]:
 
     handle.__qualname__ = f"webhook_{event.replace('.', '_')}"
     return handle
+
+
+@prepared(WebhookSubscription, params=("now",))
+def _subscribed(_actor, *, event: str, now):
+    """The active subscriptions to ``event`` of systems with a usable key (kept compiled per
+    event: every case created or closed asks)."""
+    return (
+        WebhookSubscription.objects.filter(active=True, events__contains=[event])
+        .filter(usable_key_exists(at=now))  # no usable key: the system is switched off
+        .select_related("system")
+        .order_by("pk")
+    )
 
 
 def deliver_soon() -> None:

@@ -394,6 +394,20 @@ def test_a_system_without_a_usable_key_gets_nothing_until_it_has_one(customer):
     assert len(receiver.received) == 1
 
 
+def test_the_kept_subscription_read_asks_each_event_with_its_own_clock(customer):
+    """The read of an event's subscribers is compiled once (``core.prepared``) and answers
+    with the moment it is given: once the system's only key has expired, nobody is subscribed."""
+    system, key, _raw = make_system("core-banking", permissions=CASE_READ, all_branches=True)
+    webhooks.webhook_subscription_create(
+        actor=SYSTEM, system_id=system.pk, url="https://core.example.test/hook", events=[EVENT]
+    )
+    open_case()
+    assert WebhookDelivery.objects.count() == 1
+    later = key.expires_at + timedelta(minutes=1)
+    assert webhooks._subscribed(None, event=EVENT, now=later) == []
+    assert len(webhooks._subscribed(None, event=EVENT, now=key.expires_at - timedelta(1))) == 1
+
+
 def test_disabling_by_hand_is_audited_and_tells_the_admins(customer, admin, make_user):
     from amanah.core.roles import RoleKey as R
     from amanah.messaging.models import Message
