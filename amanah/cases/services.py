@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,6 @@ from amanah.cases.models import (
     Case,
     CaseActivity,
     CaseCategory,
-    CaseNumberSequence,
     CaseStatus,
     Channel,
     NoteKind,
@@ -95,14 +94,24 @@ def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> Ca
     )
 
 
+# On CaseNumberSequence's table (cases_casenumbersequence).
+_NEXT_NUMBER = "UPDATE cases_casenumbersequence SET last = last + 1 WHERE year = %s RETURNING last"
+_FIRST_OF_YEAR = (
+    "INSERT INTO cases_casenumbersequence (year, last) VALUES (%s, 0) ON CONFLICT (year) DO NOTHING"
+)
+
+
 def _next_case_no(year: int) -> str:
-    CaseNumberSequence.objects.get_or_create(year=year)
-    sequence = CaseNumberSequence.objects.select_for_update(of=("self",), no_key=True).get(
-        year=year
-    )
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"PGD-{year}-{sequence.last:06d}"
+    """The year's next number: one UPDATE that takes the year's row lock until the case's
+    transaction ends (unique and gap-free) and answers the new number."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_NUMBER, [year])
+        row = cursor.fetchone()
+        if row is None:  # the year's first case: its row, then the same step
+            cursor.execute(_FIRST_OF_YEAR, [year])
+            cursor.execute(_NEXT_NUMBER, [year])
+            row = cursor.fetchone()
+    return f"PGD-{year}-{row[0]:06d}"
 
 
 def _require_case(actor, permission: str, case: Case) -> None:
