@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.core import registry
+from amanah.core.prepared import prepared
 from amanah.sales.models import Lead, LeadPriority
 
 
@@ -102,7 +103,7 @@ def rescore_open_leads(customer) -> int:
     """Recompute every open lead of the customer (after an activity, a consent change, or an
     event behind one of the signals: ``rescore_on_event``). A customer without an open lead
     costs one query."""
-    leads = list(Lead.objects.open().filter(customer=customer))
+    leads = _open_leads(None, customer=customer)
     if not leads:
         return 0
     total, rows = breakdown_for(customer)
@@ -110,6 +111,12 @@ def rescore_open_leads(customer) -> int:
         apply_score(lead, total, rows)
     Lead.objects.bulk_update(leads, ["score", "priority", "score_breakdown", "scored_at"])
     return len(leads)
+
+
+@prepared(Lead, params=("customer",))
+def _open_leads(_actor, *, customer):
+    """Kept compiled: every case taken at the counter and every consent change asks."""
+    return Lead.objects.open().filter(customer=customer)
 
 
 def marketing_consent_signal(customer) -> Signal:
