@@ -20,6 +20,7 @@ from django.db.models import FloatField, Q, Value
 
 from amanah.cases.contract import case_categories
 from amanah.core.errors import NotFound
+from amanah.core.prepared import prepared
 from amanah.iam import authz
 from amanah.knowledge.models import (
     EDITABLE_STATUSES,
@@ -115,8 +116,14 @@ def articles_for_category(actor, category_code: str, *, limit: int = SUGGESTION_
     """Live articles tagged with the complaint category, newest publication first."""
     if not authz.has_perm(actor, KB_VIEW):
         return []
+    return _tagged(actor, category_code=category_code, limit=limit)
+
+
+@prepared(ArticleVersion, params=())
+def _tagged(actor, *, category_code: str, limit: int):
+    """Kept compiled per category (a handful, the case categories): every case page asks."""
     rows = _live(actor).filter(categories__contains=[category_code])
-    return list(rows.order_by("-published_at", "title")[:limit])
+    return rows.order_by("-published_at", "title")[:limit]
 
 
 def article_get(actor, article_id) -> Article:
