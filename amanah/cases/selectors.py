@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, TextChoices
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, TextChoices
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,15 +70,20 @@ class QueueFilter:
 
 def case_for(*, actor, case_id) -> Case:
     authz.require(actor, CASE_VIEW)
-    case = (
-        Case.objects.visible_to(actor)
-        .select_related("customer", "branch", "category", "sla_policy", "assigned_to", "created_by")
-        .filter(pk=case_id)
-        .first()
-    )
+    # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
+    case = _case_row.first(actor, case_id=Case._meta.pk.to_python(case_id))
     if case is None:
         raise NotFound()
     return case
+
+
+@prepared(Case, params=("case_id",))
+def _case_row(actor, *, case_id):
+    return (
+        Case.objects.visible_to(actor)
+        .select_related("customer", "branch", "category", "sla_policy", "assigned_to", "created_by")
+        .filter(pk=case_id)
+    )
 
 
 # The case page's own read: every column of the case (services, guards and panels read the
@@ -150,35 +156,37 @@ def _status_label(code) -> str:
     return str(CaseStatus(code).label) if code in CaseStatus.values else str(code or "—")
 
 
+def _full_name_of(meta_key: str) -> Subquery:
+    """The full name of the user whose username a log line's meta holds at ``meta_key`` (an
+    assignment's "from" / "to"), None when there is none."""
+    return Subquery(
+        User.objects.filter(username=KeyTextTransform(meta_key, OuterRef("meta"))).values(
+            "full_name"
+        )[:1]
+    )
+
+
 @prepared(CaseActivity, params=("case",))
 def _case_log(_actor, *, case):
     return (
-        CaseActivity.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
+        CaseActivity.objects.filter(case=case)
+        .select_related("actor")
+        .annotate(from_name=_full_name_of("from"), to_name=_full_name_of("to"))
+        .order_by("created_at", "id")
     )
 
 
 def case_history(case: Case) -> list[HistoryLine]:
     """The case's log lines, oldest first, each saying what moved from what to what: statuses
-    by their Indonesian labels, assignees by name (looked up in one query for the whole log).
+    by their Indonesian labels, assignees by name (read with the log, in its one statement).
     The case was opened through ``case_for`` (scope checked there)."""
-    activities = _case_log(None, case=case)
-    usernames = {
-        a.meta.get(k)
-        for a in activities
-        if a.activity_type == ActivityType.ASSIGN
-        for k in ("from", "to")
-        if isinstance(a.meta.get(k), str)
-    }
-    names = dict(User.objects.filter(username__in=usernames).values_list("username", "full_name"))
-
-    def who(username) -> str:
-        return names.get(username) or username or _("belum ada")
-
     lines = []
-    for a in activities:
+    for a in _case_log(None, case=case):
         meta, change = a.meta if isinstance(a.meta, dict) else {}, ""
         if a.activity_type == ActivityType.ASSIGN:
-            change = f"{who(meta.get('from'))} → {who(meta.get('to'))}"
+            before = a.from_name or meta.get("from") or _("belum ada")
+            after = a.to_name or meta.get("to") or _("belum ada")
+            change = f"{before} → {after}"
         elif a.activity_type == ActivityType.ESCALATE:
             change = _("%(a)s → Dieskalasi (level %(n)s)") % {
                 "a": _status_label(meta.get("from")),

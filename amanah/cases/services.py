@@ -353,7 +353,12 @@ def normalise_resolution_code(code) -> str:
 def is_resolution_code(code) -> bool:
     """One of the configured, active resolution codes (``ResolutionCode``); free text is not."""
     code = normalise_resolution_code(code)
-    return bool(code) and ResolutionCode.objects.filter(code=code, active=True).exists()
+    return bool(code) and bool(_active_resolution_code(None, code=code))
+
+
+@prepared(ResolutionCode, params=("code",))
+def _active_resolution_code(_actor, *, code: str):
+    return ResolutionCode.objects.filter(code=code, active=True).values_list("pk", flat=True)[:1]
 
 
 def resolution_ready(case: Case, data: dict) -> bool:
