@@ -14,6 +14,7 @@ from amanah.cases.models import (
     RoutingStrategy,
     TimeUnit,
 )
+from amanah.cases.selectors import category_choices
 from amanah.core.errors import ServiceError
 from amanah.core.fields import BoundedDateField
 
@@ -36,9 +37,7 @@ class CaseIntakeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—")] + [
-            (c.code, c.name) for c in CaseCategory.objects.filter(active=True)
-        ]
+        self.fields["category"].choices = [("", "—"), *category_choices(active_only=True)]
         if settings.CASE_CLASSIFIER_PROFILE:  # empty: set from the text (cases.classifier)
             for name in ("category", "priority"):
                 field = self.fields[name]
@@ -125,9 +124,7 @@ class QueueFilterForm(forms.Form):
         self.fields["branch"].choices = [("", _("Semua dalam scope"))] + [
             (str(b.pk), str(b)) for b in branches
         ]
-        self.fields["category"].choices = [("", _("Semua"))] + [
-            (c.code, c.name) for c in CaseCategory.objects.all()
-        ]
+        self.fields["category"].choices = [("", _("Semua")), *category_choices(active_only=False)]
         from amanah.cases.selectors import Who
 
         self.fields["who"].choices = [("", _("Semua"))] + Who.choices

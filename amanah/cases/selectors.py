@@ -19,8 +19,10 @@ from amanah.cases.models import (
     ActivityType,
     Case,
     CaseActivity,
+    CaseCategory,
     CaseStatus,
     ResolutionCode,
+    SavedQueueFilter,
 )
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
 from amanah.core import reads, scopes
@@ -491,7 +493,22 @@ SAVED_FILTER_MAX = 20  # per user
 
 def saved_filters(*, actor) -> list:
     """The actor's own saved queue filters, by name."""
-    from amanah.cases.models import SavedQueueFilter
-
     authz.require(actor, CASE_QUEUE)
-    return list(SavedQueueFilter.objects.visible_to(actor).order_by("name")[:SAVED_FILTER_MAX])
+    return _own_filters(actor)
+
+
+@prepared(SavedQueueFilter, params=())
+def _own_filters(actor):
+    return SavedQueueFilter.objects.visible_to(actor).order_by("name")[:SAVED_FILTER_MAX]
+
+
+def category_choices(*, active_only: bool) -> list[tuple[str, str]]:
+    """(code, name) of the complaint categories (the active ones, or every one), by code:
+    the intake form's and the queue filter's choices (kept compiled: both are asked often)."""
+    return _category_rows(None, active_only=active_only)
+
+
+@prepared(CaseCategory, params=())
+def _category_rows(_actor, *, active_only: bool):
+    rows = CaseCategory.objects.filter(active=True) if active_only else CaseCategory.objects.all()
+    return rows.order_by("code").values_list("code", "name")
