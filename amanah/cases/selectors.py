@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -363,30 +364,83 @@ def queue_page(
     scope of several parts (a branch's cases and those of its customers taken at another
     branch: ``scopes.visible_parts``) is read part by part, each the first of one index range
     in due order, and merged: as one OR the database would read and sort every open case of
-    the branch for each page (12 ms at 1M cases, docs/benchmarks.md).
+    the branch for each page (12 ms at 1M cases, docs/benchmarks.md). Every statement is kept
+    compiled (``core.prepared``): the filters' values and the page's key are its parameters.
     """
     authz.require(actor, CASE_QUEUE)
-    parts = [_queued(part, actor, filters) for part in scopes.visible_parts(Case, actor)]
-    if after:
-        due, last_id = after
-        keyset = Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id)
-        parts = [part.filter(keyset) for part in parts]
-    if len(parts) == 1:
-        page_ids = parts[0].values("id")[: PAGE_SIZE + 1]
+    terms = _page_terms(filters, after)
+    parts = len(scopes.visible_parts(Case, actor))
+    if parts == 1:
+        rows = _queue_rows_of_part(actor, part=0, limit=PAGE_SIZE + 1, **terms)
     else:
         firsts = {
-            key for part in parts for key in part.values_list("sla_due_at", "id")[: PAGE_SIZE + 1]
+            key
+            for part in range(parts)
+            for key in _queue_keys(actor, part=part, limit=PAGE_SIZE + 1, **terms)
         }
         page_ids = [pk for _due, pk in sorted(firsts)[: PAGE_SIZE + 1]]
-    rows = list(
-        Case.objects.filter(pk__in=page_ids)
-        .select_related("customer", "category", "assigned_to")
-        .only(*QUEUE_ROW_FIELDS)
-        .order_by("sla_due_at", "id")
-    )
+        rows = _queue_rows(None, ids=id_text(page_ids))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return rows, ((rows[-1].sla_due_at, str(rows[-1].id)) if more else None)
+
+
+def _page_terms(filters: QueueFilter, after: tuple[datetime, str] | None) -> dict:
+    """The filters and the page's key as a kept statement's arguments: an empty filter is None
+    (not part of the statement), a value is a parameter."""
+    after_due, after_id = after if after else (None, None)
+    if after_due is not None and timezone.is_naive(after_due):
+        after_due = timezone.make_aware(after_due)  # as the ORM would take it
+    return {
+        "who": filters.who,
+        "case_no": filters.case_no or None,
+        "branch_id": uuid.UUID(str(filters.branch_id)) if filters.branch_id else None,
+        "status": filters.status or None,
+        "priority": filters.priority or None,
+        "category": filters.category or None,
+        "due_by": timezone.now() if filters.overdue_only and not filters.case_no else None,
+        "after_due": after_due,
+        "after_id": uuid.UUID(str(after_id)) if after_due is not None else None,
+    }
+
+
+_PAGE_PARAMS = ("case_no", "branch_id", "status", "priority", "category", "due_by")
+_PAGE_PARAMS += ("after_due", "after_id")
+
+
+def _queue_part(actor, *, part, who, due_by, after_due, after_id, **values):
+    """The open cases of one part of the actor's queue, filtered, after the page's key."""
+    filters = QueueFilter(who=who, **{name: value or "" for name, value in values.items()})
+    cases = _queued(scopes.visible_parts(Case, actor)[part], actor, filters)
+    if due_by is not None:
+        cases = cases.filter(sla_due_at__lte=due_by)
+    if after_due is not None:
+        cases = cases.filter(Q(sla_due_at__gt=after_due) | Q(sla_due_at=after_due, id__gt=after_id))
+    return cases
+
+
+@prepared(Case, params=_PAGE_PARAMS)
+def _queue_keys(actor, *, limit: int, **terms):
+    return _queue_part(actor, **terms).values_list("sla_due_at", "id")[:limit]
+
+
+def _page_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return (
+        cases.select_related("customer", "category", "assigned_to")
+        .only(*QUEUE_ROW_FIELDS)
+        .order_by("sla_due_at", "id")
+    )
+
+
+@prepared(Case, params=_PAGE_PARAMS)
+def _queue_rows_of_part(actor, *, limit: int, **terms):
+    page_ids = _queue_part(actor, **terms).values("id")[:limit]
+    return _page_rows(Case.objects.filter(pk__in=page_ids))
+
+
+@prepared(Case, params=("ids",))
+def _queue_rows(_actor, *, ids: str):
+    return _page_rows(Case.objects.filter(pk__in=uuid_rows(ids)))
 
 
 def queue_export(*, actor, filters: QueueFilter) -> list[Case]:

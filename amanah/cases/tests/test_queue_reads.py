@@ -71,3 +71,59 @@ def test_the_handler_list_follows_scopes_and_the_clock_once_compiled(make_user, 
     assert leaving.pk not in _offered(case_at_a)
     assert _offered(case_at_a) == _plain_handlers(branch_id=branch_a.pk)
     assert len(prepared._KEPT) == kept
+
+
+def _plain_queue(actor, filters) -> list:
+    """The queue as the ORM answers it in one pass (``selectors.queue``), every page's row."""
+    from amanah.cases import selectors
+
+    return list(selectors.queue(actor=actor, filters=filters).values_list("pk", flat=True))
+
+
+def _paged(actor, filters, monkeypatch) -> list:
+    from amanah.cases import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    seen, after = [], None
+    while True:
+        rows, after = selectors.queue_page(actor=actor, filters=filters, after=after)
+        seen += [c.pk for c in rows]
+        if after is None:
+            return seen
+
+
+@pytest.mark.django_db
+def test_the_queue_pages_kept_compiled_answer_as_the_plain_queue(
+    open_case, supervisor, agent, make_user, branch_a, monkeypatch
+):
+    """Every filter a value or empty, pages by the key, two supervisors: the kept statements
+    (``core.prepared``) give each call its own answer."""
+    from amanah.cases.selectors import QueueFilter
+
+    made = [open_case(), open_case(priority="HIGH"), open_case(category="CARD_ATM"), open_case()]
+    made += [open_case(priority="HIGH"), open_case()]
+    cases.case_assign(actor=supervisor, case=made[1], assignee=agent)
+    cases.case_assign(actor=supervisor, case=made[4], assignee=supervisor)  # "mine" differs
+    Case = type(made[0])
+    Case.objects.filter(pk=made[2].pk).update(sla_due_at=timezone.now() - dt.timedelta(hours=1))
+    other = make_user(R.SUPERVISOR, branches=[branch_a])
+    prepared.clear()
+    filters = [
+        QueueFilter(),
+        QueueFilter(priority="HIGH"),
+        QueueFilter(priority="LOW"),
+        QueueFilter(category="CARD_ATM"),
+        QueueFilter(status="NEW"),
+        QueueFilter(branch_id=str(branch_a.pk)),
+        QueueFilter(overdue_only=True),
+        QueueFilter(who="unassigned"),
+        QueueFilter(who="mine"),
+        QueueFilter(case_no=made[3].case_no),
+    ]
+    for actor in (supervisor, other):
+        for queue_filter in filters * 2:  # the second round from the kept statements
+            assert _paged(actor, queue_filter, monkeypatch) == _plain_queue(actor, queue_filter)
+    assert _paged(supervisor, QueueFilter(), monkeypatch)[0] == made[2].pk  # overdue first
+    assert len(_paged(supervisor, QueueFilter(priority="HIGH"), monkeypatch)) == 2
+    assert _paged(supervisor, QueueFilter(who="mine"), monkeypatch) == [made[4].pk]
+    assert _paged(other, QueueFilter(who="mine"), monkeypatch) == []
