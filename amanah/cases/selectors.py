@@ -72,9 +72,15 @@ class QueueFilter:
 
 
 def case_for(*, actor, case_id) -> Case:
+    return _one_case(_case_row, actor, case_id)
+
+
+def _one_case(read, actor, case_id) -> Case:
+    """The case ``read`` finds among the actor's: permission, scope, 404 for missing and out of
+    scope alike."""
     authz.require(actor, CASE_VIEW)
     # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
-    case = _case_row.first(actor, case_id=Case._meta.pk.to_python(case_id))
+    case = read.first(actor, case_id=Case._meta.pk.to_python(case_id))
     if case is None:
         raise NotFound()
     return case
@@ -112,12 +118,7 @@ CASE_PAGE_RELATED_FIELDS = (
 def case_page_for(*, actor, case_id) -> Case:
     """The case as its page shows it (``case_for``: permission, scope, 404 — the same rows),
     reading only the columns of its related rows that the page uses."""
-    authz.require(actor, CASE_VIEW)
-    # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
-    found = _case_page_row.first(actor, case_id=Case._meta.pk.to_python(case_id))
-    if found is None:
-        raise NotFound()
-    return found
+    return _one_case(_case_page_row, actor, case_id)
 
 
 @prepared(Case, params=("case_id",))
