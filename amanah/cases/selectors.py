@@ -405,8 +405,10 @@ def _page_terms(filters: QueueFilter, after: tuple[datetime, str] | None) -> dic
     }
 
 
-_PAGE_PARAMS = ("case_no", "branch_id", "status", "priority", "category", "due_by")
-_PAGE_PARAMS += ("after_due", "after_id")
+# What changes from call to call in the queue page's kept statements (``_page_terms``).
+_PAGE_PARAMS = (
+    "case_no", "branch_id", "status", "priority", "category", "due_by", "after_due", "after_id",
+)  # fmt: skip
 
 
 def _queue_part(actor, *, part, who, due_by, after_due, after_id, **values):
