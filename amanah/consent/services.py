@@ -400,33 +400,47 @@ def lock_customer_for_consent(customer_id) -> None:
 def _refresh_state(customer: Customer, consent_type: str, contact_channel: str = "") -> None:
     """The active state is the latest effective record (a back-dated record may not be it),
     per type overall or per type and channel."""
-    latest = (
-        ConsentRecord.objects.filter(
-            customer=customer,
-            consent_type=consent_type,
-            contact_channel=contact_channel,
-            effective_at__lte=timezone.now() + MAX_CLOCK_SKEW,
-        )
-        .order_by("-effective_at", "-created_at")
-        .first()
-    )
-    if contact_channel:
-        states = ChannelConsentState.objects.filter(channel=contact_channel)
-        key = {"consent_type": consent_type, "channel": contact_channel}
-    else:
-        states, key = ConsentState.objects.all(), {"consent_type": consent_type}
-    if latest is None:
-        states.filter(customer=customer, consent_type=consent_type).delete()
-        return
-    states.model.objects.update_or_create(
+    latest = _latest_record.first(
+        None,
         customer=customer,
-        **key,
-        defaults={
-            "status": latest.new_status,
-            "effective_at": latest.effective_at,
-            "record": latest,
-        },
+        consent_type=consent_type,
+        contact_channel=contact_channel,
+        until=timezone.now() + MAX_CLOCK_SKEW,
     )
+    model = ChannelConsentState if contact_channel else ConsentState
+    key = {"consent_type": consent_type}
+    if contact_channel:
+        key["channel"] = contact_channel
+    if latest is None:
+        model.objects.filter(customer=customer, **key).delete()
+        return
+    # One INSERT … ON CONFLICT DO UPDATE on the state's unique key (the customer's row lock,
+    # taken by the caller, already orders the changes).
+    model.objects.bulk_create(
+        [
+            model(
+                customer=customer,
+                **key,
+                status=latest.new_status,
+                effective_at=latest.effective_at,
+                record=latest,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["customer", *key],
+        update_fields=["status", "effective_at", "record"],
+    )
+
+
+@prepared(ConsentRecord, params=("customer", "consent_type", "contact_channel", "until"))
+def _latest_record(_actor, *, customer, consent_type, contact_channel, until):
+    """The latest record in effect by ``until`` (kept compiled: every consent change asks)."""
+    return ConsentRecord.objects.filter(
+        customer=customer,
+        consent_type=consent_type,
+        contact_channel=contact_channel,
+        effective_at__lte=until,
+    ).order_by("-effective_at", "-created_at")[:1]
 
 
 @reads.once_per_view
