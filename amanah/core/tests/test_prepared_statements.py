@@ -19,7 +19,13 @@ def _prepared_texts() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-_EMAIL_STATEMENT = '"customers_customer"."email" = $1'
+# The statement ``_run_six_times`` repeats, as the server keeps it. Matched whole: another
+# test's statement on this connection may hold the same condition (a campaign's eligibility
+# INSERT … SELECT does), which a substring would count too, depending on the tests' order.
+_EMAIL_STATEMENT = (
+    'SELECT "customers_customer"."id" AS "id" FROM "customers_customer" '
+    'WHERE "customers_customer"."email" = $1'
+)
 
 
 def _run_six_times(email_prefix: str) -> None:
@@ -28,12 +34,12 @@ def _run_six_times(email_prefix: str) -> None:
 
 
 def _email_statements() -> int:
-    return sum(_EMAIL_STATEMENT in t for t in _prepared_texts())
+    return sum(t.strip() == _EMAIL_STATEMENT for t in _prepared_texts())
 
 
 def test_a_statement_run_often_is_prepared_with_its_parameters_apart():
     _run_six_times("a")
-    texts = [t for t in _prepared_texts() if _EMAIL_STATEMENT in t]
+    texts = [t for t in _prepared_texts() if t.strip() == _EMAIL_STATEMENT]
     assert len(texts) == 1  # one statement, six values: prepared once, parameter $1
     assert "a5@x.id" not in texts[0]
 
