@@ -109,41 +109,67 @@ def _new_log(actor, action, obj, object_type, object_id, meta, actor_label) -> A
 
 
 def _append(logs: list[AuditLog]) -> list[AuditLog]:
-    """Extend the chain with ``logs`` under the chain lock, in one insert."""
+    """Extend the chain with ``logs`` under the chain lock, in one insert.
+
+    Every transaction that audits waits for this lock in turn (a search and a profile view
+    audit too), and holds it until its commit: so what it does under the lock is kept to two
+    round trips before the commit — the lock with the chain's head, then the rows."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the business transaction")
     if not logs:
         return logs
-    table = AuditLog._meta.db_table
-    with connection.cursor() as cursor:
-        # One writer at a time extends the chain; the lock is released at commit/rollback,
-        # so ids (taken under the lock) follow the chain order.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        # Then, in one statement (so its snapshot is taken once the lock is held): the chain's
-        # head, the addresses and the ids.
-        # Addresses are hashed as PostgreSQL's inet gives them back (e.g. ::ffff:1.2.3.4,
-        # no %scope), or verify_chain would see a row it cannot reproduce.
-        # A batch's rows share their address: each distinct one is asked about once.
-        ip_field = AuditLog._meta.get_field("ip")
-        given = list({log.ip: None for log in logs})
-        cursor.execute(
-            f"SELECT (SELECT hash FROM {table} ORDER BY id DESC LIMIT 1), "  # noqa: S608 (our table)
-            "ARRAY(SELECT host(ip::inet) FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) "
-            "ORDER BY n), "
-            "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) "
-            "ORDER BY 1)",
-            [[ip_field.get_db_prep_value(ip, connection) for ip in given], table, len(logs)],
-        )
-        last_hash, stored, ids = cursor.fetchone()
-        stored_ip = dict(zip(given, stored, strict=True))
+    # A batch's rows share their address: each distinct one is asked about once.
+    given = list({log.ip: None for log in logs})
+    last_hash, stored, ids = _lock_and_read_head(given, len(logs))
+    stored_ip = dict(zip(given, stored, strict=True))
     prev = last_hash if last_hash is not None else GENESIS_HASH
     linker = Linker()
     for log, log_id in zip(logs, ids, strict=True):
         log.id, log.ip = log_id, stored_ip[log.ip]
         log.prev_hash = prev
         log.hash = prev = linker.link(log, prev)
-    _copy_in(logs, linker)
+    if len(logs) <= _INSERT_AT_MOST:
+        _insert(logs, linker)
+    else:
+        _copy_in(logs, linker)
+    alias = connection.alias
+    for log in logs:  # saved, as bulk_create would have marked them
+        log._state.adding, log._state.db = False, alias
     return logs
+
+
+_TABLE = AuditLog._meta.db_table
+# The chain's head, the addresses as stored and the new ids, in one statement. Sent after the
+# lock in the same round trip (a pipeline): PostgreSQL runs it once the lock is held, with a
+# snapshot of its own taken then, so it sees the head the previous writer committed.
+# Addresses are hashed as PostgreSQL's inet gives them back (e.g. ::ffff:1.2.3.4, no %scope),
+# or verify_chain would see a row it cannot reproduce.
+_HEAD_SQL = (
+    f"SELECT (SELECT hash FROM {_TABLE} ORDER BY id DESC LIMIT 1), "  # noqa: S608 (our table)
+    "ARRAY(SELECT host(ip::inet) FROM unnest(%s::text[]) WITH ORDINALITY AS t(ip, n) "
+    "ORDER BY n), "
+    f"ARRAY(SELECT nextval(pg_get_serial_sequence('{_TABLE}', 'id')) "
+    "FROM generate_series(1, %s) ORDER BY 1)"
+)
+
+
+def _lock_and_read_head(ips: list, count: int) -> tuple:
+    """Take the chain lock (one writer at a time extends the chain; released at commit or
+    rollback, so ids taken under it follow the chain order) and read the head, in one round
+    trip."""
+    ip_field = AuditLog._meta.get_field("ip")
+    params = [[ip_field.get_db_prep_value(ip, connection) for ip in ips], count]
+    connection.ensure_connection()
+    raw = connection.connection
+    with (
+        connection.wrap_database_errors,
+        raw.pipeline(),
+        raw.cursor() as lock,
+        raw.cursor() as head,
+    ):
+        lock.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        head.execute(_HEAD_SQL, params)
+        return head.fetchone()
 
 
 # The per-row columns first, then the ones a batch shares (their text is built once).
@@ -154,6 +180,20 @@ _COPY_SHARED_COLUMNS = (
 )  # fmt: skip
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_CHUNK = 2000  # rows per write to the COPY stream
+# Up to this many rows (a request's events) go in one INSERT: one round trip under the chain
+# lock where COPY takes two; more (a batch job's) go by COPY, the cheaper the more rows.
+_INSERT_AT_MOST = 50
+_INSERT_TYPES = {
+    "id": "bigint", "meta": "jsonb", "created_at": "timestamptz", "ip": "inet",
+}  # fmt: skip
+_INSERT_COLUMNS = _COPY_ROW_COLUMNS + _COPY_SHARED_COLUMNS
+# One statement text for any number of rows (a column an array): prepared once per connection.
+_INSERT_SQL = (
+    f"INSERT INTO {_TABLE} ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 (our table, our columns)
+    "SELECT * FROM unnest("
+    + ", ".join(f"%s::{_INSERT_TYPES.get(name, 'text')}[]" for name in _INSERT_COLUMNS)
+    + ")"
+)
 
 
 def _copy_value(value) -> str:
@@ -163,6 +203,19 @@ def _copy_value(value) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
+
+
+def _insert(logs: list[AuditLog], linker: Linker) -> None:
+    """Insert the chained rows in one statement, each column an array: the values just hashed,
+    meta as the canonical JSON text that was hashed (as ``_copy_in`` writes them)."""
+    shared_values = operator.attrgetter(*_COPY_SHARED_COLUMNS)
+    rows = [
+        (log.id, log.object_type, log.object_id, linker.meta_text(log.meta), log.prev_hash,
+         log.hash, *shared_values(log))
+        for log in logs
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _copy_in(logs: list[AuditLog], linker: Linker) -> None:
@@ -195,9 +248,6 @@ def _copy_in(logs: list[AuditLog], linker: Linker) -> None:
                     f"{meta}\t{log.prev_hash}\t{log.hash}\t{tail}\n"
                 )
             copy.write("".join(lines))
-    alias = connection.alias
-    for log in logs:  # saved, as bulk_create would have marked them
-        log._state.adding, log._state.db = False, alias
 
 
 def record(

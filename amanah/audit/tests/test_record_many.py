@@ -1,6 +1,7 @@
 """record_many: a batch job's events, linked by ``chain.Linker`` and written with COPY's text
-format. Both are fast paths of the reference (``compute_hash``, a plain INSERT); these tests hold
-them to it with values that a hand-made JSON or COPY line would get wrong."""
+format (a request's few events: one INSERT of column arrays). Both are fast paths of the
+reference (``compute_hash``, a plain INSERT); these tests hold them to it with values that a
+hand-made JSON or COPY line would get wrong."""
 
 from datetime import UTC, datetime
 
@@ -71,7 +72,9 @@ def test_linker_follows_the_chain_key(db, settings):
 
 
 @pytest.mark.django_db
-def test_awkward_values_are_stored_as_hashed_and_verify():
+@pytest.mark.parametrize("path", ["insert", "copy"])
+def test_awkward_values_are_stored_as_hashed_and_verify(path, monkeypatch):
+    monkeypatch.setattr(services, "_INSERT_AT_MOST", len(AWKWARD) if path == "insert" else 0)
     meta_of = {text: {"note": text, "list": [text, 1]} for text in AWKWARD}
     request = context.RequestMeta(ip="::ffff:1.2.3.4", user_agent="UA\twith tab", request_id="r")
     with context.bound(request), transaction.atomic():
