@@ -214,7 +214,9 @@ def _insert(logs: list[AuditLog], linker: Linker) -> None:
          log.hash, *shared_values(log))
         for log in logs
     ]  # fmt: skip
-    with connection.cursor() as cursor:
+    # Straight to psycopg, as the lock, the head and COPY are: the writer's statements are one
+    # unit, and a batch's statements look the same to Django whichever way its rows go.
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, [list(column) for column in zip(*rows, strict=True)])
 
 
