@@ -22,6 +22,7 @@ only) that the PDAM demo seed registers — what ``DemoInstance.gateway`` lets a
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -51,8 +52,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
+def _server_settings() -> dict:
+    """The test database server's address, read once — in the main thread, before the
+    preparations' threads start (``Preparation``): a test may re-point the live settings for a
+    moment (``core/tests/test_health.py`` points them at a dead address), and a preparation
+    running meanwhile in its thread must not follow them there."""
+    return dict(settings.DATABASES["default"])
+
+
 def _admin_connection():
-    db = settings.DATABASES["default"]
+    db = _server_settings()
     return psycopg.connect(
         dbname="postgres",
         user=db.get("USER") or None,
@@ -131,7 +141,7 @@ class DemoInstance:
     def execute(self, sql: str, params=()) -> int:
         """One statement on the instance's database as the server's admin (a test's way to
         move time for a row: e.g. a window that ended); returns the rows it touched."""
-        db = settings.DATABASES["default"]
+        db = _server_settings()
         with psycopg.connect(
             dbname=self.database,
             user=db.get("USER") or None,
@@ -323,6 +333,7 @@ class Preparation:
         self._taken = False
         with _running:  # counted before the thread starts: no test can slip in between
             _running_count += 1
+        _server_settings()  # read here, in the main thread (see there)
         self._thread = threading.Thread(target=self._prepare, name="e2e-prepare", daemon=True)
         self._thread.start()
 
