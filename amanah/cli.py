@@ -53,8 +53,8 @@ def _supervise(programs: list[Program]) -> int:
 
 
 def serve(extra: list[str]) -> None:
-    workers = os.environ.get("WEB_CONCURRENCY", "3")
-    web = _gunicorn("--workers", workers, "--threads", "4", "--access-logfile", "-", *extra)
+    # sync workers, WEB_CONCURRENCY of them (three per core): see amanah.gunicorn_conf
+    web = _gunicorn("--access-logfile", "-", *extra)
     job_workers = int(os.environ.get("AMANAH_SERVE_WORKERS", "1"))
     sys.exit(_supervise([web, *supervisor.worker_programs(job_workers)]))
 

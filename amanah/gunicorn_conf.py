@@ -3,13 +3,36 @@
 The access log never holds a query string (search terms are NIKs, phones, e-mails): it logs the
 path only (``%(U)s``, not the request line ``%(r)s``) and no referer (a URL with its query).
 Every gunicorn handler also carries the identifier-masking filter.
+
+**How ``amanah serve`` serves** (``demo`` and the e2e server pass ``--threads 4`` and so run
+gunicorn's threaded worker instead): sync workers, one request at a time per process,
+``WEB_CONCURRENCY`` of them (default three per core). A free process takes the next connection
+from the shared queue, so no request waits behind a busy process while another is idle — with
+threads, a process accepts (and keeps) connections while its threads are busy, and a request's
+database transaction waits for its thread's turn at the interpreter lock between round trips,
+holding whatever it has locked (the audit chain's lock, which every audited request passes).
+Under the 50-user load this took p95 from 179–254 ms to 139–149 ms (docs/benchmarks.md). Two
+things the plain sync worker does badly are handled by ``SyncWorker`` below. gunicorn advises a
+buffering reverse proxy in front of sync workers (slow clients then cost the proxy, not a
+worker); the README says so.
 """
 
-from gunicorn.glogging import Logger
+import os
+import select
 
+from gunicorn.glogging import Logger
+from gunicorn.workers import sync
+
+from amanah.core import progress
 from amanah.core.logfilters import install_on
 
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or 3 * (os.cpu_count() or 1))
+worker_class = "amanah.gunicorn_conf.SyncWorker"  # with --threads > 1: gunicorn's gthread
+
+# A connection that sends nothing for this long is closed (see SyncWorker).
+FIRST_BYTE_SECONDS = 5
 
 
 class MaskingLogger(Logger):
@@ -19,3 +42,26 @@ class MaskingLogger(Logger):
 
 
 logger_class = MaskingLogger
+
+
+class SyncWorker(sync.SyncWorker):
+    """gunicorn's sync worker, with two changes.
+
+    - A connection that sends nothing for ``FIRST_BYTE_SECONDS`` is closed. A browser opens
+      connections ahead of need and may never use them; the plain sync worker would sit on
+      such a connection until its timeout kills it.
+    - A streamed response (a CSV export) reports its progress to the watchdog
+      (``core.progress``), so an export longer than the timeout is not killed mid-stream.
+    """
+
+    def run(self):
+        progress.report_to(self.notify)
+        super().run()
+
+    def handle(self, listener, client, addr):
+        readable, _, _ = select.select([client], [], [], FIRST_BYTE_SECONDS)
+        if not readable:
+            self.log.debug("Closing a connection that sent nothing for %s s", FIRST_BYTE_SECONDS)
+            client.close()  # nothing was sent: nothing to drain or answer
+            return
+        super().handle(listener, client, addr)

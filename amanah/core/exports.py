@@ -19,6 +19,8 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
+from amanah.core.progress import still_working
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,6 +44,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     def lines():
         yield writer.writerow([safe_cell(cell) for cell in header])
         for row in rows:
+            still_working()  # an export may stream longer than the web server's timeout
             yield writer.writerow([safe_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
