@@ -10,7 +10,9 @@ For each variant (the baseline commit first, then this checkout) it:
    into a database of its own (``amanah_load_base`` / ``amanah_load``) on the bench's embedded
    server (``var/bench-pgdata``, tuned as in ``bench/settings.py``); same generator and seeds,
    so both hold the same 1,000,000 customers and 1,000,000 cases;
-2. starts gunicorn (2 workers × 4 threads, as the other benches) on 127.0.0.1 and stops it by pid;
+2. starts gunicorn on 127.0.0.1 as that checkout's ``amanah serve`` serves (this checkout: the
+   sync workers of ``amanah.gunicorn_conf``, three per core; the baseline: 2 workers × 4
+   threads; ``--workers``/``--threads`` set one layout for both) and stops it by pid;
 3. lets the server settle (the vacuuming an earlier run set off waited for, a CHECKPOINT), then
    runs the mix of ``bench/load/locustfile.py`` with locust (headless, on the same 2 cores) for
    ``--minutes`` at ``--users``, sampling the web processes' memory every 10 s and counting the
@@ -42,6 +44,8 @@ STEPS = (50, 100, 150, 200, 300, 400)
 TARGET_P95_MS = 200.0
 TARGET_RPS = 100.0
 WARM_UP_SECONDS = 60
+# c61ef37's `amanah serve` and every earlier run of this bench: the threaded worker
+BASELINE_LAYOUT = ["--workers", "2", "--threads", "4"]
 
 
 @dataclass
@@ -50,6 +54,8 @@ class Variant:
     checkout: Path
     python: Path
     database: str
+    # gunicorn's arguments for the layout the checkout's `amanah serve` serves with
+    serve_layout: list[str]
 
     def env(self) -> dict:
         return {
@@ -96,12 +102,22 @@ def baseline_variant(commit: str) -> Variant:
     if not vendor.exists():  # front-end libraries are built, not committed
         shutil.copytree(ROOT / "amanah" / "static" / "vendor", vendor)
     return Variant(
-        f"baseline {commit}", folder, folder / ".venv" / "bin" / "python", "amanah_load_base"
+        f"baseline {commit}",
+        folder,
+        folder / ".venv" / "bin" / "python",
+        "amanah_load_base",
+        serve_layout=BASELINE_LAYOUT,
     )
 
 
 def current_variant(database: str = "amanah_load") -> Variant:
-    return Variant("this checkout", ROOT, Path(sys.executable), database)
+    return Variant(
+        "this checkout",
+        ROOT,
+        Path(sys.executable),
+        database,
+        serve_layout=["--config", "python:amanah.gunicorn_conf"],
+    )
 
 
 def drop_database(variant: Variant) -> None:
@@ -134,12 +150,12 @@ def free_port() -> int:
 class Web:
     """gunicorn for one variant, on a free loopback port; stopped by pid."""
 
-    def __init__(self, variant: Variant, workers: int, threads: int):
+    def __init__(self, variant: Variant, layout: list[str] | None = None):
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(variant.python), "-m", "gunicorn", "amanah.wsgi",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--log-level", "warning", "--keep-alive", "5"],
+             "--bind", f"127.0.0.1:{self.port}", *(layout or variant.serve_layout),
+             "--log-level", "warning", "--keep-alive", "5"],
             cwd=variant.checkout, env=variant.env(),
         )  # fmt: skip
         deadline = time.monotonic() + 90
@@ -278,10 +294,29 @@ def steady_state(times: Path, seconds: int) -> dict[str, float]:
             "p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}  # fmt: skip
 
 
+def chosen_layout(args) -> list[str] | None:
+    """``--workers``/``--threads`` when given (one layout for both variants), else None: each
+    variant as its ``amanah serve`` serves."""
+    if args.workers is None:
+        return None
+    return ["--workers", str(args.workers), "--threads", str(args.threads)]
+
+
+def describe_layout(args) -> str:
+    if args.workers is not None:
+        return f"{args.workers} workers × {args.threads} threads for both variants"
+    from amanah import gunicorn_conf
+
+    return (
+        f"as each checkout's `amanah serve` serves: this checkout {gunicorn_conf.workers} sync "
+        "workers (`amanah.gunicorn_conf`), the baseline 2 workers × 4 threads"
+    )
+
+
 def measure(variant: Variant, args) -> tuple[Result, list[Result]]:
     print(f"load: preparing {variant.name}", flush=True)
     params = prepare(variant, args)
-    web = Web(variant, args.workers, args.threads)
+    web = Web(variant, chosen_layout(args))
     try:
         print(f"load: {variant.name}: {args.users} users for {args.minutes} min", flush=True)
         main = locust(variant, web, params, args.users, int(args.minutes * 60), "main")
@@ -376,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-seconds", type=int, default=60)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="one layout for both (default: as served)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fresh", action="store_true", help="drop and reload both databases")
     parser.add_argument(
         "--database", default="amanah_load", help="this checkout's database (e.g. one kept at 1M)"
@@ -405,7 +440,7 @@ Command (from the repository root): `make bench-load` (= `.venv/bin/python -m be
 - Date: {started:%Y-%m-%d %H:%M} UTC; code: {code_version()}; baseline: {args.baseline}
 - Machine: {machine()}; load average {load_at_start} at start, {load_average()} at the end;
   the load generator (locust, one process) shares the 2 cores with gunicorn and PostgreSQL
-- Web: gunicorn {args.workers} workers × {args.threads} threads per variant, `AMANAH_ENV=demo`
+- Web: gunicorn, {describe_layout(args)}; `AMANAH_ENV=demo`
 - Mix (`bench/load/locustfile.py`): 4 agents per supervisor; agents search (by name 2/3, by
   phone/CIF 1/3), open the 360 and its timeline, register complaints and record consent
   changes; supervisors open the queue and cases, assign, answer and close; 0.1–0.5 s between
