@@ -14,7 +14,8 @@ holding whatever it has locked (the audit chain's lock, which every audited requ
 Under the 50-user load this took p95 from 179–254 ms to 139–149 ms (docs/benchmarks.md). Two
 things the plain sync worker does badly are handled by ``SyncWorker`` below. gunicorn advises a
 buffering reverse proxy in front of sync workers (slow clients then cost the proxy, not a
-worker); the README says so.
+worker); the README says so. A sync worker closes the connection after each answer (no
+keep-alive between the proxy and gunicorn).
 """
 
 import os
@@ -28,8 +29,13 @@ from amanah.core.logfilters import install_on
 
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or 3 * (os.cpu_count() or 1))
+# Three per core this process may run on (a container's CPU set, not the host's), at most 16:
+# each holds a database connection.
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(3 * len(os.sched_getaffinity(0)), 16))
 worker_class = "amanah.gunicorn_conf.SyncWorker"  # with --threads > 1: gunicorn's gthread
+# A worker silent this long is killed (the request it holds answered 500). Long work reports
+# progress (core.progress) and so is not silent: exports, an import's row count.
+timeout = 60
 
 # A connection that sends nothing for this long is closed (see SyncWorker).
 FIRST_BYTE_SECONDS = 5
@@ -49,9 +55,11 @@ class SyncWorker(sync.SyncWorker):
 
     - A connection that sends nothing for ``FIRST_BYTE_SECONDS`` is closed. A browser opens
       connections ahead of need and may never use them; the plain sync worker would sit on
-      such a connection until its timeout kills it.
-    - A streamed response (a CSV export) reports its progress to the watchdog
-      (``core.progress``), so an export longer than the timeout is not killed mid-stream.
+      such a connection until its timeout kills it. Over plain HTTP only (TLS ends at the
+      proxy): with TLS the handshake is the first byte.
+    - Long work reports its progress to the watchdog (``core.progress``: CSV rows as they
+      stream, XLSX and audit exports as they are built, an import's rows as they are
+      counted), so it is not killed at the timeout; a request that hangs still is.
     """
 
     def run(self):
@@ -59,9 +67,11 @@ class SyncWorker(sync.SyncWorker):
         super().run()
 
     def handle(self, listener, client, addr):
-        readable, _, _ = select.select([client], [], [], FIRST_BYTE_SECONDS)
-        if not readable:
+        waiting = select.poll()  # poll, not select: any descriptor number
+        waiting.register(client, select.POLLIN)
+        if not waiting.poll(FIRST_BYTE_SECONDS * 1000):
             self.log.debug("Closing a connection that sent nothing for %s s", FIRST_BYTE_SECONDS)
             client.close()  # nothing was sent: nothing to drain or answer
             return
+        self.notify()  # the request's time starts now, not at the accept
         super().handle(listener, client, addr)

@@ -10,6 +10,7 @@ from amanah.audit import selectors, services
 from amanah.audit.forms import AuditFilterForm
 from amanah.audit.policies import AUDIT_EXPORT, AUDIT_VIEW
 from amanah.core.exports import csv_response
+from amanah.core.progress import still_working
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
 from amanah.iam import authz
@@ -90,6 +91,7 @@ def audit_export(request):
     # the middleware is done); names resolved 500 rows at a time, one query per object type.
     lines = []
     for start in range(0, len(rows), 500):
+        still_working()  # up to 100k rows, built before the answer starts
         for e in selectors.readable(rows[start : start + 500]):
             row = e.log
             lines.append(

@@ -2,11 +2,11 @@
 
 ``amanah serve`` runs gunicorn's sync workers (one request at a time per process, see
 ``amanah.gunicorn_conf``); gunicorn kills a worker that has not reported for its ``timeout``
-(30 s), which would cut a large CSV export off mid-stream. The serving worker installs its
-report here (``report_to``); a streamed response calls ``still_working()`` as it goes — at most
-one report a second. A response that stops progressing (a query that hangs, a client that stops
-reading) stops reporting and is killed as before. Without a sync worker nothing is installed
-and ``still_working()`` does nothing.
+(60 s), which would cut a large export off mid-stream. The serving worker installs its report
+here (``report_to``); long work in a request calls ``still_working()`` as it goes (each row or
+chunk; at most one report a second is sent). A response that stops progressing (a query that
+hangs, a client that stops reading) stops reporting and is killed as before. Without a sync
+worker nothing is installed and ``still_working()`` does nothing.
 """
 
 from __future__ import annotations

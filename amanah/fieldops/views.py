@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from amanah.core.exports import csv_response, safe_cell
+from amanah.core.progress import still_working
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form
 from amanah.core.views import requires
@@ -346,6 +347,7 @@ def _xlsx(title: str, header: list[str], rows) -> bytes:
     sheet = book.create_sheet(title)
     sheet.append([safe_cell(cell) for cell in header])
     for row in rows:
+        still_working()  # up to 100k rows, built before the answer starts
         sheet.append([safe_cell(cell) for cell in row])
     out = io.BytesIO()
     book.save(out)

@@ -45,6 +45,7 @@ from amanah.core import access, events, registry
 from amanah.core.contributions import ImportTarget, RowRefused, RowsRefused, StagedRows
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
+from amanah.core.progress import still_working
 from amanah.iam import authz
 from amanah.integrations.models import (
     ExternalSystem,
@@ -321,6 +322,7 @@ def import_batch_create(
     columns, rows = read_rows(content, file_format)
     total = 0
     for total, _row in enumerate(rows, start=1):  # noqa: B007
+        still_working()  # up to 2M rows read in the request
         if total > settings.INTEGRATIONS_IMPORT_MAX_ROWS:
             raise _refuse_file(
                 "import_too_many",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from amanah.core.exports import csv_response, safe_cell
+from amanah.core.progress import still_working
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
@@ -248,6 +249,7 @@ def _xlsx(lines, accounts, header) -> bytes:
     sheet = book.create_sheet(_("Jurnal"))
     sheet.append(header)
     for row in _export_rows(lines):
+        still_working()  # up to 200k lines, built before the answer starts
         sheet.append([safe_cell(cell) for cell in row])
     mapping = book.create_sheet(_("Pemetaan akun"))
     mapping.append(["kode_akun", "kode_akun_sistem_akuntansi", "nama_akun", "jenis_akun", "aktif"])

@@ -9,9 +9,9 @@ import time
 
 from amanah.core.exports import csv_response
 
-EXPORT_ROWS = 12
+EXPORT_ROWS = 24
 ROW_SECONDS = 0.5
-STUCK_SECONDS = 8
+STUCK_SECONDS = 20
 
 
 def _slow_rows():

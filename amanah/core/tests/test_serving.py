@@ -5,6 +5,7 @@ longer than the timeout, and not because a browser opened a connection it never 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import urllib.request
 import pytest
 from gunicorn.config import Config
 
-from amanah import gunicorn_conf
+from amanah import cli, gunicorn_conf
 from amanah.core.tests import serving_app
 
 
@@ -31,7 +32,8 @@ def gunicorn_serving(timeout: int):
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "amanah.core.tests.serving_app",
          "--config", "python:amanah.gunicorn_conf", "--bind", f"fd://{listener.fileno()}",
-         "--workers", "1", "--timeout", str(timeout), "--log-level", "warning"],
+         "--workers", "1", "--timeout", str(timeout), "--graceful-timeout", "5",
+         "--log-level", "warning"],
         pass_fds=[listener.fileno()], env={**os.environ, "AMANAH_ENV": "test"},
     )  # fmt: skip
     listener.close()  # gunicorn holds its copy
@@ -41,7 +43,11 @@ def gunicorn_serving(timeout: int):
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _get(url: str, seconds: float) -> bytes:
@@ -49,7 +55,17 @@ def _get(url: str, seconds: float) -> bytes:
         return response.read()
 
 
-def test_serve_runs_sync_workers_and_threads_turn_them_into_gthread():
+def test_serve_leaves_the_layout_to_the_config(monkeypatch):
+    started = []
+    monkeypatch.setattr(cli, "_supervise", lambda programs: started.extend(programs) or 0)
+    with pytest.raises(SystemExit):
+        cli.serve([])
+    web = next(program for program in started if program.name == "web server")
+    assert "python:amanah.gunicorn_conf" in web.args
+    assert not {"--workers", "-w", "--threads", "--worker-class", "-k"} & set(web.args)
+
+
+def test_the_config_runs_sync_workers_and_threads_turn_them_into_gthread():
     config = Config()
     config.set("worker_class", gunicorn_conf.worker_class)
     assert config.worker_class is gunicorn_conf.SyncWorker
@@ -58,7 +74,7 @@ def test_serve_runs_sync_workers_and_threads_turn_them_into_gthread():
 
 
 def test_an_export_streams_to_its_end_past_the_timeout_and_a_stuck_response_is_cut_off():
-    timeout = 2
+    timeout = 5  # reports come each second: room for a busy machine
     export_seconds = serving_app.EXPORT_ROWS * serving_app.ROW_SECONDS
     assert min(export_seconds, serving_app.STUCK_SECONDS) > 2 * timeout
     with gunicorn_serving(timeout) as base:
@@ -66,11 +82,11 @@ def test_an_export_streams_to_its_end_past_the_timeout_and_a_stuck_response_is_c
         assert lines == ["number", *(str(n) for n in range(serving_app.EXPORT_ROWS))]
 
         # The watchdog is real: a response that reports nothing is killed at the timeout
-        # (gunicorn answers 500 as it aborts the worker), long before it would have answered.
+        # (gunicorn answers 500 as it aborts the worker, or the connection just ends),
+        # long before it would have answered.
         started = time.monotonic()
-        with pytest.raises(urllib.error.HTTPError) as refused:
+        with pytest.raises((urllib.error.HTTPError, http.client.HTTPException, ConnectionError)):
             _get(base + "/stuck", seconds=60)
-        assert refused.value.code == 500
         assert time.monotonic() - started < serving_app.STUCK_SECONDS
 
 
