@@ -8,6 +8,7 @@ out of scope → 404.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -113,3 +114,13 @@ def profile_active(key: str) -> Iterator[None]:
         LOCALE_PATHS=[*profile.locale_paths, profiles.BASE_DIR / "locale"],
     ):
         yield
+
+
+def stop_process(process: subprocess.Popen, *, seconds: float = 15) -> None:
+    """Stop a server a test started: SIGTERM, and SIGKILL when it is not gone in ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -40,6 +40,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 
+from amanah.core.testing import stop_process
 from amanah.messaging.fakeprovider.server import FakeProvider
 from amanah.messaging.providers.webpush import generate_vapid_private_key
 from amanah.messaging.testing import LoopbackSmtp
@@ -407,11 +408,6 @@ def demo_server(preparation: Preparation | None = None, profile: str = "bank"):
         )
     finally:
         for process in (worker, server):
-            if process is None:
-                continue
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            if process is not None:
+                stop_process(process)
         prepared.discard()

@@ -18,6 +18,7 @@ import pytest
 from gunicorn.config import Config
 
 from amanah import cli, gunicorn_conf
+from amanah.core.testing import stop_process
 from amanah.core.tests import serving_app
 
 
@@ -42,12 +43,7 @@ def gunicorn_serving(timeout: int):
         _get(base + "/", seconds=30)  # up, and the worker booted
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, seconds=20)
 
 
 def _get(url: str, seconds: float) -> bytes:
