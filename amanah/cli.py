@@ -53,7 +53,7 @@ def _supervise(programs: list[Program]) -> int:
 
 
 def serve(extra: list[str]) -> None:
-    # sync workers, WEB_CONCURRENCY of them (three per core): see amanah.gunicorn_conf
+    # sync workers, WEB_CONCURRENCY of them (three per CPU): see amanah.gunicorn_conf
     web = _gunicorn("--access-logfile", "-", *extra)
     job_workers = int(os.environ.get("AMANAH_SERVE_WORKERS", "1"))
     sys.exit(_supervise([web, *supervisor.worker_programs(job_workers)]))

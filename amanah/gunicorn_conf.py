@@ -6,16 +6,16 @@ Every gunicorn handler also carries the identifier-masking filter.
 
 **How ``amanah serve`` serves** (``demo`` and the e2e server pass ``--threads 4`` and so run
 gunicorn's threaded worker instead): sync workers, one request at a time per process,
-``WEB_CONCURRENCY`` of them (default three per core). A free process takes the next connection
-from the shared queue, so no request waits behind a busy process while another is idle — with
-threads, a process accepts (and keeps) connections while its threads are busy, and a request's
+``WEB_CONCURRENCY`` of them (default three per CPU, at most 16). A free process takes the next
+connection from the shared queue, so no request waits behind a busy process while another is idle —
+with threads, a process accepts (and keeps) connections while its threads are busy, and a request's
 database transaction waits for its thread's turn at the interpreter lock between round trips,
-holding whatever it has locked (the audit chain's lock, which every audited request passes).
-Under the 50-user load this took p95 from 179–254 ms to 139–149 ms (docs/benchmarks.md). Two
-things the plain sync worker does badly are handled by ``SyncWorker`` below. gunicorn advises a
-buffering reverse proxy in front of sync workers (slow clients then cost the proxy, not a
-worker); the README says so. A sync worker closes the connection after each answer (no
-keep-alive between the proxy and gunicorn).
+holding whatever it has locked (the audit chain's lock, which every audited request passes). In
+back-to-back runs of the 50-user load the sync workers had the lower p95 in every pair, by 41–87 ms
+(docs/benchmarks.md, "Serving with sync workers"). Two things the plain sync worker does badly are
+handled by ``SyncWorker`` below. gunicorn advises a buffering reverse proxy in front of sync workers
+(slow clients then cost the proxy, not a worker); the README says so. A sync worker closes the
+connection after each answer (no keep-alive between the proxy and gunicorn).
 """
 
 import os
@@ -29,9 +29,17 @@ from amanah.core.logfilters import install_on
 
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-# Three per core this process may run on (a container's CPU set, not the host's), at most 16:
-# each holds a database connection.
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(3 * len(os.sched_getaffinity(0)), 16))
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# Three per CPU, at most 16: each holds a database connection.
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(3 * _usable_cpus(), 16))
 worker_class = "amanah.gunicorn_conf.SyncWorker"  # with --threads > 1: gunicorn's gthread
 # A worker silent this long is killed (the request it holds answered 500). Long work reports
 # progress (core.progress) and so is not silent: exports, an import's row count.
