@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.http import StreamingHttpResponse
+from openpyxl import Workbook
 
 from amanah.core.progress import still_working
 
@@ -50,6 +52,21 @@ def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def xlsx_bytes(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    """An XLSX workbook of ``(title, header, rows)`` sheets, every text cell safe as in CSV.
+    Built whole before the answer starts, so it reports its progress as it goes."""
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append([safe_cell(cell) for cell in header])
+        for row in rows:
+            still_working()
+            sheet.append([safe_cell(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def stored_value(value):

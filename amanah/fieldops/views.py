@@ -4,7 +4,6 @@ cancel, revert, corrections, conflicts). Views parse input and call one service.
 
 from __future__ import annotations
 
-import io
 import uuid
 from urllib.parse import urlencode
 
@@ -14,10 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
-from amanah.core.exports import csv_response, safe_cell
-from amanah.core.progress import still_working
+from amanah.core.exports import csv_response, xlsx_bytes
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form
 from amanah.core.views import requires
@@ -342,18 +339,6 @@ def _refused(message) -> HttpResponse:
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
-def _xlsx(title: str, header: list[str], rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append([safe_cell(cell) for cell in header])
-    for row in rows:
-        still_working()  # up to 100k rows, built before the answer starts
-        sheet.append([safe_cell(cell) for cell in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 @requires(WO_EXPORT)
 @reads_from_replica()
 def export(request):
@@ -378,7 +363,7 @@ def export(request):
         return csv_response(f"{name}.csv", header, lines)
     title = _("Hasil kunjungan") if wanted.what == "visits" else _("Work order")
     response = HttpResponse(
-        _xlsx(title, header, lines),
+        xlsx_bytes([(title, header, lines)]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'

@@ -4,18 +4,14 @@ views over the services and selectors; amounts in whole rupiah; times in the rea
 
 from __future__ import annotations
 
-import io
-
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
-from amanah.core.exports import csv_response, safe_cell
-from amanah.core.progress import still_working
+from amanah.core.exports import csv_response, xlsx_bytes
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
@@ -245,27 +241,14 @@ def _export_rows(lines):
 
 
 def _xlsx(lines, accounts, header) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Jurnal"))
-    sheet.append(header)
-    for row in _export_rows(lines):
-        still_working()  # up to 200k lines, built before the answer starts
-        sheet.append([safe_cell(cell) for cell in row])
-    mapping = book.create_sheet(_("Pemetaan akun"))
-    mapping.append(["kode_akun", "kode_akun_sistem_akuntansi", "nama_akun", "jenis_akun", "aktif"])
-    for account in accounts:
-        mapping.append(
-            [
-                safe_cell(account.code),
-                safe_cell(account.mapped_code),
-                safe_cell(account.name),
-                account.type,
-                account.active,
-            ]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    mapping_header = ["kode_akun", "kode_akun_sistem_akuntansi", "nama_akun", "jenis_akun", "aktif"]
+    mapping = (
+        [account.code, account.mapped_code, account.name, account.type, account.active]
+        for account in accounts
+    )
+    return xlsx_bytes(
+        [(_("Jurnal"), header, _export_rows(lines)), (_("Pemetaan akun"), mapping_header, mapping)]
+    )
 
 
 @requires(LEDGER_EXPORT)
