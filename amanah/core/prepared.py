@@ -8,13 +8,19 @@ the kept SQL with the new values; the ORM still turns the rows into model instan
 as usual, ``select_related`` and ``only`` included.
 
 The shape is everything the statement's text can depend on: the read, the actor's grants
-(``visible_to`` builds its filter from them alone, see ``core.scopes``), which parameters are
-None, the other (non-parameter) arguments such as a limit, the database the router picks for
-the call (a read-only block reads the replica) and the local date.
+(``visible_to`` builds its filter from them alone, see ``core.scopes``) but for who the actor
+is, which parameters are None, the other (non-parameter) arguments such as a limit, the
+database the router picks for the call (a read-only block reads the replica) and the local
+date. The actor's own id (an "own rows" filter, a "my cases" queue) is a value like the
+declared parameters: members of staff with the same role and branches share one statement.
+Keyed by the whole grants, every worker process compiled each read again for every member of
+staff it served, and under the 50-user load the first two minutes went to that (a seventh of
+the web processes' CPU still compiling after 80 s, docs/benchmarks.md).
 
 How each call's values find their place: at first use the builder is called with stand-ins (a
 UUID, a datetime, a date, a number or a text no real row has, or an instance of the model whose
-fields other than its key cannot be read), the compiled parameters are searched for them, and
+fields other than its key cannot be read) and, for a member of staff, with a stand-in actor
+holding the same grants under another id, the compiled parameters are searched for them, and
 every later call puts its own values at those positions. So a builder may depend on nothing but
 the grants, the None-ness of its parameters, its other arguments and constants. It is built
 twice with different stand-ins and refused (``ImproperlyConfigured``) when the two statements
@@ -28,6 +34,7 @@ plain ORM's, so a Django upgrade that changes them fails there first.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import uuid
@@ -40,11 +47,14 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from amanah.core import scopes
+from amanah.core.actors import Grants, IntegrationActor
 
 _KEPT: dict[tuple, _Statement] = {}
 _KEPT_MAX = 8192  # some 50 reads per member of staff at work at once, 160 of them
 _KEEPING = threading.Lock()  # evicting iterates the dict: one writer at a time
 _NONE = object()  # a parameter given as None: part of the shape, not a value
+_ACTOR = object()  # the slot name of the actor's own id
+_SOMEONE = object()  # the user id in a shape's grants: any member of staff
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class _Statement:
     compiler: object = None  # its compiler after ``as_sql``: select, klass_info, col_count set
     sql: str = ""
     params: tuple = ()
-    slots: tuple[tuple[int, str], ...] = ()  # (position in params, parameter name)
+    slots: tuple[tuple[int, object], ...] = ()  # (position in params, parameter name or _ACTOR)
     # The row converters of its selected columns (``SQLCompiler.get_converters``), worked out
     # once: they depend on the columns' fields and the backend, not on a call's values.
     converters: dict | None = None
@@ -76,12 +86,13 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
                 (name, _NONE if value is None else type(value)) if name in params else (name, value)
                 for name, value in sorted(arguments.items())
             )
-            key = (build, alias, scopes.grants_of(actor), timezone.localdate(), shape)
+            grants = scopes.grants_of(actor)
+            key = (build, alias, _anyone_with(grants), timezone.localdate(), shape)
             statement = _KEPT.get(key)
             if statement is None:
-                statement = _compile(build, actor, arguments, params, alias)
+                statement = _compile(build, actor, grants, arguments, params, alias)
                 _keep(key, statement)
-            return _run(statement, arguments, alias)
+            return _run(statement, arguments, alias, grants.user_id)
 
         def first(actor, **arguments):
             rows = read(actor, **arguments)
@@ -91,6 +102,25 @@ def prepared(model: type[models.Model], *, params: tuple[str, ...]):
         return read
 
     return decorate
+
+
+def _anyone_with(grants: Grants) -> Grants:
+    """The grants as part of a shape: whose they are is a value, not the shape."""
+    if grants.user_id is None:
+        return grants
+    return dataclasses.replace(grants, user_id=_SOMEONE)
+
+
+class _StandInActor(IntegrationActor):
+    """A member of staff's grants under a stand-in id, for building a statement: an actor
+    that carries its grants, as integrations do, so every scope and permission check reads
+    them (and only them, as a builder may read nothing else of its actor)."""
+
+    def __init__(self, grants: Grants):  # no permission check: the grants are a real actor's
+        self.name = "prepared-stand-in"
+        self.username = self.full_name = f"integration:{self.name}"
+        self.grants = grants
+        self.pk = self.id = grants.user_id
 
 
 def _keep(key: tuple, statement: _Statement) -> None:
@@ -105,8 +135,8 @@ def clear() -> None:
     _KEPT.clear()
 
 
-def _compile(build, actor, arguments: dict, params: tuple, alias: str) -> _Statement:
-    first, second = (_built(build, actor, arguments, params, alias, n) for n in (0, 1))
+def _compile(build, actor, grants, arguments: dict, params: tuple, alias: str) -> _Statement:
+    first, second = (_built(build, actor, grants, arguments, params, alias, n) for n in (0, 1))
     if first is None or second is None:
         if (first is None) != (second is None):
             raise ImproperlyConfigured(f"{build.__qualname__}: its shape depends on a value")
@@ -125,12 +155,17 @@ def _compile(build, actor, arguments: dict, params: tuple, alias: str) -> _State
     return _Statement(queryset, compiler, sql, tuple(values), slots, converters)
 
 
-def _built(build, actor, arguments, params, alias, n):
+def _built(build, actor, grants, arguments, params, alias, n):
     stand_ins = {
         name: _stand_in(value, n, i)
         for i, (name, value) in enumerate(sorted(arguments.items()))
         if name in params and value is not None
     }
+    wanted = {name: _db_value(stand_in) for name, stand_in in stand_ins.items()}
+    if grants.user_id is not None:
+        someone = _stand_in(grants.user_id, n, len(arguments))
+        actor = _StandInActor(dataclasses.replace(grants, user_id=someone))
+        wanted[_ACTOR] = someone
     try:
         queryset = build(actor, **{**arguments, **stand_ins}).using(alias)
     except ObjectDoesNotExist as error:  # a stand-in's field read: a value, not the shape
@@ -142,14 +177,13 @@ def _built(build, actor, arguments, params, alias, n):
         sql, values = compiler.as_sql()
     except EmptyResultSet:
         return None
-    wanted = {name: _db_value(stand_in) for name, stand_in in stand_ins.items()}
     slots = tuple(
         (position, name)
         for position, value in enumerate(values)
         for name, stand_in in wanted.items()
         if type(value) is type(stand_in) and value == stand_in
     )
-    missing = set(wanted) - {name for _position, name in slots}
+    missing = set(stand_ins) - {name for _position, name in slots}  # the actor's id: if read
     if missing:
         raise ImproperlyConfigured(
             f"{build.__qualname__}: {sorted(missing)} not found as such in the statement"
@@ -186,12 +220,12 @@ def _key_of(instance: models.Model):
     return instance._meta.pk.to_python(instance.pk)
 
 
-def _run(statement: _Statement, arguments: dict, alias: str) -> list:
+def _run(statement: _Statement, arguments: dict, alias: str, user_id) -> list:
     if statement.queryset is None:
         return []
     values = list(statement.params)
     for position, name in statement.slots:
-        values[position] = _db_value(arguments[name])
+        values[position] = user_id if name is _ACTOR else _db_value(arguments[name])
     # A copy of the kept compiler that answers with the kept text and this call's values, on
     # this thread's connection; the kept queryset and query are shared and never touched.
     compiler = _shallow_copy(statement.compiler)

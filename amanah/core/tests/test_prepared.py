@@ -192,3 +192,31 @@ def test_at_the_cap_the_oldest_statement_goes_and_the_rest_stay(world, monkeypat
         activities(agent, customer=customers[0], since=None, limit=limit)
     limits = [dict(key[-1])["limit"] for key in kept._KEPT]
     assert limits == [2, 3]
+
+
+def test_staff_with_the_same_grants_share_a_statement_and_read_their_own_rows(
+    world, make_user, branch_a, monkeypatch
+):
+    """Who the actor is, is a value: a second agent of the branch compiles nothing, and its
+    "own cases" filter reads its own id, not the first agent's."""
+    kept.clear()
+    agent, customers = world["MDN01"]
+    colleague = make_user(R.AGENT, branches=[branch_a])
+    own = case_counts(agent, customer=customers[0])
+    assert own == list(case_counts.build(agent, customer=customers[0]))
+    assert own  # the agent opened them
+    calls = compiled_count(monkeypatch)
+    theirs = case_counts(colleague, customer=customers[0])
+    assert Case not in calls  # (their grants were read: their role's permissions)
+    assert theirs == list(case_counts.build(colleague, customer=customers[0])) == []
+    assert case_counts(agent, customer=customers[0]) == own
+
+
+def test_a_builder_that_bakes_the_actors_id_in_is_refused(world):
+    @prepared(Case, params=("customer",))
+    def by_text_id(actor, *, customer):
+        return Case.objects.filter(customer=customer, case_no=str(actor.pk))  # text, not a key
+
+    agent, customers = world["MDN01"]
+    with pytest.raises(ImproperlyConfigured):
+        by_text_id(agent, customer=customers[0])
