@@ -22,10 +22,12 @@ UUID, a datetime, a date, a number or a text no real row has, or an instance of 
 fields other than its key cannot be read) and, for a member of staff, with a stand-in actor
 holding the same grants under another id, the compiled parameters are searched for them, and
 every later call puts its own values at those positions. So a builder may depend on nothing but
-the grants, the None-ness of its parameters, its other arguments and constants. It is built
-twice with different stand-ins and refused (``ImproperlyConfigured``) when the two statements
-differ anywhere else — a ``timezone.now()`` inside the builder, a parameter the ORM transformed
-(``icontains`` wrapping a text in ``%``) — or when a stand-in is missing from the statement.
+the grants, the None-ness of its parameters, its other arguments and constants; of its actor it
+may read the grants (through ``visible_to``, ``authz.branch_scope``, ``scopes``) and the id
+(``actor.pk``) alone. It is built twice with different stand-ins and refused
+(``ImproperlyConfigured``) when the two statements differ anywhere else — a ``timezone.now()``
+inside the builder, a parameter the ORM transformed (``icontains`` wrapping a text in ``%``),
+the actor's id turned into a text — or when a stand-in is missing from the statement.
 
 This leans on the compiler's internals (``SQLCompiler.as_sql`` filling ``select`` and
 ``klass_info`` for the iterables): ``core/tests/test_prepared.py`` checks the answers against the
