@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.utils.functional import SimpleLazyObject
+
 from amanah.core.scopes import grants_of
 
 _ANSWERS: ContextVar[dict | None] = ContextVar("one_view_answers", default=None)
@@ -57,3 +59,9 @@ def once_per_view(read: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         return remembered(key, lambda: read(customer, actor))
 
     return shared
+
+
+def when_shown(compute: Callable[[], list]) -> SimpleLazyObject:
+    """Rows that one tab of the page alone shows (the 360's marketing tab), read the first
+    time the page uses them: a page showing another tab does not read them at all."""
+    return SimpleLazyObject(compute)

@@ -213,7 +213,7 @@ def _customer_360(actor, customer: Customer) -> Customer360:
         },
         consents=consents,
         consent_since=since,
-        channel_withdrawals=_channel_withdrawals(customer, actor),
+        channel_withdrawals=reads.when_shown(lambda: _channel_withdrawals(customer, actor)),
         rm_name=_rm_name(customer),
         relations=_relations(customer, actor),
         actions=actions.actions_for(actor, customer),

@@ -99,8 +99,11 @@ def workspace(request, customer_id):
             "tabs": tabs,
             "cards": _registered_cards(request.user),
             "tab_html": _tab_html(request, tabs, tab, view),
-            "filter_fields": timeline_filter_fields(TimelineFilterForm()),
-            "consent_form": ConsentChangeForm(),
+            # The forms of the tab shown only.
+            "filter_fields": timeline_filter_fields(TimelineFilterForm())
+            if tab == "timeline"
+            else "",
+            "consent_form": ConsentChangeForm() if tab == "marketing" else None,
             # One reason box, written into each masked field's reveal form (two or three).
             "reason_widget": ReasonForm()["reason"].as_widget() if can_reveal else "",
             "can_change_consent": may_change_consent(request.user),

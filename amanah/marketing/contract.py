@@ -12,7 +12,7 @@ from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Reason, contactability
-from amanah.core import events, registry
+from amanah.core import events, reads, registry
 from amanah.core.contributions import (
     NavItem,
     TemplateVariable,
@@ -55,11 +55,10 @@ def _eligibility(actor, *, customer):
 
 
 def marketing_facts(customer, actor) -> dict:
-    """Eligibility per campaign with its reason and flags, for the Marketing tab (2 queries);
-    "suppressed" is a yes/no every viewer of the customer may know."""
-    rows = _eligibility(actor, customer=customer)
+    """Eligibility per campaign with its reason and flags, for the Marketing tab (read only
+    when the tab is shown); "suppressed" is a yes/no every viewer of the customer may know."""
     return {
-        "eligibility": rows,
+        "eligibility": reads.when_shown(lambda: _eligibility(actor, customer=customer)),
         "suppressed": Reason.DO_NOT_CONTACT in contactability(customer, "OFFER", "PHONE").reasons,
     }
 
