@@ -9,6 +9,7 @@ still translated in the active language) and translates one label per call. Temp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from django.utils.encoding import force_str
@@ -30,3 +31,18 @@ def choice_label(instance, name: str) -> str:
         return getattr(instance, f"get_{name}_display")()
     value = getattr(instance, field.attname)
     return force_str(labels.get(value, value), strings_only=True)
+
+
+def page_labels() -> Callable[[object, str], str]:
+    """:func:`choice_label` for the rows of one page: each field's value translated once
+    (a queue of fifty cases shows the same few statuses and priorities fifty times)."""
+    seen: dict[tuple, str] = {}
+
+    def label(instance, name: str) -> str:
+        key = (type(instance), name, getattr(instance, name))
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = choice_label(instance, name)
+        return text
+
+    return label

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from amanah.cases.templatetags.case_sla import sla_badge
-from amanah.core.choices import choice_label
+from amanah.core.choices import page_labels
 from amanah.core.markup import format_html, format_html_join
 from amanah.core.templatetags.addresses import addresses_for
 
@@ -35,12 +35,13 @@ EMPTY_CELL = mark_safe("<td></td>")  # noqa: S308 (a constant, no value in it)
 def queue_rows(rows, now, can_assign) -> str:
     pick_label = gettext("Pilih")
     detail = addresses_for("cases:detail")
+    label = page_labels()
     return format_html_join(
-        "\n", ROW, (_cells(case, now, can_assign, pick_label, detail) for case in rows)
+        "\n", ROW, (_cells(case, now, can_assign, pick_label, detail, label) for case in rows)
     )
 
 
-def _cells(case, now, can_assign: bool, pick_label: str, detail) -> tuple:
+def _cells(case, now, can_assign: bool, pick_label: str, detail, label) -> tuple:
     pick = ""
     if can_assign:
         pick = format_html(PICK, case.pk, pick_label, case.case_no) if case.is_open else ""
@@ -53,8 +54,8 @@ def _cells(case, now, can_assign: bool, pick_label: str, detail) -> tuple:
         case.case_no,
         case.customer_shown,
         category.name if category else "",
-        choice_label(case, "priority"),
-        choice_label(case, "status"),
+        label(case, "priority"),
+        label(case, "status"),
         sla_badge(case, now),
         (assignee.full_name if assignee else "") or "—",
     )

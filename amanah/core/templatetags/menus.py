@@ -11,17 +11,36 @@ import functools
 from django import template
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, trans_real
 
 from amanah.core.markup import format_html
 
 register = template.Library()
 
 
+# An entry's markup depends only on the entry, its badge count and the active catalogue (its
+# label and "menunggu" translated): kept per those, every page shows the same few dozen
+# entries (translating and escaping them anew was about 3 % of a page's Python).
+_KEPT: dict[tuple, tuple] = {}  # key -> (the item, its markup)
+_KEPT_MAX = 4096
+
+
 @register.simple_tag
 def menu_links(entries, named: bool = False) -> SafeString:
     """``named``: each link carries ``data-testid="nav-<entry>"`` (the profile section's)."""
-    return SafeString("".join(_link(entry, named) for entry in entries))
+    catalog = trans_real.catalog()
+    return SafeString("".join(_kept_link(entry, named, catalog) for entry in entries))
+
+
+def _kept_link(entry, named: bool, catalog) -> SafeString:
+    # The item by identity (hashing it would translate its lazy label), kept alive beside it.
+    key = (id(entry.item), entry.url, entry.badge, named, catalog)
+    kept = _KEPT.get(key)
+    if kept is None or kept[0] is not entry.item:
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        kept = _KEPT[key] = (entry.item, _link(entry, named))
+    return kept[1]
 
 
 def _link(entry, named: bool) -> SafeString:

@@ -46,3 +46,20 @@ def test_named_links_carry_their_test_id_and_every_text_is_escaped():
     assert html == (
         '<li><a href="/iam:profile/" data-testid="nav-iamprofile">Saya &lt;b&gt;&quot;</a></li>'
     )
+
+
+def test_a_kept_link_follows_its_language_badge_and_item():
+    """An entry's markup is kept between pages; another language, count or item is not
+    answered with it."""
+    from django.utils.translation import gettext_lazy
+
+    item = NavItem(gettext_lazy("Keluar"), "iam:logout", "some.permission")
+    with translation.override("id"):
+        first = _render([MenuEntry(item, 2, "/out/")])
+        assert _render([MenuEntry(item, 2, "/out/")]) == first
+        assert ">Keluar <span" in first and 'title="2 menunggu">2</span>' in first
+        assert 'title="3 menunggu">3</span>' in _render([MenuEntry(item, 3, "/out/")])
+    with translation.override("en"):
+        assert ">Sign out <span" in _render([MenuEntry(item, 2, "/out/")])
+    other = NavItem("Lain", "iam:logout", "some.permission")
+    assert ">Lain <span" in _render([MenuEntry(other, 2, "/out/")])
