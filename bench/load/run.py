@@ -17,7 +17,8 @@ For each variant (the baseline commit first, then this checkout) it:
    runs the mix of ``bench/load/locustfile.py`` with locust (headless, on the same 2 cores) for
    ``--minutes`` at ``--users``, sampling the web processes' memory every 10 s and counting the
    database's deadlocks;
-4. then the step test: 60 s at 50, 100, 150, 200, 300, 400 users until p95 crosses 200 ms.
+4. then the step test: 60 s at 50, 100, 150, 200, 300, 400 users until p95 crosses 200 ms, then
+   steps halving the gap between the last users under and the first over, down to 10 users.
 The figures go to docs/benchmarks.md (section "load").
 """
 
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "var" / "load"
 BASELINE = "c61ef37"
 STEPS = (50, 100, 150, 200, 300, 400)
+CEILING_RESOLUTION = 10  # users between the last step under the p95 target and the first over
 TARGET_P95_MS = 200.0
 TARGET_RPS = 100.0
 WARM_UP_SECONDS = 60
@@ -321,12 +323,12 @@ def measure(variant: Variant, args) -> tuple[Result, list[Result]]:
         print(f"load: {variant.name}: {args.users} users for {args.minutes} min", flush=True)
         main = locust(variant, web, params, args.users, int(args.minutes * 60), "main")
         steps = []
-        for users in STEPS if args.steps else ():
+        users = STEPS[0] if args.steps else None
+        while users is not None:
             step = locust(variant, web, params, users, args.step_seconds, f"step{users}")
             steps.append(step)
             print(f"load: step {users} users: p95 {step.p95:.0f} ms, {step.rps:.0f} req/s")
-            if step.p95 > TARGET_P95_MS:
-                break
+            users = next_step(steps)
     finally:
         web.stop()
     return main, steps
@@ -348,16 +350,37 @@ def growth(memory: list[float]) -> str:
     return text
 
 
-def ceiling(steps: list[Result]) -> str:
+def bracket(steps: list[Result]) -> tuple[int | None, int | None]:
+    """The most users with p95 within the target below the fewest users over it, and those
+    fewest users over it (None where no step was on that side)."""
+    crossed = min((s.users for s in steps if s.p95 > TARGET_P95_MS), default=None)
     under = [s.users for s in steps if s.p95 <= TARGET_P95_MS]
-    crossed = [s.users for s in steps if s.p95 > TARGET_P95_MS]
+    if crossed is not None:
+        under = [u for u in under if u < crossed]
+    return max(under, default=None), crossed
+
+
+def next_step(steps: list[Result]) -> int | None:
+    """Up the fixed steps until p95 crosses the target, then halve the gap between the last
+    step under it and the first over it until the ceiling is known to CEILING_RESOLUTION."""
+    under, crossed = bracket(steps)
+    if crossed is None:
+        later = [users for users in STEPS if users > steps[-1].users]
+        return later[0] if later else None
+    if under is None or crossed - under <= CEILING_RESOLUTION:
+        return None
+    return under + (crossed - under) // 2
+
+
+def ceiling(steps: list[Result]) -> str:
     if not steps:
         return "not measured"
-    if crossed and not under:
-        return f"p95 over {TARGET_P95_MS:.0f} ms at the first step ({crossed[0]} users)"
-    if crossed:
-        return f"p95 ≤ {TARGET_P95_MS:.0f} ms up to {max(under)} users; crossed at {crossed[0]}"
-    return f"p95 ≤ {TARGET_P95_MS:.0f} ms at every step up to {max(under)} users"
+    under, crossed = bracket(steps)
+    if under is None:
+        return f"p95 over {TARGET_P95_MS:.0f} ms at the first step ({crossed} users)"
+    if crossed is not None:
+        return f"p95 ≤ {TARGET_P95_MS:.0f} ms up to {under} users; crossed at {crossed}"
+    return f"p95 ≤ {TARGET_P95_MS:.0f} ms at every step up to {under} users"
 
 
 def render(results: dict[str, tuple[Result, list[Result]]]) -> str:
