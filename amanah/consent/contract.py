@@ -11,6 +11,12 @@
   ``with_channel_reasons(qs, purpose, channels, at=None)`` — its reason on each of several
   channels in one statement (``contact_reason_<channel>``), for a sender that chooses;
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
+* ``profiling(customer)`` → :class:`Profiling` (``allowed``, ``reason``, ``label``) — the one rule
+  for "may this customer be profiled" (UU PDP Pasal 10: a customer whose PROFILING consent is
+  WITHDRAWN objected); its set forms ``objects_to_profiling(customer="pk")`` (an ``Exists``),
+  ``profiled(rows, customer="pk")`` and, for a statement written by hand,
+  ``objects_to_profiling_sql(column)``; ``PROFILING_OBJECTED`` and its label for the readers
+  that say why they did not profile (RFM, NBA, merchants, lead scores, journeys);
 * ``register_contact_blocker(code, label, purposes=…, condition=…)`` — how a higher app
   (cases: an open sensitive case) adds a reason without consent importing it;
 * ``register_contact_counter(key, counter)`` — how messaging supplies the counts behind the
@@ -72,6 +78,14 @@ from amanah.consent.preferences import (
     contact_preference_set,
     preferences_move_to_survivor,
 )
+from amanah.consent.profiling import (
+    PROFILING_OBJECTED,
+    PROFILING_OBJECTED_LABEL,
+    Profiling,
+    objects_to_profiling,
+    profiled,
+    profiling,
+)
 from amanah.consent.services import (
     CHANNEL_OPTED_OUT,
     CONSENT_CHANGED,
@@ -85,6 +99,7 @@ from amanah.consent.services import (
     may_change_consent,
     suppression_move_to_survivor,
 )
+from amanah.consent.sql import objects_to_profiling_sql
 from amanah.consent.unsubscribe import is_stop_reply, unsubscribe_headers, unsubscribe_url
 from amanah.consent.views_preferences import preferences_tab_context
 from amanah.core import events, registry
@@ -98,6 +113,9 @@ __all__ = [
     "Purpose",
     "Reason",
     "PREFERENCE_CHANGED",
+    "PROFILING_OBJECTED",
+    "PROFILING_OBJECTED_LABEL",
+    "Profiling",
     "SUPPRESSION_ADDED",
     "answered_once",
     "blocked_flag",
@@ -112,6 +130,10 @@ __all__ = [
     "contactable",
     "lock_customer_for_consent",
     "may_change_consent",
+    "objects_to_profiling",
+    "objects_to_profiling_sql",
+    "profiled",
+    "profiling",
     "preferred_channel",
     "preferred_channels",
     "reason_codes",

@@ -53,6 +53,24 @@ def withdraw_offers_on(actor, customer, *channels: str):
     return customer
 
 
+def object_to_profiling(actor, customer, *, status: str = "WITHDRAWN"):
+    """The customer objects to profiling (UU PDP Pasal 10) at the branch, verified in person,
+    through the consent service; ``status="GRANTED"`` lifts the objection. Returns the
+    customer."""
+    from amanah.consent.services import consent_change
+
+    consent_change(
+        actor=actor,
+        customer=customer,
+        consent_type="PROFILING",
+        new_status=status,
+        channel="BRANCH",
+        verification_method="IN_PERSON",
+        reason="Nasabah menolak profiling" if status == "WITHDRAWN" else "",
+    )
+    return customer
+
+
 class CommittedWorld:
     def __init__(self) -> None:
         self.system = SystemActor("system:test")
@@ -151,6 +169,7 @@ __all__ = [
     "CommittedWorld",
     "committed",
     "grant_marketing",
+    "object_to_profiling",
     "on_own_connection",
     "run_in_threads",
 ]
