@@ -71,11 +71,13 @@ HIGH_PRIORITIES = ("HIGH", "CRITICAL")
 
 
 def insight_facts(customer, actor) -> dict:
-    """The last two RFM results the actor may see (``rfm``, ``rfm_previous``)."""
+    """The last two RFM results the actor may see (``rfm``, ``rfm_previous``); none for a
+    customer who objected to profiling, and ``rfm_not_profiled`` says so."""
     scores = selectors.rfm_latest(customer, actor)
     return {
         "rfm": scores[0] if scores else None,
         "rfm_previous": scores[1] if len(scores) > 1 else None,
+        "rfm_not_profiled": selectors.value_not_profiled(customer, actor),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from amanah.consent.contract import profiling
 from amanah.core import reads
 from amanah.core.errors import NotFound
 from amanah.core.prepared import prepared
@@ -23,8 +24,20 @@ def rfm_latest(customer, actor) -> list[RfmScore]:
 @reads.once_per_view
 def rfm_scores(customer, actor) -> tuple[RfmScore, ...]:
     """The customer's scores of the last two runs the actor's scope shows, newest first (no
-    permission asked: the NBA weighs them without showing them). One read per 360 view."""
+    permission asked: the NBA weighs them without showing them). One read per 360 view.
+    None for a customer who objected to profiling, whenever the scores were computed: an
+    objection after a run hides that run's score at once (consent's ``profiling``)."""
+    if not profiling(customer).allowed:
+        return ()
     return tuple(_last_two_scores(actor, customer=customer))
+
+
+def value_not_profiled(customer, actor) -> str:
+    """Why the value card shows no RFM result ("" when it may): the customer objected to
+    profiling. Asked only of an actor who is shown customer value."""
+    if not authz.has_perm(actor, RFM_VIEW):
+        return ""
+    return profiling(customer).label
 
 
 @prepared(RfmScore, params=("customer",))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.consent.contract import objects_to_profiling_sql
 from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
@@ -257,7 +258,8 @@ scored AS (
            COALESCE(a.cnt, 0) AS cnt,
            GREATEST(COALESCE(a.amount, 0), 0) AS amount
     FROM customers_customer c LEFT JOIN agg a ON a.customer_id = c.id
-    WHERE c.merged_into_id IS NULL
+    -- Not merged away, and not objecting to profiling (consent's rule, UU PDP Pasal 10).
+    WHERE c.merged_into_id IS NULL AND NOT {objects_to_profiling_sql("c.id")}
 ),
 -- MATERIALIZED: r, f and m are computed once per customer; inlined, the segment CASE would
 -- evaluate the score CASEs again for every condition that names them.
@@ -281,9 +283,10 @@ SELECT segment, count(*) FROM ins GROUP BY segment
 def rfm_run_compute(
     *, actor, trigger: str = RunTrigger.MANUAL, as_of: date | None = None, source: str = "rollup"
 ) -> RfmRun:
-    """Score every customer (not merged away) over the rolling window, set-based, and keep the
-    run. Runs are serialised (a transaction-level advisory lock); earlier runs stay. A nightly
-    run is once per day: a retried job (a worker killed after the commit) gets that day's run
+    """Score every customer (not merged away, not objecting to profiling: consent's
+    ``objects_to_profiling``) over the rolling window, set-based, and keep the run. Runs are
+    serialised (a transaction-level advisory lock); earlier runs stay. A nightly run is once
+    per day: a retried job (a worker killed after the commit) gets that day's run
     back, so movement is never measured against a copy of itself."""
     authz.require(actor, RFM_RUN)
     if trigger not in RunTrigger.values or source not in _AGG_FROM:

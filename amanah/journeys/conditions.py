@@ -3,7 +3,9 @@ set-based over a batch of customers by the engine.
 
     {"kind": "opened",    "node": "a1"}            the message of ACTION a1 was opened
     {"kind": "clicked",   "node": "a1"}            … a link in it was clicked
-    {"kind": "rfm",       "segments": ["CHAMPION"]} the customer's latest RFM segment
+    {"kind": "rfm",       "segments": ["CHAMPION"]} the customer's latest RFM segment (never
+                                                   true for one who objected to profiling:
+                                                   consent's ``profiled``)
     {"kind": "consent",   "channel": "EMAIL"}      may be offered something on the channel now
                                                    (consent's published rule, set form)
     {"kind": "attribute", "field": "is_vip", "op": "eq", "value": true}
@@ -96,10 +98,12 @@ def matching(condition: dict, customers: QuerySet, journey, *, entry: int = 1) -
     if kind in ("opened", "clicked"):
         return customers.filter(_engaged(kind, journey, condition["node"], entry))
     if kind == "rfm":
+        from amanah.consent.contract import profiled
         from amanah.insight.models import RfmRun, RfmScore
 
+        # A customer who objected to profiling has no segment, whenever one was computed.
         latest = RfmRun.objects.order_by("-started_at", "-id").values_list("pk", flat=True)[:1]
-        return customers.filter(
+        return profiled(customers).filter(
             Exists(
                 RfmScore.objects.filter(
                     customer=OuterRef("pk"),

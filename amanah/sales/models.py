@@ -47,6 +47,8 @@ class LeadPriority(models.TextChoices):
     WARM = "WARM", _("Hangat")
     COOL = "COOL", _("Sejuk")
     COLD = "COLD", _("Dingin")
+    # Not scored: the customer objected to profiling (consent's rule, UU PDP Pasal 10).
+    NONE = "NONE", _("Tidak diprofilkan")
 
 
 class LeadQuerySet(scopes.ScopedQuerySet):
@@ -116,6 +118,16 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_LEAD_STATUSES
+
+    @property
+    def not_profiled(self) -> str:
+        """Why the lead has no score ("" when it has one): its customer objected to
+        profiling when it was last scored."""
+        if self.priority != LeadPriority.NONE:
+            return ""
+        from amanah.consent.contract import PROFILING_OBJECTED_LABEL
+
+        return str(PROFILING_OBJECTED_LABEL)
 
 
 class ActivityType(models.TextChoices):

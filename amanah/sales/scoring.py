@@ -1,5 +1,9 @@
 """Rule-based lead score with a visible breakdown (seed 001 §8).
 
+A customer who objected to profiling (consent's ``profiling``, UU PDP Pasal 10) is not scored:
+their leads carry priority NONE ("Tidak diprofilkan") and no breakdown, from the moment the
+objection commits (``consent.consent_changed`` rescores their open leads).
+
 Every factor the seed lists is always in the breakdown, so an RM sees why a lead is COLD as
 well as why it is HOT. A factor is fed by a *signal provider*; the ones whose data the system
 does not hold yet (RFM, campaign engagement, brochure downloads, branch visits, email opens)
@@ -18,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from amanah.consent.contract import profiling
 from amanah.core import registry
 from amanah.core.prepared import prepared
 from amanah.sales.models import Lead, LeadPriority
@@ -92,23 +97,40 @@ def breakdown_for(customer) -> tuple[int, list[dict]]:
     return sum(r["score"] for r in rows), rows
 
 
-def apply_score(lead: Lead, total: int, rows: list[dict]) -> list[str]:
+@dataclass(frozen=True)
+class Score:
+    total: int
+    priority: str
+    rows: list[dict]
+
+
+def score_for(customer) -> Score:
+    """The customer's lead score: the breakdown's total and its priority — or none at all for
+    a customer who objected to profiling (consent's ``profiling``, UU PDP Pasal 10): score 0,
+    priority NONE ("Tidak diprofilkan"), no breakdown; no signal is asked."""
+    if not profiling(customer).allowed:
+        return Score(0, LeadPriority.NONE, [])
+    total, rows = breakdown_for(customer)
+    return Score(total, priority_for(total), rows)
+
+
+def apply_score(lead: Lead, score: Score) -> list[str]:
     """Set the score fields on ``lead`` (not saved); returns the fields that were set."""
-    lead.score, lead.priority, lead.score_breakdown = total, priority_for(total), rows
+    lead.score, lead.priority, lead.score_breakdown = score.total, score.priority, score.rows
     lead.scored_at = timezone.now()
     return ["score", "priority", "score_breakdown", "scored_at"]
 
 
 def rescore_open_leads(customer) -> int:
-    """Recompute every open lead of the customer (after an activity, a consent change, or an
-    event behind one of the signals: ``rescore_on_event``). A customer without an open lead
-    costs one query."""
+    """Recompute every open lead of the customer (after an activity, a consent change — an
+    objection to profiling unscores them in its own transaction —, or an event behind one of
+    the signals: ``rescore_on_event``). A customer without an open lead costs one query."""
     leads = _open_leads(None, customer=customer)
     if not leads:
         return 0
-    total, rows = breakdown_for(customer)
+    score = score_for(customer)
     for lead in leads:
-        apply_score(lead, total, rows)
+        apply_score(lead, score)
     Lead.objects.bulk_update(leads, ["score", "priority", "score_breakdown", "scored_at"])
     return len(leads)
 

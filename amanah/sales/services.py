@@ -253,7 +253,7 @@ def lead_create(
         created_by=_user_or_none(actor),
         created_by_label=getattr(actor, "username", "system"),
     )
-    scoring.apply_score(lead, *scoring.breakdown_for(customer))
+    scoring.apply_score(lead, scoring.score_for(customer))
     try:
         with transaction.atomic():  # a concurrent twin loses on the unique constraint
             lead.save(force_insert=True)

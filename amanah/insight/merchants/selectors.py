@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from amanah.consent.contract import profiling
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 from amanah.insight.merchants.locations import (
@@ -127,6 +128,7 @@ class Suggestions:
     category: str  # the filter chosen ("" = all of them)
     rows: list[Suggestion] = field(default_factory=list)
     recent: list[MerchantRecommendation] = field(default_factory=list)
+    not_profiled: str = ""  # why nothing is suggested: the customer objected to profiling
 
     @property
     def category_choices(self) -> list[tuple[str, str]]:
@@ -139,7 +141,9 @@ def suggestions_for(customer, *, actor, category: str = "", limit: int = NEAREST
     the nearest merchants with a live promo in the categories the customer spends on (or in
     ``category`` among them), nearest first; plus the customer's last recommendations.
     Every read goes through ``visible_to(actor)`` except the location (``locations``: raw
-    coordinates of this one customer, never shown, only measured from)."""
+    coordinates of this one customer, never shown, only measured from). A customer who
+    objected to profiling gets no suggestion (consent's ``profiling``: their spending and
+    whereabouts are not matched), only the history of what was sent."""
     authz.require(actor, MERCHANT_RECOMMEND)
     authz.require(actor, MERCHANT_VIEW)
     recent = list(
@@ -147,6 +151,9 @@ def suggestions_for(customer, *, actor, category: str = "", limit: int = NEAREST
         .filter(customer=customer)
         .select_related("merchant")[:10]
     )
+    verdict = profiling(customer)
+    if not verdict.allowed:
+        return Suggestions(None, [], "", recent=recent, not_profiled=verdict.label)
     categories = spending_categories(customer, actor=actor)
     chosen = category if category in categories else ""
     location = customer_location(customer.pk)

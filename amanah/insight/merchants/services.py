@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import contactability
+from amanah.consent.contract import PROFILING_OBJECTED_LABEL, contactability, profiling
 from amanah.core import events
 from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
@@ -211,11 +211,11 @@ def click_token(recommendation: MerchantRecommendation) -> str:
 def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommendation:
     """ "Kirim rekomendasi": the merchant's promo to the customer on WhatsApp through the hub.
 
-    Refused with the reason, nothing written: a customer not contactable for offers on
-    WhatsApp (no consent, do-not-contact, a sensitive case …; only a closed contact window
-    or a frequency cap lets the message wait, PENDING), no WhatsApp number, no approved
-    template, a merchant inactive or without a live promo, an open recommendation of the same
-    merchant to the same customer."""
+    Refused with the reason, nothing written: a customer who objected to profiling, one not
+    contactable for offers on WhatsApp (no consent, do-not-contact, a sensitive case …; only
+    a closed contact window or a frequency cap lets the message wait, PENDING), no WhatsApp
+    number, no approved template, a merchant inactive or without a live promo, an open
+    recommendation of the same merchant to the same customer."""
     authz.require(actor, MERCHANT_RECOMMEND)
     now = timezone.now()
     with transaction.atomic():
@@ -238,6 +238,8 @@ def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommend
                 _("Merchant ini tidak punya promo yang berlaku."),
                 field="merchant",
             )
+        if not profiling(customer).allowed:  # the suggestion came from matching their spending
+            raise ServiceError("not_profiled", str(PROFILING_OBJECTED_LABEL))
         verdict = contactability(customer, PURPOSE, CHANNEL, now)
         if verdict.refused:
             raise ServiceError(

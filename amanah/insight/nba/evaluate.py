@@ -1,5 +1,8 @@
 """The live arbitration for one customer (seed 001 §4; Pega's arbitration funnel).
 
+0. **Profiling.** A customer who objected to profiling (consent's published rule,
+   ``objects_to_profiling``: PROFILING consent WITHDRAWN, UU PDP Pasal 10) gets no
+   arbitration at all: ``not_profiled`` says why, in the panel and to a decision.
 1. **Contactability and eligibility.** The customer-wide gate asks consent's one published
    rule ``consent.contactability(customer, OFFER, PHONE)``: a closed/merged customer or one on
    the do-not-contact list gets no recommendation at all, and neither does one whose marketing
@@ -31,7 +34,14 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability, reason_label
+from amanah.consent.contract import (
+    PROFILING_OBJECTED_LABEL,
+    ContactChannel,
+    Purpose,
+    Reason,
+    contactability,
+    reason_label,
+)
 from amanah.insight.merchants.selectors import may_recommend, promo_for_nba
 from amanah.insight.nba import conditions, facts
 from amanah.insight.nba.models import ContactPurpose, NbaRule, Priority
@@ -88,16 +98,23 @@ class Recommendation:
 
 @dataclass
 class NbaResult:
-    """What the panel shows: ``items`` (at most three), or ``blocked`` (why none at all)."""
+    """What the panel shows: ``items`` (at most three), or why none at all: ``not_profiled``
+    (the customer objected to profiling) or ``blocked`` (not to be contacted)."""
 
     items: list[Recommendation] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    not_profiled: str = ""
     # rule code -> why an applicable rule was left out (contactability labels)
     ineligible: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def top(self) -> Recommendation | None:
         return self.items[0] if self.items else None
+
+    @property
+    def refusal(self) -> str:
+        """Why no recommendation may be decided on at all ("" when some may)."""
+        return self.not_profiled or "; ".join(self.blocked)
 
 
 def days_to_birthday(born: date | None, today: date) -> int | None:
@@ -172,6 +189,8 @@ def evaluate(customer, actor, *, now=None) -> NbaResult:
     stamp, rules = _rules or _load_rules()
     with_merchants = may_recommend(actor)
     row = facts.read(customer, actor, _questions(rules), with_categories=with_merchants, now=now)
+    if row.profiling_objected:
+        return NbaResult(not_profiled=str(PROFILING_OBJECTED_LABEL))
     if row.rules_stamp != stamp:
         stamp, rules = _load_rules()
     refusals = dict(row.refusals)

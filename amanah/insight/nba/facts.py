@@ -2,7 +2,8 @@
 
 One SELECT on the customer row brings, each through ``visible_to(actor)``: the latest RFM
 segment and CLV proxy, the first open case (by SLA due moment) and whether one was ever a
-fraud/scam case, the last RM contact, the oldest NEW lead, the marketing consent state, the
+fraud/scam case, the last RM contact, the oldest NEW lead, whether the customer objected to
+profiling (consent's ``objects_to_profiling``), the marketing consent state, the
 spending categories of the last 180 days, the recent decisions that keep a recommendation
 quiet, a stamp of the rule table (``rules_stamp``: the rule cache's check), and consent's own
 answer (``with_contact_checks``, the set form of ``contactability``) for each purpose and
@@ -28,7 +29,12 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from amanah.cases.models import OPEN_STATUSES, Case
-from amanah.consent.contract import blocked_flag, reason_codes, with_contact_checks
+from amanah.consent.contract import (
+    blocked_flag,
+    objects_to_profiling,
+    reason_codes,
+    with_contact_checks,
+)
 from amanah.consent.models import ConsentState
 from amanah.core.prepared import prepared
 from amanah.customers.models import Customer
@@ -68,6 +74,7 @@ class Row:
     lead_id: object
     lead_created_at: datetime | None
     marketing: str | None
+    profiling_objected: bool
     categories: list
     quiet: set
     rules_stamp: str
@@ -124,6 +131,7 @@ def _statement(
                 "status"
             )[:1]
         ),
+        "profiling_objected": objects_to_profiling(),
         "quiet": ArraySubquery(
             quiet.annotate(
                 _key=Concat(
@@ -179,6 +187,7 @@ def read(customer, actor, questions: tuple, *, with_categories: bool, now=None) 
         lead_id=got["lead_id"],
         lead_created_at=got["lead_created_at"],
         marketing=got["marketing"],
+        profiling_objected=bool(got["profiling_objected"]),
         categories=list(got["categories"] or []),
         quiet={tuple(k.split("|", 1)) for k in got["quiet"] or []},
         rules_stamp=got["rules_stamp"] or "",

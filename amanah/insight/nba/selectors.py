@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
+from amanah.consent.contract import profiled
 from amanah.insight.nba.models import (
     ActionType,
     ChangeStatus,
@@ -81,12 +82,16 @@ def rates_by_action_type(*, actor) -> list[dict]:
 
 
 def _worklist(actor):
-    """The actor's own worklist rows whose customer the actor may still see (a scope taken
-    away since the nightly run hides the row at once)."""
+    """The actor's own worklist rows whose customer the actor may still see and may still
+    profile (a scope taken away, or an objection to profiling, since the nightly run hides
+    the row at once)."""
     from amanah.customers.models import Customer
 
-    return PortfolioRecommendation.objects.visible_to(actor).filter(
-        customer__in=Customer.objects.visible_to(actor)
+    return profiled(
+        PortfolioRecommendation.objects.visible_to(actor).filter(
+            customer__in=Customer.objects.visible_to(actor)
+        ),
+        "customer_id",
     )
 
 

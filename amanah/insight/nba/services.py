@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.consent.contract import ContactChannel
+from amanah.consent.contract import ContactChannel, objects_to_profiling
 from amanah.core import events
 from amanah.core.errors import CONFLICT, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
@@ -226,8 +226,8 @@ def nba_decide(
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"insight.nba:{customer.pk}"])
     now = timezone.now()
     result = evaluate(customer, actor, now=now)
-    if result.blocked:
-        raise _not_current("; ".join(result.blocked))
+    if result.refusal:  # an objection to profiling, or not to be contacted
+        raise _not_current(result.refusal)
     rec = next(
         (
             r
@@ -521,6 +521,7 @@ def _portfolio_batch(after, now, size: int) -> tuple[list, int]:
         batch = list(
             PortfolioAssignment.objects.filter(active=True, rm__is_active=True)
             .filter(**({"customer_id__gt": after} if after else {}))
+            .filter(~objects_to_profiling("customer_id"))  # left out: dropped at the end
             .select_related("customer", "rm")
             .order_by("customer_id")[:size]
         )
@@ -553,8 +554,9 @@ def _upsert(rows: list[PortfolioRecommendation]) -> None:
 
 def nba_portfolio_refresh(*, actor, now=None, batch_size: int = PORTFOLIO_BATCH) -> dict:
     """Rebuild every RM's worklist, ``batch_size`` customers per transaction (a killed run
-    leaves each customer either as before or refreshed; the next run redoes it all). Rows of
-    customers that left a portfolio (or whose RM left) are dropped at the end: anything this
+    leaves each customer either as before or refreshed; the next run redoes it all). Customers
+    who objected to profiling are left out. Rows of customers that left a portfolio (or whose
+    RM left, or who objected) are dropped at the end: anything this
     run did not write, unless a decision refreshed it meanwhile (a later ``computed_at``)."""
     authz.require(actor, NBA_PORTFOLIO_REFRESH)
     now = now or timezone.now()

@@ -118,3 +118,47 @@ def test_lead_page_shows_the_breakdown(make_customer, agent, rm):
     assert 'data-testid="score-breakdown"' in page
     assert page.count("Data belum tersedia") == 1 and "Belum ada persetujuan pemasaran" in page
     assert "Belum ada perhitungan RFM" in page
+
+
+# --------------------------------------------------------------------------- profiling consent
+# Issue 50 item 8 (UU PDP Pasal 10): a lead of a customer who objected to profiling has no
+# score — not at creation, and not from the moment an objection commits.
+
+NOT_PROFILED = "Tidak diprofilkan: nasabah menolak profiling (UU PDP Pasal 10)"
+
+
+def test_a_lead_of_an_objector_is_not_scored_and_says_why(make_customer, agent, rm, system):
+    from django.test import Client
+    from django.urls import reverse
+
+    from amanah.conftest import sign_in
+    from amanah.consent.testing import object_to_profiling
+
+    customer = object_to_profiling(system, make_customer(marketing="GRANTED"))
+    lead = services.lead_create(actor=agent, customer=customer, source_type="MANUAL")
+    assert (lead.score, lead.priority, lead.score_breakdown) == (0, "NONE", [])
+    assert lead.not_profiled == NOT_PROFILED
+    page = sign_in(Client(), rm).get(reverse("sales:lead_detail", args=[lead.pk]))
+    body = page.content.decode()
+    assert 'data-testid="lead-not-profiled"' in body and NOT_PROFILED in body
+    assert 'data-testid="score-breakdown"' not in body
+
+
+def test_an_objection_unscores_the_open_leads_at_once_and_lifting_it_scores_again(
+    make_customer, agent, rm, system
+):
+    from amanah.consent.testing import object_to_profiling
+
+    customer = make_customer(marketing="GRANTED")
+    lead = services.lead_create(actor=agent, customer=customer, source_type="MANUAL")
+    assert (lead.score, lead.priority) == (15, "COLD")
+    object_to_profiling(system, customer)  # in the objection's own transaction
+    lead.refresh_from_db()
+    assert (lead.score, lead.priority, lead.score_breakdown) == (0, "NONE", [])
+    # A rescoring for any other reason keeps it unscored.
+    assert scoring.rescore_leads_of(None) >= 1
+    lead.refresh_from_db()
+    assert lead.priority == "NONE"
+    object_to_profiling(system, customer, status="GRANTED")
+    lead.refresh_from_db()
+    assert (lead.score, lead.priority) == (15, "COLD") and lead.score_breakdown
