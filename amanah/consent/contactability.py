@@ -99,6 +99,12 @@ class Reason(models.TextChoices):
 WAITS = frozenset({Reason.OUTSIDE_WINDOW, Reason.FREQUENCY_CAP})
 
 
+def is_wait(code: str) -> bool:
+    """Does ``code`` only ask to wait (never a refusal)? For senders holding a set form's
+    reason: such a contact is made later, never dropped."""
+    return code in WAITS
+
+
 # --------------------------------------------------------------------------- blockers
 
 
@@ -238,6 +244,24 @@ def contact_hours(
         for offset in range(max(0, min(days, 14)))
         for window in schedule.utc_windows(first + timedelta(days=offset))
     ]
+
+
+def wait_over_at(purpose: str, reason: str, tz: str, at: datetime) -> datetime:
+    """When a set-based sender should ask again about a contact that at ``at`` only waits
+    for ``reason`` (``OUTSIDE_WINDOW`` or ``FREQUENCY_CAP``) for a customer in zone ``tz``:
+    the purpose's next window opening — after the current local day for a cap (a day cap is
+    over then; a week cap answers "wait" again, and the sender comes back the next day).
+    Never later than the one-customer form's ``next_window_at``, and always after ``at``
+    (a branch's own closed day, which the zone's window does not know, moves it to the next
+    day's opening): a sender that asks then either contacts or waits again."""
+    schedule = window_schedule(purpose, tz)
+    day_over = period_end("day", tz, at)
+    moment = day_over if reason == Reason.FREQUENCY_CAP else at
+    if schedule is not None:
+        moment = _next_working_moment(schedule, moment)
+    if moment <= at:
+        moment = _next_working_moment(schedule, day_over) if schedule else day_over
+    return moment
 
 
 def _zones_outside_window(purpose: str, at: datetime) -> list[str]:

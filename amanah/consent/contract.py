@@ -11,6 +11,9 @@
   ``with_channel_reasons(qs, purpose, channels, at=None)`` — its reason on each of several
   channels in one statement (``contact_reason_<channel>``), for a sender that chooses;
 * ``Purpose``, ``ContactChannel``, ``Reason``, ``reason_label(code)``, ``blocked_flag(code)``;
+  ``is_wait(code)`` — the window and the frequency caps only ask to wait, and
+  ``wait_over_at(purpose, reason, tz, at)`` — when a set-based sender asks again about such a
+  contact (a campaign batch comes back then; it never drops the customer);
 * ``profiling(customer)`` → :class:`Profiling` (``allowed``, ``reason``, ``label``) — the one rule
   for "may this customer be profiled" (UU PDP Pasal 10: a customer whose PROFILING consent is
   WITHDRAWN objected); its set forms ``objects_to_profiling(customer="pk")`` (an ``Exists``),
@@ -63,12 +66,14 @@ from amanah.consent.contactability import (
     contact_hours,
     contactability,
     contactable,
+    is_wait,
     preferred_channel,
     preferred_channels,
     reason_codes,
     reason_label,
     register_contact_blocker,
     register_contact_counter,
+    wait_over_at,
     with_channel_reasons,
     with_contact_checks,
     with_preferred_channel,
@@ -126,6 +131,7 @@ __all__ = [
     "consent_withdraw_by_reply",
     "consent_withdraw_channel",
     "is_stop_reply",
+    "is_wait",
     "contactability",
     "contactable",
     "lock_customer_for_consent",
@@ -142,6 +148,7 @@ __all__ = [
     "register_contact_counter",
     "unsubscribe_headers",
     "unsubscribe_url",
+    "wait_over_at",
     "with_channel_reasons",
     "with_contact_checks",
     "with_preferred_channel",

@@ -30,8 +30,11 @@ NOTIFY. ``campaign_send_batch`` (the job) then, in one transaction:
 5. records exactly one outcome per customer — SKIPPED with its reason (``NO_ADDRESS`` for a
    customer with nothing to send to; otherwise the refusal on the first channel of their
    order), or SENT on its channel, meaning *handed to the hub* — under the
-   ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING); customers outside the
-   contact window get no outcome yet: the job comes back when the window opens;
+   ``campaign_one_outcome`` unique index (ON CONFLICT DO NOTHING); a customer who only has
+   to wait — outside the contact window, or at a frequency cap (consent's ``is_wait``: the
+   cap is a wait, never a refusal) — gets no outcome yet: the job comes back at the earliest
+   moment one of them may be contacted (consent's ``wait_over_at``: the window's opening,
+   the next day's for a cap) and asks again;
 6. audits the batch with its counts (no customer identifiers) and, when it was the last,
    marks the campaign DONE.
 
@@ -53,9 +56,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars.worktime import next_working_moment
-from amanah.consent.contactability import window_schedule
-from amanah.consent.contract import Purpose, Reason
+from amanah.consent.contract import Purpose, is_wait, wait_over_at
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
@@ -197,9 +198,11 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     skip = [
         (pk, choice.reason or NO_ADDRESS)
         for pk, choice in choices.items()
-        if not choice.channel and choice.reason != Reason.OUTSIDE_WINDOW
+        if not choice.channel and not is_wait(choice.reason)
     ]
-    waiting_zones = {c.timezone for c in choices.values() if c.reason == Reason.OUTSIDE_WINDOW}
+    waits = {
+        (c.timezone, c.reason) for c in choices.values() if not c.channel and is_wait(c.reason)
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_SKIPPED,
@@ -211,7 +214,7 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
     )
     batch.sent += sent
     batch.skipped += skipped
-    if not waiting_zones:
+    if not waits:
         batch.status, batch.done_at = BatchStatus.DONE, at
     batch.save(update_fields=["sent", "skipped", "status", "done_at"])
     counts = {
@@ -222,8 +225,8 @@ def campaign_send_batch(*, campaign_id, number: int, at: datetime | None = None)
         "waiting": len(choices) - sum(map(len, send_to.values())) - len(skip),
     }
     audit.record(actor=SENDER, action=AuditAction.EXECUTE_CAMPAIGN, obj=campaign, meta=counts)
-    if waiting_zones:
-        _come_back_when_the_window_opens(campaign, number, waiting_zones, at)
+    if waits:
+        _come_back_when_the_wait_is_over(campaign, number, waits, at)
     else:
         finish_if_last(campaign, at)
     return counts
@@ -292,11 +295,13 @@ def _count_by_reason(skip: list[tuple]) -> dict:
     return dict(sorted(counts.items()))
 
 
-def _come_back_when_the_window_opens(campaign, number: int, zones: set, at: datetime) -> None:
+def _come_back_when_the_wait_is_over(campaign, number: int, waits: set, at: datetime) -> None:
+    """The batch again at the first moment one of its waiting customers (``waits``: their
+    zones and reasons) may be contacted; those still waiting then make it come back again."""
     from amanah.marketing.tasks import send_campaign_batch
 
-    opens = min(next_working_moment(window_schedule(Purpose.OFFER, tz), at) for tz in zones)
-    send_campaign_batch.configure(schedule_at=opens).defer(
+    again = min(wait_over_at(Purpose.OFFER, reason, tz, at) for tz, reason in waits)
+    send_campaign_batch.configure(schedule_at=again).defer(
         campaign_id=str(campaign.pk), number=number
     )
 

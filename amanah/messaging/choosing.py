@@ -33,6 +33,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from amanah.consent.contract import (
     Reason,
+    is_wait,
     preferred_channel,
     preferred_channels,
     with_channel_reasons,
@@ -71,9 +72,10 @@ def customer_channel(customer, purpose: str, candidates=DEFAULT_CHANNELS, *, pre
 @dataclass(frozen=True)
 class ChannelChoice:
     """Where one customer's message goes: ``channel`` (``""`` when nowhere) and otherwise
-    ``reason`` — ``OUTSIDE_WINDOW`` when some channel of theirs only waits for the contact
-    window, else the first refusal on the first channel of their order (``NO_ADDRESS``: no
-    candidate reaches them). ``timezone``: their branch's zone (when the window opens)."""
+    ``reason`` — a wait (``OUTSIDE_WINDOW``, else ``FREQUENCY_CAP``) when some channel of
+    theirs only waits for the contact window or a frequency cap, else the first refusal on the
+    first channel of their order (``NO_ADDRESS``: no candidate reaches them). ``timezone``:
+    their branch's zone (when the wait is over: ``consent.contract.wait_over_at``)."""
 
     channel: str
     reason: str
@@ -115,8 +117,10 @@ def _choose(row: dict, purpose: str, candidates: tuple, preferred: str) -> Chann
         if not row[_REASON + channel]:
             return ChannelChoice(channel, "", zone)
     reasons = [row[_REASON + c] for c in order or candidates[:1]]
-    if Reason.OUTSIDE_WINDOW in reasons:
-        return ChannelChoice("", str(Reason.OUTSIDE_WINDOW), zone)
+    waits = [r for r in reasons if is_wait(r)]  # a channel that only asks to wait: later
+    if waits:
+        wait = Reason.OUTSIDE_WINDOW if Reason.OUTSIDE_WINDOW in waits else waits[0]
+        return ChannelChoice("", str(wait), zone)
     return ChannelChoice("", reasons[0] or NO_ADDRESS, zone)
 
 
