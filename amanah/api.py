@@ -7,13 +7,34 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
+from amanah.core import profiles
 from amanah.core.api import DenyAll
 from amanah.core.errors import ServiceError, error_body, error_headers, http_status_for
 from amanah.core.fields import HOUSE_ERROR_CODES
 from amanah.core.policies import API_DOCS_VIEW
 from amanah.core.views import requires
 
-api = NinjaAPI(
+
+class HouseAPI(NinjaAPI):
+    """The API of this deployment: the operations of an app its profile hides answer 404
+    (``core.profiles.hide_api_operations``) and are left out of the OpenAPI schema."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        paths = {}
+        for path, item in schema["paths"].items():
+            kept = {
+                method: operation
+                for method, operation in item.items()
+                if not profiles.hides_operation(operation.get("operationId", ""))
+            }
+            if kept:
+                paths[path] = kept
+        schema["paths"] = paths
+        return schema
+
+
+api = HouseAPI(
     title="Amanah CRM API",
     version="1",
     urls_namespace="api",
@@ -78,6 +99,10 @@ def forbidden(request, exc):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _answer(request, error_body("not_found", "Not found"), 404)
+
+
+# Before the routers are added: every operation inherits it.
+api.add_decorator(profiles.hide_api_operations, mode="view")
 
 
 def _register_routers() -> None:

@@ -43,6 +43,18 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _a_deployment_showing_the_app_under_test(request):
+    """The suite runs as the default deployment (the bank). The tests of an app that
+    deployment hides (the PDAM's utility, payments and journal) run as one that shows it, as
+    its pages are used (``core.testing.deployment_showing``); a test elsewhere that visits a
+    hidden app's page says which deployment it means."""
+    from amanah.core.testing import app_under_test, deployment_showing
+
+    with deployment_showing(app_under_test(request.node.path)):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is the production hasher (test_auth checks it); tests hash thousands of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

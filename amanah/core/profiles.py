@@ -8,9 +8,11 @@ four things, each through one mechanism:
   graph: switching a deployment's profile never needs a schema change, merges and the UU PDP
   export still see every table). A profile *hides* apps: the presentation stores of
   ``core.registry`` (menu, 360 cards/facts/timeline/alerts/actions/tabs, dashboard widgets and
-  panels, home pages) leave out what a hidden app registered, and :class:`ProfileRoutesMiddleware`
-  answers 404 for a hidden app's pages. Data stores (scope, merge movers, event handlers,
-  export sections …) are never filtered.
+  panels, home pages, segment fields, import targets) and the apps' own (field ops' map areas
+  and arrears sources) leave out what a hidden app registered, :class:`ProfileRoutesMiddleware`
+  answers 404 for a hidden app's pages, and :func:`hide_api_operations` does the same for its
+  API operations (the OpenAPI schema leaves them out: ``amanah.api``). Data stores (scope,
+  merge movers, event handlers, export sections …) are never filtered.
 - **Vocabulary** — a translation catalogue of the profile's own, first in ``LOCALE_PATHS``:
   Indonesian (``id``) turns "nasabah" into "pelanggan" in every string of the house (templates,
   forms, messages, menu), and both languages retitle the roles. It is generated from the main
@@ -25,6 +27,7 @@ The kernel never imports an app: apps are named by their label, the demo by a do
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -64,7 +67,15 @@ class Profile:
         return permission.default_roles | frozenset(self.grants.get(permission.code, ()))
 
 
-BANK = Profile("bank", demo_seed="amanah.demo.services:demo_seed")
+BANK = Profile(
+    "bank",
+    # The water utility's modules: connections, tariffs, billing, new connections, area
+    # incidents (utility), the gateway payments of its bills and RAB (payments: its only
+    # payables are the utility's) and the SAK EP journal of them (ledger: its only posting
+    # rules are the utility's). A bank runs its payments and books in its core system.
+    hidden_apps=frozenset({"utility", "payments", "ledger"}),
+    demo_seed="amanah.demo.services:demo_seed",
+)
 
 # The PDAM's six functions on the house's roles (docs/architecture-reference.md,
 # "Deployment profiles").
@@ -143,10 +154,24 @@ def hides(app_label: str | None) -> bool:
     return app_label is not None and app_label in current().hidden_apps
 
 
+def showing(app_label: str | None) -> Profile:
+    """The current profile when it shows ``app_label``, else the first that does (a test of
+    the PDAM's pages in a suite that runs as the bank)."""
+    profile = current()
+    if app_label not in profile.hidden_apps:
+        return profile
+    return next(p for p in PROFILES.values() if app_label not in p.hidden_apps)
+
+
 def app_of_module(module: str) -> str | None:
     """``amanah.sales.views`` -> ``sales``; None outside the house."""
     parts = module.split(".")
     return parts[1] if len(parts) > 2 and parts[0] == "amanah" else None
+
+
+def app_of_view(view_func) -> str | None:
+    """The app whose module holds a page's view (None for the API's views: ninja's)."""
+    return app_of_module(getattr(view_func, "__module__", "") or "")
 
 
 def registering_app() -> str | None:
@@ -163,7 +188,8 @@ def registering_app() -> str | None:
 
 class ProfileRoutesMiddleware:
     """A page of an app the profile hides answers 404 (like a missing page), before its view
-    runs. The API's routers are not covered (documented)."""
+    runs — before signing in or any permission is asked, so nobody learns that it exists.
+    The API's operations: :func:`hide_api_operations`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -172,6 +198,29 @@ class ProfileRoutesMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if hides(app_of_module(getattr(view_func, "__module__", "") or "")):
+        if hides(app_of_view(view_func)):
             raise Http404
         return None
+
+
+def hide_api_operations(run):
+    """A django-ninja "view" decorator for every API operation (``amanah.api``): an operation
+    of an app the profile hides answers the API's 404 (``not_found``) before its token or its
+    permission is asked — an integration cannot write into a module the deployment does not
+    run (leads in a PDAM), and a caller learns nothing more than from a missing path."""
+    operation = run.__self__
+    app = app_of_module(operation.view_func.__module__)
+
+    @functools.wraps(run)
+    def guarded(request, *args, **kwargs):
+        if hides(app):
+            return operation.api.on_exception(request, Http404())
+        return run(request, *args, **kwargs)
+
+    return guarded
+
+
+def hides_operation(operation_id: str) -> bool:
+    """Is this OpenAPI operation (ninja's default id, ``amanah_<app>_api_<name>``) one of an
+    app the profile hides? The API's schema leaves it out."""
+    return any(operation_id.startswith(f"amanah_{app}_") for app in current().hidden_apps)

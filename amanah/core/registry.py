@@ -15,9 +15,11 @@ A key is registered once: a second registration with the same key raises
 Keys are namespaced by the registering app (``"cases.activities"``).
 
 Each entry remembers the app whose module registered it. The presentation stores
-(``per_profile=True``: the menu, the 360's parts, dashboard widgets and panels, home pages)
-leave out, in ``items()``/``values()``, what an app hidden by the deployment profile registered
-(``core.profiles``); ``get`` and the data stores never filter.
+(``per_profile=True``: the menu, the 360's parts, dashboard widgets and panels, home pages,
+segment fields, import targets, the template editor's variables, case page panels) leave
+out, in ``items()``/``values()``, what an app hidden by the deployment profile registered
+(``core.profiles``); ``get`` and the data stores never filter (``shows(key)`` says whether a
+key is one the profile shows).
 """
 
 from __future__ import annotations
@@ -45,10 +47,20 @@ class _Entry:
     app: str | None = None
 
 
+_STORES: list[Registry] = []
+
+
+def stores() -> list[Registry]:
+    """Every store made so far, the kernel's and the apps' own (``core/tests`` asks each
+    whether it is a presentation store)."""
+    return list(_STORES)
+
+
 class Registry:
     """One named, write-once store of ``key -> value``, read back in ``(order, key)`` order."""
 
     def __init__(self, name: str, *, per_profile: bool = False):
+        _STORES.append(self)
         self.name = name
         self.per_profile = per_profile
         self._entries: dict[str, _Entry] = {}
@@ -72,6 +84,18 @@ class Registry:
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
+
+    def shows(self, key: str) -> bool:
+        """Is ``key`` registered and, in a presentation store, not an app's the profile hides?
+        (``get`` never filters: a caller that takes a key from outside asks this first.)"""
+        entry = self._entries.get(key)
+        if entry is None:
+            return False
+        return not (self.per_profile and entry.app in profiles.current().hidden_apps)
+
+    def app_of(self, key: str) -> str | None:
+        """The app whose module registered ``key``."""
+        return self._entries[key].app
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -162,8 +186,9 @@ workflow_guards = Registry("workflow guards")
 # registered through ``sales.scoring.register_signal``.
 scoring_signals = Registry("lead scoring signals")
 # TemplateVariable — a placeholder message templates may use ("customer.first_name" -> variable),
-# registered by the app that owns the data; nothing outside this allow-list renders.
-template_variables = Registry("template variables")
+# registered by the app that owns the data; nothing outside this allow-list renders. The
+# editor's list leaves out a hidden app's (``items()``); rendering asks ``get``.
+template_variables = Registry("template variables", per_profile=True)
 # Widget — a dashboard widget ("cases.sla_compliance" -> widget): its permission, whether it
 # shows personal data, how its figures are computed (by the dashboards' refresh job) and shown.
 dashboard_widgets = Registry("dashboard widgets", per_profile=True)
@@ -172,8 +197,9 @@ dashboard_widgets = Registry("dashboard widgets", per_profile=True)
 segment_fields = Registry("segment rule fields", per_profile=True)
 # HomePage — a role's home page instead of the link tiles (the first one the role holds).
 home_pages = Registry("home pages", per_profile=True)
-# Import targets (for the contexts that will offer them).
-import_targets = Registry("import targets")
+# ImportTarget — what the batch import may write (the import page offers them; the import
+# refuses a key the profile hides, ``shows``).
+import_targets = Registry("import targets", per_profile=True)
 # Hooks the kernel needs from the identity app, by name (see ``core.access``).
 access_hooks = Registry("access hooks")
 # RowGrantSource — rows an actor may see beyond its declared scope for a while ("breakglass" ->
@@ -184,7 +210,7 @@ row_grant_sources = Registry("row grant sources")
 token_authenticators = Registry("token authenticators")
 # "knowledge.suggestions" -> cases.panels.CasePanel: a small panel on the case page, offered by
 # an app above cases (registered through cases.contract.register_case_panel).
-case_panels = Registry("case page panels")
+case_panels = Registry("case page panels", per_profile=True)
 # "cases.Case" -> documents.owners.OwnerKind, through documents.contract.register_owner
 document_owners = Registry("document owners")
 # "cases.Case" -> audit.labels.ObjectLabels: how the audit viewer names an object of that type

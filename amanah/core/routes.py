@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from amanah.core import profiles
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST, is_declared
 
 
@@ -14,6 +15,7 @@ class Route:
     pattern: str
     name: str
     permission: str | None
+    app: str | None = None  # the app whose module holds the view (deployment profiles)
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -32,7 +34,14 @@ def url_routes(urlconf=None) -> list[Route]:
         if entry.callback.__qualname__.startswith("PathView."):
             continue  # an API operation: its permission is checked in the OpenAPI schema
         name = f"{namespace}{entry.name}" if entry.name else ""
-        routes.append(Route(pattern, name, getattr(entry.callback, "required_permission", None)))
+        routes.append(
+            Route(
+                pattern,
+                name,
+                getattr(entry.callback, "required_permission", None),
+                profiles.app_of_view(entry.callback),
+            )
+        )
     return routes
 
 

@@ -116,6 +116,44 @@ def profile_active(key: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def deployment_showing(app_label: str | None) -> Iterator[None]:
+    """For tests: run the block as a deployment that shows ``app_label`` — the current
+    profile when it does, else the first profile that does (``profile_active``): the PDAM's
+    water pages in a suite that runs as the bank."""
+    profile = profiles.showing(app_label)
+    if profile.key == profiles.current().key:
+        yield
+        return
+    with profile_active(profile.key):
+        yield
+
+
+def deployment_showing_path(path: str):
+    """:func:`deployment_showing` for the app of the page at ``path`` (a URL, its query
+    ignored; a path nothing resolves runs as the current profile)."""
+    from urllib.parse import urlsplit
+
+    from django.urls import Resolver404, resolve
+
+    try:
+        view = resolve(urlsplit(path).path).func
+    except Resolver404:
+        return deployment_showing(None)
+    return deployment_showing(profiles.app_of_view(view))
+
+
+def app_under_test(path) -> str | None:
+    """``amanah/<app>/tests/…`` -> ``<app>``: the app a test file belongs to (None outside)."""
+    from pathlib import Path
+
+    try:
+        parts = Path(path).resolve().relative_to(profiles.BASE_DIR).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 2 and parts[1] == "tests" else None
+
+
 def stop_process(process: subprocess.Popen, *, seconds: float = 15) -> None:
     """Stop a server a test started: SIGTERM, and SIGKILL when it is not gone in ``seconds``."""
     process.terminate()

@@ -138,9 +138,10 @@ def director_dashboard(actor) -> list[Shown]:
 
 
 def director_widget_get(actor, key: str) -> tuple[str, Widget]:
-    """One widget of the director's dashboard; unknown, not permitted or personal: 404."""
+    """One widget of the director's dashboard; unknown, hidden by the deployment profile, not
+    permitted or personal: 404."""
     authz.require(actor, DASHBOARD_DIRECTOR)
-    if key not in registry.dashboard_widgets:
+    if not isinstance(key, str) or not registry.dashboard_widgets.shows(key):
         raise NotFound(_("Widget tidak ditemukan."))
     widget = registry.dashboard_widgets.get(key)
     if not _may_see(actor, widget):

@@ -52,7 +52,7 @@ class MapAreas:
 
 
 # key "<app>.<thing>" -> MapAreas; write-once like the kernel's stores.
-map_areas = Registry("fieldops map areas")
+map_areas = Registry("fieldops map areas", per_profile=True)
 
 
 def tile_url() -> str:

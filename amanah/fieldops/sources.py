@@ -51,4 +51,4 @@ class ArrearsSource:
 
 
 # key "<app>.<thing>" -> ArrearsSource; write-once like the kernel's stores.
-arrears_sources = Registry("fieldops arrears sources")
+arrears_sources = Registry("fieldops arrears sources", per_profile=True)

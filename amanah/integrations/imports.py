@@ -217,7 +217,8 @@ def read_rows(content: bytes, file_format: str) -> tuple[list[str], Iterator[tup
 
 
 def target_get(key: str) -> ImportTarget:
-    if key not in registry.import_targets:
+    """The target ``key``; one of an app the deployment profile hides is as unknown."""
+    if not isinstance(key, str) or not registry.import_targets.shows(key):
         raise ServiceError("import_target", _("Tujuan impor tidak dikenal."), field="target")
     return registry.import_targets.get(key)
 

@@ -12,8 +12,10 @@ from amanah.consent.contract import (
     Purpose,
     Reason,
     contactability,
+    is_wait,
     reason_codes,
     register_contact_counter,
+    wait_over_at,
     with_contact_checks,
 )
 from amanah.consent.services import consent_change
@@ -188,3 +190,31 @@ def test_the_default_calendars_holiday_closes_branches_without_their_own(granted
         name="Ulang tahun bank",
     )
     assert _both(granted("Siti"), TUESDAY_10).reasons == (Reason.OUTSIDE_WINDOW,)
+
+
+# --------------------------------------------------------------------------- a set's wait
+
+
+def test_a_set_based_sender_asks_again_when_the_wait_can_be_over(
+    counted_caps, send_email, granted, makassar_calendar
+):
+    """``wait_over_at``: the next window opening, after the local day for a cap; never later
+    than the one customer's ``next_window_at`` and always after the moment asked at."""
+    siti = granted("Siti")
+    send_email(siti, MONDAY_9)
+    monday_15 = datetime(2026, 11, 23, 15, 0, tzinfo=WIB)
+    exact = _both(siti, monday_15).next_window_at
+    assert wait_over_at("OFFER", Reason.FREQUENCY_CAP, "Asia/Jakarta", monday_15) == exact
+    saturday_15 = datetime(2026, 11, 28, 15, 0, tzinfo=WIB)  # Sunday has no offer window
+    monday_8 = datetime(2026, 11, 30, 8, 0, tzinfo=WIB)
+    assert wait_over_at("OFFER", Reason.FREQUENCY_CAP, "Asia/Jakarta", saturday_15) == monday_8
+    saturday_19 = datetime(2026, 11, 28, 19, 0, tzinfo=WIB)
+    assert wait_over_at("OFFER", Reason.OUTSIDE_WINDOW, "Asia/Jakarta", saturday_19) == monday_8
+    # A branch's own closed day (the Makassar holiday) waits while the zone's window is open:
+    # the sender comes back at the next day's opening, never at once again.
+    wita = granted("Wita", "Asia/Makassar")
+    closed = _both(wita, TUESDAY_10)
+    again = wait_over_at("OFFER", Reason.OUTSIDE_WINDOW, "Asia/Makassar", TUESDAY_10)
+    assert TUESDAY_10 < again <= closed.next_window_at
+    assert is_wait(Reason.FREQUENCY_CAP) and is_wait(Reason.OUTSIDE_WINDOW)
+    assert not is_wait(Reason.NO_CONSENT) and not is_wait("")

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import deployment_showing
 
 PAGES = {
     "core": ("core:home", R.AGENT),
@@ -41,7 +42,8 @@ def test_the_app_speaks_english_when_asked(app, make_user, branch_a):
     client = sign_in(Client(), user)
     client.cookies["django_language"] = "en"
     # The middleware activates English on this thread; override() puts the language back.
-    with translation.override(translation.get_language()):
+    # As a deployment that shows the app (payments: the PDAM's).
+    with deployment_showing(app), translation.override(translation.get_language()):
         page = client.get(reverse(url_name))
     assert page.status_code == 200, app
     assert page.headers["Content-Language"] == "en"

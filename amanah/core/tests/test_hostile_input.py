@@ -11,7 +11,8 @@ Discovery is generic, so a new route is walked without editing this file:
 - API: path, query and JSON body fields from the OpenAPI schema, one field at a time.
 
 The actor is an ADMIN whose role holds every permission of the catalogue, whole-bank scope,
-on the demo data.
+on the demo data. Each page is asked as a deployment that shows it (the PDAM's water pages
+as the PDAM: ``core.testing.deployment_showing``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import catalogue
 from amanah.core.roles import RoleKey
+from amanah.core.testing import deployment_showing, deployment_showing_path
 from amanah.demo.services import demo_seed
 from amanah.iam import services as iam
 from amanah.iam.models import Role, RolePermission
@@ -179,7 +181,9 @@ class Findings:
 
 def _submit(client, form: Form, data: dict, findings: Findings, label: str):
     send = client.post if form.method == "post" else client.get
-    findings.check(send(form.action, data), f"{form.method.upper()} {form.action} {label}")
+    with deployment_showing_path(form.action):  # the PDAM's forms, as the PDAM
+        response = send(form.action, data)
+    findings.check(response, f"{form.method.upper()} {form.action} {label}")
 
 
 def _walk_form(client, form: Form, findings: Findings, *, one_at_a_time: bool = True):
@@ -208,7 +212,8 @@ def test_every_form_route_survives_hostile_input(world):
         if route.name in SKIPPED_ROUTES or route.name.startswith("api:"):
             continue
         url = fill(route.pattern, actor)
-        page = client.get(url)
+        with deployment_showing(route.app):  # every page as a deployment that shows it
+            page = client.get(url)
         findings.check(page, f"GET {url}")
         if page.status_code == 405:
             post_only.append(url)
@@ -216,7 +221,9 @@ def test_every_form_route_survives_hostile_input(world):
             for form in forms_on(url, page.content.decode()):
                 forms.setdefault((form.method, form.action), form)
             for payload in ["nul\x00byte", *ONE_AT_A_TIME]:
-                findings.check(client.get(url, {"q": payload, "page": payload}), f"GET {url}?…")
+                with deployment_showing(route.app):
+                    response = client.get(url, {"q": payload, "page": payload})
+                findings.check(response, f"GET {url}?…")
     for form in forms.values():
         _walk_form(client, form, findings)
     every_name = sorted({name for f in forms.values() for name in f.fields})

@@ -28,10 +28,11 @@ def test_the_setting_defaults_to_the_bank():
     assert profiles.from_env({}) == "bank"
     assert profiles.from_env({"AMANAH_PROFILE": ""}) == "bank"
     assert profiles.from_env({"AMANAH_PROFILE": " PDAM "}) == "pdam"
-    # The test suite runs as the default deployment: nothing hidden, the house's catalogue only.
+    # The test suite runs as the default deployment: the house's catalogue only, the water
+    # utility's modules hidden.
     assert settings.AMANAH_PROFILE == "bank"
     assert settings.LOCALE_PATHS == [profiles.BASE_DIR / "locale"]
-    assert not profiles.current().hidden_apps
+    assert profiles.current().hidden_apps == {"utility", "payments", "ledger"}
 
 
 def test_an_unknown_profile_is_refused_by_name():

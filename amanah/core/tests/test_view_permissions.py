@@ -15,7 +15,7 @@ from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.roles import RoleKey
-from amanah.core.testing import ViewCase
+from amanah.core.testing import ViewCase, deployment_showing_path
 from amanah.fieldops import testing as fieldops_testing
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
@@ -1058,10 +1058,13 @@ def _own_notification(user):
 
 
 def _call(client: Client, case: ViewCase, world: dict, kwargs: dict):
+    """The case's request, as a deployment that shows its page (the PDAM's water pages are
+    hidden in the bank: ``core/tests/test_profile_hiding.py``)."""
     url = reverse(case.url_name, kwargs=kwargs)
-    if case.method == "post":
-        return client.post(url, case.data(world))
-    return client.get(url)
+    with deployment_showing_path(url):
+        if case.method == "post":
+            return client.post(url, case.data(world))
+        return client.get(url)
 
 
 def test_every_guarded_route_has_a_case():

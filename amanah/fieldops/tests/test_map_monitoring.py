@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from amanah.audit.models import AuditAction, AuditLog
 from amanah.conftest import sign_in
+from amanah.core.testing import profile_active
 from amanah.fieldops import maps, monitoring, visits
 from amanah.fieldops.models import Outcome
 from amanah.fieldops.testing import MEDAN, customer_in, visit_input, work_order
@@ -83,11 +84,15 @@ def test_map_areas_and_the_intranet_tile_setting(agent_a1, branch_a, settings):
     south, west, north, east = asked[0]
     assert south < MEDAN[0] < north and west < MEDAN[1] < east
 
-    # the PDAM's service areas, declared by the utility: the one near the markers only
+    # the PDAM's service areas, declared by the utility: the one near the markers only, in a
+    # PDAM; a bank's map shows none (the utility is not its module)
     utility_testing.area("W1", spam_code="")
     utility_testing.area("W9", spam_code="", centre_lat="-2.533000", centre_lon="140.717000")
-    names = [a["name"] for a in maps.agent_map(actor=agent_a1)["areas"]]
+    with profile_active("pdam"):
+        names = [a["name"] for a in maps.agent_map(actor=agent_a1)["areas"]]
     assert "W1 Wilayah W1" in names and "W9 Wilayah W9" not in names
+    with profile_active("bank"):
+        assert maps.agent_map(actor=agent_a1)["areas"] == []
 
 
 def test_monitoring_figures_start_from_the_actors_scope(
