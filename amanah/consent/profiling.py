@@ -24,7 +24,8 @@ It comes in two forms kept side by side and tested to agree (``tests/test_profil
 An objection takes effect the moment it commits: readers ask at read time, so a result
 computed before it (a score of last night's run, a worklist row) is neither shown nor used
 from then on, and the nightly jobs leave the objector out. What happens to those earlier
-results is the readers' side of the rule, written down in ``docs/consent.md``.
+results is the readers' side of the rule, written down in ``docs/privacy.md`` ("Objection to
+profiling").
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def rfm_latest(customer, actor) -> list[RfmScore]:
 def rfm_scores(customer, actor) -> tuple[RfmScore, ...]:
     """The customer's scores of the last two runs the actor's scope shows, newest first (no
     permission asked: the NBA weighs them without showing them). One read per 360 view.
-    None for a customer who objected to profiling, whenever the scores were computed: an
+    Nothing for a customer who objected to profiling, whenever the scores were computed: an
     objection after a run hides that run's score at once (consent's ``profiling``)."""
     if not profiling(customer).allowed:
         return ()

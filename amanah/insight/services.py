@@ -286,8 +286,8 @@ def rfm_run_compute(
     """Score every customer (not merged away, not objecting to profiling: consent's
     ``objects_to_profiling``) over the rolling window, set-based, and keep the run. Runs are
     serialised (a transaction-level advisory lock); earlier runs stay. A nightly run is once
-    per day: a retried job (a worker killed after the commit) gets that day's run
-    back, so movement is never measured against a copy of itself."""
+    per day: a retried job (a worker killed after the commit) gets that day's run back, so
+    movement is never measured against a copy of itself."""
     authz.require(actor, RFM_RUN)
     if trigger not in RunTrigger.values or source not in _AGG_FROM:
         raise ServiceError("rfm_invalid", _("Pemicu perhitungan tidak dikenal."))

@@ -556,8 +556,8 @@ def nba_portfolio_refresh(*, actor, now=None, batch_size: int = PORTFOLIO_BATCH)
     """Rebuild every RM's worklist, ``batch_size`` customers per transaction (a killed run
     leaves each customer either as before or refreshed; the next run redoes it all). Customers
     who objected to profiling are left out. Rows of customers that left a portfolio (or whose
-    RM left, or who objected) are dropped at the end: anything this
-    run did not write, unless a decision refreshed it meanwhile (a later ``computed_at``)."""
+    RM left, or who objected) are dropped at the end: anything this run did not write, unless
+    a decision refreshed it meanwhile (a later ``computed_at``)."""
     authz.require(actor, NBA_PORTFOLIO_REFRESH)
     now = now or timezone.now()
     after, customers, listed = None, 0, 0

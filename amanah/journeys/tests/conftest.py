@@ -1,6 +1,8 @@
 import pytest
 
 from amanah.core.roles import RoleKey as R
+from amanah.journeys import services
+from amanah.journeys.testing import standard_graph
 from amanah.marketing import services as mkt
 from amanah.marketing.testing import offer_template
 
@@ -30,3 +32,15 @@ def director(make_user):
 @pytest.fixture
 def segment(marketer, branch_a):
     return mkt.segment_create(actor=marketer, name="Penabung Medan", rules=SEGMENT_RULES)
+
+
+@pytest.fixture
+def journey(marketer, director, segment, offers):
+    """The standard journey (``testing.standard_graph``), ACTIVE: its first offer (``a1``) is a
+    WhatsApp step; the template is approved on e-mail and SMS too (``offers``)."""
+    journey = services.journey_create(
+        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
+    )
+    services.journey_submit(actor=marketer, journey=journey)
+    services.journey_approve(actor=director, journey=journey)
+    return services.journey_move(actor=marketer, journey=journey, to="ACTIVE")

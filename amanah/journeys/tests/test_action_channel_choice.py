@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from amanah.consent.contract import contact_preference_set
 from amanah.consent.testing import withdraw_offers_on
 from amanah.core.roles import RoleKey as R
-from amanah.journeys import engine, services, triggers
+from amanah.journeys import engine, triggers
 from amanah.journeys.models import JourneyEnrollment, JourneyNode
-from amanah.journeys.testing import customer, standard_graph
+from amanah.journeys.testing import customer
 from amanah.messaging.models import Message
 
 # A Tuesday morning in Medan: inside the offer window.
@@ -26,18 +26,6 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 @pytest.fixture
 def agent(make_user, branch_a):
     return make_user(R.AGENT, branches=[branch_a])
-
-
-@pytest.fixture
-def journey(marketer, director, segment, offers):
-    """The standard journey: its first offer (``a1``) is a WhatsApp step; the template is
-    approved on e-mail and SMS too (``offers``)."""
-    journey = services.journey_create(
-        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
-    )
-    services.journey_submit(actor=marketer, journey=journey)
-    services.journey_approve(actor=director, journey=journey)
-    return services.journey_move(actor=marketer, journey=journey, to="ACTIVE")
 
 
 def _prefer(agent, person, channel):

@@ -6,16 +6,14 @@ engine's clock is fixed: nothing depends on the hour the suite runs."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from amanah.consent.testing import object_to_profiling
 from amanah.customers.models import Customer
 from amanah.insight.services import rfm_run_compute
 from amanah.insight.testing import book
-from amanah.journeys import engine, services, triggers
+from amanah.journeys import engine, triggers
 from amanah.journeys.conditions import matching
 from amanah.journeys.models import JourneyEnrollment
-from amanah.journeys.testing import customer, standard_graph
+from amanah.journeys.testing import customer
 from amanah.messaging.contract import Rendered, message_queue
 from amanah.messaging.models import Message
 
@@ -23,16 +21,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=WIB)  # Tuesday: enrolled; the offer goes a day later
 WEDNESDAY_9 = datetime(2026, 11, 25, 9, 0, tzinfo=WIB)
 THURSDAY_8 = datetime(2026, 11, 26, 8, 0, tzinfo=WIB)
-
-
-@pytest.fixture
-def journey(marketer, director, segment, offers):
-    journey = services.journey_create(
-        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
-    )
-    services.journey_submit(actor=marketer, journey=journey)
-    services.journey_approve(actor=director, journey=journey)
-    return services.journey_move(actor=marketer, journey=journey, to="ACTIVE")
 
 
 def test_an_offer_held_by_the_cap_waits_and_the_enrollment_goes_on(

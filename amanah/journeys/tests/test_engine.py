@@ -13,22 +13,12 @@ from amanah.journeys import engine, services, triggers
 from amanah.journeys.engine import variant_of
 from amanah.journeys.models import CustomerTag, JourneyEnrollment, JourneyNode, JourneyStep
 from amanah.journeys.selectors import branch_counts, node_counts
-from amanah.journeys.testing import customer, standard_graph
+from amanah.journeys.testing import customer
 from amanah.messaging.contract import EngagementKind, engagement_record
 from amanah.messaging.models import Message
 
 # A Tuesday morning in Medan: inside the offer window.
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
-
-
-@pytest.fixture
-def journey(marketer, director, segment, offers):
-    journey = services.journey_create(
-        actor=marketer, name="Sambut penabung", graph=standard_graph(segment.pk)
-    )
-    services.journey_submit(actor=marketer, journey=journey)
-    services.journey_approve(actor=director, journey=journey)
-    return services.journey_move(actor=marketer, journey=journey, to="ACTIVE")
 
 
 @pytest.fixture
