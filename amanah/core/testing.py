@@ -143,6 +143,13 @@ def deployment_showing_path(path: str):
     return deployment_showing(profiles.app_of_view(view))
 
 
+def every_profiles_items(store) -> list[tuple[str, object]]:
+    """For tests: a presentation store's ``items()`` in every deployment profile at once, in
+    its order (a generic test over the 360's providers checks the PDAM's too)."""
+    entries = sorted(store._entries.items(), key=lambda kv: (kv[1].order, kv[0]))
+    return [(key, entry.value) for key, entry in entries]
+
+
 def app_under_test(path) -> str | None:
     """``amanah/<app>/tests/…`` -> ``<app>``: the app a test file belongs to (None outside)."""
     from pathlib import Path

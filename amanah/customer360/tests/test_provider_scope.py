@@ -24,6 +24,7 @@ from amanah.consent.services import consent_change
 from amanah.core import prepared, registry, scopes
 from amanah.core.actors import IntegrationActor
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import every_profiles_items
 from amanah.customer360 import timeline
 from amanah.customers.services import CustomerInput, customer_create, portfolio_assign
 from amanah.insight.services import rfm_run_compute
@@ -184,11 +185,14 @@ def everything(system):
 
 
 def timeline_providers():
-    return [(key, (p.kind, p.events)) for key, p in registry.timeline_providers.items()]
+    """Every app's, whichever deployment profile shows it (the PDAM's water card too)."""
+    return [
+        (key, (p.kind, p.events)) for key, p in every_profiles_items(registry.timeline_providers)
+    ]
 
 
 def fact_sources():
-    return registry.facts.items()
+    return every_profiles_items(registry.facts)
 
 
 def rows_in(value, depth=0):

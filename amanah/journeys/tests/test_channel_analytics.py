@@ -11,7 +11,7 @@ from amanah.conftest import sign_in
 from amanah.journeys import engine, triggers
 from amanah.journeys.analytics import journey_channel_report, variants_of
 from amanah.journeys.engine import variant_of
-from amanah.journeys.tests.test_engine import T0, _messages, journey, people  # noqa: F401
+from amanah.journeys.tests.test_engine import T0, _messages, people  # noqa: F401
 from amanah.messaging.contract import EngagementKind, engagement_record
 
 VARIANTS = [{"name": "A", "percentage": 50}, {"name": "B", "percentage": 50}]

@@ -19,7 +19,7 @@ def unscore_objectors(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consent', '0006_contact_preference'),
+        ('consent', '0002_initial'),  # ConsentState with its customer
         ('sales', '0003_call_task'),
     ]
 
