@@ -8,11 +8,12 @@ four things, each through one mechanism:
   graph: switching a deployment's profile never needs a schema change, merges and the UU PDP
   export still see every table). A profile *hides* apps: the presentation stores of
   ``core.registry`` (menu, 360 cards/facts/timeline/alerts/actions/tabs, dashboard widgets and
-  panels, home pages, segment fields, import targets) and the apps' own (field ops' map areas
-  and arrears sources) leave out what a hidden app registered, :class:`ProfileRoutesMiddleware`
-  answers 404 for a hidden app's pages, and :func:`hide_api_operations` does the same for its
-  API operations (the OpenAPI schema leaves them out: ``amanah.api``). Data stores (scope,
-  merge movers, event handlers, export sections …) are never filtered.
+  panels, home pages, segment fields, import targets, the template editor's variables, case
+  panels) and the apps' own (field ops' map areas and arrears sources) leave out what a hidden
+  app registered, :class:`ProfileRoutesMiddleware` answers 404 for a hidden app's pages, and
+  :func:`hide_api_operations` does the same for its API operations (the OpenAPI schema leaves
+  them out: ``amanah.api``). Data stores (scope, merge movers, event handlers, export
+  sections …) are never filtered.
 - **Vocabulary** — a translation catalogue of the profile's own, first in ``LOCALE_PATHS``:
   Indonesian (``id``) turns "nasabah" into "pelanggan" in every string of the house (templates,
   forms, messages, menu), and both languages retitle the roles. It is generated from the main
