@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from amanah.conftest import sign_in
 from amanah.core.roles import RoleKey as R
+from amanah.fieldops import generate
 from amanah.fieldops.models import LoanArrears, Outcome, ResultStatus, VisitResult, WorkOrder
 from amanah.fieldops.testing import customer_in, work_order
 from amanah.fieldops.tests.test_generation import SOURCE, arrears
@@ -112,3 +113,9 @@ def test_the_loan_arrears_import_reads_outstanding_as_written(system, branch_a):
     error = ImportRowError.objects.get(batch=bad)
     assert (error.line, error.column) == (2, "Tunggakan (rupiah)")
     assert "Koma memisahkan sen" in error.message
+
+
+def test_the_daily_rules_minimum_set_with_dots_is_that_amount():
+    """``FIELDOPS_RULE_MIN_AMOUNT=500.000`` is Rp 500.000, not Rp 500."""
+    assert generate.rule_clean(30, "500.000").min_amount == Decimal("500000")
+    assert generate.rule_clean(30, "1500000.00").min_amount == Decimal("1500000")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
 from amanah.followup import services
+from amanah.followup.enrolment import configured_rules
 from amanah.followup.models import Deposit
 from amanah.iam import services as iam
 
@@ -52,3 +53,10 @@ def test_the_deposit_api_reads_amounts_as_written(make_desk, make_customers, mak
     assert refused.json()["code"] == "rupiah_invalid" and refused.json()["field"] == "amount"
     assert "Koma memisahkan sen" in refused.json()["message"]
     assert Deposit.objects.count() == 4
+
+
+def test_an_enrolment_rules_target_set_with_dots_is_that_amount(settings):
+    """``FOLLOWUP_ENROL_NEW_ACCOUNT_TARGET=500.000`` is Rp 500.000, not Rp 500."""
+    for written, meant in (("500.000", "500000"), ("1.500.000,00", "1500000"), (250_000, "250000")):
+        settings.FOLLOWUP_ENROL_RULES = {"NEW_ACCOUNT": {"days": 30, "target": written}}
+        assert configured_rules()[0].target == Decimal(meant), written
