@@ -13,7 +13,9 @@ What is read (both sources)
     holds sen; a whole-rupiah field takes only ``,00``/``,-``. Negative amounts
     (``-1.000``, ``Rp -1.000``, ``-Rp 1.000``) only where the field allows them.
     A number (``int``, ``Decimal``, a JSON or spreadsheet ``float``) is taken as it is: whole,
-    or with at most two decimals where the field holds sen.
+    or with at most two decimals where the field holds sen. A ``float`` (a JSON number with a
+    fraction) is read only below Rp 10 triliun, where its 15 digits hold rupiah and sen
+    exactly; above, it may not be the number that was sent, and it is refused (send text).
 
 What is refused, with a message saying how to write it (never guessed)
     ``1,500`` and ``1,500,000`` (a comma before three digits: the English thousands, or
@@ -55,15 +57,17 @@ _POINTED = re.compile(r"[0-9.]*\.[0-9]{1,2}")
 _COMMAS = re.compile(r"[0-9,]+")
 _SEPARATORS = re.compile(r"[. \u00a0]")
 _TOO_LARGE = Decimal(10) ** RUPIAH_MAX_DIGITS
+_FLOAT_EXACT = 10**13  # a float (a JSON number with a fraction) below it holds its sen exactly
 
 
 class AmountRefused(ValueError):
     """An amount that cannot be read as meant: ``code`` (``rupiah_invalid``) and ``message``,
     the reason for people in Indonesian with an example of how to write it."""
 
-    def __init__(self, message: str, code: str = RUPIAH_INVALID):
+    code = RUPIAH_INVALID
+
+    def __init__(self, message: str):
         super().__init__(message)
-        self.code = code
         self.message = str(message)
 
 
@@ -141,6 +145,14 @@ def _read_text(text: str, source: str) -> Decimal:
 
 def _read_number(value) -> Decimal:
     if isinstance(value, float):
+        # a float holds 15 significant digits: rupiah and two decimals below 10^13, exactly
+        if abs(value) >= _FLOAT_EXACT:
+            raise AmountRefused(
+                _(
+                    "Angka pecahan ini terlalu besar untuk dibaca tepat; kirim sebagai teks, "
+                    'misalnya "1.500.000,50".'
+                )
+            )
         value = Decimal(repr(value))  # the shortest text that is this float: 0.1 stays 0.1
     elif isinstance(value, int):
         value = Decimal(value)
