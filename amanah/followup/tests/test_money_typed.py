@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from amanah.core.actors import SystemActor
 from amanah.core.roles import RoleKey as R
 from amanah.followup import services
 from amanah.followup.enrolment import configured_rules
@@ -26,9 +25,7 @@ def test_the_deposit_api_reads_amounts_as_written(make_desk, make_customers, mak
         entry_reason="NEW_ACCOUNT",
         deposit_target=Decimal("100000000"),
     )
-    raw = iam.api_token_create(
-        actor=SystemActor("t"), user=make_user(R.ADMIN), role="ADMIN", name="core"
-    )[1]
+    raw = iam.api_token_create(actor=system, user=make_user(R.ADMIN), role="ADMIN", name="core")[1]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     sent = {"CBS-1": "500.000", "CBS-2": "Rp 1.500.000", "CBS-3": "1.500.000,50", "CBS-4": 75_000}
     for ref, amount in sent.items():
