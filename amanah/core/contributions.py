@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.utils.functional import Promise
 
+from amanah.core.money import Amount
 from amanah.core.prepared import prepared
 
 
@@ -298,11 +299,18 @@ class SubjectSection:
 
 @dataclass(frozen=True)
 class ImportField:
-    """One field an import target accepts; a source's mapping names a column for it."""
+    """One field an import target accepts; a source's mapping names a column for it.
+
+    A field that holds rupiah says how (``amount=core.money.WHOLE`` or ``WITH_SEN``): the
+    pipeline reads its cells by the house's one rule (``core.money``, a machine file:
+    ``1.500.000,00``, ``Rp 1.500.000`` and ``1500000.00`` alike; a spreadsheet's number as it
+    is) and hands ``clean`` the amount (``int`` or ``Decimal``), ``None`` for an empty cell; a
+    cell it cannot read (``1,500``) is that row's error with the reason."""
 
     name: str
     label: str | Promise
     required: bool = False
+    amount: Amount | None = None
 
 
 class RowRefused(Exception):
@@ -339,8 +347,9 @@ class ImportTarget:
     - ``fields``: the accepted fields; ``key_field`` is the source key (a field, or a key ``clean``
       answers, e.g. a pair of CIFs with a type; idempotency: a row
       whose key exists already changes nothing).
-    - ``clean(values) -> dict``: one row (field -> text, "" when absent) checked with the
-      owner's own rules; raises ``RowRefused``; answers JSON-ready values.
+    - ``clean(values) -> dict``: one row (field -> text, "" when absent; an ``amount`` field's
+      amount already read, or None) checked with the owner's own rules; raises
+      ``RowRefused``; answers JSON-ready values.
     - ``clean_rows(rows) -> [dict | RowRefused]`` (optional): ``clean`` for a chunk of rows
       at once, where a target can share work between rows (the pipeline uses it when given).
     - ``check(actor, rows) -> [(line, field, message)]``: the set-based checks of a chunk of

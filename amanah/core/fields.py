@@ -4,25 +4,41 @@ Every date a person or a client types goes through ``BoundedDateField`` (forms) 
 ``BoundedDate`` (API schemas): years 1900–2100, refused with the code ``date_out_of_range``
 otherwise, so ``9999-12-31`` never reaches date arithmetic (``+ 1 day`` overflows) or the
 database. Text in API schemas declares its length with ``Text(n)``.
+
+Every amount of rupiah goes through ``RupiahField`` (forms) or ``Rupiah``/``RupiahSen`` (API
+schemas), both reading by ``core.money``'s one rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+from decimal import Decimal
 from typing import Annotated
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from amanah.core.money import (
+    MACHINE,
+    PERSON,
+    RUPIAH_INVALID,
+    RUPIAH_MAX_DIGITS,  # noqa: F401 — re-exported: the limit the ledger checks too
+    WHOLE,
+    WITH_SEN,
+    Amount,
+    AmountRefused,
+    format_rupiah,
+)
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 DATE_OUT_OF_RANGE = "date_out_of_range"
 # Codes the API reports as its error code when a schema refuses a value.
-HOUSE_ERROR_CODES = frozenset({DATE_OUT_OF_RANGE})
+HOUSE_ERROR_CODES = frozenset({DATE_OUT_OF_RANGE, RUPIAH_INVALID})
 
 
 class CITextField(models.TextField):
@@ -75,77 +91,112 @@ def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 — reads as a 
     ]
 
 
-RUPIAH_INVALID = "rupiah_invalid"
-RUPIAH_MAX_DIGITS = 15  # Rp 999 triliun: above any single amount the bank books
+class RupiahField(forms.Field):
+    """An amount of rupiah as a person types it, read by the house's one rule
+    (``core.money``, source ``PERSON``): ``500.000``, ``Rp 1.500.000``, ``1.500.000,00``;
+    shown back with dots (``1.500.000``) so that a form sent again reads the same. Anything
+    it cannot read as meant (``1.5``, ``1,500``, ``1500.00``, letters) is refused with the
+    reason and an example, never a 500.
 
-
-class RupiahField(forms.IntegerField):
-    """A whole-rupiah amount as Indonesians type it: ``500.000.000``, ``Rp 1.500.000``,
-    ``1 500 000`` or ``2500000``; shown back with dots (``1.500.000``).
-
-    Dots and spaces are thousand separators; a decimal comma is accepted only as ``,00``
-    (the bank books whole rupiah). Negatives are refused unless ``allow_negative``; anything
-    else (letters, ``1.5``, ``12,34``) is refused with one clear message, never a 500.
+    Whole rupiah (an ``int``) unless ``sen`` (a ``Decimal`` with two places); negatives only
+    with ``allow_negative``; ``min_value``/``max_value`` refused with the limit in rupiah.
     """
 
     widget = forms.TextInput
 
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
-        self.allow_negative = allow_negative
-        kwargs.setdefault("min_value", None if allow_negative else 0)
+    def __init__(
+        self,
+        *,
+        sen: bool = False,
+        allow_negative: bool = False,
+        min_value=None,
+        max_value=None,
+        **kwargs,
+    ):
+        self.amount = Amount(sen=sen, negative=allow_negative)
+        self.min_value, self.max_value = min_value, max_value
         kwargs.setdefault("localize", False)
         super().__init__(**kwargs)
+        if min_value is not None:
+            self.validators.append(_AtLeast(min_value))
+        if max_value is not None:
+            self.validators.append(_AtMost(max_value))
+
+    @property
+    def allow_negative(self) -> bool:
+        return self.amount.negative
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.pop("min", None), attrs.pop("max", None), attrs.pop("step", None)
-        attrs.update({"inputmode": "numeric", "autocomplete": "off", "placeholder": "1.500.000"})
+        attrs.update(
+            {
+                "inputmode": "decimal" if self.amount.sen else "numeric",
+                "autocomplete": "off",
+                "placeholder": "1.500.000",
+            }
+        )
         return attrs
 
     def to_python(self, value):
-        if value in self.empty_values:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = str(value).strip()
-        digits = parse_rupiah(text)
-        if digits is None:
-            raise ValidationError(
-                _("Tulis nominal rupiah dengan angka, misalnya 1.500.000."), code=RUPIAH_INVALID
-            )
-        if digits < 0 and not self.allow_negative:
-            raise ValidationError(_("Nominal tidak boleh negatif."), code="min_value")
-        return digits
+        try:
+            return self.amount.read(value, source=PERSON)
+        except AmountRefused as refused:
+            raise ValidationError(refused.message, code=refused.code) from None
 
     def prepare_value(self, value):
         """Shown with dots, typed or stored alike; what cannot be read stays as typed."""
         if isinstance(value, str):
-            value = parse_rupiah(value) if parse_rupiah(value) is not None else value
-        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                value = self.amount.read(value, source=PERSON)
+            except AmountRefused:
+                return value
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
             return format_rupiah(value)
         return value
 
 
-def parse_rupiah(text: str) -> int | None:
-    """The integer a person meant by ``text``, or None when it is not a rupiah amount."""
-    text = text.strip()
-    if text[:2].lower() == "rp":
-        text = text[2:].lstrip(" .")
-    negative = text.startswith("-")
-    if negative:
-        text = text[1:].lstrip()
-    if text.endswith((",00", ",0", ",-")):
-        text = text.rsplit(",", 1)[0]
-    # groups of three after the first, separated by dots or (non-breaking) spaces; or bare digits
-    if not re.fullmatch(r"\d{1,3}(?:[. \u00a0]\d{3})+|\d+", text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits.lstrip("0")) > RUPIAH_MAX_DIGITS:
-        return None
-    return -int(digits) if negative else int(digits)
+class _RupiahLimit:
+    """The limit of a ``RupiahField`` said in rupiah (``Rp 10.000.000``), not as a bare number."""
+
+    def __call__(self, value):
+        if self.compare(value, self.limit_value):
+            raise ValidationError(
+                self.message, code=self.code, params={"limit": format_rupiah(self.limit_value)}
+            )
 
 
-def format_rupiah(value: int) -> str:
-    """``1500000`` → ``1.500.000`` (the Indonesian grouping, whatever the page's language)."""
-    sign = "-" if value < 0 else ""
-    return sign + f"{abs(value):,}".replace(",", ".")
+class _AtLeast(_RupiahLimit, MinValueValidator):
+    message = _("Nominal paling sedikit Rp %(limit)s.")
+
+
+class _AtMost(_RupiahLimit, MaxValueValidator):
+    message = _("Nominal paling banyak Rp %(limit)s.")
+
+
+def _api_amount(spec: Amount):
+    def read(value):
+        try:
+            return spec.read(value, source=MACHINE)
+        except AmountRefused as refused:
+            raise PydanticCustomError(RUPIAH_INVALID, refused.message) from None
+
+    return read
+
+
+_API_AMOUNT_SCHEMA = {
+    "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
+    "description": "Rupiah: a JSON number (500000, 1500000.5), or text as written in Indonesia "
+    '("Rp 1.500.000", "1.500.000,00") or by a machine ("1500000.00"). "1,500" and '
+    '"1500.000" are refused (rupiah_invalid).',
+    "examples": [1500000, "1.500.000"],
+}
+# API schema fields holding rupiah: a JSON number as it is, or a string read by the house's
+# one rule (``core.money``, source MACHINE); refused with the code ``rupiah_invalid``.
+Rupiah = Annotated[
+    int, WHOLE, PlainValidator(_api_amount(WHOLE)), WithJsonSchema(_API_AMOUNT_SCHEMA)
+]
+RupiahSen = Annotated[
+    Decimal, WITH_SEN, PlainValidator(_api_amount(WITH_SEN)), WithJsonSchema(_API_AMOUNT_SCHEMA)
+]

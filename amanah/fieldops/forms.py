@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from amanah.core.fields import BoundedDateField, BoundedDateTimeField
+from amanah.core.fields import BoundedDateField, BoundedDateTimeField, RupiahField
 from amanah.fieldops.models import Outcome
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M"]
@@ -21,12 +21,8 @@ class VisitForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Hasil kunjungan"), choices=Outcome.choices)
     note = forms.CharField(label=_("Catatan"), max_length=1000, required=False)
     promise_date = BoundedDateField(label=_("Tanggal janji bayar"), required=False)
-    promise_amount = forms.DecimalField(
-        label=_("Nominal janji bayar"), required=False, max_digits=18, decimal_places=2
-    )
-    paid_amount = forms.DecimalField(
-        label=_("Nominal dibayar"), required=False, max_digits=18, decimal_places=2
-    )
+    promise_amount = RupiahField(label=_("Nominal janji bayar"), required=False, min_value=1)
+    paid_amount = RupiahField(label=_("Nominal dibayar"), required=False, min_value=1)
     latitude = forms.FloatField(required=False)
     longitude = forms.FloatField(required=False)
     accuracy_m = forms.FloatField(required=False)
@@ -39,9 +35,7 @@ class VisitForm(forms.Form):
 class GenerateForm(forms.Form):
     source = forms.ChoiceField(label=_("Sumber tunggakan"), choices=())
     min_days = forms.IntegerField(label=_("Hari tunggakan minimal"), min_value=1, initial=30)
-    min_amount = forms.DecimalField(
-        label=_("Tunggakan minimal (Rp)"), min_value=0, max_digits=18, decimal_places=2, initial=0
-    )
+    min_amount = RupiahField(label=_("Tunggakan minimal (Rp)"), min_value=0, initial=0)
     segment = forms.CharField(label=_("Segmen (opsional)"), max_length=20, required=False)
 
     def __init__(self, *args, sources=(), **kwargs):

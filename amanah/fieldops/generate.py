@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,6 +25,7 @@ from amanah.core import events
 from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.money import service_amount
 from amanah.core.scopes import grants_of
 from amanah.customers.addresses import ADDRESS_INCOMPLETE_SQL
 from amanah.fieldops.models import OPEN_STATUSES, WorkOrder, WoStatus
@@ -60,16 +61,17 @@ def rule_clean(min_days, min_amount, segment="") -> Rule:
             _("Hari tunggakan minimal harus 1 s.d. %d.") % MAX_DAYS,
             field="min_days",
         )
-    try:
-        amount = Decimal(str(min_amount))
-    except (InvalidOperation, ValueError):
-        amount = Decimal(-1)
-    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-        raise ServiceError(
+    amount = service_amount(
+        min_amount,
+        low=0,
+        high=MAX_AMOUNT,
+        sen=True,
+        refuse=lambda: ServiceError(
             "rule_amount_invalid",
             _("Tunggakan minimal harus angka rupiah, tidak negatif."),
             field="min_amount",
-        )
+        ),
+    )
     segment = (segment or "").strip().upper()
     if len(segment) > 20 or problem_in_text(segment):
         raise ServiceError("rule_segment_invalid", _("Kode segmen tidak valid."), field="segment")

@@ -14,7 +14,7 @@ customer (the oldest arrears, the total outstanding, the accounts in the bills s
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.inputs import problem_in_text
+from amanah.core.money import WITH_SEN
 from amanah.customers.models import Customer
 from amanah.fieldops.policies import ARREARS_IMPORT
 
@@ -36,7 +37,7 @@ FIELDS = (
     ImportField("account_no", gettext_lazy("Nomor rekening pinjaman"), required=True),
     ImportField("as_of", gettext_lazy("Per tanggal"), required=True),
     ImportField("days_past_due", gettext_lazy("Hari tunggakan (DPD)"), required=True),
-    ImportField("outstanding", gettext_lazy("Tunggakan (rupiah)"), required=True),
+    ImportField("outstanding", gettext_lazy("Tunggakan (rupiah)"), required=True, amount=WITH_SEN),
     ImportField("last_payment_on", gettext_lazy("Tanggal bayar terakhir")),
     ImportField("installments_due", gettext_lazy("Angsuran tertunggak")),
     ImportField("address", gettext_lazy("Alamat")),
@@ -68,14 +69,11 @@ def _int(name: str, raw: str, maximum: int, *, required: bool) -> int:
     return int(raw)
 
 
-def _amount(raw: str) -> str:
-    try:
-        value = Decimal(raw.replace(",", "."))
-    except (InvalidOperation, ValueError):
-        value = Decimal(-1)
-    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
+def _amount(value: Decimal | None) -> str:
+    """The outstanding the pipeline read (``core.money``: ``1.500.000,50``, ``1500000.50``)."""
+    if value is None or value >= MAX_AMOUNT:
         raise RowRefused("outstanding", _("Tunggakan harus angka rupiah, tidak negatif."))
-    return str(value.quantize(Decimal("0.01")))
+    return str(value)
 
 
 def _coordinate(name: str, raw: str, low: float, high: float) -> float | None:

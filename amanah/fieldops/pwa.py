@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from amanah.consent.contract import Purpose, contact_hours
 from amanah.core.errors import NotFound, ServiceError
-from amanah.core.fields import format_rupiah
+from amanah.core.money import PERSON, AmountRefused, format_rupiah, read_amount
 from amanah.fieldops import maps, selectors, visits
 from amanah.fieldops.models import Outcome, VisitResult, WorkOrder
 from amanah.fieldops.policies import WO_WORK
@@ -133,6 +133,24 @@ def _moment(value) -> datetime:
     return parsed
 
 
+AMOUNTS = ("promise_amount", "paid_amount")
+
+
+def _typed_amount(value, name: str) -> int | None:
+    """An amount as the agent typed it (the app sends the text as typed), read as the visit
+    form's Rupiah field reads it: ``Rp 1.500.000`` is 1,500,000, ``1.5`` is asked again."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            return read_amount(value, source=PERSON)
+        except AmountRefused as refused:
+            raise ServiceError(f"{name}_invalid", refused.message, field=name) from None
+    raise ServiceError(
+        f"{name}_invalid", _("Nominal harus angka rupiah lebih dari nol."), field=name
+    )
+
+
 def _input(item: dict) -> visits.VisitInput:
     """One outbox item as the service's input; wrong types are the item's bad input."""
     work_order_id = item.get("work_order_id")
@@ -146,14 +164,7 @@ def _input(item: dict) -> visits.VisitInput:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ServiceError("position_invalid", _("Posisi perangkat tidak valid."), field=name)
         numbers[name] = value
-    amounts = {}
-    for name in ("promise_amount", "paid_amount"):
-        value = item.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | str)):
-            raise ServiceError(
-                f"{name}_invalid", _("Nominal harus angka rupiah lebih dari nol."), field=name
-            )
-        amounts[name] = value
+    amounts = {name: _typed_amount(item.get(name), name) for name in AMOUNTS}
     outcome = item.get("outcome")
     return visits.VisitInput(
         work_order_id=work_order_id,

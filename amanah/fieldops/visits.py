@@ -21,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,6 +33,7 @@ from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.money import service_amount
 from amanah.core.scopes import grants_of
 from amanah.fieldops.models import (
     ConflictReason,
@@ -81,15 +82,15 @@ class VisitInput:
 def _amount(value, field: str, *, required: bool) -> Decimal | None:
     if value in (None, "") and not required:
         return None
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        amount = Decimal(0)
-    if not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT:
-        raise ServiceError(
+    return service_amount(
+        value,
+        low=Decimal("0.01"),
+        high=MAX_AMOUNT,
+        sen=True,
+        refuse=lambda: ServiceError(
             f"{field}_invalid", _("Nominal harus angka rupiah lebih dari nol."), field=field
-        )
-    return amount.quantize(Decimal("0.01"))
+        ),
+    )
 
 
 def _clean(data: VisitInput, now: datetime) -> dict:

@@ -12,16 +12,19 @@
   ``already_member``, ``reference_conflict`` (the reference names another customer's
   enrolment), ``customer_closed``, ``consent_withdrawn``, ``do_not_contact``,
   ``target_invalid``, ``entry_reason_invalid``, ``reference_invalid``; 422 for wrong types,
-  missing fields or overlong text."""
+  missing fields or overlong text.
+
+Amounts (``amount``, ``deposit_target``) are a JSON number, or text read by the house's one
+rule (``core.money``): ``1500000.50``, ``"1.500.000,50"`` and ``"Rp 1.500.000"`` are read as
+meant, ``"1,500"`` is refused with ``rupiah_invalid`` (422)."""
 
 from datetime import datetime
-from decimal import Decimal
 
 from ninja import Router, Schema, Status
 
 from amanah.core.api import permission
 from amanah.core.errors import error_body
-from amanah.core.fields import Text
+from amanah.core.fields import RupiahSen, Text
 from amanah.followup import services
 from amanah.followup.models import EntryReason
 from amanah.followup.policies import DEPOSIT_RECORD, MEMBER_ENROL
@@ -31,7 +34,7 @@ router = Router(tags=["followup"])
 
 class DepositIn(Schema):
     customer_id: Text(64)
-    amount: Decimal
+    amount: RupiahSen
     deposited_at: datetime
     external_ref: Text(64)
 
@@ -68,7 +71,7 @@ def deposit(request, payload: DepositIn):
 class MemberIn(Schema):
     customer_id: Text(64)
     external_ref: Text(64)
-    deposit_target: Decimal
+    deposit_target: RupiahSen
     entry_reason: Text(20) = EntryReason.IMPORT.value
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.errors import ServiceError
+from amanah.core.money import WITH_SEN
 from amanah.customers.models import CustomerIdentifier
 from amanah.followup.models import Member, MemberStatus
 from amanah.followup.policies import DEPOSIT_RECORD
@@ -24,7 +25,7 @@ from amanah.followup.services import members
 FIELDS = (
     ImportField("external_ref", gettext_lazy("Referensi setoran"), required=True),
     ImportField("cif", "CIF", required=True),
-    ImportField("amount", gettext_lazy("Jumlah setoran"), required=True),
+    ImportField("amount", gettext_lazy("Jumlah setoran"), required=True, amount=WITH_SEN),
     ImportField("deposited_at", gettext_lazy("Waktu setoran"), required=True),
 )
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
@@ -54,7 +55,7 @@ def _moment(raw: str) -> datetime:
 def clean(values: dict) -> dict:
     try:
         ref = members._clean_ref(values["external_ref"], "external_ref")
-        amount = members._check_amount(values["amount"].replace(",", "."))
+        amount = members._check_amount(values["amount"])  # read by the pipeline (core.money)
     except ServiceError as error:
         raise RowRefused(error.field or "", error.message) from error
     cif = values["cif"].strip().upper()

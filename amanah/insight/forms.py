@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.consent.contract import ContactChannel
+from amanah.core.fields import RupiahField
 from amanah.insight.models import MerchantCategory
 from amanah.insight.nba.models import ActionType, ContactPurpose, Priority, RelatedEntity
 
@@ -29,7 +30,7 @@ class TriggerForm(forms.Form):
     """One row of the recovery trigger table; the service validates the values."""
 
     action = forms.CharField(max_length=32)
-    estimated_value = forms.CharField(max_length=20)
+    estimated_value = RupiahField(label=_("Nilai (IDR)"))
     active = forms.BooleanField(required=False)
 
 

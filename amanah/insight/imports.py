@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.money import WHOLE
 from amanah.customers.models import Customer
 from amanah.insight import services
 from amanah.insight.models import MAX_AMOUNT, MerchantCategory, TxChannel
@@ -26,7 +27,7 @@ FIELDS = (
     ImportField("reference", gettext_lazy("Referensi transaksi"), required=True),
     ImportField("cif", "CIF", required=True),
     ImportField("booked_on", gettext_lazy("Tanggal transaksi"), required=True),
-    ImportField("amount", gettext_lazy("Nominal (rupiah)"), required=True),
+    ImportField("amount", gettext_lazy("Nominal (rupiah)"), required=True, amount=WHOLE),
     ImportField("channel", gettext_lazy("Kanal"), required=True),
     ImportField("merchant_category", gettext_lazy("Kategori merchant")),
     ImportField("merchant_id", gettext_lazy("ID merchant")),
@@ -56,8 +57,8 @@ def clean(values: dict) -> dict:
     booked_on = _date(values["booked_on"])
     if not services.EARLIEST <= booked_on <= timezone.localdate():
         raise RowRefused("booked_on", _("Tanggal transaksi harus antara 1 Jan 2000 dan hari ini."))
-    amount = values["amount"].replace(".", "").replace(",", "").strip()
-    if not amount.isdigit() or int(amount) >= MAX_AMOUNT:
+    amount = values["amount"]  # read by the pipeline (core.money): an int, or None
+    if amount is None or amount >= MAX_AMOUNT:
         raise RowRefused("amount", _("Nominal harus bilangan bulat rupiah, tidak negatif."))
     channel = values["channel"].strip().upper()
     if channel not in _CHANNELS:
@@ -69,7 +70,7 @@ def clean(values: dict) -> dict:
         "reference": _text("reference", values["reference"], 64, required=True),
         "cif": _text("cif", values["cif"].upper(), 20, required=True),
         "booked_on": booked_on.isoformat(),
-        "amount": int(amount),
+        "amount": amount,
         "channel": channel,
         "merchant_category": category,
         "merchant_id": _text("merchant_id", values["merchant_id"], 40, required=False),

@@ -455,7 +455,6 @@ def recovery_trigger_update(request, code):
         request,
         update,
         back=reverse("insight:recovery_triggers"),
-        form=form,
-        invalid=_("Isi tawaran dan nilai."),
+        form=form,  # its first error: the value's reason ("Titik memisahkan ribuan …")
         about=code[:40],
     )

@@ -45,6 +45,7 @@ from amanah.core import access, events, registry
 from amanah.core.contributions import ImportTarget, RowRefused, RowsRefused, StagedRows
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
+from amanah.core.money import MACHINE, AmountRefused
 from amanah.core.progress import still_working
 from amanah.iam import authz
 from amanah.integrations.models import (
@@ -123,6 +124,14 @@ def _csv_records(content: bytes) -> Iterator[list[str]]:
         ) from exc
 
 
+class NumberCell(str):
+    """A spreadsheet's or a JSON body's fractional number as the text a CSV would carry, the
+    number kept beside it (``number``): an amount column reads the number itself, so a cell
+    holding 1.125 is refused (three decimals), never read as the text ``1.125`` (thousands)."""
+
+    number: float
+
+
 def _cell_text(value) -> str:
     """An XLSX or JSON value as the text a CSV would carry. Whole numbers lose Excel's
     ``.0``; dates are ISO."""
@@ -132,6 +141,10 @@ def _cell_text(value) -> str:
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e17:
         return str(int(value))
+    if isinstance(value, float):
+        cell = NumberCell(repr(value))
+        cell.number = value
+        return cell
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date):
@@ -475,6 +488,24 @@ def _row_values(line, cells, columns, fields, index, column_of, problems) -> dic
     }
 
 
+def _amounts_read(line, row, cells, index, amounts, column_of, problems) -> dict | None:
+    """The amount fields' cells read by the house's one rule (``core.money``, a machine
+    file's reading: ``1.500.000,00``, ``Rp 1.500.000``, ``1500000.00``; a spreadsheet's number
+    as it is), an empty cell as None; None with the reasons appended for a cell it refuses."""
+    read = True
+    for field, amount in amounts.items():
+        if not row[field]:
+            row[field] = None
+            continue
+        cell = cells[index[field]]
+        try:
+            row[field] = amount.read(getattr(cell, "number", row[field]), source=MACHINE)
+        except AmountRefused as refused:
+            problems.append((line, column_of[field], refused.message))
+            read = False
+    return row if read else None
+
+
 def _clean_all(target: ImportTarget, rows: list[dict]) -> list:
     if target.clean_rows:
         return target.clean_rows(rows)
@@ -496,6 +527,7 @@ def _checked_chunks(batch: ImportBatch, target: ImportTarget, actor, content: by
     column_of = {f: c for c, f in batch.mapping.items()}
     index = {f: columns.index(c) for c, f in batch.mapping.items() if c in columns}
     fields = target.field_names()
+    amounts = {f.name: f.amount for f in target.fields if f.amount}
     key_field = target.key_field
     key_column = column_of.get(key_field, "")
     seen: dict[str, int] = {}
@@ -504,6 +536,8 @@ def _checked_chunks(batch: ImportBatch, target: ImportTarget, actor, content: by
         good, errors, lines, values = [], [], [], []
         for line, cells in chunk:
             row = _row_values(line, cells, columns, fields, index, column_of, errors)
+            if row is not None and amounts:
+                row = _amounts_read(line, row, cells, index, amounts, column_of, errors)
             if row is not None:
                 lines.append(line)
                 values.append(row)

@@ -30,13 +30,13 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from amanah.core.money import MACHINE, AmountRefused, read_amount
 from amanah.payments.models import Method, PaymentStatus, Provider
 
 MAX_BODY = 64_000
@@ -83,15 +83,15 @@ def kept_headers(headers) -> dict:
 
 
 def _whole_rupiah(value) -> int:
+    """A gateway's amount, its JSON number or its text (``"125000.00"``), read by the house's
+    one rule for a machine's amounts (``core.money``); anything else is a malformed message."""
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        amount = read_amount(value, source=MACHINE)
+    except AmountRefused:
         raise Malformed("amount") from None
-    if not amount.is_finite() or amount != amount.to_integral_value() or amount < 0:
-        raise Malformed("amount")
     if amount > 10**13:
         raise Malformed("amount")
-    return int(amount)
+    return amount
 
 
 def _json(body: bytes) -> dict:

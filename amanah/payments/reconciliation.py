@@ -20,7 +20,6 @@ import csv
 import hashlib
 import io
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,6 +29,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.money import MACHINE, AmountRefused, read_amount
 from amanah.iam import authz
 from amanah.payments.models import (
     ItemKind,
@@ -76,17 +76,18 @@ def parse_settlement(content: bytes) -> dict[str, int]:
         if not order_id or len(order_id) > 50 or problem_in_text(order_id):
             problems.append(_("baris %(n)d: order_id tidak sah") % {"n": number})
             continue
-        try:
-            amount = Decimal(row.get(amount_column, ""))
-        except InvalidOperation:
-            amount = Decimal("NaN")
-        if not amount.is_finite() or amount != amount.to_integral_value() or amount < 0:
-            problems.append(_("baris %(n)d: nominal tidak sah") % {"n": number})
+        try:  # the gateway's "150000.00", or a re-saved sheet's "150.000" (core.money)
+            amount = read_amount(row.get(amount_column, ""), source=MACHINE)
+        except AmountRefused as refused:
+            problems.append(
+                _("baris %(n)d: nominal tidak sah (%(reason)s)")
+                % {"n": number, "reason": refused.message}
+            )
             continue
         if order_id in rows:
             problems.append(_("baris %(n)d: order_id ganda") % {"n": number})
             continue
-        rows[order_id] = int(amount)
+        rows[order_id] = amount
     if problems:
         shown = "; ".join(problems[:5])
         more = len(problems) - 5

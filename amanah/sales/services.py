@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.money import service_amount
 from amanah.core.roles import RoleKey as R
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.iam import authz
@@ -374,17 +375,17 @@ def activity_log(
 
 
 def _clean_amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        amount = Decimal(0)
-    if not amount.is_finite() or amount <= 0 or amount > MAX_ESTIMATED_VALUE:
-        raise ServiceError(
+    return service_amount(
+        value,
+        low=Decimal("0.01"),
+        high=MAX_ESTIMATED_VALUE,
+        sen=True,
+        refuse=lambda: ServiceError(
             "value_invalid",
             _("Nilai estimasi harus lebih dari 0 (dalam rupiah)."),
             field="estimated_value",
-        )
-    return amount
+        ),
+    )
 
 
 @transaction.atomic

@@ -10,10 +10,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from amanah.core.fields import RupiahField
+from amanah.core.money import PERSON, AmountRefused, format_rupiah, read_amount
 from amanah.ledger.forms import MonthField
 from amanah.utility.models import ConnectionStatus, InstallationStatus, PaymentPlan
 
-_BLOCK = re.compile(r"\s*(\d{1,7})\s*-\s*(\d{1,7})?\s*[:=]\s*(\d{1,9})\s*")
+_BLOCK = re.compile(r"\s*(\d{1,7})\s*-\s*(\d{1,7})?\s*[:=]\s*(.+?)\s*")
 
 
 class SpamForm(forms.Form):
@@ -66,9 +68,7 @@ class AreaForm(forms.Form):
 class TariffForm(forms.Form):
     code = forms.CharField(label=_("Kode golongan"), max_length=10)
     name = forms.CharField(label=_("Nama golongan"), max_length=120)
-    fixed_charge = forms.IntegerField(
-        label=_("Abonemen (Rp/bulan)"), min_value=0, max_value=10_000_000
-    )
+    fixed_charge = RupiahField(label=_("Abonemen (Rp/bulan)"), min_value=0, max_value=10_000_000)
     blocks = forms.CharField(
         label=_(
             "Blok tarif, satu per baris: dari-sampai: harga per m³ (blok terakhir tanpa "
@@ -90,13 +90,25 @@ class TariffForm(forms.Form):
                     _("Baris %(n)d: tulis dari-sampai: harga, misalnya 0-10: 2500.") % {"n": number}
                 )
             start, end, price = match.groups()
-            blocks.append((int(start), int(end) if end else None, int(price)))
+            blocks.append((int(start), int(end) if end else None, _price(number, price)))
         return blocks
 
 
+def _price(number: int, typed: str) -> int:
+    """A price typed in a line of text, read as the Rupiah field reads it."""
+    try:
+        return read_amount(typed, source=PERSON)
+    except AmountRefused as refused:
+        raise ValidationError(
+            _("Baris %(n)d: %(reason)s") % {"n": number, "reason": refused.message}
+        ) from None
+
+
 def blocks_text(group) -> str:
+    """The blocks as the form shows them, prices with dots (read back the same)."""
     return "\n".join(
-        f"{b.from_m3}-{'' if b.to_m3 is None else b.to_m3}: {b.price}" for b in group.blocks.all()
+        f"{b.from_m3}-{'' if b.to_m3 is None else b.to_m3}: {format_rupiah(b.price)}"
+        for b in group.blocks.all()
     )
 
 
@@ -153,7 +165,7 @@ class StatusForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.IntegerField(label=_("Jumlah (Rp)"), min_value=1, max_value=10**12)
+    amount = RupiahField(label=_("Jumlah (Rp)"), min_value=1, max_value=10**12)
     reference = forms.CharField(label=_("No. kuitansi / referensi"), max_length=80)
 
 
@@ -198,7 +210,7 @@ class RabForm(forms.Form):
                 raise forms.ValidationError(
                     _("Baris %(n)d: tulis uraian; volume; harga satuan.") % {"n": number}
                 )
-            rows.append(parts)
+            rows.append([parts[0], parts[1], _price(number, parts[2])])
         return rows
 
 

@@ -213,7 +213,8 @@ def _record(page, wo_id: int, outcome: str, **fields) -> None:
 def test_the_offline_field_app_syncs_each_result_once(demo, base):
     """Issue 19: the agent opens the installable app on a phone, loses the network, records
     an ATK and a promise to pay into the device's outbox, gets the network back; the results
-    reach the supervisor's monitoring page exactly once."""
+    reach the supervisor's monitoring page exactly once. The promise typed "Rp 750.000"
+    arrives as Rp 750.000 (issue 50)."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -269,7 +270,7 @@ def test_the_offline_field_app_syncs_each_result_once(demo, base):
             promise,
             "PROMISE",
             promise_date=promise_day.isoformat(),
-            promise_amount="750000",
+            promise_amount="Rp 750.000",  # as an Indonesian types it (issue 50)
         )
         page.wait_for_function(OUTBOX, arg=2)
         page.click("[data-testid=sync-now]")  # offline: the button keeps them on the device
@@ -286,6 +287,8 @@ def test_the_offline_field_app_syncs_each_result_once(demo, base):
         page.click("[data-testid=sync-now]")  # a further sync sends nothing again
         page.wait_for_function("() => !document.querySelector('[data-field-app]').dataset.syncing")
         assert _visits_of(demo, ids) == 2
+        promised = "SELECT 1 FROM fieldops_workorder WHERE id = %s AND promise_amount = 750000"
+        assert demo.execute(promised, [promise]) == 1  # read as typed: Rp 750.000
         # the map is drawn again from the new day: the visited work orders left the route
         page.wait_for_function(
             "n => Number(document.querySelector('[data-testid=field-map]').dataset.markers) < n",

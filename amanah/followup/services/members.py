@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from amanah.consent.contract import lock_customer_for_consent
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
+from amanah.core.money import service_amount
 from amanah.customers.models import Customer
 from amanah.followup.assign import Hand, Move
 from amanah.followup.joining import REFUSALS, join_refusal
@@ -43,17 +44,17 @@ FUTURE_SKEW = timedelta(minutes=5)
 
 
 def _check_target(target) -> Decimal:
-    try:
-        value = Decimal(str(target))
-    except (InvalidOperation, ValueError, TypeError):
-        value = Decimal(0)
-    if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
-        raise ServiceError(
+    return service_amount(
+        target,
+        low=Decimal("0.01"),
+        high=MAX_AMOUNT,
+        sen=True,
+        refuse=lambda: ServiceError(
             "target_invalid",
             _("Target setoran harus angka lebih dari nol."),
             field="deposit_target",
-        )
-    return value.quantize(Decimal("0.01"))
+        ),
+    )
 
 
 @transaction.atomic
@@ -150,15 +151,15 @@ def _clean_ref(value, field: str) -> str:
 
 
 def _check_amount(amount) -> Decimal:
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError, TypeError):
-        value = Decimal(0)
-    if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
-        raise ServiceError(
+    return service_amount(
+        amount,
+        low=Decimal("0.01"),
+        high=MAX_AMOUNT,
+        sen=True,
+        refuse=lambda: ServiceError(
             "amount_invalid", _("Jumlah setoran harus lebih dari nol."), field="amount"
-        )
-    return value.quantize(Decimal("0.01"))
+        ),
+    )
 
 
 def _check_time(value) -> datetime:

@@ -282,8 +282,11 @@ def test_the_api_refuses_bad_input_with_its_code_and_writes_nothing(
         ({**good, "customer_id": str(closed.pk)}, 400, "customer_closed"),
         ({**good, "customer_id": str(quiet.pk)}, 400, "do_not_contact"),
         ({**good, "deposit_target": "0"}, 400, "target_invalid"),
-        ({**good, "deposit_target": "-5"}, 400, "target_invalid"),
-        ({**good, "deposit_target": "1e30"}, 400, "target_invalid"),
+        # the amount's form and sign are the API type's (core.money), its range the service's
+        ({**good, "deposit_target": "-5"}, 422, "rupiah_invalid"),
+        ({**good, "deposit_target": "1e30"}, 422, "rupiah_invalid"),
+        ({**good, "deposit_target": "1,500"}, 422, "rupiah_invalid"),
+        ({**good, "deposit_target": "999.999.999.999.999"}, 400, "target_invalid"),
         ({**good, "deposit_target": "lots"}, 422, None),
         ({**good, "entry_reason": "VIP"}, 400, "entry_reason_invalid"),
         ({**good, "external_ref": ""}, 400, "reference_invalid"),

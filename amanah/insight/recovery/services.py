@@ -28,6 +28,7 @@ from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.money import service_amount
 from amanah.iam import authz
 from amanah.insight.policies import (
     RECOVERY_APPROVE,
@@ -294,19 +295,17 @@ TRIGGER_CHANGED = "insight.recovery_trigger_changed"  # fn(*, actor, trigger, ch
 VALUE_MAX = 100_000_000  # IDR: above this a row is a typo, not a goodwill gesture
 
 
-def _trigger_value(raw) -> int:
-    text = raw.strip().replace(".", "") if isinstance(raw, str) else raw
-    try:
-        value = int(text) if not isinstance(text, bool) else None
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not 0 <= value <= VALUE_MAX:
-        raise ServiceError(
+def _trigger_value(value) -> int:
+    return service_amount(
+        value,
+        low=0,
+        high=VALUE_MAX,
+        refuse=lambda: ServiceError(
             "value_invalid",
             _("Nilai perkiraan harus bilangan bulat rupiah 0–%d.") % VALUE_MAX,
             field="estimated_value",
-        )
-    return value
+        ),
+    )
 
 
 @transaction.atomic

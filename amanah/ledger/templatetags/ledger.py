@@ -1,14 +1,9 @@
-"""``{{ amount|rupiah }}`` → ``Rp 1.500.000`` (whole rupiah, Indonesian grouping)."""
+"""``{{ amount|rupiah }}`` → ``Rp 1.500.000`` (whole rupiah, Indonesian grouping): the kernel's
+filter (``core/templatetags/money.py``) under the name the ledger's pages load."""
 
 from django import template
 
-from amanah.core.fields import format_rupiah
+from amanah.core.templatetags.money import rupiah
 
 register = template.Library()
-
-
-@register.filter
-def rupiah(value) -> str:
-    if value in (None, ""):
-        return ""
-    return f"Rp {format_rupiah(int(value))}"
+register.filter("rupiah", rupiah)
