@@ -26,21 +26,15 @@ from amanah.core.masking import mask
 from amanah.core.prepared import prepared
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customers.models import (
+    MASK_KIND,
     Customer,
     CustomerIdentifier,
     CustomerRelation,
     DuplicateFlag,
-    IdentifierType,
     PortfolioAssignment,
 )
 from amanah.customers.selectors import customer_for  # re-exported for the 360 views
 from amanah.iam import authz
-
-MASK_KIND = {
-    IdentifierType.NIK: "nik",
-    IdentifierType.ACCOUNT_NO: "account",
-    IdentifierType.CIF: "account",
-}
 
 
 @dataclass
