@@ -77,7 +77,7 @@ def decided_by_someone_else(request: MergeRequest, data: dict) -> bool:
 def merge_on_apply(request: MergeRequest, *, transition, data: dict, at) -> list[str]:
     """A decision keeps who, when and the note; an approval merges, its counts audited."""
     actor = data["actor"]
-    request.decided_by = actor if getattr(actor, "pk", None) else None
+    request.decided_by = person(actor)
     request.decided_at, request.decision_note = at, (data.get("note") or "").strip()[:2000]
     if transition.to_status == MergeStatus.APPROVED:
         data["audit"].update(_merge(actor, request.survivor, request.absorbed, at))

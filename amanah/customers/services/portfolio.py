@@ -134,6 +134,11 @@ def _bulk_customers(actor, from_rm: User, customer_ids) -> list:
         .select_for_update(of=("self",))
         .values_list("pk", "home_branch_id")
     )
+    # read again under the locks: a customer moved meanwhile is no longer from_rm's
+    still = set(
+        _active([pk for pk, _b in found]).filter(rm=from_rm).values_list("customer_id", flat=True)
+    )
+    found = [(pk, branch) for pk, branch in found if pk in still]
     if customer_ids is not None and len(found) != len(wanted):
         raise ServiceError(
             "customer_not_in_portfolio",

@@ -19,6 +19,7 @@ from amanah.customers.services.inputs import (
     clean_fields,
     kept_if_masked,
     parse_identifiers,
+    person,
     require_branch_in_scope,
 )
 from amanah.iam import authz
@@ -83,7 +84,7 @@ def attach_identifiers(
     belong to another customer already (flagged by the caller, not attached). Any other value
     held elsewhere is refused."""
     taken_niks = []
-    changed_by = actor if getattr(actor, "pk", None) else None
+    changed_by = person(actor)
     for id_type, value in identifiers:
         owner = CustomerIdentifier.objects.filter(id_type=id_type, id_value=value).first()
         if owner and id_type == IdentifierType.NIK:

@@ -24,7 +24,8 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from amanah.core.errors import ServiceError
+from amanah.core.errors import NOT_FOUND, NotFound, ServiceError
+from amanah.customers import selectors
 from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
 from amanah.customers.policies import CUSTOMER_MANAGE
 from amanah.customers.services import identifiers, portfolio, records
@@ -111,13 +112,13 @@ def _lock_cif(cif: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customers.cif:{cif}"])
 
 
-def _known(cif: str) -> Customer | None:
-    owner = (
+def _known(cif: str):
+    """The id of the customer holding ``cif`` (any branch), or None."""
+    return (
         CustomerIdentifier.objects.filter(id_type=IdentifierType.CIF, id_value=cif)
         .values_list("customer_id", flat=True)
         .first()
     )
-    return Customer.objects.filter(pk=owner).select_related("home_branch").first()
 
 
 def _wanted(sync: CustomerSync, current: CustomerInput) -> CustomerInput:
@@ -191,7 +192,6 @@ def _identifiers(actor, customer: Customer, sync: CustomerSync) -> bool:
 
 
 def _update(actor, sync: CustomerSync, cif: str, customer: Customer) -> Upserted:
-    authz.require(actor, CUSTOMER_MANAGE)
     data = _wanted(sync, customer_input_of(customer))
     changed = records.changed_fields(customer, clean_fields(data))
     if changed:
@@ -212,9 +212,17 @@ def customer_upsert(*, actor, sync: CustomerSync) -> Upserted:
     authz.require(actor, CUSTOMER_MANAGE)
     cif = clean_cif(sync.cif)
     _lock_cif(cif)
-    customer = _known(cif)
-    if customer is None:
+    known = _known(cif)
+    if known is None:
         return _create(actor, sync, cif)
+    try:  # locked, in the caller's write scope: what is compared is what is saved
+        customer = selectors.customer_for_change(
+            actor=actor, permission=CUSTOMER_MANAGE, customer_id=known, lock=True
+        )
+    except NotFound:
+        raise ServiceError(
+            NOT_FOUND, _("CIF ini milik nasabah di luar jangkauan Anda."), field="cif"
+        ) from None
     if customer.is_merged:
         raise ServiceError(
             "customer_merged",
