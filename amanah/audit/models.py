@@ -50,7 +50,7 @@ class AuditAction(models.TextChoices):
     APPROVE_MERGE = "APPROVE_MERGE", _("Setujui penggabungan")
     REJECT_MERGE = "REJECT_MERGE", _("Tolak penggabungan")
     DISMISS_DUPLICATE = "DISMISS_DUPLICATE", _("Bukan duplikat")
-    RELEASE_PORTFOLIO = "RELEASE_PORTFOLIO", _("Keluarkan nasabah dari portofolio RM")
+    RELEASE_PORTFOLIO = "RELEASE_PORTFOLIO", _("Lepas nasabah dari portofolio RM")
     TRANSFER_PORTFOLIO = "TRANSFER_PORTFOLIO", _("Pindahkan portofolio RM (massal)")
     ADD_IDENTIFIER = "ADD_IDENTIFIER", _("Tambah identitas nasabah")
     CORRECT_IDENTIFIER = "CORRECT_IDENTIFIER", _("Koreksi identitas nasabah")

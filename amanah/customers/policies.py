@@ -54,7 +54,7 @@ IDENTIFIER_VERIFY = declare(
 )
 PORTFOLIO_MANAGE = declare(
     "customer.portfolio.manage",
-    _("Atur portofolio RM per nasabah (masukkan, pindahkan, keluarkan)"),
+    _("Atur portofolio RM per nasabah (masukkan, pindahkan, lepas)"),
     default_roles=(R.SUPERVISOR,),
 )
 PORTFOLIO_BULK = declare(

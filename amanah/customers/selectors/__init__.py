@@ -19,6 +19,7 @@ from amanah.customers.selectors.pages import (
     portfolio_counts,
     portfolio_customers,
     portfolio_history,
+    relation_rows,
     relations_of,
 )
 from amanah.customers.selectors.search import (
@@ -69,5 +70,6 @@ __all__ = [
     "portfolio_counts",
     "portfolio_customers",
     "portfolio_history",
+    "relation_rows",
     "relations_of",
 ]

@@ -92,16 +92,16 @@ class RelationRow:
     outgoing: bool
 
 
-def relations_of(*, actor, customer: Customer) -> list[RelationRow]:
-    """The customer's relations both ways; the other customer only when the actor may open
-    it (else the page says it is outside their scope)."""
-    rows = list(
-        CustomerRelation.objects.visible_to(actor)
-        .filter(Q(from_customer=customer) | Q(to_customer=customer))
-        .select_related("from_customer", "to_customer")
-        .order_by("relation_type", "pk")
-    )
-    others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
+def relation_rows(actor, customer: Customer, relations) -> list[RelationRow]:
+    """``relations`` of ``customer`` (either end) with the customer at the other end — only
+    when the actor may open it too (one read for all of them); the 360 and the master data
+    page show relations this way."""
+    relations = list(relations)
+    if not relations:  # most customers: no second read
+        return []
+    others = [
+        r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in relations
+    ]
     visible = set(
         Customer.objects.visible_to(actor)
         .filter(pk__in=[o.pk for o in others])
@@ -109,8 +109,19 @@ def relations_of(*, actor, customer: Customer) -> list[RelationRow]:
     )
     return [
         RelationRow(r, other if other.pk in visible else None, r.from_customer_id == customer.pk)
-        for r, other in zip(rows, others, strict=True)
+        for r, other in zip(relations, others, strict=True)
     ]
+
+
+def relations_of(*, actor, customer: Customer) -> list[RelationRow]:
+    """The customer's relations both ways, as :func:`relation_rows` answers them."""
+    rows = (
+        CustomerRelation.objects.visible_to(actor)
+        .filter(Q(from_customer=customer) | Q(to_customer=customer))
+        .select_related("from_customer", "to_customer")
+        .order_by("relation_type", "pk")
+    )
+    return relation_rows(actor, customer, rows)
 
 
 def portfolio_history(*, customer: Customer) -> list[PortfolioAssignment]:

@@ -64,7 +64,7 @@ def portfolio_release(request, customer_id):
         services.portfolio_release(
             actor=request.user, customer=customer, reason=form.cleaned_data["reason"]
         )
-        return _("Nasabah dikeluarkan dari portofolio RM.")
+        return _("Nasabah dilepas dari portofolio RM.")
 
     back = reverse("customers:portfolio", args=[customer.pk])
     return run_action(request, release, back=back, form=form)
