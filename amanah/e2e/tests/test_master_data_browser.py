@@ -65,6 +65,10 @@ def test_master_data_on_a_phone(base):
         page.wait_for_selector("[data-testid=customer-form]")
         assert "****" in page.input_value("#id_phone")
         _fits(page, "23-edit-masked")
+        page.press("#id_full_name", "Enter")  # Enter saves (the masked phone kept), never reveals
+        page.wait_for_selector("[data-testid=customer-name]")
+        page.click("[data-testid=edit-customer]")
+        page.wait_for_selector("[data-testid=customer-form]")
         page.click("[data-testid=reveal-phone] summary")
         page.fill("[data-testid=reveal-phone] textarea", "konfirmasi nomor dengan nasabah")
         page.click("[data-testid=reveal-phone] button")
