@@ -7,86 +7,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_drop_branch_name_gist'),
+        ("customers", "0005_drop_branch_name_gist"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customeridentifier',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="customeridentifier",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='customeridentifier',
-            name='updated_at',
+            model_name="customeridentifier",
+            name="updated_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AddField(
-            model_name='customeridentifier',
-            name='verification_method',
-            field=models.CharField(blank=True, choices=[('DOCUMENT', 'Dokumen asli diperiksa (KTP / buku tabungan)'), ('CORE_SYSTEM', 'Cocok dengan sistem inti (core banking)'), ('DUKCAPIL', 'Cocok dengan data Dukcapil')], max_length=12),
+            model_name="customeridentifier",
+            name="verification_method",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("DOCUMENT", "Dokumen asli diperiksa (KTP / buku tabungan)"),
+                    ("CORE_SYSTEM", "Cocok dengan sistem inti (core banking)"),
+                    ("DUKCAPIL", "Cocok dengan data Dukcapil"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='customeridentifier',
-            name='verified_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="customeridentifier",
+            name="verified_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='duplicateflag',
-            name='decided_at',
+            model_name="duplicateflag",
+            name="decided_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='duplicateflag',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="duplicateflag",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='duplicateflag',
-            name='decision_note',
+            model_name="duplicateflag",
+            name="decision_note",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='portfolioassignment',
-            name='assigned_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="portfolioassignment",
+            name="assigned_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='portfolioassignment',
-            name='end_reason',
+            model_name="portfolioassignment",
+            name="end_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='portfolioassignment',
-            name='ended_at',
+            model_name="portfolioassignment",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='portfolioassignment',
-            name='ended_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="portfolioassignment",
+            name="ended_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='portfolioassignment',
-            name='reason',
+            model_name="portfolioassignment",
+            name="reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.CreateModel(
-            name='FraudFlagChange',
+            name="FraudFlagChange",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('flagged', models.BooleanField()),
-                ('reason', models.TextField()),
-                ('actor_label', models.CharField(max_length=150)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fraud_flag_changes', to='customers.customer')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("flagged", models.BooleanField()),
+                ("reason", models.TextField()),
+                ("actor_label", models.CharField(max_length=150)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fraud_flag_changes",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer', '-at'], name='fraud_flag_change_customer')],
+                "indexes": [
+                    models.Index(fields=["customer", "-at"], name="fraud_flag_change_customer")
+                ],
             },
         ),
     ]
