@@ -724,7 +724,7 @@ RAW_SQL = {
 
 def raw_statement(actor, kind: str, query: str) -> tuple[str, dict | None]:
     from amanah.customers.names import normalize_name
-    from amanah.customers.selectors import _identifier_key
+    from amanah.customers.selectors.search import _identifier_key
     from amanah.customers.validation import normalize_phone
 
     if kind == "name":
@@ -747,7 +747,7 @@ def selector_name_statement(actor, key: str) -> str:
     import psycopg
     from django.db import connection
 
-    from amanah.customers.selectors import _by_name_rows
+    from amanah.customers.selectors.search import _by_name_rows
 
     queryset = _by_name_rows.build(actor, key=key)  # the queryset, not the kept statement
     sql, params = queryset.query.get_compiler(connection=connection).as_sql()

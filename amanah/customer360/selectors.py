@@ -26,21 +26,18 @@ from amanah.core.masking import mask
 from amanah.core.prepared import prepared
 from amanah.customer360 import actions, alerts, timeline
 from amanah.customers.models import (
+    MASK_KIND,
     Customer,
     CustomerIdentifier,
     CustomerRelation,
     DuplicateFlag,
-    IdentifierType,
     PortfolioAssignment,
 )
-from amanah.customers.selectors import customer_for  # re-exported for the 360 views
+from amanah.customers.selectors import (
+    customer_for,  # re-exported for the 360 views
+    relation_rows,
+)
 from amanah.iam import authz
-
-MASK_KIND = {
-    IdentifierType.NIK: "nik",
-    IdentifierType.ACCOUNT_NO: "account",
-    IdentifierType.CIF: "account",
-}
 
 
 @dataclass
@@ -139,22 +136,13 @@ def _links(_actor, *, customer):
 def _relations(customer: Customer, actor) -> list[dict]:
     """Links both ways (spouse, company, group) with their type; the other side's name only
     when the actor may open that customer too ("other" is None otherwise)."""
-    rows = _links(None, customer=customer)
-    if not rows:  # most customers: no second read
-        return []
-    others = [r.to_customer if r.from_customer_id == customer.pk else r.from_customer for r in rows]
-    visible = set(
-        Customer.objects.visible_to(actor)
-        .filter(pk__in=[o.pk for o in others])
-        .values_list("pk", flat=True)
-    )
     return [
         {
-            "other": other if other.pk in visible else None,
-            "type": r.get_relation_type_display(),
-            "label": r.label,
+            "other": row.other,
+            "type": row.relation.get_relation_type_display(),
+            "label": row.relation.label,
         }
-        for r, other in zip(rows, others, strict=True)
+        for row in relation_rows(actor, customer, _links(None, customer=customer))
     ]
 
 

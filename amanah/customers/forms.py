@@ -1,5 +1,7 @@
-"""The customer form: the fields of ``services.CustomerInput`` as a person types them. It only
-shapes input; the service validates (NIK, phone, e-mail, scope) and says what is wrong."""
+"""The customers app's forms: the customer form (the fields of ``services.CustomerInput`` as a
+person types them) and the small forms of master data maintenance (identifiers, relations,
+portfolios, the fraud flag). They only shape input; the services validate and say what is
+wrong."""
 
 from __future__ import annotations
 
@@ -7,7 +9,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core.fields import BoundedDateField
-from amanah.customers.models import CustomerSegment, CustomerStatus, Gender
+from amanah.core.masking import mask
+from amanah.customers.models import (
+    CustomerSegment,
+    CustomerStatus,
+    Gender,
+    IdentifierType,
+    RelationType,
+    VerificationMethod,
+)
 from amanah.customers.services import PRODUCT_FIELDS, CustomerInput
 
 PRODUCT_LABELS = {
@@ -91,16 +101,120 @@ class CustomerForm(forms.Form):
 
 
 def initial_of(data: CustomerInput) -> dict:
-    """The form's starting values for an edit."""
+    """The form's starting values for an edit: phone and e-mail masked, as the 360 shows them
+    (revealed one at a time, with a reason; sent back masked, the stored value is kept)."""
     return {
         "full_name": data.full_name,
         "birth_date": data.birth_date,
         "gender": data.gender,
-        "phone": data.phone,
-        "email": data.email,
+        "phone": mask("phone", data.phone),
+        "email": mask("email", data.email),
         "home_branch": str(data.home_branch.pk),
         "segment_code": data.segment_code,
         "is_vip": data.is_vip,
         "status": data.status,
         **data.products,
     }
+
+
+# --------------------------------------------------------------------------- master data
+
+REASON = {"label": _("Alasan"), "max_length": 300}
+
+
+def _reason(required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        required=required, widget=forms.TextInput(attrs={"autocomplete": "off"}), **REASON
+    )
+
+
+class IdentifierAddForm(forms.Form):
+    id_type = forms.ChoiceField(label=_("Jenis identitas"), choices=IdentifierType.choices)
+    value = forms.CharField(
+        label=_("Nilai"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class IdentifierCorrectForm(forms.Form):
+    value = forms.CharField(
+        label=_("Nilai yang benar"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    reason = _reason()
+
+
+class IdentifierVerifyForm(forms.Form):
+    method = forms.ChoiceField(label=_("Cara verifikasi"), choices=VerificationMethod.choices)
+
+
+class ReasonOnlyForm(forms.Form):
+    reason = _reason()
+
+
+class RelationAddForm(forms.Form):
+    other_cif = forms.CharField(label=_("CIF nasabah yang berelasi"), max_length=20)
+    relation_type = forms.ChoiceField(label=_("Jenis relasi"), choices=RelationType.choices)
+    label = forms.CharField(
+        label=_("Keterangan (mis. Suami, Pemilik, Direktur)"), max_length=60, required=False
+    )
+
+
+class PortfolioAssignForm(forms.Form):
+    rm = forms.ChoiceField(label=_("RM"))
+    reason = _reason(required=False)
+
+    def __init__(self, *args, holders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.holders = {str(u.pk): u for u in holders}
+        self.fields["rm"].choices = [("", "—")] + [
+            (pk, f"{u.full_name} ({u.username})") for pk, u in self.holders.items()
+        ]
+
+    def chosen_rm(self):
+        return self.holders.get(self.cleaned_data["rm"])
+
+
+class PortfolioTransferForm(forms.Form):
+    to_rm = forms.ChoiceField(label=_("Pindahkan ke RM"))
+    everyone = forms.BooleanField(
+        label=_("Semua nasabah RM ini dalam scope Anda (juga yang tidak tampil di daftar)"),
+        required=False,
+    )
+    customers = forms.MultipleChoiceField(
+        label=_("Nasabah yang dipindahkan"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = _reason()
+
+    def __init__(self, *args, holders, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.holders = {str(u.pk): u for u in holders}
+        self.fields["to_rm"].choices = [("", "—")] + [
+            (pk, f"{u.full_name} ({u.username})") for pk, u in self.holders.items()
+        ]
+        self.fields["customers"].choices = [(str(c.pk), c.full_name) for c in customers]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("everyone") and not cleaned.get("customers"):
+            raise forms.ValidationError(_("Pilih nasabah yang dipindahkan, atau semuanya."))
+        return cleaned
+
+    def chosen_rm(self):
+        return self.holders.get(self.cleaned_data["to_rm"])
+
+    def customer_ids(self):
+        """None: every customer of the RM the actor may move."""
+        return None if self.cleaned_data["everyone"] else self.cleaned_data["customers"]
+
+
+class FraudFlagForm(forms.Form):
+    cif = forms.CharField(label=_("CIF"), max_length=20)
+    flagged = forms.TypedChoiceField(
+        label=_("Tindakan"),
+        choices=[("1", _("Pasang tanda fraud")), ("0", _("Cabut tanda fraud"))],
+        coerce=lambda v: v == "1",
+    )
+    reason = _reason()

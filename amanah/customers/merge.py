@@ -22,14 +22,15 @@ from amanah.customers.models import (
     CustomerStatus,
     DuplicateFlag,
     DuplicateStatus,
+    FraudFlagChange,
     MergeRequest,
     MergeStatus,
     PortfolioAssignment,
 )
-from amanah.customers.policies import DUPLICATES_VIEW, MERGE_APPROVE, MERGE_PROPOSE
-from amanah.customers.services import PRODUCT_FIELDS
+from amanah.customers.policies import MERGE_APPROVE, MERGE_PROPOSE
+from amanah.customers.services.inputs import PRODUCT_FIELDS, person, reason_text
 from amanah.iam import authz
-from amanah.workflow.contract import transition_apply
+from amanah.workflow.contract import history_record_many, transition_apply
 
 # Emitted by merge_propose in its transaction: fn(*, actor, request). Decisions are the
 # workflow's "customers.merge.transitioned".
@@ -76,16 +77,19 @@ def decided_by_someone_else(request: MergeRequest, data: dict) -> bool:
 def merge_on_apply(request: MergeRequest, *, transition, data: dict, at) -> list[str]:
     """A decision keeps who, when and the note; an approval merges, its counts audited."""
     actor = data["actor"]
-    request.decided_by = actor if getattr(actor, "pk", None) else None
+    request.decided_by = person(actor)
     request.decided_at, request.decision_note = at, (data.get("note") or "").strip()[:2000]
     if transition.to_status == MergeStatus.APPROVED:
-        data["audit"].update(_merge(request.survivor, request.absorbed, at))
+        data["audit"].update(_merge(actor, request.survivor, request.absorbed, at))
     return ["decided_by", "decided_at", "decision_note"]
 
 
-def _merge(survivor: Customer, absorbed: Customer, at) -> dict:
-    """Move everything from the absorbed customer to the survivor (the caller's transaction)."""
+def _merge(actor, survivor: Customer, absorbed: Customer, at) -> dict:
+    """Move everything from the absorbed customer to the survivor (the caller's transaction);
+    the pair's possible-duplicate flags and the absorbed one's other open flags are decided
+    (MERGED) with a history line each, under the approver's name."""
     moved = {name: mover(absorbed, survivor) for name, mover in registry.merge_movers.items()}
+    moved["customers.duplicate_flags"] = _close_duplicate_flags(actor, absorbed, survivor, at)
     absorbed.merged_into, absorbed.status = survivor, CustomerStatus.CLOSED
     absorbed.updated_at = at
     absorbed.save(update_fields=["merged_into", "status", "updated_at"])
@@ -146,9 +150,18 @@ def move_relations(absorbed: Customer, survivor: Customer) -> int:
 
 
 def move_portfolio(absorbed: Customer, survivor: Customer) -> int:
+    """The absorbed record's portfolio history goes to the survivor; its active RM stays only
+    when the survivor has none (the survivor's own RM wins)."""
     if PortfolioAssignment.objects.filter(customer=survivor, active=True).exists():
-        PortfolioAssignment.objects.filter(customer=absorbed, active=True).update(active=False)
+        PortfolioAssignment.objects.filter(customer=absorbed, active=True).update(
+            active=False, ended_at=timezone.now(), end_reason="merged"
+        )
     return PortfolioAssignment.objects.filter(customer=absorbed).update(customer=survivor)
+
+
+def move_fraud_flag_changes(absorbed: Customer, survivor: Customer) -> int:
+    """The fraud flag's history follows the person (the flag itself: ``merge_profile``)."""
+    return FraudFlagChange.objects.filter(customer=absorbed).update(customer=survivor)
 
 
 def merge_profile(absorbed: Customer, survivor: Customer) -> int:
@@ -163,25 +176,51 @@ def merge_profile(absorbed: Customer, survivor: Customer) -> int:
     return 1
 
 
-def close_duplicate_flags(absorbed: Customer, survivor: Customer) -> int:
+def _close_duplicate_flags(actor, absorbed: Customer, survivor: Customer, at) -> int:
+    """The flags about the absorbed customer that were still to decide — open ones, and the
+    pair's dismissed ones (they were the same person after all) — become MERGED in one
+    UPDATE, each with a history line of the workflow ``customers.duplicate``."""
     pair = Q(customer_a=absorbed, customer_b=survivor) | Q(customer_a=survivor, customer_b=absorbed)
-    closed = DuplicateFlag.objects.filter(pair).update(status=DuplicateStatus.MERGED)
-    DuplicateFlag.objects.filter(
-        Q(customer_a=absorbed) | Q(customer_b=absorbed), status="OPEN"
-    ).update(status=DuplicateStatus.MERGED)
-    return closed
-
-
-@transaction.atomic
-def duplicate_dismiss(*, actor, flag: DuplicateFlag, note: str) -> DuplicateFlag:
-    authz.require(actor, DUPLICATES_VIEW, flag.customer_a)
-    if len((note or "").strip()) < 10:
-        raise ServiceError(
-            "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field="note"
+    about = Q(customer_a=absorbed) | Q(customer_b=absorbed)
+    moved = 0
+    for status, which in ((DuplicateStatus.OPEN, about), (DuplicateStatus.DISMISSED, pair)):
+        flags = DuplicateFlag.objects.filter(which, status=status)
+        ids = list(
+            flags.order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True)
         )
-    flag.status = DuplicateStatus.DISMISSED
-    flag.save(update_fields=["status"])
-    audit.record(
-        actor=actor, action=AuditAction.DISMISS_DUPLICATE, obj=flag, meta={"note": note[:200]}
-    )
-    return flag
+        if not ids:
+            continue
+        DuplicateFlag.objects.filter(pk__in=ids).update(
+            status=DuplicateStatus.MERGED, decided_by=person(actor), decided_at=at
+        )
+        history_record_many(
+            actor=actor,
+            workflow_key=DUPLICATE_WORKFLOW,
+            from_status=status,
+            to_status=DuplicateStatus.MERGED,
+            object_ids=ids,
+            at=at,
+        )
+        moved += len(ids)
+    return moved
+
+
+# The workflow of a possible duplicate (declared in the contract): OPEN → DISMISSED by a
+# person with a note; OPEN / DISMISSED → MERGED when a merge of its customers is approved.
+DUPLICATE_WORKFLOW = "customers.duplicate"
+
+
+def duplicate_on_apply(flag: DuplicateFlag, *, transition, data: dict, at) -> list[str]:
+    """A decision keeps who, when and the note (the note stays on the flag, never in the
+    audit trail: the engine keeps its length)."""
+    flag.decided_by, flag.decided_at = person(data["actor"]), at
+    flag.decision_note = data.get("note", "")
+    return ["decided_by", "decided_at", "decision_note"]
+
+
+def duplicate_dismiss(*, actor, flag: DuplicateFlag, note: str) -> DuplicateFlag:
+    """Not the same person: OPEN → DISMISSED on the engine, which locks the flag through the
+    actor's scope (both customers visible) and refuses a flag no longer OPEN (merged, or
+    dismissed meanwhile by someone else)."""
+    note = reason_text(note, field="note")
+    return transition_apply(actor=actor, obj=flag, to=DuplicateStatus.DISMISSED, note=note)

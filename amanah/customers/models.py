@@ -10,7 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import scopes
 from amanah.core.fields import CITextField
-from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
+from amanah.customers.policies import (
+    CUSTOMER_VIEW,
+    CUSTOMER_VIEW_BRANCH,
+    DUPLICATES_VIEW,
+    FRAUD_FLAG,
+)
 
 
 class CustomerStatus(models.TextChoices):
@@ -109,8 +114,28 @@ class IdentifierType(models.TextChoices):
     ACCOUNT_NO = "ACCOUNT_NO", _("No. rekening")
 
 
+# How each identifier is masked on a page (``core.masking``).
+MASK_KIND = {
+    IdentifierType.NIK: "nik",
+    IdentifierType.ACCOUNT_NO: "account",
+    IdentifierType.CIF: "account",
+}
+
+
+class VerificationMethod(models.TextChoices):
+    """How an identifier was checked against the real thing (its verification)."""
+
+    DOCUMENT = "DOCUMENT", _("Dokumen asli diperiksa (KTP / buku tabungan)")
+    CORE_SYSTEM = "CORE_SYSTEM", _("Cocok dengan sistem inti (core banking)")
+    DUKCAPIL = "DUKCAPIL", _("Cocok dengan data Dukcapil")
+
+
 class CustomerIdentifier(models.Model):
-    """CIF, NIK or account number; each value belongs to one customer only."""
+    """CIF, NIK or account number; each value belongs to one customer only.
+
+    Added, corrected and verified through ``customers.services.identifiers``: a correction
+    clears the verification, and the one who last changed a value (``changed_by``) may not
+    verify it (four eyes)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identifiers")
@@ -118,7 +143,17 @@ class CustomerIdentifier(models.Model):
     id_value = models.CharField(max_length=40)
     is_primary = models.BooleanField(default=False)
     verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_method = models.CharField(
+        max_length=12, choices=VerificationMethod.choices, blank=True
+    )
+    changed_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -144,7 +179,8 @@ class RelationType(models.TextChoices):
 
 
 class CustomerRelation(models.Model):
-    """A link between two customers (spouse, owner of a company, member of a group)."""
+    """A link between two customers (spouse, owner of a company, member of a group); the
+    business of either end (its scope: either customer visible)."""
 
     from_customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="relations_out"
@@ -153,6 +189,8 @@ class CustomerRelation(models.Model):
     relation_type = models.CharField(max_length=10, choices=RelationType.choices)
     label = models.CharField(max_length=60, blank=True)  # e.g. "Suami", "Pemilik", "Direktur"
     created_at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -169,13 +207,27 @@ class CustomerRelation(models.Model):
 
 
 class PortfolioAssignment(models.Model):
-    """A customer in a relationship manager's portfolio; at most one active RM per customer."""
+    """A customer in a relationship manager's portfolio; at most one active RM per customer.
+
+    Never deleted: an assignment that ends keeps when, by whom and why (``ended_*``), so the
+    rows of a customer are its portfolio history (assigned, transferred, released)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
     rm = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="portfolio")
     assigned_at = models.DateTimeField(default=now)
     active = models.BooleanField(default=True)
+    assigned_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.CharField(max_length=300, blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -202,7 +254,9 @@ class DuplicateStatus(models.TextChoices):
 
 
 class DuplicateFlag(models.Model):
-    """Two customers that may be the same person; ``customer_a`` has the smaller id."""
+    """Two customers that may be the same person; ``customer_a`` has the smaller id. OPEN →
+    DISMISSED (not the same person) or MERGED, on the workflow engine (``customers.duplicate``:
+    locked, the state checked, a history line)."""
 
     customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
@@ -212,6 +266,14 @@ class DuplicateFlag(models.Model):
         max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
     )
     detected_at = models.DateTimeField(default=now)
+    # Set by a decision on the workflow ``customers.duplicate`` (dismissed; merged)
+    decided_by = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    objects = scopes.ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -269,6 +331,32 @@ class MergeRequest(models.Model):
         return f"merge {self.absorbed_id} → {self.survivor_id} ({self.status})"
 
 
+class FraudFlagChange(models.Model):
+    """One setting or clearing of a customer's fraud flag (``Customer.fraud_flag``): who, when
+    and why. Tier-3 data (seed 003 Bab 5.4): seen only with the fraud flag permission, in the
+    branches of one's scope. Rows are only added."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="fraud_flag_changes"
+    )
+    flagged = models.BooleanField()
+    reason = models.TextField()
+    actor = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)  # the user's name or a system key's
+    at = models.DateTimeField(default=now)
+
+    objects = scopes.ScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-at"], name="fraud_flag_change_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} fraud={self.flagged} @ {self.at:%Y-%m-%d}"
+
+
 def _in_own_portfolio(grants) -> Q:
     """An RM's "own" customers are those of their active portfolio."""
     return Q(
@@ -287,6 +375,27 @@ scopes.register(
     widen=CUSTOMER_VIEW_BRANCH,
 )
 scopes.register(CustomerIdentifier, via="customer")
+
+
+def _either_end_visible(queryset, actor):
+    visible = Customer.objects.visible_to(actor)
+    return queryset.filter(Q(from_customer__in=visible) | Q(to_customer__in=visible))
+
+
+# A relation is the business of either of its customers (the other end may be out of scope:
+# the pages then show it masked).
+scopes.register(CustomerRelation, view=CUSTOMER_VIEW, rule=_either_end_visible)
+scopes.register(PortfolioAssignment, via="customer")
+scopes.register(FraudFlagChange, view=FRAUD_FLAG, branch="customer__home_branch")
+
+
+def _both_ends_visible(queryset, actor):
+    visible = Customer.objects.visible_to(actor)
+    return queryset.filter(customer_a__in=visible, customer_b__in=visible)
+
+
+# A possible duplicate is worked on by someone who sees both customers.
+scopes.register(DuplicateFlag, view=DUPLICATES_VIEW, rule=_both_ends_visible)
 # A merge proposal is seen through its survivor; deciding also needs the absorbed customer in
 # scope (merge._require_both_ends).
 scopes.register(MergeRequest, via="survivor")

@@ -1,5 +1,8 @@
 """What customers keeps about a data subject (UU PDP access export): the master record (and
-the records merged into it), identifiers, relations, portfolio, duplicate flags and merges."""
+the records merged into it), identifiers, relations, portfolio, duplicate flags, merges and
+the fraud flag's changes — their dates and who made them, the reason withheld: it is a note
+of a fraud investigation (UU 27/2022 Pasal 15: the subject's rights give way to law
+enforcement), kept for compliance, shown to holders of the fraud flag permission."""
 
 from __future__ import annotations
 
@@ -13,9 +16,16 @@ from amanah.customers.models import (
     CustomerIdentifier,
     CustomerRelation,
     DuplicateFlag,
+    FraudFlagChange,
     MergeRequest,
     PortfolioAssignment,
 )
+
+WITHHELD = {
+    "customers.FraudFlagChange": {
+        "reason": "catatan investigasi fraud (dikecualikan untuk penegakan hukum, UU PDP Pasal 15)",
+    }
+}
 
 
 def _people(customer) -> Q:
@@ -46,6 +56,10 @@ def rows(customer) -> dict:
         "customers.MergeRequest": stored_rows(
             MergeRequest.objects.filter(Q(survivor_id__in=ids) | Q(absorbed_id__in=ids))
         ),
+        "customers.FraudFlagChange": stored_rows(
+            FraudFlagChange.objects.filter(customer_id__in=ids),
+            withheld=WITHHELD["customers.FraudFlagChange"],
+        ),
     }
 
 
@@ -67,7 +81,9 @@ SECTION = SubjectSection(
         "customers.PortfolioAssignment",
         "customers.DuplicateFlag",
         "customers.MergeRequest",
+        "customers.FraudFlagChange",
     ),
     rows=rows,
     trail=trail,
+    withheld=WITHHELD,
 )

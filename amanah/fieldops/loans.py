@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.inputs import problem_in_text
 from amanah.core.money import WITH_SEN
-from amanah.customers.models import Customer
+from amanah.customers.contract import customer_ids_by_cif
 from amanah.fieldops.policies import ARREARS_IMPORT
 
 MAX_AMOUNT = Decimal("1e15")
@@ -120,17 +120,9 @@ def clean(values: dict) -> dict:
 
 
 def _customers(actor, cifs) -> dict[str, str]:
-    """CIF -> customer id, for the customers in the actor's scope (not merged away)."""
-    return {
-        cif: str(pk)
-        for pk, cif in Customer.objects.visible_to(actor)
-        .filter(
-            merged_into__isnull=True,
-            identifiers__id_type="CIF",
-            identifiers__id_value__in=list(cifs),
-        )
-        .values_list("pk", "identifiers__id_value")
-    }
+    """CIF -> customer id, for the customers (not merged away) the importing actor may write
+    to (customers' published rule: a system key reaches its branches' customers)."""
+    return customer_ids_by_cif(actor=actor, permission=ARREARS_IMPORT, cifs=cifs)
 
 
 def _unknown(actor, cifs) -> set[str]:

@@ -18,7 +18,7 @@ from amanah.core.contributions import ImportField, ImportTarget, RowRefused, Row
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.money import WHOLE
-from amanah.customers.models import Customer
+from amanah.customers.contract import customer_ids_by_cif
 from amanah.insight import services
 from amanah.insight.models import MAX_AMOUNT, MerchantCategory, TxChannel
 from amanah.insight.policies import TRANSACTION_RECORD
@@ -78,17 +78,9 @@ def clean(values: dict) -> dict:
 
 
 def _customers(actor, cifs) -> dict[str, str]:
-    """CIF -> customer id, for the customers in the actor's scope (not merged away)."""
-    return {
-        cif: str(pk)
-        for pk, cif in Customer.objects.visible_to(actor)
-        .filter(
-            merged_into__isnull=True,
-            identifiers__id_type="CIF",
-            identifiers__id_value__in=list(cifs),
-        )
-        .values_list("pk", "identifiers__id_value")
-    }
+    """CIF -> customer id, for the customers (not merged away) the importing actor may write
+    to (customers' published rule: a system key reaches its branches' customers)."""
+    return customer_ids_by_cif(actor=actor, permission=TRANSACTION_RECORD, cifs=cifs)
 
 
 def check(*, actor, rows: list) -> list:

@@ -21,7 +21,7 @@ from amanah.consent.contract import objects_to_profiling_sql
 from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.models import Customer
+from amanah.customers.contract import customers_writable
 from amanah.iam import authz
 from amanah.insight import rules
 from amanah.insight.models import (
@@ -148,9 +148,9 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up),
 def transactions_record(*, actor, rows: list[TransactionInput]) -> int:
     """Store a batch of booked transactions (all or nothing) and keep the rollup current;
     returns how many were new. Negative amounts, future dates, unknown channels or customers
-    outside the actor's scope refuse the whole batch with the row named. A feed's integration
-    actor needs ``insight.transaction.record`` and the customers in its scope
-    (``customer.view`` on its branches)."""
+    outside the actor's reach refuse the whole batch with the row named. A feed's integration
+    actor needs ``insight.transaction.record`` and the customers in its write scope
+    (customers' published rule ``customers_writable``: a system key's branches)."""
     authz.require(actor, TRANSACTION_RECORD)
     if not isinstance(rows, list) or not rows:
         raise ServiceError("transaction_invalid", _("Tidak ada transaksi."), field="rows")
@@ -165,7 +165,7 @@ def transactions_record(*, actor, rows: list[TransactionInput]) -> int:
     with transaction.atomic():
         known = {
             str(pk)
-            for pk in Customer.objects.visible_to(actor)
+            for pk in customers_writable(actor, permission=TRANSACTION_RECORD)
             .filter(pk__in=wanted, merged_into__isnull=True)
             .values_list("pk", flat=True)
         }

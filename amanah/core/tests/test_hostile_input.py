@@ -270,8 +270,8 @@ def test_every_api_operation_survives_hostile_input(world):
         def send(params, payload, label, *, raw=None):
             if method == "GET":
                 response = client.get(url, params)
-            else:
-                response = client.post(
+            else:  # the operation's own method (POST, PUT, PATCH …), not always POST
+                response = getattr(client, method.lower())(
                     url + "?" + "&".join(f"{k}={v}" for k, v in params.items()),
                     raw if raw is not None else payload,
                     content_type="application/json",

@@ -16,6 +16,7 @@ from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.roles import RoleKey
 from amanah.core.testing import ViewCase, deployment_showing_path
+from amanah.customers import testing as customers_testing
 from amanah.fieldops import testing as fieldops_testing
 from amanah.followup import testing as followup_testing
 from amanah.iam import services as iam
@@ -832,6 +833,7 @@ CASES = [
         ok_status=(303,),
         role=R.SUPERVISOR,  # agents see only the tasks given to them
     ),
+    *customers_testing.VIEW_CASES,
     *integrations_testing.VIEW_CASES,
     *journeys_testing.VIEW_CASES,
     *knowledge_testing.VIEW_CASES,

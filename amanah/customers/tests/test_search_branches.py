@@ -15,10 +15,11 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from amanah.core import scopes
 from amanah.core.actors import RowGrant
 from amanah.core.roles import RoleKey as R
-from amanah.customers import name_indexes, selectors
+from amanah.customers import name_indexes
 from amanah.customers.models import Customer
 from amanah.customers.names import normalize_name
 from amanah.customers.selectors import RESULT_LIMIT, customer_search
+from amanah.customers.selectors import search as selectors
 from amanah.iam import services as iam
 from amanah.iam.models import TimeZoneChoice
 

@@ -285,7 +285,7 @@ def test_results_download_names_created_and_unchanged_rows(browser, steward):
     )
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert rows[1:] == [
-        ["2", "C0001", "sudah ada, tidak diubah"],
+        ["2", "C0001/1000000001", "sudah ada, tidak diubah"],  # the key: CIF and account
         ["3", "C0009", "dibuat atau diubah"],
     ]
 

@@ -19,9 +19,18 @@ from amanah.core.inputs import problem_in_text
 from amanah.core.masking import mask_account
 from amanah.core.prepared import prepared
 from amanah.core.sqlparams import id_text, uuid_rows
-from amanah.customers.models import Customer, CustomerIdentifier, DuplicateFlag, IdentifierType
+from amanah.customers.models import (
+    Customer,
+    CustomerIdentifier,
+    DuplicateFlag,
+    IdentifierType,
+)
 from amanah.customers.names import normalize_name
-from amanah.customers.policies import CUSTOMER_SEARCH, CUSTOMER_VIEW, is_portfolio_scoped
+from amanah.customers.policies import (
+    CUSTOMER_SEARCH,
+    CUSTOMER_VIEW,
+    is_portfolio_scoped,
+)
 from amanah.customers.validation import looks_like_phone, normalize_phone
 from amanah.iam import authz
 from amanah.iam.models import Branch

@@ -1,20 +1,17 @@
-"""/api/v1/customers: search and consent change — same scope, masking and audit as the pages
-(they call the same selectors and services). The 360 summary and timeline under the same
-prefix are composition: ``customer360/api.py``."""
+"""/api/v1/customers/search and …/{id}/consents: the customer search and a consent change."""
 
 from datetime import datetime
 from uuid import UUID
 
-from ninja import Router, Schema, Status
+from ninja import Schema, Status
 
 from amanah.consent.policies import CONSENT_CHANGE
 from amanah.consent.services import consent_change
 from amanah.core.api import permission
 from amanah.core.fields import Text
+from amanah.customers.api.router import router
 from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.customers.selectors import customer_for, customer_search
-
-router = Router(tags=["customers"])
 
 
 class SearchHitOut(Schema):
