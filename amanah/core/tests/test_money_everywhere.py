@@ -51,6 +51,8 @@ REFUSED_FROM_MACHINES = ("1,500", "1,500,000", "1.50.000", "sejuta")
 # Fields whose name or label sounds like money but that hold something else.
 NOT_MONEY = {
     "amanah.calendars.forms.PreviewForm.amount": "a length of working time (minutes/hours/days)",
+    "amanah.customers.forms.IdentifierAddForm.value": "a CIF, NIK or account number (text)",
+    "amanah.customers.forms.IdentifierCorrectForm.value": "a CIF, NIK or account number (text)",
     "amanah.cases.forms.SlaPolicyForm.first_response_value": "an SLA target in working time",
     "amanah.cases.forms.SlaPolicyForm.resolution_value": "an SLA target in working time",
     "amanah.fieldops.forms.GenerateForm.min_days": "a number of days in arrears",
@@ -279,7 +281,11 @@ def _input_fields() -> dict[str, tuple]:
 
 
 API_FIELDS = _input_fields()
-NOT_MONEY_API = {"amanah.integrations.api.ImportIn.target": "the import target's key (text)"}
+NOT_MONEY_API = {
+    "amanah.integrations.api.ImportIn.target": "the import target's key (text)",
+    "amanah.customers.api.masterdata.CorrectionIn.value": "a CIF, NIK or account number (text)",
+    "amanah.customers.api.masterdata.IdentifierIn.value": "a CIF, NIK or account number (text)",
+}
 
 
 def test_the_walk_finds_the_api_inputs_that_hold_money():
