@@ -139,6 +139,14 @@ def train(
     return TextModel(pipeline)
 
 
+def import_runtime() -> None:
+    """Import what loading and using a model needs (``cases.apps`` calls it at start-up when
+    the classifier is on)."""
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+
+
 class UnreadableModel(ValueError):
     """Stored bytes that are not a model of this ``FORMAT``."""
 
