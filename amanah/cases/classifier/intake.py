@@ -36,6 +36,7 @@ from amanah.cases.models import (
     Case,
     CaseCategory,
     CategorySuggestion,
+    Priority,
     SuggestionReason,
     SuggestionStatus,
 )
@@ -93,7 +94,7 @@ def plan_intake(*, category_code: str, priority: str, text: str, customer) -> In
     loaded = store.current(profile.key)
     made = judge(profile, text, loaded)
     suggested = profile.label(made.label).category if made.label else None
-    given = priority or ""
+    given = priority if priority in Priority.values else ""  # anything else is refused later
     if category_code:
         decided = profile.label_for_category(category_code)
         status, reason, chosen = SuggestionStatus.MANUAL, "", category_code

@@ -173,13 +173,11 @@ def recategorize(
             _("Belum ada aturan SLA untuk kategori dan prioritas ini; hubungi Admin."),
             field="category",
         )
-    change = Recategorized(case.category_id, case.priority, priority, tuple(fired), False)
+    moved = _targets(case.sla_policy) != _targets(policy)
+    change = Recategorized(case.category_id, case.priority, priority, tuple(fired), moved)
     fields = ["category", "priority", "sla_policy", "updated_at"]
-    if _targets(case.sla_policy) != _targets(policy):
+    if moved:
         fields += _move_clocks(case, policy, now)
-        change = Recategorized(
-            change.category_from, change.priority_from, priority, change.rules, True
-        )
     case.category, case.priority, case.sla_policy, case.updated_at = category, priority, policy, now
     case.save(update_fields=fields)
     suggestion.priority, suggestion.priority_rules = priority, list(fired)
@@ -195,10 +193,9 @@ def change_text(profile, change: Recategorized, category: CaseCategory, label) -
         "p": priority_reason(profile, change.priority, label, change.rules),
     }
     if change.priority != change.priority_from:
-        old = (
-            Priority(change.priority_from).label if change.priority_from in Priority.values else ""
-        )
-        text += " " + _("(sebelumnya %(old)s)") % {"old": old}
+        old = change.priority_from
+        shown = Priority(old).label if old in Priority.values else old
+        text += " " + _("(sebelumnya %(old)s)") % {"old": shown}
     if change.clocks_moved:
         text += "; " + _("batas SLA dihitung ulang dari waktu pengaduan diterima")
     return text
@@ -217,6 +214,27 @@ def _checked_category(category_code) -> CaseCategory:
     return category
 
 
+def _decided_status(suggestion, category) -> str:
+    if suggestion.suggested_id is None:  # decided before any model was asked
+        return SuggestionStatus.MANUAL
+    if category.code == suggestion.suggested_id:
+        return SuggestionStatus.ACCEPTED
+    return SuggestionStatus.CORRECTED
+
+
+def _locked_open_suggestion(case) -> CategorySuggestion:
+    suggestion = (
+        CategorySuggestion.objects.select_for_update(of=("self",)).filter(case=case).first()
+    )
+    if suggestion is None or suggestion.status not in OPEN_DECISIONS:
+        raise ServiceError(
+            "no_open_suggestion", _("Tidak ada saran kategori yang menunggu keputusan.")
+        )
+    if not case.is_open:
+        raise ServiceError("case_not_open", _("Kasus sudah tidak terbuka."))
+    return suggestion
+
+
 @transaction.atomic
 def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySuggestion:
     """The agent accepts the suggested category or picks another (a correction), also for a
@@ -227,38 +245,22 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
 
     authz.require(actor, CASE_UPDATE)
     case = _locked_in_scope(actor, case)
-    suggestion = (
-        CategorySuggestion.objects.select_for_update(of=("self",)).filter(case=case).first()
-    )
-    if suggestion is None or suggestion.status not in OPEN_DECISIONS:
-        raise ServiceError(
-            "no_open_suggestion", _("Tidak ada saran kategori yang menunggu keputusan.")
-        )
-    if not case.is_open:
-        raise ServiceError("case_not_open", _("Kasus sudah tidak terbuka."))
+    suggestion = _locked_open_suggestion(case)
     category = _checked_category(category_code)
     profile = profiles.get(suggestion.profile)
     label = profile.label_for_category(category.code) if profile else None
     now = timezone.now()
     change = None
     if case.category_id != category.code:
-        rule_label = label.code if label else None
         change = recategorize(
             case,
             profile=profile,
             category=category,
-            rule_label=rule_label,
+            rule_label=label.code if label else None,
             suggestion=suggestion,
             now=now,
         )
-    accepted = category.code == suggestion.suggested_id
-    suggestion.status = (
-        SuggestionStatus.MANUAL
-        if suggestion.suggested_id is None
-        else SuggestionStatus.ACCEPTED
-        if accepted
-        else SuggestionStatus.CORRECTED
-    )
+    suggestion.status = _decided_status(suggestion, category)
     suggestion.chosen = category
     suggestion.decided_by = actor if getattr(actor, "pk", None) else None
     suggestion.decided_at = now
@@ -267,14 +269,17 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
     )
     # Before the audit row: the chain lock is taken last (handlers may lock rows of their own).
     events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=suggestion.status)
-    title = _("Saran kategori diterima") if accepted else _("Kategori dikoreksi petugas")
+    accepted = suggestion.status == SuggestionStatus.ACCEPTED
+    title = {
+        SuggestionStatus.ACCEPTED: _("Saran kategori diterima"),
+        SuggestionStatus.CORRECTED: _("Kategori dikoreksi petugas"),
+    }.get(suggestion.status, _("Kategori dipilih petugas"))
+    words = change_text(profile, change, category, label and label.code) if change else ""
     _log(
         case,
         actor,
         ActivityType.CLASSIFY,
-        f"{title}: {change_text(profile, change, category, label.code if label else None)}"
-        if change
-        else title,
+        f"{title}: {words}" if words else title,
         suggested=suggestion.suggested_id,
         chosen=category.code,
         confidence=suggestion.confidence,

@@ -115,16 +115,17 @@ def _unchanged(row: ClassifierModel) -> TrainResult:
     )
 
 
-def _store(profile, *, digest, upto, labels, figures, blob, active) -> ClassifierModel:
-    """The new version row (made the active one when ``active``), with its audit row."""
+@transaction.atomic
+def _store(actor, profile, *, digest, upto, labels, figures, previous, blob) -> ClassifierModel:
+    """The new version row — the active one when it has a ``blob`` (only the model in use keeps
+    its blob; the rows keep the recipe and the figures) — and its audit row."""
     latest = ClassifierModel.objects.filter(profile=profile.key).aggregate(v=Max("version"))["v"]
-    if active:
+    if blob is not None:
         ClassifierModel.objects.filter(profile=profile.key, active=True).update(active=False)
-        # Only the model in use keeps its blob; the rows keep the recipe and the figures.
         ClassifierModel.objects.filter(profile=profile.key, blob__isnull=False).update(
             blob=None, signature=""
         )
-    return ClassifierModel.objects.create(
+    row = ClassifierModel.objects.create(
         profile=profile.key,
         version=(latest or 0) + 1,
         labels_upto=upto,
@@ -134,9 +135,36 @@ def _store(profile, *, digest, upto, labels, figures, blob, active) -> Classifie
         fingerprint=digest,
         metrics={k: v for k, v in figures.items() if k != "errors"},
         blob=blob,
-        signature=store.sign(blob) if blob else "",
-        active=active,
+        signature=store.sign(blob) if blob is not None else "",
+        active=blob is not None,
     )
+    # The model that sets categories by itself changed (or was tried and kept aside):
+    # compliance sees when, on how many human labels and with which threshold.
+    audit.record(
+        actor=actor,
+        action=AuditAction.RETRAIN_CLASSIFIER,
+        obj=row,
+        meta={
+            "profile": profile.key,
+            "version": row.version,
+            "labels": labels,
+            "macro_f1": round(figures["macro_f1"], 4),
+            "previous_macro_f1": round(previous, 4) if previous is not None else None,
+            "threshold": figures["threshold"],
+            "outcome": "activated" if row.active else "rejected",
+        },
+    )
+    return row
+
+
+def _scores(profile, model, in_use) -> tuple[dict, float | None]:
+    """The new model's figures on the hand-written set, and the macro-F1 of the one in use."""
+    target = settings.CASE_CLASSIFIER_MIN_PRECISION
+    handwritten = profile.handwritten()
+    figures = evaluation.report(profile, model, handwritten, target=target)
+    if in_use is None:
+        return figures, None
+    return figures, evaluation.report(profile, in_use, handwritten, target=target)["macro_f1"]
 
 
 def classifier_train(*, actor, profile_key: str | None = None) -> TrainResult | None:
@@ -157,42 +185,19 @@ def classifier_train(*, actor, profile_key: str | None = None) -> TrainResult | 
     if in_use is not None and tried:
         return _unchanged(active)
     model = engine.train(texts, labels, weights)
-    target = settings.CASE_CLASSIFIER_MIN_PRECISION
-    handwritten = profile.handwritten()
-    figures = evaluation.report(profile, model, handwritten, target=target)
-    previous = (
-        evaluation.report(profile, in_use, handwritten, target=target)["macro_f1"]
-        if in_use is not None
-        else None
-    )
+    figures, previous = _scores(profile, model, in_use)
     better = previous is None or figures["macro_f1"] >= previous
     try:
-        with transaction.atomic():
-            row = _store(
-                profile,
-                digest=digest,
-                upto=upto,
-                labels=human,
-                figures=figures,
-                blob=engine.dump(model) if better else None,
-                active=better,
-            )
-            # The model that sets categories by itself changed (or was tried and kept aside):
-            # compliance sees when, on how many human labels and with which threshold.
-            audit.record(
-                actor=actor,
-                action=AuditAction.RETRAIN_CLASSIFIER,
-                obj=row,
-                meta={
-                    "profile": profile.key,
-                    "version": row.version,
-                    "labels": human,
-                    "macro_f1": round(figures["macro_f1"], 4),
-                    "previous_macro_f1": round(previous, 4) if previous is not None else None,
-                    "threshold": figures["threshold"],
-                    "outcome": "activated" if better else "rejected",
-                },
-            )
+        row = _store(
+            actor,
+            profile,
+            digest=digest,
+            upto=upto,
+            labels=human,
+            figures=figures,
+            previous=previous,
+            blob=engine.dump(model) if better else None,
+        )
     except IntegrityError:  # another training stored its version at the same moment
         latest = ClassifierModel.objects.filter(profile=profile.key).order_by("-version").first()
         return _unchanged(latest)
