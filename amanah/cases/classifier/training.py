@@ -219,10 +219,11 @@ def classifier_train(*, actor, profile_key: str | None = None) -> TrainResult | 
 # --- the complaints that waited for a model ------------------------------------------------
 
 
-def classify_waiting(*, actor, profile_key: str | None = None, batch: int = WAITING_BATCH):
-    """Classify up to ``batch`` complaints that waited for a model (oldest first); (how many,
-    whether more are waiting). Nothing without a readable active model."""
+def classify_waiting(*, actor, profile_key: str | None = None, batch: int | None = None):
+    """Classify up to ``batch`` (``WAITING_BATCH``) complaints that waited for a model, oldest
+    first; (how many, whether more are waiting). Nothing without a readable active model."""
     authz.require(actor, CASE_UPDATE)
+    batch = batch or WAITING_BATCH
     key = profile_key if profile_key is not None else settings.CASE_CLASSIFIER_PROFILE
     profile = profiles.get(key)
     loaded = store.current(profile.key) if profile is not None else None
@@ -256,17 +257,20 @@ def _classify_one(actor, profile, loaded, pk, case_id) -> int:
     suggestion.suggested_id = label.category if label else None
     suggestion.confidence, suggestion.words = made.confidence, list(made.words)
     suggestion.model_version, suggestion.reason = loaded.version, made.reason
-    suggestion.status = made.status if case.is_open else SuggestionStatus.PENDING
-    if case.is_open:
-        hold = CaseCategory.objects.get(pk=profile.label(made.hold).category)
-        recategorize(
-            case,
-            profile=profile,
-            category=hold,
-            rule_label=made.label or made.hold,
-            suggestion=suggestion,
-            now=timezone.now(),
-        )
+    if not case.is_open:  # closed meanwhile: the suggestion for the record, the case as it is
+        suggestion.status = SuggestionStatus.PENDING
+        suggestion.save()
+        return 1
+    suggestion.status = made.status
+    hold = CaseCategory.objects.get(pk=profile.label(made.hold).category)
+    recategorize(
+        case,
+        profile=profile,
+        category=hold,
+        rule_label=made.label or made.hold,
+        suggestion=suggestion,
+        now=timezone.now(),
+    )
     suggestion.save()
     if suggestion.status == SuggestionStatus.AUTO:
         events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=SuggestionStatus.AUTO)
@@ -301,6 +305,6 @@ def run_job() -> dict:
     if result is None:
         return {"outcome": "off"}
     done, more = classify_waiting(actor=CLASSIFIER, profile_key=result.profile)
-    if more:
+    if more and done:
         intake.queue_training()
     return {**asdict(result), "classified": done, "more": more}

@@ -168,3 +168,23 @@ def test_an_agent_decides_a_complaint_that_waits_for_the_model(pdam, agent, cust
     assert outcome["classified"] == 0  # decided: nothing left waiting
     case.refresh_from_db()
     assert case.category_id == "PDAM_AIR_MATI"
+
+
+def test_the_job_works_through_the_waiting_complaints_a_batch_at_a_time(
+    pdam, agent, customer, client, monkeypatch
+):
+    client.force_login(agent)
+    first, second = _file(client, customer), _file(client, customer, KERUH)
+    monkeypatch.setattr(engine, "train", train_once)
+    monkeypatch.setattr(training, "WAITING_BATCH", 1)
+    before = ProcrastinateJob.objects.filter(task_name=JOB).count()
+    outcome = training.run_job()
+    assert (outcome["classified"], outcome["more"]) == (1, True)
+    assert ProcrastinateJob.objects.filter(task_name=JOB).count() == before  # one waits already
+    ProcrastinateJob.objects.filter(task_name=JOB, status="todo").delete()
+    assert training.run_job()["classified"] == 1
+    assert ProcrastinateJob.objects.filter(task_name=JOB, status="todo").count() == 0
+    for case in (first, second):
+        case.refresh_from_db()
+        assert case.category_suggestion.status == SuggestionStatus.AUTO
+    assert (first.category_id, second.category_id) == ("PDAM_AIR_MATI", "PDAM_AIR_KERUH")

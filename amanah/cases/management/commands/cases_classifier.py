@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 actor=classifier.CLASSIFIER, profile_key=chosen.key
             )
             total += done
-            if not more:
+            if not (more and done):
                 break
         self.stdout.write(f"{total} waiting complaints classified")
 
