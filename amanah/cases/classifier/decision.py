@@ -24,8 +24,6 @@ from amanah.cases.classifier import engine
 from amanah.cases.classifier.profiles import Profile
 from amanah.cases.models import SuggestionReason, SuggestionStatus
 
-NEVER = None  # a threshold of None: nothing is set automatically
-
 
 @dataclass(frozen=True)
 class Decision:
