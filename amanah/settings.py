@@ -743,14 +743,21 @@ MESSAGING_PARKED_CLEANUP_CRON = os.environ.get("MESSAGING_PARKED_CLEANUP_CRON", 
 
 # Cases: a closed case may be reopened (supervisor, with a reason) within this many days.
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 14)
-# The complaint classifier (``amanah.cases.classifier``): the deployment profile whose labels
-# and training set it uses ("" = off: the bank default; "pdam"), and the confidence at or
-# above which intake sets the category and priority itself (below it: a suggestion for the
-# agent on the case page). It follows AMANAH_PROFILE unless set: the pdam profile classifies.
+# The complaint classifier (``amanah.cases.classifier``, docs/classifier.md): the deployment
+# profile whose labels and training set it uses ("" = off: the bank default; "pdam"; it
+# follows AMANAH_PROFILE unless set). The training job chooses each model version's threshold
+# (the confidence from which intake sets the category itself) as the lowest that keeps
+# CASE_CLASSIFIER_MIN_PRECISION on the hand-written set; CASE_CLASSIFIER_THRESHOLD, when set,
+# overrides it (e.g. 1.01: nothing set automatically, every complaint to an agent).
 CASE_CLASSIFIER_PROFILE = os.environ.get(
     "CASE_CLASSIFIER_PROFILE", "pdam" if AMANAH_PROFILE == "pdam" else ""
 )
-CASE_CLASSIFIER_THRESHOLD = float(os.environ.get("CASE_CLASSIFIER_THRESHOLD", "0.6"))
+CASE_CLASSIFIER_THRESHOLD = (
+    float(os.environ["CASE_CLASSIFIER_THRESHOLD"])
+    if os.environ.get("CASE_CLASSIFIER_THRESHOLD", "").strip()
+    else None
+)
+CASE_CLASSIFIER_MIN_PRECISION = float(os.environ.get("CASE_CLASSIFIER_MIN_PRECISION", "0.98"))
 
 # Surveys (seed 001 §9): a survey link works this many days; CES goes out after cases of these
 # categories (comma-separated codes); NPS asks each customer once every SURVEY_NPS_INTERVAL_DAYS

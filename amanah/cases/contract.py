@@ -264,10 +264,11 @@ events.declare(services.CASE_PRIORITIZED)
 # case commits; idempotent, so a retried job adds nothing (cases.receipts).
 events.on(services.CASE_CREATED, receipts.receipt_issue_on_create, deferred=True)
 # Emitted inside the transaction that gives a complaint its category from a decision — the
-# classifier's automatic setting or an agent's choice at intake (with or without the
-# classifier), an agent accepting or correcting a suggestion: fn(*, actor, case, source),
-# ``source`` AUTO / MANUAL / ACCEPTED / CORRECTED (``cases.models.SuggestionStatus``). Not
-# for a suggestion still pending (the fallback category is no decision). The utility's area
+# classifier's automatic setting (at intake, or by the training job for a complaint that waited
+# for a model) or an agent's choice at intake (with or without the classifier), an agent
+# accepting or correcting a suggestion: fn(*, actor, case, source), ``source`` AUTO / MANUAL /
+# ACCEPTED / CORRECTED (``cases.models.SuggestionStatus``). Not for a complaint still waiting
+# for an agent or a model (the category it waits under is no decision). The utility's area
 # incidents group on it.
 events.declare(services.CASE_CLASSIFIED)
 # A sweep run's digest of one step, emitted in the transaction that set the run's last marks:

@@ -94,3 +94,12 @@ CASE_DASHBOARD_OJK = declare(
     _("Dasbor: pengaduan lewat hari ke-20 OJK dan perpanjangan (angka agregat)"),
     default_roles=(R.DIRECTOR,),
 )
+
+# The complaint classifier's training (``cases.classifier.training``): a new model version,
+# scored on the hand-written set, used only when it is not worse. The nightly job acts with it
+# (a narrow actor); nobody needs it by hand but an administrator running the command.
+CLASSIFIER_TRAIN = declare(
+    "case.classifier.train",
+    _("Latih ulang model klasifikasi pengaduan"),
+    default_roles=(R.ADMIN,),
+)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases import routing, sla
-from amanah.cases.classifier import services as classifier
+from amanah.cases.classifier import intake as classifier
 from amanah.cases.models import (
     FINAL_RESPONSE_MIN_LENGTH,
     ActivityType,
@@ -254,8 +254,9 @@ def case_create(*, actor, data: CaseInput, any_branch: bool = False) -> Case:
     )
     # Before any audit row of this transaction (the document's, the creation's): a handler
     # may lock rows of its own, and the audit chain lock is always taken last.
-    # Without the classifier the agent chose the category (it is required then).
-    if plan is None or plan.status != SuggestionStatus.PENDING:
+    # Without the classifier the agent chose the category (it is required then); a complaint
+    # that waits for an agent (or for a model) is classified when that decision comes.
+    if plan is None or plan.status in (SuggestionStatus.AUTO, SuggestionStatus.MANUAL):
         source = plan.status if plan is not None else SuggestionStatus.MANUAL
         events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=source)
     if checked is not None:  # its ATTACHMENT line comes from case_log_document (the event)

@@ -61,6 +61,22 @@ def deadlines(policy: SlaPolicy, received_at: datetime, branch) -> Deadlines:
     )
 
 
+def rescheduled(policy: SlaPolicy, case) -> Deadlines:
+    """``case``'s deadlines had it been taken under ``policy`` (its category corrected, its
+    priority evaluated again): from its receipt, the resolution clock moved on by the working
+    time it has waited so far (a wait still going on moves it when it ends, as always)."""
+    clocks = deadlines(policy, case.received_at, case.branch)
+    if not case.paused_minutes:
+        return clocks
+    schedule = schedule_for_branch(case.branch)
+    return Deadlines(
+        first_response_due_at=clocks.first_response_due_at,
+        warn_at=worktime.add_working_minutes(schedule, clocks.warn_at, case.paused_minutes),
+        due_at=worktime.add_working_minutes(schedule, clocks.due_at, case.paused_minutes),
+        regulatory_deadline_at=clocks.regulatory_deadline_at,
+    )
+
+
 def after_pause(
     branch, moment: datetime, paused_from: datetime, paused_until: datetime
 ) -> datetime:

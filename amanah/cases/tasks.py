@@ -20,11 +20,12 @@ def sla_sweep_job(timestamp: int) -> dict:
     lock="case_classifier_retrain",
 )
 def case_classifier_retrain_job(timestamp: int) -> dict:
-    """Nightly (02:17 UTC): retrain the complaint classifier with the agents' decisions
-    (``cases.classifier.services.retrain``); idempotent, a no-op when the classifier is off or
-    nothing new was decided, and a model that scores worse on the hand-written set is not used.
-    """
-    from amanah.cases.classifier.services import retrain
+    """The complaint classifier's training (``cases.classifier.training.run_job``): nightly
+    (02:17 UTC) and queued by intake when it finds no model. A new version when the training
+    data changed (the agents' decisions, a new release's generated or hand-written set), used
+    only when not worse; then a batch of the complaints that waited for a model, queued again
+    while more wait. Idempotent; a no-op when the classifier is off. The only place a model is
+    trained (besides ``amanah cases_classifier retrain``): never a web request."""
+    from amanah.cases.classifier.training import run_job
 
-    result = retrain()
-    return result.__dict__ if result else {"outcome": "off"}
+    return run_job()

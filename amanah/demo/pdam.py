@@ -353,10 +353,13 @@ def _seed_complaints(actor) -> None:
     cases service at the pelanggan's unit pelayanan; a share already in progress."""
     from amanah.cases import services as cases
     from amanah.cases.classifier import profiles as classifier_profiles
-    from amanah.cases.classifier.services import seed_categories
+    from amanah.cases.classifier.services import CLASSIFIER, seed_categories
+    from amanah.cases.classifier.training import classifier_train
     from amanah.customers.models import Customer
 
     seed_categories("pdam")
+    # The first model version, as the training job would train it (a web request never does).
+    classifier_train(actor=CLASSIFIER, profile_key="pdam")
     # The code an area incident's complaints are resolved with is every installation's
     # (utility migration 0007_incident_resolution_code): the demo reuses it.
     profile = classifier_profiles.get("pdam")

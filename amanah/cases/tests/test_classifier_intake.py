@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
-from amanah.cases.classifier import engine
+from amanah.cases.classifier import engine, store, training
 from amanah.cases.classifier import services as classifier
 from amanah.cases.classifier.pdam import PROFILE
 from amanah.cases.models import (
@@ -19,6 +19,7 @@ from amanah.cases.models import (
     ClassifierModel,
     SuggestionStatus,
 )
+from amanah.cases.testing import classifier_ready, train_once
 from amanah.core.errors import ServiceError
 from amanah.customers.services import CustomerInput, customer_create
 
@@ -29,7 +30,7 @@ KERUH = "Air keruh sejak pagi di Jl. Kenari no 12, warnanya coklat dan bau"
 def pdam(db, settings, system):
     settings.CASE_CLASSIFIER_PROFILE = "pdam"
     settings.CASE_CLASSIFIER_THRESHOLD = 0.5
-    classifier.seed_categories("pdam")
+    classifier_ready("pdam")
     return PROFILE
 
 
@@ -56,9 +57,15 @@ def test_the_bank_default_is_unchanged(agent, customer):
     assert not CategorySuggestion.objects.filter(case=case).exists()
 
 
-def test_seeding_is_idempotent(pdam):
+def test_seeding_is_idempotent_and_fraud_and_misconduct_are_sensitive(pdam):
     assert classifier.seed_categories("pdam") == 0
-    assert CaseCategory.objects.filter(code__startswith="PDAM_").count() == 8
+    assert CaseCategory.objects.filter(code__startswith="PDAM_").count() == 10
+    sensitive = set(
+        CaseCategory.objects.filter(code__startswith="PDAM_", is_sensitive=True).values_list(
+            "code", flat=True
+        )
+    )
+    assert sensitive == {"PDAM_PENIPUAN", "PDAM_PETUGAS"}
 
 
 def test_above_the_threshold_the_system_sets_category_and_priority(pdam, agent, customer):
@@ -66,12 +73,14 @@ def test_above_the_threshold_the_system_sets_category_and_priority(pdam, agent, 
     assert case.category_id == "PDAM_AIR_KERUH"
     assert case.priority == "MEDIUM"
     suggestion = case.category_suggestion
-    assert suggestion.status == SuggestionStatus.AUTO
+    assert suggestion.status == SuggestionStatus.AUTO and suggestion.reason == ""
     assert suggestion.confidence >= 0.5
+    assert suggestion.model_version == ClassifierModel.objects.get(active=True).version
     assert "keruh" in suggestion.words
     line = case.activities.get(activity_type=ActivityType.CLASSIFY)
     assert line.actor is None and line.actor_label == "integration:cases-classifier"
     assert line.meta["confidence"] == suggestion.confidence
+    assert "prioritas Sedang (prioritas kategori Air keruh" in line.message
     row = AuditLog.objects.get(object_id=str(case.pk), action="UPDATE_CASE")
     assert row.meta["change"] == "auto_classify"
     assert float(row.meta["confidence"]) == suggestion.confidence
@@ -86,6 +95,7 @@ def test_below_the_threshold_it_is_a_suggestion_the_agent_accepts(
     assert case.category_id == "PDAM_LAINNYA"  # until an agent decides
     suggestion = case.category_suggestion
     assert suggestion.status == SuggestionStatus.PENDING
+    assert suggestion.reason == "LOW_CONFIDENCE"
     assert suggestion.suggested_id == "PDAM_AIR_KERUH"
     assert not AuditLog.objects.filter(object_id=str(case.pk), action="UPDATE_CASE").exists()
 
@@ -94,6 +104,7 @@ def test_below_the_threshold_it_is_a_suggestion_the_agent_accepts(
     assert page.status_code == 200
     body = page.content.decode()
     assert 'data-testid="category-suggestion"' in body and "keruh" in body
+    assert "Keyakinan di bawah ambang penerapan otomatis" in body
     response = client.post(
         reverse("cases:category_decide", args=[case.pk]), {"category": "PDAM_AIR_KERUH"}
     )
@@ -117,49 +128,60 @@ def test_a_correction_is_stored_and_the_retraining_uses_it(pdam, agent, customer
         classifier.suggestion_decide(actor=agent, case=case, category_code="PDAM_TAGIHAN")
 
     seen = {}
-    base = classifier.model_for(PROFILE)[0]
+    base = store.current("pdam").model
 
-    def fake_train(texts, labels, weights=None):  # the base model: the test checks the input
+    def spy(texts, labels, weights=None):  # the model in use again: the test checks the input
         seen.update(texts=list(texts), labels=list(labels), weights=weights)
         return base
 
-    monkeypatch.setattr(engine, "train", fake_train)
-    result = classifier.retrain("pdam")
-    assert result.outcome == "activated" and result.labels == 1
+    monkeypatch.setattr(engine, "train", spy)
+    result = training.classifier_train(actor=classifier.CLASSIFIER, profile_key="pdam")
+    assert result.outcome == "activated" and result.labels == 1 and result.version == 2
     assert seen["texts"][-1] == case.description and seen["labels"][-1] == "meter_rusak"
-    assert seen["weights"][-1] == classifier.HUMAN_LABEL_WEIGHT
+    assert seen["weights"][-1] == training.HUMAN_LABEL_WEIGHT
     active = ClassifierModel.objects.get(profile="pdam", active=True)
     assert active.labels_upto == suggestion.pk
-    trail = AuditLog.objects.get(action="RETRAIN_CLASSIFIER")
+    assert ClassifierModel.objects.get(profile="pdam", version=1).blob is None  # kept: the row
+    trail = AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").order_by("-id").first()
     assert trail.object_id == str(active.pk) and trail.meta["outcome"] == "activated"
-    assert trail.meta["labels"] == 1 and trail.meta["version"] == 1
+    assert trail.meta["labels"] == 1 and trail.meta["version"] == 2
     # Idempotent: nothing new, nothing done (and nothing audited).
-    assert classifier.retrain("pdam").outcome == "unchanged"
-    assert ClassifierModel.objects.filter(profile="pdam").count() == 1
-    assert AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").count() == 1
+    again = training.classifier_train(actor=classifier.CLASSIFIER, profile_key="pdam")
+    assert again.outcome == "unchanged" and again.version == 2
+    assert ClassifierModel.objects.filter(profile="pdam").count() == 2
+    assert AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").count() == 2
+
+
+def classifier_model_of(real, texts, labels, weights):
+    from amanah.cases.testing import _train_once
+
+    return _train_once(texts, labels, weights) if real else None
 
 
 def test_a_retrained_model_that_scores_worse_is_not_used(pdam, agent, customer, monkeypatch):
     first = _intake(agent, customer, KERUH)
-    classifier.suggestion_decide(actor=agent, case=first, category_code="PDAM_AIR_KERUH")
-    base = classifier.model_for(PROFILE)[0]
-    monkeypatch.setattr(engine, "train", lambda *a, **k: base)
-    assert classifier.retrain("pdam").outcome == "activated"
-    second = _intake(agent, customer, "air mati dari kemarin di Jl. Mawar")
-    classifier.suggestion_decide(actor=agent, case=second, category_code="PDAM_TAGIHAN")
-    real = engine.evaluate
+    classifier.suggestion_decide(actor=agent, case=first, category_code="PDAM_TAGIHAN")
+    real = training.evaluation.report
 
-    def worse(model, rows):
-        report = real(model, rows)
-        return engine.Evaluation(report.macro_f1 - 0.2, report.accuracy, (), ())
+    def worse(profile, model, rows, *, target):
+        figures = real(profile, model, rows, target=target)
+        if monkeypatch_state["calls"] == 0:  # the new model is scored first
+            figures = {**figures, "macro_f1": figures["macro_f1"] - 0.2}
+        monkeypatch_state["calls"] += 1
+        return figures
 
-    monkeypatch.setattr(engine, "evaluate", worse)
-    result = classifier.retrain("pdam")
+    monkeypatch_state = {"calls": 0}
+    monkeypatch.setattr(engine, "train", train_once)
+    monkeypatch.setattr(training.evaluation, "report", worse)
+    result = training.classifier_train(actor=classifier.CLASSIFIER, profile_key="pdam")
     assert result.outcome == "rejected"
     assert ClassifierModel.objects.get(profile="pdam", active=True).version == 1
-    rejected = AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").order_by("-id").first()
-    assert rejected.meta["outcome"] == "rejected" and rejected.meta["version"] == 2
-    assert classifier.retrain("pdam").outcome == "unchanged"  # not tried again
+    rejected = ClassifierModel.objects.get(profile="pdam", version=2)
+    assert rejected.blob is None and not rejected.active
+    trail = AuditLog.objects.filter(action="RETRAIN_CLASSIFIER").order_by("-id").first()
+    assert trail.meta["outcome"] == "rejected" and trail.meta["version"] == 2
+    again = training.classifier_train(actor=classifier.CLASSIFIER, profile_key="pdam")
+    assert again.outcome == "unchanged"  # not tried again
 
 
 @pytest.mark.parametrize(
@@ -190,6 +212,9 @@ def test_a_retrained_model_that_scores_worse_is_not_used(pdam, agent, customer, 
         ("air_mati", "air mati di satu rumah saja, rumah saya", "HIGH", None),
         ("tagihan", "tagihan naik, rumah sakit tempat saya kerja juga", "MEDIUM", None),
         ("sambungan_baru", "mau pasang baru", "LOW", None),
+        ("penipuan", "orang mengaku petugas minta transfer", "HIGH", None),
+        ("petugas", "petugas tidak sopan di loket", "MEDIUM", None),
+        ("petugas", "petugas minta uang rokok 50 ribu", "HIGH", "ILLEGAL_LEVY"),
     ],
 )
 def test_priority_rules(label, text, priority, rule):
@@ -219,6 +244,8 @@ def test_a_main_pipe_leak_is_critical_at_intake(pdam, agent, system, branch_a):
     case = _intake(agent, elderly, "Pipa induk bocor besar di Jl. Asia, air menyembur ke jalan")
     assert (case.category_id, case.priority) == ("PDAM_PIPA_BOCOR", "CRITICAL")
     assert case.category_suggestion.priority_rules == ["MAIN_PIPE_LEAK"]
+    line = case.activities.get(activity_type=ActivityType.CLASSIFY)
+    assert "Kebocoran pipa induk" in line.message  # the rule by its Indonesian name
 
 
 def test_the_agents_choice_at_intake_stands_and_is_a_label(pdam, agent, customer):
@@ -227,6 +254,7 @@ def test_the_agents_choice_at_intake_stands_and_is_a_label(pdam, agent, customer
     suggestion = case.category_suggestion
     assert suggestion.status == SuggestionStatus.MANUAL
     assert suggestion.chosen_id == "PDAM_TAGIHAN" and suggestion.suggested_id == "PDAM_AIR_KERUH"
+    assert suggestion.given_priority == "LOW"
 
 
 @pytest.mark.parametrize(
@@ -271,6 +299,9 @@ def test_the_commands_and_the_nightly_job(pdam, settings):
 
     out = StringIO()
     call_command("cases_classifier", "evaluate", "--profile", "pdam", stdout=out)
-    assert "| **macro** |" in out.getvalue() and "| air_keruh |" in out.getvalue()
+    assert "| air_keruh |" in out.getvalue() and "| ambang |" in out.getvalue()
+    out = StringIO()
+    call_command("cases_classifier", "retrain", "--profile", "pdam", stdout=out)
+    assert "pdam: unchanged (version 1" in out.getvalue()
     settings.CASE_CLASSIFIER_PROFILE = ""
     assert case_classifier_retrain_job.func(0) == {"outcome": "off"}

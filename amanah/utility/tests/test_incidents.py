@@ -18,6 +18,7 @@ from amanah.audit.models import AuditLog
 from amanah.cases import services as cases
 from amanah.cases.classifier import services as classifier
 from amanah.cases.models import ActivityType
+from amanah.cases.testing import classifier_ready
 from amanah.conftest import sign_in
 from amanah.consent.models import ContactPreference
 from amanah.core import events
@@ -41,7 +42,7 @@ def pdam(db, settings, system):
     settings.CASE_CLASSIFIER_THRESHOLD = 0.5
     settings.UTILITY_INCIDENT_THRESHOLD = 3
     settings.UTILITY_INCIDENT_WINDOW_MINUTES = 60
-    classifier.seed_categories("pdam")
+    classifier_ready("pdam")  # categories seeded and a model version active, as after the job
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ LABELS = (
     "tagihan",
     "sambungan_baru",
     "lainnya",
+    "penipuan",
+    "petugas",
 )
 
 WATER = [
@@ -237,20 +239,20 @@ CORE = {
         "mau pasang air pun",  # Medan
     ],
     "lainnya": [
-        "petugas tidak ramah",
-        "petugas kasar",
         "pelayanan kantor lambat",
+        "antrian di loket lama sekali",
         "call center susah dihubungi",
         "telepon tidak diangkat",
         "mau ganti nama pelanggan",
+        "balik nama rekening air",
         "ubah data pelanggan",
         "ganti nomor telepon",
         "mau berhenti langganan",
+        "minta pemutusan sementara",
         "minta info jam pelayanan",
         "alamat kantor cabang",
         "aplikasi tidak bisa dibuka",
         "website error",
-        "ada penipuan mengatasnamakan PDAM",
         "bekas galian tidak ditutup",
         "jalan rusak bekas galian",
         "ada sambungan liar",
@@ -260,10 +262,53 @@ CORE = {
         "terima kasih atas pelayanannya",
         "lowongan kerja",
         "cara hemat air",
-        "staff rude",
+        "tanya jadwal pemeliharaan",
         "app error",
-        "petugase ora sopan",  # Javanese
         "kumaha ngaganti data",  # Sundanese
+        "piye carane ganti jeneng",  # Javanese
+        "mau tanya pun",  # Medan
+    ],
+    "penipuan": [
+        "ada penipuan mengatasnamakan {org}",
+        "orang mengaku petugas {org} minta uang",
+        "ada yang ngaku dari {org} minta transfer",
+        "petugas gadungan datang ke rumah",
+        "SMS tagihan palsu atas nama {org}",
+        "pesan WA suruh klik link bayar air",
+        "ditelepon minta kode OTP katanya dari {org}",
+        "disuruh install aplikasi apk tagihan air",
+        "diminta transfer ke rekening pribadi untuk ganti meter",
+        "katanya dapat hadiah undian dari {org}",
+        "kwitansi palsu pakai logo {org}",
+        "orang berseragam {org} tagih uang ternyata bukan petugas",
+        "nomor tidak dikenal mengaku pegawai {org}",
+        "akun palsu {org} di media sosial",
+        "scam pakai nama {org}",
+        "someone pretending to be {org} staff",
+        "fake {org} officer asked for money",
+        "ana wong ngaku saka {org} njaluk dhuwit",  # Javanese
+        "aya nu ngaku ti {org} menta duit",  # Sundanese
+        "ada yang ngaku orang {org} minta duit pun",  # Medan
+    ],
+    "petugas": [
+        "petugas minta uang rokok",
+        "petugas minta uang tambahan di luar tarif resmi",
+        "ada pungli saat pasang baru",
+        "pencatat meter minta imbalan",
+        "teknisi minta uang tanpa kwitansi",
+        "petugas minta uang pelicin",
+        "petugas tidak ramah",
+        "petugas kasar",
+        "petugas membentak pelanggan",
+        "pegawai loket tidak sopan",
+        "petugas marah-marah",
+        "petugas mengancam putus sambungan kalau tidak bayar di tempat",
+        "petugas masuk pekarangan tanpa izin",
+        "cs jutek dan tidak melayani",
+        "staff rude",
+        "officer asked for a bribe",
+        "petugase ora sopan",  # Javanese
+        "petugasna teu sopan",  # Sundanese
         "kasar kali petugasnya",  # Medan
     ],
 }
@@ -330,6 +375,22 @@ DETAILS = {
         "mohon infonya",
         "sudah berkali-kali",
     ],
+    "penipuan": [
+        "apakah benar itu dari PDAM",
+        "tetangga sudah ada yang kena",
+        "saya belum transfer",
+        "saya sudah terlanjur bayar {rp} ribu",
+        "mohon warga diberi peringatan",
+        "nomornya masih aktif",
+    ],
+    "petugas": [
+        "mohon ditindak tegas",
+        "saya punya rekamannya",
+        "kejadiannya di depan rumah saya",
+        "sudah saya kasih {rp} ribu",
+        "tolong petugasnya ditegur",
+        "saya merasa tidak dihargai",
+    ],
 }
 
 OPENINGS = [
@@ -341,6 +402,8 @@ OPENINGS = [
     "Assalamualaikum,",
     "Permisi,",
     "Halo PDAM,",
+    "Kepada PDAM,",
+    "Yth. PDAM,",
     "Min,",
     "Pak,",
     "Bu,",
@@ -370,7 +433,13 @@ CLOSINGS = [
     "nuhun",
     "matur nuwun",
     "kecewa sekali",
+    "mohon PDAM segera tanggapi",
+    "terima kasih PDAM",
+    "tolong PDAM perhatikan",
 ]
+
+# How people name the utility (every label says it: "PDAM" alone must not mean a scam).
+ORGS = ["PDAM", "PDAM", "PDAM", "PAM", "perusahaan air", "kantor PDAM"]
 
 STREETS = [
     "Jl. Sudirman",
@@ -474,6 +543,7 @@ def _fill(template: str, rng: random.Random) -> str:
         m=rng.randint(1, 12),
         h=rng.randint(5, 22),
         rp=rng.choice([80, 120, 150, 300, 450, 900]),
+        org=rng.choice(ORGS),
     )
 
 
