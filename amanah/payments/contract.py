@@ -8,6 +8,9 @@
   ``payments.payment_ended`` (expired, failed or cancelled), and
   ``payments.payments_settled`` (``actor``, ``payments``: a batch's settled payments at once,
   for an owner that applies them set-based instead of one ``payment_settled`` at a time);
+- ``settlement_applier(actor, permissions)``: the actor an owner applies a settled payment
+  with — the gateway's integrations system (the event's ``actor``), narrowed to the owner's
+  own payment/billing/ledger grants (never an actor holding every permission);
 - its finance/ADMIN menu entries.
 
 Payments imports no owner: owners import this contract."""
@@ -28,6 +31,7 @@ from amanah.payments.payables import (
 )
 from amanah.payments.policies import PAYMENT_CALLBACK_VIEW, PAYMENT_RECONCILE, PAYMENT_VIEW
 from amanah.payments.services import payment_request
+from amanah.payments.systems import settlement_applier
 
 __all__ = [
     "PAYMENT_ENDED",
@@ -37,6 +41,7 @@ __all__ = [
     "payable_label",
     "payment_request",
     "register_payable",
+    "settlement_applier",
 ]
 
 events.declare(PAYMENT_SETTLED)
