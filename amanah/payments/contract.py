@@ -11,7 +11,8 @@
 - ``settlement_applier(actor, permissions)``: the actor an owner applies a settled payment
   with — the gateway's integrations system (the event's ``actor``), narrowed to the owner's
   own payment/billing/ledger grants (never an actor holding every permission);
-- its finance/ADMIN menu entries.
+- its finance/ADMIN menu entries, and the gateways' disagreements and waiting callbacks on
+  the sync monitor.
 
 Payments imports no owner: owners import this contract."""
 
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+from amanah.integrations.contract import register_sync_note
 from amanah.payments.payables import (
     PAYMENT_ENDED,
     PAYMENT_MISMATCH,
@@ -30,6 +32,7 @@ from amanah.payments.payables import (
     register_payable,
 )
 from amanah.payments.policies import PAYMENT_CALLBACK_VIEW, PAYMENT_RECONCILE, PAYMENT_VIEW
+from amanah.payments.selectors import gateway_sync_notes
 from amanah.payments.services import payment_request
 from amanah.payments.systems import settlement_applier
 
@@ -62,3 +65,7 @@ registry.navigation.register(
     NavItem(_("Callback gateway"), "payments:callbacks", PAYMENT_CALLBACK_VIEW, "admin"),
     order=262,
 )
+
+# Under each gateway's integrations system on the sync monitor: callbacks that disagreed
+# with its status API, and callbacks still waiting.
+register_sync_note("payments.gateway_callbacks", gateway_sync_notes)

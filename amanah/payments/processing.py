@@ -133,13 +133,15 @@ def callbacks_apply(*, ids=None, limit: int = BATCH, confirmer: Confirmer | None
     oldest first, confirmed first; a failing batch is applied again one callback at a time."""
     confirmer = confirmer if confirmer is not None else Confirmer()
     actors = usable_actors()
+    waiting = len(confirmer.waiting)
     confirmer.ask(_claim(ids, limit, actors, confirmer.waiting, lock=False))
+    result = Result(waiting=len(confirmer.waiting) - waiting)  # their gateway did not answer
     try:
         with transaction.atomic():
-            return _apply_batch(ids=ids, limit=limit, actors=actors, confirmer=confirmer)
+            result.add(_apply_batch(ids=ids, limit=limit, actors=actors, confirmer=confirmer))
+            return result
     except Exception:  # noqa: BLE001 — one payment refused must not hold back the others
         logger.warning("payment callbacks: a batch failed; applying it one at a time")
-    result = Result()
     with transaction.atomic():
         candidates = _claim(ids, limit, actors, confirmer.waiting, lock=False)
     for row in candidates:
