@@ -26,6 +26,7 @@ Nothing from a body, an order id or an answer is logged.
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +39,12 @@ from amanah.payments import gateways
 from amanah.payments.models import CallbackSource, Payment, PaymentStatus
 
 logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _tls():
+    """One verifying TLS context per process (building one loads the CA bundle)."""
+    return httpx.create_ssl_context()
 
 
 def notification_of(provider: str, body: str):
@@ -151,7 +158,7 @@ class Confirmer:
         timeout = settings.PAYMENT_CONFIRM_TIMEOUT_SECONDS
         workers = max(1, min(len(wanted), settings.PAYMENT_CONFIRM_CONCURRENCY))
         with (
-            httpx.Client(timeout=timeout) as client,
+            httpx.Client(timeout=timeout, verify=_tls()) as client,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="confirm") as pool,
         ):
             futures = {
@@ -173,11 +180,12 @@ class Confirmer:
             gateway = gateways.gateway_for(provider)
             gateway.timeout = min(gateway.timeout, settings.PAYMENT_CONFIRM_TIMEOUT_SECONDS)
             return gateway.confirm(payment, notification, client=client)
-        except (gateways.GatewayError, ImproperlyConfigured):
-            if provider not in self.down:
-                self.down.add(provider)
-                logger.warning(
-                    "payment confirmations of %s wait: its status API did not answer usably",
-                    provider,
-                )
-            return None
+        except (gateways.GatewayError, ImproperlyConfigured) as error:
+            why = str(error) if isinstance(error, gateways.GatewayError) else "not configured"
+        except Exception as error:  # noqa: BLE001 — one gateway's surprise holds back no other
+            why = type(error).__name__
+        if provider not in self.down:
+            self.down.add(provider)
+            # The provider and the kind of failure only: never an id, a body or an address.
+            logger.warning("payment confirmations of %s wait: status API %s", provider, why)
+        return None
