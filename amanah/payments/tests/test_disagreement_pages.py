@@ -66,9 +66,9 @@ def test_the_raw_callbacks_hide_signatures_and_tokens_for_everyone(forged, signe
     )
     admin, _user = signed_in(RoleKey.ADMIN)
     page = admin.get(reverse("payments:callbacks")).content.decode()
-    assert payment.order_id in page and "disembunyikan" in page
     assert document["signature_key"] not in page  # the notification's signature
     assert "rahasia-sekali" not in page
+    assert payment.order_id in page and "disembunyikan" in page
     from amanah.payments.models import RawCallback
 
     for row in RawCallback.objects.all():  # the status API's answer is signed too
