@@ -14,13 +14,12 @@ from django.core.exceptions import PermissionDenied
 
 from amanah.audit.models import AuditLog
 from amanah.core.actors import IntegrationActor, SystemActor
-from amanah.customers.services import CustomerInput, customer_create
 from amanah.ledger.models import JournalEntry, JournalLine
 from amanah.payments.contract import payment_request
 from amanah.payments.fakegateway.server import FakeGateway
 from amanah.payments.models import PaymentStatus, RawCallback
 from amanah.payments.testing import deliver, gateway_systems, notification_from
-from amanah.utility import accounts, billing, services, testing
+from amanah.utility import accounts, billing, testing
 from amanah.utility import installations as inst
 from amanah.utility.models import Bill, BillStatus, Installment, Receipt
 
@@ -53,12 +52,23 @@ def without_system_actor(monkeypatch):
     return block
 
 
-def _bill(branch):
+def _bill_and_its_payment(branch):
+    """A water bill and a VA payment asked for it at the gateway."""
     conn = testing.connection(branch)
     testing.read(conn, dt.date(2025, 8, 1), 0)
     testing.read(conn, dt.date(2025, 9, 1), 10)
     billing.billing_run(actor=testing.SYSTEM, period=dt.date(2025, 9, 1))
-    return Bill.objects.get(connection=conn)
+    bill = Bill.objects.get(connection=conn)
+    payment = payment_request(
+        actor=testing.SYSTEM,
+        payable_type=accounts.BILL_PAYABLE,
+        payable_key=str(bill.pk),
+        amount=int(bill.total),
+        method="VA",
+        provider="MIDTRANS",
+        branch=branch,
+    )
+    return bill, payment
 
 
 def _pay(client, fake, payment, without_system_actor):
@@ -81,16 +91,7 @@ def _actors_of(object_type: str, object_ids) -> set[str]:
 def test_a_water_bill_is_paid_by_the_gateways_system_with_payment_grants_only(
     client, gateway, branch_a, without_system_actor
 ):
-    bill = _bill(branch_a)
-    payment = payment_request(
-        actor=testing.SYSTEM,
-        payable_type=accounts.BILL_PAYABLE,
-        payable_key=str(bill.pk),
-        amount=int(bill.total),
-        method="VA",
-        provider="MIDTRANS",
-        branch=branch_a,
-    )
+    bill, payment = _bill_and_its_payment(branch_a)
     answer = _pay(client, gateway, payment, without_system_actor)
     assert answer.json()["verdict"] == "ACCEPTED"
     bill.refresh_from_db()
@@ -108,26 +109,9 @@ def test_a_rab_installment_is_paid_by_the_gateways_system_with_payment_grants_on
 ):
     from amanah.core.roles import RoleKey as R
 
-    testing.network()
     cs = make_user(R.AGENT, branches=[branch_a])
     finance = make_user(R.SUPERVISOR, branches=[branch_a])
-    customer = customer_create(
-        actor=testing.SYSTEM,
-        data=CustomerInput(full_name="Rahmat Pemohon", home_branch=branch_a, phone="082160007007"),
-    )
-    installation = inst.installation_apply(
-        actor=cs,
-        data=services.ConnectionInput(
-            customer_id=customer.pk,
-            number="PB-0009",
-            tariff_code="R1",
-            area_code="W1",
-            street="Jl. Gatot Subroto",
-            house_number="7",
-            rt="2",
-            rw="4",
-        ),
-    ).installation
+    installation = testing.installation(branch_a, actor=cs)
 
     def move(actor, to, **data):
         inst.installation_move(actor=actor, installation_id=installation.pk, to=to, **data)
@@ -159,16 +143,7 @@ def test_a_forged_settlement_pays_no_bill_and_posts_no_journal(client, gateway, 
     ``transaction_status`` edited to ``settlement``: refused (the status API says pending);
     the bill stays open, no receipt, no journal entry — and the real payment later still
     pays it once."""
-    bill = _bill(branch_a)
-    payment = payment_request(
-        actor=testing.SYSTEM,
-        payable_type=accounts.BILL_PAYABLE,
-        payable_key=str(bill.pk),
-        amount=int(bill.total),
-        method="VA",
-        provider="MIDTRANS",
-        branch=branch_a,
-    )
+    bill, payment = _bill_and_its_payment(branch_a)
     body, _headers = notification_from(gateway, payment, "pending")
     forged = json.loads(body) | {"transaction_status": "settlement"}
     assert deliver(client, MIDTRANS_URL, json.dumps(forged).encode()).status_code == 200
