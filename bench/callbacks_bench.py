@@ -709,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     from amanah.core.actors import SystemActor
-    from bench.load.run import Variant, Web
+    from bench.load.run import Web, current_variant
     from bench.settings import BENCH_DB
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -735,10 +735,10 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     fake = start_gateway()  # before gunicorn and the worker start: they read its address
-    variant = Variant("this checkout", ROOT, Path(sys.executable), BENCH_DB)
+    variant = current_variant(BENCH_DB)
     for attempt in range(3):  # gunicorn's first import can pass 90 s on a loaded machine
         try:
-            web = Web(variant, args.workers, args.threads)
+            web = Web(variant, ["--workers", str(args.workers), "--threads", str(args.threads)])
             break
         except RuntimeError:
             if attempt == 2:
