@@ -308,3 +308,63 @@ def test_a_gateway_that_failed_is_not_asked_again_in_the_same_run(
     assert first.waiting == 3 and confirmer.down == {"MIDTRANS"}
     second = callbacks_apply(confirmer=confirmer)  # the same run: not claimed, not asked
     assert (second.claimed, second.waiting) == (0, 0)
+
+
+XENDIT_VA_FIELDS = [
+    "id",
+    "payment_id",
+    "callback_virtual_account_id",
+    "external_id",
+    "merchant_code",
+    "account_number",
+    "bank_code",
+    "amount",
+    "transaction_timestamp",
+    "owner_id",
+    "currency",
+]
+XENDIT_QR_FIELDS = [
+    "id",
+    "business_id",
+    "currency",
+    "amount",
+    "status",
+    "qr_id",
+    "reference_id",
+    "channel_code",
+    "type",
+]
+
+
+def _changed(value):
+    if isinstance(value, bool) or value is None:
+        return "x"
+    if isinstance(value, int):
+        return value + 1
+    return f"{value}x"
+
+
+@pytest.mark.parametrize("remove", [False, True], ids=["edited", "removed"])
+@pytest.mark.parametrize(
+    ("method", "field"),
+    [("VA", f) for f in XENDIT_VA_FIELDS] + [("QRIS", f) for f in XENDIT_QR_FIELDS],
+)
+def test_no_edit_of_an_xendit_field_settles_what_the_gateway_did_not(
+    client, fake_gateway, systems, method, field, remove
+):
+    """Every field of Xendit's callbacks is unsigned: edited or removed, the payment ends
+    settled with exactly what the gateway holds (it was paid the amount asked), or not at all
+    — never with the callback's word for it."""
+    payment = request_payment(fake_gateway, provider="XENDIT", method=method)
+    body, headers = notification_from(fake_gateway, payment)
+    document = json.loads(body)
+    target = document["data"] if method == "QRIS" else document
+    if remove:
+        target.pop(field)
+    else:
+        target[field] = _changed(target[field])
+    _xendit(client, json.dumps(document).encode(), headers)
+    payment.refresh_from_db()
+    assert payment.status in (PaymentStatus.PENDING, PaymentStatus.SETTLED)
+    if payment.status == PaymentStatus.SETTLED:
+        assert (payment.paid_amount, payment.amount_mismatch) == (AMOUNT, False)
