@@ -177,6 +177,15 @@ def is_silent(system: ExternalSystem, last_success_at, now) -> bool:
     return now - since > timedelta(minutes=system.silent_after_minutes)
 
 
+def _notes(actor, systems, now) -> dict:
+    """What other apps count under each system (``registry.sync_notes``), by system name."""
+    notes: dict = {}
+    for _key, contribute in registry.sync_notes.items():
+        for name, found in contribute(actor=actor, systems=systems, now=now).items():
+            notes.setdefault(name, []).extend(found)
+    return notes
+
+
 def health(*, actor, now=None) -> list[SystemHealth]:
     """One line per visible system: a handful of grouped queries, whatever the number."""
     authz.require(actor, SYSTEM_KEY_MANAGE)
@@ -223,10 +232,7 @@ def health(*, actor, now=None) -> list[SystemHealth]:
             dead=Count("pk", filter=Q(status=DeliveryStatus.DEAD)),
         )
     }
-    notes: dict = {}
-    for _key, contribute in registry.sync_notes.items():
-        for name, found in contribute(actor=actor, systems=systems, now=now).items():
-            notes.setdefault(name, []).extend(found)
+    notes = _notes(actor, systems, now)
     lines = []
     for system in systems:
         e, r, b = ever.get(system.pk, {}), recent.get(system.pk, {}), backlog.get(system.pk, {})
