@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import re
 from html import escape
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from amanah.core.loopback import KeepAliveHandler
 
 
 def simulator_page(orders) -> str:
@@ -46,23 +46,8 @@ _VA_PAYMENT_PATH = re.compile(
 )
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(KeepAliveHandler):  # kept alive, as the real APIs: the status questions pool
     server_version = "FakeGateway/1"
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs: the status questions pool
-    # Headers and body go out in two writes: with Nagle's algorithm on, the body would wait
-    # for the client's delayed ACK (~40 ms a request on a kept-alive connection).
-    disable_nagle_algorithm = True
-
-    def setup(self):
-        super().setup()
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-
-    def finish(self):
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.server.fake._lock:
-            self.server.fake._connections.discard(self.connection)
 
     def log_message(self, format, *args):  # noqa: A002 — quiet: no request line is logged
         pass

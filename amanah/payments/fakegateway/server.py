@@ -35,7 +35,6 @@ import functools
 import json
 import queue
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -125,7 +124,6 @@ class FakeGateway(GatewayApis, LoopbackServer):
         self._held: list[_Callback] | None = None
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
-        self._connections: set[socket.socket] = set()  # kept alive by the handler
         self._poster: threading.Thread | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(60.0), verify=_tls_context())
 
@@ -141,11 +139,6 @@ class FakeGateway(GatewayApis, LoopbackServer):
             self._poster.join(timeout=30)
             self._poster = None
         self._client.close()
-
-    def _open_connections(self) -> list[socket.socket]:
-        with self._lock:
-            connections, self._connections = list(self._connections), set()
-        return connections
 
     def config(self) -> dict:
         """``PAYMENT_GATEWAYS`` pointing both adapters at this fake."""
