@@ -391,7 +391,7 @@ if not IS_PRODUCTION:
 # Payment gateways (``payments.gateways.gateway_for``): the adapters' credentials from the
 # environment, and the integrations system (``system``) whose IntegrationActor applies their
 # callbacks (it must hold payment grants only). Outside production both point at the loopback
-# fake gateway (``python -m amanah.payments.fakegateway``).
+# fake gateway (``python -m amanah.payments.fakegateway``), which speaks the same status APIs.
 PAYMENT_GATEWAYS: dict = {}
 if os.environ.get("MIDTRANS_SERVER_KEY"):
     PAYMENT_GATEWAYS["MIDTRANS"] = {
@@ -438,6 +438,12 @@ PAYMENT_CALLBACK_JOB_SECONDS = env_int("PAYMENT_CALLBACK_JOB_SECONDS", 50)
 # (a job was waiting when it last asked); the job's last look for callbacks is never sooner
 # than twice that after it starts, so a callback not asked for is still seen (tasks.py).
 PAYMENT_CALLBACK_ASK_MS = env_int("PAYMENT_CALLBACK_ASK_MS", 50)
+# Before a callback moves a payment the callbacks job asks the gateway's status API
+# (``payments.confirmation``): at most this many questions at once, each at most this long; a
+# gateway that does not answer leaves its callbacks waiting for the next run (never applied
+# unconfirmed).
+PAYMENT_CONFIRM_CONCURRENCY = env_int("PAYMENT_CONFIRM_CONCURRENCY", 16)
+PAYMENT_CONFIRM_TIMEOUT_SECONDS = env_int("PAYMENT_CONFIRM_TIMEOUT_SECONDS", 5)
 PAYMENT_RECONCILE_CRON = os.environ.get("PAYMENT_RECONCILE_CRON", "0 2 * * *")  # 09:00 WIB
 PAYMENT_SETTLEMENT_DIR = os.environ.get("PAYMENT_SETTLEMENT_DIR", "")
 PAYMENT_BAD_SIGNATURES_PER_MINUTE = env_int("PAYMENT_BAD_SIGNATURES", 60)

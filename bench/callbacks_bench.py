@@ -15,11 +15,13 @@ Database ``amanah_bench`` of the other benches (embedded server ``var/bench-pgda
 2. **Payment requests, set-based**: one pending VA payment per connection for its oldest open
    bill (payable ``utility.bill``, amount the bill's open amount, 70 % Midtrans / 30 % Xendit),
    one INSERT … SELECT (the gateway is not asked for a charge: the callbacks are the subject).
-3. **The plan**: a settlement callback per payment in the gateways' real shapes (Midtrans
-   ``signature_key`` = SHA512(order_id + status_code + gross_amount + server key); Xendit's
-   Fixed VA *paid* callback with ``x-callback-token``), plus a late ``pending`` after the
-   settlement for 5 % of the Midtrans payments (out of order: ignored), plus 10 % of all
-   callbacks byte-identical replays of an earlier settlement (half within the next 20 callbacks,
+3. **The plan**: a settlement callback per payment, made by the fake gateway of the run (in
+   this process, ``start_gateway``), which then holds the payment as paid and answers the
+   callbacks job's status-API questions about it (Midtrans ``signature_key`` =
+   SHA512(order_id + status_code + gross_amount + server key); Xendit's Fixed VA *paid*
+   callback with ``x-callback-token``, confirmed by its VA payment), plus a late ``pending``
+   after the settlement for 5 % of the Midtrans payments (out of order: ignored), plus 10 % of
+   all callbacks byte-identical replays of an earlier settlement (half within the next 20 callbacks,
    racing the original on the payment's row lock; half later).
 4. gunicorn (``bench.load.run.Web``: 2 workers × 4 threads, as the other HTTP benches) on
    127.0.0.1; ``bench.callbacks_fire`` (gevent, a process of its own on the same 2 cores) posts
@@ -65,7 +67,6 @@ REPLAY_SHARE = 0.10
 LATE_PENDING_SHARE = 0.05  # of the Midtrans payments
 XENDIT_SHARE = 0.3
 MIDTRANS_KEY = "fake-midtrans-server-key"  # settings' non-production fake gateway keys
-XENDIT_TOKEN = "fake-xendit-callback-token"
 ORDER_PREFIX = "BCB"
 
 
@@ -186,33 +187,34 @@ def midtrans_request(order_id: str, amount: int, word: str) -> dict:
             "headers": {"Content-Type": "application/json", "User-Agent": "Veritrans"}}  # fmt: skip
 
 
-def xendit_request(order_id: str, amount: int, va_number: str) -> dict:
-    body = {
-        "id": "x-" + hashlib.md5(order_id.encode()).hexdigest(),  # noqa: S324 (an id)
-        "payment_id": "pay-" + order_id,
-        "callback_virtual_account_id": "cva-" + order_id,
-        "external_id": order_id,
-        "owner_id": "5f0000000000000000000001",
-        "merchant_code": "88608",
-        "account_number": va_number,
-        "bank_code": "BNI",
-        "amount": amount,
-        "transaction_timestamp": datetime.now(UTC).isoformat(),
-        "currency": "IDR",
-    }
-    return {"path": "/webhooks/payments/xendit", "body": json.dumps(body),
-            "headers": {"Content-Type": "application/json",
-                        "x-callback-token": XENDIT_TOKEN}}  # fmt: skip
+def start_gateway():
+    """The fake gateway of the run (loopback, in this process): it holds every payment the
+    bench made as paid, so the callbacks job's questions to its status APIs (the
+    confirmation every settlement needs before it is applied) are answered as a gateway's
+    would be. gunicorn and the worker reach it through ``AMANAH_FAKE_GATEWAY_URL``."""
+    import os
+
+    from amanah.payments.fakegateway.server import FakeGateway
+
+    fake = FakeGateway().start()
+    os.environ["AMANAH_FAKE_GATEWAY_URL"] = fake.url
+    return fake
 
 
-def build_plan(payments: list[tuple], rng: random.Random) -> tuple[list[dict], dict]:
-    """Settlements in payment order, late pendings and replays inserted at later positions."""
-    plan = []
-    for order_id, provider, amount, va_number in payments:
-        if provider == "MIDTRANS":
-            plan.append(midtrans_request(order_id, amount, "settlement"))
-        else:
-            plan.append(xendit_request(order_id, amount, va_number))
+def settlement_request(fake, order_id: str, provider: str, amount: int, va_number: str) -> dict:
+    """The gateway's own signed settlement callback of a payment it now holds as paid
+    (Midtrans HTTP notification; Xendit Fixed VA *paid* callback with its token)."""
+    body, headers = fake.paid_order(
+        order_id, provider=provider, amount=amount, va_number=va_number, va_bank="BNI"
+    )
+    path = "/webhooks/payments/" + provider.lower()
+    return {"path": path, "body": body.decode(), "headers": headers}
+
+
+def build_plan(payments: list[tuple], rng: random.Random, fake) -> tuple[list[dict], dict]:
+    """Settlements in payment order (each the fake gateway's own callback of a payment it holds
+    as paid), late pendings and replays inserted at later positions."""
+    plan = [settlement_request(fake, *payment) for payment in payments]
     settlements = len(plan)
     later: list[tuple[int, dict]] = []  # (after this position, request)
     late = 0
@@ -380,13 +382,14 @@ def report(runs: list[tuple[str, dict]], context: dict) -> str:
         return (f"| {name} | {s['offered']:.0f} | {s['sent']:,} | {s['achieved']:.0f} | "
                 f"{s['errors']} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
                 f"{s['service_p50']:.0f} | {s['service_p95']:.0f} | {cpu['web']:.1f} | "
-                f"{cpu['db']:.1f} | {cpu['worker']:.1f} | {cpu['generator']:.1f} |")  # fmt: skip
+                f"{cpu['db']:.1f} | {cpu['worker']:.1f} | {cpu['generator']:.1f} | "
+                f"{cpu.get('gateway', 0.0):.1f} |")  # fmt: skip
 
     endpoint = "\n".join([
         "| Run | offered /s | callbacks | accepted by the endpoint /s | errors | p50 ms | p95 ms "
         "| p99 ms | service p50 ms | service p95 ms | CPU ms/callback: web | PostgreSQL "
-        "| worker | generator |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| worker | generator | fake gateway (status API) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(line(name, r["run"]) for name, r in runs),
     ])  # fmt: skip
 
@@ -460,8 +463,10 @@ Command (from the repository root):
   {context["payments"]:,} pending VA payment requests for them made set-based in
   {context["payments_s"]:.1f} s (70 % Midtrans, 30 % Xendit)
 
-Each payment gets one settlement callback (Midtrans HTTP notification signed with
-`signature_key`, or Xendit's Fixed VA *paid* callback with `x-callback-token`); 5 % of the
+Each payment gets one settlement callback, the fake gateway's own (Midtrans HTTP notification
+signed with `signature_key`, or Xendit's Fixed VA *paid* callback with `x-callback-token`),
+and the job confirms each with the fake gateway's status API (loopback, served from the
+bench's own process: its CPU is the last column) before it applies it; 5 % of the
 Midtrans payments also get a `pending` after their settlement (out of order); 10 % of all
 callbacks are byte-identical replays of an earlier settlement, half of them within the next 20
 callbacks. Open loop: the i-th callback is due at start + i / rate; latency is from when it was
@@ -469,8 +474,9 @@ due (queueing included), "service" from when it was sent.
 
 The endpoint checks the signature/token and the gateway's integrations system, stores the raw
 callback RECEIVED (one INSERT, its own commit), asks for the callbacks job and answers 200.
-The job (`payments.processing`) claims RECEIVED callbacks 500 at a time (`FOR UPDATE SKIP
-LOCKED`), locks their payments, judges each callback in arrival order (idempotent,
+The job (`payments.processing`) asks the status API about each payment the next batch would
+settle (concurrently, before the batch's transaction), claims RECEIVED callbacks 500 at a time
+(`FOR UPDATE SKIP LOCKED`), locks their payments, judges each callback in arrival order (idempotent,
 monotonic), writes the payments and verdicts in one UPDATE each, the status audit rows in one
 chained write, emits the events, and the water bills are applied to the whole batch at once
 (`utility.payments_batch`: bills, receipts, allocations, credits, journal entries and lines,
@@ -528,9 +534,11 @@ def cpu_now(web, worker=None) -> dict:
     import resource
 
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # finished generators and workers
+    own = resource.getrusage(resource.RUSAGE_SELF)  # the fake gateway answering the job
     return {"web": tree_cpu_seconds(web.proc.pid), "db": tree_cpu_seconds(postmaster_pid()),
             "worker": tree_cpu_seconds(worker.proc.pid) if worker else 0.0,
-            "generator": children.ru_utime + children.ru_stime}  # fmt: skip
+            "generator": children.ru_utime + children.ru_stime,
+            "gateway": own.ru_utime + own.ru_stime}  # fmt: skip
 
 
 class Worker:
@@ -636,10 +644,10 @@ def drain(worker: Worker | None, timeout: float = 600) -> float:
     return time.monotonic() - started
 
 
-def one_run(web, variant, tag, payments, rate, connections, seed, *, worker_during=True):
+def one_run(web, variant, tag, payments, rate, connections, seed, *, fake, worker_during=True):
     """The plan fired at ``rate``; the worker applying during the run (``worker_during``),
     or only afterwards (the endpoint alone, then the job alone on the backlog)."""
-    plan, counts = build_plan(payments, random.Random(seed))
+    plan, counts = build_plan(payments, random.Random(seed), fake)
     worker = Worker(variant) if worker_during else None
     if worker:
         worker.wait_ready()  # its start-up (imports) before the clock starts
@@ -705,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     from amanah.core.actors import SystemActor
-    from bench.load.run import Variant, Web
+    from bench.load.run import Web, current_variant
     from bench.settings import BENCH_DB
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -730,10 +738,11 @@ def main(argv: list[str] | None = None) -> int:
         f" in {payments_s:.1f} s",
         flush=True,
     )
-    variant = Variant("this checkout", ROOT, Path(sys.executable), BENCH_DB)
+    fake = start_gateway()  # before gunicorn and the worker start: they read its address
+    variant = current_variant(BENCH_DB)
     for attempt in range(3):  # gunicorn's first import can pass 90 s on a loaded machine
         try:
-            web = Web(variant, args.workers, args.threads)
+            web = Web(variant, ["--workers", str(args.workers), "--threads", str(args.threads)])
             break
         except RuntimeError:
             if attempt == 2:
@@ -744,24 +753,41 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"baseline: the same mix at a low rate ({args.baseline_seconds} s)",
                 one_run(
-                    web, variant, tag + "b", base_payments, args.baseline_rate, args.connections, 1
+                    web,
+                    variant,
+                    tag + "b",
+                    base_payments,
+                    args.baseline_rate,
+                    args.connections,
+                    1,
+                    fake=fake,
                 ),
             )
         )
         runs.append(
             (
                 f"target rate ({args.seconds} s), the worker applying meanwhile",
-                one_run(web, variant, tag + "m", main_payments, args.rate, args.connections, 2),
+                one_run(
+                    web,
+                    variant,
+                    tag + "m",
+                    main_payments,
+                    args.rate,
+                    args.connections,
+                    2,
+                    fake=fake,
+                ),
             )
         )
         if args.alone:
             runs.append((
                 f"target rate ({args.seconds} s), the endpoint alone; then the job alone",
                 one_run(web, variant, tag + "a", alone_payments, args.rate, args.connections,
-                        3, worker_during=False),
+                        3, fake=fake, worker_during=False),
             ))  # fmt: skip
     finally:
         web.stop()
+        fake.stop()
     command = (
         "flock /work/helpers/bench.lock env AMANAH_ENV=demo .venv/bin/python -m "
         f"bench.callbacks_bench --rate {args.rate:g} --seconds {args.seconds} "

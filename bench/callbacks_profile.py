@@ -10,7 +10,9 @@ through Django's test client with the lean middleware chain gunicorn serves them
 statements of one callback (counted and timed by Django's query capture). Then the callbacks
 job applies what was stored (``processing.callbacks_process``, batches of 500): its wall and
 CPU time and statements per callback. Then the top of a cProfile of ``--profile`` more
-callbacks through the endpoint (cumulative time) and of the job applying them.
+callbacks through the endpoint (cumulative time) and of the job applying them. The callbacks
+are the fake gateway's own (loopback, served from this process's threads: its CPU is counted
+with the job's), which answers the job's status-API questions.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from bench.callbacks_bench import (
     create_payments,
     ensure_bills,
     ensure_gateway_systems,
-    midtrans_request,
-    xendit_request,
+    settlement_request,
+    start_gateway,
 )
 from bench.search_bench import ensure_branches, setup_django
 
@@ -49,12 +51,9 @@ def _post(client, request):
     )
 
 
-def _requests(payments):
-    for order_id, provider, amount, va_number in payments:
-        if provider == "MIDTRANS":
-            yield midtrans_request(order_id, amount, "settlement")
-        else:
-            yield xendit_request(order_id, amount, va_number)
+def _requests(payments, fake):
+    for payment in payments:
+        yield settlement_request(fake, *payment)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_bills(actor, total)
     tag = "p" + datetime.now(UTC).strftime("%m%d%H%M%S")
     payments, _s = create_payments(total, tag)
-    requests = list(_requests(payments))
+    from django.conf import settings
+
+    fake = start_gateway()
+    settings.PAYMENT_GATEWAYS = fake.config()  # this process asks it, as the worker would
+    requests = list(_requests(payments, fake))
     client = Client(HTTP_HOST="127.0.0.1")
     client.handler = lean(ClientHandler)(enforce_csrf_checks=False)
     callbacks_process()  # whatever an earlier run left RECEIVED
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     print(out.getvalue())
+    fake.stop()
     return 0
 
 

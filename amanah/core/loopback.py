@@ -23,6 +23,8 @@ class LoopbackServer:
         self.host, self.port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._serving: threading.Thread | None = None
+        self._kept_alive: set[socket.socket] = set()  # a KeepAliveHandler's connections
+        self._kept_alive_lock = threading.Lock()
 
     def start(self):
         self._listen()
@@ -76,5 +78,28 @@ class LoopbackServer:
             self._serving = None
 
     def _open_connections(self) -> list[socket.socket]:
-        """Connections the handler keeps alive (a fake that counts them says which)."""
-        return []
+        """Connections the handler keeps alive (``KeepAliveHandler`` counts them)."""
+        with self._kept_alive_lock:
+            connections, self._kept_alive = list(self._kept_alive), set()
+        return connections
+
+
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """A handler that keeps its connections alive, as the real APIs do (their clients pool
+    connections), each counted by the fake so that stopping it closes them too."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the body would wait
+    # for the client's delayed ACK (~40 ms a request on a kept-alive connection).
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        with self.server.fake._kept_alive_lock:
+            self.server.fake._kept_alive.add(self.connection)
+
+    def finish(self):
+        with contextlib.suppress(OSError):
+            super().finish()
+        with self.server.fake._kept_alive_lock:
+            self.server.fake._kept_alive.discard(self.connection)

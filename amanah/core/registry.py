@@ -223,6 +223,10 @@ subject_sections = Registry("data subject export sections")
 # Panel — a live panel of a dashboard: a handful of open items with a deadline that cannot wait
 # for the figures' refresh (a breach's notification timer), through dashboards.contract.
 dashboard_panels = Registry("dashboard panels", per_profile=True)
+# fn(*, actor, systems, now) -> {system name: [SyncNote]}: what another app knows of an external
+# system's traffic, shown under its line on the sync monitor as counts (payments: gateway
+# callbacks that disagreed with the gateway, callbacks waiting), through integrations.contract.
+sync_notes = Registry("sync monitor notes", per_profile=True)
 # "customers.branch_name_indexes" -> an index-name prefix: indexes that exist one per row of
 # data (a partial index per branch), made and dropped with those rows, not by a migration
 # alone; migration_drill leaves them out of the schema it compares, since a round trip

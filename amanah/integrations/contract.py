@@ -3,7 +3,8 @@ the API's one token path, ``core.access.authenticate_token``), the case intake a
 messaging's ``inbound_received``, outbound webhooks as handlers of the events in
 ``webhooks.EVENTS``, the event ``integrations.webhook_disabled`` (``actor``, ``subscription``,
 ``reason``: ``failures`` or ``manual``) with its handler telling ADMIN (IN_APP through
-messaging), and its ADMIN/agent menu entries."""
+messaging), its ADMIN/agent menu entries, and ``register_sync_note`` / ``SyncNote``: a count
+another app shows under an external system's line on the sync monitor."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
 from amanah.integrations.intake import INTAKE_OWNER, on_inbound_received
 from amanah.integrations.models import InboundIntake
+from amanah.integrations.monitor import SyncNote, register_sync_note  # noqa: F401 (offered)
 from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
 from amanah.messaging.contract import INBOUND_RECEIVED, MessageSource, approval_notify

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core import registry
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
@@ -134,6 +135,24 @@ class SyncMonitorMiddleware:
 # -- what the page shows ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SyncNote:
+    """A count another app shows under a system's line (``register_sync_note``): e.g. the
+    payment callbacks that disagreed with the gateway. ``url`` where to look (empty: the
+    viewer may not), ``alert`` to mark it."""
+
+    label: str
+    count: int
+    url: str = ""
+    alert: bool = False
+
+
+def register_sync_note(key: str, notes, *, order: int = 50):
+    """``notes(*, actor, systems, now) -> {system name: [SyncNote]}`` (counts only: the
+    monitor's viewer may not hold the rows' own permission)."""
+    return registry.sync_notes.register(key, notes, order=order)
+
+
 @dataclass
 class SystemHealth:
     system: ExternalSystem
@@ -148,6 +167,7 @@ class SystemHealth:
     pending: int
     dead: int
     silent: bool
+    notes: list = field(default_factory=list)  # SyncNote, from other apps
 
 
 def is_silent(system: ExternalSystem, last_success_at, now) -> bool:
@@ -155,6 +175,15 @@ def is_silent(system: ExternalSystem, last_success_at, now) -> bool:
         return False
     since = last_success_at or system.created_at
     return now - since > timedelta(minutes=system.silent_after_minutes)
+
+
+def _notes(actor, systems, now) -> dict:
+    """What other apps count under each system (``registry.sync_notes``), by system name."""
+    notes: dict = {}
+    for _key, contribute in registry.sync_notes.items():
+        for name, found in contribute(actor=actor, systems=systems, now=now).items():
+            notes.setdefault(name, []).extend(found)
+    return notes
 
 
 def health(*, actor, now=None) -> list[SystemHealth]:
@@ -203,6 +232,7 @@ def health(*, actor, now=None) -> list[SystemHealth]:
             dead=Count("pk", filter=Q(status=DeliveryStatus.DEAD)),
         )
     }
+    notes = _notes(actor, systems, now)
     lines = []
     for system in systems:
         e, r, b = ever.get(system.pk, {}), recent.get(system.pk, {}), backlog.get(system.pk, {})
@@ -222,6 +252,7 @@ def health(*, actor, now=None) -> list[SystemHealth]:
                 pending=b.get("pending", 0),
                 dead=b.get("dead", 0),
                 silent=is_silent(system, e.get("success"), now),
+                notes=notes.get(system.name, []),
             )
         )
     return lines

@@ -8,7 +8,11 @@
   ``payments.payment_ended`` (expired, failed or cancelled), and
   ``payments.payments_settled`` (``actor``, ``payments``: a batch's settled payments at once,
   for an owner that applies them set-based instead of one ``payment_settled`` at a time);
-- its finance/ADMIN menu entries.
+- ``settlement_applier(actor, permissions)``: the actor an owner applies a settled payment
+  with — the gateway's integrations system (the event's ``actor``), narrowed to the owner's
+  own payment/billing/ledger grants (never an actor holding every permission);
+- its finance/ADMIN menu entries, and the gateways' disagreements and waiting callbacks on
+  the sync monitor.
 
 Payments imports no owner: owners import this contract."""
 
@@ -18,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+from amanah.integrations.contract import register_sync_note
 from amanah.payments.payables import (
     PAYMENT_ENDED,
     PAYMENT_MISMATCH,
@@ -27,7 +32,9 @@ from amanah.payments.payables import (
     register_payable,
 )
 from amanah.payments.policies import PAYMENT_CALLBACK_VIEW, PAYMENT_RECONCILE, PAYMENT_VIEW
+from amanah.payments.selectors import gateway_sync_notes
 from amanah.payments.services import payment_request
+from amanah.payments.systems import settlement_applier
 
 __all__ = [
     "PAYMENT_ENDED",
@@ -37,6 +44,7 @@ __all__ = [
     "payable_label",
     "payment_request",
     "register_payable",
+    "settlement_applier",
 ]
 
 events.declare(PAYMENT_SETTLED)
@@ -57,3 +65,7 @@ registry.navigation.register(
     NavItem(_("Callback gateway"), "payments:callbacks", PAYMENT_CALLBACK_VIEW, "admin"),
     order=262,
 )
+
+# Under each gateway's integrations system on the sync monitor: callbacks that disagreed
+# with its status API, and callbacks still waiting.
+register_sync_note("payments.gateway_callbacks", gateway_sync_notes)

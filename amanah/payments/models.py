@@ -136,16 +136,19 @@ class Verdict(models.TextChoices):
     REJECTED = "REJECTED", _("Ditolak (tanda tangan/token tidak sah)")
     DUPLICATE = "DUPLICATE", _("Duplikat (sudah diterapkan)")
     IGNORED = "IGNORED", _("Diabaikan")
+    DISAGREED = "DISAGREED", _("Ditolak: berbeda dengan konfirmasi gateway")
 
 
 class CallbackSource(models.TextChoices):
     CALLBACK = "CALLBACK", _("Callback gateway")
     POLL = "POLL", _("Cek status (polling)")
+    CONFIRM = "CONFIRM", _("Konfirmasi API status gateway")
 
 
 class RawCallback(models.Model):
-    """Every callback a gateway sent (and every status answer the poll got), stored exactly
-    as received *before* it is processed: provider, a subset of headers without secrets, the
+    """Every callback a gateway sent (and every status answer the poll got, and every answer
+    of the status API that contradicted a callback: source CONFIRM), stored exactly as
+    received *before* it is processed: provider, a subset of headers without secrets, the
     raw body, when. Append-only (a trigger): only the verdict, its reason, the payment and the
     processing time may be set, once, on a row that has none yet — or, on a row the endpoint
     authenticated (RECEIVED: waiting for the processing job), once more to its final verdict;
@@ -177,6 +180,13 @@ class RawCallback(models.Model):
             # at any time, so the index stays tiny however large the table grows).
             models.Index(
                 fields=["id"], name="rawcallback_received_idx", condition=Q(verdict="RECEIVED")
+            ),
+            # Disagreements with the status API (the sync monitor counts a day's; a payment's
+            # page marks its own): rare rows, a tiny index.
+            models.Index(
+                fields=["received_at"],
+                name="rawcallback_disagreed_idx",
+                condition=Q(verdict="DISAGREED"),
             ),
         ]
         constraints = [
@@ -261,6 +271,20 @@ scopes.register(ReconciliationRun, view=PAYMENT_RECONCILE)
 scopes.register(ReconciliationItem, view=PAYMENT_RECONCILE)
 
 
+# The fields a disagreement with the status API names (reason ``disagreed:<code>,<code>``;
+# ``payments.confirmation``), with their labels.
+DIFFERENCES = {
+    "unknown": _("gateway tidak mengenal pembayaran ini"),
+    "signed": _("status tidak sesuai status_code yang ditandatangani"),
+    "status": _("status"),
+    "amount": _("nominal"),
+    "currency": _("mata uang"),
+    "method": _("metode"),
+    "ref": _("referensi transaksi"),
+    "va": _("nomor VA"),
+    "order": _("nomor order"),
+}
+
 REASON_LABELS = {
     "unknown_order": _("Order tidak dikenal"),
     "untracked": _("Status gateway yang tidak diikuti"),
@@ -274,9 +298,16 @@ REASON_LABELS = {
     "grants_not_payment_only": _("Izin sistem integrasi bukan khusus pembayaran"),
     "address_not_allowed": _("Alamat pengirim di luar daftar izin"),
     "malformed": _("Isi tidak dapat dibaca"),
+    "unknown_at_gateway": _("Gateway tidak mengenal pembayaran ini"),
+    "unusable_answer": _("Jawaban gateway untuk order atau mata uang lain: tidak diterapkan"),
 }
 
 
 def reason_label(reason: str):
-    """The label of a verdict's reason (``out_of_order:settled`` → its prefix's label)."""
-    return REASON_LABELS.get((reason or "").split(":", 1)[0], reason or "—")
+    """The label of a verdict's reason (``out_of_order:settled`` → its prefix's label; a
+    disagreement names the fields that differ)."""
+    prefix, _sep, rest = (reason or "").partition(":")
+    if prefix == "disagreed":
+        fields = ", ".join(str(DIFFERENCES.get(code, code)) for code in rest.split(",") if code)
+        return _("Berbeda dengan API status gateway: %(fields)s") % {"fields": fields}
+    return REASON_LABELS.get(prefix, reason or "—")

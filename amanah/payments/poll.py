@@ -1,8 +1,9 @@
 """The status-check poll: payments still PENDING some time after they were made (a callback
 lost, a gateway that gave up retrying) are asked about at the gateway's status API, and the
 answer goes through the same path as a callback (stored raw as a POLL row, RECEIVED, then
-applied by ``processing.callbacks_apply`` as the poller: idempotent and monotonic, so a poll
-racing a callback settles once).
+applied by ``processing.callbacks_apply`` as the gateway's integrations system: idempotent
+and monotonic, so a poll racing a callback settles once). The answer *is* the status API's:
+it needs no further confirmation.
 
 Claiming is set-based: one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)``
 stamps ``last_checked_at`` on the batch, so two workers never ask about the same payment in
@@ -20,14 +21,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
+from amanah.core.actors import IntegrationActor
 from amanah.iam import authz
 from amanah.payments import gateways, processing, services
 from amanah.payments.models import CallbackSource, Payment, PaymentStatus, Verdict
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
 
 logger = logging.getLogger(__name__)
 
-POLLER = processing.POLLER
+# The poll's own actor: it asks the gateways and stores their answers (the answers are then
+# applied as each gateway's integrations system).
+POLLER = IntegrationActor(
+    "payments-poll", permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), all_branches=True
+)
 
 
 @dataclass
@@ -68,8 +74,8 @@ def _claim(now, *, pending_for: timedelta, every: timedelta, batch: int) -> list
 
 
 def pending_poll(*, actor=POLLER, now=None, batch: int = 100) -> PollResult:
-    """One batch of the poll (the job re-defers itself while batches come back full). The
-    answers are applied as the poller (``processing.POLLER``), whoever runs the poll."""
+    """One batch of the poll (the job re-defers itself while batches come back full), run by
+    the poller (``POLLER``); the answers are applied as the gateway's system."""
     authz.require(actor, PAYMENT_CALLBACK_APPLY)
     now = now or timezone.now()
     pending_for = timedelta(minutes=getattr(settings, "PAYMENT_POLL_AFTER_MINUTES", 30))

@@ -1,10 +1,16 @@
-"""Stored callbacks applied in batches by a job (issue 17: 500 callbacks/s sustained).
+"""Stored callbacks applied in batches by a job (issue 17: 500 callbacks/s sustained), each
+confirmed with the gateway's status API before it moves a payment (issue 51).
 
 The endpoint does the minimum (``webhooks.py``): it authenticates the callback and stores it,
 RECEIVED, in one INSERT and one commit, then asks for this job (``tasks.callbacks_job``, at
 most one waiting; a sweep every minute as well, so nothing is lost if a worker dies or the
 request to run it was). The job applies what is RECEIVED, oldest first, a batch at a time:
 
+- **Confirm** (``confirmation.py``): the callbacks the batch will take are read (no lock) and,
+  for each payment one of them would move out of PENDING, the gateway's status API is asked
+  — before the transaction, concurrently. A callback whose gateway did not answer stays
+  RECEIVED (the next run asks again); one the answer contradicts is DISAGREED and the answer
+  itself (a CONFIRM row) is what gets applied.
 - **Claim**: ``SELECT … WHERE verdict = 'RECEIVED' ORDER BY id LIMIT n FOR UPDATE SKIP
   LOCKED`` (a partial index holds only those rows), in the transaction that sets their
   verdicts: a worker killed midway rolls back and the rows are claimed again; two workers
@@ -13,10 +19,10 @@ request to run it was). The job applies what is RECEIVED, oldest first, a batch 
   (``FOR UPDATE`` of those rows alone, in order-id order, so two batches never deadlock) and
   its callbacks compared, in arrival order, with the payment's status by rank
   (``models.STATUS_RANK``): the same status again is a DUPLICATE, a lower or equal rank (a
-  late "pending" after "settlement") IGNORED, a higher one applied. A replay in the same
-  batch as its original meets the status the original just set; one in a later batch (or a
-  concurrent one, after the lock) meets the committed status. One settlement, one event,
-  one audit row per payment.
+  late "pending" after "settlement") IGNORED, a higher one applied — once confirmed. A replay
+  in the same batch as its original meets the status the original just set; one in a later
+  batch (or a concurrent one, after the lock) meets the committed status. One settlement,
+  one event, one audit row per payment.
 - **Set-based writes**: the changed payments in one UPDATE, the verdicts in one UPDATE, the
   audit rows in one chained write (``audit.record_many`` as the gateway's
   ``IntegrationActor``); the events per payment (``payment_settled``, ``payment_mismatch``,
@@ -26,9 +32,9 @@ request to run it was). The job applies what is RECEIVED, oldest first, a batch 
   then applied one at a time, each in its own transaction: the one that fails stays
   RECEIVED (logged, counted, retried by the next sweep), the others are applied.
 
-The actor: a callback's gateway system as an ``IntegrationActor`` (its grants read once per
-batch; the callbacks of a system no longer usable are not claimed: they stay RECEIVED until it
-is usable again); a poll's answer is applied as the poller.
+The actor: the gateway's integrations system as an ``IntegrationActor`` (``systems.py``; its
+grants read once per batch), for its callbacks, the poll's answers and the confirmations
+alike; the rows of a system no longer usable are not claimed: they stay RECEIVED until it is.
 """
 
 from __future__ import annotations
@@ -44,11 +50,16 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
-from amanah.core.permissions import is_declared
-from amanah.core.sqlparams import bound_cursor
 from amanah.iam import authz
-from amanah.payments import gateways
+from amanah.payments import services
+from amanah.payments.confirmation import (
+    Confirmer,
+    differences,
+    needs_confirming,
+    notification_of,
+    reason,
+    usable_truth,
+)
 from amanah.payments.models import (
     STATUS_RANK,
     CallbackSource,
@@ -62,57 +73,13 @@ from amanah.payments.payables import (
     PAYMENT_SETTLED,
     PAYMENTS_SETTLED,
 )
-from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
+from amanah.payments.policies import PAYMENT_CALLBACK_APPLY
+from amanah.payments.systems import usable_actors
 
 logger = logging.getLogger(__name__)
 
-POLLER = IntegrationActor(
-    "payments-poll", permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), all_branches=True
-)
 BATCH = 500
-
-
-_SYSTEM = """
-SELECT s.name, s.permissions, s.all_branches, s.allowed_networks,
-       EXISTS (SELECT 1 FROM integrations_systemkey k
-                WHERE k.system_id = s.id AND k.revoked_at IS NULL AND k.expires_at > now())
-  FROM integrations_externalsystem s
- WHERE s.name = %s
-"""
-
-
-@dataclass(frozen=True)
-class GatewaySystem:
-    name: str
-    permissions: list
-    all_branches: bool
-    allowed_networks: list
-    has_usable_key: bool
-
-
-def gateway_actor(system_name: str) -> tuple[GatewaySystem | None, IntegrationActor | None, str]:
-    """The gateway's integrations system and its ``IntegrationActor``, or why not: the system
-    must exist, hold a usable key, ``payments.callback.apply`` and payment grants only. One
-    hand-written statement (the endpoint asks it for every callback, and the ORM's building
-    of it cost more CPU than the rest of the endpoint; the job asks once per batch). The
-    caller's address is the endpoint's business (``webhooks.integration_actor``)."""
-    row = None
-    if system_name:
-        with bound_cursor() as cursor:  # planned once per connection
-            cursor.execute(_SYSTEM, [system_name], prepare=True)
-            row = cursor.fetchone()
-    if row is None:
-        return None, None, "no_integration"
-    system = GatewaySystem(*row)
-    if not system.has_usable_key:
-        return system, None, "no_usable_key"
-    permissions = [p for p in system.permissions if is_declared(p)]
-    if PAYMENT_CALLBACK_APPLY not in permissions or any(
-        not p.startswith("payments.") for p in permissions
-    ):
-        return system, None, "grants_not_payment_only"
-    actor = IntegrationActor(system.name, permissions=permissions, all_branches=system.all_branches)
-    return system, actor, ""
+COUNTED = {"ACCEPTED": "accepted", "DUPLICATE": "duplicate", "DISAGREED": "disagreed"}
 
 
 @dataclass
@@ -121,12 +88,15 @@ class Result:
     accepted: int = 0
     duplicate: int = 0
     ignored: int = 0
+    disagreed: int = 0  # refused: the status API said otherwise (its answer applied instead)
+    waiting: int = 0  # left RECEIVED: its gateway could not be asked (the next run asks)
     failed: int = 0  # left RECEIVED: applying it failed (retried by the sweep)
     verdicts: dict = field(default_factory=dict)  # callback id → (verdict, reason)
 
     def add(self, other: Result) -> None:
-        for name in ("claimed", "accepted", "duplicate", "ignored", "failed"):
+        for name in ("claimed", "accepted", "duplicate", "ignored", "disagreed", "waiting"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed += other.failed
         self.verdicts.update(other.verdicts)
 
     def as_dict(self) -> dict:
@@ -138,11 +108,12 @@ def callbacks_process(
 ) -> Result:
     """What the job runs: batches until none is full (or ``seconds`` have passed). The last
     claim is no sooner than ``linger`` seconds after the start (the endpoint skips asking for
-    the job for a short while after a job was waiting: ``tasks.callbacks_soon``)."""
+    the job for a short while after a job was waiting: ``tasks.callbacks_soon``). One
+    ``Confirmer`` for the run: a gateway that did not answer is not asked again in it."""
     seconds = seconds if seconds is not None else settings.PAYMENT_CALLBACK_JOB_SECONDS
-    started, total = time.monotonic(), Result()
+    started, total, confirmer = time.monotonic(), Result(), Confirmer()
     while True:
-        result = callbacks_apply(limit=batch)
+        result = callbacks_apply(limit=batch, confirmer=confirmer)
         total.add(result)
         if result.claimed - result.failed < batch:
             waited = time.monotonic() - started
@@ -157,21 +128,27 @@ def callbacks_process(
             return total
 
 
-def callbacks_apply(*, ids=None, limit: int = BATCH) -> Result:
+def callbacks_apply(*, ids=None, limit: int = BATCH, confirmer: Confirmer | None = None) -> Result:
     """One batch: the RECEIVED callbacks (``ids`` alone when given: the poll's own answers),
-    oldest first; a failing batch is applied again one callback at a time."""
+    oldest first, confirmed first; a failing batch is applied again one callback at a time."""
+    confirmer = confirmer if confirmer is not None else Confirmer()
+    actors = usable_actors()
+    waiting = len(confirmer.waiting)
+    confirmer.ask(_claim(ids, limit, actors, confirmer.waiting, lock=False))
+    result = Result(waiting=len(confirmer.waiting) - waiting)  # their gateway did not answer
     try:
         with transaction.atomic():
-            return _apply_batch(ids=ids, limit=limit)
+            result.add(_apply_batch(ids=ids, limit=limit, actors=actors, confirmer=confirmer))
+            return result
     except Exception:  # noqa: BLE001 — one payment refused must not hold back the others
         logger.warning("payment callbacks: a batch failed; applying it one at a time")
-    result = Result()
     with transaction.atomic():
-        candidates = _claim(ids, limit, lock=False)
+        candidates = _claim(ids, limit, actors, confirmer.waiting, lock=False)
     for row in candidates:
         try:
             with transaction.atomic():
-                result.add(_apply_batch(ids=[row[0]], limit=1))
+                one = _apply_batch(ids=[row[0]], limit=1, actors=actors, confirmer=confirmer)
+            result.add(one)
         except Exception:  # noqa: BLE001
             logger.exception("payment callback: applying it failed; it stays RECEIVED")
             result.claimed += 1
@@ -179,84 +156,117 @@ def callbacks_apply(*, ids=None, limit: int = BATCH) -> Result:
     return result
 
 
-# The callbacks of a gateway whose system is not usable now are not claimed at all: they
-# wait, and never hold a batch's places from the others.
+# The rows of a gateway whose system is not usable now are not claimed at all (nor those
+# whose gateway could not confirm them in this run): they wait, and never hold a batch's
+# places from the others.
 _CLAIM = """
 SELECT id, provider, source, body FROM payments_rawcallback
- WHERE verdict = 'RECEIVED' AND (source = %s OR provider = ANY(%s)) {only}
+ WHERE verdict = 'RECEIVED' AND provider = ANY(%s) {only} {skip}
  ORDER BY id LIMIT %s
  {lock}
 """
 
 
-def _claim(ids, limit: int, usable=None, *, lock: bool = True) -> list[tuple]:
-    usable = list(_actors()) if usable is None else list(usable)
+def _claim(ids, limit: int, actors, skip=(), *, lock: bool = True) -> list[tuple]:
     only = "AND id = ANY(%s)" if ids is not None else ""
-    params = [CallbackSource.POLL, usable] + ([list(ids)] if ids is not None else []) + [limit]
-    sql = _CLAIM.format(only=only, lock="FOR UPDATE SKIP LOCKED" if lock else "")
+    params = [list(actors)] + ([list(ids)] if ids is not None else [])
+    if skip:
+        params.append(sorted(skip))
+    sql = _CLAIM.format(
+        only=only,
+        skip="AND NOT (id = ANY(%s))" if skip else "",
+        lock="FOR UPDATE SKIP LOCKED" if lock else "",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, limit])
         return cursor.fetchall()
 
 
-def _actors() -> dict[str, IntegrationActor]:
-    """Each configured gateway's actor, when its system is usable (one query a gateway)."""
-    actors = {}
-    for provider, config in settings.PAYMENT_GATEWAYS.items():
-        _system, actor, why = gateway_actor(config.get("system", ""))
-        if actor is None:
-            logger.warning("payment callbacks of %s wait: integration refused (%s)", provider, why)
-            continue
-        actors[provider] = actor
-    return actors
+@dataclass
+class _Batch:
+    """What one batch decided: the verdicts (callback id, verdict, reason, payment id), the
+    payments it moved (pk → payment, actor, audit meta, event), the confirmations stored."""
 
+    moment: object
+    verdicts: list = field(default_factory=list)
+    changed: dict = field(default_factory=dict)
+    confirmed: set = field(default_factory=set)
 
-def _notification(provider: str, body: str):
-    try:
-        return gateways.gateway_for(provider).parse(gateways.parse_json(body.encode()))
-    except gateways.Malformed:
-        return None
-
-
-def _apply_batch(*, ids, limit: int) -> Result:
-    result = Result()
-    actors = _actors()
-    rows = _claim(ids, limit, actors)
-    result.claimed = len(rows)
-    if not rows:
-        return result
-    for actor in [*actors.values(), POLLER]:
-        authz.require(actor, PAYMENT_CALLBACK_APPLY)
-    work = []  # (callback id, actor, provider, source, notification or None)
-    for callback_id, provider, source, body in rows:
-        actor = POLLER if source == CallbackSource.POLL else actors[provider]
-        work.append((callback_id, actor, provider, source, _notification(provider, body)))
-    payments = _lock_payments(work)
-    moment = timezone.now()
-    verdicts = []  # (callback id, verdict, reason, payment id)
-    changed: dict = {}  # payment pk → (payment, actor, audit meta, event)
-    for callback_id, actor, provider, source, notification in work:
-        if notification is None:
-            verdicts.append((callback_id, Verdict.IGNORED, "malformed", None))
-            continue
-        payment = payments.get((provider, notification.order_id))
-        verdict, reason, meta = _judge(payment, notification, moment, callback_id)
-        verdicts.append((callback_id, verdict, reason, payment.pk if payment else None))
+    def judge(self, payment, notification, actor, callback_id, source, confirmed=False):
+        verdict, why, meta = _judge(payment, notification, self.moment, callback_id)
+        self.verdicts.append((callback_id, verdict, why, payment.pk if payment else None))
         if meta is not None:  # applied (a payment moves once: its rank only goes up)
             event = PAYMENT_ENDED
             if payment.status == PaymentStatus.SETTLED:
                 event = PAYMENT_MISMATCH if payment.amount_mismatch else PAYMENT_SETTLED
-            changed[payment.pk] = (payment, actor, meta | {"source": source}, event)
-    _write_payments([entry[0] for entry in changed.values()])
-    _write_verdicts(verdicts, moment)
-    for callback_id, verdict, reason, _payment in verdicts:
-        result.verdicts[callback_id] = (verdict, reason)
-        name = {"ACCEPTED": "accepted", "DUPLICATE": "duplicate"}.get(verdict, "ignored")
+            meta |= {"source": source} | ({"confirmed": True} if confirmed else {})
+            self.changed[payment.pk] = (payment, actor, meta, event)
+
+
+def _apply_batch(*, ids, limit: int, actors, confirmer: Confirmer) -> Result:
+    result = Result()
+    rows = _claim(ids, limit, actors, confirmer.waiting)
+    result.claimed = len(rows)
+    if not rows:
+        return result
+    for actor in actors.values():
+        authz.require(actor, PAYMENT_CALLBACK_APPLY)
+    work = [  # (callback id, actor, provider, source, notification or None)
+        (callback_id, actors[provider], provider, source, notification_of(provider, body))
+        for callback_id, provider, source, body in rows
+    ]
+    payments = _lock_payments(work)
+    batch = _Batch(timezone.now())
+    for callback_id, actor, provider, source, notification in work:
+        if notification is None:
+            batch.verdicts.append((callback_id, Verdict.IGNORED, "malformed", None))
+            continue
+        payment = payments.get((provider, notification.order_id))
+        if not needs_confirming(source, notification, payment):
+            batch.judge(payment, notification, actor, callback_id, source)
+            continue
+        answer = confirmer.answers.get((payment.pk, notification.lookup))
+        if answer is None:
+            result.waiting += 1  # stays RECEIVED: the next run asks the gateway again
+            continue
+        codes = differences(notification, answer.truth, payment)
+        if not codes:
+            batch.judge(payment, notification, actor, callback_id, source, confirmed=True)
+            continue
+        batch.verdicts.append((callback_id, Verdict.DISAGREED, reason(codes), payment.pk))
+        _apply_truth(batch, payment, answer, actor, provider, notification.lookup)
+    _write_payments([entry[0] for entry in batch.changed.values()])
+    _write_verdicts(batch.verdicts, batch.moment)
+    for callback_id, verdict, why, _payment in batch.verdicts:
+        result.verdicts[callback_id] = (verdict, why)
+        name = COUNTED.get(verdict, "ignored")
         setattr(result, name, getattr(result, name) + 1)
-    if changed:
+    if batch.changed:
         with audit.gathered():
-            _announce(changed)
+            _announce(batch.changed)
     return result
+
+
+def _apply_truth(batch: _Batch, payment, answer, actor, provider: str, lookup: str) -> None:
+    """A disagreement: the status API's answer kept (a CONFIRM row, once per payment and
+    batch) and judged like a poll's answer — the confirmed truth is what counts."""
+    if (payment.pk, lookup) in batch.confirmed:
+        return
+    batch.confirmed.add((payment.pk, lookup))
+    row = services.callback_store(
+        provider=provider,
+        headers={},
+        body=answer.raw,
+        source=CallbackSource.CONFIRM,
+        verdict=Verdict.RECEIVED,
+        order_id=payment.order_id,
+    )
+    if answer.truth is None:
+        batch.verdicts.append((row.pk, Verdict.IGNORED, "unknown_at_gateway", payment.pk))
+    elif not usable_truth(answer.truth, payment):
+        batch.verdicts.append((row.pk, Verdict.IGNORED, "unusable_answer", payment.pk))
+    else:
+        batch.judge(payment, answer.truth, actor, row.pk, CallbackSource.CONFIRM)
 
 
 def _lock_payments(work) -> dict:

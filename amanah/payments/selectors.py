@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from amanah.core.errors import NotFound
 from amanah.iam import authz
+from amanah.integrations.contract import SyncNote
+from amanah.payments import redaction
 from amanah.payments.models import (
     Payment,
     PaymentStatus,
     RawCallback,
     ReconciliationItem,
     ReconciliationRun,
+    Verdict,
 )
 from amanah.payments.policies import PAYMENT_CALLBACK_VIEW, PAYMENT_RECONCILE, PAYMENT_VIEW
 
 PAGE = 100
 
 
-def payment_list(actor, *, status: str = "", query: str = "", mismatch: bool = False):
+def _disagreed():
+    """Whether a callback of the payment disagreed with the gateway's status API (a flag:
+    which callback and why is the payment page's history)."""
+    return Exists(RawCallback.objects.filter(payment=OuterRef("pk"), verdict=Verdict.DISAGREED))
+
+
+def payment_list(
+    actor,
+    *,
+    status: str = "",
+    query: str = "",
+    mismatch: bool = False,
+    disagreed: bool = False,
+):
     authz.require(actor, PAYMENT_VIEW)
-    rows = Payment.objects.visible_to(actor).select_related("branch")
+    rows = (
+        Payment.objects.visible_to(actor).select_related("branch").annotate(disagreed=_disagreed())
+    )
     if status in PaymentStatus.values:
         rows = rows.filter(status=status)
     if mismatch:
         rows = rows.filter(amount_mismatch=True)
+    if disagreed:
+        rows = rows.filter(disagreed=True)
     query = (query or "").strip()[:80]
     if query:
         rows = rows.filter(order_id__istartswith=query) | rows.filter(payable_key=query)
@@ -34,7 +59,11 @@ def payment_list(actor, *, status: str = "", query: str = "", mismatch: bool = F
 def payment_get(actor, payment_id) -> Payment:
     authz.require(actor, PAYMENT_VIEW)
     payment = (
-        Payment.objects.visible_to(actor).select_related("branch").filter(pk=payment_id).first()
+        Payment.objects.visible_to(actor)
+        .select_related("branch")
+        .annotate(disagreed=_disagreed())
+        .filter(pk=payment_id)
+        .first()
     )
     if payment is None:
         raise NotFound()
@@ -60,13 +89,68 @@ def payment_history(payment: Payment):
 
 
 def callback_list(actor, *, verdict: str = "", provider: str = ""):
+    """The newest raw callbacks, each with ``shown_body`` / ``shown_headers``: what the page
+    may show of them, every secret-looking value hidden (``redaction``)."""
     authz.require(actor, PAYMENT_CALLBACK_VIEW)
     rows = RawCallback.objects.visible_to(actor)
     if verdict:
         rows = rows.filter(verdict=verdict)
     if provider:
         rows = rows.filter(provider=provider)
-    return rows.order_by("-received_at", "-id")[:PAGE]
+    callbacks = list(rows.order_by("-received_at", "-id")[:PAGE])
+    for callback in callbacks:
+        callback.shown_body = redaction.shown_body(callback.body)
+        callback.shown_headers = redaction.shown_headers(callback.headers)
+    return callbacks
+
+
+def gateway_sync_notes(*, actor, systems, now) -> dict:
+    """What the sync monitor shows under each gateway's integrations system (counts only,
+    never a callback's content): its callbacks that disagreed with the gateway's status API
+    in the last 24 hours, and those still waiting (unconfirmed or unapplied) after a minute."""
+    providers = {
+        config.get("system"): provider
+        for provider, config in settings.PAYMENT_GATEWAYS.items()
+        if config.get("system")
+    }
+    shown = {s.name: providers[s.name] for s in systems if s.name in providers}
+    if not shown:
+        return {}
+    of = list(shown.values())
+    disagreed = dict(
+        RawCallback.objects.filter(
+            verdict=Verdict.DISAGREED, received_at__gte=now - timedelta(hours=24), provider__in=of
+        )
+        .values_list("provider")
+        .annotate(n=Count("id"))
+    )
+    waiting = dict(
+        RawCallback.objects.filter(
+            verdict=Verdict.RECEIVED, received_at__lt=now - timedelta(minutes=1), provider__in=of
+        )
+        .values_list("provider")
+        .annotate(n=Count("id"))
+    )
+    link = authz.has_perm(actor, PAYMENT_CALLBACK_VIEW)
+    base = reverse("payments:callbacks") if link else ""
+    notes = {}
+    for name, provider in shown.items():
+        late, off = waiting.get(provider, 0), disagreed.get(provider, 0)
+        notes[name] = [
+            SyncNote(
+                _("Callback pembayaran berbeda dengan API status gateway (24 jam)"),
+                off,
+                f"{base}?verdict={Verdict.DISAGREED}&provider={provider}" if link else "",
+                alert=off > 0,
+            ),
+            SyncNote(
+                _("Callback pembayaran menunggu konfirmasi/penerapan lebih dari 1 menit"),
+                late,
+                f"{base}?verdict={Verdict.RECEIVED}&provider={provider}" if link else "",
+                alert=late > 0,
+            ),
+        ]
+    return notes
 
 
 def reconciliation_list(actor):

@@ -73,8 +73,22 @@ def request_payment(fake: FakeGateway | None = None, *, actor=SYSTEM, **fields) 
         return services.payment_request(actor=actor, **fields)
 
 
+def notification_from(
+    fake: FakeGateway, payment: Payment, word: str = "settlement", *, amount=None
+):
+    """What happened at the (fake) gateway — ``settlement`` (of ``amount``, by default the
+    amount asked), ``expire``, ``cancel`` or nothing (``pending``) — and its real signed
+    notification about it (body, headers), for the test to deliver, or edit, itself."""
+    if word == "settlement":
+        fake.pay_silently(payment.order_id, amount)
+    elif word in ("expire", "cancel"):
+        getattr(fake, word)(payment.order_id)  # its callback goes nowhere: no URL is set
+    return fake.notification(payment.order_id)
+
+
 def midtrans_body(payment: Payment, word: str, *, amount=None, key=None) -> bytes:
-    """A Midtrans notification about ``payment``, signed with ``key`` (the fake's by default)."""
+    """A Midtrans notification about ``payment`` made by hand (not by the gateway: what an
+    attacker holding a key could send), signed with ``key`` (the fake's by default)."""
     from amanah.payments.fakegateway.server import MIDTRANS_SERVER_KEY, MIDTRANS_STATUS_CODES
 
     status_code = MIDTRANS_STATUS_CODES.get(word, "200")

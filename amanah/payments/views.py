@@ -24,7 +24,10 @@ def payment_list(request):
     status = request.GET.get("status", "")
     query = request.GET.get("q", "")
     mismatch = request.GET.get("selisih") == "1"
-    payments = selectors.payment_list(request.user, status=status, query=query, mismatch=mismatch)
+    disagreed = request.GET.get("beda") == "1"
+    payments = selectors.payment_list(
+        request.user, status=status, query=query, mismatch=mismatch, disagreed=disagreed
+    )
     return render(
         request,
         "payments/list.html",
@@ -34,6 +37,7 @@ def payment_list(request):
             "status": status,
             "query": query[:80],
             "mismatch": mismatch,
+            "disagreed": disagreed,
         },
     )
 

@@ -41,7 +41,7 @@ from amanah.core.actors import IntegrationActor
 from amanah.core.errors import error_body
 from amanah.core.permissions import SIGNED_REQUEST
 from amanah.integrations.models import ExternalSystem
-from amanah.payments import gateways, processing, services
+from amanah.payments import gateways, services, systems
 from amanah.payments.models import Provider, Verdict
 from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
 from amanah.payments.tasks import callbacks_soon
@@ -75,9 +75,9 @@ def xendit_callback(request):
 def integration_actor(
     system_name: str, remote_addr: str | None
 ) -> tuple[IntegrationActor | None, str]:
-    """The gateway's system as an actor, or (None, why not): ``processing.gateway_actor``
+    """The gateway's system as an actor, or (None, why not): ``systems.gateway_actor``
     and, when the system has an allow-list, the caller's address on it."""
-    system, actor, why = processing.gateway_actor(system_name)
+    system, actor, why = systems.gateway_actor(system_name)
     if actor is None:
         return None, why
     if system.allowed_networks:

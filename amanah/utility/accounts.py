@@ -29,13 +29,13 @@ from django.utils.translation import gettext_noop
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import SystemActor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.ledger.contract import PostingRule, chart, post_for
+from amanah.payments.contract import settlement_applier
 from amanah.utility.models import Allocation, Bill, BillStatus, Connection, Receipt
-from amanah.utility.policies import PAYMENT_APPLY
+from amanah.utility.policies import CONNECTION_VIEW, INSTALLATION_VIEW, PAYMENT_APPLY
 
 PAYMENT_APPLIED = events.declare("utility.payment_applied")
 PAYMENT_RULE = "utility.payment"
@@ -288,7 +288,16 @@ def credit_apply(*, actor, connection_id, on: dt.date | None = None) -> Applied 
 
 # --------------------------------------------------------------------------- gateway payments
 
-GATEWAY_ACTOR = "system:utility.payments"
+# What applying a settled gateway payment needs, and nothing more: record it (and its journal
+# entry, whose rule asks PAYMENT_APPLY), and read the connection or the new connection it pays
+# in any branch.
+GATEWAY_GRANTS = (PAYMENT_APPLY, CONNECTION_VIEW, INSTALLATION_VIEW)
+
+
+def gateway_applier(actor):
+    """The actor that applies a gateway's settled payments here: that gateway's
+    integrations system (``actor``, the payments event's), holding ``GATEWAY_GRANTS`` alone."""
+    return settlement_applier(actor, GATEWAY_GRANTS)
 
 
 def _connection_of_payable(payable_type: str, payable_key: str) -> int | None:
@@ -308,17 +317,19 @@ def _connection_of_payable(payable_type: str, payable_key: str) -> int | None:
 
 def payment_settled(*, actor, payment) -> None:
     """``payments.payment_settled`` for one of ours: apply what arrived to the connection's
-    bills (oldest first). The gateway's integration actor holds only payment grants; the
-    settled event is the authority, and the application is done by the utility's own system
-    actor, with the gateway named in the receipt's source and the audit trail."""
+    bills (oldest first), as the gateway's integrations system narrowed to
+    ``GATEWAY_GRANTS`` (``gateway_applier``), the gateway named in the receipt's source and
+    the audit trail. (The callbacks job applies water bills a batch at a time,
+    ``payments_batch``; this is the same rule for one.)"""
     if payment.payable_type not in (BILL_PAYABLE, CONNECTION_PAYABLE):
         return
+    applier = gateway_applier(actor)
     connection_id = _connection_of_payable(payment.payable_type, payment.payable_key)
     if connection_id is None:
         return  # nothing of ours under that key: reconciliation shows the payment
     settled = timezone.localdate(payment.settled_at) if payment.settled_at else None
     payment_apply(
-        actor=SystemActor(GATEWAY_ACTOR),
+        actor=applier,
         connection_id=connection_id,
         amount=int(payment.paid_amount if payment.paid_amount is not None else payment.amount),
         reference=payment.order_id,

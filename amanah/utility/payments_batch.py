@@ -18,7 +18,9 @@ statements per batch instead of a dozen per payment:
   row per entry), the receipts' audit rows in one chained write, and
   ``utility.payment_applied`` for each receipt.
 
-The application is done by the utility's own system actor, as ``accounts.payment_settled``.
+The application is done by the gateway's integrations system narrowed to the utility's
+payment grants (``accounts.gateway_applier``: record the payment and its journal entry, read
+the connections), as ``accounts.payment_settled`` — never an actor holding every permission.
 """
 
 from __future__ import annotations
@@ -32,17 +34,16 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import SystemActor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.ledger.contract import Posting, chart, post_many_for
 from amanah.utility.accounts import (
     BILL_PAYABLE,
     CONNECTION_PAYABLE,
-    GATEWAY_ACTOR,
     PAYMENT_APPLIED,
     PAYMENT_RULE,
     allocate,
+    gateway_applier,
 )
 from amanah.utility.models import Bill, BillStatus, Connection, Receipt
 from amanah.utility.policies import PAYMENT_APPLY
@@ -53,7 +54,7 @@ def payments_settled(*, actor, payments) -> None:
     ours = [p for p in payments if p.payable_type in (BILL_PAYABLE, CONNECTION_PAYABLE)]
     if not ours:
         return
-    applier = SystemActor(GATEWAY_ACTOR)
+    applier = gateway_applier(actor)
     authz.require(applier, PAYMENT_APPLY)
     work = _connections_of(ours)  # [(payment, connection id)]
     if not work:

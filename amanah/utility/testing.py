@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from amanah.core.actors import SystemActor
+from amanah.core.actors import IntegrationActor, SystemActor
 from amanah.core.testing import ViewCase
 from amanah.customers.services import CustomerInput, customer_create
 from amanah.payments.policies import PAYMENT_REQUEST
@@ -30,6 +30,11 @@ from amanah.utility.policies import (
 )
 
 SYSTEM = SystemActor("system:test")
+# A payment gateway's integrations system, as the payments callbacks job hands it to the
+# payments events (``payments.systems.gateway_actor``): payment grants alone.
+GATEWAY = IntegrationActor(
+    "midtrans", permissions=("payments.callback.apply", "payments.view"), all_branches=True
+)
 # R1: 0–10 m³ at 2,500; 10–20 at 3,500; above 20 at 5,000; abonemen 10,000.
 R1_BLOCKS = [(0, 10, 2_500), (10, 20, 3_500), (20, None, 5_000)]
 _numbers = itertools.count(1)

@@ -50,11 +50,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler
 
 import httpx
 
-from amanah.core.loopback import LoopbackServer
+from amanah.core.loopback import KeepAliveHandler, LoopbackServer
 from amanah.messaging.providers import callbacks
 
 WHATSAPP_PATH_PREFIX = "/v"
@@ -160,7 +159,6 @@ class FakeProvider(LoopbackServer):
         self._media: dict[str, str] = {}  # uploaded media id → file name
         self._webhooks: queue.Queue = queue.Queue()
         self._poster: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
         # Generous: the receiving server may share two busy cores with the whole test suite.
         self._client = httpx.Client(timeout=httpx.Timeout(30.0))
 
@@ -176,11 +174,6 @@ class FakeProvider(LoopbackServer):
             self._poster.join(timeout=10)
             self._poster = None
         self._client.close()
-
-    def _open_connections(self) -> list[socket.socket]:
-        with self._lock:
-            connections, self._connections = list(self._connections), set()
-        return connections
 
     # --- controls ----------------------------------------------------------------------------
 
@@ -558,23 +551,7 @@ class FakeProvider(LoopbackServer):
             self._posted.append(Posted(api, provider_id, word, response_status))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs: the adapters pool connections
-    # Headers and body go out in two writes: with Nagle's algorithm on, the body would wait
-    # for the client's delayed ACK (~40 ms a request on a kept-alive connection).
-    disable_nagle_algorithm = True
-
-    def setup(self):
-        super().setup()
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-
-    def finish(self):
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.server.fake._lock:
-            self.server.fake._connections.discard(self.connection)
-
+class _Handler(KeepAliveHandler):  # keep-alive, as the real APIs: the adapters pool connections
     def do_POST(self):  # noqa: N802 — the stdlib's name
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:

@@ -1,10 +1,13 @@
 """A loopback fake of the Midtrans Core API and the Xendit VA / QR code APIs.
 
-It answers the real request shapes (see ``payments/gateways.py``), checks credentials the
-way they do (HTTP Basic with the server key / secret key as user name; Xendit's QR API wants
-``api-version``), makes VA numbers and QRIS strings (EMVCo, CRC-checked, built like an
-acquirer would with ``payments.qris``), keeps each order's state for the status APIs, and
-sends callbacks signed as the real ones are (Midtrans ``signature_key`` = SHA512(order_id +
+It answers the real request shapes (see ``payments/gateways/``; the answers in ``apis.py``,
+the HTTP side in ``handler.py``), checks credentials the way they do (HTTP Basic with the
+server key / secret key as user name; Xendit's QR API wants ``api-version``), makes VA
+numbers and QRIS strings (EMVCo, CRC-checked, built like an acquirer would with
+``payments.qris``), keeps each order's state for the status APIs — Midtrans
+``GET /v2/<order>/status``, Xendit ``GET /callback_virtual_account_payments/payment_id=<id>``
+and ``GET /qr_codes/<id>/payments``, which the app asks before a payment moves — and sends
+callbacks signed as the real ones are (Midtrans ``signature_key`` = SHA512(order_id +
 status_code + gross_amount + server key); Xendit ``x-callback-token``).
 
 Callbacks go out from one background thread, in order, each retried (``retries`` times,
@@ -18,7 +21,9 @@ test controls:
 - ``pay(order_id, amount=None)``: the customer pays (another amount when given) → callback;
 - ``pay_silently(order_id)``: the payment happens but no callback is sent (for the poll);
 - ``expire(order_id)`` / ``cancel(order_id)``: Midtrans expire/cancel notifications;
-- ``replay(n)``: post the n-th callback sent so far again, byte for byte.
+- ``replay(n)``: post the n-th callback sent so far again, byte for byte;
+- ``notification(order_id)``: the signed callback of the order's status now, for a test to
+  edit and deliver itself; ``paid_order(...)``: an order made elsewhere, already paid (bench).
 
 ``posted`` records every callback (provider, order id, status word, the receiver's HTTP
 status; 0 when it could not connect). Nothing is logged.
@@ -26,54 +31,39 @@ status; 0 when it could not connect). Nothing is logged.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hmac
 import json
 import queue
-import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
-from html import escape
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs
+from dataclasses import dataclass
 
 import httpx
 
 from amanah.core.loopback import LoopbackServer
-from amanah.payments import qris
+from amanah.payments.fakegateway.apis import GatewayApis
+from amanah.payments.fakegateway.handler import Handler
+from amanah.payments.fakegateway.orders import (
+    MERCHANT,
+    MIDTRANS_SERVER_KEY,
+    MIDTRANS_STATUS_CODES,
+    XENDIT_CALLBACK_TOKEN,
+    XENDIT_SECRET_KEY,
+    Order,
+)
 from amanah.payments.gateways import midtrans_signature
 
-MIDTRANS_SERVER_KEY = "fake-midtrans-server-key"  # noqa: S105 — loopback only
-XENDIT_SECRET_KEY = "fake-xendit-secret-key"  # noqa: S105
-XENDIT_CALLBACK_TOKEN = "fake-xendit-callback-token"  # noqa: S105
-MERCHANT = qris.Merchant(name="PDAM TIRTA UJI", city="MEDAN", nmid="ID1020000000001")
-MIDTRANS_STATUS_CODES = {
-    "pending": "201",
-    "settlement": "200",
-    "expire": "407",
-    "cancel": "200",
-    "deny": "202",
-}
-
-
-@dataclass
-class Order:
-    provider: str  # "MIDTRANS" | "XENDIT"
-    method: str  # "VA" | "QRIS"
-    order_id: str
-    amount: int
-    status: str = "pending"  # midtrans words; xendit: pending/paid
-    transaction_id: str = field(default_factory=lambda: secrets.token_hex(16))
-    va_bank: str = ""
-    va_number: str = ""
-    va_id: str = ""
-    qr_id: str = ""
-    qr_string: str = ""
-    paid_amount: int | None = None
-    answer: dict = field(default_factory=dict)
+__all__ = [
+    "MERCHANT",
+    "MIDTRANS_SERVER_KEY",
+    "MIDTRANS_STATUS_CODES",
+    "XENDIT_CALLBACK_TOKEN",
+    "XENDIT_SECRET_KEY",
+    "FakeGateway",
+    "Order",
+    "Posted",
+]
 
 
 @dataclass(frozen=True)
@@ -101,7 +91,7 @@ def _tls_context():
     return httpx.create_ssl_context()
 
 
-class FakeGateway(LoopbackServer):
+class FakeGateway(GatewayApis, LoopbackServer):
     def __init__(
         self,
         *,
@@ -116,7 +106,7 @@ class FakeGateway(LoopbackServer):
         retry_delay: float = 0.05,
     ):
         super().__init__(host=host, port=port)
-        self.handler = _Handler
+        self.handler = Handler
         self.midtrans_callback_url = midtrans_callback_url
         self.xendit_callback_url = xendit_callback_url
         self.server_key, self.secret_key, self.callback_token = (
@@ -165,15 +155,42 @@ class FakeGateway(LoopbackServer):
     # --- what the customer (or the gateway) does ----------------------------------------------
 
     def pay(self, order_id: str, amount: int | None = None) -> None:
-        order = self.orders[order_id]
-        with self._lock:
-            order.status, order.paid_amount = "settlement", amount or order.amount
-        self._send(self._settled_callback(order))
+        self._send(self._settled_callback(self._settle(order_id, amount)))
 
     def pay_silently(self, order_id: str, amount: int | None = None) -> None:
+        self._settle(order_id, amount)
+
+    def _settle(self, order_id: str, amount: int | None) -> Order:
         order = self.orders[order_id]
         with self._lock:
             order.status, order.paid_amount = "settlement", amount or order.amount
+            if order.provider == "XENDIT" and order.method == "VA":
+                order.va_payment = self._va_payment(order)
+        return order
+
+    def notification(self, order_id: str) -> tuple[bytes, dict]:
+        """The signed callback (body, headers) the gateway sends about the order's status now,
+        exactly as it would post it: what a test edits and delivers itself."""
+        order = self.orders[order_id]
+        if order.status == "settlement":
+            callback = self._settled_callback(order)
+        elif order.provider == "MIDTRANS":
+            callback = self._midtrans_callback(order, order.status)
+        else:
+            raise ValueError("a Xendit order says nothing before it is paid")
+        return callback.body, dict(callback.headers)
+
+    def paid_order(
+        self, order_id: str, *, provider: str, amount: int, va_number: str = "", va_bank: str = ""
+    ) -> tuple[bytes, dict]:
+        """An order made elsewhere (the callbacks bench makes its payments set-based, without
+        a charge), already paid: its status APIs answer it; returns its signed callback."""
+        order = Order(provider, "VA", order_id, amount, va_bank=va_bank, va_number=va_number)
+        order.va_id = f"cva-{order_id}"
+        with self._lock:
+            self.orders[order_id] = order
+        self._settle(order_id, amount)
+        return self.notification(order_id)
 
     def expire(self, order_id: str) -> None:
         self._end(order_id, "expire")
@@ -266,20 +283,24 @@ class FakeGateway(LoopbackServer):
         if order.provider == "MIDTRANS":
             return self._midtrans_callback(order, "settlement")
         if order.method == "VA":
-            document = {
-                "id": secrets.token_hex(12),
-                "payment_id": secrets.token_hex(12),
-                "callback_virtual_account_id": order.va_id,
-                "external_id": order.order_id,
-                "merchant_code": "88608",
-                "account_number": order.va_number,
-                "bank_code": order.va_bank,
-                "amount": order.paid_amount,
-                "transaction_timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "owner_id": "5f0e0c0a0b0c0d0e0f101112",
-            }
-            return self._xendit_callback(order, document, "va.paid")
+            return self._xendit_callback(order, dict(order.va_payment), "va.paid")
         return self._xendit_callback(order, self._qr_payment(order), "qr.succeeded")
+
+    def _va_payment(self, order: Order) -> dict:
+        """A Fixed VA's payment: its paid callback, and what its status API answers."""
+        return {
+            "id": secrets.token_hex(12),
+            "payment_id": secrets.token_hex(12),
+            "callback_virtual_account_id": order.va_id,
+            "external_id": order.order_id,
+            "merchant_code": "88608",
+            "account_number": order.va_number,
+            "bank_code": order.va_bank,
+            "amount": order.paid_amount,
+            "transaction_timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "owner_id": "5f0e0c0a0b0c0d0e0f101112",
+            "currency": "IDR",
+        }
 
     def _qr_payment(self, order: Order) -> dict:
         return {
@@ -365,252 +386,3 @@ class FakeGateway(LoopbackServer):
         for thread in threads:
             thread.join(timeout=120)
         return results
-
-    # --- the APIs -------------------------------------------------------------------------------
-
-    def _basic_user(self, header: str | None) -> str | None:
-        if not header or not header.startswith("Basic "):
-            return None
-        try:
-            user, _, _password = base64.b64decode(header[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return user
-
-    def midtrans_charge(self, body: dict) -> tuple[int, dict]:
-        details = body.get("transaction_details") or {}
-        order_id, amount = details.get("order_id"), details.get("gross_amount")
-        if not isinstance(order_id, str) or not isinstance(amount, int) or amount <= 0:
-            return 400, {
-                "status_code": "400",
-                "status_message": "One or more parameters in the payload is invalid.",
-            }
-        payment_type = body.get("payment_type")
-        with self._lock:
-            if order_id in self.orders:  # the same order again: the first answer again
-                return 200, self.orders[order_id].answer
-            if payment_type == "bank_transfer":
-                bank = str((body.get("bank_transfer") or {}).get("bank") or "bni")
-                order = Order("MIDTRANS", "VA", order_id, amount, va_bank=bank.upper())
-                order.va_number = "8" + str(int(order.transaction_id[:12], 16))[:15].zfill(15)
-            elif payment_type == "qris":
-                order = Order("MIDTRANS", "QRIS", order_id, amount)
-                order.qr_string = qris.build(MERCHANT, amount=amount, bill_number=order_id)
-            else:
-                return 400, {
-                    "status_code": "400",
-                    "status_message": "payment_type is not supported",
-                }
-            answer = {
-                "status_code": "201",
-                "status_message": "Success, transaction is created",
-                "transaction_id": order.transaction_id,
-                "order_id": order_id,
-                "merchant_id": "G000000000",
-                "gross_amount": f"{amount}.00",
-                "currency": "IDR",
-                "payment_type": payment_type,
-                "transaction_time": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "transaction_status": "pending",
-                "fraud_status": "accept",
-            }
-            if order.method == "VA":
-                answer["va_numbers"] = [
-                    {"bank": order.va_bank.lower(), "va_number": order.va_number}
-                ]
-            else:
-                answer["qr_string"] = order.qr_string
-                answer["actions"] = [{"name": "generate-qr-code", "method": "GET", "url": ""}]
-            order.answer = answer
-            self.orders[order_id] = order
-        self._send(self._midtrans_callback(order, "pending"))
-        return 201, answer
-
-    def midtrans_status(self, order_id: str) -> tuple[int, dict]:
-        order = self.orders.get(order_id)
-        if order is None or order.provider != "MIDTRANS":
-            return 404, {"status_code": "404", "status_message": "Transaction doesn't exist."}
-        return 200, self._midtrans_document(order, order.status)
-
-    def xendit_va(self, body: dict) -> tuple[int, dict]:
-        external_id, amount = body.get("external_id"), body.get("expected_amount")
-        if not isinstance(external_id, str) or not isinstance(amount, int) or amount <= 0:
-            return 400, {"error_code": "API_VALIDATION_ERROR", "message": "invalid"}
-        with self._lock:
-            if external_id in self.orders:
-                return 200, self.orders[external_id].answer
-            order = Order(
-                "XENDIT", "VA", external_id, amount, va_bank=str(body.get("bank_code") or "BNI")
-            )
-            order.va_id = secrets.token_hex(12)
-            order.va_number = "88608" + str(int(order.transaction_id[:10], 16))[:11].zfill(11)
-            order.answer = {
-                "id": order.va_id,
-                "owner_id": "5f0e0c0a0b0c0d0e0f101112",
-                "external_id": external_id,
-                "merchant_code": "88608",
-                "account_number": order.va_number,
-                "bank_code": order.va_bank,
-                "name": body.get("name", ""),
-                "is_closed": True,
-                "expected_amount": amount,
-                "is_single_use": True,
-                "status": "PENDING",
-                "currency": "IDR",
-            }
-            self.orders[external_id] = order
-        return 200, order.answer
-
-    def xendit_qr(self, body: dict) -> tuple[int, dict]:
-        reference, amount = body.get("reference_id"), body.get("amount")
-        if not isinstance(reference, str) or not isinstance(amount, int) or amount <= 0:
-            return 400, {"error_code": "API_VALIDATION_ERROR", "message": "invalid"}
-        with self._lock:
-            if reference in self.orders:
-                return 200, self.orders[reference].answer
-            order = Order("XENDIT", "QRIS", reference, amount)
-            order.qr_id = "qr_" + order.transaction_id
-            order.qr_string = qris.build(MERCHANT, amount=amount, bill_number=reference)
-            order.answer = {
-                "id": order.qr_id,
-                "reference_id": reference,
-                "business_id": "5f0e0c0a0b0c0d0e0f101112",
-                "type": "DYNAMIC",
-                "currency": "IDR",
-                "amount": amount,
-                "channel_code": "ID_DANA",
-                "status": "ACTIVE",
-                "qr_string": order.qr_string,
-            }
-            self.orders[reference] = order
-        return 201, order.answer
-
-    def xendit_qr_payments(self, qr_id: str) -> tuple[int, dict]:
-        order = next((o for o in self.orders.values() if o.qr_id == qr_id), None)
-        if order is None:
-            return 404, {"error_code": "DATA_NOT_FOUND", "message": "QR code not found"}
-        items = [self._qr_payment(order)["data"]] if order.status == "settlement" else []
-        return 200, {"data": items, "has_more": False}
-
-
-def simulator_page(orders) -> str:
-    """The payer's side in the demo (like the gateways' sandbox simulators): every order with
-    a *Bayar* button for the pending ones. Not a gateway API; loopback only."""
-    rows = "".join(
-        f"<tr><td>{escape(o.order_id)}</td><td>{o.provider}</td><td>{o.method}</td>"
-        f"<td>{o.amount:,}</td><td>{escape(o.status)}</td><td>"
-        + (
-            f'<form method="post" action="/simulator/pay"><input type="hidden" name="order_id" '
-            f'value="{escape(o.order_id)}"><button>Bayar</button></form>'
-            if o.status == "pending"
-            else ""
-        )
-        + "</td></tr>"
-        for o in reversed(list(orders))
-    )
-    return (
-        '<!doctype html><html lang="id"><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width">'
-        "<title>Simulator pembayaran (demo)</title><h1>Simulator pembayaran VA/QRIS (demo)</h1>"
-        "<p>Gateway palsu di loopback: <b>Bayar</b> menyelesaikan pembayaran dan mengirim "
-        "callback bertanda tangan ke aplikasi, seperti gateway sungguhan.</p>"
-        "<table border=1 cellpadding=4><tr><th>Order</th><th>Gateway</th><th>Metode</th>"
-        f"<th>Jumlah (Rp)</th><th>Status</th><th></th></tr>{rows}</table>"
-    )
-
-
-_STATUS_PATH = re.compile(r"^/v2/([A-Za-z0-9\-_.~]{1,50})/status$")
-_QR_PAYMENTS_PATH = re.compile(r"^/qr_codes/([A-Za-z0-9_\-]{1,80})/payments$")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "FakeGateway/1"
-
-    def log_message(self, format, *args):  # noqa: A002 — quiet: no request line is logged
-        pass
-
-    @property
-    def fake(self) -> FakeGateway:
-        return self.server.fake
-
-    def _answer(self, status: int, document: dict) -> None:
-        raw = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _authorised(self) -> str | None:
-        user = self.fake._basic_user(self.headers.get("Authorization"))
-        if user is not None and hmac.compare_digest(user, self.fake.server_key):
-            return "MIDTRANS"
-        if user is not None and hmac.compare_digest(user, self.fake.secret_key):
-            return "XENDIT"
-        return None
-
-    def _body(self) -> dict | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            document = json.loads(self.rfile.read(min(length, 1_000_000)) or b"{}")
-        except ValueError:
-            return None
-        return document if isinstance(document, dict) else None
-
-    def _simulator_pay(self) -> None:
-        length = min(int(self.headers.get("Content-Length") or 0), 10_000)
-        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
-        order = self.fake.orders.get((form.get("order_id") or [""])[0])
-        if order is None or order.status != "pending":
-            return self._answer(404, {"message": "no pending order"})
-        self.fake.pay(order.order_id)
-        self.send_response(303)
-        self.send_header("Location", "/simulator")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_POST(self):  # noqa: N802 — http.server's name
-        if self.path == "/simulator/pay":
-            return self._simulator_pay()
-        who = self._authorised()
-        body = self._body()
-        if body is None:
-            return self._answer(400, {"status_code": "400", "message": "invalid JSON"})
-        if self.path == "/v2/charge":
-            if who != "MIDTRANS":
-                return self._answer(401, {"status_code": "401", "status_message": "Access denied"})
-            return self._answer(*self.fake.midtrans_charge(body))
-        if who != "XENDIT":
-            return self._answer(401, {"error_code": "INVALID_API_KEY", "message": "invalid key"})
-        if self.path == "/callback_virtual_accounts":
-            return self._answer(*self.fake.xendit_va(body))
-        if self.path == "/qr_codes":
-            if not self.headers.get("api-version"):
-                return self._answer(
-                    400, {"error_code": "API_VALIDATION_ERROR", "message": "api-version"}
-                )
-            return self._answer(*self.fake.xendit_qr(body))
-        return self._answer(404, {"message": "not found"})
-
-    def do_GET(self):  # noqa: N802
-        if self.path == "/simulator":
-            raw = simulator_page(list(self.fake.orders.values())).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            return self.wfile.write(raw)
-        who = self._authorised()
-        match = _STATUS_PATH.match(self.path)
-        if match:
-            if who != "MIDTRANS":
-                return self._answer(401, {"status_code": "401", "status_message": "Access denied"})
-            return self._answer(*self.fake.midtrans_status(match.group(1)))
-        match = _QR_PAYMENTS_PATH.match(self.path)
-        if match:
-            if who != "XENDIT":
-                return self._answer(
-                    401, {"error_code": "INVALID_API_KEY", "message": "invalid key"}
-                )
-            return self._answer(*self.fake.xendit_qr_payments(match.group(1)))
-        return self._answer(404, {"message": "not found"})

@@ -20,6 +20,7 @@ from amanah.payments.testing import (
     deliver,
     gateway_systems,
     midtrans_body,
+    notification_from,
     request_payment,
 )
 
@@ -31,6 +32,12 @@ XENDIT_URL = "/webhooks/payments/xendit"
 def payment(db, fake_gateway):
     gateway_systems()
     return request_payment(fake_gateway)
+
+
+@pytest.fixture
+def settled(fake_gateway):
+    """The gateway's own signed notification once ``payment`` is paid there."""
+    return lambda payment, **kw: notification_from(fake_gateway, payment, **kw)[0]
 
 
 def _post(client, body: bytes, url=MIDTRANS_URL, **headers):
@@ -58,9 +65,9 @@ def test_a_wrong_signature_is_401_stored_rejected_and_changes_nothing(client, pa
 
 
 def test_a_settlement_settles_once_and_duplicates_and_replays_are_no_ops(
-    client, payment, seen_events
+    client, payment, settled, seen_events
 ):
-    body = midtrans_body(payment, "settlement")
+    body = settled(payment)
     first = _post(client, body)
     assert first.status_code == 200 and first.json()["verdict"] == Verdict.ACCEPTED
     for _ in range(2):  # the gateway retries; someone replays the captured request
@@ -81,12 +88,10 @@ def test_a_settlement_settles_once_and_duplicates_and_replays_are_no_ops(
     assert verdicts == ["ACCEPTED", "DUPLICATE", "DUPLICATE"]
 
 
-def test_the_endpoint_stores_and_answers_and_the_job_applies(client, payment, seen_events):
+def test_the_endpoint_stores_and_answers_and_the_job_applies(client, payment, settled, seen_events):
     """The endpoint authenticates and keeps the callback (RECEIVED) and answers at once; the
     payment changes only when the job applies it."""
-    response = client.post(
-        MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
-    )
+    response = client.post(MIDTRANS_URL, data=settled(payment), content_type="application/json")
     assert response.status_code == 200 and response.json()["verdict"] == "RECEIVED"
     callback = RawCallback.objects.get()
     assert (callback.verdict, callback.order_id) == ("RECEIVED", payment.order_id)
@@ -103,8 +108,8 @@ def test_the_endpoint_stores_and_answers_and_the_job_applies(client, payment, se
     assert apply_received().claimed == 0  # nothing left: the job is idempotent
 
 
-def test_replays_in_one_batch_and_across_batches_settle_once(client, payment, seen_events):
-    body = midtrans_body(payment, "settlement")
+def test_replays_in_one_batch_and_across_batches_settle_once(client, payment, settled, seen_events):
+    body = settled(payment)
     for _ in range(3):  # the original and two replays, applied in one batch
         client.post(MIDTRANS_URL, data=body, content_type="application/json")
     apply_received()
@@ -116,13 +121,13 @@ def test_replays_in_one_batch_and_across_batches_settle_once(client, payment, se
 
 
 def test_a_processing_failure_keeps_the_callback_received_and_applies_nothing(
-    client, payment, seen_events
+    client, fake_gateway, payment, settled, seen_events
 ):
     """An owner refusing a payment fails its batch; the batch is retried one callback at a
     time, the failing one stays RECEIVED (nothing applied) and the sweep applies it once the
     cause is gone — once."""
-    other = request_payment(payable_key="BILL-002")
-    body = midtrans_body(payment, "settlement")
+    other = request_payment(fake_gateway, payable_key="BILL-002")
+    body = settled(payment)
 
     def fails(*, actor, payment):
         if payment.payable_key == "BILL-001":
@@ -132,9 +137,7 @@ def test_a_processing_failure_keeps_the_callback_received_and_applies_nothing(
         f"{PAYMENT_SETTLED}:fails", EventHandler(PAYMENT_SETTLED, fails)
     ):
         client.post(MIDTRANS_URL, data=body, content_type="application/json")
-        client.post(
-            MIDTRANS_URL, data=midtrans_body(other, "settlement"), content_type="application/json"
-        )
+        client.post(MIDTRANS_URL, data=settled(other), content_type="application/json")
         result = apply_received()
     assert (result.accepted, result.failed) == (1, 1)
     assert list(RawCallback.objects.order_by("id").values_list("verdict", flat=True)) == [
@@ -149,7 +152,7 @@ def test_a_processing_failure_keeps_the_callback_received_and_applies_nothing(
     assert payment.status == PaymentStatus.SETTLED and _applied(payment) == 1
 
 
-def test_a_failing_audit_write_rolls_the_batch_back(client, payment, monkeypatch):
+def test_a_failing_audit_write_rolls_the_batch_back(client, payment, settled, monkeypatch):
     """Never a change without its audit rows: the chain's write failing rolls the payment and
     the verdict back; the callback stays RECEIVED."""
     from amanah.audit import services as audit_services
@@ -157,9 +160,7 @@ def test_a_failing_audit_write_rolls_the_batch_back(client, payment, monkeypatch
     def chain_fails(logs):
         raise RuntimeError("the chain could not be written")
 
-    client.post(
-        MIDTRANS_URL, data=midtrans_body(payment, "settlement"), content_type="application/json"
-    )
+    client.post(MIDTRANS_URL, data=settled(payment), content_type="application/json")
     monkeypatch.setattr(audit_services, "_append", chain_fails)
     assert apply_received().failed == 1
     assert list(RawCallback.objects.values_list("verdict", flat=True)) == ["RECEIVED"]
@@ -197,8 +198,10 @@ def test_a_callback_waits_while_its_gateway_system_is_unusable(client, payment):
     assert RawCallback.objects.get().verdict == "RECEIVED"
 
 
-def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, seen_events):
-    _post(client, midtrans_body(payment, "settlement"))
+def test_a_late_pending_or_expire_after_settlement_is_ignored(
+    client, payment, settled, seen_events
+):
+    _post(client, settled(payment))
     for word in ("pending", "expire", "cancel"):
         response = _post(client, midtrans_body(payment, word))
         assert response.json() == {"verdict": "IGNORED", "reason": "out_of_order:settled"}
@@ -207,17 +210,18 @@ def test_a_late_pending_or_expire_after_settlement_is_ignored(client, payment, s
     assert seen_events == [("settled", payment.order_id)]
 
 
-def test_pending_then_expire_moves_forward_and_ends(client, payment, seen_events):
-    assert _post(client, midtrans_body(payment, "pending")).json()["verdict"] == "DUPLICATE"
-    assert _post(client, midtrans_body(payment, "expire")).json()["verdict"] == "ACCEPTED"
+def test_pending_then_expire_moves_forward_and_ends(client, payment, settled, seen_events):
+    pending = settled(payment, word="pending")
+    assert _post(client, pending).json()["verdict"] == "DUPLICATE"
+    assert _post(client, settled(payment, word="expire")).json()["verdict"] == "ACCEPTED"
     assert _post(client, midtrans_body(payment, "settlement")).json()["verdict"] == "IGNORED"
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.EXPIRED and payment.settled_at is None
     assert seen_events == [("ended", payment.order_id)]
 
 
-def test_an_amount_mismatch_is_kept_and_never_applied(client, payment, seen_events):
-    response = _post(client, midtrans_body(payment, "settlement", amount=120_000))
+def test_an_amount_mismatch_is_kept_and_never_applied(client, payment, settled, seen_events):
+    response = _post(client, settled(payment, amount=120_000))
     assert response.json()["verdict"] == "ACCEPTED"
     payment.refresh_from_db()
     assert (payment.status, payment.paid_amount, payment.amount_mismatch) == (
@@ -239,19 +243,10 @@ def test_an_unknown_order_is_stored_and_ignored(client, payment):
     assert RawCallback.objects.get().order_id == "AMN-TIDAK-ADA"
 
 
-def test_xendit_needs_its_token(client, db, fake_gateway, seen_events):
+def test_xendit_needs_its_token(client, db, fake_gateway, settled, seen_events):
     gateway_systems()
     payment = request_payment(fake_gateway, provider="XENDIT")
-    body = json.dumps(
-        {
-            "payment_id": "p-1",
-            "callback_virtual_account_id": payment.provider_reference,
-            "external_id": payment.order_id,
-            "amount": payment.amount,
-            "account_number": payment.va_number,
-            "bank_code": "BNI",
-        }
-    ).encode()
+    body = settled(payment)
     assert _post(client, body, XENDIT_URL).status_code == 401
     assert _post(client, body, XENDIT_URL, HTTP_X_CALLBACK_TOKEN="salah").status_code == 401
     ok = _post(client, body, XENDIT_URL, HTTP_X_CALLBACK_TOKEN=XENDIT_CALLBACK_TOKEN)
@@ -303,8 +298,8 @@ def test_only_post_is_answered(client, payment):
     assert RawCallback.objects.count() == 0
 
 
-def test_raw_callbacks_are_append_only_in_the_database(client, payment):
-    _post(client, midtrans_body(payment, "settlement"))
+def test_raw_callbacks_are_append_only_in_the_database(client, payment, settled):
+    _post(client, settled(payment))
     callback = RawCallback.objects.get()
     for change in (
         lambda: RawCallback.objects.filter(pk=callback.pk).update(body="{}"),
@@ -451,7 +446,7 @@ def test_the_endpoint_asks_for_the_job_once_a_window_and_the_job_looks_last_afte
 
     monkeypatch.setattr(processing.time, "sleep", sleep)
 
-    def apply(limit):
+    def apply(limit, confirmer=None):
         claims.append(job_clock["now"])
         job_clock["now"] += 0.01
         return processing.Result(claimed=1 if len(claims) == 2 else 0)

@@ -15,7 +15,7 @@ from amanah.payments.models import Payment, PaymentStatus, RawCallback
 from amanah.payments.processing import callbacks_apply
 from amanah.payments.testing import (
     gateway_systems,
-    midtrans_body,
+    notification_from,
     remove_gateway_systems,
     remove_payment_rows,
     request_payment,
@@ -30,7 +30,7 @@ def test_identical_callbacks_at_once_settle_once(committed, settings, seen_event
         committed.on_cleanup(remove_payment_rows)
         committed.run(gateway_systems)
         payment = committed.run(lambda: request_payment(fake, branch=committed.branch))
-        body = midtrans_body(payment, "settlement")
+        body, _headers = notification_from(fake, payment)  # paid at the gateway
         answers: list[str] = []
 
         def post(_n: int) -> None:

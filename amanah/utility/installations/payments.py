@@ -182,12 +182,13 @@ def rab_payment_apply(
 
 def payment_settled(*, actor, payment) -> None:
     """A settled gateway payment for a ``utility.installation`` (key: its id): applied to the
-    RAB's installments by the utility's system actor (as water bills, ``accounts.py``)."""
-    from amanah.core.actors import SystemActor
-    from amanah.utility.accounts import GATEWAY_ACTOR
+    RAB's installments as the gateway's integrations system narrowed to the utility's payment
+    grants (``accounts.gateway_applier``, as water bills)."""
+    from amanah.utility.accounts import gateway_applier
 
     if payment.payable_type != INSTALLATION_PAYABLE:
         return
+    applier = gateway_applier(actor)
     try:
         installation_id = int(payment.payable_key)
     except (ValueError, TypeError):
@@ -196,7 +197,7 @@ def payment_settled(*, actor, payment) -> None:
         return  # nothing of ours: reconciliation shows it
     settled = timezone.localdate(payment.settled_at) if payment.settled_at else None
     rab_payment_apply(
-        actor=SystemActor(GATEWAY_ACTOR),
+        actor=applier,
         installation_id=installation_id,
         amount=int(payment.paid_amount if payment.paid_amount is not None else payment.amount),
         reference=payment.order_id,

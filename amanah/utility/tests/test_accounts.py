@@ -96,8 +96,8 @@ def test_gateway_settlement_applies_to_the_connection(db, branch_a):
         provider="MIDTRANS",
         settled_at=timezone.now(),
     )
-    accounts.payment_settled(actor=testing.SYSTEM, payment=payment)
-    accounts.payment_settled(actor=testing.SYSTEM, payment=payment)  # a replay
+    accounts.payment_settled(actor=testing.GATEWAY, payment=payment)
+    accounts.payment_settled(actor=testing.GATEWAY, payment=payment)  # a replay
     paid = list(
         Bill.objects.filter(connection=conn).order_by("period").values_list("paid", flat=True)
     )
@@ -105,7 +105,7 @@ def test_gateway_settlement_applies_to_the_connection(db, branch_a):
     gateway = JournalLine.objects.filter(account__code="1103")
     assert list(gateway.values_list("debit", flat=True)) == [40_000]
     other = SimpleNamespace(**{**payment.__dict__, "payable_type": "tests.bill", "order_id": "O2"})
-    accounts.payment_settled(actor=testing.SYSTEM, payment=other)  # not ours: nothing
+    accounts.payment_settled(actor=testing.GATEWAY, payment=other)  # not ours: nothing
     assert gateway.count() == 1
 
 
@@ -241,16 +241,16 @@ def test_a_batch_of_settlements_applies_as_one_at_a_time_would(db, branch_a):
     for conn in one + batch:
         _bills(conn)
     for payment in plan(*one, "ONE"):
-        accounts.payment_settled(actor=testing.SYSTEM, payment=payment)
+        accounts.payment_settled(actor=testing.GATEWAY, payment=payment)
     payments = plan(*batch, "BATCH")
-    payments_settled(actor=testing.SYSTEM, payments=payments)
+    payments_settled(actor=testing.GATEWAY, payments=payments)
     expected = _state(one)
     assert _state(batch) == expected
     assert expected[0][1] == 10_000 and expected[1][0][0] == (20_000, "OPEN")  # it did work
-    payments_settled(actor=testing.SYSTEM, payments=payments)  # the batch replayed
+    payments_settled(actor=testing.GATEWAY, payments=payments)  # the batch replayed
     assert _state(batch) == expected
     assert _balanced()
     taken = [_settled("BATCH-1", "utility.connection", batch[1].number, 40_000)]
     with pytest.raises(ServiceError) as refused:  # a reference used for another payment
-        payments_settled(actor=testing.SYSTEM, payments=taken)
+        payments_settled(actor=testing.GATEWAY, payments=taken)
     assert refused.value.code == "reference_taken"
