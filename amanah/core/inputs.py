@@ -10,8 +10,18 @@ Tab, line feed and carriage return are ordinary text and pass.
 Overlong values are refused the same way (``too_long``): no field of ours holds more than
 ``MAX_VALUE_CHARS``; the fields' own ``max_length`` still decides below that.
 
-A view marked ``verifies_own_input`` (a provider webhook) is left to check its raw body
-itself: it must verify the signature before parsing, and clean what it keeps.
+JSON nested deeper than ``MAX_JSON_DEPTH`` (``json_too_deep``) — a body, whatever its content
+type says, or a form field holding JSON (a journey's graph, an area's outline) — is refused
+before anything parses it: ``json.loads`` recurses once per level, so 10 kB of ``[`` is a
+``RecursionError`` (a 500) in whichever view reads it, and a few hundred levels that do parse
+still reach the code and the database that walk them. The depth is counted by
+``json_too_deep`` without parsing and without recursion (strings taken out, the brackets
+left counted in C), so the guard costs a scan of the body, not a stack.
+
+A view marked ``verifies_own_input`` (a provider webhook, the field app's sync that answers
+each result on its own) is left to check its raw body itself: it must verify the signature
+before parsing, and clean what it keeps. The depth is the one check it is never left: no
+view of ours can parse what is too deep to parse.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
@@ -33,12 +44,18 @@ from amanah.core.errors import ServiceError, error_body
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Longer than any text a person types into one field (a complaint is a few pages at most).
 MAX_VALUE_CHARS = 20_000
+# Deeper than any JSON of ours (a journey graph's node config is about 6 levels, an API body
+# 3); far below where parsing recurses into trouble (about 1,000).
+MAX_JSON_DEPTH = 64
 API_PREFIX = "/api/"
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 MESSAGES = {
     "invalid_characters": _("Masukan berisi karakter yang tidak diizinkan (karakter kontrol)."),
     "too_long": _("Masukan terlalu panjang."),
     "invalid_json": _("Isi permintaan bukan JSON yang sah."),
+    "json_too_deep": _("JSON bersarang terlalu dalam (lebih dari %(depth)d tingkat)."),
     "invalid": _("Masukan tidak valid. Periksa kembali isian Anda."),
 }
 
@@ -50,7 +67,47 @@ class InputProblem:
 
     @property
     def message(self) -> str:
+        if self.code == "json_too_deep":
+            return str(MESSAGES[self.code]) % {"depth": MAX_JSON_DEPTH}
         return str(MESSAGES[self.code])
+
+
+# A JSON string (escapes included), taken out before the brackets are counted: a "[" inside
+# a text is not nesting. (What follows a quote never closed is text to the parser too; it
+# never recurses there.)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
+_STARTS_JSON = re.compile(rb"\s*[\[{]")
+
+
+def json_too_deep(text: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does ``text`` nest arrays and objects deeper than ``limit``? Counted without parsing
+    and without recursion (whatever the depth, the cost is one scan of the text)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # cannot nest deeper than it opens (nearly every body stops here)
+    # Without a backslash no quote is escaped: the parts between quotes are the strings.
+    outside = b"".join(data.split(b'"')[::2]) if b"\\" not in data else _JSON_STRING.sub(b"", data)
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def nesting_problem(request: HttpRequest) -> InputProblem | None:
+    """JSON nested deeper than ``MAX_JSON_DEPTH`` in the body (whatever the content type:
+    a view may parse what its caller mislabelled) or in a form field; None otherwise."""
+    if request.method not in BODY_METHODS:
+        return None
+    if (request.content_type or "") in FORM_TYPES:
+        for name, values in request.POST.lists():
+            for value in values:
+                if value[:1] in ("[", "{") and json_too_deep(value):
+                    return InputProblem("json_too_deep", name if not problem_in_text(name) else "")
+        return None
+    body = request.body
+    if body and _STARTS_JSON.match(body) and json_too_deep(body):
+        return InputProblem("json_too_deep", "body")
+    return None
 
 
 def problem_in_text(value: str) -> str | None:
@@ -120,6 +177,9 @@ def _json_values(value, field: str = "") -> Iterator[tuple[str, str]]:
 
 
 def find_problem(request: HttpRequest) -> InputProblem | None:
+    nesting = nesting_problem(request)
+    if nesting is not None:
+        return nesting
     try:
         for field, value in _named_values(request):
             code = problem_in_text(value)
@@ -135,8 +195,18 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """The API, or a client that sent JSON or asks for it (the field app's sync): it reads
+    the refusal in the API's error shape, not as a page."""
+    return (
+        is_api_request(request)
+        or (request.content_type or "").endswith("json")
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
 def refusal(request: HttpRequest, problem: InputProblem):
-    if is_api_request(request):
+    if wants_json(request):
         return JsonResponse(error_body(problem.code, problem.message, problem.field), status=400)
     return render(
         request,
@@ -144,6 +214,10 @@ def refusal(request: HttpRequest, problem: InputProblem):
         {"code": 400, "message": problem.message, "field": problem.field},
         status=400,
     )
+
+
+# Refused even for a view that verifies its own input: it could not parse the body either.
+NEVER_LEFT_TO_THE_VIEW = frozenset({"json_too_deep"})
 
 
 def _verifies_own_input(request: HttpRequest) -> bool:
@@ -162,7 +236,7 @@ class HostileInputMiddleware:
 
     def __call__(self, request):
         problem = find_problem(request)
-        if problem and not _verifies_own_input(request):
+        if problem and (problem.code in NEVER_LEFT_TO_THE_VIEW or not _verifies_own_input(request)):
             return refusal(request, problem)
         return self.get_response(request)
 
@@ -176,16 +250,18 @@ class HostileInputMiddleware:
 
 class ViewAwareHostileInputMiddleware(HostileInputMiddleware):
     """The same guard for the lean chain (``core.lean``), asked once the view is known: a view
-    that verifies its own input (a signed callback: the guard could never refuse it) pays
-    nothing for it — at 500 callbacks/s reading every body twice was a tenth of the
-    endpoint's CPU. Any other view behind the lean chain is guarded as before. (A path that
-    resolves to no view answers 404 before the guard is asked.)"""
+    that verifies its own input (a signed callback: the guard could never refuse it) is not
+    parsed for it — at 500 callbacks/s reading every body twice was a tenth of the
+    endpoint's CPU — only its depth is counted (two byte counts for any body of fewer than
+    ``MAX_JSON_DEPTH`` brackets). Any other view behind the lean chain is guarded as before.
+    (A path that resolves to no view answers 404 before the guard is asked.)"""
 
     def __call__(self, request):
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, "verifies_own_input", False):
-            return None
-        problem = find_problem(request)
+            problem = nesting_problem(request)  # a scan of the body, not a parse
+        else:
+            problem = find_problem(request)
         return refusal(request, problem) if problem else None
