@@ -1,8 +1,10 @@
 """Field work orders (seed 002 Find&Go, issue 19): arrears visits, their results (VOC), the
 coordinate corrections agents propose, and — for the bank profile — the loan-arrears feed.
 
-Scope (declared at the bottom): an agent sees the work orders assigned to it, a supervisor
-those of its branches (``fieldops.wo.team``); visit results and corrections follow.
+Scope (declared at the bottom): an agent sees the work orders assigned to it — and the one it
+handed on last (``previous_agent``: a result its device captured before the change may still
+arrive, and is kept as a conflict for the supervisor) — a supervisor those of its branches
+(``fieldops.wo.team``); visit results and corrections follow.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class WorkOrder(models.Model):
     ``billing`` is the arrears source's bills summary (JSON: counts, periods, as-of date).
     ``address_incomplete``: the address lacks RT, RW or a house number (seed 002: the main
     cause of ATK). At most one open work order per customer (partial unique index).
+    ``previous_agent``: who held it before it changed hands (reassigned, or the assignment
+    undone), still able to open it — its device may send a result captured meanwhile.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -97,6 +101,9 @@ class WorkOrder(models.Model):
         on_delete=models.PROTECT,
         related_name="work_orders",
         db_index=False,
+    )
+    previous_agent = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=12, choices=WoStatus.choices, default=WoStatus.NEW)
     origin = models.CharField(max_length=8, choices=WoOrigin.choices, default=WoOrigin.RULE)
@@ -313,7 +320,9 @@ class LoanArrears(models.Model):
         return f"{self.account_no}@{self.as_of}"
 
 
-scopes.register(WorkOrder, view=WO_VIEW, branch="branch", own=("agent",), widen=WO_TEAM)
+scopes.register(
+    WorkOrder, view=WO_VIEW, branch="branch", own=("agent", "previous_agent"), widen=WO_TEAM
+)
 scopes.register(
     VisitResult, view=WO_VIEW, branch="work_order__branch", own=("agent",), widen=WO_TEAM
 )
