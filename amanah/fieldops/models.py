@@ -176,6 +176,28 @@ class WorkOrder(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def bills_owed(self) -> list[dict]:
+        """The bills in arrears one by one, as the source listed them (the PDAM's: period and
+        what is owed on it), ready to show: ``[{"period": "Okt 2025", "owed": "20.000"}]``."""
+        from datetime import date
+
+        from django.utils.formats import date_format
+
+        from amanah.core.fields import format_rupiah
+
+        items = self.billing.get("items") if isinstance(self.billing, dict) else None
+        lines = []
+        for item in items if isinstance(items, list) else ():
+            try:
+                year, month = (int(part) for part in str(item["period"]).split("-")[:2])
+                period = date_format(date(year, month, 1), "M Y")
+                owed = format_rupiah(int(item["owed"]))
+            except (KeyError, TypeError, ValueError):
+                continue  # a source's summary that is not a list of bills: shown as a count
+            lines.append({"period": period, "owed": owed})
+        return lines
+
 
 class PositionFlag(models.TextChoices):
     TRUSTED = "", _("Dipercaya")

@@ -183,3 +183,29 @@ def test_a_work_order_made_by_hand_reads_the_pelanggans_bills(pelanggan, system)
     assert (wo.source, wo.account_ref) == ("utility.bills", partly.number)
     assert wo.billing["periods"] == ["2025-10", "2025-11"]
     assert wo.location_source == LocationSource.INSTALLATION and wo.latitude == 3.596
+
+
+def test_the_agent_sees_each_bill_owed_on_the_page_and_in_the_offline_day(
+    pelanggan, system, make_user, branch_a
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from amanah.conftest import sign_in_directly
+    from amanah.fieldops import pwa
+
+    partly, *_rest = pelanggan
+    agent = make_user(R.AGENT, branches=[branch_a], full_name="Petugas Lapangan")
+    with _on(AS_OF):
+        wo = services.work_order_create(actor=system, customer_id=partly.customer_id)
+    services.work_order_assign(actor=system, work_order_id=wo.pk, agent_id=agent.pk)
+    page = sign_in_directly(Client(), agent).get(
+        reverse("fieldops:detail", kwargs={"work_order_id": wo.pk})
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="bills-owed"' in html
+    assert "Rp 20.000" in html and "Rp 35.000" in html and partly.number in html
+    (day,) = pwa.agent_offline_day(actor=agent)["work_orders"]
+    owed = day["billing"]["bills_owed"]
+    assert [line["owed"] for line in owed] == ["20.000", "35.000"]
+    assert all(line["period"].endswith("2025") for line in owed)
