@@ -8,17 +8,15 @@ of the URL conf (its arguments filled from fresh ids — the guard answers befor
 looks anything up), as an ``application/json`` body, as a body its sender mislabelled
 ``text/plain`` and as a form field (a journey graph, an area outline are JSON in a form);
 every operation of the API's OpenAPI schema that takes a body; and the lean chain of the
-payment callbacks (``core.lean``) as gunicorn serves it. Each answer is 400 with the code
-``json_too_deep``, and nothing is written (no audit row: no view ran).
+payment callbacks (``core.lean``) as gunicorn serves it (``core.testing.served``). Each answer
+is 400 with the code ``json_too_deep``, and nothing is written (no audit row: no view ran).
 
 ``json_too_deep`` itself is held to a recursive count of the parsed value (hypothesis).
 """
 
 from __future__ import annotations
 
-import io
 import json
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.test import Client
@@ -34,6 +32,7 @@ from amanah.core.inputs import MAX_JSON_DEPTH, json_too_deep
 from amanah.core.lean import LEAN_PREFIXES
 from amanah.core.permissions import catalogue
 from amanah.core.roles import RoleKey
+from amanah.core.testing import served
 from amanah.core.tests.test_hostile_input import fill
 from amanah.iam import services as iam
 from amanah.iam.models import Role, RolePermission
@@ -68,36 +67,6 @@ def _refused(response, what: str, failures: list) -> None:
         code = response.json().get("code")
         if code != "json_too_deep":
             failures.append(f"400 {code} {what}")
-
-
-def _wsgi_post(path: str, body: bytes) -> str:
-    """POST ``body`` as gunicorn would hand it to ``amanah.wsgi.application`` (the lean chain
-    for the payment callbacks); returns the status line."""
-    from django.core.signals import request_started
-    from django.db import close_old_connections
-
-    from amanah.wsgi import application
-
-    environ = {
-        "PATH_INFO": path,
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "HTTP_HOST": "localhost",
-    }
-    setup_testing_defaults(environ)
-    answer = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer["status"] = status
-
-    request_started.disconnect(close_old_connections)  # the test's transaction stays open
-    try:
-        b"".join(application(environ, start_response))
-    finally:
-        request_started.connect(close_old_connections)
-    return answer["status"]
 
 
 def test_every_route_refuses_json_nested_too_deep_before_a_view_reads_it(admin):
@@ -146,8 +115,12 @@ def test_the_lean_chain_refuses_it_even_for_a_signed_callback(db):
 
     callbacks = [reverse(f"payment_webhooks:{name}") for name in ("midtrans", "xendit")]
     assert all(path.startswith(LEAN_PREFIXES) for path in callbacks)
+    from amanah.wsgi import application
+
     for path in callbacks:
-        assert _wsgi_post(path, DEEP.encode()).startswith("400"), path
+        answer = served(application, path, method="POST", body=DEEP.encode())
+        assert answer["status"].startswith("400"), path
+        assert json.loads(answer["body"])["code"] == "json_too_deep"
 
 
 # --------------------------------------------------------------------------- the count

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_HEX
-from amanah.e2e.browser import Steps, chromium_available, launch, sign_in
+from amanah.e2e.browser import Steps, chromium_available, staff_page
 
 pytestmark = pytest.mark.skipif(
     not chromium_available() and not os.environ.get("CI"),
@@ -39,30 +39,17 @@ WHERE = {"latitude": 3.5921, "longitude": 98.6794, "accuracy": 9}
 MADE = re.compile(r"(\d+) work order dibuat, (\d+) ditugaskan")
 
 
-@pytest.fixture(scope="module")
-def browser(pdam_demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 def _page(browser, base: str, username: str, **context):
-    options = {"viewport": {"width": 1280, "height": 900}, "locale": "id-ID", **context}
-    page = browser.new_context(**options).new_page()
-    sign_in(page, base, username, DEMO_PASSWORD, DEMO_TOTP_HEX)
-    return page
+    return staff_page(browser, base, username, DEMO_PASSWORD, DEMO_TOTP_HEX, **context)
 
 
 def _flash(page) -> str:
     return " ".join(page.locator(".flash").all_inner_texts())
 
 
-def test_the_pdam_find_and_go_story(browser, pdam_demo):
+def test_the_pdam_find_and_go_story(pdam_browser, pdam_demo):
     base = pdam_demo.base
-    supervisor = _page(browser, base, "supervisor")
+    supervisor = _page(pdam_browser, base, "supervisor")
     steps = Steps(supervisor)
 
     # 1. This week's generation from the water bills in arrears, assigned at once.
@@ -92,7 +79,7 @@ def test_the_pdam_find_and_go_story(browser, pdam_demo):
 
     # 3. The collector's day on a phone, ordered from where the phone is.
     collector = _page(
-        browser,
+        pdam_browser,
         base,
         "teknisi",
         viewport=PHONE,
