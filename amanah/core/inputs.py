@@ -19,9 +19,11 @@ still reach the code and the database that walk them. The depth is counted by
 left counted in C), so the guard costs a scan of the body, not a stack.
 
 A view marked ``verifies_own_input`` (a provider webhook, the field app's sync that answers
-each result on its own) is left to check its raw body itself: it must verify the signature
-before parsing, and clean what it keeps. The depth is the one check it is never left: no
-view of ours can parse what is too deep to parse.
+each result on its own) is left to check its raw body itself: a webhook verifies the
+signature before parsing, and each view cleans what it keeps. The depth is still checked for
+it, unless it is a signed callback (``SIGNED_REQUEST``): that one reads nothing before its
+signature holds (an unsigned body is a 401, unread), and what is signed comes from the
+counterpart (it refuses a ``RecursionError`` as bad JSON itself).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from amanah.core.errors import ServiceError, error_body
+from amanah.core.permissions import SIGNED_REQUEST
 
 # C0 controls except \t \n \r, DEL, C1 controls, lone surrogates (not encodable as UTF-8).
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -216,16 +219,41 @@ def refusal(request: HttpRequest, problem: InputProblem):
     )
 
 
-# Refused even for a view that verifies its own input: it could not parse the body either.
-NEVER_LEFT_TO_THE_VIEW = frozenset({"json_too_deep"})
+def _signed(view) -> bool:
+    return getattr(view, "required_permission", None) == SIGNED_REQUEST
 
 
-def _verifies_own_input(request: HttpRequest) -> bool:
-    # Asked only once a problem is found, so ordinary requests pay no URL resolution for it.
-    try:
-        return getattr(resolve(request.path_info).func, "verifies_own_input", False)
-    except Resolver404:
+def left_to_the_view(view, problem: InputProblem) -> bool:
+    """Does ``view`` check this problem itself? A view that verifies its own input does,
+    but for the depth: only a signed callback is left that (module docstring)."""
+    if not getattr(view, "verifies_own_input", False):
         return False
+    return problem.code != "json_too_deep" or _signed(view)
+
+
+def _view_of(request: HttpRequest):
+    try:
+        return resolve(request.path_info).func
+    except Resolver404:
+        return None
+
+
+def _left_to_the_view(request: HttpRequest, problem: InputProblem) -> bool:
+    # Asked only once a problem is found, so ordinary requests pay no URL resolution for it.
+    view = _view_of(request)
+    return view is not None and left_to_the_view(view, problem)
+
+
+def _multipart_to_a_signed_callback(request: HttpRequest) -> bool:
+    """A multipart body is read as a stream: parsing its fields here would leave a signed
+    callback no raw body to verify (Django refuses ``request.body`` after it: a 500). Such a
+    body is left to the callback, which refuses it unread as it does any unsigned body."""
+    if request.method not in BODY_METHODS:
+        return False
+    if (request.content_type or "") != "multipart/form-data":
+        return False
+    view = _view_of(request)
+    return view is not None and _signed(view)
 
 
 class HostileInputMiddleware:
@@ -235,8 +263,10 @@ class HostileInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if _multipart_to_a_signed_callback(request):
+            return self.get_response(request)
         problem = find_problem(request)
-        if problem and (problem.code in NEVER_LEFT_TO_THE_VIEW or not _verifies_own_input(request)):
+        if problem and not _left_to_the_view(request, problem):
             return refusal(request, problem)
         return self.get_response(request)
 
@@ -249,18 +279,21 @@ class HostileInputMiddleware:
 
 
 class ViewAwareHostileInputMiddleware(HostileInputMiddleware):
-    """The same guard for the lean chain (``core.lean``), asked once the view is known: a view
-    that verifies its own input (a signed callback: the guard could never refuse it) is not
-    parsed for it — at 500 callbacks/s reading every body twice was a tenth of the
-    endpoint's CPU — only its depth is counted (two byte counts for any body of fewer than
-    ``MAX_JSON_DEPTH`` brackets). Any other view behind the lean chain is guarded as before.
-    (A path that resolves to no view answers 404 before the guard is asked.)"""
+    """The same guard for the lean chain (``core.lean``), asked once the view is known: a
+    signed callback (it verifies its own input: the guard could never refuse it) pays nothing
+    for it — at 500 callbacks/s reading every body twice was a tenth of the endpoint's CPU;
+    another view that verifies its own input has only its depth counted (two byte counts for
+    a body of fewer than ``MAX_JSON_DEPTH`` brackets). Any other view behind the lean chain
+    is guarded as before. (A path that resolves to no view answers 404 before the guard is
+    asked.)"""
 
     def __call__(self, request):
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, "verifies_own_input", False):
+            if _signed(view_func):
+                return None  # nothing read before the signature (module docstring)
             problem = nesting_problem(request)  # a scan of the body, not a parse
         else:
             problem = find_problem(request)
