@@ -169,3 +169,37 @@ def stop_process(process: subprocess.Popen, *, seconds: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def served(application, path: str, *, method: str = "GET", body: bytes = b"", **environ) -> dict:
+    """``path`` through a WSGI ``application`` as gunicorn hands it a request (for the routes
+    ``amanah.wsgi`` serves through another middleware chain than the test client's, e.g. the
+    lean one): ``{"status", "headers", "body"}``. The test's transaction stays open: the
+    request's signals do not close its connection."""
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+
+    env = {
+        "PATH_INFO": path,
+        "REQUEST_METHOD": method,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_HOST": "localhost",
+        **environ,
+    }
+    setup_testing_defaults(env)
+    answer: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    request_started.disconnect(close_old_connections)
+    try:
+        answer["body"] = b"".join(application(env, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+    return answer

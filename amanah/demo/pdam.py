@@ -587,6 +587,21 @@ def _seed_gateways(actor) -> None:
     gateway_systems_register(actor=actor)
 
 
+def _field_loaded() -> bool:
+    from amanah.demo.fieldwork import WATER_SOURCE
+    from amanah.fieldops.models import WorkOrder
+
+    return WorkOrder.objects.filter(source=WATER_SOURCE).exists()
+
+
+def _seed_field(actor) -> None:
+    """Last week's cycle of field collection from the water bills in arrears
+    (``demo.fieldwork``): this week's generation is the demo script's first step."""
+    from amanah.demo.fieldwork import seed_pdam_fieldwork
+
+    seed_pdam_fieldwork(actor)
+
+
 # Each part: (name, is it there already?, load it).
 PARTS = [
     ("staff", _staff_loaded, _seed_staff),
@@ -598,6 +613,7 @@ PARTS = [
     ("complaints", _complaints_loaded, _seed_complaints),
     ("installations", _installations_loaded, _seed_installations),
     ("gateways", _gateways_loaded, _seed_gateways),
+    ("field work orders", _field_loaded, _seed_field),
 ]
 
 

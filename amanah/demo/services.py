@@ -542,6 +542,34 @@ def _seed_complaints(actor) -> None:
     dashboards_refresh()
 
 
+def _merchants_loaded() -> bool:
+    from amanah.insight.merchants.models import Merchant
+
+    return Merchant.objects.filter(code__startswith="QR-").exists()
+
+
+def _seed_merchants(actor) -> None:
+    """The QRIS merchant partners where the demo's customers pay (``demo.merchants``); before
+    B's lead, whose part rebuilds the RM's worklist with them."""
+    from amanah.demo.merchants import seed_merchants
+
+    seed_merchants(actor)
+
+
+def _field_loaded() -> bool:
+    from amanah.fieldops.models import LoanArrears
+
+    return LoanArrears.objects.exists()
+
+
+def _seed_field(actor) -> None:
+    """A week of field collection from the loan-arrears feed (``demo.fieldwork``); the
+    script's customers are left as the script shows them."""
+    from amanah.demo.fieldwork import seed_bank_fieldwork
+
+    seed_bank_fieldwork(actor, exclude_cifs=[row[6] for row in SEED_CUSTOMERS])
+
+
 # Each part: (name, is it there already?, load it). Later issues append theirs.
 PARTS = [
     ("staff", demo_is_loaded, _seed_staff),
@@ -550,8 +578,10 @@ PARTS = [
     ("generated customers", _generated_loaded, _seed_generated_customers),
     ("message templates", _templates_loaded, _seed_message_templates),
     ("transactions", _transactions_loaded, _seed_transactions),
+    ("merchants", _merchants_loaded, _seed_merchants),
     ("lead for B", _b_lead_loaded, _seed_b_lead),
     ("follow-up desk", _desk_loaded, _seed_desk),
     ("complaints", _complaints_loaded, _seed_complaints),
     ("routing", _routing_loaded, _seed_routing),
+    ("field work orders", _field_loaded, _seed_field),
 ]

@@ -74,3 +74,13 @@ def _answer_mfa(page, totp_hex: str) -> None:
         page.fill("#id_token", f"{totp.token():06d}")
         page.click("main form button[type=submit]")
         page.wait_for_load_state()
+
+
+def staff_page(browser, base: str, username: str, password: str, totp_hex: str, **context):
+    """A browser context of its own for one member of staff (desktop size unless ``context``
+    says otherwise: a phone's viewport, a geolocation), signed in: each keeps its session
+    and its one use of a TOTP code."""
+    options = {"viewport": {"width": 1280, "height": 900}, "locale": "id-ID", **context}
+    page = browser.new_context(**options).new_page()
+    sign_in(page, base, username, password, totp_hex)
+    return page

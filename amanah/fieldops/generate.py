@@ -133,6 +133,7 @@ def work_orders_generate(*, actor, source: str, rule: Rule) -> int:
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(sql, params)
         created = max(cursor.rowcount, 0)
+    events.emit(WORK_ORDERS_GENERATED, actor=actor, source=source, created=created)
     audit.record(
         actor=actor,
         action=AuditAction.GENERATE_WORK_ORDERS,
@@ -146,7 +147,6 @@ def work_orders_generate(*, actor, source: str, rule: Rule) -> int:
             "created": created,
         },
     )
-    events.emit(WORK_ORDERS_GENERATED, actor=actor, source=source, created=created)
     return created
 
 
@@ -234,6 +234,7 @@ def work_orders_assign(*, actor, branch_id=None) -> int:
             at=now,
         )
         assigned += len(pairs)
+    events.emit(WORK_ORDERS_ASSIGNED, actor=actor, assigned=assigned)
     audit.record(
         actor=actor,
         action=AuditAction.ASSIGN_WORK_ORDERS,
@@ -241,5 +242,4 @@ def work_orders_assign(*, actor, branch_id=None) -> int:
         object_id=str(branch_id or "scope"),
         meta={"assigned": assigned, "branches": len(branches)},
     )
-    events.emit(WORK_ORDERS_ASSIGNED, actor=actor, assigned=assigned)
     return assigned

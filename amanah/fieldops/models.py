@@ -1,8 +1,10 @@
 """Field work orders (seed 002 Find&Go, issue 19): arrears visits, their results (VOC), the
 coordinate corrections agents propose, and — for the bank profile — the loan-arrears feed.
 
-Scope (declared at the bottom): an agent sees the work orders assigned to it, a supervisor
-those of its branches (``fieldops.wo.team``); visit results and corrections follow.
+Scope (declared at the bottom): an agent sees the work orders assigned to it — and the one it
+handed on last (``previous_agent``: a result its device captured before the change may still
+arrive, and is kept as a conflict for the supervisor) — a supervisor those of its branches
+(``fieldops.wo.team``); visit results and corrections follow.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class WorkOrder(models.Model):
     ``billing`` is the arrears source's bills summary (JSON: counts, periods, as-of date).
     ``address_incomplete``: the address lacks RT, RW or a house number (seed 002: the main
     cause of ATK). At most one open work order per customer (partial unique index).
+    ``previous_agent``: who held it before it changed hands (reassigned, or the assignment
+    undone), still able to open it — its device may send a result captured meanwhile.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -97,6 +101,9 @@ class WorkOrder(models.Model):
         on_delete=models.PROTECT,
         related_name="work_orders",
         db_index=False,
+    )
+    previous_agent = models.ForeignKey(
+        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=12, choices=WoStatus.choices, default=WoStatus.NEW)
     origin = models.CharField(max_length=8, choices=WoOrigin.choices, default=WoOrigin.RULE)
@@ -168,6 +175,28 @@ class WorkOrder(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def bills_owed(self) -> list[dict]:
+        """The bills in arrears one by one, as the source listed them (the PDAM's: period and
+        what is owed on it), ready to show: ``[{"period": "Okt 2025", "owed": "20.000"}]``."""
+        from datetime import date
+
+        from django.utils.formats import date_format
+
+        from amanah.core.fields import format_rupiah
+
+        items = self.billing.get("items") if isinstance(self.billing, dict) else None
+        lines = []
+        for item in items if isinstance(items, list) else ():
+            try:
+                year, month = (int(part) for part in str(item["period"]).split("-")[:2])
+                period = date_format(date(year, month, 1), "M Y")
+                owed = format_rupiah(int(item["owed"]))
+            except (KeyError, TypeError, ValueError):
+                continue  # a source's summary that is not a list of bills: shown as a count
+            lines.append({"period": period, "owed": owed})
+        return lines
 
 
 class PositionFlag(models.TextChoices):
@@ -313,7 +342,9 @@ class LoanArrears(models.Model):
         return f"{self.account_no}@{self.as_of}"
 
 
-scopes.register(WorkOrder, view=WO_VIEW, branch="branch", own=("agent",), widen=WO_TEAM)
+scopes.register(
+    WorkOrder, view=WO_VIEW, branch="branch", own=("agent", "previous_agent"), widen=WO_TEAM
+)
 scopes.register(
     VisitResult, view=WO_VIEW, branch="work_order__branch", own=("agent",), widen=WO_TEAM
 )

@@ -56,6 +56,7 @@ def _billing(wo: WorkOrder) -> dict:
         "accounts": billing.get("accounts"),
         "installments_due": billing.get("installments_due"),
         "bills": billing.get("bills"),
+        "bills_owed": wo.bills_owed,
         "as_of": billing.get("as_of"),
         "last_payment_on": _day_label(wo.last_payment_on),
         "address": wo.address,

@@ -5,6 +5,8 @@ Every write: permission and scope, validation, write, audit, event — one trans
 
 from __future__ import annotations
 
+import json
+
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from amanah.fieldops.models import (
     WoStatus,
 )
 from amanah.fieldops.policies import WO_MANAGE
+from amanah.fieldops.selectors import work_order_get
 from amanah.fieldops.sources import COLUMNS, arrears_sources
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply, transition_revert
@@ -67,6 +70,8 @@ def _billing_of(customer_id) -> dict | None:
             row = cursor.fetchone()
         if row is not None:
             data = dict(zip(COLUMNS, row, strict=True))
+            if isinstance(data["billing"], str):  # Django's cursor hands jsonb over as text
+                data["billing"] = json.loads(data["billing"])
             data["source"] = key
             return data
     return None
@@ -128,17 +133,21 @@ def work_order_create(
             _("Pelanggan ini sudah punya work order yang masih terbuka."),
             field="customer",
         ) from None
+    events.emit(WORK_ORDER_CREATED, actor=actor, work_order=work_order)
     audit.record(
         actor=actor,
         action=AuditAction.CREATE_WORK_ORDER,
         obj=work_order,
         meta={"origin": WoOrigin.MANUAL, "has_location": location[0] is not None},
     )
-    events.emit(WORK_ORDER_CREATED, actor=actor, work_order=work_order)
     return work_order
 
 
-def _lock(actor, work_order_id) -> WorkOrder:
+def work_order_for_update(actor, work_order_id) -> WorkOrder:
+    """The work order ``actor`` may see, locked (this row only); missing or out of scope:
+    NotFound. Every write to one work order starts here."""
+    if isinstance(work_order_id, bool) or not isinstance(work_order_id, int):
+        raise NotFound()
     row = (
         WorkOrder.objects.visible_to(actor)
         .select_for_update(of=("self",))
@@ -168,7 +177,7 @@ def work_order_assign(*, actor, work_order_id, agent_id) -> WorkOrder:
     """Give a work order to one of its branch's agents: NEW → ASSIGNED through the engine;
     an ASSIGNED or IN_PROGRESS one changes hands (audited, the status stays)."""
     authz.require(actor, WO_MANAGE)
-    work_order = _lock(actor, work_order_id)
+    work_order = work_order_for_update(actor, work_order_id)
     agent = _agent_for(work_order, agent_id)
     if work_order.status == WoStatus.NEW:
         work_order = transition_apply(
@@ -183,23 +192,23 @@ def work_order_assign(*, actor, work_order_id, agent_id) -> WorkOrder:
     previous = work_order.agent_id
     if previous == agent.pk:
         return work_order
+    # the agent it leaves may still send a result captured before (a conflict, not a loss)
+    work_order.previous_agent_id = previous
     work_order.agent, work_order.assigned_at = agent, timezone.now()
-    work_order.save(update_fields=["agent", "assigned_at"])
+    work_order.save(update_fields=["agent", "previous_agent", "assigned_at"])
+    events.emit(WORK_ORDER_REASSIGNED, actor=actor, work_order=work_order, previous=previous)
     audit.record(
         actor=actor,
         action=AuditAction.REASSIGN_WORK_ORDER,
         obj=work_order,
         meta={"from": str(previous), "to": str(agent.pk)},
     )
-    events.emit(WORK_ORDER_REASSIGNED, actor=actor, work_order=work_order, previous=previous)
     return work_order
 
 
 def work_order_move(*, actor, work_order_id, to: str, cancel_reason: str = "") -> WorkOrder:
     """One workflow move (start, close, cancel …): the engine checks who may."""
-    work_order = WorkOrder.objects.visible_to(actor).filter(pk=work_order_id).first()
-    if work_order is None:
-        raise NotFound()
+    work_order = work_order_get(actor=actor, work_order_id=work_order_id)
     data = {}
     if to == WoStatus.CANCELLED:
         data["cancel_reason"] = _text(cancel_reason, "cancel_reason", 500)
@@ -207,9 +216,7 @@ def work_order_move(*, actor, work_order_id, to: str, cancel_reason: str = "") -
 
 
 def work_order_revert(*, actor, work_order_id, reason: str) -> WorkOrder:
-    work_order = WorkOrder.objects.visible_to(actor).filter(pk=work_order_id).first()
-    if work_order is None:
-        raise NotFound()
+    work_order = work_order_get(actor=actor, work_order_id=work_order_id)
     return transition_revert(actor=actor, obj=work_order, reason=reason)
 
 
@@ -220,8 +227,9 @@ def on_apply(work_order: WorkOrder, *, transition, data: dict, at) -> list[str]:
         work_order.assigned_at = at
         return ["assigned_at"]
     if to == WoStatus.NEW and transition.is_revert:
+        work_order.previous_agent_id = work_order.agent_id
         work_order.agent, work_order.assigned_at = None, None
-        return ["agent", "assigned_at"]
+        return ["agent", "previous_agent", "assigned_at"]
     if to == WoStatus.VISITED and not transition.is_revert:
         visit = data.get("visit")
         work_order.visited_at = at
@@ -255,6 +263,7 @@ __all__ = [
     "WORKFLOW",
     "work_order_assign",
     "work_order_create",
+    "work_order_for_update",
     "work_order_move",
     "work_order_revert",
 ]

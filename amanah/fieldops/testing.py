@@ -83,7 +83,10 @@ def atk_correction(agent, branch):
 
 
 def conflict(agent, branch, make_other):
-    wo = work_order(customer_in(branch), make_other())
+    """A result of ``agent`` for a work order handed on meanwhile to another agent: a
+    conflict kept for the supervisor."""
+    wo = work_order(customer_in(branch), agent)
+    services.work_order_assign(actor=SYSTEM, work_order_id=wo.pk, agent_id=make_other().pk)
     return visits.visit_record(actor=agent, data=visit_input(wo))
 
 

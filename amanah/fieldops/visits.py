@@ -2,10 +2,15 @@
 
 ``visit_record`` is the one way a result comes in, from the page or a device's sync:
 
+- the work order is the one the agent may see (``visible_to``: its own, or the one it handed
+  on last), locked; any other — another agent's, another branch's, missing — is NotFound
+  (404, nothing stored, nobody named);
 - applied once: the device's idempotency key is unique; the same key again answers the
-  result already stored, whatever happened since;
-- a work order that is not (or no longer) the agent's, or no longer open, or a result
-  captured outside the collection contact window (``consent.contactability``, purpose
+  result already stored, whatever happened since — also when two requests with one key
+  race (the loser's insert meets the unique index: it answers what the winner stored, or,
+  when the key is another agent's, the refusal a later request would get);
+- a work order the agent no longer holds (reassigned meanwhile), or no longer open, or a
+  result captured outside the collection contact window (``consent.contactability``, purpose
   COLLECTION on the VISIT channel, at the moment of capture — DESIGN §6), is answered with the
   reason and kept as a CONFLICT for the supervisor — never applied, never lost;
 - the device position (lat, lon, accuracy, captured at) outside Indonesia or less accurate
@@ -34,7 +39,6 @@ from amanah.consent.contract import ContactChannel, Purpose, Reason, contactabil
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.money import service_amount
-from amanah.core.scopes import grants_of
 from amanah.fieldops.models import (
     ConflictReason,
     CoordinateCorrection,
@@ -49,7 +53,7 @@ from amanah.fieldops.models import (
     WoStatus,
 )
 from amanah.fieldops.policies import WO_MANAGE, WO_WORK
-from amanah.fieldops.services import _text, in_indonesia, user_or_none
+from amanah.fieldops.services import _text, in_indonesia, user_or_none, work_order_for_update
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply
 
@@ -184,21 +188,6 @@ def _position(data: VisitInput) -> dict:
     return {"latitude": lat, "longitude": lon, "accuracy_m": accuracy, "position_flag": flag}
 
 
-def _in_agent_branches(actor, work_order_id) -> WorkOrder:
-    """The work order among the actor's branches (not only its own: a reassigned one must be
-    found to be reported as a conflict), locked; elsewhere or missing: NotFound."""
-    grants = grants_of(actor)
-    rows = WorkOrder.objects.select_for_update(of=("self",)).filter(pk=work_order_id)
-    if not grants.all_branches:
-        rows = rows.filter(branch_id__in=list(grants.branch_ids))
-    if not isinstance(work_order_id, int):
-        raise NotFound()
-    row = rows.first()
-    if row is None:
-        raise NotFound()
-    return row
-
-
 def outside_contact_window(work_order: WorkOrder, captured_at: datetime) -> bool:
     """Was the visit made outside the collection contact hours? Consent's one rule decides
     (the customer's home-branch zone, holidays, the branch's closed days)."""
@@ -212,6 +201,21 @@ def conflict_message(visit: VisitResult) -> str:
     return str(visit.get_conflict_reason_display()) if visit.conflict_reason else ""
 
 
+def _earlier(actor, key: str) -> VisitResult | None:
+    """The result already stored under ``key`` (the first answer stands), None when there is
+    none; another agent's key is refused, never shown."""
+    if KEY_PATTERN.fullmatch(key) is None:  # checked before it reaches a query
+        return None
+    earlier = VisitResult.objects.filter(idempotency_key=key).first()
+    if earlier is not None and earlier.agent_id != actor.pk:
+        raise ServiceError(
+            "idempotency_key_taken",
+            _("Kunci idempotensi sudah dipakai untuk hasil lain."),
+            field="idempotency_key",
+        )
+    return earlier
+
+
 @transaction.atomic
 def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> VisitResult:
     """Record one visit result; answers the stored result (``status`` APPLIED or CONFLICT,
@@ -221,18 +225,15 @@ def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> Vis
         raise ServiceError("agent_required", _("Hasil kunjungan dicatat oleh petugas."))
     now = now or timezone.now()
     key = data.idempotency_key if isinstance(data.idempotency_key, str) else ""
-    valid_key = KEY_PATTERN.fullmatch(key) is not None  # checked before it reaches a query
-    earlier = VisitResult.objects.filter(idempotency_key=key).first() if valid_key else None
+    earlier = _earlier(actor, key)
     if earlier is not None:
-        if earlier.agent_id != actor.pk:
-            raise ServiceError(
-                "idempotency_key_taken",
-                _("Kunci idempotensi sudah dipakai untuk hasil lain."),
-                field="idempotency_key",
-            )
         return earlier
     cleaned = _clean(data, now)
-    work_order = _in_agent_branches(actor, data.work_order_id)
+    work_order = work_order_for_update(actor, data.work_order_id)
+    # a request with the same key that held the lock before us has committed by now
+    earlier = _earlier(actor, key)
+    if earlier is not None:
+        return earlier
     reason = ""
     if work_order.agent_id != actor.pk:
         reason = ConflictReason.NOT_YOURS
@@ -251,21 +252,22 @@ def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> Vis
     try:
         with transaction.atomic():
             visit.save()
-    except IntegrityError:  # the same key from a concurrent request: its answer stands
-        earlier = VisitResult.objects.filter(idempotency_key=key, agent=actor).first()
+    except IntegrityError:
+        # The same key from a request racing this one (on another work order) committed
+        # first: its answer stands (READ COMMITTED: this statement sees its row).
+        earlier = _earlier(actor, key)
         if earlier is None:
             raise
         return earlier
     if reason:
+        events.emit(VISIT_CONFLICT, actor=actor, visit=visit)
         audit.record(
             actor=actor,
             action=AuditAction.VISIT_CONFLICT,
             obj=visit,
             meta={"work_order": work_order.pk, "reason": str(reason)},
         )
-        events.emit(VISIT_CONFLICT, actor=actor, visit=visit)
         return visit
-    transition_apply(actor=actor, obj=work_order, to=WoStatus.VISITED, visit=visit)
     if (
         visit.outcome == Outcome.ATK
         and data.position_confirmed
@@ -280,6 +282,8 @@ def visit_record(*, actor, data: VisitInput, now: datetime | None = None) -> Vis
             created_at=now,
         )
     events.emit(VISIT_RECORDED, actor=actor, visit=visit)
+    # last: the move emits the workflow's event and records the audit row (MOVE_WORK_ORDER)
+    transition_apply(actor=actor, obj=work_order, to=WoStatus.VISITED, visit=visit)
     return visit
 
 
@@ -331,6 +335,7 @@ def correction_decide(*, actor, correction_id, accept: bool) -> CoordinateCorrec
             longitude=correction.longitude,
             location_source=LocationSource.FIELD,
         )
+    events.emit(CORRECTION_DECIDED, actor=actor, correction=correction)
     audit.record(
         actor=actor,
         action=AuditAction.ACCEPT_COORDINATE_CORRECTION
@@ -339,7 +344,6 @@ def correction_decide(*, actor, correction_id, accept: bool) -> CoordinateCorrec
         obj=correction,
         meta={"work_order": work_order.pk, "moved_m": moved},
     )
-    events.emit(CORRECTION_DECIDED, actor=actor, correction=correction)
     return correction
 
 

@@ -26,7 +26,9 @@ bill's id; ``utility.connection`` — key: the no. sambungan; either applies old
 and reacts to ``payments.payment_settled``; the owner kind ``utility.Installation`` of documents
 (the approved RAB's signed PDF, ``installations/rab_document.py``); a 360 card with the
 customer's connection and arrears; the menu entries; its service areas' outlines on the field map
-(``fieldops.map_areas``: ``selectors.area_outlines``); segment rule fields
+(``fieldops.map_areas``: ``selectors.area_outlines``); its water bills in arrears as an
+arrears source of field work orders (``fieldops.arrears_sources``: ``utility.bills``,
+``arrears.py`` — billing data and the installation's GPS on the work order); segment rule fields
 ``utility.tariff``, ``utility.arrears_band``, ``utility.consumption_band`` and the dashboard
 widgets ``utility.arrears_by_band``, ``utility.customers_by_tariff`` (``segments.py``); the
 hourly customer notices (``notices.py``: bill issued, installment due, late fee, arrears).
@@ -40,10 +42,18 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from amanah.core import events, registry
 from amanah.core.contributions import Card, NavItem, SegmentField, Widget
 from amanah.documents.contract import register_owner
-from amanah.fieldops.contract import MapAreas, map_areas
+from amanah.fieldops.contract import ArrearsSource, MapAreas, arrears_sources, map_areas
 from amanah.ledger.contract import register_posting_rule
 from amanah.payments.contract import PAYMENT_SETTLED, PAYMENTS_SETTLED, register_payable
-from amanah.utility import accounts, billing, installations, payments_batch, segments, selectors
+from amanah.utility import (
+    accounts,
+    arrears,
+    billing,
+    installations,
+    payments_batch,
+    segments,
+    selectors,
+)
 from amanah.utility import imports as reading_imports
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
@@ -259,6 +269,11 @@ registry.subject_sections.register("utility", _subject_section.SECTION)
 # The service areas drawn on the field map (fieldops, issue 19).
 map_areas.register(
     "utility.service_areas", MapAreas(gettext_lazy("Wilayah pelayanan"), selectors.area_outlines)
+)
+# Field work orders from water bills in arrears, located at the installation's GPS (seed 002).
+arrears_sources.register(
+    arrears.SOURCE_KEY,
+    ArrearsSource(gettext_lazy("Tunggakan rekening air (PDAM)"), arrears.bills_arrears_select),
 )
 
 # Segmentation (issue 17): fields of marketing's segment rules, and the director's widgets.

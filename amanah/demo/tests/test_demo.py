@@ -53,10 +53,12 @@ def test_demo_has_one_user_per_role_two_branches_and_is_idempotent(seeded):
             "generated customers",
             "message templates",
             "transactions",
+            "merchants",
             "lead for B",
             "follow-up desk",
             "complaints",
             "routing",
+            "field work orders",
         ]
     }
     assert verify_chain().ok
@@ -198,3 +200,49 @@ def test_the_rm_is_recommended_to_follow_up_b_s_waiting_lead(seeded):
     )
     task = FollowUpTask.objects.get(customer=b, template="CALL")
     assert (task.lead, task.assigned_to, task.status) == (lead, rm, "OPEN")
+
+
+def test_the_bank_demo_has_field_work_orders_from_the_loan_arrears_feed(seeded):
+    """Issue 50, 6: the day's loan-arrears file imported through the batch import, the work
+    orders the daily rule made from it a week ago, given to each branch's agent, and a few of
+    the agent's results since — none for the script's customers."""
+    from amanah.demo.fieldwork import BANK_RULE, LOAN_SOURCE
+    from amanah.fieldops.models import CoordinateCorrection, LoanArrears, VisitResult, WorkOrder
+    from amanah.integrations.models import ImportBatch
+
+    batch = ImportBatch.objects.get(target=LOAN_SOURCE)
+    assert batch.status == "DONE" and batch.created_rows == LoanArrears.objects.count() > 0
+    orders = WorkOrder.objects.filter(source=LOAN_SOURCE)
+    assert orders.exists()
+    assert not orders.filter(days_past_due__lt=BANK_RULE.min_days).exists()
+    assert not orders.filter(customer__identifiers__id_value__startswith="CIF100000").exists()
+    agents = set(orders.exclude(agent=None).values_list("agent__username", "branch__code"))
+    assert ("agent", "MDN01") in agents and agents <= {("agent", "MDN01"), ("agent2", "PMS01")}
+    assert orders.filter(location_source="GEOCODED").exists()
+    results = VisitResult.objects.filter(work_order__in=orders)
+    assert results.exists() and set(results.values_list("status", flat=True)) == {"APPLIED"}
+    assert set(results.values_list("agent__username", flat=True)) == {"agent"}
+    if results.filter(outcome="ATK").exists():
+        assert CoordinateCorrection.objects.filter(status="PROPOSED").exists()
+
+
+def test_the_bank_demo_has_merchant_partners_where_its_customers_pay(seeded):
+    """Issue 50, 6 (docs/merchants.md): the QRIS partners the demo's transactions pay at, with
+    live promos, a few without a point or no longer partners, and the recommendation's
+    approved WhatsApp template; B's "Promo Merchant" tab lists the nearest ones."""
+    from amanah.customers.models import Customer
+    from amanah.insight.merchants.models import Merchant
+    from amanah.insight.merchants.selectors import suggestions_for
+    from amanah.messaging.contract import approved_template
+
+    partners = Merchant.objects.filter(code__startswith="QR-")
+    assert partners.count() >= 80
+    assert partners.filter(active=False).exists() and partners.filter(latitude=None).exists()
+    assert partners.filter(active=True, promo_ends_on__isnull=False).count() > partners.count() / 2
+    assert approved_template("insight.merchant_promo", "WHATSAPP") is not None
+    rm = User.objects.get(username="rm")
+    rm.active_role = RoleKey.RM
+    b = Customer.objects.get(identifiers__id_value="CIF1000002")
+    promo = suggestions_for(b, actor=rm)
+    assert promo.location is not None and promo.rows, promo
+    assert all(row.merchant.active and row.merchant.promo_text for row in promo.rows)

@@ -33,6 +33,7 @@ def test_the_pdam_demo_loads_and_its_users_sign_in_to_the_pdam_pages(db, setting
     with profile_active("pdam"):
         loaded = pdam_demo_seed()
         _check_the_data(loaded)
+        _check_the_field_work()
         _check_the_sign_ins()
 
 
@@ -60,6 +61,7 @@ def _check_the_data(loaded) -> None:
         "complaints",
         "installations",
         "gateways",
+        "field work orders",
     ]
     # New connections at every step, moved by the staff whose step it is (four eyes held).
     installations = Installation.objects.filter(connection__number__startswith="PB-")
@@ -104,6 +106,38 @@ def _check_the_data(loaded) -> None:
     call_command("seed_demo", stdout=out)
     assert out.getvalue().strip() == "demo data already present"
     assert verify_chain().ok
+
+
+def _check_the_field_work() -> None:
+    """Last week's Find&Go cycle (``demo.fieldwork``): work orders from the water bills in
+    arrears at the installations' GPS, Medan Kota's given to its technician (customer service
+    no longer takes field visits), visited without a conflict, closed by the supervisor but
+    for the promises — so this week's generation (the script's first step) makes new ones."""
+    from amanah.demo.fieldwork import PDAM_RULE, WATER_SOURCE
+    from amanah.fieldops import generate
+    from amanah.fieldops.models import VisitResult, WorkOrder
+    from amanah.iam import authz
+
+    orders = WorkOrder.objects.filter(source=WATER_SOURCE)
+    assert orders.exists()
+    # at the installation's GPS, or where the field found the house (an accepted correction)
+    assert orders.filter(location_source="INSTALLATION").exists()
+    assert not orders.exclude(location_source__in=["INSTALLATION", "FIELD"]).exists()
+    assert all(wo.billing["kind"] == "WATER" and wo.billing["periods"] for wo in orders)
+    kota = orders.filter(branch__code="UPKOT")
+    assert set(kota.values_list("agent__username", flat=True)) == {"teknisi"}
+    assert not orders.exclude(branch__code="UPKOT").exclude(status="NEW").exists()  # no staff
+    cs = User.objects.get(username="cs")
+    cs.active_role = "AGENT"
+    assert not authz.has_perm(cs, "fieldops.wo.work")
+    results = VisitResult.objects.filter(work_order__in=kota)
+    assert results.exists() and set(results.values_list("status", flat=True)) == {"APPLIED"}
+    assert set(results.values_list("agent__username", flat=True)) == {"teknisi"}
+    assert kota.filter(status="CLOSED").exists()
+    supervisor = User.objects.get(username="supervisor")
+    supervisor.active_role = "SUPERVISOR"
+    made = generate.work_orders_generate(actor=supervisor, source=WATER_SOURCE, rule=PDAM_RULE)
+    assert made >= 1  # the closed ones still in arrears, generated again
 
 
 def _check_the_sign_ins() -> None:

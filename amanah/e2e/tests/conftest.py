@@ -76,3 +76,16 @@ def pdam_demo(django_db_blocker):
         demo_server(_preparations.get("pdam"), profile="pdam") as instance,
     ):
         yield instance
+
+
+@pytest.fixture(scope="module")
+def pdam_browser(pdam_demo):
+    """Debian's Chromium for a module's tests on the PDAM demo (one Playwright per module)."""
+    from playwright.sync_api import sync_playwright
+
+    from amanah.e2e.browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

@@ -21,7 +21,8 @@ import re
 import pytest
 
 from amanah.demo.services import DEMO_PASSWORD, DEMO_TOTP_HEX
-from amanah.e2e.browser import Steps, chromium_available, launch, sign_in
+from amanah.e2e.browser import Steps, chromium_available
+from amanah.e2e.browser import staff_page as signed_in
 
 pytestmark = pytest.mark.skipif(
     not chromium_available() and not os.environ.get("CI"),
@@ -45,22 +46,9 @@ COMPLAINT = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser(pdam_demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 def staff_page(browser, base: str, username: str):
     """A browser context of its own for one member of staff, signed in."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
-    page = context.new_page()
-    sign_in(page, base, username, DEMO_PASSWORD, DEMO_TOTP_HEX)
-    return page
+    return signed_in(browser, base, username, DEMO_PASSWORD, DEMO_TOTP_HEX)
 
 
 def submit(page, form_selector: str) -> None:
@@ -77,14 +65,14 @@ def landed(page, selector: str) -> None:
         raise AssertionError(f"{selector} missing on {page.url}: {page.inner_text('main')[:800]}")
 
 
-def test_pdam_demo_new_connection_qris_journal_complaint(browser, pdam_demo):
+def test_pdam_demo_new_connection_qris_journal_complaint(pdam_browser, pdam_demo):
     base = pdam_demo.base
-    cs = staff_page(browser, base, "cs")
+    cs = staff_page(pdam_browser, base, "cs")
     steps = Steps(cs)
 
     # The supervisor records the person (customer service may not: customer.manage), then
     # customer service registers the application for a new connection (pasang baru).
-    supervisor = staff_page(browser, base, "supervisor")
+    supervisor = staff_page(pdam_browser, base, "supervisor")
     supervisor.goto(f"{base}/customers/new/")
     supervisor.fill("#id_full_name", PELANGGAN)
     supervisor.fill("#id_phone", PHONE)
@@ -110,7 +98,7 @@ def test_pdam_demo_new_connection_qris_journal_complaint(browser, pdam_demo):
     steps.shot("pdam-application")
 
     # The technician surveys the site: coordinates and a note.
-    tech = staff_page(browser, base, "teknisi")
+    tech = staff_page(pdam_browser, base, "teknisi")
     tech.goto(installation_url)
     survey = tech.locator("form:has([data-testid=move-SURVEYED])")
     survey.locator("[name=lat]").fill("3.591200")
@@ -132,7 +120,7 @@ def test_pdam_demo_new_connection_qris_journal_complaint(browser, pdam_demo):
         cs.click("[data-testid=move-RAB_SUBMITTED]")
 
     # Finance approves it (someone other than its author).
-    finance = staff_page(browser, base, "kasir")
+    finance = staff_page(pdam_browser, base, "kasir")
     finance.goto(installation_url)
     with finance.expect_navigation():
         finance.click("[data-testid=move-RAB_APPROVED]")

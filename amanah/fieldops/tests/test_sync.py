@@ -249,3 +249,21 @@ def test_positions_outside_indonesia_or_vague_are_flagged_not_trusted(agent_a1, 
     ]
     assert abroad["status"] == ResultStatus.APPLIED and "ditandai" in abroad["message"]
     assert good["message"] == ""
+
+
+def test_a_body_nested_too_deep_is_refused_before_the_sync_reads_it(agent_a1, day_orders):
+    """Issue 51, 3: 10 kB nested 5,000 deep was a RecursionError (500) in the view, which
+    reads its own body; the kernel's guard refuses it first (core/tests/test_deep_json.py
+    walks every other route)."""
+    client = sign_in_directly(Client(raise_request_exception=False), agent_a1)
+    deep = '{"results": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    assert len(deep) > 10_000
+    answer = client.post(reverse("fieldops:app_sync"), deep, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "json_too_deep"
+    assert not VisitResult.objects.exists()
+    fine = client.post(
+        reverse("fieldops:app_sync"),
+        json.dumps({"results": [item(day_orders[0], at=datetime.now(WIB))]}),
+        content_type="application/json",
+    )
+    assert fine.status_code == 200 and fine.json()["results"][0]["status"] == "APPLIED"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from amanah.audit.models import AuditLog
 from amanah.conftest import sign_in
 from amanah.core.errors import NotFound, ServiceError
-from amanah.fieldops import selectors, visits
+from amanah.fieldops import selectors, services, visits
 from amanah.fieldops.models import (
     CorrectionStatus,
     LocationSource,
@@ -26,7 +26,7 @@ from amanah.fieldops.models import (
     WorkOrder,
     WoStatus,
 )
-from amanah.fieldops.testing import customer_in, visit_input, work_order
+from amanah.fieldops.testing import SYSTEM, customer_in, visit_input, work_order
 
 
 @pytest.fixture
@@ -116,20 +116,31 @@ def test_the_timeline_starts_from_what_the_actor_may_see(agent_a1, agent_b, wo):
     assert selectors.customer_facts(wo.customer, agent_b)["field_work_order"] is None
 
 
-def test_a_work_order_given_to_someone_else_is_a_conflict(
+def test_a_work_order_handed_on_meanwhile_is_a_conflict_kept_for_the_supervisor(
     agent_a1, agent_a2, supervisor_a, branch_a
 ):
-    theirs = work_order(customer_in(branch_a), agent_a2)
-    visit = visits.visit_record(actor=agent_a1, data=visit_input(theirs))
+    handed_on = work_order(customer_in(branch_a), agent_a1)
+    services.work_order_assign(actor=SYSTEM, work_order_id=handed_on.pk, agent_id=agent_a2.pk)
+    visit = visits.visit_record(actor=agent_a1, data=visit_input(handed_on))
     assert (visit.status, visit.conflict_reason) == (ResultStatus.CONFLICT, "NOT_YOURS")
     assert "petugas lain" in visits.conflict_message(visit)
-    theirs.refresh_from_db()
-    assert theirs.status == WoStatus.ASSIGNED  # not applied
+    handed_on.refresh_from_db()
+    assert handed_on.status == WoStatus.ASSIGNED  # not applied
     assert [v.pk for v in selectors.conflicts(actor=supervisor_a)] == [visit.pk]
     assert selectors.conflicts(actor=agent_a2) == []  # the agent's own rows only
     visits.conflict_settle(actor=supervisor_a, visit_id=visit.pk)
     assert selectors.conflicts(actor=supervisor_a) == []
     assert AuditLog.objects.filter(action="SETTLE_VISIT_CONFLICT").count() == 1
+
+
+def test_another_agents_work_order_is_not_found_and_nothing_is_kept(agent_a1, agent_a2, branch_a):
+    """Issue 51, 9(c): a work order of the same branch the agent never held is as missing to
+    it as another branch's — no conflict row, no audit row, no owner named."""
+    theirs = work_order(customer_in(branch_a), agent_a2)
+    with pytest.raises(NotFound):
+        visits.visit_record(actor=agent_a1, data=visit_input(theirs))
+    assert VisitResult.objects.count() == 0
+    assert not AuditLog.objects.filter(action="VISIT_CONFLICT").exists()
 
 
 def test_a_second_result_after_the_visit_is_a_conflict(agent_a1, wo):
@@ -215,13 +226,38 @@ def test_hostile_input_through_the_page_is_refused_with_a_reason(agent_a1, wo, p
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
 
-def test_the_page_reports_a_conflict_with_its_reason(agent_a1, agent_a2, branch_a):
+def test_a_post_to_a_work_order_the_agent_cannot_open_answers_404_naming_nobody(
+    agent_a1, agent_a2, branch_a
+):
+    """Issue 51, 9(c): the page's POST starts from what the agent may see, as its GET does."""
     theirs = work_order(customer_in(branch_a), agent_a2)
     client = sign_in(Client(), agent_a1)
+    assert (
+        client.get(reverse("fieldops:detail", kwargs={"work_order_id": theirs.pk})).status_code
+        == 404
+    )
     response = client.post(
         reverse("fieldops:visit", kwargs={"work_order_id": theirs.pk}),
+        {"idempotency_key": "kunci-uji-654321", "outcome": "NOT_MET"},
+    )
+    assert response.status_code == 404
+    after = client.get(reverse("fieldops:my")).content.decode()  # no flash waiting either
+    for page in (response.content.decode(), after):
+        assert agent_a2.full_name not in page and "petugas lain" not in page
+    assert VisitResult.objects.count() == 0
+    assert not AuditLog.objects.filter(action="VISIT_CONFLICT").exists()
+    assert WorkOrder.objects.get(pk=theirs.pk).status == WoStatus.ASSIGNED
+
+
+def test_the_page_reports_a_conflict_with_its_reason(agent_a1, agent_a2, branch_a):
+    handed_on = work_order(customer_in(branch_a), agent_a1)
+    services.work_order_assign(actor=SYSTEM, work_order_id=handed_on.pk, agent_id=agent_a2.pk)
+    client = sign_in(Client(), agent_a1)
+    response = client.post(
+        reverse("fieldops:visit", kwargs={"work_order_id": handed_on.pk}),
         {"idempotency_key": "kunci-uji-654321", "outcome": "NOT_MET"},
         follow=True,
     )
     assert "petugas lain" in response.content.decode()
-    assert WorkOrder.objects.get(pk=theirs.pk).status == WoStatus.ASSIGNED
+    assert agent_a2.full_name not in response.content.decode()
+    assert WorkOrder.objects.get(pk=handed_on.pk).status == WoStatus.ASSIGNED

@@ -102,6 +102,11 @@
     row(t("outstanding"), "Rp " + b.outstanding + " · " + b.days_past_due + " " + t("days"), "outstanding");
     row(t("account"), b.account_ref);
     row(t("bills"), b.bills);
+    if (b.bills_owed && b.bills_owed.length) {
+      row(t("periods"), b.bills_owed.map(function (line) {
+        return line.period + " · Rp " + line.owed;
+      }).join("; "), "bills-owed");
+    }
     row(t("last-payment"), b.last_payment_on || "—");
     row(t("address"), (b.address || "—") + (b.address_incomplete ? " — " + t("incomplete") : ""));
     row(t("location"), b.location_source);
