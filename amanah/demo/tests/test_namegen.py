@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from amanah.customers.names import normalize_name
-from amanah.customers.services import CustomerInput, _clean, _identifiers
+from amanah.customers.services.inputs import CustomerInput, clean_fields, parse_identifiers
 from amanah.customers.validation import nik_birth_date_and_gender, normalize_phone, validate_nik
 from amanah.demo import namegen
 
@@ -158,8 +158,8 @@ def test_names_match_gender():
 
 def test_demo_customers_pass_the_service_validation():
     for data in namegen.demo_customers(300, BRANCHES, seed=4):
-        fields = _clean(CustomerInput(**data))
-        identifiers = dict(_identifiers(CustomerInput(**data), fields))
+        fields = clean_fields(CustomerInput(**data))
+        identifiers = dict(parse_identifiers(CustomerInput(**data), fields))
         assert identifiers["NIK"] == data["nik"] and identifiers["CIF"] == data["cif"]
         assert fields["name_search"]
 
