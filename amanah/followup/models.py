@@ -365,8 +365,12 @@ class RejectedDeposit(models.Model):
         return f"rejected deposit {self.pk} {self.reason}"
 
 
-# Agents see the members they hold now; the desk's monitors see every member.
-scopes.register(Member, own=("current_agent__user",), widen=DESK_MONITOR)
+# Agents see the members they hold now, whatever the customer's branch (the desk is one for
+# the bank); the desk's monitors see the members whose customer is of their branches, as they
+# see the customer itself (a supervisor of another branch gets 404, like the customer's 360).
+scopes.register(
+    Member, own=("current_agent__user",), widen=DESK_MONITOR, branch="customer__home_branch"
+)
 scopes.register(Rotation, via="member")
 scopes.register(FollowUpLog, via="member")
 scopes.register(Deposit, via="member")
