@@ -2,8 +2,9 @@
 idempotent — after ``cases/sweep.py``.
 
 Three passes, each in batches of ``BATCH_SIZE`` members, each batch its own short transaction
-(``assign.Hand``: desk lock, pool of agents and loads, moves in Python over the pool, three
-statements to write them, one ``audit.record_many``, one event for the notifications):
+(``assign.Hand``: desk lock, the agents and who is at work, the database's ``followup_move``
+for the batch — it checks each member is due, picks the next agents and writes the history and
+the members — then one ``audit.record_many`` and one event for the notifications):
 
 1. **waiting** members (PENDING, longest waiting first) get an agent as soon as someone is
    available and below capacity — they have waited longest, so they go before this run's
@@ -33,28 +34,29 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from amanah.followup.assign import Hand, Move
+from amanah.followup import sql
+from amanah.followup.assign import Hand
 from amanah.followup.models import WITH_AGENT, RotationReason
 
 BATCH_SIZE = 5000
 ACTIVE = [str(s) for s in WITH_AGENT]
 
 WAITING_SQL = """
-    SELECT id, current_agent_id, last_position, pending_since FROM followup_member
+    SELECT id, pending_since FROM followup_member
      WHERE status = 'PENDING' AND (pending_since, id) > (%(since)s, %(id)s)
      ORDER BY pending_since, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
 """
 # Members of agents away now (on their partial index by agent).
 AWAY_SQL = """
-    SELECT id, current_agent_id, last_position FROM followup_member
+    SELECT id FROM followup_member
      WHERE status = ANY(%(active)s) AND current_agent_id = ANY(%(agents)s::uuid[])
      ORDER BY window_end, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
 """
 # Windows over (on the partial index of window ends, oldest first).
 OVER_SQL = """
-    SELECT id, current_agent_id, last_position FROM followup_member
+    SELECT id FROM followup_member
      WHERE status = ANY(%(active)s) AND window_end <= %(now)s
      ORDER BY window_end, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
@@ -78,20 +80,9 @@ def _select(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batch(hand: Hand, rows: list[tuple], reason: str) -> list[Move]:
-    moves = []
-    for member_id, agent_id, last_position in rows:
-        move = hand.move(
-            member_id=member_id, agent_id=agent_id, last_position=last_position, reason=reason
-        )
-        if move:
-            moves.append(move)
-    return moves
-
-
-def _count(result: SweepResult, moves: list[Move], attr: str) -> None:
+def _count(result: SweepResult, moves: list[sql.Moved], attr: str) -> None:
     setattr(result, attr, getattr(result, attr) + len(moves))
-    result.pending += sum(1 for m in moves if m.to_agent_id is None)
+    result.pending += sum(1 for m in moves if m.to_position is None)
 
 
 def _waiting(now, run_id, result: SweepResult) -> None:
@@ -115,9 +106,8 @@ def _waiting(now, run_id, result: SweepResult) -> None:
             )
             if not rows:
                 return
-            last = (rows[-1][3], rows[-1][0])
-            moves = _batch(hand, [r[:3] for r in rows], RotationReason.PENDING_ASSIGNED)
-            hand.apply(moves, run_id=run_id)
+            last = (rows[-1][1], rows[-1][0])
+            moves = hand.apply([r[0] for r in rows], RotationReason.PENDING_ASSIGNED, run_id=run_id)
             result.assigned += len(moves)
         if len(rows) < BATCH_SIZE:
             return
@@ -142,8 +132,7 @@ def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
                     "limit": BATCH_SIZE,
                 },
             )
-            moves = _batch(hand, rows, reason)
-            hand.apply(moves, run_id=run_id)
+            moves = hand.apply([r[0] for r in rows], reason, run_id=run_id)
             _count(result, moves, attr)
         if len(rows) < BATCH_SIZE:
             return
@@ -171,12 +160,11 @@ def hand_over_agent(*, agent_id, now=None) -> int:
         return 0
     rows = _select(
         """
-        SELECT id, current_agent_id, last_position FROM followup_member
+        SELECT id FROM followup_member
          WHERE status = ANY(%(active)s) AND current_agent_id = %(agent)s
          ORDER BY window_end, id FOR NO KEY UPDATE
         """,
         {"active": ACTIVE, "agent": agent_id},
     )
-    moves = _batch(hand, rows, RotationReason.AGENT_UNAVAILABLE)
-    hand.apply(moves, run_id=uuid.uuid4())
+    moves = hand.apply([r[0] for r in rows], RotationReason.AGENT_UNAVAILABLE, run_id=uuid.uuid4())
     return len(moves)

@@ -33,7 +33,8 @@ from amanah.core import events
 from amanah.core.actors import IntegrationActor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
-from amanah.followup.assign import Hand
+from amanah.followup.assign import ACTOR as ROTATION
+from amanah.followup.assign import Hand, record
 from amanah.followup.models import ExitReason, Member, MemberStatus
 from amanah.followup.policies import DESK_MANAGE, DESK_MONITOR
 from amanah.followup.services.members import finish
@@ -79,8 +80,9 @@ def member_exit(
     if member is None:
         return None
     before = member.status
-    finish(member, reason, now)
+    moves = finish(member, reason, now)
     events.emit(MEMBER_EXITED, actor=actor, member=member)
+    record(moves, actor=ROTATION)
     audit.record(
         actor=actor,
         action=AuditAction.EXIT_FOLLOWUP_MEMBER,
