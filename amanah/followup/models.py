@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -37,6 +37,9 @@ class Desk(models.Model):
     last_position = models.PositiveSmallIntegerField(default=0)
     window_hours = models.PositiveSmallIntegerField(default=48)
     updated_at = models.DateTimeField(default=now)
+    # The rotation ids the last ``followup_move`` wrote: at COMMIT the database checks that each
+    # of them has its audit row (migration 0006), or refuses the transaction.
+    rotations_written = BigIntegerRangeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -24,7 +24,7 @@ class AgentRow:
     position: int
     capacity: int
     present: bool  # active on the desk, an active user, not away now
-    load: int  # members held now
+    load: int | None  # members held now (None: not counted)
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ class Accepted:
     done: Moved | None
 
 
-def agents_at(now: datetime) -> list[AgentRow]:
+def agents_at(now: datetime, *, loads: bool = True) -> list[AgentRow]:
+    """The agents in order (``loads=False``: their loads not counted, ``load`` None)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM followup_agents(%s)", [now])
+        cursor.execute("SELECT * FROM followup_agents(%s, %s)", [now, loads])
         return [AgentRow(*row) for row in cursor.fetchall()]
 
 

@@ -25,17 +25,18 @@ minutes of the database's clock — the application role cannot end a window ear
 a later "now".
 
 The audit row: the chain is an HMAC with a key that is not in the database, so the functions
-cannot write it. The service records it in the same transaction (``assign.Hand.apply``, the
-meta names the rotation) and a deferred constraint trigger refuses the COMMIT of any
-rotation (and any deposit) without its audit row: the application role cannot call the move
-path and leave no trace (it could write a row of its own, which the chain's verification
-then finds).
+cannot write it. The service records it in the same transaction (``assign.record``, the
+meta names the rotation) and deferred constraint triggers refuse the COMMIT of any rotation
+(one set-based check per ``followup_move`` call, over the ids it wrote, kept on the desk row)
+and any deposit without its audit row: the application role cannot call the move path and
+leave no trace (it could write a row of its own, which the chain's verification then finds).
 
 The earlier guard (0002: an agent change only with a newer rotation row from the old agent to
 the new one; rotations append-only) stays, for every role.
 """
 
 import django.contrib.postgres.fields
+import django.contrib.postgres.fields.ranges
 from django.db import migrations, models
 
 FUNCTIONS = r"""
@@ -69,7 +70,8 @@ $$;
 
 -- The agents at a moment, in order: present (active on the desk, an active user, not away),
 -- and the members each holds now. Python's hand-out (``assign.Hand``) reads the same rows.
-CREATE FUNCTION followup_agents(p_now timestamptz)
+-- (``p_loads`` false: no load counted, NULL — a hand-out that may find nothing due pays no count.)
+CREATE FUNCTION followup_agents(p_now timestamptz, p_loads boolean DEFAULT true)
 RETURNS TABLE (agent_id uuid, user_id uuid, agent_position integer, capacity integer,
                present boolean, load integer)
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
@@ -78,33 +80,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
                SELECT 1 FROM calendars_staffabsence s
                 WHERE s.user_id = a.user_id AND s.cancelled_at IS NULL
                   AND s.starts_at <= p_now AND s.ends_at > p_now),
-           (SELECT count(*)::integer FROM followup_member m
-             WHERE m.current_agent_id = a.id AND m.status IN ('ACTIVE', 'ROTATED'))
+           CASE WHEN p_loads THEN
+               (SELECT count(*)::integer FROM followup_member m
+                 WHERE m.current_agent_id = a.id AND m.status IN ('ACTIVE', 'ROTATED'))
+           END
       FROM followup_deskagent a JOIN iam_user u ON u.id = a.user_id
      ORDER BY a.position
-$$;
-
--- The next position after ``p_after`` (1..N, wrapping) that may take a member and has room;
--- ``p_after`` itself only last and only with ``p_include_after`` (a new member may go back to
--- the agent served last; a rotation moves a member away). NULL: nobody.
-CREATE FUNCTION followup_next_position(p_after integer, p_include_after boolean,
-                                       p_free boolean[], p_load integer[], p_capacity integer[])
-RETURNS integer
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_n integer := coalesce(cardinality(p_free), 0);
-    v_after integer := CASE WHEN p_after BETWEEN 1 AND v_n THEN p_after ELSE 0 END;
-    v_p integer;
-BEGIN
-    FOR k IN 1..v_n LOOP
-        v_p := (v_after + k - 1) % v_n + 1;
-        CONTINUE WHEN v_p = v_after AND NOT p_include_after;
-        IF p_free[v_p] AND p_load[v_p] < p_capacity[v_p] THEN
-            RETURN v_p;
-        END IF;
-    END LOOP;
-    RETURN NULL;
-END;
 $$;
 
 CREATE FUNCTION followup_move(p_members bigint[], p_reason text, p_now timestamptz,
@@ -131,6 +112,10 @@ DECLARE
     v_from integer;
     v_to integer;
     v_new boolean;
+    v_n integer;
+    v_after integer;
+    v_p integer;
+    v_include boolean;
     o_member bigint[] := '{}';
     o_from integer[] := '{}';
     o_to integer[] := '{}';
@@ -170,7 +155,8 @@ BEGIN
                FILTER (WHERE a.present AND a.agent_id = ANY(coalesce(p_off_duty, '{}')))
       INTO v_agent, v_capacity, v_present, v_free, v_load, v_positions, v_off
       FROM followup_agents(v_now) AS a;
-    IF v_positions <> ARRAY(SELECT generate_series(1, cardinality(v_positions))) THEN
+    v_n := cardinality(v_positions);
+    IF v_positions <> ARRAY(SELECT generate_series(1, v_n)) THEN
         RAISE EXCEPTION 'followup: the agents are not numbered 1..N'
             USING ERRCODE = 'check_violation';
     END IF;
@@ -212,13 +198,24 @@ BEGIN
                 RAISE EXCEPTION 'followup: the window of member % runs until %', r.id,
                     r.window_end USING ERRCODE = 'check_violation';
             END IF;
+            -- The next agent: the first position after ``v_after`` (1..N, wrapping) free and
+            -- below capacity; ``v_after`` itself only last and only for a new member (it may
+            -- go back to the agent served last; a rotation moves a member away).
             v_new := r.state = 'PENDING' AND r.last_position = 0;
-            IF v_new THEN
-                v_to := followup_next_position(v_cursor, true, v_free, v_load, v_capacity);
-                v_cursor := coalesce(v_to, v_cursor);
-            ELSE
-                v_to := followup_next_position(coalesce(v_from, r.last_position), false, v_free,
-                                               v_load, v_capacity);
+            v_after := CASE WHEN v_new THEN v_cursor ELSE coalesce(v_from, r.last_position) END;
+            v_after := CASE WHEN v_after BETWEEN 1 AND v_n THEN v_after ELSE 0 END;
+            v_include := v_new;
+            v_to := NULL;
+            FOR k IN 1..v_n LOOP
+                v_p := (v_after + k - 1) % v_n + 1;
+                IF (v_p <> v_after OR v_include) AND v_free[v_p]
+                   AND v_load[v_p] < v_capacity[v_p] THEN
+                    v_to := v_p;
+                    EXIT;
+                END IF;
+            END LOOP;
+            IF v_new AND v_to IS NOT NULL THEN
+                v_cursor := v_to;
             END IF;
             CONTINUE WHEN v_to IS NULL AND v_from IS NULL;  -- it waits on
         END IF;
@@ -282,9 +279,15 @@ BEGIN
            AS u(id, rot, ta, fp, tp, st)
      WHERE m.id = u.id;
 
-    IF v_cursor <> v_start_cursor THEN
-        UPDATE followup_desk SET last_position = v_cursor, updated_at = v_now WHERE id = 1;
-    END IF;
+    -- The cursor, and the rotations this call wrote: at COMMIT the desk's deferred check
+    -- (``followup_moves_audited``) finds each one's audit row or refuses the transaction.
+    UPDATE followup_desk
+       SET last_position = v_cursor,
+           updated_at = CASE WHEN v_cursor <> v_start_cursor THEN v_now ELSE updated_at END,
+           rotations_written = coalesce((SELECT int8range(min(x), max(x), '[]')
+                                           FROM unnest(o_rotation) AS x HAVING count(x) > 0),
+                                        rotations_written)
+     WHERE id = 1;
     RETURN QUERY
         SELECT u.m, u.rot, u.fp, u.tp, u.r, u.st
           FROM unnest(o_member, o_rotation, o_from, o_to, o_reason, o_status)
@@ -507,8 +510,9 @@ CREATE FUNCTION followup_desk_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF NOT followup_owns(current_user)
-       AND (NEW.last_position, NEW.window_hours, NEW.id)
-           IS DISTINCT FROM (OLD.last_position, OLD.window_hours, OLD.id) THEN
+       AND (NEW.last_position, NEW.window_hours, NEW.rotations_written, NEW.id)
+           IS DISTINCT FROM (OLD.last_position, OLD.window_hours, OLD.rotations_written, OLD.id)
+    THEN
         RAISE EXCEPTION 'followup: the desk''s cursor and window change only by the rotation'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -521,25 +525,35 @@ CREATE TRIGGER followup_desk_guard
 
 -- ---------------------------------------------------------------- the audit row
 -- Checked at COMMIT: every rotation and every deposit written has its audit row (the
--- service records it in the same transaction; the meta names the rotation).
-CREATE FUNCTION followup_rotation_audited() RETURNS trigger
+-- service records it in the same transaction; a rotation's meta names it).
+-- One check per call of ``followup_move`` (the range of rotation ids it wrote, kept on the desk
+-- row): one anti-join at COMMIT, not a trigger per rotation (a sweep writes 5,000 a batch).
+CREATE FUNCTION followup_moves_audited() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    v_missing bigint;
 BEGIN
-    IF NOT EXISTS (
-        SELECT 1 FROM audit_auditlog a
-         WHERE a.object_type = 'followup.Member' AND a.object_id = NEW.member_id::text
-           AND a.action = 'ROTATE_FOLLOWUP_MEMBER' AND a.meta ->> 'rotation' = NEW.id::text
-           AND a.created_at >= transaction_timestamp() - interval '1 day'
-    ) THEN
-        RAISE EXCEPTION 'followup: rotation % of member % has no audit row', NEW.id, NEW.member_id
+    SELECT r.id INTO v_missing
+      FROM followup_rotation r
+     WHERE r.id >= lower(NEW.rotations_written) AND r.id < upper(NEW.rotations_written)
+       AND NOT EXISTS (
+           SELECT 1 FROM audit_auditlog a
+            WHERE a.action = 'ROTATE_FOLLOWUP_MEMBER'
+              AND a.created_at >= transaction_timestamp() - interval '1 hour'
+              AND a.object_type = 'followup.Member' AND a.object_id = r.member_id::text
+              AND a.meta ->> 'rotation' = r.id::text)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'followup: rotation % has no audit row', v_missing
             USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END;
 $$;
-CREATE CONSTRAINT TRIGGER followup_rotation_audited
-    AFTER INSERT ON followup_rotation DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION followup_rotation_audited();
+CREATE CONSTRAINT TRIGGER followup_moves_audited
+    AFTER UPDATE ON followup_desk DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.rotations_written IS DISTINCT FROM OLD.rotations_written)
+    EXECUTE FUNCTION followup_moves_audited();
 
 CREATE FUNCTION followup_deposit_audited() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
@@ -564,8 +578,8 @@ CREATE CONSTRAINT TRIGGER followup_deposit_audited
 UNDO = r"""
 DROP TRIGGER followup_deposit_audited ON followup_deposit;
 DROP FUNCTION followup_deposit_audited();
-DROP TRIGGER followup_rotation_audited ON followup_rotation;
-DROP FUNCTION followup_rotation_audited();
+DROP TRIGGER followup_moves_audited ON followup_desk;
+DROP FUNCTION followup_moves_audited();
 DROP TRIGGER followup_desk_guard ON followup_desk;
 DROP FUNCTION followup_desk_guard();
 DROP TRIGGER followup_deskagent_guard_insert ON followup_deskagent;
@@ -610,8 +624,7 @@ $$;
 DROP FUNCTION followup_desk_order_set(uuid[], integer[]);
 DROP FUNCTION followup_deposit_accept(bigint, text, numeric, timestamptz, timestamptz);
 DROP FUNCTION followup_move(bigint[], text, timestamptz, uuid[], uuid, text);
-DROP FUNCTION followup_next_position(integer, boolean, boolean[], integer[], integer[]);
-DROP FUNCTION followup_agents(timestamptz);
+DROP FUNCTION followup_agents(timestamptz, boolean);
 DROP FUNCTION followup_clock(timestamptz);
 DROP FUNCTION followup_owns(name);
 """
@@ -630,6 +643,13 @@ class Migration(migrations.Migration):
             name="off_duty",
             field=django.contrib.postgres.fields.ArrayField(
                 base_field=models.SmallIntegerField(), blank=True, null=True, size=None
+            ),
+        ),
+        migrations.AddField(
+            model_name="desk",
+            name="rotations_written",
+            field=django.contrib.postgres.fields.ranges.BigIntegerRangeField(
+                blank=True, null=True
             ),
         ),
         migrations.RunSQL(FUNCTIONS, UNDO),
