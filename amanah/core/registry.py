@@ -70,6 +70,10 @@ class Registry:
         except KeyError:
             raise NotRegistered(f"{self.name}: nothing registered as {key!r}") from None
 
+    def app_of(self, key: str) -> str | None:
+        """The app whose module registered ``key``."""
+        return self._entries[key].app if key in self._entries else None
+
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
@@ -197,6 +201,10 @@ subject_sections = Registry("data subject export sections")
 # Panel — a live panel of a dashboard: a handful of open items with a deadline that cannot wait
 # for the figures' refresh (a breach's notification timer), through dashboards.contract.
 dashboard_panels = Registry("dashboard panels", per_profile=True)
+# "followup-rotation" -> IntegrationActor: a job's or an integration's own narrow actor,
+# declared beside it with ``core.actors.declare_actor`` (exactly the permissions its work
+# needs). The permission matrix page lists them; a deferred job finds its actor by name here.
+job_actors = Registry("job actors")
 # "customers.branch_name_indexes" -> an index-name prefix: indexes that exist one per row of
 # data (a partial index per branch), made and dropped with those rows, not by a migration
 # alone; migration_drill leaves them out of the schema it compares, since a round trip

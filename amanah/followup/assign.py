@@ -65,13 +65,13 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.calendars.contract import on_duty_user_ids
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.followup import sql
 from amanah.followup.models import Desk, Member
 from amanah.followup.policies import DESK_MONITOR
 
 # Not a person: it sees every member of the desk and moves them by the rules, nothing else.
-ACTOR = IntegrationActor("followup-rotation", permissions=(DESK_MONITOR,), all_branches=True)
+ACTOR = declare_actor("followup-rotation", permissions=(DESK_MONITOR,), all_branches=True)
 # fn(*, actor, rotation_ids): a batch of rotations was written (notifications, deferred).
 MEMBERS_ROTATED = "followup.members_rotated"
 
@@ -114,7 +114,7 @@ class Hand:
     @classmethod
     def open(cls, now: datetime) -> Hand:
         cls.lock_desk()
-        agents = sql.agents_at(now)
+        agents = sql.agents_at(now, loads=False)  # the database counts them where it moves
         present = [a.user_id for a in agents if a.present]
         # At work now: only they take members (see "Availability" in the module docstring).
         on_duty = on_duty_user_ids(now, present) if settings.FOLLOWUP_WORKING_HOURS else None
@@ -124,9 +124,11 @@ class Hand:
         return cls(now=now, agents=agents, off_duty=off_duty)
 
     def has_room(self) -> bool:
-        """Whether anyone may take a member now (present, at work, below capacity)."""
+        """Whether anyone may take a member now (present, at work, below capacity): the loads
+        are counted only for this question."""
         off = set(self.off_duty)
-        return any(a.present and a.agent_id not in off and a.load < a.capacity
+        loads = {a.agent_id: a.load for a in sql.agents_at(self.now)}
+        return any(a.present and a.agent_id not in off and loads[a.agent_id] < a.capacity
                    for a in self.agents)  # fmt: skip
 
     def move(

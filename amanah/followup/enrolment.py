@@ -44,7 +44,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
@@ -58,7 +58,7 @@ from amanah.insight.models import Transaction
 BATCH_SIZE = 1000
 MAX_DAYS = 3650
 # The rules' own hand: it finds customers of every branch and enrols them, nothing else.
-ENROLMENT = IntegrationActor(
+ENROLMENT = declare_actor(
     "followup-enrolment",
     permissions=(MEMBER_ENROL, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH),
     all_branches=True,

@@ -56,7 +56,7 @@ from amanah.audit.models import AuditAction
 from amanah.calendars.worktime import next_working_moment
 from amanah.consent.contactability import window_schedule
 from amanah.consent.contract import Purpose, Reason
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.marketing import ab_services
@@ -80,7 +80,7 @@ from amanah.messaging.contract import (
 from amanah.workflow.contract import transition_apply
 
 BATCH_SIZE = 1000
-SENDER = IntegrationActor("campaign-send", permissions=(CAMPAIGN_VIEW, CAMPAIGN_FINISH))
+SENDER = declare_actor("campaign-send", permissions=(CAMPAIGN_VIEW, CAMPAIGN_FINISH))
 
 PLAN_BATCHES = """
     INSERT INTO marketing_campaignbatch

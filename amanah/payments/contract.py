@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
+from amanah.payments import daily as _daily  # noqa: F401 (its job's declared actor)
+from amanah.payments import processing as _processing  # noqa: F401 (its job's declared actor)
 from amanah.payments.payables import (
     PAYMENT_ENDED,
     PAYMENT_MISMATCH,

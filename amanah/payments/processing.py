@@ -44,7 +44,7 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import IntegrationActor, declare_actor
 from amanah.core.permissions import is_declared
 from amanah.core.sqlparams import bound_cursor
 from amanah.iam import authz
@@ -66,7 +66,7 @@ from amanah.payments.policies import PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW
 
 logger = logging.getLogger(__name__)
 
-POLLER = IntegrationActor(
+POLLER = declare_actor(
     "payments-poll", permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), all_branches=True
 )
 BATCH = 500

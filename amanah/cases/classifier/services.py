@@ -44,14 +44,14 @@ from amanah.cases.models import (
 )
 from amanah.cases.policies import CASE_UPDATE
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 
 log = logging.getLogger(__name__)
 
 # The system, when it sets a category and priority itself.
-CLASSIFIER = IntegrationActor("cases-classifier", permissions=(CASE_UPDATE,), all_branches=True)
+CLASSIFIER = declare_actor("cases-classifier", permissions=(CASE_UPDATE,), all_branches=True)
 PRIORITY_ORDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL)
 HUMAN_LABEL_WEIGHT = 3.0  # an agent's decision counts as three generated complaints
 
