@@ -88,6 +88,30 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
      ORDER BY a.position
 $$;
 
+-- The next position after ``p_after`` (1..N, wrapping) that may take a member and has room;
+-- ``p_after`` itself only last and only with ``p_include_after`` (a new member may go back to
+-- the agent served last; a rotation moves a member away). NULL: nobody. The database's form of
+-- ``core.roundrobin.next_position`` (``tests/test_guard.py`` holds the two to one answer).
+CREATE FUNCTION followup_next_position(p_after integer, p_include_after boolean,
+                                       p_free boolean[], p_load integer[], p_capacity integer[])
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_n integer := coalesce(cardinality(p_free), 0);
+    v_after integer := CASE WHEN p_after BETWEEN 1 AND v_n THEN p_after ELSE 0 END;
+    v_p integer;
+BEGIN
+    FOR k IN 1..v_n LOOP
+        v_p := (v_after + k - 1) % v_n + 1;
+        IF (v_p <> v_after OR p_include_after) AND p_free[v_p]
+           AND p_load[v_p] < p_capacity[v_p] THEN
+            RETURN v_p;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
 CREATE FUNCTION followup_move(p_members bigint[], p_reason text, p_now timestamptz,
                               p_off_duty uuid[] DEFAULT '{}', p_run uuid DEFAULT NULL,
                               p_exit text DEFAULT NULL)
@@ -113,9 +137,6 @@ DECLARE
     v_to integer;
     v_new boolean;
     v_n integer;
-    v_after integer;
-    v_p integer;
-    v_include boolean;
     o_member bigint[] := '{}';
     o_from integer[] := '{}';
     o_to integer[] := '{}';
@@ -198,22 +219,12 @@ BEGIN
                 RAISE EXCEPTION 'followup: the window of member % runs until %', r.id,
                     r.window_end USING ERRCODE = 'check_violation';
             END IF;
-            -- The next agent: the first position after ``v_after`` (1..N, wrapping) free and
-            -- below capacity; ``v_after`` itself only last and only for a new member (it may
-            -- go back to the agent served last; a rotation moves a member away).
+            -- A new member goes to the agent after the desk's cursor (that agent too, last);
+            -- any other to the agent after its own, or after the one it came from.
             v_new := r.state = 'PENDING' AND r.last_position = 0;
-            v_after := CASE WHEN v_new THEN v_cursor ELSE coalesce(v_from, r.last_position) END;
-            v_after := CASE WHEN v_after BETWEEN 1 AND v_n THEN v_after ELSE 0 END;
-            v_include := v_new;
-            v_to := NULL;
-            FOR k IN 1..v_n LOOP
-                v_p := (v_after + k - 1) % v_n + 1;
-                IF (v_p <> v_after OR v_include) AND v_free[v_p]
-                   AND v_load[v_p] < v_capacity[v_p] THEN
-                    v_to := v_p;
-                    EXIT;
-                END IF;
-            END LOOP;
+            v_to := followup_next_position(
+                CASE WHEN v_new THEN v_cursor ELSE coalesce(v_from, r.last_position) END, v_new,
+                v_free, v_load, v_capacity);
             IF v_new AND v_to IS NOT NULL THEN
                 v_cursor := v_to;
             END IF;
@@ -624,6 +635,7 @@ $$;
 DROP FUNCTION followup_desk_order_set(uuid[], integer[]);
 DROP FUNCTION followup_deposit_accept(bigint, text, numeric, timestamptz, timestamptz);
 DROP FUNCTION followup_move(bigint[], text, timestamptz, uuid[], uuid, text);
+DROP FUNCTION followup_next_position(integer, boolean, boolean[], integer[], integer[]);
 DROP FUNCTION followup_agents(timestamptz, boolean);
 DROP FUNCTION followup_clock(timestamptz);
 DROP FUNCTION followup_owns(name);

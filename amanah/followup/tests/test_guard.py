@@ -11,12 +11,15 @@ hand-over, exits, a new order) still work as that role.
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from amanah.audit.models import AuditLog
 from amanah.calendars.contract import absent_user_ids, staff_absence_record
+from amanah.core.roundrobin import next_position
 from amanah.followup import services, sql
 from amanah.followup.handlers import absence_changed
 from amanah.followup.models import Deposit, Desk, DeskAgent, Member, Rotation
@@ -328,9 +331,8 @@ def test_the_desks_functions_are_the_owners_with_a_fixed_search_path(db):
             " FROM pg_proc p WHERE p.proname LIKE 'followup_%'"
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            "SELECT has_schema_privilege(%s, 'public', 'CREATE')", [settings.DATABASE_APP_ROLE]
-        )
+        app_role = django_settings.DATABASE_APP_ROLE
+        cursor.execute("SELECT has_schema_privilege(%s, 'public', 'CREATE')", [app_role])
         assert cursor.fetchone()[0] is False
     definers = {name for name, definer, *_ in rows if definer}
     assert definers == {"followup_move", "followup_deposit_accept", "followup_desk_order_set"}
@@ -392,3 +394,36 @@ def test_an_absence_now_hands_members_on_as_the_application_role(member, system,
         "NEW_MEMBER",
         "AGENT_UNAVAILABLE",
     ]
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    desk=st.integers(1, 8).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.booleans(), min_size=n, max_size=n),
+            st.lists(st.integers(0, 3), min_size=n, max_size=n),
+            st.lists(st.integers(0, 3), min_size=n, max_size=n),
+            st.integers(0, n),
+        )
+    ),
+    include_after=st.booleans(),
+)
+def test_the_databases_next_agent_is_core_roundrobins(db, desk, include_after):
+    """One rule, two forms (DESIGN §2.1): ``followup_next_position``, which ``followup_move``
+    asks, answers as ``core.roundrobin.next_position`` (cases' routing asks that one)."""
+    free, load, capacity, after = desk
+    positions = range(1, len(free) + 1)
+    expected = next_position(
+        after=after,
+        include_after=include_after,
+        positions=positions,
+        available={p for p in positions if free[p - 1]},
+        load=dict(zip(positions, load, strict=True)),
+        capacity=dict(zip(positions, capacity, strict=True)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT followup_next_position(%s, %s, %s::boolean[], %s::int[], %s::int[])",
+            [after, include_after, free, load, capacity],
+        )
+        assert cursor.fetchone()[0] == expected
