@@ -160,9 +160,24 @@ def test_the_next_agent_is_the_databases_choice(due, desk, as_app, system):
     ],
 )
 def test_a_wrong_reason_is_refused(member, as_app, reason, exit_reason):
+    """Through the desk's function, and written by hand: a rotation row with that reason and
+    the member pointed at it."""
     before = _state(member)
+    second = _agent(2)
     with as_app():
         _refused(*_move([member.pk], reason, exit_reason=exit_reason))
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO followup_rotation (member_id, from_agent_id, to_agent_id,"
+                " from_position, to_position, reason, at) VALUES (%s, %s, %s, 1, 2, %s, now())"
+                " RETURNING id",
+                [member.pk, member.current_agent_id, second.pk, reason[:20]],
+            )
+            cursor.execute(
+                "UPDATE followup_member SET current_agent_id = %s, last_rotation_id = %s,"
+                " status = 'ROTATED' WHERE id = %s",
+                [second.pk, cursor.fetchone()[0], member.pk],
+            )
     assert _state(member) == before
 
 
