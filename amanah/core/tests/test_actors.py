@@ -74,27 +74,27 @@ def _calls(path: Path, name: str) -> list[int]:
     return lines
 
 
-def test_no_production_path_acts_as_a_system_actor():
-    found = {
+def _made(name: str, allowed: dict) -> set[str]:
+    """Where product code outside ``allowed`` calls ``name(...)`` (``path:line``)."""
+    return {
         f"{relative}:{line}"
         for relative, path in _product_modules()
-        if relative not in SYSTEM_ACTOR_ALLOWED
-        for line in _calls(path, "SystemActor")
+        if relative not in allowed
+        for line in _calls(path, name)
     }
-    assert found == set(), (
+
+
+def test_no_production_path_acts_as_a_system_actor():
+    assert _made("SystemActor", SYSTEM_ACTOR_ALLOWED) == set(), (
         "a SystemActor holds every permission: give the job a narrow actor "
         "(core.actors.declare_actor) with the permissions its work needs"
     )
 
 
 def test_every_job_actor_is_declared_not_made_on_the_spot():
-    found = {
-        f"{relative}:{line}"
-        for relative, path in _product_modules()
-        if relative not in INTEGRATION_ACTOR_BUILT
-        for line in _calls(path, "IntegrationActor")
-    }
-    assert found == set(), "declare the job's actor with core.actors.declare_actor"
+    assert _made("IntegrationActor", INTEGRATION_ACTOR_BUILT) == set(), (
+        "declare the job's actor with core.actors.declare_actor"
+    )
 
 
 def test_every_declared_actor_is_known_at_start_up():

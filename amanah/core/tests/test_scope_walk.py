@@ -13,7 +13,6 @@ another reason than its branch (``NOT_BY_BRANCH``): a new route with an object i
 from __future__ import annotations
 
 import copy
-import uuid
 
 import pytest
 from django.db import connection
@@ -25,6 +24,7 @@ from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC
 from amanah.core.roles import RoleKey as R
+from amanah.core.testing import missing_kwargs
 from amanah.core.tests.test_view_permissions import CASES, _world
 
 # Routes whose URL names something that belongs to no branch: a setting or record of the whole
@@ -157,14 +157,6 @@ def _writes() -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def _missing(kwargs: dict) -> dict:
-    """The same URL arguments naming nothing (a fresh uuid, an unused number)."""
-    return {
-        k: uuid.uuid4() if isinstance(v, uuid.UUID) else 10**9 if isinstance(v, int) else v
-        for k, v in kwargs.items()
-    }
-
-
 def test_every_route_with_an_object_is_walked():
     walked = {case.url_name for case in WALKED}
     named = {
@@ -186,7 +178,7 @@ def test_another_branch_gets_404_and_nothing_is_stored(case, method, world, walk
     data = case.data(world)  # (what the case builds on first use, before the count)
     answers = {}
     for role, (_user, client) in walkers.items():
-        for target in (kwargs, _missing(kwargs)):
+        for target in (kwargs, missing_kwargs(kwargs)):
             url = reverse(case.url_name, kwargs=target)
             before = _writes()
             response = client.post(url, data) if method == "post" else client.get(url)

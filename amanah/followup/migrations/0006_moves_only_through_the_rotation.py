@@ -399,19 +399,17 @@ END;
 $$;
 
 -- ---------------------------------------------------------------- the guards
--- The 0002 guard, plus: a role that does not own the tables (the application) enrols members
--- only as new and waiting, changes of a member nothing but its last contact and (a merge)
--- its customer, and deletes none.
-CREATE OR REPLACE FUNCTION followup_member_agent_guard() RETURNS trigger
+-- Beside the 0002 guard (which every role meets): a role that does not own the tables (the
+-- application) enrols members only as new and waiting, and changes of a member nothing but
+-- its last contact and (a merge) its customer.
+CREATE FUNCTION followup_member_app_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF followup_owns(current_user) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
-        IF EXISTS (SELECT 1 FROM new_rows
-                    WHERE current_agent_id IS NOT NULL OR last_rotation_id IS NOT NULL) THEN
-            RAISE EXCEPTION 'followup: a member is enrolled without an agent; the rotation gives it one'
-                USING ERRCODE = 'check_violation';
-        END IF;
-        IF NOT followup_owns(current_user) AND EXISTS (
+        IF EXISTS (
             SELECT 1 FROM new_rows
              WHERE status <> 'PENDING' OR last_position <> 0 OR window_start IS NOT NULL
                 OR window_end IS NOT NULL OR done_at IS NOT NULL OR exit_reason <> ''
@@ -422,7 +420,7 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    IF NOT followup_owns(current_user) AND EXISTS (
+    IF EXISTS (
         SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
          WHERE to_jsonb(n) - 'last_contact_at' - 'customer_id'
                IS DISTINCT FROM to_jsonb(o) - 'last_contact_at' - 'customer_id'
@@ -430,25 +428,15 @@ BEGIN
         RAISE EXCEPTION 'followup: a member''s agent, window and deposits change only by the rotation (followup_move, followup_deposit_accept)'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF EXISTS (
-        SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE (n.current_agent_id IS DISTINCT FROM o.current_agent_id
-                OR n.last_rotation_id IS DISTINCT FROM o.last_rotation_id)
-           AND (n.last_rotation_id IS NULL
-                OR n.last_rotation_id <= COALESCE(o.last_rotation_id, 0)
-                OR NOT EXISTS (
-                    SELECT 1 FROM followup_rotation r
-                     WHERE r.id = n.last_rotation_id
-                       AND r.member_id = n.id
-                       AND r.from_agent_id IS NOT DISTINCT FROM o.current_agent_id
-                       AND r.to_agent_id IS NOT DISTINCT FROM n.current_agent_id))
-    ) THEN
-        RAISE EXCEPTION 'followup: a member''s agent changes only with a rotation record'
-            USING ERRCODE = 'check_violation';
-    END IF;
     RETURN NULL;
 END;
 $$;
+CREATE TRIGGER followup_member_app_guard_insert
+    AFTER INSERT ON followup_member REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION followup_member_app_guard();
+CREATE TRIGGER followup_member_app_guard_update
+    AFTER UPDATE ON followup_member REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION followup_member_app_guard();
 
 -- Rows only the desk's functions write (rotations, deposits) and rows nobody but they change
 -- or removes (members, agents, the desk): refused for a role that does not own the tables.
@@ -602,36 +590,9 @@ DROP TRIGGER followup_member_kept ON followup_member;
 DROP TRIGGER followup_deposit_written_by_the_desk ON followup_deposit;
 DROP TRIGGER followup_rotation_written_by_the_desk ON followup_rotation;
 DROP FUNCTION followup_owner_only();
-CREATE OR REPLACE FUNCTION followup_member_agent_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF EXISTS (SELECT 1 FROM new_rows
-                    WHERE current_agent_id IS NOT NULL OR last_rotation_id IS NOT NULL) THEN
-            RAISE EXCEPTION 'followup: a member is enrolled without an agent; the rotation gives it one'
-                USING ERRCODE = 'check_violation';
-        END IF;
-        RETURN NULL;
-    END IF;
-    IF EXISTS (
-        SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-         WHERE (n.current_agent_id IS DISTINCT FROM o.current_agent_id
-                OR n.last_rotation_id IS DISTINCT FROM o.last_rotation_id)
-           AND (n.last_rotation_id IS NULL
-                OR n.last_rotation_id <= COALESCE(o.last_rotation_id, 0)
-                OR NOT EXISTS (
-                    SELECT 1 FROM followup_rotation r
-                     WHERE r.id = n.last_rotation_id
-                       AND r.member_id = n.id
-                       AND r.from_agent_id IS NOT DISTINCT FROM o.current_agent_id
-                       AND r.to_agent_id IS NOT DISTINCT FROM n.current_agent_id))
-    ) THEN
-        RAISE EXCEPTION 'followup: a member''s agent changes only with a rotation record'
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END;
-$$;
+DROP TRIGGER followup_member_app_guard_update ON followup_member;
+DROP TRIGGER followup_member_app_guard_insert ON followup_member;
+DROP FUNCTION followup_member_app_guard();
 DROP FUNCTION followup_desk_order_set(uuid[], integer[]);
 DROP FUNCTION followup_deposit_accept(bigint, text, numeric, timestamptz, timestamptz);
 DROP FUNCTION followup_move(bigint[], text, timestamptz, uuid[], uuid, text);
