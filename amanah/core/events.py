@@ -158,9 +158,9 @@ def _actor_reference(actor) -> dict:
 def _resolve_actor(reference: dict):
     if "actor" in reference:
         return declared(reference["actor"])
-    if "after" in reference or "system" in reference:  # "system": a job queued before 51
-        return IntegrationActor(f"after:{reference.get('after') or reference['system']}",
-                                permissions=())  # fmt: skip
+    if "after" in reference or "system" in reference:  # "system": queued before issue 51
+        after = reference.get("after") or reference["system"]
+        return IntegrationActor(f"after:{after}", permissions=())
     if "integration" in reference:
         return IntegrationActor(
             reference["integration"],
