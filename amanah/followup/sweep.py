@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -39,6 +40,7 @@ from amanah.followup.assign import Hand
 from amanah.followup.models import WITH_AGENT, RotationReason
 
 BATCH_SIZE = 5000
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # before any member's waiting time
 ACTIVE = [str(s) for s in WITH_AGENT]
 
 WAITING_SQL = """
@@ -85,22 +87,22 @@ def _count(result: SweepResult, moves: list[sql.Moved], attr: str) -> None:
     result.pending += sum(1 for m in moves if m.to_position is None)
 
 
-def _waiting(now, run_id, result: SweepResult) -> None:
+def _waiting(clock, run_id, result: SweepResult) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM followup_member WHERE status = 'PENDING')")
         if not cursor.fetchone()[0]:
             return
-    last = (now, 0)
+    last = None  # (pending_since, id) of the last member seen
     while True:
         with transaction.atomic():
-            hand = Hand.open(now)
+            hand = Hand.open(clock())
             if not hand.has_room():
                 return
             rows = _select(
                 WAITING_SQL,
                 {
-                    "since": last[0] if last[1] else now.replace(year=2000),
-                    "id": last[1],
+                    "since": last[0] if last else EPOCH,
+                    "id": last[1] if last else 0,
                     "limit": BATCH_SIZE,
                 },
             )
@@ -113,18 +115,19 @@ def _waiting(now, run_id, result: SweepResult) -> None:
             return
 
 
-def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
+def _due(clock, run_id, result: SweepResult, *, away: bool) -> None:
     while True:
         with transaction.atomic():
+            now = clock()
             hand = Hand.open(now)
             if away:
                 if not hand.unavailable_agent_ids:
                     return
-                sql, reason, attr = AWAY_SQL, RotationReason.AGENT_UNAVAILABLE, "unavailable"
+                select, reason, attr = AWAY_SQL, RotationReason.AGENT_UNAVAILABLE, "unavailable"
             else:
-                sql, reason, attr = OVER_SQL, RotationReason.NO_DEPOSIT, "no_deposit"
+                select, reason, attr = OVER_SQL, RotationReason.NO_DEPOSIT, "no_deposit"
             rows = _select(
-                sql,
+                select,
                 {
                     "active": ACTIVE,
                     "now": now,
@@ -139,12 +142,16 @@ def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
 
 
 def rotation_sweep(now=None) -> SweepResult:
-    now = now or timezone.now()
+    """One run of the three passes. Without ``now`` each batch moves at the clock's time when
+    it runs (the database's clock is the only one the application role may move members by,
+    ``followup_move``; a long run stays on it); with ``now`` (the tests, the bench) every
+    batch moves at that moment."""
+    clock = (lambda: now) if now is not None else timezone.now
     run_id = uuid.uuid4()
     result = SweepResult()
-    _waiting(now, run_id, result)
-    _due(now, run_id, result, away=True)
-    _due(now, run_id, result, away=False)
+    _waiting(clock, run_id, result)
+    _due(clock, run_id, result, away=True)
+    _due(clock, run_id, result, away=False)
     return result
 
 
