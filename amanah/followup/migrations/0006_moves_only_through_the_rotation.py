@@ -74,7 +74,9 @@ $$;
 CREATE FUNCTION followup_agents(p_now timestamptz, p_loads boolean DEFAULT true)
 RETURNS TABLE (agent_id uuid, user_id uuid, agent_position integer, capacity integer,
                present boolean, load integer)
-LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    RETURN QUERY
     SELECT a.id, a.user_id, a.position::integer, a.capacity::integer,
            a.is_active AND u.is_active AND NOT EXISTS (
                SELECT 1 FROM calendars_staffabsence s
@@ -85,7 +87,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
                  WHERE m.current_agent_id = a.id AND m.status IN ('ACTIVE', 'ROTATED'))
            END
       FROM followup_deskagent a JOIN iam_user u ON u.id = a.user_id
-     ORDER BY a.position
+     ORDER BY a.position;
+END;
 $$;
 
 -- The next position after ``p_after`` (1..N, wrapping) that may take a member and has room;
@@ -370,9 +373,9 @@ BEGIN
     PERFORM 1 FROM followup_desk WHERE id = 1 FOR UPDATE;
     PERFORM 1 FROM followup_deskagent ORDER BY id FOR UPDATE;
     IF cardinality(p_agents) IS DISTINCT FROM cardinality(p_positions)
-       OR (SELECT array_agg(x ORDER BY x) FROM unnest(p_agents) x)
-          IS DISTINCT FROM (SELECT array_agg(id ORDER BY id) FROM followup_deskagent)
-       OR (SELECT array_agg(x ORDER BY x) FROM unnest(p_positions) x)
+       OR ARRAY(SELECT x FROM unnest(p_agents) x ORDER BY x)
+          IS DISTINCT FROM ARRAY(SELECT id FROM followup_deskagent ORDER BY id)
+       OR ARRAY(SELECT x FROM unnest(p_positions) x ORDER BY x)
           IS DISTINCT FROM ARRAY(SELECT generate_series(1, cardinality(p_positions))) THEN
         RAISE EXCEPTION 'followup: an order names every agent once, numbered 1..N'
             USING ERRCODE = 'check_violation';
@@ -604,11 +607,9 @@ DROP FUNCTION followup_owns(name);
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("audit", "0007_batch_objects_index"),
-        ("calendars", "0003_staff_absence"),
-        ("followup", "0005_enrolment_refs_and_period_indexes"),
-    ]
+    # The functions read calendars' absences, iam's users and the audit trail when they run
+    # (PL/pgSQL: resolved then), so no other app's latest migration is needed to create them.
+    dependencies = [("followup", "0005_enrolment_refs_and_period_indexes")]
 
     operations = [
         migrations.AddField(

@@ -95,7 +95,9 @@ def desk_order_set(*, actor, order: dict) -> None:
     # The database writes the order and remaps the positions the desk keeps (its cursor, each
     # open member's last agent), so they still name the same agents and the rotation goes on
     # from them (``followup_desk_order_set``: nobody renumbers an agent alone).
-    remapped = sql.order_set({agent.pk: wanted[key] for key, agent in agents.items()})
+    remapped = (
+        sql.order_set({agent.pk: wanted[key] for key, agent in agents.items()}) if moved else 0
+    )
     events.emit(ORDER_SET, actor=actor, desk=desk)
     _desk_audit(
         actor,
