@@ -622,9 +622,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="desk",
             name="rotations_written",
-            field=django.contrib.postgres.fields.ranges.BigIntegerRangeField(
-                blank=True, null=True
-            ),
+            field=django.contrib.postgres.fields.ranges.BigIntegerRangeField(blank=True, null=True),
         ),
         migrations.RunSQL(FUNCTIONS, UNDO),
     ]
