@@ -18,8 +18,10 @@ spread over the agents in order; their windows end
 
 It measures, in one run and on the same table:
   set-based  ``followup.sweep.rotation_sweep(now)``: batches of 5,000 members locked with
-             ``SKIP LOCKED``, moves computed over the ``core.roundrobin`` pool, three statements
-             per batch, one ``audit.record_many``, one event (the notices job is queued);
+             ``SKIP LOCKED``, moved by the database's ``followup_move`` (it checks each member is
+             due, picks the next agents and writes history and members), one
+             ``audit.record_many``, one event (the notices job is queued) — and at COMMIT the
+             database's check that every rotation has its audit row;
   again      the same sweep a second time (idempotent: nothing due);
   baseline   the obvious per-member loop: for each due member, its own transaction — lock it,
              count the agents' loads, pick the next agent, insert the history row, update the
@@ -245,7 +247,12 @@ def baseline(now, limit: int) -> int:
                 actor=ACTOR,
                 action=AuditAction.ROTATE_FOLLOWUP_MEMBER,
                 obj=member,
-                meta={"reason": "NO_DEPOSIT", "from_position": from_position, "to_position": to},
+                meta={
+                    "reason": "NO_DEPOSIT",
+                    "from_position": from_position,
+                    "to_position": to,
+                    "rotation": rotation.pk,
+                },
             )
     return len(due)
 

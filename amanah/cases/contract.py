@@ -17,6 +17,7 @@ from amanah.audit.contract import register_object_labels
 from amanah.audit.labels import uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.cases import dashboard, receipts, selectors, services
+from amanah.cases import legacy_attachments as _legacy_attachments  # noqa: F401 (its job's declared actor)
 from amanah.cases import subject as _subject_section
 from amanah.cases.classifier import selectors as classifier_selectors
 from amanah.cases.models import OPEN_STATUSES, Case, CaseActivity, CaseCategory

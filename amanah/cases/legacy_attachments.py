@@ -39,12 +39,18 @@ from django.db import transaction
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import CaseAttachment
-from amanah.core.actors import SystemActor
+from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.documents import contract as documents
 
 logger = logging.getLogger(__name__)
-ACTOR = SystemActor("system:cases_move_attachments")
+# The command's own actor: it sees every case and files their attachments, nothing else.
+ACTOR = declare_actor(
+    "cases-move-attachments",
+    permissions=(CASE_VIEW, CASE_VIEW_BRANCH, documents.DOCUMENT_UPLOAD),
+    all_branches=True,
+)
 BATCH = 200
 CASE_OWNER = "cases.Case"
 EVIDENCE = "EVIDENCE"

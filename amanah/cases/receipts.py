@@ -27,7 +27,7 @@ from fpdf import FPDF
 
 from amanah.cases.models import Case
 from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH, TIMELINE_SENSITIVE
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.masking import mask
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 CASE_OWNER = "cases.Case"  # the owner kind cases registers with documents
 RECEIPT = "RECEIPT"  # the document type of an issued receipt
 # Not a person: it issues the receipt of any case (a fraud case's too), and nothing else.
-ISSUER = IntegrationActor(
+ISSUER = declare_actor(
     "cases-receipt",
     permissions=(CASE_VIEW, CASE_VIEW_BRANCH, TIMELINE_SENSITIVE, DOCUMENT_UPLOAD),
     all_branches=True,

@@ -59,7 +59,7 @@ from amanah.cases.models import (
     RoutingStrategy,
 )
 from amanah.cases.policies import CASE_ASSIGN, SLA_MANAGE
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.prepared import prepared
@@ -71,7 +71,7 @@ from amanah.iam.models import Branch, User
 
 # Not a person: gives a new case to the agent its rule picks, nothing else. The log line and
 # the ASSIGN_CASE audit row of an automatic assignment carry this name.
-ROUTER = IntegrationActor("cases-routing", permissions=(CASE_ASSIGN,), all_branches=True)
+ROUTER = declare_actor("cases-routing", permissions=(CASE_ASSIGN,), all_branches=True)
 
 MAX_MEMBERS = 200
 MAX_CAPACITY = 1000

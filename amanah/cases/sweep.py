@@ -61,12 +61,12 @@ from amanah.audit.models import AuditAction
 from amanah.cases.models import OPEN_STATUSES, Case
 from amanah.cases.policies import CASE_ASSIGN, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.roles import RoleKey as R
 
 OPEN = [str(s) for s in OPEN_STATUSES]
 # Not a person and not everything: it sees and escalates the open cases of every branch.
-ACTOR = IntegrationActor(
+ACTOR = declare_actor(
     "sla", permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_ASSIGN), all_branches=True
 )
 BATCH_SIZE = 5000

@@ -43,7 +43,7 @@ from amanah.consent.policies import (
     ROLES_NEVER_CHANGING_CONSENT,
 )
 from amanah.core import events, reads
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.core.prepared import prepared
 from amanah.customers.models import Customer
@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 # The customer acting on their own (unsubscribe link, STOP reply): may find a customer of any
 # branch and withdraw consent for one channel, nothing else.
-CUSTOMER_REQUEST = IntegrationActor(
+CUSTOMER_REQUEST = declare_actor(
     "customer-request",
     permissions=(CONSENT_WITHDRAW_CHANNEL, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH),
     all_branches=True,

@@ -1,10 +1,17 @@
 """Actors that are not a member of staff, and the grants every actor carries.
 
-``SystemActor`` is for work no person started and that needs everything: CLI bootstrap,
-migrations, demo data. ``IntegrationActor`` is for non-human callers in production paths
-(schedulers, sweeps, later gateway callbacks and imports bound to an API key): it holds exactly
-the permissions and branches it was given, nothing else. Both are recorded in the audit trail
-under their label (e.g. ``cli:root``, ``integration:sla-sweep``), so nothing is anonymous.
+``IntegrationActor`` is every non-human caller in a production path: a job, a sweep, a
+scheduler, a reaction run later, a gateway callback or an import bound to an API key. It holds
+exactly the permissions and branches it was given, nothing else. A job or an integration of
+the house declares its own with :func:`declare_actor`, beside the code that uses it (module level):
+named, registered in ``registry.job_actors`` — the permission matrix page lists each one with
+its grants, a deferred job resolves it by name (``core.events``), and every audit row it writes
+carries its label (``integration:followup-rotation``), so nothing is anonymous.
+
+``SystemActor`` holds every permission. It is for work no person started and that needs
+everything, and only there: the CLI's bootstrap (the first user), migrations and the seeding
+that follows them (the default matrix, the workflows), the demo and bench data, tests.
+``core/tests/test_actors.py`` fails any other product module that makes one.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from amanah.core import registry
 from amanah.core.permissions import catalogue, is_declared
 
 
@@ -106,3 +114,44 @@ class IntegrationActor:
 
     def __repr__(self) -> str:
         return f"IntegrationActor({self.name!r})"
+
+
+def declare_actor(
+    name: str, *, permissions: Iterable[str], all_branches: bool = False
+) -> IntegrationActor:
+    """The narrow actor of one job or integration, declared beside it (module level) with
+    exactly the ``permissions`` its work needs (and every branch's rows only when it works for
+    the whole bank); a second declaration of one name stops the start."""
+    actor = IntegrationActor(name, permissions=permissions, all_branches=all_branches)
+    registry.job_actors.register(name, actor)
+    return actor
+
+
+def declared(name: str) -> IntegrationActor:
+    """The declared actor named ``name`` (``registry.NotRegistered`` when there is none)."""
+    return registry.job_actors.get(name)
+
+
+@dataclass(frozen=True)
+class DeclaredActor:
+    """A declared actor as the permission matrix page shows it."""
+
+    name: str
+    label: str  # as the audit trail names it
+    app: str | None
+    permissions: tuple[str, ...]
+    all_branches: bool
+
+
+def declared_actors() -> list[DeclaredActor]:
+    """Every job's and integration's declared actor, by name, with its grants."""
+    return [
+        DeclaredActor(
+            name=name,
+            label=actor.username,
+            app=registry.job_actors.app_of(name),
+            permissions=tuple(sorted(actor.grants.permissions)),
+            all_branches=actor.grants.all_branches,
+        )
+        for name, actor in sorted(registry.job_actors.items())
+    ]

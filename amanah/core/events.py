@@ -13,7 +13,11 @@ A handler runs synchronously, in the emitter's transaction: what it writes commi
 back with the change that caused it, and an exception in it undoes the whole change. A slow
 handler registers with ``deferred=True``: it then runs as a job once the transaction has
 committed (never for a change that rolled back), receiving the objects fetched afresh by their
-primary keys. Handlers run in (order, key) order; a handler is registered once per event.
+primary keys, and the emitter's actor: a member of staff in the role it acted in, a declared
+job actor by its name (its declared grants), an API key's actor with its own grants — and for a
+``SystemActor`` (the CLI, the demo) an actor named after it with no permission at all: a job
+never holds every permission. Handlers run in (order, key) order; a handler is registered once
+per event.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 
 from amanah.core import registry
-from amanah.core.actors import IntegrationActor, SystemActor
+from amanah.core.actors import IntegrationActor, SystemActor, declared
 
 
 class UnknownEvent(LookupError):
@@ -130,9 +134,16 @@ def _resolve(reference: dict):
 
 def _actor_reference(actor) -> dict:
     if isinstance(actor, SystemActor):
-        return {"system": actor.username}
+        # Never every permission in a job: what a system actor (the CLI, the demo's seeding)
+        # set off is done later by an actor named after it with no grants at all; a handler
+        # that needs some acts as its own declared actor.
+        return {"after": actor.username}
     if isinstance(actor, IntegrationActor):
-        # Its own narrow grants travel with it: the job acts with exactly these, no more.
+        if actor.name in registry.job_actors and registry.job_actors.get(actor.name) is actor:
+            # A declared actor travels by name: the job acts with its declared grants, which
+            # the job's payload cannot widen.
+            return {"actor": actor.name}
+        # An API key's actor: its own narrow grants travel with it, no more.
         grants = actor.grants
         return {
             "integration": actor.name,
@@ -145,8 +156,11 @@ def _actor_reference(actor) -> dict:
 
 
 def _resolve_actor(reference: dict):
-    if "system" in reference:
-        return SystemActor(reference["system"])
+    if "actor" in reference:
+        return declared(reference["actor"])
+    if "after" in reference or "system" in reference:  # "system": queued before issue 51
+        after = reference.get("after") or reference["system"]
+        return IntegrationActor(f"after:{after}", permissions=())
     if "integration" in reference:
         return IntegrationActor(
             reference["integration"],

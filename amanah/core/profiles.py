@@ -181,7 +181,7 @@ def registering_app() -> str | None:
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module not in ("amanah.core.registry", __name__, "contextlib"):
+        if module not in ("amanah.core.registry", "amanah.core.actors", __name__, "contextlib"):
             return app_of_module(module)
         frame = frame.f_back
     return None

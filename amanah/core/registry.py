@@ -82,6 +82,10 @@ class Registry:
         except KeyError:
             raise NotRegistered(f"{self.name}: nothing registered as {key!r}") from None
 
+    def app_of(self, key: str) -> str | None:
+        """The app whose module registered ``key``."""
+        return self._entries[key].app if key in self._entries else None
+
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
@@ -92,10 +96,6 @@ class Registry:
         if entry is None:
             return False
         return not (self.per_profile and entry.app in profiles.current().hidden_apps)
-
-    def app_of(self, key: str) -> str | None:
-        """The app whose module registered ``key``."""
-        return self._entries[key].app
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -227,6 +227,10 @@ dashboard_panels = Registry("dashboard panels", per_profile=True)
 # system's traffic, shown under its line on the sync monitor as counts (payments: gateway
 # callbacks that disagreed with the gateway, callbacks waiting), through integrations.contract.
 sync_notes = Registry("sync monitor notes", per_profile=True)
+# "followup-rotation" -> IntegrationActor: a job's or an integration's own narrow actor,
+# declared beside it with ``core.actors.declare_actor`` (exactly the permissions its work
+# needs). The permission matrix page lists them; a deferred job finds its actor by name here.
+job_actors = Registry("job actors")
 # "customers.branch_name_indexes" -> an index-name prefix: indexes that exist one per row of
 # data (a partial index per branch), made and dropped with those rows, not by a migration
 # alone; migration_drill leaves them out of the schema it compares, since a round trip

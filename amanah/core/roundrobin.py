@@ -1,7 +1,8 @@
 """Round robin with skips: who gets the next item, given an order, who is available and how
-full each one is. Pure (no database, no clock), so the follow-up desk's rotation, its new
-members and the automatic assignment of new cases (``cases.routing``) share one rule and one
-test.
+full each one is. Pure (no database, no clock): the automatic assignment of new cases
+(``cases.routing``) asks it. The follow-up desk runs the same rule inside the database
+(``followup_next_position``, asked by ``followup_move``: the database moves members), held to
+``next_position`` by a test (``followup/tests/test_guard.py``).
 
 Positions are the agents' numbers 1..N. ``next_position(after=k, ...)`` walks k+1, k+2, …, N,
 1, 2, … and answers the first position that is available and below its capacity. The position

@@ -39,6 +39,17 @@ class ViewCase:
         return f"{self.method}:{self.url_name}"
 
 
+def missing_kwargs(kwargs: dict) -> dict:
+    """The same URL arguments pointing at nothing: a fresh uuid, an unused integer id; the
+    other parts kept (what an out-of-scope object must be answered like)."""
+    import uuid
+
+    return {
+        k: uuid.uuid4() if isinstance(v, uuid.UUID) else 10**9 if isinstance(v, int) else v
+        for k, v in kwargs.items()
+    }
+
+
 def role_with(permission: str) -> str:
     """A role holding ``permission`` in the default matrix (the least privileged first)."""
     order = [

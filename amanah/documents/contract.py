@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.core import events, registry
 from amanah.core.contributions import QuickAction
+from amanah.documents import retention as _retention  # noqa: F401 (its job's declared actor)
 from amanah.documents import subject as _subject_section
 from amanah.documents.doctypes import TYPES, DocumentStatus
 from amanah.documents.owners import OwnerKind, register_owner

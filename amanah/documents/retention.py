@@ -42,11 +42,11 @@ from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.documents import storage
 from amanah.documents.models import Document, DocumentVersion
 
-ACTOR = IntegrationActor("documents-retention", permissions=())
+ACTOR = declare_actor("documents-retention", permissions=())
 PURGED_TITLE = "(dimusnahkan: masa retensi habis)"
 PURGED_NAME = "(dimusnahkan)"
 NAMES_PER_QUERY = 1000

@@ -22,14 +22,14 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import SystemActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.money import service_amount
 from amanah.core.scopes import grants_of
 from amanah.customers.addresses import ADDRESS_INCOMPLETE_SQL
 from amanah.fieldops.models import OPEN_STATUSES, WorkOrder, WoStatus
-from amanah.fieldops.policies import WO_MANAGE, WO_WORK
+from amanah.fieldops.policies import WO_MANAGE, WO_TEAM, WO_VIEW, WO_WORK
 from amanah.fieldops.sources import arrears_sources
 from amanah.iam import authz
 
@@ -39,7 +39,9 @@ WORKFLOW = "fieldops.work_order"
 MAX_DAYS = 36_500
 MAX_AMOUNT = Decimal("1e15")
 # The daily job's actor: generates and assigns in every branch, nothing else.
-GENERATOR = SystemActor("system:fieldops-generator")
+GENERATOR = declare_actor(
+    "fieldops-generator", permissions=(WO_VIEW, WO_TEAM, WO_MANAGE), all_branches=True
+)
 
 
 @dataclass(frozen=True)

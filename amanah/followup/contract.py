@@ -18,6 +18,7 @@ from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.customers.services import CUSTOMER_CLOSED
+from amanah.followup import enrolment as _enrolment  # noqa: F401 (its job's declared actor)
 from amanah.followup import handlers, notify
 from amanah.followup import imports as deposit_imports
 from amanah.followup import subject as _subject_section

@@ -44,7 +44,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
@@ -58,7 +58,7 @@ from amanah.insight.models import Transaction
 BATCH_SIZE = 1000
 MAX_DAYS = 3650
 # The rules' own hand: it finds customers of every branch and enrols them, nothing else.
-ENROLMENT = IntegrationActor(
+ENROLMENT = declare_actor(
     "followup-enrolment",
     permissions=(MEMBER_ENROL, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH),
     all_branches=True,
@@ -147,7 +147,11 @@ def candidates(rule: Rule, days: int, now: datetime) -> QuerySet[Customer]:
 
 def enrolment_run(*, now: datetime | None = None, batch: int = BATCH_SIZE) -> dict:
     """Enrol every customer the rules switched on pick (see the module docstring); returns
-    per rule how many were enrolled and how many of them got an agent at once."""
+    per rule how many were enrolled and how many of them got an agent at once. Without a
+    given ``now`` each batch is handed out at the clock's time when it runs: a long first run
+    stays on the database's clock, which is the only one the application role may move
+    members by (``followup_move``)."""
+    given = now
     now = now or timezone.now()
     result = {}
     for configured in configured_rules():
@@ -168,7 +172,7 @@ def enrolment_run(*, now: datetime | None = None, batch: int = BATCH_SIZE) -> di
                     customer_ids=ids,
                     entry_reason=rule.code,
                     deposit_target=configured.target,
-                    now=now,
+                    now=given or timezone.now(),
                 )
                 enrolled += len(members)
                 assigned += Member.objects.filter(pk__in=members, status__in=WITH_AGENT).count()

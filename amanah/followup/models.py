@@ -2,19 +2,21 @@
 one current agent for a 48-hour window, and the rotation history that is the only way a
 member's agent changes.
 
-The rule "no agent change without a rotation record" is kept by the database, not only by the
-code: a trigger (migration 0001) refuses an INSERT of a member that already has an agent and an
-UPDATE that changes ``current_agent`` unless the same UPDATE points ``last_rotation`` at a newer
-history row of that member going from the old agent to the new one. History rows are
-append-only (another trigger refuses UPDATE and DELETE). A raw ``UPDATE followup_member SET
-current_agent_id = …`` therefore fails; the sweep's set-based UPDATE, which writes the history
-first and then sets both columns, passes.
+"No manual move" is kept by the database, not only by the code (migrations 0002 and 0006): a
+member's agent, status and window, its deposit totals, rotation and deposit rows, the agents'
+order and the desk's cursor change only inside the desk's SECURITY DEFINER functions
+(``followup_move``, ``followup_deposit_accept``, ``followup_desk_order_set``), which pick the
+next agent themselves and refuse a move the rotation rules do not allow; for the application
+role every other write of them is refused, an agent is always the same person, and a rotation
+or deposit without its audit row cannot commit. Whatever role writes, an agent change needs a
+newer rotation row from the old agent to the new one, and rotation rows are append-only.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -35,6 +37,9 @@ class Desk(models.Model):
     last_position = models.PositiveSmallIntegerField(default=0)
     window_hours = models.PositiveSmallIntegerField(default=48)
     updated_at = models.DateTimeField(default=now)
+    # The rotation ids the last ``followup_move`` wrote: at COMMIT the database checks that each
+    # of them has its audit row (migration 0006), or refuses the transaction.
+    rotations_written = BigIntegerRangeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -246,6 +251,10 @@ class Rotation(models.Model):
     reason = models.CharField(max_length=20, choices=RotationReason.choices)
     at = models.DateTimeField(default=now)
     sweep_run = models.UUIDField(null=True, blank=True)
+    # The positions the caller said were outside working hours at the move (skipped though
+    # not away): the one input ``followup_move`` takes on the caller's word — the working
+    # calendars with their holidays and zones are Python's — so it is kept with the move.
+    off_duty = ArrayField(models.SmallIntegerField(), null=True, blank=True)
 
     objects = scopes.ScopedQuerySet.as_manager()
 
@@ -365,8 +374,12 @@ class RejectedDeposit(models.Model):
         return f"rejected deposit {self.pk} {self.reason}"
 
 
-# Agents see the members they hold now; the desk's monitors see every member.
-scopes.register(Member, own=("current_agent__user",), widen=DESK_MONITOR)
+# Agents see the members they hold now, whatever the customer's branch (the desk is one for
+# the bank); the desk's monitors see the members whose customer is of their branches, as they
+# see the customer itself (a supervisor of another branch gets 404, like the customer's 360).
+scopes.register(
+    Member, own=("current_agent__user",), widen=DESK_MONITOR, branch="customer__home_branch"
+)
 scopes.register(Rotation, via="member")
 scopes.register(FollowUpLog, via="member")
 scopes.register(Deposit, via="member")

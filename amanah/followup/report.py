@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.followup import selectors
 from amanah.followup.models import RotationReason
@@ -39,7 +39,7 @@ from amanah.messaging.contract import Channel, MessageSource, Rendered, staff_qu
 REPORT_SENT = "followup.daily_report_sent"  # fn(*, actor, day, counts)
 STEP = "daily_report"
 # Not a person: reads the whole desk (monitor) to report on it, nothing else.
-REPORTER = IntegrationActor("followup-report", permissions=(DESK_MONITOR,), all_branches=True)
+REPORTER = declare_actor("followup-report", permissions=(DESK_MONITOR,), all_branches=True)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -2,8 +2,9 @@
 idempotent — after ``cases/sweep.py``.
 
 Three passes, each in batches of ``BATCH_SIZE`` members, each batch its own short transaction
-(``assign.Hand``: desk lock, pool of agents and loads, moves in Python over the pool, three
-statements to write them, one ``audit.record_many``, one event for the notifications):
+(``assign.Hand``: desk lock, the agents and who is at work, the database's ``followup_move``
+for the batch — it checks each member is due, picks the next agents and writes the history and
+the members — then one ``audit.record_many`` and one event for the notifications):
 
 1. **waiting** members (PENDING, longest waiting first) get an agent as soon as someone is
    available and below capacity — they have waited longest, so they go before this run's
@@ -29,32 +30,35 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from amanah.followup.assign import Hand, Move
+from amanah.followup import sql
+from amanah.followup.assign import Hand
 from amanah.followup.models import WITH_AGENT, RotationReason
 
 BATCH_SIZE = 5000
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # before any member's waiting time
 ACTIVE = [str(s) for s in WITH_AGENT]
 
 WAITING_SQL = """
-    SELECT id, current_agent_id, last_position, pending_since FROM followup_member
+    SELECT id, pending_since FROM followup_member
      WHERE status = 'PENDING' AND (pending_since, id) > (%(since)s, %(id)s)
      ORDER BY pending_since, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
 """
 # Members of agents away now (on their partial index by agent).
 AWAY_SQL = """
-    SELECT id, current_agent_id, last_position FROM followup_member
+    SELECT id FROM followup_member
      WHERE status = ANY(%(active)s) AND current_agent_id = ANY(%(agents)s::uuid[])
      ORDER BY window_end, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
 """
 # Windows over (on the partial index of window ends, oldest first).
 OVER_SQL = """
-    SELECT id, current_agent_id, last_position FROM followup_member
+    SELECT id FROM followup_member
      WHERE status = ANY(%(active)s) AND window_end <= %(now)s
      ORDER BY window_end, id LIMIT %(limit)s
        FOR NO KEY UPDATE SKIP LOCKED
@@ -78,63 +82,52 @@ def _select(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batch(hand: Hand, rows: list[tuple], reason: str) -> list[Move]:
-    moves = []
-    for member_id, agent_id, last_position in rows:
-        move = hand.move(
-            member_id=member_id, agent_id=agent_id, last_position=last_position, reason=reason
-        )
-        if move:
-            moves.append(move)
-    return moves
-
-
-def _count(result: SweepResult, moves: list[Move], attr: str) -> None:
+def _count(result: SweepResult, moves: list[sql.Moved], attr: str) -> None:
     setattr(result, attr, getattr(result, attr) + len(moves))
-    result.pending += sum(1 for m in moves if m.to_agent_id is None)
+    result.pending += sum(1 for m in moves if m.to_position is None)
 
 
-def _waiting(now, run_id, result: SweepResult) -> None:
+def _waiting(clock, run_id, result: SweepResult) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM followup_member WHERE status = 'PENDING')")
         if not cursor.fetchone()[0]:
             return
-    last = (now, 0)
+    last = None  # (pending_since, id) of the last member seen
     while True:
         with transaction.atomic():
-            hand = Hand.open(now)
+            hand = Hand.open(clock())
             if not hand.has_room():
                 return
             rows = _select(
                 WAITING_SQL,
                 {
-                    "since": last[0] if last[1] else now.replace(year=2000),
-                    "id": last[1],
+                    "since": last[0] if last else EPOCH,
+                    "id": last[1] if last else 0,
                     "limit": BATCH_SIZE,
                 },
             )
             if not rows:
                 return
-            last = (rows[-1][3], rows[-1][0])
-            moves = _batch(hand, [r[:3] for r in rows], RotationReason.PENDING_ASSIGNED)
-            hand.apply(moves, run_id=run_id)
+            last = (rows[-1][1], rows[-1][0])
+            moves = hand.apply([r[0] for r in rows], RotationReason.PENDING_ASSIGNED, run_id=run_id)
             result.assigned += len(moves)
         if len(rows) < BATCH_SIZE:
             return
 
 
-def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
+def _due(clock, run_id, result: SweepResult, *, away: bool) -> None:
     while True:
         with transaction.atomic():
+            now = clock()
             hand = Hand.open(now)
             if away:
                 if not hand.unavailable_agent_ids:
                     return
-                sql, reason, attr = AWAY_SQL, RotationReason.AGENT_UNAVAILABLE, "unavailable"
+                select, reason, attr = AWAY_SQL, RotationReason.AGENT_UNAVAILABLE, "unavailable"
             else:
-                sql, reason, attr = OVER_SQL, RotationReason.NO_DEPOSIT, "no_deposit"
+                select, reason, attr = OVER_SQL, RotationReason.NO_DEPOSIT, "no_deposit"
             rows = _select(
-                sql,
+                select,
                 {
                     "active": ACTIVE,
                     "now": now,
@@ -142,20 +135,23 @@ def _due(now, run_id, result: SweepResult, *, away: bool) -> None:
                     "limit": BATCH_SIZE,
                 },
             )
-            moves = _batch(hand, rows, reason)
-            hand.apply(moves, run_id=run_id)
+            moves = hand.apply([r[0] for r in rows], reason, run_id=run_id)
             _count(result, moves, attr)
         if len(rows) < BATCH_SIZE:
             return
 
 
 def rotation_sweep(now=None) -> SweepResult:
-    now = now or timezone.now()
+    """One run of the three passes. Without ``now`` each batch moves at the clock's time when
+    it runs (the database's clock is the only one the application role may move members by,
+    ``followup_move``; a long run stays on it); with ``now`` (the tests, the bench) every
+    batch moves at that moment."""
+    clock = (lambda: now) if now is not None else timezone.now
     run_id = uuid.uuid4()
     result = SweepResult()
-    _waiting(now, run_id, result)
-    _due(now, run_id, result, away=True)
-    _due(now, run_id, result, away=False)
+    _waiting(clock, run_id, result)
+    _due(clock, run_id, result, away=True)
+    _due(clock, run_id, result, away=False)
     return result
 
 
@@ -171,12 +167,11 @@ def hand_over_agent(*, agent_id, now=None) -> int:
         return 0
     rows = _select(
         """
-        SELECT id, current_agent_id, last_position FROM followup_member
+        SELECT id FROM followup_member
          WHERE status = ANY(%(active)s) AND current_agent_id = %(agent)s
          ORDER BY window_end, id FOR NO KEY UPDATE
         """,
         {"active": ACTIVE, "agent": agent_id},
     )
-    moves = _batch(hand, rows, RotationReason.AGENT_UNAVAILABLE)
-    hand.apply(moves, run_id=uuid.uuid4())
+    moves = hand.apply([r[0] for r in rows], RotationReason.AGENT_UNAVAILABLE, run_id=uuid.uuid4())
     return len(moves)

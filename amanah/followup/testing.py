@@ -14,9 +14,15 @@ SYSTEM = SystemActor("system:test")
 
 
 def _member_held_by(user, customer):
+    """A member of ``customer`` held by ``user`` (an agent of the desk, added if need be): the
+    other agents are full (capacity 0) while it is enrolled, so the rotation's own hand-out
+    gives it to them — nobody moves a member by hand, not even a test."""
     agent = DeskAgent.objects.filter(user=user).first() or services.desk_agent_add(
         actor=SYSTEM, user=user
     )
+    others = list(DeskAgent.objects.exclude(pk=agent.pk).filter(capacity__gt=0))
+    for other in others:
+        services.desk_agent_capacity_set(actor=SYSTEM, agent=other, capacity=0)
     member = services.member_enrol(
         actor=SYSTEM,
         customer=customer,
@@ -24,7 +30,9 @@ def _member_held_by(user, customer):
         deposit_target="1000",
         now=at_work(user),
     )
-    assert member.current_agent_id == agent.pk  # the only agent with room on a fresh desk
+    for other in others:
+        services.desk_agent_capacity_set(actor=SYSTEM, agent=other, capacity=other.capacity)
+    assert member.current_agent_id == agent.pk
     return member
 
 
@@ -34,15 +42,23 @@ def at_work(user):
     return next_working_moment(schedule_for_branch(user.home_branch), timezone.now())
 
 
+def member_kwargs(world: dict, key: str = "b") -> dict:
+    """A member of branch ``key``'s customer held by that branch's agent (staff_a/staff_b):
+    for an agent of the other one, another agent's member; for a monitor of the other branch,
+    a member out of scope."""
+    name = f"followup_member_{key}"
+    if name not in world:
+        world[name] = _member_held_by(world[f"staff_{key}"], world[f"customer_{key}"])
+    return {"member_id": world[name].pk}
+
+
 def other_member_kwargs(world: dict) -> dict:
     """A member held by another agent (staff_b): out of the signed-in agent's scope."""
-    if "followup_member_b" not in world:
-        world["followup_member_b"] = _member_held_by(world["staff_b"], world["customer_b"])
-    return {"member_id": world["followup_member_b"].pk}
+    return member_kwargs(world, "b")
 
 
 def own_member_kwargs(world: dict, user) -> dict:
-    """A member held by the signed-in agent (the only agent on the desk)."""
+    """A member held by the signed-in agent."""
     return {"member_id": _member_held_by(user, world["customer_a"]).pk}
 
 
@@ -111,8 +127,14 @@ def _view_cases():
 
     return [
         ViewCase("followup:agents", DESK_MONITOR),
-        # Monitors see every member of the desk: no out-of-scope member for them.
-        ViewCase("followup:member", DESK_MONITOR, kwargs=other_member_kwargs),
+        # Monitors see the members of their branches' customers (issue 51: a supervisor of
+        # another branch saw the customer's name and deposit state here).
+        ViewCase(
+            "followup:member",
+            DESK_MONITOR,
+            kwargs=lambda w: member_kwargs(w, "a"),
+            out_of_scope=lambda w: member_kwargs(w, "b"),
+        ),
         ViewCase(
             "followup:agent_add",
             DESK_MANAGE,

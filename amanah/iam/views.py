@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from amanah.core.actors import declared_actors
 from amanah.core.permissions import PUBLIC, SIGNED_IN, catalogue
 from amanah.core.roles import RoleKey
 from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
@@ -391,4 +392,11 @@ def matrix_view(request):
         }
         for code, perm in catalogue().items()
     ]
-    return render(request, "iam/matrix.html", {"roles": list(RoleKey), "rows": rows})
+    permissions = catalogue()
+    actors = [
+        {"actor": actor, "permissions": [permissions[code] for code in actor.permissions]}
+        for actor in declared_actors()
+    ]
+    return render(
+        request, "iam/matrix.html", {"roles": list(RoleKey), "rows": rows, "actors": actors}
+    )

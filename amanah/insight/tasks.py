@@ -4,6 +4,15 @@ the RMs' portfolios (seed 001 §4), the expiry of NBA outcomes, and the service-
 from django.conf import settings
 from procrastinate.contrib.django import app
 
+from amanah.core.actors import declare_actor
+from amanah.insight.policies import NBA_PORTFOLIO_REFRESH, RFM_RUN
+
+# The nightly runs' own actors: they may run RFM / refresh the NBA of every branch, no more.
+RFM_SCHEDULER = declare_actor("insight-rfm", permissions=(RFM_RUN,), all_branches=True)
+NBA_SCHEDULER = declare_actor(
+    "insight-nba", permissions=(NBA_PORTFOLIO_REFRESH,), all_branches=True
+)
+
 
 # 18:00 UTC is 01:00 WIB, after the day's bookings are in.
 @app.periodic(cron="0 18 * * *", periodic_id="insight_rfm_nightly")
@@ -17,11 +26,9 @@ def rfm_nightly_job(timestamp: int) -> dict:
 
     from django.utils import timezone
 
-    from amanah.core.actors import IntegrationActor
-    from amanah.insight.policies import RFM_RUN
     from amanah.insight.services import rfm_run_compute
 
-    actor = IntegrationActor("insight-rfm", permissions=(RFM_RUN,), all_branches=True)
+    actor = RFM_SCHEDULER
     as_of = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
     run = rfm_run_compute(actor=actor, trigger="NIGHTLY", as_of=as_of)
     return {"run": run.pk, "customers": run.customers}
@@ -33,12 +40,9 @@ def rfm_nightly_job(timestamp: int) -> dict:
 def nba_portfolios_nightly_job(timestamp: int) -> dict:
     """Thin: the worklists rebuilt as the insight scheduler (may only refresh them). Safe to
     retry: a run rewrites every worklist from the live arbitration."""
-    from amanah.core.actors import IntegrationActor
     from amanah.insight.nba.services import nba_portfolio_refresh
-    from amanah.insight.policies import NBA_PORTFOLIO_REFRESH
 
-    actor = IntegrationActor("insight-nba", permissions=(NBA_PORTFOLIO_REFRESH,), all_branches=True)
-    return nba_portfolio_refresh(actor=actor)
+    return nba_portfolio_refresh(actor=NBA_SCHEDULER)
 
 
 @app.periodic(cron=settings.RECOVERY_SCAN_CRON, periodic_id="insight_recovery_scan")

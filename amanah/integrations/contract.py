@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.documents.contract import register_owner
+from amanah.integrations import delivery as _delivery  # noqa: F401 (its job's declared actor)
+from amanah.integrations import imports as _imports  # noqa: F401 (its job's declared actor)
+from amanah.integrations import mailbox as _mailbox  # noqa: F401 (its job's declared actor)
+from amanah.integrations import monitor as _monitor  # noqa: F401 (its job's declared actor)
 from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
 from amanah.integrations.intake import INTAKE_OWNER, on_inbound_received

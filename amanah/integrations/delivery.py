@@ -52,13 +52,13 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.integrations import egress, webhooks
 from amanah.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
-DELIVERER = IntegrationActor("webhook-delivery", permissions=())
+DELIVERER = declare_actor("webhook-delivery", permissions=())
 UNREACHABLE = ("timeout", "transport_error", "dns_error", "address_refused", "url_invalid")
 SKIPPED = "skipped"  # the receiver was unreachable earlier in this batch: not tried now
 

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import access, events, registry
+from amanah.core.actors import declare_actor
 from amanah.core.contributions import ImportTarget, RowRefused, RowsRefused, StagedRows
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
@@ -798,6 +799,9 @@ def _column(batch: ImportBatch, field: str) -> str:
 FINISHED = (ImportStatus.DONE, ImportStatus.FAILED)
 ABANDONED = (ImportStatus.UPLOADED, ImportStatus.VALID, ImportStatus.INVALID)
 RUNNING = (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.IMPORTING)
+# The housekeeping job: it restarts or fails a dead worker's batch and purges old staging, by
+# the batch's own state — it reads no customer and needs no permission.
+SWEEPER = declare_actor("import-sweeper", permissions=())
 
 
 def _worker_alive(batch_id) -> bool:
@@ -883,10 +887,8 @@ def sweep(*, now=None, limit: int = 50) -> dict:
     Idempotent: a purged batch is skipped; a live worker's batch is left alone."""
     from datetime import timedelta
 
-    from amanah.core.actors import SystemActor
-
     now = now or timezone.now()
-    actor = SystemActor("system:import-sweeper")
+    actor = SWEEPER
     counts = {"resumed": 0, "failed": 0, "purged": 0, "staged_rows": 0}
     stale = now - timedelta(seconds=settings.INTEGRATIONS_IMPORT_STALE_SECONDS)
     for batch_id in list(

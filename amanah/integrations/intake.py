@@ -61,7 +61,7 @@ from amanah.cases import services as cases
 from amanah.cases.models import OPEN_STATUSES, Case, NoteKind
 from amanah.cases.models import Channel as CaseChannel
 from amanah.cases.policies import CASE_CREATE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import IntegrationActor, declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
 from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
@@ -75,7 +75,7 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # WhatsApp's own limit for a text message
 INTAKE_OWNER = "integrations.InboundIntake"  # documents' owner kind (an unmatched e-mail's files)
-WHATSAPP_INTAKE = IntegrationActor(
+WHATSAPP_INTAKE = declare_actor(
     "whatsapp-intake",
     permissions=(
         CUSTOMER_VIEW,

@@ -69,7 +69,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import Channel as CaseChannel
 from amanah.cases.policies import CASE_CREATE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.core.masking import mask_email
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
@@ -81,7 +81,7 @@ from amanah.integrations.policies import INTAKE_VIEW
 
 logger = logging.getLogger(__name__)
 
-MAIL_INTAKE = IntegrationActor(
+MAIL_INTAKE = declare_actor(
     "email-intake",
     permissions=(
         CUSTOMER_VIEW,

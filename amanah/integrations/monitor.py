@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import registry
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import IntegrationActor, declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
 from amanah.integrations.models import (
@@ -48,7 +48,7 @@ from amanah.integrations.policies import SYSTEM_KEY_MANAGE
 
 logger = logging.getLogger(__name__)
 
-MONITOR = IntegrationActor("sync-monitor", permissions=())
+MONITOR = declare_actor("sync-monitor", permissions=())
 MAX_SILENT_MINUTES = 60 * 24 * 31  # a month
 WINDOW = timedelta(hours=24)
 

@@ -324,3 +324,20 @@ VIEW_CASES = [
         ok_status=(303,),
     ),
 ]
+
+
+def sending_system(*extra: str):
+    """The actor of a system sending a batch import through its API key
+    (``integrations.services.actor_for``: its own grants, which travel with the run): every
+    import target's permission, the customers in every branch, and ``extra``. What a system
+    actor started would run with no permission at all (issue 51), so a test's import is sent
+    by this."""
+    from amanah.core import registry
+    from amanah.core.actors import IntegrationActor
+
+    targets = {target.permission for _key, target in registry.import_targets.items()}
+    return IntegrationActor(
+        "core-banking",
+        permissions={IMPORT_RUN, "customer.view", "customer.view.branch", *targets, *extra},
+        all_branches=True,
+    )

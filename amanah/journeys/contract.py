@@ -20,6 +20,7 @@ from amanah.core.contributions import (
     in_window,
     timeline_read,
 )
+from amanah.journeys import engine as _engine  # noqa: F401 (its job's declared actor)
 from amanah.journeys import policies, services, triggers
 from amanah.journeys import subject as _subject_section
 from amanah.journeys.models import (

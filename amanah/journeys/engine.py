@@ -68,7 +68,7 @@ from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.journeys.graph import UNITS
@@ -84,11 +84,11 @@ from amanah.journeys.models import (
 )
 from amanah.journeys.policies import JOURNEY_RUN, JOURNEY_VIEW
 
-ENGINE = IntegrationActor("journey-engine", permissions=(JOURNEY_VIEW, JOURNEY_RUN))
+ENGINE = declare_actor("journey-engine", permissions=(JOURNEY_VIEW, JOURNEY_RUN))
 # UPDATE nodes that set a customer field act through customers' service with this actor:
 # only customer view (the branch's, not a portfolio's) and manage, bank-wide (journeys are).
-UPDATER = IntegrationActor(
-    "journey-engine",
+UPDATER = declare_actor(
+    "journey-customer-update",
     permissions=(CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH, CUSTOMER_MANAGE),
     all_branches=True,
 )

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.marketing import abtest
@@ -61,7 +61,7 @@ from amanah.messaging.selectors import step_totals, template_exists
 
 VARIANT_KEYS = "ABCD"
 MAX_DURATION_HOURS = 24 * 60
-DECIDER = IntegrationActor("campaign-abtest", permissions=(CAMPAIGN_VIEW, CAMPAIGN_AB_DECIDE))
+DECIDER = declare_actor("campaign-abtest", permissions=(CAMPAIGN_VIEW, CAMPAIGN_AB_DECIDE))
 # The hub's metric each winner metric reads (messaging.selectors: the analytics' definitions).
 METRIC_COLUMN = {AbMetric.OPEN: "opened", AbMetric.CLICK: "clicked", AbMetric.CONVERT: "converted"}
 

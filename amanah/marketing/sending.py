@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Purpose, is_wait, wait_over_at
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.marketing import ab_services
@@ -81,7 +81,7 @@ from amanah.messaging.contract import (
 from amanah.workflow.contract import transition_apply
 
 BATCH_SIZE = 1000
-SENDER = IntegrationActor("campaign-send", permissions=(CAMPAIGN_VIEW, CAMPAIGN_FINISH))
+SENDER = declare_actor("campaign-send", permissions=(CAMPAIGN_VIEW, CAMPAIGN_FINISH))
 
 PLAN_BATCHES = """
     INSERT INTO marketing_campaignbatch

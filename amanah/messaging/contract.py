@@ -58,7 +58,10 @@ from amanah.core.contributions import NavItem, Tab, TemplateVariable
 from amanah.core.permissions import SIGNED_IN
 from amanah.documents.contract import register_owner
 from amanah.messaging import case_replies, media, notices, service_window, template_services
+from amanah.messaging import dispatch as _dispatch  # noqa: F401 (its job's declared actor)
+from amanah.messaging import housekeeping as _housekeeping  # noqa: F401 (its job's declared actor)
 from amanah.messaging import subject as _subject_section
+from amanah.messaging import template_defaults as _template_defaults  # noqa: F401 (its job's declared actor)
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import (
     DEFAULT_CHANNELS,

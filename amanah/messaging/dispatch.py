@@ -64,7 +64,7 @@ from amanah.consent.contract import (
     unsubscribe_url,
     with_contact_checks,
 )
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.customers.models import Customer
 from amanah.messaging import addresses, attachments, ratelimit, service_window
 from amanah.messaging.channels import Channel, Purpose
@@ -82,7 +82,7 @@ from amanah.messaging.tracking import open_pixel_url, with_tracked_links
 
 logger = logging.getLogger(__name__)
 
-DISPATCHER = IntegrationActor("messaging-dispatch", permissions=(MESSAGE_VIEW,))
+DISPATCHER = declare_actor("messaging-dispatch", permissions=(MESSAGE_VIEW,))
 
 # Stalled rows (a killed worker's) first, then due ones, each read in its own partial index's
 # order and stopping at the limit. One statement with ``QUEUED … OR SENDING …`` made the

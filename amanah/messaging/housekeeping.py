@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 
-HOUSEKEEPER = IntegrationActor("messaging-housekeeping", permissions=())
+HOUSEKEEPER = declare_actor("messaging-housekeeping", permissions=())
 
 PURGE = """
     WITH doomed AS (

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.documents.contract import DocumentInput, check_upload, document_create
 from amanah.documents.policies import DOCUMENT_UPLOAD
@@ -50,7 +50,7 @@ KINDS = {
 }
 ACCEPT = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"  # a hint; the bytes decide
 SALT = "messaging.media"
-STORE = IntegrationActor("messaging-media", permissions=(DOCUMENT_UPLOAD, TEMPLATE_VIEW))
+STORE = declare_actor("messaging-media", permissions=(DOCUMENT_UPLOAD, TEMPLATE_VIEW))
 
 
 def max_bytes(kind: str) -> int:

@@ -34,11 +34,11 @@ from django.utils.translation import gettext_lazy
 from amanah.cases.contract import NoticeNotSent, case_notices_not_sent
 from amanah.cases.policies import CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.consent.contract import reason_label
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.messaging.models import Message, MessageSource, MessageStatus
 from amanah.messaging.models.outbox import ERROR_LABELS
 
-NOTE_WRITER = IntegrationActor(
+NOTE_WRITER = declare_actor(
     "messaging-receipt-notes",
     permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE),
     all_branches=True,

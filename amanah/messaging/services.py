@@ -33,7 +33,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import consent_withdraw_by_reply, is_stop_reply
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
 from amanah.messaging.models import Message, MessageEvent, MessageStatus
@@ -52,7 +52,7 @@ PRECEDENCE = {
     MessageStatus.BOUNCED: 5,
 }
 PROVIDER_STATES = tuple(PRECEDENCE)
-INBOUND = IntegrationActor("messaging-inbound", permissions=(MESSAGE_VIEW,))
+INBOUND = declare_actor("messaging-inbound", permissions=(MESSAGE_VIEW,))
 
 
 def merged_status(statuses) -> str:

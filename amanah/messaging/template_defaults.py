@@ -35,7 +35,7 @@ import logging
 
 from django.db import transaction
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.messaging import template_services as ts
 from amanah.messaging.channels import Purpose
@@ -45,7 +45,7 @@ from amanah.messaging.template_seeds import SEEDS
 
 logger = logging.getLogger(__name__)
 
-INSTALLER = IntegrationActor(
+INSTALLER = declare_actor(
     "messaging-defaults", permissions=(TEMPLATE_VIEW, TEMPLATE_MANAGE, TEMPLATE_APPROVE)
 )
 DEFAULT_PURPOSES = frozenset({Purpose.SERVICE, Purpose.STAFF})

@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from amanah.core import events
-from amanah.core.actors import SystemActor
+from amanah.core.actors import declare_actor
 from amanah.core.permissions import PUBLIC
 from amanah.core.views import requires
 from amanah.messaging.channels import Channel, Purpose
@@ -167,7 +167,9 @@ def _payload(token: str) -> dict:
 # (actor, customer_id, message_id, kind): the first open or click of a message (lead scoring's
 # engagement signals follow it).
 ENGAGEMENT_RECORDED = "messaging.engagement_recorded"
-ENGAGEMENT_ACTOR = SystemActor("system:engagement")
+# An open or a click arrives from the customer's device: recorded by an actor that may do nothing
+# else (the lead rescoring that follows needs no permission).
+ENGAGEMENT_ACTOR = declare_actor("messaging-engagement", permissions=())
 
 
 def engagement_record(*, message_id: str, kind: str) -> bool:

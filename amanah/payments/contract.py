@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 from amanah.integrations.contract import register_sync_note
+from amanah.payments import daily as _daily  # noqa: F401 (its job's declared actor)
+from amanah.payments import poll as _poll  # noqa: F401 (its job's declared actor)
 from amanah.payments.payables import (
     PAYMENT_ENDED,
     PAYMENT_MISMATCH,

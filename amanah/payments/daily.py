@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.payments.models import Provider, ReconciliationRun
 from amanah.payments.policies import PAYMENT_RECONCILE
@@ -17,7 +17,7 @@ from amanah.payments.reconciliation import reconciliation_run
 
 logger = logging.getLogger(__name__)
 
-RECONCILER = IntegrationActor("payments-reconcile", permissions=(PAYMENT_RECONCILE,))
+RECONCILER = declare_actor("payments-reconcile", permissions=(PAYMENT_RECONCILE,))
 
 
 def reconcile_day(day) -> dict:

@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.iam import authz
 from amanah.payments import gateways, processing, services
 from amanah.payments.models import CallbackSource, Payment, PaymentStatus, Verdict
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # The poll's own actor: it asks the gateways and stores their answers (the answers are then
 # applied as each gateway's integrations system).
-POLLER = IntegrationActor(
+POLLER = declare_actor(
     "payments-poll", permissions=(PAYMENT_CALLBACK_APPLY, PAYMENT_VIEW), all_branches=True
 )
 

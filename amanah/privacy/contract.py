@@ -16,6 +16,7 @@ from amanah.core import registry
 from amanah.core.contributions import NavItem, Panel, QuickAction
 from amanah.dashboards.contract import register_panel
 from amanah.documents.contract import register_owner
+from amanah.privacy import retention as _retention  # noqa: F401 (its job's declared actor)
 from amanah.privacy import selectors, services
 from amanah.privacy import subject as _subject_section
 from amanah.privacy.models import (

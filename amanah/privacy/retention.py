@@ -27,14 +27,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from amanah.cases.models import OPEN_STATUSES, Case
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.customers.models import Customer, CustomerStatus
 from amanah.customers.policies import CUSTOMER_ANONYMISE
 from amanah.customers.services import customers_anonymise
 from amanah.privacy.models import Anonymisation
 
 BATCH = 500
-RETENTION = IntegrationActor("pdp-retention", permissions=(CUSTOMER_ANONYMISE,), all_branches=True)
+RETENTION = declare_actor("pdp-retention", permissions=(CUSTOMER_ANONYMISE,), all_branches=True)
 
 
 @dataclass(frozen=True)

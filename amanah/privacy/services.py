@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.customers import validation
@@ -47,7 +47,7 @@ OWNER_KIND = "privacy.AccessRequest"  # the owner kind privacy registers with do
 DOC_TYPE = "DSAR_EXPORT"
 TEXT_MAX = 2000
 # Not a person: it issues the export of a request the officer made, and nothing else.
-ISSUER = IntegrationActor(
+ISSUER = declare_actor(
     "privacy-dsar", permissions=(PRIVACY_DSAR, DOCUMENT_UPLOAD), all_branches=True
 )
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from amanah.audit.models import AuditAction
 from amanah.audit.services import record
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.iam import authz
@@ -54,8 +54,8 @@ from amanah.surveys.policies import SURVEY_RESPOND, SURVEY_SEND, SURVEY_VIEW
 
 logger = logging.getLogger(__name__)
 
-SURVEYOR = IntegrationActor("surveys", permissions=(SURVEY_SEND, SURVEY_VIEW), all_branches=True)
-SURVEY_RESPONDENT = IntegrationActor(
+SURVEYOR = declare_actor("surveys", permissions=(SURVEY_SEND, SURVEY_VIEW), all_branches=True)
+SURVEY_RESPONDENT = declare_actor(
     "survey-respondent", permissions=(SURVEY_RESPOND, SURVEY_VIEW), all_branches=True
 )
 

@@ -29,17 +29,23 @@ from django.utils.translation import gettext_noop
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.ledger.contract import Posting, chart, post_many_for, simple_rule
 from amanah.utility import accounts, tariffs
 from amanah.utility.models import BillingRun, Connection, RunStatus
-from amanah.utility.policies import BILLING_RUN
+from amanah.utility.policies import BILLING_RUN, CONNECTION_VIEW, PAYMENT_APPLY
 from amanah.utility.services import month_of
 
 log = logging.getLogger(__name__)
 
 BILLS_ISSUED = events.declare("utility.bills_issued")
+# A billing run moves a connection's credit onto its new bills itself: a receipt of 0 with its
+# journal entry, on any branch's connection — that and nothing else.
+CREDIT_MOVER = declare_actor(
+    "utility-billing-credit", permissions=(PAYMENT_APPLY, CONNECTION_VIEW), all_branches=True
+)
 BILL_RULE = "utility.bill"
 RULE = simple_rule(
     gettext_noop("Tagihan rekening air"),
@@ -215,9 +221,7 @@ def _slice(actor, run, month, low, high, issued, due) -> tuple[int, int]:
 
 def _credit_actor(actor):
     """Credit is moved to the new bills by the run itself (it needs no cashier)."""
-    from amanah.core.actors import SystemActor
-
-    return SystemActor("system:utility.billing")
+    return CREDIT_MOVER
 
 
 def billing_execute(run_id: int) -> str:

@@ -55,8 +55,10 @@ from amanah.utility import (
     selectors,
 )
 from amanah.utility import imports as reading_imports
+from amanah.utility import notices as _notices  # noqa: F401 (its job's declared actor)
 from amanah.utility import subject as _subject_section
 from amanah.utility.accounts import payment_apply
+from amanah.utility.incidents import notices as _incident_notices  # noqa: F401 (its job's declared actor)
 from amanah.utility.incidents import services as incidents
 from amanah.utility.installations import rab_document
 from amanah.utility.models import Installation

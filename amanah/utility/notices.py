@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from amanah.consent.contract import preferred_channels
-from amanah.core.actors import SystemActor
+from amanah.core.actors import declare_actor
 from amanah.messaging.contract import (
     MessageSource,
     Purpose,
@@ -52,7 +52,8 @@ from amanah.utility.models import (
 
 logger = logging.getLogger(__name__)
 
-NOTICE_ACTOR = SystemActor("system:utility.notices")
+# The notices job: it queues messages to customers (the hub asks the contact rule), no more.
+NOTICE_ACTOR = declare_actor("utility-notices", permissions=())
 BATCH = 500
 # Bills and fees older than this are not announced (no flood of old news on a first run).
 RECENT = dt.timedelta(days=7)

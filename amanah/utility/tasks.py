@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from procrastinate.contrib.django import app
 
+from amanah.core.actors import declare_actor
+from amanah.utility.policies import BILLING_RUN
+
+# The daily late fees: charged on every branch's overdue installments and posted to the
+# journal (the posting rule asks BILLING_RUN), nothing else.
+LATE_FEES = declare_actor("utility-late-fees", permissions=(BILLING_RUN,), all_branches=True)
+
 
 @app.task(queue="utility", queueing_lock="utility_billing", lock="utility_billing")
 def billing_run_job(run_id: int) -> str:
@@ -21,11 +28,10 @@ def late_fees_job(timestamp: int) -> dict:
 
     from django.utils import timezone
 
-    from amanah.core.actors import SystemActor
     from amanah.utility.installations import late_fees_assess
 
     day = timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
-    done = late_fees_assess(actor=SystemActor("system:utility.late_fees"), as_of=day)
+    done = late_fees_assess(actor=LATE_FEES, as_of=day)
     return {"fees": done.fees, "amount": done.amount}
 
 

@@ -2,8 +2,9 @@
 
 ``transition_apply`` is the one way to change a status: lock the row through the actor's scope,
 find the transition from the current status, check permission, required fields and guard,
-save, write the history line and the audit row, emit the event — one transaction, so a failure
-anywhere leaves nothing behind. ``transition_revert`` is a compensating move back, with a reason.
+save, write the history line, emit the event, record the audit row last — one transaction, so
+a failure anywhere leaves nothing behind. ``transition_revert`` is a compensating move back,
+with a reason.
 """
 
 from __future__ import annotations
@@ -190,7 +191,12 @@ def _model_fields(obj, names: Iterable[str], status_field: str) -> list[str]:
 
 
 def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, **revert):
-    """Save the move, then history, audit and event, all in the caller's transaction."""
+    """Save the move, write the history line, emit the event, then record the audit row —
+    last, all in the caller's transaction. The order matters: ``audit.record`` takes the
+    chain's lock and holds it until the commit, so what the ``*.transitioned`` handlers write
+    (messages, notices, NBA outcomes) must come before it; a handler run under the lock would
+    keep every other audited transaction waiting for it, and take its own row locks while
+    holding the chain's — the order that deadlocks at COMMIT (``cases/services.py``)."""
     field, previous, at = workflow.status_field, getattr(obj, workflow.status_field), timezone.now()
     setattr(obj, field, transition.to_status)
     fields = [field]
@@ -215,6 +221,14 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
         reverts=revert.get("reverts"),
         at=at,
     )
+    events.emit(
+        transitioned(workflow.key),
+        actor=actor,
+        obj=obj,
+        from_status=previous,
+        to_status=transition.to_status,
+        revert=line.reverts_id is not None,
+    )
     audit.record(
         actor=actor,
         action=transition.audit_action or workflow.audit_action,
@@ -228,14 +242,6 @@ def _apply(actor, workflow: Workflow, transition: Transition, obj, data: dict, *
             **data.get("audit", {}),
             **({"revert": True, "reason_length": len(line.reason)} if line.reverts_id else {}),
         },
-    )
-    events.emit(
-        transitioned(workflow.key),
-        actor=actor,
-        obj=obj,
-        from_status=previous,
-        to_status=transition.to_status,
-        revert=line.reverts_id is not None,
     )
     return obj
 

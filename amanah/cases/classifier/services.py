@@ -34,13 +34,13 @@ from amanah.cases.models import (
 )
 from amanah.cases.policies import CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH, CLASSIFIER_TRAIN
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 
 # The system, when it sets a category and priority itself (at intake, or for a complaint that
 # waited for a model) and when it trains: the training job's narrow actor.
-CLASSIFIER = IntegrationActor(
+CLASSIFIER = declare_actor(
     "cases-classifier",
     permissions=(CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE, CLASSIFIER_TRAIN),
     all_branches=True,

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from amanah.core import events, registry
-from amanah.core.actors import SystemActor
+from amanah.core.actors import IntegrationActor, SystemActor
 from amanah.core.events import EventHandler, UnknownEvent
 from amanah.core.models import RateCounter
 
@@ -107,7 +107,7 @@ def test_a_deferred_handler_becomes_a_job_on_commit_only(
     ran = []
 
     def slow(*, actor, counter):
-        ran.append((actor.username, counter.key))
+        ran.append((actor.username, actor.grants.permissions, counter.key))
 
     key = f"{EVENT}:slow"
     with registry.event_handlers.temporarily(key, EventHandler(EVENT, slow, deferred=True)):
@@ -119,7 +119,9 @@ def test_a_deferred_handler_becomes_a_job_on_commit_only(
         (job,) = _jobs(run_event_handler.name, key)
         assert job["handler_key"] == key
         events.run_deferred(**job)  # what the worker does
-    assert ran == [("test:slow", "later")]
+    # Issue 51 (5): what a system actor set off runs later with no permission at all (the job
+    # used to re-create a SystemActor, every permission, from the name in its payload).
+    assert ran == [("integration:after:test:slow", frozenset(), "later")]
 
 
 @pytest.mark.django_db
@@ -172,3 +174,34 @@ def test_a_deferred_handler_gets_an_integration_actor_with_its_own_grants_only(
     (actor,) = seen
     assert isinstance(actor, IntegrationActor) and actor.username == "integration:uji"
     assert actor.grants == sweep.grants
+
+
+@pytest.mark.django_db
+def test_a_declared_actor_travels_by_name_and_keeps_its_declared_grants(
+    declared, django_capture_on_commit_callbacks
+):
+    """A job's declared actor goes into the job by name and comes back as itself: a payload
+    naming more permissions (a forged or stale job) cannot widen it, and a name nobody
+    declared runs nothing."""
+    from amanah.core.registry import NotRegistered
+    from amanah.core.tasks import run_event_handler
+
+    seen = []
+
+    def slow(*, actor, counter):
+        seen.append(actor)
+
+    sweep = IntegrationActor("uji-tugas", permissions=("home.view",))
+    key = f"{EVENT}:slow"
+    with (
+        registry.job_actors.temporarily("uji-tugas", sweep),
+        registry.event_handlers.temporarily(key, EventHandler(EVENT, slow, deferred=True)),
+    ):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            events.emit(EVENT, actor=sweep, counter=_counter("declared"))
+        (job,) = _jobs(run_event_handler.name, key)
+        assert job["actor"] == {"actor": "uji-tugas"}
+        events.run_deferred(**{**job, "actor": {"actor": "uji-tugas", "permissions": ["x"]}})
+        assert seen == [sweep]
+        with pytest.raises(NotRegistered):
+            events.run_deferred(**{**job, "actor": {"actor": "tidak-ada"}})

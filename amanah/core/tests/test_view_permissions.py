@@ -15,7 +15,7 @@ from amanah.core import routes
 from amanah.core.actors import SystemActor
 from amanah.core.permissions import PUBLIC, SIGNED_IN, SIGNED_REQUEST
 from amanah.core.roles import RoleKey
-from amanah.core.testing import ViewCase, deployment_showing_path
+from amanah.core.testing import ViewCase, deployment_showing_path, missing_kwargs
 from amanah.customers import testing as customers_testing
 from amanah.fieldops import testing as fieldops_testing
 from amanah.followup import testing as followup_testing
@@ -1109,14 +1109,8 @@ def test_out_of_scope_is_not_found(case, world, make_user):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.out_of_scope], ids=lambda c: c.id)
 def test_missing_object_is_not_found_too(case, world, make_user):
-    import uuid
-
     user = make_user(case.permitted_role(), branches=[world["branch_a"]])
-    # Same shape, pointing at nothing: a fresh uuid, an unused integer id; other parts kept.
-    kwargs = {
-        k: uuid.uuid4() if isinstance(v, uuid.UUID) else 10**9 if isinstance(v, int) else v
-        for k, v in case.kwargs(world).items()
-    }
+    kwargs = missing_kwargs(case.kwargs(world))  # same shape, pointing at nothing
     response = _call(sign_in_directly(Client(), user), case, world, kwargs)
     assert response.status_code == 404
 

@@ -6,8 +6,13 @@ from django.db import transaction
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import declare_actor
 from amanah.documents import storage
 from amanah.documents.models import DocumentVersion
+
+# The operator's key rotation (``amanah documents_rotate_keys``): it re-wraps data keys and
+# reads no document, so it needs no permission at all.
+ROTATOR = declare_actor("documents-key-rotation", permissions=())
 
 
 def keys_rotate(*, actor, batch: int = 500) -> int:

@@ -45,7 +45,15 @@ def arrears(customer, dpd: int, amount: int, *, account: str = "", address="", a
     )
 
 
-def test_loan_arrears_import_is_idempotent_by_account_and_date(system, branch_a):
+@pytest.fixture
+def importer():
+    """Who sends the arrears: the loan system's API key (its grants travel with the run)."""
+    from amanah.integrations.testing import sending_system
+
+    return sending_system()
+
+
+def test_loan_arrears_import_is_idempotent_by_account_and_date(importer, system, branch_a):
     customer = customer_in(branch_a)
     cif = customer.identifiers.get(id_type="CIF").id_value
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
@@ -55,21 +63,21 @@ def test_loan_arrears_import_is_idempotent_by_account_and_date(system, branch_a)
         f"{cif};KR-001;{day};45;2500000;Jl. Mawar RT 01 RW 02 No. 3;3.59;98.67\n"
         f"{cif};KR-002;{day};10;100000;;;\n"
     )
-    batch = import_text(system, SOURCE, text)
+    batch = import_text(importer, SOURCE, text)
     assert batch.status == ImportStatus.DONE, batch.failure
     assert (batch.created_rows, batch.unchanged_rows) == (2, 0)
-    again = import_text(system, SOURCE, text)
+    again = import_text(importer, SOURCE, text)
     assert (again.created_rows, again.unchanged_rows) == (0, 2)
     assert LoanArrears.objects.count() == 2
 
 
-def test_a_bad_arrears_row_is_refused_with_its_reason(system, branch_a):
+def test_a_bad_arrears_row_is_refused_with_its_reason(importer, system, branch_a):
     text = (
         "CIF;Nomor rekening pinjaman;Per tanggal;Hari tunggakan (DPD);Tunggakan (rupiah);"
         "Lintang;Bujur\n"
         "X1;KR-9;2099-01-01;-3;abc;40.0;10\n"
     )
-    batch = import_text(system, SOURCE, text)
+    batch = import_text(importer, SOURCE, text)
     assert batch.status != ImportStatus.DONE
     assert LoanArrears.objects.count() == 0
 

@@ -3,14 +3,14 @@ actor first; permission, validation, write, event, audit — in one transaction.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
+from amanah.followup import sql
 from amanah.followup.assign import Hand
 from amanah.followup.models import DeskAgent
 from amanah.followup.policies import DESK_MANAGE
@@ -69,7 +69,9 @@ def desk_order_set(*, actor, order: dict) -> None:
     """A whole new order: ``{agent_id: position}`` naming every agent once, positions 1..N.
     An order with gaps, duplicates, unknown or missing agents is refused. The positions the
     desk keeps (its cursor, each open member's last agent) are remapped in the same
-    transaction, so they still name the same agents and the rotation goes on from them."""
+    transaction, so they still name the same agents and the rotation goes on from them.
+    The order is checked here for a clear refusal, and again by the database, which writes
+    it."""
     authz.require(actor, DESK_MANAGE)
     # Lock order (``Hand.lock_desk``): the desk, the agents (renumbering key-locks them), then
     # the members remapped.
@@ -89,13 +91,13 @@ def desk_order_set(*, actor, order: dict) -> None:
             _("Nomor urut harus 1 sampai %(n)s tanpa celah dan tanpa ganda.") % {"n": len(agents)},
             field="order",
         )
-    moved = {}  # old position -> new position, of the agents whose number changes
-    for key, agent in agents.items():
-        if agent.position != wanted[key]:
-            moved[agent.position] = wanted[key]
-            agent.position = wanted[key]
-            agent.save(update_fields=["position"])
-    remapped = _remap_positions(desk, moved)
+    moved = sum(1 for key, agent in agents.items() if agent.position != wanted[key])
+    # The database writes the order and remaps the positions the desk keeps (its cursor, each
+    # open member's last agent), so they still name the same agents and the rotation goes on
+    # from them (``followup_desk_order_set``: nobody renumbers an agent alone).
+    remapped = (
+        sql.order_set({agent.pk: wanted[key] for key, agent in agents.items()}) if moved else 0
+    )
     events.emit(ORDER_SET, actor=actor, desk=desk)
     _desk_audit(
         actor,
@@ -103,34 +105,9 @@ def desk_order_set(*, actor, order: dict) -> None:
         "order_set",
         object_type="followup.Desk",
         positions=len(agents),
-        moved=len(moved),
+        moved=moved,
         members_remapped=remapped,
     )
-
-
-def _remap_positions(desk, moved: dict[int, int]) -> int:
-    """The desk's cursor and ``Member.last_position`` store positions, not agents: after a new
-    order they must name the same agent again, or the next new member (after the cursor) and
-    every waiting member (after the agent it came from) would go on from whoever now holds
-    the old number. One statement; the join reads each row's old value, so swaps are safe.
-    Members that are DONE keep theirs (history; nobody hands them on). Returns the rows
-    remapped."""
-    if not moved:
-        return 0
-    if desk.last_position in moved:
-        desk.last_position = moved[desk.last_position]
-        desk.updated_at = timezone.now()
-        desk.save(update_fields=["last_position", "updated_at"])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE followup_member m SET last_position = u.new
-              FROM unnest(%s::int[], %s::int[]) AS u(old, new)
-             WHERE m.last_position = u.old AND m.status <> 'DONE'
-            """,
-            [list(moved), list(moved.values())],
-        )
-        return cursor.rowcount
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from amanah.consent.contract import lock_customer_for_consent
 from amanah.core import events
 from amanah.core.errors import NotFound, ServiceError
 from amanah.customers.models import Customer
-from amanah.followup.assign import Hand
+from amanah.followup.assign import Hand, record
 from amanah.followup.joining import joinable
 from amanah.followup.models import EntryReason, Member, RotationReason
 from amanah.followup.policies import MEMBER_ENROL
@@ -142,10 +142,11 @@ def members_enrol_many(
     3. the desk's lock (``Hand.open``), then one INSERT of the members as PENDING that skips
        customers already on the desk (``ON CONFLICT DO NOTHING``: one open membership per
        customer) — so a batch run twice enrols nobody twice;
-    4. the event per member, one ``audit.record_many``, and the hand-out of the batch over the
-       round-robin pool (``Hand.move``/``apply``: three statements, history and audit rows,
-       one notices job), as a new member each: the next agent after the last one, skipping
-       agents away, off duty or full; with nobody left, the rest wait (PENDING) for the sweep.
+    4. the hand-out of the batch by the database (``Hand.move``: ``followup_move``, as a new
+       member each: the next agent after the last one, skipping agents away, off duty or
+       full; with nobody left, the rest wait, PENDING, for the sweep), the event per member,
+       the rotations' event and audit rows (``assign.record``) and one ``audit.record_many``
+       of the enrolments.
     """
     authz.require(actor, MEMBER_ENROL)
     if entry_reason not in EntryReason.values:
@@ -176,15 +177,10 @@ def members_enrol_many(
         member_ids = sorted(row[0] for row in cursor.fetchall())
     if not member_ids:
         return []
-    moves = []
-    for member_id in member_ids:
-        move = hand.move(
-            member_id=member_id, agent_id=None, last_position=0, reason=RotationReason.NEW_MEMBER
-        )
-        if move:
-            moves.append(move)
+    moves = hand.move(member_ids, RotationReason.NEW_MEMBER)
     for member in Member.objects.filter(pk__in=member_ids).order_by("pk"):
         events.emit(MEMBER_ENROLLED, actor=actor, member=member)
+    record(moves)
     to_position = {m.member_id: m.to_position for m in moves}
     audit.record_many(
         actor=actor,
@@ -197,5 +193,4 @@ def members_enrol_many(
             "rule": True,
         },
     )
-    hand.apply(moves)
     return member_ids

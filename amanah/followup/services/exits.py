@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
-from amanah.followup.assign import Hand
+from amanah.followup.assign import ACTOR as ROTATION
+from amanah.followup.assign import Hand, record
 from amanah.followup.models import ExitReason, Member, MemberStatus
 from amanah.followup.policies import DESK_MANAGE, DESK_MONITOR
 from amanah.followup.services.members import finish
@@ -42,9 +43,7 @@ from amanah.iam import authz
 MEMBER_EXITED = "followup.member_exited"  # fn(*, actor, member)
 # The desk's own rule, not a person: it lets members go when consent, master data or a merge
 # says so, and nothing else.
-EXITS = IntegrationActor(
-    "followup-exits", permissions=(DESK_MANAGE, DESK_MONITOR), all_branches=True
-)
+EXITS = declare_actor("followup-exits", permissions=(DESK_MANAGE, DESK_MONITOR), all_branches=True)
 EXIT_REASONS = (
     ExitReason.CONSENT_WITHDRAWN,
     ExitReason.DO_NOT_CONTACT,
@@ -79,8 +78,9 @@ def member_exit(
     if member is None:
         return None
     before = member.status
-    finish(member, reason, now)
+    moves = finish(member, reason, now)
     events.emit(MEMBER_EXITED, actor=actor, member=member)
+    record(moves, actor=ROTATION)
     audit.record(
         actor=actor,
         action=AuditAction.EXIT_FOLLOWUP_MEMBER,

@@ -19,14 +19,12 @@ from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.money import service_amount
 from amanah.customers.models import Customer
-from amanah.followup.assign import Hand, Move
+from amanah.followup import sql
+from amanah.followup.assign import ACTOR, Hand, record
 from amanah.followup.joining import REFUSALS, join_refusal
 from amanah.followup.models import (
-    WITH_AGENT,
     Deposit,
-    DepositStatus,
     EntryReason,
-    ExitReason,
     Member,
     MemberStatus,
     RejectedDeposit,
@@ -105,18 +103,15 @@ def member_enrol(
         raise ServiceError(
             "already_member", _("Nasabah ini sudah ada di meja tindak lanjut."), field="customer"
         ) from error
-    move = hand.move(
-        member_id=member.pk, agent_id=None, last_position=0, reason=RotationReason.NEW_MEMBER
-    )
+    moves = hand.move([member.pk], RotationReason.NEW_MEMBER)
     events.emit(MEMBER_ENROLLED, actor=actor, member=member)
+    record(moves)
     audit.record(
         actor=actor,
         action=AuditAction.ENROL_FOLLOWUP_MEMBER,
         obj=member,
-        meta={"entry_reason": entry_reason, "to_position": move.to_position if move else None},
+        meta={"entry_reason": entry_reason, "to_position": moves[0].to_position if moves else None},
     )
-    if move:
-        hand.apply([move])
     member.refresh_from_db()
     return member
 
@@ -252,58 +247,34 @@ def deposit_record(
 
 
 def _accept(actor, member: Member, amount, deposited_at, external_ref, now) -> Deposit:
-    in_window = (
-        member.status in WITH_AGENT and member.window_start <= deposited_at <= member.window_end
-    )
-    total = member.deposit_total + amount
-    met = total >= member.deposit_target
-    deposit = Deposit.objects.create(
-        member=member,
+    """The database writes the deposit, the totals and the window (restarted when the deposit
+    fell inside it), and lets the member go when it reached its target (``followup_move``,
+    MEMBER_DONE); the event and the audit rows follow here."""
+    accepted = sql.deposit_accept(
+        member_id=member.pk,
         external_ref=external_ref,
         amount=amount,
         deposited_at=deposited_at,
-        received_at=now,
-        reset_window=in_window and not met,
-        agent_id=member.current_agent_id,
+        now=now,
     )
-    member.deposit_total = total
-    member.deposit_status = DepositStatus.MET if met else DepositStatus.PARTIAL
-    member.last_deposit_at = max(filter(None, [member.last_deposit_at, deposited_at]))
-    fields = ["deposit_total", "deposit_status", "last_deposit_at"]
-    if in_window and not met:
-        hours = timedelta(hours=_window_hours())
-        member.window_start, member.window_end = deposited_at, deposited_at + hours
-        fields += ["window_start", "window_end"]
-    member.save(update_fields=fields)
-    if met:
-        finish(member, ExitReason.TARGET_MET, now)
+    deposit = Deposit.objects.get(pk=accepted.deposit_id)
     events.emit(DEPOSIT_RECORDED, actor=actor, deposit=deposit)
+    if accepted.done is not None:
+        record([accepted.done], actor=ACTOR)
     audit.record(
         actor=actor,
         action=AuditAction.RECORD_FOLLOWUP_DEPOSIT,
         obj=deposit,
-        meta={"reset_window": deposit.reset_window, "target_met": met},
+        meta={"reset_window": accepted.reset_window, "target_met": accepted.target_met},
     )
     return deposit
 
 
-def _window_hours() -> int:
-    from amanah.followup.models import Desk
-
-    return Desk.objects.values_list("window_hours", flat=True).get(pk=1)
-
-
-def finish(member: Member, reason: str, now: datetime) -> None:
+def finish(member: Member, reason: str, now: datetime) -> list[sql.Moved]:
     """The member leaves the desk: its agent (if any) gives it up through a rotation record
-    (MEMBER_DONE), then the status closes."""
-    if member.current_agent_id:
-        hand = Hand.open(now)
-        hand.release_member(member.current_agent_id)
-        position = hand.position_of.get(member.current_agent_id)
-        hand.apply([Move(member.pk, member.current_agent_id, position, None, None,
-                         RotationReason.MEMBER_DONE, MemberStatus.DONE)])  # fmt: skip
-    Member.objects.filter(pk=member.pk).update(
-        status=MemberStatus.DONE, exit_reason=reason, done_at=now, window_start=None,
-        window_end=None, pending_since=None,
-    )  # fmt: skip
+    (MEMBER_DONE), the status closes with ``reason`` — both by the database, which refuses a
+    TARGET_MET the deposits do not show. The caller records the move (``assign.record``)
+    after its own events."""
+    moves = Hand.open(now).move([member.pk], RotationReason.MEMBER_DONE, exit_reason=reason)
     member.refresh_from_db()
+    return moves

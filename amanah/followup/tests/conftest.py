@@ -78,3 +78,29 @@ def enrol(system):
         )
 
     return make
+
+
+@pytest.fixture
+def as_app(db):
+    """``with as_app():`` — the block runs as the application role (``SET LOCAL ROLE``, as in
+    ``audit/tests/test_db_roles.py``: PostgreSQL then checks every privilege and trigger
+    against that role, as for the web server's login); back to the test's role after it."""
+    from contextlib import contextmanager
+
+    from django.conf import settings
+    from django.db import connection
+
+    role = settings.DATABASE_APP_ROLE
+    assert role, "the tests always have an application role"
+
+    @contextmanager
+    def switched():
+        with connection.cursor() as cursor:
+            cursor.execute(f'SET LOCAL ROLE "{role}"')
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+
+    return switched

@@ -301,3 +301,92 @@ def test_an_enrolment_and_a_consent_withdrawal_at_once_leave_no_member(committed
     assert run_in_threads(work, 2, timeout=20) == []
     member = Member.objects.get(customer=customer)
     assert (member.status, member.exit_reason) == ("DONE", "CONSENT_WITHDRAWN")
+
+
+def test_the_sweep_as_the_application_role_under_concurrency(committed):  # noqa: F811
+    """Issue 51 (4): with every move made by the database's ``followup_move``, the sweep still
+    works as the web server's role — two sweeps at once and deposits arriving meanwhile, each
+    on its own connection as ``amanah_app``: every due member moves exactly once, to the next
+    agent, with its one audit row (the COMMIT checks it), nobody fails or waits forever."""
+    from django.conf import settings
+
+    from amanah.audit.models import AuditLog
+    from amanah.followup.models import Rotation
+    from amanah.followup.sweep import rotation_sweep
+
+    system = committed.system
+    customers = committed.customers(30)
+    tag = committed.branch.code.lower()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")
+        jobs_mark = cursor.fetchone()[0]
+    cursor_before = Desk.objects.values_list("last_position", flat=True).get(pk=1)
+    enrolled_at = timezone.now() - timedelta(hours=49)  # the tests' own role names the past
+
+    def build():
+        users = [
+            iam.user_create(
+                actor=system, username=f"fs{tag}{n}", full_name=f"Agen Sapu {n}",
+                password="Sangat-Rahasia-2026", roles=[str(R.AGENT)],
+                scopes=[iam.ScopeInput(branch=committed.branch)], home_branch=committed.branch,
+            )
+            for n in range(3)
+        ]  # fmt: skip
+        for user in users:
+            services.desk_agent_add(actor=system, user=user, capacity=100)
+        members = [
+            services.member_enrol(actor=system, customer=c, entry_reason=EntryReason.OTHER,
+                                  deposit_target="1000000", now=enrolled_at)
+            for c in customers
+        ]  # fmt: skip
+        return users, members
+
+    users, members = committed.run(build)
+    ids = [m.pk for m in members]
+
+    def remove():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            for table in ("followup_deposit", "followup_rotation"):
+                cursor.execute(f"DELETE FROM {table} WHERE member_id = ANY(%s)", [ids])  # noqa: S608
+            cursor.execute("DELETE FROM followup_member WHERE id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM followup_deskagent WHERE user_id = ANY(%s)",
+                           [[u.pk for u in users]])  # fmt: skip
+            cursor.execute("UPDATE followup_desk SET last_position = %s", [cursor_before])
+            cursor.execute(
+                "DELETE FROM procrastinate_jobs WHERE id > %s AND task_name = %s",
+                [jobs_mark, "amanah.core.tasks.run_event_handler"],
+            )
+        User.objects.filter(pk__in=[u.pk for u in users]).delete()
+
+    committed.on_cleanup(remove)
+    first_rotation = Rotation.objects.filter(member_id__in=ids).order_by("-id").first().pk
+    swept = []
+
+    def work(n: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
+            cursor.execute("SET lock_timeout = '20s'")
+        if n < 2:
+            swept.append(rotation_sweep().no_deposit)
+        else:
+            for k, member in enumerate(members[n - 2 :: 2]):
+                services.deposit_record(actor=system, customer_ref=str(member.customer_id),
+                                        amount="1000", deposited_at=timezone.now(),
+                                        external_ref=f"SW-{member.pk}-{k}")  # fmt: skip
+
+    assert run_in_threads(work, 4, timeout=60) == []
+    assert sum(swept) == len(members)
+    moved = Rotation.objects.filter(member_id__in=ids, id__gt=first_rotation)
+    assert sorted(moved.values_list("member_id", flat=True)) == sorted(ids)
+    assert set(moved.values_list("reason", flat=True)) == {"NO_DEPOSIT"}
+    for member in Member.objects.filter(pk__in=ids).select_related("current_agent"):
+        first = member.rotations.order_by("id").first()
+        assert member.current_agent.position == first.to_position % 3 + 1
+        assert member.deposit_total == Decimal("1000")
+    audited = AuditLog.objects.filter(
+        action="ROTATE_FOLLOWUP_MEMBER", object_id__in=map(str, ids), meta__reason="NO_DEPOSIT"
+    )
+    assert sorted(int(r) for r in audited.values_list("meta__rotation", flat=True) if r) == sorted(
+        moved.values_list("id", flat=True)
+    )

@@ -98,6 +98,25 @@ def test_the_dashboard_shows_loads_due_and_history(desk, make_user, branch_a):
         assert member.customer.full_name in body
 
 
+def test_a_supervisor_of_another_branch_sees_nothing_of_the_member(
+    desk, make_user, branch_a, branch_b
+):
+    """Issue 51 (9b): a supervisor of PMS01 opened an MDN01 member's page and saw the
+    customer's name and deposit state. The member is as visible as its customer: 404, and
+    the dashboard leaves it out; the supervisor of its own branch still sees it."""
+    agents, member = desk
+    other = sign_in(Client(), make_user(R.SUPERVISOR, branches=[branch_b]))
+    page = other.get(reverse("followup:member", kwargs={"member_id": member.pk}))
+    assert page.status_code == 404
+    assert member.customer.full_name not in page.content.decode()
+    dashboard = other.get(reverse("followup:dashboard", query={"hours": 72})).content.decode()
+    assert member.customer.full_name not in dashboard
+    own = sign_in(Client(), make_user(R.SUPERVISOR, branches=[branch_a]))
+    page = own.get(reverse("followup:member", kwargs={"member_id": member.pk}))
+    assert page.status_code == 200
+    assert member.customer.full_name in page.content.decode()
+
+
 def _token(user):
     raw = iam.api_token_create(actor=SystemActor("t"), user=user, role="ADMIN", name="core")[1]
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")

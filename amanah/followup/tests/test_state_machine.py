@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 
 from amanah.audit.models import AuditLog
 from amanah.calendars.contract import absent_user_ids, on_duty_user_ids, staff_absence_record
-from amanah.followup import assign, handlers, services
+from amanah.followup import handlers, services, sql
 from amanah.followup.models import WITH_AGENT, DeskAgent, Member, Rotation
 from amanah.followup.sweep import rotation_sweep
 from amanah.followup.tests.conftest import HOURS_48, T0
@@ -50,7 +50,7 @@ def _between(start: int, end: int, n: int) -> list[int]:
 def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
     agents = make_desk(AGENTS, capacity=25)
     customers = make_customers(MEMBERS)
-    hand_move = assign.Hand.move
+    database_move = sql.move
 
     class Desk(RuleBasedStateMachine):
         def __init__(self):
@@ -69,13 +69,12 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
             self.mark()
             monkeypatch.setattr(handlers, "clock", lambda: self.now)
 
-            def move(hand, **kwargs):
-                made = hand_move(hand, **kwargs)
-                if made:
-                    self.moves.append((made.from_position, made.to_position))
+            def move(*args, **kwargs):
+                made = database_move(*args, **kwargs)
+                self.moves += [(m.from_position, m.to_position) for m in made]
                 return made
 
-            monkeypatch.setattr(assign.Hand, "move", move)
+            monkeypatch.setattr(sql, "move", move)
 
         def teardown(self):
             transaction.set_rollback(True)
@@ -190,8 +189,8 @@ def test_desk_state_machine(make_desk, make_customers, system, monkeypatch):
             away = self.away()
             for p, load in after.items():
                 assert load <= capacity[p] or load <= self.before.get(p, 0), f"agent {p} overfilled"
-            # The order comes from ``Hand.move``, not from rotation ids: a batch's rows are one
-            # INSERT … SELECT with a join, whose ids need not follow the order of the moves.
+            # The order comes from ``followup_move``'s answer, not from rotation ids: a batch's
+            # rows are one INSERT … SELECT, whose ids need not follow the order of the moves.
             # The moves seen are exactly the rotations written:
             new = Rotation.objects.filter(id__gt=self.last_rotation, to_position__isnull=False)
             handed = [m for m in self.moves if m[1] is not None]

@@ -18,7 +18,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import PROFILING_OBJECTED_LABEL, contactability, profiling
 from amanah.core import events
-from amanah.core.actors import SystemActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.customers.selectors import customer_for
@@ -48,7 +48,8 @@ CHANNEL = Channel.WHATSAPP
 PURPOSE = Purpose.OFFER
 CLICK_SALT = "insight.merchant.click"
 SOURCE_PREFIX = "merchant:"
-CLICKS = SystemActor("insight.merchant_click")
+# A click on a recommendation's link: recorded by an actor that may do nothing else.
+CLICKS = declare_actor("insight-merchant-click", permissions=())
 FIELDS = (
     "code",
     "name",

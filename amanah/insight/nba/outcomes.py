@@ -32,14 +32,14 @@ from django.utils import timezone
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.insight.nba.models import ActionType, Decision, NbaDecision, NbaRule, Outcome
 
 OUTCOME_DAYS = 30  # an accepted recommendation with no result after this long has FAILED
 EXPIRY_BATCH = 1000
 # fn(*, actor, outcome, source, count): decisions were settled by a fact or the expiry job.
 NBA_OUTCOMES_SETTLED = "insight.nba_outcomes_settled"
-ACTOR = IntegrationActor("insight-nba-outcomes", permissions=(), all_branches=True)
+ACTOR = declare_actor("insight-nba-outcomes", permissions=(), all_branches=True)
 TRANSACTION_ACTIONS = (ActionType.OFFER_PRODUCT, ActionType.MERCHANT_PROMO, ActionType.CALL)
 MESSAGE_ACTIONS = (ActionType.EDUCATE, ActionType.GREET, ActionType.EMAIL)
 

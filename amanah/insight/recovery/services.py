@@ -26,7 +26,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.money import service_amount
 from amanah.iam import authz
@@ -50,7 +50,7 @@ WORKFLOW = "insight.service_recovery"
 # ``batch`` a fresh id naming this creation (the notices' idempotency key).
 RECOVERIES_CREATED = "insight.recoveries_created"
 # The handlers' own actor for what no person caused (a sweep run's breaches, the scan).
-ACTOR = IntegrationActor("insight-recovery", permissions=(), all_branches=True)
+ACTOR = declare_actor("insight-recovery", permissions=(), all_branches=True)
 # How far back the periodic scan looks for breaches whose digest never came.
 BREACH_LOOKBACK = timedelta(days=2)
 
@@ -254,7 +254,7 @@ def recovery_move(*, actor, recovery_id, to) -> ServiceRecovery:
 
 EXPIRY_BATCH = 200
 # Sees every branch's recoveries (a recovery is as visible as its case) and may expire them.
-EXPIRER = IntegrationActor(
+EXPIRER = declare_actor(
     "insight-recovery-expiry",
     permissions=(CASE_VIEW, CASE_VIEW_BRANCH, RECOVERY_VIEW, RECOVERY_SEND),
     all_branches=True,

@@ -16,6 +16,7 @@ from amanah.followup.models import Deposit, EntryReason
 from amanah.insight.models import MonthlyRollup, Transaction
 from amanah.integrations import imports
 from amanah.integrations.models import ImportRowError, ImportStatus
+from amanah.integrations.testing import sending_system
 
 
 @pytest.fixture
@@ -24,6 +25,11 @@ def customer(system, branch_a):
         actor=system,
         data=CustomerInput(full_name="Siti Aminah", home_branch=branch_a, cif="C0001"),
     )
+
+
+@pytest.fixture
+def importer():
+    return sending_system()
 
 
 def import_text(actor, target: str, text: str):
@@ -59,26 +65,28 @@ TX = (
 )
 
 
-def test_transactions_import_records_rollup_and_event_and_is_idempotent(system, customer):
+def test_transactions_import_records_rollup_and_event_and_is_idempotent(importer, system, customer):
     seen = []
     handler = events.EventHandler(
         "insight.transactions_recorded", lambda *, actor, count, **_: seen.append(count)
     )
     with registry.event_handlers.temporarily("insight.transactions_recorded:test", handler):
-        batch = import_text(system, "insight.transactions", TX)
+        batch = import_text(importer, "insight.transactions", TX)
     assert batch.status == ImportStatus.DONE, batch.failure
     assert (batch.created_rows, batch.unchanged_rows) == (2, 0)
     assert Transaction.objects.filter(customer=customer).count() == 2
     assert MonthlyRollup.objects.get(customer=customer).amount_total == 170_000
     assert seen == [2]
-    again = import_text(system, "insight.transactions", TX)
+    again = import_text(importer, "insight.transactions", TX)
     assert (again.created_rows, again.unchanged_rows) == (0, 2)
     assert Transaction.objects.count() == 2
 
 
-def test_transactions_for_an_unknown_customer_are_refused_in_the_dry_run(system, customer):
+def test_transactions_for_an_unknown_customer_are_refused_in_the_dry_run(
+    importer, system, customer
+):
     text = TX + "TX-3;C9999;2026-01-07;1000;ATM;\nTX-4;C0001;2099-01-01;-5;FAX;\n"
-    batch = import_text(system, "insight.transactions", text)
+    batch = import_text(importer, "insight.transactions", text)
     assert batch.status == ImportStatus.INVALID
     errors = set(ImportRowError.objects.filter(batch=batch).values_list("line", "column"))
     # line 5's negative amount is refused as the pipeline reads it (core.money), before the
@@ -90,7 +98,9 @@ def test_transactions_for_an_unknown_customer_are_refused_in_the_dry_run(system,
 DEPOSITS = "Referensi setoran;CIF;Jumlah setoran;Waktu setoran\nDEP-1;C0001;25000;{at}\n"
 
 
-def test_a_deposit_import_restarts_the_agents_window(system, customer, make_user, settings):
+def test_a_deposit_import_restarts_the_agents_window(
+    importer, system, customer, make_user, settings
+):
     settings.FOLLOWUP_WORKING_HOURS = False
     desk.desk_agent_add(actor=system, user=make_user(R.AGENT), capacity=10)
     start = timezone.now() - timedelta(hours=2)
@@ -103,19 +113,19 @@ def test_a_deposit_import_restarts_the_agents_window(system, customer, make_user
     )
     assert member.current_agent_id is not None
     at = timezone.localtime(start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
-    batch = import_text(system, "followup.deposits", DEPOSITS.format(at=at))
+    batch = import_text(importer, "followup.deposits", DEPOSITS.format(at=at))
     assert batch.status == ImportStatus.DONE, batch.failure
     deposit = Deposit.objects.get(external_ref="DEP-1")
     assert deposit.reset_window
     member.refresh_from_db()
     assert member.window_start == deposit.deposited_at
-    again = import_text(system, "followup.deposits", DEPOSITS.format(at=at))
+    again = import_text(importer, "followup.deposits", DEPOSITS.format(at=at))
     assert (again.created_rows, again.unchanged_rows) == (0, 1)
     assert Deposit.objects.count() == 1
 
 
-def test_a_deposit_for_nobody_on_the_desk_writes_nothing(system, customer):
-    batch = import_text(system, "followup.deposits", DEPOSITS.format(at="2026-01-05 10:00"))
+def test_a_deposit_for_nobody_on_the_desk_writes_nothing(importer, system, customer):
+    batch = import_text(importer, "followup.deposits", DEPOSITS.format(at="2026-01-05 10:00"))
     assert batch.status == ImportStatus.INVALID
     assert ImportRowError.objects.get(batch=batch).column == "CIF"
     assert not Deposit.objects.exists()
@@ -127,8 +137,8 @@ PRODUCTS = (
 )
 
 
-def test_product_indicators_sync_changes_only_what_differs(system, customer):
-    batch = import_text(system, "customers.products", PRODUCTS)
+def test_product_indicators_sync_changes_only_what_differs(importer, system, customer):
+    batch = import_text(importer, "customers.products", PRODUCTS)
     assert batch.status == ImportStatus.DONE, batch.failure
     assert (batch.created_rows, batch.unchanged_rows) == (1, 0)
     customer.refresh_from_db()
@@ -137,9 +147,9 @@ def test_product_indicators_sync_changes_only_what_differs(system, customer):
         True,
         False,
     )
-    again = import_text(system, "customers.products", PRODUCTS)
+    again = import_text(importer, "customers.products", PRODUCTS)
     assert (again.created_rows, again.unchanged_rows) == (0, 1)
-    unknown = import_text(system, "customers.products", PRODUCTS.replace("C0001", "C0404"))
+    unknown = import_text(importer, "customers.products", PRODUCTS.replace("C0001", "C0404"))
     assert unknown.status == ImportStatus.INVALID
 
 
@@ -162,7 +172,7 @@ def others(system, branch_a):
     ]
 
 
-def test_relations_import_links_customers_once_with_event(system, customer, others):
+def test_relations_import_links_customers_once_with_event(importer, system, customer, others):
     from amanah.customers.models import CustomerRelation
 
     seen = []
@@ -170,19 +180,19 @@ def test_relations_import_links_customers_once_with_event(system, customer, othe
         "customers.relations_imported", lambda *, actor, count: seen.append(count)
     )
     with registry.event_handlers.temporarily("customers.relations_imported:test", handler):
-        batch = import_text(system, "customers.relations", RELATIONS)
+        batch = import_text(importer, "customers.relations", RELATIONS)
     assert batch.status == ImportStatus.DONE, batch.failure
     assert (batch.created_rows, batch.unchanged_rows) == (3, 0)
     assert seen == [3]
     husband = CustomerRelation.objects.get(from_customer=customer, to_customer=others[0])
     assert (husband.relation_type, husband.label) == ("FAMILY", "Suami")
     assert CustomerRelation.objects.get(to_customer=others[1]).relation_type == "GROUP"
-    again = import_text(system, "customers.relations", RELATIONS.replace("Suami", "Pasangan"))
+    again = import_text(importer, "customers.relations", RELATIONS.replace("Suami", "Pasangan"))
     assert (again.status, again.created_rows, again.unchanged_rows) == (ImportStatus.DONE, 0, 3)
     assert CustomerRelation.objects.count() == 3  # idempotent by the pair and the type
 
 
-def test_relations_with_unknown_keys_are_reported_per_row(system, customer, others):
+def test_relations_with_unknown_keys_are_reported_per_row(importer, system, customer, others):
     from amanah.customers.models import CustomerRelation
 
     text = RELATIONS + (
@@ -192,7 +202,7 @@ def test_relations_with_unknown_keys_are_reported_per_row(system, customer, othe
         "C0001;C0002;Sahabat;\n"  # line 8: unknown type
         "C0001;C0002;KELUARGA;Suami\n"  # line 9: the same relation as line 2
     )
-    batch = import_text(system, "customers.relations", text)
+    batch = import_text(importer, "customers.relations", text)
     assert batch.status == ImportStatus.INVALID
     errors = set(ImportRowError.objects.filter(batch=batch).values_list("line", "column"))
     assert errors == {

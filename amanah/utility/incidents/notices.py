@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from amanah.consent.contract import preferred_channels
-from amanah.core.actors import SystemActor
+from amanah.core.actors import declare_actor
 from amanah.customers.models import Customer
 from amanah.messaging.contract import (
     MessageSource,
@@ -38,7 +38,8 @@ from amanah.utility.incidents.models import AreaIncident
 from amanah.utility.incidents.services import OPENED, RESOLVED, affected_connections
 
 logger = logging.getLogger(__name__)
-NOTIFIER = SystemActor("system:utility.incident_notices")
+# The incident notices: messages to the customers of an area (the hub asks the contact rule).
+NOTIFIER = declare_actor("utility-incident-notices", permissions=())
 
 TEMPLATES = {
     OPENED: gettext_noop(

@@ -28,7 +28,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.policies import CASE_CLOSE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import required_text
 from amanah.iam import authz
@@ -47,7 +47,7 @@ RESTORE_HORIZON = timedelta(days=30)  # an expected restore time further out is 
 
 # The system, when it groups complaints and opens an incident, and when it resolves and
 # closes the linked complaints (which may be of any branch of the area).
-INCIDENTS = IntegrationActor(
+INCIDENTS = declare_actor(
     "utility-incidents",
     permissions=(INCIDENT_MANAGE, CASE_VIEW, CASE_VIEW_BRANCH, CASE_UPDATE, CASE_CLOSE),
     all_branches=True,

@@ -22,7 +22,7 @@ import zoneinfo
 
 from fpdf import FPDF
 
-from amanah.core.actors import IntegrationActor
+from amanah.core.actors import declare_actor
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.utility.installations.common import WORKFLOW_KEY, S
@@ -34,7 +34,7 @@ RAB = "RAB"  # the document type
 KEY_PREFIX = "utility.rab"
 # Not a person: it issues the RAB of an installation in any branch, and nothing else. The
 # approver's own grants do not matter (a director may approve without document.upload).
-ISSUER = IntegrationActor(
+ISSUER = declare_actor(
     "utility-rab", permissions=(INSTALLATION_VIEW, DOCUMENT_UPLOAD), all_branches=True
 )
 

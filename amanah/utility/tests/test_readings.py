@@ -54,7 +54,11 @@ def _import(actor, text: str):
     return batch
 
 
-def test_import_is_idempotent_and_refuses_lower_readings_with_reason(db, branch_a, system):
+def test_import_is_idempotent_and_refuses_lower_readings_with_reason(db, branch_a):
+    from amanah.integrations.testing import sending_system
+
+    # the meter system's key: its grants travel with the run
+    importer = sending_system("utility.connection.view")
     conn = testing.connection(branch_a, number="01-000001")
     other = testing.connection(branch_a, number="01-000002")
     text = (
@@ -63,14 +67,14 @@ def test_import_is_idempotent_and_refuses_lower_readings_with_reason(db, branch_
         "01-000001;2026-02;120;tidak\n"
         "01-000002;2026-01;1.050;\n"
     )
-    batch = _import(system, text)
+    batch = _import(importer, text)
     assert batch.status == ImportStatus.DONE, batch.failure
     assert (batch.created_rows, batch.unchanged_rows) == (3, 0)
-    again = _import(system, text)
+    again = _import(importer, text)
     assert (again.created_rows, again.unchanged_rows) == (0, 3)
     assert MeterReading.objects.get(connection=other, period=JAN).reading == 1050
     bad = _import(
-        system,
+        importer,
         "No. sambungan;Periode;Angka meter;Ganti meter\n"
         "01-000001;2026-03;110;\n"
         "01-000002;2026-02;7;ya\n"

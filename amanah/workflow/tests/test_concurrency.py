@@ -170,3 +170,43 @@ def test_one_of_two_simultaneous_moves_wins_the_other_is_refused(world):
     assert _lines(world) == [("NEW", "CONTACTED"), ("CONTACTED", "QUALIFIED")]
     moves = AuditLog.objects.filter(object_id=str(world["lead"].pk), action="UPDATE_LEAD")
     assert moves.count() == 2
+
+
+def _holds_chain_lock() -> bool:
+    """Whether this connection holds the audit chain's lock now (``audit.record`` takes it
+    and keeps it until the commit)."""
+    from amanah.audit.services import CHAIN_LOCK_KEY
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND granted)",
+            [CHAIN_LOCK_KEY],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_handlers_write_before_the_audit_chain_lock_is_taken(world):
+    """The engine emits, then audits last: a ``*.transitioned`` handler (a notice, a message)
+    writes its rows while the move's transaction does not yet hold the chain's lock, and the
+    move's audit row comes after them."""
+    seen: list = []
+
+    def handler(*, actor, obj, **payload):
+        seen.append(_holds_chain_lock())
+        seen.append(
+            Notification.objects.create(
+                user_id=world["rm"].pk, title="Prospek bergerak", dedupe_key=f"wf:{obj.pk}"
+            ).created_at
+        )
+
+    event = "sales.lead.transitioned"
+    with registry.event_handlers.temporarily(
+        f"{event}:test-before-audit", EventHandler(event, handler)
+    ):
+        on_own_connection(lambda: transition_apply(actor=_as_rm(world), obj=world["lead"],
+                                                   to="CONTACTED"))  # fmt: skip
+    held, written = seen
+    assert held is False
+    row = AuditLog.objects.get(object_id=str(world["lead"].pk), action="UPDATE_LEAD")
+    assert written <= row.created_at

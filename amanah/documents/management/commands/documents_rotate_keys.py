@@ -6,8 +6,7 @@ DOCUMENTS_ACTIVE_KEY_ID=k2, run this command, then remove k1.
 
 from django.core.management.base import BaseCommand
 
-from amanah.core.actors import SystemActor
-from amanah.documents.services import keys_rotate
+from amanah.documents.services.keys import ROTATOR, keys_rotate
 from amanah.documents.storage import active_key_id
 
 
@@ -15,5 +14,5 @@ class Command(BaseCommand):
     help = "Re-wrap document data keys under the active master key."
 
     def handle(self, *args, **options):
-        count = keys_rotate(actor=SystemActor("system:documents_rotate_keys"))
+        count = keys_rotate(actor=ROTATOR)
         self.stdout.write(f"Re-wrapped {count} data keys under master key {active_key_id()}.")
