@@ -34,17 +34,14 @@ SYSTEM_ACTOR_ALLOWED = {
     "workflow/services.py": "migrations: the declared workflows copied after migrate",
     "iam/management/commands/createuser.py": "CLI bootstrap: the first ADMIN, before any user "
     "or grant exists",
-    # payments: converted in the payments branch
-    "utility/accounts.py": "payments: converted in the payments branch",
-    "utility/installations/payments.py": "payments: converted in the payments branch",
-    "utility/payments_batch.py": "payments: converted in the payments branch",
 }
 # Where an IntegrationActor is built per caller (an API key's grants), not declared once.
 INTEGRATION_ACTOR_BUILT = {
     "core/actors.py": "the definition and declare_actor",
     "core/events.py": "a deferred job of an API key's actor, or after a system actor",
     "integrations/services.py": "actor_for: a system API key's own grants",
-    "payments/processing.py": "a gateway's system key's own grants",
+    "payments/systems.py": "a gateway's system key's own grants, and that actor narrowed to "
+    "the settlement's grants (settlement_applier)",
 }
 
 
