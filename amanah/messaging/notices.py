@@ -66,6 +66,7 @@ from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import channel_order
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus, PushSubscription
+from amanah.messaging.providers import configured
 from amanah.messaging.queueing import message_queue
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
@@ -137,13 +138,15 @@ def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> N
 def _case_notice(
     actor, case: Case, *, step: str, templates: tuple[str, ...], refs
 ) -> tuple[str, str] | None:
-    """Queue the notice on the first channel with an address and an approved template, the
-    customer's preferred one for SERVICE first (``choosing.channel_order``);
+    """Queue the notice on the first channel with an address, an adapter (configured on this
+    server) and an approved template, the customer's preferred one for SERVICE first
+    (``choosing.channel_order``);
     returns ``(reason, detail)`` (``not_sent.REASONS``) when it was not queued or was
     cancelled at once, else None."""
     customer = case.customer
     reachable = channel_order(customer, Purpose.SERVICE, CUSTOMER_CHANNELS)
-    for channel in reachable:
+    sendable = [channel for channel in reachable if configured(channel)]
+    for channel in sendable:
         version = _approved(templates, channel)
         if version is None:
             continue
@@ -170,6 +173,11 @@ def _case_notice(
         if message.status == MessageStatus.CANCELLED:
             return not_sent.ended_reason(message.status, message.cancel_reason)
         return None
+    if reachable and not sendable:
+        logger.warning(
+            "messaging: case notice %s skipped: channel not configured", _step_kind(step)
+        )
+        return "not_configured", ""
     logger.warning(
         "messaging: case notice %s skipped: no approved template (%s) for a channel the "
         "customer has an address on",
