@@ -1,6 +1,7 @@
-"""The kernel's system checks (tag ``amanah``): ``amanah check --deploy`` names a production
-installation that would fail every page (its static files never collected). ``amanah serve``
-collects them itself before it runs these checks."""
+"""The kernel's system checks (tag ``amanah``): ``amanah check --deploy`` warns of an
+installation whose static files were never collected — a web server started on it by other
+means than ``amanah serve`` (which collects them itself before it runs these checks) would fail
+every page, and its ``/healthz`` answers 503."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ def static_files_collected(app_configs=None, **kwargs) -> list:
     if not staticfiles.not_collected():
         return []
     return [
-        checks.Error(
-            "static files are not collected (no manifest in STATIC_ROOT): every page would "
-            "fail; run `amanah collectstatic --no-input` (amanah serve does)",
-            id="amanah.E001",
+        checks.Warning(
+            "static files are not collected (no manifest in STATIC_ROOT): a web server other "
+            "than `amanah serve` (which collects them) would fail every page",
+            id="amanah.W001",
         )
     ]
