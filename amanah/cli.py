@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from amanah import supervisor
 from amanah.supervisor import Program
@@ -32,7 +33,7 @@ GUNICORN_CONFIG = ["--config", "python:amanah.gunicorn_conf"]
 
 
 def _django(args: list[str]) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", supervisor.settings_module())
+    _setup_django()  # a settings error stops here, its reason in one line (``main``)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["amanah", *args])
@@ -64,37 +65,45 @@ def _supervise(programs: list[Program]) -> int:
 
 
 def serve(extra: list[str]) -> None:
-    _preflight()
+    _preflight("serve")
     # sync workers, WEB_CONCURRENCY of them (three per CPU): see amanah.gunicorn_conf
     web = _gunicorn("--access-logfile", "-", *extra)
     job_workers = int(os.environ.get("AMANAH_SERVE_WORKERS", "1"))
     sys.exit(_supervise([web, *supervisor.worker_programs(job_workers)]))
 
 
-def _preflight() -> None:
-    """Before serving: the static files collected into STATIC_ROOT when their sources changed
-    (without them every page fails while /healthz would say ok), then Django's system checks
-    with the deployment ones (``amanah check --deploy``): a warning is printed, an error stops
-    the start — one line each, never a traceback."""
+def _preflight(command: str) -> None:
+    """Before ``serve`` (or ``worker``): Django's system checks with the deployment ones (``amanah
+    check --deploy``) — a settings error or a check's error stops the start, one line each,
+    never a traceback nor a child restarted for ever — then, to serve, the static files
+    collected into STATIC_ROOT when their sources changed (without them every page fails while
+    /healthz would say ok), then the warnings."""
     _setup_django()
     from django.core import checks
 
     from amanah.core import staticfiles
 
+    found = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]
+    serious = [message for message in found if message.is_serious()]
+    for message in serious:
+        print(f"amanah {command}: refusing to start: {message.id}: {message.msg}", file=sys.stderr)
+    if serious:
+        sys.exit(1)
+    if command != "serve":
+        return
     try:
         if staticfiles.collect():
-            print("amanah serve: static files collected", file=sys.stderr, flush=True)
+            print("amanah serve: static files collected", file=sys.stderr)
     except (OSError, ValueError) as error:
         sys.exit(f"amanah serve: collecting the static files into STATIC_ROOT failed: {error}")
-    found = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]
     for message in found:
-        kind = "refusing to start" if message.is_serious() else "warning"
-        print(f"amanah serve: {kind}: {message.id}: {message.msg}", file=sys.stderr)
-    if any(message.is_serious() for message in found):
-        sys.exit(1)
+        if message.id != staticfiles.NOT_COLLECTED:  # collected just now
+            print(f"amanah serve: warning: {message.id}: {message.msg}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def worker(extra: list[str]) -> None:
+    _preflight("worker")
     sys.exit(_supervise(supervisor.worker_programs(1, extra)))
 
 
@@ -181,6 +190,7 @@ def demo_programs(bind: str, *, gateway: bool = True) -> list[Program]:
     host, port = bind.rsplit(":", 1)
     base = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"  # noqa: S104
     ports = {name: str(number) for name, number in demo_ports(bind).items()}
+    maildir = str(Path(os.environ.get("AMANAH_VAR_DIR", "var")).resolve() / "demo-mail")
     programs = [
         Program(
             name="fake WhatsApp/SMS provider",
@@ -191,7 +201,7 @@ def demo_programs(bind: str, *, gateway: bool = True) -> list[Program]:
         ),
         Program(
             name="demo mail server",
-            args=["amanah.messaging.demo_smtp", "--port", ports["mail"]],
+            args=["amanah.messaging.demo_smtp", "--port", ports["mail"], "--maildir", maildir],
         ),
     ]
     if gateway:

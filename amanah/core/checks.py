@@ -18,6 +18,6 @@ def static_files_collected(app_configs=None, **kwargs) -> list:
         checks.Warning(
             "static files are not collected (no manifest in STATIC_ROOT): a web server other "
             "than `amanah serve` (which collects them) would fail every page",
-            id="amanah.W001",
+            id=staticfiles.NOT_COLLECTED,
         )
     ]

@@ -51,6 +51,7 @@ def not_collected() -> bool:
     return hashed is not None and not hashed
 
 
+NOT_COLLECTED = "amanah.W001"  # the check's id (core.checks)
 STAMP = ".amanah-sources"  # in STATIC_ROOT: the sources' fingerprint at the last collection
 
 

@@ -76,13 +76,16 @@ def channels_consistent(app_configs=None, **kwargs) -> list:
 
 
 def _vapid_key_valid(key: str) -> bool:
+    """base64url of a raw P-256 private value: 32 bytes."""
     from py_vapid import Vapid02
+
+    from amanah.messaging.providers.webpush import b64url_decode
 
     try:
         Vapid02.from_raw(key.encode())
-    except Exception:  # noqa: BLE001 (py_vapid raises whatever its decoding meets)
+        return len(b64url_decode(key)) == 32
+    except Exception:  # noqa: BLE001 (py_vapid and base64 raise whatever they meet)
         return False
-    return True
 
 
 @checks.register(TAG, deploy=True)
