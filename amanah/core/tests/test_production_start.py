@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -60,20 +61,31 @@ def production(tmp_path: Path, **extra: str) -> dict:
     }
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def python(code: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
     )
 
 
-def amanah(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "amanah.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def amanah(args: list[str], env: dict, *, refused_within: float = 300):
+    """Run an ``amanah`` command that is expected to end (a refusal ends it within seconds; a
+    server that starts instead is killed at the deadline and the test fails)."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "amanah.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=refused_within,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"amanah {' '.join(args)} did not end: it started instead of refusing")
 
 
 SHOW = """
@@ -159,7 +171,12 @@ def test_check_deploy_names_every_channel_left_out(tmp_path):
     ],
 )
 def test_serve_refuses_to_start_on_an_inconsistent_channel_one_line_each(tmp_path, given, message):
-    done = amanah(["serve"], production(tmp_path, **given))
+    port = _free_port()  # should it start after all, on a port of its own
+    done = amanah(
+        ["serve"],
+        production(tmp_path, AMANAH_BIND=f"127.0.0.1:{port}", **given),
+        refused_within=120,
+    )
     assert done.returncode == 1
     (line,) = [line for line in done.stderr.splitlines() if "refusing to start" in line]
     assert line.startswith("amanah serve: refusing to start: amanah.E1") and message in line
@@ -169,8 +186,9 @@ def test_serve_refuses_to_start_on_an_inconsistent_channel_one_line_each(tmp_pat
 
 def test_emptying_every_contact_window_is_refused_in_production_one_line(tmp_path):
     env = production(tmp_path, CONTACT_WINDOWS_ENFORCED="false")
+    env["AMANAH_BIND"] = f"127.0.0.1:{_free_port()}"
     for command in (["serve"], ["worker"], ["migrate"], ["shell", "-c", "pass"]):
-        done = amanah(command, env)
+        done = amanah(command, env, refused_within=120)
         assert done.returncode == 1
         assert done.stderr.strip() == (
             f"amanah {command[0]}: CONTACT_WINDOWS_ENFORCED=false is for AMANAH_ENV=demo or "
