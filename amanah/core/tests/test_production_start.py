@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from amanah import cli, supervisor
+from amanah.messaging.testing import free_port
 
 KEYS = ("SECRET_KEY", "AUDIT_CHAIN_KEY", "MESSAGING_ADDRESS_KEY", "DOCUMENTS_MASTER_KEY")
 CHANNELS = {
@@ -59,12 +59,6 @@ def production(tmp_path: Path, **extra: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "amanah.settings",
         **extra,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def python(code: str, env: dict) -> subprocess.CompletedProcess:
@@ -171,7 +165,7 @@ def test_check_deploy_names_every_channel_left_out(tmp_path):
     ],
 )
 def test_serve_refuses_to_start_on_an_inconsistent_channel_one_line_each(tmp_path, given, message):
-    port = _free_port()  # should it start after all, on a port of its own
+    port = free_port()  # should it start after all, on a port of its own
     done = amanah(
         ["serve"],
         production(tmp_path, AMANAH_BIND=f"127.0.0.1:{port}", **given),
@@ -186,7 +180,7 @@ def test_serve_refuses_to_start_on_an_inconsistent_channel_one_line_each(tmp_pat
 
 def test_emptying_every_contact_window_is_refused_in_production_one_line(tmp_path):
     env = production(tmp_path, CONTACT_WINDOWS_ENFORCED="false")
-    env["AMANAH_BIND"] = f"127.0.0.1:{_free_port()}"
+    env["AMANAH_BIND"] = f"127.0.0.1:{free_port()}"
     for command in (["serve"], ["worker"], ["migrate"], ["shell", "-c", "pass"]):
         done = amanah(command, env, refused_within=120)
         assert done.returncode == 1
