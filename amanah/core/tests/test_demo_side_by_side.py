@@ -47,7 +47,7 @@ def _answers(port: int) -> bool:
 
 
 def test_two_demos_run_their_loopback_servers_side_by_side(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the mail servers file into var/demo-mail here
+    monkeypatch.setenv("AMANAH_VAR_DIR", str(tmp_path))  # the mail servers file in demo-mail here
     first = _free_block()
     second = next(base for base in iter(_free_block, None) if abs(base - first) >= 4)
     binds = [f"127.0.0.1:{first}", f"127.0.0.1:{second}"]
