@@ -2,8 +2,8 @@
 
 amanah demo              migrate, load demo data if empty, run web server + worker
 amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1),
-                         after collecting the static files (when they changed) and the
-                         deployment checks (an error stops it, one line each)
+                         after the deployment checks (an error stops it, one line each) and
+                         collecting the static files (when they changed)
 amanah worker            background worker with periodic tasks (procrastinate), restarted
                          with back-off when it exits (e.g. the database went away)
 amanah migrate           apply database migrations (as the owner role; all else: app role),
