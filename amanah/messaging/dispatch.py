@@ -32,7 +32,7 @@ with jitter (capped; the provider's ``retry_after`` when longer), ``DEAD`` after
 ``MESSAGING_MAX_ATTEMPTS``; a permanent one → ``FAILED``. ``ProviderUnavailable`` → the
 provider is paused (``ratelimit.pause``) and the rest of the batch goes back to ``QUEUED``
 untouched (its attempt not counted): nothing lost, nothing sent twice. A channel without an
-adapter (not configured) fails its waiting messages at once (``channel_not_configured``).
+adapter fails its waiting messages at once (``unconfigured``).
 
 No address, body or identifier is ever logged here; counts only.
 """
@@ -158,13 +158,11 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 def dispatch_batch(channel: str, *, at: datetime | None = None, limit: int | None = None) -> dict:
     """Claim and send one batch of ``channel``; returns the counts (``claimed`` 0: nothing due,
     rate-limited or paused)."""
-    at = at or timezone.now()
+    at, limit = at or timezone.now(), limit or settings.MESSAGING_BATCH_SIZE
     if not configured(channel):
-        return unconfigured.fail_waiting(
-            channel, at, limit or settings.MESSAGING_BATCH_SIZE, actor=DISPATCHER
-        )
+        return unconfigured.fail_waiting(channel, at, limit, actor=DISPATCHER)
     provider = provider_for(channel)
-    ids = _claim(channel, provider.name, at, limit or settings.MESSAGING_BATCH_SIZE)
+    ids = _claim(channel, provider.name, at, limit)
     if not ids:
         return {"claimed": 0}
     return {"claimed": len(ids), **_send(provider, ids, at)}

@@ -61,12 +61,11 @@ from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.iam.models import User
 from amanah.iam.selectors import holders_of
-from amanah.messaging import attachments, not_sent
+from amanah.messaging import attachments, not_sent, providers
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import channel_order
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import MessageSource, MessageStatus, PushSubscription
-from amanah.messaging.providers import configured
 from amanah.messaging.queueing import message_queue
 from amanah.messaging.staff import staff_queue_many
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
@@ -138,14 +137,13 @@ def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> N
 def _case_notice(
     actor, case: Case, *, step: str, templates: tuple[str, ...], refs
 ) -> tuple[str, str] | None:
-    """Queue the notice on the first channel with an address, an adapter (configured on this
-    server) and an approved template, the customer's preferred one for SERVICE first
-    (``choosing.channel_order``);
+    """Queue the notice on the first configured channel with an address and an approved
+    template, the customer's preferred one for SERVICE first (``choosing.channel_order``);
     returns ``(reason, detail)`` (``not_sent.REASONS``) when it was not queued or was
     cancelled at once, else None."""
     customer = case.customer
     reachable = channel_order(customer, Purpose.SERVICE, CUSTOMER_CHANNELS)
-    sendable = [channel for channel in reachable if configured(channel)]
+    sendable = [channel for channel in reachable if providers.configured(channel)]
     for channel in sendable:
         version = _approved(templates, channel)
         if version is None:
@@ -174,9 +172,7 @@ def _case_notice(
             return not_sent.ended_reason(message.status, message.cancel_reason)
         return None
     if reachable and not sendable:
-        logger.warning(
-            "messaging: case notice %s skipped: channel not configured", _step_kind(step)
-        )
+        logger.warning("messaging: case notice %s: channel not configured", _step_kind(step))
         return "not_configured", ""
     logger.warning(
         "messaging: case notice %s skipped: no approved template (%s) for a channel the "
