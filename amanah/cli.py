@@ -1,7 +1,9 @@
 """The ``amanah`` console command.
 
 amanah demo              migrate, load demo data if empty, run web server + worker
-amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1)
+amanah serve             production web server (gunicorn) + AMANAH_SERVE_WORKERS workers (1),
+                         after the deployment checks (an error stops it, one line each) and
+                         collecting the static files (when they changed)
 amanah worker            background worker with periodic tasks (procrastinate), restarted
                          with back-off when it exits (e.g. the database went away)
 amanah migrate           apply database migrations (as the owner role; all else: app role),
@@ -11,6 +13,9 @@ amanah audit verify      check the keyed audit chain against its signed checkpoi
 amanah audit checkpoint  write a signed checkpoint of the audit chain's head now
 amanah db start|stop|url the embedded PostgreSQL
 amanah <anything else>   passed to Django's manage.py
+
+Every process runs with DJANGO_SETTINGS_MODULE when it is set (a deployment's own settings
+module), else amanah.settings: the web server's workers and the supervised job workers too.
 """
 
 from __future__ import annotations
@@ -18,20 +23,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from amanah import supervisor
 from amanah.supervisor import Program
 
-SETTINGS = "amanah.settings"
 # Access log without query strings, identifier masking on every gunicorn handler.
 GUNICORN_CONFIG = ["--config", "python:amanah.gunicorn_conf"]
 
 
 def _django(args: list[str]) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    _setup_django()  # a settings error stops here, its reason in one line (``main``)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["amanah", *args])
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", supervisor.settings_module())
+    import django
+
+    django.setup()
 
 
 def _bind() -> str:
@@ -43,7 +55,7 @@ def _gunicorn(*args: str) -> Program:
         name="web server",
         args=["gunicorn", "amanah.wsgi", *GUNICORN_CONFIG, "--bind", _bind(), *args],
         restart=False,  # gunicorn revives its own workers; its master exiting stops us
-        env={"DJANGO_SETTINGS_MODULE": SETTINGS},
+        env={"DJANGO_SETTINGS_MODULE": supervisor.settings_module()},
     )
 
 
@@ -53,13 +65,45 @@ def _supervise(programs: list[Program]) -> int:
 
 
 def serve(extra: list[str]) -> None:
+    _preflight("serve")
     # sync workers, WEB_CONCURRENCY of them (three per CPU): see amanah.gunicorn_conf
     web = _gunicorn("--access-logfile", "-", *extra)
     job_workers = int(os.environ.get("AMANAH_SERVE_WORKERS", "1"))
     sys.exit(_supervise([web, *supervisor.worker_programs(job_workers)]))
 
 
+def _preflight(command: str) -> None:
+    """Before ``serve`` (or ``worker``): Django's system checks with the deployment ones (``amanah
+    check --deploy``) — a settings error or a check's error stops the start, one line each,
+    never a traceback nor a child restarted for ever — then, to serve, the static files
+    collected into STATIC_ROOT when their sources changed (without them every page fails while
+    /healthz would say ok), then the warnings."""
+    _setup_django()
+    from django.core import checks
+
+    from amanah.core import staticfiles
+
+    found = [m for m in checks.run_checks(include_deployment_checks=True) if not m.is_silenced()]
+    serious = [message for message in found if message.is_serious()]
+    for message in serious:
+        print(f"amanah {command}: refusing to start: {message.id}: {message.msg}", file=sys.stderr)
+    if serious:
+        sys.exit(1)
+    if command != "serve":
+        return
+    try:
+        if staticfiles.collect():
+            print("amanah serve: static files collected", file=sys.stderr)
+    except (OSError, ValueError) as error:
+        sys.exit(f"amanah serve: collecting the static files into STATIC_ROOT failed: {error}")
+    for message in found:
+        if message.id != staticfiles.NOT_COLLECTED:  # collected just now
+            print(f"amanah serve: warning: {message.id}: {message.msg}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 def worker(extra: list[str]) -> None:
+    _preflight("worker")
     sys.exit(_supervise(supervisor.worker_programs(1, extra)))
 
 
@@ -92,7 +136,7 @@ def _install_defaults() -> None:
     """What every installation needs beyond the schema: the default SERVICE/STAFF message
     templates (``messaging.template_defaults`` says why here and not in a migration). Its own
     process, as the application role: this one is the owner's."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": supervisor.settings_module()}
     env.pop("AMANAH_DB_ROLE", None)
     subprocess.run(
         [sys.executable, "-m", "django", "messaging_install_defaults", "-v", "0"],
@@ -103,71 +147,100 @@ def _install_defaults() -> None:
 
 def _migrate_as_owner() -> None:
     # Its own process: this one keeps the application role for what follows.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "AMANAH_DB_ROLE": "owner"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": supervisor.settings_module(),
+        "AMANAH_DB_ROLE": "owner",
+    }
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"], env=env, check=True
     )
 
 
-def _fake_provider(webhook_url: str) -> Program:
-    """The loopback WhatsApp/SMS provider the demo sends to (settings.FAKE_PROVIDER_URL)."""
-    port = os.environ.get("AMANAH_FAKE_PROVIDER_URL", "http://127.0.0.1:8790").rsplit(":", 1)[1]
-    return Program(
-        name="fake WhatsApp/SMS provider",
-        args=["amanah.messaging.fakeprovider", "--port", port, "--webhook-url", webhook_url],
-    )
+# The demo's loopback servers sit next to its web port (AMANAH_BIND), so two demos with
+# different AMANAH_BIND ports (at least 4 apart) run side by side.
+DEMO_PORT_OFFSETS = {"provider": 1, "gateway": 2, "mail": 3}
 
 
-def _fake_gateway_url() -> str:
-    from django.conf import settings  # configured: ``seed_demo`` ran in this process
-
-    return getattr(settings, "FAKE_GATEWAY_URL", "")
-
-
-def _fake_gateway(project_url: str) -> Program | None:
-    """The loopback payment gateway (Midtrans/Xendit VA and QRIS, settings.FAKE_GATEWAY_URL)
-    when the payments point at it — a deployment with real gateway keys has none. Its
-    callbacks come back to ``project_url``; ``/simulator`` is where the demo's payer pays."""
-    url = _fake_gateway_url()
-    if not url:
-        return None
-    port = url.rsplit(":", 1)[1].split("/", 1)[0]
-    return Program(
-        name="fake payment gateway", args=["amanah.payments.fakegateway", port, project_url]
-    )
+def demo_ports(bind: str) -> dict[str, int]:
+    """The fake WhatsApp/SMS provider, the fake payment gateway and the mail server of a demo
+    served on ``bind``: its port + 1, + 2, + 3."""
+    port = int(bind.rsplit(":", 1)[1])
+    return {name: port + offset for name, offset in DEMO_PORT_OFFSETS.items()}
 
 
-def _demo_mail_server() -> Program:
-    """The loopback SMTP server the demo's e-mail goes to (settings.EMAIL_PORT), filing each
-    message in var/demo-mail (a Maildir)."""
-    return Program(
-        name="demo mail server",
-        args=["amanah.messaging.demo_smtp", "--port", os.environ.get("EMAIL_PORT", "2525")],
-    )
+def demo_environment(bind: str) -> dict[str, str]:
+    """The demo as a configuration: every channel pointed at its loopback servers through the
+    variables a deployment sets for its real endpoints (``messaging.channel_settings``), and
+    the payments at the fake gateway."""
+    from amanah.messaging.fakeprovider.environment import channel_environment
+
+    ports = demo_ports(bind)
+    return {
+        **channel_environment(f"http://127.0.0.1:{ports['provider']}", smtp_port=ports["mail"]),
+        "AMANAH_FAKE_GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+    }
+
+
+def demo_programs(bind: str, *, gateway: bool = True) -> list[Program]:
+    """The demo's loopback servers: the fake WhatsApp/SMS provider (its webhooks back to the
+    demo), the mail server filing e-mail in var/demo-mail (a Maildir) and, unless the payments
+    have real gateway keys, the fake payment gateway (Midtrans/Xendit VA and QRIS;
+    ``/simulator`` is where the demo's payer pays)."""
+    host, port = bind.rsplit(":", 1)
+    base = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"  # noqa: S104
+    ports = {name: str(number) for name, number in demo_ports(bind).items()}
+    maildir = str(Path(os.environ.get("AMANAH_VAR_DIR", "var")).resolve() / "demo-mail")
+    programs = [
+        Program(
+            name="fake WhatsApp/SMS provider",
+            args=[
+                "amanah.messaging.fakeprovider",
+                *("--port", ports["provider"], "--webhook-url", f"{base}/webhooks/"),
+            ],
+        ),
+        Program(
+            name="demo mail server",
+            args=["amanah.messaging.demo_smtp", "--port", ports["mail"], "--maildir", maildir],
+        ),
+    ]
+    if gateway:
+        programs.append(
+            Program(
+                name="fake payment gateway",
+                args=["amanah.payments.fakegateway", ports["gateway"], base],
+            )
+        )
+    return programs
 
 
 def demo(extra: list[str]) -> None:
     os.environ.setdefault("AMANAH_ENV", "demo")
+    bind = _bind()
+    for name, value in demo_environment(bind).items():
+        os.environ.setdefault(name, value)  # a variable given by hand wins
     _migrate_as_owner()
     _django(["messaging_install_defaults", "-v", "0"])  # as ``amanah migrate`` does
-    _django(["collectstatic", "--no-input", "-v", "0"])
+    _setup_django()
+    from amanah.core import staticfiles
+
+    staticfiles.collect()
     _django(["seed_demo"])
     # A SELF-SIGNED organisation certificate (it says so): receipts and documents are signed.
     _django(["documents_demo_certificate"])
+    from django.conf import settings
+
     from amanah.demo.management.commands.seed_demo import demo_module
 
     demo_data = demo_module()  # the profile's (AMANAH_PROFILE): bank or pdam
+    fake_gateway = getattr(settings, "FAKE_GATEWAY_URL", "")  # none with real gateway keys
 
-    host, port = _bind().rsplit(":", 1)
+    host, port = bind.rsplit(":", 1)
     programs = [
         _gunicorn("--workers", "2", "--threads", "4"),
         *supervisor.worker_programs(1),
-        _fake_provider(f"http://{host}:{port}/webhooks/"),
-        _demo_mail_server(),
+        *demo_programs(bind, gateway=bool(fake_gateway)),
     ]
-    gateway = _fake_gateway(f"http://{host}:{port}")
-    if gateway is not None:
-        programs.append(gateway)
     print(f"\n  Amanah CRM demo is running at  http://{host}:{port}/\n")
     print(f"  Demo logins (password for all: {demo_data.DEMO_PASSWORD})")
     for u in demo_data.USERS:
@@ -175,8 +248,8 @@ def demo(extra: list[str]) -> None:
     mfa_users = getattr(demo_data, "MFA_USERS", "admin and compliance")
     print(f"\n  {mfa_users} need a TOTP code: add key {demo_data.DEMO_TOTP_BASE32}")
     print("  to an authenticator app (demo only).")
-    if gateway is not None:
-        print(f"  VA/QRIS payments are paid on the fake gateway: {_fake_gateway_url()}/simulator")
+    if fake_gateway:
+        print(f"  VA/QRIS payments are paid on the fake gateway: {fake_gateway}/simulator")
     print(
         "  E-mail the demo sends is filed in var/demo-mail (a Maildir).  Stop with Ctrl-C.\n",
         flush=True,
@@ -212,12 +285,17 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__)
         return
     command, extra = argv[0], argv[1:]
-    if command == "audit" and extra[:1] and extra[0] in AUDIT_COMMANDS:
-        _django([AUDIT_COMMANDS[extra[0]], *extra[1:]])
-    elif command in COMMANDS:
-        COMMANDS[command](extra)
-    else:
-        _django(argv)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        if command == "audit" and extra[:1] and extra[0] in AUDIT_COMMANDS:
+            _django([AUDIT_COMMANDS[extra[0]], *extra[1:]])
+        elif command in COMMANDS:
+            COMMANDS[command](extra)
+        else:
+            _django(argv)
+    except ImproperlyConfigured as error:  # a setting refused at start: its reason, one line
+        sys.exit(f"amanah {command}: {error}")
 
 
 if __name__ == "__main__":

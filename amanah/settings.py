@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from amanah import dbserver
 from amanah.core import profiles
+from amanah.messaging import channel_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("AMANAH_VAR_DIR", "var")).resolve()
@@ -308,24 +309,61 @@ DEMO_GENERATED_COMPLAINTS = env_int("DEMO_GENERATED_COMPLAINTS", 30 if TESTING e
 DEMO_PDAM_CUSTOMERS = env_int("DEMO_PDAM_CUSTOMERS", 40 if TESTING else 3000)
 DEMO_PDAM_COMPLAINTS = env_int("DEMO_PDAM_COMPLAINTS", 12 if TESTING else 150)
 
+
 # When a customer may be contacted, per purpose (DESIGN §6), in the local time of the
 # customer's home branch: weekdays (Monday = 0), hours [start, end), and which days close the
 # window: national holidays (``holidays``, with the branch calendar's own holidays),
 # *cuti bersama* (``cuti_bersama``, national and the calendar's own) and the branch calendar's
 # regional holidays (``regional_holidays``). A deployment setting: a PDAM and a telco differ.
 # ``amanah.consent.contactability`` reads it; STAFF messages have no window.
-CONTACT_WINDOWS_ENFORCED = env_bool("CONTACT_WINDOWS_ENFORCED", True)
+# The hours come from CONTACT_WINDOW_<PURPOSE> ("08:00-20:00"); SERVICE alone may be
+# "00:00-24:00" (receipts and replies to a customer's own complaint round the clock):
+# collection and offers keep their hours by rule.
+def _window_hours(purpose: str, default: str) -> list[str]:
+    name = f"CONTACT_WINDOW_{purpose}"
+    value = os.environ.get(name, default).strip()
+    start, _sep, end = value.partition("-")
+    if value == "00:00-24:00" and purpose == "SERVICE":
+        return []
+    try:
+        hours = [f"{int(h):02d}:{int(m):02d}" for h, m in (t.split(":") for t in (start, end))]
+    except ValueError:
+        hours = []
+    if len(hours) != 2 or not ("00:00" <= hours[0] < hours[1] <= "23:59"):
+        raise ImproperlyConfigured(f"{name} must be HH:MM-HH:MM with start before end")
+    return hours
+
+
 _CLOSED_ON_HOLIDAYS = {"holidays": True, "cuti_bersama": True, "regional_holidays": True}
+_MON_SAT, _EVERY_DAY = [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6]
 CONTACT_WINDOWS = {
     "COLLECTION": {
-        "weekdays": [0, 1, 2, 3, 4, 5],
-        "hours": ["08:00", "20:00"],
+        "weekdays": _MON_SAT,
+        "hours": _window_hours("COLLECTION", "08:00-20:00"),
         **_CLOSED_ON_HOLIDAYS,
     },
-    "OFFER": {"weekdays": [0, 1, 2, 3, 4, 5], "hours": ["08:00", "18:00"], **_CLOSED_ON_HOLIDAYS},
-    "SERVICE": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": ["07:00", "21:00"], "holidays": False},
+    "OFFER": {
+        "weekdays": _MON_SAT,
+        "hours": _window_hours("OFFER", "08:00-18:00"),
+        **_CLOSED_ON_HOLIDAYS,
+    },
+    "SERVICE": {
+        "weekdays": _EVERY_DAY,
+        "hours": _window_hours("SERVICE", "07:00-21:00"),
+        "holidays": False,
+    },
 }
-if not CONTACT_WINDOWS_ENFORCED:  # e.g. the end-to-end demo run, at any hour of the day
+CONTACT_WINDOWS = {purpose: spec for purpose, spec in CONTACT_WINDOWS.items() if spec["hours"]}
+# Every window off at once: for the demo and the tests only (the end-to-end run works at any
+# hour of the day). Production refuses to start with it (issue 51): a deployment changes the
+# hours above, per purpose.
+CONTACT_WINDOWS_ENFORCED = env_bool("CONTACT_WINDOWS_ENFORCED", True)
+if not CONTACT_WINDOWS_ENFORCED:
+    if AMANAH_ENV not in ("demo", "test"):
+        raise ImproperlyConfigured(
+            "CONTACT_WINDOWS_ENFORCED=false is for AMANAH_ENV=demo or test only; "
+            "production changes the hours per purpose (CONTACT_WINDOW_<PURPOSE>)"
+        )
     CONTACT_WINDOWS = {}
 # The follow-up desk gives members only to agents at work (their home branch's calendar);
 # off for a desk that works round the clock (and the end-to-end run, at any hour).
@@ -367,27 +405,6 @@ FIELDOPS_MAX_ACCURACY_M = env_int("FIELDOPS_MAX_ACCURACY_M", 100)
 FIELDOPS_TILE_URL = os.environ.get("FIELDOPS_TILE_URL", "").strip()
 FIELDOPS_PHOTO_MAX_BYTES = env_int("FIELDOPS_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 
-# One adapter per channel (``messaging.providers.provider_for``). Outside production WhatsApp
-# and SMS go to the loopback fake provider (``python -m amanah.messaging.fakeprovider``, which
-# ``amanah demo`` starts); a deployment configures the real Cloud API and gateway here.
-MESSAGING_PROVIDERS: dict = {}
-if not IS_PRODUCTION:
-    FAKE_PROVIDER_URL = os.environ.get("AMANAH_FAKE_PROVIDER_URL", "http://127.0.0.1:8790")
-    MESSAGING_PROVIDERS["WHATSAPP"] = {
-        "class": "amanah.messaging.providers.whatsapp.WhatsAppCloudProvider",
-        "base_url": FAKE_PROVIDER_URL,
-        "phone_number_id": "100200300400",
-        "access_token": "fake-access-token",
-        "app_secret": "fake-app-secret",
-        "verify_token": "fake-verify-token",
-    }
-    MESSAGING_PROVIDERS["SMS"] = {
-        "class": "amanah.messaging.providers.sms.HttpSmsProvider",
-        "base_url": FAKE_PROVIDER_URL + "/sms",
-        "api_key": "fake-sms-key",
-        "sender_id": "AMANAH",
-        "secret": "fake-sms-secret",
-    }
 # Payment gateways (``payments.gateways.gateway_for``): the adapters' credentials from the
 # environment, and the integrations system (``system``) whose IntegrationActor applies their
 # callbacks (it must hold payment grants only). Outside production both point at the loopback
@@ -649,21 +666,26 @@ LOGGING = {
     },
 }
 
-# Messaging hub (amanah.messaging): EMAIL and IN_APP join the providers above; the SMTP
-# provider reads the EMAIL_* settings below.
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("EMAIL_PORT", 2525)
+# Messaging hub (amanah.messaging): one adapter per channel (``providers.provider_for``),
+# every channel configured from the environment the same way whatever AMANAH_ENV says
+# (``messaging.channel_settings``: WHATSAPP_*, SMS_*, EMAIL_HOST …, MESSAGING_VAPID_*). The
+# demo and the tests set those variables to their loopback servers; a channel not configured
+# has no adapter, and its messages fail at once (``channel_not_configured``).
+MESSAGING_PROVIDERS = channel_settings.providers(os.environ)
+# SMTP (the EMAIL adapter reads these at send time): EMAIL_USE_TLS is STARTTLS (port 587 by
+# default), EMAIL_USE_SSL implicit TLS (465); a user without a password is refused by the
+# checks (``messaging.checks``).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = channel_settings.smtp_port(os.environ)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Amanah CRM <no-reply@amanah.local>")
-MESSAGING_PROVIDERS["EMAIL"] = {"class": "amanah.messaging.providers.email.SmtpProvider"}
-MESSAGING_PROVIDERS["IN_APP"] = {"class": "amanah.messaging.providers.inapp.InAppProvider"}
-# Web Push to staff browsers (PUSH): on when a VAPID key is configured (base64url of the raw
+# Web Push to staff browsers (PUSH): configured when a VAPID key is set (base64url of the raw
 # P-256 private value; ``python -m amanah.messaging.providers.webpush`` prints a new one).
-MESSAGING_VAPID_PRIVATE_KEY = os.environ.get("MESSAGING_VAPID_PRIVATE_KEY", "")
-MESSAGING_VAPID_SUBJECT = os.environ.get("MESSAGING_VAPID_SUBJECT", "mailto:it@amanah.local")
+MESSAGING_VAPID_PRIVATE_KEY = MESSAGING_PROVIDERS.get("PUSH", {}).get("vapid_private_key", "")
 # Plain-http push endpoints on a loopback host (the tests' and the demo's fake push service).
 MESSAGING_PUSH_ALLOW_HTTP = env_bool("MESSAGING_PUSH_ALLOW_HTTP", not IS_PRODUCTION)
 
@@ -715,12 +737,6 @@ INTEGRATIONS_WEBHOOK_ALLOW_HTTP = env_bool("INTEGRATIONS_WEBHOOK_ALLOW_HTTP", no
 INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE = env_bool(
     "INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE", AMANAH_ENV in ("test", "demo")
 )
-if MESSAGING_VAPID_PRIVATE_KEY:
-    MESSAGING_PROVIDERS["PUSH"] = {
-        "class": "amanah.messaging.providers.webpush.WebPushProvider",
-        "vapid_private_key": MESSAGING_VAPID_PRIVATE_KEY,
-        "subject": MESSAGING_VAPID_SUBJECT,
-    }
 # Token buckets per provider name: {"smtp": {"per_second": 50, "burst": 100}}; a provider
 # not listed (or MESSAGING_RATE_LIMITS_OFF) is not limited.
 MESSAGING_RATE_LIMITS = {

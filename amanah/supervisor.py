@@ -131,13 +131,21 @@ class Supervisor:
                 program.process.wait()
 
 
+def settings_module() -> str:
+    """The settings every process runs with: ``DJANGO_SETTINGS_MODULE`` when set (a
+    deployment's own module, e.g. one that imports ``amanah.settings`` and changes a few
+    values), else ``amanah.settings`` — the same for the web server, its workers and the job
+    workers as for ``amanah shell``."""
+    return os.environ.get("DJANGO_SETTINGS_MODULE") or "amanah.settings"
+
+
 def worker_programs(count: int, extra: list[str] | None = None) -> list[Program]:
     """``count`` procrastinate workers (Django's management command, with our settings)."""
     return [
         Program(
             name=f"worker {n}" if count > 1 else "worker",
             args=["django", "procrastinate", "worker", *(extra or [])],
-            env={"DJANGO_SETTINGS_MODULE": "amanah.settings"},
+            env={"DJANGO_SETTINGS_MODULE": settings_module()},
         )
         for n in range(1, count + 1)
     ]

@@ -377,7 +377,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     port = free_port()
-    os.environ["AMANAH_FAKE_PROVIDER_URL"] = f"http://127.0.0.1:{port}"
+    from amanah.messaging.fakeprovider.environment import channel_environment
+
+    # WhatsApp/SMS at the fake provider started below, as a deployment points at its own.
+    os.environ.update(channel_environment(f"http://127.0.0.1:{port}", smtp_port=free_port()))
     os.environ["MESSAGING_RATE_LIMITS_OFF"] = "1"
     setup_django()
     from django.conf import settings

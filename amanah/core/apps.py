@@ -32,6 +32,7 @@ class CoreConfig(AmanahAppConfig):
     name = "amanah.core"
     label = "core"
     verbose_name = "Amanah core"
+    loaded_modules = (*AmanahAppConfig.loaded_modules, "checks")  # system checks (deploy)
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from amanah.core import access, registry
+from amanah.core import access, registry, staticfiles
 from amanah.core.errors import error_body
 from amanah.core.permissions import PUBLIC, SIGNED_IN, is_declared
 from amanah.core.policies import HOME_VIEW
@@ -59,9 +59,12 @@ def home(request):
 
 @requires(PUBLIC)
 def health(request):
-    """200 while the database answers; 503 with the reason while it does not (never a 500)."""
+    """200 while pages can be served; 503 with the reason while the database does not answer
+    or the static files were never collected (every page would fail); never a 500."""
     if not _database_answers():
         return JsonResponse({"status": "unavailable", "reason": "database"}, status=503)
+    if staticfiles.not_collected():
+        return JsonResponse({"status": "unavailable", "reason": "static"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

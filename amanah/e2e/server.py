@@ -41,6 +41,7 @@ import psycopg
 from django.conf import settings
 
 from amanah.core.testing import stop_process
+from amanah.messaging.fakeprovider.environment import channel_environment
 from amanah.messaging.fakeprovider.server import FakeProvider
 from amanah.messaging.providers.webpush import generate_vapid_private_key
 from amanah.messaging.testing import LoopbackSmtp
@@ -268,10 +269,8 @@ def prepare(profile: str = "bank", template: MigratedTemplate | None = None) -> 
         # customer on the same WhatsApp template as the CSAT invitation the script waits for,
         # when a run happens to cross that minute: no NPS here.
         "SURVEY_NPS_INTERVAL_DAYS": "0",
-        # The hub sends to the loopback servers above; links in e-mail point at this instance.
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp.port),
-        "AMANAH_FAKE_PROVIDER_URL": "",  # set once the provider has its port
+        # The hub sends to the loopback servers above (their variables set once the provider
+        # has its port); links in e-mail point at this instance.
         "AMANAH_PUBLIC_URL": base,
         # Web Push is configured (a fresh key per run): staff browsers can turn it on.
         "MESSAGING_VAPID_PRIVATE_KEY": generate_vapid_private_key(),
@@ -288,7 +287,7 @@ def prepare(profile: str = "bank", template: MigratedTemplate | None = None) -> 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         smtp.start()
-        env["AMANAH_FAKE_PROVIDER_URL"] = provider.start().url
+        env.update(channel_environment(provider.start().url, smtp_port=smtp.port))
         if gateway is not None:
             env["AMANAH_FAKE_GATEWAY_URL"] = gateway.start().url
         (template or MigratedTemplate()).copy_to(name)

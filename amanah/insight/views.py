@@ -403,7 +403,7 @@ def merchant_send(request, customer_id):
             actor=request.user, customer_id=customer_id, merchant_id=form.cleaned_data["merchant"]
         )
         if rec.status == RecommendationStatus.SENT:
-            return _("Rekomendasi %s dikirim lewat WhatsApp.") % rec.merchant.name
+            return _("Rekomendasi %s diantrekan lewat WhatsApp.") % rec.merchant.name  # queued
         return _("Rekomendasi %s menunggu jam kontak nasabah.") % rec.merchant.name
 
     return run_action(

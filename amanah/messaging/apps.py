@@ -5,3 +5,4 @@ class MessagingConfig(AmanahAppConfig):
     name = "amanah.messaging"
     label = "messaging"
     verbose_name = "Messaging hub"
+    loaded_modules = (*AmanahAppConfig.loaded_modules, "checks")  # the channels' system checks

@@ -11,9 +11,10 @@ rows last.
 
 The contact rule (``consent.contract.contactability``) is asked *before* anything is written:
 a channel the customer may not be reached on (do-not-contact, opted out of the channel, no
-address, no approved template) is refused with its reason and nothing is queued or logged; a
-channel only closed for now (outside the SERVICE contact window) is queued for when it opens,
-and the agent is told when. The case panel shows each channel's verdict before anyone types.
+address, no approved template, or one this server has not configured) is refused with its
+reason and nothing is queued or logged; a channel only closed for now (outside the SERVICE
+contact window) is queued for when it opens, and the agent is told when. The case panel shows
+each channel's verdict before anyone types.
 
 Cases sits below messaging and never imports it: the panel comes in through
 ``cases.contract.register_case_panel`` (``messaging.contract``).
@@ -34,14 +35,18 @@ from amanah.consent.contract import contactability, reason_label
 from amanah.core.errors import ServiceError
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import Message, MessageSource, MessageStatus
+from amanah.messaging.models.outbox import ERROR_LABELS
+from amanah.messaging.providers import configured
 from amanah.messaging.queueing import CUSTOMER_ADDRESS, message_queue
 from amanah.messaging.templating import TemplateNotApproved, approved_version, render
 
 TEMPLATE_KEY = "case.reply"
-REPLY_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP)  # the channels a case reply may take
+# The channels a case reply may take (those the server has configured are offered).
+REPLY_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP, Channel.SMS)
 CONTEXT = "reply"  # the template context object this module supplies: {{reply.text}}
 
 NOT_OFFERED = {
+    "not_configured": gettext_lazy("kanal ini belum dikonfigurasi di server"),
     "no_address": gettext_lazy("nasabah tidak punya alamat untuk kanal ini"),
     "no_template": gettext_lazy("belum ada templat balasan kasus yang disetujui untuk kanal ini"),
 }
@@ -73,6 +78,13 @@ def channel_verdicts(customer, at=None) -> list[ChannelVerdict]:
     for channel in REPLY_CHANNELS:
         address = getattr(customer, CUSTOMER_ADDRESS[channel], "") or ""
         label = str(Channel(channel).label)
+        if not configured(channel):
+            verdicts.append(
+                ChannelVerdict(
+                    channel, label, "not_configured", str(NOT_OFFERED["not_configured"]), ""
+                )
+            )
+            continue
         if not address:
             verdicts.append(
                 ChannelVerdict(channel, label, "no_address", str(NOT_OFFERED["no_address"]), "")
@@ -155,6 +167,13 @@ def case_reply(*, actor, case_id, channel: str, text: str) -> Message:
         raise ServiceError(
             "not_contactable",
             _("Balasan tidak dapat dikirim: %s.") % reason_label(message.cancel_reason),
+            field="channel",
+        )
+    if message.status == MessageStatus.FAILED:  # e.g. the channel has no adapter (any more)
+        raise ServiceError(
+            message.last_error_code or "failed",
+            _("Balasan tidak dapat dikirim: %s.")
+            % ERROR_LABELS.get(message.last_error_code, message.last_error_code),
             field="channel",
         )
     activity.meta = {**activity.meta, "message": str(message.pk)}

@@ -1,7 +1,7 @@
 """The demo's mail server: ``amanah demo`` runs it on loopback so that e-mail sent by the
 outbox (receipts, offers, digests) lands somewhere a person can read it.
 
-``python -m amanah.messaging.demo_smtp --port 2525 --maildir var/demo-mail`` accepts every
+``python -m amanah.messaging.demo_smtp --port 8003 --maildir var/demo-mail`` accepts every
 message on 127.0.0.1 (aiosmtpd) and files it in a Maildir (open it with any mail reader, e.g.
 ``mutt -f var/demo-mail``). It logs counts only, never an address or a body. SIGTERM stops it.
 """
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 class MaildirHandler:
     def __init__(self, maildir: Path):
+        maildir.parent.mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(maildir, create=True)
         self.lock = threading.Lock()
         self.count = 0
@@ -36,7 +37,7 @@ class MaildirHandler:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--port", type=int, default=8003)  # amanah demo: its web port + 3
     parser.add_argument("--maildir", type=Path, default=Path("var/demo-mail"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

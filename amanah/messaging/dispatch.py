@@ -31,7 +31,8 @@ it, however slow the provider is.
 with jitter (capped; the provider's ``retry_after`` when longer), ``DEAD`` after
 ``MESSAGING_MAX_ATTEMPTS``; a permanent one → ``FAILED``. ``ProviderUnavailable`` → the
 provider is paused (``ratelimit.pause``) and the rest of the batch goes back to ``QUEUED``
-untouched (its attempt not counted): nothing lost, nothing sent twice.
+untouched (its attempt not counted): nothing lost, nothing sent twice. A channel without an
+adapter fails its waiting messages at once (``unconfigured``).
 
 No address, body or identifier is ever logged here; counts only.
 """
@@ -66,11 +67,11 @@ from amanah.consent.contract import (
 )
 from amanah.core.actors import declare_actor
 from amanah.customers.models import Customer
-from amanah.messaging import addresses, attachments, ratelimit, service_window
+from amanah.messaging import addresses, attachments, ratelimit, service_window, unconfigured
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.models import Message, MessageStatus
 from amanah.messaging.policies import MESSAGE_VIEW
-from amanah.messaging.providers import provider_for
+from amanah.messaging.providers import configured, provider_for
 from amanah.messaging.providers.base import (
     OutgoingMessage,
     Provider,
@@ -157,9 +158,11 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 def dispatch_batch(channel: str, *, at: datetime | None = None, limit: int | None = None) -> dict:
     """Claim and send one batch of ``channel``; returns the counts (``claimed`` 0: nothing due,
     rate-limited or paused)."""
+    at, limit = at or timezone.now(), limit or settings.MESSAGING_BATCH_SIZE
+    if not configured(channel):
+        return unconfigured.fail_waiting(channel, at, limit, actor=DISPATCHER)
     provider = provider_for(channel)
-    at = at or timezone.now()
-    ids = _claim(channel, provider.name, at, limit or settings.MESSAGING_BATCH_SIZE)
+    ids = _claim(channel, provider.name, at, limit)
     if not ids:
         return {"claimed": 0}
     return {"claimed": len(ids), **_send(provider, ids, at)}

@@ -7,10 +7,12 @@ Two moments:
 * **at queueing** (``notices.case_receipt``, the deferred job after the case's commit): no
   approved ``case.receipt`` template for a channel the customer has an address on
   (``no_template``), no e-mail and no WhatsApp number (``no_address``), the outbox refused it
-  (``refused``) or contactability cancelled it at once (``not_contactable``);
+  (``refused``), contactability cancelled it at once (``not_contactable``) or no channel the
+  customer has an address on is configured on this server (``not_configured``);
 * **later** — the dispatcher cancelled it at sending (``not_contactable``), the provider
   refused it for good or it ran out of retries (``failed``: FAILED / DEAD), the receiving
-  server bounced it (``bounced``). The dispatcher (``dispatch.py``) and the webhooks only
+  server bounced it (``bounced``), its channel lost its configuration (``not_configured``).
+  The dispatcher (``dispatch.py``) and the webhooks only
   write the outbox; ``receipts_not_sent_note`` (the job ``tasks.receipts_not_sent``, every
   five minutes) reads the
   receipts that ended so in the last ``LOOKBACK`` (the partial index
@@ -37,6 +39,7 @@ from amanah.consent.contract import reason_label
 from amanah.core.actors import declare_actor
 from amanah.messaging.models import Message, MessageSource, MessageStatus
 from amanah.messaging.models.outbox import ERROR_LABELS
+from amanah.messaging.providers import NOT_CONFIGURED
 
 NOTE_WRITER = declare_actor(
     "messaging-receipt-notes",
@@ -61,6 +64,9 @@ REASONS = {
     "not_contactable": gettext_lazy("nasabah tidak dapat dihubungi lewat pesan"),
     "failed": gettext_lazy("pengiriman gagal di penyedia"),
     "bounced": gettext_lazy("ditolak server penerima"),
+    "not_configured": gettext_lazy(
+        "kanal pengirimannya belum dikonfigurasi di server (tidak ada penyedia)"
+    ),
 }
 
 
@@ -83,6 +89,8 @@ def ended_reason(status: str, cancel_reason: str = "", error_code: str = "") -> 
         return "not_contactable", reason_label(cancel_reason) if cancel_reason else ""
     if status == MessageStatus.BOUNCED:
         return "bounced", ""
+    if error_code == NOT_CONFIGURED:
+        return "not_configured", ""
     return "failed", str(ERROR_LABELS.get(error_code, "")) or (
         _("gagal berulang") if status == MessageStatus.DEAD else ""
     )

@@ -61,7 +61,7 @@ from amanah.core import events
 from amanah.core.errors import ServiceError
 from amanah.iam.models import User
 from amanah.iam.selectors import holders_of
-from amanah.messaging import attachments, not_sent
+from amanah.messaging import attachments, not_sent, providers
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import channel_order
 from amanah.messaging.content import Rendered
@@ -137,13 +137,14 @@ def case_notice_send(*, actor, case: Case, step: str, templates: list[str]) -> N
 def _case_notice(
     actor, case: Case, *, step: str, templates: tuple[str, ...], refs
 ) -> tuple[str, str] | None:
-    """Queue the notice on the first channel with an address and an approved template, the
-    customer's preferred one for SERVICE first (``choosing.channel_order``);
+    """Queue the notice on the first configured channel with an address and an approved
+    template, the customer's preferred one for SERVICE first (``choosing.channel_order``);
     returns ``(reason, detail)`` (``not_sent.REASONS``) when it was not queued or was
     cancelled at once, else None."""
     customer = case.customer
     reachable = channel_order(customer, Purpose.SERVICE, CUSTOMER_CHANNELS)
-    for channel in reachable:
+    sendable = [channel for channel in reachable if providers.configured(channel)]
+    for channel in sendable:
         version = _approved(templates, channel)
         if version is None:
             continue
@@ -170,6 +171,9 @@ def _case_notice(
         if message.status == MessageStatus.CANCELLED:
             return not_sent.ended_reason(message.status, message.cancel_reason)
         return None
+    if reachable and not sendable:
+        logger.warning("messaging: case notice %s: channel not configured", _step_kind(step))
+        return "not_configured", ""
     logger.warning(
         "messaging: case notice %s skipped: no approved template (%s) for a channel the "
         "customer has an address on",

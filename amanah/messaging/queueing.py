@@ -6,9 +6,13 @@ Contactability (``consent.contract``) is asked at queue time with the moment of 
 * allowed → ``QUEUED``, due now;
 * only outside the contact window → ``QUEUED``, due when the customer's window next opens;
 * refused (no consent, do-not-contact, a sensitive case …) → a ``CANCELLED`` row carrying the
-  reason. We keep the row rather than dropping the message: the Komunikasi tab and campaign
-  analytics show *why* a customer got nothing, and the idempotency key stops a re-run of the
-  same step from queueing it later. A new step (or source id) is a new message.
+  reason;
+* a channel the deployment has not configured (no adapter, ``providers.configured``) → a
+  ``FAILED`` row, ``channel_not_configured`` (the many-forms' rows: by the dispatcher, at once).
+
+We keep the row rather than dropping the message: the Komunikasi tab and campaign analytics
+show *why* a customer got nothing, and the idempotency key stops a re-run of the same step
+from queueing it later. A new step (or source id) is a new message.
 
 Messages to staff (``staff_user``, purpose STAFF) have no contact rule.
 
@@ -45,7 +49,7 @@ from amanah.consent.contactability import window_schedule
 from amanah.consent.contract import Reason, contactability, with_contact_checks
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
-from amanah.messaging import addresses
+from amanah.messaging import addresses, providers
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.content import Rendered
 from amanah.messaging.models import Message, MessageSource, MessageStatus
@@ -133,13 +137,17 @@ def message_queue(
         )
     if not address:
         raise ServiceError("no_address", _("Penerima tidak punya alamat untuk kanal ini."))
-    status, due, reason = MessageStatus.QUEUED, at, ""
+    status, due, reason, error = MessageStatus.QUEUED, at, "", ""
     if customer is not None:
         verdict = contactability(customer, purpose, channel, at)
         if verdict.must_wait:
             due = verdict.next_window_at
         elif verdict.refused:
             status, reason = MessageStatus.CANCELLED, verdict.reason
+    if status == MessageStatus.QUEUED and not providers.configured(channel):
+        # No adapter: it would wait for ever. It fails now, visibly (the dispatcher does the
+        # same to the many-forms' rows).
+        status, error = MessageStatus.FAILED, providers.NOT_CONFIGURED
     key = {
         "source": source,
         "source_id": str(source_id)[:64],
@@ -161,6 +169,7 @@ def message_queue(
                 address_masked=addresses.mask(channel, address),
                 status=status,
                 cancel_reason=reason,
+                last_error_code=error,
                 created_at=at,
                 status_changed_at=at,
                 next_attempt_at=due,
@@ -182,7 +191,8 @@ def message_queue(
             "source": source,
             "queued": int(is_new and status == MessageStatus.QUEUED),
             "cancelled": int(is_new and status == MessageStatus.CANCELLED),
-            "reason": reason,
+            "failed": int(is_new and status == MessageStatus.FAILED),
+            "reason": reason or error,
             "already_queued": int(not is_new),
         },
     )

@@ -44,9 +44,11 @@ def dispatch(channel: str) -> dict:
 
 
 def _wait_seconds(channel: str) -> float:
-    from amanah.messaging.providers import provider_for
+    from amanah.messaging.providers import configured, provider_for
     from amanah.messaging.ratelimit import paused_until
 
+    if not configured(channel):
+        return 1.0
     until = paused_until(provider_for(channel).name)
     return max(1.0, (until - timezone.now()).total_seconds()) if until else 1.0
 

@@ -143,6 +143,13 @@ SEEDS: list[dict] = [
         "text": "Halo {{customer.first_name}}, terkait pengaduan {{case.case_no}}: {{reply.text}}",
     },
     {
+        "key": "case.reply",
+        "channel": "SMS",
+        "purpose": "SERVICE",
+        "name": "Balasan petugas atas pengaduan (SMS)",
+        "text": "Pengaduan {{case.case_no}}: {{reply.text}}",
+    },
+    {
         "key": "survey.invitation",
         "channel": "EMAIL",
         "purpose": "SERVICE",

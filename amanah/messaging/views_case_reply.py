@@ -36,12 +36,19 @@ def case_reply(request, case_id):
             channel=form.cleaned_data["channel"],
             text=form.cleaned_data["text"],
         )
+        # Queued, not sent: the provider has not taken it yet (its status on the Komunikasi
+        # tab moves on when it does).
         if message.next_attempt_at and message.next_attempt_at > timezone.now():
-            return _("Balasan diantrikan lewat %(channel)s; dikirim %(at)s.") % {
+            return _(
+                "Balasan lewat %(channel)s diantrekan sampai jendela kontak buka (%(at)s)."
+            ) % {
                 "channel": message.get_channel_display(),
                 "at": f"{timezone.localtime(message.next_attempt_at):%d-%m-%Y %H:%M}",
             }
-        return _("Balasan dikirim ke nasabah lewat %s.") % message.get_channel_display()
+        return (
+            _("Balasan lewat %s diantrekan; statusnya tampil di tab Komunikasi nasabah.")
+            % message.get_channel_display()
+        )
 
     return run_action(
         request,

@@ -1,20 +1,13 @@
 """Run the fake provider standalone (``make demo``):
 
-    python -m amanah.messaging.fakeprovider --port 8790 \
+    python -m amanah.messaging.fakeprovider --port 8001 \
         --webhook-url http://127.0.0.1:8000/webhooks/
 
 WhatsApp status webhooks go to ``<webhook-url>whatsapp``, SMS delivery reports to
-``<webhook-url>sms``. The matching adapter settings::
-
-    MESSAGING_PROVIDERS = {
-        "WHATSAPP": {"class": "amanah.messaging.providers.whatsapp.WhatsAppCloudProvider",
-                     "base_url": "http://127.0.0.1:8790", "phone_number_id": "100200300400",
-                     "access_token": "fake-access-token", "app_secret": "fake-app-secret",
-                     "verify_token": "…"},
-        "SMS": {"class": "amanah.messaging.providers.sms.HttpSmsProvider",
-                "base_url": "http://127.0.0.1:8790/sms", "api_key": "fake-sms-key",
-                "sender_id": "AMANAH", "secret": "fake-sms-secret"},
-    }
+``<webhook-url>sms``. ``amanah demo`` starts it on its web port + 1 and points the channels at
+it through the variables a deployment sets for its real endpoints
+(``fakeprovider.environment.channel_environment``: ``WHATSAPP_BASE_URL``,
+``WHATSAPP_ACCESS_TOKEN`` …, ``SMS_GATEWAY_URL`` …).
 """
 
 from __future__ import annotations
@@ -35,7 +28,7 @@ def _template(spec: str) -> tuple[str, int | None]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Loopback fake WhatsApp Cloud API + SMS gateway")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--port", type=int, default=8001)  # amanah demo: its web port + 1
     parser.add_argument("--webhook-url", default="", help="base URL of our /webhooks/")
     parser.add_argument("--access-token", default=server.ACCESS_TOKEN)
     parser.add_argument("--phone-number-id", default=server.PHONE_NUMBER_ID)

@@ -54,18 +54,19 @@ from email.policy import HTTP
 import httpx
 
 from amanah.core.loopback import KeepAliveHandler, LoopbackServer
+from amanah.messaging.fakeprovider.environment import (  # the fake's own credentials
+    ACCESS_TOKEN,
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    SMS_API_KEY,
+    SMS_SECRET,
+    SMS_SENDER_ID,
+)
 from amanah.messaging.providers import callbacks
 
 WHATSAPP_PATH_PREFIX = "/v"
 SMS_PATH = "/sms/messages"
 MAX_BODY_BYTES = 1_000_000
-# The fake's own credentials: loopback only, known to the tests and the demo settings.
-ACCESS_TOKEN = "fake-access-token"  # noqa: S105
-APP_SECRET = "fake-app-secret"  # noqa: S105
-SMS_API_KEY = "fake-sms-key"
-SMS_SECRET = "fake-sms-secret"  # noqa: S105
-PHONE_NUMBER_ID = "100200300400"
-SMS_SENDER_ID = "AMANAH"
 SERVICE_WINDOW_SECONDS = 24 * 3600
 REENGAGEMENT = 131047
 ERROR_TITLES = {

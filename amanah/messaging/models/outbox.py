@@ -37,7 +37,7 @@ from amanah.messaging.policies import MESSAGE_VIEW
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "QUEUED", _("Antre")
+    QUEUED = "QUEUED", _("Diantrekan")
     SENDING = "SENDING", _("Sedang dikirim")
     SENT = "SENT", _("Terkirim ke penyedia")
     DELIVERED = "DELIVERED", pgettext_lazy("message status", "Diterima")
@@ -72,6 +72,9 @@ ERROR_LABELS = {
     "transport_error": _("Koneksi ke penyedia terputus"),
     "bad_response": _("Jawaban penyedia tidak dapat dibaca"),
     "unexpected_error": _("Galat tak terduga pada adaptor penyedia"),
+    "channel_not_configured": _(
+        "Kanal ini belum dikonfigurasi di server (tidak ada penyedia): tidak dikirim"
+    ),
 }
 
 

@@ -43,7 +43,8 @@ class SmtpProvider:
             port=self.port or settings.EMAIL_PORT,
             username=settings.EMAIL_HOST_USER,
             password=settings.EMAIL_HOST_PASSWORD,
-            use_tls=settings.EMAIL_USE_TLS,
+            use_tls=settings.EMAIL_USE_TLS,  # STARTTLS
+            use_ssl=settings.EMAIL_USE_SSL,  # implicit TLS
             timeout=self.timeout or settings.EMAIL_TIMEOUT,
             fail_silently=False,
         )

@@ -171,7 +171,7 @@ def test_a_customer_without_an_address_on_the_channel_is_not_offered_it(case, ag
     customer.save(update_fields=["email"])
     with at(TUESDAY_10):  # inside the contact window: WhatsApp goes now, not "wait"
         verdicts = {v.channel: v.code for v in case_replies.channel_verdicts(customer)}
-        assert verdicts == {"EMAIL": "no_address", "WHATSAPP": ""}
+        assert verdicts == {"EMAIL": "no_address", "WHATSAPP": "", "SMS": ""}
         with pytest.raises(ServiceError) as refused:
             case_replies.case_reply(actor=agent, case_id=case.pk, channel="EMAIL", text=TEXT)
     assert refused.value.code == "no_address"
@@ -187,7 +187,7 @@ def test_without_an_approved_template_nothing_goes(case, agent):
     TemplateVersion.objects.filter(template__key="case.reply").update(status="RETIRED")
     with at(TUESDAY_10):
         verdicts = {v.channel: v.code for v in case_replies.channel_verdicts(case.customer)}
-        assert verdicts == {"EMAIL": "no_template", "WHATSAPP": "no_template"}
+        assert verdicts == {"EMAIL": "no_template", "WHATSAPP": "no_template", "SMS": "no_template"}
         with pytest.raises(ServiceError) as refused:
             case_replies.case_reply(actor=agent, case_id=case.pk, channel="EMAIL", text=TEXT)
     assert refused.value.code == "no_template"
@@ -200,7 +200,7 @@ def test_without_an_approved_template_nothing_goes(case, agent):
         {"channel": "EMAIL", "text": ""},
         {"channel": "EMAIL", "text": "   "},
         {"channel": "EMAIL", "text": "x" * 1001},
-        {"channel": "SMS", "text": TEXT},
+        {"channel": "PUSH", "text": TEXT},
         {"channel": "IN_APP", "text": TEXT},
         {"channel": "EMAIL\x00", "text": TEXT},
         {"channel": "EMAIL", "text": "a\x00b"},
