@@ -230,7 +230,7 @@ sync_notes = Registry("sync monitor notes", per_profile=True)
 # "followup-rotation" -> IntegrationActor: a job's or an integration's own narrow actor,
 # declared beside it with ``core.actors.declare_actor`` (exactly the permissions its work
 # needs). The permission matrix page lists them; a deferred job finds its actor by name here.
-job_actors = Registry("job actors")
+job_actors = Registry("job actors", per_profile=True)  # the matrix page: the profile's apps' jobs
 # "customers.branch_name_indexes" -> an index-name prefix: indexes that exist one per row of
 # data (a partial index per branch), made and dropped with those rows, not by a migration
 # alone; migration_drill leaves them out of the schema it compares, since a round trip

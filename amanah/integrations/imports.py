@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import access, events, registry
-from amanah.core.actors import declare_actor
+from amanah.core.actors import IntegrationActor, SystemActor, declare_actor
 from amanah.core.contributions import ImportTarget, RowRefused, RowsRefused, StagedRows
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
@@ -303,6 +303,19 @@ def _check_mapping(target: ImportTarget, columns: list[str], mapping: dict) -> d
 # --------------------------------------------------------------------------- services
 
 
+def _run_as(actor, target: str) -> dict:
+    """Who the batch's jobs act as. A person or an API key: themselves, with their grants. The
+    CLI, the demo or a test (a system actor holding everything): never every permission in a
+    job, so a narrow actor holding only what this target's import needs, every branch."""
+    if isinstance(actor, SystemActor):
+        actor = IntegrationActor(
+            f"import:{target}:{actor.username}",
+            permissions={IMPORT_RUN, target_get(target).permission},
+            all_branches=True,
+        )
+    return events.actor_reference(actor)
+
+
 def _require_target(actor, key: str) -> ImportTarget:
     authz.require(actor, IMPORT_RUN)
     target = target_get(key)
@@ -355,7 +368,7 @@ def import_batch_create(
             file_format=file_format,
             columns=columns,
             total_rows=total,
-            actor_ref=events.actor_reference(actor),
+            actor_ref=_run_as(actor, target),
             created_by=actor if getattr(actor, "pk", None) else None,
             created_by_label=getattr(actor, "username", "")[:150],
         )
@@ -442,7 +455,7 @@ def import_batch_run(*, actor, batch_id) -> ImportBatch:
     batch.status = ImportStatus.QUEUED
     batch.rows_done = 0
     batch.heartbeat_at = timezone.now()
-    batch.actor_ref = events.actor_reference(actor)  # the run acts for whoever started it
+    batch.actor_ref = _run_as(actor, batch.target)  # the run acts for whoever started it
     batch.save(update_fields=["status", "rows_done", "actor_ref", "heartbeat_at"])
     audit.record(actor=actor, action=AuditAction.IMPORT_RUN, obj=batch, meta={"step": "queued"})
     from amanah.integrations.tasks import import_run
