@@ -174,12 +174,17 @@ def demo_environment(bind: str) -> dict[str, str]:
     variables a deployment sets for its real endpoints (``messaging.channel_settings``), and
     the payments at the fake gateway."""
     from amanah.messaging.fakeprovider.environment import channel_environment
+    from amanah.payments.fakegateway.environment import gateway_environment, is_fake
 
     ports = demo_ports(bind)
-    return {
-        **channel_environment(f"http://127.0.0.1:{ports['provider']}", smtp_port=ports["mail"]),
-        "AMANAH_FAKE_GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
-    }
+    environment = channel_environment(
+        f"http://127.0.0.1:{ports['provider']}", smtp_port=ports["mail"]
+    )
+    real = os.environ.get("MIDTRANS_SERVER_KEY") or os.environ.get("XENDIT_SECRET_KEY")
+    if is_fake(os.environ) or not real:
+        # A real gateway given by hand wins over the whole fake, not key by key.
+        environment.update(gateway_environment(f"http://127.0.0.1:{ports['gateway']}"))
+    return environment
 
 
 def demo_programs(bind: str, *, gateway: bool = True) -> list[Program]:
@@ -233,7 +238,9 @@ def demo(extra: list[str]) -> None:
     from amanah.demo.management.commands.seed_demo import demo_module
 
     demo_data = demo_module()  # the profile's (AMANAH_PROFILE): bank or pdam
-    fake_gateway = getattr(settings, "FAKE_GATEWAY_URL", "")  # none with real gateway keys
+    from amanah.payments.fakegateway.environment import fake_url
+
+    fake_gateway = fake_url(settings.PAYMENT_GATEWAYS)  # "" with real gateway keys
 
     host, port = bind.rsplit(":", 1)
     programs = [

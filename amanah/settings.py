@@ -424,21 +424,6 @@ if os.environ.get("XENDIT_SECRET_KEY"):
         "callback_token": os.environ.get("XENDIT_CALLBACK_TOKEN", ""),
         "system": os.environ.get("XENDIT_SYSTEM", "xendit"),
     }
-if not IS_PRODUCTION and not PAYMENT_GATEWAYS:
-    FAKE_GATEWAY_URL = os.environ.get("AMANAH_FAKE_GATEWAY_URL", "http://127.0.0.1:8791")
-    PAYMENT_GATEWAYS = {
-        "MIDTRANS": {
-            "base_url": FAKE_GATEWAY_URL,
-            "server_key": "fake-midtrans-server-key",
-            "system": "midtrans",
-        },
-        "XENDIT": {
-            "base_url": FAKE_GATEWAY_URL,
-            "secret_key": "fake-xendit-secret-key",
-            "callback_token": "fake-xendit-callback-token",
-            "system": "xendit",
-        },
-    }
 PAYMENT_QRIS_MERCHANT = {
     "name": os.environ.get("PAYMENT_QRIS_MERCHANT_NAME", "AMANAH"),
     "city": os.environ.get("PAYMENT_QRIS_MERCHANT_CITY", "MEDAN"),

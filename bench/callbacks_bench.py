@@ -66,7 +66,7 @@ TARGET_RATE = 500
 REPLAY_SHARE = 0.10
 LATE_PENDING_SHARE = 0.05  # of the Midtrans payments
 XENDIT_SHARE = 0.3
-MIDTRANS_KEY = "fake-midtrans-server-key"  # settings' non-production fake gateway keys
+MIDTRANS_KEY = "fake-midtrans-server-key"  # payments.fakegateway.environment's keys
 ORDER_PREFIX = "BCB"
 
 
@@ -191,13 +191,15 @@ def start_gateway():
     """The fake gateway of the run (loopback, in this process): it holds every payment the
     bench made as paid, so the callbacks job's questions to its status APIs (the
     confirmation every settlement needs before it is applied) are answered as a gateway's
-    would be. gunicorn and the worker reach it through ``AMANAH_FAKE_GATEWAY_URL``."""
+    would be. gunicorn and the worker reach it through ``MIDTRANS_BASE_URL`` (the variables
+    a deployment sets for the real gateway)."""
     import os
 
+    from amanah.payments.fakegateway.environment import gateway_environment
     from amanah.payments.fakegateway.server import FakeGateway
 
     fake = FakeGateway().start()
-    os.environ["AMANAH_FAKE_GATEWAY_URL"] = fake.url
+    os.environ.update(gateway_environment(fake.url))
     return fake
 
 

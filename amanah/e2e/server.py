@@ -45,6 +45,7 @@ from amanah.messaging.fakeprovider.environment import channel_environment
 from amanah.messaging.fakeprovider.server import FakeProvider
 from amanah.messaging.providers.webpush import generate_vapid_private_key
 from amanah.messaging.testing import LoopbackSmtp
+from amanah.payments.fakegateway.environment import gateway_environment
 from amanah.payments.fakegateway.server import FakeGateway
 
 
@@ -289,7 +290,7 @@ def prepare(profile: str = "bank", template: MigratedTemplate | None = None) -> 
         smtp.start()
         env.update(channel_environment(provider.start().url, smtp_port=smtp.port))
         if gateway is not None:
-            env["AMANAH_FAKE_GATEWAY_URL"] = gateway.start().url
+            env.update(gateway_environment(gateway.start().url))
         (template or MigratedTemplate()).copy_to(name)
         # collectstatic needs no tables: it runs beside the seeding. (Not before the copy:
         # the settings of the embedded server create a database that does not exist yet.)

@@ -12,6 +12,7 @@ from amanah.core.view_helpers import Done, submit_form
 from amanah.core.views import requires
 from amanah.iam import authz
 from amanah.payments import selectors
+from amanah.payments.fakegateway.environment import fake_url
 from amanah.payments.forms import SettlementUploadForm
 from amanah.payments.models import ItemKind, PaymentStatus, Provider, Verdict
 from amanah.payments.payables import payable_label
@@ -60,7 +61,7 @@ def payment_detail(request, payment_id):
 
 
 def _simulator_url(payment) -> str:
-    fake = getattr(settings, "FAKE_GATEWAY_URL", "")
+    fake = fake_url(settings.PAYMENT_GATEWAYS)
     return f"{fake}/simulator" if fake and payment.status == PaymentStatus.PENDING else ""
 
 

@@ -18,7 +18,7 @@ def test_the_loopback_ports_follow_the_web_port():
     assert env["WHATSAPP_BASE_URL"] == "http://127.0.0.1:8011"
     assert env["SMS_GATEWAY_URL"] == "http://127.0.0.1:8011/sms"
     assert (env["EMAIL_HOST"], env["EMAIL_PORT"]) == ("127.0.0.1", "8013")
-    assert env["AMANAH_FAKE_GATEWAY_URL"] == "http://127.0.0.1:8012"
+    assert env["MIDTRANS_BASE_URL"] == env["XENDIT_BASE_URL"] == "http://127.0.0.1:8012"
 
 
 def _free_block(size: int = 4) -> int:

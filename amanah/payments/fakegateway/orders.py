@@ -7,10 +7,12 @@ import secrets
 from dataclasses import dataclass, field
 
 from amanah.payments import qris
+from amanah.payments.fakegateway.environment import (  # noqa: F401 (the fake's keys)
+    MIDTRANS_SERVER_KEY,
+    XENDIT_CALLBACK_TOKEN,
+    XENDIT_SECRET_KEY,
+)
 
-MIDTRANS_SERVER_KEY = "fake-midtrans-server-key"  # noqa: S105 — loopback only
-XENDIT_SECRET_KEY = "fake-xendit-secret-key"  # noqa: S105
-XENDIT_CALLBACK_TOKEN = "fake-xendit-callback-token"  # noqa: S105
 MERCHANT = qris.Merchant(name="PDAM TIRTA UJI", city="MEDAN", nmid="ID1020000000001")
 MIDTRANS_STATUS_CODES = {
     "pending": "201",
