@@ -26,12 +26,17 @@ assets:
 demo: install assets
 	$(if $(PROFILE),AMANAH_PROFILE=$(PROFILE) )$(BIN)/amanah demo
 
+# Two pytest-xdist workers (one per core here), each with a test database of its own; a
+# module's tests stay together, the browser tests on one worker (amanah/conftest.py).
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+
 # The tests' databases are thrown away, so their commits need not wait for the disk
 # (PGOPTIONS reaches every connection of the run, the e2e servers' and workers' too; a server
 # restart in a test is a clean one, which loses nothing either way).
 test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
-	PGOPTIONS="-c synchronous_commit=off" AMANAH_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+	PGOPTIONS="-c synchronous_commit=off" AMANAH_ENV=test $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Search and Customer 360 at 1M customers, the SLA queue and sweep at 1M cases, then campaign
 # eligibility and the messaging hub (queueing and dispatching a campaign) over the 1M customers

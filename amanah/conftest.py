@@ -222,6 +222,44 @@ def pytest_unconfigure(config):
         dbserver.stop_embedded()
 
 
+# Under pytest-xdist (`make test` runs two workers): a module's tests stay on one worker (its
+# module-scoped data is built once), the browser tests all on one (one seeded demo per
+# profile), and the longest units are handed out first so that no worker is left alone with a
+# long one at the end.
+XDIST_FIRST = (
+    "amanah/e2e/",
+    "amanah/core/tests/test_go_live.py",
+    "amanah/core/tests/test_hostile_input.py",
+    "amanah/core/tests/test_migrations_reversible.py",
+    "amanah/core/tests/test_worker_faults.py",
+    "amanah/core/tests/test_deep_json.py",
+    "amanah/core/tests/test_serving.py",
+)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from collections import OrderedDict
+
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _LongestFirst(OrderedDict):
+        def __setitem__(self, scope, nodeids):
+            super().__setitem__(scope, nodeids)
+            if scope.startswith(XDIST_FIRST):
+                self.move_to_end(scope, last=False)  # (in reverse order of arrival: fine)
+
+    class ModulesBrowserTestsTogether(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = _LongestFirst()
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return XDIST_FIRST[0] if module.startswith(XDIST_FIRST[0]) else module
+
+    return ModulesBrowserTestsTogether(config, log)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Name the shuffled order (pytest-randomly) so a failure that depends on it can be re-run."""
     seed = getattr(config.option, "randomly_seed", None)

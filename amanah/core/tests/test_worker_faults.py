@@ -172,9 +172,10 @@ def test_a_killed_workers_jobs_are_finished_by_another_worker(database, processe
 def _restart_database(db: Database) -> None:
     """The strongest fault this run allows. With the embedded server: a real restart (every
     connection dies, the server is away for a moment). With an external server (CI's
-    DATABASE_URL) we may not restart it, so every backend of the test database except the
-    test's own is terminated instead."""
-    if not os.environ.get("DATABASE_URL"):
+    DATABASE_URL) we may not restart it, nor under pytest-xdist (the other worker's tests use
+    the same embedded server), so every backend of the test database except the test's own is
+    terminated instead."""
+    if not os.environ.get("DATABASE_URL") and not os.environ.get("PYTEST_XDIST_WORKER"):
         from amanah import dbserver
         from amanah.e2e.server import wait_for_preparations
 

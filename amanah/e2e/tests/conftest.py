@@ -21,6 +21,7 @@ PROFILE_OF_FIXTURE = {"demo": "bank", "pdam_demo": "pdam"}
 
 _preparations: dict[str, Preparation] = {}
 _template: list[MigratedTemplate] = []
+_wanted: set[str] = set()
 
 
 def _skipped(item) -> bool:
@@ -40,12 +41,20 @@ def _profiles_used(item) -> set[str]:
 def pytest_collection_finish(session):
     if session.config.option.collectonly or _preparations:
         return
-    wanted = set().union(*(_profiles_used(item) for item in session.items))
-    if not wanted:
+    _wanted.update(*(_profiles_used(item) for item in session.items))
+    # Under pytest-xdist every worker collects every test, but one runs the browser tests
+    # (amanah/conftest.py's scheduler): that one prepares, at its first browser test, while
+    # the other worker goes on with the rest of the suite.
+    if not hasattr(session.config, "workerinput"):
+        _start_preparations()
+
+
+def _start_preparations() -> None:
+    if _preparations or not _wanted:
         return
     # Migrated once, copied for each profile (server.MigratedTemplate).
-    _template.append(MigratedTemplate(uses=len(wanted)))
-    for profile in sorted(wanted):
+    _template.append(MigratedTemplate(uses=len(_wanted)))
+    for profile in sorted(_wanted):
         _preparations[profile] = Preparation(profile, _template[0])
 
 
@@ -60,6 +69,7 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture(scope="session")
 def demo(django_db_blocker):
+    _start_preparations()
     with django_db_blocker.unblock(), demo_server(_preparations.get("bank")) as instance:
         yield instance
 
@@ -71,6 +81,7 @@ def base(demo):
 
 @pytest.fixture(scope="session")
 def pdam_demo(django_db_blocker):
+    _start_preparations()
     with (
         django_db_blocker.unblock(),
         demo_server(_preparations.get("pdam"), profile="pdam") as instance,
