@@ -206,7 +206,7 @@ class Supervisor(Staff):
         if page is None:
             return
         text = "Dana sudah dikembalikan ke rekening nasabah pada hari kerja berikutnya."
-        if self.submit(
+        answered = self.submit(
             page,
             "/final-response/",
             "final response",
@@ -214,6 +214,10 @@ class Supervisor(Staff):
             final_response=text,
             resolution_code="REFUND",
             confirm="on",
-        ):
+        )
+        # Accepted is a redirect to the case. (Not ``if answered``: geventhttpclient's response
+        # has a length, the empty body's, and no truth of its own — an accepted final response
+        # was falsy, and no case was closed from 2026-11-25 to issue 53.)
+        if answered is not None and answered.status_code in (302, 303):
             page = self.client.get(urlsplit(page.url).path, name="case detail")
             self.submit(page, "/close/", "case close", True, confirm="on")
