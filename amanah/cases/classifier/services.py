@@ -241,7 +241,7 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
     complaint still waiting for a model: the case takes it through :func:`recategorize` (its
     priority evaluated again, the SLA of the new targets), the decision is kept for the
     retraining, logged with the reason and audited."""
-    from amanah.cases.services import CASE_CLASSIFIED, _locked_in_scope, _log
+    from amanah.cases.services.base import CASE_CLASSIFIED, _locked_in_scope, _log
 
     authz.require(actor, CASE_UPDATE)
     case = _locked_in_scope(actor, case)

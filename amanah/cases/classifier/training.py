@@ -239,7 +239,7 @@ def _classify_one(actor, profile, loaded, pk, case_id) -> int:
     """One waiting complaint: the case row locked first (as every case service), then its
     suggestion; 0 when an agent decided meanwhile or the case is out of reach."""
     from amanah.cases.models import Case
-    from amanah.cases.services import CASE_CLASSIFIED, _locked_in_scope
+    from amanah.cases.services.base import CASE_CLASSIFIED, _locked_in_scope
 
     try:
         case = _locked_in_scope(actor, Case(pk=case_id))
