@@ -1,5 +1,5 @@
 """Case pages, split by topic: ``intake`` (intake and the receipt), ``case_page`` (the detail
-with its role-based actions), ``queue`` (the SLA queue, saved filters, bulk assign, the
+with its role-based actions), ``worklists`` (the SLA queue, saved filters, bulk assign, the
 actor's own cases, find by number, the CSV export), ``configuration`` (categories, SLA
 policies, resolution codes) and ``ojk_report`` (the OJK report and its CSVs). The routing
 rules' pages are ``views_routing``. ``cases.urls`` names each view as ``views.<name>``."""
@@ -22,7 +22,7 @@ from amanah.cases.views.case_page import (
 from amanah.cases.views.configuration import sla_settings
 from amanah.cases.views.intake import create, intake_create, intake_find, receipt, receipt_pdf
 from amanah.cases.views.ojk_report import ojk_register_csv, ojk_report, ojk_report_csv
-from amanah.cases.views.queue import (
+from amanah.cases.views.worklists import (
     export,
     find,
     mine,
