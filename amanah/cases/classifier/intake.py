@@ -125,7 +125,7 @@ def plan_intake(*, category_code: str, priority: str, text: str, customer) -> In
 def auto_line(case: Case, profile, *, confidence, rules, model_version) -> None:
     """The case log's line and the audit row of a category the system set itself (by
     ``CLASSIFIER``; the confidence, the version and the rules — never the text or its words)."""
-    from amanah.cases.services import _log
+    from amanah.cases.services.base import _log
 
     label = profile.label_for_category(case.category_id) if profile else None
     reason = priority_reason(profile, case.priority, label and label.code, rules)
@@ -157,7 +157,7 @@ def auto_line(case: Case, profile, *, confidence, rules, model_version) -> None:
 
 def waiting_line(case: Case, reason: str, confidence: float, suggested) -> None:
     """The case log's line for a complaint that waits for an agent (or for a model)."""
-    from amanah.cases.services import _log
+    from amanah.cases.services.base import _log
 
     if reason == SuggestionReason.NO_MODEL:
         text = _("Model klasifikasi belum tersedia: kategori disarankan setelah pelatihan")

@@ -241,7 +241,7 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
     complaint still waiting for a model: the case takes it through :func:`recategorize` (its
     priority evaluated again, the SLA of the new targets), the decision is kept for the
     retraining, logged with the reason and audited."""
-    from amanah.cases.services import CASE_CLASSIFIED, _locked_in_scope, _log
+    from amanah.cases.services.base import CASE_CLASSIFIED, _locked_in_scope
 
     authz.require(actor, CASE_UPDATE)
     case = _locked_in_scope(actor, case)
@@ -270,21 +270,8 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
     # Before the audit row: the chain lock is taken last (handlers may lock rows of their own).
     events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=suggestion.status)
     accepted = suggestion.status == SuggestionStatus.ACCEPTED
-    title = {
-        SuggestionStatus.ACCEPTED: _("Saran kategori diterima"),
-        SuggestionStatus.CORRECTED: _("Kategori dikoreksi petugas"),
-    }.get(suggestion.status, _("Kategori dipilih petugas"))
     words = change_text(profile, change, category, label and label.code) if change else ""
-    _log(
-        case,
-        actor,
-        ActivityType.CLASSIFY,
-        f"{title}: {words}" if words else title,
-        suggested=suggestion.suggested_id,
-        chosen=category.code,
-        confidence=suggestion.confidence,
-        **(change.meta if change else {}),
-    )
+    _log_decision(actor, case, suggestion, category, change, words)
     audit.record(
         actor=actor,
         action=AuditAction.UPDATE_CASE,
@@ -299,6 +286,26 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
         },
     )
     return suggestion
+
+
+def _log_decision(actor, case: Case, suggestion, category, change, words: str) -> None:
+    """The decision's CLASSIFY line: accepted, corrected or chosen, and what changed."""
+    from amanah.cases.services.base import _log
+
+    title = {
+        SuggestionStatus.ACCEPTED: _("Saran kategori diterima"),
+        SuggestionStatus.CORRECTED: _("Kategori dikoreksi petugas"),
+    }.get(suggestion.status, _("Kategori dipilih petugas"))
+    _log(
+        case,
+        actor,
+        ActivityType.CLASSIFY,
+        f"{title}: {words}" if words else title,
+        suggested=suggestion.suggested_id,
+        chosen=category.code,
+        confidence=suggestion.confidence,
+        **(change.meta if change else {}),
+    )
 
 
 # --- seeding ------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def _classify_one(actor, profile, loaded, pk, case_id) -> int:
     """One waiting complaint: the case row locked first (as every case service), then its
     suggestion; 0 when an agent decided meanwhile or the case is out of reach."""
     from amanah.cases.models import Case
-    from amanah.cases.services import CASE_CLASSIFIED, _locked_in_scope
+    from amanah.cases.services.base import _locked_in_scope
 
     try:
         case = _locked_in_scope(actor, Case(pk=case_id))
@@ -272,6 +272,15 @@ def _classify_one(actor, profile, loaded, pk, case_id) -> int:
         now=timezone.now(),
     )
     suggestion.save()
+    _announce(actor, case, profile, loaded, made, suggestion)
+    return 1
+
+
+def _announce(actor, case, profile, loaded, made, suggestion) -> None:
+    """The classified complaint's log line: set automatically (and ``case_classified``), or
+    waiting for an agent (with its UPDATE_CASE audit row)."""
+    from amanah.cases.services.base import CASE_CLASSIFIED
+
     if suggestion.status == SuggestionStatus.AUTO:
         events.emit(CASE_CLASSIFIED, actor=actor, case=case, source=SuggestionStatus.AUTO)
         intake.auto_line(
@@ -295,7 +304,6 @@ def _classify_one(actor, profile, loaded, pk, case_id) -> int:
                 "model_version": loaded.version,
             },
         )
-    return 1
 
 
 def run_job() -> dict:

@@ -260,7 +260,7 @@ def test_the_home_branchs_queue_merges_its_own_cases_and_those_taken_elsewhere(
     expected = sorted(order, key=lambda c: (start + timedelta(hours=order.index(c) // 2 * 2), c.pk))
 
     supervisor = make_user(R.SUPERVISOR, branches=[branch_b])
-    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors.worklists, "PAGE_SIZE", 2)
     seen, after = [], None
     for _page in range(4):
         rows, after = selectors.queue_page(

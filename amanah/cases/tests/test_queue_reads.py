@@ -83,7 +83,7 @@ def _plain_queue(actor, filters) -> list:
 def _paged(actor, filters, monkeypatch) -> list:
     from amanah.cases import selectors
 
-    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors.worklists, "PAGE_SIZE", 2)
     seen, after = [], None
     while True:
         rows, after = selectors.queue_page(actor=actor, filters=filters, after=after)

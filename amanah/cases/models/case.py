@@ -1,3 +1,7 @@
+"""The complaint and what it is measured against: resolution codes, categories, SLA
+policies, the case itself, its activity log, legacy attachments, surveys, the number
+sequence and the queue's saved filters — with their declared scopes."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,59 +11,19 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.timezone import now
-from django.utils.translation import gettext_lazy as _
 
+from amanah.cases.models.choices import (
+    FINAL_RESPONSE_MIN_LENGTH,
+    OPEN_STATUSES,
+    ActivityType,
+    CaseStatus,
+    Channel,
+    Priority,
+    RootCause,
+    TimeUnit,
+)
 from amanah.cases.policies import CASE_QUEUE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import scopes
-
-FINAL_RESPONSE_MIN_LENGTH = 20
-
-
-class Priority(models.TextChoices):
-    LOW = "LOW", _("Rendah")
-    MEDIUM = "MEDIUM", _("Sedang")
-    HIGH = "HIGH", _("Tinggi")
-    CRITICAL = "CRITICAL", _("Kritis")
-
-
-class Channel(models.TextChoices):
-    BRANCH = "BRANCH", _("Kantor cabang")
-    CALL_CENTER = "CALL_CENTER", _("Call center")
-    MOBILE = "MOBILE", _("Mobile banking")
-    EMAIL = "EMAIL", _("Email")
-    WHATSAPP = "WHATSAPP", _("WhatsApp")
-
-
-class CaseStatus(models.TextChoices):
-    NEW = "NEW", _("Baru")
-    IN_PROGRESS = "IN_PROGRESS", _("Diproses")
-    WAITING_INFO = "WAITING_INFO", _("Menunggu info nasabah")
-    ESCALATED = "ESCALATED", _("Dieskalasi")
-    RESOLVED = "RESOLVED", _("Selesai (jawaban akhir)")
-    CLOSED = "CLOSED", _("Ditutup")
-    # Closed without an answer of its own: the same complaint is handled in ``duplicate_of``.
-    # Not counted as a complaint in the OJK figures (``cases.ojk``).
-    CANCELLED = "CANCELLED", _("Dibatalkan (duplikat)")
-
-
-OPEN_STATUSES = (
-    CaseStatus.NEW,
-    CaseStatus.IN_PROGRESS,
-    CaseStatus.WAITING_INFO,
-    CaseStatus.ESCALATED,
-)
-
-
-class TimeUnit(models.TextChoices):
-    HOURS = "HOURS", _("jam kerja")
-    DAYS = "DAYS", _("hari kerja")
-
-
-class RootCause(models.TextChoices):
-    SYSTEM_BUG = "SYSTEM_BUG", _("Gangguan sistem")
-    PROCESS_GAP = "PROCESS_GAP", _("Celah proses")
-    HUMAN_ERROR = "HUMAN_ERROR", _("Kesalahan petugas")
-    EXTERNAL = "EXTERNAL", _("Pihak eksternal")
 
 
 class ResolutionCode(models.Model):
@@ -305,37 +269,6 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class ActivityType(models.TextChoices):
-    NOTE = "NOTE", _("Catatan internal")  # staff only: never shown to the customer
-    # A reply sent to the customer through the messaging hub (``messaging.case_replies``):
-    # what the customer was told, on which channel; the message itself is on the Komunikasi tab.
-    REPLY = "REPLY", _("Balasan ke nasabah")
-    ASSIGN = "ASSIGN", _("Penugasan")
-    ESCALATE = "ESCALATE", _("Eskalasi")
-    STATUS_CHANGE = "STATUS_CHANGE", _("Perubahan status")
-    ATTACHMENT = "ATTACHMENT", _("Lampiran")
-    FINAL_RESPONSE = "FINAL_RESPONSE", _("Jawaban akhir")
-    SLA = "SLA", _("SLA")
-    EXTENSION = "EXTENSION", _("Perpanjangan")
-    # A message to the customer about the case that was not sent (``cases.notice_log``).
-    NOTICE = "NOTICE", _("Pemberitahuan nasabah")
-    # The complaint classifier's suggestion, applied or shown (``cases.classifier``), and an
-    # agent's decision on it.
-    CLASSIFY = "CLASSIFY", _("Klasifikasi")
-    # A note the system writes (e.g. an area incident resolved, ``utility.incidents``): for
-    # the record, never a response to the customer (``sla.is_first_response``).
-    SYSTEM_NOTE = "SYSTEM_NOTE", _("Catatan sistem")
-
-
-class NoteKind(models.TextChoices):
-    """Who a note on a case comes from (``case_add_note``); not stored as such — a SYSTEM note
-    is logged as SYSTEM_NOTE, the others as NOTE (a customer's with ``meta.kind``)."""
-
-    STAFF = "STAFF", _("Petugas")  # a member of staff working on the case
-    CUSTOMER = "CUSTOMER", _("Nasabah")  # the customer's own message, filed by the intake
-    SYSTEM = "SYSTEM", _("Sistem")  # an annotation the system writes
-
-
 class CaseActivity(models.Model):
     """One line of the case's activity log: who did what, when (seed 003 US-07)."""
 
@@ -449,222 +382,3 @@ scopes.register(
 scopes.register(CaseActivity, via="case")
 # A saved filter is its owner's alone (no branch: it names no case).
 scopes.register(SavedQueueFilter, view=CASE_QUEUE, own=("user",))
-
-
-class RoutingStrategy(models.TextChoices):
-    ROUND_ROBIN = "ROUND_ROBIN", _("Bergiliran (round robin)")
-    LEAST_LOADED = "LEAST_LOADED", _("Beban paling ringan")
-
-
-class RoutingRule(models.Model):
-    """Which new complaints go to whom (seed 003 Modul 8, 16.4): a rule matches on category,
-    channel, branch and priority (empty = any), the first active rule by ``order`` (then id)
-    wins, and its members (``RoutingMember``, positions 1..N) share the cases round robin or
-    least loaded (``cases.routing``). No matching rule: the case waits unassigned in its
-    branch's queue. ``last_position`` is the rule's cursor: the member served last, changed
-    only under this row's lock (FOR NO KEY UPDATE, the one lock a hand-out takes).
-    Never deleted, only switched off (``active``): the audit trail names it."""
-
-    name = models.CharField(max_length=80)
-    order = models.PositiveIntegerField(default=100)
-    category = models.ForeignKey(
-        CaseCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
-    branch = models.ForeignKey(
-        "iam.Branch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
-    strategy = models.CharField(
-        max_length=12, choices=RoutingStrategy.choices, default=RoutingStrategy.ROUND_ROBIN
-    )
-    active = models.BooleanField(default=True)
-    # Open assigned cases an agent of this rule may hold before the rule passes them over,
-    # unless their ``RoutingMember.capacity`` says otherwise.
-    default_capacity = models.PositiveSmallIntegerField(default=20)
-    last_position = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=now)
-    updated_at = models.DateTimeField(default=now)
-
-    class Meta:
-        ordering = ["order", "id"]
-        constraints = [
-            models.CheckConstraint(
-                name="routing_rule_strategy_known",
-                condition=Q(strategy__in=["ROUND_ROBIN", "LEAST_LOADED"]),
-            ),
-            models.CheckConstraint(
-                name="routing_rule_default_capacity_1", condition=Q(default_capacity__gte=1)
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class RoutingMember(models.Model):
-    """An agent taking the cases of a routing rule, at ``position`` (1..N, the round robin's
-    order) with at most ``effective_capacity`` open cases assigned (any case, not only this
-    rule's): their own ``capacity`` when set, else the rule's ``default_capacity``."""
-
-    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey("iam.User", on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField()
-    capacity = models.PositiveSmallIntegerField(null=True, blank=True)  # None: the rule's default
-
-    class Meta:
-        ordering = ["rule", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["rule", "position"], name="routing_member_position"),
-            models.UniqueConstraint(fields=["rule", "user"], name="routing_member_once"),
-            models.CheckConstraint(name="routing_member_position_1", condition=Q(position__gte=1)),
-            models.CheckConstraint(name="routing_member_capacity_1", condition=Q(capacity__gte=1)),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rule_id}#{self.position}"
-
-    @property
-    def effective_capacity(self) -> int:
-        return self.capacity if self.capacity is not None else self.rule.default_capacity
-
-
-class SuggestionStatus(models.TextChoices):
-    AUTO = "AUTO", _("Diterapkan otomatis")  # confidence at or above the threshold
-    PENDING = "PENDING", _("Menunggu keputusan petugas")  # shown on the case page, with why
-    # No model yet (or none readable): the case waits for the training job, which suggests.
-    WAITING = "WAITING", _("Menunggu model klasifikasi")
-    ACCEPTED = "ACCEPTED", _("Diterima petugas")
-    CORRECTED = "CORRECTED", _("Dikoreksi petugas")
-    MANUAL = "MANUAL", _("Dipilih petugas")  # at intake, or before any suggestion existed
-
-
-class SuggestionReason(models.TextChoices):
-    """Why the system did not set the category itself (shown on the case page)."""
-
-    LOW_CONFIDENCE = "LOW_CONFIDENCE", _("Keyakinan di bawah ambang penerapan otomatis")
-    HUMAN_ONLY = "HUMAN_ONLY", _("Kategori ini selalu diputuskan petugas")
-    FRAUD_SIGNS = "FRAUD_SIGNS", _("Tanda penipuan mengatasnamakan PDAM")
-    MISCONDUCT_SIGNS = "MISCONDUCT_SIGNS", _("Tanda pengaduan perilaku petugas")
-    NO_WORDS = "NO_WORDS", _("Kronologi tanpa kata yang dapat dinilai")
-    NO_MODEL = "NO_MODEL", _("Model klasifikasi belum tersedia")
-
-
-class CategorySuggestion(models.Model):
-    """The complaint classifier's suggestion for one case and what became of it.
-
-    Also the corrections table the retraining reads: ``chosen`` (the category an agent
-    decided, with ``decided_by`` and ``decided_at``) against ``suggested`` and ``confidence``.
-    A row with ``chosen`` set is a human label; one where it differs from ``suggested`` is a
-    correction. ``suggested`` is empty while no model could be asked (WAITING, or the agent
-    chose before one existed); ``reason`` says why the system did not decide by itself.
-    """
-
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="category_suggestion")
-    profile = models.CharField(max_length=20)
-    model_version = models.PositiveIntegerField(default=0)  # 0: no model was asked
-    suggested = models.ForeignKey(
-        CaseCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    confidence = models.FloatField()
-    words = models.JSONField(default=list)  # the words of the complaint that drove it
-    priority = models.CharField(max_length=10, choices=Priority.choices)
-    priority_rules = models.JSONField(default=list)  # codes of the rules that raised it
-    # The priority the agent gave at intake ("" = left to the classifier): the floor every
-    # re-evaluation keeps.
-    given_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
-    status = models.CharField(max_length=10, choices=SuggestionStatus.choices)
-    reason = models.CharField(max_length=20, choices=SuggestionReason.choices, blank=True)
-    chosen = models.ForeignKey(
-        CaseCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_by = models.ForeignKey(
-        "iam.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=now)
-
-    objects = scopes.ScopedQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                name="category_suggestion_confidence_0_1",
-                condition=Q(confidence__gte=0) & Q(confidence__lte=1),
-            ),
-            models.CheckConstraint(
-                name="category_suggestion_decided",
-                condition=Q(status__in=["AUTO", "PENDING", "WAITING"], chosen__isnull=True)
-                | Q(
-                    status__in=["ACCEPTED", "CORRECTED", "MANUAL"],
-                    chosen__isnull=False,
-                    decided_at__isnull=False,
-                ),
-            ),
-            models.CheckConstraint(
-                name="category_suggestion_has_suggested",
-                condition=Q(suggested__isnull=False) | Q(status__in=["WAITING", "MANUAL"]),
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["profile", "id"],
-                condition=Q(chosen__isnull=False),
-                name="category_suggestion_labels",
-            ),
-            # The training job's batch of complaints that came in before a model existed.
-            models.Index(
-                fields=["profile", "id"],
-                condition=Q(status="WAITING"),
-                name="category_suggestion_waiting",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.suggested_id} {self.status}"
-
-
-class ClassifierModel(models.Model):
-    """One trained version of a profile's classifier, written by the training job only.
-
-    ``blob`` is the model as plain arrays (``classifier.engine.dump``, no pickle), signed with
-    an HMAC keyed from the secret key (``signature``); ``fingerprint`` is the SHA-256 of its
-    training data (the generated set, the human labels up to ``labels_upto``, the recipe) and
-    of the hand-written set it was scored on — the job trains again only when it changes.
-    ``metrics``: per-class figures on the hand-written set, the threshold sweep and the
-    chosen ``threshold`` (the lowest confidence at which automatic settings keep the target
-    precision). At most one active per profile; every process loads the active one and
-    notices a newer one by its id. A version that scored worse is kept inactive (without its
-    blob) so the job does not try it again; old blobs are cleared, the rows stay."""
-
-    profile = models.CharField(max_length=20)
-    version = models.PositiveIntegerField()
-    labels_upto = models.BigIntegerField(default=0)  # CategorySuggestion ids up to this one
-    labels = models.PositiveIntegerField(default=0)  # how many human labels it learnt from
-    macro_f1 = models.FloatField()
-    threshold = models.FloatField(null=True, blank=True)  # None: never sets a category itself
-    fingerprint = models.CharField(max_length=64, blank=True)
-    metrics = models.JSONField(default=dict)
-    blob = models.BinaryField(null=True, blank=True)
-    signature = models.CharField(max_length=64, blank=True)
-    active = models.BooleanField(default=False)
-    trained_at = models.DateTimeField(default=now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["profile", "version"], name="classifier_version"),
-            models.UniqueConstraint(
-                fields=["profile"], condition=Q(active=True), name="classifier_one_active"
-            ),
-            models.CheckConstraint(
-                name="classifier_active_has_blob",
-                condition=Q(active=False) | Q(blob__isnull=False),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.profile} v{self.version}"
-
-
-# A suggestion is exactly as visible as its case.
-scopes.register(CategorySuggestion, via="case")

@@ -1,4 +1,5 @@
-"""Reads of cases, always scoped by the actor."""
+"""Lists of cases, scoped by the actor: the SLA queue (filters, keyset pages, the CSV
+export), the actor's own cases, the saved queue filters and the category choices."""
 
 from __future__ import annotations
 
@@ -7,27 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, TextChoices
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Count, Q, QuerySet, TextChoices
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.models import (
     OPEN_STATUSES,
-    ActivityType,
     Case,
-    CaseActivity,
     CaseCategory,
-    CaseStatus,
-    ResolutionCode,
     SavedQueueFilter,
 )
 from amanah.cases.policies import CASE_EXPORT, CASE_QUEUE, CASE_VIEW
-from amanah.core import reads, scopes
-from amanah.core.errors import NotFound
+from amanah.core import scopes
 from amanah.core.prepared import prepared
 from amanah.core.sqlparams import id_text, uuid_rows
 from amanah.customers.models import Customer
@@ -36,25 +30,6 @@ from amanah.iam.models import User
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 50_000
-CASE_NO_MAX = 30  # Case.case_no's length
-
-
-@reads.once_per_view
-def open_cases_of(customer, actor) -> tuple[Case, ...]:
-    """The customer's open cases the actor may open, soonest SLA deadline first, with their
-    category (the 360's cases facts and the NBA's: one read per 360 view)."""
-    return tuple(_open_cases(actor, customer=customer))
-
-
-@prepared(Case, params=("customer",))
-def _open_cases(actor, *, customer):
-    return (
-        Case.objects.visible_to(actor)
-        .filter(customer=customer, status__in=OPEN_STATUSES)
-        .select_related("category")
-        .order_by("sla_due_at")
-        .only("id", "case_no", "sla_due_at", "status", "priority", "category__code")
-    )
 
 
 @dataclass(frozen=True)
@@ -69,154 +44,6 @@ class QueueFilter:
 
     def as_meta(self) -> dict:
         return {k: str(v) for k, v in self.__dict__.items() if v}
-
-
-def case_for(*, actor, case_id) -> Case:
-    return _one_case(_case_row, actor, case_id)
-
-
-def _one_case(read, actor, case_id) -> Case:
-    """The case ``read`` finds among the actor's: permission, scope, 404 for missing and out of
-    scope alike."""
-    authz.require(actor, CASE_VIEW)
-    # A text that is no UUID is refused as the ORM's filter refuses it (ValidationError).
-    case = read.first(actor, case_id=Case._meta.pk.to_python(case_id))
-    if case is None:
-        raise NotFound()
-    return case
-
-
-@prepared(Case, params=("case_id",))
-def _case_row(actor, *, case_id):
-    return (
-        Case.objects.visible_to(actor)
-        .select_related("customer", "branch", "category", "sla_policy", "assigned_to", "created_by")
-        .filter(pk=case_id)
-    )
-
-
-# The case page's own read: every column of the case (services, guards and panels read the
-# case they are handed), and of its joined rows only what the page shows or a check reads —
-# not the whole customer and two whole users (105 columns before). A column left out costs a
-# query per access, not a wrong answer: add it here when the page starts showing it.
-CASE_PAGE_RELATED_FIELDS = (
-    "customer__full_name",
-    "customer__phone_e164",
-    "customer__email",
-    "customer__home_branch",
-    "branch__code",
-    "branch__name",
-    "branch__timezone",
-    "category__code",
-    "category__name",
-    "category__is_sensitive",
-    "sla_policy__regulatory",
-    "assigned_to__full_name",
-)
-
-
-def case_page_for(*, actor, case_id) -> Case:
-    """The case as its page shows it (``case_for``: permission, scope, 404 — the same rows),
-    reading only the columns of its related rows that the page uses."""
-    return _one_case(_case_page_row, actor, case_id)
-
-
-@prepared(Case, params=("case_id",))
-def _case_page_row(actor, *, case_id):
-    own = [f.attname for f in Case._meta.concrete_fields]
-    return (
-        Case.objects.visible_to(actor)
-        .select_related("customer", "branch", "category", "sla_policy", "assigned_to")
-        .only(*own, *CASE_PAGE_RELATED_FIELDS)
-        .filter(pk=case_id)
-    )
-
-
-def resolution_codes() -> list:
-    """Every configured resolution code (retired ones too: a closed case keeps its code), in
-    their order; read once per page inside ``reads.one_view`` (the final-response and close
-    forms' choices, the case's own code)."""
-    return reads.remembered(("cases.resolution_codes",), lambda: _all_resolution_codes(None))
-
-
-@prepared(ResolutionCode, params=())
-def _all_resolution_codes(_actor):
-    return ResolutionCode.objects.all()
-
-
-def normalise_case_no(term: str) -> str:
-    """A case number as people type it (" pgd-2026- 000123 "): no whitespace, upper case, so
-    an exact match on the unique column finds it."""
-    return "".join((term or "").split()).upper()
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    activity: CaseActivity
-    change: str  # "Diproses → Menunggu info nasabah", "Rina → Budi"; "" when nothing moved
-
-
-def _status_label(code) -> str:
-    return str(CaseStatus(code).label) if code in CaseStatus.values else str(code or "—")
-
-
-def _full_name_of(meta_key: str) -> Subquery:
-    """The full name of the user whose username a log line's meta holds at ``meta_key`` (an
-    assignment's "from" / "to"), None when there is none."""
-    return Subquery(
-        User.objects.filter(username=KeyTextTransform(meta_key, OuterRef("meta"))).values(
-            "full_name"
-        )[:1]
-    )
-
-
-@prepared(CaseActivity, params=("case",))
-def _case_log(_actor, *, case):
-    return (
-        CaseActivity.objects.filter(case=case)
-        .select_related("actor")
-        .annotate(from_name=_full_name_of("from"), to_name=_full_name_of("to"))
-        .order_by("created_at", "id")
-    )
-
-
-def case_history(case: Case) -> list[HistoryLine]:
-    """The case's log lines, oldest first, each saying what moved from what to what: statuses
-    by their Indonesian labels, assignees by name (read with the log, in its one statement).
-    The case was opened through ``case_for`` (scope checked there)."""
-    lines = []
-    for a in _case_log(None, case=case):
-        meta, change = a.meta if isinstance(a.meta, dict) else {}, ""
-        if a.activity_type == ActivityType.ASSIGN:
-            before = a.from_name or meta.get("from") or _("belum ada")
-            after = a.to_name or meta.get("to") or _("belum ada")
-            change = f"{before} → {after}"
-        elif a.activity_type == ActivityType.ESCALATE:
-            change = _("%(a)s → Dieskalasi (level %(n)s)") % {
-                "a": _status_label(meta.get("from")),
-                "n": meta.get("level", "?"),
-            }
-        elif (
-            a.activity_type in (ActivityType.STATUS_CHANGE, ActivityType.FINAL_RESPONSE)
-            and "to" in meta
-        ):
-            to = _status_label(meta["to"])
-            change = f"{_status_label(meta['from'])} → {to}" if meta.get("from") else f"→ {to}"
-        lines.append(HistoryLine(a, change))
-    return lines
-
-
-def case_by_number(*, actor, term: str) -> Case:
-    """The case with this number among those the actor may open; NotFound otherwise (missing
-    and out of scope give the same answer)."""
-    authz.require(actor, CASE_VIEW)
-    number = normalise_case_no(term)
-    if not number or len(number) > CASE_NO_MAX or not number.isprintable():
-        raise NotFound()
-    case = Case.objects.visible_to(actor).filter(case_no=number).first()
-    if case is None:
-        raise NotFound()
-    return case
 
 
 class MyTab(TextChoices):
@@ -464,83 +291,6 @@ def queue_export(*, actor, filters: QueueFilter) -> list[Case]:
             meta={"filters": filters.as_meta(), "rows": len(rows)},
         )
     return rows
-
-
-# --------------------------------------------------------------------------- intake at any branch
-
-
-@dataclass(frozen=True)
-class IntakeHit:
-    """A customer found for a complaint at this office: shown masked (the name's initials,
-    the phone's last digits, the home branch); ``in_scope`` when the actor may open them."""
-
-    customer_id: str
-    name: str
-    phone: str
-    home_branch: str
-    in_scope: bool
-
-
-def intake_lookup(*, actor, term: str) -> list[IntakeHit]:
-    """Customers of any branch with exactly this CIF, NIK, account number or phone (never a
-    name), for registering a complaint here. Rate-limited like the customer search and audited
-    as SEARCH_CUSTOMER with a keyed hash of the term, never the term."""
-    from amanah.cases.policies import CASE_CREATE, CASE_INTAKE_ANY_BRANCH
-    from amanah.core import ratelimit
-    from amanah.core.errors import ServiceError
-    from amanah.core.masking import mask_name, mask_phone
-    from amanah.customers.selectors import customers_by_exact_key
-
-    authz.require(actor, CASE_CREATE)
-    authz.require(actor, CASE_INTAKE_ANY_BRANCH)
-    term = " ".join((term or "").split())
-    if len(term) < 3 or len(term) > 40:
-        raise ServiceError(
-            "query_invalid", _("Ketik CIF, NIK, no. rekening atau telepon lengkap."), field="q"
-        )
-    with transaction.atomic():
-        ratelimit.require_search_budget(actor, "case-intake-lookup")
-        found = customers_by_exact_key(term)
-        visible = set(
-            Customer.objects.visible_to(actor)
-            .filter(pk__in=[c.pk for c in found])
-            .values_list("pk", flat=True)
-        )
-        audit.record(
-            actor=actor,
-            action=AuditAction.SEARCH_CUSTOMER,
-            object_type="CASE_INTAKE_LOOKUP",
-            object_id="",
-            meta={"query_hash": audit.keyed_hash(term), "result_count": len(found)},
-        )
-    return [
-        IntakeHit(
-            str(c.pk),
-            mask_name(c.full_name),
-            mask_phone(c.phone_e164) if c.phone_e164 else "",
-            str(c.home_branch),
-            c.pk in visible,
-        )
-        for c in found
-    ]
-
-
-def intake_customer(*, actor, customer_id):
-    """The customer a complaint is registered for at this office: any branch's (not merged
-    away), for an actor with ``case.create.any_branch``; missing → NotFound. The page shows
-    them masked; ``services.case_create(any_branch=True)`` decides the branches."""
-    from amanah.cases.policies import CASE_CREATE, CASE_INTAKE_ANY_BRANCH
-
-    authz.require(actor, CASE_CREATE)
-    authz.require(actor, CASE_INTAKE_ANY_BRANCH)
-    customer = (
-        Customer.objects.filter(pk=customer_id, merged_into__isnull=True)
-        .select_related("home_branch")
-        .first()
-    )
-    if customer is None:
-        raise NotFound()
-    return customer
 
 
 # --------------------------------------------------------------------------- saved queue filters
