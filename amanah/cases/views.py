@@ -69,8 +69,8 @@ from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
+from amanah.customers.contract import customer_for
 from amanah.customers.policies import CUSTOMER_SEARCH
-from amanah.customers.selectors import customer_for
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz

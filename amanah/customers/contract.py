@@ -18,7 +18,9 @@ identifiers, product indicators, relations, portfolios), and the events:
 Published rules: :func:`customers_writable` — the customers an actor may change with a
 permission (master data's write scope: a system key reaches its branches' customers without
 reading them; docs/api.md) — and :func:`customer_ids_by_cif`, how another app's import names
-the customers its rows are about, in that scope."""
+the customers its rows are about, in that scope — and :func:`customer_for`, the customer an
+actor may open (missing and out of scope both NotFound), for a page or an operation of another
+app about one customer."""
 
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ from amanah.customers.policies import (
     PORTFOLIO_HOLD,
     PORTFOLIO_MANAGE,
 )
-from amanah.customers.selectors import customer_ids_by_cif, customers_writable
+from amanah.customers.selectors import customer_for, customer_ids_by_cif, customers_writable
 from amanah.customers.services import (
     CUSTOMER_CLOSED,
     CUSTOMER_CREATED,
@@ -72,7 +74,7 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
-__all__ = ["customer_ids_by_cif", "customers_writable"]
+__all__ = ["customer_for", "customer_ids_by_cif", "customers_writable"]
 
 for key, item, order in (
     ("customers.duplicates", NavItem(_("Data ganda"), "customers:duplicates", DUPLICATES_VIEW), 80),
