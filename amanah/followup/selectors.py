@@ -26,8 +26,7 @@ from amanah.followup.models import (
     Rotation,
 )
 from amanah.followup.services.logs import CONTACT_CHANNEL, CONTACT_PURPOSE, TEMPLATE_KEY
-from amanah.messaging.contract import CUSTOMER_ADDRESS
-from amanah.messaging.templating import TemplateNotApproved, approved_version
+from amanah.messaging.contract import CUSTOMER_ADDRESS, TemplateNotApproved, approved_version
 
 # Why the hub did not send a follow-up WhatsApp, beyond the contact rule's own reasons.
 NOT_SENT_LABELS = {
