@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from amanah.core.zones import datetime_text
 from amanah.iam.selectors import holders_of
-from amanah.notifications.services import Message, notify_many
+from amanah.notifications.contract import Message, notify_many
 from amanah.utility.models import Installation, InstallationStatus
 
 logger = logging.getLogger(__name__)
