@@ -74,7 +74,7 @@ from amanah.customers.policies import CUSTOMER_SEARCH
 from amanah.documents import contract as documents
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
-from amanah.iam.forms import ReasonForm
+from amanah.iam.contract import ReasonForm
 from amanah.iam.models import Branch
 from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import available_transitions, moves_by_status

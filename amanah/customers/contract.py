@@ -28,8 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.core import events, registry
 from amanah.core.contributions import (
@@ -65,8 +64,8 @@ from amanah.customers.services import (
     PORTFOLIO_CHANGED,
     RELATIONS_CHANGED,
 )
+from amanah.iam.contract import BRANCH_CREATED
 from amanah.iam.policies import PII_REVEAL
-from amanah.iam.services.branches import BRANCH_CREATED
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,

@@ -314,7 +314,7 @@ def agent_candidates(*, actor) -> QuerySet:
     """Staff of the actor's branches who hold ``followdesk.work`` and are not on the desk yet."""
     from amanah.followup.policies import DESK_WORK
     from amanah.iam import authz
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
 
     users = holders_of(DESK_WORK).exclude(desk_agent__isnull=False).order_by("full_name")
     return authz.filter_by_branch_scope(users, actor, field="home_branch")
