@@ -34,8 +34,11 @@ TEST_WORKERS ?= 2
 # The tests' databases are thrown away, so their commits need not wait for the disk
 # (PGOPTIONS reaches every connection of the run, the e2e servers' and workers' too; a server
 # restart in a test is a clean one, which loses nothing either way).
+# The import contracts (pyproject.toml [tool.importlinter]: layers, no app cycle, another app
+# only through its contract, models or policies) before the tests.
 test: install assets
 	AMANAH_ENV=test $(BIN)/ruff check amanah
+	$(BIN)/lint-imports
 	PGOPTIONS="-c synchronous_commit=off" AMANAH_ENV=test $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Search and Customer 360 at 1M customers, the SLA queue and sweep at 1M cases, then campaign

@@ -108,6 +108,7 @@ api.add_decorator(profiles.hide_api_operations, mode="view")
 def _register_routers() -> None:
     from amanah.audit.api import router as audit_router
     from amanah.cases.api import router as cases_router
+    from amanah.consent.api import router as consent_router
     from amanah.customer360.api import router as customer360_router
     from amanah.customers.api import router as customers_router
     from amanah.followup.api import router as followup_router
@@ -121,6 +122,7 @@ def _register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/customers", customers_router)
     api.add_router("/customers", customer360_router)
+    api.add_router("/customers", consent_router)
     api.add_router("/cases", cases_router)
     api.add_router("/sales", sales_router)
     api.add_router("/followup", followup_router)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from amanah.audit.labels import register_object_labels
+from amanah.audit.labels import register_object_labels, uuid_ids
 from amanah.audit.policies import AUDIT_VIEW
 from amanah.core import registry
 from amanah.core.contributions import NavItem
 
-__all__ = ["register_object_labels"]
+__all__ = ["register_object_labels", "uuid_ids"]
 
 registry.navigation.register(
     "audit.list", NavItem(_("Log audit"), "audit:list", AUDIT_VIEW), order=110

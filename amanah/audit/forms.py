@@ -1,4 +1,5 @@
 from django import forms
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from amanah.audit.models import AuditAction
@@ -37,10 +38,10 @@ class AuditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from amanah.iam.models import Branch
-
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.order_by("code")
+        # The identity app's branches, by the model's label: audit sits below identity.
+        branches = apps.get_model("iam", "Branch")
+        self.fields["branch"].queryset = branches.objects.order_by("code")
 
     def clean(self):
         cleaned = super().clean()

@@ -20,8 +20,8 @@ from amanah.audit.labels import (
 )
 from amanah.audit.models import BATCH_OBJECT_ID, BATCH_OBJECTS_KEY, AuditAction, AuditLog
 from amanah.audit.policies import AUDIT_VIEW
+from amanah.core import access
 from amanah.core.errors import NotFound, ServiceError
-from amanah.iam import authz
 
 PAGE_SIZE = 50
 # The longest date range one filter may ask for (a year, leap day included).
@@ -75,7 +75,7 @@ def audit_events(*, actor, filters: AuditFilter) -> QuerySet[AuditLog]:
 
     A range that is reversed or too long is refused (ServiceError ``date_range_invalid``)
     before any query is run."""
-    authz.require(actor, AUDIT_VIEW)
+    access.require(actor, AUDIT_VIEW)
     problem = date_range_problem(filters.date_from, filters.date_to)
     if problem:
         raise ServiceError("date_range_invalid", problem, field="date_to")
@@ -95,9 +95,9 @@ def audit_events(*, actor, filters: AuditFilter) -> QuerySet[AuditLog]:
     if filters.branch:
         # A row is tied to a branch through its actor's home branch: the usernames of that
         # branch's staff, so the (actor_username, created_at) index serves it.
-        from amanah.iam.models import User
+        from django.contrib.auth import get_user_model
 
-        staff = User.objects.filter(home_branch_id=filters.branch).values("username")
+        staff = get_user_model().objects.filter(home_branch_id=filters.branch).values("username")
         events = events.filter(actor_username__in=staff)
     return events.order_by("-id")
 
@@ -156,7 +156,7 @@ def readable(rows: list[AuditLog]) -> list[ReadableEvent]:
 
 def audit_event_get(*, actor, event_id) -> tuple[ReadableEvent, RowCheck]:
     """One row, readable, with its chain check; missing → NotFound."""
-    authz.require(actor, AUDIT_VIEW)
+    access.require(actor, AUDIT_VIEW)
     try:
         pk = int(event_id)
     except (TypeError, ValueError):

@@ -370,9 +370,9 @@ def audit_export(*, actor, filters) -> tuple[list, int]:
 
     from amanah.audit.policies import AUDIT_EXPORT
     from amanah.audit.selectors import audit_events
-    from amanah.iam import authz
+    from amanah.core import access
 
-    authz.require(actor, AUDIT_EXPORT)
+    access.require(actor, AUDIT_EXPORT)
     with transaction.atomic():
         rows = list(audit_events(actor=actor, filters=filters)[:EXPORT_MAX_ROWS])
         record(

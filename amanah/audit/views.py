@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from amanah.audit import selectors, services
 from amanah.audit.forms import AuditFilterForm
 from amanah.audit.policies import AUDIT_EXPORT, AUDIT_VIEW
+from amanah.core import access
 from amanah.core.exports import csv_response
 from amanah.core.progress import still_working
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
-from amanah.iam import authz
 
 # created_at is written in the reader's zone; its header names the zone ("created_at (WIB)").
 CSV_COLUMNS = [
@@ -60,7 +60,7 @@ def audit_list(request):
             "events": selectors.readable(rows),
             "next_before": next_before,
             "query": query.urlencode(),
-            "can_export": authz.has_perm(request.user, AUDIT_EXPORT),
+            "can_export": access.has_perm(request.user, AUDIT_EXPORT),
             "form_errors": form.errors if bad_filter else None,
             "zone": zone_label(),
         },

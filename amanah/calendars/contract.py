@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from amanah.calendars import worktime
 from amanah.calendars.absences import (
     ABSENCE_CHANGED,
     absent_user_ids,
@@ -17,20 +18,44 @@ from amanah.calendars.absences import (
 )
 from amanah.calendars.models import AbsenceKind, StaffAbsence
 from amanah.calendars.policies import ABSENCE_MANAGE, CALENDAR_MANAGE
-from amanah.calendars.schedules import on_duty_user_ids, organisation_schedule
+from amanah.calendars.schedules import (
+    on_duty_user_ids,
+    organisation_schedule,
+    schedule_for_branch,
+)
+from amanah.calendars.worktime import (
+    MAX_IDLE_DAYS,
+    NationalHolidays,
+    NoWorkingTime,
+    Schedule,
+    is_working_time,
+    next_working_moment,
+    working_date_before,
+    working_date_on_or_after,
+)
 from amanah.core import events, registry
 from amanah.core.contributions import NavItem
 
 __all__ = [
     "ABSENCE_CHANGED",
     "ABSENCE_MANAGE",
+    "MAX_IDLE_DAYS",
     "AbsenceKind",
+    "NationalHolidays",
+    "NoWorkingTime",
+    "Schedule",
     "StaffAbsence",
     "absent_user_ids",
+    "is_working_time",
+    "next_working_moment",
     "on_duty_user_ids",
     "organisation_schedule",
+    "schedule_for_branch",
     "staff_absence_cancel",
     "staff_absence_record",
+    "working_date_before",
+    "working_date_on_or_after",
+    "worktime",
 ]
 
 registry.navigation.register(

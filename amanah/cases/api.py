@@ -10,7 +10,7 @@ from amanah.cases import selectors, services
 from amanah.cases.policies import CASE_CLOSE, CASE_CREATE, CASE_UPDATE, CASE_VIEW
 from amanah.core.api import permission
 from amanah.core.fields import Text
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.workflow.contract import available_transitions
 
 router = Router(tags=["cases"])

@@ -44,8 +44,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars import worktime
-from amanah.calendars.schedules import schedule_for_branch
+from amanah.calendars.contract import schedule_for_branch, worktime
 from amanah.cases.models import Case, CaseStatus, Channel
 from amanah.cases.policies import OJK_REGISTER, OJK_REPORT
 from amanah.cases.sla import OJK_DAYS_WITHOUT_RESOLUTION, OJK_RESOLUTION_DAYS

@@ -9,8 +9,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from amanah.calendars import worktime
-from amanah.calendars.schedules import schedule_for_branch
+from amanah.calendars.contract import schedule_for_branch, worktime
 from amanah.cases.models import OPEN_STATUSES, NoteKind, SlaPolicy, TimeUnit
 
 WARN_FRACTION = 0.75

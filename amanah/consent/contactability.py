@@ -57,9 +57,9 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from amanah.calendars.contract import NationalHolidays, Schedule, is_working_time
+from amanah.calendars.contract import next_working_moment as _next_working_moment
 from amanah.calendars.models import BranchCalendar, BusinessCalendar, CalendarDay, CalendarDayKind
-from amanah.calendars.worktime import NationalHolidays, Schedule, is_working_time
-from amanah.calendars.worktime import next_working_moment as _next_working_moment
 from amanah.consent.models import (
     ChannelConsentState,
     ConsentState,

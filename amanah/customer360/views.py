@@ -27,9 +27,8 @@ from amanah.customers.models import CustomerIdentifier
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_SEARCH, CUSTOMER_VIEW
 from amanah.customers.selectors import customer_search
 from amanah.iam import authz
-from amanah.iam.forms import ReasonForm
+from amanah.iam.contract import ReasonForm, field_reveal
 from amanah.iam.policies import PII_REVEAL
-from amanah.iam.services import field_reveal
 
 
 @requires(CUSTOMER_SEARCH)

@@ -18,7 +18,9 @@ identifiers, product indicators, relations, portfolios), and the events:
 Published rules: :func:`customers_writable` — the customers an actor may change with a
 permission (master data's write scope: a system key reaches its branches' customers without
 reading them; docs/api.md) — and :func:`customer_ids_by_cif`, how another app's import names
-the customers its rows are about, in that scope."""
+the customers its rows are about, in that scope — and :func:`customer_for`, the customer an
+actor may open (missing and out of scope both NotFound), for a page or an operation of another
+app about one customer."""
 
 from __future__ import annotations
 
@@ -26,8 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.core import events, registry
 from amanah.core.contributions import (
@@ -53,7 +54,7 @@ from amanah.customers.policies import (
     PORTFOLIO_HOLD,
     PORTFOLIO_MANAGE,
 )
-from amanah.customers.selectors import customer_ids_by_cif, customers_writable
+from amanah.customers.selectors import customer_for, customer_ids_by_cif, customers_writable
 from amanah.customers.services import (
     CUSTOMER_CLOSED,
     CUSTOMER_CREATED,
@@ -63,8 +64,8 @@ from amanah.customers.services import (
     PORTFOLIO_CHANGED,
     RELATIONS_CHANGED,
 )
+from amanah.iam.contract import BRANCH_CREATED
 from amanah.iam.policies import PII_REVEAL
-from amanah.iam.services.branches import BRANCH_CREATED
 from amanah.workflow.contract import (
     TransitionSpec,
     WorkflowSpec,
@@ -72,7 +73,7 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
-__all__ = ["customer_ids_by_cif", "customers_writable"]
+__all__ = ["customer_for", "customer_ids_by_cif", "customers_writable"]
 
 for key, item, order in (
     ("customers.duplicates", NavItem(_("Data ganda"), "customers:duplicates", DUPLICATES_VIEW), 80),

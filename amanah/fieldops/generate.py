@@ -165,7 +165,7 @@ def work_orders_generate_all(*, actor, rule: Rule) -> dict[str, int]:
 
 def territory_agents(branch_id) -> list:
     """The branch's field agents: active staff at home there holding ``fieldops.wo.work``."""
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
 
     return list(holders_of(WO_WORK, branch_ids=[branch_id]).filter(home_branch_id=branch_id))
 

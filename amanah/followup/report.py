@@ -33,7 +33,7 @@ from amanah.followup import selectors
 from amanah.followup.models import RotationReason
 from amanah.followup.policies import DESK_MONITOR, DESK_REPORT
 from amanah.iam import authz
-from amanah.iam.selectors import holders_of
+from amanah.iam.contract import holders_of
 from amanah.messaging.contract import Channel, MessageSource, Rendered, staff_queue_many
 
 REPORT_SENT = "followup.daily_report_sent"  # fn(*, actor, day, counts)

@@ -26,8 +26,7 @@ from amanah.followup.models import (
     Rotation,
 )
 from amanah.followup.services.logs import CONTACT_CHANNEL, CONTACT_PURPOSE, TEMPLATE_KEY
-from amanah.messaging.contract import CUSTOMER_ADDRESS
-from amanah.messaging.templating import TemplateNotApproved, approved_version
+from amanah.messaging.contract import CUSTOMER_ADDRESS, TemplateNotApproved, approved_version
 
 # Why the hub did not send a follow-up WhatsApp, beyond the contact rule's own reasons.
 NOT_SENT_LABELS = {
@@ -315,7 +314,7 @@ def agent_candidates(*, actor) -> QuerySet:
     """Staff of the actor's branches who hold ``followdesk.work`` and are not on the desk yet."""
     from amanah.followup.policies import DESK_WORK
     from amanah.iam import authz
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
 
     users = holders_of(DESK_WORK).exclude(desk_agent__isnull=False).order_by("full_name")
     return authz.filter_by_branch_scope(users, actor, field="home_branch")

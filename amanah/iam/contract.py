@@ -1,19 +1,24 @@
 """What identity and access offers the house: the kernel's access hooks (who holds which
 permission, token sign-in, a complete session), its menu entries, its masked fields and the
-event ``iam.branch_created`` (``actor, branch``)."""
+event ``iam.branch_created`` (``actor, branch``); for other apps, who holds a permission in a
+branch (``holders_of``) and the audited reveal of a masked field (``field_reveal`` with its
+``ReasonForm``)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.core import events, registry, scopes
 from amanah.core.contributions import NavItem, RevealableField, revealable_key
 from amanah.iam import authz
+from amanah.iam.forms import ReasonForm
 from amanah.iam.policies import BRANCH_MANAGE, BRANCH_VIEW, PII_REVEAL, RBAC_MANAGE, USER_MANAGE
-from amanah.iam.services import api_token_authenticate, mfa_required
+from amanah.iam.selectors import holders_of
+from amanah.iam.services import api_token_authenticate, field_reveal, mfa_required
 from amanah.iam.services.branches import BRANCH_CREATED
+
+__all__ = ["BRANCH_CREATED", "ReasonForm", "field_reveal", "holders_of"]
 
 
 def session_complete(user) -> bool:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from amanah.core.permissions import PUBLIC
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.iam import authz
 from amanah.insight import selectors, services
 from amanah.insight.forms import (

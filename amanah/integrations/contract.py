@@ -32,7 +32,7 @@ def notify_webhook_disabled(*, actor, subscription, reason: str) -> None:
     """A subscription switched off (by the delivery job after failures in a row, or by hand):
     IN_APP to whoever manages the systems (ADMIN), through the messaging hub — nothing is
     sent to the receiver meanwhile, and someone has to look."""
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
 
     system = subscription.system
     if reason == "failures":

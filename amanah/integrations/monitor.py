@@ -343,7 +343,7 @@ def webhook_delivery_retry(*, actor, delivery_id) -> WebhookDelivery:
 
 def silence_alerts(*, now=None) -> int:
     """Tell ADMIN of each scheduled system silent too long; once per silence (see module)."""
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
     from amanah.messaging.contract import MessageSource, approval_notify
 
     now = now or timezone.now()

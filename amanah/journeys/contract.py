@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import CONSENT_CHANGED, SUPPRESSION_ADDED
 from amanah.core import events, registry

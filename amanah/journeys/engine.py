@@ -221,11 +221,11 @@ def _action(node, journey, rows, now) -> Outcome:
     from amanah.consent.contract import Purpose
     from amanah.messaging.contract import (
         MessageSource,
+        TemplateNotApproved,
         approved_version_number,
         channel_choices,
         message_queue_template_many,
     )
-    from amanah.messaging.templating import TemplateNotApproved
 
     outcome = Outcome()
     channel, config = node.config["channel"], node.config

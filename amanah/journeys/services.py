@@ -249,7 +249,7 @@ def other_template_versions(template: str, channel: str) -> dict:
     Frozen at activation (:func:`_frozen_templates`); the audience preview asks it before."""
     from amanah.consent.contract import Purpose
     from amanah.journeys.graph import sendable_channels
-    from amanah.messaging.templating import TemplateNotApproved, approved_version
+    from amanah.messaging.contract import TemplateNotApproved, approved_version
 
     others = {}
     for other in sendable_channels():
@@ -269,7 +269,7 @@ def _frozen_templates(journey: MarketingJourney) -> list[JourneyNode]:
     naming the node): what the journey will send, fixed at activation — and, in
     ``template_versions``, those of the same template approved as an offer on the other
     sendable channels, where a customer who prefers one of them gets it (``engine._action``)."""
-    from amanah.messaging.templating import TemplateNotApproved, approved_version
+    from amanah.messaging.contract import TemplateNotApproved, approved_version
 
     actions = list(journey.nodes.filter(type=NodeType.ACTION))
     problems = []

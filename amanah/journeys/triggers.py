@@ -208,7 +208,7 @@ def _shifted_past(schedule, after: datetime) -> datetime:
     """From when a nominal run may still be ahead of ``after`` once moved to a working date:
     the start of the day after the last working date before ``after`` (a run on that date or
     earlier happened by then)."""
-    from amanah.calendars.worktime import MAX_IDLE_DAYS, working_date_before
+    from amanah.calendars.contract import MAX_IDLE_DAYS, working_date_before
 
     last = working_date_before(schedule, schedule.local_date(after))
     if last is None:
@@ -240,7 +240,7 @@ def _nominal_runs(start: datetime, repeat: str, since: datetime):
 def _on_working_date(schedule, moment: datetime) -> datetime | None:
     """``moment`` moved to the same wall-clock time of the first working date on or after
     its own (None when the calendar works on no date ahead)."""
-    from amanah.calendars.worktime import NoWorkingTime, working_date_on_or_after
+    from amanah.calendars.contract import NoWorkingTime, working_date_on_or_after
 
     day = schedule.local_date(moment)
     try:

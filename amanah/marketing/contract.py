@@ -8,8 +8,7 @@ import uuid
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import Reason, contactability
 from amanah.core import events, reads, registry
@@ -241,7 +240,7 @@ def campaign_moved(*, actor, obj, from_status: str, to_status: str, revert: bool
     approved or rejected → its author. Numbered per move: a campaign may be submitted again."""
     from django.urls import reverse
 
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
     from amanah.messaging.contract import MessageSource
 
     if revert:

@@ -36,8 +36,12 @@ from amanah.marketing.models import (
 )
 from amanah.marketing.policies import CAMPAIGN_MANAGE, SEGMENT_MANAGE
 from amanah.marketing.rules import compile_rules
-from amanah.messaging.contract import choice_counts, with_address_flags
-from amanah.messaging.templating import approved_version, placeholders
+from amanah.messaging.contract import (
+    approved_version,
+    choice_counts,
+    placeholders,
+    with_address_flags,
+)
 from amanah.workflow.contract import transition_apply
 
 # --------------------------------------------------------------------------- segments

@@ -40,8 +40,8 @@
   customer wrote on WhatsApp/SMS and it was no STOP reply; the case intake keeps it.
 * templates: the menu entry, the events of template writes and the workflow of a template
   version (DRAFT → PENDING_APPROVAL → APPROVED / REJECTED) with its four-eyes guard; the
-  renderer and the senders' lookup are ``messaging.templating`` (``render``,
-  ``approved_version``).
+  renderer and the senders' lookup (``render``, ``approved_version``, ``placeholders``,
+  ``TemplateNotApproved``; implemented in ``messaging.templating``).
 """
 
 from __future__ import annotations
@@ -102,6 +102,12 @@ from amanah.messaging.services import (
 )
 from amanah.messaging.sources import register_source_labels
 from amanah.messaging.staff import staff_queue_many
+from amanah.messaging.templating import (
+    TemplateNotApproved,
+    approved_version,
+    placeholders,
+    render,
+)
 from amanah.messaging.tracking import (
     ENGAGEMENT_RECORDED,
     conversion_record,
@@ -153,6 +159,10 @@ __all__ = [
     "register_source_labels",
     "staff_queue_many",
     "tracked_url",
+    "TemplateNotApproved",
+    "approved_version",
+    "placeholders",
+    "render",
 ]
 
 events.declare(STATUS_CHANGED)

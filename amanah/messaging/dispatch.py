@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars.worktime import next_working_moment
+from amanah.calendars.contract import next_working_moment
 from amanah.consent.contactability import window_schedule
 from amanah.consent.contract import (
     ContactChannel,

@@ -59,8 +59,8 @@ from amanah.cases import receipts
 from amanah.cases.models import Case, CaseStatus
 from amanah.core import events
 from amanah.core.errors import ServiceError
+from amanah.iam.contract import holders_of
 from amanah.iam.models import User
-from amanah.iam.selectors import holders_of
 from amanah.messaging import attachments, not_sent, providers
 from amanah.messaging.channels import Channel, Purpose
 from amanah.messaging.choosing import channel_order

@@ -44,7 +44,7 @@ from psycopg.types.string import TextLoader
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars.worktime import next_working_moment
+from amanah.calendars.contract import next_working_moment
 from amanah.consent.contactability import window_schedule
 from amanah.consent.contract import Reason, contactability, with_contact_checks
 from amanah.core.errors import ServiceError

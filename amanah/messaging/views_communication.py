@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from amanah.core.errors import error_body
 from amanah.core.views import requires
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.messaging import selectors
 from amanah.messaging.policies import MESSAGE_VIEW, MESSAGE_VIEW_CUSTOMER
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from amanah.audit.contract import register_object_labels
-from amanah.audit.labels import uuid_ids
+from amanah.audit.contract import register_object_labels, uuid_ids
 from amanah.audit.models import AuditAction
 from amanah.core import registry
 from amanah.core.contributions import NavItem, Panel, QuickAction

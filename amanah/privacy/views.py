@@ -13,7 +13,8 @@ from amanah.core.masking import mask_name
 from amanah.core.view_helpers import Done, run_action, submit_form
 from amanah.core.views import requires
 from amanah.core.zones import zone_label
-from amanah.customers.selectors import customer_by_cif_in_branches, customer_for
+from amanah.customers.contract import customer_for
+from amanah.customers.selectors import customer_by_cif_in_branches
 from amanah.iam import authz
 from amanah.privacy import selectors, services
 from amanah.privacy.forms import (

@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from amanah.core.api import permission
 from amanah.core.errors import NotFound
 from amanah.core.fields import Text
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.sales import selectors, services
 from amanah.sales.policies import ACTIVITY_LOG, LEAD_UPDATE, LEAD_VIEW
 

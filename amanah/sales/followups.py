@@ -22,7 +22,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, contactability
 from amanah.core.errors import ServiceError
-from amanah.notifications.services import Message, notify_many
+from amanah.notifications.contract import Message, notify_many
 from amanah.sales.models import (
     FollowUpStatus,
     FollowUpTask,

@@ -23,7 +23,7 @@ from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.iam import authz
 from amanah.iam.models import ScopeType, User, UserBranchScope, UserRole
 from amanah.messaging.contract import conversion_record
-from amanah.notifications.services import Message, notify_many
+from amanah.notifications.contract import Message, notify_many
 from amanah.sales import scoring
 from amanah.sales.models import (
     CLOSE_REASON_MIN_LENGTH,

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from amanah.core.errors import NotFound
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
+from amanah.customers.contract import customer_for
 from amanah.customers.models import Customer
-from amanah.customers.selectors import customer_for
 from amanah.iam import authz
 from amanah.sales import followups, selectors, services
 from amanah.sales.forms import (

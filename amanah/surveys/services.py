@@ -45,10 +45,12 @@ from amanah.messaging.contract import (
     MessageSource,
     MessageStatus,
     Purpose,
+    TemplateNotApproved,
+    approved_version,
     channel_order,
     message_queue,
+    render,
 )
-from amanah.messaging.templating import TemplateNotApproved, approved_version, render
 from amanah.surveys.models import InvitationStatus, SurveyInvitation, SurveyType
 from amanah.surveys.policies import SURVEY_RESPOND, SURVEY_SEND, SURVEY_VIEW
 

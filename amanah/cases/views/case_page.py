@@ -44,7 +44,7 @@ from amanah.core.view_helpers import Done, render_fragment, run_action, submit_f
 from amanah.core.views import requires
 from amanah.documents import contract as documents
 from amanah.iam import authz
-from amanah.iam.forms import ReasonForm
+from amanah.iam.contract import ReasonForm
 from amanah.iam.policies import PII_REVEAL
 from amanah.workflow.contract import available_transitions, moves_by_status
 

@@ -20,7 +20,7 @@ from amanah.cases.policies import (
 from amanah.core.masking import mask
 from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
 from amanah.core.views import requires
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.documents.policies import DOCUMENT_UPLOAD
 from amanah.iam import authz
 

@@ -20,8 +20,8 @@ from amanah.customers import selectors
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.customers.policies import PORTFOLIO_BULK, PORTFOLIO_HOLD, PORTFOLIO_MANAGE
 from amanah.customers.services.inputs import person, reason_text
+from amanah.iam.contract import holders_of
 from amanah.iam.models import User
-from amanah.iam.selectors import holders_of
 
 # fn(*, actor, customer_ids): the active RM of these customers changed (assigned, moved to
 # another RM, or taken out of every portfolio), in the change's transaction.

@@ -29,9 +29,8 @@ from amanah.customers.policies import (
     IDENTIFIER_VERIFY,
 )
 from amanah.iam import authz
-from amanah.iam.forms import ReasonForm
+from amanah.iam.contract import ReasonForm, field_reveal
 from amanah.iam.policies import PII_REVEAL
-from amanah.iam.services import field_reveal
 
 PAGE = "customers/master_data.html"
 

@@ -20,9 +20,8 @@ from amanah.customers.models import Gender
 from amanah.customers.policies import CUSTOMER_MANAGE, CUSTOMER_VIEW
 from amanah.customers.services.inputs import MASKED_INPUTS
 from amanah.iam import authz
-from amanah.iam.forms import ReasonForm
+from amanah.iam.contract import ReasonForm, field_reveal
 from amanah.iam.policies import PII_REVEAL
-from amanah.iam.services import field_reveal
 
 FORM_TEMPLATE = "customers/customer_form.html"
 REVEALED_TEMPLATE = "customers/_revealed_input.html"

@@ -41,9 +41,11 @@ from amanah.messaging.contract import (
     MessageSource,
     MessageStatus,
     Purpose,
+    TemplateNotApproved,
+    approved_version,
     message_queue,
+    render,
 )
-from amanah.messaging.templating import TemplateNotApproved, approved_version, render
 
 LOG_ADDED = "followup.log_added"  # fn(*, actor, log)
 TEMPLATE_KEY = "followup.reminder"

@@ -21,7 +21,7 @@ from amanah.core import events
 from amanah.core.actors import declare_actor
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.iam import authz
 from amanah.insight.merchants.locations import customer_location
 from amanah.insight.merchants.models import (

@@ -20,7 +20,7 @@ from amanah.core import events
 from amanah.core.errors import CONFLICT, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.roles import RoleKey
-from amanah.customers.selectors import customer_for
+from amanah.customers.contract import customer_for
 from amanah.iam import authz
 from amanah.insight.nba import conditions
 from amanah.insight.nba.evaluate import evaluate, forget_rules

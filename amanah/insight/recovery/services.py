@@ -142,7 +142,7 @@ def recovery_scan(*, now=None) -> int:
 def notify_supervisors(*, actor, batch: str, branches: list, **_ignored) -> None:
     """Handler of ``insight.recoveries_created``: per branch one in-app notice to the
     supervisors covering it (the hub's ``approval_notify``, keyed by batch and branch)."""
-    from amanah.iam.selectors import holders_of
+    from amanah.iam.contract import holders_of
     from amanah.messaging.contract import MessageSource, approval_notify
 
     url = reverse("insight:recovery_list")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from amanah.messaging.providers.base import Accepted, OutgoingMessage, ProviderError
-from amanah.notifications.services import Message as Notice
-from amanah.notifications.services import notify_many
+from amanah.notifications.contract import Message as Notice
+from amanah.notifications.contract import notify_many
 
 
 class InAppProvider:

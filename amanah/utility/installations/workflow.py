@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.calendars import worktime
-from amanah.calendars.schedules import schedule_for_branch
+from amanah.calendars.contract import schedule_for_branch, worktime
 from amanah.core import events
 from amanah.core.inputs import required_text
 from amanah.iam import authz
