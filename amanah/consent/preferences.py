@@ -17,6 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.consent.models import ContactPreference, PreferencePurpose, PreferredChannel
 from amanah.consent.services import lock_customer_for_consent, require_may_change_consent
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 
@@ -51,7 +52,7 @@ def contact_preference_set(*, actor, customer: Customer, purpose: str, channel: 
             purpose=purpose,
             defaults={
                 "channel": channel,
-                "updated_by": actor if getattr(actor, "pk", None) else None,
+                "updated_by": user_or_none(actor),
                 "updated_at": timezone.now(),
             },
         )

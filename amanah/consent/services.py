@@ -43,7 +43,7 @@ from amanah.consent.policies import (
     ROLES_NEVER_CHANGING_CONSENT,
 )
 from amanah.core import events, reads
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.prepared import prepared
 from amanah.customers.models import Customer
@@ -241,7 +241,7 @@ def _record_change(
         new_status=new_status,
         effective_at=effective_at,
         captured_channel=channel,
-        captured_by=actor if getattr(actor, "pk", None) else None,
+        captured_by=user_or_none(actor),
         verification_method=verification_method,
         reason=reason,
         contact_channel=contact_channel,
@@ -527,7 +527,7 @@ def suppression_add(*, actor, customer: Customer, reason: str) -> Suppression:
     lock_customer_for_consent(customer.pk)
     suppression, created = Suppression.objects.get_or_create(
         customer=customer,
-        defaults={"reason": reason, "created_by": actor if getattr(actor, "pk", None) else None},
+        defaults={"reason": reason, "created_by": user_or_none(actor)},
     )
     if created:
         events.emit(SUPPRESSION_ADDED, actor=actor, customer=customer, suppression=suppression)

@@ -155,3 +155,12 @@ def declared_actors() -> list[DeclaredActor]:
         )
         for name, actor in sorted(registry.job_actors.items())
     ]
+
+
+def user_or_none(actor):
+    """The member of staff behind ``actor``; None for a job, an integration or the system.
+
+    A column naming who did something (``created_by``, ``decided_by`` …) holds people only: a
+    non-human actor has no ``pk``, and the audit trail names it instead.
+    """
+    return actor if getattr(actor, "pk", None) else None

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events, registry
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers.models import (
     Customer,
@@ -28,7 +29,7 @@ from amanah.customers.models import (
     PortfolioAssignment,
 )
 from amanah.customers.policies import MERGE_APPROVE, MERGE_PROPOSE
-from amanah.customers.services.inputs import PRODUCT_FIELDS, person, reason_text
+from amanah.customers.services.inputs import PRODUCT_FIELDS, reason_text
 from amanah.iam import authz
 from amanah.workflow.contract import history_record_many, transition_apply
 
@@ -77,7 +78,7 @@ def decided_by_someone_else(request: MergeRequest, data: dict) -> bool:
 def merge_on_apply(request: MergeRequest, *, transition, data: dict, at) -> list[str]:
     """A decision keeps who, when and the note; an approval merges, its counts audited."""
     actor = data["actor"]
-    request.decided_by = person(actor)
+    request.decided_by = user_or_none(actor)
     request.decided_at, request.decision_note = at, (data.get("note") or "").strip()[:2000]
     if transition.to_status == MergeStatus.APPROVED:
         data["audit"].update(_merge(actor, request.survivor, request.absorbed, at))
@@ -191,7 +192,7 @@ def _close_duplicate_flags(actor, absorbed: Customer, survivor: Customer, at) ->
         if not ids:
             continue
         DuplicateFlag.objects.filter(pk__in=ids).update(
-            status=DuplicateStatus.MERGED, decided_by=person(actor), decided_at=at
+            status=DuplicateStatus.MERGED, decided_by=user_or_none(actor), decided_at=at
         )
         history_record_many(
             actor=actor,
@@ -213,7 +214,7 @@ DUPLICATE_WORKFLOW = "customers.duplicate"
 def duplicate_on_apply(flag: DuplicateFlag, *, transition, data: dict, at) -> list[str]:
     """A decision keeps who, when and the note (the note stays on the flag, never in the
     audit trail: the engine keeps its length)."""
-    flag.decided_by, flag.decided_at = person(data["actor"]), at
+    flag.decided_by, flag.decided_at = user_or_none(data["actor"]), at
     flag.decision_note = data.get("note", "")
     return ["decided_by", "decided_at", "decision_note"]
 

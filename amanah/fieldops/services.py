@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.customers.addresses import address_text_incomplete
@@ -47,11 +48,6 @@ def _text(value, field: str, maximum: int) -> str:
             field=field,
         )
     return value
-
-
-def user_or_none(actor):
-    """The member of staff behind ``actor``; None for a system or integration actor."""
-    return actor if getattr(actor, "pk", None) is not None else None
 
 
 def in_indonesia(latitude, longitude) -> bool:

@@ -37,6 +37,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, Reason, contactability
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.money import service_amount
 from amanah.fieldops.models import (
@@ -53,7 +54,7 @@ from amanah.fieldops.models import (
     WoStatus,
 )
 from amanah.fieldops.policies import WO_MANAGE, WO_WORK
-from amanah.fieldops.services import _text, in_indonesia, user_or_none, work_order_for_update
+from amanah.fieldops.services import _text, in_indonesia, work_order_for_update
 from amanah.iam import authz
 from amanah.workflow.contract import transition_apply
 

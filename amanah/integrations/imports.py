@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import access, events, registry
-from amanah.core.actors import IntegrationActor, SystemActor, declare_actor
+from amanah.core.actors import IntegrationActor, SystemActor, declare_actor, user_or_none
 from amanah.core.contributions import ImportTarget, RowRefused, RowsRefused, StagedRows
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import FORBIDDEN
@@ -369,7 +369,7 @@ def import_batch_create(
             columns=columns,
             total_rows=total,
             actor_ref=_run_as(actor, target),
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=user_or_none(actor),
             created_by_label=getattr(actor, "username", "")[:150],
         )
         ImportFile.objects.create(batch=batch, content=content, size=len(content))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.sqlparams import id_text
 from amanah.iam import authz
@@ -32,10 +33,6 @@ from amanah.journeys.policies import JOURNEY_MANAGE, JOURNEY_RUN
 from amanah.workflow.contract import transition_apply
 
 S = JourneyStatus
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _clean_name(name) -> str:
@@ -124,7 +121,7 @@ def journey_create(*, actor, name: str, description: str = "", graph=None) -> Ma
     name, description = _clean_name(name), _clean_description(description)
     cleaned = validate(graph) if graph is not None else None
     journey = MarketingJourney.objects.create(
-        name=name, description=description, created_by=_user(actor)
+        name=name, description=description, created_by=user_or_none(actor)
     )
     if cleaned is not None:
         _write_graph(journey, cleaned)
@@ -205,7 +202,7 @@ def journey_new_version(*, actor, journey: MarketingJourney) -> MarketingJourney
         description=latest.description,
         trigger_type=latest.trigger_type,
         trigger_config=latest.trigger_config,
-        created_by=_user(actor),
+        created_by=user_or_none(actor),
     )
     graph = graph_of(latest)
     if graph["nodes"]:
@@ -304,13 +301,13 @@ def journey_on_apply(journey: MarketingJourney, *, transition, data: dict, at) -
         if to == S.ACTIVE:
             JourneyNode.objects.bulk_update(actions, ["config"])
     if to == S.SUBMITTED:
-        journey.submitted_by, journey.submitted_at = _user(data["actor"]), at
+        journey.submitted_by, journey.submitted_at = user_or_none(data["actor"]), at
         return ["submitted_by", "submitted_at"]
     if to in (S.APPROVED, S.REJECTED):
         journey.decision_note = (data.get("note") or "").strip()[:500]
         if to == S.REJECTED:
             return ["decision_note"]
-        journey.approved_by, journey.approved_at = _user(data["actor"]), at
+        journey.approved_by, journey.approved_at = user_or_none(data["actor"]), at
         return ["decision_note", "approved_by", "approved_at"]
     if to == S.ACTIVE and came_from == S.APPROVED:
         running = MarketingJourney.objects.filter(

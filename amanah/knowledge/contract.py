@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from amanah.cases.contract import CasePanel, register_case_panel
 from amanah.core import events, registry
+from amanah.core.actors import user_or_none
 from amanah.core.contributions import NavItem
 from amanah.knowledge.models import Article, VersionStatus
 from amanah.knowledge.policies import KB_PUBLISH, KB_VIEW, KB_WRITE
@@ -47,7 +48,7 @@ def _on_apply(version, *, transition, data, at):
     it replaces stays PUBLISHED as history). Only one version is open, so publications of one
     article cannot overtake each other."""
     actor = data.get("actor")
-    user = actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
+    user = user_or_none(actor)
     version.updated_at = at
     fields = ["updated_at"]
     if transition.to_status == S.REVIEW and not transition.is_revert:

@@ -16,6 +16,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.contract import case_categories
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text, required_text
 from amanah.iam import authz
@@ -44,14 +45,9 @@ class ArticleInput:
     categories: tuple[str, ...] = ()
 
 
-def _user(actor):
-    """The member of staff behind ``actor``, or None for system and integration actors."""
-    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
-
-
 def made_by(version: ArticleVersion, actor) -> bool:
     """True when ``actor`` wrote, last edited or submitted ``version`` (four eyes)."""
-    user_id = getattr(_user(actor), "pk", None)
+    user_id = getattr(user_or_none(actor), "pk", None)
     if user_id is None:
         return False
     return user_id in (version.created_by_id, version.edited_by_id, version.submitted_by_id)
@@ -119,7 +115,7 @@ def article_create(*, actor, data: ArticleInput) -> Article:
     """A new article with its first version, a DRAFT of the actor's."""
     authz.require(actor, KB_WRITE)
     values = _clean(data)
-    user = _user(actor)
+    user = user_or_none(actor)
     article = Article.objects.create(created_by=user)
     version = ArticleVersion.objects.create(
         article=article, number=1, created_by=user, edited_by=user, **values
@@ -155,7 +151,7 @@ def article_edit(*, actor, article: Article, data: ArticleInput) -> ArticleVersi
     authz.require(actor, KB_WRITE)
     article = _lock_article(actor, article.pk)
     values = _clean(data)
-    user = _user(actor)
+    user = user_or_none(actor)
     open_version = (
         ArticleVersion.objects.visible_to(actor)
         .select_for_update(of=("self",))

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import required_text
 from amanah.core.sqlparams import BIGINTS, bound_cursor, id_text
@@ -41,7 +42,6 @@ from amanah.ledger.services import (
     _date,
     _open_period,
     _period_closed,
-    _user,
     month_of,
 )
 
@@ -120,7 +120,7 @@ def post_many_for(
         if _open_period(month)[1]:  # closed
             raise _period_closed(month)
     keys = list(cleaned)
-    user = _user(actor)
+    user = user_or_none(actor)
     with bound_cursor() as cursor:
         cursor.execute(
             _INSERT,

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.fields import RUPIAH_MAX_DIGITS, date_in_range
 from amanah.core.inputs import problem_in_text, required_text
@@ -59,11 +60,6 @@ LINES_MAX = 200
 AMOUNT_MAX = 10**RUPIAH_MAX_DIGITS - 1
 _SOURCE_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 _ACCOUNT_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,19}")
-
-
-def _user(actor):
-    """The member of staff behind ``actor``, or None for system and integration actors."""
-    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -244,7 +240,7 @@ def _post(
         if existing is not None:  # the fact was posted before the close: the same answer
             return _replayed(existing, cleaned)
         raise _period_closed(month)
-    user = _user(actor)
+    user = user_or_none(actor)
     entry = JournalEntry(
         date=date,
         period=month,
@@ -477,7 +473,7 @@ def period_close(*, actor, month) -> Period:
     period = _lock_period(month)
     if period.closed:
         raise ServiceError("period_already_closed", _("Periode ini sudah ditutup."))
-    period.closed, period.closed_at, period.closed_by = True, timezone.now(), _user(actor)
+    period.closed, period.closed_at, period.closed_by = True, timezone.now(), user_or_none(actor)
     period.save(update_fields=["closed", "closed_at", "closed_by"])
     events.emit(PERIOD_CLOSED, actor=actor, period=period)
     audit.record(

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.marketing import abtest
@@ -64,10 +64,6 @@ MAX_DURATION_HOURS = 24 * 60
 DECIDER = declare_actor("campaign-abtest", permissions=(CAMPAIGN_VIEW, CAMPAIGN_AB_DECIDE))
 # The hub's metric each winner metric reads (messaging.selectors: the analytics' definitions).
 METRIC_COLUMN = {AbMetric.OPEN: "opened", AbMetric.CLICK: "clicked", AbMetric.CONVERT: "converted"}
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _bad(code: str, message: str, field: str):
@@ -532,7 +528,7 @@ def _rollout(
     variant = CampaignVariant.objects.get(campaign=campaign, key=key)
     numbers = _plan_range(campaign, key, cutoff(test), abtest.BUCKETS)
     test.rolled_out_variant, test.rolled_out_at = key, at
-    test.rolled_out_by = _user(actor)
+    test.rolled_out_by = user_or_none(actor)
     test.save(update_fields=["rolled_out_variant", "rolled_out_at", "rolled_out_by"])
     _defer(campaign, numbers, next_send_hour(variant.send_hour, at))
     audit.record(

@@ -119,10 +119,6 @@ RECORD_SENT = """
 """
 
 
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
 @transaction.atomic
 def campaign_execute(*, actor, campaign: Campaign, confirmed: bool = False) -> dict:
     """Queue the send of an approved, evaluated campaign; the workers do the rest.

@@ -19,6 +19,7 @@ from amanah.consent.contract import (
     with_channel_reasons,
     with_contact_checks,
 )
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers.models import Customer
 from amanah.iam import authz
@@ -74,9 +75,13 @@ def segment_create(*, actor, name: str, rules: dict, description: str = "") -> S
     authz.require(actor, SEGMENT_MANAGE)
     _check_rules(rules)
     segment = Segment.objects.create(
-        name=_clean_name(name), description=description.strip()[:500], created_by=_user(actor)
+        name=_clean_name(name),
+        description=description.strip()[:500],
+        created_by=user_or_none(actor),
     )
-    SegmentVersion.objects.create(segment=segment, version=1, rules=rules, created_by=_user(actor))
+    SegmentVersion.objects.create(
+        segment=segment, version=1, rules=rules, created_by=user_or_none(actor)
+    )
     audit.record(
         actor=actor,
         action=AuditAction.CREATE_SEGMENT,
@@ -98,7 +103,7 @@ def segment_update(*, actor, segment: Segment, rules: dict) -> SegmentVersion:
         .first()
     )
     version = SegmentVersion.objects.create(
-        segment=segment, version=latest.version + 1, rules=rules, created_by=_user(actor)
+        segment=segment, version=latest.version + 1, rules=rules, created_by=user_or_none(actor)
     )
     audit.record(
         actor=actor,
@@ -128,10 +133,6 @@ def audience_counts(rules: dict, channels) -> dict:
     chosen = choice_counts(matching, Purpose.OFFER, channels)
     eligible = sum(n for (channel, _reason), n in chosen.items() if channel)
     return {"matching": matching.count(), "eligible": eligible}
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 # --------------------------------------------------------------------------- campaign lifecycle
@@ -182,7 +183,7 @@ def campaign_create(
         promo_code=promo_code,
         message=(message or "").strip()[:2000],
         objective=objective.strip(),
-        created_by=_user(actor),
+        created_by=user_or_none(actor),
     )
     audit.record(
         actor=actor,
@@ -328,7 +329,7 @@ def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list
         campaign.decision_note = (data.get("note") or "").strip()[:500]
         if to == CampaignStatus.REJECTED:
             return ["decision_note"]
-        campaign.approved_by, campaign.approved_at = _user(data["actor"]), at
+        campaign.approved_by, campaign.approved_at = user_or_none(data["actor"]), at
         return ["decision_note", "approved_by", "approved_at"]
     if to == CampaignStatus.DONE:
         campaign.executed_at = data.get("finished_at") or at

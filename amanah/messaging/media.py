@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.documents.contract import DocumentInput, check_upload, document_create
 from amanah.documents.policies import DOCUMENT_UPLOAD
@@ -99,7 +99,7 @@ def media_upload(*, actor, name: str, upload) -> MediaAsset:
         content_type=checked.content_type,
         extension="jpg" if checked.extension == "jpeg" else checked.extension,
         size=len(checked.data),
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=user_or_none(actor),
     )
     asset.document = document_create(
         actor=STORE,

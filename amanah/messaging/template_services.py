@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.iam import authz
 from amanah.messaging import email_blocks, media, templating, whatsapp_design
@@ -45,10 +46,6 @@ TEXT_MAX = {Channel.WHATSAPP: 1024, Channel.SMS: 1530, Channel.PUSH: 500, Channe
 TEXT_MAX_DEFAULT = 20_000
 SUBJECT_MAX = 200
 NOTE_MIN = 10
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 # --------------------------------------------------------------------------- validation
@@ -171,7 +168,7 @@ def template_create(
         provider_template=provider_template,
         language=language,
     )
-    template = MessageTemplate(name=_clean_name(name), created_by=_user(actor), **header)
+    template = MessageTemplate(name=_clean_name(name), created_by=user_or_none(actor), **header)
     content = _clean_content(template, subject=subject, text=text, html=html)
     if MessageTemplate.objects.filter(key=header["key"], channel=channel).exists():
         raise ServiceError(
@@ -185,7 +182,11 @@ def template_create(
             "template_exists", _("Templat dengan kunci dan kanal ini sudah ada."), field="key"
         ) from None
     version = TemplateVersion.objects.create(
-        template=template, number=1, author=_user(actor), editors=_editors([], actor), **content
+        template=template,
+        number=1,
+        author=user_or_none(actor),
+        editors=_editors([], actor),
+        **content,
     )
     events.emit("messaging.template_created", actor=actor, template=template, version=version)
     audit.record(
@@ -245,7 +246,7 @@ def template_version_save(
     for name, value in content.items():
         setattr(version, name, value)
     version.blocks = []  # written by hand: the designer's blocks no longer describe it
-    version.author, version.editors = _user(actor), _editors(version.editors or [], actor)
+    version.author, version.editors = user_or_none(actor), _editors(version.editors or [], actor)
     version.updated_at = timezone.now()
     version.save()
     events.emit("messaging.template_version_saved", actor=actor, version=version)
@@ -367,7 +368,7 @@ def version_on_apply(version: TemplateVersion, *, transition, data: dict, at) ->
         return ["submitted_at"]
     if to not in (VersionStatus.APPROVED, VersionStatus.REJECTED):
         return []
-    version.approver, version.decided_at = _user(data["actor"]), at
+    version.approver, version.decided_at = user_or_none(data["actor"]), at
     version.decision_note = (data.get("note") or "").strip()[:500]
     if to == VersionStatus.APPROVED:
         retired = list(

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.money import MACHINE, AmountRefused, read_amount
@@ -168,7 +169,7 @@ def reconciliation_run(
                 rows=len(rows),
                 matched=matched,
                 mismatched=len(items) - matched,
-                created_by=actor if getattr(actor, "pk", None) else None,
+                created_by=user_or_none(actor),
             )
     except IntegrityError:  # the same file at the same moment by someone else
         raise ServiceError(

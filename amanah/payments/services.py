@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.scopes import grants_of
@@ -149,7 +150,7 @@ def payment_request(
             qris_payload=payload,
             provider_reference=charge.reference,
             expires_at=expires_at,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=user_or_none(actor),
         )
         audit.record(
             actor=actor,

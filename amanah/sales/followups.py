@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, Purpose, contactability
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.notifications.contract import Message, notify_many
 from amanah.sales.models import (
@@ -84,7 +85,7 @@ def followup_for_closed_case(case, *, actor) -> FollowUpTask | None:
         branch_id=case.branch_id,
         template=template,
         assigned_to=_assignee(case),
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=user_or_none(actor),
     )
     audit.record(
         actor=actor,
@@ -123,7 +124,6 @@ def call_task_create(*, actor, customer, due_on, note: str = "", lead=None):
         NOTE_MAX,
         _clean_text,
         _require_customer_or_lead,
-        _user_or_none,
     )
 
     authz.require(actor, ACTIVITY_LOG)
@@ -145,8 +145,8 @@ def call_task_create(*, actor, customer, due_on, note: str = "", lead=None):
         due_on=due_on,
         note=note,
         lead=lead,
-        assigned_to=portfolio_rm(customer) or _user_or_none(actor),
-        created_by=_user_or_none(actor),
+        assigned_to=portfolio_rm(customer) or user_or_none(actor),
+        created_by=user_or_none(actor),
     )
     audit.record(
         actor=actor,
@@ -197,7 +197,7 @@ def followup_on_apply(task: FollowUpTask, *, transition, data: dict, at) -> list
 
     actor = data["actor"]
     task.outcome_reason = _clean_text(data["reason"], NOTE_MAX, "reason", _("Alasan"))
-    task.completed_by = actor if getattr(actor, "pk", None) else None
+    task.completed_by = user_or_none(actor)
     task.completed_at = at
     if data.get("create_lead"):
         task.lead = _lead_for(task, actor, data.get("product_interest", ""))

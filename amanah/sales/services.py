@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.money import service_amount
 from amanah.core.roles import RoleKey as R
@@ -50,10 +51,6 @@ from amanah.workflow.contract import transition_apply, transition_revert
 NOTE_MAX = 2000
 PRODUCT_MAX = 120
 MAX_ESTIMATED_VALUE = Decimal("9999999999999.99")
-
-
-def _user_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _role(actor) -> str:
@@ -251,7 +248,7 @@ def lead_create(
         assignment_rule=rule,
         product_interest=product_interest,
         note=note,
-        created_by=_user_or_none(actor),
+        created_by=user_or_none(actor),
         created_by_label=getattr(actor, "username", "system"),
     )
     scoring.apply_score(lead, scoring.score_for(customer))
@@ -352,7 +349,7 @@ def activity_log(
         lead=lead,
         activity_type=activity_type,
         note=note,
-        created_by=_user_or_none(actor),
+        created_by=user_or_none(actor),
         created_by_label=getattr(actor, "full_name", "") or getattr(actor, "username", ""),
     )
     if lead is not None:
@@ -427,7 +424,7 @@ def opportunity_create(
         probability=STAGE_PROBABILITY[OpportunityStage.NEW],
         expected_close_date=expected_close_date,
         assigned_to=owner,
-        created_by=_user_or_none(actor),
+        created_by=user_or_none(actor),
     )
     audit.record(
         actor=actor,

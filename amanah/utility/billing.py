@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 from amanah.ledger.contract import Posting, chart, post_many_for, simple_rule
@@ -99,7 +99,7 @@ def billing_start(*, actor, period) -> BillingRun:
         )
     run = BillingRun.objects.create(
         period=month,
-        started_by=actor if getattr(actor, "pk", None) else None,
+        started_by=user_or_none(actor),
         actor_ref=events.actor_reference(actor),
     )
     audit.record(
@@ -122,7 +122,7 @@ def billing_run(*, actor, period, run: BillingRun | None = None) -> BillingRun:
     if run is None:
         run = BillingRun.objects.create(
             period=month,
-            started_by=actor if getattr(actor, "pk", None) else None,
+            started_by=user_or_none(actor),
             actor_ref=events.actor_reference(actor),
         )
     issued, due = timezone.localdate(), due_date(month)

@@ -40,6 +40,7 @@ from amanah.cases.models import (
     SuggestionReason,
     SuggestionStatus,
 )
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ def record_intake(*, actor, case: Case, plan: IntakePlan) -> CategorySuggestion:
         status=plan.status,
         reason=plan.reason,
         chosen_id=plan.category_code if manual else None,
-        decided_by=actor if manual and getattr(actor, "pk", None) else None,
+        decided_by=user_or_none(actor) if manual else None,
         decided_at=timezone.now() if manual else None,
     )
     if plan.status == SuggestionStatus.AUTO:

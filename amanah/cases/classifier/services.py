@@ -34,7 +34,7 @@ from amanah.cases.models import (
 )
 from amanah.cases.policies import CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH, CLASSIFIER_TRAIN
 from amanah.core import events
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import ServiceError
 from amanah.iam import authz
 
@@ -262,7 +262,7 @@ def suggestion_decide(*, actor, case: Case, category_code: str) -> CategorySugge
         )
     suggestion.status = _decided_status(suggestion, category)
     suggestion.chosen = category
-    suggestion.decided_by = actor if getattr(actor, "pk", None) else None
+    suggestion.decided_by = user_or_none(actor)
     suggestion.decided_at = now
     suggestion.save(
         update_fields=["status", "chosen", "decided_by", "decided_at", "priority", "priority_rules"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from amanah.cases.models import Case, CaseActivity, CaseStatus
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound
 from amanah.iam import authz
 
@@ -31,7 +32,7 @@ def _log(case: Case, actor, activity_type: str, message: str = "", **meta) -> Ca
         case=case,
         activity_type=activity_type,
         message=message,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=user_or_none(actor),
         actor_label=getattr(actor, "username", "system"),
         meta=meta,
     )

@@ -35,6 +35,7 @@ from amanah.cases.services.base import (
     _log,
 )
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.customers.models import Customer
 from amanah.documents import contract as documents
@@ -229,7 +230,7 @@ def _case_row(actor, checked: _Checked) -> Case:
         warn_at=clocks.warn_at,
         sla_due_at=clocks.due_at,
         regulatory_deadline_at=clocks.regulatory_deadline_at,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=user_or_none(actor),
     )
 
 

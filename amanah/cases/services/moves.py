@@ -27,6 +27,7 @@ from amanah.cases.models import (
     ResolutionCode,
 )
 from amanah.cases.services.base import MIN_REASON, S, _log
+from amanah.core.actors import user_or_none
 from amanah.core.prepared import prepared
 
 
@@ -131,7 +132,7 @@ def _resolved(case: Case, actor, previous: str, data: dict, at) -> list[str]:
 
 
 def _closed(case: Case, actor, previous: str, data: dict, at) -> list[str]:
-    case.closed_at, case.closed_by = at, actor if getattr(actor, "pk", None) else None
+    case.closed_at, case.closed_by = at, user_or_none(actor)
     code = case.resolution_code  # the move's required field, saved by the engine
     _log(case, actor, ActivityType.STATUS_CHANGE, code, **{"from": previous, "to": S.CLOSED})
     data["audit"]["resolution_code"] = code
@@ -191,7 +192,7 @@ def duplicate_target_valid(case: Case, data: dict) -> bool:
 
 def _cancelled(case: Case, actor, previous: str, data: dict, at) -> list[str]:
     """Cancelled as a duplicate: closed without an answer of its own; the clock stops."""
-    case.closed_at, case.closed_by = at, actor if getattr(actor, "pk", None) else None
+    case.closed_at, case.closed_by = at, user_or_none(actor)
     original = case.duplicate_of
     _log(
         case,

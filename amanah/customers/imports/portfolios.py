@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.contributions import ImportField, ImportTarget, RowRefused, RowsRefused
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
@@ -23,7 +24,7 @@ from amanah.customers import selectors
 from amanah.customers.imports.common import cif_cell, refused_unknown_cifs
 from amanah.customers.models import Customer, CustomerIdentifier, IdentifierType
 from amanah.customers.policies import PORTFOLIO_MANAGE
-from amanah.customers.services.inputs import person, reason_text
+from amanah.customers.services.inputs import reason_text
 from amanah.customers.services.portfolio import PORTFOLIO_CHANGED, portfolio_holders
 
 FIELDS = (
@@ -144,7 +145,7 @@ def apply(*, actor, staged) -> dict:
             .values_list("pk", flat=True)
         )
         cursor.execute(_CURRENT_SQL)
-        me = getattr(person(actor), "pk", None)
+        me = getattr(user_or_none(actor), "pk", None)
         cursor.execute(_END_SQL, [me])
         cursor.execute(_START_SQL, [me])
         moved = [pk for (pk,) in cursor.fetchall()]

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers import selectors
 from amanah.customers.models import Customer, FraudFlagChange
 from amanah.customers.policies import FRAUD_FLAG
-from amanah.customers.services.inputs import person, reason_text
+from amanah.customers.services.inputs import reason_text
 
 # fn(*, actor, customer, flagged): the customer's fraud flag was set (True) or cleared.
 FRAUD_FLAG_CHANGED = "customers.fraud_flag_changed"
@@ -53,7 +54,7 @@ def fraud_flag_set(*, actor, customer: Customer, flagged: bool, reason: str) -> 
         customer=customer,
         flagged=flagged,
         reason=reason,
-        actor=person(actor),
+        actor=user_or_none(actor),
         actor_label=getattr(actor, "username", "") or "system",
         at=at,
     )

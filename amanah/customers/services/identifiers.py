@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.customers import selectors
 from amanah.customers.models import (
@@ -27,7 +28,7 @@ from amanah.customers.models import (
     VerificationMethod,
 )
 from amanah.customers.policies import IDENTIFIER_MANAGE, IDENTIFIER_VERIFY
-from amanah.customers.services.inputs import identifier_value, person, reason_text
+from amanah.customers.services.inputs import identifier_value, reason_text
 
 # fn(*, actor, customer, id_type): an identifier of the customer was added, corrected,
 # verified or removed.
@@ -124,7 +125,7 @@ def identifier_add(*, actor, customer: Customer, id_type: str, value) -> Custome
         id_type=id_type,
         id_value=value,
         is_primary=not customer.identifiers.filter(id_type=id_type).exists(),
-        changed_by=person(actor),
+        changed_by=user_or_none(actor),
     )
     _saved(identifier)
     _done(
@@ -150,7 +151,7 @@ def identifier_correct(
     _taken_elsewhere(customer, identifier.id_type, value, exclude=identifier.pk)
     identifier.id_value, identifier.updated_at = value, timezone.now()
     identifier.verified_at = identifier.verified_by = None
-    identifier.verification_method, identifier.changed_by = "", person(actor)
+    identifier.verification_method, identifier.changed_by = "", user_or_none(actor)
     _saved(identifier, ["id_value", "updated_at", "verified_at", "verified_by",
                         "verification_method", "changed_by"])  # fmt: skip
     _done(
@@ -174,7 +175,7 @@ def identifier_verify(
         )
     if identifier.verified_at is not None:
         raise ServiceError("already_verified", _("Identitas ini sudah terverifikasi."))
-    me = person(actor)
+    me = user_or_none(actor)
     if me is not None and identifier.changed_by_id == me.pk:
         raise ServiceError(
             "four_eyes",

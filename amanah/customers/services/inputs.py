@@ -203,9 +203,3 @@ def reason_text(raw, *, required: bool = True, field: str = "reason") -> str:
             "reason_required", _("Tuliskan alasan (minimal 10 karakter)."), field=field
         )
     return text
-
-
-def person(actor):
-    """The member of staff behind ``actor``, or None for a system key or a job (a column
-    naming who did something holds people only; the audit trail names the others)."""
-    return actor if getattr(actor, "pk", None) is not None else None

@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers import selectors
 from amanah.customers.models import Customer, PortfolioAssignment
 from amanah.customers.policies import PORTFOLIO_BULK, PORTFOLIO_HOLD, PORTFOLIO_MANAGE
-from amanah.customers.services.inputs import person, reason_text
+from amanah.customers.services.inputs import reason_text
 from amanah.iam.contract import holders_of
 from amanah.iam.models import User
 
@@ -58,7 +59,7 @@ def _active(customer_ids):
 
 
 def _end(assignments, *, actor, at, reason: str) -> None:
-    assignments.update(active=False, ended_at=at, ended_by=person(actor), end_reason=reason)
+    assignments.update(active=False, ended_at=at, ended_by=user_or_none(actor), end_reason=reason)
 
 
 @transaction.atomic
@@ -79,7 +80,7 @@ def portfolio_assign(*, actor, customer: Customer, rm: User, reason: str = ""):
     if previous is not None:
         _end(_active([customer.pk]), actor=actor, at=at, reason=reason)
     assignment = PortfolioAssignment.objects.create(
-        customer=customer, rm=rm, assigned_at=at, assigned_by=person(actor), reason=reason
+        customer=customer, rm=rm, assigned_at=at, assigned_by=user_or_none(actor), reason=reason
     )
     events.emit(PORTFOLIO_CHANGED, actor=actor, customer_ids=[customer.pk])
     audit.record(
@@ -182,7 +183,11 @@ def portfolio_transfer(*, actor, from_rm: User, to_rm: User, reason: str, custom
     PortfolioAssignment.objects.bulk_create(
         [
             PortfolioAssignment(
-                customer_id=pk, rm=to_rm, assigned_at=at, assigned_by=person(actor), reason=reason
+                customer_id=pk,
+                rm=to_rm,
+                assigned_at=at,
+                assigned_by=user_or_none(actor),
+                reason=reason,
             )
             for pk in ids
         ],

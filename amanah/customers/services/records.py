@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.customers import selectors
 from amanah.customers.models import Customer, CustomerIdentifier, CustomerStatus, IdentifierType
@@ -19,7 +20,6 @@ from amanah.customers.services.inputs import (
     clean_fields,
     kept_if_masked,
     parse_identifiers,
-    person,
     require_branch_in_scope,
 )
 from amanah.iam import authz
@@ -84,7 +84,7 @@ def attach_identifiers(
     belong to another customer already (flagged by the caller, not attached). Any other value
     held elsewhere is refused."""
     taken_niks = []
-    changed_by = person(actor)
+    changed_by = user_or_none(actor)
     for id_type, value in identifiers:
         owner = CustomerIdentifier.objects.filter(id_type=id_type, id_value=value).first()
         if owner and id_type == IdentifierType.NIK:

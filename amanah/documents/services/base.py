@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.documents import checks, signing, storage
 from amanah.documents.doctypes import TYPES, Retention, retention_end, type_of
@@ -65,11 +66,6 @@ def retention_code(code: str, doc_type: str) -> str:
     return code
 
 
-def user_of(actor):
-    """The staff member behind ``actor``, or None for system and integration actors."""
-    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
-
-
 def next_number(document: Document) -> int:
     last = document.versions.order_by("-number").values_list("number", flat=True).first()
     return (last or 0) + 1
@@ -118,7 +114,7 @@ def store_version(
                 signature_status=str(verification.status),
                 signature_detail=verification.detail,
                 signature_checked_at=timezone.now(),
-                uploaded_by=uploaded_by if uploaded_by is not None else user_of(actor),
+                uploaded_by=uploaded_by if uploaded_by is not None else user_or_none(actor),
                 uploaded_at=uploaded_at or timezone.now(),
             )
     except Exception:

@@ -8,11 +8,12 @@ from django.utils.translation import gettext as _
 
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.documents.models import Document
 from amanah.documents.policies import DOCUMENT_LEGAL_HOLD
-from amanah.documents.services.base import REASON_MAX, REASON_MIN, live, user_of
+from amanah.documents.services.base import REASON_MAX, REASON_MIN, live
 from amanah.iam import authz
 
 
@@ -37,7 +38,7 @@ def document_legal_hold(*, actor, document: Document, hold: bool, reason: str) -
     at = timezone.now()
     document.legal_hold = bool(hold)
     document.legal_hold_reason = reason if hold else ""
-    document.legal_hold_by = user_of(actor) if hold else None
+    document.legal_hold_by = user_or_none(actor) if hold else None
     document.legal_hold_at = at if hold else None
     document.updated_at = at
     document.save(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.documents import checks
@@ -33,7 +34,6 @@ from amanah.documents.services.base import (
     require_live,
     retention_code,
     store_version,
-    user_of,
     version_for,
 )
 from amanah.documents.services.generated import require_not_generated
@@ -59,7 +59,7 @@ def document_create(
     retention = retention_code(data.retention, doc_type)
     if checked is None:
         checked = checks.check_upload(upload)
-    user = user_of(actor)
+    user = user_or_none(actor)
     at = timezone.now()
     document = Document.objects.create(
         owner_kind=data.owner_kind,

@@ -18,7 +18,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import PROFILING_OBJECTED_LABEL, contactability, profiling
 from amanah.core import events
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.customers.contract import customer_for
@@ -153,7 +153,7 @@ def merchant_create(*, actor, **values) -> Merchant:
     authz.require(actor, MERCHANT_MANAGE)
     clean = _validated(values, before=None)
     with transaction.atomic():
-        merchant = Merchant(created_by=actor if getattr(actor, "pk", None) else None)
+        merchant = Merchant(created_by=user_or_none(actor))
         _save(merchant, clean)
         events.emit(MERCHANT_SAVED, actor=actor, merchant=merchant, created=True)
         audit.record(
@@ -267,7 +267,7 @@ def recommendation_send(*, actor, customer_id, merchant_id) -> MerchantRecommend
                     merchant=merchant,
                     distance_m=distance,
                     location_source=location.source if location else "",
-                    recommended_by=actor if getattr(actor, "pk", None) else None,
+                    recommended_by=user_or_none(actor),
                     created_at=now,
                 )
         except IntegrityError:

@@ -17,6 +17,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.consent.contract import ContactChannel, objects_to_profiling
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import CONFLICT, NotFound, ServiceError
 from amanah.core.inputs import problem_in_text
 from amanah.core.roles import RoleKey
@@ -49,10 +50,6 @@ PORTFOLIO_BATCH = 200  # customers evaluated per transaction of the nightly run
 REASON_MAX = 500
 SNOOZE_DAYS_MAX = 90
 TITLE_MAX = 120
-
-
-def _user(actor):
-    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
 
 
 def _label(actor) -> str:
@@ -252,7 +249,7 @@ def nba_decide(
         factors=rec.factors,
         decision=decision,
         decision_reason=reason,
-        decided_by=_user(actor),
+        decided_by=user_or_none(actor),
         decided_by_label=_label(actor),
         decided_at=now,
     )
@@ -428,7 +425,7 @@ def nba_rule_propose(*, actor, rule_code: str, data: RuleInput) -> NbaRuleChange
             change = NbaRuleChange.objects.create(
                 rule=rule,
                 proposed=proposed,
-                proposed_by=_user(actor),
+                proposed_by=user_or_none(actor),
                 proposed_by_label=_label(actor),
             )
     except IntegrityError:
@@ -450,7 +447,7 @@ def nba_rule_propose(*, actor, rule_code: str, data: RuleInput) -> NbaRuleChange
 
 def change_on_apply(change: NbaRuleChange, *, transition, data, at) -> list[str]:
     """Workflow hook: who decided; an approval writes the proposal into the rule."""
-    change.decided_by, change.decided_at = _user(data.get("actor")), at
+    change.decided_by, change.decided_at = user_or_none(data.get("actor")), at
     if transition.to_status == ChangeStatus.APPROVED:
         rule = NbaRule.objects.select_for_update(of=("self",)).get(pk=change.rule_id)
         for name, value in change.proposed.items():
@@ -465,7 +462,7 @@ def change_on_apply(change: NbaRuleChange, *, transition, data, at) -> list[str]
 
 
 def made_by(change: NbaRuleChange, actor) -> bool:
-    user = _user(actor)
+    user = user_or_none(actor)
     return user is not None and user.pk == change.proposed_by_id
 
 

@@ -26,7 +26,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.cases.policies import CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core import events
-from amanah.core.actors import declare_actor
+from amanah.core.actors import declare_actor, user_or_none
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.money import service_amount
 from amanah.iam import authz
@@ -53,10 +53,6 @@ RECOVERIES_CREATED = "insight.recoveries_created"
 ACTOR = declare_actor("insight-recovery", permissions=(), all_branches=True)
 # How far back the periodic scan looks for breaches whose digest never came.
 BREACH_LOOKBACK = timedelta(days=2)
-
-
-def _user(actor):
-    return actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None
 
 
 def _label(actor) -> str:
@@ -107,7 +103,7 @@ def on_case_closed(*, actor, case, **_ignored) -> None:
     """Handler of ``cases.case_closed``, in the close's transaction (one case: two small
     INSERT … SELECT): the CLOSED triggers (FRAUD_SCAM → apology call) and "over 2× SLA" when
     the case was closed that late. The closer is the proposer (four eyes)."""
-    user = _user(actor)
+    user = user_or_none(actor)
     created = evaluate.one_closed_case(
         case, timezone.now(), proposed_by=user.pk if user else None, label=_label(actor)
     )
@@ -167,7 +163,7 @@ def notify_supervisors(*, actor, batch: str, branches: list, **_ignored) -> None
 
 
 def made_by(recovery: ServiceRecovery, actor) -> bool:
-    user = _user(actor)
+    user = user_or_none(actor)
     return user is not None and user.pk == recovery.proposed_by_id
 
 
@@ -221,7 +217,7 @@ def recovery_on_apply(recovery: ServiceRecovery, *, transition, data, at) -> lis
     to = transition.to_status
     data["audit"].update({"action": recovery.action, "value": recovery.estimated_value})
     if to == RecoveryStatus.APPROVED:
-        recovery.approved_by, recovery.approved_at = _user(data.get("actor")), at
+        recovery.approved_by, recovery.approved_at = user_or_none(data.get("actor")), at
         return ["approved_by", "approved_at"]
     if to == RecoveryStatus.SENT:
         data["audit"]["sent_by"] = _send_offer(recovery, data.get("actor"), at)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
 from amanah.core.fields import date_in_range
 from amanah.core.inputs import required_text
@@ -102,7 +103,7 @@ def rab_lines_set(*, actor, installation_id, lines: list[RabLineInput]) -> Insta
         for position, (item, qty, price) in enumerate(clean, start=1)
     )
     installation.rab_total = sum(qty * price for _i, qty, price in clean)
-    installation.rab_author = actor if getattr(actor, "pk", None) else None
+    installation.rab_author = user_or_none(actor)
     installation.rab_author_ref = actor_ref(actor)
     installation.updated_at = timezone.now()
     installation.save(update_fields=["rab_total", "rab_author", "rab_author_ref", "updated_at"])

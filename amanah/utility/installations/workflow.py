@@ -16,6 +16,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.calendars.contract import schedule_for_branch, worktime
 from amanah.core import events
+from amanah.core.actors import user_or_none
 from amanah.core.inputs import required_text
 from amanah.iam import authz
 from amanah.utility import services
@@ -127,10 +128,10 @@ def on_apply(installation, *, transition, data, at) -> list[str]:
     if to == S.SURVEYED:
         installation.survey_lat, installation.survey_lon = _clean_coordinates(data)
         installation.survey_note = _clean_note(data.get("note"))
-        installation.technician = actor if hasattr(actor, "username") and actor.pk else None
+        installation.technician = user_or_none(actor)
         fields += ["survey_lat", "survey_lon", "survey_note", "technician"]
     elif to == S.RAB_APPROVED:
-        installation.approved_by = actor if getattr(actor, "pk", None) else None
+        installation.approved_by = user_or_none(actor)
         fields.append("approved_by")
     elif to == S.ACTIVE:
         _activate(actor, installation, data)
