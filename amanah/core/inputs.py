@@ -146,6 +146,12 @@ def required_text(value, *, field: str, label, maximum: int) -> str:
     return value
 
 
+def optional_text(value, *, max_length: int | None = None) -> str:
+    """Text a person may leave out: stripped, "" for None (or blank), cut to ``max_length``
+    when given (a decision note, a search term: what is kept, never refused)."""
+    return (value or "").strip()[:max_length]
+
+
 def _named_values(request: HttpRequest) -> Iterator[tuple[str, str]]:
     """Every (field name, text) the request carries, whatever its shape."""
     yield "path", request.path

@@ -17,6 +17,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events, registry
 from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import optional_text
 from amanah.customers.models import (
     Customer,
     CustomerRelation,
@@ -79,7 +80,7 @@ def merge_on_apply(request: MergeRequest, *, transition, data: dict, at) -> list
     """A decision keeps who, when and the note; an approval merges, its counts audited."""
     actor = data["actor"]
     request.decided_by = user_or_none(actor)
-    request.decided_at, request.decision_note = at, (data.get("note") or "").strip()[:2000]
+    request.decided_at, request.decision_note = at, optional_text(data.get("note"), max_length=2000)
     if transition.to_status == MergeStatus.APPROVED:
         data["audit"].update(_merge(actor, request.survivor, request.absorbed, at))
     return ["decided_by", "decided_at", "decision_note"]

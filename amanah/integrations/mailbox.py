@@ -71,6 +71,7 @@ from amanah.cases.models import Channel as CaseChannel
 from amanah.cases.policies import CASE_CREATE, CASE_UPDATE, CASE_VIEW, CASE_VIEW_BRANCH
 from amanah.core.actors import declare_actor
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import optional_text
 from amanah.core.masking import mask_email
 from amanah.customers.policies import CUSTOMER_VIEW, CUSTOMER_VIEW_BRANCH
 from amanah.documents.policies import DOCUMENT_UPLOAD
@@ -284,7 +285,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         sender = _sender(message)
         message_id = _message_id(message, raw)
-        subject = (_header(message, "Subject") or "").strip()[:SUBJECT_MAX]
+        subject = optional_text(_header(message, "Subject"), max_length=SUBJECT_MAX)
         body = _body(message)
         kept, refused = _attachments(message)
     except MailRejected:

@@ -16,6 +16,7 @@ from amanah.audit import services as audit
 from amanah.audit.models import AuditAction
 from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import optional_text
 from amanah.core.sqlparams import id_text
 from amanah.iam import authz
 from amanah.journeys.graph import GraphError, Problem, validate
@@ -304,7 +305,7 @@ def journey_on_apply(journey: MarketingJourney, *, transition, data: dict, at) -
         journey.submitted_by, journey.submitted_at = user_or_none(data["actor"]), at
         return ["submitted_by", "submitted_at"]
     if to in (S.APPROVED, S.REJECTED):
-        journey.decision_note = (data.get("note") or "").strip()[:500]
+        journey.decision_note = optional_text(data.get("note"), max_length=500)
         if to == S.REJECTED:
             return ["decision_note"]
         journey.approved_by, journey.approved_at = user_or_none(data["actor"]), at
@@ -436,7 +437,7 @@ def split_promote(
     if variant not in names:
         raise ServiceError("variant_unknown", _("Varian tidak dikenal."), field="variant")
     _plan, decision = split_test_report(journey, node, now=at)
-    note = (note or "").strip()[:500] if isinstance(note, str) else ""
+    note = optional_text(note, max_length=500) if isinstance(note, str) else ""
     if decision.state == abtest.COLLECTING:
         raise ServiceError(
             "not_significant_yet",

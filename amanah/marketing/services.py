@@ -21,6 +21,7 @@ from amanah.consent.contract import (
 )
 from amanah.core.actors import user_or_none
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import optional_text
 from amanah.customers.models import Customer
 from amanah.iam import authz
 from amanah.iam.contract import unknown_branch_codes
@@ -181,7 +182,7 @@ def campaign_create(
         channel=channel,
         template_key=template_key,
         promo_code=promo_code,
-        message=(message or "").strip()[:2000],
+        message=optional_text(message, max_length=2000),
         objective=objective.strip(),
         created_by=user_or_none(actor),
     )
@@ -326,7 +327,7 @@ def campaign_on_apply(campaign: Campaign, *, transition, data: dict, at) -> list
         campaign.segment_version, campaign.submitted_at = campaign.segment.current, at
         return ["segment_version", "submitted_at"]
     if to in (CampaignStatus.APPROVED, CampaignStatus.REJECTED):
-        campaign.decision_note = (data.get("note") or "").strip()[:500]
+        campaign.decision_note = optional_text(data.get("note"), max_length=500)
         if to == CampaignStatus.REJECTED:
             return ["decision_note"]
         campaign.approved_by, campaign.approved_at = user_or_none(data["actor"]), at

@@ -23,6 +23,7 @@ from amanah.audit.models import AuditAction
 from amanah.core import events
 from amanah.core.actors import user_or_none
 from amanah.core.errors import NotFound, ServiceError
+from amanah.core.inputs import optional_text
 from amanah.iam import authz
 from amanah.messaging import email_blocks, media, templating, whatsapp_design
 from amanah.messaging.channels import Channel, Purpose
@@ -369,7 +370,7 @@ def version_on_apply(version: TemplateVersion, *, transition, data: dict, at) ->
     if to not in (VersionStatus.APPROVED, VersionStatus.REJECTED):
         return []
     version.approver, version.decided_at = user_or_none(data["actor"]), at
-    version.decision_note = (data.get("note") or "").strip()[:500]
+    version.decision_note = optional_text(data.get("note"), max_length=500)
     if to == VersionStatus.APPROVED:
         retired = list(
             TemplateVersion.objects.filter(

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from amanah.core.errors import NotFound
+from amanah.core.inputs import optional_text
 from amanah.iam import authz
 from amanah.integrations.contract import SyncNote
 from amanah.payments import redaction
@@ -50,7 +51,7 @@ def payment_list(
         rows = rows.filter(amount_mismatch=True)
     if disagreed:
         rows = rows.filter(disagreed=True)
-    query = (query or "").strip()[:80]
+    query = optional_text(query, max_length=80)
     if query:
         rows = rows.filter(order_id__istartswith=query) | rows.filter(payable_key=query)
     return rows.order_by("-created_at")[:PAGE]
