@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
@@ -150,6 +151,16 @@ def optional_text(value, *, max_length: int | None = None) -> str:
     """Text a person may leave out: stripped, "" for None (or blank), cut to ``max_length``
     when given (a decision note, a search term: what is kept, never refused)."""
     return (value or "").strip()[:max_length]
+
+
+def is_uuid(value) -> bool:
+    """True when ``value`` (or its text) reads as a UUID: a key sent by a form or a query
+    string is checked before it reaches a lookup on a uuid column (which would fail)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _named_values(request: HttpRequest) -> Iterator[tuple[str, str]]:

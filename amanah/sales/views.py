@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amanah.core.errors import NotFound
+from amanah.core.inputs import is_uuid
 from amanah.core.view_helpers import Done, run_action, run_json, submit_form, wants_json
 from amanah.core.views import requires
 from amanah.customers.contract import customer_for
@@ -218,7 +219,7 @@ def _sales_tab(customer) -> str:
 def activity_log(request, customer_id):
     form = ActivityForm(request.POST or None, initial={"lead": request.GET.get("lead")})
     lead_id = request.POST.get("lead") or request.GET.get("lead") or None
-    if lead_id and not _is_uuid(lead_id):
+    if lead_id and not is_uuid(lead_id):
         raise NotFound()
     customer, lead = _customer_or_lead(request, customer_id, lead_id)
 
@@ -242,16 +243,6 @@ def activity_log(request, customer_id):
     )
 
 
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 @requires(OPPORTUNITY_VIEW)
 def pipeline(request):
     data = selectors.pipeline(actor=request.user)
@@ -264,7 +255,7 @@ def pipeline(request):
 @requires(OPPORTUNITY_MANAGE)
 def opportunity_create(request, customer_id):
     lead_id = request.POST.get("lead") or request.GET.get("lead") or None
-    if lead_id and not _is_uuid(lead_id):
+    if lead_id and not is_uuid(lead_id):
         raise NotFound()
     customer, lead = _customer_or_lead(request, customer_id, lead_id)
     form = OpportunityCreateForm(

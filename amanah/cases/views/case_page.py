@@ -39,6 +39,7 @@ from amanah.cases.policies import (
 from amanah.cases.sensitivity import may_see_sensitive
 from amanah.core import reads
 from amanah.core.errors import ServiceError
+from amanah.core.inputs import is_uuid
 from amanah.core.masking import mask
 from amanah.core.view_helpers import Done, render_fragment, run_action, submit_form
 from amanah.core.views import requires
@@ -240,7 +241,7 @@ def assign(request, case_id):
     def do_assign(case, data):
         assignee = (
             User.objects.filter(pk=data.get("assignee") or None).first()
-            if _is_uuid(data.get("assignee"))
+            if is_uuid(data.get("assignee"))
             else None
         )
         if assignee is None:
@@ -254,16 +255,6 @@ def assign(request, case_id):
         return _("Kasus ditugaskan ke %s.") % assignee.full_name
 
     return _act(request, case_id, CASE_ASSIGN, do_assign)
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @requires(CASE_VIEW)

@@ -25,9 +25,9 @@ from amanah.cases.policies import (
     CASE_QUEUE,
     CASE_VIEW,
 )
-from amanah.cases.views.case_page import _is_uuid
 from amanah.core.errors import NotFound, ServiceError
 from amanah.core.exports import csv_response
+from amanah.core.inputs import is_uuid
 from amanah.core.permissions import SIGNED_IN
 from amanah.core.replica import reads_from_replica
 from amanah.core.view_helpers import run_action
@@ -57,7 +57,7 @@ def _queue_filters(request) -> tuple[QueueFilterForm, selectors.QueueFilter]:
 def queue(request):
     form, filters = _queue_filters(request)
     after = None
-    if request.GET.get("after_due") and _is_uuid(request.GET.get("after_id")):
+    if request.GET.get("after_due") and is_uuid(request.GET.get("after_id")):
         try:
             after = (datetime.fromisoformat(request.GET["after_due"]), request.GET["after_id"])
         except ValueError:
@@ -114,7 +114,7 @@ def queue_assign(request):
 
     def act() -> str:
         value = request.POST.get("assignee")
-        assignee = User.objects.filter(pk=value).first() if _is_uuid(value) else None
+        assignee = User.objects.filter(pk=value).first() if is_uuid(value) else None
         if assignee is None:
             raise ServiceError("assignee_invalid", _("Pilih petugas."), field="assignee")
         result = services.case_assign_many(

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
 from py_vapid import Vapid02, b64urlencode
 
+from amanah.core.inputs import is_uuid
 from amanah.messaging.providers.base import Accepted, OutgoingMessage, ProviderError
 from amanah.messaging.providers.http import HttpTransport
 
@@ -154,21 +155,13 @@ class WebPushProvider:
             "Content-Type": "application/octet-stream",
             "TTL": str(self.ttl),
             "Urgency": "normal",
-            "Topic": uuid.UUID(message_id).hex if _is_uuid(message_id) else message_id[:32],
+            "Topic": uuid.UUID(message_id).hex if is_uuid(message_id) else message_id[:32],
         }
         body = encrypt(payload, subscription.p256dh, subscription.auth)
         self._http.post(subscription.endpoint, content=body, headers=headers)
 
     def close(self) -> None:
         self._http.close()
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 if __name__ == "__main__":  # print a new VAPID key pair for the settings
