@@ -21,6 +21,10 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
+# Nothing offered by name: everything this contract declares is registered at start-up
+# (core.registry, the workflow engine, events).
+__all__: list[str] = []
+
 registry.navigation.register(
     "breakglass.list",
     NavItem(_("Akses darurat"), "breakglass:list", BREAKGLASS_VIEW),

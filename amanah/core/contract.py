@@ -8,4 +8,8 @@ from amanah.core import registry
 from amanah.core.contributions import NavItem
 from amanah.core.policies import HOME_VIEW
 
+# Nothing offered by name: everything this contract declares is registered at start-up
+# (core.registry, the workflow engine, events).
+__all__: list[str] = []
+
 registry.navigation.register("core.home", NavItem(_("Beranda"), "core:home", HOME_VIEW), order=0)

@@ -11,6 +11,10 @@ from amanah.core.contributions import NavItem, QuickAction, TimelineKind, Timeli
 from amanah.customer360 import actions, alerts, providers
 from amanah.customers.policies import CUSTOMER_SEARCH
 
+# Nothing offered by name: everything this contract declares is registered at start-up
+# (core.registry, the workflow engine, events).
+__all__: list[str] = []
+
 registry.navigation.register(
     "customer360.search",
     NavItem(_("Cari nasabah"), "customer360:search", CUSTOMER_SEARCH),

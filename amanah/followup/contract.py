@@ -35,6 +35,10 @@ from amanah.followup.services import (
 )
 from amanah.followup.services.exits import MEMBER_EXITED, move_to_survivor
 
+# Nothing offered by name: everything this contract declares is registered at start-up
+# (core.registry, the workflow engine, events).
+__all__: list[str] = []
+
 events.declare(MEMBER_ENROLLED)
 events.declare(DEPOSIT_RECORDED)
 # Deposits as a batch import target (integrations runs the pipeline; each row emits

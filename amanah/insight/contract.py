@@ -67,6 +67,8 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
+__all__ = ["insight_facts", "nba_facts"]
+
 HIGH_PRIORITIES = ("HIGH", "CRITICAL")
 
 

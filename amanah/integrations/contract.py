@@ -22,10 +22,12 @@ from amanah.integrations import subject as _subject_section
 from amanah.integrations import webhooks
 from amanah.integrations.intake import INTAKE_OWNER, on_inbound_received
 from amanah.integrations.models import InboundIntake
-from amanah.integrations.monitor import SyncNote, register_sync_note  # noqa: F401 (offered)
+from amanah.integrations.monitor import SyncNote, register_sync_note
 from amanah.integrations.policies import IMPORT_RUN, INTAKE_VIEW, SYSTEM_KEY_MANAGE
 from amanah.integrations.services import KEY_PREFIX, system_key_authenticate
 from amanah.messaging.contract import INBOUND_RECEIVED, MessageSource, approval_notify
+
+__all__ = ["SyncNote", "move_intakes", "notify_webhook_disabled", "register_sync_note"]
 
 
 def notify_webhook_disabled(*, actor, subscription, reason: str) -> None:

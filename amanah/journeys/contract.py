@@ -40,6 +40,8 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
+__all__ = ["journey_names", "journey_steps", "move_journeys"]
+
 # --------------------------------------------------------------------------- workflow
 
 FOUR_EYES = register_guard(

@@ -41,6 +41,14 @@ from amanah.workflow.contract import (
     times_moved_to,
 )
 
+__all__ = [
+    "campaign_events",
+    "campaign_moved",
+    "campaign_names",
+    "marketing_facts",
+    "move_marketing",
+]
+
 
 @prepared(CampaignEligibility, params=("customer",))
 def _eligibility(actor, *, customer):

@@ -39,6 +39,10 @@ from amanah.workflow.contract import (
     register_guard,
 )
 
+# Nothing offered by name: everything this contract declares is registered at start-up
+# (core.registry, the workflow engine, events).
+__all__: list[str] = []
+
 for key, label, url_name, permission, order in (
     ("privacy.dsar", _("PDP: ekspor data subjek"), "privacy:dsar_list", PRIVACY_DSAR, 96),
     (

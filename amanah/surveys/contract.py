@@ -25,6 +25,8 @@ from amanah.surveys.models import SurveyInvitation
 from amanah.surveys.policies import SURVEY_REPORT, SURVEY_VIEW
 from amanah.surveys.services import INVITATION_SENT, RESPONSE_RECORDED
 
+__all__ = ["move_invitations", "survey_facts"]
+
 events.declare(INVITATION_SENT)
 events.declare(RESPONSE_RECORDED)
 events.on("cases.case_closed", handlers.invite_after_close, deferred=True)
